@@ -1,0 +1,102 @@
+# fleetsim: device-fleet simulator and conformance harness.
+#   make            build ./fleetsim
+#   make test       unit + end-to-end tests, then again under ASan+UBSan
+#   make demo       run scenarios/quickstart.json against the embedded platform
+#   make bench      10,000 JT/T 808 terminals against the embedded gateway
+#   make deps       check (and, as root, install) the Debian packages
+#   make install PREFIX=/usr/local
+#   make clean
+
+PREFIX ?= /usr/local
+CC ?= cc
+O ?= build
+SAN_O := build-san
+
+# Debian packages this tree needs to build and test.
+DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev
+
+PKG_MODS := libcjson sqlite3
+TEST_MODS := cmocka
+
+MISSING := $(shell for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
+
+ifneq ($(MISSING),)
+ifeq ($(shell id -u),0)
+DEPS_STAMP := deps
+else
+$(error missing Debian packages: $(MISSING) -- run 'make deps' as root, or: apt-get install -y $(MISSING))
+endif
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) -g
+OPT ?= -O2
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKG_MODS) 2>/dev/null)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKG_MODS) 2>/dev/null) -lev -lm
+
+LIB_SRCS := $(sort $(wildcard sim/proto/*.c sim/core/*.c sim/dev/*.c sim/platform/*.c harness/*.c report/*.c) \
+            $(filter-out sim/cli/main.c,$(wildcard sim/cli/*.c)))
+LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
+
+.PHONY: all test unit e2e demo bench deps install clean check-san
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP) fleetsim
+
+deps:
+	@missing="$(MISSING)"; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: missing $$missing; run as root: apt-get install -y $$missing" >&2; exit 2; fi; \
+	echo "deps: installing $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq $$missing
+
+fleetsim: $(O)/fleetsim
+	@ln -sf $(O)/fleetsim fleetsim
+
+$(O)/fleetsim: $(O)/sim/cli/main.o $(O)/libfleetsim.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(O)/libfleetsim.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(O)/libfleetsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_MODS)) -o $@ $< $(O)/libfleetsim.a \
+	    $(shell pkg-config --libs $(TEST_MODS)) $(LDLIBS_ALL)
+
+-include $(LIB_OBJS:.o=.d) $(O)/sim/cli/main.d
+
+# Unit and end-to-end tests for one build directory; tests/run.sh prints the totals.
+unit-bins: $(O)/fleetsim $(TEST_BINS)
+
+test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory O=$(O) unit-bins fleetsim
+	@$(MAKE) --no-print-directory O=$(SAN_O) OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit-bins
+	@tests/run.sh $(O) $(SAN_O)
+
+# One build's tests only, for quick iteration: make check O=build
+check: unit-bins
+	@tests/run.sh $(O)
+
+demo: all
+	./fleetsim run scenarios/quickstart.json --report $(O)/demo-report
+
+bench: all
+	@tests/bench.sh ./fleetsim
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetsim
+	install -m 755 $(O)/fleetsim $(DESTDIR)$(PREFIX)/bin/fleetsim
+	cp -r scenarios vectors $(DESTDIR)$(PREFIX)/share/fleetsim/
+
+clean:
+	rm -rf $(O) $(SAN_O) fleetsim

@@ -1,0 +1,121 @@
+/* Scenario files: parse and validate.  The reference is scenarios/SCHEMA.md.
+ * Every error names the file and the JSON path, e.g.
+ *   scenarios/x.json: fleets[0].cout: unknown field
+ *   scenarios/x.json: fleets[1].count: expected a positive count, got "-3"
+ *   scenarios/x.json:12:5: JSON syntax error near '}'                       */
+#ifndef FLEETSIM_SCENARIO_H
+#define FLEETSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define SC_ID_LEN 48
+#define SC_MAX_FLEETS 32
+
+enum sc_protocol { SC_PROTO_JT808 = 0 };
+
+struct sc_fleet {
+    char id[SC_ID_LEN];            /* unique within the scenario */
+    enum sc_protocol protocol;     /* "jt808" */
+    int version;                   /* 2011 | 2013 | 2019 */
+    uint32_t count;                /* terminals in the fleet (>= 1) */
+    double ramp_per_s;             /* connect rate; 0 = all at once */
+    char phone[21];                /* first phone number ("13800000000+" means +1 per terminal) */
+    char manufacturer[12];         /* registration fields; terminal_id gets a per-terminal suffix */
+    char model[31];
+    char terminal_prefix[24];      /* terminal id = prefix + index, e.g. "T" -> T0000001 */
+    char plate_prefix[24];         /* plate = prefix + index (UTF-8) */
+    uint8_t plate_color;
+    uint16_t province, city;
+    uint64_t heartbeat_ms;         /* 0x0002 period */
+    uint64_t report_every_ms;      /* 0x0200 period; 0 = no periodic reports */
+    char location_model[16];       /* "random-walk" | "fixed" */
+    double lat, lon;               /* start position, degrees */
+    uint64_t reconnect_min_ms;     /* backoff floor (default 1s) */
+    uint64_t reconnect_max_ms;     /* backoff ceiling (default 60s) */
+    uint64_t ack_timeout_ms;       /* a sent frame not acknowledged by then is timed out (default 10s) */
+};
+
+enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT };
+enum sc_fault_kind { SC_FAULT_DISCONNECT = 0 };
+
+struct sc_step {
+    uint64_t at_ms;                /* from scenario start, virtual time */
+    enum sc_step_kind kind;
+    char fleet[SC_ID_LEN];
+    /* command: the platform sends msg_id to every (or fraction of) online terminal of the fleet */
+    uint16_t msg_id;
+    cJSON *body;                   /* optional, same shape as `fleetsim decode` prints "body" (owned) */
+    double fraction;               /* share of the fleet, (0,1], default 1 */
+    enum sc_fault_kind fault;
+    uint64_t down_ms;              /* fault: how long terminals stay away before reconnecting (default 0: backoff only) */
+};
+
+enum sc_expect_kind {
+    SC_EXP_STATE = 0,   /* {"fleet","state","within"[, "fraction"]} */
+    SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered */
+    SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms" | number} */
+    SC_EXP_LEDGER,      /* {"ledger":"balanced"} */
+    SC_EXP_TRANSITIONS, /* {"fleet","transitions":["connecting","registered","authenticated"]} every terminal passed through these in order */
+    SC_EXP_COUNTER,     /* {"counter":"gateway.bad_check","min":N[, "max":N]} */
+};
+
+#define SC_MAX_TRANSITIONS 8
+
+struct sc_expect {
+    char id[SC_ID_LEN];            /* e.g. "JT808-AUTH-001" */
+    char area[SC_ID_LEN];          /* spec area for JUnit classname; default from id: "jt808.auth" */
+    char desc[160];                /* objective, free text (default generated) */
+    enum sc_expect_kind kind;
+    char fleet[SC_ID_LEN];         /* empty = all fleets */
+    char state[24];
+    uint64_t within_ms;            /* 0 = by the end of the run */
+    double fraction;               /* default 1.0 */
+    uint16_t reply_id, to_id;
+    char metric[64];
+    bool has_below, has_above;
+    double below, above;           /* in the metric's unit: µs for durations, else plain */
+    bool bound_is_duration;
+    char counter[64];
+    bool has_min, has_max;
+    uint64_t min, max;
+    int n_transitions;
+    char transitions[SC_MAX_TRANSITIONS][24];
+};
+
+struct sc_platform {
+    char auth[16];                 /* "open" | "one-party" */
+    char triples[256];             /* CSV for one-party: manufacturer,model,terminal_id[,plate] (relative to the scenario file) */
+    uint16_t port;                 /* 1024..65535; 0 = pick a free one */
+    uint64_t idle_timeout_ms;      /* default 180 s */
+    int procs;                     /* gateway processes (SO_REUSEPORT); default 1 */
+};
+
+struct scenario {
+    char path[512];
+    char name[64];
+    char description[256];
+    char target[256];              /* "embedded" or "tcp://host:port" */
+    uint64_t duration_ms;
+    double time_scale;             /* default 1 */
+    uint32_t seed;                 /* random seed, default 1 */
+    struct sc_platform platform;
+    int n_fleets;
+    struct sc_fleet fleets[SC_MAX_FLEETS];
+    int n_steps;
+    struct sc_step *steps;         /* sorted by at_ms */
+    int n_expect;
+    struct sc_expect *expect;
+};
+
+/* 0 ok; -1 with "path: json.path: message" in err. */
+int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
+int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
+void scenario_free(struct scenario *sc);
+const struct sc_fleet *scenario_fleet(const struct scenario *sc, const char *id);
+/* Terminal states a STATE or TRANSITIONS expectation may name. */
+bool scenario_state_known(const char *state);
+
+#endif

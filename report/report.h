@@ -1,0 +1,53 @@
+/* Verdicts and run reports: JSON, JUnit XML and the console verdict table.
+ * Verdicts only get worse: pass < inconclusive < fail < error.  "fail" is the
+ * system under test; "error" is the harness (kept apart, as conformance suites do). */
+#ifndef FLEETSIM_REPORT_H
+#define FLEETSIM_REPORT_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+enum verdict { VERDICT_PASS = 0, VERDICT_INCONCLUSIVE, VERDICT_FAIL, VERDICT_ERROR };
+
+const char *verdict_name(enum verdict v);        /* "PASS", "INCONCLUSIVE", "FAIL", "ERROR" */
+enum verdict verdict_worse(enum verdict a, enum verdict b);
+
+struct case_result {
+    char id[48];                  /* "JT808-AUTH-001" */
+    char area[48];                /* JUnit classname, e.g. "jt808.auth" */
+    char desc[160];               /* objective */
+    enum verdict verdict;
+    char expected[256];           /* "all 1000 terminals authenticated within 10s" */
+    char observed[256];           /* "998 of 1000; slowest 12.4s" */
+    double duration_s;
+    char *wire_log;               /* optional hex lines (owned, may be NULL) */
+};
+
+struct run_report {
+    char scenario[64];
+    char scenario_path[512];
+    char started[32];             /* ISO 8601 UTC */
+    double duration_s;            /* wall clock */
+    double virtual_s;             /* virtual time covered */
+    int n_cases;
+    struct case_result *cases;    /* owned */
+    cJSON *metrics;               /* owned, free-form summary (counters, histograms, ledger) */
+    int ledger_balanced;          /* 1 yes, 0 no */
+    char ledger_text[256];        /* "sent 123 = acked 120 + failed 1 + timed out 2" */
+};
+
+void report_init(struct run_report *r, const char *scenario, const char *path);
+/* Appends a case (copied) and returns it. */
+struct case_result *report_add_case(struct run_report *r, const struct case_result *c);
+void report_free(struct run_report *r);
+enum verdict report_overall(const struct run_report *r);   /* worst verdict; PASS when empty */
+
+/* Each returns 0 or -1 with a message in err. */
+int report_write_json(const struct run_report *r, const char *path, char *err, size_t errcap);
+int report_write_junit(const struct run_report *r, const char *path, char *err, size_t errcap);
+/* Aligned table: ID | VERDICT | EXPECTED | OBSERVED, then the ledger line and a total. */
+void report_print_table(const struct run_report *r, FILE *out);
+
+#endif

@@ -1,0 +1,21 @@
+/* Parsing of the units users type: durations ("250ms", "30s", "2h", "1d", "1.5s",
+ * "500us"), counts ("10k", "1.5M", "2000"), rates ("200/s", "10k/s", "50/min").
+ * One place for all of them, used by the CLI and the scenario parser. */
+#ifndef FLEETSIM_UNITS_H
+#define FLEETSIM_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Each returns 0 on success, -1 on error with a message in err (e.g.
+ * "'30x': unknown unit 'x' (use us, ms, s, m, h, d)"). */
+int units_duration_ms(const char *s, uint64_t *out_ms, char *err, size_t errcap);
+int units_duration_us(const char *s, uint64_t *out_us, char *err, size_t errcap);
+int units_count(const char *s, uint64_t *out, char *err, size_t errcap);
+int units_rate_per_s(const char *s, double *out, char *err, size_t errcap);
+/* A duration a bare number must not be: "30" is rejected (units required). */
+
+/* Format µs as "850us", "12.3ms", "4.20s", "3m05s", "2h00m". */
+void units_format_us(uint64_t us, char *buf, size_t cap);
+
+#endif

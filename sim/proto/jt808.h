@@ -1,0 +1,314 @@
+/* JT/T 808 codec (2011 registration, 2013, 2019): pure, no I/O, no clock.
+ *
+ * A frame on the wire is 7E <escaped: header body check> 7E.  Decoding goes
+ * wire bytes -> struct jt808_msg (header + typed body); encoding goes back.
+ * Every decoder reports errors through struct jt808_err: a code, the byte
+ * offset in the buffer the caller passed (wire offset for frame decoding),
+ * and the name of the field being read.  Nothing reads past the buffer.
+ */
+#ifndef FLEETSIM_JT808_H
+#define FLEETSIM_JT808_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JT808_FLAG 0x7E
+#define JT808_MAX_BODY 1023           /* 10-bit body length field */
+#define JT808_MAX_FRAME 2200          /* worst case: every byte escaped */
+#define JT808_MAX_ITEMS 32            /* additional items per location */
+#define JT808_MAX_PARAMS 64           /* parameters per 0x8103/0x0104 */
+#define JT808_MAX_BATCH 32            /* locations per 0x0704 */
+#define JT808_MAX_QUERY_IDS 64        /* ids per 0x8106 style lists */
+
+enum jt808_rc {
+    JT808_OK = 0,
+    JT808_E_SHORT,      /* buffer ends before the field does */
+    JT808_E_FLAG,       /* missing or misplaced 0x7E */
+    JT808_E_ESCAPE,     /* 0x7D followed by something other than 01/02 */
+    JT808_E_CHECK,      /* XOR check byte mismatch */
+    JT808_E_LENGTH,     /* body length field disagrees with the bytes */
+    JT808_E_BCD,        /* a BCD nibble above 9 */
+    JT808_E_UNKNOWN_ID, /* message id, item or parameter id not known where it matters */
+    JT808_E_VALUE,      /* a field holds a value the standard forbids */
+    JT808_E_NOSPACE,    /* output buffer (or fixed struct field) too small */
+    JT808_E_ENCODING,   /* GBK <-> UTF-8 conversion failed */
+    JT808_E_SUBPKG,     /* subpackage total/index inconsistent, reassembly limit */
+};
+
+struct jt808_err {
+    enum jt808_rc rc;
+    size_t offset;          /* byte offset of the offending byte in the caller's buffer */
+    const char *field;      /* static string naming the field, e.g. "header.phone" */
+};
+
+/* "short", "check", ... (stable names used in vectors and JSON output) */
+const char *jt808_rc_name(enum jt808_rc rc);
+/* Human-readable description, e.g. "check byte mismatch" */
+const char *jt808_rc_text(enum jt808_rc rc);
+
+enum jt808_version {
+    JT808_V2013 = 0, /* also 2011: header is the same, only 0x0100 differs */
+    JT808_V2019 = 1,
+};
+
+struct jt808_header {
+    uint16_t msg_id;
+    uint16_t body_len;          /* 10 bits; filled by decode, computed by encode */
+    uint8_t encryption;         /* 3 bits: 0 none, 1 RSA */
+    bool subpackage;
+    enum jt808_version version; /* 2019 iff bit 14 of the properties is set */
+    uint8_t proto_version;      /* 2019 only: protocol version byte (1 for 2019) */
+    char phone[21];             /* decimal digits: 12 (2013, BCD[6]) or 20 (2019, BCD[10]) */
+    uint16_t serial;
+    uint16_t pkg_total;         /* when subpackage: total count (>=1) */
+    uint16_t pkg_index;         /* when subpackage: index, from 1 */
+};
+
+/* 0x0001 terminal general response / 0x8001 platform general response */
+struct jt808_gen_resp {
+    uint16_t ack_serial;
+    uint16_t ack_id;
+    uint8_t result; /* 0 ok, 1 fail, 2 bad message, 3 unsupported, 4 alarm ack (0x8001 only) */
+};
+
+/* 0x0100 terminal registration.  Layouts by body length / header version:
+ *   2011: province W, city W, manufacturer B[5], model B[8],  terminal_id B[7],  color B, plate STRING
+ *   2013: province W, city W, manufacturer B[5], model B[20], terminal_id B[7],  color B, plate STRING
+ *   2019: province W, city W, manufacturer B[11], model B[30], terminal_id B[30], color B, plate STRING
+ * A non-2019 body shorter than 37 bytes is 2011. */
+enum jt808_reg_layout { JT808_REG_2011 = 0, JT808_REG_2013, JT808_REG_2019 };
+struct jt808_register {
+    enum jt808_reg_layout layout;  /* decode: detected; encode: chosen */
+    uint16_t province;
+    uint16_t city;
+    char manufacturer[12];  /* 0x00-padded on the wire, trailing NULs dropped */
+    char model[31];
+    char terminal_id[31];
+    uint8_t plate_color;
+    char plate[64];         /* UTF-8 here, GBK on the wire */
+};
+
+/* 0x8100 registration response; auth_code present only when result == 0 */
+struct jt808_register_resp {
+    uint16_t ack_serial;
+    uint8_t result; /* 0 ok, 1 vehicle registered, 2 no vehicle, 3 terminal registered, 4 no terminal */
+    char auth_code[64];
+};
+
+/* 0x0102 authentication.  2013: body = auth code STRING.
+ * 2019: code length B, code STRING, IMEI B[15], software version B[20]. */
+struct jt808_auth {
+    char auth_code[64];
+    char imei[16];
+    char sw_version[21];
+};
+
+/* One additional item of a location report. */
+struct jt808_loc_item {
+    uint8_t id;
+    uint8_t len;
+    /* known ids decode into value (0x01 mileage DWORD 1/10 km, 0x02 fuel WORD 1/10 L,
+     * 0x03 tachograph speed WORD 1/10 km/h, 0x25 ext signal DWORD, 0x2A IO WORD,
+     * 0x2B analog DWORD, 0x30 signal strength BYTE, 0x31 GNSS satellites BYTE);
+     * every item also keeps its raw bytes so unknown ids round-trip. */
+    uint32_t value;
+    bool known;
+    uint8_t raw[255];
+};
+
+/* 0x0200 location report body (also inside 0x0201 and 0x0704) */
+struct jt808_location {
+    uint32_t alarm;
+    uint32_t status;
+    uint32_t lat;       /* 1e-6 degree; south flagged in status bit 2 */
+    uint32_t lon;       /* 1e-6 degree; west flagged in status bit 3 */
+    uint16_t altitude;  /* m */
+    uint16_t speed;     /* 1/10 km/h */
+    uint16_t direction; /* 0..359 */
+    char time[13];      /* YYMMDDhhmmss from BCD[6], GMT+8 */
+    uint8_t n_items;
+    struct jt808_loc_item items[JT808_MAX_ITEMS];
+};
+
+/* 0x0201 position query response */
+struct jt808_location_resp {
+    uint16_t ack_serial;
+    struct jt808_location loc;
+};
+
+/* 0x0704 batch upload: count W, type B (0 normal, 1 blind-area backfill),
+ * then count x (length W, location body) */
+struct jt808_batch {
+    uint8_t type;
+    uint16_t count;
+    struct jt808_location locs[JT808_MAX_BATCH];
+};
+
+/* Terminal parameter (0x8103 / 0x0104): id DWORD, len BYTE, value.
+ * Known numeric ids (e.g. 0x0001 heartbeat s, 0x0029 default report interval s)
+ * decode into num; known string ids (0x0010 APN, 0x0013 server, ...) into str;
+ * unknown ids keep raw bytes. */
+enum jt808_param_type { JT808_PT_RAW = 0, JT808_PT_BYTE, JT808_PT_WORD, JT808_PT_DWORD, JT808_PT_STRING };
+struct jt808_param {
+    uint32_t id;
+    uint8_t len;
+    enum jt808_param_type type;
+    uint32_t num;
+    char str[256];       /* UTF-8 for STRING */
+    uint8_t raw[255];    /* always the wire bytes */
+};
+/* The type the standard gives a parameter id (JT808_PT_RAW when unknown). */
+enum jt808_param_type jt808_param_type_of(uint32_t id);
+
+/* 0x8103 set parameters: count B, params */
+struct jt808_params {
+    uint8_t count;
+    struct jt808_param params[JT808_MAX_PARAMS];
+};
+
+/* 0x0104 query parameters response: ack serial W, count B, params */
+struct jt808_params_resp {
+    uint16_t ack_serial;
+    struct jt808_params p;
+};
+
+/* 0x8105 terminal control: command B, params STRING (optional, ';'-separated) */
+struct jt808_control {
+    uint8_t command;
+    char params[256];
+};
+
+/* 0x8300 text message.  2013: flag B, text STRING.  2019: flag B, type B, text STRING. */
+struct jt808_text {
+    uint8_t flag;
+    uint8_t text_type; /* 2019 only: 1 notice, 2 service */
+    char text[1024];   /* UTF-8 here */
+};
+
+/* 0x8108 upgrade package: type B, manufacturer B[5] (2019: B[11]), version len B,
+ * version STRING, package len DWORD, package bytes */
+struct jt808_upgrade {
+    uint8_t type; /* 0 terminal, 12 IC card reader, 52 GNSS module */
+    char manufacturer[12];
+    char version[256];
+    uint32_t pkg_len;
+    const uint8_t *pkg;   /* decode: points into the caller's body buffer */
+    size_t pkg_bytes;     /* bytes present in this (possibly partial) body */
+};
+
+/* 0x0108 upgrade result: type B, result B (0 ok, 1 fail, 2 cancelled) */
+struct jt808_upgrade_result {
+    uint8_t type;
+    uint8_t result;
+};
+
+struct jt808_msg {
+    struct jt808_header h;
+    union {
+        struct jt808_gen_resp gen_resp;           /* 0x0001, 0x8001 */
+        struct jt808_register reg;                /* 0x0100 */
+        struct jt808_register_resp reg_resp;      /* 0x8100 */
+        struct jt808_auth auth;                   /* 0x0102 */
+        struct jt808_location loc;                /* 0x0200 */
+        struct jt808_location_resp loc_resp;      /* 0x0201 */
+        struct jt808_batch batch;                 /* 0x0704 */
+        struct jt808_params params;               /* 0x8103 */
+        struct jt808_params_resp params_resp;     /* 0x0104 */
+        struct jt808_control control;             /* 0x8105 */
+        struct jt808_text text;                   /* 0x8300 */
+        struct jt808_upgrade upgrade;             /* 0x8108 */
+        struct jt808_upgrade_result upgrade_result; /* 0x0108 */
+    } b;
+    /* Body bytes exactly as on the wire (after unescaping).  Decode sets these to point
+     * into the caller's scratch buffer; for ids without a typed body (0x0002, 0x0003,
+     * 0x8104, 0x8201, subpackage fragments, unknown ids) this is all there is. */
+    const uint8_t *body;
+    size_t body_bytes;
+};
+
+/* Is msg_id one whose body this codec types? */
+bool jt808_msg_known(uint16_t msg_id);
+/* "terminal general response", ... ; NULL when unknown */
+const char *jt808_msg_name(uint16_t msg_id);
+
+/* --- frame layer ---------------------------------------------------------- */
+
+/* Find one frame in a byte stream.  Skips garbage before the first 0x7E; returns
+ * the number of bytes consumed (including skipped garbage) when a complete frame
+ * 7E..7E was found and sets *start/*len to it; 0 when more bytes are needed
+ * (in which case *skipped tells how many leading garbage bytes may be dropped). */
+size_t jt808_frame_find(const uint8_t *buf, size_t n, size_t *start, size_t *len, size_t *skipped);
+
+/* Unescape wire bytes between the flags into out (header+body+check). */
+enum jt808_rc jt808_unescape(const uint8_t *wire, size_t n, uint8_t *out, size_t cap,
+                             size_t *out_len, struct jt808_err *err);
+/* Escape raw bytes into wire form (no flags added). */
+enum jt808_rc jt808_escape(const uint8_t *raw, size_t n, uint8_t *out, size_t cap, size_t *out_len);
+/* XOR of bytes. */
+uint8_t jt808_xor(const uint8_t *p, size_t n);
+
+/* Decode one complete wire frame (with both 0x7E).  scratch (>= len bytes) receives
+ * the unescaped message; msg->body points into it.  The body is decoded when
+ * the message is known and not a subpackage fragment. Error offsets are wire offsets. */
+enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
+                           struct jt808_msg *msg, struct jt808_err *err);
+
+/* Decode only a body (msg->h must be filled: msg_id, version, body_len ignored). */
+enum jt808_rc jt808_body_decode(const uint8_t *body, size_t n, struct jt808_msg *msg,
+                                struct jt808_err *err);
+
+/* Encode msg (header + typed body, or msg->body raw bytes when the id has no typed
+ * body or msg->body is set) into a complete wire frame with flags.  body_len,
+ * check and escaping are computed. Returns JT808_OK and sets *out_len. */
+enum jt808_rc jt808_encode(const struct jt808_msg *msg, uint8_t *out, size_t cap, size_t *out_len,
+                           struct jt808_err *err);
+
+/* Encode only the body of msg into out. */
+enum jt808_rc jt808_body_encode(const struct jt808_msg *msg, uint8_t *out, size_t cap,
+                                size_t *out_len, struct jt808_err *err);
+
+/* --- BCD / strings ------------------------------------------------------- */
+
+/* digits -> BCD, left-padded with '0' to 2*n digits; E_VALUE if not digits or too long */
+enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n);
+/* BCD -> digits (2*n chars + NUL); E_BCD on a nibble > 9 (err->offset = index of byte) */
+enum jt808_rc jt808_bcd_decode(const uint8_t *in, size_t n, char *out, size_t *bad_index);
+
+/* UTF-8 <-> GBK through iconv; return JT808_OK or JT808_E_ENCODING / E_NOSPACE */
+enum jt808_rc jt808_utf8_to_gbk(const char *in, uint8_t *out, size_t cap, size_t *out_len);
+enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap);
+
+/* --- subpackages ---------------------------------------------------------- */
+
+/* Reassembles subpackaged messages for one terminal.  Pure: callers pass now_ms.
+ * Keyed by msg_id and the serial of package 1 (serial - (index-1)). */
+struct jt808_reasm_slot;
+struct jt808_reasm {
+    struct jt808_reasm_slot *slots;  /* in-progress messages */
+    size_t mem_used;                 /* bytes buffered now */
+    size_t mem_limit;                /* max bytes buffered per terminal */
+    uint64_t timeout_ms;             /* drop an incomplete message after this */
+    uint64_t dropped;                /* messages dropped (timeout or memory) */
+};
+
+void jt808_reasm_init(struct jt808_reasm *r, size_t mem_limit, uint64_t timeout_ms);
+void jt808_reasm_free(struct jt808_reasm *r);
+/* Feed one decoded fragment (h.subpackage set, body/body_bytes valid).  Returns
+ * JT808_OK with *done = true and *out/*out_len (malloc'd, caller frees, msg_id in
+ * *out_id) when the message is complete; *done = false while incomplete;
+ * JT808_E_SUBPKG when index/total are invalid or the memory limit is hit. */
+enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header *h,
+                               const uint8_t *body, size_t n, uint64_t now_ms,
+                               bool *done, uint8_t **out, size_t *out_len, struct jt808_err *err);
+/* Drop incomplete messages older than the timeout; returns how many were dropped. */
+size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms);
+
+/* Split a long body into subpackage frames: calls emit(frame, len, arg) for each
+ * wire frame.  h supplies msg_id/version/phone; serials start at first_serial.
+ * max_chunk <= JT808_MAX_BODY. */
+enum jt808_rc jt808_split(const struct jt808_header *h, uint16_t first_serial,
+                          const uint8_t *body, size_t n, size_t max_chunk,
+                          void (*emit)(const uint8_t *frame, size_t len, void *arg), void *arg);
+
+#endif
