@@ -41,6 +41,7 @@ struct pcp_err {
 };
 
 const char *pcp_rc_name(enum pcp_rc rc);   /* "short", "crc", ... */
+const char *pcp_rc_text(enum pcp_rc rc);   /* "check field mismatch", ... */
 const char *pcp_code_name(uint8_t code);   /* "query version", ...; NULL if not 0x13..0x18 */
 
 /* CRC16 exactly as 004's sample code: init 0, MSB-first CCITT table (poly 0x1021),
@@ -74,6 +75,10 @@ bool pcp_is_response(uint8_t code, bool from_device);
 enum pcp_rc pcp_decode(const uint8_t *buf, size_t n, bool from_device, struct pcp_msg *m,
                        struct pcp_err *err);
 enum pcp_rc pcp_encode(const struct pcp_msg *m, uint8_t *out, size_t cap, size_t *out_len);
+/* What pcp_encode checks before writing (version nibble, code, result sets, version
+ * strings, chunk size), with err->field naming the culprit as the JSON mapping does
+ * ("data.result", "data.version", ...) and err->offset where it would sit in the frame. */
+enum pcp_rc pcp_check(const struct pcp_msg *m, struct pcp_err *err);
 
 /* 15.3 appendix: is this payload PCP (true) or business data (false)?  The profile
  * checks come first (supports_upgrade and uses_pcp), then start, version, code, CRC,

@@ -1,0 +1,410 @@
+#include "harness/expect.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/core/units.h"
+
+/* Cells of the verdict table are fixed-size; long text is cut on purpose. */
+__attribute__((format(printf, 3, 4))) static void cell(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
+struct counter_def {
+    const char *name;
+    int gw;          /* 1: gateway slot, 0: terminal fleet stats */
+    size_t off;
+};
+
+#define FS(f) {"terminal." #f, 0, offsetof(struct fleet_stats, f)}
+#define GS(f) {"gateway." #f, 1, offsetof(struct gw_slot, f)}
+static const struct counter_def counters[] = {
+    FS(started), FS(connects), FS(connect_failures), FS(disconnects), FS(faults), FS(frames_out),
+    FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
+    FS(heartbeats), FS(backfill_batches), FS(backfill_locations), FS(blind_dropped), FS(commands),
+    FS(replies), FS(reg_refused), FS(auth_refused), FS(unregistered),
+    GS(accepted), GS(closed_idle), GS(closed_peer), GS(frames_in), GS(frames_out), GS(bad_check),
+    GS(bad_escape), GS(bad_frame), GS(garbage_bytes), GS(unauthenticated), GS(unsupported),
+    GS(registrations), GS(authentications), GS(auth_refused), GS(positions), GS(unregistrations),
+    GS(subpackages), GS(reassembled),
+};
+#undef FS
+#undef GS
+
+static int fleet_index(const struct scenario *sc, const char *id)
+{
+    if (!id || !id[0])
+        return -1;
+    for (int i = 0; i < sc->n_fleets; i++)
+        if (strcmp(sc->fleets[i].id, id) == 0)
+            return i;
+    return -2;
+}
+
+static void merged(const struct expect_ctx *c, int f, struct fleet_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    hist_reset(&out->report_latency);
+    hist_reset(&out->ack_latency);
+    hist_reset(&out->online_latency);
+    for (int w = 0; w < c->n_workers; w++)
+        for (int k = 0; k < c->sc->n_fleets; k++)
+            if (f < 0 || f == k)
+                stats_fleet_add(out, &c->shm->workers[w].fleets[k]);
+}
+
+static uint64_t gw_counter(const struct expect_ctx *c, size_t off)
+{
+    uint64_t v = 0;
+    for (int g = 0; g < c->n_gw; g++)
+        v += *(const uint64_t *)((const char *)&c->shm->gateways[g] + off);
+    return v;
+}
+
+static struct hist gw_cmd_hist(const struct expect_ctx *c)
+{
+    struct hist h;
+    hist_reset(&h);
+    for (int g = 0; g < c->n_gw; g++)
+        hist_merge(&h, &c->shm->gateways[g].cmd_latency);
+    return h;
+}
+
+static int hist_stat(const struct hist *h, const char *stat, double *out)
+{
+    if (strcmp(stat, "p50") == 0) *out = (double)hist_percentile(h, 50);
+    else if (strcmp(stat, "p90") == 0) *out = (double)hist_percentile(h, 90);
+    else if (strcmp(stat, "p99") == 0) *out = (double)hist_percentile(h, 99);
+    else if (strcmp(stat, "p999") == 0) *out = (double)hist_percentile(h, 99.9);
+    else if (strcmp(stat, "max") == 0) *out = (double)h->max * (h->n > 0);
+    else if (strcmp(stat, "mean") == 0) *out = hist_mean(h);
+    else if (strcmp(stat, "count") == 0) *out = (double)h->n;
+    else return -1;
+    return 0;
+}
+
+int expect_value(const struct expect_ctx *c, const char *name, int f, double *out, int *is_duration)
+{
+    static struct fleet_stats fs;
+    *is_duration = 0;
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        if (strcmp(counters[i].name, name) != 0)
+            continue;
+        if (counters[i].gw) {
+            *out = (double)gw_counter(c, counters[i].off);
+        } else {
+            merged(c, f, &fs);
+            *out = (double)*(const uint64_t *)((const char *)&fs + counters[i].off);
+        }
+        return 0;
+    }
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return -1;
+    char base[64];
+    snprintf(base, sizeof base, "%.*s", (int)(dot - name), name);
+    const char *stat = dot + 1;
+    merged(c, f, &fs);
+    const struct hist *h = NULL;
+    struct hist cmd;
+    if (strcmp(base, "report.latency") == 0) h = &fs.report_latency;
+    else if (strcmp(base, "ack.latency") == 0) h = &fs.ack_latency;
+    else if (strcmp(base, "online.latency") == 0) h = &fs.online_latency;
+    else if (strcmp(base, "command.latency") == 0) {
+        cmd = gw_cmd_hist(c);
+        h = &cmd;
+    }
+    if (h) {
+        *is_duration = strcmp(stat, "count") != 0;
+        return hist_stat(h, stat, out);
+    }
+    if (strcmp(stat, "rate") == 0 || strcmp(stat, "count") == 0) {
+        double v;
+        if (strcmp(base, "reports") == 0) v = (double)fs.reports_acked;
+        else if (strcmp(base, "heartbeats") == 0) v = (double)fs.heartbeats;
+        else if (strcmp(base, "commands") == 0) v = (double)fs.replies;
+        else if (strcmp(base, "reconnects") == 0) v = (double)fs.disconnects;
+        else return -1;
+        *out = strcmp(stat, "rate") == 0 ? (c->virtual_s > 0 ? v / c->virtual_s : 0) : v;
+        return 0;
+    }
+    return -1;
+}
+
+static void fmt_value(double v, int is_duration, char *buf, size_t cap)
+{
+    if (is_duration)
+        units_format_us((uint64_t)(v < 0 ? 0 : v), buf, cap);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, cap, "%.0f", v);
+    else
+        snprintf(buf, cap, "%.2f", v);
+}
+
+static const char *fleet_label(const struct sc_expect *e)
+{
+    return e->fleet[0] ? e->fleet : "all fleets";
+}
+
+static void eval_partials(const struct expect_ctx *c, int i, struct case_result *r)
+{
+    const struct sc_expect *e = &c->sc->expect[i];
+    uint64_t ok = 0, total = 0, worst = 0;
+    for (int w = 0; w < c->n_workers; w++) {
+        const struct expect_partial *p = &c->shm->workers[w].expect[i];
+        ok += p->ok;
+        total += p->total;
+        if (p->worst_us > worst)
+            worst = p->worst_us;
+    }
+    double frac = e->fraction > 0 ? e->fraction : 1.0;
+    uint64_t need = (uint64_t)ceil(frac * (double)total - 1e-9);
+    char within[32] = "", slow[32];
+    units_format_us(worst, slow, sizeof slow);
+    if (e->kind == SC_EXP_STATE) {
+        if (e->within_ms) {
+            units_format_us(e->within_ms * 1000u, within, sizeof within);
+            snprintf(r->expected, sizeof r->expected, "%s%" PRIu64 " terminals of %s reach %s within %s",
+                     frac < 1 ? "at least " : "all ", need, fleet_label(e), e->state, within);
+            snprintf(r->observed, sizeof r->observed, "%" PRIu64 " of %" PRIu64 " did; slowest %s", ok, total, slow);
+        } else {
+            snprintf(r->expected, sizeof r->expected, "%s%" PRIu64 " terminals of %s are %s at the end",
+                     frac < 1 ? "at least " : "all ", need, fleet_label(e), e->state);
+            snprintf(r->observed, sizeof r->observed, "%" PRIu64 " of %" PRIu64 " are", ok, total);
+        }
+    } else {
+        char seq[200] = "";
+        for (int k = 0; k < e->n_transitions; k++) {
+            size_t l = strlen(seq);
+            snprintf(seq + l, sizeof seq - l, "%s%s", k ? " -> " : "", e->transitions[k]);
+        }
+        snprintf(r->expected, sizeof r->expected, "%s%" PRIu64 " terminals of %s pass %s in order",
+                 frac < 1 ? "at least " : "all ", need, fleet_label(e), seq);
+        snprintf(r->observed, sizeof r->observed, "%" PRIu64 " of %" PRIu64 " did", ok, total);
+    }
+    if (total == 0) {
+        r->verdict = VERDICT_INCONCLUSIVE;
+        snprintf(r->observed, sizeof r->observed, "no terminals to check");
+        return;
+    }
+    r->verdict = ok >= need ? VERDICT_PASS : VERDICT_FAIL;
+}
+
+static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r)
+{
+    int ci = stats_cmd_index(e->to_id);
+    snprintf(r->expected, sizeof r->expected, "every 0x%04X sent to %s answered with 0x%04X", e->to_id,
+             fleet_label(e), e->reply_id);
+    if (!c->embedded) {
+        r->verdict = VERDICT_INCONCLUSIVE;
+        snprintf(r->observed, sizeof r->observed, "commands need the embedded platform (third-party target)");
+        return;
+    }
+    if (ci < 0 || stats_cmd_reply(e->to_id) != e->reply_id) {
+        r->verdict = VERDICT_ERROR;
+        snprintf(r->observed, sizeof r->observed, "0x%04X is answered with 0x%04X, not 0x%04X", e->to_id,
+                 stats_cmd_reply(e->to_id), e->reply_id);
+        return;
+    }
+    int fi = fleet_index(c->sc, e->fleet);
+    uint64_t addressed = 0, sent = 0, answered = 0, refused = 0, timed_out = 0, busy = 0;
+    for (int f = 0; f < c->sc->n_fleets; f++) {
+        if (fi >= 0 && f != fi)
+            continue;
+        addressed += c->addressed[f][ci];
+        for (int g = 0; g < c->n_gw; g++) {
+            const struct cmd_stats *cs = &c->shm->gateways[g].cmd[f][ci];
+            sent += cs->sent;
+            answered += cs->answered;
+            refused += cs->refused;
+            timed_out += cs->timed_out;
+            busy += cs->offline;
+        }
+    }
+    uint64_t offline = addressed > sent ? addressed - sent : 0;
+    double frac = e->fraction > 0 ? e->fraction : 1.0;
+    uint64_t need = (uint64_t)ceil(frac * (double)addressed - 1e-9);
+    snprintf(r->observed, sizeof r->observed,
+             "addressed %" PRIu64 ": answered %" PRIu64 ", refused %" PRIu64 ", timed out %" PRIu64
+             ", not sent (offline %" PRIu64 ", busy %" PRIu64 ")",
+             addressed, answered, refused, timed_out, offline - (busy < offline ? busy : offline),
+             busy);
+    if (addressed == 0) {
+        r->verdict = VERDICT_INCONCLUSIVE;
+        snprintf(r->observed, sizeof r->observed, "no 0x%04X was sent (no command step for it)", e->to_id);
+        return;
+    }
+    r->verdict = answered >= need ? VERDICT_PASS : VERDICT_FAIL;
+}
+
+static void eval_metric(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r, int counter)
+{
+    const char *name = counter ? e->counter : e->metric;
+    int fi = fleet_index(c->sc, e->fleet);
+    double v = 0;
+    int is_dur = 0;
+    if (expect_value(c, name, fi < 0 ? -1 : fi, &v, &is_dur) < 0) {
+        r->verdict = VERDICT_ERROR;
+        snprintf(r->expected, sizeof r->expected, "%s", name);
+        snprintf(r->observed, sizeof r->observed, "no such metric or counter: %s", name);
+        return;
+    }
+    if (!c->embedded && strncmp(name, "gateway.", 8) == 0) {
+        r->verdict = VERDICT_INCONCLUSIVE;
+        snprintf(r->expected, sizeof r->expected, "%s", name);
+        snprintf(r->observed, sizeof r->observed, "gateway counters need the embedded platform");
+        return;
+    }
+    char vb[32], b1[32] = "", b2[32] = "";
+    fmt_value(v, is_dur, vb, sizeof vb);
+    int ok = 1;
+    if (counter) {
+        if (e->has_min) fmt_value((double)e->min, 0, b1, sizeof b1);
+        if (e->has_max) fmt_value((double)e->max, 0, b2, sizeof b2);
+        snprintf(r->expected, sizeof r->expected, "%s%s%s%s%s%s", name, e->has_min ? " >= " : "", b1,
+                 e->has_min && e->has_max ? " and <= " : e->has_max ? " <= " : "", b2, "");
+        if (e->has_min && v < (double)e->min) ok = 0;
+        if (e->has_max && v > (double)e->max) ok = 0;
+    } else {
+        if (e->has_below) fmt_value(e->below, e->bound_is_duration, b1, sizeof b1);
+        if (e->has_above) fmt_value(e->above, e->bound_is_duration, b2, sizeof b2);
+        snprintf(r->expected, sizeof r->expected, "%s%s%s%s%s%s%s", name, e->fleet[0] ? " of " : "",
+                 e->fleet, e->has_below ? " below " : "", b1, e->has_above ? " above " : "", b2);
+        if (e->has_below && !(v < e->below)) ok = 0;
+        if (e->has_above && !(v > e->above)) ok = 0;
+        if (is_dur) {
+            /* a latency of nothing measured proves nothing */
+            double n = 0;
+            int d;
+            char cn[80];
+            snprintf(cn, sizeof cn, "%.*s.count", (int)(strrchr(name, '.') - name), name);
+            if (expect_value(c, cn, fi < 0 ? -1 : fi, &n, &d) == 0 && n == 0) {
+                r->verdict = VERDICT_INCONCLUSIVE;
+                snprintf(r->observed, sizeof r->observed, "no samples");
+                return;
+            }
+        }
+    }
+    snprintf(r->observed, sizeof r->observed, "%s", vb);
+    r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
+}
+
+static void eval_ledger(const struct expect_ctx *c, struct case_result *r)
+{
+    static struct fleet_stats fs;
+    merged(c, -1, &fs);
+    char a[256], b[256];
+    ledger_format(&fs.ledger, a, sizeof a);
+    ledger_format(&c->gw_ledger, b, sizeof b);
+    snprintf(r->expected, sizeof r->expected, "every message acknowledged, failed or timed out");
+    cell(r->observed, sizeof r->observed, "terminals: %s; platform: %s", a, b);
+    r->verdict = ledger_balanced(&fs.ledger) && ledger_balanced(&c->gw_ledger) ? VERDICT_PASS : VERDICT_FAIL;
+}
+
+void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
+{
+    for (int i = 0; i < c->sc->n_expect; i++) {
+        const struct sc_expect *e = &c->sc->expect[i];
+        struct case_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.id, sizeof r.id, "%s", e->id);
+        snprintf(r.area, sizeof r.area, "%s", e->area);
+        snprintf(r.desc, sizeof r.desc, "%s", e->desc);
+        r.duration_s = c->virtual_s;
+        switch (e->kind) {
+        case SC_EXP_STATE:
+        case SC_EXP_TRANSITIONS:
+            eval_partials(c, i, &r);
+            break;
+        case SC_EXP_REPLY:
+            eval_reply(c, e, &r);
+            break;
+        case SC_EXP_METRIC:
+            eval_metric(c, e, &r, 0);
+            break;
+        case SC_EXP_COUNTER:
+            eval_metric(c, e, &r, 1);
+            break;
+        case SC_EXP_LEDGER:
+            eval_ledger(c, &r);
+            break;
+        }
+        report_add_case(rep, &r);
+    }
+    static struct fleet_stats fs;
+    merged(c, -1, &fs);
+    struct ledger all = fs.ledger;
+    ledger_add(&all, &c->gw_ledger);
+    rep->ledger_balanced = ledger_balanced(&all);
+    char a[200], b[200];
+    ledger_format(&fs.ledger, a, sizeof a);
+    ledger_format(&c->gw_ledger, b, sizeof b);
+    cell(rep->ledger_text, sizeof rep->ledger_text, "terminals %s; platform %s", a, b);
+}
+
+static cJSON *fleet_json(const struct fleet_stats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        if (!counters[i].gw)
+            cJSON_AddNumberToObject(o, counters[i].name + 9,
+                                    (double)*(const uint64_t *)((const char *)s + counters[i].off));
+    cJSON *st = cJSON_AddObjectToObject(o, "states_now");
+    cJSON *re = cJSON_AddObjectToObject(o, "states_reached");
+    for (int k = 0; k < TS__COUNT; k++) {
+        cJSON_AddNumberToObject(st, term_state_name((enum term_state)k), (double)s->in_state[k]);
+        cJSON_AddNumberToObject(re, term_state_name((enum term_state)k), (double)s->reached[k]);
+    }
+    cJSON *l = cJSON_AddObjectToObject(o, "ledger");
+    cJSON_AddNumberToObject(l, "sent", (double)s->ledger.sent);
+    cJSON_AddNumberToObject(l, "acked", (double)s->ledger.acked);
+    cJSON_AddNumberToObject(l, "failed", (double)s->ledger.failed);
+    cJSON_AddNumberToObject(l, "timed_out", (double)s->ledger.timed_out);
+    cJSON_AddItemToObject(o, "report_latency", hist_to_json(&s->report_latency));
+    cJSON_AddItemToObject(o, "ack_latency", hist_to_json(&s->ack_latency));
+    cJSON_AddItemToObject(o, "online_latency", hist_to_json(&s->online_latency));
+    return o;
+}
+
+void expect_metrics_json(const struct expect_ctx *c, cJSON *metrics)
+{
+    static struct fleet_stats fs;
+    cJSON *fl = cJSON_AddObjectToObject(metrics, "fleets");
+    for (int f = 0; f < c->sc->n_fleets; f++) {
+        merged(c, f, &fs);
+        cJSON_AddItemToObject(fl, c->sc->fleets[f].id, fleet_json(&fs));
+    }
+    merged(c, -1, &fs);
+    cJSON_AddItemToObject(metrics, "total", fleet_json(&fs));
+    if (c->virtual_s > 0)
+        cJSON_AddNumberToObject(metrics, "reports_per_s", (double)fs.reports_acked / c->virtual_s);
+    if (c->n_gw) {
+        cJSON *g = cJSON_AddObjectToObject(metrics, "gateway");
+        for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+            if (counters[i].gw)
+                cJSON_AddNumberToObject(g, counters[i].name + 8, (double)gw_counter(c, counters[i].off));
+        struct hist h = gw_cmd_hist(c);
+        cJSON_AddItemToObject(g, "command_latency", hist_to_json(&h));
+        uint64_t rss = 0;
+        for (int k = 0; k < c->n_gw; k++)
+            rss += c->shm->gateways[k].rss_kb;
+        cJSON_AddNumberToObject(g, "rss_kb", (double)rss);
+    }
+    uint64_t rss = 0, terms = 0;
+    for (int w = 0; w < c->n_workers; w++) {
+        rss += c->shm->workers[w].rss_kb;
+        terms += c->shm->workers[w].terminals;
+    }
+    cJSON *w = cJSON_AddObjectToObject(metrics, "workers");
+    cJSON_AddNumberToObject(w, "count", c->n_workers);
+    cJSON_AddNumberToObject(w, "rss_kb", (double)rss);
+    cJSON_AddNumberToObject(w, "terminals", (double)terms);
+}

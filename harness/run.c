@@ -1,0 +1,793 @@
+/* The parent of a run: processes, timeline, status, drain, verdicts. */
+#include "harness/run.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/expect.h"
+#include "harness/scenario.h"
+#include "report/report.h"
+#include "sim/core/clock.h"
+#include "sim/core/ctl.h"
+#include "sim/core/stats.h"
+#include "sim/core/units.h"
+#include "sim/dev/fleet.h"
+#include "sim/platform/jt808_gw.h"
+
+#define FD_RESERVE 64             /* descriptors a process keeps for itself */
+#define READY_TIMEOUT_S 20.0
+#define CMD_TIMEOUT_MS 10000
+
+_Static_assert(SC_MAX_FLEETS == STATS_MAX_FLEETS, "fleet limits must agree");
+_Static_assert(STATS_MAX_FLEETS <= 256, "fleet index must fit the gateway's byte");
+
+struct child {
+    pid_t pid;
+    int ctl;                      /* parent's end */
+    int ready, drained, exited, status;
+    ev_io io;
+    struct run *run;
+    int is_gw, idx;
+};
+
+struct run {
+    const struct run_opts *o;
+    struct scenario sc;
+    struct ev_loop *loop;
+    struct stats_shm *shm;
+    struct gw_config gw;
+    int embedded;
+    int n_workers, n_gw;
+    struct child workers[STATS_MAX_WORKERS];
+    struct child gws[STATS_MAX_GATEWAYS];
+    struct sockaddr_storage target;
+    char target_text[300];
+    ev_timer status, step_timer, end_timer, ready_timer, watch;
+    uint64_t total_terminals;
+    uint64_t all_online_us;       /* virtual time after start when every terminal was first online */
+    ev_signal sigint, sigterm;
+    ev_child chld;
+    int next_step;
+    int phase;                    /* 0 waiting ready, 1 running, 2 draining workers, 3 draining gateways, 4 done */
+    int interrupted;
+    int harness_error;
+    char harness_msg[512];
+    uint64_t start_us;            /* virtual time of CTL_START */
+    uint64_t end_us;
+    uint64_t wall_start_us;
+    uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_TYPES]; /* terminals each command type was meant for */
+    uint64_t skipped_steps;
+    struct fleet_stats prev;      /* last status line's totals, for rates */
+    uint64_t prev_gw_positions;
+    int tty;
+    char tmpdir[256];
+};
+
+int run_procs_needed(uint64_t terminals, uint64_t per_proc, int wanted, int max)
+{
+    if (per_proc == 0)
+        return -1;
+    uint64_t need = (terminals + per_proc - 1) / per_proc;
+    if (need < (uint64_t)wanted)
+        need = (uint64_t)wanted;
+    if (need < 1)
+        need = 1;
+    return need > (uint64_t)max ? -1 : (int)need;
+}
+
+static void harness_fail(struct run *r, const char *fmt, const char *detail)
+{
+    if (!r->harness_error) {
+        r->harness_error = 1;
+        snprintf(r->harness_msg, sizeof r->harness_msg, fmt, detail);
+    }
+}
+
+/* --- merged statistics --------------------------------------------------------------- */
+
+static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    hist_reset(&out->report_latency);
+    hist_reset(&out->ack_latency);
+    hist_reset(&out->online_latency);
+    for (int w = 0; w < r->n_workers; w++)
+        if (f < 0) {
+            for (int k = 0; k < r->sc.n_fleets; k++)
+                stats_fleet_add(out, &r->shm->workers[w].fleets[k]);
+        } else {
+            stats_fleet_add(out, &r->shm->workers[w].fleets[f]);
+        }
+}
+
+static uint64_t gw_sum(const struct run *r, size_t offset)
+{
+    uint64_t v = 0;
+    for (int g = 0; g < r->n_gw; g++)
+        v += *(const uint64_t *)((const char *)&r->shm->gateways[g] + offset);
+    return v;
+}
+
+static struct ledger gw_ledger(const struct run *r)
+{
+    struct ledger l = {0};
+    for (int g = 0; g < r->n_gw; g++)
+        ledger_add(&l, &r->shm->gateways[g].ledger);
+    /* commands meant for terminals that were not connected never left: count them as
+     * sent and failed (offline), so every addressed terminal is accounted for */
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        for (int c = 0; c < STATS_CMD_TYPES; c++) {
+            uint64_t sent = 0;
+            for (int g = 0; g < r->n_gw; g++)
+                sent += r->shm->gateways[g].cmd[f][c].sent;
+            if (r->addressed[f][c] > sent) {
+                uint64_t off = r->addressed[f][c] - sent;
+                l.sent += off;
+                l.failed += off;
+                l.why[LEDGER_OFFLINE] += off;
+            }
+        }
+    return l;
+}
+
+/* --- status line ------------------------------------------------------------------- */
+
+static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct run *r = t->data;
+    if (r->o->quiet || r->phase < 1)
+        return;
+    static struct fleet_stats tot;
+    merge_fleet(r, -1, &tot);
+    double dt = t->repeat > 0 ? t->repeat : 1.0;
+    double rate = (double)(tot.reports_acked - r->prev.reports_acked) / dt;
+    uint64_t vt = clock_now_us() - r->start_us;
+    char p99[32];
+    units_format_us(hist_percentile(&tot.report_latency, 99.0), p99, sizeof p99);
+    uint64_t total = 0;
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        total += r->sc.fleets[f].count;
+    printf("%s[%6.1fs] online %" PRIu64 "/%" PRIu64 "  reports %.0f/s (acked %" PRIu64 ", p99 %s)"
+           "  reconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s",
+           r->tty ? "\r" : "", (double)vt / 1e6, tot.in_state[TS_AUTHENTICATED], total, rate,
+           tot.reports_acked, p99, tot.disconnects, tot.commands, ledger_pending(&tot.ledger),
+           gw_sum(r, offsetof(struct gw_slot, bad_check)) + gw_sum(r, offsetof(struct gw_slot, bad_escape)) +
+               gw_sum(r, offsetof(struct gw_slot, bad_frame)),
+           r->tty ? "   " : "\n");
+    fflush(stdout);
+    r->prev = tot;
+    (void)loop;
+    (void)revents;
+}
+
+/* --- children ---------------------------------------------------------------------- */
+
+static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const char *payload)
+{
+    for (int i = 0; i < n; i++)
+        if (!cs[i].exited && ctl_send(cs[i].ctl, m, payload) < 0)
+            fprintf(stderr, "fleetsim: cannot reach %s %d: %s\n", cs[i].is_gw ? "gateway" : "worker", i,
+                    strerror(errno));
+}
+
+static int all(const struct child *cs, int n, int what)
+{
+    for (int i = 0; i < n; i++) {
+        int v = what == 0 ? cs[i].ready : cs[i].drained;
+        if (!v && !cs[i].exited)
+            return 0;
+    }
+    return 1;
+}
+
+static void schedule_step(struct run *r);
+static void start_drain(struct run *r);
+
+/* Notes the moment the whole fleet has been online once (for the figures). */
+static void watch_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct run *r = t->data;
+    if (r->phase != 1 || r->all_online_us)
+        return;
+    uint64_t n = 0;
+    for (int w = 0; w < r->n_workers; w++)
+        for (int f = 0; f < r->sc.n_fleets; f++)
+            n += r->shm->workers[w].fleets[f].reached[TS_AUTHENTICATED];
+    if (n >= r->total_terminals) {
+        r->all_online_us = clock_now_us() - r->start_us;
+        ev_timer_stop(loop, t);
+    }
+    (void)revents;
+}
+
+static void begin(struct run *r)
+{
+    ev_timer_stop(r->loop, &r->ready_timer);
+    r->phase = 1;
+    r->start_us = clock_now_us();
+    r->end_us = r->start_us + r->sc.duration_ms * 1000u;
+    struct ctl_msg m = {.type = CTL_START};
+    broadcast(r->workers, r->n_workers, &m, NULL);
+    ev_timer_set(&r->end_timer, clock_real_delay(r->end_us), 0);
+    ev_timer_start(r->loop, &r->end_timer);
+    schedule_step(r);
+}
+
+static void stop_all(struct run *r)
+{
+    struct ctl_msg m = {.type = CTL_STOP};
+    broadcast(r->workers, r->n_workers, &m, NULL);
+    broadcast(r->gws, r->n_gw, &m, NULL);
+    r->phase = 4;
+    ev_break(r->loop, EVBREAK_ALL);
+}
+
+static void drain_gateways(struct run *r)
+{
+    r->phase = 3;
+    if (!r->n_gw) {
+        stop_all(r);
+        return;
+    }
+    struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = CMD_TIMEOUT_MS * 1000ull};
+    broadcast(r->gws, r->n_gw, &m, NULL);
+}
+
+static void child_msg_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct child *c = io->data;
+    struct run *r = c->run;
+    struct ctl_msg m;
+    int rc = ctl_recv(c->ctl, &m, NULL, 0);
+    if (rc <= 0) {
+        ev_io_stop(loop, io);
+        if (!c->exited && r->phase < 4 && !(c->is_gw ? r->phase >= 4 : c->drained)) {
+            c->exited = 1;
+            char what[64];
+            snprintf(what, sizeof what, "%s %d", c->is_gw ? "gateway" : "worker", c->idx);
+            harness_fail(r, "%s stopped before the run ended", what);
+        }
+        c->exited = 1;
+        if (r->phase == 0 && all(r->workers, r->n_workers, 0) && all(r->gws, r->n_gw, 0))
+            ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    switch (m.type) {
+    case CTL_READY:
+        c->ready = 1;
+        break;
+    case CTL_DRAINED:
+        c->drained = 1;
+        break;
+    default:
+        break;
+    }
+    if (r->phase == 0 && all(r->workers, r->n_workers, 0) && all(r->gws, r->n_gw, 0))
+        begin(r);
+    else if (r->phase == 2 && all(r->workers, r->n_workers, 1))
+        drain_gateways(r);
+    else if (r->phase == 3 && all(r->gws, r->n_gw, 1))
+        stop_all(r);
+    (void)revents;
+}
+
+static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+    struct run *r = w->data;
+    for (int k = 0; k < 2; k++) {
+        struct child *cs = k ? r->gws : r->workers;
+        int n = k ? r->n_gw : r->n_workers;
+        for (int i = 0; i < n; i++) {
+            if (cs[i].pid != w->rpid)
+                continue;
+            cs[i].status = w->rstatus;
+            if (r->phase < 4 && (WIFSIGNALED(w->rstatus) || (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus)))) {
+                char what[96];
+                snprintf(what, sizeof what, "%s %d (pid %d) %s %d", k ? "gateway" : "worker", i, (int)w->rpid,
+                         WIFSIGNALED(w->rstatus) ? "died of signal" : "exited with",
+                         WIFSIGNALED(w->rstatus) ? WTERMSIG(w->rstatus) : WEXITSTATUS(w->rstatus));
+                harness_fail(r, "%s", what);
+                if (r->phase < 2)
+                    start_drain(r);
+            }
+        }
+    }
+    (void)loop;
+    (void)revents;
+}
+
+static int spawn(struct run *r, struct child *c, int is_gw, int idx, int lfd, int *lfds, int n_lfds)
+{
+    int fds[2];
+    if (ctl_pair(fds) < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGINT, SIG_IGN); /* the parent decides when to stop */
+        for (int i = 0; i < n_lfds; i++)
+            if (lfds[i] != lfd)
+                close(lfds[i]);
+        int status;
+        if (is_gw) {
+            status = gw_main(&r->gw, idx, lfd, fds[1], &r->shm->gateways[idx]);
+        } else {
+            for (int i = 0; i < n_lfds; i++)
+                close(lfds[i]);
+            struct worker *w = calloc(1, sizeof *w);
+            char err[256];
+            struct worker_slot *slot = &r->shm->workers[idx];
+            slot->pid = (int32_t)getpid();
+            if (!w || worker_setup(w, &r->sc, idx, r->n_workers, &r->target, slot, fds[1], err, sizeof err) < 0) {
+                snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
+                slot->phase = WP_FAILED;
+                _exit(1);
+            }
+            status = worker_run(w);
+            worker_free(w);
+            free(w);
+        }
+        _exit(status);
+    }
+    close(fds[1]);
+    c->pid = pid;
+    c->ctl = fds[0];
+    c->run = r;
+    c->is_gw = is_gw;
+    c->idx = idx;
+    ev_io_init(&c->io, child_msg_cb, c->ctl, EV_READ);
+    c->io.data = c;
+    return 0;
+}
+
+/* --- timeline ------------------------------------------------------------------------ */
+
+static void run_step(struct run *r, int i)
+{
+    const struct sc_step *s = &r->sc.steps[i];
+    int f = -1;
+    for (int k = 0; k < r->sc.n_fleets; k++)
+        if (strcmp(r->sc.fleets[k].id, s->fleet) == 0)
+            f = k;
+    if (f < 0)
+        return;
+    const struct sc_fleet *fl = &r->sc.fleets[f];
+    struct ctl_msg m = {.fleet = (uint32_t)f, .step = (uint32_t)i, .fraction = s->fraction > 0 ? s->fraction : 1.0};
+    if (s->kind == SC_STEP_FAULT) {
+        m.type = CTL_FAULT;
+        m.down_us = s->down_ms * 1000u;
+        broadcast(r->workers, r->n_workers, &m, NULL);
+        return;
+    }
+    if (!r->embedded) {
+        /* a third-party platform is not ours to command */
+        r->skipped_steps++;
+        return;
+    }
+    m.type = CTL_COMMAND;
+    m.msg_id = s->msg_id;
+    m.count = fl->count;
+    size_t pl = strcspn(fl->phone, "+");
+    snprintf(m.phone_first, sizeof m.phone_first, "%.*s", (int)pl, fl->phone);
+    char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
+    broadcast(r->gws, r->n_gw, &m, body);
+    free(body);
+    int ci = stats_cmd_index(s->msg_id);
+    if (ci >= 0)
+        r->addressed[f][ci] += m.fraction >= 1.0 ? fl->count : (uint64_t)(m.fraction * fl->count + 0.5);
+}
+
+static void step_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct run *r = t->data;
+    uint64_t now = clock_now_us();
+    while (r->next_step < r->sc.n_steps && r->start_us + r->sc.steps[r->next_step].at_ms * 1000u <= now + 500)
+        run_step(r, r->next_step++);
+    schedule_step(r);
+    (void)loop;
+    (void)revents;
+}
+
+static void schedule_step(struct run *r)
+{
+    if (r->phase != 1 || r->next_step >= r->sc.n_steps)
+        return;
+    uint64_t at = r->start_us + r->sc.steps[r->next_step].at_ms * 1000u;
+    ev_timer_set(&r->step_timer, clock_real_delay(at), 0);
+    ev_timer_start(r->loop, &r->step_timer);
+}
+
+static uint64_t settle_us(const struct run *r)
+{
+    uint64_t m = 0;
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        if (r->sc.fleets[f].ack_timeout_ms > m)
+            m = r->sc.fleets[f].ack_timeout_ms;
+    return (m + 1000) * 1000u;
+}
+
+static void start_drain(struct run *r)
+{
+    if (r->phase >= 2)
+        return;
+    ev_timer_stop(r->loop, &r->step_timer);
+    ev_timer_stop(r->loop, &r->end_timer);
+    r->phase = 2;
+    struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle_us(r)};
+    broadcast(r->workers, r->n_workers, &m, NULL);
+    if (all(r->workers, r->n_workers, 1))
+        drain_gateways(r);
+}
+
+static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct run *r = t->data;
+    status_cb(loop, &r->status, 0);
+    start_drain(r);
+    (void)revents;
+}
+
+static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct run *r = t->data;
+    harness_fail(r, "%s", "processes did not start within 20 s");
+    stop_all(r);
+    (void)revents;
+    (void)loop;
+}
+
+static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    struct run *r = s->data;
+    if (r->interrupted++) {
+        stop_all(r);
+        return;
+    }
+    fprintf(stderr, "\nfleetsim: interrupted; draining (again to stop now)\n");
+    harness_fail(r, "%s", "interrupted");
+    start_drain(r);
+    (void)loop;
+    (void)revents;
+}
+
+/* --- set-up ---------------------------------------------------------------------------- */
+
+static uint64_t fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024 - FD_RESERVE;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl); /* children inherit it */
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    return rl.rlim_cur > FD_RESERVE ? (uint64_t)rl.rlim_cur - FD_RESERVE : 1;
+}
+
+static int setup_target(struct run *r, char *err, size_t errcap)
+{
+    const char *t = r->o->target ? r->o->target : r->sc.target;
+    r->embedded = !t[0] || strcmp(t, "embedded") == 0;
+    if (!r->embedded) {
+        if (transport_resolve(t, &r->target, err, errcap) < 0)
+            return -1;
+        snprintf(r->target_text, sizeof r->target_text, "%s", t);
+    }
+    return 0;
+}
+
+static int setup_gateway(struct run *r, uint64_t per_proc, char *err, size_t errcap)
+{
+    struct gw_config *g = &r->gw;
+    memset(g, 0, sizeof *g);
+    snprintf(g->bind, sizeof g->bind, "127.0.0.1");
+    g->port = r->sc.platform.port;
+    g->mode = strcmp(r->sc.platform.auth, "one-party") == 0 ? REGISTRY_ONE_PARTY : REGISTRY_OPEN;
+    snprintf(g->triples, sizeof g->triples, "%s", r->sc.platform.triples);
+    g->idle_timeout_ms = r->sc.platform.idle_timeout_ms ? r->sc.platform.idle_timeout_ms : 180000;
+    g->cmd_timeout_ms = CMD_TIMEOUT_MS;
+    g->verbose = r->o->verbose;
+    if (r->o->db) {
+        snprintf(g->db, sizeof g->db, "%s", r->o->db);
+    } else {
+        snprintf(r->tmpdir, sizeof r->tmpdir, "/tmp/fleetsim-run-XXXXXX");
+        if (!mkdtemp(r->tmpdir)) {
+            snprintf(err, errcap, "cannot create a temporary directory: %s", strerror(errno));
+            return -1;
+        }
+        snprintf(g->db, sizeof g->db, "%s/platform.db", r->tmpdir);
+    }
+    uint64_t total = 0;
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        total += r->sc.fleets[f].count;
+    int want = r->sc.platform.procs > 0 ? r->sc.platform.procs : 1;
+    r->n_gw = run_procs_needed(total, per_proc, want, STATS_MAX_GATEWAYS);
+    if (r->n_gw < 0) {
+        snprintf(err, errcap, "%" PRIu64 " terminals need more than %d gateway processes of %" PRIu64
+                 " descriptors each", total, STATS_MAX_GATEWAYS, per_proc);
+        return -1;
+    }
+    return 0;
+}
+
+static void rm_tmpdir(struct run *r)
+{
+    if (!r->tmpdir[0])
+        return;
+    char p[600];
+    const char *suffix[] = {"/platform.db", "/platform.db-wal", "/platform.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", r->tmpdir, suffix[i]);
+        unlink(p);
+    }
+    rmdir(r->tmpdir);
+}
+
+/* --- verdicts and report ------------------------------------------------------------------ */
+
+static void build_report(struct run *r, struct run_report *rep)
+{
+    struct expect_ctx ec = {
+        .sc = &r->sc,
+        .shm = r->shm,
+        .n_workers = r->n_workers,
+        .n_gw = r->n_gw,
+        .embedded = r->embedded,
+        .virtual_s = (double)(r->end_us > r->start_us ? r->end_us - r->start_us : 0) / 1e6,
+        .addressed = r->addressed,
+    };
+    ec.gw_ledger = gw_ledger(r);
+    expect_evaluate(&ec, rep);
+    if (r->harness_error) {
+        struct case_result c = {0};
+        snprintf(c.id, sizeof c.id, "HARNESS");
+        snprintf(c.area, sizeof c.area, "harness");
+        snprintf(c.desc, sizeof c.desc, "the run itself");
+        c.verdict = VERDICT_ERROR;
+        snprintf(c.expected, sizeof c.expected, "the run completes");
+        memcpy(c.observed, r->harness_msg, sizeof c.observed - 1); /* cut to the cell */
+        report_add_case(rep, &c);
+    }
+    for (int w = 0; w < r->n_workers; w++)
+        if (r->shm->workers[w].error[0])
+            fprintf(stderr, "fleetsim: %s\n", r->shm->workers[w].error);
+    for (int g = 0; g < r->n_gw; g++)
+        if (r->shm->gateways[g].error[0])
+            fprintf(stderr, "fleetsim: %s\n", r->shm->gateways[g].error);
+    rep->duration_s = (double)(clock_mono_us() - r->wall_start_us) / 1e6;
+    rep->virtual_s = ec.virtual_s;
+    expect_metrics_json(&ec, rep->metrics);
+    if (r->skipped_steps)
+        cJSON_AddNumberToObject(rep->metrics, "skipped_command_steps", (double)r->skipped_steps);
+}
+
+/* The headline numbers, for people and for `make bench`. */
+static void print_figures(struct run *r, struct run_report *rep)
+{
+    static struct fleet_stats tot;
+    merge_fleet(r, -1, &tot);
+    char a[32], p50[32], p99[32], mx[32];
+    uint64_t rss = 0, base = 0, peak = 0;
+    for (int w = 0; w < r->n_workers; w++) {
+        rss += r->shm->workers[w].rss_kb;
+        base += r->shm->workers[w].rss_base_kb;
+        peak += r->shm->workers[w].rss_peak_kb;
+    }
+    uint64_t gw_rss = 0;
+    for (int g = 0; g < r->n_gw; g++)
+        gw_rss += r->shm->gateways[g].rss_kb;
+    double vs = rep->virtual_s > 0 ? rep->virtual_s : 1;
+    units_format_us(hist_percentile(&tot.report_latency, 50), p50, sizeof p50);
+    units_format_us(hist_percentile(&tot.report_latency, 99), p99, sizeof p99);
+    units_format_us(tot.report_latency.max, mx, sizeof mx);
+    if (r->all_online_us)
+        units_format_us(r->all_online_us, a, sizeof a);
+    else
+        snprintf(a, sizeof a, "never");
+    printf("figures:\n");
+    printf("  all %" PRIu64 " terminals registered+authenticated after %s (virtual)\n", r->total_terminals, a);
+    printf("  location reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
+           (double)tot.reports_acked / vs, (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
+    printf("  report -> 0x8001 latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
+           tot.report_latency.n);
+    if (r->total_terminals && peak > base)
+        printf("  resident memory per terminal: %.0f B (workers: %" PRIu64 " kB over a %" PRIu64
+               " kB base, peak %" PRIu64 " kB)\n",
+               (double)(peak - base) * 1024.0 / (double)r->total_terminals, peak - base, base, peak);
+    if (r->n_gw)
+        printf("  gateway resident memory: %" PRIu64 " kB in %d process(es)\n", gw_rss, r->n_gw);
+    cJSON *fig = cJSON_AddObjectToObject(rep->metrics, "figures");
+    cJSON_AddNumberToObject(fig, "all_online_s", (double)r->all_online_us / 1e6);
+    cJSON_AddNumberToObject(fig, "reports_acked", (double)tot.reports_acked);
+    cJSON_AddNumberToObject(fig, "reports_per_s_wall", (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
+    cJSON_AddNumberToObject(fig, "report_p99_us", (double)hist_percentile(&tot.report_latency, 99));
+    cJSON_AddNumberToObject(fig, "rss_per_terminal_b",
+                            r->total_terminals && peak > base ? (double)(peak - base) * 1024.0 / (double)r->total_terminals : 0);
+}
+
+int run_scenario(const struct run_opts *o)
+{
+    static struct run run;
+    struct run *r = &run;
+    char err[1024];
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->wall_start_us = clock_mono_us();
+    if (scenario_load(o->scenario, &r->sc, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    int rc = 2; /* input errors until the processes start */
+    double scale = o->time_scale > 0 ? o->time_scale : r->sc.time_scale > 0 ? r->sc.time_scale : 1.0;
+    if (setup_target(r, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim: target %s\n", err);
+        goto out;
+    }
+    if (!r->embedded && scale != 1.0) {
+        fprintf(stderr, "fleetsim: --time-scale must be 1 against a third-party target (its clock is real)\n");
+        goto out;
+    }
+    uint64_t per_proc = fd_budget();
+    uint64_t total = 0;
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        total += r->sc.fleets[f].count;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = o->procs > 0 ? o->procs : (int)(cores > 0 ? cores : 1);
+    if ((uint64_t)want > total)
+        want = (int)total;
+    r->n_workers = run_procs_needed(total, per_proc, want, STATS_MAX_WORKERS);
+    if (r->n_workers < 0) {
+        fprintf(stderr, "fleetsim: %" PRIu64 " terminals need more than %d worker processes of %" PRIu64
+                " descriptors each (open-file limit); shard the fleet with several runs\n",
+                total, STATS_MAX_WORKERS, per_proc);
+        goto out;
+    }
+    if (r->sc.n_expect > STATS_MAX_EXPECT) {
+        fprintf(stderr, "%s: expect: %d expectations; at most %d\n", o->scenario, r->sc.n_expect, STATS_MAX_EXPECT);
+        goto out;
+    }
+    if (r->embedded && setup_gateway(r, per_proc, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim: %s\n", err);
+        goto out;
+    }
+    if (o->report_dir && mkdir(o->report_dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "fleetsim: cannot create report directory %s: %s\n", o->report_dir, strerror(errno));
+        goto out;
+    }
+    r->shm = stats_map();
+    if (!r->shm) {
+        fprintf(stderr, "fleetsim: cannot map statistics: %s\n", strerror(errno));
+        goto out;
+    }
+    r->shm->n_workers = (uint32_t)r->n_workers;
+    r->shm->n_gateways = (uint32_t)r->n_gw;
+    clock_init(scale);
+    rc = 1;
+    int lfds[STATS_MAX_GATEWAYS];
+    if (r->embedded) {
+        if (gw_listen(&r->gw, lfds, r->n_gw, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim: %s\n", err);
+            goto out;
+        }
+        snprintf(r->target_text, sizeof r->target_text, "127.0.0.1:%u", r->gw.port);
+        transport_resolve(r->target_text, &r->target, err, sizeof err);
+        for (int g = 0; g < r->n_gw; g++)
+            if (spawn(r, &r->gws[g], 1, g, lfds[g], lfds, r->n_gw) < 0) {
+                fprintf(stderr, "fleetsim: cannot start gateway: %s\n", strerror(errno));
+                goto out;
+            }
+        for (int g = 0; g < r->n_gw; g++)
+            close(lfds[g]);
+    }
+    for (int w = 0; w < r->n_workers; w++)
+        if (spawn(r, &r->workers[w], 0, w, -1, NULL, 0) < 0) {
+            fprintf(stderr, "fleetsim: cannot start worker: %s\n", strerror(errno));
+            goto out;
+        }
+    r->tty = isatty(STDOUT_FILENO);
+    if (!o->quiet)
+        printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s), %d worker(s), target %s%s, time scale %g\n",
+               r->sc.name, total, r->sc.n_fleets, r->n_workers, r->embedded ? "embedded gateway " : "",
+               r->target_text, scale);
+    r->loop = ev_default_loop(EVFLAG_AUTO);
+    for (int w = 0; w < r->n_workers; w++)
+        ev_io_start(r->loop, &r->workers[w].io);
+    for (int g = 0; g < r->n_gw; g++)
+        ev_io_start(r->loop, &r->gws[g].io);
+    ev_child_init(&r->chld, child_exit_cb, 0, 0);
+    r->chld.data = r;
+    ev_child_start(r->loop, &r->chld);
+    double iv = (o->status_interval_ms > 0 ? o->status_interval_ms : 1000) / 1000.0;
+    ev_timer_init(&r->status, status_cb, iv, iv);
+    r->status.data = r;
+    ev_timer_start(r->loop, &r->status);
+    ev_timer_init(&r->step_timer, step_cb, 0, 0);
+    r->step_timer.data = r;
+    ev_timer_init(&r->end_timer, end_cb, 0, 0);
+    r->end_timer.data = r;
+    r->total_terminals = total;
+    ev_timer_init(&r->watch, watch_cb, 0.02, 0.02);
+    r->watch.data = r;
+    ev_timer_start(r->loop, &r->watch);
+    ev_timer_init(&r->ready_timer, ready_timeout_cb, READY_TIMEOUT_S, 0);
+    r->ready_timer.data = r;
+    ev_timer_start(r->loop, &r->ready_timer);
+    ev_signal_init(&r->sigint, sig_cb, SIGINT);
+    r->sigint.data = r;
+    ev_signal_start(r->loop, &r->sigint);
+    ev_signal_init(&r->sigterm, sig_cb, SIGTERM);
+    r->sigterm.data = r;
+    ev_signal_start(r->loop, &r->sigterm);
+    ev_run(r->loop, 0);
+    if (r->tty && !o->quiet)
+        printf("\n");
+    /* reap everybody */
+    for (int k = 0; k < 2; k++) {
+        struct child *cs = k ? r->gws : r->workers;
+        int n = k ? r->n_gw : r->n_workers;
+        for (int i = 0; i < n; i++) {
+            if (!cs[i].pid)
+                continue;
+            int st;
+            for (int tries = 0; tries < 100; tries++) {
+                pid_t p = waitpid(cs[i].pid, &st, WNOHANG);
+                if (p == cs[i].pid || (p < 0 && errno == ECHILD))
+                    break;
+                if (tries == 50)
+                    kill(cs[i].pid, SIGKILL);
+                usleep(20000);
+            }
+            close(cs[i].ctl);
+        }
+    }
+    if (r->phase < 1 && !r->harness_error)
+        harness_fail(r, "%s", "processes did not start");
+    for (int w = 0; w < r->n_workers; w++)
+        if (r->shm->workers[w].phase == WP_FAILED)
+            harness_fail(r, "worker failed: %s", r->shm->workers[w].error);
+    for (int g = 0; g < r->n_gw; g++)
+        if (r->shm->gateways[g].phase == WP_FAILED)
+            harness_fail(r, "gateway failed: %s", r->shm->gateways[g].error);
+    struct run_report rep;
+    report_init(&rep, r->sc.name, o->scenario);
+    build_report(r, &rep);
+    printf("\n");
+    report_print_table(&rep, stdout);
+    print_figures(r, &rep);
+    if (o->report_dir) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/report.json", o->report_dir);
+        if (report_write_json(&rep, path, err, sizeof err) < 0)
+            fprintf(stderr, "fleetsim: %s\n", err);
+        snprintf(path, sizeof path, "%s/junit.xml", o->report_dir);
+        if (report_write_junit(&rep, path, err, sizeof err) < 0)
+            fprintf(stderr, "fleetsim: %s\n", err);
+        printf("reports: %s/report.json, %s/junit.xml\n", o->report_dir, o->report_dir);
+    }
+    enum verdict v = report_overall(&rep);
+    rc = v == VERDICT_PASS ? 0 : 1;
+    report_free(&rep);
+out:
+    rm_tmpdir(r);
+    if (r->shm)
+        stats_unmap(r->shm);
+    scenario_free(&r->sc);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* `fleetsim run`: one scenario from start to verdict.  The parent process forks the
+ * embedded gateway (unless the target is elsewhere) and the workers, runs the
+ * timeline, merges statistics once a second, drains, evaluates the expectations
+ * and writes the reports. */
+#ifndef FLEETSIM_RUN_H
+#define FLEETSIM_RUN_H
+
+#include <stdint.h>
+
+struct run_opts {
+    const char *scenario;      /* path */
+    const char *report_dir;    /* NULL: no files */
+    const char *target;        /* overrides the scenario's target */
+    const char *db;            /* embedded platform database (default: in the report dir or a temp dir) */
+    int procs;                 /* workers; 0 = number of cores */
+    double time_scale;         /* 0 = the scenario's */
+    int quiet;                 /* no status lines */
+    int verbose;               /* gateway logs rejected frames */
+    int status_interval_ms;    /* default 1000 */
+};
+
+/* Exit status: 0 every expectation passed, 1 one failed or the harness broke
+ * (reported as an ERROR case), 2 usage/input error. */
+int run_scenario(const struct run_opts *o);
+
+/* How many worker processes a fleet of `terminals` needs when each may hold
+ * `per_proc` descriptors; -1 when more than `max` would be needed. */
+int run_procs_needed(uint64_t terminals, uint64_t per_proc, int wanted, int max);
+
+#endif

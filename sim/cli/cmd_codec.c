@@ -1,0 +1,452 @@
+/* `fleetsim vectors`, `fleetsim decode` and `fleetsim encode`: the codecs by hand.
+ * Output goes to stdout, diagnostics to stderr; exit 0 ok, 1 check failed,
+ * 2 usage or input error. */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/vectors.h"
+#include "sim/cli/cmd.h"
+#include "sim/core/hex.h"
+
+#define CMD_MAX_INPUT (16u << 20)
+
+static const char cmd_vectors_usage[] =
+    "usage: fleetsim vectors [options] [FILE...]\n"
+    "\n"
+    "Check golden vector files both ways: decoding an entry's hex must give its\n"
+    "\"fields\", encoding the fields must give the same bytes back, and an entry with\n"
+    "an \"error\" must fail to decode with that code at that byte offset.  Without\n"
+    "FILE, every vectors/*.json of the current directory is checked (or, when there\n"
+    "is none, of the installed share/fleetsim/vectors).\n"
+    "\n"
+    "options:\n"
+    "  -q, --quiet   list only failing vectors, then the total\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "exit status: 0 every vector passed, 1 a vector failed,\n"
+    "             2 usage error or an unreadable or malformed file\n";
+
+static const char cmd_decode_usage[] =
+    "usage: fleetsim decode [options] jt808|pcp HEX...\n"
+    "       fleetsim decode [options] jt808|pcp -\n"
+    "\n"
+    "Decode one frame and print it as JSON.  HEX is the whole frame (jt808: 7E to\n"
+    "7E, escaped as on the wire); spaces are allowed and several arguments are\n"
+    "joined; \"-\" reads the hex from standard input.\n"
+    "\n"
+    "options:\n"
+    "  -f, --from WHO   pcp only: who sent the frame, device or platform; this\n"
+    "                   decides request or response.  Default, read from the data:\n"
+    "                     0x13, 0x17  with data: device's reply; none: platform's request\n"
+    "                     0x14        1 byte: device's reply; else platform's request\n"
+    "                     0x15        18 bytes: device's request; else platform's reply\n"
+    "                     0x18        17 bytes: device's request; else platform's reply\n"
+    "                     0x16        request and reply look alike: 80 (no task) is the\n"
+    "                                 platform's reply, any other byte the device's report\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "exit status: 0 decoded,\n"
+    "             1 malformed frame (stderr: \"error: CODE at byte N (FIELD): TEXT\"),\n"
+    "             2 usage error or bad hex\n";
+
+static const char cmd_encode_usage[] =
+    "usage: fleetsim encode [options] jt808|pcp JSON\n"
+    "       fleetsim encode [options] jt808|pcp @FILE\n"
+    "       fleetsim encode [options] jt808|pcp -\n"
+    "\n"
+    "Encode one frame from JSON shaped as `fleetsim decode` prints it (a literal, a\n"
+    "file, or standard input) and print the frame in hex, uppercase, no spaces.\n"
+    "Length fields, check codes and (jt808) escaping are computed.  pcp needs\n"
+    "\"code\", \"direction\" or \"from\", and \"data\" as the message defines it;\n"
+    "\"version\" defaults to 1; \"name\", \"check\" and \"length\" may be left out\n"
+    "(when given, check and length are not copied: the frame gets computed ones).\n"
+    "\n"
+    "options:\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "exit status: 0 encoded, 2 usage error or bad JSON (stderr names the JSON path)\n";
+
+/* Prints "fleetsim NAME: what" and the usage line, returns 2. */
+static int cmd_usage_error(const char *name, const char *usage, const char *what)
+{
+    size_t first_line = strcspn(usage, "\n");
+    fprintf(stderr, "fleetsim %s: %s\n%.*s\n(fleetsim %s --help for more)\n", name, what,
+            (int)first_line, usage, name);
+    return 2;
+}
+
+/* getopt's '?' and ':' cases, worded the same for every subcommand. */
+static int cmd_bad_option(const char *name, const char *usage, int c, char **argv)
+{
+    char what[160];
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        snprintf(what, sizeof(what), "option '%s' needs an argument", arg);
+    else if (optopt)
+        snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
+    else
+        snprintf(what, sizeof(what), "unknown option '%s'", arg);
+    return cmd_usage_error(name, usage, what);
+}
+
+/* Whole stream into a NUL-terminated buffer (caller frees); NULL with errno set. */
+static char *cmd_slurp(FILE *f, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap >= CMD_MAX_INPUT) {
+                free(buf);
+                errno = EFBIG;
+                return NULL;
+            }
+            char *t = realloc(buf, cap * 2);
+            if (!t) {
+                free(buf);
+                return NULL;
+            }
+            buf = t;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(buf);
+                errno = EIO;
+                return NULL;
+            }
+            buf[n] = '\0';
+            *len = n;
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static const struct vectors_codec *cmd_codec_arg(const char *name, const char *usage,
+                                                 const char *proto, int *rc)
+{
+    const struct vectors_codec *codec = vectors_codec_find(proto);
+    if (!codec) {
+        char what[160];
+        snprintf(what, sizeof(what), "unknown protocol '%s' (jt808 or pcp)", proto);
+        *rc = cmd_usage_error(name, usage, what);
+    }
+    return codec;
+}
+
+/* --- vectors ----------------------------------------------------------------- */
+
+/* Default vector files: ./vectors, else <prefix>/share/fleetsim/vectors beside the binary. */
+static int cmd_vectors_default(glob_t *g)
+{
+    char exe[PATH_MAX], pattern[PATH_MAX + 64];
+
+    if (glob("vectors/*.json", 0, NULL, g) == 0)
+        return 0;
+    globfree(g);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    snprintf(pattern, sizeof(pattern), "%s/../share/fleetsim/vectors/*.json", dirname(exe));
+    if (glob(pattern, 0, NULL, g) == 0)
+        return 0;
+    globfree(g);
+    return -1;
+}
+
+int cmd_vectors(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool quiet = false;
+    int c, rc = 0;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(cmd_vectors_usage, stdout);
+            return 0;
+        default:
+            return cmd_bad_option("vectors", cmd_vectors_usage, c, argv);
+        }
+    }
+
+    glob_t g = {0};
+    char **files = argv + optind;
+    size_t n_files = (size_t)(argc - optind);
+    if (n_files == 0) {
+        if (cmd_vectors_default(&g) < 0) {
+            fprintf(stderr, "fleetsim vectors: no vector files in ./vectors "
+                            "(run from the source tree or name the files)\n");
+            return 2;
+        }
+        files = g.gl_pathv;
+        n_files = g.gl_pathc;
+    }
+
+    struct vectors_run run;
+    vectors_run_init(&run);
+    for (size_t i = 0; i < n_files; i++) {
+        char err[512];
+        if (vectors_run_file(&run, files[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "fleetsim vectors: %s\n", err);
+            rc = 2;
+        }
+    }
+    vectors_print(&run, stdout, quiet);
+    if (rc == 0 && run.n_fail > 0)
+        rc = 1;
+    vectors_run_free(&run);
+    if (g.gl_pathv)
+        globfree(&g);
+    return rc;
+}
+
+/* --- decode ------------------------------------------------------------------ */
+
+/* Without --from, who sent a PCP frame, from the shape of its data (see the usage). */
+static bool cmd_pcp_from_device(const uint8_t *b, size_t n)
+{
+    if (n < 8)
+        return true;
+    size_t len = (size_t)(b[6] << 8 | b[7]);
+    switch (b[3]) {
+    case 0x13:
+    case 0x17:
+        return len != 0;
+    case 0x14:
+        return len == 1;
+    case 0x15:
+        return len == 18;
+    case 0x16:
+        return !(n > 8 && b[8] == 0x80);
+    case 0x18:
+        return len == 17;
+    }
+    return true;
+}
+
+/* The HEX arguments joined with spaces, or standard input for "-". */
+static char *cmd_hex_input(int argc, char **argv, size_t *len)
+{
+    if (argc == 1 && strcmp(argv[0], "-") == 0)
+        return cmd_slurp(stdin, len);
+    size_t total = 0;
+    for (int i = 0; i < argc; i++)
+        total += strlen(argv[i]) + 1;
+    char *s = malloc(total + 1);
+    if (!s)
+        return NULL;
+    size_t n = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t k = strlen(argv[i]);
+        if (i > 0)
+            s[n++] = ' ';
+        memcpy(s + n, argv[i], k);
+        n += k;
+    }
+    s[n] = '\0';
+    *len = n;
+    return s;
+}
+
+int cmd_decode(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"from", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int from = -1;  /* -1: read from the data, 0 platform, 1 device */
+    int c, rc = 2;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "device") == 0)
+                from = 1;
+            else if (strcmp(optarg, "platform") == 0)
+                from = 0;
+            else {
+                char what[160];
+                snprintf(what, sizeof(what), "--from '%s': expected device or platform", optarg);
+                return cmd_usage_error("decode", cmd_decode_usage, what);
+            }
+            break;
+        case 'h':
+            fputs(cmd_decode_usage, stdout);
+            return 0;
+        default:
+            return cmd_bad_option("decode", cmd_decode_usage, c, argv);
+        }
+    }
+    if (argc - optind < 1)
+        return cmd_usage_error("decode", cmd_decode_usage, "missing protocol (jt808 or pcp)");
+    const struct vectors_codec *codec = cmd_codec_arg("decode", cmd_decode_usage, argv[optind], &rc);
+    if (!codec)
+        return rc;
+    if (argc - optind < 2)
+        return cmd_usage_error("decode", cmd_decode_usage, "missing the frame (HEX or -)");
+    if (from >= 0 && !codec->has_from)
+        return cmd_usage_error("decode", cmd_decode_usage, "--from applies to pcp only");
+
+    size_t hlen = 0, n = 0, pos = 0;
+    char *hex = cmd_hex_input(argc - optind - 1, argv + optind + 1, &hlen);
+    uint8_t *frame = NULL;
+    cJSON *json = NULL;
+    rc = 2;
+    if (!hex) {
+        fprintf(stderr, "fleetsim decode: cannot read the frame: %s\n", strerror(errno));
+        goto done;
+    }
+    frame = malloc(hlen / 2 + 1);
+    if (!frame) {
+        fprintf(stderr, "fleetsim decode: out of memory\n");
+        goto done;
+    }
+    enum hex_rc hrc = hex_decode(hex, hlen, frame, hlen / 2 + 1, &n, &pos);
+    if (hrc != HEX_OK) {
+        char msg[160];
+        hex_format_error(hrc, hex, hlen, pos, msg, sizeof(msg));
+        fprintf(stderr, "fleetsim decode: %s\n", msg);
+        goto done;
+    }
+    if (n == 0) {
+        fprintf(stderr, "fleetsim decode: no hex digits given\n");
+        goto done;
+    }
+
+    struct vectors_error e = {0};
+    bool from_device = from >= 0 ? from == 1 : cmd_pcp_from_device(frame, n);
+    if (codec->decode(frame, n, from_device, &json, &e) != 0) {
+        if (e.field && e.field[0])
+            fprintf(stderr, "error: %s at byte %zu (%s): %s\n", e.code, e.offset, e.field, e.text);
+        else
+            fprintf(stderr, "error: %s at byte %zu: %s\n", e.code, e.offset, e.text);
+        rc = 1;
+        goto done;
+    }
+    char *out = cJSON_Print(json);
+    if (!out) {
+        fprintf(stderr, "fleetsim decode: out of memory\n");
+        goto done;
+    }
+    printf("%s\n", out);
+    cJSON_free(out);
+    rc = 0;
+done:
+    cJSON_Delete(json);
+    free(frame);
+    free(hex);
+    return rc;
+}
+
+/* --- encode ------------------------------------------------------------------ */
+
+/* The JSON text of a literal, @FILE or "-"; *label names it in errors. */
+static char *cmd_json_input(const char *arg, size_t *len, const char **label)
+{
+    if (strcmp(arg, "-") == 0) {
+        *label = "(stdin)";
+        return cmd_slurp(stdin, len);
+    }
+    if (arg[0] == '@') {
+        *label = arg + 1;
+        FILE *f = fopen(arg + 1, "rb");
+        if (!f)
+            return NULL;
+        char *s = cmd_slurp(f, len);
+        int saved = errno;
+        fclose(f);
+        errno = saved;
+        return s;
+    }
+    *label = "(argument)";
+    *len = strlen(arg);
+    char *s = malloc(*len + 1);
+    if (s)
+        memcpy(s, arg, *len + 1);
+    return s;
+}
+
+int cmd_encode(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc = 2;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cmd_encode_usage, stdout);
+            return 0;
+        }
+        return cmd_bad_option("encode", cmd_encode_usage, c, argv);
+    }
+    if (argc - optind < 1)
+        return cmd_usage_error("encode", cmd_encode_usage, "missing protocol (jt808 or pcp)");
+    const struct vectors_codec *codec = cmd_codec_arg("encode", cmd_encode_usage, argv[optind], &rc);
+    if (!codec)
+        return rc;
+    if (argc - optind < 2)
+        return cmd_usage_error("encode", cmd_encode_usage, "missing the JSON (literal, @FILE or -)");
+    if (argc - optind > 2)
+        return cmd_usage_error("encode", cmd_encode_usage,
+                               "one JSON argument expected (quote it)");
+
+    const char *label = "";
+    size_t len = 0;
+    char err[512];
+    char *text = cmd_json_input(argv[optind + 1], &len, &label);
+    cJSON *json = NULL;
+    rc = 2;
+    if (!text) {
+        fprintf(stderr, "fleetsim encode: %s: cannot read: %s\n", label, strerror(errno));
+        goto done;
+    }
+    json = vectors_parse_json(label, text, len, err, sizeof(err));
+    if (!json) {
+        fprintf(stderr, "error: %s\n", err);
+        goto done;
+    }
+
+    uint8_t frame[VECTORS_MAX_FRAME];
+    char hex[2 * VECTORS_MAX_FRAME + 1];
+    size_t n = 0;
+    if (codec->encode(json, frame, sizeof(frame), &n, err, sizeof(err)) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        goto done;
+    }
+    hex_encode(frame, n, hex, sizeof(hex));
+    printf("%s\n", hex);
+    rc = 0;
+done:
+    cJSON_Delete(json);
+    free(text);
+    return rc;
+}

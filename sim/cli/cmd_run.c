@@ -1,0 +1,97 @@
+/* fleetsim run SCENARIO [options] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/run.h"
+#include "sim/cli/cmd.h"
+#include "sim/core/units.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fleetsim run SCENARIO [options]\n"
+            "\n"
+            "Run a scenario: start the embedded gateway (unless the target is elsewhere),\n"
+            "ramp the fleets, play the steps, drain, and print the verdict table.\n"
+            "\n"
+            "  -r, --report DIR        write DIR/report.json and DIR/junit.xml\n"
+            "  -t, --target URL        tcp://HOST:PORT of a third-party platform\n"
+            "  -p, --procs N           worker processes (default: number of cores; raised\n"
+            "                          when the open-file limit needs more)\n"
+            "  -s, --time-scale X      run virtual time X times faster (embedded target only)\n"
+            "      --db FILE           embedded platform database (default: a temporary file)\n"
+            "  -i, --status-interval D status line period (default 1s)\n"
+            "  -q, --quiet             no status lines\n"
+            "  -v, --verbose           the gateway logs every rejected frame\n"
+            "  -h, --help              this text\n"
+            "\n"
+            "exit status: 0 every expectation passed, 1 one did not, 2 bad usage or scenario\n"
+            "example: fleetsim run scenarios/quickstart.json --report out/\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"report", required_argument, 0, 'r'},
+        {"target", required_argument, 0, 't'},
+        {"procs", required_argument, 0, 'p'},
+        {"time-scale", required_argument, 0, 's'},
+        {"db", required_argument, 0, 'd'},
+        {"status-interval", required_argument, 0, 'i'},
+        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    struct run_opts o = {0};
+    char err[256];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:t:p:s:i:qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': o.report_dir = optarg; break;
+        case 't': o.target = optarg; break;
+        case 'd': o.db = optarg; break;
+        case 'q': o.quiet = 1; break;
+        case 'v': o.verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'p': {
+            uint64_t n;
+            if (units_count(optarg, &n, err, sizeof err) < 0 || n < 1 || n > 64) {
+                fprintf(stderr, "fleetsim run: --procs: '%s' is not 1..64\n", optarg);
+                return 2;
+            }
+            o.procs = (int)n;
+            break;
+        }
+        case 's': {
+            char *end;
+            o.time_scale = strtod(optarg, &end);
+            if (*end || !(o.time_scale > 0) || o.time_scale > 100000) {
+                fprintf(stderr, "fleetsim run: --time-scale: '%s' is not a number in (0, 100000]\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'i': {
+            uint64_t ms;
+            if (units_duration_ms(optarg, &ms, err, sizeof err) < 0 || ms < 100) {
+                fprintf(stderr, "fleetsim run: --status-interval: %s\n", ms < 100 ? "at least 100ms" : err);
+                return 2;
+            }
+            o.status_interval_ms = (int)ms;
+            break;
+        }
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "fleetsim run: expected one SCENARIO file\n");
+        usage(stderr);
+        return 2;
+    }
+    o.scenario = argv[optind];
+    return run_scenario(&o);
+}

@@ -1,0 +1,184 @@
+/* fleetsim serve: the reference platform alone (today: the JT/T 808 gateway). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/cli/cmd.h"
+#include "sim/core/clock.h"
+#include "sim/core/stats.h"
+#include "sim/core/units.h"
+#include "sim/platform/jt808_gw.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fleetsim serve [options]\n"
+            "\n"
+            "Run the reference JT/T 808 gateway until interrupted; print its counters\n"
+            "every second.\n"
+            "\n"
+            "  -P, --port N            TCP port, 1024-65535 (default 7999)\n"
+            "  -b, --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
+            "  -d, --db FILE           SQLite database (default fleetsim-platform.db)\n"
+            "  -a, --auth MODE         open (default) or one-party\n"
+            "  -T, --triples FILE      CSV of manufacturer,model,terminal_id[,colour,plate]\n"
+            "  -p, --procs N           gateway processes sharing the port (default 1)\n"
+            "  -I, --idle-timeout D    close silent connections after D (default 180s)\n"
+            "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
+            "  -v, --verbose           log every rejected frame\n"
+            "  -h, --help              this text\n"
+            "\n"
+            "example: fleetsim serve --port 7999 --auth one-party --triples terminals.csv\n");
+}
+
+static volatile sig_atomic_t stop;
+static void on_sig(int s) { stop = s; }
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"port", required_argument, 0, 'P'}, {"bind", required_argument, 0, 'b'},
+        {"db", required_argument, 0, 'd'}, {"auth", required_argument, 0, 'a'},
+        {"triples", required_argument, 0, 'T'}, {"procs", required_argument, 0, 'p'},
+        {"idle-timeout", required_argument, 0, 'I'}, {"time-scale", required_argument, 0, 's'},
+        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
+    snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
+    snprintf(cfg.db, sizeof cfg.db, "fleetsim-platform.db");
+    double scale = 1.0;
+    char err[256];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "P:b:d:a:T:p:I:s:vh", opts, NULL)) != -1) {
+        char *end;
+        uint64_t v;
+        switch (c) {
+        case 'P':
+            v = strtoull(optarg, &end, 10);
+            if (*end || v < 1024 || v > 65535) {
+                fprintf(stderr, "fleetsim serve: --port: '%s' is not 1024-65535\n", optarg);
+                return 2;
+            }
+            cfg.port = (uint16_t)v;
+            break;
+        case 'b': snprintf(cfg.bind, sizeof cfg.bind, "%s", optarg); break;
+        case 'd': snprintf(cfg.db, sizeof cfg.db, "%s", optarg); break;
+        case 'T': snprintf(cfg.triples, sizeof cfg.triples, "%s", optarg); break;
+        case 'v': cfg.verbose = 1; break;
+        case 'a':
+            if (strcmp(optarg, "open") == 0) cfg.mode = REGISTRY_OPEN;
+            else if (strcmp(optarg, "one-party") == 0) cfg.mode = REGISTRY_ONE_PARTY;
+            else {
+                fprintf(stderr, "fleetsim serve: --auth: '%s' is not open or one-party\n", optarg);
+                return 2;
+            }
+            break;
+        case 'p':
+            v = strtoull(optarg, &end, 10);
+            if (*end || v < 1 || v > STATS_MAX_GATEWAYS) {
+                fprintf(stderr, "fleetsim serve: --procs: '%s' is not 1..%d\n", optarg, STATS_MAX_GATEWAYS);
+                return 2;
+            }
+            cfg.procs = (int)v;
+            break;
+        case 'I':
+            if (units_duration_ms(optarg, &cfg.idle_timeout_ms, err, sizeof err) < 0) {
+                fprintf(stderr, "fleetsim serve: --idle-timeout: %s\n", err);
+                return 2;
+            }
+            break;
+        case 's':
+            scale = strtod(optarg, &end);
+            if (*end || !(scale > 0)) {
+                fprintf(stderr, "fleetsim serve: --time-scale: '%s' is not a positive number\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "fleetsim serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (cfg.mode == REGISTRY_ONE_PARTY && !cfg.triples[0]) {
+        fprintf(stderr, "fleetsim serve: --auth one-party needs --triples FILE\n");
+        return 2;
+    }
+    if (cfg.triples[0] && access(cfg.triples, R_OK) != 0) {
+        fprintf(stderr, "fleetsim serve: --triples: cannot read %s\n", cfg.triples);
+        return 2;
+    }
+    clock_init(scale);
+    struct stats_shm *shm = stats_map();
+    int lfds[STATS_MAX_GATEWAYS];
+    if (!shm || gw_listen(&cfg, lfds, cfg.procs, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim serve: %s\n", shm ? err : "cannot map statistics");
+        return 1;
+    }
+    pid_t pids[STATS_MAX_GATEWAYS];
+    for (int i = 0; i < cfg.procs; i++) {
+        fflush(NULL);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            for (int k = 0; k < cfg.procs; k++)
+                if (k != i)
+                    close(lfds[k]);
+            _exit(gw_main(&cfg, i, lfds[i], -1, &shm->gateways[i]));
+        }
+    }
+    for (int i = 0; i < cfg.procs; i++)
+        close(lfds[i]);
+    signal(SIGINT, on_sig);
+    signal(SIGTERM, on_sig);
+    printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)\n", cfg.bind, cfg.port,
+           cfg.mode == REGISTRY_ONE_PARTY ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", cfg.db);
+    fflush(stdout);
+    int tty = isatty(STDOUT_FILENO);
+    while (!stop) {
+        sleep(1);
+        uint64_t conns = 0, frames = 0, bad = 0, regs = 0, auths = 0, pos = 0;
+        int alive = 0;
+        for (int i = 0; i < cfg.procs; i++) {
+            struct gw_slot *g = &shm->gateways[i];
+            conns += g->connections;
+            frames += g->frames_in;
+            bad += g->bad_check + g->bad_escape + g->bad_frame;
+            regs += g->registrations;
+            auths += g->authentications;
+            pos += g->positions;
+            alive += waitpid(pids[i], NULL, WNOHANG) == 0;
+            if (g->error[0]) {
+                fprintf(stderr, "fleetsim serve: %s\n", g->error);
+                g->error[0] = 0;
+            }
+        }
+        printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
+               "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
+               tty ? "\r" : "", conns, frames, bad, regs, auths, pos, tty ? "   " : "\n");
+        fflush(stdout);
+        if (!alive) {
+            fprintf(stderr, "\nfleetsim serve: every gateway process has stopped\n");
+            return 1;
+        }
+    }
+    for (int i = 0; i < cfg.procs; i++)
+        kill(pids[i], SIGTERM);
+    int rc = 0;
+    for (int i = 0; i < cfg.procs; i++) {
+        int st;
+        waitpid(pids[i], &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st))
+            rc = 1;
+    }
+    printf("\nfleetsim serve: stopped\n");
+    stats_unmap(shm);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* Control messages between the parent of a run and its worker and gateway
+ * processes, over SOCK_SEQPACKET socketpairs (one message per packet, so no
+ * framing code).  Statistics do not travel here: they live in the shared region
+ * of stats.h.  A message is a fixed header plus an optional text payload (the
+ * JSON body of a command). */
+#ifndef FLEETSIM_CTL_H
+#define FLEETSIM_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ctl_type {
+    CTL_START = 1,    /* parent -> worker: begin the ramp */
+    CTL_FAULT,        /* parent -> worker: drop a fraction of a fleet's connections */
+    CTL_COMMAND,      /* parent -> gateway: send msg_id to a fraction of a fleet */
+    CTL_UNREGISTER,   /* parent -> worker: a fraction of a fleet unregisters (0x0003) */
+    CTL_DRAIN,        /* parent -> all: stop new traffic, settle what is in flight */
+    CTL_STOP,         /* parent -> all: close everything and exit */
+    CTL_DRAINED,      /* child -> parent: in-flight traffic settled, stats final */
+    CTL_READY,        /* child -> parent: listening / set up */
+    CTL_FAILED,       /* child -> parent: cannot go on; the slot's error says why */
+};
+
+struct ctl_msg {
+    uint32_t type;          /* enum ctl_type */
+    uint32_t fleet;         /* fleet index in the scenario */
+    uint16_t msg_id;        /* CTL_COMMAND */
+    uint16_t pad;
+    uint32_t step;          /* step index, for logs */
+    double fraction;        /* share of the fleet, (0,1] */
+    uint64_t down_us;       /* CTL_FAULT: stay away this long (virtual) */
+    uint64_t settle_us;     /* CTL_DRAIN: give up on answers after this (virtual) */
+    char phone_first[24];   /* CTL_COMMAND: fleet's first phone number */
+    uint32_t count;         /* CTL_COMMAND: fleet size */
+    uint32_t payload_len;   /* bytes of text after the header */
+};
+
+#define CTL_MAX_PAYLOAD (200 * 1024)
+
+/* socketpair(AF_UNIX, SOCK_SEQPACKET); 0 or -1 with errno. */
+int ctl_pair(int fds[2]);
+/* Send header + payload as one packet; 0 or -1. */
+int ctl_send(int fd, const struct ctl_msg *m, const char *payload);
+/* Receive one packet into m (and payload, NUL-terminated, when cap > 0).
+ * 1 got one, 0 peer closed, -1 error (EAGAIN when non-blocking and empty). */
+int ctl_recv(int fd, struct ctl_msg *m, char *payload, size_t cap);
+
+#endif

@@ -1,0 +1,114 @@
+/* Hex digits <-> bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim/core/hex.h"
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int hex_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+enum hex_rc hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len,
+                       size_t *err_pos)
+{
+    size_t len = 0;
+    size_t hi_pos = 0;  /* where the pending high nibble was read */
+    int hi = -1;
+
+    if (out_len)
+        *out_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hex_is_space(s[i]))
+            continue;
+        int d = hex_digit(s[i]);
+        if (d < 0) {
+            if (err_pos)
+                *err_pos = i;
+            return HEX_E_CHAR;
+        }
+        if (hi < 0) {
+            hi = d;
+            hi_pos = i;
+            continue;
+        }
+        if (out) {
+            if (len >= cap) {
+                if (err_pos)
+                    *err_pos = hi_pos;
+                return HEX_E_NOSPACE;
+            }
+            out[len] = (uint8_t)(hi << 4 | d);
+        }
+        len++;
+        hi = -1;
+    }
+    if (hi >= 0) {
+        if (err_pos)
+            *err_pos = hi_pos;
+        return HEX_E_ODD;
+    }
+    if (out_len)
+        *out_len = len;
+    return HEX_OK;
+}
+
+void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char *buf, size_t cap)
+{
+    switch (rc) {
+    case HEX_OK:
+        snprintf(buf, cap, "ok");
+        return;
+    case HEX_E_CHAR: {
+        unsigned char c = pos < n ? (unsigned char)s[pos] : 0;
+        if (c >= 0x21 && c <= 0x7E)
+            snprintf(buf, cap, "bad hex character '%c' at position %zu", (char)c, pos + 1);
+        else
+            snprintf(buf, cap, "bad hex character 0x%02X at position %zu", c, pos + 1);
+        return;
+    }
+    case HEX_E_ODD:
+        snprintf(buf, cap, "odd number of hex digits: the digit at position %zu has no partner",
+                 pos + 1);
+        return;
+    case HEX_E_NOSPACE:
+        snprintf(buf, cap, "too many hex digits: output full at position %zu", pos + 1);
+        return;
+    }
+    snprintf(buf, cap, "hex error %d", (int)rc);
+}
+
+size_t hex_encode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t w = 0;
+
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < n && w + 2 < cap; i++) {
+        out[w++] = digits[p[i] >> 4];
+        out[w++] = digits[p[i] & 0x0F];
+    }
+    out[w] = '\0';
+    return w;
+}
+
+char *hex_encode_alloc(const uint8_t *p, size_t n)
+{
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
+    hex_encode(p, n, s, 2 * n + 1);
+    return s;
+}

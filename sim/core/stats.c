@@ -1,0 +1,70 @@
+#include "sim/core/stats.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const uint16_t cmd_ids[STATS_CMD_TYPES] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
+
+struct stats_shm *stats_map(void)
+{
+    void *p = mmap(NULL, sizeof(struct stats_shm), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void stats_unmap(struct stats_shm *s)
+{
+    if (s)
+        munmap(s, sizeof *s);
+}
+
+int stats_cmd_index(uint16_t msg_id)
+{
+    for (int i = 0; i < STATS_CMD_TYPES; i++)
+        if (cmd_ids[i] == msg_id)
+            return i;
+    return -1;
+}
+
+uint16_t stats_cmd_id(int index)
+{
+    return index >= 0 && index < STATS_CMD_TYPES ? cmd_ids[index] : 0;
+}
+
+uint16_t stats_cmd_reply(uint16_t msg_id)
+{
+    switch (msg_id) {
+    case 0x8104: return 0x0104;
+    case 0x8201: return 0x0201;
+    default: return 0x0001;
+    }
+}
+
+void stats_fleet_add(struct fleet_stats *d, const struct fleet_stats *s)
+{
+    /* Every field up to the ledger is a uint64_t counter. */
+    const uint64_t *sp = (const uint64_t *)s;
+    uint64_t *dp = (uint64_t *)d;
+    size_t n = offsetof(struct fleet_stats, ledger) / sizeof(uint64_t);
+    for (size_t i = 0; i < n; i++)
+        dp[i] += sp[i];
+    ledger_add(&d->ledger, &s->ledger);
+    hist_merge(&d->report_latency, &s->report_latency);
+    hist_merge(&d->ack_latency, &s->ack_latency);
+    hist_merge(&d->online_latency, &s->online_latency);
+}
+
+uint64_t stats_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, rss = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024u;
+}

@@ -1,0 +1,123 @@
+/* Run statistics shared between processes.  The parent maps one region
+ * (MAP_SHARED) before it forks; each worker and gateway process writes only its own
+ * slot, the parent reads all slots once a second and merges them.  Counters are
+ * aligned 64-bit words written by one process, so a reader sees each one whole;
+ * the final read happens after the writer has said it is done. */
+#ifndef FLEETSIM_STATS_H
+#define FLEETSIM_STATS_H
+
+#include <stdint.h>
+#include "sim/core/ledger.h"
+#include "sim/core/metrics.h"
+#include "sim/dev/term_state.h"
+
+#define STATS_MAX_FLEETS 32
+#define STATS_MAX_WORKERS 64
+#define STATS_MAX_GATEWAYS 16
+#define STATS_MAX_EXPECT 128
+#define STATS_CMD_TYPES 6      /* 0x8103 0x8104 0x8105 0x8201 0x8300 0x8108 */
+
+/* One fleet's share in one worker. */
+struct fleet_stats {
+    uint64_t terminals;          /* terminals of this fleet in this worker */
+    uint64_t started;            /* started so far (ramp) */
+    uint64_t in_state[TS__COUNT];/* gauge: terminals in each state now */
+    uint64_t reached[TS__COUNT]; /* terminals that reached each state at least once */
+    uint64_t connects;           /* transport connects that succeeded */
+    uint64_t connect_failures;   /* connects refused or timed out */
+    uint64_t disconnects;        /* connections lost or dropped on purpose */
+    uint64_t faults;             /* disconnects injected by a fault step */
+    uint64_t frames_out, frames_in;
+    uint64_t bytes_out, bytes_in;
+    uint64_t decode_errors;      /* frames from the platform the codec rejected */
+    uint64_t reports;            /* 0x0200 sent */
+    uint64_t reports_acked;
+    uint64_t heartbeats;
+    uint64_t backfill_batches;   /* 0x0704 sent */
+    uint64_t backfill_locations; /* locations carried by them */
+    uint64_t blind_dropped;      /* reports lost because the blind-area buffer was full */
+    uint64_t commands;           /* platform requests received */
+    uint64_t replies;            /* answers sent to them */
+    uint64_t reg_refused, auth_refused;
+    uint64_t unregistered;
+    struct ledger ledger;        /* frames this fleet sent that expect an answer */
+    struct hist report_latency;  /* 0x0200 sent -> 0x8001, µs */
+    struct hist ack_latency;     /* any request -> its answer, µs */
+    struct hist online_latency;  /* start of connect -> authenticated, µs */
+};
+
+/* An expectation evaluated per terminal by the worker that owns it. */
+struct expect_partial {
+    uint64_t ok;       /* terminals that satisfy it */
+    uint64_t total;    /* terminals it applies to */
+    uint64_t worst_us; /* slowest time among those that satisfy it */
+};
+
+enum worker_phase { WP_STARTING = 0, WP_RUNNING, WP_DRAINING, WP_DONE, WP_FAILED };
+
+struct worker_slot {
+    volatile int32_t phase;          /* enum worker_phase */
+    int32_t pid;
+    uint64_t terminals;              /* total terminals owned */
+    uint64_t fd_limit;               /* descriptors it may use */
+    uint64_t rss_kb;                 /* resident set, updated every second */
+    uint64_t rss_base_kb;            /* resident set before the terminals existed */
+    uint64_t rss_peak_kb;            /* largest rss_kb seen */
+    char error[256];                 /* why it failed, when it did */
+    struct fleet_stats fleets[STATS_MAX_FLEETS];
+    struct expect_partial expect[STATS_MAX_EXPECT];
+};
+
+/* Commands the gateway sent to one fleet, by command type. */
+struct cmd_stats {
+    uint64_t sent;       /* frames sent to connected terminals */
+    uint64_t answered;   /* with the expected reply and result 0 */
+    uint64_t refused;    /* answered with a failure result */
+    uint64_t timed_out;
+    uint64_t offline;    /* addressed terminals that were not connected */
+};
+
+struct gw_slot {
+    volatile int32_t phase;          /* enum worker_phase */
+    int32_t pid;
+    uint64_t rss_kb;
+    char error[256];
+    uint64_t connections;            /* gauge */
+    uint64_t accepted;
+    uint64_t closed_idle;            /* closed by the idle timeout */
+    uint64_t closed_peer;            /* closed by the terminal */
+    uint64_t frames_in, frames_out;
+    uint64_t bad_check, bad_escape, bad_frame; /* rejected frames, answered 0x8001 result 2 */
+    uint64_t garbage_bytes;          /* bytes skipped between frames */
+    uint64_t unauthenticated;        /* messages refused before authentication */
+    uint64_t unsupported;            /* ids answered with result 3 */
+    uint64_t registrations, reg_refused[6], authentications, auth_refused;
+    uint64_t positions;              /* locations stored (0x0200, 0x0201, 0x0704 items) */
+    uint64_t unregistrations;
+    uint64_t subpackages;            /* fragments received */
+    uint64_t reassembled;            /* messages completed from fragments */
+    struct ledger ledger;            /* commands the gateway sent */
+    struct cmd_stats cmd[STATS_MAX_FLEETS][STATS_CMD_TYPES];
+    struct hist cmd_latency;         /* command sent -> reply, µs */
+};
+
+struct stats_shm {
+    uint32_t n_workers, n_gateways;
+    struct worker_slot workers[STATS_MAX_WORKERS];
+    struct gw_slot gateways[STATS_MAX_GATEWAYS];
+};
+
+/* Map the region (zeroed) for n workers and g gateways; NULL with errno on failure. */
+struct stats_shm *stats_map(void);
+void stats_unmap(struct stats_shm *s);
+/* Index of a platform command type in cmd[], -1 when not one. */
+int stats_cmd_index(uint16_t msg_id);
+uint16_t stats_cmd_id(int index);
+/* The reply a command type expects (0x8104 -> 0x0104, 0x8201 -> 0x0201, else 0x0001). */
+uint16_t stats_cmd_reply(uint16_t msg_id);
+/* Add every counter and histogram of src into dst. */
+void stats_fleet_add(struct fleet_stats *dst, const struct fleet_stats *src);
+/* Resident set size of this process in kB (from /proc/self/statm). */
+uint64_t stats_rss_kb(void);
+
+#endif

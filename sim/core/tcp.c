@@ -1,0 +1,196 @@
+/* Plain TCP transport. */
+#include "sim/core/transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static socklen_t ss_len(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static enum tp_rc tcp_connect(struct tp_conn *c, const struct sockaddr_storage *dst,
+                              const struct sockaddr_storage *src)
+{
+    c->err = 0;
+    c->fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        c->err = errno;
+        return TP_ERR;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (src && src->ss_family == dst->ss_family) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        /* Let connect() pick the port per 4-tuple, not per source address. */
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+        if (bind(c->fd, (const struct sockaddr *)src, ss_len(src)) < 0) {
+            c->err = errno;
+            close(c->fd);
+            c->fd = -1;
+            return TP_ERR;
+        }
+    }
+    if (connect(c->fd, (const struct sockaddr *)dst, ss_len(dst)) == 0)
+        return TP_OK;
+    if (errno == EINPROGRESS)
+        return TP_RETRY;
+    c->err = errno;
+    close(c->fd);
+    c->fd = -1;
+    return TP_ERR;
+}
+
+static enum tp_rc tcp_finish(struct tp_conn *c)
+{
+    int e = 0;
+    socklen_t l = sizeof e;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+        e = errno;
+    if (e == EINPROGRESS || e == EALREADY)
+        return TP_RETRY;
+    c->err = e;
+    return e ? TP_ERR : TP_OK;
+}
+
+static enum tp_rc tcp_read(struct tp_conn *c, uint8_t *buf, size_t n, size_t *got)
+{
+    *got = 0;
+    ssize_t r = recv(c->fd, buf, n, 0);
+    if (r > 0) {
+        *got = (size_t)r;
+        return TP_OK;
+    }
+    if (r == 0) {
+        c->err = 0;
+        return TP_ERR;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return TP_RETRY;
+    c->err = errno;
+    return TP_ERR;
+}
+
+static enum tp_rc tcp_write(struct tp_conn *c, const uint8_t *buf, size_t n, size_t *put)
+{
+    *put = 0;
+    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
+    if (r >= 0) {
+        *put = (size_t)r;
+        return TP_OK;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return TP_RETRY;
+    c->err = errno;
+    return TP_ERR;
+}
+
+static void tcp_close(struct tp_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+const struct transport transport_tcp = {
+    .name = "tcp",
+    .connect = tcp_connect,
+    .finish = tcp_finish,
+    .read = tcp_read,
+    .write = tcp_write,
+    .close = tcp_close,
+};
+
+int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap)
+{
+    char buf[300];
+    const char *s = hostport;
+    if (strncmp(s, "tcp://", 6) == 0)
+        s += 6;
+    if (strlen(s) >= sizeof buf) {
+        snprintf(err, errcap, "'%s': address too long", hostport);
+        return -1;
+    }
+    strcpy(buf, s);
+    char *host = buf, *port;
+    if (buf[0] == '[') {
+        char *close_b = strchr(buf, ']');
+        if (!close_b || close_b[1] != ':') {
+            snprintf(err, errcap, "'%s': expected [v6-address]:port", hostport);
+            return -1;
+        }
+        *close_b = 0;
+        host = buf + 1;
+        port = close_b + 2;
+    } else {
+        port = strrchr(buf, ':');
+        if (!port) {
+            snprintf(err, errcap, "'%s': expected host:port", hostport);
+            return -1;
+        }
+        *port++ = 0;
+    }
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (*port == 0 || *end || p < 1 || p > 65535) {
+        snprintf(err, errcap, "'%s': port '%s' is not 1-65535", hostport, port);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0 || !ai) {
+        snprintf(err, errcap, "'%s': cannot resolve host '%s': %s", hostport, host, gai_strerror(rc));
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+void transport_spread_source(uint32_t k, struct sockaddr_storage *out)
+{
+    struct sockaddr_in *a = (struct sockaddr_in *)out;
+    memset(out, 0, sizeof *out);
+    a->sin_family = AF_INET;
+    uint32_t b2 = 1 + (k / 65536u) % 254u, b3 = (k / 256u) % 256u, b4 = k % 256u;
+    if (b4 == 0 || b4 == 255) /* keep clear of .0 and .255 */
+        b4 = 1 + (k % 253u);
+    a->sin_addr.s_addr = htonl((127u << 24) | (b2 << 16) | (b3 << 8) | b4);
+}
+
+int transport_is_loopback(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+    if (a->ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return 0;
+}
+
+void transport_format(const struct sockaddr_storage *a, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)a;
+        inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
+        port = ntohs(s->sin_port);
+        snprintf(buf, cap, "%s:%u", host, port);
+    } else if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
+        port = ntohs(s->sin6_port);
+        snprintf(buf, cap, "[%s]:%u", host, port);
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}

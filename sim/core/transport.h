@@ -1,0 +1,48 @@
+/* Transports behind a small table of functions returning OK | ERR | RETRY, so TLS,
+ * UDP and DTLS swap in without `if (tls)` branches in the terminals.  A connection
+ * is an fd plus an optional per-transport state pointer; the libev watcher lives in
+ * the owner (terminal or gateway connection), which calls these from its callback. */
+#ifndef FLEETSIM_TRANSPORT_H
+#define FLEETSIM_TRANSPORT_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum tp_rc { TP_OK = 0, TP_ERR, TP_RETRY };
+
+struct tp_conn {
+    int fd;
+    const struct transport *tp;
+    void *state;                /* TLS session etc.; NULL for plain TCP */
+    int err;                    /* errno of the last TP_ERR, 0 on orderly close */
+};
+
+struct transport {
+    const char *name;           /* "tcp", "tls", "udp", ... */
+    /* Start a non-blocking connect to dst, from src when src->ss_family != 0.
+     * TP_RETRY: in progress, wait for writability then call finish. */
+    enum tp_rc (*connect)(struct tp_conn *c, const struct sockaddr_storage *dst,
+                          const struct sockaddr_storage *src);
+    enum tp_rc (*finish)(struct tp_conn *c);
+    /* TP_OK with *got > 0; TP_RETRY nothing now; TP_ERR closed (c->err 0) or failed. */
+    enum tp_rc (*read)(struct tp_conn *c, uint8_t *buf, size_t n, size_t *got);
+    /* TP_OK with *put (may be short); TP_RETRY would block; TP_ERR failed. */
+    enum tp_rc (*write)(struct tp_conn *c, const uint8_t *buf, size_t n, size_t *put);
+    void (*close)(struct tp_conn *c);
+};
+
+extern const struct transport transport_tcp;
+
+/* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port" -> address.
+ * 0 ok, -1 with a message. */
+int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap);
+/* Source address number k of a loopback spread: 127.(1 + k/65536 % 254).(k/256 % 256).(k % 256 | 1-based).
+ * Spreading sources over 127.0.0.0/8 lets one target port take more connections
+ * than the ephemeral port range allows from a single source address. */
+void transport_spread_source(uint32_t k, struct sockaddr_storage *out);
+int transport_is_loopback(const struct sockaddr_storage *a);
+void transport_format(const struct sockaddr_storage *a, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,769 @@
+/* The protocol-neutral half of a worker: terminals' connections, states, ledger
+ * and timers.  libev callbacks here are thin adapters into these functions. */
+#include "sim/dev/fleet.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/core/ctl.h"
+
+#define TICK_REAL_S 0.005         /* how often the wheel turns, real seconds */
+#define WBUF_MAX (256 * 1024)     /* a peer this far behind is dropped */
+
+static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void term_connect(struct term *t);
+static void reschedule(struct term *t);
+
+static const char *state_names[TS__COUNT] = {
+    "idle", "connecting", "connected", "registering", "registered",
+    "authenticating", "authenticated", "disconnected", "unregistered",
+};
+
+const char *term_state_name(enum term_state s)
+{
+    return (unsigned)s < TS__COUNT ? state_names[s] : "?";
+}
+
+int term_state_from_name(const char *name)
+{
+    for (int i = 0; i < TS__COUNT; i++)
+        if (strcmp(state_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static const struct term_proto *proto_for(const struct sc_fleet *f)
+{
+    switch (f->protocol) {
+    case SC_PROTO_JT808:
+        return &jt808_term_proto;
+    }
+    return NULL;
+}
+
+uint32_t term_rand(struct term *t)
+{
+    /* xorshift32 over the worker's state: reproducible for a given seed */
+    uint32_t x = t->fleet->w->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    t->fleet->w->rng = x;
+    return x;
+}
+
+uint16_t term_next_serial(struct term *t) { return t->serial++; }
+
+void term_phone(const struct term *t, char *out, size_t cap)
+{
+    snprintf(out, cap, "%0*" PRIu64, t->fleet->phone_digits, t->fleet->phone_base + t->index);
+}
+
+void term_set_state(struct term *t, enum term_state s)
+{
+    struct fleet_stats *st = t->fleet->st;
+    if (t->state == s)
+        return;
+    st->in_state[t->state]--;
+    st->in_state[s]++;
+    t->state = (uint8_t)s;
+    if (!t->first_reach_ms[s]) {
+        uint64_t now = term_now();
+        t->first_reach_ms[s] = (uint32_t)((now - t->start_us) / 1000u) + 1;
+        t->order[s] = ++t->order_seq;
+        st->reached[s]++;
+    }
+    if (s == TS_AUTHENTICATED) {
+        hist_record(&st->online_latency, term_now() - t->conn_start_us);
+        t->attempt = 0;
+    }
+}
+
+void term_wake_at(struct term *t, uint64_t at_us)
+{
+    if (at_us && (!t->wake_proto_us || at_us < t->wake_proto_us))
+        t->wake_proto_us = at_us;
+    reschedule(t);
+}
+
+void term_expect(struct term *t, uint16_t serial, uint16_t msg_id)
+{
+    struct term_pend *p = &t->pend[t->npend++];
+    p->sent_us = term_now();
+    p->serial = serial;
+    p->msg_id = msg_id;
+    ledger_sent(&t->fleet->st->ledger);
+    t->fleet->w->inflight++;
+    if (t->npend == 1)
+        reschedule(t);
+}
+
+static void pend_remove(struct term *t, int i)
+{
+    memmove(&t->pend[i], &t->pend[i + 1], (size_t)(t->npend - i - 1) * sizeof t->pend[0]);
+    t->npend--;
+    t->fleet->w->inflight--;
+}
+
+uint16_t term_settle(struct term *t, uint16_t serial, bool ok, enum ledger_why why, uint64_t *sent_us)
+{
+    for (int i = 0; i < t->npend; i++) {
+        if (t->pend[i].serial != serial)
+            continue;
+        uint16_t id = t->pend[i].msg_id;
+        uint64_t sent = t->pend[i].sent_us;
+        struct fleet_stats *st = t->fleet->st;
+        if (ok) {
+            ledger_acked(&st->ledger);
+            hist_record(&st->ack_latency, term_now() - sent);
+        } else {
+            ledger_failed(&st->ledger, why);
+        }
+        pend_remove(t, i);
+        if (sent_us)
+            *sent_us = sent;
+        return id;
+    }
+    return 0;
+}
+
+static void conn_close(struct term *t)
+{
+    struct worker *w = t->fleet->w;
+    if (t->conn.fd >= 0) {
+        ev_io_stop(w->loop, &t->io);
+        t->conn.tp->close(&t->conn);
+    }
+    t->conn.fd = -1;
+    free(t->rbuf);
+    free(t->wbuf);
+    t->rbuf = t->wbuf = NULL;
+    t->rlen = t->wlen = t->wcap = 0;
+    t->want_write = 0;
+}
+
+static uint64_t backoff_us(struct term *t)
+{
+    const struct sc_fleet *f = t->fleet->spec;
+    uint64_t d = f->reconnect_min_ms * 1000u;
+    for (int i = 0; i < t->attempt && d < f->reconnect_max_ms * 1000u; i++)
+        d *= 2;
+    if (d > f->reconnect_max_ms * 1000u)
+        d = f->reconnect_max_ms * 1000u;
+    if (t->attempt < 30)
+        t->attempt++;
+    /* jitter: 50..100% of the delay, so a fleet dropped at once does not return at once */
+    return d / 2 + (d / 2) * (term_rand(t) % 1024u) / 1024u;
+}
+
+void term_drop(struct term *t, uint64_t down_us, bool stay_away)
+{
+    struct fleet_stats *st = t->fleet->st;
+    struct worker *w = t->fleet->w;
+    bool was_connected = t->conn.fd >= 0;
+    if (was_connected)
+        st->disconnects++;
+    t->wake_proto_us = 0;
+    if (t->fleet->proto->on_disconnected)
+        t->fleet->proto->on_disconnected(t);
+    while (t->npend) {
+        ledger_failed(&st->ledger, LEDGER_CONN_LOST);
+        pend_remove(t, t->npend - 1);
+    }
+    conn_close(t);
+    if (stay_away || w->draining) {
+        t->stay_away = 1;
+        term_set_state(t, stay_away ? TS_UNREGISTERED : TS_DISCONNECTED);
+        wheel_cancel(&w->wheel, &t->timer);
+        return;
+    }
+    term_set_state(t, TS_DISCONNECTED);
+    t->reconnect_at_us = term_now() + (down_us ? down_us : backoff_us(t));
+    reschedule(t);
+}
+
+static void io_update(struct term *t)
+{
+    struct worker *w = t->fleet->w;
+    int ev = EV_READ;
+    if (t->state == TS_CONNECTING || t->wlen)
+        ev |= EV_WRITE;
+    if (ev_is_active(&t->io) && t->io.events == ev)
+        return;
+    ev_io_stop(w->loop, &t->io);
+    ev_io_set(&t->io, t->conn.fd, ev);
+    ev_io_start(w->loop, &t->io);
+}
+
+bool term_send(struct term *t, const uint8_t *buf, size_t n)
+{
+    struct fleet_stats *st = t->fleet->st;
+    if (t->conn.fd < 0)
+        return false;
+    size_t put = 0;
+    if (!t->wlen) {
+        enum tp_rc rc = t->conn.tp->write(&t->conn, buf, n, &put);
+        if (rc == TP_ERR) {
+            term_drop(t, 0, false);
+            return false;
+        }
+    }
+    st->frames_out++;
+    st->bytes_out += n;
+    if (put == n)
+        return true;
+    size_t rest = n - put;
+    if (t->wlen + rest > WBUF_MAX) {
+        term_drop(t, 0, false);
+        return false;
+    }
+    if (t->wlen + rest > t->wcap) {
+        size_t cap = t->wcap ? t->wcap : 1024;
+        while (cap < t->wlen + rest)
+            cap *= 2;
+        uint8_t *nb = realloc(t->wbuf, cap);
+        if (!nb) {
+            term_drop(t, 0, false);
+            return false;
+        }
+        t->wbuf = nb;
+        t->wcap = (uint32_t)cap;
+    }
+    memcpy(t->wbuf + t->wlen, buf + put, rest);
+    t->wlen += (uint32_t)rest;
+    io_update(t);
+    return true;
+}
+
+static void flush_wbuf(struct term *t)
+{
+    while (t->wlen) {
+        size_t put = 0;
+        enum tp_rc rc = t->conn.tp->write(&t->conn, t->wbuf, t->wlen, &put);
+        if (rc == TP_ERR) {
+            term_drop(t, 0, false);
+            return;
+        }
+        if (rc == TP_RETRY || put == 0)
+            break;
+        memmove(t->wbuf, t->wbuf + put, t->wlen - put);
+        t->wlen -= (uint32_t)put;
+    }
+    io_update(t);
+}
+
+static void on_connect_ok(struct term *t)
+{
+    t->fleet->st->connects++;
+    term_set_state(t, TS_CONNECTED);
+    io_update(t);
+    t->fleet->proto->on_connected(t);
+}
+
+static void term_connect(struct term *t)
+{
+    struct worker *w = t->fleet->w;
+    struct sockaddr_storage src, *srcp = NULL;
+    if (w->spread) {
+        transport_spread_source(t->fleet->src_offset + t->index, &src);
+        srcp = &src;
+    }
+    t->conn.tp = &transport_tcp;
+    t->conn_start_us = term_now();
+    term_set_state(t, TS_CONNECTING);
+    enum tp_rc rc = t->conn.tp->connect(&t->conn, &w->target, srcp);
+    if (rc == TP_ERR) {
+        t->fleet->st->connect_failures++;
+        if (t->conn.err == EMFILE || t->conn.err == ENFILE)
+            snprintf(w->slot->error, sizeof w->slot->error,
+                     "worker %d: out of file descriptors at %" PRIu64 " terminals", w->id,
+                     w->slot->terminals);
+        t->conn.fd = -1;
+        term_drop(t, 0, false);
+        return;
+    }
+    ev_io_init(&t->io, io_cb, t->conn.fd, EV_WRITE);
+    t->io.data = t;
+    ev_io_start(w->loop, &t->io);
+    if (rc == TP_OK)
+        on_connect_ok(t);
+    reschedule(t);
+}
+
+/* Hand bytes to the dialect, keeping any partial frame for next time. */
+static void feed(struct term *t, const uint8_t *buf, size_t n)
+{
+    const struct term_proto *p = t->fleet->proto;
+    if (!t->rlen) {
+        long used = p->on_data(t, buf, n);
+        if (used < 0) {
+            term_drop(t, 0, false);
+            return;
+        }
+        if (t->conn.fd < 0 || (size_t)used >= n)
+            return;
+        size_t rest = n - (size_t)used;
+        if (rest > TERM_MAX_RBUF) {
+            term_drop(t, 0, false);
+            return;
+        }
+        t->rbuf = malloc(rest);
+        if (!t->rbuf) {
+            term_drop(t, 0, false);
+            return;
+        }
+        memcpy(t->rbuf, buf + used, rest);
+        t->rlen = (uint32_t)rest;
+        return;
+    }
+    if (t->rlen + n > TERM_MAX_RBUF) {
+        term_drop(t, 0, false);
+        return;
+    }
+    uint8_t *nb = realloc(t->rbuf, t->rlen + n);
+    if (!nb) {
+        term_drop(t, 0, false);
+        return;
+    }
+    t->rbuf = nb;
+    memcpy(t->rbuf + t->rlen, buf, n);
+    t->rlen += (uint32_t)n;
+    long used = p->on_data(t, t->rbuf, t->rlen);
+    if (used < 0) {
+        term_drop(t, 0, false);
+        return;
+    }
+    if (t->conn.fd < 0 || !t->rbuf)
+        return;
+    t->rlen -= (uint32_t)used;
+    if (!t->rlen) {
+        free(t->rbuf);
+        t->rbuf = NULL;
+    } else {
+        memmove(t->rbuf, t->rbuf + used, t->rlen);
+    }
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct term *t = io->data;
+    struct worker *w = t->fleet->w;
+    if (t->state == TS_CONNECTING) {
+        enum tp_rc rc = t->conn.tp->finish(&t->conn);
+        if (rc == TP_RETRY)
+            return;
+        if (rc == TP_ERR) {
+            t->fleet->st->connect_failures++;
+            term_drop(t, 0, false);
+            return;
+        }
+        on_connect_ok(t);
+        return;
+    }
+    if (revents & EV_WRITE)
+        flush_wbuf(t);
+    if (!(revents & EV_READ) || t->conn.fd < 0)
+        return;
+    for (int rounds = 0; rounds < 4 && t->conn.fd >= 0; rounds++) {
+        size_t got = 0;
+        enum tp_rc rc = t->conn.tp->read(&t->conn, w->rscratch, sizeof w->rscratch, &got);
+        if (rc == TP_RETRY)
+            break;
+        if (rc == TP_ERR) {
+            term_drop(t, 0, false);
+            return;
+        }
+        t->fleet->st->bytes_in += got;
+        feed(t, w->rscratch, got);
+        if (got < sizeof w->rscratch)
+            break;
+    }
+    (void)loop;
+}
+
+static void reschedule(struct term *t)
+{
+    struct worker *w = t->fleet->w;
+    if (t->stay_away)
+        return;
+    uint64_t at = UINT64_MAX;
+    if (!t->started) {
+        return; /* scheduled by the ramp */
+    } else if (t->state == TS_DISCONNECTED) {
+        at = t->reconnect_at_us;
+    } else if (t->state == TS_CONNECTING) {
+        at = t->conn_start_us + t->fleet->spec->ack_timeout_ms * 1000u;
+    }
+    if (t->npend) {
+        uint64_t due = t->pend[0].sent_us + t->fleet->spec->ack_timeout_ms * 1000u;
+        if (due < at)
+            at = due;
+    }
+    if (t->wake_proto_us && t->wake_proto_us < at)
+        at = t->wake_proto_us;
+    if (at == UINT64_MAX) {
+        wheel_cancel(&w->wheel, &t->timer);
+        return;
+    }
+    if (wheel_pending(&t->timer) && t->timer.at_us == at)
+        return;
+    wheel_schedule(&w->wheel, &t->timer, at);
+}
+
+static void term_fire(struct wheel_node *n, void *arg)
+{
+    struct term *t = (struct term *)n; /* the node is the first member */
+    struct worker *w = arg;
+    uint64_t now = term_now();
+    const struct sc_fleet *f = t->fleet->spec;
+    if (!t->started) {
+        if (w->draining)
+            return;
+        t->started = 1;
+        t->start_us = now;
+        t->fleet->st->started++;
+        term_connect(t);
+        return;
+    }
+    if (t->state == TS_DISCONNECTED) {
+        if (now >= t->reconnect_at_us && !w->draining) {
+            term_connect(t);
+            return;
+        }
+        /* offline terminals keep their schedule (positions go to the blind-area buffer) */
+        if (t->wake_proto_us && now >= t->wake_proto_us) {
+            t->wake_proto_us = 0;
+            uint64_t next = t->fleet->proto->on_tick(t, now);
+            if (next && (!t->wake_proto_us || next < t->wake_proto_us))
+                t->wake_proto_us = next;
+        }
+        reschedule(t);
+        return;
+    }
+    if (t->state == TS_CONNECTING && now >= t->conn_start_us + f->ack_timeout_ms * 1000u) {
+        t->fleet->st->connect_failures++;
+        term_drop(t, 0, false);
+        return;
+    }
+    while (t->npend && now >= t->pend[0].sent_us + f->ack_timeout_ms * 1000u) {
+        uint16_t id = t->pend[0].msg_id;
+        ledger_timeout(&t->fleet->st->ledger);
+        pend_remove(t, 0);
+        if (t->fleet->proto->on_timeout)
+            t->fleet->proto->on_timeout(t, id);
+        if (t->conn.fd < 0)
+            return;
+    }
+    if (t->wake_proto_us && now >= t->wake_proto_us && t->conn.fd >= 0) {
+        t->wake_proto_us = 0;
+        uint64_t next = t->fleet->proto->on_tick(t, now);
+        if (t->conn.fd < 0)
+            return;
+        if (next && (!t->wake_proto_us || next < t->wake_proto_us))
+            t->wake_proto_us = next;
+    }
+    reschedule(t);
+}
+
+/* --- expectations evaluated per terminal ---------------------------------------- */
+
+static bool fleet_matches(const struct sc_expect *e, const struct fleet_rt *fr)
+{
+    return !e->fleet[0] || strcmp(e->fleet, fr->spec->id) == 0;
+}
+
+static void evaluate(struct worker *w)
+{
+    for (int i = 0; i < w->sc->n_expect && i < STATS_MAX_EXPECT; i++) {
+        const struct sc_expect *e = &w->sc->expect[i];
+        struct expect_partial *ep = &w->slot->expect[i];
+        memset(ep, 0, sizeof *ep);
+        if (e->kind != SC_EXP_STATE && e->kind != SC_EXP_TRANSITIONS)
+            continue;
+        int st = e->kind == SC_EXP_STATE ? term_state_from_name(e->state) : -1;
+        for (int f = 0; f < w->n_fleets; f++) {
+            struct fleet_rt *fr = &w->fleets[f];
+            if (!fleet_matches(e, fr))
+                continue;
+            for (uint32_t k = 0; k < fr->n; k++) {
+                const struct term *t = &fr->terms[k];
+                bool ok = false;
+                uint64_t when = 0;
+                ep->total++;
+                if (e->kind == SC_EXP_STATE && st >= 0) {
+                    if (e->within_ms) {
+                        when = t->first_reach_ms[st] ? (uint64_t)(t->first_reach_ms[st] - 1) * 1000u : 0;
+                        ok = t->first_reach_ms[st] && when <= e->within_ms * 1000u;
+                    } else {
+                        ok = t->state == st;
+                        when = t->first_reach_ms[st] ? (uint64_t)(t->first_reach_ms[st] - 1) * 1000u : 0;
+                    }
+                } else if (e->kind == SC_EXP_TRANSITIONS) {
+                    ok = true;
+                    int prev = 0;
+                    for (int j = 0; j < e->n_transitions && ok; j++) {
+                        int s = term_state_from_name(e->transitions[j]);
+                        if (s < 0 || !t->order[s] || t->order[s] <= prev)
+                            ok = false;
+                        else
+                            prev = t->order[s];
+                    }
+                }
+                if (ok) {
+                    ep->ok++;
+                    if (when > ep->worst_us)
+                        ep->worst_us = when;
+                }
+            }
+        }
+    }
+}
+
+/* --- worker ------------------------------------------------------------------- */
+
+static void finish_drain(struct worker *w)
+{
+    uint64_t now = term_now();
+    for (int f = 0; f < w->n_fleets; f++) {
+        struct fleet_rt *fr = &w->fleets[f];
+        for (uint32_t k = 0; k < fr->n; k++) {
+            struct term *t = &fr->terms[k];
+            while (t->npend) {
+                ledger_timeout(&fr->st->ledger);
+                pend_remove(t, 0);
+            }
+        }
+    }
+    (void)now;
+    evaluate(w);
+    w->draining = false;
+    w->running = false;
+    w->slot->phase = WP_DONE;
+    struct ctl_msg m = {.type = CTL_DRAINED};
+    ctl_send(w->ctl_fd, &m, NULL);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    struct worker *w = tm->data;
+    uint64_t now = term_now();
+    wheel_advance(&w->wheel, now);
+    if (w->draining && (w->inflight == 0 || now >= w->drain_deadline_us))
+        finish_drain(w);
+    (void)loop;
+    (void)revents;
+}
+
+static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    struct worker *w = tm->data;
+    w->slot->rss_kb = stats_rss_kb();
+    if (w->slot->rss_kb > w->slot->rss_peak_kb)
+        w->slot->rss_peak_kb = w->slot->rss_kb;
+    (void)loop;
+    (void)revents;
+}
+
+static void start_ramp(struct worker *w)
+{
+    uint64_t now = term_now();
+    w->run_start_us = now;
+    w->running = true;
+    for (int f = 0; f < w->n_fleets; f++) {
+        struct fleet_rt *fr = &w->fleets[f];
+        for (uint32_t k = 0; k < fr->n; k++) {
+            struct term *t = &fr->terms[k];
+            uint64_t at = now;
+            if (fr->spec->ramp_per_s > 0)
+                at += (uint64_t)((double)t->index * 1e6 / fr->spec->ramp_per_s);
+            wheel_schedule(&w->wheel, &t->timer, at);
+        }
+    }
+}
+
+/* Pick round(fraction * n) terminals of a fleet in this worker, spread evenly. */
+static bool picked(uint32_t k, uint32_t n, double fraction)
+{
+    if (fraction >= 1.0)
+        return true;
+    uint64_t want = (uint64_t)(fraction * n + 0.5);
+    /* k is picked when floor((k+1)*want/n) > floor(k*want/n) */
+    return ((uint64_t)(k + 1) * want) / n > ((uint64_t)k * want) / n;
+}
+
+static void on_ctl(struct worker *w, const struct ctl_msg *m)
+{
+    switch (m->type) {
+    case CTL_START:
+        start_ramp(w);
+        break;
+    case CTL_FAULT:
+    case CTL_UNREGISTER: {
+        if (m->fleet >= (uint32_t)w->n_fleets)
+            break;
+        struct fleet_rt *fr = &w->fleets[m->fleet];
+        for (uint32_t k = 0; k < fr->n; k++) {
+            struct term *t = &fr->terms[k];
+            if (!picked(k, fr->n, m->fraction) || t->conn.fd < 0)
+                continue;
+            if (m->type == CTL_FAULT) {
+                fr->st->faults++;
+                t->attempt = 0;
+                term_drop(t, m->down_us, false);
+            } else if (fr->proto->unregister) {
+                fr->proto->unregister(t);
+            }
+        }
+        break;
+    }
+    case CTL_DRAIN:
+        w->draining = true;
+        w->slot->phase = WP_DRAINING;
+        w->drain_deadline_us = term_now() + m->settle_us;
+        for (int f = 0; f < w->n_fleets; f++) {
+            struct fleet_rt *fr = &w->fleets[f];
+            for (uint32_t k = 0; k < fr->n; k++)
+                if (fr->terms[k].started && fr->proto->drain)
+                    fr->proto->drain(&fr->terms[k]);
+        }
+        break;
+    case CTL_STOP:
+        ev_break(w->loop, EVBREAK_ALL);
+        break;
+    default:
+        break;
+    }
+}
+
+static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct worker *w = io->data;
+    struct ctl_msg m;
+    int r = ctl_recv(w->ctl_fd, &m, NULL, 0);
+    if (r <= 0) {
+        /* the parent is gone: nothing left to report to */
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    on_ctl(w, &m);
+    (void)revents;
+}
+
+static int parse_phone(const char *s, uint64_t *v, int *digits)
+{
+    uint64_t x = 0;
+    int n = 0;
+    for (; s[n] && s[n] != '+'; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 19)
+            return -1;
+        x = x * 10 + (uint64_t)(s[n] - '0');
+    }
+    *v = x;
+    *digits = n;
+    return 0;
+}
+
+int worker_setup(struct worker *w, const struct scenario *sc, int id, int n_workers,
+                 const struct sockaddr_storage *target, struct worker_slot *slot, int ctl_fd,
+                 char *err, size_t errcap)
+{
+    w->sc = sc;
+    w->id = id;
+    w->n_workers = n_workers;
+    w->target = *target;
+    w->spread = transport_is_loopback(target) && target->ss_family == AF_INET;
+    w->slot = slot;
+    w->ctl_fd = ctl_fd;
+    w->rng = (sc->seed ? sc->seed : 1) * 2654435761u + (uint32_t)id * 40503u + 1;
+    w->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!w->loop) {
+        snprintf(err, errcap, "worker %d: cannot create an event loop", id);
+        return -1;
+    }
+    uint32_t src_offset = 0;
+    w->n_fleets = sc->n_fleets;
+    slot->rss_base_kb = stats_rss_kb();
+    for (int f = 0; f < sc->n_fleets; f++) {
+        const struct sc_fleet *spec = &sc->fleets[f];
+        struct fleet_rt *fr = &w->fleets[f];
+        fr->w = w;
+        fr->spec = spec;
+        fr->index = f;
+        fr->proto = proto_for(spec);
+        fr->st = &slot->fleets[f];
+        fr->src_offset = src_offset;
+        src_offset += spec->count;
+        if (!fr->proto) {
+            snprintf(err, errcap, "fleet %s: no terminal behaviour for its protocol", spec->id);
+            return -1;
+        }
+        if (parse_phone(spec->phone, &fr->phone_base, &fr->phone_digits) < 0) {
+            snprintf(err, errcap, "fleet %s: phone '%s' is not a number", spec->id, spec->phone);
+            return -1;
+        }
+        hist_reset(&fr->st->report_latency);
+        hist_reset(&fr->st->ack_latency);
+        hist_reset(&fr->st->online_latency);
+        uint32_t n = spec->count / (uint32_t)n_workers + ((uint32_t)id < spec->count % (uint32_t)n_workers);
+        fr->n = n;
+        fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
+        if (n && !fr->terms) {
+            snprintf(err, errcap, "worker %d: out of memory for %u terminals", id, n);
+            return -1;
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            struct term *t = &fr->terms[k];
+            t->fleet = fr;
+            t->index = k * (uint32_t)n_workers + (uint32_t)id;
+            t->conn.fd = -1;
+            t->serial = (uint16_t)(term_rand(t) & 0x7FFF);
+        }
+        fr->st->terminals = n;
+        fr->st->in_state[TS_IDLE] = n;
+        slot->terminals += n;
+    }
+    wheel_init(&w->wheel, (uint64_t)(TICK_REAL_S * 1e6 * clock_scale()) + 1, term_now(), term_fire, w);
+    ev_timer_init(&w->tick, tick_cb, TICK_REAL_S, TICK_REAL_S);
+    w->tick.data = w;
+    ev_timer_start(w->loop, &w->tick);
+    ev_io_init(&w->ctl_io, ctl_cb, ctl_fd, EV_READ);
+    w->ctl_io.data = w;
+    ev_io_start(w->loop, &w->ctl_io);
+    return 0;
+}
+
+int worker_run(struct worker *w)
+{
+    ev_timer rss;
+    ev_timer_init(&rss, rss_cb, 0.2, 1.0);
+    rss.data = w;
+    ev_timer_start(w->loop, &rss);
+    w->slot->rss_kb = stats_rss_kb();
+    w->slot->phase = WP_RUNNING;
+    struct ctl_msg m = {.type = CTL_READY};
+    ctl_send(w->ctl_fd, &m, NULL);
+    ev_run(w->loop, 0);
+    ev_timer_stop(w->loop, &rss);
+    return 0;
+}
+
+void worker_free(struct worker *w)
+{
+    for (int f = 0; f < w->n_fleets; f++) {
+        struct fleet_rt *fr = &w->fleets[f];
+        for (uint32_t k = 0; k < fr->n; k++) {
+            struct term *t = &fr->terms[k];
+            conn_close(t);
+            if (fr->spec->protocol == SC_PROTO_JT808)
+                free(t->p.jt.blind);
+        }
+        free(fr->terms);
+        fr->terms = NULL;
+    }
+    if (w->loop)
+        ev_loop_destroy(w->loop);
+    w->loop = NULL;
+}

@@ -1,0 +1,519 @@
+/* JT/T 808 terminal behaviour.
+ *
+ *   connected --0x0100--> registering --0x8100 ok--> registered --0x0102--> authenticating
+ *   authenticating --0x8001 ok--> authenticated: heartbeats 0x0002, reports 0x0200,
+ *                                 backfill of buffered reports as 0x0704 type 1
+ *   0x8100 refused            -> try again after the backoff
+ *   0x8001 refusing 0x0102    -> forget the auth code and register again
+ *   platform requests         -> 0x8104/0x0104, 0x8103/0x0001 (applied), 0x8201/0x0201,
+ *                                0x8105, 0x8300/0x0001, 0x8108/0x0001 then 0x0108
+ */
+#include "sim/dev/jt808_term.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/dev/fleet.h"
+#include "sim/proto/jt808.h"
+
+/* The codec's message struct is large; terminals of one worker share one. */
+static struct jt808_msg out_msg, in_msg;
+static uint8_t out_frame[JT808_MAX_FRAME];
+static uint8_t in_scratch[JT808_MAX_FRAME];
+
+static enum jt808_version version_of(const struct term *t)
+{
+    return t->fleet->spec->version == 2019 ? JT808_V2019 : JT808_V2013;
+}
+
+static void header(struct term *t, uint16_t msg_id)
+{
+    struct jt808_header *h = &out_msg.h;
+    memset(h, 0, sizeof *h);
+    h->msg_id = msg_id;
+    h->version = version_of(t);
+    h->proto_version = h->version == JT808_V2019 ? 1 : 0;
+    term_phone(t, h->phone, sizeof h->phone);
+    h->serial = term_next_serial(t);
+    out_msg.body = NULL;
+    out_msg.body_bytes = 0;
+}
+
+/* Encode out_msg and send it; a request is entered in the ledger. */
+static bool send_msg(struct term *t, bool request)
+{
+    size_t len = 0;
+    struct jt808_err err;
+    if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
+        fprintf(stderr, "jt808 terminal: cannot encode 0x%04X: %s (%s)\n", out_msg.h.msg_id,
+                jt808_rc_text(err.rc), err.field ? err.field : "");
+        return false;
+    }
+    uint16_t serial = out_msg.h.serial, id = out_msg.h.msg_id;
+    if (request)
+        term_expect(t, serial, id);
+    if (!term_send(t, out_frame, len))
+        return false; /* the drop already failed the request */
+    t->p.jt.last_tx_us = term_now();
+    return true;
+}
+
+static void send_register(struct term *t)
+{
+    const struct sc_fleet *f = t->fleet->spec;
+    header(t, 0x0100);
+    struct jt808_register *r = &out_msg.b.reg;
+    memset(r, 0, sizeof *r);
+    r->layout = f->version == 2019 ? JT808_REG_2019 : f->version == 2011 ? JT808_REG_2011 : JT808_REG_2013;
+    r->province = f->province;
+    r->city = f->city;
+    snprintf(r->manufacturer, sizeof r->manufacturer, "%s", f->manufacturer);
+    snprintf(r->model, sizeof r->model, "%s", f->model);
+    /* terminal ids and plates number terminals across the whole scenario, so two
+     * fleets with the same prefixes do not claim each other's vehicles */
+    uint32_t g = t->fleet->src_offset + t->index;
+    int width = f->version == 2019 ? 12 : 7;
+    int plen = (int)strlen(f->terminal_prefix);
+    snprintf(r->terminal_id, sizeof r->terminal_id, "%s%0*u", f->terminal_prefix,
+             width - plen > 0 ? width - plen : 1, g);
+    r->plate_color = f->plate_color;
+    snprintf(r->plate, sizeof r->plate, "%s%05u", f->plate_prefix, g);
+    term_set_state(t, TS_REGISTERING);
+    send_msg(t, true);
+}
+
+static void send_auth(struct term *t)
+{
+    header(t, 0x0102);
+    struct jt808_auth *a = &out_msg.b.auth;
+    memset(a, 0, sizeof *a);
+    snprintf(a->auth_code, sizeof a->auth_code, "%s", t->p.jt.auth);
+    snprintf(a->imei, sizeof a->imei, "86%013u", t->index);
+    snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
+    term_set_state(t, TS_AUTHENTICATING);
+    send_msg(t, true);
+}
+
+static void general_reply(struct term *t, const struct jt808_header *req, uint8_t result)
+{
+    header(t, 0x0001);
+    out_msg.b.gen_resp.ack_serial = req->serial;
+    out_msg.b.gen_resp.ack_id = req->msg_id;
+    out_msg.b.gen_resp.result = result;
+    if (send_msg(t, false))
+        t->fleet->st->replies++;
+}
+
+/* --- position ------------------------------------------------------------------ */
+
+static void walk(struct term *t)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    if (strcmp(t->fleet->spec->location_model, "fixed") == 0)
+        return;
+    /* a vehicle-like random walk: heading drifts, speed drifts within 0..120 km/h */
+    int turn = (int)(term_rand(t) % 61u) - 30;
+    s->dir = (uint16_t)((s->dir + 360 + turn) % 360);
+    int dv = (int)(term_rand(t) % 101u) - 50;
+    int v = s->speed + dv;
+    s->speed = (uint16_t)(v < 0 ? 0 : v > 1200 ? 1200 : v);
+    /* about speed * 10 s, in 1e-6 degree (1e-6 deg ~ 0.11 m) */
+    int step = s->speed * 25 / 10;
+    static const int dx[8] = {0, 7, 10, 7, 0, -7, -10, -7}, dy[8] = {10, 7, 0, -7, -10, -7, 0, 7};
+    int oct = ((s->dir + 22) / 45) % 8;
+    s->lat += dy[oct] * step / 10;
+    s->lon += dx[oct] * step / 10;
+    s->mileage += (uint32_t)(s->speed / 36);
+}
+
+static void fill_location(struct term *t, struct jt808_location *loc, int32_t lat, int32_t lon,
+                          uint16_t speed, uint16_t dir, uint64_t at_us)
+{
+    memset(loc, 0, offsetof(struct jt808_location, items));
+    loc->alarm = 0;
+    loc->status = 0x3u | (lat < 0 ? 0x4u : 0) | (lon < 0 ? 0x8u : 0); /* ACC on, positioned */
+    loc->lat = (uint32_t)(lat < 0 ? -lat : lat);
+    loc->lon = (uint32_t)(lon < 0 ? -lon : lon);
+    loc->altitude = 50;
+    loc->speed = speed;
+    loc->direction = dir;
+    if (at_us == 0) {
+        clock_bcd_time(loc->time);
+    } else {
+        /* a buffered report keeps the time it was taken */
+        uint64_t now = term_now();
+        time_t t0 = time(NULL) - (time_t)((now - at_us) / 1000000u) + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&t0, &tm);
+        snprintf(loc->time, sizeof loc->time, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
+    struct { uint8_t id, len; uint32_t v; } items[] = {
+        {0x01, 4, t->p.jt.mileage},
+        {0x25, 4, 0},
+        {0x2A, 2, 0},
+        {0x30, 1, 20 + term_rand(t) % 12u},
+        {0x31, 1, 6 + term_rand(t) % 10u},
+    };
+    loc->n_items = sizeof items / sizeof items[0];
+    for (int i = 0; i < loc->n_items; i++) {
+        struct jt808_loc_item *it = &loc->items[i];
+        it->id = items[i].id;
+        it->len = items[i].len;
+        it->value = items[i].v;
+        it->known = true;
+        for (int b = 0; b < it->len; b++)
+            it->raw[b] = (uint8_t)(items[i].v >> (8 * (it->len - 1 - b)));
+    }
+}
+
+static void blind_push(struct term *t, const struct jt808_blind_rec *r)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    if (!s->blind) {
+        s->blind = calloc(1, sizeof *s->blind);
+        if (!s->blind) {
+            t->fleet->st->blind_dropped++;
+            return;
+        }
+    }
+    struct jt808_blind *b = s->blind;
+    if (b->count == JT808_BLIND_MAX) {
+        b->head = (uint16_t)((b->head + 1) % JT808_BLIND_MAX);
+        b->count--;
+        t->fleet->st->blind_dropped++;
+    }
+    b->rec[(b->head + b->count) % JT808_BLIND_MAX] = *r;
+    b->count++;
+}
+
+static void report(struct term *t, uint64_t now)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    walk(t);
+    if (t->state != TS_AUTHENTICATED || !term_can_request(t)) {
+        struct jt808_blind_rec r = {s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
+        blind_push(t, &r);
+        return;
+    }
+    header(t, 0x0200);
+    fill_location(t, &out_msg.b.loc, s->lat, s->lon, s->speed, s->dir, 0);
+    if (send_msg(t, true))
+        t->fleet->st->reports++;
+}
+
+/* Send up to 32 buffered reports as one 0x0704 (type 1, blind-area backfill). */
+static void backfill(struct term *t)
+{
+    struct jt808_blind *b = t->p.jt.blind;
+    if (!b || !b->count || t->state != TS_AUTHENTICATED || !term_can_request(t))
+        return;
+    header(t, 0x0704);
+    struct jt808_batch *bt = &out_msg.b.batch;
+    bt->type = 1;
+    uint16_t n = b->count < JT808_MAX_BATCH ? b->count : JT808_MAX_BATCH;
+    /* keep the body under the 1023-byte limit: each location here is 28 + 21 bytes + 2 */
+    if (n > 18)
+        n = 18;
+    bt->count = n;
+    for (uint16_t i = 0; i < n; i++) {
+        const struct jt808_blind_rec *r = &b->rec[(b->head + i) % JT808_BLIND_MAX];
+        fill_location(t, &bt->locs[i], r->lat, r->lon, r->speed, r->dir, (uint64_t)r->t_s * 1000000u);
+    }
+    if (!send_msg(t, true))
+        return;
+    b->head = (uint16_t)((b->head + n) % JT808_BLIND_MAX);
+    b->count = (uint16_t)(b->count - n);
+    t->fleet->st->backfill_batches++;
+    t->fleet->st->backfill_locations += n;
+}
+
+/* --- platform requests ------------------------------------------------------------ */
+
+static void fill_params(struct term *t, struct jt808_params *p)
+{
+    const struct jt808_tstate *s = &t->p.jt;
+    struct { uint32_t id; uint32_t v; } nums[] = {
+        {0x0001, s->heartbeat_ms / 1000u},
+        {0x0029, s->report_ms / 1000u},
+        {0x0002, (uint32_t)(t->fleet->spec->ack_timeout_ms / 1000u)},
+    };
+    p->count = 0;
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        struct jt808_param *q = &p->params[p->count++];
+        memset(q, 0, offsetof(struct jt808_param, str));
+        q->id = nums[i].id;
+        q->len = 4;
+        q->type = JT808_PT_DWORD;
+        q->num = nums[i].v;
+        for (int b = 0; b < 4; b++)
+            q->raw[b] = (uint8_t)(nums[i].v >> (24 - 8 * b));
+    }
+    struct jt808_param *q = &p->params[p->count++];
+    memset(q, 0, sizeof *q);
+    q->id = 0x0083;
+    q->type = JT808_PT_STRING;
+    snprintf(q->str, sizeof q->str, "%s%05u", t->fleet->spec->plate_prefix, t->fleet->src_offset + t->index);
+    q->len = (uint8_t)strlen(q->str);
+    memcpy(q->raw, q->str, q->len);
+}
+
+static void apply_params(struct term *t, const struct jt808_params *p)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    for (int i = 0; i < p->count; i++) {
+        const struct jt808_param *q = &p->params[i];
+        if (q->id == 0x0001 && q->num > 0)
+            s->heartbeat_ms = q->num * 1000u;
+        else if (q->id == 0x0029 && q->num > 0) {
+            s->report_ms = q->num * 1000u;
+            s->next_report_us = term_now() + s->report_ms * 1000ull;
+            term_wake_at(t, s->next_report_us);
+        }
+    }
+}
+
+static void on_request(struct term *t, const struct jt808_msg *m)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    t->fleet->st->commands++;
+    switch (m->h.msg_id) {
+    case 0x8104:
+        header(t, 0x0104);
+        out_msg.b.params_resp.ack_serial = m->h.serial;
+        fill_params(t, &out_msg.b.params_resp.p);
+        if (send_msg(t, false))
+            t->fleet->st->replies++;
+        break;
+    case 0x8103:
+        apply_params(t, &m->b.params);
+        general_reply(t, &m->h, 0);
+        break;
+    case 0x8201:
+        header(t, 0x0201);
+        out_msg.b.loc_resp.ack_serial = m->h.serial;
+        fill_location(t, &out_msg.b.loc_resp.loc, s->lat, s->lon, s->speed, s->dir, 0);
+        if (send_msg(t, false))
+            t->fleet->st->replies++;
+        break;
+    case 0x8105:
+    case 0x8300:
+        general_reply(t, &m->h, 0);
+        break;
+    case 0x8108: {
+        uint8_t type = m->b.upgrade.type;
+        general_reply(t, &m->h, 0);
+        if (t->conn.fd >= 0 && term_can_request(t)) {
+            header(t, 0x0108);
+            out_msg.b.upgrade_result.type = type;
+            out_msg.b.upgrade_result.result = 0;
+            send_msg(t, true);
+        }
+        break;
+    }
+    default:
+        general_reply(t, &m->h, 3); /* unsupported */
+        break;
+    }
+}
+
+static void start_traffic(struct term *t)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    uint64_t now = term_now();
+    if (s->report_ms)
+        s->next_report_us = now + (uint64_t)(term_rand(t) % (s->report_ms + 1u)) * 1000u;
+    term_wake_at(t, s->next_report_us);
+    term_wake_at(t, now + s->heartbeat_ms * 1000ull);
+    backfill(t);
+}
+
+static void on_platform_ack(struct term *t, const struct jt808_msg *m)
+{
+    const struct jt808_gen_resp *g = &m->b.gen_resp;
+    bool ok = g->result == 0 || g->result == 4;
+    enum ledger_why why = g->result == 3 ? LEDGER_UNSUPPORTED : LEDGER_REFUSED;
+    uint64_t sent = 0;
+    uint16_t id = term_settle(t, g->ack_serial, ok, why, &sent);
+    if (!id)
+        return; /* an answer to nothing in flight: late after a timeout */
+    struct fleet_stats *st = t->fleet->st;
+    switch (id) {
+    case 0x0102:
+        if (ok) {
+            term_set_state(t, TS_AUTHENTICATED);
+            start_traffic(t);
+        } else {
+            /* refused: the auth code is stale; register again */
+            st->auth_refused++;
+            t->p.jt.auth[0] = 0;
+            send_register(t);
+        }
+        break;
+    case 0x0200:
+        if (ok) {
+            st->reports_acked++;
+            hist_record(&st->report_latency, term_now() - sent);
+        }
+        break;
+    case 0x0704:
+        backfill(t);
+        break;
+    case 0x0003:
+        term_drop(t, 0, true);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_register_resp(struct term *t, const struct jt808_msg *m)
+{
+    const struct jt808_register_resp *r = &m->b.reg_resp;
+    uint16_t id = term_settle(t, r->ack_serial, r->result == 0, LEDGER_REFUSED, NULL);
+    if (id != 0x0100)
+        return;
+    if (r->result != 0 || !r->auth_code[0]) {
+        t->fleet->st->reg_refused++;
+        /* come back later: a refused terminal retries after the backoff */
+        term_drop(t, 0, false);
+        return;
+    }
+    snprintf(t->p.jt.auth, sizeof t->p.jt.auth, "%s", r->auth_code);
+    term_set_state(t, TS_REGISTERED);
+    send_auth(t);
+}
+
+static void handle(struct term *t, const struct jt808_msg *m)
+{
+    switch (m->h.msg_id) {
+    case 0x8001:
+        on_platform_ack(t, m);
+        break;
+    case 0x8100:
+        on_register_resp(t, m);
+        break;
+    default:
+        on_request(t, m);
+        break;
+    }
+}
+
+static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
+{
+    size_t off = 0;
+    while (off < n && t->conn.fd >= 0) {
+        size_t start = 0, len = 0, skipped = 0;
+        size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
+        if (!used) {
+            off += skipped;
+            break;
+        }
+        struct jt808_err err;
+        t->fleet->st->frames_in++;
+        if (jt808_decode(buf + off + start, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
+            t->fleet->st->decode_errors++;
+        } else if (!in_msg.h.subpackage) {
+            handle(t, &in_msg);
+        }
+        off += used;
+    }
+    return (long)off;
+}
+
+static void jt_on_connected(struct term *t)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    const struct sc_fleet *f = t->fleet->spec;
+    if (!s->heartbeat_ms) {
+        /* first start: parameters and position from the scenario */
+        s->heartbeat_ms = (uint32_t)f->heartbeat_ms;
+        s->report_ms = (uint32_t)f->report_every_ms;
+        s->lat = (int32_t)(f->lat * 1e6) + (int32_t)(term_rand(t) % 20001u) - 10000;
+        s->lon = (int32_t)(f->lon * 1e6) + (int32_t)(term_rand(t) % 20001u) - 10000;
+        s->dir = (uint16_t)(term_rand(t) % 360u);
+        s->speed = (uint16_t)(term_rand(t) % 800u);
+    }
+    if (s->auth[0])
+        send_auth(t);
+    else
+        send_register(t);
+}
+
+static uint64_t jt_on_tick(struct term *t, uint64_t now)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    if (t->fleet->w->draining)
+        return 0;
+    if (s->report_ms && s->next_report_us && now >= s->next_report_us) {
+        report(t, now);
+        s->next_report_us = now + s->report_ms * 1000ull;
+    }
+    if (t->state == TS_AUTHENTICATED && s->heartbeat_ms &&
+        now >= s->last_tx_us + s->heartbeat_ms * 1000ull && term_can_request(t)) {
+        header(t, 0x0002);
+        if (send_msg(t, true))
+            t->fleet->st->heartbeats++;
+    }
+    uint64_t next = s->heartbeat_ms ? s->last_tx_us + s->heartbeat_ms * 1000ull : 0;
+    if (next <= now)
+        next = now + (s->heartbeat_ms ? s->heartbeat_ms * 1000ull : 1000000u);
+    if (s->report_ms && s->next_report_us && s->next_report_us < next)
+        next = s->next_report_us;
+    return next;
+}
+
+static void jt_on_timeout(struct term *t, uint16_t msg_id)
+{
+    /* No answer to the handshake: start over on a new connection. */
+    if (msg_id == 0x0100 || msg_id == 0x0102)
+        term_drop(t, 0, false);
+}
+
+static void jt_on_disconnected(struct term *t)
+{
+    /* Reports that were never acknowledged are kept for the blind-area backfill;
+     * their ledger entries fail (connection lost) and the backfill is a new message. */
+    struct jt808_tstate *s = &t->p.jt;
+    uint64_t now = term_now();
+    for (int i = 0; i < t->npend; i++) {
+        if (t->pend[i].msg_id != 0x0200)
+            continue;
+        struct jt808_blind_rec r = {s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
+        blind_push(t, &r);
+    }
+    /* While offline the terminal keeps taking positions on schedule. */
+    if (s->report_ms && !t->fleet->w->draining) {
+        if (!s->next_report_us || s->next_report_us < now)
+            s->next_report_us = now + s->report_ms * 1000ull;
+        term_wake_at(t, s->next_report_us);
+    }
+}
+
+static void jt_unregister(struct term *t)
+{
+    if (t->state != TS_AUTHENTICATED || !term_can_request(t))
+        return;
+    header(t, 0x0003);
+    t->p.jt.auth[0] = 0;
+    t->fleet->st->unregistered++;
+    send_msg(t, true);
+}
+
+static void jt_drain(struct term *t)
+{
+    t->p.jt.next_report_us = 0;
+}
+
+const struct term_proto jt808_term_proto = {
+    .name = "jt808",
+    .on_connected = jt_on_connected,
+    .on_data = jt_on_data,
+    .on_tick = jt_on_tick,
+    .on_timeout = jt_on_timeout,
+    .on_disconnected = jt_on_disconnected,
+    .unregister = jt_unregister,
+    .drain = jt_drain,
+};

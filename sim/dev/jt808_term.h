@@ -1,0 +1,38 @@
+/* A JT/T 808 terminal (2011/2013/2019): register -> authenticate -> heartbeat and
+ * location reports; blind-area buffering and 0x0704 backfill; answers to platform
+ * requests; unregister.  The per-terminal state below is all it keeps. */
+#ifndef FLEETSIM_JT808_TERM_H
+#define FLEETSIM_JT808_TERM_H
+
+#include <stdint.h>
+
+#define JT808_BLIND_MAX 256   /* reports buffered while offline; older ones are dropped */
+
+struct jt808_blind_rec {
+    int32_t lat, lon;        /* 1e-6 degree, signed */
+    uint16_t speed, dir;
+    uint32_t t_s;            /* virtual seconds since the run epoch */
+};
+
+struct jt808_blind {
+    uint16_t head, count;
+    struct jt808_blind_rec rec[JT808_BLIND_MAX];
+};
+
+struct jt808_tstate {
+    char auth[33];               /* auth code from 0x8100 ("" = not registered) */
+    uint8_t reg_attempts;
+    int32_t lat, lon;            /* current position, 1e-6 degree, signed */
+    uint16_t speed, dir;         /* 1/10 km/h, degrees */
+    uint32_t mileage;            /* 1/10 km */
+    uint32_t heartbeat_ms;       /* current parameters (0x8103 may change them) */
+    uint32_t report_ms;
+    uint64_t next_report_us;
+    uint64_t last_tx_us;
+    struct jt808_blind *blind;   /* allocated on the first buffered report */
+};
+
+struct term_proto;
+extern const struct term_proto jt808_term_proto;
+
+#endif

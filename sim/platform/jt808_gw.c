@@ -1,0 +1,852 @@
+/* The reference JT/T 808 gateway, one process. */
+#include "sim/platform/jt808_gw.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <ev.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sim/core/clock.h"
+#include "sim/core/ctl.h"
+#include "sim/core/wheel.h"
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_json.h"
+
+#define GW_MAX_PEND 4
+#define GW_MAX_RBUF (64 * 1024)
+#define GW_MAX_WBUF (256 * 1024)
+#define GW_TICK_S 0.01
+
+struct gw_pend {
+    uint64_t sent_us;
+    uint16_t serial, msg_id;
+    uint8_t fleet, cmd;
+};
+
+struct gw;
+
+struct gw_conn {
+    struct wheel_node timer;  /* idle and command timeouts; first member */
+    ev_io io;
+    int fd;
+    struct gw *gw;
+    struct gw_conn *prev, *next;
+    uint8_t authed;
+    uint8_t closing;
+    enum jt808_version version;
+    char phone[21];
+    uint64_t phone_num;
+    uint16_t serial;
+    uint8_t npend;
+    struct gw_pend pend[GW_MAX_PEND];
+    uint64_t last_rx_us;
+    uint8_t *rbuf;
+    uint32_t rlen;
+    uint8_t *wbuf;
+    uint32_t wlen, wcap;
+    struct jt808_reasm *reasm;
+};
+
+struct gw {
+    const struct gw_config *cfg;
+    int id;
+    struct ev_loop *loop;
+    ev_io accept_io;
+    ev_io ctl_io;
+    ev_timer tick, flush;
+    ev_signal sigint, sigterm;
+    int ctl_fd;
+    struct gw_slot *st;
+    struct registry *reg;
+    struct wheel wheel;
+    struct gw_conn *conns;
+    uint64_t inflight;
+    int draining;
+    uint64_t drain_deadline_us;
+    uint8_t rscratch[65536];
+};
+
+static struct jt808_msg in_msg, out_msg;
+static uint8_t in_scratch[JT808_MAX_FRAME];
+static uint8_t out_frame[JT808_MAX_FRAME];
+
+static void conn_close(struct gw_conn *c);
+static void conn_reschedule(struct gw_conn *c);
+
+/* --- sockets ---------------------------------------------------------------------- */
+
+int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, cfg->bind[0] ? cfg->bind : "127.0.0.1", &a.sin_addr) != 1) {
+        snprintf(err, errcap, "gateway: bind address '%s' is not an IPv4 address", cfg->bind);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        fds[i] = -1;
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd < 0)
+            goto fail;
+        fds[i] = fd;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+            goto fail;
+        a.sin_port = htons(cfg->port);
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+            goto fail;
+        if (cfg->port == 0) {
+            socklen_t l = sizeof a;
+            getsockname(fd, (struct sockaddr *)&a, &l);
+            cfg->port = ntohs(a.sin_port);
+        }
+        if (listen(fd, 4096) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    snprintf(err, errcap, "gateway: cannot listen on %s:%u: %s", cfg->bind[0] ? cfg->bind : "127.0.0.1",
+             cfg->port, strerror(errno));
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return -1;
+}
+
+static void io_update(struct gw_conn *c)
+{
+    int ev = EV_READ | (c->wlen ? EV_WRITE : 0);
+    if (ev_is_active(&c->io) && c->io.events == ev)
+        return;
+    ev_io_stop(c->gw->loop, &c->io);
+    ev_io_set(&c->io, c->fd, ev);
+    ev_io_start(c->gw->loop, &c->io);
+}
+
+static void conn_send(struct gw_conn *c, const uint8_t *buf, size_t n)
+{
+    if (c->fd < 0 || c->closing)
+        return;
+    c->gw->st->frames_out++;
+    ssize_t put = 0;
+    if (!c->wlen) {
+        put = send(c->fd, buf, n, MSG_NOSIGNAL);
+        if (put < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                c->closing = 1;
+                return;
+            }
+            put = 0;
+        }
+    }
+    if ((size_t)put == n)
+        return;
+    size_t rest = n - (size_t)put;
+    if (c->wlen + rest > GW_MAX_WBUF) {
+        c->closing = 1; /* a terminal that stopped reading */
+        return;
+    }
+    if (c->wlen + rest > c->wcap) {
+        size_t cap = c->wcap ? c->wcap * 2 : 2048;
+        while (cap < c->wlen + rest)
+            cap *= 2;
+        uint8_t *nb = realloc(c->wbuf, cap);
+        if (!nb) {
+            c->closing = 1;
+            return;
+        }
+        c->wbuf = nb;
+        c->wcap = (uint32_t)cap;
+    }
+    memcpy(c->wbuf + c->wlen, buf + put, rest);
+    c->wlen += (uint32_t)rest;
+    io_update(c);
+}
+
+/* --- replies ---------------------------------------------------------------------- */
+
+static void out_header(struct gw_conn *c, uint16_t msg_id, const char *phone, enum jt808_version v)
+{
+    struct jt808_header *h = &out_msg.h;
+    memset(h, 0, sizeof *h);
+    h->msg_id = msg_id;
+    h->version = v;
+    h->proto_version = v == JT808_V2019 ? 1 : 0;
+    snprintf(h->phone, sizeof h->phone, "%s", phone);
+    h->serial = c->serial++;
+    out_msg.body = NULL;
+    out_msg.body_bytes = 0;
+}
+
+static int send_out(struct gw_conn *c)
+{
+    size_t len = 0;
+    struct jt808_err err;
+    if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
+        fprintf(stderr, "gateway: cannot encode 0x%04X: %s\n", out_msg.h.msg_id, jt808_rc_text(err.rc));
+        return -1;
+    }
+    conn_send(c, out_frame, len);
+    return 0;
+}
+
+static void general_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result)
+{
+    out_header(c, 0x8001, req->phone, req->version);
+    out_msg.b.gen_resp.ack_serial = req->serial;
+    out_msg.b.gen_resp.ack_id = req->msg_id;
+    out_msg.b.gen_resp.result = result;
+    send_out(c);
+}
+
+/* A frame the codec rejected: answer "bad message" for the id and serial it claims,
+ * read leniently from whatever could be unescaped. */
+static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const struct jt808_err *e)
+{
+    struct gw_slot *st = c->gw->st;
+    if (e->rc == JT808_E_CHECK)
+        st->bad_check++;
+    else if (e->rc == JT808_E_ESCAPE)
+        st->bad_escape++;
+    else
+        st->bad_frame++;
+    if (c->gw->cfg->verbose)
+        fprintf(stderr, "gateway %d: %s: rejected frame: %s at byte %zu (%s)\n", c->gw->id,
+                c->phone[0] ? c->phone : "?", jt808_rc_text(e->rc), e->offset, e->field ? e->field : "");
+    struct jt808_header h;
+    memset(&h, 0, sizeof h);
+    uint8_t raw[JT808_MAX_FRAME];
+    size_t rl = 0;
+    /* unescape what can be; a bad escape sequence stops early but the header may be whole */
+    size_t inner = len >= 2 ? len - 2 : 0;
+    size_t i = 0;
+    for (; i < inner && rl < sizeof raw; i++) {
+        uint8_t b = frame[1 + i];
+        if (b == 0x7D && i + 1 < inner && (frame[2 + i] == 1 || frame[2 + i] == 2)) {
+            raw[rl++] = frame[2 + i] == 1 ? 0x7D : 0x7E;
+            i++;
+        } else if (b == 0x7D) {
+            break;
+        } else {
+            raw[rl++] = b;
+        }
+    }
+    if (rl >= 4) {
+        h.msg_id = (uint16_t)(raw[0] << 8 | raw[1]);
+        uint16_t props = (uint16_t)(raw[2] << 8 | raw[3]);
+        h.version = (props & 0x4000) ? JT808_V2019 : JT808_V2013;
+        size_t so = h.version == JT808_V2019 ? 15 : 10;
+        if (rl >= so + 2)
+            h.serial = (uint16_t)(raw[so] << 8 | raw[so + 1]);
+    } else {
+        h.version = c->version;
+    }
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone[0] ? c->phone : "0");
+    general_resp(c, &h, 2);
+}
+
+/* --- terminal messages ------------------------------------------------------------- */
+
+static void on_register(struct gw_conn *c, const struct jt808_msg *m)
+{
+    struct gw *g = c->gw;
+    char code[40] = "", why[160] = "";
+    enum registry_result r = registry_register(g->reg, m->h.phone, &m->b.reg, code, sizeof code, why, sizeof why);
+    if (r == REG_INVALID) {
+        g->st->reg_refused[5]++;
+        if (g->cfg->verbose)
+            fprintf(stderr, "gateway %d: %s: registration refused: %s\n", g->id, m->h.phone, why);
+        general_resp(c, &m->h, 2);
+        return;
+    }
+    if (r == REG_OK)
+        g->st->registrations++;
+    else
+        g->st->reg_refused[r]++;
+    out_header(c, 0x8100, m->h.phone, m->h.version);
+    out_msg.b.reg_resp.ack_serial = m->h.serial;
+    out_msg.b.reg_resp.result = (uint8_t)r;
+    snprintf(out_msg.b.reg_resp.auth_code, sizeof out_msg.b.reg_resp.auth_code, "%s", r == REG_OK ? code : "");
+    send_out(c);
+}
+
+static void remember_phone(struct gw_conn *c, const struct jt808_header *h)
+{
+    snprintf(c->phone, sizeof c->phone, "%s", h->phone);
+    c->version = h->version;
+    uint64_t v = 0;
+    for (const char *p = h->phone; *p; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    c->phone_num = v;
+}
+
+/* A terminal's answer to a platform request. */
+static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
+{
+    struct gw *g = c->gw;
+    uint16_t ack_serial, reply = m->h.msg_id;
+    int ok = 1, unsupported = 0;
+    if (reply == 0x0001) {
+        ack_serial = m->b.gen_resp.ack_serial;
+        ok = m->b.gen_resp.result == 0;
+        unsupported = m->b.gen_resp.result == 3;
+    } else if (reply == 0x0104) {
+        ack_serial = m->b.params_resp.ack_serial;
+    } else {
+        ack_serial = m->b.loc_resp.ack_serial;
+        registry_position(g->reg, c->phone, &m->b.loc_resp.loc);
+        g->st->positions++;
+    }
+    for (int i = 0; i < c->npend; i++) {
+        struct gw_pend *p = &c->pend[i];
+        if (p->serial != ack_serial)
+            continue;
+        struct cmd_stats *cs = &g->st->cmd[p->fleet][p->cmd];
+        if (ok && reply == stats_cmd_reply(p->msg_id)) {
+            cs->answered++;
+            ledger_acked(&g->st->ledger);
+            hist_record(&g->st->cmd_latency, clock_now_us() - p->sent_us);
+        } else {
+            cs->refused++;
+            ledger_failed(&g->st->ledger, unsupported ? LEDGER_UNSUPPORTED : LEDGER_REFUSED);
+        }
+        memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
+        c->npend--;
+        g->inflight--;
+        conn_reschedule(c);
+        return;
+    }
+}
+
+static void on_message(struct gw_conn *c, const struct jt808_msg *m)
+{
+    struct gw *g = c->gw;
+    uint16_t id = m->h.msg_id;
+    if (id == 0x0100) {
+        on_register(c, m);
+        return;
+    }
+    if (id == 0x0102) {
+        if (registry_auth(g->reg, m->h.phone, m->b.auth.auth_code)) {
+            c->authed = 1;
+            remember_phone(c, &m->h);
+            g->st->authentications++;
+            general_resp(c, &m->h, 0);
+        } else {
+            g->st->auth_refused++;
+            general_resp(c, &m->h, 1);
+        }
+        return;
+    }
+    if (!c->authed || strcmp(m->h.phone, c->phone) != 0) {
+        g->st->unauthenticated++;
+        general_resp(c, &m->h, 1);
+        return;
+    }
+    switch (id) {
+    case 0x0001:
+    case 0x0104:
+    case 0x0201:
+        on_reply(c, m);
+        return; /* answers are not answered */
+    case 0x0002:
+        break;
+    case 0x0200:
+        registry_position(g->reg, c->phone, &m->b.loc);
+        g->st->positions++;
+        break;
+    case 0x0704:
+        for (int i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
+            registry_position(g->reg, c->phone, &m->b.batch.locs[i]);
+        g->st->positions += m->b.batch.count;
+        break;
+    case 0x0003:
+        registry_unregister(g->reg, c->phone);
+        g->st->unregistrations++;
+        general_resp(c, &m->h, 0);
+        c->authed = 0;
+        return;
+    case 0x0108:
+        break;
+    default:
+        g->st->unsupported++;
+        general_resp(c, &m->h, 3);
+        return;
+    }
+    general_resp(c, &m->h, 0);
+}
+
+static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
+{
+    struct gw *g = c->gw;
+    g->st->subpackages++;
+    if (!c->reasm) {
+        c->reasm = calloc(1, sizeof *c->reasm);
+        if (!c->reasm) {
+            general_resp(c, &m->h, 1);
+            return;
+        }
+        jt808_reasm_init(c->reasm, 64 * 1024, 60000);
+    }
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    struct jt808_err err;
+    enum jt808_rc rc = jt808_reasm_feed(c->reasm, &m->h, m->body, m->body_bytes, clock_now_ms(),
+                                        &done, &whole, &whole_len, &err);
+    general_resp(c, &m->h, rc == JT808_OK ? 0 : 2);
+    if (rc != JT808_OK || !done)
+        return;
+    g->st->reassembled++;
+    struct jt808_msg full = {0};
+    full.h = m->h;
+    full.h.subpackage = false;
+    full.h.body_len = (uint16_t)(whole_len > 0xFFFF ? 0xFFFF : whole_len);
+    if (jt808_body_decode(whole, whole_len, &full, &err) == JT808_OK && full.h.msg_id != 0x0001 &&
+        full.h.msg_id != 0x0104 && full.h.msg_id != 0x0201) {
+        /* the whole message is acted on without a second answer */
+        if (full.h.msg_id == 0x0200)
+            registry_position(g->reg, c->phone, &full.b.loc);
+    } else if (full.h.msg_id == 0x0104) {
+        on_reply(c, &full);
+    }
+    free(whole);
+}
+
+static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
+{
+    struct gw *g = c->gw;
+    size_t off = 0;
+    while (off < n && !c->closing) {
+        size_t start = 0, len = 0, skipped = 0;
+        size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
+        if (!used) {
+            g->st->garbage_bytes += skipped;
+            off += skipped;
+            break;
+        }
+        g->st->garbage_bytes += start;
+        g->st->frames_in++;
+        struct jt808_err err;
+        const uint8_t *frame = buf + off + start;
+        if (jt808_decode(frame, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK)
+            reject(c, frame, len, &err);
+        else if (in_msg.h.subpackage)
+            on_fragment(c, &in_msg);
+        else
+            on_message(c, &in_msg);
+        off += used;
+    }
+    return (long)off;
+}
+
+/* --- connection life ------------------------------------------------------------------- */
+
+static void conn_reschedule(struct gw_conn *c)
+{
+    struct gw *g = c->gw;
+    uint64_t at = c->last_rx_us + g->cfg->idle_timeout_ms * 1000u;
+    if (c->npend) {
+        uint64_t due = c->pend[0].sent_us + g->cfg->cmd_timeout_ms * 1000u;
+        if (due < at)
+            at = due;
+    }
+    wheel_schedule(&g->wheel, &c->timer, at);
+}
+
+static void conn_fire(struct wheel_node *n, void *arg)
+{
+    struct gw_conn *c = (struct gw_conn *)n;
+    struct gw *g = arg;
+    uint64_t now = clock_now_us();
+    while (c->npend && now >= c->pend[0].sent_us + g->cfg->cmd_timeout_ms * 1000u) {
+        struct gw_pend *p = &c->pend[0];
+        g->st->cmd[p->fleet][p->cmd].timed_out++;
+        ledger_timeout(&g->st->ledger);
+        memmove(p, p + 1, (size_t)(c->npend - 1) * sizeof *p);
+        c->npend--;
+        g->inflight--;
+    }
+    if (now >= c->last_rx_us + g->cfg->idle_timeout_ms * 1000u) {
+        g->st->closed_idle++;
+        conn_close(c);
+        return;
+    }
+    conn_reschedule(c);
+}
+
+static void conn_close(struct gw_conn *c)
+{
+    struct gw *g = c->gw;
+    ev_io_stop(g->loop, &c->io);
+    wheel_cancel(&g->wheel, &c->timer);
+    close(c->fd);
+    /* commands in flight to a terminal that left cannot be answered any more */
+    for (int i = 0; i < c->npend; i++) {
+        g->st->cmd[c->pend[i].fleet][c->pend[i].cmd].refused++;
+        ledger_failed(&g->st->ledger, LEDGER_CONN_LOST);
+        g->inflight--;
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    g->st->connections--;
+    if (c->reasm) {
+        jt808_reasm_free(c->reasm);
+        free(c->reasm);
+    }
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c);
+}
+
+static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct gw_conn *c = io->data;
+    struct gw *g = c->gw;
+    if (revents & EV_WRITE) {
+        while (c->wlen) {
+            ssize_t put = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+            if (put <= 0) {
+                if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                    break;
+                c->closing = 1;
+                break;
+            }
+            memmove(c->wbuf, c->wbuf + put, c->wlen - (size_t)put);
+            c->wlen -= (uint32_t)put;
+        }
+        if (!c->closing)
+            io_update(c);
+    }
+    if ((revents & EV_READ) && !c->closing) {
+        ssize_t r = recv(c->fd, g->rscratch, sizeof g->rscratch, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            g->st->closed_peer++;
+            conn_close(c);
+            return;
+        }
+        if (r > 0) {
+            c->last_rx_us = clock_now_us();
+            if (!c->rlen) {
+                long used = on_bytes(c, g->rscratch, (size_t)r);
+                size_t rest = (size_t)r - (size_t)used;
+                if (rest && !c->closing) {
+                    c->rbuf = malloc(rest);
+                    if (c->rbuf) {
+                        memcpy(c->rbuf, g->rscratch + used, rest);
+                        c->rlen = (uint32_t)rest;
+                    }
+                }
+            } else if (c->rlen + (size_t)r > GW_MAX_RBUF) {
+                /* no 0x7E end flag in 64 KiB: not a JT/T 808 peer */
+                g->st->garbage_bytes += c->rlen;
+                c->closing = 1;
+            } else {
+                uint8_t *nb = realloc(c->rbuf, c->rlen + (size_t)r);
+                if (!nb) {
+                    c->closing = 1;
+                } else {
+                    c->rbuf = nb;
+                    memcpy(c->rbuf + c->rlen, g->rscratch, (size_t)r);
+                    c->rlen += (uint32_t)r;
+                    long used = on_bytes(c, c->rbuf, c->rlen);
+                    c->rlen -= (uint32_t)used;
+                    memmove(c->rbuf, c->rbuf + used, c->rlen);
+                    if (!c->rlen) {
+                        free(c->rbuf);
+                        c->rbuf = NULL;
+                    }
+                }
+            }
+            conn_reschedule(c);
+        }
+    }
+    if (c->closing)
+        conn_close(c);
+    (void)loop;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct gw *g = io->data;
+    for (int i = 0; i < 256; i++) {
+        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                snprintf(g->st->error, sizeof g->st->error, "gateway %d: out of file descriptors", g->id);
+            }
+            return;
+        }
+        if (g->draining) {
+            close(fd);
+            continue;
+        }
+        struct gw_conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = fd;
+        c->gw = g;
+        c->serial = 1;
+        c->last_rx_us = clock_now_us();
+        c->next = g->conns;
+        if (g->conns)
+            g->conns->prev = c;
+        g->conns = c;
+        g->st->accepted++;
+        g->st->connections++;
+        ev_io_init(&c->io, conn_cb, fd, EV_READ);
+        c->io.data = c;
+        ev_io_start(loop, &c->io);
+        conn_reschedule(c);
+    }
+    (void)revents;
+}
+
+/* --- platform requests ------------------------------------------------------------------ */
+
+static bool picked(uint64_t k, uint64_t n, double fraction)
+{
+    if (fraction >= 1.0)
+        return true;
+    uint64_t want = (uint64_t)(fraction * (double)n + 0.5);
+    return ((k + 1) * want) / n > (k * want) / n;
+}
+
+/* Build the request once per header version from the step's JSON body. */
+static int build_request(uint16_t msg_id, enum jt808_version v, const char *body_json, struct jt808_msg *m,
+                         uint8_t *store, size_t cap, char *err, size_t errcap)
+{
+    cJSON *j = cJSON_CreateObject();
+    char idhex[8];
+    snprintf(idhex, sizeof idhex, "0x%04X", msg_id);
+    cJSON_AddStringToObject(j, "msg_id", idhex);
+    cJSON_AddStringToObject(j, "version", v == JT808_V2019 ? "2019" : "2013");
+    if (v == JT808_V2019)
+        cJSON_AddNumberToObject(j, "proto_version", 1);
+    cJSON_AddStringToObject(j, "phone", "0");
+    cJSON_AddNumberToObject(j, "serial", 0);
+    cJSON_AddNumberToObject(j, "encryption", 0);
+    if (body_json && body_json[0]) {
+        cJSON *b = cJSON_Parse(body_json);
+        if (!b) {
+            snprintf(err, errcap, "command body is not JSON");
+            cJSON_Delete(j);
+            return -1;
+        }
+        cJSON_AddItemToObject(j, "body", b);
+    } else if (msg_id == 0x8104 || msg_id == 0x8201) {
+        cJSON_AddStringToObject(j, "body_hex", ""); /* these have no body */
+    } else {
+        cJSON_AddItemToObject(j, "body", cJSON_CreateObject());
+    }
+    enum jt808_rc rc = jt808_from_json(j, m, store, cap, err, errcap);
+    cJSON_Delete(j);
+    return rc == JT808_OK ? 0 : -1;
+}
+
+static struct jt808_msg req_tmpl[2];
+static uint8_t req_store[2][64 * 1024];
+
+static void send_command(struct gw *g, const struct ctl_msg *cm, const char *body)
+{
+    int ci = stats_cmd_index(cm->msg_id);
+    if (ci < 0 || cm->fleet >= STATS_MAX_FLEETS)
+        return;
+    char err[256];
+    for (int v = 0; v < 2; v++) {
+        if (build_request(cm->msg_id, (enum jt808_version)v, body, &req_tmpl[v], req_store[v],
+                          sizeof req_store[v], err, sizeof err) < 0) {
+            snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, cm->msg_id, err);
+            return;
+        }
+    }
+    uint64_t first = strtoull(cm->phone_first, NULL, 10);
+    struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
+    for (struct gw_conn *c = g->conns; c; c = c->next) {
+        if (!c->authed || c->closing || c->phone_num < first || c->phone_num >= first + cm->count)
+            continue;
+        if (!picked(c->phone_num - first, cm->count, cm->fraction))
+            continue;
+        if (c->npend >= GW_MAX_PEND) {
+            /* never left: the terminal still owes answers to earlier requests */
+            cs->offline++;
+            continue;
+        }
+        out_msg = req_tmpl[c->version == JT808_V2019];
+        out_msg.h.serial = c->serial++;
+        snprintf(out_msg.h.phone, sizeof out_msg.h.phone, "%s", c->phone);
+        size_t len = 0;
+        struct jt808_err e;
+        if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &e) != JT808_OK) {
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
+                     cm->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
+            return;
+        }
+        struct gw_pend *p = &c->pend[c->npend++];
+        p->sent_us = clock_now_us();
+        p->serial = out_msg.h.serial;
+        p->msg_id = cm->msg_id;
+        p->fleet = (uint8_t)cm->fleet;
+        p->cmd = (uint8_t)ci;
+        g->inflight++;
+        cs->sent++;
+        ledger_sent(&g->st->ledger);
+        conn_send(c, out_frame, len);
+        conn_reschedule(c);
+    }
+}
+
+static void finish_drain(struct gw *g)
+{
+    char err[256];
+    if (registry_flush(g->reg, err, sizeof err) < 0)
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, err);
+    g->draining = 2;
+    g->st->phase = WP_DONE;
+    struct ctl_msg m = {.type = CTL_DRAINED};
+    ctl_send(g->ctl_fd, &m, NULL);
+}
+
+static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct gw *g = io->data;
+    static char payload[CTL_MAX_PAYLOAD + 1];
+    struct ctl_msg m;
+    int r = ctl_recv(g->ctl_fd, &m, payload, sizeof payload);
+    if (r <= 0) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    switch (m.type) {
+    case CTL_COMMAND:
+        send_command(g, &m, payload);
+        break;
+    case CTL_DRAIN:
+        g->draining = 1;
+        g->st->phase = WP_DRAINING;
+        g->drain_deadline_us = clock_now_us() + m.settle_us;
+        break;
+    case CTL_STOP:
+        ev_break(loop, EVBREAK_ALL);
+        break;
+    default:
+        break;
+    }
+    (void)revents;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct gw *g = t->data;
+    uint64_t now = clock_now_us();
+    wheel_advance(&g->wheel, now);
+    if (g->draining == 1 && (g->inflight == 0 || now >= g->drain_deadline_us))
+        finish_drain(g);
+    (void)loop;
+    (void)revents;
+}
+
+static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct gw *g = t->data;
+    char err[256];
+    if (registry_flush(g->reg, err, sizeof err) < 0)
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, err);
+    g->st->rss_kb = stats_rss_kb();
+    for (struct gw_conn *c = g->conns; c; c = c->next)
+        if (c->reasm)
+            jt808_reasm_expire(c->reasm, clock_now_ms());
+    (void)loop;
+    (void)revents;
+}
+
+static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    ev_break(loop, EVBREAK_ALL);
+    (void)s;
+    (void)revents;
+}
+
+int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot)
+{
+    struct gw *g = calloc(1, sizeof *g);
+    char err[256];
+    if (!g)
+        return 1;
+    g->cfg = cfg;
+    g->id = id;
+    g->st = slot;
+    g->ctl_fd = ctl_fd;
+    slot->pid = (int32_t)getpid();
+    hist_reset(&slot->cmd_latency);
+    if (registry_open(&g->reg, cfg->db, cfg->mode, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+        slot->phase = WP_FAILED;
+        free(g);
+        return 1;
+    }
+    if (cfg->mode == REGISTRY_ONE_PARTY && cfg->triples[0] && id == 0 &&
+        registry_import_csv(g->reg, cfg->triples, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+        slot->phase = WP_FAILED;
+        registry_close(g->reg);
+        free(g);
+        return 1;
+    }
+    g->loop = ev_loop_new(EVFLAG_AUTO);
+    wheel_init(&g->wheel, (uint64_t)(GW_TICK_S * 1e6 * clock_scale()) + 1, clock_now_us(), conn_fire, g);
+    ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
+    g->accept_io.data = g;
+    ev_io_start(g->loop, &g->accept_io);
+    ev_timer_init(&g->tick, tick_cb, GW_TICK_S, GW_TICK_S);
+    g->tick.data = g;
+    ev_timer_start(g->loop, &g->tick);
+    ev_timer_init(&g->flush, flush_cb, 1.0, 1.0);
+    g->flush.data = g;
+    ev_timer_start(g->loop, &g->flush);
+    if (ctl_fd >= 0) {
+        ev_io_init(&g->ctl_io, ctl_cb, ctl_fd, EV_READ);
+        g->ctl_io.data = g;
+        ev_io_start(g->loop, &g->ctl_io);
+    } else {
+        ev_signal_init(&g->sigint, sig_cb, SIGINT);
+        ev_signal_init(&g->sigterm, sig_cb, SIGTERM);
+        ev_signal_start(g->loop, &g->sigint);
+        ev_signal_start(g->loop, &g->sigterm);
+    }
+    slot->phase = WP_RUNNING;
+    if (ctl_fd >= 0) {
+        struct ctl_msg m = {.type = CTL_READY};
+        ctl_send(ctl_fd, &m, NULL);
+    }
+    ev_run(g->loop, 0);
+    while (g->conns)
+        conn_close(g->conns);
+    if (registry_flush(g->reg, err, sizeof err) < 0)
+        fprintf(stderr, "gateway %d: %s\n", id, err);
+    registry_close(g->reg);
+    close(lfd);
+    ev_loop_destroy(g->loop);
+    if (slot->phase != WP_DONE)
+        slot->phase = WP_DONE;
+    free(g);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* The reference JT/T 808 gateway: TCP on libev, one process per listening socket
+ * (several share a port with SO_REUSEPORT), registry in SQLite.  It answers every
+ * terminal request (0x8100 for registration, 0x8001 otherwise), rejects frames with
+ * a bad check or escape with 0x8001 result 2 and keeps the connection, skips garbage
+ * to the next 0x7E, closes idle connections, and sends platform requests
+ * (0x8103/0x8104/0x8105/0x8201/0x8300/0x8108) when told to, matching the replies. */
+#ifndef FLEETSIM_JT808_GW_H
+#define FLEETSIM_JT808_GW_H
+
+#include <stdint.h>
+#include "sim/core/stats.h"
+#include "sim/platform/registry.h"
+
+struct gw_config {
+    char bind[64];              /* listen address, default 127.0.0.1 */
+    uint16_t port;              /* 1024..65535, or 0 = any free port */
+    char db[512];               /* SQLite file */
+    enum registry_mode mode;
+    char triples[512];          /* CSV of terminal triples for one-party mode */
+    uint64_t idle_timeout_ms;   /* virtual; default 180 s */
+    uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */
+    int procs;                  /* gateway processes */
+    int verbose;                /* log rejected frames to stderr */
+};
+
+/* Create n listening sockets on one port (SO_REUSEPORT).  With cfg->port 0 the
+ * first picks a free port and cfg->port is set.  0 or -1 with err. */
+int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap);
+/* Run one gateway process on listening socket lfd until CTL_STOP (ctl_fd >= 0) or
+ * SIGINT/SIGTERM (ctl_fd < 0).  Returns the process exit status. */
+int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot);
+
+#endif

@@ -1,0 +1,527 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "report/report.h"
+
+/* <, &, both quotes, a raw 0x01 byte, Chinese text, a tab and a newline */
+#define NASTY "a<b & \"c\" 'd' \x01 \xE4\xB8\xAD\xE6\x96\x87 >\tz\nq"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    strcpy(fx->dir, "/tmp/test_report.XXXXXX");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    if (fx->path[0])
+        unlink(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        if (len)
+            *len = (size_t)n;
+    }
+    return buf;
+}
+
+static struct case_result mk_case(const char *id, const char *area, const char *desc, enum verdict v,
+                                  const char *exp, const char *obs, double dur, char *wire)
+{
+    struct case_result c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.area, sizeof c.area, "%s", area);
+    snprintf(c.desc, sizeof c.desc, "%s", desc);
+    c.verdict = v;
+    snprintf(c.expected, sizeof c.expected, "%s", exp);
+    snprintf(c.observed, sizeof c.observed, "%s", obs);
+    c.duration_s = dur;
+    c.wire_log = wire;
+    return c;
+}
+
+/* Four cases, one of each verdict, with fixed times so output is exact. */
+static void sample_report(struct run_report *r)
+{
+    report_init(r, "smoke", "scenarios/smoke.json");
+    snprintf(r->started, sizeof r->started, "2024-05-01T10:00:00Z");
+    r->duration_s = 12.5;
+    r->virtual_s = 3600;
+    r->ledger_balanced = 1;
+    snprintf(r->ledger_text, sizeof r->ledger_text, "sent 10 = acked 9 + failed 1 + timed out 0");
+    char wire[] = "7e 01 00 7e\n7e 81 00 7e";
+    struct case_result cs[] = {
+        mk_case("AUTH-001", "jt808.auth", "terminals register", VERDICT_PASS, "10 registered", "10 registered", 1.25, NULL),
+        mk_case("AUTH-002", "jt808.auth", "bad token refused", VERDICT_FAIL, "refused", "accepted", 0.5, wire),
+        mk_case("LOC-001", "jt808.loc", "", VERDICT_INCONCLUSIVE, "a fix", "no GPS", 0, NULL),
+        mk_case("HARN-1", "", "harness", VERDICT_ERROR, "socket", "EMFILE", 0.001, NULL),
+    };
+    for (size_t i = 0; i < 4; i++)
+        assert_non_null(report_add_case(r, &cs[i]));
+}
+
+static void test_verdict_order(void **state)
+{
+    (void)state;
+    assert_string_equal(verdict_name(VERDICT_PASS), "PASS");
+    assert_string_equal(verdict_name(VERDICT_INCONCLUSIVE), "INCONCLUSIVE");
+    assert_string_equal(verdict_name(VERDICT_FAIL), "FAIL");
+    assert_string_equal(verdict_name(VERDICT_ERROR), "ERROR");
+    assert_string_equal(verdict_name((enum verdict)7), "UNKNOWN");
+
+    const enum verdict order[] = {VERDICT_PASS, VERDICT_INCONCLUSIVE, VERDICT_FAIL, VERDICT_ERROR};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            enum verdict w = a > b ? order[a] : order[b];
+            assert_int_equal(verdict_worse(order[a], order[b]), w);
+        }
+    assert_int_equal(verdict_worse(VERDICT_PASS, (enum verdict)7), VERDICT_ERROR);
+    assert_int_equal(verdict_worse((enum verdict)-1, VERDICT_PASS), VERDICT_ERROR);
+
+    struct run_report r;
+    report_init(&r, "s", "p");
+    assert_int_equal(report_overall(&r), VERDICT_PASS);
+    const enum verdict seq[] = {VERDICT_PASS, VERDICT_INCONCLUSIVE, VERDICT_PASS, VERDICT_FAIL,
+                                VERDICT_INCONCLUSIVE, VERDICT_PASS, VERDICT_ERROR, VERDICT_FAIL};
+    const enum verdict want[] = {VERDICT_PASS, VERDICT_INCONCLUSIVE, VERDICT_INCONCLUSIVE, VERDICT_FAIL,
+                                 VERDICT_FAIL, VERDICT_FAIL, VERDICT_ERROR, VERDICT_ERROR};
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        struct case_result c = mk_case("X", "a", "d", seq[i], "e", "o", 0, NULL);
+        assert_non_null(report_add_case(&r, &c));
+        assert_int_equal(report_overall(&r), want[i]);
+    }
+    report_free(&r);
+}
+
+static void test_add_copies(void **state)
+{
+    (void)state;
+    struct run_report r;
+    report_init(&r, "scenario", "path.json");
+    assert_string_equal(r.scenario, "scenario");
+    assert_string_equal(r.scenario_path, "path.json");
+    assert_int_equal(strlen(r.started), 20);   /* 2024-05-01T10:00:00Z */
+    assert_int_equal(r.started[10], 'T');
+    assert_int_equal(r.started[19], 'Z');
+    assert_non_null(r.metrics);
+
+    char wire[] = "7e 02 7e";
+    for (int i = 0; i < 100; i++) {   /* crosses several growth steps */
+        char id[16];
+        snprintf(id, sizeof id, "C-%03d", i);
+        struct case_result c = mk_case(id, "a", "d", VERDICT_PASS, "e", "o", i, i % 2 ? wire : NULL);
+        struct case_result *got = report_add_case(&r, &c);
+        assert_non_null(got);
+        assert_ptr_equal(got, &r.cases[i]);
+        if (i % 2) {
+            assert_ptr_not_equal(got->wire_log, wire);
+            assert_string_equal(got->wire_log, wire);
+        } else {
+            assert_null(got->wire_log);
+        }
+    }
+    wire[0] = 'X';
+    assert_int_equal(r.n_cases, 100);
+    assert_string_equal(r.cases[0].id, "C-000");
+    assert_string_equal(r.cases[99].id, "C-099");
+    assert_string_equal(r.cases[99].wire_log, "7e 02 7e");
+
+    /* malformed UTF-8 and a sequence cut by a full field become '?' */
+    struct case_result c = mk_case("ID", "a", "d", VERDICT_PASS, "gbk \xC3\xFB plate", "ok \xE4\xB8\xAD", 0, NULL);
+    memset(c.id, 'x', sizeof c.id);                  /* no NUL: must be cut, not overrun */
+    memset(c.observed, 'y', sizeof c.observed);
+    memcpy(c.observed + sizeof c.observed - 3, "\xE4\xB8", 2);   /* cut 3-byte char */
+    struct case_result *got = report_add_case(&r, &c);
+    assert_non_null(got);
+    assert_int_equal(strlen(got->id), sizeof got->id - 1);
+    assert_string_equal(got->expected, "gbk ?? plate");
+    assert_int_equal(strlen(got->observed), sizeof got->observed - 1);
+    assert_memory_equal(got->observed + sizeof got->observed - 3, "??", 3);
+
+    /* re-adding a case of the report itself across a growth step */
+    while (r.n_cases < 128)
+        assert_non_null(report_add_case(&r, &r.cases[1]));
+    got = report_add_case(&r, &r.cases[1]);
+    assert_non_null(got);
+    assert_string_equal(got->id, "C-001");
+    assert_string_equal(got->wire_log, "7e 02 7e");
+    assert_ptr_not_equal(got->wire_log, r.cases[1].wire_log);
+
+    report_free(&r);
+    assert_int_equal(r.n_cases, 0);
+    assert_null(r.cases);
+    assert_null(r.metrics);
+
+    report_init(&r, NULL, NULL);   /* missing names are empty, not a crash */
+    assert_string_equal(r.scenario, "");
+    assert_string_equal(r.scenario_path, "");
+    report_free(&r);
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static void test_json_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/report.json", fx->dir);
+    struct run_report r;
+    sample_report(&r);
+    cJSON_AddNumberToObject(r.metrics, "sent", 10);
+    snprintf(r.cases[2].desc, sizeof r.cases[2].desc, "%s", NASTY);
+    r.ledger_balanced = 0;
+
+    char err[256] = "";
+    assert_int_equal(report_write_json(&r, fx->path, err, sizeof err), 0);
+    char *text = slurp(fx->path, NULL);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    assert_non_null(j);
+
+    assert_string_equal(jstr(j, "scenario"), "smoke");
+    assert_string_equal(jstr(j, "path"), "scenarios/smoke.json");
+    assert_string_equal(jstr(j, "started"), "2024-05-01T10:00:00Z");
+    assert_true(jnum(j, "duration_s") == 12.5);
+    assert_true(jnum(j, "virtual_s") == 3600);
+    assert_string_equal(jstr(j, "verdict"), "ERROR");
+    const cJSON *ledger = cJSON_GetObjectItemCaseSensitive(j, "ledger");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ledger, "balanced")));
+    assert_string_equal(jstr(ledger, "text"), "sent 10 = acked 9 + failed 1 + timed out 0");
+    assert_true(jnum(cJSON_GetObjectItemCaseSensitive(j, "metrics"), "sent") == 10);
+
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(j, "cases");
+    assert_int_equal(cJSON_GetArraySize(cases), 4);
+    const char *verdicts[] = {"PASS", "FAIL", "INCONCLUSIVE", "ERROR"};
+    for (int i = 0; i < 4; i++) {
+        const cJSON *c = cJSON_GetArrayItem(cases, i);
+        assert_string_equal(jstr(c, "id"), r.cases[i].id);
+        assert_string_equal(jstr(c, "area"), r.cases[i].area);
+        assert_string_equal(jstr(c, "description"), r.cases[i].desc);
+        assert_string_equal(jstr(c, "verdict"), verdicts[i]);
+        assert_string_equal(jstr(c, "expected"), r.cases[i].expected);
+        assert_string_equal(jstr(c, "observed"), r.cases[i].observed);
+        assert_true(jnum(c, "duration_s") == r.cases[i].duration_s);
+        assert_int_equal(cJSON_GetArraySize(c), r.cases[i].wire_log ? 8 : 7);
+    }
+    assert_string_equal(jstr(cJSON_GetArrayItem(cases, 1), "wire_log"), "7e 01 00 7e\n7e 81 00 7e");
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cases, 0), "wire_log"));
+    assert_string_equal(jstr(cJSON_GetArrayItem(cases, 2), "description"), NASTY);
+    cJSON_Delete(j);
+
+    /* no metrics object: still an object in the file */
+    cJSON_Delete(r.metrics);
+    r.metrics = NULL;
+    assert_int_equal(report_write_json(&r, fx->path, err, sizeof err), 0);
+    text = slurp(fx->path, NULL);
+    j = cJSON_Parse(text);
+    free(text);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "metrics")));
+    cJSON_Delete(j);
+    report_free(&r);
+}
+
+static void test_write_errors(void **state)
+{
+    struct fixture *fx = *state;
+    struct run_report r;
+    sample_report(&r);
+    char bad[192], err[256] = "";
+    snprintf(bad, sizeof bad, "%s/missing/dir/report.json", fx->dir);
+    assert_int_equal(report_write_json(&r, bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, bad));
+    assert_non_null(strstr(err, "No such file or directory"));
+    err[0] = '\0';
+    assert_int_equal(report_write_junit(&r, bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, bad));
+    assert_non_null(strstr(err, "No such file or directory"));
+    if (access("/dev/full", W_OK) == 0) {   /* a disk that fills up mid-write */
+        assert_int_equal(report_write_junit(&r, "/dev/full", err, sizeof err), -1);
+        assert_non_null(strstr(err, "No space left on device"));
+        assert_int_equal(report_write_json(&r, "/dev/full", err, sizeof err), -1);
+        assert_non_null(strstr(err, "No space left on device"));
+    }
+    report_free(&r);
+}
+
+static const char junit_golden[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<testsuites name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\">\n"
+    "  <testsuite name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\" timestamp=\"2024-05-01T10:00:00Z\">\n"
+    "    <properties>\n"
+    "      <property name=\"scenario_path\" value=\"scenarios/smoke.json\"/>\n"
+    "      <property name=\"virtual_s\" value=\"3600.000\"/>\n"
+    "      <property name=\"verdict\" value=\"ERROR\"/>\n"
+    "    </properties>\n"
+    "    <testcase classname=\"jt808.auth\" name=\"AUTH-001 terminals register\" time=\"1.250\"/>\n"
+    "    <testcase classname=\"jt808.auth\" name=\"AUTH-002 bad token refused\" time=\"0.500\">\n"
+    "      <failure message=\"expected refused / observed accepted\" type=\"FAIL\">expected: refused\n"
+    "observed: accepted\n"
+    "wire log:\n"
+    "7e 01 00 7e\n"
+    "7e 81 00 7e\n"
+    "</failure>\n"
+    "    </testcase>\n"
+    "    <testcase classname=\"jt808.loc\" name=\"LOC-001\" time=\"0.000\">\n"
+    "      <skipped message=\"expected a fix / observed no GPS\">expected: a fix\n"
+    "observed: no GPS\n"
+    "</skipped>\n"
+    "    </testcase>\n"
+    "    <testcase classname=\"smoke\" name=\"HARN-1 harness\" time=\"0.001\">\n"
+    "      <error message=\"expected socket / observed EMFILE\" type=\"ERROR\">expected: socket\n"
+    "observed: EMFILE\n"
+    "</error>\n"
+    "    </testcase>\n"
+    "    <system-out>ledger: balanced (sent 10 = acked 9 + failed 1 + timed out 0)</system-out>\n"
+    "  </testsuite>\n"
+    "</testsuites>\n";
+
+static void xmllint_ok(const char *path)
+{
+    if (system("command -v xmllint >/dev/null 2>&1") != 0)
+        return;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_junit_golden(void **state)
+{
+    struct fixture *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/junit.xml", fx->dir);
+    struct run_report r;
+    sample_report(&r);
+    char err[256] = "";
+    assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
+    char *text = slurp(fx->path, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, junit_golden);
+    free(text);
+    xmllint_ok(fx->path);
+    report_free(&r);
+}
+
+static void test_junit_escaping(void **state)
+{
+    struct fixture *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/junit.xml", fx->dir);
+    struct run_report r;
+    report_init(&r, "s&<\"'>", "p");
+    char wire[] = "]]> <x/> \x02\r\n" NASTY;
+    struct case_result c = mk_case("N-1", "x<y", NASTY, VERDICT_FAIL, NASTY, "\xE4\xB8\xAD\xFF", 1, wire);
+    assert_non_null(report_add_case(&r, &c));
+    /* set past report_add_case, so the writer alone must keep the XML well-formed */
+    snprintf(r.ledger_text, sizeof r.ledger_text, "bad \x1b[0m \xC0\xAF \xEF\xBF\xBF end");
+    r.ledger_balanced = 0;
+    char err[256];
+    assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
+    size_t len;
+    char *text = slurp(fx->path, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        assert_true(ch >= 0x20 || ch == '\n' || ch == '\t');
+    }
+#define ESC_ATTR "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;&#9;z&#10;q"
+#define ESC_TEXT "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;\tz\nq"
+    assert_non_null(strstr(text, "<testsuites name=\"s&amp;&lt;&quot;&apos;&gt;\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+    assert_non_null(strstr(text, "<testcase classname=\"x&lt;y\" name=\"N-1 " ESC_ATTR "\" time=\"1.000\">"));
+    /* 0xFF was repaired to '?' when the case was added */
+    assert_non_null(strstr(text, "<failure message=\"expected " ESC_ATTR " / observed \xE4\xB8\xAD?\""));
+    assert_non_null(strstr(text, ">expected: " ESC_TEXT "\nobserved: \xE4\xB8\xAD?\n"));
+    assert_non_null(strstr(text, "wire log:\n]]&gt; &lt;x/&gt; \xEF\xBF\xBD&#13;\n" ESC_TEXT "\n</failure>"));
+    assert_non_null(strstr(text, "<system-out>ledger: NOT balanced (bad \xEF\xBF\xBD[0m \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD end)</system-out>"));
+    free(text);
+    xmllint_ok(fx->path);
+    report_free(&r);
+}
+
+/* Display columns of a UTF-8 line (CJK counts two, as a terminal shows it). */
+static int cols_of(const char *s, size_t n)
+{
+    int cols = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) == 0x80)
+            continue;
+        cols += ch >= 0xE3 && ch <= 0xE9 ? 2 : 1;   /* the CJK used below */
+    }
+    return cols;
+}
+
+static char *table_of(const struct run_report *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    report_print_table(r, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_table_golden(void **state)
+{
+    (void)state;
+    struct run_report r;
+    sample_report(&r);
+    snprintf(r.cases[0].observed, sizeof r.cases[0].observed, "\xE5\x85\xA8\xE9\x83\xA8 10");  /* 全部 10 */
+    char *t = table_of(&r);
+    assert_string_equal(t,
+        "ID        VERDICT       EXPECTED       OBSERVED\n"
+        "AUTH-001  PASS          10 registered  \xE5\x85\xA8\xE9\x83\xA8 10\n"
+        "AUTH-002  FAIL          refused        accepted\n"
+        "LOC-001   INCONCLUSIVE  a fix          no GPS\n"
+        "HARN-1    ERROR         socket         EMFILE\n"
+        "ledger: balanced (sent 10 = acked 9 + failed 1 + timed out 0)\n"
+        "4 cases: 1 pass, 1 fail, 1 error, 1 inconclusive\n");
+    free(t);
+
+    report_free(&r);
+    report_init(&r, "empty", "");
+    r.ledger_balanced = 0;
+    snprintf(r.ledger_text, sizeof r.ledger_text, "sent 3 = acked 1 + failed 0 + timed out 0");
+    t = table_of(&r);
+    assert_string_equal(t,
+        "ID  VERDICT  EXPECTED  OBSERVED\n"
+        "ledger: NOT balanced (sent 3 = acked 1 + failed 0 + timed out 0)\n"
+        "0 cases: 0 pass, 0 fail, 0 error, 0 inconclusive\n");
+    free(t);
+    report_free(&r);
+}
+
+static void test_table_long_cells(void **state)
+{
+    (void)state;
+    struct run_report r;
+    report_init(&r, "long", "");
+    char exp[256], obs[256];
+    memset(exp, 'e', 200);
+    exp[200] = '\0';
+    /* 120 columns of CJK then ASCII, with a newline that must not break the row */
+    obs[0] = '\0';
+    for (int i = 0; i < 60; i++)
+        strcat(obs, "\xE4\xB8\xAD");
+    strcat(obs, "\nmore text after");
+    struct case_result a = mk_case("LONG-1", "a", "d", VERDICT_FAIL, exp, obs, 0, NULL);
+    struct case_result b = mk_case("S-2", "a", "d", VERDICT_PASS, "short", "\xE4\xB8\xAD ok", 0, NULL);
+    assert_non_null(report_add_case(&r, &a));
+    assert_non_null(report_add_case(&r, &b));
+    memset(r.ledger_text, 'L', sizeof r.ledger_text - 1);
+    char *t = table_of(&r);
+
+    /* every line within 160 columns; the three table rows agree on where OBSERVED starts */
+    int obs_col[3], line = 0;
+    for (char *p = t; *p; line++) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        assert_true(cols_of(p, (size_t)(nl - p)) <= 160);
+        if (line < 3) {
+            assert_true(cols_of(p, (size_t)(nl - p)) > 0);
+            const char *last_gap = NULL;
+            for (char *q = p; q + 1 < nl; q++)
+                if (q[0] == ' ' && q[1] == ' ')
+                    last_gap = q;
+            /* row 0 (header) and row 2 end in a short cell; row 1 is cut with an ellipsis */
+            if (line != 1) {
+                assert_non_null(last_gap);
+                const char *start = last_gap + 2;
+                obs_col[line] = cols_of(p, (size_t)(start - p));
+            }
+        }
+        p = nl + 1;
+    }
+    assert_int_equal(line, 5);
+    assert_int_equal(obs_col[0], obs_col[2]);
+
+    /* row 1: expected and observed both cut, ending in "…" */
+    char *row1 = strchr(t, '\n') + 1;
+    char *end1 = strchr(row1, '\n');
+    assert_int_equal(cols_of(row1, (size_t)(end1 - row1)), 160);
+    assert_true(memcmp(end1 - 3, "\xE2\x80\xA6", 3) == 0);
+    assert_non_null(strstr(row1, "eee\xE2\x80\xA6  "));
+    assert_null(memchr(row1, '\r', (size_t)(end1 - row1)));
+    /* row 1's observed cell starts where the others do */
+    int col = 0;
+    const char *q = row1;
+    while (q < end1 && !(q[0] == '\xE4'))
+        q++;
+    col = cols_of(row1, (size_t)(q - row1));
+    assert_int_equal(col, obs_col[0]);
+
+    /* ledger line cut too */
+    char *ledger = strstr(t, "ledger: balanced (");
+    assert_non_null(ledger);
+    char *endl = strchr(ledger, '\n');
+    assert_true(cols_of(ledger, (size_t)(endl - ledger)) <= 160);
+    assert_true(memcmp(endl - 4, "\xE2\x80\xA6)", 4) == 0);
+    free(t);
+    report_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verdict_order),
+        cmocka_unit_test(test_add_copies),
+        cmocka_unit_test_setup_teardown(test_json_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_golden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_escaping, setup, teardown),
+        cmocka_unit_test(test_table_golden),
+        cmocka_unit_test(test_table_long_cells),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
