@@ -28,6 +28,8 @@ static const char cmd_vectors_usage[] =
     "\n"
     "options:\n"
     "  -q, --quiet   list only failing vectors, then the total\n"
+    "  -l, --list    print each entry as KIND<tab>HEX<tab>FROM (KIND: ok | error)\n"
+    "                without checking, for scripts that feed `fleetsim decode`\n"
     "  -h, --help    show this help\n"
     "\n"
     "exit status: 0 every vector passed, 1 a vector failed,\n"
@@ -166,20 +168,78 @@ static int cmd_vectors_default(glob_t *g)
     return -1;
 }
 
+/* --list: one line per entry, for scripts. */
+static int cmd_vectors_list(char **files, size_t n_files)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n_files; i++) {
+        FILE *f = fopen(files[i], "rb");
+        char err[512];
+        if (!f) {
+            fprintf(stderr, "fleetsim vectors: %s: %s\n", files[i], strerror(errno));
+            rc = 2;
+            continue;
+        }
+        char *text = NULL;
+        size_t cap = 0, len = 0, got;
+        char buf[8192];
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+            if (len + got + 1 > cap) {
+                cap = (len + got + 1) * 2;
+                char *nt = realloc(text, cap);
+                if (!nt)
+                    break;
+                text = nt;
+            }
+            memcpy(text + len, buf, got);
+            len += got;
+        }
+        fclose(f);
+        snprintf(err, sizeof err, "%s: cannot read", files[i]);
+        cJSON *root = NULL;
+        if (text) {
+            text[len] = 0;
+            root = vectors_parse_json(files[i], text, len, err, sizeof err);
+        }
+        free(text);
+        if (!root) {
+            fprintf(stderr, "fleetsim vectors: %s\n", err);
+            rc = 2;
+            continue;
+        }
+        const cJSON *v;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "vectors"))
+        {
+            const cJSON *hex = cJSON_GetObjectItemCaseSensitive(v, "hex");
+            const cJSON *from = cJSON_GetObjectItemCaseSensitive(v, "from");
+            if (!cJSON_IsString(hex))
+                continue;
+            printf("%s\t%s\t%s\n", cJSON_GetObjectItemCaseSensitive(v, "error") ? "error" : "ok",
+                   hex->valuestring, cJSON_IsString(from) ? from->valuestring : "-");
+        }
+        cJSON_Delete(root);
+    }
+    return rc;
+}
+
 int cmd_vectors(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"list", no_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool quiet = false;
+    bool quiet = false, list = false;
     int c, rc = 0;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":lqh", opts, NULL)) != -1) {
         switch (c) {
+        case 'l':
+            list = true;
+            break;
         case 'q':
             quiet = true;
             break;
@@ -202,6 +262,12 @@ int cmd_vectors(int argc, char **argv)
         }
         files = g.gl_pathv;
         n_files = g.gl_pathc;
+    }
+    if (list) {
+        rc = cmd_vectors_list(files, n_files);
+        if (g.gl_pathv)
+            globfree(&g);
+        return rc;
     }
 
     struct vectors_run run;

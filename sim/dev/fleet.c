@@ -657,9 +657,12 @@ static int parse_phone(const char *s, uint64_t *v, int *digits)
     uint64_t x = 0;
     int n = 0;
     for (; s[n] && s[n] != '+'; n++) {
-        if (s[n] < '0' || s[n] > '9' || n >= 19)
+        if (s[n] < '0' || s[n] > '9' || n >= 20)
             return -1;
-        x = x * 10 + (uint64_t)(s[n] - '0');
+        uint64_t d = (uint64_t)(s[n] - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return -1; /* 20 digits beyond 2^64: not a phone we can count up from */
+        x = x * 10 + d;
     }
     *v = x;
     *digits = n;

@@ -1,0 +1,364 @@
+/* Scenario files: reading, the top-level fields and the platform section.  The
+ * fleets, steps and expectations have a file each (scenario_fleets.c, ...). */
+#include "harness/scenario.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness/scenario_internal.h"
+#include "harness/scenario_json.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hand-written scenarios are a few kilobytes; anything near this is a mistake. */
+#define SCENARIO_MAX_BYTES (16u << 20)
+
+static const char *const top_fields[] = {
+    "name", "description", "target", "duration", "time_scale", "seed", "platform",
+    "fleets", "steps", "expect",
+};
+static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs"};
+static const char *const auth_modes[] = {"open", "one-party"};
+
+void scenario_free(struct scenario *sc)
+{
+    if (sc == NULL)
+        return;
+    for (int i = 0; i < sc->n_steps && sc->steps != NULL; i++)
+        cJSON_Delete(sc->steps[i].body);
+    free(sc->steps);
+    free(sc->expect);
+    sc->steps = NULL;
+    sc->expect = NULL;
+    sc->n_steps = 0;
+    sc->n_expect = 0;
+}
+
+const struct sc_fleet *scenario_fleet(const struct scenario *sc, const char *id)
+{
+    if (sc == NULL || id == NULL)
+        return NULL;
+    for (int i = 0; i < sc->n_fleets; i++)
+        if (strcmp(sc->fleets[i].id, id) == 0)
+            return &sc->fleets[i];
+    return NULL;
+}
+
+/* "tcp://host:port", host a name, an IPv4 address or a bracketed IPv6 address. */
+static bool scenario_target_ok(const char *t)
+{
+    const char *host, *colon, *port;
+    size_t hlen;
+    long n = 0;
+    if (strncmp(t, "tcp://", 6) != 0)
+        return false;
+    host = t + 6;
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        if (close == NULL || close == host + 1 || close[1] != ':')
+            return false;
+        colon = close + 1;
+    } else {
+        colon = strrchr(host, ':');
+        if (colon == NULL || colon == host)
+            return false;
+        hlen = (size_t)(colon - host);
+        for (size_t i = 0; i < hlen; i++) {
+            char c = host[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-' || c == '_'))
+                return false;
+        }
+    }
+    port = colon + 1;
+    if (port[0] == '\0' || strlen(port) > 5)
+        return false;
+    for (const char *c = port; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        n = n * 10 + (*c - '0');
+    }
+    return n >= 1 && n <= 65535;
+}
+
+/* A relative triples path is relative to the scenario file, not to the cwd. */
+static int scenario_resolve(const struct scenario_json *j, const char *scenario_path,
+                            const char *rel, char *out, size_t cap)
+{
+    const char *slash = scenario_path ? strrchr(scenario_path, '/') : NULL;
+    int w;
+    if (rel[0] == '/' || slash == NULL)
+        w = snprintf(out, cap, "%s", rel);
+    else
+        w = snprintf(out, cap, "%.*s/%s", (int)(slash - scenario_path), scenario_path, rel);
+    if (w < 0 || (size_t)w >= cap)
+        return scenario_json_fail(j, "platform.triples", "path too long (at most %zu bytes)",
+                                  cap - 1);
+    return SJ_OK;
+}
+
+static int scenario_platform(const struct scenario_json *j, const cJSON *root, struct scenario *sc)
+{
+    struct sc_platform *pf = &sc->platform;
+    const cJSON *v = scenario_json_get(root, "platform");
+    char triples[256], got[64];
+    long long n;
+    int rc;
+    if (v == NULL)
+        return SJ_OK;
+    if (scenario_json_want_object(j, v, "platform") != SJ_OK ||
+        scenario_json_fields(j, v, "platform", platform_fields, N_OF(platform_fields)) != SJ_OK ||
+        scenario_json_enum(j, v, "platform", "auth", SJ_OPTIONAL, auth_modes, N_OF(auth_modes),
+                           pf->auth, sizeof pf->auth) == SJ_ERR)
+        return SJ_ERR;
+    rc = scenario_json_string(j, v, "platform", "triples", SJ_OPTIONAL, true, triples,
+                              sizeof triples);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK && scenario_resolve(j, sc->path, triples, pf->triples,
+                                        sizeof pf->triples) != SJ_OK)
+        return SJ_ERR;
+    if (rc == SJ_ABSENT && strcmp(pf->auth, "one-party") == 0)
+        return scenario_json_fail(j, "platform.triples", "required when auth is \"one-party\"");
+    rc = scenario_json_int(j, v, "platform", "port", SJ_OPTIONAL, 0, 65535, &n);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK) {
+        if (n != 0 && n < 1024) {
+            scenario_json_got(scenario_json_get(v, "port"), got, sizeof got);
+            return scenario_json_fail(j, "platform.port",
+                                      "must be 0 (any free port) or 1024..65535, got %s", got);
+        }
+        pf->port = (uint16_t)n;
+    }
+    rc = scenario_json_duration_ms(j, v, "platform", "idle_timeout", SJ_OPTIONAL,
+                                   &pf->idle_timeout_ms);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK && pf->idle_timeout_ms == 0)
+        return scenario_json_fail(j, "platform.idle_timeout", "must be above 0s");
+    rc = scenario_json_int(j, v, "platform", "procs", SJ_OPTIONAL, 1, 16, &n);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK)
+        pf->procs = (int)n;
+    return SJ_OK;
+}
+
+static int scenario_top(const struct scenario_json *j, const cJSON *root, struct scenario *sc)
+{
+    char got[64];
+    long long seed;
+    int rc;
+    if (scenario_json_string(j, root, "", "name", SJ_REQUIRED, true, sc->name,
+                             sizeof sc->name) != SJ_OK ||
+        scenario_json_string(j, root, "", "description", SJ_OPTIONAL, false, sc->description,
+                             sizeof sc->description) == SJ_ERR)
+        return SJ_ERR;
+    rc = scenario_json_string(j, root, "", "target", SJ_OPTIONAL, true, sc->target,
+                              sizeof sc->target);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (strcmp(sc->target, "embedded") != 0 && !scenario_target_ok(sc->target)) {
+        scenario_json_got(scenario_json_get(root, "target"), got, sizeof got);
+        return scenario_json_fail(j, "target", "expected \"embedded\" or \"tcp://host:port\", got %s",
+                                  got);
+    }
+    if (scenario_json_duration_ms(j, root, "", "duration", SJ_REQUIRED, &sc->duration_ms) != SJ_OK)
+        return SJ_ERR;
+    if (sc->duration_ms == 0)
+        return scenario_json_fail(j, "duration", "must be above 0s");
+    rc = scenario_json_number(j, root, "", "time_scale", SJ_OPTIONAL, &sc->time_scale);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK && sc->time_scale <= 0) {
+        scenario_json_got(scenario_json_get(root, "time_scale"), got, sizeof got);
+        return scenario_json_fail(j, "time_scale", "must be above 0, got %s", got);
+    }
+    /* a third-party platform runs on its own clock */
+    if (sc->time_scale != 1 && strcmp(sc->target, "embedded") != 0)
+        return scenario_json_fail(j, "time_scale", "must be 1 against a third-party target (%s)",
+                                  sc->target);
+    rc = scenario_json_int(j, root, "", "seed", SJ_OPTIONAL, 0, UINT32_MAX, &seed);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    if (rc == SJ_OK)
+        sc->seed = (uint32_t)seed;
+    return SJ_OK;
+}
+
+static void scenario_defaults(struct scenario *sc)
+{
+    snprintf(sc->target, sizeof sc->target, "embedded");
+    sc->time_scale = 1.0;
+    sc->seed = 1;
+    snprintf(sc->platform.auth, sizeof sc->platform.auth, "open");
+    sc->platform.port = 0;
+    sc->platform.idle_timeout_ms = 180000;
+    sc->platform.procs = 1;
+}
+
+/* "file:line:col: JSON syntax error near '...'" for the position cJSON stopped at. */
+static int scenario_syntax_error(const struct scenario_json *j, const char *text, const char *at)
+{
+    size_t line = 1, col = 1, n = 0;
+    char near[40];
+    const char *p = text;
+    if (at == NULL || at < text || at > text + strlen(text))
+        at = text;
+    /* a byte-order mark is not a column */
+    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF &&
+        at >= text + 3)
+        p += 3;
+    for (; p < at; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    if (*at == '\0') {
+        snprintf(j->err, j->errcap, "%s:%zu:%zu: JSON syntax error at end of input", j->file,
+                 line, col);
+        return SJ_ERR;
+    }
+    for (p = at; *p != '\0' && *p != '\n' && *p != '\r' && n < 12; p++)
+        near[n++] = ((unsigned char)*p < 0x20) ? ' ' : *p;
+    if (((unsigned char)*p & 0xC0) == 0x80) {
+        /* do not cut a UTF-8 character in half */
+        while (n > 0 && ((unsigned char)near[n - 1] & 0xC0) == 0x80)
+            n--;
+        if (n > 0)
+            n--;
+    }
+    near[n] = '\0';
+    snprintf(j->err, j->errcap, "%s:%zu:%zu: JSON syntax error near '%s'", j->file, line, col,
+             near);
+    return SJ_ERR;
+}
+
+int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err,
+                   size_t errcap)
+{
+    struct scenario_json j = {path ? path : "<scenario>", err, errcap};
+    const char *end = NULL, *p;
+    cJSON *root;
+    char got[64];
+    int rc = SJ_ERR;
+    if (errcap > 0 && err != NULL)
+        err[0] = '\0';
+    if (sc == NULL)
+        return scenario_json_fail(&j, "", "no scenario to fill");
+    memset(sc, 0, sizeof *sc);
+    if (path != NULL)
+        snprintf(sc->path, sizeof sc->path, "%s", path);
+    scenario_defaults(sc);
+    if (text == NULL)
+        return scenario_json_fail(&j, "", "no text");
+    for (p = text; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+        ;
+    if (*p == '\0')
+        return scenario_json_fail(&j, "", "empty file (expected a JSON object)");
+    root = cJSON_ParseWithOpts(text, &end, 1);
+    if (root == NULL)
+        return scenario_syntax_error(&j, text, end);
+    if (!cJSON_IsObject(root)) {
+        scenario_json_got(root, got, sizeof got);
+        scenario_json_fail(&j, "", "expected a JSON object at the top level, got %s", got);
+        goto done;
+    }
+    if (scenario_json_fields(&j, root, "", top_fields, N_OF(top_fields)) != SJ_OK ||
+        scenario_top(&j, root, sc) != SJ_OK ||
+        scenario_platform(&j, root, sc) != SJ_OK ||
+        scenario_fleets_parse(&j, scenario_json_get(root, "fleets"), sc) != SJ_OK ||
+        scenario_steps_parse(&j, cJSON_GetObjectItemCaseSensitive(root, "steps"), sc) != SJ_OK ||
+        scenario_expect_parse(&j, scenario_json_get(root, "expect"), sc) != SJ_OK)
+        goto done;
+    rc = SJ_OK;
+done:
+    cJSON_Delete(root);
+    if (rc != SJ_OK)
+        scenario_free(sc);
+    return rc == SJ_OK ? 0 : -1;
+}
+
+/* The whole file as a NUL-terminated string, or NULL with the reason in err. */
+static char *scenario_read(const struct scenario_json *j, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (f == NULL) {
+        scenario_json_fail(j, "", "%s", strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        scenario_json_fail(j, "", "%s", strerror(EISDIR));
+        fclose(f);
+        return NULL;
+    }
+    for (;;) {
+        size_t got;
+        if (len + 1 >= cap) {
+            char *nb;
+            cap = cap ? cap * 2 : 8192;
+            if (cap > SCENARIO_MAX_BYTES + 2)
+                cap = SCENARIO_MAX_BYTES + 2;
+            nb = realloc(buf, cap);
+            if (nb == NULL) {
+                scenario_json_fail(j, "", "out of memory");
+                goto fail;
+            }
+            buf = nb;
+        }
+        got = fread(buf + len, 1, cap - 1 - len, f);
+        len += got;
+        if (len > SCENARIO_MAX_BYTES) {
+            scenario_json_fail(j, "", "too large (a scenario file is at most %u bytes)",
+                               SCENARIO_MAX_BYTES);
+            goto fail;
+        }
+        if (got == 0) {
+            if (ferror(f)) {
+                scenario_json_fail(j, "", "%s", strerror(errno ? errno : EIO));
+                goto fail;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (strlen(buf) != len) {
+        scenario_json_fail(j, "", "contains a NUL byte at offset %zu (not a text file?)",
+                           strlen(buf));
+        free(buf);
+        return NULL;
+    }
+    return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap)
+{
+    struct scenario_json j = {path ? path : "<scenario>", err, errcap};
+    char *text;
+    int rc;
+    if (sc != NULL)
+        memset(sc, 0, sizeof *sc);
+    if (path == NULL)
+        return scenario_json_fail(&j, "", "no path given");
+    text = scenario_read(&j, path);
+    if (text == NULL)
+        return -1;
+    rc = scenario_parse(text, path, sc, err, errcap);
+    free(text);
+    return rc;
+}

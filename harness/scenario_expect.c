@@ -1,0 +1,517 @@
+/* The "expect" section: the checks a run is judged by.  Each expectation is one
+ * conformance case: an id, a spec area, an objective and exactly one kind of check. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/scenario_internal.h"
+#include "sim/core/units.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Ids are checked for duplicates pairwise; this keeps a bad file from costing minutes. */
+#define EXPECT_MAX 4096
+
+static const char *const expect_fields[] = {
+    "id", "area", "description", "state", "reply", "metric", "ledger", "transitions",
+    "counter", "fleet", "within", "fraction", "to", "below", "above", "min", "max",
+};
+
+/* The field that names the kind, indexed by enum sc_expect_kind. */
+static const char *const kind_keys[] = {"state", "reply", "metric", "ledger", "transitions",
+                                        "counter"};
+
+/* Fields each kind accepts besides id, area, description and its own key. */
+static const char *const kind_extra[][4] = {
+    [SC_EXP_STATE] = {"fleet", "within", "fraction", NULL},
+    [SC_EXP_REPLY] = {"to", "fleet", "within", NULL},
+    [SC_EXP_METRIC] = {"below", "above", NULL},
+    [SC_EXP_LEDGER] = {NULL},
+    [SC_EXP_TRANSITIONS] = {"fleet", NULL},
+    [SC_EXP_COUNTER] = {"min", "max", NULL},
+};
+
+static const char *const known_states[] = {
+    "idle", "connecting", "connected", "registering", "registered", "authenticating",
+    "authenticated", "disconnected", "unregistered",
+};
+
+static const char *const metric_stats[] = {"p50", "p90", "p99", "p999", "max", "mean",
+                                           "rate", "count"};
+
+bool scenario_state_known(const char *state)
+{
+    if (state == NULL)
+        return false;
+    for (size_t i = 0; i < N_OF(known_states); i++)
+        if (strcmp(state, known_states[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The generated objective; a long one is cut, as the field is a summary. */
+__attribute__((format(printf, 2, 3)))
+static void expect_desc(struct sc_expect *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->desc, sizeof e->desc, fmt, ap);
+    va_end(ap);
+}
+
+static int expect_kind(const struct scenario_json *j, const cJSON *obj, const char *path,
+                       enum sc_expect_kind *kind)
+{
+    int found = -1;
+    char p[SCENARIO_JSON_PATH_MAX];
+    for (size_t k = 0; k < N_OF(kind_keys); k++) {
+        if (scenario_json_get(obj, kind_keys[k]) == NULL)
+            continue;
+        if (found >= 0)
+            return scenario_json_fail(j, path,
+                                      "has both \"%s\" and \"%s\"; an expectation checks one thing",
+                                      kind_keys[found], kind_keys[k]);
+        found = (int)k;
+    }
+    if (found < 0)
+        return scenario_json_fail(j, path,
+                                  "needs one of state, reply, metric, ledger, transitions, counter");
+    *kind = (enum sc_expect_kind)found;
+    /* a field that belongs to another kind is a mistake, not something to ignore */
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        const char *key = c->string;
+        bool ok = strcmp(key, "id") == 0 || strcmp(key, "area") == 0 ||
+                  strcmp(key, "description") == 0 || strcmp(key, kind_keys[found]) == 0;
+        for (size_t i = 0; !ok && kind_extra[found][i] != NULL; i++)
+            ok = strcmp(key, kind_extra[found][i]) == 0;
+        if (!ok) {
+            scenario_json_path(p, sizeof p, path, key);
+            return scenario_json_fail(j, p, "not used by a %s expectation", kind_keys[found]);
+        }
+    }
+    return SJ_OK;
+}
+
+static bool expect_id_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+static int expect_id(const struct scenario_json *j, const cJSON *obj, const char *path,
+                     const struct scenario *sc, int index, struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    if (scenario_json_string(j, obj, path, "id", SJ_REQUIRED, true, e->id, sizeof e->id) != SJ_OK)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "id");
+    for (const char *c = e->id; *c; c++)
+        if (!expect_id_char(*c))
+            return scenario_json_fail(j, p,
+                                      "use uppercase letters, digits, '.' and '-' "
+                                      "(e.g. JT808-AUTH-001), got \"%s\"", e->id);
+    for (int i = 0; i < index; i++)
+        if (strcmp(sc->expect[i].id, e->id) == 0)
+            return scenario_json_fail(j, p, "duplicate expectation id \"%s\" (also expect[%d])",
+                                      e->id, i);
+    return SJ_OK;
+}
+
+/* JT808-AUTH-001 -> jt808.auth: lowercase, the case number dropped, '-' as '.'. */
+static void expect_area_from_id(const char *id, char *out, size_t cap)
+{
+    size_t len = strlen(id), cut = len;
+    size_t i = len;
+    while (i > 0 && isdigit((unsigned char)id[i - 1]))
+        i--;
+    if (i < len && i > 1 && id[i - 1] == '-')
+        cut = i - 1;
+    if (cut >= cap)
+        cut = cap - 1;
+    for (size_t k = 0; k < cut; k++) {
+        char c = (char)tolower((unsigned char)id[k]);
+        out[k] = c == '-' ? '.' : c;
+    }
+    out[cut] = '\0';
+}
+
+static int expect_state_name(const struct scenario_json *j, const char *p, const char *state)
+{
+    const char *near;
+    char list[256];
+    if (scenario_state_known(state))
+        return SJ_OK;
+    near = scenario_json_closest(state, known_states, N_OF(known_states));
+    if (near != NULL)
+        return scenario_json_fail(j, p, "unknown state \"%s\" (did you mean \"%s\"?)", state, near);
+    scenario_json_join(known_states, N_OF(known_states), list, sizeof list);
+    return scenario_json_fail(j, p, "unknown state \"%s\" (known: %s)", state, list);
+}
+
+static int expect_fleet(const struct scenario_json *j, const cJSON *obj, const char *path,
+                        const struct scenario *sc, struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc = scenario_json_string(j, obj, path, "fleet", SJ_OPTIONAL, true, e->fleet,
+                                  sizeof e->fleet);
+    if (rc != SJ_OK)
+        return rc;
+    scenario_json_path(p, sizeof p, path, "fleet");
+    return scenario_fleets_ref(j, sc, p, e->fleet);
+}
+
+/* "within 10s" as the user wrote it, or "by the end of the run". */
+static void expect_when(const cJSON *obj, uint64_t within_ms, char *out, size_t cap)
+{
+    const cJSON *w = scenario_json_get(obj, "within");
+    if (within_ms != 0 && w != NULL && cJSON_IsString(w))
+        snprintf(out, cap, "within %s", w->valuestring);
+    else
+        snprintf(out, cap, "by the end of the run");
+}
+
+static void expect_who(const struct sc_expect *e, double fraction, char *out, size_t cap)
+{
+    char share[32];
+    if (fraction >= 1.0)
+        snprintf(share, sizeof share, "all terminals");
+    else
+        snprintf(share, sizeof share, "%g%% of terminals", fraction * 100.0);
+    if (e->fleet[0] != '\0')
+        snprintf(out, cap, "%s of %s", share, e->fleet);
+    else
+        snprintf(out, cap, "%s", share);
+}
+
+static int expect_state(const struct scenario_json *j, const cJSON *obj, const char *path,
+                        const struct scenario *sc, struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX], who[96], when[48];
+    if (scenario_json_string(j, obj, path, "state", SJ_REQUIRED, true, e->state,
+                             sizeof e->state) == SJ_ERR)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "state");
+    if (expect_state_name(j, p, e->state) != SJ_OK ||
+        expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
+        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR ||
+        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
+        return SJ_ERR;
+    expect_who(e, e->fraction, who, sizeof who);
+    expect_when(obj, e->within_ms, when, sizeof when);
+    expect_desc(e, "%s reach %s %s", who, e->state, when);
+    return SJ_OK;
+}
+
+static int expect_reply(const struct scenario_json *j, const cJSON *obj, const char *path,
+                        const struct scenario *sc, struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX], when[48];
+    bool sent = false;
+    if (scenario_json_msg_id(j, obj, path, "reply", SJ_REQUIRED, &e->reply_id) != SJ_OK)
+        return SJ_ERR;
+    if (e->reply_id & 0x8000) {
+        scenario_json_path(p, sizeof p, path, "reply");
+        return scenario_json_fail(j, p,
+                                  "0x%04X is a platform message; a reply comes from the terminal "
+                                  "(0x0000..0x7FFF)", e->reply_id);
+    }
+    if (scenario_json_msg_id(j, obj, path, "to", SJ_REQUIRED, &e->to_id) != SJ_OK ||
+        expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
+        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR)
+        return SJ_ERR;
+    /* a reply to a command no step sends could never be observed */
+    for (int i = 0; i < sc->n_steps; i++) {
+        const struct sc_step *st = &sc->steps[i];
+        if (st->kind == SC_STEP_COMMAND && st->msg_id == e->to_id &&
+            (e->fleet[0] == '\0' || strcmp(st->fleet, e->fleet) == 0))
+            sent = true;
+    }
+    if (!sent) {
+        scenario_json_path(p, sizeof p, path, "to");
+        if (e->fleet[0] != '\0')
+            return scenario_json_fail(j, p, "no step sends 0x%04X to fleet \"%s\"", e->to_id,
+                                      e->fleet);
+        return scenario_json_fail(j, p, "no step sends 0x%04X", e->to_id);
+    }
+    expect_when(obj, e->within_ms, when, sizeof when);
+    expect_desc(e, "every terminal%s%s sent 0x%04X answers with 0x%04X %s",
+             e->fleet[0] ? " of " : "", e->fleet, e->to_id, e->reply_id, when);
+    return SJ_OK;
+}
+
+static bool expect_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
+/* <area>.<name>.<statistic>: the prefix is whatever the metrics module
+ * registers, so only its shape is checked; the statistic must be one we compute. */
+static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name,
+                              const char **stat)
+{
+    const char *dot = strrchr(name, '.');
+    char list[128];
+    bool shape = dot != NULL && dot != name && dot[1] != '\0';
+    for (const char *c = name; shape && *c; c++) {
+        if (*c == '.')
+            shape = c != name && c[-1] != '.';
+        else
+            shape = expect_name_char(*c);
+    }
+    if (!shape)
+        return scenario_json_fail(j, p,
+                                  "expected a metric like \"report.latency.p99\" "
+                                  "(<area>.<name>.<statistic>), got \"%s\"", name);
+    for (size_t i = 0; i < N_OF(metric_stats); i++) {
+        if (strcmp(dot + 1, metric_stats[i]) == 0) {
+            *stat = metric_stats[i];
+            return SJ_OK;
+        }
+    }
+    scenario_json_join(metric_stats, N_OF(metric_stats), list, sizeof list);
+    return scenario_json_fail(j, p, "unknown statistic \"%s\" in \"%s\" (use %s)", dot + 1, name,
+                              list);
+}
+
+/* One bound: a duration string (stored in us) or a plain number. */
+static int expect_bound(const struct scenario_json *j, const cJSON *obj, const char *path,
+                        const char *key, const char *stat, bool *has, bool *is_duration,
+                        double *out)
+{
+    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    const cJSON *v = scenario_json_get(obj, key);
+    uint64_t us;
+    if (v == NULL)
+        return SJ_OK;
+    scenario_json_path(p, sizeof p, path, key);
+    if (cJSON_IsString(v)) {
+        if (strcmp(stat, "count") == 0 || strcmp(stat, "rate") == 0)
+            return scenario_json_fail(j, p, "a %s is a plain number, not a duration", stat);
+        if (scenario_json_duration_us(j, obj, path, key, SJ_REQUIRED, &us) != SJ_OK)
+            return SJ_ERR;
+        *out = (double)us;
+        *is_duration = true;
+    } else if (cJSON_IsNumber(v)) {
+        if (scenario_json_number(j, obj, path, key, SJ_REQUIRED, out) != SJ_OK)
+            return SJ_ERR;
+        *is_duration = false;
+    } else {
+        scenario_json_got(v, got, sizeof got);
+        return scenario_json_fail(j, p, "expected a duration like \"50ms\" or a number, got %s",
+                                  got);
+    }
+    *has = true;
+    return SJ_OK;
+}
+
+static void expect_bound_text(const cJSON *obj, const char *key, char *out, size_t cap)
+{
+    scenario_json_got(scenario_json_get(obj, key), out, cap);
+    /* durations read better unquoted in prose */
+    if (out[0] == '"') {
+        size_t n = strlen(out);
+        memmove(out, out + 1, n - 2);
+        out[n - 2] = '\0';
+    }
+}
+
+static int expect_metric(const struct scenario_json *j, const cJSON *obj, const char *path,
+                         struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX], lo[64], hi[64];
+    const char *stat = NULL;
+    bool below_dur = false, above_dur = false;
+    if (scenario_json_string(j, obj, path, "metric", SJ_REQUIRED, true, e->metric,
+                             sizeof e->metric) != SJ_OK)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "metric");
+    if (expect_metric_name(j, p, e->metric, &stat) != SJ_OK ||
+        expect_bound(j, obj, path, "below", stat, &e->has_below, &below_dur, &e->below) != SJ_OK ||
+        expect_bound(j, obj, path, "above", stat, &e->has_above, &above_dur, &e->above) != SJ_OK)
+        return SJ_ERR;
+    if (!e->has_below && !e->has_above)
+        return scenario_json_fail(j, path, "a metric expectation needs \"below\" or \"above\"");
+    if (e->has_below && e->has_above) {
+        scenario_json_path(p, sizeof p, path, "above");
+        if (below_dur != above_dur)
+            return scenario_json_fail(j, p, "\"above\" and \"below\" must both be durations or "
+                                            "both numbers");
+        if (e->above >= e->below)
+            return scenario_json_fail(j, p, "must be less than \"below\"");
+    }
+    e->bound_is_duration = below_dur || above_dur;
+    expect_bound_text(obj, "above", lo, sizeof lo);
+    expect_bound_text(obj, "below", hi, sizeof hi);
+    if (e->has_below && e->has_above)
+        expect_desc(e, "%s stays above %s and below %s", e->metric, lo, hi);
+    else if (e->has_below)
+        expect_desc(e, "%s stays below %s", e->metric, hi);
+    else
+        expect_desc(e, "%s stays above %s", e->metric, lo);
+    return SJ_OK;
+}
+
+static int expect_ledger(const struct scenario_json *j, const cJSON *obj, const char *path,
+                         struct sc_expect *e)
+{
+    static const char *const values[] = {"balanced"};
+    char v[16];
+    if (scenario_json_enum(j, obj, path, "ledger", SJ_REQUIRED, values, N_OF(values), v,
+                           sizeof v) != SJ_OK)
+        return SJ_ERR;
+    snprintf(e->desc, sizeof e->desc,
+             "every message is acknowledged, failed or timed out (ledger balanced)");
+    return SJ_OK;
+}
+
+static int expect_transitions(const struct scenario_json *j, const cJSON *obj, const char *path,
+                              const struct scenario *sc, struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX], pi[SCENARIO_JSON_PATH_MAX], who[96], chain[200];
+    const cJSON *arr = scenario_json_get(obj, "transitions");
+    size_t used = 0;
+    int n;
+    scenario_json_path(p, sizeof p, path, "transitions");
+    if (scenario_json_want_array(j, arr, p) != SJ_OK)
+        return SJ_ERR;
+    n = cJSON_GetArraySize(arr);
+    if (n < 1 || n > SC_MAX_TRANSITIONS)
+        return scenario_json_fail(j, p, "expected 1 to %d states, got %d", SC_MAX_TRANSITIONS, n);
+    chain[0] = '\0';
+    for (const cJSON *s = arr->child; s != NULL; s = s->next) {
+        char got[64];
+        scenario_json_index(pi, sizeof pi, p, e->n_transitions);
+        if (!cJSON_IsString(s) || s->valuestring == NULL) {
+            scenario_json_got(s, got, sizeof got);
+            return scenario_json_fail(j, pi, "expected a state name, got %s", got);
+        }
+        if (expect_state_name(j, pi, s->valuestring) != SJ_OK)
+            return SJ_ERR;
+        snprintf(e->transitions[e->n_transitions], sizeof e->transitions[0], "%s", s->valuestring);
+        if (used < sizeof chain)
+            used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s",
+                                     e->n_transitions ? " -> " : "", s->valuestring);
+        e->n_transitions++;
+    }
+    if (expect_fleet(j, obj, path, sc, e) == SJ_ERR)
+        return SJ_ERR;
+    expect_who(e, 1.0, who, sizeof who);
+    expect_desc(e, "%s pass through %s in order", who, chain);
+    return SJ_OK;
+}
+
+static bool expect_counter_char(char c)
+{
+    return expect_name_char(c) || c == '.';
+}
+
+static int expect_counter(const struct scenario_json *j, const cJSON *obj, const char *path,
+                          struct sc_expect *e)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc;
+    if (scenario_json_string(j, obj, path, "counter", SJ_REQUIRED, true, e->counter,
+                             sizeof e->counter) != SJ_OK)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "counter");
+    for (const char *c = e->counter; *c; c++)
+        if (!expect_counter_char(*c))
+            return scenario_json_fail(j, p,
+                                      "expected a counter like \"gateway.bad_check\", got \"%s\"",
+                                      e->counter);
+    rc = scenario_json_count(j, obj, path, "min", SJ_OPTIONAL, false, &e->min);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    e->has_min = rc == SJ_OK;
+    rc = scenario_json_count(j, obj, path, "max", SJ_OPTIONAL, false, &e->max);
+    if (rc == SJ_ERR)
+        return SJ_ERR;
+    e->has_max = rc == SJ_OK;
+    if (!e->has_min && !e->has_max)
+        return scenario_json_fail(j, path, "a counter expectation needs \"min\" or \"max\"");
+    if (e->has_min && e->has_max && e->max < e->min) {
+        scenario_json_path(p, sizeof p, path, "max");
+        return scenario_json_fail(j, p, "%llu is below min %llu", (unsigned long long)e->max,
+                                  (unsigned long long)e->min);
+    }
+    if (e->has_min && e->has_max)
+        expect_desc(e, "counter %s is between %llu and %llu", e->counter,
+                 (unsigned long long)e->min, (unsigned long long)e->max);
+    else if (e->has_min)
+        expect_desc(e, "counter %s is at least %llu", e->counter,
+                 (unsigned long long)e->min);
+    else
+        expect_desc(e, "counter %s is at most %llu", e->counter,
+                 (unsigned long long)e->max);
+    return SJ_OK;
+}
+
+static int expect_parse(const struct scenario_json *j, const cJSON *obj, const char *path,
+                        struct scenario *sc, int index)
+{
+    struct sc_expect *e = &sc->expect[index];
+    int rc = SJ_ERR;
+    e->fraction = 1.0;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
+        scenario_json_fields(j, obj, path, expect_fields, N_OF(expect_fields)) != SJ_OK ||
+        expect_id(j, obj, path, sc, index, e) != SJ_OK ||
+        expect_kind(j, obj, path, &e->kind) != SJ_OK)
+        return SJ_ERR;
+    switch (e->kind) {
+    case SC_EXP_STATE:
+        rc = expect_state(j, obj, path, sc, e);
+        break;
+    case SC_EXP_REPLY:
+        rc = expect_reply(j, obj, path, sc, e);
+        break;
+    case SC_EXP_METRIC:
+        rc = expect_metric(j, obj, path, e);
+        break;
+    case SC_EXP_LEDGER:
+        rc = expect_ledger(j, obj, path, e);
+        break;
+    case SC_EXP_TRANSITIONS:
+        rc = expect_transitions(j, obj, path, sc, e);
+        break;
+    case SC_EXP_COUNTER:
+        rc = expect_counter(j, obj, path, e);
+        break;
+    }
+    if (rc != SJ_OK)
+        return SJ_ERR;
+    /* given values replace the generated ones */
+    expect_area_from_id(e->id, e->area, sizeof e->area);
+    if (scenario_json_string(j, obj, path, "area", SJ_OPTIONAL, true, e->area,
+                             sizeof e->area) == SJ_ERR ||
+        scenario_json_string(j, obj, path, "description", SJ_OPTIONAL, true, e->desc,
+                             sizeof e->desc) == SJ_ERR)
+        return SJ_ERR;
+    return SJ_OK;
+}
+
+int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int n;
+    if (v == NULL)
+        return SJ_OK;
+    if (scenario_json_want_array(j, v, "expect") != SJ_OK)
+        return SJ_ERR;
+    n = cJSON_GetArraySize(v);
+    if (n == 0)
+        return SJ_OK;
+    if (n > EXPECT_MAX)
+        return scenario_json_fail(j, "expect", "at most %d expectations, got %d", EXPECT_MAX, n);
+    sc->expect = calloc((size_t)n, sizeof *sc->expect);
+    if (sc->expect == NULL)
+        return scenario_json_fail(j, "expect", "out of memory");
+    for (const cJSON *e = v->child; e != NULL; e = e->next) {
+        scenario_json_index(p, sizeof p, "expect", sc->n_expect);
+        if (expect_parse(j, e, p, sc, sc->n_expect) != SJ_OK)
+            return SJ_ERR;
+        sc->n_expect++;
+    }
+    return SJ_OK;
+}

@@ -1,0 +1,21 @@
+/* The sections of a scenario file, each parsed by its own file.  Called in this
+ * order by scenario_parse, since later sections refer to earlier ones (steps and
+ * expectations name fleets; reply expectations name command steps). */
+#ifndef FLEETSIM_SCENARIO_INTERNAL_H
+#define FLEETSIM_SCENARIO_INTERNAL_H
+
+#include "harness/scenario.h"
+#include "harness/scenario_json.h"
+
+/* v: the "fleets" value (NULL when absent). */
+int scenario_fleets_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc);
+/* v: the "steps" value (NULL when absent); bodies are detached from the tree. */
+int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenario *sc);
+/* v: the "expect" value (NULL when absent). */
+int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc);
+
+/* A fleet reference: must name one of sc's fleets.  p is the field's path. */
+int scenario_fleets_ref(const struct scenario_json *j, const struct scenario *sc, const char *p,
+                        const char *id);
+
+#endif

@@ -1,0 +1,182 @@
+/* The "steps" section: what the timeline does to the fleets and when. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/scenario_internal.h"
+#include "sim/core/units.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Far beyond any hand-written or generated timeline; bounds the work a bad file costs. */
+#define STEPS_MAX 100000
+
+static const char *const step_fields[] = {"at", "command", "fault"};
+static const char *const command_fields[] = {"fleet", "msg", "body", "fraction"};
+static const char *const fault_fields[] = {"kind", "fleet", "fraction", "down"};
+static const char *const fault_kinds[] = {"disconnect"};
+
+/* Platform-to-terminal messages the reference gateway knows how to send. */
+static const uint16_t command_ids[] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
+
+static int step_fleet(const struct scenario_json *j, const cJSON *obj, const char *path,
+                      const struct scenario *sc, struct sc_step *st)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    if (scenario_json_string(j, obj, path, "fleet", SJ_REQUIRED, true, st->fleet,
+                             sizeof st->fleet) != SJ_OK)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "fleet");
+    return scenario_fleets_ref(j, sc, p, st->fleet);
+}
+
+static int step_command(const struct scenario_json *j, cJSON *obj, const char *path,
+                        const struct scenario *sc, struct sc_step *st)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    cJSON *body;
+    bool known = false;
+    st->kind = SC_STEP_COMMAND;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
+        scenario_json_fields(j, obj, path, command_fields, N_OF(command_fields)) != SJ_OK ||
+        step_fleet(j, obj, path, sc, st) != SJ_OK ||
+        scenario_json_msg_id(j, obj, path, "msg", SJ_REQUIRED, &st->msg_id) != SJ_OK ||
+        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR)
+        return SJ_ERR;
+    for (size_t i = 0; i < N_OF(command_ids); i++)
+        if (command_ids[i] == st->msg_id)
+            known = true;
+    if (!known) {
+        scenario_json_path(p, sizeof p, path, "msg");
+        return scenario_json_fail(j, p,
+                                  "0x%04X is not a message the platform sends "
+                                  "(use 0x8103, 0x8104, 0x8105, 0x8201, 0x8300 or 0x8108)",
+                                  st->msg_id);
+    }
+    body = cJSON_GetObjectItemCaseSensitive(obj, "body");
+    if (body == NULL || cJSON_IsNull(body))
+        return SJ_OK;
+    scenario_json_path(p, sizeof p, path, "body");
+    if (scenario_json_want_object(j, body, p) != SJ_OK)
+        return SJ_ERR;
+    /* the step owns the body from here; the parse tree is freed without it */
+    st->body = cJSON_DetachItemViaPointer(obj, body);
+    return SJ_OK;
+}
+
+static int step_fault(const struct scenario_json *j, const cJSON *obj, const char *path,
+                      const struct scenario *sc, struct sc_step *st)
+{
+    char kind[16];
+    st->kind = SC_STEP_FAULT;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
+        scenario_json_fields(j, obj, path, fault_fields, N_OF(fault_fields)) != SJ_OK ||
+        scenario_json_enum(j, obj, path, "kind", SJ_REQUIRED, fault_kinds, N_OF(fault_kinds),
+                           kind, sizeof kind) != SJ_OK ||
+        step_fleet(j, obj, path, sc, st) != SJ_OK ||
+        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR ||
+        scenario_json_duration_ms(j, obj, path, "down", SJ_OPTIONAL, &st->down_ms) == SJ_ERR)
+        return SJ_ERR;
+    st->fault = SC_FAULT_DISCONNECT;
+    return SJ_OK;
+}
+
+static int step_parse(const struct scenario_json *j, cJSON *obj, const char *path,
+                      const struct scenario *sc, struct sc_step *st)
+{
+    char p[SCENARIO_JSON_PATH_MAX], at[24], end[24];
+    cJSON *cmd, *fault;
+    st->fraction = 1.0;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
+        scenario_json_fields(j, obj, path, step_fields, N_OF(step_fields)) != SJ_OK ||
+        scenario_json_duration_ms(j, obj, path, "at", SJ_REQUIRED, &st->at_ms) != SJ_OK)
+        return SJ_ERR;
+    if (st->at_ms > sc->duration_ms) {
+        scenario_json_path(p, sizeof p, path, "at");
+        units_format_us(st->at_ms * 1000, at, sizeof at);
+        units_format_us(sc->duration_ms * 1000, end, sizeof end);
+        return scenario_json_fail(j, p, "%s is after the end of the run (duration %s)", at, end);
+    }
+    cmd = cJSON_GetObjectItemCaseSensitive(obj, "command");
+    fault = cJSON_GetObjectItemCaseSensitive(obj, "fault");
+    if (cmd != NULL && fault != NULL)
+        return scenario_json_fail(j, path, "has both \"command\" and \"fault\"; a step does one thing");
+    if (cmd != NULL) {
+        scenario_json_path(p, sizeof p, path, "command");
+        return step_command(j, cmd, p, sc, st);
+    }
+    if (fault != NULL) {
+        scenario_json_path(p, sizeof p, path, "fault");
+        return step_fault(j, fault, p, sc, st);
+    }
+    return scenario_json_fail(j, path, "needs \"command\" or \"fault\"");
+}
+
+struct step_order {
+    uint64_t at_ms;
+    int index;
+};
+
+static int step_order_cmp(const void *a, const void *b)
+{
+    const struct step_order *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* By time; steps at the same time keep their order in the file. */
+static int steps_sort(struct scenario *sc)
+{
+    struct step_order *order;
+    struct sc_step *sorted;
+    size_t n = (size_t)sc->n_steps;
+    if (n < 2)
+        return SJ_OK;
+    order = calloc(n, sizeof *order);
+    sorted = calloc(n, sizeof *sorted);
+    if (order == NULL || sorted == NULL) {
+        free(order);
+        free(sorted);
+        return SJ_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        order[i].at_ms = sc->steps[i].at_ms;
+        order[i].index = (int)i;
+    }
+    qsort(order, n, sizeof *order, step_order_cmp);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = sc->steps[order[i].index];
+    free(sc->steps);
+    free(order);
+    sc->steps = sorted;
+    return SJ_OK;
+}
+
+int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenario *sc)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int n;
+    if (v == NULL)
+        return SJ_OK;
+    if (scenario_json_want_array(j, v, "steps") != SJ_OK)
+        return SJ_ERR;
+    n = cJSON_GetArraySize(v);
+    if (n == 0)
+        return SJ_OK;
+    if (n > STEPS_MAX)
+        return scenario_json_fail(j, "steps", "at most %d steps, got %d", STEPS_MAX, n);
+    sc->steps = calloc((size_t)n, sizeof *sc->steps);
+    if (sc->steps == NULL)
+        return scenario_json_fail(j, "steps", "out of memory");
+    for (cJSON *e = v->child; e != NULL; e = e->next) {
+        scenario_json_index(p, sizeof p, "steps", sc->n_steps);
+        /* counted first so a body detached before a later error is still freed */
+        sc->n_steps++;
+        if (step_parse(j, e, p, sc, &sc->steps[sc->n_steps - 1]) != SJ_OK)
+            return SJ_ERR;
+    }
+    if (steps_sort(sc) != SJ_OK)
+        return scenario_json_fail(j, "steps", "out of memory");
+    return SJ_OK;
+}
