@@ -382,6 +382,7 @@ static void run_step(struct run *r, int i)
     }
     m.type = CTL_COMMAND;
     m.msg_id = s->msg_id;
+    m.version = (uint16_t)fl->version;
     m.count = fl->count;
     size_t pl = strcspn(fl->phone, "+");
     snprintf(m.phone_first, sizeof m.phone_first, "%.*s", (int)pl, fl->phone);
@@ -662,6 +663,19 @@ int run_scenario(const struct run_opts *o)
     if (r->sc.n_expect > STATS_MAX_EXPECT) {
         fprintf(stderr, "%s: expect: %d expectations; at most %d\n", o->scenario, r->sc.n_expect, STATS_MAX_EXPECT);
         goto out;
+    }
+    for (int i = 0; i < r->sc.n_steps; i++) {
+        const struct sc_step *s = &r->sc.steps[i];
+        const struct sc_fleet *fl = scenario_fleet(&r->sc, s->fleet);
+        if (s->kind != SC_STEP_COMMAND || !fl)
+            continue;
+        char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
+        int bad = gw_check_command(s->msg_id, fl->version, body, err, sizeof err);
+        free(body);
+        if (bad < 0) {
+            fprintf(stderr, "%s: steps[%d].command: %s\n", o->scenario, i, err);
+            goto out;
+        }
     }
     if (r->embedded && setup_gateway(r, per_proc, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim: %s\n", err);

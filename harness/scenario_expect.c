@@ -27,10 +27,10 @@ static const char *const kind_keys[] = {"state", "reply", "metric", "ledger", "t
 static const char *const kind_extra[][4] = {
     [SC_EXP_STATE] = {"fleet", "within", "fraction", NULL},
     [SC_EXP_REPLY] = {"to", "fleet", "within", NULL},
-    [SC_EXP_METRIC] = {"below", "above", NULL},
+    [SC_EXP_METRIC] = {"below", "above", "fleet", NULL},
     [SC_EXP_LEDGER] = {NULL},
     [SC_EXP_TRANSITIONS] = {"fleet", NULL},
-    [SC_EXP_COUNTER] = {"min", "max", NULL},
+    [SC_EXP_COUNTER] = {"min", "max", "fleet", NULL},
 };
 
 static const char *const known_states[] = {
@@ -467,7 +467,8 @@ static int expect_parse(const struct scenario_json *j, const cJSON *obj, const c
         rc = expect_reply(j, obj, path, sc, e);
         break;
     case SC_EXP_METRIC:
-        rc = expect_metric(j, obj, path, e);
+        /* terminal metrics and counters may be narrowed to one fleet */
+        rc = expect_fleet(j, obj, path, sc, e) == SJ_ERR ? SJ_ERR : expect_metric(j, obj, path, e);
         break;
     case SC_EXP_LEDGER:
         rc = expect_ledger(j, obj, path, e);
@@ -476,7 +477,7 @@ static int expect_parse(const struct scenario_json *j, const cJSON *obj, const c
         rc = expect_transitions(j, obj, path, sc, e);
         break;
     case SC_EXP_COUNTER:
-        rc = expect_counter(j, obj, path, e);
+        rc = expect_fleet(j, obj, path, sc, e) == SJ_ERR ? SJ_ERR : expect_counter(j, obj, path, e);
         break;
     }
     if (rc != SJ_OK)

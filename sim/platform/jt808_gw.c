@@ -662,8 +662,18 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
     return rc == JT808_OK ? 0 : -1;
 }
 
-static struct jt808_msg req_tmpl[2];
-static uint8_t req_store[2][64 * 1024];
+static struct jt808_msg req_tmpl;
+static uint8_t req_store[64 * 1024];
+
+int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap)
+{
+    if (stats_cmd_index(msg_id) < 0) {
+        snprintf(err, errcap, "0x%04X is not a request the gateway sends", msg_id);
+        return -1;
+    }
+    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &req_tmpl,
+                         req_store, sizeof req_store, err, errcap);
+}
 
 static void send_command(struct gw *g, const struct ctl_msg *cm, const char *body)
 {
@@ -671,12 +681,11 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
     if (ci < 0 || cm->fleet >= STATS_MAX_FLEETS)
         return;
     char err[256];
-    for (int v = 0; v < 2; v++) {
-        if (build_request(cm->msg_id, (enum jt808_version)v, body, &req_tmpl[v], req_store[v],
-                          sizeof req_store[v], err, sizeof err) < 0) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, cm->msg_id, err);
-            return;
-        }
+    /* the fleet's version decides the layout (0x8300, 0x8108 differ in 2019) */
+    enum jt808_version ver = cm->version == 2019 ? JT808_V2019 : JT808_V2013;
+    if (build_request(cm->msg_id, ver, body, &req_tmpl, req_store, sizeof req_store, err, sizeof err) < 0) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, cm->msg_id, err);
+        return;
     }
     uint64_t first = strtoull(cm->phone_first, NULL, 10);
     struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
@@ -690,7 +699,11 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
             cs->offline++;
             continue;
         }
-        out_msg = req_tmpl[c->version == JT808_V2019];
+        if (c->version != ver) {
+            cs->refused++; /* a terminal of another version than its fleet's */
+            continue;
+        }
+        out_msg = req_tmpl;
         out_msg.h.serial = c->serial++;
         snprintf(out_msg.h.phone, sizeof out_msg.h.phone, "%s", c->phone);
         size_t len = 0;

@@ -26,6 +26,10 @@ struct gw_config {
 /* Create n listening sockets on one port (SO_REUSEPORT).  With cfg->port 0 the
  * first picks a free port and cfg->port is set.  0 or -1 with err. */
 int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap);
+/* Can the gateway build msg_id for terminals of this version (2011/2013/2019)
+ * from body_json (NULL: no body)?  0, or -1 with "body.field: what" in err.  A
+ * scenario's command steps are checked with this before a run starts. */
+int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap);
 /* Run one gateway process on listening socket lfd until CTL_STOP (ctl_fd >= 0) or
  * SIGINT/SIGTERM (ctl_fd < 0).  Returns the process exit status. */
 int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot);

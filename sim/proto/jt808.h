@@ -236,7 +236,7 @@ const char *jt808_msg_name(uint16_t msg_id);
 
 /* Find one frame in a byte stream.  Skips garbage before the first 0x7E; returns
  * the number of bytes consumed (including skipped garbage) when a complete frame
- * 7E..7E was found and sets *start/*len to it; 0 when more bytes are needed
+ * 7E..7E was found and sets *start and *len to it; 0 when more bytes are needed
  * (in which case *skipped tells how many leading garbage bytes may be dropped). */
 size_t jt808_frame_find(const uint8_t *buf, size_t n, size_t *start, size_t *len, size_t *skipped);
 
@@ -295,7 +295,7 @@ struct jt808_reasm {
 void jt808_reasm_init(struct jt808_reasm *r, size_t mem_limit, uint64_t timeout_ms);
 void jt808_reasm_free(struct jt808_reasm *r);
 /* Feed one decoded fragment (h.subpackage set, body/body_bytes valid).  Returns
- * JT808_OK with *done = true and *out/*out_len (malloc'd, caller frees, msg_id in
+ * JT808_OK with *done = true and *out, *out_len (malloc'd, caller frees, msg_id in
  * *out_id) when the message is complete; *done = false while incomplete;
  * JT808_E_SUBPKG when index/total are invalid or the memory limit is hit. */
 enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header *h,

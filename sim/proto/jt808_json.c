@@ -1,0 +1,852 @@
+/* JT/T 808 message <-> JSON.  The shape (from_json accepts exactly these fields,
+ * and everything to_json prints):
+ *
+ * {"msg_id":"0x0200",              hex string, 4 digits
+ *  "name":"location report",       printed when the id has a name; checked if given
+ *  "version":"2013"|"2019",        header version flag (2011 frames read as "2013")
+ *  "proto_version":1,              2019 only (default 1)
+ *  "phone":"013912345678",         12 digits (2013) or 20 (2019); shorter is left-padded
+ *  "serial":N, "encryption":N,     (default 0)
+ *  "subpackage":{"total":N,"index":N},        only when bit 13 is set
+ *  "body":{...} | "body_hex":"0102..."}       body for typed ids; body_hex for untyped
+ *                                             ids, fragments and encrypted bodies
+ *
+ * body by msg_id (numbers are JSON numbers; ids are hex strings; bytes are hex):
+ *  0x0001, 0x8001  {"ack_serial":N,"ack_id":"0x0200","result":N}
+ *  0x0002, 0x0003, 0x8104, 0x8201   {}
+ *  0x0100  {"layout":"2011"|"2013"|"2019","province":N,"city":N,"manufacturer":"...",
+ *           "model":"...","terminal_id":"...","plate_color":N,"plate":"京A12345"}
+ *  0x8100  {"ack_serial":N,"result":N,"auth_code":"..." (only when result is 0)}
+ *  0x0102  {"auth_code":"..."}  2019 adds "imei":"...","sw_version":"..."
+ *  0x0200  location: {"alarm":N,"status":N,"lat":N,"lon":N,"altitude":N,"speed":N,
+ *           "direction":N,"time":"YYMMDDhhmmss","items":[item...]}
+ *           item: {"id":"0x01","len":4,"value":N} (known ids)
+ *               | {"id":"0xE1","len":3,"raw":"010203"} (any id, sent as given)
+ *           lat/lon are the raw 1e-6 degree integers; "items" and "len" may be
+ *           left out when writing by hand.
+ *  0x0201  {"ack_serial":N,"location":{location}}
+ *  0x0704  {"count":N,"type":N,"locations":[location...]}   (count optional on input)
+ *  0x8103  {"count":N,"params":[param...]}                   (count optional on input)
+ *  0x0104  {"ack_serial":N,"count":N,"params":[param...]}
+ *           param: {"id":"0x0001","len":4,"value":30} (BYTE/WORD/DWORD ids)
+ *                | {"id":"0x0013","len":11,"value":"example.com"} (STRING ids)
+ *                | {"id":"0xF001","len":2,"raw":"0102"} (any id, sent as given)
+ *  0x8105  {"command":N,"params":"..."}
+ *  0x8300  {"flag":N,"text":"..."}  2019 adds "text_type":N
+ *  0x8108  {"type":N,"manufacturer":"...","version":"...","package_len":N,
+ *           "package_hex":"..."}
+ *  0x0108  {"type":N,"result":N}
+ *
+ * body_hex on a typed id is sent verbatim (to build malformed bodies on purpose);
+ * when it decodes, the typed fields are filled in as well. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/proto/jt808_json.h"
+#include "sim/proto/jt808_internal.h"
+
+/* --- to JSON --------------------------------------------------------------- */
+
+static void add_hex_id(cJSON *o, const char *key, uint32_t v, int digits)
+{
+    char s[16];
+    snprintf(s, sizeof s, "0x%0*X", digits, (unsigned)v);
+    cJSON_AddStringToObject(o, key, s);
+}
+
+static void add_hex_bytes(cJSON *o, const char *key, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char small[520];
+    char *s = n * 2 + 1 <= sizeof small ? small : malloc(n * 2 + 1);
+    if (!s)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 0x0F];
+    }
+    s[2 * n] = '\0';
+    cJSON_AddStringToObject(o, key, s);
+    if (s != small)
+        free(s);
+}
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+    cJSON_AddNumberToObject(o, key, v);
+}
+
+static cJSON *loc_to_json(const struct jt808_location *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "alarm", l->alarm);
+    add_num(o, "status", l->status);
+    add_num(o, "lat", l->lat);
+    add_num(o, "lon", l->lon);
+    add_num(o, "altitude", l->altitude);
+    add_num(o, "speed", l->speed);
+    add_num(o, "direction", l->direction);
+    cJSON_AddStringToObject(o, "time", l->time);
+    cJSON *items = cJSON_AddArrayToObject(o, "items");
+    for (unsigned i = 0; i < l->n_items && i < JT808_MAX_ITEMS; i++) {
+        const struct jt808_loc_item *it = &l->items[i];
+        cJSON *e = cJSON_CreateObject();
+        add_hex_id(e, "id", it->id, 2);
+        add_num(e, "len", it->len);
+        if (it->known)
+            add_num(e, "value", it->value);
+        else
+            add_hex_bytes(e, "raw", it->raw, it->len);
+        cJSON_AddItemToArray(items, e);
+    }
+    return o;
+}
+
+static void params_to_json(cJSON *o, const struct jt808_params *ps)
+{
+    add_num(o, "count", ps->count);
+    cJSON *arr = cJSON_AddArrayToObject(o, "params");
+    for (unsigned i = 0; i < ps->count && i < JT808_MAX_PARAMS; i++) {
+        const struct jt808_param *p = &ps->params[i];
+        cJSON *e = cJSON_CreateObject();
+        add_hex_id(e, "id", p->id, 4);
+        add_num(e, "len", p->len);
+        switch (p->type) {
+        case JT808_PT_BYTE:
+        case JT808_PT_WORD:
+        case JT808_PT_DWORD: add_num(e, "value", p->num); break;
+        case JT808_PT_STRING: cJSON_AddStringToObject(e, "value", p->str); break;
+        default: add_hex_bytes(e, "raw", p->raw, p->len); break;
+        }
+        cJSON_AddItemToArray(arr, e);
+    }
+}
+
+static const char *const layout_names[] = {"2011", "2013", "2019"};
+
+static cJSON *body_to_json(const struct jt808_msg *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool v19 = m->h.version == JT808_V2019;
+    switch (m->h.msg_id) {
+    case 0x0001:
+    case 0x8001:
+        add_num(o, "ack_serial", m->b.gen_resp.ack_serial);
+        add_hex_id(o, "ack_id", m->b.gen_resp.ack_id, 4);
+        add_num(o, "result", m->b.gen_resp.result);
+        break;
+    case 0x0100: {
+        const struct jt808_register *b = &m->b.reg;
+        cJSON_AddStringToObject(o, "layout", layout_names[b->layout <= JT808_REG_2019 ? b->layout : 1]);
+        add_num(o, "province", b->province);
+        add_num(o, "city", b->city);
+        cJSON_AddStringToObject(o, "manufacturer", b->manufacturer);
+        cJSON_AddStringToObject(o, "model", b->model);
+        cJSON_AddStringToObject(o, "terminal_id", b->terminal_id);
+        add_num(o, "plate_color", b->plate_color);
+        cJSON_AddStringToObject(o, "plate", b->plate);
+        break;
+    }
+    case 0x8100:
+        add_num(o, "ack_serial", m->b.reg_resp.ack_serial);
+        add_num(o, "result", m->b.reg_resp.result);
+        if (m->b.reg_resp.result == 0)
+            cJSON_AddStringToObject(o, "auth_code", m->b.reg_resp.auth_code);
+        break;
+    case 0x0102:
+        cJSON_AddStringToObject(o, "auth_code", m->b.auth.auth_code);
+        if (v19) {
+            cJSON_AddStringToObject(o, "imei", m->b.auth.imei);
+            cJSON_AddStringToObject(o, "sw_version", m->b.auth.sw_version);
+        }
+        break;
+    case 0x0200:
+        cJSON_Delete(o);
+        return loc_to_json(&m->b.loc);
+    case 0x0201:
+        add_num(o, "ack_serial", m->b.loc_resp.ack_serial);
+        cJSON_AddItemToObject(o, "location", loc_to_json(&m->b.loc_resp.loc));
+        break;
+    case 0x0704: {
+        add_num(o, "count", m->b.batch.count);
+        add_num(o, "type", m->b.batch.type);
+        cJSON *arr = cJSON_AddArrayToObject(o, "locations");
+        for (unsigned i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
+            cJSON_AddItemToArray(arr, loc_to_json(&m->b.batch.locs[i]));
+        break;
+    }
+    case 0x8103:
+        params_to_json(o, &m->b.params);
+        break;
+    case 0x0104:
+        add_num(o, "ack_serial", m->b.params_resp.ack_serial);
+        params_to_json(o, &m->b.params_resp.p);
+        break;
+    case 0x8105:
+        add_num(o, "command", m->b.control.command);
+        cJSON_AddStringToObject(o, "params", m->b.control.params);
+        break;
+    case 0x8300:
+        add_num(o, "flag", m->b.text.flag);
+        if (v19)
+            add_num(o, "text_type", m->b.text.text_type);
+        cJSON_AddStringToObject(o, "text", m->b.text.text);
+        break;
+    case 0x8108: {
+        const struct jt808_upgrade *u = &m->b.upgrade;
+        add_num(o, "type", u->type);
+        cJSON_AddStringToObject(o, "manufacturer", u->manufacturer);
+        cJSON_AddStringToObject(o, "version", u->version);
+        add_num(o, "package_len", u->pkg_len);
+        add_hex_bytes(o, "package_hex", u->pkg, u->pkg ? u->pkg_bytes : 0);
+        break;
+    }
+    case 0x0108:
+        add_num(o, "type", m->b.upgrade_result.type);
+        add_num(o, "result", m->b.upgrade_result.result);
+        break;
+    default: /* 0x0002, 0x0003, 0x8104, 0x8201: empty */
+        break;
+    }
+    return o;
+}
+
+static bool body_is_typed(const struct jt808_header *h)
+{
+    return jt808_msg_known(h->msg_id) && !h->subpackage && h->encryption == 0;
+}
+
+cJSON *jt808_to_json(const struct jt808_msg *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    const struct jt808_header *h = &m->h;
+    add_hex_id(o, "msg_id", h->msg_id, 4);
+    const char *name = jt808_msg_name(h->msg_id);
+    if (name)
+        cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "version", h->version == JT808_V2019 ? "2019" : "2013");
+    if (h->version == JT808_V2019)
+        add_num(o, "proto_version", h->proto_version);
+    cJSON_AddStringToObject(o, "phone", h->phone);
+    add_num(o, "serial", h->serial);
+    add_num(o, "encryption", h->encryption);
+    if (h->subpackage) {
+        cJSON *s = cJSON_AddObjectToObject(o, "subpackage");
+        add_num(s, "total", h->pkg_total);
+        add_num(s, "index", h->pkg_index);
+    }
+    if (body_is_typed(h))
+        cJSON_AddItemToObject(o, "body", body_to_json(m));
+    else
+        add_hex_bytes(o, "body_hex", m->body, m->body ? m->body_bytes : 0);
+    return o;
+}
+
+/* --- from JSON ------------------------------------------------------------- */
+
+struct jctx {
+    char *err;
+    size_t errcap;
+    uint8_t *store;
+    size_t store_cap;
+    size_t store_used;
+    enum jt808_rc rc;
+};
+
+/* Writes "path.key: message" and returns false so callers can `return jfail(...)`. */
+static bool jfail(struct jctx *c, const char *path, const char *key, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->err && c->errcap) {
+        const char *dot = path[0] && key ? "." : "";
+        if (!path[0] && !key)
+            path = "message"; /* the top-level value itself */
+        snprintf(c->err, c->errcap, "%s%s%s: %s", path, dot, key ? key : "", msg);
+    }
+    if (c->rc == JT808_OK)
+        c->rc = JT808_E_VALUE;
+    return false;
+}
+
+static bool only_keys(struct jctx *c, const cJSON *o, const char *path, const char *const *keys)
+{
+    if (!cJSON_IsObject(o))
+        return jfail(c, path, NULL, "expected an object");
+    for (const cJSON *e = o->child; e; e = e->next) {
+        bool ok = false;
+        for (const char *const *k = keys; *k && !ok; k++)
+            ok = strcmp(*k, e->string) == 0;
+        if (!ok)
+            return jfail(c, path, e->string, "unknown field");
+        for (const cJSON *d = o->child; d != e; d = d->next)
+            if (strcmp(d->string, e->string) == 0)
+                return jfail(c, path, e->string, "duplicate field");
+    }
+    return true;
+}
+
+static bool get_uint(struct jctx *c, const cJSON *o, const char *path, const char *key,
+                     uint64_t max, bool required, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) {
+        if (required)
+            return jfail(c, path, key, "missing");
+        return true;
+    }
+    if (!cJSON_IsNumber(v))
+        return jfail(c, path, key, "expected a number");
+    double d = v->valuedouble;
+    if (!(d >= 0 && d <= (double)max) || d != (double)(uint64_t)d)
+        return jfail(c, path, key, "expected an integer 0..%llu", (unsigned long long)max);
+    *out = (uint64_t)d;
+    return true;
+}
+
+#define GET_U(c, o, path, key, max, req, dst)                                              \
+    do {                                                                                   \
+        uint64_t v_ = (dst);                                                               \
+        if (!get_uint(c, o, path, key, max, req, &v_))                                     \
+            return false;                                                                  \
+        (dst) = v_;                                                                        \
+    } while (0)
+
+static bool get_str(struct jctx *c, const cJSON *o, const char *path, const char *key,
+                    bool required, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) {
+        if (required)
+            return jfail(c, path, key, "missing");
+        return true;
+    }
+    if (!cJSON_IsString(v))
+        return jfail(c, path, key, "expected a string");
+    size_t n = strlen(v->valuestring);
+    if (n >= cap)
+        return jfail(c, path, key, "too long (at most %zu bytes)", cap - 1);
+    memcpy(out, v->valuestring, n + 1);
+    return true;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static bool get_hex_id(struct jctx *c, const cJSON *o, const char *path, const char *key,
+                       uint32_t max, uint32_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return jfail(c, path, key, "missing");
+    const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+    size_t n = s ? strlen(s) : 0;
+    uint64_t x = 0;
+    bool ok = s && n > 2 && n <= 10 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    for (size_t i = 2; ok && i < n; i++) {
+        int h = hexval(s[i]);
+        ok = h >= 0;
+        x = x << 4 | (uint64_t)(h < 0 ? 0 : h);
+    }
+    if (!ok)
+        return jfail(c, path, key, "expected a hex string like \"%s\"",
+                     max > 0xFF ? "0x0200" : "0x01");
+    if (x > max)
+        return jfail(c, path, key, "above 0x%X", (unsigned)max);
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* Hex string -> bytes in buf (cap bytes). */
+static bool get_hex_bytes(struct jctx *c, const cJSON *o, const char *path, const char *key,
+                          uint8_t *buf, size_t cap, size_t *n_out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return jfail(c, path, key, "missing");
+    if (!cJSON_IsString(v))
+        return jfail(c, path, key, "expected a hex string");
+    const char *s = v->valuestring;
+    size_t len = strlen(s);
+    if (len % 2)
+        return jfail(c, path, key, "odd number of hex digits");
+    if (len / 2 > cap)
+        return jfail(c, path, key, "too long (at most %zu bytes)", cap);
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return jfail(c, path, key, "not a hex digit at position %zu", hi < 0 ? 2 * i : 2 * i + 1);
+        buf[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *n_out = len / 2;
+    return true;
+}
+
+/* Hex bytes that do not fit a struct field go to the caller's store. */
+static bool get_hex_store(struct jctx *c, const cJSON *o, const char *path, const char *key,
+                          const uint8_t **p, size_t *n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    size_t room = c->store_cap - c->store_used;
+    if (v && cJSON_IsString(v) && strlen(v->valuestring) / 2 > room) {
+        jfail(c, path, key, "longer than the %zu bytes of scratch", room);
+        c->rc = JT808_E_NOSPACE;
+        return false;
+    }
+    uint8_t *dst = c->store ? c->store + c->store_used : NULL;
+    uint8_t dummy;
+    if (!get_hex_bytes(c, o, path, key, dst ? dst : &dummy, dst ? room : 0, n))
+        return false;
+    c->store_used += *n;
+    *p = dst;
+    return true;
+}
+
+static const char *const item_keys[] = {"id", "len", "value", "raw", NULL};
+
+static bool item_from_json(struct jctx *c, const cJSON *o, const char *path,
+                           struct jt808_loc_item *it)
+{
+    if (!only_keys(c, o, path, item_keys))
+        return false;
+    uint32_t id;
+    if (!get_hex_id(c, o, path, "id", 0xFF, &id))
+        return false;
+    it->id = (uint8_t)id;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(o, "value");
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(o, "raw");
+    if ((value != NULL) == (raw != NULL))
+        return jfail(c, path, NULL, "needs exactly one of value and raw");
+    uint64_t len = UINT64_MAX;
+    if (!get_uint(c, o, path, "len", 255, false, &len))
+        return false;
+    if (value) {
+        uint8_t want = jt808_loc_item_len(it->id);
+        if (!want)
+            return jfail(c, path, "value", "item 0x%02X has no known type; use raw", it->id);
+        uint64_t max = want == 4 ? 0xFFFFFFFFu : (1u << (8 * want)) - 1;
+        uint64_t val = 0;
+        if (!get_uint(c, o, path, "value", max, true, &val))
+            return false;
+        if (len != UINT64_MAX && len != want)
+            return jfail(c, path, "len", "item 0x%02X takes %u bytes", it->id, want);
+        it->known = true;
+        it->len = want;
+        it->value = (uint32_t)val;
+        for (unsigned b = 0; b < want; b++)
+            it->raw[b] = (uint8_t)(val >> (8 * (want - 1 - b)));
+        return true;
+    }
+    size_t n = 0;
+    if (!get_hex_bytes(c, o, path, "raw", it->raw, sizeof it->raw, &n))
+        return false;
+    if (len != UINT64_MAX && len != n)
+        return jfail(c, path, "len", "disagrees with raw (%zu bytes)", n);
+    it->known = false;
+    it->len = (uint8_t)n;
+    it->value = 0;
+    return true;
+}
+
+static const char *const loc_keys[] = {"alarm", "status", "lat", "lon", "altitude", "speed",
+                                       "direction", "time", "items", NULL};
+
+static bool loc_from_json(struct jctx *c, const cJSON *o, const char *path,
+                          struct jt808_location *l)
+{
+    if (!only_keys(c, o, path, loc_keys))
+        return false;
+    GET_U(c, o, path, "alarm", 0xFFFFFFFFu, true, l->alarm);
+    GET_U(c, o, path, "status", 0xFFFFFFFFu, true, l->status);
+    GET_U(c, o, path, "lat", 0xFFFFFFFFu, true, l->lat);
+    GET_U(c, o, path, "lon", 0xFFFFFFFFu, true, l->lon);
+    GET_U(c, o, path, "altitude", 0xFFFF, true, l->altitude);
+    GET_U(c, o, path, "speed", 0xFFFF, true, l->speed);
+    GET_U(c, o, path, "direction", 0xFFFF, true, l->direction);
+    if (!get_str(c, o, path, "time", true, l->time, sizeof l->time))
+        return false;
+    if (strlen(l->time) != 12 || strspn(l->time, "0123456789") != 12)
+        return jfail(c, path, "time", "expected 12 digits YYMMDDhhmmss");
+    l->n_items = 0;
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+    if (!items)
+        return true;
+    if (!cJSON_IsArray(items))
+        return jfail(c, path, "items", "expected an array");
+    int n = cJSON_GetArraySize(items);
+    if (n > JT808_MAX_ITEMS)
+        return jfail(c, path, "items", "more than %d items", JT808_MAX_ITEMS);
+    int i = 0;
+    for (const cJSON *e = items->child; e; e = e->next, i++) {
+        char sub[96];
+        snprintf(sub, sizeof sub, "%s%sitems[%d]", path, path[0] ? "." : "", i);
+        if (!item_from_json(c, e, sub, &l->items[i]))
+            return false;
+    }
+    l->n_items = (uint8_t)n;
+    return true;
+}
+
+static const char *const param_keys[] = {"id", "len", "value", "raw", NULL};
+
+static bool param_from_json(struct jctx *c, const cJSON *o, const char *path, struct jt808_param *p)
+{
+    if (!only_keys(c, o, path, param_keys))
+        return false;
+    if (!get_hex_id(c, o, path, "id", 0xFFFFFFFFu, &p->id))
+        return false;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(o, "value");
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(o, "raw");
+    if ((value != NULL) == (raw != NULL))
+        return jfail(c, path, NULL, "needs exactly one of value and raw");
+    uint64_t len = UINT64_MAX;
+    if (!get_uint(c, o, path, "len", 255, false, &len))
+        return false;
+    p->num = 0;
+    p->str[0] = '\0';
+    if (raw) {
+        size_t n = 0;
+        if (!get_hex_bytes(c, o, path, "raw", p->raw, sizeof p->raw, &n))
+            return false;
+        if (len != UINT64_MAX && len != n)
+            return jfail(c, path, "len", "disagrees with raw (%zu bytes)", n);
+        p->type = JT808_PT_RAW;
+        p->len = (uint8_t)n;
+        return true;
+    }
+    p->type = jt808_param_type_of(p->id);
+    if (p->type == JT808_PT_RAW)
+        return jfail(c, path, "value", "parameter 0x%04X has no known type; use raw", (unsigned)p->id);
+    if (p->type == JT808_PT_STRING) {
+        if (!cJSON_IsString(value))
+            return jfail(c, path, "value", "parameter 0x%04X is a STRING", (unsigned)p->id);
+        if (!get_str(c, o, path, "value", true, p->str, sizeof p->str))
+            return false;
+        size_t n = 0;
+        enum jt808_rc rc = jt808_utf8_to_gbk(p->str, p->raw, sizeof p->raw, &n);
+        if (rc != JT808_OK)
+            return jfail(c, path, "value", rc == JT808_E_NOSPACE ? "longer than 255 bytes in GBK"
+                                                                 : "not representable in GBK");
+        if (len != UINT64_MAX && len != n)
+            return jfail(c, path, "len", "disagrees with the value (%zu bytes in GBK)", n);
+        p->len = (uint8_t)n;
+        return true;
+    }
+    unsigned size = p->type == JT808_PT_BYTE ? 1 : p->type == JT808_PT_WORD ? 2 : 4;
+    uint64_t max = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    uint64_t val = 0;
+    if (!get_uint(c, o, path, "value", max, true, &val))
+        return false;
+    if (len != UINT64_MAX && len != size)
+        return jfail(c, path, "len", "parameter 0x%04X takes %u bytes", (unsigned)p->id, size);
+    p->num = (uint32_t)val;
+    p->len = (uint8_t)size;
+    for (unsigned b = 0; b < size; b++)
+        p->raw[b] = (uint8_t)(val >> (8 * (size - 1 - b)));
+    return true;
+}
+
+static bool params_from_json(struct jctx *c, const cJSON *o, struct jt808_params *ps)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "params");
+    if (!arr)
+        return jfail(c, "body", "params", "missing");
+    if (!cJSON_IsArray(arr))
+        return jfail(c, "body", "params", "expected an array");
+    int n = cJSON_GetArraySize(arr);
+    if (n > JT808_MAX_PARAMS)
+        return jfail(c, "body", "params", "more than %d parameters", JT808_MAX_PARAMS);
+    uint64_t count = (uint64_t)n;
+    if (!get_uint(c, o, "body", "count", 255, false, &count))
+        return false;
+    if (count != (uint64_t)n)
+        return jfail(c, "body", "count", "disagrees with params (%d)", n);
+    int i = 0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        char sub[48];
+        snprintf(sub, sizeof sub, "body.params[%d]", i);
+        if (!param_from_json(c, e, sub, &ps->params[i]))
+            return false;
+    }
+    ps->count = (uint8_t)n;
+    return true;
+}
+
+#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
+{
+    bool v19 = m->h.version == JT808_V2019;
+    switch (m->h.msg_id) {
+    case 0x0001:
+    case 0x8001: {
+        struct jt808_gen_resp *b = &m->b.gen_resp;
+        uint32_t ack_id;
+        if (!only_keys(c, o, "body", KEYS("ack_serial", "ack_id", "result")))
+            return false;
+        GET_U(c, o, "body", "ack_serial", 0xFFFF, true, b->ack_serial);
+        if (!get_hex_id(c, o, "body", "ack_id", 0xFFFF, &ack_id))
+            return false;
+        b->ack_id = (uint16_t)ack_id;
+        GET_U(c, o, "body", "result", 0xFF, true, b->result);
+        return true;
+    }
+    case 0x0100: {
+        struct jt808_register *b = &m->b.reg;
+        char layout[8];
+        if (!only_keys(c, o, "body", KEYS("layout", "province", "city", "manufacturer", "model",
+                                          "terminal_id", "plate_color", "plate")))
+            return false;
+        strcpy(layout, v19 ? "2019" : "2013");
+        if (!get_str(c, o, "body", "layout", false, layout, sizeof layout))
+            return false;
+        if (strcmp(layout, "2011") == 0)
+            b->layout = JT808_REG_2011;
+        else if (strcmp(layout, "2013") == 0)
+            b->layout = JT808_REG_2013;
+        else if (strcmp(layout, "2019") == 0)
+            b->layout = JT808_REG_2019;
+        else
+            return jfail(c, "body", "layout", "expected \"2011\", \"2013\" or \"2019\"");
+        if ((b->layout == JT808_REG_2019) != v19)
+            return jfail(c, "body", "layout", "layout %s needs a %s header", layout,
+                         v19 ? "2013" : "2019");
+        GET_U(c, o, "body", "province", 0xFFFF, true, b->province);
+        GET_U(c, o, "body", "city", 0xFFFF, true, b->city);
+        GET_U(c, o, "body", "plate_color", 0xFF, true, b->plate_color);
+        return get_str(c, o, "body", "manufacturer", true, b->manufacturer, sizeof b->manufacturer) &&
+               get_str(c, o, "body", "model", true, b->model, sizeof b->model) &&
+               get_str(c, o, "body", "terminal_id", true, b->terminal_id, sizeof b->terminal_id) &&
+               get_str(c, o, "body", "plate", true, b->plate, sizeof b->plate);
+    }
+    case 0x8100: {
+        struct jt808_register_resp *b = &m->b.reg_resp;
+        if (!only_keys(c, o, "body", KEYS("ack_serial", "result", "auth_code")))
+            return false;
+        GET_U(c, o, "body", "ack_serial", 0xFFFF, true, b->ack_serial);
+        GET_U(c, o, "body", "result", 0xFF, true, b->result);
+        if (b->result != 0) {
+            if (cJSON_GetObjectItemCaseSensitive(o, "auth_code"))
+                return jfail(c, "body", "auth_code", "only present when result is 0");
+            return true;
+        }
+        return get_str(c, o, "body", "auth_code", true, b->auth_code, sizeof b->auth_code);
+    }
+    case 0x0102: {
+        struct jt808_auth *b = &m->b.auth;
+        if (v19 ? !only_keys(c, o, "body", KEYS("auth_code", "imei", "sw_version"))
+                : !only_keys(c, o, "body", KEYS("auth_code")))
+            return false;
+        if (!get_str(c, o, "body", "auth_code", true, b->auth_code, sizeof b->auth_code))
+            return false;
+        return !v19 || (get_str(c, o, "body", "imei", true, b->imei, sizeof b->imei) &&
+                        get_str(c, o, "body", "sw_version", true, b->sw_version, sizeof b->sw_version));
+    }
+    case 0x0200:
+        return loc_from_json(c, o, "body", &m->b.loc);
+    case 0x0201: {
+        if (!only_keys(c, o, "body", KEYS("ack_serial", "location")))
+            return false;
+        GET_U(c, o, "body", "ack_serial", 0xFFFF, true, m->b.loc_resp.ack_serial);
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "location");
+        if (!l)
+            return jfail(c, "body", "location", "missing");
+        return loc_from_json(c, l, "body.location", &m->b.loc_resp.loc);
+    }
+    case 0x0704: {
+        struct jt808_batch *b = &m->b.batch;
+        if (!only_keys(c, o, "body", KEYS("count", "type", "locations")))
+            return false;
+        GET_U(c, o, "body", "type", 0xFF, true, b->type);
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "locations");
+        if (!arr)
+            return jfail(c, "body", "locations", "missing");
+        if (!cJSON_IsArray(arr))
+            return jfail(c, "body", "locations", "expected an array");
+        int n = cJSON_GetArraySize(arr);
+        if (n > JT808_MAX_BATCH)
+            return jfail(c, "body", "locations", "more than %d locations", JT808_MAX_BATCH);
+        uint64_t count = (uint64_t)n;
+        if (!get_uint(c, o, "body", "count", 0xFFFF, false, &count))
+            return false;
+        if (count != (uint64_t)n)
+            return jfail(c, "body", "count", "disagrees with locations (%d)", n);
+        int i = 0;
+        for (const cJSON *e = arr->child; e; e = e->next, i++) {
+            char sub[48];
+            snprintf(sub, sizeof sub, "body.locations[%d]", i);
+            if (!loc_from_json(c, e, sub, &b->locs[i]))
+                return false;
+        }
+        b->count = (uint16_t)n;
+        return true;
+    }
+    case 0x8103:
+        return only_keys(c, o, "body", KEYS("count", "params")) &&
+               params_from_json(c, o, &m->b.params);
+    case 0x0104:
+        if (!only_keys(c, o, "body", KEYS("ack_serial", "count", "params")))
+            return false;
+        GET_U(c, o, "body", "ack_serial", 0xFFFF, true, m->b.params_resp.ack_serial);
+        return params_from_json(c, o, &m->b.params_resp.p);
+    case 0x8105: {
+        struct jt808_control *b = &m->b.control;
+        if (!only_keys(c, o, "body", KEYS("command", "params")))
+            return false;
+        GET_U(c, o, "body", "command", 0xFF, true, b->command);
+        return get_str(c, o, "body", "params", true, b->params, sizeof b->params);
+    }
+    case 0x8300: {
+        struct jt808_text *b = &m->b.text;
+        if (v19 ? !only_keys(c, o, "body", KEYS("flag", "text_type", "text"))
+                : !only_keys(c, o, "body", KEYS("flag", "text")))
+            return false;
+        GET_U(c, o, "body", "flag", 0xFF, true, b->flag);
+        if (v19)
+            GET_U(c, o, "body", "text_type", 0xFF, true, b->text_type);
+        return get_str(c, o, "body", "text", true, b->text, sizeof b->text);
+    }
+    case 0x8108: {
+        struct jt808_upgrade *b = &m->b.upgrade;
+        if (!only_keys(c, o, "body", KEYS("type", "manufacturer", "version", "package_len",
+                                          "package_hex")))
+            return false;
+        GET_U(c, o, "body", "type", 0xFF, true, b->type);
+        GET_U(c, o, "body", "package_len", 0xFFFFFFFFu, true, b->pkg_len);
+        if (!get_str(c, o, "body", "manufacturer", true, b->manufacturer, sizeof b->manufacturer) ||
+            !get_str(c, o, "body", "version", true, b->version, sizeof b->version) ||
+            !get_hex_store(c, o, "body", "package_hex", &b->pkg, &b->pkg_bytes))
+            return false;
+        if (b->pkg_bytes > b->pkg_len)
+            return jfail(c, "body", "package_len", "smaller than package_hex (%zu bytes)",
+                         b->pkg_bytes);
+        return true;
+    }
+    case 0x0108: {
+        if (!only_keys(c, o, "body", KEYS("type", "result")))
+            return false;
+        GET_U(c, o, "body", "type", 0xFF, true, m->b.upgrade_result.type);
+        GET_U(c, o, "body", "result", 0xFF, true, m->b.upgrade_result.result);
+        return true;
+    }
+    default: /* 0x0002, 0x0003, 0x8104, 0x8201 */
+        return only_keys(c, o, "body", KEYS(NULL));
+    }
+}
+
+static const char *const top_keys[] = {"msg_id", "name", "version", "proto_version", "phone",
+                                       "serial", "encryption", "subpackage", "body", "body_hex",
+                                       NULL};
+
+static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header *h)
+{
+    uint32_t id;
+    if (!get_hex_id(c, j, "", "msg_id", 0xFFFF, &id))
+        return false;
+    h->msg_id = (uint16_t)id;
+
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const char *want = jt808_msg_name(h->msg_id);
+    if (name && !cJSON_IsString(name))
+        return jfail(c, "", "name", "expected a string");
+    if (name && !want)
+        return jfail(c, "", "name", "0x%04X has no name", h->msg_id);
+    if (name && strcmp(name->valuestring, want) != 0)
+        return jfail(c, "", "name", "0x%04X is \"%s\"", h->msg_id, want);
+
+    char ver[8] = "2013";
+    if (!get_str(c, j, "", "version", false, ver, sizeof ver))
+        return false;
+    if (strcmp(ver, "2019") == 0)
+        h->version = JT808_V2019;
+    else if (strcmp(ver, "2013") == 0)
+        h->version = JT808_V2013;
+    else
+        return jfail(c, "", "version", "expected \"2013\" or \"2019\"");
+    bool v19 = h->version == JT808_V2019;
+    if (!v19 && cJSON_GetObjectItemCaseSensitive(j, "proto_version"))
+        return jfail(c, "", "proto_version", "only in 2019 headers");
+    h->proto_version = v19 ? 1 : 0;
+    GET_U(c, j, "", "proto_version", 0xFF, false, h->proto_version);
+
+    size_t max_digits = v19 ? 20 : 12;
+    if (!get_str(c, j, "", "phone", true, h->phone, sizeof h->phone))
+        return false;
+    size_t n = strlen(h->phone);
+    if (n > max_digits || strspn(h->phone, "0123456789") != n)
+        return jfail(c, "", "phone", "expected up to %zu digits", max_digits);
+
+    h->serial = 0;
+    h->encryption = 0;
+    GET_U(c, j, "", "serial", 0xFFFF, false, h->serial);
+    GET_U(c, j, "", "encryption", 7, false, h->encryption);
+
+    h->subpackage = false;
+    h->pkg_total = h->pkg_index = 0;
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(j, "subpackage");
+    if (sp) {
+        if (!only_keys(c, sp, "subpackage", KEYS("total", "index")))
+            return false;
+        GET_U(c, sp, "subpackage", "total", 0xFFFF, true, h->pkg_total);
+        GET_U(c, sp, "subpackage", "index", 0xFFFF, true, h->pkg_index);
+        if (h->pkg_total == 0)
+            return jfail(c, "subpackage", "total", "must be at least 1");
+        if (h->pkg_index == 0 || h->pkg_index > h->pkg_total)
+            return jfail(c, "subpackage", "index", "must be 1..total");
+        h->subpackage = true;
+    }
+    return true;
+}
+
+enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *store, size_t cap,
+                              char *errbuf, size_t errcap)
+{
+    struct jctx c = {errbuf, errcap, store, store ? cap : 0, 0, JT808_OK};
+    if (errbuf && errcap)
+        errbuf[0] = '\0';
+    memset(m, 0, sizeof *m);
+    if (!only_keys(&c, j, "", top_keys) || !header_from_json(&c, j, &m->h))
+        return c.rc;
+
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
+    const cJSON *hex = cJSON_GetObjectItemCaseSensitive(j, "body_hex");
+    if (body && hex)
+        return jfail(&c, "", "body", "give body or body_hex, not both"), c.rc;
+    if (!body && !hex)
+        return jfail(&c, "", "body", "missing (or body_hex)"), c.rc;
+    if (hex) {
+        if (!get_hex_store(&c, j, "", "body_hex", &m->body, &m->body_bytes))
+            return c.rc;
+        if (m->body_bytes > JT808_MAX_BODY)
+            return jfail(&c, "", "body_hex", "longer than %d bytes", JT808_MAX_BODY), c.rc;
+        if (!m->body)
+            m->body = (const uint8_t *)""; /* empty but present: still "raw" to the encoder */
+        if (body_is_typed(&m->h)) {
+            struct jt808_err e;
+            (void)jt808_body_decode(m->body, m->body_bytes, m, &e);
+        }
+        return JT808_OK;
+    }
+    if (!jt808_msg_known(m->h.msg_id))
+        return jfail(&c, "", "body", "0x%04X has no typed layout; use body_hex", m->h.msg_id), c.rc;
+    if (m->h.subpackage || m->h.encryption)
+        return jfail(&c, "", "body", "fragments and encrypted bodies carry body_hex"), c.rc;
+    if (!body_from_json(&c, body, m))
+        return c.rc;
+    return JT808_OK;
+}

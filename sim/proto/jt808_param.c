@@ -1,0 +1,197 @@
+/* Terminal parameters (0x8103 set, 0x0104 query response): the type table the
+ * standard gives each id, and the parameter list codec (count B, then id DW, len B,
+ * value).  Ids not in the table travel as raw bytes. */
+#include <string.h>
+
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_internal.h"
+
+struct param_def {
+    uint32_t id;
+    enum jt808_param_type type;
+    const char *field; /* names the parameter in errors, e.g. "body.params[0x0001]" */
+};
+
+#define PD(id_, t_) {id_, JT808_PT_##t_, "body.params[" #id_ "]"}
+
+static const struct param_def params[] = {
+    PD(0x0001, DWORD),  /* heartbeat interval, s */
+    PD(0x0002, DWORD),  /* TCP response timeout, s */
+    PD(0x0003, DWORD),  /* TCP retransmissions */
+    PD(0x0004, DWORD),  /* UDP response timeout, s */
+    PD(0x0005, DWORD),  /* UDP retransmissions */
+    PD(0x0006, DWORD),  /* SMS response timeout, s */
+    PD(0x0007, DWORD),  /* SMS retransmissions */
+    PD(0x0010, STRING), /* main server APN */
+    PD(0x0011, STRING), /* main server dial-up user */
+    PD(0x0012, STRING), /* main server dial-up password */
+    PD(0x0013, STRING), /* main server address (IP or domain) */
+    PD(0x0014, STRING), /* backup server APN */
+    PD(0x0015, STRING), /* backup server dial-up user */
+    PD(0x0016, STRING), /* backup server dial-up password */
+    PD(0x0017, STRING), /* backup server address */
+    PD(0x0018, DWORD),  /* server TCP port */
+    PD(0x0019, DWORD),  /* server UDP port */
+    PD(0x0020, DWORD),  /* location report strategy */
+    PD(0x0021, DWORD),  /* location report scheme */
+    PD(0x0022, DWORD),  /* report interval while the driver is absent, s */
+    PD(0x0027, DWORD),  /* report interval while sleeping, s */
+    PD(0x0028, DWORD),  /* report interval in an emergency alarm, s */
+    PD(0x0029, DWORD),  /* default report interval, s */
+    PD(0x002C, DWORD),  /* default report distance, m */
+    PD(0x002D, DWORD),  /* report distance while the driver is absent, m */
+    PD(0x002E, DWORD),  /* report distance while sleeping, m */
+    PD(0x002F, DWORD),  /* report distance in an emergency alarm, m */
+    PD(0x0030, DWORD),  /* corner retransmission angle, degrees */
+    PD(0x0031, WORD),   /* electronic fence radius, m */
+    PD(0x0040, STRING), /* monitoring platform phone number */
+    PD(0x0041, STRING), /* reset phone number */
+    PD(0x0042, STRING), /* factory reset phone number */
+    PD(0x0043, STRING), /* monitoring platform SMS number */
+    PD(0x0044, STRING), /* SMS text alarm number */
+    PD(0x0045, DWORD),  /* call answering strategy */
+    PD(0x0046, DWORD),  /* longest call time per call, s */
+    PD(0x0047, DWORD),  /* longest call time per month, s */
+    PD(0x0048, STRING), /* monitoring phone number */
+    PD(0x0049, STRING), /* privileged SMS number */
+    PD(0x0050, DWORD),  /* alarm mask word */
+    PD(0x0051, DWORD),  /* alarm SMS switch */
+    PD(0x0052, DWORD),  /* alarm photo switch */
+    PD(0x0053, DWORD),  /* alarm photo storage flags */
+    PD(0x0054, DWORD),  /* key alarm flags */
+    PD(0x0055, DWORD),  /* maximum speed, km/h */
+    PD(0x0056, DWORD),  /* overspeed duration, s */
+    PD(0x0057, DWORD),  /* continuous driving time limit, s */
+    PD(0x0058, DWORD),  /* driving time per day, s */
+    PD(0x0059, DWORD),  /* minimum rest time, s */
+    PD(0x005A, DWORD),  /* maximum parking time, s */
+    PD(0x005B, WORD),   /* overspeed warning difference, 1/10 km/h */
+    PD(0x005C, WORD),   /* fatigue driving warning difference, s */
+    PD(0x005D, WORD),   /* collision alarm settings */
+    PD(0x005E, WORD),   /* rollover alarm angle, degrees */
+    PD(0x0064, DWORD),  /* timed photo control */
+    PD(0x0065, DWORD),  /* distance photo control */
+    PD(0x0070, DWORD),  /* image quality 1..10 */
+    PD(0x0071, DWORD),  /* brightness 0..255 */
+    PD(0x0072, DWORD),  /* contrast 0..127 */
+    PD(0x0073, DWORD),  /* saturation 0..127 */
+    PD(0x0074, DWORD),  /* chroma 0..255 */
+    PD(0x0080, DWORD),  /* odometer, 1/10 km */
+    PD(0x0081, WORD),   /* province id */
+    PD(0x0082, WORD),   /* city id */
+    PD(0x0083, STRING), /* licence plate */
+    PD(0x0084, BYTE),   /* plate colour */
+    PD(0x0090, BYTE),   /* GNSS positioning mode */
+    PD(0x0091, BYTE),   /* GNSS baud rate */
+    PD(0x0092, BYTE),   /* GNSS output frequency */
+    PD(0x0093, DWORD),  /* GNSS sampling frequency, s */
+    PD(0x0094, BYTE),   /* GNSS detail upload mode */
+    PD(0x0095, DWORD),  /* GNSS detail upload setting */
+};
+
+static const struct param_def *param_def(uint32_t id)
+{
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (params[i].id == id)
+            return &params[i];
+    return NULL;
+}
+
+enum jt808_param_type jt808_param_type_of(uint32_t id)
+{
+    const struct param_def *d = param_def(id);
+    return d ? d->type : JT808_PT_RAW;
+}
+
+static uint8_t type_size(enum jt808_param_type t)
+{
+    switch (t) {
+    case JT808_PT_BYTE: return 1;
+    case JT808_PT_WORD: return 2;
+    case JT808_PT_DWORD: return 4;
+    default: return 0;
+    }
+}
+
+static const char *param_field(uint32_t id)
+{
+    const struct param_def *d = param_def(id);
+    return d ? d->field : "body.params.value";
+}
+
+enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
+{
+    size_t count_at = r->pos;
+    JT808_TRY(jt808_rd_u8(r, &ps->count, "body.count"));
+    if (ps->count > JT808_MAX_PARAMS)
+        return jt808_fail(r->err, JT808_E_NOSPACE, count_at, "body.count");
+    for (unsigned i = 0; i < ps->count; i++) {
+        struct jt808_param *p = &ps->params[i];
+        JT808_TRY(jt808_rd_u32(r, &p->id, "body.params.id"));
+        size_t len_at = r->pos;
+        JT808_TRY(jt808_rd_u8(r, &p->len, "body.params.len"));
+        const char *field = param_field(p->id);
+        p->type = jt808_param_type_of(p->id);
+        p->num = 0;
+        p->str[0] = '\0';
+        uint8_t size = type_size(p->type);
+        if (size && p->len != size)
+            return jt808_fail(r->err, JT808_E_LENGTH, len_at, field);
+        JT808_TRY(jt808_rd_need(r, p->len, field));
+        const uint8_t *d = r->p + r->pos;
+        memcpy(p->raw, d, p->len);
+        if (p->type == JT808_PT_STRING) {
+            JT808_TRY(jt808_rd_string(r, p->len, p->str, sizeof p->str, field));
+            continue;
+        }
+        for (uint8_t b = 0; b < size; b++)
+            p->num = p->num << 8 | d[b];
+        r->pos += p->len;
+    }
+    return JT808_OK;
+}
+
+enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *ps)
+{
+    if (ps->count > JT808_MAX_PARAMS)
+        return jt808_fail(w->err, JT808_E_VALUE, w->pos, "body.count");
+    JT808_TRY(jt808_wr_u8(w, ps->count, "body.count"));
+    for (unsigned i = 0; i < ps->count; i++) {
+        const struct jt808_param *p = &ps->params[i];
+        const char *field = param_field(p->id);
+        JT808_TRY(jt808_wr_u32(w, p->id, "body.params.id"));
+        size_t len_at = w->pos;
+        JT808_TRY(jt808_wr_u8(w, 0, "body.params.len"));
+        uint8_t size = type_size(p->type);
+        size_t n = 0;
+        switch (p->type) {
+        case JT808_PT_BYTE:
+        case JT808_PT_WORD:
+        case JT808_PT_DWORD:
+            /* len 0 means "the type's size"; anything else must agree with it. */
+            if (p->len != 0 && p->len != size)
+                return jt808_fail(w->err, JT808_E_LENGTH, len_at, field);
+            if (size < 4 && p->num >> (8 * size) != 0)
+                return jt808_fail(w->err, JT808_E_VALUE, w->pos, field);
+            JT808_TRY(jt808_wr_need(w, size, field));
+            for (unsigned b = 0; b < size; b++)
+                w->p[w->pos++] = (uint8_t)(p->num >> (8 * (size - 1 - b)));
+            n = size;
+            break;
+        case JT808_PT_STRING:
+            JT808_TRY(jt808_wr_string(w, p->str, 255, &n, field));
+            if (p->len != 0 && p->len != n)
+                return jt808_fail(w->err, JT808_E_LENGTH, len_at, field);
+            break;
+        case JT808_PT_RAW:
+            /* Raw values go out as given, whatever the id. */
+            JT808_TRY(jt808_wr_bytes(w, p->raw, p->len, field));
+            n = p->len;
+            break;
+        default:
+            return jt808_fail(w->err, JT808_E_VALUE, len_at, field);
+        }
+        w->p[len_at] = (uint8_t)n;
+    }
+    return JT808_OK;
+}

@@ -1,0 +1,164 @@
+/* BCD digits and the GBK text of JT/T 808 (STRING fields and 0x00-padded B[n] fields).
+ * ASCII is copied as is, so the common case (phone numbers, auth codes, models)
+ * never opens an iconv descriptor; only text with bytes >= 0x80 goes through iconv. */
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_internal.h"
+
+enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n)
+{
+    size_t len = strlen(digits);
+    if (len > 2 * n)
+        return JT808_E_VALUE;
+    for (size_t i = 0; i < len; i++)
+        if (digits[i] < '0' || digits[i] > '9')
+            return JT808_E_VALUE;
+    size_t pad = 2 * n - len;
+    for (size_t i = 0; i < 2 * n; i++) {
+        uint8_t d = i < pad ? 0 : (uint8_t)(digits[i - pad] - '0');
+        if (i & 1)
+            out[i / 2] |= d;
+        else
+            out[i / 2] = (uint8_t)(d << 4);
+    }
+    return JT808_OK;
+}
+
+enum jt808_rc jt808_bcd_decode(const uint8_t *in, size_t n, char *out, size_t *bad_index)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t hi = in[i] >> 4, lo = in[i] & 0x0F;
+        if (hi > 9 || lo > 9) {
+            if (bad_index)
+                *bad_index = i;
+            out[0] = '\0';
+            return JT808_E_BCD;
+        }
+        out[2 * i] = (char)('0' + hi);
+        out[2 * i + 1] = (char)('0' + lo);
+    }
+    out[2 * n] = '\0';
+    return JT808_OK;
+}
+
+static bool all_ascii(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] & 0x80)
+            return false;
+    return true;
+}
+
+/* One conversion through a fresh descriptor: iconv_t is not safe to share between
+ * threads, and non-ASCII text is rare enough that opening one per call is cheap. */
+static enum jt808_rc convert(const char *to, const char *from, const uint8_t *in, size_t n,
+                             uint8_t *out, size_t cap, size_t *out_len)
+{
+    iconv_t cd = iconv_open(to, from);
+    if (cd == (iconv_t)-1)
+        return JT808_E_ENCODING;
+    char *ip = (char *)in, *op = (char *)out;
+    size_t il = n, ol = cap;
+    enum jt808_rc rc = JT808_OK;
+    if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+        rc = errno == E2BIG ? JT808_E_NOSPACE : JT808_E_ENCODING;
+    else if (iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1)
+        rc = errno == E2BIG ? JT808_E_NOSPACE : JT808_E_ENCODING;
+    iconv_close(cd);
+    *out_len = cap - ol;
+    return rc;
+}
+
+enum jt808_rc jt808_utf8_to_gbk(const char *in, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t n = strlen(in);
+    *out_len = 0;
+    if (all_ascii((const uint8_t *)in, n)) {
+        if (n > cap)
+            return JT808_E_NOSPACE;
+        memcpy(out, in, n);
+        *out_len = n;
+        return JT808_OK;
+    }
+    return convert("GBK", "UTF-8", (const uint8_t *)in, n, out, cap, out_len);
+}
+
+enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    if (cap == 0)
+        return JT808_E_NOSPACE;
+    out[0] = '\0';
+    /* A C string cannot carry a NUL, and text fields have none on the wire. */
+    if (memchr(in, 0, n))
+        return JT808_E_ENCODING;
+    if (all_ascii(in, n)) {
+        if (n + 1 > cap)
+            return JT808_E_NOSPACE;
+        memcpy(out, in, n);
+        out[n] = '\0';
+        return JT808_OK;
+    }
+    size_t len = 0;
+    enum jt808_rc rc = convert("UTF-8", "GBK", in, n, (uint8_t *)out, cap - 1, &len);
+    out[rc == JT808_OK ? len : 0] = '\0';
+    return rc;
+}
+
+enum jt808_rc jt808_rd_string(struct jt808_rd *r, size_t n, char *out, size_t cap, const char *field)
+{
+    JT808_TRY(jt808_rd_need(r, n, field));
+    enum jt808_rc rc = jt808_gbk_to_utf8(r->p + r->pos, n, out, cap);
+    if (rc != JT808_OK)
+        return jt808_fail(r->err, rc, r->pos, field);
+    r->pos += n;
+    return JT808_OK;
+}
+
+enum jt808_rc jt808_rd_fixed(struct jt808_rd *r, size_t n, char *out, size_t cap, const char *field)
+{
+    JT808_TRY(jt808_rd_need(r, n, field));
+    size_t used = n;
+    while (used > 0 && r->p[r->pos + used - 1] == 0)
+        used--;
+    /* A NUL before the padding would be silently lost; refuse it instead. */
+    if (memchr(r->p + r->pos, 0, used))
+        return jt808_fail(r->err, JT808_E_VALUE, r->pos, field);
+    enum jt808_rc rc = jt808_gbk_to_utf8(r->p + r->pos, used, out, cap);
+    if (rc != JT808_OK)
+        return jt808_fail(r->err, rc, r->pos, field);
+    r->pos += n;
+    return JT808_OK;
+}
+
+enum jt808_rc jt808_wr_string(struct jt808_wr *w, const char *s, size_t max, size_t *n_out,
+                              const char *field)
+{
+    size_t room = w->cap - w->pos, n = 0;
+    size_t lim = room < max ? room : max;
+    enum jt808_rc rc = jt808_utf8_to_gbk(s, w->p + w->pos, lim, &n);
+    if (rc == JT808_E_NOSPACE && lim == max && max < room)
+        rc = JT808_E_VALUE; /* the field's own limit, not the buffer's */
+    if (rc != JT808_OK)
+        return jt808_fail(w->err, rc, w->pos, field);
+    w->pos += n;
+    if (n_out)
+        *n_out = n;
+    return JT808_OK;
+}
+
+enum jt808_rc jt808_wr_fixed(struct jt808_wr *w, const char *s, size_t n, const char *field)
+{
+    JT808_TRY(jt808_wr_need(w, n, field));
+    size_t used = 0;
+    enum jt808_rc rc = jt808_utf8_to_gbk(s, w->p + w->pos, n, &used);
+    if (rc == JT808_E_NOSPACE)
+        rc = JT808_E_VALUE;
+    if (rc != JT808_OK)
+        return jt808_fail(w->err, rc, w->pos, field);
+    memset(w->p + w->pos + used, 0, n - used);
+    w->pos += n;
+    return JT808_OK;
+}

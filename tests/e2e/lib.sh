@@ -1,0 +1,26 @@
+# Shared helpers for the end-to-end scripts: each check prints "ok - name" or
+# "not ok - name" (counted by tests/run.sh).  FLEETSIM is the binary under test.
+FLEETSIM=${FLEETSIM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/fleetsim}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 2
+TMP=$(mktemp -d /tmp/fleetsim-e2e-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; shift; for l in "$@"; do echo "    $l"; done; }
+# check NAME COMMAND...: passes when the command exits 0
+check() { local n=$1; shift; if "$@" >"$TMP/out" 2>&1; then ok "$n"; else nok "$n" "$(tail -20 "$TMP/out")"; fi; }
+# expect_exit NAME CODE COMMAND...: passes when the command exits with CODE
+expect_exit() {
+    local n=$1 want=$2; shift 2
+    "$@" >"$TMP/out" 2>&1; local got=$?
+    if [ "$got" = "$want" ]; then ok "$n"; else nok "$n" "exit $got, wanted $want" "$(tail -20 "$TMP/out")"; fi
+}
+# contains NAME TEXT FILE
+contains() { if grep -qF -- "$2" "$3"; then ok "$1"; else nok "$1" "missing: $2" "$(tail -20 "$3")"; fi; }
+# a free TCP port on loopback
+free_port() {
+    local p
+    for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+    done
+}
