@@ -239,7 +239,11 @@ static void drain_gateways(struct run *r)
         stop_all(r);
         return;
     }
-    struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = CMD_TIMEOUT_MS * 1000ull};
+    uint64_t settle = CMD_TIMEOUT_MS * 1000ull;
+    for (int k = 0; k < r->sc.n_expect; k++)
+        if (r->sc.expect[k].kind == SC_EXP_REPLY && r->sc.expect[k].within_ms * 1000u > settle)
+            settle = r->sc.expect[k].within_ms * 1000u;
+    struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle + 1000000u};
     broadcast(r->gws, r->n_gw, &m, NULL);
 }
 
@@ -369,6 +373,11 @@ static void run_step(struct run *r, int i)
         return;
     const struct sc_fleet *fl = &r->sc.fleets[f];
     struct ctl_msg m = {.fleet = (uint32_t)f, .step = (uint32_t)i, .fraction = s->fraction > 0 ? s->fraction : 1.0};
+    if (s->kind == SC_STEP_TERMINAL) {
+        m.type = CTL_UNREGISTER;
+        broadcast(r->workers, r->n_workers, &m, NULL);
+        return;
+    }
     if (s->kind == SC_STEP_FAULT) {
         m.type = CTL_FAULT;
         m.down_us = s->down_ms * 1000u;
@@ -386,6 +395,14 @@ static void run_step(struct run *r, int i)
     m.count = fl->count;
     size_t pl = strcspn(fl->phone, "+");
     snprintf(m.phone_first, sizeof m.phone_first, "%.*s", (int)pl, fl->phone);
+    /* a reply expectation's "within" is the deadline of the commands it judges */
+    for (int k = 0; k < r->sc.n_expect; k++) {
+        const struct sc_expect *e = &r->sc.expect[k];
+        if (e->kind == SC_EXP_REPLY && e->to_id == s->msg_id && e->within_ms &&
+            (!e->fleet[0] || strcmp(e->fleet, fl->id) == 0) &&
+            (!m.settle_us || e->within_ms * 1000u < m.settle_us))
+            m.settle_us = e->within_ms * 1000u;
+    }
     char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
     broadcast(r->gws, r->n_gw, &m, body);
     free(body);

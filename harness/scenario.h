@@ -38,7 +38,9 @@ struct sc_fleet {
     uint64_t ack_timeout_ms;       /* a sent frame not acknowledged by then is timed out (default 10s) */
 };
 
-enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT };
+enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
+/* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
+enum sc_terminal_action { SC_ACT_UNREGISTER = 0 };
 enum sc_fault_kind { SC_FAULT_DISCONNECT = 0 };
 
 struct sc_step {
@@ -50,6 +52,7 @@ struct sc_step {
     cJSON *body;                   /* optional, same shape as `fleetsim decode` prints "body" (owned) */
     double fraction;               /* share of the fleet, (0,1], default 1 */
     enum sc_fault_kind fault;
+    enum sc_terminal_action action;
     uint64_t down_ms;              /* fault: how long terminals stay away before reconnecting (default 0: backoff only) */
 };
 

@@ -24,9 +24,9 @@ static const char *const kind_keys[] = {"state", "reply", "metric", "ledger", "t
                                         "counter"};
 
 /* Fields each kind accepts besides id, area, description and its own key. */
-static const char *const kind_extra[][4] = {
+static const char *const kind_extra[][5] = {
     [SC_EXP_STATE] = {"fleet", "within", "fraction", NULL},
-    [SC_EXP_REPLY] = {"to", "fleet", "within", NULL},
+    [SC_EXP_REPLY] = {"to", "fleet", "within", "fraction", NULL},
     [SC_EXP_METRIC] = {"below", "above", "fleet", NULL},
     [SC_EXP_LEDGER] = {NULL},
     [SC_EXP_TRANSITIONS] = {"fleet", NULL},
@@ -218,7 +218,8 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
     }
     if (scenario_json_msg_id(j, obj, path, "to", SJ_REQUIRED, &e->to_id) != SJ_OK ||
         expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
-        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR)
+        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR ||
+        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
         return SJ_ERR;
     /* a reply to a command no step sends could never be observed */
     for (int i = 0; i < sc->n_steps; i++) {

@@ -11,7 +11,9 @@
 /* Far beyond any hand-written or generated timeline; bounds the work a bad file costs. */
 #define STEPS_MAX 100000
 
-static const char *const step_fields[] = {"at", "command", "fault"};
+static const char *const step_fields[] = {"at", "command", "fault", "terminal"};
+static const char *const terminal_fields[] = {"fleet", "action", "fraction"};
+static const char *const terminal_actions[] = {"unregister"};
 static const char *const command_fields[] = {"fleet", "msg", "body", "fraction"};
 static const char *const fault_fields[] = {"kind", "fleet", "fraction", "down"};
 static const char *const fault_kinds[] = {"disconnect"};
@@ -81,6 +83,22 @@ static int step_fault(const struct scenario_json *j, const cJSON *obj, const cha
     return SJ_OK;
 }
 
+static int step_terminal(const struct scenario_json *j, const cJSON *obj, const char *path,
+                         const struct scenario *sc, struct sc_step *st)
+{
+    char action[16];
+    st->kind = SC_STEP_TERMINAL;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
+        scenario_json_fields(j, obj, path, terminal_fields, N_OF(terminal_fields)) != SJ_OK ||
+        scenario_json_enum(j, obj, path, "action", SJ_REQUIRED, terminal_actions, N_OF(terminal_actions),
+                           action, sizeof action) != SJ_OK ||
+        step_fleet(j, obj, path, sc, st) != SJ_OK ||
+        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR)
+        return SJ_ERR;
+    st->action = SC_ACT_UNREGISTER;
+    return SJ_OK;
+}
+
 static int step_parse(const struct scenario_json *j, cJSON *obj, const char *path,
                       const struct scenario *sc, struct sc_step *st)
 {
@@ -99,8 +117,14 @@ static int step_parse(const struct scenario_json *j, cJSON *obj, const char *pat
     }
     cmd = cJSON_GetObjectItemCaseSensitive(obj, "command");
     fault = cJSON_GetObjectItemCaseSensitive(obj, "fault");
-    if (cmd != NULL && fault != NULL)
-        return scenario_json_fail(j, path, "has both \"command\" and \"fault\"; a step does one thing");
+    cJSON *term = cJSON_GetObjectItemCaseSensitive(obj, "terminal");
+    if ((cmd != NULL) + (fault != NULL) + (term != NULL) > 1)
+        return scenario_json_fail(j, path, "has more than one of \"command\", \"fault\" and \"terminal\"; "
+                                           "a step does one thing");
+    if (term != NULL) {
+        scenario_json_path(p, sizeof p, path, "terminal");
+        return step_terminal(j, term, p, sc, st);
+    }
     if (cmd != NULL) {
         scenario_json_path(p, sizeof p, path, "command");
         return step_command(j, cmd, p, sc, st);
@@ -109,7 +133,7 @@ static int step_parse(const struct scenario_json *j, cJSON *obj, const char *pat
         scenario_json_path(p, sizeof p, path, "fault");
         return step_fault(j, fault, p, sc, st);
     }
-    return scenario_json_fail(j, path, "needs \"command\" or \"fault\"");
+    return scenario_json_fail(j, path, "needs \"command\", \"fault\" or \"terminal\"");
 }
 
 struct step_order {

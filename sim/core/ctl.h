@@ -29,7 +29,8 @@ struct ctl_msg {
     uint32_t step;          /* step index, for logs */
     double fraction;        /* share of the fleet, (0,1] */
     uint64_t down_us;       /* CTL_FAULT: stay away this long (virtual) */
-    uint64_t settle_us;     /* CTL_DRAIN: give up on answers after this (virtual) */
+    uint64_t settle_us;     /* CTL_DRAIN: give up on answers after this; CTL_COMMAND: the
+                               answer's deadline (0: the gateway's default) (virtual) */
     char phone_first[24];   /* CTL_COMMAND: fleet's first phone number */
     uint32_t count;         /* CTL_COMMAND: fleet size */
     uint32_t payload_len;   /* bytes of text after the header */

@@ -28,6 +28,7 @@
 
 struct gw_pend {
     uint64_t sent_us;
+    uint64_t due_us;          /* unanswered by then: timed out */
     uint16_t serial, msg_id;
     uint8_t fleet, cmd;
 };
@@ -456,11 +457,9 @@ static void conn_reschedule(struct gw_conn *c)
 {
     struct gw *g = c->gw;
     uint64_t at = c->last_rx_us + g->cfg->idle_timeout_ms * 1000u;
-    if (c->npend) {
-        uint64_t due = c->pend[0].sent_us + g->cfg->cmd_timeout_ms * 1000u;
-        if (due < at)
-            at = due;
-    }
+    for (int i = 0; i < c->npend; i++)
+        if (c->pend[i].due_us < at)
+            at = c->pend[i].due_us;
     wheel_schedule(&g->wheel, &c->timer, at);
 }
 
@@ -469,11 +468,15 @@ static void conn_fire(struct wheel_node *n, void *arg)
     struct gw_conn *c = (struct gw_conn *)n;
     struct gw *g = arg;
     uint64_t now = clock_now_us();
-    while (c->npend && now >= c->pend[0].sent_us + g->cfg->cmd_timeout_ms * 1000u) {
-        struct gw_pend *p = &c->pend[0];
+    for (int i = 0; i < c->npend;) {
+        struct gw_pend *p = &c->pend[i];
+        if (now < p->due_us) {
+            i++;
+            continue;
+        }
         g->st->cmd[p->fleet][p->cmd].timed_out++;
         ledger_timeout(&g->st->ledger);
-        memmove(p, p + 1, (size_t)(c->npend - 1) * sizeof *p);
+        memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
         c->npend--;
         g->inflight--;
     }
@@ -715,6 +718,7 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
         }
         struct gw_pend *p = &c->pend[c->npend++];
         p->sent_us = clock_now_us();
+        p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
         p->serial = out_msg.h.serial;
         p->msg_id = cm->msg_id;
         p->fleet = (uint8_t)cm->fleet;

@@ -401,7 +401,8 @@ static int cols_of(const char *s, size_t n)
     return cols;
 }
 
-static char *table_of(const struct run_report *r)
+/* noinline: gcc 12 mistakes the memstream buffer for a dangling local when inlined */
+__attribute__((noinline)) static char *table_of(const struct run_report *r)
 {
     char *buf = NULL;
     size_t len = 0;

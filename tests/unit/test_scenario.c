@@ -557,8 +557,10 @@ static const struct err_case error_cases[] = {
      "x.json: steps[0].command.msg: 0x8100 is not a message the platform sends "
      "(use 0x8103, 0x8104, 0x8105, 0x8201, 0x8300 or 0x8108)"},
     {STEP("{'at':'1s','command':{'fleet':'vans','msg':'0x8104'},'fault':{'kind':'disconnect'}}"),
-     "x.json: steps[0]: has both \"command\" and \"fault\"; a step does one thing"},
-    {STEP("{'at':'1s'}"), "x.json: steps[0]: needs \"command\" or \"fault\""},
+     "x.json: steps[0]: has more than one of \"command\", \"fault\" and \"terminal\"; a step does one thing"},
+    {STEP("{'at':'1s'}"), "x.json: steps[0]: needs \"command\", \"fault\" or \"terminal\""},
+    {STEP("{'at':'1s','terminal':{'fleet':'vans','action':'reboot'}}"),
+     "x.json: steps[0].terminal.action: expected one of unregister, got \"reboot\""},
     {EXPECT("{'id':'A-1','state':'authenticated','fleet':'vanz'}"),
      "x.json: expect[0].fleet: unknown fleet \"vanz\" (did you mean \"vans\"?)"},
     {EXPECT("{'id':'A-1','state':'authenticted'}"),

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# fleetsim serve on its own, a run against it as a third-party target, a restart
+# that keeps the registry, and the descriptor budget.
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/p.db" >"$TMP/serve.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+cat >"$TMP/t.json" <<JSON
+{"name": "against-serve", "duration": "6s", "target": "tcp://127.0.0.1:$port",
+ "fleets": [{"id": "a", "protocol": "jt808", "version": 2019, "count": 50, "ramp": "100/s",
+             "report": {"every": "1s"}}],
+ "expect": [
+   {"id": "T-AUTH-001", "state": "authenticated", "within": "3s"},
+   {"id": "T-GW-001", "counter": "gateway.bad_check", "max": 0},
+   {"id": "T-LEDGER-001", "ledger": "balanced"}
+ ]}
+JSON
+"$FLEETSIM" run "$TMP/t.json" -q >"$TMP/out" 2>&1; rc=$?
+# gateway counters cannot be read from a third-party platform: inconclusive, so exit 1
+if [ $rc -eq 1 ] && grep -q "T-AUTH-001 *PASS" "$TMP/out" && grep -q "T-GW-001 *INCONCLUSIVE" "$TMP/out" \
+   && grep -q "T-LEDGER-001 *PASS" "$TMP/out"; then
+    ok "a run against fleetsim serve as a tcp:// target"
+else
+    nok "a run against fleetsim serve as a tcp:// target" "exit $rc" "$(tail -15 "$TMP/out")"
+fi
+contains "serve prints its counters" "authenticated 50" "$TMP/serve.log"
+kill -TERM $spid; wait $spid; rc=$?
+if [ $rc -eq 0 ]; then ok "serve stops cleanly on SIGTERM"; else nok "serve stops cleanly on SIGTERM" "exit $rc"; fi
+check "the registry survives in the database file" test -s "$TMP/p.db"
+# restart on the same database: the same terminals authenticate again
+"$FLEETSIM" serve --port "$port" --db "$TMP/p.db" >"$TMP/serve2.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+sed -i 's/"T-GW-001", "counter": "gateway.bad_check", "max": 0/"T-REG-001", "counter": "terminal.reg_refused", "max": 0/' "$TMP/t.json"
+expect_exit "after a restart the same terminals register and authenticate" 0 "$FLEETSIM" run "$TMP/t.json" -q
+kill -TERM $spid; wait $spid
+
+# the descriptor budget: with a hard limit of 200, 1000 terminals need more workers
+# (1000 / (200 - 64 reserved) -> 8 workers, and 8 gateway processes)
+( ulimit -Sn 200 && ulimit -Hn 200 && "$FLEETSIM" run scenarios/quickstart.json --time-scale 30 --procs 1 \
+    --status-interval 10s ) >"$TMP/out" 2>&1
+contains "a low open-file limit spreads the fleet over more workers" "8 worker(s)" "$TMP/out"
+# (latency is in virtual time, 30x magnified here, so only the state and ledger cases count)
+if grep -q "JT808-AUTH-002 *PASS" "$TMP/out" && grep -q "JT808-QUERY-001 *PASS" "$TMP/out" && grep -q "LEDGER-001 *PASS" "$TMP/out"; then
+    ok "... and the terminals, the commands and the ledger still pass"
+else
+    nok "... and the terminals, the commands and the ledger still pass" "$(tail -20 "$TMP/out")"
+fi
+( ulimit -Sn 70 && ulimit -Hn 70 && "$FLEETSIM" run scenarios/quickstart.json -q ) >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q "need more than 64 worker processes" "$TMP/out"; then
+    ok "an impossible descriptor budget is a clear error"
+else
+    nok "an impossible descriptor budget is a clear error" "exit $rc" "$(tail -5 "$TMP/out")"
+fi

@@ -1,0 +1,1512 @@
+/* jt808_gw: the reference gateway as a black box.  Every test forks one gateway
+ * process (gw_main on a fresh port and a fresh SQLite file), talks JT/T 808 to it
+ * over a plain blocking TCP socket and checks the answers byte for byte (message
+ * id, ack serial, result) and the counters it keeps in its shared gw_slot.
+ *
+ * Tests marked "GATEWAY BUG" state the correct behaviour the gateway does not
+ * have yet; they fail until jt808_gw.c is fixed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "sim/core/clock.h"
+#include "sim/core/ctl.h"
+#include "sim/core/stats.h"
+#include "sim/platform/jt808_gw.h"
+#include "sim/platform/registry.h"
+#include "sim/proto/jt808.h"
+
+#define TRIPLES_CSV "tests/data/triples.csv"
+#define PHONE13 "013912345678"            /* 2013 header: BCD[6] */
+#define PHONE13_B "013912345679"
+#define PHONE13_C "013912345680"
+#define PHONE19 "00000000013912345678"    /* 2019 header: BCD[10] */
+#define PHONE_NUM "13912345678"           /* the number both stand for */
+#define PLATE "\xE7\xB2\xA4" "B12345"     /* 粤B12345 in UTF-8 */
+#define RX_TIMEOUT_MS 2000
+#define MAX_CLIENTS 3
+
+static struct stats_shm *shm;
+
+/* Messages are large (a 0x0704 holds 32 locations): keep them off the stack. */
+static struct jt808_msg tx, rx;
+
+struct client {
+    int fd;
+    enum jt808_version v;
+    char phone[21];
+    uint16_t serial;                 /* next request serial */
+    uint8_t buf[16384];              /* bytes received, not yet a whole frame */
+    size_t len;
+    uint8_t scratch[JT808_MAX_FRAME];
+};
+
+struct fixture {
+    char dir[64];
+    char db[128];
+    struct gw_config cfg;
+    pid_t pid;
+    int ctl;                         /* parent's end of the control pair */
+    struct gw_slot *slot;
+    struct client cl[MAX_CLIENTS];
+};
+
+/* ---- gateway process ----------------------------------------------------- */
+
+static void cfg_defaults(struct fixture *f)
+{
+    memset(&f->cfg, 0, sizeof f->cfg);
+    snprintf(f->cfg.bind, sizeof f->cfg.bind, "127.0.0.1");
+    f->cfg.port = 0;
+    snprintf(f->cfg.db, sizeof f->cfg.db, "%s", f->db);
+    f->cfg.mode = REGISTRY_OPEN;
+    f->cfg.idle_timeout_ms = 10000;
+    f->cfg.cmd_timeout_ms = 5000;
+    f->cfg.procs = 1;
+}
+
+/* Fork a gateway on f->cfg and wait until it says it listens. */
+static void gw_start(struct fixture *f)
+{
+    int lfd = -1, cp[2];
+    char err[256] = "";
+    memset(f->slot, 0, sizeof *f->slot);
+    f->cfg.port = 0;
+    if (gw_listen(&f->cfg, &lfd, 1, err, sizeof err) != 0)
+        fail_msg("gw_listen: %s", err);
+    assert_int_not_equal(f->cfg.port, 0);
+    assert_int_equal(ctl_pair(cp), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(cp[0]);
+        int rc = gw_main(&f->cfg, 0, lfd, cp[1], f->slot);
+        _exit(rc);
+    }
+    close(lfd);
+    close(cp[1]);
+    f->pid = pid;
+    f->ctl = cp[0];
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(f->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct ctl_msg m;
+    int r = ctl_recv(f->ctl, &m, NULL, 0);
+    if (r != 1 || m.type != CTL_READY)
+        fail_msg("gateway did not report ready (ctl_recv %d, type %u): %s", r, r == 1 ? m.type : 0,
+                 f->slot->error);
+    assert_int_equal(f->slot->phase, WP_RUNNING);
+}
+
+/* CTL_STOP, then wait (at most 3 s, then SIGKILL).  Returns the exit status, -1
+ * when it had to be killed. */
+static int gw_stop(struct fixture *f)
+{
+    if (f->pid <= 0)
+        return 0;
+    struct ctl_msg m = {.type = CTL_STOP};
+    ctl_send(f->ctl, &m, NULL);
+    int status = 0, rc = -1;
+    for (int i = 0; i < 300; i++) {
+        pid_t w = waitpid(f->pid, &status, WNOHANG);
+        if (w == f->pid) {
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            break;
+        }
+        usleep(10000);
+    }
+    if (rc == -1 && waitpid(f->pid, &status, WNOHANG) == 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, &status, 0);
+    }
+    close(f->ctl);
+    f->ctl = -1;
+    f->pid = 0;
+    return rc;
+}
+
+/* Command msg_id to a fleet of version (2013/2019) and count phones starting at
+ * PHONE_NUM; settle_us 0 leaves the deadline to cfg.cmd_timeout_ms. */
+static void send_ctl_command_v(struct fixture *f, uint16_t msg_id, uint16_t version, uint32_t count,
+                               uint64_t settle_us, const char *payload)
+{
+    struct ctl_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = CTL_COMMAND;
+    m.fleet = 0;
+    m.msg_id = msg_id;
+    m.version = version;
+    m.fraction = 1.0;
+    m.count = count;
+    m.settle_us = settle_us;
+    snprintf(m.phone_first, sizeof m.phone_first, "%s", PHONE_NUM);
+    assert_int_equal(ctl_send(f->ctl, &m, payload), 0);
+}
+
+static void send_ctl_command(struct fixture *f, uint16_t msg_id, uint32_t count, const char *payload)
+{
+    send_ctl_command_v(f, msg_id, 2013, count, 0, payload);
+}
+
+/* A counter another process writes: poll until it reaches want (or 2 s pass). */
+static uint64_t wait_u64(const uint64_t *p, uint64_t want)
+{
+    const volatile uint64_t *v = p;
+    for (int i = 0; i < 200 && *v != want; i++)
+        usleep(10000);
+    return *v;
+}
+
+/* ---- fixture -------------------------------------------------------------- */
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/fleetsim-gw-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->db, sizeof f->db, "%s/registry.db", f->dir);
+    f->ctl = -1;
+    f->slot = &shm->gateways[0];
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        f->cl[i].fd = -1;
+    cfg_defaults(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    int ok = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (f->cl[i].fd >= 0)
+            close(f->cl[i].fd);
+    if (f->pid > 0) {
+        if (gw_stop(f) != 0) {
+            print_error("gateway did not exit cleanly on CTL_STOP\n");
+            ok = -1;
+        }
+        if (f->slot->error[0]) {
+            print_error("gateway error: %s\n", f->slot->error);
+            ok = -1;
+        }
+    }
+    rm_tree(f->dir);
+    free(f);
+    return ok;
+}
+
+/* ---- terminal side ---------------------------------------------------------- */
+
+static struct client *cl_open(struct fixture *f, int i, enum jt808_version v, const char *phone)
+{
+    struct client *c = &f->cl[i];
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(c->fd >= 0);
+    struct timeval tv = {.tv_sec = RX_TIMEOUT_MS / 1000};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->cfg.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect to 127.0.0.1:%u: %s", f->cfg.port, strerror(errno));
+    c->v = v;
+    snprintf(c->phone, sizeof c->phone, "%s", phone);
+    c->serial = 1;
+    c->len = 0;
+    return c;
+}
+
+static void send_all(struct client *c, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            fail_msg("send: %s", strerror(errno));
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Start a request in tx with the client's header; returns its serial. */
+static uint16_t tx_begin(struct client *c, uint16_t msg_id)
+{
+    memset(&tx, 0, sizeof tx);
+    tx.h.msg_id = msg_id;
+    tx.h.version = c->v;
+    tx.h.proto_version = c->v == JT808_V2019 ? 1 : 0;
+    snprintf(tx.h.phone, sizeof tx.h.phone, "%s", c->phone);
+    tx.h.serial = c->serial++;
+    return tx.h.serial;
+}
+
+static size_t tx_encode(uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    struct jt808_err e;
+    enum jt808_rc rc = jt808_encode(&tx, out, cap, &n, &e);
+    if (rc != JT808_OK)
+        fail_msg("encode 0x%04X: %s at %zu (%s)", tx.h.msg_id, jt808_rc_name(rc), e.offset,
+                 e.field ? e.field : "");
+    return n;
+}
+
+static void tx_send(struct client *c)
+{
+    uint8_t frame[JT808_MAX_FRAME];
+    send_all(c, frame, tx_encode(frame, sizeof frame));
+}
+
+/* Next frame from the gateway, decoded into rx. */
+static void rx_next(struct client *c)
+{
+    for (;;) {
+        size_t start = 0, len = 0, skipped = 0;
+        size_t used = jt808_frame_find(c->buf, c->len, &start, &len, &skipped);
+        if (used) {
+            struct jt808_err e;
+            memset(&rx, 0, sizeof rx);
+            enum jt808_rc rc = jt808_decode(c->buf + start, len, c->scratch, sizeof c->scratch, &rx, &e);
+            if (rc != JT808_OK)
+                fail_msg("gateway sent a frame the codec rejects: %s at %zu (%s)", jt808_rc_name(rc),
+                         e.offset, e.field ? e.field : "");
+            assert_int_equal(start, 0); /* the gateway sends no garbage */
+            memmove(c->buf, c->buf + used, c->len - used);
+            c->len -= used;
+            return;
+        }
+        if (c->len == sizeof c->buf)
+            fail_msg("no frame in %zu bytes from the gateway", c->len);
+        ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        if (r == 0)
+            fail_msg("gateway closed the connection while an answer was expected");
+        if (r < 0)
+            fail_msg("no answer from the gateway within %d ms: %s", RX_TIMEOUT_MS, strerror(errno));
+        c->len += (size_t)r;
+    }
+}
+
+/* The next frame must be 0x8001 answering (ack_id, ack_serial) with result. */
+static void expect_gen(struct client *c, uint16_t ack_id, uint16_t ack_serial, uint8_t result)
+{
+    rx_next(c);
+    if (rx.h.msg_id != 0x8001)
+        fail_msg("expected 0x8001 for 0x%04X serial %u, got 0x%04X", ack_id, ack_serial, rx.h.msg_id);
+    const struct jt808_gen_resp *g = &rx.b.gen_resp;
+    if (g->ack_id != ack_id || g->ack_serial != ack_serial || g->result != result)
+        fail_msg("expected 0x8001 {ack 0x%04X, serial %u, result %u}, got {ack 0x%04X, serial %u, result %u}",
+                 ack_id, ack_serial, result, g->ack_id, g->ack_serial, g->result);
+    assert_int_equal(rx.h.version, c->v);
+    if (c->v == JT808_V2019)
+        assert_int_equal(rx.h.proto_version, 1);
+    assert_false(rx.h.subpackage);
+}
+
+/* Same, and the answer is addressed to the terminal's phone. */
+static void expect_gen_to(struct client *c, uint16_t ack_id, uint16_t ack_serial, uint8_t result)
+{
+    expect_gen(c, ack_id, ack_serial, result);
+    assert_string_equal(rx.h.phone, c->phone);
+}
+
+/* Nothing more arrives within ms (and the connection is still open). */
+static void expect_silence(struct client *c, int ms)
+{
+    size_t start, len, skipped;
+    assert_int_equal(jt808_frame_find(c->buf, c->len, &start, &len, &skipped), 0);
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int r = poll(&p, 1, ms);
+    if (r != 0) {
+        uint8_t b[64];
+        ssize_t n = recv(c->fd, b, sizeof b, MSG_DONTWAIT);
+        fail_msg("expected silence, got %zd bytes (first 0x%02X)", n, n > 0 ? b[0] : 0);
+    }
+}
+
+static void fill_register(struct jt808_register *reg, enum jt808_version v, const char *manu,
+                          const char *model, const char *tid, uint8_t color, const char *plate)
+{
+    memset(reg, 0, sizeof *reg);
+    reg->layout = v == JT808_V2019 ? JT808_REG_2019 : JT808_REG_2013;
+    reg->province = 44;
+    reg->city = 300;
+    snprintf(reg->manufacturer, sizeof reg->manufacturer, "%s", manu);
+    snprintf(reg->model, sizeof reg->model, "%s", model);
+    snprintf(reg->terminal_id, sizeof reg->terminal_id, "%s", tid);
+    reg->plate_color = color;
+    snprintf(reg->plate, sizeof reg->plate, "%s", plate);
+}
+
+/* 0x0100 -> 0x8100; returns the result, the auth code in code (when 0). */
+static uint8_t do_register_as(struct client *c, const char *manu, const char *model, const char *tid,
+                              uint8_t color, const char *plate, char code[64])
+{
+    uint16_t s = tx_begin(c, 0x0100);
+    fill_register(&tx.b.reg, c->v, manu, model, tid, color, plate);
+    tx_send(c);
+    rx_next(c);
+    if (rx.h.msg_id != 0x8100)
+        fail_msg("expected 0x8100 for 0x0100 serial %u, got 0x%04X (result %u)", s, rx.h.msg_id,
+                 rx.h.msg_id == 0x8001 ? rx.b.gen_resp.result : 0);
+    assert_string_equal(rx.h.phone, c->phone);
+    assert_int_equal(rx.h.version, c->v);
+    assert_int_equal(rx.b.reg_resp.ack_serial, s);
+    if (code)
+        snprintf(code, 64, "%s", rx.b.reg_resp.auth_code);
+    if (rx.b.reg_resp.result != 0)
+        assert_string_equal(rx.b.reg_resp.auth_code, "");
+    return rx.b.reg_resp.result;
+}
+
+static uint8_t do_register(struct client *c, const char *tid, char code[64])
+{
+    return do_register_as(c, "MF001", "MODEL-A1", tid, 1, PLATE, code);
+}
+
+/* 0x0102 with code; returns the 0x8001 result. */
+static uint8_t do_auth(struct client *c, const char *code)
+{
+    uint16_t s = tx_begin(c, 0x0102);
+    snprintf(tx.b.auth.auth_code, sizeof tx.b.auth.auth_code, "%s", code);
+    if (c->v == JT808_V2019) {
+        snprintf(tx.b.auth.imei, sizeof tx.b.auth.imei, "861234567890123");
+        snprintf(tx.b.auth.sw_version, sizeof tx.b.auth.sw_version, "SW-1.2.3");
+    }
+    tx_send(c);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.ack_id, 0x0102);
+    assert_int_equal(rx.b.gen_resp.ack_serial, s);
+    assert_string_equal(rx.h.phone, c->phone);
+    return rx.b.gen_resp.result;
+}
+
+/* Register and authenticate; the gateway must accept both. */
+static void online(struct client *c)
+{
+    char code[64];
+    assert_int_equal(do_register(c, "T000001", code), 0);
+    assert_true(strlen(code) > 0);
+    assert_int_equal(do_auth(c, code), 0);
+}
+
+static void fill_location(struct jt808_location *l)
+{
+    memset(l, 0, sizeof *l);
+    l->status = 0x3;
+    l->lat = 22543096;
+    l->lon = 114057865;
+    l->altitude = 12;
+    l->speed = 600;
+    l->direction = 90;
+    snprintf(l->time, sizeof l->time, "240501120000");
+}
+
+static uint16_t tx_location(struct client *c)
+{
+    uint16_t s = tx_begin(c, 0x0200);
+    fill_location(&tx.b.loc);
+    return s;
+}
+
+/* Unescape a frame, let mutate change the raw bytes (header body check), escape it
+ * again and put the flags back: how malformed-but-well-escaped frames are made. */
+static size_t reframe(const uint8_t *frame, size_t len, uint8_t *out, size_t cap,
+                      void (*mutate)(uint8_t *raw, size_t n))
+{
+    uint8_t raw[JT808_MAX_FRAME];
+    size_t n = 0, m = 0;
+    assert_int_equal(jt808_unescape(frame + 1, len - 2, raw, sizeof raw, &n, NULL), JT808_OK);
+    mutate(raw, n);
+    assert_true(cap >= 2);
+    assert_int_equal(jt808_escape(raw, n, out + 1, cap - 2, &m), JT808_OK);
+    out[0] = JT808_FLAG;
+    out[m + 1] = JT808_FLAG;
+    return m + 2;
+}
+
+static void flip_check(uint8_t *raw, size_t n)
+{
+    raw[n - 1] ^= 0x5A;
+}
+
+/* ---- 1, 2: the happy path ----------------------------------------------------- */
+
+static void happy_path(struct fixture *f, enum jt808_version v, const char *phone, const char *manu,
+                       const char *model, const char *tid)
+{
+    gw_start(f);
+    struct client *c = cl_open(f, 0, v, phone);
+    char code[64];
+    assert_int_equal(do_register_as(c, manu, model, tid, 1, PLATE, code), 0);
+    assert_true(strlen(code) > 0);
+
+    uint16_t s = tx_begin(c, 0x0102);
+    snprintf(tx.b.auth.auth_code, sizeof tx.b.auth.auth_code, "%s", code);
+    if (v == JT808_V2019) {
+        snprintf(tx.b.auth.imei, sizeof tx.b.auth.imei, "861234567890123");
+        snprintf(tx.b.auth.sw_version, sizeof tx.b.auth.sw_version, "SW-1.2.3");
+    }
+    tx_send(c);
+    expect_gen_to(c, 0x0102, s, 0);
+
+    s = tx_location(c);
+    tx_send(c);
+    expect_gen_to(c, 0x0200, s, 0);
+
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 0);
+    expect_silence(c, 50);
+
+    struct gw_slot *st = f->slot;
+    assert_int_equal(wait_u64(&st->positions, 1), 1);
+    assert_int_equal(st->registrations, 1);
+    assert_int_equal(st->authentications, 1);
+    assert_int_equal(st->accepted, 1);
+    assert_int_equal(st->connections, 1);
+    assert_int_equal(st->frames_in, 4);
+    assert_int_equal(st->frames_out, 4);
+    assert_int_equal(st->bad_check + st->bad_escape + st->bad_frame, 0);
+    assert_int_equal(st->unauthenticated, 0);
+    assert_int_equal(st->garbage_bytes, 0);
+}
+
+static void test_happy_2013(void **state)
+{
+    happy_path(*state, JT808_V2013, PHONE13, "MF001", "MODEL-A1", "T000001");
+}
+
+static void test_happy_2019(void **state)
+{
+    /* 2019 fields are wider than any 2013 one: the 2019 layout is really used */
+    happy_path(*state, JT808_V2019, PHONE19, "MANUFACT019", "MODEL-2019-LONG-NAME-0123456789",
+               "TERMINAL-2019-ID-000000000001");
+}
+
+/* ---- 3: refused before authentication ---------------------------------------- */
+
+static void test_location_before_auth(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    uint16_t s = tx_location(c);
+    tx_send(c);
+    expect_gen_to(c, 0x0200, s, 1);
+    /* registered but not authenticated is still not authenticated */
+    char code[64];
+    assert_int_equal(do_register(c, "T000001", code), 0);
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 1);
+    assert_int_equal(wait_u64(&f->slot->unauthenticated, 2), 2);
+    assert_int_equal(f->slot->positions, 0);
+}
+
+/* ---- 4, 5: rejected frames keep the connection ---------------------------------- */
+
+static void test_bad_check(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+
+    uint8_t good[JT808_MAX_FRAME], bad[JT808_MAX_FRAME];
+    uint16_t s = tx_location(c);
+    size_t n = tx_encode(good, sizeof good);
+    size_t m = reframe(good, n, bad, sizeof bad, flip_check);
+    send_all(c, bad, m);
+    expect_gen_to(c, 0x0200, s, 2);
+    assert_int_equal(wait_u64(&f->slot->bad_check, 1), 1);
+    assert_int_equal(f->slot->bad_escape, 0);
+    assert_int_equal(f->slot->positions, 0);
+
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 0);
+    assert_int_equal(f->slot->closed_peer + f->slot->closed_idle, 0);
+    assert_int_equal(f->slot->connections, 1);
+}
+
+static void test_bad_check_2019(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    /* a rejected 0x0100 is answered in the header version it was sent in,
+     * with the serial read from the 2019 header's place for it */
+    uint8_t good[JT808_MAX_FRAME], bad[JT808_MAX_FRAME];
+    c->serial = 0x1234;
+    uint16_t s = tx_begin(c, 0x0100);
+    fill_register(&tx.b.reg, JT808_V2019, "MF001", "MODEL-A1", "T000001", 1, PLATE);
+    size_t n = tx_encode(good, sizeof good);
+    size_t m = reframe(good, n, bad, sizeof bad, flip_check);
+    send_all(c, bad, m);
+    expect_gen(c, 0x0100, s, 2);
+    assert_int_equal(wait_u64(&f->slot->bad_check, 1), 1);
+    assert_int_equal(f->slot->registrations, 0);
+}
+
+static void test_bad_escape(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+
+    uint8_t good[JT808_MAX_FRAME], bad[JT808_MAX_FRAME];
+    uint16_t s = tx_location(c);
+    size_t n = tx_encode(good, sizeof good);
+    /* 7D 03 just before the check byte (before its escape, if it has one) */
+    size_t at = n - 2;
+    if (good[n - 3] == 0x7D)
+        at = n - 3;
+    memcpy(bad, good, at);
+    bad[at] = 0x7D;
+    bad[at + 1] = 0x03;
+    memcpy(bad + at + 2, good + at, n - at);
+    send_all(c, bad, n + 2);
+    expect_gen_to(c, 0x0200, s, 2);
+    assert_int_equal(wait_u64(&f->slot->bad_escape, 1), 1);
+    assert_int_equal(f->slot->bad_check, 0);
+    assert_int_equal(f->slot->positions, 0);
+
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 0);
+    assert_int_equal(f->slot->connections, 1);
+}
+
+/* A frame too short to hold a header: still answered (result 2), still counted. */
+static void test_short_frame(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    static const uint8_t shortf[] = {0x7E, 0x00, 0x02, 0x02, 0x7E}; /* check ok, no header */
+    send_all(c, shortf, sizeof shortf);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.result, 2);
+    assert_int_equal(wait_u64(&f->slot->bad_frame, 1), 1);
+    uint16_t s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 0);
+}
+
+/* ---- 6, 7, 8: stream framing -------------------------------------------------------- */
+
+static void test_garbage_before_frame(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint8_t buf[JT808_MAX_FRAME + 8];
+    memcpy(buf, "hello", 5);
+    uint16_t s = tx_begin(c, 0x0002);
+    size_t n = tx_encode(buf + 5, sizeof buf - 5);
+    send_all(c, buf, n + 5);
+    expect_gen_to(c, 0x0002, s, 0);
+    expect_silence(c, 50);
+    assert_int_equal(wait_u64(&f->slot->garbage_bytes, 5), 5);
+    assert_int_equal(f->slot->bad_check + f->slot->bad_escape + f->slot->bad_frame, 0);
+}
+
+static void test_split_frame(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint8_t buf[JT808_MAX_FRAME];
+    uint16_t s = tx_location(c);
+    size_t n = tx_encode(buf, sizeof buf);
+    send_all(c, buf, n / 2);
+    usleep(50000);
+    send_all(c, buf + n / 2, n - n / 2);
+    expect_gen_to(c, 0x0200, s, 0);
+    expect_silence(c, 100);
+    assert_int_equal(wait_u64(&f->slot->positions, 1), 1);
+    assert_int_equal(f->slot->frames_in, 3);
+    assert_int_equal(f->slot->garbage_bytes, 0);
+}
+
+/* Byte by byte, with a pause after the start flag: still one frame. */
+static void test_frame_byte_by_byte(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint8_t buf[JT808_MAX_FRAME];
+    uint16_t s = tx_begin(c, 0x0002);
+    size_t n = tx_encode(buf, sizeof buf);
+    for (size_t i = 0; i < n; i++) {
+        send_all(c, buf + i, 1);
+        usleep(i == 0 ? 30000 : 2000);
+    }
+    expect_gen_to(c, 0x0002, s, 0);
+    expect_silence(c, 50);
+    assert_int_equal(f->slot->garbage_bytes, 0);
+}
+
+static void test_two_frames_one_write(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint8_t buf[2 * JT808_MAX_FRAME];
+    uint16_t s1 = tx_location(c);
+    size_t n = tx_encode(buf, sizeof buf);
+    uint16_t s2 = tx_begin(c, 0x0002);
+    n += tx_encode(buf + n, sizeof buf - n);
+    send_all(c, buf, n);
+    expect_gen_to(c, 0x0200, s1, 0);
+    expect_gen_to(c, 0x0002, s2, 0);
+    expect_silence(c, 50);
+    assert_int_equal(wait_u64(&f->slot->positions, 1), 1);
+    assert_int_equal(f->slot->frames_in, 4);
+}
+
+/* ---- 9: unknown message id ---------------------------------------------------------- */
+
+static void test_unknown_id(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    static const uint8_t body[] = {0x01, 0x02, 0x03};
+    uint16_t s = tx_begin(c, 0x0F01);
+    tx.body = body;
+    tx.body_bytes = sizeof body;
+    tx_send(c);
+    expect_gen_to(c, 0x0F01, s, 3);
+    assert_int_equal(wait_u64(&f->slot->unsupported, 1), 1);
+    /* still online */
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 0);
+}
+
+/* ---- 10: registration results ------------------------------------------------------------ */
+
+static void test_register_conflicts(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
+    struct client *b = cl_open(f, 1, JT808_V2013, PHONE13_B);
+    struct client *c = cl_open(f, 2, JT808_V2013, PHONE13_C);
+    char code[64], again[64];
+    assert_int_equal(do_register(a, "T000001", code), 0);
+    /* same terminal, another phone */
+    assert_int_equal(do_register(b, "T000001", NULL), 3);
+    /* another terminal, same plate colour + plate */
+    assert_int_equal(do_register(c, "T000002", NULL), 1);
+    /* same plate under another colour is another vehicle */
+    assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000002", 2, PLATE, NULL), 0);
+    /* the same terminal from its own phone again: the same code */
+    assert_int_equal(do_register(a, "T000001", again), 0);
+    assert_string_equal(again, code);
+    assert_int_equal(wait_u64(&f->slot->reg_refused[3], 1), 1);
+    assert_int_equal(f->slot->reg_refused[1], 1);
+    assert_int_equal(f->slot->registrations, 3);
+    /* the refused one cannot authenticate with the code it never got */
+    assert_int_equal(do_auth(b, code), 1);
+}
+
+/* A field that fails validation: 0x8001 result 2, not 0x8100. */
+static void test_register_invalid(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    uint16_t s = tx_begin(c, 0x0100);
+    fill_register(&tx.b.reg, JT808_V2013, "MF1", "MODEL-A1", "T000001", 1, PLATE);
+    tx_send(c);
+    expect_gen_to(c, 0x0100, s, 2);
+    assert_int_equal(wait_u64(&f->slot->reg_refused[5], 1), 1);
+    assert_int_equal(f->slot->registrations, 0);
+}
+
+static void test_register_one_party(void **state)
+{
+    struct fixture *f = *state;
+    if (access(TRIPLES_CSV, R_OK) != 0)
+        fail_msg("%s: %s (run from the repository root)", TRIPLES_CSV, strerror(errno));
+    f->cfg.mode = REGISTRY_ONE_PARTY;
+    snprintf(f->cfg.triples, sizeof f->cfg.triples, "%s", TRIPLES_CSV);
+    gw_start(f);
+    struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
+    struct client *b = cl_open(f, 1, JT808_V2013, PHONE13_B);
+    struct client *c = cl_open(f, 2, JT808_V2013, PHONE13_C);
+    char code[64];
+    /* imported: MF001,MODEL-A1,T000001,1,粤B12345 */
+    assert_int_equal(do_register(a, "T000001", code), 0);
+    assert_int_equal(do_auth(a, code), 0);
+    /* not imported */
+    assert_int_equal(do_register_as(b, "MF009", "MODEL-Z9", "T999999", 1, "B99999", NULL), 4);
+    /* imported with plate 京A00002 colour 2; another vehicle claims it */
+    assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000002", 2, "A99999", NULL), 2);
+    /* imported without a plate: any vehicle */
+    assert_int_equal(do_register_as(c, "MF002", "MODEL-B2", "T000003", 3, "C12345", NULL), 0);
+    assert_int_equal(wait_u64(&f->slot->reg_refused[4], 1), 1);
+    assert_int_equal(f->slot->reg_refused[2], 1);
+    assert_int_equal(f->slot->registrations, 2);
+}
+
+/* ---- 11, 12: auth refused, unregister -------------------------------------------------- */
+
+static void test_wrong_auth_code(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    char code[64];
+    assert_int_equal(do_register(c, "T000001", code), 0);
+    assert_int_equal(do_auth(c, "not-the-code"), 1);
+    assert_int_equal(do_auth(c, ""), 1);
+    assert_int_equal(wait_u64(&f->slot->auth_refused, 2), 2);
+    assert_int_equal(f->slot->authentications, 0);
+    /* refused means not authenticated */
+    uint16_t s = tx_location(c);
+    tx_send(c);
+    expect_gen_to(c, 0x0200, s, 1);
+    assert_int_equal(wait_u64(&f->slot->unauthenticated, 1), 1);
+    /* the right code still works afterwards */
+    assert_int_equal(do_auth(c, code), 0);
+}
+
+/* A code that is right for another phone is wrong for this one. */
+static void test_auth_other_phone(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
+    struct client *b = cl_open(f, 1, JT808_V2013, PHONE13_B);
+    char code[64], code_b[64];
+    assert_int_equal(do_register(a, "T000001", code), 0);
+    assert_int_equal(do_register_as(b, "MF001", "MODEL-A1", "T000002", 2, "A00002", code_b), 0);
+    assert_string_not_equal(code, code_b);
+    assert_int_equal(do_auth(b, code), 1);
+    assert_int_equal(do_auth(b, code_b), 0);
+    assert_int_equal(wait_u64(&f->slot->auth_refused, 1), 1);
+}
+
+static void test_unregister(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    char code[64];
+    assert_int_equal(do_register(c, "T000001", code), 0);
+    assert_int_equal(do_auth(c, code), 0);
+    uint16_t s = tx_begin(c, 0x0003);
+    tx_send(c);
+    expect_gen_to(c, 0x0003, s, 0);
+    assert_int_equal(wait_u64(&f->slot->unregistrations, 1), 1);
+    /* no longer authenticated on this connection */
+    s = tx_begin(c, 0x0002);
+    tx_send(c);
+    expect_gen_to(c, 0x0002, s, 1);
+    /* and the old code is gone */
+    assert_int_equal(do_auth(c, code), 1);
+    assert_int_equal(wait_u64(&f->slot->auth_refused, 1), 1);
+    /* the terminal is free again: registering gives a new code */
+    char code2[64];
+    assert_int_equal(do_register(c, "T000001", code2), 0);
+    assert_int_equal(do_auth(c, code2), 0);
+}
+
+/* ---- 13: persistence --------------------------------------------------------------------- */
+
+static void test_persistence(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    char code[64];
+    assert_int_equal(do_register(c, "T000001", code), 0);
+    assert_int_equal(do_auth(c, code), 0);
+    uint16_t s = tx_location(c);
+    tx_send(c);
+    expect_gen_to(c, 0x0200, s, 0);
+    close(c->fd);
+    c->fd = -1;
+    assert_int_equal(gw_stop(f), 0);
+    assert_string_equal(f->slot->error, "");
+
+    /* the position was flushed on the way out */
+    struct registry *r = NULL;
+    char err[256] = "";
+    if (registry_open(&r, f->db, REGISTRY_OPEN, err, sizeof err) != 0)
+        fail_msg("registry_open %s: %s", f->db, err);
+    struct jt808_location want, got;
+    fill_location(&want);
+    assert_true(registry_last_position(r, PHONE13, &got));
+    assert_int_equal(got.lat, want.lat);
+    assert_int_equal(got.lon, want.lon);
+    assert_string_equal(got.time, want.time);
+    assert_int_equal(registry_count(r), 1);
+    registry_close(r);
+
+    gw_start(f);
+    c = cl_open(f, 0, JT808_V2013, PHONE13);
+    c->serial = 100;
+    assert_int_equal(do_auth(c, code), 0);
+    assert_int_equal(wait_u64(&f->slot->authentications, 1), 1);
+    assert_int_equal(f->slot->registrations, 0);
+    /* the same terminal from the same phone gets its old code back */
+    char again[64];
+    assert_int_equal(do_register(c, "T000001", again), 0);
+    assert_string_equal(again, code);
+}
+
+/* ---- 14: idle timeout ----------------------------------------------------------------------- */
+
+static uint64_t ms_since(uint64_t t0_us)
+{
+    return (clock_mono_us() - t0_us) / 1000;
+}
+
+static void test_idle_timeout(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.idle_timeout_ms = 300;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    /* traffic every 150 ms for 600 ms keeps it open */
+    for (int i = 0; i < 4; i++) {
+        usleep(150000);
+        uint16_t s = tx_begin(c, 0x0002);
+        tx_send(c);
+        expect_gen_to(c, 0x0002, s, 0);
+    }
+    assert_int_equal(f->slot->closed_idle, 0);
+    uint64_t t0 = clock_mono_us();
+    uint8_t b[16];
+    ssize_t r = recv(c->fd, b, sizeof b, 0);
+    uint64_t took = ms_since(t0);
+    if (r != 0)
+        fail_msg("expected the gateway to close the idle connection, recv returned %zd (%s)", r,
+                 r < 0 ? strerror(errno) : "data");
+    if (took < 250 || took > 1000)
+        fail_msg("idle close after %llu ms, expected about 300", (unsigned long long)took);
+    assert_int_equal(wait_u64(&f->slot->closed_idle, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->connections, 0), 0);
+    assert_int_equal(f->slot->closed_peer, 0);
+}
+
+/* A connection that never sends anything is closed as well. */
+static void test_idle_silent_connection(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.idle_timeout_ms = 300;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    uint64_t t0 = clock_mono_us();
+    uint8_t b[16];
+    assert_int_equal(recv(c->fd, b, sizeof b, 0), 0);
+    uint64_t took = ms_since(t0);
+    assert_true(took >= 250 && took <= 1000);
+    assert_int_equal(wait_u64(&f->slot->closed_idle, 1), 1);
+}
+
+static void test_peer_close_counted(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    close(c->fd);
+    c->fd = -1;
+    assert_int_equal(wait_u64(&f->slot->closed_peer, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->connections, 0), 0);
+    assert_int_equal(f->slot->closed_idle, 0);
+}
+
+/* ---- 15: platform commands --------------------------------------------------------------------- */
+
+static void test_commands(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.cmd_timeout_ms = 300;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    struct gw_slot *st = f->slot;
+    int i8104 = stats_cmd_index(0x8104), i8103 = stats_cmd_index(0x8103);
+    assert_true(i8104 >= 0 && i8103 >= 0);
+
+    /* 0x8104 query parameters -> 0x0104 */
+    send_ctl_command(f, 0x8104, 1, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8104);
+    assert_string_equal(rx.h.phone, PHONE13);
+    assert_int_equal(rx.body_bytes, 0);
+    uint16_t cmd_serial = rx.h.serial;
+    assert_int_equal(st->cmd[0][i8104].sent, 1);
+    tx_begin(c, 0x0104);
+    tx.b.params_resp.ack_serial = cmd_serial;
+    tx.b.params_resp.p.count = 1;
+    tx.b.params_resp.p.params[0].id = 0x0001;
+    tx.b.params_resp.p.params[0].type = JT808_PT_DWORD;
+    tx.b.params_resp.p.params[0].len = 4;
+    tx.b.params_resp.p.params[0].num = 30;
+    tx_send(c);
+    assert_int_equal(wait_u64(&st->cmd[0][i8104].answered, 1), 1);
+    assert_int_equal(st->ledger.acked, 1);
+    assert_int_equal(st->ledger.sent, 1);
+    assert_int_equal(st->cmd[0][i8104].refused, 0);
+    expect_silence(c, 50); /* answers are not answered */
+
+    /* 0x8103 set parameters -> 0x0001 result 0 */
+    send_ctl_command(f, 0x8103, 1, "{\"count\":1,\"params\":[{\"id\":\"0x0001\",\"len\":4,\"value\":30}]}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8103);
+    assert_string_equal(rx.h.phone, PHONE13);
+    assert_int_equal(rx.b.params.count, 1);
+    assert_int_equal(rx.b.params.params[0].id, 0x0001);
+    assert_int_equal(rx.b.params.params[0].len, 4);
+    assert_int_equal(rx.b.params.params[0].num, 30);
+    assert_int_not_equal(rx.h.serial, cmd_serial);
+    cmd_serial = rx.h.serial;
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp.ack_serial = cmd_serial;
+    tx.b.gen_resp.ack_id = 0x8103;
+    tx.b.gen_resp.result = 0;
+    tx_send(c);
+    assert_int_equal(wait_u64(&st->cmd[0][i8103].answered, 1), 1);
+    assert_int_equal(st->ledger.acked, 2);
+    expect_silence(c, 50);
+
+    /* one left unanswered times out after cmd_timeout_ms */
+    send_ctl_command(f, 0x8104, 1, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8104);
+    cmd_serial = rx.h.serial;
+    usleep(500000);
+    assert_int_equal(wait_u64(&st->cmd[0][i8104].timed_out, 1), 1);
+    assert_int_equal(st->ledger.timed_out, 1);
+    assert_int_equal(st->cmd[0][i8104].sent, 2);
+    /* a late answer changes nothing */
+    tx_begin(c, 0x0104);
+    tx.b.params_resp.ack_serial = cmd_serial;
+    tx_send(c);
+    expect_silence(c, 100);
+    assert_int_equal(st->cmd[0][i8104].answered, 1);
+    assert_int_equal(st->cmd[0][i8104].refused, 0);
+    assert_int_equal(st->ledger.sent, st->ledger.acked + st->ledger.failed + st->ledger.timed_out);
+    /* the connection outlived the command timeout */
+    assert_int_equal(st->closed_idle, 0);
+    assert_int_equal(st->connections, 1);
+}
+
+/* A refusal (0x0001 result 1) and "unsupported" (result 3) are counted as refused. */
+static void test_command_refused(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    struct gw_slot *st = f->slot;
+    int i8105 = stats_cmd_index(0x8105);
+    send_ctl_command(f, 0x8105, 1, "{\"command\":4,\"params\":\"\"}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8105);
+    assert_int_equal(rx.b.control.command, 4);
+    uint16_t s1 = rx.h.serial;
+    send_ctl_command(f, 0x8105, 1, "{\"command\":4,\"params\":\"\"}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8105);
+    uint16_t s2 = rx.h.serial;
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp.ack_serial = s1;
+    tx.b.gen_resp.ack_id = 0x8105;
+    tx.b.gen_resp.result = 1;
+    tx_send(c);
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp.ack_serial = s2;
+    tx.b.gen_resp.ack_id = 0x8105;
+    tx.b.gen_resp.result = 3;
+    tx_send(c);
+    assert_int_equal(wait_u64(&st->cmd[0][i8105].refused, 2), 2);
+    assert_int_equal(st->cmd[0][i8105].answered, 0);
+    assert_int_equal(st->ledger.failed, 2);
+    assert_int_equal(st->ledger.why[LEDGER_REFUSED], 1);
+    assert_int_equal(st->ledger.why[LEDGER_UNSUPPORTED], 1);
+}
+
+/* Commands go only to authenticated terminals of the addressed range. */
+static void test_command_addressing(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
+    struct client *b = cl_open(f, 1, JT808_V2013, PHONE13_B);
+    online(a);
+    char code[64];
+    assert_int_equal(do_register_as(b, "MF001", "MODEL-A1", "T000002", 2, "A00002", code), 0);
+    /* b is in the addressed range (count 2) but not authenticated */
+    send_ctl_command(f, 0x8104, 2, NULL);
+    rx_next(a);
+    assert_int_equal(rx.h.msg_id, 0x8104);
+    expect_silence(b, 100);
+    assert_int_equal(f->slot->cmd[0][stats_cmd_index(0x8104)].sent, 1);
+}
+
+/* A 2019 fleet gets 2019 frames (0x8300 carries a text type in 2019). */
+static void test_command_2019(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    char code[64];
+    assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000001", 1, PLATE, code), 0);
+    assert_int_equal(do_auth(c, code), 0);
+    int i8300 = stats_cmd_index(0x8300);
+    send_ctl_command_v(f, 0x8300, 2019, 1, 0, "{\"flag\":1,\"text_type\":2,\"text\":\"hello\"}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8300);
+    assert_int_equal(rx.h.version, JT808_V2019);
+    assert_int_equal(rx.h.proto_version, 1);
+    assert_string_equal(rx.h.phone, PHONE19);
+    assert_int_equal(rx.b.text.flag, 1);
+    assert_int_equal(rx.b.text.text_type, 2);
+    assert_string_equal(rx.b.text.text, "hello");
+    uint16_t cmd_serial = rx.h.serial;
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp.ack_serial = cmd_serial;
+    tx.b.gen_resp.ack_id = 0x8300;
+    tx_send(c);
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8300].answered, 1), 1);
+    /* addressed as a 2013 fleet, the 2019 terminal is not sent a 2013 frame */
+    send_ctl_command_v(f, 0x8300, 2013, 1, 0, "{\"flag\":1,\"text\":\"hello\"}");
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8300].refused, 1), 1);
+    expect_silence(c, 100);
+    assert_int_equal(f->slot->cmd[0][i8300].sent, 1);
+}
+
+/* A command's own deadline (settle_us) overrides cfg.cmd_timeout_ms. */
+static void test_command_deadline(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.cmd_timeout_ms = 60000;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    int i8201 = stats_cmd_index(0x8201);
+    uint64_t t0 = clock_mono_us();
+    send_ctl_command_v(f, 0x8201, 2013, 1, 200000, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8201);
+    assert_int_equal(rx.body_bytes, 0);
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8201].timed_out, 1), 1);
+    uint64_t took = ms_since(t0);
+    if (took < 150 || took > 1500)
+        fail_msg("command timed out after %llu ms, deadline 200", (unsigned long long)took);
+    assert_int_equal(f->slot->ledger.timed_out, 1);
+}
+
+/* The check a scenario's command steps go through before a run. */
+static void test_check_command(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_int_equal(gw_check_command(0x8103, 2013, "{\"params\":[{\"id\":\"0x0001\",\"value\":30}]}", err,
+                                      sizeof err), 0);
+    assert_int_equal(gw_check_command(0x8104, 2019, NULL, err, sizeof err), 0);
+    assert_int_equal(gw_check_command(0x8300, 2019, "{\"flag\":1,\"text_type\":1,\"text\":\"x\"}", err,
+                                      sizeof err), 0);
+    err[0] = '\0';
+    assert_int_equal(gw_check_command(0x0200, 2013, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "0x0200"));
+    err[0] = '\0';
+    assert_int_equal(gw_check_command(0x8103, 2013, "{\"params\":", err, sizeof err), -1);
+    assert_true(err[0] != '\0');
+    err[0] = '\0';
+    assert_int_equal(gw_check_command(0x8103, 2013, "{\"params\":[{\"id\":\"0x0001\",\"value\":\"x\"}]}", err,
+                                      sizeof err), -1);
+    assert_non_null(strstr(err, "params[0]"));
+}
+
+/* ---- 16: subpackages ------------------------------------------------------------------------------ */
+
+struct frames {
+    uint8_t data[4][JT808_MAX_FRAME];
+    size_t len[4];
+    int n;
+};
+
+static void collect(const uint8_t *frame, size_t len, void *arg)
+{
+    struct frames *fr = arg;
+    if (fr->n >= 4)
+        return;
+    memcpy(fr->data[fr->n], frame, len);
+    fr->len[fr->n++] = len;
+}
+
+/* A 0x0200 body of 634 bytes (three 200-byte raw items) split into 256-byte fragments. */
+static void split_location(struct client *c, uint16_t first, struct frames *fr, struct jt808_location *loc)
+{
+    memset(&tx, 0, sizeof tx);
+    tx.h.msg_id = 0x0200;
+    tx.h.version = c->v;
+    tx.h.proto_version = c->v == JT808_V2019 ? 1 : 0;
+    snprintf(tx.h.phone, sizeof tx.h.phone, "%s", c->phone);
+    fill_location(&tx.b.loc);
+    tx.b.loc.lat = 31230416;
+    tx.b.loc.lon = 121473701;
+    tx.b.loc.n_items = 3;
+    for (int i = 0; i < 3; i++) {
+        struct jt808_loc_item *it = &tx.b.loc.items[i];
+        it->id = (uint8_t)(0xE1 + i);
+        it->len = 200;
+        memset(it->raw, 0x30 + i, 200);
+    }
+    if (loc)
+        *loc = tx.b.loc;
+    uint8_t body[2048];
+    size_t n = 0;
+    assert_int_equal(jt808_body_encode(&tx, body, sizeof body, &n, NULL), JT808_OK);
+    assert_int_equal(n, 28 + 3 * 202);
+    memset(fr, 0, sizeof *fr);
+    assert_int_equal(jt808_split(&tx.h, first, body, n, 256, collect, fr), JT808_OK);
+    assert_int_equal(fr->n, 3);
+}
+
+static void test_subpackages(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    static struct frames fr;
+    struct jt808_location loc;
+    uint16_t first = c->serial;
+    split_location(c, first, &fr, &loc);
+    c->serial = (uint16_t)(first + 3);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fr.data[i], fr.len[i]);
+        expect_gen_to(c, 0x0200, (uint16_t)(first + i), 0);
+    }
+    expect_silence(c, 50); /* the whole message gets no second answer */
+    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    assert_int_equal(f->slot->subpackages, 3);
+
+    /* the reassembled location is the one stored (flushed on the way out) */
+    assert_int_equal(gw_stop(f), 0);
+    struct registry *r = NULL;
+    char err[256] = "";
+    if (registry_open(&r, f->db, REGISTRY_OPEN, err, sizeof err) != 0)
+        fail_msg("registry_open %s: %s", f->db, err);
+    struct jt808_location got;
+    bool have = registry_last_position(r, PHONE13, &got);
+    registry_close(r);
+    assert_true(have);
+    assert_int_equal(got.lat, loc.lat);
+    assert_int_equal(got.lon, loc.lon);
+
+    /* GATEWAY BUG (jt808_gw.c on_fragment): a reassembled 0x0200 stores a location
+     * but does not count it in slot->positions ("locations stored"); the slot
+     * keeps its final counters after the gateway exits. */
+    assert_int_equal(f->slot->positions, 1);
+}
+
+/* Fragments in reverse order reassemble as well. */
+static void test_subpackages_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    char code[64];
+    assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000001", 1, PLATE, code), 0);
+    assert_int_equal(do_auth(c, code), 0);
+    static struct frames fr;
+    uint16_t first = 0xFFFE; /* serials wrap inside the message */
+    split_location(c, first, &fr, NULL);
+    for (int i = 2; i >= 0; i--) {
+        send_all(c, fr.data[i], fr.len[i]);
+        expect_gen_to(c, 0x0200, (uint16_t)(first + i), 0);
+    }
+    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    assert_int_equal(f->slot->subpackages, 3);
+}
+
+/* GATEWAY BUG (jt808_gw.c on_bytes/on_fragment): fragments bypass the
+ * authentication check every other terminal message goes through.  Before
+ * authentication each fragment must be refused with result 1, like 0x0200. */
+static void test_subpackages_before_auth(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    static struct frames fr;
+    split_location(c, 1, &fr, NULL);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fr.data[i], fr.len[i]);
+        expect_gen_to(c, 0x0200, (uint16_t)(1 + i), 1);
+    }
+    assert_int_equal(wait_u64(&f->slot->unauthenticated, 3), 3);
+    assert_int_equal(f->slot->reassembled, 0);
+    assert_int_equal(f->slot->positions, 0);
+}
+
+/* GATEWAY BUG (jt808_gw.c on_fragment): a reassembled 0x0201 (a position query
+ * answer long enough to be subpackaged) is dropped instead of going to on_reply,
+ * so the 0x8201 it answers times out.  It must count as answered. */
+static void test_subpackaged_reply_0201(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.cmd_timeout_ms = 2000;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    int i8201 = stats_cmd_index(0x8201);
+    send_ctl_command(f, 0x8201, 1, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8201);
+    uint16_t cmd_serial = rx.h.serial;
+
+    memset(&tx, 0, sizeof tx);
+    tx.h.msg_id = 0x0201;
+    tx.h.version = c->v;
+    snprintf(tx.h.phone, sizeof tx.h.phone, "%s", c->phone);
+    tx.b.loc_resp.ack_serial = cmd_serial;
+    fill_location(&tx.b.loc_resp.loc);
+    tx.b.loc_resp.loc.n_items = 3;
+    for (int i = 0; i < 3; i++) {
+        struct jt808_loc_item *it = &tx.b.loc_resp.loc.items[i];
+        it->id = (uint8_t)(0xE1 + i);
+        it->len = 200;
+        memset(it->raw, 0x41, 200);
+    }
+    uint8_t body[2048];
+    size_t n = 0;
+    assert_int_equal(jt808_body_encode(&tx, body, sizeof body, &n, NULL), JT808_OK);
+    static struct frames fr;
+    memset(&fr, 0, sizeof fr);
+    uint16_t first = c->serial;
+    assert_int_equal(jt808_split(&tx.h, first, body, n, 256, collect, &fr), JT808_OK);
+    assert_int_equal(fr.n, 3);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fr.data[i], fr.len[i]);
+        expect_gen_to(c, 0x0201, (uint16_t)(first + i), 0);
+    }
+    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8201].answered, 1), 1);
+    assert_int_equal(f->slot->cmd[0][i8201].timed_out, 0);
+}
+
+/* GATEWAY BUG (jt808_gw.c on_fragment): when a reassembled 0x0104 does not decode,
+ * on_reply still runs on the partly decoded message, so a malformed reply whose
+ * ack serial was read before the error settles the command as answered.  A reply
+ * that does not decode must not count as the expected answer. */
+static void test_subpackaged_reply_malformed(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    int i8104 = stats_cmd_index(0x8104);
+    send_ctl_command(f, 0x8104, 1, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8104);
+    uint16_t cmd_serial = rx.h.serial;
+
+    /* ack serial, count 200, then 600 bytes of one unknown parameter's worth of
+     * data that cannot hold 200 parameters: the body ends early */
+    uint8_t body[603];
+    memset(body, 0, sizeof body);
+    body[0] = (uint8_t)(cmd_serial >> 8);
+    body[1] = (uint8_t)cmd_serial;
+    body[2] = 200;
+    body[3] = 0x00, body[4] = 0x00, body[5] = 0xF0, body[6] = 0x01; /* id 0xF001 */
+    body[7] = 250;                                                  /* len, then 250 bytes */
+    body[258] = 0x00, body[259] = 0x00, body[260] = 0xF0, body[261] = 0x02;
+    body[262] = 250;
+    body[513] = 0x00, body[514] = 0x00, body[515] = 0xF0, body[516] = 0x03;
+    body[517] = 250; /* claims 250 bytes, 85 left */
+    struct jt808_msg probe;
+    memset(&probe.h, 0, sizeof probe.h);
+    probe.h.msg_id = 0x0104;
+    assert_int_not_equal(jt808_body_decode(body, sizeof body, &probe, NULL), JT808_OK);
+
+    struct jt808_header h;
+    memset(&h, 0, sizeof h);
+    h.msg_id = 0x0104;
+    h.version = c->v;
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    static struct frames fr;
+    memset(&fr, 0, sizeof fr);
+    uint16_t first = c->serial;
+    assert_int_equal(jt808_split(&h, first, body, sizeof body, 256, collect, &fr), JT808_OK);
+    assert_int_equal(fr.n, 3);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fr.data[i], fr.len[i]);
+        rx_next(c);
+        assert_int_equal(rx.h.msg_id, 0x8001);
+        assert_int_equal(rx.b.gen_resp.ack_id, 0x0104);
+        assert_int_equal(rx.b.gen_resp.ack_serial, (uint16_t)(first + i));
+    }
+    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    expect_silence(c, 100);
+    assert_int_equal(f->slot->cmd[0][i8104].answered, 0);
+    assert_int_equal(f->slot->ledger.acked, 0);
+}
+
+/* A terminal that leaves with a command in flight: refused, connection lost. */
+static void test_command_conn_lost(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    int i8300 = stats_cmd_index(0x8300);
+    send_ctl_command(f, 0x8300, 1, "{\"flag\":1,\"text\":\"hello\"}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8300);
+    assert_string_equal(rx.b.text.text, "hello");
+    close(c->fd);
+    c->fd = -1;
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8300].refused, 1), 1);
+    assert_int_equal(f->slot->ledger.why[LEDGER_CONN_LOST], 1);
+    assert_int_equal(f->slot->ledger.sent, 1);
+    assert_int_equal(f->slot->ledger.failed, 1);
+}
+
+/* At most 4 requests in flight per terminal; the fifth is counted offline and not sent. */
+static void test_command_pending_limit(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    int i8104 = stats_cmd_index(0x8104);
+    uint16_t serials[4];
+    for (int i = 0; i < 5; i++)
+        send_ctl_command(f, 0x8104, 1, NULL);
+    for (int i = 0; i < 4; i++) {
+        rx_next(c);
+        assert_int_equal(rx.h.msg_id, 0x8104);
+        serials[i] = rx.h.serial;
+    }
+    expect_silence(c, 100);
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8104].offline, 1), 1);
+    assert_int_equal(f->slot->cmd[0][i8104].sent, 4);
+    /* answered out of order, each settles its own */
+    for (int i = 3; i >= 0; i--) {
+        tx_begin(c, 0x0104);
+        tx.b.params_resp.ack_serial = serials[i];
+        tx_send(c);
+    }
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8104].answered, 4), 4);
+    assert_int_equal(f->slot->ledger.acked, 4);
+    /* room again */
+    send_ctl_command(f, 0x8104, 1, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8104);
+    assert_int_equal(wait_u64(&f->slot->cmd[0][i8104].sent, 5), 5);
+}
+
+/* ---- main -------------------------------------------------------------------------------------------- */
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    clock_init(1.0);
+    signal(SIGPIPE, SIG_IGN);
+    shm = stats_map();
+    if (!shm) {
+        fprintf(stderr, "stats_map: %s\n", strerror(errno));
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_command),
+        T(test_happy_2013),
+        T(test_happy_2019),
+        T(test_location_before_auth),
+        T(test_bad_check),
+        T(test_bad_check_2019),
+        T(test_bad_escape),
+        T(test_short_frame),
+        T(test_garbage_before_frame),
+        T(test_split_frame),
+        T(test_frame_byte_by_byte),
+        T(test_two_frames_one_write),
+        T(test_unknown_id),
+        T(test_register_conflicts),
+        T(test_register_invalid),
+        T(test_register_one_party),
+        T(test_wrong_auth_code),
+        T(test_auth_other_phone),
+        T(test_unregister),
+        T(test_persistence),
+        T(test_idle_timeout),
+        T(test_idle_silent_connection),
+        T(test_peer_close_counted),
+        T(test_commands),
+        T(test_command_refused),
+        T(test_command_addressing),
+        T(test_command_conn_lost),
+        T(test_command_pending_limit),
+        T(test_command_2019),
+        T(test_command_deadline),
+        T(test_subpackages),
+        T(test_subpackages_out_of_order),
+        T(test_subpackages_before_auth),
+        T(test_subpackaged_reply_0201),
+        T(test_subpackaged_reply_malformed),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    stats_unmap(shm);
+    return rc;
+}
