@@ -142,6 +142,30 @@ void hist_merge(struct hist *dst, const struct hist *src)
         dst->max = src->max;
 }
 
+void hist_window(struct hist *dst, const struct hist *later, const struct hist *earlier)
+{
+    size_t lo = HIST_BUCKETS, hi = 0;
+    dst->n = later->n >= earlier->n ? later->n - earlier->n : 0;
+    dst->sum = later->sum >= earlier->sum ? later->sum - earlier->sum : 0;
+    for (size_t b = 0; b < HIST_BUCKETS; b++) {
+        uint32_t c = later->counts[b] >= earlier->counts[b] ? later->counts[b] - earlier->counts[b] : 0;
+        dst->counts[b] = c;
+        if (c) {
+            if (lo == HIST_BUCKETS)
+                lo = b;
+            hi = b;
+        }
+    }
+    if (lo == HIST_BUCKETS) {
+        dst->min = UINT64_MAX;
+        dst->max = 0;
+        return;
+    }
+    uint64_t lo_v = lo ? hist_bucket_upper(lo - 1) + 1 : 0, hi_v = hist_bucket_upper(hi);
+    dst->min = lo_v < later->min ? later->min : lo_v;
+    dst->max = hi_v > later->max ? later->max : hi_v;
+}
+
 uint64_t hist_percentile(const struct hist *h, double p)
 {
     if (h->n == 0)

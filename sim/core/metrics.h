@@ -29,6 +29,12 @@ void hist_record(struct hist *h, uint64_t us);
  * recordValueWithExpectedInterval): us - k*interval for k = 1.. while > interval. */
 void hist_record_corrected(struct hist *h, uint64_t us, uint64_t expected_interval_us);
 void hist_merge(struct hist *dst, const struct hist *src);
+/* The samples recorded between two snapshots of one cumulative histogram
+ * (earlier <= later): dst = later - earlier.  This is how the per-second
+ * histograms are made: the parent keeps last second's merge and subtracts it.
+ * min and max are bucket bounds (clamped to later's min and max), since the
+ * exact extremes of a window are not kept. */
+void hist_window(struct hist *dst, const struct hist *later, const struct hist *earlier);
 /* p in [0,100]: the smallest bucket upper bound at or above that rank, clamped to
  * [min,max]; 0 when empty. */
 uint64_t hist_percentile(const struct hist *h, double p);

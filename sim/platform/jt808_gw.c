@@ -310,7 +310,8 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
     }
     for (int i = 0; i < c->npend; i++) {
         struct gw_pend *p = &c->pend[i];
-        if (p->serial != ack_serial)
+        /* a general response names the message it answers as well */
+        if (p->serial != ack_serial || (reply == 0x0001 && m->b.gen_resp.ack_id != p->msg_id))
             continue;
         struct cmd_stats *cs = &g->st->cmd[p->fleet][p->cmd];
         if (ok && reply == stats_cmd_reply(p->msg_id)) {
@@ -329,10 +330,13 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
     }
 }
 
-static void on_message(struct gw_conn *c, const struct jt808_msg *m)
+/* Act on one whole message.  answer = false for a message reassembled from
+ * subpackages: each fragment has been answered already. */
+static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer)
 {
     struct gw *g = c->gw;
     uint16_t id = m->h.msg_id;
+    uint8_t result = 0;
     if (id == 0x0100) {
         on_register(c, m);
         return;
@@ -342,17 +346,16 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m)
             c->authed = 1;
             remember_phone(c, &m->h);
             g->st->authentications++;
-            general_resp(c, &m->h, 0);
         } else {
             g->st->auth_refused++;
-            general_resp(c, &m->h, 1);
+            result = 1;
         }
-        return;
+        goto answer;
     }
     if (!c->authed || strcmp(m->h.phone, c->phone) != 0) {
         g->st->unauthenticated++;
-        general_resp(c, &m->h, 1);
-        return;
+        result = 1;
+        goto answer;
     }
     switch (id) {
     case 0x0001:
@@ -361,6 +364,7 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m)
         on_reply(c, m);
         return; /* answers are not answered */
     case 0x0002:
+    case 0x0108:
         break;
     case 0x0200:
         registry_position(g->reg, c->phone, &m->b.loc);
@@ -374,23 +378,28 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m)
     case 0x0003:
         registry_unregister(g->reg, c->phone);
         g->st->unregistrations++;
-        general_resp(c, &m->h, 0);
         c->authed = 0;
-        return;
-    case 0x0108:
         break;
     default:
         g->st->unsupported++;
-        general_resp(c, &m->h, 3);
-        return;
+        result = 3;
+        break;
     }
-    general_resp(c, &m->h, 0);
+answer:
+    if (answer)
+        general_resp(c, &m->h, result);
 }
 
 static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
 {
     struct gw *g = c->gw;
     g->st->subpackages++;
+    /* fragments of anything but the handshake need an authenticated terminal */
+    if (m->h.msg_id != 0x0100 && m->h.msg_id != 0x0102 && (!c->authed || strcmp(m->h.phone, c->phone) != 0)) {
+        g->st->unauthenticated++;
+        general_resp(c, &m->h, 1);
+        return;
+    }
     if (!c->reasm) {
         c->reasm = calloc(1, sizeof *c->reasm);
         if (!c->reasm) {
@@ -409,17 +418,20 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     if (rc != JT808_OK || !done)
         return;
     g->st->reassembled++;
-    struct jt808_msg full = {0};
+    static struct jt808_msg full;
+    memset(&full.h, 0, sizeof full.h);
     full.h = m->h;
     full.h.subpackage = false;
     full.h.body_len = (uint16_t)(whole_len > 0xFFFF ? 0xFFFF : whole_len);
-    if (jt808_body_decode(whole, whole_len, &full, &err) == JT808_OK && full.h.msg_id != 0x0001 &&
-        full.h.msg_id != 0x0104 && full.h.msg_id != 0x0201) {
-        /* the whole message is acted on without a second answer */
-        if (full.h.msg_id == 0x0200)
-            registry_position(g->reg, c->phone, &full.b.loc);
-    } else if (full.h.msg_id == 0x0104) {
-        on_reply(c, &full);
+    if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+        g->st->bad_frame++;
+        if (g->cfg->verbose)
+            fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s at body byte %zu (%s)\n", g->id, c->phone,
+                    full.h.msg_id, jt808_rc_text(err.rc), err.offset, err.field ? err.field : "");
+    } else if (full.h.msg_id == 0x0100) {
+        on_register(c, &full); /* registration is answered by 0x8100 in any case */
+    } else {
+        on_message(c, &full, false);
     }
     free(whole);
 }
@@ -445,7 +457,7 @@ static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
         else if (in_msg.h.subpackage)
             on_fragment(c, &in_msg);
         else
-            on_message(c, &in_msg);
+            on_message(c, &in_msg, true);
         off += used;
     }
     return (long)off;
@@ -808,6 +820,13 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     char err[256];
     if (!g)
         return 1;
+    static struct gw_config own;
+    own = *cfg; /* a zero timeout means the default, not "at once" */
+    if (!own.idle_timeout_ms)
+        own.idle_timeout_ms = 180000;
+    if (!own.cmd_timeout_ms)
+        own.cmd_timeout_ms = 10000;
+    cfg = &own;
     g->cfg = cfg;
     g->id = id;
     g->st = slot;

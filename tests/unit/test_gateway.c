@@ -1361,19 +1361,18 @@ static void test_subpackaged_reply_malformed(void **state)
     assert_int_equal(rx.h.msg_id, 0x8104);
     uint16_t cmd_serial = rx.h.serial;
 
-    /* ack serial, count 200, then 600 bytes of one unknown parameter's worth of
-     * data that cannot hold 200 parameters: the body ends early */
+    /* ack serial, count 200, then three raw parameters of which the last claims
+     * 250 bytes and has 85: the body ends early */
     uint8_t body[603];
     memset(body, 0, sizeof body);
     body[0] = (uint8_t)(cmd_serial >> 8);
     body[1] = (uint8_t)cmd_serial;
     body[2] = 200;
-    body[3] = 0x00, body[4] = 0x00, body[5] = 0xF0, body[6] = 0x01; /* id 0xF001 */
-    body[7] = 250;                                                  /* len, then 250 bytes */
-    body[258] = 0x00, body[259] = 0x00, body[260] = 0xF0, body[261] = 0x02;
-    body[262] = 250;
-    body[513] = 0x00, body[514] = 0x00, body[515] = 0xF0, body[516] = 0x03;
-    body[517] = 250; /* claims 250 bytes, 85 left */
+    static const uint8_t ids[3][5] = {
+        {0x00, 0x00, 0xF0, 0x01, 250}, {0x00, 0x00, 0xF0, 0x02, 250}, {0x00, 0x00, 0xF0, 0x03, 250}};
+    memcpy(body + 3, ids[0], 5);
+    memcpy(body + 258, ids[1], 5);
+    memcpy(body + 513, ids[2], 5);
     struct jt808_msg probe;
     memset(&probe.h, 0, sizeof probe.h);
     probe.h.msg_id = 0x0104;

@@ -185,6 +185,42 @@ static void test_percentile_exact_ranks(void **state)
     assert_true(h.sum == UINT64_MAX);   /* saturates, does not wrap */
 }
 
+/* A window is exactly what was recorded between the two snapshots. */
+static void test_window(void **state)
+{
+    (void)state;
+    struct hist *cum = malloc(sizeof *cum), *snap = malloc(sizeof *snap);
+    struct hist *only = malloc(sizeof *only), *w = malloc(sizeof *w);
+    assert_true(cum && snap && only && w);
+    hist_reset(cum);
+    hist_reset(only);
+    for (int i = 0; i < 3000; i++)
+        hist_record(cum, 10 + (uint64_t)i % 500);        /* the first "second" */
+    *snap = *cum;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t v = 20000 + (uint64_t)i * 37;          /* the second "second": slower */
+        hist_record(cum, v);
+        hist_record(only, v);
+    }
+    hist_window(w, cum, snap);
+    assert_int_equal(w->n, 1000);
+    assert_int_equal(w->sum, only->sum);
+    assert_memory_equal(w->counts, only->counts, sizeof w->counts);
+    /* percentiles of the window are those of the window's samples, not the run's */
+    assert_int_equal(hist_percentile(w, 50), hist_percentile(only, 50));
+    assert_int_equal(hist_percentile(w, 99), hist_percentile(only, 99));
+    assert_true(w->max >= only->max && w->max <= cum->max);
+    assert_true(w->min <= only->min && w->min >= hist_bucket_upper(hist_bucket(only->min) - 1));
+    /* an empty window */
+    hist_window(w, cum, cum);
+    assert_int_equal(w->n, 0);
+    assert_int_equal(hist_percentile(w, 99), 0);
+    free(cum);
+    free(snap);
+    free(only);
+    free(w);
+}
+
 static void test_merge(void **state)
 {
     (void)state;
@@ -358,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_corrected_bulk_matches_loop),
         cmocka_unit_test(test_corrected_huge),
         cmocka_unit_test(test_json_fields),
+        cmocka_unit_test(test_window),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
