@@ -297,16 +297,22 @@ static void eval_metric(const struct expect_ctx *c, const struct sc_expect *e, s
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
 }
 
-static void eval_ledger(const struct expect_ctx *c, struct case_result *r)
+static void eval_ledger(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r)
 {
     static struct fleet_stats fs;
     merged(c, -1, &fs);
     char a[256], b[256];
     ledger_format(&fs.ledger, a, sizeof a);
     ledger_format(&c->gw_ledger, b, sizeof b);
-    snprintf(r->expected, sizeof r->expected, "every message acknowledged, failed or timed out");
     cell(r->observed, sizeof r->observed, "terminals: %s; platform: %s", a, b);
-    r->verdict = ledger_balanced(&fs.ledger) && ledger_balanced(&c->gw_ledger) ? VERDICT_PASS : VERDICT_FAIL;
+    bool ok = ledger_balanced(&fs.ledger) && ledger_balanced(&c->gw_ledger);
+    if (e->ledger_acked) {
+        snprintf(r->expected, sizeof r->expected, "every message acknowledged (none failed or timed out)");
+        ok = ok && fs.ledger.acked == fs.ledger.sent && c->gw_ledger.acked == c->gw_ledger.sent;
+    } else {
+        snprintf(r->expected, sizeof r->expected, "every message acknowledged, failed or timed out");
+    }
+    r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
 }
 
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
@@ -334,7 +340,7 @@ void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
             eval_metric(c, e, &r, 1);
             break;
         case SC_EXP_LEDGER:
-            eval_ledger(c, &r);
+            eval_ledger(c, e, &r);
             break;
         }
         report_add_case(rep, &r);

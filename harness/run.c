@@ -68,6 +68,8 @@ struct run {
     uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_TYPES]; /* terminals each command type was meant for */
     uint64_t skipped_steps;
     struct fleet_stats prev;      /* last status line's totals, for rates */
+    uint64_t prev_mono_us;        /* when they were taken */
+    cJSON *timeline;              /* one sample per status tick, for report.json */
     uint64_t prev_gw_positions;
     int tty;
     char tmpdir[256];
@@ -142,29 +144,47 @@ static struct ledger gw_ledger(const struct run *r)
 
 /* --- status line ------------------------------------------------------------------- */
 
+/* Once a second: merge the workers' statistics, derive this second's rates and
+ * latency window, print the status line and keep the sample for report.json. */
 static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct run *r = t->data;
-    if (r->o->quiet || r->phase < 1)
+    if (r->phase < 1)
         return;
     static struct fleet_stats tot;
+    static struct hist win;
     merge_fleet(r, -1, &tot);
-    double dt = t->repeat > 0 ? t->repeat : 1.0;
+    uint64_t mono = clock_mono_us();
+    double dt = (double)(mono - r->prev_mono_us) / 1e6;
+    if (dt <= 0.001)
+        return;
+    r->prev_mono_us = mono;
     double rate = (double)(tot.reports_acked - r->prev.reports_acked) / dt;
+    hist_window(&win, &tot.report_latency, &r->prev.report_latency);
     uint64_t vt = clock_now_us() - r->start_us;
-    char p99[32];
-    units_format_us(hist_percentile(&tot.report_latency, 99.0), p99, sizeof p99);
-    uint64_t total = 0;
-    for (int f = 0; f < r->sc.n_fleets; f++)
-        total += r->sc.fleets[f].count;
-    printf("%s[%6.1fs] online %" PRIu64 "/%" PRIu64 "  reports %.0f/s (acked %" PRIu64 ", p99 %s)"
-           "  reconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s",
-           r->tty ? "\r" : "", (double)vt / 1e6, tot.in_state[TS_AUTHENTICATED], total, rate,
-           tot.reports_acked, p99, tot.disconnects, tot.commands, ledger_pending(&tot.ledger),
-           gw_sum(r, offsetof(struct gw_slot, bad_check)) + gw_sum(r, offsetof(struct gw_slot, bad_escape)) +
-               gw_sum(r, offsetof(struct gw_slot, bad_frame)),
-           r->tty ? "   " : "\n");
-    fflush(stdout);
+    uint64_t bad = gw_sum(r, offsetof(struct gw_slot, bad_check)) + gw_sum(r, offsetof(struct gw_slot, bad_escape)) +
+                   gw_sum(r, offsetof(struct gw_slot, bad_frame));
+    cJSON *smp = cJSON_CreateObject();
+    cJSON_AddNumberToObject(smp, "t_s", (double)vt / 1e6);
+    cJSON_AddNumberToObject(smp, "online", (double)tot.in_state[TS_AUTHENTICATED]);
+    cJSON_AddNumberToObject(smp, "reports_per_s", rate);
+    cJSON_AddNumberToObject(smp, "p50_us", (double)hist_percentile(&win, 50));
+    cJSON_AddNumberToObject(smp, "p99_us", (double)hist_percentile(&win, 99));
+    cJSON_AddNumberToObject(smp, "max_us", (double)win.max);
+    cJSON_AddNumberToObject(smp, "pending", (double)ledger_pending(&tot.ledger));
+    cJSON_AddNumberToObject(smp, "disconnects", (double)tot.disconnects);
+    cJSON_AddItemToArray(r->timeline, smp);
+    if (!r->o->quiet) {
+        char p50[32], p99[32], mx[32];
+        units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
+        units_format_us(hist_percentile(&win, 99), p99, sizeof p99);
+        units_format_us(win.n ? win.max : 0, mx, sizeof mx);
+        printf("%s[%6.1fs] online %" PRIu64 "/%" PRIu64 "  reports %.0f/s  latency p50 %s p99 %s max %s"
+               "  disconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s",
+               r->tty ? "\r" : "", (double)vt / 1e6, tot.in_state[TS_AUTHENTICATED], r->total_terminals, rate,
+               p50, p99, mx, tot.disconnects, tot.commands, ledger_pending(&tot.ledger), bad, r->tty ? "   " : "\n");
+        fflush(stdout);
+    }
     r->prev = tot;
     (void)loop;
     (void)revents;
@@ -215,6 +235,7 @@ static void begin(struct run *r)
     ev_timer_stop(r->loop, &r->ready_timer);
     r->phase = 1;
     r->start_us = clock_now_us();
+    r->prev_mono_us = clock_mono_us();
     r->end_us = r->start_us + r->sc.duration_ms * 1000u;
     struct ctl_msg m = {.type = CTL_START};
     broadcast(r->workers, r->n_workers, &m, NULL);
@@ -456,7 +477,6 @@ static void start_drain(struct run *r)
 static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct run *r = t->data;
-    status_cb(loop, &r->status, 0);
     start_drain(r);
     (void)revents;
 }
@@ -594,6 +614,10 @@ static void build_report(struct run *r, struct run_report *rep)
     expect_metrics_json(&ec, rep->metrics);
     if (r->skipped_steps)
         cJSON_AddNumberToObject(rep->metrics, "skipped_command_steps", (double)r->skipped_steps);
+    if (r->timeline) {
+        cJSON_AddItemToObject(rep->metrics, "timeline", r->timeline);
+        r->timeline = NULL;
+    }
 }
 
 /* The headline numbers, for people and for `make bench`. */
@@ -733,6 +757,7 @@ int run_scenario(const struct run_opts *o)
             goto out;
         }
     r->tty = isatty(STDOUT_FILENO);
+    r->timeline = cJSON_CreateArray();
     if (!o->quiet)
         printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s), %d worker(s), target %s%s, time scale %g\n",
                r->sc.name, total, r->sc.n_fleets, r->n_workers, r->embedded ? "embedded gateway " : "",
@@ -816,6 +841,7 @@ int run_scenario(const struct run_opts *o)
     rc = v == VERDICT_PASS ? 0 : 1;
     report_free(&rep);
 out:
+    cJSON_Delete(r->timeline);
     rm_tmpdir(r);
     if (r->shm)
         stats_unmap(r->shm);

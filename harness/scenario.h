@@ -60,7 +60,7 @@ enum sc_expect_kind {
     SC_EXP_STATE = 0,   /* {"fleet","state","within"[, "fraction"]} */
     SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered */
     SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms" | number} */
-    SC_EXP_LEDGER,      /* {"ledger":"balanced"} */
+    SC_EXP_LEDGER,      /* {"ledger":"balanced"|"acked"} */
     SC_EXP_TRANSITIONS, /* {"fleet","transitions":["connecting","registered","authenticated"]} every terminal passed through these in order */
     SC_EXP_COUNTER,     /* {"counter":"gateway.bad_check","min":N[, "max":N]} */
 };
@@ -84,6 +84,7 @@ struct sc_expect {
     char counter[64];
     bool has_min, has_max;
     uint64_t min, max;
+    bool ledger_acked;             /* "acked": nothing failed or timed out, not just accounted for */
     int n_transitions;
     char transitions[SC_MAX_TRANSITIONS][24];
 };

@@ -357,13 +357,15 @@ static int expect_metric(const struct scenario_json *j, const cJSON *obj, const 
 static int expect_ledger(const struct scenario_json *j, const cJSON *obj, const char *path,
                          struct sc_expect *e)
 {
-    static const char *const values[] = {"balanced"};
+    static const char *const values[] = {"balanced", "acked"};
     char v[16];
     if (scenario_json_enum(j, obj, path, "ledger", SJ_REQUIRED, values, N_OF(values), v,
                            sizeof v) != SJ_OK)
         return SJ_ERR;
-    snprintf(e->desc, sizeof e->desc,
-             "every message is acknowledged, failed or timed out (ledger balanced)");
+    e->ledger_acked = strcmp(v, "acked") == 0;
+    snprintf(e->desc, sizeof e->desc, "%s",
+             e->ledger_acked ? "every message is acknowledged: none failed or timed out"
+                             : "every message is acknowledged, failed or timed out (ledger balanced)");
     return SJ_OK;
 }
 

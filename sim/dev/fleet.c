@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "sim/core/ctl.h"
+#include "sim/proto/jt808.h"
 
-#define TICK_REAL_S 0.005         /* how often the wheel turns, real seconds */
+#define TICK_REAL_S 0.002         /* how often the wheel turns, real seconds */
 #define WBUF_MAX (256 * 1024)     /* a peer this far behind is dropped */
 
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
@@ -91,8 +92,14 @@ void term_wake_at(struct term *t, uint64_t at_us)
 
 void term_expect(struct term *t, uint16_t serial, uint16_t msg_id)
 {
+    term_expect_at(t, serial, msg_id, term_now());
+}
+
+void term_expect_at(struct term *t, uint16_t serial, uint16_t msg_id, uint64_t intended_us)
+{
     struct term_pend *p = &t->pend[t->npend++];
-    p->sent_us = term_now();
+    uint64_t now = term_now();
+    p->sent_us = intended_us && intended_us < now ? intended_us : now;
     p->serial = serial;
     p->msg_id = msg_id;
     ledger_sent(&t->fleet->st->ledger);
@@ -760,8 +767,13 @@ void worker_free(struct worker *w)
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
             conn_close(t);
-            if (fr->spec->protocol == SC_PROTO_JT808)
+            if (fr->spec->protocol == SC_PROTO_JT808) {
                 free(t->p.jt.blind);
+                if (t->p.jt.reasm) {
+                    jt808_reasm_free(t->p.jt.reasm);
+                    free(t->p.jt.reasm);
+                }
+            }
         }
         free(fr->terms);
         fr->terms = NULL;

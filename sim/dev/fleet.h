@@ -130,6 +130,10 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n);
 static inline bool term_can_request(const struct term *t) { return t->npend < TERM_MAX_PEND; }
 /* Count a request as in flight (ledger: sent). */
 void term_expect(struct term *t, uint16_t serial, uint16_t msg_id);
+/* The same, for a request that was due at intended_us: its latency is measured
+ * from then, so a worker that falls behind its schedule shows up in the figures
+ * instead of hiding (coordinated omission). */
+void term_expect_at(struct term *t, uint16_t serial, uint16_t msg_id, uint64_t intended_us);
 /* Settle the request with this serial: acked when ok, else failed with why.  Returns
  * its msg_id (0 when no such request was in flight) and its send time in *sent_us. */
 uint16_t term_settle(struct term *t, uint16_t serial, bool ok, enum ledger_why why, uint64_t *sent_us);

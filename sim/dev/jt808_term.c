@@ -41,8 +41,9 @@ static void header(struct term *t, uint16_t msg_id)
     out_msg.body_bytes = 0;
 }
 
-/* Encode out_msg and send it; a request is entered in the ledger. */
-static bool send_msg(struct term *t, bool request)
+/* Encode out_msg and send it; a request is entered in the ledger, timed from
+ * intended_us when it is a scheduled one (0: from now). */
+static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
 {
     size_t len = 0;
     struct jt808_err err;
@@ -53,11 +54,16 @@ static bool send_msg(struct term *t, bool request)
     }
     uint16_t serial = out_msg.h.serial, id = out_msg.h.msg_id;
     if (request)
-        term_expect(t, serial, id);
+        term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))
         return false; /* the drop already failed the request */
     t->p.jt.last_tx_us = term_now();
     return true;
+}
+
+static bool send_msg(struct term *t, bool request)
+{
+    return send_msg_at(t, request, 0);
 }
 
 static void send_register(struct term *t)
@@ -189,7 +195,8 @@ static void blind_push(struct term *t, const struct jt808_blind_rec *r)
     b->count++;
 }
 
-static void report(struct term *t, uint64_t now)
+/* due_us: when the report was scheduled (latency counts from then). */
+static void report(struct term *t, uint64_t now, uint64_t due_us)
 {
     struct jt808_tstate *s = &t->p.jt;
     walk(t);
@@ -200,7 +207,7 @@ static void report(struct term *t, uint64_t now)
     }
     header(t, 0x0200);
     fill_location(t, &out_msg.b.loc, s->lat, s->lon, s->speed, s->dir, 0);
-    if (send_msg(t, true))
+    if (send_msg_at(t, true, due_us))
         t->fleet->st->reports++;
 }
 
@@ -401,6 +408,49 @@ static void handle(struct term *t, const struct jt808_msg *m)
     }
 }
 
+/* A subpackage from the platform (a long 0x8108): each one is acknowledged,
+ * except the one that completes the message, whose answer is the message's. */
+static void on_fragment(struct term *t, const struct jt808_msg *m)
+{
+    struct jt808_tstate *s = &t->p.jt;
+    if (!s->reasm) {
+        s->reasm = calloc(1, sizeof *s->reasm);
+        if (!s->reasm) {
+            general_reply(t, &m->h, 1);
+            return;
+        }
+        jt808_reasm_init(s->reasm, 256 * 1024, 60000);
+    }
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    struct jt808_err err;
+    if (jt808_reasm_feed(s->reasm, &m->h, m->body, m->body_bytes, term_now() / 1000u, &done, &whole,
+                         &whole_len, &err) != JT808_OK) {
+        t->fleet->st->decode_errors++;
+        general_reply(t, &m->h, 2);
+        return;
+    }
+    if (!done) {
+        general_reply(t, &m->h, 0);
+        return;
+    }
+    static struct jt808_msg full;
+    memset(&full.h, 0, sizeof full.h);
+    full.h = m->h;
+    full.h.subpackage = false;
+    if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+        t->fleet->st->decode_errors++;
+        general_reply(t, &m->h, 2);
+    } else {
+        handle(t, &full);
+    }
+    free(whole);
+    jt808_reasm_free(s->reasm);
+    free(s->reasm);
+    s->reasm = NULL;
+}
+
 static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
 {
     size_t off = 0;
@@ -415,7 +465,9 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
         t->fleet->st->frames_in++;
         if (jt808_decode(buf + off + start, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
             t->fleet->st->decode_errors++;
-        } else if (!in_msg.h.subpackage) {
+        } else if (in_msg.h.subpackage) {
+            on_fragment(t, &in_msg);
+        } else {
             handle(t, &in_msg);
         }
         off += used;
@@ -448,8 +500,14 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
     if (t->fleet->w->draining)
         return 0;
     if (s->report_ms && s->next_report_us && now >= s->next_report_us) {
-        report(t, now);
-        s->next_report_us = now + s->report_ms * 1000ull;
+        uint64_t due = s->next_report_us;
+        /* lateness within one turn of the timer wheel is its resolution, not a stall */
+        uint64_t slack = t->fleet->w->wheel.width_us;
+        report(t, now, now - due <= slack ? now : due);
+        /* keep the schedule: the next report is due one period after this one was */
+        s->next_report_us = due + s->report_ms * 1000ull;
+        if (s->next_report_us <= now)
+            s->next_report_us = now + s->report_ms * 1000ull; /* a long stall: skip, don't burst */
     }
     if (t->state == TS_AUTHENTICATED && s->heartbeat_ms &&
         now >= s->last_tx_us + s->heartbeat_ms * 1000ull && term_can_request(t)) {

@@ -30,6 +30,7 @@ struct jt808_tstate {
     uint64_t next_report_us;
     uint64_t last_tx_us;
     struct jt808_blind *blind;   /* allocated on the first buffered report */
+    struct jt808_reasm *reasm;   /* allocated on the first subpackage from the platform */
 };
 
 struct term_proto;

@@ -645,6 +645,29 @@ static bool picked(uint64_t k, uint64_t n, double fraction)
     return ((k + 1) * want) / n > (k * want) / n;
 }
 
+/* An upgrade package (0x8108) given only by its size gets a generated one of that
+ * size, so a scenario need not carry kilobytes of hex. */
+static void fill_package(uint16_t msg_id, cJSON *b)
+{
+    const cJSON *len = cJSON_GetObjectItemCaseSensitive(b, "package_len");
+    if (msg_id != 0x8108 || !cJSON_IsNumber(len) || cJSON_GetObjectItemCaseSensitive(b, "package_hex") ||
+        len->valuedouble < 0 || len->valuedouble > 60000)
+        return;
+    size_t n = (size_t)len->valuedouble;
+    char *hex = malloc(2 * n + 1);
+    if (!hex)
+        return;
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v = (uint8_t)(i * 31u + 7u);
+        hex[2 * i] = digits[v >> 4];
+        hex[2 * i + 1] = digits[v & 15];
+    }
+    hex[2 * n] = 0;
+    cJSON_AddStringToObject(b, "package_hex", hex);
+    free(hex);
+}
+
 /* Build the request once per header version from the step's JSON body. */
 static int build_request(uint16_t msg_id, enum jt808_version v, const char *body_json, struct jt808_msg *m,
                          uint8_t *store, size_t cap, char *err, size_t errcap)
@@ -666,6 +689,7 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
             cJSON_Delete(j);
             return -1;
         }
+        fill_package(msg_id, b);
         cJSON_AddItemToObject(j, "body", b);
     } else if (msg_id == 0x8104 || msg_id == 0x8201) {
         cJSON_AddStringToObject(j, "body_hex", ""); /* these have no body */
@@ -675,6 +699,18 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
     enum jt808_rc rc = jt808_from_json(j, m, store, cap, err, errcap);
     cJSON_Delete(j);
     return rc == JT808_OK ? 0 : -1;
+}
+
+#define GW_CHUNK 1000 /* body bytes per subpackage */
+
+struct split_ctx {
+    struct gw_conn *c;
+};
+
+static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
+{
+    struct split_ctx *sx = arg;
+    conn_send(sx->c, frame, len);
 }
 
 static struct jt808_msg req_tmpl;
@@ -704,6 +740,17 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
     }
     uint64_t first = strtoull(cm->phone_first, NULL, 10);
     struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
+    /* a body longer than one frame takes is sent in subpackages */
+    static uint8_t big_body[64 * 1024];
+    size_t big_len = 0;
+    struct jt808_err be;
+    if (jt808_body_encode(&req_tmpl, big_body, sizeof big_body, &big_len, &be) != JT808_OK) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, cm->msg_id,
+                 jt808_rc_text(be.rc), be.field ? be.field : "");
+        return;
+    }
+    if (big_len <= JT808_MAX_BODY)
+        big_len = 0;
     for (struct gw_conn *c = g->conns; c; c = c->next) {
         if (!c->authed || c->closing || c->phone_num < first || c->phone_num >= first + cm->count)
             continue;
@@ -723,7 +770,20 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
         snprintf(out_msg.h.phone, sizeof out_msg.h.phone, "%s", c->phone);
         size_t len = 0;
         struct jt808_err e;
-        if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &e) != JT808_OK) {
+        if (big_len) {
+            /* longer than one frame's body: subpackages; the terminal's answer to
+             * the last one (which completes the message) is the answer */
+            size_t n = (big_len + GW_CHUNK - 1) / GW_CHUNK;
+            out_msg.h.serial = (uint16_t)(out_msg.h.serial - 1);
+            c->serial = (uint16_t)(out_msg.h.serial + n);
+            struct split_ctx sx = {c};
+            if (jt808_split(&out_msg.h, out_msg.h.serial, big_body, big_len, GW_CHUNK, emit_fragment, &sx) !=
+                JT808_OK) {
+                snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, cm->msg_id);
+                return;
+            }
+            out_msg.h.serial = (uint16_t)(out_msg.h.serial + n - 1);
+        } else if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &e) != JT808_OK) {
             snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
                      cm->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
             return;
@@ -738,7 +798,8 @@ static void send_command(struct gw *g, const struct ctl_msg *cm, const char *bod
         g->inflight++;
         cs->sent++;
         ledger_sent(&g->st->ledger);
-        conn_send(c, out_frame, len);
+        if (!big_len)
+            conn_send(c, out_frame, len);
         conn_reschedule(c);
     }
 }

@@ -730,7 +730,7 @@ static const struct err_case error_cases[] = {
     {EXPECT("{'id':'T-1','transitions':['idle'],'fraction':0.5}"),
      "x.json: expect[0].fraction: not used by a transitions expectation"},
     {EXPECT("{'id':'L-1','ledger':'ok'}"),
-     "x.json: expect[0].ledger: expected one of balanced, got \"ok\""},
+     "x.json: expect[0].ledger: expected one of balanced, acked, got \"ok\""},
     {EXPECT("{'id':'R-1','reply':'0x0104','to':'0x8104'}"),
      "x.json: expect[0].to: no step sends 0x8104"},
     {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104','fleet':'trucks'}]"),
