@@ -402,6 +402,7 @@ static void run_step(struct run *r, int i)
     if (s->kind == SC_STEP_FAULT) {
         m.type = CTL_FAULT;
         m.down_us = s->down_ms * 1000u;
+        m.version = (uint16_t)s->fault;
         broadcast(r->workers, r->n_workers, &m, NULL);
         return;
     }

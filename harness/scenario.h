@@ -41,7 +41,9 @@ struct sc_fleet {
 enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
 enum sc_terminal_action { SC_ACT_UNREGISTER = 0 };
-enum sc_fault_kind { SC_FAULT_DISCONNECT = 0 };
+/* disconnect: drop the connection; bad-check: send the next request with a wrong
+ * check byte (the platform must refuse it and keep the connection) */
+enum sc_fault_kind { SC_FAULT_DISCONNECT = 0, SC_FAULT_BAD_CHECK };
 
 struct sc_step {
     uint64_t at_ms;                /* from scenario start, virtual time */

@@ -16,7 +16,7 @@ static const char *const terminal_fields[] = {"fleet", "action", "fraction"};
 static const char *const terminal_actions[] = {"unregister"};
 static const char *const command_fields[] = {"fleet", "msg", "body", "fraction"};
 static const char *const fault_fields[] = {"kind", "fleet", "fraction", "down"};
-static const char *const fault_kinds[] = {"disconnect"};
+static const char *const fault_kinds[] = {"disconnect", "bad-check"};
 
 /* Platform-to-terminal messages the reference gateway knows how to send. */
 static const uint16_t command_ids[] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
@@ -79,7 +79,12 @@ static int step_fault(const struct scenario_json *j, const cJSON *obj, const cha
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR ||
         scenario_json_duration_ms(j, obj, path, "down", SJ_OPTIONAL, &st->down_ms) == SJ_ERR)
         return SJ_ERR;
-    st->fault = SC_FAULT_DISCONNECT;
+    st->fault = strcmp(kind, "bad-check") == 0 ? SC_FAULT_BAD_CHECK : SC_FAULT_DISCONNECT;
+    if (st->fault == SC_FAULT_BAD_CHECK && cJSON_GetObjectItemCaseSensitive(obj, "down")) {
+        char p[SCENARIO_JSON_PATH_MAX];
+        scenario_json_path(p, sizeof p, path, "down");
+        return scenario_json_fail(j, p, "only a disconnect has a \"down\" time");
+    }
     return SJ_OK;
 }
 

@@ -25,7 +25,8 @@ struct ctl_msg {
     uint32_t type;          /* enum ctl_type */
     uint32_t fleet;         /* fleet index in the scenario */
     uint16_t msg_id;        /* CTL_COMMAND */
-    uint16_t version;       /* CTL_COMMAND: the fleet's JT/T 808 version (2011/2013/2019) */
+    uint16_t version;       /* CTL_COMMAND: the fleet's JT/T 808 version (2011/2013/2019);
+                               CTL_FAULT: the fault kind (enum sc_fault_kind) */
     uint32_t step;          /* step index, for logs */
     double fraction;        /* share of the fleet, (0,1] */
     uint64_t down_us;       /* CTL_FAULT: stay away this long (virtual) */

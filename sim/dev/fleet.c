@@ -546,6 +546,15 @@ static void finish_drain(struct worker *w)
     }
     (void)now;
     evaluate(w);
+    /* the statistics are final now: close quietly, so the platform's own shutdown
+     * is not counted as disconnects */
+    for (int f = 0; f < w->n_fleets; f++)
+        for (uint32_t k = 0; k < w->fleets[f].n; k++) {
+            struct term *t = &w->fleets[f].terms[k];
+            conn_close(t);
+            wheel_cancel(&w->wheel, &t->timer);
+            t->stay_away = 1;
+        }
     w->draining = false;
     w->running = false;
     w->slot->phase = WP_DONE;
@@ -618,6 +627,10 @@ static void on_ctl(struct worker *w, const struct ctl_msg *m)
                 continue;
             if (m->type == CTL_FAULT) {
                 fr->st->faults++;
+                if (m->version == SC_FAULT_BAD_CHECK) {
+                    t->corrupt_next = 1;
+                    continue;
+                }
                 t->attempt = 0;
                 term_drop(t, m->down_us, false);
             } else if (fr->proto->unregister) {

@@ -62,6 +62,7 @@ struct term {
     uint8_t order_seq;                /* states reached so far, for order[] */
     uint8_t order[TS__COUNT];         /* sequence number of each state's first reach (0 never) */
     uint8_t want_write : 1, stay_away : 1, started : 1;
+    uint8_t corrupt_next : 1;         /* fault: send the next request with a wrong check */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */

@@ -41,6 +41,28 @@ static void header(struct term *t, uint16_t msg_id)
     out_msg.body_bytes = 0;
 }
 
+/* Fault injection: give a whole frame a wrong check byte, keeping it a
+ * well-formed frame otherwise.  Returns the new length. */
+static size_t corrupt_check(uint8_t *f, size_t len)
+{
+    size_t e = len - 2; /* last byte before the closing flag */
+    if (f[e - 1] == 0x7D) {
+        /* the check was escaped (0x7D or 0x7E): one plain byte instead */
+        f[e - 1] = 0x55;
+        f[e] = JT808_FLAG;
+        return len - 1;
+    }
+    static const uint8_t masks[] = {0x55, 0x11, 0x22};
+    for (size_t i = 0; i < sizeof masks; i++) {
+        uint8_t c = f[e] ^ masks[i];
+        if (c != 0x7D && c != 0x7E) {
+            f[e] = c;
+            break;
+        }
+    }
+    return len;
+}
+
 /* Encode out_msg and send it; a request is entered in the ledger, timed from
  * intended_us when it is a scheduled one (0: from now). */
 static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
@@ -53,6 +75,10 @@ static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
         return false;
     }
     uint16_t serial = out_msg.h.serial, id = out_msg.h.msg_id;
+    if (request && t->corrupt_next) {
+        t->corrupt_next = 0;
+        len = corrupt_check(out_frame, len);
+    }
     if (request)
         term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))

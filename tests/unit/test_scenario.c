@@ -552,7 +552,7 @@ static const struct err_case error_cases[] = {
     {STEP("{'at':'1s','fault':{'kind':'disconnect','fleet':'cars'}}"),
      "x.json: steps[0].fault.fleet: unknown fleet \"cars\" (fleets: trucks, vans)"},
     {STEP("{'at':'1s','fault':{'kind':'crash','fleet':'vans'}}"),
-     "x.json: steps[0].fault.kind: expected one of disconnect, got \"crash\""},
+     "x.json: steps[0].fault.kind: expected one of disconnect, bad-check, got \"crash\""},
     {STEP("{'at':'1s','command':{'fleet':'vans','msg':'0x8100'}}"),
      "x.json: steps[0].command.msg: 0x8100 is not a message the platform sends "
      "(use 0x8103, 0x8104, 0x8105, 0x8201, 0x8300 or 0x8108)"},
