@@ -430,7 +430,7 @@ static void run_step(struct run *r, int i)
     free(body);
     int ci = stats_cmd_index(s->msg_id);
     if (ci >= 0)
-        r->addressed[f][ci] += m.fraction >= 1.0 ? fl->count : (uint64_t)(m.fraction * fl->count + 0.5);
+        r->addressed[f][ci] += ctl_pick_count(fl->count, m.fraction);
 }
 
 static void step_cb(struct ev_loop *loop, ev_timer *t, int revents)

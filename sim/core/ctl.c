@@ -58,3 +58,21 @@ int ctl_recv(int fd, struct ctl_msg *m, char *payload, size_t cap)
     }
     return 1;
 }
+
+uint64_t ctl_pick_count(uint64_t n, double fraction)
+{
+    if (fraction >= 1.0)
+        return n;
+    if (!(fraction > 0))
+        return 0;
+    return (uint64_t)(fraction * (double)n + 0.5);
+}
+
+int ctl_picked(uint64_t k, uint64_t n, double fraction)
+{
+    if (k >= n)
+        return 0;
+    uint64_t want = ctl_pick_count(n, fraction);
+    /* k is picked when floor((k+1)*want/n) > floor(k*want/n) */
+    return ((k + 1) * want) / n > (k * want) / n;
+}

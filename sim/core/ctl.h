@@ -39,6 +39,13 @@ struct ctl_msg {
 
 #define CTL_MAX_PAYLOAD (200 * 1024)
 
+/* Which members of a fleet a step with this fraction addresses: exactly
+ * ctl_pick_count(n, fraction) of the n, spread evenly over the indices.  The
+ * parent, the workers and the gateways all use this, so they agree on who was
+ * addressed without telling each other. */
+uint64_t ctl_pick_count(uint64_t n, double fraction);
+int ctl_picked(uint64_t k, uint64_t n, double fraction);
+
 /* socketpair(AF_UNIX, SOCK_SEQPACKET); 0 or -1 with errno. */
 int ctl_pair(int fds[2]);
 /* Send header + payload as one packet; 0 or -1. */

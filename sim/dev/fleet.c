@@ -600,16 +600,6 @@ static void start_ramp(struct worker *w)
     }
 }
 
-/* Pick round(fraction * n) terminals of a fleet in this worker, spread evenly. */
-static bool picked(uint32_t k, uint32_t n, double fraction)
-{
-    if (fraction >= 1.0)
-        return true;
-    uint64_t want = (uint64_t)(fraction * n + 0.5);
-    /* k is picked when floor((k+1)*want/n) > floor(k*want/n) */
-    return ((uint64_t)(k + 1) * want) / n > ((uint64_t)k * want) / n;
-}
-
 static void on_ctl(struct worker *w, const struct ctl_msg *m)
 {
     switch (m->type) {
@@ -623,7 +613,7 @@ static void on_ctl(struct worker *w, const struct ctl_msg *m)
         struct fleet_rt *fr = &w->fleets[m->fleet];
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            if (!picked(k, fr->n, m->fraction) || t->conn.fd < 0)
+            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || t->conn.fd < 0)
                 continue;
             if (m->type == CTL_FAULT) {
                 fr->st->faults++;

@@ -19,69 +19,13 @@
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
 #include "sim/proto/jt808.h"
-#include "sim/proto/jt808_json.h"
-
-#define GW_MAX_PEND 4
-#define GW_MAX_RBUF (64 * 1024)
-#define GW_MAX_WBUF (256 * 1024)
-#define GW_TICK_S 0.01
-
-struct gw_pend {
-    uint64_t sent_us;
-    uint64_t due_us;          /* unanswered by then: timed out */
-    uint16_t serial, msg_id;
-    uint8_t fleet, cmd;
-};
-
-struct gw;
-
-struct gw_conn {
-    struct wheel_node timer;  /* idle and command timeouts; first member */
-    ev_io io;
-    int fd;
-    struct gw *gw;
-    struct gw_conn *prev, *next;
-    uint8_t authed;
-    uint8_t closing;
-    enum jt808_version version;
-    char phone[21];
-    uint64_t phone_num;
-    uint16_t serial;
-    uint8_t npend;
-    struct gw_pend pend[GW_MAX_PEND];
-    uint64_t last_rx_us;
-    uint8_t *rbuf;
-    uint32_t rlen;
-    uint8_t *wbuf;
-    uint32_t wlen, wcap;
-    struct jt808_reasm *reasm;
-};
-
-struct gw {
-    const struct gw_config *cfg;
-    int id;
-    struct ev_loop *loop;
-    ev_io accept_io;
-    ev_io ctl_io;
-    ev_timer tick, flush;
-    ev_signal sigint, sigterm;
-    int ctl_fd;
-    struct gw_slot *st;
-    struct registry *reg;
-    struct wheel wheel;
-    struct gw_conn *conns;
-    uint64_t inflight;
-    int draining;
-    uint64_t drain_deadline_us;
-    uint8_t rscratch[65536];
-};
+#include "sim/platform/jt808_gw_internal.h"
 
 static struct jt808_msg in_msg, out_msg;
 static uint8_t in_scratch[JT808_MAX_FRAME];
 static uint8_t out_frame[JT808_MAX_FRAME];
 
 static void conn_close(struct gw_conn *c);
-static void conn_reschedule(struct gw_conn *c);
 
 /* --- sockets ---------------------------------------------------------------------- */
 
@@ -134,7 +78,7 @@ static void io_update(struct gw_conn *c)
     ev_io_start(c->gw->loop, &c->io);
 }
 
-static void conn_send(struct gw_conn *c, const uint8_t *buf, size_t n)
+void gw_conn_send(struct gw_conn *c, const uint8_t *buf, size_t n)
 {
     if (c->fd < 0 || c->closing)
         return;
@@ -197,7 +141,7 @@ static int send_out(struct gw_conn *c)
         fprintf(stderr, "gateway: cannot encode 0x%04X: %s\n", out_msg.h.msg_id, jt808_rc_text(err.rc));
         return -1;
     }
-    conn_send(c, out_frame, len);
+    gw_conn_send(c, out_frame, len);
     return 0;
 }
 
@@ -325,7 +269,7 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
         memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
         c->npend--;
         g->inflight--;
-        conn_reschedule(c);
+        gw_conn_reschedule(c);
         return;
     }
 }
@@ -465,7 +409,7 @@ static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
 
 /* --- connection life ------------------------------------------------------------------- */
 
-static void conn_reschedule(struct gw_conn *c)
+void gw_conn_reschedule(struct gw_conn *c)
 {
     struct gw *g = c->gw;
     uint64_t at = c->last_rx_us + g->cfg->idle_timeout_ms * 1000u;
@@ -497,7 +441,7 @@ static void conn_fire(struct wheel_node *n, void *arg)
         conn_close(c);
         return;
     }
-    conn_reschedule(c);
+    gw_conn_reschedule(c);
 }
 
 static void conn_close(struct gw_conn *c)
@@ -587,7 +531,7 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
                     }
                 }
             }
-            conn_reschedule(c);
+            gw_conn_reschedule(c);
         }
     }
     if (c->closing)
@@ -630,178 +574,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         ev_io_init(&c->io, conn_cb, fd, EV_READ);
         c->io.data = c;
         ev_io_start(loop, &c->io);
-        conn_reschedule(c);
+        gw_conn_reschedule(c);
     }
     (void)revents;
-}
-
-/* --- platform requests ------------------------------------------------------------------ */
-
-static bool picked(uint64_t k, uint64_t n, double fraction)
-{
-    if (fraction >= 1.0)
-        return true;
-    uint64_t want = (uint64_t)(fraction * (double)n + 0.5);
-    return ((k + 1) * want) / n > (k * want) / n;
-}
-
-/* An upgrade package (0x8108) given only by its size gets a generated one of that
- * size, so a scenario need not carry kilobytes of hex. */
-static void fill_package(uint16_t msg_id, cJSON *b)
-{
-    const cJSON *len = cJSON_GetObjectItemCaseSensitive(b, "package_len");
-    if (msg_id != 0x8108 || !cJSON_IsNumber(len) || cJSON_GetObjectItemCaseSensitive(b, "package_hex") ||
-        len->valuedouble < 0 || len->valuedouble > 60000)
-        return;
-    size_t n = (size_t)len->valuedouble;
-    char *hex = malloc(2 * n + 1);
-    if (!hex)
-        return;
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        uint8_t v = (uint8_t)(i * 31u + 7u);
-        hex[2 * i] = digits[v >> 4];
-        hex[2 * i + 1] = digits[v & 15];
-    }
-    hex[2 * n] = 0;
-    cJSON_AddStringToObject(b, "package_hex", hex);
-    free(hex);
-}
-
-/* Build the request once per header version from the step's JSON body. */
-static int build_request(uint16_t msg_id, enum jt808_version v, const char *body_json, struct jt808_msg *m,
-                         uint8_t *store, size_t cap, char *err, size_t errcap)
-{
-    cJSON *j = cJSON_CreateObject();
-    char idhex[8];
-    snprintf(idhex, sizeof idhex, "0x%04X", msg_id);
-    cJSON_AddStringToObject(j, "msg_id", idhex);
-    cJSON_AddStringToObject(j, "version", v == JT808_V2019 ? "2019" : "2013");
-    if (v == JT808_V2019)
-        cJSON_AddNumberToObject(j, "proto_version", 1);
-    cJSON_AddStringToObject(j, "phone", "0");
-    cJSON_AddNumberToObject(j, "serial", 0);
-    cJSON_AddNumberToObject(j, "encryption", 0);
-    if (body_json && body_json[0]) {
-        cJSON *b = cJSON_Parse(body_json);
-        if (!b) {
-            snprintf(err, errcap, "command body is not JSON");
-            cJSON_Delete(j);
-            return -1;
-        }
-        fill_package(msg_id, b);
-        cJSON_AddItemToObject(j, "body", b);
-    } else if (msg_id == 0x8104 || msg_id == 0x8201) {
-        cJSON_AddStringToObject(j, "body_hex", ""); /* these have no body */
-    } else {
-        cJSON_AddItemToObject(j, "body", cJSON_CreateObject());
-    }
-    enum jt808_rc rc = jt808_from_json(j, m, store, cap, err, errcap);
-    cJSON_Delete(j);
-    return rc == JT808_OK ? 0 : -1;
-}
-
-#define GW_CHUNK 1000 /* body bytes per subpackage */
-
-struct split_ctx {
-    struct gw_conn *c;
-};
-
-static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
-{
-    struct split_ctx *sx = arg;
-    conn_send(sx->c, frame, len);
-}
-
-static struct jt808_msg req_tmpl;
-static uint8_t req_store[64 * 1024];
-
-int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap)
-{
-    if (stats_cmd_index(msg_id) < 0) {
-        snprintf(err, errcap, "0x%04X is not a request the gateway sends", msg_id);
-        return -1;
-    }
-    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &req_tmpl,
-                         req_store, sizeof req_store, err, errcap);
-}
-
-static void send_command(struct gw *g, const struct ctl_msg *cm, const char *body)
-{
-    int ci = stats_cmd_index(cm->msg_id);
-    if (ci < 0 || cm->fleet >= STATS_MAX_FLEETS)
-        return;
-    char err[256];
-    /* the fleet's version decides the layout (0x8300, 0x8108 differ in 2019) */
-    enum jt808_version ver = cm->version == 2019 ? JT808_V2019 : JT808_V2013;
-    if (build_request(cm->msg_id, ver, body, &req_tmpl, req_store, sizeof req_store, err, sizeof err) < 0) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, cm->msg_id, err);
-        return;
-    }
-    uint64_t first = strtoull(cm->phone_first, NULL, 10);
-    struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
-    /* a body longer than one frame takes is sent in subpackages */
-    static uint8_t big_body[64 * 1024];
-    size_t big_len = 0;
-    struct jt808_err be;
-    if (jt808_body_encode(&req_tmpl, big_body, sizeof big_body, &big_len, &be) != JT808_OK) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, cm->msg_id,
-                 jt808_rc_text(be.rc), be.field ? be.field : "");
-        return;
-    }
-    if (big_len <= JT808_MAX_BODY)
-        big_len = 0;
-    for (struct gw_conn *c = g->conns; c; c = c->next) {
-        if (!c->authed || c->closing || c->phone_num < first || c->phone_num >= first + cm->count)
-            continue;
-        if (!picked(c->phone_num - first, cm->count, cm->fraction))
-            continue;
-        if (c->npend >= GW_MAX_PEND) {
-            /* never left: the terminal still owes answers to earlier requests */
-            cs->offline++;
-            continue;
-        }
-        if (c->version != ver) {
-            cs->refused++; /* a terminal of another version than its fleet's */
-            continue;
-        }
-        out_msg = req_tmpl;
-        out_msg.h.serial = c->serial++;
-        snprintf(out_msg.h.phone, sizeof out_msg.h.phone, "%s", c->phone);
-        size_t len = 0;
-        struct jt808_err e;
-        if (big_len) {
-            /* longer than one frame's body: subpackages; the terminal's answer to
-             * the last one (which completes the message) is the answer */
-            size_t n = (big_len + GW_CHUNK - 1) / GW_CHUNK;
-            out_msg.h.serial = (uint16_t)(out_msg.h.serial - 1);
-            c->serial = (uint16_t)(out_msg.h.serial + n);
-            struct split_ctx sx = {c};
-            if (jt808_split(&out_msg.h, out_msg.h.serial, big_body, big_len, GW_CHUNK, emit_fragment, &sx) !=
-                JT808_OK) {
-                snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, cm->msg_id);
-                return;
-            }
-            out_msg.h.serial = (uint16_t)(out_msg.h.serial + n - 1);
-        } else if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &e) != JT808_OK) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
-                     cm->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
-            return;
-        }
-        struct gw_pend *p = &c->pend[c->npend++];
-        p->sent_us = clock_now_us();
-        p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
-        p->serial = out_msg.h.serial;
-        p->msg_id = cm->msg_id;
-        p->fleet = (uint8_t)cm->fleet;
-        p->cmd = (uint8_t)ci;
-        g->inflight++;
-        cs->sent++;
-        ledger_sent(&g->st->ledger);
-        if (!big_len)
-            conn_send(c, out_frame, len);
-        conn_reschedule(c);
-    }
 }
 
 static void finish_drain(struct gw *g)
@@ -827,7 +602,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
     switch (m.type) {
     case CTL_COMMAND:
-        send_command(g, &m, payload);
+        gw_cmd_send(g, &m, payload);
         break;
     case CTL_DRAIN:
         g->draining = 1;

@@ -1,0 +1,77 @@
+/* Internals shared by the gateway's files: jt808_gw.c (connections, terminal
+ * messages, the process) and jt808_gw_cmd.c (platform requests). */
+#ifndef FLEETSIM_JT808_GW_INTERNAL_H
+#define FLEETSIM_JT808_GW_INTERNAL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/core/ctl.h"
+#include "sim/core/wheel.h"
+#include "sim/platform/jt808_gw.h"
+#include "sim/proto/jt808.h"
+
+#define GW_MAX_PEND 4
+#define GW_MAX_RBUF (64 * 1024)
+#define GW_MAX_WBUF (256 * 1024)
+#define GW_TICK_S 0.01
+
+struct gw_pend {
+    uint64_t sent_us;
+    uint64_t due_us;          /* unanswered by then: timed out */
+    uint16_t serial, msg_id;
+    uint8_t fleet, cmd;
+};
+
+struct gw;
+
+struct gw_conn {
+    struct wheel_node timer;  /* idle and command timeouts; first member */
+    ev_io io;
+    int fd;
+    struct gw *gw;
+    struct gw_conn *prev, *next;
+    uint8_t authed;
+    uint8_t closing;
+    enum jt808_version version;
+    char phone[21];
+    uint64_t phone_num;
+    uint16_t serial;
+    uint8_t npend;
+    struct gw_pend pend[GW_MAX_PEND];
+    uint64_t last_rx_us;
+    uint8_t *rbuf;
+    uint32_t rlen;
+    uint8_t *wbuf;
+    uint32_t wlen, wcap;
+    struct jt808_reasm *reasm;
+};
+
+struct gw {
+    const struct gw_config *cfg;
+    int id;
+    struct ev_loop *loop;
+    ev_io accept_io;
+    ev_io ctl_io;
+    ev_timer tick, flush;
+    ev_signal sigint, sigterm;
+    int ctl_fd;
+    struct gw_slot *st;
+    struct registry *reg;
+    struct wheel wheel;
+    struct gw_conn *conns;
+    uint64_t inflight;
+    int draining;
+    uint64_t drain_deadline_us;
+    uint8_t rscratch[65536];
+};
+
+/* Queue bytes for a terminal (sent now when the socket takes them). */
+void gw_conn_send(struct gw_conn *c, const uint8_t *buf, size_t n);
+/* Re-arm the connection's timer: idle timeout or the earliest command deadline. */
+void gw_conn_reschedule(struct gw_conn *c);
+/* CTL_COMMAND: send a platform request to the addressed terminals of a fleet. */
+void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body);
+
+#endif
