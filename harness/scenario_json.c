@@ -29,32 +29,11 @@ int scenario_json_fail(const struct scenario_json *j, const char *path, const ch
     return SJ_ERR;
 }
 
-/* A key as it may appear in a path or message: printable, bounded. */
-static void sj_clean(const char *s, char *out, size_t cap, size_t limit)
-{
-    size_t n = 0, i = 0;
-    for (; s[i] != '\0' && i < limit && n + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (s[i] != '\0') {
-        while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80)
-            n--;
-        if (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0xC0)
-            n--;
-        if (n + 3 < cap) {
-            memcpy(out + n, "...", 3);
-            n += 3;
-        }
-    }
-    if (cap > 0)
-        out[n] = '\0';
-}
 
 void scenario_json_path(char *out, size_t cap, const char *parent, const char *key)
 {
     char k[SJ_NAME_MAX + 4];
-    sj_clean(key, k, sizeof k, SJ_NAME_MAX);
+    units_quote(key, k, sizeof k, SJ_NAME_MAX);
     if (parent == NULL || parent[0] == '\0')
         snprintf(out, cap, "%s", k);
     else
@@ -79,7 +58,7 @@ void scenario_json_got(const cJSON *v, char *out, size_t cap)
     } else if (cJSON_IsString(v)) {
         size_t n = 0;
         const char *p = v->valuestring ? v->valuestring : "";
-        sj_clean(p, s, sizeof s, 32);
+        units_quote(p, s, sizeof s, 32);
         /* quotes inside the text would make the quoting ambiguous */
         for (n = 0; s[n] != '\0'; n++)
             if (s[n] == '"')

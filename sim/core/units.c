@@ -47,10 +47,8 @@ static const struct units_scale count_units[] = {
     {"M", 1000000ULL},
 };
 
-/* Copy s for quoting in a message: at most 40 bytes, control bytes as '?'. */
-static void units_quote(const char *s, char *out, size_t cap)
+void units_quote(const char *s, char *out, size_t cap, size_t limit)
 {
-    const size_t limit = 40;
     size_t n = 0, i = 0;
     if (cap == 0)
         return;
@@ -87,7 +85,7 @@ static int units_fail(char *err, size_t errcap, const char *s, const char *fmt, 
         snprintf(err, errcap, "%s", msg);
         return UNITS_ERR;
     }
-    units_quote(s, q, sizeof q);
+    units_quote(s, q, sizeof q, 40);
     snprintf(err, errcap, "'%s': %s", q, msg);
     return UNITS_ERR;
 }
@@ -214,7 +212,7 @@ int units_duration_us(const char *s, uint64_t *out_us, char *err, size_t errcap)
     u = units_find(duration_units, sizeof duration_units / sizeof duration_units[0], d.end,
                    strlen(d.end));
     if (u == NULL) {
-        units_quote(d.end, unit, sizeof unit);
+        units_quote(d.end, unit, sizeof unit, 40);
         return units_fail(err, errcap, s, "unknown unit '%s' (" UNITS_DURATION_HELP ")", unit);
     }
     switch (units_apply(&d, u->mult, out_us)) {
@@ -256,7 +254,7 @@ static int units_count_part(const char *s, size_t len, const char *full, uint64_
         char raw[24];
         memcpy(raw, d.end, n);
         raw[n] = '\0';
-        units_quote(raw, suffix, sizeof suffix);
+        units_quote(raw, suffix, sizeof suffix, 40);
         return units_fail(err, errcap, full, "unknown suffix '%s' (use k or M)", suffix);
     }
     if (approx != NULL) {
@@ -314,7 +312,7 @@ int units_rate_per_s(const char *s, double *out, char *err, size_t errcap)
         return UNITS_ERR;
     u = units_find(per, sizeof per / sizeof per[0], slash + 1, strlen(slash + 1));
     if (u == NULL) {
-        units_quote(slash, unit, sizeof unit);
+        units_quote(slash, unit, sizeof unit, 40);
         return units_fail(err, errcap, s, "unknown rate unit '%s' (use /s, /m or /min, /h)", unit);
     }
     *out = n / (double)u->mult;

@@ -15,6 +15,10 @@ int units_count(const char *s, uint64_t *out, char *err, size_t errcap);
 int units_rate_per_s(const char *s, double *out, char *err, size_t errcap);
 /* A duration a bare number must not be: "30" is rejected (units required). */
 
+/* Copy user text for quoting in a message: at most limit bytes (then "...", never
+ * half a UTF-8 sequence), control bytes as '?'. */
+void units_quote(const char *s, char *out, size_t cap, size_t limit);
+
 /* Format µs as "850us", "12.3ms", "4.20s", "3m05s", "2h00m". */
 void units_format_us(uint64_t us, char *buf, size_t cap);
 

@@ -561,21 +561,41 @@ static bool param_from_json(struct jctx *c, const cJSON *o, const char *path, st
     return true;
 }
 
+/* body[key] as an array of at most max items (what: "parameters", ...), with an
+ * optional "count" field that must agree with it; NULL after jfail on error. */
+static const cJSON *counted_array(struct jctx *c, const cJSON *o, const char *key, int max,
+                                  const char *what, uint64_t count_max, int *n)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!arr) {
+        jfail(c, "body", key, "missing");
+        return NULL;
+    }
+    if (!cJSON_IsArray(arr)) {
+        jfail(c, "body", key, "expected an array");
+        return NULL;
+    }
+    *n = cJSON_GetArraySize(arr);
+    if (*n > max) {
+        jfail(c, "body", key, "more than %d %s", max, what);
+        return NULL;
+    }
+    uint64_t count = (uint64_t)*n;
+    if (!get_uint(c, o, "body", "count", count_max, false, &count))
+        return NULL;
+    if (count != (uint64_t)*n) {
+        jfail(c, "body", "count", "disagrees with %s (%d)", key, *n);
+        return NULL;
+    }
+    return arr;
+}
+
 static bool params_from_json(struct jctx *c, const cJSON *o, struct jt808_params *ps)
 {
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "params");
+    int n;
+    const cJSON *arr = counted_array(c, o, "params", JT808_MAX_PARAMS, "parameters", 255, &n);
     if (!arr)
-        return jfail(c, "body", "params", "missing");
-    if (!cJSON_IsArray(arr))
-        return jfail(c, "body", "params", "expected an array");
-    int n = cJSON_GetArraySize(arr);
-    if (n > JT808_MAX_PARAMS)
-        return jfail(c, "body", "params", "more than %d parameters", JT808_MAX_PARAMS);
-    uint64_t count = (uint64_t)n;
-    if (!get_uint(c, o, "body", "count", 255, false, &count))
         return false;
-    if (count != (uint64_t)n)
-        return jfail(c, "body", "count", "disagrees with params (%d)", n);
     int i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
         char sub[48];
@@ -673,19 +693,10 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
         if (!only_keys(c, o, "body", KEYS("count", "type", "locations")))
             return false;
         GET_U(c, o, "body", "type", 0xFF, true, b->type);
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "locations");
+        int n;
+        const cJSON *arr = counted_array(c, o, "locations", JT808_MAX_BATCH, "locations", 0xFFFF, &n);
         if (!arr)
-            return jfail(c, "body", "locations", "missing");
-        if (!cJSON_IsArray(arr))
-            return jfail(c, "body", "locations", "expected an array");
-        int n = cJSON_GetArraySize(arr);
-        if (n > JT808_MAX_BATCH)
-            return jfail(c, "body", "locations", "more than %d locations", JT808_MAX_BATCH);
-        uint64_t count = (uint64_t)n;
-        if (!get_uint(c, o, "body", "count", 0xFFFF, false, &count))
             return false;
-        if (count != (uint64_t)n)
-            return jfail(c, "body", "count", "disagrees with locations (%d)", n);
         int i = 0;
         for (const cJSON *e = arr->child; e; e = e->next, i++) {
             char sub[48];
