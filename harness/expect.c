@@ -165,6 +165,14 @@ static void eval_partials(const struct expect_ctx *c, int i, struct case_result 
         if (p->worst_us > worst)
             worst = p->worst_us;
     }
+    /* the terminals it applies to come from the scenario, not from the workers'
+     * answers: a worker that died takes its terminals' passes with it */
+    uint64_t planned = 0;
+    for (int f = 0; f < c->sc->n_fleets; f++)
+        if (!e->fleet[0] || strcmp(e->fleet, c->sc->fleets[f].id) == 0)
+            planned += c->sc->fleets[f].count;
+    if (planned > total)
+        total = planned;
     double frac = e->fraction > 0 ? e->fraction : 1.0;
     uint64_t need = (uint64_t)ceil(frac * (double)total - 1e-9);
     char within[32] = "", slow[32];

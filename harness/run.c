@@ -579,6 +579,35 @@ static void rm_tmpdir(struct run *r)
     rmdir(r->tmpdir);
 }
 
+/* mkdir -p: the report directory may be several levels new. */
+static int mkdir_p(const char *path)
+{
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 /* --- verdicts and report ------------------------------------------------------------------ */
 
 static void build_report(struct run *r, struct run_report *rep)
@@ -723,7 +752,7 @@ int run_scenario(const struct run_opts *o)
         fprintf(stderr, "fleetsim: %s\n", err);
         goto out;
     }
-    if (o->report_dir && mkdir(o->report_dir, 0755) < 0 && errno != EEXIST) {
+    if (o->report_dir && mkdir_p(o->report_dir) < 0) {
         fprintf(stderr, "fleetsim: cannot create report directory %s: %s\n", o->report_dir, strerror(errno));
         goto out;
     }

@@ -5,7 +5,8 @@
  * counters and the ledger the worker keeps in its stats slot.
  *
  * Tests marked "TERMINAL BUG" state the behaviour the documentation promises and the
- * terminal does not have yet; they fail until it is fixed. */
+ * terminal (jt808_term.c) or the worker (fleet.c) does not have yet; they fail until
+ * it is fixed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1360,9 +1361,8 @@ static void test_drain_settles_and_stops(void **state)
     assert_int_equal(rx.h.msg_id, 0x0200);              /* left unanswered */
     struct ctl_msg d = {.type = CTL_DRAIN, .settle_us = 300000};
     assert_int_equal(ctl_send(F->ctl[0], &d, NULL), 0);
-    uint64_t reports = 0;
     pump(20);
-    reports = ST->reports;
+    uint64_t reports = ST->reports;
     struct ctl_msg m;
     int got = 0;
     uint64_t end = clock_mono_us() + 1000000u;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# When the harness itself breaks (a worker dies, the user interrupts), the run
+# still ends with a verdict table and reports, the breakage an ERROR case kept
+# apart from the platform's failures.
+. "$(dirname "$0")/lib.sh"
+cat >"$TMP/long.json" <<'JSON'
+{"name": "long", "duration": "20s",
+ "fleets": [{"id": "a", "protocol": "jt808", "count": 100, "report": {"every": "1s"}}],
+ "expect": [{"id": "L-ONLINE-001", "state": "authenticated"}, {"id": "L-LEDGER-001", "ledger": "balanced"}]}
+JSON
+children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
+
+"$FLEETSIM" run "$TMP/long.json" --procs 2 --report "$TMP/a/b/c" >"$TMP/out" 2>&1 &
+pid=$!
+sleep 2.5
+set -- $(children $pid)
+# children: the gateway first, then the workers
+[ $# -ge 3 ] && kill -9 "$2"
+wait $pid; rc=$?
+if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*worker 0" "$TMP/out"; then
+    ok "a worker killed mid-run is a harness ERROR, exit 1"
+else
+    nok "a worker killed mid-run is a harness ERROR, exit 1" "exit $rc" "$(tail -10 "$TMP/out")"
+fi
+contains "the dead worker's terminals do not pass" "L-ONLINE-001  FAIL" "$TMP/out"
+check "reports are written even so (into a new nested directory)" test -s "$TMP/a/b/c/junit.xml"
+check "the JUnit file has an <error> for the harness" grep -q "<error" "$TMP/a/b/c/junit.xml"
+
+"$FLEETSIM" run "$TMP/long.json" >"$TMP/out" 2>&1 &
+pid=$!
+sleep 2.5
+kill -INT $pid
+wait $pid; rc=$?
+if [ $rc -eq 1 ] && grep -q "interrupted" "$TMP/out" && grep -q "L-LEDGER-001 *PASS" "$TMP/out"; then
+    ok "an interrupt drains, settles the ledger and reports"
+else
+    nok "an interrupt drains, settles the ledger and reports" "exit $rc" "$(tail -10 "$TMP/out")"
+fi
+sleep 0.5
+# every process whose command line names this scenario is gone (children included)
+left=""
+for d in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$TMP/long.json"; then left="$left ${d#/proc/}"; fi
+done
+if [ -z "$left" ]; then ok "no process is left behind"; else nok "no process is left behind" "$left"; fi
