@@ -41,9 +41,11 @@ double clock_real_delay(uint64_t at_us)
     return at_us > now ? clock_real_seconds(at_us - now) : 0.0;
 }
 
-void clock_bcd_time(char out[13])
+void clock_bcd_time(char out[13]) { clock_bcd_time_at(clock_now_us(), out); }
+
+void clock_bcd_time_at(uint64_t virtual_us, char out[13])
 {
-    time_t t = wall_at_epoch + (time_t)(clock_now_us() / 1000000u) + 8 * 3600;
+    time_t t = wall_at_epoch + (time_t)(virtual_us / 1000000u) + 8 * 3600;
     struct tm tm;
     gmtime_r(&t, &tm);
     snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,

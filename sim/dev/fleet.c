@@ -162,15 +162,18 @@ static uint64_t backoff_us(struct term *t)
         d = f->reconnect_max_ms * 1000u;
     if (t->attempt < 30)
         t->attempt++;
-    /* jitter: 50..100% of the delay, so a fleet dropped at once does not return at once */
-    return d / 2 + (d / 2) * (term_rand(t) % 1024u) / 1024u;
+    /* jitter: 100..150% of the delay (min stays a floor, max a ceiling), so a fleet
+     * dropped at once does not return at once */
+    uint64_t j = d + (d / 2) * (term_rand(t) % 1024u) / 1024u;
+    return j > f->reconnect_max_ms * 1000u ? f->reconnect_max_ms * 1000u : j;
 }
 
 void term_drop(struct term *t, uint64_t down_us, bool stay_away)
 {
     struct fleet_stats *st = t->fleet->st;
     struct worker *w = t->fleet->w;
-    bool was_connected = t->conn.fd >= 0;
+    /* a connect that never completed is a connect failure, not a disconnect */
+    bool was_connected = t->conn.fd >= 0 && t->state != TS_CONNECTING;
     if (was_connected)
         st->disconnects++;
     t->wake_proto_us = 0;

@@ -122,7 +122,7 @@ static void send_auth(struct term *t)
     struct jt808_auth *a = &out_msg.b.auth;
     memset(a, 0, sizeof *a);
     snprintf(a->auth_code, sizeof a->auth_code, "%s", t->p.jt.auth);
-    snprintf(a->imei, sizeof a->imei, "86%013u", t->index);
+    snprintf(a->imei, sizeof a->imei, "86%013u", t->fleet->src_offset + t->index);
     snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
     term_set_state(t, TS_AUTHENTICATING);
     send_msg(t, true);
@@ -160,8 +160,9 @@ static void walk(struct term *t)
     s->mileage += (uint32_t)(s->speed / 36);
 }
 
+/* taken_us: the virtual time the position was taken (its report's time). */
 static void fill_location(struct term *t, struct jt808_location *loc, int32_t lat, int32_t lon,
-                          uint16_t speed, uint16_t dir, uint64_t at_us)
+                          uint16_t speed, uint16_t dir, uint64_t taken_us)
 {
     memset(loc, 0, offsetof(struct jt808_location, items));
     loc->alarm = 0;
@@ -171,17 +172,7 @@ static void fill_location(struct term *t, struct jt808_location *loc, int32_t la
     loc->altitude = 50;
     loc->speed = speed;
     loc->direction = dir;
-    if (at_us == 0) {
-        clock_bcd_time(loc->time);
-    } else {
-        /* a buffered report keeps the time it was taken */
-        uint64_t now = term_now();
-        time_t t0 = time(NULL) - (time_t)((now - at_us) / 1000000u) + 8 * 3600;
-        struct tm tm;
-        gmtime_r(&t0, &tm);
-        snprintf(loc->time, sizeof loc->time, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    }
+    clock_bcd_time_at(taken_us, loc->time);
     struct { uint8_t id, len; uint32_t v; } items[] = {
         {0x01, 4, t->p.jt.mileage},
         {0x25, 4, 0},
@@ -232,7 +223,12 @@ static void report(struct term *t, uint64_t now, uint64_t due_us)
         return;
     }
     header(t, 0x0200);
-    fill_location(t, &out_msg.b.loc, s->lat, s->lon, s->speed, s->dir, 0);
+    fill_location(t, &out_msg.b.loc, s->lat, s->lon, s->speed, s->dir, now);
+    /* remember it as taken, for a backfill should the connection go first */
+    struct jt808_sent_rec *k = &s->sent[s->sent_next];
+    k->serial = out_msg.h.serial;
+    k->rec = (struct jt808_blind_rec){s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
+    s->sent_next = (uint8_t)((s->sent_next + 1) % JT808_SENT_KEEP);
     if (send_msg_at(t, true, due_us))
         t->fleet->st->reports++;
 }
@@ -327,7 +323,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
     case 0x8201:
         header(t, 0x0201);
         out_msg.b.loc_resp.ack_serial = m->h.serial;
-        fill_location(t, &out_msg.b.loc_resp.loc, s->lat, s->lon, s->speed, s->dir, 0);
+        fill_location(t, &out_msg.b.loc_resp.loc, s->lat, s->lon, s->speed, s->dir, term_now());
         if (send_msg(t, false))
             t->fleet->st->replies++;
         break;
@@ -337,11 +333,13 @@ static void on_request(struct term *t, const struct jt808_msg *m)
         break;
     case 0x8108: {
         uint8_t type = m->b.upgrade.type;
+        /* the whole package arrived, or the upgrade fails */
+        uint8_t result = m->b.upgrade.pkg_bytes == m->b.upgrade.pkg_len ? 0 : 1;
         general_reply(t, &m->h, 0);
         if (t->conn.fd >= 0 && term_can_request(t)) {
             header(t, 0x0108);
             out_msg.b.upgrade_result.type = type;
-            out_msg.b.upgrade_result.result = 0;
+            out_msg.b.upgrade_result.result = result;
             send_msg(t, true);
         }
         break;
@@ -472,9 +470,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
         handle(t, &full);
     }
     free(whole);
-    jt808_reasm_free(s->reasm);
-    free(s->reasm);
-    s->reasm = NULL;
+    /* the reassembly state stays: another message may be half way in */
 }
 
 static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
@@ -554,6 +550,8 @@ static void jt_on_timeout(struct term *t, uint16_t msg_id)
     /* No answer to the handshake: start over on a new connection. */
     if (msg_id == 0x0100 || msg_id == 0x0102)
         term_drop(t, 0, false);
+    else if (msg_id == 0x0003)
+        term_drop(t, 0, true); /* unanswered goodbye: leave all the same */
 }
 
 static void jt_on_disconnected(struct term *t)
@@ -565,7 +563,12 @@ static void jt_on_disconnected(struct term *t)
     for (int i = 0; i < t->npend; i++) {
         if (t->pend[i].msg_id != 0x0200)
             continue;
-        struct jt808_blind_rec r = {s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
+        /* as it was taken when remembered; else (more in flight than remembered)
+         * the current position at the time it was sent */
+        struct jt808_blind_rec r = {s->lat, s->lon, s->speed, s->dir, (uint32_t)(t->pend[i].sent_us / 1000000u)};
+        for (int k = 0; k < JT808_SENT_KEEP; k++)
+            if (s->sent[k].serial == t->pend[i].serial)
+                r = s->sent[k].rec;
         blind_push(t, &r);
     }
     /* While offline the terminal keeps taking positions on schedule. */

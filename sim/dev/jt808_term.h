@@ -19,6 +19,14 @@ struct jt808_blind {
     struct jt808_blind_rec rec[JT808_BLIND_MAX];
 };
 
+/* A report in flight, kept so that it is backfilled as it was taken if the
+ * connection goes before its answer comes. */
+struct jt808_sent_rec {
+    uint16_t serial;
+    struct jt808_blind_rec rec;
+};
+#define JT808_SENT_KEEP 2     /* reports in flight remembered exactly (more: current position) */
+
 struct jt808_tstate {
     char auth[33];               /* auth code from 0x8100 ("" = not registered) */
     uint8_t reg_attempts;
@@ -29,6 +37,8 @@ struct jt808_tstate {
     uint32_t report_ms;
     uint64_t next_report_us;
     uint64_t last_tx_us;
+    uint8_t sent_next;           /* ring index into sent[] */
+    struct jt808_sent_rec sent[JT808_SENT_KEEP];
     struct jt808_blind *blind;   /* allocated on the first buffered report */
     struct jt808_reasm *reasm;   /* allocated on the first subpackage from the platform */
 };
