@@ -32,6 +32,9 @@ endif
 # snprintf truncation is not a warning here.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wno-format-truncation
+ifneq ($(findstring clang,$(CC)),)
+WARN += -Wno-unknown-warning-option
+endif
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) -g
 OPT ?= -O2
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKG_MODS) 2>/dev/null)
@@ -43,7 +46,7 @@ LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test unit e2e demo bench deps install clean check-san
+.PHONY: all test unit e2e demo bench deps install clean check-san fuzz
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP) fleetsim
@@ -96,10 +99,29 @@ demo: all
 bench: all
 	@tests/bench.sh ./fleetsim
 
+# Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS each;
+# not part of `make test`.  Crashes land in build-fuzz/crash-*.
+FUZZ_SECONDS ?= 60
+FUZZ_O := build-fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory O=$(FUZZ_O) CC=clang OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(FUZZ_O)/libfleetsim.a
+	@for t in $(FUZZ_TARGETS); do \
+	    clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $$(pkg-config --cflags $(PKG_MODS)) \
+	        -o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FUZZ_O)/libfleetsim.a $(LDLIBS_ALL) || exit 1; \
+	    mkdir -p $(FUZZ_O)/corpus-$$t; \
+	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; *) seeds="";; esac; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    (cd $(FUZZ_O) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
+	        $$(for d in $$seeds; do echo ../$$d; done)) 2>&1 | grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)|ERROR|SUMMARY" ; \
+	    ls $(FUZZ_O)/crash-* 2>/dev/null && exit 1; \
+	done; true
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetsim
 	install -m 755 $(O)/fleetsim $(DESTDIR)$(PREFIX)/bin/fleetsim
 	cp -r scenarios vectors $(DESTDIR)$(PREFIX)/share/fleetsim/
 
 clean:
-	rm -rf $(O) $(SAN_O) fleetsim
+	rm -rf $(O) $(SAN_O) $(FUZZ_O) fleetsim

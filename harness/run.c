@@ -656,9 +656,8 @@ static void print_figures(struct run *r, struct run_report *rep)
     static struct fleet_stats tot;
     merge_fleet(r, -1, &tot);
     char a[32], p50[32], p99[32], mx[32];
-    uint64_t rss = 0, base = 0, peak = 0;
+    uint64_t base = 0, peak = 0;
     for (int w = 0; w < r->n_workers; w++) {
-        rss += r->shm->workers[w].rss_kb;
         base += r->shm->workers[w].rss_base_kb;
         peak += r->shm->workers[w].rss_peak_kb;
     }
