@@ -3,8 +3,7 @@
  * over a plain blocking TCP socket and checks the answers byte for byte (message
  * id, ack serial, result) and the counters it keeps in its shared gw_slot.
  *
- * Tests marked "GATEWAY BUG" state the correct behaviour the gateway does not
- * have yet; they fail until jt808_gw.c is fixed. */
+ * Tests marked "regression" guard against bugs these tests once found. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1254,9 +1253,9 @@ static void test_subpackages(void **state)
     assert_int_equal(got.lat, loc.lat);
     assert_int_equal(got.lon, loc.lon);
 
-    /* GATEWAY BUG (jt808_gw.c on_fragment): a reassembled 0x0200 stores a location
-     * but does not count it in slot->positions ("locations stored"); the slot
-     * keeps its final counters after the gateway exits. */
+    /* regression: a reassembled 0x0200 once stored its location without counting it
+     * in slot->positions ("locations stored"); the slot keeps its final counters
+     * after the gateway exits. */
     assert_int_equal(f->slot->positions, 1);
 }
 
@@ -1280,9 +1279,9 @@ static void test_subpackages_out_of_order(void **state)
     assert_int_equal(f->slot->subpackages, 3);
 }
 
-/* GATEWAY BUG (jt808_gw.c on_bytes/on_fragment): fragments bypass the
- * authentication check every other terminal message goes through.  Before
- * authentication each fragment must be refused with result 1, like 0x0200. */
+/* Fragments go through the authentication check every other terminal message goes
+ * through (regression: they once bypassed it).  Before authentication each
+ * fragment is refused with result 1, like 0x0200. */
 static void test_subpackages_before_auth(void **state)
 {
     struct fixture *f = *state;
@@ -1299,9 +1298,8 @@ static void test_subpackages_before_auth(void **state)
     assert_int_equal(f->slot->positions, 0);
 }
 
-/* GATEWAY BUG (jt808_gw.c on_fragment): a reassembled 0x0201 (a position query
- * answer long enough to be subpackaged) is dropped instead of going to on_reply,
- * so the 0x8201 it answers times out.  It must count as answered. */
+/* A reassembled 0x0201 (a position query answer long enough to be subpackaged)
+ * answers its 0x8201 (regression: it was once dropped and the command timed out). */
 static void test_subpackaged_reply_0201(void **state)
 {
     struct fixture *f = *state;
@@ -1345,10 +1343,9 @@ static void test_subpackaged_reply_0201(void **state)
     assert_int_equal(f->slot->cmd[0][i8201].timed_out, 0);
 }
 
-/* GATEWAY BUG (jt808_gw.c on_fragment): when a reassembled 0x0104 does not decode,
- * on_reply still runs on the partly decoded message, so a malformed reply whose
- * ack serial was read before the error settles the command as answered.  A reply
- * that does not decode must not count as the expected answer. */
+/* A reassembled reply that does not decode is not the expected answer (regression:
+ * a malformed 0x0104 whose ack serial was read before the error once settled the
+ * command as answered). */
 static void test_subpackaged_reply_malformed(void **state)
 {
     struct fixture *f = *state;

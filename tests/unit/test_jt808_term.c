@@ -4,9 +4,8 @@
  * writes.  Frames are checked field by field (ids, serials, bodies), and so are the
  * counters and the ledger the worker keeps in its stats slot.
  *
- * Tests marked "TERMINAL BUG" state the behaviour the documentation promises and the
- * terminal (jt808_term.c) or the worker (fleet.c) does not have yet; they fail until
- * it is fixed. */
+ * Tests marked "regression" guard against bugs these tests once found in the
+ * terminal (jt808_term.c) or the worker (fleet.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -858,8 +857,8 @@ static void test_register_refused_reconnects(void **state)
 }
 
 /* reconnect.min is the backoff floor (scenario.h) and the first wait after a lost
- * connection (SCHEMA.md); reconnect.max the longest wait.  TERMINAL BUG: the jitter
- * in fleet.c backoff_us() takes 50..100% of the delay, so waits fall below min. */
+ * connection (SCHEMA.md); reconnect.max the longest wait.  Regression: the jitter
+ * once took 50..100% of the delay, so waits fell below min. */
 static void test_reconnect_backoff_within_min_max(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": null, "
@@ -944,18 +943,16 @@ static void test_disconnect_backfill(void **state)
     assert_int_equal(l->sent, l->acked + l->failed + l->timed_out);
     assert_int_equal(ledger_pending(l), 0);
     assert_int_equal(l->failed + l->timed_out, 0);
-    /* Refused connects are connect failures, not lost connections.  TERMINAL BUG:
-     * fleet.c term_drop() counts any drop with an open fd, so a connect refused after
-     * EINPROGRESS also counts as a disconnect. */
+    /* Refused connects are connect failures, not lost connections (regression: a
+     * connect refused after EINPROGRESS once counted as a disconnect). */
     if (disconnects != 1)
         fail_msg("disconnects %lu after one lost connection and %lu refused connects",
                  (unsigned long)disconnects, (unsigned long)refused);
 }
 
 /* Reports in flight when the connection drops are backfilled as they were taken: the
- * 0x0704 carries their own positions and times.  TERMINAL BUG: jt808_term.c
- * jt_on_disconnected() pushes the current position and time once per unacknowledged
- * report instead, so earlier positions are lost and the latest is duplicated. */
+ * 0x0704 carries their own positions and times.  Regression: the current
+ * position and time were once pushed for every unacknowledged report instead. */
 static void test_unacked_reports_backfilled_as_taken(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"ack_timeout\": \"5s\", \"report\": {\"every\": \"500ms\"}");
@@ -1033,8 +1030,8 @@ static void test_unregister(void **state)
 
 /* Unregistering means leaving: with no answer to 0x0003 by ack_timeout the terminal
  * still disconnects and stays away (SCHEMA.md, terminal action "unregister").
- * TERMINAL BUG: jt808_term.c jt_on_timeout() ignores 0x0003, so the terminal stays
- * online as "authenticated" with its auth code already erased. */
+ * Regression: the terminal once stayed online, "authenticated" with its auth code
+ * already erased. */
 static void test_unregister_unanswered_still_leaves(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": null");
@@ -1316,8 +1313,8 @@ static void test_subpackaged_upgrade(void **state)
 }
 
 /* Two subpackaged messages may arrive interleaved; finishing one must not throw away
- * the packages of the other.  TERMINAL BUG: jt808_term.c on_fragment() frees the whole
- * reassembly state once any message completes, so the second one never does. */
+ * the packages of the other (regression: the whole reassembly state was once freed
+ * when any message completed). */
 static void test_interleaved_subpackages(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": null");
