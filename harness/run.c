@@ -693,6 +693,39 @@ static void print_figures(struct run *r, struct run_report *rep)
                             r->total_terminals && peak > base ? (double)(peak - base) * 1024.0 / (double)r->total_terminals : 0);
 }
 
+/* --dry-run: what would happen, and which cases would be judged. */
+static void print_plan(const struct run *r, uint64_t total, double scale)
+{
+    const struct scenario *sc = &r->sc;
+    char d[32];
+    units_format_us(sc->duration_ms * 1000u, d, sizeof d);
+    printf("scenario %s: %s, %" PRIu64 " terminals, target %s, time scale %g, %d worker(s)\n", sc->name, d, total,
+           r->embedded ? "embedded gateway" : r->target_text, scale, r->n_workers);
+    for (int f = 0; f < sc->n_fleets; f++) {
+        const struct sc_fleet *fl = &sc->fleets[f];
+        char hb[32], rep[32];
+        units_format_us(fl->heartbeat_ms * 1000u, hb, sizeof hb);
+        units_format_us(fl->report_every_ms * 1000u, rep, sizeof rep);
+        printf("  fleet %-12s jt808/%d  %6u terminals  phone %s  ramp %g/s  heartbeat %s  reports %s\n", fl->id,
+               fl->version, fl->count, fl->phone, fl->ramp_per_s, hb, fl->report_every_ms ? rep : "off");
+    }
+    for (int i = 0; i < sc->n_steps; i++) {
+        const struct sc_step *st = &sc->steps[i];
+        char at[32];
+        units_format_us(st->at_ms * 1000u, at, sizeof at);
+        if (st->kind == SC_STEP_COMMAND)
+            printf("  at %-8s command 0x%04X to %g of %s\n", at, st->msg_id, st->fraction, st->fleet);
+        else if (st->kind == SC_STEP_FAULT)
+            printf("  at %-8s fault %s on %g of %s\n", at, st->fault == SC_FAULT_BAD_CHECK ? "bad-check" : "disconnect",
+                   st->fraction, st->fleet);
+        else
+            printf("  at %-8s terminals of %s unregister (%g)\n", at, st->fleet, st->fraction);
+    }
+    printf("%d case(s):\n", sc->n_expect);
+    for (int i = 0; i < sc->n_expect; i++)
+        printf("  %-24s %-20s %s\n", sc->expect[i].id, sc->expect[i].area, sc->expect[i].desc);
+}
+
 int run_scenario(const struct run_opts *o)
 {
     static struct run run;
@@ -746,6 +779,11 @@ int run_scenario(const struct run_opts *o)
             fprintf(stderr, "%s: steps[%d].command: %s\n", o->scenario, i, err);
             goto out;
         }
+    }
+    if (o->dry_run) {
+        print_plan(r, total, scale);
+        rc = 0;
+        goto out;
     }
     if (r->embedded && setup_gateway(r, per_proc, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim: %s\n", err);

@@ -15,6 +15,7 @@ struct run_opts {
     int procs;                 /* workers; 0 = number of cores */
     double time_scale;         /* 0 = the scenario's */
     int quiet;                 /* no status lines */
+    int dry_run;               /* check the scenario, print the plan and the cases, run nothing */
     int verbose;               /* gateway logs rejected frames */
     int status_interval_ms;    /* default 1000 */
 };

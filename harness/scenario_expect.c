@@ -161,7 +161,7 @@ static int expect_fleet(const struct scenario_json *j, const cJSON *obj, const c
     return scenario_fleets_ref(j, sc, p, e->fleet);
 }
 
-/* "within 10s" as the user wrote it, or "by the end of the run". */
+/* "within 10s" as the user wrote it, or "by the end of the run" (reply deadlines). */
 static void expect_when(const cJSON *obj, uint64_t within_ms, char *out, size_t cap)
 {
     const cJSON *w = scenario_json_get(obj, "within");
@@ -198,8 +198,13 @@ static int expect_state(const struct scenario_json *j, const cJSON *obj, const c
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
         return SJ_ERR;
     expect_who(e, e->fraction, who, sizeof who);
-    expect_when(obj, e->within_ms, when, sizeof when);
-    expect_desc(e, "%s reach %s %s", who, e->state, when);
+    if (e->within_ms) {
+        expect_when(obj, e->within_ms, when, sizeof when);
+        expect_desc(e, "%s reach %s %s", who, e->state, when);
+    } else {
+        /* without a deadline the state is judged when the run ends */
+        expect_desc(e, "%s are %s at the end of the run", who, e->state);
+    }
     return SJ_OK;
 }
 

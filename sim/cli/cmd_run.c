@@ -23,6 +23,7 @@ static void usage(FILE *f)
             "  -s, --time-scale X      run virtual time X times faster (embedded target only)\n"
             "      --db FILE           embedded platform database (default: a temporary file)\n"
             "  -i, --status-interval D status line period (default 1s)\n"
+            "  -n, --dry-run           check the scenario, print the plan and its cases, run nothing\n"
             "  -q, --quiet             no status lines\n"
             "  -v, --verbose           the gateway logs every rejected frame\n"
             "  -h, --help              this text\n"
@@ -41,6 +42,7 @@ int cmd_run(int argc, char **argv)
         {"db", required_argument, 0, 'd'},
         {"status-interval", required_argument, 0, 'i'},
         {"quiet", no_argument, 0, 'q'},
+        {"dry-run", no_argument, 0, 'n'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -49,12 +51,13 @@ int cmd_run(int argc, char **argv)
     char err[256];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:t:p:s:i:qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:t:p:s:i:nqvh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': o.report_dir = optarg; break;
         case 't': o.target = optarg; break;
         case 'd': o.db = optarg; break;
         case 'q': o.quiet = 1; break;
+        case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage(stdout); return 0;
         case 'p': {

@@ -56,3 +56,9 @@ back=$("$FLEETSIM" encode jt808 @"$TMP/frame.json")
 if [ "$back" = "$hex" ]; then ok "decode then encode gives the same bytes"; else nok "decode then encode gives the same bytes" "$hex" "$back"; fi
 expect_exit "decode of bad hex exits 2" 2 "$FLEETSIM" decode jt808 7E00ZZ7E
 contains "bad hex names the character" "'Z'" "$TMP/out"
+
+# --dry-run checks the scenario and lists the cases without running anything
+expect_exit "run --dry-run exits 0" 0 "$FLEETSIM" run scenarios/quickstart.json --dry-run
+contains "dry run lists the cases with their areas" "JT808-QUERY-001          jt808.query" "$TMP/out"
+contains "dry run shows the plan" "command 0x8104 to 1 of vans" "$TMP/out"
+expect_exit "run --dry-run of a broken scenario exits 2" 2 "$FLEETSIM" run tests/data/scenarios/typo.json --dry-run

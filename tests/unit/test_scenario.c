@@ -113,7 +113,7 @@ static void test_quickstart(void **state)
     assert_int_equal(sc.expect[4].within_ms, 0);
     assert_true(sc.expect[4].fraction == 1.0);
     assert_string_equal(sc.expect[4].desc,
-                        "all terminals of trucks reach authenticated by the end of the run");
+                        "all terminals of trucks are authenticated at the end of the run");
     assert_string_equal(sc.expect[5].id, "JT808-TRANS-001");
     assert_int_equal(sc.expect[5].kind, SC_EXP_TRANSITIONS);
     assert_int_equal(sc.expect[5].n_transitions, 3);
@@ -307,9 +307,9 @@ static void test_generated_text(void **state)
         {"{'id':'JT808-AUTH-001','state':'authenticated','fleet':'trucks','within':'10s'}",
          "jt808.auth", "all terminals of trucks reach authenticated within 10s"},
         {"{'id':'PCP-CRC-001','state':'connected','fraction':0.9}", "pcp.crc",
-         "90% of terminals reach connected by the end of the run"},
+         "90% of terminals are connected at the end of the run"},
         {"{'id':'PCP.15.3-002','state':'idle','within':'0s'}", "pcp.15.3",
-         "all terminals reach idle by the end of the run"},
+         "all terminals are idle at the end of the run"},
         {"{'id':'NO-NUMBER','ledger':'balanced'}", "no.number",
          "every message is acknowledged, failed or timed out (ledger balanced)"},
         {"{'id':'001','ledger':'balanced'}", "001",
