@@ -52,6 +52,7 @@ static const char cmd_decode_usage[] =
     "                     0x18        17 bytes: device's request; else platform's reply\n"
     "                     0x16        request and reply look alike: 80 (no task) is the\n"
     "                                 platform's reply, any other byte the device's report\n"
+    "                   and when that side cannot have sent it, the other side\n"
     "  -h, --help       show this help\n"
     "\n"
     "exit status: 0 decoded,\n"
@@ -406,7 +407,15 @@ int cmd_decode(int argc, char **argv)
 
     struct vectors_error e = {0};
     bool from_device = from >= 0 ? from == 1 : cmd_pcp_from_device(frame, n);
-    if (codec->decode(frame, n, from_device, &json, &e) != 0) {
+    int bad = codec->decode(frame, n, from_device, &json, &e);
+    if (bad && from < 0 && codec->has_from) {
+        /* the guess can be wrong (a 15-byte chunk reply looks like a chunk request):
+         * a frame that decodes from the other side is that side's */
+        struct vectors_error e2 = {0};
+        if (codec->decode(frame, n, !from_device, &json, &e2) == 0)
+            bad = 0;
+    }
+    if (bad) {
         if (e.field && e.field[0])
             fprintf(stderr, "error: %s at byte %zu (%s): %s\n", e.code, e.offset, e.field, e.text);
         else

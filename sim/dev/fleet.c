@@ -775,6 +775,7 @@ void worker_free(struct worker *w)
             conn_close(t);
             if (fr->spec->protocol == SC_PROTO_JT808) {
                 free(t->p.jt.blind);
+                free(t->p.jt.auth);
                 if (t->p.jt.reasm) {
                     jt808_reasm_free(t->p.jt.reasm);
                     free(t->p.jt.reasm);

@@ -87,6 +87,12 @@ static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
     return true;
 }
 
+static void forget_auth(struct term *t)
+{
+    free(t->p.jt.auth);
+    t->p.jt.auth = NULL;
+}
+
 static bool send_msg(struct term *t, bool request)
 {
     return send_msg_at(t, request, 0);
@@ -121,7 +127,7 @@ static void send_auth(struct term *t)
     header(t, 0x0102);
     struct jt808_auth *a = &out_msg.b.auth;
     memset(a, 0, sizeof *a);
-    snprintf(a->auth_code, sizeof a->auth_code, "%s", t->p.jt.auth);
+    snprintf(a->auth_code, sizeof a->auth_code, "%s", t->p.jt.auth ? t->p.jt.auth : "");
     snprintf(a->imei, sizeof a->imei, "86%013u", t->fleet->src_offset + t->index);
     snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
     term_set_state(t, TS_AUTHENTICATING);
@@ -379,7 +385,7 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
         } else {
             /* refused: the auth code is stale; register again */
             st->auth_refused++;
-            t->p.jt.auth[0] = 0;
+            forget_auth(t);
             send_register(t);
         }
         break;
@@ -412,7 +418,12 @@ static void on_register_resp(struct term *t, const struct jt808_msg *m)
         term_drop(t, 0, false);
         return;
     }
-    snprintf(t->p.jt.auth, sizeof t->p.jt.auth, "%s", r->auth_code);
+    forget_auth(t);
+    t->p.jt.auth = strdup(r->auth_code);
+    if (!t->p.jt.auth) {
+        term_drop(t, 0, false);
+        return;
+    }
     term_set_state(t, TS_REGISTERED);
     send_auth(t);
 }
@@ -510,7 +521,7 @@ static void jt_on_connected(struct term *t)
         s->dir = (uint16_t)(term_rand(t) % 360u);
         s->speed = (uint16_t)(term_rand(t) % 800u);
     }
-    if (s->auth[0])
+    if (s->auth)
         send_auth(t);
     else
         send_register(t);
@@ -584,7 +595,7 @@ static void jt_unregister(struct term *t)
     if (t->state != TS_AUTHENTICATED || !term_can_request(t))
         return;
     header(t, 0x0003);
-    t->p.jt.auth[0] = 0;
+    forget_auth(t);
     t->fleet->st->unregistered++;
     send_msg(t, true);
 }

@@ -28,7 +28,7 @@ struct jt808_sent_rec {
 #define JT808_SENT_KEEP 2     /* reports in flight remembered exactly (more: current position) */
 
 struct jt808_tstate {
-    char auth[33];               /* auth code from 0x8100 ("" = not registered) */
+    char *auth;                  /* auth code from 0x8100 (NULL = not registered); any length */
     uint8_t reg_attempts;
     int32_t lat, lon;            /* current position, 1e-6 degree, signed */
     uint16_t speed, dir;         /* 1/10 km/h, degrees */

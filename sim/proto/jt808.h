@@ -57,6 +57,7 @@ struct jt808_header {
     uint16_t body_len;          /* 10 bits; filled by decode, computed by encode */
     uint8_t encryption;         /* 3 bits: 0 none, 1 RSA */
     bool subpackage;
+    bool reserved15;            /* bit 15 of the properties (reserved): kept so frames round-trip */
     enum jt808_version version; /* 2019 iff bit 14 of the properties is set */
     uint8_t proto_version;      /* 2019 only: protocol version byte (1 for 2019) */
     char phone[21];             /* decimal digits: 12 (2013, BCD[6]) or 20 (2019, BCD[10]) */
@@ -86,20 +87,20 @@ struct jt808_register {
     char model[31];
     char terminal_id[31];
     uint8_t plate_color;
-    char plate[64];         /* UTF-8 here, GBK on the wire */
+    char plate[96];         /* UTF-8 here, GBK on the wire */
 };
 
 /* 0x8100 registration response; auth_code present only when result == 0 */
 struct jt808_register_resp {
     uint16_t ack_serial;
     uint8_t result; /* 0 ok, 1 vehicle registered, 2 no vehicle, 3 terminal registered, 4 no terminal */
-    char auth_code[64];
+    char auth_code[400];    /* the rest of the body; UTF-8 may be 1.5x the GBK bytes */
 };
 
 /* 0x0102 authentication.  2013: body = auth code STRING.
  * 2019: code length B, code STRING, IMEI B[15], software version B[20]. */
 struct jt808_auth {
-    char auth_code[64];
+    char auth_code[400];    /* 2019: up to 255 GBK bytes */
     char imei[16];
     char sw_version[21];
 };
@@ -155,7 +156,7 @@ struct jt808_param {
     uint8_t len;
     enum jt808_param_type type;
     uint32_t num;
-    char str[256];       /* UTF-8 for STRING */
+    char str[384];       /* UTF-8 for STRING (255 GBK bytes may take 382) */
     uint8_t raw[255];    /* always the wire bytes */
 };
 /* The type the standard gives a parameter id (JT808_PT_RAW when unknown). */
@@ -176,14 +177,14 @@ struct jt808_params_resp {
 /* 0x8105 terminal control: command B, params STRING (optional, ';'-separated) */
 struct jt808_control {
     uint8_t command;
-    char params[256];
+    char params[1536];   /* the rest of the body, UTF-8 */
 };
 
 /* 0x8300 text message.  2013: flag B, text STRING.  2019: flag B, type B, text STRING. */
 struct jt808_text {
     uint8_t flag;
     uint8_t text_type; /* 2019 only: 1 notice, 2 service */
-    char text[1024];   /* UTF-8 here */
+    char text[1536];   /* UTF-8 here (a 1023-byte GBK body may take 1.5x) */
 };
 
 /* 0x8108 upgrade package: type B, manufacturer B[5] (2019: B[11]), version len B,

@@ -210,6 +210,7 @@ static enum jt808_rc header_read(const uint8_t *p, size_t n, struct jt808_header
     h->body_len = props & 0x03FF;
     h->encryption = (props >> 10) & 0x07;
     h->subpackage = (props >> 13) & 1;
+    h->reserved15 = (props >> 15) & 1;
     h->version = (props >> 14) & 1 ? JT808_V2019 : JT808_V2013;
     h->proto_version = 0;
     if (h->version == JT808_V2019)
@@ -294,6 +295,8 @@ static enum jt808_rc header_write(const struct jt808_header *h, size_t body_len,
         props |= 1u << 13;
     if (h->version == JT808_V2019)
         props |= 1u << 14;
+    if (h->reserved15)
+        props |= 1u << 15;
     struct jt808_wr w = {p, 0, JT808_MAX_HEADER, err};
     JT808_TRY(jt808_wr_u16(&w, h->msg_id, "header.msg_id"));
     JT808_TRY(jt808_wr_u16(&w, props, "header.props"));

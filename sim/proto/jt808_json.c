@@ -7,6 +7,7 @@
  *  "proto_version":1,              2019 only (default 1)
  *  "phone":"013912345678",         12 digits (2013) or 20 (2019); shorter is left-padded
  *  "serial":N, "encryption":N,     (default 0)
+ *  "reserved":1                      only when bit 15 of the properties is set
  *  "subpackage":{"total":N,"index":N},        only when bit 13 is set
  *  "body":{...} | "body_hex":"0102..."}       body for typed ids; body_hex for untyped
  *                                             ids, fragments and encrypted bodies
@@ -234,6 +235,8 @@ cJSON *jt808_to_json(const struct jt808_msg *m)
     cJSON_AddStringToObject(o, "phone", h->phone);
     add_num(o, "serial", h->serial);
     add_num(o, "encryption", h->encryption);
+    if (h->reserved15)
+        add_num(o, "reserved", 1);
     if (h->subpackage) {
         cJSON *s = cJSON_AddObjectToObject(o, "subpackage");
         add_num(s, "total", h->pkg_total);
@@ -761,7 +764,7 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
 }
 
 static const char *const top_keys[] = {"msg_id", "name", "version", "proto_version", "phone",
-                                       "serial", "encryption", "subpackage", "body", "body_hex",
+                                       "serial", "encryption", "reserved", "subpackage", "body", "body_hex",
                                        NULL};
 
 static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header *h)
@@ -806,6 +809,9 @@ static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header
     h->encryption = 0;
     GET_U(c, j, "", "serial", 0xFFFF, false, h->serial);
     GET_U(c, j, "", "encryption", 7, false, h->encryption);
+    uint8_t rsv = 0;
+    GET_U(c, j, "", "reserved", 1, false, rsv);
+    h->reserved15 = rsv != 0;
 
     h->subpackage = false;
     h->pkg_total = h->pkg_index = 0;

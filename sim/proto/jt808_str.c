@@ -52,6 +52,12 @@ static bool all_ascii(const uint8_t *p, size_t n)
     return true;
 }
 
+/* Text is written as GBK, as the standard says.  It is read as GB18030: the same
+ * two-byte codes plus the user-defined areas that glibc's "GBK" refuses, so text
+ * from real devices decodes. */
+#define WIRE_WRITE "GBK"
+#define WIRE_READ "GB18030"
+
 /* One conversion through a fresh descriptor: iconv_t is not safe to share between
  * threads, and non-ASCII text is rare enough that opening one per call is cheap. */
 static enum jt808_rc convert(const char *to, const char *from, const uint8_t *in, size_t n,
@@ -83,7 +89,7 @@ enum jt808_rc jt808_utf8_to_gbk(const char *in, uint8_t *out, size_t cap, size_t
         *out_len = n;
         return JT808_OK;
     }
-    return convert("GBK", "UTF-8", (const uint8_t *)in, n, out, cap, out_len);
+    return convert(WIRE_WRITE, "UTF-8", (const uint8_t *)in, n, out, cap, out_len);
 }
 
 enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap)
@@ -91,7 +97,10 @@ enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t c
     if (cap == 0)
         return JT808_E_NOSPACE;
     out[0] = '\0';
-    /* A C string cannot carry a NUL, and text fields have none on the wire. */
+    /* Devices often end a STRING with a C terminator: trailing NULs are dropped.
+     * A NUL inside the text cannot be carried by a C string: refused. */
+    while (n > 0 && in[n - 1] == 0)
+        n--;
     if (memchr(in, 0, n))
         return JT808_E_ENCODING;
     if (all_ascii(in, n)) {
@@ -102,7 +111,7 @@ enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t c
         return JT808_OK;
     }
     size_t len = 0;
-    enum jt808_rc rc = convert("UTF-8", "GBK", in, n, (uint8_t *)out, cap - 1, &len);
+    enum jt808_rc rc = convert("UTF-8", WIRE_READ, in, n, (uint8_t *)out, cap - 1, &len);
     out[rc == JT808_OK ? len : 0] = '\0';
     return rc;
 }

@@ -390,7 +390,7 @@ static void test_layout_errors(void **state)
     /* text too long for the struct field is E_NOSPACE, not truncation */
     char longhex[2100];
     strcpy(longhex, "00");
-    for (int i = 0; i < 64; i++)
+    for (int i = 0; i < (int)sizeof(((struct jt808_auth *)0)->auth_code); i++)
         strcat(longhex, "41");
     expect_body_error(0x0102, JT808_V2013, longhex + 2, JT808_E_NOSPACE, 0, "body.auth_code");
     /* upgrade */
@@ -1354,6 +1354,49 @@ static void test_vector_fragments(void **state)
     free(text);
 }
 
+/* What real devices send that the letter of the standard does not: the reserved
+ * bit 15 (kept, so the frame round-trips), a STRING ended by a C terminator, and
+ * GBK user-defined-area characters. */
+static void test_device_quirks(void **state)
+{
+    (void)state;
+    struct jt808_msg *m = new_msg(), *m2 = new_msg();
+    uint8_t wire[64], scratch[64], out[64];
+    struct jt808_err e;
+    size_t n, o;
+    /* 0x0002 heartbeat, 2013, props 0x8000 (bit 15 set), phone 013912345678, serial 0x0013 */
+    n = unhex("7E000280000139123456780013" "B3" "7E", wire, sizeof wire);
+    wire[n - 2] = jt808_xor(wire + 1, n - 3);
+    assert_int_equal(jt808_decode(wire, n, scratch, sizeof scratch, m, &e), JT808_OK);
+    assert_true(m->h.reserved15);
+    assert_int_equal(jt808_encode(m, out, sizeof out, &o, &e), JT808_OK);
+    assert_int_equal(o, n);
+    assert_memory_equal(out, wire, n);
+    cJSON *j = jt808_to_json(m);
+    assert_int_equal(cJSON_GetObjectItem(j, "reserved")->valueint, 1);
+    static uint8_t store[256];
+    char err[128];
+    assert_int_equal(jt808_from_json(j, m2, store, sizeof store, err, sizeof err), JT808_OK);
+    assert_true(m2->h.reserved15);
+    cJSON_Delete(j);
+    /* a STRING with a trailing NUL (APN "CMNET\0") decodes to "CMNET" */
+    uint8_t body[32];
+    size_t bn = unhex("01" "00000010" "06" "434D4E455400", body, sizeof body);
+    m->h.msg_id = 0x8103;
+    m->h.version = JT808_V2013;
+    assert_int_equal(jt808_body_decode(body, bn, m, &e), JT808_OK);
+    assert_string_equal(m->b.params.params[0].str, "CMNET");
+    /* a NUL inside the text is still refused */
+    bn = unhex("01" "00000010" "06" "434D00455400", body, sizeof body);
+    assert_int_equal(jt808_body_decode(body, bn, m, &e), JT808_E_ENCODING);
+    /* a user-defined-area code (AAA1) decodes */
+    char u[16];
+    assert_int_equal(jt808_gbk_to_utf8((const uint8_t[]){0xAA, 0xA1}, 2, u, sizeof u), JT808_OK);
+    assert_true(strlen(u) >= 3);
+    free(m);
+    free(m2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1381,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_json_raw_override),
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_vector_fragments),
+        cmocka_unit_test(test_device_quirks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

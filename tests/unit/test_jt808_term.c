@@ -1005,7 +1005,7 @@ static void test_unregister(void **state)
     const struct jt808_msg *m = expect_msg(0x0003, 1000);
     assert_int_equal(m->h.body_len, 0);
     assert_int_equal(ST->unregistered, 1);
-    assert_int_equal(F->w->fleets[0].terms[0].p.jt.auth[0], 0);
+    assert_null(F->w->fleets[0].terms[0].p.jt.auth);
     ack(m->h.serial, 0x0003, 0);
     wait_closed(500);
     pump(5);
