@@ -32,6 +32,10 @@ static const struct param_def params[] = {
     PD(0x0017, STRING), /* backup server address */
     PD(0x0018, DWORD),  /* server TCP port */
     PD(0x0019, DWORD),  /* server UDP port */
+    PD(0x001A, STRING), /* road transport IC card auth server address */
+    PD(0x001B, DWORD),  /* IC card auth server TCP port */
+    PD(0x001C, DWORD),  /* IC card auth server UDP port */
+    PD(0x001D, STRING), /* IC card auth backup server address */
     PD(0x0020, DWORD),  /* location report strategy */
     PD(0x0021, DWORD),  /* location report scheme */
     PD(0x0022, DWORD),  /* report interval while the driver is absent, s */
@@ -87,6 +91,10 @@ static const struct param_def params[] = {
     PD(0x0093, DWORD),  /* GNSS sampling frequency, s */
     PD(0x0094, BYTE),   /* GNSS detail upload mode */
     PD(0x0095, DWORD),  /* GNSS detail upload setting */
+    PD(0x0100, DWORD),  /* CAN channel 1 collection interval, ms */
+    PD(0x0101, WORD),   /* CAN channel 1 upload interval, s */
+    PD(0x0102, DWORD),  /* CAN channel 2 collection interval, ms */
+    PD(0x0103, WORD),   /* CAN channel 2 upload interval, s */
 };
 
 static const struct param_def *param_def(uint32_t id)
