@@ -253,19 +253,75 @@ static void stop_all(struct run *r)
     ev_break(r->loop, EVBREAK_ALL);
 }
 
+static int any_exited(const struct run *r)
+{
+    for (int i = 0; i < r->n_workers; i++)
+        if (r->workers[i].exited)
+            return 1;
+    for (int i = 0; i < r->n_gw; i++)
+        if (r->gws[i].exited)
+            return 1;
+    return 0;
+}
+
+static void advance(struct run *r);
+
 static void drain_gateways(struct run *r)
 {
     r->phase = 3;
-    if (!r->n_gw) {
-        stop_all(r);
-        return;
-    }
     uint64_t settle = CMD_TIMEOUT_MS * 1000ull;
     for (int k = 0; k < r->sc.n_expect; k++)
         if (r->sc.expect[k].kind == SC_EXP_REPLY && r->sc.expect[k].within_ms * 1000u > settle)
             settle = r->sc.expect[k].within_ms * 1000u;
     struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle + 1000000u};
     broadcast(r->gws, r->n_gw, &m, NULL);
+    advance(r); /* no gateway, or none left alive: nothing to wait for */
+}
+
+/* Move the run on once the children it waits for have all answered or are gone.
+ * Called on every message from a child and on every child that ends, in any
+ * phase, so a death at any moment cannot leave the parent waiting. */
+static void advance(struct run *r)
+{
+    switch (r->phase) {
+    case 0:
+        if (!all(r->workers, r->n_workers, 0) || !all(r->gws, r->n_gw, 0))
+            return;
+        if (any_exited(r)) {
+            harness_fail(r, "%s", "a process stopped while the run was starting");
+            stop_all(r);
+            return;
+        }
+        begin(r);
+        break;
+    case 1:
+        if (any_exited(r))
+            start_drain(r);
+        break;
+    case 2:
+        if (all(r->workers, r->n_workers, 1))
+            drain_gateways(r);
+        break;
+    case 3:
+        if (all(r->gws, r->n_gw, 1))
+            stop_all(r);
+        break;
+    default:
+        break;
+    }
+}
+
+static void child_gone(struct run *r, struct child *c)
+{
+    if (c->exited)
+        return;
+    c->exited = 1;
+    /* a child that has delivered its final statistics may go; anything else is a harness failure */
+    if (r->phase < 4 && !c->drained) {
+        char what[64];
+        snprintf(what, sizeof what, "%s %d", c->is_gw ? "gateway" : "worker", c->idx);
+        harness_fail(r, "%s stopped before the run ended", what);
+    }
 }
 
 static void child_msg_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -276,15 +332,8 @@ static void child_msg_cb(struct ev_loop *loop, ev_io *io, int revents)
     int rc = ctl_recv(c->ctl, &m, NULL, 0);
     if (rc <= 0) {
         ev_io_stop(loop, io);
-        if (!c->exited && r->phase < 4 && !(c->is_gw ? r->phase >= 4 : c->drained)) {
-            c->exited = 1;
-            char what[64];
-            snprintf(what, sizeof what, "%s %d", c->is_gw ? "gateway" : "worker", c->idx);
-            harness_fail(r, "%s stopped before the run ended", what);
-        }
-        c->exited = 1;
-        if (r->phase == 0 && all(r->workers, r->n_workers, 0) && all(r->gws, r->n_gw, 0))
-            ev_break(loop, EVBREAK_ALL);
+        child_gone(r, c);
+        advance(r);
         return;
     }
     switch (m.type) {
@@ -297,12 +346,7 @@ static void child_msg_cb(struct ev_loop *loop, ev_io *io, int revents)
     default:
         break;
     }
-    if (r->phase == 0 && all(r->workers, r->n_workers, 0) && all(r->gws, r->n_gw, 0))
-        begin(r);
-    else if (r->phase == 2 && all(r->workers, r->n_workers, 1))
-        drain_gateways(r);
-    else if (r->phase == 3 && all(r->gws, r->n_gw, 1))
-        stop_all(r);
+    advance(r);
     (void)revents;
 }
 
@@ -322,9 +366,9 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
                          WIFSIGNALED(w->rstatus) ? "died of signal" : "exited with",
                          WIFSIGNALED(w->rstatus) ? WTERMSIG(w->rstatus) : WEXITSTATUS(w->rstatus));
                 harness_fail(r, "%s", what);
-                if (r->phase < 2)
-                    start_drain(r);
             }
+            child_gone(r, &cs[i]);
+            advance(r);
         }
     }
     (void)loop;
@@ -471,8 +515,7 @@ static void start_drain(struct run *r)
     r->phase = 2;
     struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle_us(r)};
     broadcast(r->workers, r->n_workers, &m, NULL);
-    if (all(r->workers, r->n_workers, 1))
-        drain_gateways(r);
+    advance(r);
 }
 
 static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)

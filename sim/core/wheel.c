@@ -32,6 +32,10 @@ void wheel_schedule(struct wheel *w, struct wheel_node *n, uint64_t at_us)
     uint64_t slot = at_us / w->width_us;
     if (slot < w->cursor)
         slot = w->cursor; /* overdue: next advance */
+    /* inside an advance, the slot being processed has had its due nodes taken out
+     * already: a node put back there would wait a whole turn of the ring */
+    if (w->advancing && slot == w->cursor && w->cursor < w->adv_end)
+        slot = w->cursor + 1;
     struct wheel_node *h = &w->slots[slot % WHEEL_SLOTS];
     n->prev = h->prev;
     n->next = h;
@@ -44,6 +48,8 @@ size_t wheel_advance(struct wheel *w, uint64_t now_us)
 {
     uint64_t end = now_us / w->width_us; /* process slots cursor..end inclusive */
     size_t fired = 0;
+    w->advancing = 1;
+    w->adv_end = end;
     /* After a long stall, one pass over the ring is enough. */
     if (end >= w->cursor + WHEEL_SLOTS)
         w->cursor = end - WHEEL_SLOTS + 1;
@@ -78,5 +84,6 @@ size_t wheel_advance(struct wheel *w, uint64_t now_us)
             break;
         w->cursor++;
     }
+    w->advancing = 0;
     return fired;
 }

@@ -23,6 +23,8 @@ struct wheel {
     uint64_t width_us;                /* virtual µs per slot */
     uint64_t cursor;                  /* absolute slot index processed up to (exclusive) */
     size_t scheduled;                 /* nodes in the wheel */
+    int advancing;                    /* inside wheel_advance */
+    uint64_t adv_end;                 /* the last slot this advance processes */
     wheel_fn fire;
     void *arg;
 };

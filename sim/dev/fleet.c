@@ -73,7 +73,8 @@ void term_set_state(struct term *t, enum term_state s)
     t->state = (uint8_t)s;
     if (!t->first_reach_ms[s]) {
         uint64_t now = term_now();
-        t->first_reach_ms[s] = (uint32_t)((now - t->start_us) / 1000u) + 1;
+        uint64_t ms = (now - t->start_us) / 1000u + 1;
+        t->first_reach_ms[s] = ms >= UINT32_MAX ? UINT32_MAX : (uint32_t)ms; /* ~49 days: "very late" */
         t->order[s] = ++t->order_seq;
         st->reached[s]++;
     }
@@ -439,7 +440,12 @@ static void term_fire(struct wheel_node *n, void *arg)
         return;
     }
     if (t->state == TS_DISCONNECTED) {
-        if (now >= t->reconnect_at_us && !w->draining) {
+        if (w->draining) {
+            /* no reconnects while draining: nothing left to wake up for */
+            wheel_cancel(&w->wheel, &t->timer);
+            return;
+        }
+        if (now >= t->reconnect_at_us) {
             term_connect(t);
             return;
         }

@@ -300,10 +300,13 @@ static void apply_params(struct term *t, const struct jt808_params *p)
     struct jt808_tstate *s = &t->p.jt;
     for (int i = 0; i < p->count; i++) {
         const struct jt808_param *q = &p->params[i];
+        /* seconds from the platform, kept in ms: clamp rather than wrap */
+        uint64_t ms = (uint64_t)q->num * 1000u;
+        uint32_t ms32 = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
         if (q->id == 0x0001 && q->num > 0)
-            s->heartbeat_ms = q->num * 1000u;
+            s->heartbeat_ms = ms32;
         else if (q->id == 0x0029 && q->num > 0) {
-            s->report_ms = q->num * 1000u;
+            s->report_ms = ms32;
             s->next_report_us = term_now() + s->report_ms * 1000ull;
             term_wake_at(t, s->next_report_us);
         }
@@ -400,6 +403,12 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
         break;
     case 0x0003:
         term_drop(t, 0, true);
+        break;
+    case 0x0100:
+        /* a platform that answers a registration with 0x8001 refuses it (bad
+         * message, or its own failure): try again after the backoff */
+        st->reg_refused++;
+        term_drop(t, 0, false);
         break;
     default:
         break;
@@ -514,8 +523,8 @@ static void jt_on_connected(struct term *t)
     const struct sc_fleet *f = t->fleet->spec;
     if (!s->heartbeat_ms) {
         /* first start: parameters and position from the scenario */
-        s->heartbeat_ms = (uint32_t)f->heartbeat_ms;
-        s->report_ms = (uint32_t)f->report_every_ms;
+        s->heartbeat_ms = f->heartbeat_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)f->heartbeat_ms;
+        s->report_ms = f->report_every_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)f->report_every_ms;
         s->lat = (int32_t)(f->lat * 1e6) + (int32_t)(term_rand(t) % 20001u) - 10000;
         s->lon = (int32_t)(f->lon * 1e6) + (int32_t)(term_rand(t) % 20001u) - 10000;
         s->dir = (uint16_t)(term_rand(t) % 360u);

@@ -444,6 +444,14 @@ static void conn_fire(struct wheel_node *n, void *arg)
     gw_conn_reschedule(c);
 }
 
+static void resume_accept(struct gw *g)
+{
+    if (g->accept_paused && !g->draining) {
+        g->accept_paused = 0;
+        ev_io_start(g->loop, &g->accept_io);
+    }
+}
+
 static void conn_close(struct gw_conn *c)
 {
     struct gw *g = c->gw;
@@ -463,6 +471,7 @@ static void conn_close(struct gw_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     g->st->connections--;
+    resume_accept(g);
     if (c->reasm) {
         jt808_reasm_free(c->reasm);
         free(c->reasm);
@@ -546,7 +555,11 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE) {
+                /* the listening socket stays readable: stop watching it until a
+                 * connection closes (or the next flush tick), or the loop spins */
                 snprintf(g->st->error, sizeof g->st->error, "gateway %d: out of file descriptors", g->id);
+                ev_io_stop(loop, io);
+                g->accept_paused = 1;
             }
             return;
         }
@@ -636,6 +649,7 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (registry_flush(g->reg, err, sizeof err) < 0)
         snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, err);
     g->st->rss_kb = stats_rss_kb();
+    resume_accept(g);
     for (struct gw_conn *c = g->conns; c; c = c->next)
         if (c->reasm)
             jt808_reasm_expire(c->reasm, clock_now_ms());

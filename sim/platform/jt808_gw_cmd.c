@@ -142,7 +142,7 @@ void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
             /* longer than one frame's body: subpackages; the terminal's answer to
              * the last one (which completes the message) is the answer */
             size_t n = (big_len + GW_CHUNK - 1) / GW_CHUNK;
-            cmd_msg.h.serial = (uint16_t)(cmd_msg.h.serial - 1);
+            /* fragments take serials first .. first + n - 1 */
             c->serial = (uint16_t)(cmd_msg.h.serial + n);
             struct split_ctx sx = {c};
             if (jt808_split(&cmd_msg.h, cmd_msg.h.serial, big_body, big_len, GW_CHUNK, emit_fragment, &sx) !=

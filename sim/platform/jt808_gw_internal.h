@@ -63,6 +63,7 @@ struct gw {
     struct gw_conn *conns;
     uint64_t inflight;
     int draining;
+    int accept_paused;            /* out of descriptors: not accepting until one frees */
     uint64_t drain_deadline_us;
     uint8_t rscratch[65536];
 };

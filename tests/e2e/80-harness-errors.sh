@@ -26,6 +26,20 @@ contains "the dead worker's terminals do not pass" "L-ONLINE-001  FAIL" "$TMP/ou
 check "reports are written even so (into a new nested directory)" test -s "$TMP/a/b/c/junit.xml"
 check "the JUnit file has an <error> for the harness" grep -q "<error" "$TMP/a/b/c/junit.xml"
 
+# the gateway dies: the run must still end (no wait for a drain nobody will answer)
+timeout 60 "$FLEETSIM" run "$TMP/long.json" --procs 1 >"$TMP/out" 2>&1 &
+pid=$!
+sleep 2
+fs=$(children $pid | awk '{print $1}')          # fleetsim, under timeout
+gw=$(children "$fs" | awk '{print $1}')
+[ -n "$gw" ] && kill -9 "$gw"
+wait $pid; rc=$?
+if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*gateway 0" "$TMP/out"; then
+    ok "a gateway killed mid-run ends the run with a harness ERROR"
+else
+    nok "a gateway killed mid-run ends the run with a harness ERROR" "exit $rc (124 = hung)" "$(tail -6 "$TMP/out")"
+fi
+
 "$FLEETSIM" run "$TMP/long.json" >"$TMP/out" 2>&1 &
 pid=$!
 sleep 2.5

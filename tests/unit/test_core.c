@@ -122,6 +122,37 @@ static void test_wheel_reschedule_in_callback(void **state)
     resched_me = NULL;
 }
 
+/* An overdue node rescheduled from its own callback during an advance that covers
+ * several slots fires again promptly, not a whole turn of the ring later
+ * (regression). */
+static struct fired *again_me;
+static void on_fire_again(struct wheel_node *n, void *arg)
+{
+    struct fired *f = (struct fired *)n;
+    f->count++;
+    if (f == again_me && f->count == 1)
+        wheel_schedule(cur_wheel, n, 0); /* overdue at once */
+    (void)arg;
+}
+
+static void test_wheel_overdue_in_callback(void **state)
+{
+    (void)state;
+    static struct wheel w;
+    uint64_t now = 0;
+    wheel_init(&w, 1000, 0, on_fire_again, &now);
+    cur_wheel = &w;
+    struct fired f = {.id = 1};
+    again_me = &f;
+    wheel_schedule(&w, &f.n, 2000);
+    now = 9000; /* one late advance over slots 0..9 */
+    wheel_advance(&w, now);
+    now = 10000;
+    wheel_advance(&w, now);
+    assert_int_equal(f.count, 2);
+    assert_false(wheel_pending(&f.n));
+}
+
 static void test_ledger(void **state)
 {
     (void)state;
@@ -258,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_wheel_order_and_cancel),
         cmocka_unit_test(test_wheel_far_future_and_stall),
         cmocka_unit_test(test_wheel_reschedule_in_callback),
+        cmocka_unit_test(test_wheel_overdue_in_callback),
         cmocka_unit_test(test_ledger),
         cmocka_unit_test(test_pick),
         cmocka_unit_test(test_ctl_channel),

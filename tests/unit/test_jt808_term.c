@@ -856,6 +856,27 @@ static void test_register_refused_reconnects(void **state)
     assert_int_equal(ST->reg_refused, 1);
 }
 
+/* A platform may answer a registration with 0x8001 (bad message, or its own
+ * failure): that refuses it too, and the terminal tries again on a new connection
+ * (regression: it once waited in "registering" forever). */
+static void test_register_answered_by_8001(void **state)
+{
+    fx_start(2013, "\"heartbeat\": \"30s\", \"report\": null");
+    wait_accept(2000);
+    const struct jt808_msg *m = expect_msg(0x0100, 2000);
+    ack(m->h.serial, 0x0100, 2);
+    wait_closed(500);
+    pump(5);
+    assert_int_equal(ST->reg_refused, 1);
+    assert_int_equal(ST->ledger.why[LEDGER_REFUSED], 1);
+    wait_accept(3000);
+    m = expect_msg(0x0100, 1000);
+    reg_resp(m->h.serial, 0, AUTH);
+    m = expect_msg(0x0102, 1000);
+    ack(m->h.serial, 0x0102, 0);
+    wait_state(TS_AUTHENTICATED, 1000);
+}
+
 /* reconnect.min is the backoff floor (scenario.h) and the first wait after a lost
  * connection (SCHEMA.md); reconnect.max the longest wait.  Regression: the jitter
  * once took 50..100% of the delay, so waits fell below min. */
@@ -1389,6 +1410,7 @@ int main(void)
         cmocka_unit_test_teardown(test_set_report_interval_applies, fx_teardown),
         cmocka_unit_test_teardown(test_auth_refused_reregisters, fx_teardown),
         cmocka_unit_test_teardown(test_register_refused_reconnects, fx_teardown),
+        cmocka_unit_test_teardown(test_register_answered_by_8001, fx_teardown),
         cmocka_unit_test_teardown(test_reconnect_backoff_within_min_max, fx_teardown),
         cmocka_unit_test_teardown(test_disconnect_backfill, fx_teardown),
         cmocka_unit_test_teardown(test_unacked_reports_backfilled_as_taken, fx_teardown),
