@@ -362,7 +362,7 @@ static void test_invalid_unterminated(void **state)
     reg = make_reg("MF01", "MODEL-A1", "T000001", 1, "");
     memset(reg.plate, 'D', sizeof reg.plate);
     assert_int_equal(registry_register(r, "1", &reg, code, sizeof code, why, sizeof why), REG_INVALID);
-    assert_string_equal(why, "plate: not NUL-terminated within 64 bytes");
+    assert_string_equal(why, "plate: not NUL-terminated within 96 bytes");
 
     /* the longest fields that fit are fine */
     reg = make_reg("ABCDEFGHIJK", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", "abcdefghijklmnopqrstuvwxyz-987", 1, "");
