@@ -51,22 +51,12 @@ static int fleet_index(const struct scenario *sc, const char *id)
 
 static void merged(const struct expect_ctx *c, int f, struct fleet_stats *out)
 {
-    memset(out, 0, sizeof *out);
-    hist_reset(&out->report_latency);
-    hist_reset(&out->ack_latency);
-    hist_reset(&out->online_latency);
-    for (int w = 0; w < c->n_workers; w++)
-        for (int k = 0; k < c->sc->n_fleets; k++)
-            if (f < 0 || f == k)
-                stats_fleet_add(out, &c->shm->workers[w].fleets[k]);
+    stats_merge_fleets(c->shm, c->n_workers, c->sc->n_fleets, f, out);
 }
 
 static uint64_t gw_counter(const struct expect_ctx *c, size_t off)
 {
-    uint64_t v = 0;
-    for (int g = 0; g < c->n_gw; g++)
-        v += *(const uint64_t *)((const char *)&c->shm->gateways[g] + off);
-    return v;
+    return stats_gw_sum(c->shm, c->n_gw, off);
 }
 
 static struct hist gw_cmd_hist(const struct expect_ctx *c)

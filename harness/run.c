@@ -99,25 +99,12 @@ static void harness_fail(struct run *r, const char *fmt, const char *detail)
 
 static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
 {
-    memset(out, 0, sizeof *out);
-    hist_reset(&out->report_latency);
-    hist_reset(&out->ack_latency);
-    hist_reset(&out->online_latency);
-    for (int w = 0; w < r->n_workers; w++)
-        if (f < 0) {
-            for (int k = 0; k < r->sc.n_fleets; k++)
-                stats_fleet_add(out, &r->shm->workers[w].fleets[k]);
-        } else {
-            stats_fleet_add(out, &r->shm->workers[w].fleets[f]);
-        }
+    stats_merge_fleets(r->shm, r->n_workers, r->sc.n_fleets, f, out);
 }
 
 static uint64_t gw_sum(const struct run *r, size_t offset)
 {
-    uint64_t v = 0;
-    for (int g = 0; g < r->n_gw; g++)
-        v += *(const uint64_t *)((const char *)&r->shm->gateways[g] + offset);
-    return v;
+    return stats_gw_sum(r->shm, r->n_gw, offset);
 }
 
 static struct ledger gw_ledger(const struct run *r)

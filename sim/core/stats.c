@@ -57,6 +57,26 @@ void stats_fleet_add(struct fleet_stats *d, const struct fleet_stats *s)
     hist_merge(&d->online_latency, &s->online_latency);
 }
 
+void stats_merge_fleets(const struct stats_shm *s, int n_workers, int n_fleets, int f, struct fleet_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    hist_reset(&out->report_latency);
+    hist_reset(&out->ack_latency);
+    hist_reset(&out->online_latency);
+    for (int w = 0; w < n_workers; w++)
+        for (int k = 0; k < n_fleets; k++)
+            if (f < 0 || f == k)
+                stats_fleet_add(out, &s->workers[w].fleets[k]);
+}
+
+uint64_t stats_gw_sum(const struct stats_shm *s, int n_gw, size_t offset)
+{
+    uint64_t v = 0;
+    for (int g = 0; g < n_gw; g++)
+        v += *(const uint64_t *)((const char *)&s->gateways[g] + offset);
+    return v;
+}
+
 uint64_t stats_rss_kb(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");

@@ -6,6 +6,7 @@
 #ifndef FLEETSIM_STATS_H
 #define FLEETSIM_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "sim/core/ledger.h"
 #include "sim/core/metrics.h"
@@ -117,6 +118,10 @@ uint16_t stats_cmd_id(int index);
 uint16_t stats_cmd_reply(uint16_t msg_id);
 /* Add every counter and histogram of src into dst. */
 void stats_fleet_add(struct fleet_stats *dst, const struct fleet_stats *src);
+/* Merge fleet f (or every fleet when f < 0) over the first n_workers workers. */
+void stats_merge_fleets(const struct stats_shm *s, int n_workers, int n_fleets, int f, struct fleet_stats *out);
+/* Sum one uint64_t counter of struct gw_slot (by offsetof) over the gateways. */
+uint64_t stats_gw_sum(const struct stats_shm *s, int n_gw, size_t offset);
 /* Resident set size of this process in kB (from /proc/self/statm). */
 uint64_t stats_rss_kb(void);
 
