@@ -131,9 +131,72 @@ static bool vectors_jt808_rc_known(const char *name)
     return false;
 }
 
+static int vectors_jt808_reassemble(const uint8_t *const *frags, const size_t *lens, size_t n,
+                                    const uint8_t *whole, size_t whole_len, char *detail, size_t cap)
+{
+    struct jt808_msg *m = calloc(1, sizeof(*m)), *w = calloc(1, sizeof(*w));
+    uint8_t *scratch = malloc(VECTORS_MAX_FRAME), *wscratch = malloc(VECTORS_MAX_FRAME);
+    struct jt808_reasm ra;
+    struct jt808_err je = {0};
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    bool done = false;
+    int ret = -1;
+
+    jt808_reasm_init(&ra, 256 * 1024, 0);
+    if (!m || !w || !scratch || !wscratch) {
+        snprintf(detail, cap, "out of memory");
+        goto out;
+    }
+    if (jt808_decode(whole, whole_len, wscratch, VECTORS_MAX_FRAME, w, &je) != JT808_OK) {
+        snprintf(detail, cap, "the whole message does not decode");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (jt808_decode(frags[i], lens[i], scratch, VECTORS_MAX_FRAME, m, &je) != JT808_OK ||
+            !m->h.subpackage) {
+            snprintf(detail, cap, "fragment %zu is not a decodable subpackage", i + 1);
+            goto out;
+        }
+        if (m->h.msg_id != w->h.msg_id) {
+            snprintf(detail, cap, "fragment %zu: msg_id 0x%04X / whole 0x%04X", i + 1, m->h.msg_id,
+                     w->h.msg_id);
+            goto out;
+        }
+        if (jt808_reasm_feed(&ra, &m->h, m->body, m->body_bytes, 0, &done, &body, &body_len, &je) !=
+            JT808_OK) {
+            snprintf(detail, cap, "fragment %zu: %s", i + 1, jt808_rc_text(je.rc));
+            goto out;
+        }
+        if (done && i + 1 < n) {
+            snprintf(detail, cap, "complete after %zu of %zu fragments", i + 1, n);
+            goto out;
+        }
+    }
+    if (!done) {
+        snprintf(detail, cap, "%zu fragments do not complete the message", n);
+        goto out;
+    }
+    if (body_len != w->body_bytes || memcmp(body, w->body, body_len) != 0) {
+        snprintf(detail, cap, "reassembled body: expected %zu bytes / observed %zu bytes%s", w->body_bytes,
+                 body_len, body_len == w->body_bytes ? " (contents differ)" : "");
+        goto out;
+    }
+    ret = 0;
+out:
+    free(body);
+    jt808_reasm_free(&ra);
+    free(scratch);
+    free(wscratch);
+    free(m);
+    free(w);
+    return ret;
+}
+
 static const struct vectors_codec vectors_codecs[] = {
-    {"jt808", false, vectors_jt808_decode, vectors_jt808_encode, vectors_jt808_rc_known},
-    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known},
+    {"jt808", false, vectors_jt808_decode, vectors_jt808_encode, vectors_jt808_rc_known,
+     vectors_jt808_reassemble},
+    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL},
 };
 
 const struct vectors_codec *vectors_codec_find(const char *protocol)
@@ -642,6 +705,58 @@ cJSON *vectors_parse_json(const char *label, const char *text, size_t len, char 
     return root;
 }
 
+static uint8_t *vectors_hex_of(const cJSON *v, size_t *n)
+{
+    const char *h = cJSON_GetObjectItemCaseSensitive(v, "hex")->valuestring;
+    size_t hl = strlen(h);
+    uint8_t *b = malloc(hl / 2 + 1);
+    if (b)
+        hex_decode(h, hl, b, hl / 2 + 1, n, NULL); /* validated already */
+    return b;
+}
+
+/* One row per message that fragments name: do they reassemble into it? */
+static int vectors_check_fragments(struct vectors_run *r, const char *label, const struct vectors_codec *codec,
+                                   const cJSON *root)
+{
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(root, "vectors"), *w, *f;
+    cJSON_ArrayForEach(w, all) {
+        const char *name = cJSON_GetObjectItemCaseSensitive(w, "name")->valuestring;
+        const uint8_t *frags[64];
+        size_t lens[64], n = 0;
+        int ret = 0;
+        cJSON_ArrayForEach(f, all) {
+            const cJSON *of = cJSON_GetObjectItemCaseSensitive(f, "fragment_of");
+            if (!cJSON_IsString(of) || strcmp(of->valuestring, name) != 0 || n == 64)
+                continue;
+            frags[n] = vectors_hex_of(f, &lens[n]);
+            if (!frags[n])
+                ret = -1;
+            else
+                n++;
+        }
+        if (n) {
+            size_t wl = 0;
+            uint8_t *whole = vectors_hex_of(w, &wl);
+            char detail[256] = "", row[300];
+            if (!whole) {
+                ret = -1;
+            } else {
+                int ok = codec->reassemble(frags, lens, n, whole, wl, detail, sizeof detail) == 0;
+                snprintf(row, sizeof row, "%s [reassembled from %zu fragments]", name, n);
+                if (vectors_row_add(r, label, row, ok ? VECTORS_OK : VECTORS_FAIL, VECTORS_NA, detail) < 0)
+                    ret = -1;
+            }
+            free(whole);
+        }
+        for (size_t i = 0; i < n; i++)
+            free((void *)frags[i]);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int vectors_run_text(struct vectors_run *r, const char *label, const char *text, size_t len,
                      char *err, size_t errcap)
 {
@@ -671,6 +786,10 @@ int vectors_run_text(struct vectors_run *r, const char *label, const char *text,
             vectors_err(err, errcap, "%s: out of memory", label);
             goto done;
         }
+    }
+    if (codec->reassemble && vectors_check_fragments(r, label, codec, root) < 0) {
+        vectors_err(err, errcap, "%s: out of memory", label);
+        goto done;
     }
     r->n_files++;
     ret = 0;

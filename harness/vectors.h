@@ -6,7 +6,8 @@
  *      {"name","source","hex","fields":{...}[,"from"][,"note"]},
  *      {"name","source","hex","error":{"code","offset"[,"field"]}[,"from"][,"note"]}]}
  * Entries may also carry "fragment_of": the name of another entry in the same file
- * (a subpackage fragment points at the whole message it is cut from).
+ * (a subpackage fragment points at the whole message it is cut from); the fragments,
+ * in file order, must reassemble into that message (a row of its own).
  * "fields" is exactly what the protocol's to_json gives for the frame; "from"
  * ("device"|"platform") is required for pcp and refused for jt808; "error.code" is
  * the codec's result name ("crc", "short", ...); names are unique in a file.
@@ -44,6 +45,11 @@ struct vectors_codec {
                   size_t errcap);
     /* Is name one of the codec's result names? */
     bool (*rc_known)(const char *name);
+    /* Subpackaged protocols: do the fragment frames reassemble into exactly the
+     * whole frame's message?  0 yes, -1 with what differs in detail.  NULL when
+     * the protocol has no subpackages. */
+    int (*reassemble)(const uint8_t *const *frags, const size_t *lens, size_t n, const uint8_t *whole,
+                      size_t whole_len, char *detail, size_t cap);
 };
 
 /* NULL when the protocol is unknown. */

@@ -62,3 +62,9 @@ expect_exit "run --dry-run exits 0" 0 "$FLEETSIM" run scenarios/quickstart.json 
 contains "dry run lists the cases with their areas" "JT808-QUERY-001          jt808.query" "$TMP/out"
 contains "dry run shows the plan" "command 0x8104 to 1 of vans" "$TMP/out"
 expect_exit "run --dry-run of a broken scenario exits 2" 2 "$FLEETSIM" run tests/data/scenarios/typo.json --dry-run
+
+# the subpackaged message's fragments reassemble into it; one missing is a failure
+contains "the fragments reassemble into their message" "[reassembled from 3 fragments]" <("$FLEETSIM" vectors vectors/jt808.json)
+awk 'BEGIN{n=0} /"fragment_of"/ && n==0 {n=1; next} {print}' vectors/jt808.json >"$TMP/nofrag.json"
+expect_exit "a missing fragment fails the vector check (exit 1)" 1 "$FLEETSIM" vectors "$TMP/nofrag.json"
+contains "... saying the message is not complete" "do not complete the message" "$TMP/out"
