@@ -1,5 +1,6 @@
 /* The parent of a run: processes, timeline, status, drain, verdicts. */
 #include "harness/run.h"
+#include "harness/run_internal.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -31,50 +32,6 @@
 _Static_assert(SC_MAX_FLEETS == STATS_MAX_FLEETS, "fleet limits must agree");
 _Static_assert(STATS_MAX_FLEETS <= 256, "fleet index must fit the gateway's byte");
 
-struct child {
-    pid_t pid;
-    int ctl;                      /* parent's end */
-    int ready, drained, exited, status;
-    ev_io io;
-    struct run *run;
-    int is_gw, idx;
-};
-
-struct run {
-    const struct run_opts *o;
-    struct scenario sc;
-    struct ev_loop *loop;
-    struct stats_shm *shm;
-    struct gw_config gw;
-    int embedded;
-    int n_workers, n_gw;
-    struct child workers[STATS_MAX_WORKERS];
-    struct child gws[STATS_MAX_GATEWAYS];
-    struct sockaddr_storage target;
-    char target_text[300];
-    ev_timer status, step_timer, end_timer, ready_timer, watch;
-    uint64_t total_terminals;
-    uint64_t all_online_us;       /* virtual time after start when every terminal was first online */
-    ev_signal sigint, sigterm;
-    ev_child chld;
-    int next_step;
-    int phase;                    /* 0 waiting ready, 1 running, 2 draining workers, 3 draining gateways, 4 done */
-    int interrupted;
-    int harness_error;
-    char harness_msg[512];
-    uint64_t start_us;            /* virtual time of CTL_START */
-    uint64_t end_us;
-    uint64_t wall_start_us;
-    uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_TYPES]; /* terminals each command type was meant for */
-    uint64_t skipped_steps;
-    struct fleet_stats prev;      /* last status line's totals, for rates */
-    uint64_t prev_mono_us;        /* when they were taken */
-    cJSON *timeline;              /* one sample per status tick, for report.json */
-    uint64_t prev_gw_positions;
-    int tty;
-    char tmpdir[256];
-};
-
 int run_procs_needed(uint64_t terminals, uint64_t per_proc, int wanted, int max)
 {
     if (per_proc == 0)
@@ -87,7 +44,7 @@ int run_procs_needed(uint64_t terminals, uint64_t per_proc, int wanted, int max)
     return need > (uint64_t)max ? -1 : (int)need;
 }
 
-static void harness_fail(struct run *r, const char *fmt, const char *detail)
+void run_harness_fail(struct run *r, const char *fmt, const char *detail)
 {
     if (!r->harness_error) {
         r->harness_error = 1;
@@ -105,28 +62,6 @@ static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
 static uint64_t gw_sum(const struct run *r, size_t offset)
 {
     return stats_gw_sum(r->shm, r->n_gw, offset);
-}
-
-static struct ledger gw_ledger(const struct run *r)
-{
-    struct ledger l = {0};
-    for (int g = 0; g < r->n_gw; g++)
-        ledger_add(&l, &r->shm->gateways[g].ledger);
-    /* commands meant for terminals that were not connected never left: count them as
-     * sent and failed (offline), so every addressed terminal is accounted for */
-    for (int f = 0; f < r->sc.n_fleets; f++)
-        for (int c = 0; c < STATS_CMD_TYPES; c++) {
-            uint64_t sent = 0;
-            for (int g = 0; g < r->n_gw; g++)
-                sent += r->shm->gateways[g].cmd[f][c].sent;
-            if (r->addressed[f][c] > sent) {
-                uint64_t off = r->addressed[f][c] - sent;
-                l.sent += off;
-                l.failed += off;
-                l.why[LEDGER_OFFLINE] += off;
-            }
-        }
-    return l;
 }
 
 /* --- status line ------------------------------------------------------------------- */
@@ -275,7 +210,7 @@ static void advance(struct run *r)
         if (!all(r->workers, r->n_workers, 0) || !all(r->gws, r->n_gw, 0))
             return;
         if (any_exited(r)) {
-            harness_fail(r, "%s", "a process stopped while the run was starting");
+            run_harness_fail(r, "%s", "a process stopped while the run was starting");
             stop_all(r);
             return;
         }
@@ -307,7 +242,7 @@ static void child_gone(struct run *r, struct child *c)
     if (r->phase < 4 && !c->drained) {
         char what[64];
         snprintf(what, sizeof what, "%s %d", c->is_gw ? "gateway" : "worker", c->idx);
-        harness_fail(r, "%s stopped before the run ended", what);
+        run_harness_fail(r, "%s stopped before the run ended", what);
     }
 }
 
@@ -352,7 +287,7 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
                 snprintf(what, sizeof what, "%s %d (pid %d) %s %d", k ? "gateway" : "worker", i, (int)w->rpid,
                          WIFSIGNALED(w->rstatus) ? "died of signal" : "exited with",
                          WIFSIGNALED(w->rstatus) ? WTERMSIG(w->rstatus) : WEXITSTATUS(w->rstatus));
-                harness_fail(r, "%s", what);
+                run_harness_fail(r, "%s", what);
             }
             child_gone(r, &cs[i]);
             advance(r);
@@ -515,7 +450,7 @@ static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct run *r = t->data;
-    harness_fail(r, "%s", "processes did not start within 20 s");
+    run_harness_fail(r, "%s", "processes did not start within 20 s");
     stop_all(r);
     (void)revents;
     (void)loop;
@@ -529,7 +464,7 @@ static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
         return;
     }
     fprintf(stderr, "\nfleetsim: interrupted; draining (again to stop now)\n");
-    harness_fail(r, "%s", "interrupted");
+    run_harness_fail(r, "%s", "interrupted");
     start_drain(r);
     (void)loop;
     (void)revents;
@@ -638,124 +573,6 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* --- verdicts and report ------------------------------------------------------------------ */
-
-static void build_report(struct run *r, struct run_report *rep)
-{
-    struct expect_ctx ec = {
-        .sc = &r->sc,
-        .shm = r->shm,
-        .n_workers = r->n_workers,
-        .n_gw = r->n_gw,
-        .embedded = r->embedded,
-        .virtual_s = (double)(r->end_us > r->start_us ? r->end_us - r->start_us : 0) / 1e6,
-        .addressed = r->addressed,
-    };
-    ec.gw_ledger = gw_ledger(r);
-    expect_evaluate(&ec, rep);
-    if (r->harness_error) {
-        struct case_result c = {0};
-        snprintf(c.id, sizeof c.id, "HARNESS");
-        snprintf(c.area, sizeof c.area, "harness");
-        snprintf(c.desc, sizeof c.desc, "the run itself");
-        c.verdict = VERDICT_ERROR;
-        snprintf(c.expected, sizeof c.expected, "the run completes");
-        memcpy(c.observed, r->harness_msg, sizeof c.observed - 1); /* cut to the cell */
-        report_add_case(rep, &c);
-    }
-    for (int w = 0; w < r->n_workers; w++)
-        if (r->shm->workers[w].error[0])
-            fprintf(stderr, "fleetsim: %s\n", r->shm->workers[w].error);
-    for (int g = 0; g < r->n_gw; g++)
-        if (r->shm->gateways[g].error[0])
-            fprintf(stderr, "fleetsim: %s\n", r->shm->gateways[g].error);
-    rep->duration_s = (double)(clock_mono_us() - r->wall_start_us) / 1e6;
-    rep->virtual_s = ec.virtual_s;
-    expect_metrics_json(&ec, rep->metrics);
-    if (r->skipped_steps)
-        cJSON_AddNumberToObject(rep->metrics, "skipped_command_steps", (double)r->skipped_steps);
-    if (r->timeline) {
-        cJSON_AddItemToObject(rep->metrics, "timeline", r->timeline);
-        r->timeline = NULL;
-    }
-}
-
-/* The headline numbers, for people and for `make bench`. */
-static void print_figures(struct run *r, struct run_report *rep)
-{
-    static struct fleet_stats tot;
-    merge_fleet(r, -1, &tot);
-    char a[32], p50[32], p99[32], mx[32];
-    uint64_t base = 0, peak = 0;
-    for (int w = 0; w < r->n_workers; w++) {
-        base += r->shm->workers[w].rss_base_kb;
-        peak += r->shm->workers[w].rss_peak_kb;
-    }
-    uint64_t gw_rss = 0;
-    for (int g = 0; g < r->n_gw; g++)
-        gw_rss += r->shm->gateways[g].rss_kb;
-    double vs = rep->virtual_s > 0 ? rep->virtual_s : 1;
-    units_format_us(hist_percentile(&tot.report_latency, 50), p50, sizeof p50);
-    units_format_us(hist_percentile(&tot.report_latency, 99), p99, sizeof p99);
-    units_format_us(tot.report_latency.max, mx, sizeof mx);
-    if (r->all_online_us)
-        units_format_us(r->all_online_us, a, sizeof a);
-    else
-        snprintf(a, sizeof a, "never");
-    printf("figures:\n");
-    printf("  all %" PRIu64 " terminals registered+authenticated after %s (virtual)\n", r->total_terminals, a);
-    printf("  location reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
-           (double)tot.reports_acked / vs, (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
-    printf("  report -> 0x8001 latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
-           tot.report_latency.n);
-    if (r->total_terminals && peak > base)
-        printf("  resident memory per terminal: %.0f B (workers: %" PRIu64 " kB over a %" PRIu64
-               " kB base, peak %" PRIu64 " kB)\n",
-               (double)(peak - base) * 1024.0 / (double)r->total_terminals, peak - base, base, peak);
-    if (r->n_gw)
-        printf("  gateway resident memory: %" PRIu64 " kB in %d process(es)\n", gw_rss, r->n_gw);
-    cJSON *fig = cJSON_AddObjectToObject(rep->metrics, "figures");
-    cJSON_AddNumberToObject(fig, "all_online_s", (double)r->all_online_us / 1e6);
-    cJSON_AddNumberToObject(fig, "reports_acked", (double)tot.reports_acked);
-    cJSON_AddNumberToObject(fig, "reports_per_s_wall", (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
-    cJSON_AddNumberToObject(fig, "report_p99_us", (double)hist_percentile(&tot.report_latency, 99));
-    cJSON_AddNumberToObject(fig, "rss_per_terminal_b",
-                            r->total_terminals && peak > base ? (double)(peak - base) * 1024.0 / (double)r->total_terminals : 0);
-}
-
-/* --dry-run: what would happen, and which cases would be judged. */
-static void print_plan(const struct run *r, uint64_t total, double scale)
-{
-    const struct scenario *sc = &r->sc;
-    char d[32];
-    units_format_us(sc->duration_ms * 1000u, d, sizeof d);
-    printf("scenario %s: %s, %" PRIu64 " terminals, target %s, time scale %g, %d worker(s)\n", sc->name, d, total,
-           r->embedded ? "embedded gateway" : r->target_text, scale, r->n_workers);
-    for (int f = 0; f < sc->n_fleets; f++) {
-        const struct sc_fleet *fl = &sc->fleets[f];
-        char hb[32], rep[32];
-        units_format_us(fl->heartbeat_ms * 1000u, hb, sizeof hb);
-        units_format_us(fl->report_every_ms * 1000u, rep, sizeof rep);
-        printf("  fleet %-12s jt808/%d  %6u terminals  phone %s  ramp %g/s  heartbeat %s  reports %s\n", fl->id,
-               fl->version, fl->count, fl->phone, fl->ramp_per_s, hb, fl->report_every_ms ? rep : "off");
-    }
-    for (int i = 0; i < sc->n_steps; i++) {
-        const struct sc_step *st = &sc->steps[i];
-        char at[32];
-        units_format_us(st->at_ms * 1000u, at, sizeof at);
-        if (st->kind == SC_STEP_COMMAND)
-            printf("  at %-8s command 0x%04X to %g of %s\n", at, st->msg_id, st->fraction, st->fleet);
-        else if (st->kind == SC_STEP_FAULT)
-            printf("  at %-8s fault %s on %g of %s\n", at, st->fault == SC_FAULT_BAD_CHECK ? "bad-check" : "disconnect",
-                   st->fraction, st->fleet);
-        else
-            printf("  at %-8s terminals of %s unregister (%g)\n", at, st->fleet, st->fraction);
-    }
-    printf("%d case(s):\n", sc->n_expect);
-    for (int i = 0; i < sc->n_expect; i++)
-        printf("  %-24s %-20s %s\n", sc->expect[i].id, sc->expect[i].area, sc->expect[i].desc);
-}
-
 int run_scenario(const struct run_opts *o)
 {
     static struct run run;
@@ -811,7 +628,7 @@ int run_scenario(const struct run_opts *o)
         }
     }
     if (o->dry_run) {
-        print_plan(r, total, scale);
+        run_print_plan(r, total, scale);
         rc = 0;
         goto out;
     }
@@ -911,19 +728,19 @@ int run_scenario(const struct run_opts *o)
         }
     }
     if (r->phase < 1 && !r->harness_error)
-        harness_fail(r, "%s", "processes did not start");
+        run_harness_fail(r, "%s", "processes did not start");
     for (int w = 0; w < r->n_workers; w++)
         if (r->shm->workers[w].phase == WP_FAILED)
-            harness_fail(r, "worker failed: %s", r->shm->workers[w].error);
+            run_harness_fail(r, "worker failed: %s", r->shm->workers[w].error);
     for (int g = 0; g < r->n_gw; g++)
         if (r->shm->gateways[g].phase == WP_FAILED)
-            harness_fail(r, "gateway failed: %s", r->shm->gateways[g].error);
+            run_harness_fail(r, "gateway failed: %s", r->shm->gateways[g].error);
     struct run_report rep;
     report_init(&rep, r->sc.name, o->scenario);
-    build_report(r, &rep);
+    run_build_report(r, &rep);
     printf("\n");
     report_print_table(&rep, stdout);
-    print_figures(r, &rep);
+    run_print_figures(r, &rep);
     if (o->report_dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);

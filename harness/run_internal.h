@@ -1,0 +1,71 @@
+/* Internals shared by the files of `fleetsim run`: run.c (processes, timeline,
+ * drain) and run_summary.c (verdicts, figures, the plan of a dry run). */
+#ifndef FLEETSIM_RUN_INTERNAL_H
+#define FLEETSIM_RUN_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <ev.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "harness/run.h"
+#include "harness/scenario.h"
+#include "report/report.h"
+#include "sim/core/stats.h"
+#include "sim/core/transport.h"
+#include "sim/platform/jt808_gw.h"
+
+struct child {
+    pid_t pid;
+    int ctl;                      /* parent's end */
+    int ready, drained, exited, status;
+    ev_io io;
+    struct run *run;
+    int is_gw, idx;
+};
+
+struct run {
+    const struct run_opts *o;
+    struct scenario sc;
+    struct ev_loop *loop;
+    struct stats_shm *shm;
+    struct gw_config gw;
+    int embedded;
+    int n_workers, n_gw;
+    struct child workers[STATS_MAX_WORKERS];
+    struct child gws[STATS_MAX_GATEWAYS];
+    struct sockaddr_storage target;
+    char target_text[300];
+    ev_timer status, step_timer, end_timer, ready_timer, watch;
+    uint64_t total_terminals;
+    uint64_t all_online_us;       /* virtual time after start when every terminal was first online */
+    ev_signal sigint, sigterm;
+    ev_child chld;
+    int next_step;
+    int phase;                    /* 0 waiting ready, 1 running, 2 draining workers, 3 draining gateways, 4 done */
+    int interrupted;
+    int harness_error;
+    char harness_msg[512];
+    uint64_t start_us;            /* virtual time of CTL_START */
+    uint64_t end_us;
+    uint64_t wall_start_us;
+    uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_TYPES]; /* terminals each command type was meant for */
+    uint64_t skipped_steps;
+    struct fleet_stats prev;      /* last status line's totals, for rates */
+    uint64_t prev_mono_us;        /* when they were taken */
+    cJSON *timeline;              /* one sample per status tick, for report.json */
+    uint64_t prev_gw_positions;
+    int tty;
+    char tmpdir[256];
+};
+
+/* Record the first harness failure (later ones are dropped: the first is the cause). */
+void run_harness_fail(struct run *r, const char *fmt, const char *detail);
+/* Every expectation as a case, the harness failure if any, metrics for report.json. */
+void run_build_report(struct run *r, struct run_report *rep);
+/* The headline numbers, for people and for `make bench`. */
+void run_print_figures(struct run *r, struct run_report *rep);
+/* --dry-run: what would happen, and which cases would be judged. */
+void run_print_plan(const struct run *r, uint64_t total, double scale);
+
+#endif

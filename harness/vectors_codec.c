@@ -1,0 +1,198 @@
+/* The protocols `fleetsim vectors` and `fleetsim decode/encode` know, seen through
+ * JSON: one adapter per codec, so the checker itself knows no protocol. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/vectors.h"
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_json.h"
+#include "sim/proto/pcp.h"
+#include "sim/proto/pcp_json.h"
+
+static int vectors_pcp_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
+                              struct vectors_error *e)
+{
+    struct pcp_msg m;
+    struct pcp_err pe = {0};
+    enum pcp_rc rc = pcp_decode(buf, n, from_device, &m, &pe);
+
+    *out = NULL;
+    if (rc != PCP_OK) {
+        *e = (struct vectors_error){pcp_rc_name(rc), pe.offset, pe.field, pcp_rc_text(rc)};
+        return -1;
+    }
+    *out = pcp_to_json(&m);
+    if (!*out) {
+        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
+        return -1;
+    }
+    return 0;
+}
+
+static int vectors_pcp_encode(const cJSON *fields, uint8_t *out, size_t cap, size_t *out_len,
+                              char *err, size_t errcap)
+{
+    uint8_t store[PCP_MAX_DATA];
+    struct pcp_msg m;
+    enum pcp_rc rc = pcp_from_json(fields, &m, store, sizeof(store), err, errcap);
+
+    if (rc != PCP_OK)
+        return -1;
+    rc = pcp_encode(&m, out, cap, out_len);
+    if (rc != PCP_OK) {
+        snprintf(err, errcap, "(encode): %s: %s", pcp_rc_name(rc), pcp_rc_text(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static bool vectors_pcp_rc_known(const char *name)
+{
+    for (int rc = PCP_OK; rc <= PCP_E_NOSPACE; rc++)
+        if (strcmp(name, pcp_rc_name((enum pcp_rc)rc)) == 0)
+            return true;
+    return false;
+}
+
+static int vectors_jt808_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
+                                struct vectors_error *e)
+{
+    struct jt808_msg *m = calloc(1, sizeof(*m));
+    uint8_t *scratch = malloc(n + 1);
+    struct jt808_err je = {0};
+    int ret = -1;
+
+    *out = NULL;
+    if (!m || !scratch) {
+        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
+        goto done;
+    }
+    enum jt808_rc rc = jt808_decode(buf, n, scratch, n + 1, m, &je);
+    if (rc != JT808_OK) {
+        *e = (struct vectors_error){jt808_rc_name(rc), je.offset, je.field ? je.field : "",
+                                    jt808_rc_text(rc)};
+        goto done;
+    }
+    *out = jt808_to_json(m);
+    if (!*out) {
+        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
+        goto done;
+    }
+    ret = 0;
+done:
+    free(scratch);
+    free(m);
+    return ret;
+}
+
+static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, size_t *out_len,
+                                char *err, size_t errcap)
+{
+    struct jt808_msg *m = calloc(1, sizeof(*m));
+    uint8_t *store = malloc(VECTORS_MAX_FRAME);
+    struct jt808_err je = {0};
+    int ret = -1;
+
+    if (!m || !store) {
+        snprintf(err, errcap, "(encode): out of memory");
+        goto done;
+    }
+    if (jt808_from_json(fields, m, store, VECTORS_MAX_FRAME, err, errcap) != JT808_OK)
+        goto done;
+    enum jt808_rc rc = jt808_encode(m, out, cap, out_len, &je);
+    if (rc != JT808_OK) {
+        snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)",
+                 jt808_rc_text(rc), jt808_rc_name(rc), je.offset);
+        goto done;
+    }
+    ret = 0;
+done:
+    free(store);
+    free(m);
+    return ret;
+}
+
+static bool vectors_jt808_rc_known(const char *name)
+{
+    for (int rc = JT808_OK; rc <= JT808_E_SUBPKG; rc++)
+        if (strcmp(name, jt808_rc_name((enum jt808_rc)rc)) == 0)
+            return true;
+    return false;
+}
+
+static int vectors_jt808_reassemble(const uint8_t *const *frags, const size_t *lens, size_t n,
+                                    const uint8_t *whole, size_t whole_len, char *detail, size_t cap)
+{
+    struct jt808_msg *m = calloc(1, sizeof(*m)), *w = calloc(1, sizeof(*w));
+    uint8_t *scratch = malloc(VECTORS_MAX_FRAME), *wscratch = malloc(VECTORS_MAX_FRAME);
+    struct jt808_reasm ra;
+    struct jt808_err je = {0};
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    bool done = false;
+    int ret = -1;
+
+    jt808_reasm_init(&ra, 256 * 1024, 0);
+    if (!m || !w || !scratch || !wscratch) {
+        snprintf(detail, cap, "out of memory");
+        goto out;
+    }
+    if (jt808_decode(whole, whole_len, wscratch, VECTORS_MAX_FRAME, w, &je) != JT808_OK) {
+        snprintf(detail, cap, "the whole message does not decode");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (jt808_decode(frags[i], lens[i], scratch, VECTORS_MAX_FRAME, m, &je) != JT808_OK ||
+            !m->h.subpackage) {
+            snprintf(detail, cap, "fragment %zu is not a decodable subpackage", i + 1);
+            goto out;
+        }
+        if (m->h.msg_id != w->h.msg_id) {
+            snprintf(detail, cap, "fragment %zu: msg_id 0x%04X / whole 0x%04X", i + 1, m->h.msg_id,
+                     w->h.msg_id);
+            goto out;
+        }
+        if (jt808_reasm_feed(&ra, &m->h, m->body, m->body_bytes, 0, &done, &body, &body_len, &je) !=
+            JT808_OK) {
+            snprintf(detail, cap, "fragment %zu: %s", i + 1, jt808_rc_text(je.rc));
+            goto out;
+        }
+        if (done && i + 1 < n) {
+            snprintf(detail, cap, "complete after %zu of %zu fragments", i + 1, n);
+            goto out;
+        }
+    }
+    if (!done) {
+        snprintf(detail, cap, "%zu fragments do not complete the message", n);
+        goto out;
+    }
+    if (body_len != w->body_bytes || memcmp(body, w->body, body_len) != 0) {
+        snprintf(detail, cap, "reassembled body: expected %zu bytes / observed %zu bytes%s", w->body_bytes,
+                 body_len, body_len == w->body_bytes ? " (contents differ)" : "");
+        goto out;
+    }
+    ret = 0;
+out:
+    free(body);
+    jt808_reasm_free(&ra);
+    free(scratch);
+    free(wscratch);
+    free(m);
+    free(w);
+    return ret;
+}
+
+static const struct vectors_codec vectors_codecs[] = {
+    {"jt808", false, vectors_jt808_decode, vectors_jt808_encode, vectors_jt808_rc_known,
+     vectors_jt808_reassemble},
+    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL},
+};
+
+const struct vectors_codec *vectors_codec_find(const char *protocol)
+{
+    for (size_t i = 0; i < sizeof(vectors_codecs) / sizeof(vectors_codecs[0]); i++)
+        if (protocol && strcmp(protocol, vectors_codecs[i].protocol) == 0)
+            return &vectors_codecs[i];
+    return NULL;
+}
+
