@@ -150,7 +150,6 @@ static void conn_close(struct term *t)
     free(t->wbuf);
     t->rbuf = t->wbuf = NULL;
     t->rlen = t->wlen = t->wcap = 0;
-    t->want_write = 0;
 }
 
 static uint64_t backoff_us(struct term *t)
@@ -542,7 +541,7 @@ static void evaluate(struct worker *w)
 
 static void finish_drain(struct worker *w)
 {
-    uint64_t now = term_now();
+    /* answers that never came by the deadline are timed out: the ledger closes */
     for (int f = 0; f < w->n_fleets; f++) {
         struct fleet_rt *fr = &w->fleets[f];
         for (uint32_t k = 0; k < fr->n; k++) {
@@ -553,7 +552,6 @@ static void finish_drain(struct worker *w)
             }
         }
     }
-    (void)now;
     evaluate(w);
     /* the statistics are final now: close quietly, so the platform's own shutdown
      * is not counted as disconnects */
@@ -565,7 +563,6 @@ static void finish_drain(struct worker *w)
             t->stay_away = 1;
         }
     w->draining = false;
-    w->running = false;
     w->slot->phase = WP_DONE;
     struct ctl_msg m = {.type = CTL_DRAINED};
     ctl_send(w->ctl_fd, &m, NULL);
@@ -595,8 +592,7 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 static void start_ramp(struct worker *w)
 {
     uint64_t now = term_now();
-    w->run_start_us = now;
-    w->running = true;
+
     for (int f = 0; f < w->n_fleets; f++) {
         struct fleet_rt *fr = &w->fleets[f];
         for (uint32_t k = 0; k < fr->n; k++) {

@@ -61,7 +61,7 @@ struct term {
     uint8_t npend;
     uint8_t order_seq;                /* states reached so far, for order[] */
     uint8_t order[TS__COUNT];         /* sequence number of each state's first reach (0 never) */
-    uint8_t want_write : 1, stay_away : 1, started : 1;
+    uint8_t stay_away : 1, started : 1;
     uint8_t corrupt_next : 1;         /* fault: send the next request with a wrong check */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
@@ -104,8 +104,7 @@ struct worker {
     struct worker_slot *slot;
     struct sockaddr_storage target;
     bool spread;                      /* bind sources over 127.0.0.0/8 */
-    bool running, draining;
-    uint64_t run_start_us;            /* virtual time of CTL_START */
+    bool draining;
     uint64_t drain_deadline_us;
     uint64_t inflight;                /* requests in flight over all terminals */
     uint32_t rng;

@@ -29,7 +29,6 @@ struct jt808_sent_rec {
 
 struct jt808_tstate {
     char *auth;                  /* auth code from 0x8100 (NULL = not registered); any length */
-    uint8_t reg_attempts;
     int32_t lat, lon;            /* current position, 1e-6 degree, signed */
     uint16_t speed, dir;         /* 1/10 km/h, degrees */
     uint32_t mileage;            /* 1/10 km */
