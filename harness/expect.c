@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "sim/core/units.h"
+#include "sim/dev/dialect.h"
+#include "harness/scenario_dialect.h"
 
 /* Cells of the verdict table are fixed-size; long text is cut on purpose. */
 __attribute__((format(printf, 3, 4))) static void cell(char *dst, size_t cap, const char *fmt, ...)
@@ -18,9 +20,11 @@ __attribute__((format(printf, 3, 4))) static void cell(char *dst, size_t cap, co
     va_end(ap);
 }
 
+/* The counters every fleet and every front-end has; dialects and front-ends add
+ * their own through their counter tables (struct stats_counter). */
 struct counter_def {
     const char *name;
-    int gw;          /* 1: gateway slot, 0: terminal fleet stats */
+    int gw;          /* 1: front-end slot, 0: terminal fleet stats */
     size_t off;
 };
 
@@ -29,15 +33,12 @@ struct counter_def {
 static const struct counter_def counters[] = {
     FS(started), FS(connects), FS(connect_failures), FS(disconnects), FS(faults), FS(frames_out),
     FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
-    FS(heartbeats), FS(backfill_batches), FS(backfill_locations), FS(blind_dropped), FS(commands),
-    FS(replies), FS(reg_refused), FS(auth_refused), FS(unregistered),
-    GS(accepted), GS(closed_idle), GS(closed_peer), GS(frames_in), GS(frames_out), GS(bad_check),
-    GS(bad_escape), GS(bad_frame), GS(garbage_bytes), GS(unauthenticated), GS(unsupported),
-    GS(registrations), GS(authentications), GS(auth_refused), GS(positions), GS(unregistrations),
-    GS(subpackages), GS(reassembled),
+    FS(commands), FS(replies),
+    GS(accepted), GS(closed_idle), GS(closed_peer), GS(frames_in), GS(frames_out), GS(rejected),
 };
 #undef FS
 #undef GS
+#define N_COUNTERS (sizeof counters / sizeof counters[0])
 
 static int fleet_index(const struct scenario *sc, const char *id)
 {
@@ -81,11 +82,57 @@ static int hist_stat(const struct hist *h, const char *stat, double *out)
     return 0;
 }
 
+/* A dialect counter summed over fleet f (or every fleet whose dialect has it);
+ * 0 when some fleet's dialect has it. */
+static int dialect_value(const struct expect_ctx *c, const char *name, int f, double *out)
+{
+    static struct fleet_stats fs;
+    int found = -1;
+    *out = 0;
+    for (int k = 0; k < c->sc->n_fleets; k++) {
+        if (f >= 0 && k != f)
+            continue;
+        const struct stats_counter *sc = dialect_counter(c->sc->fleets[k].dialect, name);
+        if (!sc)
+            continue;
+        merged(c, k, &fs);
+        *out += (double)fs.dc[sc->slot];
+        found = 0;
+    }
+    return found;
+}
+
+static const struct stats_counter *fe_lookup(const struct frontend *fe, const char *name)
+{
+    for (int i = 0; fe && i < fe->n_counters; i++)
+        if (strcmp(fe->counters[i].name, name) == 0)
+            return &fe->counters[i];
+    return NULL;
+}
+
+/* A counter of the running front-end, or of the front-end of any fleet's dialect
+ * (known, though not running against a third-party target: it reads 0 there). */
+static const struct stats_counter *fe_counter(const struct expect_ctx *c, const char *name)
+{
+    const struct stats_counter *sc = fe_lookup(c->fe, name);
+    for (int f = 0; !sc && f < c->sc->n_fleets; f++)
+        sc = fe_lookup(sc_dialect_of(&c->sc->fleets[f])->frontend, name);
+    return sc;
+}
+
+static uint64_t fe_sum(const struct expect_ctx *c, int slot)
+{
+    uint64_t v = 0;
+    for (int g = 0; g < c->n_gw; g++)
+        v += c->shm->gateways[g].c[slot];
+    return v;
+}
+
 int expect_value(const struct expect_ctx *c, const char *name, int f, double *out, int *is_duration)
 {
     static struct fleet_stats fs;
     *is_duration = 0;
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+    for (size_t i = 0; i < N_COUNTERS; i++) {
         if (strcmp(counters[i].name, name) != 0)
             continue;
         if (counters[i].gw) {
@@ -94,6 +141,13 @@ int expect_value(const struct expect_ctx *c, const char *name, int f, double *ou
             merged(c, f, &fs);
             *out = (double)*(const uint64_t *)((const char *)&fs + counters[i].off);
         }
+        return 0;
+    }
+    if (dialect_value(c, name, f, out) == 0)
+        return 0;
+    const struct stats_counter *fc = fe_counter(c, name);
+    if (fc) {
+        *out = c->fe ? (double)fe_sum(c, fc->slot) : 0;
         return 0;
     }
     const char *dot = strrchr(name, '.');
@@ -118,11 +172,12 @@ int expect_value(const struct expect_ctx *c, const char *name, int f, double *ou
     }
     if (strcmp(stat, "rate") == 0 || strcmp(stat, "count") == 0) {
         double v;
+        char cn[80];
+        snprintf(cn, sizeof cn, "terminal.%s", base);
         if (strcmp(base, "reports") == 0) v = (double)fs.reports_acked;
-        else if (strcmp(base, "heartbeats") == 0) v = (double)fs.heartbeats;
         else if (strcmp(base, "commands") == 0) v = (double)fs.replies;
         else if (strcmp(base, "reconnects") == 0) v = (double)fs.disconnects;
-        else return -1;
+        else if (dialect_value(c, cn, f, &v) < 0) return -1;
         *out = strcmp(stat, "rate") == 0 ? (c->virtual_s > 0 ? v / c->virtual_s : 0) : v;
         return 0;
     }
@@ -198,24 +253,21 @@ static void eval_partials(const struct expect_ctx *c, int i, struct case_result 
 
 static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r)
 {
-    int ci = stats_cmd_index(e->to_id);
-    snprintf(r->expected, sizeof r->expected, "every 0x%04X sent to %s answered with 0x%04X", e->to_id,
-             fleet_label(e), e->reply_id);
+    snprintf(r->expected, sizeof r->expected, "every %s sent to %s answered with %s", e->to,
+             fleet_label(e), e->reply);
     if (!c->embedded) {
         r->verdict = VERDICT_INCONCLUSIVE;
         snprintf(r->observed, sizeof r->observed, "commands need the embedded platform (third-party target)");
-        return;
-    }
-    if (ci < 0 || stats_cmd_reply(e->to_id) != e->reply_id) {
-        r->verdict = VERDICT_ERROR;
-        snprintf(r->observed, sizeof r->observed, "0x%04X is answered with 0x%04X, not 0x%04X", e->to_id,
-                 stats_cmd_reply(e->to_id), e->reply_id);
         return;
     }
     int fi = fleet_index(c->sc, e->fleet);
     uint64_t addressed = 0, sent = 0, answered = 0, refused = 0, timed_out = 0, busy = 0;
     for (int f = 0; f < c->sc->n_fleets; f++) {
         if (fi >= 0 && f != fi)
+            continue;
+        /* the request's kind in this fleet's dialect (the parser checked the reply) */
+        int ci = dialect_cmd_index(c->sc->fleets[f].dialect, e->to);
+        if (ci < 0)
             continue;
         addressed += c->addressed[f][ci];
         for (int g = 0; g < c->n_gw; g++) {
@@ -237,7 +289,7 @@ static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, st
              busy);
     if (addressed == 0) {
         r->verdict = VERDICT_INCONCLUSIVE;
-        snprintf(r->observed, sizeof r->observed, "no 0x%04X was sent (no command step for it)", e->to_id);
+        snprintf(r->observed, sizeof r->observed, "no %s was sent (no command step for it)", e->to);
         return;
     }
     r->verdict = answered >= need ? VERDICT_PASS : VERDICT_FAIL;
@@ -354,13 +406,27 @@ void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
     cell(rep->ledger_text, sizeof rep->ledger_text, "terminals %s; platform %s", a, b);
 }
 
-static cJSON *fleet_json(const struct fleet_stats *s)
+/* f: the fleet (its dialect's counters), -1 for the total (every dialect's, by name) */
+static cJSON *fleet_json(const struct expect_ctx *c, int f, const struct fleet_stats *s)
 {
     cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+    for (size_t i = 0; i < N_COUNTERS; i++)
         if (!counters[i].gw)
             cJSON_AddNumberToObject(o, counters[i].name + 9,
                                     (double)*(const uint64_t *)((const char *)s + counters[i].off));
+    for (int k = 0; k < c->sc->n_fleets; k++) {
+        const struct dialect *d = c->sc->fleets[k].dialect;
+        if ((f >= 0 && k != f) || !d)
+            continue;
+        for (int i = 0; i < d->n_counters; i++) {
+            const char *key = d->counters[i].name + 9;
+            if (cJSON_GetObjectItemCaseSensitive(o, key))
+                continue; /* the total: already summed over every fleet with this counter */
+            double v = 0;
+            dialect_value(c, d->counters[i].name, f, &v);
+            cJSON_AddNumberToObject(o, key, v);
+        }
+    }
     cJSON *st = cJSON_AddObjectToObject(o, "states_now");
     cJSON *re = cJSON_AddObjectToObject(o, "states_reached");
     for (int k = 0; k < TS__COUNT; k++) {
@@ -384,17 +450,19 @@ void expect_metrics_json(const struct expect_ctx *c, cJSON *metrics)
     cJSON *fl = cJSON_AddObjectToObject(metrics, "fleets");
     for (int f = 0; f < c->sc->n_fleets; f++) {
         merged(c, f, &fs);
-        cJSON_AddItemToObject(fl, c->sc->fleets[f].id, fleet_json(&fs));
+        cJSON_AddItemToObject(fl, c->sc->fleets[f].id, fleet_json(c, f, &fs));
     }
     merged(c, -1, &fs);
-    cJSON_AddItemToObject(metrics, "total", fleet_json(&fs));
+    cJSON_AddItemToObject(metrics, "total", fleet_json(c, -1, &fs));
     if (c->virtual_s > 0)
         cJSON_AddNumberToObject(metrics, "reports_per_s", (double)fs.reports_acked / c->virtual_s);
     if (c->n_gw) {
         cJSON *g = cJSON_AddObjectToObject(metrics, "gateway");
-        for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        for (size_t i = 0; i < N_COUNTERS; i++)
             if (counters[i].gw)
                 cJSON_AddNumberToObject(g, counters[i].name + 8, (double)gw_counter(c, counters[i].off));
+        for (int i = 0; c->fe && i < c->fe->n_counters; i++)
+            cJSON_AddNumberToObject(g, c->fe->counters[i].name + 8, (double)fe_sum(c, c->fe->counters[i].slot));
         struct hist h = gw_cmd_hist(c);
         cJSON_AddItemToObject(g, "command_latency", hist_to_json(&h));
         uint64_t rss = 0;
@@ -411,4 +479,36 @@ void expect_metrics_json(const struct expect_ctx *c, cJSON *metrics)
     cJSON_AddNumberToObject(w, "count", c->n_workers);
     cJSON_AddNumberToObject(w, "rss_kb", (double)rss);
     cJSON_AddNumberToObject(w, "terminals", (double)terms);
+}
+
+int expect_compile(const struct scenario *sc, struct term_pred *out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < sc->n_expect && n < cap; i++) {
+        const struct sc_expect *e = &sc->expect[i];
+        if (e->kind != SC_EXP_STATE && e->kind != SC_EXP_TRANSITIONS)
+            continue;
+        struct term_pred *p = &out[n];
+        memset(p, 0, sizeof *p);
+        p->slot = i;
+        for (int f = 0; f < sc->n_fleets; f++)
+            if (!e->fleet[0] || strcmp(e->fleet, sc->fleets[f].id) == 0)
+                p->fleets |= 1u << f;
+        if (e->kind == SC_EXP_STATE) {
+            int st = term_state_from_name(e->state);
+            if (st < 0)
+                continue; /* the parser knows the states; nothing to check */
+            p->kind = e->within_ms ? TERM_PRED_REACHED : TERM_PRED_AT_END;
+            p->state = (uint8_t)st;
+            p->within_us = e->within_ms * 1000u;
+        } else {
+            p->kind = TERM_PRED_SEQUENCE;
+            for (int k = 0; k < e->n_transitions && k < TERM_MAX_SEQ; k++) {
+                int st = term_state_from_name(e->transitions[k]);
+                p->seq[p->n_seq++] = (uint8_t)(st < 0 ? TS__COUNT : st);
+            }
+        }
+        n++;
+    }
+    return n;
 }

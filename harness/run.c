@@ -22,14 +22,19 @@
 #include "sim/core/ctl.h"
 #include "sim/core/stats.h"
 #include "sim/core/units.h"
+#include "harness/scenario_dialect.h"
 #include "sim/dev/fleet.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/frontend.h"
 
 #define FD_RESERVE 64             /* descriptors a process keeps for itself */
 #define READY_TIMEOUT_S 20.0
 #define CMD_TIMEOUT_MS 10000
 
 _Static_assert(SC_MAX_FLEETS == STATS_MAX_FLEETS, "fleet limits must agree");
+_Static_assert(SC_MAX_FLEETS <= 32, "a predicate's fleet mask is 32 bits");
+_Static_assert(SC_MAX_EXPECT == STATS_MAX_EXPECT, "expectation limits must agree");
+_Static_assert((int)SC_FAULT_CUT == (int)CTL_FAULT_CUT && (int)SC_FAULT_CORRUPT == (int)CTL_FAULT_CORRUPT &&
+               (int)SC_FAULT_DISCONNECT == (int)CTL_FAULT_DISCONNECT, "fault kinds must agree");
 _Static_assert(STATS_MAX_FLEETS <= 256, "fleet index must fit the gateway's byte");
 
 int run_procs_needed(uint64_t terminals, uint64_t per_proc, int wanted, int max)
@@ -84,8 +89,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
     double rate = (double)(tot.reports_acked - r->prev.reports_acked) / dt;
     hist_window(&win, &tot.report_latency, &r->prev.report_latency);
     uint64_t vt = clock_now_us() - r->start_us;
-    uint64_t bad = gw_sum(r, offsetof(struct gw_slot, bad_check)) + gw_sum(r, offsetof(struct gw_slot, bad_escape)) +
-                   gw_sum(r, offsetof(struct gw_slot, bad_frame));
+    uint64_t bad = gw_sum(r, offsetof(struct gw_slot, rejected));
     cJSON *smp = cJSON_CreateObject();
     cJSON_AddNumberToObject(smp, "t_s", (double)vt / 1e6);
     cJSON_AddNumberToObject(smp, "online", (double)tot.in_state[TS_AUTHENTICATED]);
@@ -317,7 +321,7 @@ static int spawn(struct run *r, struct child *c, int is_gw, int idx, int lfd, in
                 close(lfds[i]);
         int status;
         if (is_gw) {
-            status = gw_main(&r->gw, idx, lfd, fds[1], &r->shm->gateways[idx]);
+            status = r->fe->main(r->fe_cfg, idx, lfd, fds[1], &r->shm->gateways[idx]);
         } else {
             for (int i = 0; i < n_lfds; i++)
                 close(lfds[i]);
@@ -325,7 +329,15 @@ static int spawn(struct run *r, struct child *c, int is_gw, int idx, int lfd, in
             char err[256];
             struct worker_slot *slot = &r->shm->workers[idx];
             slot->pid = (int32_t)getpid();
-            if (!w || worker_setup(w, &r->sc, idx, r->n_workers, &r->target, slot, fds[1], err, sizeof err) < 0) {
+            struct worker_plan plan = {
+                .fleets = r->sc.fleets,
+                .n_fleets = r->sc.n_fleets,
+                .targets = r->targets,
+                .preds = r->preds,
+                .n_preds = r->n_preds,
+                .seed = r->sc.seed,
+            };
+            if (!w || worker_setup(w, &plan, idx, r->n_workers, slot, fds[1], err, sizeof err) < 0) {
                 snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
                 slot->phase = WP_FAILED;
                 _exit(1);
@@ -358,7 +370,7 @@ static void run_step(struct run *r, int i)
             f = k;
     if (f < 0)
         return;
-    const struct sc_fleet *fl = &r->sc.fleets[f];
+    const struct fleet_spec *fl = &r->sc.fleets[f];
     struct ctl_msg m = {.fleet = (uint32_t)f, .step = (uint32_t)i, .fraction = s->fraction > 0 ? s->fraction : 1.0};
     if (s->kind == SC_STEP_TERMINAL) {
         m.type = CTL_UNREGISTER;
@@ -368,25 +380,24 @@ static void run_step(struct run *r, int i)
     if (s->kind == SC_STEP_FAULT) {
         m.type = CTL_FAULT;
         m.down_us = s->down_ms * 1000u;
-        m.version = (uint16_t)s->fault;
+        m.kind = (uint32_t)s->fault;
         broadcast(r->workers, r->n_workers, &m, NULL);
         return;
     }
-    if (!r->embedded) {
+    if (!r->embedded || !r->fe || !sc_dialect_of(fl)->frontend) {
         /* a third-party platform is not ours to command */
         r->skipped_steps++;
         return;
     }
     m.type = CTL_COMMAND;
-    m.msg_id = s->msg_id;
-    m.version = (uint16_t)fl->version;
+    m.kind = (uint32_t)s->cmd_kind;
     m.count = fl->count;
-    size_t pl = strcspn(fl->phone, "+");
-    snprintf(m.phone_first, sizeof m.phone_first, "%.*s", (int)pl, fl->phone);
+    size_t pl = strcspn(fl->ident, "+");
+    snprintf(m.ident, sizeof m.ident, "%.*s", (int)pl, fl->ident);
     /* a reply expectation's "within" is the deadline of the commands it judges */
     for (int k = 0; k < r->sc.n_expect; k++) {
         const struct sc_expect *e = &r->sc.expect[k];
-        if (e->kind == SC_EXP_REPLY && e->to_id == s->msg_id && e->within_ms &&
+        if (e->kind == SC_EXP_REPLY && strcmp(e->to, s->msg) == 0 && e->within_ms &&
             (!e->fleet[0] || strcmp(e->fleet, fl->id) == 0) &&
             (!m.settle_us || e->within_ms * 1000u < m.settle_us))
             m.settle_us = e->within_ms * 1000u;
@@ -394,9 +405,8 @@ static void run_step(struct run *r, int i)
     char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
     broadcast(r->gws, r->n_gw, &m, body);
     free(body);
-    int ci = stats_cmd_index(s->msg_id);
-    if (ci >= 0)
-        r->addressed[f][ci] += ctl_pick_count(fl->count, m.fraction);
+    if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
+        r->addressed[f][s->cmd_kind] += ctl_pick_count(fl->count, m.fraction);
 }
 
 static void step_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -485,39 +495,70 @@ static uint64_t fd_budget(void)
     return rl.rlim_cur > FD_RESERVE ? (uint64_t)rl.rlim_cur - FD_RESERVE : 1;
 }
 
+/* Where each fleet goes: its own target, the one the command line or scenario
+ * names, or the embedded platform's front-end for its dialect. */
 static int setup_target(struct run *r, char *err, size_t errcap)
 {
     const char *t = r->o->target ? r->o->target : r->sc.target;
     r->embedded = !t[0] || strcmp(t, "embedded") == 0;
-    if (!r->embedded) {
-        if (transport_resolve(t, &r->target, err, errcap) < 0)
+    for (int f = 0; f < r->sc.n_fleets; f++) {
+        const struct fleet_spec *fl = &r->sc.fleets[f];
+        const char *ft = fl->target[0] ? fl->target : r->embedded ? NULL : t;
+        if (!ft) {
+            const struct sc_dialect *d = sc_dialect_of(fl);
+            if (!d->frontend) {
+                snprintf(err, errcap, "fleet %s: the embedded platform does not serve %s terminals; give the "
+                         "fleet a \"target\" (or --target)", fl->id, fl->protocol);
+                return -1;
+            }
+            if (r->fe && r->fe != d->frontend) {
+                snprintf(err, errcap, "fleet %s: the embedded platform runs one front-end per run (%s already)",
+                         fl->id, r->fe->name);
+                return -1;
+            }
+            r->fe = d->frontend;
+            continue;
+        }
+        if (strcmp(transport_scheme(ft), fl->transport[0] ? fl->transport : "tcp") != 0) {
+            snprintf(err, errcap, "fleet %s: a %s fleet cannot reach %s", fl->id, fl->transport, ft);
             return -1;
-        snprintf(r->target_text, sizeof r->target_text, "%s", t);
+        }
+        if (transport_resolve(ft, &r->targets[f], err, errcap) < 0)
+            return -1;
+        if (!r->target_text[0])
+            snprintf(r->target_text, sizeof r->target_text, "%s", ft);
     }
     return 0;
 }
 
-static int setup_gateway(struct run *r, uint64_t per_proc, char *err, size_t errcap)
+static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t errcap)
 {
-    struct gw_config *g = &r->gw;
-    memset(g, 0, sizeof *g);
-    snprintf(g->bind, sizeof g->bind, "127.0.0.1");
-    g->port = r->sc.platform.port;
-    g->mode = strcmp(r->sc.platform.auth, "one-party") == 0 ? REGISTRY_ONE_PARTY : REGISTRY_OPEN;
-    snprintf(g->triples, sizeof g->triples, "%s", r->sc.platform.triples);
-    g->idle_timeout_ms = r->sc.platform.idle_timeout_ms ? r->sc.platform.idle_timeout_ms : 180000;
-    g->cmd_timeout_ms = CMD_TIMEOUT_MS;
-    g->verbose = r->o->verbose;
+    struct frontend_opts fo;
+    memset(&fo, 0, sizeof fo);
+    snprintf(fo.bind, sizeof fo.bind, "127.0.0.1");
+    fo.port = r->sc.platform.port;
+    snprintf(fo.auth, sizeof fo.auth, "%s", r->sc.platform.auth);
+    snprintf(fo.triples, sizeof fo.triples, "%s", r->sc.platform.triples);
+    fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
+    fo.cmd_timeout_ms = CMD_TIMEOUT_MS;
+    fo.verbose = r->o->verbose;
     if (r->o->db) {
-        snprintf(g->db, sizeof g->db, "%s", r->o->db);
+        snprintf(fo.db, sizeof fo.db, "%s", r->o->db);
     } else {
         snprintf(r->tmpdir, sizeof r->tmpdir, "/tmp/fleetsim-run-XXXXXX");
         if (!mkdtemp(r->tmpdir)) {
             snprintf(err, errcap, "cannot create a temporary directory: %s", strerror(errno));
             return -1;
         }
-        snprintf(g->db, sizeof g->db, "%s/platform.db", r->tmpdir);
+        snprintf(fo.db, sizeof fo.db, "%s/platform.db", r->tmpdir);
     }
+    r->fe_cfg = calloc(1, r->fe->cfg_size);
+    if (!r->fe_cfg) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    if (r->fe->configure(r->fe_cfg, &fo, err, errcap) < 0)
+        return -1;
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
         total += r->sc.fleets[f].count;
@@ -610,17 +651,14 @@ int run_scenario(const struct run_opts *o)
                 total, STATS_MAX_WORKERS, per_proc);
         goto out;
     }
-    if (r->sc.n_expect > STATS_MAX_EXPECT) {
-        fprintf(stderr, "%s: expect: %d expectations; at most %d\n", o->scenario, r->sc.n_expect, STATS_MAX_EXPECT);
-        goto out;
-    }
+    r->n_preds = expect_compile(&r->sc, r->preds, SC_MAX_EXPECT);
     for (int i = 0; i < r->sc.n_steps; i++) {
         const struct sc_step *s = &r->sc.steps[i];
-        const struct sc_fleet *fl = scenario_fleet(&r->sc, s->fleet);
-        if (s->kind != SC_STEP_COMMAND || !fl)
+        const struct fleet_spec *fl = scenario_fleet(&r->sc, s->fleet);
+        if (s->kind != SC_STEP_COMMAND || !fl || !sc_dialect_of(fl)->check_command)
             continue;
         char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
-        int bad = gw_check_command(s->msg_id, fl->version, body, err, sizeof err);
+        int bad = sc_dialect_of(fl)->check_command(fl, s->cmd_kind, body, err, sizeof err);
         free(body);
         if (bad < 0) {
             fprintf(stderr, "%s: steps[%d].command: %s\n", o->scenario, i, err);
@@ -632,7 +670,7 @@ int run_scenario(const struct run_opts *o)
         rc = 0;
         goto out;
     }
-    if (r->embedded && setup_gateway(r, per_proc, err, sizeof err) < 0) {
+    if (r->fe && setup_frontend(r, per_proc, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim: %s\n", err);
         goto out;
     }
@@ -650,13 +688,17 @@ int run_scenario(const struct run_opts *o)
     clock_init(scale);
     rc = 1;
     int lfds[STATS_MAX_GATEWAYS];
-    if (r->embedded) {
-        if (gw_listen(&r->gw, lfds, r->n_gw, err, sizeof err) < 0) {
+    if (r->fe) {
+        if (r->fe->listen(r->fe_cfg, lfds, r->n_gw, &r->fe_port, err, sizeof err) < 0) {
             fprintf(stderr, "fleetsim: %s\n", err);
             goto out;
         }
-        snprintf(r->target_text, sizeof r->target_text, "127.0.0.1:%u", r->gw.port);
-        transport_resolve(r->target_text, &r->target, err, sizeof err);
+        char fe_addr[64];
+        snprintf(fe_addr, sizeof fe_addr, "127.0.0.1:%u", r->fe_port);
+        for (int f = 0; f < r->sc.n_fleets; f++)
+            if (!r->targets[f].ss_family)
+                transport_resolve(fe_addr, &r->targets[f], err, sizeof err);
+        snprintf(r->target_text, sizeof r->target_text, "%s", fe_addr);
         for (int g = 0; g < r->n_gw; g++)
             if (spawn(r, &r->gws[g], 1, g, lfds[g], lfds, r->n_gw) < 0) {
                 fprintf(stderr, "fleetsim: cannot start gateway: %s\n", strerror(errno));
@@ -674,7 +716,7 @@ int run_scenario(const struct run_opts *o)
     r->timeline = cJSON_CreateArray();
     if (!o->quiet)
         printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s), %d worker(s), target %s%s, time scale %g\n",
-               r->sc.name, total, r->sc.n_fleets, r->n_workers, r->embedded ? "embedded gateway " : "",
+               r->sc.name, total, r->sc.n_fleets, r->n_workers, r->fe ? "embedded gateway " : "",
                r->target_text, scale);
     r->loop = ev_default_loop(EVFLAG_AUTO);
     for (int w = 0; w < r->n_workers; w++)
@@ -756,6 +798,7 @@ int run_scenario(const struct run_opts *o)
     report_free(&rep);
 out:
     cJSON_Delete(r->timeline);
+    free(r->fe_cfg);
     rm_tmpdir(r);
     if (r->shm)
         stats_unmap(r->shm);

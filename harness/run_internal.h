@@ -12,8 +12,9 @@
 #include "harness/scenario.h"
 #include "report/report.h"
 #include "sim/core/stats.h"
-#include "sim/core/transport.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/dev/fleet.h"
+#include "sim/net/transport.h"
+#include "sim/platform/frontend.h"
 
 struct child {
     pid_t pid;
@@ -29,12 +30,16 @@ struct run {
     struct scenario sc;
     struct ev_loop *loop;
     struct stats_shm *shm;
-    struct gw_config gw;
+    const struct frontend *fe;    /* the embedded platform's front-end, NULL when none runs */
+    void *fe_cfg;                 /* its configuration (fe->cfg_size bytes) */
+    uint16_t fe_port;
     int embedded;
     int n_workers, n_gw;
     struct child workers[STATS_MAX_WORKERS];
     struct child gws[STATS_MAX_GATEWAYS];
-    struct sockaddr_storage target;
+    struct sockaddr_storage targets[SC_MAX_FLEETS]; /* where each fleet connects */
+    struct term_pred preds[SC_MAX_EXPECT];          /* the per-terminal checks */
+    int n_preds;
     char target_text[300];
     ev_timer status, step_timer, end_timer, ready_timer, watch;
     uint64_t total_terminals;
@@ -49,7 +54,7 @@ struct run {
     uint64_t start_us;            /* virtual time of CTL_START */
     uint64_t end_us;
     uint64_t wall_start_us;
-    uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_TYPES]; /* terminals each command type was meant for */
+    uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_KINDS]; /* terminals each command kind was meant for */
     uint64_t skipped_steps;
     struct fleet_stats prev;      /* last status line's totals, for rates */
     uint64_t prev_mono_us;        /* when they were taken */

@@ -6,6 +6,7 @@
 
 #include "harness/expect.h"
 #include "harness/run_internal.h"
+#include "harness/scenario_dialect.h"
 #include "sim/core/clock.h"
 #include "sim/core/units.h"
 
@@ -17,7 +18,7 @@ static struct ledger gw_ledger(const struct run *r)
     /* commands meant for terminals that were not connected never left: count them as
      * sent and failed (offline), so every addressed terminal is accounted for */
     for (int f = 0; f < r->sc.n_fleets; f++)
-        for (int c = 0; c < STATS_CMD_TYPES; c++) {
+        for (int c = 0; c < STATS_CMD_KINDS; c++) {
             uint64_t sent = 0;
             for (int g = 0; g < r->n_gw; g++)
                 sent += r->shm->gateways[g].cmd[f][c].sent;
@@ -39,6 +40,7 @@ void run_build_report(struct run *r, struct run_report *rep)
         .n_workers = r->n_workers,
         .n_gw = r->n_gw,
         .embedded = r->embedded,
+        .fe = r->fe,
         .virtual_s = (double)(r->end_us > r->start_us ? r->end_us - r->start_us : 0) / 1e6,
         .addressed = r->addressed,
     };
@@ -94,7 +96,7 @@ void run_print_figures(struct run *r, struct run_report *rep)
         snprintf(a, sizeof a, "never");
     printf("figures:\n");
     printf("  all %" PRIu64 " terminals registered+authenticated after %s (virtual)\n", r->total_terminals, a);
-    printf("  location reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
+    printf("  reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
            (double)tot.reports_acked / vs, (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
     printf("  report -> 0x8001 latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
            tot.report_latency.n);
@@ -121,21 +123,23 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
     printf("scenario %s: %s, %" PRIu64 " terminals, target %s, time scale %g, %d worker(s)\n", sc->name, d, total,
            r->embedded ? "embedded gateway" : r->target_text, scale, r->n_workers);
     for (int f = 0; f < sc->n_fleets; f++) {
-        const struct sc_fleet *fl = &sc->fleets[f];
-        char hb[32], rep[32];
-        units_format_us(fl->heartbeat_ms * 1000u, hb, sizeof hb);
-        units_format_us(fl->report_every_ms * 1000u, rep, sizeof rep);
-        printf("  fleet %-12s jt808/%d  %6u terminals  phone %s  ramp %g/s  heartbeat %s  reports %s\n", fl->id,
-               fl->version, fl->count, fl->phone, fl->ramp_per_s, hb, fl->report_every_ms ? rep : "off");
+        const struct fleet_spec *fl = &sc->fleets[f];
+        char more[256] = "";
+        const struct sc_dialect *sd = sc_dialect_of(fl);
+        if (sd->describe)
+            sd->describe(fl, more, sizeof more);
+        printf("  fleet %-12s %-10s %6u terminals  ids %s  ramp %g/s  %s%s\n", fl->id, fl->protocol, fl->count,
+               fl->ident, fl->ramp_per_s, fl->transport, more);
     }
     for (int i = 0; i < sc->n_steps; i++) {
         const struct sc_step *st = &sc->steps[i];
         char at[32];
         units_format_us(st->at_ms * 1000u, at, sizeof at);
         if (st->kind == SC_STEP_COMMAND)
-            printf("  at %-8s command 0x%04X to %g of %s\n", at, st->msg_id, st->fraction, st->fleet);
+            printf("  at %-8s command %s to %g of %s\n", at, st->msg, st->fraction, st->fleet);
         else if (st->kind == SC_STEP_FAULT)
-            printf("  at %-8s fault %s on %g of %s\n", at, st->fault == SC_FAULT_BAD_CHECK ? "bad-check" : "disconnect",
+            printf("  at %-8s fault %s on %g of %s\n", at,
+                   st->fault == SC_FAULT_CORRUPT ? "corrupt" : st->fault == SC_FAULT_CUT ? "cut" : "disconnect",
                    st->fraction, st->fleet);
         else
             printf("  at %-8s terminals of %s unregister (%g)\n", at, st->fleet, st->fraction);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
 #include "harness/scenario_json.h"
 
@@ -31,29 +32,43 @@ void scenario_free(struct scenario *sc)
         cJSON_Delete(sc->steps[i].body);
     free(sc->steps);
     free(sc->expect);
+    for (int i = 0; i < sc->n_fleets; i++) {
+        const struct sc_dialect *d = sc_dialect_of(&sc->fleets[i]);
+        if (d && d->free && sc->fleets[i].cfg)
+            d->free(sc->fleets[i].cfg);
+        sc->fleets[i].cfg = NULL;
+    }
+    sc->n_fleets = 0;
     sc->steps = NULL;
     sc->expect = NULL;
     sc->n_steps = 0;
     sc->n_expect = 0;
 }
 
-const struct sc_fleet *scenario_fleet(const struct scenario *sc, const char *id)
+int scenario_fleet_index(const struct scenario *sc, const char *id)
 {
     if (sc == NULL || id == NULL)
-        return NULL;
+        return -1;
     for (int i = 0; i < sc->n_fleets; i++)
         if (strcmp(sc->fleets[i].id, id) == 0)
-            return &sc->fleets[i];
-    return NULL;
+            return i;
+    return -1;
 }
 
-/* "tcp://host:port", host a name, an IPv4 address or a bracketed IPv6 address. */
-static bool scenario_target_ok(const char *t)
+const struct fleet_spec *scenario_fleet(const struct scenario *sc, const char *id)
+{
+    int i = scenario_fleet_index(sc, id);
+    return i < 0 ? NULL : &sc->fleets[i];
+}
+
+/* "tcp://host:port" or "udp://host:port", host a name, an IPv4 address or a
+ * bracketed IPv6 address. */
+bool scenario_target_ok(const char *t)
 {
     const char *host, *colon, *port;
     size_t hlen;
     long n = 0;
-    if (strncmp(t, "tcp://", 6) != 0)
+    if (strncmp(t, "tcp://", 6) != 0 && strncmp(t, "udp://", 6) != 0)
         return false;
     host = t + 6;
     if (host[0] == '[') {

@@ -11,46 +11,29 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#define SC_ID_LEN 48
+#include "sim/dev/fleet_spec.h"
+
+#define SC_ID_LEN FLEET_ID_LEN
 #define SC_MAX_FLEETS 32
-
-enum sc_protocol { SC_PROTO_JT808 = 0 };
-
-struct sc_fleet {
-    char id[SC_ID_LEN];            /* unique within the scenario */
-    enum sc_protocol protocol;     /* "jt808" */
-    int version;                   /* 2011 | 2013 | 2019 */
-    uint32_t count;                /* terminals in the fleet (>= 1) */
-    double ramp_per_s;             /* connect rate; 0 = all at once */
-    char phone[21];                /* first phone number ("13800000000+" means +1 per terminal) */
-    char manufacturer[12];         /* registration fields; terminal_id gets a per-terminal suffix */
-    char model[31];
-    char terminal_prefix[24];      /* terminal id = prefix + index, e.g. "T" -> T0000001 */
-    char plate_prefix[24];         /* plate = prefix + index (UTF-8) */
-    uint8_t plate_color;
-    uint16_t province, city;
-    uint64_t heartbeat_ms;         /* 0x0002 period */
-    uint64_t report_every_ms;      /* 0x0200 period; 0 = no periodic reports */
-    char location_model[16];       /* "random-walk" | "fixed" */
-    double lat, lon;               /* start position, degrees */
-    uint64_t reconnect_min_ms;     /* backoff floor (default 1s) */
-    uint64_t reconnect_max_ms;     /* backoff ceiling (default 60s) */
-    uint64_t ack_timeout_ms;       /* a sent frame not acknowledged by then is timed out (default 10s) */
-};
+#define SC_MAX_EXPECT 128          /* expectations in one scenario (one limit: parser and run) */
 
 enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
 enum sc_terminal_action { SC_ACT_UNREGISTER = 0 };
-/* disconnect: drop the connection; bad-check: send the next request with a wrong
- * check byte (the platform must refuse it and keep the connection) */
-enum sc_fault_kind { SC_FAULT_DISCONNECT = 0, SC_FAULT_BAD_CHECK };
+/* disconnect: close the connection; cut: break it without a goodbye (TCP reset);
+ * corrupt (JT/T 808 also calls it bad-check): the next request is damaged the way
+ * the dialect damages one, and the platform must refuse it.  Same values as
+ * enum ctl_fault. */
+enum sc_fault_kind { SC_FAULT_DISCONNECT = 0, SC_FAULT_CUT, SC_FAULT_CORRUPT };
 
 struct sc_step {
     uint64_t at_ms;                /* from scenario start, virtual time */
     enum sc_step_kind kind;
     char fleet[SC_ID_LEN];
-    /* command: the platform sends msg_id to every (or fraction of) online terminal of the fleet */
-    uint16_t msg_id;
+    /* command: the platform sends request `msg` (a name of the fleet's dialect, "0x8104")
+     * to every (or a fraction of the) online terminal of the fleet */
+    char msg[16];
+    int cmd_kind;                  /* its index in the dialect's cmds[] */
     cJSON *body;                   /* optional, same shape as `fleetsim decode` prints "body" (owned) */
     double fraction;               /* share of the fleet, (0,1], default 1 */
     enum sc_fault_kind fault;
@@ -78,7 +61,7 @@ struct sc_expect {
     char state[24];
     uint64_t within_ms;            /* 0 = by the end of the run */
     double fraction;               /* default 1.0 */
-    uint16_t reply_id, to_id;
+    char reply[16], to[16];        /* reply: request and reply names of the fleets' dialects */
     char metric[64];
     bool has_below, has_above;
     double below, above;           /* in the metric's unit: µs for durations, else plain */
@@ -109,7 +92,7 @@ struct scenario {
     uint32_t seed;                 /* random seed, default 1 */
     struct sc_platform platform;
     int n_fleets;
-    struct sc_fleet fleets[SC_MAX_FLEETS];
+    struct fleet_spec fleets[SC_MAX_FLEETS];
     int n_steps;
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
@@ -120,7 +103,8 @@ struct scenario {
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
 int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
 void scenario_free(struct scenario *sc);
-const struct sc_fleet *scenario_fleet(const struct scenario *sc, const char *id);
+const struct fleet_spec *scenario_fleet(const struct scenario *sc, const char *id);
+int scenario_fleet_index(const struct scenario *sc, const char *id); /* -1 when none */
 /* Terminal states a STATE or TRANSITIONS expectation may name. */
 bool scenario_state_known(const char *state);
 

@@ -5,14 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
+#include "sim/dev/dialect.h"
 #include "sim/core/units.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Ids are checked for duplicates pairwise; this keeps a bad file from costing minutes. */
-#define EXPECT_MAX 4096
+/* One limit for the parser and the run (each is a slot of the workers' statistics). */
+#define EXPECT_MAX SC_MAX_EXPECT
 
 static const char *const expect_fields[] = {
     "id", "area", "description", "state", "reply", "metric", "ledger", "transitions",
@@ -213,15 +216,8 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
 {
     char p[SCENARIO_JSON_PATH_MAX], when[48];
     bool sent = false;
-    if (scenario_json_msg_id(j, obj, path, "reply", SJ_REQUIRED, &e->reply_id) != SJ_OK)
-        return SJ_ERR;
-    if (e->reply_id & 0x8000) {
-        scenario_json_path(p, sizeof p, path, "reply");
-        return scenario_json_fail(j, p,
-                                  "0x%04X is a platform message; a reply comes from the terminal "
-                                  "(0x0000..0x7FFF)", e->reply_id);
-    }
-    if (scenario_json_msg_id(j, obj, path, "to", SJ_REQUIRED, &e->to_id) != SJ_OK ||
+    if (scenario_json_string(j, obj, path, "reply", SJ_REQUIRED, true, e->reply, sizeof e->reply) != SJ_OK ||
+        scenario_json_string(j, obj, path, "to", SJ_REQUIRED, true, e->to, sizeof e->to) != SJ_OK ||
         expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
         scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR ||
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
@@ -229,20 +225,35 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
     /* a reply to a command no step sends could never be observed */
     for (int i = 0; i < sc->n_steps; i++) {
         const struct sc_step *st = &sc->steps[i];
-        if (st->kind == SC_STEP_COMMAND && st->msg_id == e->to_id &&
+        if (st->kind == SC_STEP_COMMAND && strcasecmp(st->msg, e->to) == 0 &&
             (e->fleet[0] == '\0' || strcmp(st->fleet, e->fleet) == 0))
             sent = true;
     }
     if (!sent) {
         scenario_json_path(p, sizeof p, path, "to");
         if (e->fleet[0] != '\0')
-            return scenario_json_fail(j, p, "no step sends 0x%04X to fleet \"%s\"", e->to_id,
-                                      e->fleet);
-        return scenario_json_fail(j, p, "no step sends 0x%04X", e->to_id);
+            return scenario_json_fail(j, p, "no step sends %s to fleet \"%s\"", e->to, e->fleet);
+        return scenario_json_fail(j, p, "no step sends %s", e->to);
+    }
+    /* the reply must be the one each addressed dialect answers that request with */
+    for (int f = 0; f < sc->n_fleets; f++) {
+        const struct dialect *d = sc->fleets[f].dialect;
+        if (e->fleet[0] != '\0' && strcmp(e->fleet, sc->fleets[f].id) != 0)
+            continue;
+        int k = dialect_cmd_index(d, e->to);
+        if (k < 0)
+            continue;
+        if (strcasecmp(d->cmds[k].reply, e->reply) != 0) {
+            scenario_json_path(p, sizeof p, path, "reply");
+            return scenario_json_fail(j, p, "%s terminals answer %s with %s, not %s", d->name,
+                                      d->cmds[k].request, d->cmds[k].reply, e->reply);
+        }
+        snprintf(e->to, sizeof e->to, "%s", d->cmds[k].request);
+        snprintf(e->reply, sizeof e->reply, "%s", d->cmds[k].reply);
     }
     expect_when(obj, e->within_ms, when, sizeof when);
-    expect_desc(e, "every terminal%s%s sent 0x%04X answers with 0x%04X %s",
-             e->fleet[0] ? " of " : "", e->fleet, e->to_id, e->reply_id, when);
+    expect_desc(e, "every terminal%s%s sent %s answers with %s %s",
+             e->fleet[0] ? " of " : "", e->fleet, e->to, e->reply, when);
     return SJ_OK;
 }
 

@@ -14,6 +14,9 @@ int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenari
 /* v: the "expect" value (NULL when absent). */
 int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc);
 
+/* "tcp://host:port" or "udp://host:port". */
+bool scenario_target_ok(const char *t);
+
 /* A fleet reference: must name one of sc's fleets.  p is the field's path. */
 int scenario_fleets_ref(const struct scenario_json *j, const struct scenario *sc, const char *p,
                         const char *id);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
+#include "sim/dev/dialect.h"
 #include "sim/core/units.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -16,10 +18,8 @@ static const char *const terminal_fields[] = {"fleet", "action", "fraction"};
 static const char *const terminal_actions[] = {"unregister"};
 static const char *const command_fields[] = {"fleet", "msg", "body", "fraction"};
 static const char *const fault_fields[] = {"kind", "fleet", "fraction", "down"};
-static const char *const fault_kinds[] = {"disconnect", "bad-check"};
-
-/* Platform-to-terminal messages the reference gateway knows how to send. */
-static const uint16_t command_ids[] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
+/* bad-check: the JT/T 808 name of corrupt */
+static const char *const fault_kinds[] = {"disconnect", "cut", "corrupt", "bad-check"};
 
 static int step_fleet(const struct scenario_json *j, const cJSON *obj, const char *path,
                       const struct scenario *sc, struct sc_step *st)
@@ -32,29 +32,54 @@ static int step_fleet(const struct scenario_json *j, const cJSON *obj, const cha
     return scenario_fleets_ref(j, sc, p, st->fleet);
 }
 
+/* The fleet a step names (already checked to exist). */
+static const struct fleet_spec *step_target(const struct scenario *sc, const struct sc_step *st)
+{
+    return scenario_fleet(sc, st->fleet);
+}
+
+/* A request of the fleet's dialect, by its name ("0x8104" for JT/T 808). */
+static int step_request_name(const struct scenario_json *j, const cJSON *obj, const char *path,
+                             const struct dialect *d, struct sc_step *st)
+{
+    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    const cJSON *v = scenario_json_get(obj, "msg");
+    if (v && !cJSON_IsString(v)) {
+        scenario_json_path(p, sizeof p, path, "msg");
+        scenario_json_got(v, got, sizeof got);
+        return scenario_json_fail(j, p, "expected a request name like \"%s\", got %s",
+                                  d->n_cmds ? d->cmds[0].request : "...", got);
+    }
+    return scenario_json_string(j, obj, path, "msg", SJ_REQUIRED, true, st->msg, sizeof st->msg);
+}
+
 static int step_command(const struct scenario_json *j, cJSON *obj, const char *path,
                         const struct scenario *sc, struct sc_step *st)
 {
-    char p[SCENARIO_JSON_PATH_MAX];
+    char p[SCENARIO_JSON_PATH_MAX], list[200];
     cJSON *body;
-    bool known = false;
     st->kind = SC_STEP_COMMAND;
     if (scenario_json_want_object(j, obj, path) != SJ_OK ||
         scenario_json_fields(j, obj, path, command_fields, N_OF(command_fields)) != SJ_OK ||
         step_fleet(j, obj, path, sc, st) != SJ_OK ||
-        scenario_json_msg_id(j, obj, path, "msg", SJ_REQUIRED, &st->msg_id) != SJ_OK ||
+        step_request_name(j, obj, path, step_target(sc, st)->dialect, st) != SJ_OK ||
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR)
         return SJ_ERR;
-    for (size_t i = 0; i < N_OF(command_ids); i++)
-        if (command_ids[i] == st->msg_id)
-            known = true;
-    if (!known) {
+    const struct dialect *d = step_target(sc, st)->dialect;
+    st->cmd_kind = dialect_cmd_index(d, st->msg);
+    if (st->cmd_kind < 0) {
+        const char *names[STATS_CMD_KINDS];
+        int n = 0;
+        for (; n < d->n_cmds && n < STATS_CMD_KINDS; n++)
+            names[n] = d->cmds[n].request;
         scenario_json_path(p, sizeof p, path, "msg");
-        return scenario_json_fail(j, p,
-                                  "0x%04X is not a message the platform sends "
-                                  "(use 0x8103, 0x8104, 0x8105, 0x8201, 0x8300 or 0x8108)",
-                                  st->msg_id);
+        if (n == 0)
+            return scenario_json_fail(j, p, "the platform sends no requests to %s terminals", d->name);
+        scenario_json_join(names, (size_t)n, list, sizeof list);
+        return scenario_json_fail(j, p, "\"%s\" is not a request the platform sends to %s terminals "
+                                  "(use %s)", st->msg, d->name, list);
     }
+    snprintf(st->msg, sizeof st->msg, "%s", d->cmds[st->cmd_kind].request);
     body = cJSON_GetObjectItemCaseSensitive(obj, "body");
     if (body == NULL || cJSON_IsNull(body))
         return SJ_OK;
@@ -79,11 +104,18 @@ static int step_fault(const struct scenario_json *j, const cJSON *obj, const cha
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR ||
         scenario_json_duration_ms(j, obj, path, "down", SJ_OPTIONAL, &st->down_ms) == SJ_ERR)
         return SJ_ERR;
-    st->fault = strcmp(kind, "bad-check") == 0 ? SC_FAULT_BAD_CHECK : SC_FAULT_DISCONNECT;
-    if (st->fault == SC_FAULT_BAD_CHECK && cJSON_GetObjectItemCaseSensitive(obj, "down")) {
-        char p[SCENARIO_JSON_PATH_MAX];
+    st->fault = strcmp(kind, "bad-check") == 0 || strcmp(kind, "corrupt") == 0 ? SC_FAULT_CORRUPT
+                : strcmp(kind, "cut") == 0                                     ? SC_FAULT_CUT
+                                                                               : SC_FAULT_DISCONNECT;
+    char p[SCENARIO_JSON_PATH_MAX];
+    if (st->fault == SC_FAULT_CORRUPT && cJSON_GetObjectItemCaseSensitive(obj, "down")) {
         scenario_json_path(p, sizeof p, path, "down");
-        return scenario_json_fail(j, p, "only a disconnect has a \"down\" time");
+        return scenario_json_fail(j, p, "only a disconnect or a cut has a \"down\" time");
+    }
+    const struct dialect *d = step_target(sc, st)->dialect;
+    if (st->fault == SC_FAULT_CORRUPT && !d->corrupt) {
+        scenario_json_path(p, sizeof p, path, "kind");
+        return scenario_json_fail(j, p, "%s terminals cannot send a corrupt request", d->name);
     }
     return SJ_OK;
 }
@@ -101,6 +133,12 @@ static int step_terminal(const struct scenario_json *j, const cJSON *obj, const 
         scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &st->fraction) == SJ_ERR)
         return SJ_ERR;
     st->action = SC_ACT_UNREGISTER;
+    const struct dialect *d = step_target(sc, st)->dialect;
+    if (!d->unregister) {
+        char p[SCENARIO_JSON_PATH_MAX];
+        scenario_json_path(p, sizeof p, path, "action");
+        return scenario_json_fail(j, p, "%s terminals have no way to unregister", d->name);
+    }
     return SJ_OK;
 }
 

@@ -15,8 +15,8 @@ const char *verdict_name(enum verdict v);        /* "PASS", "INCONCLUSIVE", "FAI
 enum verdict verdict_worse(enum verdict a, enum verdict b);
 
 struct case_result {
-    char id[48];                  /* "JT808-AUTH-001" */
-    char area[48];                /* JUnit classname, e.g. "jt808.auth" */
+    char id[48];                  /* "PCP-CRC-001" */
+    char area[48];                /* JUnit classname, e.g. "pcp.crc" */
     char desc[160];               /* objective */
     enum verdict verdict;
     char expected[256];           /* "all 1000 terminals authenticated within 10s" */

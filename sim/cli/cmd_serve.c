@@ -150,10 +150,10 @@ int cmd_serve(int argc, char **argv)
             struct gw_slot *g = &shm->gateways[i];
             conns += g->connections;
             frames += g->frames_in;
-            bad += g->bad_check + g->bad_escape + g->bad_frame;
-            regs += g->registrations;
-            auths += g->authentications;
-            pos += g->positions;
+            bad += g->rejected;
+            regs += g->c[GWC_REGISTRATIONS];
+            auths += g->c[GWC_AUTHENTICATIONS];
+            pos += g->c[GWC_POSITIONS];
             alive += waitpid(pids[i], NULL, WNOHANG) == 0;
             if (g->error[0]) {
                 fprintf(stderr, "fleetsim serve: %s\n", g->error);

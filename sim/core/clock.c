@@ -1,6 +1,5 @@
 #include "sim/core/clock.h"
 
-#include <stdio.h>
 #include <time.h>
 
 static uint64_t epoch_us;
@@ -41,13 +40,7 @@ double clock_real_delay(uint64_t at_us)
     return at_us > now ? clock_real_seconds(at_us - now) : 0.0;
 }
 
-void clock_bcd_time(char out[13]) { clock_bcd_time_at(clock_now_us(), out); }
-
-void clock_bcd_time_at(uint64_t virtual_us, char out[13])
+int64_t clock_unix_at(uint64_t virtual_us)
 {
-    time_t t = wall_at_epoch + (time_t)(virtual_us / 1000000u) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return (int64_t)wall_at_epoch + (int64_t)(virtual_us / 1000000u);
 }

@@ -20,10 +20,8 @@ static inline uint64_t clock_now_ms(void) { return clock_now_us() / 1000; }
 double clock_real_delay(uint64_t at_us);
 /* Real seconds a virtual duration takes. */
 double clock_real_seconds(uint64_t virtual_us);
-/* Wall-clock UTC+8 time (JT/T 808 reports use GMT+8) for virtual now, as YYMMDDhhmmss. */
-void clock_bcd_time(char out[13]);
-/* The same for a virtual instant (µs since the epoch): the wall clock at the epoch
- * plus that much virtual time. */
-void clock_bcd_time_at(uint64_t virtual_us, char out[13]);
+/* Unix time (seconds) of a virtual instant (µs since the epoch): the wall clock at
+ * the epoch plus that much virtual time.  Protocols put it on the wire their way. */
+int64_t clock_unix_at(uint64_t virtual_us);
 
 #endif

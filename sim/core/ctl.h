@@ -11,9 +11,9 @@
 
 enum ctl_type {
     CTL_START = 1,    /* parent -> worker: begin the ramp */
-    CTL_FAULT,        /* parent -> worker: drop a fraction of a fleet's connections */
-    CTL_COMMAND,      /* parent -> gateway: send msg_id to a fraction of a fleet */
-    CTL_UNREGISTER,   /* parent -> worker: a fraction of a fleet unregisters (0x0003) */
+    CTL_FAULT,        /* parent -> worker: a fault (enum ctl_fault) on a fraction of a fleet */
+    CTL_COMMAND,      /* parent -> front-end: send request kind to a fraction of a fleet */
+    CTL_UNREGISTER,   /* parent -> worker: a fraction of a fleet says goodbye on purpose */
     CTL_DRAIN,        /* parent -> all: stop new traffic, settle what is in flight */
     CTL_STOP,         /* parent -> all: close everything and exit */
     CTL_DRAINED,      /* child -> parent: in-flight traffic settled, stats final */
@@ -21,18 +21,24 @@ enum ctl_type {
     CTL_FAILED,       /* child -> parent: cannot go on; the slot's error says why */
 };
 
+/* Faults the engine injects into terminals, whatever their protocol. */
+enum ctl_fault {
+    CTL_FAULT_DISCONNECT = 0, /* close the connection; come back after down_us (or the backoff) */
+    CTL_FAULT_CUT,            /* the connection breaks without a goodbye (TCP: reset) */
+    CTL_FAULT_CORRUPT,        /* the next request is damaged by the dialect (JT/T 808: bad check) */
+};
+
 struct ctl_msg {
     uint32_t type;          /* enum ctl_type */
     uint32_t fleet;         /* fleet index in the scenario */
-    uint16_t msg_id;        /* CTL_COMMAND */
-    uint16_t version;       /* CTL_COMMAND: the fleet's JT/T 808 version (2011/2013/2019);
-                               CTL_FAULT: the fault kind (enum sc_fault_kind) */
+    uint32_t kind;          /* CTL_COMMAND: index in the dialect's cmds[]; CTL_FAULT: enum ctl_fault */
     uint32_t step;          /* step index, for logs */
     double fraction;        /* share of the fleet, (0,1] */
     uint64_t down_us;       /* CTL_FAULT: stay away this long (virtual) */
     uint64_t settle_us;     /* CTL_DRAIN: give up on answers after this; CTL_COMMAND: the
-                               answer's deadline (0: the gateway's default) (virtual) */
-    char phone_first[24];   /* CTL_COMMAND: fleet's first phone number */
+                               answer's deadline (0: the front-end's default) (virtual) */
+    char ident[40];         /* CTL_COMMAND: the fleet's first device id (fleet_spec.ident
+                               without its '+') */
     uint32_t count;         /* CTL_COMMAND: fleet size */
     uint32_t payload_len;   /* bytes of text after the header */
 };

@@ -6,7 +6,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const uint16_t cmd_ids[STATS_CMD_TYPES] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
 
 struct stats_shm *stats_map(void)
 {
@@ -19,28 +18,6 @@ void stats_unmap(struct stats_shm *s)
 {
     if (s)
         munmap(s, sizeof *s);
-}
-
-int stats_cmd_index(uint16_t msg_id)
-{
-    for (int i = 0; i < STATS_CMD_TYPES; i++)
-        if (cmd_ids[i] == msg_id)
-            return i;
-    return -1;
-}
-
-uint16_t stats_cmd_id(int index)
-{
-    return index >= 0 && index < STATS_CMD_TYPES ? cmd_ids[index] : 0;
-}
-
-uint16_t stats_cmd_reply(uint16_t msg_id)
-{
-    switch (msg_id) {
-    case 0x8104: return 0x0104;
-    case 0x8201: return 0x0201;
-    default: return 0x0001;
-    }
 }
 
 void stats_fleet_add(struct fleet_stats *d, const struct fleet_stats *s)

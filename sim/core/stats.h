@@ -16,7 +16,24 @@
 #define STATS_MAX_WORKERS 64
 #define STATS_MAX_GATEWAYS 16
 #define STATS_MAX_EXPECT 128
-#define STATS_CMD_TYPES 6      /* 0x8103 0x8104 0x8105 0x8201 0x8300 0x8108 */
+#define STATS_CMD_KINDS 16     /* platform request kinds per fleet (a dialect's cmds[]) */
+#define STATS_DIALECT_COUNTERS 24 /* a dialect's own terminal counters */
+#define STATS_FE_COUNTERS 40   /* a platform front-end's own counters */
+
+/* A request the platform can send a dialect's terminals and the reply that
+ * answers it, by the names scenarios use ("0x8104" -> "0x0104"); cmd[][k] counts
+ * kind k of a dialect's table. */
+struct stats_cmd_kind {
+    const char *request;
+    const char *reply;
+};
+
+/* A named counter of a dialect or a front-end: slot indexes its dc[] or c[]. */
+struct stats_counter {
+    const char *name;            /* "terminal.heartbeats", "gateway.bad_check" */
+    uint16_t slot;
+    const char *desc;            /* one line, for SCHEMA.md and --help */
+};
 
 /* One fleet's share in one worker. */
 struct fleet_stats {
@@ -31,18 +48,13 @@ struct fleet_stats {
     uint64_t frames_out, frames_in;
     uint64_t bytes_out, bytes_in;
     uint64_t decode_errors;      /* frames from the platform the codec rejected */
-    uint64_t reports;            /* 0x0200 sent */
-    uint64_t reports_acked;
-    uint64_t heartbeats;
-    uint64_t backfill_batches;   /* 0x0704 sent */
-    uint64_t backfill_locations; /* locations carried by them */
-    uint64_t blind_dropped;      /* reports lost because the blind-area buffer was full */
+    uint64_t reports;            /* periodic reports sent (the dialect's telemetry) */
+    uint64_t reports_acked;      /* ... and acknowledged */
     uint64_t commands;           /* platform requests received */
     uint64_t replies;            /* answers sent to them */
-    uint64_t reg_refused, auth_refused;
-    uint64_t unregistered;
+    uint64_t dc[STATS_DIALECT_COUNTERS]; /* the dialect's own counters (its counters[] names them) */
     struct ledger ledger;        /* frames this fleet sent that expect an answer */
-    struct hist report_latency;  /* 0x0200 sent -> 0x8001, µs */
+    struct hist report_latency;  /* report due -> its acknowledgement, µs */
     struct hist ack_latency;     /* any request -> its answer, µs */
     struct hist online_latency;  /* start of connect -> authenticated, µs */
 };
@@ -69,7 +81,7 @@ struct worker_slot {
     struct expect_partial expect[STATS_MAX_EXPECT];
 };
 
-/* Commands the gateway sent to one fleet, by command type. */
+/* Commands a front-end sent to one fleet, by command kind. */
 struct cmd_stats {
     uint64_t sent;       /* frames sent to connected terminals */
     uint64_t answered;   /* with the expected reply and result 0 */
@@ -78,6 +90,8 @@ struct cmd_stats {
     uint64_t offline;    /* addressed terminals that were not connected */
 };
 
+/* One process of a platform front-end (a gateway).  The neutral counters are
+ * here by name; the front-end's own are in c[], named by its counter table. */
 struct gw_slot {
     volatile int32_t phase;          /* enum worker_phase */
     int32_t pid;
@@ -88,17 +102,10 @@ struct gw_slot {
     uint64_t closed_idle;            /* closed by the idle timeout */
     uint64_t closed_peer;            /* closed by the terminal */
     uint64_t frames_in, frames_out;
-    uint64_t bad_check, bad_escape, bad_frame; /* rejected frames, answered 0x8001 result 2 */
-    uint64_t garbage_bytes;          /* bytes skipped between frames */
-    uint64_t unauthenticated;        /* messages refused before authentication */
-    uint64_t unsupported;            /* ids answered with result 3 */
-    uint64_t registrations, reg_refused[6], authentications, auth_refused;
-    uint64_t positions;              /* locations stored (0x0200, 0x0201, 0x0704 items) */
-    uint64_t unregistrations;
-    uint64_t subpackages;            /* fragments received */
-    uint64_t reassembled;            /* messages completed from fragments */
-    struct ledger ledger;            /* commands the gateway sent */
-    struct cmd_stats cmd[STATS_MAX_FLEETS][STATS_CMD_TYPES];
+    uint64_t rejected;               /* frames rejected as malformed */
+    uint64_t c[STATS_FE_COUNTERS];   /* the front-end's own counters */
+    struct ledger ledger;            /* commands the front-end sent */
+    struct cmd_stats cmd[STATS_MAX_FLEETS][STATS_CMD_KINDS];
     struct hist cmd_latency;         /* command sent -> reply, µs */
 };
 
@@ -111,11 +118,6 @@ struct stats_shm {
 /* Map the region (zeroed) for n workers and g gateways; NULL with errno on failure. */
 struct stats_shm *stats_map(void);
 void stats_unmap(struct stats_shm *s);
-/* Index of a platform command type in cmd[], -1 when not one. */
-int stats_cmd_index(uint16_t msg_id);
-uint16_t stats_cmd_id(int index);
-/* The reply a command type expects (0x8104 -> 0x0104, 0x8201 -> 0x0201, else 0x0001). */
-uint16_t stats_cmd_reply(uint16_t msg_id);
 /* Add every counter and histogram of src into dst. */
 void stats_fleet_add(struct fleet_stats *dst, const struct fleet_stats *src);
 /* Merge fleet f (or every fleet when f < 0) over the first n_workers workers. */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "sim/core/ctl.h"
-#include "sim/proto/jt808.h"
 
 #define TICK_REAL_S 0.002         /* how often the wheel turns, real seconds */
 #define WBUF_MAX (256 * 1024)     /* a peer this far behind is dropped */
@@ -36,15 +35,6 @@ int term_state_from_name(const char *name)
     return -1;
 }
 
-static const struct term_proto *proto_for(const struct sc_fleet *f)
-{
-    switch (f->protocol) {
-    case SC_PROTO_JT808:
-        return &jt808_term_proto;
-    }
-    return NULL;
-}
-
 uint32_t term_rand(struct term *t)
 {
     /* xorshift32 over the worker's state: reproducible for a given seed */
@@ -58,9 +48,43 @@ uint32_t term_rand(struct term *t)
 
 uint16_t term_next_serial(struct term *t) { return t->serial++; }
 
-void term_phone(const struct term *t, char *out, size_t cap)
+void term_ident(const struct term *t, char *out, size_t cap)
 {
-    snprintf(out, cap, "%0*" PRIu64, t->fleet->phone_digits, t->fleet->phone_base + t->index);
+    const struct fleet_rt *fr = t->fleet;
+    if (!fr->ident_numbered)
+        snprintf(out, cap, "%s", fr->ident_prefix);
+    else
+        snprintf(out, cap, "%s%0*" PRIu64, fr->ident_prefix, fr->ident_digits, fr->ident_base + t->index);
+}
+
+int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *base, int *digits,
+                      bool *numbered)
+{
+    size_t len = strlen(pattern);
+    *numbered = len > 0 && pattern[len - 1] == '+';
+    *base = 0;
+    *digits = 0;
+    if (!*numbered) {
+        snprintf(prefix, cap, "%s", pattern);
+        return len < cap ? 0 : -1;
+    }
+    size_t end = len - 1, start = end;
+    while (start > 0 && pattern[start - 1] >= '0' && pattern[start - 1] <= '9')
+        start--;
+    if (start >= cap)
+        return -1;
+    memcpy(prefix, pattern, start);
+    prefix[start] = 0;
+    uint64_t x = 0;
+    for (size_t i = start; i < end; i++) {
+        uint64_t d = (uint64_t)(pattern[i] - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return -1; /* beyond 2^64: not a number we can count up from */
+        x = x * 10 + d;
+    }
+    *base = x;
+    *digits = (int)(end - start);
+    return 0;
 }
 
 void term_set_state(struct term *t, enum term_state s)
@@ -75,8 +99,16 @@ void term_set_state(struct term *t, enum term_state s)
         uint64_t now = term_now();
         uint64_t ms = (now - t->start_us) / 1000u + 1;
         t->first_reach_ms[s] = ms >= UINT32_MAX ? UINT32_MAX : (uint32_t)ms; /* ~49 days: "very late" */
-        t->order[s] = ++t->order_seq;
         st->reached[s]++;
+    }
+    /* sequences see every entry into a state, so a path through a reconnect
+     * (authenticated -> disconnected -> connecting -> authenticated) can be checked */
+    struct fleet_rt *fr = t->fleet;
+    if (fr->n_seq) {
+        uint8_t *prog = fr->seq_progress + (size_t)(t - fr->terms) * (size_t)fr->n_seq;
+        for (int i = 0; i < fr->n_seq; i++)
+            if (prog[i] < fr->seq[i]->n_seq && fr->seq[i]->seq[prog[i]] == s)
+                prog[i]++;
     }
     if (s == TS_AUTHENTICATED) {
         hist_record(&st->online_latency, term_now() - t->conn_start_us);
@@ -91,18 +123,19 @@ void term_wake_at(struct term *t, uint64_t at_us)
     reschedule(t);
 }
 
-void term_expect(struct term *t, uint16_t serial, uint16_t msg_id)
+void term_expect(struct term *t, uint32_t serial, uint16_t kind)
 {
-    term_expect_at(t, serial, msg_id, term_now());
+    term_expect_at(t, serial, kind, term_now());
 }
 
-void term_expect_at(struct term *t, uint16_t serial, uint16_t msg_id, uint64_t intended_us)
+void term_expect_at(struct term *t, uint32_t serial, uint16_t kind, uint64_t intended_us)
 {
     struct term_pend *p = &t->pend[t->npend++];
     uint64_t now = term_now();
     p->sent_us = intended_us && intended_us < now ? intended_us : now;
     p->serial = serial;
-    p->msg_id = msg_id;
+    p->kind = kind;
+    t->request_armed = 1;
     ledger_sent(&t->fleet->st->ledger);
     t->fleet->w->inflight++;
     if (t->npend == 1)
@@ -116,12 +149,13 @@ static void pend_remove(struct term *t, int i)
     t->fleet->w->inflight--;
 }
 
-uint16_t term_settle(struct term *t, uint16_t serial, bool ok, enum ledger_why why, uint64_t *sent_us)
+bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, uint16_t *kind,
+                 uint64_t *sent_us)
 {
     for (int i = 0; i < t->npend; i++) {
         if (t->pend[i].serial != serial)
             continue;
-        uint16_t id = t->pend[i].msg_id;
+        uint16_t id = t->pend[i].kind;
         uint64_t sent = t->pend[i].sent_us;
         struct fleet_stats *st = t->fleet->st;
         if (ok) {
@@ -133,18 +167,25 @@ uint16_t term_settle(struct term *t, uint16_t serial, bool ok, enum ledger_why w
         pend_remove(t, i);
         if (sent_us)
             *sent_us = sent;
-        return id;
+        if (kind)
+            *kind = id;
+        return true;
     }
-    return 0;
+    return false;
 }
 
-static void conn_close(struct term *t)
+static void conn_close(struct term *t, bool abort)
 {
     struct worker *w = t->fleet->w;
     if (t->conn.fd >= 0) {
         ev_io_stop(w->loop, &t->io);
-        t->conn.tp->close(&t->conn);
+        if (abort)
+            t->conn.tp->abort(&t->conn);
+        else
+            t->conn.tp->close(&t->conn);
     }
+    t->want_write = 0;
+    t->request_armed = 0;
     t->conn.fd = -1;
     free(t->rbuf);
     free(t->wbuf);
@@ -154,7 +195,7 @@ static void conn_close(struct term *t)
 
 static uint64_t backoff_us(struct term *t)
 {
-    const struct sc_fleet *f = t->fleet->spec;
+    const struct fleet_spec *f = t->fleet->spec;
     uint64_t d = f->reconnect_min_ms * 1000u;
     for (int i = 0; i < t->attempt && d < f->reconnect_max_ms * 1000u; i++)
         d *= 2;
@@ -168,7 +209,7 @@ static uint64_t backoff_us(struct term *t)
     return j > f->reconnect_max_ms * 1000u ? f->reconnect_max_ms * 1000u : j;
 }
 
-void term_drop(struct term *t, uint64_t down_us, bool stay_away)
+static void drop(struct term *t, uint64_t down_us, bool stay_away, bool abort)
 {
     struct fleet_stats *st = t->fleet->st;
     struct worker *w = t->fleet->w;
@@ -177,13 +218,13 @@ void term_drop(struct term *t, uint64_t down_us, bool stay_away)
     if (was_connected)
         st->disconnects++;
     t->wake_proto_us = 0;
-    if (t->fleet->proto->on_disconnected)
-        t->fleet->proto->on_disconnected(t);
+    if (t->fleet->d->on_disconnected)
+        t->fleet->d->on_disconnected(t);
     while (t->npend) {
         ledger_failed(&st->ledger, LEDGER_CONN_LOST);
         pend_remove(t, t->npend - 1);
     }
-    conn_close(t);
+    conn_close(t, abort);
     if (stay_away || w->draining) {
         t->stay_away = 1;
         term_set_state(t, stay_away ? TS_UNREGISTERED : TS_DISCONNECTED);
@@ -195,11 +236,13 @@ void term_drop(struct term *t, uint64_t down_us, bool stay_away)
     reschedule(t);
 }
 
+void term_drop(struct term *t, uint64_t down_us, bool stay_away) { drop(t, down_us, stay_away, false); }
+
 static void io_update(struct term *t)
 {
     struct worker *w = t->fleet->w;
     int ev = EV_READ;
-    if (t->state == TS_CONNECTING || t->wlen)
+    if (t->state == TS_CONNECTING || t->wlen || t->want_write)
         ev |= EV_WRITE;
     if (ev_is_active(&t->io) && t->io.events == ev)
         return;
@@ -211,8 +254,17 @@ static void io_update(struct term *t)
 bool term_send(struct term *t, const uint8_t *buf, size_t n)
 {
     struct fleet_stats *st = t->fleet->st;
+    struct worker *w = t->fleet->w;
     if (t->conn.fd < 0)
         return false;
+    if (t->request_armed && t->corrupt_next && t->fleet->d->corrupt && n <= sizeof w->wscratch) {
+        /* fault: this request goes out damaged, the way the dialect damages one */
+        t->corrupt_next = 0;
+        memcpy(w->wscratch, buf, n);
+        n = t->fleet->d->corrupt(t, w->wscratch, n, sizeof w->wscratch);
+        buf = w->wscratch;
+    }
+    t->request_armed = 0;
     size_t put = 0;
     if (!t->wlen) {
         enum tp_rc rc = t->conn.tp->write(&t->conn, buf, n, &put);
@@ -220,6 +272,8 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
             term_drop(t, 0, false);
             return false;
         }
+        if (rc == TP_WANT_READ)
+            put = 0;
     }
     st->frames_out++;
     st->bytes_out += n;
@@ -250,6 +304,7 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
 
 static void flush_wbuf(struct term *t)
 {
+    t->want_write = 0;
     while (t->wlen) {
         size_t put = 0;
         enum tp_rc rc = t->conn.tp->write(&t->conn, t->wbuf, t->wlen, &put);
@@ -257,7 +312,7 @@ static void flush_wbuf(struct term *t)
             term_drop(t, 0, false);
             return;
         }
-        if (rc == TP_RETRY || put == 0)
+        if (rc != TP_OK || put == 0)
             break;
         memmove(t->wbuf, t->wbuf + put, t->wlen - put);
         t->wlen -= (uint32_t)put;
@@ -270,21 +325,29 @@ static void on_connect_ok(struct term *t)
     t->fleet->st->connects++;
     term_set_state(t, TS_CONNECTED);
     io_update(t);
-    t->fleet->proto->on_connected(t);
+    t->fleet->d->on_connected(t);
 }
 
 static void term_connect(struct term *t)
 {
     struct worker *w = t->fleet->w;
     struct sockaddr_storage src, *srcp = NULL;
-    if (w->spread) {
-        transport_spread_source(t->fleet->src_offset + t->index, &src);
+    if (t->fleet->d->io == DIALECT_IO_LIBRARY) {
+        /* the library makes its own sockets: the dialect starts from here */
+        t->conn_start_us = term_now();
+        term_set_state(t, TS_CONNECTING);
+        t->fleet->d->on_connected(t);
+        reschedule(t);
+        return;
+    }
+    if (t->fleet->spread) {
+        transport_spread_source(term_gindex(t), &src);
         srcp = &src;
     }
-    t->conn.tp = &transport_tcp;
+    t->conn.tp = t->fleet->tp;
     t->conn_start_us = term_now();
     term_set_state(t, TS_CONNECTING);
-    enum tp_rc rc = t->conn.tp->connect(&t->conn, &w->target, srcp);
+    enum tp_rc rc = t->conn.tp->connect(&t->conn, t->fleet->target, srcp);
     if (rc == TP_ERR) {
         t->fleet->st->connect_failures++;
         if (t->conn.err == EMFILE || t->conn.err == ENFILE)
@@ -306,7 +369,13 @@ static void term_connect(struct term *t)
 /* Hand bytes to the dialect, keeping any partial frame for next time. */
 static void feed(struct term *t, const uint8_t *buf, size_t n)
 {
-    const struct term_proto *p = t->fleet->proto;
+    const struct dialect *p = t->fleet->d;
+    if (t->conn.tp->datagram) {
+        /* a datagram is whole: nothing is kept for the next one */
+        if (p->on_data(t, buf, n) < 0)
+            term_drop(t, 0, false);
+        return;
+    }
     if (!t->rlen) {
         long used = p->on_data(t, buf, n);
         if (used < 0) {
@@ -363,7 +432,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct worker *w = t->fleet->w;
     if (t->state == TS_CONNECTING) {
         enum tp_rc rc = t->conn.tp->finish(&t->conn);
-        if (rc == TP_RETRY)
+        if (rc == TP_WANT_READ || rc == TP_WANT_WRITE)
             return;
         if (rc == TP_ERR) {
             t->fleet->st->connect_failures++;
@@ -375,12 +444,19 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
     if (revents & EV_WRITE)
         flush_wbuf(t);
-    if (!(revents & EV_READ) || t->conn.fd < 0)
+    if (t->conn.fd < 0 || (!(revents & EV_READ) && !t->want_write))
         return;
-    for (int rounds = 0; rounds < 4 && t->conn.fd >= 0; rounds++) {
+    /* a datagram socket may hold many datagrams: read a few per wake-up, fairly */
+    int max_rounds = t->conn.tp->datagram ? 16 : 4;
+    for (int rounds = 0; rounds < max_rounds && t->conn.fd >= 0; rounds++) {
         size_t got = 0;
         enum tp_rc rc = t->conn.tp->read(&t->conn, w->rscratch, sizeof w->rscratch, &got);
-        if (rc == TP_RETRY)
+        if (rc == TP_WANT_WRITE) {
+            t->want_write = 1;
+            io_update(t);
+            break;
+        }
+        if (rc == TP_WANT_READ)
             break;
         if (rc == TP_ERR) {
             term_drop(t, 0, false);
@@ -388,7 +464,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         t->fleet->st->bytes_in += got;
         feed(t, w->rscratch, got);
-        if (got < sizeof w->rscratch)
+        if (!t->conn.tp->datagram && got < sizeof w->rscratch)
             break;
     }
     (void)loop;
@@ -404,7 +480,7 @@ static void reschedule(struct term *t)
         return; /* scheduled by the ramp */
     } else if (t->state == TS_DISCONNECTED) {
         at = t->reconnect_at_us;
-    } else if (t->state == TS_CONNECTING) {
+    } else if (t->state == TS_CONNECTING && t->fleet->d->io != DIALECT_IO_LIBRARY) {
         at = t->conn_start_us + t->fleet->spec->ack_timeout_ms * 1000u;
     }
     if (t->npend) {
@@ -428,7 +504,7 @@ static void term_fire(struct wheel_node *n, void *arg)
     struct term *t = (struct term *)n; /* the node is the first member */
     struct worker *w = arg;
     uint64_t now = term_now();
-    const struct sc_fleet *f = t->fleet->spec;
+    const struct fleet_spec *f = t->fleet->spec;
     if (!t->started) {
         if (w->draining)
             return;
@@ -451,31 +527,33 @@ static void term_fire(struct wheel_node *n, void *arg)
         /* offline terminals keep their schedule (positions go to the blind-area buffer) */
         if (t->wake_proto_us && now >= t->wake_proto_us) {
             t->wake_proto_us = 0;
-            uint64_t next = t->fleet->proto->on_tick(t, now);
+            uint64_t next = t->fleet->d->on_tick(t, now);
             if (next && (!t->wake_proto_us || next < t->wake_proto_us))
                 t->wake_proto_us = next;
         }
         reschedule(t);
         return;
     }
-    if (t->state == TS_CONNECTING && now >= t->conn_start_us + f->ack_timeout_ms * 1000u) {
+    if (t->state == TS_CONNECTING && t->fleet->d->io != DIALECT_IO_LIBRARY &&
+        now >= t->conn_start_us + f->ack_timeout_ms * 1000u) {
         t->fleet->st->connect_failures++;
         term_drop(t, 0, false);
         return;
     }
     while (t->npend && now >= t->pend[0].sent_us + f->ack_timeout_ms * 1000u) {
-        uint16_t id = t->pend[0].msg_id;
+        uint16_t id = t->pend[0].kind;
         ledger_timeout(&t->fleet->st->ledger);
         pend_remove(t, 0);
-        if (t->fleet->proto->on_timeout)
-            t->fleet->proto->on_timeout(t, id);
-        if (t->conn.fd < 0)
+        if (t->fleet->d->on_timeout)
+            t->fleet->d->on_timeout(t, id);
+        if (t->conn.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
             return;
     }
-    if (t->wake_proto_us && now >= t->wake_proto_us && t->conn.fd >= 0) {
+    bool up = t->conn.fd >= 0 || t->fleet->d->io == DIALECT_IO_LIBRARY;
+    if (t->wake_proto_us && now >= t->wake_proto_us && up) {
         t->wake_proto_us = 0;
-        uint64_t next = t->fleet->proto->on_tick(t, now);
-        if (t->conn.fd < 0)
+        uint64_t next = t->fleet->d->on_tick(t, now);
+        if (t->conn.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
             return;
         if (next && (!t->wake_proto_us || next < t->wake_proto_us))
             t->wake_proto_us = next;
@@ -483,49 +561,36 @@ static void term_fire(struct wheel_node *n, void *arg)
     reschedule(t);
 }
 
-/* --- expectations evaluated per terminal ---------------------------------------- */
-
-static bool fleet_matches(const struct sc_expect *e, const struct fleet_rt *fr)
-{
-    return !e->fleet[0] || strcmp(e->fleet, fr->spec->id) == 0;
-}
+/* --- predicates evaluated per terminal ------------------------------------------ */
 
 static void evaluate(struct worker *w)
 {
-    for (int i = 0; i < w->sc->n_expect && i < STATS_MAX_EXPECT; i++) {
-        const struct sc_expect *e = &w->sc->expect[i];
-        struct expect_partial *ep = &w->slot->expect[i];
+    for (int i = 0; i < w->plan.n_preds; i++) {
+        const struct term_pred *p = &w->plan.preds[i];
+        struct expect_partial *ep = &w->slot->expect[p->slot];
         memset(ep, 0, sizeof *ep);
-        if (e->kind != SC_EXP_STATE && e->kind != SC_EXP_TRANSITIONS)
-            continue;
-        int st = e->kind == SC_EXP_STATE ? term_state_from_name(e->state) : -1;
         for (int f = 0; f < w->n_fleets; f++) {
             struct fleet_rt *fr = &w->fleets[f];
-            if (!fleet_matches(e, fr))
+            if (!(p->fleets & (1u << f)))
                 continue;
+            int sq = -1;
+            for (int k = 0; k < fr->n_seq; k++)
+                if (fr->seq[k] == p)
+                    sq = k;
             for (uint32_t k = 0; k < fr->n; k++) {
                 const struct term *t = &fr->terms[k];
                 bool ok = false;
                 uint64_t when = 0;
                 ep->total++;
-                if (e->kind == SC_EXP_STATE && st >= 0) {
-                    if (e->within_ms) {
-                        when = t->first_reach_ms[st] ? (uint64_t)(t->first_reach_ms[st] - 1) * 1000u : 0;
-                        ok = t->first_reach_ms[st] && when <= e->within_ms * 1000u;
-                    } else {
-                        ok = t->state == st;
-                        when = t->first_reach_ms[st] ? (uint64_t)(t->first_reach_ms[st] - 1) * 1000u : 0;
-                    }
-                } else if (e->kind == SC_EXP_TRANSITIONS) {
-                    ok = true;
-                    int prev = 0;
-                    for (int j = 0; j < e->n_transitions && ok; j++) {
-                        int s = term_state_from_name(e->transitions[j]);
-                        if (s < 0 || !t->order[s] || t->order[s] <= prev)
-                            ok = false;
-                        else
-                            prev = t->order[s];
-                    }
+                if (p->kind == TERM_PRED_SEQUENCE) {
+                    ok = sq >= 0 && fr->seq_progress[(size_t)k * (size_t)fr->n_seq + (size_t)sq] >= p->n_seq;
+                } else {
+                    uint32_t fr_ms = t->first_reach_ms[p->state];
+                    when = fr_ms ? (uint64_t)(fr_ms - 1) * 1000u : 0;
+                    if (p->kind == TERM_PRED_REACHED)
+                        ok = fr_ms && (!p->within_us || when <= p->within_us);
+                    else
+                        ok = t->state == p->state;
                 }
                 if (ok) {
                     ep->ok++;
@@ -558,7 +623,7 @@ static void finish_drain(struct worker *w)
     for (int f = 0; f < w->n_fleets; f++)
         for (uint32_t k = 0; k < w->fleets[f].n; k++) {
             struct term *t = &w->fleets[f].terms[k];
-            conn_close(t);
+            conn_close(t, false);
             wheel_cancel(&w->wheel, &t->timer);
             t->stay_away = 1;
         }
@@ -616,20 +681,21 @@ static void on_ctl(struct worker *w, const struct ctl_msg *m)
         if (m->fleet >= (uint32_t)w->n_fleets)
             break;
         struct fleet_rt *fr = &w->fleets[m->fleet];
+        bool library = fr->d->io == DIALECT_IO_LIBRARY;
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || t->conn.fd < 0)
+            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || (t->conn.fd < 0 && !library))
                 continue;
             if (m->type == CTL_FAULT) {
                 fr->st->faults++;
-                if (m->version == SC_FAULT_BAD_CHECK) {
+                if (m->kind == CTL_FAULT_CORRUPT) {
                     t->corrupt_next = 1;
                     continue;
                 }
                 t->attempt = 0;
-                term_drop(t, m->down_us, false);
-            } else if (fr->proto->unregister) {
-                fr->proto->unregister(t);
+                drop(t, m->down_us, false, m->kind == CTL_FAULT_CUT);
+            } else if (fr->d->unregister) {
+                fr->d->unregister(t);
             }
         }
         break;
@@ -641,8 +707,8 @@ static void on_ctl(struct worker *w, const struct ctl_msg *m)
         for (int f = 0; f < w->n_fleets; f++) {
             struct fleet_rt *fr = &w->fleets[f];
             for (uint32_t k = 0; k < fr->n; k++)
-                if (fr->terms[k].started && fr->proto->drain)
-                    fr->proto->drain(&fr->terms[k]);
+                if (fr->terms[k].started && fr->d->drain)
+                    fr->d->drain(&fr->terms[k]);
         }
         break;
     case CTL_STOP:
@@ -667,68 +733,59 @@ static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
 }
 
-static int parse_phone(const char *s, uint64_t *v, int *digits)
+int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n_workers,
+                 struct worker_slot *slot, int ctl_fd, char *err, size_t errcap)
 {
-    uint64_t x = 0;
-    int n = 0;
-    for (; s[n] && s[n] != '+'; n++) {
-        if (s[n] < '0' || s[n] > '9' || n >= 20)
-            return -1;
-        uint64_t d = (uint64_t)(s[n] - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return -1; /* 20 digits beyond 2^64: not a phone we can count up from */
-        x = x * 10 + d;
-    }
-    *v = x;
-    *digits = n;
-    return 0;
-}
-
-int worker_setup(struct worker *w, const struct scenario *sc, int id, int n_workers,
-                 const struct sockaddr_storage *target, struct worker_slot *slot, int ctl_fd,
-                 char *err, size_t errcap)
-{
-    w->sc = sc;
+    w->plan = *plan;
     w->id = id;
     w->n_workers = n_workers;
-    w->target = *target;
-    w->spread = transport_is_loopback(target) && target->ss_family == AF_INET;
     w->slot = slot;
     w->ctl_fd = ctl_fd;
-    w->rng = (sc->seed ? sc->seed : 1) * 2654435761u + (uint32_t)id * 40503u + 1;
+    w->rng = (plan->seed ? plan->seed : 1) * 2654435761u + (uint32_t)id * 40503u + 1;
     w->loop = ev_loop_new(EVFLAG_AUTO);
     if (!w->loop) {
         snprintf(err, errcap, "worker %d: cannot create an event loop", id);
         return -1;
     }
-    uint32_t src_offset = 0;
-    w->n_fleets = sc->n_fleets;
+    w->n_fleets = plan->n_fleets;
     slot->rss_base_kb = stats_rss_kb();
-    for (int f = 0; f < sc->n_fleets; f++) {
-        const struct sc_fleet *spec = &sc->fleets[f];
+    for (int f = 0; f < plan->n_fleets; f++) {
+        const struct fleet_spec *spec = &plan->fleets[f];
         struct fleet_rt *fr = &w->fleets[f];
         fr->w = w;
         fr->spec = spec;
         fr->index = f;
-        fr->proto = proto_for(spec);
+        fr->d = spec->dialect;
         fr->st = &slot->fleets[f];
-        fr->src_offset = src_offset;
-        src_offset += spec->count;
-        if (!fr->proto) {
-            snprintf(err, errcap, "fleet %s: no terminal behaviour for its protocol", spec->id);
+        fr->target = &plan->targets[f];
+        if (!fr->d) {
+            snprintf(err, errcap, "fleet %s: no terminal behaviour for protocol %s", spec->id, spec->protocol);
             return -1;
         }
-        if (parse_phone(spec->phone, &fr->phone_base, &fr->phone_digits) < 0) {
-            snprintf(err, errcap, "fleet %s: phone '%s' is not a number", spec->id, spec->phone);
+        fr->tp = transport_by_name(spec->transport[0] ? spec->transport : "tcp");
+        if (!fr->tp && fr->d->io != DIALECT_IO_LIBRARY) {
+            snprintf(err, errcap, "fleet %s: unknown transport '%s'", spec->id, spec->transport);
             return -1;
         }
+        fr->spread = transport_is_loopback(fr->target) && fr->target->ss_family == AF_INET;
+        if (fleet_ident_parse(spec->ident, fr->ident_prefix, sizeof fr->ident_prefix, &fr->ident_base,
+                              &fr->ident_digits, &fr->ident_numbered) < 0) {
+            snprintf(err, errcap, "fleet %s: device id '%s' cannot be numbered", spec->id, spec->ident);
+            return -1;
+        }
+        for (int i = 0; i < plan->n_preds; i++)
+            if (plan->preds[i].kind == TERM_PRED_SEQUENCE && (plan->preds[i].fleets & (1u << f)) &&
+                fr->n_seq < STATS_MAX_EXPECT)
+                fr->seq[fr->n_seq++] = &plan->preds[i];
         hist_reset(&fr->st->report_latency);
         hist_reset(&fr->st->ack_latency);
         hist_reset(&fr->st->online_latency);
         uint32_t n = spec->count / (uint32_t)n_workers + ((uint32_t)id < spec->count % (uint32_t)n_workers);
         fr->n = n;
         fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
-        if (n && !fr->terms) {
+        fr->dstate = n && fr->d->state_size ? calloc(n, fr->d->state_size) : NULL;
+        fr->seq_progress = n && fr->n_seq ? calloc(n, (size_t)fr->n_seq) : NULL;
+        if (n && (!fr->terms || (fr->d->state_size && !fr->dstate) || (fr->n_seq && !fr->seq_progress))) {
             snprintf(err, errcap, "worker %d: out of memory for %u terminals", id, n);
             return -1;
         }
@@ -774,18 +831,16 @@ void worker_free(struct worker *w)
         struct fleet_rt *fr = &w->fleets[f];
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            conn_close(t);
-            if (fr->spec->protocol == SC_PROTO_JT808) {
-                free(t->p.jt.blind);
-                free(t->p.jt.auth);
-                if (t->p.jt.reasm) {
-                    jt808_reasm_free(t->p.jt.reasm);
-                    free(t->p.jt.reasm);
-                }
-            }
+            conn_close(t, false);
+            if (fr->d->state_free && fr->dstate)
+                fr->d->state_free(t);
         }
         free(fr->terms);
+        free(fr->dstate);
+        free(fr->seq_progress);
         fr->terms = NULL;
+        fr->dstate = NULL;
+        fr->seq_progress = NULL;
     }
     if (w->loop)
         ev_loop_destroy(w->loop);

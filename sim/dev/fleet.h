@@ -1,8 +1,8 @@
 /* Fleets of virtual terminals inside one worker process.  This file is protocol
  * neutral: connecting, reading and writing through a transport, reconnecting with
  * backoff, state transitions and their first-reach times, the in-flight ledger and
- * its timeouts, and one timer-wheel node per terminal.  What a terminal says is
- * the business of its dialect's behaviour (struct term_proto), e.g. jt808_term.c. */
+ * its timeouts, faults, and one timer-wheel node per terminal.  What a terminal
+ * says is the business of its dialect (struct dialect, e.g. the JT/T 808 terminal). */
 #ifndef FLEETSIM_FLEET_H
 #define FLEETSIM_FLEET_H
 
@@ -10,44 +10,52 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "harness/scenario.h"
+#include "sim/core/clock.h"
 #include "sim/core/stats.h"
-#include "sim/core/transport.h"
 #include "sim/core/wheel.h"
+#include "sim/dev/dialect.h"
+#include "sim/dev/fleet_spec.h"
 #include "sim/dev/term_state.h"
-#include "sim/dev/jt808_term.h"
+#include "sim/net/transport.h"
 
 #define TERM_MAX_PEND 8        /* requests in flight per terminal */
 #define TERM_MAX_RBUF 8192     /* a partial frame larger than this is a broken peer */
+#define TERM_MAX_SEQ 8         /* states in a transitions predicate */
 
-struct term;
 struct worker;
 
-/* A dialect's behaviour.  Every hook runs on the worker's loop. */
-struct term_proto {
-    const char *name;
-    /* Transport is up: start the dialect's handshake. */
-    void (*on_connected)(struct term *t);
-    /* Bytes arrived; return how many were consumed (whole frames), or -1 to drop
-     * the connection. */
-    long (*on_data)(struct term *t, const uint8_t *buf, size_t n);
-    /* Periodic duties due at now; returns the next time it wants to run (0: none). */
-    uint64_t (*on_tick)(struct term *t, uint64_t now_us);
-    /* A request in flight got no answer in time (already counted as timed out). */
-    void (*on_timeout)(struct term *t, uint16_t msg_id);
-    /* The connection is gone; the requests still in t->pend[] are failed (connection
-     * lost) right after this returns. */
-    void (*on_disconnected)(struct term *t);
-    /* Say goodbye on purpose (JT/T 808: 0x0003). */
-    void (*unregister)(struct term *t);
-    /* Stop starting new traffic. */
-    void (*drain)(struct term *t);
+/* A per-terminal check the worker evaluates for the harness (compiled from the
+ * scenario's expectations; the engine knows no scenario). */
+enum term_pred_kind {
+    TERM_PRED_REACHED = 0,     /* reached state within within_us of its start */
+    TERM_PRED_AT_END,          /* is in state when the run ends */
+    TERM_PRED_SEQUENCE,        /* entered the states of seq[] in this order (any entry counts) */
+};
+
+struct term_pred {
+    enum term_pred_kind kind;
+    int slot;                  /* index in worker_slot.expect[] */
+    uint32_t fleets;           /* bit f set: applies to fleet f */
+    uint8_t state;             /* REACHED, AT_END */
+    uint64_t within_us;        /* REACHED: 0 = by the end */
+    uint8_t n_seq;
+    uint8_t seq[TERM_MAX_SEQ];
+};
+
+/* What a worker is given: the fleets, where each goes, and what to check. */
+struct worker_plan {
+    const struct fleet_spec *fleets;
+    int n_fleets;
+    const struct sockaddr_storage *targets; /* one per fleet */
+    const struct term_pred *preds;
+    int n_preds;
+    uint32_t seed;             /* random seed of the run */
 };
 
 struct term_pend {
     uint64_t sent_us;
-    uint16_t serial;
-    uint16_t msg_id;
+    uint32_t serial;
+    uint16_t kind;             /* the dialect's request kind (JT/T 808: the message id) */
 };
 
 struct term {
@@ -59,10 +67,10 @@ struct term {
     uint8_t state;                    /* enum term_state */
     uint8_t attempt;                  /* reconnect attempts since the last success */
     uint8_t npend;
-    uint8_t order_seq;                /* states reached so far, for order[] */
-    uint8_t order[TS__COUNT];         /* sequence number of each state's first reach (0 never) */
     uint8_t stay_away : 1, started : 1;
-    uint8_t corrupt_next : 1;         /* fault: send the next request with a wrong check */
+    uint8_t corrupt_next : 1;         /* fault: the next request goes through the dialect's corrupt() */
+    uint8_t request_armed : 1;        /* the next term_send carries the request just expected */
+    uint8_t want_write : 1;           /* the transport asked to wait for writability */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
@@ -74,23 +82,29 @@ struct term {
     uint8_t *wbuf;                    /* bytes the socket would not take yet */
     uint32_t wlen, wcap;
     struct term_pend pend[TERM_MAX_PEND];
-    union {
-        struct jt808_tstate jt;
-    } p;
 };
 
 struct fleet_rt {
     struct worker *w;
-    const struct sc_fleet *spec;
+    const struct fleet_spec *spec;
+    const struct dialect *d;
+    const struct transport *tp;
     int index;                        /* in the scenario */
-    const struct term_proto *proto;
     struct fleet_stats *st;           /* this worker's slot for the fleet */
     uint32_t n;                       /* terminals of this fleet in this worker */
     struct term *terms;
-    uint64_t phone_base;              /* numeric value of the first phone */
-    int phone_digits;
-    uint32_t src_offset;              /* number of the fleet's first terminal in the scenario
-                                         (source-address spread, terminal ids, plates) */
+    uint8_t *dstate;                  /* n blocks of d->state_size */
+    const struct sockaddr_storage *target;
+    bool spread;                      /* bind sources over 127.0.0.0/8 */
+    /* device ids: prefix + (base + index) in at least `digits` digits */
+    char ident_prefix[FLEET_IDENT_LEN];
+    uint64_t ident_base;
+    int ident_digits;
+    bool ident_numbered;
+    /* SEQUENCE predicates that apply to this fleet, and each terminal's progress */
+    int n_seq;
+    const struct term_pred *seq[STATS_MAX_EXPECT];
+    uint8_t *seq_progress;            /* n * n_seq: states of each sequence matched so far */
 };
 
 struct worker {
@@ -100,10 +114,8 @@ struct worker {
     ev_io ctl_io;
     int ctl_fd;
     int id, n_workers;
-    const struct scenario *sc;
+    struct worker_plan plan;
     struct worker_slot *slot;
-    struct sockaddr_storage target;
-    bool spread;                      /* bind sources over 127.0.0.0/8 */
     bool draining;
     uint64_t drain_deadline_us;
     uint64_t inflight;                /* requests in flight over all terminals */
@@ -111,44 +123,63 @@ struct worker {
     int n_fleets;
     struct fleet_rt fleets[STATS_MAX_FLEETS];
     uint8_t rscratch[65536];
+    uint8_t wscratch[65536];          /* a request being corrupted */
 };
 
 /* Build the worker's share of every fleet; 0 or -1 with a message. */
-int worker_setup(struct worker *w, const struct scenario *sc, int id, int n_workers,
-                 const struct sockaddr_storage *target, struct worker_slot *slot, int ctl_fd,
-                 char *err, size_t errcap);
+int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n_workers,
+                 struct worker_slot *slot, int ctl_fd, char *err, size_t errcap);
 /* Run the loop until CTL_STOP. */
 int worker_run(struct worker *w);
 void worker_free(struct worker *w);
+/* Parse a device-id pattern ("13800000000+", "dev-0001+", "X"): 0, or -1 when the
+ * numbered part does not fit 64 bits. */
+int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *base, int *digits,
+                      bool *numbered);
 
-/* --- for dialect behaviours -------------------------------------------------- */
+/* --- for dialects -------------------------------------------------------------- */
+
+/* The dialect's per-terminal state block. */
+static inline void *term_dstate(const struct term *t)
+{
+    const struct fleet_rt *fr = t->fleet;
+    return fr->dstate + (size_t)(t - fr->terms) * fr->d->state_size;
+}
+/* The dialect's own settings for this terminal's fleet. */
+static inline const void *term_cfg(const struct term *t) { return t->fleet->spec->cfg; }
+/* Bump the dialect counter in slot i of this terminal's fleet. */
+static inline void term_count(struct term *t, int i, uint64_t by) { t->fleet->st->dc[i] += by; }
 
 void term_set_state(struct term *t, enum term_state s);
 /* Queue bytes for the peer; false when the connection had to be dropped. */
 bool term_send(struct term *t, const uint8_t *buf, size_t n);
 /* Is there room for another request in flight? */
 static inline bool term_can_request(const struct term *t) { return t->npend < TERM_MAX_PEND; }
-/* Count a request as in flight (ledger: sent). */
-void term_expect(struct term *t, uint16_t serial, uint16_t msg_id);
+/* Count a request as in flight (ledger: sent); the next term_send carries it. */
+void term_expect(struct term *t, uint32_t serial, uint16_t kind);
 /* The same, for a request that was due at intended_us: its latency is measured
  * from then, so a worker that falls behind its schedule shows up in the figures
  * instead of hiding (coordinated omission). */
-void term_expect_at(struct term *t, uint16_t serial, uint16_t msg_id, uint64_t intended_us);
+void term_expect_at(struct term *t, uint32_t serial, uint16_t kind, uint64_t intended_us);
 /* Settle the request with this serial: acked when ok, else failed with why.  Returns
- * its msg_id (0 when no such request was in flight) and its send time in *sent_us. */
-uint16_t term_settle(struct term *t, uint16_t serial, bool ok, enum ledger_why why, uint64_t *sent_us);
+ * true when one was in flight, with its kind and send time. */
+bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, uint16_t *kind,
+                 uint64_t *sent_us);
 /* Drop the connection and come back after the reconnect backoff (or after
  * down_us when > 0).  stay_away: do not come back at all. */
 void term_drop(struct term *t, uint64_t down_us, bool stay_away);
 /* Ask for on_tick at (or before) at_us. */
 void term_wake_at(struct term *t, uint64_t at_us);
 uint16_t term_next_serial(struct term *t);
-/* The terminal's phone number as digits (12 for 2011/2013, 20 for 2019 when asked). */
-void term_phone(const struct term *t, char *out, size_t cap);
+/* The terminal's device id (the fleet's ident pattern numbered for it). */
+void term_ident(const struct term *t, char *out, size_t cap);
+/* The terminal's number across the scenario (fleets before it, then its index). */
+static inline uint32_t term_gindex(const struct term *t) { return t->fleet->spec->first + t->index; }
 uint32_t term_rand(struct term *t);
-static inline uint64_t term_now(void);
-
-#include "sim/core/clock.h"
 static inline uint64_t term_now(void) { return clock_now_us(); }
+/* Is the worker draining (no new traffic)? */
+static inline bool term_draining(const struct term *t) { return t->fleet->w->draining; }
+/* The timer wheel's resolution: lateness within it is not a stall. */
+static inline uint64_t term_tick_us(const struct term *t) { return t->fleet->w->wheel.width_us; }
 
 #endif

@@ -17,6 +17,10 @@
 
 #include "sim/dev/fleet.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_kinds.h"
+
+static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate(t); }
+static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return term_cfg(t); }
 
 /* The codec's message struct is large; terminals of one worker share one. */
 static struct jt808_msg out_msg, in_msg;
@@ -25,7 +29,7 @@ static uint8_t in_scratch[JT808_MAX_FRAME];
 
 static enum jt808_version version_of(const struct term *t)
 {
-    return t->fleet->spec->version == 2019 ? JT808_V2019 : JT808_V2013;
+    return cfg(t)->version == 2019 ? JT808_V2019 : JT808_V2013;
 }
 
 static void header(struct term *t, uint16_t msg_id)
@@ -35,16 +39,20 @@ static void header(struct term *t, uint16_t msg_id)
     h->msg_id = msg_id;
     h->version = version_of(t);
     h->proto_version = h->version == JT808_V2019 ? 1 : 0;
-    term_phone(t, h->phone, sizeof h->phone);
+    term_ident(t, h->phone, sizeof h->phone);
     h->serial = term_next_serial(t);
     out_msg.body = NULL;
     out_msg.body_bytes = 0;
 }
 
-/* Fault injection: give a whole frame a wrong check byte, keeping it a
+/* The fault "corrupt": give a whole frame a wrong check byte, keeping it a
  * well-formed frame otherwise.  Returns the new length. */
-static size_t corrupt_check(uint8_t *f, size_t len)
+static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
 {
+    (void)t;
+    (void)cap;
+    if (len < 4)
+        return len;
     size_t e = len - 2; /* last byte before the closing flag */
     if (f[e - 1] == 0x7D) {
         /* the check was escaped (0x7D or 0x7E): one plain byte instead */
@@ -75,22 +83,18 @@ static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
         return false;
     }
     uint16_t serial = out_msg.h.serial, id = out_msg.h.msg_id;
-    if (request && t->corrupt_next) {
-        t->corrupt_next = 0;
-        len = corrupt_check(out_frame, len);
-    }
     if (request)
         term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))
         return false; /* the drop already failed the request */
-    t->p.jt.last_tx_us = term_now();
+    ts(t)->last_tx_us = term_now();
     return true;
 }
 
 static void forget_auth(struct term *t)
 {
-    free(t->p.jt.auth);
-    t->p.jt.auth = NULL;
+    free(ts(t)->auth);
+    ts(t)->auth = NULL;
 }
 
 static bool send_msg(struct term *t, bool request)
@@ -100,7 +104,7 @@ static bool send_msg(struct term *t, bool request)
 
 static void send_register(struct term *t)
 {
-    const struct sc_fleet *f = t->fleet->spec;
+    const struct jt808_fleet_cfg *f = cfg(t);
     header(t, 0x0100);
     struct jt808_register *r = &out_msg.b.reg;
     memset(r, 0, sizeof *r);
@@ -111,7 +115,7 @@ static void send_register(struct term *t)
     snprintf(r->model, sizeof r->model, "%s", f->model);
     /* terminal ids and plates number terminals across the whole scenario, so two
      * fleets with the same prefixes do not claim each other's vehicles */
-    uint32_t g = t->fleet->src_offset + t->index;
+    uint32_t g = term_gindex(t);
     int width = f->version == 2019 ? 12 : 7;
     int plen = (int)strlen(f->terminal_prefix);
     snprintf(r->terminal_id, sizeof r->terminal_id, "%s%0*u", f->terminal_prefix,
@@ -127,8 +131,8 @@ static void send_auth(struct term *t)
     header(t, 0x0102);
     struct jt808_auth *a = &out_msg.b.auth;
     memset(a, 0, sizeof *a);
-    snprintf(a->auth_code, sizeof a->auth_code, "%s", t->p.jt.auth ? t->p.jt.auth : "");
-    snprintf(a->imei, sizeof a->imei, "86%013u", t->fleet->src_offset + t->index);
+    snprintf(a->auth_code, sizeof a->auth_code, "%s", ts(t)->auth ? ts(t)->auth : "");
+    snprintf(a->imei, sizeof a->imei, "86%013u", term_gindex(t));
     snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
     term_set_state(t, TS_AUTHENTICATING);
     send_msg(t, true);
@@ -148,8 +152,8 @@ static void general_reply(struct term *t, const struct jt808_header *req, uint8_
 
 static void walk(struct term *t)
 {
-    struct jt808_tstate *s = &t->p.jt;
-    if (strcmp(t->fleet->spec->location_model, "fixed") == 0)
+    struct jt808_tstate *s = ts(t);
+    if (strcmp(cfg(t)->location_model, "fixed") == 0)
         return;
     /* a vehicle-like random walk: heading drifts, speed drifts within 0..120 km/h */
     int turn = (int)(term_rand(t) % 61u) - 30;
@@ -178,9 +182,9 @@ static void fill_location(struct term *t, struct jt808_location *loc, int32_t la
     loc->altitude = 50;
     loc->speed = speed;
     loc->direction = dir;
-    clock_bcd_time_at(taken_us, loc->time);
+    jt808_time_text(clock_unix_at(taken_us), loc->time);
     struct { uint8_t id, len; uint32_t v; } items[] = {
-        {0x01, 4, t->p.jt.mileage},
+        {0x01, 4, ts(t)->mileage},
         {0x25, 4, 0},
         {0x2A, 2, 0},
         {0x30, 1, 20 + term_rand(t) % 12u},
@@ -200,11 +204,11 @@ static void fill_location(struct term *t, struct jt808_location *loc, int32_t la
 
 static void blind_push(struct term *t, const struct jt808_blind_rec *r)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     if (!s->blind) {
         s->blind = calloc(1, sizeof *s->blind);
         if (!s->blind) {
-            t->fleet->st->blind_dropped++;
+            term_count(t, JT808_C_BLIND_DROPPED, 1);
             return;
         }
     }
@@ -212,7 +216,7 @@ static void blind_push(struct term *t, const struct jt808_blind_rec *r)
     if (b->count == JT808_BLIND_MAX) {
         b->head = (uint16_t)((b->head + 1) % JT808_BLIND_MAX);
         b->count--;
-        t->fleet->st->blind_dropped++;
+        term_count(t, JT808_C_BLIND_DROPPED, 1);
     }
     b->rec[(b->head + b->count) % JT808_BLIND_MAX] = *r;
     b->count++;
@@ -221,7 +225,7 @@ static void blind_push(struct term *t, const struct jt808_blind_rec *r)
 /* due_us: when the report was scheduled (latency counts from then). */
 static void report(struct term *t, uint64_t now, uint64_t due_us)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     walk(t);
     if (t->state != TS_AUTHENTICATED || !term_can_request(t)) {
         struct jt808_blind_rec r = {s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
@@ -242,7 +246,7 @@ static void report(struct term *t, uint64_t now, uint64_t due_us)
 /* Send up to 32 buffered reports as one 0x0704 (type 1, blind-area backfill). */
 static void backfill(struct term *t)
 {
-    struct jt808_blind *b = t->p.jt.blind;
+    struct jt808_blind *b = ts(t)->blind;
     if (!b || !b->count || t->state != TS_AUTHENTICATED || !term_can_request(t))
         return;
     header(t, 0x0704);
@@ -261,15 +265,15 @@ static void backfill(struct term *t)
         return;
     b->head = (uint16_t)((b->head + n) % JT808_BLIND_MAX);
     b->count = (uint16_t)(b->count - n);
-    t->fleet->st->backfill_batches++;
-    t->fleet->st->backfill_locations += n;
+    term_count(t, JT808_C_BACKFILL_BATCHES, 1);
+    term_count(t, JT808_C_BACKFILL_LOCATIONS, n);
 }
 
 /* --- platform requests ------------------------------------------------------------ */
 
 static void fill_params(struct term *t, struct jt808_params *p)
 {
-    const struct jt808_tstate *s = &t->p.jt;
+    const struct jt808_tstate *s = ts(t);
     struct { uint32_t id; uint32_t v; } nums[] = {
         {0x0001, s->heartbeat_ms / 1000u},
         {0x0029, s->report_ms / 1000u},
@@ -290,14 +294,14 @@ static void fill_params(struct term *t, struct jt808_params *p)
     memset(q, 0, sizeof *q);
     q->id = 0x0083;
     q->type = JT808_PT_STRING;
-    snprintf(q->str, sizeof q->str, "%s%05u", t->fleet->spec->plate_prefix, t->fleet->src_offset + t->index);
+    snprintf(q->str, sizeof q->str, "%s%05u", cfg(t)->plate_prefix, term_gindex(t));
     q->len = (uint8_t)strlen(q->str);
     memcpy(q->raw, q->str, q->len);
 }
 
 static void apply_params(struct term *t, const struct jt808_params *p)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     for (int i = 0; i < p->count; i++) {
         const struct jt808_param *q = &p->params[i];
         /* seconds from the platform, kept in ms: clamp rather than wrap */
@@ -315,7 +319,7 @@ static void apply_params(struct term *t, const struct jt808_params *p)
 
 static void on_request(struct term *t, const struct jt808_msg *m)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     t->fleet->st->commands++;
     switch (m->h.msg_id) {
     case 0x8104:
@@ -361,7 +365,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
 
 static void start_traffic(struct term *t)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     if (s->report_ms)
         s->next_report_us = now + (uint64_t)(term_rand(t) % (s->report_ms + 1u)) * 1000u;
@@ -376,8 +380,8 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
     bool ok = g->result == 0 || g->result == 4;
     enum ledger_why why = g->result == 3 ? LEDGER_UNSUPPORTED : LEDGER_REFUSED;
     uint64_t sent = 0;
-    uint16_t id = term_settle(t, g->ack_serial, ok, why, &sent);
-    if (!id)
+    uint16_t id = 0;
+    if (!term_settle(t, g->ack_serial, ok, why, &id, &sent))
         return; /* an answer to nothing in flight: late after a timeout */
     struct fleet_stats *st = t->fleet->st;
     switch (id) {
@@ -387,7 +391,7 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
             start_traffic(t);
         } else {
             /* refused: the auth code is stale; register again */
-            st->auth_refused++;
+            term_count(t, JT808_C_AUTH_REFUSED, 1);
             forget_auth(t);
             send_register(t);
         }
@@ -407,7 +411,7 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
     case 0x0100:
         /* a platform that answers a registration with 0x8001 refuses it (bad
          * message, or its own failure): try again after the backoff */
-        st->reg_refused++;
+        term_count(t, JT808_C_REG_REFUSED, 1);
         term_drop(t, 0, false);
         break;
     default:
@@ -418,18 +422,18 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
 static void on_register_resp(struct term *t, const struct jt808_msg *m)
 {
     const struct jt808_register_resp *r = &m->b.reg_resp;
-    uint16_t id = term_settle(t, r->ack_serial, r->result == 0, LEDGER_REFUSED, NULL);
-    if (id != 0x0100)
+    uint16_t id = 0;
+    if (!term_settle(t, r->ack_serial, r->result == 0, LEDGER_REFUSED, &id, NULL) || id != 0x0100)
         return;
     if (r->result != 0 || !r->auth_code[0]) {
-        t->fleet->st->reg_refused++;
+        term_count(t, JT808_C_REG_REFUSED, 1);
         /* come back later: a refused terminal retries after the backoff */
         term_drop(t, 0, false);
         return;
     }
     forget_auth(t);
-    t->p.jt.auth = strdup(r->auth_code);
-    if (!t->p.jt.auth) {
+    ts(t)->auth = strdup(r->auth_code);
+    if (!ts(t)->auth) {
         term_drop(t, 0, false);
         return;
     }
@@ -456,7 +460,7 @@ static void handle(struct term *t, const struct jt808_msg *m)
  * except the one that completes the message, whose answer is the message's. */
 static void on_fragment(struct term *t, const struct jt808_msg *m)
 {
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     if (!s->reasm) {
         s->reasm = calloc(1, sizeof *s->reasm);
         if (!s->reasm) {
@@ -519,8 +523,8 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
 
 static void jt_on_connected(struct term *t)
 {
-    struct jt808_tstate *s = &t->p.jt;
-    const struct sc_fleet *f = t->fleet->spec;
+    struct jt808_tstate *s = ts(t);
+    const struct jt808_fleet_cfg *f = cfg(t);
     if (!s->heartbeat_ms) {
         /* first start: parameters and position from the scenario */
         s->heartbeat_ms = f->heartbeat_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)f->heartbeat_ms;
@@ -538,13 +542,13 @@ static void jt_on_connected(struct term *t)
 
 static uint64_t jt_on_tick(struct term *t, uint64_t now)
 {
-    struct jt808_tstate *s = &t->p.jt;
-    if (t->fleet->w->draining)
+    struct jt808_tstate *s = ts(t);
+    if (term_draining(t))
         return 0;
     if (s->report_ms && s->next_report_us && now >= s->next_report_us) {
         uint64_t due = s->next_report_us;
         /* lateness within one turn of the timer wheel is its resolution, not a stall */
-        uint64_t slack = t->fleet->w->wheel.width_us;
+        uint64_t slack = term_tick_us(t);
         report(t, now, now - due <= slack ? now : due);
         /* keep the schedule: the next report is due one period after this one was */
         s->next_report_us = due + s->report_ms * 1000ull;
@@ -555,7 +559,7 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
         now >= s->last_tx_us + s->heartbeat_ms * 1000ull && term_can_request(t)) {
         header(t, 0x0002);
         if (send_msg(t, true))
-            t->fleet->st->heartbeats++;
+            term_count(t, JT808_C_HEARTBEATS, 1);
     }
     uint64_t next = s->heartbeat_ms ? s->last_tx_us + s->heartbeat_ms * 1000ull : 0;
     if (next <= now)
@@ -578,10 +582,10 @@ static void jt_on_disconnected(struct term *t)
 {
     /* Reports that were never acknowledged are kept for the blind-area backfill;
      * their ledger entries fail (connection lost) and the backfill is a new message. */
-    struct jt808_tstate *s = &t->p.jt;
+    struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     for (int i = 0; i < t->npend; i++) {
-        if (t->pend[i].msg_id != 0x0200)
+        if (t->pend[i].kind != 0x0200)
             continue;
         /* as it was taken when remembered; else (more in flight than remembered)
          * the current position at the time it was sent */
@@ -592,7 +596,7 @@ static void jt_on_disconnected(struct term *t)
         blind_push(t, &r);
     }
     /* While offline the terminal keeps taking positions on schedule. */
-    if (s->report_ms && !t->fleet->w->draining) {
+    if (s->report_ms && !term_draining(t)) {
         if (!s->next_report_us || s->next_report_us < now)
             s->next_report_us = now + s->report_ms * 1000ull;
         term_wake_at(t, s->next_report_us);
@@ -605,17 +609,43 @@ static void jt_unregister(struct term *t)
         return;
     header(t, 0x0003);
     forget_auth(t);
-    t->fleet->st->unregistered++;
+    term_count(t, JT808_C_UNREGISTERED, 1);
     send_msg(t, true);
 }
 
 static void jt_drain(struct term *t)
 {
-    t->p.jt.next_report_us = 0;
+    ts(t)->next_report_us = 0;
 }
 
-const struct term_proto jt808_term_proto = {
+static void jt_state_free(struct term *t)
+{
+    struct jt808_tstate *s = ts(t);
+    free(s->blind);
+    free(s->auth);
+    if (s->reasm) {
+        jt808_reasm_free(s->reasm);
+        free(s->reasm);
+    }
+}
+
+#define C(id, n, d) {"terminal." n, id, d}
+static const struct stats_counter jt_counters[] = {
+    C(JT808_C_HEARTBEATS, "heartbeats", "0x0002 heartbeats sent"),
+    C(JT808_C_BACKFILL_BATCHES, "backfill_batches", "0x0704 blind-area batches sent"),
+    C(JT808_C_BACKFILL_LOCATIONS, "backfill_locations", "locations carried by them"),
+    C(JT808_C_BLIND_DROPPED, "blind_dropped", "reports lost because the blind-area buffer was full"),
+    C(JT808_C_REG_REFUSED, "reg_refused", "registrations the platform refused"),
+    C(JT808_C_AUTH_REFUSED, "auth_refused", "authentications the platform refused"),
+    C(JT808_C_UNREGISTERED, "unregistered", "0x0003 unregistrations sent"),
+};
+#undef C
+
+const struct dialect jt808_dialect = {
     .name = "jt808",
+    .io = DIALECT_IO_STREAM,
+    .state_size = sizeof(struct jt808_tstate),
+    .state_free = jt_state_free,
     .on_connected = jt_on_connected,
     .on_data = jt_on_data,
     .on_tick = jt_on_tick,
@@ -623,4 +653,9 @@ const struct term_proto jt808_term_proto = {
     .on_disconnected = jt_on_disconnected,
     .unregister = jt_unregister,
     .drain = jt_drain,
+    .corrupt = jt_corrupt,
+    .counters = jt_counters,
+    .n_counters = (int)(sizeof jt_counters / sizeof jt_counters[0]),
+    .cmds = jt808_kinds,
+    .n_cmds = JT808_N_KINDS,
 };

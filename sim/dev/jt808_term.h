@@ -42,7 +42,34 @@ struct jt808_tstate {
     struct jt808_reasm *reasm;   /* allocated on the first subpackage from the platform */
 };
 
-struct term_proto;
-extern const struct term_proto jt808_term_proto;
+/* A JT/T 808 fleet's own settings (harness/scenario_jt808.c parses them). */
+struct jt808_fleet_cfg {
+    int version;                   /* 2011 | 2013 | 2019 */
+    char manufacturer[12];         /* registration fields; terminal_id gets a per-terminal suffix */
+    char model[31];
+    char terminal_prefix[24];      /* terminal id = prefix + number, e.g. "T" -> T0000001 */
+    char plate_prefix[24];         /* plate = prefix + number (UTF-8) */
+    uint8_t plate_color;
+    uint16_t province, city;
+    uint64_t heartbeat_ms;         /* 0x0002 period */
+    uint64_t report_every_ms;      /* 0x0200 period; 0 = no periodic reports */
+    char location_model[16];       /* "random-walk" | "fixed" */
+    double lat, lon;               /* start position, degrees */
+};
+
+/* The dialect's own counters (fleet_stats.dc[]). */
+enum jt808_term_counter {
+    JT808_C_HEARTBEATS = 0,
+    JT808_C_BACKFILL_BATCHES,
+    JT808_C_BACKFILL_LOCATIONS,
+    JT808_C_BLIND_DROPPED,
+    JT808_C_REG_REFUSED,
+    JT808_C_AUTH_REFUSED,
+    JT808_C_UNREGISTERED,
+    JT808_C__COUNT
+};
+
+struct dialect;
+extern const struct dialect jt808_dialect;
 
 #endif

@@ -159,12 +159,13 @@ static void general_resp(struct gw_conn *c, const struct jt808_header *req, uint
 static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const struct jt808_err *e)
 {
     struct gw_slot *st = c->gw->st;
+    st->rejected++;
     if (e->rc == JT808_E_CHECK)
-        st->bad_check++;
+        st->c[GWC_BAD_CHECK]++;
     else if (e->rc == JT808_E_ESCAPE)
-        st->bad_escape++;
+        st->c[GWC_BAD_ESCAPE]++;
     else
-        st->bad_frame++;
+        st->c[GWC_BAD_FRAME]++;
     if (c->gw->cfg->verbose)
         fprintf(stderr, "gateway %d: %s: rejected frame: %s at byte %zu (%s)\n", c->gw->id,
                 c->phone[0] ? c->phone : "?", jt808_rc_text(e->rc), e->offset, e->field ? e->field : "");
@@ -208,16 +209,20 @@ static void on_register(struct gw_conn *c, const struct jt808_msg *m)
     char code[40] = "", why[160] = "";
     enum registry_result r = registry_register(g->reg, m->h.phone, &m->b.reg, code, sizeof code, why, sizeof why);
     if (r == REG_INVALID) {
-        g->st->reg_refused[5]++;
+        g->st->c[GWC_REG_REFUSED]++;
+        g->st->c[GWC_REG_RESULT_5]++;
         if (g->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: registration refused: %s\n", g->id, m->h.phone, why);
         general_resp(c, &m->h, 2);
         return;
     }
     if (r == REG_OK)
-        g->st->registrations++;
+        g->st->c[GWC_REGISTRATIONS]++;
     else
-        g->st->reg_refused[r]++;
+    {
+        g->st->c[GWC_REG_REFUSED]++;
+        g->st->c[GWC_REG_RESULT_1 + (r >= 1 && r <= 4 ? r - 1 : 4)]++;
+    }
     out_header(c, 0x8100, m->h.phone, m->h.version);
     out_msg.b.reg_resp.ack_serial = m->h.serial;
     out_msg.b.reg_resp.result = (uint8_t)r;
@@ -250,7 +255,7 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
     } else {
         ack_serial = m->b.loc_resp.ack_serial;
         registry_position(g->reg, c->phone, &m->b.loc_resp.loc);
-        g->st->positions++;
+        g->st->c[GWC_POSITIONS]++;
     }
     for (int i = 0; i < c->npend; i++) {
         struct gw_pend *p = &c->pend[i];
@@ -258,7 +263,7 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
         if (p->serial != ack_serial || (reply == 0x0001 && m->b.gen_resp.ack_id != p->msg_id))
             continue;
         struct cmd_stats *cs = &g->st->cmd[p->fleet][p->cmd];
-        if (ok && reply == stats_cmd_reply(p->msg_id)) {
+        if (ok && reply == jt808_kind_reply(p->cmd)) {
             cs->answered++;
             ledger_acked(&g->st->ledger);
             hist_record(&g->st->cmd_latency, clock_now_us() - p->sent_us);
@@ -289,15 +294,15 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         if (registry_auth(g->reg, m->h.phone, m->b.auth.auth_code)) {
             c->authed = 1;
             remember_phone(c, &m->h);
-            g->st->authentications++;
+            g->st->c[GWC_AUTHENTICATIONS]++;
         } else {
-            g->st->auth_refused++;
+            g->st->c[GWC_AUTH_REFUSED]++;
             result = 1;
         }
         goto answer;
     }
     if (!c->authed || strcmp(m->h.phone, c->phone) != 0) {
-        g->st->unauthenticated++;
+        g->st->c[GWC_UNAUTHENTICATED]++;
         result = 1;
         goto answer;
     }
@@ -312,20 +317,20 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         break;
     case 0x0200:
         registry_position(g->reg, c->phone, &m->b.loc);
-        g->st->positions++;
+        g->st->c[GWC_POSITIONS]++;
         break;
     case 0x0704:
         for (int i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
             registry_position(g->reg, c->phone, &m->b.batch.locs[i]);
-        g->st->positions += m->b.batch.count;
+        g->st->c[GWC_POSITIONS] += m->b.batch.count;
         break;
     case 0x0003:
         registry_unregister(g->reg, c->phone);
-        g->st->unregistrations++;
+        g->st->c[GWC_UNREGISTRATIONS]++;
         c->authed = 0;
         break;
     default:
-        g->st->unsupported++;
+        g->st->c[GWC_UNSUPPORTED]++;
         result = 3;
         break;
     }
@@ -337,10 +342,10 @@ answer:
 static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
 {
     struct gw *g = c->gw;
-    g->st->subpackages++;
+    g->st->c[GWC_SUBPACKAGES]++;
     /* fragments of anything but the handshake need an authenticated terminal */
     if (m->h.msg_id != 0x0100 && m->h.msg_id != 0x0102 && (!c->authed || strcmp(m->h.phone, c->phone) != 0)) {
-        g->st->unauthenticated++;
+        g->st->c[GWC_UNAUTHENTICATED]++;
         general_resp(c, &m->h, 1);
         return;
     }
@@ -361,14 +366,15 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     general_resp(c, &m->h, rc == JT808_OK ? 0 : 2);
     if (rc != JT808_OK || !done)
         return;
-    g->st->reassembled++;
+    g->st->c[GWC_REASSEMBLED]++;
     static struct jt808_msg full;
     memset(&full.h, 0, sizeof full.h);
     full.h = m->h;
     full.h.subpackage = false;
     full.h.body_len = (uint16_t)(whole_len > 0xFFFF ? 0xFFFF : whole_len);
     if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
-        g->st->bad_frame++;
+        g->st->c[GWC_BAD_FRAME]++;
+        g->st->rejected++;
         if (g->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s at body byte %zu (%s)\n", g->id, c->phone,
                     full.h.msg_id, jt808_rc_text(err.rc), err.offset, err.field ? err.field : "");
@@ -388,11 +394,11 @@ static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
         size_t start = 0, len = 0, skipped = 0;
         size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
         if (!used) {
-            g->st->garbage_bytes += skipped;
+            g->st->c[GWC_GARBAGE_BYTES] += skipped;
             off += skipped;
             break;
         }
-        g->st->garbage_bytes += start;
+        g->st->c[GWC_GARBAGE_BYTES] += start;
         g->st->frames_in++;
         struct jt808_err err;
         const uint8_t *frame = buf + off + start;
@@ -521,7 +527,7 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
                 }
             } else if (c->rlen + (size_t)r > GW_MAX_RBUF) {
                 /* no 0x7E end flag in 64 KiB: not a JT/T 808 peer */
-                g->st->garbage_bytes += c->rlen;
+                g->st->c[GWC_GARBAGE_BYTES] += c->rlen;
                 c->closing = 1;
             } else {
                 uint8_t *nb = realloc(c->rbuf, c->rlen + (size_t)r);
@@ -737,3 +743,64 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     free(g);
     return 0;
 }
+
+/* --- as a front-end of the embedded platform ------------------------------------ */
+
+static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, size_t errcap)
+{
+    struct gw_config *g = cfgp;
+    snprintf(g->bind, sizeof g->bind, "%s", o->bind[0] ? o->bind : "127.0.0.1");
+    g->port = o->port;
+    g->mode = strcmp(o->auth, "one-party") == 0 ? REGISTRY_ONE_PARTY : REGISTRY_OPEN;
+    snprintf(g->triples, sizeof g->triples, "%s", o->triples);
+    snprintf(g->db, sizeof g->db, "%s", o->db);
+    g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
+    g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
+    g->verbose = o->verbose;
+    (void)err;
+    (void)errcap;
+    return 0;
+}
+
+static int fe_listen(void *cfgp, int *fds, int n, uint16_t *port, char *err, size_t errcap)
+{
+    struct gw_config *g = cfgp;
+    if (gw_listen(g, fds, n, err, errcap) < 0)
+        return -1;
+    *port = g->port;
+    return 0;
+}
+
+static int fe_main(const void *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot)
+{
+    return gw_main(cfg, id, lfd, ctl_fd, slot);
+}
+
+#define C(id, n, d) {"gateway." n, id, d}
+static const struct stats_counter fe_counters[] = {
+    C(GWC_BAD_CHECK, "bad_check", "frames with a bad check code (answered 0x8001 result 2)"),
+    C(GWC_BAD_ESCAPE, "bad_escape", "frames with a bad escape (answered 0x8001 result 2)"),
+    C(GWC_BAD_FRAME, "bad_frame", "other malformed frames (answered 0x8001 result 2)"),
+    C(GWC_GARBAGE_BYTES, "garbage_bytes", "bytes skipped between frames"),
+    C(GWC_UNAUTHENTICATED, "unauthenticated", "messages refused before authentication"),
+    C(GWC_UNSUPPORTED, "unsupported", "message ids answered with result 3"),
+    C(GWC_REGISTRATIONS, "registrations", "registrations accepted"),
+    C(GWC_REG_REFUSED, "reg_refused", "registrations refused (results 1-4, or invalid)"),
+    C(GWC_AUTHENTICATIONS, "authentications", "authentications accepted"),
+    C(GWC_AUTH_REFUSED, "auth_refused", "authentications refused"),
+    C(GWC_POSITIONS, "positions", "locations stored (0x0200, 0x0201, 0x0704 items)"),
+    C(GWC_UNREGISTRATIONS, "unregistrations", "0x0003 unregistrations"),
+    C(GWC_SUBPACKAGES, "subpackages", "subpackage fragments received"),
+    C(GWC_REASSEMBLED, "reassembled", "messages completed from fragments"),
+};
+#undef C
+
+const struct frontend jt808_frontend = {
+    .name = "jt808",
+    .cfg_size = sizeof(struct gw_config),
+    .configure = fe_configure,
+    .listen = fe_listen,
+    .main = fe_main,
+    .counters = fe_counters,
+    .n_counters = (int)(sizeof fe_counters / sizeof fe_counters[0]),
+};

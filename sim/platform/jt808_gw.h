@@ -9,7 +9,31 @@
 
 #include <stdint.h>
 #include "sim/core/stats.h"
+#include "sim/platform/frontend.h"
 #include "sim/platform/registry.h"
+
+/* The gateway's own counters (gw_slot.c[]). */
+enum jt808_gw_counter {
+    GWC_BAD_CHECK = 0,        /* frames with a bad check code, answered 0x8001 result 2 */
+    GWC_BAD_ESCAPE,           /* frames with a bad escape */
+    GWC_BAD_FRAME,            /* other malformed frames */
+    GWC_GARBAGE_BYTES,        /* bytes skipped between frames */
+    GWC_UNAUTHENTICATED,      /* messages refused before authentication */
+    GWC_UNSUPPORTED,          /* ids answered with result 3 */
+    GWC_REGISTRATIONS,
+    GWC_REG_REFUSED,          /* registrations refused, results 1-4 and invalid */
+    GWC_AUTHENTICATIONS,
+    GWC_AUTH_REFUSED,
+    GWC_POSITIONS,            /* locations stored (0x0200, 0x0201, 0x0704 items) */
+    GWC_UNREGISTRATIONS,
+    GWC_SUBPACKAGES,          /* fragments received */
+    GWC_REASSEMBLED,          /* messages completed from fragments */
+    GWC_REG_RESULT_1,         /* registrations refused with result 1..4, and 5 = invalid */
+    GWC_REG_RESULT_5 = GWC_REG_RESULT_1 + 4,
+    GWC__COUNT
+};
+
+extern const struct frontend jt808_frontend;
 
 struct gw_config {
     char bind[64];              /* listen address, default 127.0.0.1 */

@@ -2,6 +2,7 @@
  * once per step from the scenario's JSON body, sent to the addressed terminals,
  * split into subpackages when longer than one frame, entered in the ledger. */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,8 @@
 #include "sim/core/clock.h"
 #include "sim/platform/jt808_gw_internal.h"
 #include "sim/proto/jt808_json.h"
+#include "sim/proto/jt808_kinds.h"
 
-static struct jt808_msg cmd_msg;
 static uint8_t cmd_frame[JT808_MAX_FRAME];
 
 /* An upgrade package (0x8108) given only by its size gets a generated one of that
@@ -81,44 +82,58 @@ static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
     gw_conn_send(sx->c, frame, len);
 }
 
-static struct jt808_msg req_tmpl;
-static uint8_t req_store[64 * 1024];
+/* One request per header edition: the layout of some bodies (0x8300, 0x8108)
+ * differs in 2019, and each connection is answered in its own edition. */
+static struct jt808_msg req_tmpl[2];
+static uint8_t req_store[2][64 * 1024];
+static uint8_t big_body[2][64 * 1024];
+static size_t big_len[2];
 
 int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap)
 {
-    if (stats_cmd_index(msg_id) < 0) {
+    if (jt808_kind_index(msg_id) < 0) {
         snprintf(err, errcap, "0x%04X is not a request the gateway sends", msg_id);
         return -1;
     }
-    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &req_tmpl,
-                         req_store, sizeof req_store, err, errcap);
+    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &req_tmpl[0],
+                         req_store[0], sizeof req_store[0], err, errcap);
 }
 
 void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
 {
-    int ci = stats_cmd_index(cm->msg_id);
-    if (ci < 0 || cm->fleet >= STATS_MAX_FLEETS)
+    int ci = (int)cm->kind;
+    uint16_t msg_id = jt808_kind_msg(ci);
+    if (!msg_id || cm->fleet >= STATS_MAX_FLEETS)
         return;
-    char err[256];
-    /* the fleet's version decides the layout (0x8300, 0x8108 differ in 2019) */
-    enum jt808_version ver = cm->version == 2019 ? JT808_V2019 : JT808_V2013;
-    if (build_request(cm->msg_id, ver, body, &req_tmpl, req_store, sizeof req_store, err, sizeof err) < 0) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, cm->msg_id, err);
+    char err[256], first_err[256] = "";
+    bool built[2] = {false, false};
+    for (int v = 0; v < 2; v++) {
+        enum jt808_version ver = v ? JT808_V2019 : JT808_V2013;
+        struct jt808_err be;
+        /* a body may fit one edition only (0x8300 has text_type in 2019): terminals of
+         * the other are refused below */
+        if (build_request(msg_id, ver, body, &req_tmpl[v], req_store[v], sizeof req_store[v], err, sizeof err) < 0) {
+            if (!first_err[0])
+                snprintf(first_err, sizeof first_err, "%s", err);
+            continue;
+        }
+        /* a body longer than one frame takes is sent in subpackages */
+        big_len[v] = 0;
+        if (jt808_body_encode(&req_tmpl[v], big_body[v], sizeof big_body[v], &big_len[v], &be) != JT808_OK) {
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, msg_id,
+                     jt808_rc_text(be.rc), be.field ? be.field : "");
+            return;
+        }
+        if (big_len[v] <= JT808_MAX_BODY)
+            big_len[v] = 0;
+        built[v] = true;
+    }
+    if (!built[0] && !built[1]) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, msg_id, first_err);
         return;
     }
-    uint64_t first = strtoull(cm->phone_first, NULL, 10);
+    uint64_t first = strtoull(cm->ident, NULL, 10);
     struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
-    /* a body longer than one frame takes is sent in subpackages */
-    static uint8_t big_body[64 * 1024];
-    size_t big_len = 0;
-    struct jt808_err be;
-    if (jt808_body_encode(&req_tmpl, big_body, sizeof big_body, &big_len, &be) != JT808_OK) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, cm->msg_id,
-                 jt808_rc_text(be.rc), be.field ? be.field : "");
-        return;
-    }
-    if (big_len <= JT808_MAX_BODY)
-        big_len = 0;
     for (struct gw_conn *c = g->conns; c; c = c->next) {
         if (!c->authed || c->closing || c->phone_num < first || c->phone_num >= first + cm->count)
             continue;
@@ -129,44 +144,46 @@ void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
             cs->offline++;
             continue;
         }
-        if (c->version != ver) {
-            cs->refused++; /* a terminal of another version than its fleet's */
+        int v = c->version == JT808_V2019;
+        if (!built[v]) {
+            cs->refused++; /* the body does not fit this terminal's edition */
             continue;
         }
-        cmd_msg = req_tmpl;
-        cmd_msg.h.serial = c->serial++;
-        snprintf(cmd_msg.h.phone, sizeof cmd_msg.h.phone, "%s", c->phone);
+        /* the template itself takes this terminal's header: no copy of the message per terminal */
+        struct jt808_msg *req = &req_tmpl[v];
+        req->h.serial = c->serial++;
+        snprintf(req->h.phone, sizeof req->h.phone, "%s", c->phone);
         size_t len = 0;
         struct jt808_err e;
-        if (big_len) {
+        if (big_len[v]) {
             /* longer than one frame's body: subpackages; the terminal's answer to
              * the last one (which completes the message) is the answer */
-            size_t n = (big_len + GW_CHUNK - 1) / GW_CHUNK;
+            size_t n = (big_len[v] + GW_CHUNK - 1) / GW_CHUNK;
             /* fragments take serials first .. first + n - 1 */
-            c->serial = (uint16_t)(cmd_msg.h.serial + n);
+            c->serial = (uint16_t)(req->h.serial + n);
             struct split_ctx sx = {c};
-            if (jt808_split(&cmd_msg.h, cmd_msg.h.serial, big_body, big_len, GW_CHUNK, emit_fragment, &sx) !=
+            if (jt808_split(&req->h, req->h.serial, big_body[v], big_len[v], GW_CHUNK, emit_fragment, &sx) !=
                 JT808_OK) {
-                snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, cm->msg_id);
+                snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, msg_id);
                 return;
             }
-            cmd_msg.h.serial = (uint16_t)(cmd_msg.h.serial + n - 1);
-        } else if (jt808_encode(&cmd_msg, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
+            req->h.serial = (uint16_t)(req->h.serial + n - 1);
+        } else if (jt808_encode(req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
             snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
-                     cm->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
+                     msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
             return;
         }
         struct gw_pend *p = &c->pend[c->npend++];
         p->sent_us = clock_now_us();
         p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
-        p->serial = cmd_msg.h.serial;
-        p->msg_id = cm->msg_id;
+        p->serial = req->h.serial;
+        p->msg_id = msg_id;
         p->fleet = (uint8_t)cm->fleet;
         p->cmd = (uint8_t)ci;
         g->inflight++;
         cs->sent++;
         ledger_sent(&g->st->ledger);
-        if (!big_len)
+        if (!big_len[v])
             gw_conn_send(c, cmd_frame, len);
         gw_conn_reschedule(c);
     }

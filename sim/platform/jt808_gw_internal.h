@@ -11,6 +11,7 @@
 #include "sim/core/wheel.h"
 #include "sim/platform/jt808_gw.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_kinds.h"
 
 #define GW_MAX_PEND 4
 #define GW_MAX_RBUF (64 * 1024)

@@ -276,6 +276,9 @@ enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n);
 /* BCD -> digits (2*n chars + NUL); E_BCD on a nibble > 9 (err->offset = index of byte) */
 enum jt808_rc jt808_bcd_decode(const uint8_t *in, size_t n, char *out, size_t *bad_index);
 
+/* Unix seconds -> YYMMDDhhmmss in GMT+8, the time zone of JT/T 808 time fields. */
+void jt808_time_text(int64_t unix_s, char out[13]);
+
 /* UTF-8 <-> GBK through iconv; return JT808_OK or JT808_E_ENCODING / E_NOSPACE */
 enum jt808_rc jt808_utf8_to_gbk(const char *in, uint8_t *out, size_t cap, size_t *out_len);
 enum jt808_rc jt808_gbk_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap);

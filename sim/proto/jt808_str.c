@@ -3,10 +3,21 @@
  * never opens an iconv descriptor; only text with bytes >= 0x80 goes through iconv. */
 #include <errno.h>
 #include <iconv.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_internal.h"
+
+void jt808_time_text(int64_t unix_s, char out[13])
+{
+    time_t t = (time_t)(unix_s + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
 
 enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n)
 {

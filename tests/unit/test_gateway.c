@@ -28,6 +28,7 @@
 #include "sim/core/ctl.h"
 #include "sim/core/stats.h"
 #include "sim/platform/jt808_gw.h"
+#include "sim/proto/jt808_kinds.h"
 #include "sim/platform/registry.h"
 #include "sim/proto/jt808.h"
 
@@ -150,12 +151,12 @@ static void send_ctl_command_v(struct fixture *f, uint16_t msg_id, uint16_t vers
     memset(&m, 0, sizeof m);
     m.type = CTL_COMMAND;
     m.fleet = 0;
-    m.msg_id = msg_id;
-    m.version = version;
+    m.kind = (uint32_t)jt808_kind_index(msg_id);
+    (void)version; /* each terminal is answered in its own edition */
     m.fraction = 1.0;
     m.count = count;
     m.settle_us = settle_us;
-    snprintf(m.phone_first, sizeof m.phone_first, "%s", PHONE_NUM);
+    snprintf(m.ident, sizeof m.ident, "%s", PHONE_NUM);
     assert_int_equal(ctl_send(f->ctl, &m, payload), 0);
 }
 
@@ -498,16 +499,16 @@ static void happy_path(struct fixture *f, enum jt808_version v, const char *phon
     expect_silence(c, 50);
 
     struct gw_slot *st = f->slot;
-    assert_int_equal(wait_u64(&st->positions, 1), 1);
-    assert_int_equal(st->registrations, 1);
-    assert_int_equal(st->authentications, 1);
+    assert_int_equal(wait_u64(&st->c[GWC_POSITIONS], 1), 1);
+    assert_int_equal(st->c[GWC_REGISTRATIONS], 1);
+    assert_int_equal(st->c[GWC_AUTHENTICATIONS], 1);
     assert_int_equal(st->accepted, 1);
     assert_int_equal(st->connections, 1);
     assert_int_equal(st->frames_in, 4);
     assert_int_equal(st->frames_out, 4);
-    assert_int_equal(st->bad_check + st->bad_escape + st->bad_frame, 0);
-    assert_int_equal(st->unauthenticated, 0);
-    assert_int_equal(st->garbage_bytes, 0);
+    assert_int_equal(st->c[GWC_BAD_CHECK] + st->c[GWC_BAD_ESCAPE] + st->c[GWC_BAD_FRAME], 0);
+    assert_int_equal(st->c[GWC_UNAUTHENTICATED], 0);
+    assert_int_equal(st->c[GWC_GARBAGE_BYTES], 0);
 }
 
 static void test_happy_2013(void **state)
@@ -538,8 +539,8 @@ static void test_location_before_auth(void **state)
     s = tx_begin(c, 0x0002);
     tx_send(c);
     expect_gen_to(c, 0x0002, s, 1);
-    assert_int_equal(wait_u64(&f->slot->unauthenticated, 2), 2);
-    assert_int_equal(f->slot->positions, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_UNAUTHENTICATED], 2), 2);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
 }
 
 /* ---- 4, 5: rejected frames keep the connection ---------------------------------- */
@@ -557,9 +558,9 @@ static void test_bad_check(void **state)
     size_t m = reframe(good, n, bad, sizeof bad, flip_check);
     send_all(c, bad, m);
     expect_gen_to(c, 0x0200, s, 2);
-    assert_int_equal(wait_u64(&f->slot->bad_check, 1), 1);
-    assert_int_equal(f->slot->bad_escape, 0);
-    assert_int_equal(f->slot->positions, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_BAD_CHECK], 1), 1);
+    assert_int_equal(f->slot->c[GWC_BAD_ESCAPE], 0);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
 
     s = tx_begin(c, 0x0002);
     tx_send(c);
@@ -583,8 +584,8 @@ static void test_bad_check_2019(void **state)
     size_t m = reframe(good, n, bad, sizeof bad, flip_check);
     send_all(c, bad, m);
     expect_gen(c, 0x0100, s, 2);
-    assert_int_equal(wait_u64(&f->slot->bad_check, 1), 1);
-    assert_int_equal(f->slot->registrations, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_BAD_CHECK], 1), 1);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 0);
 }
 
 static void test_bad_escape(void **state)
@@ -607,9 +608,9 @@ static void test_bad_escape(void **state)
     memcpy(bad + at + 2, good + at, n - at);
     send_all(c, bad, n + 2);
     expect_gen_to(c, 0x0200, s, 2);
-    assert_int_equal(wait_u64(&f->slot->bad_escape, 1), 1);
-    assert_int_equal(f->slot->bad_check, 0);
-    assert_int_equal(f->slot->positions, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_BAD_ESCAPE], 1), 1);
+    assert_int_equal(f->slot->c[GWC_BAD_CHECK], 0);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
 
     s = tx_begin(c, 0x0002);
     tx_send(c);
@@ -629,7 +630,7 @@ static void test_short_frame(void **state)
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8001);
     assert_int_equal(rx.b.gen_resp.result, 2);
-    assert_int_equal(wait_u64(&f->slot->bad_frame, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_BAD_FRAME], 1), 1);
     uint16_t s = tx_begin(c, 0x0002);
     tx_send(c);
     expect_gen_to(c, 0x0002, s, 0);
@@ -650,8 +651,8 @@ static void test_garbage_before_frame(void **state)
     send_all(c, buf, n + 5);
     expect_gen_to(c, 0x0002, s, 0);
     expect_silence(c, 50);
-    assert_int_equal(wait_u64(&f->slot->garbage_bytes, 5), 5);
-    assert_int_equal(f->slot->bad_check + f->slot->bad_escape + f->slot->bad_frame, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_GARBAGE_BYTES], 5), 5);
+    assert_int_equal(f->slot->c[GWC_BAD_CHECK] + f->slot->c[GWC_BAD_ESCAPE] + f->slot->c[GWC_BAD_FRAME], 0);
 }
 
 static void test_split_frame(void **state)
@@ -668,9 +669,9 @@ static void test_split_frame(void **state)
     send_all(c, buf + n / 2, n - n / 2);
     expect_gen_to(c, 0x0200, s, 0);
     expect_silence(c, 100);
-    assert_int_equal(wait_u64(&f->slot->positions, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
     assert_int_equal(f->slot->frames_in, 3);
-    assert_int_equal(f->slot->garbage_bytes, 0);
+    assert_int_equal(f->slot->c[GWC_GARBAGE_BYTES], 0);
 }
 
 /* Byte by byte, with a pause after the start flag: still one frame. */
@@ -689,7 +690,7 @@ static void test_frame_byte_by_byte(void **state)
     }
     expect_gen_to(c, 0x0002, s, 0);
     expect_silence(c, 50);
-    assert_int_equal(f->slot->garbage_bytes, 0);
+    assert_int_equal(f->slot->c[GWC_GARBAGE_BYTES], 0);
 }
 
 static void test_two_frames_one_write(void **state)
@@ -707,7 +708,7 @@ static void test_two_frames_one_write(void **state)
     expect_gen_to(c, 0x0200, s1, 0);
     expect_gen_to(c, 0x0002, s2, 0);
     expect_silence(c, 50);
-    assert_int_equal(wait_u64(&f->slot->positions, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
     assert_int_equal(f->slot->frames_in, 4);
 }
 
@@ -725,7 +726,7 @@ static void test_unknown_id(void **state)
     tx.body_bytes = sizeof body;
     tx_send(c);
     expect_gen_to(c, 0x0F01, s, 3);
-    assert_int_equal(wait_u64(&f->slot->unsupported, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_UNSUPPORTED], 1), 1);
     /* still online */
     s = tx_begin(c, 0x0002);
     tx_send(c);
@@ -752,9 +753,9 @@ static void test_register_conflicts(void **state)
     /* the same terminal from its own phone again: the same code */
     assert_int_equal(do_register(a, "T000001", again), 0);
     assert_string_equal(again, code);
-    assert_int_equal(wait_u64(&f->slot->reg_refused[3], 1), 1);
-    assert_int_equal(f->slot->reg_refused[1], 1);
-    assert_int_equal(f->slot->registrations, 3);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REG_RESULT_1 + 2], 1), 1);
+    assert_int_equal(f->slot->c[GWC_REG_RESULT_1], 1);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 3);
     /* the refused one cannot authenticate with the code it never got */
     assert_int_equal(do_auth(b, code), 1);
 }
@@ -769,8 +770,8 @@ static void test_register_invalid(void **state)
     fill_register(&tx.b.reg, JT808_V2013, "MF1", "MODEL-A1", "T000001", 1, PLATE);
     tx_send(c);
     expect_gen_to(c, 0x0100, s, 2);
-    assert_int_equal(wait_u64(&f->slot->reg_refused[5], 1), 1);
-    assert_int_equal(f->slot->registrations, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REG_RESULT_5], 1), 1);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 0);
 }
 
 static void test_register_one_party(void **state)
@@ -794,9 +795,9 @@ static void test_register_one_party(void **state)
     assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000002", 2, "A99999", NULL), 2);
     /* imported without a plate: any vehicle */
     assert_int_equal(do_register_as(c, "MF002", "MODEL-B2", "T000003", 3, "C12345", NULL), 0);
-    assert_int_equal(wait_u64(&f->slot->reg_refused[4], 1), 1);
-    assert_int_equal(f->slot->reg_refused[2], 1);
-    assert_int_equal(f->slot->registrations, 2);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REG_RESULT_1 + 3], 1), 1);
+    assert_int_equal(f->slot->c[GWC_REG_RESULT_1 + 1], 1);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 2);
 }
 
 /* ---- 11, 12: auth refused, unregister -------------------------------------------------- */
@@ -810,13 +811,13 @@ static void test_wrong_auth_code(void **state)
     assert_int_equal(do_register(c, "T000001", code), 0);
     assert_int_equal(do_auth(c, "not-the-code"), 1);
     assert_int_equal(do_auth(c, ""), 1);
-    assert_int_equal(wait_u64(&f->slot->auth_refused, 2), 2);
-    assert_int_equal(f->slot->authentications, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_AUTH_REFUSED], 2), 2);
+    assert_int_equal(f->slot->c[GWC_AUTHENTICATIONS], 0);
     /* refused means not authenticated */
     uint16_t s = tx_location(c);
     tx_send(c);
     expect_gen_to(c, 0x0200, s, 1);
-    assert_int_equal(wait_u64(&f->slot->unauthenticated, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_UNAUTHENTICATED], 1), 1);
     /* the right code still works afterwards */
     assert_int_equal(do_auth(c, code), 0);
 }
@@ -834,7 +835,7 @@ static void test_auth_other_phone(void **state)
     assert_string_not_equal(code, code_b);
     assert_int_equal(do_auth(b, code), 1);
     assert_int_equal(do_auth(b, code_b), 0);
-    assert_int_equal(wait_u64(&f->slot->auth_refused, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_AUTH_REFUSED], 1), 1);
 }
 
 static void test_unregister(void **state)
@@ -848,14 +849,14 @@ static void test_unregister(void **state)
     uint16_t s = tx_begin(c, 0x0003);
     tx_send(c);
     expect_gen_to(c, 0x0003, s, 0);
-    assert_int_equal(wait_u64(&f->slot->unregistrations, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_UNREGISTRATIONS], 1), 1);
     /* no longer authenticated on this connection */
     s = tx_begin(c, 0x0002);
     tx_send(c);
     expect_gen_to(c, 0x0002, s, 1);
     /* and the old code is gone */
     assert_int_equal(do_auth(c, code), 1);
-    assert_int_equal(wait_u64(&f->slot->auth_refused, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_AUTH_REFUSED], 1), 1);
     /* the terminal is free again: registering gives a new code */
     char code2[64];
     assert_int_equal(do_register(c, "T000001", code2), 0);
@@ -898,8 +899,8 @@ static void test_persistence(void **state)
     c = cl_open(f, 0, JT808_V2013, PHONE13);
     c->serial = 100;
     assert_int_equal(do_auth(c, code), 0);
-    assert_int_equal(wait_u64(&f->slot->authentications, 1), 1);
-    assert_int_equal(f->slot->registrations, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_AUTHENTICATIONS], 1), 1);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 0);
     /* the same terminal from the same phone gets its old code back */
     char again[64];
     assert_int_equal(do_register(c, "T000001", again), 0);
@@ -980,7 +981,7 @@ static void test_commands(void **state)
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
     struct gw_slot *st = f->slot;
-    int i8104 = stats_cmd_index(0x8104), i8103 = stats_cmd_index(0x8103);
+    int i8104 = jt808_kind_index(0x8104), i8103 = jt808_kind_index(0x8103);
     assert_true(i8104 >= 0 && i8103 >= 0);
 
     /* 0x8104 query parameters -> 0x0104 */
@@ -1055,7 +1056,7 @@ static void test_command_refused(void **state)
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
     struct gw_slot *st = f->slot;
-    int i8105 = stats_cmd_index(0x8105);
+    int i8105 = jt808_kind_index(0x8105);
     send_ctl_command(f, 0x8105, 1, "{\"command\":4,\"params\":\"\"}");
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8105);
@@ -1097,7 +1098,7 @@ static void test_command_addressing(void **state)
     rx_next(a);
     assert_int_equal(rx.h.msg_id, 0x8104);
     expect_silence(b, 100);
-    assert_int_equal(f->slot->cmd[0][stats_cmd_index(0x8104)].sent, 1);
+    assert_int_equal(f->slot->cmd[0][jt808_kind_index(0x8104)].sent, 1);
 }
 
 /* A 2019 fleet gets 2019 frames (0x8300 carries a text type in 2019). */
@@ -1109,7 +1110,7 @@ static void test_command_2019(void **state)
     char code[64];
     assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000001", 1, PLATE, code), 0);
     assert_int_equal(do_auth(c, code), 0);
-    int i8300 = stats_cmd_index(0x8300);
+    int i8300 = jt808_kind_index(0x8300);
     send_ctl_command_v(f, 0x8300, 2019, 1, 0, "{\"flag\":1,\"text_type\":2,\"text\":\"hello\"}");
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8300);
@@ -1140,7 +1141,7 @@ static void test_command_deadline(void **state)
     gw_start(f);
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
-    int i8201 = stats_cmd_index(0x8201);
+    int i8201 = jt808_kind_index(0x8201);
     uint64_t t0 = clock_mono_us();
     send_ctl_command_v(f, 0x8201, 2013, 1, 200000, NULL);
     rx_next(c);
@@ -1237,8 +1238,8 @@ static void test_subpackages(void **state)
         expect_gen_to(c, 0x0200, (uint16_t)(first + i), 0);
     }
     expect_silence(c, 50); /* the whole message gets no second answer */
-    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
-    assert_int_equal(f->slot->subpackages, 3);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REASSEMBLED], 1), 1);
+    assert_int_equal(f->slot->c[GWC_SUBPACKAGES], 3);
 
     /* the reassembled location is the one stored (flushed on the way out) */
     assert_int_equal(gw_stop(f), 0);
@@ -1254,9 +1255,9 @@ static void test_subpackages(void **state)
     assert_int_equal(got.lon, loc.lon);
 
     /* regression: a reassembled 0x0200 once stored its location without counting it
-     * in slot->positions ("locations stored"); the slot keeps its final counters
+     * in slot->c[GWC_POSITIONS] ("locations stored"); the slot keeps its final counters
      * after the gateway exits. */
-    assert_int_equal(f->slot->positions, 1);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 1);
 }
 
 /* Fragments in reverse order reassemble as well. */
@@ -1275,8 +1276,8 @@ static void test_subpackages_out_of_order(void **state)
         send_all(c, fr.data[i], fr.len[i]);
         expect_gen_to(c, 0x0200, (uint16_t)(first + i), 0);
     }
-    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
-    assert_int_equal(f->slot->subpackages, 3);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REASSEMBLED], 1), 1);
+    assert_int_equal(f->slot->c[GWC_SUBPACKAGES], 3);
 }
 
 /* Fragments go through the authentication check every other terminal message goes
@@ -1293,9 +1294,9 @@ static void test_subpackages_before_auth(void **state)
         send_all(c, fr.data[i], fr.len[i]);
         expect_gen_to(c, 0x0200, (uint16_t)(1 + i), 1);
     }
-    assert_int_equal(wait_u64(&f->slot->unauthenticated, 3), 3);
-    assert_int_equal(f->slot->reassembled, 0);
-    assert_int_equal(f->slot->positions, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_UNAUTHENTICATED], 3), 3);
+    assert_int_equal(f->slot->c[GWC_REASSEMBLED], 0);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
 }
 
 /* A reassembled 0x0201 (a position query answer long enough to be subpackaged)
@@ -1307,7 +1308,7 @@ static void test_subpackaged_reply_0201(void **state)
     gw_start(f);
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
-    int i8201 = stats_cmd_index(0x8201);
+    int i8201 = jt808_kind_index(0x8201);
     send_ctl_command(f, 0x8201, 1, NULL);
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8201);
@@ -1338,7 +1339,7 @@ static void test_subpackaged_reply_0201(void **state)
         send_all(c, fr.data[i], fr.len[i]);
         expect_gen_to(c, 0x0201, (uint16_t)(first + i), 0);
     }
-    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REASSEMBLED], 1), 1);
     assert_int_equal(wait_u64(&f->slot->cmd[0][i8201].answered, 1), 1);
     assert_int_equal(f->slot->cmd[0][i8201].timed_out, 0);
 }
@@ -1352,7 +1353,7 @@ static void test_subpackaged_reply_malformed(void **state)
     gw_start(f);
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
-    int i8104 = stats_cmd_index(0x8104);
+    int i8104 = jt808_kind_index(0x8104);
     send_ctl_command(f, 0x8104, 1, NULL);
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8104);
@@ -1392,7 +1393,7 @@ static void test_subpackaged_reply_malformed(void **state)
         assert_int_equal(rx.b.gen_resp.ack_id, 0x0104);
         assert_int_equal(rx.b.gen_resp.ack_serial, (uint16_t)(first + i));
     }
-    assert_int_equal(wait_u64(&f->slot->reassembled, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REASSEMBLED], 1), 1);
     expect_silence(c, 100);
     assert_int_equal(f->slot->cmd[0][i8104].answered, 0);
     assert_int_equal(f->slot->ledger.acked, 0);
@@ -1405,7 +1406,7 @@ static void test_command_conn_lost(void **state)
     gw_start(f);
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
-    int i8300 = stats_cmd_index(0x8300);
+    int i8300 = jt808_kind_index(0x8300);
     send_ctl_command(f, 0x8300, 1, "{\"flag\":1,\"text\":\"hello\"}");
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8300);
@@ -1425,7 +1426,7 @@ static void test_command_pending_limit(void **state)
     gw_start(f);
     struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
     online(c);
-    int i8104 = stats_cmd_index(0x8104);
+    int i8104 = jt808_kind_index(0x8104);
     uint16_t serials[4];
     for (int i = 0; i < 5; i++)
         send_ctl_command(f, 0x8104, 1, NULL);

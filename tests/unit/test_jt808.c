@@ -748,6 +748,11 @@ static void test_bcd(void **state)
 {
     uint8_t b[10];
     char s[21];
+    /* 2020-01-01 00:00:00 UTC is 08:00 in GMT+8; 16:00 UTC is past midnight there */
+    jt808_time_text(1577836800, s);
+    assert_string_equal(s, "200101080000");
+    jt808_time_text(1577836800 + 16 * 3600 + 61, s);
+    assert_string_equal(s, "200102000101");
     assert_int_equal(jt808_bcd_encode("13912345678", b, 6), JT808_OK);
     assert_bytes(b, 6, (const uint8_t[]){0x01, 0x39, 0x12, 0x34, 0x56, 0x78}, 6);
     assert_int_equal(jt808_bcd_encode("", b, 2), JT808_OK);

@@ -26,6 +26,7 @@
 #include "sim/core/ctl.h"
 #include "sim/core/stats.h"
 #include "sim/dev/fleet.h"
+#include "sim/dev/jt808_term.h"
 #include "sim/proto/jt808.h"
 
 #define AUTH "ABC123"
@@ -63,6 +64,7 @@ static struct fx *F;
 static struct jt808_msg rx, tx;
 
 #define ST (&F->slot->fleets[0])
+#define JT(t) ((struct jt808_tstate *)term_dstate(t))
 
 static uint64_t now_ms(void) { return clock_mono_us() / 1000u; }
 
@@ -111,7 +113,9 @@ static void fx_start(int version, const char *fields)
     assert_non_null(F->w);
     assert_non_null(F->slot);
     assert_int_equal(ctl_pair(F->ctl), 0);
-    if (worker_setup(F->w, &F->sc, 0, 1, &F->target, F->slot, F->ctl[1], err, sizeof err) != 0)
+    struct worker_plan plan = {.fleets = F->sc.fleets, .n_fleets = F->sc.n_fleets, .targets = &F->target,
+                               .seed = F->sc.seed};
+    if (worker_setup(F->w, &plan, 0, 1, F->slot, F->ctl[1], err, sizeof err) != 0)
         fail_msg("worker_setup: %s", err);
     assert_int_equal(ST->terminals, 1);
     assert_int_equal(ST->in_state[TS_IDLE], 1);
@@ -418,7 +422,7 @@ static void handshake(const char *code)
 static void send_ctl(uint32_t type, double fraction, uint64_t down_us)
 {
     struct ctl_msg m = {.type = type, .fleet = 0, .fraction = fraction, .down_us = down_us,
-                        .version = SC_FAULT_DISCONNECT};
+                        .kind = CTL_FAULT_DISCONNECT};
     assert_int_equal(ctl_send(F->ctl[0], &m, NULL), 0);
 }
 
@@ -533,8 +537,8 @@ static void test_register_auth_report_2013(void **state)
     assert_int_equal(ST->online_latency.n, 1);
     assert_int_equal(ST->ack_latency.n, 2);
     const struct term *t = &F->w->fleets[0].terms[0];
-    assert_true(t->order[TS_CONNECTING] < t->order[TS_REGISTERED]);
-    assert_true(t->order[TS_REGISTERED] < t->order[TS_AUTHENTICATED]);
+    assert_true(t->first_reach_ms[TS_CONNECTING] <= t->first_reach_ms[TS_REGISTERED]);
+    assert_true(t->first_reach_ms[TS_REGISTERED] <= t->first_reach_ms[TS_AUTHENTICATED]);
 
     m = expect_msg(0x0200, 1500);
     assert_true(now_ms() - authed <= 1100);           /* first report within one interval */
@@ -617,7 +621,7 @@ static void test_heartbeat_period(void **state)
         ack(rx.h.serial, 0x0002, 0);
     }
     pump(20);
-    assert_int_equal(ST->heartbeats, 3);
+    assert_int_equal(ST->dc[JT808_C_HEARTBEATS], 3);
     assert_int_equal(ST->reports, 0);
     assert_int_equal(ST->ledger.sent, 5);
     assert_int_equal(ST->ledger.acked, 5);
@@ -808,7 +812,7 @@ static void test_auth_refused_reregisters(void **state)
 
     m = expect_msg(0x0100, 1000);                      /* same connection, registers again */
     assert_int_equal(F->accepts, 1);
-    assert_int_equal(ST->auth_refused, 1);
+    assert_int_equal(ST->dc[JT808_C_AUTH_REFUSED], 1);
     assert_int_equal(ST->in_state[TS_REGISTERING], 1);
     assert_int_equal(ST->ledger.failed, 1);
     assert_int_equal(ST->ledger.why[LEDGER_REFUSED], 1);
@@ -836,7 +840,7 @@ static void test_register_refused_reconnects(void **state)
     reg_resp(m->h.serial, 3, "");
     wait_closed(500);
     pump(5);
-    assert_int_equal(ST->reg_refused, 1);
+    assert_int_equal(ST->dc[JT808_C_REG_REFUSED], 1);
     assert_int_equal(ST->disconnects, 1);
     assert_int_equal(ST->ledger.sent, 1);
     assert_int_equal(ST->ledger.failed, 1);
@@ -853,7 +857,7 @@ static void test_register_refused_reconnects(void **state)
     ack(m->h.serial, 0x0102, 0);
     wait_state(TS_AUTHENTICATED, 1000);
     assert_int_equal(ST->connects, 2);
-    assert_int_equal(ST->reg_refused, 1);
+    assert_int_equal(ST->dc[JT808_C_REG_REFUSED], 1);
 }
 
 /* A platform may answer a registration with 0x8001 (bad message, or its own
@@ -867,7 +871,7 @@ static void test_register_answered_by_8001(void **state)
     ack(m->h.serial, 0x0100, 2);
     wait_closed(500);
     pump(5);
-    assert_int_equal(ST->reg_refused, 1);
+    assert_int_equal(ST->dc[JT808_C_REG_REFUSED], 1);
     assert_int_equal(ST->ledger.why[LEDGER_REFUSED], 1);
     wait_accept(3000);
     m = expect_msg(0x0100, 1000);
@@ -894,7 +898,7 @@ static void test_reconnect_backoff_within_min_max(void **state)
         wait_accept(1500);
         waits[i] = (F->accept_us - closed) / 1000u;
     }
-    assert_int_equal(ST->reg_refused, 3);
+    assert_int_equal(ST->dc[JT808_C_REG_REFUSED], 3);
     for (int i = 0; i < 3; i++)
         if (waits[i] < 195 || waits[i] > 450)
             fail_msg("reconnect %d came %lu ms after the drop (reconnect min 200ms, max 400ms)",
@@ -928,7 +932,7 @@ static void test_disconnect_backfill(void **state)
     assert_true(refused >= 1);
     assert_int_equal(ST->reports, 1);                  /* the rest went to the blind area */
     assert_int_equal(ST->reached[TS_DISCONNECTED], 1);
-    const struct jt808_blind *b = F->w->fleets[0].terms[0].p.jt.blind;
+    const struct jt808_blind *b = JT(&F->w->fleets[0].terms[0])->blind;
     assert_non_null(b);
     uint16_t buffered = b->count;
     assert_true(buffered >= 2);
@@ -953,10 +957,10 @@ static void test_disconnect_backfill(void **state)
     uint16_t n = bt->count;
     ack(m->h.serial, 0x0704, 0);
     serve(100);
-    assert_int_equal(ST->backfill_batches, 1);
-    assert_int_equal(ST->backfill_locations, n);
-    assert_int_equal(ST->blind_dropped, 0);
-    assert_int_equal(F->w->fleets[0].terms[0].p.jt.blind->count, 0);
+    assert_int_equal(ST->dc[JT808_C_BACKFILL_BATCHES], 1);
+    assert_int_equal(ST->dc[JT808_C_BACKFILL_LOCATIONS], n);
+    assert_int_equal(ST->dc[JT808_C_BLIND_DROPPED], 0);
+    assert_int_equal(JT(&F->w->fleets[0].terms[0])->blind->count, 0);
     assert_int_equal(ST->connects, 2);
     assert_int_equal(ST->reached[TS_AUTHENTICATED], 1);
     assert_int_equal(ST->in_state[TS_AUTHENTICATED], 1);
@@ -1025,8 +1029,8 @@ static void test_unregister(void **state)
     send_ctl(CTL_UNREGISTER, 1.0, 0);
     const struct jt808_msg *m = expect_msg(0x0003, 1000);
     assert_int_equal(m->h.body_len, 0);
-    assert_int_equal(ST->unregistered, 1);
-    assert_null(F->w->fleets[0].terms[0].p.jt.auth);
+    assert_int_equal(ST->dc[JT808_C_UNREGISTERED], 1);
+    assert_null(JT(&F->w->fleets[0].terms[0])->auth);
     ack(m->h.serial, 0x0003, 0);
     wait_closed(500);
     pump(5);
@@ -1046,7 +1050,7 @@ static void test_unregister(void **state)
     /* a second unregister finds nobody online */
     send_ctl(CTL_UNREGISTER, 1.0, 0);
     pump(30);
-    assert_int_equal(ST->unregistered, 1);
+    assert_int_equal(ST->dc[JT808_C_UNREGISTERED], 1);
 }
 
 /* Unregistering means leaving: with no answer to 0x0003 by ack_timeout the terminal
@@ -1166,7 +1170,7 @@ static void test_stray_answers_ignored(void **state)
     pump(50);
     assert_memory_equal(&ST->ledger, &before, sizeof before);
     assert_int_equal(ST->in_state[TS_AUTHENTICATED], 1);
-    assert_string_equal(F->w->fleets[0].terms[0].p.jt.auth, AUTH);
+    assert_string_equal(JT(&F->w->fleets[0].terms[0])->auth, AUTH);
     assert_false(F->peer_closed);
 }
 
@@ -1197,7 +1201,7 @@ static void test_fault_bad_check(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": {\"every\": \"500ms\"}");
     handshake(AUTH);
-    struct ctl_msg c = {.type = CTL_FAULT, .fleet = 0, .fraction = 1.0, .version = SC_FAULT_BAD_CHECK};
+    struct ctl_msg c = {.type = CTL_FAULT, .fleet = 0, .fraction = 1.0, .kind = CTL_FAULT_CORRUPT};
     assert_int_equal(ctl_send(F->ctl[0], &c, NULL), 0);
 
     uint8_t wire[JT808_MAX_FRAME], raw[JT808_MAX_FRAME], scratch[JT808_MAX_FRAME];

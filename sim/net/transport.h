@@ -1,5 +1,7 @@
-/* Transports behind a small table of functions returning OK | ERR | RETRY, so TLS,
- * UDP and DTLS swap in without `if (tls)` branches in the terminals.  A connection
+/* Transports behind a small table of functions returning OK | ERR | WANT_READ |
+ * WANT_WRITE, so TLS, UDP and DTLS swap in without `if (tls)` branches in the
+ * terminals.  WANT_READ / WANT_WRITE say which readiness to wait for before calling
+ * again (TLS may want to write while reading, and the reverse).  A connection
  * is an fd plus an optional per-transport state pointer; the libev watcher lives in
  * the owner (terminal or gateway connection), which calls these from its callback. */
 #ifndef FLEETSIM_TRANSPORT_H
@@ -10,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-enum tp_rc { TP_OK = 0, TP_ERR, TP_RETRY };
+enum tp_rc { TP_OK = 0, TP_ERR, TP_WANT_READ, TP_WANT_WRITE };
 
 struct tp_conn {
     int fd;
@@ -21,21 +23,32 @@ struct tp_conn {
 
 struct transport {
     const char *name;           /* "tcp", "tls", "udp", ... */
+    int datagram;               /* 1: every read is one whole message, every write one */
     /* Start a non-blocking connect to dst, from src when src->ss_family != 0.
-     * TP_RETRY: in progress, wait for writability then call finish. */
+     * TP_WANT_WRITE: in progress, wait for writability then call finish. */
     enum tp_rc (*connect)(struct tp_conn *c, const struct sockaddr_storage *dst,
                           const struct sockaddr_storage *src);
     enum tp_rc (*finish)(struct tp_conn *c);
-    /* TP_OK with *got > 0; TP_RETRY nothing now; TP_ERR closed (c->err 0) or failed. */
+    /* TP_OK with *got > 0; TP_WANT_*: nothing now; TP_ERR closed (c->err 0) or failed. */
     enum tp_rc (*read)(struct tp_conn *c, uint8_t *buf, size_t n, size_t *got);
-    /* TP_OK with *put (may be short); TP_RETRY would block; TP_ERR failed. */
+    /* TP_OK with *put (may be short for a stream; all or nothing for a datagram);
+     * TP_WANT_* would block; TP_ERR failed. */
     enum tp_rc (*write)(struct tp_conn *c, const uint8_t *buf, size_t n, size_t *put);
     void (*close)(struct tp_conn *c);
+    /* Break the connection without a goodbye (TCP: reset); the fault "cut". */
+    void (*abort)(struct tp_conn *c);
 };
 
 extern const struct transport transport_tcp;
+extern const struct transport transport_udp;
 
-/* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port" -> address.
+/* "tcp" or "udp" -> its table; NULL for anything else. */
+const struct transport *transport_by_name(const char *name);
+/* The scheme of a target: "udp" for "udp://...", else "tcp". */
+const char *transport_scheme(const char *url);
+socklen_t transport_addr_len(const struct sockaddr_storage *a);
+
+/* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port", "udp://host:port" -> address.
  * 0 ok, -1 with a message. */
 int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap);
 /* Source address number k of a loopback spread: 127.(1 + k/65536 % 254).(k/256 % 256).(k % 256 | 1-based).

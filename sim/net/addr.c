@@ -1,119 +1,31 @@
-/* Plain TCP transport. */
-#include "sim/core/transport.h"
+/* Addresses of transports: parsing targets, the loopback source spread, printing. */
+#include "sim/net/transport.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static socklen_t ss_len(const struct sockaddr_storage *a)
+socklen_t transport_addr_len(const struct sockaddr_storage *a)
 {
     return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-static enum tp_rc tcp_connect(struct tp_conn *c, const struct sockaddr_storage *dst,
-                              const struct sockaddr_storage *src)
+const struct transport *transport_by_name(const char *name)
 {
-    c->err = 0;
-    c->fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) {
-        c->err = errno;
-        return TP_ERR;
-    }
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (src && src->ss_family == dst->ss_family) {
-#ifdef IP_BIND_ADDRESS_NO_PORT
-        /* Let connect() pick the port per 4-tuple, not per source address. */
-        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-#endif
-        if (bind(c->fd, (const struct sockaddr *)src, ss_len(src)) < 0) {
-            c->err = errno;
-            close(c->fd);
-            c->fd = -1;
-            return TP_ERR;
-        }
-    }
-    if (connect(c->fd, (const struct sockaddr *)dst, ss_len(dst)) == 0)
-        return TP_OK;
-    if (errno == EINPROGRESS)
-        return TP_RETRY;
-    c->err = errno;
-    close(c->fd);
-    c->fd = -1;
-    return TP_ERR;
+    if (strcmp(name, "tcp") == 0)
+        return &transport_tcp;
+    if (strcmp(name, "udp") == 0)
+        return &transport_udp;
+    return NULL;
 }
-
-static enum tp_rc tcp_finish(struct tp_conn *c)
-{
-    int e = 0;
-    socklen_t l = sizeof e;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
-        e = errno;
-    if (e == EINPROGRESS || e == EALREADY)
-        return TP_RETRY;
-    c->err = e;
-    return e ? TP_ERR : TP_OK;
-}
-
-static enum tp_rc tcp_read(struct tp_conn *c, uint8_t *buf, size_t n, size_t *got)
-{
-    *got = 0;
-    ssize_t r = recv(c->fd, buf, n, 0);
-    if (r > 0) {
-        *got = (size_t)r;
-        return TP_OK;
-    }
-    if (r == 0) {
-        c->err = 0;
-        return TP_ERR;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return TP_RETRY;
-    c->err = errno;
-    return TP_ERR;
-}
-
-static enum tp_rc tcp_write(struct tp_conn *c, const uint8_t *buf, size_t n, size_t *put)
-{
-    *put = 0;
-    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
-    if (r >= 0) {
-        *put = (size_t)r;
-        return TP_OK;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return TP_RETRY;
-    c->err = errno;
-    return TP_ERR;
-}
-
-static void tcp_close(struct tp_conn *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-}
-
-const struct transport transport_tcp = {
-    .name = "tcp",
-    .connect = tcp_connect,
-    .finish = tcp_finish,
-    .read = tcp_read,
-    .write = tcp_write,
-    .close = tcp_close,
-};
 
 int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap)
 {
     char buf[300];
     const char *s = hostport;
-    if (strncmp(s, "tcp://", 6) == 0)
+    if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "udp://", 6) == 0)
         s += 6;
     if (strlen(s) >= sizeof buf) {
         snprintf(err, errcap, "'%s': address too long", hostport);
@@ -144,7 +56,7 @@ int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *
         snprintf(err, errcap, "'%s': port '%s' is not 1-65535", hostport, port);
         return -1;
     }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    struct addrinfo hints = {.ai_socktype = strncmp(hostport, "udp://", 6) == 0 ? SOCK_DGRAM : SOCK_STREAM}, *ai = NULL;
     int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc != 0 || !ai) {
         snprintf(err, errcap, "'%s': cannot resolve host '%s': %s", hostport, host, gai_strerror(rc));
@@ -193,4 +105,11 @@ void transport_format(const struct sockaddr_storage *a, char *buf, size_t cap)
     } else {
         snprintf(buf, cap, "?");
     }
+}
+
+const char *transport_scheme(const char *url)
+{
+    if (strncmp(url, "udp://", 6) == 0)
+        return "udp";
+    return "tcp";
 }

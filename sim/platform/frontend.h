@@ -1,0 +1,41 @@
+/* A platform front-end: the processes that answer one protocol's terminals for
+ * the embedded platform (the JT/T 808 gateway; later the LwM2M server and the
+ * MQTT bridge).  `fleetsim run` starts the front-ends its fleets' dialects name,
+ * through this table, without knowing their protocol. */
+#ifndef FLEETSIM_FRONTEND_H
+#define FLEETSIM_FRONTEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/core/stats.h"
+
+/* The embedded platform's settings, as a scenario's "platform" section and the
+ * command line give them. */
+struct frontend_opts {
+    char bind[64];              /* listen address */
+    uint16_t port;              /* 0 = any free port */
+    char db[512];               /* the platform's SQLite file */
+    char auth[16];              /* "open" | "one-party" */
+    char triples[512];          /* one-party: the CSV of known terminals */
+    uint64_t idle_timeout_ms;   /* virtual; 0 = the front-end's default */
+    uint64_t cmd_timeout_ms;    /* virtual; an unanswered platform request times out */
+    int verbose;
+};
+
+struct frontend {
+    const char *name;           /* "jt808" */
+    size_t cfg_size;            /* bytes of its own configuration */
+    /* Fill cfg (cfg_size bytes, zeroed) from o; 0 or -1 with err. */
+    int (*configure)(void *cfg, const struct frontend_opts *o, char *err, size_t errcap);
+    /* Create n listening sockets on one port; *port is the one bound (o->port or a
+     * free one).  0 or -1 with err. */
+    int (*listen)(void *cfg, int *fds, int n, uint16_t *port, char *err, size_t errcap);
+    /* One process on listening socket lfd until CTL_STOP; its exit status. */
+    int (*main)(const void *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot);
+    /* Its own counters, in gw_slot.c[] (names like "gateway.bad_check"). */
+    const struct stats_counter *counters;
+    int n_counters;
+};
+
+#endif
