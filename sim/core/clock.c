@@ -5,6 +5,17 @@
 static uint64_t epoch_us;
 static double scale = 1.0;
 static time_t wall_at_epoch;
+static int frozen;
+static uint64_t frozen_us;
+
+void clock_freeze(uint64_t virtual_us)
+{
+    frozen = 1;
+    frozen_us = virtual_us;
+}
+
+void clock_advance(uint64_t virtual_us) { frozen_us += virtual_us; }
+void clock_thaw(void) { frozen = 0; }
 
 uint64_t clock_mono_us(void)
 {
@@ -26,6 +37,8 @@ uint64_t clock_epoch_mono_us(void) { return epoch_us; }
 
 uint64_t clock_now_us(void)
 {
+    if (frozen)
+        return frozen_us;
     uint64_t now = clock_mono_us();
     if (now <= epoch_us)
         return 0;

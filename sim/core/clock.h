@@ -15,6 +15,12 @@ double clock_scale(void);
 uint64_t clock_epoch_mono_us(void);
 uint64_t clock_mono_us(void);                     /* real CLOCK_MONOTONIC, µs */
 uint64_t clock_now_us(void);                      /* virtual µs since epoch */
+/* Tests of dialect logic: hold virtual time at virtual_us (clock_now_us returns it
+ * until moved on with clock_advance), so a state machine can be stepped without
+ * sleeping; clock_thaw lets it run again. */
+void clock_freeze(uint64_t virtual_us);
+void clock_advance(uint64_t virtual_us);
+void clock_thaw(void);
 static inline uint64_t clock_now_ms(void) { return clock_now_us() / 1000; }
 /* Real seconds until virtual time reaches at_us (0 if past); for libev timers. */
 double clock_real_delay(uint64_t at_us);

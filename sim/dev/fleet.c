@@ -367,7 +367,7 @@ static void term_connect(struct term *t)
 }
 
 /* Hand bytes to the dialect, keeping any partial frame for next time. */
-static void feed(struct term *t, const uint8_t *buf, size_t n)
+void term_input(struct term *t, const uint8_t *buf, size_t n)
 {
     const struct dialect *p = t->fleet->d;
     if (t->conn.tp->datagram) {
@@ -463,7 +463,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         t->fleet->st->bytes_in += got;
-        feed(t, w->rscratch, got);
+        term_input(t, w->rscratch, got);
         if (!t->conn.tp->datagram && got < sizeof w->rscratch)
             break;
     }
@@ -633,13 +633,17 @@ static void finish_drain(struct worker *w)
     ctl_send(w->ctl_fd, &m, NULL);
 }
 
-static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+void worker_poll(struct worker *w)
 {
-    struct worker *w = tm->data;
     uint64_t now = term_now();
     wheel_advance(&w->wheel, now);
     if (w->draining && (w->inflight == 0 || now >= w->drain_deadline_us))
         finish_drain(w);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    worker_poll(tm->data);
     (void)loop;
     (void)revents;
 }
@@ -654,7 +658,7 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     (void)revents;
 }
 
-static void start_ramp(struct worker *w)
+void worker_start(struct worker *w)
 {
     uint64_t now = term_now();
 
@@ -670,11 +674,11 @@ static void start_ramp(struct worker *w)
     }
 }
 
-static void on_ctl(struct worker *w, const struct ctl_msg *m)
+void worker_control(struct worker *w, const struct ctl_msg *m)
 {
     switch (m->type) {
     case CTL_START:
-        start_ramp(w);
+        worker_start(w);
         break;
     case CTL_FAULT:
     case CTL_UNREGISTER: {
@@ -729,7 +733,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
         ev_break(loop, EVBREAK_ALL);
         return;
     }
-    on_ctl(w, &m);
+    worker_control(w, &m);
     (void)revents;
 }
 
@@ -762,7 +766,7 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
             snprintf(err, errcap, "fleet %s: no terminal behaviour for protocol %s", spec->id, spec->protocol);
             return -1;
         }
-        fr->tp = transport_by_name(spec->transport[0] ? spec->transport : "tcp");
+        fr->tp = plan->transport ? plan->transport : transport_by_name(spec->transport[0] ? spec->transport : "tcp");
         if (!fr->tp && fr->d->io != DIALECT_IO_LIBRARY) {
             snprintf(err, errcap, "fleet %s: unknown transport '%s'", spec->id, spec->transport);
             return -1;

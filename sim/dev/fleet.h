@@ -23,6 +23,7 @@
 #define TERM_MAX_SEQ 8         /* states in a transitions predicate */
 
 struct worker;
+struct ctl_msg;
 
 /* A per-terminal check the worker evaluates for the harness (compiled from the
  * scenario's expectations; the engine knows no scenario). */
@@ -50,6 +51,7 @@ struct worker_plan {
     const struct term_pred *preds;
     int n_preds;
     uint32_t seed;             /* random seed of the run */
+    const struct transport *transport; /* NULL: by each fleet's name; tests give a memory one */
 };
 
 struct term_pend {
@@ -131,6 +133,12 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
                  struct worker_slot *slot, int ctl_fd, char *err, size_t errcap);
 /* Run the loop until CTL_STOP. */
 int worker_run(struct worker *w);
+/* What the loop does, for stepping a worker without one (tests of dialect logic
+ * on a frozen clock): start the ramp (CTL_START), fire what is due at the clock's
+ * now and finish a drain that is done (one tick), handle a control message. */
+void worker_start(struct worker *w);
+void worker_poll(struct worker *w);
+void worker_control(struct worker *w, const struct ctl_msg *m);
 void worker_free(struct worker *w);
 /* Parse a device-id pattern ("13800000000+", "dev-0001+", "X"): 0, or -1 when the
  * numbered part does not fit 64 bits. */
@@ -151,6 +159,8 @@ static inline const void *term_cfg(const struct term *t) { return t->fleet->spec
 static inline void term_count(struct term *t, int i, uint64_t by) { t->fleet->st->dc[i] += by; }
 
 void term_set_state(struct term *t, enum term_state s);
+/* Bytes from the peer, as if read from the terminal's transport. */
+void term_input(struct term *t, const uint8_t *buf, size_t n);
 /* Queue bytes for the peer; false when the connection had to be dropped. */
 bool term_send(struct term *t, const uint8_t *buf, size_t n);
 /* Is there room for another request in flight? */
