@@ -35,6 +35,7 @@ static const struct counter_def counters[] = {
     GS(bad_escape), GS(bad_frame), GS(garbage_bytes), GS(unauthenticated), GS(unsupported),
     GS(registrations), GS(authentications), GS(auth_refused), GS(positions), GS(unregistrations),
     GS(subpackages), GS(reassembled),
+    GS(upgrade_ok), GS(upgrade_failed), GS(upgrade_cancelled),
 };
 #undef FS
 #undef GS

@@ -97,6 +97,7 @@ struct gw_slot {
     uint64_t unregistrations;
     uint64_t subpackages;            /* fragments received */
     uint64_t reassembled;            /* messages completed from fragments */
+    uint64_t upgrade_ok, upgrade_failed, upgrade_cancelled; /* 0x0108 results 0, 1 (or unknown), 2 */
     struct ledger ledger;            /* commands the gateway sent */
     struct cmd_stats cmd[STATS_MAX_FLEETS][STATS_CMD_TYPES];
     struct hist cmd_latency;         /* command sent -> reply, µs */

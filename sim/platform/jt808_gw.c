@@ -308,7 +308,15 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         on_reply(c, m);
         return; /* answers are not answered */
     case 0x0002:
+        break;
     case 0x0108:
+        /* kept by result: the only trace of an upgrade's outcome outside the terminal */
+        if (m->b.upgrade_result.result == 0)
+            g->st->upgrade_ok++;
+        else if (m->b.upgrade_result.result == 2)
+            g->st->upgrade_cancelled++;
+        else
+            g->st->upgrade_failed++;
         break;
     case 0x0200:
         registry_position(g->reg, c->phone, &m->b.loc);

@@ -1174,6 +1174,27 @@ static void test_command_upgrade_package(void **state)
             fail_msg("package byte %zu: 0x%02X, want 0x%02X", i, u->pkg[i], (uint8_t)(i * 31u + 7u));
 }
 
+/* 0x0108 upgrade results are acknowledged and counted by result code. */
+static void test_upgrade_results(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    static const uint8_t results[] = {0, 0, 1, 2, 7};
+    for (size_t i = 0; i < sizeof results; i++) {
+        uint16_t s = tx_begin(c, 0x0108);
+        tx.b.upgrade_result.type = 0;
+        tx.b.upgrade_result.result = results[i];
+        tx_send(c);
+        expect_gen_to(c, 0x0108, s, 0);
+    }
+    assert_int_equal(f->slot->upgrade_ok, 2);
+    assert_int_equal(f->slot->upgrade_failed, 2); /* 1, and 7 which no standard defines */
+    assert_int_equal(f->slot->upgrade_cancelled, 1);
+    assert_int_equal(f->slot->unsupported, 0);
+}
+
 /* The check a scenario's command steps go through before a run. */
 static void test_check_command(void **state)
 {
@@ -1518,6 +1539,7 @@ int main(void)
         T(test_command_2019),
         T(test_command_deadline),
         T(test_command_upgrade_package),
+        T(test_upgrade_results),
         T(test_subpackages),
         T(test_subpackages_out_of_order),
         T(test_subpackages_before_auth),
