@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim/core/units.h"
+#include "sim/proto/hex.h"
 
 #define SJ_NAME_MAX 64
 
@@ -445,10 +446,10 @@ int scenario_json_msg_id(const struct scenario_json *j, const cJSON *obj, const 
     if (strlen(s) != 6 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return sj_type_error(j, p, "a message id like \"0x8104\"", v);
     for (int i = 2; i < 6; i++) {
-        int c = (unsigned char)s[i];
-        if (!isxdigit(c))
+        int d = hex_digit(s[i]);
+        if (d < 0)
             return sj_type_error(j, p, "a message id like \"0x8104\"", v);
-        id = id * 16 + (unsigned)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+        id = id * 16 + (unsigned)d;
     }
     *out = (uint16_t)id;
     return SJ_OK;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness/vectors.h"
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 
 #define VECTORS_MAX_FILE (64u << 20)
 
@@ -286,7 +286,7 @@ static int vectors_validate_entry(const cJSON *v, int i, const struct vectors_co
     if (!cJSON_IsString(hex))
         return vectors_err(err, errcap, "%s: %s.hex: expected a string of hex digits", label, path);
     size_t hlen = strlen(hex->valuestring);
-    enum hex_rc hrc = hex_decode(hex->valuestring, hlen, NULL, 0, &n, &pos);
+    enum hex_rc hrc = hex_decode(hex->valuestring, hlen, HEX_SPACES, NULL, 0, &n, &pos);
     if (hrc != HEX_OK) {
         hex_format_error(hrc, hex->valuestring, hlen, pos, msg, sizeof(msg));
         return vectors_err(err, errcap, "%s: %s.hex: %s", label, path, msg);
@@ -421,7 +421,7 @@ static int vectors_check_entry(struct vectors_run *r, const char *label,
     detail.s[0] = '\0';
     if (!frame)
         return -1;
-    hex_decode(hexs, hlen, frame, hlen / 2 + 1, &n, NULL);  /* validated already */
+    hex_decode(hexs, hlen, HEX_SPACES, frame, hlen / 2 + 1, &n, NULL);  /* validated already */
     int drc = codec->decode(frame, n, from_device, &got, &e);
 
     if (error) {
@@ -518,7 +518,7 @@ static uint8_t *vectors_hex_of(const cJSON *v, size_t *n)
     size_t hl = strlen(h);
     uint8_t *b = malloc(hl / 2 + 1);
     if (b)
-        hex_decode(h, hl, b, hl / 2 + 1, n, NULL); /* validated already */
+        hex_decode(h, hl, HEX_SPACES, b, hl / 2 + 1, n, NULL); /* validated already */
     return b;
 }
 

@@ -13,7 +13,7 @@
 
 #include "harness/vectors.h"
 #include "sim/cli/cmd.h"
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 
 #define CMD_MAX_INPUT (16u << 20)
 
@@ -393,7 +393,7 @@ int cmd_decode(int argc, char **argv)
         fprintf(stderr, "fleetsim decode: out of memory\n");
         goto done;
     }
-    enum hex_rc hrc = hex_decode(hex, hlen, frame, hlen / 2 + 1, &n, &pos);
+    enum hex_rc hrc = hex_decode(hex, hlen, HEX_SPACES, frame, hlen / 2 + 1, &n, &pos);
     if (hrc != HEX_OK) {
         char msg[160];
         hex_format_error(hrc, hex, hlen, pos, msg, sizeof(msg));

@@ -313,7 +313,15 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         on_reply(c, m);
         return; /* answers are not answered */
     case 0x0002:
+        break;
     case 0x0108:
+        /* kept by result: the only trace of an upgrade's outcome outside the terminal */
+        if (m->b.upgrade_result.result == 0)
+            g->st->c[GWC_UPGRADE_OK]++;
+        else if (m->b.upgrade_result.result == 2)
+            g->st->c[GWC_UPGRADE_CANCELLED]++;
+        else
+            g->st->c[GWC_UPGRADE_FAILED]++;
         break;
     case 0x0200:
         registry_position(g->reg, c->phone, &m->b.loc);
@@ -792,6 +800,9 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_UNREGISTRATIONS, "unregistrations", "0x0003 unregistrations"),
     C(GWC_SUBPACKAGES, "subpackages", "subpackage fragments received"),
     C(GWC_REASSEMBLED, "reassembled", "messages completed from fragments"),
+    C(GWC_UPGRADE_OK, "upgrade_ok", "0x0108 upgrade results 0 (succeeded)"),
+    C(GWC_UPGRADE_FAILED, "upgrade_failed", "0x0108 upgrade results 1, or a code JT/T 808 does not define"),
+    C(GWC_UPGRADE_CANCELLED, "upgrade_cancelled", "0x0108 upgrade results 2 (cancelled)"),
 };
 #undef C
 

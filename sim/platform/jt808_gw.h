@@ -30,6 +30,9 @@ enum jt808_gw_counter {
     GWC_REASSEMBLED,          /* messages completed from fragments */
     GWC_REG_RESULT_1,         /* registrations refused with result 1..4, and 5 = invalid */
     GWC_REG_RESULT_5 = GWC_REG_RESULT_1 + 4,
+    GWC_UPGRADE_OK,           /* 0x0108 upgrade results 0 */
+    GWC_UPGRADE_FAILED,       /* ... 1, or a code JT/T 808 does not define */
+    GWC_UPGRADE_CANCELLED,    /* ... 2 */
     GWC__COUNT
 };
 

@@ -9,6 +9,7 @@
 
 #include "sim/core/clock.h"
 #include "sim/platform/jt808_gw_internal.h"
+#include "sim/proto/hex.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
 
@@ -23,16 +24,15 @@ static void fill_package(uint16_t msg_id, cJSON *b)
         len->valuedouble < 0 || len->valuedouble > 60000)
         return;
     size_t n = (size_t)len->valuedouble;
-    char *hex = malloc(2 * n + 1);
+    uint8_t *pkg = malloc(n ? n : 1);
+    if (!pkg)
+        return;
+    for (size_t i = 0; i < n; i++)
+        pkg[i] = (uint8_t)(i * 31u + 7u);
+    char *hex = hex_encode_alloc(pkg, n);
+    free(pkg);
     if (!hex)
         return;
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        uint8_t v = (uint8_t)(i * 31u + 7u);
-        hex[2 * i] = digits[v >> 4];
-        hex[2 * i + 1] = digits[v & 15];
-    }
-    hex[2 * n] = 0;
     cJSON_AddStringToObject(b, "package_hex", hex);
     free(hex);
 }

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "sim/platform/registry_internal.h"
+#include "sim/proto/hex.h"
 
 #define CODE_MAX 32   /* registry.h: auth codes are at most 32 chars */
 
@@ -120,10 +121,11 @@ static int check_register(const struct jt808_register *reg, struct reg_fields *f
     return 0;
 }
 
+/* Random bytes in lower case: the form every code issued so far has, in stored
+ * databases and in the terminals that keep them. */
 static int new_auth_code(char *out)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[REGISTRY_AUTH_HEX / 2];
+    uint8_t b[REGISTRY_AUTH_HEX / 2];
     size_t got = 0;
     while (got < sizeof b) {
         ssize_t n = getrandom(b + got, sizeof b - got, 0);
@@ -134,11 +136,7 @@ static int new_auth_code(char *out)
         }
         got += (size_t)n;
     }
-    for (size_t i = 0; i < sizeof b; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 0xF];
-    }
-    out[REGISTRY_AUTH_HEX] = '\0';
+    hex_encode_lower(b, sizeof b, out, REGISTRY_AUTH_HEX + 1);
     return 0;
 }
 

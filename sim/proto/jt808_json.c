@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/proto/hex.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_internal.h"
 
@@ -59,16 +60,11 @@ static void add_hex_id(cJSON *o, const char *key, uint32_t v, int digits)
 
 static void add_hex_bytes(cJSON *o, const char *key, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789ABCDEF";
     char small[520];
     char *s = n * 2 + 1 <= sizeof small ? small : malloc(n * 2 + 1);
     if (!s)
         return;
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 0x0F];
-    }
-    s[2 * n] = '\0';
+    hex_encode(p, n, s, n * 2 + 1);
     cJSON_AddStringToObject(o, key, s);
     if (s != small)
         free(s);
@@ -340,17 +336,6 @@ static bool get_str(struct jctx *c, const cJSON *o, const char *path, const char
     return true;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static bool get_hex_id(struct jctx *c, const cJSON *o, const char *path, const char *key,
                        uint32_t max, uint32_t *out)
 {
@@ -362,7 +347,7 @@ static bool get_hex_id(struct jctx *c, const cJSON *o, const char *path, const c
     uint64_t x = 0;
     bool ok = s && n > 2 && n <= 10 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
     for (size_t i = 2; ok && i < n; i++) {
-        int h = hexval(s[i]);
+        int h = hex_digit(s[i]);
         ok = h >= 0;
         x = x << 4 | (uint64_t)(h < 0 ? 0 : h);
     }
@@ -390,13 +375,10 @@ static bool get_hex_bytes(struct jctx *c, const cJSON *o, const char *path, cons
         return jfail(c, path, key, "odd number of hex digits");
     if (len / 2 > cap)
         return jfail(c, path, key, "too long (at most %zu bytes)", cap);
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return jfail(c, path, key, "not a hex digit at position %zu", hi < 0 ? 2 * i : 2 * i + 1);
-        buf[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *n_out = len / 2;
+    /* strict: the length checks above count every character as a digit */
+    size_t pos = 0;
+    if (hex_decode(s, len, HEX_STRICT, buf, cap, n_out, &pos) != HEX_OK)
+        return jfail(c, path, key, "not a hex digit at position %zu", pos);
     return true;
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 #include "sim/proto/pcp_json.h"
 
 enum pcp_json_field {
@@ -227,7 +227,7 @@ static enum pcp_rc pcp_json_chunk(struct pcp_json_ctx *c, const cJSON *it, struc
         return pcp_json_err(c, "data.chunk: expected a hex string");
     const char *s = it->valuestring;
     size_t slen = strlen(s);
-    enum hex_rc hrc = hex_decode(s, slen, NULL, 0, &n, &pos);
+    enum hex_rc hrc = hex_decode(s, slen, HEX_SPACES, NULL, 0, &n, &pos);
     if (hrc != HEX_OK) {
         hex_format_error(hrc, s, slen, pos, msg, sizeof(msg));
         return pcp_json_err(c, "data.chunk: %s", msg);
@@ -236,7 +236,7 @@ static enum pcp_rc pcp_json_chunk(struct pcp_json_ctx *c, const cJSON *it, struc
         pcp_json_err(c, "data.chunk: %zu bytes do not fit the %zu-byte store", n, cap);
         return PCP_E_NOSPACE;
     }
-    if (n > 0 && hex_decode(s, slen, store, cap, &n, &pos) != HEX_OK)
+    if (n > 0 && hex_decode(s, slen, HEX_SPACES, store, cap, &n, &pos) != HEX_OK)
         return pcp_json_err(c, "data.chunk: cannot be decoded");
     m->chunk = n > 0 ? store : NULL;
     m->chunk_len = n;

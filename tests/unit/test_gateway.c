@@ -1154,6 +1154,48 @@ static void test_command_deadline(void **state)
     assert_int_equal(f->slot->ledger.timed_out, 1);
 }
 
+/* An upgrade given only by its size carries a generated package: byte i is i * 31 + 7. */
+static void test_command_upgrade_package(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    send_ctl_command(f, 0x8108, 1, "{\"type\":0,\"manufacturer\":\"FSIM1\",\"version\":\"2.0.1\",\"package_len\":300}");
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8108);
+    assert_false(rx.h.subpackage);
+    const struct jt808_upgrade *u = &rx.b.upgrade;
+    assert_string_equal(u->manufacturer, "FSIM1");
+    assert_string_equal(u->version, "2.0.1");
+    assert_int_equal(u->pkg_len, 300);
+    assert_int_equal(u->pkg_bytes, 300);
+    for (size_t i = 0; i < 300; i++)
+        if (u->pkg[i] != (uint8_t)(i * 31u + 7u))
+            fail_msg("package byte %zu: 0x%02X, want 0x%02X", i, u->pkg[i], (uint8_t)(i * 31u + 7u));
+}
+
+/* 0x0108 upgrade results are acknowledged and counted by result code. */
+static void test_upgrade_results(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    static const uint8_t results[] = {0, 0, 1, 2, 7};
+    for (size_t i = 0; i < sizeof results; i++) {
+        uint16_t s = tx_begin(c, 0x0108);
+        tx.b.upgrade_result.type = 0;
+        tx.b.upgrade_result.result = results[i];
+        tx_send(c);
+        expect_gen_to(c, 0x0108, s, 0);
+    }
+    assert_int_equal(f->slot->c[GWC_UPGRADE_OK], 2);
+    assert_int_equal(f->slot->c[GWC_UPGRADE_FAILED], 2); /* 1, and 7 which no standard defines */
+    assert_int_equal(f->slot->c[GWC_UPGRADE_CANCELLED], 1);
+    assert_int_equal(f->slot->c[GWC_UNSUPPORTED], 0);
+}
+
 /* The check a scenario's command steps go through before a run. */
 static void test_check_command(void **state)
 {
@@ -1497,6 +1539,8 @@ int main(void)
         T(test_command_pending_limit),
         T(test_command_2019),
         T(test_command_deadline),
+        T(test_command_upgrade_package),
+        T(test_upgrade_results),
         T(test_subpackages),
         T(test_subpackages_out_of_order),
         T(test_subpackages_before_auth),

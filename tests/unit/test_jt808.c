@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sim/proto/hex.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 
@@ -26,13 +27,8 @@ static struct jt808_msg *new_msg(void)
 
 static size_t unhex(const char *s, uint8_t *out, size_t cap)
 {
-    size_t n = strlen(s) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
+    size_t n = 0;
+    assert_int_equal(hex_decode(s, strlen(s), HEX_STRICT, out, cap, &n, NULL), HEX_OK);
     return n;
 }
 
@@ -1115,6 +1111,10 @@ static void test_json_errors(void **state)
     expect_json_error("{\"msg_id\":\"0x0900\",\"phone\":\"1\",\"body\":{}}", "body: 0x0900 has no typed layout; use body_hex");
     expect_json_error("{" HB13 ",\"body_hex\":\"0\"}", "body_hex: odd number of hex digits");
     expect_json_error("{" HB13 ",\"body_hex\":\"0G\"}", "body_hex: not a hex digit at position 1");
+    expect_json_error("{" HB13 ",\"body_hex\":\"0G1\"}", "body_hex: odd number of hex digits");
+    expect_json_error("{" HB13 ",\"body_hex\":\"G000\"}", "body_hex: not a hex digit at position 0");
+    /* unlike vector files, bodies take no spaces: each character is a digit */
+    expect_json_error("{" HB13 ",\"body_hex\":\"01 0\"}", "body_hex: not a hex digit at position 2");
     expect_json_error("{" HB13 ",\"subpackage\":{\"total\":2,\"index\":3},\"body_hex\":\"\"}",
                       "subpackage.index: must be 1..total");
     expect_json_error("{" HB13 ",\"subpackage\":{\"total\":2,\"index\":1},\"body\":{}}",

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 #include "sim/proto/pcp.h"
 #include "sim/proto/pcp_json.h"
 
@@ -43,7 +43,7 @@ static uint8_t *unhex(const char *hex, size_t *n)
     size_t len = strlen(hex);
     uint8_t *b = malloc(len / 2 + 1);
     assert_non_null(b);
-    assert_int_equal(hex_decode(hex, len, b, len / 2 + 1, n, NULL), HEX_OK);
+    assert_int_equal(hex_decode(hex, len, HEX_SPACES, b, len / 2 + 1, n, NULL), HEX_OK);
     uint8_t *exact = malloc(*n ? *n : 1);
     assert_non_null(exact);
     memcpy(exact, b, *n);

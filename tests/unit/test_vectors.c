@@ -1,4 +1,4 @@
-/* Vector checker (harness/vectors.c), hex helpers and the vectors/decode/encode
+/* Vector checker (harness/vectors.c) and the vectors/decode/encode
  * subcommands.  The pcp codec is the one exercised: its vectors need nothing else. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 
 #include "harness/vectors.h"
 #include "sim/cli/cmd.h"
-#include "sim/core/hex.h"
 
 #define NOTICE_HEX "FFFE011402F7001656312E3000000000000000000000000001F400011234"
 #define NOTICE_FIELDS                                                                        \
@@ -41,52 +40,6 @@ static char *notice_file(int chunk_size, const char *hex)
 static int run_text(struct vectors_run *r, const char *text, char *err, size_t errcap)
 {
     return vectors_run_text(r, "t.json", text, strlen(text), err, errcap);
-}
-
-/* --- hex ------------------------------------------------------------------------- */
-
-static void test_hex(void **state)
-{
-    (void)state;
-    uint8_t b[8];
-    size_t n = 99, pos = 99;
-    char s[32], msg[96];
-
-    assert_int_equal(hex_decode("FF fe\t01\n", 9, b, sizeof(b), &n, &pos), HEX_OK);
-    assert_int_equal(n, 3);
-    assert_int_equal(b[0], 0xFF);
-    assert_int_equal(b[1], 0xFE);
-    assert_int_equal(b[2], 0x01);
-    assert_int_equal(hex_decode("", 0, b, sizeof(b), &n, &pos), HEX_OK);
-    assert_int_equal(n, 0);
-
-    assert_int_equal(hex_decode("FFG0", 4, b, sizeof(b), &n, &pos), HEX_E_CHAR);
-    assert_int_equal(pos, 2);
-    hex_format_error(HEX_E_CHAR, "FFG0", 4, pos, msg, sizeof(msg));
-    assert_string_equal(msg, "bad hex character 'G' at position 3");
-    assert_int_equal(hex_decode("0x12", 4, b, sizeof(b), &n, &pos), HEX_E_CHAR);
-    assert_int_equal(pos, 1);
-    assert_int_equal(hex_decode("12\x01", 3, b, sizeof(b), &n, &pos), HEX_E_CHAR);
-    hex_format_error(HEX_E_CHAR, "12\x01", 3, pos, msg, sizeof(msg));
-    assert_string_equal(msg, "bad hex character 0x01 at position 3");
-
-    assert_int_equal(hex_decode("F F F", 5, b, sizeof(b), &n, &pos), HEX_E_ODD);
-    assert_int_equal(pos, 4);
-    assert_int_equal(hex_decode("010203", 6, b, 2, &n, &pos), HEX_E_NOSPACE);
-    assert_int_equal(pos, 4);
-    /* counting only */
-    assert_int_equal(hex_decode("0102 03", 7, NULL, 0, &n, &pos), HEX_OK);
-    assert_int_equal(n, 3);
-
-    const uint8_t in[] = {0x00, 0xAB, 0x7E};
-    assert_int_equal(hex_encode(in, 3, s, sizeof(s)), 6);
-    assert_string_equal(s, "00AB7E");
-    assert_int_equal(hex_encode(in, 3, s, 6), 4);  /* stops at a byte boundary */
-    assert_string_equal(s, "00AB");
-    assert_int_equal(hex_encode(in, 3, s, 0), 0);
-    char *a = hex_encode_alloc(in, 3);
-    assert_string_equal(a, "00AB7E");
-    free(a);
 }
 
 /* --- checker ---------------------------------------------------------------------- */
@@ -576,7 +529,6 @@ static void test_cmd_vectors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hex),
         cmocka_unit_test(test_good_file_passes),
         cmocka_unit_test(test_altered_field_fails),
         cmocka_unit_test(test_altered_byte_fails),

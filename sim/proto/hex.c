@@ -1,10 +1,11 @@
 /* Hex digits <-> bytes. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 
-static int hex_digit(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -20,8 +21,8 @@ static int hex_is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-enum hex_rc hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len,
-                       size_t *err_pos)
+enum hex_rc hex_decode(const char *s, size_t n, unsigned flags, uint8_t *out, size_t cap,
+                       size_t *out_len, size_t *err_pos)
 {
     size_t len = 0;
     size_t hi_pos = 0;  /* where the pending high nibble was read */
@@ -30,7 +31,7 @@ enum hex_rc hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t
     if (out_len)
         *out_len = 0;
     for (size_t i = 0; i < n; i++) {
-        if (hex_is_space(s[i]))
+        if ((flags & HEX_SPACES) && hex_is_space(s[i]))
             continue;
         int d = hex_digit(s[i]);
         if (d < 0) {
@@ -89,9 +90,8 @@ void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char 
     snprintf(buf, cap, "hex error %d", (int)rc);
 }
 
-size_t hex_encode(const uint8_t *p, size_t n, char *out, size_t cap)
+static size_t hex_encode_with(const char *digits, const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    static const char digits[] = "0123456789ABCDEF";
     size_t w = 0;
 
     if (cap == 0)
@@ -104,8 +104,20 @@ size_t hex_encode(const uint8_t *p, size_t n, char *out, size_t cap)
     return w;
 }
 
+size_t hex_encode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    return hex_encode_with("0123456789ABCDEF", p, n, out, cap);
+}
+
+size_t hex_encode_lower(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    return hex_encode_with("0123456789abcdef", p, n, out, cap);
+}
+
 char *hex_encode_alloc(const uint8_t *p, size_t n)
 {
+    if (n > (SIZE_MAX - 1) / 2)
+        return NULL;
     char *s = malloc(2 * n + 1);
     if (!s)
         return NULL;
