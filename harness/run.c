@@ -361,6 +361,34 @@ static int spawn(struct run *r, struct child *c, int is_gw, int idx, int lfd, in
 
 /* --- timeline ------------------------------------------------------------------------ */
 
+static void cmd_window_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct cmd_window *cw = t->data;
+    static struct fleet_stats tot;
+    merge_fleet(cw->run, -1, &tot);
+    hist_window(&cw->during, &tot.report_latency, &cw->before);
+    cw->closed = 1;
+    (void)loop;
+    (void)revents;
+}
+
+/* Keep the report latency of the (virtual) second after command step i. */
+static void open_cmd_window(struct run *r, int i)
+{
+    if (r->n_cmd_windows >= RUN_MAX_CMD_WINDOWS)
+        return;
+    struct cmd_window *cw = &r->cmd_windows[r->n_cmd_windows++];
+    static struct fleet_stats tot;
+    merge_fleet(r, -1, &tot);
+    cw->step = i;
+    cw->at_us = clock_now_us() - r->start_us;
+    cw->before = tot.report_latency;
+    cw->run = r;
+    ev_timer_init(&cw->done, cmd_window_cb, clock_real_seconds(1000000), 0);
+    cw->done.data = cw;
+    ev_timer_start(r->loop, &cw->done);
+}
+
 static void run_step(struct run *r, int i)
 {
     const struct sc_step *s = &r->sc.steps[i];
@@ -407,6 +435,7 @@ static void run_step(struct run *r, int i)
     free(body);
     if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
         r->addressed[f][s->cmd_kind] += ctl_pick_count(fl->count, m.fraction);
+    open_cmd_window(r, i);
 }
 
 static void step_cb(struct ev_loop *loop, ev_timer *t, int revents)

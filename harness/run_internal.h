@@ -25,6 +25,19 @@ struct child {
     int is_gw, idx;
 };
 
+/* What the terminals' reports looked like in the second after a command step:
+ * commands fanned out to a whole fleet must not stall the data path. */
+#define RUN_MAX_CMD_WINDOWS 16
+struct cmd_window {
+    int step;                     /* index in sc.steps */
+    uint64_t at_us;               /* virtual time the step ran */
+    struct hist before;           /* report latency, cumulative, when it ran */
+    struct hist during;           /* the reports of the second after it */
+    ev_timer done;
+    struct run *run;
+    int closed;
+};
+
 struct run {
     const struct run_opts *o;
     struct scenario sc;
@@ -56,6 +69,8 @@ struct run {
     uint64_t wall_start_us;
     uint64_t addressed[STATS_MAX_FLEETS][STATS_CMD_KINDS]; /* terminals each command kind was meant for */
     uint64_t skipped_steps;
+    struct cmd_window cmd_windows[RUN_MAX_CMD_WINDOWS];
+    int n_cmd_windows;
     struct fleet_stats prev;      /* last status line's totals, for rates */
     uint64_t prev_mono_us;        /* when they were taken */
     cJSON *timeline;              /* one sample per status tick, for report.json */

@@ -106,8 +106,33 @@ void run_print_figures(struct run *r, struct run_report *rep)
                (double)(peak - base) * 1024.0 / (double)r->total_terminals, peak - base, base, peak);
     if (r->n_gw)
         printf("  gateway resident memory: %" PRIu64 " kB in %d process(es)\n", gw_rss, r->n_gw);
+    cJSON *cmdw = r->n_cmd_windows ? cJSON_CreateArray() : NULL;
+    for (int i = 0; i < r->n_cmd_windows; i++) {
+        const struct cmd_window *cw = &r->cmd_windows[i];
+        const struct sc_step *st = &r->sc.steps[cw->step];
+        char at[32], w99[32], wmx[32];
+        units_format_us(cw->at_us, at, sizeof at);
+        units_format_us(hist_percentile(&cw->during, 99), w99, sizeof w99);
+        units_format_us(cw->during.n ? cw->during.max : 0, wmx, sizeof wmx);
+        if (!cw->closed) {
+            printf("  command %s to %s at %s: the run ended within the second after it\n", st->msg, st->fleet, at);
+            continue;
+        }
+        printf("  command %s to %s at %s: reports in the next second p99 %s max %s (%" PRIu64 " samples)\n",
+               st->msg, st->fleet, at, w99, wmx, cw->during.n);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "msg", st->msg);
+        cJSON_AddStringToObject(o, "fleet", st->fleet);
+        cJSON_AddNumberToObject(o, "at_s", (double)cw->at_us / 1e6);
+        cJSON_AddNumberToObject(o, "report_p99_us", (double)hist_percentile(&cw->during, 99));
+        cJSON_AddNumberToObject(o, "report_max_us", (double)(cw->during.n ? cw->during.max : 0));
+        cJSON_AddNumberToObject(o, "samples", (double)cw->during.n);
+        cJSON_AddItemToArray(cmdw, o);
+    }
     cJSON *fig = cJSON_AddObjectToObject(rep->metrics, "figures");
     cJSON_AddNumberToObject(fig, "all_online_s", (double)r->all_online_us / 1e6);
+    if (cmdw)
+        cJSON_AddItemToObject(fig, "after_commands", cmdw);
     cJSON_AddNumberToObject(fig, "reports_acked", (double)tot.reports_acked);
     cJSON_AddNumberToObject(fig, "reports_per_s_wall", (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
     cJSON_AddNumberToObject(fig, "report_p99_us", (double)hist_percentile(&tot.report_latency, 99));

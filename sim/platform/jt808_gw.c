@@ -469,6 +469,7 @@ static void resume_accept(struct gw *g)
 static void conn_close(struct gw_conn *c)
 {
     struct gw *g = c->gw;
+    gw_cmd_forget_conn(g, c);
     ev_io_stop(g->loop, &c->io);
     wheel_cancel(&g->wheel, &c->timer);
     close(c->fd);
@@ -650,8 +651,15 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct gw *g = t->data;
     uint64_t now = clock_now_us();
     wheel_advance(&g->wheel, now);
-    if (g->draining == 1 && (g->inflight == 0 || now >= g->drain_deadline_us))
+    if (g->draining == 1 && ((g->inflight == 0 && !g->jobs) || now >= g->drain_deadline_us))
         finish_drain(g);
+    (void)loop;
+    (void)revents;
+}
+
+static void cmd_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    gw_cmd_pump(t->data);
     (void)loop;
     (void)revents;
 }
@@ -716,6 +724,8 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
     g->accept_io.data = g;
     ev_io_start(g->loop, &g->accept_io);
+    ev_timer_init(&g->cmd_timer, cmd_timer_cb, 0.001, 0.001);
+    g->cmd_timer.data = g;
     ev_timer_init(&g->tick, tick_cb, GW_TICK_S, GW_TICK_S);
     g->tick.data = g;
     ev_timer_start(g->loop, &g->tick);
@@ -739,6 +749,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
         ctl_send(ctl_fd, &m, NULL);
     }
     ev_run(g->loop, 0);
+    gw_cmd_free_all(g);
     while (g->conns)
         conn_close(g->conns);
     if (registry_flush(g->reg, err, sizeof err) < 0)

@@ -48,6 +48,7 @@ struct gw_config {
     uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */
     int procs;                  /* gateway processes */
     int verbose;                /* log rejected frames to stderr */
+    int cmd_batch;              /* terminals a command goes to per tick (0: 256) */
 };
 
 /* Create n listening sockets on one port (SO_REUSEPORT).  With cfg->port 0 the

@@ -82,12 +82,28 @@ static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
     gw_conn_send(sx->c, frame, len);
 }
 
-/* One request per header edition: the layout of some bodies (0x8300, 0x8108)
- * differs in 2019, and each connection is answered in its own edition. */
-static struct jt808_msg req_tmpl[2];
-static uint8_t req_store[2][64 * 1024];
-static uint8_t big_body[2][64 * 1024];
-static size_t big_len[2];
+/* A scratch request for checking a scenario's command bodies before a run. */
+static struct jt808_msg check_tmpl;
+static uint8_t check_store[64 * 1024];
+
+/* A command on its way to the terminals of a fleet, a batch at a time: a 0x8104
+ * to 10,000 terminals must not hold the loop while their reports wait.  One
+ * request per header edition: the layout of some bodies (0x8300, 0x8108) differs
+ * in 2019, and each terminal is spoken to in its own. */
+struct gw_cmd_job {
+    struct gw_cmd_job *next;
+    struct ctl_msg cm;
+    uint16_t msg_id;
+    int ci;
+    uint64_t first;             /* the fleet's first phone number */
+    struct gw_conn *cursor;     /* next connection to look at (connections newer than the
+                                   command are ahead of it in the list: not addressed) */
+    bool built[2];
+    struct jt808_msg tmpl[2];
+    uint8_t store[2][64 * 1024];
+    uint8_t big_body[2][64 * 1024];
+    size_t big_len[2];
+};
 
 int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap)
 {
@@ -95,8 +111,110 @@ int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *
         snprintf(err, errcap, "0x%04X is not a request the gateway sends", msg_id);
         return -1;
     }
-    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &req_tmpl[0],
-                         req_store[0], sizeof req_store[0], err, errcap);
+    return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &check_tmpl,
+                         check_store, sizeof check_store, err, errcap);
+}
+
+/* Send job j to connection c if c is one it addresses; false when the job has to
+ * stop (its error is in the slot). */
+static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
+{
+    const struct ctl_msg *cm = &j->cm;
+    struct cmd_stats *cs = &g->st->cmd[cm->fleet][j->ci];
+    if (!c->authed || c->closing || c->phone_num < j->first || c->phone_num >= j->first + cm->count)
+        return true;
+    if (!ctl_picked(c->phone_num - j->first, cm->count, cm->fraction))
+        return true;
+    if (c->npend >= GW_MAX_PEND) {
+        /* never left: the terminal still owes answers to earlier requests */
+        cs->offline++;
+        return true;
+    }
+    int v = c->version == JT808_V2019;
+    if (!j->built[v]) {
+        cs->refused++; /* the body does not fit this terminal's edition */
+        return true;
+    }
+    /* the template itself takes this terminal's header: no copy of the message per terminal */
+    struct jt808_msg *req = &j->tmpl[v];
+    req->h.serial = c->serial++;
+    snprintf(req->h.phone, sizeof req->h.phone, "%s", c->phone);
+    size_t len = 0;
+    struct jt808_err e;
+    if (j->big_len[v]) {
+        /* longer than one frame's body: subpackages; the terminal's answer to
+         * the last one (which completes the message) is the answer */
+        size_t n = (j->big_len[v] + GW_CHUNK - 1) / GW_CHUNK;
+        /* fragments take serials first .. first + n - 1 */
+        c->serial = (uint16_t)(req->h.serial + n);
+        struct split_ctx sx = {c};
+        if (jt808_split(&req->h, req->h.serial, j->big_body[v], j->big_len[v], GW_CHUNK, emit_fragment, &sx) !=
+            JT808_OK) {
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, j->msg_id);
+            return false;
+        }
+        req->h.serial = (uint16_t)(req->h.serial + n - 1);
+    } else if (jt808_encode(req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
+                 j->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
+        return false;
+    }
+    struct gw_pend *p = &c->pend[c->npend++];
+    p->sent_us = clock_now_us();
+    p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
+    p->serial = req->h.serial;
+    p->msg_id = j->msg_id;
+    p->fleet = (uint8_t)cm->fleet;
+    p->cmd = (uint8_t)j->ci;
+    g->inflight++;
+    cs->sent++;
+    ledger_sent(&g->st->ledger);
+    if (!j->big_len[v])
+        gw_conn_send(c, cmd_frame, len);
+    gw_conn_reschedule(c);
+    return true;
+}
+
+/* Connections looked at per batch; a batch of 0x8104 costs well under a millisecond. */
+#define GW_CMD_BATCH 256
+
+void gw_cmd_pump(struct gw *g)
+{
+    int budget = g->cfg->cmd_batch > 0 ? g->cfg->cmd_batch : GW_CMD_BATCH;
+    while (g->jobs && budget > 0) {
+        struct gw_cmd_job *j = g->jobs;
+        while (j->cursor && budget-- > 0) {
+            struct gw_conn *c = j->cursor;
+            j->cursor = c->next;
+            if (!send_one(g, j, c)) {
+                j->cursor = NULL;
+                break;
+            }
+        }
+        if (j->cursor)
+            break;
+        g->jobs = j->next;
+        free(j);
+    }
+    if (!g->jobs)
+        ev_timer_stop(g->loop, &g->cmd_timer);
+}
+
+void gw_cmd_forget_conn(struct gw *g, struct gw_conn *c)
+{
+    for (struct gw_cmd_job *j = g->jobs; j; j = j->next)
+        if (j->cursor == c)
+            j->cursor = c->next;
+}
+
+void gw_cmd_free_all(struct gw *g)
+{
+    while (g->jobs) {
+        struct gw_cmd_job *j = g->jobs;
+        g->jobs = j->next;
+        free(j);
+    }
+    ev_timer_stop(g->loop, &g->cmd_timer);
 }
 
 void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
@@ -105,87 +223,49 @@ void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
     uint16_t msg_id = jt808_kind_msg(ci);
     if (!msg_id || cm->fleet >= STATS_MAX_FLEETS)
         return;
+    struct gw_cmd_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: out of memory", cm->step, msg_id);
+        return;
+    }
+    j->cm = *cm;
+    j->msg_id = msg_id;
+    j->ci = ci;
     char err[256], first_err[256] = "";
-    bool built[2] = {false, false};
     for (int v = 0; v < 2; v++) {
         enum jt808_version ver = v ? JT808_V2019 : JT808_V2013;
         struct jt808_err be;
         /* a body may fit one edition only (0x8300 has text_type in 2019): terminals of
-         * the other are refused below */
-        if (build_request(msg_id, ver, body, &req_tmpl[v], req_store[v], sizeof req_store[v], err, sizeof err) < 0) {
+         * the other are refused */
+        if (build_request(msg_id, ver, body, &j->tmpl[v], j->store[v], sizeof j->store[v], err, sizeof err) < 0) {
             if (!first_err[0])
                 snprintf(first_err, sizeof first_err, "%s", err);
             continue;
         }
         /* a body longer than one frame takes is sent in subpackages */
-        big_len[v] = 0;
-        if (jt808_body_encode(&req_tmpl[v], big_body[v], sizeof big_body[v], &big_len[v], &be) != JT808_OK) {
+        if (jt808_body_encode(&j->tmpl[v], j->big_body[v], sizeof j->big_body[v], &j->big_len[v], &be) != JT808_OK) {
             snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, msg_id,
                      jt808_rc_text(be.rc), be.field ? be.field : "");
+            free(j);
             return;
         }
-        if (big_len[v] <= JT808_MAX_BODY)
-            big_len[v] = 0;
-        built[v] = true;
+        if (j->big_len[v] <= JT808_MAX_BODY)
+            j->big_len[v] = 0;
+        j->built[v] = true;
     }
-    if (!built[0] && !built[1]) {
+    if (!j->built[0] && !j->built[1]) {
         snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, msg_id, first_err);
+        free(j);
         return;
     }
-    uint64_t first = strtoull(cm->ident, NULL, 10);
-    struct cmd_stats *cs = &g->st->cmd[cm->fleet][ci];
-    for (struct gw_conn *c = g->conns; c; c = c->next) {
-        if (!c->authed || c->closing || c->phone_num < first || c->phone_num >= first + cm->count)
-            continue;
-        if (!ctl_picked(c->phone_num - first, cm->count, cm->fraction))
-            continue;
-        if (c->npend >= GW_MAX_PEND) {
-            /* never left: the terminal still owes answers to earlier requests */
-            cs->offline++;
-            continue;
-        }
-        int v = c->version == JT808_V2019;
-        if (!built[v]) {
-            cs->refused++; /* the body does not fit this terminal's edition */
-            continue;
-        }
-        /* the template itself takes this terminal's header: no copy of the message per terminal */
-        struct jt808_msg *req = &req_tmpl[v];
-        req->h.serial = c->serial++;
-        snprintf(req->h.phone, sizeof req->h.phone, "%s", c->phone);
-        size_t len = 0;
-        struct jt808_err e;
-        if (big_len[v]) {
-            /* longer than one frame's body: subpackages; the terminal's answer to
-             * the last one (which completes the message) is the answer */
-            size_t n = (big_len[v] + GW_CHUNK - 1) / GW_CHUNK;
-            /* fragments take serials first .. first + n - 1 */
-            c->serial = (uint16_t)(req->h.serial + n);
-            struct split_ctx sx = {c};
-            if (jt808_split(&req->h, req->h.serial, big_body[v], big_len[v], GW_CHUNK, emit_fragment, &sx) !=
-                JT808_OK) {
-                snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, msg_id);
-                return;
-            }
-            req->h.serial = (uint16_t)(req->h.serial + n - 1);
-        } else if (jt808_encode(req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
-                     msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
-            return;
-        }
-        struct gw_pend *p = &c->pend[c->npend++];
-        p->sent_us = clock_now_us();
-        p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
-        p->serial = req->h.serial;
-        p->msg_id = msg_id;
-        p->fleet = (uint8_t)cm->fleet;
-        p->cmd = (uint8_t)ci;
-        g->inflight++;
-        cs->sent++;
-        ledger_sent(&g->st->ledger);
-        if (!big_len[v])
-            gw_conn_send(c, cmd_frame, len);
-        gw_conn_reschedule(c);
-    }
+    j->first = strtoull(cm->ident, NULL, 10);
+    j->cursor = g->conns;
+    struct gw_cmd_job **tail = &g->jobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = j;
+    /* the first batch now, the rest a batch per millisecond between the loop's other work */
+    gw_cmd_pump(g);
+    if (g->jobs && !ev_is_active(&g->cmd_timer))
+        ev_timer_start(g->loop, &g->cmd_timer);
 }
-

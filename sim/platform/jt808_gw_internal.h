@@ -65,6 +65,8 @@ struct gw {
     uint64_t inflight;
     int draining;
     int accept_paused;            /* out of descriptors: not accepting until one frees */
+    struct gw_cmd_job *jobs;      /* commands still being fanned out, oldest first */
+    ev_timer cmd_timer;           /* a batch of them per tick */
     uint64_t drain_deadline_us;
     uint8_t rscratch[65536];
 };
@@ -73,7 +75,13 @@ struct gw {
 void gw_conn_send(struct gw_conn *c, const uint8_t *buf, size_t n);
 /* Re-arm the connection's timer: idle timeout or the earliest command deadline. */
 void gw_conn_reschedule(struct gw_conn *c);
-/* CTL_COMMAND: send a platform request to the addressed terminals of a fleet. */
+struct gw_cmd_job;
+/* CTL_COMMAND: send a platform request to the addressed terminals of a fleet,
+ * a batch now and the rest a batch per tick (gw_cmd_pump). */
 void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body);
+void gw_cmd_pump(struct gw *g);
+/* c is closing: a command on its way must not look at it. */
+void gw_cmd_forget_conn(struct gw *g, struct gw_conn *c);
+void gw_cmd_free_all(struct gw *g);
 
 #endif
