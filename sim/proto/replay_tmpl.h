@@ -1,5 +1,6 @@
-/* The replay dialect's pure codec: frame templates (what a terminal sends) and reply
- * patterns (what it expects back).  No I/O, no clock, no state: the caller passes every variable in.
+/* The replay dialect's pure codec: frame templates (what a terminal sends), reply
+ * patterns (what it expects back) and stream framing (where a frame ends in a TCP
+ * byte stream).  No I/O, no clock, no state: the caller passes every variable in.
  * docs/replay-templates.md is the user's reference for the syntax.
  *
  * Template text: hex bytes (two digits each; whitespace and '_' between bytes are
@@ -133,5 +134,43 @@ struct replay_capture {
 int replay_pat_match(const struct replay_pat *p, const uint8_t *frame, size_t n,
                      const struct replay_vars *v, unsigned check, struct replay_capture *cap,
                      struct replay_err *err);
+
+/* ---- stream framing -------------------------------------------------------- */
+
+enum replay_framing_kind {
+    REPLAY_FRAME_DELIM,  /* frames start and end with the byte delim (like 0x7E) */
+    REPLAY_FRAME_LENGTH, /* a length field at a fixed offset gives the frame's size */
+    REPLAY_FRAME_FIXED,  /* every frame is `fixed` bytes */
+    REPLAY_FRAME_NONE,   /* every read (datagram) is one frame */
+};
+
+struct replay_framing {
+    enum replay_framing_kind kind;
+    uint8_t delim;      /* DELIM: the start and end byte */
+    size_t len_offset;  /* LENGTH: where the field starts in the frame */
+    size_t len_size;    /* LENGTH: its width, 1..8 bytes */
+    bool len_le;        /* LENGTH: little-endian (default big-endian) */
+    int64_t len_adjust; /* LENGTH: frame size = field value + len_adjust */
+    size_t fixed;       /* FIXED: the frame size */
+    size_t max_frame;   /* every kind: the largest frame accepted; 0 means REPLAY_MAX_FRAME */
+};
+
+/* Parse a framing spec: "delim:7E", "length:offset=1,size=2,adjust=4[,le]",
+ * "fixed:16" or "none"; each may add ",max=N" ("none:max=N"), N at most 16 MiB.
+ * @return 0 with *f filled, or -1 with err set (REPLAY_E_SYNTAX, character offsets). */
+int replay_framing_parse(const char *spec, struct replay_framing *f, struct replay_err *err);
+
+/* Find the next whole frame at the front of buf[0..n).  With NONE, buf must be one
+ * read or datagram, whole.
+ * @return the number of bytes to drop from the front of buf; *start and *len are
+ *         the frame found, within those bytes, and *skipped the garbage bytes before
+ *         it (DELIM only: bytes before the opening delimiter, and all but the last
+ *         of a run of delimiters).  A return > 0 with *len == 0 drops garbage only:
+ *         call again.  0: no whole frame yet; keep the bytes and read more.  -1 with
+ *         err set (REPLAY_E_LIMIT: the frame at err->offset exceeds max_frame;
+ *         REPLAY_E_FRAME: a length field gives a size that cannot hold the field
+ *         itself, or f is invalid); the stream cannot be trusted after that. */
+long replay_framing_next(const struct replay_framing *f, const uint8_t *buf, size_t n,
+                         size_t *start, size_t *len, size_t *skipped, struct replay_err *err);
 
 #endif

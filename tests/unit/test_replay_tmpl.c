@@ -1,4 +1,4 @@
-/* replay codec: templates and reply patterns (docs/replay-templates.md). */
+/* replay codec: templates, reply patterns, stream framing (docs/replay-templates.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -923,6 +923,294 @@ static void test_render_then_match(void **state)
     }
 }
 
+/* --- framing ---------------------------------------------------------------- */
+
+struct framing_ok_case {
+    const char *spec;
+    struct replay_framing f;
+};
+
+static const struct framing_ok_case framing_ok[] = {
+    {"delim:7E", {.kind = REPLAY_FRAME_DELIM, .delim = 0x7E, .max_frame = 65535}},
+    {"delim:0x7e,max=1024", {.kind = REPLAY_FRAME_DELIM, .delim = 0x7E, .max_frame = 1024}},
+    {"length:offset=1,size=2,adjust=4",
+     {.kind = REPLAY_FRAME_LENGTH,
+      .len_offset = 1,
+      .len_size = 2,
+      .len_adjust = 4,
+      .max_frame = 65535}},
+    {"length:size=4,le,adjust=-2,offset=0x10,max=4096",
+     {.kind = REPLAY_FRAME_LENGTH,
+      .len_offset = 16,
+      .len_size = 4,
+      .len_le = true,
+      .len_adjust = -2,
+      .max_frame = 4096}},
+    {" length : offset = 1 , size = 1 , be ",
+     {.kind = REPLAY_FRAME_LENGTH, .len_offset = 1, .len_size = 1, .max_frame = 65535}},
+    {"fixed:16", {.kind = REPLAY_FRAME_FIXED, .fixed = 16, .max_frame = 16}},
+    {"fixed:100000", {.kind = REPLAY_FRAME_FIXED, .fixed = 100000, .max_frame = 100000}},
+    {"fixed:16,max=32", {.kind = REPLAY_FRAME_FIXED, .fixed = 16, .max_frame = 32}},
+    {"none", {.kind = REPLAY_FRAME_NONE, .max_frame = 65535}},
+    {"none:max=1500", {.kind = REPLAY_FRAME_NONE, .max_frame = 1500}},
+};
+
+static void test_framing_parse(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof framing_ok / sizeof framing_ok[0]; i++) {
+        struct replay_framing f;
+        struct replay_err e;
+        memset(&f, 0x55, sizeof f);
+        int r = replay_framing_parse(framing_ok[i].spec, &f, &e);
+        if (r != 0)
+            print_error("\"%s\": %s\n", framing_ok[i].spec, e.msg);
+        assert_int_equal(r, 0);
+        const struct replay_framing *w = &framing_ok[i].f;
+        assert_int_equal(f.kind, w->kind);
+        assert_int_equal(f.delim, w->delim);
+        assert_int_equal(f.len_offset, w->len_offset);
+        assert_int_equal(f.len_size, w->len_size);
+        assert_int_equal(f.len_le, w->len_le);
+        assert_int_equal(f.len_adjust, w->len_adjust);
+        assert_int_equal(f.fixed, w->fixed);
+        assert_int_equal(f.max_frame, w->max_frame);
+    }
+}
+
+static const struct err_case framing_errs[] = {
+    {"lenght:size=2", false, REPLAY_E_SYNTAX, 0,
+     "offset 0: unknown framing \"lenght\" (did you mean \"length\"?)"},
+    {"slip", false, REPLAY_E_SYNTAX, 0,
+     "offset 0: unknown framing \"slip\" (delim, length, fixed or none)"},
+    {"", false, REPLAY_E_SYNTAX, 0,
+     "offset 0: unknown framing \"\" (delim, length, fixed or none)"},
+    {"delim", false, REPLAY_E_SYNTAX, 5, "offset 5: \"delim\" needs a byte, e.g. delim:7E"},
+    {"delim:7", false, REPLAY_E_SYNTAX, 6,
+     "offset 6: delimiter \"7\" is not one hex byte (like 7E)"},
+    {"delim:7E7E", false, REPLAY_E_SYNTAX, 6,
+     "offset 6: delimiter \"7E7E\" is not one hex byte (like 7E)"},
+    {"delim:7E,size=2", false, REPLAY_E_SYNTAX, 9, "offset 9: unknown framing option \"size\""},
+    {"delim:7E,mx=2", false, REPLAY_E_SYNTAX, 9,
+     "offset 9: unknown framing option \"mx\" (did you mean \"max\"?)"},
+    {"delim:7E,max=0", false, REPLAY_E_SYNTAX, 13, "offset 13: max \"0\" is not 1..16777216"},
+    {"delim:7E,", false, REPLAY_E_SYNTAX, 9, "offset 9: an empty framing option"},
+    {"fixed", false, REPLAY_E_SYNTAX, 5, "offset 5: \"fixed\" needs a size, e.g. fixed:16"},
+    {"fixed:0", false, REPLAY_E_SYNTAX, 6, "offset 6: size \"0\" is not 1..16777216"},
+    {"fixed:32,max=16", false, REPLAY_E_SYNTAX, 15, "offset 15: fixed:32 is over max=16"},
+    {"length", false, REPLAY_E_SYNTAX, 6,
+     "offset 6: \"length\" needs size=, e.g. length:offset=1,size=2,adjust=4"},
+    {"length:offset=1", false, REPLAY_E_SYNTAX, 15,
+     "offset 15: length framing needs size=, e.g. size=2"},
+    {"length:ofset=1,size=2", false, REPLAY_E_SYNTAX, 7,
+     "offset 7: unknown framing option \"ofset\" (did you mean \"offset\"?)"},
+    {"length:size=9", false, REPLAY_E_SYNTAX, 12, "offset 12: size \"9\" is not 1..8"},
+    {"length:size=2,size=2", false, REPLAY_E_SYNTAX, 14, "offset 14: \"size\" given twice"},
+    {"length:size=2,le,be", false, REPLAY_E_SYNTAX, 17, "offset 17: \"le/be\" given twice"},
+    {"length:size=2,le=1", false, REPLAY_E_SYNTAX, 14, "offset 14: \"le\" takes no value"},
+    {"length:size", false, REPLAY_E_SYNTAX, 7, "offset 7: \"size\" needs a value, e.g. size=2"},
+    {"length:size=2,adjust=x", false, REPLAY_E_SYNTAX, 21,
+     "offset 21: adjust \"x\" is not a number"},
+    {"length:size=2,offset=-1", false, REPLAY_E_SYNTAX, 21,
+     "offset 21: offset \"-1\" is not a byte offset"},
+    {"length:offset=9,size=2,max=10", false, REPLAY_E_SYNTAX, 29,
+     "offset 29: the length field ends at byte 11, past max=10"},
+    {"none:", false, REPLAY_E_SYNTAX, 5, "offset 5: an empty framing option"},
+    {"none x", false, REPLAY_E_SYNTAX, 5, "offset 5: expected \":\" after \"none\""},
+};
+
+static void test_framing_parse_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof framing_errs / sizeof framing_errs[0]; i++) {
+        const struct err_case *c = &framing_errs[i];
+        struct replay_framing f;
+        struct replay_err e;
+        memset(&e, 0, sizeof e);
+        int r = replay_framing_parse(c->text, &f, &e);
+        if (r != -1 || e.offset != c->offset || strcmp(e.msg, c->msg) != 0)
+            print_error("\"%s\": got %d offset %zu \"%s\"\n", c->text, r, e.offset, e.msg);
+        assert_int_equal(r, -1);
+        assert_int_equal(e.rc, c->rc);
+        assert_int_equal(e.offset, c->offset);
+        assert_string_equal(e.msg, c->msg);
+    }
+}
+
+/* Feed a stream to the framer in chunks of `chunk` bytes, as reads would come, and
+ * collect the frames as hex joined by '|'.  Returns the garbage bytes skipped, or
+ * -1 on a framing error (*err filled). */
+static long feed(const struct replay_framing *f, const uint8_t *s, size_t n, size_t chunk,
+                 char *frames, size_t cap, struct replay_err *err)
+{
+    uint8_t buf[512];
+    size_t have = 0, fed = 0;
+    long skipped_total = 0;
+    frames[0] = 0;
+    while (fed < n || have) {
+        size_t k = n - fed < chunk ? n - fed : chunk;
+        memcpy(buf + have, s + fed, k);
+        have += k;
+        fed += k;
+        for (;;) {
+            size_t start, len, skipped;
+            long r = replay_framing_next(f, buf, have, &start, &len, &skipped, err);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                break;
+            assert_true((size_t)r <= have);
+            assert_true(start + len <= (size_t)r);
+            assert_int_equal(skipped, start);
+            skipped_total += (long)skipped;
+            if (len) {
+                char hex[256];
+                hex_encode(buf + start, len, hex, sizeof hex);
+                if (frames[0])
+                    strncat(frames, "|", cap - strlen(frames) - 1);
+                strncat(frames, hex, cap - strlen(frames) - 1);
+            }
+            memmove(buf, buf + r, have - (size_t)r);
+            have -= (size_t)r;
+        }
+        if (fed == n)
+            break;
+    }
+    return skipped_total;
+}
+
+struct stream_case {
+    const char *what;
+    const char *spec;
+    const char *stream;
+    const char *frames;
+    long skipped;
+    size_t left; /* bytes still waiting for more at the end */
+};
+
+static const struct stream_case stream_cases[] = {
+    {"delim: garbage, back to back, a doubled delimiter", "delim:7E",
+     "FFFF7E01027E7E037E007E7E047E", "7E01027E|7E037E|7E047E", 4, 0},
+    {"delim: JT/T 808 heartbeat then 8001", "delim:7E", "7E000200000139123456780013217E" JT_8001,
+     "7E000200000139123456780013217E|" JT_8001, 0, 0},
+    {"delim: only garbage", "delim:7E", "FFFFFF", "", 3, 0},
+    {"delim: an unfinished frame waits", "delim:7E", "AA7E0102", "", 1, 3},
+    {"delim: other byte", "delim:C0", "C0DB01C0C0", "C0DB01C0", 0, 1},
+    {"length: two frames", "length:offset=1,size=2,adjust=4", "010002AABBCC020000DD",
+     "010002AABBCC|020000DD", 0, 0},
+    {"length: little-endian, adjust 0", "length:offset=0,size=2,le", "0300AA0200", "0300AA|0200", 0,
+     0},
+    {"length: a partial frame waits", "length:offset=1,size=2,adjust=4", "010005AABB", "", 0, 5},
+    {"length: field not complete yet", "length:offset=1,size=2,adjust=4", "0100", "", 0, 2},
+    {"fixed: 4", "fixed:4", "0102030405060708090A", "01020304|05060708", 0, 2},
+    {"none: one frame per read", "none", "0102", "0102", 0, 0},
+};
+
+static void test_framing_streams(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof stream_cases / sizeof stream_cases[0]; i++) {
+        const struct stream_case *c = &stream_cases[i];
+        struct replay_framing f;
+        assert_int_equal(replay_framing_parse(c->spec, &f, NULL), 0);
+        size_t n;
+        uint8_t *s = unhex(c->stream, &n);
+        /* NONE frames each read, so only whole-stream reads apply to it */
+        size_t max_chunk = f.kind == REPLAY_FRAME_NONE ? n : 1;
+        for (size_t chunk = n; chunk >= max_chunk && chunk > 0; chunk--) {
+            char frames[1024];
+            struct replay_err e;
+            long sk = feed(&f, s, n, chunk, frames, sizeof frames, &e);
+            if (sk != c->skipped || strcmp(frames, c->frames) != 0)
+                print_error("%s (reads of %zu): got \"%s\" skipped %ld (%s)\n", c->what, chunk,
+                            frames, sk, sk < 0 ? e.msg : "");
+            assert_int_equal(sk, c->skipped);
+            assert_string_equal(frames, c->frames);
+        }
+        /* and what is left waiting, fed whole */
+        size_t start, len, skipped, have = n;
+        const uint8_t *b = s;
+        long r;
+        while ((r = replay_framing_next(&f, b, have, &start, &len, &skipped, NULL)) > 0) {
+            b += r;
+            have -= (size_t)r;
+        }
+        assert_int_equal(r, 0);
+        assert_int_equal(have, c->left);
+        free(s);
+    }
+}
+
+struct framing_err_case {
+    const char *what;
+    const char *spec;
+    const char *stream;
+    enum replay_rc rc;
+    size_t offset;
+    const char *msg;
+};
+
+static const struct framing_err_case framing_bad[] = {
+    {"delim: no close within max", "delim:7E,max=8", "00007E01020304050607", REPLAY_E_LIMIT, 2,
+     "frame offset 2: no closing 0x7E within max_frame 8 bytes"},
+    {"delim: a whole frame over max", "delim:7E,max=4", "7E0102037E", REPLAY_E_LIMIT, 0,
+     "frame offset 0: a frame of 5 bytes, over max_frame 4"},
+    {"length: over max", "length:offset=1,size=2,adjust=4,max=64", "010100", REPLAY_E_LIMIT, 1,
+     "frame offset 1: the length field says 256, a frame of 260 bytes, over max_frame 64"},
+    {"length: shorter than its own field", "length:offset=0,size=1", "00", REPLAY_E_FRAME, 0,
+     "frame offset 0: the length field says 0 (frame size 0+0), less than the 1 bytes up to its "
+     "end"},
+    {"length: negative size", "length:offset=1,size=1,adjust=-8", "0102", REPLAY_E_FRAME, 1,
+     "frame offset 1: the length field says 2 (frame size 2-8), less than the 2 bytes up to its "
+     "end"},
+    {"length: 8-byte field at the top", "length:offset=0,size=8,adjust=1", "FFFFFFFFFFFFFFFF",
+     REPLAY_E_FRAME, 0,
+     "frame offset 0: the length field says 18446744073709551615 (frame size "
+     "18446744073709551615+1), less than "
+     "the 8 bytes up to its end"},
+    {"none: datagram over max", "none:max=2", "010203", REPLAY_E_LIMIT, 0,
+     "frame offset 0: a datagram of 3 bytes, over max_frame 2"},
+};
+
+static void test_framing_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof framing_bad / sizeof framing_bad[0]; i++) {
+        const struct framing_err_case *c = &framing_bad[i];
+        struct replay_framing f;
+        assert_int_equal(replay_framing_parse(c->spec, &f, NULL), 0);
+        size_t n, start, len, skipped;
+        uint8_t *s = unhex(c->stream, &n);
+        struct replay_err e;
+        memset(&e, 0, sizeof e);
+        long r = replay_framing_next(&f, s, n, &start, &len, &skipped, &e);
+        if (r != -1 || e.offset != c->offset || strcmp(e.msg, c->msg) != 0)
+            print_error("%s: got %ld offset %zu \"%s\"\n", c->what, r, e.offset, e.msg);
+        assert_int_equal(r, -1);
+        assert_int_equal(e.rc, c->rc);
+        assert_int_equal(e.offset, c->offset);
+        assert_string_equal(e.msg, c->msg);
+        free(s);
+    }
+
+    /* a framing filled by hand: bad field widths are errors, 0 max means the default */
+    struct replay_framing f = {.kind = REPLAY_FRAME_LENGTH, .len_size = 0};
+    size_t start, len, skipped;
+    const uint8_t b[4] = {0};
+    struct replay_err e;
+    assert_int_equal(replay_framing_next(&f, b, 4, &start, &len, &skipped, &e), -1);
+    assert_int_equal(e.rc, REPLAY_E_FRAME);
+    f = (struct replay_framing){.kind = REPLAY_FRAME_FIXED, .fixed = 0};
+    assert_int_equal(replay_framing_next(&f, b, 4, &start, &len, &skipped, &e), -1);
+    f = (struct replay_framing){.kind = REPLAY_FRAME_FIXED, .fixed = 4};
+    assert_int_equal(replay_framing_next(&f, b, 4, &start, &len, &skipped, &e), 4);
+    f = (struct replay_framing){.kind = (enum replay_framing_kind)9};
+    assert_int_equal(replay_framing_next(&f, b, 4, &start, &len, &skipped, &e), -1);
+    /* nothing in, nothing out */
+    f = (struct replay_framing){.kind = REPLAY_FRAME_NONE};
+    assert_int_equal(replay_framing_next(&f, b, 0, &start, &len, &skipped, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -937,6 +1225,10 @@ int main(void)
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_capture),
         cmocka_unit_test(test_render_then_match),
+        cmocka_unit_test(test_framing_parse),
+        cmocka_unit_test(test_framing_parse_errors),
+        cmocka_unit_test(test_framing_streams),
+        cmocka_unit_test(test_framing_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
