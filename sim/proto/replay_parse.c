@@ -123,19 +123,19 @@ const char *replay_parse_nearest(const char *word, size_t len, const char *const
     return best;
 }
 
-static int replay_grow(void **arr, size_t *cap, size_t need, size_t size)
+/* arr with room for need items of size bytes (*cap of them now), or NULL (arr is
+ * then unchanged). */
+static void *replay_grow(void *arr, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
-        return 0;
+        return arr;
     size_t c = *cap ? *cap * 2 : 16;
     while (c < need)
         c *= 2;
-    void *q = realloc(*arr, c * size);
-    if (!q)
-        return -1;
-    *arr = q;
-    *cap = c;
-    return 0;
+    void *q = realloc(arr, c * size);
+    if (q)
+        *cap = c;
+    return q;
 }
 
 static int replay_nomem(struct replay_parser *ps, size_t off)
@@ -157,10 +157,12 @@ static struct replay_el *replay_add_el(struct replay_parser *ps, enum replay_el_
                                        size_t width, size_t off)
 {
     struct replay_prog *p = ps->p;
-    if (replay_grow((void **)&p->els, &ps->cap_el, p->nel + 1, sizeof *p->els) != 0) {
+    struct replay_el *els = replay_grow(p->els, &ps->cap_el, p->nel + 1, sizeof *p->els);
+    if (!els) {
         replay_nomem(ps, off);
         return NULL;
     }
+    p->els = els;
     struct replay_el *e = &p->els[p->nel++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
@@ -180,8 +182,10 @@ static int replay_add_unit(struct replay_parser *ps, enum replay_el_kind kind, u
     struct replay_prog *p = ps->p;
     struct replay_el *last = p->nel ? &p->els[p->nel - 1] : NULL;
     if (kind == REPLAY_EL_BYTES) {
-        if (replay_grow((void **)&p->bytes, &ps->cap_bytes, p->nbytes + 1, 1) != 0)
+        uint8_t *bytes = replay_grow(p->bytes, &ps->cap_bytes, p->nbytes + 1, 1);
+        if (!bytes)
             return replay_nomem(ps, off);
+        p->bytes = bytes;
     }
     if (last && last->kind == kind && last->text_off + 2 * last->width == off) {
         last->width++;
@@ -228,7 +232,7 @@ static long replay_part_num(const char *s, size_t n, long lo, long hi)
     return v < lo || v > hi ? -1 : v;
 }
 
-/* "le" / "be" at parts[k], if there is one. */
+/* a must be "le" or "be". */
 static int replay_order(struct replay_parser *ps, const struct replay_part *a, const char *name,
                         bool *le)
 {
@@ -276,7 +280,8 @@ static int replay_width_order(struct replay_parser *ps, const struct replay_part
     return 0;
 }
 
-/* "bcd12" -> prefix matches, *n = 12; -2 when the digits are missing, -1 other. */
+/* "bcd12" with prefix "bcd" -> 12; -1 when the prefix differs, -2 when the digits
+ * are missing, -3 when they are not lo..hi. */
 static long replay_form(const struct replay_part *a, const char *prefix, long lo, long hi)
 {
     size_t k = strlen(prefix);
