@@ -95,10 +95,10 @@ void run_print_figures(struct run *r, struct run_report *rep)
     else
         snprintf(a, sizeof a, "never");
     printf("figures:\n");
-    printf("  all %" PRIu64 " terminals registered+authenticated after %s (virtual)\n", r->total_terminals, a);
+    printf("  all %" PRIu64 " terminals online (authenticated) after %s (virtual)\n", r->total_terminals, a);
     printf("  reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
            (double)tot.reports_acked / vs, (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
-    printf("  report -> 0x8001 latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
+    printf("  report -> acknowledgement latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
            tot.report_latency.n);
     if (r->total_terminals && peak > base)
         printf("  resident memory per terminal: %.0f B (workers: %" PRIu64 " kB over a %" PRIu64

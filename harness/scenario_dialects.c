@@ -4,11 +4,11 @@
 #include "harness/scenario_dialect.h"
 
 extern const struct sc_dialect scenario_jt808;
-
+extern const struct sc_dialect scenario_replay;
 
 const struct sc_dialect *const sc_dialects[] = {
     &scenario_jt808,
-
+    &scenario_replay,
     NULL,
 };
 
