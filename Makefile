@@ -12,8 +12,9 @@ CC ?= cc
 O ?= build
 SAN_O := build-san
 
-# Debian packages this tree needs to build and test.
-DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev
+# Debian packages this tree needs to build and test (libcoap3-bin: coap-server, an
+# independent CoAP peer for the replay dialect's end-to-end test).
+DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin
 
 PKG_MODS := libcjson sqlite3
 TEST_MODS := cmocka

@@ -105,6 +105,12 @@ static const struct transport transport_mem = {
     .write = mem_write, .close = mem_close, .abort = mem_abort,
 };
 
+/* The same, with datagram semantics: every term_input is one whole datagram. */
+static const struct transport transport_mem_dgram = {
+    .name = "mem-dgram", .datagram = 1, .connect = mem_connect, .finish = mem_finish, .read = mem_read,
+    .write = mem_write, .close = mem_close, .abort = mem_abort,
+};
+
 /* --- a worker on it ------------------------------------------------------------ */
 
 struct dh {
@@ -118,7 +124,7 @@ struct dh {
 
 /* Parse the scenario text, set up one worker for all of it on the memory
  * transport and start the ramp at virtual time 0.  NULL with err on failure. */
-static inline struct dh *dh_start(const char *json, char *err, size_t cap)
+static inline struct dh *dh_start_on(const char *json, const struct transport *tp, char *err, size_t cap)
 {
     struct dh *h = calloc(1, sizeof *h);
     if (!h)
@@ -137,12 +143,17 @@ static inline struct dh *dh_start(const char *json, char *err, size_t cap)
     struct worker_plan plan = {
         .fleets = h->sc.fleets, .n_fleets = h->sc.n_fleets, .targets = h->targets,
         .preds = h->preds, .n_preds = expect_compile(&h->sc, h->preds, SC_MAX_EXPECT),
-        .seed = h->sc.seed, .transport = &transport_mem,
+        .seed = h->sc.seed, .transport = tp,
     };
     if (worker_setup(h->w, &plan, 0, 1, h->slot, h->ctl[1], err, cap) != 0)
         return NULL;
     worker_start(h->w);
     return h;
+}
+
+static inline struct dh *dh_start(const char *json, char *err, size_t cap)
+{
+    return dh_start_on(json, &transport_mem, err, cap);
 }
 
 static inline void dh_free(struct dh *h)
