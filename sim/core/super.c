@@ -100,6 +100,15 @@ static void signal_comp(struct comp *c, int sig)
     kill(c->pub.pid, sig);
 }
 
+/* Make super_fd readable: events are owed, or a deadline changed. */
+static void poke(struct super *s)
+{
+    uint64_t one = 1;
+    if (write(s->wake, &one, sizeof one) < 0) {
+        /* the counter is full, so the descriptor is readable anyway */
+    }
+}
+
 static void fire(struct super *s, struct comp *c, enum super_event ev, const struct ctl_msg *m, const char *payload)
 {
     if (!s->o.on_event)
@@ -108,10 +117,7 @@ static void fire(struct super *s, struct comp *c, enum super_event ev, const str
         /* from outside super_poll, or from inside a callback: later, in order */
         assert(ev != SUPER_EV_MESSAGE);
         c->owed |= 1u << ev;
-        uint64_t one = 1;
-        if (write(s->wake, &one, sizeof one) < 0) {
-            /* the counter is full, so the descriptor is readable anyway */
-        }
+        poke(s);
         return;
     }
     s->in_cb = 1;
@@ -711,9 +717,12 @@ int super_spawn(struct super *s, char *err, size_t errcap)
         struct comp *c = &s->c[i];
         if (c->pub.state != SUPER_NEW)
             continue;
-        if ((c->main ? spawn_fn(s, c, err, errcap) : spawn_exec(s, c, err, errcap)) < 0)
+        if ((c->main ? spawn_fn(s, c, err, errcap) : spawn_exec(s, c, err, errcap)) < 0) {
+            poke(s);
             return -1;
+        }
     }
+    poke(s); /* ready deadlines to keep */
     return 0;
 }
 
@@ -747,6 +756,7 @@ int super_drain(struct super *s, unsigned mask, const struct ctl_msg *m, int tim
             c->deadline_us = now + (uint64_t)s->o.stop_grace_ms * 1000u;
         }
     }
+    poke(s);
     return told;
 }
 
@@ -755,6 +765,7 @@ void super_stop(struct super *s, unsigned mask)
     for (int i = 0; i < s->n; i++)
         if (s->c[i].pub.kind & mask)
             stop_one(s, &s->c[i]);
+    poke(s);
 }
 
 int super_send(struct super *s, int id, const struct ctl_msg *m, const char *payload)

@@ -22,7 +22,9 @@
  *
  * Nothing here blocks except super_wait (and super_poll up to its timeout).  From
  * a libev loop: watch super_fd() for EV_READ and call super_poll(s, 0) then, and
- * again after the number of ms it returns (a timer).  Callbacks run only inside
+ * again after the number of ms it returns (a timer).  super_fd also turns readable
+ * when super_spawn, super_drain or super_stop set a deadline or owe an event, so
+ * those two watchers are all a loop needs.  Callbacks run only inside
  * super_poll and super_wait; they may call anything here except super_poll,
  * super_wait and super_free. */
 #ifndef FLEETSIM_SUPER_H

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,7 @@ static void on_term(int sig)
 /* Ready, then deaf: no CTL_STOP, no CTL_DRAIN, SIGTERM only noted. */
 static int stubborn(void *arg, int ctl)
 {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test must not leave it behind */
     signal(SIGTERM, on_term);
     struct ctl_msg m = {.type = CTL_READY};
     ctl_send(ctl, &m, NULL);
@@ -296,6 +298,7 @@ static void test_dies_while_running(void **state)
     struct ctl_msg m = {.type = CTL_FAULT, .step = 5}; /* exit 5, please */
     assert_int_equal(super_send(s, a, &m, NULL), 0);
     poll_until(s, &r.n[SUPER_EV_EXITED], 1);
+    assert_int_equal(super_wait(s, SUPER_ALL, 5000), 0);
     assert_int_equal(r.n_failed, 1);
     assert_int_equal(r.failed[0], a);
     const struct super_comp *c = super_comp(s, a);
@@ -337,6 +340,7 @@ static void test_failed_and_drain_deadline(void **state)
     assert_int_equal(super_spawn(s, err, sizeof err), 0);
     /* CTL_FAILED (after CTL_READY): reported with its own text, then stopped */
     poll_until(s, &r.n[SUPER_EV_EXITED], 1);
+    assert_int_equal(super_wait(s, SUPER_ALL, 5000), 0);
     assert_int_equal(r.n_failed, 1);
     assert_int_equal(r.failed[0], a);
     const struct super_comp *c = super_comp(s, a);
@@ -457,6 +461,8 @@ static void test_fork_failure(void **state)
     if (mine == 0)
         _exit(0);
     assert_true(mine > 0);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)mine, &si, WEXITED | WNOWAIT), 0); /* ended, not reaped */
     /* a supervisor that signalled pid -1 or 0 would reach this process too */
     struct sigaction sa = {.sa_handler = test_on_term}, old;
     sigaction(SIGTERM, &sa, &old);
