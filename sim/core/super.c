@@ -300,12 +300,14 @@ static void exited(struct super *s, struct comp *c, int st)
     close_fd(s, &c->out);
     enum super_state was = c->pub.state;
     int clean = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    if (was != SUPER_STOPPING && !(was == SUPER_DRAINED && clean)) {
+    int unexpected = was != SUPER_STOPPING && !(was == SUPER_DRAINED && clean);
+    /* the state first: the callbacks below see it gone */
+    c->pub.state = c->pub.failed || unexpected ? SUPER_DEAD : SUPER_STOPPED;
+    if (unexpected) {
         char what[128];
         describe_status(what, sizeof what, st);
         fail(s, c, "%s", what);
     }
-    c->pub.state = c->pub.failed ? SUPER_DEAD : SUPER_STOPPED;
     fire(s, c, SUPER_EV_EXITED, NULL, NULL);
 }
 
