@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/expect.h"
@@ -27,7 +26,9 @@
 #include "sim/platform/frontend.h"
 
 #define FD_RESERVE 64             /* descriptors a process keeps for itself */
-#define READY_TIMEOUT_S 20.0
+#define READY_TIMEOUT_MS 20000
+#define STOP_GRACE_MS 1000        /* CTL_STOP, then SIGTERM, then SIGKILL */
+#define DRAIN_MARGIN_MS 10000     /* beyond the settle time, before a drain counts as hung */
 #define CMD_TIMEOUT_MS 10000
 
 _Static_assert(SC_MAX_FLEETS == STATS_MAX_FLEETS, "fleet limits must agree");
@@ -121,19 +122,9 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const char *payload)
 {
     for (int i = 0; i < n; i++)
-        if (!cs[i].exited && ctl_send(cs[i].ctl, m, payload) < 0)
-            fprintf(stderr, "fleetsim: cannot reach %s %d: %s\n", cs[i].is_gw ? "gateway" : "worker", i,
+        if (super_send(cs[i].run->sup, cs[i].id, m, payload) < 0)
+            fprintf(stderr, "fleetsim: cannot reach %s: %s\n", super_comp(cs[i].run->sup, cs[i].id)->name,
                     strerror(errno));
-}
-
-static int all(const struct child *cs, int n, int what)
-{
-    for (int i = 0; i < n; i++) {
-        int v = what == 0 ? cs[i].ready : cs[i].drained;
-        if (!v && !cs[i].exited)
-            return 0;
-    }
-    return 1;
 }
 
 static void schedule_step(struct run *r);
@@ -158,7 +149,6 @@ static void watch_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static void begin(struct run *r)
 {
-    ev_timer_stop(r->loop, &r->ready_timer);
     r->phase = 1;
     r->start_us = clock_now_us();
     r->prev_mono_us = clock_mono_us();
@@ -172,22 +162,17 @@ static void begin(struct run *r)
 
 static void stop_all(struct run *r)
 {
-    struct ctl_msg m = {.type = CTL_STOP};
-    broadcast(r->workers, r->n_workers, &m, NULL);
-    broadcast(r->gws, r->n_gw, &m, NULL);
+    super_stop(r->sup, SUPER_ALL);
     r->phase = 4;
     ev_break(r->loop, EVBREAK_ALL);
 }
 
-static int any_exited(const struct run *r)
+/* A drain that has not ended this long after its settle time has hung (0: a
+ * settle time of weeks, no deadline). */
+static int drain_timeout_ms(uint64_t settle_virtual_us)
 {
-    for (int i = 0; i < r->n_workers; i++)
-        if (r->workers[i].exited)
-            return 1;
-    for (int i = 0; i < r->n_gw; i++)
-        if (r->gws[i].exited)
-            return 1;
-    return 0;
+    double ms = clock_real_seconds(settle_virtual_us) * 1000.0 + DRAIN_MARGIN_MS;
+    return ms < 1e9 ? (int)ms : 0;
 }
 
 static void advance(struct run *r);
@@ -200,20 +185,20 @@ static void drain_gateways(struct run *r)
         if (r->sc.expect[k].kind == SC_EXP_REPLY && r->sc.expect[k].within_ms * 1000u > settle)
             settle = r->sc.expect[k].within_ms * 1000u;
     struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle + 1000000u};
-    broadcast(r->gws, r->n_gw, &m, NULL);
+    super_drain(r->sup, SUPER_GATEWAY, &m, drain_timeout_ms(m.settle_us));
     advance(r); /* no gateway, or none left alive: nothing to wait for */
 }
 
 /* Move the run on once the children it waits for have all answered or are gone.
- * Called on every message from a child and on every child that ends, in any
- * phase, so a death at any moment cannot leave the parent waiting. */
+ * Called on every event of the supervisor, in any phase, so a death at any
+ * moment cannot leave the parent waiting. */
 static void advance(struct run *r)
 {
     switch (r->phase) {
     case 0:
-        if (!all(r->workers, r->n_workers, 0) || !all(r->gws, r->n_gw, 0))
+        if (super_pending(r->sup, SUPER_ALL))
             return;
-        if (any_exited(r)) {
+        if (super_failed(r->sup, SUPER_ALL)) {
             run_harness_fail(r, "%s", "a process stopped while the run was starting");
             stop_all(r);
             return;
@@ -221,15 +206,15 @@ static void advance(struct run *r)
         begin(r);
         break;
     case 1:
-        if (any_exited(r))
+        if (super_failed(r->sup, SUPER_ALL))
             start_drain(r);
         break;
     case 2:
-        if (all(r->workers, r->n_workers, 1))
+        if (!super_pending(r->sup, SUPER_WORKER))
             drain_gateways(r);
         break;
     case 3:
-        if (all(r->gws, r->n_gw, 1))
+        if (!super_pending(r->sup, SUPER_GATEWAY))
             stop_all(r);
         break;
     default:
@@ -237,126 +222,97 @@ static void advance(struct run *r)
     }
 }
 
-static void child_gone(struct run *r, struct child *c)
+/* The supervisor's word on a child.  A child that has delivered its final
+ * statistics may go; any other end (or a missed deadline) is a harness failure. */
+static void on_component(void *ctx, struct super *s, int id, enum super_event ev, const struct ctl_msg *m,
+                         const char *payload)
 {
-    if (c->exited)
-        return;
-    c->exited = 1;
-    /* a child that has delivered its final statistics may go; anything else is a harness failure */
-    if (r->phase < 4 && !c->drained) {
-        char what[64];
-        snprintf(what, sizeof what, "%s %d", c->is_gw ? "gateway" : "worker", c->idx);
-        run_harness_fail(r, "%s stopped before the run ended", what);
-    }
-}
-
-static void child_msg_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct child *c = io->data;
-    struct run *r = c->run;
-    struct ctl_msg m;
-    int rc = ctl_recv(c->ctl, &m, NULL, 0);
-    if (rc <= 0) {
-        ev_io_stop(loop, io);
-        child_gone(r, c);
-        advance(r);
-        return;
-    }
-    switch (m.type) {
-    case CTL_READY:
-        c->ready = 1;
-        break;
-    case CTL_DRAINED:
-        c->drained = 1;
-        break;
-    default:
-        break;
-    }
+    struct run *r = ctx;
+    if (ev == SUPER_EV_FAILED && r->phase < 4)
+        run_harness_fail(r, "%s", super_comp(s, id)->reason);
     advance(r);
-    (void)revents;
+    (void)m;
+    (void)payload;
 }
 
-static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+static void super_arm(struct run *r, int ms)
 {
-    struct run *r = w->data;
-    for (int k = 0; k < 2; k++) {
-        struct child *cs = k ? r->gws : r->workers;
-        int n = k ? r->n_gw : r->n_workers;
-        for (int i = 0; i < n; i++) {
-            if (cs[i].pid != w->rpid)
-                continue;
-            cs[i].status = w->rstatus;
-            if (r->phase < 4 && (WIFSIGNALED(w->rstatus) || (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus)))) {
-                char what[96];
-                snprintf(what, sizeof what, "%s %d (pid %d) %s %d", k ? "gateway" : "worker", i, (int)w->rpid,
-                         WIFSIGNALED(w->rstatus) ? "died of signal" : "exited with",
-                         WIFSIGNALED(w->rstatus) ? WTERMSIG(w->rstatus) : WEXITSTATUS(w->rstatus));
-                run_harness_fail(r, "%s", what);
-            }
-            child_gone(r, &cs[i]);
-            advance(r);
-        }
-    }
+    ev_timer_stop(r->loop, &r->sup_timer);
+    if (ms < 0)
+        return;
+    ev_timer_set(&r->sup_timer, ms / 1000.0, 0);
+    ev_timer_start(r->loop, &r->sup_timer);
+}
+
+static void super_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct run *r = io->data;
+    super_arm(r, super_poll(r->sup, 0));
     (void)loop;
     (void)revents;
 }
 
-static int spawn(struct run *r, struct child *c, int is_gw, int idx, int lfd, int *lfds, int n_lfds)
+static void super_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    int fds[2];
-    if (ctl_pair(fds) < 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
+    struct run *r = t->data;
+    super_arm(r, super_poll(r->sup, 0));
+    (void)loop;
+    (void)revents;
+}
+
+static int gateway_child(void *arg, int ctl_fd)
+{
+    struct child *c = arg;
+    struct run *r = c->run;
+    for (int i = 0; i < r->n_gw; i++)
+        if (i != c->idx)
+            close(r->gws[i].lfd);
+    return r->fe->main(r->fe_cfg, c->idx, c->lfd, ctl_fd, &r->shm->gateways[c->idx]);
+}
+
+static int worker_child(void *arg, int ctl_fd)
+{
+    struct child *c = arg;
+    struct run *r = c->run;
+    struct worker *w = calloc(1, sizeof *w);
+    char err[256];
+    struct worker_slot *slot = &r->shm->workers[c->idx];
+    slot->pid = (int32_t)getpid();
+    struct worker_plan plan = {
+        .fleets = r->sc.fleets,
+        .n_fleets = r->sc.n_fleets,
+        .targets = r->targets,
+        .preds = r->preds,
+        .n_preds = r->n_preds,
+        .seed = r->sc.seed,
+    };
+    if (!w || worker_setup(w, &plan, c->idx, r->n_workers, slot, ctl_fd, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
+        slot->phase = WP_FAILED;
+        return 1;
     }
-    if (pid == 0) {
-        close(fds[0]);
-        signal(SIGINT, SIG_IGN); /* the parent decides when to stop */
-        for (int i = 0; i < n_lfds; i++)
-            if (lfds[i] != lfd)
-                close(lfds[i]);
-        int status;
-        if (is_gw) {
-            status = r->fe->main(r->fe_cfg, idx, lfd, fds[1], &r->shm->gateways[idx]);
-        } else {
-            for (int i = 0; i < n_lfds; i++)
-                close(lfds[i]);
-            struct worker *w = calloc(1, sizeof *w);
-            char err[256];
-            struct worker_slot *slot = &r->shm->workers[idx];
-            slot->pid = (int32_t)getpid();
-            struct worker_plan plan = {
-                .fleets = r->sc.fleets,
-                .n_fleets = r->sc.n_fleets,
-                .targets = r->targets,
-                .preds = r->preds,
-                .n_preds = r->n_preds,
-                .seed = r->sc.seed,
-            };
-            if (!w || worker_setup(w, &plan, idx, r->n_workers, slot, fds[1], err, sizeof err) < 0) {
-                snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
-                slot->phase = WP_FAILED;
-                _exit(1);
-            }
-            status = worker_run(w);
-            worker_free(w);
-            free(w);
-        }
-        _exit(status);
-    }
-    close(fds[1]);
-    c->pid = pid;
-    c->ctl = fds[0];
+    int status = worker_run(w);
+    worker_free(w);
+    free(w);
+    return status;
+}
+
+static int add_child(struct run *r, struct child *c, unsigned kind, int idx, int lfd, char *err, size_t errcap)
+{
+    int gw = kind == SUPER_GATEWAY;
+    char name[32];
+    snprintf(name, sizeof name, "%s %d", gw ? "gateway" : "worker", idx);
     c->run = r;
-    c->is_gw = is_gw;
     c->idx = idx;
-    ev_io_init(&c->io, child_msg_cb, c->ctl, EV_READ);
-    c->io.data = c;
-    return 0;
+    c->lfd = lfd;
+    struct super_spec sp = {
+        .name = name, .kind = kind, .main = gw ? gateway_child : worker_child, .arg = c,
+        .ready_timeout_ms = READY_TIMEOUT_MS,
+        .error = gw ? r->shm->gateways[idx].error : r->shm->workers[idx].error,
+        .error_cap = gw ? sizeof r->shm->gateways[idx].error : sizeof r->shm->workers[idx].error,
+    };
+    c->id = super_add(r->sup, &sp, err, errcap);
+    return c->id < 0 ? -1 : 0;
 }
 
 /* --- timeline ------------------------------------------------------------------------ */
@@ -475,7 +431,7 @@ static void start_drain(struct run *r)
     ev_timer_stop(r->loop, &r->end_timer);
     r->phase = 2;
     struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle_us(r)};
-    broadcast(r->workers, r->n_workers, &m, NULL);
+    super_drain(r->sup, SUPER_WORKER, &m, drain_timeout_ms(m.settle_us));
     advance(r);
 }
 
@@ -484,15 +440,6 @@ static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct run *r = t->data;
     start_drain(r);
     (void)revents;
-}
-
-static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct run *r = t->data;
-    run_harness_fail(r, "%s", "processes did not start within 20 s");
-    stop_all(r);
-    (void)revents;
-    (void)loop;
 }
 
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
@@ -716,6 +663,12 @@ int run_scenario(const struct run_opts *o)
     r->shm->n_gateways = (uint32_t)r->n_gw;
     clock_init(scale);
     rc = 1;
+    struct super_opts so = {.on_event = on_component, .ctx = r, .stop_grace_ms = STOP_GRACE_MS};
+    r->sup = super_new(&so);
+    if (!r->sup) {
+        fprintf(stderr, "fleetsim: cannot supervise the processes: %s\n", strerror(errno));
+        goto out;
+    }
     int lfds[STATS_MAX_GATEWAYS];
     if (r->fe) {
         if (r->fe->listen(r->fe_cfg, lfds, r->n_gw, &r->fe_port, err, sizeof err) < 0) {
@@ -728,33 +681,46 @@ int run_scenario(const struct run_opts *o)
             if (!r->targets[f].ss_family)
                 transport_resolve(fe_addr, &r->targets[f], err, sizeof err);
         snprintf(r->target_text, sizeof r->target_text, "%s", fe_addr);
-        for (int g = 0; g < r->n_gw; g++)
-            if (spawn(r, &r->gws[g], 1, g, lfds[g], lfds, r->n_gw) < 0) {
-                fprintf(stderr, "fleetsim: cannot start gateway: %s\n", strerror(errno));
-                goto out;
-            }
+        int bad = 0;
+        for (int g = 0; g < r->n_gw && !bad; g++)
+            bad = add_child(r, &r->gws[g], SUPER_GATEWAY, g, lfds[g], err, sizeof err) < 0;
+        /* the gateways first, so the workers do not inherit the listening sockets */
+        if (!bad)
+            bad = super_spawn(r->sup, err, sizeof err) < 0;
         for (int g = 0; g < r->n_gw; g++)
             close(lfds[g]);
-    }
-    for (int w = 0; w < r->n_workers; w++)
-        if (spawn(r, &r->workers[w], 0, w, -1, NULL, 0) < 0) {
-            fprintf(stderr, "fleetsim: cannot start worker: %s\n", strerror(errno));
+        if (bad) {
+            fprintf(stderr, "fleetsim: %s\n", err);
             goto out;
         }
+    }
+    for (int w = 0; w < r->n_workers; w++)
+        if (add_child(r, &r->workers[w], SUPER_WORKER, w, -1, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim: %s\n", err);
+            goto out;
+        }
+    if (super_spawn(r->sup, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim: %s\n", err);
+        goto out;
+    }
     r->tty = isatty(STDOUT_FILENO);
     r->timeline = cJSON_CreateArray();
     if (!o->quiet)
         printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s), %d worker(s), target %s%s, time scale %g\n",
                r->sc.name, total, r->sc.n_fleets, r->n_workers, r->fe ? "embedded gateway " : "",
                r->target_text, scale);
-    r->loop = ev_default_loop(EVFLAG_AUTO);
-    for (int w = 0; w < r->n_workers; w++)
-        ev_io_start(r->loop, &r->workers[w].io);
-    for (int g = 0; g < r->n_gw; g++)
-        ev_io_start(r->loop, &r->gws[g].io);
-    ev_child_init(&r->chld, child_exit_cb, 0, 0);
-    r->chld.data = r;
-    ev_child_start(r->loop, &r->chld);
+    /* not the default loop: libev would reap every child there with waitpid(-1) */
+    r->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!r->loop) {
+        fprintf(stderr, "fleetsim: cannot create an event loop\n");
+        goto out;
+    }
+    ev_io_init(&r->sup_io, super_io_cb, super_fd(r->sup), EV_READ);
+    r->sup_io.data = r;
+    ev_io_start(r->loop, &r->sup_io);
+    ev_timer_init(&r->sup_timer, super_timer_cb, 0, 0);
+    r->sup_timer.data = r;
+    ev_timer_start(r->loop, &r->sup_timer);
     double iv = (o->status_interval_ms > 0 ? o->status_interval_ms : 1000) / 1000.0;
     ev_timer_init(&r->status, status_cb, iv, iv);
     r->status.data = r;
@@ -767,9 +733,6 @@ int run_scenario(const struct run_opts *o)
     ev_timer_init(&r->watch, watch_cb, 0.02, 0.02);
     r->watch.data = r;
     ev_timer_start(r->loop, &r->watch);
-    ev_timer_init(&r->ready_timer, ready_timeout_cb, READY_TIMEOUT_S, 0);
-    r->ready_timer.data = r;
-    ev_timer_start(r->loop, &r->ready_timer);
     ev_signal_init(&r->sigint, sig_cb, SIGINT);
     r->sigint.data = r;
     ev_signal_start(r->loop, &r->sigint);
@@ -779,25 +742,9 @@ int run_scenario(const struct run_opts *o)
     ev_run(r->loop, 0);
     if (r->tty && !o->quiet)
         printf("\n");
-    /* reap everybody */
-    for (int k = 0; k < 2; k++) {
-        struct child *cs = k ? r->gws : r->workers;
-        int n = k ? r->n_gw : r->n_workers;
-        for (int i = 0; i < n; i++) {
-            if (!cs[i].pid)
-                continue;
-            int st;
-            for (int tries = 0; tries < 100; tries++) {
-                pid_t p = waitpid(cs[i].pid, &st, WNOHANG);
-                if (p == cs[i].pid || (p < 0 && errno == ECHILD))
-                    break;
-                if (tries == 50)
-                    kill(cs[i].pid, SIGKILL);
-                usleep(20000);
-            }
-            close(cs[i].ctl);
-        }
-    }
+    /* reap everybody (stop_all sent CTL_STOP; SIGTERM, then SIGKILL, for any that linger) */
+    super_stop(r->sup, SUPER_ALL);
+    super_wait(r->sup, SUPER_ALL, -1);
     if (r->phase < 1 && !r->harness_error)
         run_harness_fail(r, "%s", "processes did not start");
     for (int w = 0; w < r->n_workers; w++)
@@ -826,6 +773,9 @@ int run_scenario(const struct run_opts *o)
     rc = v == VERDICT_PASS ? 0 : 1;
     report_free(&rep);
 out:
+    super_free(r->sup); /* after a failed start: stops and reaps what did start */
+    if (r->loop)
+        ev_loop_destroy(r->loop);
     cJSON_Delete(r->timeline);
     free(r->fe_cfg);
     rm_tmpdir(r);

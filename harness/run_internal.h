@@ -12,17 +12,17 @@
 #include "harness/scenario.h"
 #include "report/report.h"
 #include "sim/core/stats.h"
+#include "sim/core/super.h"
 #include "sim/dev/fleet.h"
 #include "sim/net/transport.h"
 #include "sim/platform/frontend.h"
 
+/* A worker or gateway process: a component of the run's supervisor. */
 struct child {
-    pid_t pid;
-    int ctl;                      /* parent's end */
-    int ready, drained, exited, status;
-    ev_io io;
     struct run *run;
-    int is_gw, idx;
+    int id;                       /* component id in run->sup */
+    int idx;                      /* worker or gateway index (its stats slot) */
+    int lfd;                      /* gateway: its listening socket; -1 for a worker */
 };
 
 /* What the terminals' reports looked like in the second after a command step:
@@ -54,11 +54,13 @@ struct run {
     struct term_pred preds[SC_MAX_EXPECT];          /* the per-terminal checks */
     int n_preds;
     char target_text[300];
-    ev_timer status, step_timer, end_timer, ready_timer, watch;
+    ev_timer status, step_timer, end_timer, watch;
     uint64_t total_terminals;
     uint64_t all_online_us;       /* virtual time after start when every terminal was first online */
     ev_signal sigint, sigterm;
-    ev_child chld;
+    struct super *sup;            /* the workers and gateways */
+    ev_io sup_io;                 /* on super_fd */
+    ev_timer sup_timer;           /* the supervisor's next deadline */
     int next_step;
     int phase;                    /* 0 waiting ready, 1 running, 2 draining workers, 3 draining gateways, 4 done */
     int interrupted;

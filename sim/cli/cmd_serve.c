@@ -1,4 +1,5 @@
 /* fleetsim serve: the reference platform alone (today: the JT/T 808 gateway). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -11,8 +12,11 @@
 #include "sim/cli/cmd.h"
 #include "sim/core/clock.h"
 #include "sim/core/stats.h"
+#include "sim/core/super.h"
 #include "sim/core/units.h"
 #include "sim/platform/jt808_gw.h"
+
+#define STOP_GRACE_MS 2000 /* a gateway closes its connections and flushes the registry */
 
 static void usage(FILE *f)
 {
@@ -38,6 +42,36 @@ static void usage(FILE *f)
 
 static volatile sig_atomic_t stop;
 static void on_sig(int s) { stop = s; }
+
+/* One gateway process: its listening socket among all of them. */
+struct serve_gw {
+    const struct gw_config *cfg;
+    struct stats_shm *shm;
+    int idx;
+    const int *lfds;
+};
+
+static int gateway_main(void *arg, int ctl_fd)
+{
+    const struct serve_gw *g = arg;
+    for (int k = 0; k < g->cfg->procs; k++)
+        if (k != g->idx)
+            close(g->lfds[k]);
+    return gw_main(g->cfg, g->idx, g->lfds[g->idx], ctl_fd, &g->shm->gateways[g->idx]);
+}
+
+/* A gateway that fails is said by name, and serve stops. */
+static void on_gateway(void *ctx, struct super *s, int id, enum super_event ev, const struct ctl_msg *m,
+                       const char *payload)
+{
+    int *failed = ctx;
+    if (ev != SUPER_EV_FAILED)
+        return;
+    fprintf(stderr, "\nfleetsim serve: %s\n", super_comp(s, id)->reason);
+    *failed = 1;
+    (void)m;
+    (void)payload;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -123,29 +157,51 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: %s\n", shm ? err : "cannot map statistics");
         return 1;
     }
-    pid_t pids[STATS_MAX_GATEWAYS];
+    int failed = 0;
+    struct super_opts so = {.on_event = on_gateway, .ctx = &failed, .stop_grace_ms = STOP_GRACE_MS};
+    struct super *sup = super_new(&so);
+    if (!sup) {
+        fprintf(stderr, "fleetsim serve: cannot supervise the gateways: %s\n", strerror(errno));
+        stats_unmap(shm);
+        return 1;
+    }
+    struct serve_gw gws[STATS_MAX_GATEWAYS];
+    int rc = 1;
     for (int i = 0; i < cfg.procs; i++) {
-        fflush(NULL);
-        pids[i] = fork();
-        if (pids[i] == 0) {
-            for (int k = 0; k < cfg.procs; k++)
-                if (k != i)
-                    close(lfds[k]);
-            _exit(gw_main(&cfg, i, lfds[i], -1, &shm->gateways[i]));
+        gws[i] = (struct serve_gw){.cfg = &cfg, .shm = shm, .idx = i, .lfds = lfds};
+        char name[32];
+        snprintf(name, sizeof name, "gateway %d", i);
+        struct super_spec sp = {.name = name, .kind = SUPER_GATEWAY, .main = gateway_main, .arg = &gws[i],
+                                .error = shm->gateways[i].error, .error_cap = sizeof shm->gateways[i].error};
+        if (super_add(sup, &sp, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim serve: %s\n", err);
+            goto stop;
         }
     }
-    for (int i = 0; i < cfg.procs; i++)
-        close(lfds[i]);
+    /* the children start with the default SIGTERM and SIGINT ignored; this process
+     * stops them in order */
     signal(SIGINT, on_sig);
     signal(SIGTERM, on_sig);
+    int spawned = super_spawn(sup, err, sizeof err);
+    for (int i = 0; i < cfg.procs; i++)
+        close(lfds[i]);
+    if (spawned < 0) {
+        fprintf(stderr, "fleetsim serve: %s\n", err);
+        goto stop;
+    }
     printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)\n", cfg.bind, cfg.port,
            cfg.mode == REGISTRY_ONE_PARTY ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", cfg.db);
     fflush(stdout);
     int tty = isatty(STDOUT_FILENO);
-    while (!stop) {
-        sleep(1);
+    uint64_t next = clock_mono_us() + 1000000u;
+    while (!stop && !failed) {
+        uint64_t now = clock_mono_us();
+        if (now < next) {
+            super_poll(sup, (int)((next - now + 999) / 1000)); /* a signal cuts it short */
+            continue;
+        }
+        next = now + 1000000u;
         uint64_t conns = 0, frames = 0, bad = 0, regs = 0, auths = 0, pos = 0;
-        int alive = 0;
         for (int i = 0; i < cfg.procs; i++) {
             struct gw_slot *g = &shm->gateways[i];
             conns += g->connections;
@@ -154,7 +210,6 @@ int cmd_serve(int argc, char **argv)
             regs += g->c[GWC_REGISTRATIONS];
             auths += g->c[GWC_AUTHENTICATIONS];
             pos += g->c[GWC_POSITIONS];
-            alive += waitpid(pids[i], NULL, WNOHANG) == 0;
             if (g->error[0]) {
                 fprintf(stderr, "fleetsim serve: %s\n", g->error);
                 g->error[0] = 0;
@@ -164,20 +219,17 @@ int cmd_serve(int argc, char **argv)
                "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
                tty ? "\r" : "", conns, frames, bad, regs, auths, pos, tty ? "   " : "\n");
         fflush(stdout);
-        if (!alive) {
-            fprintf(stderr, "\nfleetsim serve: every gateway process has stopped\n");
-            return 1;
-        }
     }
-    for (int i = 0; i < cfg.procs; i++)
-        kill(pids[i], SIGTERM);
-    int rc = 0;
-    for (int i = 0; i < cfg.procs; i++) {
-        int st;
-        waitpid(pids[i], &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st))
+    rc = 0;
+stop:
+    super_stop(sup, SUPER_ALL);
+    super_wait(sup, SUPER_ALL, -1);
+    for (int i = 0; i < super_count(sup); i++) {
+        const struct super_comp *k = super_comp(sup, i);
+        if (k->failed || (k->reaped && (k->status == -1 || !WIFEXITED(k->status) || WEXITSTATUS(k->status))))
             rc = 1;
     }
+    super_free(sup);
     printf("\nfleetsim serve: stopped\n");
     stats_unmap(shm);
     return rc;
