@@ -224,9 +224,10 @@ int scenario_fleets_parse(const struct scenario_json *j, const cJSON *v, struct 
         return scenario_json_fail(j, "fleets", "expected 1 to %d fleets, got %d", SC_MAX_FLEETS, n);
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
         scenario_json_index(p, sizeof p, "fleets", sc->n_fleets);
-        if (fleet_parse(j, e, p, sc, sc->n_fleets) != SJ_OK)
+        int rc = fleet_parse(j, e, p, sc, sc->n_fleets);
+        sc->n_fleets++; /* a fleet that failed half way is freed with the others */
+        if (rc != SJ_OK)
             return SJ_ERR;
-        sc->n_fleets++;
     }
     return SJ_OK;
 }
