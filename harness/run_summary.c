@@ -146,7 +146,7 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
     char d[32];
     units_format_us(sc->duration_ms * 1000u, d, sizeof d);
     printf("scenario %s: %s, %" PRIu64 " terminals, target %s, time scale %g, %d worker(s)\n", sc->name, d, total,
-           r->embedded ? "embedded gateway" : r->target_text, scale, r->n_workers);
+           r->fe ? "embedded gateway" : r->target_text, scale, r->n_workers);
     for (int f = 0; f < sc->n_fleets; f++) {
         const struct fleet_spec *fl = &sc->fleets[f];
         char more[256] = "";
