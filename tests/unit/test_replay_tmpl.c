@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sim/core/hex.h"
+#include "sim/proto/hex.h"
 #include "sim/proto/replay_tmpl.h"
 
 /* Hex to a malloc'd buffer of exactly the frame's size, so ASan sees overreads. */
@@ -17,7 +17,7 @@ static uint8_t *unhex(const char *hex, size_t *n)
     size_t len = strlen(hex);
     uint8_t *b = malloc(len / 2 + 1);
     assert_non_null(b);
-    assert_int_equal(hex_decode(hex, len, b, len / 2 + 1, n, NULL), HEX_OK);
+    assert_int_equal(hex_decode(hex, len, HEX_STRICT, b, len / 2 + 1, n, NULL), HEX_OK);
     uint8_t *exact = malloc(*n ? *n : 1);
     assert_non_null(exact);
     memcpy(exact, b, *n);
