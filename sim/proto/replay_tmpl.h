@@ -25,6 +25,9 @@
 /* The largest frame a template renders (and the default framing limit). */
 #define REPLAY_MAX_FRAME 65535u
 
+/* The most bytes a framing stuffs ("7E=02,7D=01" is two). */
+#define REPLAY_STUFF_MAX 8
+
 enum replay_rc {
     REPLAY_OK = 0,
     REPLAY_E_SYNTAX,   /* the template, pattern or framing text is malformed */
@@ -153,10 +156,21 @@ struct replay_framing {
     int64_t len_adjust; /* LENGTH: frame size = field value + len_adjust */
     size_t fixed;       /* FIXED: the frame size */
     size_t max_frame;   /* every kind: the largest frame accepted; 0 means REPLAY_MAX_FRAME */
+    uint8_t escape;     /* DELIM with nstuff > 0: the escape byte (0x7D) */
+    size_t nstuff;      /* DELIM: bytes stuffed, 0 for none (xor=X gives two mappings) */
+    struct {
+        uint8_t from; /* this byte inside a frame ... */
+        uint8_t to;   /* ... goes on the wire as escape, to */
+    } stuff[REPLAY_STUFF_MAX];
 };
 
 /* Parse a framing spec: "delim:7E", "length:offset=1,size=2,adjust=4[,le]",
  * "fixed:16" or "none"; each may add ",max=N" ("none:max=N"), N at most 16 MiB.
+ * delim may add byte stuffing: "escape=7D" with mappings ("7E=02,7D=01": 0x7E
+ * inside a frame is sent as 7D 02) or "xor=20" (0x7E and 0x7D are sent as 7D and
+ * the byte ^ 0x20); the delimiter and the escape byte must both be mapped.
+ * "delim:jt808" is "delim:7E,escape=7D,7E=02,7D=01", "delim:hdlc" is
+ * "delim:7E,escape=7D,xor=20".
  * @return 0 with *f filled, or -1 with err set (REPLAY_E_SYNTAX, character offsets). */
 int replay_framing_parse(const char *spec, struct replay_framing *f, struct replay_err *err);
 
@@ -169,8 +183,42 @@ int replay_framing_parse(const char *spec, struct replay_framing *f, struct repl
  *         call again.  0: no whole frame yet; keep the bytes and read more.  -1 with
  *         err set (REPLAY_E_LIMIT: the frame at err->offset exceeds max_frame;
  *         REPLAY_E_FRAME: a length field gives a size that cannot hold the field
- *         itself, or f is invalid); the stream cannot be trusted after that. */
+ *         itself, or f is invalid); the stream cannot be trusted after that.
+ * A stuffed frame is cut as it is on the wire (escaping leaves no delimiter inside
+ * it); replay_framing_unstuff then gives the frame's own bytes. */
 long replay_framing_next(const struct replay_framing *f, const uint8_t *buf, size_t n,
                          size_t *start, size_t *len, size_t *skipped, struct replay_err *err);
+
+/* @return true if f stuffs bytes (a DELIM framing with nstuff > 0). */
+bool replay_framing_stuffs(const struct replay_framing *f);
+
+/* Escape a frame for the wire: in[0..n) is a frame as a template renders it,
+ * starting and ending with the delimiter; every mapped byte between those two is
+ * written as the escape byte and its mapping.  Without stuffing in f, in is copied
+ * as it is (any framing; no check of the delimiters).  out must not overlap in; a
+ * wire frame is at most 2 n - 2 bytes.
+ * @return the wire frame's length, or 0 with err set: REPLAY_E_VALUE (an empty
+ *         frame, or, when stuffing, one that does not start and end with the
+ *         delimiter; err->offset is that byte's offset in the frame),
+ *         REPLAY_E_NOSPACE (err->offset is the size needed; msg "the frame ..."),
+ *         REPLAY_E_FRAME (f filled by hand with stuffing that cannot be undone:
+ *         over REPLAY_STUFF_MAX, a byte or a mapping twice, the delimiter or the
+ *         escape byte unmapped, a mapping to the delimiter). */
+size_t replay_framing_stuff(const struct replay_framing *f, const uint8_t *in, size_t n,
+                            uint8_t *out, size_t cap, struct replay_err *err);
+
+/* The reverse of replay_framing_stuff, for a frame as replay_framing_next cut it
+ * (delimiters included, and kept in out).  A byte that is mapped but arrives
+ * unescaped (other than the delimiter and the escape byte) is taken as it is.
+ * Without stuffing in f, in is copied.  out must not overlap in; n bytes are
+ * always enough.
+ * @return the frame's unescaped length, or 0 with err set: REPLAY_E_FRAME with
+ *         err->offset the offset in in of an escape byte followed by no mapping
+ *         ("frame offset 7: 0x7D followed by 0x03, which is no escape (use 7E=02,
+ *         7D=01)"), of an escape byte right before the closing delimiter, or of a
+ *         delimiter inside the frame; REPLAY_E_VALUE, REPLAY_E_NOSPACE and
+ *         REPLAY_E_FRAME for f as for replay_framing_stuff. */
+size_t replay_framing_unstuff(const struct replay_framing *f, const uint8_t *in, size_t n,
+                              uint8_t *out, size_t cap, struct replay_err *err);
 
 #endif

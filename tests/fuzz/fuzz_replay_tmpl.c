@@ -4,7 +4,9 @@
  * spec; the bytes are matched against the pattern and cut by the framings.
  * Checked: errors point inside the text or the frame; a template's render has the
  * size replay_tmpl_size says; what a template renders, the same text compiled as a
- * pattern matches; framing never hands out bytes it was not given. */
+ * pattern matches; framing never hands out bytes it was not given; any bytes between
+ * two delimiters, stuffed then unstuffed, come back, and unstuffing any bytes stays
+ * within its buffer (and, when it succeeds, stuffing gives the bytes back). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +73,15 @@ static const char *const tokens[] = {
     "=",
     "\t",
     "{id:bcd10}",
+    "delim:jt808",
+    "delim:hdlc",
+    ",escape=7D",
+    ",xor=20",
+    ",7E=02",
+    ",7D=01",
+    "escape",
+    "xor",
+    "7D",
 };
 #define N_TOKENS (sizeof tokens / sizeof tokens[0])
 
@@ -104,6 +115,71 @@ static void frame_all(const struct replay_framing *f, const uint8_t *b, size_t n
             abort();
         off += (size_t)r;
     }
+}
+
+/* Buffers of exactly the size given, so ASan sees a write past the end. */
+static uint8_t *exact(size_t n)
+{
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b)
+        abort();
+    return b;
+}
+
+/* b as a frame's inside: stuffed, the wire has no delimiter inside and at most
+ * 2 n - 2 bytes, the exact size stuff said it needs is enough and one less is not,
+ * and unstuffed it is the frame again. */
+static void stuff_round_trip(const struct replay_framing *f, const uint8_t *b, size_t n)
+{
+    size_t fn = n + 2;
+    uint8_t *frame = exact(fn);
+    frame[0] = frame[fn - 1] = f->delim;
+    memcpy(frame + 1, b, n);
+    struct replay_err e;
+    if (replay_framing_stuff(f, frame, fn, NULL, 0, &e) != 0 || e.rc != REPLAY_E_NOSPACE)
+        abort();
+    size_t need = e.offset;
+    if (need < fn || need > 2 * fn - 2)
+        abort();
+    uint8_t *wire = exact(need);
+    if (replay_framing_stuff(f, frame, fn, wire, need - 1, &e) != 0 || e.offset != need)
+        abort();
+    if (replay_framing_stuff(f, frame, fn, wire, need, &e) != need)
+        abort();
+    if (wire[0] != f->delim || wire[need - 1] != f->delim ||
+        memchr(wire + 1, f->delim, need - 2) != NULL)
+        abort();
+    uint8_t *back = exact(fn);
+    if (replay_framing_unstuff(f, wire, need, back, fn, &e) != fn || memcmp(back, frame, fn) != 0)
+        abort();
+    free(frame);
+    free(wire);
+    free(back);
+}
+
+/* Any bytes unstuffed into a buffer of cap bytes: no write past it; an error points
+ * inside b; what comes out, stuffed again, is b when only the delimiter and the
+ * escape byte are mapped (other mapped bytes may arrive unescaped). */
+static void unstuff_any(const struct replay_framing *f, const uint8_t *b, size_t n, size_t cap)
+{
+    uint8_t *u = exact(cap);
+    struct replay_err e;
+    size_t r = replay_framing_unstuff(f, b, n, u, cap, &e);
+    if (r == 0) {
+        if (e.rc == REPLAY_E_NOSPACE ? e.offset <= cap || e.offset > n : e.offset >= (n ? n : 1))
+            abort();
+        check_err(&e, n, e.rc == REPLAY_E_NOSPACE ? "the frame " : "frame offset ");
+    } else {
+        if (r > cap || r > n)
+            abort();
+        if (f->nstuff <= 2) {
+            uint8_t *again = exact(n);
+            if (replay_framing_stuff(f, u, r, again, n, &e) != n || memcmp(again, b, n) != 0)
+                abort();
+            free(again);
+        }
+    }
+    free(u);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -187,10 +263,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     struct replay_framing f;
-    if (replay_framing_parse(text, &f, &e) == 0)
+    size_t ucap = (mode & 2) ? fn : fn / 2;
+    if (replay_framing_parse(text, &f, &e) == 0) {
         frame_all(&f, frame, fn);
-    else
+        if (replay_framing_stuffs(&f))
+            stuff_round_trip(&f, frame, fn);
+        unstuff_any(&f, frame, fn, ucap);
+    } else {
         check_err(&e, text_len, "offset ");
+    }
+    static const char *const stuffing[] = {
+        "delim:jt808", "delim:hdlc", "delim:C0,escape=DB,C0=DC,DB=DD",
+        "delim:7E,escape=7D,7E=02,7D=01,00=03,01=04,02=05,03=06,04=07,05=08"};
+    struct replay_framing h;
+    if (replay_framing_parse(stuffing[(mode >> 2) % 4], &h, NULL) != 0)
+        abort();
+    stuff_round_trip(&h, frame, fn);
+    unstuff_any(&h, frame, fn, ucap);
     static const char *const specs[] = {
         "delim:7E",   "length:offset=1,size=1,adjust=2", "length:size=2,le,adjust=-1", "fixed:3",
         "none:max=8", "length:offset=0,size=8"};
