@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: 10,000 JT/T 808 terminals (half 2013, half 2019) against the embedded
-# gateway on this machine.  Prints the figures the foundation is judged by: time to
+# gateway on this machine, then 10,000 replay terminals over TCP (against fleetsim
+# serve) and 10,000 over UDP (against libcoap's coap-server).  Prints the figures the foundation is judged by: time to
 # register and authenticate all, location reports per second end to end, p99
 # report -> 0x8001 latency, resident memory per terminal, the report latency in
 # the second after a 0x8104 to all of them; and fails when not every report was
@@ -49,4 +50,71 @@ rc=$?
 set -e
 end=$(date +%s.%N)
 echo "bench: wall time $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}') s, exit $rc"
+[ "${BENCH_REPLAY:-1}" = 0 ] && exit $rc
+
+# replay fleets of RN terminals each: TCP against fleetsim serve (JT/T 808 heartbeats
+# from a template, stuffed on the wire, answered 0x8001), and UDP against libcoap's
+# coap-server (CoAP GETs, answered 2.05).  Messages per second and memory per terminal.
+RN=${BENCH_REPLAY_TERMINALS:-10000}
+RDUR=${BENCH_REPLAY_DURATION:-20s}
+free_port() {
+    local p
+    for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+    done
+}
+replay_run() { # name scenario-file
+    echo "bench: $1"
+    local s e r
+    s=$(date +%s.%N)
+    set +e
+    "$FLEETSIM" run "$2" --report "$dir/$1" --status-interval 5s
+    r=$?
+    set -e
+    e=$(date +%s.%N)
+    echo "bench: $1 wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
+    [ $r -eq 0 ] || rc=$r
+}
+tport=$(free_port)
+"$FLEETSIM" serve --port "$tport" --db "$dir/serve.db" --procs 2 --idle-timeout 1h >"$dir/serve.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$tport) 2>/dev/null && break; sleep 0.1; done
+cat >"$dir/replay-tcp.json" <<JSON
+{"name": "bench-replay-tcp-$RN", "duration": "$RDUR",
+ "fleets": [{"id": "tcp", "protocol": "replay", "count": $RN, "ramp": "2500/s",
+             "target": "tcp://127.0.0.1:$tport", "ack_timeout": "10s", "framing": "delim:jt808",
+             "device_id": "013700000000+",
+             "messages": [{"name": "heartbeat", "template": "7E [0002 0000 {id:bcd6} {serial:2}] {xor8} 7E",
+                           "every": "2s",
+                           "reply": "7E [8001 0005 {id:bcd6} ?? ?? {serial:2} 0002 ??] {xor8} 7E"}]}],
+ "expect": [{"id": "BENCH-RTCP-ONLINE-001", "state": "authenticated", "within": "30s"},
+            {"id": "BENCH-RTCP-DROP-001", "counter": "terminal.disconnects", "max": 0},
+            {"id": "BENCH-RTCP-UNMATCHED-001", "counter": "terminal.unmatched", "max": 0},
+            {"id": "BENCH-RTCP-ACKED-001", "ledger": "acked"}]}
+JSON
+replay_run replay-tcp "$dir/replay-tcp.json"
+kill -TERM $spid; wait $spid || true
+
+coap=$(command -v coap-server-notls || command -v coap-server-openssl || command -v coap-server || true)
+if [ -z "$coap" ]; then
+    echo "bench: no coap-server (Debian package libcoap3-bin): UDP replay skipped" >&2
+    exit 1
+fi
+uport=$(free_port)
+"$coap" -A 127.0.0.1 -p "$uport" >"$dir/coap.log" 2>&1 &
+cpid=$!
+sleep 0.3
+# coap-server answers some 2,500 GETs a second on this machine: every 5 s keeps it within that
+cat >"$dir/replay-udp.json" <<JSON
+{"name": "bench-replay-udp-$RN", "duration": "$RDUR",
+ "fleets": [{"id": "udp", "protocol": "replay", "count": $RN, "ramp": "2500/s", "transport": "udp",
+             "target": "udp://127.0.0.1:$uport", "ack_timeout": "10s",
+             "messages": [{"name": "get", "template": "40 01 {serial:2}", "every": "5s",
+                           "reply": "60 45 {serial:2} *"}]}],
+ "expect": [{"id": "BENCH-RUDP-ONLINE-001", "state": "authenticated", "within": "30s"},
+            {"id": "BENCH-RUDP-UNMATCHED-001", "counter": "terminal.unmatched", "max": 0},
+            {"id": "BENCH-RUDP-ACKED-001", "ledger": "acked"}]}
+JSON
+replay_run replay-udp "$dir/replay-udp.json"
+kill $cpid; wait $cpid 2>/dev/null || true
 exit $rc

@@ -29,6 +29,23 @@ static inline struct replay_tstate *rs(const struct term *t) { return term_dstat
 static inline const struct replay_fleet_cfg *rcfg(const struct term *t) { return term_cfg(t); }
 
 static uint8_t out_frame[REPLAY_MAX_FRAME];
+static uint8_t wire_frame[2 * REPLAY_MAX_FRAME]; /* out_frame stuffed for the wire */
+static uint8_t in_frame[REPLAY_MAX_FRAME * 2];   /* a received frame unstuffed */
+
+/* Put a rendered frame on the wire, stuffed when the framing says so. */
+static bool send_frame(struct term *t, size_t len)
+{
+    const struct replay_framing *f = &rcfg(t)->framing;
+    if (!replay_framing_stuffs(f))
+        return term_send(t, out_frame, len);
+    struct replay_err err;
+    size_t n = replay_framing_stuff(f, out_frame, len, wire_frame, sizeof wire_frame, &err);
+    if (!n) {
+        term_count(t, REPLAY_C_RENDER_ERRORS, 1);
+        return false;
+    }
+    return term_send(t, wire_frame, n);
+}
 
 void replay_fleet_cfg_clear(struct replay_fleet_cfg *c)
 {
@@ -83,7 +100,7 @@ static bool send_msg(struct term *t, int i, uint64_t due_us)
     s->counter++;
     if (m->reply)
         term_expect_at(t, serial, (uint16_t)i, due_us);
-    return term_send(t, out_frame, len);
+    return send_frame(t, len);
 }
 
 static void schedule(struct term *t)
@@ -179,6 +196,15 @@ static void on_frame(struct term *t, const uint8_t *f, size_t n)
     struct replay_err err;
     vars_of(t, &v, id, sizeof id, NULL);
     t->fleet->st->frames_in++;
+    if (replay_framing_stuffs(&c->framing)) {
+        /* patterns describe the frame's own bytes, not the escaped wire */
+        n = replay_framing_unstuff(&c->framing, f, n, in_frame, sizeof in_frame, &err);
+        if (!n) {
+            t->fleet->st->decode_errors++; /* a bad escape: the delimiters resynchronise */
+            return;
+        }
+        f = in_frame;
+    }
     /* the oldest request whose reply this is */
     for (int k = 0; k < t->npend; k++) {
         const struct replay_msg_cfg *m = &c->msgs[t->pend[k].kind];
@@ -212,7 +238,7 @@ static void on_frame(struct term *t, const uint8_t *f, size_t n)
             term_count(t, REPLAY_C_RENDER_ERRORS, 1);
             return;
         }
-        if (term_send(t, out_frame, len)) {
+        if (send_frame(t, len)) {
             t->fleet->st->replies++;
             term_count(t, REPLAY_C_ANSWERS, 1);
         }

@@ -216,6 +216,39 @@ static void test_bad_length_drops(void **state)
     dh_free(h);
 }
 
+/* With a stuffing framing the template is the frame's own bytes: 0x7E inside it
+ * goes on the wire as 7D 02, and a stuffed reply is unescaped before matching. */
+static void test_stuffing(void **state)
+{
+    (void)state;
+    struct dh *h = start(127, "\"transport\": \"tcp\", \"framing\": \"delim:jt808\", "
+                              "\"messages\": [{\"template\": \"7E 01 {index:1} {serial:1} 7E\", \"every\": \"1s\", "
+                              "\"reply\": \"7E 02 {index:1} {serial:1} 7E\"}]", "", &transport_mem);
+    struct term *t = dh_term(h, 0, 126); /* index 0x7E */
+    worker_poll(h->w);
+    for (uint64_t now = 0; now <= 1 * S + 5 * MS; now += MS) {
+        dh_run_to(h, now);
+        take(t);
+        if (out.n)
+            break;
+    }
+    assert_int_equal(out.n, 6);
+    const uint8_t head[4] = {0x7E, 0x01, 0x7D, 0x02};
+    assert_memory_equal(out.buf, head, 4);
+    assert_int_equal(out.buf[5], 0x7E);
+    uint8_t serial = out.buf[4];
+    uint8_t reply[6] = {0x7E, 0x02, 0x7D, 0x02, serial, 0x7E};
+    term_input(t, reply, sizeof reply);
+    struct fleet_stats *st = dh_stats(h, 0);
+    assert_int_equal(st->dc[REPLAY_C_MATCHED], 1);
+    /* a bad escape is a malformed frame, not a match and not a dropped stream */
+    const uint8_t bad[6] = {0x7E, 0x02, 0x7D, 0x05, 0x00, 0x7E};
+    term_input(t, bad, sizeof bad);
+    assert_int_equal(st->decode_errors, 1);
+    assert_int_equal(t->state, TS_AUTHENTICATED);
+    dh_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_answers_over_datagrams),
         cmocka_unit_test(test_bad_length_drops),
+        cmocka_unit_test(test_stuffing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(out.buf);
