@@ -224,8 +224,16 @@ int scenario_fleets_parse(const struct scenario_json *j, const cJSON *v, struct 
         return scenario_json_fail(j, "fleets", "expected 1 to %d fleets, got %d", SC_MAX_FLEETS, n);
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
         scenario_json_index(p, sizeof p, "fleets", sc->n_fleets);
-        if (fleet_parse(j, e, p, sc, sc->n_fleets) != SJ_OK)
+        if (fleet_parse(j, e, p, sc, sc->n_fleets) != SJ_OK) {
+            /* a fleet that fails is not counted, so scenario_free would not see
+             * the dialect settings its parser had allocated */
+            struct fleet_spec *f = &sc->fleets[sc->n_fleets];
+            const struct sc_dialect *d = sc_dialect_of(f);
+            if (d && d->free && f->cfg)
+                d->free(f->cfg);
+            f->cfg = NULL;
             return SJ_ERR;
+        }
         sc->n_fleets++;
     }
     return SJ_OK;
