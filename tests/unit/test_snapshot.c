@@ -15,7 +15,9 @@
 #include "harness/run_summary.h"
 #include "harness/scenario.h"
 #include "harness/snapshot.h"
+#include "sim/core/clock.h"
 #include "sim/core/ctl.h"
+#include "sim/dev/fleet.h"
 #include "sim/dev/fleet_spec.h"
 
 #include <cmocka.h>
@@ -604,6 +606,44 @@ static void test_shard_slices(void **state)
     assert_int_equal(ctl_pick_count_shard(15, 0.5, 1, 2), 7);
 }
 
+/* Workers of each shard own every shards-th terminal, with the fleet's own indices. */
+static void test_worker_shard(void **state)
+{
+    struct sockaddr_storage targets[SC_MAX_FLEETS] = {{0}};
+    int ctl[2];
+    char err[256];
+    static uint8_t seen[SC_MAX_FLEETS][64];
+    memset(seen, 0, sizeof seen);
+    clock_init(1.0);
+    assert_int_equal(ctl_pair(ctl), 0);
+    for (uint32_t k = 0; k < 3; k++)
+        for (int id = 0; id < 2; id++) {
+            struct worker *w = calloc(1, sizeof *w);
+            struct worker_slot *slot = calloc(1, sizeof *slot);
+            assert_non_null(w);
+            assert_non_null(slot);
+            struct worker_plan plan = {.fleets = sc.fleets, .n_fleets = sc.n_fleets, .targets = targets,
+                                       .seed = 1, .shard = k, .shards = 3};
+            if (worker_setup(w, &plan, id, 2, slot, ctl[1], err, sizeof err) != 0)
+                fail_msg("%s", err);
+            for (int f = 0; f < sc.n_fleets; f++)
+                for (uint32_t i = 0; i < w->fleets[f].n; i++) {
+                    uint32_t x = w->fleets[f].terms[i].index;
+                    assert_true(x < sc.fleets[f].count);
+                    assert_int_equal(x % 3, k);
+                    seen[f][x]++;
+                }
+            worker_free(w);
+            free(w);
+            free(slot);
+        }
+    for (int f = 0; f < sc.n_fleets; f++)
+        for (uint32_t x = 0; x < sc.fleets[f].count; x++)
+            assert_int_equal(seen[f][x], 1);
+    close(ctl[0]);
+    close(ctl[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_shards_text),
         cmocka_unit_test(test_shard_slices),
+        cmocka_unit_test(test_worker_shard),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
