@@ -29,7 +29,7 @@ struct counter_def {
 };
 
 #define FS(f) {"terminal." #f, 0, offsetof(struct fleet_stats, f)}
-#define GS(f) {"gateway." #f, 1, offsetof(struct gw_slot, f)}
+#define GS(f) {"gateway." #f, 1, offsetof(struct snapshot_platform, f)}
 static const struct counter_def counters[] = {
     FS(started), FS(connects), FS(connect_failures), FS(disconnects), FS(faults), FS(frames_out),
     FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
@@ -50,23 +50,33 @@ static int fleet_index(const struct scenario *sc, const char *id)
     return -2;
 }
 
+/* The snapshot's fleet for the scenario's fleet f, or NULL. */
+static const struct snapshot_fleet *sfleet(const struct expect_ctx *c, int f)
+{
+    return snapshot_fleet(c->snap, c->sc->fleets[f].id);
+}
+
+/* Fleet f's statistics, or every fleet's when f < 0. */
 static void merged(const struct expect_ctx *c, int f, struct fleet_stats *out)
 {
-    stats_merge_fleets(c->shm, c->n_workers, c->sc->n_fleets, f, out);
+    if (f < 0) {
+        snapshot_total(c->snap, out);
+        return;
+    }
+    const struct snapshot_fleet *sf = sfleet(c, f);
+    if (sf) {
+        *out = sf->st;
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    hist_reset(&out->report_latency);
+    hist_reset(&out->ack_latency);
+    hist_reset(&out->online_latency);
 }
 
 static uint64_t gw_counter(const struct expect_ctx *c, size_t off)
 {
-    return stats_gw_sum(c->shm, c->n_gw, off);
-}
-
-static struct hist gw_cmd_hist(const struct expect_ctx *c)
-{
-    struct hist h;
-    hist_reset(&h);
-    for (int g = 0; g < c->n_gw; g++)
-        hist_merge(&h, &c->shm->gateways[g].cmd_latency);
-    return h;
+    return *(const uint64_t *)((const char *)&c->snap->platform + off);
 }
 
 static int hist_stat(const struct hist *h, const char *stat, double *out)
@@ -122,10 +132,7 @@ static const struct stats_counter *fe_counter(const struct expect_ctx *c, const 
 
 static uint64_t fe_sum(const struct expect_ctx *c, int slot)
 {
-    uint64_t v = 0;
-    for (int g = 0; g < c->n_gw; g++)
-        v += c->shm->gateways[g].c[slot];
-    return v;
+    return slot >= 0 && slot < STATS_FE_COUNTERS ? c->snap->platform.c[slot] : 0;
 }
 
 int expect_value(const struct expect_ctx *c, const char *name, int f, double *out, int *is_duration)
@@ -158,14 +165,10 @@ int expect_value(const struct expect_ctx *c, const char *name, int f, double *ou
     const char *stat = dot + 1;
     merged(c, f, &fs);
     const struct hist *h = NULL;
-    struct hist cmd;
     if (strcmp(base, "report.latency") == 0) h = &fs.report_latency;
     else if (strcmp(base, "ack.latency") == 0) h = &fs.ack_latency;
     else if (strcmp(base, "online.latency") == 0) h = &fs.online_latency;
-    else if (strcmp(base, "command.latency") == 0) {
-        cmd = gw_cmd_hist(c);
-        h = &cmd;
-    }
+    else if (strcmp(base, "command.latency") == 0) h = &c->snap->platform.cmd_latency;
     if (h) {
         *is_duration = strcmp(stat, "count") != 0;
         return hist_stat(h, stat, out);
@@ -178,7 +181,8 @@ int expect_value(const struct expect_ctx *c, const char *name, int f, double *ou
         else if (strcmp(base, "commands") == 0) v = (double)fs.replies;
         else if (strcmp(base, "reconnects") == 0) v = (double)fs.disconnects;
         else if (dialect_value(c, cn, f, &v) < 0) return -1;
-        *out = strcmp(stat, "rate") == 0 ? (c->virtual_s > 0 ? v / c->virtual_s : 0) : v;
+        double vs = c->snap->virtual_s;
+        *out = strcmp(stat, "rate") == 0 ? (vs > 0 ? v / vs : 0) : v;
         return 0;
     }
     return -1;
@@ -202,20 +206,18 @@ static const char *fleet_label(const struct sc_expect *e)
 static void eval_partials(const struct expect_ctx *c, int i, struct case_result *r)
 {
     const struct sc_expect *e = &c->sc->expect[i];
-    uint64_t ok = 0, total = 0, worst = 0;
-    for (int w = 0; w < c->n_workers; w++) {
-        const struct expect_partial *p = &c->shm->workers[w].expect[i];
-        ok += p->ok;
-        total += p->total;
-        if (p->worst_us > worst)
-            worst = p->worst_us;
-    }
-    /* the terminals it applies to come from the scenario, not from the workers'
-     * answers: a worker that died takes its terminals' passes with it */
+    const struct expect_partial *p = snapshot_partial(c->snap, e->id);
+    uint64_t ok = p ? p->ok : 0, total = p ? p->total : 0, worst = p ? p->worst_us : 0;
+    /* the terminals it applies to come from the scenario (the share of each fleet
+     * the snapshot covers), not from the workers' answers: a worker that died
+     * takes its terminals' passes with it */
     uint64_t planned = 0;
-    for (int f = 0; f < c->sc->n_fleets; f++)
-        if (!e->fleet[0] || strcmp(e->fleet, c->sc->fleets[f].id) == 0)
-            planned += c->sc->fleets[f].count;
+    for (int f = 0; f < c->sc->n_fleets; f++) {
+        if (e->fleet[0] && strcmp(e->fleet, c->sc->fleets[f].id) != 0)
+            continue;
+        const struct snapshot_fleet *sf = sfleet(c, f);
+        planned += sf ? sf->planned : 0;
+    }
     if (planned > total)
         total = planned;
     double frac = e->fraction > 0 ? e->fraction : 1.0;
@@ -255,7 +257,7 @@ static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, st
 {
     snprintf(r->expected, sizeof r->expected, "every %s sent to %s answered with %s", e->to,
              fleet_label(e), e->reply);
-    if (!c->embedded) {
+    if (!c->snap->embedded) {
         r->verdict = VERDICT_INCONCLUSIVE;
         snprintf(r->observed, sizeof r->observed, "commands need the embedded platform (third-party target)");
         return;
@@ -269,15 +271,16 @@ static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, st
         int ci = dialect_cmd_index(c->sc->fleets[f].dialect, e->to);
         if (ci < 0)
             continue;
-        addressed += c->addressed[f][ci];
-        for (int g = 0; g < c->n_gw; g++) {
-            const struct cmd_stats *cs = &c->shm->gateways[g].cmd[f][ci];
-            sent += cs->sent;
-            answered += cs->answered;
-            refused += cs->refused;
-            timed_out += cs->timed_out;
-            busy += cs->offline;
-        }
+        const struct snapshot_fleet *sf = sfleet(c, f);
+        if (!sf || ci >= STATS_CMD_KINDS)
+            continue;
+        const struct cmd_stats *cs = &sf->cmd[ci];
+        addressed += sf->addressed[ci];
+        sent += cs->sent;
+        answered += cs->answered;
+        refused += cs->refused;
+        timed_out += cs->timed_out;
+        busy += cs->offline;
     }
     uint64_t offline = addressed > sent ? addressed - sent : 0;
     double frac = e->fraction > 0 ? e->fraction : 1.0;
@@ -307,7 +310,7 @@ static void eval_metric(const struct expect_ctx *c, const struct sc_expect *e, s
         snprintf(r->observed, sizeof r->observed, "no such metric or counter: %s", name);
         return;
     }
-    if (!c->embedded && strncmp(name, "gateway.", 8) == 0) {
+    if (!c->snap->embedded && strncmp(name, "gateway.", 8) == 0) {
         r->verdict = VERDICT_INCONCLUSIVE;
         snprintf(r->expected, sizeof r->expected, "%s", name);
         snprintf(r->observed, sizeof r->observed, "gateway counters need the embedded platform");
@@ -350,15 +353,17 @@ static void eval_metric(const struct expect_ctx *c, const struct sc_expect *e, s
 static void eval_ledger(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r)
 {
     static struct fleet_stats fs;
+    struct ledger gl;
     merged(c, -1, &fs);
+    snapshot_platform_ledger(c->snap, &gl);
     char a[256], b[256];
     ledger_format(&fs.ledger, a, sizeof a);
-    ledger_format(&c->gw_ledger, b, sizeof b);
+    ledger_format(&gl, b, sizeof b);
     cell(r->observed, sizeof r->observed, "terminals: %s; platform: %s", a, b);
-    bool ok = ledger_balanced(&fs.ledger) && ledger_balanced(&c->gw_ledger);
+    bool ok = ledger_balanced(&fs.ledger) && ledger_balanced(&gl);
     if (e->ledger_acked) {
         snprintf(r->expected, sizeof r->expected, "every message acknowledged (none failed or timed out)");
-        ok = ok && fs.ledger.acked == fs.ledger.sent && c->gw_ledger.acked == c->gw_ledger.sent;
+        ok = ok && fs.ledger.acked == fs.ledger.sent && gl.acked == gl.sent;
     } else {
         snprintf(r->expected, sizeof r->expected, "every message acknowledged, failed or timed out");
     }
@@ -374,7 +379,7 @@ void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
         snprintf(r.id, sizeof r.id, "%s", e->id);
         snprintf(r.area, sizeof r.area, "%s", e->area);
         snprintf(r.desc, sizeof r.desc, "%s", e->desc);
-        r.duration_s = c->virtual_s;
+        r.duration_s = c->snap->virtual_s;
         switch (e->kind) {
         case SC_EXP_STATE:
         case SC_EXP_TRANSITIONS:
@@ -396,13 +401,15 @@ void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
         report_add_case(rep, &r);
     }
     static struct fleet_stats fs;
+    struct ledger gl;
     merged(c, -1, &fs);
+    snapshot_platform_ledger(c->snap, &gl);
     struct ledger all = fs.ledger;
-    ledger_add(&all, &c->gw_ledger);
+    ledger_add(&all, &gl);
     rep->ledger_balanced = ledger_balanced(&all);
     char a[200], b[200];
     ledger_format(&fs.ledger, a, sizeof a);
-    ledger_format(&c->gw_ledger, b, sizeof b);
+    ledger_format(&gl, b, sizeof b);
     cell(rep->ledger_text, sizeof rep->ledger_text, "terminals %s; platform %s", a, b);
 }
 
@@ -454,29 +461,30 @@ void expect_metrics_json(const struct expect_ctx *c, cJSON *metrics)
     }
     merged(c, -1, &fs);
     cJSON_AddItemToObject(metrics, "total", fleet_json(c, -1, &fs));
-    if (c->virtual_s > 0)
-        cJSON_AddNumberToObject(metrics, "reports_per_s", (double)fs.reports_acked / c->virtual_s);
-    if (c->n_gw) {
+    if (c->snap->virtual_s > 0)
+        cJSON_AddNumberToObject(metrics, "reports_per_s", (double)fs.reports_acked / c->snap->virtual_s);
+    if (c->snap->platform.gateways) {
         cJSON *g = cJSON_AddObjectToObject(metrics, "gateway");
         for (size_t i = 0; i < N_COUNTERS; i++)
             if (counters[i].gw)
                 cJSON_AddNumberToObject(g, counters[i].name + 8, (double)gw_counter(c, counters[i].off));
         for (int i = 0; c->fe && i < c->fe->n_counters; i++)
             cJSON_AddNumberToObject(g, c->fe->counters[i].name + 8, (double)fe_sum(c, c->fe->counters[i].slot));
-        struct hist h = gw_cmd_hist(c);
-        cJSON_AddItemToObject(g, "command_latency", hist_to_json(&h));
-        uint64_t rss = 0;
-        for (int k = 0; k < c->n_gw; k++)
-            rss += c->shm->gateways[k].rss_kb;
-        cJSON_AddNumberToObject(g, "rss_kb", (double)rss);
+        cJSON_AddItemToObject(g, "command_latency", hist_to_json(&c->snap->platform.cmd_latency));
+        cJSON_AddNumberToObject(g, "rss_kb", (double)c->snap->platform.rss_kb);
     }
     uint64_t rss = 0, terms = 0;
-    for (int w = 0; w < c->n_workers; w++) {
-        rss += c->shm->workers[w].rss_kb;
-        terms += c->shm->workers[w].terminals;
+    int n_workers = 0;
+    for (size_t k = 0; k < c->snap->n_components; k++) {
+        const struct snapshot_component *w = &c->snap->components[k];
+        if (w->kind != SNAPSHOT_WORKER)
+            continue;
+        n_workers++;
+        rss += w->rss_kb;
+        terms += w->terminals;
     }
     cJSON *w = cJSON_AddObjectToObject(metrics, "workers");
-    cJSON_AddNumberToObject(w, "count", c->n_workers);
+    cJSON_AddNumberToObject(w, "count", n_workers);
     cJSON_AddNumberToObject(w, "rss_kb", (double)rss);
     cJSON_AddNumberToObject(w, "terminals", (double)terms);
 }

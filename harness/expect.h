@@ -1,6 +1,7 @@
-/* Expectations -> verdicts.  Reads the merged statistics of a finished run and turns
- * every expectation of the scenario into a case: id, area, objective, expected vs
- * observed, verdict.  Metric and counter names are resolved here, in one table. */
+/* Expectations -> verdicts.  Reads the snapshot of a run (one run's, or the merge of
+ * several shards') and turns every expectation of the scenario into a case: id,
+ * area, objective, expected vs observed, verdict.  Metric and counter names are
+ * resolved here, in one table. */
 #ifndef FLEETSIM_EXPECT_H
 #define FLEETSIM_EXPECT_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include "harness/scenario.h"
+#include "harness/snapshot.h"
 #include "report/report.h"
 #include "sim/core/stats.h"
 #include "sim/dev/fleet.h"
@@ -15,13 +17,8 @@
 
 struct expect_ctx {
     const struct scenario *sc;
-    const struct stats_shm *shm;
-    int n_workers, n_gw;
-    int embedded;                 /* the platform is ours (commands, gateway counters) */
-    double virtual_s;             /* virtual seconds the run covered */
-    const struct frontend *fe;    /* the embedded front-end (its counters), NULL when none */
-    const uint64_t (*addressed)[STATS_CMD_KINDS]; /* per fleet, per command kind */
-    struct ledger gw_ledger;      /* the gateway's, offline commands included */
+    const struct run_snapshot *snap; /* fleets are matched to the scenario's by id */
+    const struct frontend *fe;    /* the embedded front-end that ran (its counters), NULL when none */
 };
 
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep);

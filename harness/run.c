@@ -65,15 +65,11 @@ static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
     stats_merge_fleets(r->shm, r->n_workers, r->sc.n_fleets, f, out);
 }
 
-static uint64_t gw_sum(const struct run *r, size_t offset)
-{
-    return stats_gw_sum(r->shm, r->n_gw, offset);
-}
-
 /* --- status line ------------------------------------------------------------------- */
 
-/* Once a second: merge the workers' statistics, derive this second's rates and
- * latency window, print the status line and keep the sample for report.json. */
+/* Once a second: refresh the run's snapshot, derive this second's rates and
+ * latency window, print the status line, keep the sample in the snapshot's
+ * timeline and hand the snapshot to --stats clients. */
 static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct run *r = t->data;
@@ -81,26 +77,27 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     static struct fleet_stats tot;
     static struct hist win;
-    merge_fleet(r, -1, &tot);
     uint64_t mono = clock_mono_us();
     double dt = (double)(mono - r->prev_mono_us) / 1e6;
     if (dt <= 0.001)
         return;
     r->prev_mono_us = mono;
+    run_snapshot_take(r);
+    snapshot_total(r->snap, &tot);
     double rate = (double)(tot.reports_acked - r->prev.reports_acked) / dt;
     hist_window(&win, &tot.report_latency, &r->prev.report_latency);
     uint64_t vt = clock_now_us() - r->start_us;
-    uint64_t bad = gw_sum(r, offsetof(struct gw_slot, rejected));
-    cJSON *smp = cJSON_CreateObject();
-    cJSON_AddNumberToObject(smp, "t_s", (double)vt / 1e6);
-    cJSON_AddNumberToObject(smp, "online", (double)tot.in_state[TS_AUTHENTICATED]);
-    cJSON_AddNumberToObject(smp, "reports_per_s", rate);
-    cJSON_AddNumberToObject(smp, "p50_us", (double)hist_percentile(&win, 50));
-    cJSON_AddNumberToObject(smp, "p99_us", (double)hist_percentile(&win, 99));
-    cJSON_AddNumberToObject(smp, "max_us", (double)win.max);
-    cJSON_AddNumberToObject(smp, "pending", (double)ledger_pending(&tot.ledger));
-    cJSON_AddNumberToObject(smp, "disconnects", (double)tot.disconnects);
-    cJSON_AddItemToArray(r->timeline, smp);
+    uint64_t bad = r->snap->platform.rejected;
+    struct snapshot_sample smp = {
+        .tick = ++r->tick,
+        .t_s = (double)vt / 1e6,
+        .online = tot.in_state[TS_AUTHENTICATED],
+        .reports_per_s = rate,
+        .pending = ledger_pending(&tot.ledger),
+        .disconnects = tot.disconnects,
+    };
+    if (snapshot_add_sample(r->snap, &smp, &win) < 0)
+        fprintf(stderr, "fleetsim: out of memory for the timeline\n");
     if (!r->o->quiet) {
         char p50[32], p99[32], mx[32];
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
@@ -113,6 +110,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         fflush(stdout);
     }
     r->prev = tot;
+    run_stats_publish(r);
     (void)loop;
     (void)revents;
 }
@@ -285,6 +283,8 @@ static int worker_child(void *arg, int ctl_fd)
         .preds = r->preds,
         .n_preds = r->n_preds,
         .seed = r->sc.seed,
+        .shard = r->shard - 1,
+        .shards = r->shards,
     };
     if (!w || worker_setup(w, &plan, c->idx, r->n_workers, slot, ctl_fd, err, sizeof err) < 0) {
         snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
@@ -390,7 +390,7 @@ static void run_step(struct run *r, int i)
     broadcast(r->gws, r->n_gw, &m, body);
     free(body);
     if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
-        r->addressed[f][s->cmd_kind] += ctl_pick_count(fl->count, m.fraction);
+        r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(fl->count, m.fraction, r->shard - 1, r->shards);
     open_cmd_window(r, i);
 }
 
@@ -537,7 +537,7 @@ static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t er
         return -1;
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
-        total += r->sc.fleets[f].count;
+        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
     int want = r->sc.platform.procs > 0 ? r->sc.platform.procs : 1;
     r->n_gw = run_procs_needed(total, per_proc, want, STATS_MAX_GATEWAYS);
     if (r->n_gw < 0) {
@@ -603,6 +603,13 @@ int run_scenario(const struct run_opts *o)
         return 2;
     }
     int rc = 2; /* input errors until the processes start */
+    char hash[SNAPSHOT_HASH_LEN] = "";
+    if (snapshot_hash_file(o->scenario, hash, sizeof hash) < 0) {
+        fprintf(stderr, "%s: %s\n", o->scenario, strerror(errno));
+        goto out;
+    }
+    r->shard = o->shards > 1 ? o->shard : 1;
+    r->shards = o->shards > 1 ? o->shards : 1;
     double scale = o->time_scale > 0 ? o->time_scale : r->sc.time_scale > 0 ? r->sc.time_scale : 1.0;
     if (setup_target(r, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim: target %s\n", err);
@@ -615,7 +622,7 @@ int run_scenario(const struct run_opts *o)
     uint64_t per_proc = fd_budget();
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
-        total += r->sc.fleets[f].count;
+        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int want = o->procs > 0 ? o->procs : (int)(cores > 0 ? cores : 1);
     if ((uint64_t)want > total)
@@ -652,6 +659,15 @@ int run_scenario(const struct run_opts *o)
     }
     if (o->report_dir && mkdir_p(o->report_dir) < 0) {
         fprintf(stderr, "fleetsim: cannot create report directory %s: %s\n", o->report_dir, strerror(errno));
+        goto out;
+    }
+    if (o->stats_addr && run_stats_open(r, o->stats_addr, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim: %s\n", err);
+        goto out;
+    }
+    r->snap = snapshot_new();
+    if (!r->snap) {
+        fprintf(stderr, "fleetsim: out of memory\n");
         goto out;
     }
     r->shm = stats_map();
@@ -704,10 +720,14 @@ int run_scenario(const struct run_opts *o)
         goto out;
     }
     r->tty = isatty(STDOUT_FILENO);
-    r->timeline = cJSON_CreateArray();
+    double iv = (o->status_interval_ms > 0 ? o->status_interval_ms : 1000) / 1000.0;
+    run_snapshot_begin(r, hash, scale, (uint32_t)(iv * 1000 + 0.5));
+    char shard[48] = "";
+    if (r->shards > 1)
+        snprintf(shard, sizeof shard, " (shard %u/%u)", r->shard, r->shards);
     if (!o->quiet)
-        printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s), %d worker(s), target %s%s, time scale %g\n",
-               r->sc.name, total, r->sc.n_fleets, r->n_workers, r->fe ? "embedded gateway " : "",
+        printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s)%s, %d worker(s), target %s%s, time scale %g\n",
+               r->sc.name, total, r->sc.n_fleets, shard, r->n_workers, r->fe ? "embedded gateway " : "",
                r->target_text, scale);
     /* not the default loop: libev would reap every child there with waitpid(-1) */
     r->loop = ev_loop_new(EVFLAG_AUTO);
@@ -721,7 +741,6 @@ int run_scenario(const struct run_opts *o)
     ev_timer_init(&r->sup_timer, super_timer_cb, 0, 0);
     r->sup_timer.data = r;
     ev_timer_start(r->loop, &r->sup_timer);
-    double iv = (o->status_interval_ms > 0 ? o->status_interval_ms : 1000) / 1000.0;
     ev_timer_init(&r->status, status_cb, iv, iv);
     r->status.data = r;
     ev_timer_start(r->loop, &r->status);
@@ -739,6 +758,7 @@ int run_scenario(const struct run_opts *o)
     ev_signal_init(&r->sigterm, sig_cb, SIGTERM);
     r->sigterm.data = r;
     ev_signal_start(r->loop, &r->sigterm);
+    run_stats_start(r);
     ev_run(r->loop, 0);
     if (r->tty && !o->quiet)
         printf("\n");
@@ -753,12 +773,13 @@ int run_scenario(const struct run_opts *o)
     for (int g = 0; g < r->n_gw; g++)
         if (r->shm->gateways[g].phase == WP_FAILED)
             run_harness_fail(r, "gateway failed: %s", r->shm->gateways[g].error);
+    run_snapshot_take(r);
     struct run_report rep;
     report_init(&rep, r->sc.name, o->scenario);
-    run_build_report(r, &rep);
+    run_build_report(&r->sc, r->snap, &rep);
     printf("\n");
     report_print_table(&rep, stdout);
-    run_print_figures(r, &rep);
+    run_print_figures(&r->sc, r->snap, &rep, stdout);
     if (o->report_dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);
@@ -773,10 +794,11 @@ int run_scenario(const struct run_opts *o)
     rc = v == VERDICT_PASS ? 0 : 1;
     report_free(&rep);
 out:
+    run_stats_close(r); /* its watchers live on the loop */
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop)
         ev_loop_destroy(r->loop);
-    cJSON_Delete(r->timeline);
+    snapshot_free(r->snap);
     free(r->fe_cfg);
     rm_tmpdir(r);
     if (r->shm)

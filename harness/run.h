@@ -18,6 +18,8 @@ struct run_opts {
     int dry_run;               /* check the scenario, print the plan and the cases, run nothing */
     int verbose;               /* gateway logs rejected frames */
     int status_interval_ms;    /* default 1000 */
+    uint32_t shard, shards;    /* --shard K/N: run terminals i of each fleet with i % N == K-1; 0/0: all */
+    const char *stats_addr;    /* --stats: unix socket path serving the live snapshot, NULL none */
 };
 
 /* Exit status: 0 every expectation passed, 1 one failed or the harness broke

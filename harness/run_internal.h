@@ -1,5 +1,6 @@
 /* Internals shared by the files of `fleetsim run`: run.c (processes, timeline,
- * drain) and run_summary.c (verdicts, figures, the plan of a dry run). */
+ * drain), run_snapshot.c (the run's snapshot), run_stats.c (--stats) and
+ * run_summary.c (verdicts, figures, the plan of a dry run). */
 #ifndef FLEETSIM_RUN_INTERNAL_H
 #define FLEETSIM_RUN_INTERNAL_H
 
@@ -9,7 +10,9 @@
 #include <sys/types.h>
 
 #include "harness/run.h"
+#include "harness/run_summary.h"
 #include "harness/scenario.h"
+#include "harness/snapshot.h"
 #include "report/report.h"
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
@@ -27,7 +30,7 @@ struct child {
 
 /* What the terminals' reports looked like in the second after a command step:
  * commands fanned out to a whole fleet must not stall the data path. */
-#define RUN_MAX_CMD_WINDOWS 16
+#define RUN_MAX_CMD_WINDOWS SNAPSHOT_MAX_WINDOWS
 struct cmd_window {
     int step;                     /* index in sc.steps */
     uint64_t at_us;               /* virtual time the step ran */
@@ -75,7 +78,10 @@ struct run {
     int n_cmd_windows;
     struct fleet_stats prev;      /* last status line's totals, for rates */
     uint64_t prev_mono_us;        /* when they were taken */
-    cJSON *timeline;              /* one sample per status tick, for report.json */
+    uint32_t shard, shards;       /* --shard K/N: K (1-based) of N; 1 of 1 is the whole fleet */
+    struct run_snapshot *snap;    /* the run's state: refreshed every status tick and at the end */
+    uint32_t tick;                /* status ticks since the start (the timeline's key) */
+    struct run_stats *stats;      /* --stats endpoint, NULL when none */
     uint64_t prev_gw_positions;
     int tty;
     char tmpdir[256];
@@ -83,11 +89,21 @@ struct run {
 
 /* Record the first harness failure (later ones are dropped: the first is the cause). */
 void run_harness_fail(struct run *r, const char *fmt, const char *detail);
-/* Every expectation as a case, the harness failure if any, metrics for report.json. */
-void run_build_report(struct run *r, struct run_report *rep);
-/* The headline numbers, for people and for `make bench`. */
-void run_print_figures(struct run *r, struct run_report *rep);
 /* --dry-run: what would happen, and which cases would be judged. */
 void run_print_plan(const struct run *r, uint64_t total, double scale);
+
+/* Start r->snap (identity, shard, fleets, expectations, settings of the run). */
+void run_snapshot_begin(struct run *r, const char *hash, double scale, uint32_t interval_ms);
+/* Refresh r->snap from the shared region and the parent's own state. */
+void run_snapshot_take(struct run *r);
+
+/* --stats PATH: bind and listen (before any process starts); 0 or -1 with err. */
+int run_stats_open(struct run *r, const char *path, char *err, size_t errcap);
+/* Accept clients on r->loop. */
+void run_stats_start(struct run *r);
+/* Send r->snap to every client ready for another document (each status tick). */
+void run_stats_publish(struct run *r);
+/* Close the clients and the socket and remove its path. */
+void run_stats_close(struct run *r);
 
 #endif

@@ -1,6 +1,7 @@
 /* Reading typed fields out of a scenario's cJSON tree with errors that name the
  * file and the JSON path ("x.json: fleets[0].count: ...").  Internal to the
- * scenario parser (harness/scenario*.c). */
+ * harness's readers: the scenario parser (harness/scenario*.c) and the run
+ * snapshot's (harness/snapshot_json.c). */
 #ifndef FLEETSIM_SCENARIO_JSON_H
 #define FLEETSIM_SCENARIO_JSON_H
 

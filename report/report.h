@@ -36,6 +36,7 @@ struct run_report {
     cJSON *metrics;               /* owned, free-form summary (counters, histograms, ledger) */
     int ledger_balanced;          /* 1 yes, 0 no */
     char ledger_text[256];        /* "sent 123 = acked 120 + failed 1 + timed out 2" */
+    cJSON *snapshot;              /* owned, may be NULL: the state the verdicts were computed from */
 };
 
 void report_init(struct run_report *r, const char *scenario, const char *path);

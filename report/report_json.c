@@ -93,6 +93,8 @@ static cJSON *build(const struct run_report *r)
         add_case(&b, cases, &r->cases[i]);
     add_obj(&b, root, "metrics",
             r->metrics ? cJSON_Duplicate(r->metrics, 1) : cJSON_CreateObject());
+    if (r->snapshot)
+        add_obj(&b, root, "snapshot", cJSON_Duplicate(r->snapshot, 1));
     if (b.failed) {
         cJSON_Delete(root);
         return NULL;

@@ -15,5 +15,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* `fleetsim serve [options]`: the reference platform alone (cmd_serve.c) */
 int cmd_serve(int argc, char **argv);
+/* `fleetsim report merge REPORT.json... [-o FILE]`: join shard reports (cmd_report.c) */
+int cmd_report(int argc, char **argv);
 
 #endif

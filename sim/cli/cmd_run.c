@@ -1,12 +1,33 @@
 /* fleetsim run SCENARIO [options] */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/run.h"
+#include "harness/snapshot.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/units.h"
+
+/* "K/N" with 1 <= K <= N; 0 or -1. */
+static int parse_shard(const char *text, uint32_t *k, uint32_t *n)
+{
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(text, &end, 10);
+    if (end == text || *end != '/' || text[0] == '-' || text[0] == '+' || errno)
+        return -1;
+    const char *p = end + 1;
+    unsigned long b = strtoul(p, &end, 10);
+    if (end == p || *end || p[0] == '-' || p[0] == '+' || errno)
+        return -1;
+    if (a < 1 || b < a || b > SNAPSHOT_MAX_SHARDS)
+        return -1;
+    *k = (uint32_t)a;
+    *n = (uint32_t)b;
+    return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -26,10 +47,15 @@ static void usage(FILE *f)
             "  -n, --dry-run           check the scenario, print the plan and its cases, run nothing\n"
             "  -q, --quiet             no status lines\n"
             "  -v, --verbose           the gateway logs every rejected frame\n"
+            "      --shard K/N         run only shard K of N of every fleet: the terminals i\n"
+            "                          with i %% N == K-1 (merge the reports: fleetsim report merge)\n"
+            "      --stats PATH        serve the live snapshot on a unix socket: one JSON line\n"
+            "                          on connect, then one every status interval\n"
             "  -h, --help              this text\n"
             "\n"
             "exit status: 0 every expectation passed, 1 one did not, 2 bad usage or scenario\n"
-            "example: fleetsim run scenarios/quickstart.json --report out/\n");
+            "example: fleetsim run scenarios/quickstart.json --report out/\n"
+            "         fleetsim run my.json --shard 2/4 --report out/shard-2/\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -44,6 +70,8 @@ int cmd_run(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},
         {"dry-run", no_argument, 0, 'n'},
         {"verbose", no_argument, 0, 'v'},
+        {"shard", required_argument, 0, 'S'},
+        {"stats", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -60,6 +88,14 @@ int cmd_run(int argc, char **argv)
         case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage(stdout); return 0;
+        case 'T': o.stats_addr = optarg; break;
+        case 'S':
+            if (parse_shard(optarg, &o.shard, &o.shards) < 0) {
+                fprintf(stderr, "fleetsim run: --shard: '%s' is not K/N with 1 <= K <= N <= %d\n", optarg,
+                        SNAPSHOT_MAX_SHARDS);
+                return 2;
+            }
+            break;
         case 'p': {
             uint64_t n;
             if (units_count(optarg, &n, err, sizeof err) < 0 || n < 1 || n > 64) {

@@ -76,3 +76,17 @@ int ctl_picked(uint64_t k, uint64_t n, double fraction)
     /* k is picked when floor((k+1)*want/n) > floor(k*want/n) */
     return ((k + 1) * want) / n > (k * want) / n;
 }
+
+uint64_t ctl_pick_count_shard(uint64_t n, double fraction, uint32_t shard, uint32_t shards)
+{
+    if (shards <= 1)
+        return ctl_pick_count(n, fraction);
+    if (shard >= shards)
+        return 0;
+    if (fraction >= 1.0)
+        return n / shards + (shard < n % shards);
+    uint64_t c = 0;
+    for (uint64_t k = shard; k < n; k += shards)
+        c += (uint64_t)ctl_picked(k, n, fraction);
+    return c;
+}

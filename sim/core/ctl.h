@@ -51,6 +51,9 @@ struct ctl_msg {
  * addressed without telling each other. */
 uint64_t ctl_pick_count(uint64_t n, double fraction);
 int ctl_picked(uint64_t k, uint64_t n, double fraction);
+/* How many of the picked members have an index i with i % shards == shard
+ * (0-based): the share of a step that one shard of a run addresses. */
+uint64_t ctl_pick_count_shard(uint64_t n, double fraction, uint32_t shard, uint32_t shards);
 
 /* socketpair(AF_UNIX, SOCK_SEQPACKET); 0 or -1 with errno. */
 int ctl_pair(int fds[2]);

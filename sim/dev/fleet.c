@@ -784,7 +784,11 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         hist_reset(&fr->st->report_latency);
         hist_reset(&fr->st->ack_latency);
         hist_reset(&fr->st->online_latency);
-        uint32_t n = spec->count / (uint32_t)n_workers + ((uint32_t)id < spec->count % (uint32_t)n_workers);
+        /* this run's slice of the fleet (every shards-th terminal), then this worker's
+         * share of the slice (every n_workers-th of it); indices stay the fleet's */
+        uint32_t shards = plan->shards > 1 ? plan->shards : 1;
+        uint32_t slice = fleet_shard_size(spec->count, plan->shard, shards);
+        uint32_t n = slice / (uint32_t)n_workers + ((uint32_t)id < slice % (uint32_t)n_workers);
         fr->n = n;
         fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
         fr->dstate = n && fr->d->state_size ? calloc(n, fr->d->state_size) : NULL;
@@ -796,7 +800,7 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         for (uint32_t k = 0; k < n; k++) {
             struct term *t = &fr->terms[k];
             t->fleet = fr;
-            t->index = k * (uint32_t)n_workers + (uint32_t)id;
+            t->index = (uint32_t)(((uint64_t)k * (uint32_t)n_workers + (uint32_t)id) * shards + plan->shard % shards);
             t->conn.fd = -1;
             t->serial = (uint16_t)(term_rand(t) & 0x7FFF);
         }

@@ -52,6 +52,8 @@ struct worker_plan {
     int n_preds;
     uint32_t seed;             /* random seed of the run */
     const struct transport *transport; /* NULL: by each fleet's name; tests give a memory one */
+    uint32_t shard, shards;    /* --shard K/N: this run has shard K-1 of N of every fleet
+                                  (fleet_shard_size); shards 0 or 1: the whole fleet */
 };
 
 struct term_pend {

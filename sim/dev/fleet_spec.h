@@ -34,4 +34,14 @@ struct fleet_spec {
     uint64_t ack_timeout_ms;        /* an unanswered request is timed out after this (default 10s) */
 };
 
+/* Terminals of a fleet of `count` that shard k (0-based) of n runs: the
+ * indices i with i % n == k, so every shard's slice spans the whole ramp and
+ * the whole id range, and the slices of 1..n are disjoint and cover the fleet. */
+static inline uint32_t fleet_shard_size(uint32_t count, uint32_t k, uint32_t n)
+{
+    if (n <= 1)
+        return count;
+    return count / n + (k < count % n);
+}
+
 #endif

@@ -1,0 +1,257 @@
+/* `fleetsim run --stats PATH`: the run's snapshot, live, on a unix stream socket.
+ * A client that connects gets the current snapshot at once, as one line of JSON
+ * (the document, then "\n"), and another one every status interval after that,
+ * until it closes the connection or the run ends.  A client that wants one reads
+ * one line and closes.  A client that reads slower than the documents come skips
+ * documents rather than making the parent queue them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness/run_internal.h"
+
+#define STATS_MAX_CLIENTS 16
+
+struct stats_client {
+    int fd;                       /* -1: free */
+    ev_io io;
+    char *out;                    /* the document being sent (owned) */
+    size_t len, off;
+    struct run_stats *srv;
+};
+
+struct run_stats {
+    int fd;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    ev_io accept_io;
+    struct run *run;
+    struct stats_client clients[STATS_MAX_CLIENTS];
+};
+
+static void client_close(struct stats_client *c)
+{
+    struct ev_loop *loop = c->srv->run->loop;
+    if (c->fd < 0)
+        return;
+    ev_io_stop(loop, &c->io);
+    close(c->fd);
+    c->fd = -1;
+    free(c->out);
+    c->out = NULL;
+    c->len = c->off = 0;
+}
+
+/* The snapshot as one line; NULL when out of memory. */
+static char *document(struct run *r, size_t *len)
+{
+    cJSON *j = snapshot_to_json(r->snap);
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *line = malloc(n + 2);
+    if (line) {
+        memcpy(line, text, n);
+        line[n] = '\n';
+        line[n + 1] = 0;
+        *len = n + 1;
+    }
+    cJSON_free(text);
+    return line;
+}
+
+static void client_want(struct stats_client *c)
+{
+    struct ev_loop *loop = c->srv->run->loop;
+    int ev = EV_READ | (c->off < c->len ? EV_WRITE : 0);
+    if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == ev)
+        return;
+    ev_io_stop(loop, &c->io);
+    ev_io_set(&c->io, c->fd, ev);
+    ev_io_start(loop, &c->io);
+}
+
+static void client_flush(struct stats_client *c)
+{
+    while (c->off < c->len) {
+        ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            client_close(c);
+            return;
+        }
+        c->off += (size_t)n;
+    }
+    if (c->off >= c->len) {
+        free(c->out);
+        c->out = NULL;
+        c->len = c->off = 0;
+    }
+    client_want(c);
+}
+
+/* Hand a copy of the document to a client that has finished the last one. */
+static void client_give(struct stats_client *c, const char *doc, size_t len)
+{
+    if (c->fd < 0 || c->out)
+        return;
+    c->out = malloc(len);
+    if (!c->out)
+        return;
+    memcpy(c->out, doc, len);
+    c->len = len;
+    c->off = 0;
+    client_flush(c);
+}
+
+static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct stats_client *c = io->data;
+    if (revents & EV_READ) {
+        /* nothing is asked of a client: what it sends is read and dropped; end of
+         * file is its goodbye */
+        char buf[256];
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            client_close(c);
+            return;
+        }
+    }
+    if (revents & EV_WRITE)
+        client_flush(c);
+    (void)loop;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct run_stats *s = io->data;
+    for (;;) {
+        int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct stats_client *c = NULL;
+        for (int i = 0; i < STATS_MAX_CLIENTS && !c; i++)
+            if (s->clients[i].fd < 0)
+                c = &s->clients[i];
+        if (!c) {
+            close(fd); /* full: come back later */
+            continue;
+        }
+        c->fd = fd;
+        ev_io_init(&c->io, client_cb, fd, EV_READ);
+        c->io.data = c;
+        ev_io_start(loop, &c->io);
+        run_snapshot_take(s->run);
+        size_t len;
+        char *doc = document(s->run, &len);
+        if (doc) {
+            c->out = doc;
+            c->len = len;
+            c->off = 0;
+            client_flush(c);
+        } else {
+            client_close(c);
+        }
+    }
+    (void)revents;
+}
+
+int run_stats_open(struct run *r, const char *path, char *err, size_t errcap)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!path[0] || strlen(path) >= sizeof sa.sun_path) {
+        snprintf(err, errcap, "--stats %s: a unix socket path of 1 to %zu bytes", path, sizeof sa.sun_path - 1);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        /* a socket nobody listens on is what a run that ended left behind */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+        int refused = !alive && errno == ECONNREFUSED;
+        if (probe >= 0)
+            close(probe);
+        if (!S_ISSOCK(st.st_mode) || alive || !refused) {
+            snprintf(err, errcap, "--stats %s: %s", path,
+                     !S_ISSOCK(st.st_mode) ? "exists and is not a socket" : "another run is serving it");
+            return -1;
+        }
+        unlink(path);
+    }
+    struct run_stats *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "--stats: out of memory");
+        return -1;
+    }
+    s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s->fd, 16) < 0) {
+        snprintf(err, errcap, "--stats %s: %s", path, strerror(errno));
+        if (s->fd >= 0)
+            close(s->fd);
+        free(s);
+        return -1;
+    }
+    memcpy(s->path, path, strlen(path) + 1);
+    s->run = r;
+    for (int i = 0; i < STATS_MAX_CLIENTS; i++) {
+        s->clients[i].fd = -1;
+        s->clients[i].srv = s;
+    }
+    r->stats = s;
+    return 0;
+}
+
+void run_stats_start(struct run *r)
+{
+    struct run_stats *s = r->stats;
+    if (!s)
+        return;
+    ev_io_init(&s->accept_io, accept_cb, s->fd, EV_READ);
+    s->accept_io.data = s;
+    ev_io_start(r->loop, &s->accept_io);
+}
+
+void run_stats_publish(struct run *r)
+{
+    struct run_stats *s = r->stats;
+    if (!s)
+        return;
+    int want = 0;
+    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
+        want |= s->clients[i].fd >= 0 && !s->clients[i].out;
+    if (!want)
+        return; /* nobody to give it to: no document built */
+    size_t len;
+    char *doc = document(r, &len);
+    if (!doc)
+        return;
+    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
+        client_give(&s->clients[i], doc, len);
+    free(doc);
+}
+
+void run_stats_close(struct run *r)
+{
+    struct run_stats *s = r->stats;
+    if (!s)
+        return;
+    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
+        if (s->clients[i].fd >= 0)
+            client_close(&s->clients[i]);
+    if (r->loop && ev_is_active(&s->accept_io))
+        ev_io_stop(r->loop, &s->accept_io);
+    close(s->fd);
+    unlink(s->path);
+    free(s);
+    r->stats = NULL;
+}
