@@ -42,14 +42,20 @@ cat >"$dir/bench.json" <<JSON
   ]
 }
 JSON
+rc=0
+run_case() { # name scenario-file: run it, print its wall time; a failure makes the bench fail
+    local s e r
+    s=$(date +%s.%N)
+    set +e
+    "$FLEETSIM" run "$2" --report "$dir/$1" --status-interval 5s
+    r=$?
+    set -e
+    e=$(date +%s.%N)
+    echo "bench: $1 wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
+    [ $r -eq 0 ] || rc=$r
+}
 echo "bench: $N terminals, reports every $EVERY for $DUR, $(nproc) cores"
-start=$(date +%s.%N)
-set +e
-"$FLEETSIM" run "$dir/bench.json" --report "$dir/report" --status-interval 5s
-rc=$?
-set -e
-end=$(date +%s.%N)
-echo "bench: wall time $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}') s, exit $rc"
+run_case jt808 "$dir/bench.json"
 [ "${BENCH_REPLAY:-1}" = 0 ] && exit $rc
 
 # replay fleets of RN terminals each: TCP against fleetsim serve (JT/T 808 heartbeats
@@ -62,18 +68,6 @@ free_port() {
     for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
     done
-}
-replay_run() { # name scenario-file
-    echo "bench: $1"
-    local s e r
-    s=$(date +%s.%N)
-    set +e
-    "$FLEETSIM" run "$2" --report "$dir/$1" --status-interval 5s
-    r=$?
-    set -e
-    e=$(date +%s.%N)
-    echo "bench: $1 wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
-    [ $r -eq 0 ] || rc=$r
 }
 tport=$(free_port)
 "$FLEETSIM" serve --port "$tport" --db "$dir/serve.db" --procs 2 --idle-timeout 1h >"$dir/serve.log" 2>&1 &
@@ -92,7 +86,8 @@ cat >"$dir/replay-tcp.json" <<JSON
             {"id": "BENCH-RTCP-UNMATCHED-001", "counter": "terminal.unmatched", "max": 0},
             {"id": "BENCH-RTCP-ACKED-001", "ledger": "acked"}]}
 JSON
-replay_run replay-tcp "$dir/replay-tcp.json"
+echo "bench: replay over TCP, $RN terminals"
+run_case replay-tcp "$dir/replay-tcp.json"
 kill -TERM $spid; wait $spid || true
 
 coap=$(command -v coap-server-notls || command -v coap-server-openssl || command -v coap-server || true)
@@ -115,6 +110,7 @@ cat >"$dir/replay-udp.json" <<JSON
             {"id": "BENCH-RUDP-UNMATCHED-001", "counter": "terminal.unmatched", "max": 0},
             {"id": "BENCH-RUDP-ACKED-001", "ledger": "acked"}]}
 JSON
-replay_run replay-udp "$dir/replay-udp.json"
+echo "bench: replay over UDP, $RN terminals"
+run_case replay-udp "$dir/replay-udp.json"
 kill $cpid; wait $cpid 2>/dev/null || true
 exit $rc

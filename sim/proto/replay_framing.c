@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "sim/proto/hex.h"
 #include "sim/proto/replay_internal.h"
 
 #define REPLAY_FRAMING_MAX (16u * 1024 * 1024)
@@ -29,13 +30,7 @@ static bool replay_item_is(const struct replay_item *it, const char *word)
     return it->len == strlen(word) && memcmp(it->s, word, it->len) == 0;
 }
 
-static int replay_hex1(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+static int replay_hex1(int c) { return hex_digit((char)c); }
 
 /* One hex byte, "7E" or "0x7E"; 0 or -1. */
 static int replay_hexbyte(const struct replay_item *it, uint8_t *out)

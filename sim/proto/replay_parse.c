@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/proto/hex.h"
 #include "sim/proto/replay_internal.h"
 
 static const char *const replay_ph_names[REPLAY_PH_COUNT] = {
@@ -202,16 +203,7 @@ static int replay_add_unit(struct replay_parser *ps, enum replay_el_kind kind, u
     return 0;
 }
 
-static int replay_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+static int replay_hexval(int c) { return hex_digit((char)c); }
 
 static bool replay_part_is(const struct replay_part *a, const char *word)
 {
