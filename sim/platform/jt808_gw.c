@@ -467,7 +467,8 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (!c->closing)
             io_update(c);
     }
-    if ((revents & EV_READ) && !c->closing) {
+    /* a read that wanted writability is tried again on it */
+    if (((revents & EV_READ) || c->conn.want_write) && !c->closing) {
         size_t got = 0;
         enum conn_rc rc = conn_recv(&c->conn, g->rscratch, sizeof g->rscratch, &got);
         if (rc == CONN_CLOSED) {
@@ -484,6 +485,8 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
                 c->closing = 1;
             gw_conn_reschedule(c);
         }
+        if (!c->closing)
+            io_update(c);
     }
     if (c->closing)
         close_conn(c);
