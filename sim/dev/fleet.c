@@ -11,7 +11,6 @@
 #include "sim/core/ctl.h"
 
 #define TICK_REAL_S 0.002         /* how often the wheel turns, real seconds */
-#define WBUF_MAX (256 * 1024)     /* a peer this far behind is dropped */
 
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void term_connect(struct term *t);
@@ -174,23 +173,11 @@ bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, 
     return false;
 }
 
-static void conn_close(struct term *t, bool abort)
+static void term_close(struct term *t, bool abort)
 {
-    struct worker *w = t->fleet->w;
-    if (t->conn.fd >= 0) {
-        ev_io_stop(w->loop, &t->io);
-        if (abort)
-            t->conn.tp->abort(&t->conn);
-        else
-            t->conn.tp->close(&t->conn);
-    }
-    t->want_write = 0;
-    t->request_armed = 0;
-    t->conn.fd = -1;
-    free(t->rbuf);
-    free(t->wbuf);
-    t->rbuf = t->wbuf = NULL;
-    t->rlen = t->wlen = t->wcap = 0;
+    if (conn_open(&t->conn))
+        ev_io_stop(t->fleet->w->loop, &t->io);
+    conn_close(&t->conn, abort);
 }
 
 static uint64_t backoff_us(struct term *t)
@@ -214,7 +201,7 @@ static void drop(struct term *t, uint64_t down_us, bool stay_away, bool abort)
     struct fleet_stats *st = t->fleet->st;
     struct worker *w = t->fleet->w;
     /* a connect that never completed is a connect failure, not a disconnect */
-    bool was_connected = t->conn.fd >= 0 && t->state != TS_CONNECTING;
+    bool was_connected = t->conn.tp.fd >= 0 && t->state != TS_CONNECTING;
     if (was_connected)
         st->disconnects++;
     t->wake_proto_us = 0;
@@ -224,7 +211,7 @@ static void drop(struct term *t, uint64_t down_us, bool stay_away, bool abort)
         ledger_failed(&st->ledger, LEDGER_CONN_LOST);
         pend_remove(t, t->npend - 1);
     }
-    conn_close(t, abort);
+    term_close(t, abort);
     if (stay_away || w->draining) {
         t->stay_away = 1;
         term_set_state(t, stay_away ? TS_UNREGISTERED : TS_DISCONNECTED);
@@ -241,13 +228,13 @@ void term_drop(struct term *t, uint64_t down_us, bool stay_away) { drop(t, down_
 static void io_update(struct term *t)
 {
     struct worker *w = t->fleet->w;
-    int ev = EV_READ;
-    if (t->state == TS_CONNECTING || t->wlen || t->want_write)
+    int ev = conn_events(&t->conn);
+    if (t->state == TS_CONNECTING)
         ev |= EV_WRITE;
     if (ev_is_active(&t->io) && t->io.events == ev)
         return;
     ev_io_stop(w->loop, &t->io);
-    ev_io_set(&t->io, t->conn.fd, ev);
+    ev_io_set(&t->io, t->conn.tp.fd, ev);
     ev_io_start(w->loop, &t->io);
 }
 
@@ -255,7 +242,7 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
 {
     struct fleet_stats *st = t->fleet->st;
     struct worker *w = t->fleet->w;
-    if (t->conn.fd < 0)
+    if (t->conn.tp.fd < 0)
         return false;
     if (t->request_armed && t->corrupt_next && t->fleet->d->corrupt && n <= sizeof w->wscratch) {
         /* fault: this request goes out damaged, the way the dialect damages one */
@@ -265,59 +252,20 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
         buf = w->wscratch;
     }
     t->request_armed = 0;
-    size_t put = 0;
-    if (!t->wlen) {
-        enum tp_rc rc = t->conn.tp->write(&t->conn, buf, n, &put);
-        if (rc == TP_ERR) {
-            term_drop(t, 0, false);
-            return false;
-        }
-        if (rc == TP_WANT_READ)
-            put = 0;
-    }
-    st->frames_out++;
-    st->bytes_out += n;
-    if (put == n)
-        return true;
-    size_t rest = n - put;
-    if (t->wlen + rest > WBUF_MAX) {
+    enum conn_rc rc = conn_send(&t->conn, buf, n);
+    if (rc == CONN_CLOSED) {
         term_drop(t, 0, false);
         return false;
     }
-    if (t->wlen + rest > t->wcap) {
-        size_t cap = t->wcap ? t->wcap : 1024;
-        while (cap < t->wlen + rest)
-            cap *= 2;
-        uint8_t *nb = realloc(t->wbuf, cap);
-        if (!nb) {
-            term_drop(t, 0, false);
-            return false;
-        }
-        t->wbuf = nb;
-        t->wcap = (uint32_t)cap;
+    st->frames_out++;
+    st->bytes_out += n;
+    if (rc != CONN_OK) {
+        term_drop(t, 0, false); /* too far behind, or out of memory */
+        return false;
     }
-    memcpy(t->wbuf + t->wlen, buf + put, rest);
-    t->wlen += (uint32_t)rest;
-    io_update(t);
+    if (conn_queued(&t->conn))
+        io_update(t);
     return true;
-}
-
-static void flush_wbuf(struct term *t)
-{
-    t->want_write = 0;
-    while (t->wlen) {
-        size_t put = 0;
-        enum tp_rc rc = t->conn.tp->write(&t->conn, t->wbuf, t->wlen, &put);
-        if (rc == TP_ERR) {
-            term_drop(t, 0, false);
-            return;
-        }
-        if (rc != TP_OK || put == 0)
-            break;
-        memmove(t->wbuf, t->wbuf + put, t->wlen - put);
-        t->wlen -= (uint32_t)put;
-    }
-    io_update(t);
 }
 
 static void on_connect_ok(struct term *t)
@@ -344,21 +292,21 @@ static void term_connect(struct term *t)
         transport_spread_source(term_gindex(t), &src);
         srcp = &src;
     }
-    t->conn.tp = t->fleet->tp;
+    t->conn.tp.tp = t->fleet->tp;
     t->conn_start_us = term_now();
     term_set_state(t, TS_CONNECTING);
-    enum tp_rc rc = t->conn.tp->connect(&t->conn, t->fleet->target, srcp);
+    enum tp_rc rc = t->conn.tp.tp->connect(&t->conn.tp, t->fleet->target, srcp);
     if (rc == TP_ERR) {
         t->fleet->st->connect_failures++;
-        if (t->conn.err == EMFILE || t->conn.err == ENFILE)
+        if (t->conn.tp.err == EMFILE || t->conn.tp.err == ENFILE)
             snprintf(w->slot->error, sizeof w->slot->error,
                      "worker %d: out of file descriptors at %" PRIu64 " terminals", w->id,
                      w->slot->terminals);
-        t->conn.fd = -1;
+        t->conn.tp.fd = -1;
         term_drop(t, 0, false);
         return;
     }
-    ev_io_init(&t->io, io_cb, t->conn.fd, EV_WRITE);
+    ev_io_init(&t->io, io_cb, t->conn.tp.fd, EV_WRITE);
     t->io.data = t;
     ev_io_start(w->loop, &t->io);
     if (rc == TP_OK)
@@ -366,64 +314,17 @@ static void term_connect(struct term *t)
     reschedule(t);
 }
 
+static long term_deliver(void *arg, const uint8_t *buf, size_t n)
+{
+    struct term *t = arg;
+    return t->fleet->d->on_data(t, buf, n);
+}
+
 /* Hand bytes to the dialect, keeping any partial frame for next time. */
 void term_input(struct term *t, const uint8_t *buf, size_t n)
 {
-    const struct dialect *p = t->fleet->d;
-    if (t->conn.tp->datagram) {
-        /* a datagram is whole: nothing is kept for the next one */
-        if (p->on_data(t, buf, n) < 0)
-            term_drop(t, 0, false);
-        return;
-    }
-    if (!t->rlen) {
-        long used = p->on_data(t, buf, n);
-        if (used < 0) {
-            term_drop(t, 0, false);
-            return;
-        }
-        if (t->conn.fd < 0 || (size_t)used >= n)
-            return;
-        size_t rest = n - (size_t)used;
-        if (rest > TERM_MAX_RBUF) {
-            term_drop(t, 0, false);
-            return;
-        }
-        t->rbuf = malloc(rest);
-        if (!t->rbuf) {
-            term_drop(t, 0, false);
-            return;
-        }
-        memcpy(t->rbuf, buf + used, rest);
-        t->rlen = (uint32_t)rest;
-        return;
-    }
-    if (t->rlen + n > TERM_MAX_RBUF) {
+    if (conn_input(&t->conn, buf, n, term_deliver, t) != CONN_OK)
         term_drop(t, 0, false);
-        return;
-    }
-    uint8_t *nb = realloc(t->rbuf, t->rlen + n);
-    if (!nb) {
-        term_drop(t, 0, false);
-        return;
-    }
-    t->rbuf = nb;
-    memcpy(t->rbuf + t->rlen, buf, n);
-    t->rlen += (uint32_t)n;
-    long used = p->on_data(t, t->rbuf, t->rlen);
-    if (used < 0) {
-        term_drop(t, 0, false);
-        return;
-    }
-    if (t->conn.fd < 0 || !t->rbuf)
-        return;
-    t->rlen -= (uint32_t)used;
-    if (!t->rlen) {
-        free(t->rbuf);
-        t->rbuf = NULL;
-    } else {
-        memmove(t->rbuf, t->rbuf + used, t->rlen);
-    }
 }
 
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -431,7 +332,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct term *t = io->data;
     struct worker *w = t->fleet->w;
     if (t->state == TS_CONNECTING) {
-        enum tp_rc rc = t->conn.tp->finish(&t->conn);
+        enum tp_rc rc = t->conn.tp.tp->finish(&t->conn.tp);
         if (rc == TP_WANT_READ || rc == TP_WANT_WRITE)
             return;
         if (rc == TP_ERR) {
@@ -442,31 +343,34 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         on_connect_ok(t);
         return;
     }
-    if (revents & EV_WRITE)
-        flush_wbuf(t);
-    if (t->conn.fd < 0 || (!(revents & EV_READ) && !t->want_write))
-        return;
-    /* a datagram socket may hold many datagrams: read a few per wake-up, fairly */
-    int max_rounds = t->conn.tp->datagram ? 16 : 4;
-    for (int rounds = 0; rounds < max_rounds && t->conn.fd >= 0; rounds++) {
-        size_t got = 0;
-        enum tp_rc rc = t->conn.tp->read(&t->conn, w->rscratch, sizeof w->rscratch, &got);
-        if (rc == TP_WANT_WRITE) {
-            t->want_write = 1;
-            io_update(t);
-            break;
-        }
-        if (rc == TP_WANT_READ)
-            break;
-        if (rc == TP_ERR) {
+    if (revents & EV_WRITE) {
+        if (conn_flush(&t->conn) != CONN_OK) {
             term_drop(t, 0, false);
             return;
         }
+        io_update(t);
+    }
+    /* a read that wanted writability is tried again on it */
+    if (!conn_open(&t->conn) || (!(revents & EV_READ) && !t->conn.want_write))
+        return;
+    /* a datagram socket may hold many datagrams: read a few per wake-up, fairly */
+    bool dgram = t->conn.tp.tp->datagram;
+    int max_rounds = dgram ? 16 : 4;
+    for (int rounds = 0; rounds < max_rounds && conn_open(&t->conn); rounds++) {
+        size_t got = 0;
+        enum conn_rc rc = conn_read(&t->conn, w->rscratch, sizeof w->rscratch, term_deliver, t, &got);
         t->fleet->st->bytes_in += got;
-        term_input(t, w->rscratch, got);
-        if (!t->conn.tp->datagram && got < sizeof w->rscratch)
+        if (rc == CONN_AGAIN)
+            break;
+        if (rc != CONN_OK) {
+            term_drop(t, 0, false);
+            return;
+        }
+        if (!dgram && got < sizeof w->rscratch)
             break;
     }
+    if (conn_open(&t->conn))
+        io_update(t); /* EV_WRITE on or off as the transport wants */
     (void)loop;
 }
 
@@ -546,14 +450,14 @@ static void term_fire(struct wheel_node *n, void *arg)
         pend_remove(t, 0);
         if (t->fleet->d->on_timeout)
             t->fleet->d->on_timeout(t, id);
-        if (t->conn.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
+        if (t->conn.tp.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
             return;
     }
-    bool up = t->conn.fd >= 0 || t->fleet->d->io == DIALECT_IO_LIBRARY;
+    bool up = t->conn.tp.fd >= 0 || t->fleet->d->io == DIALECT_IO_LIBRARY;
     if (t->wake_proto_us && now >= t->wake_proto_us && up) {
         t->wake_proto_us = 0;
         uint64_t next = t->fleet->d->on_tick(t, now);
-        if (t->conn.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
+        if (t->conn.tp.fd < 0 && t->fleet->d->io != DIALECT_IO_LIBRARY)
             return;
         if (next && (!t->wake_proto_us || next < t->wake_proto_us))
             t->wake_proto_us = next;
@@ -623,7 +527,7 @@ static void finish_drain(struct worker *w)
     for (int f = 0; f < w->n_fleets; f++)
         for (uint32_t k = 0; k < w->fleets[f].n; k++) {
             struct term *t = &w->fleets[f].terms[k];
-            conn_close(t, false);
+            term_close(t, false);
             wheel_cancel(&w->wheel, &t->timer);
             t->stay_away = 1;
         }
@@ -688,7 +592,7 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
         bool library = fr->d->io == DIALECT_IO_LIBRARY;
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || (t->conn.fd < 0 && !library))
+            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || (t->conn.tp.fd < 0 && !library))
                 continue;
             if (m->type == CTL_FAULT) {
                 fr->st->faults++;
@@ -801,7 +705,7 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
             struct term *t = &fr->terms[k];
             t->fleet = fr;
             t->index = (uint32_t)(((uint64_t)k * (uint32_t)n_workers + (uint32_t)id) * shards + plan->shard % shards);
-            t->conn.fd = -1;
+            conn_init(&t->conn, fr->tp, TERM_MAX_RBUF, TERM_MAX_WBUF);
             t->serial = (uint16_t)(term_rand(t) & 0x7FFF);
         }
         fr->st->terminals = n;
@@ -839,7 +743,7 @@ void worker_free(struct worker *w)
         struct fleet_rt *fr = &w->fleets[f];
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            conn_close(t, false);
+            term_close(t, false);
             if (fr->d->state_free && fr->dstate)
                 fr->d->state_free(t);
         }

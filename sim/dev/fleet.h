@@ -16,10 +16,12 @@
 #include "sim/dev/dialect.h"
 #include "sim/dev/fleet_spec.h"
 #include "sim/dev/term_state.h"
+#include "sim/net/conn.h"
 #include "sim/net/transport.h"
 
 #define TERM_MAX_PEND 8        /* requests in flight per terminal */
 #define TERM_MAX_RBUF 8192     /* a partial frame larger than this is a broken peer */
+#define TERM_MAX_WBUF (256 * 1024) /* so is one this far behind in reading */
 #define TERM_MAX_SEQ 8         /* states in a transitions predicate */
 
 struct worker;
@@ -64,7 +66,7 @@ struct term_pend {
 
 struct term {
     struct wheel_node timer;          /* one wake-up per terminal */
-    struct tp_conn conn;
+    struct conn conn;                 /* transport, partial input, queued output */
     ev_io io;
     struct fleet_rt *fleet;
     uint32_t index;                   /* index within the fleet (all workers) */
@@ -74,17 +76,12 @@ struct term {
     uint8_t stay_away : 1, started : 1;
     uint8_t corrupt_next : 1;         /* fault: the next request goes through the dialect's corrupt() */
     uint8_t request_armed : 1;        /* the next term_send carries the request just expected */
-    uint8_t want_write : 1;           /* the transport asked to wait for writability */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
     uint64_t conn_start_us;           /* when the current connect began */
     uint64_t wake_proto_us;           /* next time on_tick wants to run */
     uint64_t reconnect_at_us;         /* when disconnected: when to try again */
-    uint8_t *rbuf;                    /* partial frame left from the last read */
-    uint32_t rlen;
-    uint8_t *wbuf;                    /* bytes the socket would not take yet */
-    uint32_t wlen, wcap;
     struct term_pend pend[TERM_MAX_PEND];
 };
 

@@ -349,7 +349,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
         /* the whole package arrived, or the upgrade fails */
         uint8_t result = m->b.upgrade.pkg_bytes == m->b.upgrade.pkg_len ? 0 : 1;
         general_reply(t, &m->h, 0);
-        if (t->conn.fd >= 0 && term_can_request(t)) {
+        if (conn_open(&t->conn) && term_can_request(t)) {
             header(t, 0x0108);
             out_msg.b.upgrade_result.type = type;
             out_msg.b.upgrade_result.result = result;
@@ -500,7 +500,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
 static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
 {
     size_t off = 0;
-    while (off < n && t->conn.fd >= 0) {
+    while (off < n && conn_open(&t->conn)) {
         size_t start = 0, len = 0, skipped = 0;
         size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
         if (!used) {

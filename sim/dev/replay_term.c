@@ -114,7 +114,7 @@ static void schedule(struct term *t)
             continue;
         if (!m->every_ms) {
             send_msg(t, i, 0); /* once per connection */
-            if (t->conn.fd < 0)
+            if (!conn_open(&t->conn))
                 return;
             continue;
         }
@@ -142,13 +142,13 @@ static void rp_on_connected(struct term *t)
     }
     term_set_state(t, TS_AUTHENTICATING);
     s->handshakes_open = 0;
-    for (int i = 0; i < c->n_msgs && t->conn.fd >= 0; i++) {
+    for (int i = 0; i < c->n_msgs && conn_open(&t->conn); i++) {
         if (!c->msgs[i].handshake)
             continue;
         if (send_msg(t, i, 0) && c->msgs[i].reply)
             s->handshakes_open++;
     }
-    if (t->conn.fd >= 0 && !s->handshakes_open)
+    if (conn_open(&t->conn) && !s->handshakes_open)
         go_online(t); /* handshakes that expect nothing back */
 }
 
@@ -166,7 +166,7 @@ static uint64_t rp_on_tick(struct term *t, uint64_t now)
             continue;
         if (now >= s->next_due_us[i]) {
             uint64_t due = s->next_due_us[i];
-            if (t->state != TS_AUTHENTICATED || t->conn.fd < 0 || (m->reply && !term_can_request(t))) {
+            if (t->state != TS_AUTHENTICATED || !conn_open(&t->conn) || (m->reply && !term_can_request(t))) {
                 term_count(t, REPLAY_C_SKIPPED, 1);
             } else {
                 bool report = m->reply != NULL;
@@ -250,12 +250,12 @@ static void on_frame(struct term *t, const uint8_t *f, size_t n)
 static long rp_on_data(struct term *t, const uint8_t *buf, size_t n)
 {
     const struct replay_fleet_cfg *c = rcfg(t);
-    if (t->conn.tp->datagram || c->framing.kind == REPLAY_FRAME_NONE) {
+    if (t->conn.tp.tp->datagram || c->framing.kind == REPLAY_FRAME_NONE) {
         on_frame(t, buf, n);
         return (long)n;
     }
     size_t off = 0;
-    while (off < n && t->conn.fd >= 0) {
+    while (off < n && conn_open(&t->conn)) {
         size_t start = 0, len = 0, skipped = 0;
         struct replay_err err;
         long used = replay_framing_next(&c->framing, buf + off, n - off, &start, &len, &skipped, &err);

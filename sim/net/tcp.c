@@ -1,6 +1,8 @@
 /* Plain TCP transport. */
 #include "sim/net/transport.h"
 
+#include "sim/net/listen.h"
+
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -100,6 +102,33 @@ static void tcp_abort(struct tp_conn *c)
     tcp_close(c);
 }
 
+static enum tp_rc tcp_listen(struct tp_conn *l, struct sockaddr_storage *addr, int backlog)
+{
+    l->err = 0;
+    l->tp = &transport_tcp;
+    l->fd = listen_open(SOCK_STREAM, addr, backlog, &l->err);
+    return l->fd >= 0 ? TP_OK : TP_ERR;
+}
+
+static enum tp_rc tcp_accept(struct tp_conn *l, struct tp_conn *c, struct sockaddr_storage *peer)
+{
+    socklen_t pl = sizeof *peer;
+    int fd = accept4(l->fd, (struct sockaddr *)peer, peer ? &pl : NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return TP_WANT_READ;
+        l->err = errno;
+        return TP_ERR;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    c->err = 0;
+    c->tp = &transport_tcp;
+    c->state = NULL;
+    return TP_OK;
+}
+
 const struct transport transport_tcp = {
     .name = "tcp",
     .connect = tcp_connect,
@@ -108,6 +137,8 @@ const struct transport transport_tcp = {
     .write = tcp_write,
     .close = tcp_close,
     .abort = tcp_abort,
+    .listen = tcp_listen,
+    .accept = tcp_accept,
     .datagram = 0,
 };
 

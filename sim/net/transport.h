@@ -16,9 +16,9 @@ enum tp_rc { TP_OK = 0, TP_ERR, TP_WANT_READ, TP_WANT_WRITE };
 
 struct tp_conn {
     int fd;
+    int err;                    /* errno of the last TP_ERR, 0 on orderly close */
     const struct transport *tp;
     void *state;                /* TLS session etc.; NULL for plain TCP */
-    int err;                    /* errno of the last TP_ERR, 0 on orderly close */
 };
 
 struct transport {
@@ -37,6 +37,17 @@ struct transport {
     void (*close)(struct tp_conn *c);
     /* Break the connection without a goodbye (TCP: reset); the fault "cut". */
     void (*abort)(struct tp_conn *c);
+    /* Server side.  A non-blocking socket l bound to addr with SO_REUSEPORT, so
+     * several processes share one port and the kernel spreads peers over them;
+     * a stream listens with this backlog.  Port 0 picks a free port, written back
+     * to addr.  TP_OK, or TP_ERR with l->err. */
+    enum tp_rc (*listen)(struct tp_conn *l, struct sockaddr_storage *addr, int backlog);
+    /* One pending connection into c (non-blocking, close-on-exec; peer may be NULL):
+     * TP_OK; TP_WANT_READ: none pending; TP_ERR with l->err.  EMFILE / ENFILE mean
+     * out of descriptors: stop watching l until one is freed, or the loop spins on
+     * a socket that stays readable.  NULL for a datagram transport, whose listening
+     * socket is the server's only one (not used by a server here yet). */
+    enum tp_rc (*accept)(struct tp_conn *l, struct tp_conn *c, struct sockaddr_storage *peer);
 };
 
 extern const struct transport transport_tcp;

@@ -4,6 +4,8 @@
  * comes back as ECONNREFUSED on the next read or write. */
 #include "sim/net/transport.h"
 
+#include "sim/net/listen.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +72,17 @@ static void udp_close(struct tp_conn *c)
     c->fd = -1;
 }
 
+/* A server's one datagram socket; it is read and answered per peer (recvfrom /
+ * sendto), which no server here does yet: there is no accept. */
+static enum tp_rc udp_listen(struct tp_conn *l, struct sockaddr_storage *addr, int backlog)
+{
+    (void)backlog;
+    l->err = 0;
+    l->tp = &transport_udp;
+    l->fd = listen_open(SOCK_DGRAM, addr, 0, &l->err);
+    return l->fd >= 0 ? TP_OK : TP_ERR;
+}
+
 const struct transport transport_udp = {
     .name = "udp",
     .datagram = 1,
@@ -79,4 +92,5 @@ const struct transport transport_udp = {
     .write = udp_write,
     .close = udp_close,
     .abort = udp_close,
+    .listen = udp_listen,
 };

@@ -7,7 +7,6 @@
 #include <ev.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,97 +24,59 @@ static struct jt808_msg in_msg, out_msg;
 static uint8_t in_scratch[JT808_MAX_FRAME];
 static uint8_t out_frame[JT808_MAX_FRAME];
 
-static void conn_close(struct gw_conn *c);
+static void close_conn(struct gw_conn *c);
 
 /* --- sockets ---------------------------------------------------------------------- */
 
 int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    if (inet_pton(AF_INET, cfg->bind[0] ? cfg->bind : "127.0.0.1", &a.sin_addr) != 1) {
+    struct sockaddr_storage ss;
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    memset(&ss, 0, sizeof ss);
+    a->sin_family = AF_INET;
+    if (inet_pton(AF_INET, cfg->bind[0] ? cfg->bind : "127.0.0.1", &a->sin_addr) != 1) {
         snprintf(err, errcap, "gateway: bind address '%s' is not an IPv4 address", cfg->bind);
         return -1;
     }
     for (int i = 0; i < n; i++)
         fds[i] = -1;
     for (int i = 0; i < n; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int one = 1;
-        if (fd < 0)
-            goto fail;
-        fds[i] = fd;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
-            goto fail;
-        a.sin_port = htons(cfg->port);
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
-            goto fail;
-        if (cfg->port == 0) {
-            socklen_t l = sizeof a;
-            getsockname(fd, (struct sockaddr *)&a, &l);
-            cfg->port = ntohs(a.sin_port);
+        struct tp_conn l;
+        a->sin_port = htons(cfg->port);
+        if (transport_tcp.listen(&l, &ss, 4096) != TP_OK) {
+            snprintf(err, errcap, "gateway: cannot listen on %s:%u: %s", cfg->bind[0] ? cfg->bind : "127.0.0.1",
+                     cfg->port, strerror(l.err));
+            for (int k = 0; k < i; k++)
+                close(fds[k]);
+            return -1;
         }
-        if (listen(fd, 4096) < 0)
-            goto fail;
+        fds[i] = l.fd;
+        cfg->port = ntohs(a->sin_port); /* port 0: the one the first picked, for the others too */
     }
     return 0;
-fail:
-    snprintf(err, errcap, "gateway: cannot listen on %s:%u: %s", cfg->bind[0] ? cfg->bind : "127.0.0.1",
-             cfg->port, strerror(errno));
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    return -1;
 }
 
 static void io_update(struct gw_conn *c)
 {
-    int ev = EV_READ | (c->wlen ? EV_WRITE : 0);
+    int ev = conn_events(&c->conn);
     if (ev_is_active(&c->io) && c->io.events == ev)
         return;
     ev_io_stop(c->gw->loop, &c->io);
-    ev_io_set(&c->io, c->fd, ev);
+    ev_io_set(&c->io, c->conn.tp.fd, ev);
     ev_io_start(c->gw->loop, &c->io);
 }
 
 void gw_conn_send(struct gw_conn *c, const uint8_t *buf, size_t n)
 {
-    if (c->fd < 0 || c->closing)
+    if (!conn_open(&c->conn) || c->closing)
         return;
     c->gw->st->frames_out++;
-    ssize_t put = 0;
-    if (!c->wlen) {
-        put = send(c->fd, buf, n, MSG_NOSIGNAL);
-        if (put < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                c->closing = 1;
-                return;
-            }
-            put = 0;
-        }
-    }
-    if ((size_t)put == n)
-        return;
-    size_t rest = n - (size_t)put;
-    if (c->wlen + rest > GW_MAX_WBUF) {
-        c->closing = 1; /* a terminal that stopped reading */
+    if (conn_send(&c->conn, buf, n) != CONN_OK) {
+        c->closing = 1; /* the socket failed, or a terminal that stopped reading */
         return;
     }
-    if (c->wlen + rest > c->wcap) {
-        size_t cap = c->wcap ? c->wcap * 2 : 2048;
-        while (cap < c->wlen + rest)
-            cap *= 2;
-        uint8_t *nb = realloc(c->wbuf, cap);
-        if (!nb) {
-            c->closing = 1;
-            return;
-        }
-        c->wbuf = nb;
-        c->wcap = (uint32_t)cap;
-    }
-    memcpy(c->wbuf + c->wlen, buf + put, rest);
-    c->wlen += (uint32_t)rest;
-    io_update(c);
+    if (conn_queued(&c->conn))
+        io_update(c);
 }
 
 /* --- replies ---------------------------------------------------------------------- */
@@ -452,7 +413,7 @@ static void conn_fire(struct wheel_node *n, void *arg)
     }
     if (now >= c->last_rx_us + g->cfg->idle_timeout_ms * 1000u) {
         g->st->closed_idle++;
-        conn_close(c);
+        close_conn(c);
         return;
     }
     gw_conn_reschedule(c);
@@ -466,13 +427,13 @@ static void resume_accept(struct gw *g)
     }
 }
 
-static void conn_close(struct gw_conn *c)
+static void close_conn(struct gw_conn *c)
 {
     struct gw *g = c->gw;
     gw_cmd_forget_conn(g, c);
     ev_io_stop(g->loop, &c->io);
     wheel_cancel(&g->wheel, &c->timer);
-    close(c->fd);
+    conn_close(&c->conn, false);
     /* commands in flight to a terminal that left cannot be answered any more */
     for (int i = 0; i < c->npend; i++) {
         g->st->cmd[c->pend[i].fleet][c->pend[i].cmd].refused++;
@@ -491,85 +452,56 @@ static void conn_close(struct gw_conn *c)
         jt808_reasm_free(c->reasm);
         free(c->reasm);
     }
-    free(c->rbuf);
-    free(c->wbuf);
     free(c);
 }
+
+static long deliver(void *arg, const uint8_t *buf, size_t n) { return on_bytes(arg, buf, n); }
 
 static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct gw_conn *c = io->data;
     struct gw *g = c->gw;
     if (revents & EV_WRITE) {
-        while (c->wlen) {
-            ssize_t put = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
-            if (put <= 0) {
-                if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                    break;
+        if (conn_flush(&c->conn) != CONN_OK)
+            c->closing = 1;
+        if (!c->closing)
+            io_update(c);
+    }
+    /* a read that wanted writability is tried again on it */
+    if (((revents & EV_READ) || c->conn.want_write) && !c->closing) {
+        size_t got = 0;
+        enum conn_rc rc = conn_recv(&c->conn, g->rscratch, sizeof g->rscratch, &got);
+        if (rc == CONN_CLOSED) {
+            g->st->closed_peer++;
+            close_conn(c);
+            return;
+        }
+        if (rc == CONN_OK) {
+            c->last_rx_us = clock_now_us();
+            rc = conn_input(&c->conn, g->rscratch, got, deliver, c);
+            if (rc == CONN_FULL) /* no 0x7E end flag in 64 KiB: not a JT/T 808 peer */
+                g->st->c[GWC_GARBAGE_BYTES] += c->conn.in_len;
+            if (rc != CONN_OK)
                 c->closing = 1;
-                break;
-            }
-            memmove(c->wbuf, c->wbuf + put, c->wlen - (size_t)put);
-            c->wlen -= (uint32_t)put;
+            gw_conn_reschedule(c);
         }
         if (!c->closing)
             io_update(c);
     }
-    if ((revents & EV_READ) && !c->closing) {
-        ssize_t r = recv(c->fd, g->rscratch, sizeof g->rscratch, 0);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            g->st->closed_peer++;
-            conn_close(c);
-            return;
-        }
-        if (r > 0) {
-            c->last_rx_us = clock_now_us();
-            if (!c->rlen) {
-                long used = on_bytes(c, g->rscratch, (size_t)r);
-                size_t rest = (size_t)r - (size_t)used;
-                if (rest && !c->closing) {
-                    c->rbuf = malloc(rest);
-                    if (c->rbuf) {
-                        memcpy(c->rbuf, g->rscratch + used, rest);
-                        c->rlen = (uint32_t)rest;
-                    }
-                }
-            } else if (c->rlen + (size_t)r > GW_MAX_RBUF) {
-                /* no 0x7E end flag in 64 KiB: not a JT/T 808 peer */
-                g->st->c[GWC_GARBAGE_BYTES] += c->rlen;
-                c->closing = 1;
-            } else {
-                uint8_t *nb = realloc(c->rbuf, c->rlen + (size_t)r);
-                if (!nb) {
-                    c->closing = 1;
-                } else {
-                    c->rbuf = nb;
-                    memcpy(c->rbuf + c->rlen, g->rscratch, (size_t)r);
-                    c->rlen += (uint32_t)r;
-                    long used = on_bytes(c, c->rbuf, c->rlen);
-                    c->rlen -= (uint32_t)used;
-                    memmove(c->rbuf, c->rbuf + used, c->rlen);
-                    if (!c->rlen) {
-                        free(c->rbuf);
-                        c->rbuf = NULL;
-                    }
-                }
-            }
-            gw_conn_reschedule(c);
-        }
-    }
     if (c->closing)
-        conn_close(c);
+        close_conn(c);
     (void)loop;
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct gw *g = io->data;
+    struct tp_conn *l = &g->listener;
     for (int i = 0; i < 256; i++) {
-        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE) {
+        struct tp_conn tc;
+        enum tp_rc rc = l->tp->accept(l, &tc, NULL);
+        if (rc != TP_OK) {
+            if (rc == TP_ERR && (l->err == EMFILE || l->err == ENFILE)) {
                 /* the listening socket stays readable: stop watching it until a
                  * connection closes (or the next flush tick), or the loop spins */
                 snprintf(g->st->error, sizeof g->st->error, "gateway %d: out of file descriptors", g->id);
@@ -579,17 +511,16 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         if (g->draining) {
-            close(fd);
+            tc.tp->close(&tc);
             continue;
         }
         struct gw_conn *c = calloc(1, sizeof *c);
         if (!c) {
-            close(fd);
+            tc.tp->close(&tc);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        c->fd = fd;
+        conn_init(&c->conn, tc.tp, GW_MAX_RBUF, GW_MAX_WBUF);
+        c->conn.tp = tc;
         c->gw = g;
         c->serial = 1;
         c->last_rx_us = clock_now_us();
@@ -599,7 +530,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         g->conns = c;
         g->st->accepted++;
         g->st->connections++;
-        ev_io_init(&c->io, conn_cb, fd, EV_READ);
+        ev_io_init(&c->io, conn_cb, tc.fd, EV_READ);
         c->io.data = c;
         ev_io_start(loop, &c->io);
         gw_conn_reschedule(c);
@@ -721,6 +652,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     }
     g->loop = ev_loop_new(EVFLAG_AUTO);
     wheel_init(&g->wheel, (uint64_t)(GW_TICK_S * 1e6 * clock_scale()) + 1, clock_now_us(), conn_fire, g);
+    g->listener = (struct tp_conn){.fd = lfd, .tp = &transport_tcp};
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
     g->accept_io.data = g;
     ev_io_start(g->loop, &g->accept_io);
@@ -751,7 +683,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     ev_run(g->loop, 0);
     gw_cmd_free_all(g);
     while (g->conns)
-        conn_close(g->conns);
+        close_conn(g->conns);
     if (registry_flush(g->reg, err, sizeof err) < 0)
         fprintf(stderr, "gateway %d: %s\n", id, err);
     registry_close(g->reg);

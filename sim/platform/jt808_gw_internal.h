@@ -9,6 +9,7 @@
 
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
+#include "sim/net/conn.h"
 #include "sim/platform/jt808_gw.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_kinds.h"
@@ -30,7 +31,7 @@ struct gw;
 struct gw_conn {
     struct wheel_node timer;  /* idle and command timeouts; first member */
     ev_io io;
-    int fd;
+    struct conn conn;         /* the socket, partial input, queued output */
     struct gw *gw;
     struct gw_conn *prev, *next;
     uint8_t authed;
@@ -42,10 +43,6 @@ struct gw_conn {
     uint8_t npend;
     struct gw_pend pend[GW_MAX_PEND];
     uint64_t last_rx_us;
-    uint8_t *rbuf;
-    uint32_t rlen;
-    uint8_t *wbuf;
-    uint32_t wlen, wcap;
     struct jt808_reasm *reasm;
 };
 
@@ -53,6 +50,7 @@ struct gw {
     const struct gw_config *cfg;
     int id;
     struct ev_loop *loop;
+    struct tp_conn listener;      /* the listening socket, shared with the other processes */
     ev_io accept_io;
     ev_io ctl_io;
     ev_timer tick, flush;

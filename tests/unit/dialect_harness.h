@@ -190,7 +190,7 @@ static inline void dh_run_to(struct dh *h, uint64_t at_us)
 /* What terminal t sent since the last take (the caller frees it); *n its length. */
 static inline uint8_t *dh_take(struct term *t, size_t *n)
 {
-    struct mem_conn *m = t->conn.state;
+    struct mem_conn *m = t->conn.tp.state;
     *n = 0;
     if (!m || !m->len)
         return NULL;
