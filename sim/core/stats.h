@@ -20,13 +20,6 @@
 #define STATS_DIALECT_COUNTERS 24 /* a dialect's own terminal counters */
 #define STATS_FE_COUNTERS 40   /* a platform front-end's own counters */
 
-/* A request the platform can send a dialect's terminals and the reply that
- * answers it, by the names scenarios use ("0x8104" -> "0x0104"); cmd[][k] counts
- * kind k of a dialect's table. */
-struct stats_cmd_kind {
-    const char *request;
-    const char *reply;
-};
 
 /* A named counter of a dialect or a front-end: slot indexes its dc[] or c[]. */
 struct stats_counter {

@@ -14,15 +14,16 @@
 #include <stdint.h>
 
 #include "sim/core/stats.h"
+#include "sim/proto/kind.h"
 
 struct term;
 
 /* How a dialect's terminals reach the network. */
 enum dialect_io {
-    DIALECT_IO_STREAM = 0,  /* a byte stream (TCP; TLS later) through the transport table;
-                               on_data gets what arrived, keeps partial frames */
-    DIALECT_IO_DATAGRAM,    /* one UDP socket per terminal, its own source port; on_data
-                               gets one datagram at a time */
+    DIALECT_IO_SOCKET = 0,  /* a socket per terminal through the transport table: on a
+                               stream (TCP) on_data gets what arrived and keeps partial
+                               frames; on a datagram transport (UDP: its own source port)
+                               it gets one datagram at a time */
     DIALECT_IO_LIBRARY,     /* a library owns the sockets (libcoap): the engine gives the
                                dialect the loop and the virtual clock and makes no socket */
 };
@@ -60,7 +61,7 @@ struct dialect {
     const struct stats_counter *counters;
     int n_counters;
     /* Requests the platform may send its terminals (command steps, reply expectations). */
-    const struct stats_cmd_kind *cmds;
+    const struct proto_kind *cmds;
     int n_cmds;
 };
 

@@ -643,7 +643,7 @@ static const struct stats_counter jt_counters[] = {
 
 const struct dialect jt808_dialect = {
     .name = "jt808",
-    .io = DIALECT_IO_STREAM,
+    .io = DIALECT_IO_SOCKET,
     .state_size = sizeof(struct jt808_tstate),
     .state_free = jt_state_free,
     .on_connected = jt_on_connected,

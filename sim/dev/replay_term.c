@@ -313,7 +313,7 @@ static const struct stats_counter rp_counters[] = {
 
 const struct dialect replay_dialect = {
     .name = "replay",
-    .io = DIALECT_IO_STREAM, /* a datagram transport makes every read one frame */
+    .io = DIALECT_IO_SOCKET, /* a datagram transport makes every read one frame */
     .state_size = sizeof(struct replay_tstate),
     .on_connected = rp_on_connected,
     .on_data = rp_on_data,

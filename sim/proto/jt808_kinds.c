@@ -5,7 +5,7 @@
 static const uint16_t kind_msg[JT808_N_KINDS] = {0x8103, 0x8104, 0x8105, 0x8201, 0x8300, 0x8108};
 static const uint16_t kind_reply[JT808_N_KINDS] = {0x0001, 0x0104, 0x0001, 0x0201, 0x0001, 0x0001};
 
-const struct stats_cmd_kind jt808_kinds[JT808_N_KINDS] = {
+const struct proto_kind jt808_kinds[JT808_N_KINDS] = {
     {"0x8103", "0x0001"}, {"0x8104", "0x0104"}, {"0x8105", "0x0001"},
     {"0x8201", "0x0201"}, {"0x8300", "0x0001"}, {"0x8108", "0x0001"},
 };

@@ -6,12 +6,12 @@
 
 #include <stdint.h>
 
-#include "sim/core/stats.h"
+#include "sim/proto/kind.h"
 
 #define JT808_N_KINDS 6
 
 /* "0x8103" -> "0x0001", "0x8104" -> "0x0104", ... in a fixed order. */
-extern const struct stats_cmd_kind jt808_kinds[JT808_N_KINDS];
+extern const struct proto_kind jt808_kinds[JT808_N_KINDS];
 /* Index of a request message id in jt808_kinds, -1 when not one. */
 int jt808_kind_index(uint16_t msg_id);
 /* The message id of kind i, 0 when out of range. */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unhex.h"
+
 #include "sim/proto/hex.h"
 #include "sim/proto/pcp.h"
 #include "sim/proto/pcp_json.h"
@@ -37,19 +39,6 @@ static const struct golden goldens[] = {
 };
 #define N_GOLDEN (sizeof(goldens) / sizeof(goldens[0]))
 
-/* Hex to a malloc'd buffer of exactly the frame's size, so ASan sees overreads. */
-static uint8_t *unhex(const char *hex, size_t *n)
-{
-    size_t len = strlen(hex);
-    uint8_t *b = malloc(len / 2 + 1);
-    assert_non_null(b);
-    assert_int_equal(hex_decode(hex, len, HEX_SPACES, b, len / 2 + 1, n, NULL), HEX_OK);
-    uint8_t *exact = malloc(*n ? *n : 1);
-    assert_non_null(exact);
-    memcpy(exact, b, *n);
-    free(b);
-    return exact;
-}
 
 /* A frame with a correct CRC around the given data. */
 static size_t build(uint8_t *out, uint8_t version, uint8_t code, const uint8_t *data, size_t len)

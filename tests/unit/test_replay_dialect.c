@@ -11,6 +11,7 @@
 /* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
 #include "tests/unit/dialect_harness.h"
 #include "sim/dev/replay_term.h"
+#include "sim/proto/hex.h"
 
 #include <cmocka.h>
 
@@ -54,13 +55,7 @@ static void feed_hex(struct term *t, const char *hex)
 {
     uint8_t b[256];
     size_t n = 0;
-    for (const char *p = hex; p[0] && p[1]; p += 2) {
-        while (*p == ' ')
-            p++;
-        unsigned v;
-        sscanf(p, "%2x", &v);
-        b[n++] = (uint8_t)v;
-    }
+    assert_int_equal(hex_decode(hex, strlen(hex), HEX_SPACES, b, sizeof b, &n, NULL), HEX_OK);
     term_input(t, b, n);
 }
 

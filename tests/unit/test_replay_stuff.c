@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unhex.h"
+
 #include <cjson/cJSON.h>
 
 #include "sim/proto/hex.h"
@@ -18,19 +20,6 @@
 
 #define VECTORS "vectors/jt808.json"
 
-/* Hex to a malloc'd buffer of exactly the frame's size, so ASan sees overreads. */
-static uint8_t *unhex(const char *hex, size_t *n)
-{
-    size_t len = strlen(hex);
-    uint8_t *b = malloc(len / 2 + 1);
-    assert_non_null(b);
-    assert_int_equal(hex_decode(hex, len, HEX_SPACES, b, len / 2 + 1, n, NULL), HEX_OK);
-    uint8_t *exact = malloc(*n ? *n : 1);
-    assert_non_null(exact);
-    memcpy(exact, b, *n);
-    free(b);
-    return exact;
-}
 
 static struct replay_framing framing(const char *spec)
 {
