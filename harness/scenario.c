@@ -11,6 +11,7 @@
 #include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
 #include "harness/scenario_json.h"
+#include "harness/textfile.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -304,50 +305,17 @@ done:
 /* The whole file as a NUL-terminated string, or NULL with the reason in err. */
 static char *scenario_read(const struct scenario_json *j, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if (f == NULL) {
-        scenario_json_fail(j, "", "%s", strerror(errno));
+    char *buf;
+    size_t len;
+    int rc = textfile_read(path, SCENARIO_MAX_BYTES, &buf, &len);
+    if (rc == EFBIG) {
+        scenario_json_fail(j, "", "too large (a scenario file is at most %u bytes)", SCENARIO_MAX_BYTES);
         return NULL;
     }
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        scenario_json_fail(j, "", "%s", strerror(EISDIR));
-        fclose(f);
+    if (rc) {
+        scenario_json_fail(j, "", "%s", rc == ENOMEM ? "out of memory" : strerror(rc));
         return NULL;
     }
-    for (;;) {
-        size_t got;
-        if (len + 1 >= cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 8192;
-            if (cap > SCENARIO_MAX_BYTES + 2)
-                cap = SCENARIO_MAX_BYTES + 2;
-            nb = realloc(buf, cap);
-            if (nb == NULL) {
-                scenario_json_fail(j, "", "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (len > SCENARIO_MAX_BYTES) {
-            scenario_json_fail(j, "", "too large (a scenario file is at most %u bytes)",
-                               SCENARIO_MAX_BYTES);
-            goto fail;
-        }
-        if (got == 0) {
-            if (ferror(f)) {
-                scenario_json_fail(j, "", "%s", strerror(errno ? errno : EIO));
-                goto fail;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
     if (strlen(buf) != len) {
         scenario_json_fail(j, "", "contains a NUL byte at offset %zu (not a text file?)",
                            strlen(buf));
@@ -355,10 +323,6 @@ static char *scenario_read(const struct scenario_json *j, const char *path)
         return NULL;
     }
     return buf;
-fail:
-    fclose(f);
-    free(buf);
-    return NULL;
 }
 
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap)

@@ -3,11 +3,13 @@
  * how frames are delimited on a stream.  Every template and pattern is compiled
  * here, so a typo is an error naming the field and the character, not a run that
  * sends garbage.  The syntax is docs/replay-templates.md. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/scenario_dialect.h"
+#include "harness/textfile.h"
 #include "sim/dev/replay_term.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -67,19 +69,13 @@ static int rp_vectors(const struct scenario_json *j, const cJSON *obj, const cha
         snprintf(file, sizeof file, "%s", rel);
     else
         snprintf(file, sizeof file, "%.*s/%s", (int)(slash - j->file), j->file, rel);
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        return scenario_json_fail(j, p, "cannot read %s", file);
-    char *text = malloc(VECTORS_MAX_BYTES + 1);
-    size_t n = text ? fread(text, 1, VECTORS_MAX_BYTES + 1, f) : 0;
-    fclose(f);
-    if (!text)
-        return scenario_json_fail(j, p, "out of memory");
-    if (n > VECTORS_MAX_BYTES) {
-        free(text);
+    char *text;
+    size_t n;
+    int rc = textfile_read(file, VECTORS_MAX_BYTES, &text, &n);
+    if (rc == EFBIG)
         return scenario_json_fail(j, p, "%s: larger than %u bytes", file, VECTORS_MAX_BYTES);
-    }
-    text[n] = 0;
+    if (rc)
+        return scenario_json_fail(j, p, "cannot read %s: %s", file, rc == ENOMEM ? "out of memory" : strerror(rc));
     cJSON *root = cJSON_Parse(text);
     free(text);
     const cJSON *vs = root ? cJSON_GetObjectItemCaseSensitive(root, "vectors") : NULL;

@@ -11,7 +11,10 @@
 #include "harness/scenario_json.h"
 #include "harness/snapshot.h"
 #include "harness/snapshot_json_internal.h"
+#include "harness/textfile.h"
 #include "sim/dev/term_state.h"
+
+#define SNAPSHOT_MAX_FILE (256u << 20)
 
 /* --- reading -------------------------------------------------------------------------------- */
 
@@ -615,36 +618,14 @@ static int syntax_error(const char *file, const char *text, const char *at, char
 
 int snapshot_load(struct run_snapshot *s, const char *path, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+    char *text;
+    size_t n;
+    int rc0 = textfile_read(path, SNAPSHOT_MAX_FILE, &text, &n);
+    if (rc0) {
+        snprintf(err, errcap, "%s: %s", path,
+                 rc0 == EFBIG ? "larger than 256 MiB" : rc0 == ENOMEM ? "out of memory" : strerror(rc0));
         return -1;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *text = malloc(cap);
-    for (;;) {
-        if (!text) {
-            fclose(f);
-            snprintf(err, errcap, "%s: out of memory", path);
-            return -1;
-        }
-        n += fread(text + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        cap *= 2;
-        char *t = realloc(text, cap);
-        if (!t)
-            free(text);
-        text = t;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(text);
-        snprintf(err, errcap, "%s: read error", path);
-        return -1;
-    }
-    text[n] = 0;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness/vectors.h"
+#include "harness/textfile.h"
 #include "sim/proto/hex.h"
 
 #define VECTORS_MAX_FILE (64u << 20)
@@ -607,45 +608,19 @@ done:
 
 int vectors_run_file(struct vectors_run *r, const char *path, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vectors_err(err, errcap, "%s: cannot open: %s", path, strerror(errno));
-
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    int ret = -1;
-    while (text) {
-        if (len + 1 >= cap) {
-            if (cap >= VECTORS_MAX_FILE) {
-                vectors_err(err, errcap, "%s: larger than %u MiB", path, VECTORS_MAX_FILE >> 20);
-                goto done;
-            }
-            char *t = realloc(text, cap * 2);
-            if (!t) {
-                vectors_err(err, errcap, "%s: out of memory", path);
-                goto done;
-            }
-            text = t;
-            cap *= 2;
-        }
-        size_t got = fread(text + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!text) {
-        vectors_err(err, errcap, "%s: out of memory", path);
-        goto done;
-    }
-    if (ferror(f)) {
-        vectors_err(err, errcap, "%s: read error: %s", path, strerror(errno));
-        goto done;
-    }
-    text[len] = '\0';
-    ret = vectors_run_text(r, path, text, len, err, errcap);
-done:
+    char *text;
+    size_t len;
+    int rc = textfile_read(path, VECTORS_MAX_FILE, &text, &len);
+    if (rc == EFBIG)
+        return vectors_err(err, errcap, "%s: larger than %u MiB", path, VECTORS_MAX_FILE >> 20);
+    if (rc == ENOMEM)
+        return vectors_err(err, errcap, "%s: out of memory", path);
+    if (rc == EISDIR || rc == EIO)
+        return vectors_err(err, errcap, "%s: read error: %s", path, strerror(rc));
+    if (rc)
+        return vectors_err(err, errcap, "%s: cannot open: %s", path, strerror(rc));
+    int ret = vectors_run_text(r, path, text, len, err, errcap);
     free(text);
-    fclose(f);
     return ret;
 }
 

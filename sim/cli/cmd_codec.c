@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness/vectors.h"
+#include "harness/textfile.h"
 #include "sim/cli/cmd.h"
 #include "sim/proto/hex.h"
 
@@ -174,34 +175,15 @@ static int cmd_vectors_list(char **files, size_t n_files)
 {
     int rc = 0;
     for (size_t i = 0; i < n_files; i++) {
-        FILE *f = fopen(files[i], "rb");
-        char err[512];
-        if (!f) {
-            fprintf(stderr, "fleetsim vectors: %s: %s\n", files[i], strerror(errno));
+        char err[512], *text;
+        size_t len;
+        int e = textfile_read(files[i], 16u << 20, &text, &len);
+        if (e) {
+            fprintf(stderr, "fleetsim vectors: %s: %s\n", files[i], e == EFBIG ? "larger than 16 MiB" : strerror(e));
             rc = 2;
             continue;
         }
-        char *text = NULL;
-        size_t cap = 0, len = 0, got;
-        char buf[8192];
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-            if (len + got + 1 > cap) {
-                cap = (len + got + 1) * 2;
-                char *nt = realloc(text, cap);
-                if (!nt)
-                    break;
-                text = nt;
-            }
-            memcpy(text + len, buf, got);
-            len += got;
-        }
-        fclose(f);
-        snprintf(err, sizeof err, "%s: cannot read", files[i]);
-        cJSON *root = NULL;
-        if (text) {
-            text[len] = 0;
-            root = vectors_parse_json(files[i], text, len, err, sizeof err);
-        }
+        cJSON *root = vectors_parse_json(files[i], text, len, err, sizeof err);
         free(text);
         if (!root) {
             fprintf(stderr, "fleetsim vectors: %s\n", err);
