@@ -212,7 +212,15 @@ static void advance(struct run *r)
             drain_gateways(r);
         break;
     case 3:
-        if (!super_pending(r->sup, SUPER_GATEWAY))
+        if (super_pending(r->sup, SUPER_GATEWAY))
+            return;
+        /* the core last: it stores what the front-ends sent while they drained */
+        if (!r->core_draining) {
+            r->core_draining = 1;
+            struct ctl_msg m = {.type = CTL_DRAIN};
+            super_drain(r->sup, SUPER_CORE, &m, DRAIN_MARGIN_MS);
+        }
+        if (!super_pending(r->sup, SUPER_CORE))
             stop_all(r);
         break;
     default:
@@ -258,10 +266,20 @@ static void super_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
 }
 
+static int core_child(void *arg, int ctl_fd)
+{
+    struct child *c = arg;
+    struct run *r = c->run;
+    for (int i = 0; i < r->n_gw; i++)
+        close(r->gws[i].lfd);
+    return core_main(&r->core_cfg, c->lfd, ctl_fd, &r->shm->core);
+}
+
 static int gateway_child(void *arg, int ctl_fd)
 {
     struct child *c = arg;
     struct run *r = c->run;
+    close(r->core_lfd);
     for (int i = 0; i < r->n_gw; i++)
         if (i != c->idx)
             close(r->gws[i].lfd);
@@ -299,17 +317,21 @@ static int worker_child(void *arg, int ctl_fd)
 
 static int add_child(struct run *r, struct child *c, unsigned kind, int idx, int lfd, char *err, size_t errcap)
 {
-    int gw = kind == SUPER_GATEWAY;
+    int gw = kind == SUPER_GATEWAY, core = kind == SUPER_CORE;
     char name[32];
-    snprintf(name, sizeof name, "%s %d", gw ? "gateway" : "worker", idx);
+    if (core)
+        snprintf(name, sizeof name, "platform core");
+    else
+        snprintf(name, sizeof name, "%s %d", gw ? "gateway" : "worker", idx);
     c->run = r;
     c->idx = idx;
     c->lfd = lfd;
     struct super_spec sp = {
-        .name = name, .kind = kind, .main = gw ? gateway_child : worker_child, .arg = c,
+        .name = name, .kind = kind, .main = core ? core_child : gw ? gateway_child : worker_child, .arg = c,
         .ready_timeout_ms = READY_TIMEOUT_MS,
-        .error = gw ? r->shm->gateways[idx].error : r->shm->workers[idx].error,
-        .error_cap = gw ? sizeof r->shm->gateways[idx].error : sizeof r->shm->workers[idx].error,
+        .error = core ? r->shm->core.error : gw ? r->shm->gateways[idx].error : r->shm->workers[idx].error,
+        .error_cap = core ? sizeof r->shm->core.error
+                     : gw ? sizeof r->shm->gateways[idx].error : sizeof r->shm->workers[idx].error,
     };
     c->id = super_add(r->sup, &sp, err, errcap);
     return c->id < 0 ? -1 : 0;
@@ -376,6 +398,8 @@ static void run_step(struct run *r, int i)
     m.type = CTL_COMMAND;
     m.kind = (uint32_t)s->cmd_kind;
     m.count = fl->count;
+    snprintf(m.protocol, sizeof m.protocol, "%s", fl->protocol);
+    snprintf(m.what, sizeof m.what, "%s", s->msg);
     size_t pl = strcspn(fl->ident, "+");
     snprintf(m.ident, sizeof m.ident, "%.*s", (int)pl, fl->ident);
     /* a reply expectation's "within" is the deadline of the commands it judges */
@@ -387,7 +411,8 @@ static void run_step(struct run *r, int i)
             m.settle_us = e->within_ms * 1000u;
     }
     char *body = s->body ? cJSON_PrintUnformatted(s->body) : NULL;
-    broadcast(r->gws, r->n_gw, &m, body);
+    /* through the platform core, which paces it out to the front-ends holding the devices */
+    broadcast(&r->core, 1, &m, body);
     free(body);
     if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
         r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(fl->count, m.fraction, r->shard - 1, r->shards);
@@ -528,6 +553,11 @@ static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t er
         }
         snprintf(fo.db, sizeof fo.db, "%s/platform.db", r->tmpdir);
     }
+    r->core_lfd = core_listen(fo.core, sizeof fo.core, err, errcap);
+    if (r->core_lfd < 0)
+        return -1;
+    snprintf(r->core_cfg.db, sizeof r->core_cfg.db, "%s", fo.db);
+    r->core_cfg.verbose = fo.verbose;
     r->fe_cfg = calloc(1, r->fe->cfg_size);
     if (!r->fe_cfg) {
         snprintf(err, errcap, "out of memory");
@@ -535,6 +565,8 @@ static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t er
     }
     if (r->fe->configure(r->fe_cfg, &fo, err, errcap) < 0)
         return -1;
+    r->core_cfg.provision = r->fe->provision;
+    r->core_cfg.provision_arg = r->fe_cfg;
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
         total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
@@ -597,6 +629,7 @@ int run_scenario(const struct run_opts *o)
     char err[1024];
     memset(r, 0, sizeof *r);
     r->o = o;
+    r->core_lfd = -1;
     r->wall_start_us = clock_mono_us();
     if (scenario_load(o->scenario, &r->sc, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
@@ -697,14 +730,19 @@ int run_scenario(const struct run_opts *o)
             if (!r->targets[f].ss_family)
                 transport_resolve(fe_addr, &r->targets[f], err, sizeof err);
         snprintf(r->target_text, sizeof r->target_text, "%s", fe_addr);
-        int bad = 0;
+        for (int g = 0; g < r->n_gw; g++)
+            r->gws[g].lfd = lfds[g];
+        /* the core first (the gateways connect to it as they start), then the
+         * gateways, so the workers inherit none of the listening sockets */
+        int bad = add_child(r, &r->core, SUPER_CORE, 0, r->core_lfd, err, sizeof err) < 0;
         for (int g = 0; g < r->n_gw && !bad; g++)
             bad = add_child(r, &r->gws[g], SUPER_GATEWAY, g, lfds[g], err, sizeof err) < 0;
-        /* the gateways first, so the workers do not inherit the listening sockets */
         if (!bad)
             bad = super_spawn(r->sup, err, sizeof err) < 0;
         for (int g = 0; g < r->n_gw; g++)
             close(lfds[g]);
+        close(r->core_lfd);
+        r->core_lfd = -1;
         if (bad) {
             fprintf(stderr, "fleetsim: %s\n", err);
             goto out;
@@ -773,6 +811,8 @@ int run_scenario(const struct run_opts *o)
     for (int g = 0; g < r->n_gw; g++)
         if (r->shm->gateways[g].phase == WP_FAILED)
             run_harness_fail(r, "gateway failed: %s", r->shm->gateways[g].error);
+    if (r->fe && r->shm->core.phase == WP_FAILED)
+        run_harness_fail(r, "%s", r->shm->core.error);
     run_snapshot_take(r);
     struct run_report rep;
     report_init(&rep, r->sc.name, o->scenario);
@@ -800,6 +840,8 @@ out:
         ev_loop_destroy(r->loop);
     snapshot_free(r->snap);
     free(r->fe_cfg);
+    if (r->core_lfd >= 0)
+        close(r->core_lfd);
     rm_tmpdir(r);
     if (r->shm)
         stats_unmap(r->shm);

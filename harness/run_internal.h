@@ -18,6 +18,7 @@
 #include "sim/core/super.h"
 #include "sim/dev/fleet.h"
 #include "sim/net/transport.h"
+#include "sim/platform/core/core.h"
 #include "sim/platform/frontend.h"
 
 /* A worker or gateway process: a component of the run's supervisor. */
@@ -53,6 +54,10 @@ struct run {
     int n_workers, n_gw;
     struct child workers[STATS_MAX_WORKERS];
     struct child gws[STATS_MAX_GATEWAYS];
+    struct child core;            /* the platform core, when the platform is embedded */
+    struct core_config core_cfg;
+    int core_lfd;                 /* its bus socket (the parent's copy: -1 once spawned) */
+    int core_draining;
     struct sockaddr_storage targets[SC_MAX_FLEETS]; /* where each fleet connects */
     struct term_pred preds[SC_MAX_EXPECT];          /* the per-terminal checks */
     int n_preds;

@@ -123,6 +123,13 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
     if (s->platform.gateways)
         say(out, "  gateway resident memory: %" PRIu64 " kB in %u process(es)\n", s->platform.rss_kb,
                s->platform.gateways);
+    const struct snapshot_core *k = &s->platform.core;
+    if (s->platform.gateways && (k->registrations || k->reports || k->commands))
+        say(out, "  platform core: %" PRIu64 " registrations in %" PRIu64 " transactions, %" PRIu64
+                 " values stored from %" PRIu64 " bus messages, %" PRIu64 " commands in %" PRIu64 " tasks, %" PRIu64
+                 " kB resident\n",
+            k->registrations + k->reg_refused, k->transactions, k->reports, k->msgs_in, k->commands, k->tasks,
+            k->rss_kb);
     cJSON *cmdw = s->n_windows ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < s->n_windows; i++) {
         const struct snapshot_window *cw = &s->windows[i];

@@ -9,7 +9,7 @@
 #include "harness/scenario_dialect.h"
 #include "sim/core/units.h"
 #include "sim/dev/jt808_term.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/jt808/jt808_gw.h"
 #include "sim/proto/jt808_kinds.h"
 
 /* Default phone numbers: fleet i starts at 13800000000 + i * 10,000,000, so the

@@ -163,6 +163,15 @@ void snapshot_take(struct run_snapshot *s, const struct stats_shm *shm, int n_wo
         hist_merge(&p->cmd_latency, &gs->cmd_latency);
         p->rss_kb += gs->rss_kb;
     }
+    if (n_gw) {
+        const struct core_slot *k = &shm->core;
+        p->core = (struct snapshot_core){
+            .transactions = k->transactions, .registrations = k->registrations, .reg_refused = k->reg_refused,
+            .auths = k->auths, .auth_refused = k->auth_refused, .reports = k->reports, .tasks = k->tasks,
+            .commands = k->commands, .results = k->results, .msgs_in = k->msgs_in, .records_in = k->records_in,
+            .bus_errors = k->bus_errors, .rss_kb = k->rss_kb,
+        };
+    }
     for (int i = 0; i < s->n_expect; i++) {
         struct expect_partial *e = &s->expect[i].p;
         memset(e, 0, sizeof *e);
@@ -393,6 +402,10 @@ static void platform_add(struct snapshot_platform *d, const struct snapshot_plat
     ledger_add(&d->ledger, &s->ledger);
     hist_merge(&d->cmd_latency, &s->cmd_latency);
     d->rss_kb += s->rss_kb;
+    uint64_t *dk = (uint64_t *)&d->core;
+    const uint64_t *sk = (const uint64_t *)&s->core;
+    for (size_t i = 0; i < sizeof d->core / sizeof(uint64_t); i++)
+        dk[i] += sk[i];
 }
 
 /* Samples of both, one per tick, same ticks added; NULL (and *n 0) when both are empty. */

@@ -38,6 +38,18 @@ struct snapshot_fleet {
 };
 
 /* The platform front-end's totals over its gateway processes. */
+/* What the platform core did (counters add in a merge). */
+struct snapshot_core {
+    uint64_t transactions;                  /* write transactions, each a batch */
+    uint64_t registrations, reg_refused;
+    uint64_t auths, auth_refused;
+    uint64_t reports;                       /* reported values stored */
+    uint64_t tasks, commands, results;      /* command steps, commands to devices, results back */
+    uint64_t msgs_in, records_in;           /* bus messages from the front-ends, records in them */
+    uint64_t bus_errors;
+    uint64_t rss_kb;
+};
+
 struct snapshot_platform {
     uint32_t gateways;                      /* processes that ran (0: no front-end) */
     uint64_t connections;                   /* gauge */
@@ -50,6 +62,7 @@ struct snapshot_platform {
     struct ledger ledger;                   /* commands it sent (offline ones not included) */
     struct hist cmd_latency;                /* command sent -> reply, µs */
     uint64_t rss_kb;                        /* resident set of its processes */
+    struct snapshot_core core;              /* the platform core's work */
 };
 
 /* An expectation's per-terminal partial, matched by the expectation's id. */

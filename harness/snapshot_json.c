@@ -31,6 +31,15 @@ _Static_assert(N_OF(snapshot_fleet_counters) + 2 * TS__COUNT + STATS_DIALECT_COU
                    offsetof(struct fleet_stats, ledger) / sizeof(uint64_t),
                "every counter of struct fleet_stats has its place in the snapshot");
 
+#define KC(f) {#f, offsetof(struct snapshot_core, f)}
+const struct snapshot_named snapshot_core_counters[13] = {
+    KC(transactions), KC(registrations), KC(reg_refused), KC(auths), KC(auth_refused), KC(reports), KC(tasks),
+    KC(commands), KC(results), KC(msgs_in), KC(records_in), KC(bus_errors), KC(rss_kb),
+};
+#undef KC
+_Static_assert(N_OF(snapshot_core_counters) * sizeof(uint64_t) == sizeof(struct snapshot_core),
+               "every counter of struct snapshot_core has its name");
+
 #define PC(f) {#f, offsetof(struct snapshot_platform, f)}
 const struct snapshot_named snapshot_platform_counters[7] = {
     PC(connections), PC(accepted), PC(closed_idle), PC(closed_peer), PC(frames_in), PC(frames_out), PC(rejected),
@@ -205,6 +214,10 @@ static void w_platform(struct wr *w, cJSON *root, const struct snapshot_platform
     w_ledger(w, o, &p->ledger);
     w_hist(w, o, "command_latency", &p->cmd_latency);
     w_u64(w, o, "rss_kb", p->rss_kb);
+    cJSON *k = w_obj(w, o, "core");
+    for (size_t i = 0; k && i < N_OF(snapshot_core_counters); i++)
+        w_u64(w, k, snapshot_core_counters[i].name,
+              *(const uint64_t *)((const char *)&p->core + snapshot_core_counters[i].off));
 }
 
 cJSON *snapshot_to_json(const struct run_snapshot *s)

@@ -333,7 +333,7 @@ static int r_fleet(const struct scenario_json *j, const cJSON *e, const char *q,
 
 static int r_platform(const struct scenario_json *j, const cJSON *root, const char *path, struct run_snapshot *s)
 {
-    static const char *const known[] = {"gateways", "counters", "c", "ledger", "command_latency", "rss_kb"};
+    static const char *const known[] = {"gateways", "counters", "c", "ledger", "command_latency", "rss_kb", "core"};
     const char *cnames[N_OF(snapshot_platform_counters)];
     char p[PATH_CAP], q[PATH_CAP];
     for (size_t i = 0; i < N_OF(snapshot_platform_counters); i++)
@@ -359,6 +359,19 @@ static int r_platform(const struct scenario_json *j, const cJSON *root, const ch
     if (r_slots(j, x, p, "c", pl->c, STATS_FE_COUNTERS) == SJ_ERR || r_ledger(j, x, p, &pl->ledger) == SJ_ERR ||
         r_hist(j, x, p, "command_latency", &pl->cmd_latency) == SJ_ERR)
         return SJ_ERR;
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(x, "core");
+    scenario_json_path(q, sizeof q, p, "core");
+    if (k) {
+        const char *knames[N_OF(snapshot_core_counters)];
+        for (size_t i = 0; i < N_OF(snapshot_core_counters); i++)
+            knames[i] = snapshot_core_counters[i].name;
+        if (r_object(j, k, q, knames, N_OF(knames)) != SJ_OK)
+            return SJ_ERR;
+        for (size_t i = 0; i < N_OF(snapshot_core_counters); i++)
+            if (r_u64(j, k, q, knames[i], 0, UINT64_MAX,
+                      (uint64_t *)((char *)&pl->core + snapshot_core_counters[i].off)) == SJ_ERR)
+                return SJ_ERR;
+    }
     return SJ_OK;
 }
 

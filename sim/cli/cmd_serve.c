@@ -1,4 +1,4 @@
-/* fleetsim serve: the reference platform alone (today: the JT/T 808 gateway). */
+/* fleetsim serve: the reference platform alone: the platform core and the JT/T 808 gateway. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,17 +14,18 @@
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
 #include "sim/core/units.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/core/core.h"
+#include "sim/platform/jt808/jt808_gw.h"
 
-#define STOP_GRACE_MS 2000 /* a gateway closes its connections and flushes the registry */
+#define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: fleetsim serve [options]\n"
             "\n"
-            "Run the reference JT/T 808 gateway until interrupted; print its counters\n"
-            "every second.\n"
+            "Run the reference platform until interrupted: the platform core (the store)\n"
+            "and the JT/T 808 gateway in front of it; print its counters every second.\n"
             "\n"
             "  -P, --port N            TCP port, 1024-65535 (default 7999)\n"
             "  -b, --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
@@ -49,11 +50,29 @@ struct serve_gw {
     struct stats_shm *shm;
     int idx;
     const int *lfds;
+    int core_lfd;
 };
+
+struct serve_core {
+    const struct core_config *cfg;
+    struct stats_shm *shm;
+    int lfd;
+    const int *gw_lfds;
+    int n_gw;
+};
+
+static int core_child(void *arg, int ctl_fd)
+{
+    const struct serve_core *k = arg;
+    for (int i = 0; i < k->n_gw; i++)
+        close(k->gw_lfds[i]);
+    return core_main(k->cfg, k->lfd, ctl_fd, &k->shm->core);
+}
 
 static int gateway_main(void *arg, int ctl_fd)
 {
     const struct serve_gw *g = arg;
+    close(g->core_lfd);
     for (int k = 0; k < g->cfg->procs; k++)
         if (k != g->idx)
             close(g->lfds[k]);
@@ -84,7 +103,8 @@ int cmd_serve(int argc, char **argv)
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
-    snprintf(cfg.db, sizeof cfg.db, "fleetsim-platform.db");
+    struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg};
+    snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
     char err[256];
     int c;
@@ -102,12 +122,12 @@ int cmd_serve(int argc, char **argv)
             cfg.port = (uint16_t)v;
             break;
         case 'b': snprintf(cfg.bind, sizeof cfg.bind, "%s", optarg); break;
-        case 'd': snprintf(cfg.db, sizeof cfg.db, "%s", optarg); break;
+        case 'd': snprintf(kcfg.db, sizeof kcfg.db, "%s", optarg); break;
         case 'T': snprintf(cfg.triples, sizeof cfg.triples, "%s", optarg); break;
-        case 'v': cfg.verbose = 1; break;
+        case 'v': cfg.verbose = kcfg.verbose = 1; break;
         case 'a':
-            if (strcmp(optarg, "open") == 0) cfg.mode = REGISTRY_OPEN;
-            else if (strcmp(optarg, "one-party") == 0) cfg.mode = REGISTRY_ONE_PARTY;
+            if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
+            else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
             else {
                 fprintf(stderr, "fleetsim serve: --auth: '%s' is not open or one-party\n", optarg);
                 return 2;
@@ -142,7 +162,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (cfg.mode == REGISTRY_ONE_PARTY && !cfg.triples[0]) {
+    if (cfg.one_party && !cfg.triples[0]) {
         fprintf(stderr, "fleetsim serve: --auth one-party needs --triples FILE\n");
         return 2;
     }
@@ -157,6 +177,11 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: %s\n", shm ? err : "cannot map statistics");
         return 1;
     }
+    int core_lfd = core_listen(cfg.core, sizeof cfg.core, err, sizeof err);
+    if (core_lfd < 0) {
+        fprintf(stderr, "fleetsim serve: %s\n", err);
+        return 1;
+    }
     int failed = 0;
     struct super_opts so = {.on_event = on_gateway, .ctx = &failed, .stop_grace_ms = STOP_GRACE_MS};
     struct super *sup = super_new(&so);
@@ -167,8 +192,16 @@ int cmd_serve(int argc, char **argv)
     }
     struct serve_gw gws[STATS_MAX_GATEWAYS];
     int rc = 1;
+    /* the core first: the gateways connect to it as they start */
+    struct serve_core kc = {.cfg = &kcfg, .shm = shm, .lfd = core_lfd, .gw_lfds = lfds, .n_gw = cfg.procs};
+    struct super_spec ksp = {.name = "platform core", .kind = SUPER_CORE, .main = core_child, .arg = &kc,
+                             .error = shm->core.error, .error_cap = sizeof shm->core.error};
+    if (super_add(sup, &ksp, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim serve: %s\n", err);
+        goto stop;
+    }
     for (int i = 0; i < cfg.procs; i++) {
-        gws[i] = (struct serve_gw){.cfg = &cfg, .shm = shm, .idx = i, .lfds = lfds};
+        gws[i] = (struct serve_gw){.cfg = &cfg, .shm = shm, .idx = i, .lfds = lfds, .core_lfd = core_lfd};
         char name[32];
         snprintf(name, sizeof name, "gateway %d", i);
         struct super_spec sp = {.name = name, .kind = SUPER_GATEWAY, .main = gateway_main, .arg = &gws[i],
@@ -185,12 +218,13 @@ int cmd_serve(int argc, char **argv)
     int spawned = super_spawn(sup, err, sizeof err);
     for (int i = 0; i < cfg.procs; i++)
         close(lfds[i]);
+    close(core_lfd);
     if (spawned < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", err);
         goto stop;
     }
     printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)\n", cfg.bind, cfg.port,
-           cfg.mode == REGISTRY_ONE_PARTY ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", cfg.db);
+           cfg.one_party ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db);
     fflush(stdout);
     int tty = isatty(STDOUT_FILENO);
     uint64_t next = clock_mono_us() + 1000000u;
@@ -215,6 +249,10 @@ int cmd_serve(int argc, char **argv)
                 g->error[0] = 0;
             }
         }
+        if (shm->core.error[0]) {
+            fprintf(stderr, "fleetsim serve: %s\n", shm->core.error);
+            shm->core.error[0] = 0;
+        }
         printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
                "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
                tty ? "\r" : "", conns, frames, bad, regs, auths, pos, tty ? "   " : "\n");
@@ -222,6 +260,9 @@ int cmd_serve(int argc, char **argv)
     }
     rc = 0;
 stop:
+    /* the gateways first, so that the core stores the last of what they send it */
+    super_stop(sup, SUPER_GATEWAY);
+    super_wait(sup, SUPER_GATEWAY, -1);
     super_stop(sup, SUPER_ALL);
     super_wait(sup, SUPER_ALL, -1);
     for (int i = 0; i < super_count(sup); i++) {

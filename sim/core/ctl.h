@@ -40,6 +40,8 @@ struct ctl_msg {
     char ident[40];         /* CTL_COMMAND: the fleet's first device id (fleet_spec.ident
                                without its '+') */
     uint32_t count;         /* CTL_COMMAND: fleet size */
+    char protocol[16];      /* CTL_COMMAND: the fleet's protocol (the front-ends it goes through) */
+    char what[24];          /* CTL_COMMAND: the request's name ("0x8104"), kept with the task */
     uint32_t payload_len;   /* bytes of text after the header */
 };
 

@@ -102,8 +102,26 @@ struct gw_slot {
     struct hist cmd_latency;         /* command sent -> reply, µs */
 };
 
+/* The platform core (sim/platform/core): the store's writer. */
+struct core_slot {
+    volatile int32_t phase;          /* enum worker_phase */
+    int32_t pid;
+    uint64_t rss_kb;
+    char error[256];
+    uint64_t peers;                  /* front-end processes connected (gauge) */
+    uint64_t msgs_in, records_in;    /* bus messages and the records in them */
+    uint64_t msgs_out, records_out;
+    uint64_t transactions;           /* write transactions (each holds a batch) */
+    uint64_t registrations, reg_refused, auths, auth_refused;
+    uint64_t reports, flushes;
+    uint64_t online;                 /* devices online (gauge) */
+    uint64_t tasks, commands, results;
+    uint64_t bus_errors;             /* malformed bus messages (the error says the first) */
+};
+
 struct stats_shm {
     uint32_t n_workers, n_gateways;
+    struct core_slot core;
     struct worker_slot workers[STATS_MAX_WORKERS];
     struct gw_slot gateways[STATS_MAX_GATEWAYS];
 };

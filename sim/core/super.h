@@ -56,6 +56,7 @@ enum super_kind {
     SUPER_WORKER = 1u << 0,
     SUPER_GATEWAY = 1u << 1,
     SUPER_EXTERNAL = 1u << 2,
+    SUPER_CORE = 1u << 3,       /* the platform core */
 };
 #define SUPER_ALL 0xFFFFFFFFu
 

@@ -183,6 +183,26 @@ enum conn_rc conn_input(struct conn *c, const uint8_t *buf, size_t n, conn_deliv
     return CONN_OK;
 }
 
+enum conn_rc conn_redeliver(struct conn *c, conn_deliver_fn fn, void *arg)
+{
+    if (!c->in_len || c->tp.fd < 0)
+        return CONN_OK;
+    uint8_t *nb = c->in;
+    uint32_t len = c->in_len;
+    long used = fn(arg, nb, len);
+    if (used < 0)
+        return CONN_REJECTED;
+    if (c->tp.fd < 0 || c->in != nb || c->in_len != len)
+        return CONN_OK;
+    if ((size_t)used >= len) {
+        free_in(c);
+    } else if (used > 0) {
+        memmove(c->in, c->in + used, len - (size_t)used);
+        c->in_len = len - (uint32_t)used;
+    }
+    return CONN_OK;
+}
+
 enum conn_rc conn_read(struct conn *c, uint8_t *scratch, size_t cap, conn_deliver_fn fn, void *arg,
                        size_t *got)
 {

@@ -54,6 +54,10 @@ enum conn_rc conn_recv(struct conn *c, uint8_t *buf, size_t cap, size_t *got);
  * partial input first, keeping what fn does not consume.  CONN_OK, CONN_FULL (the
  * partial input would pass in_max; it is left as it was), CONN_NOMEM, CONN_REJECTED. */
 enum conn_rc conn_input(struct conn *c, const uint8_t *buf, size_t n, conn_deliver_fn fn, void *arg);
+/* Hand the kept partial input to fn again (an owner that stopped consuming
+ * mid-buffer, e.g. while it waits for an answer from elsewhere, goes on).
+ * CONN_OK (nothing kept is OK too) or CONN_REJECTED. */
+enum conn_rc conn_redeliver(struct conn *c, conn_deliver_fn fn, void *arg);
 /* conn_recv into scratch, then conn_input; *got is what was read. */
 enum conn_rc conn_read(struct conn *c, uint8_t *scratch, size_t cap, conn_deliver_fn fn, void *arg,
                        size_t *got);

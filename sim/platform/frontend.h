@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sim/core/stats.h"
+#include "sim/platform/core/store.h"
 
 /* The embedded platform's settings, as a scenario's "platform" section and the
  * command line give them. */
@@ -21,6 +22,7 @@ struct frontend_opts {
     uint64_t idle_timeout_ms;   /* virtual; 0 = the front-end's default */
     uint64_t cmd_timeout_ms;    /* virtual; an unanswered platform request times out */
     int verbose;
+    char core[108];             /* the platform core's bus address (core_listen) */
 };
 
 struct frontend {
@@ -33,6 +35,11 @@ struct frontend {
     int (*listen)(void *cfg, int *fds, int n, uint16_t *port, char *err, size_t errcap);
     /* One process on listening socket lfd until CTL_STOP; its exit status. */
     int (*main)(const void *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot);
+    /* Devices to provision before any registers (JT/T 808 one-party mode: the CSV
+     * of known terminals), run in the core process at its start: each goes to
+     * emit.  Rows, or -1 with err.  NULL: nothing to provision. */
+    int (*provision)(const void *cfg, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
+                     char *err, size_t errcap);
     /* Its own counters, in gw_slot.c[] (names like "gateway.bad_check"). */
     const struct stats_counter *counters;
     int n_counters;

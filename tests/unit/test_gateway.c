@@ -1,5 +1,6 @@
-/* jt808_gw: the reference gateway as a black box.  Every test forks one gateway
- * process (gw_main on a fresh port and a fresh SQLite file), talks JT/T 808 to it
+/* jt808_gw: the reference gateway as a black box.  Every test forks a platform
+ * core (core_main on a fresh SQLite file) and one gateway process (gw_main on a
+ * fresh port, a front-end of that core), talks JT/T 808 to it
  * over a plain blocking TCP socket and checks the answers byte for byte (message
  * id, ack serial, result) and the counters it keeps in its shared gw_slot.
  *
@@ -27,9 +28,10 @@
 #include "sim/core/clock.h"
 #include "sim/core/ctl.h"
 #include "sim/core/stats.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/jt808/jt808_gw.h"
 #include "sim/proto/jt808_kinds.h"
-#include "sim/platform/registry.h"
+#include "sim/platform/core/core.h"
+#include "sim/platform/core/store.h"
 #include "sim/proto/jt808.h"
 
 #define TRIPLES_CSV "tests/data/triples.csv"
@@ -61,8 +63,11 @@ struct fixture {
     char dir[64];
     char db[128];
     struct gw_config cfg;
+    struct core_config core_cfg;
     pid_t pid;
     int ctl;                         /* parent's end of the control pair */
+    pid_t core_pid;
+    int core_ctl;                    /* the core's: commands go there */
     struct gw_slot *slot;
     struct client cl[MAX_CLIENTS];
 };
@@ -74,18 +79,85 @@ static void cfg_defaults(struct fixture *f)
     memset(&f->cfg, 0, sizeof f->cfg);
     snprintf(f->cfg.bind, sizeof f->cfg.bind, "127.0.0.1");
     f->cfg.port = 0;
-    snprintf(f->cfg.db, sizeof f->cfg.db, "%s", f->db);
-    f->cfg.mode = REGISTRY_OPEN;
+    memset(&f->core_cfg, 0, sizeof f->core_cfg);
+    snprintf(f->core_cfg.db, sizeof f->core_cfg.db, "%s", f->db);
+    f->core_cfg.provision = jt808_frontend.provision;
+    f->core_cfg.provision_arg = &f->cfg;
+    f->cfg.one_party = 0;
     f->cfg.idle_timeout_ms = 10000;
     f->cfg.cmd_timeout_ms = 5000;
     f->cfg.procs = 1;
 }
 
-/* Fork a gateway on f->cfg and wait until it says it listens. */
+static void wait_ready(int ctl, const char *who, const char *error)
+{
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct ctl_msg m;
+    int r = ctl_recv(ctl, &m, NULL, 0);
+    if (r != 1 || m.type != CTL_READY)
+        fail_msg("%s did not report ready (ctl_recv %d, type %u): %s", who, r, r == 1 ? m.type : 0, error);
+}
+
+/* Fork the platform core on f->core_cfg and wait until it is ready. */
+static void core_start(struct fixture *f)
+{
+    int cp[2];
+    char err[256] = "";
+    memset(&shm->core, 0, sizeof shm->core);
+    int lfd = core_listen(f->cfg.core, sizeof f->cfg.core, err, sizeof err);
+    if (lfd < 0)
+        fail_msg("core_listen: %s", err);
+    assert_int_equal(ctl_pair(cp), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(cp[0]);
+        _exit(core_main(&f->core_cfg, lfd, cp[1], &shm->core));
+    }
+    close(lfd);
+    close(cp[1]);
+    f->core_pid = pid;
+    f->core_ctl = cp[0];
+    wait_ready(f->core_ctl, "platform core", shm->core.error);
+}
+
+static int reap(pid_t pid)
+{
+    int status = 0;
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static int core_stop(struct fixture *f)
+{
+    if (f->core_pid <= 0)
+        return 0;
+    struct ctl_msg m = {.type = CTL_STOP};
+    ctl_send(f->core_ctl, &m, NULL);
+    int rc = reap(f->core_pid);
+    close(f->core_ctl);
+    f->core_ctl = -1;
+    f->core_pid = 0;
+    return rc;
+}
+
+/* Fork a gateway on f->cfg (and the core it needs, if none runs) and wait until
+ * it says it listens. */
 static void gw_start(struct fixture *f)
 {
     int lfd = -1, cp[2];
     char err[256] = "";
+    if (f->core_pid <= 0)
+        core_start(f);
     memset(f->slot, 0, sizeof *f->slot);
     f->cfg.port = 0;
     if (gw_listen(&f->cfg, &lfd, 1, err, sizeof err) != 0)
@@ -115,9 +187,18 @@ static void gw_start(struct fixture *f)
     assert_int_equal(f->slot->phase, WP_RUNNING);
 }
 
-/* CTL_STOP, then wait (at most 3 s, then SIGKILL).  Returns the exit status, -1
- * when it had to be killed. */
+/* CTL_STOP to the gateway, then to the core (which stores what the gateway sent
+ * last); each waited for at most 3 s, then SIGKILL.  Returns the gateway's exit
+ * status (the core's if the gateway's is 0), -1 when one had to be killed. */
+static int gw_stop_only(struct fixture *f);
 static int gw_stop(struct fixture *f)
+{
+    int rc = gw_stop_only(f);
+    int krc = core_stop(f);
+    return rc ? rc : krc;
+}
+
+static int gw_stop_only(struct fixture *f)
 {
     if (f->pid <= 0)
         return 0;
@@ -157,7 +238,9 @@ static void send_ctl_command_v(struct fixture *f, uint16_t msg_id, uint16_t vers
     m.count = count;
     m.settle_us = settle_us;
     snprintf(m.ident, sizeof m.ident, "%s", PHONE_NUM);
-    assert_int_equal(ctl_send(f->ctl, &m, payload), 0);
+    snprintf(m.protocol, sizeof m.protocol, "jt808");
+    snprintf(m.what, sizeof m.what, "0x%04X", msg_id);
+    assert_int_equal(ctl_send(f->core_ctl, &m, payload), 0);
 }
 
 static void send_ctl_command(struct fixture *f, uint16_t msg_id, uint32_t count, const char *payload)
@@ -205,6 +288,7 @@ static int setup(void **state)
     }
     snprintf(f->db, sizeof f->db, "%s/registry.db", f->dir);
     f->ctl = -1;
+    f->core_ctl = -1;
     f->slot = &shm->gateways[0];
     for (int i = 0; i < MAX_CLIENTS; i++)
         f->cl[i].fd = -1;
@@ -230,9 +314,41 @@ static int teardown(void **state)
             ok = -1;
         }
     }
+    if (f->core_pid > 0 && core_stop(f) != 0) {
+        print_error("platform core did not exit cleanly on CTL_STOP\n");
+        ok = -1;
+    }
+    if (shm->core.error[0]) {
+        print_error("platform core error: %s\n", shm->core.error);
+        ok = -1;
+    }
     rm_tree(f->dir);
     free(f);
     return ok;
+}
+
+/* What the core stored (read after gw_stop). */
+static bool stored_location(struct fixture *f, const char *phone, char *data, size_t cap)
+{
+    struct store *s = NULL;
+    char err[256] = "";
+    if (store_open(&s, f->db, err, sizeof err) != 0)
+        fail_msg("store_open %s: %s", f->db, err);
+    int64_t at = 0;
+    bool have = store_last_report(s, "jt808", phone, "location", data, cap, &at);
+    store_close(s);
+    return have;
+}
+
+static size_t stored_count(struct fixture *f)
+{
+    struct store *s = NULL;
+    char err[256] = "";
+    if (store_open(&s, f->db, err, sizeof err) != 0)
+        fail_msg("store_open %s: %s", f->db, err);
+    size_t n = store_count(s, "jt808");
+    store_close(s);
+    return n;
 }
 
 /* ---- terminal side ---------------------------------------------------------- */
@@ -779,7 +895,7 @@ static void test_register_one_party(void **state)
     struct fixture *f = *state;
     if (access(TRIPLES_CSV, R_OK) != 0)
         fail_msg("%s: %s (run from the repository root)", TRIPLES_CSV, strerror(errno));
-    f->cfg.mode = REGISTRY_ONE_PARTY;
+    f->cfg.one_party = 1;
     snprintf(f->cfg.triples, sizeof f->cfg.triples, "%s", TRIPLES_CSV);
     gw_start(f);
     struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
@@ -881,19 +997,18 @@ static void test_persistence(void **state)
     assert_int_equal(gw_stop(f), 0);
     assert_string_equal(f->slot->error, "");
 
-    /* the position was flushed on the way out */
-    struct registry *r = NULL;
-    char err[256] = "";
-    if (registry_open(&r, f->db, REGISTRY_OPEN, err, sizeof err) != 0)
-        fail_msg("registry_open %s: %s", f->db, err);
-    struct jt808_location want, got;
+    /* the position reached the core and was flushed on the way out */
+    struct jt808_location want;
     fill_location(&want);
-    assert_true(registry_last_position(r, PHONE13, &got));
-    assert_int_equal(got.lat, want.lat);
-    assert_int_equal(got.lon, want.lon);
-    assert_string_equal(got.time, want.time);
-    assert_int_equal(registry_count(r), 1);
-    registry_close(r);
+    char data[STORE_DATA_MAX + 1];
+    assert_true(stored_location(f, PHONE13, data, sizeof data));
+    char expect[256];
+    snprintf(expect, sizeof expect,
+             "{\"lat\":%u,\"lon\":%u,\"altitude\":%u,\"speed\":%u,\"direction\":%u,\"alarm\":%u,"
+             "\"status\":%u,\"time\":\"%s\"}",
+             want.lat, want.lon, want.altitude, want.speed, want.direction, want.alarm, want.status, want.time);
+    assert_string_equal(data, expect);
+    assert_int_equal(stored_count(f), 1);
 
     gw_start(f);
     c = cl_open(f, 0, JT808_V2013, PHONE13);
@@ -1285,16 +1400,11 @@ static void test_subpackages(void **state)
 
     /* the reassembled location is the one stored (flushed on the way out) */
     assert_int_equal(gw_stop(f), 0);
-    struct registry *r = NULL;
-    char err[256] = "";
-    if (registry_open(&r, f->db, REGISTRY_OPEN, err, sizeof err) != 0)
-        fail_msg("registry_open %s: %s", f->db, err);
-    struct jt808_location got;
-    bool have = registry_last_position(r, PHONE13, &got);
-    registry_close(r);
-    assert_true(have);
-    assert_int_equal(got.lat, loc.lat);
-    assert_int_equal(got.lon, loc.lon);
+    char data[STORE_DATA_MAX + 1], want[64];
+    assert_true(stored_location(f, PHONE13, data, sizeof data));
+    snprintf(want, sizeof want, "{\"lat\":%u,\"lon\":%u,", loc.lat, loc.lon);
+    if (strncmp(data, want, strlen(want)) != 0)
+        fail_msg("stored location %s, expected it to begin %s", data, want);
 
     /* regression: a reassembled 0x0200 once stored its location without counting it
      * in slot->c[GWC_POSITIONS] ("locations stored"); the slot keeps its final counters
@@ -1501,7 +1611,7 @@ static void test_command_pending_limit(void **state)
 static void test_command_paced(void **state)
 {
     struct fixture *f = *state;
-    f->cfg.cmd_batch = 1;
+    f->core_cfg.cmd_batch = 1;
     gw_start(f);
     const char *phones[MAX_CLIENTS] = {PHONE13, PHONE13_B, PHONE13_C};
     const char *tids[MAX_CLIENTS] = {"T000001", "T000002", "T000003"};

@@ -1,5 +1,5 @@
 /* The reference JT/T 808 gateway, one process. */
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/jt808/jt808_gw.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -12,19 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim/core/clock.h"
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
 #include "sim/proto/jt808.h"
-#include "sim/platform/jt808_gw_internal.h"
+#include "sim/platform/core/core.h"
+#include "sim/platform/jt808/jt808_gw_internal.h"
+#include "sim/platform/jt808/jt808_reg.h"
 
 static struct jt808_msg in_msg, out_msg;
 static uint8_t in_scratch[JT808_MAX_FRAME];
 static uint8_t out_frame[JT808_MAX_FRAME];
 
 static void close_conn(struct gw_conn *c);
+static void bus_failed(struct gw *g);
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- sockets ---------------------------------------------------------------------- */
 
@@ -59,9 +70,13 @@ int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap)
 static void io_update(struct gw_conn *c)
 {
     int ev = conn_events(&c->conn);
+    if (c->waiting)
+        ev &= ~EV_READ; /* its input waits for the core's answer */
     if (ev_is_active(&c->io) && c->io.events == ev)
         return;
     ev_io_stop(c->gw->loop, &c->io);
+    if (!ev)
+        return;
     ev_io_set(&c->io, c->conn.tp.fd, ev);
     ev_io_start(c->gw->loop, &c->io);
 }
@@ -164,12 +179,79 @@ static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const st
 
 /* --- terminal messages ------------------------------------------------------------- */
 
+/* --- requests at the platform core ----------------------------------------------------- */
+
+/* Park a request for the core's answer; NULL when out of memory. */
+static struct gw_wait *wait_push(struct gw *g, struct gw_conn *c, const struct jt808_header *h)
+{
+    if (g->wait_n == g->wait_cap) {
+        uint32_t ncap = g->wait_cap ? g->wait_cap * 2 : 256;
+        struct gw_wait *nw = malloc(ncap * sizeof *nw);
+        if (!nw)
+            return NULL;
+        for (uint32_t i = 0; i < g->wait_n; i++)
+            nw[i] = g->wait[(g->wait_head + i) % g->wait_cap];
+        free(g->wait);
+        g->wait = nw;
+        g->wait_cap = ncap;
+        g->wait_head = 0;
+    }
+    struct gw_wait *w = &g->wait[(g->wait_head + g->wait_n++) % g->wait_cap];
+    w->c = c;
+    w->token = ++g->next_token;
+    w->serial = h->serial;
+    w->msg_id = h->msg_id;
+    w->version = (uint8_t)h->version;
+    snprintf(w->phone, sizeof w->phone, "%s", h->phone);
+    c->waiting++;
+    return w;
+}
+
+/* The oldest request, which the core's answer with this token is for. */
+static struct gw_wait *wait_pop(struct gw *g, uint32_t token, const char *what)
+{
+    if (!g->wait_n || g->wait[g->wait_head].token != token) {
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: the core answered %s %u, %s", g->id, what, token,
+                 g->wait_n ? "not the oldest request" : "which nobody asked");
+        return NULL;
+    }
+    struct gw_wait *w = &g->wait[g->wait_head];
+    g->wait_head = (g->wait_head + 1) % g->wait_cap;
+    g->wait_n--;
+    if (w->c)
+        w->c->waiting--;
+    return w;
+}
+
+static long deliver(void *arg, const uint8_t *buf, size_t n);
+
+/* Answered: the input held behind the request goes on. */
+static void resume(struct gw_conn *c)
+{
+    if (!c->waiting && !c->closing && conn_redeliver(&c->conn, deliver, c) != CONN_OK)
+        c->closing = 1;
+    if (c->closing) {
+        close_conn(c);
+        return;
+    }
+    io_update(c);
+}
+
+static void wait_header(const struct gw_wait *w, struct jt808_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->msg_id = w->msg_id;
+    h->serial = w->serial;
+    h->version = (enum jt808_version)w->version;
+    snprintf(h->phone, sizeof h->phone, "%s", w->phone);
+}
+
 static void on_register(struct gw_conn *c, const struct jt808_msg *m)
 {
     struct gw *g = c->gw;
-    char code[40] = "", why[160] = "";
-    enum registry_result r = registry_register(g->reg, m->h.phone, &m->b.reg, code, sizeof code, why, sizeof why);
-    if (r == REG_INVALID) {
+    static struct jt808_reg_req q;
+    char why[160] = "";
+    if (jt808_reg_check(m->h.phone, &m->b.reg, &q, why, sizeof why) < 0) {
         g->st->c[GWC_REG_REFUSED]++;
         g->st->c[GWC_REG_RESULT_5]++;
         if (g->cfg->verbose)
@@ -177,18 +259,53 @@ static void on_register(struct gw_conn *c, const struct jt808_msg *m)
         general_resp(c, &m->h, 2);
         return;
     }
-    if (r == REG_OK)
-        g->st->c[GWC_REGISTRATIONS]++;
-    else
-    {
-        g->st->c[GWC_REG_REFUSED]++;
-        g->st->c[GWC_REG_RESULT_1 + (r >= 1 && r <= 4 ? r - 1 : 4)]++;
+    struct gw_wait *w = wait_push(g, c, &m->h);
+    if (!w) {
+        general_resp(c, &m->h, 1);
+        return;
     }
-    out_header(c, 0x8100, m->h.phone, m->h.version);
-    out_msg.b.reg_resp.ack_serial = m->h.serial;
-    out_msg.b.reg_resp.result = (uint8_t)r;
-    snprintf(out_msg.b.reg_resp.auth_code, sizeof out_msg.b.reg_resp.auth_code, "%s", r == REG_OK ? code : "");
-    send_out(c);
+    struct store_device d;
+    jt808_reg_device(&q, &d);
+    if (bus_register(&g->bus, w->token, g->cfg->one_party ? BUS_REG_PROVISIONED : 0, d.device_id, d.name,
+                     d.binding, d.product, d.attrs) < 0)
+        bus_failed(g);
+}
+
+static void on_reg_reply(struct gw *g, const struct bus_rec *r)
+{
+    struct gw_wait *w = wait_pop(g, r->token, "registration");
+    if (!w) {
+        bus_failed(g);
+        return;
+    }
+    struct gw_conn *c = w->c;
+    if (!c)
+        return; /* it left meanwhile */
+    struct jt808_header h;
+    wait_header(w, &h);
+    int result = r->u8 == STORE_REG_ERROR ? -1 : jt808_reg_result((enum store_reg_result)r->u8);
+    if (result < 0) {
+        /* the store failed: no 0x8100 result says that, so "bad message" */
+        g->st->c[GWC_REG_REFUSED]++;
+        g->st->c[GWC_REG_RESULT_5]++;
+        fprintf(stderr, "gateway %d: %s: registration failed: %.*s\n", g->id, h.phone, (int)r->s[1].n, r->s[1].p);
+        general_resp(c, &h, 2);
+    } else {
+        if (result == 0) {
+            g->st->c[GWC_REGISTRATIONS]++;
+        } else {
+            g->st->c[GWC_REG_REFUSED]++;
+            g->st->c[GWC_REG_RESULT_1 + (result >= 1 && result <= 4 ? result - 1 : 4)]++;
+        }
+        out_header(c, 0x8100, h.phone, h.version);
+        out_msg.b.reg_resp.ack_serial = h.serial;
+        out_msg.b.reg_resp.result = (uint8_t)result;
+        out_msg.b.reg_resp.auth_code[0] = '\0';
+        if (result == 0)
+            bus_str_copy(r->s[0], out_msg.b.reg_resp.auth_code, sizeof out_msg.b.reg_resp.auth_code);
+        send_out(c);
+    }
+    resume(c);
 }
 
 static void remember_phone(struct gw_conn *c, const struct jt808_header *h)
@@ -199,6 +316,50 @@ static void remember_phone(struct gw_conn *c, const struct jt808_header *h)
     for (const char *p = h->phone; *p; p++)
         v = v * 10 + (uint64_t)(*p - '0');
     c->phone_num = v;
+}
+
+static void on_auth_reply(struct gw *g, const struct bus_rec *r)
+{
+    struct gw_wait *w = wait_pop(g, r->token, "authentication");
+    if (!w) {
+        bus_failed(g);
+        return;
+    }
+    struct gw_conn *c = w->c;
+    if (!c)
+        return;
+    struct jt808_header h;
+    wait_header(w, &h);
+    if (r->u8) {
+        /* the same connection speaking for another phone: the old one is not here any more */
+        if (c->authed && strcmp(c->phone, h.phone) != 0 && bus_offline(&g->bus, c->handle, c->phone) < 0)
+            bus_failed(g);
+        c->authed = 1;
+        remember_phone(c, &h);
+        g->st->c[GWC_AUTHENTICATIONS]++;
+    } else {
+        g->st->c[GWC_AUTH_REFUSED]++;
+    }
+    general_resp(c, &h, r->u8 ? 0 : 1);
+    resume(c);
+}
+
+/* Where a position goes: the core, as the service "location" (wire units). */
+static void report_location(struct gw_conn *c, const struct jt808_location *loc)
+{
+    struct gw *g = c->gw;
+    char data[256];
+    const char *t = loc->time;
+    for (const char *p = t; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F') || (*p >= 'a' && *p <= 'f')))
+            t = ""; /* not BCD digits: nothing JSON would need escaping is kept */
+    snprintf(data, sizeof data,
+             "{\"lat\":%u,\"lon\":%u,\"altitude\":%u,\"speed\":%u,\"direction\":%u,\"alarm\":%u,"
+             "\"status\":%u,\"time\":\"%s\"}",
+             loc->lat, loc->lon, loc->altitude, loc->speed, loc->direction, loc->alarm, loc->status, t);
+    if (bus_report(&g->bus, (uint64_t)wall_ms(), c->phone, "location", data) < 0)
+        bus_failed(g);
+    g->st->c[GWC_POSITIONS]++;
 }
 
 /* A terminal's answer to a platform request. */
@@ -215,8 +376,7 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
         ack_serial = m->b.params_resp.ack_serial;
     } else {
         ack_serial = m->b.loc_resp.ack_serial;
-        registry_position(g->reg, c->phone, &m->b.loc_resp.loc);
-        g->st->c[GWC_POSITIONS]++;
+        report_location(c, &m->b.loc_resp.loc);
     }
     for (int i = 0; i < c->npend; i++) {
         struct gw_pend *p = &c->pend[i];
@@ -228,9 +388,11 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
             cs->answered++;
             ledger_acked(&g->st->ledger);
             hist_record(&g->st->cmd_latency, clock_now_us() - p->sent_us);
+            gw_cmd_result(g, c, p, STORE_CMD_SUCCESSFUL);
         } else {
             cs->refused++;
             ledger_failed(&g->st->ledger, unsupported ? LEDGER_UNSUPPORTED : LEDGER_REFUSED);
+            gw_cmd_result(g, c, p, STORE_CMD_FAIL);
         }
         memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
         c->npend--;
@@ -252,15 +414,16 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         return;
     }
     if (id == 0x0102) {
-        if (registry_auth(g->reg, m->h.phone, m->b.auth.auth_code)) {
-            c->authed = 1;
-            remember_phone(c, &m->h);
-            g->st->c[GWC_AUTHENTICATIONS]++;
-        } else {
+        struct gw_wait *w = answer ? wait_push(g, c, &m->h) : NULL;
+        if (!w) {
+            /* out of memory, or reassembled (its fragments were answered): refused */
             g->st->c[GWC_AUTH_REFUSED]++;
             result = 1;
+            goto answer;
         }
-        goto answer;
+        if (bus_auth(&g->bus, w->token, c->handle, m->h.phone, m->b.auth.auth_code) < 0)
+            bus_failed(g);
+        return; /* answered when the core has checked it */
     }
     if (!c->authed || strcmp(m->h.phone, c->phone) != 0) {
         g->st->c[GWC_UNAUTHENTICATED]++;
@@ -285,16 +448,18 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
             g->st->c[GWC_UPGRADE_FAILED]++;
         break;
     case 0x0200:
-        registry_position(g->reg, c->phone, &m->b.loc);
-        g->st->c[GWC_POSITIONS]++;
+        report_location(c, &m->b.loc);
         break;
     case 0x0704:
         for (int i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
-            registry_position(g->reg, c->phone, &m->b.batch.locs[i]);
-        g->st->c[GWC_POSITIONS] += m->b.batch.count;
+            report_location(c, &m->b.batch.locs[i]);
+        /* items the codec could not hold are counted all the same, as before */
+        if (m->b.batch.count > JT808_MAX_BATCH)
+            g->st->c[GWC_POSITIONS] += (uint64_t)(m->b.batch.count - JT808_MAX_BATCH);
         break;
     case 0x0003:
-        registry_unregister(g->reg, c->phone);
+        if (bus_unregister(&g->bus, c->phone) < 0)
+            bus_failed(g);
         g->st->c[GWC_UNREGISTRATIONS]++;
         c->authed = 0;
         break;
@@ -359,7 +524,8 @@ static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
 {
     struct gw *g = c->gw;
     size_t off = 0;
-    while (off < n && !c->closing) {
+    /* after a request that waits for the core, the rest is held (conn keeps it) */
+    while (off < n && !c->closing && !c->waiting) {
         size_t start = 0, len = 0, skipped = 0;
         size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
         if (!used) {
@@ -407,6 +573,7 @@ static void conn_fire(struct wheel_node *n, void *arg)
         }
         g->st->cmd[p->fleet][p->cmd].timed_out++;
         ledger_timeout(&g->st->ledger);
+        gw_cmd_result(g, c, p, STORE_CMD_TIMEOUT);
         memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
         c->npend--;
         g->inflight--;
@@ -430,15 +597,31 @@ static void resume_accept(struct gw *g)
 static void close_conn(struct gw_conn *c)
 {
     struct gw *g = c->gw;
-    gw_cmd_forget_conn(g, c);
     ev_io_stop(g->loop, &c->io);
     wheel_cancel(&g->wheel, &c->timer);
     conn_close(&c->conn, false);
+    /* answers of the core still to come find nobody */
+    for (uint32_t i = 0; i < g->wait_n && c->waiting; i++) {
+        struct gw_wait *w = &g->wait[(g->wait_head + i) % g->wait_cap];
+        if (w->c == c) {
+            w->c = NULL;
+            c->waiting--;
+        }
+    }
+    if (c->authed && bus_offline(&g->bus, c->handle, c->phone) < 0)
+        bus_failed(g);
     /* commands in flight to a terminal that left cannot be answered any more */
     for (int i = 0; i < c->npend; i++) {
         g->st->cmd[c->pend[i].fleet][c->pend[i].cmd].refused++;
         ledger_failed(&g->st->ledger, LEDGER_CONN_LOST);
+        gw_cmd_result(g, c, &c->pend[i], STORE_CMD_FAIL);
         g->inflight--;
+    }
+    uint32_t idx = c->handle & 0xFFFFF;
+    if (idx < g->n_slots && g->slots[idx] == c) {
+        g->slots[idx] = NULL;
+        if (idx < g->free_slot)
+            g->free_slot = idx;
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -468,7 +651,7 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
             io_update(c);
     }
     /* a read that wanted writability is tried again on it */
-    if (((revents & EV_READ) || c->conn.want_write) && !c->closing) {
+    if (((revents & EV_READ) || c->conn.want_write) && !c->closing && !c->waiting) {
         size_t got = 0;
         enum conn_rc rc = conn_recv(&c->conn, g->rscratch, sizeof g->rscratch, &got);
         if (rc == CONN_CLOSED) {
@@ -493,6 +676,40 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)loop;
 }
 
+/* A handle for c: its index in the slot table (20 bits) and a generation (12),
+ * so an old handle never finds a newer connection in the same slot. */
+static int slot_take(struct gw *g, struct gw_conn *c)
+{
+    uint32_t i = g->free_slot;
+    while (i < g->n_slots && g->slots[i])
+        i++;
+    if (i == g->n_slots) {
+        if (g->n_slots == g->slots_cap) {
+            uint32_t ncap = g->slots_cap ? g->slots_cap * 2 : 1024;
+            if (ncap > 0x100000)
+                return -1;
+            struct gw_conn **ns = realloc(g->slots, ncap * sizeof *ns);
+            if (!ns)
+                return -1;
+            g->slots = ns;
+            g->slots_cap = ncap;
+        }
+        g->slots[g->n_slots++] = NULL;
+    }
+    g->slots[i] = c;
+    g->free_slot = i + 1;
+    g->gen = (uint16_t)((g->gen + 1) & 0xFFF);
+    c->handle = (uint32_t)g->gen << 20 | i;
+    return 0;
+}
+
+struct gw_conn *gw_conn_by_handle(struct gw *g, uint32_t handle)
+{
+    uint32_t i = handle & 0xFFFFF;
+    struct gw_conn *c = i < g->n_slots ? g->slots[i] : NULL;
+    return c && c->handle == handle ? c : NULL;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct gw *g = io->data;
@@ -515,7 +732,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             continue;
         }
         struct gw_conn *c = calloc(1, sizeof *c);
-        if (!c) {
+        if (!c || slot_take(g, c) < 0) {
+            free(c);
             tc.tp->close(&tc);
             continue;
         }
@@ -538,11 +756,123 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
 }
 
+/* --- the bus to the platform core ------------------------------------------------------ */
+
+/* The core is gone or the bus broke: nothing can be registered or stored any
+ * more, so the gateway stops (its supervisor says why). */
+static void bus_failed(struct gw *g)
+{
+    if (!g->st->error[0])
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id,
+                 g->bus.err[0] ? g->bus.err : "the platform core went away");
+    g->st->phase = WP_FAILED;
+    if (g->ctl_fd >= 0) {
+        struct ctl_msg m = {.type = CTL_FAILED};
+        ctl_send(g->ctl_fd, &m, NULL);
+    }
+    ev_break(g->loop, EVBREAK_ALL);
+}
+
+static void bus_watch(struct gw *g)
+{
+    int ev = EV_READ | (bus_out_pending(&g->bus) ? EV_WRITE : 0);
+    if (g->core_io.events == ev)
+        return;
+    ev_io_stop(g->loop, &g->core_io);
+    ev_io_set(&g->core_io, g->core_fd, ev);
+    ev_io_start(g->loop, &g->core_io);
+}
+
+/* Before the loop sleeps: what this iteration queued goes out, one message. */
+static void bus_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct gw *g = w->data;
+    if (!bus_out_dirty(&g->bus))
+        return;
+    if (bus_out_flush(&g->bus) < 0) {
+        bus_failed(g);
+        return;
+    }
+    bus_watch(g);
+    (void)loop;
+    (void)revents;
+}
+
+static void on_core_record(struct gw *g, const struct bus_rec *r)
+{
+    switch (r->type) {
+    case BUS_REG_REPLY:
+        on_reg_reply(g, r);
+        break;
+    case BUS_AUTH_REPLY:
+        on_auth_reply(g, r);
+        break;
+    case BUS_CMD_BODY:
+        gw_cmd_body(g, r);
+        break;
+    case BUS_CMD_BEGIN:
+        gw_cmd_begin(g, r);
+        break;
+    case BUS_CMD_TO:
+        gw_cmd_to(g, r);
+        break;
+    case BUS_CMD_END:
+        gw_cmd_end(g, r);
+        break;
+    case BUS_SYNC_REPLY:
+        break;
+    default:
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: the core sent %s, which the gateway does not take",
+                 g->id, bus_type_name(r->type));
+        break;
+    }
+}
+
+static void core_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct gw *g = io->data;
+    if (revents & EV_WRITE) {
+        if (bus_out_flush(&g->bus) < 0) {
+            bus_failed(g);
+            return;
+        }
+        bus_watch(g);
+    }
+    if (!(revents & EV_READ))
+        return;
+    static uint8_t msg[BUS_MAX_MSG];
+    for (int i = 0; i < 64; i++) {
+        long n = bus_recv(g->core_fd, msg, sizeof msg);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            if (n < 0)
+                snprintf(g->bus.err, sizeof g->bus.err, "bus: recv: %s", strerror(errno));
+            bus_failed(g);
+            return;
+        }
+        if (n < 0)
+            return;
+        struct bus_reader rd;
+        struct bus_rec r;
+        char err[200];
+        int rc;
+        bus_reader_init(&rd, msg, (size_t)n);
+        while ((rc = bus_next(&rd, &r, err, sizeof err)) > 0 && g->st->phase != WP_FAILED)
+            on_core_record(g, &r);
+        if (rc < 0) {
+            snprintf(g->bus.err, sizeof g->bus.err, "bus from the core: %s", err);
+            bus_failed(g);
+            return;
+        }
+        if (g->st->phase == WP_FAILED)
+            return;
+    }
+    (void)loop;
+}
+
+/* --- the process ------------------------------------------------------------------------ */
+
 static void finish_drain(struct gw *g)
 {
-    char err[256];
-    if (registry_flush(g->reg, err, sizeof err) < 0)
-        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, err);
     g->draining = 2;
     g->st->phase = WP_DONE;
     struct ctl_msg m = {.type = CTL_DRAINED};
@@ -560,9 +890,6 @@ static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
         return;
     }
     switch (m.type) {
-    case CTL_COMMAND:
-        gw_cmd_send(g, &m, payload);
-        break;
     case CTL_DRAIN:
         g->draining = 1;
         g->st->phase = WP_DRAINING;
@@ -582,15 +909,15 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct gw *g = t->data;
     uint64_t now = clock_now_us();
     wheel_advance(&g->wheel, now);
-    if (g->draining == 1 && ((g->inflight == 0 && !g->jobs) || now >= g->drain_deadline_us))
-        finish_drain(g);
-    (void)loop;
-    (void)revents;
-}
-
-static void cmd_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    gw_cmd_pump(t->data);
+    if (g->draining == 1 && ((g->inflight == 0 && !g->jobs && !g->wait_n) || now >= g->drain_deadline_us)) {
+        /* the results are with the core before the parent hears "drained" */
+        if (bus_out_flush(&g->bus) < 0)
+            bus_failed(g);
+        else if (!bus_out_dirty(&g->bus))
+            finish_drain(g);
+        else
+            bus_watch(g);
+    }
     (void)loop;
     (void)revents;
 }
@@ -598,9 +925,6 @@ static void cmd_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
-    char err[256];
-    if (registry_flush(g->reg, err, sizeof err) < 0)
-        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, err);
     g->st->rss_kb = stats_rss_kb();
     resume_accept(g);
     for (struct gw_conn *c = g->conns; c; c = c->next)
@@ -636,17 +960,18 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     g->ctl_fd = ctl_fd;
     slot->pid = (int32_t)getpid();
     hist_reset(&slot->cmd_latency);
-    if (registry_open(&g->reg, cfg->db, cfg->mode, err, sizeof err) < 0) {
+    g->core_fd = core_connect(cfg->core, err, sizeof err);
+    if (g->core_fd < 0) {
         snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
         slot->phase = WP_FAILED;
         free(g);
         return 1;
     }
-    if (cfg->mode == REGISTRY_ONE_PARTY && cfg->triples[0] && id == 0 &&
-        registry_import_csv(g->reg, cfg->triples, err, sizeof err) < 0) {
-        snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+    bus_out_init(&g->bus, g->core_fd);
+    if (bus_hello(&g->bus, JT808_REG_PROTOCOL, (uint32_t)id) < 0 || bus_out_flush(&g->bus) < 0) {
+        snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, g->bus.err);
         slot->phase = WP_FAILED;
-        registry_close(g->reg);
+        close(g->core_fd);
         free(g);
         return 1;
     }
@@ -656,12 +981,15 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
     g->accept_io.data = g;
     ev_io_start(g->loop, &g->accept_io);
-    ev_timer_init(&g->cmd_timer, cmd_timer_cb, 0.001, 0.001);
-    g->cmd_timer.data = g;
+    ev_io_init(&g->core_io, core_cb, g->core_fd, EV_READ);
+    g->core_io.data = g;
+    ev_io_start(g->loop, &g->core_io);
+    ev_prepare_init(&g->bus_prep, bus_prep_cb);
+    g->bus_prep.data = g;
+    ev_prepare_start(g->loop, &g->bus_prep);
     ev_timer_init(&g->tick, tick_cb, GW_TICK_S, GW_TICK_S);
     g->tick.data = g;
     ev_timer_start(g->loop, &g->tick);
-    /* small, frequent transactions: a 10,000-row flush once a second stalls the loop for ~15 ms */
     ev_timer_init(&g->flush, flush_cb, 0.2, 0.2);
     g->flush.data = g;
     ev_timer_start(g->loop, &g->flush);
@@ -681,18 +1009,30 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
         ctl_send(ctl_fd, &m, NULL);
     }
     ev_run(g->loop, 0);
+    int failed = slot->phase == WP_FAILED;
     gw_cmd_free_all(g);
     while (g->conns)
         close_conn(g->conns);
-    if (registry_flush(g->reg, err, sizeof err) < 0)
-        fprintf(stderr, "gateway %d: %s\n", id, err);
-    registry_close(g->reg);
+    /* the last events (devices offline) go to the core, as far as it takes them */
+    if (!failed) {
+        bus_out_flush(&g->bus);
+        for (int i = 0; i < 100 && bus_out_pending(&g->bus); i++) {
+            usleep(10000);
+            if (bus_out_flush(&g->bus) < 0)
+                break;
+        }
+    }
+    bus_out_free(&g->bus);
+    close(g->core_fd);
     close(lfd);
     ev_loop_destroy(g->loop);
-    if (slot->phase != WP_DONE)
+    if (slot->phase != WP_DONE && !failed)
         slot->phase = WP_DONE;
+    free(g->wait);
+    free(g->slots);
+    free(g->body);
     free(g);
-    return 0;
+    return failed ? 1 : 0;
 }
 
 /* --- as a front-end of the embedded platform ------------------------------------ */
@@ -702,9 +1042,9 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     struct gw_config *g = cfgp;
     snprintf(g->bind, sizeof g->bind, "%s", o->bind[0] ? o->bind : "127.0.0.1");
     g->port = o->port;
-    g->mode = strcmp(o->auth, "one-party") == 0 ? REGISTRY_ONE_PARTY : REGISTRY_OPEN;
+    g->one_party = strcmp(o->auth, "one-party") == 0;
     snprintf(g->triples, sizeof g->triples, "%s", o->triples);
-    snprintf(g->db, sizeof g->db, "%s", o->db);
+    snprintf(g->core, sizeof g->core, "%s", o->core);
     g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
     g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
     g->verbose = o->verbose;
@@ -720,6 +1060,16 @@ static int fe_listen(void *cfgp, int *fds, int n, uint16_t *port, char *err, siz
         return -1;
     *port = g->port;
     return 0;
+}
+
+/* One-party mode: the CSV of known terminals, provisioned in the core. */
+static int fe_provision(const void *cfgp, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
+                        char *err, size_t errcap)
+{
+    const struct gw_config *g = cfgp;
+    if (!g->one_party || !g->triples[0])
+        return 0;
+    return jt808_triples_load(g->triples, emit, ctx, err, errcap);
 }
 
 static int fe_main(const void *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot)
@@ -755,6 +1105,7 @@ const struct frontend jt808_frontend = {
     .configure = fe_configure,
     .listen = fe_listen,
     .main = fe_main,
+    .provision = fe_provision,
     .counters = fe_counters,
     .n_counters = (int)(sizeof fe_counters / sizeof fe_counters[0]),
 };

@@ -10,7 +10,8 @@
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
 #include "sim/net/conn.h"
-#include "sim/platform/jt808_gw.h"
+#include "sim/platform/core/bus.h"
+#include "sim/platform/jt808/jt808_gw.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_kinds.h"
 
@@ -22,8 +23,19 @@
 struct gw_pend {
     uint64_t sent_us;
     uint64_t due_us;          /* unanswered by then: timed out */
+    uint32_t task;            /* the core's command (bus CMD_BEGIN) */
     uint16_t serial, msg_id;
     uint8_t fleet, cmd;
+};
+
+/* A terminal request waiting for the platform core's answer (registration,
+ * authentication); the core answers in order. */
+struct gw_wait {
+    struct gw_conn *c;        /* NULL once the connection closed */
+    uint32_t token;
+    uint16_t serial, msg_id;
+    uint8_t version;          /* enum jt808_version */
+    char phone[21];
 };
 
 struct gw;
@@ -36,6 +48,8 @@ struct gw_conn {
     struct gw_conn *prev, *next;
     uint8_t authed;
     uint8_t closing;
+    uint8_t waiting;          /* requests at the core: input is held until they are answered */
+    uint32_t handle;          /* how the core names this connection (gw_conn_by_handle) */
     enum jt808_version version;
     char phone[21];
     uint64_t phone_num;
@@ -57,14 +71,24 @@ struct gw {
     ev_signal sigint, sigterm;
     int ctl_fd;
     struct gw_slot *st;
-    struct registry *reg;
+    struct bus_out bus;           /* to the platform core */
+    int core_fd;
+    ev_io core_io;
+    ev_prepare bus_prep;          /* what the loop iteration queued goes out as one message */
+    struct gw_wait *wait;         /* ring of requests at the core, oldest at wait_head */
+    uint32_t wait_head, wait_n, wait_cap, next_token;
+    struct gw_conn **slots;       /* connections by handle index */
+    uint32_t n_slots, slots_cap, free_slot;
+    uint16_t gen;
+    char *body;                   /* a command body arriving in parts (bus CMD_BODY) */
+    size_t body_len, body_cap;
+    uint32_t body_task;
     struct wheel wheel;
     struct gw_conn *conns;
     uint64_t inflight;
     int draining;
     int accept_paused;            /* out of descriptors: not accepting until one frees */
-    struct gw_cmd_job *jobs;      /* commands still being fanned out, oldest first */
-    ev_timer cmd_timer;           /* a batch of them per tick */
+    struct gw_cmd_job *jobs;      /* commands the core has begun and not ended */
     uint64_t drain_deadline_us;
     uint8_t rscratch[65536];
 };
@@ -73,13 +97,17 @@ struct gw {
 void gw_conn_send(struct gw_conn *c, const uint8_t *buf, size_t n);
 /* Re-arm the connection's timer: idle timeout or the earliest command deadline. */
 void gw_conn_reschedule(struct gw_conn *c);
+/* The connection the core names by handle, or NULL when it has gone. */
+struct gw_conn *gw_conn_by_handle(struct gw *g, uint32_t handle);
+/* Tell the core how a command to c ended. */
+void gw_cmd_result(struct gw *g, const struct gw_conn *c, const struct gw_pend *p, int state);
 struct gw_cmd_job;
-/* CTL_COMMAND: send a platform request to the addressed terminals of a fleet,
- * a batch now and the rest a batch per tick (gw_cmd_pump). */
-void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body);
-void gw_cmd_pump(struct gw *g);
-/* c is closing: a command on its way must not look at it. */
-void gw_cmd_forget_conn(struct gw *g, struct gw_conn *c);
+/* The core's command records: the body in parts, the request, the connections
+ * it goes to (a batch at a time, paced by the core), its end. */
+void gw_cmd_body(struct gw *g, const struct bus_rec *r);
+void gw_cmd_begin(struct gw *g, const struct bus_rec *r);
+void gw_cmd_to(struct gw *g, const struct bus_rec *r);
+void gw_cmd_end(struct gw *g, const struct bus_rec *r);
 void gw_cmd_free_all(struct gw *g);
 
 #endif

@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "sim/core/clock.h"
-#include "sim/platform/jt808_gw_internal.h"
+#include "sim/platform/jt808/jt808_gw_internal.h"
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
+#include "sim/platform/core/store.h"
 
 static uint8_t cmd_frame[JT808_MAX_FRAME];
 
@@ -86,18 +87,17 @@ static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
 static struct jt808_msg check_tmpl;
 static uint8_t check_store[64 * 1024];
 
-/* A command on its way to the terminals of a fleet, a batch at a time: a 0x8104
- * to 10,000 terminals must not hold the loop while their reports wait.  One
- * request per header edition: the layout of some bodies (0x8300, 0x8108) differs
- * in 2019, and each terminal is spoken to in its own. */
+/* A command the core has begun: the request built once per header edition (the
+ * layout of some bodies, 0x8300 and 0x8108, differs in 2019, and each terminal is
+ * spoken to in its own), sent to the connections the core names, a batch at a
+ * time as the core paces them, until it says the command has ended. */
 struct gw_cmd_job {
     struct gw_cmd_job *next;
-    struct ctl_msg cm;
+    uint32_t task;
+    uint32_t fleet, step;
+    uint64_t settle_us;
     uint16_t msg_id;
     int ci;
-    uint64_t first;             /* the fleet's first phone number */
-    struct gw_conn *cursor;     /* next connection to look at (connections newer than the
-                                   command are ahead of it in the list: not addressed) */
     bool built[2];
     struct jt808_msg tmpl[2];
     uint8_t store[2][64 * 1024];
@@ -115,24 +115,28 @@ int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *
                          check_store, sizeof check_store, err, errcap);
 }
 
-/* Send job j to connection c if c is one it addresses; false when the job has to
- * stop (its error is in the slot). */
+void gw_cmd_result(struct gw *g, const struct gw_conn *c, const struct gw_pend *p, int state)
+{
+    if (bus_cmd_result(&g->bus, p->task, (uint8_t)state, c->phone) < 0 && !g->st->error[0])
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, g->bus.err);
+}
+
+/* Send job j to connection c; false when the job has to stop (its error is in
+ * the slot). */
 static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
 {
-    const struct ctl_msg *cm = &j->cm;
-    struct cmd_stats *cs = &g->st->cmd[cm->fleet][j->ci];
-    if (!c->authed || c->closing || c->phone_num < j->first || c->phone_num >= j->first + cm->count)
-        return true;
-    if (!ctl_picked(c->phone_num - j->first, cm->count, cm->fraction))
-        return true;
+    struct cmd_stats *cs = &g->st->cmd[j->fleet][j->ci];
+    struct gw_pend busy = {.task = j->task};
     if (c->npend >= GW_MAX_PEND) {
         /* never left: the terminal still owes answers to earlier requests */
         cs->offline++;
+        gw_cmd_result(g, c, &busy, STORE_CMD_FAIL);
         return true;
     }
     int v = c->version == JT808_V2019;
     if (!j->built[v]) {
         cs->refused++; /* the body does not fit this terminal's edition */
+        gw_cmd_result(g, c, &busy, STORE_CMD_FAIL);
         return true;
     }
     /* the template itself takes this terminal's header: no copy of the message per terminal */
@@ -150,22 +154,23 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
         struct split_ctx sx = {c};
         if (jt808_split(&req->h, req->h.serial, j->big_body[v], j->big_len[v], GW_CHUNK, emit_fragment, &sx) !=
             JT808_OK) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", cm->step, j->msg_id);
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", j->step, j->msg_id);
             return false;
         }
         req->h.serial = (uint16_t)(req->h.serial + n - 1);
     } else if (jt808_encode(req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step,
+        snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", j->step,
                  j->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
         return false;
     }
     struct gw_pend *p = &c->pend[c->npend++];
     p->sent_us = clock_now_us();
-    p->due_us = p->sent_us + (cm->settle_us ? cm->settle_us : g->cfg->cmd_timeout_ms * 1000u);
+    p->due_us = p->sent_us + (j->settle_us ? j->settle_us : g->cfg->cmd_timeout_ms * 1000u);
     p->serial = req->h.serial;
     p->msg_id = j->msg_id;
-    p->fleet = (uint8_t)cm->fleet;
+    p->fleet = (uint8_t)j->fleet;
     p->cmd = (uint8_t)j->ci;
+    p->task = j->task;
     g->inflight++;
     cs->sent++;
     ledger_sent(&g->st->ledger);
@@ -175,60 +180,60 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
     return true;
 }
 
-/* Connections looked at per batch; a batch of 0x8104 costs well under a millisecond. */
-#define GW_CMD_BATCH 256
-
-void gw_cmd_pump(struct gw *g)
-{
-    int budget = g->cfg->cmd_batch > 0 ? g->cfg->cmd_batch : GW_CMD_BATCH;
-    while (g->jobs && budget > 0) {
-        struct gw_cmd_job *j = g->jobs;
-        while (j->cursor && budget-- > 0) {
-            struct gw_conn *c = j->cursor;
-            j->cursor = c->next;
-            if (!send_one(g, j, c)) {
-                j->cursor = NULL;
-                break;
-            }
-        }
-        if (j->cursor)
-            break;
-        g->jobs = j->next;
-        free(j);
-    }
-    if (!g->jobs)
-        ev_timer_stop(g->loop, &g->cmd_timer);
-}
-
-void gw_cmd_forget_conn(struct gw *g, struct gw_conn *c)
+static struct gw_cmd_job *find_job(struct gw *g, uint32_t task)
 {
     for (struct gw_cmd_job *j = g->jobs; j; j = j->next)
-        if (j->cursor == c)
-            j->cursor = c->next;
+        if (j->task == task)
+            return j;
+    return NULL;
 }
 
-void gw_cmd_free_all(struct gw *g)
+void gw_cmd_body(struct gw *g, const struct bus_rec *r)
 {
-    while (g->jobs) {
-        struct gw_cmd_job *j = g->jobs;
-        g->jobs = j->next;
-        free(j);
-    }
-    ev_timer_stop(g->loop, &g->cmd_timer);
-}
-
-void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
-{
-    int ci = (int)cm->kind;
-    uint16_t msg_id = jt808_kind_msg(ci);
-    if (!msg_id || cm->fleet >= STATS_MAX_FLEETS)
+    if (g->body_len && g->body_task != r->token)
+        g->body_len = 0; /* parts of a command that never began */
+    g->body_task = r->token;
+    size_t need = g->body_len + r->s[0].n + 1;
+    if (need > CTL_MAX_PAYLOAD + 1) {
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: command %u: body over %d bytes", g->id, r->token,
+                 CTL_MAX_PAYLOAD);
         return;
+    }
+    if (need > g->body_cap) {
+        char *nb = realloc(g->body, need);
+        if (!nb) {
+            snprintf(g->st->error, sizeof g->st->error, "gateway %d: command %u: out of memory", g->id, r->token);
+            return;
+        }
+        g->body = nb;
+        g->body_cap = need;
+    }
+    memcpy(g->body + g->body_len, r->s[0].p, r->s[0].n);
+    g->body_len += r->s[0].n;
+    g->body[g->body_len] = '\0';
+}
+
+void gw_cmd_begin(struct gw *g, const struct bus_rec *r)
+{
+    int ci = (int)r->kind;
+    uint16_t msg_id = jt808_kind_msg(ci);
+    const char *body = g->body_len && g->body_task == r->token ? g->body : NULL;
+    if (!msg_id || r->fleet >= STATS_MAX_FLEETS) {
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command kind %u of fleet %u: not a JT/T 808 request",
+                 r->step, r->kind, r->fleet);
+        g->body_len = 0;
+        return;
+    }
     struct gw_cmd_job *j = calloc(1, sizeof *j);
     if (!j) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: out of memory", cm->step, msg_id);
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: out of memory", r->step, msg_id);
+        g->body_len = 0;
         return;
     }
-    j->cm = *cm;
+    j->task = r->token;
+    j->fleet = r->fleet;
+    j->step = r->step;
+    j->settle_us = r->u64;
     j->msg_id = msg_id;
     j->ci = ci;
     char err[256], first_err[256] = "";
@@ -244,28 +249,59 @@ void gw_cmd_send(struct gw *g, const struct ctl_msg *cm, const char *body)
         }
         /* a body longer than one frame takes is sent in subpackages */
         if (jt808_body_encode(&j->tmpl[v], j->big_body[v], sizeof j->big_body[v], &j->big_len[v], &be) != JT808_OK) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", cm->step, msg_id,
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", r->step, msg_id,
                      jt808_rc_text(be.rc), be.field ? be.field : "");
-            free(j);
-            return;
+            j->built[v] = false;
+            continue;
         }
         if (j->big_len[v] <= JT808_MAX_BODY)
             j->big_len[v] = 0;
         j->built[v] = true;
     }
-    if (!j->built[0] && !j->built[1]) {
-        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", cm->step, msg_id, first_err);
-        free(j);
+    g->body_len = 0;
+    if (!j->built[0] && !j->built[1])
+        snprintf(g->st->error, sizeof g->st->error, "step %u: command 0x%04X: %s", r->step, msg_id, first_err);
+    /* kept even so: every terminal it is addressed to is counted refused */
+    j->next = g->jobs;
+    g->jobs = j;
+}
+
+void gw_cmd_to(struct gw *g, const struct bus_rec *r)
+{
+    struct gw_cmd_job *j = find_job(g, r->token);
+    if (!j) {
+        snprintf(g->st->error, sizeof g->st->error, "gateway %d: the core sent terminals for command %u, never begun",
+                 g->id, r->token);
         return;
     }
-    j->first = strtoull(cm->ident, NULL, 10);
-    j->cursor = g->conns;
-    struct gw_cmd_job **tail = &g->jobs;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = j;
-    /* the first batch now, the rest a batch per millisecond between the loop's other work */
-    gw_cmd_pump(g);
-    if (g->jobs && !ev_is_active(&g->cmd_timer))
-        ev_timer_start(g->loop, &g->cmd_timer);
+    for (uint32_t i = 0; i < r->n; i++) {
+        struct gw_conn *c = gw_conn_by_handle(g, bus_handle(r, i));
+        if (!c || !c->authed || c->closing) {
+            /* gone since the core looked: the core marked it sent, so it is told */
+            g->st->cmd[j->fleet][j->ci].offline++;
+            continue;
+        }
+        if (!send_one(g, j, c))
+            return;
+    }
+}
+
+void gw_cmd_end(struct gw *g, const struct bus_rec *r)
+{
+    for (struct gw_cmd_job **pp = &g->jobs; *pp; pp = &(*pp)->next)
+        if ((*pp)->task == r->token) {
+            struct gw_cmd_job *j = *pp;
+            *pp = j->next;
+            free(j);
+            return;
+        }
+}
+
+void gw_cmd_free_all(struct gw *g)
+{
+    while (g->jobs) {
+        struct gw_cmd_job *j = g->jobs;
+        g->jobs = j->next;
+        free(j);
+    }
 }

@@ -1,5 +1,7 @@
-/* The reference JT/T 808 gateway: TCP on libev, one process per listening socket
- * (several share a port with SO_REUSEPORT), registry in SQLite.  It answers every
+/* The reference JT/T 808 gateway, a front-end of the platform core: TCP on
+ * libev, one process per listening socket (several share a port with
+ * SO_REUSEPORT); registrations, authentications, positions and command results
+ * go to the core over the bus (sim/platform/core), which stores them.  It answers every
  * terminal request (0x8100 for registration, 0x8001 otherwise), rejects frames with
  * a bad check or escape with 0x8001 result 2 and keeps the connection, skips garbage
  * to the next 0x7E, closes idle connections, and sends platform requests
@@ -10,7 +12,6 @@
 #include <stdint.h>
 #include "sim/core/stats.h"
 #include "sim/platform/frontend.h"
-#include "sim/platform/registry.h"
 
 /* The gateway's own counters (gw_slot.c[]). */
 enum jt808_gw_counter {
@@ -41,14 +42,13 @@ extern const struct frontend jt808_frontend;
 struct gw_config {
     char bind[64];              /* listen address, default 127.0.0.1 */
     uint16_t port;              /* 1024..65535, or 0 = any free port */
-    char db[512];               /* SQLite file */
-    enum registry_mode mode;
-    char triples[512];          /* CSV of terminal triples for one-party mode */
+    char core[108];             /* the platform core's bus address (core_listen) */
+    int one_party;              /* registrations need a provisioned triple */
+    char triples[512];          /* CSV of terminal triples for one-party mode (the core loads it) */
     uint64_t idle_timeout_ms;   /* virtual; default 180 s */
     uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */
     int procs;                  /* gateway processes */
     int verbose;                /* log rejected frames to stderr */
-    int cmd_batch;              /* terminals a command goes to per tick (0: 256) */
 };
 
 /* Create n listening sockets on one port (SO_REUSEPORT).  With cfg->port 0 the

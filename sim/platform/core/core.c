@@ -1,0 +1,899 @@
+/* The platform core process: the bus to the front-ends, the store, command fan-out. */
+#include "sim/platform/core/core.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/core/ctl.h"
+#include "sim/platform/core/bus.h"
+
+#define CORE_MAX_PROTOS 8
+#define CORE_BATCH 256              /* devices per front-end per tick */
+#define CORE_TICK_S 0.001
+#define CORE_FLUSH_S 0.2
+#define CORE_READ_BURST 64          /* messages read from one front-end before the others */
+
+/* --- addresses ------------------------------------------------------------------------ */
+
+static socklen_t make_addr(struct sockaddr_un *sa, const char *addr)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    size_t n = strlen(addr);
+    if (n == 0 || n >= sizeof sa->sun_path)
+        return 0;
+    memcpy(sa->sun_path, addr, n);
+    if (addr[0] == '@')
+        sa->sun_path[0] = '\0'; /* abstract: no file to clean up */
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+}
+
+int core_listen(char *addr, size_t cap, char *err, size_t errcap)
+{
+    static unsigned seq;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errcap, "platform core: socket: %s", strerror(errno));
+        return -1;
+    }
+    for (int tries = 0; tries < 100; tries++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(addr, cap, "@fleetsim-core-%d-%u-%ld", (int)getpid(), seq++, (long)(ts.tv_nsec & 0xFFFFF));
+        struct sockaddr_un sa;
+        socklen_t len = make_addr(&sa, addr);
+        if (!len) {
+            snprintf(err, errcap, "platform core: address %s is too long", addr);
+            break;
+        }
+        if (bind(fd, (struct sockaddr *)&sa, len) == 0) {
+            if (listen(fd, CORE_MAX_PEERS * 2) == 0)
+                return fd;
+            snprintf(err, errcap, "platform core: listen on %s: %s", addr, strerror(errno));
+            break;
+        }
+        if (errno != EADDRINUSE) {
+            snprintf(err, errcap, "platform core: bind %s: %s", addr, strerror(errno));
+            break;
+        }
+    }
+    if (!err[0])
+        snprintf(err, errcap, "platform core: no free address");
+    close(fd);
+    return -1;
+}
+
+int core_connect(const char *addr, char *err, size_t errcap)
+{
+    struct sockaddr_un sa;
+    socklen_t len = make_addr(&sa, addr);
+    if (!len) {
+        snprintf(err, errcap, "platform core: bad bus address '%s'", addr);
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errcap, "platform core: socket: %s", strerror(errno));
+        return -1;
+    }
+    int rc;
+    do
+        rc = connect(fd, (struct sockaddr *)&sa, len);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        snprintf(err, errcap, "platform core: cannot connect to %s: %s", addr, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* room for a few bursts of reports either way */
+    int sz = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    return fd;
+}
+
+/* --- state ------------------------------------------------------------------------------ */
+
+struct peer {
+    int fd;                         /* -1: free */
+    ev_io io;
+    struct bus_out out;
+    struct core *core;
+    int proto;                      /* index in core->protos, -1 before HELLO */
+    uint32_t index;
+};
+
+/* A device online through a front-end connection. */
+struct online {
+    char id[STORE_ID_MAX + 1];      /* "" = empty slot */
+    uint32_t hash;
+    uint32_t handle;
+    uint16_t peer;
+    uint8_t proto;
+};
+
+struct target {
+    uint32_t handle;
+    char id[STORE_ID_MAX + 1];
+};
+
+struct job_peer {
+    struct target *t;
+    size_t n, at, cap;
+    bool begun;
+};
+
+/* A command on its way to the devices of a step, a batch per front-end per tick. */
+struct job {
+    struct job *next;
+    int64_t task;
+    struct ctl_msg m;
+    int proto;
+    struct job_peer p[CORE_MAX_PEERS];
+};
+
+struct core {
+    const struct core_config *cfg;
+    struct core_slot *st;
+    struct store *store;
+    struct ev_loop *loop;
+    int lfd, ctl_fd;
+    ev_io accept_io, ctl_io;
+    ev_timer tick, flush;
+    ev_signal sigint, sigterm;
+    struct peer peers[CORE_MAX_PEERS];
+    char protos[CORE_MAX_PROTOS][STORE_PROTOCOL_MAX + 1];
+    int n_protos;
+    struct online *on;
+    size_t on_cap, on_used;
+    struct job *jobs;
+    bool in_batch;                  /* a write transaction is open */
+    int draining;                   /* 1: told to drain; 2: drained */
+    uint8_t rbuf[BUS_MAX_MSG];
+};
+
+static void core_error(struct core *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void core_error(struct core *k, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!k->st->error[0])
+        snprintf(k->st->error, sizeof k->st->error, "platform core: %s", buf);
+    if (k->cfg->verbose)
+        fprintf(stderr, "platform core: %s\n", buf);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int proto_index(struct core *k, const char *name)
+{
+    for (int i = 0; i < k->n_protos; i++)
+        if (strcmp(k->protos[i], name) == 0)
+            return i;
+    if (k->n_protos >= CORE_MAX_PROTOS)
+        return -1;
+    snprintf(k->protos[k->n_protos], sizeof k->protos[0], "%s", name);
+    return k->n_protos++;
+}
+
+/* --- devices online: open addressing, linear probing, backward-shift deletion --------- */
+
+static uint32_t hash_id(int proto, const char *id)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)proto;
+    for (; *id; id++) {
+        h ^= (unsigned char)*id;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static struct online *on_find(struct online *t, size_t cap, int proto, const char *id, uint32_t h)
+{
+    size_t mask = cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct online *e = &t[i];
+        if (!e->id[0] || (e->hash == h && e->proto == proto && strcmp(e->id, id) == 0))
+            return e;
+    }
+}
+
+static int on_grow(struct core *k)
+{
+    size_t ncap = k->on_cap ? k->on_cap * 2 : 1024;
+    struct online *nt = calloc(ncap, sizeof *nt);
+    if (!nt)
+        return -1;
+    for (size_t i = 0; i < k->on_cap; i++)
+        if (k->on[i].id[0])
+            *on_find(nt, ncap, k->on[i].proto, k->on[i].id, k->on[i].hash) = k->on[i];
+    free(k->on);
+    k->on = nt;
+    k->on_cap = ncap;
+    return 0;
+}
+
+static void on_put(struct core *k, int proto, const char *id, int peer, uint32_t handle)
+{
+    if ((k->on_used + 1) * 4 > k->on_cap * 3 && on_grow(k) < 0) {
+        core_error(k, "out of memory for the devices online");
+        return;
+    }
+    uint32_t h = hash_id(proto, id);
+    struct online *e = on_find(k->on, k->on_cap, proto, id, h);
+    if (!e->id[0]) {
+        snprintf(e->id, sizeof e->id, "%s", id);
+        e->hash = h;
+        e->proto = (uint8_t)proto;
+        k->on_used++;
+    }
+    e->peer = (uint16_t)peer;
+    e->handle = handle;
+    k->st->online = k->on_used;
+}
+
+static void on_remove_slot(struct core *k, size_t i)
+{
+    size_t mask = k->on_cap - 1;
+    k->on[i].id[0] = '\0';
+    k->on_used--;
+    /* move later members of the run back so no probe stops short */
+    for (size_t j = (i + 1) & mask; k->on[j].id[0]; j = (j + 1) & mask) {
+        size_t home = k->on[j].hash & mask;
+        bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (between)
+            continue;
+        k->on[i] = k->on[j];
+        k->on[j].id[0] = '\0';
+        i = j;
+    }
+    k->st->online = k->on_used;
+}
+
+/* Offline, if this connection is still the one it is online through. */
+static bool on_remove(struct core *k, int proto, const char *id, int peer, uint32_t handle, bool any_handle)
+{
+    if (!k->on_cap)
+        return false;
+    uint32_t h = hash_id(proto, id);
+    struct online *e = on_find(k->on, k->on_cap, proto, id, h);
+    if (!e->id[0] || (!any_handle && (e->peer != peer || e->handle != handle)))
+        return false;
+    on_remove_slot(k, (size_t)(e - k->on));
+    return true;
+}
+
+/* --- transactions ------------------------------------------------------------------------ */
+
+/* Replies wait until what they answer is committed. */
+static void batch_begin(struct core *k)
+{
+    if (k->in_batch)
+        return;
+    char err[256];
+    if (store_begin(k->store, err, sizeof err) < 0) {
+        core_error(k, "%s", err);
+        return;
+    }
+    k->in_batch = true;
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        k->peers[i].out.hold = true;
+}
+
+static void peer_close(struct core *k, struct peer *p);
+
+static void flush_peers(struct core *k)
+{
+    for (int i = 0; i < CORE_MAX_PEERS; i++) {
+        struct peer *p = &k->peers[i];
+        if (p->fd < 0)
+            continue;
+        p->out.hold = false;
+        if (!bus_out_dirty(&p->out))
+            continue;
+        uint64_t before = p->out.records;
+        if (bus_out_flush(&p->out) < 0) {
+            core_error(k, "front-end %u: %s", p->index, p->out.err);
+            peer_close(k, p);
+            continue;
+        }
+        (void)before;
+        int ev = EV_READ | (bus_out_pending(&p->out) ? EV_WRITE : 0);
+        if (p->io.events != ev) {
+            ev_io_stop(k->loop, &p->io);
+            ev_io_set(&p->io, p->fd, ev);
+            ev_io_start(k->loop, &p->io);
+        }
+    }
+}
+
+static void batch_end(struct core *k)
+{
+    if (k->in_batch) {
+        char err[256];
+        if (store_commit(k->store, err, sizeof err) < 0)
+            core_error(k, "%s", err);
+        k->in_batch = false;
+        k->st->transactions++;
+    }
+    flush_peers(k);
+}
+
+/* --- records from the front-ends ----------------------------------------------------- */
+
+static void on_register(struct core *k, struct peer *p, const struct bus_rec *r)
+{
+    char id[STORE_ID_MAX + 2], name[STORE_NAME_MAX + 2], binding[STORE_BINDING_MAX + 2], product[130];
+    static char attrs[4096];
+    char secret[STORE_SECRET_MAX + 1] = "", why[200] = "";
+    enum store_reg_result res = STORE_REG_ERROR;
+    if (!bus_str_copy(r->s[0], id, sizeof id) || !bus_str_copy(r->s[1], name, sizeof name) ||
+        !bus_str_copy(r->s[2], binding, sizeof binding) || !bus_str_copy(r->s[3], product, sizeof product) ||
+        !bus_str_copy(r->s[4], attrs, sizeof attrs)) {
+        snprintf(why, sizeof why, "registration: a field is too long or holds a NUL byte");
+    } else {
+        batch_begin(k);
+        struct store_device d = {.protocol = k->protos[p->proto], .device_id = id, .name = name,
+                                 .binding = binding, .product = product, .attrs = attrs[0] ? attrs : NULL};
+        res = store_register(k->store, &d, (r->u8 & BUS_REG_PROVISIONED) != 0, secret, sizeof secret, why,
+                             sizeof why);
+    }
+    if (res == STORE_REG_OK)
+        k->st->registrations++;
+    else
+        k->st->reg_refused++;
+    bus_reg_reply(&p->out, r->token, (uint8_t)res, secret, why);
+}
+
+static void on_auth(struct core *k, struct peer *p, const struct bus_rec *r)
+{
+    char id[STORE_ID_MAX + 2], secret[STORE_SECRET_MAX + 2];
+    bool ok = bus_str_copy(r->s[0], id, sizeof id) && bus_str_copy(r->s[1], secret, sizeof secret) &&
+              store_auth(k->store, k->protos[p->proto], id, secret);
+    if (ok) {
+        k->st->auths++;
+        on_put(k, p->proto, id, (int)(p - k->peers), r->handle);
+        store_status(k->store, k->protos[p->proto], id, true, wall_ms());
+    } else {
+        k->st->auth_refused++;
+    }
+    bus_auth_reply(&p->out, r->token, ok);
+}
+
+static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
+{
+    char id[STORE_ID_MAX + 2];
+    if (p->proto < 0 && r->type != BUS_HELLO) {
+        core_error(k, "front-end sent %s before hello", bus_type_name(r->type));
+        k->st->bus_errors++;
+        return;
+    }
+    switch (r->type) {
+    case BUS_HELLO: {
+        char proto[STORE_PROTOCOL_MAX + 1];
+        if (!bus_str_copy(r->s[0], proto, sizeof proto) || !proto[0] || (p->proto = proto_index(k, proto)) < 0) {
+            core_error(k, "front-end hello: protocol '%.*s' refused", (int)r->s[0].n, r->s[0].p);
+            k->st->bus_errors++;
+            return;
+        }
+        p->index = r->token;
+        return;
+    }
+    case BUS_REGISTER:
+        on_register(k, p, r);
+        return;
+    case BUS_AUTH:
+        on_auth(k, p, r);
+        return;
+    case BUS_OFFLINE:
+        if (bus_str_copy(r->s[0], id, sizeof id) &&
+            on_remove(k, p->proto, id, (int)(p - k->peers), r->handle, false))
+            store_status(k->store, k->protos[p->proto], id, false, wall_ms());
+        return;
+    case BUS_UNREGISTER:
+        if (!bus_str_copy(r->s[0], id, sizeof id))
+            break;
+        batch_begin(k);
+        store_unregister(k->store, k->protos[p->proto], id);
+        on_remove(k, p->proto, id, 0, 0, true);
+        return;
+    case BUS_REPORT: {
+        char service[STORE_SERVICE_MAX + 2];
+        static char data[STORE_DATA_MAX + 2];
+        if (!bus_str_copy(r->s[0], id, sizeof id) || !bus_str_copy(r->s[1], service, sizeof service) ||
+            !bus_str_copy(r->s[2], data, sizeof data))
+            break;
+        if (store_report(k->store, k->protos[p->proto], id, service, data, (int64_t)r->u64) == 0)
+            k->st->reports++;
+        else
+            break;
+        return;
+    }
+    case BUS_CMD_RESULT:
+        if (!bus_str_copy(r->s[0], id, sizeof id) || r->u8 >= STORE_CMD__COUNT)
+            break;
+        batch_begin(k);
+        k->st->results++;
+        store_command_state(k->store, r->token, k->protos[p->proto], id, (enum store_cmd_state)r->u8, wall_ms());
+        return;
+    case BUS_SYNC:
+        bus_sync_reply(&p->out, r->token);
+        return;
+    default:
+        core_error(k, "front-end %u sent %s, which only the core sends", p->index, bus_type_name(r->type));
+        k->st->bus_errors++;
+        return;
+    }
+    core_error(k, "front-end %u: %s record with a field too long or holding a NUL byte", p->index,
+               bus_type_name(r->type));
+    k->st->bus_errors++;
+}
+
+static void on_message(struct core *k, struct peer *p, const uint8_t *msg, size_t len)
+{
+    struct bus_reader rd;
+    struct bus_rec r;
+    char err[256];
+    int rc;
+    bus_reader_init(&rd, msg, len);
+    k->st->msgs_in++;
+    while ((rc = bus_next(&rd, &r, err, sizeof err)) > 0) {
+        k->st->records_in++;
+        on_record(k, p, &r);
+    }
+    if (rc < 0) {
+        core_error(k, "front-end %u: %s", p->index, err);
+        k->st->bus_errors++;
+    }
+}
+
+static void peer_close(struct core *k, struct peer *p)
+{
+    if (p->fd < 0)
+        return;
+    ev_io_stop(k->loop, &p->io);
+    close(p->fd);
+    p->fd = -1;
+    bus_out_free(&p->out);
+    int pi = (int)(p - k->peers);
+    /* its devices are offline: their connections went with it */
+    for (size_t i = 0; i < k->on_cap;) {
+        struct online *e = &k->on[i];
+        if (e->id[0] && e->peer == pi) {
+            store_status(k->store, k->protos[e->proto], e->id, false, wall_ms());
+            on_remove_slot(k, i); /* a later entry may have moved here: look again */
+            continue;
+        }
+        i++;
+    }
+    /* and commands on their way to it go nowhere */
+    for (struct job *j = k->jobs; j; j = j->next) {
+        j->p[pi].at = j->p[pi].n;
+        j->p[pi].begun = false;
+    }
+    k->st->peers--;
+}
+
+/* Read what a front-end sent; false when it hung up. */
+static bool peer_read(struct core *k, struct peer *p, int burst)
+{
+    for (int i = 0; i < burst; i++) {
+        long n = bus_recv(p->fd, k->rbuf, sizeof k->rbuf);
+        if (n == 0) {
+            peer_close(k, p);
+            return false;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return true;
+            if (errno == EMSGSIZE) {
+                core_error(k, "front-end %u: a bus message over %d bytes", p->index, BUS_MAX_MSG);
+                k->st->bus_errors++;
+                continue;
+            }
+            core_error(k, "front-end %u: recv: %s", p->index, strerror(errno));
+            peer_close(k, p);
+            return false;
+        }
+        on_message(k, p, k->rbuf, (size_t)n);
+    }
+    return true;
+}
+
+static void peer_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct peer *p = io->data;
+    struct core *k = p->core;
+    if (revents & EV_READ)
+        peer_read(k, p, CORE_READ_BURST);
+    batch_end(k);
+    (void)loop;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct core *k = io->data;
+    for (;;) {
+        int fd = accept4(k->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                core_error(k, "accept: %s", strerror(errno));
+            return;
+        }
+        struct peer *p = NULL;
+        for (int i = 0; i < CORE_MAX_PEERS && !p; i++)
+            if (k->peers[i].fd < 0)
+                p = &k->peers[i];
+        if (!p) {
+            core_error(k, "more than %d front-ends", CORE_MAX_PEERS);
+            close(fd);
+            continue;
+        }
+        int sz = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+        p->fd = fd;
+        p->core = k;
+        p->proto = -1;
+        bus_out_init(&p->out, fd);
+        ev_io_init(&p->io, peer_cb, fd, EV_READ);
+        p->io.data = p;
+        ev_io_start(loop, &p->io);
+        k->st->peers++;
+    }
+    (void)revents;
+}
+
+/* --- commands ---------------------------------------------------------------------------- */
+
+/* A fleet's devices are its id pattern: a prefix and a decimal number from ident on,
+ * count of them ("13800000000" + 0..count-1; "dev-0001" + ...).  The index of id
+ * in the fleet, or -1. */
+static int64_t fleet_index(const char *ident, uint32_t count, const char *id)
+{
+    size_t n = strlen(ident), d = n;
+    while (d > 0 && ident[d - 1] >= '0' && ident[d - 1] <= '9')
+        d--;
+    if (d == n || n - d > 19 || strncmp(id, ident, d) != 0)
+        return -1;
+    unsigned long long first = 0, v = 0;
+    for (size_t i = d; i < n; i++)
+        first = first * 10 + (unsigned)(ident[i] - '0');
+    const char *s = id + d;
+    size_t len = strlen(s);
+    if (!len)
+        return -1;
+    /* leading zeros do not count (a 2019 JT/T 808 phone is 20 BCD digits) */
+    while (len > 1 && *s == '0') {
+        s++;
+        len--;
+    }
+    if (len > 19)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v < first || v - first >= count)
+        return -1;
+    return (int64_t)(v - first);
+}
+
+static void job_free(struct job *j)
+{
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        free(j->p[i].t);
+    free(j);
+}
+
+static int job_add(struct job_peer *jp, uint32_t handle, const char *id)
+{
+    if (jp->n == jp->cap) {
+        size_t nc = jp->cap ? jp->cap * 2 : 256;
+        struct target *nt = realloc(jp->t, nc * sizeof *nt);
+        if (!nt)
+            return -1;
+        jp->t = nt;
+        jp->cap = nc;
+    }
+    jp->t[jp->n].handle = handle;
+    snprintf(jp->t[jp->n].id, sizeof jp->t[0].id, "%s", id);
+    jp->n++;
+    return 0;
+}
+
+static void command_new(struct core *k, const struct ctl_msg *m, const char *body)
+{
+    if (k->draining) {
+        core_error(k, "step %u: a command while draining", m->step);
+        return;
+    }
+    struct job *j = calloc(1, sizeof *j);
+    char err[256];
+    if (!j) {
+        core_error(k, "step %u: out of memory", m->step);
+        return;
+    }
+    j->m = *m;
+    j->proto = -1;
+    for (int i = 0; i < k->n_protos; i++)
+        if (strcmp(k->protos[i], m->protocol) == 0)
+            j->proto = i;
+    /* the addressed devices that are online now; the others are not the step's */
+    for (size_t i = 0; i < k->on_cap && j->proto >= 0; i++) {
+        const struct online *e = &k->on[i];
+        if (!e->id[0] || e->proto != j->proto)
+            continue;
+        int64_t idx = fleet_index(m->ident, m->count, e->id);
+        if (idx < 0 || !ctl_picked((uint64_t)idx, m->count, m->fraction))
+            continue;
+        if (job_add(&j->p[e->peer], e->handle, e->id) < 0) {
+            core_error(k, "step %u: out of memory", m->step);
+            job_free(j);
+            return;
+        }
+    }
+    j->task = store_task_new(k->store, m->what, body, wall_ms(), err, sizeof err);
+    if (j->task < 0) {
+        core_error(k, "step %u: %s", m->step, err);
+        job_free(j);
+        return;
+    }
+    k->st->tasks++;
+    for (int i = 0; i < CORE_MAX_PEERS; i++) {
+        if (!j->p[i].n || k->peers[i].fd < 0)
+            continue;
+        bus_cmd_begin(&k->peers[i].out, (uint32_t)j->task, m->kind, m->fleet, m->step, m->settle_us, body);
+        j->p[i].begun = true;
+    }
+    struct job **tail = &k->jobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = j;
+    if (!ev_is_active(&k->tick))
+        ev_timer_start(k->loop, &k->tick);
+}
+
+/* One tick of fan-out: a batch per front-end, the oldest command first. */
+static void fan_out(struct core *k)
+{
+    int batch = k->cfg->cmd_batch > 0 ? k->cfg->cmd_batch : CORE_BATCH;
+    int64_t now = wall_ms();
+    int budget[CORE_MAX_PEERS];
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        budget[i] = batch;
+    while (k->jobs) {
+        struct job *j = k->jobs;
+        bool left = false;
+        for (int i = 0; i < CORE_MAX_PEERS; i++) {
+            struct job_peer *jp = &j->p[i];
+            struct peer *p = &k->peers[i];
+            while (jp->at < jp->n && budget[i] > 0 && p->fd >= 0) {
+                uint32_t h[BUS_MAX_HANDLES];
+                uint32_t n = 0;
+                batch_begin(k);
+                while (jp->at < jp->n && budget[i] > 0 && n < BUS_MAX_HANDLES) {
+                    const struct target *t = &jp->t[jp->at++];
+                    h[n++] = t->handle;
+                    budget[i]--;
+                    store_command_put(k->store, j->task, k->protos[j->proto], t->id, STORE_CMD_SENT, now);
+                    k->st->commands++;
+                }
+                bus_cmd_to(&p->out, (uint32_t)j->task, h, n);
+            }
+            if (jp->at < jp->n && p->fd >= 0)
+                left = true;
+        }
+        if (left)
+            break;
+        for (int i = 0; i < CORE_MAX_PEERS; i++)
+            if (j->p[i].begun && k->peers[i].fd >= 0)
+                bus_cmd_end(&k->peers[i].out, (uint32_t)j->task);
+        k->jobs = j->next;
+        job_free(j);
+    }
+    batch_end(k);
+}
+
+/* --- the process ---------------------------------------------------------------------- */
+
+static void read_all(struct core *k)
+{
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        if (k->peers[i].fd >= 0)
+            while (k->peers[i].fd >= 0) {
+                uint64_t before = k->st->msgs_in;
+                if (!peer_read(k, &k->peers[i], CORE_READ_BURST) || k->st->msgs_in == before)
+                    break;
+            }
+    batch_end(k);
+}
+
+static void store_flush_now(struct core *k)
+{
+    char err[256];
+    if (store_flush(k->store, err, sizeof err) < 0)
+        core_error(k, "%s", err);
+    k->st->flushes++;
+}
+
+static void maybe_drained(struct core *k)
+{
+    if (k->draining != 1 || k->jobs)
+        return;
+    read_all(k);
+    store_flush_now(k);
+    k->draining = 2;
+    k->st->phase = WP_DONE;
+    struct ctl_msg m = {.type = CTL_DRAINED};
+    ctl_send(k->ctl_fd, &m, NULL);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct core *k = t->data;
+    fan_out(k);
+    if (!k->jobs)
+        ev_timer_stop(loop, t);
+    maybe_drained(k);
+    (void)revents;
+}
+
+static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct core *k = t->data;
+    store_flush_now(k);
+    k->st->rss_kb = stats_rss_kb();
+    (void)loop;
+    (void)revents;
+}
+
+static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct core *k = io->data;
+    static char payload[CTL_MAX_PAYLOAD + 1];
+    struct ctl_msg m;
+    int r = ctl_recv(k->ctl_fd, &m, payload, sizeof payload);
+    if (r <= 0) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    switch (m.type) {
+    case CTL_COMMAND:
+        command_new(k, &m, m.payload_len ? payload : NULL);
+        fan_out(k); /* the first batch now */
+        break;
+    case CTL_DRAIN:
+        if (!k->draining) {
+            k->draining = 1;
+            k->st->phase = WP_DRAINING;
+        }
+        maybe_drained(k);
+        break;
+    case CTL_STOP:
+        ev_break(loop, EVBREAK_ALL);
+        break;
+    default:
+        break;
+    }
+    (void)revents;
+}
+
+static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    ev_break(loop, EVBREAK_ALL);
+    (void)s;
+    (void)revents;
+}
+
+static int provision_one(void *ctx, const struct store_provision *p)
+{
+    struct core *k = ctx;
+    char err[256];
+    if (store_provision(k->store, p, err, sizeof err) < 0) {
+        core_error(k, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_slot *slot)
+{
+    static struct core core;
+    struct core *k = &core;
+    char err[256];
+    memset(k, 0, sizeof *k);
+    k->cfg = cfg;
+    k->st = slot;
+    k->lfd = lfd;
+    k->ctl_fd = ctl_fd;
+    slot->pid = (int32_t)getpid();
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        k->peers[i].fd = -1;
+    if (store_open(&k->store, cfg->db, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "platform core: %s", err);
+        slot->phase = WP_FAILED;
+        return 1;
+    }
+    if (cfg->provision) {
+        err[0] = '\0';
+        int rc = store_begin(k->store, err, sizeof err);
+        if (rc == 0)
+            rc = cfg->provision(cfg->provision_arg, provision_one, k, err, sizeof err);
+        if (rc >= 0)
+            rc = store_commit(k->store, err, sizeof err);
+        if (rc < 0) {
+            if (!slot->error[0])
+                snprintf(slot->error, sizeof slot->error, "platform core: %s", err);
+            slot->phase = WP_FAILED;
+            store_close(k->store);
+            return 1;
+        }
+    }
+    k->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!k->loop) {
+        snprintf(slot->error, sizeof slot->error, "platform core: cannot create an event loop");
+        slot->phase = WP_FAILED;
+        store_close(k->store);
+        return 1;
+    }
+    ev_io_init(&k->accept_io, accept_cb, lfd, EV_READ);
+    k->accept_io.data = k;
+    ev_io_start(k->loop, &k->accept_io);
+    ev_timer_init(&k->tick, tick_cb, CORE_TICK_S, CORE_TICK_S);
+    k->tick.data = k;
+    ev_timer_init(&k->flush, flush_cb, CORE_FLUSH_S, CORE_FLUSH_S);
+    k->flush.data = k;
+    ev_timer_start(k->loop, &k->flush);
+    if (ctl_fd >= 0) {
+        ev_io_init(&k->ctl_io, ctl_cb, ctl_fd, EV_READ);
+        k->ctl_io.data = k;
+        ev_io_start(k->loop, &k->ctl_io);
+    } else {
+        ev_signal_init(&k->sigint, sig_cb, SIGINT);
+        ev_signal_init(&k->sigterm, sig_cb, SIGTERM);
+        ev_signal_start(k->loop, &k->sigint);
+        ev_signal_start(k->loop, &k->sigterm);
+    }
+    slot->phase = WP_RUNNING;
+    if (ctl_fd >= 0) {
+        struct ctl_msg m = {.type = CTL_READY};
+        ctl_send(ctl_fd, &m, NULL);
+    }
+    ev_run(k->loop, 0);
+    /* what the front-ends sent before they went is still stored */
+    read_all(k);
+    while (k->jobs) {
+        struct job *j = k->jobs;
+        k->jobs = j->next;
+        job_free(j);
+    }
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        peer_close(k, &k->peers[i]);
+    store_flush_now(k);
+    store_close(k->store);
+    free(k->on);
+    close(lfd);
+    ev_loop_destroy(k->loop);
+    if (slot->phase != WP_FAILED)
+        slot->phase = WP_DONE;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* The platform core: one process, the only writer of the platform's SQLite file,
+ * owner of the protocol-independent services (devices and their registration,
+ * status, reported data, commands).  The protocol front-ends (the JT/T 808
+ * gateway; later the LwM2M server and the MQTT bridge) answer their devices
+ * themselves and talk to the core over the bus (bus.h): registrations and
+ * authentications it answers, events it stores in batches (one transaction
+ * for all the writes of the messages read in one go; reports and status in
+ * memory, flushed every 200 ms), and commands it fans out to the front-ends
+ * holding the devices, a batch per front-end per millisecond, so a request to
+ * 10,000 terminals never holds a loop.
+ *
+ * The parent talks to it over the control channel (ctl.h): CTL_COMMAND (a
+ * scenario step; the northbound API later), CTL_DRAIN (fan out what is left,
+ * store what the front-ends sent, flush), CTL_STOP. */
+#ifndef FLEETSIM_CORE_H
+#define FLEETSIM_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/core/stats.h"
+#include "sim/platform/core/store.h"
+
+#define CORE_MAX_PEERS 64           /* front-end processes */
+
+struct core_config {
+    char db[512];                   /* the SQLite file */
+    int verbose;
+    int cmd_batch;                  /* devices per front-end per tick (0: 256) */
+    /* provisioning stored before the core is ready (frontend.h: provision) */
+    int (*provision)(const void *arg, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
+                     char *err, size_t errcap);
+    const void *provision_arg;
+};
+
+/* A listening bus socket at a fresh abstract unix address (written to addr,
+ * "@fleetsim-core-<pid>-<n>"), made before the core and the front-ends are
+ * forked so that they can connect at once.  The fd, or -1 with err. */
+int core_listen(char *addr, size_t cap, char *err, size_t errcap);
+/* Connect to a core's bus address (non-blocking once connected).  The fd, or -1
+ * with err. */
+int core_connect(const char *addr, char *err, size_t errcap);
+
+/* Run the core on listening socket lfd until CTL_STOP (ctl_fd >= 0) or
+ * SIGINT/SIGTERM (ctl_fd < 0).  Returns the exit status. */
+int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_slot *slot);
+
+#endif
