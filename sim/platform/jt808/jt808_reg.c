@@ -168,14 +168,13 @@ static int make_attrs(struct jt808_reg_req *q)
     size_t n = 0, cap = sizeof q->attrs;
     char *a = q->attrs;
     snprintf(color, sizeof color, "%u", (unsigned)q->plate_color);
-    return json_raw(a, cap, &n, "{\"manufacturer\":") || json_str(a, cap, &n, q->manufacturer)
-                   || json_raw(a, cap, &n, ",\"model\":") || json_str(a, cap, &n, q->model)
-                   || json_raw(a, cap, &n, ",\"terminal_id\":") || json_str(a, cap, &n, q->terminal_id)
-                   || json_raw(a, cap, &n, ",\"plate_color\":") || json_raw(a, cap, &n, color)
-                   || json_raw(a, cap, &n, ",\"plate\":") || json_str(a, cap, &n, q->plate)
-                   || json_raw(a, cap, &n, "}")
-               ? -1
-               : 0;
+    if (json_raw(a, cap, &n, "{\"manufacturer\":") || json_str(a, cap, &n, q->manufacturer)
+        || json_raw(a, cap, &n, ",\"model\":") || json_str(a, cap, &n, q->model)
+        || json_raw(a, cap, &n, ",\"terminal_id\":") || json_str(a, cap, &n, q->terminal_id)
+        || json_raw(a, cap, &n, ",\"plate_color\":") || json_raw(a, cap, &n, color)
+        || json_raw(a, cap, &n, ",\"plate\":") || json_str(a, cap, &n, q->plate) || json_raw(a, cap, &n, "}"))
+        return -1;
+    return 0;
 }
 
 static void make_binding(char *out, size_t cap, unsigned color, const char *plate)
