@@ -158,9 +158,11 @@ static void begin(struct run *r)
     schedule_step(r);
 }
 
+/* Everything but the core, which goes last (after the loop): it stores what the
+ * front-ends send it on their way out. */
 static void stop_all(struct run *r)
 {
-    super_stop(r->sup, SUPER_ALL);
+    super_stop(r->sup, SUPER_ALL & ~SUPER_CORE);
     r->phase = 4;
     ev_break(r->loop, EVBREAK_ALL);
 }
@@ -327,7 +329,7 @@ static int add_child(struct run *r, struct child *c, unsigned kind, int idx, int
     c->idx = idx;
     c->lfd = lfd;
     struct super_spec sp = {
-        .name = name, .kind = kind, .main = core ? core_child : gw ? gateway_child : worker_child, .arg = c,
+        .name = name, .comm = core ? "core" : NULL, .kind = kind, .main = core ? core_child : gw ? gateway_child : worker_child, .arg = c,
         .ready_timeout_ms = READY_TIMEOUT_MS,
         .error = core ? r->shm->core.error : gw ? r->shm->gateways[idx].error : r->shm->workers[idx].error,
         .error_cap = core ? sizeof r->shm->core.error
@@ -800,7 +802,10 @@ int run_scenario(const struct run_opts *o)
     ev_run(r->loop, 0);
     if (r->tty && !o->quiet)
         printf("\n");
-    /* reap everybody (stop_all sent CTL_STOP; SIGTERM, then SIGKILL, for any that linger) */
+    /* reap everybody (stop_all sent CTL_STOP; SIGTERM, then SIGKILL, for any that
+     * linger), the platform core last */
+    super_stop(r->sup, SUPER_ALL & ~SUPER_CORE);
+    super_wait(r->sup, SUPER_ALL & ~SUPER_CORE, -1);
     super_stop(r->sup, SUPER_ALL);
     super_wait(r->sup, SUPER_ALL, -1);
     if (r->phase < 1 && !r->harness_error)

@@ -194,7 +194,7 @@ int cmd_serve(int argc, char **argv)
     int rc = 1;
     /* the core first: the gateways connect to it as they start */
     struct serve_core kc = {.cfg = &kcfg, .shm = shm, .lfd = core_lfd, .gw_lfds = lfds, .n_gw = cfg.procs};
-    struct super_spec ksp = {.name = "platform core", .kind = SUPER_CORE, .main = core_child, .arg = &kc,
+    struct super_spec ksp = {.name = "platform core", .comm = "core", .kind = SUPER_CORE, .main = core_child, .arg = &kc,
                              .error = shm->core.error, .error_cap = sizeof shm->core.error};
     if (super_add(sup, &ksp, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", err);

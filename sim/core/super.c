@@ -39,6 +39,7 @@ struct comp {
     int ready_timeout_ms;
     const char *error;
     size_t error_cap;
+    char comm[16];              /* the process name ps and top show (function components) */
     int alive;                  /* forked and not reaped (nor given up on): may be signalled */
     int ctl;                    /* parent's end of the control pair, -1 none */
     int pidfd;                  /* -1: none, waitpid is polled */
@@ -501,6 +502,7 @@ static int spawn_fn(struct super *s, struct comp *c, char *err, size_t errcap)
     if (pid == 0) {
         close(fds[0]);
         child_prepare(s);
+        prctl(PR_SET_NAME, c->comm);
         _exit(c->main(c->arg, fds[1]));
     }
     close(fds[1]);
@@ -693,6 +695,11 @@ int super_add(struct super *s, const struct super_spec *sp, char *err, size_t er
     c->ready_timeout_ms = sp->ready_timeout_ms ? sp->ready_timeout_ms : SUPER_READY_TIMEOUT_MS;
     c->error = sp->error;
     c->error_cap = sp->error_cap;
+    /* "fs-worker-3", "fs-gateway-0": which process is which in ps and top */
+    snprintf(c->comm, sizeof c->comm, "fs-%s", sp->comm ? sp->comm : name);
+    for (char *q = c->comm; *q; q++)
+        if (*q == ' ')
+            *q = '-';
     if (!sp->main) {
         size_t n = 0;
         while (sp->argv[n])

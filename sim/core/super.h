@@ -69,6 +69,8 @@ enum super_ready_rule {
 
 struct super_spec {
     const char *name;                   /* "worker 3", "gateway 0", "mosquitto" */
+    const char *comm;                   /* a function component's process name after "fs-" (at
+                                           most 12 chars shown); NULL: name, spaces as '-' */
     unsigned kind;                      /* one enum super_kind */
     /* a function run in a forked child; its return value is the exit status ... */
     int (*main)(void *arg, int ctl_fd);

@@ -44,7 +44,7 @@ void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char 
  * @return the number of digits written: 2 * n when cap >= 2 * n + 1. */
 size_t hex_encode(const uint8_t *p, size_t n, char *out, size_t cap);
 
-/* The same in lower case (the registry's auth codes). */
+/* The same in lower case (the platform store's secrets, JT/T 808 auth codes). */
 size_t hex_encode_lower(const uint8_t *p, size_t n, char *out, size_t cap);
 
 /* hex_encode into a malloc'd string the caller frees.

@@ -3,7 +3,6 @@
 # them, a gateway that dies is named and takes serve down with it, and a serve
 # killed outright does not leave its gateways running.
 . "$(dirname "$0")/lib.sh"
-children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
 # start_serve PROCS: serve in the background as $spid, its gateways in $gws
 start_serve() {
     local port _
@@ -11,7 +10,7 @@ start_serve() {
     "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" --procs "$1" >"$TMP/serve.log" 2>&1 &
     spid=$!
     for _ in $(seq 100); do
-        gws=$(children $spid)
+        gws=$(children $spid 'fs-gateway-*')
         [ "$(echo $gws | wc -w)" -ge "$1" ] && (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
         sleep 0.1
     done

@@ -8,14 +8,12 @@ cat >"$TMP/long.json" <<'JSON'
  "fleets": [{"id": "a", "protocol": "jt808", "count": 100, "report": {"every": "1s"}}],
  "expect": [{"id": "L-ONLINE-001", "state": "authenticated"}, {"id": "L-LEDGER-001", "ledger": "balanced"}]}
 JSON
-children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
 
 "$FLEETSIM" run "$TMP/long.json" --procs 2 --report "$TMP/a/b/c" >"$TMP/out" 2>&1 &
 pid=$!
 sleep 2.5
-set -- $(children $pid)
-# children: the gateway first, then the workers
-[ $# -ge 3 ] && kill -9 "$2"
+set -- $(children $pid 'fs-worker-0')
+[ $# -ge 1 ] && kill -9 "$1"
 wait $pid; rc=$?
 if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*worker 0" "$TMP/out"; then
     ok "a worker killed mid-run is a harness ERROR, exit 1"
@@ -31,7 +29,7 @@ timeout 60 "$FLEETSIM" run "$TMP/long.json" --procs 1 >"$TMP/out" 2>&1 &
 pid=$!
 sleep 2
 fs=$(children $pid | awk '{print $1}')          # fleetsim, under timeout
-gw=$(children "$fs" | awk '{print $1}')
+gw=$(children "$fs" 'fs-gateway-0')
 [ -n "$gw" ] && kill -9 "$gw"
 wait $pid; rc=$?
 if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*gateway 0" "$TMP/out"; then

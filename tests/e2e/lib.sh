@@ -18,6 +18,14 @@ expect_exit() {
 # contains NAME TEXT FILE
 contains() { if grep -qF -- "$2" "$3"; then ok "$1"; else nok "$1" "missing: $2" "$(tail -20 "$3")"; fi; }
 # a free TCP port on loopback
+# children PID [NAME-GLOB]: its child processes, those whose process name (what ps
+# shows: fs-core, fs-gateway-0, fs-worker-1) matches the glob when one is given
+children() {
+    local p
+    for p in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+        case "$(cat "/proc/$p/comm" 2>/dev/null)" in ${2:-*}) echo "$p" ;; esac
+    done
+}
 free_port() {
     local p
     for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do

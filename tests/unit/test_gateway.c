@@ -286,7 +286,7 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    snprintf(f->db, sizeof f->db, "%s/registry.db", f->dir);
+    snprintf(f->db, sizeof f->db, "%s/platform.db", f->dir);
     f->ctl = -1;
     f->core_ctl = -1;
     f->slot = &shm->gateways[0];

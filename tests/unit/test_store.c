@@ -1022,8 +1022,10 @@ static void test_commands(void **state)
     assert_string_equal(err, "kind: empty, needs 1-128 chars");
     assert_int_equal(store_task_new(s, NULL, "{}", 1, err, sizeof err), -1);
     assert_string_equal(err, "kind: missing");
-    assert_int_equal(store_task_new(s, "command", rep('b', STORE_DATA_MAX + 1), 1, err, sizeof err), -1);
-    assert_string_equal(err, "body: 4097 chars, at most 4096");
+    assert_int_equal(store_task_new(s, "command", rep('b', STORE_BODY_MAX + 1), 1, err, sizeof err), -1);
+    assert_string_equal(err, "body: 262145 chars, at most 262144");
+    /* an upgrade package in hex is a body of 120 kB */
+    assert_true(store_task_new(s, "command", rep('b', 120000), 1, err, sizeof err) > t2);
     assert_int_equal(store_task_new(NULL, "command", "{}", 1, err, sizeof err), -1);
     assert_string_equal(err, "store_task_new: store is NULL");
 

@@ -34,6 +34,7 @@
 #define STORE_SECRET_MAX 32     /* secrets issued: 16 lower-case hex digits */
 #define STORE_SERVICE_MAX 32
 #define STORE_DATA_MAX 4096     /* one reported value, JSON */
+#define STORE_BODY_MAX (256 * 1024) /* a task's request body, JSON (an upgrade package in hex) */
 
 enum store_reg_result {
     STORE_REG_OK = 0,

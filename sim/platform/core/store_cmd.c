@@ -59,7 +59,7 @@ int64_t store_task_new(struct store *s, const char *kind, const char *body, int6
         return -1;
     }
     if (store__check_len("kind", kind, 1, STORE_NAME_MAX, err, errcap)
-        || store__check_len("body", body, 0, STORE_DATA_MAX, err, errcap))
+        || store__check_len("body", body, 0, STORE_BODY_MAX, err, errcap))
         return -1;
     if (store__batch_lost(s)) {
         store__err(err, errcap, "task: database: the batch was rolled back by an earlier failure");

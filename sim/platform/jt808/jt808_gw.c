@@ -844,6 +844,10 @@ static void core_cb(struct ev_loop *loop, ev_io *io, int revents)
     for (int i = 0; i < 64; i++) {
         long n = bus_recv(g->core_fd, msg, sizeof msg);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            if (n == 0 && g->draining == 2) {
+                ev_break(loop, EVBREAK_ALL); /* drained: the core may go first */
+                return;
+            }
             if (n < 0)
                 snprintf(g->bus.err, sizeof g->bus.err, "bus: recv: %s", strerror(errno));
             bus_failed(g);
