@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #define CORE_BATCH 256              /* devices per front-end per tick */
 #define CORE_TICK_S 0.001
 #define CORE_FLUSH_S 0.2
+#define CORE_NICE 5
 #define CORE_READ_BURST 64          /* messages read from one front-end before the others */
 
 /* --- addresses ------------------------------------------------------------------------ */
@@ -828,6 +830,12 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     slot->pid = (int32_t)getpid();
     for (int i = 0; i < CORE_MAX_PEERS; i++)
         k->peers[i].fd = -1;
+    /* storage is throughput work: on a busy machine the front-ends answering their
+     * devices and the workers timing them come first (measured: the report latency
+     * of the second after a 0x8104 to 10,000 terminals, max 16.7 ms at nice 0 and
+     * 13.7 ms at 5); the core still has the CPU whenever they leave it idle */
+    if (setpriority(PRIO_PROCESS, 0, CORE_NICE) < 0 && cfg->verbose)
+        fprintf(stderr, "platform core: setpriority: %s\n", strerror(errno));
     if (store_open(&k->store, cfg->db, err, sizeof err) < 0) {
         snprintf(slot->error, sizeof slot->error, "platform core: %s", err);
         slot->phase = WP_FAILED;

@@ -266,6 +266,7 @@ static void on_register(struct gw_conn *c, const struct jt808_msg *m)
     }
     struct store_device d;
     jt808_reg_device(&q, &d);
+    g->bus_urgent = 1; /* a terminal waits for the answer */
     if (bus_register(&g->bus, w->token, g->cfg->one_party ? BUS_REG_PROVISIONED : 0, d.device_id, d.name,
                      d.binding, d.product, d.attrs) < 0)
         bus_failed(g);
@@ -421,6 +422,7 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
             result = 1;
             goto answer;
         }
+        g->bus_urgent = 1;
         if (bus_auth(&g->bus, w->token, c->handle, m->h.phone, m->b.auth.auth_code) < 0)
             bus_failed(g);
         return; /* answered when the core has checked it */
@@ -783,17 +785,39 @@ static void bus_watch(struct gw *g)
     ev_io_start(g->loop, &g->core_io);
 }
 
-/* Before the loop sleeps: what this iteration queued goes out, one message. */
-static void bus_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+static void bus_send(struct gw *g)
 {
-    struct gw *g = w->data;
-    if (!bus_out_dirty(&g->bus))
-        return;
+    g->bus_urgent = 0;
     if (bus_out_flush(&g->bus) < 0) {
         bus_failed(g);
         return;
     }
     bus_watch(g);
+}
+
+/* Before the loop sleeps: a request a terminal waits on goes out now, with what
+ * else this iteration queued; events alone (reports, results, offline) wait up
+ * to GW_BUS_LINGER_S to fill a message with others. */
+static void bus_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct gw *g = w->data;
+    if (!bus_out_dirty(&g->bus))
+        return;
+    if (g->bus_urgent || bus_out_pending(&g->bus) || g->draining) {
+        ev_timer_stop(loop, &g->bus_timer);
+        bus_send(g);
+    } else if (!ev_is_active(&g->bus_timer)) {
+        ev_timer_set(&g->bus_timer, GW_BUS_LINGER_S, 0);
+        ev_timer_start(loop, &g->bus_timer);
+    }
+    (void)revents;
+}
+
+static void bus_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct gw *g = t->data;
+    if (bus_out_dirty(&g->bus))
+        bus_send(g);
     (void)loop;
     (void)revents;
 }
@@ -841,7 +865,11 @@ static void core_cb(struct ev_loop *loop, ev_io *io, int revents)
     if (!(revents & EV_READ))
         return;
     static uint8_t msg[BUS_MAX_MSG];
-    for (int i = 0; i < 64; i++) {
+    /* a command's terminals come a batch per millisecond; a gateway that fell
+     * behind finds several batches waiting and takes them one callback at a time,
+     * with its terminals' reports answered in between */
+    uint64_t sends = g->cmd_sends;
+    for (int i = 0; i < 64 && g->cmd_sends - sends < GW_CMD_BURST; i++) {
         long n = bus_recv(g->core_fd, msg, sizeof msg);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             if (n == 0 && g->draining == 2) {
@@ -988,6 +1016,8 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     ev_io_init(&g->core_io, core_cb, g->core_fd, EV_READ);
     g->core_io.data = g;
     ev_io_start(g->loop, &g->core_io);
+    ev_timer_init(&g->bus_timer, bus_timer_cb, GW_BUS_LINGER_S, 0);
+    g->bus_timer.data = g;
     ev_prepare_init(&g->bus_prep, bus_prep_cb);
     g->bus_prep.data = g;
     ev_prepare_start(g->loop, &g->bus_prep);

@@ -274,6 +274,7 @@ void gw_cmd_to(struct gw *g, const struct bus_rec *r)
                  g->id, r->token);
         return;
     }
+    g->cmd_sends += r->n;
     for (uint32_t i = 0; i < r->n; i++) {
         struct gw_conn *c = gw_conn_by_handle(g, bus_handle(r, i));
         if (!c || !c->authed || c->closing) {

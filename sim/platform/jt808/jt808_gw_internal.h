@@ -19,6 +19,8 @@
 #define GW_MAX_RBUF (64 * 1024)
 #define GW_MAX_WBUF (256 * 1024)
 #define GW_TICK_S 0.01
+#define GW_BUS_LINGER_S 0.005   /* events wait this long for others to share a bus message */
+#define GW_CMD_BURST 256          /* command sends per read of the bus before other work */
 
 struct gw_pend {
     uint64_t sent_us;
@@ -75,6 +77,8 @@ struct gw {
     int core_fd;
     ev_io core_io;
     ev_prepare bus_prep;          /* what the loop iteration queued goes out as one message */
+    ev_timer bus_timer;           /* ... or, for events alone, a little later with others */
+    int bus_urgent;               /* a request a terminal waits on is queued */
     struct gw_wait *wait;         /* ring of requests at the core, oldest at wait_head */
     uint32_t wait_head, wait_n, wait_cap, next_token;
     struct gw_conn **slots;       /* connections by handle index */
@@ -83,6 +87,7 @@ struct gw {
     char *body;                   /* a command body arriving in parts (bus CMD_BODY) */
     size_t body_len, body_cap;
     uint32_t body_task;
+    uint64_t cmd_sends;           /* terminals a command was handed to (bus CMD_TO), all told */
     struct wheel wheel;
     struct gw_conn *conns;
     uint64_t inflight;
