@@ -64,8 +64,22 @@ fi
 check "... and the other gateway is stopped too" gone "$2"
 
 start_serve 2 || nok "serve starts two gateway processes" "$(tail -5 "$TMP/serve.log")"
+core=$(children $spid 'fs-core')
+kill -KILL "$core"
+ends $spid
+if [ "$rc" -eq 1 ] && grep -qE "platform core \(pid $core\) died of signal 9" "$TMP/serve.log"; then
+    ok "the platform core killed with SIGKILL is named, and serve stops with exit 1"
+else
+    nok "the platform core killed with SIGKILL is named, and serve stops with exit 1" "exit $rc (124 = hung)" \
+        "$(tail -5 "$TMP/serve.log")"
+fi
+check "... and its gateways are stopped too" gone $gws
+
+start_serve 2 || nok "serve starts two gateway processes" "$(tail -5 "$TMP/serve.log")"
+core=$(children $spid 'fs-core')
 exec 3>&2 2>/dev/null   # no "Killed" notice from the shell
 kill -KILL $spid
 wait $spid
 exec 2>&3 3>&-
 check "a serve killed with SIGKILL does not leave its gateways running" gone $gws
+check "... nor its platform core" gone $core

@@ -38,6 +38,21 @@ else
     nok "a gateway killed mid-run ends the run with a harness ERROR" "exit $rc (124 = hung)" "$(tail -6 "$TMP/out")"
 fi
 
+# the platform core dies: named, the run ends (its gateway cannot go on without it)
+timeout 60 "$FLEETSIM" run "$TMP/long.json" --procs 1 >"$TMP/out" 2>&1 &
+pid=$!
+sleep 2
+fs=$(children $pid)
+core=$(children "$fs" 'fs-core')
+[ -n "$core" ] && kill -9 "$core"
+wait $pid; rc=$?
+if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*platform core (pid $core) died of signal 9" "$TMP/out"; then
+    ok "the platform core killed mid-run ends the run with a harness ERROR naming it"
+else
+    nok "the platform core killed mid-run ends the run with a harness ERROR naming it" "exit $rc (124 = hung)" \
+        "core $core" "$(grep -E 'HARNESS|ERROR' "$TMP/out")"
+fi
+
 "$FLEETSIM" run "$TMP/long.json" >"$TMP/out" 2>&1 &
 pid=$!
 sleep 2.5

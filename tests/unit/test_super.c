@@ -194,6 +194,21 @@ static void test_ready_drain_stop(void **state)
     assert_int_equal(r.n[SUPER_EV_READY], 4);
     for (int i = 0; i < 4; i++)
         assert_true(super_comp(s, i)->pid > 0);
+    /* each is named in ps and top for what it is */
+    for (int i = 0; i < 4; i++) {
+        char path[64], comm[32] = "", want[32];
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)super_comp(s, i)->pid);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        assert_non_null(fgets(comm, sizeof comm, f));
+        fclose(f);
+        comm[strcspn(comm, "\n")] = '\0';
+        if (i < 3)
+            snprintf(want, sizeof want, "fs-worker-%d", i);
+        else
+            snprintf(want, sizeof want, "fs-gateway-0");
+        assert_string_equal(comm, want);
+    }
 
     /* messages other than the lifecycle's come through as they are */
     struct ctl_msg m = {.type = CTL_START, .step = 42};

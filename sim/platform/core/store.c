@@ -1,5 +1,5 @@
-/* The store's database: open, schema (and the migration from the JT/T 808
- * registry's version 1), prepared statements, batches, and the small look-ups
+/* The store's database: open, schema (and the migration from version 1, in
+ * store_v1.c), prepared statements, batches, and the small look-ups
  * (auth, unregister, name, count).  Registration and provisioning live in
  * store_register.c, status and reported data in store_data.c, tasks and commands
  * in store_cmd.c. */
@@ -38,32 +38,6 @@ static const char SCHEMA_SQL[] =
     " task INTEGER NOT NULL, protocol TEXT NOT NULL, device_id TEXT NOT NULL,"
     " state TEXT NOT NULL, updated_at INTEGER NOT NULL,"
     " PRIMARY KEY(task, protocol, device_id));";
-
-/* Version 1 was the JT/T 808 gateway's registry (tables triples, terminals,
- * positions), so everything in it is protocol 'jt808': the phone is the device id,
- * the vehicle the binding, the auth code the secret, the last position the
- * 'location' service.  attrs and the location's JSON have the shape the JT/T 808
- * module writes for new registrations. */
-static const char MIGRATE_1_SQL[] =
-    "INSERT INTO devices(protocol, device_id, name, binding, product, attrs, secret, registered_at)"
-    " SELECT 'jt808', phone, device_name,"
-    " CASE WHEN plate <> '' THEN plate_color || ':' || plate ELSE '' END, '',"
-    " json_object('manufacturer', manufacturer, 'model', model, 'terminal_id', terminal_id,"
-    "  'plate_color', plate_color, 'plate', plate),"
-    " auth_code, registered_at FROM terminals;"
-    "INSERT INTO provisioned(protocol, name, binding)"
-    " SELECT 'jt808', manufacturer || '_' || model || '_' || terminal_id,"
-    " CASE WHEN plate IS NOT NULL AND plate <> '' THEN ifnull(plate_color, 0) || ':' || plate ELSE '' END"
-    " FROM triples;"
-    "INSERT INTO reports(protocol, device_id, service, data, at_ms, updated_at)"
-    " SELECT 'jt808', phone, 'location',"
-    " json_object('lat', lat, 'lon', lon, 'altitude', altitude, 'speed', speed,"
-    "  'direction', direction, 'alarm', alarm, 'status', status, 'time', time),"
-    " updated_at, updated_at FROM positions;"
-    "DROP TABLE terminals;"
-    "DROP TABLE triples;"
-    "DROP TABLE positions;"
-    "UPDATE meta SET value = 2 WHERE key = 'schema_version';";
 
 static const char *const STMT_SQL[SS__COUNT] = {
     [SS_BEGIN] = "BEGIN IMMEDIATE",
@@ -313,7 +287,7 @@ static int setup_schema(sqlite3 *db, const char *path, char *err, size_t errcap)
      * file is migrated whole or not at all. */
     if (version == 1) {
         doing = "migrating schema 1 to 2";
-        rc = sqlite3_exec(db, MIGRATE_1_SQL, NULL, NULL, &msg);
+        rc = sqlite3_exec(db, store__migrate_1_sql, NULL, NULL, &msg);
         if (rc != SQLITE_OK)
             goto fail;
     } else if (version == 0) {

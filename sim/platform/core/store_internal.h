@@ -110,4 +110,7 @@ int store__work_end(struct store *s, bool ok, char *err, size_t cap);
 void store__vals_committed(struct store_vals *t);
 void store__vals_free(struct store_vals *t);
 
+/* SQL turning a version 1 file into version 2 (store_v1.c). */
+extern const char store__migrate_1_sql[];
+
 #endif
