@@ -167,22 +167,10 @@ enum conn_rc conn_input(struct conn *c, const uint8_t *buf, size_t n, conn_deliv
     memcpy(nb + c->in_len, buf, n);
     c->in = nb;
     c->in_len += (uint32_t)n;
-    uint32_t len = c->in_len;
-    long used = fn(arg, nb, len);
-    if (used < 0)
-        return CONN_REJECTED;
-    /* closed or reset from inside fn: what it was given is gone */
-    if (c->tp.fd < 0 || c->in != nb || c->in_len != len)
-        return CONN_OK;
-    if ((size_t)used >= len) {
-        free_in(c);
-    } else if (used > 0) {
-        memmove(c->in, c->in + used, len - (size_t)used);
-        c->in_len = len - (uint32_t)used;
-    }
-    return CONN_OK;
+    return conn_redeliver(c, fn, arg);
 }
 
+/* The kept input to fn; what it consumed goes. */
 enum conn_rc conn_redeliver(struct conn *c, conn_deliver_fn fn, void *arg)
 {
     if (!c->in_len || c->tp.fd < 0)
@@ -192,6 +180,7 @@ enum conn_rc conn_redeliver(struct conn *c, conn_deliver_fn fn, void *arg)
     long used = fn(arg, nb, len);
     if (used < 0)
         return CONN_REJECTED;
+    /* closed or reset from inside fn: what it was given is gone */
     if (c->tp.fd < 0 || c->in != nb || c->in_len != len)
         return CONN_OK;
     if ((size_t)used >= len) {

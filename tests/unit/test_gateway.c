@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include "tests/unit/scratch.h"
 #include <cmocka.h>
 
 #include "sim/core/clock.h"
@@ -60,8 +61,8 @@ struct client {
 };
 
 struct fixture {
-    char dir[64];
-    char db[128];
+    char dir[256];
+    char db[300];
     struct gw_config cfg;
     struct core_config core_cfg;
     pid_t pid;
@@ -177,13 +178,7 @@ static void gw_start(struct fixture *f)
     close(cp[1]);
     f->pid = pid;
     f->ctl = cp[0];
-    struct timeval tv = {.tv_sec = 5};
-    setsockopt(f->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct ctl_msg m;
-    int r = ctl_recv(f->ctl, &m, NULL, 0);
-    if (r != 1 || m.type != CTL_READY)
-        fail_msg("gateway did not report ready (ctl_recv %d, type %u): %s", r, r == 1 ? m.type : 0,
-                 f->slot->error);
+    wait_ready(f->ctl, "gateway", f->slot->error);
     assert_int_equal(f->slot->phase, WP_RUNNING);
 }
 
@@ -204,19 +199,7 @@ static int gw_stop_only(struct fixture *f)
         return 0;
     struct ctl_msg m = {.type = CTL_STOP};
     ctl_send(f->ctl, &m, NULL);
-    int status = 0, rc = -1;
-    for (int i = 0; i < 300; i++) {
-        pid_t w = waitpid(f->pid, &status, WNOHANG);
-        if (w == f->pid) {
-            rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            break;
-        }
-        usleep(10000);
-    }
-    if (rc == -1 && waitpid(f->pid, &status, WNOHANG) == 0) {
-        kill(f->pid, SIGKILL);
-        waitpid(f->pid, &status, 0);
-    }
+    int rc = reap(f->pid);
     close(f->ctl);
     f->ctl = -1;
     f->pid = 0;
@@ -259,30 +242,14 @@ static uint64_t wait_u64(const uint64_t *p, uint64_t want)
 
 /* ---- fixture -------------------------------------------------------------- */
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+static const char *argv0 = "";
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/fleetsim-gw-XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (scratch_make(argv0, "test_gateway", f->dir, sizeof f->dir) < 0) {
         free(f);
         return -1;
     }
@@ -322,7 +289,7 @@ static int teardown(void **state)
         print_error("platform core error: %s\n", shm->core.error);
         ok = -1;
     }
-    rm_tree(f->dir);
+    scratch_remove(f->dir);
     free(f);
     return ok;
 }
@@ -1645,8 +1612,9 @@ static void test_command_paced(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    argv0 = argc > 0 ? argv[0] : "";
     clock_init(1.0);
     signal(SIGPIPE, SIG_IGN);
     shm = stats_map();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include "tests/unit/scratch.h"
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -21,7 +22,7 @@
 #define TRIPLES_CSV "tests/data/triples.csv"
 #define BAD_MESSAGE 100   /* reg_code: jt808_reg_check refused it (0x8001 result 2) */
 
-static char progdir[256];
+static char progdir[256];  /* argv[0]: the scratch directory goes beside it */
 static char tmpdir[320];
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -627,34 +628,20 @@ static void test_load_emit_stops(void **state)
 /* Scratch files go beside the test binary (the build directory), not in /tmp. */
 static int setup_tmpdir(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s/test_jt808_reg.XXXXXX", progdir);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    (void)state;
+    return scratch_make(progdir, "test_jt808_reg", tmpdir, sizeof tmpdir);
 }
 
+/* Files a failed test left behind go too, so the failure is the only report. */
 static int remove_tmpdir(void **state)
 {
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[640];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    return rmdir(tmpdir);
+    (void)state;
+    return scratch_remove(tmpdir);
 }
 
 int main(int argc, char **argv)
 {
-    const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
-    if (slash)
-        snprintf(progdir, sizeof progdir, "%.*s", (int)(slash - argv[0]), argv[0]);
-    else
-        snprintf(progdir, sizeof progdir, ".");
+    snprintf(progdir, sizeof progdir, "%s", argc > 0 ? argv[0] : "");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_and_map),
         cmocka_unit_test(test_result_mapping),

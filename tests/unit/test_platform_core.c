@@ -24,12 +24,14 @@
 #include "sim/platform/core/bus.h"
 #include "sim/platform/core/core.h"
 #include "sim/platform/core/store.h"
+#include "tests/unit/scratch.h"
 #include <cmocka.h>
 
 static struct stats_shm *shm;
+static const char *argv0 = "";
 
 struct fx {
-    char dir[64], db[128], addr[108];
+    char dir[256], db[300], addr[108];
     struct core_config cfg;
     pid_t pid;
     int ctl;
@@ -97,8 +99,7 @@ static void drain(struct fx *f)
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/fleetsim-core-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (scratch_make(argv0, "test_platform_core", f->dir, sizeof f->dir) < 0)
         return -1;
     snprintf(f->db, sizeof f->db, "%s/p.db", f->dir);
     snprintf(f->cfg.db, sizeof f->cfg.db, "%s", f->db);
@@ -110,13 +111,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     int rc = stop(f);
-    char p[200];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->db, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    scratch_remove(f->dir);
     free(f);
     return rc;
 }
@@ -454,8 +449,9 @@ static void test_malformed_message(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    argv0 = argc > 0 ? argv[0] : "";
     signal(SIGPIPE, SIG_IGN);
     shm = stats_map();
     if (!shm)

@@ -15,13 +15,14 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "tests/unit/scratch.h"
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "sim/platform/core/store.h"
 #include "sim/platform/core/store_internal.h"   /* the dirty list, to see what a flush visits */
 
-static char progdir[256];
+static char progdir[256];  /* argv[0]: the scratch directory goes beside it */
 static char tmpdir[320];
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -1438,35 +1439,20 @@ static void test_concurrent_first_open(void **state)
 /* Scratch files go beside the test binary (the build directory), not in /tmp. */
 static int setup_tmpdir(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s/test_store.XXXXXX", progdir);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    (void)state;
+    return scratch_make(progdir, "test_store", tmpdir, sizeof tmpdir);
 }
 
 /* Files a failed test left behind go too, so the failure is the only report. */
 static int remove_tmpdir(void **state)
 {
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[640];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    return rmdir(tmpdir);
+    (void)state;
+    return scratch_remove(tmpdir);
 }
 
 int main(int argc, char **argv)
 {
-    const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
-    if (slash)
-        snprintf(progdir, sizeof progdir, "%.*s", (int)(slash - argv[0]), argv[0]);
-    else
-        snprintf(progdir, sizeof progdir, ".");
+    snprintf(progdir, sizeof progdir, "%s", argc > 0 ? argv[0] : "");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_schema_version_and_wal),

@@ -82,12 +82,12 @@ int64_t store_task_new(struct store *s, const char *kind, const char *body, int6
 
 /* Insert the command, or set the state of the one already there; -1 when the
  * task does not exist. */
-int store_command_put(struct store *s, int64_t task, const char *protocol, const char *device_id,
-                      enum store_cmd_state st, int64_t at_ms)
+static int command_write(struct store *s, enum store_stmt which, int64_t task, const char *protocol,
+                         const char *device_id, enum store_cmd_state st, int64_t at_ms)
 {
     if (!s || !key_ok(task, protocol, device_id) || !state_ok(st) || store__batch_lost(s))
         return -1;
-    sqlite3_stmt *p = s->st[SS_CMD_PUT];
+    sqlite3_stmt *p = s->st[which];
     bind_key(p, task, protocol, device_id);
     sqlite3_bind_text(p, 4, STATE_NAME[st], -1, SQLITE_STATIC);
     sqlite3_bind_int64(p, 5, at_ms);
@@ -96,18 +96,17 @@ int store_command_put(struct store *s, int64_t task, const char *protocol, const
     return rc == SQLITE_DONE && sqlite3_changes(s->db) > 0 ? 0 : -1;
 }
 
+int store_command_put(struct store *s, int64_t task, const char *protocol, const char *device_id,
+                      enum store_cmd_state st, int64_t at_ms)
+{
+    return command_write(s, SS_CMD_PUT, task, protocol, device_id, st, at_ms);
+}
+
+/* Only a command that exists changes. */
 int store_command_state(struct store *s, int64_t task, const char *protocol, const char *device_id,
                         enum store_cmd_state st, int64_t at_ms)
 {
-    if (!s || !key_ok(task, protocol, device_id) || !state_ok(st) || store__batch_lost(s))
-        return -1;
-    sqlite3_stmt *p = s->st[SS_CMD_SET];
-    bind_key(p, task, protocol, device_id);
-    sqlite3_bind_text(p, 4, STATE_NAME[st], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(p, 5, at_ms);
-    int rc = sqlite3_step(p);
-    store__done(p);
-    return rc == SQLITE_DONE && sqlite3_changes(s->db) > 0 ? 0 : -1;
+    return command_write(s, SS_CMD_SET, task, protocol, device_id, st, at_ms);
 }
 
 size_t store_command_count(struct store *s, int64_t task, int st)
