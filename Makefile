@@ -14,7 +14,7 @@ SAN_O := build-san
 
 # Debian packages this tree needs to build and test (libcoap3-bin: coap-server, an
 # independent CoAP peer for the replay dialect's end-to-end test).
-DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin
+DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin sqlite3
 
 PKG_MODS := libcjson sqlite3
 TEST_MODS := cmocka

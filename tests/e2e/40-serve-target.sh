@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fleetsim serve on its own, a run against it as a third-party target, a restart
-# that keeps the registry, and the descriptor budget.
+# that keeps the store (read back with sqlite3), and the descriptor budget.
 . "$(dirname "$0")/lib.sh"
 port=$(free_port)
 "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" >"$TMP/serve.log" 2>&1 &
@@ -27,7 +27,16 @@ fi
 contains "serve prints its counters" "authenticated 50" "$TMP/serve.log"
 kill -TERM $spid; wait $spid; rc=$?
 if [ $rc -eq 0 ]; then ok "serve stops cleanly on SIGTERM"; else nok "serve stops cleanly on SIGTERM" "exit $rc"; fi
-check "the registry survives in the database file" test -s "$TMP/p.db"
+check "the store survives in the database file" test -s "$TMP/p.db"
+# read back with SQLite's own shell: what the platform core stored
+q() { sqlite3 -batch -noheader "$TMP/p.db" "$1" 2>&1; }
+got=$(q "SELECT count(*) FROM devices WHERE protocol = 'jt808'")
+if [ "$got" = 50 ]; then ok "sqlite3 reads 50 JT/T 808 devices from the store"; else nok "sqlite3 reads 50 JT/T 808 devices from the store" "$got"; fi
+got=$(q "SELECT count(*) FROM reports WHERE protocol = 'jt808' AND service = 'location'
+         AND json_extract(data, '$.lat') IS NOT NULL AND length(json_extract(data, '$.time')) = 12")
+if [ "$got" = 50 ]; then ok "... with a location each (JSON with the wire's fields)"; else nok "... with a location each (JSON with the wire's fields)" "$got"; fi
+got=$(q "SELECT count(*) FROM status WHERE protocol = 'jt808' AND online = 0")
+if [ "$got" = 50 ]; then ok "... and every one offline after the run"; else nok "... and every one offline after the run" "$got"; fi
 # restart on the same database: the same terminals authenticate again
 "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" >"$TMP/serve2.log" 2>&1 &
 spid=$!
