@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 r2.token != first[i].token || r2.u8 != first[i].u8 || r2.u64 != first[i].u64)
                 abort();
             for (int k = 0; k < 5; k++)
-                if (r2.s[k].n != first[i].s[k].n || memcmp(r2.s[k].p, first[i].s[k].p, r2.s[k].n) != 0)
+                if (r2.s[k].n != first[i].s[k].n || (r2.s[k].n && memcmp(r2.s[k].p, first[i].s[k].p, r2.s[k].n) != 0))
                     abort();
         }
     }
