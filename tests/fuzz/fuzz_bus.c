@@ -66,9 +66,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 5; i++)
             inside(data, size, r.s[i].p, r.s[i].n);
         if (r.type == BUS_CMD_TO) {
-            if (r.n > BUS_MAX_HANDLES)
+            if (r.n > BUS_MAX_TARGETS)
                 abort();
-            inside(data, size, r.handles, 4u * r.n);
+            inside(data, size, r.targets, r.targets_len);
+            struct bus_targets it;
+            uint32_t h, k = 0;
+            struct bus_str id;
+            bus_targets_init(&it, &r);
+            while (bus_targets_next(&it, &h, &id)) {
+                inside(data, size, id.p, id.n);
+                k++;
+            }
+            if (k != r.n)
+                abort(); /* the reader checked every target it announced */
         }
         int e = reencode(&o, &r);
         if (e < 0)

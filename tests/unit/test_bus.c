@@ -34,6 +34,7 @@ static void test_round_trip(void **state)
     struct bus_out o;
     bus_out_init(&o, fds[0]);
     uint32_t hs[3] = {7, 0x00100003, 0xFFFFFFFF};
+    const char *ids[3] = {"13800000001", "", "dev-0003"};
     assert_int_equal(bus_hello(&o, "jt808", 3), 0);
     assert_int_equal(bus_register(&o, 11, BUS_REG_PROVISIONED, "13800000001", "ACME_M1_T1", "1:A123", "", "{}"), 0);
     assert_int_equal(bus_auth(&o, 12, 0x00200001, "13800000001", "0123abcd"), 0);
@@ -45,7 +46,7 @@ static void test_round_trip(void **state)
     assert_int_equal(bus_reg_reply(&o, 11, 3, "", "name taken"), 0);
     assert_int_equal(bus_auth_reply(&o, 12, true), 0);
     assert_int_equal(bus_cmd_begin(&o, 99, 2, 1, 4, 5000000, "{\"a\":1}"), 0);
-    assert_int_equal(bus_cmd_to(&o, 99, hs, 3), 0);
+    assert_int_equal(bus_cmd_to(&o, 99, hs, ids, 3), 0);
     assert_int_equal(bus_cmd_end(&o, 99), 0);
     assert_int_equal(bus_out_flush(&o), 0);
     assert_int_equal((int)o.msgs, 1); /* one message for all of them */
@@ -106,9 +107,16 @@ static void test_round_trip(void **state)
     assert_int_equal(bus_next(&rd, &r, err, sizeof err), 1);
     assert_int_equal(r.type, BUS_CMD_TO);
     assert_int_equal(r.n, 3);
-    assert_int_equal(bus_handle(&r, 0), 7);
-    assert_int_equal(bus_handle(&r, 1), 0x00100003);
-    assert_true(bus_handle(&r, 2) == 0xFFFFFFFFu);
+    struct bus_targets it;
+    uint32_t h;
+    struct bus_str id;
+    bus_targets_init(&it, &r);
+    for (int i = 0; i < 3; i++) {
+        assert_true(bus_targets_next(&it, &h, &id));
+        assert_true(h == hs[i]);
+        assert_true(str_is(id, ids[i]));
+    }
+    assert_false(bus_targets_next(&it, &h, &id));
     assert_int_equal(bus_next(&rd, &r, err, sizeof err), 1);
     assert_int_equal(r.type, BUS_CMD_END);
     assert_int_equal(bus_next(&rd, &r, err, sizeof err), 0);
@@ -186,9 +194,12 @@ static void test_malformed(void **state)
     /* a string past its record: the register's device_id claims 200 bytes */
     const uint8_t c[] = {BUS_REGISTER, 0, 9, 0, 0, 0, 1, 0, 0, 200, 'x', 'y'};
     expect_error(c, sizeof c, "record 1 (register) at byte 8: device_id runs past the record's end");
-    /* too many handles */
+    /* too many targets */
     const uint8_t d[] = {BUS_CMD_TO, 0, 8, 0, 0, 0, 1, 0, 0, 0x10, 0x00};
-    expect_error(d, sizeof d, "n (over 1024 handles)");
+    expect_error(d, sizeof d, "n (over 256 targets)");
+    /* two targets announced, the second's id past the record */
+    const uint8_t d2[] = {BUS_CMD_TO, 0, 20, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 9, 0, 1, 'a', 0, 0, 0, 8, 0, 5};
+    expect_error(d2, sizeof d2, "record 1 (cmd-to) at byte 22: a target's device id runs past");
     /* an unknown type is skipped by its length and counted, not an error */
     const uint8_t e[] = {200, 0, 2, 9, 9, BUS_SYNC, 0, 4, 0, 0, 0, 7};
     struct bus_reader rd;

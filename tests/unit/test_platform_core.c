@@ -324,8 +324,18 @@ static int collect(struct fe *e, uint32_t *task, uint32_t *handles, int cap, int
         } else if (r.type == BUS_CMD_TO) {
             assert_int_equal(r.token, *task);
             (*batches)++;
-            for (uint32_t i = 0; i < r.n && n < cap; i++)
-                handles[n++] = bus_handle(&r, i);
+            struct bus_targets it;
+            uint32_t h;
+            struct bus_str id;
+            char dev[32], want[32];
+            bus_targets_init(&it, &r);
+            while (bus_targets_next(&it, &h, &id) && n < cap) {
+                /* online() gave device base + i the handle handle0 + i: they travel together */
+                assert_true(bus_str_copy(id, dev, sizeof dev));
+                snprintf(want, sizeof want, "%u", h >= 300 ? 9000 + (h - 300) : h >= 200 ? 5005 + (h - 200) : 5000 + (h - 100));
+                assert_string_equal(dev, want);
+                handles[n++] = h;
+            }
         } else if (r.type == BUS_CMD_END) {
             assert_int_equal(r.token, *task);
             return n;

@@ -43,7 +43,22 @@ bool bus_str_copy(struct bus_str s, char *out, size_t cap)
 
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
-uint32_t bus_handle(const struct bus_rec *r, uint32_t i) { return get32(r->handles + 4u * i); }
+void bus_targets_init(struct bus_targets *it, const struct bus_rec *r)
+{
+    it->p = r->targets;
+    it->end = r->targets ? r->targets + r->targets_len : NULL;
+}
+
+bool bus_targets_next(struct bus_targets *it, uint32_t *handle, struct bus_str *id)
+{
+    if (!it->p || it->end - it->p < 6)
+        return false;
+    *handle = get32(it->p);
+    id->n = (uint16_t)(it->p[4] << 8 | it->p[5]);
+    id->p = (const char *)it->p + 6;
+    it->p += 6u + id->n;
+    return true;
+}
 
 /* --- reading ------------------------------------------------------------------------ */
 
@@ -156,14 +171,18 @@ static bool body(struct cur *c, struct bus_rec *r)
     case BUS_CMD_TO:
         if (!u32f(c, &r->token, "cmd") || !u32f(c, &r->n, "n"))
             return false;
-        if (r->n > BUS_MAX_HANDLES) {
-            c->what = "n (over 1024 handles)";
+        if (r->n > BUS_MAX_TARGETS) {
+            c->what = "n (over 256 targets)";
             return false;
         }
-        if (!need(c, 4u * r->n, "handles"))
-            return false;
-        r->handles = c->p + c->off;
-        c->off += 4u * r->n;
+        r->targets = c->p + c->off;
+        for (uint32_t i = 0; i < r->n; i++) {
+            uint32_t h;
+            struct bus_str id;
+            if (!u32f(c, &h, "a target's handle") || !strf(c, &id, "a target's device id"))
+                return false;
+        }
+        r->targets_len = (size_t)(c->p + c->off - r->targets);
         return true;
     case BUS_CMD_END:
         return u32f(c, &r->token, "cmd");
@@ -509,17 +528,19 @@ int bus_cmd_begin(struct bus_out *o, uint32_t cmd, uint32_t kind, uint32_t fleet
     return append(o, r);
 }
 
-int bus_cmd_to(struct bus_out *o, uint32_t cmd, const uint32_t *handles, uint32_t n)
+int bus_cmd_to(struct bus_out *o, uint32_t cmd, const uint32_t *handles, const char *const *ids, uint32_t n)
 {
-    if (n > BUS_MAX_HANDLES) {
-        snprintf(o->err, sizeof o->err, "bus: cmd-to with %u handles, at most %d", n, BUS_MAX_HANDLES);
+    if (n > BUS_MAX_TARGETS) {
+        snprintf(o->err, sizeof o->err, "bus: cmd-to with %u targets, at most %d", n, BUS_MAX_TARGETS);
         return -1;
     }
     struct rec *r = begin(BUS_CMD_TO);
     p32(r, cmd);
     p32(r, n);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         p32(r, handles[i]);
+        pstr(r, ids[i]);
+    }
     return append(o, r);
 }
 

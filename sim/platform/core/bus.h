@@ -16,8 +16,9 @@
  * UNREGISTER, REPORT, CMD_RESULT, SYNC (answered by SYNC_REPLY once everything
  * before it is stored).  Core -> front-end: the replies, and commands:
  * CMD_BODY parts and CMD_BEGIN (the request once; a body of any size comes in
- * parts of up to BUS_BODY_PART bytes), CMD_TO (the connections it goes to, a batch at a
- * time, by the handle the front-end gave in AUTH), CMD_END. */
+ * parts of up to BUS_BODY_PART bytes), CMD_TO (the devices it goes to, a batch at a
+ * time, each by the handle the front-end gave in AUTH and its device id, so that a
+ * result can be told for a device whose connection went meanwhile), CMD_END. */
 #ifndef FLEETSIM_BUS_H
 #define FLEETSIM_BUS_H
 
@@ -27,7 +28,7 @@
 
 #define BUS_MAX_MSG (32 * 1024)
 #define BUS_BODY_PART 30000          /* bytes of a body per CMD_BODY record */
-#define BUS_MAX_HANDLES 1024          /* per CMD_TO record */
+#define BUS_MAX_TARGETS 256           /* per CMD_TO record (ids of 64 bytes at most: it fits) */
 #define BUS_QUEUE_MAX (64u << 20)     /* bytes waiting on a peer that does not read: it is broken */
 
 enum bus_type {
@@ -44,7 +45,7 @@ enum bus_type {
     BUS_AUTH_REPLY,     /* u32 token; u8 ok */
     BUS_SYNC_REPLY,     /* u32 token */
     BUS_CMD_BEGIN,      /* u32 cmd, kind, fleet, step; u64 settle_us; s0 body (JSON) */
-    BUS_CMD_TO,         /* u32 cmd; u32 n; n x u32 handles */
+    BUS_CMD_TO,         /* u32 cmd; u32 n; n x (u32 handle, s device id) */
     BUS_CMD_END,        /* u32 cmd */
     BUS_CMD_BODY,       /* u32 cmd; s0 the next part of the request's body (before CMD_BEGIN) */
     BUS__TYPES
@@ -66,14 +67,21 @@ struct bus_rec {
     uint32_t kind, fleet, step, n;
     uint64_t u64;                     /* at_ms, settle_us */
     struct bus_str s[5];
-    const uint8_t *handles;           /* CMD_TO: n big-endian u32 */
+    const uint8_t *targets;           /* CMD_TO: n x (u32 handle, u16 length, id), checked */
+    size_t targets_len;
 };
 
 const char *bus_type_name(int type);   /* "register"; "?" */
 /* Copy a string field into a NUL-terminated buffer; false when it does not fit
  * (or holds a NUL byte). */
 bool bus_str_copy(struct bus_str s, char *out, size_t cap);
-uint32_t bus_handle(const struct bus_rec *r, uint32_t i);
+/* CMD_TO's targets in turn: true with the next handle and device id, false at the
+ * end (the reader checked them all). */
+struct bus_targets {
+    const uint8_t *p, *end;
+};
+void bus_targets_init(struct bus_targets *it, const struct bus_rec *r);
+bool bus_targets_next(struct bus_targets *it, uint32_t *handle, struct bus_str *id);
 
 /* Reading one message: bus_next gives its records in turn.  1 with *r, 0 at the
  * end, -1 with err ("record 3 (register) at byte 57: string of 300 bytes runs past
@@ -127,7 +135,9 @@ int bus_sync_reply(struct bus_out *o, uint32_t token);
 /* CMD_BODY parts of body (any length), then CMD_BEGIN. */
 int bus_cmd_begin(struct bus_out *o, uint32_t cmd, uint32_t kind, uint32_t fleet, uint32_t step, uint64_t settle_us,
                   const char *body);
-int bus_cmd_to(struct bus_out *o, uint32_t cmd, const uint32_t *handles, uint32_t n);
+/* The devices a command goes to: handles[i] is how the front-end named the
+ * connection of ids[i]. */
+int bus_cmd_to(struct bus_out *o, uint32_t cmd, const uint32_t *handles, const char *const *ids, uint32_t n);
 int bus_cmd_end(struct bus_out *o, uint32_t cmd);
 
 /* Receive one message (non-blocking fd): its length, 0 when the peer closed, -1

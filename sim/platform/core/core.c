@@ -689,17 +689,19 @@ static void fan_out(struct core *k)
             struct job_peer *jp = &j->p[i];
             struct peer *p = &k->peers[i];
             while (jp->at < jp->n && budget[i] > 0 && p->fd >= 0) {
-                uint32_t h[BUS_MAX_HANDLES];
+                uint32_t h[BUS_MAX_TARGETS];
+                const char *ids[BUS_MAX_TARGETS];
                 uint32_t n = 0;
                 batch_begin(k);
-                while (jp->at < jp->n && budget[i] > 0 && n < BUS_MAX_HANDLES) {
+                while (jp->at < jp->n && budget[i] > 0 && n < BUS_MAX_TARGETS) {
                     const struct target *t = &jp->t[jp->at++];
+                    ids[n] = t->id;
                     h[n++] = t->handle;
                     budget[i]--;
                     store_command_put(k->store, j->task, k->protos[j->proto], t->id, STORE_CMD_SENT, now);
                     k->st->commands++;
                 }
-                bus_cmd_to(&p->out, (uint32_t)j->task, h, n);
+                bus_cmd_to(&p->out, (uint32_t)j->task, h, ids, n);
             }
             if (jp->at < jp->n && p->fd >= 0)
                 left = true;

@@ -275,11 +275,19 @@ void gw_cmd_to(struct gw *g, const struct bus_rec *r)
         return;
     }
     g->cmd_sends += r->n;
-    for (uint32_t i = 0; i < r->n; i++) {
-        struct gw_conn *c = gw_conn_by_handle(g, bus_handle(r, i));
+    struct bus_targets it;
+    uint32_t handle;
+    struct bus_str id;
+    bus_targets_init(&it, r);
+    while (bus_targets_next(&it, &handle, &id)) {
+        struct gw_conn *c = gw_conn_by_handle(g, handle);
         if (!c || !c->authed || c->closing) {
             /* gone since the core looked: the core marked it sent, so it is told */
             g->st->cmd[j->fleet][j->ci].offline++;
+            char dev[STORE_ID_MAX + 1];
+            if (bus_str_copy(id, dev, sizeof dev) && bus_cmd_result(&g->bus, j->task, STORE_CMD_FAIL, dev) < 0 &&
+                !g->st->error[0])
+                snprintf(g->st->error, sizeof g->st->error, "gateway %d: %s", g->id, g->bus.err);
             continue;
         }
         if (!send_one(g, j, c))
