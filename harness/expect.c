@@ -31,7 +31,8 @@ struct counter_def {
 #define FS(f) {"terminal." #f, 0, offsetof(struct fleet_stats, f)}
 #define GS(f) {"gateway." #f, 1, offsetof(struct snapshot_platform, f)}
 static const struct counter_def counters[] = {
-    FS(started), FS(connects), FS(connect_failures), FS(disconnects), FS(faults), FS(frames_out),
+    FS(started), FS(connects), FS(connect_failures), FS(connect_refused), FS(connect_timeouts),
+    FS(connect_unreachable), FS(disconnects), FS(faults), FS(frames_out),
     FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
     FS(commands), FS(replies),
     GS(accepted), GS(closed_idle), GS(closed_peer), GS(frames_in), GS(frames_out), GS(rejected),
@@ -39,6 +40,8 @@ static const struct counter_def counters[] = {
 #undef FS
 #undef GS
 #define N_COUNTERS (sizeof counters / sizeof counters[0])
+/* the embedded platform's deadline for a command's answer when the expectation names none */
+#define EXPECT_CMD_DEADLINE_MS 10000
 
 static int fleet_index(const struct scenario *sc, const char *id)
 {
@@ -203,11 +206,25 @@ static const char *fleet_label(const struct sc_expect *e)
     return e->fleet[0] ? e->fleet : "all fleets";
 }
 
+/* A fleet that could not connect says so where its terminals are counted. */
+static void why_not_online(const struct expect_ctx *c, const struct sc_expect *e, struct case_result *r)
+{
+    static struct fleet_stats fs;
+    merged(c, fleet_index(c->sc, e->fleet), &fs);
+    if (!fs.connect_failures)
+        return;
+    size_t l = strlen(r->observed);
+    snprintf(r->observed + l, sizeof r->observed - l,
+             "; connect failures %" PRIu64 " (refused %" PRIu64 ", timed out %" PRIu64 ", unreachable %" PRIu64 ")",
+             fs.connect_failures, fs.connect_refused, fs.connect_timeouts, fs.connect_unreachable);
+}
+
 static void eval_partials(const struct expect_ctx *c, int i, struct case_result *r)
 {
     const struct sc_expect *e = &c->sc->expect[i];
     const struct expect_partial *p = snapshot_partial(c->snap, e->id);
     uint64_t ok = p ? p->ok : 0, total = p ? p->total : 0, worst = p ? p->worst_us : 0;
+    uint64_t undecided = p ? p->undecided : 0;
     /* the terminals it applies to come from the scenario (the share of each fleet
      * the snapshot covers), not from the workers' answers: a worker that died
      * takes its terminals' passes with it */
@@ -223,13 +240,24 @@ static void eval_partials(const struct expect_ctx *c, int i, struct case_result 
     double frac = e->fraction > 0 ? e->fraction : 1.0;
     uint64_t need = (uint64_t)ceil(frac * (double)total - 1e-9);
     char within[32] = "", slow[32];
-    units_format_us(worst, slow, sizeof slow);
+    if (worst < 1000)
+        snprintf(slow, sizeof slow, "under 1ms"); /* first arrivals are kept in whole ms */
+    else
+        units_format_us(worst, slow, sizeof slow);
     if (e->kind == SC_EXP_STATE) {
         if (e->within_ms) {
             units_format_us(e->within_ms * 1000u, within, sizeof within);
             snprintf(r->expected, sizeof r->expected, "%s%" PRIu64 " terminals of %s reach %s within %s",
                      frac < 1 ? "at least " : "all ", need, fleet_label(e), e->state, within);
-            snprintf(r->observed, sizeof r->observed, "%" PRIu64 " of %" PRIu64 " did; slowest %s", ok, total, slow);
+            if (ok)
+                snprintf(r->observed, sizeof r->observed, "%" PRIu64 " of %" PRIu64 " did; slowest %s", ok, total,
+                         slow);
+            else
+                snprintf(r->observed, sizeof r->observed, "none of %" PRIu64 " did", total);
+            /* the case took as long as its slowest terminal, or its whole deadline */
+            r->duration_s = (double)(ok >= need ? worst : e->within_ms * 1000u) / 1e6;
+            if (r->duration_s > c->snap->virtual_s)
+                r->duration_s = c->snap->virtual_s;
         } else {
             snprintf(r->expected, sizeof r->expected, "%s%" PRIu64 " terminals of %s are %s at the end",
                      frac < 1 ? "at least " : "all ", need, fleet_label(e), e->state);
@@ -248,6 +276,16 @@ static void eval_partials(const struct expect_ctx *c, int i, struct case_result 
     if (total == 0) {
         r->verdict = VERDICT_INCONCLUSIVE;
         snprintf(r->observed, sizeof r->observed, "no terminals to check");
+        return;
+    }
+    if (ok < need)
+        why_not_online(c, e, r);
+    if (ok < need && ok + undecided >= need) {
+        /* the run stopped before their deadline: it can be neither */
+        size_t l = strlen(r->observed);
+        snprintf(r->observed + l, sizeof r->observed - l, "; the deadline of %" PRIu64 " had not come when the run stopped",
+                 undecided);
+        r->verdict = VERDICT_INCONCLUSIVE;
         return;
     }
     r->verdict = ok >= need ? VERDICT_PASS : VERDICT_FAIL;
@@ -292,9 +330,30 @@ static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, st
              busy);
     if (addressed == 0) {
         r->verdict = VERDICT_INCONCLUSIVE;
-        snprintf(r->observed, sizeof r->observed, "no %s was sent (no command step for it)", e->to);
+        r->duration_s = 0;
+        /* a step the run never reached is not a step that is missing */
+        const struct sc_step *late = NULL;
+        for (int k = 0; k < c->sc->n_steps; k++) {
+            const struct sc_step *s = &c->sc->steps[k];
+            if (s->kind == SC_STEP_COMMAND && strcmp(s->msg, e->to) == 0 && (fi < 0 || strcmp(s->fleet, e->fleet) == 0))
+                if (!late || s->at_ms < late->at_ms)
+                    late = s;
+        }
+        if (late && (double)late->at_ms > c->snap->virtual_s * 1000.0) {
+            char at[32], stop[32];
+            units_format_us(late->at_ms * 1000u, at, sizeof at);
+            units_format_us((uint64_t)(c->snap->virtual_s * 1e6), stop, sizeof stop);
+            snprintf(r->observed, sizeof r->observed, "the run stopped at %s, before the %s step at %s", stop, e->to,
+                     at);
+        } else {
+            snprintf(r->observed, sizeof r->observed, "no %s was sent (%s)", e->to,
+                     late ? "no terminal was online to send it to" : "no command step for it");
+        }
         return;
     }
+    /* the case took the slowest answer, or the whole deadline when one never came */
+    r->duration_s = timed_out ? (double)(e->within_ms ? e->within_ms : EXPECT_CMD_DEADLINE_MS) / 1e3
+                              : (double)(c->snap->platform.cmd_latency.n ? c->snap->platform.cmd_latency.max : 0) / 1e6;
     r->verdict = answered >= need ? VERDICT_PASS : VERDICT_FAIL;
 }
 
@@ -367,7 +426,53 @@ static void eval_ledger(const struct expect_ctx *c, const struct sc_expect *e, s
     } else {
         snprintf(r->expected, sizeof r->expected, "every message acknowledged, failed or timed out");
     }
+    if (fs.ledger.sent == 0 && gl.sent == 0) {
+        /* a balance of nothing proves nothing: an unreachable target looks like this */
+        snprintf(r->observed, sizeof r->observed, "no message that expects an answer was sent");
+        r->verdict = VERDICT_INCONCLUSIVE;
+        return;
+    }
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
+}
+
+/* What went wrong, by reason, over all fleets and the platform: the table's
+ * "errors:" line and report.json's "errors". */
+static void errors_by_reason(const struct expect_ctx *c, const struct fleet_stats *fs, struct run_report *rep)
+{
+    const struct snapshot_platform *p = &c->snap->platform;
+    struct {
+        const char *key, *text;
+        uint64_t n;
+    } e[] = {
+        {"connect_failures", "connect failures", fs->connect_failures},
+        {"connect_refused", "refused", fs->connect_refused},
+        {"connect_timeouts", "timed out", fs->connect_timeouts},
+        {"connect_unreachable", "unreachable", fs->connect_unreachable},
+        /* the ones a fault step made are the plan, not an error */
+        {"disconnects", "disconnects not caused by a fault step",
+         fs->disconnects > fs->faults ? fs->disconnects - fs->faults : 0},
+        {"terminal_decode_errors", "frames the terminals could not decode", fs->decode_errors},
+        {"platform_rejected", "frames the platform rejected", p->rejected},
+        {"requests_failed", "requests failed", fs->ledger.failed + p->ledger.failed},
+        {"requests_timed_out", "requests timed out", fs->ledger.timed_out + p->ledger.timed_out},
+    };
+    cJSON_Delete(rep->errors);
+    rep->errors = cJSON_CreateObject();
+    for (size_t i = 0; rep->errors && i < sizeof e / sizeof e[0]; i++)
+        cJSON_AddNumberToObject(rep->errors, e[i].key, (double)e[i].n);
+    char *t = rep->errors_text;
+    size_t cap = sizeof rep->errors_text, l = 0;
+    t[0] = '\0';
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        if (!e[i].n || (i >= 1 && i <= 3))
+            continue;
+        l += (size_t)snprintf(t + l, l < cap ? cap - l : 0, "%s%s %" PRIu64, l ? ", " : "", e[i].text, e[i].n);
+        if (i == 0) /* the connect failures by why */
+            l += (size_t)snprintf(t + l, l < cap ? cap - l : 0, " (refused %" PRIu64 ", timed out %" PRIu64
+                                  ", unreachable %" PRIu64 ")", e[1].n, e[2].n, e[3].n);
+        if (l >= cap)
+            break;
+    }
 }
 
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
@@ -411,6 +516,7 @@ void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
     ledger_format(&fs.ledger, a, sizeof a);
     ledger_format(&gl, b, sizeof b);
     cell(rep->ledger_text, sizeof rep->ledger_text, "terminals %s; platform %s", a, b);
+    errors_by_reason(c, &fs, rep);
 }
 
 /* f: the fleet (its dialect's counters), -1 for the total (every dialect's, by name) */

@@ -67,6 +67,17 @@ static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
 
 /* --- status line ------------------------------------------------------------------- */
 
+/* The errno name of the last connect failure any worker saw ("ECONNREFUSED"). */
+static const char *connect_reason(const struct run *r)
+{
+    for (int w = 0; w < r->n_workers; w++)
+        if (r->shm->workers[w].connect_errno) {
+            const char *n = strerrorname_np(r->shm->workers[w].connect_errno);
+            return n ? n : "?";
+        }
+    return "?";
+}
+
 /* Once a second: refresh the run's snapshot, derive this second's rates and
  * latency window, print the status line, keep the sample in the snapshot's
  * timeline and hand the snapshot to --stats clients. */
@@ -87,7 +98,8 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
     double rate = (double)(tot.reports_acked - r->prev.reports_acked) / dt;
     hist_window(&win, &tot.report_latency, &r->prev.report_latency);
     uint64_t vt = clock_now_us() - r->start_us;
-    uint64_t bad = r->snap->platform.rejected;
+    /* frames either side could not take: the gateway's rejects, the terminals' decode errors */
+    uint64_t bad = r->snap->platform.rejected + tot.decode_errors;
     struct snapshot_sample smp = {
         .tick = ++r->tick,
         .t_s = (double)vt / 1e6,
@@ -103,10 +115,15 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
         units_format_us(hist_percentile(&win, 99), p99, sizeof p99);
         units_format_us(win.n ? win.max : 0, mx, sizeof mx);
+        char cf[96] = "";
+        if (tot.connect_failures)
+            snprintf(cf, sizeof cf, "  connect failures %" PRIu64 " (last %s)", tot.connect_failures,
+                     connect_reason(r));
         printf("%s[%6.1fs] online %" PRIu64 "/%" PRIu64 "  reports %.0f/s  latency p50 %s p99 %s max %s"
-               "  disconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s",
+               "  disconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s%s",
                r->tty ? "\r" : "", (double)vt / 1e6, tot.in_state[TS_AUTHENTICATED], r->total_terminals, rate,
-               p50, p99, mx, tot.disconnects, tot.commands, ledger_pending(&tot.ledger), bad, r->tty ? "   " : "\n");
+               p50, p99, mx, tot.disconnects, tot.commands, ledger_pending(&tot.ledger), bad, cf,
+               r->tty ? "   " : "\n");
         fflush(stdout);
     }
     r->prev = tot;
@@ -127,23 +144,6 @@ static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const ch
 
 static void schedule_step(struct run *r);
 static void start_drain(struct run *r);
-
-/* Notes the moment the whole fleet has been online once (for the figures). */
-static void watch_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct run *r = t->data;
-    if (r->phase != 1 || r->all_online_us)
-        return;
-    uint64_t n = 0;
-    for (int w = 0; w < r->n_workers; w++)
-        for (int f = 0; f < r->sc.n_fleets; f++)
-            n += r->shm->workers[w].fleets[f].reached[TS_AUTHENTICATED];
-    if (n >= r->total_terminals) {
-        r->all_online_us = clock_now_us() - r->start_us;
-        ev_timer_stop(loop, t);
-    }
-    (void)revents;
-}
 
 static void begin(struct run *r)
 {
@@ -461,6 +461,8 @@ static void start_drain(struct run *r)
         return;
     ev_timer_stop(r->loop, &r->step_timer);
     ev_timer_stop(r->loop, &r->end_timer);
+    if (r->phase == 1)
+        r->stopped_us = clock_now_us(); /* interrupted or cut short: the run covered this much */
     r->phase = 2;
     struct ctl_msg m = {.type = CTL_DRAIN, .settle_us = settle_us(r)};
     super_drain(r->sup, SUPER_WORKER, &m, drain_timeout_ms(m.settle_us));
@@ -794,9 +796,6 @@ int run_scenario(const struct run_opts *o)
     ev_timer_init(&r->end_timer, end_cb, 0, 0);
     r->end_timer.data = r;
     r->total_terminals = total;
-    ev_timer_init(&r->watch, watch_cb, 0.02, 0.02);
-    r->watch.data = r;
-    ev_timer_start(r->loop, &r->watch);
     ev_signal_init(&r->sigint, sig_cb, SIGINT);
     r->sigint.data = r;
     ev_signal_start(r->loop, &r->sigint);

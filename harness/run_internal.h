@@ -62,9 +62,9 @@ struct run {
     struct term_pred preds[SC_MAX_EXPECT];          /* the per-terminal checks */
     int n_preds;
     char target_text[300];
-    ev_timer status, step_timer, end_timer, watch;
+    ev_timer status, step_timer, end_timer;
     uint64_t total_terminals;
-    uint64_t all_online_us;       /* virtual time after start when every terminal was first online */
+    uint64_t stopped_us;          /* virtual instant the traffic stopped (the drain began) */
     ev_signal sigint, sigterm;
     struct super *sup;            /* the workers and gateways */
     ev_io sup_io;                 /* on super_fd */

@@ -47,10 +47,24 @@ void run_snapshot_take(struct run *r)
     }
     /* while it runs: up to now; once it drains: the whole timeline, as planned */
     uint64_t now = clock_now_us();
-    uint64_t end = r->phase == 1 && now < r->end_us ? now : r->end_us;
+    uint64_t end = r->phase == 1 ? (now < r->end_us ? now : r->end_us)
+                   : r->stopped_us && r->stopped_us < r->end_us ? r->stopped_us : r->end_us;
     s->virtual_s = r->phase >= 1 && end > r->start_us ? (double)(end - r->start_us) / 1e6 : 0;
     s->wall_s = (double)(clock_mono_us() - r->wall_start_us) / 1e6;
-    s->all_online_us = r->all_online_us;
+    /* the moment the last terminal was first online, from the workers' own record
+     * of it (a parent polling for it misses it at high time scales) */
+    uint64_t last = 0;
+    int all = r->n_workers > 0 && r->phase >= 1;
+    for (int w = 0; w < r->n_workers && all; w++) {
+        const struct worker_slot *ws = &r->shm->workers[w];
+        if (!ws->terminals)
+            continue;
+        if (!ws->online_all_at_us)
+            all = 0;
+        else if (ws->online_all_at_us > last)
+            last = ws->online_all_at_us;
+    }
+    s->all_online_us = all && last ? (last > r->start_us ? last - r->start_us : 1) : 0;
     s->skipped_steps = r->skipped_steps;
     snprintf(s->harness_error, sizeof s->harness_error, "%s", r->harness_error ? r->harness_msg : "");
 }

@@ -80,6 +80,12 @@ void run_build_report(const struct scenario *sc, const struct run_snapshot *s, s
 }
 
 /* fprintf, or nothing when out is NULL. */
+/* A rate as people read it: "4849", "12.5", "0.47". */
+static void rate_text(double v, char *buf, size_t cap)
+{
+    snprintf(buf, cap, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2f", v);
+}
+
 __attribute__((format(printf, 2, 3))) static void say(FILE *out, const char *fmt, ...)
 {
     if (!out)
@@ -112,24 +118,28 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
         snprintf(a, sizeof a, "never");
     say(out, "figures:\n");
     say(out, "  all %" PRIu64 " terminals online (authenticated) after %s (virtual)\n", terminals, a);
-    say(out, "  reports acked: %" PRIu64 " (%.0f/s virtual, %.0f/s wall)\n", tot.reports_acked,
-           (double)tot.reports_acked / vs, (double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1));
-    say(out, "  report -> acknowledgement latency: p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n", p50, p99, mx,
-           tot.report_latency.n);
+    char rv[32], rw[32];
+    rate_text((double)tot.reports_acked / vs, rv, sizeof rv);
+    rate_text((double)tot.reports_acked / (rep->duration_s > 0 ? rep->duration_s : 1), rw, sizeof rw);
+    say(out, "  reports acked: %" PRIu64 " (%s/s virtual, %s/s wall)\n", tot.reports_acked, rv, rw);
+    say(out, "  report -> acknowledgement latency (wall clock): p50 %s  p99 %s  max %s  (%" PRIu64 " samples)\n",
+        p50, p99, mx, tot.report_latency.n);
     if (terminals && peak > base)
         say(out, "  resident memory per terminal: %.0f B (workers: %" PRIu64 " kB over a %" PRIu64
                " kB base, peak %" PRIu64 " kB)\n",
                (double)(peak - base) * 1024.0 / (double)terminals, peak - base, base, peak);
-    if (s->platform.gateways)
+    if (s->platform.gateways && s->platform.rss_kb) /* 0: the run ended before it was sampled */
         say(out, "  gateway resident memory: %" PRIu64 " kB in %u process(es)\n", s->platform.rss_kb,
                s->platform.gateways);
     const struct snapshot_core *k = &s->platform.core;
-    if (s->platform.gateways && (k->registrations || k->reports || k->commands))
+    if (s->platform.gateways && (k->registrations || k->reports || k->commands)) {
+        char rss[48] = "";
+        if (k->rss_kb)
+            snprintf(rss, sizeof rss, ", %" PRIu64 " kB resident", k->rss_kb);
         say(out, "  platform core: %" PRIu64 " registrations in %" PRIu64 " transactions, %" PRIu64
-                 " values stored from %" PRIu64 " bus messages, %" PRIu64 " commands in %" PRIu64 " tasks, %" PRIu64
-                 " kB resident\n",
-            k->registrations + k->reg_refused, k->transactions, k->reports, k->msgs_in, k->commands, k->tasks,
-            k->rss_kb);
+                 " values stored from %" PRIu64 " bus messages, %" PRIu64 " commands in %" PRIu64 " tasks%s\n",
+            k->registrations + k->reg_refused, k->transactions, k->reports, k->msgs_in, k->commands, k->tasks, rss);
+    }
     cJSON *cmdw = s->n_windows ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < s->n_windows; i++) {
         const struct snapshot_window *cw = &s->windows[i];
@@ -141,7 +151,7 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
             say(out, "  command %s to %s at %s: the run ended within the second after it\n", cw->msg, cw->fleet, at);
             continue;
         }
-        say(out, "  command %s to %s at %s: reports in the next second p99 %s max %s (%" PRIu64 " samples)\n",
+        say(out, "  command %s to %s at %s: report latency in the next second p99 %s max %s (%" PRIu64 " samples)\n",
                cw->msg, cw->fleet, at, w99, wmx, cw->during.n);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "msg", cw->msg);

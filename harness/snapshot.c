@@ -179,6 +179,7 @@ void snapshot_take(struct run_snapshot *s, const struct stats_shm *shm, int n_wo
             const struct expect_partial *q = &shm->workers[w].expect[i];
             e->ok += q->ok;
             e->total += q->total;
+            e->undecided += q->undecided;
             if (q->worst_us > e->worst_us)
                 e->worst_us = q->worst_us;
         }
@@ -563,6 +564,7 @@ int snapshot_merge(struct run_snapshot *d, const struct run_snapshot *s, char *e
         struct expect_partial *p = &d->expect[k].p;
         p->ok += se->p.ok;
         p->total += se->p.total;
+        p->undecided += se->p.undecided;
         if (se->p.worst_us > p->worst_us)
             p->worst_us = se->p.worst_us;
     }

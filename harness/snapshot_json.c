@@ -21,8 +21,9 @@
 
 /* The scalar counters of struct fleet_stats (the arrays and the rest apart). */
 #define FC(f) {#f, offsetof(struct fleet_stats, f)}
-const struct snapshot_named snapshot_fleet_counters[15] = {
-    FC(terminals), FC(started), FC(connects), FC(connect_failures), FC(disconnects), FC(faults),
+const struct snapshot_named snapshot_fleet_counters[18] = {
+    FC(terminals), FC(started), FC(connects), FC(connect_failures), FC(connect_refused), FC(connect_timeouts),
+    FC(connect_unreachable), FC(disconnects), FC(faults),
     FC(frames_out), FC(frames_in), FC(bytes_out), FC(bytes_in), FC(decode_errors), FC(reports),
     FC(reports_acked), FC(commands), FC(replies),
 };
@@ -264,6 +265,7 @@ cJSON *snapshot_to_json(const struct run_snapshot *s)
         w_u64(&w, o, "ok", s->expect[i].p.ok);
         w_u64(&w, o, "total", s->expect[i].p.total);
         w_u64(&w, o, "worst_us", s->expect[i].p.worst_us);
+        w_u64(&w, o, "undecided", s->expect[i].p.undecided);
     }
     cJSON *tl = w_arr(&w, root, "timeline");
     for (size_t i = 0; tl && i < s->n_samples; i++) {

@@ -377,7 +377,7 @@ static int r_platform(const struct scenario_json *j, const cJSON *root, const ch
 
 static int r_expect(const struct scenario_json *j, const cJSON *e, const char *q, struct run_snapshot *s)
 {
-    static const char *const known[] = {"id", "ok", "total", "worst_us"};
+    static const char *const known[] = {"id", "ok", "total", "worst_us", "undecided"};
     if (s->n_expect >= STATS_MAX_EXPECT)
         return scenario_json_fail(j, q, "more than %d expectations", STATS_MAX_EXPECT);
     struct snapshot_expect *x = &s->expect[s->n_expect];
@@ -385,7 +385,8 @@ static int r_expect(const struct scenario_json *j, const cJSON *e, const char *q
     if (r_object(j, e, q, known, N_OF(known)) != SJ_OK || r_str(j, e, q, "id", 1, x->id, sizeof x->id) != SJ_OK ||
         r_u64(j, e, q, "ok", 0, UINT64_MAX, &x->p.ok) == SJ_ERR ||
         r_u64(j, e, q, "total", 0, UINT64_MAX, &x->p.total) == SJ_ERR ||
-        r_u64(j, e, q, "worst_us", 0, UINT64_MAX, &x->p.worst_us) == SJ_ERR)
+        r_u64(j, e, q, "worst_us", 0, UINT64_MAX, &x->p.worst_us) == SJ_ERR ||
+        r_u64(j, e, q, "undecided", 0, UINT64_MAX, &x->p.undecided) == SJ_ERR)
         return SJ_ERR;
     for (int k = 0; k < s->n_expect; k++)
         if (strcmp(s->expect[k].id, x->id) == 0)

@@ -138,6 +138,7 @@ void report_free(struct run_report *r)
         free(r->cases[i].wire_log);
     free(r->cases);
     cJSON_Delete(r->metrics);
+    cJSON_Delete(r->errors);
     cJSON_Delete(r->snapshot);
     memset(r, 0, sizeof *r);
 }

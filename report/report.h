@@ -36,6 +36,8 @@ struct run_report {
     cJSON *metrics;               /* owned, free-form summary (counters, histograms, ledger) */
     int ledger_balanced;          /* 1 yes, 0 no */
     char ledger_text[256];        /* "sent 123 = acked 120 + failed 1 + timed out 2" */
+    char errors_text[256];        /* "connect failures 14 (refused 14), decode errors 2"; "" none */
+    cJSON *errors;                /* owned, may be NULL: the same by reason, for report.json */
     cJSON *snapshot;              /* owned, may be NULL: the state the verdicts were computed from */
 };
 

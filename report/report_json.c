@@ -88,6 +88,7 @@ static cJSON *build(const struct run_report *r)
             b.failed = 1;
         ADD_FIELD(&b, ledger, "text", r->ledger_text);
     }
+    add_obj(&b, root, "errors", r->errors ? cJSON_Duplicate(r->errors, 1) : cJSON_CreateObject());
     cJSON *cases = add_obj(&b, root, "cases", cJSON_CreateArray());
     for (int i = 0; cases && i < r->n_cases; i++)
         add_case(&b, cases, &r->cases[i]);

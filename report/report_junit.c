@@ -205,6 +205,10 @@ static void put_report(FILE *f, const struct run_report *r)
         xml_put(f, r->ledger_text, sizeof r->ledger_text, XML_TEXT);
         fputc(')', f);
     }
+    if (r->errors_text[0]) {
+        fputs("\nerrors: ", f);
+        xml_put(f, r->errors_text, sizeof r->errors_text, XML_TEXT);
+    }
     fputs("</system-out>\n  </testsuite>\n</testsuites>\n", f);
 }
 

@@ -172,6 +172,11 @@ void report_print_table(const struct run_report *r, FILE *out)
         fputc(')', out);
     }
     fputc('\n', out);
+    if (r->errors_text[0]) {
+        fputs("errors: ", out);
+        put_cell(out, r->errors_text, sizeof r->errors_text, TABLE_MAX_COLS - 8, 0);
+        fputc('\n', out);
+    }
     fprintf(out, "%d cases: %d pass, %d fail, %d error, %d inconclusive\n", r->n_cases,
             n[VERDICT_PASS], n[VERDICT_FAIL], n[VERDICT_ERROR], n[VERDICT_INCONCLUSIVE]);
 }

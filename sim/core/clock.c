@@ -57,3 +57,11 @@ int64_t clock_unix_at(uint64_t virtual_us)
 {
     return (int64_t)wall_at_epoch + (int64_t)(virtual_us / 1000000u);
 }
+
+uint64_t clock_wall_since_us(uint64_t then_virtual_us)
+{
+    uint64_t now = clock_now_us();
+    if (now <= then_virtual_us)
+        return 0;
+    return scale == 1.0 ? now - then_virtual_us : (uint64_t)((double)(now - then_virtual_us) / scale + 0.5);
+}

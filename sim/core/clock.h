@@ -26,6 +26,9 @@ static inline uint64_t clock_now_ms(void) { return clock_now_us() / 1000; }
 double clock_real_delay(uint64_t at_us);
 /* Real seconds a virtual duration takes. */
 double clock_real_seconds(uint64_t virtual_us);
+/* Wall-clock µs since the virtual instant then (0 if it is ahead): latency is
+ * always measured on the wall clock, whatever the time scale. */
+uint64_t clock_wall_since_us(uint64_t then_virtual_us);
 /* Unix time (seconds) of a virtual instant (µs since the epoch): the wall clock at
  * the epoch plus that much virtual time.  Protocols put it on the wire their way. */
 int64_t clock_unix_at(uint64_t virtual_us);

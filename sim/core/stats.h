@@ -36,6 +36,9 @@ struct fleet_stats {
     uint64_t reached[TS__COUNT]; /* terminals that reached each state at least once */
     uint64_t connects;           /* transport connects that succeeded */
     uint64_t connect_failures;   /* connects refused or timed out */
+    uint64_t connect_refused;    /* ... of them: refused (ECONNREFUSED, a reset) */
+    uint64_t connect_timeouts;   /* ... no answer within the fleet's ack timeout */
+    uint64_t connect_unreachable;/* ... no route (ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL) */
     uint64_t disconnects;        /* connections lost or dropped on purpose */
     uint64_t faults;             /* disconnects injected by a fault step */
     uint64_t frames_out, frames_in;
@@ -57,6 +60,8 @@ struct expect_partial {
     uint64_t ok;       /* terminals that satisfy it */
     uint64_t total;    /* terminals it applies to */
     uint64_t worst_us; /* slowest time among those that satisfy it */
+    uint64_t undecided;/* not satisfied, but their deadline had not come when the traffic
+                          stopped (or they never started): neither pass nor fail */
 };
 
 enum worker_phase { WP_STARTING = 0, WP_RUNNING, WP_DRAINING, WP_DONE, WP_FAILED };
@@ -69,6 +74,10 @@ struct worker_slot {
     uint64_t rss_kb;                 /* resident set, updated every second */
     uint64_t rss_base_kb;            /* resident set before the terminals existed */
     uint64_t rss_peak_kb;            /* largest rss_kb seen */
+    uint64_t online_all_at_us;       /* virtual instant its last terminal was first authenticated
+                                        (0: not all yet): exact whatever the time scale */
+    uint64_t online_count;           /* terminals of it authenticated at least once */
+    int32_t connect_errno;           /* the last connect failure's errno (0: none yet) */
     char error[256];                 /* why it failed, when it did */
     struct fleet_stats fleets[STATS_MAX_FLEETS];
     struct expect_partial expect[STATS_MAX_EXPECT];

@@ -86,6 +86,20 @@ int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *b
     return 0;
 }
 
+/* A connect that failed, counted by why; the last reason is shown with the counts. */
+static void connect_failed(struct term *t, int err)
+{
+    struct fleet_stats *st = t->fleet->st;
+    st->connect_failures++;
+    if (err == ECONNREFUSED || err == ECONNRESET)
+        st->connect_refused++;
+    else if (err == ETIMEDOUT)
+        st->connect_timeouts++;
+    else if (err == ENETUNREACH || err == EHOSTUNREACH || err == EADDRNOTAVAIL)
+        st->connect_unreachable++;
+    t->fleet->w->slot->connect_errno = err ? err : EIO;
+}
+
 void term_set_state(struct term *t, enum term_state s)
 {
     struct fleet_stats *st = t->fleet->st;
@@ -99,6 +113,9 @@ void term_set_state(struct term *t, enum term_state s)
         uint64_t ms = (now - t->start_us) / 1000u + 1;
         t->first_reach_ms[s] = ms >= UINT32_MAX ? UINT32_MAX : (uint32_t)ms; /* ~49 days: "very late" */
         st->reached[s]++;
+        struct worker_slot *ws = t->fleet->w->slot;
+        if (s == TS_AUTHENTICATED && ++ws->online_count == ws->terminals && !ws->online_all_at_us)
+            ws->online_all_at_us = now ? now : 1;
     }
     /* sequences see every entry into a state, so a path through a reconnect
      * (authenticated -> disconnected -> connecting -> authenticated) can be checked */
@@ -159,7 +176,7 @@ bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, 
         struct fleet_stats *st = t->fleet->st;
         if (ok) {
             ledger_acked(&st->ledger);
-            hist_record(&st->ack_latency, term_now() - sent);
+            hist_record(&st->ack_latency, clock_wall_since_us(sent));
         } else {
             ledger_failed(&st->ledger, why);
         }
@@ -297,7 +314,7 @@ static void term_connect(struct term *t)
     term_set_state(t, TS_CONNECTING);
     enum tp_rc rc = t->conn.tp.tp->connect(&t->conn.tp, t->fleet->target, srcp);
     if (rc == TP_ERR) {
-        t->fleet->st->connect_failures++;
+        connect_failed(t, t->conn.tp.err);
         if (t->conn.tp.err == EMFILE || t->conn.tp.err == ENFILE)
             snprintf(w->slot->error, sizeof w->slot->error,
                      "worker %d: out of file descriptors at %" PRIu64 " terminals", w->id,
@@ -336,7 +353,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (rc == TP_WANT_READ || rc == TP_WANT_WRITE)
             return;
         if (rc == TP_ERR) {
-            t->fleet->st->connect_failures++;
+            connect_failed(t, t->conn.tp.err);
             term_drop(t, 0, false);
             return;
         }
@@ -440,7 +457,7 @@ static void term_fire(struct wheel_node *n, void *arg)
     }
     if (t->state == TS_CONNECTING && t->fleet->d->io != DIALECT_IO_LIBRARY &&
         now >= t->conn_start_us + f->ack_timeout_ms * 1000u) {
-        t->fleet->st->connect_failures++;
+        connect_failed(t, ETIMEDOUT);
         term_drop(t, 0, false);
         return;
     }
@@ -469,6 +486,7 @@ static void term_fire(struct wheel_node *n, void *arg)
 
 static void evaluate(struct worker *w)
 {
+    uint64_t stop = w->stopped_us ? w->stopped_us : term_now();
     for (int i = 0; i < w->plan.n_preds; i++) {
         const struct term_pred *p = &w->plan.preds[i];
         struct expect_partial *ep = &w->slot->expect[p->slot];
@@ -500,6 +518,9 @@ static void evaluate(struct worker *w)
                     ep->ok++;
                     if (when > ep->worst_us)
                         ep->worst_us = when;
+                } else if (p->kind == TERM_PRED_REACHED && p->within_us && !t->first_reach_ms[p->state] &&
+                           (!t->start_us || stop < t->start_us + p->within_us)) {
+                    ep->undecided++; /* its deadline was still to come */
                 }
             }
         }
@@ -611,7 +632,8 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
     case CTL_DRAIN:
         w->draining = true;
         w->slot->phase = WP_DRAINING;
-        w->drain_deadline_us = term_now() + m->settle_us;
+        w->stopped_us = term_now();
+        w->drain_deadline_us = w->stopped_us + m->settle_us;
         for (int f = 0; f < w->n_fleets; f++) {
             struct fleet_rt *fr = &w->fleets[f];
             for (uint32_t k = 0; k < fr->n; k++)

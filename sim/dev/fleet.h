@@ -119,6 +119,7 @@ struct worker {
     struct worker_slot *slot;
     bool draining;
     uint64_t drain_deadline_us;
+    uint64_t stopped_us;              /* virtual instant the drain began: deadlines after it never came */
     uint64_t inflight;                /* requests in flight over all terminals */
     uint32_t rng;
     int n_fleets;

@@ -399,7 +399,7 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
     case 0x0200:
         if (ok) {
             st->reports_acked++;
-            hist_record(&st->report_latency, term_now() - sent);
+            hist_record(&st->report_latency, clock_wall_since_us(sent));
         }
         break;
     case 0x0704:
@@ -503,6 +503,12 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
     while (off < n && conn_open(&t->conn)) {
         size_t start = 0, len = 0, skipped = 0;
         size_t used = jt808_frame_find(buf + off, n - off, &start, &len, &skipped);
+        size_t junk = used ? start : skipped;
+        if (junk) {
+            /* not JT/T 808 (an HTTP server, say): a bad frame, not a silence */
+            t->fleet->st->dc[JT808_C_GARBAGE_BYTES] += junk;
+            t->fleet->st->decode_errors++;
+        }
         if (!used) {
             off += skipped;
             break;
@@ -638,6 +644,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_REG_REFUSED, "reg_refused", "registrations the platform refused"),
     C(JT808_C_AUTH_REFUSED, "auth_refused", "authentications the platform refused"),
     C(JT808_C_UNREGISTERED, "unregistered", "0x0003 unregistrations sent"),
+    C(JT808_C_GARBAGE_BYTES, "garbage_bytes",
+      "bytes from the platform outside any 0x7E frame (each run of them is a decode error)"),
 };
 #undef C
 

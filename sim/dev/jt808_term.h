@@ -66,6 +66,7 @@ enum jt808_term_counter {
     JT808_C_REG_REFUSED,
     JT808_C_AUTH_REFUSED,
     JT808_C_UNREGISTERED,
+    JT808_C_GARBAGE_BYTES,
     JT808_C__COUNT
 };
 

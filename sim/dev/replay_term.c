@@ -220,7 +220,7 @@ static void on_frame(struct term *t, const uint8_t *f, size_t n)
                 go_online(t);
         } else if (m->every_ms) {
             t->fleet->st->reports_acked++;
-            hist_record(&t->fleet->st->report_latency, term_now() - sent);
+            hist_record(&t->fleet->st->report_latency, clock_wall_since_us(sent));
         }
         return;
     }

@@ -17,7 +17,6 @@ expect_exit() {
 }
 # contains NAME TEXT FILE
 contains() { if grep -qF -- "$2" "$3"; then ok "$1"; else nok "$1" "missing: $2" "$(tail -20 "$3")"; fi; }
-# a free TCP port on loopback
 # children PID [NAME-GLOB]: its child processes, those whose process name (what ps
 # shows: fs-core, fs-gateway-0, fs-worker-1) matches the glob when one is given
 children() {
@@ -26,6 +25,7 @@ children() {
         case "$(cat "/proc/$p/comm" 2>/dev/null)" in ${2:-*}) echo "$p" ;; esac
     done
 }
+# a free TCP port on loopback
 free_port() {
     local p
     for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do

@@ -388,7 +388,7 @@ static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
         if (ok && reply == jt808_kind_reply(p->cmd)) {
             cs->answered++;
             ledger_acked(&g->st->ledger);
-            hist_record(&g->st->cmd_latency, clock_now_us() - p->sent_us);
+            hist_record(&g->st->cmd_latency, clock_wall_since_us(p->sent_us));
             gw_cmd_result(g, c, p, STORE_CMD_SUCCESSFUL);
         } else {
             cs->refused++;
