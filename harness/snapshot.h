@@ -37,7 +37,6 @@ struct snapshot_fleet {
     uint64_t addressed[STATS_CMD_KINDS];    /* terminals command steps of each kind were meant for */
 };
 
-/* The platform front-end's totals over its gateway processes. */
 /* What the platform core did (counters add in a merge). */
 struct snapshot_core {
     uint64_t transactions;                  /* write transactions, each a batch */
@@ -50,6 +49,7 @@ struct snapshot_core {
     uint64_t rss_kb;
 };
 
+/* The platform front-end's totals over its gateway processes. */
 struct snapshot_platform {
     uint32_t gateways;                      /* processes that ran (0: no front-end) */
     uint64_t connections;                   /* gauge */
