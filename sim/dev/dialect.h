@@ -56,6 +56,9 @@ struct dialect {
      * platform must reject it (JT/T 808: a wrong check byte).  frame has room for
      * cap bytes; returns the new length.  NULL: the fault is refused. */
     size_t (*corrupt)(struct term *t, uint8_t *frame, size_t len, size_t cap);
+    /* Optional: what the bytes say, for --trace: each whole frame in buf decoded
+     * (JSON), written to out (cap bytes, NUL-terminated); returns the length. */
+    size_t (*describe)(const uint8_t *buf, size_t n, char *out, size_t cap);
 
     /* Counters of its own, in fleet_stats.dc[] (names like "terminal.heartbeats"). */
     const struct stats_counter *counters;

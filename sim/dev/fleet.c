@@ -190,8 +190,20 @@ bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, 
     return false;
 }
 
+/* This terminal's trace state, when its traffic is traced or captured. */
+static struct trace_conn *traced(struct term *t)
+{
+    struct fleet_rt *fr = t->fleet;
+    if (!fr->tc || !(t->traced || fr->w->trace.pcap_all))
+        return NULL;
+    return &fr->tc[t - fr->terms];
+}
+
 static void term_close(struct term *t, bool abort)
 {
+    struct trace_conn *tc = traced(t);
+    if (tc)
+        trace_closed(&t->fleet->w->trace, t, tc);
     if (conn_open(&t->conn))
         ev_io_stop(t->fleet->w->loop, &t->io);
     conn_close(&t->conn, abort);
@@ -276,6 +288,9 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
     }
     st->frames_out++;
     st->bytes_out += n;
+    struct trace_conn *tc = traced(t);
+    if (tc)
+        trace_data(&w->trace, t, tc, true, buf, n);
     if (rc != CONN_OK) {
         term_drop(t, 0, false); /* too far behind, or out of memory */
         return false;
@@ -288,6 +303,9 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
 static void on_connect_ok(struct term *t)
 {
     t->fleet->st->connects++;
+    struct trace_conn *tc = traced(t);
+    if (tc)
+        trace_connected(&t->fleet->w->trace, t, tc);
     term_set_state(t, TS_CONNECTED);
     io_update(t);
     t->fleet->d->on_connected(t);
@@ -375,7 +393,18 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
     int max_rounds = dgram ? 16 : 4;
     for (int rounds = 0; rounds < max_rounds && conn_open(&t->conn); rounds++) {
         size_t got = 0;
-        enum conn_rc rc = conn_read(&t->conn, w->rscratch, sizeof w->rscratch, term_deliver, t, &got);
+        struct trace_conn *tc = traced(t);
+        enum conn_rc rc;
+        if (tc) {
+            /* the bytes into the trace before the dialect acts on them */
+            rc = conn_recv(&t->conn, w->rscratch, sizeof w->rscratch, &got);
+            if (rc == CONN_OK) {
+                trace_data(&w->trace, t, tc, false, w->rscratch, got);
+                rc = conn_input(&t->conn, w->rscratch, got, term_deliver, t);
+            }
+        } else {
+            rc = conn_read(&t->conn, w->rscratch, sizeof w->rscratch, term_deliver, t, &got);
+        }
         t->fleet->st->bytes_in += got;
         if (rc == CONN_AGAIN)
             break;
@@ -678,6 +707,8 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         return -1;
     }
     w->n_fleets = plan->n_fleets;
+    if (trace_open(&w->trace, &plan->trace, n_workers, err, errcap) < 0)
+        return -1;
     slot->rss_base_kb = stats_rss_kb();
     for (int f = 0; f < plan->n_fleets; f++) {
         const struct fleet_spec *spec = &plan->fleets[f];
@@ -719,6 +750,12 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
         fr->dstate = n && fr->d->state_size ? calloc(n, fr->d->state_size) : NULL;
         fr->seq_progress = n && fr->n_seq ? calloc(n, (size_t)fr->n_seq) : NULL;
+        bool tracing = w->trace.n_ids || w->trace.pcap_fd >= 0;
+        fr->tc = n && tracing ? calloc(n, sizeof *fr->tc) : NULL;
+        if (n && tracing && !fr->tc) {
+            snprintf(err, errcap, "worker %d: out of memory for tracing %u terminals", id, n);
+            return -1;
+        }
         if (n && (!fr->terms || (fr->d->state_size && !fr->dstate) || (fr->n_seq && !fr->seq_progress))) {
             snprintf(err, errcap, "worker %d: out of memory for %u terminals", id, n);
             return -1;
@@ -729,6 +766,11 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
             t->index = (uint32_t)(((uint64_t)k * (uint32_t)n_workers + (uint32_t)id) * shards + plan->shard % shards);
             conn_init(&t->conn, fr->tp, TERM_MAX_RBUF, TERM_MAX_WBUF);
             t->serial = (uint16_t)(term_rand(t) & 0x7FFF);
+            if (w->trace.n_ids) {
+                char ident[80];
+                term_ident(t, ident, sizeof ident);
+                t->traced = trace_wants(&w->trace, ident);
+            }
         }
         fr->st->terminals = n;
         fr->st->in_state[TS_IDLE] = n;
@@ -772,10 +814,13 @@ void worker_free(struct worker *w)
         free(fr->terms);
         free(fr->dstate);
         free(fr->seq_progress);
+        free(fr->tc);
+        fr->tc = NULL;
         fr->terms = NULL;
         fr->dstate = NULL;
         fr->seq_progress = NULL;
     }
+    trace_close_all(&w->trace);
     if (w->loop)
         ev_loop_destroy(w->loop);
     w->loop = NULL;

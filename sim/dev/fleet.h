@@ -14,6 +14,7 @@
 #include "sim/core/stats.h"
 #include "sim/core/wheel.h"
 #include "sim/dev/dialect.h"
+#include "sim/dev/trace.h"
 #include "sim/dev/fleet_spec.h"
 #include "sim/dev/term_state.h"
 #include "sim/net/conn.h"
@@ -56,6 +57,7 @@ struct worker_plan {
     const struct transport *transport; /* NULL: by each fleet's name; tests give a memory one */
     uint32_t shard, shards;    /* --shard K/N: this run has shard K-1 of N of every fleet
                                   (fleet_shard_size); shards 0 or 1: the whole fleet */
+    struct trace_opts trace;   /* --trace / --pcap (all NULL: none) */
 };
 
 struct term_pend {
@@ -76,6 +78,7 @@ struct term {
     uint8_t stay_away : 1, started : 1;
     uint8_t corrupt_next : 1;         /* fault: the next request goes through the dialect's corrupt() */
     uint8_t request_armed : 1;        /* the next term_send carries the request just expected */
+    uint8_t traced : 1;               /* --trace names it */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
@@ -94,6 +97,7 @@ struct fleet_rt {
     struct fleet_stats *st;           /* this worker's slot for the fleet */
     uint32_t n;                       /* terminals of this fleet in this worker */
     struct term *terms;
+    struct trace_conn *tc;            /* per terminal, while --trace or --pcap is on (else NULL) */
     uint8_t *dstate;                  /* n blocks of d->state_size */
     const struct sockaddr_storage *target;
     bool spread;                      /* bind sources over 127.0.0.0/8 */
@@ -124,6 +128,7 @@ struct worker {
     uint32_t rng;
     int n_fleets;
     struct fleet_rt fleets[STATS_MAX_FLEETS];
+    struct trace trace;
     uint8_t rscratch[65536];
     uint8_t wscratch[65536];          /* a request being corrupted */
 };

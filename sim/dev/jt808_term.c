@@ -10,6 +10,7 @@
  */
 #include "sim/dev/jt808_term.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "sim/dev/fleet.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
 
 static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate(t); }
@@ -635,6 +637,39 @@ static void jt_state_free(struct term *t)
     }
 }
 
+/* --trace: every whole frame in the bytes, decoded as `fleetsim decode` shows it. */
+static size_t jt_describe(const uint8_t *buf, size_t n, char *out, size_t cap)
+{
+    static struct jt808_msg m;
+    static uint8_t scratch[JT808_MAX_FRAME];
+    size_t len = 0, off = 0;
+    if (cap)
+        out[0] = '\0';
+    while (off < n && len + 1 < cap) {
+        size_t start = 0, flen = 0, skipped = 0;
+        size_t used = jt808_frame_find(buf + off, n - off, &start, &flen, &skipped);
+        if (!used)
+            break;
+        struct jt808_err err;
+        char *text = NULL;
+        if (jt808_decode(buf + off + start, flen, scratch, sizeof scratch, &m, &err) == JT808_OK) {
+            cJSON *j = jt808_to_json(&m);
+            text = j ? cJSON_PrintUnformatted(j) : NULL;
+            cJSON_Delete(j);
+        }
+        int k;
+        if (text)
+            k = snprintf(out + len, cap - len, "%s%s", len ? " " : "", text);
+        else
+            k = snprintf(out + len, cap - len, "%s{\"error\":\"%s at byte %zu\"}", len ? " " : "",
+                         jt808_rc_text(err.rc), err.offset);
+        free(text);
+        len = k > 0 && (size_t)k < cap - len ? len + (size_t)k : cap - 1;
+        off += used;
+    }
+    return len;
+}
+
 #define C(id, n, d) {"terminal." n, id, d}
 static const struct stats_counter jt_counters[] = {
     C(JT808_C_HEARTBEATS, "heartbeats", "0x0002 heartbeats sent"),
@@ -662,6 +697,7 @@ const struct dialect jt808_dialect = {
     .unregister = jt_unregister,
     .drain = jt_drain,
     .corrupt = jt_corrupt,
+    .describe = jt_describe,
     .counters = jt_counters,
     .n_counters = (int)(sizeof jt_counters / sizeof jt_counters[0]),
     .cmds = jt808_kinds,
