@@ -9,6 +9,17 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
+
+# A parallel build by default, a job per core (make -j1 builds one file at a time).
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+# One short line per file ("CC sim/proto/jt808_frame.c"); V=1 prints the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-4s %s\n' $(1) $(2)
+endif
 O ?= build
 SAN_O := build-san
 
@@ -64,19 +75,23 @@ fleetsim: $(O)/fleetsim
 	@ln -sf $(O)/fleetsim fleetsim
 
 $(O)/fleetsim: $(O)/sim/cli/main.o $(O)/libfleetsim.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(O)/libfleetsim.a: $(LIB_OBJS)
+	$(call say,AR,$@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(O)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(O)/tests/%: tests/unit/%.c $(O)/libfleetsim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_MODS)) -o $@ $< $(O)/libfleetsim.a \
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_MODS)) -o $@ $< $(O)/libfleetsim.a \
 	    $(shell pkg-config --libs $(TEST_MODS)) $(LDLIBS_ALL)
 
 -include $(LIB_OBJS:.o=.d) $(O)/sim/cli/main.d

@@ -110,6 +110,8 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
     };
     if (snapshot_add_sample(r->snap, &smp, &win) < 0)
         fprintf(stderr, "fleetsim: out of memory for the timeline\n");
+    if (r->csv)
+        run_csv_row(r, &smp, &win, &tot, bad);
     if (!r->o->quiet) {
         char p50[32], p99[32], mx[32];
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <ev.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "harness/run.h"
@@ -64,6 +65,7 @@ struct run {
     char target_text[300];
     ev_timer status, step_timer, end_timer;
     uint64_t total_terminals;
+    FILE *csv;                    /* --csv: the timeline, a row per status interval */
     uint64_t stopped_us;          /* virtual instant the traffic stopped (the drain began) */
     ev_signal sigint, sigterm;
     struct super *sup;            /* the workers and gateways */
@@ -110,5 +112,11 @@ void run_stats_start(struct run *r);
 void run_stats_publish(struct run *r);
 /* Close the clients and the socket and remove its path. */
 void run_stats_close(struct run *r);
+
+/* --csv FILE: create it and write the header (0, or -1 with err); a row per tick. */
+int run_csv_open(struct run *r, const char *path, char *err, size_t errcap);
+void run_csv_row(struct run *r, const struct snapshot_sample *smp, const struct hist *win,
+                 const struct fleet_stats *tot, uint64_t bad_frames);
+void run_csv_close(struct run *r);
 
 #endif
