@@ -16,6 +16,7 @@
 #define SC_ID_LEN FLEET_ID_LEN
 #define SC_MAX_FLEETS 32
 #define SC_MAX_EXPECT 128          /* expectations in one scenario (one limit: parser and run) */
+#define SCENARIO_ERRORS_MAX 20     /* errors of one file shown; the rest are counted */
 
 enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
@@ -97,9 +98,12 @@ struct scenario {
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
     struct sc_expect *expect;
+    unsigned parse_failed;         /* parse bookkeeping (harness/scenario_internal.h) */
 };
 
-/* 0 ok; -1 with "path: json.path: message" in err. */
+/* 0 ok; -1 with every error of the file in err, one "path: json.path: message" line
+ * each (the first SCENARIO_ERRORS_MAX, then "path: and N more errors"; as many as
+ * fit errcap). */
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
 int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
 void scenario_free(struct scenario *sc);

@@ -790,20 +790,25 @@ static const struct err_case error_cases[] = {
 
 static void test_errors(void **state)
 {
+    int wrong = 0;
     for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
         struct scenario sc;
-        char err[512] = "";
+        char err[2048] = "";
         int rc = parse_q(error_cases[i].doc, &sc, err, sizeof err);
         if (rc != -1)
             fail_msg("case %zu parsed: %s", i, error_cases[i].doc);
-        if (strcmp(err, error_cases[i].err) != 0)
-            fail_msg("case %zu\n  doc:  %s\n  want: %s\n  got:  %s", i, error_cases[i].doc,
-                     error_cases[i].err, err);
+        /* every mismatch is shown, not only the first */
+        if (strcmp(err, error_cases[i].err) != 0) {
+            print_error("case %zu\n  doc:  %s\n  want: %s\n  got:  %s\n", i, error_cases[i].doc,
+                        error_cases[i].err, err);
+            wrong++;
+        }
         /* nothing left to free after a failure */
         assert_null(sc.steps);
         assert_null(sc.expect);
         scenario_free(&sc);
     }
+    assert_int_equal(wrong, 0);
 }
 
 static void test_too_many_fleets(void **state)
@@ -846,6 +851,123 @@ static void test_too_many_expectations(void **state)
     assert_int_equal(sc.n_expect, 128);
     scenario_free(&sc);
     free(doc);
+}
+
+/* Every error of a file in one pass, one line each, in the order of the file's
+ * sections; none that only repeats another. */
+static void test_every_error(void **state)
+{
+    struct scenario sc;
+    char err[4096];
+    assert_int_equal(parse_q("{'name':'t','duraton':'30s',"
+                             "'fleets':[{'id':'a','protocol':'jt808','count':0,'heartbeat':'5x'},"
+                             "{'id':'b','protocol':'jt809','count':1}],"
+                             "'steps':[{'at':'1s','fault':{'kind':'crash','fleet':'a'}},"
+                             "{'at':'2s','command':{'fleet':'b','msg':'0x8104'}}],"
+                             "'expect':[{'id':'A-1','state':'flying'},{'id':'A-1','ledger':'ok'},"
+                             "{'id':'A-3','state':'idle','within':'1s'}]}",
+                             &sc, err, sizeof err),
+                     -1);
+    assert_string_equal(err,
+                        "x.json: duraton: unknown field (did you mean \"duration\"?)\n"
+                        "x.json: fleets[0].count: expected a positive count, got 0\n"
+                        "x.json: fleets[0].heartbeat: '5x': unknown unit 'x' (use us, ms, s, m, h, d)\n"
+                        "x.json: fleets[1].protocol: unknown value \"jt809\" (did you mean \"jt808\"?)\n"
+                        "x.json: steps[0].fault.kind: expected one of disconnect, cut, corrupt, "
+                        "bad-check, got \"crash\"\n"
+                        "x.json: expect[0].state: unknown state \"flying\" (known: idle, connecting, "
+                        "connected, registering, registered, authenticating, authenticated, "
+                        "disconnected, unregistered)\n"
+                        "x.json: expect[1].id: duplicate expectation id \"A-1\" (also expect[0])\n"
+                        "x.json: expect[1].ledger: expected one of balanced, acked, got \"ok\"");
+    assert_null(sc.steps);
+    assert_null(sc.expect);
+}
+
+/* A mistake is reported once, not again by everything that depends on it. */
+static void test_no_consequential_errors(void **state)
+{
+    static const struct err_case cases[] = {
+        /* a misspelt required field is not also missing */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','cout':10}]}",
+         "x.json: fleets[0].cout: unknown field (did you mean \"count\"?)"},
+        /* no fleets read: the fleets the steps and expectations name are not unknown */
+        {"{'name':'t','duration':'30s','flets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','fault':{'kind':'cut','fleet':'a'}}],"
+         "'expect':[{'id':'A-1','state':'idle','fleet':'a'}]}",
+         "x.json: flets: unknown field (did you mean \"fleets\"?)"},
+        {"{'name':'t','duration':'30s','fleets':[{'protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','fault':{'kind':'cut','fleet':'a'}}]}",
+         "x.json: fleets[0].id: required field missing"},
+        /* a fleet without a protocol: its dialect's checks of steps are not run */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'mqtt','count':1}],"
+         "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8104'}}]}",
+         "x.json: fleets[0].protocol: expected one of jt808, replay, got \"mqtt\""},
+        /* no duration: a step is not after its end */
+        {"{'name':'t','duration':'soon','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'40s','fault':{'kind':'cut','fleet':'a'}}]}",
+         "x.json: duration: 'soon': expected a number followed by a unit, e.g. 30s or 250ms"},
+        /* a step that failed may be the one sending what a reply answers */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8104','fraction':2}}],"
+         "'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104'}]}",
+         "x.json: steps[0].command.fraction: must be in (0, 1], got 2"},
+        /* the kind of an expectation misspelt */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'expect':[{'id':'A-1','stat':'idle'}]}",
+         "x.json: expect[0].stat: unknown field (did you mean \"state\"?)"},
+        /* a third-party target that failed is not a reason to refuse the time scale */
+        {"{'name':'t','duration':'30s','target':'http://x:1','time_scale':10,"
+         "'fleets':[{'id':'a','protocol':'jt808','count':1}]}",
+         "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"http://x:1\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scenario sc;
+        char err[2048] = "";
+        assert_int_equal(parse_q(cases[i].doc, &sc, err, sizeof err), -1);
+        if (strcmp(err, cases[i].err) != 0)
+            fail_msg("case %zu\n  want: %s\n  got:  %s", i, cases[i].err, err);
+    }
+}
+
+/* Past SCENARIO_ERRORS_MAX errors, or what the buffer holds, the rest are counted. */
+static void test_error_limit(void **state)
+{
+    char doc[8192], err[8192];
+    size_t n = (size_t)snprintf(doc, sizeof doc, "{'name':'t','duration':'1s','fleets':[{'id':'a',"
+                                                 "'protocol':'jt808','count':1}],'expect':[");
+    struct scenario sc;
+    for (int i = 0; i < 25; i++)
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "%s{'id':'S-%d','state':'zz'}", i ? "," : "", i);
+    snprintf(doc + n, sizeof doc - n, "]}");
+    assert_int_equal(parse_q(doc, &sc, err, sizeof err), -1);
+    int lines = 1;
+    for (const char *c = err; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, SCENARIO_ERRORS_MAX + 1);
+    assert_non_null(strstr(err, "x.json: expect[0].state: unknown state \"zz\" (known: "));
+    assert_non_null(strstr(err, "\nx.json: expect[19].state: unknown state \"zz\""));
+    assert_null(strstr(err, "expect[20]"));
+    const char *last = strrchr(err, '\n') + 1;
+    assert_string_equal(last, "x.json: and 5 more errors");
+
+    /* a buffer too small for twenty: whole lines only, and the count of the rest */
+    char small[600];
+    assert_int_equal(parse_q(doc, &sc, small, sizeof small), -1);
+    last = strrchr(small, '\n');
+    assert_non_null(last);
+    int shown = 1;
+    for (const char *c = small; c < last; c++)
+        shown += *c == '\n';
+    char want[64];
+    snprintf(want, sizeof want, "\nx.json: and %d more errors", 25 - shown);
+    assert_string_equal(last, want);
+    assert_true(shown >= 2 && shown < 20);
+    assert_true(strlen(small) < sizeof small - 1);
+    /* one more error: "error" */
+    snprintf(doc + n, sizeof doc - n, ",{'id':'S-X','stat':1}]}");
+    assert_int_equal(parse_q(doc, &sc, err, sizeof err), -1);
+    assert_string_equal(strrchr(err, '\n') + 1, "x.json: and 6 more errors");
 }
 
 /* A step with a body followed by a failing step: the detached body must be freed. */
@@ -1024,6 +1146,9 @@ int main(void)
         cmocka_unit_test(test_generated_text),
         cmocka_unit_test(test_boundaries_accepted),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_every_error),
+        cmocka_unit_test(test_no_consequential_errors),
+        cmocka_unit_test(test_error_limit),
         cmocka_unit_test(test_too_many_fleets),
         cmocka_unit_test(test_too_many_expectations),
         cmocka_unit_test(test_error_after_body_frees),
