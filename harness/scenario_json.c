@@ -385,19 +385,28 @@ int scenario_json_enum(const struct scenario_json *j, const cJSON *obj, const ch
 static int sj_duration(const struct scenario_json *j, const cJSON *obj, const char *path,
                        const char *key, int need, uint64_t min_us, uint64_t *out, bool in_ms)
 {
-    char p[SCENARIO_JSON_PATH_MAX], uerr[160];
+    char p[SCENARIO_JSON_PATH_MAX], uerr[160], num[40];
     const cJSON *v;
-    uint64_t us;
+    const char *text;
     int rc = sj_lookup(j, obj, path, key, need, &v, p, sizeof p);
     if (rc != SJ_OK)
         return rc;
+    if (cJSON_IsNumber(v)) {
+        /* the unit parser's words for a number without a unit, and how to write one */
+        uint64_t ignored;
+        sj_format_number(v->valuedouble, num, sizeof num);
+        units_duration_us(num, &ignored, uerr, sizeof uerr); /* no unit: always refused */
+        if (!isfinite(v->valuedouble) || v->valuedouble < 0 || strlen(num) > 16)
+            snprintf(num, sizeof num, "30");
+        return scenario_json_fail(j, p, "%s, e.g. \"%ss\" or \"%sms\" (a string)", uerr, num, num);
+    }
     if (!cJSON_IsString(v) || v->valuestring == NULL)
         return sj_type_error(j, p, "a duration like \"30s\" or \"250ms\" (units required)", v);
-    if (units_duration_us(v->valuestring, &us, uerr, sizeof uerr) != 0)
+    text = v->valuestring;
+    rc = in_ms ? units_duration_range_ms(text, min_us, 0, out, uerr, sizeof uerr)
+               : units_duration_range_us(text, min_us, 0, out, uerr, sizeof uerr);
+    if (rc != 0)
         return scenario_json_fail(j, p, "%s", uerr);
-    if (us < min_us)
-        return scenario_json_fail(j, p, "must be above 0s");
-    *out = in_ms ? us / 1000 + (us % 1000 != 0) : us;
     return SJ_OK;
 }
 

@@ -94,7 +94,9 @@ int scenario_json_string(const struct scenario_json *j, const cJSON *obj, const 
 int scenario_json_enum(const struct scenario_json *j, const cJSON *obj, const char *path,
                        const char *key, int need, const char *const *allowed, size_t n,
                        char *out, size_t cap);
-/* Durations are strings with units ("30s"); a bare JSON number is refused. */
+/* Durations are strings with units ("30s"); a bare number, in a string or not, is
+ * refused with the units accepted.  The messages are the unit parser's
+ * (units_duration_range_us), after the path. */
 int scenario_json_duration_ms(const struct scenario_json *j, const cJSON *obj, const char *path,
                               const char *key, int need, uint64_t *out);
 int scenario_json_duration_us(const struct scenario_json *j, const cJSON *obj, const char *path,
