@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "harness/expect.h"
 #include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
 #include "sim/dev/dialect.h"
@@ -288,8 +289,8 @@ static bool expect_name_char(char c)
            c == '_' || c == '-';
 }
 
-/* <area>.<name>.<statistic>: the prefix is whatever the metrics module
- * registers, so only its shape is checked; the statistic must be one we compute. */
+/* <area>.<name>.<statistic>: the shape, then a statistic we compute (the name as a
+ * whole is checked against the evaluation's next). */
 static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name,
                               const char **stat)
 {
@@ -315,6 +316,25 @@ static int expect_metric_name(const struct scenario_json *j, const char *p, cons
     scenario_json_join(metric_stats, N_OF(metric_stats), list, sizeof list);
     return scenario_json_fail(j, p, "unknown statistic \"%s\" in \"%s\" (use %s)", dot + 1, name,
                               list);
+}
+
+/* A metric or counter name the evaluation knows for the expectation's fleet (the
+ * same tables: expect_name_known), else an error with the closest known name. */
+static int expect_known_name(const struct scenario_json *j, const struct scenario *sc,
+                             const struct sc_expect *e, const char *p, int metric,
+                             const char *name, int *is_duration)
+{
+    char near[64], where[80] = "";
+    int f = scenario_fleet_index(sc, e->fleet);
+    if (expect_name_known(sc, f, metric, name, is_duration, near, sizeof near))
+        return SJ_OK;
+    if (f >= 0)
+        snprintf(where, sizeof where, " for fleet \"%s\" (%s)", e->fleet, sc->fleets[f].protocol);
+    if (near[0])
+        return scenario_json_fail(j, p, "unknown %s \"%s\"%s (did you mean \"%s\"?)",
+                                  metric ? "metric" : "counter", name, where, near);
+    return scenario_json_fail(j, p, "unknown %s \"%s\"%s (scenarios/SCHEMA.md lists them)",
+                              metric ? "metric" : "counter", name, where);
 }
 
 /* One bound: a duration string (stored in us) or a plain number. */
@@ -371,6 +391,8 @@ static int expect_metric(const struct scenario_json *j, const cJSON *obj, const 
     scenario_json_path(p, sizeof p, path, "metric");
     if (r == SJ_OK)
         r = expect_metric_name(j, p, e->metric, &stat);
+    if (r == SJ_OK)
+        r = expect_known_name(j, sc, e, p, 1, e->metric, NULL);
     SJ_TRY(rc, r);
     /* whether a bound may be a duration depends on the statistic */
     if (r == SJ_OK) {
@@ -480,6 +502,8 @@ static int expect_counter(const struct scenario_json *j, const cJSON *obj, const
             r = scenario_json_fail(j, p, "expected a counter like \"gateway.bad_check\", got \"%s\"",
                                    e->counter);
     }
+    if (r == SJ_OK)
+        r = expect_known_name(j, sc, e, p, 0, e->counter, NULL);
     SJ_TRY(rc, r);
     r = scenario_json_count(j, obj, path, "min", SJ_OPTIONAL, false, &e->min);
     SJ_TRY(rc, r);

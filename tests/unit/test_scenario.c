@@ -10,10 +10,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cmocka.h>
 
+/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
+#include "harness/expect.h"
+#include "harness/run_summary.h"
 #include "harness/scenario.h"
+#include "harness/snapshot.h"
 #include "sim/dev/jt808_term.h"
+
+#include <cmocka.h>
 
 #define JC(f) ((const struct jt808_fleet_cfg *)(f)->cfg)
 
@@ -277,7 +282,7 @@ static void test_every_field(void **state)
     assert_true(sc.expect[2].bound_is_duration);
     assert_true(sc.expect[2].above == 1000.0);
     assert_true(sc.expect[2].below == 2500000.0);
-    assert_string_equal(sc.expect[2].desc, "connect.latency.p50 stays above 1ms and below 2.5s");
+    assert_string_equal(sc.expect[2].desc, "online.latency.p50 stays above 1ms and below 2.5s");
     assert_true(sc.expect[3].has_above);
     assert_false(sc.expect[3].has_below);
     assert_false(sc.expect[3].bound_is_duration);
@@ -291,7 +296,7 @@ static void test_every_field(void **state)
     assert_false(sc.expect[5].has_min);
     assert_true(sc.expect[5].has_max);
     assert_int_equal(sc.expect[5].max, 0);
-    assert_string_equal(sc.expect[5].desc, "counter gateway.auth_fail is at most 0");
+    assert_string_equal(sc.expect[5].desc, "counter gateway.auth_refused is at most 0");
     assert_string_equal(sc.expect[6].area, "trans");
     assert_int_equal(sc.expect[6].n_transitions, 8);
     assert_string_equal(sc.expect[6].transitions[7], "authenticated");
@@ -317,8 +322,10 @@ static void test_generated_text(void **state)
          "every message is acknowledged, failed or timed out (ledger balanced)"},
         {"{'id':'001','ledger':'balanced'}", "001",
          "every message is acknowledged, failed or timed out (ledger balanced)"},
-        {"{'id':'A-B-7X','metric':'a.mean','below':3}", "a.b.7x", "a.mean stays below 3"},
-        {"{'id':'C-1','counter':'x.y','min':'1k'}", "c", "counter x.y is at least 1000"},
+        {"{'id':'A-B-7X','metric':'heartbeats.rate','below':3}", "a.b.7x",
+         "heartbeats.rate stays below 3"},
+        {"{'id':'C-1','counter':'terminal.connects','min':'1k'}", "c",
+         "counter terminal.connects is at least 1000"},
         {"{'id':'T-1','transitions':['connecting','connected'],'fleet':'trucks'}", "t",
          "all terminals of trucks pass through connecting -> connected in order"},
     };
@@ -496,7 +503,7 @@ static const struct err_case error_cases[] = {
      "x.json: expect[0].transitions: expected an array, got \"connecting\""},
     {EXPECT("{'id':'T-1','transitions':['connecting',3]}"),
      "x.json: expect[0].transitions[1]: expected a state name, got 3"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','below':true}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','below':true}"),
      "x.json: expect[0].below: expected a duration like \"50ms\" or a number, got true"},
     {"[1,2]", "x.json: expected a JSON object at the top level, got an array"},
     {"\"text\"", "x.json: expected a JSON object at the top level, got \"text\""},
@@ -731,9 +738,9 @@ static const struct err_case error_cases[] = {
      "x.json: steps[0].fault.down: '': empty duration"},
     {EXPECT("{'id':'A-1','state':'idle','within':'-1s'}"),
      "x.json: expect[0].within: '-1s': negative duration"},
-    {EXPECT("{'id':'M-1','metric':'a.b.p99','below':'fast'}"),
+    {EXPECT("{'id':'M-1','metric':'ack.latency.p99','below':'fast'}"),
      "x.json: expect[0].below: 'fast': expected a number followed by a unit, e.g. 30s or 250ms"},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':'lots'}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':'lots'}"),
      "x.json: expect[0].min: 'lots': expected a count like 1000 or 10k"},
     {DOC(",'platform':{'idle_timeout':'3 min'}"),
      "x.json: platform.idle_timeout: '3 min': unknown unit ' min' (use us, ms, s, m, h, d)"},
@@ -769,21 +776,21 @@ static const struct err_case error_cases[] = {
     {EXPECT("{'id':'M-1','metric':'a b.p99','below':'5ms'}"),
      "x.json: expect[0].metric: expected a metric like \"report.latency.p99\" "
      "(<area>.<name>.<statistic>), got \"a b.p99\""},
-    {EXPECT("{'id':'M-1','metric':'a.p99'}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99'}"),
      "x.json: expect[0]: a metric expectation needs \"below\" or \"above\""},
-    {EXPECT("{'id':'M-1','metric':'gateway.frames.count','below':'5ms'}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.count','below':'5ms'}"),
      "x.json: expect[0].below: a count is a plain number, not a duration"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','above':'5ms','below':100}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','above':'5ms','below':100}"),
      "x.json: expect[0].above: \"above\" and \"below\" must both be durations or both numbers"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','above':'5ms','below':'5ms'}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','above':'5ms','below':'5ms'}"),
      "x.json: expect[0].above: must be less than \"below\""},
-    {EXPECT("{'id':'C-1','counter':'a.b'}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects'}"),
      "x.json: expect[0]: a counter expectation needs \"min\" or \"max\""},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':5,'max':4}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':5,'max':4}"),
      "x.json: expect[0].max: 4 is below min 5"},
     {EXPECT("{'id':'C-1','counter':'a b','min':5}"),
      "x.json: expect[0].counter: expected a counter like \"gateway.bad_check\", got \"a b\""},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':-1}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':-1}"),
      "x.json: expect[0].min: expected a non-negative count, got -1"},
     {EXPECT("{'id':'A-1','state':'idle','area':''}"), "x.json: expect[0].area: must not be empty"},
     {EXPECT("{'id':'A-1','state':'idle','description':7}"),
@@ -1132,6 +1139,146 @@ static void test_mutations(void **state)
     assert_true((size_t)ok < len * sizeof subst / 2);
 }
 
+/* Metric and counter names are checked when the file is read, against what the
+ * evaluation knows for the fleet named, with the closest known name. */
+static void test_unknown_names(void **state)
+{
+    static const struct err_case cases[] = {
+        {EXPECT("{'id':'M-1','metric':'report.latncy.p99','below':'5ms'}"),
+         "x.json: expect[0].metric: unknown metric \"report.latncy.p99\" "
+         "(did you mean \"report.latency.p99\"?)"},
+        {EXPECT("{'id':'M-1','metric':'command.latency.p95','below':'5ms'}"),
+         "x.json: expect[0].metric: unknown statistic \"p95\" in \"command.latency.p95\" "
+         "(use p50, p90, p99, p999, max, mean, rate, count)"},
+        {EXPECT("{'id':'M-1','metric':'report.latency.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"report.latency.rate\" "
+         "(did you mean \"report.latency.max\"?)"},
+        {EXPECT("{'id':'M-1','metric':'heartbeat.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"heartbeat.rate\" "
+         "(did you mean \"heartbeats.rate\"?)"},
+        {EXPECT("{'id':'M-1','metric':'gateway.frames.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"gateway.frames.rate\" "
+         "(scenarios/SCHEMA.md lists them)"},
+        {EXPECT("{'id':'C-1','counter':'gateway.bad_chek','min':1}"),
+         "x.json: expect[0].counter: unknown counter \"gateway.bad_chek\" "
+         "(did you mean \"gateway.bad_check\"?)"},
+        {EXPECT("{'id':'C-1','counter':'terminal.heartbeat','fleet':'vans','min':1}"),
+         "x.json: expect[0].counter: unknown counter \"terminal.heartbeat\" for fleet \"vans\" "
+         "(jt808) (did you mean \"terminal.heartbeats\"?)"},
+        /* counters are not metrics, nor metrics counters */
+        {EXPECT("{'id':'C-1','counter':'report.latency.p99','max':5}"),
+         "x.json: expect[0].counter: unknown counter \"report.latency.p99\" "
+         "(scenarios/SCHEMA.md lists them)"},
+        {EXPECT("{'id':'C-1','counter':'zz','max':5}"),
+         "x.json: expect[0].counter: unknown counter \"zz\" (scenarios/SCHEMA.md lists them)"},
+        /* a dialect's counters belong to its fleets, the front-end's to the platform */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+         "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+         "'messages':[{'template':'01'}]}],"
+         "'expect':[{'id':'C-1','counter':'terminal.heartbeats','fleet':'r','min':1},"
+         "{'id':'C-2','counter':'terminal.matched','fleet':'j','min':1},"
+         "{'id':'M-1','metric':'heartbeats.rate','fleet':'r','above':1}]}",
+         "x.json: expect[0].counter: unknown counter \"terminal.heartbeats\" for fleet \"r\" "
+         "(replay) (scenarios/SCHEMA.md lists them)\n"
+         "x.json: expect[1].counter: unknown counter \"terminal.matched\" for fleet \"j\" "
+         "(jt808) (scenarios/SCHEMA.md lists them)\n"
+         "x.json: expect[2].metric: unknown metric \"heartbeats.rate\" for fleet \"r\" (replay) "
+         "(scenarios/SCHEMA.md lists them)"},
+        {"{'name':'t','duration':'30s','fleets':[{'id':'r','protocol':'replay','count':1,"
+         "'target':'tcp://127.0.0.1:9','messages':[{'template':'01'}]}],"
+         "'expect':[{'id':'C-1','counter':'gateway.bad_check','max':0}]}",
+         "x.json: expect[0].counter: unknown counter \"gateway.bad_check\" "
+         "(scenarios/SCHEMA.md lists them)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scenario sc;
+        char err[2048] = "";
+        assert_int_equal(parse_q(cases[i].doc, &sc, err, sizeof err), -1);
+        if (strcmp(err, cases[i].err) != 0)
+            fail_msg("case %zu\n  want: %s\n  got:  %s", i, cases[i].err, err);
+    }
+    /* the same names, spelt right, and those of the other fleet's dialect with no fleet */
+    struct scenario sc;
+    char err[2048] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+                "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+                "'messages':[{'template':'01'}]}],"
+                "'expect':[{'id':'C-1','counter':'terminal.heartbeats','fleet':'j','min':1},"
+                "{'id':'C-2','counter':'terminal.matched','min':1},"
+                "{'id':'C-3','counter':'gateway.bad_check','fleet':'r','max':0},"
+                "{'id':'M-1','metric':'heartbeats.rate','above':1},"
+                "{'id':'M-2','metric':'matched.count','fleet':'r','above':1},"
+                "{'id':'M-3','metric':'command.latency.p999','below':'1s'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    scenario_free(&sc);
+}
+
+struct names_seen {
+    const struct expect_ctx *ctx;
+    int f, n, wrong;
+};
+
+static void check_name(void *arg, const char *name, int is_duration)
+{
+    struct names_seen *s = arg;
+    double v = -1;
+    int d = -1;
+    s->n++;
+    /* every name the parser accepts, the evaluation resolves, as the same kind */
+    if ((expect_value)(s->ctx, name, s->f, &v, &d) != 0 || d != is_duration) {
+        print_error("fleet %d: %s: expect_value %s (duration %d, listed %d)\n", s->f, name,
+                    (expect_value)(s->ctx, name, s->f, &v, &d) ? "does not know it" : "knows it",
+                    d, is_duration);
+        s->wrong++;
+    }
+}
+
+/* The parser's names and the evaluation's are one set. */
+static void test_names_agree_with_evaluation(void **state)
+{
+    struct scenario sc;
+    char err[1024] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+                "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+                "'messages':[{'template':'01'}]}],'expect':[{'id':'L-1','ledger':'balanced'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    struct run_snapshot *snap = snapshot_new();
+    assert_non_null(snap);
+    snapshot_begin(snap, &sc, "fnv1a64:0000000000000001", 1, 1);
+    struct expect_ctx ctx = {.sc = &sc, .snap = snap, .fe = run_frontend_of(&sc, snap)};
+    for (int f = -1; f < sc.n_fleets; f++) {
+        for (int metric = 0; metric <= 1; metric++) {
+            struct names_seen seen = {&ctx, f, 0, 0};
+            expect_names(&sc, f, metric, check_name, &seen);
+            assert_int_equal(seen.wrong, 0);
+            assert_true(seen.n > 10);
+        }
+    }
+    /* and what it refuses, the evaluation does not know either */
+    static const char *const wrong[] = {"report.latncy.p99", "gateway.bad_chek", "a.p99",
+                                        "report.latency.p98", "terminal.heartbeat", "x"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        double v;
+        int d;
+        char near[64];
+        assert_int_equal(expect_name_known(&sc, -1, 1, wrong[i], NULL, near, sizeof near), 0);
+        assert_int_equal(expect_name_known(&sc, -1, 0, wrong[i], NULL, near, sizeof near), 0);
+        assert_int_equal((expect_value)(&ctx, wrong[i], -1, &v, &d), -1);
+    }
+    /* a dialect's counter is the replay fleet's own, not the other's */
+    assert_int_equal(expect_name_known(&sc, 1, 0, "terminal.matched", NULL, NULL, 0), 1);
+    assert_int_equal(expect_name_known(&sc, 0, 0, "terminal.matched", NULL, NULL, 0), 0);
+    int dur = -1;
+    assert_int_equal(expect_name_known(&sc, -1, 1, "online.latency.mean", &dur, NULL, 0), 1);
+    assert_int_equal(dur, 1);
+    assert_int_equal(expect_name_known(&sc, -1, 1, "online.latency.count", &dur, NULL, 0), 1);
+    assert_int_equal(dur, 0);
+    snapshot_free(snap);
+    scenario_free(&sc);
+}
+
 static void test_state_known(void **state)
 {
     assert_true(scenario_state_known("idle"));
@@ -1171,6 +1318,8 @@ int main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_state_known),
+        cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_names_agree_with_evaluation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
