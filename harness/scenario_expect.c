@@ -289,10 +289,8 @@ static bool expect_name_char(char c)
            c == '_' || c == '-';
 }
 
-/* <area>.<name>.<statistic>: the shape, then a statistic we compute (the name as a
- * whole is checked against the evaluation's next). */
-static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name,
-                              const char **stat)
+/* <area>.<name>.<statistic>: the shape, then a statistic we compute. */
+static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name)
 {
     const char *dot = strrchr(name, '.');
     char list[128];
@@ -307,12 +305,9 @@ static int expect_metric_name(const struct scenario_json *j, const char *p, cons
         return scenario_json_fail(j, p,
                                   "expected a metric like \"report.latency.p99\" "
                                   "(<area>.<name>.<statistic>), got \"%s\"", name);
-    for (size_t i = 0; i < N_OF(metric_stats); i++) {
-        if (strcmp(dot + 1, metric_stats[i]) == 0) {
-            *stat = metric_stats[i];
+    for (size_t i = 0; i < N_OF(metric_stats); i++)
+        if (strcmp(dot + 1, metric_stats[i]) == 0)
             return SJ_OK;
-        }
-    }
     scenario_json_join(metric_stats, N_OF(metric_stats), list, sizeof list);
     return scenario_json_fail(j, p, "unknown statistic \"%s\" in \"%s\" (use %s)", dot + 1, name,
                               list);
@@ -337,32 +332,27 @@ static int expect_known_name(const struct scenario_json *j, const struct scenari
                               metric ? "metric" : "counter", name, where);
 }
 
-/* One bound: a duration string (stored in us) or a plain number. */
+/* One bound, in the metric's unit: a duration (stored in µs) when the metric is one,
+ * else a plain number.  A bare number on a duration is refused, as everywhere. */
 static int expect_bound(const struct scenario_json *j, const cJSON *obj, const char *path,
-                        const char *key, const char *stat, bool *has, bool *is_duration,
+                        const char *key, const char *metric, int is_duration, bool *has,
                         double *out)
 {
-    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    char p[SCENARIO_JSON_PATH_MAX];
     const cJSON *v = scenario_json_get(obj, key);
     uint64_t us;
     if (v == NULL)
         return SJ_OK;
     scenario_json_path(p, sizeof p, path, key);
-    if (cJSON_IsString(v)) {
-        if (strcmp(stat, "count") == 0 || strcmp(stat, "rate") == 0)
-            return scenario_json_fail(j, p, "a %s is a plain number, not a duration", stat);
+    if (is_duration) {
         if (scenario_json_duration_us(j, obj, path, key, SJ_REQUIRED, &us) != SJ_OK)
             return SJ_ERR;
         *out = (double)us;
-        *is_duration = true;
-    } else if (cJSON_IsNumber(v)) {
+    } else {
+        if (cJSON_IsString(v))
+            return scenario_json_fail(j, p, "%s is a plain number, not a duration", metric);
         if (scenario_json_number(j, obj, path, key, SJ_REQUIRED, out) != SJ_OK)
             return SJ_ERR;
-        *is_duration = false;
-    } else {
-        scenario_json_got(v, got, sizeof got);
-        return scenario_json_fail(j, p, "expected a duration like \"50ms\" or a number, got %s",
-                                  got);
     }
     *has = true;
     return SJ_OK;
@@ -383,22 +373,20 @@ static int expect_metric(const struct scenario_json *j, const cJSON *obj, const 
                          const struct scenario *sc, struct sc_expect *e)
 {
     char p[SCENARIO_JSON_PATH_MAX], lo[64], hi[64];
-    const char *stat = NULL;
-    bool below_dur = false, above_dur = false;
-    int rc = SJ_OK;
+    int is_duration = 0, rc = SJ_OK;
     int r = scenario_json_string(j, obj, path, "metric", SJ_REQUIRED, true, e->metric,
                                  sizeof e->metric);
     scenario_json_path(p, sizeof p, path, "metric");
     if (r == SJ_OK)
-        r = expect_metric_name(j, p, e->metric, &stat);
+        r = expect_metric_name(j, p, e->metric);
     if (r == SJ_OK)
-        r = expect_known_name(j, sc, e, p, 1, e->metric, NULL);
+        r = expect_known_name(j, sc, e, p, 1, e->metric, &is_duration);
     SJ_TRY(rc, r);
-    /* whether a bound may be a duration depends on the statistic */
+    /* a bound's type is the metric's: unknown while the name is wrong */
     if (r == SJ_OK) {
-        SJ_TRY(rc, expect_bound(j, obj, path, "below", stat, &e->has_below, &below_dur,
+        SJ_TRY(rc, expect_bound(j, obj, path, "below", e->metric, is_duration, &e->has_below,
                                 &e->below));
-        SJ_TRY(rc, expect_bound(j, obj, path, "above", stat, &e->has_above, &above_dur,
+        SJ_TRY(rc, expect_bound(j, obj, path, "above", e->metric, is_duration, &e->has_above,
                                 &e->above));
     }
     bool given_below = scenario_json_get(obj, "below") != NULL;
@@ -408,15 +396,11 @@ static int expect_metric(const struct scenario_json *j, const cJSON *obj, const 
         return scenario_json_fail(j, path, "a metric expectation needs \"below\" or \"above\"");
     if (rc != SJ_OK)
         return rc;
-    if (e->has_below && e->has_above) {
+    if (e->has_below && e->has_above && e->above >= e->below) {
         scenario_json_path(p, sizeof p, path, "above");
-        if (below_dur != above_dur)
-            return scenario_json_fail(j, p, "\"above\" and \"below\" must both be durations or "
-                                            "both numbers");
-        if (e->above >= e->below)
-            return scenario_json_fail(j, p, "must be less than \"below\"");
+        return scenario_json_fail(j, p, "must be less than \"below\"");
     }
-    e->bound_is_duration = below_dur || above_dur;
+    e->bound_is_duration = is_duration != 0;
     expect_bound_text(obj, "above", lo, sizeof lo);
     expect_bound_text(obj, "below", hi, sizeof hi);
     if (e->has_below && e->has_above)

@@ -504,7 +504,10 @@ static const struct err_case error_cases[] = {
     {EXPECT("{'id':'T-1','transitions':['connecting',3]}"),
      "x.json: expect[0].transitions[1]: expected a state name, got 3"},
     {EXPECT("{'id':'M-1','metric':'report.latency.p99','below':true}"),
-     "x.json: expect[0].below: expected a duration like \"50ms\" or a number, got true"},
+     "x.json: expect[0].below: expected a duration like \"30s\" or \"250ms\" (units required), "
+     "got true"},
+    {EXPECT("{'id':'M-1','metric':'reports.rate','below':true}"),
+     "x.json: expect[0].below: expected a number, got true"},
     {"[1,2]", "x.json: expected a JSON object at the top level, got an array"},
     {"\"text\"", "x.json: expected a JSON object at the top level, got \"text\""},
 
@@ -779,9 +782,18 @@ static const struct err_case error_cases[] = {
     {EXPECT("{'id':'M-1','metric':'report.latency.p99'}"),
      "x.json: expect[0]: a metric expectation needs \"below\" or \"above\""},
     {EXPECT("{'id':'M-1','metric':'report.latency.count','below':'5ms'}"),
-     "x.json: expect[0].below: a count is a plain number, not a duration"},
-    {EXPECT("{'id':'M-1','metric':'report.latency.p99','above':'5ms','below':100}"),
-     "x.json: expect[0].above: \"above\" and \"below\" must both be durations or both numbers"},
+     "x.json: expect[0].below: report.latency.count is a plain number, not a duration"},
+    {EXPECT("{'id':'M-1','metric':'reports.rate','above':'5/s'}"),
+     "x.json: expect[0].above: reports.rate is a plain number, not a duration"},
+    /* a bare number on a latency is not taken for microseconds */
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','below':200}"),
+     "x.json: expect[0].below: '200': units required (use us, ms, s, m, h, d), e.g. \"200s\" or "
+     "\"200ms\" (a string)"},
+    {EXPECT("{'id':'M-1','metric':'online.latency.max','above':'5ms','below':100}"),
+     "x.json: expect[0].below: '100': units required (use us, ms, s, m, h, d), e.g. \"100s\" or "
+     "\"100ms\" (a string)"},
+    {EXPECT("{'id':'M-1','metric':'ack.latency.mean','above':'1.5'}"),
+     "x.json: expect[0].above: '1.5': units required (use us, ms, s, m, h, d)"},
     {EXPECT("{'id':'M-1','metric':'report.latency.p99','above':'5ms','below':'5ms'}"),
      "x.json: expect[0].above: must be less than \"below\""},
     {EXPECT("{'id':'C-1','counter':'terminal.connects'}"),
