@@ -44,14 +44,17 @@ struct sc_step {
 
 enum sc_expect_kind {
     SC_EXP_STATE = 0,   /* {"fleet","state","within"[, "fraction"]} */
-    SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered */
-    SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms" | number} */
+    SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered in time */
+    SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms"} (a number for counts and rates) */
     SC_EXP_LEDGER,      /* {"ledger":"balanced"|"acked"} */
     SC_EXP_TRANSITIONS, /* {"fleet","transitions":["connecting","registered","authenticated"]} every terminal passed through these in order */
     SC_EXP_COUNTER,     /* {"counter":"gateway.bad_check","min":N[, "max":N]} */
 };
 
 #define SC_MAX_TRANSITIONS 8
+/* A reply expectation's deadline when it gives no "within": the embedded platform's
+ * command timeout (an unanswered command times out after it). */
+#define SC_REPLY_WITHIN_MS 10000
 
 struct sc_expect {
     char id[SC_ID_LEN];            /* e.g. "JT808-AUTH-001" */
@@ -60,7 +63,8 @@ struct sc_expect {
     enum sc_expect_kind kind;
     char fleet[SC_ID_LEN];         /* empty = all fleets */
     char state[24];
-    uint64_t within_ms;            /* 0 = by the end of the run */
+    uint64_t within_ms;            /* state: 0 = at the end of the run; reply: the commands'
+                                      deadline, SC_REPLY_WITHIN_MS unless given */
     double fraction;               /* default 1.0 */
     char reply[16], to[16];        /* reply: request and reply names of the fleets' dialects */
     char metric[64];

@@ -175,14 +175,17 @@ static int expect_fleet(const struct scenario_json *j, const cJSON *obj, const c
     return scenario_fleets_ref(j, sc, p, e->fleet);
 }
 
-/* "within 10s" as the user wrote it, or "by the end of the run" (reply deadlines). */
+/* "within 10s" as the user wrote it, or as the default deadline is written. */
 static void expect_when(const cJSON *obj, uint64_t within_ms, char *out, size_t cap)
 {
     const cJSON *w = scenario_json_get(obj, "within");
-    if (within_ms != 0 && w != NULL && cJSON_IsString(w))
+    char d[32];
+    if (w != NULL && cJSON_IsString(w)) {
         snprintf(out, cap, "within %s", w->valuestring);
-    else
-        snprintf(out, cap, "by the end of the run");
+        return;
+    }
+    units_format_exact_us(within_ms * 1000u, d, sizeof d);
+    snprintf(out, cap, "within %s", d);
 }
 
 static void expect_who(const struct sc_expect *e, double fraction, char *out, size_t cap)
@@ -231,6 +234,8 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
     char p[SCENARIO_JSON_PATH_MAX], when[48];
     bool sent = false;
     int rc = SJ_OK;
+    /* the deadline of the commands it judges: the platform's own unless given */
+    e->within_ms = SC_REPLY_WITHIN_MS;
     int r_reply = scenario_json_string(j, obj, path, "reply", SJ_REQUIRED, true, e->reply,
                                        sizeof e->reply);
     int r_to = scenario_json_string(j, obj, path, "to", SJ_REQUIRED, true, e->to, sizeof e->to);
@@ -238,7 +243,8 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
     SJ_TRY(rc, r_reply);
     SJ_TRY(rc, r_to);
     SJ_TRY(rc, r_fleet);
-    SJ_TRY(rc, scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms));
+    SJ_TRY(rc, scenario_json_duration_min_ms(j, obj, path, "within", SJ_OPTIONAL, 1,
+                                             &e->within_ms));
     SJ_TRY(rc, scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction));
     /* the checks against the steps and the dialects need both names, the fleet, and
      * every step read */

@@ -114,6 +114,7 @@ static void test_quickstart(void **state)
     assert_string_equal(sc.expect[3].reply, "0x0104");
     assert_string_equal(sc.expect[3].to, "0x8104");
     assert_string_equal(sc.expect[3].fleet, "vans");
+    assert_int_equal(sc.expect[3].within_ms, 5000);
     assert_string_equal(sc.expect[4].id, "JT808-RECONNECT-001");
     assert_int_equal(sc.expect[4].kind, SC_EXP_STATE);
     assert_string_equal(sc.expect[4].fleet, "trucks");
@@ -276,8 +277,9 @@ static void test_every_field(void **state)
     assert_int_equal(sc.expect[0].within_ms, 1500);
     assert_true(sc.expect[0].fraction == 0.9);
     assert_string_equal(sc.expect[1].fleet, "");
+    assert_int_equal(sc.expect[1].within_ms, 20000);
     assert_string_equal(sc.expect[1].desc,
-                        "every terminal sent 0x8300 answers with 0x0001 by the end of the run");
+                        "every terminal sent 0x8300 answers with 0x0001 within 20s");
     assert_true(sc.expect[2].has_above && sc.expect[2].has_below);
     assert_true(sc.expect[2].bound_is_duration);
     assert_true(sc.expect[2].above == 1000.0);
@@ -326,6 +328,11 @@ static void test_generated_text(void **state)
          "heartbeats.rate stays below 3"},
         {"{'id':'C-1','counter':'terminal.connects','min':'1k'}", "c",
          "counter terminal.connects is at least 1000"},
+        /* a reply has the platform's command timeout as its deadline unless given one */
+        {"{'id':'R-1','reply':'0x0104','to':'0x8104'}", "r",
+         "every terminal sent 0x8104 answers with 0x0104 within 10s"},
+        {"{'id':'R-2','reply':'0x0104','to':'0x8104','fleet':'trucks','within':'2.5s'}", "r",
+         "every terminal of trucks sent 0x8104 answers with 0x0104 within 2.5s"},
         {"{'id':'T-1','transitions':['connecting','connected'],'fleet':'trucks'}", "t",
          "all terminals of trucks pass through connecting -> connected in order"},
     };
@@ -334,13 +341,35 @@ static void test_generated_text(void **state)
         struct scenario sc;
         snprintf(doc, sizeof doc,
                  "{'name':'t','duration':'30s','fleets':[{'id':'trucks','protocol':'jt808',"
-                 "'count':10}],'expect':[%s]}", cases[i].expect);
+                 "'count':10}],'steps':[{'at':'1s','command':{'fleet':'trucks','msg':'0x8104'}}],"
+                 "'expect':[%s]}", cases[i].expect);
         if (parse_q(doc, &sc, err, sizeof err) != 0)
             fail_msg("case %zu: %s", i, err);
         assert_string_equal(sc.expect[0].area, cases[i].area);
         assert_string_equal(sc.expect[0].desc, cases[i].desc);
         scenario_free(&sc);
     }
+}
+
+/* A reply's deadline is the platform's command timeout unless it gives one: the
+ * number the run gives the commands, and the words the plan and reports show. */
+static void test_reply_deadline(void **state)
+{
+    struct scenario sc;
+    char err[512] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8201'}}],"
+                "'expect':[{'id':'R-1','reply':'0x0201','to':'0x8201'},"
+                "{'id':'R-2','reply':'0x0201','to':'0x8201','within':'750ms'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.expect[0].within_ms, SC_REPLY_WITHIN_MS);
+    assert_int_equal(SC_REPLY_WITHIN_MS, 10000);
+    assert_string_equal(sc.expect[0].desc, "every terminal sent 0x8201 answers with 0x0201 within 10s");
+    assert_int_equal(sc.expect[1].within_ms, 750);
+    assert_string_equal(sc.expect[1].desc,
+                        "every terminal sent 0x8201 answers with 0x0201 within 750ms");
+    scenario_free(&sc);
 }
 
 static void test_boundaries_accepted(void **state)
@@ -765,6 +794,8 @@ static const struct err_case error_cases[] = {
      "x.json: expect[0].to: no step sends 0x8104"},
     {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104','fleet':'trucks'}]"),
      "x.json: expect[0].to: no step sends 0x8104 to fleet \"trucks\""},
+    {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104','within':'0s'}]"),
+     "x.json: expect[0].within: '0s': must be above 0s"},
     {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x8001','to':'0x8104'}]"),
      "x.json: expect[0].reply: jt808 terminals answer 0x8104 with 0x0104, not 0x8001"},
     {EXPECT("{'id':'M-1','metric':'report.latency.p98','below':'5ms'}"),
@@ -1314,6 +1345,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_generated_text),
+        cmocka_unit_test(test_reply_deadline),
         cmocka_unit_test(test_boundaries_accepted),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_every_error),
