@@ -371,8 +371,17 @@ static void eval_ledger(const struct expect_ctx *c, const struct sc_expect *e, s
     r->verdict = ok ? VERDICT_PASS : VERDICT_FAIL;
 }
 
+/* A scenario with nothing to judge passes whatever happens: said again beside the
+ * verdicts, as it was when the file was read. */
+static void expect_warn_unchecked(const struct expect_ctx *c)
+{
+    if (c->sc->warning[0])
+        fprintf(stderr, "%s\n", c->sc->warning);
+}
+
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
 {
+    expect_warn_unchecked(c);
     for (int i = 0; i < c->sc->n_expect; i++) {
         const struct sc_expect *e = &c->sc->expect[i];
         struct case_result r;

@@ -212,6 +212,17 @@ static void scenario_defaults(struct scenario *sc)
     sc->platform.procs = 1;
 }
 
+/* What is allowed but is probably not what was meant: one line each in sc->warning. */
+static void scenario_warnings(struct scenario *sc)
+{
+    const char *file = sc->path[0] ? sc->path : "<scenario>";
+    sc->warning[0] = '\0';
+    if (sc->n_expect == 0)
+        snprintf(sc->warning, sizeof sc->warning,
+                 "%s: warning: no expectations: the run checks nothing and passes whatever happens",
+                 file);
+}
+
 /* "file:line:col: JSON syntax error near '...'" for the position cJSON stopped at. */
 static int scenario_syntax_error(const struct scenario_json *j, const char *text, const char *at)
 {
@@ -299,6 +310,8 @@ int scenario_parse(const char *text, const char *path, struct scenario *sc, char
         rc = SJ_ERR;
     scenario_json_finish(&j);
     scenario_json_collect(&j, NULL);
+    if (rc == SJ_OK)
+        scenario_warnings(sc);
 done:
     cJSON_Delete(root);
     if (rc != SJ_OK)
@@ -343,5 +356,7 @@ int scenario_load(const char *path, struct scenario *sc, char *err, size_t errca
         return -1;
     rc = scenario_parse(text, path, sc, err, errcap);
     free(text);
+    if (rc == 0 && sc->warning[0])
+        fprintf(stderr, "%s\n", sc->warning);
     return rc;
 }

@@ -102,12 +102,16 @@ struct scenario {
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
     struct sc_expect *expect;
+    /* A valid file that probably does not do what was meant, as lines of
+     * "path: warning: ..." ("" when none): no expectations. */
+    char warning[640];
     unsigned parse_failed;         /* parse bookkeeping (harness/scenario_internal.h) */
 };
 
 /* 0 ok; -1 with every error of the file in err, one "path: json.path: message" line
  * each (the first SCENARIO_ERRORS_MAX, then "path: and N more errors"; as many as
- * fit errcap). */
+ * fit errcap).  scenario_load also prints the warnings to stderr; scenario_parse
+ * only keeps them in sc->warning. */
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
 int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
 void scenario_free(struct scenario *sc);

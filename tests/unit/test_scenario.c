@@ -95,6 +95,7 @@ static void test_quickstart(void **state)
     assert_int_equal(sc.steps[1].down_ms, 2000);
 
     assert_int_equal(sc.n_expect, 8);
+    assert_string_equal(sc.warning, "");
     assert_string_equal(sc.expect[0].id, "JT808-REG-001");
     assert_string_equal(sc.expect[0].area, "jt808.reg");
     assert_int_equal(sc.expect[0].kind, SC_EXP_STATE);
@@ -168,6 +169,9 @@ static void test_defaults(void **state)
     assert_null(sc.steps);
     assert_int_equal(sc.n_expect, 0);
     assert_null(sc.expect);
+    /* valid, but it would pass whatever happens: a warning, not an error */
+    assert_string_equal(sc.warning, DATA "minimal.json: warning: no expectations: the run checks "
+                                         "nothing and passes whatever happens");
 
     a = &sc.fleets[0];
     b = &sc.fleets[1];
@@ -369,6 +373,28 @@ static void test_reply_deadline(void **state)
     assert_int_equal(sc.expect[1].within_ms, 750);
     assert_string_equal(sc.expect[1].desc,
                         "every terminal sent 0x8201 answers with 0x0201 within 750ms");
+    scenario_free(&sc);
+}
+
+static void test_no_expectations_warns(void **state)
+{
+    struct scenario sc;
+    char err[512] = "";
+    static const char *const docs[] = {
+        "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}]}",
+        "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],'expect':[]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        if (parse_q(docs[i], &sc, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        assert_string_equal(sc.warning, "x.json: warning: no expectations: the run checks nothing "
+                                        "and passes whatever happens");
+        scenario_free(&sc);
+    }
+    if (parse_q("{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'expect':[{'id':'L-1','ledger':'balanced'}]}", &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(sc.warning, "");
     scenario_free(&sc);
 }
 
@@ -1346,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_generated_text),
         cmocka_unit_test(test_reply_deadline),
+        cmocka_unit_test(test_no_expectations_warns),
         cmocka_unit_test(test_boundaries_accepted),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_every_error),
