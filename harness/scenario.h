@@ -17,6 +17,7 @@
 #define SC_MAX_FLEETS 32
 #define SC_MAX_EXPECT 128          /* expectations in one scenario (one limit: parser and run) */
 #define SCENARIO_ERRORS_MAX 20     /* errors of one file shown; the rest are counted */
+#define SCENARIO_ERR_BYTES 8192    /* an error buffer that holds SCENARIO_ERRORS_MAX lines */
 
 enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
@@ -109,8 +110,8 @@ struct scenario {
 };
 
 /* 0 ok; -1 with every error of the file in err, one "path: json.path: message" line
- * each (the first SCENARIO_ERRORS_MAX, then "path: and N more errors"; as many as
- * fit errcap).  scenario_load also prints the warnings to stderr; scenario_parse
+ * each (the first SCENARIO_ERRORS_MAX, then "path: and N more errors"; fewer when
+ * errcap holds fewer whole lines: SCENARIO_ERR_BYTES holds them all).  scenario_load also prints the warnings to stderr; scenario_parse
  * only keeps them in sc->warning. */
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
 int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
