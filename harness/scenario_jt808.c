@@ -177,6 +177,7 @@ static int fleet_terminal_prefix(const struct scenario_json *j, const cJSON *obj
 {
     char p[SCENARIO_JSON_PATH_MAX];
     size_t max = f->version == 2019 ? 30 : 7;
+    /* terminal numbers count from 1 across the scenario: this fleet's last one */
     uint64_t last = (uint64_t)fs->first + fs->count;
     unsigned nd;
     nd = fleet_digits(last);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a scenario file is checked for before anything starts: every error at once,
 # metric and counter names, units on every duration (the command line's too), the
-# deadline of a reply, and a warning for a file that checks nothing.
+# deadline of a reply, a warning for a file that checks nothing; and terminal
+# numbers that start at 1, as a CSV of known terminals does.
 . "$(dirname "$0")/lib.sh"
 
 # run NAME CODE ARGS...: runs fleetsim with stdout and stderr apart ($TMP/so, $TMP/se)
@@ -95,3 +96,18 @@ contains "the plan warns on stderr" "$warning" "$TMP/se"
 run "a run with no expectations passes (exit 0)" 0 run "$TMP/none.json"
 if [ "$(lines "$warning" "$TMP/se")" = 2 ]; then ok "the run warns at load and again with the verdicts"; else nok "the run warns at load and again with the verdicts" "$(cat "$TMP/se")"; fi
 contains "the verdicts count no cases" "0 cases: 0 pass" "$TMP/so"
+
+# ---- terminals are numbered from 1: a CSV of T000001-T000003 admits a fleet of three
+printf 'manufacturer,model,terminal_id\nFSIM1,FS-TERM,T000001\nFSIM1,FS-TERM,T000002\nFSIM1,FS-TERM,T000003\n' \
+    >"$TMP/three.csv"
+cat >"$TMP/three.json" <<'JSON'
+{"name": "three", "duration": "4s", "time_scale": 2,
+ "platform": {"auth": "one-party", "triples": "three.csv"},
+ "fleets": [{"id": "a", "protocol": "jt808", "version": 2013, "count": 3,
+             "reconnect": {"min": "10s", "max": "10s"}}],
+ "expect": [{"id": "ONE-001", "state": "authenticated", "within": "2s"},
+            {"id": "ONE-002", "counter": "gateway.registrations", "min": 3, "max": 3},
+            {"id": "ONE-003", "counter": "terminal.reg_refused", "max": 0}]}
+JSON
+run "one-party: a CSV of T000001-T000003 admits all three terminals" 0 run "$TMP/three.json" -q
+contains "one-party: all three checks pass" "3 cases: 3 pass" "$TMP/so"
