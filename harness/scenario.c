@@ -15,6 +15,8 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+_Static_assert(SCENARIO_ERRORS_MAX == SCENARIO_JSON_ERRORS_MAX, "one limit on the errors shown");
+
 /* Hand-written scenarios are a few kilobytes; anything near this is a mistake. */
 #define SCENARIO_MAX_BYTES (16u << 20)
 
