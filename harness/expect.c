@@ -10,6 +10,7 @@
 #include "sim/core/units.h"
 #include "sim/dev/dialect.h"
 #include "harness/scenario_dialect.h"
+#include "harness/scenario_json.h"
 
 /* Cells of the verdict table are fixed-size; long text is cut on purpose. */
 __attribute__((format(printf, 3, 4))) static void cell(char *dst, size_t cap, const char *fmt, ...)
@@ -40,8 +41,6 @@ static const struct counter_def counters[] = {
 #undef FS
 #undef GS
 #define N_COUNTERS (sizeof counters / sizeof counters[0])
-/* the embedded platform's deadline for a command's answer when the expectation names none */
-#define EXPECT_CMD_DEADLINE_MS 10000
 
 static int fleet_index(const struct scenario *sc, const char *id)
 {
@@ -352,7 +351,7 @@ static void eval_reply(const struct expect_ctx *c, const struct sc_expect *e, st
         return;
     }
     /* the case took the slowest answer, or the whole deadline when one never came */
-    r->duration_s = timed_out ? (double)(e->within_ms ? e->within_ms : EXPECT_CMD_DEADLINE_MS) / 1e3
+    r->duration_s = timed_out ? (double)e->within_ms / 1e3
                               : (double)(c->snap->platform.cmd_latency.n ? c->snap->platform.cmd_latency.max : 0) / 1e6;
     r->verdict = answered >= need ? VERDICT_PASS : VERDICT_FAIL;
 }
@@ -475,8 +474,17 @@ static void errors_by_reason(const struct expect_ctx *c, const struct fleet_stat
     }
 }
 
+/* A scenario with nothing to judge passes whatever happens: said again beside the
+ * verdicts, as it was when the file was read. */
+static void expect_warn_unchecked(const struct expect_ctx *c)
+{
+    if (c->sc->warning[0])
+        fprintf(stderr, "%s\n", c->sc->warning);
+}
+
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep)
 {
+    expect_warn_unchecked(c);
     for (int i = 0; i < c->sc->n_expect; i++) {
         const struct sc_expect *e = &c->sc->expect[i];
         struct case_result r;
@@ -625,4 +633,135 @@ int expect_compile(const struct scenario *sc, struct term_pred *out, int cap)
         n++;
     }
     return n;
+}
+
+/* ---- the names expect_value knows, for the scenario parser ----
+ * The same tables as expect_value (counters[], the dialects' and the front-ends'
+ * counter tables) and the same metric forms, so that a name the parser accepts
+ * is one the evaluation resolves. */
+
+static const char *const metric_hists[] = {"report.latency", "ack.latency", "online.latency",
+                                           "command.latency"};
+static const char *const metric_hist_stats[] = {"p50", "p90", "p99", "p999", "max", "mean", "count"};
+/* <base>.rate and <base>.count besides those of the dialects' counters */
+static const char *const metric_rated[] = {"reports", "commands", "reconnects"};
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef void (*expect_name_fn)(void *ctx, const char *name, int is_duration);
+
+/* The dialects whose counters count for fleet f (-1: every fleet's). */
+static const struct dialect *names_dialect(const struct scenario *sc, int f, int k)
+{
+    return (f < 0 || k == f) ? sc->fleets[k].dialect : NULL;
+}
+
+static void names_counters(const struct scenario *sc, int f, expect_name_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < N_COUNTERS; i++)
+        fn(ctx, counters[i].name, 0);
+    for (int k = 0; k < sc->n_fleets; k++) {
+        const struct dialect *d = names_dialect(sc, f, k);
+        for (int i = 0; d && i < d->n_counters; i++)
+            fn(ctx, d->counters[i].name, 0);
+    }
+    /* a front-end's counters are the platform's, whichever fleet is asked about */
+    for (int k = 0; k < sc->n_fleets; k++) {
+        const struct sc_dialect *sd = sc_dialect_of(&sc->fleets[k]);
+        const struct frontend *fe = sd ? sd->frontend : NULL;
+        for (int i = 0; fe && i < fe->n_counters; i++)
+            fn(ctx, fe->counters[i].name, 0);
+    }
+}
+
+static void names_metrics(const struct scenario *sc, int f, expect_name_fn fn, void *ctx)
+{
+    char name[96];
+    for (size_t h = 0; h < N_ELEMS(metric_hists); h++) {
+        for (size_t i = 0; i < N_ELEMS(metric_hist_stats); i++) {
+            snprintf(name, sizeof name, "%s.%s", metric_hists[h], metric_hist_stats[i]);
+            fn(ctx, name, strcmp(metric_hist_stats[i], "count") != 0);
+        }
+    }
+    for (size_t i = 0; i < N_ELEMS(metric_rated); i++) {
+        snprintf(name, sizeof name, "%s.rate", metric_rated[i]);
+        fn(ctx, name, 0);
+        snprintf(name, sizeof name, "%s.count", metric_rated[i]);
+        fn(ctx, name, 0);
+    }
+    for (int k = 0; k < sc->n_fleets; k++) {
+        const struct dialect *d = names_dialect(sc, f, k);
+        for (int i = 0; d && i < d->n_counters; i++) {
+            const char *c = d->counters[i].name;
+            if (strncmp(c, "terminal.", 9) != 0)
+                continue;
+            snprintf(name, sizeof name, "%s.rate", c + 9);
+            fn(ctx, name, 0);
+            snprintf(name, sizeof name, "%s.count", c + 9);
+            fn(ctx, name, 0);
+        }
+    }
+}
+
+#define NAMES_MAX 256
+
+struct names_list {
+    int n;
+    char name[NAMES_MAX][64];
+    int is_duration[NAMES_MAX];
+};
+
+static void names_add(void *ctx, const char *name, int is_duration)
+{
+    struct names_list *l = ctx;
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->name[i], name) == 0)
+            return;
+    if (l->n >= NAMES_MAX || strlen(name) >= sizeof l->name[0])
+        return;
+    snprintf(l->name[l->n], sizeof l->name[0], "%s", name);
+    l->is_duration[l->n++] = is_duration;
+}
+
+/* The names, without repeats (a counter several dialects have is one name). */
+static void names_build(const struct scenario *sc, int f, int metric, struct names_list *l)
+{
+    l->n = 0;
+    if (metric)
+        names_metrics(sc, f, names_add, l);
+    else
+        names_counters(sc, f, names_add, l);
+}
+
+/* Large, so not on the stack; the scenario parser, the one caller, is not
+ * reentrant either. */
+static struct names_list names_buf;
+
+void expect_names(const struct scenario *sc, int f, int metric, expect_name_fn fn, void *ctx)
+{
+    names_build(sc, f, metric, &names_buf);
+    for (int i = 0; i < names_buf.n; i++)
+        fn(ctx, names_buf.name[i], names_buf.is_duration[i]);
+}
+
+int expect_name_known(const struct scenario *sc, int f, int metric, const char *name,
+                      int *is_duration, char *closest, size_t cap)
+{
+    struct names_list *l = &names_buf;
+    const char *ptrs[NAMES_MAX];
+    if (closest != NULL && cap > 0)
+        closest[0] = '\0';
+    names_build(sc, f, metric, l);
+    for (int i = 0; i < l->n; i++) {
+        if (strcmp(l->name[i], name) == 0) {
+            if (is_duration != NULL)
+                *is_duration = l->is_duration[i];
+            return 1;
+        }
+        ptrs[i] = l->name[i];
+    }
+    const char *near = scenario_json_closest(name, ptrs, (size_t)l->n);
+    if (near != NULL && closest != NULL && cap > 0)
+        snprintf(closest, cap, "%s", near);
+    return 0;
 }

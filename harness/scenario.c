@@ -15,6 +15,8 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+_Static_assert(SCENARIO_ERRORS_MAX == SCENARIO_JSON_ERRORS_MAX, "one limit on the errors shown");
+
 /* Hand-written scenarios are a few kilobytes; anything near this is a mistake. */
 #define SCENARIO_MAX_BYTES (16u << 20)
 
@@ -122,88 +124,83 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
     const cJSON *v = scenario_json_get(root, "platform");
     char triples[256], got[64];
     long long n;
-    int rc;
+    int rc = SJ_OK, r;
     if (v == NULL)
         return SJ_OK;
-    if (scenario_json_want_object(j, v, "platform") != SJ_OK ||
-        scenario_json_fields(j, v, "platform", platform_fields, N_OF(platform_fields)) != SJ_OK ||
-        scenario_json_enum(j, v, "platform", "auth", SJ_OPTIONAL, auth_modes, N_OF(auth_modes),
-                           pf->auth, sizeof pf->auth) == SJ_ERR)
+    if (scenario_json_want_object(j, v, "platform") != SJ_OK)
         return SJ_ERR;
-    rc = scenario_json_string(j, v, "platform", "triples", SJ_OPTIONAL, true, triples,
-                              sizeof triples);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK && scenario_resolve(j, sc->path, triples, pf->triples,
-                                        sizeof pf->triples) != SJ_OK)
-        return SJ_ERR;
-    if (rc == SJ_ABSENT && strcmp(pf->auth, "one-party") == 0)
-        return scenario_json_fail(j, "platform.triples", "required when auth is \"one-party\"");
-    rc = scenario_json_int(j, v, "platform", "port", SJ_OPTIONAL, 0, 65535, &n);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK) {
+    SJ_TRY(rc, scenario_json_fields(j, v, "platform", platform_fields, N_OF(platform_fields)));
+    r = scenario_json_enum(j, v, "platform", "auth", SJ_OPTIONAL, auth_modes, N_OF(auth_modes),
+                           pf->auth, sizeof pf->auth);
+    SJ_TRY(rc, r);
+    bool auth_ok = r != SJ_ERR;
+    r = scenario_json_string(j, v, "platform", "triples", SJ_OPTIONAL, true, triples,
+                             sizeof triples);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
+        SJ_TRY(rc, scenario_resolve(j, sc->path, triples, pf->triples, sizeof pf->triples));
+    if (r == SJ_ABSENT && auth_ok && strcmp(pf->auth, "one-party") == 0 &&
+        !scenario_json_hinted(j, v, "triples"))
+        rc = scenario_json_fail(j, "platform.triples", "required when auth is \"one-party\"");
+    r = scenario_json_int(j, v, "platform", "port", SJ_OPTIONAL, 0, 65535, &n);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK) {
         if (n != 0 && n < 1024) {
             scenario_json_got(scenario_json_get(v, "port"), got, sizeof got);
-            return scenario_json_fail(j, "platform.port",
-                                      "must be 0 (any free port) or 1024..65535, got %s", got);
+            rc = scenario_json_fail(j, "platform.port",
+                                    "must be 0 (any free port) or 1024..65535, got %s", got);
         }
         pf->port = (uint16_t)n;
     }
-    rc = scenario_json_duration_ms(j, v, "platform", "idle_timeout", SJ_OPTIONAL,
-                                   &pf->idle_timeout_ms);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK && pf->idle_timeout_ms == 0)
-        return scenario_json_fail(j, "platform.idle_timeout", "must be above 0s");
-    rc = scenario_json_int(j, v, "platform", "procs", SJ_OPTIONAL, 1, 16, &n);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    SJ_TRY(rc, scenario_json_duration_min_ms(j, v, "platform", "idle_timeout", SJ_OPTIONAL, 1,
+                                             &pf->idle_timeout_ms));
+    r = scenario_json_int(j, v, "platform", "procs", SJ_OPTIONAL, 1, 16, &n);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         pf->procs = (int)n;
-    return SJ_OK;
+    return rc;
 }
 
 static int scenario_top(const struct scenario_json *j, const cJSON *root, struct scenario *sc)
 {
     char got[64];
     long long seed;
-    int rc;
-    if (scenario_json_string(j, root, "", "name", SJ_REQUIRED, true, sc->name,
-                             sizeof sc->name) != SJ_OK ||
-        scenario_json_string(j, root, "", "description", SJ_OPTIONAL, false, sc->description,
-                             sizeof sc->description) == SJ_ERR)
-        return SJ_ERR;
-    rc = scenario_json_string(j, root, "", "target", SJ_OPTIONAL, true, sc->target,
-                              sizeof sc->target);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (strcmp(sc->target, "embedded") != 0 && !scenario_target_ok(sc->target)) {
+    int rc = SJ_OK, r;
+    bool target_ok = true;
+    SJ_TRY(rc, scenario_json_string(j, root, "", "name", SJ_REQUIRED, true, sc->name,
+                                    sizeof sc->name));
+    SJ_TRY(rc, scenario_json_string(j, root, "", "description", SJ_OPTIONAL, false,
+                                    sc->description, sizeof sc->description));
+    r = scenario_json_string(j, root, "", "target", SJ_OPTIONAL, true, sc->target,
+                             sizeof sc->target);
+    SJ_TRY(rc, r);
+    if (r == SJ_ERR) {
+        target_ok = false;
+    } else if (strcmp(sc->target, "embedded") != 0 && !scenario_target_ok(sc->target)) {
         scenario_json_got(scenario_json_get(root, "target"), got, sizeof got);
-        return scenario_json_fail(j, "target", "expected \"embedded\" or \"tcp://host:port\", got %s",
-                                  got);
+        rc = scenario_json_fail(j, "target", "expected \"embedded\" or \"tcp://host:port\", got %s",
+                                got);
+        target_ok = false;
     }
-    if (scenario_json_duration_ms(j, root, "", "duration", SJ_REQUIRED, &sc->duration_ms) != SJ_OK)
-        return SJ_ERR;
-    if (sc->duration_ms == 0)
-        return scenario_json_fail(j, "duration", "must be above 0s");
-    rc = scenario_json_number(j, root, "", "time_scale", SJ_OPTIONAL, &sc->time_scale);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK && sc->time_scale <= 0) {
+    /* 0 (the value when it fails) tells the steps not to compare against it */
+    SJ_TRY(rc, scenario_json_duration_min_ms(j, root, "", "duration", SJ_REQUIRED, 1,
+                                             &sc->duration_ms));
+    r = scenario_json_number(j, root, "", "time_scale", SJ_OPTIONAL, &sc->time_scale);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK && sc->time_scale <= 0) {
         scenario_json_got(scenario_json_get(root, "time_scale"), got, sizeof got);
-        return scenario_json_fail(j, "time_scale", "must be above 0, got %s", got);
+        rc = scenario_json_fail(j, "time_scale", "must be above 0, got %s", got);
+    } else if (r == SJ_OK && target_ok && sc->time_scale != 1 &&
+               strcmp(sc->target, "embedded") != 0) {
+        /* a third-party platform runs on its own clock */
+        rc = scenario_json_fail(j, "time_scale", "must be 1 against a third-party target (%s)",
+                                sc->target);
     }
-    /* a third-party platform runs on its own clock */
-    if (sc->time_scale != 1 && strcmp(sc->target, "embedded") != 0)
-        return scenario_json_fail(j, "time_scale", "must be 1 against a third-party target (%s)",
-                                  sc->target);
-    rc = scenario_json_int(j, root, "", "seed", SJ_OPTIONAL, 0, UINT32_MAX, &seed);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    r = scenario_json_int(j, root, "", "seed", SJ_OPTIONAL, 0, UINT32_MAX, &seed);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         sc->seed = (uint32_t)seed;
-    return SJ_OK;
+    return rc;
 }
 
 static void scenario_defaults(struct scenario *sc)
@@ -215,6 +212,17 @@ static void scenario_defaults(struct scenario *sc)
     sc->platform.port = 0;
     sc->platform.idle_timeout_ms = 180000;
     sc->platform.procs = 1;
+}
+
+/* What is allowed but is probably not what was meant: one line each in sc->warning. */
+static void scenario_warnings(struct scenario *sc)
+{
+    const char *file = sc->path[0] ? sc->path : "<scenario>";
+    sc->warning[0] = '\0';
+    if (sc->n_expect == 0)
+        snprintf(sc->warning, sizeof sc->warning,
+                 "%s: warning: no expectations: the run checks nothing and passes whatever happens",
+                 file);
 }
 
 /* "file:line:col: JSON syntax error near '...'" for the position cJSON stopped at. */
@@ -261,6 +269,7 @@ int scenario_parse(const char *text, const char *path, struct scenario *sc, char
                    size_t errcap)
 {
     struct scenario_json j = {path ? path : "<scenario>", err, errcap};
+    struct scenario_json_errors errs;
     const char *end = NULL, *p;
     cJSON *root;
     char got[64];
@@ -287,14 +296,24 @@ int scenario_parse(const char *text, const char *path, struct scenario *sc, char
         scenario_json_fail(&j, "", "expected a JSON object at the top level, got %s", got);
         goto done;
     }
-    if (scenario_json_fields(&j, root, "", top_fields, N_OF(top_fields)) != SJ_OK ||
-        scenario_top(&j, root, sc) != SJ_OK ||
-        scenario_platform(&j, root, sc) != SJ_OK ||
-        scenario_fleets_parse(&j, scenario_json_get(root, "fleets"), sc) != SJ_OK ||
-        scenario_steps_parse(&j, cJSON_GetObjectItemCaseSensitive(root, "steps"), sc) != SJ_OK ||
-        scenario_expect_parse(&j, scenario_json_get(root, "expect"), sc) != SJ_OK)
-        goto done;
+    /* every section is read even after an error, so one pass shows every mistake;
+     * later sections skip the checks an earlier error makes meaningless */
+    scenario_json_collect(&j, &errs);
     rc = SJ_OK;
+    SJ_TRY(rc, scenario_json_fields(&j, root, "", top_fields, N_OF(top_fields)));
+    SJ_TRY(rc, scenario_top(&j, root, sc));
+    SJ_TRY(rc, scenario_platform(&j, root, sc));
+    SJ_TRY(rc, scenario_fleets_parse(&j, root, sc));
+    SJ_TRY(rc, scenario_steps_parse(&j, cJSON_GetObjectItemCaseSensitive(root, "steps"), sc));
+    SJ_TRY(rc, scenario_expect_parse(&j, scenario_json_get(root, "expect"), sc));
+    if (rc != SJ_OK && scenario_json_errors(&j) == 0)
+        scenario_json_fail(&j, "", "not a valid scenario");
+    if (scenario_json_errors(&j) > 0)
+        rc = SJ_ERR;
+    scenario_json_finish(&j);
+    scenario_json_collect(&j, NULL);
+    if (rc == SJ_OK)
+        scenario_warnings(sc);
 done:
     cJSON_Delete(root);
     if (rc != SJ_OK)
@@ -339,5 +358,7 @@ int scenario_load(const char *path, struct scenario *sc, char *err, size_t errca
         return -1;
     rc = scenario_parse(text, path, sc, err, errcap);
     free(text);
+    if (rc == 0 && sc->warning[0])
+        fprintf(stderr, "%s\n", sc->warning);
     return rc;
 }

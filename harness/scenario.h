@@ -16,6 +16,8 @@
 #define SC_ID_LEN FLEET_ID_LEN
 #define SC_MAX_FLEETS 32
 #define SC_MAX_EXPECT 128          /* expectations in one scenario (one limit: parser and run) */
+#define SCENARIO_ERRORS_MAX 20     /* errors of one file shown; the rest are counted */
+#define SCENARIO_ERR_BYTES 8192    /* an error buffer that holds SCENARIO_ERRORS_MAX lines */
 
 enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
@@ -43,14 +45,17 @@ struct sc_step {
 
 enum sc_expect_kind {
     SC_EXP_STATE = 0,   /* {"fleet","state","within"[, "fraction"]} */
-    SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered */
-    SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms" | number} */
+    SC_EXP_REPLY,       /* {"fleet","reply":"0x0104","to":"0x8104"[, "within"]}: every command step's target answered in time */
+    SC_EXP_METRIC,      /* {"metric":"report.latency.p99","below"|"above": "50ms"} (a number for counts and rates) */
     SC_EXP_LEDGER,      /* {"ledger":"balanced"|"acked"} */
     SC_EXP_TRANSITIONS, /* {"fleet","transitions":["connecting","registered","authenticated"]} every terminal passed through these in order */
     SC_EXP_COUNTER,     /* {"counter":"gateway.bad_check","min":N[, "max":N]} */
 };
 
 #define SC_MAX_TRANSITIONS 8
+/* A reply expectation's deadline when it gives no "within": the embedded platform's
+ * command timeout (an unanswered command times out after it). */
+#define SC_REPLY_WITHIN_MS 10000
 
 struct sc_expect {
     char id[SC_ID_LEN];            /* e.g. "JT808-AUTH-001" */
@@ -59,7 +64,8 @@ struct sc_expect {
     enum sc_expect_kind kind;
     char fleet[SC_ID_LEN];         /* empty = all fleets */
     char state[24];
-    uint64_t within_ms;            /* 0 = by the end of the run */
+    uint64_t within_ms;            /* state: 0 = at the end of the run; reply: the commands'
+                                      deadline, SC_REPLY_WITHIN_MS unless given */
     double fraction;               /* default 1.0 */
     char reply[16], to[16];        /* reply: request and reply names of the fleets' dialects */
     char metric[64];
@@ -97,9 +103,16 @@ struct scenario {
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
     struct sc_expect *expect;
+    /* A valid file that probably does not do what was meant, as lines of
+     * "path: warning: ..." ("" when none): no expectations. */
+    char warning[640];
+    unsigned parse_failed;         /* parse bookkeeping (harness/scenario_internal.h) */
 };
 
-/* 0 ok; -1 with "path: json.path: message" in err. */
+/* 0 ok; -1 with every error of the file in err, one "path: json.path: message" line
+ * each (the first SCENARIO_ERRORS_MAX, then "path: and N more errors"; fewer when
+ * errcap holds fewer whole lines: SCENARIO_ERR_BYTES holds them all).  scenario_load also prints the warnings to stderr; scenario_parse
+ * only keeps them in sc->warning. */
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap);
 int scenario_parse(const char *text, const char *path, struct scenario *sc, char *err, size_t errcap);
 void scenario_free(struct scenario *sc);

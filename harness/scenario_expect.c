@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "harness/expect.h"
 #include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
 #include "sim/dev/dialect.h"
@@ -78,23 +79,33 @@ static int expect_kind(const struct scenario_json *j, const cJSON *obj, const ch
                                       kind_keys[found], kind_keys[k]);
         found = (int)k;
     }
-    if (found < 0)
+    if (found < 0) {
+        for (size_t k = 0; k < N_OF(kind_keys); k++)
+            if (scenario_json_hinted(j, obj, kind_keys[k]))
+                return SJ_ERR; /* misspelt, and reported so */
         return scenario_json_fail(j, path,
                                   "needs one of state, reply, metric, ledger, transitions, counter");
+    }
     *kind = (enum sc_expect_kind)found;
     /* a field that belongs to another kind is a mistake, not something to ignore */
+    int rc = SJ_OK;
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
         const char *key = c->string;
         bool ok = strcmp(key, "id") == 0 || strcmp(key, "area") == 0 ||
                   strcmp(key, "description") == 0 || strcmp(key, kind_keys[found]) == 0;
         for (size_t i = 0; !ok && kind_extra[found][i] != NULL; i++)
             ok = strcmp(key, kind_extra[found][i]) == 0;
-        if (!ok) {
-            scenario_json_path(p, sizeof p, path, key);
-            return scenario_json_fail(j, p, "not used by a %s expectation", kind_keys[found]);
-        }
+        if (ok)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < N_OF(expect_fields); i++)
+            known |= strcmp(key, expect_fields[i]) == 0;
+        if (!known)
+            continue; /* reported as an unknown field already */
+        scenario_json_path(p, sizeof p, path, key);
+        rc = scenario_json_fail(j, p, "not used by a %s expectation", kind_keys[found]);
     }
-    return SJ_OK;
+    return rc;
 }
 
 static bool expect_id_char(char c)
@@ -164,14 +175,17 @@ static int expect_fleet(const struct scenario_json *j, const cJSON *obj, const c
     return scenario_fleets_ref(j, sc, p, e->fleet);
 }
 
-/* "within 10s" as the user wrote it, or "by the end of the run" (reply deadlines). */
+/* "within 10s" as the user wrote it, or as the default deadline is written. */
 static void expect_when(const cJSON *obj, uint64_t within_ms, char *out, size_t cap)
 {
     const cJSON *w = scenario_json_get(obj, "within");
-    if (within_ms != 0 && w != NULL && cJSON_IsString(w))
+    char d[32];
+    if (w != NULL && cJSON_IsString(w)) {
         snprintf(out, cap, "within %s", w->valuestring);
-    else
-        snprintf(out, cap, "by the end of the run");
+        return;
+    }
+    units_format_exact_us(within_ms * 1000u, d, sizeof d);
+    snprintf(out, cap, "within %s", d);
 }
 
 static void expect_who(const struct sc_expect *e, double fraction, char *out, size_t cap)
@@ -191,15 +205,18 @@ static int expect_state(const struct scenario_json *j, const cJSON *obj, const c
                         const struct scenario *sc, struct sc_expect *e)
 {
     char p[SCENARIO_JSON_PATH_MAX], who[96], when[48];
-    if (scenario_json_string(j, obj, path, "state", SJ_REQUIRED, true, e->state,
-                             sizeof e->state) == SJ_ERR)
-        return SJ_ERR;
+    int rc = SJ_OK;
+    int r = scenario_json_string(j, obj, path, "state", SJ_REQUIRED, true, e->state,
+                                 sizeof e->state);
+    SJ_TRY(rc, r);
     scenario_json_path(p, sizeof p, path, "state");
-    if (expect_state_name(j, p, e->state) != SJ_OK ||
-        expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
-        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR ||
-        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
-        return SJ_ERR;
+    if (r == SJ_OK)
+        SJ_TRY(rc, expect_state_name(j, p, e->state));
+    SJ_TRY(rc, expect_fleet(j, obj, path, sc, e));
+    SJ_TRY(rc, scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms));
+    SJ_TRY(rc, scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction));
+    if (rc != SJ_OK)
+        return rc;
     expect_who(e, e->fraction, who, sizeof who);
     if (e->within_ms) {
         expect_when(obj, e->within_ms, when, sizeof when);
@@ -216,11 +233,22 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
 {
     char p[SCENARIO_JSON_PATH_MAX], when[48];
     bool sent = false;
-    if (scenario_json_string(j, obj, path, "reply", SJ_REQUIRED, true, e->reply, sizeof e->reply) != SJ_OK ||
-        scenario_json_string(j, obj, path, "to", SJ_REQUIRED, true, e->to, sizeof e->to) != SJ_OK ||
-        expect_fleet(j, obj, path, sc, e) == SJ_ERR ||
-        scenario_json_duration_ms(j, obj, path, "within", SJ_OPTIONAL, &e->within_ms) == SJ_ERR ||
-        scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction) == SJ_ERR)
+    int rc = SJ_OK;
+    /* the deadline of the commands it judges: the platform's own unless given */
+    e->within_ms = SC_REPLY_WITHIN_MS;
+    int r_reply = scenario_json_string(j, obj, path, "reply", SJ_REQUIRED, true, e->reply,
+                                       sizeof e->reply);
+    int r_to = scenario_json_string(j, obj, path, "to", SJ_REQUIRED, true, e->to, sizeof e->to);
+    int r_fleet = expect_fleet(j, obj, path, sc, e);
+    SJ_TRY(rc, r_reply);
+    SJ_TRY(rc, r_to);
+    SJ_TRY(rc, r_fleet);
+    SJ_TRY(rc, scenario_json_duration_min_ms(j, obj, path, "within", SJ_OPTIONAL, 1,
+                                             &e->within_ms));
+    SJ_TRY(rc, scenario_json_fraction(j, obj, path, "fraction", SJ_OPTIONAL, &e->fraction));
+    /* the checks against the steps and the dialects need both names, the fleet, and
+     * every step read */
+    if (r_to != SJ_OK || r_fleet == SJ_ERR || (sc->parse_failed & SC_PARSE_STEPS))
         return SJ_ERR;
     /* a reply to a command no step sends could never be observed */
     for (int i = 0; i < sc->n_steps; i++) {
@@ -235,10 +263,12 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
             return scenario_json_fail(j, p, "no step sends %s to fleet \"%s\"", e->to, e->fleet);
         return scenario_json_fail(j, p, "no step sends %s", e->to);
     }
+    if (r_reply != SJ_OK)
+        return SJ_ERR;
     /* the reply must be the one each addressed dialect answers that request with */
     for (int f = 0; f < sc->n_fleets; f++) {
         const struct dialect *d = sc->fleets[f].dialect;
-        if (e->fleet[0] != '\0' && strcmp(e->fleet, sc->fleets[f].id) != 0)
+        if (d == NULL || (e->fleet[0] != '\0' && strcmp(e->fleet, sc->fleets[f].id) != 0))
             continue;
         int k = dialect_cmd_index(d, e->to);
         if (k < 0)
@@ -251,6 +281,8 @@ static int expect_reply(const struct scenario_json *j, const cJSON *obj, const c
         snprintf(e->to, sizeof e->to, "%s", d->cmds[k].request);
         snprintf(e->reply, sizeof e->reply, "%s", d->cmds[k].reply);
     }
+    if (rc != SJ_OK)
+        return rc;
     expect_when(obj, e->within_ms, when, sizeof when);
     expect_desc(e, "every terminal%s%s sent %s answers with %s %s",
              e->fleet[0] ? " of " : "", e->fleet, e->to, e->reply, when);
@@ -263,10 +295,8 @@ static bool expect_name_char(char c)
            c == '_' || c == '-';
 }
 
-/* <area>.<name>.<statistic>: the prefix is whatever the metrics module
- * registers, so only its shape is checked; the statistic must be one we compute. */
-static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name,
-                              const char **stat)
+/* <area>.<name>.<statistic>: the shape, then a statistic we compute. */
+static int expect_metric_name(const struct scenario_json *j, const char *p, const char *name)
 {
     const char *dot = strrchr(name, '.');
     char list[128];
@@ -281,43 +311,54 @@ static int expect_metric_name(const struct scenario_json *j, const char *p, cons
         return scenario_json_fail(j, p,
                                   "expected a metric like \"report.latency.p99\" "
                                   "(<area>.<name>.<statistic>), got \"%s\"", name);
-    for (size_t i = 0; i < N_OF(metric_stats); i++) {
-        if (strcmp(dot + 1, metric_stats[i]) == 0) {
-            *stat = metric_stats[i];
+    for (size_t i = 0; i < N_OF(metric_stats); i++)
+        if (strcmp(dot + 1, metric_stats[i]) == 0)
             return SJ_OK;
-        }
-    }
     scenario_json_join(metric_stats, N_OF(metric_stats), list, sizeof list);
     return scenario_json_fail(j, p, "unknown statistic \"%s\" in \"%s\" (use %s)", dot + 1, name,
                               list);
 }
 
-/* One bound: a duration string (stored in us) or a plain number. */
+/* A metric or counter name the evaluation knows for the expectation's fleet (the
+ * same tables: expect_name_known), else an error with the closest known name. */
+static int expect_known_name(const struct scenario_json *j, const struct scenario *sc,
+                             const struct sc_expect *e, const char *p, int metric,
+                             const char *name, int *is_duration)
+{
+    char near[64], where[80] = "";
+    int f = scenario_fleet_index(sc, e->fleet);
+    if (expect_name_known(sc, f, metric, name, is_duration, near, sizeof near))
+        return SJ_OK;
+    if (f >= 0)
+        snprintf(where, sizeof where, " for fleet \"%s\" (%s)", e->fleet, sc->fleets[f].protocol);
+    if (near[0])
+        return scenario_json_fail(j, p, "unknown %s \"%s\"%s (did you mean \"%s\"?)",
+                                  metric ? "metric" : "counter", name, where, near);
+    return scenario_json_fail(j, p, "unknown %s \"%s\"%s (scenarios/SCHEMA.md lists them)",
+                              metric ? "metric" : "counter", name, where);
+}
+
+/* One bound, in the metric's unit: a duration (stored in µs) when the metric is one,
+ * else a plain number.  A bare number on a duration is refused, as everywhere. */
 static int expect_bound(const struct scenario_json *j, const cJSON *obj, const char *path,
-                        const char *key, const char *stat, bool *has, bool *is_duration,
+                        const char *key, const char *metric, int is_duration, bool *has,
                         double *out)
 {
-    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    char p[SCENARIO_JSON_PATH_MAX];
     const cJSON *v = scenario_json_get(obj, key);
     uint64_t us;
     if (v == NULL)
         return SJ_OK;
     scenario_json_path(p, sizeof p, path, key);
-    if (cJSON_IsString(v)) {
-        if (strcmp(stat, "count") == 0 || strcmp(stat, "rate") == 0)
-            return scenario_json_fail(j, p, "a %s is a plain number, not a duration", stat);
+    if (is_duration) {
         if (scenario_json_duration_us(j, obj, path, key, SJ_REQUIRED, &us) != SJ_OK)
             return SJ_ERR;
         *out = (double)us;
-        *is_duration = true;
-    } else if (cJSON_IsNumber(v)) {
+    } else {
+        if (cJSON_IsString(v))
+            return scenario_json_fail(j, p, "%s is a plain number, not a duration", metric);
         if (scenario_json_number(j, obj, path, key, SJ_REQUIRED, out) != SJ_OK)
             return SJ_ERR;
-        *is_duration = false;
-    } else {
-        scenario_json_got(v, got, sizeof got);
-        return scenario_json_fail(j, p, "expected a duration like \"50ms\" or a number, got %s",
-                                  got);
     }
     *has = true;
     return SJ_OK;
@@ -335,30 +376,37 @@ static void expect_bound_text(const cJSON *obj, const char *key, char *out, size
 }
 
 static int expect_metric(const struct scenario_json *j, const cJSON *obj, const char *path,
-                         struct sc_expect *e)
+                         const struct scenario *sc, struct sc_expect *e)
 {
     char p[SCENARIO_JSON_PATH_MAX], lo[64], hi[64];
-    const char *stat = NULL;
-    bool below_dur = false, above_dur = false;
-    if (scenario_json_string(j, obj, path, "metric", SJ_REQUIRED, true, e->metric,
-                             sizeof e->metric) != SJ_OK)
-        return SJ_ERR;
+    int is_duration = 0, rc = SJ_OK;
+    int r = scenario_json_string(j, obj, path, "metric", SJ_REQUIRED, true, e->metric,
+                                 sizeof e->metric);
     scenario_json_path(p, sizeof p, path, "metric");
-    if (expect_metric_name(j, p, e->metric, &stat) != SJ_OK ||
-        expect_bound(j, obj, path, "below", stat, &e->has_below, &below_dur, &e->below) != SJ_OK ||
-        expect_bound(j, obj, path, "above", stat, &e->has_above, &above_dur, &e->above) != SJ_OK)
-        return SJ_ERR;
-    if (!e->has_below && !e->has_above)
-        return scenario_json_fail(j, path, "a metric expectation needs \"below\" or \"above\"");
-    if (e->has_below && e->has_above) {
-        scenario_json_path(p, sizeof p, path, "above");
-        if (below_dur != above_dur)
-            return scenario_json_fail(j, p, "\"above\" and \"below\" must both be durations or "
-                                            "both numbers");
-        if (e->above >= e->below)
-            return scenario_json_fail(j, p, "must be less than \"below\"");
+    if (r == SJ_OK)
+        r = expect_metric_name(j, p, e->metric);
+    if (r == SJ_OK)
+        r = expect_known_name(j, sc, e, p, 1, e->metric, &is_duration);
+    SJ_TRY(rc, r);
+    /* a bound's type is the metric's: unknown while the name is wrong */
+    if (r == SJ_OK) {
+        SJ_TRY(rc, expect_bound(j, obj, path, "below", e->metric, is_duration, &e->has_below,
+                                &e->below));
+        SJ_TRY(rc, expect_bound(j, obj, path, "above", e->metric, is_duration, &e->has_above,
+                                &e->above));
     }
-    e->bound_is_duration = below_dur || above_dur;
+    bool given_below = scenario_json_get(obj, "below") != NULL;
+    bool given_above = scenario_json_get(obj, "above") != NULL;
+    if (!given_below && !given_above && !scenario_json_hinted(j, obj, "below") &&
+        !scenario_json_hinted(j, obj, "above"))
+        return scenario_json_fail(j, path, "a metric expectation needs \"below\" or \"above\"");
+    if (rc != SJ_OK)
+        return rc;
+    if (e->has_below && e->has_above && e->above >= e->below) {
+        scenario_json_path(p, sizeof p, path, "above");
+        return scenario_json_fail(j, p, "must be less than \"below\"");
+    }
+    e->bound_is_duration = is_duration != 0;
     expect_bound_text(obj, "above", lo, sizeof lo);
     expect_bound_text(obj, "below", hi, sizeof hi);
     if (e->has_below && e->has_above)
@@ -391,31 +439,36 @@ static int expect_transitions(const struct scenario_json *j, const cJSON *obj, c
     char p[SCENARIO_JSON_PATH_MAX], pi[SCENARIO_JSON_PATH_MAX], who[96], chain[200];
     const cJSON *arr = scenario_json_get(obj, "transitions");
     size_t used = 0;
-    int n;
+    int n, rc = SJ_OK;
     scenario_json_path(p, sizeof p, path, "transitions");
+    SJ_TRY(rc, expect_fleet(j, obj, path, sc, e));
     if (scenario_json_want_array(j, arr, p) != SJ_OK)
         return SJ_ERR;
     n = cJSON_GetArraySize(arr);
     if (n < 1 || n > SC_MAX_TRANSITIONS)
         return scenario_json_fail(j, p, "expected 1 to %d states, got %d", SC_MAX_TRANSITIONS, n);
     chain[0] = '\0';
-    for (const cJSON *s = arr->child; s != NULL; s = s->next) {
+    int i = 0;
+    for (const cJSON *s = arr->child; s != NULL; s = s->next, i++) {
         char got[64];
-        scenario_json_index(pi, sizeof pi, p, e->n_transitions);
+        scenario_json_index(pi, sizeof pi, p, i);
         if (!cJSON_IsString(s) || s->valuestring == NULL) {
             scenario_json_got(s, got, sizeof got);
-            return scenario_json_fail(j, pi, "expected a state name, got %s", got);
+            rc = scenario_json_fail(j, pi, "expected a state name, got %s", got);
+            continue;
         }
-        if (expect_state_name(j, pi, s->valuestring) != SJ_OK)
-            return SJ_ERR;
+        if (expect_state_name(j, pi, s->valuestring) != SJ_OK) {
+            rc = SJ_ERR;
+            continue;
+        }
         snprintf(e->transitions[e->n_transitions], sizeof e->transitions[0], "%s", s->valuestring);
         if (used < sizeof chain)
             used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s",
                                      e->n_transitions ? " -> " : "", s->valuestring);
         e->n_transitions++;
     }
-    if (expect_fleet(j, obj, path, sc, e) == SJ_ERR)
-        return SJ_ERR;
+    if (rc != SJ_OK)
+        return rc;
     expect_who(e, 1.0, who, sizeof who);
     expect_desc(e, "%s pass through %s in order", who, chain);
     return SJ_OK;
@@ -427,29 +480,32 @@ static bool expect_counter_char(char c)
 }
 
 static int expect_counter(const struct scenario_json *j, const cJSON *obj, const char *path,
-                          struct sc_expect *e)
+                          const struct scenario *sc, struct sc_expect *e)
 {
     char p[SCENARIO_JSON_PATH_MAX];
-    int rc;
-    if (scenario_json_string(j, obj, path, "counter", SJ_REQUIRED, true, e->counter,
-                             sizeof e->counter) != SJ_OK)
-        return SJ_ERR;
+    int rc = SJ_OK, r;
+    r = scenario_json_string(j, obj, path, "counter", SJ_REQUIRED, true, e->counter,
+                             sizeof e->counter);
     scenario_json_path(p, sizeof p, path, "counter");
-    for (const char *c = e->counter; *c; c++)
+    for (const char *c = e->counter; r == SJ_OK && *c; c++) {
         if (!expect_counter_char(*c))
-            return scenario_json_fail(j, p,
-                                      "expected a counter like \"gateway.bad_check\", got \"%s\"",
-                                      e->counter);
-    rc = scenario_json_count(j, obj, path, "min", SJ_OPTIONAL, false, &e->min);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    e->has_min = rc == SJ_OK;
-    rc = scenario_json_count(j, obj, path, "max", SJ_OPTIONAL, false, &e->max);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    e->has_max = rc == SJ_OK;
-    if (!e->has_min && !e->has_max)
+            r = scenario_json_fail(j, p, "expected a counter like \"gateway.bad_check\", got \"%s\"",
+                                   e->counter);
+    }
+    if (r == SJ_OK)
+        r = expect_known_name(j, sc, e, p, 0, e->counter, NULL);
+    SJ_TRY(rc, r);
+    r = scenario_json_count(j, obj, path, "min", SJ_OPTIONAL, false, &e->min);
+    SJ_TRY(rc, r);
+    e->has_min = r == SJ_OK;
+    r = scenario_json_count(j, obj, path, "max", SJ_OPTIONAL, false, &e->max);
+    SJ_TRY(rc, r);
+    e->has_max = r == SJ_OK;
+    if (!scenario_json_get(obj, "min") && !scenario_json_get(obj, "max") &&
+        !scenario_json_hinted(j, obj, "min") && !scenario_json_hinted(j, obj, "max"))
         return scenario_json_fail(j, path, "a counter expectation needs \"min\" or \"max\"");
+    if (rc != SJ_OK)
+        return rc;
     if (e->has_min && e->has_max && e->max < e->min) {
         scenario_json_path(p, sizeof p, path, "max");
         return scenario_json_fail(j, p, "%llu is below min %llu", (unsigned long long)e->max,
@@ -471,50 +527,58 @@ static int expect_parse(const struct scenario_json *j, const cJSON *obj, const c
                         struct scenario *sc, int index)
 {
     struct sc_expect *e = &sc->expect[index];
-    int rc = SJ_ERR;
+    int rc = SJ_OK;
     e->fraction = 1.0;
-    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
-        scenario_json_fields(j, obj, path, expect_fields, N_OF(expect_fields)) != SJ_OK ||
-        expect_id(j, obj, path, sc, index, e) != SJ_OK ||
-        expect_kind(j, obj, path, &e->kind) != SJ_OK)
+    if (scenario_json_want_object(j, obj, path) != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, obj, path, expect_fields, N_OF(expect_fields)));
+    SJ_TRY(rc, expect_id(j, obj, path, sc, index, e));
+    /* given values replace the generated ones */
+    SJ_TRY(rc, scenario_json_string(j, obj, path, "area", SJ_OPTIONAL, true, e->area,
+                                    sizeof e->area));
+    if (expect_kind(j, obj, path, &e->kind) != SJ_OK)
         return SJ_ERR;
     switch (e->kind) {
     case SC_EXP_STATE:
-        rc = expect_state(j, obj, path, sc, e);
+        SJ_TRY(rc, expect_state(j, obj, path, sc, e));
         break;
     case SC_EXP_REPLY:
-        rc = expect_reply(j, obj, path, sc, e);
+        SJ_TRY(rc, expect_reply(j, obj, path, sc, e));
         break;
     case SC_EXP_METRIC:
-        /* terminal metrics and counters may be narrowed to one fleet */
-        rc = expect_fleet(j, obj, path, sc, e) == SJ_ERR ? SJ_ERR : expect_metric(j, obj, path, e);
+        /* terminal metrics and counters may be narrowed to one fleet: the fleet first,
+         * as the names known depend on it */
+        if (expect_fleet(j, obj, path, sc, e) == SJ_ERR)
+            rc = SJ_ERR;
+        else
+            SJ_TRY(rc, expect_metric(j, obj, path, sc, e));
         break;
     case SC_EXP_LEDGER:
-        rc = expect_ledger(j, obj, path, e);
+        SJ_TRY(rc, expect_ledger(j, obj, path, e));
         break;
     case SC_EXP_TRANSITIONS:
-        rc = expect_transitions(j, obj, path, sc, e);
+        SJ_TRY(rc, expect_transitions(j, obj, path, sc, e));
         break;
     case SC_EXP_COUNTER:
-        rc = expect_fleet(j, obj, path, sc, e) == SJ_ERR ? SJ_ERR : expect_counter(j, obj, path, e);
+        if (expect_fleet(j, obj, path, sc, e) == SJ_ERR)
+            rc = SJ_ERR;
+        else
+            SJ_TRY(rc, expect_counter(j, obj, path, sc, e));
         break;
     }
+    SJ_TRY(rc, scenario_json_string(j, obj, path, "description", SJ_OPTIONAL, true, e->desc,
+                                    sizeof e->desc));
     if (rc != SJ_OK)
-        return SJ_ERR;
-    /* given values replace the generated ones */
-    expect_area_from_id(e->id, e->area, sizeof e->area);
-    if (scenario_json_string(j, obj, path, "area", SJ_OPTIONAL, true, e->area,
-                             sizeof e->area) == SJ_ERR ||
-        scenario_json_string(j, obj, path, "description", SJ_OPTIONAL, true, e->desc,
-                             sizeof e->desc) == SJ_ERR)
-        return SJ_ERR;
+        return rc;
+    if (!scenario_json_get(obj, "area"))
+        expect_area_from_id(e->id, e->area, sizeof e->area);
     return SJ_OK;
 }
 
 int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc)
 {
     char p[SCENARIO_JSON_PATH_MAX];
-    int n;
+    int n, rc = SJ_OK;
     if (v == NULL)
         return SJ_OK;
     if (scenario_json_want_array(j, v, "expect") != SJ_OK)
@@ -529,9 +593,8 @@ int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct 
         return scenario_json_fail(j, "expect", "out of memory");
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
         scenario_json_index(p, sizeof p, "expect", sc->n_expect);
-        if (expect_parse(j, e, p, sc, sc->n_expect) != SJ_OK)
-            return SJ_ERR;
-        sc->n_expect++;
+        SJ_TRY(rc, expect_parse(j, e, p, sc, sc->n_expect));
+        sc->n_expect++; /* also after an error: the paths of the next ones count it */
     }
-    return SJ_OK;
+    return rc;
 }

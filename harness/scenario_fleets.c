@@ -36,6 +36,9 @@ int scenario_fleets_ref(const struct scenario_json *j, const struct scenario *sc
     char list[256];
     if (scenario_fleet(sc, id) != NULL)
         return SJ_OK;
+    /* it may be the fleet whose id was wrong: that error is reported already */
+    if (sc->parse_failed & SC_PARSE_FLEET_IDS)
+        return SJ_ERR;
     for (int i = 0; i < sc->n_fleets; i++)
         ids[i] = sc->fleets[i].id;
     near = scenario_json_closest(id, ids, (size_t)sc->n_fleets);
@@ -107,17 +110,7 @@ static int fleet_ramp(const struct scenario_json *j, const cJSON *obj, const cha
 int scenario_fleets_period(const struct scenario_json *j, const cJSON *obj, const char *path,
                            const char *key, uint64_t *out)
 {
-    char p[SCENARIO_JSON_PATH_MAX];
-    uint64_t ms;
-    int rc = scenario_json_duration_ms(j, obj, path, key, SJ_OPTIONAL, &ms);
-    if (rc != SJ_OK)
-        return rc;
-    if (ms == 0) {
-        scenario_json_path(p, sizeof p, path, key);
-        return scenario_json_fail(j, p, "must be above 0s");
-    }
-    *out = ms;
-    return SJ_OK;
+    return scenario_json_duration_min_ms(j, obj, path, key, SJ_OPTIONAL, 1, out);
 }
 
 static int fleet_reconnect(const struct scenario_json *j, const cJSON *obj, const char *path,
@@ -125,22 +118,22 @@ static int fleet_reconnect(const struct scenario_json *j, const cJSON *obj, cons
 {
     char p[SCENARIO_JSON_PATH_MAX], pmax[SCENARIO_JSON_PATH_MAX], a[24], b[24];
     const cJSON *r = scenario_json_get(obj, "reconnect");
+    int rc = SJ_OK;
     if (r == NULL)
         return SJ_OK;
     scenario_json_path(p, sizeof p, path, "reconnect");
-    if (scenario_json_want_object(j, r, p) != SJ_OK ||
-        scenario_json_fields(j, r, p, reconnect_fields, N_OF(reconnect_fields)) != SJ_OK)
+    if (scenario_json_want_object(j, r, p) != SJ_OK)
         return SJ_ERR;
-    if (scenario_fleets_period(j, r, p, "min", &f->reconnect_min_ms) == SJ_ERR ||
-        scenario_fleets_period(j, r, p, "max", &f->reconnect_max_ms) == SJ_ERR)
-        return SJ_ERR;
-    if (f->reconnect_max_ms < f->reconnect_min_ms) {
+    SJ_TRY(rc, scenario_json_fields(j, r, p, reconnect_fields, N_OF(reconnect_fields)));
+    SJ_TRY(rc, scenario_fleets_period(j, r, p, "min", &f->reconnect_min_ms));
+    SJ_TRY(rc, scenario_fleets_period(j, r, p, "max", &f->reconnect_max_ms));
+    if (rc == SJ_OK && f->reconnect_max_ms < f->reconnect_min_ms) {
         scenario_json_path(pmax, sizeof pmax, p, "max");
         units_format_us(f->reconnect_max_ms * 1000, a, sizeof a);
         units_format_us(f->reconnect_min_ms * 1000, b, sizeof b);
         return scenario_json_fail(j, pmax, "%s is below min %s", a, b);
     }
-    return SJ_OK;
+    return rc;
 }
 
 /* "tcp://host:port" or "udp://host:port": a fleet's own target. */
@@ -184,50 +177,71 @@ static int fleet_parse(const struct scenario_json *j, const cJSON *obj, const ch
     struct fleet_spec *f = &sc->fleets[index];
     const char *known[FIELDS_MAX];
     size_t nk = 0;
+    int rc = SJ_OK;
     fleet_defaults(f);
     for (int i = 0; i < index; i++)
         f->first += sc->fleets[i].count;
-    if (scenario_json_want_object(j, obj, path) != SJ_OK)
+    if (scenario_json_want_object(j, obj, path) != SJ_OK) {
+        sc->parse_failed |= SC_PARSE_FLEET_IDS;
         return SJ_ERR;
-    /* the protocol decides which other fields belong */
-    if (fleet_protocol(j, obj, path, f) != SJ_OK)
-        return SJ_ERR;
-    for (size_t i = 0; i < N_OF(fleet_fields); i++)
-        known[nk++] = fleet_fields[i];
-    const struct sc_dialect *d = sc_dialect_of(f);
-    for (size_t i = 0; d && i < d->n_fields && nk < FIELDS_MAX; i++)
-        known[nk++] = d->fields[i];
-    if (scenario_json_fields(j, obj, path, known, nk) != SJ_OK ||
-        fleet_id(j, obj, path, sc, index, f) != SJ_OK ||
-        fleet_count(j, obj, path, f) != SJ_OK ||
-        fleet_ramp(j, obj, path, f) == SJ_ERR ||
-        scenario_json_enum(j, obj, path, "transport", SJ_OPTIONAL, transports, N_OF(transports),
-                           f->transport, sizeof f->transport) == SJ_ERR ||
-        fleet_target(j, obj, path, f) == SJ_ERR ||
-        fleet_reconnect(j, obj, path, f) == SJ_ERR ||
-        scenario_fleets_period(j, obj, path, "ack_timeout", &f->ack_timeout_ms) == SJ_ERR)
-        return SJ_ERR;
-    d = sc_dialect_of(f);
-    return d->parse(j, obj, path, sc, index, f) == SJ_OK ? SJ_OK : SJ_ERR;
+    }
+    /* the protocol decides which other fields belong; without it only the
+     * neutral ones are read */
+    bool proto_ok = fleet_protocol(j, obj, path, f) == SJ_OK;
+    const struct sc_dialect *d = proto_ok ? sc_dialect_of(f) : NULL;
+    if (!proto_ok)
+        rc = SJ_ERR;
+    if (d != NULL) {
+        for (size_t i = 0; i < N_OF(fleet_fields); i++)
+            known[nk++] = fleet_fields[i];
+        for (size_t i = 0; i < d->n_fields && nk < FIELDS_MAX; i++)
+            known[nk++] = d->fields[i];
+        SJ_TRY(rc, scenario_json_fields(j, obj, path, known, nk));
+    }
+    SJ_TRY(rc, fleet_id(j, obj, path, sc, index, f));
+    if (f->id[0] == '\0')
+        sc->parse_failed |= SC_PARSE_FLEET_IDS;
+    if (fleet_count(j, obj, path, f) == SJ_ERR) {
+        rc = SJ_ERR;
+        f->count = 1; /* the checks that depend on it go on with one terminal */
+    }
+    SJ_TRY(rc, fleet_ramp(j, obj, path, f));
+    int r = scenario_json_enum(j, obj, path, "transport", SJ_OPTIONAL, transports,
+                               N_OF(transports), f->transport, sizeof f->transport);
+    SJ_TRY(rc, r);
+    if (r != SJ_ERR)
+        SJ_TRY(rc, fleet_target(j, obj, path, f));
+    SJ_TRY(rc, fleet_reconnect(j, obj, path, f));
+    SJ_TRY(rc, scenario_fleets_period(j, obj, path, "ack_timeout", &f->ack_timeout_ms));
+    if (d != NULL)
+        SJ_TRY(rc, d->parse(j, obj, path, sc, index, f));
+    return rc;
 }
 
-int scenario_fleets_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc)
+int scenario_fleets_parse(const struct scenario_json *j, const cJSON *root, struct scenario *sc)
 {
     char p[SCENARIO_JSON_PATH_MAX];
-    int n;
-    if (v == NULL)
+    const cJSON *v = scenario_json_get(root, "fleets");
+    int n, rc = SJ_OK;
+    if (v == NULL) {
+        sc->parse_failed |= SC_PARSE_FLEET_IDS;
+        if (scenario_json_hinted(j, root, "fleets"))
+            return SJ_ERR;
         return scenario_json_fail(j, "fleets", "required field missing");
-    if (scenario_json_want_array(j, v, "fleets") != SJ_OK)
+    }
+    if (scenario_json_want_array(j, v, "fleets") != SJ_OK) {
+        sc->parse_failed |= SC_PARSE_FLEET_IDS;
         return SJ_ERR;
+    }
     n = cJSON_GetArraySize(v);
-    if (n < 1 || n > SC_MAX_FLEETS)
+    if (n < 1 || n > SC_MAX_FLEETS) {
+        sc->parse_failed |= SC_PARSE_FLEET_IDS;
         return scenario_json_fail(j, "fleets", "expected 1 to %d fleets, got %d", SC_MAX_FLEETS, n);
+    }
     for (const cJSON *e = v->child; e != NULL; e = e->next) {
         scenario_json_index(p, sizeof p, "fleets", sc->n_fleets);
-        int rc = fleet_parse(j, e, p, sc, sc->n_fleets);
+        SJ_TRY(rc, fleet_parse(j, e, p, sc, sc->n_fleets));
         sc->n_fleets++; /* a fleet that failed half way is freed with the others */
-        if (rc != SJ_OK)
-            return SJ_ERR;
     }
-    return SJ_OK;
+    return rc;
 }

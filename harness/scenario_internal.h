@@ -7,8 +7,17 @@
 #include "harness/scenario.h"
 #include "harness/scenario_json.h"
 
-/* v: the "fleets" value (NULL when absent). */
-int scenario_fleets_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc);
+/* What failed, in sc->parse_failed, so that later sections do not report the
+ * consequences of an error already reported.  Besides these: a fleet whose
+ * protocol failed has no dialect, and a duration that failed is 0. */
+enum {
+    SC_PARSE_FLEET_IDS = 1 << 0, /* a fleet has no usable id: an unknown fleet may be it */
+    SC_PARSE_STEPS = 1 << 1,     /* a step failed: a reply may be to the command it sends */
+};
+
+/* Each section reports every error it finds and returns SJ_ERR if there was one. */
+/* root: the document (its "fleets" value is required). */
+int scenario_fleets_parse(const struct scenario_json *j, const cJSON *root, struct scenario *sc);
 /* v: the "steps" value (NULL when absent); bodies are detached from the tree. */
 int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenario *sc);
 /* v: the "expect" value (NULL when absent). */

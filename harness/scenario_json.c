@@ -14,22 +14,97 @@
 
 #define SJ_NAME_MAX 64
 
+/* The reader collecting every error, if any. */
+static _Thread_local struct {
+    const struct scenario_json *j;
+    struct scenario_json_errors *e;
+} sj_collecting;
+
+void scenario_json_collect(const struct scenario_json *j, struct scenario_json_errors *e)
+{
+    if (e != NULL)
+        memset(e, 0, sizeof *e);
+    sj_collecting.j = e != NULL ? j : NULL;
+    sj_collecting.e = e;
+}
+
+static struct scenario_json_errors *sj_all(const struct scenario_json *j)
+{
+    return j != NULL && j == sj_collecting.j ? sj_collecting.e : NULL;
+}
+
 int scenario_json_fail(const struct scenario_json *j, const char *path, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], line[768];
+    struct scenario_json_errors *all = sj_all(j);
     va_list ap;
+    if (all != NULL)
+        all->n++;
     if (j->err == NULL || j->errcap == 0)
         return SJ_ERR;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (path == NULL || path[0] == '\0')
-        snprintf(j->err, j->errcap, "%s: %s", j->file, msg);
+        snprintf(line, sizeof line, "%s: %s", j->file, msg);
     else
-        snprintf(j->err, j->errcap, "%s: %s: %s", j->file, path, msg);
+        snprintf(line, sizeof line, "%s: %s: %s", j->file, path, msg);
+    if (all == NULL || all->n == 1) {
+        /* the first error is always shown, cut to the buffer if need be */
+        snprintf(j->err, j->errcap, "%s", line);
+        if (all != NULL) {
+            all->shown = 1;
+            all->used = strnlen(j->err, j->errcap - 1);
+        }
+        return SJ_ERR;
+    }
+    /* a later one only whole, leaving room for the "and N more" line */
+    size_t len = strlen(line), reserve = strlen(j->file) + 40;
+    if (all->full || all->shown >= SCENARIO_JSON_ERRORS_MAX ||
+        all->used + 1 + len + reserve >= j->errcap) {
+        all->full = true;
+        return SJ_ERR;
+    }
+    j->err[all->used++] = '\n';
+    memcpy(j->err + all->used, line, len + 1);
+    all->used += len;
+    all->shown++;
     return SJ_ERR;
 }
 
+int scenario_json_errors(const struct scenario_json *j)
+{
+    const struct scenario_json_errors *all = sj_all(j);
+    return all != NULL ? all->n : 0;
+}
+
+void scenario_json_finish(const struct scenario_json *j)
+{
+    const struct scenario_json_errors *all = sj_all(j);
+    if (all == NULL || all->n <= all->shown || j->err == NULL || all->used >= j->errcap)
+        return;
+    int more = all->n - all->shown;
+    snprintf(j->err + all->used, j->errcap - all->used, "\n%s: and %d more error%s", j->file, more,
+             more == 1 ? "" : "s");
+}
+
+bool scenario_json_hinted(const struct scenario_json *j, const cJSON *obj, const char *key)
+{
+    const struct scenario_json_errors *all = sj_all(j);
+    for (int i = 0; all != NULL && i < all->n_hints; i++)
+        if (all->hint_obj[i] == obj && strcmp(all->hint_key[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void sj_hint(const struct scenario_json *j, const cJSON *obj, const char *key)
+{
+    struct scenario_json_errors *all = sj_all(j);
+    if (all == NULL || all->n_hints >= SCENARIO_JSON_HINTS_MAX || scenario_json_get(obj, key))
+        return;
+    all->hint_obj[all->n_hints] = obj;
+    all->hint_key[all->n_hints++] = key;
+}
 
 void scenario_json_path(char *out, size_t cap, const char *parent, const char *key)
 {
@@ -144,6 +219,7 @@ int scenario_json_fields(const struct scenario_json *j, const cJSON *obj, const 
                          const char *const *known, size_t n)
 {
     char p[SCENARIO_JSON_PATH_MAX];
+    int rc = SJ_OK;
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
         const char *key = c->string ? c->string : "";
         bool found = false;
@@ -153,15 +229,24 @@ int scenario_json_fields(const struct scenario_json *j, const cJSON *obj, const 
         scenario_json_path(p, sizeof p, path, key);
         if (!found) {
             const char *near = scenario_json_closest(key, known, n);
-            if (near != NULL)
-                return scenario_json_fail(j, p, "unknown field (did you mean \"%s\"?)", near);
-            return scenario_json_fail(j, p, "unknown field");
+            if (near != NULL) {
+                sj_hint(j, obj, near);
+                rc = scenario_json_fail(j, p, "unknown field (did you mean \"%s\"?)", near);
+            } else {
+                rc = scenario_json_fail(j, p, "unknown field");
+            }
+        } else {
+            for (const cJSON *e = obj->child; e != c; e = e->next) {
+                if (e->string != NULL && strcmp(e->string, key) == 0) {
+                    rc = scenario_json_fail(j, p, "field given twice");
+                    break;
+                }
+            }
         }
-        for (const cJSON *e = obj->child; e != c; e = e->next)
-            if (e->string != NULL && strcmp(e->string, key) == 0)
-                return scenario_json_fail(j, p, "field given twice");
+        if (rc != SJ_OK && sj_all(j) == NULL)
+            return rc;
     }
-    return SJ_OK;
+    return rc;
 }
 
 int scenario_json_want_object(const struct scenario_json *j, const cJSON *v, const char *path)
@@ -232,6 +317,8 @@ static int sj_lookup(const struct scenario_json *j, const cJSON *obj, const char
     *v = scenario_json_get(obj, key);
     if (*v != NULL)
         return SJ_OK;
+    if (need == SJ_REQUIRED && scenario_json_hinted(j, obj, key))
+        return SJ_ERR;
     if (need == SJ_REQUIRED)
         return scenario_json_fail(j, p, "required field missing");
     return SJ_ABSENT;
@@ -296,17 +383,28 @@ int scenario_json_enum(const struct scenario_json *j, const cJSON *obj, const ch
 }
 
 static int sj_duration(const struct scenario_json *j, const cJSON *obj, const char *path,
-                       const char *key, int need, uint64_t *out, bool in_ms)
+                       const char *key, int need, uint64_t min_us, uint64_t *out, bool in_ms)
 {
-    char p[SCENARIO_JSON_PATH_MAX], uerr[160];
+    char p[SCENARIO_JSON_PATH_MAX], uerr[160], num[40];
     const cJSON *v;
+    const char *text;
     int rc = sj_lookup(j, obj, path, key, need, &v, p, sizeof p);
     if (rc != SJ_OK)
         return rc;
+    if (cJSON_IsNumber(v)) {
+        /* the unit parser's words for a number without a unit, and how to write one */
+        uint64_t ignored;
+        sj_format_number(v->valuedouble, num, sizeof num);
+        units_duration_us(num, &ignored, uerr, sizeof uerr); /* no unit: always refused */
+        if (!isfinite(v->valuedouble) || v->valuedouble < 0 || strlen(num) > 16)
+            snprintf(num, sizeof num, "30");
+        return scenario_json_fail(j, p, "%s, e.g. \"%ss\" or \"%sms\" (a string)", uerr, num, num);
+    }
     if (!cJSON_IsString(v) || v->valuestring == NULL)
         return sj_type_error(j, p, "a duration like \"30s\" or \"250ms\" (units required)", v);
-    rc = in_ms ? units_duration_ms(v->valuestring, out, uerr, sizeof uerr)
-               : units_duration_us(v->valuestring, out, uerr, sizeof uerr);
+    text = v->valuestring;
+    rc = in_ms ? units_duration_range_ms(text, min_us, 0, out, uerr, sizeof uerr)
+               : units_duration_range_us(text, min_us, 0, out, uerr, sizeof uerr);
     if (rc != 0)
         return scenario_json_fail(j, p, "%s", uerr);
     return SJ_OK;
@@ -315,13 +413,19 @@ static int sj_duration(const struct scenario_json *j, const cJSON *obj, const ch
 int scenario_json_duration_ms(const struct scenario_json *j, const cJSON *obj, const char *path,
                               const char *key, int need, uint64_t *out)
 {
-    return sj_duration(j, obj, path, key, need, out, true);
+    return sj_duration(j, obj, path, key, need, 0, out, true);
 }
 
 int scenario_json_duration_us(const struct scenario_json *j, const cJSON *obj, const char *path,
                               const char *key, int need, uint64_t *out)
 {
-    return sj_duration(j, obj, path, key, need, out, false);
+    return sj_duration(j, obj, path, key, need, 0, out, false);
+}
+
+int scenario_json_duration_min_ms(const struct scenario_json *j, const cJSON *obj, const char *path,
+                                  const char *key, int need, uint64_t min_us, uint64_t *out)
+{
+    return sj_duration(j, obj, path, key, need, min_us, out, true);
 }
 
 int scenario_json_count(const struct scenario_json *j, const cJSON *obj, const char *path,

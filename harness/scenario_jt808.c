@@ -177,6 +177,7 @@ static int fleet_terminal_prefix(const struct scenario_json *j, const cJSON *obj
 {
     char p[SCENARIO_JSON_PATH_MAX];
     size_t max = f->version == 2019 ? 30 : 7;
+    /* terminal numbers count from 1 across the scenario: this fleet's last one */
     uint64_t last = (uint64_t)fs->first + fs->count;
     unsigned nd;
     nd = fleet_digits(last);
@@ -205,30 +206,30 @@ static int fleet_plate(const struct scenario_json *j, const cJSON *obj, const ch
 {
     char p[SCENARIO_JSON_PATH_MAX];
     long long v;
-    int rc = scenario_json_string(j, obj, path, "plate_prefix", SJ_OPTIONAL, false,
-                                  f->plate_prefix, sizeof f->plate_prefix);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
+    int rc = SJ_OK;
+    int r = scenario_json_string(j, obj, path, "plate_prefix", SJ_OPTIONAL, false,
+                                 f->plate_prefix, sizeof f->plate_prefix);
+    SJ_TRY(rc, r);
     scenario_json_path(p, sizeof p, path, "plate_prefix");
-    for (const char *c = f->plate_prefix; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            return scenario_json_fail(j, p, "control characters are not allowed");
-    rc = scenario_json_int(j, obj, path, "plate_color", SJ_OPTIONAL, 0, 255, &v);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    for (const char *c = f->plate_prefix; r == SJ_OK && *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            rc = scenario_json_fail(j, p, "control characters are not allowed");
+            break;
+        }
+    }
+    r = scenario_json_int(j, obj, path, "plate_color", SJ_OPTIONAL, 0, 255, &v);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         f->plate_color = (uint8_t)v;
-    rc = scenario_json_int(j, obj, path, "province", SJ_OPTIONAL, 0, 65535, &v);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    r = scenario_json_int(j, obj, path, "province", SJ_OPTIONAL, 0, 65535, &v);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         f->province = (uint16_t)v;
-    rc = scenario_json_int(j, obj, path, "city", SJ_OPTIONAL, 0, 65535, &v);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    r = scenario_json_int(j, obj, path, "city", SJ_OPTIONAL, 0, 65535, &v);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         f->city = (uint16_t)v;
-    return SJ_OK;
+    return rc;
 }
 
 static int fleet_degrees(const struct scenario_json *j, const cJSON *obj, const char *path,
@@ -260,16 +261,16 @@ static int fleet_report(const struct scenario_json *j, const cJSON *obj, const c
         return SJ_OK;
     }
     scenario_json_path(p, sizeof p, path, "report");
-    if (scenario_json_want_object(j, r, p) != SJ_OK ||
-        scenario_json_fields(j, r, p, report_fields, N_OF(report_fields)) != SJ_OK)
+    if (scenario_json_want_object(j, r, p) != SJ_OK)
         return SJ_ERR;
-    if (scenario_json_duration_ms(j, r, p, "every", SJ_OPTIONAL, &f->report_every_ms) == SJ_ERR ||
-        scenario_json_enum(j, r, p, "location", SJ_OPTIONAL, locations, N_OF(locations),
-                           f->location_model, sizeof f->location_model) == SJ_ERR ||
-        fleet_degrees(j, r, p, "lat", 90, &f->lat) == SJ_ERR ||
-        fleet_degrees(j, r, p, "lon", 180, &f->lon) == SJ_ERR)
-        return SJ_ERR;
-    return SJ_OK;
+    int rc = SJ_OK;
+    SJ_TRY(rc, scenario_json_fields(j, r, p, report_fields, N_OF(report_fields)));
+    SJ_TRY(rc, scenario_json_duration_ms(j, r, p, "every", SJ_OPTIONAL, &f->report_every_ms));
+    SJ_TRY(rc, scenario_json_enum(j, r, p, "location", SJ_OPTIONAL, locations, N_OF(locations),
+                                  f->location_model, sizeof f->location_model));
+    SJ_TRY(rc, fleet_degrees(j, r, p, "lat", 90, &f->lat));
+    SJ_TRY(rc, fleet_degrees(j, r, p, "lon", 180, &f->lon));
+    return rc;
 }
 
 static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char *path,
@@ -277,26 +278,27 @@ static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char 
 {
     struct jt808_fleet_cfg *f = calloc(1, sizeof *f);
     size_t man_max, model_max;
+    int rc = SJ_OK;
     (void)sc;
     if (f == NULL)
         return scenario_json_fail(j, path, "out of memory");
     fs->cfg = f;
     jt_defaults(f, fs, index);
-    if (fleet_version(j, obj, path, f) != SJ_OK ||
-        fleet_phone(j, obj, path, f, fs) == SJ_ERR)
-        return SJ_ERR;
+    /* a version that failed leaves 2019, the widest fields: what follows is still
+     * checked, without errors that only a wrong version would cause */
+    SJ_TRY(rc, fleet_version(j, obj, path, f));
+    SJ_TRY(rc, fleet_phone(j, obj, path, f, fs));
     man_max = f->version == 2019 ? 11 : 5;
     model_max = f->version == 2019 ? 30 : f->version == 2013 ? 20 : 8;
-    if (fleet_ascii_field(j, obj, path, "manufacturer", man_max, f->version, f->manufacturer,
-                          sizeof f->manufacturer) == SJ_ERR ||
-        fleet_ascii_field(j, obj, path, "model", model_max, f->version, f->model,
-                          sizeof f->model) == SJ_ERR ||
-        fleet_terminal_prefix(j, obj, path, fs, f) == SJ_ERR ||
-        fleet_plate(j, obj, path, f) == SJ_ERR ||
-        scenario_fleets_period(j, obj, path, "heartbeat", &f->heartbeat_ms) == SJ_ERR ||
-        fleet_report(j, obj, path, f) == SJ_ERR)
-        return SJ_ERR;
-    return SJ_OK;
+    SJ_TRY(rc, fleet_ascii_field(j, obj, path, "manufacturer", man_max, f->version,
+                                 f->manufacturer, sizeof f->manufacturer));
+    SJ_TRY(rc, fleet_ascii_field(j, obj, path, "model", model_max, f->version, f->model,
+                                 sizeof f->model));
+    SJ_TRY(rc, fleet_terminal_prefix(j, obj, path, fs, f));
+    SJ_TRY(rc, fleet_plate(j, obj, path, f));
+    SJ_TRY(rc, scenario_fleets_period(j, obj, path, "heartbeat", &f->heartbeat_ms));
+    SJ_TRY(rc, fleet_report(j, obj, path, f));
+    return rc;
 }
 
 static int jt_check_command(const struct fleet_spec *fs, int kind, const char *body_json,

@@ -113,27 +113,33 @@ static int rp_message(const struct scenario_json *j, const cJSON *obj, const cha
 {
     struct replay_msg_cfg *m = &c->msgs[i];
     const cJSON *hs;
+    int rc = SJ_OK;
     snprintf(m->name, sizeof m->name, "m%d", i);
-    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
-        scenario_json_fields(j, obj, path, msg_fields, N_OF(msg_fields)) != SJ_OK ||
-        scenario_json_string(j, obj, path, "name", SJ_OPTIONAL, true, m->name, sizeof m->name) == SJ_ERR)
+    if (scenario_json_want_object(j, obj, path) != SJ_OK)
         return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, obj, path, msg_fields, N_OF(msg_fields)));
+    SJ_TRY(rc, scenario_json_string(j, obj, path, "name", SJ_OPTIONAL, true, m->name,
+                                    sizeof m->name));
     bool has_t = scenario_json_get(obj, "template") != NULL, has_v = scenario_json_get(obj, "vectors") != NULL;
-    if (has_t == has_v)
-        return scenario_json_fail(j, path, "needs one of \"template\" or \"vectors\"");
-    if (has_t) {
+    if (has_t == has_v) {
+        if (has_t || (!scenario_json_hinted(j, obj, "template") &&
+                      !scenario_json_hinted(j, obj, "vectors")))
+            scenario_json_fail(j, path, "needs one of \"template\" or \"vectors\"");
+        rc = SJ_ERR;
+    } else if (has_t) {
         m->frames = calloc(1, sizeof *m->frames);
         if (!m->frames)
             return scenario_json_fail(j, path, "out of memory");
         if (rp_template(j, obj, path, "template", &m->frames[0]) != SJ_OK)
-            return SJ_ERR;
-        m->n_frames = 1;
-    } else if (rp_vectors(j, obj, path, m) != SJ_OK) {
-        return SJ_ERR;
+            rc = SJ_ERR;
+        else
+            m->n_frames = 1;
+    } else {
+        SJ_TRY(rc, rp_vectors(j, obj, path, m));
     }
-    if (scenario_fleets_period(j, obj, path, "every", &m->every_ms) == SJ_ERR ||
-        (scenario_json_get(obj, "reply") && rp_pattern(j, obj, path, "reply", &m->reply) != SJ_OK))
-        return SJ_ERR;
+    SJ_TRY(rc, scenario_fleets_period(j, obj, path, "every", &m->every_ms));
+    if (scenario_json_get(obj, "reply"))
+        SJ_TRY(rc, rp_pattern(j, obj, path, "reply", &m->reply));
     hs = scenario_json_get(obj, "handshake");
     if (hs) {
         char p[SCENARIO_JSON_PATH_MAX];
@@ -145,18 +151,19 @@ static int rp_message(const struct scenario_json *j, const cJSON *obj, const cha
             return scenario_json_fail(j, p, "a handshake is sent once per connection; it has no \"every\"");
         c->has_handshake |= m->handshake;
     }
-    return SJ_OK;
+    return rc;
 }
 
 static int rp_answer(const struct scenario_json *j, const cJSON *obj, const char *path,
                      struct replay_answer_cfg *a)
 {
-    if (scenario_json_want_object(j, obj, path) != SJ_OK ||
-        scenario_json_fields(j, obj, path, answer_fields, N_OF(answer_fields)) != SJ_OK ||
-        rp_pattern(j, obj, path, "match", &a->match) != SJ_OK ||
-        rp_template(j, obj, path, "send", &a->send) != SJ_OK)
+    int rc = SJ_OK;
+    if (scenario_json_want_object(j, obj, path) != SJ_OK)
         return SJ_ERR;
-    return SJ_OK;
+    SJ_TRY(rc, scenario_json_fields(j, obj, path, answer_fields, N_OF(answer_fields)));
+    SJ_TRY(rc, rp_pattern(j, obj, path, "match", &a->match));
+    SJ_TRY(rc, rp_template(j, obj, path, "send", &a->send));
+    return rc;
 }
 
 static int rp_list(const struct scenario_json *j, const cJSON *obj, const char *path, const char *key,
@@ -182,7 +189,7 @@ static int rp_parse(const struct scenario_json *j, const cJSON *obj, const char 
     char p[SCENARIO_JSON_PATH_MAX], q[SCENARIO_JSON_PATH_MAX], spec[96] = "";
     struct replay_fleet_cfg *c = calloc(1, sizeof *c);
     const cJSON *list;
-    int n;
+    int n, r, rc = SJ_OK;
     long long off;
     (void)sc;
     (void)index;
@@ -192,59 +199,65 @@ static int rp_parse(const struct scenario_json *j, const cJSON *obj, const char 
     /* ids 0000000001, 0000000002, ... across the scenario: ten digits fit {id:bcd5}
      * and {id:ascii10} */
     snprintf(fs->ident, sizeof fs->ident, "%010u+", 1u + fs->first);
-    if (scenario_json_string(j, obj, path, "device_id", SJ_OPTIONAL, true, fs->ident,
-                             sizeof fs->ident) == SJ_ERR)
-        return SJ_ERR;
-    if (fs->count > 1 && fs->ident[strlen(fs->ident) - 1] != '+') {
+    r = scenario_json_string(j, obj, path, "device_id", SJ_OPTIONAL, true, fs->ident,
+                             sizeof fs->ident);
+    SJ_TRY(rc, r);
+    if (r != SJ_ERR && fs->count > 1 && fs->ident[strlen(fs->ident) - 1] != '+') {
         scenario_json_path(p, sizeof p, path, "device_id");
-        return scenario_json_fail(j, p, "\"%s\" would be shared by all %u terminals; end it with \"+\" to "
-                                  "number them", fs->ident, fs->count);
+        rc = scenario_json_fail(j, p, "\"%s\" would be shared by all %u terminals; end it with \"+\" to "
+                                "number them", fs->ident, fs->count);
     }
-    if (rp_list(j, obj, path, "messages", REPLAY_MAX_MSGS, &list, &n) == SJ_ERR)
-        return SJ_ERR;
+    /* whether its terminals read replies decides if a stream needs framing */
+    bool msgs_ok = true;
+    r = rp_list(j, obj, path, "messages", REPLAY_MAX_MSGS, &list, &n);
     scenario_json_path(p, sizeof p, path, "messages");
-    if (!list || n == 0)
-        return scenario_json_fail(j, p, "a replay fleet needs at least one message");
-    for (const cJSON *e = list->child; e; e = e->next) {
-        scenario_json_index(q, sizeof q, p, c->n_msgs);
-        int rc = rp_message(j, e, q, c, c->n_msgs);
-        c->n_msgs++; /* what it holds is freed with the rest, also after an error */
-        if (rc != SJ_OK)
-            return SJ_ERR;
+    if (r == SJ_ERR) {
+        rc = SJ_ERR;
+        msgs_ok = false;
+    } else if (!list || n == 0) {
+        if (!scenario_json_hinted(j, obj, "messages"))
+            scenario_json_fail(j, p, "a replay fleet needs at least one message");
+        rc = SJ_ERR;
+        msgs_ok = false;
     }
-    if (rp_list(j, obj, path, "answers", REPLAY_MAX_ANSWERS, &list, &n) == SJ_ERR)
-        return SJ_ERR;
+    for (const cJSON *e = msgs_ok ? list->child : NULL; e; e = e->next) {
+        scenario_json_index(q, sizeof q, p, c->n_msgs);
+        if (rp_message(j, e, q, c, c->n_msgs) != SJ_OK) {
+            rc = SJ_ERR;
+            msgs_ok = false;
+        }
+        c->n_msgs++; /* what it holds is freed with the rest, also after an error */
+    }
+    r = rp_list(j, obj, path, "answers", REPLAY_MAX_ANSWERS, &list, &n);
+    SJ_TRY(rc, r);
     scenario_json_path(p, sizeof p, path, "answers");
-    for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
+    for (const cJSON *e = r == SJ_OK ? list->child : NULL; e; e = e->next) {
         scenario_json_index(q, sizeof q, p, c->n_answers);
-        int rc = rp_answer(j, e, q, &c->answers[c->n_answers]);
+        SJ_TRY(rc, rp_answer(j, e, q, &c->answers[c->n_answers]));
         c->n_answers++;
-        if (rc != SJ_OK)
-            return SJ_ERR;
     }
     bool listens = c->n_answers > 0;
     for (int i = 0; i < c->n_msgs; i++)
         listens |= c->msgs[i].reply != NULL;
-    int rc = scenario_json_string(j, obj, path, "framing", SJ_OPTIONAL, true, spec, sizeof spec);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
+    r = scenario_json_string(j, obj, path, "framing", SJ_OPTIONAL, true, spec, sizeof spec);
+    SJ_TRY(rc, r);
     scenario_json_path(p, sizeof p, path, "framing");
-    if (rc == SJ_ABSENT) {
-        /* a datagram is a frame; a stream has no frames unless told how to find them */
-        if (listens && strcmp(fs->transport, "udp") != 0)
-            return scenario_json_fail(j, p, "required for a tcp fleet that reads replies "
-                                      "(\"delim:7E\", \"length:offset=2,size=2,adjust=4\", \"fixed:16\" or \"none\")");
+    if (r == SJ_ABSENT) {
+        /* a datagram is a frame; a stream has no frames unless told how to find them
+         * (unknown when a message failed: its reply may be what needs them) */
+        if (msgs_ok && listens && strcmp(fs->transport, "udp") != 0)
+            rc = scenario_json_fail(j, p, "required for a tcp fleet that reads replies "
+                                    "(\"delim:7E\", \"length:offset=2,size=2,adjust=4\", \"fixed:16\" or \"none\")");
         snprintf(spec, sizeof spec, "none");
     }
     struct replay_err e;
-    if (replay_framing_parse(spec, &c->framing, &e) < 0)
-        return rp_fail(j, p, &e);
-    rc = scenario_json_int(j, obj, path, "utc_offset", SJ_OPTIONAL, -12, 14, &off);
-    if (rc == SJ_ERR)
-        return SJ_ERR;
-    if (rc == SJ_OK)
+    if (r != SJ_ERR && replay_framing_parse(spec, &c->framing, &e) < 0)
+        rc = rp_fail(j, p, &e);
+    r = scenario_json_int(j, obj, path, "utc_offset", SJ_OPTIONAL, -12, 14, &off);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK)
         c->utc_offset_s = (int32_t)off * 3600;
-    return SJ_OK;
+    return rc;
 }
 
 static void rp_free(void *cfg)

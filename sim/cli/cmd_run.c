@@ -116,8 +116,8 @@ int cmd_run(int argc, char **argv)
         }
         case 'i': {
             uint64_t ms;
-            if (units_duration_ms(optarg, &ms, err, sizeof err) < 0 || ms < 100) {
-                fprintf(stderr, "fleetsim run: --status-interval: %s\n", ms < 100 ? "at least 100ms" : err);
+            if (units_duration_range_ms(optarg, 100000, 86400000000ULL, &ms, err, sizeof err) < 0) {
+                fprintf(stderr, "fleetsim run: --status-interval: %s\n", err);
                 return 2;
             }
             o.status_interval_ms = (int)ms;

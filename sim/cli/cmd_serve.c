@@ -142,7 +142,7 @@ int cmd_serve(int argc, char **argv)
             cfg.procs = (int)v;
             break;
         case 'I':
-            if (units_duration_ms(optarg, &cfg.idle_timeout_ms, err, sizeof err) < 0) {
+            if (units_duration_range_ms(optarg, 1, 0, &cfg.idle_timeout_ms, err, sizeof err) < 0) {
                 fprintf(stderr, "fleetsim serve: --idle-timeout: %s\n", err);
                 return 2;
             }

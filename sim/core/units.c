@@ -236,6 +236,37 @@ int units_duration_ms(const char *s, uint64_t *out_ms, char *err, size_t errcap)
     return UNITS_OK;
 }
 
+int units_duration_range_us(const char *s, uint64_t min_us, uint64_t max_us, uint64_t *out_us,
+                            char *err, size_t errcap)
+{
+    uint64_t us;
+    char lim[32];
+    if (units_duration_us(s, &us, err, errcap) != UNITS_OK)
+        return UNITS_ERR;
+    if (us < min_us) {
+        if (min_us == 1)
+            return units_fail(err, errcap, s, "must be above 0s");
+        units_format_exact_us(min_us, lim, sizeof lim);
+        return units_fail(err, errcap, s, "must be at least %s", lim);
+    }
+    if (max_us != 0 && us > max_us) {
+        units_format_exact_us(max_us, lim, sizeof lim);
+        return units_fail(err, errcap, s, "must be at most %s", lim);
+    }
+    *out_us = us;
+    return UNITS_OK;
+}
+
+int units_duration_range_ms(const char *s, uint64_t min_us, uint64_t max_us, uint64_t *out_ms,
+                            char *err, size_t errcap)
+{
+    uint64_t us;
+    if (units_duration_range_us(s, min_us, max_us, &us, err, errcap) != UNITS_OK)
+        return UNITS_ERR;
+    *out_ms = us / 1000 + (us % 1000 != 0);
+    return UNITS_OK;
+}
+
 /* Number and optional k/M suffix in s[0..len).  A whole result is required
  * unless approx is asked for (rates). */
 static int units_count_part(const char *s, size_t len, const char *full, uint64_t *out,
@@ -352,4 +383,18 @@ void units_format_us(uint64_t us, char *buf, size_t cap)
     mins = us / MIN + (us % MIN >= MIN / 2);
     snprintf(buf, cap, "%lluh%02llum", (unsigned long long)(mins / 60),
              (unsigned long long)(mins % 60));
+}
+
+void units_format_exact_us(uint64_t us, char *buf, size_t cap)
+{
+    const struct units_scale *u = &duration_units[0];
+    if (buf == NULL || cap == 0)
+        return;
+    for (size_t i = sizeof duration_units / sizeof duration_units[0]; us != 0 && i-- > 0;) {
+        if (us % duration_units[i].mult == 0) {
+            u = &duration_units[i];
+            break;
+        }
+    }
+    snprintf(buf, cap, "%llu%s", (unsigned long long)(us / u->mult), us ? u->name : "s");
 }

@@ -24,6 +24,15 @@
 static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate(t); }
 static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return term_cfg(t); }
 
+/* The terminal's number, counted from 1 across the whole scenario (the counts of
+ * the fleets before it plus its place in its own): its terminal id, plate and IMEI
+ * end in it, so the first terminal of a scenario is T000001, as a CSV of known
+ * terminals lists it. */
+static inline unsigned long long term_number(const struct term *t)
+{
+    return (unsigned long long)term_gindex(t) + 1;
+}
+
 /* The codec's message struct is large; terminals of one worker share one. */
 static struct jt808_msg out_msg, in_msg;
 static uint8_t out_frame[JT808_MAX_FRAME];
@@ -117,13 +126,13 @@ static void send_register(struct term *t)
     snprintf(r->model, sizeof r->model, "%s", f->model);
     /* terminal ids and plates number terminals across the whole scenario, so two
      * fleets with the same prefixes do not claim each other's vehicles */
-    uint32_t g = term_gindex(t);
+    unsigned long long g = term_number(t);
     int width = f->version == 2019 ? 12 : 7;
     int plen = (int)strlen(f->terminal_prefix);
-    snprintf(r->terminal_id, sizeof r->terminal_id, "%s%0*u", f->terminal_prefix,
+    snprintf(r->terminal_id, sizeof r->terminal_id, "%s%0*llu", f->terminal_prefix,
              width - plen > 0 ? width - plen : 1, g);
     r->plate_color = f->plate_color;
-    snprintf(r->plate, sizeof r->plate, "%s%05u", f->plate_prefix, g);
+    snprintf(r->plate, sizeof r->plate, "%s%05llu", f->plate_prefix, g);
     term_set_state(t, TS_REGISTERING);
     send_msg(t, true);
 }
@@ -134,7 +143,7 @@ static void send_auth(struct term *t)
     struct jt808_auth *a = &out_msg.b.auth;
     memset(a, 0, sizeof *a);
     snprintf(a->auth_code, sizeof a->auth_code, "%s", ts(t)->auth ? ts(t)->auth : "");
-    snprintf(a->imei, sizeof a->imei, "86%013u", term_gindex(t));
+    snprintf(a->imei, sizeof a->imei, "86%013llu", term_number(t));
     snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
     term_set_state(t, TS_AUTHENTICATING);
     send_msg(t, true);
@@ -296,7 +305,7 @@ static void fill_params(struct term *t, struct jt808_params *p)
     memset(q, 0, sizeof *q);
     q->id = 0x0083;
     q->type = JT808_PT_STRING;
-    snprintf(q->str, sizeof q->str, "%s%05u", cfg(t)->plate_prefix, term_gindex(t));
+    snprintf(q->str, sizeof q->str, "%s%05llu", cfg(t)->plate_prefix, term_number(t));
     q->len = (uint8_t)strlen(q->str);
     memcpy(q->raw, q->str, q->len);
 }

@@ -2,11 +2,11 @@
 # The embedded gateway's modes from a scenario: one-party registration from a CSV
 # of terminal triples, and the idle timeout in virtual time.
 . "$(dirname "$0")/lib.sh"
-# fleet "known" numbers its terminals T000000..T000009 (ids count across the
-# scenario); fleet "stranger" follows as T000010.. and is not in the file
+# fleet "known" numbers its terminals T000001..T000010 (numbers count from 1 across
+# the scenario); fleet "stranger" follows as T000011.. and is not in the file
 {
     echo "manufacturer,model,terminal_id"
-    for i in $(seq 0 9); do printf 'FSIM1,FS-TERM,T%06d\n' "$i"; done
+    for i in $(seq 1 10); do printf 'FSIM1,FS-TERM,T%06d\n' "$i"; done
 } >"$TMP/triples.csv"
 cat >"$TMP/one.json" <<'JSON'
 {"name": "one-party", "duration": "6s", "time_scale": 2,

@@ -509,9 +509,9 @@ static void test_register_auth_report_2013(void **state)
     assert_int_equal(r->city, 0);
     assert_string_equal(r->manufacturer, "FSIM1");
     assert_string_equal(r->model, "FS-TERM");
-    assert_string_equal(r->terminal_id, "T000000");
+    assert_string_equal(r->terminal_id, "T000001");
     assert_int_equal(r->plate_color, 1);
-    assert_string_equal(r->plate, "SIM00000");
+    assert_string_equal(r->plate, "SIM00001");
     assert_int_equal(ST->in_state[TS_REGISTERING], 1);
     assert_int_equal(ST->ledger.sent, 1);
     uint16_t reg_serial = m->h.serial;
@@ -572,9 +572,9 @@ static void test_register_auth_2019(void **state)
     assert_int_equal(r->province, 11);
     assert_string_equal(r->manufacturer, "FSIM1");
     assert_string_equal(r->model, "FS-TERM");
-    assert_string_equal(r->terminal_id, "T00000000000");
+    assert_string_equal(r->terminal_id, "T00000000001");
     assert_int_equal(r->plate_color, 1);
-    assert_string_equal(r->plate, "SIM00000");
+    assert_string_equal(r->plate, "SIM00001");
 
     reg_resp(m->h.serial, 0, AUTH);
     m = expect_msg(0x0102, 1000);
@@ -583,7 +583,7 @@ static void test_register_auth_2019(void **state)
     assert_string_equal(m->b.auth.auth_code, AUTH);
     assert_int_equal(strlen(m->b.auth.imei), 15);
     assert_int_equal(strspn(m->b.auth.imei, "0123456789"), 15);
-    assert_string_equal(m->b.auth.imei, "860000000000000");
+    assert_string_equal(m->b.auth.imei, "860000000000001");
     assert_string_equal(m->b.auth.sw_version, "fleetsim-1.0");
     assert_int_equal(m->h.body_len, 1 + strlen(AUTH) + 15 + 20);
     ack(m->h.serial, 0x0102, 0);
@@ -816,7 +816,7 @@ static void test_auth_refused_reregisters(void **state)
     assert_int_equal(ST->in_state[TS_REGISTERING], 1);
     assert_int_equal(ST->ledger.failed, 1);
     assert_int_equal(ST->ledger.why[LEDGER_REFUSED], 1);
-    assert_string_equal(m->b.reg.terminal_id, "T000000");
+    assert_string_equal(m->b.reg.terminal_id, "T000001");
 
     reg_resp(m->h.serial, 0, "XYZ789");
     m = expect_msg(0x0102, 1000);
@@ -850,7 +850,7 @@ static void test_register_refused_reconnects(void **state)
     wait_accept(1000);
     assert_int_equal(F->accepts, 2);
     m = expect_msg(0x0100, 1000);
-    assert_string_equal(m->b.reg.terminal_id, "T000000");
+    assert_string_equal(m->b.reg.terminal_id, "T000001");
     reg_resp(m->h.serial, 0, AUTH);
     m = expect_msg(0x0102, 1000);
     assert_string_equal(m->b.auth.auth_code, AUTH);

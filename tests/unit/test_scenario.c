@@ -10,10 +10,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cmocka.h>
 
+/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
+#include "harness/expect.h"
+#include "harness/run_summary.h"
 #include "harness/scenario.h"
+#include "harness/snapshot.h"
 #include "sim/dev/jt808_term.h"
+
+#include <cmocka.h>
 
 #define JC(f) ((const struct jt808_fleet_cfg *)(f)->cfg)
 
@@ -90,6 +95,7 @@ static void test_quickstart(void **state)
     assert_int_equal(sc.steps[1].down_ms, 2000);
 
     assert_int_equal(sc.n_expect, 8);
+    assert_string_equal(sc.warning, "");
     assert_string_equal(sc.expect[0].id, "JT808-REG-001");
     assert_string_equal(sc.expect[0].area, "jt808.reg");
     assert_int_equal(sc.expect[0].kind, SC_EXP_STATE);
@@ -109,6 +115,7 @@ static void test_quickstart(void **state)
     assert_string_equal(sc.expect[3].reply, "0x0104");
     assert_string_equal(sc.expect[3].to, "0x8104");
     assert_string_equal(sc.expect[3].fleet, "vans");
+    assert_int_equal(sc.expect[3].within_ms, 5000);
     assert_string_equal(sc.expect[4].id, "JT808-RECONNECT-001");
     assert_int_equal(sc.expect[4].kind, SC_EXP_STATE);
     assert_string_equal(sc.expect[4].fleet, "trucks");
@@ -162,6 +169,9 @@ static void test_defaults(void **state)
     assert_null(sc.steps);
     assert_int_equal(sc.n_expect, 0);
     assert_null(sc.expect);
+    /* valid, but it would pass whatever happens: a warning, not an error */
+    assert_string_equal(sc.warning, DATA "minimal.json: warning: no expectations: the run checks "
+                                         "nothing and passes whatever happens");
 
     a = &sc.fleets[0];
     b = &sc.fleets[1];
@@ -271,13 +281,14 @@ static void test_every_field(void **state)
     assert_int_equal(sc.expect[0].within_ms, 1500);
     assert_true(sc.expect[0].fraction == 0.9);
     assert_string_equal(sc.expect[1].fleet, "");
+    assert_int_equal(sc.expect[1].within_ms, 20000);
     assert_string_equal(sc.expect[1].desc,
-                        "every terminal sent 0x8300 answers with 0x0001 by the end of the run");
+                        "every terminal sent 0x8300 answers with 0x0001 within 20s");
     assert_true(sc.expect[2].has_above && sc.expect[2].has_below);
     assert_true(sc.expect[2].bound_is_duration);
     assert_true(sc.expect[2].above == 1000.0);
     assert_true(sc.expect[2].below == 2500000.0);
-    assert_string_equal(sc.expect[2].desc, "connect.latency.p50 stays above 1ms and below 2.5s");
+    assert_string_equal(sc.expect[2].desc, "online.latency.p50 stays above 1ms and below 2.5s");
     assert_true(sc.expect[3].has_above);
     assert_false(sc.expect[3].has_below);
     assert_false(sc.expect[3].bound_is_duration);
@@ -291,7 +302,7 @@ static void test_every_field(void **state)
     assert_false(sc.expect[5].has_min);
     assert_true(sc.expect[5].has_max);
     assert_int_equal(sc.expect[5].max, 0);
-    assert_string_equal(sc.expect[5].desc, "counter gateway.auth_fail is at most 0");
+    assert_string_equal(sc.expect[5].desc, "counter gateway.auth_refused is at most 0");
     assert_string_equal(sc.expect[6].area, "trans");
     assert_int_equal(sc.expect[6].n_transitions, 8);
     assert_string_equal(sc.expect[6].transitions[7], "authenticated");
@@ -317,8 +328,15 @@ static void test_generated_text(void **state)
          "every message is acknowledged, failed or timed out (ledger balanced)"},
         {"{'id':'001','ledger':'balanced'}", "001",
          "every message is acknowledged, failed or timed out (ledger balanced)"},
-        {"{'id':'A-B-7X','metric':'a.mean','below':3}", "a.b.7x", "a.mean stays below 3"},
-        {"{'id':'C-1','counter':'x.y','min':'1k'}", "c", "counter x.y is at least 1000"},
+        {"{'id':'A-B-7X','metric':'heartbeats.rate','below':3}", "a.b.7x",
+         "heartbeats.rate stays below 3"},
+        {"{'id':'C-1','counter':'terminal.connects','min':'1k'}", "c",
+         "counter terminal.connects is at least 1000"},
+        /* a reply has the platform's command timeout as its deadline unless given one */
+        {"{'id':'R-1','reply':'0x0104','to':'0x8104'}", "r",
+         "every terminal sent 0x8104 answers with 0x0104 within 10s"},
+        {"{'id':'R-2','reply':'0x0104','to':'0x8104','fleet':'trucks','within':'2.5s'}", "r",
+         "every terminal of trucks sent 0x8104 answers with 0x0104 within 2.5s"},
         {"{'id':'T-1','transitions':['connecting','connected'],'fleet':'trucks'}", "t",
          "all terminals of trucks pass through connecting -> connected in order"},
     };
@@ -327,13 +345,57 @@ static void test_generated_text(void **state)
         struct scenario sc;
         snprintf(doc, sizeof doc,
                  "{'name':'t','duration':'30s','fleets':[{'id':'trucks','protocol':'jt808',"
-                 "'count':10}],'expect':[%s]}", cases[i].expect);
+                 "'count':10}],'steps':[{'at':'1s','command':{'fleet':'trucks','msg':'0x8104'}}],"
+                 "'expect':[%s]}", cases[i].expect);
         if (parse_q(doc, &sc, err, sizeof err) != 0)
             fail_msg("case %zu: %s", i, err);
         assert_string_equal(sc.expect[0].area, cases[i].area);
         assert_string_equal(sc.expect[0].desc, cases[i].desc);
         scenario_free(&sc);
     }
+}
+
+/* A reply's deadline is the platform's command timeout unless it gives one: the
+ * number the run gives the commands, and the words the plan and reports show. */
+static void test_reply_deadline(void **state)
+{
+    struct scenario sc;
+    char err[512] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8201'}}],"
+                "'expect':[{'id':'R-1','reply':'0x0201','to':'0x8201'},"
+                "{'id':'R-2','reply':'0x0201','to':'0x8201','within':'750ms'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.expect[0].within_ms, SC_REPLY_WITHIN_MS);
+    assert_int_equal(SC_REPLY_WITHIN_MS, 10000);
+    assert_string_equal(sc.expect[0].desc, "every terminal sent 0x8201 answers with 0x0201 within 10s");
+    assert_int_equal(sc.expect[1].within_ms, 750);
+    assert_string_equal(sc.expect[1].desc,
+                        "every terminal sent 0x8201 answers with 0x0201 within 750ms");
+    scenario_free(&sc);
+}
+
+static void test_no_expectations_warns(void **state)
+{
+    struct scenario sc;
+    char err[512] = "";
+    static const char *const docs[] = {
+        "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}]}",
+        "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],'expect':[]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        if (parse_q(docs[i], &sc, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        assert_string_equal(sc.warning, "x.json: warning: no expectations: the run checks nothing "
+                                        "and passes whatever happens");
+        scenario_free(&sc);
+    }
+    if (parse_q("{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'expect':[{'id':'L-1','ledger':'balanced'}]}", &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(sc.warning, "");
+    scenario_free(&sc);
 }
 
 static void test_boundaries_accepted(void **state)
@@ -453,7 +515,16 @@ static const struct err_case error_cases[] = {
     {DOC1("{'id':5,'protocol':'jt808','count':10}"),
      "x.json: fleets[0].id: expected a string, got 5"},
     {"{'name':'t','duration':30,'fleets':[" TRUCKS "]}",
-     "x.json: duration: expected a duration like \"30s\" or \"250ms\" (units required), got 30"},
+     "x.json: duration: '30': units required (use us, ms, s, m, h, d), e.g. \"30s\" or \"30ms\" "
+     "(a string)"},
+    {DOC1("{'id':'trucks','protocol':'jt808','count':10,'heartbeat':2.5}"),
+     "x.json: fleets[0].heartbeat: '2.5': units required (use us, ms, s, m, h, d), e.g. \"2.5s\" or "
+     "\"2.5ms\" (a string)"},
+    {EXPECT("{'id':'A-1','state':'idle','within':-1}"),
+     "x.json: expect[0].within: '-1': negative duration, e.g. \"30s\" or \"30ms\" (a string)"},
+    {DOC1("{'id':'trucks','protocol':'jt808','count':10,'heartbeat':'30s','ack_timeout':true}"),
+     "x.json: fleets[0].ack_timeout: expected a duration like \"30s\" or \"250ms\" (units required), "
+     "got true"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'ramp':200}"),
      "x.json: fleets[0].ramp: expected a rate like \"200/s\" or \"50/min\", got 200"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'report':'5s'}"),
@@ -487,8 +558,11 @@ static const struct err_case error_cases[] = {
      "x.json: expect[0].transitions: expected an array, got \"connecting\""},
     {EXPECT("{'id':'T-1','transitions':['connecting',3]}"),
      "x.json: expect[0].transitions[1]: expected a state name, got 3"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','below':true}"),
-     "x.json: expect[0].below: expected a duration like \"50ms\" or a number, got true"},
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','below':true}"),
+     "x.json: expect[0].below: expected a duration like \"30s\" or \"250ms\" (units required), "
+     "got true"},
+    {EXPECT("{'id':'M-1','metric':'reports.rate','below':true}"),
+     "x.json: expect[0].below: expected a number, got true"},
     {"[1,2]", "x.json: expected a JSON object at the top level, got an array"},
     {"\"text\"", "x.json: expected a JSON object at the top level, got \"text\""},
 
@@ -540,7 +614,7 @@ static const struct err_case error_cases[] = {
      "x.json: platform.port: must be between 0 and 65535, got 65536"},
     {DOC(",'platform':{'procs':0}"), "x.json: platform.procs: must be between 1 and 16, got 0"},
     {DOC(",'platform':{'procs':17}"), "x.json: platform.procs: must be between 1 and 16, got 17"},
-    {DOC(",'platform':{'idle_timeout':'0s'}"), "x.json: platform.idle_timeout: must be above 0s"},
+    {DOC(",'platform':{'idle_timeout':'0s'}"), "x.json: platform.idle_timeout: '0s': must be above 0s"},
     {DOC(",'platform':{'auth':'one-party'}"),
      "x.json: platform.triples: required when auth is \"one-party\""},
     {DOC(",'platform':{'auth':'one_party','triples':'t.csv'}"),
@@ -595,7 +669,7 @@ static const struct err_case error_cases[] = {
     {DOC1("{'id':'','protocol':'jt808','count':10}"), "x.json: fleets[0].id: must not be empty"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'ramp':'0/s'}"),
      "x.json: fleets[0].ramp: must be above 0 (leave ramp out to connect all at once), got \"0/s\""},
-    {"{'name':'t','duration':'0s','fleets':[" TRUCKS "]}", "x.json: duration: must be above 0s"},
+    {"{'name':'t','duration':'0s','fleets':[" TRUCKS "]}", "x.json: duration: '0s': must be above 0s"},
     {DOC(",'time_scale':0"), "x.json: time_scale: must be above 0, got 0"},
     {DOC(",'time_scale':1e400"), "x.json: time_scale: number out of range"},
     {DOC(",'target':'tcp://10.0.0.1:7000','time_scale':10"),
@@ -687,9 +761,11 @@ static const struct err_case error_cases[] = {
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'city':-1}"),
      "x.json: fleets[0].city: must be between 0 and 65535, got -1"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'heartbeat':'0s'}"),
-     "x.json: fleets[0].heartbeat: must be above 0s"},
+     "x.json: fleets[0].heartbeat: '0s': must be above 0s"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'ack_timeout':'0ms'}"),
-     "x.json: fleets[0].ack_timeout: must be above 0s"},
+     "x.json: fleets[0].ack_timeout: '0ms': must be above 0s"},
+    {DOC1("{'id':'trucks','protocol':'jt808','count':10,'ack_timeout':'0.4us'}"),
+     "x.json: fleets[0].ack_timeout: '0.4us': finer than a microsecond"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'report':{'lat':91}}"),
      "x.json: fleets[0].report.lat: must be between -90 and 90, got 91"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'report':{'lon':-180.5}}"),
@@ -699,7 +775,7 @@ static const struct err_case error_cases[] = {
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'reconnect':{'min':'10s','max':'5s'}}"),
      "x.json: fleets[0].reconnect.max: 5.00s is below min 10.00s"},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'reconnect':{'min':'0s'}}"),
-     "x.json: fleets[0].reconnect.min: must be above 0s"},
+     "x.json: fleets[0].reconnect.min: '0s': must be above 0s"},
 
     /* unit errors carry the path */
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'heartbeat':'30'}"),
@@ -720,9 +796,9 @@ static const struct err_case error_cases[] = {
      "x.json: steps[0].fault.down: '': empty duration"},
     {EXPECT("{'id':'A-1','state':'idle','within':'-1s'}"),
      "x.json: expect[0].within: '-1s': negative duration"},
-    {EXPECT("{'id':'M-1','metric':'a.b.p99','below':'fast'}"),
+    {EXPECT("{'id':'M-1','metric':'ack.latency.p99','below':'fast'}"),
      "x.json: expect[0].below: 'fast': expected a number followed by a unit, e.g. 30s or 250ms"},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':'lots'}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':'lots'}"),
      "x.json: expect[0].min: 'lots': expected a count like 1000 or 10k"},
     {DOC(",'platform':{'idle_timeout':'3 min'}"),
      "x.json: platform.idle_timeout: '3 min': unknown unit ' min' (use us, ms, s, m, h, d)"},
@@ -744,6 +820,8 @@ static const struct err_case error_cases[] = {
      "x.json: expect[0].to: no step sends 0x8104"},
     {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104','fleet':'trucks'}]"),
      "x.json: expect[0].to: no step sends 0x8104 to fleet \"trucks\""},
+    {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104','within':'0s'}]"),
+     "x.json: expect[0].within: '0s': must be above 0s"},
     {DOC(",'steps':[" CMD84 "],'expect':[{'id':'R-1','reply':'0x8001','to':'0x8104'}]"),
      "x.json: expect[0].reply: jt808 terminals answer 0x8104 with 0x0104, not 0x8001"},
     {EXPECT("{'id':'M-1','metric':'report.latency.p98','below':'5ms'}"),
@@ -758,21 +836,30 @@ static const struct err_case error_cases[] = {
     {EXPECT("{'id':'M-1','metric':'a b.p99','below':'5ms'}"),
      "x.json: expect[0].metric: expected a metric like \"report.latency.p99\" "
      "(<area>.<name>.<statistic>), got \"a b.p99\""},
-    {EXPECT("{'id':'M-1','metric':'a.p99'}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99'}"),
      "x.json: expect[0]: a metric expectation needs \"below\" or \"above\""},
-    {EXPECT("{'id':'M-1','metric':'gateway.frames.count','below':'5ms'}"),
-     "x.json: expect[0].below: a count is a plain number, not a duration"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','above':'5ms','below':100}"),
-     "x.json: expect[0].above: \"above\" and \"below\" must both be durations or both numbers"},
-    {EXPECT("{'id':'M-1','metric':'a.p99','above':'5ms','below':'5ms'}"),
+    {EXPECT("{'id':'M-1','metric':'report.latency.count','below':'5ms'}"),
+     "x.json: expect[0].below: report.latency.count is a plain number, not a duration"},
+    {EXPECT("{'id':'M-1','metric':'reports.rate','above':'5/s'}"),
+     "x.json: expect[0].above: reports.rate is a plain number, not a duration"},
+    /* a bare number on a latency is not taken for microseconds */
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','below':200}"),
+     "x.json: expect[0].below: '200': units required (use us, ms, s, m, h, d), e.g. \"200s\" or "
+     "\"200ms\" (a string)"},
+    {EXPECT("{'id':'M-1','metric':'online.latency.max','above':'5ms','below':100}"),
+     "x.json: expect[0].below: '100': units required (use us, ms, s, m, h, d), e.g. \"100s\" or "
+     "\"100ms\" (a string)"},
+    {EXPECT("{'id':'M-1','metric':'ack.latency.mean','above':'1.5'}"),
+     "x.json: expect[0].above: '1.5': units required (use us, ms, s, m, h, d)"},
+    {EXPECT("{'id':'M-1','metric':'report.latency.p99','above':'5ms','below':'5ms'}"),
      "x.json: expect[0].above: must be less than \"below\""},
-    {EXPECT("{'id':'C-1','counter':'a.b'}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects'}"),
      "x.json: expect[0]: a counter expectation needs \"min\" or \"max\""},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':5,'max':4}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':5,'max':4}"),
      "x.json: expect[0].max: 4 is below min 5"},
     {EXPECT("{'id':'C-1','counter':'a b','min':5}"),
      "x.json: expect[0].counter: expected a counter like \"gateway.bad_check\", got \"a b\""},
-    {EXPECT("{'id':'C-1','counter':'a.b','min':-1}"),
+    {EXPECT("{'id':'C-1','counter':'terminal.connects','min':-1}"),
      "x.json: expect[0].min: expected a non-negative count, got -1"},
     {EXPECT("{'id':'A-1','state':'idle','area':''}"), "x.json: expect[0].area: must not be empty"},
     {EXPECT("{'id':'A-1','state':'idle','description':7}"),
@@ -790,20 +877,25 @@ static const struct err_case error_cases[] = {
 
 static void test_errors(void **state)
 {
+    int wrong = 0;
     for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
         struct scenario sc;
-        char err[512] = "";
+        char err[2048] = "";
         int rc = parse_q(error_cases[i].doc, &sc, err, sizeof err);
         if (rc != -1)
             fail_msg("case %zu parsed: %s", i, error_cases[i].doc);
-        if (strcmp(err, error_cases[i].err) != 0)
-            fail_msg("case %zu\n  doc:  %s\n  want: %s\n  got:  %s", i, error_cases[i].doc,
-                     error_cases[i].err, err);
+        /* every mismatch is shown, not only the first */
+        if (strcmp(err, error_cases[i].err) != 0) {
+            print_error("case %zu\n  doc:  %s\n  want: %s\n  got:  %s\n", i, error_cases[i].doc,
+                        error_cases[i].err, err);
+            wrong++;
+        }
         /* nothing left to free after a failure */
         assert_null(sc.steps);
         assert_null(sc.expect);
         scenario_free(&sc);
     }
+    assert_int_equal(wrong, 0);
 }
 
 static void test_too_many_fleets(void **state)
@@ -846,6 +938,123 @@ static void test_too_many_expectations(void **state)
     assert_int_equal(sc.n_expect, 128);
     scenario_free(&sc);
     free(doc);
+}
+
+/* Every error of a file in one pass, one line each, in the order of the file's
+ * sections; none that only repeats another. */
+static void test_every_error(void **state)
+{
+    struct scenario sc;
+    char err[4096];
+    assert_int_equal(parse_q("{'name':'t','duraton':'30s',"
+                             "'fleets':[{'id':'a','protocol':'jt808','count':0,'heartbeat':'5x'},"
+                             "{'id':'b','protocol':'jt809','count':1}],"
+                             "'steps':[{'at':'1s','fault':{'kind':'crash','fleet':'a'}},"
+                             "{'at':'2s','command':{'fleet':'b','msg':'0x8104'}}],"
+                             "'expect':[{'id':'A-1','state':'flying'},{'id':'A-1','ledger':'ok'},"
+                             "{'id':'A-3','state':'idle','within':'1s'}]}",
+                             &sc, err, sizeof err),
+                     -1);
+    assert_string_equal(err,
+                        "x.json: duraton: unknown field (did you mean \"duration\"?)\n"
+                        "x.json: fleets[0].count: expected a positive count, got 0\n"
+                        "x.json: fleets[0].heartbeat: '5x': unknown unit 'x' (use us, ms, s, m, h, d)\n"
+                        "x.json: fleets[1].protocol: unknown value \"jt809\" (did you mean \"jt808\"?)\n"
+                        "x.json: steps[0].fault.kind: expected one of disconnect, cut, corrupt, "
+                        "bad-check, got \"crash\"\n"
+                        "x.json: expect[0].state: unknown state \"flying\" (known: idle, connecting, "
+                        "connected, registering, registered, authenticating, authenticated, "
+                        "disconnected, unregistered)\n"
+                        "x.json: expect[1].id: duplicate expectation id \"A-1\" (also expect[0])\n"
+                        "x.json: expect[1].ledger: expected one of balanced, acked, got \"ok\"");
+    assert_null(sc.steps);
+    assert_null(sc.expect);
+}
+
+/* A mistake is reported once, not again by everything that depends on it. */
+static void test_no_consequential_errors(void **state)
+{
+    static const struct err_case cases[] = {
+        /* a misspelt required field is not also missing */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','cout':10}]}",
+         "x.json: fleets[0].cout: unknown field (did you mean \"count\"?)"},
+        /* no fleets read: the fleets the steps and expectations name are not unknown */
+        {"{'name':'t','duration':'30s','flets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','fault':{'kind':'cut','fleet':'a'}}],"
+         "'expect':[{'id':'A-1','state':'idle','fleet':'a'}]}",
+         "x.json: flets: unknown field (did you mean \"fleets\"?)"},
+        {"{'name':'t','duration':'30s','fleets':[{'protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','fault':{'kind':'cut','fleet':'a'}}]}",
+         "x.json: fleets[0].id: required field missing"},
+        /* a fleet without a protocol: its dialect's checks of steps are not run */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'mqtt','count':1}],"
+         "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8104'}}]}",
+         "x.json: fleets[0].protocol: expected one of jt808, replay, got \"mqtt\""},
+        /* no duration: a step is not after its end */
+        {"{'name':'t','duration':'soon','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'40s','fault':{'kind':'cut','fleet':'a'}}]}",
+         "x.json: duration: 'soon': expected a number followed by a unit, e.g. 30s or 250ms"},
+        /* a step that failed may be the one sending what a reply answers */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'steps':[{'at':'1s','command':{'fleet':'a','msg':'0x8104','fraction':2}}],"
+         "'expect':[{'id':'R-1','reply':'0x0104','to':'0x8104'}]}",
+         "x.json: steps[0].command.fraction: must be in (0, 1], got 2"},
+        /* the kind of an expectation misspelt */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+         "'expect':[{'id':'A-1','stat':'idle'}]}",
+         "x.json: expect[0].stat: unknown field (did you mean \"state\"?)"},
+        /* a third-party target that failed is not a reason to refuse the time scale */
+        {"{'name':'t','duration':'30s','target':'http://x:1','time_scale':10,"
+         "'fleets':[{'id':'a','protocol':'jt808','count':1}]}",
+         "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"http://x:1\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scenario sc;
+        char err[2048] = "";
+        assert_int_equal(parse_q(cases[i].doc, &sc, err, sizeof err), -1);
+        if (strcmp(err, cases[i].err) != 0)
+            fail_msg("case %zu\n  want: %s\n  got:  %s", i, cases[i].err, err);
+    }
+}
+
+/* Past SCENARIO_ERRORS_MAX errors, or what the buffer holds, the rest are counted. */
+static void test_error_limit(void **state)
+{
+    char doc[8192], err[8192];
+    size_t n = (size_t)snprintf(doc, sizeof doc, "{'name':'t','duration':'1s','fleets':[{'id':'a',"
+                                                 "'protocol':'jt808','count':1}],'expect':[");
+    struct scenario sc;
+    for (int i = 0; i < 25; i++)
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "%s{'id':'S-%d','state':'zz'}", i ? "," : "", i);
+    snprintf(doc + n, sizeof doc - n, "]}");
+    assert_int_equal(parse_q(doc, &sc, err, sizeof err), -1);
+    int lines = 1;
+    for (const char *c = err; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, SCENARIO_ERRORS_MAX + 1);
+    assert_non_null(strstr(err, "x.json: expect[0].state: unknown state \"zz\" (known: "));
+    assert_non_null(strstr(err, "\nx.json: expect[19].state: unknown state \"zz\""));
+    assert_null(strstr(err, "expect[20]"));
+    const char *last = strrchr(err, '\n') + 1;
+    assert_string_equal(last, "x.json: and 5 more errors");
+
+    /* a buffer too small for twenty: whole lines only, and the count of the rest */
+    char small[600];
+    assert_int_equal(parse_q(doc, &sc, small, sizeof small), -1);
+    last = strrchr(small, '\n');
+    assert_non_null(last);
+    int shown = 1;
+    for (const char *c = small; c < last; c++)
+        shown += *c == '\n';
+    char want[64];
+    snprintf(want, sizeof want, "\nx.json: and %d more errors", 25 - shown);
+    assert_string_equal(last, want);
+    assert_true(shown >= 2 && shown < 20);
+    assert_true(strlen(small) < sizeof small - 1);
+    /* one more error: "error" */
+    snprintf(doc + n, sizeof doc - n, ",{'id':'S-X','stat':1}]}");
+    assert_int_equal(parse_q(doc, &sc, err, sizeof err), -1);
+    assert_string_equal(strrchr(err, '\n') + 1, "x.json: and 6 more errors");
 }
 
 /* A step with a body followed by a failing step: the detached body must be freed. */
@@ -999,6 +1208,146 @@ static void test_mutations(void **state)
     assert_true((size_t)ok < len * sizeof subst / 2);
 }
 
+/* Metric and counter names are checked when the file is read, against what the
+ * evaluation knows for the fleet named, with the closest known name. */
+static void test_unknown_names(void **state)
+{
+    static const struct err_case cases[] = {
+        {EXPECT("{'id':'M-1','metric':'report.latncy.p99','below':'5ms'}"),
+         "x.json: expect[0].metric: unknown metric \"report.latncy.p99\" "
+         "(did you mean \"report.latency.p99\"?)"},
+        {EXPECT("{'id':'M-1','metric':'command.latency.p95','below':'5ms'}"),
+         "x.json: expect[0].metric: unknown statistic \"p95\" in \"command.latency.p95\" "
+         "(use p50, p90, p99, p999, max, mean, rate, count)"},
+        {EXPECT("{'id':'M-1','metric':'report.latency.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"report.latency.rate\" "
+         "(did you mean \"report.latency.max\"?)"},
+        {EXPECT("{'id':'M-1','metric':'heartbeat.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"heartbeat.rate\" "
+         "(did you mean \"heartbeats.rate\"?)"},
+        {EXPECT("{'id':'M-1','metric':'gateway.frames.rate','above':1}"),
+         "x.json: expect[0].metric: unknown metric \"gateway.frames.rate\" "
+         "(scenarios/SCHEMA.md lists them)"},
+        {EXPECT("{'id':'C-1','counter':'gateway.bad_chek','min':1}"),
+         "x.json: expect[0].counter: unknown counter \"gateway.bad_chek\" "
+         "(did you mean \"gateway.bad_check\"?)"},
+        {EXPECT("{'id':'C-1','counter':'terminal.heartbeat','fleet':'vans','min':1}"),
+         "x.json: expect[0].counter: unknown counter \"terminal.heartbeat\" for fleet \"vans\" "
+         "(jt808) (did you mean \"terminal.heartbeats\"?)"},
+        /* counters are not metrics, nor metrics counters */
+        {EXPECT("{'id':'C-1','counter':'report.latency.p99','max':5}"),
+         "x.json: expect[0].counter: unknown counter \"report.latency.p99\" "
+         "(scenarios/SCHEMA.md lists them)"},
+        {EXPECT("{'id':'C-1','counter':'zz','max':5}"),
+         "x.json: expect[0].counter: unknown counter \"zz\" (scenarios/SCHEMA.md lists them)"},
+        /* a dialect's counters belong to its fleets, the front-end's to the platform */
+        {"{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+         "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+         "'messages':[{'template':'01'}]}],"
+         "'expect':[{'id':'C-1','counter':'terminal.heartbeats','fleet':'r','min':1},"
+         "{'id':'C-2','counter':'terminal.matched','fleet':'j','min':1},"
+         "{'id':'M-1','metric':'heartbeats.rate','fleet':'r','above':1}]}",
+         "x.json: expect[0].counter: unknown counter \"terminal.heartbeats\" for fleet \"r\" "
+         "(replay) (scenarios/SCHEMA.md lists them)\n"
+         "x.json: expect[1].counter: unknown counter \"terminal.matched\" for fleet \"j\" "
+         "(jt808) (scenarios/SCHEMA.md lists them)\n"
+         "x.json: expect[2].metric: unknown metric \"heartbeats.rate\" for fleet \"r\" (replay) "
+         "(scenarios/SCHEMA.md lists them)"},
+        {"{'name':'t','duration':'30s','fleets':[{'id':'r','protocol':'replay','count':1,"
+         "'target':'tcp://127.0.0.1:9','messages':[{'template':'01'}]}],"
+         "'expect':[{'id':'C-1','counter':'gateway.bad_check','max':0}]}",
+         "x.json: expect[0].counter: unknown counter \"gateway.bad_check\" "
+         "(scenarios/SCHEMA.md lists them)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scenario sc;
+        char err[2048] = "";
+        assert_int_equal(parse_q(cases[i].doc, &sc, err, sizeof err), -1);
+        if (strcmp(err, cases[i].err) != 0)
+            fail_msg("case %zu\n  want: %s\n  got:  %s", i, cases[i].err, err);
+    }
+    /* the same names, spelt right, and those of the other fleet's dialect with no fleet */
+    struct scenario sc;
+    char err[2048] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+                "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+                "'messages':[{'template':'01'}]}],"
+                "'expect':[{'id':'C-1','counter':'terminal.heartbeats','fleet':'j','min':1},"
+                "{'id':'C-2','counter':'terminal.matched','min':1},"
+                "{'id':'C-3','counter':'gateway.bad_check','fleet':'r','max':0},"
+                "{'id':'M-1','metric':'heartbeats.rate','above':1},"
+                "{'id':'M-2','metric':'matched.count','fleet':'r','above':1},"
+                "{'id':'M-3','metric':'command.latency.p999','below':'1s'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    scenario_free(&sc);
+}
+
+struct names_seen {
+    const struct expect_ctx *ctx;
+    int f, n, wrong;
+};
+
+static void check_name(void *arg, const char *name, int is_duration)
+{
+    struct names_seen *s = arg;
+    double v = -1;
+    int d = -1;
+    s->n++;
+    /* every name the parser accepts, the evaluation resolves, as the same kind */
+    if ((expect_value)(s->ctx, name, s->f, &v, &d) != 0 || d != is_duration) {
+        print_error("fleet %d: %s: expect_value %s (duration %d, listed %d)\n", s->f, name,
+                    (expect_value)(s->ctx, name, s->f, &v, &d) ? "does not know it" : "knows it",
+                    d, is_duration);
+        s->wrong++;
+    }
+}
+
+/* The parser's names and the evaluation's are one set. */
+static void test_names_agree_with_evaluation(void **state)
+{
+    struct scenario sc;
+    char err[1024] = "";
+    if (parse_q("{'name':'t','duration':'30s','fleets':[{'id':'j','protocol':'jt808','count':1},"
+                "{'id':'r','protocol':'replay','count':1,'target':'tcp://127.0.0.1:9',"
+                "'messages':[{'template':'01'}]}],'expect':[{'id':'L-1','ledger':'balanced'}]}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    struct run_snapshot *snap = snapshot_new();
+    assert_non_null(snap);
+    snapshot_begin(snap, &sc, "fnv1a64:0000000000000001", 1, 1);
+    struct expect_ctx ctx = {.sc = &sc, .snap = snap, .fe = run_frontend_of(&sc, snap)};
+    for (int f = -1; f < sc.n_fleets; f++) {
+        for (int metric = 0; metric <= 1; metric++) {
+            struct names_seen seen = {&ctx, f, 0, 0};
+            expect_names(&sc, f, metric, check_name, &seen);
+            assert_int_equal(seen.wrong, 0);
+            assert_true(seen.n > 10);
+        }
+    }
+    /* and what it refuses, the evaluation does not know either */
+    static const char *const wrong[] = {"report.latncy.p99", "gateway.bad_chek", "a.p99",
+                                        "report.latency.p98", "terminal.heartbeat", "x"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        double v;
+        int d;
+        char near[64];
+        assert_int_equal(expect_name_known(&sc, -1, 1, wrong[i], NULL, near, sizeof near), 0);
+        assert_int_equal(expect_name_known(&sc, -1, 0, wrong[i], NULL, near, sizeof near), 0);
+        assert_int_equal((expect_value)(&ctx, wrong[i], -1, &v, &d), -1);
+    }
+    /* a dialect's counter is the replay fleet's own, not the other's */
+    assert_int_equal(expect_name_known(&sc, 1, 0, "terminal.matched", NULL, NULL, 0), 1);
+    assert_int_equal(expect_name_known(&sc, 0, 0, "terminal.matched", NULL, NULL, 0), 0);
+    int dur = -1;
+    assert_int_equal(expect_name_known(&sc, -1, 1, "online.latency.mean", &dur, NULL, 0), 1);
+    assert_int_equal(dur, 1);
+    assert_int_equal(expect_name_known(&sc, -1, 1, "online.latency.count", &dur, NULL, 0), 1);
+    assert_int_equal(dur, 0);
+    snapshot_free(snap);
+    scenario_free(&sc);
+}
+
 static void test_state_known(void **state)
 {
     assert_true(scenario_state_known("idle"));
@@ -1022,8 +1371,13 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_generated_text),
+        cmocka_unit_test(test_reply_deadline),
+        cmocka_unit_test(test_no_expectations_warns),
         cmocka_unit_test(test_boundaries_accepted),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_every_error),
+        cmocka_unit_test(test_no_consequential_errors),
+        cmocka_unit_test(test_error_limit),
         cmocka_unit_test(test_too_many_fleets),
         cmocka_unit_test(test_too_many_expectations),
         cmocka_unit_test(test_error_after_body_frees),
@@ -1035,6 +1389,8 @@ int main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_state_known),
+        cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_names_agree_with_evaluation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,73 @@ static void test_duration_ms(void **state)
     assert_string_equal(err, "'30': units required (use us, ms, s, m, h, d)");
 }
 
+/* One parser for every duration a user gives: the same words for a missing unit
+ * and for a value out of range, whatever the flag or field. */
+static void test_duration_range(void **state)
+{
+    static const struct {
+        const char *in;
+        uint64_t min_us, max_us;
+        const char *err;
+    } bad[] = {
+        {"5", 100000, 86400000000ULL, "'5': units required (use us, ms, s, m, h, d)"},
+        {"5 s", 100000, 0, "'5 s': unknown unit ' s' (use us, ms, s, m, h, d)"},
+        {"50ms", 100000, 86400000000ULL, "'50ms': must be at least 100ms"},
+        {"99999us", 100000, 0, "'99999us': must be at least 100ms"},
+        {"0s", 1, 0, "'0s': must be above 0s"},
+        {"0.5s", 1500000, 0, "'0.5s': must be at least 1500ms"},
+        {"2d", 0, 86400000000ULL, "'2d': must be at most 1d"},
+        {"24.5h", 0, 86400000000ULL, "'24.5h': must be at most 1d"},
+        {"-1s", 0, 0, "'-1s': negative duration"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t v = 777;
+        char err[128] = "";
+        assert_int_equal(units_duration_range_us(bad[i].in, bad[i].min_us, bad[i].max_us, &v, err,
+                                                 sizeof err), -1);
+        assert_string_equal(err, bad[i].err);
+        assert_int_equal(v, 777);
+        /* the millisecond form says the same */
+        err[0] = '\0';
+        assert_int_equal(units_duration_range_ms(bad[i].in, bad[i].min_us, bad[i].max_us, &v, err,
+                                                 sizeof err), -1);
+        assert_string_equal(err, bad[i].err);
+    }
+    uint64_t v;
+    char err[128];
+    assert_int_equal(units_duration_range_us("100ms", 100000, 86400000000ULL, &v, err, sizeof err), 0);
+    assert_int_equal(v, 100000);
+    assert_int_equal(units_duration_range_us("1d", 100000, 86400000000ULL, &v, err, sizeof err), 0);
+    assert_int_equal(v, 86400000000ULL);
+    assert_int_equal(units_duration_range_us("0s", 0, 0, &v, err, sizeof err), 0);
+    assert_int_equal(v, 0);
+    /* the bound is on the value given; the milliseconds round up after it */
+    assert_int_equal(units_duration_range_ms("500us", 1, 0, &v, err, sizeof err), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(units_duration_range_ms("2.5s", 1, 0, &v, err, sizeof err), 0);
+    assert_int_equal(v, 2500);
+}
+
+static void test_format_exact(void **state)
+{
+    static const struct {
+        uint64_t us;
+        const char *out;
+    } cases[] = {
+        {0, "0s"},          {1, "1us"},           {1500, "1500us"},     {100000, "100ms"},
+        {1000000, "1s"},    {90000000, "90s"},    {120000000, "2m"},    {5400000000ULL, "90m"},
+        {3600000000ULL, "1h"}, {86400000000ULL, "1d"}, {172800000001ULL, "172800000001us"},
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        units_format_exact_us(cases[i].us, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].out);
+    }
+    units_format_exact_us(100000, buf, 3);
+    assert_string_equal(buf, "10");
+    units_format_exact_us(1, NULL, 0);
+}
+
 struct count_case {
     const char *in;
     uint64_t v;
@@ -266,6 +333,8 @@ int main(void)
         cmocka_unit_test(test_duration_errors),
         cmocka_unit_test(test_duration_null_and_long_input),
         cmocka_unit_test(test_duration_ms),
+        cmocka_unit_test(test_duration_range),
+        cmocka_unit_test(test_format_exact),
         cmocka_unit_test(test_count_valid),
         cmocka_unit_test(test_count_errors),
         cmocka_unit_test(test_rate_valid),
