@@ -13,8 +13,8 @@
  * overall verdict, the worst of its cases (pass < inconclusive < fail < error),
  * so a harness error outranks a failed check, which outranks an inconclusive
  * case.  Inconclusive has its own code: "nothing failed, but not everything could
- * be judged" (a counter a third-party platform does not show, a deadline the run
- * never reached) is neither a pass to trust nor a fault of the platform to chase;
+ * be judged" (a counter a third-party platform does not show, a latency over no
+ * samples) is neither a pass to trust nor a fault of the platform to chase;
  * a CI job that accepts it says so (`rc=$?; [ $rc = 0 ] || [ $rc = 4 ]`). */
 enum run_exit {
     RUN_EXIT_PASS = 0,          /* every case passed (decode: decoded, ...) */
