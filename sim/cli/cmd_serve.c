@@ -96,17 +96,46 @@ static int gateway_main(void *arg, int ctl_fd)
     return gw_main(g->cfg, g->idx, g->lfds[g->idx], ctl_fd, &g->shm->gateways[g->idx]);
 }
 
-/* A gateway that fails is said by name, and serve stops. */
+/* A process that fails stops serve.  The first failure is said once the others
+ * had a moment to show (cause_of); later ones, while stopping, at once. */
+struct serve_watch {
+    int failed;                   /* a component failed: serve stops */
+    int first;                    /* the first that did, -1 none */
+    int said;                     /* the cause is on stderr: say the rest as they come */
+};
+
 static void on_gateway(void *ctx, struct super *s, int id, enum super_event ev, const struct ctl_msg *m,
                        const char *payload)
 {
-    int *failed = ctx;
+    struct serve_watch *w = ctx;
     if (ev != SUPER_EV_FAILED)
         return;
-    fprintf(stderr, "\nfleetsim serve: %s\n", super_comp(s, id)->reason);
-    *failed = 1;
+    if (w->said)
+        fprintf(stderr, "fleetsim serve: %s\n", super_comp(s, id)->reason);
+    else if (w->first < 0)
+        w->first = id;
+    w->failed = 1;
     (void)m;
     (void)payload;
+}
+
+/* When the platform core dies its gateways fail too ("the platform core went
+ * away"), and a gateway's word can arrive before the core's death is seen: give
+ * the core a moment to show, then name it as the cause, or else the first. */
+#define CAUSE_GRACE_MS 300
+static void cause_of(struct super *sup, struct serve_watch *w)
+{
+    uint64_t until = clock_mono_us() + CAUSE_GRACE_MS * 1000u;
+    while (!super_failed(sup, SUPER_CORE) && clock_mono_us() < until)
+        super_poll(sup, 20);
+    const struct super_comp *core = super_failed(sup, SUPER_CORE);
+    fprintf(stderr, "\nfleetsim serve: %s\n", core ? core->reason : super_comp(sup, w->first)->reason);
+    for (int i = 0; i < super_count(sup); i++) {
+        const struct super_comp *k = super_comp(sup, i);
+        if (k->failed && k != core && (core || i != w->first))
+            fprintf(stderr, "fleetsim serve: %s\n", k->reason);
+    }
+    w->said = 1;
 }
 
 /* The port the gateways are to listen on: refused when another process serves it,
@@ -249,8 +278,8 @@ int cmd_serve(int argc, char **argv)
         stats_unmap(shm);
         return RUN_EXIT_HARNESS;
     }
-    int failed = 0;
-    struct super_opts so = {.on_event = on_gateway, .ctx = &failed, .stop_grace_ms = STOP_GRACE_MS};
+    struct serve_watch watch = {.first = -1};
+    struct super_opts so = {.on_event = on_gateway, .ctx = &watch, .stop_grace_ms = STOP_GRACE_MS};
     struct super *sup = super_new(&so);
     if (!sup) {
         fprintf(stderr, "fleetsim serve: cannot supervise the gateways: %s\n", strerror(errno));
@@ -299,7 +328,7 @@ int cmd_serve(int argc, char **argv)
     fflush(stdout);
     int tty = isatty(STDOUT_FILENO);
     uint64_t next = clock_mono_us() + interval_ms * 1000u;
-    while (!stop && !failed) {
+    while (!stop && !watch.failed) {
         uint64_t now = clock_mono_us();
         if (now < next) {
             super_poll(sup, (int)((next - now + 999) / 1000)); /* a signal cuts it short */
@@ -332,7 +361,10 @@ int cmd_serve(int argc, char **argv)
         fflush(stdout);
     }
     rc = RUN_EXIT_PASS;
+    if (watch.failed)
+        cause_of(sup, &watch);
 stop:
+    watch.said = 1;
     /* the gateways first, so that the core stores the last of what they send it */
     super_stop(sup, SUPER_GATEWAY);
     super_wait(sup, SUPER_GATEWAY, -1);
