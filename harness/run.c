@@ -4,14 +4,17 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness/expect.h"
@@ -494,6 +497,22 @@ static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 
 /* --- set-up ---------------------------------------------------------------------------- */
 
+/* An error of the set-up on stderr, each of its lines prefixed "fleetsim run: ". */
+static void run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run_error(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (const char *p = msg; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "fleetsim run: %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 static uint64_t fd_budget(void)
 {
     struct rlimit rl;
@@ -543,7 +562,26 @@ static int setup_target(struct run *r, char *err, size_t errcap)
     return 0;
 }
 
-static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t errcap)
+/* How many gateway processes the embedded platform needs for the terminals of
+ * this run; an input error when more than it can have. */
+static int plan_gateways(struct run *r, uint64_t per_proc, char *err, size_t errcap)
+{
+    uint64_t total = 0;
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+    int want = r->sc.platform.procs > 0 ? r->sc.platform.procs : 1;
+    r->n_gw = run_procs_needed(total, per_proc, want, STATS_MAX_GATEWAYS);
+    if (r->n_gw < 0) {
+        snprintf(err, errcap, "%" PRIu64 " terminals need more than %d gateway processes of %" PRIu64
+                 " descriptors each", total, STATS_MAX_GATEWAYS, per_proc);
+        return -1;
+    }
+    return 0;
+}
+
+/* The embedded platform's configuration, its database and the core's bus socket.
+ * Its input was checked already (preflight): a failure here is the harness's. */
+static int setup_frontend(struct run *r, char *err, size_t errcap)
 {
     struct frontend_opts fo;
     memset(&fo, 0, sizeof fo);
@@ -560,6 +598,7 @@ static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t er
         snprintf(r->tmpdir, sizeof r->tmpdir, "/tmp/fleetsim-run-XXXXXX");
         if (!mkdtemp(r->tmpdir)) {
             snprintf(err, errcap, "cannot create a temporary directory: %s", strerror(errno));
+            r->tmpdir[0] = 0;
             return -1;
         }
         snprintf(fo.db, sizeof fo.db, "%s/platform.db", r->tmpdir);
@@ -578,16 +617,6 @@ static int setup_frontend(struct run *r, uint64_t per_proc, char *err, size_t er
         return -1;
     r->core_cfg.provision = r->fe->provision;
     r->core_cfg.provision_arg = r->fe_cfg;
-    uint64_t total = 0;
-    for (int f = 0; f < r->sc.n_fleets; f++)
-        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
-    int want = r->sc.platform.procs > 0 ? r->sc.platform.procs : 1;
-    r->n_gw = run_procs_needed(total, per_proc, want, STATS_MAX_GATEWAYS);
-    if (r->n_gw < 0) {
-        snprintf(err, errcap, "%" PRIu64 " terminals need more than %d gateway processes of %" PRIu64
-                 " descriptors each", total, STATS_MAX_GATEWAYS, per_proc);
-        return -1;
-    }
     return 0;
 }
 
@@ -633,6 +662,261 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+/* --- checks before anything starts ------------------------------------------------------ */
+
+/* 0 when files can be created in the directory dir, else an errno: what SQLite
+ * needs for a database's -wal and -shm files, and the reports. */
+static int dir_writable(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return errno;
+    /* a file system without unnamed files: a named one, removed at once */
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/.fleetsim-probe-%ld", dir, (long)getpid());
+    fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
+/* The directory part of path ("." for a bare name) into buf. */
+static void dir_of(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, cap, ".");
+    else if (slash == path)
+        snprintf(buf, cap, "/");
+    else
+        snprintf(buf, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* A directory that must exist and take new files; 0 or -1 with err. */
+static int check_dir(const char *dir, char *err, size_t errcap)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0) {
+        if (errno == ENOENT)
+            snprintf(err, errcap, "directory %s does not exist", dir);
+        else
+            snprintf(err, errcap, "directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errcap, "%s is not a directory", dir);
+        return -1;
+    }
+    int e = dir_writable(dir);
+    if (e) {
+        snprintf(err, errcap, "cannot create files in %s: %s", dir, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* A file the run will write (when it exists): a regular file it can open for
+ * writing, without changing it.  0 or -1 with err. */
+static int check_file_writable(const char *path, char *err, size_t errcap)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : (snprintf(err, errcap, "%s: %s", path, strerror(errno)), -1);
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errcap, "%s is not a regular file", path);
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int run_check_db(const char *path, char *err, size_t errcap)
+{
+    char dir[1024];
+    if (!path[0]) {
+        snprintf(err, errcap, "an empty path");
+        return -1;
+    }
+    dir_of(path, dir, sizeof dir);
+    if (check_dir(dir, err, errcap) < 0 || check_file_writable(path, err, errcap) < 0)
+        return -1;
+    /* a file that is there already must be a database (an empty one becomes one) */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static const char magic[16] = "SQLite format 3";
+    char head[16];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n > 0 && (n < sizeof head || memcmp(head, magic, sizeof magic) != 0)) {
+        snprintf(err, errcap, "%s is not an SQLite database", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* --report DIR: the directory, or the deepest of its parents that exists, takes
+ * new files, and the reports in it can be overwritten.  Nothing is created. */
+static int check_report_dir(const char *dir, char *err, size_t errcap)
+{
+    char p[1024];
+    struct stat st;
+    if (!dir[0] || strlen(dir) >= sizeof p - 16) {
+        snprintf(err, errcap, "%s", dir[0] ? "path too long" : "an empty path");
+        return -1;
+    }
+    snprintf(p, sizeof p, "%s", dir);
+    while (stat(p, &st) < 0) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            snprintf(err, errcap, "%s: %s", p, strerror(errno));
+            return -1;
+        }
+        char up[1024];
+        dir_of(p, up, sizeof up);
+        if (strcmp(up, p) == 0) { /* "." or "/" gone: the working directory was removed */
+            snprintf(err, errcap, "%s: %s", p, strerror(ENOENT));
+            return -1;
+        }
+        snprintf(p, sizeof p, "%s", up);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errcap, "%s is not a directory", p);
+        return -1;
+    }
+    if (check_dir(p, err, errcap) < 0)
+        return -1;
+    const char *files[] = {"report.json", "junit.xml"};
+    for (size_t i = 0; i < 2; i++) {
+        char f[1100];
+        snprintf(f, sizeof f, "%s/%s", dir, files[i]);
+        if (check_file_writable(f, err, errcap) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --stats PATH: a unix socket path the run can bind (what run_stats_open will
+ * find there, a stale socket or nothing, without binding it yet). */
+static int check_stats_path(const char *path, char *err, size_t errcap)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!path[0] || strlen(path) >= sizeof sa.sun_path) {
+        snprintf(err, errcap, "a unix socket path of 1 to %zu bytes", sizeof sa.sun_path - 1);
+        return -1;
+    }
+    char dir[sizeof sa.sun_path];
+    dir_of(path, dir, sizeof dir);
+    if (check_dir(dir, err, errcap) < 0)
+        return -1;
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errcap, "exists and is not a socket");
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (alive) {
+        snprintf(err, errcap, "another run is serving it");
+        return -1;
+    }
+    return 0;
+}
+
+/* The scenario's fixed platform.port: nobody else may serve it, or the run's own
+ * gateway would share it (SO_REUSEPORT) and get some of its terminals only. */
+static int check_fixed_port(uint16_t port, char *err, size_t errcap)
+{
+    struct sockaddr_storage ss;
+    char addr[32], e[128];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+    if (transport_resolve(addr, &ss, e, sizeof e) < 0) {
+        snprintf(err, errcap, "%s: %s", addr, e);
+        return -1;
+    }
+    int why = 0;
+    switch (listen_port_use(SOCK_STREAM, &ss, &why)) {
+    case LISTEN_PORT_FREE:
+        return 0;
+    case LISTEN_PORT_SHARED:
+        snprintf(err, errcap, "port %u is already served by another process; the run's gateway would share it "
+                 "and get only part of the terminals (leave platform.port out for a free one)", port);
+        return -1;
+    case LISTEN_PORT_TAKEN:
+        snprintf(err, errcap, "port %u is already in use by another process (leave platform.port out for a "
+                 "free one)", port);
+        return -1;
+    default:
+        snprintf(err, errcap, "cannot listen on %s: %s", addr, strerror(why));
+        return -1;
+    }
+}
+
+/* Every path and port the options and the scenario name, before any process
+ * starts (and in a dry run): a bad one is an input error that names the option
+ * or field, not a dead process later. */
+static int preflight(struct run *r, uint64_t per_proc)
+{
+    const struct run_opts *o = r->o;
+    char err[1200];
+    if (r->fe && o->db && run_check_db(o->db, err, sizeof err) < 0) {
+        run_error("--db %s: %s", o->db, err);
+        return -1;
+    }
+    if (o->report_dir && check_report_dir(o->report_dir, err, sizeof err) < 0) {
+        run_error("--report %s: %s", o->report_dir, err);
+        return -1;
+    }
+    if (o->stats_addr && check_stats_path(o->stats_addr, err, sizeof err) < 0) {
+        run_error("--stats %s: %s", o->stats_addr, err);
+        return -1;
+    }
+    if (!r->fe)
+        return 0;
+    const char *triples = r->sc.platform.triples;
+    int fd = triples[0] ? open(triples, O_RDONLY | O_CLOEXEC) : -1;
+    if (triples[0] && fd < 0) {
+        run_error("%s: platform.triples: cannot read %s: %s", o->scenario, triples, strerror(errno));
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (r->sc.platform.port && check_fixed_port(r->sc.platform.port, err, sizeof err) < 0) {
+        run_error("%s: platform.port: %s", o->scenario, err);
+        return -1;
+    }
+    if (plan_gateways(r, per_proc, err, sizeof err) < 0) {
+        run_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int run_exit_status(enum verdict v)
+{
+    switch (v) {
+    case VERDICT_PASS: return RUN_EXIT_PASS;
+    case VERDICT_INCONCLUSIVE: return RUN_EXIT_INCONCLUSIVE;
+    case VERDICT_FAIL: return RUN_EXIT_FAIL;
+    default: return RUN_EXIT_HARNESS;
+    }
+}
+
 int run_scenario(const struct run_opts *o)
 {
     static struct run run;
@@ -643,24 +927,24 @@ int run_scenario(const struct run_opts *o)
     r->core_lfd = -1;
     r->wall_start_us = clock_mono_us();
     if (scenario_load(o->scenario, &r->sc, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        return 2;
+        run_error("%s", err);
+        return RUN_EXIT_USAGE;
     }
-    int rc = 2; /* input errors until the processes start */
+    int rc = RUN_EXIT_USAGE; /* input errors until the checks have passed */
     char hash[SNAPSHOT_HASH_LEN] = "";
     if (snapshot_hash_file(o->scenario, hash, sizeof hash) < 0) {
-        fprintf(stderr, "%s: %s\n", o->scenario, strerror(errno));
+        run_error("%s: %s", o->scenario, strerror(errno));
         goto out;
     }
     r->shard = o->shards > 1 ? o->shard : 1;
     r->shards = o->shards > 1 ? o->shards : 1;
     double scale = o->time_scale > 0 ? o->time_scale : r->sc.time_scale > 0 ? r->sc.time_scale : 1.0;
     if (setup_target(r, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: target %s\n", err);
+        run_error("target %s", err);
         goto out;
     }
     if (!r->embedded && scale != 1.0) {
-        fprintf(stderr, "fleetsim: --time-scale must be 1 against a third-party target (its clock is real)\n");
+        run_error("--time-scale must be 1 against a third-party target (its clock is real)");
         goto out;
     }
     uint64_t per_proc = fd_budget();
@@ -673,9 +957,9 @@ int run_scenario(const struct run_opts *o)
         want = (int)total;
     r->n_workers = run_procs_needed(total, per_proc, want, STATS_MAX_WORKERS);
     if (r->n_workers < 0) {
-        fprintf(stderr, "fleetsim: %" PRIu64 " terminals need more than %d worker processes of %" PRIu64
-                " descriptors each (open-file limit); shard the fleet with several runs\n",
-                total, STATS_MAX_WORKERS, per_proc);
+        run_error("%" PRIu64 " terminals need more than %d worker processes of %" PRIu64
+                  " descriptors each (open-file limit); shard the fleet with several runs",
+                  total, STATS_MAX_WORKERS, per_proc);
         goto out;
     }
     r->n_preds = expect_compile(&r->sc, r->preds, SC_MAX_EXPECT);
@@ -688,51 +972,54 @@ int run_scenario(const struct run_opts *o)
         int bad = sc_dialect_of(fl)->check_command(fl, s->cmd_kind, body, err, sizeof err);
         free(body);
         if (bad < 0) {
-            fprintf(stderr, "%s: steps[%d].command: %s\n", o->scenario, i, err);
+            run_error("%s: steps[%d].command: %s", o->scenario, i, err);
             goto out;
         }
     }
+    if (preflight(r, per_proc) < 0)
+        goto out;
     if (o->dry_run) {
         run_print_plan(r, total, scale);
-        rc = 0;
-        goto out;
-    }
-    if (r->fe && setup_frontend(r, per_proc, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: %s\n", err);
+        rc = RUN_EXIT_PASS;
         goto out;
     }
     if (o->report_dir && mkdir_p(o->report_dir) < 0) {
-        fprintf(stderr, "fleetsim: cannot create report directory %s: %s\n", o->report_dir, strerror(errno));
+        run_error("--report %s: cannot create the directory: %s", o->report_dir, strerror(errno));
         goto out;
     }
     if (o->stats_addr && run_stats_open(r, o->stats_addr, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: %s\n", err);
+        run_error("%s", err);
+        goto out;
+    }
+    /* from here on, what fails is the harness (or the machine), not the input */
+    rc = RUN_EXIT_HARNESS;
+    if (r->fe && setup_frontend(r, err, sizeof err) < 0) {
+        run_error("%s", err);
         goto out;
     }
     r->snap = snapshot_new();
     if (!r->snap) {
-        fprintf(stderr, "fleetsim: out of memory\n");
+        run_error("out of memory");
         goto out;
     }
     r->shm = stats_map();
     if (!r->shm) {
-        fprintf(stderr, "fleetsim: cannot map statistics: %s\n", strerror(errno));
+        run_error("cannot map statistics: %s", strerror(errno));
         goto out;
     }
     r->shm->n_workers = (uint32_t)r->n_workers;
     r->shm->n_gateways = (uint32_t)r->n_gw;
     clock_init(scale);
-    rc = 1;
     struct super_opts so = {.on_event = on_component, .ctx = r, .stop_grace_ms = STOP_GRACE_MS};
     r->sup = super_new(&so);
     if (!r->sup) {
-        fprintf(stderr, "fleetsim: cannot supervise the processes: %s\n", strerror(errno));
+        run_error("cannot supervise the processes: %s", strerror(errno));
         goto out;
     }
     int lfds[STATS_MAX_GATEWAYS];
     if (r->fe) {
         if (r->fe->listen(r->fe_cfg, lfds, r->n_gw, &r->fe_port, err, sizeof err) < 0) {
-            fprintf(stderr, "fleetsim: %s\n", err);
+            run_error("%s", err);
             goto out;
         }
         char fe_addr[64];
@@ -755,17 +1042,17 @@ int run_scenario(const struct run_opts *o)
         close(r->core_lfd);
         r->core_lfd = -1;
         if (bad) {
-            fprintf(stderr, "fleetsim: %s\n", err);
+            run_error("%s", err);
             goto out;
         }
     }
     for (int w = 0; w < r->n_workers; w++)
         if (add_child(r, &r->workers[w], SUPER_WORKER, w, -1, err, sizeof err) < 0) {
-            fprintf(stderr, "fleetsim: %s\n", err);
+            run_error("%s", err);
             goto out;
         }
     if (super_spawn(r->sup, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: %s\n", err);
+        run_error("%s", err);
         goto out;
     }
     r->tty = isatty(STDOUT_FILENO);
@@ -781,7 +1068,7 @@ int run_scenario(const struct run_opts *o)
     /* not the default loop: libev would reap every child there with waitpid(-1) */
     r->loop = ev_loop_new(EVFLAG_AUTO);
     if (!r->loop) {
-        fprintf(stderr, "fleetsim: cannot create an event loop\n");
+        run_error("cannot create an event loop");
         goto out;
     }
     ev_io_init(&r->sup_io, super_io_cb, super_fd(r->sup), EV_READ);
@@ -841,8 +1128,7 @@ int run_scenario(const struct run_opts *o)
             fprintf(stderr, "fleetsim: %s\n", err);
         printf("reports: %s/report.json, %s/junit.xml\n", o->report_dir, o->report_dir);
     }
-    enum verdict v = report_overall(&rep);
-    rc = v == VERDICT_PASS ? 0 : 1;
+    rc = run_exit_status(report_overall(&rep));
     report_free(&rep);
 out:
     run_stats_close(r); /* its watchers live on the loop */

@@ -7,6 +7,27 @@
 
 #include <stdint.h>
 
+#include "report/report.h"
+
+/* The exit status of every subcommand (README.md, "Exit status").  A run's is its
+ * overall verdict, the worst of its cases (pass < inconclusive < fail < error),
+ * so a harness error outranks a failed check, which outranks an inconclusive
+ * case.  Inconclusive has its own code: "nothing failed, but not everything could
+ * be judged" (a counter a third-party platform does not show, a latency over no
+ * samples) is neither a pass to trust nor a fault of the platform to chase;
+ * a CI job that accepts it says so (`rc=$?; [ $rc = 0 ] || [ $rc = 4 ]`). */
+enum run_exit {
+    RUN_EXIT_PASS = 0,          /* every case passed (decode: decoded, ...) */
+    RUN_EXIT_FAIL = 1,          /* a case failed: the platform (or a frame, a vector) is wrong */
+    RUN_EXIT_USAGE = 2,         /* usage or input error, found before anything started */
+    RUN_EXIT_HARNESS = 3,       /* harness error: a process died, the run could not start or
+                                 * complete, it was interrupted */
+    RUN_EXIT_INCONCLUSIVE = 4,  /* no case failed, one or more could not be judged */
+};
+
+/* The exit status of a run (or a merge) whose overall verdict is v. */
+int run_exit_status(enum verdict v);
+
 struct run_opts {
     const char *scenario;      /* path */
     const char *report_dir;    /* NULL: no files */
@@ -22,9 +43,16 @@ struct run_opts {
     const char *stats_addr;    /* --stats: unix socket path serving the live snapshot, NULL none */
 };
 
-/* Exit status: 0 every expectation passed, 1 one failed or the harness broke
- * (reported as an ERROR case), 2 usage/input error. */
+/* The exit status (enum run_exit): a usage or input error (the scenario, a path of
+ * the options, a fixed port already served) is found before any process starts,
+ * and in a dry run too. */
 int run_scenario(const struct run_opts *o);
+
+/* A database path the platform core can open: its directory exists and takes new
+ * files (SQLite makes FILE-wal and FILE-shm beside it), and FILE, when there, is a
+ * writable SQLite database (or empty).  Nothing is changed.  0, or -1 with what is
+ * wrong in err (for `run --db` and `serve --db`). */
+int run_check_db(const char *path, char *err, size_t errcap);
 
 /* How many worker processes a fleet of `terminals` needs when each may hold
  * `per_proc` descriptors; -1 when more than `max` would be needed. */

@@ -1,8 +1,13 @@
 /* Subcommand entry points.  main() dispatches `fleetsim NAME ARGS...` to
- * cmd_NAME(argc, argv) with argv[0] = NAME; each returns the exit status:
- * 0 all passed, 1 a check failed, 2 usage or input error. */
+ * cmd_NAME(argc, argv) with argv[0] = NAME; each returns its exit status, one of
+ * enum run_exit (harness/run.h): 0 all passed, 1 a check failed, 2 usage or
+ * input error, 3 harness error, 4 inconclusive. */
 #ifndef FLEETSIM_CMD_H
 #define FLEETSIM_CMD_H
+
+#include <getopt.h>
+
+#include "harness/run.h"
 
 /* `fleetsim vectors [-q] [FILE...]`: check golden vector files (cmd_codec.c) */
 int cmd_vectors(int argc, char **argv);
@@ -17,5 +22,13 @@ int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* `fleetsim report merge REPORT.json... [-o FILE]`: join shard reports (cmd_report.c) */
 int cmd_report(int argc, char **argv);
+
+/* A usage error, said the same way by every subcommand (cmd.c): one line
+ * "fleetsim NAME: WHAT" and a pointer to the help, "see 'fleetsim NAME --help'",
+ * on stderr; returns RUN_EXIT_USAGE.  NAME is "run", "report merge", ... */
+int cmd_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The '?' and ':' of getopt_long (called with opterr = 0 and optstring starting
+ * with ':'): an unknown, ambiguous or incomplete option of opts; a usage error. */
+int cmd_bad_option(const char *name, const struct option *opts, int c, char **argv);
 
 #endif

@@ -77,29 +77,6 @@ static const char cmd_encode_usage[] =
     "\n"
     "exit status: 0 encoded, 2 usage error or bad JSON (stderr names the JSON path)\n";
 
-/* Prints "fleetsim NAME: what" and the usage line, returns 2. */
-static int cmd_usage_error(const char *name, const char *usage, const char *what)
-{
-    size_t first_line = strcspn(usage, "\n");
-    fprintf(stderr, "fleetsim %s: %s\n%.*s\n(fleetsim %s --help for more)\n", name, what,
-            (int)first_line, usage, name);
-    return 2;
-}
-
-/* getopt's '?' and ':' cases, worded the same for every subcommand. */
-static int cmd_bad_option(const char *name, const char *usage, int c, char **argv)
-{
-    char what[160];
-    const char *arg = argv[optind - 1];
-    if (c == ':')
-        snprintf(what, sizeof(what), "option '%s' needs an argument", arg);
-    else if (optopt)
-        snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
-    else
-        snprintf(what, sizeof(what), "unknown option '%s'", arg);
-    return cmd_usage_error(name, usage, what);
-}
-
 /* Whole stream into a NUL-terminated buffer (caller frees); NULL with errno set. */
 static char *cmd_slurp(FILE *f, size_t *len)
 {
@@ -137,14 +114,11 @@ static char *cmd_slurp(FILE *f, size_t *len)
     return NULL;
 }
 
-static const struct vectors_codec *cmd_codec_arg(const char *name, const char *usage,
-                                                 const char *proto, int *rc)
+static const struct vectors_codec *cmd_codec_arg(const char *name, const char *proto, int *rc)
 {
     const struct vectors_codec *codec = vectors_codec_find(proto);
     if (!codec) {
-        char what[160];
-        snprintf(what, sizeof(what), "unknown protocol '%s' (jt808 or pcp)", proto);
-        *rc = cmd_usage_error(name, usage, what);
+        *rc = cmd_usage_error(name, "unknown protocol '%s' (jt808 or pcp)", proto);
     }
     return codec;
 }
@@ -230,7 +204,7 @@ int cmd_vectors(int argc, char **argv)
             fputs(cmd_vectors_usage, stdout);
             return 0;
         default:
-            return cmd_bad_option("vectors", cmd_vectors_usage, c, argv);
+            return cmd_bad_option("vectors", opts, c, argv);
         }
     }
 
@@ -338,28 +312,25 @@ int cmd_decode(int argc, char **argv)
                 from = 1;
             else if (strcmp(optarg, "platform") == 0)
                 from = 0;
-            else {
-                char what[160];
-                snprintf(what, sizeof(what), "--from '%s': expected device or platform", optarg);
-                return cmd_usage_error("decode", cmd_decode_usage, what);
-            }
+            else
+                return cmd_usage_error("decode", "--from '%s': expected device or platform", optarg);
             break;
         case 'h':
             fputs(cmd_decode_usage, stdout);
             return 0;
         default:
-            return cmd_bad_option("decode", cmd_decode_usage, c, argv);
+            return cmd_bad_option("decode", opts, c, argv);
         }
     }
     if (argc - optind < 1)
-        return cmd_usage_error("decode", cmd_decode_usage, "missing protocol (jt808 or pcp)");
-    const struct vectors_codec *codec = cmd_codec_arg("decode", cmd_decode_usage, argv[optind], &rc);
+        return cmd_usage_error("decode", "missing protocol (jt808 or pcp)");
+    const struct vectors_codec *codec = cmd_codec_arg("decode", argv[optind], &rc);
     if (!codec)
         return rc;
     if (argc - optind < 2)
-        return cmd_usage_error("decode", cmd_decode_usage, "missing the frame (HEX or -)");
+        return cmd_usage_error("decode", "missing the frame (HEX or -)");
     if (from >= 0 && !codec->has_from)
-        return cmd_usage_error("decode", cmd_decode_usage, "--from applies to pcp only");
+        return cmd_usage_error("decode", "--from applies to pcp only");
 
     size_t hlen = 0, n = 0, pos = 0;
     char *hex = cmd_hex_input(argc - optind - 1, argv + optind + 1, &hlen);
@@ -463,18 +434,17 @@ int cmd_encode(int argc, char **argv)
             fputs(cmd_encode_usage, stdout);
             return 0;
         }
-        return cmd_bad_option("encode", cmd_encode_usage, c, argv);
+        return cmd_bad_option("encode", opts, c, argv);
     }
     if (argc - optind < 1)
-        return cmd_usage_error("encode", cmd_encode_usage, "missing protocol (jt808 or pcp)");
-    const struct vectors_codec *codec = cmd_codec_arg("encode", cmd_encode_usage, argv[optind], &rc);
+        return cmd_usage_error("encode", "missing protocol (jt808 or pcp)");
+    const struct vectors_codec *codec = cmd_codec_arg("encode", argv[optind], &rc);
     if (!codec)
         return rc;
     if (argc - optind < 2)
-        return cmd_usage_error("encode", cmd_encode_usage, "missing the JSON (literal, @FILE or -)");
+        return cmd_usage_error("encode", "missing the JSON (literal, @FILE or -)");
     if (argc - optind > 2)
-        return cmd_usage_error("encode", cmd_encode_usage,
-                               "one JSON argument expected (quote it)");
+        return cmd_usage_error("encode", "one JSON argument expected (quote it)");
 
     const char *label = "";
     size_t len = 0;

@@ -10,9 +10,9 @@
 #include "report/report.h"
 #include "sim/cli/cmd.h"
 
-static void usage(FILE *f)
+static void usage(void)
 {
-    fprintf(f,
+    printf(
             "usage: fleetsim report merge REPORT.json... [options]\n"
             "\n"
             "Merge the reports of the shards of one run (fleetsim run --shard K/N --report DIR)\n"
@@ -29,8 +29,13 @@ static void usage(FILE *f)
             "  -q, --quiet             no verdict table or figures, only the exit status\n"
             "  -h, --help              this text\n"
             "\n"
-            "exit status: 0 every expectation passed, 1 one did not, 2 bad usage or input\n"
-            "             (unreadable report, different scenarios, a shard twice)\n"
+            "exit status: the worst verdict of the merged cases, as for fleetsim run:\n"
+            "  0  every expectation passed\n"
+            "  1  an expectation failed\n"
+            "  2  usage or input error: an unreadable or damaged report, different\n"
+            "     scenarios, a shard twice; or a merged report that cannot be written\n"
+            "  3  a shard's run had a harness error (its HARNESS case is merged)\n"
+            "  4  none failed, but one or more were inconclusive\n"
             "example: fleetsim report merge out/1/report.json out/2/report.json -o out/report.json\n");
 }
 
@@ -47,21 +52,19 @@ static int merge(int argc, char **argv)
     const char *out = NULL, *junit = NULL, *scenario = NULL;
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'j': junit = optarg; break;
         case 's': scenario = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(); return 0;
+        default: return cmd_bad_option("report merge", opts, c, argv);
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "fleetsim report merge: expected one or more REPORT.json files\n");
-        usage(stderr);
-        return 2;
-    }
+    if (optind >= argc)
+        return cmd_usage_error("report merge", "expected one or more REPORT.json files");
     char err[1024];
     int rc = 2;
     static struct scenario sc;
@@ -74,7 +77,7 @@ static int merge(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         struct run_snapshot *dst = i == optind ? sum : one;
         if (snapshot_load(dst, argv[i], err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "fleetsim report merge: %s\n", err);
             goto done;
         }
         if (dst != sum && snapshot_merge(sum, one, err, sizeof err) < 0) {
@@ -96,7 +99,7 @@ static int merge(int argc, char **argv)
         goto done;
     }
     if (scenario_load(path, &sc, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "fleetsim report merge: %s\n", err);
         goto done;
     }
     char shards[128];
@@ -112,14 +115,14 @@ static int merge(int argc, char **argv)
         report_print_table(&rep, stdout);
     }
     run_print_figures(&sc, sum, &rep, quiet ? NULL : stdout);
-    rc = report_overall(&rep) == VERDICT_PASS ? 0 : 1;
+    rc = run_exit_status(report_overall(&rep));
     if (out && report_write_json(&rep, out, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: %s\n", err);
-        rc = 2;
+        fprintf(stderr, "fleetsim report merge: %s\n", err);
+        rc = RUN_EXIT_USAGE;
     }
     if (junit && report_write_junit(&rep, junit, err, sizeof err) < 0) {
-        fprintf(stderr, "fleetsim: %s\n", err);
-        rc = 2;
+        fprintf(stderr, "fleetsim report merge: %s\n", err);
+        rc = RUN_EXIT_USAGE;
     }
     if (!quiet && (out || junit))
         printf("reports:%s%s%s%s\n", out ? " " : "", out ? out : "", junit ? " " : "", junit ? junit : "");
@@ -133,14 +136,18 @@ done:
 
 int cmd_report(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: fleetsim report merge REPORT.json... [-o FILE] [--junit FILE] [--scenario FILE]\n"
-                   "       (fleetsim report merge --help for the details)\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2)
+        return cmd_usage_error("report", "expected a subcommand (merge)");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        printf("usage: fleetsim report merge REPORT.json... [-o FILE] [--junit FILE]\n"
+               "                            [--scenario FILE]\n"
+               "       (fleetsim report merge --help for the details)\n"
+               "\n"
+               "exit status: as for fleetsim run: 0 all passed, 1 a case failed, 2 usage or\n"
+               "             input error, 3 a harness error in a shard, 4 inconclusive\n");
+        return RUN_EXIT_PASS;
     }
     if (strcmp(argv[1], "merge") == 0)
         return merge(argc - 1, argv + 1);
-    fprintf(stderr, "fleetsim report: unknown subcommand '%s' (there is: merge)\n", argv[1]);
-    return 2;
+    return cmd_usage_error("report", "unknown subcommand '%s' (there is: merge)", argv[1]);
 }

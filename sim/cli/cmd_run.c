@@ -29,9 +29,9 @@ static int parse_shard(const char *text, uint32_t *k, uint32_t *n)
     return 0;
 }
 
-static void usage(FILE *f)
+static void usage(void)
 {
-    fprintf(f,
+    printf(
             "usage: fleetsim run SCENARIO [options]\n"
             "\n"
             "Run a scenario: start the embedded gateway (unless the target is elsewhere),\n"
@@ -44,16 +44,24 @@ static void usage(FILE *f)
             "  -s, --time-scale X      run virtual time X times faster (embedded target only)\n"
             "      --db FILE           embedded platform database (default: a temporary file)\n"
             "  -i, --status-interval D status line period (default 1s)\n"
-            "  -n, --dry-run           check the scenario, print the plan and its cases, run nothing\n"
+            "  -n, --dry-run           check the scenario, paths and port, print the plan and\n"
+            "                          its cases, start nothing\n"
             "  -q, --quiet             no status lines\n"
             "  -v, --verbose           the gateway logs every rejected frame\n"
-            "      --shard K/N         run only shard K of N of every fleet: the terminals i\n"
-            "                          with i %% N == K-1 (merge the reports: fleetsim report merge)\n"
-            "      --stats PATH        serve the live snapshot on a unix socket: one JSON line\n"
+            "      --shard K/N         run only shard K of N of every fleet: the terminals\n"
+            "                          i with i %% N == K-1 (fleetsim report merge joins them)\n"
+            "      --stats PATH        serve the live snapshot on a unix socket: a JSON line\n"
             "                          on connect, then one every status interval\n"
             "  -h, --help              this text\n"
             "\n"
-            "exit status: 0 every expectation passed, 1 one did not, 2 bad usage or scenario\n"
+            "exit status: the worst verdict of the cases (error > fail > inconclusive > pass)\n"
+            "  0  every expectation passed\n"
+            "  1  an expectation failed\n"
+            "  2  usage or input error: bad option, scenario, path or port (nothing started)\n"
+            "  3  harness error: a process died, the run could not start or complete, or it\n"
+            "     was interrupted (the HARNESS case in the table says why)\n"
+            "  4  none failed, but one or more were inconclusive (could not be judged)\n"
+            "\n"
             "example: fleetsim run scenarios/quickstart.json --report out/\n"
             "         fleetsim run my.json --shard 2/4 --report out/shard-2/\n");
 }
@@ -79,7 +87,8 @@ int cmd_run(int argc, char **argv)
     char err[256];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:t:p:s:i:nqvh", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:t:p:s:i:nqvh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': o.report_dir = optarg; break;
         case 't': o.target = optarg; break;
@@ -87,31 +96,25 @@ int cmd_run(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'h': usage(); return 0;
         case 'T': o.stats_addr = optarg; break;
         case 'S':
-            if (parse_shard(optarg, &o.shard, &o.shards) < 0) {
-                fprintf(stderr, "fleetsim run: --shard: '%s' is not K/N with 1 <= K <= N <= %d\n", optarg,
-                        SNAPSHOT_MAX_SHARDS);
-                return 2;
-            }
+            if (parse_shard(optarg, &o.shard, &o.shards) < 0)
+                return cmd_usage_error("run", "--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+                                       SNAPSHOT_MAX_SHARDS);
             break;
         case 'p': {
             uint64_t n;
-            if (units_count(optarg, &n, err, sizeof err) < 0 || n < 1 || n > 64) {
-                fprintf(stderr, "fleetsim run: --procs: '%s' is not 1..64\n", optarg);
-                return 2;
-            }
+            if (units_count(optarg, &n, err, sizeof err) < 0 || n < 1 || n > 64)
+                return cmd_usage_error("run", "--procs: '%s' is not 1..64", optarg);
             o.procs = (int)n;
             break;
         }
         case 's': {
             char *end;
             o.time_scale = strtod(optarg, &end);
-            if (*end || !(o.time_scale > 0) || o.time_scale > 100000) {
-                fprintf(stderr, "fleetsim run: --time-scale: '%s' is not a number in (0, 100000]\n", optarg);
-                return 2;
-            }
+            if (*end || !(o.time_scale > 0) || o.time_scale > 100000)
+                return cmd_usage_error("run", "--time-scale: '%s' is not a number in (0, 100000]", optarg);
             break;
         }
         case 'i': {
@@ -123,14 +126,13 @@ int cmd_run(int argc, char **argv)
             o.status_interval_ms = (int)ms;
             break;
         }
-        default: usage(stderr); return 2;
+        default: return cmd_bad_option("run", opts, c, argv);
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "fleetsim run: expected one SCENARIO file\n");
-        usage(stderr);
-        return 2;
-    }
+    if (optind == argc)
+        return cmd_usage_error("run", "expected a SCENARIO file");
+    if (optind < argc - 1)
+        return cmd_usage_error("run", "one SCENARIO file expected; '%s' is more", argv[optind + 1]);
     o.scenario = argv[optind];
     return run_scenario(&o);
 }

@@ -1,5 +1,7 @@
 /* fleetsim serve: the reference platform alone: the platform core and the JT/T 808 gateway. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -14,18 +16,22 @@
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
 #include "sim/core/units.h"
+#include "sim/net/transport.h"
 #include "sim/platform/core/core.h"
 #include "sim/platform/jt808/jt808_gw.h"
 
 #define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
 
-static void usage(FILE *f)
+static void usage(void)
 {
-    fprintf(f,
+    printf(
             "usage: fleetsim serve [options]\n"
             "\n"
             "Run the reference platform until interrupted: the platform core (the store)\n"
             "and the JT/T 808 gateway in front of it; print its counters every second.\n"
+            "A port that another process already serves is refused (the gateway's sockets\n"
+            "use SO_REUSEPORT, so it would silently take part of that one's terminals)\n"
+            "unless --join asks for exactly that.\n"
             "\n"
             "  -P, --port N            TCP port, 1024-65535 (default 7999)\n"
             "  -b, --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
@@ -33,10 +39,21 @@ static void usage(FILE *f)
             "  -a, --auth MODE         open (default) or one-party\n"
             "  -T, --triples FILE      CSV of manufacturer,model,terminal_id[,colour,plate]\n"
             "  -p, --procs N           gateway processes sharing the port (default 1)\n"
+            "  -j, --join              share the port with the server already on it (another\n"
+            "                          fleetsim serve): the kernel spreads new connections\n"
+            "                          over both, each with its own database\n"
             "  -I, --idle-timeout D    close silent connections after D (default 180s)\n"
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
+            "  -i, --status-interval D counters line period (default 1s)\n"
+            "  -q, --quiet             no counters lines\n"
             "  -v, --verbose           log every rejected frame\n"
             "  -h, --help              this text\n"
+            "\n"
+            "exit status:\n"
+            "  0  stopped by SIGINT or SIGTERM, every process cleanly\n"
+            "  2  usage or input error: bad option, database, triples file, or a port in\n"
+            "     use (nothing started)\n"
+            "  3  harness error: a process of the platform died or could not start\n"
             "\n"
             "example: fleetsim serve --port 7999 --auth one-party --triples terminals.csv\n");
 }
@@ -79,17 +96,79 @@ static int gateway_main(void *arg, int ctl_fd)
     return gw_main(g->cfg, g->idx, g->lfds[g->idx], ctl_fd, &g->shm->gateways[g->idx]);
 }
 
-/* A gateway that fails is said by name, and serve stops. */
+/* A process that fails stops serve.  The first failure is said once the others
+ * had a moment to show (cause_of); later ones, while stopping, at once. */
+struct serve_watch {
+    int failed;                   /* a component failed: serve stops */
+    int first;                    /* the first that did, -1 none */
+    int said;                     /* the cause is on stderr: say the rest as they come */
+};
+
 static void on_gateway(void *ctx, struct super *s, int id, enum super_event ev, const struct ctl_msg *m,
                        const char *payload)
 {
-    int *failed = ctx;
+    struct serve_watch *w = ctx;
     if (ev != SUPER_EV_FAILED)
         return;
-    fprintf(stderr, "\nfleetsim serve: %s\n", super_comp(s, id)->reason);
-    *failed = 1;
+    if (w->said)
+        fprintf(stderr, "fleetsim serve: %s\n", super_comp(s, id)->reason);
+    else if (w->first < 0)
+        w->first = id;
+    w->failed = 1;
     (void)m;
     (void)payload;
+}
+
+/* When the platform core dies its gateways fail too ("the platform core went
+ * away"), and a gateway's word can arrive before the core's death is seen: give
+ * the core a moment to show, then name it as the cause, or else the first. */
+#define CAUSE_GRACE_MS 300
+static void cause_of(struct super *sup, struct serve_watch *w)
+{
+    uint64_t until = clock_mono_us() + CAUSE_GRACE_MS * 1000u;
+    while (!super_failed(sup, SUPER_CORE) && clock_mono_us() < until)
+        super_poll(sup, 20);
+    const struct super_comp *core = super_failed(sup, SUPER_CORE);
+    fprintf(stderr, "\nfleetsim serve: %s\n", core ? core->reason : super_comp(sup, w->first)->reason);
+    for (int i = 0; i < super_count(sup); i++) {
+        const struct super_comp *k = super_comp(sup, i);
+        if (k->failed && k != core && (core || i != w->first))
+            fprintf(stderr, "fleetsim serve: %s\n", k->reason);
+    }
+    w->said = 1;
+}
+
+/* The port the gateways are to listen on: refused when another process serves it,
+ * unless asked to join one that shares it.  0, or the exit status. */
+static int check_port(const struct gw_config *cfg, int join)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    memset(&ss, 0, sizeof ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(cfg->port);
+    if (inet_pton(AF_INET, cfg->bind, &a->sin_addr) != 1)
+        return cmd_usage_error("serve", "--bind: '%s' is not an IPv4 address", cfg->bind);
+    char addr[96];
+    snprintf(addr, sizeof addr, "%s:%u", cfg->bind, cfg->port);
+    int e = 0;
+    switch (listen_port_use(SOCK_STREAM, &ss, &e)) {
+    case LISTEN_PORT_FREE:
+        return 0;
+    case LISTEN_PORT_SHARED:
+        if (join)
+            return 0;
+        fprintf(stderr, "fleetsim serve: port %u is already served by another process; --join to share it\n",
+                cfg->port);
+        return RUN_EXIT_USAGE;
+    case LISTEN_PORT_TAKEN:
+        fprintf(stderr, "fleetsim serve: port %u is already in use by another process, which does not share it%s\n",
+                cfg->port, join ? " (--join cannot)" : "");
+        return RUN_EXIT_USAGE;
+    default:
+        fprintf(stderr, "fleetsim serve: cannot listen on %s: %s\n", addr, strerror(e));
+        return RUN_EXIT_USAGE;
+    }
 }
 
 int cmd_serve(int argc, char **argv)
@@ -99,46 +178,46 @@ int cmd_serve(int argc, char **argv)
         {"db", required_argument, 0, 'd'}, {"auth", required_argument, 0, 'a'},
         {"triples", required_argument, 0, 'T'}, {"procs", required_argument, 0, 'p'},
         {"idle-timeout", required_argument, 0, 'I'}, {"time-scale", required_argument, 0, 's'},
-        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"join", no_argument, 0, 'j'}, {"status-interval", required_argument, 0, 'i'},
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
     struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg};
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
+    int join = 0, quiet = 0;
+    uint64_t interval_ms = 1000;
     char err[256];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "P:b:d:a:T:p:I:s:vh", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":P:b:d:a:T:p:I:s:ji:qvh", opts, NULL)) != -1) {
         char *end;
         uint64_t v;
         switch (c) {
         case 'P':
             v = strtoull(optarg, &end, 10);
-            if (*end || v < 1024 || v > 65535) {
-                fprintf(stderr, "fleetsim serve: --port: '%s' is not 1024-65535\n", optarg);
-                return 2;
-            }
+            if (*end || v < 1024 || v > 65535)
+                return cmd_usage_error("serve", "--port: '%s' is not 1024-65535", optarg);
             cfg.port = (uint16_t)v;
             break;
         case 'b': snprintf(cfg.bind, sizeof cfg.bind, "%s", optarg); break;
         case 'd': snprintf(kcfg.db, sizeof kcfg.db, "%s", optarg); break;
         case 'T': snprintf(cfg.triples, sizeof cfg.triples, "%s", optarg); break;
         case 'v': cfg.verbose = kcfg.verbose = 1; break;
+        case 'j': join = 1; break;
+        case 'q': quiet = 1; break;
         case 'a':
             if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
             else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
-            else {
-                fprintf(stderr, "fleetsim serve: --auth: '%s' is not open or one-party\n", optarg);
-                return 2;
-            }
+            else return cmd_usage_error("serve", "--auth: '%s' is not open or one-party", optarg);
             break;
         case 'p':
             v = strtoull(optarg, &end, 10);
-            if (*end || v < 1 || v > STATS_MAX_GATEWAYS) {
-                fprintf(stderr, "fleetsim serve: --procs: '%s' is not 1..%d\n", optarg, STATS_MAX_GATEWAYS);
-                return 2;
-            }
+            if (*end || v < 1 || v > STATS_MAX_GATEWAYS)
+                return cmd_usage_error("serve", "--procs: '%s' is not 1..%d", optarg, STATS_MAX_GATEWAYS);
             cfg.procs = (int)v;
             break;
         case 'I':
@@ -147,51 +226,71 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'i':
+            if (units_duration_ms(optarg, &interval_ms, err, sizeof err) < 0)
+                return cmd_usage_error("serve", "--status-interval: %s", err);
+            if (interval_ms < 100)
+                return cmd_usage_error("serve", "--status-interval: '%s' is less than 100ms", optarg);
+            break;
         case 's':
             scale = strtod(optarg, &end);
-            if (*end || !(scale > 0)) {
-                fprintf(stderr, "fleetsim serve: --time-scale: '%s' is not a positive number\n", optarg);
-                return 2;
-            }
+            if (*end || !(scale > 0))
+                return cmd_usage_error("serve", "--time-scale: '%s' is not a positive number", optarg);
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(); return 0;
+        default: return cmd_bad_option("serve", opts, c, argv);
         }
     }
-    if (optind != argc) {
-        fprintf(stderr, "fleetsim serve: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+    if (optind != argc)
+        return cmd_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (cfg.one_party && !cfg.triples[0])
+        return cmd_usage_error("serve", "--auth one-party needs --triples FILE");
+    /* everything the processes will need, before any starts */
+    char why[1200];
+    int fd = cfg.triples[0] ? open(cfg.triples, O_RDONLY | O_CLOEXEC) : -1;
+    if (cfg.triples[0] && fd < 0) {
+        fprintf(stderr, "fleetsim serve: --triples %s: cannot read it: %s\n", cfg.triples, strerror(errno));
+        return RUN_EXIT_USAGE;
     }
-    if (cfg.one_party && !cfg.triples[0]) {
-        fprintf(stderr, "fleetsim serve: --auth one-party needs --triples FILE\n");
-        return 2;
+    if (fd >= 0)
+        close(fd);
+    if (run_check_db(kcfg.db, why, sizeof why) < 0) {
+        fprintf(stderr, "fleetsim serve: --db %s: %s\n", kcfg.db, why);
+        return RUN_EXIT_USAGE;
     }
-    if (cfg.triples[0] && access(cfg.triples, R_OK) != 0) {
-        fprintf(stderr, "fleetsim serve: --triples: cannot read %s\n", cfg.triples);
-        return 2;
-    }
+    int refused = check_port(&cfg, join);
+    if (refused)
+        return refused;
     clock_init(scale);
     struct stats_shm *shm = stats_map();
     int lfds[STATS_MAX_GATEWAYS];
     if (!shm || gw_listen(&cfg, lfds, cfg.procs, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", shm ? err : "cannot map statistics");
-        return 1;
+        if (shm)
+            stats_unmap(shm);
+        return RUN_EXIT_HARNESS;
     }
     int core_lfd = core_listen(cfg.core, sizeof cfg.core, err, sizeof err);
     if (core_lfd < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", err);
-        return 1;
+        for (int i = 0; i < cfg.procs; i++)
+            close(lfds[i]);
+        stats_unmap(shm);
+        return RUN_EXIT_HARNESS;
     }
-    int failed = 0;
-    struct super_opts so = {.on_event = on_gateway, .ctx = &failed, .stop_grace_ms = STOP_GRACE_MS};
+    struct serve_watch watch = {.first = -1};
+    struct super_opts so = {.on_event = on_gateway, .ctx = &watch, .stop_grace_ms = STOP_GRACE_MS};
     struct super *sup = super_new(&so);
     if (!sup) {
         fprintf(stderr, "fleetsim serve: cannot supervise the gateways: %s\n", strerror(errno));
+        for (int i = 0; i < cfg.procs; i++)
+            close(lfds[i]);
+        close(core_lfd);
         stats_unmap(shm);
-        return 1;
+        return RUN_EXIT_HARNESS;
     }
     struct serve_gw gws[STATS_MAX_GATEWAYS];
-    int rc = 1;
+    int rc = RUN_EXIT_HARNESS;
     /* the core first: the gateways connect to it as they start */
     struct serve_core kc = {.cfg = &kcfg, .shm = shm, .lfd = core_lfd, .gw_lfds = lfds, .n_gw = cfg.procs};
     struct super_spec ksp = {.name = "platform core", .comm = "core", .kind = SUPER_CORE, .main = core_child, .arg = &kc,
@@ -223,18 +322,19 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: %s\n", err);
         goto stop;
     }
-    printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)\n", cfg.bind, cfg.port,
-           cfg.one_party ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db);
+    printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)%s\n", cfg.bind, cfg.port,
+           cfg.one_party ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db,
+           join ? ", joining the server already on the port" : "");
     fflush(stdout);
     int tty = isatty(STDOUT_FILENO);
-    uint64_t next = clock_mono_us() + 1000000u;
-    while (!stop && !failed) {
+    uint64_t next = clock_mono_us() + interval_ms * 1000u;
+    while (!stop && !watch.failed) {
         uint64_t now = clock_mono_us();
         if (now < next) {
             super_poll(sup, (int)((next - now + 999) / 1000)); /* a signal cuts it short */
             continue;
         }
-        next = now + 1000000u;
+        next = now + interval_ms * 1000u;
         uint64_t conns = 0, frames = 0, bad = 0, regs = 0, auths = 0, pos = 0;
         for (int i = 0; i < cfg.procs; i++) {
             struct gw_slot *g = &shm->gateways[i];
@@ -253,13 +353,18 @@ int cmd_serve(int argc, char **argv)
             fprintf(stderr, "fleetsim serve: %s\n", shm->core.error);
             shm->core.error[0] = 0;
         }
+        if (quiet)
+            continue;
         printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
                "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
                tty ? "\r" : "", conns, frames, bad, regs, auths, pos, tty ? "   " : "\n");
         fflush(stdout);
     }
-    rc = 0;
+    rc = RUN_EXIT_PASS;
+    if (watch.failed)
+        cause_of(sup, &watch);
 stop:
+    watch.said = 1;
     /* the gateways first, so that the core stores the last of what they send it */
     super_stop(sup, SUPER_GATEWAY);
     super_wait(sup, SUPER_GATEWAY, -1);
@@ -268,10 +373,10 @@ stop:
     for (int i = 0; i < super_count(sup); i++) {
         const struct super_comp *k = super_comp(sup, i);
         if (k->failed || (k->reaped && (k->status == -1 || !WIFEXITED(k->status) || WEXITSTATUS(k->status))))
-            rc = 1;
+            rc = RUN_EXIT_HARNESS;
     }
     super_free(sup);
-    printf("\nfleetsim serve: stopped\n");
+    printf("%sfleetsim serve: stopped\n", quiet ? "" : "\n");
     stats_unmap(shm);
     return rc;
 }

@@ -50,6 +50,16 @@ struct transport {
     enum tp_rc (*accept)(struct tp_conn *l, struct tp_conn *c, struct sockaddr_storage *peer);
 };
 
+/* Who holds the port of addr for a server of type (SOCK_STREAM, SOCK_DGRAM), asked
+ * before listening: the sockets of listen use SO_REUSEPORT, so a second server on a
+ * port would start without an error and take half of its peers.  FREE: nobody (a
+ * TCP connection in TIME_WAIT does not count); SHARED: servers that let this one
+ * join them (SO_REUSEPORT, the same user: another fleetsim); TAKEN: a server that
+ * does not share it.  -1 with the errno in *err when addr cannot be bound at all
+ * (EADDRNOTAVAIL, EACCES).  A port 0 is always FREE.  (listen.c) */
+enum listen_port { LISTEN_PORT_FREE = 0, LISTEN_PORT_SHARED, LISTEN_PORT_TAKEN };
+int listen_port_use(int type, const struct sockaddr_storage *addr, int *err);
+
 extern const struct transport transport_tcp;
 extern const struct transport transport_udp;
 

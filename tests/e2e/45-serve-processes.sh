@@ -55,10 +55,10 @@ set -- $gws
 victim=$1
 kill -KILL "$victim"
 ends $spid
-if [ "$rc" -eq 1 ] && grep -qE "gateway [01] \(pid $victim\) died of signal 9" "$TMP/serve.log"; then
-    ok "a gateway killed with SIGKILL is named, and serve stops with exit 1"
+if [ "$rc" -eq 3 ] && grep -qE "gateway [01] \(pid $victim\) died of signal 9" "$TMP/serve.log"; then
+    ok "a gateway killed with SIGKILL is named, and serve stops with exit 3 (a harness error)"
 else
-    nok "a gateway killed with SIGKILL is named, and serve stops with exit 1" "exit $rc (124 = hung)" \
+    nok "a gateway killed with SIGKILL is named, and serve stops with exit 3 (a harness error)" "exit $rc (124 = hung)" \
         "$(tail -5 "$TMP/serve.log")"
 fi
 check "... and the other gateway is stopped too" gone "$2"
@@ -67,10 +67,10 @@ start_serve 2 || nok "serve starts two gateway processes" "$(tail -5 "$TMP/serve
 core=$(children $spid 'fs-core')
 kill -KILL "$core"
 ends $spid
-if [ "$rc" -eq 1 ] && grep -qE "platform core \(pid $core\) died of signal 9" "$TMP/serve.log"; then
-    ok "the platform core killed with SIGKILL is named, and serve stops with exit 1"
+if [ "$rc" -eq 3 ] && grep -qE "platform core \(pid $core\) died of signal 9" "$TMP/serve.log"; then
+    ok "the platform core killed with SIGKILL is named, and serve stops with exit 3 (a harness error)"
 else
-    nok "the platform core killed with SIGKILL is named, and serve stops with exit 1" "exit $rc (124 = hung)" \
+    nok "the platform core killed with SIGKILL is named, and serve stops with exit 3 (a harness error)" "exit $rc (124 = hung)" \
         "$(tail -5 "$TMP/serve.log")"
 fi
 check "... and its gateways are stopped too" gone $gws

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # When the harness itself breaks (a worker dies, the user interrupts), the run
 # still ends with a verdict table and reports, the breakage an ERROR case kept
-# apart from the platform's failures.
+# apart from the platform's failures, and exit status 3, not the 1 of a failed check.
 . "$(dirname "$0")/lib.sh"
 cat >"$TMP/long.json" <<'JSON'
 {"name": "long", "duration": "20s",
@@ -15,10 +15,10 @@ sleep 2.5
 set -- $(children $pid 'fs-worker-0')
 [ $# -ge 1 ] && kill -9 "$1"
 wait $pid; rc=$?
-if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*worker 0" "$TMP/out"; then
-    ok "a worker killed mid-run is a harness ERROR, exit 1"
+if [ $rc -eq 3 ] && grep -q "HARNESS *ERROR .*worker 0" "$TMP/out"; then
+    ok "a worker killed mid-run is a harness ERROR, exit 3"
 else
-    nok "a worker killed mid-run is a harness ERROR, exit 1" "exit $rc" "$(tail -10 "$TMP/out")"
+    nok "a worker killed mid-run is a harness ERROR, exit 3" "exit $rc" "$(tail -10 "$TMP/out")"
 fi
 contains "the dead worker's terminals do not pass" "L-ONLINE-001  FAIL" "$TMP/out"
 check "reports are written even so (into a new nested directory)" test -s "$TMP/a/b/c/junit.xml"
@@ -32,10 +32,10 @@ fs=$(children $pid | awk '{print $1}')          # fleetsim, under timeout
 gw=$(children "$fs" 'fs-gateway-0')
 [ -n "$gw" ] && kill -9 "$gw"
 wait $pid; rc=$?
-if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*gateway 0" "$TMP/out"; then
-    ok "a gateway killed mid-run ends the run with a harness ERROR"
+if [ $rc -eq 3 ] && grep -q "HARNESS *ERROR .*gateway 0" "$TMP/out"; then
+    ok "a gateway killed mid-run ends the run with a harness ERROR, exit 3"
 else
-    nok "a gateway killed mid-run ends the run with a harness ERROR" "exit $rc (124 = hung)" "$(tail -6 "$TMP/out")"
+    nok "a gateway killed mid-run ends the run with a harness ERROR, exit 3" "exit $rc (124 = hung)" "$(tail -6 "$TMP/out")"
 fi
 
 # the platform core dies: named, the run ends (its gateway cannot go on without it)
@@ -46,10 +46,10 @@ fs=$(children $pid)
 core=$(children "$fs" 'fs-core')
 [ -n "$core" ] && kill -9 "$core"
 wait $pid; rc=$?
-if [ $rc -eq 1 ] && grep -q "HARNESS *ERROR .*platform core (pid $core) died of signal 9" "$TMP/out"; then
-    ok "the platform core killed mid-run ends the run with a harness ERROR naming it"
+if [ $rc -eq 3 ] && grep -q "HARNESS *ERROR .*platform core (pid $core) died of signal 9" "$TMP/out"; then
+    ok "the platform core killed mid-run ends the run with a harness ERROR naming it, exit 3"
 else
-    nok "the platform core killed mid-run ends the run with a harness ERROR naming it" "exit $rc (124 = hung)" \
+    nok "the platform core killed mid-run ends the run with a harness ERROR naming it, exit 3" "exit $rc (124 = hung)" \
         "core $core" "$(grep -E 'HARNESS|ERROR' "$TMP/out")"
 fi
 
@@ -58,10 +58,10 @@ pid=$!
 sleep 2.5
 kill -INT $pid
 wait $pid; rc=$?
-if [ $rc -eq 1 ] && grep -q "interrupted" "$TMP/out" && grep -q "L-LEDGER-001 *PASS" "$TMP/out"; then
-    ok "an interrupt drains, settles the ledger and reports"
+if [ $rc -eq 3 ] && grep -q "interrupted" "$TMP/out" && grep -q "L-LEDGER-001 *PASS" "$TMP/out"; then
+    ok "an interrupt drains, settles the ledger and reports (a harness ERROR, exit 3)"
 else
-    nok "an interrupt drains, settles the ledger and reports" "exit $rc" "$(tail -10 "$TMP/out")"
+    nok "an interrupt drains, settles the ledger and reports (a harness ERROR, exit 3)" "exit $rc" "$(tail -10 "$TMP/out")"
 fi
 sleep 0.5
 # every process whose command line names this scenario is gone (children included)
