@@ -1,5 +1,6 @@
 /* The parent of a run: processes, timeline, status, drain, verdicts. */
 #include "harness/run.h"
+#include "harness/prom_http.h"
 #include "harness/run_internal.h"
 
 #include <errno.h>
@@ -115,6 +116,8 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         fprintf(stderr, "fleetsim: out of memory for the timeline\n");
     if (r->csv)
         run_csv_row(r, &smp, &win, &tot, bad);
+    if (r->prom)
+        run_prom_publish(r);
     if (!r->o->quiet) {
         char p50[32], p99[32], mx[32];
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
@@ -315,6 +318,7 @@ static int worker_child(void *arg, int ctl_fd)
         .seed = r->sc.seed,
         .shard = r->shard - 1,
         .shards = r->shards,
+        .trace = r->trace,
     };
     if (!w || worker_setup(w, &plan, c->idx, r->n_workers, slot, ctl_fd, err, sizeof err) < 0) {
         snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");
@@ -891,13 +895,13 @@ static int preflight(struct run *r, uint64_t per_proc)
     const char *triples = r->sc.platform.triples;
     int fd = triples[0] ? open(triples, O_RDONLY | O_CLOEXEC) : -1;
     if (triples[0] && fd < 0) {
-        run_error("%s: platform.triples: cannot read %s: %s", o->scenario, triples, strerror(errno));
+        run_error("%s: platform.triples: cannot read %s: %s", r->scen_name, triples, strerror(errno));
         return -1;
     }
     if (fd >= 0)
         close(fd);
     if (r->sc.platform.port && check_fixed_port(r->sc.platform.port, err, sizeof err) < 0) {
-        run_error("%s: platform.port: %s", o->scenario, err);
+        run_error("%s: platform.port: %s", r->scen_name, err);
         return -1;
     }
     if (plan_gateways(r, per_proc, err, sizeof err) < 0) {
@@ -921,21 +925,31 @@ int run_scenario(const struct run_opts *o)
 {
     static struct run run;
     struct run *r = &run;
-    char err[1024];
+    char err[SCENARIO_ERR_BYTES];
     memset(r, 0, sizeof *r);
     r->o = o;
     r->core_lfd = -1;
     r->wall_start_us = clock_mono_us();
-    if (scenario_load(o->scenario, &r->sc, err, sizeof err) < 0) {
+    /* a file, standard input or the command line, with the overrides laid over it */
+    r->scen_name = !o->scenario ? "<command line>" : strcmp(o->scenario, "-") == 0 ? "<stdin>" : o->scenario;
+    struct scenario_source src = {.path = o->scenario, .protocol = o->protocol, .sets = o->sets, .n_sets = o->n_sets};
+    char *text = scenario_source_text(&src, err, sizeof err);
+    if (!text) {
         run_error("%s", err);
         return RUN_EXIT_USAGE;
     }
-    int rc = RUN_EXIT_USAGE; /* input errors until the checks have passed */
+    int prc = scenario_parse(text, r->scen_name, &r->sc, err, sizeof err);
     char hash[SNAPSHOT_HASH_LEN] = "";
-    if (snapshot_hash_file(o->scenario, hash, sizeof hash) < 0) {
-        run_error("%s: %s", o->scenario, strerror(errno));
-        goto out;
+    /* what ran is what is hashed: the file, or what the overrides made of it */
+    snapshot_hash_bytes(text, strlen(text), hash, sizeof hash);
+    free(text);
+    if (prc < 0) {
+        run_error("%s", err);
+        return RUN_EXIT_USAGE;
     }
+    if (r->sc.warning[0])
+        fprintf(stderr, "%s\n", r->sc.warning);
+    int rc = RUN_EXIT_USAGE; /* input errors until the checks have passed */
     r->shard = o->shards > 1 ? o->shard : 1;
     r->shards = o->shards > 1 ? o->shards : 1;
     double scale = o->time_scale > 0 ? o->time_scale : r->sc.time_scale > 0 ? r->sc.time_scale : 1.0;
@@ -972,12 +986,16 @@ int run_scenario(const struct run_opts *o)
         int bad = sc_dialect_of(fl)->check_command(fl, s->cmd_kind, body, err, sizeof err);
         free(body);
         if (bad < 0) {
-            run_error("%s: steps[%d].command: %s", o->scenario, i, err);
+            run_error("%s: steps[%d].command: %s", r->scen_name, i, err);
             goto out;
         }
     }
     if (preflight(r, per_proc) < 0)
         goto out;
+    if (run_evidence_check(r, err, sizeof err) < 0) {
+        run_error("%s", err);
+        goto out;
+    }
     if (o->dry_run) {
         run_print_plan(r, total, scale);
         rc = RUN_EXIT_PASS;
@@ -988,6 +1006,10 @@ int run_scenario(const struct run_opts *o)
         goto out;
     }
     if (o->stats_addr && run_stats_open(r, o->stats_addr, err, sizeof err) < 0) {
+        run_error("%s", err);
+        goto out;
+    }
+    if (run_evidence_open(r, err, sizeof err) < 0) {
         run_error("%s", err);
         goto out;
     }
@@ -1092,6 +1114,11 @@ int run_scenario(const struct run_opts *o)
     r->sigterm.data = r;
     ev_signal_start(r->loop, &r->sigterm);
     run_stats_start(r);
+    /* after the last fork: the endpoint's thread must not be in any child */
+    if (o->prometheus && !(r->prom = prom_http_start(o->prometheus, err, sizeof err))) {
+        run_error("--prometheus %s", err);
+        goto out;
+    }
     ev_run(r->loop, 0);
     if (r->tty && !o->quiet)
         printf("\n");
@@ -1113,7 +1140,7 @@ int run_scenario(const struct run_opts *o)
         run_harness_fail(r, "%s", r->shm->core.error);
     run_snapshot_take(r);
     struct run_report rep;
-    report_init(&rep, r->sc.name, o->scenario);
+    report_init(&rep, r->sc.name, r->scen_name);
     run_build_report(&r->sc, r->snap, &rep);
     printf("\n");
     report_print_table(&rep, stdout);
@@ -1131,6 +1158,9 @@ int run_scenario(const struct run_opts *o)
     rc = run_exit_status(report_overall(&rep));
     report_free(&rep);
 out:
+    prom_http_stop(r->prom);
+    r->prom = NULL;
+    run_csv_close(r);
     run_stats_close(r); /* its watchers live on the loop */
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop)

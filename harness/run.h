@@ -41,12 +41,24 @@ struct run_opts {
     int status_interval_ms;    /* default 1000 */
     uint32_t shard, shards;    /* --shard K/N: run terminals i of each fleet with i % N == K-1; 0/0: all */
     const char *stats_addr;    /* --stats: unix socket path serving the live snapshot, NULL none */
+    const char *protocol;      /* no scenario file: a one-fleet scenario of this protocol */
+    const char *const *sets;   /* "PATH=VALUE" overrides (--set and the quick flags), in order */
+    int n_sets;
+    const char *prometheus;    /* --prometheus [HOST:]PORT: the live metrics over HTTP, NULL none */
+    const char *csv;           /* --csv FILE: the timeline, a row per status interval */
+    const char *trace_ids;     /* --trace ID,...: the frames of these terminals */
+    const char *pcap;          /* --pcap FILE: their traffic (all terminals without --trace) */
+    uint64_t pcap_limit;       /* --pcap-limit: bytes (0: the default) */
 };
 
 /* The exit status (enum run_exit): a usage or input error (the scenario, a path of
  * the options, a fixed port already served) is found before any process starts,
  * and in a dry run too. */
 int run_scenario(const struct run_opts *o);
+/* Every *.json of the folder o->scenario in name order, reports in
+ * o->report_dir/<name>/; the worst exit status (harness > input > fail >
+ * inconclusive > pass). */
+int run_suite(const struct run_opts *o);
 
 /* A database path the platform core can open: its directory exists and takes new
  * files (SQLite makes FILE-wal and FILE-shm beside it), and FILE, when there, is a

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "harness/prom.h"
 #include "harness/run.h"
 #include "harness/run_summary.h"
 #include "harness/scenario.h"
@@ -18,6 +19,7 @@
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
 #include "sim/dev/fleet.h"
+#include "sim/dev/trace.h"
 #include "sim/net/transport.h"
 #include "sim/platform/core/core.h"
 #include "sim/platform/frontend.h"
@@ -65,7 +67,12 @@ struct run {
     char target_text[300];
     ev_timer status, step_timer, end_timer;
     uint64_t total_terminals;
+    const char *scen_name;        /* the scenario as messages name it: its path, <stdin>, <command line> */
     FILE *csv;                    /* --csv: the timeline, a row per status interval */
+    struct prom_http *prom;       /* --prometheus: the endpoint (NULL: none) */
+    struct prom_buf prom_text;
+    struct trace_opts trace;      /* --trace / --pcap, for the workers */
+    char trace_path[1100];
     uint64_t stopped_us;          /* virtual instant the traffic stopped (the drain began) */
     ev_signal sigint, sigterm;
     struct super *sup;            /* the workers and gateways */
@@ -115,6 +122,13 @@ void run_stats_close(struct run *r);
 
 /* --csv FILE: create it and write the header (0, or -1 with err); a row per tick. */
 int run_csv_open(struct run *r, const char *path, char *err, size_t errcap);
+/* The evidence a run writes besides its reports (--csv, --trace, --pcap,
+ * --prometheus): check the paths, ids and address before anything starts (a dry
+ * run too), then create the files.  0, or -1 with err naming the flag. */
+int run_evidence_check(struct run *r, char *err, size_t errcap);
+int run_evidence_open(struct run *r, char *err, size_t errcap);
+/* The snapshot as Prometheus text, for the endpoint (each status interval). */
+void run_prom_publish(struct run *r);
 void run_csv_row(struct run *r, const struct snapshot_sample *smp, const struct hist *win,
                  const struct fleet_stats *tot, uint64_t bad_frames);
 void run_csv_close(struct run *r);

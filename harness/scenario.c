@@ -344,6 +344,12 @@ static char *scenario_read(const struct scenario_json *j, const char *path)
     return buf;
 }
 
+char *scenario_read_text(const char *path, char *err, size_t errcap)
+{
+    struct scenario_json j = {path, err, errcap};
+    return scenario_read(&j, path);
+}
+
 int scenario_load(const char *path, struct scenario *sc, char *err, size_t errcap)
 {
     struct scenario_json j = {path ? path : "<scenario>", err, errcap};

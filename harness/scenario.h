@@ -121,4 +121,23 @@ int scenario_fleet_index(const struct scenario *sc, const char *id); /* -1 when 
 /* Terminal states a STATE or TRANSITIONS expectation may name. */
 bool scenario_state_known(const char *state);
 
+/* A scenario file's text (malloc'd): the parser's limits and messages; NULL with err. */
+char *scenario_read_text(const char *path, char *err, size_t errcap);
+
+/* Where a run's scenario comes from (harness/scenario_source.c): a file, "-" for
+ * standard input, or (path NULL) a one-fleet scenario of protocol made from the
+ * command line; then each "PATH=VALUE" of sets laid over it (a path like
+ * fleets[0].report.every or fleets[*].count; a value that reads as JSON is that,
+ * else a string).  The text to parse (malloc'd), or NULL with err. */
+struct scenario_source {
+    const char *path;
+    const char *protocol;
+    const char *const *sets;
+    int n_sets;
+};
+char *scenario_source_text(const struct scenario_source *src, char *err, size_t errcap);
+/* One "PATH=VALUE" on a parsed scenario; 0, or -1 with err naming the path. */
+struct cJSON;
+int scenario_set(struct cJSON *root, const char *assignment, char *err, size_t errcap);
+
 #endif

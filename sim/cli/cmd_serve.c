@@ -11,6 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/prom.h"
+#include "harness/prom_http.h"
+#include "harness/snapshot.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/clock.h"
 #include "sim/core/stats.h"
@@ -46,6 +49,8 @@ static void usage(void)
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
             "  -i, --status-interval D counters line period (default 1s)\n"
             "  -q, --quiet             no counters lines\n"
+            "      --prometheus ADDR   serve the platform's metrics at http://ADDR/metrics\n"
+            "                          (PORT, :PORT or HOST:PORT; loopback unless HOST says otherwise)\n"
             "  -v, --verbose           log every rejected frame\n"
             "  -h, --help              this text\n"
             "\n"
@@ -180,6 +185,7 @@ int cmd_serve(int argc, char **argv)
         {"idle-timeout", required_argument, 0, 'I'}, {"time-scale", required_argument, 0, 's'},
         {"join", no_argument, 0, 'j'}, {"status-interval", required_argument, 0, 'i'},
         {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
+        {"prometheus", required_argument, 0, 'M'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
@@ -188,6 +194,10 @@ int cmd_serve(int argc, char **argv)
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
     int join = 0, quiet = 0;
+    const char *prometheus = NULL;
+    struct prom_http *prom = NULL;   /* --prometheus: the endpoint, the snapshot it renders */
+    struct run_snapshot *snap = NULL;
+    struct prom_buf text = {0};
     uint64_t interval_ms = 1000;
     char err[256];
     int c;
@@ -209,6 +219,7 @@ int cmd_serve(int argc, char **argv)
         case 'v': cfg.verbose = kcfg.verbose = 1; break;
         case 'j': join = 1; break;
         case 'q': quiet = 1; break;
+        case 'M': prometheus = optarg; break;
         case 'a':
             if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
             else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
@@ -326,6 +337,22 @@ int cmd_serve(int argc, char **argv)
            cfg.one_party ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db,
            join ? ", joining the server already on the port" : "");
     fflush(stdout);
+    /* after the last fork: the endpoint's thread must be in no child */
+    uint64_t started = clock_mono_us();
+    if (prometheus) {
+        prom = prom_http_start(prometheus, err, sizeof err);
+        snap = snapshot_new();
+        if (!prom || !snap) {
+            fprintf(stderr, "fleetsim serve: --prometheus %s\n", prom ? "out of memory" : err);
+            rc = RUN_EXIT_USAGE;
+            goto stop;
+        }
+        snap->embedded = 1;
+        snap->time_scale = scale;
+        snprintf(snap->scenario, sizeof snap->scenario, "serve");
+        printf("fleetsim serve: metrics at http://%s/metrics\n", prometheus);
+        fflush(stdout);
+    }
     int tty = isatty(STDOUT_FILENO);
     uint64_t next = clock_mono_us() + interval_ms * 1000u;
     while (!stop && !watch.failed) {
@@ -353,6 +380,12 @@ int cmd_serve(int argc, char **argv)
             fprintf(stderr, "fleetsim serve: %s\n", shm->core.error);
             shm->core.error[0] = 0;
         }
+        if (prom) {
+            snapshot_take(snap, shm, 0, cfg.procs);
+            snap->embedded = 1;
+            if (prom_render(&text, snap, NULL, &jt808_frontend, (double)(now - started) / 1e6) == 0)
+                prom_http_publish(prom, text.p, text.len);
+        }
         if (quiet)
             continue;
         printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
@@ -364,6 +397,9 @@ int cmd_serve(int argc, char **argv)
     if (watch.failed)
         cause_of(sup, &watch);
 stop:
+    prom_http_stop(prom);
+    prom_buf_free(&text);
+    snapshot_free(snap);
     watch.said = 1;
     /* the gateways first, so that the core stores the last of what they send it */
     super_stop(sup, SUPER_GATEWAY);

@@ -62,8 +62,12 @@ else
 fi
 check "junit.xml names the case and its area" grep -q 'classname="e2e.query" name="E2E-QUERY-001' "$TMP/rep/junit.xml"
 
-# a failing expectation exits 1 and is reported as a JUnit failure
-sed 's/"within": "5s"}/"within": "1ms"}/' "$TMP/small.json" >"$TMP/fail.json"
+# a failing expectation exits 1 and is reported as a JUnit failure (the fault step
+# disconnects half of fleet a, so "no disconnects" cannot hold; a deadline of 1ms
+# could: a loopback handshake takes less)
+sed 's/{"id": "E2E-AUTH-001", "state": "authenticated", "within": "5s"}/{"id": "E2E-AUTH-001", "counter": "terminal.disconnects", "max": 0}/' \
+    "$TMP/small.json" >"$TMP/fail.json"
+grep -q '"counter": "terminal.disconnects"' "$TMP/fail.json" || nok "the failing scenario was made" "$(cat "$TMP/fail.json")"
 expect_exit "an expectation that cannot hold exits 1" 1 "$FLEETSIM" run "$TMP/fail.json" --report "$TMP/rep2" -q
 contains "the failure is in the table" "E2E-AUTH-001" "$TMP/out"
 check "junit.xml carries a <failure>" grep -q "<failure" "$TMP/rep2/junit.xml"
