@@ -505,7 +505,7 @@ static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 static void run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void run_error(const char *fmt, ...)
 {
-    char msg[2048];
+    static char msg[SCENARIO_ERR_BYTES + 512]; /* every error of a scenario, whole */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
