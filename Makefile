@@ -25,7 +25,7 @@ SAN_O := build-san
 
 # Debian packages this tree needs to build and test (libcoap3-bin: coap-server, an
 # independent CoAP peer for the replay dialect's end-to-end test).
-DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin sqlite3 libmicrohttpd-dev tshark
+DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin sqlite3 libmicrohttpd-dev tshark man-db
 
 PKG_MODS := libcjson sqlite3 libmicrohttpd
 TEST_MODS := cmocka
@@ -58,7 +58,7 @@ LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test unit e2e demo bench deps install clean check-san fuzz
+.PHONY: all test unit e2e demo bench deps install uninstall clean check-san fuzz
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP) fleetsim
@@ -134,10 +134,21 @@ fuzz: $(DEPS_STAMP)
 	    ls $(FUZZ_O)/crash-* $(FUZZ_O)/leak-* $(FUZZ_O)/timeout-* 2>/dev/null && exit 1; \
 	done; true
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetsim
+# The binary, the man pages, and the scenarios (with SCHEMA.md) and vectors under
+# share/fleetsim, where `fleetsim run NAME` finds a scenario by name.
+SHARE_DIR = $(PREFIX)/share/fleetsim
+MAN_PAGES := $(wildcard man/*.1)
+install: $(DEPS_STAMP) $(O)/fleetsim
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE_DIR) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(O)/fleetsim $(DESTDIR)$(PREFIX)/bin/fleetsim
-	cp -r scenarios vectors $(DESTDIR)$(PREFIX)/share/fleetsim/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	rm -rf $(DESTDIR)$(SHARE_DIR)/scenarios $(DESTDIR)$(SHARE_DIR)/vectors
+	cp -r scenarios vectors $(DESTDIR)$(SHARE_DIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/fleetsim
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN_PAGES)))
+	rm -rf $(DESTDIR)$(SHARE_DIR)
 
 clean:
 	rm -rf $(O) $(SAN_O) $(FUZZ_O) fleetsim

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_usage_error(const char *name, const char *fmt, ...)
 {
@@ -43,4 +44,19 @@ int cmd_bad_option(const char *name, const struct option *opts, int c, char **ar
     if (optopt)
         return cmd_usage_error(name, "unknown option '-%c'", optopt);
     return cmd_usage_error(name, "unknown option '%s'", arg);
+}
+
+int cmd_share_path(const char *rel, char *out, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    snprintf(out, cap, "%s/../share/fleetsim/%s", exe, rel);
+    return 0;
 }

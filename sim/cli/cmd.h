@@ -30,5 +30,8 @@ int cmd_usage_error(const char *name, const char *fmt, ...) __attribute__((forma
 /* The '?' and ':' of getopt_long (called with opterr = 0 and optstring starting
  * with ':'): an unknown, ambiguous or incomplete option of opts; a usage error. */
 int cmd_bad_option(const char *name, const struct option *opts, int c, char **argv);
+/* The installed share directory beside the binary (<bin>/../share/fleetsim), joined
+ * with rel; 0, or -1 when the binary's path is unknown. */
+int cmd_share_path(const char *rel, char *out, size_t cap);
 
 #endif

@@ -128,16 +128,13 @@ static const struct vectors_codec *cmd_codec_arg(const char *name, const char *p
 /* Default vector files: ./vectors, else <prefix>/share/fleetsim/vectors beside the binary. */
 static int cmd_vectors_default(glob_t *g)
 {
-    char exe[PATH_MAX], pattern[PATH_MAX + 64];
+    char pattern[PATH_MAX + 64];
 
     if (glob("vectors/*.json", 0, NULL, g) == 0)
         return 0;
     globfree(g);
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
+    if (cmd_share_path("vectors/*.json", pattern, sizeof pattern) < 0)
         return -1;
-    exe[n] = '\0';
-    snprintf(pattern, sizeof(pattern), "%s/../share/fleetsim/vectors/*.json", dirname(exe));
     if (glob(pattern, 0, NULL, g) == 0)
         return 0;
     globfree(g);

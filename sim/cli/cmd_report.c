@@ -65,7 +65,7 @@ static int merge(int argc, char **argv)
     }
     if (optind >= argc)
         return cmd_usage_error("report merge", "expected one or more REPORT.json files");
-    char err[1024];
+    static char err[SCENARIO_ERR_BYTES]; /* a scenario's every error */
     int rc = 2;
     static struct scenario sc;
     struct run_snapshot *sum = snapshot_new(), *one = snapshot_new();

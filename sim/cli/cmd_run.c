@@ -237,6 +237,15 @@ int cmd_run(int argc, char **argv)
         return cmd_usage_error("run", "one SCENARIO file expected; '%s' is more", argv[optind + 1]);
     o.scenario = argv[optind];
     struct stat st;
+    /* a bare name that is no file here: a scenario installed with fleetsim */
+    static char installed[4096 + 64];
+    if (strcmp(o.scenario, "-") != 0 && !strchr(o.scenario, '/') && stat(o.scenario, &st) < 0) {
+        char rel[600];
+        size_t l = strlen(o.scenario);
+        snprintf(rel, sizeof rel, "scenarios/%s%s", o.scenario, l > 5 && !strcmp(o.scenario + l - 5, ".json") ? "" : ".json");
+        if (cmd_share_path(rel, installed, sizeof installed) == 0 && stat(installed, &st) == 0)
+            o.scenario = installed;
+    }
     if (strcmp(o.scenario, "-") != 0 && stat(o.scenario, &st) == 0 && S_ISDIR(st.st_mode))
         return run_suite(&o);
     return run_scenario(&o);
