@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -71,6 +72,15 @@ static void merge_fleet(const struct run *r, int f, struct fleet_stats *out)
 
 /* --- status line ------------------------------------------------------------------- */
 
+/* The terminal's width less one (a full line would wrap on some terminals). */
+static int tty_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+        return ws.ws_col - 1;
+    return 79;
+}
+
 /* The errno name of the last connect failure any worker saw ("ECONNREFUSED"). */
 static const char *connect_reason(const struct run *r)
 {
@@ -123,15 +133,40 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
         units_format_us(hist_percentile(&win, 99), p99, sizeof p99);
         units_format_us(win.n ? win.max : 0, mx, sizeof mx);
-        char cf[96] = "";
+        /* the parts by how much they matter: on a terminal, what fits its width */
+        char part[10][96];
+        int np = 0;
+        double total_s = (double)r->sc.duration_ms / 1000.0, now_s = (double)vt / 1e6;
+        if (r->tty)
+            snprintf(part[np++], sizeof part[0], "[%6.1fs]", now_s);
+        else
+            /* a log line: where the run is and how long it still takes (wall clock) */
+            snprintf(part[np++], sizeof part[0], "[%6.1fs/%.0fs ETA %.0fs]", now_s, total_s,
+                     now_s < total_s ? (total_s - now_s) / clock_scale() : 0.0);
+        snprintf(part[np++], sizeof part[0], "online %" PRIu64 "/%" PRIu64, tot.in_state[TS_AUTHENTICATED],
+                 r->total_terminals);
+        snprintf(part[np++], sizeof part[0], "reports %.0f/s", rate);
+        snprintf(part[np++], sizeof part[0], "p99 %s", p99);
         if (tot.connect_failures)
-            snprintf(cf, sizeof cf, "  connect failures %" PRIu64 " (last %s)", tot.connect_failures,
+            snprintf(part[np++], sizeof part[0], "connect failures %" PRIu64 " (last %s)", tot.connect_failures,
                      connect_reason(r));
-        printf("%s[%6.1fs] online %" PRIu64 "/%" PRIu64 "  reports %.0f/s  latency p50 %s p99 %s max %s"
-               "  disconnects %" PRIu64 "  cmds %" PRIu64 "  pending %" PRIu64 "  bad frames %" PRIu64 "%s%s",
-               r->tty ? "\r" : "", (double)vt / 1e6, tot.in_state[TS_AUTHENTICATED], r->total_terminals, rate,
-               p50, p99, mx, tot.disconnects, tot.commands, ledger_pending(&tot.ledger), bad, cf,
-               r->tty ? "   " : "\n");
+        snprintf(part[np++], sizeof part[0], "bad frames %" PRIu64, bad);
+        snprintf(part[np++], sizeof part[0], "pending %" PRIu64, ledger_pending(&tot.ledger));
+        snprintf(part[np++], sizeof part[0], "disconnects %" PRIu64, tot.disconnects);
+        snprintf(part[np++], sizeof part[0], "cmds %" PRIu64, tot.commands);
+        snprintf(part[np++], sizeof part[0], "p50 %s max %s", p50, mx);
+        int width = r->tty ? tty_width() : 1 << 20;
+        char line[1024];
+        size_t len = 0;
+        for (int k = 0; k < np; k++) {
+            size_t add = strlen(part[k]) + (k ? 2 : 0);
+            if (len + add > (size_t)width)
+                continue; /* a smaller part further on may still fit */
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", k ? "  " : "", part[k]);
+        }
+        /* \r, the line, and blanks over what a longer line before it left */
+        printf("%s%s%*s%s", r->tty ? "\r" : "", line, r->tty ? (int)(width > (int)len ? width - (int)len : 0) : 0, "",
+               r->tty ? "" : "\n");
         fflush(stdout);
     }
     r->prev = tot;

@@ -1,10 +1,17 @@
 #include "report/report.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-/* Wider lines wrap in a default terminal and in CI logs, breaking the columns. */
+/* Wider lines wrap in a default terminal and in CI logs, breaking the columns:
+ * on a terminal the table takes its width (at least TABLE_MIN_COLS), elsewhere
+ * (a log, a pipe) TABLE_MAX_COLS.  A cell that does not fit its column goes on
+ * in that column on the next lines: nothing of it is cut. */
 #define TABLE_MAX_COLS 160
+#define TABLE_MIN_COLS 60
 #define COL_GAP "  "
 #define ELLIPSIS "\xE2\x80\xA6"   /* U+2026, one column */
 
@@ -104,11 +111,68 @@ static void put_cell(FILE *out, const char *s, size_t cap, int width, int pad)
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
+static int table_cols(FILE *out)
+{
+    struct winsize ws;
+    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col - 1 < TABLE_MIN_COLS ? TABLE_MIN_COLS : ws.ws_col - 1;
+    return TABLE_MAX_COLS;
+}
+
+/* The next line of s within width columns: up to the last space that fits (the
+ * space is dropped), or the glyphs that fit when a word is longer.  Bytes taken. */
+static size_t line_take(const char *s, size_t n, int width, size_t *printed)
+{
+    int cols = 0;
+    size_t last_space = 0, i = 0;
+    struct glyph g;
+    while (i < n) {
+        size_t step = glyph_next((const unsigned char *)s + i, n - i, &g);
+        if (cols + g.cols > width)
+            break;
+        if (s[i] == ' ')
+            last_space = i;
+        cols += g.cols;
+        i += step;
+    }
+    if (i >= n) {
+        *printed = n;
+        return n;
+    }
+    if (last_space > 0) {
+        *printed = last_space;
+        return last_space + 1;
+    }
+    if (i == 0) { /* a glyph wider than the column: it goes alone */
+        i = glyph_next((const unsigned char *)s, n, &g);
+    }
+    *printed = i;
+    return i;
+}
+
 struct widths {
     int id, verdict, expected, observed;
 };
 
-static struct widths column_widths(const struct run_report *r)
+/* A line of text within max_cols, going on in lines indented by two. */
+static void put_wrapped(FILE *out, const char *s, int max_cols)
+{
+    size_t n = strlen(s), off = 0;
+    int first = 1;
+    while (first || off < n) {
+        size_t printed = 0;
+        int width = first ? max_cols : max_cols - 2;
+        size_t took = off < n ? line_take(s + off, n - off, width, &printed) : 0;
+        if (!first)
+            fputs("  ", out);
+        put_cell(out, s + off, printed, width, 0);
+        fputc('\n', out);
+        off += took;
+        first = 0;
+    }
+}
+
+static struct widths column_widths(const struct run_report *r, int max_cols)
 {
     struct widths w = {
         .id = (int)strlen("ID"),
@@ -125,7 +189,9 @@ static struct widths column_widths(const struct run_report *r)
     }
     /* Over the line budget, the two free-text columns share what is left; the
      * narrower keeps its width when it needs less than half. */
-    int avail = TABLE_MAX_COLS - w.id - w.verdict - 3 * (int)strlen(COL_GAP);
+    int avail = max_cols - w.id - w.verdict - 3 * (int)strlen(COL_GAP);
+    if (avail < 20)
+        avail = 20;
     if (w.expected + w.observed > avail) {
         int half = avail / 2;
         if (w.expected <= half)
@@ -142,19 +208,32 @@ static void put_row(FILE *out, const struct widths *w, const char *id, size_t id
                     const char *verdict, const char *expected, size_t exp_cap,
                     const char *observed, size_t obs_cap)
 {
-    put_cell(out, id, id_cap, w->id, 1);
-    fputs(COL_GAP, out);
-    put_cell(out, verdict, SIZE_MAX, w->verdict, 1);
-    fputs(COL_GAP, out);
-    put_cell(out, expected, exp_cap, w->expected, 1);
-    fputs(COL_GAP, out);
-    put_cell(out, observed, obs_cap, w->observed, 0);   /* no trailing blanks */
-    fputc('\n', out);
+    size_t en = strnlen(expected, exp_cap), on = strnlen(observed, obs_cap);
+    size_t eo = 0, oo = 0;
+    int first = 1;
+    /* the free-text cells line by line within their columns, the rest on the first */
+    while (first || eo < en || oo < on) {
+        put_cell(out, first ? id : "", first ? id_cap : 1, w->id, 1);
+        fputs(COL_GAP, out);
+        put_cell(out, first ? verdict : "", SIZE_MAX, w->verdict, 1);
+        fputs(COL_GAP, out);
+        size_t ep = 0, op = 0;
+        size_t et = eo < en ? line_take(expected + eo, en - eo, w->expected, &ep) : 0;
+        put_cell(out, expected + eo, ep, w->expected, 1);
+        fputs(COL_GAP, out);
+        size_t ot = oo < on ? line_take(observed + oo, on - oo, w->observed, &op) : 0;
+        put_cell(out, observed + oo, op, w->observed, 0); /* no trailing blanks */
+        fputc('\n', out);
+        eo += et;
+        oo += ot;
+        first = 0;
+    }
 }
 
 void report_print_table(const struct run_report *r, FILE *out)
 {
-    struct widths w = column_widths(r);
+    int max_cols = table_cols(out);
+    struct widths w = column_widths(r, max_cols);
     put_row(out, &w, "ID", SIZE_MAX, "VERDICT", "EXPECTED", SIZE_MAX, "OBSERVED", SIZE_MAX);
     int n[VERDICT_ERROR + 1] = {0};
     for (int i = 0; i < r->n_cases; i++) {
@@ -164,18 +243,13 @@ void report_print_table(const struct run_report *r, FILE *out)
                 sizeof c->expected, c->observed, sizeof c->observed);
     }
 
-    const char *state = r->ledger_balanced ? "ledger: balanced" : "ledger: NOT balanced";
-    fputs(state, out);
-    if (r->ledger_text[0]) {
-        fputs(" (", out);
-        put_cell(out, r->ledger_text, sizeof r->ledger_text, TABLE_MAX_COLS - (int)strlen(state) - 3, 0);
-        fputc(')', out);
-    }
-    fputc('\n', out);
+    char line[600];
+    snprintf(line, sizeof line, "%s%s%s%s", r->ledger_balanced ? "ledger: balanced" : "ledger: NOT balanced",
+             r->ledger_text[0] ? " (" : "", r->ledger_text, r->ledger_text[0] ? ")" : "");
+    put_wrapped(out, line, max_cols);
     if (r->errors_text[0]) {
-        fputs("errors: ", out);
-        put_cell(out, r->errors_text, sizeof r->errors_text, TABLE_MAX_COLS - 8, 0);
-        fputc('\n', out);
+        snprintf(line, sizeof line, "errors: %s", r->errors_text);
+        put_wrapped(out, line, max_cols);
     }
     fprintf(out, "%d cases: %d pass, %d fail, %d error, %d inconclusive\n", r->n_cases,
             n[VERDICT_PASS], n[VERDICT_FAIL], n[VERDICT_ERROR], n[VERDICT_INCONCLUSIVE]);
