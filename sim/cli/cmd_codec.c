@@ -18,6 +18,10 @@
 
 #define CMD_MAX_INPUT (16u << 20)
 
+/* encode's JT/T 808 edition when the JSON names none: the scenarios' default
+ * (a fleet's "version", harness/scenario_jt808.c). */
+#define CMD_JT808_EDITION "2019"
+
 static const char cmd_vectors_usage[] =
     "usage: fleetsim vectors [options] [FILE...]\n"
     "\n"
@@ -41,10 +45,21 @@ static const char cmd_decode_usage[] =
     "       fleetsim decode [options] jt808|pcp -\n"
     "\n"
     "Decode one frame and print it as JSON.  HEX is the whole frame (jt808: 7E to\n"
-    "7E, escaped as on the wire); spaces are allowed and several arguments are\n"
-    "joined; \"-\" reads the hex from standard input.\n"
+    "7E, escaped as on the wire), in either case; several arguments are joined;\n"
+    "\"-\" reads the hex from standard input.  Spaces may stand anywhere, \":\" and\n"
+    "\"-\" between bytes, and each argument or space-separated group may begin with\n"
+    "0x: 7E000200..., \"7E 00 02 ...\", 7E:00:02:..., 7e-00-02-..., 0x7E0002... all\n"
+    "read alike.\n"
+    "\n"
+    "Positions in errors: bad hex names the character and its column in the input\n"
+    "as typed, counted from 1 (\"at position 5\", \"at position 3 of argument 2\" when\n"
+    "several arguments were given, \"at line 2, position 7\" for multi-line standard\n"
+    "input); a malformed frame names a byte of the decoded frame, counted from 0\n"
+    "(\"at byte 13\", escapes included).\n"
     "\n"
     "options:\n"
+    "  -p, --pretty     print the JSON indented, one field a line (the default)\n"
+    "  -c, --compact    print the JSON on one line\n"
     "  -f, --from WHO   pcp only: who sent the frame, device or platform; this\n"
     "                   decides request or response.  Default, read from the data:\n"
     "                     0x13, 0x17  with data: device's reply; none: platform's request\n"
@@ -57,8 +72,9 @@ static const char cmd_decode_usage[] =
     "  -h, --help       show this help\n"
     "\n"
     "exit status: 0 decoded,\n"
-    "             1 malformed frame (stderr: \"error: CODE at byte N (FIELD): TEXT\"),\n"
-    "             2 usage error or bad hex\n";
+    "             1 malformed frame (stderr: \"error: CODE at byte N (FIELD): TEXT\",\n"
+    "               N from 0),\n"
+    "             2 usage error or bad hex (stderr: \"... at position C\", C from 1)\n";
 
 static const char cmd_encode_usage[] =
     "usage: fleetsim encode [options] jt808|pcp JSON\n"
@@ -71,6 +87,8 @@ static const char cmd_encode_usage[] =
     "\"code\", \"direction\" or \"from\", and \"data\" as the message defines it;\n"
     "\"version\" defaults to 1; \"name\", \"check\" and \"length\" may be left out\n"
     "(when given, check and length are not copied: the frame gets computed ones).\n"
+    "jt808 needs \"msg_id\" and \"phone\"; \"version\" (the JT/T 808 edition of the\n"
+    "header, \"2013\" or \"2019\") defaults to \"" CMD_JT808_EDITION "\", as in scenarios.\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
@@ -266,22 +284,31 @@ static bool cmd_pcp_from_device(const uint8_t *b, size_t n)
     return true;
 }
 
-/* The HEX arguments joined with spaces, or standard input for "-". */
-static char *cmd_hex_input(int argc, char **argv, size_t *len)
+/* The HEX arguments joined with spaces, or standard input for "-".  starts[i] (argc
+ * entries, the caller frees) is where argument i begins in the result; NULL for "-". */
+static char *cmd_hex_input(int argc, char **argv, size_t *len, size_t **starts)
 {
+    *starts = NULL;
     if (argc == 1 && strcmp(argv[0], "-") == 0)
         return cmd_slurp(stdin, len);
     size_t total = 0;
     for (int i = 0; i < argc; i++)
         total += strlen(argv[i]) + 1;
     char *s = malloc(total + 1);
-    if (!s)
+    *starts = malloc((size_t)argc * sizeof **starts);
+    if (!s || !*starts) {
+        free(s);
+        free(*starts);
+        *starts = NULL;
+        errno = ENOMEM;
         return NULL;
+    }
     size_t n = 0;
     for (int i = 0; i < argc; i++) {
         size_t k = strlen(argv[i]);
         if (i > 0)
             s[n++] = ' ';
+        (*starts)[i] = n;
         memcpy(s + n, argv[i], k);
         n += k;
     }
@@ -290,20 +317,72 @@ static char *cmd_hex_input(int argc, char **argv, size_t *len)
     return s;
 }
 
+/* Characters (UTF-8 sequences) from s to s + n, counted from 1 as an editor shows them. */
+static size_t cmd_column(const char *s, size_t n)
+{
+    size_t col = 1;
+    for (size_t i = 0; i < n; i++)
+        col += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return col;
+}
+
+/* Where hex input index pos is, as typed, in hex_format_error's convention (the
+ * column counted from 1): "position C" in the only argument, "position C of
+ * argument A" among several, and on standard input "position C" or, when the hex
+ * spans lines, "line L, position C". */
+static void cmd_hex_where(const char *s, size_t n, size_t pos, const size_t *starts, int nargs,
+                          char *buf, size_t cap)
+{
+    if (pos > n)
+        pos = n;
+    if (starts) {
+        int a = 0;
+        while (a + 1 < nargs && starts[a + 1] <= pos)
+            a++;
+        size_t col = cmd_column(s + starts[a], pos - starts[a]);
+        if (nargs > 1)
+            snprintf(buf, cap, "position %zu of argument %d", col, a + 1);
+        else
+            snprintf(buf, cap, "position %zu", col);
+        return;
+    }
+    size_t line = 1, bol = 0;
+    for (size_t i = 0; i < pos; i++)
+        if (s[i] == '\n') {
+            line++;
+            bol = i + 1;
+        }
+    const char *nl = memchr(s, '\n', n);
+    bool lines = nl && (size_t)(nl - s) + 1 < n && strspn(nl, " \t\r\n") < n - (size_t)(nl - s);
+    if (lines)
+        snprintf(buf, cap, "line %zu, position %zu", line, cmd_column(s + bol, pos - bol));
+    else
+        snprintf(buf, cap, "position %zu", cmd_column(s + bol, pos - bol));
+}
+
 int cmd_decode(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"from", required_argument, NULL, 'f'},
+        {"compact", no_argument, NULL, 'c'},
+        {"pretty", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int from = -1;  /* -1: read from the data, 0 platform, 1 device */
+    bool compact = false;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:cph", opts, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            compact = true;
+            break;
+        case 'p':
+            compact = false;
+            break;
         case 'f':
             if (strcmp(optarg, "device") == 0)
                 from = 1;
@@ -329,8 +408,9 @@ int cmd_decode(int argc, char **argv)
     if (from >= 0 && !codec->has_from)
         return cmd_usage_error("decode", "--from applies to pcp only");
 
-    size_t hlen = 0, n = 0, pos = 0;
-    char *hex = cmd_hex_input(argc - optind - 1, argv + optind + 1, &hlen);
+    size_t hlen = 0, n = 0, pos = 0, *starts = NULL;
+    int nargs = argc - optind - 1;
+    char *hex = cmd_hex_input(nargs, argv + optind + 1, &hlen, &starts);
     uint8_t *frame = NULL;
     cJSON *json = NULL;
     rc = 2;
@@ -343,10 +423,12 @@ int cmd_decode(int argc, char **argv)
         fprintf(stderr, "fleetsim decode: out of memory\n");
         goto done;
     }
-    enum hex_rc hrc = hex_decode(hex, hlen, HEX_SPACES, frame, hlen / 2 + 1, &n, &pos);
+    enum hex_rc hrc = hex_decode(hex, hlen, HEX_SPACES | HEX_SEPARATORS | HEX_PREFIX, frame,
+                                 hlen / 2 + 1, &n, &pos);
     if (hrc != HEX_OK) {
-        char msg[160];
-        hex_format_error(hrc, hex, hlen, pos, msg, sizeof(msg));
+        char msg[200], where[64];
+        cmd_hex_where(hex, hlen, pos, starts, nargs, where, sizeof where);
+        hex_format_error_at(hrc, pos < hlen ? (unsigned char)hex[pos] : 0, where, msg, sizeof msg);
         fprintf(stderr, "fleetsim decode: %s\n", msg);
         goto done;
     }
@@ -373,7 +455,7 @@ int cmd_decode(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    char *out = cJSON_Print(json);
+    char *out = compact ? cJSON_PrintUnformatted(json) : cJSON_Print(json);
     if (!out) {
         fprintf(stderr, "fleetsim decode: out of memory\n");
         goto done;
@@ -385,6 +467,7 @@ done:
     cJSON_Delete(json);
     free(frame);
     free(hex);
+    free(starts);
     return rc;
 }
 
@@ -456,6 +539,13 @@ int cmd_encode(int argc, char **argv)
     json = vectors_parse_json(label, text, len, err, sizeof(err));
     if (!json) {
         fprintf(stderr, "error: %s\n", err);
+        goto done;
+    }
+
+    if (strcmp(codec->protocol, "jt808") == 0 && cJSON_IsObject(json) &&
+        !cJSON_HasObjectItem(json, "version") &&
+        !cJSON_AddStringToObject(json, "version", CMD_JT808_EDITION)) {
+        fprintf(stderr, "fleetsim encode: out of memory\n");
         goto done;
     }
 

@@ -27,12 +27,26 @@ enum hex_rc hex_decode(const char *s, size_t n, unsigned flags, uint8_t *out, si
     size_t len = 0;
     size_t hi_pos = 0;  /* where the pending high nibble was read */
     int hi = -1;
+    int run_start = 1;  /* a "0x" here would begin a run of digits */
 
     if (out_len)
         *out_len = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((flags & HEX_SPACES) && hex_is_space(s[i]))
+        if ((flags & HEX_SPACES) && hex_is_space(s[i])) {
+            run_start = 1;
             continue;
+        }
+        if ((flags & HEX_SEPARATORS) && hi < 0 && (s[i] == ':' || s[i] == '-')) {
+            run_start = 1;
+            continue;
+        }
+        if ((flags & HEX_PREFIX) && run_start && hi < 0 && s[i] == '0' && i + 1 < n &&
+            (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+            run_start = 0;
+            i++;
+            continue;
+        }
+        run_start = 0;
         int d = hex_digit(s[i]);
         if (d < 0) {
             if (err_pos)
@@ -65,29 +79,34 @@ enum hex_rc hex_decode(const char *s, size_t n, unsigned flags, uint8_t *out, si
     return HEX_OK;
 }
 
-void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char *buf, size_t cap)
+void hex_format_error_at(enum hex_rc rc, unsigned char c, const char *where, char *buf,
+                         size_t cap)
 {
     switch (rc) {
     case HEX_OK:
         snprintf(buf, cap, "ok");
         return;
-    case HEX_E_CHAR: {
-        unsigned char c = pos < n ? (unsigned char)s[pos] : 0;
+    case HEX_E_CHAR:
         if (c >= 0x21 && c <= 0x7E)
-            snprintf(buf, cap, "bad hex character '%c' at position %zu", (char)c, pos + 1);
+            snprintf(buf, cap, "bad hex character '%c' at %s", (char)c, where);
         else
-            snprintf(buf, cap, "bad hex character 0x%02X at position %zu", c, pos + 1);
+            snprintf(buf, cap, "bad hex character 0x%02X at %s", c, where);
         return;
-    }
     case HEX_E_ODD:
-        snprintf(buf, cap, "odd number of hex digits: the digit at position %zu has no partner",
-                 pos + 1);
+        snprintf(buf, cap, "odd number of hex digits: the digit at %s has no partner", where);
         return;
     case HEX_E_NOSPACE:
-        snprintf(buf, cap, "too many hex digits: output full at position %zu", pos + 1);
+        snprintf(buf, cap, "too many hex digits: output full at %s", where);
         return;
     }
     snprintf(buf, cap, "hex error %d", (int)rc);
+}
+
+void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char *buf, size_t cap)
+{
+    char where[40];
+    snprintf(where, sizeof where, "position %zu", pos + 1);
+    hex_format_error_at(rc, pos < n ? (unsigned char)s[pos] : 0, where, buf, cap);
 }
 
 static size_t hex_encode_with(const char *digits, const uint8_t *p, size_t n, char *out, size_t cap)

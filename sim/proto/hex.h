@@ -8,7 +8,8 @@
 
 enum hex_rc {
     HEX_OK = 0,
-    HEX_E_CHAR,     /* a character that is neither a hex digit nor allowed whitespace */
+    HEX_E_CHAR,     /* a character that is neither a hex digit nor an allowed space,
+                     * separator or prefix */
     HEX_E_ODD,      /* an odd number of digits: the last one has no partner */
     HEX_E_NOSPACE,  /* output buffer too small */
 };
@@ -17,6 +18,11 @@ enum hex_rc {
 enum hex_flags {
     HEX_STRICT = 0,      /* digits only: a space is a bad character */
     HEX_SPACES = 1 << 0, /* skip whitespace anywhere, so "FF FE 01" reads as "FFFE01" */
+    HEX_SEPARATORS = 1 << 1, /* skip ':' and '-' between bytes, so "7E:00-02" reads as
+                              * "7E0002"; inside a byte ("7:E") one is a bad character */
+    HEX_PREFIX = 1 << 2, /* skip "0x" or "0X" before a run of digits: at the start of s,
+                          * or after a skipped space or separator, between bytes; so
+                          * "0x7E00 0x02" reads as "7E0002" (with HEX_SPACES) */
 };
 
 /* @return the value of one hex digit (either case), or -1 when c is not one. */
@@ -38,6 +44,13 @@ enum hex_rc hex_decode(const char *s, size_t n, unsigned flags, uint8_t *out, si
  * 3" (control and non-ASCII bytes in hex), "odd number of hex digits: ...", "too
  * many hex digits: ...".  s/n is the input hex_decode saw, pos the err_pos it set. */
 void hex_format_error(enum hex_rc rc, const char *s, size_t n, size_t pos, char *buf, size_t cap);
+
+/* The same with the place named by the caller: where is what follows "at", e.g.
+ * "column 5 of argument 2"; c is the character at err_pos (shown for HEX_E_CHAR:
+ * 'G', or 0x01 for control and non-ASCII bytes).  hex_format_error is this with
+ * "position N". */
+void hex_format_error_at(enum hex_rc rc, unsigned char c, const char *where, char *buf,
+                         size_t cap);
 
 /* Upper-case digits, no separators, NUL-terminated.  Writes at most cap - 1 digits,
  * stopping at a byte boundary.

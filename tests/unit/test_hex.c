@@ -44,6 +44,27 @@ static const struct decode_case decode_cases[] = {
     {"full at once", S("01"), HEX_STRICT, 0, HEX_E_NOSPACE, 0, NULL, 0},
     {"exactly full", S("0102"), HEX_STRICT, 2, HEX_OK, 0, "\x01\x02", 2},
     {"n shorter than the text", "0102FF", 4, HEX_STRICT, 8, HEX_OK, 0, "\x01\x02", 2},
+#define SEP (HEX_SPACES | HEX_SEPARATORS | HEX_PREFIX)
+    {"colons", S("7E:00:02"), HEX_SEPARATORS, 8, HEX_OK, 0, "\x7E\x00\x02", 3},
+    {"dashes", S("7e-00-02"), HEX_SEPARATORS, 8, HEX_OK, 0, "\x7E\x00\x02", 3},
+    {"separators mixed", S("7E:00-02 03"), SEP, 8, HEX_OK, 0, "\x7E\x00\x02\x03", 4},
+    {"separators doubled and at the ends", S(":7E::00-"), HEX_SEPARATORS, 8, HEX_OK, 0, "\x7E\x00", 2},
+    {"separator inside a byte", S("7E:0:0"), HEX_SEPARATORS, 8, HEX_E_CHAR, 4, NULL, 0},
+    {"separator without the flag", S("7E:00"), HEX_SPACES, 8, HEX_E_CHAR, 2, NULL, 0},
+    {"other punctuation", S("7E.00"), SEP, 8, HEX_E_CHAR, 2, NULL, 0},
+    {"0x skipped", S("0x7E00"), HEX_PREFIX, 8, HEX_OK, 0, "\x7E\x00", 2},
+    {"0X skipped", S("0X7e"), HEX_PREFIX, 8, HEX_OK, 0, "\x7E", 1},
+    {"0x per word", S("0x7E 0x00\t0x02"), SEP, 8, HEX_OK, 0, "\x7E\x00\x02", 3},
+    {"0x after a separator", S("0x7E:0x00"), SEP, 8, HEX_OK, 0, "\x7E\x00", 2},
+    {"0x alone", S("0x"), HEX_PREFIX, 8, HEX_OK, 0, "", 0},
+    {"0x inside a word", S("7E0x00"), SEP, 8, HEX_E_CHAR, 3, NULL, 0},
+    {"0x twice", S("0x0x7E"), SEP, 8, HEX_E_CHAR, 3, NULL, 0},
+    {"0x after a digit", S("00x7E"), SEP, 8, HEX_E_CHAR, 2, NULL, 0},
+    {"0x after a space inside a byte", S("7 0x"), SEP, 8, HEX_E_CHAR, 3, NULL, 0},
+    {"0x without the flag", S("0x7E"), HEX_SPACES | HEX_SEPARATORS, 8, HEX_E_CHAR, 1, NULL, 0},
+    {"0x at the end: '0' is a digit", S("7E 0"), SEP, 8, HEX_E_ODD, 3, NULL, 0},
+    {"odd with separators", S("7E:0"), SEP, 8, HEX_E_ODD, 3, NULL, 0},
+#undef SEP
 };
 
 static void test_decode_table(void **state)
@@ -125,6 +146,12 @@ static void test_format_error(void **state)
     assert_string_equal(msg, "too many hex digits: output full at position 5");
     hex_format_error(HEX_OK, "", 0, 0, msg, sizeof msg);
     assert_string_equal(msg, "ok");
+    hex_format_error_at(HEX_E_CHAR, 'G', "column 5 of argument 2", msg, sizeof msg);
+    assert_string_equal(msg, "bad hex character 'G' at column 5 of argument 2");
+    hex_format_error_at(HEX_E_CHAR, '\t', "column 1", msg, sizeof msg);
+    assert_string_equal(msg, "bad hex character 0x09 at column 1");
+    hex_format_error_at(HEX_E_ODD, '7', "column 3", msg, sizeof msg);
+    assert_string_equal(msg, "odd number of hex digits: the digit at column 3 has no partner");
     char small[8];
     hex_format_error(HEX_E_NOSPACE, "010203", 6, 4, small, sizeof small);
     assert_string_equal(small, "too man");
