@@ -1198,8 +1198,13 @@ out:
     run_csv_close(r);
     run_stats_close(r); /* its watchers live on the loop */
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
-    if (r->loop)
+    if (r->loop) {
+        /* libev ties a signal to one loop until its watcher stops: the next run of a
+         * suite makes a loop of its own */
+        ev_signal_stop(r->loop, &r->sigint);
+        ev_signal_stop(r->loop, &r->sigterm);
         ev_loop_destroy(r->loop);
+    }
     snapshot_free(r->snap);
     free(r->fe_cfg);
     if (r->core_lfd >= 0)
