@@ -16,6 +16,9 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 ifeq ($(V),1)
 Q :=
 say = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+say = @true
 else
 Q := @
 say = @printf '  %-4s %s\n' $(1) $(2)
