@@ -26,7 +26,7 @@
 struct core_config {
     char db[512];                   /* the SQLite file */
     int verbose;
-    int cmd_batch;                  /* devices per front-end per tick (0: 256) */
+    int cmd_batch;                  /* devices per front-end per tick (0: CORE_BATCH, 64) */
     /* provisioning stored before the core is ready (frontend.h: provision) */
     int (*provision)(const void *arg, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
                      char *err, size_t errcap);
