@@ -138,18 +138,21 @@ static int reap(pid_t pid)
     return -1;
 }
 
-static int core_stop(struct fixture *f)
+/* CTL_STOP to a child, then reap it and forget its pid and control channel. */
+static int stop_child(pid_t *pid, int *ctl)
 {
-    if (f->core_pid <= 0)
+    if (*pid <= 0)
         return 0;
     struct ctl_msg m = {.type = CTL_STOP};
-    ctl_send(f->core_ctl, &m, NULL);
-    int rc = reap(f->core_pid);
-    close(f->core_ctl);
-    f->core_ctl = -1;
-    f->core_pid = 0;
+    ctl_send(*ctl, &m, NULL);
+    int rc = reap(*pid);
+    close(*ctl);
+    *ctl = -1;
+    *pid = 0;
     return rc;
 }
+
+static int core_stop(struct fixture *f) { return stop_child(&f->core_pid, &f->core_ctl); }
 
 /* Fork a gateway on f->cfg (and the core it needs, if none runs) and wait until
  * it says it listens. */
@@ -193,18 +196,7 @@ static int gw_stop(struct fixture *f)
     return rc ? rc : krc;
 }
 
-static int gw_stop_only(struct fixture *f)
-{
-    if (f->pid <= 0)
-        return 0;
-    struct ctl_msg m = {.type = CTL_STOP};
-    ctl_send(f->ctl, &m, NULL);
-    int rc = reap(f->pid);
-    close(f->ctl);
-    f->ctl = -1;
-    f->pid = 0;
-    return rc;
-}
+static int gw_stop_only(struct fixture *f) { return stop_child(&f->pid, &f->ctl); }
 
 /* Command msg_id to a fleet of version (2013/2019) and count phones starting at
  * PHONE_NUM; settle_us 0 leaves the deadline to cfg.cmd_timeout_ms. */
