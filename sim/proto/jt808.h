@@ -47,6 +47,58 @@ const char *jt808_rc_name(enum jt808_rc rc);
 /* Human-readable description, e.g. "check byte mismatch" */
 const char *jt808_rc_text(enum jt808_rc rc);
 
+/* --- deviations ------------------------------------------------------------
+ * Field devices deviate from the standard; the decoder follows the bytes actually
+ * sent, keeps what it cannot type as raw, and records each such case here (like
+ * Wireshark's expert info) instead of failing.  Strictness is the caller's verdict
+ * (`fleetsim decode --strict`, an expectation of zero deviations). */
+enum jt808_dev_kind {
+    JT808_DEV_ITEM_LENGTH = 0,  /* an additional item whose length disagrees with its id: kept raw */
+    JT808_DEV_PARAM_LENGTH,     /* a parameter whose length disagrees with its type: kept raw */
+    JT808_DEV_COUNT_OVERRUN,    /* a count larger than the body holds: decoding stopped at the end */
+    JT808_DEV_TRAILING_BYTES,   /* bytes after the last field or item: kept raw */
+    JT808_DEV_UNESCAPED_CHECK,  /* a lone 0x7D just before the closing 0x7E, read as the check byte */
+    JT808_DEV__COUNT
+};
+
+struct jt808_deviation {
+    enum jt808_dev_kind kind;
+    size_t offset;              /* like jt808_err: wire offset from jt808_decode, else body offset */
+    const char *field;          /* static string naming the field */
+};
+
+/* The first JT808_MAX_DEVIATIONS are kept with their place; total counts them all. */
+#define JT808_MAX_DEVIATIONS 16
+struct jt808_devs {
+    uint32_t total;
+    uint8_t n;
+    struct jt808_deviation d[JT808_MAX_DEVIATIONS];
+};
+
+/* "item-length", ... (stable names used in vectors, JSON and counters) */
+const char *jt808_dev_name(enum jt808_dev_kind k);
+/* Human-readable description, e.g. "item length disagrees with its id" */
+const char *jt808_dev_text(enum jt808_dev_kind k);
+/* Record one (the decoders call this; a NULL d records nothing). */
+void jt808_devs_add(struct jt808_devs *d, enum jt808_dev_kind k, size_t offset, const char *field);
+
+/* --- per-message memory ------------------------------------------------------
+ * Lists whose length the body sets (additional items, parameters, batch locations,
+ * the items of the newer bodies) live in an arena the message owns, so a message
+ * takes memory in proportion to its body instead of a fixed worst case.  Decoding
+ * resets the arena (keeping its first chunk for the next message); pointers into a
+ * decoded message are valid until the next decode into the same struct or
+ * jt808_msg_free.  A zeroed arena is a valid empty one. */
+struct jt808_chunk;
+struct jt808_arena {
+    struct jt808_chunk *head;   /* newest chunk first */
+    size_t bytes;               /* bytes handed out since the last reset */
+};
+/* n zeroed bytes aligned for any type; NULL when out of memory. */
+void *jt808_arena_alloc(struct jt808_arena *a, size_t n);
+void jt808_arena_reset(struct jt808_arena *a);
+void jt808_arena_free(struct jt808_arena *a);
+
 enum jt808_version {
     JT808_V2013 = 0, /* also 2011: header is the same, only 0x0100 differs */
     JT808_V2019 = 1,
@@ -226,7 +278,12 @@ struct jt808_msg {
      * 0x8104, 0x8201, subpackage fragments, unknown ids) this is all there is. */
     const uint8_t *body;
     size_t body_bytes;
+    struct jt808_devs devs;     /* deviations found by the last decode */
+    struct jt808_arena arena;   /* lists of the decoded body; jt808_msg_free releases it */
 };
+
+/* Release what a decoded message holds (its arena); the struct can be reused. */
+void jt808_msg_free(struct jt808_msg *msg);
 
 /* Is msg_id one whose body this codec types? */
 bool jt808_msg_known(uint16_t msg_id);

@@ -279,7 +279,17 @@ static enum jt808_rc upgrade_result_write(struct jt808_wr *w, const struct jt808
 enum jt808_rc jt808_body_decode(const uint8_t *body, size_t n, struct jt808_msg *msg,
                                 struct jt808_err *err)
 {
-    struct jt808_rd r = {body, 0, n, err};
+    msg->devs.n = 0;
+    msg->devs.total = 0;
+    return jt808_body_read(body, n, msg, err);
+}
+
+enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *msg,
+                              struct jt808_err *err)
+{
+    /* Deviations of the frame layer (found before the body) stay; the body's follow. */
+    jt808_arena_reset(&msg->arena);
+    struct jt808_rd r = {body, 0, n, err, &msg->devs, &msg->arena};
     enum jt808_version v = msg->h.version;
     switch (msg->h.msg_id) {
     case 0x0001:

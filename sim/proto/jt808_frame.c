@@ -203,7 +203,7 @@ static size_t header_len(const struct jt808_header *h)
 static enum jt808_rc header_read(const uint8_t *p, size_t n, struct jt808_header *h, size_t *hlen,
                                  struct jt808_err *err)
 {
-    struct jt808_rd r = {p, 0, n, err};
+    struct jt808_rd r = {p, 0, n, err, NULL, NULL};
     uint16_t props;
     JT808_TRY(jt808_rd_u16(&r, &h->msg_id, "header.msg_id"));
     JT808_TRY(jt808_rd_u16(&r, &props, "header.props"));
@@ -245,6 +245,8 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     err->rc = JT808_OK;
     err->offset = 0;
     err->field = NULL;
+    msg->devs.n = 0;
+    msg->devs.total = 0;
     if (len == 0)
         return jt808_fail(err, JT808_E_SHORT, 0, "start_flag");
     if (wire[0] != JT808_FLAG)
@@ -279,9 +281,12 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     /* Fragments and encrypted bodies are opaque until reassembled or decrypted. */
     if (msg->h.subpackage || msg->h.encryption != 0)
         return JT808_OK;
-    rc = jt808_body_decode(msg->body, msg->body_bytes, msg, err);
+    unsigned frame_devs = msg->devs.n;
+    rc = jt808_body_read(msg->body, msg->body_bytes, msg, err);
     if (rc != JT808_OK)
         err->offset = wire_offset(wire, len, hlen + err->offset);
+    for (unsigned i = frame_devs; i < msg->devs.n; i++)
+        msg->devs.d[i].offset = wire_offset(wire, len, hlen + msg->devs.d[i].offset);
     return rc;
 }
 

@@ -29,7 +29,25 @@ struct jt808_rd {
     size_t pos;
     size_t end;
     struct jt808_err *err;
+    struct jt808_devs *devs;    /* where deviations go; NULL: not recorded */
+    struct jt808_arena *arena;  /* where lists go; NULL: lists cannot be decoded (E_NOSPACE) */
 };
+
+/* Record a deviation at body offset off (jt808_decode maps it to a wire offset). */
+static inline void jt808_rd_deviate(struct jt808_rd *r, enum jt808_dev_kind k, size_t off,
+                                    const char *field)
+{
+    jt808_devs_add(r->devs, k, off, field);
+}
+
+/* n zeroed bytes from the reader's arena, or NULL with E_NOSPACE set on field. */
+static inline void *jt808_rd_alloc(struct jt808_rd *r, size_t n, const char *field)
+{
+    void *p = r->arena ? jt808_arena_alloc(r->arena, n) : NULL;
+    if (!p)
+        jt808_fail(r->err, JT808_E_NOSPACE, r->pos, field);
+    return p;
+}
 
 static inline enum jt808_rc jt808_rd_need(struct jt808_rd *r, size_t k, const char *field)
 {
@@ -148,6 +166,11 @@ uint8_t jt808_loc_item_len(uint8_t id);
 /* Parameter lists of 0x8103 / 0x0104: count B, then (id DW, len B, value). */
 enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps);
 enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *ps);
+
+/* jt808_body_decode without clearing msg->devs (jt808_decode records frame-layer
+ * deviations first). */
+enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *msg,
+                              struct jt808_err *err);
 
 /* Header + body -> complete wire frame with flags. */
 enum jt808_rc jt808_frame_build(const struct jt808_header *h, const uint8_t *body, size_t n,
