@@ -308,7 +308,9 @@ uint8_t jt808_xor(const uint8_t *p, size_t n);
 
 /* Decode one complete wire frame (with both 0x7E).  scratch (>= len bytes) receives
  * the unescaped message; msg->body points into it.  The body is decoded when
- * the message is known and not a subpackage fragment. Error offsets are wire offsets. */
+ * the message is known and not a subpackage fragment. Error offsets are wire offsets.
+ * msg must be zeroed before its first decode (its arena is kept from one decode to
+ * the next); jt808_msg_free releases it. */
 enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
                            struct jt808_msg *msg, struct jt808_err *err);
 
