@@ -44,15 +44,16 @@ cat >"$dir/bench.json" <<JSON
 }
 JSON
 rc=0
-run_case() { # name scenario-file: run it, print its wall time; a failure makes the bench fail
-    local s e r
+run_case() { # name scenario-file [run options]: run it, print its wall time; a failure makes the bench fail
+    local s e r name=$1 file=$2
+    shift 2
     s=$(date +%s.%N)
     set +e
-    "$FLEETSIM" run "$2" --report "$dir/$1" --status-interval 5s
+    "$FLEETSIM" run "$file" --report "$dir/$name" --status-interval 5s "$@"
     r=$?
     set -e
     e=$(date +%s.%N)
-    echo "bench: $1 wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
+    echo "bench: $name wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
     [ $r -eq 0 ] || rc=$r
 }
 # BENCH_CASES picks the cases (all by default); BENCH_REPLAY=0 leaves the replay ones out.
@@ -79,13 +80,8 @@ load_case() { # name terminals every duration gateways target-p99-ms
   {"id": "BENCH-ACKED-001", "ledger": "acked"}]}
 JSON
     echo "bench: $name: $n terminals reporting every $every for $d, $g gateway process(es)"
-    local s e r
-    s=$(date +%s.%N)
-    set +e
-    "$FLEETSIM" run "$dir/$name.json" --report "$dir/$name" --csv "$dir/$name.csv" --status-interval 1s >"$dir/$name.log" 2>&1
-    r=$?
-    set -e
-    e=$(date +%s.%N)
+    local before=$rc
+    run_case "$name" "$dir/$name.json" --csv "$dir/$name.csv" --status-interval 1s >"$dir/$name.log" 2>&1
     sed -n '/^figures:/,/^reports:/p' "$dir/$name.log" | sed '1d;$d'
     # csv: time_s,elapsed_s,terminals,online,reports_per_s,p50_us,p99_us,max_us,...
     awk -F, -v name="$name" -v target="$target" 'NR > 1 && $4 == $3 && $3 > 0 {
@@ -95,8 +91,8 @@ JSON
             if (!secs) { printf "bench: %s: never all online\n", name; exit }
             printf "bench: %s: %.0f reports/s over %d s with all online; worst second p99 %.1f ms (at %.0f s); target p99 < %s ms: %s\n",
                    name, rate / secs, secs, worst / 1000, at, target, worst / 1000 < target ? "met" : "MISSED" }' "$dir/$name.csv"
-    echo "bench: $name wall time $(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b - a}') s, exit $r"
-    [ $r -eq 0 ] || { tail -20 "$dir/$name.log" >&2; rc=$r; }
+    grep "^bench: $name wall time" "$dir/$name.log"
+    [ "$rc" = "$before" ] || tail -20 "$dir/$name.log" >&2
 }
 
 echo "bench: cases: $CASES; $(nproc) cores"
