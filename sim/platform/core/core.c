@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sim/core/ctl.h"
+#include "sim/core/lag.h"
 #include "sim/platform/core/bus.h"
 
 #define CORE_MAX_PROTOS 8
@@ -766,7 +767,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct core *k = t->data;
+    double t0 = lag_begin();
     store_flush_now(k);
+    lag_end("store-flush", t0);
     k->st->rss_kb = stats_rss_kb();
     (void)loop;
     (void)revents;
@@ -875,6 +878,7 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     ev_timer_init(&k->flush, flush_cb, CORE_FLUSH_S, CORE_FLUSH_S);
     k->flush.data = k;
     ev_timer_start(k->loop, &k->flush);
+    lag_start(k->loop, "core", 0);
     if (ctl_fd >= 0) {
         ev_io_init(&k->ctl_io, ctl_cb, ctl_fd, EV_READ);
         k->ctl_io.data = k;
