@@ -493,6 +493,7 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
             return;
         }
         jt808_reasm_init(c->reasm, 64 * 1024, 60000);
+        g->reasm_n++;
     }
     bool done = false;
     uint8_t *whole = NULL;
@@ -637,6 +638,7 @@ static void close_conn(struct gw_conn *c)
     if (c->reasm) {
         jt808_reasm_free(c->reasm);
         free(c->reasm);
+        g->reasm_n--;
     }
     free(c);
 }
@@ -963,7 +965,9 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
     double t0 = lag_begin();
     g->st->rss_kb = stats_rss_kb();
     resume_accept(g);
-    for (struct gw_conn *c = g->conns; c; c = c->next)
+    /* only when some terminal sent subpackages: walking 10,000 connections held the
+     * loop 0.7 ms every 200 ms */
+    for (struct gw_conn *c = g->reasm_n ? g->conns : NULL; c; c = c->next)
         if (c->reasm)
             jt808_reasm_expire(c->reasm, clock_now_ms());
     lag_end("flush", t0);
