@@ -966,6 +966,16 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
 }
 
+/* How a TLS handshake ended: counted by reason (a refused terminal's
+ * connection is closed by its failed read). */
+static void tls_event_cb(void *arg, enum tls_event ev)
+{
+    struct gw *g = arg;
+    g->st->c[GWC_TLS_HANDSHAKES + ev]++;
+    if (ev != TLS_EV_HANDSHAKE && g->cfg->verbose)
+        fprintf(stderr, "gateway %d: TLS terminal refused: %s\n", g->id, tls_event_name(ev));
+}
+
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     ev_break(loop, EVBREAK_ALL);
@@ -1009,7 +1019,21 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     }
     g->loop = ev_loop_new(EVFLAG_AUTO);
     wheel_init(&g->wheel, (uint64_t)(GW_TICK_S * 1e6 * clock_scale()) + 1, clock_now_us(), conn_fire, g);
-    g->listener = (struct tp_conn){.fd = lfd, .tp = &transport_tcp};
+    g->tp = &transport_tcp;
+    if (cfg->tls.cert[0]) {
+        g->tp = tls_transport_new(&cfg->tls, 1, err, sizeof err);
+        if (!g->tp) {
+            snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+            slot->phase = WP_FAILED;
+            bus_out_free(&g->bus);
+            close(g->core_fd);
+            ev_loop_destroy(g->loop);
+            free(g);
+            return 1;
+        }
+        tls_transport_on_event(g->tp, tls_event_cb, g);
+    }
+    g->listener = (struct tp_conn){.fd = lfd, .tp = g->tp};
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
     g->accept_io.data = g;
     ev_io_start(g->loop, &g->accept_io);
@@ -1060,6 +1084,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     close(g->core_fd);
     close(lfd);
     ev_loop_destroy(g->loop);
+    tls_transport_free(g->tp);
     if (slot->phase != WP_DONE && !failed)
         slot->phase = WP_DONE;
     free(g->wait);
@@ -1082,8 +1107,9 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
     g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
     g->verbose = o->verbose;
-    (void)err;
-    (void)errcap;
+    g->tls = o->tls;
+    if (g->tls.cert[0] || g->tls.key[0] || g->tls.ca[0])
+        return tls_opts_check(&g->tls, 1, err, errcap);
     return 0;
 }
 
@@ -1130,7 +1156,15 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_UPGRADE_OK, "upgrade_ok", "0x0108 upgrade results 0 (succeeded)"),
     C(GWC_UPGRADE_FAILED, "upgrade_failed", "0x0108 upgrade results 1, or a code JT/T 808 does not define"),
     C(GWC_UPGRADE_CANCELLED, "upgrade_cancelled", "0x0108 upgrade results 2 (cancelled)"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_HANDSHAKE, "tls_handshakes", "TLS handshakes completed"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_NO_CERT, "tls_no_cert", "TLS terminals refused: no device certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_UNKNOWN_CA, "tls_unknown_ca",
+      "TLS terminals refused: a certificate the device root CA did not sign"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_EXPIRED, "tls_expired", "TLS terminals refused: an expired or not yet valid certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_BAD_CERT, "tls_bad_cert", "TLS terminals refused: another certificate failure"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
 };
+_Static_assert(TLS_EV__COUNT == 6, "a counter per TLS event");
 #undef C
 
 const struct frontend jt808_frontend = {

@@ -67,6 +67,7 @@ struct gw {
     int id;
     struct ev_loop *loop;
     struct tp_conn listener;      /* the listening socket, shared with the other processes */
+    const struct transport *tp;   /* TCP, or TLS made from cfg->tls */
     ev_io accept_io;
     ev_io ctl_io;
     ev_timer tick, flush;
