@@ -91,8 +91,12 @@ static int load_pair(SSL_CTX *ctx, const char *what, const char *cert, const cha
     snprintf(w, sizeof w, "%s key", what);
     if (readable(w, key, err, errcap) < 0)
         return -1;
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        unsigned long e = ERR_peek_last_error();
+        if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+            return fail(err, errcap, "%s: the key does not match the certificate %s", key, cert);
         return fail(err, errcap, "%s: not a PEM private key (%s)", key, ssl_why(why, sizeof why));
+    }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         snprintf(err, errcap, "%s: the key does not match the certificate %s", key, cert);
         ERR_clear_error();
