@@ -14,7 +14,8 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const server_fields[] = {"cert", "key", "device_ca"};
+static const char *const server_fields[] = {"cert", "key", "device_ca", "ocsp", "ocsp_responder"};
+static const char *const ocsp_modes[] = {"disabled", "client"};
 static const char *const client_fields[] = {"ca", "cert", "key"};
 
 /* obj.key, resolved against the scenario's folder, into out; SJ_ABSENT when not there. */
@@ -49,6 +50,19 @@ int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const ch
     SJ_TRY(rc, path_field(j, obj, path, "cert", scenario_path, o->cert, sizeof o->cert));
     SJ_TRY(rc, path_field(j, obj, path, "key", scenario_path, o->key, sizeof o->key));
     SJ_TRY(rc, path_field(j, obj, path, server ? "device_ca" : "ca", scenario_path, o->ca, sizeof o->ca));
+    char mode[16] = "disabled";
+    if (server) {
+        int r = scenario_json_enum(j, obj, path, "ocsp", SJ_OPTIONAL, ocsp_modes, N_OF(ocsp_modes), mode, sizeof mode);
+        SJ_TRY(rc, r);
+        r = scenario_json_string(j, obj, path, "ocsp_responder", SJ_OPTIONAL, true, o->ocsp_url, sizeof o->ocsp_url);
+        SJ_TRY(rc, r);
+        if (rc == SJ_OK && strcmp(mode, "client") == 0 && (!o->ocsp_url[0] || !o->ca[0]))
+            rc = scenario_json_fail(j, path, "\"ocsp\": \"client\" needs \"device_ca\" and \"ocsp_responder\"");
+        if (rc == SJ_OK && strcmp(mode, "client") != 0 && o->ocsp_url[0])
+            rc = scenario_json_fail(j, path, "\"ocsp_responder\" is for \"ocsp\": \"client\"");
+        if (rc == SJ_OK && o->ocsp_url[0] && strncmp(o->ocsp_url, "http://", 7) != 0)
+            rc = scenario_json_fail(j, path, "ocsp_responder: expected \"http://host:port/\", got \"%s\"", o->ocsp_url);
+    }
     if (rc != SJ_OK)
         return rc;
     struct stat sb;

@@ -51,6 +51,8 @@ static void usage(void)
             "      --tls-key FILE      ... and its private key (PEM)\n"
             "      --device-ca FILE    X.509 device verification: terminals must present a\n"
             "                          certificate signed by this device root CA (PEM)\n"
+            "      --ocsp-responder URL  with --device-ca: OCSP for device certificates against\n"
+            "                          this responder (http://host:port/); revoked: refused\n"
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
             "  -i, --status-interval D counters line period (default 1s)\n"
             "  -q, --quiet             no counters lines\n"
@@ -192,7 +194,7 @@ int cmd_serve(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
         {"prometheus", required_argument, 0, 'M'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
-        {"device-ca", required_argument, 0, 'A'},
+        {"device-ca", required_argument, 0, 'A'}, {"ocsp-responder", required_argument, 0, 'O'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
@@ -230,6 +232,7 @@ int cmd_serve(int argc, char **argv)
         case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;
         case 'A': snprintf(cfg.tls.ca, sizeof cfg.tls.ca, "%s", optarg); break;
+        case 'O': snprintf(cfg.tls.ocsp_url, sizeof cfg.tls.ocsp_url, "%s", optarg); break;
         case 'a':
             if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
             else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
@@ -275,6 +278,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (fd >= 0)
         close(fd);
+    if (cfg.tls.ocsp_url[0] && (!cfg.tls.ca[0] || strncmp(cfg.tls.ocsp_url, "http://", 7) != 0))
+        return cmd_usage_error("serve", "--ocsp-responder needs --device-ca and an http://host:port/ URL");
     if ((cfg.tls.cert[0] || cfg.tls.key[0] || cfg.tls.ca[0]) && tls_opts_check(&cfg.tls, 1, why, sizeof why) < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", why);
         return RUN_EXIT_USAGE;

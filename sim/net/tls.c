@@ -20,6 +20,8 @@ struct tls_tp {
     struct tls_opts o;
     tls_event_fn on_event;
     void *arg;
+    tls_admit_fn admit;
+    void *admit_arg;
 };
 
 /* Per connection: the session, and whether the TCP connect is still going. */
@@ -27,6 +29,7 @@ struct tls_conn {
     SSL *ssl;
     unsigned char connecting;
     unsigned char done;         /* handshake completed */
+    unsigned char held;         /* the owner has not let it in yet (tls_admit_fn) */
 };
 
 static struct tls_tp *tt_of(const struct tp_conn *c) { return (struct tls_tp *)(uintptr_t)c->tp; }
@@ -35,7 +38,8 @@ static struct tls_conn *tc_of(const struct tp_conn *c) { return c->state; }
 const char *tls_event_name(enum tls_event ev)
 {
     static const char *const names[TLS_EV__COUNT] = {"handshakes", "no_cert", "unknown_ca", "expired",
-                                                     "bad_cert", "handshake_failed"};
+                                                     "bad_cert", "handshake_failed", "revoked",
+                                                     "ocsp_failed"};
     return (unsigned)ev < TLS_EV__COUNT ? names[ev] : "?";
 }
 
@@ -238,6 +242,17 @@ static enum tp_rc handshake(struct tp_conn *c)
     int r = SSL_do_handshake(tc->ssl);
     if (r == 1) {
         tc->done = 1;
+        if (t->server && t->admit && SSL_get0_peer_certificate(tc->ssl)) {
+            STACK_OF(X509) *chain = SSL_get0_verified_chain(tc->ssl);
+            X509 *issuer = chain && sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+            int a = t->admit(t->admit_arg, c, SSL_get0_peer_certificate(tc->ssl), issuer);
+            if (a < 0) {
+                c->err = EACCES;
+                return TP_ERR;
+            }
+            tc->held = a > 0;
+            return TP_OK;
+        }
         if (t->server && t->on_event)
             t->on_event(t->arg, TLS_EV_HANDSHAKE);
         return TP_OK;
@@ -332,6 +347,8 @@ static enum tp_rc tls_read(struct tp_conn *c, uint8_t *buf, size_t n, size_t *go
         if (rc != TP_OK)
             return rc;
     }
+    if (tc->held)
+        return TP_WANT_READ; /* its input stays inside OpenSSL until it is let in */
     /* everything OpenSSL holds comes out now: decrypted bytes left inside it
      * would wait for a readiness of the socket that never comes */
     while (*got < n) {
@@ -443,6 +460,21 @@ void tls_transport_on_event(const struct transport *tp, tls_event_fn fn, void *a
     struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
     t->on_event = fn;
     t->arg = arg;
+}
+
+void tls_transport_on_admit(const struct transport *tp, tls_admit_fn fn, void *arg)
+{
+    if (!tp || tp->connect != tls_connect)
+        return;
+    struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
+    t->admit = fn;
+    t->admit_arg = arg;
+}
+
+void tls_conn_release(struct tp_conn *c)
+{
+    if (c->state && c->tp && c->tp->connect == tls_connect)
+        tc_of(c)->held = 0;
 }
 
 void tls_transport_free(const struct transport *tp)

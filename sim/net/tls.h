@@ -24,6 +24,9 @@ struct tls_opts {
     char ca[TLS_PATH_MAX];
     char cert[TLS_PATH_MAX];
     char key[TLS_PATH_MAX];
+    /* Server with ca: OCSP for client certificates against this responder
+     * ("http://host:port/path"; empty: off).  The gateway asks it (ocsp.h). */
+    char ocsp_url[TLS_PATH_MAX];
 };
 
 /* What a server-side handshake came to, told to the owner's callback (the
@@ -35,6 +38,8 @@ enum tls_event {
     TLS_EV_EXPIRED,         /* refused: an expired (or not yet valid) certificate */
     TLS_EV_BAD_CERT,        /* refused: any other verification failure */
     TLS_EV_FAILED,          /* the handshake failed otherwise (not TLS, protocol error) */
+    TLS_EV_REVOKED,         /* refused: OCSP says the device certificate is revoked */
+    TLS_EV_OCSP_FAILED,     /* refused: OCSP unknown, or no valid answer (fails closed) */
     TLS_EV__COUNT
 };
 typedef void (*tls_event_fn)(void *arg, enum tls_event ev);
@@ -48,6 +53,13 @@ int tls_opts_check(const struct tls_opts *o, int server, char *err, size_t errca
 const struct transport *tls_transport_new(const struct tls_opts *o, int server, char *err, size_t errcap);
 /* Server side: fn hears how each handshake ended. */
 void tls_transport_on_event(const struct transport *tp, tls_event_fn fn, void *arg);
+/* Server side: after a handshake that verified the peer, fn decides: 0 let
+ * in, 1 hold (reads wait: tls_conn_release lets it in), -1 refuse.  cert and
+ * issuer are the peer's X509 and its issuer's (OpenSSL's, borrowed).  With fn
+ * set, TLS_EV_HANDSHAKE is the owner's to tell. */
+typedef int (*tls_admit_fn)(void *arg, struct tp_conn *c, void *cert, void *issuer);
+void tls_transport_on_admit(const struct transport *tp, tls_admit_fn fn, void *arg);
+void tls_conn_release(struct tp_conn *c);
 /* Is tp one of these?  Frees it; a no-op for any other transport. */
 void tls_transport_free(const struct transport *tp);
 /* The name of an event ("handshakes", "no_cert", ...). */

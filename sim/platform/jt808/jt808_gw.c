@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stddef.h>
 #include <ev.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -976,6 +977,44 @@ static void tls_event_cb(void *arg, enum tls_event ev)
         fprintf(stderr, "gateway %d: TLS terminal refused: %s\n", g->id, tls_event_name(ev));
 }
 
+/* OCSP's verdict on a device certificate: let in, or refused and counted. */
+static int ocsp_verdict(struct gw *g, enum ocsp_status st)
+{
+    if (st == OCSP_ST_GOOD) {
+        tls_event_cb(g, TLS_EV_HANDSHAKE);
+        return 0;
+    }
+    tls_event_cb(g, st == OCSP_ST_REVOKED ? TLS_EV_REVOKED : TLS_EV_OCSP_FAILED);
+    return -1;
+}
+
+static void ocsp_done(void *arg, uint32_t handle, enum ocsp_status st)
+{
+    struct gw *g = arg;
+    struct gw_conn *c = gw_conn_by_handle(g, handle);
+    if (!c)
+        return; /* gone while the responder was asked */
+    if (ocsp_verdict(g, st) < 0) {
+        close_conn(c);
+        return;
+    }
+    tls_conn_release(&c->conn.tp);
+    /* what it sent meanwhile waits inside OpenSSL, not on the socket */
+    ev_feed_event(g->loop, &c->io, EV_READ);
+}
+
+/* A device certificate verified against the device root CA: asked of OCSP
+ * (the cache first), the connection held until the answer. */
+static int tls_admit_cb(void *arg, struct tp_conn *tc, void *cert, void *issuer)
+{
+    struct gw *g = arg;
+    struct gw_conn *c = (struct gw_conn *)((char *)tc - offsetof(struct gw_conn, conn.tp));
+    enum ocsp_status st = ocsp_check(g->ocsp, cert, issuer, ocsp_done, g, c->handle);
+    if (st == OCSP_ST_PENDING)
+        return 1;
+    return ocsp_verdict(g, st);
+}
+
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     ev_break(loop, EVBREAK_ALL);
@@ -1032,6 +1071,20 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
             return 1;
         }
         tls_transport_on_event(g->tp, tls_event_cb, g);
+        if (cfg->tls.ocsp_url[0]) {
+            g->ocsp = ocsp_client_new(g->loop, cfg->tls.ocsp_url, cfg->tls.ca, err, sizeof err);
+            if (!g->ocsp) {
+                snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+                slot->phase = WP_FAILED;
+                tls_transport_free(g->tp);
+                bus_out_free(&g->bus);
+                close(g->core_fd);
+                ev_loop_destroy(g->loop);
+                free(g);
+                return 1;
+            }
+            tls_transport_on_admit(g->tp, tls_admit_cb, g);
+        }
     }
     g->listener = (struct tp_conn){.fd = lfd, .tp = g->tp};
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
@@ -1084,6 +1137,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     close(g->core_fd);
     close(lfd);
     ev_loop_destroy(g->loop);
+    ocsp_client_free(g->ocsp);
     tls_transport_free(g->tp);
     if (slot->phase != WP_DONE && !failed)
         slot->phase = WP_DONE;
@@ -1162,9 +1216,12 @@ static const struct stats_counter fe_counters[] = {
       "TLS terminals refused: a certificate the device root CA did not sign"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_EXPIRED, "tls_expired", "TLS terminals refused: an expired or not yet valid certificate"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_BAD_CERT, "tls_bad_cert", "TLS terminals refused: another certificate failure"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_REVOKED, "tls_revoked", "TLS terminals refused: OCSP says the device certificate is revoked"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_OCSP_FAILED, "tls_ocsp_failed",
+      "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
 };
-_Static_assert(TLS_EV__COUNT == 6, "a counter per TLS event");
+_Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");
 #undef C
 
 const struct frontend jt808_frontend = {
