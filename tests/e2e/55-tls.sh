@@ -2,7 +2,8 @@
 # TLS with device certificates (seed 000): certificates made here (tests/tls-certs.sh),
 # the gateway refuses a terminal without a certificate, with one of another CA and
 # with an expired one, each counted by reason, and takes the others; openssl s_client
-# against our gateway, our terminals against openssl s_server; bad TLS settings are
+# against our gateway, our terminals against openssl s_server; OCSP against openssl's
+# responder (revoked refused; none there: refused too); bad TLS settings are
 # input errors that name the file.
 . "$(dirname "$0")/lib.sh"
 C="$TMP/certs"
@@ -80,6 +81,50 @@ else
     nok "openssl s_server receives the terminal's 0x0100 registration over TLS" "$(tail -5 "$TMP/ssrun.out")"
 fi
 
+# OCSP for device certificates against openssl's own responder on loopback: the
+# revoked device is refused and closed, the others let in; with the responder gone
+# the gateway fails closed.
+OP=$(free_port)
+openssl ocsp -index "$C/ca-device-ca/index.txt" -port "$OP" -rsigner "$C/ocsp.crt" -rkey "$C/ocsp.key" \
+    -CA "$C/device-ca.crt" -nmin 10 >"$TMP/ocsp.out" 2>&1 &
+OCSP=$!
+# (not probed with a connection: the responder serves one at a time, and would wait on it)
+for _ in $(seq 50); do grep -q "waiting for OCSP client connections" "$TMP/ocsp.out" && break; sleep 0.1; done
+ocsp_scenario() { # file min-handshakes
+    cat >"$1" <<JSON
+{"name": "tls-ocsp", "duration": "3s",
+ "platform": {"tls": {"cert": "certs/server.crt", "key": "certs/server.key", "device_ca": "certs/device-ca.crt",
+                      "ocsp": "client", "ocsp_responder": "http://127.0.0.1:$OP/"}},
+ "fleets": [
+  {"id": "good", "protocol": "jt808", "count": 2, "transport": "tls", "reconnect": {"min": "10s"},
+   "tls": {"ca": "certs/server-ca.crt", "cert": "certs/dev-{n}.crt", "key": "certs/dev-{n}.key"}},
+  {"id": "revoked", "protocol": "jt808", "count": 1, "transport": "tls", "reconnect": {"min": "10s"},
+   "tls": {"ca": "certs/server-ca.crt", "cert": "certs/revoked.crt", "key": "certs/revoked.key"}}],
+ "expect": [
+  {"id": "TLS-OCSP-001", "counter": "gateway.tls_handshakes", "min": $2, "max": $2},
+  {"id": "TLS-OCSP-002", "counter": "gateway.tls_revoked", "min": $3, "max": $3},
+  {"id": "TLS-OCSP-003", "counter": "gateway.tls_ocsp_failed", "min": $4, "max": $4},
+  {"id": "TLS-OCSP-004", "counter": "gateway.authentications", "min": $2, "max": $2}]}
+JSON
+}
+ocsp_scenario "$TMP/ocsp.json" 2 1 0
+"$FLEETSIM" run "$TMP/ocsp.json" >"$TMP/ocsprun.out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "4 cases: 4 pass" "$TMP/ocsprun.out"; then
+    ok "OCSP (openssl ocsp responder): the revoked device certificate is refused, the good ones let in"
+else
+    nok "OCSP (openssl ocsp responder): the revoked device certificate is refused, the good ones let in" \
+        "exit $rc" "$(tail -12 "$TMP/ocsprun.out")"
+fi
+contains "the gateway asked the responder (HTTP POST)" "POST / HTTP/1.0" "$TMP/ocsp.out"
+kill "$OCSP"; wait "$OCSP" 2>/dev/null
+ocsp_scenario "$TMP/ocsp2.json" 0 0 3
+"$FLEETSIM" run "$TMP/ocsp2.json" >"$TMP/ocsprun2.out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "4 cases: 4 pass" "$TMP/ocsprun2.out"; then
+    ok "OCSP with the responder gone: every device is refused (fails closed), counted"
+else
+    nok "OCSP with the responder gone: every device is refused (fails closed), counted" "exit $rc" "$(tail -12 "$TMP/ocsprun2.out")"
+fi
+
 # bad settings: exit 2, the file named
 bad() { # name json-tls-object message
     sed "s|\"platform\": {\"tls\": {[^}]*}}|\"platform\": {\"tls\": $2}|" "$TMP/tls.json" >"$TMP/bad.json"
@@ -93,6 +138,9 @@ bad "a certificate that is not PEM is an input error" \
     '{"cert": "certs/junk.pem", "key": "certs/server.key"}' "junk.pem: not a PEM certificate"
 bad "a key that does not match the certificate is an input error" \
     '{"cert": "certs/server.crt", "key": "certs/dev-0.key"}' "dev-0.key: the key does not match the certificate"
+bad "OCSP for client certificates needs a responder" \
+    '{"cert": "certs/server.crt", "key": "certs/server.key", "device_ca": "certs/device-ca.crt", "ocsp": "client"}' \
+    'platform.tls: "ocsp": "client" needs "device_ca" and "ocsp_responder"'
 bad "a server certificate without its key is an input error" \
     '{"cert": "certs/server.crt"}' 'platform.tls: needs "cert" and "key"'
 expect_exit "serve: a bad --device-ca is an input error" 2 \
