@@ -5,6 +5,7 @@
  * file with its path, before anything starts. */
 #include "harness/scenario_internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,8 +15,9 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const server_fields[] = {"cert", "key", "device_ca", "ocsp", "ocsp_responder"};
-static const char *const ocsp_modes[] = {"disabled", "client"};
+static const char *const server_fields[] = {"cert", "key", "device_ca", "ocsp", "ocsp_responder",
+                                            "server_ocsp_responder", "trusted_ca"};
+static const char *const ocsp_modes[] = {"disabled", "client", "server", "both"};
 static const char *const client_fields[] = {"ca", "cert", "key"};
 
 /* obj.key, resolved against the scenario's folder, into out; SJ_ABSENT when not there. */
@@ -54,14 +56,29 @@ int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const ch
     if (server) {
         int r = scenario_json_enum(j, obj, path, "ocsp", SJ_OPTIONAL, ocsp_modes, N_OF(ocsp_modes), mode, sizeof mode);
         SJ_TRY(rc, r);
-        r = scenario_json_string(j, obj, path, "ocsp_responder", SJ_OPTIONAL, true, o->ocsp_url, sizeof o->ocsp_url);
+        char url[TLS_PATH_MAX] = "", surl[TLS_PATH_MAX] = "";
+        r = scenario_json_string(j, obj, path, "ocsp_responder", SJ_OPTIONAL, true, url, sizeof url);
         SJ_TRY(rc, r);
-        if (rc == SJ_OK && strcmp(mode, "client") == 0 && (!o->ocsp_url[0] || !o->ca[0]))
-            rc = scenario_json_fail(j, path, "\"ocsp\": \"client\" needs \"device_ca\" and \"ocsp_responder\"");
-        if (rc == SJ_OK && strcmp(mode, "client") != 0 && o->ocsp_url[0])
-            rc = scenario_json_fail(j, path, "\"ocsp_responder\" is for \"ocsp\": \"client\"");
-        if (rc == SJ_OK && o->ocsp_url[0] && strncmp(o->ocsp_url, "http://", 7) != 0)
-            rc = scenario_json_fail(j, path, "ocsp_responder: expected \"http://host:port/\", got \"%s\"", o->ocsp_url);
+        r = scenario_json_string(j, obj, path, "server_ocsp_responder", SJ_OPTIONAL, true, surl, sizeof surl);
+        SJ_TRY(rc, r);
+        SJ_TRY(rc, path_field(j, obj, path, "trusted_ca", scenario_path, o->staple_ca, sizeof o->staple_ca));
+        bool client = strcmp(mode, "client") == 0 || strcmp(mode, "both") == 0;
+        bool srv = strcmp(mode, "server") == 0 || strcmp(mode, "both") == 0;
+        if (rc == SJ_OK && client && (!url[0] || !o->ca[0]))
+            rc = scenario_json_fail(j, path, "\"ocsp\": \"%s\" needs \"device_ca\" and \"ocsp_responder\"", mode);
+        if (rc == SJ_OK && srv && (!(surl[0] || url[0]) || !o->staple_ca[0]))
+            rc = scenario_json_fail(j, path, "\"ocsp\": \"%s\" needs \"trusted_ca\" (the server root CA) and "
+                                    "\"server_ocsp_responder\" (or \"ocsp_responder\")", mode);
+        if (rc == SJ_OK && !client && !srv && (url[0] || surl[0] || o->staple_ca[0]))
+            rc = scenario_json_fail(j, path, "OCSP settings with \"ocsp\": \"disabled\"");
+        if (rc == SJ_OK && ((url[0] && strncmp(url, "http://", 7) != 0) || (surl[0] && strncmp(surl, "http://", 7) != 0)))
+            rc = scenario_json_fail(j, path, "an OCSP responder is \"http://host:port/path\"");
+        if (rc == SJ_OK && client)
+            snprintf(o->ocsp_url, sizeof o->ocsp_url, "%s", url);
+        if (rc == SJ_OK && srv)
+            snprintf(o->staple_url, sizeof o->staple_url, "%s", surl[0] ? surl : url);
+        if (!srv)
+            o->staple_ca[0] = 0;
     }
     if (rc != SJ_OK)
         return rc;

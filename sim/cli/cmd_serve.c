@@ -53,6 +53,9 @@ static void usage(void)
             "                          certificate signed by this device root CA (PEM)\n"
             "      --ocsp-responder URL  with --device-ca: OCSP for device certificates against\n"
             "                          this responder (http://host:port/); revoked: refused\n"
+            "      --staple-responder URL  OCSP stapling: the server certificate's status from\n"
+            "                          this responder, sent to clients that ask for it\n"
+            "      --trusted-ca FILE   ... the server root CA that issued the certificate\n"
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
             "  -i, --status-interval D counters line period (default 1s)\n"
             "  -q, --quiet             no counters lines\n"
@@ -195,6 +198,7 @@ int cmd_serve(int argc, char **argv)
         {"prometheus", required_argument, 0, 'M'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
         {"device-ca", required_argument, 0, 'A'}, {"ocsp-responder", required_argument, 0, 'O'},
+        {"staple-responder", required_argument, 0, 'S'}, {"trusted-ca", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
@@ -233,6 +237,8 @@ int cmd_serve(int argc, char **argv)
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;
         case 'A': snprintf(cfg.tls.ca, sizeof cfg.tls.ca, "%s", optarg); break;
         case 'O': snprintf(cfg.tls.ocsp_url, sizeof cfg.tls.ocsp_url, "%s", optarg); break;
+        case 'S': snprintf(cfg.tls.staple_url, sizeof cfg.tls.staple_url, "%s", optarg); break;
+        case 'R': snprintf(cfg.tls.staple_ca, sizeof cfg.tls.staple_ca, "%s", optarg); break;
         case 'a':
             if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
             else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
@@ -280,6 +286,8 @@ int cmd_serve(int argc, char **argv)
         close(fd);
     if (cfg.tls.ocsp_url[0] && (!cfg.tls.ca[0] || strncmp(cfg.tls.ocsp_url, "http://", 7) != 0))
         return cmd_usage_error("serve", "--ocsp-responder needs --device-ca and an http://host:port/ URL");
+    if (!cfg.tls.staple_url[0] != !cfg.tls.staple_ca[0] || (cfg.tls.staple_url[0] && strncmp(cfg.tls.staple_url, "http://", 7) != 0))
+        return cmd_usage_error("serve", "--staple-responder http://host:port/ and --trusted-ca FILE go together");
     if ((cfg.tls.cert[0] || cfg.tls.key[0] || cfg.tls.ca[0]) && tls_opts_check(&cfg.tls, 1, why, sizeof why) < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", why);
         return RUN_EXIT_USAGE;

@@ -36,7 +36,9 @@ struct entry {
 
 struct query {
     struct ocsp_client *o;
-    struct entry *e;
+    struct entry *e;            /* NULL: a fetch, answered through fetch */
+    ocsp_fetch_fn fetch;
+    void *fetch_arg;
     OCSP_CERTID *id;
     int fd;
     ev_io io;
@@ -196,7 +198,7 @@ uint64_t ocsp_queries(const struct ocsp_client *o) { return o ? o->queries : 0; 
 uint64_t ocsp_cache_hits(const struct ocsp_client *o) { return o ? o->hits : 0; }
 
 /* The answer for e to every waiter; a failure is not kept. */
-static void settle(struct query *q, enum ocsp_status st, time_t expires)
+static void settle(struct query *q, enum ocsp_status st, time_t expires, const uint8_t *der, size_t dlen)
 {
     struct entry *e = q->e;
     ev_io_stop(q->o->loop, &q->io);
@@ -205,6 +207,14 @@ static void settle(struct query *q, enum ocsp_status st, time_t expires)
         close(q->fd);
     OCSP_CERTID_free(q->id);
     free(q->out);
+    if (!e) {
+        time_t now = time(NULL);
+        q->fetch(q->fetch_arg, st, st == OCSP_ST_ERROR ? NULL : der, st == OCSP_ST_ERROR ? 0 : dlen,
+                 expires > now ? (uint32_t)(expires - now) : 0);
+        free(q->in);
+        free(q);
+        return;
+    }
     free(q->in);
     struct waiter *w = e->w;
     int nw = e->nw;
@@ -246,7 +256,7 @@ static void answer(struct query *q, const uint8_t *body, size_t blen)
     ERR_clear_error();
     OCSP_BASICRESP_free(b);
     OCSP_RESPONSE_free(r);
-    settle(q, st, expires);
+    settle(q, st, expires, body, blen);
 }
 
 static void query_io(struct ev_loop *loop, ev_io *io, int revents)
@@ -257,12 +267,12 @@ static void query_io(struct ev_loop *loop, ev_io *io, int revents)
         socklen_t l = sizeof e;
         getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &e, &l);
         if (e) {
-            settle(q, OCSP_ST_ERROR, 0);
+            settle(q, OCSP_ST_ERROR, 0, NULL, 0);
             return;
         }
         ssize_t w = send(q->fd, q->out + q->out_off, q->out_len - q->out_off, MSG_NOSIGNAL);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
-            settle(q, OCSP_ST_ERROR, 0);
+            settle(q, OCSP_ST_ERROR, 0, NULL, 0);
             return;
         }
         if (w > 0)
@@ -287,7 +297,7 @@ static void query_io(struct ev_loop *loop, ev_io *io, int revents)
     if (rc == 0)
         return;
     if (rc < 0)
-        settle(q, OCSP_ST_ERROR, 0);
+        settle(q, OCSP_ST_ERROR, 0, NULL, 0);
     else
         answer(q, body, blen);
     (void)revents;
@@ -295,13 +305,13 @@ static void query_io(struct ev_loop *loop, ev_io *io, int revents)
 
 static void query_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    settle(t->data, OCSP_ST_ERROR, 0);
+    settle(t->data, OCSP_ST_ERROR, 0, NULL, 0);
     (void)loop;
     (void)revents;
 }
 
 /* Ask the responder about e (id owned by the query from here). */
-static int query_start(struct ocsp_client *o, struct entry *e, OCSP_CERTID *id)
+static int query_start(struct ocsp_client *o, struct entry *e, OCSP_CERTID *id, ocsp_fetch_fn fetch, void *arg)
 {
     struct query *q = calloc(1, sizeof *q);
     OCSP_REQUEST *req = OCSP_REQUEST_new();
@@ -317,6 +327,8 @@ static int query_start(struct ocsp_client *o, struct entry *e, OCSP_CERTID *id)
         goto bad;
     q->o = o;
     q->e = e;
+    q->fetch = fetch;
+    q->fetch_arg = arg;
     q->id = id;
     q->fd = -1;
     q->in = malloc(OCSP_MAX_RESPONSE);
@@ -356,6 +368,14 @@ bad:
     }
     OCSP_CERTID_free(id);
     return -1;
+}
+
+int ocsp_fetch(struct ocsp_client *o, X509 *cert, X509 *issuer, ocsp_fetch_fn fn, void *arg)
+{
+    OCSP_CERTID *id = cert && issuer ? OCSP_cert_to_id(NULL, cert, issuer) : NULL;
+    if (!id)
+        return -1;
+    return query_start(o, NULL, id, fn, arg);
 }
 
 enum ocsp_status ocsp_check(struct ocsp_client *o, X509 *cert, X509 *issuer, ocsp_done_fn fn, void *arg,
@@ -416,7 +436,7 @@ enum ocsp_status ocsp_check(struct ocsp_client *o, X509 *cert, X509 *issuer, ocs
         return OCSP_ST_PENDING;
     }
     e->st = OCSP_ST_PENDING;
-    if (query_start(o, e, id) < 0) {
+    if (query_start(o, e, id, NULL, NULL) < 0) {
         e->st = OCSP_ST_ERROR;
         e->nw--;
         return OCSP_ST_ERROR;

@@ -40,6 +40,11 @@ void ocsp_client_free(struct ocsp_client *o);
  * handed back (a connection's handle: it may be gone by then). */
 enum ocsp_status ocsp_check(struct ocsp_client *o, X509 *cert, X509 *issuer, ocsp_done_fn fn, void *arg,
                             uint32_t tag);
+/* Ask the responder about cert (no cache): fn(arg, status, the DER of the
+ * response, its TTL clamped) once answered; OCSP_ST_ERROR with no DER on a
+ * failure.  0, or -1 when it could not be asked (fn not called). */
+typedef void (*ocsp_fetch_fn)(void *arg, enum ocsp_status st, const uint8_t *der, size_t len, uint32_t ttl_s);
+int ocsp_fetch(struct ocsp_client *o, X509 *cert, X509 *issuer, ocsp_fetch_fn fn, void *arg);
 /* Queries sent and answers from the cache, all told. */
 uint64_t ocsp_queries(const struct ocsp_client *o);
 uint64_t ocsp_cache_hits(const struct ocsp_client *o);

@@ -22,6 +22,8 @@ struct tls_tp {
     void *arg;
     tls_admit_fn admit;
     void *admit_arg;
+    unsigned char *staple;      /* the OCSP response for our certificate; NULL: none */
+    size_t staple_len;
 };
 
 /* Per connection: the session, and whether the TCP connect is still going. */
@@ -424,6 +426,32 @@ static enum tp_rc tls_accept(struct tp_conn *l, struct tp_conn *c, struct sockad
     return TP_OK;
 }
 
+/* A client asked for our certificate's status: the staple, when there is one. */
+static int status_cb(SSL *ssl, void *arg)
+{
+    struct tls_tp *t = arg;
+    if (!t->staple)
+        return SSL_TLSEXT_ERR_NOACK;
+    unsigned char *copy = OPENSSL_memdup(t->staple, t->staple_len);
+    if (!copy)
+        return SSL_TLSEXT_ERR_NOACK;
+    SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)t->staple_len);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void tls_transport_staple(const struct transport *tp, const uint8_t *der, size_t len)
+{
+    if (!tp || tp->connect != tls_connect)
+        return;
+    struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
+    unsigned char *copy = der && len ? malloc(len) : NULL;
+    if (copy)
+        memcpy(copy, der, len);
+    free(t->staple);
+    t->staple = copy;
+    t->staple_len = copy ? len : 0;
+}
+
 const struct transport *tls_transport_new(const struct tls_opts *o, int server, char *err, size_t errcap)
 {
     struct tls_tp *t = calloc(1, sizeof *t);
@@ -438,6 +466,10 @@ const struct transport *tls_transport_new(const struct tls_opts *o, int server, 
     }
     t->o = *o;
     t->server = server;
+    if (server) {
+        SSL_CTX_set_tlsext_status_cb(t->ctx, status_cb);
+        SSL_CTX_set_tlsext_status_arg(t->ctx, t);
+    }
     t->per_terminal = !server && strstr(o->cert, "{n}") != NULL;
     t->tp = (struct transport){
         .name = "tls",
@@ -483,5 +515,6 @@ void tls_transport_free(const struct transport *tp)
         return;
     struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
     SSL_CTX_free(t->ctx);
+    free(t->staple);
     free(t);
 }

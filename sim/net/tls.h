@@ -27,6 +27,11 @@ struct tls_opts {
     /* Server with ca: OCSP for client certificates against this responder
      * ("http://host:port/path"; empty: off).  The gateway asks it (ocsp.h). */
     char ocsp_url[TLS_PATH_MAX];
+    /* Server: OCSP for the server certificate, stapled to the handshakes of
+     * clients that ask: its responder and the server root CA ("trusted
+     * certificate") that issued it (empty: no stapling). */
+    char staple_url[TLS_PATH_MAX];
+    char staple_ca[TLS_PATH_MAX];
 };
 
 /* What a server-side handshake came to, told to the owner's callback (the
@@ -58,6 +63,9 @@ void tls_transport_on_event(const struct transport *tp, tls_event_fn fn, void *a
  * issuer are the peer's X509 and its issuer's (OpenSSL's, borrowed).  With fn
  * set, TLS_EV_HANDSHAKE is the owner's to tell. */
 typedef int (*tls_admit_fn)(void *arg, struct tp_conn *c, void *cert, void *issuer);
+/* Server side: the OCSP response to staple for a client that asks (status
+ * request), copied; NULL: none (a client asking gets no status). */
+void tls_transport_staple(const struct transport *tp, const uint8_t *der, size_t len);
 void tls_transport_on_admit(const struct transport *tp, tls_admit_fn fn, void *arg);
 void tls_conn_release(struct tp_conn *c);
 /* Is tp one of these?  Frees it; a no-op for any other transport. */

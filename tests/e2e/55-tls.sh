@@ -84,12 +84,28 @@ fi
 # OCSP for device certificates against openssl's own responder on loopback: the
 # revoked device is refused and closed, the others let in; with the responder gone
 # the gateway fails closed.
-OP=$(free_port)
-openssl ocsp -index "$C/ca-device-ca/index.txt" -port "$OP" -rsigner "$C/ocsp.crt" -rkey "$C/ocsp.key" \
-    -CA "$C/device-ca.crt" -nmin 10 >"$TMP/ocsp.out" 2>&1 &
-OCSP=$!
-# (not probed with a connection: the responder serves one at a time, and would wait on it)
-for _ in $(seq 50); do grep -q "waiting for OCSP client connections" "$TMP/ocsp.out" && break; sleep 0.1; done
+# start_responder INDEX SIGNER KEY CA OUT: openssl's OCSP responder on a free port,
+# RPORT and RPID set.  It binds without SO_REUSEADDR, so a port that a closed
+# connection still holds (TIME_WAIT) fails: then another port.  It is not probed
+# with a connection: it serves one at a time, and would wait on that one.
+start_responder() {
+    local i
+    for i in 1 2 3 4 5 6 7 8; do
+        RPORT=$(free_port)
+        openssl ocsp -index "$1" -port "$RPORT" -rsigner "$2" -rkey "$3" -CA "$4" -nmin 10 >"$5" 2>&1 &
+        RPID=$!
+        for _ in $(seq 50); do
+            grep -q "waiting for OCSP client connections" "$5" && return 0
+            kill -0 "$RPID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
+    done
+    return 1
+}
+start_responder "$C/ca-device-ca/index.txt" "$C/ocsp.crt" "$C/ocsp.key" "$C/device-ca.crt" "$TMP/ocsp.out" ||
+    nok "openssl ocsp starts" "$(tail -3 "$TMP/ocsp.out")"
+OP=$RPORT OCSP=$RPID
 ocsp_scenario() { # file min-handshakes
     cat >"$1" <<JSON
 {"name": "tls-ocsp", "duration": "3s",
@@ -125,6 +141,25 @@ else
     nok "OCSP with the responder gone: every device is refused (fails closed), counted" "exit $rc" "$(tail -12 "$TMP/ocsprun2.out")"
 fi
 
+# OCSP stapling: the gateway fetches its own certificate's status from the server
+# CA's responder and staples it for a client that asks (openssl s_client -status)
+start_responder "$C/ca-server-ca/index.txt" "$C/server-ocsp.crt" "$C/server-ocsp.key" "$C/server-ca.crt" "$TMP/socsp.out" ||
+    nok "openssl ocsp starts (server CA)" "$(tail -3 "$TMP/socsp.out")"
+SP=$RPORT SOCSP=$RPID
+P=$(free_port)
+"$FLEETSIM" serve --port "$P" --db "$TMP/st.db" -q --tls-cert "$C/server.crt" --tls-key "$C/server.key" \
+    --staple-responder "http://127.0.0.1:$SP/" --trusted-ca "$C/server-ca.crt" >"$TMP/stserve.out" 2>&1 &
+SERVE=$!
+for _ in $(seq 40); do
+    (sleep 0.3) | timeout 10 openssl s_client -connect "127.0.0.1:$P" -status -CAfile "$C/server-ca.crt" >"$TMP/st.out" 2>&1
+    grep -q "Cert Status: good" "$TMP/st.out" && break
+    sleep 0.2
+done
+contains "OCSP stapling: openssl s_client -status gets the server certificate's status" "OCSP Response Status: successful" "$TMP/st.out"
+contains "... and it is good" "Cert Status: good" "$TMP/st.out"
+kill -INT "$SERVE"; wait "$SERVE"
+kill "$SOCSP"; wait "$SOCSP" 2>/dev/null
+
 # bad settings: exit 2, the file named
 bad() { # name json-tls-object message
     sed "s|\"platform\": {\"tls\": {[^}]*}}|\"platform\": {\"tls\": $2}|" "$TMP/tls.json" >"$TMP/bad.json"
@@ -141,6 +176,9 @@ bad "a key that does not match the certificate is an input error" \
 bad "OCSP for client certificates needs a responder" \
     '{"cert": "certs/server.crt", "key": "certs/server.key", "device_ca": "certs/device-ca.crt", "ocsp": "client"}' \
     'platform.tls: "ocsp": "client" needs "device_ca" and "ocsp_responder"'
+bad "OCSP stapling needs the server root CA" \
+    '{"cert": "certs/server.crt", "key": "certs/server.key", "ocsp": "server", "ocsp_responder": "http://127.0.0.1:1/"}' \
+    'platform.tls: "ocsp": "server" needs "trusted_ca"'
 bad "a server certificate without its key is an input error" \
     '{"cert": "certs/server.crt"}' 'platform.tls: needs "cert" and "key"'
 expect_exit "serve: a bad --device-ca is an input error" 2 \

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <openssl/pem.h>
 #include <stddef.h>
 #include <ev.h>
 #include <inttypes.h>
@@ -977,6 +978,82 @@ static void tls_event_cb(void *arg, enum tls_event ev)
         fprintf(stderr, "gateway %d: TLS terminal refused: %s\n", g->id, tls_event_name(ev));
 }
 
+/* --- OCSP stapling of the server certificate --------------------------------------- */
+
+static void staple_ask(struct gw *g);
+
+/* The staple's time is up: no stapling until the responder answers again (the
+ * seed's gateway does the same), or a failed try is repeated. */
+static void staple_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct gw *g = t->data;
+    tls_transport_staple(g->tp, NULL, 0);
+    staple_ask(g);
+    (void)loop;
+    (void)revents;
+}
+
+static void staple_done(void *arg, enum ocsp_status st, const uint8_t *der, size_t len, uint32_t ttl_s)
+{
+    struct gw *g = arg;
+    double next = 30;
+    if (st == OCSP_ST_GOOD && der) {
+        tls_transport_staple(g->tp, der, len);
+        g->st->c[GWC_TLS_STAPLES]++;
+        next = ttl_s;
+    } else if (g->cfg->verbose) {
+        fprintf(stderr, "gateway %d: no OCSP staple for the server certificate (%s)\n", g->id,
+                st == OCSP_ST_REVOKED ? "revoked" : st == OCSP_ST_UNKNOWN ? "unknown" : "no valid answer");
+    }
+    ev_timer_set(&g->staple_timer, next, 0);
+    ev_timer_start(g->loop, &g->staple_timer);
+}
+
+static void staple_ask(struct gw *g)
+{
+    if (ocsp_fetch(g->staple, g->srv_cert, g->srv_issuer, staple_done, g) < 0) {
+        ev_timer_set(&g->staple_timer, 30, 0);
+        ev_timer_start(g->loop, &g->staple_timer);
+    }
+}
+
+static X509 *pem_first(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    return x;
+}
+
+static int staple_start(struct gw *g, char *err, size_t errcap)
+{
+    const struct tls_opts *o = &g->cfg->tls;
+    g->srv_cert = pem_first(o->cert);
+    g->srv_issuer = pem_first(o->staple_ca);
+    if (!g->srv_cert || !g->srv_issuer) {
+        snprintf(err, errcap, "OCSP stapling: cannot read %s", g->srv_cert ? o->staple_ca : o->cert);
+        return -1;
+    }
+    g->staple = ocsp_client_new(g->loop, o->staple_url, o->staple_ca, err, errcap);
+    if (!g->staple)
+        return -1;
+    ev_timer_init(&g->staple_timer, staple_timer_cb, 30, 0);
+    g->staple_timer.data = g;
+    staple_ask(g);
+    return 0;
+}
+
+static void staple_free(struct gw *g)
+{
+    if (g->staple)
+        ev_timer_stop(g->loop, &g->staple_timer);
+    ocsp_client_free(g->staple);
+    X509_free(g->srv_cert);
+    X509_free(g->srv_issuer);
+    g->staple = NULL;
+}
+
 /* OCSP's verdict on a device certificate: let in, or refused and counted. */
 static int ocsp_verdict(struct gw *g, enum ocsp_status st)
 {
@@ -1085,6 +1162,18 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
             }
             tls_transport_on_admit(g->tp, tls_admit_cb, g);
         }
+        if (cfg->tls.staple_url[0] && staple_start(g, err, sizeof err) < 0) {
+            snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+            slot->phase = WP_FAILED;
+            staple_free(g);
+            ocsp_client_free(g->ocsp);
+            tls_transport_free(g->tp);
+            bus_out_free(&g->bus);
+            close(g->core_fd);
+            ev_loop_destroy(g->loop);
+            free(g);
+            return 1;
+        }
     }
     g->listener = (struct tp_conn){.fd = lfd, .tp = g->tp};
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
@@ -1137,6 +1226,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     close(g->core_fd);
     close(lfd);
     ev_loop_destroy(g->loop);
+    staple_free(g);
     ocsp_client_free(g->ocsp);
     tls_transport_free(g->tp);
     if (slot->phase != WP_DONE && !failed)
@@ -1219,6 +1309,7 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_TLS_HANDSHAKES + TLS_EV_REVOKED, "tls_revoked", "TLS terminals refused: OCSP says the device certificate is revoked"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_OCSP_FAILED, "tls_ocsp_failed",
       "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
+    C(GWC_TLS_STAPLES, "tls_staples", "OCSP responses for the server certificate obtained for stapling"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
 };
 _Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");

@@ -37,6 +37,7 @@ enum jt808_gw_counter {
     GWC_UPGRADE_CANCELLED,    /* ... 2 */
     GWC_TLS_HANDSHAKES,       /* TLS handshakes completed, then the refusals by reason, */
     GWC_TLS_LAST = GWC_TLS_HANDSHAKES + TLS_EV__COUNT - 1, /* in enum tls_event's order */
+    GWC_TLS_STAPLES,          /* OCSP responses for the server certificate, stapled from then on */
     GWC__COUNT
 };
 
