@@ -637,6 +637,9 @@ static int setup_frontend(struct run *r, char *err, size_t errcap)
     fo.port = r->sc.platform.port;
     snprintf(fo.auth, sizeof fo.auth, "%s", r->sc.platform.auth);
     snprintf(fo.triples, sizeof fo.triples, "%s", r->sc.platform.triples);
+    snprintf(fo.verify_url, sizeof fo.verify_url, "%s", r->sc.platform.verify_url);
+    fo.verify_timeout_ms = r->sc.platform.verify_timeout_ms;
+    fo.verify_events = r->sc.platform.verify_events;
     fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
     fo.tls = r->sc.platform.tls;
     fo.cmd_timeout_ms = CMD_TIMEOUT_MS;

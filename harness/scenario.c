@@ -12,6 +12,7 @@
 #include "harness/scenario_internal.h"
 #include "harness/scenario_json.h"
 #include "harness/textfile.h"
+#include "sim/platform/jt808/jt808_verify.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -24,8 +25,9 @@ static const char *const top_fields[] = {
     "name", "description", "target", "duration", "time_scale", "seed", "platform",
     "fleets", "steps", "expect",
 };
-static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls"};
-static const char *const auth_modes[] = {"open", "one-party"};
+static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls", "verify"};
+static const char *const auth_modes[] = {"open", "one-party", "third-party"};
+static const char *const verify_fields[] = {"url", "timeout", "events"};
 
 void scenario_free(struct scenario *sc)
 {
@@ -118,6 +120,52 @@ static int scenario_resolve(const struct scenario_json *j, const char *scenario_
     return SJ_OK;
 }
 
+/* "platform.verify": the third-party verification endpoint (seed 000). */
+static int scenario_verify(const struct scenario_json *j, const cJSON *v, struct sc_platform *pf)
+{
+    int rc = SJ_OK, r;
+    char got[64];
+    if (scenario_json_want_object(j, v, "platform.verify") != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, v, "platform.verify", verify_fields, N_OF(verify_fields)));
+    r = scenario_json_string(j, v, "platform.verify", "url", SJ_REQUIRED, true, pf->verify_url,
+                             sizeof pf->verify_url);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK && strncmp(pf->verify_url, "http://", 7) != 0 && strncmp(pf->verify_url, "https://", 8) != 0)
+        rc = scenario_json_fail(j, "platform.verify.url", "'%s' is not an http:// or https:// URL",
+                                pf->verify_url);
+    r = scenario_json_duration_min_ms(j, v, "platform.verify", "timeout", SJ_OPTIONAL, 1000,
+                                      &pf->verify_timeout_ms);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK && pf->verify_timeout_ms > 600000) {
+        scenario_json_got(scenario_json_get(v, "timeout"), got, sizeof got);
+        rc = scenario_json_fail(j, "platform.verify.timeout", "must be at most 10m, got %s", got);
+    }
+    const cJSON *ev = scenario_json_get(v, "events");
+    if (ev) {
+        if (scenario_json_want_array(j, ev, "platform.verify.events") != SJ_OK)
+            return SJ_ERR;
+        unsigned mask = 0;
+        int i = 0;
+        for (const cJSON *e = ev->child; e; e = e->next, i++) {
+            char path[64], err[128];
+            unsigned bit = 0;
+            scenario_json_index(path, sizeof path, "platform.verify.events", i);
+            if (!cJSON_IsString(e) || strchr(e->valuestring, ',') ||
+                jt808_verify_events_parse(e->valuestring, &bit, err, sizeof err) < 0 || !bit) {
+                scenario_json_got(e, got, sizeof got);
+                rc = scenario_json_fail(j, path, "must be \"register\", \"auth\" or \"unregister\", got %s", got);
+                continue;
+            }
+            mask |= bit;
+        }
+        if (!mask && rc == SJ_OK)
+            rc = scenario_json_fail(j, "platform.verify.events", "lists no action");
+        pf->verify_events = mask;
+    }
+    return rc;
+}
+
 static int scenario_platform(const struct scenario_json *j, const cJSON *root, struct scenario *sc)
 {
     struct sc_platform *pf = &sc->platform;
@@ -161,6 +209,14 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
     const cJSON *tls = scenario_json_get(v, "tls");
     if (tls)
         SJ_TRY(rc, scenario_tls_parse(j, tls, "platform.tls", 1, sc->path, &pf->tls));
+    const cJSON *verify = scenario_json_get(v, "verify");
+    if (verify)
+        SJ_TRY(rc, scenario_verify(j, verify, pf));
+    if (auth_ok && strcmp(pf->auth, "third-party") == 0 && !verify && !scenario_json_hinted(j, v, "verify"))
+        rc = scenario_json_fail(j, "platform.verify", "required when auth is \"third-party\"");
+    if (auth_ok && verify && strcmp(pf->auth, "third-party") != 0)
+        rc = scenario_json_fail(j, "platform.verify", "only with auth \"third-party\", auth is \"%s\"",
+                                pf->auth[0] ? pf->auth : "open");
     return rc;
 }
 

@@ -81,7 +81,10 @@ struct sc_expect {
 };
 
 struct sc_platform {
-    char auth[16];                 /* "open" | "one-party" */
+    char auth[16];                 /* "open" | "one-party" | "third-party" */
+    char verify_url[512];          /* third-party: "verify.url" */
+    uint64_t verify_timeout_ms;    /* "verify.timeout", real time; default 2 s */
+    unsigned verify_events;        /* "verify.events" as a mask; default all three */
     char triples[256];             /* CSV for one-party: manufacturer,model,terminal_id[,plate] (relative to the scenario file) */
     uint16_t port;                 /* 1024..65535; 0 = pick a free one */
     uint64_t idle_timeout_ms;      /* default 180 s */

@@ -23,6 +23,7 @@
 #include "sim/platform/core/core.h"
 #include "sim/net/tls.h"
 #include "sim/platform/jt808/jt808_gw.h"
+#include "sim/platform/jt808/jt808_verify.h"
 
 #define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
 
@@ -40,8 +41,14 @@ static void usage(void)
             "  -P, --port N            TCP port, 1024-65535 (default 7999)\n"
             "  -b, --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
             "  -d, --db FILE           SQLite database (default fleetsim-platform.db)\n"
-            "  -a, --auth MODE         open (default) or one-party\n"
+            "  -a, --auth MODE         open (default), one-party or third-party\n"
             "  -T, --triples FILE      CSV of manufacturer,model,terminal_id[,colour,plate]\n"
+            "      --verify-url URL    third-party: the verification endpoint (seed 000's\n"
+            "                          register/auth/unregister JSON), http:// or https://\n"
+            "      --verify-timeout D  third-party: an answer later than D fails closed\n"
+            "                          (default 2s, real time)\n"
+            "      --verify-events L   third-party: the actions asked, a list of register,\n"
+            "                          auth, unregister (default all three)\n"
             "  -p, --procs N           gateway processes sharing the port (default 1)\n"
             "  -j, --join              share the port with the server already on it (another\n"
             "                          fleetsim serve): the kernel spreads new connections\n"
@@ -199,9 +206,12 @@ int cmd_serve(int argc, char **argv)
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
         {"device-ca", required_argument, 0, 'A'}, {"ocsp-responder", required_argument, 0, 'O'},
         {"staple-responder", required_argument, 0, 'S'}, {"trusted-ca", required_argument, 0, 'R'},
+        {"verify-url", required_argument, 0, 'U'}, {"verify-timeout", required_argument, 0, 'W'},
+        {"verify-events", required_argument, 0, 'E'},
         {0, 0, 0, 0},
     };
-    struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
+    struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
+                            .verify_timeout_ms = 2000, .verify_events = JT808_VERIFY_ALL};
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
     struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg};
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
@@ -240,9 +250,25 @@ int cmd_serve(int argc, char **argv)
         case 'S': snprintf(cfg.tls.staple_url, sizeof cfg.tls.staple_url, "%s", optarg); break;
         case 'R': snprintf(cfg.tls.staple_ca, sizeof cfg.tls.staple_ca, "%s", optarg); break;
         case 'a':
-            if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
-            else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
-            else return cmd_usage_error("serve", "--auth: '%s' is not open or one-party", optarg);
+            cfg.one_party = strcmp(optarg, "one-party") == 0;
+            cfg.third_party = strcmp(optarg, "third-party") == 0;
+            if (!cfg.one_party && !cfg.third_party && strcmp(optarg, "open") != 0)
+                return cmd_usage_error("serve", "--auth: '%s' is not open, one-party or third-party", optarg);
+            break;
+        case 'U':
+            if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
+                strlen(optarg) >= sizeof cfg.verify_url)
+                return cmd_usage_error("serve", "--verify-url: '%s' is not an http:// or https:// URL of at most %zu bytes",
+                                       optarg, sizeof cfg.verify_url - 1);
+            snprintf(cfg.verify_url, sizeof cfg.verify_url, "%s", optarg);
+            break;
+        case 'W':
+            if (units_duration_range_ms(optarg, 1000, 600000000, &cfg.verify_timeout_ms, err, sizeof err) < 0)
+                return cmd_usage_error("serve", "--verify-timeout: %s", err);
+            break;
+        case 'E':
+            if (jt808_verify_events_parse(optarg, &cfg.verify_events, err, sizeof err) < 0 || !cfg.verify_events)
+                return cmd_usage_error("serve", "--verify-events: %s", err[0] ? err : "no action listed");
             break;
         case 'p':
             v = strtoull(optarg, &end, 10);
@@ -275,6 +301,8 @@ int cmd_serve(int argc, char **argv)
         return cmd_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     if (cfg.one_party && !cfg.triples[0])
         return cmd_usage_error("serve", "--auth one-party needs --triples FILE");
+    if (cfg.third_party != !!cfg.verify_url[0])
+        return cmd_usage_error("serve", "--auth third-party and --verify-url URL go together");
     /* everything the processes will need, before any starts */
     char why[1200];
     int fd = cfg.triples[0] ? open(cfg.triples, O_RDONLY | O_CLOEXEC) : -1;
@@ -361,7 +389,7 @@ int cmd_serve(int argc, char **argv)
         goto stop;
     }
     printf("fleetsim serve: JT/T 808 gateway on %s:%u (%s, %d process%s, db %s)%s\n", cfg.bind, cfg.port,
-           cfg.one_party ? "one-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db,
+           cfg.one_party ? "one-party" : cfg.third_party ? "third-party" : "open", cfg.procs, cfg.procs > 1 ? "es" : "", kcfg.db,
            join ? ", joining the server already on the port" : "");
     fflush(stdout);
     /* after the last fork: the endpoint's thread must be in no child */

@@ -18,8 +18,11 @@ struct frontend_opts {
     char bind[64];              /* listen address */
     uint16_t port;              /* 0 = any free port */
     char db[512];               /* the platform's SQLite file */
-    char auth[16];              /* "open" | "one-party" */
+    char auth[16];              /* "open" | "one-party" | "third-party" */
     char triples[512];          /* one-party: the CSV of known terminals */
+    char verify_url[512];       /* third-party: the verification endpoint (http:// or https://) */
+    uint64_t verify_timeout_ms; /* real time; 0 = the front-end's default (2 s) */
+    unsigned verify_events;     /* actions verified (1 << enum jt808_verify_action); 0 = all */
     uint64_t idle_timeout_ms;   /* virtual; 0 = the front-end's default */
     uint64_t cmd_timeout_ms;    /* virtual; an unanswered platform request times out */
     int verbose;

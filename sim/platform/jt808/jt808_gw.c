@@ -133,6 +133,20 @@ static void general_resp(struct gw_conn *c, const struct jt808_header *req, uint
     send_out(c);
 }
 
+void gw_general_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result)
+{
+    general_resp(c, req, result);
+}
+
+void gw_reg_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result, const char *auth_code)
+{
+    out_header(c, 0x8100, req->phone, req->version);
+    out_msg.b.reg_resp.ack_serial = req->serial;
+    out_msg.b.reg_resp.result = result;
+    snprintf(out_msg.b.reg_resp.auth_code, sizeof out_msg.b.reg_resp.auth_code, "%s", auth_code);
+    send_out(c);
+}
+
 /* A frame the codec rejected: answer "bad message" for the id and serial it claims,
  * read leniently from whatever could be unescaped. */
 static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const struct jt808_err *e)
@@ -240,6 +254,8 @@ static void resume(struct gw_conn *c)
     io_update(c);
 }
 
+void gw_resume(struct gw_conn *c) { resume(c); }
+
 static void wait_header(const struct gw_wait *w, struct jt808_header *h)
 {
     memset(h, 0, sizeof *h);
@@ -260,6 +276,13 @@ static void on_register(struct gw_conn *c, const struct jt808_msg *m)
         if (g->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: registration refused: %s\n", g->id, m->h.phone, why);
         general_resp(c, &m->h, 2);
+        return;
+    }
+    if (gw_verify_wants(g, JT808_VERIFY_REGISTER)) {
+        if (gw_verify_start(c, m, JT808_VERIFY_REGISTER, &q) < 0) {
+            g->st->c[GWC_REG_REFUSED]++;
+            general_resp(c, &m->h, 1); /* fails closed: see jt808_gw_verify.c */
+        }
         return;
     }
     struct gw_wait *w = wait_push(g, c, &m->h);
@@ -287,6 +310,24 @@ static void on_reg_reply(struct gw *g, const struct bus_rec *r)
         return; /* it left meanwhile */
     struct jt808_header h;
     wait_header(w, &h);
+    if (h.msg_id == 0x0102) {
+        /* a device the verifier accepted, registered: now authenticated */
+        struct gw_wait *aw = r->u8 == STORE_REG_OK ? wait_push(g, c, &h) : NULL;
+        if (aw) {
+            char secret[STORE_SECRET_MAX + 1];
+            bus_str_copy(r->s[0], secret, sizeof secret);
+            g->bus_urgent = 1;
+            if (bus_auth(&g->bus, aw->token, c->handle, h.phone, secret) < 0)
+                bus_failed(g);
+            return;
+        }
+        fprintf(stderr, "gateway %d: %s: the verified device cannot be registered: result %u: %.*s\n", g->id,
+                h.phone, r->u8, (int)r->s[1].n, r->s[1].p);
+        g->st->c[GWC_AUTH_REFUSED]++;
+        general_resp(c, &h, 1);
+        resume(c);
+        return;
+    }
     int result = r->u8 == STORE_REG_ERROR ? -1 : jt808_reg_result((enum store_reg_result)r->u8);
     if (result < 0) {
         /* the store failed: no 0x8100 result says that, so "bad message" */
@@ -346,6 +387,32 @@ static void on_auth_reply(struct gw *g, const struct bus_rec *r)
     }
     general_resp(c, &h, r->u8 ? 0 : 1);
     resume(c);
+}
+
+int gw_core_register_auth(struct gw_conn *c, const struct jt808_header *h, const struct jt808_verify_dev *d)
+{
+    struct gw *g = c->gw;
+    char name[STORE_NAME_MAX + 1], attrs[256];
+    snprintf(name, sizeof name, "%s_%s_%s", d->manufacturer, d->model, d->device_id);
+    snprintf(attrs, sizeof attrs, "{\"manufacturer\":\"%s\",\"model\":\"%s\",\"terminal_id\":\"%s\"}",
+             d->manufacturer, d->model, d->device_id);
+    struct gw_wait *w = wait_push(g, c, h);
+    if (!w)
+        return -1;
+    g->bus_urgent = 1;
+    if (bus_register(&g->bus, w->token, 0, h->phone, name, "", "", attrs) < 0)
+        bus_failed(g);
+    return 0;
+}
+
+void gw_unregister(struct gw_conn *c)
+{
+    struct gw *g = c->gw;
+    if (bus_unregister(&g->bus, c->phone) < 0)
+        bus_failed(g);
+    g->st->c[GWC_UNREGISTRATIONS]++;
+    c->authed = 0;
+    c->vdev_set = 0;
 }
 
 /* Where a position goes: the core, as the service "location" (wire units). */
@@ -417,6 +484,13 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         on_register(c, m);
         return;
     }
+    if (id == 0x0102 && answer && gw_verify_wants(g, JT808_VERIFY_AUTH)) {
+        if (gw_verify_start(c, m, JT808_VERIFY_AUTH, NULL) == 0)
+            return;
+        g->st->c[GWC_AUTH_REFUSED]++;
+        result = 1;
+        goto answer;
+    }
     if (id == 0x0102) {
         struct gw_wait *w = answer ? wait_push(g, c, &m->h) : NULL;
         if (!w) {
@@ -463,10 +537,13 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
             g->st->c[GWC_POSITIONS] += (uint64_t)(m->b.batch.count - JT808_MAX_BATCH);
         break;
     case 0x0003:
-        if (bus_unregister(&g->bus, c->phone) < 0)
-            bus_failed(g);
-        g->st->c[GWC_UNREGISTRATIONS]++;
-        c->authed = 0;
+        if (answer && gw_verify_wants(g, JT808_VERIFY_UNREGISTER)) {
+            if (gw_verify_start(c, m, JT808_VERIFY_UNREGISTER, NULL) == 0)
+                return; /* answered with the verifier's answer */
+            result = 1;
+            break;
+        }
+        gw_unregister(c);
         break;
     default:
         g->st->c[GWC_UNSUPPORTED]++;
@@ -606,6 +683,7 @@ static void close_conn(struct gw_conn *c)
     ev_io_stop(g->loop, &c->io);
     wheel_cancel(&g->wheel, &c->timer);
     conn_close(&c->conn, false);
+    gw_verify_drop(c);
     /* answers of the core still to come find nobody */
     for (uint32_t i = 0; i < g->wait_n && c->waiting; i++) {
         struct gw_wait *w = &g->wait[(g->wait_head + i) % g->wait_cap];
@@ -1235,6 +1313,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     bus_out_free(&g->bus);
     close(g->core_fd);
     close(lfd);
+    gw_verify_free(g);
     ev_loop_destroy(g->loop);
     staple_free(g);
     ocsp_client_free(g->ocsp);
@@ -1256,6 +1335,14 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     snprintf(g->bind, sizeof g->bind, "%s", o->bind[0] ? o->bind : "127.0.0.1");
     g->port = o->port;
     g->one_party = strcmp(o->auth, "one-party") == 0;
+    g->third_party = strcmp(o->auth, "third-party") == 0;
+    snprintf(g->verify_url, sizeof g->verify_url, "%s", o->verify_url);
+    g->verify_timeout_ms = o->verify_timeout_ms ? o->verify_timeout_ms : 2000;
+    g->verify_events = o->verify_events ? o->verify_events : JT808_VERIFY_ALL;
+    if (g->third_party && !g->verify_url[0]) {
+        snprintf(err, errcap, "auth third-party needs a verification URL");
+        return -1;
+    }
     snprintf(g->triples, sizeof g->triples, "%s", o->triples);
     snprintf(g->core, sizeof g->core, "%s", o->core);
     g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
@@ -1320,6 +1407,12 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_TLS_HANDSHAKES + TLS_EV_OCSP_FAILED, "tls_ocsp_failed",
       "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
     C(GWC_TLS_STAPLES, "tls_staples", "OCSP responses for the server certificate obtained for stapling"),
+    C(GWC_VERIFY_OK, "verify_ok", "third-party verifications answered true"),
+    C(GWC_VERIFY_REFUSED, "verify_refused", "third-party verifications answered false"),
+    C(GWC_VERIFY_TIMEOUT, "verify_timeout", "third-party verifications unanswered within the timeout (refused)"),
+    C(GWC_VERIFY_MALFORMED, "verify_malformed", "third-party answers that are not seed 000's JSON (refused)"),
+    C(GWC_VERIFY_HTTP_ERROR, "verify_http_error", "third-party answers with an HTTP status other than 200 (refused)"),
+    C(GWC_VERIFY_UNREACHABLE, "verify_unreachable", "third-party verifications not asked or not reached (refused)"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
 };
 _Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");

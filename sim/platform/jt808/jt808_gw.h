@@ -38,6 +38,12 @@ enum jt808_gw_counter {
     GWC_TLS_HANDSHAKES,       /* TLS handshakes completed, then the refusals by reason, */
     GWC_TLS_LAST = GWC_TLS_HANDSHAKES + TLS_EV__COUNT - 1, /* in enum tls_event's order */
     GWC_TLS_STAPLES,          /* OCSP responses for the server certificate, stapled from then on */
+    GWC_VERIFY_OK,            /* third-party verification: answered true */
+    GWC_VERIFY_REFUSED,       /* ... answered false */
+    GWC_VERIFY_TIMEOUT,       /* ... no answer within the timeout (fail closed) */
+    GWC_VERIFY_MALFORMED,     /* ... an answer that is not seed 000's JSON (fail closed) */
+    GWC_VERIFY_HTTP_ERROR,    /* ... an HTTP status other than 200 (fail closed) */
+    GWC_VERIFY_UNREACHABLE,   /* ... a transport error: refused, reset (fail closed) */
     GWC__COUNT
 };
 
@@ -48,6 +54,10 @@ struct gw_config {
     uint16_t port;              /* 1024..65535, or 0 = any free port */
     char core[108];             /* the platform core's bus address (core_listen) */
     int one_party;              /* registrations need a provisioned triple */
+    int third_party;            /* registrations, authentications, unregistrations asked of verify_url */
+    char verify_url[512];
+    uint64_t verify_timeout_ms; /* real time, default 2000 */
+    unsigned verify_events;     /* the actions verified (JT808_VERIFY_ALL by default) */
     char triples[512];          /* CSV of terminal triples for one-party mode (the core loads it) */
     uint64_t idle_timeout_ms;   /* virtual; default 180 s */
     uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */

@@ -13,6 +13,8 @@
 #include "sim/net/ocsp.h"
 #include "sim/platform/core/bus.h"
 #include "sim/platform/jt808/jt808_gw.h"
+#include "sim/platform/jt808/jt808_reg.h"
+#include "sim/platform/jt808/jt808_verify.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_kinds.h"
 
@@ -61,6 +63,9 @@ struct gw_conn {
     struct gw_pend pend[GW_MAX_PEND];
     uint64_t last_rx_us;
     struct jt808_reasm *reasm;
+    struct gw_vreq *vreq;     /* a third-party verification out for this connection */
+    struct jt808_verify_dev vdev;  /* the device the verifier named at authentication */
+    uint8_t vdev_set;
 };
 
 struct gw {
@@ -96,6 +101,7 @@ struct gw {
     uint32_t body_task;
     uint64_t cmd_sends;           /* terminals a command was handed to (bus CMD_TO), all told */
     struct wheel wheel;
+    struct httpc *httpc;          /* third-party verification requests (made at the first) */
     struct gw_conn *conns;
     uint64_t inflight;
     int draining;
@@ -121,5 +127,27 @@ void gw_cmd_begin(struct gw *g, const struct bus_rec *r);
 void gw_cmd_to(struct gw *g, const struct bus_rec *r);
 void gw_cmd_end(struct gw *g, const struct bus_rec *r);
 void gw_cmd_free_all(struct gw *g);
+
+/* jt808_gw.c for jt808_gw_verify.c: answers to a terminal, the input held
+ * behind a request going on, the core's registration and unregistration. */
+void gw_general_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result);
+void gw_reg_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result, const char *auth_code);
+void gw_resume(struct gw_conn *c);
+/* Register the device named by the verifier in the core (device id = phone),
+ * then authenticate it; the terminal is answered (0x8001) when the core has.
+ * 0, or -1 when it cannot be asked (the caller answers). */
+int gw_core_register_auth(struct gw_conn *c, const struct jt808_header *h, const struct jt808_verify_dev *d);
+void gw_unregister(struct gw_conn *c);
+
+/* jt808_gw_verify.c: is action a verified by the third party? */
+bool gw_verify_wants(const struct gw *g, enum jt808_verify_action a);
+/* Ask the verifier about m (q: the checked registration, for register); the
+ * connection's input is held until the answer.  0, or -1 when it could not be
+ * asked (counted; the caller refuses). */
+int gw_verify_start(struct gw_conn *c, const struct jt808_msg *m, enum jt808_verify_action a,
+                    const struct jt808_reg_req *q);
+/* The connection closes: its request's answer will find nobody. */
+void gw_verify_drop(struct gw_conn *c);
+void gw_verify_free(struct gw *g);
 
 #endif
