@@ -80,6 +80,24 @@ for m in slow:2500:verify_timeout garbage:verify_malformed http:503:verify_http_
     rm -f "$TMP/s.db"
 done
 
+# a connection that closes while its request is out: the late answer finds nobody,
+# and the terminal's next try (the verifier answering within the timeout) gets in
+start slow:1200
+cat >"$TMP/c.json" <<JSON
+{"name": "third-party-close", "duration": "10s", "time_scale": 2,
+ "platform": {"auth": "third-party", "verify": {"url": "$URL", "timeout": "3s"}},
+ "fleets": [{"id": "a", "protocol": "jt808", "version": 2019, "count": 2, "report": {"every": "1s"}}],
+ "steps": [{"at": "1s", "fault": {"kind": "cut", "fleet": "a", "fraction": 1, "down": "1s"}}],
+ "expect": [{"id": "TP-C-001", "fleet": "a", "state": "authenticated", "fraction": 1},
+            {"id": "TP-C-002", "counter": "gateway.verify_timeout", "max": 0},
+            {"id": "TP-C-003", "counter": "gateway.authentications", "min": 2, "max": 2}]}
+JSON
+expect_exit "closed while asked: the terminals get in on their next try" 0 "$FLEETSIM" run "$TMP/c.json" -q
+contains "closed while asked: all three checks pass" "3 cases: 3 pass" "$TMP/out"
+finish
+n=$(grep -c '"action":"register"' "$TMP/log.jsonl")
+if [ "$n" -ge 4 ]; then ok "closed while asked: the registrations were asked again ($n)"; else nok "closed while asked: $n registrations asked, wanted >= 4"; fi
+
 # settings: errors name the JSON path
 URL=http://127.0.0.1:1/verify
 cat >"$TMP/bad.json" <<'JSON'
