@@ -17,6 +17,7 @@
 #include "harness/scenario.h"
 #include "harness/snapshot.h"
 #include "sim/dev/jt808_term.h"
+#include "sim/platform/jt808/jt808_verify.h"
 
 #include <cmocka.h>
 
@@ -199,6 +200,31 @@ static void test_defaults(void **state)
     assert_int_equal(a->reconnect_min_ms, 1000);
     assert_int_equal(a->reconnect_max_ms, 60000);
     assert_int_equal(a->ack_timeout_ms, 10000);
+    scenario_free(&sc);
+}
+
+/* platform.verify: the URL, the timeout (real time), the events as a mask */
+static void test_verify(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[512] = "";
+    if (parse_q("{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'platform':{'auth':'third-party','verify':{'url':'https://v.example:8443/verify',"
+                "'timeout':'1500ms','events':['auth','unregister']}}}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(sc.platform.auth, "third-party");
+    assert_string_equal(sc.platform.verify_url, "https://v.example:8443/verify");
+    assert_int_equal(sc.platform.verify_timeout_ms, 1500);
+    assert_int_equal(sc.platform.verify_events, (1u << JT808_VERIFY_AUTH) | (1u << JT808_VERIFY_UNREGISTER));
+    scenario_free(&sc);
+    if (parse_q("{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','count':1}],"
+                "'platform':{'auth':'third-party','verify':{'url':'http://127.0.0.1:9/'}}}",
+                &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.platform.verify_timeout_ms, 0);   /* the gateway's default, 2 s */
+    assert_int_equal(sc.platform.verify_events, 0);       /* all three */
     scenario_free(&sc);
 }
 
@@ -620,7 +646,21 @@ static const struct err_case error_cases[] = {
     {DOC(",'platform':{'auth':'one_party','triples':'t.csv'}"),
      "x.json: platform.auth: unknown value \"one_party\" (did you mean \"one-party\"?)"},
     {DOC(",'platform':{'auth':'closed'}"),
-     "x.json: platform.auth: expected one of open, one-party, got \"closed\""},
+     "x.json: platform.auth: expected one of open, one-party, third-party, got \"closed\""},
+    {DOC(",'platform':{'auth':'third-party'}"),
+     "x.json: platform.verify: required when auth is \"third-party\""},
+    {DOC(",'platform':{'verify':{'url':'http://127.0.0.1:1/v'}}"),
+     "x.json: platform.verify: only with auth \"third-party\", auth is \"open\""},
+    {DOC(",'platform':{'auth':'third-party','verify':{'url':'ftp://x/'}}"),
+     "x.json: platform.verify.url: 'ftp://x/' is not an http:// or https:// URL"},
+    {DOC(",'platform':{'auth':'third-party','verify':{}}"),
+     "x.json: platform.verify.url: required field missing"},
+    {DOC(",'platform':{'auth':'third-party','verify':{'url':'http://h/','timeout':'11m'}}"),
+     "x.json: platform.verify.timeout: must be at most 10m, got \"11m\""},
+    {DOC(",'platform':{'auth':'third-party','verify':{'url':'http://h/','events':['auth','regster']}}"),
+     "x.json: platform.verify.events[1]: must be \"register\", \"auth\" or \"unregister\", got \"regster\""},
+    {DOC(",'platform':{'auth':'third-party','verify':{'url':'http://h/','events':[]}}"),
+     "x.json: platform.verify.events: lists no action"},
     {STEP("{'at':'1s','command':{'fleet':'vans','msg':'0x8104','fraction':1.5}}"),
      "x.json: steps[0].command.fraction: must be in (0, 1], got 1.5"},
     {STEP("{'at':'1s','fault':{'kind':'disconnect','fleet':'vans','fraction':0}}"),
@@ -1369,6 +1409,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quickstart),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_verify),
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_generated_text),
         cmocka_unit_test(test_reply_deadline),
