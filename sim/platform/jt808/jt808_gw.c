@@ -453,11 +453,9 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         report_location(c, &m->b.loc);
         break;
     case 0x0704:
-        for (int i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
+        /* the locations the body holds: fewer than its count after a count-overrun */
+        for (int i = 0; i < m->b.batch.n_locs; i++)
             report_location(c, &m->b.batch.locs[i]);
-        /* items the codec could not hold are counted all the same, as before */
-        if (m->b.batch.count > JT808_MAX_BATCH)
-            g->st->c[GWC_POSITIONS] += (uint64_t)(m->b.batch.count - JT808_MAX_BATCH);
         break;
     case 0x0003:
         if (bus_unregister(&g->bus, c->phone) < 0)
