@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sim/core/stats.h"
 #include "sim/platform/frontend.h"
+#include "sim/proto/jt808.h"
 
 /* The gateway's own counters (gw_slot.c[]). */
 enum jt808_gw_counter {
@@ -34,6 +35,8 @@ enum jt808_gw_counter {
     GWC_UPGRADE_OK,           /* 0x0108 upgrade results 0 */
     GWC_UPGRADE_FAILED,       /* ... 1, or a code JT/T 808 does not define */
     GWC_UPGRADE_CANCELLED,    /* ... 2 */
+    GWC_DEV_FIRST,            /* frames accepted with a deviation, one counter per kind */
+    GWC_DEV_LAST = GWC_DEV_FIRST + JT808_DEV__COUNT - 1,
     GWC__COUNT
 };
 
