@@ -446,7 +446,9 @@ static void test_jt808_vector_file(void **state)
     }
     assert_true(good >= 40);
     assert_int_equal(escaped, N_VECTOR_CASES);
-    assert_int_equal(bad_escapes, 2);
+    /* 7D 03 inside the frame; a lone 7D before the closing flag is read by the codec
+     * as the check byte (an unescaped-check deviation), so that vector is a check error */
+    assert_int_equal(bad_escapes, 1);
     cJSON_Delete(root);
     free(text);
 }
