@@ -379,6 +379,7 @@ static void rx_next(struct client *c)
         size_t used = jt808_frame_find(c->buf, c->len, &start, &len, &skipped);
         if (used) {
             struct jt808_err e;
+            jt808_msg_free(&rx);
             memset(&rx, 0, sizeof rx);
             enum jt808_rc rc = jt808_decode(c->buf + start, len, c->scratch, sizeof c->scratch, &rx, &e);
             if (rc != JT808_OK)

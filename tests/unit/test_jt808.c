@@ -18,6 +18,14 @@
 
 #define VECTORS "vectors/jt808.json"
 
+/* Release a message from new_msg: its arena, then the struct. */
+static void msg_del(struct jt808_msg *m)
+{
+    if (m)
+        jt808_msg_free(m);
+    free(m);
+}
+
 static struct jt808_msg *new_msg(void)
 {
     struct jt808_msg *m = calloc(1, sizeof *m);
@@ -58,7 +66,7 @@ static void expect_error(const char *hex, enum jt808_rc rc, size_t offset, const
         fail_msg("%s: got %s@%zu %s, want %s@%zu %s", hex, jt808_rc_name(got), e.offset,
                  e.field ? e.field : "-", jt808_rc_name(rc), offset, field);
     assert_int_equal(e.rc, rc);
-    free(m);
+    msg_del(m);
 }
 
 /* --- hand-built frames ------------------------------------------------------ */
@@ -135,8 +143,8 @@ static void test_hand_frame_2013(void **state)
     assert_int_equal(d->b.loc.items[1].id, 0x30);
     assert_int_equal(d->b.loc.items[1].len, 1);
     assert_int_equal(d->b.loc.items[1].value, 28);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* 0x0102, 2019 header: auth code length, code, IMEI B[15], software version B[20]. */
@@ -182,8 +190,8 @@ static void test_hand_frame_2019(void **state)
     assert_string_equal(d->b.auth.auth_code, "AC7");
     assert_string_equal(d->b.auth.imei, "861234567890123");
     assert_string_equal(d->b.auth.sw_version, "V1.0");
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- body layouts, table-driven ----------------------------------------------- */
@@ -297,8 +305,8 @@ static void test_layouts(void **state)
         cJSON_Delete(j);
         cJSON_Delete(want);
     }
-    free(m);
-    free(b);
+    msg_del(m);
+    msg_del(b);
 }
 
 /* Body-level errors with body offsets (jt808_body_decode). */
@@ -315,7 +323,7 @@ static void expect_body_error(uint16_t id, enum jt808_version v, const char *hex
     if (got != rc || e.offset != off || strcmp(e.field, field) != 0)
         fail_msg("0x%04X %s: got %s@%zu %s, want %s@%zu %s", id, hex, jt808_rc_name(got), e.offset,
                  e.field ? e.field : "-", jt808_rc_name(rc), off, field);
-    free(m);
+    msg_del(m);
 }
 
 /* Body-level deviations: decoding succeeds and the first deviation is kind@off field. */
@@ -334,8 +342,7 @@ static void expect_body_dev(uint16_t id, enum jt808_version v, const char *hex, 
         fail_msg("0x%04X %s: got %s, %u deviations (%s@%zu %s), want %s@%zu %s", id, hex, jt808_rc_name(got),
                  m->devs.n, m->devs.n ? jt808_dev_name(m->devs.d[0].kind) : "-", m->devs.n ? m->devs.d[0].offset : 0,
                  m->devs.n ? m->devs.d[0].field : "-", jt808_dev_name(kind), off, field);
-    jt808_msg_free(m);
-    free(m);
+    msg_del(m);
 }
 
 static void test_layout_errors(void **state)
@@ -467,8 +474,8 @@ static void test_register_layouts(void **state)
     assert_int_equal(jt808_body_encode(m, out, sizeof out, &n, &e), JT808_E_VALUE);
     assert_string_equal(e.field, "body.manufacturer");
     assert_int_equal(e.offset, 4);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- escaping and the frame layer ------------------------------------------- */
@@ -581,7 +588,7 @@ static void test_frame_errors(void **state)
     expect_error("7E000200000139123456780001207E", JT808_E_CHECK, 13, "check");
     /* check byte escaped: the offset is where its escape starts */
     expect_error("7E000200000139123456780001217D027E", JT808_E_CHECK, 14, "check");
-    free(m);
+    msg_del(m);
 }
 
 static void test_frame_errors_2(void **state)
@@ -633,7 +640,7 @@ static void test_frame_errors_3(void **state)
     assert_int_equal(jt808_encode(m, out, sizeof out, &on, &e), JT808_E_UNKNOWN_ID);
     assert_string_equal(e.field, "header.msg_id");
     assert_int_equal(jt808_body_encode(m, out, sizeof out, &on, &e), JT808_E_UNKNOWN_ID);
-    free(m);
+    msg_del(m);
 }
 
 static void test_encode_errors(void **state)
@@ -732,9 +739,8 @@ static void test_encode_errors(void **state)
     assert_string_equal(e.field, "body.text");
     strcpy(m->b.text.text, "bad \xC3");
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_ENCODING);
-    free(m);
-    jt808_msg_free(d);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* Truncations and random byte changes of a frame never crash, and errors point inside it. */
@@ -766,7 +772,7 @@ static void test_mutations(void **state)
         if (rc != JT808_OK)
             assert_true(e.offset < bn);
     }
-    free(m);
+    msg_del(m);
 }
 
 /* --- BCD and GBK -------------------------------------------------------------- */
@@ -835,8 +841,8 @@ static void test_gbk(void **state)
     assert_string_equal(d->b.reg.plate, "京A12345");
     assert_string_equal(d->b.reg.model, "M1");
     assert_int_equal(d->b.reg.layout, JT808_REG_2013);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 static void test_names(void **state)
@@ -1096,7 +1102,7 @@ static void test_split_reasm(void **state)
     assert_int_equal(c->n, 1);
     jt808_reasm_free(&r);
     free(c);
-    free(m);
+    msg_del(m);
 }
 
 /* --- JSON ---------------------------------------------------------------------- */
@@ -1112,7 +1118,7 @@ static void expect_json_error(const char *json, const char *msg)
     if (rc == JT808_OK || strcmp(err, msg) != 0)
         fail_msg("%s: got %s \"%s\", want \"%s\"", json, jt808_rc_name(rc), err, msg);
     cJSON_Delete(j);
-    free(m);
+    msg_del(m);
 }
 
 #define HB13 "\"msg_id\":\"0x0002\",\"phone\":\"1\""
@@ -1208,7 +1214,7 @@ static void test_json_errors(void **state)
     assert_int_equal(m->b.params.count, 2);
     assert_int_equal(m->b.params.params[1].len, 8);
     cJSON_Delete(j);
-    free(m);
+    msg_del(m);
 }
 
 /* body_hex on a typed id is sent verbatim, and fills the typed fields when it decodes. */
@@ -1232,10 +1238,8 @@ static void test_json_raw_override(void **state)
     assert_int_equal(m->b.gen_resp.ack_id, 0x0200);
     assert_int_equal(m->b.gen_resp.result, 3);
     cJSON_Delete(j);
-    jt808_msg_free(m);
-    jt808_msg_free(d);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- golden vectors ------------------------------------------------------------- */
@@ -1330,10 +1334,8 @@ static void test_vectors(void **state)
     assert_true(v2013 && v2019 && l2011);
     assert_true(with_7e_check >= 1);
     assert_true(with_7d_check >= 1);
-    jt808_msg_free(m);
-    jt808_msg_free(b);
-    free(m);
-    free(b);
+    msg_del(m);
+    msg_del(b);
     cJSON_Delete(root);
     free(text);
 }
@@ -1399,7 +1401,7 @@ static void test_vector_fragments(void **state)
         free(out);
         jt808_reasm_free(&r);
     }
-    free(m);
+    msg_del(m);
     cJSON_Delete(root);
     free(text);
 }
@@ -1443,7 +1445,7 @@ static void test_device_quirks(void **state)
     char u[16];
     assert_int_equal(jt808_gbk_to_utf8((const uint8_t[]){0xAA, 0xA1}, 2, u, sizeof u), JT808_OK);
     assert_true(strlen(u) >= 3);
-    free(m);
+    msg_del(m);
     free(m2);
 }
 

@@ -243,6 +243,7 @@ static bool take_frame(void)
     if (start)
         fail_msg("the terminal sent %zu bytes before a frame", start);
     struct jt808_err err;
+    jt808_msg_free(&rx);
     memset(&rx, 0, sizeof rx);
     if (jt808_decode(F->buf, flen, F->scratch, sizeof F->scratch, &rx, &err) != JT808_OK)
         fail_msg("a frame from the terminal does not decode: %s at %zu (%s)", jt808_rc_name(err.rc),
