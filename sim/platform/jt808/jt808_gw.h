@@ -13,6 +13,7 @@
 #include "sim/core/stats.h"
 #include "sim/net/tls.h"
 #include "sim/platform/frontend.h"
+#include "sim/proto/jt808.h"
 
 /* The gateway's own counters (gw_slot.c[]). */
 enum jt808_gw_counter {
@@ -44,6 +45,8 @@ enum jt808_gw_counter {
     GWC_VERIFY_MALFORMED,     /* ... an answer that is not seed 000's JSON (fail closed) */
     GWC_VERIFY_HTTP_ERROR,    /* ... an HTTP status other than 200 (fail closed) */
     GWC_VERIFY_UNREACHABLE,   /* ... a transport error: refused, reset (fail closed) */
+    GWC_DEV_FIRST,            /* frames accepted with a deviation, one counter per kind */
+    GWC_DEV_LAST = GWC_DEV_FIRST + JT808_DEV__COUNT - 1,
     GWC__COUNT
 };
 
