@@ -81,6 +81,8 @@ static int vectors_jt808_decode(const uint8_t *buf, size_t n, bool from_device, 
     ret = 0;
 done:
     free(scratch);
+    if (m)
+        jt808_msg_free(m);
     free(m);
     return ret;
 }
@@ -177,6 +179,10 @@ out:
     jt808_reasm_free(&ra);
     free(scratch);
     free(wscratch);
+    if (m)
+        jt808_msg_free(m);
+    if (w)
+        jt808_msg_free(w);
     free(m);
     free(w);
     return ret;

@@ -821,7 +821,8 @@ static void test_names(void **state)
     }
     assert_string_equal(jt808_msg_name(0x0200), "location report");
     assert_true(jt808_msg_known(0x8201));
-    assert_false(jt808_msg_known(0x0900));
+    assert_true(jt808_msg_known(0x0900)); /* a layout body (jt808_layouts.c) */
+    assert_false(jt808_msg_known(0x0F01));
     assert_string_equal(jt808_msg_name(0x0900), "data uplink passthrough");
     static const uint16_t typed[] = {0x0001, 0x8001, 0x0002, 0x0003, 0x0100, 0x8100, 0x0102, 0x0200,
                                      0x0704, 0x8103, 0x8104, 0x0104, 0x8105, 0x8201, 0x0201, 0x8300,
