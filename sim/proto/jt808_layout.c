@@ -169,7 +169,8 @@ static enum jt808_rc read_field(struct jt808_rd *r, const struct jt808_fd *f, st
     case JT808_FK_LIST: {
         size_t left = r->end - r->pos, each = min_size(f->sub, f->nsub);
         size_t want = f->size == JT808_SZ_REF ? g[f->ref].u : SIZE_MAX;
-        size_t cap = left / each < want ? left / each : want;
+        /* one item more than the bytes can hold, so a cut item names its field */
+        size_t cap = left / each + 1 < want ? left / each + 1 : want;
         if (cap && !(v->items = jt808_rd_alloc(r, cap * f->nsub * sizeof *v->items, nm)))
             return JT808_E_NOSPACE;
         size_t i = 0;
@@ -177,8 +178,6 @@ static enum jt808_rc read_field(struct jt808_rd *r, const struct jt808_fd *f, st
             JT808_TRY(read_group(r, f->sub, f->nsub, v->items + i * f->nsub, ver));
         v->n = (uint32_t)i;
         if (i < want && want != SIZE_MAX) {
-            if (r->pos < r->end) /* room was too small for even one more item */
-                return jt808_fail(r->err, JT808_E_SHORT, r->pos, nm);
             jt808_rd_deviate(r, JT808_DEV_COUNT_OVERRUN, r->pos, nm);
         }
         return JT808_OK;

@@ -1109,7 +1109,8 @@ static void test_json_errors(void **state)
     expect_json_error("{" HB13 ",\"body\":[]}", "body: expected an object");
     expect_json_error("{" HB13 "}", "body: missing (or body_hex)");
     expect_json_error("{" HB13 ",\"body\":{},\"body_hex\":\"\"}", "body: give body or body_hex, not both");
-    expect_json_error("{\"msg_id\":\"0x0900\",\"phone\":\"1\",\"body\":{}}", "body: 0x0900 has no typed layout; use body_hex");
+    expect_json_error("{\"msg_id\":\"0x0F01\",\"phone\":\"1\",\"body\":{}}", "body: 0x0F01 has no typed layout; use body_hex");
+    expect_json_error("{\"msg_id\":\"0x0900\",\"phone\":\"1\",\"body\":{}}", "body.type: missing");
     expect_json_error("{" HB13 ",\"body_hex\":\"0\"}", "body_hex: odd number of hex digits");
     expect_json_error("{" HB13 ",\"body_hex\":\"0G\"}", "body_hex: not a hex digit at position 1");
     expect_json_error("{" HB13 ",\"body_hex\":\"0G1\"}", "body_hex: odd number of hex digits");
