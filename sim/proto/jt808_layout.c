@@ -144,6 +144,9 @@ static enum jt808_rc read_field(struct jt808_rd *r, const struct jt808_fd *f, st
         v->n = (uint32_t)size;
         if (f->size == JT808_SZ_FIXED)
             return jt808_rd_fixed(r, size, v->str, size * 2 + 1, nm);
+        /* A NUL would end the text early and be lost on the way back: refuse it. */
+        if (r->end - r->pos >= size && memchr(r->p + r->pos, 0, size))
+            return jt808_fail(r->err, JT808_E_VALUE, r->pos, nm);
         return jt808_rd_string(r, size, v->str, size * 2 + 1, nm);
     }
     case JT808_FK_BYTES:
