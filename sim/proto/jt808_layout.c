@@ -80,7 +80,7 @@ static enum jt808_rc zip_inflate(struct jt808_rd *r, struct jt808_lv *v, const c
         rc = JT808_E_NOSPACE;
     else {
         memcpy(v->inflated, out, used);
-        v->n_inflated = (uint32_t)used;
+        v->u = (uint32_t)used;
     }
     free(out);
     return rc;

@@ -71,15 +71,18 @@ struct jt808_layout {
 
 /* One value; a group is an array of values, one per field of its layout. */
 struct jt808_lv {
-    bool present;       /* false: not in this edition or its condition is false */
-    uint32_t u;         /* BYTE/WORD/DWORD */
+    uint32_t u;         /* BYTE/WORD/DWORD; ZIP: bytes of the inflated content */
     uint32_t n;         /* bytes of bytes/str (GBK length as read), items of a list */
-    uint8_t *bytes;     /* BYTES, ZIP (compressed, as sent) */
-    char *str;          /* STRING (UTF-8), BCD (digits) */
-    struct jt808_lv *items;   /* LIST: n groups of nsub values, one after the other */
-    struct jt808_location *loc; /* LOC: decoded (bytes/n keep the raw location body) */
-    uint8_t *inflated;  /* ZIP: the inflated content */
-    uint32_t n_inflated;
+    union {
+        uint8_t *bytes; /* BYTES, ZIP (compressed, as sent), LOC (the raw location body) */
+        char *str;      /* STRING (UTF-8), BCD (digits) */
+        struct jt808_lv *items; /* LIST: n groups of nsub values, one after the other */
+    };
+    union {
+        struct jt808_location *loc; /* LOC: decoded */
+        uint8_t *inflated;          /* ZIP: the inflated content */
+    };
+    bool present;       /* false: not in this edition or its condition is false */
 };
 
 /* The decoded body of a layout id (msg->lay). */

@@ -62,7 +62,7 @@ static cJSON *group_json(const struct jt808_fd *f, size_t nf, const struct jt808
             char key[64];
             add_hex(o, k, v->bytes, v->n);
             snprintf(key, sizeof key, "%s_inflated", k);
-            add_hex(o, key, v->inflated, v->n_inflated);
+            add_hex(o, key, v->inflated, v->u);
             break;
         }
         case JT808_FK_LOC: {

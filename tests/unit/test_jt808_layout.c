@@ -322,7 +322,7 @@ static void test_zip(void **state)
     assert_int_equal(jt808_lay_gzip((const uint8_t *)"abcabcabc", 9, body + 4, sizeof body - 4, &n), JT808_OK);
     body[3] = (uint8_t)n;
     assert_int_equal(decode(0x0901, JT808_V2013, body, n + 4, m, &e), JT808_OK);
-    assert_int_equal(m->lay->root[1].n_inflated, 9);
+    assert_int_equal(m->lay->root[1].u, 9);
     assert_memory_equal(m->lay->root[1].inflated, "abcabcabc", 9);
     body[4 + n / 2] ^= 0x55; /* corrupt the deflate stream */
     body[4 + n - 5] ^= 0x55; /* and the length check */
