@@ -157,12 +157,11 @@ static enum jt808_rc read_field(struct jt808_rd *r, const struct jt808_fd *f, st
             return JT808_E_NOSPACE;
         memcpy(v->bytes, r->p + r->pos, size);
         v->n = (uint32_t)size;
-        if (f->kind == JT808_FK_LOC) {
-            if (!(v->loc = jt808_rd_alloc(r, sizeof *v->loc, nm)))
-                return JT808_E_NOSPACE;
+        if (f->kind == JT808_FK_LOC) { /* checked here, typed on demand (jt808_lay_get_loc) */
+            struct jt808_location loc;
             struct jt808_rd sub = *r;
             sub.end = r->pos + size;
-            JT808_TRY(jt808_loc_read(&sub, v->loc, &jt808_loc_names_0200));
+            JT808_TRY(jt808_loc_read(&sub, &loc, &jt808_loc_names_0200));
         }
         r->pos += size;
         if (f->kind == JT808_FK_ZIP)
@@ -529,13 +528,16 @@ bool jt808_lay_list_resize(struct jt808_lay_body *b, struct jt808_msg *msg, cons
     return jt808_lay_resize_in(&msg->arena, f, lv, n, b->version);
 }
 
-const struct jt808_location *jt808_lay_get_loc(const struct jt808_lay_body *b, const char *path)
+bool jt808_lay_get_loc(const struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,
+                       struct jt808_location *out)
 {
     const struct jt808_fd *f;
     struct jt808_lv *lv;
     if (!b || !resolve(b, path, NULL, &f, &lv) || !lv->present || f->kind != JT808_FK_LOC)
-        return NULL;
-    return lv->loc;
+        return false;
+    struct jt808_err e;
+    struct jt808_rd r = {lv->bytes, 0, lv->n, &e, NULL, &msg->arena};
+    return jt808_loc_read(&r, out, &jt808_loc_names_0200) == JT808_OK;
 }
 
 enum jt808_rc jt808_lay_build(struct jt808_msg *msg, const struct jt808_header *h,

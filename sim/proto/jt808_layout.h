@@ -78,10 +78,7 @@ struct jt808_lv {
         char *str;      /* STRING (UTF-8), BCD (digits) */
         struct jt808_lv *items; /* LIST: n groups of nsub values, one after the other */
     };
-    union {
-        struct jt808_location *loc; /* LOC: decoded */
-        uint8_t *inflated;          /* ZIP: the inflated content */
-    };
+    uint8_t *inflated;  /* ZIP: the inflated content */
     bool present;       /* false: not in this edition or its condition is false */
 };
 
@@ -134,8 +131,10 @@ bool jt808_lay_set_bytes(struct jt808_lay_body *b, struct jt808_msg *msg, const 
 bool jt808_lay_list_len(const struct jt808_lay_body *b, const char *path, size_t *n);
 bool jt808_lay_list_resize(struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,
                            size_t n);
-/* The location of a LOC field, NULL when absent. */
-const struct jt808_location *jt808_lay_get_loc(const struct jt808_lay_body *b, const char *path);
+/* The location of a LOC field, typed by jt808_loc.c into *out (lists it has go to
+ * msg's arena); false when absent. */
+bool jt808_lay_get_loc(const struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,
+                       struct jt808_location *out);
 
 /* One field value for jt808_lay_build: path and either a number, a string (STRING,
  * BCD) or bytes (BYTES, ZIP, LOC).  Lists grow to hold the highest index named. */

@@ -1289,6 +1289,8 @@ static void test_vectors(void **state)
     assert_true(v2013 && v2019 && l2011);
     assert_true(with_7e_check >= 1);
     assert_true(with_7d_check >= 1);
+    jt808_msg_free(m); /* layout bodies (0x0900) live in the arena */
+    jt808_msg_free(b);
     free(m);
     free(b);
     cJSON_Delete(root);

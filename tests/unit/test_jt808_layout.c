@@ -301,8 +301,9 @@ static void test_build_and_access(void **state)
     assert_int_equal(jt808_lay_build(m, &h, kl, 2, &e), JT808_OK);
     assert_int_equal(jt808_encode(m, frame, sizeof frame, &n, &e), JT808_OK);
     assert_int_equal(jt808_decode(frame, n, scratch, sizeof scratch, d, &e), JT808_OK);
-    const struct jt808_location *l = jt808_lay_get_loc(d->lay, "location");
-    assert_non_null(l);
+    static struct jt808_location ls;
+    const struct jt808_location *l = &ls;
+    assert_true(jt808_lay_get_loc(d->lay, d, "location", &ls));
     assert_int_equal(l->status, 3);
     assert_int_equal(l->lat, 0x01CBA840);
     assert_string_equal(l->time, "260315081530");
