@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/core/ctl.h"
+#include "sim/core/lag.h"
 
 #define TICK_REAL_S 0.002         /* how often the wheel turns, real seconds */
 
@@ -597,7 +598,9 @@ void worker_poll(struct worker *w)
 
 static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 {
+    double t0 = lag_begin();
     worker_poll(tm->data);
+    lag_end("wheel", t0);
     (void)loop;
     (void)revents;
 }
@@ -794,6 +797,7 @@ int worker_run(struct worker *w)
     ev_timer_start(w->loop, &rss);
     w->slot->rss_kb = stats_rss_kb();
     w->slot->phase = WP_RUNNING;
+    lag_start(w->loop, "worker", w->id);
     struct ctl_msg m = {.type = CTL_READY};
     ctl_send(w->ctl_fd, &m, NULL);
     ev_run(w->loop, 0);

@@ -351,6 +351,13 @@ int store_open(struct store **out, const char *path, char *err, size_t errcap)
         store__err(err, errcap, "%s: setting synchronous: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
+    /* 16 MB of page cache: the latest value of 100,000 devices stays in memory, so a
+     * flush does not read back pages it evicted */
+    rc = sqlite3_exec(s->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        store__err(err, errcap, "%s: setting cache_size: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     if (setup_schema(s->db, path, err, errcap) != 0)
         goto fail;
     for (int i = 0; i < SS__COUNT; i++) {

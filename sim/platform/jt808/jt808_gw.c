@@ -17,6 +17,7 @@
 
 #include "sim/core/clock.h"
 #include "sim/core/ctl.h"
+#include "sim/core/lag.h"
 #include "sim/core/wheel.h"
 #include "sim/proto/jt808.h"
 #include "sim/platform/core/core.h"
@@ -492,6 +493,7 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
             return;
         }
         jt808_reasm_init(c->reasm, 64 * 1024, 60000);
+        g->reasm_n++;
     }
     bool done = false;
     uint8_t *whole = NULL;
@@ -636,6 +638,7 @@ static void close_conn(struct gw_conn *c)
     if (c->reasm) {
         jt808_reasm_free(c->reasm);
         free(c->reasm);
+        g->reasm_n--;
     }
     free(c);
 }
@@ -940,7 +943,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
     uint64_t now = clock_now_us();
+    double t0 = lag_begin();
     wheel_advance(&g->wheel, now);
+    lag_end("wheel", t0);
     if (g->draining == 1 && ((g->inflight == 0 && !g->jobs && !g->wait_n) || now >= g->drain_deadline_us)) {
         /* the results are with the core before the parent hears "drained" */
         if (bus_out_flush(&g->bus) < 0)
@@ -957,11 +962,15 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
+    double t0 = lag_begin();
     g->st->rss_kb = stats_rss_kb();
     resume_accept(g);
-    for (struct gw_conn *c = g->conns; c; c = c->next)
+    /* only when some terminal sent subpackages: walking 10,000 connections held the
+     * loop 0.7 ms every 200 ms */
+    for (struct gw_conn *c = g->reasm_n ? g->conns : NULL; c; c = c->next)
         if (c->reasm)
             jt808_reasm_expire(c->reasm, clock_now_ms());
+    lag_end("flush", t0);
     (void)loop;
     (void)revents;
 }
@@ -1027,6 +1036,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     ev_timer_init(&g->flush, flush_cb, 0.2, 0.2);
     g->flush.data = g;
     ev_timer_start(g->loop, &g->flush);
+    lag_start(g->loop, "gateway", id);
     if (ctl_fd >= 0) {
         ev_io_init(&g->ctl_io, ctl_cb, ctl_fd, EV_READ);
         g->ctl_io.data = g;

@@ -70,6 +70,7 @@ struct gw {
     ev_io accept_io;
     ev_io ctl_io;
     ev_timer tick, flush;
+    uint32_t reasm_n;             /* connections holding a reassembly (the flush walks them) */
     ev_signal sigint, sigterm;
     int ctl_fd;
     struct gw_slot *st;
