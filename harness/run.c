@@ -586,6 +586,15 @@ static int setup_target(struct run *r, char *err, size_t errcap)
                          fl->id, r->fe->name);
                 return -1;
             }
+            bool tls_fleet = strcmp(fl->transport, "tls") == 0, tls_platform = r->sc.platform.tls.cert[0] != 0;
+            if (tls_fleet != tls_platform) {
+                snprintf(err, errcap, tls_fleet ? "fleet %s: a tls fleet needs the platform's \"tls\" (its server "
+                                                  "certificate)"
+                                                : "fleet %s: the platform speaks TLS (platform.tls): give the fleet "
+                                                  "\"transport\": \"tls\"",
+                         fl->id);
+                return -1;
+            }
             r->fe = d->frontend;
             continue;
         }
@@ -629,6 +638,7 @@ static int setup_frontend(struct run *r, char *err, size_t errcap)
     snprintf(fo.auth, sizeof fo.auth, "%s", r->sc.platform.auth);
     snprintf(fo.triples, sizeof fo.triples, "%s", r->sc.platform.triples);
     fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
+    fo.tls = r->sc.platform.tls;
     fo.cmd_timeout_ms = CMD_TIMEOUT_MS;
     fo.verbose = r->o->verbose;
     if (r->o->db) {

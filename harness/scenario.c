@@ -24,7 +24,7 @@ static const char *const top_fields[] = {
     "name", "description", "target", "duration", "time_scale", "seed", "platform",
     "fleets", "steps", "expect",
 };
-static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs"};
+static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls"};
 static const char *const auth_modes[] = {"open", "one-party"};
 
 void scenario_free(struct scenario *sc)
@@ -64,14 +64,14 @@ const struct fleet_spec *scenario_fleet(const struct scenario *sc, const char *i
     return i < 0 ? NULL : &sc->fleets[i];
 }
 
-/* "tcp://host:port" or "udp://host:port", host a name, an IPv4 address or a
+/* "tcp://host:port", "udp://host:port" or "tls://host:port", host a name, an IPv4 address or a
  * bracketed IPv6 address. */
 bool scenario_target_ok(const char *t)
 {
     const char *host, *colon, *port;
     size_t hlen;
     long n = 0;
-    if (strncmp(t, "tcp://", 6) != 0 && strncmp(t, "udp://", 6) != 0)
+    if (strncmp(t, "tcp://", 6) != 0 && strncmp(t, "udp://", 6) != 0 && strncmp(t, "tls://", 6) != 0)
         return false;
     host = t + 6;
     if (host[0] == '[') {
@@ -158,6 +158,9 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
     SJ_TRY(rc, r);
     if (r == SJ_OK)
         pf->procs = (int)n;
+    const cJSON *tls = scenario_json_get(v, "tls");
+    if (tls)
+        SJ_TRY(rc, scenario_tls_parse(j, tls, "platform.tls", 1, sc->path, &pf->tls));
     return rc;
 }
 
@@ -178,7 +181,7 @@ static int scenario_top(const struct scenario_json *j, const cJSON *root, struct
         target_ok = false;
     } else if (strcmp(sc->target, "embedded") != 0 && !scenario_target_ok(sc->target)) {
         scenario_json_got(scenario_json_get(root, "target"), got, sizeof got);
-        rc = scenario_json_fail(j, "target", "expected \"embedded\" or \"tcp://host:port\", got %s",
+        rc = scenario_json_fail(j, "target", "expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got %s",
                                 got);
         target_ok = false;
     }

@@ -86,6 +86,7 @@ struct sc_platform {
     uint16_t port;                 /* 1024..65535; 0 = pick a free one */
     uint64_t idle_timeout_ms;      /* default 180 s */
     int procs;                     /* gateway processes (SO_REUSEPORT); default 1 */
+    struct tls_opts tls;           /* "tls": server certificate and key, device root CA (no cert: TCP) */
 };
 
 struct scenario {

@@ -11,10 +11,10 @@
 #include "sim/core/units.h"
 
 static const char *const fleet_fields[] = {
-    "id", "protocol", "count", "ramp", "transport", "target", "reconnect", "ack_timeout",
+    "id", "protocol", "count", "ramp", "transport", "tls", "target", "reconnect", "ack_timeout",
 };
 static const char *const reconnect_fields[] = {"min", "max"};
-static const char *const transports[] = {"tcp", "udp"};
+static const char *const transports[] = {"tcp", "udp", "tls"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELDS_MAX 64
@@ -147,7 +147,7 @@ static int fleet_target(const struct scenario_json *j, const cJSON *obj, const c
         return rc;
     scenario_json_path(p, sizeof p, path, "target");
     if (!scenario_target_ok(f->target))
-        return scenario_json_fail(j, p, "expected \"tcp://host:port\" or \"udp://host:port\", got \"%s\"",
+        return scenario_json_fail(j, p, "expected \"tcp://host:port\", \"udp://host:port\" or \"tls://host:port\", got \"%s\"",
                                   f->target);
     if (strncmp(f->target, f->transport, strlen(f->transport)) != 0)
         return scenario_json_fail(j, p, "a %s fleet needs a %s:// target, got \"%s\"", f->transport,
@@ -211,6 +211,13 @@ static int fleet_parse(const struct scenario_json *j, const cJSON *obj, const ch
     SJ_TRY(rc, r);
     if (r != SJ_ERR)
         SJ_TRY(rc, fleet_target(j, obj, path, f));
+    const cJSON *tls = scenario_json_get(obj, "tls");
+    char tp[SCENARIO_JSON_PATH_MAX];
+    scenario_json_path(tp, sizeof tp, path, "tls");
+    if (tls && r != SJ_ERR && strcmp(f->transport, "tls") != 0)
+        rc = scenario_json_fail(j, tp, "only for \"transport\": \"tls\" (this fleet is %s)", f->transport);
+    else if (tls)
+        SJ_TRY(rc, scenario_tls_parse(j, tls, tp, 0, sc->path, &f->tls));
     SJ_TRY(rc, fleet_reconnect(j, obj, path, f));
     SJ_TRY(rc, scenario_fleets_period(j, obj, path, "ack_timeout", &f->ack_timeout_ms));
     if (d != NULL)

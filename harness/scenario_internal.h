@@ -16,6 +16,11 @@ enum {
 };
 
 /* Each section reports every error it finds and returns SJ_ERR if there was one. */
+/* A "tls" object at path: the platform's (server 1: cert, key, device_ca) or a
+ * fleet's (ca, cert, key), its files checked (scenario_tls.c). */
+struct tls_opts;
+int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const char *path, int server,
+                       const char *scenario_path, struct tls_opts *o);
 /* root: the document (its "fleets" value is required). */
 int scenario_fleets_parse(const struct scenario_json *j, const cJSON *root, struct scenario *sc);
 /* v: the "steps" value (NULL when absent); bodies are detached from the tree. */

@@ -57,7 +57,7 @@ run_case() { # name scenario-file [run options]: run it, print its wall time; a 
     [ $r -eq 0 ] || rc=$r
 }
 # BENCH_CASES picks the cases (all by default); BENCH_REPLAY=0 leaves the replay ones out.
-CASES=${BENCH_CASES:-jt808 held-100k rate-40k rate-20k replay}
+CASES=${BENCH_CASES:-jt808 held-100k rate-40k rate-20k tls-10k replay}
 [ "${BENCH_REPLAY:-1}" = 0 ] && CASES=${CASES//replay/}
 want() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -104,6 +104,44 @@ fi
 want held-100k && load_case held-100k 100000 10s 70s 8 20
 want rate-40k && load_case rate-40k 10000 250ms 70s 2 20
 want rate-20k && load_case rate-20k 10000 500ms 40s 1 5
+
+# 10,000 TLS terminals (one shared device certificate, verified by the gateway
+# against the device root CA), all started at once: handshakes per second (TLS,
+# then registration and authentication, to all online) and memory per TLS
+# terminal on both sides.  Certificates made here, in the bench's folder.
+if want tls-10k; then
+    TN=${BENCH_TLS_TERMINALS:-10000}
+    tests/tls-certs.sh "$dir/certs" 1
+    cat >"$dir/tls-10k.json" <<JSON
+{"name": "bench-tls-10k", "duration": "30s",
+ "platform": {"procs": 2, "idle_timeout": "1h",
+              "tls": {"cert": "certs/server.crt", "key": "certs/server.key", "device_ca": "certs/device-ca.crt"}},
+ "fleets": [{"id": "t", "protocol": "jt808", "version": 2019, "count": $TN, "transport": "tls",
+   "phone": "13900000000+", "heartbeat": "120s", "report": {"every": "10s"}, "ack_timeout": "20s",
+   "tls": {"ca": "certs/server-ca.crt", "cert": "certs/dev-0.crt", "key": "certs/dev-0.key"}}],
+ "expect": [
+  {"id": "BENCH-TLS-001", "state": "authenticated", "within": "25s"},
+  {"id": "BENCH-TLS-002", "counter": "gateway.tls_handshakes", "min": $TN},
+  {"id": "BENCH-DROP-001", "counter": "terminal.disconnects", "max": 0},
+  {"id": "BENCH-ACKED-001", "ledger": "acked"}]}
+JSON
+    echo "bench: tls-10k: $TN TLS terminals with device certificates, all at once, 2 gateway processes"
+    before=$rc
+    run_case tls-10k "$dir/tls-10k.json" --status-interval 5s >"$dir/tls-10k.log" 2>&1
+    sed -n '/^figures:/,/^reports:/p' "$dir/tls-10k.log" | sed '1d;$d'
+    awk -v n="$TN" '
+        /all [0-9]+ terminals online \(authenticated\) after/ { for (i = 1; i <= NF; i++) if ($i == "after") t = $(i + 1) }
+        /resident memory per terminal:/ { w = $5 }
+        /gateway resident memory:/ { g = $4 }
+        END {
+            s = t; ms = 0
+            if (s ~ /ms$/) { sub(/ms$/, "", s); ms = s + 0 } else if (s ~ /us$/) { sub(/us$/, "", s); ms = s / 1000 } else if (s ~ /s$/) { sub(/s$/, "", s); ms = s * 1000 }
+            if (ms > 0) printf "bench: tls-10k: %d terminals online over TLS in %s: %.0f handshakes/s (with registration and authentication)\n", n, t, n / (ms / 1000)
+            else printf "bench: tls-10k: never all online\n"
+            printf "bench: tls-10k: memory per TLS terminal: %.1f kB in the workers, %.1f kB in the gateways\n", w / 1024, g / n }' "$dir/tls-10k.log"
+    grep "^bench: tls-10k wall time" "$dir/tls-10k.log"
+    [ "$rc" = "$before" ] || tail -20 "$dir/tls-10k.log" >&2
+fi
 want replay || exit $rc
 
 # replay fleets of RN terminals each: TCP against fleetsim serve (JT/T 808 heartbeats

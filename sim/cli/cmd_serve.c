@@ -21,6 +21,7 @@
 #include "sim/core/units.h"
 #include "sim/net/transport.h"
 #include "sim/platform/core/core.h"
+#include "sim/net/tls.h"
 #include "sim/platform/jt808/jt808_gw.h"
 
 #define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
@@ -46,6 +47,15 @@ static void usage(void)
             "                          fleetsim serve): the kernel spreads new connections\n"
             "                          over both, each with its own database\n"
             "  -I, --idle-timeout D    close silent connections after D (default 180s)\n"
+            "      --tls-cert FILE     serve TLS with this server certificate (PEM chain)\n"
+            "      --tls-key FILE      ... and its private key (PEM)\n"
+            "      --device-ca FILE    X.509 device verification: terminals must present a\n"
+            "                          certificate signed by this device root CA (PEM)\n"
+            "      --ocsp-responder URL  with --device-ca: OCSP for device certificates against\n"
+            "                          this responder (http://host:port/); revoked: refused\n"
+            "      --staple-responder URL  OCSP stapling: the server certificate's status from\n"
+            "                          this responder, sent to clients that ask for it\n"
+            "      --trusted-ca FILE   ... the server root CA that issued the certificate\n"
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
             "  -i, --status-interval D counters line period (default 1s)\n"
             "  -q, --quiet             no counters lines\n"
@@ -186,6 +196,9 @@ int cmd_serve(int argc, char **argv)
         {"join", no_argument, 0, 'j'}, {"status-interval", required_argument, 0, 'i'},
         {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
         {"prometheus", required_argument, 0, 'M'},
+        {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
+        {"device-ca", required_argument, 0, 'A'}, {"ocsp-responder", required_argument, 0, 'O'},
+        {"staple-responder", required_argument, 0, 'S'}, {"trusted-ca", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1};
@@ -220,6 +233,12 @@ int cmd_serve(int argc, char **argv)
         case 'j': join = 1; break;
         case 'q': quiet = 1; break;
         case 'M': prometheus = optarg; break;
+        case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
+        case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;
+        case 'A': snprintf(cfg.tls.ca, sizeof cfg.tls.ca, "%s", optarg); break;
+        case 'O': snprintf(cfg.tls.ocsp_url, sizeof cfg.tls.ocsp_url, "%s", optarg); break;
+        case 'S': snprintf(cfg.tls.staple_url, sizeof cfg.tls.staple_url, "%s", optarg); break;
+        case 'R': snprintf(cfg.tls.staple_ca, sizeof cfg.tls.staple_ca, "%s", optarg); break;
         case 'a':
             if (strcmp(optarg, "open") == 0) cfg.one_party = 0;
             else if (strcmp(optarg, "one-party") == 0) cfg.one_party = 1;
@@ -265,6 +284,14 @@ int cmd_serve(int argc, char **argv)
     }
     if (fd >= 0)
         close(fd);
+    if (cfg.tls.ocsp_url[0] && (!cfg.tls.ca[0] || strncmp(cfg.tls.ocsp_url, "http://", 7) != 0))
+        return cmd_usage_error("serve", "--ocsp-responder needs --device-ca and an http://host:port/ URL");
+    if (!cfg.tls.staple_url[0] != !cfg.tls.staple_ca[0] || (cfg.tls.staple_url[0] && strncmp(cfg.tls.staple_url, "http://", 7) != 0))
+        return cmd_usage_error("serve", "--staple-responder http://host:port/ and --trusted-ca FILE go together");
+    if ((cfg.tls.cert[0] || cfg.tls.key[0] || cfg.tls.ca[0]) && tls_opts_check(&cfg.tls, 1, why, sizeof why) < 0) {
+        fprintf(stderr, "fleetsim serve: %s\n", why);
+        return RUN_EXIT_USAGE;
+    }
     if (run_check_db(kcfg.db, why, sizeof why) < 0) {
         fprintf(stderr, "fleetsim serve: --db %s: %s\n", kcfg.db, why);
         return RUN_EXIT_USAGE;

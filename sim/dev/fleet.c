@@ -2,6 +2,8 @@
  * and timers.  libev callbacks here are thin adapters into these functions. */
 #include "sim/dev/fleet.h"
 
+#include "sim/net/tls.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -329,6 +331,7 @@ static void term_connect(struct term *t)
         srcp = &src;
     }
     t->conn.tp.tp = t->fleet->tp;
+    t->conn.tp.id = t->index; /* TLS: the device certificate "{n}" names */
     t->conn_start_us = term_now();
     term_set_state(t, TS_CONNECTING);
     enum tp_rc rc = t->conn.tp.tp->connect(&t->conn.tp, t->fleet->target, srcp);
@@ -369,8 +372,16 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct worker *w = t->fleet->w;
     if (t->state == TS_CONNECTING) {
         enum tp_rc rc = t->conn.tp.tp->finish(&t->conn.tp);
-        if (rc == TP_WANT_READ || rc == TP_WANT_WRITE)
+        if (rc == TP_WANT_READ || rc == TP_WANT_WRITE) {
+            /* a TLS handshake waits on either; TCP's connect on writability */
+            int ev = rc == TP_WANT_READ ? EV_READ : EV_WRITE;
+            if (t->io.events != ev) {
+                ev_io_stop(loop, &t->io);
+                ev_io_set(&t->io, t->conn.tp.fd, ev);
+                ev_io_start(loop, &t->io);
+            }
             return;
+        }
         if (rc == TP_ERR) {
             connect_failed(t, t->conn.tp.err);
             term_drop(t, 0, false);
@@ -727,6 +738,14 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
             return -1;
         }
         fr->tp = plan->transport ? plan->transport : transport_by_name(spec->transport[0] ? spec->transport : "tcp");
+        if (!plan->transport && strcmp(spec->transport, "tls") == 0) {
+            char e[300];
+            fr->tp = fr->own_tp = tls_transport_new(&spec->tls, 0, e, sizeof e);
+            if (!fr->tp) {
+                snprintf(err, errcap, "fleet %s: %s", spec->id, e);
+                return -1;
+            }
+        }
         if (!fr->tp && fr->d->io != DIALECT_IO_LIBRARY) {
             snprintf(err, errcap, "fleet %s: unknown transport '%s'", spec->id, spec->transport);
             return -1;
@@ -819,6 +838,8 @@ void worker_free(struct worker *w)
         free(fr->dstate);
         free(fr->seq_progress);
         free(fr->tc);
+        tls_transport_free(fr->own_tp);
+        fr->own_tp = NULL;
         fr->tc = NULL;
         fr->terms = NULL;
         fr->dstate = NULL;

@@ -93,6 +93,7 @@ struct fleet_rt {
     const struct fleet_spec *spec;
     const struct dialect *d;
     const struct transport *tp;
+    const struct transport *own_tp;   /* made for this fleet (TLS: its certificates); freed with it */
     int index;                        /* in the scenario */
     struct fleet_stats *st;           /* this worker's slot for the fleet */
     uint32_t n;                       /* terminals of this fleet in this worker */

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "sim/net/tls.h"
+
 #define FLEET_ID_LEN 48
 #define FLEET_IDENT_LEN 40
 
@@ -27,7 +29,8 @@ struct fleet_spec {
      * from it keeping its width ("13800000000+", "dev-0001+").  The dialect
      * checks what its protocol allows. */
     char ident[FLEET_IDENT_LEN];
-    char transport[8];              /* "tcp" (default) or "udp" */
+    char transport[8];              /* "tcp" (default), "udp" or "tls" */
+    struct tls_opts tls;            /* "tls": the CA to trust, the device certificate and key */
     char target[256];               /* this fleet's own target, "" = the scenario's */
     uint64_t reconnect_min_ms;      /* backoff floor (default 1s) */
     uint64_t reconnect_max_ms;      /* backoff ceiling (default 60s) */

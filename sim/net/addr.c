@@ -25,7 +25,7 @@ int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *
 {
     char buf[300];
     const char *s = hostport;
-    if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "udp://", 6) == 0)
+    if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "udp://", 6) == 0 || strncmp(s, "tls://", 6) == 0)
         s += 6;
     if (strlen(s) >= sizeof buf) {
         snprintf(err, errcap, "'%s': address too long", hostport);
@@ -111,5 +111,7 @@ const char *transport_scheme(const char *url)
 {
     if (strncmp(url, "udp://", 6) == 0)
         return "udp";
+    if (strncmp(url, "tls://", 6) == 0)
+        return "tls";
     return "tcp";
 }

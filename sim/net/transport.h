@@ -19,6 +19,8 @@ struct tp_conn {
     int err;                    /* errno of the last TP_ERR, 0 on orderly close */
     const struct transport *tp;
     void *state;                /* TLS session etc.; NULL for plain TCP */
+    uint32_t id;                /* the owner's number for it (a terminal's in its fleet):
+                                   a transport may pick credentials by it (TLS: "{n}") */
 };
 
 struct transport {
@@ -63,13 +65,14 @@ int listen_port_use(int type, const struct sockaddr_storage *addr, int *err);
 extern const struct transport transport_tcp;
 extern const struct transport transport_udp;
 
-/* "tcp" or "udp" -> its table; NULL for anything else. */
+/* "tcp" or "udp" -> its table; NULL for anything else ("tls" needs its
+ * certificates: tls_transport_new in tls.h). */
 const struct transport *transport_by_name(const char *name);
-/* The scheme of a target: "udp" for "udp://...", else "tcp". */
+/* The scheme of a target: "udp" for "udp://...", "tls" for "tls://...", else "tcp". */
 const char *transport_scheme(const char *url);
 socklen_t transport_addr_len(const struct sockaddr_storage *a);
 
-/* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port", "udp://host:port" -> address.
+/* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port", "udp://host:port", "tls://host:port" -> address.
  * 0 ok, -1 with a message. */
 int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap);
 /* Source address number k of a loopback spread: 127.(1 + k/65536 % 254).(k/256 % 256).(k % 256 | 1-based).

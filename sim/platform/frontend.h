@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sim/core/stats.h"
+#include "sim/net/tls.h"
 #include "sim/platform/core/store.h"
 
 /* The embedded platform's settings, as a scenario's "platform" section and the
@@ -23,6 +24,7 @@ struct frontend_opts {
     uint64_t cmd_timeout_ms;    /* virtual; an unanswered platform request times out */
     int verbose;
     char core[108];             /* the platform core's bus address (core_listen) */
+    struct tls_opts tls;        /* TLS: server certificate and key, device root CA (none: TCP) */
 };
 
 struct frontend {

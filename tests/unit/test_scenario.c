@@ -675,13 +675,13 @@ static const struct err_case error_cases[] = {
     {DOC(",'target':'tcp://10.0.0.1:7000','time_scale':10"),
      "x.json: time_scale: must be 1 against a third-party target (tcp://10.0.0.1:7000)"},
     {DOC(",'target':'http://gw:80'"),
-     "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"http://gw:80\""},
+     "x.json: target: expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got \"http://gw:80\""},
     {DOC(",'target':'tcp://gw'"),
-     "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"tcp://gw\""},
+     "x.json: target: expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got \"tcp://gw\""},
     {DOC(",'target':'tcp://gw:0'"),
-     "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"tcp://gw:0\""},
+     "x.json: target: expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got \"tcp://gw:0\""},
     {DOC(",'target':'tcp://::1:80'"),
-     "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"tcp://::1:80\""},
+     "x.json: target: expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got \"tcp://::1:80\""},
     {DOC(",'seed':-1"), "x.json: seed: must be between 0 and 4294967295, got -1"},
     {DOC(",'seed':4294967296"), "x.json: seed: must be between 0 and 4294967295, got 4294967296"},
     {DOC(",'seed':1.5"), "x.json: seed: expected a whole number, got 1.5"},
@@ -1006,7 +1006,7 @@ static void test_no_consequential_errors(void **state)
         /* a third-party target that failed is not a reason to refuse the time scale */
         {"{'name':'t','duration':'30s','target':'http://x:1','time_scale':10,"
          "'fleets':[{'id':'a','protocol':'jt808','count':1}]}",
-         "x.json: target: expected \"embedded\" or \"tcp://host:port\", got \"http://x:1\""},
+         "x.json: target: expected \"embedded\", \"tcp://host:port\" or \"tls://host:port\", got \"http://x:1\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct scenario sc;

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <openssl/pem.h>
+#include <stddef.h>
 #include <ev.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -975,6 +977,130 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
 }
 
+/* How a TLS handshake ended: counted by reason (a refused terminal's
+ * connection is closed by its failed read). */
+static void tls_event_cb(void *arg, enum tls_event ev)
+{
+    struct gw *g = arg;
+    g->st->c[GWC_TLS_HANDSHAKES + ev]++;
+    if (ev != TLS_EV_HANDSHAKE && g->cfg->verbose)
+        fprintf(stderr, "gateway %d: TLS terminal refused: %s\n", g->id, tls_event_name(ev));
+}
+
+/* --- OCSP stapling of the server certificate --------------------------------------- */
+
+static void staple_ask(struct gw *g);
+
+/* The staple's time is up: no stapling until the responder answers again (the
+ * seed's gateway does the same), or a failed try is repeated. */
+static void staple_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct gw *g = t->data;
+    tls_transport_staple(g->tp, NULL, 0);
+    staple_ask(g);
+    (void)loop;
+    (void)revents;
+}
+
+static void staple_done(void *arg, enum ocsp_status st, const uint8_t *der, size_t len, uint32_t ttl_s)
+{
+    struct gw *g = arg;
+    double next = 30;
+    if (st == OCSP_ST_GOOD && der) {
+        tls_transport_staple(g->tp, der, len);
+        g->st->c[GWC_TLS_STAPLES]++;
+        next = ttl_s;
+    } else if (g->cfg->verbose) {
+        fprintf(stderr, "gateway %d: no OCSP staple for the server certificate (%s)\n", g->id,
+                st == OCSP_ST_REVOKED ? "revoked" : st == OCSP_ST_UNKNOWN ? "unknown" : "no valid answer");
+    }
+    ev_timer_set(&g->staple_timer, next, 0);
+    ev_timer_start(g->loop, &g->staple_timer);
+}
+
+static void staple_ask(struct gw *g)
+{
+    if (ocsp_fetch(g->staple, g->srv_cert, g->srv_issuer, staple_done, g) < 0) {
+        ev_timer_set(&g->staple_timer, 30, 0);
+        ev_timer_start(g->loop, &g->staple_timer);
+    }
+}
+
+static X509 *pem_first(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    return x;
+}
+
+static int staple_start(struct gw *g, char *err, size_t errcap)
+{
+    const struct tls_opts *o = &g->cfg->tls;
+    g->srv_cert = pem_first(o->cert);
+    g->srv_issuer = pem_first(o->staple_ca);
+    if (!g->srv_cert || !g->srv_issuer) {
+        snprintf(err, errcap, "OCSP stapling: cannot read %s", g->srv_cert ? o->staple_ca : o->cert);
+        return -1;
+    }
+    g->staple = ocsp_client_new(g->loop, o->staple_url, o->staple_ca, err, errcap);
+    if (!g->staple)
+        return -1;
+    ev_timer_init(&g->staple_timer, staple_timer_cb, 30, 0);
+    g->staple_timer.data = g;
+    staple_ask(g);
+    return 0;
+}
+
+static void staple_free(struct gw *g)
+{
+    if (g->staple)
+        ev_timer_stop(g->loop, &g->staple_timer);
+    ocsp_client_free(g->staple);
+    X509_free(g->srv_cert);
+    X509_free(g->srv_issuer);
+    g->staple = NULL;
+}
+
+/* OCSP's verdict on a device certificate: let in, or refused and counted. */
+static int ocsp_verdict(struct gw *g, enum ocsp_status st)
+{
+    if (st == OCSP_ST_GOOD) {
+        tls_event_cb(g, TLS_EV_HANDSHAKE);
+        return 0;
+    }
+    tls_event_cb(g, st == OCSP_ST_REVOKED ? TLS_EV_REVOKED : TLS_EV_OCSP_FAILED);
+    return -1;
+}
+
+static void ocsp_done(void *arg, uint32_t handle, enum ocsp_status st)
+{
+    struct gw *g = arg;
+    struct gw_conn *c = gw_conn_by_handle(g, handle);
+    if (!c)
+        return; /* gone while the responder was asked */
+    if (ocsp_verdict(g, st) < 0) {
+        close_conn(c);
+        return;
+    }
+    tls_conn_release(&c->conn.tp);
+    /* what it sent meanwhile waits inside OpenSSL, not on the socket */
+    ev_feed_event(g->loop, &c->io, EV_READ);
+}
+
+/* A device certificate verified against the device root CA: asked of OCSP
+ * (the cache first), the connection held until the answer. */
+static int tls_admit_cb(void *arg, struct tp_conn *tc, void *cert, void *issuer)
+{
+    struct gw *g = arg;
+    struct gw_conn *c = (struct gw_conn *)((char *)tc - offsetof(struct gw_conn, conn.tp));
+    enum ocsp_status st = ocsp_check(g->ocsp, cert, issuer, ocsp_done, g, c->handle);
+    if (st == OCSP_ST_PENDING)
+        return 1;
+    return ocsp_verdict(g, st);
+}
+
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     ev_break(loop, EVBREAK_ALL);
@@ -1018,7 +1144,47 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     }
     g->loop = ev_loop_new(EVFLAG_AUTO);
     wheel_init(&g->wheel, (uint64_t)(GW_TICK_S * 1e6 * clock_scale()) + 1, clock_now_us(), conn_fire, g);
-    g->listener = (struct tp_conn){.fd = lfd, .tp = &transport_tcp};
+    g->tp = &transport_tcp;
+    if (cfg->tls.cert[0]) {
+        g->tp = tls_transport_new(&cfg->tls, 1, err, sizeof err);
+        if (!g->tp) {
+            snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+            slot->phase = WP_FAILED;
+            bus_out_free(&g->bus);
+            close(g->core_fd);
+            ev_loop_destroy(g->loop);
+            free(g);
+            return 1;
+        }
+        tls_transport_on_event(g->tp, tls_event_cb, g);
+        if (cfg->tls.ocsp_url[0]) {
+            g->ocsp = ocsp_client_new(g->loop, cfg->tls.ocsp_url, cfg->tls.ca, err, sizeof err);
+            if (!g->ocsp) {
+                snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+                slot->phase = WP_FAILED;
+                tls_transport_free(g->tp);
+                bus_out_free(&g->bus);
+                close(g->core_fd);
+                ev_loop_destroy(g->loop);
+                free(g);
+                return 1;
+            }
+            tls_transport_on_admit(g->tp, tls_admit_cb, g);
+        }
+        if (cfg->tls.staple_url[0] && staple_start(g, err, sizeof err) < 0) {
+            snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+            slot->phase = WP_FAILED;
+            staple_free(g);
+            ocsp_client_free(g->ocsp);
+            tls_transport_free(g->tp);
+            bus_out_free(&g->bus);
+            close(g->core_fd);
+            ev_loop_destroy(g->loop);
+            free(g);
+            return 1;
+        }
+    }
+    g->listener = (struct tp_conn){.fd = lfd, .tp = g->tp};
     ev_io_init(&g->accept_io, accept_cb, lfd, EV_READ);
     g->accept_io.data = g;
     ev_io_start(g->loop, &g->accept_io);
@@ -1070,6 +1236,9 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     close(g->core_fd);
     close(lfd);
     ev_loop_destroy(g->loop);
+    staple_free(g);
+    ocsp_client_free(g->ocsp);
+    tls_transport_free(g->tp);
     if (slot->phase != WP_DONE && !failed)
         slot->phase = WP_DONE;
     free(g->wait);
@@ -1092,8 +1261,9 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
     g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
     g->verbose = o->verbose;
-    (void)err;
-    (void)errcap;
+    g->tls = o->tls;
+    if (g->tls.cert[0] || g->tls.key[0] || g->tls.ca[0])
+        return tls_opts_check(&g->tls, 1, err, errcap);
     return 0;
 }
 
@@ -1140,7 +1310,19 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_UPGRADE_OK, "upgrade_ok", "0x0108 upgrade results 0 (succeeded)"),
     C(GWC_UPGRADE_FAILED, "upgrade_failed", "0x0108 upgrade results 1, or a code JT/T 808 does not define"),
     C(GWC_UPGRADE_CANCELLED, "upgrade_cancelled", "0x0108 upgrade results 2 (cancelled)"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_HANDSHAKE, "tls_handshakes", "TLS handshakes completed"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_NO_CERT, "tls_no_cert", "TLS terminals refused: no device certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_UNKNOWN_CA, "tls_unknown_ca",
+      "TLS terminals refused: a certificate the device root CA did not sign"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_EXPIRED, "tls_expired", "TLS terminals refused: an expired or not yet valid certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_BAD_CERT, "tls_bad_cert", "TLS terminals refused: another certificate failure"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_REVOKED, "tls_revoked", "TLS terminals refused: OCSP says the device certificate is revoked"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_OCSP_FAILED, "tls_ocsp_failed",
+      "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
+    C(GWC_TLS_STAPLES, "tls_staples", "OCSP responses for the server certificate obtained for stapling"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
 };
+_Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");
 #undef C
 
 const struct frontend jt808_frontend = {

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "sim/core/stats.h"
+#include "sim/net/tls.h"
 #include "sim/platform/frontend.h"
 
 /* The gateway's own counters (gw_slot.c[]). */
@@ -34,6 +35,9 @@ enum jt808_gw_counter {
     GWC_UPGRADE_OK,           /* 0x0108 upgrade results 0 */
     GWC_UPGRADE_FAILED,       /* ... 1, or a code JT/T 808 does not define */
     GWC_UPGRADE_CANCELLED,    /* ... 2 */
+    GWC_TLS_HANDSHAKES,       /* TLS handshakes completed, then the refusals by reason, */
+    GWC_TLS_LAST = GWC_TLS_HANDSHAKES + TLS_EV__COUNT - 1, /* in enum tls_event's order */
+    GWC_TLS_STAPLES,          /* OCSP responses for the server certificate, stapled from then on */
     GWC__COUNT
 };
 
@@ -49,7 +53,10 @@ struct gw_config {
     uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */
     int procs;                  /* gateway processes */
     int verbose;                /* log rejected frames to stderr */
+    struct tls_opts tls;        /* cert set: terminals connect over TLS (ca: device root CA) */
 };
+
+_Static_assert(GWC__COUNT <= STATS_FE_COUNTERS, "the gateway's counters fit gw_slot.c[]");
 
 /* Create n listening sockets on one port (SO_REUSEPORT).  With cfg->port 0 the
  * first picks a free port and cfg->port is set.  0 or -1 with err. */

@@ -10,6 +10,7 @@
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
 #include "sim/net/conn.h"
+#include "sim/net/ocsp.h"
 #include "sim/platform/core/bus.h"
 #include "sim/platform/jt808/jt808_gw.h"
 #include "sim/proto/jt808.h"
@@ -67,6 +68,11 @@ struct gw {
     int id;
     struct ev_loop *loop;
     struct tp_conn listener;      /* the listening socket, shared with the other processes */
+    const struct transport *tp;   /* TCP, or TLS made from cfg->tls */
+    struct ocsp_client *ocsp;     /* OCSP for device certificates (cfg->tls.ocsp_url) */
+    struct ocsp_client *staple;   /* OCSP for our own certificate, stapled (cfg->tls.staple_url) */
+    X509 *srv_cert, *srv_issuer;  /* ... the certificate it asks about, and its issuer */
+    ev_timer staple_timer;        /* the staple expires (or the next try after a failure) */
     ev_io accept_io;
     ev_io ctl_io;
     ev_timer tick, flush;
