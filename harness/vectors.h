@@ -13,7 +13,9 @@
  * the codec's result name ("crc", "short", ...); names are unique in a file.
  *
  * A fields entry passes when decode(hex) equals fields as JSON and
- * encode(fields) gives back hex byte for byte; an error entry passes when decode
+ * encode(fields) gives back hex byte for byte (a frame that deviates, its fields
+ * listing "deviations" with kind, offset and field, is checked by decode only);
+ * an error entry passes when decode
  * fails with that code and offset (and field, when given). */
 #ifndef FLEETSIM_VECTORS_H
 #define FLEETSIM_VECTORS_H

@@ -110,13 +110,15 @@ static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, s
     ret = 0;
 done:
     free(store);
+    if (m)
+        jt808_msg_free(m);
     free(m);
     return ret;
 }
 
 static bool vectors_jt808_rc_known(const char *name)
 {
-    for (int rc = JT808_OK; rc <= JT808_E_SUBPKG; rc++)
+    for (int rc = JT808_OK; rc <= JT808_E_DEVIATION; rc++)
         if (strcmp(name, jt808_rc_name((enum jt808_rc)rc)) == 0)
             return true;
     return false;

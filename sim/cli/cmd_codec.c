@@ -15,6 +15,7 @@
 #include "harness/textfile.h"
 #include "sim/cli/cmd.h"
 #include "sim/proto/hex.h"
+#include "sim/proto/jt808.h"
 
 #define CMD_MAX_INPUT (16u << 20)
 
@@ -69,12 +70,28 @@ static const char cmd_decode_usage[] =
     "                     0x16        request and reply look alike: 80 (no task) is the\n"
     "                                 platform's reply, any other byte the device's report\n"
     "                   and when that side cannot have sent it, the other side\n"
+    "  -s, --strict     jt808: a deviation from the standard is an error (exit 1)\n"
     "  -h, --help       show this help\n"
     "\n"
-    "exit status: 0 decoded,\n"
+    "jt808 frames that deviate the way field devices do (an item or parameter whose\n"
+    "length disagrees with its type, a count larger than the body holds, bytes after\n"
+    "the last field, an item running past the body, a lone 0x7D before the closing\n"
+    "0x7E read as the check byte) decode: the JSON lists them under \"deviations\" and\n"
+    "stderr has a line for each: \"deviation: KIND at byte N (FIELD): TEXT\".\n"
+    "\n"
+    "exit status: 0 decoded (deviations or not, without --strict),\n"
     "             1 malformed frame (stderr: \"error: CODE at byte N (FIELD): TEXT\",\n"
-    "               N from 0),\n"
+    "               N from 0), or a deviation with --strict,\n"
     "             2 usage error or bad hex (stderr: \"... at position C\", C from 1)\n";
+
+/* The text of a deviation kind named in the decode's JSON. */
+static const char *cmd_dev_text(const char *name)
+{
+    for (int k = 0; name && k < JT808_DEV__COUNT; k++)
+        if (strcmp(name, jt808_dev_name((enum jt808_dev_kind)k)) == 0)
+            return jt808_dev_text((enum jt808_dev_kind)k);
+    return "deviation";
+}
 
 static const char cmd_encode_usage[] =
     "usage: fleetsim encode [options] jt808|pcp JSON\n"
@@ -366,19 +383,23 @@ int cmd_decode(int argc, char **argv)
         {"from", required_argument, NULL, 'f'},
         {"compact", no_argument, NULL, 'c'},
         {"pretty", no_argument, NULL, 'p'},
+        {"strict", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int from = -1;  /* -1: read from the data, 0 platform, 1 device */
-    bool compact = false;
+    bool compact = false, strict = false;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:cph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:cpsh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             compact = true;
+            break;
+        case 's':
+            strict = true;
             break;
         case 'p':
             compact = false;
@@ -463,6 +484,19 @@ int cmd_decode(int argc, char **argv)
     printf("%s\n", out);
     cJSON_free(out);
     rc = 0;
+    const cJSON *devs = cJSON_GetObjectItemCaseSensitive(json, "deviations"), *d;
+    cJSON_ArrayForEach(d, devs) {
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "kind"));
+        const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "field"));
+        double off = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "offset"));
+        fprintf(stderr, "deviation: %s at byte %.0f (%s): %s\n", kind ? kind : "?", off, field ? field : "",
+                cmd_dev_text(kind));
+    }
+    if (strict && cJSON_GetArraySize(devs) > 0) {
+        fprintf(stderr, "error: deviation at byte %.0f: the frame deviates (--strict)\n",
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(devs, 0), "offset")));
+        rc = 1;
+    }
 done:
     cJSON_Delete(json);
     free(frame);

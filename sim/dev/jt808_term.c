@@ -181,11 +181,16 @@ static void walk(struct term *t)
     s->mileage += (uint32_t)(s->speed / 36);
 }
 
-/* taken_us: the virtual time the position was taken (its report's time). */
-static void fill_location(struct term *t, struct jt808_location *loc, int32_t lat, int32_t lon,
-                          uint16_t speed, uint16_t dir, uint64_t taken_us)
+#define TERM_ITEMS 5        /* additional items of each report */
+#define TERM_BATCH_MAX 18   /* locations per 0x0704: the body stays under 1023 bytes */
+
+/* taken_us: the virtual time the position was taken (its report's time); items:
+ * TERM_ITEMS of the caller's for the report's additional items. */
+static void fill_location(struct term *t, struct jt808_location *loc, struct jt808_loc_item *items_out,
+                          int32_t lat, int32_t lon, uint16_t speed, uint16_t dir, uint64_t taken_us)
 {
-    memset(loc, 0, offsetof(struct jt808_location, items));
+    memset(loc, 0, sizeof *loc);
+    loc->items = items_out;
     loc->alarm = 0;
     loc->status = 0x3u | (lat < 0 ? 0x4u : 0) | (lon < 0 ? 0x8u : 0); /* ACC on, positioned */
     loc->lat = (uint32_t)(lat < 0 ? -lat : lat);
@@ -201,7 +206,8 @@ static void fill_location(struct term *t, struct jt808_location *loc, int32_t la
         {0x30, 1, 20 + term_rand(t) % 12u},
         {0x31, 1, 6 + term_rand(t) % 10u},
     };
-    loc->n_items = sizeof items / sizeof items[0];
+    _Static_assert(sizeof items / sizeof items[0] == TERM_ITEMS, "TERM_ITEMS");
+    loc->n_items = TERM_ITEMS;
     for (int i = 0; i < loc->n_items; i++) {
         struct jt808_loc_item *it = &loc->items[i];
         it->id = items[i].id;
@@ -244,7 +250,8 @@ static void report(struct term *t, uint64_t now, uint64_t due_us)
         return;
     }
     header(t, 0x0200);
-    fill_location(t, &out_msg.b.loc, s->lat, s->lon, s->speed, s->dir, now);
+    static struct jt808_loc_item items[TERM_ITEMS];
+    fill_location(t, &out_msg.b.loc, items, s->lat, s->lon, s->speed, s->dir, now);
     /* remember it as taken, for a backfill should the connection go first */
     struct jt808_sent_rec *k = &s->sent[s->sent_next];
     k->serial = out_msg.h.serial;
@@ -263,14 +270,15 @@ static void backfill(struct term *t)
     header(t, 0x0704);
     struct jt808_batch *bt = &out_msg.b.batch;
     bt->type = 1;
-    uint16_t n = b->count < JT808_MAX_BATCH ? b->count : JT808_MAX_BATCH;
     /* keep the body under the 1023-byte limit: each location here is 28 + 21 bytes + 2 */
-    if (n > 18)
-        n = 18;
-    bt->count = n;
+    uint16_t n = b->count < TERM_BATCH_MAX ? b->count : TERM_BATCH_MAX;
+    static struct jt808_location locs[TERM_BATCH_MAX];
+    static struct jt808_loc_item items[TERM_BATCH_MAX][TERM_ITEMS];
+    bt->count = bt->n_locs = n;
+    bt->locs = locs;
     for (uint16_t i = 0; i < n; i++) {
         const struct jt808_blind_rec *r = &b->rec[(b->head + i) % JT808_BLIND_MAX];
-        fill_location(t, &bt->locs[i], r->lat, r->lon, r->speed, r->dir, (uint64_t)r->t_s * 1000000u);
+        fill_location(t, &locs[i], items[i], r->lat, r->lon, r->speed, r->dir, (uint64_t)r->t_s * 1000000u);
     }
     if (!send_msg(t, true))
         return;
@@ -284,6 +292,8 @@ static void backfill(struct term *t)
 
 static void fill_params(struct term *t, struct jt808_params *p)
 {
+    static struct jt808_param list[4];
+    p->params = list;
     const struct jt808_tstate *s = ts(t);
     struct { uint32_t id; uint32_t v; } nums[] = {
         {0x0001, s->heartbeat_ms / 1000u},
@@ -308,13 +318,16 @@ static void fill_params(struct term *t, struct jt808_params *p)
     snprintf(q->str, sizeof q->str, "%s%05llu", cfg(t)->plate_prefix, term_number(t));
     q->len = (uint8_t)strlen(q->str);
     memcpy(q->raw, q->str, q->len);
+    p->n_params = p->count;
 }
 
 static void apply_params(struct term *t, const struct jt808_params *p)
 {
     struct jt808_tstate *s = ts(t);
-    for (int i = 0; i < p->count; i++) {
+    for (int i = 0; i < p->n_params; i++) {
         const struct jt808_param *q = &p->params[i];
+        if (q->type == JT808_PT_RAW)
+            continue; /* a value whose length deviates is not taken */
         /* seconds from the platform, kept in ms: clamp rather than wrap */
         uint64_t ms = (uint64_t)q->num * 1000u;
         uint32_t ms32 = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
@@ -347,7 +360,8 @@ static void on_request(struct term *t, const struct jt808_msg *m)
     case 0x8201:
         header(t, 0x0201);
         out_msg.b.loc_resp.ack_serial = m->h.serial;
-        fill_location(t, &out_msg.b.loc_resp.loc, s->lat, s->lon, s->speed, s->dir, term_now());
+        static struct jt808_loc_item items[TERM_ITEMS];
+        fill_location(t, &out_msg.b.loc_resp.loc, items, s->lat, s->lon, s->speed, s->dir, term_now());
         if (send_msg(t, false))
             t->fleet->st->replies++;
         break;

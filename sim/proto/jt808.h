@@ -16,9 +16,6 @@
 #define JT808_FLAG 0x7E
 #define JT808_MAX_BODY 1023           /* 10-bit body length field */
 #define JT808_MAX_FRAME 2200          /* worst case: every byte escaped */
-#define JT808_MAX_ITEMS 32            /* additional items per location */
-#define JT808_MAX_PARAMS 64           /* parameters per 0x8103/0x0104 */
-#define JT808_MAX_BATCH 32            /* locations per 0x0704 */
 #define JT808_MAX_QUERY_IDS 64        /* ids per 0x8106 style lists */
 
 enum jt808_rc {
@@ -34,6 +31,7 @@ enum jt808_rc {
     JT808_E_NOSPACE,    /* output buffer (or fixed struct field) too small */
     JT808_E_ENCODING,   /* GBK <-> UTF-8 conversion failed */
     JT808_E_SUBPKG,     /* subpackage total/index inconsistent, reassembly limit */
+    JT808_E_DEVIATION,  /* strict decoding: the frame deviates (err names the first deviation) */
 };
 
 struct jt808_err {
@@ -58,6 +56,7 @@ enum jt808_dev_kind {
     JT808_DEV_COUNT_OVERRUN,    /* a count larger than the body holds: decoding stopped at the end */
     JT808_DEV_TRAILING_BYTES,   /* bytes after the last field or item: kept raw */
     JT808_DEV_UNESCAPED_CHECK,  /* a lone 0x7D just before the closing 0x7E, read as the check byte */
+    JT808_DEV_ITEM_TRUNCATED,   /* an item whose declared length runs past the body: the bytes present kept raw */
     JT808_DEV__COUNT
 };
 
@@ -180,8 +179,10 @@ struct jt808_location {
     uint16_t speed;     /* 1/10 km/h */
     uint16_t direction; /* 0..359 */
     char time[13];      /* YYMMDDhhmmss from BCD[6], GMT+8 */
-    uint8_t n_items;
-    struct jt808_loc_item items[JT808_MAX_ITEMS];
+    /* As many items as the body holds: decode allocates them in the message's arena;
+     * to encode, point items at n_items of the caller's. */
+    uint16_t n_items;
+    struct jt808_loc_item *items;
 };
 
 /* 0x0201 position query response */
@@ -191,11 +192,14 @@ struct jt808_location_resp {
 };
 
 /* 0x0704 batch upload: count W, type B (0 normal, 1 blind-area backfill),
- * then count x (length W, location body) */
+ * then count x (length W, location body).  count is the wire field; n_locs the
+ * locations present (decode: fewer than count after a count-overrun; encode: the
+ * locations written, count going out as given, so 0 means n_locs). */
 struct jt808_batch {
     uint8_t type;
     uint16_t count;
-    struct jt808_location locs[JT808_MAX_BATCH];
+    uint16_t n_locs;
+    struct jt808_location *locs;    /* decode: in the message's arena */
 };
 
 /* Terminal parameter (0x8103 / 0x0104): id DWORD, len BYTE, value.
@@ -214,10 +218,13 @@ struct jt808_param {
 /* The type the standard gives a parameter id (JT808_PT_RAW when unknown). */
 enum jt808_param_type jt808_param_type_of(uint32_t id);
 
-/* 0x8103 set parameters: count B, params */
+/* 0x8103 set parameters: count B, params.  count is the wire field; n_params the
+ * parameters present (decode: fewer after a count-overrun; encode: written, with
+ * count going out as given, 0 meaning n_params). */
 struct jt808_params {
     uint8_t count;
-    struct jt808_param params[JT808_MAX_PARAMS];
+    uint8_t n_params;
+    struct jt808_param *params;     /* decode: in the message's arena */
 };
 
 /* 0x0104 query parameters response: ack serial W, count B, params */
@@ -315,6 +322,11 @@ uint8_t jt808_xor(const uint8_t *p, size_t n);
  * the next); jt808_msg_free releases it. */
 enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
                            struct jt808_msg *msg, struct jt808_err *err);
+
+/* jt808_decode that turns the first deviation into an error: JT808_E_DEVIATION with
+ * the deviation's offset and field (msg->devs still lists them all). */
+enum jt808_rc jt808_decode_strict(const uint8_t *wire, size_t len, uint8_t *scratch,
+                                  size_t scratch_cap, struct jt808_msg *msg, struct jt808_err *err);
 
 /* Decode only a body (msg->h must be filled: msg_id, version, body_len ignored). */
 enum jt808_rc jt808_body_decode(const uint8_t *body, size_t n, struct jt808_msg *msg,

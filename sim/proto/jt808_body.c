@@ -1,6 +1,7 @@
 /* JT/T 808 message bodies, both ways, dispatched on msg_id and the header version.
  * Location bodies live in jt808_loc.c and parameter lists in jt808_param.c.
- * Every layout is read to its exact end: bytes left over are E_LENGTH. */
+ * Every layout is read to its end; bytes left over are a trailing-bytes deviation,
+ * kept in the raw body. */
 #include <string.h>
 
 #include "sim/proto/jt808.h"
@@ -147,30 +148,45 @@ static enum jt808_rc batch_read(struct jt808_rd *r, struct jt808_batch *b)
     size_t count_at = r->pos;
     JT808_TRY(jt808_rd_u16(r, &b->count, "body.count"));
     JT808_TRY(jt808_rd_u8(r, &b->type, "body.type"));
-    if (b->count > JT808_MAX_BATCH)
-        return jt808_fail(r->err, JT808_E_NOSPACE, count_at, "body.count");
+    b->n_locs = 0;
+    b->locs = NULL;
+    /* Each location takes its length W and a 28-byte fixed part: no more fit. */
+    size_t fit = (r->end - r->pos) / 30, want = b->count < fit ? b->count : fit;
+    if (want && !(b->locs = jt808_rd_alloc(r, want * sizeof *b->locs, "body.locations")))
+        return JT808_E_NOSPACE;
     for (unsigned i = 0; i < b->count; i++) {
+        if (r->pos == r->end) {
+            jt808_rd_deviate(r, JT808_DEV_COUNT_OVERRUN, count_at, "body.count");
+            break;
+        }
+        size_t len_at = r->pos;
         uint16_t len;
-        JT808_TRY(jt808_rd_u16(r, &len, "body.locations.len"));
-        JT808_TRY(jt808_rd_need(r, len, "body.locations"));
+        if (r->end - r->pos < 2 || (len = (uint16_t)(r->p[r->pos] << 8 | r->p[r->pos + 1]),
+                                    r->end - r->pos - 2 < len)) {
+            jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, len_at, "body.locations.len");
+            r->pos = r->end;
+            break;
+        }
+        r->pos += 2;
+        if (b->n_locs == want)  /* cannot happen: a location needs 30 bytes */
+            return jt808_fail(r->err, JT808_E_SHORT, r->pos, "body.locations");
         /* Read the item inside its own length so it cannot eat the next one. */
         size_t outer = r->end;
         r->end = r->pos + len;
-        enum jt808_rc rc = jt808_loc_read(r, &b->locs[i], &jt808_loc_names_0704);
+        enum jt808_rc rc = jt808_loc_read(r, &b->locs[b->n_locs], &jt808_loc_names_0704);
         r->end = outer;
         if (rc != JT808_OK)
             return rc;
+        b->n_locs++;
     }
     return jt808_rd_end(r);
 }
 
 static enum jt808_rc batch_write(struct jt808_wr *w, const struct jt808_batch *b)
 {
-    if (b->count > JT808_MAX_BATCH)
-        return jt808_fail(w->err, JT808_E_VALUE, w->pos, "body.count");
-    JT808_TRY(jt808_wr_u16(w, b->count, "body.count"));
+    JT808_TRY(jt808_wr_u16(w, b->count ? b->count : b->n_locs, "body.count"));
     JT808_TRY(jt808_wr_u8(w, b->type, "body.type"));
-    for (unsigned i = 0; i < b->count; i++) {
+    for (unsigned i = 0; i < b->n_locs; i++) {
         size_t len_at = w->pos;
         JT808_TRY(jt808_wr_u16(w, 0, "body.locations.len"));
         JT808_TRY(jt808_loc_write(w, &b->locs[i], &jt808_loc_names_0704));
@@ -240,9 +256,12 @@ static enum jt808_rc upgrade_read(struct jt808_rd *r, enum jt808_version v, stru
     JT808_TRY(jt808_rd_u32(r, &b->pkg_len, "body.package_len"));
     b->pkg = r->p + r->pos;
     b->pkg_bytes = r->end - r->pos;
-    /* Fewer bytes than pkg_len is a fragment's share; more is malformed. */
-    if (b->pkg_bytes > b->pkg_len)
-        return jt808_fail(r->err, JT808_E_LENGTH, r->pos + b->pkg_len, "body.package");
+    /* Fewer bytes than pkg_len is a fragment's share; more deviates. */
+    if (b->pkg_bytes > b->pkg_len) {
+        b->pkg_bytes = b->pkg_len;
+        r->pos += b->pkg_len;
+        return jt808_rd_end(r);
+    }
     r->pos = r->end;
     return JT808_OK;
 }

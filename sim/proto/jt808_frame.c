@@ -25,6 +25,7 @@ static const char *const rc_names[] = {
     [JT808_E_NOSPACE] = "nospace",
     [JT808_E_ENCODING] = "encoding",
     [JT808_E_SUBPKG] = "subpkg",
+    [JT808_E_DEVIATION] = "deviation",
 };
 
 static const char *const rc_texts[] = {
@@ -40,6 +41,7 @@ static const char *const rc_texts[] = {
     [JT808_E_NOSPACE] = "buffer or field too small",
     [JT808_E_ENCODING] = "GBK/UTF-8 conversion failed",
     [JT808_E_SUBPKG] = "subpackage total/index inconsistent or reassembly limit hit",
+    [JT808_E_DEVIATION] = "deviates from the standard (strict decoding)",
 };
 
 const char *jt808_rc_name(enum jt808_rc rc)
@@ -258,17 +260,29 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     if (wire[len - 1] != JT808_FLAG)
         return jt808_fail(err, JT808_E_FLAG, len - 1, "end_flag");
 
+    /* A lone 0x7D right before the closing flag cannot start an escape: devices that
+     * forget to escape a check byte of 0x7D send it so.  Read it as the check byte. */
+    size_t inner = len - 2;
+    bool lone_esc = inner >= 1 && wire[len - 2] == ESC;
+    if (lone_esc)
+        inner--;
     size_t raw_len = 0;
-    enum jt808_rc rc = jt808_unescape(wire + 1, len - 2, scratch, scratch_cap, &raw_len, err);
+    enum jt808_rc rc = jt808_unescape(wire + 1, inner, scratch, scratch_cap, &raw_len, err);
     if (rc != JT808_OK) {
         err->offset += 1;
         return rc;
+    }
+    if (lone_esc) {
+        if (raw_len >= scratch_cap)
+            return jt808_fail(err, JT808_E_NOSPACE, len - 2, "scratch");
+        scratch[raw_len++] = ESC;
+        jt808_devs_add(&msg->devs, JT808_DEV_UNESCAPED_CHECK, len - 2, "check");
     }
     if (raw_len == 0)
         return jt808_fail(err, JT808_E_SHORT, 1, "check");
     size_t n = raw_len - 1;
     if (jt808_xor(scratch, n) != scratch[n])
-        return jt808_fail(err, JT808_E_CHECK, wire_offset(wire, len, n), "check");
+        return jt808_fail(err, JT808_E_CHECK, lone_esc ? len - 2 : wire_offset(wire, len, n), "check");
 
     size_t hlen = 0;
     rc = header_read(scratch, n, &msg->h, &hlen, err);
@@ -290,6 +304,18 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     for (unsigned i = frame_devs; i < msg->devs.n; i++)
         msg->devs.d[i].offset = wire_offset(wire, len, hlen + msg->devs.d[i].offset);
     return rc;
+}
+
+enum jt808_rc jt808_decode_strict(const uint8_t *wire, size_t len, uint8_t *scratch,
+                                  size_t scratch_cap, struct jt808_msg *msg, struct jt808_err *err)
+{
+    struct jt808_err local;
+    if (!err)
+        err = &local;
+    JT808_TRY(jt808_decode(wire, len, scratch, scratch_cap, msg, err));
+    if (msg->devs.n == 0)
+        return JT808_OK;
+    return jt808_fail(err, JT808_E_DEVIATION, msg->devs.d[0].offset, msg->devs.d[0].field);
 }
 
 static enum jt808_rc header_write(const struct jt808_header *h, size_t body_len, uint8_t *p,

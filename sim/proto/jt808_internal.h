@@ -80,11 +80,14 @@ static inline enum jt808_rc jt808_rd_u32(struct jt808_rd *r, uint32_t *v, const 
     return JT808_OK;
 }
 
-/* A body that goes on after its layout is complete is malformed, not padding. */
+/* A body that goes on after its layout is complete deviates: the bytes left stay in
+ * the raw body (msg->body from the deviation's offset) and decoding goes on. */
 static inline enum jt808_rc jt808_rd_end(struct jt808_rd *r)
 {
-    if (r->pos != r->end)
-        return jt808_fail(r->err, JT808_E_LENGTH, r->pos, "body");
+    if (r->pos < r->end) {
+        jt808_rd_deviate(r, JT808_DEV_TRAILING_BYTES, r->pos, "body");
+        r->pos = r->end;
+    }
     return JT808_OK;
 }
 

@@ -88,7 +88,7 @@ static cJSON *loc_to_json(const struct jt808_location *l)
     add_num(o, "direction", l->direction);
     cJSON_AddStringToObject(o, "time", l->time);
     cJSON *items = cJSON_AddArrayToObject(o, "items");
-    for (unsigned i = 0; i < l->n_items && i < JT808_MAX_ITEMS; i++) {
+    for (unsigned i = 0; i < l->n_items && l->items; i++) {
         const struct jt808_loc_item *it = &l->items[i];
         cJSON *e = cJSON_CreateObject();
         add_hex_id(e, "id", it->id, 2);
@@ -106,7 +106,7 @@ static void params_to_json(cJSON *o, const struct jt808_params *ps)
 {
     add_num(o, "count", ps->count);
     cJSON *arr = cJSON_AddArrayToObject(o, "params");
-    for (unsigned i = 0; i < ps->count && i < JT808_MAX_PARAMS; i++) {
+    for (unsigned i = 0; i < ps->n_params && ps->params; i++) {
         const struct jt808_param *p = &ps->params[i];
         cJSON *e = cJSON_CreateObject();
         add_hex_id(e, "id", p->id, 4);
@@ -171,7 +171,7 @@ static cJSON *body_to_json(const struct jt808_msg *m)
         add_num(o, "count", m->b.batch.count);
         add_num(o, "type", m->b.batch.type);
         cJSON *arr = cJSON_AddArrayToObject(o, "locations");
-        for (unsigned i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
+        for (unsigned i = 0; i < m->b.batch.n_locs && m->b.batch.locs; i++)
             cJSON_AddItemToArray(arr, loc_to_json(&m->b.batch.locs[i]));
         break;
     }
@@ -247,6 +247,19 @@ cJSON *jt808_to_json(const struct jt808_msg *m)
         cJSON_AddItemToObject(o, "body", body_to_json(m));
     else
         add_hex_bytes(o, "body_hex", m->body, m->body ? m->body_bytes : 0);
+    if (m->devs.total) {
+        /* Where the frame deviates (the first JT808_MAX_DEVIATIONS, in wire order). */
+        cJSON *arr = cJSON_AddArrayToObject(o, "deviations");
+        for (unsigned i = 0; i < m->devs.n; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", jt808_dev_name(m->devs.d[i].kind));
+            add_num(e, "offset", m->devs.d[i].offset);
+            cJSON_AddStringToObject(e, "field", m->devs.d[i].field ? m->devs.d[i].field : "");
+            cJSON_AddItemToArray(arr, e);
+        }
+        if (m->devs.total > m->devs.n)
+            add_num(o, "deviations_total", m->devs.total);
+    }
     return o;
 }
 
@@ -259,6 +272,7 @@ struct jctx {
     size_t store_cap;
     size_t store_used;
     enum jt808_rc rc;
+    struct jt808_arena *arena;  /* the message's: lists of items, parameters, locations */
 };
 
 /* Writes "path.key: message" and returns false so callers can `return jfail(...)`. */
@@ -278,6 +292,17 @@ static bool jfail(struct jctx *c, const char *path, const char *key, const char 
     if (c->rc == JT808_OK)
         c->rc = JT808_E_VALUE;
     return false;
+}
+
+/* n zeroed bytes from the message's arena; NULL after jfail when out of memory. */
+static void *jarena(struct jctx *c, size_t n, const char *path, const char *key)
+{
+    void *p = c->arena ? jt808_arena_alloc(c->arena, n) : NULL;
+    if (!p) {
+        jfail(c, path, key, "out of memory");
+        c->rc = JT808_E_NOSPACE;
+    }
+    return p;
 }
 
 static bool only_keys(struct jctx *c, const cJSON *o, const char *path, const char *const *keys)
@@ -479,8 +504,10 @@ static bool loc_from_json(struct jctx *c, const cJSON *o, const char *path,
     if (!cJSON_IsArray(items))
         return jfail(c, path, "items", "expected an array");
     int n = cJSON_GetArraySize(items);
-    if (n > JT808_MAX_ITEMS)
-        return jfail(c, path, "items", "more than %d items", JT808_MAX_ITEMS);
+    if (n > JT808_MAX_BODY / 2)
+        return jfail(c, path, "items", "more than %d items", JT808_MAX_BODY / 2);
+    if (n && !(l->items = jarena(c, (size_t)n * sizeof *l->items, path, "items")))
+        return false;
     int i = 0;
     for (const cJSON *e = items->child; e; e = e->next, i++) {
         char sub[96];
@@ -488,7 +515,7 @@ static bool loc_from_json(struct jctx *c, const cJSON *o, const char *path,
         if (!item_from_json(c, e, sub, &l->items[i]))
             return false;
     }
-    l->n_items = (uint8_t)n;
+    l->n_items = (uint16_t)n;
     return true;
 }
 
@@ -583,8 +610,10 @@ static const cJSON *counted_array(struct jctx *c, const cJSON *o, const char *ke
 static bool params_from_json(struct jctx *c, const cJSON *o, struct jt808_params *ps)
 {
     int n;
-    const cJSON *arr = counted_array(c, o, "params", JT808_MAX_PARAMS, "parameters", 255, &n);
+    const cJSON *arr = counted_array(c, o, "params", 255, "parameters", 255, &n);
     if (!arr)
+        return false;
+    if (n && !(ps->params = jarena(c, (size_t)n * sizeof *ps->params, "body", "params")))
         return false;
     int i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
@@ -593,7 +622,7 @@ static bool params_from_json(struct jctx *c, const cJSON *o, struct jt808_params
         if (!param_from_json(c, e, sub, &ps->params[i]))
             return false;
     }
-    ps->count = (uint8_t)n;
+    ps->count = ps->n_params = (uint8_t)n;
     return true;
 }
 
@@ -684,8 +713,11 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
             return false;
         GET_U(c, o, "body", "type", 0xFF, true, b->type);
         int n;
-        const cJSON *arr = counted_array(c, o, "locations", JT808_MAX_BATCH, "locations", 0xFFFF, &n);
+        /* A location takes its length W and 28 bytes at least. */
+        const cJSON *arr = counted_array(c, o, "locations", JT808_MAX_BODY / 30, "locations", 0xFFFF, &n);
         if (!arr)
+            return false;
+        if (n && !(b->locs = jarena(c, (size_t)n * sizeof *b->locs, "body", "locations")))
             return false;
         int i = 0;
         for (const cJSON *e = arr->child; e; e = e->next, i++) {
@@ -694,7 +726,7 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
             if (!loc_from_json(c, e, sub, &b->locs[i]))
                 return false;
         }
-        b->count = (uint16_t)n;
+        b->count = b->n_locs = (uint16_t)n;
         return true;
     }
     case 0x8103:
@@ -752,7 +784,7 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
 
 static const char *const top_keys[] = {"msg_id", "name", "version", "proto_version", "phone",
                                        "serial", "encryption", "reserved", "subpackage", "body", "body_hex",
-                                       NULL};
+                                       "deviations", "deviations_total", NULL};
 
 static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header *h)
 {
@@ -820,10 +852,14 @@ static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header
 enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *store, size_t cap,
                               char *errbuf, size_t errcap)
 {
-    struct jctx c = {errbuf, errcap, store, store ? cap : 0, 0, JT808_OK};
+    struct jctx c = {errbuf, errcap, store, store ? cap : 0, 0, JT808_OK, NULL};
     if (errbuf && errcap)
         errbuf[0] = '\0';
+    struct jt808_arena arena = m->arena; /* kept: the lists below go into it */
     memset(m, 0, sizeof *m);
+    m->arena = arena;
+    jt808_arena_reset(&m->arena);
+    c.arena = &m->arena;
     if (!only_keys(&c, j, "", top_keys) || !header_from_json(&c, j, &m->h))
         return c.rc;
 

@@ -1,7 +1,9 @@
 /* Location information body (0x0200; also inside 0x0201 and 0x0704):
  *   alarm DW, status DW, lat DW, lon DW, altitude W, speed W, direction W,
  *   time BCD[6] YYMMDDhhmmss, then additional items (id B, len B, data).
- * Known item ids decode into a number; every item keeps its raw bytes. */
+ * Known item ids decode into a number; every item keeps its raw bytes.  An item
+ * whose length disagrees with its id, or runs past the body, is kept raw and
+ * reported as a deviation (item-length, item-truncated). */
 #include <string.h>
 
 #include "sim/proto/jt808.h"
@@ -73,18 +75,37 @@ enum jt808_rc jt808_loc_read(struct jt808_rd *r, struct jt808_location *loc,
         return jt808_fail(r->err, JT808_E_BCD, r->pos + bad, nm->time);
     r->pos += 6;
 
+    /* Count the items first (each takes at least id and len) to allocate them at once. */
     loc->n_items = 0;
+    loc->items = NULL;
+    size_t n = 0;
+    for (size_t q = r->pos; q < r->end; n++)
+        q += q + 1 < r->end ? 2u + r->p[q + 1] : 1u;
+    if (n && !(loc->items = jt808_rd_alloc(r, n * sizeof *loc->items, nm->items)))
+        return JT808_E_NOSPACE;
     while (r->pos < r->end) {
-        if (loc->n_items == JT808_MAX_ITEMS)
-            return jt808_fail(r->err, JT808_E_NOSPACE, r->pos, nm->items);
-        struct jt808_loc_item *it = &loc->items[loc->n_items];
-        JT808_TRY(jt808_rd_u8(r, &it->id, nm->item_id));
+        struct jt808_loc_item *it = &loc->items[loc->n_items++];
+        size_t id_at = r->pos;
+        it->id = r->p[r->pos++];
+        if (r->pos == r->end) {
+            /* An id with no length: nothing to keep but the id. */
+            jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, id_at, nm->item_len);
+            it->len = 0;
+            break;
+        }
         size_t len_at = r->pos;
-        JT808_TRY(jt808_rd_u8(r, &it->len, nm->item_len));
+        it->len = r->p[r->pos++];
         int k = known_index(it->id);
-        if (k >= 0 && it->len != known_items[k].len)
-            return jt808_fail(r->err, JT808_E_LENGTH, len_at, nm->known[k]);
-        JT808_TRY(jt808_rd_need(r, it->len, k >= 0 ? nm->known[k] : nm->item_data));
+        const char *field = k >= 0 ? nm->known[k] : nm->item_data;
+        size_t have = r->end - r->pos;
+        if (have < it->len) {
+            jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, len_at, field);
+            it->len = (uint8_t)have;
+            k = -1;
+        } else if (k >= 0 && it->len != known_items[k].len) {
+            jt808_rd_deviate(r, JT808_DEV_ITEM_LENGTH, len_at, field);
+            k = -1;
+        }
         const uint8_t *d = r->p + r->pos;
         memcpy(it->raw, d, it->len);
         it->known = k >= 0;
@@ -93,7 +114,6 @@ enum jt808_rc jt808_loc_read(struct jt808_rd *r, struct jt808_location *loc,
             for (uint8_t i = 0; i < it->len; i++)
                 it->value = it->value << 8 | d[i];
         r->pos += it->len;
-        loc->n_items++;
     }
     return JT808_OK;
 }
@@ -114,7 +134,7 @@ enum jt808_rc jt808_loc_write(struct jt808_wr *w, const struct jt808_location *l
         return jt808_fail(w->err, JT808_E_VALUE, w->pos, nm->time);
     w->pos += 6;
 
-    if (loc->n_items > JT808_MAX_ITEMS)
+    if (loc->n_items && !loc->items)
         return jt808_fail(w->err, JT808_E_VALUE, w->pos, nm->items);
     for (unsigned i = 0; i < loc->n_items; i++) {
         const struct jt808_loc_item *it = &loc->items[i];

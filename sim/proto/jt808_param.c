@@ -131,10 +131,28 @@ enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
 {
     size_t count_at = r->pos;
     JT808_TRY(jt808_rd_u8(r, &ps->count, "body.count"));
-    if (ps->count > JT808_MAX_PARAMS)
-        return jt808_fail(r->err, JT808_E_NOSPACE, count_at, "body.count");
+    ps->n_params = 0;
+    ps->params = NULL;
+    /* Each parameter takes at least id DW and len B: no more than that fit. */
+    size_t fit = (r->end - r->pos + 4) / 5, want = ps->count < fit ? ps->count : fit;
+    if (want && !(ps->params = jt808_rd_alloc(r, want * sizeof *ps->params, "body.params")))
+        return JT808_E_NOSPACE;
     for (unsigned i = 0; i < ps->count; i++) {
-        struct jt808_param *p = &ps->params[i];
+        if (r->pos == r->end) {
+            jt808_rd_deviate(r, JT808_DEV_COUNT_OVERRUN, count_at, "body.count");
+            break;
+        }
+        struct jt808_param *p = &ps->params[ps->n_params++];
+        size_t at = r->pos;
+        if (r->end - r->pos < 5) {
+            /* Not even id and len: keep what is there raw. */
+            jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, at, "body.params.id");
+            p->type = JT808_PT_RAW;
+            p->len = (uint8_t)(r->end - r->pos);
+            memcpy(p->raw, r->p + r->pos, p->len);
+            r->pos = r->end;
+            break;
+        }
         JT808_TRY(jt808_rd_u32(r, &p->id, "body.params.id"));
         size_t len_at = r->pos;
         JT808_TRY(jt808_rd_u8(r, &p->len, "body.params.len"));
@@ -143,17 +161,24 @@ enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
         p->num = 0;
         p->str[0] = '\0';
         uint8_t size = type_size(p->type);
-        if (size && p->len != size)
-            return jt808_fail(r->err, JT808_E_LENGTH, len_at, field);
-        JT808_TRY(jt808_rd_need(r, p->len, field));
+        size_t have = r->end - r->pos;
+        if (have < p->len) {
+            jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, len_at, field);
+            p->len = (uint8_t)have;
+            p->type = JT808_PT_RAW;
+        } else if (size && p->len != size) {
+            jt808_rd_deviate(r, JT808_DEV_PARAM_LENGTH, len_at, field);
+            p->type = JT808_PT_RAW;
+        }
         const uint8_t *d = r->p + r->pos;
         memcpy(p->raw, d, p->len);
         if (p->type == JT808_PT_STRING) {
             JT808_TRY(jt808_rd_string(r, p->len, p->str, sizeof p->str, field));
             continue;
         }
-        for (uint8_t b = 0; b < size; b++)
-            p->num = p->num << 8 | d[b];
+        if (p->type != JT808_PT_RAW)
+            for (uint8_t b = 0; b < size; b++)
+                p->num = p->num << 8 | d[b];
         r->pos += p->len;
     }
     return JT808_OK;
@@ -161,10 +186,10 @@ enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
 
 enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *ps)
 {
-    if (ps->count > JT808_MAX_PARAMS)
-        return jt808_fail(w->err, JT808_E_VALUE, w->pos, "body.count");
-    JT808_TRY(jt808_wr_u8(w, ps->count, "body.count"));
-    for (unsigned i = 0; i < ps->count; i++) {
+    if (ps->n_params && !ps->params)
+        return jt808_fail(w->err, JT808_E_VALUE, w->pos, "body.params");
+    JT808_TRY(jt808_wr_u8(w, ps->count ? ps->count : ps->n_params, "body.count"));
+    for (unsigned i = 0; i < ps->n_params; i++) {
         const struct jt808_param *p = &ps->params[i];
         const char *field = param_field(p->id);
         JT808_TRY(jt808_wr_u32(w, p->id, "body.params.id"));

@@ -379,6 +379,7 @@ static void rx_next(struct client *c)
         size_t used = jt808_frame_find(c->buf, c->len, &start, &len, &skipped);
         if (used) {
             struct jt808_err e;
+            jt808_msg_free(&rx);
             memset(&rx, 0, sizeof rx);
             enum jt808_rc rc = jt808_decode(c->buf + start, len, c->scratch, sizeof c->scratch, &rx, &e);
             if (rc != JT808_OK)
@@ -1068,7 +1069,10 @@ static void test_commands(void **state)
     assert_int_equal(st->cmd[0][i8104].sent, 1);
     tx_begin(c, 0x0104);
     tx.b.params_resp.ack_serial = cmd_serial;
-    tx.b.params_resp.p.count = 1;
+    static struct jt808_param tx_params[1];
+    memset(tx_params, 0, sizeof tx_params);
+    tx.b.params_resp.p.params = tx_params;
+    tx.b.params_resp.p.count = tx.b.params_resp.p.n_params = 1;
     tx.b.params_resp.p.params[0].id = 0x0001;
     tx.b.params_resp.p.params[0].type = JT808_PT_DWORD;
     tx.b.params_resp.p.params[0].len = 4;
@@ -1320,6 +1324,8 @@ static void split_location(struct client *c, uint16_t first, struct frames *fr, 
     fill_location(&tx.b.loc);
     tx.b.loc.lat = 31230416;
     tx.b.loc.lon = 121473701;
+    static struct jt808_loc_item tx_items[3];
+    tx.b.loc.items = tx_items;
     tx.b.loc.n_items = 3;
     for (int i = 0; i < 3; i++) {
         struct jt808_loc_item *it = &tx.b.loc.items[i];
@@ -1431,6 +1437,8 @@ static void test_subpackaged_reply_0201(void **state)
     snprintf(tx.h.phone, sizeof tx.h.phone, "%s", c->phone);
     tx.b.loc_resp.ack_serial = cmd_serial;
     fill_location(&tx.b.loc_resp.loc);
+    static struct jt808_loc_item tx_items[3];
+    tx.b.loc_resp.loc.items = tx_items;
     tx.b.loc_resp.loc.n_items = 3;
     for (int i = 0; i < 3; i++) {
         struct jt808_loc_item *it = &tx.b.loc_resp.loc.items[i];
@@ -1470,16 +1478,17 @@ static void test_subpackaged_reply_malformed(void **state)
     assert_int_equal(rx.h.msg_id, 0x8104);
     uint16_t cmd_serial = rx.h.serial;
 
-    /* ack serial, count 200, then three raw parameters of which the last claims
-     * 250 bytes and has 85: the body ends early */
+    /* ack serial, count 200, then three parameters, the first a STRING that is no
+     * GBK (a real error, not a deviation) */
     uint8_t body[603];
     memset(body, 0, sizeof body);
     body[0] = (uint8_t)(cmd_serial >> 8);
     body[1] = (uint8_t)cmd_serial;
     body[2] = 200;
     static const uint8_t ids[3][5] = {
-        {0x00, 0x00, 0xF0, 0x01, 250}, {0x00, 0x00, 0xF0, 0x02, 250}, {0x00, 0x00, 0xF0, 0x03, 250}};
+        {0x00, 0x00, 0x00, 0x13, 250}, {0x00, 0x00, 0xF0, 0x02, 250}, {0x00, 0x00, 0xF0, 0x03, 250}};
     memcpy(body + 3, ids[0], 5);
+    memset(body + 8, 0xFF, 250); /* 0x0013 is a STRING: 0xFF bytes are no GBK */
     memcpy(body + 258, ids[1], 5);
     memcpy(body + 513, ids[2], 5);
     static struct jt808_msg probe; /* zeroed: a decode resets the message's arena */

@@ -18,6 +18,14 @@
 
 #define VECTORS "vectors/jt808.json"
 
+/* Release a message from new_msg: its arena, then the struct. */
+static void msg_del(struct jt808_msg *m)
+{
+    if (m)
+        jt808_msg_free(m);
+    free(m);
+}
+
 static struct jt808_msg *new_msg(void)
 {
     struct jt808_msg *m = calloc(1, sizeof *m);
@@ -58,7 +66,7 @@ static void expect_error(const char *hex, enum jt808_rc rc, size_t offset, const
         fail_msg("%s: got %s@%zu %s, want %s@%zu %s", hex, jt808_rc_name(got), e.offset,
                  e.field ? e.field : "-", jt808_rc_name(rc), offset, field);
     assert_int_equal(e.rc, rc);
-    free(m);
+    msg_del(m);
 }
 
 /* --- hand-built frames ------------------------------------------------------ */
@@ -104,6 +112,8 @@ static void test_hand_frame_2013(void **state)
     strcpy(m->h.phone, "13912345678"); /* left-padded to 12 digits */
     m->h.serial = 0x7E01;
     fill_loc(&m->b.loc);
+    struct jt808_loc_item its[2];
+    m->b.loc.items = its;
     m->b.loc.n_items = 2;
     m->b.loc.items[0] = (struct jt808_loc_item){.id = 0x01, .len = 4, .value = 123456, .known = true};
     m->b.loc.items[1] = (struct jt808_loc_item){.id = 0x30, .len = 0, .value = 28, .known = true};
@@ -133,8 +143,8 @@ static void test_hand_frame_2013(void **state)
     assert_int_equal(d->b.loc.items[1].id, 0x30);
     assert_int_equal(d->b.loc.items[1].len, 1);
     assert_int_equal(d->b.loc.items[1].value, 28);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* 0x0102, 2019 header: auth code length, code, IMEI B[15], software version B[20]. */
@@ -180,8 +190,8 @@ static void test_hand_frame_2019(void **state)
     assert_string_equal(d->b.auth.auth_code, "AC7");
     assert_string_equal(d->b.auth.imei, "861234567890123");
     assert_string_equal(d->b.auth.sw_version, "V1.0");
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- body layouts, table-driven ----------------------------------------------- */
@@ -295,8 +305,8 @@ static void test_layouts(void **state)
         cJSON_Delete(j);
         cJSON_Delete(want);
     }
-    free(m);
-    free(b);
+    msg_del(m);
+    msg_del(b);
 }
 
 /* Body-level errors with body offsets (jt808_body_decode). */
@@ -313,25 +323,44 @@ static void expect_body_error(uint16_t id, enum jt808_version v, const char *hex
     if (got != rc || e.offset != off || strcmp(e.field, field) != 0)
         fail_msg("0x%04X %s: got %s@%zu %s, want %s@%zu %s", id, hex, jt808_rc_name(got), e.offset,
                  e.field ? e.field : "-", jt808_rc_name(rc), off, field);
-    free(m);
+    msg_del(m);
+}
+
+/* Body-level deviations: decoding succeeds and the first deviation is kind@off field. */
+static void expect_body_dev(uint16_t id, enum jt808_version v, const char *hex, enum jt808_dev_kind kind,
+                            size_t off, const char *field)
+{
+    uint8_t body[1100];
+    size_t n = unhex(hex, body, sizeof body);
+    struct jt808_msg *m = new_msg();
+    m->h.msg_id = id;
+    m->h.version = v;
+    struct jt808_err e = {0};
+    enum jt808_rc got = jt808_body_decode(body, n, m, &e);
+    if (got != JT808_OK || m->devs.n == 0 || m->devs.d[0].kind != kind || m->devs.d[0].offset != off ||
+        strcmp(m->devs.d[0].field, field) != 0)
+        fail_msg("0x%04X %s: got %s, %u deviations (%s@%zu %s), want %s@%zu %s", id, hex, jt808_rc_name(got),
+                 m->devs.n, m->devs.n ? jt808_dev_name(m->devs.d[0].kind) : "-", m->devs.n ? m->devs.d[0].offset : 0,
+                 m->devs.n ? m->devs.d[0].field : "-", jt808_dev_name(kind), off, field);
+    msg_del(m);
 }
 
 static void test_layout_errors(void **state)
 {
     /* 0x0081 (province, WORD) sent with length 1; its length byte is body offset 24 */
-    expect_body_error(0x8103, JT808_V2013,
-                      "04" "0000000104" "0000001E" "0000001305" "68656C6C6F" "0000008101" "1F" "0000008401" "02",
-                      JT808_E_LENGTH, 24, "body.params[0x0081]");
+    expect_body_dev(0x8103, JT808_V2013,
+                    "04" "0000000104" "0000001E" "0000001305" "68656C6C6F" "0000008101" "1F" "0000008401" "02",
+                    JT808_DEV_PARAM_LENGTH, 24, "body.params[0x0081]");
     expect_body_error(0x0001, JT808_V2013, "00078103", JT808_E_SHORT, 4, "body.result");
     expect_body_error(0x0001, JT808_V2013, "000781", JT808_E_SHORT, 2, "body.ack_id");
-    expect_body_error(0x8001, JT808_V2013, "000781030000", JT808_E_LENGTH, 5, "body");
-    expect_body_error(0x0002, JT808_V2019, "00", JT808_E_LENGTH, 0, "body");
-    expect_body_error(0x8104, JT808_V2013, "0102", JT808_E_LENGTH, 0, "body");
-    expect_body_error(0x8201, JT808_V2013, "01", JT808_E_LENGTH, 0, "body");
-    expect_body_error(0x0003, JT808_V2013, "01", JT808_E_LENGTH, 0, "body");
-    expect_body_error(0x0108, JT808_V2013, "000100", JT808_E_LENGTH, 2, "body");
+    expect_body_dev(0x8001, JT808_V2013, "000781030000", JT808_DEV_TRAILING_BYTES, 5, "body");
+    expect_body_dev(0x0002, JT808_V2019, "00", JT808_DEV_TRAILING_BYTES, 0, "body");
+    expect_body_dev(0x8104, JT808_V2013, "0102", JT808_DEV_TRAILING_BYTES, 0, "body");
+    expect_body_dev(0x8201, JT808_V2013, "01", JT808_DEV_TRAILING_BYTES, 0, "body");
+    expect_body_dev(0x0003, JT808_V2013, "01", JT808_DEV_TRAILING_BYTES, 0, "body");
+    expect_body_dev(0x0108, JT808_V2013, "000100", JT808_DEV_TRAILING_BYTES, 2, "body");
     expect_body_error(0x0200, JT808_V2013, "0000000000000000", JT808_E_SHORT, 8, "body.lat");
-    /* each known item with a wrong length */
+    /* each known item with a wrong length: kept raw */
     static const struct { const char *item, *field; } items[] = {
         {"0103000001", "body.items[0x01]"}, {"020100", "body.items[0x02]"},
         {"03030000FF", "body.items[0x03]"}, {"2502AAAA", "body.items[0x25]"},
@@ -342,31 +371,33 @@ static void test_layout_errors(void **state)
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         char hex[200];
         snprintf(hex, sizeof hex, "%s%s", base, items[i].item);
-        expect_body_error(0x0200, JT808_V2013, hex, JT808_E_LENGTH, 29, items[i].field);
+        expect_body_dev(0x0200, JT808_V2013, hex, JT808_DEV_ITEM_LENGTH, 29, items[i].field);
     }
     char hex[300];
     snprintf(hex, sizeof hex, "%s%s", base, "0104000000");        /* known item cut short */
-    expect_body_error(0x0200, JT808_V2013, hex, JT808_E_SHORT, 30, "body.items[0x01]");
+    expect_body_dev(0x0200, JT808_V2013, hex, JT808_DEV_ITEM_TRUNCATED, 29, "body.items[0x01]");
     snprintf(hex, sizeof hex, "%s%s", base, "E1");                /* id without a length */
-    expect_body_error(0x0200, JT808_V2013, hex, JT808_E_SHORT, 29, "body.items.len");
+    expect_body_dev(0x0200, JT808_V2013, hex, JT808_DEV_ITEM_TRUNCATED, 28, "body.items.len");
     expect_body_error(0x0200, JT808_V2013, "00000000" "00000000" "00000000" "00000000" "0000" "0000" "0000" "2401010000F0",
                       JT808_E_BCD, 27, "body.time");
     snprintf(hex, sizeof hex, "0009%s%s", base, "010400");
-    expect_body_error(0x0201, JT808_V2013, hex, JT808_E_SHORT, 32, "body.location.items[0x01]");
+    expect_body_dev(0x0201, JT808_V2013, hex, JT808_DEV_ITEM_TRUNCATED, 31, "body.location.items[0x01]");
     /* 0x0704: the item's length bounds its location; a trailing byte after the count */
     snprintf(hex, sizeof hex, "000100001D%s%s", base, "3002");
-    expect_body_error(0x0704, JT808_V2013, hex, JT808_E_SHORT, 34, "body.locations.items.len");
+    expect_body_dev(0x0704, JT808_V2013, hex, JT808_DEV_ITEM_TRUNCATED, 33, "body.locations.items.len");
     snprintf(hex, sizeof hex, "000100001C%s%s", base, "FF");
-    expect_body_error(0x0704, JT808_V2013, hex, JT808_E_LENGTH, 33, "body");
-    expect_body_error(0x0704, JT808_V2013, "002100", JT808_E_NOSPACE, 0, "body.count");
+    expect_body_dev(0x0704, JT808_V2013, hex, JT808_DEV_TRAILING_BYTES, 33, "body");
+    expect_body_dev(0x0704, JT808_V2013, "002100", JT808_DEV_COUNT_OVERRUN, 0, "body.count");
+    snprintf(hex, sizeof hex, "000200003C%s", base);              /* location length past the body */
+    expect_body_dev(0x0704, JT808_V2013, hex, JT808_DEV_ITEM_TRUNCATED, 3, "body.locations.len");
     /* parameters */
-    expect_body_error(0x8103, JT808_V2013, "0100000001", JT808_E_SHORT, 5, "body.params.len");
-    expect_body_error(0x8103, JT808_V2013, "010000000104000000", JT808_E_SHORT, 6, "body.params[0x0001]");
-    expect_body_error(0x8103, JT808_V2013, "0100000084020001", JT808_E_LENGTH, 5, "body.params[0x0084]");
-    expect_body_error(0x8103, JT808_V2013, "0100000031040000000A", JT808_E_LENGTH, 5, "body.params[0x0031]");
-    expect_body_error(0x8103, JT808_V2013, "02000000840101", JT808_E_SHORT, 7, "body.params.id");
-    expect_body_error(0x8103, JT808_V2013, "00FF", JT808_E_LENGTH, 1, "body");
-    expect_body_error(0x8103, JT808_V2013, "41", JT808_E_NOSPACE, 0, "body.count");
+    expect_body_dev(0x8103, JT808_V2013, "0100000001", JT808_DEV_ITEM_TRUNCATED, 1, "body.params.id");
+    expect_body_dev(0x8103, JT808_V2013, "010000000104000000", JT808_DEV_ITEM_TRUNCATED, 5, "body.params[0x0001]");
+    expect_body_dev(0x8103, JT808_V2013, "0100000084020001", JT808_DEV_PARAM_LENGTH, 5, "body.params[0x0084]");
+    expect_body_dev(0x8103, JT808_V2013, "0100000031040000000A", JT808_DEV_PARAM_LENGTH, 5, "body.params[0x0031]");
+    expect_body_dev(0x8103, JT808_V2013, "02000000840101", JT808_DEV_COUNT_OVERRUN, 0, "body.count");
+    expect_body_dev(0x8103, JT808_V2013, "00FF", JT808_DEV_TRAILING_BYTES, 1, "body");
+    expect_body_dev(0x8103, JT808_V2013, "41", JT808_DEV_COUNT_OVERRUN, 0, "body.count");
     expect_body_error(0x0104, JT808_V2013, "0001", JT808_E_SHORT, 2, "body.count");
     expect_body_error(0x8103, JT808_V2013, "010000001302FFFF", JT808_E_ENCODING, 6, "body.params[0x0013]");
     /* registration */
@@ -380,9 +411,9 @@ static void test_layout_errors(void **state)
     expect_body_error(0x0102, JT808_V2019, "", JT808_E_SHORT, 0, "body.auth_code_len");
     expect_body_error(0x0102, JT808_V2019, "0141" "383631323334353637383930313233", JT808_E_SHORT, 17,
                       "body.sw_version");
-    expect_body_error(0x0102, JT808_V2019,
+    expect_body_dev(0x0102, JT808_V2019,
                       "0141" "383631323334353637383930313233" "5631000000000000000000000000000000000000" "00",
-                      JT808_E_LENGTH, 37, "body");
+                      JT808_DEV_TRAILING_BYTES, 37, "body");
     /* text too long for the struct field is E_NOSPACE, not truncation */
     char longhex[2100];
     strcpy(longhex, "00");
@@ -443,8 +474,8 @@ static void test_register_layouts(void **state)
     assert_int_equal(jt808_body_encode(m, out, sizeof out, &n, &e), JT808_E_VALUE);
     assert_string_equal(e.field, "body.manufacturer");
     assert_int_equal(e.offset, 4);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- escaping and the frame layer ------------------------------------------- */
@@ -557,7 +588,7 @@ static void test_frame_errors(void **state)
     expect_error("7E000200000139123456780001207E", JT808_E_CHECK, 13, "check");
     /* check byte escaped: the offset is where its escape starts */
     expect_error("7E000200000139123456780001217D027E", JT808_E_CHECK, 14, "check");
-    free(m);
+    msg_del(m);
 }
 
 static void test_frame_errors_2(void **state)
@@ -609,7 +640,7 @@ static void test_frame_errors_3(void **state)
     assert_int_equal(jt808_encode(m, out, sizeof out, &on, &e), JT808_E_UNKNOWN_ID);
     assert_string_equal(e.field, "header.msg_id");
     assert_int_equal(jt808_body_encode(m, out, sizeof out, &on, &e), JT808_E_UNKNOWN_ID);
-    free(m);
+    msg_del(m);
 }
 
 static void test_encode_errors(void **state)
@@ -667,6 +698,8 @@ static void test_encode_errors(void **state)
     strcpy(m->b.loc.time, "24031508300A");
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_VALUE);
     strcpy(m->b.loc.time, "240315083000");
+    struct jt808_loc_item its[1];
+    m->b.loc.items = its;
     m->b.loc.n_items = 1;
     m->b.loc.items[0] = (struct jt808_loc_item){.id = 0x77, .known = true, .value = 1};
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_UNKNOWN_ID);
@@ -682,19 +715,23 @@ static void test_encode_errors(void **state)
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_OK);
     uint8_t scratch[JT808_MAX_FRAME];
     struct jt808_msg *d = new_msg();
-    assert_int_equal(jt808_decode(out, n, scratch, sizeof scratch, d, &e), JT808_E_LENGTH);
+    assert_int_equal(jt808_decode(out, n, scratch, sizeof scratch, d, &e), JT808_OK);
+    assert_int_equal(d->devs.n, 1);
+    assert_int_equal(d->devs.d[0].kind, JT808_DEV_ITEM_LENGTH);
+    assert_string_equal(d->devs.d[0].field, "body.items[0x02]");
+    assert_int_equal(jt808_decode_strict(out, n, scratch, sizeof scratch, d, &e), JT808_E_DEVIATION);
     assert_string_equal(e.field, "body.items[0x02]");
+    assert_int_equal(e.offset, d->devs.d[0].offset);
     /* parameters: numeric len mismatch, value too wide */
     m->h.msg_id = 0x8103;
-    m->b.params.count = 1;
+    struct jt808_param ps[1];
+    m->b.params.params = ps;
+    m->b.params.count = m->b.params.n_params = 1;
     m->b.params.params[0] = (struct jt808_param){.id = 0x0031, .type = JT808_PT_WORD, .len = 4, .num = 1};
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_LENGTH);
     assert_string_equal(e.field, "body.params[0x0031]");
     m->b.params.params[0] = (struct jt808_param){.id = 0x0031, .type = JT808_PT_WORD, .num = 70000};
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_VALUE);
-    m->b.params.count = 65;
-    assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_VALUE);
-    assert_string_equal(e.field, "body.count");
     /* text that GBK cannot hold */
     m->h.msg_id = 0x8300;
     strcpy(m->b.text.text, "emoji \xF0\x9F\x98\x80");
@@ -702,8 +739,8 @@ static void test_encode_errors(void **state)
     assert_string_equal(e.field, "body.text");
     strcpy(m->b.text.text, "bad \xC3");
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_E_ENCODING);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* Truncations and random byte changes of a frame never crash, and errors point inside it. */
@@ -735,7 +772,7 @@ static void test_mutations(void **state)
         if (rc != JT808_OK)
             assert_true(e.offset < bn);
     }
-    free(m);
+    msg_del(m);
 }
 
 /* --- BCD and GBK -------------------------------------------------------------- */
@@ -804,8 +841,8 @@ static void test_gbk(void **state)
     assert_string_equal(d->b.reg.plate, "京A12345");
     assert_string_equal(d->b.reg.model, "M1");
     assert_int_equal(d->b.reg.layout, JT808_REG_2013);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 static void test_names(void **state)
@@ -1066,7 +1103,7 @@ static void test_split_reasm(void **state)
     assert_int_equal(c->n, 1);
     jt808_reasm_free(&r);
     free(c);
-    free(m);
+    msg_del(m);
 }
 
 /* --- JSON ---------------------------------------------------------------------- */
@@ -1082,7 +1119,7 @@ static void expect_json_error(const char *json, const char *msg)
     if (rc == JT808_OK || strcmp(err, msg) != 0)
         fail_msg("%s: got %s \"%s\", want \"%s\"", json, jt808_rc_name(rc), err, msg);
     cJSON_Delete(j);
-    free(m);
+    msg_del(m);
 }
 
 #define HB13 "\"msg_id\":\"0x0002\",\"phone\":\"1\""
@@ -1179,7 +1216,7 @@ static void test_json_errors(void **state)
     assert_int_equal(m->b.params.count, 2);
     assert_int_equal(m->b.params.params[1].len, 8);
     cJSON_Delete(j);
-    free(m);
+    msg_del(m);
 }
 
 /* body_hex on a typed id is sent verbatim, and fills the typed fields when it decodes. */
@@ -1194,16 +1231,17 @@ static void test_json_raw_override(void **state)
     struct jt808_err e;
     assert_int_equal(jt808_encode(m, out, sizeof out, &n, &e), JT808_OK);
     struct jt808_msg *d = new_msg();
-    assert_int_equal(jt808_decode(out, n, scratch, sizeof scratch, d, &e), JT808_E_LENGTH);
+    assert_int_equal(jt808_decode_strict(out, n, scratch, sizeof scratch, d, &e), JT808_E_DEVIATION);
     assert_string_equal(e.field, "body");
+    assert_int_equal(d->devs.d[0].kind, JT808_DEV_TRAILING_BYTES);
     cJSON_Delete(j);
     j = cJSON_Parse("{\"msg_id\":\"0x0001\",\"phone\":\"1\",\"body_hex\":\"0001020003\"}");
     assert_int_equal(jt808_from_json(j, m, store, sizeof store, err, sizeof err), JT808_OK);
     assert_int_equal(m->b.gen_resp.ack_id, 0x0200);
     assert_int_equal(m->b.gen_resp.result, 3);
     cJSON_Delete(j);
-    free(m);
-    free(d);
+    msg_del(m);
+    msg_del(d);
 }
 
 /* --- golden vectors ------------------------------------------------------------- */
@@ -1236,7 +1274,7 @@ static void test_vectors(void **state)
     assert_true(cJSON_IsArray(vectors));
     struct jt808_msg *m = new_msg(), *b = new_msg();
     static uint8_t wire[4096], scratch[4096], out[4096], store[4096];
-    int normal = 0, errors = 0, fragments = 0, with_7e_check = 0, with_7d_check = 0;
+    int normal = 0, errors = 0, deviating = 0, fragments = 0, with_7e_check = 0, with_7d_check = 0;
     bool v2013 = false, v2019 = false, l2011 = false;
     const cJSON *v;
     cJSON_ArrayForEach(v, vectors) {
@@ -1266,6 +1304,14 @@ static void test_vectors(void **state)
             fail_msg("%s: to_json gives %s", name, s);
         }
         cJSON_Delete(j);
+        if (cJSON_GetObjectItem(fields, "deviations")) {
+            /* deviates: decode only, and strict decoding refuses it at the first deviation */
+            const cJSON *d0 = cJSON_GetArrayItem(cJSON_GetObjectItem(fields, "deviations"), 0);
+            assert_int_equal(jt808_decode_strict(wire, n, scratch, sizeof scratch, m, &e), JT808_E_DEVIATION);
+            assert_int_equal(e.offset, (size_t)cJSON_GetObjectItem(d0, "offset")->valuedouble);
+            deviating++;
+            continue;
+        }
         char msg[200];
         rc = jt808_from_json(fields, b, store, sizeof store, msg, sizeof msg);
         if (rc != JT808_OK)
@@ -1285,14 +1331,13 @@ static void test_vectors(void **state)
     }
     assert_true(normal >= 40);
     assert_true(errors >= 8);
+    assert_true(deviating >= 8);
     assert_true(fragments >= 2);
     assert_true(v2013 && v2019 && l2011);
     assert_true(with_7e_check >= 1);
     assert_true(with_7d_check >= 1);
-    jt808_msg_free(m); /* layout bodies (0x0900) live in the arena */
-    jt808_msg_free(b);
-    free(m);
-    free(b);
+    msg_del(m);
+    msg_del(b);
     cJSON_Delete(root);
     free(text);
 }
@@ -1358,7 +1403,7 @@ static void test_vector_fragments(void **state)
         free(out);
         jt808_reasm_free(&r);
     }
-    free(m);
+    msg_del(m);
     cJSON_Delete(root);
     free(text);
 }
@@ -1402,7 +1447,7 @@ static void test_device_quirks(void **state)
     char u[16];
     assert_int_equal(jt808_gbk_to_utf8((const uint8_t[]){0xAA, 0xA1}, 2, u, sizeof u), JT808_OK);
     assert_true(strlen(u) >= 3);
-    free(m);
+    msg_del(m);
     free(m2);
 }
 

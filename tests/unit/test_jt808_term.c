@@ -243,6 +243,7 @@ static bool take_frame(void)
     if (start)
         fail_msg("the terminal sent %zu bytes before a frame", start);
     struct jt808_err err;
+    jt808_msg_free(&rx);
     memset(&rx, 0, sizeof rx);
     if (jt808_decode(F->buf, flen, F->scratch, sizeof F->scratch, &rx, &err) != JT808_OK)
         fail_msg("a frame from the terminal does not decode: %s at %zu (%s)", jt808_rc_name(err.rc),
@@ -456,7 +457,7 @@ static const struct jt808_loc_item *item(const struct jt808_location *loc, uint8
 
 static const struct jt808_param *param(const struct jt808_params *p, uint32_t id)
 {
-    for (int i = 0; i < p->count; i++)
+    for (int i = 0; i < p->n_params; i++)
         if (p->params[i].id == id)
             return &p->params[i];
     return NULL;
@@ -693,6 +694,10 @@ static void test_platform_requests(void **state)
     assert_int_equal(p->num, 1);                       /* ack_timeout, s */
 
     memset(&tx.b.params, 0, sizeof tx.b.params);
+    static struct jt808_param tx_params2[2];
+    memset(tx_params2, 0, sizeof tx_params2);
+    tx.b.params.params = tx_params2;
+    tx.b.params.n_params = 2;
     tx.b.params.count = 2;
     tx.b.params.params[0].id = 0x0029;
     tx.b.params.params[0].type = JT808_PT_DWORD;
@@ -779,6 +784,10 @@ static void test_set_report_interval_applies(void **state)
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": {\"every\": \"0s\"}");
     handshake(AUTH);
     memset(&tx.b.params, 0, sizeof tx.b.params);
+    static struct jt808_param tx_params1[1];
+    memset(tx_params1, 0, sizeof tx_params1);
+    tx.b.params.params = tx_params1;
+    tx.b.params.n_params = 1;
     tx.b.params.count = 1;
     tx.b.params.params[0].id = 0x0029;
     tx.b.params.params[0].type = JT808_PT_DWORD;

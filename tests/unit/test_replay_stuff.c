@@ -416,7 +416,8 @@ static void test_jt808_vector_file(void **state)
                 fail_msg("%s: got %zu bytes, rc %d at %zu (%s), want an error at %zu", name, on,
                          (int)e.rc, on ? 0 : e.offset, on ? "" : e.msg, off);
             bad_escapes++;
-        } else if (!verr) {
+        } else if (!verr && !cJSON_GetObjectItem(cJSON_GetObjectItem(v, "fields"), "deviations")) {
+            /* (frames that deviate are the codec's business, not the framing's) */
             if (on == 0)
                 fail_msg("%s: %s", name, e.msg);
             uint8_t x = 0;
@@ -446,7 +447,9 @@ static void test_jt808_vector_file(void **state)
     }
     assert_true(good >= 40);
     assert_int_equal(escaped, N_VECTOR_CASES);
-    assert_int_equal(bad_escapes, 2);
+    /* 7D 03 inside the frame; a lone 7D before the closing flag is read by the codec
+     * as the check byte (an unescaped-check deviation), so that vector is a check error */
+    assert_int_equal(bad_escapes, 1);
     cJSON_Delete(root);
     free(text);
 }

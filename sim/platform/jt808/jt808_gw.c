@@ -456,11 +456,9 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         report_location(c, &m->b.loc);
         break;
     case 0x0704:
-        for (int i = 0; i < m->b.batch.count && i < JT808_MAX_BATCH; i++)
+        /* the locations the body holds: fewer than its count after a count-overrun */
+        for (int i = 0; i < m->b.batch.n_locs; i++)
             report_location(c, &m->b.batch.locs[i]);
-        /* items the codec could not hold are counted all the same, as before */
-        if (m->b.batch.count > JT808_MAX_BATCH)
-            g->st->c[GWC_POSITIONS] += (uint64_t)(m->b.batch.count - JT808_MAX_BATCH);
         break;
     case 0x0003:
         if (bus_unregister(&g->bus, c->phone) < 0)
@@ -476,6 +474,23 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
 answer:
     if (answer)
         general_resp(c, &m->h, result);
+}
+
+/* Deviations of an accepted message, counted per kind (the first JT808_MAX_DEVIATIONS
+ * of a message carry their kind; the rest count with the last one's). */
+static void count_devs(struct gw *g, struct gw_conn *c, const struct jt808_msg *m)
+{
+    if (!m->devs.total)
+        return;
+    for (unsigned i = 0; i < m->devs.n; i++) {
+        g->st->c[GWC_DEV_FIRST + m->devs.d[i].kind]++;
+        if (g->cfg->verbose)
+            fprintf(stderr, "gateway %d: %s: 0x%04X deviates: %s at byte %zu (%s)\n", g->id,
+                    c->phone[0] ? c->phone : "?", m->h.msg_id, jt808_dev_name(m->devs.d[i].kind),
+                    m->devs.d[i].offset, m->devs.d[i].field ? m->devs.d[i].field : "");
+    }
+    if (m->devs.n && m->devs.total > m->devs.n)
+        g->st->c[GWC_DEV_FIRST + m->devs.d[m->devs.n - 1].kind] += m->devs.total - m->devs.n;
 }
 
 static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
@@ -518,7 +533,7 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
         if (g->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s at body byte %zu (%s)\n", g->id, c->phone,
                     full.h.msg_id, jt808_rc_text(err.rc), err.offset, err.field ? err.field : "");
-    } else if (full.h.msg_id == 0x0100) {
+    } else if (count_devs(g, c, &full), full.h.msg_id == 0x0100) {
         on_register(c, &full); /* registration is answered by 0x8100 in any case */
     } else {
         on_message(c, &full, false);
@@ -543,9 +558,13 @@ static long on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
         g->st->frames_in++;
         struct jt808_err err;
         const uint8_t *frame = buf + off + start;
-        if (jt808_decode(frame, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK)
+        if (jt808_decode(frame, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
             reject(c, frame, len, &err);
-        else if (in_msg.h.subpackage)
+            off += used;
+            continue;
+        }
+        count_devs(g, c, &in_msg);
+        if (in_msg.h.subpackage)
             on_fragment(c, &in_msg);
         else
             on_message(c, &in_msg, true);
@@ -1321,8 +1340,21 @@ static const struct stats_counter fe_counters[] = {
       "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
     C(GWC_TLS_STAPLES, "tls_staples", "OCSP responses for the server certificate obtained for stapling"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
+    C(GWC_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
+      "deviations accepted: an additional item whose length disagrees with its id (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
+      "deviations accepted: a parameter whose length disagrees with its type (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_COUNT_OVERRUN, "dev_count_overrun",
+      "deviations accepted: a count larger than the body holds"),
+    C(GWC_DEV_FIRST + JT808_DEV_TRAILING_BYTES, "dev_trailing_bytes",
+      "deviations accepted: bytes after the last field (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_UNESCAPED_CHECK, "dev_unescaped_check",
+      "deviations accepted: a lone 0x7D before the closing 0x7E read as the check byte"),
+    C(GWC_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
+      "deviations accepted: an item whose length runs past the body"),
 };
 _Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");
+_Static_assert(GWC__COUNT <= STATS_FE_COUNTERS, "gateway counters");
 #undef C
 
 const struct frontend jt808_frontend = {

@@ -13,6 +13,7 @@
 #include "sim/core/stats.h"
 #include "sim/net/tls.h"
 #include "sim/platform/frontend.h"
+#include "sim/proto/jt808.h"
 
 /* The gateway's own counters (gw_slot.c[]). */
 enum jt808_gw_counter {
@@ -38,6 +39,8 @@ enum jt808_gw_counter {
     GWC_TLS_HANDSHAKES,       /* TLS handshakes completed, then the refusals by reason, */
     GWC_TLS_LAST = GWC_TLS_HANDSHAKES + TLS_EV__COUNT - 1, /* in enum tls_event's order */
     GWC_TLS_STAPLES,          /* OCSP responses for the server certificate, stapled from then on */
+    GWC_DEV_FIRST,            /* frames accepted with a deviation, one counter per kind */
+    GWC_DEV_LAST = GWC_DEV_FIRST + JT808_DEV__COUNT - 1,
     GWC__COUNT
 };
 

@@ -295,13 +295,20 @@ void gw_cmd_to(struct gw *g, const struct bus_rec *r)
     }
 }
 
+static void job_free(struct gw_cmd_job *j)
+{
+    jt808_msg_free(&j->tmpl[0]);
+    jt808_msg_free(&j->tmpl[1]);
+    free(j);
+}
+
 void gw_cmd_end(struct gw *g, const struct bus_rec *r)
 {
     for (struct gw_cmd_job **pp = &g->jobs; *pp; pp = &(*pp)->next)
         if ((*pp)->task == r->token) {
             struct gw_cmd_job *j = *pp;
             *pp = j->next;
-            free(j);
+            job_free(j);
             return;
         }
 }
@@ -311,6 +318,6 @@ void gw_cmd_free_all(struct gw *g)
     while (g->jobs) {
         struct gw_cmd_job *j = g->jobs;
         g->jobs = j->next;
-        free(j);
+        job_free(j);
     }
 }
