@@ -23,6 +23,9 @@ int cmd_serve(int argc, char **argv);
 /* `fleetsim report merge REPORT.json... [-o FILE]`: join shard reports (cmd_report.c) */
 int cmd_report(int argc, char **argv);
 
+/* `fleetsim verifier [options]`: a third-party verification endpoint (cmd_verifier.c) */
+int cmd_verifier(int argc, char **argv);
+
 /* A usage error, said the same way by every subcommand (cmd.c): one line
  * "fleetsim NAME: WHAT" and a pointer to the help, "see 'fleetsim NAME --help'",
  * on stderr; returns RUN_EXIT_USAGE.  NAME is "run", "report merge", ... */

@@ -287,6 +287,8 @@ struct jt808_msg {
     size_t body_bytes;
     struct jt808_devs devs;     /* deviations found by the last decode */
     struct jt808_arena arena;   /* lists of the decoded body; jt808_msg_free releases it */
+    /* Bodies of the layout engine (jt808_layout.h), in the arena; NULL for the above. */
+    struct jt808_lay_body *lay;
 };
 
 /* Release what a decoded message holds (its arena); the struct can be reused. */

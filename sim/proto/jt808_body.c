@@ -6,6 +6,7 @@
 
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_internal.h"
+#include "sim/proto/jt808_layout_int.h"
 
 /* --- 0x0001 / 0x8001 ----------------------------------------------------- */
 
@@ -308,6 +309,7 @@ enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *m
 {
     /* Deviations of the frame layer (found before the body) stay; the body's follow. */
     jt808_arena_reset(&msg->arena);
+    msg->lay = NULL;
     struct jt808_rd r = {body, 0, n, err, &msg->devs, &msg->arena};
     enum jt808_version v = msg->h.version;
     switch (msg->h.msg_id) {
@@ -331,7 +333,7 @@ enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *m
     case 0x8300: return text_read(&r, v, &msg->b.text);
     case 0x8108: return upgrade_read(&r, v, &msg->b.upgrade);
     case 0x0108: return upgrade_result_read(&r, &msg->b.upgrade_result);
-    default: return JT808_OK; /* untyped: the raw body is all there is */
+    default: return jt808_lay_read(&r, msg); /* a layout body, or raw only */
     }
 }
 
@@ -357,7 +359,10 @@ static enum jt808_rc body_write(struct jt808_wr *w, const struct jt808_msg *msg)
     case 0x8300: return text_write(w, v, &msg->b.text);
     case 0x8108: return upgrade_write(w, v, &msg->b.upgrade);
     case 0x0108: return upgrade_result_write(w, &msg->b.upgrade_result);
-    default: return jt808_fail(w->err, JT808_E_UNKNOWN_ID, 0, "header.msg_id");
+    default:
+        if (msg->lay && msg->lay->lay->id == msg->h.msg_id)
+            return jt808_lay_write(w, msg->lay);
+        return jt808_fail(w->err, JT808_E_UNKNOWN_ID, 0, "header.msg_id");
     }
 }
 

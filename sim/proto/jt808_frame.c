@@ -8,6 +8,7 @@
 
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_internal.h"
+#include "sim/proto/jt808_layout.h"
 
 #define ESC 0x7D
 
@@ -95,8 +96,8 @@ bool jt808_msg_known(uint16_t msg_id)
 {
     for (size_t i = 0; i < sizeof msg_table / sizeof msg_table[0]; i++)
         if (msg_table[i].id == msg_id)
-            return msg_table[i].typed;
-    return false;
+            return msg_table[i].typed || jt808_lay_find(msg_id);
+    return jt808_lay_find(msg_id) != NULL;
 }
 
 const char *jt808_msg_name(uint16_t msg_id)
@@ -104,7 +105,8 @@ const char *jt808_msg_name(uint16_t msg_id)
     for (size_t i = 0; i < sizeof msg_table / sizeof msg_table[0]; i++)
         if (msg_table[i].id == msg_id)
             return msg_table[i].name;
-    return NULL;
+    const struct jt808_layout *l = jt808_lay_find(msg_id);
+    return l ? l->name : NULL;
 }
 
 uint8_t jt808_xor(const uint8_t *p, size_t n)

@@ -48,6 +48,7 @@
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_internal.h"
+#include "sim/proto/jt808_layout_int.h"
 
 /* --- to JSON --------------------------------------------------------------- */
 
@@ -204,7 +205,11 @@ static cJSON *body_to_json(const struct jt808_msg *m)
         add_num(o, "type", m->b.upgrade_result.type);
         add_num(o, "result", m->b.upgrade_result.result);
         break;
-    default: /* 0x0002, 0x0003, 0x8104, 0x8201: empty */
+    default: /* 0x0002, 0x0003, 0x8104, 0x8201: empty; the rest: jt808_layout_json.c */
+        if (m->lay && m->lay->lay->id == m->h.msg_id) {
+            cJSON_Delete(o);
+            return jt808_lay_to_json(m->lay);
+        }
         break;
     }
     return o;
@@ -871,7 +876,7 @@ enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *stor
             return jfail(&c, "", "body_hex", "longer than %d bytes", JT808_MAX_BODY), c.rc;
         if (!m->body)
             m->body = (const uint8_t *)""; /* empty but present: still "raw" to the encoder */
-        if (body_is_typed(&m->h)) {
+        if (body_is_typed(&m->h) && !jt808_lay_find(m->h.msg_id)) {
             struct jt808_err e;
             (void)jt808_body_decode(m->body, m->body_bytes, m, &e);
         }
@@ -881,6 +886,15 @@ enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *stor
         return jfail(&c, "", "body", "0x%04X has no typed layout; use body_hex", m->h.msg_id), c.rc;
     if (m->h.subpackage || m->h.encryption)
         return jfail(&c, "", "body", "fragments and encrypted bodies carry body_hex"), c.rc;
+    if (jt808_lay_find(m->h.msg_id)) { /* jt808_layout_json.c: straight to body bytes */
+        size_t n = 0;
+        enum jt808_rc rc = jt808_lay_from_json(body, &m->h, c.store, c.store_cap, &n, errbuf, errcap);
+        if (rc != JT808_OK)
+            return rc;
+        m->body = n ? c.store : (const uint8_t *)"";
+        m->body_bytes = n;
+        return JT808_OK;
+    }
     if (!body_from_json(&c, body, m))
         return c.rc;
     return JT808_OK;

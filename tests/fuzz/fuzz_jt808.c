@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!j)
                 abort();
             char msg[256];
+            jt808_msg_free(&m2); /* from_json zeroes it, arena and all */
             if (jt808_from_json(j, &m2, store, sizeof store, msg, sizeof msg) == JT808_OK) {
                 size_t n = 0;
                 if (jt808_encode(&m2, out, sizeof out, &n, &err) == JT808_OK) {

@@ -858,7 +858,8 @@ static void test_names(void **state)
     }
     assert_string_equal(jt808_msg_name(0x0200), "location report");
     assert_true(jt808_msg_known(0x8201));
-    assert_false(jt808_msg_known(0x0900));
+    assert_true(jt808_msg_known(0x0900)); /* a layout body (jt808_layouts.c) */
+    assert_false(jt808_msg_known(0x0F01));
     assert_string_equal(jt808_msg_name(0x0900), "data uplink passthrough");
     static const uint16_t typed[] = {0x0001, 0x8001, 0x0002, 0x0003, 0x0100, 0x8100, 0x0102, 0x0200,
                                      0x0704, 0x8103, 0x8104, 0x0104, 0x8105, 0x8201, 0x0201, 0x8300,
@@ -1145,7 +1146,8 @@ static void test_json_errors(void **state)
     expect_json_error("{" HB13 ",\"body\":[]}", "body: expected an object");
     expect_json_error("{" HB13 "}", "body: missing (or body_hex)");
     expect_json_error("{" HB13 ",\"body\":{},\"body_hex\":\"\"}", "body: give body or body_hex, not both");
-    expect_json_error("{\"msg_id\":\"0x0900\",\"phone\":\"1\",\"body\":{}}", "body: 0x0900 has no typed layout; use body_hex");
+    expect_json_error("{\"msg_id\":\"0x0F01\",\"phone\":\"1\",\"body\":{}}", "body: 0x0F01 has no typed layout; use body_hex");
+    expect_json_error("{\"msg_id\":\"0x0900\",\"phone\":\"1\",\"body\":{}}", "body.type: missing");
     expect_json_error("{" HB13 ",\"body_hex\":\"0\"}", "body_hex: odd number of hex digits");
     expect_json_error("{" HB13 ",\"body_hex\":\"0G\"}", "body_hex: not a hex digit at position 1");
     expect_json_error("{" HB13 ",\"body_hex\":\"0G1\"}", "body_hex: odd number of hex digits");
