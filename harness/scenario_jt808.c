@@ -21,10 +21,11 @@
 
 static const char *const jt_fields[] = {
     "version", "phone", "manufacturer", "model", "terminal_prefix", "plate_prefix",
-    "plate_color", "province", "city", "heartbeat", "report",
+    "plate_color", "province", "city", "heartbeat", "report", "deviate",
 };
 static const char *const report_fields[] = {"every", "location", "lat", "lon"};
 static const char *const locations[] = {"random-walk", "fixed"};
+static const char *const deviate_fields[] = {"kinds", "share"};
 
 static void jt_defaults(struct jt808_fleet_cfg *f, struct fleet_spec *fs, int index)
 {
@@ -273,6 +274,73 @@ static int fleet_report(const struct scenario_json *j, const cJSON *obj, const c
     return rc;
 }
 
+/* "deviate": {"kinds": [...], "share": 0.1}: that share of the fleet's terminals
+ * send frames with those deviations (sim/dev/jt808_deviate.h). */
+static int fleet_deviate(const struct scenario_json *j, const cJSON *obj, const char *path,
+                         struct jt808_fleet_cfg *f)
+{
+    char p[SCENARIO_JSON_PATH_MAX], q[SCENARIO_JSON_PATH_MAX], got[64];
+    const cJSON *d = scenario_json_get(obj, "deviate");
+    if (d == NULL)
+        return SJ_OK;
+    scenario_json_path(p, sizeof p, path, "deviate");
+    if (scenario_json_want_object(j, d, p) != SJ_OK)
+        return SJ_ERR;
+    int rc = SJ_OK;
+    SJ_TRY(rc, scenario_json_fields(j, d, p, deviate_fields, N_OF(deviate_fields)));
+    const char *names[JT808_DEV__COUNT];
+    for (int k = 0; k < JT808_DEV__COUNT; k++)
+        names[k] = jt808_dev_name((enum jt808_dev_kind)k);
+    const cJSON *kinds = scenario_json_get(d, "kinds");
+    scenario_json_path(q, sizeof q, p, "kinds");
+    if (kinds == NULL) {
+        SJ_TRY(rc, scenario_json_fail(j, q, "missing: the deviation kinds to send"));
+    } else if (scenario_json_want_array(j, kinds, q) != SJ_OK) {
+        rc = SJ_ERR;
+    } else if (cJSON_GetArraySize(kinds) == 0) {
+        SJ_TRY(rc, scenario_json_fail(j, q, "must list at least one deviation kind"));
+    } else {
+        char all[256];
+        scenario_json_join(names, JT808_DEV__COUNT, all, sizeof all);
+        int i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, kinds) {
+            char ip[SCENARIO_JSON_PATH_MAX];
+            scenario_json_index(ip, sizeof ip, q, i++);
+            int k = -1;
+            for (int n = 0; cJSON_IsString(e) && n < JT808_DEV__COUNT; n++)
+                if (strcmp(e->valuestring, names[n]) == 0)
+                    k = n;
+            if (k < 0) {
+                scenario_json_got(e, got, sizeof got);
+                const char *near = cJSON_IsString(e)
+                                       ? scenario_json_closest(e->valuestring, names, JT808_DEV__COUNT)
+                                       : NULL;
+                SJ_TRY(rc, near ? scenario_json_fail(j, ip, "unknown deviation kind %s (did you mean \"%s\"?); one of %s",
+                                                     got, near, all)
+                                : scenario_json_fail(j, ip, "unknown deviation kind %s; one of %s", got, all));
+                continue;
+            }
+            f->deviate_mask |= 1u << k;
+        }
+    }
+    double share = 0;
+    int r = scenario_json_number(j, d, p, "share", SJ_REQUIRED, &share);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK) {
+        if (share < 0 || share > 1) {
+            scenario_json_path(q, sizeof q, p, "share");
+            scenario_json_got(scenario_json_get(d, "share"), got, sizeof got);
+            SJ_TRY(rc, scenario_json_fail(j, q, "must be between 0 and 1 (a share of the fleet), got %s", got));
+        } else {
+            f->deviate_share = share;
+        }
+    }
+    if (rc != SJ_OK)
+        f->deviate_mask = 0;
+    return rc;
+}
+
 static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char *path,
                     const struct scenario *sc, int index, struct fleet_spec *fs)
 {
@@ -298,6 +366,7 @@ static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char 
     SJ_TRY(rc, fleet_plate(j, obj, path, f));
     SJ_TRY(rc, scenario_fleets_period(j, obj, path, "heartbeat", &f->heartbeat_ms));
     SJ_TRY(rc, fleet_report(j, obj, path, f));
+    SJ_TRY(rc, fleet_deviate(j, obj, path, f));
     return rc;
 }
 

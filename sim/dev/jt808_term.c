@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "sim/dev/fleet.h"
+#include "sim/dev/jt808_deviate.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
@@ -88,7 +89,14 @@ static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
 {
     size_t len = 0;
     struct jt808_err err;
-    if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
+    const struct jt808_fleet_cfg *f = cfg(t);
+    int dev = -1;
+    if (f->deviate_mask && jt808_deviate_chosen(t->index, f->deviate_share))
+        dev = jt808_deviate_pick(out_msg.h.msg_id, f->deviate_mask, out_msg.h.serial);
+    enum jt808_rc rc = dev >= 0 ? jt808_deviate_encode(&out_msg, (enum jt808_dev_kind)dev, out_frame,
+                                                       sizeof out_frame, &len, &err)
+                                : jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err);
+    if (rc != JT808_OK) {
         fprintf(stderr, "jt808 terminal: cannot encode 0x%04X: %s (%s)\n", out_msg.h.msg_id,
                 jt808_rc_text(err.rc), err.field ? err.field : "");
         return false;
@@ -98,6 +106,8 @@ static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
         term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))
         return false; /* the drop already failed the request */
+    if (dev >= 0)
+        term_count(t, JT808_C_DEV_FIRST + dev, 1);
     ts(t)->last_tx_us = term_now();
     return true;
 }
@@ -704,7 +714,20 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_UNREGISTERED, "unregistered", "0x0003 unregistrations sent"),
     C(JT808_C_GARBAGE_BYTES, "garbage_bytes",
       "bytes from the platform outside any 0x7E frame (each run of them is a decode error)"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
+      "frames sent with an additional item of the wrong length (fleet option deviate)"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
+      "frames sent with a parameter of the wrong length"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_COUNT_OVERRUN, "dev_count_overrun",
+      "frames sent with a count larger than the body holds"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_TRAILING_BYTES, "dev_trailing_bytes",
+      "frames sent with bytes after the last field"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_UNESCAPED_CHECK, "dev_unescaped_check",
+      "frames sent with a check byte 0x7D left unescaped"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
+      "frames sent with an item running past the body"),
 };
+_Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 #undef C
 
 const struct dialect jt808_dialect = {

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "sim/proto/jt808.h"
+
 #define JT808_BLIND_MAX 256   /* reports buffered while offline; older ones are dropped */
 
 struct jt808_blind_rec {
@@ -55,6 +57,8 @@ struct jt808_fleet_cfg {
     uint64_t report_every_ms;      /* 0x0200 period; 0 = no periodic reports */
     char location_model[16];       /* "random-walk" | "fixed" */
     double lat, lon;               /* start position, degrees */
+    unsigned deviate_mask;         /* "deviate": bit k = enum jt808_dev_kind k (0: none) */
+    double deviate_share;          /* share of the fleet's terminals that deviate, 0..1 */
 };
 
 /* The dialect's own counters (fleet_stats.dc[]). */
@@ -67,7 +71,8 @@ enum jt808_term_counter {
     JT808_C_AUTH_REFUSED,
     JT808_C_UNREGISTERED,
     JT808_C_GARBAGE_BYTES,
-    JT808_C__COUNT
+    JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
+    JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
 };
 
 struct dialect;
