@@ -206,7 +206,10 @@ struct jt808_batch {
  * Known numeric ids (e.g. 0x0001 heartbeat s, 0x0029 default report interval s)
  * decode into num; known string ids (0x0010 APN, 0x0013 server, ...) into str;
  * unknown ids keep raw bytes. */
-enum jt808_param_type { JT808_PT_RAW = 0, JT808_PT_BYTE, JT808_PT_WORD, JT808_PT_DWORD, JT808_PT_STRING };
+/* BYTES: a BYTE[n] of the size the table gives the id (0x0032 BYTE[4], 0x0110-0x01FF
+ * BYTE[8]), kept in raw. */
+enum jt808_param_type { JT808_PT_RAW = 0, JT808_PT_BYTE, JT808_PT_WORD, JT808_PT_DWORD, JT808_PT_STRING,
+                        JT808_PT_BYTES };
 struct jt808_param {
     uint32_t id;
     uint8_t len;
@@ -217,6 +220,14 @@ struct jt808_param {
 };
 /* The type the standard gives a parameter id (JT808_PT_RAW when unknown). */
 enum jt808_param_type jt808_param_type_of(uint32_t id);
+/* The bytes a fixed-size parameter takes (BYTE 1, WORD 2, DWORD 4, BYTE[n] n); 0 for
+ * STRING and unknown ids. */
+uint8_t jt808_param_size(uint32_t id);
+/* Which editions' tables define the id (0: neither).  Decoding uses either table's
+ * type whatever the frame's edition: the 2019-only ids are reserved in 2013. */
+#define JT808_PE_2013 1u
+#define JT808_PE_2019 2u
+unsigned jt808_param_editions(uint32_t id);
 
 /* 0x8103 set parameters: count B, params.  count is the wire field; n_params the
  * parameters present (decode: fewer after a count-overrun; encode: written, with

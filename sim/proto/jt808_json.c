@@ -116,6 +116,7 @@ static void params_to_json(cJSON *o, const struct jt808_params *ps)
         case JT808_PT_WORD:
         case JT808_PT_DWORD: add_num(e, "value", p->num); break;
         case JT808_PT_STRING: cJSON_AddStringToObject(e, "value", p->str); break;
+        case JT808_PT_BYTES: add_hex_bytes(e, "value", p->raw, p->len); break;
         default: add_hex_bytes(e, "raw", p->raw, p->len); break;
         }
         cJSON_AddItemToArray(arr, e);
@@ -564,7 +565,20 @@ static bool param_from_json(struct jctx *c, const cJSON *o, const char *path, st
         p->len = (uint8_t)n;
         return true;
     }
-    unsigned size = p->type == JT808_PT_BYTE ? 1 : p->type == JT808_PT_WORD ? 2 : 4;
+    unsigned size = jt808_param_size(p->id);
+    if (p->type == JT808_PT_BYTES) {
+        size_t n = 0;
+        if (!cJSON_IsString(value))
+            return jfail(c, path, "value", "parameter 0x%04X is a BYTE[%u] (hex)", (unsigned)p->id, size);
+        if (!get_hex_bytes(c, o, path, "value", p->raw, sizeof p->raw, &n))
+            return false;
+        if (n != size)
+            return jfail(c, path, "value", "parameter 0x%04X takes %u bytes, got %zu", (unsigned)p->id, size, n);
+        if (len != UINT64_MAX && len != size)
+            return jfail(c, path, "len", "parameter 0x%04X takes %u bytes", (unsigned)p->id, size);
+        p->len = (uint8_t)size;
+        return true;
+    }
     uint64_t max = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
     uint64_t val = 0;
     if (!get_uint(c, o, path, "value", max, true, &val))

@@ -9,11 +9,20 @@
 struct param_def {
     uint32_t id;
     enum jt808_param_type type;
-    const char *field; /* names the parameter in errors, e.g. "body.params[0x0001]" */
+    uint8_t size;       /* JT808_PT_BYTES: the BYTE[n]'s n */
+    uint8_t editions;   /* JT808_PE_2013 | JT808_PE_2019: the tables that list it */
+    const char *field;  /* names the parameter in errors, e.g. "body.params[0x0001]" */
 };
 
-#define PD(id_, t_) {id_, JT808_PT_##t_, "body.params[" #id_ "]"}
+#define BOTH (JT808_PE_2013 | JT808_PE_2019)
+#define E19 JT808_PE_2019
+#define PD(id_, t_) {id_, JT808_PT_##t_, 0, BOTH, "body.params[" #id_ "]"}
+#define PD19(id_, t_) {id_, JT808_PT_##t_, 0, E19, "body.params[" #id_ "]"}
+#define PB(id_, n_, e_) {id_, JT808_PT_BYTES, n_, e_, "body.params[" #id_ "]"}
 
+/* JT/T 808-2013 Table 12 and JT/T 808-2019 Table 14 (terminal parameter settings):
+ * every id either edition defines, with its type.  Reserved ids and the
+ * user-defined range 0xF000-0xFFFF are not listed and travel raw. */
 static const struct param_def params[] = {
     PD(0x0001, DWORD),  /* heartbeat interval, s */
     PD(0x0002, DWORD),  /* TCP response timeout, s */
@@ -25,7 +34,7 @@ static const struct param_def params[] = {
     PD(0x0010, STRING), /* main server APN */
     PD(0x0011, STRING), /* main server dial-up user */
     PD(0x0012, STRING), /* main server dial-up password */
-    PD(0x0013, STRING), /* main server address (IP or domain) */
+    PD(0x0013, STRING), /* main server address (IP or domain; 2019: host:port;...) */
     PD(0x0014, STRING), /* backup server APN */
     PD(0x0015, STRING), /* backup server dial-up user */
     PD(0x0016, STRING), /* backup server dial-up password */
@@ -39,6 +48,10 @@ static const struct param_def params[] = {
     PD(0x0020, DWORD),  /* location report strategy */
     PD(0x0021, DWORD),  /* location report scheme */
     PD(0x0022, DWORD),  /* report interval while the driver is absent, s */
+    PD19(0x0023, STRING), /* slave server APN (empty: the main server's) */
+    PD19(0x0024, STRING), /* slave server dial-up user */
+    PD19(0x0025, STRING), /* slave server dial-up password */
+    PD19(0x0026, STRING), /* slave server backup address (host:port;...) */
     PD(0x0027, DWORD),  /* report interval while sleeping, s */
     PD(0x0028, DWORD),  /* report interval in an emergency alarm, s */
     PD(0x0029, DWORD),  /* default report interval, s */
@@ -48,6 +61,7 @@ static const struct param_def params[] = {
     PD(0x002F, DWORD),  /* report distance in an emergency alarm, m */
     PD(0x0030, DWORD),  /* corner retransmission angle, degrees */
     PD(0x0031, WORD),   /* electronic fence radius, m */
+    PB(0x0032, 4, E19), /* illegal driving period: start HH MM, end HH MM (BCD) */
     PD(0x0040, STRING), /* monitoring platform phone number */
     PD(0x0041, STRING), /* reset phone number */
     PD(0x0042, STRING), /* factory reset phone number */
@@ -95,10 +109,16 @@ static const struct param_def params[] = {
     PD(0x0101, WORD),   /* CAN channel 1 upload interval, s */
     PD(0x0102, DWORD),  /* CAN channel 2 collection interval, ms */
     PD(0x0103, WORD),   /* CAN channel 2 upload interval, s */
+    PB(0x0110, 8, BOTH), /* CAN id collection setting: interval DWORD, channel/frame/id bits DWORD */
 };
+
+/* 0x0111-0x01FF: the other CAN id collection settings, BYTE[8] like 0x0110. */
+static const struct param_def can_range = {0, JT808_PT_BYTES, 8, BOTH, "body.params[0x0111-0x01FF]"};
 
 static const struct param_def *param_def(uint32_t id)
 {
+    if (id >= 0x0111 && id <= 0x01FF)
+        return &can_range;
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         if (params[i].id == id)
             return &params[i];
@@ -109,6 +129,26 @@ enum jt808_param_type jt808_param_type_of(uint32_t id)
 {
     const struct param_def *d = param_def(id);
     return d ? d->type : JT808_PT_RAW;
+}
+
+unsigned jt808_param_editions(uint32_t id)
+{
+    const struct param_def *d = param_def(id);
+    return d ? d->editions : 0;
+}
+
+uint8_t jt808_param_size(uint32_t id)
+{
+    const struct param_def *d = param_def(id);
+    if (!d)
+        return 0;
+    switch (d->type) {
+    case JT808_PT_BYTE: return 1;
+    case JT808_PT_WORD: return 2;
+    case JT808_PT_DWORD: return 4;
+    case JT808_PT_BYTES: return d->size;
+    default: return 0;
+    }
 }
 
 static uint8_t type_size(enum jt808_param_type t)
@@ -160,7 +200,7 @@ enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
         p->type = jt808_param_type_of(p->id);
         p->num = 0;
         p->str[0] = '\0';
-        uint8_t size = type_size(p->type);
+        uint8_t size = jt808_param_size(p->id);
         size_t have = r->end - r->pos;
         if (have < p->len) {
             jt808_rd_deviate(r, JT808_DEV_ITEM_TRUNCATED, len_at, field);
@@ -176,7 +216,7 @@ enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps)
             JT808_TRY(jt808_rd_string(r, p->len, p->str, sizeof p->str, field));
             continue;
         }
-        if (p->type != JT808_PT_RAW)
+        if (p->type != JT808_PT_RAW && p->type != JT808_PT_BYTES)
             for (uint8_t b = 0; b < size; b++)
                 p->num = p->num << 8 | d[b];
         r->pos += p->len;
@@ -215,6 +255,14 @@ enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *
             JT808_TRY(jt808_wr_string(w, p->str, 255, &n, field));
             if (p->len != 0 && p->len != n)
                 return jt808_fail(w->err, JT808_E_LENGTH, len_at, field);
+            break;
+        case JT808_PT_BYTES:
+            /* BYTE[n]: exactly the n bytes the table gives the id */
+            size = jt808_param_size(p->id);
+            if (p->len != size)
+                return jt808_fail(w->err, JT808_E_LENGTH, len_at, field);
+            JT808_TRY(jt808_wr_bytes(w, p->raw, size, field));
+            n = size;
             break;
         case JT808_PT_RAW:
             /* Raw values go out as given, whatever the id. */

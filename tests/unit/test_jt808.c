@@ -879,10 +879,24 @@ static void test_names(void **state)
         {0x0031, JT808_PT_WORD}, {0x0081, JT808_PT_WORD}, {0x0082, JT808_PT_WORD},
         {0x0084, JT808_PT_BYTE}, {0x0010, JT808_PT_STRING}, {0x0011, JT808_PT_STRING},
         {0x0012, JT808_PT_STRING}, {0x0013, JT808_PT_STRING}, {0x0017, JT808_PT_STRING},
-        {0x0083, JT808_PT_STRING}, {0xF001, JT808_PT_RAW}, {0x0032, JT808_PT_RAW},
+        {0x0083, JT808_PT_STRING}, {0xF001, JT808_PT_RAW}, {0x0032, JT808_PT_BYTES},
+        {0x0023, JT808_PT_STRING}, {0x0026, JT808_PT_STRING}, {0x0110, JT808_PT_BYTES},
+        {0x0111, JT808_PT_BYTES}, {0x01FF, JT808_PT_BYTES}, {0x0200, JT808_PT_RAW},
+        {0x0008, JT808_PT_RAW}, {0x002A, JT808_PT_RAW},
     };
     for (size_t i = 0; i < sizeof pt / sizeof pt[0]; i++)
         assert_int_equal(jt808_param_type_of(pt[i].id), pt[i].t);
+    /* sizes, and which edition's table lists the id */
+    assert_int_equal(jt808_param_size(0x0032), 4);
+    assert_int_equal(jt808_param_size(0x0110), 8);
+    assert_int_equal(jt808_param_size(0x0150), 8);
+    assert_int_equal(jt808_param_size(0x0031), 2);
+    assert_int_equal(jt808_param_size(0x0083), 0);
+    assert_int_equal(jt808_param_editions(0x0023), JT808_PE_2019);
+    assert_int_equal(jt808_param_editions(0x0032), JT808_PE_2019);
+    assert_int_equal(jt808_param_editions(0x0110), JT808_PE_2013 | JT808_PE_2019);
+    assert_int_equal(jt808_param_editions(0x0001), JT808_PE_2013 | JT808_PE_2019);
+    assert_int_equal(jt808_param_editions(0xF001), 0);
 }
 
 /* --- reassembly --------------------------------------------------------------- */
