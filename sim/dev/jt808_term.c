@@ -18,12 +18,11 @@
 
 #include "sim/dev/fleet.h"
 #include "sim/dev/jt808_deviate.h"
+#include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
 
-static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate(t); }
-static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return term_cfg(t); }
 
 /* The terminal's number, counted from 1 across the whole scenario (the counts of
  * the fleets before it plus its place in its own): its terminal id, plate and IMEI
@@ -35,26 +34,27 @@ static inline unsigned long long term_number(const struct term *t)
 }
 
 /* The codec's message struct is large; terminals of one worker share one. */
-static struct jt808_msg out_msg, in_msg;
+struct jt808_msg jt_out;
+static struct jt808_msg in_msg;
 static uint8_t out_frame[JT808_MAX_FRAME];
 static uint8_t in_scratch[JT808_MAX_FRAME];
 
-static enum jt808_version version_of(const struct term *t)
+enum jt808_version jt_version(const struct term *t)
 {
     return cfg(t)->version == 2019 ? JT808_V2019 : JT808_V2013;
 }
 
-static void header(struct term *t, uint16_t msg_id)
+void jt_header(struct term *t, uint16_t msg_id)
 {
-    struct jt808_header *h = &out_msg.h;
+    struct jt808_header *h = &jt_out.h;
     memset(h, 0, sizeof *h);
     h->msg_id = msg_id;
-    h->version = version_of(t);
+    h->version = jt_version(t);
     h->proto_version = h->version == JT808_V2019 ? 1 : 0;
     term_ident(t, h->phone, sizeof h->phone);
     h->serial = term_next_serial(t);
-    out_msg.body = NULL;
-    out_msg.body_bytes = 0;
+    jt_out.body = NULL;
+    jt_out.body_bytes = 0;
 }
 
 /* The fault "corrupt": give a whole frame a wrong check byte, keeping it a
@@ -83,25 +83,25 @@ static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
     return len;
 }
 
-/* Encode out_msg and send it; a request is entered in the ledger, timed from
+/* Encode jt_out and send it; a request is entered in the ledger, timed from
  * intended_us when it is a scheduled one (0: from now). */
-static bool send_msg_at(struct term *t, bool request, uint64_t intended_us)
+bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
 {
     size_t len = 0;
     struct jt808_err err;
     const struct jt808_fleet_cfg *f = cfg(t);
     int dev = -1;
     if (f->deviate_mask && jt808_deviate_chosen(t->index, f->deviate_share))
-        dev = jt808_deviate_pick(out_msg.h.msg_id, f->deviate_mask, out_msg.h.serial);
-    enum jt808_rc rc = dev >= 0 ? jt808_deviate_encode(&out_msg, (enum jt808_dev_kind)dev, out_frame,
+        dev = jt808_deviate_pick(jt_out.h.msg_id, f->deviate_mask, jt_out.h.serial);
+    enum jt808_rc rc = dev >= 0 ? jt808_deviate_encode(&jt_out, (enum jt808_dev_kind)dev, out_frame,
                                                        sizeof out_frame, &len, &err)
-                                : jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err);
+                                : jt808_encode(&jt_out, out_frame, sizeof out_frame, &len, &err);
     if (rc != JT808_OK) {
-        fprintf(stderr, "jt808 terminal: cannot encode 0x%04X: %s (%s)\n", out_msg.h.msg_id,
+        fprintf(stderr, "jt808 terminal: cannot encode 0x%04X: %s (%s)\n", jt_out.h.msg_id,
                 jt808_rc_text(err.rc), err.field ? err.field : "");
         return false;
     }
-    uint16_t serial = out_msg.h.serial, id = out_msg.h.msg_id;
+    uint16_t serial = jt_out.h.serial, id = jt_out.h.msg_id;
     if (request)
         term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))
@@ -118,16 +118,16 @@ static void forget_auth(struct term *t)
     ts(t)->auth = NULL;
 }
 
-static bool send_msg(struct term *t, bool request)
+bool jt_send(struct term *t, bool request)
 {
-    return send_msg_at(t, request, 0);
+    return jt_send_at(t, request, 0);
 }
 
 static void send_register(struct term *t)
 {
     const struct jt808_fleet_cfg *f = cfg(t);
-    header(t, 0x0100);
-    struct jt808_register *r = &out_msg.b.reg;
+    jt_header(t, 0x0100);
+    struct jt808_register *r = &jt_out.b.reg;
     memset(r, 0, sizeof *r);
     r->layout = f->version == 2019 ? JT808_REG_2019 : f->version == 2011 ? JT808_REG_2011 : JT808_REG_2013;
     r->province = f->province;
@@ -144,28 +144,28 @@ static void send_register(struct term *t)
     r->plate_color = f->plate_color;
     snprintf(r->plate, sizeof r->plate, "%s%05llu", f->plate_prefix, g);
     term_set_state(t, TS_REGISTERING);
-    send_msg(t, true);
+    jt_send(t, true);
 }
 
 static void send_auth(struct term *t)
 {
-    header(t, 0x0102);
-    struct jt808_auth *a = &out_msg.b.auth;
+    jt_header(t, 0x0102);
+    struct jt808_auth *a = &jt_out.b.auth;
     memset(a, 0, sizeof *a);
     snprintf(a->auth_code, sizeof a->auth_code, "%s", ts(t)->auth ? ts(t)->auth : "");
     snprintf(a->imei, sizeof a->imei, "86%013llu", term_number(t));
     snprintf(a->sw_version, sizeof a->sw_version, "fleetsim-1.0");
     term_set_state(t, TS_AUTHENTICATING);
-    send_msg(t, true);
+    jt_send(t, true);
 }
 
-static void general_reply(struct term *t, const struct jt808_header *req, uint8_t result)
+void jt_general_reply(struct term *t, const struct jt808_header *req, uint8_t result)
 {
-    header(t, 0x0001);
-    out_msg.b.gen_resp.ack_serial = req->serial;
-    out_msg.b.gen_resp.ack_id = req->msg_id;
-    out_msg.b.gen_resp.result = result;
-    if (send_msg(t, false))
+    jt_header(t, 0x0001);
+    jt_out.b.gen_resp.ack_serial = req->serial;
+    jt_out.b.gen_resp.ack_id = req->msg_id;
+    jt_out.b.gen_resp.result = result;
+    if (jt_send(t, false))
         t->fleet->st->replies++;
 }
 
@@ -191,18 +191,18 @@ static void walk(struct term *t)
     s->mileage += (uint32_t)(s->speed / 36);
 }
 
-#define TERM_ITEMS 5        /* additional items of each report */
 #define TERM_BATCH_MAX 18   /* locations per 0x0704: the body stays under 1023 bytes */
 
 /* taken_us: the virtual time the position was taken (its report's time); items:
  * TERM_ITEMS of the caller's for the report's additional items. */
-static void fill_location(struct term *t, struct jt808_location *loc, struct jt808_loc_item *items_out,
+void jt_fill_location(struct term *t, struct jt808_location *loc, struct jt808_loc_item *items_out,
                           int32_t lat, int32_t lon, uint16_t speed, uint16_t dir, uint64_t taken_us)
 {
     memset(loc, 0, sizeof *loc);
     loc->items = items_out;
-    loc->alarm = 0;
-    loc->status = 0x3u | (lat < 0 ? 0x4u : 0) | (lon < 0 ? 0x8u : 0); /* ACC on, positioned */
+    loc->alarm = ts(t)->alarm_bits;
+    /* ACC on, positioned, and what the terminal's state adds (door, ...) */
+    loc->status = 0x3u | (lat < 0 ? 0x4u : 0) | (lon < 0 ? 0x8u : 0) | ts(t)->status_bits;
     loc->lat = (uint32_t)(lat < 0 ? -lat : lat);
     loc->lon = (uint32_t)(lon < 0 ? -lon : lon);
     loc->altitude = 50;
@@ -259,15 +259,15 @@ static void report(struct term *t, uint64_t now, uint64_t due_us)
         blind_push(t, &r);
         return;
     }
-    header(t, 0x0200);
+    jt_header(t, 0x0200);
     static struct jt808_loc_item items[TERM_ITEMS];
-    fill_location(t, &out_msg.b.loc, items, s->lat, s->lon, s->speed, s->dir, now);
+    jt_fill_location(t, &jt_out.b.loc, items, s->lat, s->lon, s->speed, s->dir, now);
     /* remember it as taken, for a backfill should the connection go first */
     struct jt808_sent_rec *k = &s->sent[s->sent_next];
-    k->serial = out_msg.h.serial;
+    k->serial = jt_out.h.serial;
     k->rec = (struct jt808_blind_rec){s->lat, s->lon, s->speed, s->dir, (uint32_t)(now / 1000000u)};
     s->sent_next = (uint8_t)((s->sent_next + 1) % JT808_SENT_KEEP);
-    if (send_msg_at(t, true, due_us))
+    if (jt_send_at(t, true, due_us))
         t->fleet->st->reports++;
 }
 
@@ -277,8 +277,8 @@ static void backfill(struct term *t)
     struct jt808_blind *b = ts(t)->blind;
     if (!b || !b->count || t->state != TS_AUTHENTICATED || !term_can_request(t))
         return;
-    header(t, 0x0704);
-    struct jt808_batch *bt = &out_msg.b.batch;
+    jt_header(t, 0x0704);
+    struct jt808_batch *bt = &jt_out.b.batch;
     bt->type = 1;
     /* keep the body under the 1023-byte limit: each location here is 28 + 21 bytes + 2 */
     uint16_t n = b->count < TERM_BATCH_MAX ? b->count : TERM_BATCH_MAX;
@@ -288,9 +288,9 @@ static void backfill(struct term *t)
     bt->locs = locs;
     for (uint16_t i = 0; i < n; i++) {
         const struct jt808_blind_rec *r = &b->rec[(b->head + i) % JT808_BLIND_MAX];
-        fill_location(t, &locs[i], items[i], r->lat, r->lon, r->speed, r->dir, (uint64_t)r->t_s * 1000000u);
+        jt_fill_location(t, &locs[i], items[i], r->lat, r->lon, r->speed, r->dir, (uint64_t)r->t_s * 1000000u);
     }
-    if (!send_msg(t, true))
+    if (!jt_send(t, true))
         return;
     b->head = (uint16_t)((b->head + n) % JT808_BLIND_MAX);
     b->count = (uint16_t)(b->count - n);
@@ -357,43 +357,44 @@ static void on_request(struct term *t, const struct jt808_msg *m)
     t->fleet->st->commands++;
     switch (m->h.msg_id) {
     case 0x8104:
-        header(t, 0x0104);
-        out_msg.b.params_resp.ack_serial = m->h.serial;
-        fill_params(t, &out_msg.b.params_resp.p);
-        if (send_msg(t, false))
+        jt_header(t, 0x0104);
+        jt_out.b.params_resp.ack_serial = m->h.serial;
+        fill_params(t, &jt_out.b.params_resp.p);
+        if (jt_send(t, false))
             t->fleet->st->replies++;
         break;
     case 0x8103:
         apply_params(t, &m->b.params);
-        general_reply(t, &m->h, 0);
+        jt_general_reply(t, &m->h, 0);
         break;
     case 0x8201:
-        header(t, 0x0201);
-        out_msg.b.loc_resp.ack_serial = m->h.serial;
+        jt_header(t, 0x0201);
+        jt_out.b.loc_resp.ack_serial = m->h.serial;
         static struct jt808_loc_item items[TERM_ITEMS];
-        fill_location(t, &out_msg.b.loc_resp.loc, items, s->lat, s->lon, s->speed, s->dir, term_now());
-        if (send_msg(t, false))
+        jt_fill_location(t, &jt_out.b.loc_resp.loc, items, s->lat, s->lon, s->speed, s->dir, term_now());
+        if (jt_send(t, false))
             t->fleet->st->replies++;
         break;
     case 0x8105:
     case 0x8300:
-        general_reply(t, &m->h, 0);
+        jt_general_reply(t, &m->h, 0);
         break;
     case 0x8108: {
         uint8_t type = m->b.upgrade.type;
         /* the whole package arrived, or the upgrade fails */
         uint8_t result = m->b.upgrade.pkg_bytes == m->b.upgrade.pkg_len ? 0 : 1;
-        general_reply(t, &m->h, 0);
+        jt_general_reply(t, &m->h, 0);
         if (conn_open(&t->conn) && term_can_request(t)) {
-            header(t, 0x0108);
-            out_msg.b.upgrade_result.type = type;
-            out_msg.b.upgrade_result.result = result;
-            send_msg(t, true);
+            jt_header(t, 0x0108);
+            jt_out.b.upgrade_result.type = type;
+            jt_out.b.upgrade_result.result = result;
+            jt_send(t, true);
         }
         break;
     }
     default:
-        general_reply(t, &m->h, 3); /* unsupported */
+        if (!jt808_term_more(t, m))
+            jt_general_reply(t, &m->h, 3); /* unsupported */
         break;
     }
 }
@@ -499,7 +500,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     if (!s->reasm) {
         s->reasm = calloc(1, sizeof *s->reasm);
         if (!s->reasm) {
-            general_reply(t, &m->h, 1);
+            jt_general_reply(t, &m->h, 1);
             return;
         }
         jt808_reasm_init(s->reasm, 256 * 1024, 60000);
@@ -511,11 +512,11 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     if (jt808_reasm_feed(s->reasm, &m->h, m->body, m->body_bytes, term_now() / 1000u, &done, &whole,
                          &whole_len, &err) != JT808_OK) {
         t->fleet->st->decode_errors++;
-        general_reply(t, &m->h, 2);
+        jt_general_reply(t, &m->h, 2);
         return;
     }
     if (!done) {
-        general_reply(t, &m->h, 0);
+        jt_general_reply(t, &m->h, 0);
         return;
     }
     static struct jt808_msg full;
@@ -524,7 +525,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     full.h.subpackage = false;
     if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
         t->fleet->st->decode_errors++;
-        general_reply(t, &m->h, 2);
+        jt_general_reply(t, &m->h, 2);
     } else {
         handle(t, &full);
     }
@@ -598,8 +599,8 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
     }
     if (t->state == TS_AUTHENTICATED && s->heartbeat_ms &&
         now >= s->last_tx_us + s->heartbeat_ms * 1000ull && term_can_request(t)) {
-        header(t, 0x0002);
-        if (send_msg(t, true))
+        jt_header(t, 0x0002);
+        if (jt_send(t, true))
             term_count(t, JT808_C_HEARTBEATS, 1);
     }
     uint64_t next = s->heartbeat_ms ? s->last_tx_us + s->heartbeat_ms * 1000ull : 0;
@@ -648,10 +649,10 @@ static void jt_unregister(struct term *t)
 {
     if (t->state != TS_AUTHENTICATED || !term_can_request(t))
         return;
-    header(t, 0x0003);
+    jt_header(t, 0x0003);
     forget_auth(t);
     term_count(t, JT808_C_UNREGISTERED, 1);
-    send_msg(t, true);
+    jt_send(t, true);
 }
 
 static void jt_drain(struct term *t)

@@ -38,6 +38,8 @@ struct jt808_tstate {
     uint32_t report_ms;
     uint64_t next_report_us;
     uint64_t last_tx_us;
+    uint32_t alarm_bits;         /* set in every report's alarm word (areas crossed, ...) */
+    uint32_t status_bits;        /* added to every report's status word (door locked, ...) */
     uint8_t sent_next;           /* ring index into sent[] */
     struct jt808_sent_rec sent[JT808_SENT_KEEP];
     struct jt808_blind *blind;   /* allocated on the first buffered report */
