@@ -59,7 +59,7 @@ static int step_request_name(const struct scenario_json *j, const cJSON *obj, co
 static int step_request_known(const struct scenario_json *j, const char *path,
                               const struct dialect *d, struct sc_step *st)
 {
-    char p[SCENARIO_JSON_PATH_MAX], list[200];
+    char p[SCENARIO_JSON_PATH_MAX], list[400];
     st->cmd_kind = dialect_cmd_index(d, st->msg);
     if (st->cmd_kind >= 0) {
         snprintf(st->msg, sizeof st->msg, "%s", d->cmds[st->cmd_kind].request);

@@ -268,16 +268,16 @@ static int r_commands(const struct scenario_json *j, const cJSON *obj, const cha
     if (rc != SJ_OK)
         return rc;
     int i = 0;
-    unsigned seen = 0;
+    uint64_t seen = 0;
     for (const cJSON *e = a->child; e; e = e->next, i++) {
         scenario_json_index(q, sizeof q, p, i);
         uint64_t v[N_OF(snapshot_cmd_keys)] = {0};
         if (r_object(j, e, q, snapshot_cmd_keys, N_OF(snapshot_cmd_keys)) != SJ_OK ||
             r_u64(j, e, q, "kind", 1, STATS_CMD_KINDS - 1, &v[0]) == SJ_ERR)
             return SJ_ERR;
-        if (seen & (1u << v[0]))
+        if (seen & (1ull << v[0]))
             return scenario_json_fail(j, q, "command kind %" PRIu64 " given twice", v[0]);
-        seen |= 1u << v[0];
+        seen |= 1ull << v[0];
         for (size_t k = 1; k < N_OF(snapshot_cmd_keys); k++)
             if (r_u64(j, e, q, snapshot_cmd_keys[k], 0, UINT64_MAX, &v[k]) == SJ_ERR)
                 return SJ_ERR;

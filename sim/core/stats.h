@@ -16,9 +16,9 @@
 #define STATS_MAX_WORKERS 64
 #define STATS_MAX_GATEWAYS 16
 #define STATS_MAX_EXPECT 128
-#define STATS_CMD_KINDS 16     /* platform request kinds per fleet (a dialect's cmds[]) */
+#define STATS_CMD_KINDS 40     /* platform request kinds per fleet (a dialect's cmds[]) */
 #define STATS_DIALECT_COUNTERS 24 /* a dialect's own terminal counters */
-#define STATS_FE_COUNTERS 64   /* a platform front-end's own counters */
+#define STATS_FE_COUNTERS 96   /* a platform front-end's own counters */
 
 
 /* A named counter of a dialect or a front-end: slot indexes its dc[] or c[]. */

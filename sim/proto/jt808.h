@@ -392,6 +392,25 @@ enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header 
 /* Drop incomplete messages older than the timeout; returns how many were dropped. */
 size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms);
 
+/* The indexes (from 1) message (msg_id, serial of package 1) still misses, the
+ * first cap of them in out; returns how many it misses (0 when not in progress). */
+size_t jt808_reasm_missing(const struct jt808_reasm *r, uint16_t msg_id, uint16_t first_serial,
+                           uint16_t *out, size_t cap);
+/* An incomplete message idle past the timeout, as jt808_reasm_expire_ask shows it. */
+struct jt808_reasm_gap {
+    uint16_t msg_id, first_serial, total;
+    unsigned ask;                 /* 1 for the first time it is asked for, ... */
+    const uint16_t *missing;      /* the indexes it misses, ascending */
+    size_t n_missing;
+    const uint8_t *first_body;    /* package 1's body when received (0x0801: the media id), else NULL */
+    size_t first_len;
+};
+/* Like jt808_reasm_expire, but a message idle past the timeout is shown to ask
+ * (which asks the peer for the missing packages) up to max_asks times, a timeout
+ * apart, before it is dropped; returns how many were dropped. */
+size_t jt808_reasm_expire_ask(struct jt808_reasm *r, uint64_t now_ms, unsigned max_asks,
+                              void (*ask)(const struct jt808_reasm_gap *g, void *arg), void *arg);
+
 /* Split a long body into subpackage frames: calls emit(frame, len, arg) for each
  * wire frame.  h supplies msg_id/version/phone; serials start at first_serial.
  * max_chunk <= JT808_MAX_BODY. */

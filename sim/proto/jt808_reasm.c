@@ -23,6 +23,7 @@ struct jt808_reasm_slot {
     uint16_t first_serial;
     uint16_t total;
     uint16_t received;
+    uint16_t asks;    /* times its missing packages were asked for */
     uint64_t last_ms;
     size_t mem;       /* bytes charged to this slot */
     size_t body_len;  /* sum of received fragment lengths */
@@ -76,6 +77,63 @@ size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms)
         } else {
             link = &s->next;
         }
+    }
+    return n;
+}
+
+static size_t slot_missing(const struct jt808_reasm_slot *s, uint16_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < s->total; i++)
+        if (!s->frags[i].have) {
+            if (n < cap)
+                out[n] = (uint16_t)(i + 1);
+            n++;
+        }
+    return n;
+}
+
+size_t jt808_reasm_missing(const struct jt808_reasm *r, uint16_t msg_id, uint16_t first_serial, uint16_t *out,
+                           size_t cap)
+{
+    for (const struct jt808_reasm_slot *s = r->slots; s; s = s->next)
+        if (s->msg_id == msg_id && s->first_serial == first_serial)
+            return slot_missing(s, out, cap);
+    return 0;
+}
+
+size_t jt808_reasm_expire_ask(struct jt808_reasm *r, uint64_t now_ms, unsigned max_asks,
+                              void (*ask)(const struct jt808_reasm_gap *g, void *arg), void *arg)
+{
+    if (r->timeout_ms == 0)
+        return 0;
+    size_t n = 0;
+    struct jt808_reasm_slot **link = &r->slots;
+    while (*link) {
+        struct jt808_reasm_slot *s = *link;
+        uint64_t idle = now_ms > s->last_ms ? now_ms - s->last_ms : 0;
+        if (idle <= r->timeout_ms) {
+            link = &s->next;
+            continue;
+        }
+        uint16_t *miss = s->asks < max_asks && ask ? malloc((size_t)s->total * sizeof *miss) : NULL;
+        if (!miss) {
+            slot_free(r, link);
+            r->dropped++;
+            n++;
+            continue;
+        }
+        struct jt808_reasm_gap g = {.msg_id = s->msg_id, .first_serial = s->first_serial, .total = s->total,
+                                    .ask = ++s->asks, .missing = miss};
+        g.n_missing = slot_missing(s, miss, s->total);
+        if (s->frags[0].have) {
+            g.first_body = s->frags[0].data;
+            g.first_len = s->frags[0].len;
+        }
+        s->last_ms = now_ms; /* the next ask (or the drop) one timeout later */
+        link = &s->next;
+        ask(&g, arg);
+        free(miss);
     }
     return n;
 }

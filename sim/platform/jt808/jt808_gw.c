@@ -128,9 +128,7 @@ static void conn_fire(struct wheel_node *n, void *arg)
         g->st->cmd[p->fleet][p->cmd].timed_out++;
         ledger_timeout(&g->st->ledger);
         gw_cmd_result(g, c, p, STORE_CMD_TIMEOUT);
-        memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
-        c->npend--;
-        g->inflight--;
+        gw_pend_remove(c, i);
     }
     if (now >= c->last_rx_us + g->cfg->idle_timeout_ms * 1000u) {
         g->st->closed_idle++;
@@ -170,6 +168,7 @@ static void close_conn(struct gw_conn *c)
         g->st->cmd[c->pend[i].fleet][c->pend[i].cmd].refused++;
         ledger_failed(&g->st->ledger, LEDGER_CONN_LOST);
         gw_cmd_result(g, c, &c->pend[i], STORE_CMD_FAIL);
+        gw_want_put(c->pend[i].want);
         g->inflight--;
     }
     uint32_t idx = c->handle & 0xFFFFF;
@@ -191,6 +190,7 @@ static void close_conn(struct gw_conn *c)
         free(c->reasm);
         g->reasm_n--;
     }
+    free(c->kept);
     free(c);
 }
 
@@ -520,7 +520,7 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
      * loop 0.7 ms every 200 ms */
     for (struct gw_conn *c = g->reasm_n ? g->conns : NULL; c; c = c->next)
         if (c->reasm)
-            jt808_reasm_expire(c->reasm, clock_now_ms());
+            gw_reasm_expire(c, clock_now_ms());
     lag_end("flush", t0);
     (void)loop;
     (void)revents;
@@ -669,6 +669,8 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
         own.idle_timeout_ms = 180000;
     if (!own.cmd_timeout_ms)
         own.cmd_timeout_ms = 10000;
+    if (!own.reasm_timeout_ms)
+        own.reasm_timeout_ms = 30000;
     cfg = &own;
     g->cfg = cfg;
     g->id = id;

@@ -4,8 +4,10 @@
  * go to the core over the bus (sim/platform/core), which stores them.  It answers every
  * terminal request (0x8100 for registration, 0x8001 otherwise), rejects frames with
  * a bad check or escape with 0x8001 result 2 and keeps the connection, skips garbage
- * to the next 0x7E, closes idle connections, and sends platform requests
- * (0x8103/0x8104/0x8105/0x8201/0x8300/0x8108) when told to, matching the replies. */
+ * to the next 0x7E, closes idle connections, sends every platform request of
+ * jt808_kinds.c when told to, matching and checking the replies, answers 0x0004
+ * with 0x8004 and 0x0005 with the packages it lists, and asks for the missing
+ * packages of an incomplete subpackaged message (0x8800 for 0x0801, else 0x8003). */
 #ifndef FLEETSIM_JT808_GW_H
 #define FLEETSIM_JT808_GW_H
 
@@ -47,6 +49,29 @@ enum jt808_gw_counter {
     GWC_VERIFY_UNREACHABLE,   /* ... a transport error: refused, reset (fail closed) */
     GWC_DEV_FIRST,            /* frames accepted with a deviation, one counter per kind */
     GWC_DEV_LAST = GWC_DEV_FIRST + JT808_DEV__COUNT - 1,
+    GWC_REPLY_WRONG_ID,       /* answers to platform requests refused as invalid: another message than the reply */
+    GWC_REPLY_BAD_BODY,       /* ... a body off its edition's layout (0x0107 widths, trailing bytes) */
+    GWC_REPLY_BAD_IDS,        /* ... ids not asked (0x0104 to 0x8106), counts that disagree (0x0805, 0x0802) */
+    GWC_REPLY_BAD_LOCATION,   /* ... a location missing (0x0500) */
+    GWC_REPLY_MISMATCH,       /* ... a field that does not echo the request (0x0700 command, 0x0608 type) */
+    GWC_SERVER_TIME,          /* 0x0004 answered with 0x8004 */
+    GWC_RESEND_ASKED,         /* 0x0005 terminal resend requests received */
+    GWC_PACKAGES_RESENT,      /* ... packages of the gateway's last subpackaged message resent */
+    GWC_RESEND_UNKNOWN,       /* ... for a message the gateway no longer keeps (0x8001 result 1) */
+    GWC_EVENTS,               /* 0x0301 event reports */
+    GWC_INFO_ORDERS,          /* 0x0303 information order / cancel */
+    GWC_WAYBILLS,             /* 0x0701 electronic waybills */
+    GWC_DRIVER_IDS,           /* 0x0702 driver identity reports (not answering 0x8702) */
+    GWC_CAN_DATA,             /* 0x0705 CAN bus data */
+    GWC_MEDIA_EVENTS,         /* 0x0800 multimedia events */
+    GWC_PASSTHROUGH,          /* 0x0900 uplink passthrough */
+    GWC_COMPRESSED,           /* 0x0901 compressed reports, inflated */
+    GWC_INFLATED_BYTES,       /* ... bytes they inflated to */
+    GWC_RSA_KEYS,             /* 0x0A00 terminal RSA keys (not answering 0x8A00) */
+    GWC_MEDIA_RECEIVED,       /* 0x0801 multimedia data received whole (answered 0x8800 without ids) */
+    GWC_MEDIA_RETRY,          /* 0x8800 listing the missing packages of an incomplete 0x0801 */
+    GWC_RESEND_REQUESTS,      /* 0x8003 listing the missing packages of another incomplete message */
+    GWC_REASM_EXPIRED,        /* incomplete messages dropped after the last request for their packages */
     GWC__COUNT
 };
 
@@ -64,6 +89,8 @@ struct gw_config {
     char triples[512];          /* CSV of terminal triples for one-party mode (the core loads it) */
     uint64_t idle_timeout_ms;   /* virtual; default 180 s */
     uint64_t cmd_timeout_ms;    /* virtual; a platform request unanswered this long times out */
+    uint64_t reasm_timeout_ms;  /* virtual; an incomplete subpackaged message idle this long: its
+                                   missing packages asked for (0: 30 s) */
     int procs;                  /* gateway processes */
     int verbose;                /* log rejected frames to stderr */
     struct tls_opts tls;        /* cert set: terminals connect over TLS (ca: device root CA) */

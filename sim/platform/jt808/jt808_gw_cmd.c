@@ -1,6 +1,7 @@
-/* The gateway's platform requests (0x8103 0x8104 0x8105 0x8201 0x8300 0x8108): built
- * once per step from the scenario's JSON body, sent to the addressed terminals,
- * split into subpackages when longer than one frame, entered in the ledger. */
+/* The gateway's platform requests (every kind of jt808_kinds.c): built once per
+ * step from the scenario's JSON body (or the kind's default body), sent to the
+ * addressed terminals, split into subpackages when longer than one frame (the
+ * frames kept for a terminal's 0x0005), entered in the ledger. */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
 #include "sim/platform/core/store.h"
+
+_Static_assert(JT808_N_KINDS <= STATS_CMD_KINDS, "every JT/T 808 request has its command counters");
 
 static uint8_t cmd_frame[JT808_MAX_FRAME];
 
@@ -52,6 +55,8 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
     cJSON_AddStringToObject(j, "phone", "0");
     cJSON_AddNumberToObject(j, "serial", 0);
     cJSON_AddNumberToObject(j, "encryption", 0);
+    if (!(body_json && body_json[0]))
+        body_json = jt808_kind_default_body(jt808_kind_index(msg_id), v == JT808_V2019 ? 2019 : 2013);
     if (body_json && body_json[0]) {
         cJSON *b = cJSON_Parse(body_json);
         if (!b) {
@@ -61,6 +66,11 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
         }
         fill_package(msg_id, b);
         cJSON_AddItemToObject(j, "body", b);
+    } else if (msg_id == 0x8A00) {
+        /* the gateway has no RSA key of its own yet */
+        snprintf(err, errcap, "0x8A00 needs a body with the platform's RSA public key: {\"e\": 65537, \"n\": \"<128 bytes in hex>\"}");
+        cJSON_Delete(j);
+        return -1;
     } else if (msg_id == 0x8104 || msg_id == 0x8201) {
         cJSON_AddStringToObject(j, "body_hex", ""); /* these have no body */
     } else {
@@ -98,6 +108,7 @@ struct gw_cmd_job {
     uint64_t settle_us;
     uint16_t msg_id;
     int ci;
+    struct gw_want *want;     /* what answers must echo (NULL: nothing) */
     bool built[2];
     struct jt808_msg tmpl[2];
     uint8_t store[2][64 * 1024];
@@ -105,12 +116,26 @@ struct gw_cmd_job {
     size_t big_len[2];
 };
 
+/* Does kind msg_id exist in edition v?  0, or -1 with why in err. */
+static int edition_check(uint16_t msg_id, enum jt808_version v, char *err, size_t errcap)
+{
+    const struct jt808_kind_info *k = jt808_kind_info(jt808_kind_index(msg_id));
+    unsigned want = v == JT808_V2019 ? JT808_KE_2019 : JT808_KE_2013;
+    if (k && (k->editions & want))
+        return 0;
+    snprintf(err, errcap, "0x%04X exists in JT/T 808-%s only: not a request for %s terminals", msg_id,
+             want == JT808_KE_2019 ? "2013" : "2019", want == JT808_KE_2019 ? "2019" : "2013 (or 2011)");
+    return -1;
+}
+
 int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap)
 {
     if (jt808_kind_index(msg_id) < 0) {
         snprintf(err, errcap, "0x%04X is not a request the gateway sends", msg_id);
         return -1;
     }
+    if (edition_check(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, err, errcap) < 0)
+        return -1;
     return build_request(msg_id, version == 2019 ? JT808_V2019 : JT808_V2013, body_json, &check_tmpl,
                          check_store, sizeof check_store, err, errcap);
 }
@@ -157,6 +182,7 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
             snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", j->step, j->msg_id);
             return false;
         }
+        gw_keep_split(c, &req->h, req->h.serial, j->big_body[v], j->big_len[v], GW_CHUNK);
         req->h.serial = (uint16_t)(req->h.serial + n - 1);
     } else if (jt808_encode(req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
         snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", j->step,
@@ -171,12 +197,18 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
     p->fleet = (uint8_t)j->fleet;
     p->cmd = (uint8_t)j->ci;
     p->task = j->task;
+    p->want = j->want;
+    if (p->want)
+        p->want->refs++;
     g->inflight++;
     cs->sent++;
     ledger_sent(&g->st->ledger);
     if (!j->big_len[v])
         gw_conn_send(c, cmd_frame, len);
-    gw_conn_reschedule(c);
+    if (jt808_kind_reply(j->ci) == 0 && (!p->want || !p->want->n))
+        gw_pend_settle(c, c->npend - 1, 0, 0, NULL); /* asks for no package: nothing is owed */
+    else
+        gw_conn_reschedule(c);
     return true;
 }
 
@@ -242,7 +274,8 @@ void gw_cmd_begin(struct gw *g, const struct bus_rec *r)
         struct jt808_err be;
         /* a body may fit one edition only (0x8300 has text_type in 2019): terminals of
          * the other are refused */
-        if (build_request(msg_id, ver, body, &j->tmpl[v], j->store[v], sizeof j->store[v], err, sizeof err) < 0) {
+        if (edition_check(msg_id, ver, err, sizeof err) < 0 ||
+            build_request(msg_id, ver, body, &j->tmpl[v], j->store[v], sizeof j->store[v], err, sizeof err) < 0) {
             if (!first_err[0])
                 snprintf(first_err, sizeof first_err, "%s", err);
             continue;
@@ -254,6 +287,8 @@ void gw_cmd_begin(struct gw *g, const struct bus_rec *r)
             j->built[v] = false;
             continue;
         }
+        if (!j->want)
+            j->want = gw_want_make(msg_id, ver, j->big_body[v], j->big_len[v]);
         if (j->big_len[v] <= JT808_MAX_BODY)
             j->big_len[v] = 0;
         j->built[v] = true;
@@ -297,6 +332,7 @@ void gw_cmd_to(struct gw *g, const struct bus_rec *r)
 
 static void job_free(struct gw_cmd_job *j)
 {
+    gw_want_put(j->want);
     jt808_msg_free(&j->tmpl[0]);
     jt808_msg_free(&j->tmpl[1]);
     free(j);

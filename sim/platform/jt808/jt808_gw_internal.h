@@ -27,7 +27,21 @@
 #define GW_BUS_LINGER_S 0.005   /* events wait this long for others to share a bus message */
 #define GW_CMD_BURST 256          /* command sends per read of the bus before other work */
 
+/* What an answer must echo of its request (kept once per command, shared by its
+ * terminals' pending entries): the ids asked (0x8106 parameters; 0x8003, 0x8800
+ * package indexes), 0x8003's original serial, 0x8800's multimedia id, 0x8700's
+ * command word or 0x8608's type. */
+struct gw_want {
+    uint32_t refs;
+    uint16_t orig_serial;
+    uint32_t media_id;
+    uint32_t sel;
+    uint16_t n;
+    uint32_t ids[];
+};
+
 struct gw_pend {
+    struct gw_want *want;     /* NULL: nothing to echo */
     uint64_t sent_us;
     uint64_t due_us;          /* unanswered by then: timed out */
     uint32_t task;            /* the core's command (bus CMD_BEGIN) */
@@ -43,6 +57,15 @@ struct gw_wait {
     uint16_t serial, msg_id;
     uint8_t version;          /* enum jt808_version */
     char phone[21];
+};
+
+/* The last subpackaged message the gateway sent a terminal, kept for its 0x0005:
+ * the header and body it was split from (the frames come out the same again). */
+struct gw_kept {
+    struct jt808_header h;
+    uint16_t first;           /* serial of package 1 */
+    size_t len, cap, chunk;
+    uint8_t body[];
 };
 
 struct gw;
@@ -65,6 +88,7 @@ struct gw_conn {
     struct gw_pend pend[GW_MAX_PEND];
     uint64_t last_rx_us;
     struct jt808_reasm *reasm;
+    struct gw_kept *kept;     /* NULL until a subpackaged request went to it */
     struct gw_vreq *vreq;     /* a third-party verification out for this connection */
     struct jt808_verify_dev vdev;  /* the device the verifier named at authentication */
     uint8_t vdev_set;
@@ -129,6 +153,32 @@ void gw_cmd_begin(struct gw *g, const struct bus_rec *r);
 void gw_cmd_to(struct gw *g, const struct bus_rec *r);
 void gw_cmd_end(struct gw *g, const struct bus_rec *r);
 void gw_cmd_free_all(struct gw *g);
+
+/* jt808_gw_reply.c: answers to platform requests.  gw_reply takes m when it is
+ * one (true; answers are not answered), gw_reply_fragment sees each subpackage
+ * (the packages 0x8003 and 0x8800 ask for).  A pending request ends through
+ * gw_pend_settle (verdict 0 answered, 1 refused, 2 unsupported, 3 invalid with a
+ * GWC_REPLY_* reason) or gw_pend_remove. */
+bool gw_reply(struct gw_conn *c, struct jt808_msg *m);
+void gw_reply_fragment(struct gw_conn *c, const struct jt808_header *h);
+void gw_pend_settle(struct gw_conn *c, int i, int verdict, int reason, const char *why);
+void gw_pend_remove(struct gw_conn *c, int i);
+struct gw_want *gw_want_make(uint16_t msg_id, enum jt808_version ver, const uint8_t *body, size_t len);
+/* A frame whose body did not decode: the request it answers (by its serial or
+ * kind) is refused as invalid (why: the decode error). */
+void gw_reply_rejected(struct gw_conn *c, uint16_t id, const uint8_t *body, size_t n, const char *why);
+void gw_want_put(struct gw_want *w);
+/* jt808_gw_msg.c: a position to the core. */
+void gw_report_location(struct gw_conn *c, const struct jt808_location *loc);
+
+/* jt808_gw_up.c: terminal messages of their own accord: -2 not one of its ids,
+ * -1 answered already (0x8004, 0x8800, resent packages), else the 0x8001 result. */
+int gw_up_message(struct gw_conn *c, const struct jt808_msg *m);
+/* Ask for (or drop) c's incomplete subpackaged messages idle past the timeout. */
+void gw_reasm_expire(struct gw_conn *c, uint64_t now_ms);
+/* Keep a subpackaged message sent to c (serials from first, chunk body bytes each). */
+void gw_keep_split(struct gw_conn *c, const struct jt808_header *h, uint16_t first, const uint8_t *body,
+                   size_t n, size_t chunk);
 
 /* jt808_gw.c: the bus to the core broke (the gateway stops, saying why). */
 void gw_bus_failed(struct gw *g);

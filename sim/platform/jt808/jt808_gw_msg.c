@@ -118,6 +118,14 @@ static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const st
         h.version = c->version;
     }
     snprintf(h.phone, sizeof h.phone, "%s", c->phone[0] ? c->phone : "0");
+    /* an answer to a request whose body is off its layout: that request is refused */
+    size_t so = h.version == JT808_V2019 ? 15 : 10;
+    if (rl >= so + 3 && c->authed && e->rc != JT808_E_CHECK && e->rc != JT808_E_ESCAPE &&
+        !(raw[2] & 0x20)) {
+        char why[160];
+        snprintf(why, sizeof why, "%s at byte %zu (%s)", jt808_rc_text(e->rc), e->offset, e->field ? e->field : "");
+        gw_reply_rejected(c, h.msg_id, raw + so + 2, rl - so - 3, why);
+    }
     general_resp(c, &h, 2);
 }
 
@@ -325,7 +333,7 @@ void gw_unregister(struct gw_conn *c)
 }
 
 /* Where a position goes: the core, as the service "location" (wire units). */
-static void report_location(struct gw_conn *c, const struct jt808_location *loc)
+void gw_report_location(struct gw_conn *c, const struct jt808_location *loc)
 {
     struct gw *g = c->gw;
     char data[256];
@@ -342,49 +350,9 @@ static void report_location(struct gw_conn *c, const struct jt808_location *loc)
     g->st->c[GWC_POSITIONS]++;
 }
 
-/* A terminal's answer to a platform request. */
-static void on_reply(struct gw_conn *c, const struct jt808_msg *m)
-{
-    struct gw *g = c->gw;
-    uint16_t ack_serial, reply = m->h.msg_id;
-    int ok = 1, unsupported = 0;
-    if (reply == 0x0001) {
-        ack_serial = m->b.gen_resp.ack_serial;
-        ok = m->b.gen_resp.result == 0;
-        unsupported = m->b.gen_resp.result == 3;
-    } else if (reply == 0x0104) {
-        ack_serial = m->b.params_resp.ack_serial;
-    } else {
-        ack_serial = m->b.loc_resp.ack_serial;
-        report_location(c, &m->b.loc_resp.loc);
-    }
-    for (int i = 0; i < c->npend; i++) {
-        struct gw_pend *p = &c->pend[i];
-        /* a general response names the message it answers as well */
-        if (p->serial != ack_serial || (reply == 0x0001 && m->b.gen_resp.ack_id != p->msg_id))
-            continue;
-        struct cmd_stats *cs = &g->st->cmd[p->fleet][p->cmd];
-        if (ok && reply == jt808_kind_reply(p->cmd)) {
-            cs->answered++;
-            ledger_acked(&g->st->ledger);
-            hist_record(&g->st->cmd_latency, clock_wall_since_us(p->sent_us));
-            gw_cmd_result(g, c, p, STORE_CMD_SUCCESSFUL);
-        } else {
-            cs->refused++;
-            ledger_failed(&g->st->ledger, unsupported ? LEDGER_UNSUPPORTED : LEDGER_REFUSED);
-            gw_cmd_result(g, c, p, STORE_CMD_FAIL);
-        }
-        memmove(p, p + 1, (size_t)(c->npend - i - 1) * sizeof *p);
-        c->npend--;
-        g->inflight--;
-        gw_conn_reschedule(c);
-        return;
-    }
-}
-
 /* Act on one whole message.  answer = false for a message reassembled from
  * subpackages: each fragment has been answered already. */
-static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer)
+static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
 {
     struct gw *g = c->gw;
     uint16_t id = m->h.msg_id;
@@ -418,12 +386,9 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         result = 1;
         goto answer;
     }
-    switch (id) {
-    case 0x0001:
-    case 0x0104:
-    case 0x0201:
-        on_reply(c, m);
+    if (gw_reply(c, m))
         return; /* answers are not answered */
+    switch (id) {
     case 0x0002:
         break;
     case 0x0108:
@@ -436,12 +401,12 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
             g->st->c[GWC_UPGRADE_FAILED]++;
         break;
     case 0x0200:
-        report_location(c, &m->b.loc);
+        gw_report_location(c, &m->b.loc);
         break;
     case 0x0704:
         /* the locations the body holds: fewer than its count after a count-overrun */
         for (int i = 0; i < m->b.batch.n_locs; i++)
-            report_location(c, &m->b.batch.locs[i]);
+            gw_report_location(c, &m->b.batch.locs[i]);
         break;
     case 0x0003:
         if (answer && gw_verify_wants(g, JT808_VERIFY_UNREGISTER)) {
@@ -452,10 +417,18 @@ static void on_message(struct gw_conn *c, const struct jt808_msg *m, bool answer
         }
         gw_unregister(c);
         break;
-    default:
-        g->st->c[GWC_UNSUPPORTED]++;
+    default: {
+        int r = gw_up_message(c, m);
+        if (r == -1)
+            return; /* answered by its own message */
+        if (r >= 0) {
+            result = (uint8_t)r;
+            break;
+        }
+        g->st->c[GWC_UNSUPPORTED]++; /* not a message a terminal sends a platform */
         result = 3;
         break;
+    }
     }
 answer:
     if (answer)
@@ -495,12 +468,13 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
             general_resp(c, &m->h, 1);
             return;
         }
-        jt808_reasm_init(c->reasm, 64 * 1024, 60000);
+        jt808_reasm_init(c->reasm, 256 * 1024, g->cfg->reasm_timeout_ms);
         g->reasm_n++;
     }
     bool done = false;
     uint8_t *whole = NULL;
     size_t whole_len = 0;
+    gw_reply_fragment(c, &m->h); /* a package 0x8003 or 0x8800 asked for */
     struct jt808_err err;
     enum jt808_rc rc = jt808_reasm_feed(c->reasm, &m->h, m->body, m->body_bytes, clock_now_ms(),
                                         &done, &whole, &whole_len, &err);

@@ -1,0 +1,580 @@
+/* jt808_gw: every platform request and its checked reply, the terminal messages
+ * of their own accord (0x0004, 0x0005, 0x0801), and the missing packages of an
+ * incomplete subpackaged message asked for after the reassembly timeout.  The
+ * gateway is a black box (tests/unit/gw_fixture.h): frames in, frames and
+ * counters out. */
+#include "tests/unit/gw_fixture.h"
+
+#include "sim/proto/jt808_layout.h"
+
+static struct jt808_msg lt; /* layout messages the terminal sends */
+
+/* Build msg_id for c from kvs and send it; returns its serial. */
+static uint16_t lay_send_v(struct client *c, uint16_t msg_id, enum jt808_version v, const struct jt808_lay_kv *kv,
+                           size_t n)
+{
+    struct jt808_header h = {.msg_id = msg_id, .version = v, .proto_version = v == JT808_V2019 ? 1 : 0};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    h.serial = c->serial++;
+    struct jt808_err e;
+    if (jt808_lay_build(&lt, &h, kv, n, &e) != JT808_OK)
+        fail_msg("build 0x%04X: %s (%s)", msg_id, jt808_rc_name(e.rc), e.field ? e.field : "");
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    if (jt808_encode(&lt, frame, sizeof frame, &len, &e) != JT808_OK)
+        fail_msg("encode 0x%04X: %s (%s)", msg_id, jt808_rc_name(e.rc), e.field ? e.field : "");
+    send_all(c, frame, len);
+    return h.serial;
+}
+
+static uint16_t lay_send(struct client *c, uint16_t msg_id, const struct jt808_lay_kv *kv, size_t n)
+{
+    return lay_send_v(c, msg_id, c->v, kv, n);
+}
+
+/* The next frame from the gateway, raw (with flags) into out, and decoded into rx. */
+static size_t rx_raw(struct client *c, uint8_t *out, size_t cap)
+{
+    for (;;) {
+        size_t start = 0, len = 0, skipped = 0;
+        if (jt808_frame_find(c->buf, c->len, &start, &len, &skipped)) {
+            assert_true(len <= cap);
+            memcpy(out, c->buf + start, len);
+            rx_next(c);
+            return len;
+        }
+        ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        if (r <= 0)
+            fail_msg("no frame from the gateway: %s", r == 0 ? "closed" : strerror(errno));
+        c->len += (size_t)r;
+    }
+}
+
+/* The command msg_id to the one terminal c; returns the serial it came with. */
+static uint16_t command(struct fixture *f, struct client *c, uint16_t msg_id, const char *body)
+{
+    send_ctl_command(f, msg_id, 1, body);
+    rx_next(c);
+    if (rx.h.msg_id != msg_id)
+        fail_msg("expected 0x%04X, got 0x%04X", msg_id, rx.h.msg_id);
+    return rx.h.serial;
+}
+
+static const struct cmd_stats *cs_of(struct fixture *f, uint16_t msg_id)
+{
+    return &f->slot->cmd[0][jt808_kind_index(msg_id)];
+}
+
+/* --- scenario-time checks ------------------------------------------------------------ */
+
+static void test_check_kinds(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_int_equal(jt808_kind_index(0x8A00), JT808_N_KINDS - 1);
+    assert_int_equal(jt808_kind_index(0x8103), 0); /* older reports count by these indexes */
+    assert_int_equal(jt808_kind_index(0x8108), 5);
+    for (int i = 0; i < JT808_N_KINDS; i++) {
+        uint16_t id = jt808_kind_msg(i);
+        const struct jt808_kind_info *k = jt808_kind_info(i);
+        for (int v = 2013; v <= 2019; v += 6) {
+            unsigned ed = v == 2019 ? JT808_KE_2019 : JT808_KE_2013;
+            int rc = gw_check_command(id, v, NULL, err, sizeof err);
+            if (!(k->editions & ed)) {
+                assert_int_equal(rc, -1);
+                assert_non_null(strstr(err, "only"));
+            } else if (id == 0x8A00 || id == 0x8103 || id == 0x8105 || id == 0x8300 || id == 0x8108) {
+                assert_int_equal(rc, -1); /* these need a body */
+            } else if (rc != 0) {
+                fail_msg("0x%04X %d with its default body: %s", id, v, err);
+            }
+        }
+    }
+    assert_int_equal(gw_check_command(0x8304, 2019, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "0x8304 exists in JT/T 808-2013 only: not a request for 2019 terminals");
+    assert_int_equal(gw_check_command(0x8204, 2011, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "2019 only"));
+    assert_int_equal(gw_check_command(0x8A00, 2013, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "RSA public key"));
+    assert_int_equal(gw_check_command(0x8A00, 2013, "{\"e\":65537,\"n\":\"00\"}", err, sizeof err), -1);
+    assert_non_null(strstr(err, "body.n"));
+    assert_int_equal(gw_check_command(0x8202, 2013, "{\"interval\":5,\"duration\":60,\"bogus\":1}", err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "body.bogus"));
+    assert_int_equal(gw_check_command(0x8600, 2013, "{\"attr\":0,\"areas\":[{\"id\":1,\"attr\":0,\"lat\":1,\"lon\":1,"
+                                                    "\"radius\":5,\"name\":\"x\"}]}",
+                                      err, sizeof err),
+                     -1); /* names are 2019's */
+    assert_non_null(strstr(err, "areas[0].name"));
+}
+
+/* --- replies ----------------------------------------------------------------------------- */
+
+/* 0x8106 -> 0x0104 with only the asked ids; an id not asked is refused. */
+static void test_reply_8106(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint16_t s = command(f, c, 0x8106, "{\"ids\":[{\"id\":1},{\"id\":41}]}");
+    assert_int_equal(rx.b.params.n_params, 0); /* 0x8106 is a layout body */
+    uint32_t id0 = 0;
+    assert_true(jt808_lay_get_u32(rx.lay, "ids[1].id", &id0));
+    assert_int_equal(id0, 41);
+    static struct jt808_param ps[2];
+    tx_begin(c, 0x0104);
+    tx.b.params_resp.ack_serial = s;
+    tx.b.params_resp.p.params = ps;
+    tx.b.params_resp.p.n_params = 1;
+    ps[0] = (struct jt808_param){.id = 0x0001, .type = JT808_PT_DWORD, .len = 4, .num = 30};
+    tx_send(c);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8106)->answered, 1), 1);
+    expect_silence(c, 50);
+
+    s = command(f, c, 0x8106, "{\"ids\":[{\"id\":1}]}");
+    tx_begin(c, 0x0104);
+    tx.b.params_resp.ack_serial = s;
+    tx.b.params_resp.p.params = ps;
+    tx.b.params_resp.p.n_params = 2;
+    ps[1] = (struct jt808_param){.id = 0x0029, .type = JT808_PT_DWORD, .len = 4, .num = 10};
+    tx_send(c);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8106)->refused, 1), 1);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_IDS], 1);
+    assert_int_equal(cs_of(f, 0x8106)->answered, 1);
+    assert_int_equal(f->slot->ledger.why[LEDGER_REFUSED], 1);
+}
+
+static const struct jt808_lay_kv props[] = {
+    {.path = "type", .u = 1},          {.path = "manufacturer", .s = "MF001"}, {.path = "model", .s = "MODEL-A1"},
+    {.path = "terminal_id", .s = "T01"}, {.path = "iccid", .s = "89860000000000000001"},
+    {.path = "hw_version", .s = "HW1"},  {.path = "fw_version", .s = "FW2"},  {.path = "gnss", .u = 3},
+    {.path = "comm", .u = 1},
+};
+#define N_PROPS (sizeof props / sizeof props[0])
+
+/* 0x8107 -> 0x0107 in the terminal's edition's widths; the other edition's is invalid. */
+static void test_reply_0107_widths(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    command(f, c, 0x8107, NULL);
+    assert_int_equal(rx.body_bytes, 0);
+    lay_send(c, 0x0107, props, N_PROPS);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8107)->answered, 1), 1);
+
+    /* the 2019 widths (BYTE[11], BYTE[30], BYTE[30]) under a 2013 header */
+    command(f, c, 0x8107, NULL);
+    struct jt808_header h = {.msg_id = 0x0107, .version = JT808_V2019, .proto_version = 1};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    struct jt808_err e;
+    assert_int_equal(jt808_lay_build(&lt, &h, props, N_PROPS, &e), JT808_OK);
+    static uint8_t body19[512];
+    size_t n19 = 0;
+    assert_int_equal(jt808_body_encode(&lt, body19, sizeof body19, &n19, &e), JT808_OK);
+    assert_int_equal(n19, 2 + 11 + 30 + 30 + 10 + 1 + 3 + 1 + 3 + 2);
+    tx_begin(c, 0x0107);
+    tx.body = body19;
+    tx.body_bytes = n19;
+    tx_send(c);
+    /* 2013's 20-byte model cuts into the 2019 manufacturer's padding: the body is off
+     * its layout, the frame is refused (0x8001 result 2) and so is the answer */
+    expect_gen_to(c, 0x0107, (uint16_t)(c->serial - 1), 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8107)->refused, 1), 1);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_BODY], 1);
+    assert_int_equal(cs_of(f, 0x8107)->answered, 1);
+
+    /* the right widths with a byte too many: left over, invalid too */
+    command(f, c, 0x8107, NULL);
+    struct jt808_header h13 = {.msg_id = 0x0107, .version = JT808_V2013};
+    snprintf(h13.phone, sizeof h13.phone, "%s", c->phone);
+    assert_int_equal(jt808_lay_build(&lt, &h13, props, N_PROPS, &e), JT808_OK);
+    size_t n13 = 0;
+    assert_int_equal(jt808_body_encode(&lt, body19, sizeof body19, &n13, &e), JT808_OK);
+    assert_int_equal(n13, 2 + 5 + 20 + 7 + 10 + 1 + 3 + 1 + 3 + 2);
+    body19[n13++] = 0xEE;
+    tx_begin(c, 0x0107);
+    tx.body = body19;
+    tx.body_bytes = n13;
+    tx_send(c);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8107)->refused, 2), 2);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_BODY], 2);
+}
+
+/* 0x8500 -> 0x0500 with a location (stored); a 0x0001 instead is the wrong reply. */
+static void test_reply_0500(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    uint16_t s = command(f, c, 0x8500, NULL);
+    uint32_t ctl = 0;
+    assert_true(jt808_lay_get_u32(rx.lay, "controls[0].id", &ctl)); /* the 2019 default */
+    assert_int_equal(ctl, 1);
+    static uint8_t loc[28];
+    memset(loc, 0, sizeof loc);
+    loc[7] = 0x10; /* status bit 12: doors locked */
+    loc[11] = 1;
+    struct jt808_lay_kv kv[] = {{.path = "ack_serial", .u = s}, {.path = "location", .p = loc, .n = sizeof loc}};
+    uint64_t pos = f->slot->c[GWC_POSITIONS];
+    lay_send(c, 0x0500, kv, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8500)->answered, 1), 1);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], pos + 1);
+
+    s = command(f, c, 0x8500, NULL);
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp = (struct jt808_gen_resp){.ack_serial = s, .ack_id = 0x8500, .result = 0};
+    tx_send(c);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8500)->refused, 1), 1);
+    assert_int_equal(f->slot->c[GWC_REPLY_WRONG_ID], 1);
+    /* "unsupported" is a refusal of its own */
+    s = command(f, c, 0x8204, NULL);
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp = (struct jt808_gen_resp){.ack_serial = s, .ack_id = 0x8204, .result = 3};
+    tx_send(c);
+    assert_int_equal(wait_u64(&f->slot->ledger.why[LEDGER_UNSUPPORTED], 1), 1);
+}
+
+/* 0x8801 -> 0x0805: result 0 needs its ids; a failure result is a refusal. */
+static void test_reply_0805(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint16_t s = command(f, c, 0x8801, NULL);
+    struct jt808_lay_kv ok[] = {{.path = "ack_serial", .u = s}, {.path = "result", .u = 0}, {.path = "ids[0].id", .u = 7}};
+    lay_send(c, 0x0805, ok, 3);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8801)->answered, 1), 1);
+
+    s = command(f, c, 0x8801, NULL);
+    struct jt808_lay_kv none[] = {{.path = "ack_serial", .u = s}, {.path = "result", .u = 0}};
+    lay_send(c, 0x0805, none, 2);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REPLY_BAD_IDS], 1), 1);
+
+    s = command(f, c, 0x8801, NULL);
+    struct jt808_lay_kv failed[] = {{.path = "ack_serial", .u = s}, {.path = "result", .u = 1}};
+    lay_send(c, 0x0805, failed, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8801)->refused, 2), 2);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_IDS], 1);
+    assert_int_equal(cs_of(f, 0x8801)->answered, 1);
+    /* a reply for a serial nobody asked settles nothing and is not answered */
+    struct jt808_lay_kv stray[] = {{.path = "ack_serial", .u = 999}, {.path = "result", .u = 0}, {.path = "ids[0].id", .u = 1}};
+    lay_send(c, 0x0805, stray, 3);
+    expect_silence(c, 100);
+    assert_int_equal(cs_of(f, 0x8801)->answered, 1);
+}
+
+/* 0x8700 -> 0x0700 echoing the command word; 0x8702 -> 0x0702 (no serial: the oldest). */
+static void test_reply_0700_0702(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint16_t s = command(f, c, 0x8700, "{\"command\":1,\"data\":\"\"}");
+    struct jt808_lay_kv good[] = {{.path = "ack_serial", .u = s}, {.path = "command", .u = 1},
+                                  {.path = "data", .p = (const uint8_t *)"\x55\x7A", .n = 2}};
+    lay_send(c, 0x0700, good, 3);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8700)->answered, 1), 1);
+    s = command(f, c, 0x8700, "{\"command\":1,\"data\":\"\"}");
+    struct jt808_lay_kv bad[] = {{.path = "ack_serial", .u = s}, {.path = "command", .u = 2}};
+    lay_send(c, 0x0700, bad, 2);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REPLY_MISMATCH], 1), 1);
+    assert_int_equal(cs_of(f, 0x8700)->refused, 1);
+
+    command(f, c, 0x8702, NULL);
+    struct jt808_lay_kv card[] = {{.path = "state", .u = 1}, {.path = "time", .s = "240501120000"}, {.path = "ic_result", .u = 1}};
+    lay_send(c, 0x0702, card, 3);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8702)->answered, 1), 1);
+    expect_silence(c, 50);
+    /* of its own accord: a report, answered 0x8001 */
+    uint16_t r = lay_send(c, 0x0702, card, 3);
+    expect_gen_to(c, 0x0702, r, 0);
+    assert_int_equal(f->slot->c[GWC_DRIVER_IDS], 1);
+}
+
+/* --- terminal messages -------------------------------------------------------------------------- */
+
+/* 0x0004 -> 0x8004 with the UTC time. */
+static void test_server_time(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    time_t before = time(NULL);
+    lay_send(c, 0x0004, NULL, 0);
+    rx_next(c);
+    time_t after = time(NULL);
+    assert_int_equal(rx.h.msg_id, 0x8004);
+    const char *t = NULL;
+    assert_true(jt808_lay_get_str(rx.lay, "time", &t));
+    struct tm tm = {0};
+    assert_int_equal(sscanf(t, "%2d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                            &tm.tm_sec),
+                     6);
+    tm.tm_year += 100;
+    tm.tm_mon -= 1;
+    time_t got = timegm(&tm);
+    /* the virtual clock keeps the wall time of its epoch to the second */
+    assert_true(got >= before - 1 && got <= after);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_SERVER_TIME], 1), 1);
+}
+
+/* The reports of the terminal's own accord: 0x8001 result 0, counted; 0x0901 inflated. */
+static void test_reports_answered(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    struct jt808_lay_kv ev = {.path = "event_id", .u = 1};
+    uint16_t s = lay_send(c, 0x0301, &ev, 1);
+    expect_gen_to(c, 0x0301, s, 0);
+    struct jt808_lay_kv pt[] = {{.path = "type", .u = 0}, {.path = "data", .p = (const uint8_t *)"ab", .n = 2}};
+    s = lay_send(c, 0x0900, pt, 2);
+    expect_gen_to(c, 0x0900, s, 0);
+    /* zlib of 100 x 'a' (python3 -c "import zlib; print(zlib.compress(b'a'*100).hex())") */
+    static const uint8_t z[] = {0x78, 0x9c, 0x4b, 0x4c, 0xa4, 0x3d, 0x00, 0x00, 0x7a, 0x47, 0x25, 0xe5};
+    struct jt808_lay_kv zk = {.path = "data", .p = z, .n = sizeof z};
+    s = lay_send(c, 0x0901, &zk, 1);
+    expect_gen_to(c, 0x0901, s, 0);
+    assert_int_equal(f->slot->c[GWC_EVENTS], 1);
+    assert_int_equal(f->slot->c[GWC_PASSTHROUGH], 1);
+    assert_int_equal(f->slot->c[GWC_COMPRESSED], 1);
+    assert_int_equal(f->slot->c[GWC_INFLATED_BYTES], 100);
+    assert_int_equal(f->slot->c[GWC_UNSUPPORTED], 0);
+}
+
+struct frag_set {
+    uint8_t data[8][JT808_MAX_FRAME];
+    size_t len[8];
+    int n;
+};
+
+static void collect_frag(const uint8_t *frame, size_t len, void *arg)
+{
+    struct frag_set *fs = arg;
+    assert_true(fs->n < 8);
+    memcpy(fs->data[fs->n], frame, len);
+    fs->len[fs->n++] = len;
+}
+
+/* A 0x0801 of 3 packages (media id 77) from serial first. */
+static void media_frags(struct client *c, uint16_t first, struct frag_set *fs)
+{
+    static uint8_t body[36 + 2000];
+    memset(body, 0, sizeof body);
+    body[3] = 77;
+    for (size_t i = 36; i < sizeof body; i++)
+        body[i] = (uint8_t)i;
+    struct jt808_header h = {.msg_id = 0x0801, .version = c->v, .proto_version = c->v == JT808_V2019 ? 1 : 0};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    memset(fs, 0, sizeof *fs);
+    assert_int_equal(jt808_split(&h, first, body, sizeof body, 800, collect_frag, fs), JT808_OK);
+    assert_int_equal(fs->n, 3);
+}
+
+/* 0x0801 whole -> 0x8800 without ids; missing package 2 -> 0x8800 listing it after
+ * the timeout, then whole. */
+static void test_media_8800(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.reasm_timeout_ms = 300;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    struct frag_set fs;
+    media_frags(c, 100, &fs);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fs.data[i], fs.len[i]);
+        expect_gen_to(c, 0x0801, (uint16_t)(100 + i), 0);
+    }
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8800);
+    uint32_t v = 0;
+    size_t n = 9;
+    assert_true(jt808_lay_get_u32(rx.lay, "media_id", &v));
+    assert_int_equal(v, 77);
+    assert_true(jt808_lay_list_len(rx.lay, "ids", &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(f->slot->c[GWC_MEDIA_RECEIVED], 1);
+
+    media_frags(c, 200, &fs);
+    send_all(c, fs.data[0], fs.len[0]);
+    expect_gen_to(c, 0x0801, 200, 0);
+    send_all(c, fs.data[2], fs.len[2]);
+    expect_gen_to(c, 0x0801, 202, 0);
+    rx_next(c); /* after the timeout */
+    assert_int_equal(rx.h.msg_id, 0x8800);
+    assert_true(jt808_lay_get_u32(rx.lay, "media_id", &v));
+    assert_int_equal(v, 77);
+    assert_true(jt808_lay_list_len(rx.lay, "ids", &n));
+    assert_int_equal(n, 1);
+    assert_true(jt808_lay_get_u32(rx.lay, "ids[0].id", &v));
+    assert_int_equal(v, 2);
+    assert_int_equal(f->slot->c[GWC_MEDIA_RETRY], 1);
+    send_all(c, fs.data[1], fs.len[1]);
+    expect_gen_to(c, 0x0801, 201, 0);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8800);
+    assert_true(jt808_lay_list_len(rx.lay, "ids", &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(f->slot->c[GWC_MEDIA_RECEIVED], 2);
+    assert_int_equal(f->slot->c[GWC_REASM_EXPIRED], 0);
+}
+
+/* Another message missing packages 1 and 3 of 4 -> 0x8003 listing exactly those, three
+ * times a timeout apart, then dropped. */
+static void test_resend_8003_after_timeout(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.reasm_timeout_ms = 200;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    static uint8_t body[4 * 28];
+    memset(body, 0, sizeof body);
+    struct jt808_header h = {.msg_id = 0x0200, .version = JT808_V2019, .proto_version = 1};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    static struct frag_set fs;
+    memset(&fs, 0, sizeof fs);
+    assert_int_equal(jt808_split(&h, 300, body, sizeof body, 28, collect_frag, &fs), JT808_OK);
+    assert_int_equal(fs.n, 4);
+    send_all(c, fs.data[1], fs.len[1]);
+    expect_gen_to(c, 0x0200, 301, 0);
+    send_all(c, fs.data[3], fs.len[3]);
+    expect_gen_to(c, 0x0200, 303, 0);
+    uint64_t t0 = clock_mono_us();
+    for (int ask = 1; ask <= 3; ask++) {
+        rx_next(c);
+        assert_int_equal(rx.h.msg_id, 0x8003);
+        uint32_t v = 0;
+        size_t n = 0;
+        assert_true(jt808_lay_get_u32(rx.lay, "orig_serial", &v));
+        assert_int_equal(v, 300);
+        assert_true(jt808_lay_list_len(rx.lay, "ids", &n));
+        assert_int_equal(n, 2);
+        assert_true(jt808_lay_get_u32(rx.lay, "ids[0].id", &v));
+        assert_int_equal(v, 1);
+        assert_true(jt808_lay_get_u32(rx.lay, "ids[1].id", &v));
+        assert_int_equal(v, 3);
+        assert_int_equal(f->slot->c[GWC_RESEND_REQUESTS], (uint64_t)ask);
+    }
+    assert_true((clock_mono_us() - t0) / 1000 >= 2 * 200); /* a timeout apart */
+    assert_int_equal(wait_u64(&f->slot->c[GWC_REASM_EXPIRED], 1), 1);
+    expect_silence(c, 300);
+    assert_int_equal(f->slot->c[GWC_RESEND_REQUESTS], 3);
+    assert_int_equal(f->slot->c[GWC_REASSEMBLED], 0);
+}
+
+/* 0x0005 -> the listed packages of the gateway's last subpackaged message, byte for byte. */
+static void test_resend_0005(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    send_ctl_command(f, 0x8108, 1,
+                     "{\"type\":0,\"manufacturer\":\"MF001\",\"version\":\"1.0\",\"package_len\":3000}");
+    static uint8_t orig[4][JT808_MAX_FRAME];
+    size_t olen[4];
+    uint16_t first = 0;
+    for (int i = 0; i < 4; i++) {
+        olen[i] = rx_raw(c, orig[i], sizeof orig[i]);
+        assert_int_equal(rx.h.msg_id, 0x8108);
+        assert_true(rx.h.subpackage);
+        assert_int_equal(rx.h.pkg_total, 4);
+        if (i == 0)
+            first = rx.h.serial;
+    }
+    struct jt808_lay_kv kv[] = {{.path = "orig_serial", .u = first}, {.path = "ids[0].id", .u = 2},
+                                {.path = "ids[1].id", .u = 4}};
+    lay_send(c, 0x0005, kv, 3);
+    static uint8_t again[JT808_MAX_FRAME];
+    size_t n = rx_raw(c, again, sizeof again);
+    assert_int_equal(n, olen[1]);
+    assert_memory_equal(again, orig[1], n);
+    n = rx_raw(c, again, sizeof again);
+    assert_int_equal(n, olen[3]);
+    assert_memory_equal(again, orig[3], n);
+    expect_silence(c, 50);
+    assert_int_equal(f->slot->c[GWC_RESEND_ASKED], 1);
+    assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 2);
+    /* for a message it does not keep: 0x8001 result 1 */
+    kv[0].u = (uint16_t)(first + 100);
+    uint16_t s = lay_send(c, 0x0005, kv, 3);
+    expect_gen_to(c, 0x0005, s, 1);
+    assert_int_equal(f->slot->c[GWC_RESEND_UNKNOWN], 1);
+    /* the upgrade itself is still answered by 0x0001 to its last package */
+    tx_begin(c, 0x0001);
+    tx.b.gen_resp = (struct jt808_gen_resp){.ack_serial = (uint16_t)(first + 3), .ack_id = 0x8108, .result = 0};
+    tx_send(c);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8108)->answered, 1), 1);
+}
+
+/* A step's 0x8003 is answered by the listed package resent; 0x8800 without ids at once. */
+static void test_packages_reply(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    struct frag_set fs;
+    media_frags(c, 500, &fs);
+    for (int i = 0; i < 3; i++) {
+        send_all(c, fs.data[i], fs.len[i]);
+        expect_gen_to(c, 0x0801, (uint16_t)(500 + i), 0);
+    }
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8800);
+    command(f, c, 0x8003, "{\"orig_serial\":500,\"ids\":[{\"id\":2}]}");
+    send_all(c, fs.data[0], fs.len[0]); /* not the one asked */
+    expect_gen_to(c, 0x0801, 500, 0);
+    expect_silence(c, 50);
+    assert_int_equal(cs_of(f, 0x8003)->answered, 0);
+    send_all(c, fs.data[1], fs.len[1]);
+    expect_gen_to(c, 0x0801, 501, 0);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8003)->answered, 1), 1);
+
+    command(f, c, 0x8800, NULL);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8800)->answered, 1), 1);
+    assert_int_equal(f->slot->ledger.sent, f->slot->ledger.acked);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(int argc, char **argv)
+{
+    argv0 = argc > 0 ? argv[0] : "";
+    clock_init(1.0);
+    signal(SIGPIPE, SIG_IGN);
+    shm = stats_map();
+    if (!shm) {
+        fprintf(stderr, "stats_map: %s\n", strerror(errno));
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_kinds),
+        T(test_reply_8106),
+        T(test_reply_0107_widths),
+        T(test_reply_0500),
+        T(test_reply_0805),
+        T(test_reply_0700_0702),
+        T(test_server_time),
+        T(test_reports_answered),
+        T(test_media_8800),
+        T(test_resend_8003_after_timeout),
+        T(test_resend_0005),
+        T(test_packages_reply),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    jt808_msg_free(&lt);
+    jt808_msg_free(&rx);
+    stats_unmap(shm);
+    return rc;
+}
