@@ -59,6 +59,7 @@ enum jt808_gw_counter {
     GWC_PACKAGES_RESENT,      /* ... packages of the gateway's last subpackaged message resent */
     GWC_RESEND_UNKNOWN,       /* ... for a message the gateway no longer keeps (0x8001 result 1) */
     GWC_EVENTS,               /* 0x0301 event reports */
+    GWC_QUESTION_ANSWERS,     /* 0x0302 answers to a 0x8302 question */
     GWC_INFO_ORDERS,          /* 0x0303 information order / cancel */
     GWC_WAYBILLS,             /* 0x0701 electronic waybills */
     GWC_DRIVER_IDS,           /* 0x0702 driver identity reports (not answering 0x8702) */

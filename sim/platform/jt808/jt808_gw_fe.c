@@ -125,6 +125,7 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_RESEND_UNKNOWN, "resend_unknown",
       "0x0005 for a message the gateway does not keep (answered 0x8001 result 1)"),
     C(GWC_EVENTS, "events", "0x0301 event reports"),
+    C(GWC_QUESTION_ANSWERS, "question_answers", "0x0302 answers to a 0x8302 question"),
     C(GWC_INFO_ORDERS, "info_orders", "0x0303 information orders and cancellations"),
     C(GWC_WAYBILLS, "waybills", "0x0701 electronic waybills"),
     C(GWC_DRIVER_IDS, "driver_ids", "0x0702 driver identity reports of the terminal's own accord"),

@@ -1,7 +1,7 @@
 /* Terminal messages of their own accord beyond the foundation's: 0x0004 answered
  * with the server time (0x8004), 0x0005 with the packages it lists of the
  * gateway's last subpackaged message to that terminal (kept per connection),
- * 0x0801 multimedia data with 0x8800, the reports 0x0301 0x0303 0x0701 0x0702
+ * 0x0801 multimedia data with 0x8800, the reports 0x0301 0x0302 0x0303 0x0701 0x0702
  * 0x0705 0x0800 0x0900 0x0901 0x0A00 counted and answered 0x8001; and the
  * subpackaged messages left incomplete: their missing packages asked for (0x8800
  * for 0x0801 when its first package names the multimedia id, else 0x8003) a
@@ -198,6 +198,7 @@ int gw_up_message(struct gw_conn *c, const struct jt808_msg *m)
         return -1;
     }
     case 0x0301: g->st->c[GWC_EVENTS]++; return 0;
+    case 0x0302: g->st->c[GWC_QUESTION_ANSWERS]++; return 0;
     case 0x0303: g->st->c[GWC_INFO_ORDERS]++; return 0;
     case 0x0701: g->st->c[GWC_WAYBILLS]++; return 0;
     case 0x0702: g->st->c[GWC_DRIVER_IDS]++; return 0;
