@@ -1,5 +1,7 @@
-/* Internals shared by the gateway's files: jt808_gw.c (connections, terminal
- * messages, the process) and jt808_gw_cmd.c (platform requests). */
+/* Internals shared by the gateway's files: jt808_gw.c (connections, the bus, the
+ * process), jt808_gw_msg.c (terminal messages), jt808_gw_cmd.c (platform
+ * requests), jt808_gw_verify.c (third-party verification) and jt808_gw_fe.c (the
+ * front-end table). */
 #ifndef FLEETSIM_JT808_GW_INTERNAL_H
 #define FLEETSIM_JT808_GW_INTERNAL_H
 
@@ -128,8 +130,17 @@ void gw_cmd_to(struct gw *g, const struct bus_rec *r);
 void gw_cmd_end(struct gw *g, const struct bus_rec *r);
 void gw_cmd_free_all(struct gw *g);
 
-/* jt808_gw.c for jt808_gw_verify.c: answers to a terminal, the input held
- * behind a request going on, the core's registration and unregistration. */
+/* jt808_gw.c: the bus to the core broke (the gateway stops, saying why). */
+void gw_bus_failed(struct gw *g);
+
+/* jt808_gw_msg.c: the frames in a connection's input (how many bytes were used);
+ * the core's answers to registrations and authentications. */
+long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n);
+void gw_on_reg_reply(struct gw *g, const struct bus_rec *r);
+void gw_on_auth_reply(struct gw *g, const struct bus_rec *r);
+
+/* For jt808_gw_verify.c: answers to a terminal (jt808_gw_msg.c), the input held
+ * behind a request going on (jt808_gw.c), the core's registration and unregistration. */
 void gw_general_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result);
 void gw_reg_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t result, const char *auth_code);
 void gw_resume(struct gw_conn *c);

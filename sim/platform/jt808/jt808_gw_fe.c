@@ -1,0 +1,127 @@
+/* The JT/T 808 gateway as a front-end of the embedded platform: its options,
+ * listening sockets, one-party provisioning and counter names. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/platform/jt808/jt808_gw_internal.h"
+#include "sim/platform/jt808/jt808_reg.h"
+
+/* --- as a front-end of the embedded platform ------------------------------------ */
+
+static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, size_t errcap)
+{
+    struct gw_config *g = cfgp;
+    snprintf(g->bind, sizeof g->bind, "%s", o->bind[0] ? o->bind : "127.0.0.1");
+    g->port = o->port;
+    g->one_party = strcmp(o->auth, "one-party") == 0;
+    g->third_party = strcmp(o->auth, "third-party") == 0;
+    snprintf(g->verify_url, sizeof g->verify_url, "%s", o->verify_url);
+    g->verify_timeout_ms = o->verify_timeout_ms ? o->verify_timeout_ms : 2000;
+    g->verify_events = o->verify_events ? o->verify_events : JT808_VERIFY_ALL;
+    if (g->third_party && !g->verify_url[0]) {
+        snprintf(err, errcap, "auth third-party needs a verification URL");
+        return -1;
+    }
+    snprintf(g->triples, sizeof g->triples, "%s", o->triples);
+    snprintf(g->core, sizeof g->core, "%s", o->core);
+    g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
+    g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
+    g->verbose = o->verbose;
+    g->tls = o->tls;
+    if (g->tls.cert[0] || g->tls.key[0] || g->tls.ca[0])
+        return tls_opts_check(&g->tls, 1, err, errcap);
+    return 0;
+}
+
+static int fe_listen(void *cfgp, int *fds, int n, uint16_t *port, char *err, size_t errcap)
+{
+    struct gw_config *g = cfgp;
+    if (gw_listen(g, fds, n, err, errcap) < 0)
+        return -1;
+    *port = g->port;
+    return 0;
+}
+
+/* One-party mode: the CSV of known terminals, provisioned in the core. */
+static int fe_provision(const void *cfgp, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
+                        char *err, size_t errcap)
+{
+    const struct gw_config *g = cfgp;
+    if (!g->one_party || !g->triples[0])
+        return 0;
+    return jt808_triples_load(g->triples, emit, ctx, err, errcap);
+}
+
+static int fe_main(const void *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot)
+{
+    return gw_main(cfg, id, lfd, ctl_fd, slot);
+}
+
+#define C(id, n, d) {"gateway." n, id, d}
+static const struct stats_counter fe_counters[] = {
+    C(GWC_BAD_CHECK, "bad_check", "frames with a bad check code (answered 0x8001 result 2)"),
+    C(GWC_BAD_ESCAPE, "bad_escape", "frames with a bad escape (answered 0x8001 result 2)"),
+    C(GWC_BAD_FRAME, "bad_frame", "other malformed frames (answered 0x8001 result 2)"),
+    C(GWC_GARBAGE_BYTES, "garbage_bytes", "bytes skipped between frames"),
+    C(GWC_UNAUTHENTICATED, "unauthenticated", "messages refused before authentication"),
+    C(GWC_UNSUPPORTED, "unsupported", "message ids answered with result 3"),
+    C(GWC_REGISTRATIONS, "registrations", "registrations accepted"),
+    C(GWC_REG_REFUSED, "reg_refused", "registrations refused (results 1-4, or invalid)"),
+    C(GWC_AUTHENTICATIONS, "authentications", "authentications accepted"),
+    C(GWC_AUTH_REFUSED, "auth_refused", "authentications refused"),
+    C(GWC_POSITIONS, "positions", "locations stored (0x0200, 0x0201, 0x0704 items)"),
+    C(GWC_UNREGISTRATIONS, "unregistrations", "0x0003 unregistrations"),
+    C(GWC_SUBPACKAGES, "subpackages", "subpackage fragments received"),
+    C(GWC_REASSEMBLED, "reassembled", "messages completed from fragments"),
+    C(GWC_UPGRADE_OK, "upgrade_ok", "0x0108 upgrade results 0 (succeeded)"),
+    C(GWC_UPGRADE_FAILED, "upgrade_failed", "0x0108 upgrade results 1, or a code JT/T 808 does not define"),
+    C(GWC_UPGRADE_CANCELLED, "upgrade_cancelled", "0x0108 upgrade results 2 (cancelled)"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_HANDSHAKE, "tls_handshakes", "TLS handshakes completed"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_NO_CERT, "tls_no_cert", "TLS terminals refused: no device certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_UNKNOWN_CA, "tls_unknown_ca",
+      "TLS terminals refused: a certificate the device root CA did not sign"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_EXPIRED, "tls_expired", "TLS terminals refused: an expired or not yet valid certificate"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_BAD_CERT, "tls_bad_cert", "TLS terminals refused: another certificate failure"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_REVOKED, "tls_revoked", "TLS terminals refused: OCSP says the device certificate is revoked"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_OCSP_FAILED, "tls_ocsp_failed",
+      "TLS terminals refused: OCSP status unknown, or no valid answer from the responder"),
+    C(GWC_TLS_STAPLES, "tls_staples", "OCSP responses for the server certificate obtained for stapling"),
+    C(GWC_REG_RESULT_1, "reg_result_1", "registrations answered 0x8100 result 1 (vehicle registered already)"),
+    C(GWC_REG_RESULT_1 + 1, "reg_result_2", "registrations answered 0x8100 result 2 (no such vehicle)"),
+    C(GWC_REG_RESULT_1 + 2, "reg_result_3", "registrations answered 0x8100 result 3 (terminal registered already)"),
+    C(GWC_REG_RESULT_1 + 3, "reg_result_4", "registrations answered 0x8100 result 4 (no such terminal)"),
+    C(GWC_REG_RESULT_5, "reg_invalid", "registrations refused as invalid (0x8001 result 2)"),
+    C(GWC_VERIFY_OK, "verify_ok", "third-party verifications answered true"),
+    C(GWC_VERIFY_REFUSED, "verify_refused", "third-party verifications answered false"),
+    C(GWC_VERIFY_TIMEOUT, "verify_timeout", "third-party verifications unanswered within the timeout (refused)"),
+    C(GWC_VERIFY_MALFORMED, "verify_malformed", "third-party answers that are not seed 000's JSON (refused)"),
+    C(GWC_VERIFY_HTTP_ERROR, "verify_http_error", "third-party answers with an HTTP status other than 200 (refused)"),
+    C(GWC_VERIFY_UNREACHABLE, "verify_unreachable", "third-party verifications not asked or not reached (refused)"),
+    C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
+    C(GWC_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
+      "deviations accepted: an additional item whose length disagrees with its id (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
+      "deviations accepted: a parameter whose length disagrees with its type (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_COUNT_OVERRUN, "dev_count_overrun",
+      "deviations accepted: a count larger than the body holds"),
+    C(GWC_DEV_FIRST + JT808_DEV_TRAILING_BYTES, "dev_trailing_bytes",
+      "deviations accepted: bytes after the last field (kept raw)"),
+    C(GWC_DEV_FIRST + JT808_DEV_UNESCAPED_CHECK, "dev_unescaped_check",
+      "deviations accepted: a lone 0x7D before the closing 0x7E read as the check byte"),
+    C(GWC_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
+      "deviations accepted: an item whose length runs past the body"),
+};
+_Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");
+_Static_assert(GWC__COUNT <= STATS_FE_COUNTERS, "gateway counters");
+#undef C
+
+const struct frontend jt808_frontend = {
+    .name = "jt808",
+    .cfg_size = sizeof(struct gw_config),
+    .configure = fe_configure,
+    .listen = fe_listen,
+    .main = fe_main,
+    .provision = fe_provision,
+    .counters = fe_counters,
+    .n_counters = (int)(sizeof fe_counters / sizeof fe_counters[0]),
+};
