@@ -17,6 +17,9 @@
 #define JT808_MAX_BODY 1023           /* 10-bit body length field */
 #define JT808_MAX_FRAME 2200          /* worst case: every byte escaped */
 #define JT808_MAX_QUERY_IDS 64        /* ids per 0x8106 style lists */
+/* A body reassembled from subpackages may be longer than one frame's; the codecs that
+ * write such bodies back (a location inside a layout body) take up to this much. */
+#define JT808_MAX_LONG_BODY (JT808_MAX_BODY * 64u)
 
 enum jt808_rc {
     JT808_OK = 0,

@@ -505,8 +505,10 @@ static bool loc_from_json(struct jctx *c, const cJSON *o, const char *path,
     if (!cJSON_IsArray(items))
         return jfail(c, path, "items", "expected an array");
     int n = cJSON_GetArraySize(items);
-    if (n > JT808_MAX_BODY / 2)
-        return jfail(c, path, "items", "more than %d items", JT808_MAX_BODY / 2);
+    /* An item takes 2 bytes at least; a location inside a reassembled body may hold
+     * more than one frame's worth. */
+    if (n > (int)(JT808_MAX_LONG_BODY / 2))
+        return jfail(c, path, "items", "more than %u items", JT808_MAX_LONG_BODY / 2);
     if (n && !(l->items = jarena(c, (size_t)n * sizeof *l->items, path, "items")))
         return false;
     int i = 0;

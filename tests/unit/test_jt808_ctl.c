@@ -135,6 +135,21 @@ static void test_typed_values(void **state)
     assert_int_equal(nf, 0);
     msg_del(m);
     free(body);
+
+    /* The other commands' STRING drops a C terminator like every STRING of the codec
+     * (so it is written back without it); a NUL inside a typed STRING is refused. */
+    body = unhex("FF" "0000", &n);
+    m = new_msg();
+    assert_int_equal(jt808_body_decode(body, n, m, &e), JT808_OK);
+    assert_string_equal(m->b.control.params, "");
+    assert_int_equal(m->devs.total, 0);
+    uint8_t out[16];
+    size_t on = 0;
+    assert_int_equal(jt808_body_encode(m, out, sizeof out, &on, &e), JT808_OK);
+    assert_int_equal(on, 1);
+    assert_int_equal(out[0], 0xFF);
+    msg_del(m);
+    free(body);
 }
 
 /* Decoding succeeds with ndev deviations, the first kind@off field. */
