@@ -28,14 +28,14 @@ SAN_O := build-san
 
 # Debian packages this tree needs to build and test (libcoap3-bin: coap-server, an
 # independent CoAP peer for the replay dialect's end-to-end test).
-DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libcoap3-bin sqlite3 libmicrohttpd-dev tshark man-db libssl-dev openssl zlib1g-dev
+DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libjpeg-dev libcoap3-bin sqlite3 libmicrohttpd-dev tshark man-db libssl-dev openssl zlib1g-dev
 
 PKG_MODS := libcjson sqlite3 libmicrohttpd openssl zlib
 # Third-party verification: the gateway's HTTP client (libcurl), and curl as an
 # independent client of `fleetsim verifier` in the tests.
 DEB_PKGS += libcurl4-openssl-dev curl
 PKG_MODS += libcurl
-TEST_MODS := cmocka
+TEST_MODS := cmocka libjpeg
 
 MISSING := $(shell for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
 

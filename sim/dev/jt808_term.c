@@ -7,6 +7,14 @@
  *   0x8001 refusing 0x0102    -> forget the auth code and register again
  *   platform requests         -> 0x8104/0x0104, 0x8103/0x0001 (applied), 0x8201/0x0201,
  *                                0x8105, 0x8300/0x0001, 0x8108/0x0001 then 0x0108
+ *   the others                -> jt808_term_more.c dispatches them: jt808_term_cmd.c
+ *                                (0x8106/0x0104, 0x8107/0x0107, 0x8202 tracking, 0x8203,
+ *                                0x8204, 0x8301-0x8304, 0x8400/0x8401, 0x8500/0x0500,
+ *                                0x8700/0x0700, 0x8701, 0x8702/0x0702, 0x8900) and
+ *                                jt808_term_media.c (0x8801/0x0805 then 0x0800 and 0x0801
+ *                                in subpackages, 0x8800 and 0x8003 resends, 0x8802/0x0802,
+ *                                0x8803, 0x8804, 0x8805)
+ *   a platform message missing subpackages (2019) -> 0x0005 after 5 s, up to 3 times
  */
 #include "sim/dev/jt808_term.h"
 
@@ -123,6 +131,14 @@ bool jt_send(struct term *t, bool request)
     return jt_send_at(t, request, 0);
 }
 
+void jt_terminal_id(const struct term *t, char *out, size_t cap)
+{
+    const struct jt808_fleet_cfg *f = cfg(t);
+    int width = f->version == 2019 ? 12 : 7;
+    int plen = (int)strlen(f->terminal_prefix);
+    snprintf(out, cap, "%s%0*llu", f->terminal_prefix, width - plen > 0 ? width - plen : 1, term_number(t));
+}
+
 static void send_register(struct term *t)
 {
     const struct jt808_fleet_cfg *f = cfg(t);
@@ -137,10 +153,7 @@ static void send_register(struct term *t)
     /* terminal ids and plates number terminals across the whole scenario, so two
      * fleets with the same prefixes do not claim each other's vehicles */
     unsigned long long g = term_number(t);
-    int width = f->version == 2019 ? 12 : 7;
-    int plen = (int)strlen(f->terminal_prefix);
-    snprintf(r->terminal_id, sizeof r->terminal_id, "%s%0*llu", f->terminal_prefix,
-             width - plen > 0 ? width - plen : 1, g);
+    jt_terminal_id(t, r->terminal_id, sizeof r->terminal_id);
     r->plate_color = f->plate_color;
     snprintf(r->plate, sizeof r->plate, "%s%05llu", f->plate_prefix, g);
     term_set_state(t, TS_REGISTERING);
@@ -300,7 +313,7 @@ static void backfill(struct term *t)
 
 /* --- platform requests ------------------------------------------------------------ */
 
-static void fill_params(struct term *t, struct jt808_params *p)
+void jt_fill_params(struct term *t, struct jt808_params *p)
 {
     static struct jt808_param list[4];
     p->params = list;
@@ -359,7 +372,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
     case 0x8104:
         jt_header(t, 0x0104);
         jt_out.b.params_resp.ack_serial = m->h.serial;
-        fill_params(t, &jt_out.b.params_resp.p);
+        jt_fill_params(t, &jt_out.b.params_resp.p);
         if (jt_send(t, false))
             t->fleet->st->replies++;
         break;
@@ -407,6 +420,8 @@ static void start_traffic(struct term *t)
         s->next_report_us = now + (uint64_t)(term_rand(t) % (s->report_ms + 1u)) * 1000u;
     term_wake_at(t, s->next_report_us);
     term_wake_at(t, now + s->heartbeat_ms * 1000ull);
+    if (jt_more(t, false))
+        term_wake_at(t, now + 1); /* tracking, uploads: their schedule again after a reconnect */
     backfill(t);
 }
 
@@ -511,12 +526,14 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     struct jt808_err err;
     if (jt808_reasm_feed(s->reasm, &m->h, m->body, m->body_bytes, term_now() / 1000u, &done, &whole,
                          &whole_len, &err) != JT808_OK) {
-        t->fleet->st->decode_errors++;
+            t->fleet->st->decode_errors++;
         jt_general_reply(t, &m->h, 2);
         return;
     }
     if (!done) {
         jt_general_reply(t, &m->h, 0);
+        /* 2019: ask for what is still missing if nothing comes for a while (0x0005) */
+        jt808_term_more_reasm_pending(t, term_now() + JT808_RESEND_ASK_MS * 1000ull);
         return;
     }
     static struct jt808_msg full;
@@ -608,6 +625,9 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
         next = now + (s->heartbeat_ms ? s->heartbeat_ms * 1000ull : 1000000u);
     if (s->report_ms && s->next_report_us && s->next_report_us < next)
         next = s->next_report_us;
+    uint64_t more = jt808_term_more_tick(t, now);
+    if (more && more < next)
+        next = more;
     return next;
 }
 
@@ -618,6 +638,8 @@ static void jt_on_timeout(struct term *t, uint16_t msg_id)
         term_drop(t, 0, false);
     else if (msg_id == 0x0003)
         term_drop(t, 0, true); /* unanswered goodbye: leave all the same */
+    else
+        jt808_term_more_timeout(t, msg_id);
 }
 
 static void jt_on_disconnected(struct term *t)
@@ -663,6 +685,7 @@ static void jt_drain(struct term *t)
 static void jt_state_free(struct term *t)
 {
     struct jt808_tstate *s = ts(t);
+    jt808_term_more_free(t);
     free(s->blind);
     free(s->auth);
     if (s->reasm) {
@@ -715,6 +738,11 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_UNREGISTERED, "unregistered", "0x0003 unregistrations sent"),
     C(JT808_C_GARBAGE_BYTES, "garbage_bytes",
       "bytes from the platform outside any 0x7E frame (each run of them is a decode error)"),
+    C(JT808_C_TRACKING_REPORTS, "tracking_reports", "0x0200 sent for a temporary tracking (0x8202)"),
+    C(JT808_C_MEDIA_SHOTS, "media_shots", "pictures taken (0x8801)"),
+    C(JT808_C_MEDIA_PACKAGES, "media_packages", "0x0801 multimedia packages sent (first time)"),
+    C(JT808_C_MEDIA_RESENT, "media_resent", "packages sent again on a 0x8800 list or a 0x8003"),
+    C(JT808_C_RESEND_ASKED, "resend_asked", "0x0005 sent: a subpackaged platform message missing packages"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
       "frames sent with an additional item of the wrong length (fleet option deviate)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",

@@ -42,6 +42,10 @@ struct jt808_tstate {
     uint32_t status_bits;        /* added to every report's status word (door locked, ...) */
     uint8_t sent_next;           /* ring index into sent[] */
     struct jt808_sent_rec sent[JT808_SENT_KEEP];
+    uint32_t more;               /* 1 + slot of the state of the further requests (tracking,
+                                    multimedia; jt808_term_more.c), 0 = none: this fills the
+                                    padding before blind, so a terminal that never gets them
+                                    carries no more bytes */
     struct jt808_blind *blind;   /* allocated on the first buffered report */
     struct jt808_reasm *reasm;   /* allocated on the first subpackage from the platform */
 };
@@ -73,6 +77,11 @@ enum jt808_term_counter {
     JT808_C_AUTH_REFUSED,
     JT808_C_UNREGISTERED,
     JT808_C_GARBAGE_BYTES,
+    JT808_C_TRACKING_REPORTS,   /* 0x0200 of a temporary tracking (0x8202) */
+    JT808_C_MEDIA_SHOTS,        /* pictures taken (0x8801) */
+    JT808_C_MEDIA_PACKAGES,     /* 0x0801 packages sent the first time */
+    JT808_C_MEDIA_RESENT,       /* packages sent again (0x8800 list, 0x8003) */
+    JT808_C_RESEND_ASKED,       /* 0x0005 sent: a platform message missing packages */
     JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
     JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
 };

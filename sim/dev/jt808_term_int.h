@@ -4,6 +4,7 @@
 #define FLEETSIM_JT808_TERM_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim/dev/fleet.h"
@@ -14,6 +15,10 @@ static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate
 static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return term_cfg(t); }
 
 #define TERM_ITEMS 5 /* additional items of each report */
+/* 2019: a platform message still missing packages after this long without a new
+ * one is asked for again (0x0005); the reassembly drops it after 60 s. */
+#define JT808_RESEND_ASK_MS 5000u
+#define JT808_RESEND_ASKS 3 /* times a message is asked for */
 
 /* The message being built; terminals of one worker share it (one at a time). */
 extern struct jt808_msg jt_out;
@@ -33,8 +38,56 @@ void jt_general_reply(struct term *t, const struct jt808_header *req, uint8_t re
 void jt_fill_location(struct term *t, struct jt808_location *loc, struct jt808_loc_item *items_out, int32_t lat,
                       int32_t lon, uint16_t speed, uint16_t dir, uint64_t taken_us);
 
+/* The parameters the terminal knows, as 0x0104 carries them (p->params: the
+ * caller's until the next call). */
+void jt_fill_params(struct term *t, struct jt808_params *p);
+/* The terminal id it registered with (0x0100, 0x0107). */
+void jt_terminal_id(const struct term *t, char *out, size_t cap);
+
 /* The platform requests jt808_term.c does not answer itself: true when m was
  * answered (or deliberately left unanswered), false for an unsupported one. */
 bool jt808_term_more(struct term *t, const struct jt808_msg *m);
+/* on_tick's share for them: what is due at now is done; returns the next time
+ * wanted (0: none). */
+uint64_t jt808_term_more_tick(struct term *t, uint64_t now);
+/* A request of theirs got no answer in time (true: it was one of theirs). */
+bool jt808_term_more_timeout(struct term *t, uint16_t msg_id);
+/* A subpackaged platform message is still missing packages (jt808_term.c's
+ * reassembly): check again at at_us. */
+void jt808_term_more_reasm_pending(struct term *t, uint64_t at_us);
+void jt808_term_more_free(struct term *t);
+
+/* --- the state of the further requests, allocated on first use ------------------ */
+
+struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */
+struct jt808_media;   /* shots, uploads, recording (jt808_term_media.c) */
+struct jt808_more {
+    struct jt808_track *track;
+    struct jt808_media *media;
+    uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
+    uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
+    uint8_t menu[32];          /* 0x8303: information types on the menu, for 0x0303 */
+};
+/* The terminal's, made when create (NULL: none, or out of memory). */
+struct jt808_more *jt_more(struct term *t, bool create);
+
+/* Start jt_out as layout message msg_id (header, an empty tree); NULL: out of memory. */
+struct jt808_lay_body *jt_lay_start(struct term *t, uint16_t msg_id);
+/* The terminal's current location as a 0x0200 body (with the additional items
+ * when items, else the 28-byte basic part) into out; its length, 0 on failure. */
+size_t jt_location_bytes(struct term *t, bool items, uint8_t *out, size_t cap);
+/* Count a reply to the platform as the foundation's are. */
+void jt_count_reply(struct term *t);
+
+/* Each answers the requests of its file: false when m is not one of them. */
+bool jt808_term_cmd(struct term *t, const struct jt808_msg *m);
+uint64_t jt808_term_cmd_tick(struct term *t, uint64_t now);
+void jt808_term_cmd_free(struct jt808_more *x);
+bool jt808_term_media(struct term *t, const struct jt808_msg *m);
+uint64_t jt808_term_media_tick(struct term *t, uint64_t now);
+bool jt808_term_media_timeout(struct term *t, uint16_t msg_id);
+void jt808_term_media_free(struct jt808_more *x);
+/* The synthetic JPEG of a shot (jt808_term_media.c): its length, 0 when cap is short. */
+size_t jt808_media_jpeg(uint8_t res, uint32_t media_id, uint8_t *out, size_t cap);
 
 #endif

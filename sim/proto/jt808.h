@@ -446,6 +446,16 @@ enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header 
 /* Drop incomplete messages older than the timeout; returns how many were dropped. */
 size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms);
 
+/* Messages in progress that got no new package for idle_ms since the last one (or
+ * since they were last listed here), listed at most max_asks times each: fn gets
+ * each one's id, first serial and missing package indexes (from 1, ascending), as
+ * a 2019 0x0005 asks for them.  Returns the earliest now_ms at which another call
+ * would list something (0: never). */
+uint64_t jt808_reasm_missing(struct jt808_reasm *r, uint64_t now_ms, uint64_t idle_ms, unsigned max_asks,
+                             void (*fn)(uint16_t msg_id, uint16_t first_serial, const uint16_t *ids,
+                                        size_t n, void *arg),
+                             void *arg);
+
 /* Split a long body into subpackage frames: calls emit(frame, len, arg) for each
  * wire frame.  h supplies msg_id/version/phone; serials start at first_serial.
  * max_chunk <= JT808_MAX_BODY. */

@@ -24,6 +24,8 @@ struct jt808_reasm_slot {
     uint16_t total;
     uint16_t received;
     uint64_t last_ms;
+    uint64_t asked_ms;   /* last jt808_reasm_missing that listed it (0: never) */
+    uint8_t asks;
     size_t mem;       /* bytes charged to this slot */
     size_t body_len;  /* sum of received fragment lengths */
     struct frag frags[];
@@ -78,6 +80,38 @@ size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms)
         }
     }
     return n;
+}
+
+uint64_t jt808_reasm_missing(struct jt808_reasm *r, uint64_t now_ms, uint64_t idle_ms, unsigned max_asks,
+                             void (*fn)(uint16_t msg_id, uint16_t first_serial, const uint16_t *ids,
+                                        size_t n, void *arg),
+                             void *arg)
+{
+    uint64_t next = 0;
+    for (struct jt808_reasm_slot *s = r->slots; s; s = s->next) {
+        if (s->asks >= max_asks)
+            continue;
+        uint64_t since = s->asked_ms > s->last_ms ? s->asked_ms : s->last_ms;
+        if (now_ms < since + idle_ms) {
+            if (!next || since + idle_ms < next)
+                next = since + idle_ms;
+            continue;
+        }
+        uint16_t *ids = malloc((size_t)s->total * sizeof *ids);
+        if (!ids)
+            return next ? next : now_ms + idle_ms; /* try again later */
+        size_t n = 0;
+        for (unsigned i = 0; i < s->total; i++)
+            if (!s->frags[i].have)
+                ids[n++] = (uint16_t)(i + 1);
+        s->asked_ms = now_ms;
+        s->asks++;
+        fn(s->msg_id, s->first_serial, ids, n, arg);
+        free(ids);
+        if (s->asks < max_asks && (!next || now_ms + idle_ms < next))
+            next = now_ms + idle_ms;
+    }
+    return next;
 }
 
 static enum jt808_rc finish(struct jt808_reasm *r, struct jt808_reasm_slot **link, uint8_t **out,
