@@ -138,7 +138,8 @@ fuzz: $(DEPS_STAMP)
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	    (cd $(FUZZ_O) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
 	        $$(for d in $$seeds; do echo ../$$d; done)) 2>&1 | grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)|ERROR|SUMMARY" ; \
-	    ls $(FUZZ_O)/crash-* $(FUZZ_O)/leak-* $(FUZZ_O)/timeout-* 2>/dev/null && exit 1; \
+	    found=$$(ls $(FUZZ_O)/crash-* $(FUZZ_O)/leak-* $(FUZZ_O)/timeout-* 2>/dev/null); \
+	    if [ -n "$$found" ]; then echo "$$found"; exit 1; fi; \
 	done; true
 
 # The binary, the man pages, and the scenarios (with SCHEMA.md) and vectors under

@@ -17,6 +17,9 @@
 #define JT808_MAX_BODY 1023           /* 10-bit body length field */
 #define JT808_MAX_FRAME 2200          /* worst case: every byte escaped */
 #define JT808_MAX_QUERY_IDS 64        /* ids per 0x8106 style lists */
+/* A body reassembled from subpackages may be longer than one frame's; the codecs that
+ * write such bodies back (a location inside a layout body) take up to this much. */
+#define JT808_MAX_LONG_BODY (JT808_MAX_BODY * 64u)
 
 enum jt808_rc {
     JT808_OK = 0,
@@ -244,10 +247,61 @@ struct jt808_params_resp {
     struct jt808_params p;
 };
 
-/* 0x8105 terminal control: command B, params STRING (optional, ';'-separated) */
+/* 0x8105 terminal control: command B, then the command's parameters, fields separated
+ * by ';'.  Commands 1 (wireless upgrade) and 2 (connect to a given server) carry typed
+ * fields, STRING ones in GBK among binary BYTE/WORD/BYTE[5] ones (a binary value may
+ * itself be 0x3B, so the list is walked by the fields' types, never split on ';'):
+ *   1: url; apn; user; password; host; tcp_port W; udp_port W; manufacturer B[5];
+ *      hw_version; fw_version; time_limit W
+ *   2: connection B; auth_code; apn; user; password; host; tcp_port W; udp_port W;
+ *      time_limit W        (connection 1, back to the default server, sends no more)
+ * The other commands keep their parameters as one STRING (params). */
+enum jt808_cf {
+    JT808_CF_URL = 0,       /* STRING: full URL of the upgrade */
+    JT808_CF_CONNECTION,    /* BYTE: 0 switch to the given server, 1 back to the default one */
+    JT808_CF_AUTH_CODE,     /* STRING: authentication code for the given server */
+    JT808_CF_APN,           /* STRING: dial point name */
+    JT808_CF_USER,          /* STRING: dial user name */
+    JT808_CF_PASSWORD,      /* STRING: dial password */
+    JT808_CF_HOST,          /* STRING: server address, IP or domain name */
+    JT808_CF_TCP_PORT,      /* WORD */
+    JT808_CF_UDP_PORT,      /* WORD */
+    JT808_CF_MANUFACTURER,  /* BYTE[5]: manufacturer id, 0x00-padded */
+    JT808_CF_HW_VERSION,    /* STRING: hardware version */
+    JT808_CF_FW_VERSION,    /* STRING: firmware version */
+    JT808_CF_TIME_LIMIT,    /* WORD: minutes on the given server before going back; 0 for good */
+    JT808_CF__COUNT
+};
+enum jt808_cft { JT808_CFT_STRING = 0, JT808_CFT_BYTE, JT808_CFT_WORD, JT808_CFT_BYTES5 };
+struct jt808_cfd {
+    enum jt808_cf id;
+    enum jt808_cft type;
+    const char *name;       /* JSON key, e.g. "tcp_port" */
+    const char *path;       /* error and deviation field, e.g. "body.tcp_port" */
+};
+/* The fields of command (1 or 2) in wire order, *n of them; NULL for other commands. */
+const struct jt808_cfd *jt808_ctl_fields(uint8_t command, size_t *n);
+/* The bytes a binary field takes (BYTE 1, WORD 2, BYTE[5] 5); 0 for STRING. */
+unsigned jt808_ctl_field_size(enum jt808_cft t);
+
+struct jt808_ctl_val {
+    uint32_t num;           /* BYTE and WORD fields */
+    const char *str;        /* STRING and BYTE[5] fields, UTF-8 (decode: in the arena; encode: NULL is "") */
+    const uint8_t *raw;     /* kept_raw: the field's bytes as sent (decode: in the arena) */
+    uint16_t raw_len;
+    bool kept_raw;          /* a binary field whose bytes do not fit its type (a param-length deviation) */
+};
+
 struct jt808_control {
     uint8_t command;
-    char params[1536];   /* the rest of the body, UTF-8 */
+    char params[1536];      /* commands other than 1 and 2: the rest of the body, UTF-8 */
+    /* Commands 1 and 2: the first n_fields of jt808_ctl_fields(command) are present
+     * (decode: fewer when the body stops early, a count-overrun unless it is command 2
+     * with connection 1; encode: the fields written). */
+    uint8_t n_fields;
+    struct jt808_ctl_val f[JT808_CF__COUNT];    /* indexed by enum jt808_cf */
+    const uint8_t *trailing;                    /* bytes after the last field (trailing-bytes) */
+    uint16_t n_trailing;
 };
 
 /* 0x8300 text message.  2013: flag B, text STRING.  2019: flag B, type B, text STRING. */

@@ -212,19 +212,7 @@ static enum jt808_rc params_resp_write(struct jt808_wr *w, const struct jt808_pa
     return jt808_params_write(w, &b->p);
 }
 
-/* --- 0x8105 / 0x8300 ------------------------------------------------------ */
-
-static enum jt808_rc control_read(struct jt808_rd *r, struct jt808_control *b)
-{
-    JT808_TRY(jt808_rd_u8(r, &b->command, "body.command"));
-    return jt808_rd_string(r, r->end - r->pos, b->params, sizeof b->params, "body.params");
-}
-
-static enum jt808_rc control_write(struct jt808_wr *w, const struct jt808_control *b)
-{
-    JT808_TRY(jt808_wr_u8(w, b->command, "body.command"));
-    return jt808_wr_string(w, b->params, JT808_MAX_BODY, NULL, "body.params");
-}
+/* --- 0x8300 (0x8105 is in jt808_ctl.c) ------------------------------------ */
 
 static enum jt808_rc text_read(struct jt808_rd *r, enum jt808_version v, struct jt808_text *b)
 {
@@ -329,7 +317,7 @@ enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *m
         JT808_TRY(jt808_params_read(&r, &msg->b.params));
         return jt808_rd_end(&r);
     case 0x0104: return params_resp_read(&r, &msg->b.params_resp);
-    case 0x8105: return control_read(&r, &msg->b.control);
+    case 0x8105: return jt808_ctl_read(&r, &msg->b.control);
     case 0x8300: return text_read(&r, v, &msg->b.text);
     case 0x8108: return upgrade_read(&r, v, &msg->b.upgrade);
     case 0x0108: return upgrade_result_read(&r, &msg->b.upgrade_result);
@@ -355,7 +343,7 @@ static enum jt808_rc body_write(struct jt808_wr *w, const struct jt808_msg *msg)
     case 0x0704: return batch_write(w, &msg->b.batch);
     case 0x8103: return jt808_params_write(w, &msg->b.params);
     case 0x0104: return params_resp_write(w, &msg->b.params_resp);
-    case 0x8105: return control_write(w, &msg->b.control);
+    case 0x8105: return jt808_ctl_write(w, &msg->b.control);
     case 0x8300: return text_write(w, v, &msg->b.text);
     case 0x8108: return upgrade_write(w, v, &msg->b.upgrade);
     case 0x0108: return upgrade_result_write(w, &msg->b.upgrade_result);

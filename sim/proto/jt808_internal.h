@@ -170,6 +170,10 @@ uint8_t jt808_loc_item_len(uint8_t id);
 enum jt808_rc jt808_params_read(struct jt808_rd *r, struct jt808_params *ps);
 enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *ps);
 
+/* 0x8105 terminal control (jt808_ctl.c). */
+enum jt808_rc jt808_ctl_read(struct jt808_rd *r, struct jt808_control *b);
+enum jt808_rc jt808_ctl_write(struct jt808_wr *w, const struct jt808_control *b);
+
 /* jt808_body_decode without clearing msg->devs (jt808_decode records frame-layer
  * deviations first). */
 enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *msg,

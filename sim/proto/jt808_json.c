@@ -32,7 +32,8 @@
  *           param: {"id":"0x0001","len":4,"value":30} (BYTE/WORD/DWORD ids)
  *                | {"id":"0x0013","len":11,"value":"example.com"} (STRING ids)
  *                | {"id":"0xF001","len":2,"raw":"0102"} (any id, sent as given)
- *  0x8105  {"command":N,"params":"..."}
+ *  0x8105  commands 1, 2: {"command":1,"url":"...","apn":"...",...,"tcp_port":N,...}
+ *           (jt808_ctl_json.c); others {"command":N,"params":"..."}
  *  0x8300  {"flag":N,"text":"..."}  2019 adds "text_type":N
  *  0x8108  {"type":N,"manufacturer":"...","version":"...","package_len":N,
  *           "package_hex":"..."}
@@ -184,8 +185,7 @@ static cJSON *body_to_json(const struct jt808_msg *m)
         params_to_json(o, &m->b.params_resp.p);
         break;
     case 0x8105:
-        add_num(o, "command", m->b.control.command);
-        cJSON_AddStringToObject(o, "params", m->b.control.params);
+        jt808_ctl_to_json(o, &m->b.control);
         break;
     case 0x8300:
         add_num(o, "flag", m->b.text.flag);
@@ -505,8 +505,10 @@ static bool loc_from_json(struct jctx *c, const cJSON *o, const char *path,
     if (!cJSON_IsArray(items))
         return jfail(c, path, "items", "expected an array");
     int n = cJSON_GetArraySize(items);
-    if (n > JT808_MAX_BODY / 2)
-        return jfail(c, path, "items", "more than %d items", JT808_MAX_BODY / 2);
+    /* An item takes 2 bytes at least; a location inside a reassembled body may hold
+     * more than one frame's worth. */
+    if (n > (int)(JT808_MAX_LONG_BODY / 2))
+        return jfail(c, path, "items", "more than %u items", JT808_MAX_LONG_BODY / 2);
     if (n && !(l->items = jarena(c, (size_t)n * sizeof *l->items, path, "items")))
         return false;
     int i = 0;
@@ -751,13 +753,11 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
             return false;
         GET_U(c, o, "body", "ack_serial", 0xFFFF, true, m->b.params_resp.ack_serial);
         return params_from_json(c, o, &m->b.params_resp.p);
-    case 0x8105: {
-        struct jt808_control *b = &m->b.control;
-        if (!only_keys(c, o, "body", KEYS("command", "params")))
-            return false;
-        GET_U(c, o, "body", "command", 0xFF, true, b->command);
-        return get_str(c, o, "body", "params", true, b->params, sizeof b->params);
-    }
+    case 0x8105:
+        if (jt808_ctl_from_json(o, &m->b.control, c->arena, c->err, c->errcap))
+            return true;
+        c->rc = JT808_E_VALUE;
+        return false;
     case 0x8300: {
         struct jt808_text *b = &m->b.text;
         if (v19 ? !only_keys(c, o, "body", KEYS("flag", "text_type", "text"))

@@ -20,4 +20,10 @@ cJSON *jt808_to_json(const struct jt808_msg *m);
 enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *store, size_t cap,
                               char *errbuf, size_t errcap);
 
+/* The 0x8105 body (jt808_ctl_json.c, for jt808_json.c): fields added to o, and the
+ * reverse into b (strings and bytes in arena a); false with "body.x: what" in err. */
+void jt808_ctl_to_json(cJSON *o, const struct jt808_control *b);
+bool jt808_ctl_from_json(const cJSON *o, struct jt808_control *b, struct jt808_arena *a, char *err,
+                         size_t cap);
+
 #endif

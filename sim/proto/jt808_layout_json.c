@@ -143,7 +143,11 @@ static bool loc_bytes(struct lctx *c, const cJSON *v, const char *path, const ch
         return get_hex(c, v, path, k, &lv->bytes, &lv->n);
     cJSON *wrap = cJSON_CreateObject();
     struct jt808_msg *t = calloc(1, sizeof *t);
-    uint8_t *buf = jt808_arena_alloc(c->a, JT808_MAX_BODY);
+    /* As long as a body can be once reassembled from subpackages, as the decoder
+     * takes it (a location of 0x0500 after its ack serial may hold over 1023 bytes
+     * of items); only the bytes written are kept in the arena. */
+    size_t cap = JT808_MAX_LONG_BODY;
+    uint8_t *buf = malloc(cap);
     char err[200];
     bool ok = false;
     if (wrap && t && buf) {
@@ -154,10 +158,13 @@ static bool loc_bytes(struct lctx *c, const cJSON *v, const char *path, const ch
         struct jt808_err e;
         if (jt808_from_json(wrap, t, NULL, 0, err, sizeof err) != JT808_OK)
             lfail(c, path, k, strchr(err, ' ') ? strchr(err, ' ') + 1 : err);
-        else if (jt808_body_encode(t, buf, JT808_MAX_BODY, &n, &e) != JT808_OK)
+        else if (jt808_body_encode(t, buf, cap, &n, &e) != JT808_OK)
             lfail(c, path, k, jt808_rc_text(e.rc));
+        else if (n && !(lv->bytes = jt808_arena_alloc(c->a, n)))
+            lfail(c, path, k, "out of memory");
         else {
-            lv->bytes = buf;
+            if (n)
+                memcpy(lv->bytes, buf, n);
             lv->n = (uint32_t)n;
             ok = true;
         }
@@ -167,6 +174,7 @@ static bool loc_bytes(struct lctx *c, const cJSON *v, const char *path, const ch
     if (t)
         jt808_msg_free(t);
     free(t);
+    free(buf);
     cJSON_Delete(wrap);
     return ok;
 }

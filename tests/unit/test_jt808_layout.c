@@ -333,6 +333,52 @@ static void test_zip(void **state)
     free(m);
 }
 
+/* A location longer than a single frame's body (a reassembled 0x0500: ack serial, then
+ * a location with 1,285 bytes of items, or 600 items) goes to JSON and back to the
+ * same bytes (found by fuzz_jt808_layout). */
+static void test_long_location(void **state)
+{
+    (void)state;
+    static uint8_t body[2 + 28 + 5 * 257], out[sizeof body + 16];
+    memcpy(body + 2, loc28, sizeof loc28);
+    body[0] = 0x12;
+    body[1] = 0x34;
+    for (int i = 0; i < 5; i++) {
+        uint8_t *it = body + 2 + 28 + i * 257;
+        it[0] = 0xE1;
+        it[1] = 255;
+        memset(it + 2, 0x40 + i, 255);
+    }
+    struct jt808_msg *m = calloc(1, sizeof *m);
+    struct jt808_err e = {0};
+    assert_int_equal(decode(0x0500, JT808_V2013, body, sizeof body, m, &e), JT808_OK);
+    assert_int_equal(m->devs.total, 0);
+    cJSON *j = jt808_lay_to_json(m->lay);
+    assert_non_null(j);
+    char msg[200] = "";
+    size_t n = 0;
+    if (jt808_lay_from_json(j, &m->h, out, sizeof out, &n, msg, sizeof msg) != JT808_OK)
+        fail_msg("from json: %s", msg);
+    assert_int_equal(n, sizeof body);
+    assert_memory_equal(out, body, sizeof body);
+    cJSON_Delete(j);
+
+    /* and one with 600 empty items, more than 1023 bytes could hold */
+    static uint8_t many[2 + 28 + 600 * 2], out2[sizeof many + 16];
+    memcpy(many + 2, loc28, sizeof loc28);
+    for (int i = 0; i < 600; i++)
+        many[2 + 28 + 2 * i] = 0xE0;
+    assert_int_equal(decode(0x0500, JT808_V2013, many, sizeof many, m, &e), JT808_OK);
+    j = jt808_lay_to_json(m->lay);
+    if (jt808_lay_from_json(j, &m->h, out2, sizeof out2, &n, msg, sizeof msg) != JT808_OK)
+        fail_msg("from json: %s", msg);
+    assert_int_equal(n, sizeof many);
+    assert_memory_equal(out2, many, sizeof many);
+    cJSON_Delete(j);
+    jt808_msg_free(m);
+    free(m);
+}
+
 static void test_json_errors(void **state)
 {
     (void)state;
@@ -368,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_editions),
         cmocka_unit_test(test_build_and_access),
         cmocka_unit_test(test_zip),
+        cmocka_unit_test(test_long_location),
         cmocka_unit_test(test_json_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,13 +3,13 @@
  * result, and the CSV of known terminals as provisions. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sim/platform/jt808/jt808_reg.h"
+#include "sim/platform/jt808/jt808_say.h"
 
 #define PHONE_MAX 20        /* BCD[10] in 2019 headers */
 #define PLATE_MAX 63        /* "<colour>:<plate>" stays within STORE_BINDING_MAX */
@@ -17,18 +17,6 @@
 
 _Static_assert(sizeof ((struct jt808_reg_req *)0)->phone == PHONE_MAX + 1, "phone fits");
 _Static_assert(3 + 1 + PLATE_MAX <= STORE_BINDING_MAX, "a binding of any colour fits");
-
-static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-    if (!buf || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 
 static bool id_char(unsigned char c)
 {
@@ -50,7 +38,7 @@ static int check_id(const char *name, const char *s, size_t min, size_t max, cha
 {
     size_t n = strlen(s);
     if (n < min || n > max) {
-        say(why, cap, "%s: %zu chars, needs %zu-%zu", name, n, min, max);
+        jt808_say(why, cap, "%s: %zu chars, needs %zu-%zu", name, n, min, max);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -58,7 +46,7 @@ static int check_id(const char *name, const char *s, size_t min, size_t max, cha
         if (!id_char(c)) {
             char shown[8];
             show_byte(c, shown, sizeof shown);
-            say(why, cap, "%s: byte 0x%02x%s at %zu not in [A-Za-z0-9-]", name, c, shown, i);
+            jt808_say(why, cap, "%s: byte 0x%02x%s at %zu not in [A-Za-z0-9-]", name, c, shown, i);
             return -1;
         }
     }
@@ -68,16 +56,16 @@ static int check_id(const char *name, const char *s, size_t min, size_t max, cha
 static int check_phone(const char *phone, char *why, size_t cap)
 {
     if (!phone) {
-        say(why, cap, "phone: missing");
+        jt808_say(why, cap, "phone: missing");
         return -1;
     }
     size_t n = strnlen(phone, PHONE_MAX + 1);
     if (n == 0) {
-        say(why, cap, "phone: empty, needs 1-%d digits", PHONE_MAX);
+        jt808_say(why, cap, "phone: empty, needs 1-%d digits", PHONE_MAX);
         return -1;
     }
     if (n > PHONE_MAX) {
-        say(why, cap, "phone: over %d digits", PHONE_MAX);
+        jt808_say(why, cap, "phone: over %d digits", PHONE_MAX);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -85,7 +73,7 @@ static int check_phone(const char *phone, char *why, size_t cap)
         if (c < '0' || c > '9') {
             char shown[8];
             show_byte(c, shown, sizeof shown);
-            say(why, cap, "phone: byte 0x%02x%s at %zu not a decimal digit", c, shown, i);
+            jt808_say(why, cap, "phone: byte 0x%02x%s at %zu not a decimal digit", c, shown, i);
             return -1;
         }
     }
@@ -98,7 +86,7 @@ static int take_field(const char *name, const char *src, size_t cap, char *dst, 
 {
     size_t n = strnlen(src, cap);
     if (n == cap) {
-        say(why, whycap, "%s: not NUL-terminated within %zu bytes", name, cap);
+        jt808_say(why, whycap, "%s: not NUL-terminated within %zu bytes", name, cap);
         return -1;
     }
     while (n > 0 && src[n - 1] == ' ')
@@ -189,9 +177,9 @@ static void make_binding(char *out, size_t cap, unsigned color, const char *plat
 int jt808_reg_check(const char *phone, const struct jt808_register *reg, struct jt808_reg_req *q, char *why,
                     size_t whycap)
 {
-    say(why, whycap, "%s", "");
+    jt808_say(why, whycap, "%s", "");
     if (!reg || !q) {
-        say(why, whycap, "jt808_reg_check: %s is NULL", reg ? "q" : "reg");
+        jt808_say(why, whycap, "jt808_reg_check: %s is NULL", reg ? "q" : "reg");
         return -1;
     }
     memset(q, 0, sizeof *q);
@@ -211,7 +199,7 @@ int jt808_reg_check(const char *phone, const struct jt808_register *reg, struct 
         return -1;
     size_t pn = strlen(q->plate);
     if (pn > PLATE_MAX) {
-        say(why, whycap, "plate: %zu bytes, at most %d", pn, PLATE_MAX);
+        jt808_say(why, whycap, "plate: %zu bytes, at most %d", pn, PLATE_MAX);
         return -1;
     }
     q->plate_color = reg->plate_color;
@@ -219,7 +207,7 @@ int jt808_reg_check(const char *phone, const struct jt808_register *reg, struct 
     make_binding(q->binding, sizeof q->binding, q->plate_color, q->plate);
     /* only a plate of dozens of control bytes, each escaped to six, gets here */
     if (make_attrs(q) != 0) {
-        say(why, whycap, "plate: too long once escaped as JSON (attrs has %zu bytes)", sizeof q->attrs);
+        jt808_say(why, whycap, "plate: too long once escaped as JSON (attrs has %zu bytes)", sizeof q->attrs);
         return -1;
     }
     return 0;
@@ -325,7 +313,7 @@ static int parse_line(char *line, struct csv_row *row, char *why, size_t cap)
     int color = 0;
 
     if (n != 3 && n != 5) {
-        say(why, cap, "%s%d fields, needs 3 (manufacturer,model,terminal_id) or 5 (...,plate_color,plate)",
+        jt808_say(why, cap, "%s%d fields, needs 3 (manufacturer,model,terminal_id) or 5 (...,plate_color,plate)",
             n > CSV_FIELDS ? "over " : "", n > CSV_FIELDS ? CSV_FIELDS : n);
         return -1;
     }
@@ -334,11 +322,11 @@ static int parse_line(char *line, struct csv_row *row, char *why, size_t cap)
         return -1;
     if (n == 5) {
         if (parse_color(f[3], &color) != 0) {
-            say(why, cap, "plate_color: '%.16s' is not a number 0-255", f[3]);
+            jt808_say(why, cap, "plate_color: '%.16s' is not a number 0-255", f[3]);
             return -1;
         }
         if (strlen(f[4]) > PLATE_MAX) {
-            say(why, cap, "plate: %zu bytes, at most %d", strlen(f[4]), PLATE_MAX);
+            jt808_say(why, cap, "plate: %zu bytes, at most %d", strlen(f[4]), PLATE_MAX);
             return -1;
         }
     }
@@ -375,7 +363,7 @@ static int read_rows(FILE *fp, const char *path, struct csv_rows *rows, char *er
         lineno++;
         char *line = buf;
         if (memchr(buf, '\0', (size_t)len)) {
-            say(err, errcap, "%s:%ld: NUL byte in line", path, lineno);
+            jt808_say(err, errcap, "%s:%ld: NUL byte in line", path, lineno);
             goto out;
         }
         if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
@@ -384,22 +372,22 @@ static int read_rows(FILE *fp, const char *path, struct csv_rows *rows, char *er
         if (line[0] == '\0' || line[0] == '#' || strncasecmp(line, "manufacturer", 12) == 0)
             continue;
         if (rows->n == INT_MAX) {
-            say(err, errcap, "%s:%ld: too many rows", path, lineno);
+            jt808_say(err, errcap, "%s:%ld: too many rows", path, lineno);
             goto out;
         }
         struct csv_row *row = add_row(rows);
         if (!row) {
-            say(err, errcap, "%s:%ld: out of memory", path, lineno);
+            jt808_say(err, errcap, "%s:%ld: out of memory", path, lineno);
             goto out;
         }
         row->line = lineno;
         if (parse_line(line, row, why, sizeof why) != 0) {
-            say(err, errcap, "%s:%ld: %s", path, lineno, why);
+            jt808_say(err, errcap, "%s:%ld: %s", path, lineno, why);
             goto out;
         }
     }
     if (ferror(fp)) {
-        say(err, errcap, "%s:%ld: read error: %s", path, lineno + 1, strerror(errno));
+        jt808_say(err, errcap, "%s:%ld: read error: %s", path, lineno + 1, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -412,12 +400,12 @@ int jt808_triples_load(const char *path, int (*emit)(void *ctx, const struct sto
                        char *err, size_t errcap)
 {
     if (!path || !emit) {
-        say(err, errcap, "jt808_triples_load: %s is NULL", path ? "emit" : "path");
+        jt808_say(err, errcap, "jt808_triples_load: %s is NULL", path ? "emit" : "path");
         return -1;
     }
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        say(err, errcap, "%s: %s", path, strerror(errno));
+        jt808_say(err, errcap, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct csv_rows rows = {0};
@@ -430,7 +418,7 @@ int jt808_triples_load(const char *path, int (*emit)(void *ctx, const struct sto
             .binding = rows.v[i].binding,
         };
         if (emit(ctx, &p) != 0) {
-            say(err, errcap, "%s:%ld: the row was not stored", path, rows.v[i].line);
+            jt808_say(err, errcap, "%s:%ld: the row was not stored", path, rows.v[i].line);
             rc = -1;
         }
     }

@@ -1,25 +1,13 @@
 /* Third-party verification's JSON (jt808_verify.h): the requests of seed 000's
  * Tables 1-3 and the checks an answer must pass before the gateway acts on it. */
 #include "sim/platform/jt808/jt808_verify.h"
+#include "sim/platform/jt808/jt808_say.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const ACTIONS[JT808_VERIFY__N] = {"register", "auth", "unregister"};
-
-static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-    if (!buf || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 
 const char *jt808_verify_action_name(enum jt808_verify_action a)
 {
@@ -31,7 +19,7 @@ int jt808_verify_events_parse(const char *list, unsigned *mask, char *err, size_
     unsigned m = 0;
     const char *p = list ? list : "";
     if (*p == '\0') {
-        say(err, errcap, "empty, needs one or more of register, auth, unregister");
+        jt808_say(err, errcap, "empty, needs one or more of register, auth, unregister");
         return -1;
     }
     while (*p) {
@@ -42,7 +30,7 @@ int jt808_verify_events_parse(const char *list, unsigned *mask, char *err, size_
             if (strlen(ACTIONS[i]) == n && strncmp(p, ACTIONS[i], n) == 0)
                 found = i;
         if (found < 0) {
-            say(err, errcap, "'%.*s' is not register, auth or unregister", (int)(n > 32 ? 32 : n), p);
+            jt808_say(err, errcap, "'%.*s' is not register, auth or unregister", (int)(n > 32 ? 32 : n), p);
             return -1;
         }
         m |= 1u << found;
@@ -50,7 +38,7 @@ int jt808_verify_events_parse(const char *list, unsigned *mask, char *err, size_
             break;
         p = comma + 1;
         if (*p == '\0') {
-            say(err, errcap, "trailing comma");
+            jt808_say(err, errcap, "trailing comma");
             return -1;
         }
     }
@@ -139,7 +127,7 @@ static int str_field(const cJSON *o, const char *k, const char **s, char *why, s
     if (!v)
         return 0;
     if (!cJSON_IsString(v) || !v->valuestring) {
-        say(why, cap, "%s: not a string", k);
+        jt808_say(why, cap, "%s: not a string", k);
         return -1;
     }
     *s = v->valuestring;
@@ -159,17 +147,17 @@ static int dev_field(const cJSON *o, const char *k, size_t min, size_t max, char
     if (r < 0)
         return -1;
     if (r == 0) {
-        say(why, cap, "%s: missing (an accepted auth names the device)", k);
+        jt808_say(why, cap, "%s: missing (an accepted auth names the device)", k);
         return -1;
     }
     size_t n = strlen(s);
     if (n < min || n > max) {
-        say(why, cap, "%s: %zu chars, needs %zu-%zu", k, n, min, max);
+        jt808_say(why, cap, "%s: %zu chars, needs %zu-%zu", k, n, min, max);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         if (!id_char((unsigned char)s[i])) {
-            say(why, cap, "%s: byte 0x%02x at %zu not in [A-Za-z0-9-]", k, (unsigned char)s[i], i);
+            jt808_say(why, cap, "%s: byte 0x%02x at %zu not in [A-Za-z0-9-]", k, (unsigned char)s[i], i);
             return -1;
         }
     memcpy(dst, s, n + 1);
@@ -182,19 +170,19 @@ static int check_answer(enum jt808_verify_action a, const cJSON *o, struct jt808
     const char *result = NULL, *message = NULL, *code = NULL;
     int r;
     if (!cJSON_IsObject(o)) {
-        say(why, cap, "answer: not a JSON object");
+        jt808_say(why, cap, "answer: not a JSON object");
         return -1;
     }
     r = str_field(o, "result", &result, why, cap);
     if (r <= 0) {
         if (r == 0)
-            say(why, cap, "result: missing");
+            jt808_say(why, cap, "result: missing");
         return -1;
     }
     if (strcmp(result, "true") == 0) {
         ans->ok = true;
     } else if (strcmp(result, "false") != 0) {
-        say(why, cap, "result: \"%.32s\" is not \"true\" or \"false\"", result);
+        jt808_say(why, cap, "result: \"%.32s\" is not \"true\" or \"false\"", result);
         return -1;
     }
     if ((r = str_field(o, "message", &message, why, cap)) < 0)
@@ -206,11 +194,11 @@ static int check_answer(enum jt808_verify_action a, const cJSON *o, struct jt808
             return 0;
         /* a refused registration says which of 0x8100's results it is */
         if (!message) {
-            say(why, cap, "message: missing (a refused register needs 1-4)");
+            jt808_say(why, cap, "message: missing (a refused register needs 1-4)");
             return -1;
         }
         if (strlen(message) != 1 || message[0] < '1' || message[0] > '4') {
-            say(why, cap, "message: \"%.32s\" is not 1-4", message);
+            jt808_say(why, cap, "message: \"%.32s\" is not 1-4", message);
             return -1;
         }
         ans->code = (uint8_t)(message[0] - '0');
@@ -220,17 +208,17 @@ static int check_answer(enum jt808_verify_action a, const cJSON *o, struct jt808
     case JT808_VERIFY_REGISTER:
         if ((r = str_field(o, "authCode", &code, why, cap)) <= 0) {
             if (r == 0)
-                say(why, cap, "authCode: missing (an accepted register returns one)");
+                jt808_say(why, cap, "authCode: missing (an accepted register returns one)");
             return -1;
         }
         size_t n = strlen(code);
         if (n == 0 || n > JT808_VERIFY_AUTH_CODE_MAX) {
-            say(why, cap, "authCode: %zu bytes, needs 1-%d", n, JT808_VERIFY_AUTH_CODE_MAX);
+            jt808_say(why, cap, "authCode: %zu bytes, needs 1-%d", n, JT808_VERIFY_AUTH_CODE_MAX);
             return -1;
         }
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)code[i] < 0x20 || code[i] == 0x7f) {
-                say(why, cap, "authCode: control byte 0x%02x at %zu", (unsigned char)code[i], i);
+                jt808_say(why, cap, "authCode: control byte 0x%02x at %zu", (unsigned char)code[i], i);
                 return -1;
             }
         memcpy(ans->auth_code, code, n + 1);
@@ -249,14 +237,14 @@ static int check_answer(enum jt808_verify_action a, const cJSON *o, struct jt808
 int jt808_verify_parse(enum jt808_verify_action a, const char *body, size_t len, struct jt808_verify_answer *ans,
                        char *why, size_t whycap)
 {
-    say(why, whycap, "%s", "");
+    jt808_say(why, whycap, "%s", "");
     memset(ans, 0, sizeof *ans);
     if ((unsigned)a >= JT808_VERIFY__N) {
-        say(why, whycap, "jt808_verify_parse: action %d unknown", (int)a);
+        jt808_say(why, whycap, "jt808_verify_parse: action %d unknown", (int)a);
         return -1;
     }
     if (!body || len == 0) {
-        say(why, whycap, "answer: empty body");
+        jt808_say(why, whycap, "answer: empty body");
         return -1;
     }
     const char *end = NULL;
@@ -264,13 +252,13 @@ int jt808_verify_parse(enum jt808_verify_action a, const char *body, size_t len,
     if (!o) {
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= body && at <= body + len ? (size_t)(at - body) : 0;
-        say(why, whycap, "answer: not JSON (at byte %zu)", off);
+        jt808_say(why, whycap, "answer: not JSON (at byte %zu)", off);
         return -1;
     }
     /* nothing but white space after the value */
     for (const char *p = end; p && p < body + len; p++)
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            say(why, whycap, "answer: bytes after the JSON value at byte %zu", (size_t)(p - body));
+            jt808_say(why, whycap, "answer: bytes after the JSON value at byte %zu", (size_t)(p - body));
             cJSON_Delete(o);
             return -1;
         }
