@@ -75,16 +75,19 @@ else
 fi
 
 # --- latency is wall-clock time -----------------------------------------------------------
+# At --time-scale 1000 a round trip of 50 us on the wall is 50 ms of virtual time:
+# the median must stay below 20 ms, which only wall-clock figures do.  The median, not
+# the tail, so that a loaded machine does not fail it.
 cat >"$TMP/lat.json" <<'JSON'
-{"name": "lat", "duration": "60s",
- "fleets": [{"id": "a", "protocol": "jt808", "count": 20, "report": {"every": "1s"}}],
- "expect": [{"id": "L-PERF-001", "metric": "report.latency.p99", "below": "20ms"}]}
+{"name": "lat", "duration": "600s",
+ "fleets": [{"id": "a", "protocol": "jt808", "count": 20, "report": {"every": "30s"}}],
+ "expect": [{"id": "L-PERF-001", "metric": "report.latency.p50", "below": "20ms"}]}
 JSON
-"$FLEETSIM" run "$TMP/lat.json" --time-scale 20 --report "$TMP/lat" >"$TMP/lat.out" 2>&1
+"$FLEETSIM" run "$TMP/lat.json" --time-scale 1000 --report "$TMP/lat" >"$TMP/lat.out" 2>&1
 if grep -q "L-PERF-001 *PASS" "$TMP/lat.out" && grep -q "latency (wall clock)" "$TMP/lat.out"; then
-    ok "at --time-scale 20 latency is measured on the wall clock (and says so)"
+    ok "at --time-scale 1000 latency is measured on the wall clock (and says so)"
 else
-    nok "at --time-scale 20 latency is measured on the wall clock (and says so)" "$(grep -E 'L-PERF|latency' "$TMP/lat.out")"
+    nok "at --time-scale 1000 latency is measured on the wall clock (and says so)" "$(grep -E 'L-PERF|latency' "$TMP/lat.out")"
 fi
 
 # --- an unreachable target -----------------------------------------------------------------
