@@ -3,23 +3,24 @@
 # them, a gateway that dies is named and takes serve down with it, and a serve
 # killed outright does not leave its gateways running.
 . "$(dirname "$0")/lib.sh"
+# Waits are long (30 s) for a loaded machine under ASan; they end as soon as the state is seen.
 # start_serve PROCS: serve in the background as $spid, its gateways in $gws
 start_serve() {
     local port _
     port=$(free_port)
     "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" --procs "$1" >"$TMP/serve.log" 2>&1 &
     spid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         gws=$(children $spid 'fs-gateway-*')
         [ "$(echo $gws | wc -w)" -ge "$1" ] && (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
         sleep 0.1
     done
     return 1
 }
-# ends PID: PID ends within 10 s (else it is killed); its exit status in $rc
+# ends PID: PID ends within 30 s (else it is killed); its exit status in $rc
 ends() {
     local _
-    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$1" 2>/dev/null && { kill -9 "$1"; wait "$1"; rc=124; return 1; }
     wait "$1"; rc=$?
 }
