@@ -18,6 +18,9 @@ struct case_result {
     char id[48];                  /* "PCP-CRC-001" */
     char area[48];                /* JUnit classname, e.g. "pcp.crc" */
     char desc[160];               /* objective */
+    char ref[128];                /* spec reference: "seed 000 Table 1", "JT/T 808-2019 8.2"; "" none */
+    char level[8];                /* requirement level: "MUST", "SHOULD", "MAY"; "" none */
+    char suite[48];               /* conformance suite the case is of; "" for a scenario's */
     enum verdict verdict;
     char expected[256];           /* "all 1000 terminals authenticated within 10s" */
     char observed[256];           /* "998 of 1000; slowest 12.4s" */

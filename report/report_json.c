@@ -62,6 +62,12 @@ static void add_case(struct builder *b, cJSON *arr, const struct case_result *c)
     ADD_FIELD(b, o, "id", c->id);
     ADD_FIELD(b, o, "area", c->area);
     ADD_FIELD(b, o, "description", c->desc);
+    if (c->ref[0])
+        ADD_FIELD(b, o, "ref", c->ref);
+    if (c->level[0])
+        ADD_FIELD(b, o, "level", c->level);
+    if (c->suite[0])
+        ADD_FIELD(b, o, "suite", c->suite);
     add_str(b, o, "verdict", verdict_name(c->verdict));
     ADD_FIELD(b, o, "expected", c->expected);
     ADD_FIELD(b, o, "observed", c->observed);

@@ -220,6 +220,9 @@ static void test_json_round_trip(void **state)
     sample_report(&r);
     cJSON_AddNumberToObject(r.metrics, "sent", 10);
     snprintf(r.cases[2].desc, sizeof r.cases[2].desc, "%s", NASTY);
+    snprintf(r.cases[3].ref, sizeof r.cases[3].ref, "seed 000 Table 1");
+    snprintf(r.cases[3].level, sizeof r.cases[3].level, "SHOULD");
+    snprintf(r.cases[3].suite, sizeof r.cases[3].suite, "jt808");
     r.ledger_balanced = 0;
 
     char err[256] = "";
@@ -253,8 +256,13 @@ static void test_json_round_trip(void **state)
         assert_string_equal(jstr(c, "expected"), r.cases[i].expected);
         assert_string_equal(jstr(c, "observed"), r.cases[i].observed);
         assert_true(jnum(c, "duration_s") == r.cases[i].duration_s);
-        assert_int_equal(cJSON_GetArraySize(c), r.cases[i].wire_log ? 8 : 7);
+        assert_int_equal(cJSON_GetArraySize(c), (r.cases[i].wire_log ? 8 : 7) + (i == 3 ? 3 : 0));
     }
+    /* a conformance case's reference, level and suite; a scenario's has none */
+    assert_string_equal(jstr(cJSON_GetArrayItem(cases, 3), "ref"), "seed 000 Table 1");
+    assert_string_equal(jstr(cJSON_GetArrayItem(cases, 3), "level"), "SHOULD");
+    assert_string_equal(jstr(cJSON_GetArrayItem(cases, 3), "suite"), "jt808");
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cases, 0), "ref"));
     assert_string_equal(jstr(cJSON_GetArrayItem(cases, 1), "wire_log"), "7e 01 00 7e\n7e 81 00 7e");
     assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cases, 0), "wire_log"));
     assert_string_equal(jstr(cJSON_GetArrayItem(cases, 2), "description"), NASTY);
