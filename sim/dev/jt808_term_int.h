@@ -57,6 +57,13 @@ bool jt808_term_more_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_more_reasm_pending(struct term *t, uint64_t at_us);
 void jt808_term_more_free(struct term *t);
 
+/* 2019, fleet option time_query: 0x0004 after authenticating (jt808_term_time.c);
+ * 0x8004 settles it, counted (and checked against the terminal's clock). */
+void jt808_term_time_query(struct term *t);
+void jt808_term_time_answer(struct term *t, const struct jt808_msg *m);
+/* "YYMMDDhhmmss" (UTC, 20YY) -> Unix seconds; false when not a date. */
+bool jt808_time_parse_utc(const char *digits, int64_t *unix_s);
+
 /* --- the state of the further requests, allocated on first use ------------------ */
 
 struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
 #include "tests/unit/dialect_harness.h"
@@ -1013,6 +1014,88 @@ static void test_terminal_asks_resend(void **state)
     finish(h);
 }
 
+/* ---- jt808_term_time.c ------------------------------------------------------------------- */
+
+/* 0x8004 answering the terminal's 0x0004 with this time. */
+static void server_time(struct term *t, const char *digits)
+{
+    const struct jt808_lay_kv kv[] = {{.path = "time", .s = digits}};
+    send_lay(t, 0x8004, kv, 1);
+}
+
+static void utc_digits(int64_t unix_s, char out[13])
+{
+    time_t s = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+}
+
+/* time_query: 0x0004 (empty body) right after the authentication is acknowledged;
+ * the 0x8004 that answers it settles it in the ledger and is counted, off when its
+ * time is not the terminal's (an hour away, a day February does not have). */
+static void test_time_query(void **state)
+{
+    (void)state;
+    const struct { int64_t shift; const char *fixed; bool ok, off; } cases[] = {
+        {0, NULL, true, false}, {3600, NULL, true, true}, {0, "250230120000", false, true}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct dh *h = online(2019, "\"time_query\": true");
+        struct term *t = dh_term(h, 0, 0);
+        struct fleet_stats *st = dh_stats(h, 0);
+        struct sent s = {0};
+        sent_take(&s, t);
+        const struct jt808_msg *m = want(&s, 0x0004);
+        assert_int_equal(m->h.body_len, 0);
+        assert_int_equal(m->h.version, JT808_V2019);
+        want_none(&s);
+        assert_int_equal(st->dc[JT808_C_TIME_QUERIES], 1);
+        assert_int_equal(st->ledger.sent, 3); /* 0x0100, 0x0102, 0x0004 */
+        dh_run_to(h, 2 * S);
+        char now[13];
+        utc_digits(clock_unix_at(clock_now_us()) + cases[c].shift, now);
+        server_time(t, cases[c].fixed ? cases[c].fixed : now);
+        nothing_sent(t); /* an answer: not answered itself */
+        assert_int_equal(st->dc[JT808_C_TIME_ANSWERS], 1);
+        assert_int_equal(st->dc[JT808_C_TIME_OFF], cases[c].off);
+        assert_int_equal(st->ledger.acked, cases[c].ok ? 3 : 2);
+        assert_int_equal(st->ledger.failed, cases[c].ok ? 0 : 1);
+        assert_int_equal(st->commands, 0);
+        /* another 0x8004 answers nothing in flight: ignored, as a late 0x8001 is */
+        server_time(t, now);
+        nothing_sent(t);
+        assert_int_equal(st->dc[JT808_C_TIME_ANSWERS], 1);
+        assert_int_equal(JT(t)->more, 0); /* nothing kept for it */
+        sent_free(&s);
+        finish(h);
+    }
+    /* without the option: no 0x0004 */
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    nothing_sent(t);
+    assert_int_equal(dh_stats(h, 0)->dc[JT808_C_TIME_QUERIES], 0);
+    finish(h);
+}
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int64_t s = 0;
+    assert_true(jt808_time_parse_utc("240229235959", &s));
+    assert_int_equal(s, 1709251199); /* date -u -d '2024-02-29 23:59:59' +%s */
+    assert_true(jt808_time_parse_utc("000101000000", &s));
+    assert_int_equal(s, 946684800);
+    assert_false(jt808_time_parse_utc("230229000000", &s)); /* 2023 is no leap year */
+    assert_false(jt808_time_parse_utc("241301000000", &s));
+    assert_false(jt808_time_parse_utc("240100000000", &s));
+    assert_false(jt808_time_parse_utc("240101240000", &s));
+    assert_false(jt808_time_parse_utc("240101006000", &s));
+    assert_false(jt808_time_parse_utc("2401010000", &s));
+    assert_false(jt808_time_parse_utc("2401010000000", &s));
+    assert_false(jt808_time_parse_utc("24010100000a", &s));
+}
+
 /* A terminal that never gets these requests keeps nothing for them. */
 static void test_no_state_without_requests(void **state)
 {
@@ -1053,6 +1136,8 @@ int main(void)
         cmocka_unit_test(test_recording),
         cmocka_unit_test(test_terminal_asks_resend),
         cmocka_unit_test(test_no_state_without_requests),
+        cmocka_unit_test(test_time_query),
+        cmocka_unit_test(test_time_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
