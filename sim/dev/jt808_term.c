@@ -524,7 +524,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
             jt_general_reply(t, &m->h, 1);
             return;
         }
-        jt808_reasm_init(s->reasm, 256 * 1024, 60000);
+        jt808_reasm_init(s->reasm, JT808_TERM_REASM_MEM, 60000);
     }
     bool done = false;
     uint8_t *whole = NULL;
@@ -688,6 +688,19 @@ static void jt_drain(struct term *t)
     ts(t)->next_report_us = 0;
 }
 
+size_t jt808_term_held(struct term *t)
+{
+    const struct jt808_tstate *s = ts(t);
+    size_t n = jt808_term_more_held(t);
+    if (s->blind)
+        n += sizeof *s->blind;
+    if (s->auth)
+        n += strlen(s->auth) + 1;
+    if (s->reasm)
+        n += sizeof *s->reasm + s->reasm->mem_used;
+    return n;
+}
+
 static void jt_state_free(struct term *t)
 {
     struct jt808_tstate *s = ts(t);
@@ -753,6 +766,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_TIME_ANSWERS, "time_answers", "0x8004 server times received answering them"),
     C(JT808_C_TIME_OFF, "time_off",
       "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
+    C(JT808_C_REQ_REFUSED, "requests_refused",
+      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
       "frames sent with an additional item of the wrong length (fleet option deviate)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",

@@ -73,6 +73,14 @@ void jt808_term_more_free(struct term *t)
     }
 }
 
+size_t jt808_term_more_held(struct term *t)
+{
+    struct jt808_more *x = jt_more(t, false);
+    if (!x)
+        return 0;
+    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x);
+}
+
 struct jt808_lay_body *jt_lay_start(struct term *t, uint16_t msg_id)
 {
     jt_header(t, msg_id);

@@ -688,6 +688,20 @@ static void check_jpeg_upload(uint32_t media_id, uint8_t channel, uint8_t res)
     libjpeg_decodes(d, n, 8, 8);
 }
 
+/* jt808_split's emit: frames into a caller's array (struct collect). */
+struct collect {
+    uint8_t (*f)[JT808_MAX_FRAME];
+    size_t *len;
+    size_t *n;
+};
+static void collect_frame(const uint8_t *frame, size_t len, void *arg)
+{
+    struct collect *c = arg;
+    memcpy(c->f[*c->n], frame, len);
+    c->len[*c->n] = len;
+    (*c->n)++;
+}
+
 static void media_done(struct term *t, uint32_t media_id)
 {
     const struct jt808_lay_kv kv[] = {{.path = "media_id", .u = media_id}, {.path = "count", .u = 0}};
@@ -1014,6 +1028,145 @@ static void test_terminal_asks_resend(void **state)
     finish(h);
 }
 
+/* ---- a platform flooding requests --------------------------------------------------------- */
+
+/* 10,000 0x8801: the queue of shots takes what fits (two requests of 16 shots an hour
+ * apart), every further one is answered 0x0805 result 1 and counted; 0x8805 and
+ * 0x8803 then get 0x0001 result 1.  What the terminal holds stays flat. */
+static void test_flood_of_shots(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    const struct jt808_lay_kv kv[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 16},
+                                      {.path = "interval", .u = 3600}, {.path = "save", .u = 1}};
+    struct sent s = {0};
+    size_t held_at_100 = 0;
+    for (int i = 0; i < 10000; i++) {
+        uint16_t q = send_lay(t, 0x8801, kv, 4);
+        sent_take(&s, t);
+        const struct jt808_msg *m = want(&s, 0x0805);
+        assert_int_equal(u32(m, "ack_serial"), q);
+        assert_int_equal(u32(m, "result"), i < 2 ? 0 : 1);
+        if (i < 2)
+            assert_int_equal(u32(m, "count"), 16);
+        want_none(&s);
+        if (i == 100)
+            held_at_100 = jt808_term_held(t);
+    }
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 9998);
+    assert_int_equal(st->replies, 10000);
+    assert_int_equal(jt808_term_held(t), held_at_100);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    dh_run_to(h, 1 * MS); /* the first shot of each is taken and stored */
+    nothing_sent(t);
+    assert_int_equal(st->dc[JT808_C_MEDIA_SHOTS], 1);
+    /* that shot's place in the queue is free again: one more fits, then none */
+    const struct jt808_lay_kv later[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 2},
+                                         {.path = "interval", .u = 3600}, {.path = "save", .u = 1}};
+    send_lay(t, 0x8801, later, 4);
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0805);
+    assert_int_equal(u32(m, "result"), 0);
+    assert_int_equal(u32(m, "count"), 1);
+
+    const struct jt808_lay_kv one[] = {{.path = "media_id", .u = 1}, {.path = "delete", .u = 0}};
+    uint16_t q = send_lay(t, 0x8805, one, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8805, 1);
+    const struct jt808_lay_kv all[] = {{.path = "type", .u = 0}, {.path = "channel", .u = 0}, {.path = "event", .u = 0},
+                                       {.path = "start", .s = "000000000000"}, {.path = "end", .s = "000000000000"},
+                                       {.path = "delete", .u = 0}};
+    q = send_lay(t, 0x8803, all, 6);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8803, 1);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 10000);
+    /* an item it does not hold: result 1, not a refusal */
+    const struct jt808_lay_kv gone[] = {{.path = "media_id", .u = 999}, {.path = "delete", .u = 0}};
+    q = send_lay(t, 0x8805, gone, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8805, 1);
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 10000);
+    assert_int_equal(jt808_term_held(t), held_at_100);
+    sent_free(&s);
+    finish(h);
+}
+
+/* An 0x8003 listing 20,000 ids (in subpackages, reassembled) for an upload of 3
+ * packages: each package goes again once, in the order first listed; an 0x8003
+ * naming none of its packages is answered 0x0001 result 2. */
+static void test_resend_huge_list(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    const struct jt808_lay_kv kv[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 1},
+                                      {.path = "resolution", .u = 2}};
+    send_lay(t, 0x8801, kv, 3);
+    struct sent s = {0};
+    sent_take(&s, t);
+    want(&s, 0x0805);
+    dh_run_to(h, clock_now_us() + 1 * MS);
+    sent_take(&s, t);
+    ack(t, want(&s, 0x0800)->h.serial, 0x0800);
+    take_upload(h, t, &s, 4);
+    assert_int_equal(U.total, 3);
+
+    enum { N = 20000 };
+    static uint8_t body[4 + 2 * N];
+    body[0] = (uint8_t)(U.first_serial >> 8);
+    body[1] = (uint8_t)U.first_serial;
+    body[2] = (uint8_t)(N >> 8);
+    body[3] = (uint8_t)N;
+    for (int i = 0; i < N; i++) { /* 2, 3, 1, 2, 3, 1, ... and a few out of range */
+        uint16_t id = i % 1000 == 999 ? 7 : (uint16_t)((i + 1) % 3 + 1);
+        body[4 + 2 * i] = (uint8_t)(id >> 8);
+        body[5 + 2 * i] = (uint8_t)id;
+    }
+    struct jt808_header hd = platform_header(t, 0x8003);
+    uint16_t first = pserial;
+    size_t total = (sizeof body + 999) / 1000;
+    pserial = (uint16_t)(pserial + total);
+    static uint8_t frames[64][JT808_MAX_FRAME];
+    static size_t lens[64];
+    size_t nf = 0;
+    struct collect col = {frames, lens, &nf};
+    assert_int_equal(jt808_split(&hd, first, body, sizeof body, 1000, collect_frame, &col), JT808_OK);
+    assert_int_equal(nf, total);
+    for (size_t i = 0; i < nf; i++)
+        term_input(t, frames[i], lens[i]);
+    sent_take(&s, t);
+    for (size_t i = 0; i + 1 < nf; i++)
+        check_general(want(&s, 0x0001), (uint16_t)(first + i), 0x8003, 0);
+    uint16_t order[] = {2, 3, 1};
+    for (int i = 0; i < 3; i++) {
+        const struct jt808_msg *m = want(&s, 0x0801);
+        assert_int_equal(m->h.pkg_index, order[i]);
+        assert_memory_equal(s.frame, U.frames[order[i] - 1], U.frame_len[order[i] - 1]);
+    }
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_MEDIA_RESENT], 3);
+
+    const struct jt808_lay_kv bogus[] = {{.path = "orig_serial", .u = U.first_serial}, {.path = "ids[0].id", .u = 4},
+                                         {.path = "ids[1].id", .u = 0}};
+    uint16_t q = send_lay(t, 0x8003, bogus, 3);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8003, 2);
+    want_none(&s);
+    const struct jt808_lay_kv bogus8800[] = {{.path = "media_id", .u = 1}, {.path = "ids[0].id", .u = 9}};
+    q = send_lay(t, 0x8800, bogus8800, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8800, 2);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_MEDIA_RESENT], 3);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    sent_free(&s);
+    finish(h);
+}
+
 /* ---- jt808_term_time.c ------------------------------------------------------------------- */
 
 /* 0x8004 answering the terminal's 0x0004 with this time. */
@@ -1137,6 +1290,8 @@ int main(void)
         cmocka_unit_test(test_terminal_asks_resend),
         cmocka_unit_test(test_no_state_without_requests),
         cmocka_unit_test(test_time_query),
+        cmocka_unit_test(test_flood_of_shots),
+        cmocka_unit_test(test_resend_huge_list),
         cmocka_unit_test(test_time_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
