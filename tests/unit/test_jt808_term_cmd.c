@@ -1249,6 +1249,68 @@ static void test_time_parse(void **state)
     assert_false(jt808_time_parse_utc("24010100000a", &s));
 }
 
+/* A platform message of 16,000 packages of which two came: the 15,998 missing ones
+ * are asked for in 0x0005s of at most 509 ids (what one frame's body holds), all
+ * of them, ascending, each body orig_serial, count and the ids. */
+static void test_terminal_asks_many(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    enum { TOTAL = 16000 };
+    static const uint8_t part[8] = {0x01, 0x01, 'a', 'b', 'c', 'd', 'e', 'f'};
+    struct jt808_header hd = platform_header(t, 0x8300);
+    hd.subpackage = true;
+    hd.pkg_total = TOTAL;
+    uint16_t first = pserial;
+    pserial = (uint16_t)(pserial + TOTAL);
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t fl;
+    struct sent s = {0};
+    const uint16_t got[] = {1, TOTAL};
+    for (int i = 0; i < 2; i++) {
+        hd.pkg_index = got[i];
+        hd.serial = (uint16_t)(first + got[i] - 1);
+        tx.h = hd;
+        tx.body = part;
+        tx.body_bytes = sizeof part;
+        struct jt808_err e;
+        assert_int_equal(jt808_encode(&tx, frame, sizeof frame, &fl, &e), JT808_OK);
+        term_input(t, frame, fl);
+        sent_take(&s, t);
+        check_general(want(&s, 0x0001), hd.serial, 0x8300, 0);
+    }
+    tx.body = NULL;
+    dh_run_to(h, clock_now_us() + 5100 * MS);
+    sent_take(&s, t);
+    uint32_t next = 2;
+    size_t msgs = 0;
+    const struct jt808_msg *m;
+    static uint32_t ids[TOTAL];
+    while ((m = sent_next(&s)) != NULL) {
+        assert_int_equal(m->h.msg_id, 0x0005);
+        assert_false(m->h.subpackage);
+        assert_true(m->h.body_len <= JT808_MAX_BODY);
+        assert_int_equal(u32(m, "orig_serial"), first);
+        size_t n = 0;
+        assert_true(jt808_lay_list_get_u32(m->lay, "ids", "id", ids, TOTAL, &n));
+        assert_int_equal(u32(m, "count"), n);
+        assert_int_equal(m->h.body_len, 4 + 2 * n);
+        assert_true(n >= 1 && n <= 509);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] != next++)
+                fail_msg("0x0005 %zu, id %zu: %u, want %u", msgs, i, ids[i], next - 1);
+        msgs++;
+    }
+    assert_int_equal(next, TOTAL); /* 2 .. 15999 */
+    assert_int_equal(msgs, (TOTAL - 2 + 508) / 509);
+    assert_int_equal(st->dc[JT808_C_RESEND_ASKED], msgs);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    sent_free(&s);
+    finish(h);
+}
+
 /* A terminal that never gets these requests keeps nothing for them. */
 static void test_no_state_without_requests(void **state)
 {
@@ -1288,6 +1350,7 @@ int main(void)
         cmocka_unit_test(test_stored_media),
         cmocka_unit_test(test_recording),
         cmocka_unit_test(test_terminal_asks_resend),
+        cmocka_unit_test(test_terminal_asks_many),
         cmocka_unit_test(test_no_state_without_requests),
         cmocka_unit_test(test_time_query),
         cmocka_unit_test(test_flood_of_shots),
