@@ -419,7 +419,7 @@ static void start_traffic(struct term *t)
     struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     if (s->report_ms)
-        s->next_report_us = now + (uint64_t)(term_rand(t) % (s->report_ms + 1u)) * 1000u;
+        s->next_report_us = now + (uint64_t)(term_rand(t) % ((uint64_t)s->report_ms + 1u)) * 1000u;
     term_wake_at(t, s->next_report_us);
     term_wake_at(t, now + s->heartbeat_ms * 1000ull);
     if (jt_more(t, false))

@@ -1167,6 +1167,31 @@ static void test_resend_huge_list(void **state)
     finish(h);
 }
 
+/* Regression (fuzz_jt808_term): an 0x8103 report interval of 4294967295 s is kept
+ * as UINT32_MAX ms, and the first report's random offset after the next
+ * authentication divided by report_ms + 1 in 32 bits: by zero. */
+static void test_longest_report_interval(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "\"reconnect\": {\"min\": \"1s\", \"max\": \"1s\"}");
+    struct term *t = dh_term(h, 0, 0);
+    static const uint8_t body[] = {1, 0x00, 0x00, 0x00, 0x29, 4, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint16_t q = send_body(t, 0x8103, body, sizeof body);
+    struct sent s = {0};
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8103, 0);
+    assert_int_equal(JT(t)->report_ms, UINT32_MAX);
+    term_drop(t, 0, false);
+    dh_run_to(h, clock_now_us() + 2 * S);
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0102); /* its auth code kept: straight to 0x0102 */
+    ack(t, m->h.serial, 0x0102);
+    assert_int_equal(t->state, TS_AUTHENTICATED);
+    assert_true(JT(t)->next_report_us >= clock_now_us());
+    sent_free(&s);
+    finish(h);
+}
+
 /* ---- jt808_term_time.c ------------------------------------------------------------------- */
 
 /* 0x8004 answering the terminal's 0x0004 with this time. */
@@ -1353,6 +1378,7 @@ int main(void)
         cmocka_unit_test(test_terminal_asks_many),
         cmocka_unit_test(test_no_state_without_requests),
         cmocka_unit_test(test_time_query),
+        cmocka_unit_test(test_longest_report_interval),
         cmocka_unit_test(test_flood_of_shots),
         cmocka_unit_test(test_resend_huge_list),
         cmocka_unit_test(test_time_parse),
