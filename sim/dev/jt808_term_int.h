@@ -72,7 +72,7 @@ void jt808_term_more_free(struct term *t);
 void jt808_term_time_query(struct term *t);
 void jt808_term_time_answer(struct term *t, const struct jt808_msg *m);
 /* "YYMMDDhhmmss" (UTC, 20YY) -> Unix seconds; false when not a date. */
-bool jt808_time_parse_utc(const char *digits, int64_t *unix_s);
+bool jt808_term_time_parse(const char *digits, int64_t *unix_s);
 
 /* --- the state of the further requests, allocated on first use ------------------ */
 

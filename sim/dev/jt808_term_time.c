@@ -26,7 +26,7 @@ void jt808_term_time_query(struct term *t)
         term_count(t, JT808_C_TIME_QUERIES, 1);
 }
 
-bool jt808_time_parse_utc(const char *digits, int64_t *unix_s)
+bool jt808_term_time_parse(const char *digits, int64_t *unix_s)
 {
     int v[6];
     for (int i = 0; i < 6; i++) {
@@ -65,7 +65,7 @@ void jt808_term_time_answer(struct term *t, const struct jt808_msg *m)
         return; /* an answer to nothing in flight: late after a timeout, as 0x8001 */
     const char *text = NULL;
     int64_t server = 0;
-    bool ok = jt808_lay_get_str(m->lay, "time", &text) && jt808_time_parse_utc(text, &server);
+    bool ok = jt808_lay_get_str(m->lay, "time", &text) && jt808_term_time_parse(text, &server);
     int64_t lo = clock_unix_at(sent_us) - TIME_SLACK_S, hi = clock_unix_at(term_now()) + TIME_SLACK_S;
     bool in_time = ok && server >= lo && server <= hi;
     term_settle(t, serial, ok, LEDGER_REFUSED, NULL, NULL);

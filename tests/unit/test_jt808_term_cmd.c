@@ -1260,18 +1260,18 @@ static void test_time_parse(void **state)
 {
     (void)state;
     int64_t s = 0;
-    assert_true(jt808_time_parse_utc("240229235959", &s));
+    assert_true(jt808_term_time_parse("240229235959", &s));
     assert_int_equal(s, 1709251199); /* date -u -d '2024-02-29 23:59:59' +%s */
-    assert_true(jt808_time_parse_utc("000101000000", &s));
+    assert_true(jt808_term_time_parse("000101000000", &s));
     assert_int_equal(s, 946684800);
-    assert_false(jt808_time_parse_utc("230229000000", &s)); /* 2023 is no leap year */
-    assert_false(jt808_time_parse_utc("241301000000", &s));
-    assert_false(jt808_time_parse_utc("240100000000", &s));
-    assert_false(jt808_time_parse_utc("240101240000", &s));
-    assert_false(jt808_time_parse_utc("240101006000", &s));
-    assert_false(jt808_time_parse_utc("2401010000", &s));
-    assert_false(jt808_time_parse_utc("2401010000000", &s));
-    assert_false(jt808_time_parse_utc("24010100000a", &s));
+    assert_false(jt808_term_time_parse("230229000000", &s)); /* 2023 is no leap year */
+    assert_false(jt808_term_time_parse("241301000000", &s));
+    assert_false(jt808_term_time_parse("240100000000", &s));
+    assert_false(jt808_term_time_parse("240101240000", &s));
+    assert_false(jt808_term_time_parse("240101006000", &s));
+    assert_false(jt808_term_time_parse("2401010000", &s));
+    assert_false(jt808_term_time_parse("2401010000000", &s));
+    assert_false(jt808_term_time_parse("24010100000a", &s));
 }
 
 /* A platform message of 16,000 packages of which two came: the 15,998 missing ones
