@@ -12,7 +12,9 @@
  *
  * Input: byte 0 the set-up (bit 0: 2019, else 2013; bit 1: time_query; bit 2:
  * periodic reports), then steps, each a byte that picks its kind and the bytes it
- * reads (see step()).  A message id is a byte indexing the platform ids below, or
+ * reads (see step()): a whole message, a subpackage, raw bytes, time, answers to
+ * the requests in flight, a dropped connection, a request with fleetsim's default
+ * body and one byte changed, an answer about the upload in progress.  A message id is a byte indexing the platform ids below, or
  * 0xFF followed by two bytes of any id. */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,8 @@
 #include "sim/dev/jt808_term.h"
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_kinds.h"
+#include "sim/proto/jt808_layout_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,6 +77,9 @@ static uint16_t msg_id(struct in *in)
 
 static struct jt808_msg tx, rx;
 static bool trace; /* FUZZ_TRACE set: what the terminal sends, on stderr (to read a case) */
+/* The terminal's upload in progress as its frames show it, for answers about it. */
+static uint32_t up_media;
+static uint16_t up_first;
 static uint8_t scratch[JT808_MAX_FRAME];
 static uint16_t pserial;
 
@@ -135,6 +142,11 @@ static void pump(struct term *t, int version)
             if (trace)
                 fprintf(stderr, "%8.3f s  terminal: 0x%04X serial %u%s\n", clock_now_us() / 1e6, rx.h.msg_id,
                         rx.h.serial, rx.h.subpackage ? " (package)" : "");
+            if ((rx.h.msg_id == 0x0800 || (rx.h.msg_id == 0x0801 && rx.h.pkg_index == 1)) && rx.body_bytes >= 4)
+                up_media = (uint32_t)rx.body[0] << 24 | (uint32_t)rx.body[1] << 16 | (uint32_t)rx.body[2] << 8 |
+                           rx.body[3];
+            if (rx.h.msg_id == 0x0801 && rx.h.pkg_index == 1)
+                up_first = rx.h.serial;
             if (rx.h.msg_id == 0x0100) {
                 uint16_t serial = rx.h.serial;
                 tx.h = header(version, 0x8100);
@@ -178,7 +190,7 @@ static void step(struct dh *h, struct term *t, int own, struct in *in)
     int version = op & 0x80 ? (own == 2019 ? 2013 : 2019) : own; /* now and then the other edition */
     size_t n = 0;
     const uint8_t *b;
-    switch (op % 6) {
+    switch (op % 8) {
     case 0: { /* a whole message: id, length (10 bits), body */
         uint16_t id = msg_id(in);
         b = bytes(in, word(in) & 0x3FF, &n);
@@ -221,6 +233,46 @@ static void step(struct dh *h, struct term *t, int own, struct in *in)
         if (conn_open(&t->conn))
             term_drop(t, 0, false);
         break;
+    case 6: { /* a request with the default body fleetsim's platform sends (jt808_kinds), one byte changed */
+        int k = byte(in) % JT808_N_KINDS;
+        uint8_t at = byte(in), x = byte(in);
+        const char *json = jt808_kind_default_body(k, version);
+        uint8_t body[JT808_MAX_BODY];
+        size_t len = 0;
+        char msg[128];
+        tx.h = header(version, jt808_kind_msg(k));
+        cJSON *j = json ? cJSON_Parse(json) : NULL;
+        if (j && jt808_lay_from_json(j, &tx.h, body, sizeof body, &len, msg, sizeof msg) != JT808_OK)
+            len = 0;
+        cJSON_Delete(j);
+        if (len)
+            body[at % len] ^= x;
+        feed(t, true, body, len);
+        break;
+    }
+    case 7: { /* about the upload in progress: 0x8800 done, 0x8800 or 0x8003 listing ids */
+        uint8_t kind = byte(in) % 3, count = byte(in);
+        uint8_t body[8 + 2 * 255];
+        size_t len = 0;
+        if (kind < 2) {
+            for (int i = 0; i < 4; i++)
+                body[len++] = (uint8_t)(up_media >> (24 - 8 * i));
+        } else {
+            body[len++] = (uint8_t)(up_first >> 8);
+            body[len++] = (uint8_t)up_first;
+            if (version == 2019)
+                body[len++] = 0;
+        }
+        count = kind == 0 ? 0 : count;
+        body[len++] = count;
+        for (int i = 0; i < count; i++) {
+            body[len++] = 0;
+            body[len++] = byte(in) % 24;
+        }
+        tx.h = header(version, kind < 2 ? 0x8800 : 0x8003);
+        feed(t, true, body, len);
+        break;
+    }
     }
 }
 
@@ -244,6 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     pserial = 1;
+    up_media = 0;
+    up_first = 0;
     worker_poll(h->w);
     struct term *t = dh_term(h, 0, 0);
     pump(t, version);

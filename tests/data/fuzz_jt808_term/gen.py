@@ -29,6 +29,14 @@ def ack(result=0):
 
 
 DROP = bytes([5])
+
+
+def kind(k, at=0, x=0):  # fleetsim's default body of jt808_kinds[k], byte at XOR x
+    return bytes([6, k, at, x])
+
+
+def about_upload(kind, ids=()):  # 0: 0x8800 done, 1: 0x8800 listing ids, 2: 0x8003 listing ids
+    return bytes([7, kind, len(ids)]) + bytes(ids)
 # 0x8801: channel, command W, interval W, save, resolution, quality, brightness, contrast, saturation, chroma
 SHOOT = struct.pack(">BHHBBBBBBB", 1, 2, 0, 0, 2, 5, 128, 64, 64, 128)
 seeds = {
@@ -48,6 +56,12 @@ seeds = {
     + wait(3) + ack() + whole(0x8803, bytes([0, 3, 0]) + bytes(12) + b"\x00") + wait(10)
     + whole(0x8804, struct.pack(">BHBB", 1, 3, 0, 0)) + wait(60),
 }
+KINDS = 39  # JT808_N_KINDS
+for v, setup in (("2013", 0), ("2019", 1)):
+    seeds["kinds-" + v] = bytes([setup]) + b"".join(kind(k) + wait(2) + ack() for k in range(KINDS))
+    seeds["upload-" + v] = bytes([setup]) + whole(0x8801, SHOOT) + wait(2) + ack() + wait(3) \
+        + about_upload(1, (2, 1, 2)) + about_upload(2, (3, 3, 30)) + about_upload(0) + wait(3) + ack() \
+        + wait(3) + about_upload(0) + wait(5)
 here = os.path.dirname(os.path.abspath(__file__))
 for name, data in seeds.items():
     with open(os.path.join(here, name + ".bin"), "wb") as f:
