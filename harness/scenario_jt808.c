@@ -21,7 +21,7 @@
 
 static const char *const jt_fields[] = {
     "version", "phone", "manufacturer", "model", "terminal_prefix", "plate_prefix",
-    "plate_color", "province", "city", "heartbeat", "report", "deviate",
+    "plate_color", "province", "city", "heartbeat", "report", "deviate", "time_query",
 };
 static const char *const report_fields[] = {"every", "location", "lat", "lon"};
 static const char *const locations[] = {"random-walk", "fixed"};
@@ -341,6 +341,28 @@ static int fleet_deviate(const struct scenario_json *j, const cJSON *obj, const 
     return rc;
 }
 
+/* "time_query": true: each terminal asks the server time (0x0004) after it
+ * authenticates.  0x0004 and its answer 0x8004 exist in JT/T 808-2019 only. */
+static int fleet_time_query(const struct scenario_json *j, const cJSON *obj, const char *path,
+                            struct jt808_fleet_cfg *f)
+{
+    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    const cJSON *v = scenario_json_get(obj, "time_query");
+    if (v == NULL)
+        return SJ_OK;
+    scenario_json_path(p, sizeof p, path, "time_query");
+    if (!cJSON_IsBool(v)) {
+        scenario_json_got(v, got, sizeof got);
+        return scenario_json_fail(j, p, "must be true or false, got %s", got);
+    }
+    if (cJSON_IsTrue(v) && f->version != 2019)
+        return scenario_json_fail(j, p,
+                                  "0x0004 (query server time) exists in JT/T 808-2019 only: not for "
+                                  "version %d terminals", f->version);
+    f->time_query = cJSON_IsTrue(v);
+    return SJ_OK;
+}
+
 static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char *path,
                     const struct scenario *sc, int index, struct fleet_spec *fs)
 {
@@ -367,6 +389,7 @@ static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char 
     SJ_TRY(rc, scenario_fleets_period(j, obj, path, "heartbeat", &f->heartbeat_ms));
     SJ_TRY(rc, fleet_report(j, obj, path, f));
     SJ_TRY(rc, fleet_deviate(j, obj, path, f));
+    SJ_TRY(rc, fleet_time_query(j, obj, path, f));
     return rc;
 }
 
@@ -383,7 +406,8 @@ static void jt_describe(const struct fleet_spec *fs, char *out, size_t cap)
     char hb[32], rep[32];
     units_format_us(f->heartbeat_ms * 1000u, hb, sizeof hb);
     units_format_us(f->report_every_ms * 1000u, rep, sizeof rep);
-    snprintf(out, cap, "  version %d  heartbeat %s  reports %s", f->version, hb, f->report_every_ms ? rep : "off");
+    snprintf(out, cap, "  version %d  heartbeat %s  reports %s%s", f->version, hb, f->report_every_ms ? rep : "off",
+             f->time_query ? "  time query" : "");
 }
 
 const struct sc_dialect scenario_jt808 = {

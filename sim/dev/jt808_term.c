@@ -15,6 +15,8 @@
  *                                in subpackages, 0x8800 and 0x8003 resends, 0x8802/0x0802,
  *                                0x8803, 0x8804, 0x8805)
  *   a platform message missing subpackages (2019) -> 0x0005 after 5 s, up to 3 times
+ *   fleet option time_query (2019) -> 0x0004 after authenticating, 0x8004 settles it
+ *                                (jt808_term_time.c)
  */
 #include "sim/dev/jt808_term.h"
 
@@ -417,11 +419,12 @@ static void start_traffic(struct term *t)
     struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     if (s->report_ms)
-        s->next_report_us = now + (uint64_t)(term_rand(t) % (s->report_ms + 1u)) * 1000u;
+        s->next_report_us = now + (uint64_t)(term_rand(t) % ((uint64_t)s->report_ms + 1u)) * 1000u;
     term_wake_at(t, s->next_report_us);
     term_wake_at(t, now + s->heartbeat_ms * 1000ull);
     if (jt_more(t, false))
         term_wake_at(t, now + 1); /* tracking, uploads: their schedule again after a reconnect */
+    jt808_term_time_query(t);
     backfill(t);
 }
 
@@ -501,6 +504,9 @@ static void handle(struct term *t, const struct jt808_msg *m)
     case 0x8100:
         on_register_resp(t, m);
         break;
+    case 0x8004:
+        jt808_term_time_answer(t, m); /* an answer (to 0x0004), not a request */
+        break;
     default:
         on_request(t, m);
         break;
@@ -518,7 +524,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
             jt_general_reply(t, &m->h, 1);
             return;
         }
-        jt808_reasm_init(s->reasm, 256 * 1024, 60000);
+        jt808_reasm_init(s->reasm, JT808_TERM_REASM_MEM, 60000);
     }
     bool done = false;
     uint8_t *whole = NULL;
@@ -682,6 +688,19 @@ static void jt_drain(struct term *t)
     ts(t)->next_report_us = 0;
 }
 
+size_t jt808_term_held(struct term *t)
+{
+    const struct jt808_tstate *s = ts(t);
+    size_t n = jt808_term_more_held(t);
+    if (s->blind)
+        n += sizeof *s->blind;
+    if (s->auth)
+        n += strlen(s->auth) + 1;
+    if (s->reasm)
+        n += sizeof *s->reasm + s->reasm->mem_used;
+    return n;
+}
+
 static void jt_state_free(struct term *t)
 {
     struct jt808_tstate *s = ts(t);
@@ -743,6 +762,12 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_MEDIA_PACKAGES, "media_packages", "0x0801 multimedia packages sent (first time)"),
     C(JT808_C_MEDIA_RESENT, "media_resent", "packages sent again on a 0x8800 list or a 0x8003"),
     C(JT808_C_RESEND_ASKED, "resend_asked", "0x0005 sent: a subpackaged platform message missing packages"),
+    C(JT808_C_TIME_QUERIES, "time_queries", "0x0004 server time queries sent (fleet option time_query)"),
+    C(JT808_C_TIME_ANSWERS, "time_answers", "0x8004 server times received answering them"),
+    C(JT808_C_TIME_OFF, "time_off",
+      "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
+    C(JT808_C_REQ_REFUSED, "requests_refused",
+      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
       "frames sent with an additional item of the wrong length (fleet option deviate)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",

@@ -4,6 +4,7 @@
 #ifndef FLEETSIM_JT808_TERM_H
 #define FLEETSIM_JT808_TERM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/proto/jt808.h"
@@ -65,6 +66,7 @@ struct jt808_fleet_cfg {
     double lat, lon;               /* start position, degrees */
     unsigned deviate_mask;         /* "deviate": bit k = enum jt808_dev_kind k (0: none) */
     double deviate_share;          /* share of the fleet's terminals that deviate, 0..1 */
+    bool time_query;               /* 2019: ask the server time (0x0004) after each authentication */
 };
 
 /* The dialect's own counters (fleet_stats.dc[]). */
@@ -82,6 +84,10 @@ enum jt808_term_counter {
     JT808_C_MEDIA_PACKAGES,     /* 0x0801 packages sent the first time */
     JT808_C_MEDIA_RESENT,       /* packages sent again (0x8800 list, 0x8003) */
     JT808_C_RESEND_ASKED,       /* 0x0005 sent: a platform message missing packages */
+    JT808_C_TIME_QUERIES,       /* 0x0004 sent (fleet option time_query) */
+    JT808_C_TIME_ANSWERS,       /* 0x8004 answering one */
+    JT808_C_TIME_OFF,           /* ... whose time is no date, or not between the query and its answer */
+    JT808_C_REQ_REFUSED,        /* platform requests refused: the terminal's queue of shots and uploads full */
     JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
     JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
 };

@@ -153,6 +153,11 @@ uint64_t jt808_term_cmd_tick(struct term *t, uint64_t now)
     return k->next_us;
 }
 
+size_t jt808_term_cmd_held(const struct jt808_more *x)
+{
+    return x->track ? sizeof *x->track : 0;
+}
+
 void jt808_term_cmd_free(struct jt808_more *x)
 {
     track_stop(x);

@@ -20,6 +20,16 @@ static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return t
 #define JT808_RESEND_ASK_MS 5000u
 #define JT808_RESEND_ASKS 3 /* times a message is asked for */
 
+/* Bytes a terminal may buffer of subpackaged platform messages (jt808_reasm). */
+#define JT808_TERM_REASM_MEM (256 * 1024)
+/* What a terminal holds beyond its fixed block, whatever the platform sends: the
+ * reassembly's limit, plus the multimedia state with one upload's frames (under
+ * 80 kB), the blind-area buffer and the rest (a few kB). */
+#define JT808_TERM_HELD_MAX (JT808_TERM_REASM_MEM + 128 * 1024)
+/* The bytes terminal t holds now beyond its block (heap it owns), for the bound above. */
+size_t jt808_term_held(struct term *t);
+size_t jt808_term_more_held(struct term *t);
+
 /* The message being built; terminals of one worker share it (one at a time). */
 extern struct jt808_msg jt_out;
 
@@ -57,6 +67,13 @@ bool jt808_term_more_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_more_reasm_pending(struct term *t, uint64_t at_us);
 void jt808_term_more_free(struct term *t);
 
+/* 2019, fleet option time_query: 0x0004 after authenticating (jt808_term_time.c);
+ * 0x8004 settles it, counted (and checked against the terminal's clock). */
+void jt808_term_time_query(struct term *t);
+void jt808_term_time_answer(struct term *t, const struct jt808_msg *m);
+/* "YYMMDDhhmmss" (UTC, 20YY) -> Unix seconds; false when not a date. */
+bool jt808_term_time_parse(const char *digits, int64_t *unix_s);
+
 /* --- the state of the further requests, allocated on first use ------------------ */
 
 struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */
@@ -83,10 +100,12 @@ void jt_count_reply(struct term *t);
 bool jt808_term_cmd(struct term *t, const struct jt808_msg *m);
 uint64_t jt808_term_cmd_tick(struct term *t, uint64_t now);
 void jt808_term_cmd_free(struct jt808_more *x);
+size_t jt808_term_cmd_held(const struct jt808_more *x);
 bool jt808_term_media(struct term *t, const struct jt808_msg *m);
 uint64_t jt808_term_media_tick(struct term *t, uint64_t now);
 bool jt808_term_media_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_media_free(struct jt808_more *x);
+size_t jt808_term_media_held(const struct jt808_more *x);
 /* The synthetic JPEG of a shot (jt808_term_media.c): its length, 0 when cap is short. */
 size_t jt808_media_jpeg(uint8_t res, uint32_t media_id, uint8_t *out, size_t cap);
 

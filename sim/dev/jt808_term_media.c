@@ -4,9 +4,15 @@
  *             0x0801 data (a synthetic JPEG), in subpackages, a few per turn
  *   0x8800 with package ids -> those packages again; without: that upload is done
  *   0x8003 -> the listed packages of the last subpackaged message, as they were
+ *             (each once per request, however often listed; none of its ids names a
+ *             package sent: 0x0001 result 2)
  *   0x8802 -> 0x0802 the stored items that match; 0x8803, 0x8805 -> 0x0001 then
  *             0x0801 of each (deleted afterwards when asked); 0x8804 -> 0x0001, and
  *             on stop (or at the end of its duration) an audio 0x0801
+ *
+ * A platform that floods requests cannot make a terminal hold more: a full queue
+ * refuses (0x0805 or 0x0001 result 1, counted requests_refused), and the bytes held
+ * stay under a fixed bound (jt808_term_media_held).
  *
  * Everything here is allocated on a terminal's first multimedia request: a
  * bounded store of what it took (no pixels: the bytes are made again from the
@@ -90,6 +96,14 @@ static void up_free(struct upload *u)
     free(u->buf);
     free(u->off);
     memset(u, 0, sizeof *u);
+}
+
+size_t jt808_term_media_held(const struct jt808_more *x)
+{
+    const struct jt808_media *md = x->media;
+    if (!md)
+        return 0;
+    return sizeof *md + md->up.cap + (md->up.off ? ((size_t)md->up.total + 1) * sizeof *md->up.off : 0);
 }
 
 void jt808_term_media_free(struct jt808_more *x)
@@ -322,19 +336,30 @@ static void upload_done(struct term *t, struct jt808_media *md, bool ok)
     job_pop(md);
 }
 
-/* Resend the listed packages (ids[i]: indexes from 1) of the held upload. */
-static void resend(struct term *t, struct jt808_media *md, const struct jt808_lay_body *b)
+/* Resend the listed packages (ids[i]: indexes from 1) of the held upload, in the
+ * order listed, each at most once however often it is listed: a list of 65535 ids
+ * costs at most the upload's own packages.  Ids of packages it has not sent yet, or
+ * that it does not have, are left out.  Returns how many ids named a package. */
+static size_t resend(struct term *t, struct jt808_media *md, const struct jt808_lay_body *b)
 {
-    size_t n = 0;
+    static uint8_t seen[(UINT16_MAX + 1) / 8];
+    size_t n = 0, named = 0;
     jt808_lay_list_len(b, "ids", &n);
+    memset(seen, 0, (size_t)md->up.total / 8 + 1);
     char path[24];
     for (size_t i = 0; i < n && conn_open(&t->conn); i++) {
         uint32_t idx = 0;
         snprintf(path, sizeof path, "ids[%zu].id", i);
-        if (jt808_lay_get_u32(b, path, &idx) && idx >= 1 && idx <= md->up.sent &&
-            send_package(t, &md->up, (uint16_t)idx))
+        if (!jt808_lay_get_u32(b, path, &idx) || idx < 1 || idx > md->up.sent)
+            continue;
+        named++;
+        if (seen[idx / 8] >> (idx % 8) & 1u)
+            continue;
+        seen[idx / 8] |= (uint8_t)(1u << (idx % 8));
+        if (send_package(t, &md->up, (uint16_t)idx))
             term_count(t, JT808_C_MEDIA_RESENT, 1);
     }
+    return named;
 }
 
 static void send_event(struct term *t, const struct media_item *it)
@@ -475,8 +500,10 @@ static void shoot(struct term *t, struct jt808_media *md, const struct jt808_msg
             md->next_id = id;
             ids[n++] = id;
         }
-        if (!n)
-            result = 1;
+        if (!n) {
+            result = 1; /* the queue is full (MEDIA_JOBS): refused, not dropped */
+            term_count(t, JT808_C_REQ_REFUSED, 1);
+        }
     }
     struct jt808_lay_body *b = jt_lay_start(t, 0x0805);
     bool ok = b && jt808_lay_set_u32(b, &jt_out, "ack_serial", m->h.serial) &&
@@ -540,16 +567,24 @@ static void retrieve(struct term *t, struct jt808_media *md, const struct jt808_
         jt_count_reply(t);
 }
 
+/* 0x8805 (one item) and 0x8803 (the matching ones) queue their uploads, answered
+ * 0x0001: result 1 when the item is not held, or when the queue (MEDIA_JOBS) has
+ * no room for any of them (counted as refused). */
 static void upload_stored(struct term *t, struct jt808_media *md, const struct jt808_msg *m)
 {
     uint32_t del = 0;
+    uint8_t flags = J_UPLOAD;
     jt808_lay_get_u32(m->lay, "delete", &del);
-    jt_general_reply(t, &m->h, 0);
+    if (del)
+        flags |= J_DELETE;
+    size_t wanted = 0, queued = 0;
     if (m->h.msg_id == 0x8805) {
         uint32_t id = 0;
         jt808_lay_get_u32(m->lay, "media_id", &id);
-        if (item_find(md, id))
-            job_push(md, id, term_now(), J_UPLOAD | (del ? J_DELETE : 0), 0, 0);
+        if (item_find(md, id)) {
+            wanted = 1;
+            queued = job_push(md, id, term_now(), flags, 0, 0);
+        }
     } else {
         /* oldest first, as they were taken */
         uint32_t last = 0;
@@ -560,11 +595,19 @@ static void upload_stored(struct term *t, struct jt808_media *md, const struct j
                 if (it->id > last && matches(it, m->lay) && (!best || it->id < best->id))
                     best = it;
             }
-            if (!best || !job_push(md, best->id, term_now(), J_UPLOAD | (del ? J_DELETE : 0), 0, 0))
+            if (!best)
                 break;
+            wanted++;
+            if (!job_push(md, best->id, term_now(), flags, 0, 0))
+                break;
+            queued++;
             last = best->id;
         }
     }
+    bool refused = wanted && !queued;
+    if (refused)
+        term_count(t, JT808_C_REQ_REFUSED, 1);
+    jt_general_reply(t, &m->h, refused || (m->h.msg_id == 0x8805 && !wanted) ? 1 : 0);
     wake_soon(t);
 }
 
@@ -617,17 +660,18 @@ bool jt808_term_media(struct term *t, const struct jt808_msg *m)
         if (n == 0) {
             upload_done(t, md, true);
             wake_soon(t);
-        } else {
-            resend(t, md, m->lay);
+        } else if (!resend(t, md, m->lay)) {
+            jt_general_reply(t, &m->h, 2); /* ids of no package it sent: a bad message */
         }
         break;
     }
     case 0x8003: {
         uint32_t orig = 0;
         jt808_lay_get_u32(m->lay, "orig_serial", &orig);
-        if (md->up.live && md->up.first_serial == orig)
-            resend(t, md, m->lay); /* answered by the packages themselves */
-        else
+        if (md->up.live && md->up.first_serial == orig) {
+            if (!resend(t, md, m->lay)) /* else answered by the packages themselves */
+                jt_general_reply(t, &m->h, 2); /* ids of no package it sent: a bad message */
+        } else
             jt_general_reply(t, &m->h, 1); /* that message is no longer held */
         break;
     }

@@ -73,6 +73,14 @@ void jt808_term_more_free(struct term *t)
     }
 }
 
+size_t jt808_term_more_held(struct term *t)
+{
+    struct jt808_more *x = jt_more(t, false);
+    if (!x)
+        return 0;
+    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x);
+}
+
 struct jt808_lay_body *jt_lay_start(struct term *t, uint16_t msg_id)
 {
     jt_header(t, msg_id);
@@ -120,21 +128,28 @@ struct ask_ctx {
     bool sent;
 };
 
+/* Ids per 0x0005: orig_serial and count (4 bytes) and 2 bytes an id within one
+ * frame's body (no subpackaged 0x0005: the platform could not answer it before it
+ * had it whole). */
+#define ASK_IDS_MAX ((JT808_MAX_BODY - 4) / 2)
+
+/* The missing ids of one message, ASK_IDS_MAX per 0x0005, each body built in one
+ * pass (jt808_lay_list_set_u32). */
 static void ask_missing(uint16_t msg_id, uint16_t first_serial, const uint16_t *ids, size_t n, void *arg)
 {
     struct ask_ctx *c = arg;
     (void)msg_id;
-    struct jt808_lay_body *b = jt_lay_start(c->t, 0x0005);
-    if (!b || !n)
-        return;
-    bool ok = jt808_lay_set_u32(b, &jt_out, "orig_serial", first_serial);
-    char path[32];
-    for (size_t i = 0; i < n && ok; i++) {
-        snprintf(path, sizeof path, "ids[%zu].id", i);
-        ok = jt808_lay_set_u32(b, &jt_out, path, ids[i]);
-    }
-    ok = ok && jt808_lay_set_u32(b, &jt_out, "count", (uint32_t)n);
-    if (ok && jt_send(c->t, false)) {
+    uint32_t chunk[ASK_IDS_MAX];
+    for (size_t at = 0; at < n && conn_open(&c->t->conn); at += ASK_IDS_MAX) {
+        size_t k = n - at < ASK_IDS_MAX ? n - at : ASK_IDS_MAX;
+        for (size_t i = 0; i < k; i++)
+            chunk[i] = ids[at + i];
+        struct jt808_lay_body *b = jt_lay_start(c->t, 0x0005);
+        bool ok = b && jt808_lay_set_u32(b, &jt_out, "orig_serial", first_serial) &&
+                  jt808_lay_list_set_u32(b, &jt_out, "ids", "id", chunk, k) &&
+                  jt808_lay_set_u32(b, &jt_out, "count", (uint32_t)k);
+        if (!ok || !jt_send(c->t, false))
+            return;
         term_count(c->t, JT808_C_RESEND_ASKED, 1);
         c->sent = true;
     }

@@ -528,6 +528,64 @@ bool jt808_lay_list_resize(struct jt808_lay_body *b, struct jt808_msg *msg, cons
     return jt808_lay_resize_in(&msg->arena, f, lv, n, b->version);
 }
 
+/* The list at path and the index of its item field `field` (numeric). */
+static bool list_field(const struct jt808_lay_body *b, const char *list, const char *field,
+                       const struct jt808_fd **fo, struct jt808_lv **vo, size_t *k)
+{
+    const struct jt808_fd *f;
+    struct jt808_lv *lv;
+    if (!b || !resolve(b, list, NULL, &f, &lv) || f->kind != JT808_FK_LIST)
+        return false;
+    for (size_t i = 0; i < f->nsub; i++)
+        if (strcmp(f->sub[i].name, field) == 0 && ed_ok(&f->sub[i], b->version) &&
+            f->sub[i].kind <= JT808_FK_DWORD) {
+            *fo = f;
+            *vo = lv;
+            *k = i;
+            return true;
+        }
+    return false;
+}
+
+bool jt808_lay_list_set_u32(struct jt808_lay_body *b, struct jt808_msg *msg, const char *list,
+                            const char *field, const uint32_t *v, size_t n)
+{
+    const struct jt808_fd *f;
+    struct jt808_lv *lv;
+    size_t k;
+    if (!list_field(b, list, field, &f, &lv, &k))
+        return false;
+    size_t wd = width(&f->sub[k]);
+    for (size_t i = 0; i < n; i++)
+        if (wd < 4 && v[i] >> (8 * wd))
+            return false;
+    if (!jt808_lay_resize_in(&msg->arena, f, lv, n, b->version))
+        return false;
+    lv->present = true;
+    for (size_t i = 0; i < n; i++) {
+        struct jt808_lv *item = &lv->items[i * f->nsub + k];
+        item->u = v[i];
+        item->present = true;
+    }
+    return true;
+}
+
+bool jt808_lay_list_get_u32(const struct jt808_lay_body *b, const char *list, const char *field,
+                            uint32_t *out, size_t cap, size_t *n)
+{
+    const struct jt808_fd *f;
+    struct jt808_lv *lv;
+    size_t k;
+    if (!list_field(b, list, field, &f, &lv, &k) || !lv->present)
+        return false;
+    *n = lv->n;
+    for (size_t i = 0; i < lv->n && i < cap; i++) {
+        const struct jt808_lv *item = &lv->items[i * f->nsub + k];
+        out[i] = item->present ? item->u : 0;
+    }
+    return true;
+}
+
 bool jt808_lay_get_loc(const struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,
                        struct jt808_location *out)
 {

@@ -131,6 +131,19 @@ bool jt808_lay_set_bytes(struct jt808_lay_body *b, struct jt808_msg *msg, const 
 bool jt808_lay_list_len(const struct jt808_lay_body *b, const char *path, size_t *n);
 bool jt808_lay_list_resize(struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,
                            size_t n);
+/* One numeric field of every item of a list at once (list "ids", field "id"), for
+ * long lists: 0x0005 and 0x8003 name up to 65535 packages.  A path per item walks
+ * the tree per item, and a list grown one item at a time is copied each time (its
+ * cost and its arena bytes quadratic in the items); these take one pass.
+ * set: the list gets exactly n items, item k's field v[k] (false, and nothing
+ * changed, when a value does not fit the field's width or out of memory).
+ * get: *n = the list's length; the fields of its first min(*n, cap) items go to out
+ * (absent ones as 0). */
+bool jt808_lay_list_set_u32(struct jt808_lay_body *b, struct jt808_msg *msg, const char *list,
+                            const char *field, const uint32_t *v, size_t n);
+bool jt808_lay_list_get_u32(const struct jt808_lay_body *b, const char *list, const char *field,
+                            uint32_t *out, size_t cap, size_t *n);
+
 /* The location of a LOC field, typed by jt808_loc.c into *out (lists it has go to
  * msg's arena); false when absent. */
 bool jt808_lay_get_loc(const struct jt808_lay_body *b, struct jt808_msg *msg, const char *path,

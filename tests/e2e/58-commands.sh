@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every platform request the embedded gateway sends from a command step, to a 2013
-# and a 2019 fleet, each with a reply expectation: the gateway matches and checks
+# and a 2019 fleet (which also asks the server time, fleet option time_query), each with a reply expectation: the gateway matches and checks
 # each reply (tests/unit/test_gateway_cmds.c has the wrong answers).  Kinds left
 # out: 0x8003 (it names serials of one terminal's own message; unit-tested), the
 # area and route requests 0x8600-0x8608 and 0x8A00, which the terminals do not
@@ -26,9 +26,15 @@ for n in ["reply_wrong_id", "reply_bad_body", "reply_bad_ids", "reply_bad_locati
           "unsupported", "bad_frame", "reasm_expired"]:
     expect.append({"id": "CMD-%s-001" % n.upper().replace("_", "."), "counter": "gateway." + n, "max": 0})
 expect.append({"id": "CMD-MEDIA-001", "counter": "gateway.media_received", "min": 2})
+# the 2019 fleet asks the server time after authenticating (time_query): each 0x0004
+# answered with an 0x8004 whose UTC time is the terminal's own
+expect.append({"id": "TIME-QUERY-001", "counter": "terminal.time_answers", "min": 2, "max": 2})
+expect.append({"id": "TIME-QUERY-002", "counter": "terminal.time_off", "max": 0})
+expect.append({"id": "TIME-QUERY-003", "counter": "gateway.server_time", "min": 2, "max": 2})
 print(json.dumps({"name": "commands", "duration": "20s",
                   "fleets": [{"id": "t13", "protocol": "jt808", "version": 2013, "count": 2, "phone": "13800000000+"},
-                             {"id": "t19", "protocol": "jt808", "version": 2019, "count": 2, "phone": "13810000000+"}],
+                             {"id": "t19", "protocol": "jt808", "version": 2019, "count": 2, "phone": "13810000000+",
+                              "time_query": True}],
                   "steps": steps, "expect": expect}))
 PY
 n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["expect"]))' "$TMP/c.json")

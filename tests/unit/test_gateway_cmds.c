@@ -505,6 +505,19 @@ static void test_resend_0005(void **state)
     expect_silence(c, 50);
     assert_int_equal(f->slot->c[GWC_RESEND_ASKED], 1);
     assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 2);
+    /* listed twice, out of order, or naming no package: each package once, in order */
+    struct jt808_lay_kv twice[] = {{.path = "orig_serial", .u = first}, {.path = "ids[0].id", .u = 4},
+                                   {.path = "ids[1].id", .u = 2}, {.path = "ids[2].id", .u = 4},
+                                   {.path = "ids[3].id", .u = 9}, {.path = "ids[4].id", .u = 0}};
+    lay_send(c, 0x0005, twice, 6);
+    n = rx_raw(c, again, sizeof again);
+    assert_int_equal(n, olen[1]);
+    assert_memory_equal(again, orig[1], n);
+    n = rx_raw(c, again, sizeof again);
+    assert_int_equal(n, olen[3]);
+    assert_memory_equal(again, orig[3], n);
+    expect_silence(c, 50);
+    assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 4);
     /* for a message it does not keep: 0x8001 result 1 */
     kv[0].u = (uint16_t)(first + 100);
     uint16_t s = lay_send(c, 0x0005, kv, 3);

@@ -405,6 +405,96 @@ static void test_json_errors(void **state)
     cJSON_Delete(j);
 }
 
+/* The bulk list accessors: a 0x0005 naming 20,000 packages is built in one pass and
+ * encodes to orig_serial, count and the ids, big-endian WORDs in order; decoded and
+ * read back in one pass it gives the same ids.  Values too wide for the field, a
+ * field that is not numeric, a path that is no list change nothing. */
+static void test_list_bulk(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static uint32_t ids[N], back[N];
+    static uint8_t body[4 + 2 * N];
+    for (size_t i = 0; i < N; i++)
+        ids[i] = (uint32_t)(i * 3 + 1) & 0xFFFF;
+    struct jt808_msg m;
+    memset(&m, 0, sizeof m);
+    m.h.msg_id = 0x0005;
+    m.h.version = JT808_V2019;
+    struct jt808_lay_body *b = jt808_lay_new(&m);
+    assert_non_null(b);
+    assert_true(jt808_lay_set_u32(b, &m, "orig_serial", 0x1234));
+    assert_true(jt808_lay_list_set_u32(b, &m, "ids", "id", ids, N));
+    size_t len = 0;
+    struct jt808_err e;
+    assert_int_equal(jt808_lay_encode(b, body, sizeof body, &len, &e), JT808_OK);
+    assert_int_equal(len, 4 + 2 * N);
+    assert_int_equal(body[0], 0x12);
+    assert_int_equal(body[1], 0x34);
+    assert_int_equal((body[2] << 8) | body[3], N); /* the count, filled in from the list */
+    for (size_t i = 0; i < N; i++)
+        if (((uint32_t)body[4 + 2 * i] << 8 | body[5 + 2 * i]) != ids[i])
+            fail_msg("id %zu: %02x%02x, want %04x", i, body[4 + 2 * i], body[5 + 2 * i], ids[i]);
+    /* the same as a path per item would give, for a short list */
+    struct jt808_msg p;
+    memset(&p, 0, sizeof p);
+    p.h = m.h;
+    struct jt808_lay_body *pb = jt808_lay_new(&p);
+    assert_true(jt808_lay_set_u32(pb, &p, "orig_serial", 0x1234));
+    char path[32];
+    for (size_t i = 0; i < 50; i++) {
+        snprintf(path, sizeof path, "ids[%zu].id", i);
+        assert_true(jt808_lay_set_u32(pb, &p, path, ids[i]));
+    }
+    uint8_t small[200], small2[200];
+    size_t n1 = 0, n2 = 0;
+    assert_int_equal(jt808_lay_encode(pb, small, sizeof small, &n1, &e), JT808_OK);
+    assert_true(jt808_lay_list_set_u32(b, &m, "ids", "id", ids, 50)); /* shrinks to 50 */
+    assert_int_equal(jt808_lay_encode(b, small2, sizeof small2, &n2, &e), JT808_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(small, small2, n1);
+
+    struct jt808_msg d;
+    memset(&d, 0, sizeof d);
+    d.h = m.h;
+    assert_int_equal(jt808_lay_decode(body, len, &d, &e), JT808_OK);
+    size_t n = 0;
+    assert_true(jt808_lay_list_get_u32(d.lay, "ids", "id", back, N, &n));
+    assert_int_equal(n, N);
+    assert_memory_equal(back, ids, sizeof ids);
+    uint32_t few[3] = {0};
+    assert_true(jt808_lay_list_get_u32(d.lay, "ids", "id", few, 3, &n));
+    assert_int_equal(n, N); /* the length, whatever the cap */
+    assert_int_equal(few[2], ids[2]);
+
+    /* refusals leave the list as it was */
+    uint32_t wide[2] = {1, 0x10000};
+    assert_false(jt808_lay_list_set_u32(b, &m, "ids", "id", wide, 2));
+    assert_true(jt808_lay_list_get_u32(b, "ids", "id", few, 3, &n));
+    assert_int_equal(n, 50);
+    assert_false(jt808_lay_list_set_u32(b, &m, "ids", "nope", ids, 2));
+    assert_false(jt808_lay_list_set_u32(b, &m, "orig_serial", "id", ids, 2));
+    assert_false(jt808_lay_list_set_u32(b, &m, "nolist", "id", ids, 2));
+    assert_false(jt808_lay_list_get_u32(b, "count", "id", few, 3, &n));
+    assert_false(jt808_lay_list_set_u32(NULL, &m, "ids", "id", ids, 2));
+    /* a 2013 0x8003: count is a BYTE, the ids WORDs all the same */
+    struct jt808_msg q;
+    memset(&q, 0, sizeof q);
+    q.h.msg_id = 0x8003;
+    q.h.version = JT808_V2013;
+    struct jt808_lay_body *qb = jt808_lay_new(&q);
+    uint32_t two[2] = {0xFFFF, 2};
+    assert_true(jt808_lay_list_set_u32(qb, &q, "ids", "id", two, 2));
+    assert_int_equal(jt808_lay_encode(qb, small, sizeof small, &n1, &e), JT808_OK);
+    static const uint8_t want8003[] = {0, 0, 2, 0xFF, 0xFF, 0, 2};
+    assert_int_equal(n1, sizeof want8003);
+    assert_memory_equal(small, want8003, sizeof want8003);
+    jt808_msg_free(&m);
+    jt808_msg_free(&p);
+    jt808_msg_free(&d);
+    jt808_msg_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_zip),
         cmocka_unit_test(test_long_location),
         cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_list_bulk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
 #include "tests/unit/dialect_harness.h"
@@ -687,6 +688,20 @@ static void check_jpeg_upload(uint32_t media_id, uint8_t channel, uint8_t res)
     libjpeg_decodes(d, n, 8, 8);
 }
 
+/* jt808_split's emit: frames into a caller's array (struct collect). */
+struct collect {
+    uint8_t (*f)[JT808_MAX_FRAME];
+    size_t *len;
+    size_t *n;
+};
+static void collect_frame(const uint8_t *frame, size_t len, void *arg)
+{
+    struct collect *c = arg;
+    memcpy(c->f[*c->n], frame, len);
+    c->len[*c->n] = len;
+    (*c->n)++;
+}
+
 static void media_done(struct term *t, uint32_t media_id)
 {
     const struct jt808_lay_kv kv[] = {{.path = "media_id", .u = media_id}, {.path = "count", .u = 0}};
@@ -1013,6 +1028,314 @@ static void test_terminal_asks_resend(void **state)
     finish(h);
 }
 
+/* ---- a platform flooding requests --------------------------------------------------------- */
+
+/* 10,000 0x8801: the queue of shots takes what fits (two requests of 16 shots an hour
+ * apart), every further one is answered 0x0805 result 1 and counted; 0x8805 and
+ * 0x8803 then get 0x0001 result 1.  What the terminal holds stays flat. */
+static void test_flood_of_shots(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    const struct jt808_lay_kv kv[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 16},
+                                      {.path = "interval", .u = 3600}, {.path = "save", .u = 1}};
+    struct sent s = {0};
+    size_t held_at_100 = 0;
+    for (int i = 0; i < 10000; i++) {
+        uint16_t q = send_lay(t, 0x8801, kv, 4);
+        sent_take(&s, t);
+        const struct jt808_msg *m = want(&s, 0x0805);
+        assert_int_equal(u32(m, "ack_serial"), q);
+        assert_int_equal(u32(m, "result"), i < 2 ? 0 : 1);
+        if (i < 2)
+            assert_int_equal(u32(m, "count"), 16);
+        want_none(&s);
+        if (i == 100)
+            held_at_100 = jt808_term_held(t);
+    }
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 9998);
+    assert_int_equal(st->replies, 10000);
+    assert_int_equal(jt808_term_held(t), held_at_100);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    dh_run_to(h, 1 * MS); /* the first shot of each is taken and stored */
+    nothing_sent(t);
+    assert_int_equal(st->dc[JT808_C_MEDIA_SHOTS], 1);
+    /* that shot's place in the queue is free again: one more fits, then none */
+    const struct jt808_lay_kv later[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 2},
+                                         {.path = "interval", .u = 3600}, {.path = "save", .u = 1}};
+    send_lay(t, 0x8801, later, 4);
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0805);
+    assert_int_equal(u32(m, "result"), 0);
+    assert_int_equal(u32(m, "count"), 1);
+
+    const struct jt808_lay_kv one[] = {{.path = "media_id", .u = 1}, {.path = "delete", .u = 0}};
+    uint16_t q = send_lay(t, 0x8805, one, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8805, 1);
+    const struct jt808_lay_kv all[] = {{.path = "type", .u = 0}, {.path = "channel", .u = 0}, {.path = "event", .u = 0},
+                                       {.path = "start", .s = "000000000000"}, {.path = "end", .s = "000000000000"},
+                                       {.path = "delete", .u = 0}};
+    q = send_lay(t, 0x8803, all, 6);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8803, 1);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 10000);
+    /* an item it does not hold: result 1, not a refusal */
+    const struct jt808_lay_kv gone[] = {{.path = "media_id", .u = 999}, {.path = "delete", .u = 0}};
+    q = send_lay(t, 0x8805, gone, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8805, 1);
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 10000);
+    assert_int_equal(jt808_term_held(t), held_at_100);
+    sent_free(&s);
+    finish(h);
+}
+
+/* An 0x8003 listing 20,000 ids (in subpackages, reassembled) for an upload of 3
+ * packages: each package goes again once, in the order first listed; an 0x8003
+ * naming none of its packages is answered 0x0001 result 2. */
+static void test_resend_huge_list(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    const struct jt808_lay_kv kv[] = {{.path = "channel", .u = 1}, {.path = "command", .u = 1},
+                                      {.path = "resolution", .u = 2}};
+    send_lay(t, 0x8801, kv, 3);
+    struct sent s = {0};
+    sent_take(&s, t);
+    want(&s, 0x0805);
+    dh_run_to(h, clock_now_us() + 1 * MS);
+    sent_take(&s, t);
+    ack(t, want(&s, 0x0800)->h.serial, 0x0800);
+    take_upload(h, t, &s, 4);
+    assert_int_equal(U.total, 3);
+
+    enum { N = 20000 };
+    static uint8_t body[4 + 2 * N];
+    body[0] = (uint8_t)(U.first_serial >> 8);
+    body[1] = (uint8_t)U.first_serial;
+    body[2] = (uint8_t)(N >> 8);
+    body[3] = (uint8_t)N;
+    for (int i = 0; i < N; i++) { /* 2, 3, 1, 2, 3, 1, ... and a few out of range */
+        uint16_t id = i % 1000 == 999 ? 7 : (uint16_t)((i + 1) % 3 + 1);
+        body[4 + 2 * i] = (uint8_t)(id >> 8);
+        body[5 + 2 * i] = (uint8_t)id;
+    }
+    struct jt808_header hd = platform_header(t, 0x8003);
+    uint16_t first = pserial;
+    size_t total = (sizeof body + 999) / 1000;
+    pserial = (uint16_t)(pserial + total);
+    static uint8_t frames[64][JT808_MAX_FRAME];
+    static size_t lens[64];
+    size_t nf = 0;
+    struct collect col = {frames, lens, &nf};
+    assert_int_equal(jt808_split(&hd, first, body, sizeof body, 1000, collect_frame, &col), JT808_OK);
+    assert_int_equal(nf, total);
+    for (size_t i = 0; i < nf; i++)
+        term_input(t, frames[i], lens[i]);
+    sent_take(&s, t);
+    for (size_t i = 0; i + 1 < nf; i++)
+        check_general(want(&s, 0x0001), (uint16_t)(first + i), 0x8003, 0);
+    uint16_t order[] = {2, 3, 1};
+    for (int i = 0; i < 3; i++) {
+        const struct jt808_msg *m = want(&s, 0x0801);
+        assert_int_equal(m->h.pkg_index, order[i]);
+        assert_memory_equal(s.frame, U.frames[order[i] - 1], U.frame_len[order[i] - 1]);
+    }
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_MEDIA_RESENT], 3);
+
+    const struct jt808_lay_kv bogus[] = {{.path = "orig_serial", .u = U.first_serial}, {.path = "ids[0].id", .u = 4},
+                                         {.path = "ids[1].id", .u = 0}};
+    uint16_t q = send_lay(t, 0x8003, bogus, 3);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8003, 2);
+    want_none(&s);
+    const struct jt808_lay_kv bogus8800[] = {{.path = "media_id", .u = 1}, {.path = "ids[0].id", .u = 9}};
+    q = send_lay(t, 0x8800, bogus8800, 2);
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8800, 2);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_MEDIA_RESENT], 3);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    sent_free(&s);
+    finish(h);
+}
+
+/* Regression (fuzz_jt808_term): an 0x8103 report interval of 4294967295 s is kept
+ * as UINT32_MAX ms, and the first report's random offset after the next
+ * authentication divided by report_ms + 1 in 32 bits: by zero. */
+static void test_longest_report_interval(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "\"reconnect\": {\"min\": \"1s\", \"max\": \"1s\"}");
+    struct term *t = dh_term(h, 0, 0);
+    static const uint8_t body[] = {1, 0x00, 0x00, 0x00, 0x29, 4, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint16_t q = send_body(t, 0x8103, body, sizeof body);
+    struct sent s = {0};
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8103, 0);
+    assert_int_equal(JT(t)->report_ms, UINT32_MAX);
+    term_drop(t, 0, false);
+    dh_run_to(h, clock_now_us() + 2 * S);
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0102); /* its auth code kept: straight to 0x0102 */
+    ack(t, m->h.serial, 0x0102);
+    assert_int_equal(t->state, TS_AUTHENTICATED);
+    assert_true(JT(t)->next_report_us >= clock_now_us());
+    sent_free(&s);
+    finish(h);
+}
+
+/* ---- jt808_term_time.c ------------------------------------------------------------------- */
+
+/* 0x8004 answering the terminal's 0x0004 with this time. */
+static void server_time(struct term *t, const char *digits)
+{
+    const struct jt808_lay_kv kv[] = {{.path = "time", .s = digits}};
+    send_lay(t, 0x8004, kv, 1);
+}
+
+static void utc_digits(int64_t unix_s, char out[13])
+{
+    time_t s = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+}
+
+/* time_query: 0x0004 (empty body) right after the authentication is acknowledged;
+ * the 0x8004 that answers it settles it in the ledger and is counted, off when its
+ * time is not the terminal's (an hour away, a day February does not have). */
+static void test_time_query(void **state)
+{
+    (void)state;
+    const struct { int64_t shift; const char *fixed; bool ok, off; } cases[] = {
+        {0, NULL, true, false}, {3600, NULL, true, true}, {0, "250230120000", false, true}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct dh *h = online(2019, "\"time_query\": true");
+        struct term *t = dh_term(h, 0, 0);
+        struct fleet_stats *st = dh_stats(h, 0);
+        struct sent s = {0};
+        sent_take(&s, t);
+        const struct jt808_msg *m = want(&s, 0x0004);
+        assert_int_equal(m->h.body_len, 0);
+        assert_int_equal(m->h.version, JT808_V2019);
+        want_none(&s);
+        assert_int_equal(st->dc[JT808_C_TIME_QUERIES], 1);
+        assert_int_equal(st->ledger.sent, 3); /* 0x0100, 0x0102, 0x0004 */
+        dh_run_to(h, 2 * S);
+        char now[13];
+        utc_digits(clock_unix_at(clock_now_us()) + cases[c].shift, now);
+        server_time(t, cases[c].fixed ? cases[c].fixed : now);
+        nothing_sent(t); /* an answer: not answered itself */
+        assert_int_equal(st->dc[JT808_C_TIME_ANSWERS], 1);
+        assert_int_equal(st->dc[JT808_C_TIME_OFF], cases[c].off);
+        assert_int_equal(st->ledger.acked, cases[c].ok ? 3 : 2);
+        assert_int_equal(st->ledger.failed, cases[c].ok ? 0 : 1);
+        assert_int_equal(st->commands, 0);
+        /* another 0x8004 answers nothing in flight: ignored, as a late 0x8001 is */
+        server_time(t, now);
+        nothing_sent(t);
+        assert_int_equal(st->dc[JT808_C_TIME_ANSWERS], 1);
+        assert_int_equal(JT(t)->more, 0); /* nothing kept for it */
+        sent_free(&s);
+        finish(h);
+    }
+    /* without the option: no 0x0004 */
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    nothing_sent(t);
+    assert_int_equal(dh_stats(h, 0)->dc[JT808_C_TIME_QUERIES], 0);
+    finish(h);
+}
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int64_t s = 0;
+    assert_true(jt808_term_time_parse("240229235959", &s));
+    assert_int_equal(s, 1709251199); /* date -u -d '2024-02-29 23:59:59' +%s */
+    assert_true(jt808_term_time_parse("000101000000", &s));
+    assert_int_equal(s, 946684800);
+    assert_false(jt808_term_time_parse("230229000000", &s)); /* 2023 is no leap year */
+    assert_false(jt808_term_time_parse("241301000000", &s));
+    assert_false(jt808_term_time_parse("240100000000", &s));
+    assert_false(jt808_term_time_parse("240101240000", &s));
+    assert_false(jt808_term_time_parse("240101006000", &s));
+    assert_false(jt808_term_time_parse("2401010000", &s));
+    assert_false(jt808_term_time_parse("2401010000000", &s));
+    assert_false(jt808_term_time_parse("24010100000a", &s));
+}
+
+/* A platform message of 16,000 packages of which two came: the 15,998 missing ones
+ * are asked for in 0x0005s of at most 509 ids (what one frame's body holds), all
+ * of them, ascending, each body orig_serial, count and the ids. */
+static void test_terminal_asks_many(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    enum { TOTAL = 16000 };
+    static const uint8_t part[8] = {0x01, 0x01, 'a', 'b', 'c', 'd', 'e', 'f'};
+    struct jt808_header hd = platform_header(t, 0x8300);
+    hd.subpackage = true;
+    hd.pkg_total = TOTAL;
+    uint16_t first = pserial;
+    pserial = (uint16_t)(pserial + TOTAL);
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t fl;
+    struct sent s = {0};
+    const uint16_t got[] = {1, TOTAL};
+    for (int i = 0; i < 2; i++) {
+        hd.pkg_index = got[i];
+        hd.serial = (uint16_t)(first + got[i] - 1);
+        tx.h = hd;
+        tx.body = part;
+        tx.body_bytes = sizeof part;
+        struct jt808_err e;
+        assert_int_equal(jt808_encode(&tx, frame, sizeof frame, &fl, &e), JT808_OK);
+        term_input(t, frame, fl);
+        sent_take(&s, t);
+        check_general(want(&s, 0x0001), hd.serial, 0x8300, 0);
+    }
+    tx.body = NULL;
+    dh_run_to(h, clock_now_us() + 5100 * MS);
+    sent_take(&s, t);
+    uint32_t next = 2;
+    size_t msgs = 0;
+    const struct jt808_msg *m;
+    static uint32_t ids[TOTAL];
+    while ((m = sent_next(&s)) != NULL) {
+        assert_int_equal(m->h.msg_id, 0x0005);
+        assert_false(m->h.subpackage);
+        assert_true(m->h.body_len <= JT808_MAX_BODY);
+        assert_int_equal(u32(m, "orig_serial"), first);
+        size_t n = 0;
+        assert_true(jt808_lay_list_get_u32(m->lay, "ids", "id", ids, TOTAL, &n));
+        assert_int_equal(u32(m, "count"), n);
+        assert_int_equal(m->h.body_len, 4 + 2 * n);
+        assert_true(n >= 1 && n <= 509);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] != next++)
+                fail_msg("0x0005 %zu, id %zu: %u, want %u", msgs, i, ids[i], next - 1);
+        msgs++;
+    }
+    assert_int_equal(next, TOTAL); /* 2 .. 15999 */
+    assert_int_equal(msgs, (TOTAL - 2 + 508) / 509);
+    assert_int_equal(st->dc[JT808_C_RESEND_ASKED], msgs);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    sent_free(&s);
+    finish(h);
+}
+
 /* A terminal that never gets these requests keeps nothing for them. */
 static void test_no_state_without_requests(void **state)
 {
@@ -1052,7 +1375,13 @@ int main(void)
         cmocka_unit_test(test_stored_media),
         cmocka_unit_test(test_recording),
         cmocka_unit_test(test_terminal_asks_resend),
+        cmocka_unit_test(test_terminal_asks_many),
         cmocka_unit_test(test_no_state_without_requests),
+        cmocka_unit_test(test_time_query),
+        cmocka_unit_test(test_longest_report_interval),
+        cmocka_unit_test(test_flood_of_shots),
+        cmocka_unit_test(test_resend_huge_list),
+        cmocka_unit_test(test_time_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -427,6 +427,9 @@ static void test_no_expectations_warns(void **state)
 static void test_boundaries_accepted(void **state)
 {
     static const char *const docs[] = {
+        /* time_query false is fine for 2013 (true: 2019 only) */
+        "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','version':2013,"
+        "'count':1,'time_query':false}]}",
         /* 12 digits for 2013, last number exactly 999999999999 */
         "{'name':'t','duration':'1s','fleets':[{'id':'a','protocol':'jt808','version':2013,"
         "'count':10,'phone':'999999999990+'}]}",
@@ -559,6 +562,11 @@ static const struct err_case error_cases[] = {
      "x.json: fleets[0].report.lat: expected a number, got \"39.9\""},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'plate_color':'blue'}"),
      "x.json: fleets[0].plate_color: expected a whole number, got \"blue\""},
+    {DOC1("{'id':'trucks','protocol':'jt808','version':2013,'count':10,'time_query':true}"),
+     "x.json: fleets[0].time_query: 0x0004 (query server time) exists in JT/T 808-2019 only: not for "
+     "version 2013 terminals"},
+    {DOC1("{'id':'trucks','protocol':'jt808','count':10,'time_query':'yes'}"),
+     "x.json: fleets[0].time_query: must be true or false, got \"yes\""},
     {DOC1("{'id':'trucks','protocol':'jt808','count':10,'province':1.5}"),
      "x.json: fleets[0].province: expected a whole number, got 1.5"},
     {DOC1("{'id':'trucks','protocol':1,'count':10}"),

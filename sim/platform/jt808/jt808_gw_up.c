@@ -50,27 +50,34 @@ static int up_send(struct gw_conn *c, uint16_t msg_id, const struct jt808_lay_kv
     return 0;
 }
 
-/* 0x8800 for media_id (or 0x8003 for first_serial) listing ids. */
+/* 0x8800 for media_id (or 0x8003 for first_serial) listing ids, the list set in one
+ * pass (a path per id would cost a walk and a copy of the list per id). */
 static void ask_packages(struct gw_conn *c, uint16_t msg_id, uint32_t key, const uint16_t *ids, size_t n)
 {
     size_t cap = msg_id == 0x8003 && c->version == JT808_V2019 ? GW_ASK_IDS_2019 : GW_ASK_IDS_2013;
     if (n > cap)
         n = cap; /* the rest at the next ask */
-    struct jt808_lay_kv *kv = calloc(n + 1, sizeof *kv);
-    char (*paths)[24] = calloc(n ? n : 1, sizeof *paths);
-    if (!kv || !paths) {
-        free(kv);
-        free(paths);
+    uint32_t list[GW_ASK_IDS_2019 > GW_ASK_IDS_2013 ? GW_ASK_IDS_2019 : GW_ASK_IDS_2013];
+    for (size_t i = 0; i < n; i++)
+        list[i] = ids[i];
+    struct jt808_header h;
+    struct jt808_err e;
+    size_t len = 0;
+    up_header(c, &h, msg_id);
+    struct jt808_lay_kv kv = {.path = msg_id == 0x8800 ? "media_id" : "orig_serial", .u = key};
+    enum jt808_rc rc = jt808_lay_build(&up_msg, &h, &kv, 1, &e);
+    if (rc == JT808_OK && !jt808_lay_list_set_u32(up_msg.lay, &up_msg, "ids", "id", list, n)) {
+        rc = e.rc = JT808_E_VALUE;
+        e.field = "body.ids";
+    }
+    if (rc == JT808_OK)
+        rc = jt808_encode(&up_msg, up_frame, sizeof up_frame, &len, &e);
+    if (rc != JT808_OK) {
+        fprintf(stderr, "gateway %d: cannot build 0x%04X: %s (%s)\n", c->gw->id, msg_id, jt808_rc_text(e.rc),
+                e.field ? e.field : "");
         return;
     }
-    kv[0] = (struct jt808_lay_kv){.path = msg_id == 0x8800 ? "media_id" : "orig_serial", .u = key};
-    for (size_t i = 0; i < n; i++) {
-        snprintf(paths[i], sizeof paths[i], "ids[%zu].id", i);
-        kv[i + 1] = (struct jt808_lay_kv){.path = paths[i], .u = ids[i]};
-    }
-    up_send(c, msg_id, kv, n + 1); /* 0x8800 with no ids: received whole */
-    free(kv);
-    free(paths);
+    gw_conn_send(c, up_frame, len); /* 0x8800 with no ids: received whole */
 }
 
 static void on_gap(const struct jt808_reasm_gap *gp, void *arg)
@@ -124,8 +131,7 @@ void gw_keep_split(struct gw_conn *c, const struct jt808_header *h, uint16_t fir
 
 struct resend_ctx {
     struct gw_conn *c;
-    const struct jt808_lay_body *b;
-    size_t n_ids;
+    const uint8_t *want;   /* bit i: package i listed (NULL: none listed, the whole message) */
     uint16_t index;
     uint64_t sent;
 };
@@ -134,37 +140,35 @@ static void resend_frame(const uint8_t *frame, size_t len, void *arg)
 {
     struct resend_ctx *x = arg;
     x->index++;
-    if (x->n_ids == 0) { /* none listed: the whole message */
-        gw_conn_send(x->c, frame, len);
-        x->sent++;
+    if (x->want && !(x->want[x->index / 8] >> (x->index % 8) & 1u))
         return;
-    }
-    for (size_t i = 0; i < x->n_ids; i++) {
-        char path[24];
-        uint32_t id = 0;
-        snprintf(path, sizeof path, "ids[%zu].id", i);
-        if (jt808_lay_get_u32(x->b, path, &id) && id == x->index) {
-            gw_conn_send(x->c, frame, len);
-            x->sent++;
-            return;
-        }
-    }
+    gw_conn_send(x->c, frame, len);
+    x->sent++;
 }
 
-/* 0x0005: the listed packages again, as they were; 0 when done, else the 0x8001 result. */
+/* 0x0005: the listed packages again, as they were (each once, in the message's
+ * order); 0 when done, else the 0x8001 result. */
 static int on_resend(struct gw_conn *c, const struct jt808_msg *m)
 {
+    static uint32_t ids[UINT16_MAX];
+    static uint8_t want[(UINT16_MAX + 1) / 8];
     struct gw *g = c->gw;
     uint32_t orig = 0;
     size_t n = 0;
     const struct gw_kept *k = c->kept;
     g->st->c[GWC_RESEND_ASKED]++;
-    if (!jt808_lay_get_u32(m->lay, "orig_serial", &orig) || !jt808_lay_list_len(m->lay, "ids", &n) || !k ||
-        k->first != orig) {
+    if (!jt808_lay_get_u32(m->lay, "orig_serial", &orig) ||
+        !jt808_lay_list_get_u32(m->lay, "ids", "id", ids, UINT16_MAX, &n) || !k || k->first != orig) {
         g->st->c[GWC_RESEND_UNKNOWN]++;
         return 1;
     }
-    struct resend_ctx x = {.c = c, .b = m->lay, .n_ids = n};
+    if (n > UINT16_MAX)
+        n = UINT16_MAX; /* a list item is a WORD per id: no more than that can be named */
+    memset(want, 0, sizeof want);
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] <= UINT16_MAX)
+            want[ids[i] / 8] |= (uint8_t)(1u << (ids[i] % 8));
+    struct resend_ctx x = {.c = c, .want = n ? want : NULL};
     jt808_split(&k->h, k->first, k->body, k->len, k->chunk, resend_frame, &x);
     g->st->c[GWC_PACKAGES_RESENT] += x.sent;
     return 0;
