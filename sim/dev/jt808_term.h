@@ -82,6 +82,10 @@ enum jt808_term_counter {
     JT808_C_MEDIA_PACKAGES,     /* 0x0801 packages sent the first time */
     JT808_C_MEDIA_RESENT,       /* packages sent again (0x8800 list, 0x8003) */
     JT808_C_RESEND_ASKED,       /* 0x0005 sent: a platform message missing packages */
+    JT808_C_AREA_SETS,          /* 0x8600/0x8602/0x8604/0x8606 applied */
+    JT808_C_AREA_DELETES,       /* 0x8601/0x8603/0x8605/0x8607 applied */
+    JT808_C_AREA_REFUSED,       /* sets refused: over the store's caps, or a bad item */
+    JT808_C_AREA_ALARMS,        /* area/route crossings reported (alarm bit 20/21, item 0x12) */
     JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
     JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
 };
