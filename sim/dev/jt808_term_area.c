@@ -1,5 +1,5 @@
-/* JT/T 808 terminal: areas and routes (see jt808_term_area.h and the table in
- * README.md, "JT/T 808 terminals").
+/* JT/T 808 terminal: areas and routes (see jt808_term_area.h, and README.md,
+ * "Scenarios": the terminals' request/answer table and the paragraph after it).
  *
  *   0x8600 circles, 0x8602 rectangles: set attribute 0 update (the kind's stored
  *          areas replaced by these), 1 append, 2 modify; an id already stored is
