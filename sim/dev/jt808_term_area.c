@@ -84,35 +84,28 @@ bool jt808_area_in_rect(struct jt808_pt top_left, struct jt808_pt bottom_right, 
     return left <= right ? lon >= left && lon <= right : lon >= left || lon <= right;
 }
 
-/* Even-odd rule for a ray from (px, py) eastwards; x[] the vertices' unwrapped longitudes. */
-static bool even_odd(const struct jt808_pt *v, const double *x, size_t n, double px, double py)
-{
-    bool in = false;
-    for (size_t i = 0, j = n - 1; i < n; j = i++) {
-        double yi = clamp_lat(v[i].lat) - py, yj = clamp_lat(v[j].lat) - py;
-        if ((yi > 0) != (yj > 0) && x[i] + (0 - yi) * (x[j] - x[i]) / (yj - yi) > px)
-            in = !in;
-    }
-    return in;
-}
-
 bool jt808_area_in_polygon(const struct jt808_pt *v, size_t n, struct jt808_pt p)
 {
     if (n < 3)
         return false;
-    /* longitudes from the first vertex, each edge the short way, so that a polygon
-     * across 180° stays one piece; p's may then be a turn away from them */
-    double xs[64], *x = n <= 64 ? xs : malloc(n * sizeof *x);
-    if (!x)
-        return false;
-    x[0] = 0;
-    for (size_t i = 1; i < n; i++)
-        x[i] = x[i - 1] + dlon(v[i - 1].lon, v[i].lon);
-    double px = dlon(v[0].lon, p.lon), py = clamp_lat(p.lat);
-    bool in = even_odd(v, x, n, px, py) || even_odd(v, x, n, px + D360, py) || even_odd(v, x, n, px - D360, py);
-    if (x != xs)
-        free(x);
-    return in;
+    /* Even-odd rule for a ray from p eastwards.  Longitudes run from the first
+     * vertex, each edge the short way, so that a polygon across 180° stays one
+     * piece; p's longitude may then be a turn away from them: all three tried. */
+    double py = clamp_lat(p.lat), px0 = dlon(v[0].lon, p.lon);
+    const double px[3] = {px0, px0 + D360, px0 - D360};
+    bool in[3] = {false, false, false};
+    double xa = 0;
+    for (size_t i = 1; i <= n; i++) {
+        const struct jt808_pt *a = &v[i - 1], *b = &v[i % n];
+        double xb = xa + dlon(a->lon, b->lon), ya = clamp_lat(a->lat) - py, yb = clamp_lat(b->lat) - py;
+        if ((ya > 0) != (yb > 0)) {
+            double xc = xa + (0 - ya) * (xb - xa) / (yb - ya);
+            for (int k = 0; k < 3; k++)
+                in[k] ^= xc > px[k];
+        }
+        xa = xb;
+    }
+    return in[0] || in[1] || in[2];
 }
 
 bool jt808_area_on_route(const struct jt808_pt *v, const uint8_t *width, size_t n, struct jt808_pt p)
