@@ -165,27 +165,6 @@ static void area_release(struct area *a)
     a->pts = NULL;
 }
 
-void jt808_term_area_free(struct jt808_more *x)
-{
-    struct jt808_areas *s = x->areas;
-    if (!s)
-        return;
-    for (uint32_t i = 0; i < s->n; i++)
-        area_release(&s->a[i]);
-    free(s->a);
-    free(s);
-    x->areas = NULL;
-}
-
-size_t jt808_term_area_count(struct term *t, size_t *bytes)
-{
-    struct jt808_more *x = jt_more(t, false);
-    const struct jt808_areas *s = x ? x->areas : NULL;
-    if (bytes)
-        *bytes = s ? s->bytes : 0;
-    return s ? s->n : 0;
-}
-
 static int find(const struct jt808_areas *s, uint8_t kind, uint32_t id)
 {
     for (uint32_t i = 0; s && i < s->n; i++)
@@ -209,13 +188,6 @@ static void drop(struct jt808_areas *s, uint8_t kind, bool (*del)(const struct a
         s->a[k++] = *a;
     }
     s->n = k;
-}
-
-/* No item and no alarm held: the terminal goes back to carrying nothing for areas. */
-static void tidy(struct jt808_more *x)
-{
-    if (x->areas && !x->areas->n && !x->areas->held)
-        jt808_term_area_free(x);
 }
 
 /* --- reading a set body ------------------------------------------------------------ */
@@ -384,42 +356,50 @@ static uint8_t parse_item(const struct jt808_lay_body *b, const struct set_kind 
     return 0;
 }
 
-/* --- answering ---------------------------------------------------------------------- */
+/* --- the store's operations, terminal-free ------------------------------------------- */
 
-static void refuse(struct term *t, const struct jt808_msg *m, uint8_t result)
+void jt808_areas_free(struct jt808_areas *s)
 {
-    term_count(t, JT808_C_AREA_REFUSED, 1);
-    jt_general_reply(t, &m->h, result);
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->n; i++)
+        area_release(&s->a[i]);
+    free(s->a);
+    free(s);
 }
 
-static void set_areas(struct term *t, const struct jt808_msg *m, const struct set_kind *k)
+size_t jt808_areas_count(const struct jt808_areas *s, size_t *bytes)
 {
-    const struct jt808_lay_body *b = m->lay;
+    if (bytes)
+        *bytes = s ? s->bytes : 0;
+    return s ? s->n : 0;
+}
+
+/* An empty store holding no alarm is given back. */
+static void tidy(struct jt808_areas **sp)
+{
+    if (*sp && !(*sp)->n && !(*sp)->held) {
+        jt808_areas_free(*sp);
+        *sp = NULL;
+    }
+}
+
+static uint8_t set_items(struct jt808_areas **sp, const struct jt808_lay_body *b, const struct set_kind *k,
+                         enum jt808_version ver)
+{
     uint32_t mode = 1; /* polygon, route: an id stored is replaced, as an append does */
     size_t n = 1;
-    if (!b) {
-        refuse(t, m, 2);
-        return;
-    }
-    if (k->listed && (!jt808_lay_get_u32(b, "attr", &mode) || !jt808_lay_list_len(b, "areas", &n) || mode > 2)) {
-        refuse(t, m, 2);
-        return;
-    }
-    struct jt808_more *x = jt_more(t, true);
-    if (!x || (!x->areas && !(x->areas = calloc(1, sizeof *x->areas)))) {
-        refuse(t, m, 1);
-        return;
-    }
-    struct jt808_areas *s = x->areas;
+    if (k->listed && (!jt808_lay_get_u32(b, "attr", &mode) || !jt808_lay_list_len(b, "areas", &n) || mode > 2))
+        return 2;
+    if (!*sp && !(*sp = calloc(1, sizeof **sp)))
+        return 1;
+    struct jt808_areas *s = *sp;
     struct area *add = n ? calloc(n, sizeof *add) : NULL;
-    if (n && !add) {
-        refuse(t, m, 1);
-        tidy(x);
-        return;
-    }
+    if (n && !add)
+        return 1;
     uint8_t result = 0;
     for (size_t i = 0; i < n && !result; i++)
-        result = parse_item(b, k, i, jt_version(t), &add[i]);
+        result = parse_item(b, k, i, ver, &add[i]);
     /* the projected store: one id twice in the body keeps the later one */
     uint64_t count = s->n, bytes = s->bytes;
     if (mode == 0)
@@ -463,9 +443,7 @@ static void set_areas(struct term *t, const struct jt808_msg *m, const struct se
             if (add[i].kind)
                 area_release(&add[i]);
         free(add);
-        refuse(t, m, result);
-        tidy(x);
-        return;
+        return result;
     }
     if (mode == 0)
         drop(s, k->kind, NULL, NULL);
@@ -483,43 +461,171 @@ static void set_areas(struct term *t, const struct jt808_msg *m, const struct se
         s->bytes += add[i].wire_len;
     }
     free(add);
-    term_count(t, JT808_C_AREA_SETS, 1);
-    tidy(x);
-    jt_general_reply(t, &m->h, 0);
+    return 0;
 }
 
 struct id_list {
-    const struct jt808_lay_body *b;
+    const uint32_t *ids;
     size_t n;
 };
 
 static bool listed_id(const struct area *a, const void *arg)
 {
     const struct id_list *l = arg;
-    char path[32];
-    for (size_t i = 0; i < l->n; i++) {
-        uint32_t id = 0;
-        snprintf(path, sizeof path, "ids[%zu].id", i);
-        if (jt808_lay_get_u32(l->b, path, &id) && id == a->id)
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ids[i] == a->id)
             return true;
-    }
     return false;
 }
 
-static void delete_areas(struct term *t, const struct jt808_msg *m, const struct set_kind *k)
+/* The ids of list "ids" of b (malloc'd into *out, NULL when none); false when b has
+ * no such list or out of memory. */
+static bool read_ids(const struct jt808_lay_body *b, uint32_t **out, size_t *n)
 {
-    struct id_list l = {m->lay, 0};
-    if (!l.b || !jt808_lay_list_len(l.b, "ids", &l.n)) {
-        jt_general_reply(t, &m->h, 2);
-        return;
+    *out = NULL;
+    if (!jt808_lay_list_len(b, "ids", n))
+        return false;
+    if (!*n)
+        return true;
+    uint32_t *ids = malloc(*n * sizeof *ids);
+    if (!ids)
+        return false;
+    char path[32];
+    for (size_t i = 0; i < *n; i++) {
+        snprintf(path, sizeof path, "ids[%zu].id", i);
+        if (!jt808_lay_get_u32(b, path, &ids[i])) {
+            free(ids);
+            return false;
+        }
     }
+    *out = ids;
+    return true;
+}
+
+static uint8_t delete_items(struct jt808_areas **sp, const struct jt808_lay_body *b, const struct set_kind *k)
+{
+    struct id_list l;
+    uint32_t *ids;
+    if (!read_ids(b, &ids, &l.n))
+        return 2;
+    l.ids = ids;
+    if (*sp)
+        drop(*sp, k->kind, l.n ? listed_id : NULL, &l);
+    free(ids);
+    return 0;
+}
+
+static const struct set_kind *kind_of(uint16_t msg_id, bool *del)
+{
+    for (size_t i = 0; i < sizeof set_kinds / sizeof set_kinds[0]; i++)
+        if (msg_id == set_kinds[i].set || msg_id == set_kinds[i].del) {
+            *del = msg_id == set_kinds[i].del;
+            return &set_kinds[i];
+        }
+    return NULL;
+}
+
+uint8_t jt808_areas_apply(struct jt808_areas **sp, const struct jt808_lay_body *b, enum jt808_version ver)
+{
+    bool del = false;
+    const struct set_kind *k = b ? kind_of(b->lay->id, &del) : NULL;
+    if (!k)
+        return 2;
+    uint8_t r = del ? delete_items(sp, b, k) : set_items(sp, b, k, ver);
+    tidy(sp);
+    return r;
+}
+
+size_t jt808_areas_query(const struct jt808_areas *s, const struct jt808_lay_body *q, uint8_t *out, size_t cap)
+{
+    uint32_t type = 0, *ids = NULL;
+    size_t n_ids = 0;
+    if (!q || q->lay->id != 0x8608 || cap < 5 || !jt808_lay_get_u32(q, "type", &type) ||
+        type < JT808_AREA_CIRCLE || type > JT808_AREA_ROUTE || !read_ids(q, &ids, &n_ids))
+        return 0;
+    size_t len = 5;
+    uint32_t count = 0;
+    /* the store's bytes cap keeps every item of one kind within JT808_MAX_LONG_BODY */
+    for (uint32_t i = 0; s && !n_ids && i < s->n; i++)
+        if (s->a[i].kind == type && len + s->a[i].wire_len <= cap) {
+            memcpy(out + len, s->a[i].wire, s->a[i].wire_len);
+            len += s->a[i].wire_len;
+            count++;
+        }
+    for (size_t i = 0; s && i < n_ids; i++) {
+        int at = find(s, (uint8_t)type, ids[i]);
+        bool again = false; /* an id asked twice is answered once */
+        for (size_t j = 0; j < i && at >= 0 && !again; j++)
+            again = ids[j] == ids[i];
+        if (at < 0 || again || len + s->a[at].wire_len > cap)
+            continue;
+        memcpy(out + len, s->a[at].wire, s->a[at].wire_len);
+        len += s->a[at].wire_len;
+        count++;
+    }
+    free(ids);
+    /* type BYTE, count DWORD, data (the 0x0608 layout) */
+    out[0] = (uint8_t)type;
+    for (int b = 0; b < 4; b++)
+        out[1 + b] = (uint8_t)(count >> (24 - 8 * b));
+    return len;
+}
+
+static bool contains(const struct area *a, struct jt808_pt p)
+{
+    switch (a->kind) {
+    case JT808_AREA_CIRCLE: return jt808_area_in_circle(a->pts[0], a->radius, p);
+    case JT808_AREA_RECT: return jt808_area_in_rect(a->pts[0], a->pts[1], p);
+    case JT808_AREA_POLYGON: return jt808_area_in_polygon(a->pts, a->n_pts, p);
+    case JT808_AREA_ROUTE: return jt808_area_on_route(a->pts, a->width, a->n_pts, p);
+    default: return false;
+    }
+}
+
+int jt808_areas_cross(struct jt808_areas *s, struct jt808_pt p, int64_t unix_s, struct jt808_loc_item *items,
+                      int cap, uint32_t *alarm)
+{
+    char now[13] = "";
+    int k = 0;
+    for (uint32_t i = 0; s && i < s->n && k < cap; i++) {
+        struct area *a = &s->a[i];
+        bool active = true;
+        if (a->attr & JT808_AREA_TIMED) {
+            if (!now[0])
+                jt808_time_text(unix_s, now);
+            active = strcmp(a->start, now) <= 0 && strcmp(now, a->end) <= 0;
+        }
+        bool in = active && contains(a, p);
+        if (in == a->inside)
+            continue;
+        a->inside = in;
+        if (!(a->attr & (in ? JT808_AREA_IN_PLATFORM : JT808_AREA_OUT_PLATFORM)))
+            continue;
+        struct jt808_loc_item *it = &items[k++];
+        memset(it, 0, offsetof(struct jt808_loc_item, raw));
+        it->id = 0x12;
+        it->len = 6;
+        it->raw[0] = a->kind;
+        for (int b = 0; b < 4; b++)
+            it->raw[1 + b] = (uint8_t)(a->id >> (24 - 8 * b));
+        it->raw[5] = in ? 0 : 1;
+        *alarm |= a->kind == JT808_AREA_ROUTE ? JT808_ALARM_ROUTE : JT808_ALARM_AREA;
+    }
+    return k;
+}
+
+/* --- the terminal's side ----------------------------------------------------------------- */
+
+void jt808_term_area_free(struct jt808_more *x)
+{
+    jt808_areas_free(x->areas);
+    x->areas = NULL;
+}
+
+size_t jt808_term_area_count(struct term *t, size_t *bytes)
+{
     struct jt808_more *x = jt_more(t, false);
-    if (x && x->areas) {
-        drop(x->areas, k->kind, l.n ? listed_id : NULL, &l);
-        tidy(x);
-    }
-    term_count(t, JT808_C_AREA_DELETES, 1);
-    jt_general_reply(t, &m->h, 0);
+    return jt808_areas_count(x ? x->areas : NULL, bytes);
 }
 
 struct split_ctx {
@@ -539,47 +645,12 @@ static void send_frame(const uint8_t *frame, size_t len, void *arg)
 static void query(struct term *t, const struct jt808_msg *m)
 {
     static uint8_t body[JT808_MAX_LONG_BODY];
-    uint32_t type = 0;
-    size_t n_ids = 0;
-    if (!m->lay || !jt808_lay_get_u32(m->lay, "type", &type) || type < JT808_AREA_CIRCLE ||
-        type > JT808_AREA_ROUTE || !jt808_lay_list_len(m->lay, "ids", &n_ids)) {
+    struct jt808_more *x = jt_more(t, false);
+    size_t len = jt808_areas_query(x ? x->areas : NULL, m->lay, body, sizeof body);
+    if (!len) {
         jt_general_reply(t, &m->h, 2);
         return;
     }
-    struct jt808_more *x = jt_more(t, false);
-    const struct jt808_areas *s = x ? x->areas : NULL;
-    size_t len = 5;
-    uint32_t count = 0;
-    /* the store's bytes cap keeps every item of one kind within the body */
-    if (s && !n_ids) {
-        for (uint32_t i = 0; i < s->n; i++)
-            if (s->a[i].kind == type && len + s->a[i].wire_len <= sizeof body) {
-                memcpy(body + len, s->a[i].wire, s->a[i].wire_len);
-                len += s->a[i].wire_len;
-                count++;
-            }
-    }
-    char path[32];
-    for (size_t i = 0; s && i < n_ids; i++) {
-        uint32_t id = 0;
-        snprintf(path, sizeof path, "ids[%zu].id", i);
-        int at = jt808_lay_get_u32(m->lay, path, &id) ? find(s, (uint8_t)type, id) : -1;
-        bool again = false; /* an id asked twice is answered once */
-        for (size_t j = 0; j < i && at >= 0 && !again; j++) {
-            uint32_t prev = 0;
-            snprintf(path, sizeof path, "ids[%zu].id", j);
-            again = jt808_lay_get_u32(m->lay, path, &prev) && prev == id;
-        }
-        if (at < 0 || again || len + s->a[at].wire_len > sizeof body)
-            continue;
-        memcpy(body + len, s->a[at].wire, s->a[at].wire_len);
-        len += s->a[at].wire_len;
-        count++;
-    }
-    /* type BYTE, count DWORD, data (the 0x0608 layout) */
-    body[0] = (uint8_t)type;
-    for (int b = 0; b < 4; b++)
-        body[1 + b] = (uint8_t)(count >> (24 - 8 * b));
     jt_header(t, 0x0608);
     if (len <= JT808_MAX_BODY) {
         jt_out.body = body;
@@ -609,30 +680,16 @@ bool jt808_term_area(struct term *t, const struct jt808_msg *m)
         query(t, m);
         return true;
     }
-    for (size_t i = 0; i < sizeof set_kinds / sizeof set_kinds[0]; i++) {
-        if (m->h.msg_id == set_kinds[i].set) {
-            set_areas(t, m, &set_kinds[i]);
-            return true;
-        }
-        if (m->h.msg_id == set_kinds[i].del) {
-            delete_areas(t, m, &set_kinds[i]);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* --- alarms ------------------------------------------------------------------------- */
-
-static bool contains(const struct area *a, struct jt808_pt p)
-{
-    switch (a->kind) {
-    case JT808_AREA_CIRCLE: return jt808_area_in_circle(a->pts[0], a->radius, p);
-    case JT808_AREA_RECT: return jt808_area_in_rect(a->pts[0], a->pts[1], p);
-    case JT808_AREA_POLYGON: return jt808_area_in_polygon(a->pts, a->n_pts, p);
-    case JT808_AREA_ROUTE: return jt808_area_on_route(a->pts, a->width, a->n_pts, p);
-    default: return false;
-    }
+    bool del = false;
+    if (!kind_of(m->h.msg_id, &del))
+        return false;
+    /* a delete needs no store where there is none */
+    struct jt808_more *x = jt_more(t, !del);
+    struct jt808_areas *none = NULL, **sp = x ? &x->areas : &none;
+    uint8_t r = !x && !del ? 1 : jt808_areas_apply(sp, m->lay, jt_version(t));
+    term_count(t, r ? JT808_C_AREA_REFUSED : del ? JT808_C_AREA_DELETES : JT808_C_AREA_SETS, 1);
+    jt_general_reply(t, &m->h, r);
+    return true;
 }
 
 int jt808_term_area_check(struct term *t, uint64_t now_us, uint16_t serial, struct jt808_loc_item *items,
@@ -644,33 +701,8 @@ int jt808_term_area_check(struct term *t, uint64_t now_us, uint16_t serial, stru
         return 0;
     struct jt808_tstate *st = ts(t);
     struct jt808_pt p = {st->lat, st->lon};
-    char now[13] = "";
-    int k = 0;
-    for (uint32_t i = 0; i < s->n && k < cap; i++) {
-        struct area *a = &s->a[i];
-        bool active = true;
-        if (a->attr & JT808_AREA_TIMED) {
-            if (!now[0])
-                jt808_time_text(clock_unix_at(now_us), now);
-            active = strcmp(a->start, now) <= 0 && strcmp(now, a->end) <= 0;
-        }
-        bool in = active && contains(a, p);
-        if (in == a->inside)
-            continue;
-        a->inside = in;
-        if (!(a->attr & (in ? JT808_AREA_IN_PLATFORM : JT808_AREA_OUT_PLATFORM)))
-            continue;
-        struct jt808_loc_item *it = &items[k++];
-        memset(it, 0, offsetof(struct jt808_loc_item, raw));
-        it->id = 0x12;
-        it->len = 6;
-        it->raw[0] = a->kind;
-        for (int b = 0; b < 4; b++)
-            it->raw[1 + b] = (uint8_t)(a->id >> (24 - 8 * b));
-        it->raw[5] = in ? 0 : 1;
-        st->alarm_bits |= a->kind == JT808_AREA_ROUTE ? JT808_ALARM_ROUTE : JT808_ALARM_AREA;
-        term_count(t, JT808_C_AREA_ALARMS, 1);
-    }
+    int k = jt808_areas_cross(s, p, clock_unix_at(now_us), items, cap, &st->alarm_bits);
+    term_count(t, JT808_C_AREA_ALARMS, (uint64_t)k);
     s->held = (st->alarm_bits & (JT808_ALARM_AREA | JT808_ALARM_ROUTE)) != 0;
     if (s->held)
         s->held_serial = serial;
@@ -685,5 +717,5 @@ void jt808_term_area_acked(struct term *t, uint16_t serial)
         return;
     ts(t)->alarm_bits &= ~(JT808_ALARM_AREA | JT808_ALARM_ROUTE);
     s->held = false;
-    tidy(x);
+    tidy(&x->areas);
 }

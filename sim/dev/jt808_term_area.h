@@ -69,6 +69,24 @@ bool jt808_area_in_polygon(const struct jt808_pt *v, size_t n, struct jt808_pt p
  * point). */
 bool jt808_area_on_route(const struct jt808_pt *v, const uint8_t *width, size_t n, struct jt808_pt p);
 
+/* --- a store, without a terminal (the terminal's side below uses it; fuzzed) -------- */
+
+struct jt808_areas;
+/* Apply set or delete body b (0x8600-0x8607, decoded) to *sp, made on need and given
+ * back (NULL) when it holds nothing; items are kept as edition ver lays them out.
+ * Returns the 0x0001 result: 0 done, 1 over the caps or out of memory, 2 a bad body;
+ * on 1 or 2 nothing changed. */
+uint8_t jt808_areas_apply(struct jt808_areas **sp, const struct jt808_lay_body *b, enum jt808_version ver);
+/* The 0x0608 body answering query q (0x8608) into out: its length (at most cap), 0 for
+ * a query of an unknown type. */
+size_t jt808_areas_query(const struct jt808_areas *s, const struct jt808_lay_body *q, uint8_t *out, size_t cap);
+/* The crossings at p (time unix_s, for areas with times) since the last call: items
+ * 0x12 written (up to cap), bits 20/21 set in *alarm for them. */
+int jt808_areas_cross(struct jt808_areas *s, struct jt808_pt p, int64_t unix_s, struct jt808_loc_item *items,
+                      int cap, uint32_t *alarm);
+size_t jt808_areas_count(const struct jt808_areas *s, size_t *bytes);
+void jt808_areas_free(struct jt808_areas *s);
+
 /* --- the terminal's side (jt808_term_more.c, jt808_term.c) ------------------------- */
 
 /* 0x8600-0x8608: answered (true), or not one of them (false). */
