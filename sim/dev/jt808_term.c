@@ -13,7 +13,9 @@
  *                                0x8700/0x0700, 0x8701, 0x8702/0x0702, 0x8900) and
  *                                jt808_term_media.c (0x8801/0x0805 then 0x0800 and 0x0801
  *                                in subpackages, 0x8800 and 0x8003 resends, 0x8802/0x0802,
- *                                0x8803, 0x8804, 0x8805)
+ *                                0x8803, 0x8804, 0x8805) and jt808_term_area.c
+ *                                (0x8600-0x8607 stored, 0x8608/0x0608; crossings raise
+ *                                alarm bits 20/21 with item 0x12 in the next 0x0200)
  *   a platform message missing subpackages (2019) -> 0x0005 after 5 s, up to 3 times
  *   fleet option time_query (2019) -> 0x0004 after authenticating, 0x8004 settles it
  *                                (jt808_term_time.c)
@@ -28,6 +30,7 @@
 
 #include "sim/dev/fleet.h"
 #include "sim/dev/jt808_deviate.h"
+#include "sim/dev/jt808_term_area.h"
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
@@ -275,8 +278,11 @@ static void report(struct term *t, uint64_t now, uint64_t due_us)
         return;
     }
     jt_header(t, 0x0200);
-    static struct jt808_loc_item items[TERM_ITEMS];
+    static struct jt808_loc_item items[TERM_ITEMS + JT808_AREA_REPORT_ITEMS];
+    /* areas crossed since the last report: alarm bits first, their items after ours */
+    int crossed = jt808_term_area_check(t, now, jt_out.h.serial, items + TERM_ITEMS, JT808_AREA_REPORT_ITEMS);
     jt_fill_location(t, &jt_out.b.loc, items, s->lat, s->lon, s->speed, s->dir, now);
+    jt_out.b.loc.n_items = (uint16_t)(jt_out.b.loc.n_items + crossed);
     /* remember it as taken, for a backfill should the connection go first */
     struct jt808_sent_rec *k = &s->sent[s->sent_next];
     k->serial = jt_out.h.serial;
@@ -452,6 +458,7 @@ static void on_platform_ack(struct term *t, const struct jt808_msg *m)
         break;
     case 0x0200:
         if (ok) {
+            jt808_term_area_acked(t, g->ack_serial);
             st->reports_acked++;
             hist_record(&st->report_latency, clock_wall_since_us(sent));
         }
@@ -768,6 +775,12 @@ static const struct stats_counter jt_counters[] = {
       "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
     C(JT808_C_REQ_REFUSED, "requests_refused",
       "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
+    C(JT808_C_AREA_SETS, "area_sets", "area and route sets applied (0x8600, 0x8602, 0x8604, 0x8606)"),
+    C(JT808_C_AREA_DELETES, "area_deletes", "area and route deletes applied (0x8601, 0x8603, 0x8605, 0x8607)"),
+    C(JT808_C_AREA_REFUSED, "area_refused",
+      "area and route sets refused: over the store's caps (result 1) or a bad item (result 2)"),
+    C(JT808_C_AREA_ALARMS, "area_alarms",
+      "area and route crossings reported to the platform (alarm bit 20/21 with item 0x12)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
       "frames sent with an additional item of the wrong length (fleet option deviate)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
@@ -782,6 +795,7 @@ static const struct stats_counter jt_counters[] = {
       "frames sent with an item running past the body"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
+_Static_assert(JT808_C__COUNT <= STATS_DIALECT_COUNTERS, "fleet_stats.dc has a slot for every JT/T 808 counter");
 #undef C
 
 const struct dialect jt808_dialect = {

@@ -78,9 +78,11 @@ bool jt808_term_time_parse(const char *digits, int64_t *unix_s);
 
 struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */
 struct jt808_media;   /* shots, uploads, recording (jt808_term_media.c) */
+struct jt808_areas;   /* areas and routes set (jt808_term_area.c), from the first set */
 struct jt808_more {
     struct jt808_track *track;
     struct jt808_media *media;
+    struct jt808_areas *areas;
     uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
     uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
     uint8_t menu[32];          /* 0x8303: information types on the menu, for 0x0303 */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/dev/jt808_term_area.h"
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808_layout.h"
 
@@ -60,6 +61,7 @@ void jt808_term_more_free(struct term *t)
     struct jt808_more *x = slots[k];
     jt808_term_cmd_free(x);
     jt808_term_media_free(x);
+    jt808_term_area_free(x);
     free(x);
     slots[k] = NULL;
     free_slots[n_free++] = k;
@@ -183,6 +185,9 @@ bool jt808_term_more(struct term *t, const struct jt808_msg *m)
         return jt808_term_cmd(t, m);
     case 0x8003: case 0x8800: case 0x8801: case 0x8802: case 0x8803: case 0x8804: case 0x8805:
         return jt808_term_media(t, m);
+    case 0x8600: case 0x8601: case 0x8602: case 0x8603: case 0x8604: case 0x8605: case 0x8606:
+    case 0x8607: case 0x8608:
+        return jt808_term_area(t, m);
     default:
         return false;
     }

@@ -1,0 +1,1073 @@
+/* JT/T 808 terminals' areas and routes (sim/dev/jt808_term_area.c): the geometry of
+ * each shape against distances worked out by hand, the store's set attributes and
+ * deletes, 0x0608 decoded back with the codec's layouts into the items sent, the
+ * caps, and the alarms a report raises when a terminal crosses an area.  Terminals
+ * are driven as in test_jt808_term_cmd.c: one terminal on the memory transport, a
+ * frozen clock, positions set between reports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
+#include "tests/unit/dialect_harness.h"
+#include "sim/dev/jt808_term.h"
+#include "sim/dev/jt808_term_area.h"
+#include "sim/dev/jt808_term_int.h"
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_layout.h"
+
+#include <cmocka.h>
+
+static struct jt808_msg rx, tx, dec;
+static uint8_t scratch[JT808_MAX_FRAME];
+static uint16_t pserial = 100;
+
+#define S 1000000ull
+#define JT(t) ((struct jt808_tstate *)term_dstate(t))
+#define PT(la, lo) ((struct jt808_pt){(int32_t)(la), (int32_t)(lo)})
+
+/* 1e-3 degree of latitude on a sphere of 6371 km: 111.195 m */
+#define MDEG_M 111.19492664455873
+
+/* --- geometry -------------------------------------------------------------------------- */
+
+static void test_distance(void **state)
+{
+    (void)state;
+    assert_float_equal(jt808_area_dist_m(PT(22000000, 114000000), PT(22001000, 114000000)), MDEG_M, 1e-6);
+    /* at 60° a degree of longitude is half one of latitude */
+    assert_float_equal(jt808_area_dist_m(PT(60000000, 10000000), PT(60000000, 10002000)), MDEG_M, 1e-3);
+    /* across 180°: the short way, 2e-3 degree at the equator */
+    assert_float_equal(jt808_area_dist_m(PT(0, 179999000), PT(0, -179999000)), 2 * MDEG_M, 1e-6);
+    assert_float_equal(jt808_area_dist_m(PT(0, -179999000), PT(0, 179999000)), 2 * MDEG_M, 1e-6);
+    /* past the pole a latitude counts as 90°: (95°, x) is the pole itself */
+    assert_float_equal(jt808_area_dist_m(PT(95000000, 0), PT(89999000, 0)), MDEG_M, 1e-6);
+    assert_float_equal(jt808_area_dist_m(PT(90000000, 0), PT(90000000, 123000000)), 0, 1e-9);
+}
+
+static void test_circle(void **state)
+{
+    (void)state;
+    struct jt808_pt c = PT(22000000, 114000000);
+    assert_true(jt808_area_in_circle(c, 112, PT(22001000, 114000000)));
+    assert_false(jt808_area_in_circle(c, 111, PT(22001000, 114000000)));
+    assert_true(jt808_area_in_circle(c, 0, c));
+    /* a circle on 180°: a point on the other side of it is 22 m away */
+    assert_true(jt808_area_in_circle(PT(0, 179999900), 30, PT(0, -179999900)));
+    assert_false(jt808_area_in_circle(PT(0, 179999900), 20, PT(0, -179999900)));
+    /* at the pole any longitude is the centre */
+    assert_true(jt808_area_in_circle(PT(90000000, 0), 1, PT(91000000, -170000000)));
+    /* a crossing: from inside to outside along the way */
+    int in = 0, flips = 0;
+    for (int32_t d = 0; d <= 3000; d += 100) {
+        int now = jt808_area_in_circle(c, 200, PT(22000000 + d, 114000000));
+        flips += d && now != in;
+        in = now;
+    }
+    assert_int_equal(flips, 1);
+    assert_false(in);
+}
+
+static void test_rectangle(void **state)
+{
+    (void)state;
+    struct jt808_pt tl = PT(22600000, 114000000), br = PT(22500000, 114100000);
+    assert_true(jt808_area_in_rect(tl, br, PT(22550000, 114050000)));
+    assert_true(jt808_area_in_rect(tl, br, tl)); /* edges count */
+    assert_true(jt808_area_in_rect(tl, br, br));
+    assert_false(jt808_area_in_rect(tl, br, PT(22600001, 114050000)));
+    assert_false(jt808_area_in_rect(tl, br, PT(22499999, 114050000)));
+    assert_false(jt808_area_in_rect(tl, br, PT(22550000, 113999999)));
+    assert_false(jt808_area_in_rect(tl, br, PT(22550000, 114100001)));
+    /* across 180°: from 179° E to 179° W */
+    struct jt808_pt tl2 = PT(10000000, 179000000), br2 = PT(-10000000, -179000000);
+    assert_true(jt808_area_in_rect(tl2, br2, PT(0, 179500000)));
+    assert_true(jt808_area_in_rect(tl2, br2, PT(0, -179500000)));
+    assert_true(jt808_area_in_rect(tl2, br2, PT(0, 180000000)));
+    assert_false(jt808_area_in_rect(tl2, br2, PT(0, 178500000)));
+    assert_false(jt808_area_in_rect(tl2, br2, PT(0, 0)));
+    /* up to the pole: a latitude past it is the pole */
+    assert_true(jt808_area_in_rect(PT(90000000, -10000000), PT(80000000, 10000000), PT(95000000, 0)));
+}
+
+static void test_polygon(void **state)
+{
+    (void)state;
+    /* a U open to the north (1e-6 degree): arms x 0..1 and 2..3, base y 0..1, up to y 3 */
+    const struct jt808_pt u[] = {PT(0, 0),       PT(0, 3000000),       PT(3000000, 3000000), PT(3000000, 2000000),
+                                 PT(1000000, 2000000), PT(1000000, 1000000), PT(3000000, 1000000), PT(3000000, 0)};
+    size_t n = sizeof u / sizeof u[0];
+    assert_true(jt808_area_in_polygon(u, n, PT(2000000, 500000)));  /* left arm */
+    assert_true(jt808_area_in_polygon(u, n, PT(2000000, 2500000))); /* right arm */
+    assert_true(jt808_area_in_polygon(u, n, PT(500000, 1500000)));  /* the base, under the notch */
+    assert_false(jt808_area_in_polygon(u, n, PT(2000000, 1500000))); /* in the notch: outside */
+    assert_false(jt808_area_in_polygon(u, n, PT(2000000, 3500000)));
+    assert_false(jt808_area_in_polygon(u, n, PT(-1, 1500000)));
+    assert_false(jt808_area_in_polygon(u, n, PT(3500000, 500000)));
+    /* a ray along the level of a vertex is counted once */
+    assert_true(jt808_area_in_polygon(u, n, PT(1000000, 500000)));
+    assert_false(jt808_area_in_polygon(u, n, PT(1000000, -500000)));
+    /* a square across 180° */
+    const struct jt808_pt sq[] = {PT(1000000, 179000000), PT(1000000, -179000000), PT(-1000000, -179000000),
+                                  PT(-1000000, 179000000)};
+    assert_true(jt808_area_in_polygon(sq, 4, PT(0, 179900000)));
+    assert_true(jt808_area_in_polygon(sq, 4, PT(0, -179900000)));
+    assert_false(jt808_area_in_polygon(sq, 4, PT(0, 178900000)));
+    assert_false(jt808_area_in_polygon(sq, 4, PT(0, 0)));
+    assert_false(jt808_area_in_polygon(sq, 2, PT(0, 179900000))); /* no polygon under 3 vertices */
+}
+
+static void test_route(void **state)
+{
+    (void)state;
+    /* east along the equator 2e-3 degree, then north 2e-3 degree; 20 m then 40 m wide */
+    const struct jt808_pt r[] = {PT(0, 0), PT(0, 2000), PT(2000, 2000)};
+    const uint8_t w[] = {20, 40, 0};
+    /* 1e-6 degree = 0.111 m: 89e-6 degree = 9.9 m, 91e-6 = 10.1 m */
+    assert_true(jt808_area_on_route(r, w, 3, PT(89, 1000)));
+    assert_false(jt808_area_on_route(r, w, 3, PT(91, 1000)));
+    assert_true(jt808_area_on_route(r, w, 3, PT(-89, 1000)));
+    assert_true(jt808_area_on_route(r, w, 3, PT(1000, 2000 + 179)));  /* second leg: 19.9 m */
+    assert_false(jt808_area_on_route(r, w, 3, PT(1000, 2000 + 181)));
+    /* before the start: the distance to the first point, not to the line's extension */
+    assert_true(jt808_area_on_route(r, w, 3, PT(0, -89)));
+    assert_false(jt808_area_on_route(r, w, 3, PT(0, -91)));
+    /* past the end: the distance to the last point, against the last segment's width */
+    assert_true(jt808_area_on_route(r, w, 3, PT(2000 + 179, 2000)));
+    assert_false(jt808_area_on_route(r, w, 3, PT(2000 + 181, 2000)));
+    /* one point: a circle of its width */
+    assert_true(jt808_area_on_route(r, w, 1, PT(0, 89)));
+    assert_false(jt808_area_on_route(r, w, 1, PT(0, 91)));
+    /* across 180° */
+    const struct jt808_pt r2[] = {PT(0, 179999000), PT(0, -179999000)};
+    assert_true(jt808_area_on_route(r2, w, 2, PT(89, 180000000)));
+    assert_false(jt808_area_on_route(r2, w, 2, PT(91, -180000000)));
+    assert_false(jt808_area_on_route(r2, w, 2, PT(0, 0)));
+}
+
+/* --- a terminal ------------------------------------------------------------------------- */
+
+static const char *one_fleet(int version)
+{
+    static char json[1024];
+    snprintf(json, sizeof json,
+             "{\"name\": \"a\", \"duration\": \"1h\", \"fleets\": [{\"id\": \"f\", \"protocol\": \"jt808\", "
+             "\"count\": 1, \"version\": %d, \"phone\": \"13800000000+\", \"ack_timeout\": \"10s\", "
+             "\"heartbeat\": \"1h\", \"report\": {\"every\": \"10s\", \"location\": \"fixed\", \"lat\": 22.5, "
+             "\"lon\": 114.0}}]}",
+             version);
+    return json;
+}
+
+struct sent {
+    uint8_t *buf;
+    size_t n, off;
+};
+
+static void sent_take(struct sent *s, struct term *t)
+{
+    free(s->buf);
+    s->buf = dh_take(t, &s->n);
+    s->off = 0;
+}
+
+static const struct jt808_msg *sent_next(struct sent *s)
+{
+    size_t start, len, skipped;
+    if (!s->buf || s->off >= s->n)
+        return NULL;
+    size_t used = jt808_frame_find(s->buf + s->off, s->n - s->off, &start, &len, &skipped);
+    if (!used)
+        return NULL;
+    struct jt808_err e;
+    if (jt808_decode(s->buf + s->off + start, len, scratch, sizeof scratch, &rx, &e) != JT808_OK)
+        fail_msg("a frame from the terminal does not decode: %s at %zu (%s)", jt808_rc_name(e.rc), e.offset,
+                 e.field ? e.field : "");
+    s->off += used;
+    return &rx;
+}
+
+static void sent_free(struct sent *s)
+{
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+static const struct jt808_msg *want(struct sent *s, uint16_t msg_id)
+{
+    const struct jt808_msg *m = sent_next(s);
+    if (!m)
+        fail_msg("nothing more sent (wanted 0x%04X)", msg_id);
+    if (m->h.msg_id != msg_id)
+        fail_msg("sent 0x%04X, wanted 0x%04X", m->h.msg_id, msg_id);
+    return m;
+}
+
+static void want_none(struct sent *s)
+{
+    if (sent_next(s))
+        fail_msg("sent 0x%04X, wanted nothing more", rx.h.msg_id);
+}
+
+static void platform_frame(struct term *t)
+{
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    struct jt808_err e;
+    if (jt808_encode(&tx, frame, sizeof frame, &len, &e) != JT808_OK)
+        fail_msg("cannot encode 0x%04X: %s (%s)", tx.h.msg_id, jt808_rc_name(e.rc), e.field ? e.field : "");
+    term_input(t, frame, len);
+}
+
+static struct jt808_header platform_header(struct term *t, uint16_t msg_id)
+{
+    struct jt808_header h = {.msg_id = msg_id, .serial = pserial++};
+    h.version = ((const struct jt808_fleet_cfg *)term_cfg(t))->version == 2019 ? JT808_V2019 : JT808_V2013;
+    h.proto_version = h.version == JT808_V2019 ? 1 : 0;
+    snprintf(h.phone, sizeof h.phone, "%s", h.version == JT808_V2019 ? "00000000013800000000" : "013800000000");
+    return h;
+}
+
+static uint16_t send_lay(struct term *t, uint16_t msg_id, const struct jt808_lay_kv *kv, size_t n)
+{
+    struct jt808_header h = platform_header(t, msg_id);
+    struct jt808_err e;
+    if (jt808_lay_build(&tx, &h, kv, n, &e) != JT808_OK)
+        fail_msg("cannot build 0x%04X: %s", msg_id, e.field ? e.field : "");
+    platform_frame(t);
+    return h.serial;
+}
+
+static void ack(struct term *t, uint16_t serial, uint16_t id)
+{
+    tx.h = platform_header(t, 0x8001);
+    tx.body = NULL;
+    tx.lay = NULL;
+    tx.b.gen_resp.ack_serial = serial;
+    tx.b.gen_resp.ack_id = id;
+    tx.b.gen_resp.result = 0;
+    platform_frame(t);
+}
+
+/* The one 0x0001 the terminal sent for request (serial, id): its result. */
+static int answer(struct term *t, uint16_t serial, uint16_t id)
+{
+    struct sent s = {0};
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0001);
+    assert_int_equal(m->b.gen_resp.ack_serial, serial);
+    assert_int_equal(m->b.gen_resp.ack_id, id);
+    int r = m->b.gen_resp.result;
+    want_none(&s);
+    sent_free(&s);
+    return r;
+}
+
+static struct dh *online(int version)
+{
+    char err[512];
+    struct dh *h = dh_start(one_fleet(version), err, sizeof err);
+    if (!h)
+        fail_msg("%s", err);
+    worker_poll(h->w);
+    struct term *t = dh_term(h, 0, 0);
+    struct sent s = {0};
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0100);
+    tx.h = platform_header(t, 0x8100);
+    tx.body = NULL;
+    tx.lay = NULL;
+    memset(&tx.b.reg_resp, 0, sizeof tx.b.reg_resp);
+    tx.b.reg_resp.ack_serial = m->h.serial;
+    snprintf(tx.b.reg_resp.auth_code, sizeof tx.b.reg_resp.auth_code, "AUTH-1");
+    platform_frame(t);
+    sent_take(&s, t);
+    m = want(&s, 0x0102);
+    ack(t, m->h.serial, 0x0102);
+    sent_free(&s);
+    assert_int_equal(t->state, TS_AUTHENTICATED);
+    return h;
+}
+
+static void finish(struct dh *h)
+{
+    jt808_msg_free(&rx);
+    jt808_msg_free(&tx);
+    jt808_msg_free(&dec);
+    dh_free(h);
+}
+
+/* kv lists built at run time: paths kept in a pool */
+struct kvs {
+    struct jt808_lay_kv kv[2048];
+    char paths[2048][40];
+    size_t n;
+};
+
+static void kv_u(struct kvs *k, uint32_t v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->paths[k->n], sizeof k->paths[k->n], fmt, ap);
+    va_end(ap);
+    k->kv[k->n] = (struct jt808_lay_kv){.path = k->paths[k->n], .u = v};
+    k->n++;
+}
+
+static void kv_s(struct kvs *k, const char *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->paths[k->n], sizeof k->paths[k->n], fmt, ap);
+    va_end(ap);
+    k->kv[k->n] = (struct jt808_lay_kv){.path = k->paths[k->n], .s = v};
+    k->n++;
+}
+
+struct circle {
+    uint32_t id, attr, lat, lon, radius;
+};
+
+/* 0x8600 with set attribute mode; its 0x0001 result. */
+static int set_circles(struct term *t, uint32_t mode, const struct circle *c, size_t n)
+{
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, mode, "attr");
+    bool v19 = ((const struct jt808_fleet_cfg *)term_cfg(t))->version == 2019;
+    char names[8][16];
+    for (size_t i = 0; i < n; i++) {
+        kv_u(&k, c[i].id, "areas[%zu].id", i);
+        kv_u(&k, c[i].attr, "areas[%zu].attr", i);
+        kv_u(&k, c[i].lat, "areas[%zu].lat", i);
+        kv_u(&k, c[i].lon, "areas[%zu].lon", i);
+        kv_u(&k, c[i].radius, "areas[%zu].radius", i);
+        if (v19 && i < 8) {
+            snprintf(names[i], sizeof names[i], "zone %u", c[i].id);
+            kv_s(&k, names[i], "areas[%zu].name", i);
+        }
+    }
+    uint16_t q = send_lay(t, 0x8600, k.kv, k.n);
+    return answer(t, q, 0x8600);
+}
+
+static int delete_ids(struct term *t, uint16_t msg_id, const uint32_t *ids, size_t n)
+{
+    static struct kvs k;
+    k.n = 0;
+    for (size_t i = 0; i < n; i++)
+        kv_u(&k, ids[i], "ids[%zu].id", i);
+    uint16_t q = send_lay(t, msg_id, k.kv, k.n);
+    return answer(t, q, msg_id);
+}
+
+/* A 0x8604 of nv vertices on a small ring around (lat, lon); its result. */
+static int set_polygon(struct term *t, uint32_t id, uint32_t attr, uint32_t lat, uint32_t lon, size_t nv)
+{
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, id, "id");
+    kv_u(&k, attr, "attr");
+    for (size_t i = 0; i < nv; i++) {
+        /* a square's corners, then points along its edges: every vertex on the square */
+        static const int cx[4] = {-1, -1, 1, 1}, cy[4] = {-1, 1, 1, -1};
+        size_t side = i * 4 / nv, j = i - side * nv / 4;
+        double f = nv > 4 ? (double)j / (double)(nv / 4 + 1) : 0;
+        int x0 = cx[side], y0 = cy[side], x1 = cx[(side + 1) % 4], y1 = cy[(side + 1) % 4];
+        kv_u(&k, (uint32_t)((int64_t)lat + (int64_t)(1000 * (y0 + f * (y1 - y0)))), "vertices[%zu].lat", i);
+        kv_u(&k, (uint32_t)((int64_t)lon + (int64_t)(1000 * (x0 + f * (x1 - x0)))), "vertices[%zu].lon", i);
+    }
+    uint16_t q = send_lay(t, 0x8604, k.kv, k.n);
+    return answer(t, q, 0x8604);
+}
+
+/* 0x8608 of type with ids; the 0x0608 (reassembled when subpackaged) decoded into dec. */
+static const struct jt808_msg *query(struct term *t, uint32_t type, const uint32_t *ids, size_t n)
+{
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, type, "type");
+    for (size_t i = 0; i < n; i++)
+        kv_u(&k, ids[i], "ids[%zu].id", i);
+    send_lay(t, 0x8608, k.kv, k.n);
+    struct sent s = {0};
+    sent_take(&s, t);
+    struct jt808_reasm r;
+    jt808_reasm_init(&r, 256 * 1024, 60000);
+    const struct jt808_msg *m;
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    while (!done && (m = sent_next(&s)) != NULL) {
+        assert_int_equal(m->h.msg_id, 0x0608);
+        if (!m->h.subpackage) {
+            whole = malloc(m->body_bytes + 1);
+            memcpy(whole, m->body, m->body_bytes);
+            whole_len = m->body_bytes;
+            done = true;
+            break;
+        }
+        struct jt808_err e;
+        assert_int_equal(jt808_reasm_feed(&r, &m->h, m->body, m->body_bytes, 0, &done, &whole, &whole_len, &e),
+                         JT808_OK);
+    }
+    want_none(&s);
+    sent_free(&s);
+    jt808_reasm_free(&r);
+    if (!done)
+        fail_msg("no whole 0x0608");
+    jt808_msg_free(&dec);
+    memset(&dec, 0, sizeof dec);
+    dec.h.msg_id = 0x0608;
+    dec.h.version = platform_header(t, 0x0608).version;
+    struct jt808_err e;
+    if (jt808_lay_decode(whole, whole_len, &dec, &e) != JT808_OK)
+        fail_msg("0x0608 does not decode: %s (%s)", jt808_rc_name(e.rc), e.field ? e.field : "");
+    assert_int_equal(dec.devs.n, 0);
+    free(whole);
+    return &dec;
+}
+
+static uint32_t u32(const struct jt808_lay_body *b, const char *path)
+{
+    uint32_t v = 0;
+    if (!jt808_lay_get_u32(b, path, &v))
+        fail_msg("no %s", path);
+    return v;
+}
+
+/* The data of a 0x0608 of circles decoded as the 0x8600 body it is a list of; the
+ * decoded tree is in m2 (whose arena holds it). */
+static const struct jt808_lay_body *as_circles(const struct jt808_msg *q, struct jt808_msg *m2, enum jt808_version v)
+{
+    const uint8_t *data;
+    size_t n;
+    if (!jt808_lay_get_bytes(q->lay, "data", &data, &n))
+        fail_msg("0x0608 without data");
+    uint32_t count = u32(q->lay, "count");
+    assert_true(count <= 255);
+    uint8_t *body = malloc(n + 2);
+    body[0] = 0;
+    body[1] = (uint8_t)count;
+    memcpy(body + 2, data, n);
+    jt808_msg_free(m2);
+    memset(m2, 0, sizeof *m2);
+    m2->h.msg_id = 0x8600;
+    m2->h.version = v;
+    struct jt808_err e;
+    if (jt808_lay_decode(body, n + 2, m2, &e) != JT808_OK)
+        fail_msg("0x0608 data are not 0x8600 items: %s (%s)", jt808_rc_name(e.rc), e.field ? e.field : "");
+    assert_null(m2->lay->trailing);
+    free(body);
+    return m2->lay;
+}
+
+static void check_circles(const struct jt808_lay_body *b, const struct circle *c, size_t n, bool v19)
+{
+    size_t got = 0;
+    assert_true(jt808_lay_list_len(b, "areas", &got));
+    assert_int_equal(got, n);
+    char path[48], name[16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "areas[%zu].id", i);
+        assert_int_equal(u32(b, path), c[i].id);
+        snprintf(path, sizeof path, "areas[%zu].attr", i);
+        assert_int_equal(u32(b, path), c[i].attr);
+        snprintf(path, sizeof path, "areas[%zu].lat", i);
+        assert_int_equal(u32(b, path), c[i].lat);
+        snprintf(path, sizeof path, "areas[%zu].lon", i);
+        assert_int_equal(u32(b, path), c[i].lon);
+        snprintf(path, sizeof path, "areas[%zu].radius", i);
+        assert_int_equal(u32(b, path), c[i].radius);
+        if (v19) {
+            const char *s = NULL;
+            snprintf(path, sizeof path, "areas[%zu].name", i);
+            assert_true(jt808_lay_get_str(b, path, &s));
+            snprintf(name, sizeof name, "zone %u", c[i].id);
+            assert_string_equal(s, name);
+        }
+    }
+}
+
+/* The set attributes of 0x8600 (0 update, 1 append, 2 modify), each answered 0x0001,
+ * as 0x8608 shows the store afterwards; in both editions. */
+static void test_store_circles(void **state)
+{
+    (void)state;
+    for (int e = 0; e < 2; e++) {
+        struct dh *h = online(e ? 2019 : 2013);
+        struct term *t = dh_term(h, 0, 0);
+        struct fleet_stats *st = dh_stats(h, 0);
+        enum jt808_version v = e ? JT808_V2019 : JT808_V2013;
+        static struct jt808_msg m2;
+        const struct circle c12[] = {{1, 0, 22500000, 114000000, 500}, {2, 0x28, 22510000, 114010000, 700}};
+        assert_int_equal(set_circles(t, 0, c12, 2), 0);
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c12, 2, e);
+        assert_int_equal(u32(dec.lay, "type"), 1);
+        assert_int_equal(u32(dec.lay, "count"), 2);
+
+        const struct circle c3[] = {{3, 0x08, 22520000, 114020000, 900}};
+        assert_int_equal(set_circles(t, 1, c3, 1), 0); /* append */
+        const struct circle c123[] = {c12[0], c12[1], c3[0]};
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c123, 3, e);
+
+        const struct circle c2b[] = {{2, 0x10, 22530000, 114030000, 1234}};
+        assert_int_equal(set_circles(t, 2, c2b, 1), 0); /* modify: id 2 in its place */
+        const struct circle c12b3[] = {c12[0], c2b[0], c3[0]};
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c12b3, 3, e);
+
+        /* the ids asked, in the order asked; one not stored left out, one asked twice once */
+        const uint32_t ask[] = {3, 77, 1, 3};
+        const struct circle c31[] = {c3[0], c12[0]};
+        check_circles(as_circles(query(t, 1, ask, 4), &m2, v), c31, 2, e);
+        assert_int_equal(u32(dec.lay, "count"), 2);
+
+        /* an append of an id stored replaces it, as modify does */
+        const struct circle c1b[] = {{1, 0, 1000000, 2000000, 5}};
+        assert_int_equal(set_circles(t, 1, c1b, 1), 0);
+        const struct circle c1b2b3[] = {c1b[0], c2b[0], c3[0]};
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c1b2b3, 3, e);
+
+        /* update: these replace all circles, and only circles */
+        static struct kvs k;
+        k.n = 0;
+        kv_u(&k, 5, "id");
+        kv_u(&k, 0, "attr");
+        for (int i = 0; i < 3; i++) {
+            kv_u(&k, 22500000u + (uint32_t)i * 1000u, "vertices[%d].lat", i);
+            kv_u(&k, 114000000u + (uint32_t)(i == 1) * 1000u, "vertices[%d].lon", i);
+        }
+        uint16_t q = send_lay(t, 0x8604, k.kv, k.n);
+        assert_int_equal(answer(t, q, 0x8604), 0);
+        const struct circle c9[] = {{9, 0, 22540000, 114040000, 100}};
+        assert_int_equal(set_circles(t, 0, c9, 1), 0);
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c9, 1, e);
+        query(t, 3, NULL, 0);
+        assert_int_equal(u32(dec.lay, "count"), 1);
+
+        /* a set attribute the standard does not have: result 2, nothing changed */
+        assert_int_equal(set_circles(t, 3, c3, 1), 2);
+        check_circles(as_circles(query(t, 1, NULL, 0), &m2, v), c9, 1, e);
+        /* a latitude past 90°: result 2 */
+        const struct circle bad[] = {{10, 0, 90000001, 0, 1}};
+        assert_int_equal(set_circles(t, 1, bad, 1), 2);
+        assert_int_equal(jt808_term_area_count(t, NULL), 2);
+        assert_int_equal(st->dc[JT808_C_AREA_SETS], 6);
+        assert_int_equal(st->dc[JT808_C_AREA_REFUSED], 2);
+        jt808_msg_free(&m2);
+        finish(h);
+    }
+}
+
+/* Deletes: the listed ids of the kind; none listed: every one of the kind; other
+ * kinds stay.  A store emptied is given back. */
+static void test_store_delete(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    static struct jt808_msg m2;
+    const struct circle c[] = {{1, 0, 22500000, 114000000, 500}, {2, 0, 22510000, 114010000, 700},
+                               {3, 0, 22520000, 114020000, 900}};
+    assert_int_equal(set_circles(t, 0, c, 3), 0);
+    /* a rectangle with the same id 2 as a circle */
+    const struct jt808_lay_kv rect[] = {
+        {.path = "attr", .u = 0}, {.path = "areas[0].id", .u = 2}, {.path = "areas[0].attr", .u = 0},
+        {.path = "areas[0].top_left_lat", .u = 22600000}, {.path = "areas[0].top_left_lon", .u = 114000000},
+        {.path = "areas[0].bottom_right_lat", .u = 22500000}, {.path = "areas[0].bottom_right_lon", .u = 114100000}};
+    uint16_t q = send_lay(t, 0x8602, rect, 7);
+    assert_int_equal(answer(t, q, 0x8602), 0);
+    /* a rectangle upside down is refused */
+    const struct jt808_lay_kv flipped[] = {
+        {.path = "attr", .u = 1}, {.path = "areas[0].id", .u = 3}, {.path = "areas[0].attr", .u = 0},
+        {.path = "areas[0].top_left_lat", .u = 22500000}, {.path = "areas[0].top_left_lon", .u = 114000000},
+        {.path = "areas[0].bottom_right_lat", .u = 22600000}, {.path = "areas[0].bottom_right_lon", .u = 114100000}};
+    q = send_lay(t, 0x8602, flipped, 7);
+    assert_int_equal(answer(t, q, 0x8602), 2);
+    assert_int_equal(jt808_term_area_count(t, NULL), 4);
+
+    const uint32_t two[] = {2, 42};
+    assert_int_equal(delete_ids(t, 0x8601, two, 2), 0);
+    const struct circle c13[] = {c[0], c[2]};
+    check_circles(as_circles(query(t, 1, NULL, 0), &m2, JT808_V2013), c13, 2, false);
+    query(t, 2, NULL, 0);
+    assert_int_equal(u32(dec.lay, "count"), 1); /* the rectangle 2 stays */
+    assert_int_equal(delete_ids(t, 0x8601, NULL, 0), 0);
+    query(t, 1, NULL, 0);
+    assert_int_equal(u32(dec.lay, "count"), 0);
+    assert_int_equal(jt808_term_area_count(t, NULL), 1);
+    assert_int_equal(delete_ids(t, 0x8603, NULL, 0), 0);
+    assert_int_equal(jt808_term_area_count(t, NULL), 0);
+    assert_null(jt_more(t, false)->areas); /* nothing kept for an empty store */
+    /* deletes with nothing stored are answered all the same */
+    assert_int_equal(delete_ids(t, 0x8607, two, 1), 0);
+    assert_null(jt_more(t, false)->areas);
+    assert_int_equal(st->dc[JT808_C_AREA_DELETES], 4);
+    jt808_msg_free(&m2);
+    finish(h);
+}
+
+/* Polygons and routes: one per message, replacing one of its id; 0x0608 holds their
+ * bodies one after the other, each decoding as the 0x8604 / 0x8606 sent. */
+static void test_store_polygon_route(void **state)
+{
+    (void)state;
+    for (int e = 0; e < 2; e++) {
+        struct dh *h = online(e ? 2019 : 2013);
+        struct term *t = dh_term(h, 0, 0);
+        enum jt808_version v = e ? JT808_V2019 : JT808_V2013;
+        assert_int_equal(set_polygon(t, 7, 0x28, 22500000, 114000000, 4), 0);
+        /* a polygon with times and a speed limit */
+        static struct kvs k;
+        k.n = 0;
+        kv_u(&k, 8, "id");
+        kv_u(&k, 0x03, "attr");
+        kv_s(&k, "261203080000", "start");
+        kv_s(&k, "261203180000", "end");
+        kv_u(&k, 800, "max_speed");
+        kv_u(&k, 10, "overspeed_duration");
+        if (e) {
+            kv_u(&k, 600, "night_max_speed");
+            kv_s(&k, "yard", "name");
+        }
+        for (int i = 0; i < 3; i++) {
+            kv_u(&k, 22600000u + (uint32_t)i * 1000u, "vertices[%d].lat", i);
+            kv_u(&k, 114000000u + (uint32_t)(i == 1) * 1000u, "vertices[%d].lon", i);
+        }
+        uint16_t q = send_lay(t, 0x8604, k.kv, k.n);
+        assert_int_equal(answer(t, q, 0x8604), 0);
+        assert_int_equal(set_polygon(t, 7, 0x08, 22700000, 114000000, 6), 0); /* id 7 again: replaced */
+        /* two polygons, in the order set, each a whole 0x8604 body */
+        const struct jt808_msg *qm = query(t, 3, NULL, 0);
+        assert_int_equal(u32(qm->lay, "count"), 2);
+        const uint8_t *data;
+        size_t n;
+        assert_true(jt808_lay_get_bytes(qm->lay, "data", &data, &n));
+        uint8_t copy[4096];
+        assert_true(n <= sizeof copy);
+        memcpy(copy, data, n);
+        static struct jt808_msg p;
+        memset(&p, 0, sizeof p);
+        p.h.msg_id = 0x8604;
+        p.h.version = v;
+        struct jt808_err err;
+        assert_int_equal(jt808_lay_decode(copy, n, &p, &err), JT808_OK);
+        assert_int_equal(u32(p.lay, "id"), 7);
+        assert_int_equal(u32(p.lay, "attr"), 0x08);
+        assert_int_equal(u32(p.lay, "vertex_count"), 6);
+        assert_int_equal(u32(p.lay, "vertices[0].lat"), 22700000 - 1000);
+        assert_non_null(p.lay->trailing); /* the second body follows */
+        size_t first = n - p.lay->n_trailing;
+        jt808_msg_free(&p);
+        memset(&p, 0, sizeof p);
+        p.h.msg_id = 0x8604;
+        p.h.version = v;
+        assert_int_equal(jt808_lay_decode(copy + first, n - first, &p, &err), JT808_OK);
+        assert_null(p.lay->trailing);
+        assert_int_equal(u32(p.lay, "id"), 8);
+        assert_int_equal(u32(p.lay, "max_speed"), 800);
+        assert_int_equal(u32(p.lay, "overspeed_duration"), 10);
+        const char *s = NULL;
+        assert_true(jt808_lay_get_str(p.lay, "start", &s));
+        assert_string_equal(s, "261203080000");
+        assert_true(jt808_lay_get_str(p.lay, "end", &s));
+        assert_string_equal(s, "261203180000");
+        assert_int_equal(u32(p.lay, "vertices[1].lon"), 114001000);
+        if (e) {
+            assert_int_equal(u32(p.lay, "night_max_speed"), 600);
+            assert_true(jt808_lay_get_str(p.lay, "name", &s));
+            assert_string_equal(s, "yard");
+        }
+        jt808_msg_free(&p);
+
+        /* a route: points with their own attributes (segment thresholds, west) */
+        const struct jt808_lay_kv route[] = {
+            {.path = "id", .u = 4}, {.path = "attr", .u = 0x20},
+            {.path = "points[0].point_id", .u = 1}, {.path = "points[0].road_id", .u = 11},
+            {.path = "points[0].lat", .u = 22500000}, {.path = "points[0].lon", .u = 114000000},
+            {.path = "points[0].width", .u = 20}, {.path = "points[0].attr", .u = 0x01},
+            {.path = "points[0].long_threshold", .u = 600}, {.path = "points[0].short_threshold", .u = 30},
+            {.path = "points[1].point_id", .u = 2}, {.path = "points[1].road_id", .u = 12},
+            {.path = "points[1].lat", .u = 22510000}, {.path = "points[1].lon", .u = 114000000},
+            {.path = "points[1].width", .u = 30}, {.path = "points[1].attr", .u = 0x08}};
+        q = send_lay(t, 0x8606, route, sizeof route / sizeof route[0]);
+        assert_int_equal(answer(t, q, 0x8606), 0);
+        const struct jt808_lay_kv empty_route[] = {{.path = "id", .u = 5}, {.path = "attr", .u = 0}};
+        q = send_lay(t, 0x8606, empty_route, 2);
+        assert_int_equal(answer(t, q, 0x8606), 2); /* a route without points */
+        qm = query(t, 4, NULL, 0);
+        assert_int_equal(u32(qm->lay, "count"), 1);
+        assert_true(jt808_lay_get_bytes(qm->lay, "data", &data, &n));
+        memcpy(copy, data, n);
+        memset(&p, 0, sizeof p);
+        p.h.msg_id = 0x8606;
+        p.h.version = v;
+        assert_int_equal(jt808_lay_decode(copy, n, &p, &err), JT808_OK);
+        assert_null(p.lay->trailing);
+        assert_int_equal(u32(p.lay, "id"), 4);
+        assert_int_equal(u32(p.lay, "attr"), 0x20);
+        assert_int_equal(u32(p.lay, "point_count"), 2);
+        assert_int_equal(u32(p.lay, "points[0].long_threshold"), 600);
+        assert_int_equal(u32(p.lay, "points[0].short_threshold"), 30);
+        assert_int_equal(u32(p.lay, "points[1].road_id"), 12);
+        assert_int_equal(u32(p.lay, "points[1].width"), 30);
+        assert_int_equal(u32(p.lay, "points[1].attr"), 0x08);
+        jt808_msg_free(&p);
+
+        /* an unknown query type: result 2 */
+        const struct jt808_lay_kv bad[] = {{.path = "type", .u = 5}};
+        q = send_lay(t, 0x8608, bad, 1);
+        assert_int_equal(answer(t, q, 0x8608), 2);
+        finish(h);
+    }
+}
+
+/* The caps: 1024 items, 60 KiB of item bytes; a set that would pass either is refused
+ * whole (result 1, counted) and changes nothing.  A 0x0608 of 60 KiB goes in
+ * subpackages and reassembles into every polygon. */
+static void test_caps(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    static struct circle c[255];
+    uint32_t id = 1;
+    /* 51 circles of 18 bytes a message: 20 messages */
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 51; i++)
+            c[i] = (struct circle){id++, 0, 22500000, 114000000, 100};
+        assert_int_equal(set_circles(t, round ? 1 : 0, c, 51), 0);
+    }
+    assert_int_equal(jt808_term_area_count(t, NULL), 1020);
+    for (int i = 0; i < 5; i++)
+        c[i] = (struct circle){id++, 0, 22500000, 114000000, 100};
+    assert_int_equal(set_circles(t, 1, c, 5), 1); /* 1025 */
+    assert_int_equal(jt808_term_area_count(t, NULL), 1020);
+    assert_int_equal(st->dc[JT808_C_AREA_REFUSED], 1);
+    assert_int_equal(set_circles(t, 1, c, 4), 0); /* 1024 */
+    /* modifying stored ones when full is fine */
+    c[0].radius = 999;
+    assert_int_equal(set_circles(t, 2, c, 1), 0);
+    assert_int_equal(set_polygon(t, 1, 0, 22500000, 114000000, 3), 1);
+    assert_int_equal(delete_ids(t, 0x8601, NULL, 0), 0);
+    assert_int_equal(jt808_term_area_count(t, NULL), 0);
+
+    /* bytes: polygons of 124 vertices are 2 + 4 + 2 + 124 * 8 = 1000 bytes each */
+    size_t bytes = 0;
+    for (uint32_t p = 1; p <= 61; p++)
+        assert_int_equal(set_polygon(t, p, 0, 22500000, 114000000, 124), 0);
+    assert_int_equal(jt808_term_area_count(t, &bytes), 61);
+    assert_int_equal(bytes, 61000);
+    assert_int_equal(set_polygon(t, 62, 0, 22500000, 114000000, 124), 1);
+    assert_int_equal(st->dc[JT808_C_AREA_REFUSED], 3);
+    assert_int_equal(set_polygon(t, 61, 0, 22500000, 114000000, 50), 0); /* smaller in its place */
+    assert_int_equal(set_polygon(t, 62, 0, 22500000, 114000000, 124), 0);
+    assert_int_equal(jt808_term_area_count(t, &bytes), 62);
+    assert_int_equal(bytes, 60000 + 408 + 1000);
+
+    const struct jt808_msg *q = query(t, 3, NULL, 0);
+    assert_int_equal(u32(q->lay, "count"), 62);
+    const uint8_t *data;
+    size_t n;
+    assert_true(jt808_lay_get_bytes(q->lay, "data", &data, &n));
+    assert_int_equal(n, bytes);
+    uint8_t *copy = malloc(n);
+    memcpy(copy, data, n);
+    size_t off = 0;
+    for (uint32_t p = 1; p <= 62; p++) {
+        static struct jt808_msg pm;
+        memset(&pm, 0, sizeof pm);
+        pm.h.msg_id = 0x8604;
+        pm.h.version = JT808_V2013;
+        struct jt808_err err;
+        assert_int_equal(jt808_lay_decode(copy + off, n - off, &pm, &err), JT808_OK);
+        assert_int_equal(u32(pm.lay, "id"), p);
+        assert_int_equal(u32(pm.lay, "vertex_count"), p == 61 ? 50 : 124);
+        off = n - pm.lay->n_trailing;
+        jt808_msg_free(&pm);
+    }
+    assert_int_equal(off, n);
+    free(copy);
+    finish(h);
+}
+
+/* --- alarms ------------------------------------------------------------------------------- */
+
+struct report {
+    uint16_t serial;
+    uint32_t alarm;
+    int n12;
+    uint8_t type[8], dir[8];
+    uint32_t id[8];
+};
+
+/* Run to the next 0x0200 (at most 11 s on), the terminal at (lat, lon) for it. */
+static struct report next_report(struct dh *h, struct term *t, int32_t lat, int32_t lon)
+{
+    JT(t)->lat = lat;
+    JT(t)->lon = lon;
+    struct report r = {0};
+    uint64_t until = clock_now_us() + 11 * S;
+    struct sent s = {0};
+    while (clock_now_us() < until) {
+        dh_run_to(h, clock_now_us() + S / 10);
+        sent_take(&s, t);
+        const struct jt808_msg *m = sent_next(&s);
+        if (!m)
+            continue;
+        assert_int_equal(m->h.msg_id, 0x0200);
+        r.serial = m->h.serial;
+        r.alarm = m->b.loc.alarm;
+        for (int i = 0; i < m->b.loc.n_items; i++) {
+            const struct jt808_loc_item *it = &m->b.loc.items[i];
+            if (it->id != 0x12)
+                continue;
+            assert_int_equal(it->len, 6);
+            assert_true(r.n12 < 8);
+            r.type[r.n12] = it->raw[0];
+            r.id[r.n12] = (uint32_t)it->raw[1] << 24 | (uint32_t)it->raw[2] << 16 | (uint32_t)it->raw[3] << 8 |
+                          it->raw[4];
+            r.dir[r.n12] = it->raw[5];
+            r.n12++;
+        }
+        want_none(&s);
+        sent_free(&s);
+        return r;
+    }
+    fail_msg("no 0x0200 within 11 s");
+    return r;
+}
+
+#define LAT0 22500000
+#define LON0 114000000
+
+/* Entering and leaving: bit 20 and item 0x12 in the report that crosses, the bit held
+ * until a report carrying it is acknowledged; only areas asking for a platform alarm
+ * on that side raise one. */
+static void test_alarm_circle(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    JT(t)->lat = LAT0 + 50000; /* outside while the areas are set */
+    JT(t)->lon = LON0;
+    /* 1: alarms both ways; 2: entering only, to the driver (no platform alarm); 3: leaving only */
+    const struct circle c[] = {{1, JT808_AREA_IN_PLATFORM | JT808_AREA_OUT_PLATFORM, LAT0, LON0, 200},
+                               {2, JT808_AREA_IN_DRIVER | JT808_AREA_OUT_DRIVER, LAT0, LON0, 300},
+                               {3, JT808_AREA_OUT_PLATFORM, LAT0, LON0, 400}};
+    assert_int_equal(set_circles(t, 0, c, 3), 0);
+    struct report r = next_report(h, t, LAT0 + 50000, LON0);
+    assert_int_equal(r.n12, 0);
+    assert_int_equal(r.alarm & JT808_ALARM_AREA, 0);
+    ack(t, r.serial, 0x0200);
+    /* into all three: only area 1 reports entering */
+    r = next_report(h, t, LAT0, LON0);
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.type[0], 1);
+    assert_int_equal(r.id[0], 1);
+    assert_int_equal(r.dir[0], 0);
+    assert_true(r.alarm & JT808_ALARM_AREA);
+    assert_int_equal(r.alarm & JT808_ALARM_ROUTE, 0);
+    /* not acknowledged: the bit stays, without a new item */
+    r = next_report(h, t, LAT0, LON0);
+    assert_int_equal(r.n12, 0);
+    assert_true(r.alarm & JT808_ALARM_AREA);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, LAT0, LON0);
+    assert_int_equal(r.alarm & JT808_ALARM_AREA, 0);
+    ack(t, r.serial, 0x0200);
+    /* 250 m north (2.25e-3 degree = 250.2 m): out of 1, still in 2 and 3 */
+    r = next_report(h, t, LAT0 + 2250, LON0);
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.id[0], 1);
+    assert_int_equal(r.dir[0], 1);
+    assert_true(r.alarm & JT808_ALARM_AREA);
+    ack(t, r.serial, 0x0200);
+    /* far out: area 3 reports leaving */
+    r = next_report(h, t, LAT0 + 50000, LON0);
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.id[0], 3);
+    assert_int_equal(r.dir[0], 1);
+    ack(t, r.serial, 0x0200);
+    /* in and out of all in one step each: both sides of area 1 and area 3's leaving */
+    r = next_report(h, t, LAT0, LON0);
+    assert_int_equal(r.n12, 1);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, LAT0 - 50000, LON0);
+    assert_int_equal(r.n12, 2);
+    assert_int_equal(r.id[0], 1);
+    assert_int_equal(r.id[1], 3);
+    assert_int_equal(st->dc[JT808_C_AREA_ALARMS], 6);
+    /* 0x8203 confirming bit 20 clears it as an acknowledgement does */
+    const struct jt808_lay_kv conf[] = {{.path = "ack_serial", .u = 0}, {.path = "alarm_type", .u = JT808_ALARM_AREA}};
+    uint16_t q = send_lay(t, 0x8203, conf, 2);
+    assert_int_equal(answer(t, q, 0x8203), 0);
+    r = next_report(h, t, LAT0 - 50000, LON0);
+    assert_int_equal(r.alarm & JT808_ALARM_AREA, 0);
+    /* a new area the terminal is already in: entering on the next report */
+    const struct circle c4[] = {{4, JT808_AREA_IN_PLATFORM, LAT0 - 50000, LON0, 10}};
+    assert_int_equal(set_circles(t, 1, c4, 1), 0);
+    r = next_report(h, t, LAT0 - 50000, LON0);
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.id[0], 4);
+    assert_int_equal(r.dir[0], 0);
+    finish(h);
+}
+
+/* Each shape raises its own type; a route bit 21; south and west coordinates. */
+static void test_alarm_shapes(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019);
+    struct term *t = dh_term(h, 0, 0);
+    uint32_t both = JT808_AREA_IN_PLATFORM | JT808_AREA_OUT_PLATFORM;
+    /* a rectangle in the south-west: 33.9° S .. 33.8° S, 151.3° W .. 151.2° W */
+    const struct jt808_lay_kv rect[] = {
+        {.path = "attr", .u = 0}, {.path = "areas[0].id", .u = 20},
+        {.path = "areas[0].attr", .u = both | JT808_AREA_SOUTH | JT808_AREA_WEST},
+        {.path = "areas[0].top_left_lat", .u = 33800000}, {.path = "areas[0].top_left_lon", .u = 151300000},
+        {.path = "areas[0].bottom_right_lat", .u = 33900000}, {.path = "areas[0].bottom_right_lon", .u = 151200000},
+        {.path = "areas[0].name", .s = "box"}};
+    uint16_t q = send_lay(t, 0x8602, rect, 8);
+    assert_int_equal(answer(t, q, 0x8602), 0);
+    /* a concave polygon (the U of test_polygon, around 0, 0) */
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, 30, "id");
+    kv_u(&k, both, "attr");
+    const int32_t u[8][2] = {{0, 0}, {0, 3000}, {3000, 3000}, {3000, 2000}, {1000, 2000}, {1000, 1000}, {3000, 1000}, {3000, 0}};
+    for (int i = 0; i < 8; i++) {
+        kv_u(&k, (uint32_t)u[i][0], "vertices[%d].lat", i);
+        kv_u(&k, (uint32_t)u[i][1], "vertices[%d].lon", i);
+    }
+    q = send_lay(t, 0x8604, k.kv, k.n);
+    assert_int_equal(answer(t, q, 0x8604), 0);
+    /* a route north from (10°, 10°) for 1e-2 degree, 40 m wide */
+    const struct jt808_lay_kv route[] = {
+        {.path = "id", .u = 40}, {.path = "attr", .u = both},
+        {.path = "points[0].lat", .u = 10000000}, {.path = "points[0].lon", .u = 10000000},
+        {.path = "points[0].width", .u = 40}, {.path = "points[1].lat", .u = 10010000},
+        {.path = "points[1].lon", .u = 10000000}};
+    q = send_lay(t, 0x8606, route, sizeof route / sizeof route[0]);
+    assert_int_equal(answer(t, q, 0x8606), 0);
+
+    struct report r = next_report(h, t, -33850000, -151250000);
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.type[0], 2);
+    assert_int_equal(r.id[0], 20);
+    assert_true(r.alarm & JT808_ALARM_AREA);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, -33850000, 151250000); /* the same longitude east: out */
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.dir[0], 1);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, 2000, 1500); /* the notch of the U */
+    assert_int_equal(r.n12, 0);
+    r = next_report(h, t, 2000, 2500); /* its right arm */
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.type[0], 3);
+    assert_int_equal(r.id[0], 30);
+    assert_int_equal(r.dir[0], 0);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, 10005000, 10000000 + 150); /* 16 m east of the route */
+    assert_int_equal(r.n12, 2); /* out of the polygon, onto the route */
+    assert_int_equal(r.type[0], 3);
+    assert_int_equal(r.dir[0], 1);
+    assert_int_equal(r.type[1], 4);
+    assert_int_equal(r.id[1], 40);
+    assert_int_equal(r.dir[1], 0);
+    assert_true(r.alarm & JT808_ALARM_ROUTE);
+    ack(t, r.serial, 0x0200);
+    r = next_report(h, t, 10005000, 10000000 + 200); /* 22 m: off it */
+    assert_int_equal(r.n12, 1);
+    assert_int_equal(r.type[0], 4);
+    assert_int_equal(r.dir[0], 1);
+    assert_true(r.alarm & JT808_ALARM_ROUTE);
+    assert_int_equal(r.alarm & JT808_ALARM_AREA, 0);
+    assert_int_equal(dh_stats(h, 0)->dc[JT808_C_AREA_ALARMS], 6);
+    finish(h);
+}
+
+/* An area with times (attribute bit 0) counts only between them (GMT+8 report time). */
+static void test_alarm_timed(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    /* a window from 30 s to 60 s of virtual time from now */
+    char from[13], to[13];
+    jt808_time_text(clock_unix_at(clock_now_us() + 30 * S), from);
+    jt808_time_text(clock_unix_at(clock_now_us() + 60 * S), to);
+    JT(t)->lat = LAT0;
+    JT(t)->lon = LON0;
+    const struct jt808_lay_kv kv[] = {
+        {.path = "attr", .u = 0}, {.path = "areas[0].id", .u = 1},
+        {.path = "areas[0].attr", .u = JT808_AREA_TIMED | JT808_AREA_IN_PLATFORM | JT808_AREA_OUT_PLATFORM},
+        {.path = "areas[0].lat", .u = LAT0}, {.path = "areas[0].lon", .u = LON0},
+        {.path = "areas[0].radius", .u = 100}, {.path = "areas[0].start", .s = from},
+        {.path = "areas[0].end", .s = to}};
+    uint16_t q = send_lay(t, 0x8600, kv, 8);
+    assert_int_equal(answer(t, q, 0x8600), 0);
+    uint64_t t0 = clock_now_us();
+    int entered = -1, left = -1;
+    for (int i = 0; i < 10; i++) {
+        struct report r = next_report(h, t, LAT0, LON0);
+        uint64_t at = clock_now_us() - t0;
+        if (r.n12) {
+            if (r.dir[0] == 0) {
+                entered = (int)(at / S);
+            } else {
+                left = (int)(at / S);
+            }
+        }
+        ack(t, r.serial, 0x0200);
+    }
+    /* reports every 10 s: the first at or after 30 s enters, the first after 60 s leaves */
+    assert_true(entered >= 30 && entered < 40);
+    assert_true(left > 60 && left <= 70);
+    finish(h);
+}
+
+/* Terminals that never get an area keep no state for it, and their reports carry no
+ * alarm. */
+static void test_no_state(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    struct report r = next_report(h, t, LAT0, LON0);
+    assert_int_equal(r.n12, 0);
+    assert_int_equal(r.alarm, 0);
+    assert_int_equal(JT(t)->more, 0);
+    /* a query with nothing stored: an empty 0x0608, still no state */
+    const struct jt808_msg *m = query(t, 2, NULL, 0);
+    assert_int_equal(u32(m->lay, "type"), 2);
+    assert_int_equal(u32(m->lay, "count"), 0);
+    assert_int_equal(JT(t)->more, 0);
+    finish(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_distance),
+        cmocka_unit_test(test_circle),
+        cmocka_unit_test(test_rectangle),
+        cmocka_unit_test(test_polygon),
+        cmocka_unit_test(test_route),
+        cmocka_unit_test(test_store_circles),
+        cmocka_unit_test(test_store_delete),
+        cmocka_unit_test(test_store_polygon_route),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_alarm_circle),
+        cmocka_unit_test(test_alarm_shapes),
+        cmocka_unit_test(test_alarm_timed),
+        cmocka_unit_test(test_no_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
