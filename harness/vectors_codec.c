@@ -118,7 +118,7 @@ done:
 
 static bool vectors_jt808_rc_known(const char *name)
 {
-    for (int rc = JT808_OK; rc <= JT808_E_DEVIATION; rc++)
+    for (int rc = JT808_OK; rc <= JT808_E_DECRYPT; rc++)
         if (strcmp(name, jt808_rc_name((enum jt808_rc)rc)) == 0)
             return true;
     return false;

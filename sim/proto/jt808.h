@@ -35,6 +35,7 @@ enum jt808_rc {
     JT808_E_ENCODING,   /* GBK <-> UTF-8 conversion failed */
     JT808_E_SUBPKG,     /* subpackage total/index inconsistent, reassembly limit */
     JT808_E_DEVIATION,  /* strict decoding: the frame deviates (err names the first deviation) */
+    JT808_E_DECRYPT,    /* an RSA block of an encrypted body that does not decrypt (err: its offset) */
 };
 
 struct jt808_err {

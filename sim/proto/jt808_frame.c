@@ -26,6 +26,7 @@ static const char *const rc_names[] = {
     [JT808_E_ENCODING] = "encoding",
     [JT808_E_SUBPKG] = "subpkg",
     [JT808_E_DEVIATION] = "deviation",
+    [JT808_E_DECRYPT] = "decrypt",
 };
 
 static const char *const rc_texts[] = {
@@ -42,6 +43,7 @@ static const char *const rc_texts[] = {
     [JT808_E_ENCODING] = "GBK/UTF-8 conversion failed",
     [JT808_E_SUBPKG] = "subpackage total/index inconsistent or reassembly limit hit",
     [JT808_E_DEVIATION] = "deviates from the standard (strict decoding)",
+    [JT808_E_DECRYPT] = "RSA block does not decrypt with this key (or is cut short)",
 };
 
 const char *jt808_rc_name(enum jt808_rc rc)

@@ -1,0 +1,57 @@
+/* JT/T 808 RSA: the keys of 0x8A00 / 0x0A00 and encrypted bodies (header bit 10 of
+ * the body properties, jt808_header.encryption == JT808_ENC_RSA).
+ *
+ * A body is encrypted with the RSA public key of the other side (1024 bits, e and n
+ * as 0x8A00/0x0A00 carry them): it is cut into blocks of 117 bytes (the last one
+ * shorter), each encrypted with PKCS#1 v1.5 padding to 128 bytes, the blocks one
+ * after the other.  An empty body has no block.  Pure apart from OpenSSL (EVP): no
+ * I/O but reading a PEM file, no clock.  Keys are OpenSSL's EVP_PKEY, reference
+ * counted (EVP_PKEY_up_ref / EVP_PKEY_free), so a key can be shared. */
+#ifndef FLEETSIM_JT808_RSA_H
+#define FLEETSIM_JT808_RSA_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/proto/jt808.h"
+
+#define JT808_ENC_RSA 1           /* jt808_header.encryption: bit 10 */
+#define JT808_RSA_BITS 1024
+#define JT808_RSA_N_BYTES 128     /* n BYTE[128] of 0x8A00/0x0A00; one encrypted block */
+#define JT808_RSA_PLAIN_BLOCK 117 /* plaintext bytes per block: 128 - 11 of PKCS#1 v1.5 padding */
+/* The longest body whose encryption still fits a frame (7 blocks of 128 in 1023). */
+#define JT808_RSA_MAX_PLAIN ((JT808_MAX_BODY / JT808_RSA_N_BYTES) * JT808_RSA_PLAIN_BLOCK)
+
+/* The bytes n plaintext bytes encrypt to: 128 per started block of 117. */
+size_t jt808_rsa_cipher_len(size_t n);
+
+/* A public key from 0x8A00/0x0A00's fields (e DWORD, n BYTE[128], big-endian).  NULL
+ * with "what" in err when e is even or below 3, or n is not a 1024-bit odd number. */
+EVP_PKEY *jt808_rsa_from_public(uint32_t e, const uint8_t n[JT808_RSA_N_BYTES], char *err, size_t errcap);
+/* A 1024-bit RSA private key from PEM text (PKCS#8 or PKCS#1), or from a PEM file;
+ * NULL with "what" in err (not PEM, not RSA, not 1024 bits, cannot be read). */
+EVP_PKEY *jt808_rsa_from_pem(const char *pem, size_t len, char *err, size_t errcap);
+EVP_PKEY *jt808_rsa_load(const char *path, char *err, size_t errcap);
+/* A new 1024-bit key, e = 65537 (a few ms); NULL with "what" in err. */
+EVP_PKEY *jt808_rsa_generate(char *err, size_t errcap);
+/* The public half as 0x8A00/0x0A00 carry it: 0, or -1 when k is not a 1024-bit key
+ * whose e fits a DWORD. */
+int jt808_rsa_public(const EVP_PKEY *k, uint32_t *e, uint8_t n[JT808_RSA_N_BYTES]);
+/* Does k hold the private half (it can decrypt)? */
+bool jt808_rsa_has_private(const EVP_PKEY *k);
+
+/* Encrypt body in[0..n) for the holder of key k into out (cap >= jt808_rsa_cipher_len(n)).
+ * JT808_E_NOSPACE (err->offset: the block's plaintext offset) when out is short,
+ * JT808_E_VALUE when k is unusable. */
+enum jt808_rc jt808_rsa_encrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                size_t *out_len, struct jt808_err *err);
+/* Decrypt an encrypted body in[0..n) with private key k into out (cap >= n / 128 * 117
+ * suffices).  JT808_E_DECRYPT with err->offset = the byte offset of the block in the
+ * body and field "body.rsa_block" when a block does not decrypt (another key, damaged)
+ * or the body ends inside a block; JT808_E_VALUE when k has no private half. */
+enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                size_t *out_len, struct jt808_err *err);
+
+#endif
