@@ -238,3 +238,65 @@ enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_
         *out_len = o;
     return rc;
 }
+
+/* --- frames ------------------------------------------------------------------- */
+
+enum jt808_rc jt808_rsa_open(EVP_PKEY *k, struct jt808_msg *msg, const uint8_t *body, size_t n, uint8_t *out,
+                             size_t cap, struct jt808_err *err)
+{
+    size_t pl = 0;
+    JT808_TRY(jt808_rsa_decrypt(k, body, n, out, cap, &pl, err));
+    msg->body = out;
+    msg->body_bytes = pl;
+    msg->rsa_plain = true;
+    return jt808_body_read(out, pl, msg, err);
+}
+
+enum jt808_rc jt808_rsa_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
+                               EVP_PKEY *k, struct jt808_msg *msg, struct jt808_err *err)
+{
+    struct jt808_err local;
+    if (!err)
+        err = &local;
+    JT808_TRY(jt808_decode(wire, len, scratch, scratch_cap, msg, err));
+    if (!k || msg->h.encryption != JT808_ENC_RSA || msg->h.subpackage)
+        return JT808_OK;
+    /* the unescaped frame ends with its check byte; the plaintext goes after it */
+    size_t hlen = jt808_header_len(&msg->h), used = hlen + msg->body_bytes + 1;
+    if (scratch_cap < used)
+        return jt808_fail(err, JT808_E_NOSPACE, 0, "scratch");
+    enum jt808_rc rc = jt808_rsa_open(k, msg, scratch + hlen, msg->body_bytes, scratch + used,
+                                      scratch_cap - used, err);
+    if (rc == JT808_E_DECRYPT)
+        err->offset = jt808_wire_offset(wire, len, hlen + err->offset);
+    return rc;
+}
+
+enum jt808_rc jt808_rsa_encode(EVP_PKEY *k, const struct jt808_msg *msg, uint8_t *out, size_t cap,
+                               size_t *out_len, struct jt808_err *err)
+{
+    struct jt808_err local;
+    if (!err)
+        err = &local;
+    err->rc = JT808_OK;
+    err->offset = 0;
+    err->field = NULL;
+    uint8_t plain[JT808_MAX_LONG_BODY > 4096 ? 4096 : JT808_MAX_LONG_BODY];
+    const uint8_t *body = msg->body;
+    size_t n = msg->body_bytes;
+    if (!body) {
+        enum jt808_rc rc = jt808_body_encode(msg, plain, sizeof plain, &n, err);
+        if (rc == JT808_E_NOSPACE)
+            return jt808_fail(err, JT808_E_LENGTH, err->offset, err->field);
+        JT808_TRY(rc);
+        body = plain;
+    }
+    if (n > JT808_RSA_MAX_PLAIN)
+        return jt808_fail(err, JT808_E_LENGTH, JT808_RSA_MAX_PLAIN, "body");
+    uint8_t cipher[JT808_MAX_BODY];
+    size_t cl = 0;
+    JT808_TRY(jt808_rsa_encrypt(k, body, n, cipher, sizeof cipher, &cl, err));
+    struct jt808_header h = msg->h;
+    h.encryption = JT808_ENC_RSA;
+    return jt808_frame_build(&h, cipher, cl, out, cap, out_len, err);
+}

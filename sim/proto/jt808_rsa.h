@@ -54,4 +54,28 @@ enum jt808_rc jt808_rsa_encrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_
 enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                                 size_t *out_len, struct jt808_err *err);
 
+/* --- frames ------------------------------------------------------------------- */
+
+/* jt808_decode, then, when the frame's body is RSA-encrypted (not a fragment: those are
+ * decrypted once reassembled) and k is given, its plaintext decrypted into scratch
+ * after the frame's bytes and decoded: msg->body points at it, msg->rsa_plain is set,
+ * and offsets inside the body (errors, deviations) count from the plaintext's start.
+ * scratch needs 2 * len bytes.  k NULL, or a plain frame: jt808_decode alone.  A block
+ * that does not decrypt is JT808_E_DECRYPT with err->offset the wire offset where
+ * the block starts. */
+enum jt808_rc jt808_rsa_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
+                               EVP_PKEY *k, struct jt808_msg *msg, struct jt808_err *err);
+/* The body of an encrypted message (h.encryption RSA, not a fragment) decrypted with k
+ * and decoded in place of its ciphertext (a reassembled body, say); plain goes to out
+ * (cap >= n).  Offsets as jt808_rsa_decrypt's, then the plaintext's. */
+enum jt808_rc jt808_rsa_open(EVP_PKEY *k, struct jt808_msg *msg, const uint8_t *body, size_t n, uint8_t *out,
+                             size_t cap, struct jt808_err *err);
+
+/* jt808_encode of msg with its body encrypted for the holder of k (a public key is
+ * enough): the typed body (or msg->body) encrypted, encryption set to RSA in the
+ * header.  JT808_E_LENGTH when the encrypted body would pass JT808_MAX_BODY (a
+ * plaintext over JT808_RSA_MAX_PLAIN bytes). */
+enum jt808_rc jt808_rsa_encode(EVP_PKEY *k, const struct jt808_msg *msg, uint8_t *out, size_t cap,
+                               size_t *out_len, struct jt808_err *err);
+
 #endif
