@@ -642,6 +642,8 @@ static int setup_frontend(struct run *r, char *err, size_t errcap)
     fo.verify_events = r->sc.platform.verify_events;
     fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
     fo.tls = r->sc.platform.tls;
+    snprintf(fo.rsa, sizeof fo.rsa, "%s", r->sc.platform.rsa);
+    snprintf(fo.rsa_key, sizeof fo.rsa_key, "%s", r->sc.platform.rsa_key);
     fo.cmd_timeout_ms = CMD_TIMEOUT_MS;
     fo.verbose = r->o->verbose;
     if (r->o->db) {

@@ -60,6 +60,7 @@ void jt808_term_more_free(struct term *t)
     struct jt808_more *x = slots[k];
     jt808_term_cmd_free(x);
     jt808_term_media_free(x);
+    jt808_term_rsa_free(x);
     free(x);
     slots[k] = NULL;
     free_slots[n_free++] = k;
@@ -70,6 +71,7 @@ void jt808_term_more_free(struct term *t)
         slots = NULL;
         free_slots = NULL;
         n_slots = cap_slots = n_free = 0;
+        jt808_term_rsa_pool_free();
     }
 }
 
@@ -168,6 +170,8 @@ bool jt808_term_more(struct term *t, const struct jt808_msg *m)
         return jt808_term_cmd(t, m);
     case 0x8003: case 0x8800: case 0x8801: case 0x8802: case 0x8803: case 0x8804: case 0x8805:
         return jt808_term_media(t, m);
+    case 0x8A00:
+        return jt808_term_rsa(t, m);
     default:
         return false;
     }

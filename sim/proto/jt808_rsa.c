@@ -137,6 +137,23 @@ int jt808_rsa_public(const EVP_PKEY *k, uint32_t *e, uint8_t n[JT808_RSA_N_BYTES
     return rc;
 }
 
+size_t jt808_rsa_pem(EVP_PKEY *k, char *out, size_t cap)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    long n = 0;
+    size_t rc = 0;
+    if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1 && (n = BIO_get_mem_data(b, &p)) > 0 &&
+        (size_t)n < cap) {
+        memcpy(out, p, (size_t)n);
+        out[n] = '\0';
+        rc = (size_t)n;
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    return rc;
+}
+
 bool jt808_rsa_has_private(const EVP_PKEY *k)
 {
     BIGNUM *d = NULL;

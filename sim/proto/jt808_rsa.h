@@ -39,6 +39,9 @@ EVP_PKEY *jt808_rsa_generate(char *err, size_t errcap);
 /* The public half as 0x8A00/0x0A00 carry it: 0, or -1 when k is not a 1024-bit key
  * whose e fits a DWORD. */
 int jt808_rsa_public(const EVP_PKEY *k, uint32_t *e, uint8_t n[JT808_RSA_N_BYTES]);
+/* The private key k as PEM text (PKCS#8, unencrypted) into out: its length, or 0 when
+ * it does not fit cap (with its NUL). */
+size_t jt808_rsa_pem(EVP_PKEY *k, char *out, size_t cap);
 /* Does k hold the private half (it can decrypt)? */
 bool jt808_rsa_has_private(const EVP_PKEY *k);
 
