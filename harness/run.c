@@ -950,6 +950,15 @@ static int preflight(struct run *r, uint64_t per_proc)
     }
     if (fd >= 0)
         close(fd);
+    /* the key's contents are the front-end's to check (it reads it when configured) */
+    const char *rsa_key = r->sc.platform.rsa_key;
+    fd = rsa_key[0] ? open(rsa_key, O_RDONLY | O_CLOEXEC) : -1;
+    if (rsa_key[0] && fd < 0) {
+        run_error("%s: platform.rsa_key: cannot read %s: %s", r->scen_name, rsa_key, strerror(errno));
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
     if (r->sc.platform.port && check_fixed_port(r->sc.platform.port, err, sizeof err) < 0) {
         run_error("%s: platform.port: %s", r->scen_name, err);
         return -1;
