@@ -121,14 +121,16 @@ bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len
 bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *body, size_t n, uint8_t *out,
                          size_t cap)
 {
-    EVP_PKEY *own = own_key(t);
-    struct jt808_err err;
-    if (!own || jt808_rsa_open(own, m, body, n, out, cap, &err) != JT808_OK) {
+    /* the state holds the pool alive (it goes with the last terminal's state) */
+    EVP_PKEY *own = jt_more(t, true) ? own_key(t) : NULL;
+    struct jt808_err err = {0};
+    enum jt808_rc rc = own ? jt808_rsa_open(own, m, body, n, out, cap, &err) : JT808_E_VALUE;
+    if (rc != JT808_OK && (!own || jt808_rsa_failed(&err))) {
         term_count(t, JT808_C_RSA_ERRORS, 1);
         return false;
     }
     term_count(t, JT808_C_RSA_DECRYPTED, 1);
-    return true;
+    return rc == JT808_OK; /* decrypted, but perhaps not a body of its id */
 }
 
 void jt808_term_rsa_forget(struct term *t)

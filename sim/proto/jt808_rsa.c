@@ -269,6 +269,12 @@ enum jt808_rc jt808_rsa_open(EVP_PKEY *k, struct jt808_msg *msg, const uint8_t *
     return jt808_body_read(out, pl, msg, err);
 }
 
+bool jt808_rsa_failed(const struct jt808_err *err)
+{
+    return err->rc != JT808_OK && err->field &&
+           (strcmp(err->field, "body.rsa_block") == 0 || strcmp(err->field, "rsa_key") == 0);
+}
+
 enum jt808_rc jt808_rsa_decode(const uint8_t *wire, size_t len, uint8_t *scratch, size_t scratch_cap,
                                EVP_PKEY *k, struct jt808_msg *msg, struct jt808_err *err)
 {

@@ -74,6 +74,10 @@ enum jt808_rc jt808_rsa_decode(const uint8_t *wire, size_t len, uint8_t *scratch
 enum jt808_rc jt808_rsa_open(EVP_PKEY *k, struct jt808_msg *msg, const uint8_t *body, size_t n, uint8_t *out,
                              size_t cap, struct jt808_err *err);
 
+/* After jt808_rsa_open or jt808_rsa_decode failed with err: was it the decryption
+ * (a block, the key: true) or the plaintext's decoding (false)? */
+bool jt808_rsa_failed(const struct jt808_err *err);
+
 /* jt808_encode of msg with its body encrypted for the holder of k (a public key is
  * enough): the typed body (or msg->body) encrypted, encryption set to RSA in the
  * header.  JT808_E_LENGTH when the encrypted body would pass JT808_MAX_BODY (a

@@ -80,7 +80,7 @@ bool gw_rsa_open(struct gw_conn *c, struct jt808_msg *m, const uint8_t *body, si
         return false;
     }
     enum jt808_rc rc = jt808_rsa_open(g->rsa, m, body, n, plain, sizeof plain, &err);
-    if (rc == JT808_E_DECRYPT || rc == JT808_E_VALUE || rc == JT808_E_NOSPACE) {
+    if (rc != JT808_OK && jt808_rsa_failed(&err)) {
         g->st->c[GWC_RSA_ERRORS]++;
         snprintf(why, cap, "%s at body byte %zu (%s)", jt808_rc_text(rc), err.offset, err.field ? err.field : "");
         return false;
