@@ -642,6 +642,8 @@ static int setup_frontend(struct run *r, char *err, size_t errcap)
     fo.verify_events = r->sc.platform.verify_events;
     fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
     fo.tls = r->sc.platform.tls;
+    snprintf(fo.rsa, sizeof fo.rsa, "%s", r->sc.platform.rsa);
+    snprintf(fo.rsa_key, sizeof fo.rsa_key, "%s", r->sc.platform.rsa_key);
     fo.cmd_timeout_ms = CMD_TIMEOUT_MS;
     fo.verbose = r->o->verbose;
     if (r->o->db) {
@@ -944,6 +946,15 @@ static int preflight(struct run *r, uint64_t per_proc)
     int fd = triples[0] ? open(triples, O_RDONLY | O_CLOEXEC) : -1;
     if (triples[0] && fd < 0) {
         run_error("%s: platform.triples: cannot read %s: %s", r->scen_name, triples, strerror(errno));
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    /* the key's contents are the front-end's to check (it reads it when configured) */
+    const char *rsa_key = r->sc.platform.rsa_key;
+    fd = rsa_key[0] ? open(rsa_key, O_RDONLY | O_CLOEXEC) : -1;
+    if (rsa_key[0] && fd < 0) {
+        run_error("%s: platform.rsa_key: cannot read %s: %s", r->scen_name, rsa_key, strerror(errno));
         return -1;
     }
     if (fd >= 0)

@@ -25,7 +25,9 @@ static const char *const top_fields[] = {
     "name", "description", "target", "duration", "time_scale", "seed", "platform",
     "fleets", "steps", "expect",
 };
-static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls", "verify"};
+static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls", "verify",
+                                              "rsa", "rsa_key"};
+static const char *const rsa_modes[] = {"on", "encrypt", "off"};
 static const char *const auth_modes[] = {"open", "one-party", "third-party"};
 static const char *const verify_fields[] = {"url", "timeout", "events"};
 
@@ -104,8 +106,8 @@ bool scenario_target_ok(const char *t)
     return n >= 1 && n <= 65535;
 }
 
-/* A relative triples path is relative to the scenario file, not to the cwd. */
-static int scenario_resolve(const struct scenario_json *j, const char *scenario_path,
+/* A relative path (triples, rsa_key) is relative to the scenario file, not to the cwd. */
+static int scenario_resolve(const struct scenario_json *j, const char *scenario_path, const char *field,
                             const char *rel, char *out, size_t cap)
 {
     const char *slash = scenario_path ? strrchr(scenario_path, '/') : NULL;
@@ -115,8 +117,7 @@ static int scenario_resolve(const struct scenario_json *j, const char *scenario_
     else
         w = snprintf(out, cap, "%.*s/%s", (int)(slash - scenario_path), scenario_path, rel);
     if (w < 0 || (size_t)w >= cap)
-        return scenario_json_fail(j, "platform.triples", "path too long (at most %zu bytes)",
-                                  cap - 1);
+        return scenario_json_fail(j, field, "path too long (at most %zu bytes)", cap - 1);
     return SJ_OK;
 }
 
@@ -186,7 +187,7 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
                              sizeof triples);
     SJ_TRY(rc, r);
     if (r == SJ_OK)
-        SJ_TRY(rc, scenario_resolve(j, sc->path, triples, pf->triples, sizeof pf->triples));
+        SJ_TRY(rc, scenario_resolve(j, sc->path, "platform.triples", triples, pf->triples, sizeof pf->triples));
     if (r == SJ_ABSENT && auth_ok && strcmp(pf->auth, "one-party") == 0 &&
         !scenario_json_hinted(j, v, "triples"))
         rc = scenario_json_fail(j, "platform.triples", "required when auth is \"one-party\"");
@@ -206,6 +207,16 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
     SJ_TRY(rc, r);
     if (r == SJ_OK)
         pf->procs = (int)n;
+    SJ_TRY(rc, scenario_json_enum(j, v, "platform", "rsa", SJ_OPTIONAL, rsa_modes, N_OF(rsa_modes), pf->rsa,
+                                  sizeof pf->rsa));
+    char rsa_key[256];
+    r = scenario_json_string(j, v, "platform", "rsa_key", SJ_OPTIONAL, true, rsa_key, sizeof rsa_key);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK) {
+        SJ_TRY(rc, scenario_resolve(j, sc->path, "platform.rsa_key", rsa_key, pf->rsa_key, sizeof pf->rsa_key));
+        if (strcmp(pf->rsa, "off") == 0)
+            rc = scenario_json_fail(j, "platform.rsa_key", "a key with rsa \"off\": leave one of them out");
+    }
     const cJSON *tls = scenario_json_get(v, "tls");
     if (tls)
         SJ_TRY(rc, scenario_tls_parse(j, tls, "platform.tls", 1, sc->path, &pf->tls));

@@ -90,6 +90,8 @@ struct sc_platform {
     uint64_t idle_timeout_ms;      /* default 180 s */
     int procs;                     /* gateway processes (SO_REUSEPORT); default 1 */
     struct tls_opts tls;           /* "tls": server certificate and key, device root CA (no cert: TCP) */
+    char rsa[16];                  /* "rsa": "on" (default) | "encrypt" | "off" */
+    char rsa_key[512];             /* "rsa_key": the gateway's RSA private key, PEM (relative to the scenario file) */
 };
 
 struct scenario {

@@ -21,8 +21,9 @@
 
 static const char *const jt_fields[] = {
     "version", "phone", "manufacturer", "model", "terminal_prefix", "plate_prefix",
-    "plate_color", "province", "city", "heartbeat", "report", "deviate", "time_query",
+    "plate_color", "province", "city", "heartbeat", "report", "deviate", "time_query", "rsa",
 };
+static const char *const rsa_modes[] = {"off", "after-exchange"}; /* enum jt808_rsa_mode */
 static const char *const report_fields[] = {"every", "location", "lat", "lon"};
 static const char *const locations[] = {"random-walk", "fixed"};
 static const char *const deviate_fields[] = {"kinds", "share"};
@@ -390,6 +391,10 @@ static int jt_parse(const struct scenario_json *j, const cJSON *obj, const char 
     SJ_TRY(rc, fleet_report(j, obj, path, f));
     SJ_TRY(rc, fleet_deviate(j, obj, path, f));
     SJ_TRY(rc, fleet_time_query(j, obj, path, f));
+    char rsa[16] = "off";
+    int r = scenario_json_enum(j, obj, path, "rsa", SJ_OPTIONAL, rsa_modes, N_OF(rsa_modes), rsa, sizeof rsa);
+    SJ_TRY(rc, r);
+    f->rsa = strcmp(rsa, "after-exchange") == 0 ? JT808_RSA_AFTER_EXCHANGE : JT808_RSA_OFF;
     return rc;
 }
 

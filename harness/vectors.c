@@ -252,10 +252,11 @@ static int vectors_need_string(const cJSON *obj, const char *key, bool required,
 }
 
 static int vectors_validate_entry(const cJSON *v, int i, const struct vectors_codec *codec,
-                                  const cJSON *all, const char *label, char *err, size_t errcap)
+                                  const cJSON *all, const cJSON *pems, const char *label, char *err,
+                                  size_t errcap)
 {
     static const char *const keys[] = {"name",  "source", "hex",  "fields",      "error",
-                                       "from",  "note",   "fragment_of", NULL};
+                                       "from",  "note",   "fragment_of", "key", NULL};
     static const char *const error_keys[] = {"code", "offset", "field", NULL};
     char path[64], msg[160];
     size_t pos = 0, n = 0;
@@ -336,8 +337,16 @@ static int vectors_validate_entry(const cJSON *v, int i, const struct vectors_co
                            codec->protocol);
     }
     if (vectors_need_string(v, "note", false, label, path, err, errcap) < 0 ||
-        vectors_need_string(v, "fragment_of", false, label, path, err, errcap) < 0)
+        vectors_need_string(v, "fragment_of", false, label, path, err, errcap) < 0 ||
+        vectors_need_string(v, "key", false, label, path, err, errcap) < 0)
         return -1;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(v, "key");
+    if (key && !codec->decode_key)
+        return vectors_err(err, errcap, "%s: %s.key: %s frames carry no encrypted bodies", label, path,
+                           codec->protocol);
+    if (key && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(pems, key->valuestring)))
+        return vectors_err(err, errcap, "%s: %s.key: \"%s\" is not one of the file's \"keys\"", label, path,
+                           key->valuestring);
     const cJSON *whole = cJSON_GetObjectItemCaseSensitive(v, "fragment_of");
     if (whole) {
         bool found = false;
@@ -356,7 +365,7 @@ static int vectors_validate_entry(const cJSON *v, int i, const struct vectors_co
 static int vectors_validate(const cJSON *root, const char *label,
                             const struct vectors_codec **codec, char *err, size_t errcap)
 {
-    static const char *const keys[] = {"protocol", "source", "note", "vectors", NULL};
+    static const char *const keys[] = {"protocol", "source", "note", "keys", "vectors", NULL};
 
     if (!cJSON_IsObject(root))
         return vectors_err(err, errcap, "%s: (top): expected an object", label);
@@ -375,6 +384,15 @@ static int vectors_validate(const cJSON *root, const char *label,
     const cJSON *note = cJSON_GetObjectItemCaseSensitive(root, "note");
     if (note && !cJSON_IsString(note))
         return vectors_err(err, errcap, "%s: note: expected a string", label);
+    /* "keys": {"name": "PEM text of a private key"}, named by the entries' "key" */
+    const cJSON *pems = cJSON_GetObjectItemCaseSensitive(root, "keys"), *pem;
+    if (pems && !cJSON_IsObject(pems))
+        return vectors_err(err, errcap, "%s: keys: expected an object of PEM texts by name", label);
+    cJSON_ArrayForEach(pem, pems) {
+        if (!cJSON_IsString(pem) || !strstr(pem->valuestring, "-----BEGIN "))
+            return vectors_err(err, errcap, "%s: keys.%s: expected the PEM text of a private key", label,
+                               pem->string);
+    }
     const cJSON *vectors = cJSON_GetObjectItemCaseSensitive(root, "vectors");
     if (!vectors)
         return vectors_err(err, errcap, "%s: vectors: missing", label);
@@ -385,7 +403,7 @@ static int vectors_validate(const cJSON *root, const char *label,
     int i = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, vectors) {
-        if (vectors_validate_entry(v, i, *codec, vectors, label, err, errcap) < 0)
+        if (vectors_validate_entry(v, i, *codec, vectors, pems, label, err, errcap) < 0)
             return -1;
         i++;
     }
@@ -403,8 +421,12 @@ static void vectors_show_error(struct vectors_buf *b, const char *code, size_t o
 }
 
 static int vectors_check_entry(struct vectors_run *r, const char *label,
-                               const struct vectors_codec *codec, const cJSON *v)
+                               const struct vectors_codec *codec, const cJSON *root, const cJSON *v)
 {
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(v, "key");
+    const char *pem = key ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "keys"),
+                                                              key->valuestring)->valuestring
+                          : NULL;
     const char *name = cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
     const char *hexs = cJSON_GetObjectItemCaseSensitive(v, "hex")->valuestring;
     const cJSON *fields = cJSON_GetObjectItemCaseSensitive(v, "fields");
@@ -423,7 +445,7 @@ static int vectors_check_entry(struct vectors_run *r, const char *label,
     if (!frame)
         return -1;
     hex_decode(hexs, hlen, HEX_SPACES, frame, hlen / 2 + 1, &n, NULL);  /* validated already */
-    int drc = codec->decode(frame, n, from_device, &got, &e);
+    int drc = pem ? codec->decode_key(frame, n, pem, &got, &e) : codec->decode(frame, n, from_device, &got, &e);
 
     if (error) {
         const char *want_code = cJSON_GetObjectItemCaseSensitive(error, "code")->valuestring;
@@ -459,7 +481,27 @@ static int vectors_check_entry(struct vectors_run *r, const char *label,
         /* A frame that deviates is not what an encoder writes: decode only. */
         if (cJSON_GetObjectItemCaseSensitive(fields, "deviations"))
             enc = VECTORS_NA;
-        else if (codec->encode(fields, out, sizeof(out), &out_len, eerr, sizeof(eerr)) != 0) {
+        else if (pem && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fields, "decrypted"))) {
+            /* encrypted with random padding: the frame written must decode to the fields again */
+            cJSON *again = NULL;
+            struct vectors_error e2 = {0};
+            if (codec->encode_key(fields, pem, out, sizeof(out), &out_len, eerr, sizeof(eerr)) != 0) {
+                enc = VECTORS_FAIL;
+                vectors_buf_add(&detail, "%sencode: %s", detail.n ? "; " : "", eerr);
+            } else if (codec->decode_key(out, out_len, pem, &again, &e2) != 0) {
+                enc = VECTORS_FAIL;
+                vectors_buf_add(&detail, "%sencode: the frame written does not decode: ", detail.n ? "; " : "");
+                vectors_show_error(&detail, e2.code, e2.offset, e2.field);
+            } else {
+                struct vectors_buf d2 = {.n = 0};
+                d2.s[0] = '\0';
+                if (vectors_json_diff(fields, again, "", &d2)) {
+                    enc = VECTORS_FAIL;
+                    vectors_buf_add(&detail, "%sencode, decoded again: %s", detail.n ? "; " : "", d2.s);
+                }
+            }
+            cJSON_Delete(again);
+        } else if (codec->encode(fields, out, sizeof(out), &out_len, eerr, sizeof(eerr)) != 0) {
             enc = VECTORS_FAIL;
             vectors_buf_add(&detail, "%sencode: %s", detail.n ? "; " : "", eerr);
         } else if (out_len != n || memcmp(out, frame, n) != 0) {
@@ -584,7 +626,7 @@ int vectors_run_text(struct vectors_run *r, const char *label, const char *text,
     int pass0 = r->n_pass, fail0 = r->n_fail;
     const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "vectors")) {
-        if (vectors_check_entry(r, label, codec, v) < 0) {
+        if (vectors_check_entry(r, label, codec, root, v) < 0) {
             /* roll back this file's rows so a half-checked file never counts */
             while (r->n_rows > first) {
                 struct vectors_row *row = &r->rows[--r->n_rows];

@@ -5,6 +5,11 @@
  *    "vectors":[
  *      {"name","source","hex","fields":{...}[,"from"][,"note"]},
  *      {"name","source","hex","error":{"code","offset"[,"field"]}[,"from"][,"note"]}]}
+ * A file may name private keys, "keys":{"NAME":"PEM text"}, and an entry "key":"NAME":
+ * it is decoded with that key (a JT/T 808 RSA body decrypted, its fields "decrypted":
+ * true with the plaintext's "body"), and encoded with it (encrypted: PKCS#1 v1.5
+ * padding is random, so the frame written must decode to the fields again, not match
+ * the bytes).
  * Entries may also carry "fragment_of": the name of another entry in the same file
  * (a subpackage fragment points at the whole message it is cut from); the fragments,
  * in file order, must reassemble into that message (a row of its own).
@@ -52,6 +57,15 @@ struct vectors_codec {
      * the protocol has no subpackages. */
     int (*reassemble)(const uint8_t *const *frags, const size_t *lens, size_t n, const uint8_t *whole,
                       size_t whole_len, char *detail, size_t cap);
+    /* Protocols with encrypted bodies (JT/T 808 RSA): decode with the private key in
+     * PEM text pem (an encrypted body is decrypted and decoded), and encode fields whose
+     * body is plaintext (encrypted for the key's public half).  The padding is random, so
+     * such an encoding is checked by decoding it again, not byte for byte.  Errors as
+     * decode's and encode's; a key that does not read is code "key".  NULL when the
+     * protocol has none. */
+    int (*decode_key)(const uint8_t *buf, size_t n, const char *pem, cJSON **out, struct vectors_error *e);
+    int (*encode_key)(const cJSON *fields, const char *pem, uint8_t *out, size_t cap, size_t *out_len,
+                      char *err, size_t errcap);
 };
 
 /* NULL when the protocol is unknown. */

@@ -6,6 +6,7 @@
 #include "harness/vectors.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
+#include "sim/proto/jt808_rsa.h"
 #include "sim/proto/pcp.h"
 #include "sim/proto/pcp_json.h"
 
@@ -101,6 +102,10 @@ static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, s
     }
     if (jt808_from_json(fields, m, store, VECTORS_MAX_FRAME, err, errcap) != JT808_OK)
         goto done;
+    if (m->rsa_plain) {
+        snprintf(err, errcap, "decrypted: the body is plaintext of an RSA body: a key is needed to encrypt it");
+        goto done;
+    }
     enum jt808_rc rc = jt808_encode(m, out, cap, out_len, &je);
     if (rc != JT808_OK) {
         snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)",
@@ -118,7 +123,7 @@ done:
 
 static bool vectors_jt808_rc_known(const char *name)
 {
-    for (int rc = JT808_OK; rc <= JT808_E_DEVIATION; rc++)
+    for (int rc = JT808_OK; rc <= JT808_E_DECRYPT; rc++)
         if (strcmp(name, jt808_rc_name((enum jt808_rc)rc)) == 0)
             return true;
     return false;
@@ -190,10 +195,93 @@ out:
     return ret;
 }
 
+/* The key of a vector or of `fleetsim decode --key`, from its PEM text. */
+static EVP_PKEY *vectors_jt808_key(const char *pem, char *err, size_t cap)
+{
+    return jt808_rsa_from_pem(pem, strlen(pem), err, cap);
+}
+
+static int vectors_jt808_decode_key(const uint8_t *buf, size_t n, const char *pem, cJSON **out,
+                                    struct vectors_error *e)
+{
+    static char key_err[256];
+    struct jt808_msg *m = calloc(1, sizeof(*m));
+    uint8_t *scratch = malloc(2 * n + 1);
+    EVP_PKEY *k = vectors_jt808_key(pem, key_err, sizeof key_err);
+    struct jt808_err je = {0};
+    int ret = -1;
+
+    *out = NULL;
+    if (!k) {
+        *e = (struct vectors_error){"key", 0, "key", key_err};
+        goto done;
+    }
+    if (!m || !scratch) {
+        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
+        goto done;
+    }
+    enum jt808_rc rc = jt808_rsa_decode(buf, n, scratch, 2 * n + 1, k, m, &je);
+    if (rc != JT808_OK) {
+        *e = (struct vectors_error){jt808_rc_name(rc), je.offset, je.field ? je.field : "", jt808_rc_text(rc)};
+        goto done;
+    }
+    *out = jt808_to_json(m);
+    if (!*out) {
+        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
+        goto done;
+    }
+    ret = 0;
+done:
+    EVP_PKEY_free(k);
+    free(scratch);
+    if (m)
+        jt808_msg_free(m);
+    free(m);
+    return ret;
+}
+
+static int vectors_jt808_encode_key(const cJSON *fields, const char *pem, uint8_t *out, size_t cap,
+                                    size_t *out_len, char *err, size_t errcap)
+{
+    char kerr[256];
+    struct jt808_msg *m = calloc(1, sizeof(*m));
+    uint8_t *store = malloc(VECTORS_MAX_FRAME);
+    EVP_PKEY *k = vectors_jt808_key(pem, kerr, sizeof kerr);
+    struct jt808_err je = {0};
+    int ret = -1;
+
+    if (!k) {
+        snprintf(err, errcap, "key: %s", kerr);
+        goto done;
+    }
+    if (!m || !store) {
+        snprintf(err, errcap, "(encode): out of memory");
+        goto done;
+    }
+    if (jt808_from_json(fields, m, store, VECTORS_MAX_FRAME, err, errcap) != JT808_OK)
+        goto done;
+    /* a plaintext body is encrypted; any other frame is written as it is */
+    enum jt808_rc rc = m->rsa_plain ? jt808_rsa_encode(k, m, out, cap, out_len, &je)
+                                    : jt808_encode(m, out, cap, out_len, &je);
+    if (rc != JT808_OK) {
+        snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)", jt808_rc_text(rc),
+                 jt808_rc_name(rc), je.offset);
+        goto done;
+    }
+    ret = 0;
+done:
+    EVP_PKEY_free(k);
+    free(store);
+    if (m)
+        jt808_msg_free(m);
+    free(m);
+    return ret;
+}
+
 static const struct vectors_codec vectors_codecs[] = {
     {"jt808", false, vectors_jt808_decode, vectors_jt808_encode, vectors_jt808_rc_known,
-     vectors_jt808_reassemble},
-    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL},
+     vectors_jt808_reassemble, vectors_jt808_decode_key, vectors_jt808_encode_key},
+    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL, NULL, NULL},
 };
 
 const struct vectors_codec *vectors_codec_find(const char *protocol)

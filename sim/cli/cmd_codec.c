@@ -16,6 +16,7 @@
 #include "sim/cli/cmd.h"
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_rsa.h"
 
 #define CMD_MAX_INPUT (16u << 20)
 
@@ -71,6 +72,12 @@ static const char cmd_decode_usage[] =
     "                                 platform's reply, any other byte the device's report\n"
     "                   and when that side cannot have sent it, the other side\n"
     "  -s, --strict     jt808: a deviation from the standard is an error (exit 1)\n"
+    "  -k, --key FILE   jt808: the receiver's 1024-bit RSA private key (PEM): an\n"
+    "                   RSA-encrypted body (encryption 1) is decrypted and decoded,\n"
+    "                   shown with \"decrypted\": true (offsets inside the body then\n"
+    "                   count from the start of the plaintext); a block that does not\n"
+    "                   decrypt is an error naming the byte where it starts.  Without\n"
+    "                   a key such a body is shown as body_hex, with a note on stderr\n"
     "  -h, --help       show this help\n"
     "\n"
     "jt808 frames that deviate the way field devices do (an item or parameter whose\n"
@@ -107,8 +114,14 @@ static const char cmd_encode_usage[] =
     "jt808 needs \"msg_id\" and \"phone\"; \"version\" (the JT/T 808 edition of the\n"
     "header, \"2013\" or \"2019\") defaults to \"" CMD_JT808_EDITION "\", as in scenarios.\n"
     "\n"
+    "jt808 JSON with \"encryption\": 1 and \"decrypted\": true gives the body as its\n"
+    "plaintext (\"body\" or \"body_hex\"): --key encrypts it (117-byte blocks, PKCS#1\n"
+    "v1.5, random padding: each run writes other bytes).\n"
+    "\n"
     "options:\n"
-    "  -h, --help   show this help\n"
+    "  -k, --key FILE   jt808: the RSA key (PEM, a private key: its public half is\n"
+    "                   used) to encrypt a \"decrypted\" body for its holder\n"
+    "  -h, --help       show this help\n"
     "\n"
     "exit status: 0 encoded, 2 usage error or bad JSON (stderr names the JSON path)\n";
 
@@ -277,6 +290,27 @@ int cmd_vectors(int argc, char **argv)
     return rc;
 }
 
+/* The PEM text of --key FILE once it reads as a JT/T 808 RSA private key (the
+ * caller frees); NULL after saying why. */
+static char *cmd_key_pem(const char *cmd, const char *path)
+{
+    char kerr[512];
+    EVP_PKEY *k = jt808_rsa_load(path, kerr, sizeof kerr);
+    if (!k) {
+        fprintf(stderr, "fleetsim %s: --key %s\n", cmd, kerr);
+        return NULL;
+    }
+    EVP_PKEY_free(k);
+    FILE *f = fopen(path, "rb");
+    size_t len = 0;
+    char *pem = f ? cmd_slurp(f, &len) : NULL;
+    if (f)
+        fclose(f);
+    if (!pem)
+        fprintf(stderr, "fleetsim %s: --key %s: %s\n", cmd, path, strerror(errno));
+    return pem;
+}
+
 /* --- decode ------------------------------------------------------------------ */
 
 /* Without --from, who sent a PCP frame, from the shape of its data (see the usage). */
@@ -384,19 +418,24 @@ int cmd_decode(int argc, char **argv)
         {"compact", no_argument, NULL, 'c'},
         {"pretty", no_argument, NULL, 'p'},
         {"strict", no_argument, NULL, 's'},
+        {"key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *key_path = NULL;
     int from = -1;  /* -1: read from the data, 0 platform, 1 device */
     bool compact = false, strict = false;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:cpsh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:k:cpsh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             compact = true;
+            break;
+        case 'k':
+            key_path = optarg;
             break;
         case 's':
             strict = true;
@@ -428,6 +467,11 @@ int cmd_decode(int argc, char **argv)
         return cmd_usage_error("decode", "missing the frame (HEX or -)");
     if (from >= 0 && !codec->has_from)
         return cmd_usage_error("decode", "--from applies to pcp only");
+    if (key_path && !codec->decode_key)
+        return cmd_usage_error("decode", "--key applies to jt808 only");
+    char *pem = NULL;
+    if (key_path && !(pem = cmd_key_pem("decode", key_path)))
+        return 2;
 
     size_t hlen = 0, n = 0, pos = 0, *starts = NULL;
     int nargs = argc - optind - 1;
@@ -460,7 +504,7 @@ int cmd_decode(int argc, char **argv)
 
     struct vectors_error e = {0};
     bool from_device = from >= 0 ? from == 1 : cmd_pcp_from_device(frame, n);
-    int bad = codec->decode(frame, n, from_device, &json, &e);
+    int bad = pem ? codec->decode_key(frame, n, pem, &json, &e) : codec->decode(frame, n, from_device, &json, &e);
     if (bad && from < 0 && codec->has_from) {
         /* the guess can be wrong (a 15-byte chunk reply looks like a chunk request):
          * a frame that decodes from the other side is that side's */
@@ -492,6 +536,11 @@ int cmd_decode(int argc, char **argv)
         fprintf(stderr, "deviation: %s at byte %.0f (%s): %s\n", kind ? kind : "?", off, field ? field : "",
                 cmd_dev_text(kind));
     }
+    const cJSON *enc = cJSON_GetObjectItemCaseSensitive(json, "encryption");
+    if (cJSON_GetNumberValue(enc) == JT808_ENC_RSA && !cJSON_GetObjectItemCaseSensitive(json, "decrypted") &&
+        !cJSON_GetObjectItemCaseSensitive(json, "subpackage"))
+        fprintf(stderr, "note: the body is RSA-encrypted (encryption 1), shown as body_hex: "
+                        "--key FILE.pem (the receiver's private key) decrypts it\n");
     if (strict && cJSON_GetArraySize(devs) > 0) {
         fprintf(stderr, "error: deviation at byte %.0f: the frame deviates (--strict)\n",
                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(devs, 0), "offset")));
@@ -502,6 +551,7 @@ done:
     free(frame);
     free(hex);
     free(starts);
+    free(pem);
     return rc;
 }
 
@@ -536,17 +586,23 @@ static char *cmd_json_input(const char *arg, size_t *len, const char **label)
 int cmd_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *key_path = NULL;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(cmd_encode_usage, stdout);
             return 0;
+        }
+        if (c == 'k') {
+            key_path = optarg;
+            continue;
         }
         return cmd_bad_option("encode", opts, c, argv);
     }
@@ -559,6 +615,11 @@ int cmd_encode(int argc, char **argv)
         return cmd_usage_error("encode", "missing the JSON (literal, @FILE or -)");
     if (argc - optind > 2)
         return cmd_usage_error("encode", "one JSON argument expected (quote it)");
+    if (key_path && !codec->encode_key)
+        return cmd_usage_error("encode", "--key applies to jt808 only");
+    char *pem = NULL;
+    if (key_path && !(pem = cmd_key_pem("encode", key_path)))
+        return 2;
 
     const char *label = "";
     size_t len = 0;
@@ -586,7 +647,8 @@ int cmd_encode(int argc, char **argv)
     uint8_t frame[VECTORS_MAX_FRAME];
     char hex[2 * VECTORS_MAX_FRAME + 1];
     size_t n = 0;
-    if (codec->encode(json, frame, sizeof(frame), &n, err, sizeof(err)) != 0) {
+    if ((pem ? codec->encode_key(json, pem, frame, sizeof(frame), &n, err, sizeof(err))
+             : codec->encode(json, frame, sizeof(frame), &n, err, sizeof(err))) != 0) {
         fprintf(stderr, "error: %s\n", err);
         goto done;
     }
@@ -596,5 +658,6 @@ int cmd_encode(int argc, char **argv)
 done:
     cJSON_Delete(json);
     free(text);
+    free(pem);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "sim/platform/core/core.h"
 #include "sim/net/tls.h"
 #include "sim/platform/jt808/jt808_gw.h"
+#include "sim/platform/jt808/jt808_gw_rsa.h"
 #include "sim/platform/jt808/jt808_verify.h"
 
 #define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
@@ -63,6 +64,12 @@ static void usage(void)
             "      --staple-responder URL  OCSP stapling: the server certificate's status from\n"
             "                          this responder, sent to clients that ask for it\n"
             "      --trusted-ca FILE   ... the server root CA that issued the certificate\n"
+            "      --rsa MODE          JT/T 808 RSA: on (default: the gateway's key goes in\n"
+            "                          0x8A00, encrypted bodies from terminals are decrypted),\n"
+            "                          encrypt (also encrypt for terminals that sent 0x0A00)\n"
+            "                          or off\n"
+            "      --rsa-key FILE      the gateway's 1024-bit RSA private key (PEM; default:\n"
+            "                          one made at start)\n"
             "  -s, --time-scale X      virtual time runs X times faster (default 1)\n"
             "  -i, --status-interval D counters line period (default 1s)\n"
             "  -q, --quiet             no counters lines\n"
@@ -208,6 +215,7 @@ int cmd_serve(int argc, char **argv)
         {"staple-responder", required_argument, 0, 'S'}, {"trusted-ca", required_argument, 0, 'R'},
         {"verify-url", required_argument, 0, 'U'}, {"verify-timeout", required_argument, 0, 'W'},
         {"verify-events", required_argument, 0, 'E'},
+        {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -222,6 +230,7 @@ int cmd_serve(int argc, char **argv)
     struct run_snapshot *snap = NULL;
     struct prom_buf text = {0};
     uint64_t interval_ms = 1000;
+    const char *rsa_mode = "on", *rsa_key = "";
     char err[256];
     int c;
     optind = 1;
@@ -249,6 +258,12 @@ int cmd_serve(int argc, char **argv)
         case 'O': snprintf(cfg.tls.ocsp_url, sizeof cfg.tls.ocsp_url, "%s", optarg); break;
         case 'S': snprintf(cfg.tls.staple_url, sizeof cfg.tls.staple_url, "%s", optarg); break;
         case 'R': snprintf(cfg.tls.staple_ca, sizeof cfg.tls.staple_ca, "%s", optarg); break;
+        case 'r':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "encrypt") != 0 && strcmp(optarg, "off") != 0)
+                return cmd_usage_error("serve", "--rsa: '%s' is not on, encrypt or off", optarg);
+            rsa_mode = optarg;
+            break;
+        case 'k': rsa_key = optarg; break;
         case 'a':
             cfg.one_party = strcmp(optarg, "one-party") == 0;
             cfg.third_party = strcmp(optarg, "third-party") == 0;
@@ -318,6 +333,10 @@ int cmd_serve(int argc, char **argv)
         return cmd_usage_error("serve", "--staple-responder http://host:port/ and --trusted-ca FILE go together");
     if ((cfg.tls.cert[0] || cfg.tls.key[0] || cfg.tls.ca[0]) && tls_opts_check(&cfg.tls, 1, why, sizeof why) < 0) {
         fprintf(stderr, "fleetsim serve: %s\n", why);
+        return RUN_EXIT_USAGE;
+    }
+    if (gw_rsa_configure(&cfg, rsa_mode, rsa_key, why, sizeof why) < 0) {
+        fprintf(stderr, "fleetsim serve: --rsa-key %s\n", why);
         return RUN_EXIT_USAGE;
     }
     if (run_check_db(kcfg.db, why, sizeof why) < 0) {

@@ -19,6 +19,7 @@
  *   a platform message missing subpackages (2019) -> 0x0005 after 5 s, up to 3 times
  *   fleet option time_query (2019) -> 0x0004 after authenticating, 0x8004 settles it
  *                                (jt808_term_time.c)
+ *   0x8A00 -> 0x0A00 and RSA-encrypted bodies both ways: jt808_term_rsa.c
  */
 #include "sim/dev/jt808_term.h"
 
@@ -35,6 +36,7 @@
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
+#include "sim/proto/jt808_rsa.h"
 
 
 /* The terminal's number, counted from 1 across the whole scenario (the counts of
@@ -106,9 +108,12 @@ bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
     int dev = -1;
     if (f->deviate_mask && jt808_deviate_chosen(t->index, f->deviate_share))
         dev = jt808_deviate_pick(jt_out.h.msg_id, f->deviate_mask, jt_out.h.serial);
+    /* a frame that deviates goes in the clear: its bytes are the deviation */
     enum jt808_rc rc = dev >= 0 ? jt808_deviate_encode(&jt_out, (enum jt808_dev_kind)dev, out_frame,
                                                        sizeof out_frame, &len, &err)
-                                : jt808_encode(&jt_out, out_frame, sizeof out_frame, &len, &err);
+                       : jt808_term_rsa_encode(t, out_frame, sizeof out_frame, &len)
+                           ? JT808_OK
+                           : jt808_encode(&jt_out, out_frame, sizeof out_frame, &len, &err);
     if (rc != JT808_OK) {
         fprintf(stderr, "jt808 terminal: cannot encode 0x%04X: %s (%s)\n", jt_out.h.msg_id,
                 jt808_rc_text(err.rc), err.field ? err.field : "");
@@ -550,10 +555,14 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
         return;
     }
     static struct jt808_msg full;
+    static uint8_t plain[JT808_MAX_LONG_BODY];
     memset(&full.h, 0, sizeof full.h);
     full.h = m->h;
     full.h.subpackage = false;
-    if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+    full.rsa_plain = false;
+    bool rsa = full.h.encryption == JT808_ENC_RSA;
+    if (rsa ? !jt808_term_rsa_open(t, &full, whole, whole_len, plain, sizeof plain)
+            : jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
         t->fleet->st->decode_errors++;
         jt_general_reply(t, &m->h, 2);
     } else {
@@ -581,8 +590,14 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
         }
         struct jt808_err err;
         t->fleet->st->frames_in++;
+        static uint8_t plain[JT808_MAX_BODY];
         if (jt808_decode(buf + off + start, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
             t->fleet->st->decode_errors++;
+        } else if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
+                   !jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain, sizeof plain)) {
+            /* not for this terminal's key, or damaged: "bad message", so the platform knows */
+            t->fleet->st->decode_errors++;
+            jt_general_reply(t, &in_msg.h, 2);
         } else if (in_msg.h.subpackage) {
             on_fragment(t, &in_msg);
         } else {
@@ -661,6 +676,7 @@ static void jt_on_disconnected(struct term *t)
      * their ledger entries fail (connection lost) and the backfill is a new message. */
     struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
+    jt808_term_rsa_forget(t); /* a key exchange holds for its connection */
     for (int i = 0; i < t->npend; i++) {
         if (t->pend[i].kind != 0x0200)
             continue;
@@ -793,6 +809,11 @@ static const struct stats_counter jt_counters[] = {
       "frames sent with a check byte 0x7D left unescaped"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
       "frames sent with an item running past the body"),
+    C(JT808_C_RSA_ENCRYPTED, "rsa_encrypted",
+      "bodies sent RSA-encrypted for the platform's 0x8A00 key (fleet option rsa after-exchange)"),
+    C(JT808_C_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted platform bodies decrypted with the terminal's key"),
+    C(JT808_C_RSA_ERRORS, "rsa_errors",
+      "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 _Static_assert(JT808_C__COUNT <= STATS_DIALECT_COUNTERS, "fleet_stats.dc has a slot for every JT/T 808 counter");

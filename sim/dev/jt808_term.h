@@ -67,7 +67,13 @@ struct jt808_fleet_cfg {
     unsigned deviate_mask;         /* "deviate": bit k = enum jt808_dev_kind k (0: none) */
     double deviate_share;          /* share of the fleet's terminals that deviate, 0..1 */
     bool time_query;               /* 2019: ask the server time (0x0004) after each authentication */
+    uint8_t rsa;                   /* "rsa": enum jt808_rsa_mode */
 };
+
+/* A fleet's "rsa": each terminal answers 0x8A00 with 0x0A00 (its own public key) and
+ * decrypts platform bodies encrypted for it in any case; after-exchange also encrypts
+ * what it sends once it has the platform's key (on that connection). */
+enum jt808_rsa_mode { JT808_RSA_OFF = 0, JT808_RSA_AFTER_EXCHANGE };
 
 /* The dialect's own counters (fleet_stats.dc[]). */
 enum jt808_term_counter {
@@ -93,7 +99,10 @@ enum jt808_term_counter {
     JT808_C_AREA_REFUSED,       /* sets refused: over the store's caps, or a bad item */
     JT808_C_AREA_ALARMS,        /* area/route crossings reported (alarm bit 20/21, item 0x12) */
     JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
-    JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
+    JT808_C_RSA_ENCRYPTED = JT808_C_DEV_FIRST + JT808_DEV__COUNT, /* bodies sent RSA-encrypted */
+    JT808_C_RSA_DECRYPTED,      /* platform bodies decrypted with the terminal's key */
+    JT808_C_RSA_ERRORS,         /* bodies that did not decrypt, 0x8A00 keys refused, encryptions failed */
+    JT808_C__COUNT
 };
 
 struct dialect;

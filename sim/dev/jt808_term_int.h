@@ -79,10 +79,13 @@ bool jt808_term_time_parse(const char *digits, int64_t *unix_s);
 struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */
 struct jt808_media;   /* shots, uploads, recording (jt808_term_media.c) */
 struct jt808_areas;   /* areas and routes set (jt808_term_area.c), from the first set */
+struct evp_pkey_st;   /* OpenSSL's EVP_PKEY */
 struct jt808_more {
     struct jt808_track *track;
     struct jt808_media *media;
     struct jt808_areas *areas;
+    struct evp_pkey_st *rsa_platform; /* the platform's public key from 0x8A00 on this connection
+                                         (jt808_term_rsa.c; shared by the terminals given the same) */
     uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
     uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
     uint8_t menu[32];          /* 0x8303: information types on the menu, for 0x0303 */
@@ -108,6 +111,22 @@ uint64_t jt808_term_media_tick(struct term *t, uint64_t now);
 bool jt808_term_media_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_media_free(struct jt808_more *x);
 size_t jt808_term_media_held(const struct jt808_more *x);
+
+/* jt808_term_rsa.c: 0x8A00 -> 0x0A00; bodies in and out. */
+bool jt808_term_rsa(struct term *t, const struct jt808_msg *m);
+/* Encode jt_out into out: encrypted for the platform when the fleet's rsa is
+ * after-exchange and its key is known (true), else false and nothing written. */
+bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len);
+/* m arrived RSA-encrypted: its body decrypted with the terminal's key and decoded
+ * (into out, cap bytes); false when it does not (counted). */
+bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *body, size_t n, uint8_t *out,
+                         size_t cap);
+/* The connection closed: the platform's key was its. */
+void jt808_term_rsa_forget(struct term *t);
+void jt808_term_rsa_free(struct jt808_more *x);
+/* The worker's last further state is gone: its key pool too. */
+void jt808_term_rsa_pool_free(void);
+
 /* The synthetic JPEG of a shot (jt808_term_media.c): its length, 0 when cap is short. */
 size_t jt808_media_jpeg(uint8_t res, uint32_t media_id, uint8_t *out, size_t cap);
 

@@ -62,6 +62,7 @@ void jt808_term_more_free(struct term *t)
     jt808_term_cmd_free(x);
     jt808_term_media_free(x);
     jt808_term_area_free(x);
+    jt808_term_rsa_free(x);
     free(x);
     slots[k] = NULL;
     free_slots[n_free++] = k;
@@ -72,6 +73,7 @@ void jt808_term_more_free(struct term *t)
         slots = NULL;
         free_slots = NULL;
         n_slots = cap_slots = n_free = 0;
+        jt808_term_rsa_pool_free();
     }
 }
 
@@ -188,6 +190,8 @@ bool jt808_term_more(struct term *t, const struct jt808_msg *m)
     case 0x8600: case 0x8601: case 0x8602: case 0x8603: case 0x8604: case 0x8605: case 0x8606:
     case 0x8607: case 0x8608:
         return jt808_term_area(t, m);
+    case 0x8A00:
+        return jt808_term_rsa(t, m);
     default:
         return false;
     }

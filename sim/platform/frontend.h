@@ -28,6 +28,8 @@ struct frontend_opts {
     int verbose;
     char core[108];             /* the platform core's bus address (core_listen) */
     struct tls_opts tls;        /* TLS: server certificate and key, device root CA (none: TCP) */
+    char rsa[16];               /* JT/T 808 RSA: "on" (default, "" too) | "encrypt" | "off" */
+    char rsa_key[512];          /* ... the platform's private key, PEM ("": made at start) */
 };
 
 struct frontend {

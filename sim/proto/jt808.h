@@ -35,6 +35,7 @@ enum jt808_rc {
     JT808_E_ENCODING,   /* GBK <-> UTF-8 conversion failed */
     JT808_E_SUBPKG,     /* subpackage total/index inconsistent, reassembly limit */
     JT808_E_DEVIATION,  /* strict decoding: the frame deviates (err names the first deviation) */
+    JT808_E_DECRYPT,    /* an RSA block of an encrypted body that does not decrypt (err: its offset) */
 };
 
 struct jt808_err {
@@ -354,6 +355,10 @@ struct jt808_msg {
     struct jt808_arena arena;   /* lists of the decoded body; jt808_msg_free releases it */
     /* Bodies of the layout engine (jt808_layout.h), in the arena; NULL for the above. */
     struct jt808_lay_body *lay;
+    /* h.encryption is RSA and body (typed or raw) is its plaintext: decrypted with a
+     * key (jt808_rsa_decode), or to be encrypted when sent (jt808_rsa_encode;
+     * jt808_encode refuses it).  jt808_decode clears it. */
+    bool rsa_plain;
 };
 
 /* Release what a decoded message holds (its arena); the struct can be reused. */

@@ -26,6 +26,7 @@ static const char *const rc_names[] = {
     [JT808_E_ENCODING] = "encoding",
     [JT808_E_SUBPKG] = "subpkg",
     [JT808_E_DEVIATION] = "deviation",
+    [JT808_E_DECRYPT] = "decrypt",
 };
 
 static const char *const rc_texts[] = {
@@ -42,6 +43,7 @@ static const char *const rc_texts[] = {
     [JT808_E_ENCODING] = "GBK/UTF-8 conversion failed",
     [JT808_E_SUBPKG] = "subpackage total/index inconsistent or reassembly limit hit",
     [JT808_E_DEVIATION] = "deviates from the standard (strict decoding)",
+    [JT808_E_DECRYPT] = "RSA block does not decrypt with this key (or is cut short)",
 };
 
 const char *jt808_rc_name(enum jt808_rc rc)
@@ -188,7 +190,7 @@ enum jt808_rc jt808_escape(const uint8_t *raw, size_t n, uint8_t *out, size_t ca
 }
 
 /* Wire offset (in a frame starting with its flag) of unescaped byte raw_off. */
-static size_t wire_offset(const uint8_t *wire, size_t len, size_t raw_off)
+size_t jt808_wire_offset(const uint8_t *wire, size_t len, size_t raw_off)
 {
     size_t w = 1, r = 0;
     while (w + 1 < len && r < raw_off) {
@@ -198,7 +200,7 @@ static size_t wire_offset(const uint8_t *wire, size_t len, size_t raw_off)
     return w;
 }
 
-static size_t header_len(const struct jt808_header *h)
+size_t jt808_header_len(const struct jt808_header *h)
 {
     return (h->version == JT808_V2019 ? 17u : 12u) + (h->subpackage ? 4u : 0u);
 }
@@ -251,6 +253,7 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     err->field = NULL;
     msg->devs.n = 0;
     msg->devs.total = 0;
+    msg->rsa_plain = false;
     if (len == 0)
         return jt808_fail(err, JT808_E_SHORT, 0, "start_flag");
     if (wire[0] != JT808_FLAG)
@@ -282,16 +285,16 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
         return jt808_fail(err, JT808_E_SHORT, 1, "check");
     size_t n = raw_len - 1;
     if (jt808_xor(scratch, n) != scratch[n])
-        return jt808_fail(err, JT808_E_CHECK, lone_esc ? len - 2 : wire_offset(wire, len, n), "check");
+        return jt808_fail(err, JT808_E_CHECK, lone_esc ? len - 2 : jt808_wire_offset(wire, len, n), "check");
 
     size_t hlen = 0;
     rc = header_read(scratch, n, &msg->h, &hlen, err);
     if (rc != JT808_OK) {
-        err->offset = wire_offset(wire, len, err->offset);
+        err->offset = jt808_wire_offset(wire, len, err->offset);
         return rc;
     }
     if (msg->h.body_len != n - hlen)
-        return jt808_fail(err, JT808_E_LENGTH, wire_offset(wire, len, 2), "header.body_len");
+        return jt808_fail(err, JT808_E_LENGTH, jt808_wire_offset(wire, len, 2), "header.body_len");
     msg->body = scratch + hlen;
     msg->body_bytes = n - hlen;
     /* Fragments and encrypted bodies are opaque until reassembled or decrypted. */
@@ -300,9 +303,9 @@ enum jt808_rc jt808_decode(const uint8_t *wire, size_t len, uint8_t *scratch, si
     unsigned frame_devs = msg->devs.n;
     rc = jt808_body_read(msg->body, msg->body_bytes, msg, err);
     if (rc != JT808_OK)
-        err->offset = wire_offset(wire, len, hlen + err->offset);
+        err->offset = jt808_wire_offset(wire, len, hlen + err->offset);
     for (unsigned i = frame_devs; i < msg->devs.n; i++)
-        msg->devs.d[i].offset = wire_offset(wire, len, hlen + msg->devs.d[i].offset);
+        msg->devs.d[i].offset = jt808_wire_offset(wire, len, hlen + msg->devs.d[i].offset);
     return rc;
 }
 
@@ -379,7 +382,7 @@ enum jt808_rc jt808_frame_build(const struct jt808_header *h, const uint8_t *bod
     uint8_t raw[JT808_MAX_HEADER + JT808_MAX_BODY];
     if (n > JT808_MAX_BODY)
         return jt808_fail(err, JT808_E_LENGTH, 0, "body");
-    size_t hlen = header_len(h);
+    size_t hlen = jt808_header_len(h);
     JT808_TRY(header_write(h, n, raw, err));
     if (n)
         memcpy(raw + hlen, body, n);
@@ -395,12 +398,14 @@ enum jt808_rc jt808_encode(const struct jt808_msg *msg, uint8_t *out, size_t cap
     err->rc = JT808_OK;
     err->offset = 0;
     err->field = NULL;
+    if (msg->rsa_plain && msg->h.encryption)
+        return jt808_fail(err, JT808_E_VALUE, 2, "header.encryption"); /* jt808_rsa_encode encrypts it */
     if (msg->body)
         return jt808_frame_build(&msg->h, msg->body, msg->body_bytes, out, cap, out_len, err);
 
     /* Typed body: encode it straight after the header, no copy and no allocation. */
     uint8_t raw[JT808_MAX_HEADER + JT808_MAX_BODY];
-    size_t hlen = header_len(&msg->h), blen = 0;
+    size_t hlen = jt808_header_len(&msg->h), blen = 0;
     enum jt808_rc rc = jt808_body_encode(msg, raw + hlen, JT808_MAX_BODY, &blen, err);
     if (rc == JT808_E_NOSPACE)
         return jt808_fail(err, JT808_E_LENGTH, err->offset, err->field); /* 10-bit length */

@@ -180,6 +180,11 @@ enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *m
                               struct jt808_err *err);
 
 /* Header + body -> complete wire frame with flags. */
+/* Wire offset (in a frame starting with its flag) of unescaped byte raw_off. */
+size_t jt808_wire_offset(const uint8_t *wire, size_t len, size_t raw_off);
+/* Bytes of the header h describes (12 or 17, 4 more for a subpackage). */
+size_t jt808_header_len(const struct jt808_header *h);
+
 enum jt808_rc jt808_frame_build(const struct jt808_header *h, const uint8_t *body, size_t n,
                                 uint8_t *out, size_t cap, size_t *out_len, struct jt808_err *err);
 

@@ -7,6 +7,8 @@
  *  "proto_version":1,              2019 only (default 1)
  *  "phone":"013912345678",         12 digits (2013) or 20 (2019); shorter is left-padded
  *  "serial":N, "encryption":N,     (default 0)
+ *  "decrypted":true                  an RSA body (encryption 1) read or written as its
+ *                                    plaintext: decoded with the key, or encrypted when sent
  *  "reserved":1                      only when bit 15 of the properties is set
  *  "subpackage":{"total":N,"index":N},        only when bit 13 is set
  *  "body":{...} | "body_hex":"0102..."}       body for typed ids; body_hex for untyped
@@ -216,9 +218,10 @@ static cJSON *body_to_json(const struct jt808_msg *m)
     return o;
 }
 
-static bool body_is_typed(const struct jt808_header *h)
+/* An RSA body decrypted with its key reads as a plain one. */
+static bool msg_body_is_typed(const struct jt808_msg *m)
 {
-    return jt808_msg_known(h->msg_id) && !h->subpackage && h->encryption == 0;
+    return jt808_msg_known(m->h.msg_id) && !m->h.subpackage && (m->h.encryption == 0 || m->rsa_plain);
 }
 
 cJSON *jt808_to_json(const struct jt808_msg *m)
@@ -244,7 +247,9 @@ cJSON *jt808_to_json(const struct jt808_msg *m)
         add_num(s, "total", h->pkg_total);
         add_num(s, "index", h->pkg_index);
     }
-    if (body_is_typed(h))
+    if (m->rsa_plain)
+        cJSON_AddTrueToObject(o, "decrypted");
+    if (msg_body_is_typed(m))
         cJSON_AddItemToObject(o, "body", body_to_json(m));
     else
         add_hex_bytes(o, "body_hex", m->body, m->body ? m->body_bytes : 0);
@@ -797,7 +802,7 @@ static bool body_from_json(struct jctx *c, const cJSON *o, struct jt808_msg *m)
 }
 
 static const char *const top_keys[] = {"msg_id", "name", "version", "proto_version", "phone",
-                                       "serial", "encryption", "reserved", "subpackage", "body", "body_hex",
+                                       "serial", "encryption", "decrypted", "reserved", "subpackage", "body", "body_hex",
                                        "deviations", "deviations_total", NULL};
 
 static bool header_from_json(struct jctx *c, const cJSON *j, struct jt808_header *h)
@@ -876,6 +881,12 @@ enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *stor
     c.arena = &m->arena;
     if (!only_keys(&c, j, "", top_keys) || !header_from_json(&c, j, &m->h))
         return c.rc;
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(j, "decrypted");
+    if (dec && !cJSON_IsTrue(dec))
+        return jfail(&c, "", "decrypted", "expected true (or leave it out)"), c.rc;
+    if (dec && m->h.encryption != 1)
+        return jfail(&c, "", "decrypted", "only with \"encryption\": 1 (RSA)"), c.rc;
+    m->rsa_plain = dec != NULL;
 
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
     const cJSON *hex = cJSON_GetObjectItemCaseSensitive(j, "body_hex");
@@ -890,7 +901,7 @@ enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *stor
             return jfail(&c, "", "body_hex", "longer than %d bytes", JT808_MAX_BODY), c.rc;
         if (!m->body)
             m->body = (const uint8_t *)""; /* empty but present: still "raw" to the encoder */
-        if (body_is_typed(&m->h) && !jt808_lay_find(m->h.msg_id)) {
+        if (msg_body_is_typed(m) && !jt808_lay_find(m->h.msg_id)) {
             struct jt808_err e;
             (void)jt808_body_decode(m->body, m->body_bytes, m, &e);
         }
@@ -898,7 +909,7 @@ enum jt808_rc jt808_from_json(const cJSON *j, struct jt808_msg *m, uint8_t *stor
     }
     if (!jt808_msg_known(m->h.msg_id))
         return jfail(&c, "", "body", "0x%04X has no typed layout; use body_hex", m->h.msg_id), c.rc;
-    if (m->h.subpackage || m->h.encryption)
+    if (m->h.subpackage || (m->h.encryption && !m->rsa_plain))
         return jfail(&c, "", "body", "fragments and encrypted bodies carry body_hex"), c.rc;
     if (jt808_lay_find(m->h.msg_id)) { /* jt808_layout_json.c: straight to body bytes */
         size_t n = 0;

@@ -6,6 +6,8 @@
 #include "tests/unit/gw_fixture.h"
 
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_rsa.h"
+#include "sim/platform/jt808/jt808_gw_rsa.h"
 
 static struct jt808_msg lt; /* layout messages the terminal sends */
 
@@ -83,7 +85,7 @@ static void test_check_kinds(void **state)
             if (!(k->editions & ed)) {
                 assert_int_equal(rc, -1);
                 assert_non_null(strstr(err, "only"));
-            } else if (id == 0x8A00 || id == 0x8103 || id == 0x8105 || id == 0x8300 || id == 0x8108) {
+            } else if (id == 0x8103 || id == 0x8105 || id == 0x8300 || id == 0x8108) {
                 assert_int_equal(rc, -1); /* these need a body */
             } else if (rc != 0) {
                 fail_msg("0x%04X %d with its default body: %s", id, v, err);
@@ -94,8 +96,8 @@ static void test_check_kinds(void **state)
     assert_string_equal(err, "0x8304 exists in JT/T 808-2013 only: not a request for 2019 terminals");
     assert_int_equal(gw_check_command(0x8204, 2011, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "2019 only"));
-    assert_int_equal(gw_check_command(0x8A00, 2013, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "RSA public key"));
+    /* bodiless: the gateway fills in its own key when it sends it */
+    assert_int_equal(gw_check_command(0x8A00, 2013, NULL, err, sizeof err), 0);
     assert_int_equal(gw_check_command(0x8A00, 2013, "{\"e\":65537,\"n\":\"00\"}", err, sizeof err), -1);
     assert_non_null(strstr(err, "body.n"));
     assert_int_equal(gw_check_command(0x8202, 2013, "{\"interval\":5,\"duration\":60,\"bogus\":1}", err, sizeof err),
@@ -559,6 +561,122 @@ static void test_packages_reply(void **state)
     assert_int_equal(f->slot->ledger.sent, f->slot->ledger.acked);
 }
 
+/* --- RSA (jt808_gw_rsa.c) ------------------------------------------------------------------ */
+
+#define RSA_TEST_KEY "tests/data/jt808-rsa-test-key.pem"
+
+/* rx (an encrypted answer) decrypted with k into rx itself. */
+static void rx_open(EVP_PKEY *k)
+{
+    static uint8_t plain[JT808_MAX_BODY];
+    struct jt808_err e;
+    assert_int_equal(rx.h.encryption, JT808_ENC_RSA);
+    if (jt808_rsa_open(k, &rx, rx.body, rx.body_bytes, plain, sizeof plain, &e) != JT808_OK)
+        fail_msg("the gateway's answer does not decrypt: %s at %zu", jt808_rc_name(e.rc), e.offset);
+}
+
+/* tx encrypted for k and sent. */
+static void tx_send_rsa(struct client *c, EVP_PKEY *k)
+{
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    assert_int_equal(jt808_rsa_encode(k, &tx, frame, sizeof frame, &len, NULL), JT808_OK);
+    send_all(c, frame, len);
+}
+
+/* platform.rsa encrypt with the test key: a bodiless 0x8A00 carries it; the terminal's
+ * 0x0A00 answers it and its key is kept; an encrypted report is decrypted, stored and
+ * answered encrypted; one for another key is answered "bad message" and counted. */
+static void test_rsa_exchange(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "encrypt", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err), *mine = jt808_rsa_generate(err, sizeof err);
+    EVP_PKEY *other = jt808_rsa_generate(err, sizeof err);
+    assert_non_null(plat);
+    assert_non_null(mine);
+    assert_non_null(other);
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES], mn[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(plat, &e, n), 0);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+
+    command(f, c, 0x8A00, NULL);
+    assert_int_equal(rx.h.encryption, 0);
+    uint32_t ge = 0;
+    const uint8_t *gn = NULL;
+    size_t gl = 0;
+    assert_true(jt808_lay_get_u32(rx.lay, "e", &ge) && jt808_lay_get_bytes(rx.lay, "n", &gn, &gl));
+    assert_int_equal(ge, e);
+    assert_int_equal(gl, JT808_RSA_N_BYTES);
+    assert_memory_equal(gn, n, sizeof n);
+    assert_int_equal(jt808_rsa_public(mine, &e, mn), 0);
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = e}, {.path = "n", .p = mn, .n = sizeof mn}};
+    lay_send(c, 0x0A00, kv, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8A00)->answered, 1), 1);
+    expect_silence(c, 50); /* answers are not answered */
+
+    uint16_t s = tx_location(c);
+    tx_send_rsa(c, plat);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.ack_serial, s);
+    assert_int_equal(rx.b.gen_resp.result, 0);
+    assert_int_equal(f->slot->c[GWC_RSA_DECRYPTED], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ENCRYPTED], 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
+
+    s = tx_location(c);
+    tx_send_rsa(c, other);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.b.gen_resp.ack_serial, s);
+    assert_int_equal(rx.b.gen_resp.result, 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 1);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 1);
+    /* a request to it goes encrypted too; one without a body (0x8201) in the clear */
+    send_ctl_command_v(f, 0x8202, 2019, 1, 0, NULL);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.h.msg_id, 0x8202);
+    assert_int_equal(f->slot->c[GWC_RSA_ENCRYPTED], 3);
+    send_ctl_command_v(f, 0x8201, 2019, 1, 0, NULL);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8201);
+    assert_int_equal(rx.h.encryption, 0);
+    EVP_PKEY_free(plat);
+    EVP_PKEY_free(mine);
+    EVP_PKEY_free(other);
+}
+
+/* platform.rsa off: an encrypted body is refused (result 2, counted), answers stay plain. */
+static void test_rsa_off(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "off", "", err, sizeof err), 0);
+    assert_int_equal(gw_rsa_configure(&f->cfg, "off", RSA_TEST_KEY, err, sizeof err), -1);
+    assert_non_null(strstr(err, "rsa off"));
+    assert_int_equal(gw_rsa_configure(&f->cfg, "sometimes", "", err, sizeof err), -1);
+    assert_int_equal(gw_rsa_configure(&f->cfg, "on", "tests/data/triples.csv", err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a PEM private key"));
+    assert_int_equal(gw_rsa_configure(&f->cfg, "off", "", err, sizeof err), 0);
+    gw_start(f);
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint16_t s = tx_location(c);
+    tx_send_rsa(c, plat);
+    expect_gen(c, 0x0200, s, 2);
+    assert_int_equal(rx.h.encryption, 0);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 1);
+    EVP_PKEY_free(plat);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -584,6 +702,8 @@ int main(int argc, char **argv)
         T(test_resend_8003_after_timeout),
         T(test_resend_0005),
         T(test_packages_reply),
+        T(test_rsa_exchange),
+        T(test_rsa_off),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jt808_msg_free(&lt);

@@ -1145,6 +1145,11 @@ static void test_json_errors(void **state)
     expect_json_error("{\"msg_id\":2,\"phone\":\"1\",\"body\":{}}", "msg_id: expected a hex string like \"0x0200\"");
     expect_json_error("{\"msg_id\":\"0x1FFFF\",\"phone\":\"1\",\"body\":{}}", "msg_id: above 0xFFFF");
     expect_json_error("{" HB13 ",\"bogus\":1,\"body\":{}}", "bogus: unknown field");
+    /* an RSA body as its plaintext: only with encryption 1 */
+    expect_json_error("{" HB13 ",\"decrypted\":true,\"body\":{}}", "decrypted: only with \"encryption\": 1 (RSA)");
+    expect_json_error("{" HB13 ",\"encryption\":1,\"decrypted\":false,\"body\":{}}",
+                      "decrypted: expected true (or leave it out)");
+    expect_json_error("{" HB13 ",\"encryption\":1,\"body\":{}}", "body: fragments and encrypted bodies carry body_hex");
     expect_json_error("{" HB13 ",\"serial\":\"1\",\"body\":{}}", "serial: expected a number");
     expect_json_error("{" HB13 ",\"serial\":65536,\"body\":{}}", "serial: expected an integer 0..65535");
     expect_json_error("{" HB13 ",\"serial\":1.5,\"body\":{}}", "serial: expected an integer 0..65535");

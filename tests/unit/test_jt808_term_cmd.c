@@ -18,6 +18,7 @@
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_rsa.h"
 
 #include <jpeglib.h>
 #include <cmocka.h>
@@ -1357,6 +1358,134 @@ static void test_no_state_without_requests(void **state)
     finish(h);
 }
 
+/* ---- jt808_term_rsa.c ------------------------------------------------------------------ */
+
+#define RSA_TEST_KEY "tests/data/jt808-rsa-test-key.pem"
+
+/* 0x8A00 with the platform's key -> 0x0A00 with the terminal's; then (after-exchange)
+ * what it sends is encrypted for the platform's key, and what the platform encrypts for
+ * the terminal's key is decrypted and answered; a block that does not decrypt is
+ * answered 0x0001 result 2 and counted.  "off": 0x0A00 all the same, nothing encrypted. */
+static void rsa_exchange(bool after)
+{
+    char err[256];
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    if (!plat)
+        fail_msg("%s", err);
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(plat, &e, n), 0);
+    struct dh *h = online(2019, after ? "\"rsa\": \"after-exchange\"" : "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = e}, {.path = "n", .p = n, .n = sizeof n}};
+    send_lay(t, 0x8A00, kv, 2);
+    struct sent s = {0};
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0A00);
+    assert_int_equal(m->h.encryption, 0); /* the answer carries its key in the clear */
+    assert_int_equal(u32(m, "e"), 65537);
+    const uint8_t *tn = NULL;
+    size_t tl = 0;
+    assert_true(jt808_lay_get_bytes(m->lay, "n", &tn, &tl));
+    assert_int_equal(tl, JT808_RSA_N_BYTES);
+    EVP_PKEY *term_pub = jt808_rsa_from_public(65537, tn, err, sizeof err);
+    assert_non_null(term_pub);
+    want_none(&s);
+
+    /* a position query encrypted for the terminal: decrypted, answered */
+    struct jt808_header hd = platform_header(t, 0x8201);
+    tx.h = hd;
+    tx.lay = NULL;
+    static const uint8_t none[1];
+    tx.body = none;
+    tx.body_bytes = 0;
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    assert_int_equal(jt808_rsa_encode(term_pub, &tx, frame, sizeof frame, &len, NULL), JT808_OK);
+    term_input(t, frame, len);
+    hd = platform_header(t, 0x8300); /* a text, one block */
+    tx.h = hd;
+    tx.body = NULL;
+    memset(&tx.b.text, 0, sizeof tx.b.text);
+    tx.b.text.flag = 1;
+    tx.b.text.text_type = 1;
+    snprintf(tx.b.text.text, sizeof tx.b.text.text, "hello");
+    assert_int_equal(jt808_rsa_encode(term_pub, &tx, frame, sizeof frame, &len, NULL), JT808_OK);
+    term_input(t, frame, len);
+    sent_take(&s, t);
+    m = want(&s, 0x0201);
+    assert_int_equal(m->h.encryption, after ? JT808_ENC_RSA : 0);
+    static struct jt808_msg plain;
+    static uint8_t pscratch[2 * JT808_MAX_FRAME];
+    struct jt808_err je;
+    assert_int_equal(jt808_rsa_decode(s.frame, s.frame_len, pscratch, sizeof pscratch, plat, &plain, &je), JT808_OK);
+    assert_int_equal(plain.b.loc_resp.ack_serial, hd.serial - 1);
+    m = want(&s, 0x0001);
+    assert_int_equal(jt808_rsa_decode(s.frame, s.frame_len, pscratch, sizeof pscratch, plat, &plain, &je), JT808_OK);
+    check_general(&plain, hd.serial, 0x8300, 0);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_RSA_DECRYPTED], 2);
+    assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], after ? 2 : 0);
+
+    /* the last block damaged (the frame around it well formed): "bad message", counted */
+    static uint8_t fscratch[JT808_MAX_FRAME], cipher[JT808_MAX_BODY];
+    assert_int_equal(jt808_decode(frame, len, fscratch, sizeof fscratch, &plain, &je), JT808_OK);
+    assert_int_equal(plain.h.encryption, JT808_ENC_RSA);
+    memcpy(cipher, plain.body, plain.body_bytes);
+    cipher[plain.body_bytes - 10] ^= 0x55;
+    plain.body = cipher;
+    assert_int_equal(jt808_encode(&plain, frame, sizeof frame, &len, &je), JT808_OK);
+    term_input(t, frame, len);
+    sent_take(&s, t);
+    want(&s, 0x0001);
+    assert_int_equal(jt808_rsa_decode(s.frame, s.frame_len, pscratch, sizeof pscratch, plat, &plain, &je), JT808_OK);
+    check_general(&plain, hd.serial, 0x8300, 2);
+    assert_int_equal(st->dc[JT808_C_RSA_ERRORS], 1);
+
+    /* a reconnect forgets the platform's key: what follows goes in the clear again */
+    jt808_term_rsa_forget(t);
+    send_body(t, 0x8104, NULL, 0);
+    sent_take(&s, t);
+    m = want(&s, 0x0104);
+    assert_int_equal(m->h.encryption, 0);
+    sent_free(&s);
+    jt808_msg_free(&plain);
+    EVP_PKEY_free(term_pub);
+    EVP_PKEY_free(plat);
+    finish(h);
+}
+
+static void test_rsa_after_exchange(void **state)
+{
+    (void)state;
+    rsa_exchange(true);
+}
+
+static void test_rsa_off(void **state)
+{
+    (void)state;
+    rsa_exchange(false);
+}
+
+/* A 0x8A00 whose n is not a 1024-bit key: refused (0x0001 result 2), counted. */
+static void test_rsa_bad_key(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "\"rsa\": \"after-exchange\"");
+    struct term *t = dh_term(h, 0, 0);
+    uint8_t n[JT808_RSA_N_BYTES] = {0x01, 0x02};
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = 65537}, {.path = "n", .p = n, .n = sizeof n}};
+    uint16_t q = send_lay(t, 0x8A00, kv, 2);
+    struct sent s = {0};
+    sent_take(&s, t);
+    check_general(want(&s, 0x0001), q, 0x8A00, 2);
+    want_none(&s);
+    assert_int_equal(dh_stats(h, 0)->dc[JT808_C_RSA_ERRORS], 1);
+    sent_free(&s);
+    finish(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1382,6 +1511,9 @@ int main(void)
         cmocka_unit_test(test_flood_of_shots),
         cmocka_unit_test(test_resend_huge_list),
         cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_rsa_after_exchange),
+        cmocka_unit_test(test_rsa_off),
+        cmocka_unit_test(test_rsa_bad_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,17 @@ static void test_malformed_files(void **state)
         {"{\"protocol\":\"pcp\",\"source\":\"t\",\"vectors\":[{\"name\":\"a\",\"source\":\"s\",\"from\":\"device\","
          "\"hex\":\"00\",\"fields\":{},\"note\":7}]}",
          "t.json: vectors[0].note: expected a non-empty string"},
+        {"{\"protocol\":\"jt808\",\"source\":\"t\",\"keys\":[],\"vectors\":[]}",
+         "t.json: keys: expected an object of PEM texts by name"},
+        {"{\"protocol\":\"jt808\",\"source\":\"t\",\"keys\":{\"k\":\"abc\"},\"vectors\":[]}",
+         "t.json: keys.k: expected the PEM text of a private key"},
+        {"{\"protocol\":\"jt808\",\"source\":\"t\",\"keys\":{\"k\":\"-----BEGIN PRIVATE KEY-----\"},"
+         "\"vectors\":[{\"name\":\"a\",\"source\":\"s\",\"hex\":\"7E7E\",\"fields\":{},\"key\":\"j\"}]}",
+         "t.json: vectors[0].key: \"j\" is not one of the file's \"keys\""},
+        {"{\"protocol\":\"pcp\",\"source\":\"t\",\"keys\":{\"k\":\"-----BEGIN PRIVATE KEY-----\"},"
+         "\"vectors\":[{\"name\":\"a\",\"source\":\"s\",\"from\":\"device\",\"hex\":\"00\",\"fields\":{},"
+         "\"key\":\"k\"}]}",
+         "t.json: vectors[0].key: pcp frames carry no encrypted bodies"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vectors_run r;

@@ -191,6 +191,7 @@ static void close_conn(struct gw_conn *c)
         g->reasm_n--;
     }
     free(c->kept);
+    gw_rsa_conn_free(c);
     free(c);
 }
 
@@ -693,6 +694,14 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
         free(g);
         return 1;
     }
+    if (gw_rsa_start(g, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "gateway %d: %s", id, err);
+        slot->phase = WP_FAILED;
+        bus_out_free(&g->bus);
+        close(g->core_fd);
+        free(g);
+        return 1;
+    }
     g->loop = ev_loop_new(EVFLAG_AUTO);
     wheel_init(&g->wheel, (uint64_t)(GW_TICK_S * 1e6 * clock_scale()) + 1, clock_now_us(), conn_fire, g);
     g->tp = &transport_tcp;
@@ -704,6 +713,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
             bus_out_free(&g->bus);
             close(g->core_fd);
             ev_loop_destroy(g->loop);
+            gw_rsa_stop(g);
             free(g);
             return 1;
         }
@@ -717,6 +727,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
                 bus_out_free(&g->bus);
                 close(g->core_fd);
                 ev_loop_destroy(g->loop);
+                gw_rsa_stop(g);
                 free(g);
                 return 1;
             }
@@ -731,6 +742,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
             bus_out_free(&g->bus);
             close(g->core_fd);
             ev_loop_destroy(g->loop);
+            gw_rsa_stop(g);
             free(g);
             return 1;
         }
@@ -791,6 +803,7 @@ int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_
     staple_free(g);
     ocsp_client_free(g->ocsp);
     tls_transport_free(g->tp);
+    gw_rsa_stop(g);
     if (slot->phase != WP_DONE && !failed)
         slot->phase = WP_DONE;
     free(g->wait);

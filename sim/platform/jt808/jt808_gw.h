@@ -73,6 +73,9 @@ enum jt808_gw_counter {
     GWC_MEDIA_RETRY,          /* 0x8800 listing the missing packages of an incomplete 0x0801 */
     GWC_RESEND_REQUESTS,      /* 0x8003 listing the missing packages of another incomplete message */
     GWC_REASM_EXPIRED,        /* incomplete messages dropped after the last request for their packages */
+    GWC_RSA_ENCRYPTED,        /* bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt) */
+    GWC_RSA_DECRYPTED,        /* RSA-encrypted terminal bodies decrypted with the gateway's key */
+    GWC_RSA_ERRORS,           /* bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused */
     GWC__COUNT
 };
 
@@ -95,7 +98,14 @@ struct gw_config {
     int procs;                  /* gateway processes */
     int verbose;                /* log rejected frames to stderr */
     struct tls_opts tls;        /* cert set: terminals connect over TLS (ca: device root CA) */
+    int rsa;                    /* enum gw_rsa_mode */
+    char rsa_pem[4096];         /* the gateway's RSA private key, PEM ("": made at start) */
 };
+
+/* platform.rsa: off (no key: an encrypted body is refused, a bodiless 0x8A00 step
+ * fails), on (its key in 0x8A00, terminals' bodies decrypted, 0x0A00 keys kept),
+ * encrypt (also what it sends a terminal whose 0x0A00 key it has goes encrypted). */
+enum gw_rsa_mode { GW_RSA_OFF = 0, GW_RSA_ON, GW_RSA_ENCRYPT };
 
 _Static_assert(GWC__COUNT <= STATS_FE_COUNTERS, "the gateway's counters fit gw_slot.c[]");
 

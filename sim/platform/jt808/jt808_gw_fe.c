@@ -28,6 +28,8 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
     g->verbose = o->verbose;
     g->tls = o->tls;
+    if (gw_rsa_configure(g, o->rsa, o->rsa_key, err, errcap) < 0)
+        return -1;
     if (g->tls.cert[0] || g->tls.key[0] || g->tls.ca[0])
         return tls_opts_check(&g->tls, 1, err, errcap);
     return 0;
@@ -135,6 +137,11 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_COMPRESSED, "compressed", "0x0901 compressed reports, inflated"),
     C(GWC_INFLATED_BYTES, "inflated_bytes", "bytes the 0x0901 reports inflated to"),
     C(GWC_RSA_KEYS, "rsa_keys", "0x0A00 terminal RSA public keys of the terminal's own accord"),
+    C(GWC_RSA_ENCRYPTED, "rsa_encrypted",
+      "bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt)"),
+    C(GWC_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted terminal bodies decrypted with the gateway's key"),
+    C(GWC_RSA_ERRORS, "rsa_errors",
+      "RSA failures: bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused"),
     C(GWC_MEDIA_RECEIVED, "media_received", "0x0801 multimedia data received whole (answered 0x8800)"),
     C(GWC_MEDIA_RETRY, "media_retry", "0x8800 sent listing the missing packages of an incomplete 0x0801"),
     C(GWC_RESEND_REQUESTS, "resend_requests", "0x8003 sent listing the missing packages of an incomplete message"),

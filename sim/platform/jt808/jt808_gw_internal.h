@@ -9,12 +9,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
+
 #include "sim/core/ctl.h"
 #include "sim/core/wheel.h"
 #include "sim/net/conn.h"
 #include "sim/net/ocsp.h"
 #include "sim/platform/core/bus.h"
 #include "sim/platform/jt808/jt808_gw.h"
+#include "sim/platform/jt808/jt808_gw_rsa.h"
 #include "sim/platform/jt808/jt808_reg.h"
 #include "sim/platform/jt808/jt808_verify.h"
 #include "sim/proto/jt808.h"
@@ -92,6 +95,7 @@ struct gw_conn {
     struct gw_vreq *vreq;     /* a third-party verification out for this connection */
     struct jt808_verify_dev vdev;  /* the device the verifier named at authentication */
     uint8_t vdev_set;
+    struct evp_pkey_st *rsa_peer;  /* the terminal's RSA public key from its 0x0A00 (jt808_gw_rsa.c) */
 };
 
 struct gw {
@@ -133,6 +137,7 @@ struct gw {
     int draining;
     int accept_paused;            /* out of descriptors: not accepting until one frees */
     struct gw_cmd_job *jobs;      /* commands the core has begun and not ended */
+    struct evp_pkey_st *rsa;      /* the gateway's RSA key pair (NULL: platform.rsa off) */
     uint64_t drain_deadline_us;
     uint8_t rscratch[65536];
 };

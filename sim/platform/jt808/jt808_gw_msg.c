@@ -12,6 +12,7 @@
 #include "sim/platform/jt808/jt808_gw_internal.h"
 #include "sim/platform/jt808/jt808_reg.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_rsa.h"
 
 static struct jt808_msg in_msg, out_msg;
 static uint8_t in_scratch[JT808_MAX_FRAME];
@@ -43,7 +44,7 @@ static int send_out(struct gw_conn *c)
 {
     size_t len = 0;
     struct jt808_err err;
-    if (jt808_encode(&out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
+    if (gw_rsa_encode(c, &out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
         fprintf(stderr, "gateway: cannot encode 0x%04X: %s\n", out_msg.h.msg_id, jt808_rc_text(err.rc));
         return -1;
     }
@@ -386,6 +387,8 @@ static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
         result = 1;
         goto answer;
     }
+    if (id == 0x0A00)
+        gw_rsa_peer_key(c, m); /* kept for the connection, answering 0x8A00 or not */
     if (gw_reply(c, m))
         return; /* answers are not answered */
     switch (id) {
@@ -487,7 +490,13 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     full.h = m->h;
     full.h.subpackage = false;
     full.h.body_len = (uint16_t)(whole_len > 0xFFFF ? 0xFFFF : whole_len);
-    if (jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+    full.rsa_plain = false;
+    char why[200];
+    if (full.h.encryption == JT808_ENC_RSA && !gw_rsa_open(c, &full, whole, whole_len, why, sizeof why)) {
+        g->st->rejected++;
+        if (g->cfg->verbose)
+            fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s\n", g->id, c->phone, full.h.msg_id, why);
+    } else if (full.h.encryption != JT808_ENC_RSA && jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
         g->st->c[GWC_BAD_FRAME]++;
         g->st->rejected++;
         if (g->cfg->verbose)
@@ -520,6 +529,18 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
         const uint8_t *frame = buf + off + start;
         if (jt808_decode(frame, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
             reject(c, frame, len, &err);
+            off += used;
+            continue;
+        }
+        char why[200];
+        if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
+            !gw_rsa_open(c, &in_msg, in_msg.body, in_msg.body_bytes, why, sizeof why)) {
+            /* a body the gateway cannot read: "bad message", as a frame that does not decode */
+            g->st->rejected++;
+            if (g->cfg->verbose)
+                fprintf(stderr, "gateway %d: %s: 0x%04X refused: %s\n", g->id, c->phone[0] ? c->phone : "?",
+                        in_msg.h.msg_id, why);
+            general_resp(c, &in_msg.h, 2);
             off += used;
             continue;
         }
