@@ -641,6 +641,7 @@ static int setup_frontend(struct run *r, char *err, size_t errcap)
     fo.verify_timeout_ms = r->sc.platform.verify_timeout_ms;
     fo.verify_events = r->sc.platform.verify_events;
     fo.idle_timeout_ms = r->sc.platform.idle_timeout_ms;
+    fo.reasm_timeout_ms = r->sc.platform.reasm_timeout_ms;
     fo.tls = r->sc.platform.tls;
     snprintf(fo.rsa, sizeof fo.rsa, "%s", r->sc.platform.rsa);
     snprintf(fo.rsa_key, sizeof fo.rsa_key, "%s", r->sc.platform.rsa_key);

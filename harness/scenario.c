@@ -26,7 +26,7 @@ static const char *const top_fields[] = {
     "fleets", "steps", "expect",
 };
 static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls", "verify",
-                                              "rsa", "rsa_key"};
+                                              "rsa", "rsa_key", "reasm_timeout"};
 static const char *const rsa_modes[] = {"on", "encrypt", "off"};
 static const char *const auth_modes[] = {"open", "one-party", "third-party"};
 static const char *const verify_fields[] = {"url", "timeout", "events"};
@@ -203,6 +203,8 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
     }
     SJ_TRY(rc, scenario_json_duration_min_ms(j, v, "platform", "idle_timeout", SJ_OPTIONAL, 1,
                                              &pf->idle_timeout_ms));
+    SJ_TRY(rc, scenario_json_duration_min_ms(j, v, "platform", "reasm_timeout", SJ_OPTIONAL, 1,
+                                             &pf->reasm_timeout_ms));
     r = scenario_json_int(j, v, "platform", "procs", SJ_OPTIONAL, 1, 16, &n);
     SJ_TRY(rc, r);
     if (r == SJ_OK)
@@ -281,6 +283,7 @@ static void scenario_defaults(struct scenario *sc)
     snprintf(sc->platform.auth, sizeof sc->platform.auth, "open");
     sc->platform.port = 0;
     sc->platform.idle_timeout_ms = 180000;
+    sc->platform.reasm_timeout_ms = 30000;
     sc->platform.procs = 1;
 }
 

@@ -88,6 +88,7 @@ struct sc_platform {
     char triples[256];             /* CSV for one-party: manufacturer,model,terminal_id[,plate] (relative to the scenario file) */
     uint16_t port;                 /* 1024..65535; 0 = pick a free one */
     uint64_t idle_timeout_ms;      /* default 180 s */
+    uint64_t reasm_timeout_ms;     /* "reasm_timeout": missing subpackages asked for (0x8003) after; default 30 s */
     int procs;                     /* gateway processes (SO_REUSEPORT); default 1 */
     struct tls_opts tls;           /* "tls": server certificate and key, device root CA (no cert: TCP) */
     char rsa[16];                  /* "rsa": "on" (default) | "encrypt" | "off" */

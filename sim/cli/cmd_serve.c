@@ -55,6 +55,8 @@ static void usage(void)
             "                          fleetsim serve): the kernel spreads new connections\n"
             "                          over both, each with its own database\n"
             "  -I, --idle-timeout D    close silent connections after D (default 180s)\n"
+            "      --reasm-timeout D   a subpackaged message missing packages this long: ask\n"
+            "                          the terminal for them, 0x8003 (default 30s)\n"
             "      --tls-cert FILE     serve TLS with this server certificate (PEM chain)\n"
             "      --tls-key FILE      ... and its private key (PEM)\n"
             "      --device-ca FILE    X.509 device verification: terminals must present a\n"
@@ -216,6 +218,7 @@ int cmd_serve(int argc, char **argv)
         {"verify-url", required_argument, 0, 'U'}, {"verify-timeout", required_argument, 0, 'W'},
         {"verify-events", required_argument, 0, 'E'},
         {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
+        {"reasm-timeout", required_argument, 0, 'G'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -294,6 +297,12 @@ int cmd_serve(int argc, char **argv)
         case 'I':
             if (units_duration_range_ms(optarg, 1, 0, &cfg.idle_timeout_ms, err, sizeof err) < 0) {
                 fprintf(stderr, "fleetsim serve: --idle-timeout: %s\n", err);
+                return 2;
+            }
+            break;
+        case 'G':
+            if (units_duration_range_ms(optarg, 1, 0, &cfg.reasm_timeout_ms, err, sizeof err) < 0) {
+                fprintf(stderr, "fleetsim serve: --reasm-timeout: %s\n", err);
                 return 2;
             }
             break;

@@ -25,6 +25,8 @@ struct frontend_opts {
     unsigned verify_events;     /* actions verified (1 << enum jt808_verify_action); 0 = all */
     uint64_t idle_timeout_ms;   /* virtual; 0 = the front-end's default */
     uint64_t cmd_timeout_ms;    /* virtual; an unanswered platform request times out */
+    uint64_t reasm_timeout_ms;  /* virtual; a subpackaged message missing packages this long: they
+                                   are asked for (JT/T 808 0x8003); 0 = the front-end's default */
     int verbose;
     char core[108];             /* the platform core's bus address (core_listen) */
     struct tls_opts tls;        /* TLS: server certificate and key, device root CA (none: TCP) */

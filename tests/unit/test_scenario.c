@@ -165,6 +165,7 @@ static void test_defaults(void **state)
     assert_string_equal(sc.platform.triples, "");
     assert_int_equal(sc.platform.port, 0);
     assert_int_equal(sc.platform.idle_timeout_ms, 180000);
+    assert_int_equal(sc.platform.reasm_timeout_ms, 30000);
     assert_int_equal(sc.platform.procs, 1);
     assert_int_equal(sc.n_steps, 0);
     assert_null(sc.steps);
@@ -245,6 +246,7 @@ static void test_every_field(void **state)
     assert_string_equal(sc.platform.triples, DATA "triples/full.csv");
     assert_int_equal(sc.platform.port, 17808);
     assert_int_equal(sc.platform.idle_timeout_ms, 300000);
+    assert_int_equal(sc.platform.reasm_timeout_ms, 5000);
     assert_int_equal(sc.platform.procs, 16);
 
     o = scenario_fleet(&sc, "old");
@@ -655,6 +657,7 @@ static const struct err_case error_cases[] = {
     {DOC(",'platform':{'procs':0}"), "x.json: platform.procs: must be between 1 and 16, got 0"},
     {DOC(",'platform':{'procs':17}"), "x.json: platform.procs: must be between 1 and 16, got 17"},
     {DOC(",'platform':{'idle_timeout':'0s'}"), "x.json: platform.idle_timeout: '0s': must be above 0s"},
+    {DOC(",'platform':{'reasm_timeout':'0s'}"), "x.json: platform.reasm_timeout: '0s': must be above 0s"},
     {DOC(",'platform':{'auth':'one-party'}"),
      "x.json: platform.triples: required when auth is \"one-party\""},
     {DOC(",'platform':{'auth':'one_party','triples':'t.csv'}"),

@@ -26,6 +26,7 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
     snprintf(g->core, sizeof g->core, "%s", o->core);
     g->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 180000;
     g->cmd_timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 10000;
+    g->reasm_timeout_ms = o->reasm_timeout_ms; /* 0: the gateway's 30 s */
     g->verbose = o->verbose;
     g->tls = o->tls;
     if (gw_rsa_configure(g, o->rsa, o->rsa_key, err, errcap) < 0)
