@@ -97,6 +97,8 @@ static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
  * intended_us when it is a scheduled one (0: from now). */
 bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
 {
+    if (request && !term_can_request(t))
+        return false; /* TERM_MAX_PEND in flight: the caller refuses or waits */
     size_t len = 0;
     struct jt808_err err;
     const struct jt808_fleet_cfg *f = cfg(t);
@@ -767,7 +769,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_TIME_OFF, "time_off",
       "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
     C(JT808_C_REQ_REFUSED, "requests_refused",
-      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
+      "platform requests refused (result 1): the terminal's queue of shots and uploads (0x8801, 0x8803, "
+      "0x8805) or its requests in flight (0x8702) full"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
       "frames sent with an additional item of the wrong length (fleet option deviate)"),
     C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",

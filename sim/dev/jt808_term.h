@@ -87,7 +87,7 @@ enum jt808_term_counter {
     JT808_C_TIME_QUERIES,       /* 0x0004 sent (fleet option time_query) */
     JT808_C_TIME_ANSWERS,       /* 0x8004 answering one */
     JT808_C_TIME_OFF,           /* ... whose time is no date, or not between the query and its answer */
-    JT808_C_REQ_REFUSED,        /* platform requests refused: the terminal's queue of shots and uploads full */
+    JT808_C_REQ_REFUSED,        /* platform requests refused: its queue of shots and uploads, or its requests in flight, full */
     JT808_C_DEV_FIRST, /* frames sent with each deviation kind, JT808_DEV__COUNT of them */
     JT808_C__COUNT = JT808_C_DEV_FIRST + JT808_DEV__COUNT
 };
