@@ -102,6 +102,8 @@ static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
  * intended_us when it is a scheduled one (0: from now). */
 bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
 {
+    if (request && !term_can_request(t))
+        return false; /* TERM_MAX_PEND in flight: the caller refuses or waits */
     size_t len = 0;
     struct jt808_err err;
     const struct jt808_fleet_cfg *f = cfg(t);
@@ -790,7 +792,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_TIME_OFF, "time_off",
       "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
     C(JT808_C_REQ_REFUSED, "requests_refused",
-      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
+      "platform requests refused (result 1): the terminal's queue of shots and uploads (0x8801, 0x8803, "
+      "0x8805) or its requests in flight (0x8702) full"),
     C(JT808_C_AREA_SETS, "area_sets", "area and route sets applied (0x8600, 0x8602, 0x8604, 0x8606)"),
     C(JT808_C_AREA_DELETES, "area_deletes", "area and route deletes applied (0x8601, 0x8603, 0x8605, 0x8607)"),
     C(JT808_C_AREA_REFUSED, "area_refused",

@@ -314,7 +314,13 @@ static void tachograph(struct term *t, const struct jt808_msg *m)
 
 static void driver_identity(struct term *t, const struct jt808_msg *m)
 {
-    (void)m;
+    if (!term_can_request(t)) {
+        /* its 0x0702 is a request of its own (answered 0x8001): none while the
+         * ledger is full, so a platform flooding 0x8702 is refused, not followed */
+        term_count(t, JT808_C_REQ_REFUSED, 1);
+        jt_general_reply(t, &m->h, 1);
+        return;
+    }
     struct jt808_lay_body *b = jt_lay_start(t, 0x0702);
     if (!b)
         return;

@@ -37,7 +37,8 @@ enum jt808_version jt_version(const struct term *t);
 /* Start jt_out as message msg_id of terminal t (its edition, phone, next serial). */
 void jt_header(struct term *t, uint16_t msg_id);
 /* Encode jt_out and send it; a request is entered in the ledger, timed from
- * intended_us (0: now).  False when it could not be encoded or sent. */
+ * intended_us (0: now).  False when it could not be encoded or sent, or when it is
+ * a request and TERM_MAX_PEND are in flight already (term_can_request). */
 bool jt_send_at(struct term *t, bool request, uint64_t intended_us);
 bool jt_send(struct term *t, bool request);
 /* 0x0001 answering req with result (0 ok, 1 failed, 2 bad message, 3 unsupported). */

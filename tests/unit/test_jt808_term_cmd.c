@@ -1095,6 +1095,43 @@ static void test_flood_of_shots(void **state)
     finish(h);
 }
 
+/* Regression (fuzz_jt808_term): each 0x8702's 0x0702 is a request of the terminal's
+ * own; a platform sending 0x8702 faster than it answers the 0x0702s overran the
+ * TERM_MAX_PEND entries of the requests in flight (a heap overflow).  Now the ones
+ * that find the ledger full are answered 0x0001 result 1 and counted. */
+static void test_flood_of_driver_queries(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    struct sent s = {0};
+    uint16_t first = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint16_t q = send_body(t, 0x8702, NULL, 0);
+        sent_take(&s, t);
+        if (i < TERM_MAX_PEND) {
+            const struct jt808_msg *m = want(&s, 0x0702);
+            if (i == 0)
+                first = m->h.serial;
+        } else {
+            check_general(want(&s, 0x0001), q, 0x8702, 1);
+        }
+        want_none(&s);
+        assert_true(t->npend <= TERM_MAX_PEND);
+    }
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], 1000 - TERM_MAX_PEND);
+    assert_int_equal(st->ledger.sent, 2 + TERM_MAX_PEND); /* 0x0100, 0x0102, the 0x0702s */
+    /* one answered: room for one more */
+    ack(t, first, 0x0702);
+    send_body(t, 0x8702, NULL, 0);
+    sent_take(&s, t);
+    want(&s, 0x0702);
+    want_none(&s);
+    sent_free(&s);
+    finish(h);
+}
+
 /* An 0x8003 listing 20,000 ids (in subpackages, reassembled) for an upload of 3
  * packages: each package goes again once, in the order first listed; an 0x8003
  * naming none of its packages is answered 0x0001 result 2. */
@@ -1509,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_time_query),
         cmocka_unit_test(test_longest_report_interval),
         cmocka_unit_test(test_flood_of_shots),
+        cmocka_unit_test(test_flood_of_driver_queries),
         cmocka_unit_test(test_resend_huge_list),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_rsa_after_exchange),
