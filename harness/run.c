@@ -951,7 +951,7 @@ static int preflight(struct run *r, uint64_t per_proc)
     }
     if (fd >= 0)
         close(fd);
-    /* the key's contents are the front-end's to check (it reads it when configured) */
+    /* a key is the front-end's to read: a file that is not one is an input error too */
     const char *rsa_key = r->sc.platform.rsa_key;
     fd = rsa_key[0] ? open(rsa_key, O_RDONLY | O_CLOEXEC) : -1;
     if (rsa_key[0] && fd < 0) {
@@ -960,6 +960,16 @@ static int preflight(struct run *r, uint64_t per_proc)
     }
     if (fd >= 0)
         close(fd);
+    if (r->fe->check) {
+        struct frontend_opts fo;
+        memset(&fo, 0, sizeof fo);
+        snprintf(fo.rsa, sizeof fo.rsa, "%s", r->sc.platform.rsa);
+        snprintf(fo.rsa_key, sizeof fo.rsa_key, "%s", rsa_key);
+        if (r->fe->check(&fo, err, sizeof err) < 0) {
+            run_error("%s: %s", r->scen_name, err);
+            return -1;
+        }
+    }
     if (r->sc.platform.port && check_fixed_port(r->sc.platform.port, err, sizeof err) < 0) {
         run_error("%s: platform.port: %s", r->scen_name, err);
         return -1;

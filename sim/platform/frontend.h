@@ -39,6 +39,9 @@ struct frontend {
     size_t cfg_size;            /* bytes of its own configuration */
     /* Fill cfg (cfg_size bytes, zeroed) from o; 0 or -1 with err. */
     int (*configure)(void *cfg, const struct frontend_opts *o, char *err, size_t errcap);
+    /* Check the files o names that only the front-end can read (a key), before
+     * anything starts: 0, or -1 with "field: what" in err.  NULL: nothing to check. */
+    int (*check)(const struct frontend_opts *o, char *err, size_t errcap);
     /* Create n listening sockets on one port; *port is the one bound (o->port or a
      * free one).  0 or -1 with err. */
     int (*listen)(void *cfg, int *fds, int n, uint16_t *port, char *err, size_t errcap);

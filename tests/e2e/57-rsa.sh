@@ -87,3 +87,21 @@ python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["platform"]["rsa_
     "$TMP/r.json" >"$TMP/bad3.json"
 expect_exit "a key file that is not there is an input error" 2 "$FLEETSIM" run --dry-run "$TMP/bad3.json"
 contains "... naming platform.rsa_key and the file" "platform.rsa_key: cannot read $TMP/no-such-key.pem" "$TMP/out"
+cp "$ROOT/Makefile" "$TMP/not-a-key.pem"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["platform"]["rsa_key"]="not-a-key.pem"; print(json.dumps(s))' \
+    "$TMP/r.json" >"$TMP/bad4.json"
+expect_exit "a key file that is not a PEM key is an input error too" 2 "$FLEETSIM" run --dry-run "$TMP/bad4.json"
+contains "... naming platform.rsa_key" "platform.rsa_key: $TMP/not-a-key.pem: not a PEM private key" "$TMP/out"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/big.pem" 2>/dev/null
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["platform"]["rsa_key"]="big.pem"; print(json.dumps(s))' \
+    "$TMP/r.json" >"$TMP/bad5.json"
+expect_exit "a 2048-bit key is refused before the run" 2 "$FLEETSIM" run --dry-run "$TMP/bad5.json"
+contains "... saying JT/T 808 uses 1024 bits" "a 2048-bit key; JT/T 808 uses 1024-bit RSA keys" "$TMP/out"
+
+# serve: the same options, refused before anything starts
+expect_exit "serve --rsa with an unknown mode is a usage error" 2 "$FLEETSIM" serve --rsa sometimes --db "$TMP/s.db"
+contains "... naming the option" "--rsa: 'sometimes' is not on, encrypt or off" "$TMP/out"
+expect_exit "serve --rsa-key with a file that is not a key exits 2" 2 "$FLEETSIM" serve --rsa-key "$TMP/not-a-key.pem" --db "$TMP/s.db"
+contains "... naming it" "--rsa-key $TMP/not-a-key.pem: not a PEM private key" "$TMP/out"
+expect_exit "serve --rsa off with a key exits 2" 2 "$FLEETSIM" serve --rsa off --rsa-key "$KEY" --db "$TMP/s.db"
+contains "... saying to leave one out" "with rsa off: leave one of them out" "$TMP/out"

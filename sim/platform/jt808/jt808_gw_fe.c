@@ -5,6 +5,7 @@
 
 #include "sim/platform/jt808/jt808_gw_internal.h"
 #include "sim/platform/jt808/jt808_reg.h"
+#include "sim/proto/jt808_rsa.h"
 
 /* --- as a front-end of the embedded platform ------------------------------------ */
 
@@ -33,6 +34,22 @@ static int fe_configure(void *cfgp, const struct frontend_opts *o, char *err, si
         return -1;
     if (g->tls.cert[0] || g->tls.key[0] || g->tls.ca[0])
         return tls_opts_check(&g->tls, 1, err, errcap);
+    return 0;
+}
+
+/* The RSA key file, read as the gateway will read it (configure reports the same later,
+ * but as the harness's failure). */
+static int fe_check(const struct frontend_opts *o, char *err, size_t errcap)
+{
+    char why[400];
+    if (!o->rsa_key[0])
+        return 0;
+    EVP_PKEY *k = jt808_rsa_load(o->rsa_key, why, sizeof why);
+    if (!k) {
+        snprintf(err, errcap, "platform.rsa_key: %s", why);
+        return -1;
+    }
+    EVP_PKEY_free(k);
     return 0;
 }
 
@@ -157,6 +174,7 @@ const struct frontend jt808_frontend = {
     .name = "jt808",
     .cfg_size = sizeof(struct gw_config),
     .configure = fe_configure,
+    .check = fe_check,
     .listen = fe_listen,
     .main = fe_main,
     .provision = fe_provision,
