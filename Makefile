@@ -35,6 +35,8 @@ PKG_MODS := libcjson sqlite3 libmicrohttpd openssl zlib
 # independent client of `fleetsim verifier` in the tests.
 DEB_PKGS += libcurl4-openssl-dev curl
 PKG_MODS += libcurl
+# Headless Chromium renders report.html in its end-to-end test (screenshot, DOM, console).
+DEB_PKGS += chromium
 TEST_MODS := cmocka libjpeg
 
 MISSING := $(shell for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)

@@ -471,7 +471,8 @@ static const char css[] =
     ".case{break-inside:avoid}pre{max-height:none;white-space:pre-wrap}h2{break-after:avoid}}\n";
 
 /* Shows the filter and hides what does not match; without script the page shows
- * every case and no filter. */
+ * every case and no filter.  ?verdict=FAIL&suite=S&q=TEXT in the address sets it
+ * (a link to the failures). */
 static const char script[] =
     "(function(){var f=document.getElementById('filter');if(!f)return;f.hidden=false;\n"
     "var v=document.getElementById('fv'),s=document.getElementById('fs'),t=document.getElementById('ft'),"
@@ -484,6 +485,8 @@ static const char script[] =
     "var rows=document.querySelectorAll('.mrow');for(var j=0;j<rows.length;j++)"
     "rows[j].hidden=!rows[j].querySelector('.cell:not([hidden])');\n"
     "n.textContent=shown+' of '+cells.length+' cases';}\n"
+    "var u=new URLSearchParams(location.search);if(u.get('verdict'))v.value=u.get('verdict').toUpperCase();\n"
+    "if(u.get('suite'))s.value=u.get('suite');if(u.get('q'))t.value=u.get('q');\n"
     "v.onchange=apply;s.onchange=apply;t.oninput=apply;apply();})();\n";
 
 static const char *case_suite(const struct run_report *r, const struct case_result *c)
