@@ -215,6 +215,10 @@ PY
     check "the rendered DOM has the matrix, the plots with lines and bars, and the filter the script showed" dom_check all
     if console_errors >/dev/null; then nok "no console error rendering it" "$(console_errors | head -5)"; else ok "no console error rendering it"; fi
 
+    chrome_run --print-to-pdf="$TMP/report.pdf" "file://$TMP/rep/report.html"
+    pdf_ok() { head -c 5 "$TMP/report.pdf" | grep -q '%PDF-' && [ "$(stat -c %s "$TMP/report.pdf")" -gt 10000 ]; }
+    check "it prints (to PDF)" pdf_ok
+
     # ?verdict=FAIL: only the failing case is left shown
     chrome_run --dump-dom "file://$TMP/rep/report.html?verdict=FAIL"
     check "the filter, set from the address (?verdict=FAIL), leaves the failing case only" dom_check fail-only
