@@ -131,7 +131,9 @@ static int hist_load(struct hist *h, const cJSON *j)
         if (!cJSON_IsNumber(ix) || !cJSON_IsNumber(cnt) || ix->valuedouble < 0 || ix->valuedouble >= HIST_BUCKETS
             || cnt->valuedouble < 0)
             continue;
-        h->counts[(size_t)ix->valuedouble] += cnt->valuedouble > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt->valuedouble;
+        uint32_t *c = &h->counts[(size_t)ix->valuedouble];
+        uint32_t add = cnt->valuedouble > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt->valuedouble;
+        *c = add > UINT32_MAX - *c ? UINT32_MAX : *c + add;
     }
     return 0;
 }
@@ -244,7 +246,11 @@ static double nice_step(double range)
     return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 }
 
-static double nice_ceil(double v, double step) { return ceil(v / step - 1e-9) * step; }
+static double nice_ceil(double v, double step)
+{
+    double c = ceil(v / step - 1e-9) * step;
+    return isfinite(c) && c > 0 ? c : (isfinite(v) && v > 0 ? v : 1);
+}
 
 /* "%g" without "-0" and with no more digits than a label needs. */
 static void put_num(FILE *f, double v)
@@ -252,6 +258,15 @@ static void put_num(FILE *f, double v)
     if (fabs(v) < 1e-12)
         v = 0;
     fprintf(f, "%.6g", v);
+}
+
+/* A value out of the plot (negative, or from a damaged snapshot) still draws
+ * as a short number. */
+static double clamp_coord(double c)
+{
+    if (!(c > -1e4))
+        return -1e4;
+    return c < 1e4 ? c : 1e4;
 }
 
 struct series {
@@ -272,9 +287,14 @@ struct line_plot {
 
 static double pt_val(const struct tl_point *p, size_t off) { return *(const double *)((const char *)p + off); }
 
+/* Ticks 0, step, ... up to max: counted, so that a huge or odd range (a damaged
+ * snapshot) cannot loop for long. */
+#define MAX_TICKS 24
+
 static void axis_y(FILE *f, double ymax, double step, const char *unit)
 {
-    for (double v = 0; v <= ymax + step / 2; v += step) {
+    for (int k = 0; k <= MAX_TICKS && k * step <= ymax * (1 + 1e-9); k++) {
+        double v = k * step;
         double y = MT + (PH - MT - MB) * (1 - v / ymax);
         fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"></line>", ML, y, PW - MR, y);
         fprintf(f, "<text class=\"yl\" x=\"%.1f\" y=\"%.1f\">", ML - 6, y + 4);
@@ -288,7 +308,8 @@ static void axis_y(FILE *f, double ymax, double step, const char *unit)
 
 static void axis_x_seconds(FILE *f, double xmax, double step)
 {
-    for (double v = 0; v <= xmax + step / 1000; v += step) {
+    for (int k = 0; k <= MAX_TICKS && k * step <= xmax * (1 + 1e-9); k++) {
+        double v = k * step;
         double x = ML + (PW - ML - MR) * v / xmax;
         fprintf(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"></line>", x, PH - MB, x,
                 PH - MB + 5);
@@ -304,12 +325,14 @@ static void plot_lines(FILE *f, const struct line_plot *p)
 {
     double xmax = 0, ymax = p->ref;
     for (size_t i = 0; i < p->n; i++) {
-        xmax = p->pts[i].t > xmax ? p->pts[i].t : xmax;
+        xmax = p->pts[i].t > xmax && p->pts[i].t < 1e300 ? p->pts[i].t : xmax;
         for (int k = 0; k < p->ns; k++)
             ymax = max_nan(ymax, pt_val(&p->pts[i], p->s[k].off));
     }
     if (!(xmax > 0))
         xmax = 1;
+    if (!(ymax <= 1e300))
+        ymax = isnan(ymax) ? 0 : 1e300;
     double xstep = nice_step(xmax);
     xmax = nice_ceil(xmax, xstep);
     double step = nice_step(ymax > 0 ? ymax : 1);
@@ -340,8 +363,8 @@ static void plot_lines(FILE *f, const struct line_plot *p)
                 pen = 0;
                 continue;
             }
-            double x = ML + (PW - ML - MR) * p->pts[i].t / xmax;
-            double y = MT + (PH - MT - MB) * (1 - v / ymax);
+            double x = clamp_coord(ML + (PW - ML - MR) * p->pts[i].t / xmax);
+            double y = clamp_coord(MT + (PH - MT - MB) * (1 - v / ymax));
             fprintf(f, "%s%.1f %.1f", pen ? " L" : (i ? " M" : "M"), x, y);
             pen = 1;
         }
@@ -745,7 +768,7 @@ static int put_plots(FILE *f, const struct run_report *r)
         const cJSON *lat = cJSON_GetObjectItemCaseSensitive(fl, "report_latency");
         hist_load(h, lat);
         for (size_t b = 0; b < HIST_BUCKETS; b++)
-            all->counts[b] += h->counts[b];
+            all->counts[b] = h->counts[b] > UINT32_MAX - all->counts[b] ? UINT32_MAX : all->counts[b] + h->counts[b];
         all->n += h->n;
         hist_unload(h, lat);
     }
