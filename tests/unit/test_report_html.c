@@ -347,6 +347,28 @@ static void test_downsampling_bound(void **state)
     report_free(&r);
 }
 
+/* Values no run writes (a hand-edited report; 1.7e308 rounds up past the largest
+ * double on the axis): the page is still drawn, with
+ * short coordinates and a bounded number of axis ticks. */
+static void test_odd_values(void **state)
+{
+    struct fixture *fx = *state;
+    struct run_report r;
+    report_init(&r, "scen", "scen.json");
+    r.snapshot = cJSON_Parse("{\"fleets\": [{\"id\": 7, \"planned\": -3, \"report_latency\": {\"n\": 5, "
+                             "\"buckets\": [[-1, 2], [99999, 1], [\"x\", 1], [70, 4294967295], [70, 9]]}}],"
+                             " \"timeline\": [{\"t_s\": -5, \"reports_per_s\": 1.7e308, \"online\": \"12\"},"
+                             " {\"t_s\": 1e307, \"reports_per_s\": -1e308, \"pending\": 1.5},"
+                             " {\"report_latency\": {\"n\": 1, \"max\": 1e300, \"buckets\": [[1183, 1]]}}, 3]}");
+    assert_non_null(r.snapshot);
+    const char *h = render(fx, &r);
+    assert_int_equal(count(h, "<svg"), 5);
+    assert_true(strlen(h) < 200000);
+    assert_true(count(h, "class=\"yl\"") <= 5 * 25);
+    assert_non_null(strstr(h, "<tr><td>?</td>"));   /* a fleet id that is not a string */
+    report_free(&r);
+}
+
 static void test_unwritable(void **state)
 {
     struct fixture *fx = *state;
@@ -368,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_timeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeline_plots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downsampling_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odd_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
