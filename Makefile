@@ -35,6 +35,8 @@ PKG_MODS := libcjson sqlite3 libmicrohttpd openssl zlib
 # independent client of `fleetsim verifier` in the tests.
 DEB_PKGS += libcurl4-openssl-dev curl
 PKG_MODS += libcurl
+# Headless Chromium renders report.html in its end-to-end test (screenshot, DOM, console).
+DEB_PKGS += chromium
 TEST_MODS := cmocka libjpeg
 
 MISSING := $(shell for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
@@ -134,7 +136,7 @@ fuzz: $(DEPS_STAMP)
 	    clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $$(pkg-config --cflags $(PKG_MODS)) \
 	        -o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FUZZ_O)/libfleetsim.a $(LDLIBS_ALL) || exit 1; \
 	    mkdir -p $(FUZZ_O)/corpus-$$t; \
-	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; *) seeds="";; esac; \
+	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; *) seeds="";; esac; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	    (cd $(FUZZ_O) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
 	        $$(for d in $$seeds; do echo ../$$d; done)) 2>&1 | grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)|ERROR|SUMMARY" ; \

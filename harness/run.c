@@ -851,8 +851,8 @@ static int check_report_dir(const char *dir, char *err, size_t errcap)
     }
     if (check_dir(p, err, errcap) < 0)
         return -1;
-    const char *files[] = {"report.json", "junit.xml"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *files[] = {"report.json", "junit.xml", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char f[1100];
         snprintf(f, sizeof f, "%s/%s", dir, files[i]);
         if (check_file_writable(f, err, errcap) < 0)
@@ -1223,7 +1223,11 @@ int run_scenario(const struct run_opts *o)
         snprintf(path, sizeof path, "%s/junit.xml", o->report_dir);
         if (report_write_junit(&rep, path, err, sizeof err) < 0)
             fprintf(stderr, "fleetsim: %s\n", err);
-        printf("reports: %s/report.json, %s/junit.xml\n", o->report_dir, o->report_dir);
+        snprintf(path, sizeof path, "%s/report.html", o->report_dir);
+        if (report_write_html(&rep, path, err, sizeof err) < 0)
+            fprintf(stderr, "fleetsim: %s\n", err);
+        printf("reports: %s/report.json, %s/junit.xml, %s/report.html\n", o->report_dir, o->report_dir,
+               o->report_dir);
     }
     rc = run_exit_status(report_overall(&rep));
     report_free(&rep);

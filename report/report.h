@@ -1,4 +1,4 @@
-/* Verdicts and run reports: JSON, JUnit XML and the console verdict table.
+/* Verdicts and run reports: JSON, JUnit XML, HTML and the console verdict table.
  * Verdicts only get worse: pass < inconclusive < fail < error.  "fail" is the
  * system under test; "error" is the harness (kept apart, as conformance suites do). */
 #ifndef FLEETSIM_REPORT_H
@@ -53,6 +53,12 @@ enum verdict report_overall(const struct run_report *r);   /* worst verdict; PAS
 /* Each returns 0 or -1 with a message in err. */
 int report_write_json(const struct run_report *r, const char *path, char *err, size_t errcap);
 int report_write_junit(const struct run_report *r, const char *path, char *err, size_t errcap);
+/* One self-contained page (inline CSS and SVG, no network): the header, the
+ * verdict matrix (suite x case), each case's evidence and, from r->snapshot,
+ * plots of the timeline (at most REPORT_HTML_MAX_POINTS points, each the highest
+ * of the ticks it stands for) and the report latency histogram. */
+#define REPORT_HTML_MAX_POINTS 600
+int report_write_html(const struct run_report *r, const char *path, char *err, size_t errcap);
 /* Aligned table: ID | VERDICT | EXPECTED | OBSERVED, then the ledger line and a total. */
 void report_print_table(const struct run_report *r, FILE *out);
 

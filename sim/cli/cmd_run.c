@@ -65,7 +65,7 @@ static void usage(void)
             "                          terminal's, up to --pcap-limit)\n"
             "      --pcap-limit N      bytes of pcap at most (default 100M; k, M, G)\n"
             "\n"
-            "  -r, --report DIR        write DIR/report.json and DIR/junit.xml\n"
+            "  -r, --report DIR        write DIR/report.json, DIR/junit.xml and DIR/report.html\n"
             "  -t, --target URL        tcp://HOST:PORT of a third-party platform\n"
             "  -p, --procs N           worker processes (default: number of cores; raised\n"
             "                          when the open-file limit needs more)\n"

@@ -13,7 +13,7 @@ static const struct {
 } cmds[] = {
     {"run", cmd_run, "run a scenario and print the verdict table"},
     {"serve", cmd_serve, "run the reference platform alone"},
-    {"report", cmd_report, "merge the reports of a run's shards and judge the whole"},
+    {"report", cmd_report, "render a report again (html, junit, json); merge the shards of a run"},
     {"vectors", cmd_vectors, "check golden vector files both ways"},
     {"decode", cmd_decode, "decode one frame (jt808 | pcp) to JSON"},
     {"encode", cmd_encode, "encode one frame (jt808 | pcp) from JSON"},

@@ -192,7 +192,7 @@ contains "... and says so" "shards 1/2 only" "$TMP/out"
 expect_exit "report --help exits 0" 0 "$FLEETSIM" report --help
 expect_exit "report merge --help exits 0" 0 "$FLEETSIM" report merge --help
 expect_exit "report merge without files exits 2" 2 "$FLEETSIM" report merge
-expect_exit "an unknown report subcommand exits 2" 2 "$FLEETSIM" report render
+expect_exit "report with a REPORT that is not there (no subcommand of that name) exits 2" 2 "$FLEETSIM" report render
 for bad in 0/2 3/2 x 1/ /2 1/0 -1/2; do
     expect_exit "--shard $bad is refused" 2 "$FLEETSIM" run "$TMP/rm.json" --shard "$bad" --dry-run
 done
