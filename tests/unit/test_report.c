@@ -305,14 +305,18 @@ static void test_write_errors(void **state)
 
 static const char junit_golden[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<testsuites name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\">\n"
+    "<testsuites name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" time=\"12.500\">\n"
     "  <testsuite name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\" timestamp=\"2024-05-01T10:00:00Z\">\n"
     "    <properties>\n"
     "      <property name=\"scenario_path\" value=\"scenarios/smoke.json\"/>\n"
     "      <property name=\"virtual_s\" value=\"3600.000\"/>\n"
     "      <property name=\"verdict\" value=\"ERROR\"/>\n"
     "    </properties>\n"
-    "    <testcase classname=\"jt808.auth\" name=\"AUTH-001 terminals register\" time=\"1.250\"/>\n"
+    "    <testcase classname=\"jt808.auth\" name=\"AUTH-001 terminals register\" time=\"1.250\">\n"
+    "      <system-out>expected: 10 registered\n"
+    "observed: 10 registered\n"
+    "</system-out>\n"
+    "    </testcase>\n"
     "    <testcase classname=\"jt808.auth\" name=\"AUTH-002 bad token refused\" time=\"0.500\">\n"
     "      <failure message=\"expected refused / observed accepted\" type=\"FAIL\">expected: refused\n"
     "observed: accepted\n"
@@ -320,6 +324,10 @@ static const char junit_golden[] =
     "7e 01 00 7e\n"
     "7e 81 00 7e\n"
     "</failure>\n"
+    "      <system-out>ref: JT/T 808-2019 8.2\n"
+    "level: MUST\n"
+    "suite: jt808\n"
+    "</system-out>\n"
     "    </testcase>\n"
     "    <testcase classname=\"jt808.loc\" name=\"LOC-001\" time=\"0.000\">\n"
     "      <skipped message=\"expected a fix / observed no GPS\">expected: a fix\n"
@@ -335,13 +343,56 @@ static const char junit_golden[] =
     "  </testsuite>\n"
     "</testsuites>\n";
 
+/* The JUnit schema Jenkins and GitLab read, in the tree (the tests run from its top). */
+#define JUNIT_XSD "tests/data/junit.xsd"
+
+/* 0 when xmllint finds path well-formed and valid against the JUnit schema. */
+static int xmllint_schema(const char *path)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "xmllint --noout --schema '%s' '%s' >/dev/null 2>&1", JUNIT_XSD, path);
+    return system(cmd);
+}
+
 static void xmllint_ok(const char *path)
 {
-    if (system("command -v xmllint >/dev/null 2>&1") != 0)
-        return;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(access(JUNIT_XSD, R_OK), 0);
+    assert_int_equal(system("command -v xmllint >/dev/null 2>&1"), 0); /* libxml2-utils, in DEB_PKGS */
+    assert_int_equal(xmllint_schema(path), 0);
+}
+
+/* The schema is no rubber stamp: what it does not allow is refused. */
+static void test_junit_schema_refuses(void **state)
+{
+    struct fixture *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/bad.xml", fx->dir);
+    static const char *const bad[] = {
+        /* "skipped" is a <testsuite> attribute, not a <testsuites> one */
+        "<testsuites skipped=\"1\"><testsuite name=\"s\" tests=\"0\" failures=\"0\" errors=\"0\"/></testsuites>",
+        /* a testsuite needs its counts */
+        "<testsuites><testsuite name=\"s\" tests=\"1\"/></testsuites>",
+        /* a testcase has no attributes beyond name, classname, time, group */
+        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\">"
+        "<testcase name=\"a\" ref=\"8.2\"/></testsuite></testsuites>",
+        /* nor properties of its own */
+        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\">"
+        "<testcase name=\"a\"><properties/></testcase></testsuite></testsuites>",
+        /* a time is a number */
+        "<testsuites><testsuite name=\"s\" tests=\"0\" failures=\"0\" errors=\"0\" time=\"-1\"/></testsuites>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(fx->path, "w");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_not_equal(xmllint_schema(fx->path), 0);
+    }
+    FILE *f = fopen(fx->path, "w");
+    assert_non_null(f);
+    fputs("<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" time=\"1,234.5\">"
+          "<testcase name=\"a\"><system-out>x</system-out></testcase></testsuite></testsuites>", f);
+    fclose(f);
+    assert_int_equal(xmllint_schema(fx->path), 0);
 }
 
 static void test_junit_golden(void **state)
@@ -350,6 +401,9 @@ static void test_junit_golden(void **state)
     snprintf(fx->path, sizeof fx->path, "%s/junit.xml", fx->dir);
     struct run_report r;
     sample_report(&r);
+    snprintf(r.cases[1].ref, sizeof r.cases[1].ref, "JT/T 808-2019 8.2");
+    snprintf(r.cases[1].level, sizeof r.cases[1].level, "MUST");
+    snprintf(r.cases[1].suite, sizeof r.cases[1].suite, "jt808");
     char err[256] = "";
     assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
     char *text = slurp(fx->path, NULL);
@@ -368,10 +422,18 @@ static void test_junit_escaping(void **state)
     report_init(&r, "s&<\"'>", "p");
     char wire[] = "]]> <x/> \x02\r\n" NASTY;
     struct case_result c = mk_case("N-1", "x<y", NASTY, VERDICT_FAIL, NASTY, "\xE4\xB8\xAD\xFF", 1, wire);
+    snprintf(c.ref, sizeof c.ref, "x\xFFy");
+    snprintf(c.suite, sizeof c.suite, "\xC3");
     assert_non_null(report_add_case(&r, &c));
+    /* as the other text, repaired when added: report.json carries them too */
+    assert_string_equal(r.cases[0].ref, "x?y");
+    assert_string_equal(r.cases[0].suite, "?");
+    r.cases[0].suite[0] = '\0';
     /* set past report_add_case, so the writer alone must keep the XML well-formed */
     snprintf(r.ledger_text, sizeof r.ledger_text, "bad \x1b[0m \xC0\xAF \xEF\xBF\xBF end");
     r.ledger_balanced = 0;
+    snprintf(r.cases[0].ref, sizeof r.cases[0].ref, "8.2 <&> \x01\xFF\xC0\xAF end");
+    snprintf(r.cases[0].level, sizeof r.cases[0].level, "M\x1bST");
     char err[256];
     assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
     size_t len;
@@ -384,12 +446,14 @@ static void test_junit_escaping(void **state)
     }
 #define ESC_ATTR "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;&#9;z&#10;q"
 #define ESC_TEXT "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;\tz\nq"
-    assert_non_null(strstr(text, "<testsuites name=\"s&amp;&lt;&quot;&apos;&gt;\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+    assert_non_null(strstr(text, "<testsuites name=\"s&amp;&lt;&quot;&apos;&gt;\" tests=\"1\" failures=\"1\" errors=\"0\" time=\""));
     assert_non_null(strstr(text, "<testcase classname=\"x&lt;y\" name=\"N-1 " ESC_ATTR "\" time=\"1.000\">"));
     /* 0xFF was repaired to '?' when the case was added */
     assert_non_null(strstr(text, "<failure message=\"expected " ESC_ATTR " / observed \xE4\xB8\xAD?\""));
     assert_non_null(strstr(text, ">expected: " ESC_TEXT "\nobserved: \xE4\xB8\xAD?\n"));
     assert_non_null(strstr(text, "wire log:\n]]&gt; &lt;x/&gt; \xEF\xBF\xBD&#13;\n" ESC_TEXT "\n</failure>"));
+    assert_non_null(strstr(text, "</failure>\n      <system-out>ref: 8.2 &lt;&amp;&gt; \xEF\xBF\xBD\xEF\xBF\xBD"
+                                 "\xEF\xBF\xBD\xEF\xBF\xBD end\nlevel: M\xEF\xBF\xBDST\n</system-out>"));
     assert_non_null(strstr(text, "<system-out>ledger: NOT balanced (bad \xEF\xBF\xBD[0m \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD end)</system-out>"));
     free(text);
     xmllint_ok(fx->path);
@@ -524,6 +588,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_golden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_schema_refuses, setup, teardown),
         cmocka_unit_test(test_table_golden),
         cmocka_unit_test(test_table_long_cells),
     };
