@@ -1193,6 +1193,8 @@ int run_scenario(const struct run_opts *o)
     printf("\n");
     report_print_table(&rep, stdout);
     run_print_figures(&r->sc, r->snap, &rep, stdout);
+    printf("\n");
+    report_print_summary(&rep, stdout, report_summary_style(stdout, o->no_color));
     if (o->report_dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);

@@ -26,7 +26,8 @@ static void usage(void)
             "      --junit FILE        write the merged JUnit XML to FILE\n"
             "      --scenario FILE     the scenario (default: the path the runs recorded); its\n"
             "                          bytes must be those the runs had\n"
-            "  -q, --quiet             no verdict table or figures, only the exit status\n"
+            "  -q, --quiet             no verdict table, figures or summary, only the exit status\n"
+            "      --no-color          no ANSI colours in the closing summary (also: NO_COLOR set)\n"
             "  -h, --help              this text\n"
             "\n"
             "exit status: the worst verdict of the merged cases, as for fleetsim run:\n"
@@ -46,11 +47,12 @@ static int merge(int argc, char **argv)
         {"junit", required_argument, 0, 'j'},
         {"scenario", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},
+        {"no-color", no_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *out = NULL, *junit = NULL, *scenario = NULL;
-    int quiet = 0, c;
+    int quiet = 0, no_color = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -59,6 +61,7 @@ static int merge(int argc, char **argv)
         case 'j': junit = optarg; break;
         case 's': scenario = optarg; break;
         case 'q': quiet = 1; break;
+        case 'N': no_color = 1; break;
         case 'h': usage(); return 0;
         default: return cmd_bad_option("report merge", opts, c, argv);
         }
@@ -115,6 +118,10 @@ static int merge(int argc, char **argv)
         report_print_table(&rep, stdout);
     }
     run_print_figures(&sc, sum, &rep, quiet ? NULL : stdout);
+    if (!quiet) {
+        printf("\n");
+        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
+    }
     rc = run_exit_status(report_overall(&rep));
     if (out && report_write_json(&rep, out, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim report merge: %s\n", err);

@@ -25,7 +25,18 @@ cat >"$TMP/nasty.json" <<'JSON'
             {"id": "X-LAT-001", "metric": "report.latency.p99", "below": "1s"}]}
 JSON
 expect_exit "a run with a pass, a fail and an inconclusive case exits 1" 1 \
-    "$FLEETSIM" run "$TMP/nasty.json" -q --report "$TMP/r"
+    env LC_ALL=C.UTF-8 "$FLEETSIM" run "$TMP/nasty.json" -q --report "$TMP/r"
+cp "$TMP/out" "$TMP/run.out"
+# the closing summary, k6-style, below the table and the figures (kept)
+contains "the verdict table is still there" "X-GW-001    FAIL          gateway.registrations <= 0" "$TMP/run.out"
+check "the summary: a check mark and the figure for the pass" \
+    grep -qE '^  ✓ X-AUTH-001  all 3 terminals of all fleets reach authenticated within 3.00s \(3 of 3 did; slowest [^)]+\)$' "$TMP/run.out"
+contains "... a cross, the observed value and the verdict for the failure" \
+    "  ✗ X-GW-001    gateway.registrations <= 0 (observed: 3) FAIL" "$TMP/run.out"
+contains "... the inconclusive case" "  ? X-LAT-001   report.latency.p99 below 1.00s (observed: no samples) INCONCLUSIVE" "$TMP/run.out"
+contains "... and the totals" "checks: 1 of 3 passed (33.3%)  ✗ 1 failed  ! 0 error  ? 1 inconclusive" "$TMP/run.out"
+check "... after the figures" awk '/^figures:/{f=1} /^checks: /{if (f) ok=1} END{exit !ok}' "$TMP/run.out"
+check "no colours into a pipe" bash -c "! grep -q \$'\\033' '$TMP/run.out'"
 valid "its junit.xml validates against the JUnit schema" "$TMP/r/junit.xml"
 
 python3 - "$TMP/r/junit.xml" >"$TMP/py.out" 2>&1 <<'PY'
@@ -81,5 +92,30 @@ valid "... and its junit.xml validates" "$TMP/i/junit.xml"
 "$FLEETSIM" run "$TMP/nasty.json" -q --shard 1/2 --report "$TMP/s1" >/dev/null 2>&1
 "$FLEETSIM" run "$TMP/nasty.json" -q --shard 2/2 --report "$TMP/s2" >/dev/null 2>&1
 expect_exit "report merge of the shards exits 1 (the failed case)" 1 \
-    "$FLEETSIM" report merge "$TMP/s1/report.json" "$TMP/s2/report.json" --junit "$TMP/merged.xml"
+    env LC_ALL=C "$FLEETSIM" report merge "$TMP/s1/report.json" "$TMP/s2/report.json" --junit "$TMP/merged.xml"
+contains "the merge ends with the summary too, in ASCII outside a UTF-8 locale" \
+    "  x X-GW-001    gateway.registrations <= 0 (observed: 3) FAIL" "$TMP/out"
+contains "... its totals" "checks: 1 of 3 passed (33.3%)  x 1 failed  ! 0 error  ? 1 inconclusive" "$TMP/out"
+# the summary: from the last blank line to the "checks:" line
+awk '/^$/{n=0; delete l; next} {l[++n]=$0} /^checks: /{for (i=1;i<=n;i++) print l[i]; exit}' "$TMP/out" >"$TMP/summary"
+if [ "$(wc -l <"$TMP/summary")" = 4 ] && ! LC_ALL=C grep -q '[^ -~]' "$TMP/summary"; then
+    ok "... a line per case and the totals, no byte past ASCII"
+else
+    nok "... a line per case and the totals, no byte past ASCII" "$(cat -v "$TMP/summary")"
+fi
+if command -v script >/dev/null 2>&1; then
+    # on a terminal the marks are coloured, unless --no-color or NO_COLOR says no
+    tty_run() { script -qec "$*" /dev/null </dev/null >"$TMP/tty.out" 2>&1; }
+    m="$FLEETSIM report merge $TMP/s1/report.json $TMP/s2/report.json"
+    tty_run env LC_ALL=C.UTF-8 TERM=xterm $m
+    contains "on a terminal the marks are coloured" $'\033[31m✗\033[0m X-GW-001' "$TMP/tty.out"
+    tty_run env LC_ALL=C.UTF-8 TERM=xterm $m --no-color
+    check "... not with --no-color" bash -c "grep -q '✗ X-GW-001' '$TMP/tty.out' && ! grep -q \$'\\033\\[3' '$TMP/tty.out'"
+    tty_run env LC_ALL=C.UTF-8 TERM=xterm NO_COLOR=1 $m
+    check "... nor with NO_COLOR" bash -c "grep -q '✗ X-GW-001' '$TMP/tty.out' && ! grep -q \$'\\033\\[3' '$TMP/tty.out'"
+else
+    ok "on a terminal the marks are coloured # skipped: script (util-linux) not found"
+fi
+expect_exit "report merge -q prints nothing" 1 "$FLEETSIM" report merge "$TMP/s1/report.json" "$TMP/s2/report.json" -q
+check "... not even the summary" test ! -s "$TMP/out"
 valid "the merged junit.xml validates" "$TMP/merged.xml"

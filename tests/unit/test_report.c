@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -485,6 +486,141 @@ __attribute__((noinline)) static char *table_of(const struct run_report *r)
     return buf;
 }
 
+/* noinline: as table_of */
+__attribute__((noinline)) static char *summary_of(const struct run_report *r, struct summary_style st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    report_print_summary(r, f, st);
+    fclose(f);
+    return buf;
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    struct run_report r;
+    sample_report(&r);
+    char *text = summary_of(&r, (struct summary_style){.utf8 = 1});
+    assert_string_equal(text,
+                        "  \xE2\x9C\x93 AUTH-001  10 registered (10 registered)\n"
+                        "  \xE2\x9C\x97 AUTH-002  refused (observed: accepted) FAIL\n"
+                        "  ? LOC-001   a fix (observed: no GPS) INCONCLUSIVE\n"
+                        "  ! HARN-1    socket (observed: EMFILE) ERROR\n"
+                        "checks: 1 of 4 passed (25.0%)  \xE2\x9C\x97 1 failed  ! 1 error  ? 1 inconclusive\n");
+    free(text);
+    /* colours: the mark of each case, and the totals that are not zero */
+    text = summary_of(&r, (struct summary_style){.utf8 = 1, .color = 1});
+    assert_non_null(strstr(text, "  \033[32m\xE2\x9C\x93\033[0m AUTH-001  10 registered"));
+    assert_non_null(strstr(text, "  \033[31m\xE2\x9C\x97\033[0m AUTH-002  refused"));
+    assert_non_null(strstr(text, "  \033[33m?\033[0m LOC-001 "));
+    assert_non_null(strstr(text, "  \033[1;31m!\033[0m HARN-1 "));
+    assert_non_null(strstr(text, "(25.0%)  \033[31m\xE2\x9C\x97 1 failed\033[0m  \033[1;31m! 1 error\033[0m"));
+    free(text);
+
+    /* plain ASCII: no byte past 0x7F, control characters as spaces */
+    struct case_result c = mk_case("\xE4\xB8\xAD-1", "a", "d", VERDICT_PASS, "a\tb \xE4\xB8\xAD\xE6\x96\x87 c",
+                                   "\x1b[0m ok", 0, NULL);
+    assert_non_null(report_add_case(&r, &c));
+    text = summary_of(&r, (struct summary_style){0});
+    assert_string_equal(text,
+                        "  + AUTH-001  10 registered (10 registered)\n"
+                        "  x AUTH-002  refused (observed: accepted) FAIL\n"
+                        "  ? LOC-001   a fix (observed: no GPS) INCONCLUSIVE\n"
+                        "  ! HARN-1    socket (observed: EMFILE) ERROR\n"
+                        "  + ?-1       a b ?? c ( [0m ok)\n"
+                        "checks: 2 of 5 passed (40.0%)  x 1 failed  ! 1 error  ? 1 inconclusive\n");
+    free(text);
+    report_free(&r);
+
+    /* nothing to judge */
+    report_init(&r, "empty", "p");
+    text = summary_of(&r, (struct summary_style){0});
+    assert_string_equal(text, "checks: 0 of 0 passed (100.0%)  x 0 failed  ! 0 error  ? 0 inconclusive\n");
+    free(text);
+    report_free(&r);
+}
+
+static void set_env(const char *name, const char *value)
+{
+    if (value)
+        assert_int_equal(setenv(name, value, 1), 0);
+    else
+        assert_int_equal(unsetenv(name), 0);
+}
+
+/* UTF-8 from the locale variables, in the C library's order; colours only on a
+ * terminal (a pseudo-terminal here) and not with NO_COLOR, TERM=dumb or --no-color. */
+static void test_summary_style(void **state)
+{
+    (void)state;
+    static const char *const saved_names[] = {"LC_ALL", "LC_CTYPE", "LANG", "NO_COLOR", "TERM"};
+    char *saved[5];
+    for (int i = 0; i < 5; i++) {
+        const char *v = getenv(saved_names[i]);
+        saved[i] = v ? strdup(v) : NULL;
+    }
+    static const struct {
+        const char *lc_all, *lc_ctype, *lang;
+        int utf8;
+    } loc[] = {
+        {NULL, NULL, NULL, 0},
+        {NULL, NULL, "C.UTF-8", 1},
+        {NULL, NULL, "en_US.utf8", 1},
+        {NULL, NULL, "de_DE.UTF-8@euro", 1},
+        {NULL, NULL, "en_US.ISO-8859-1", 0},
+        {NULL, NULL, "C", 0},
+        {NULL, NULL, "POSIX", 0},
+        {"C", NULL, "C.UTF-8", 0},          /* LC_ALL wins */
+        {"", NULL, "C.UTF-8", 1},           /* an empty one does not count */
+        {NULL, "zh_CN.GB18030", "C.UTF-8", 0},
+        {NULL, "zh_CN.UTF-8", "C", 1},
+    };
+    for (size_t i = 0; i < sizeof loc / sizeof loc[0]; i++) {
+        set_env("LC_ALL", loc[i].lc_all);
+        set_env("LC_CTYPE", loc[i].lc_ctype);
+        set_env("LANG", loc[i].lang);
+        struct summary_style st = report_summary_style(stdout, 0);
+        assert_int_equal(st.utf8, loc[i].utf8);
+    }
+    /* a file is no terminal: no colours even when nothing forbids them */
+    char path[] = "/tmp/test_report_style.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "w");
+    assert_non_null(file);
+    set_env("NO_COLOR", NULL);
+    set_env("TERM", "xterm");
+    assert_int_equal(report_summary_style(file, 0).color, 0);
+    fclose(file);
+    unlink(path);
+
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0) {
+        int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+        assert_true(slave >= 0);
+        FILE *tty = fdopen(slave, "w");
+        assert_non_null(tty);
+        assert_int_equal(report_summary_style(tty, 0).color, 1);
+        assert_int_equal(report_summary_style(tty, 1).color, 0);     /* --no-color */
+        set_env("NO_COLOR", "1");
+        assert_int_equal(report_summary_style(tty, 0).color, 0);
+        set_env("NO_COLOR", "");                                     /* empty: as unset */
+        assert_int_equal(report_summary_style(tty, 0).color, 1);
+        set_env("TERM", "dumb");
+        assert_int_equal(report_summary_style(tty, 0).color, 0);
+        fclose(tty);
+    }
+    if (master >= 0)
+        close(master);
+    for (int i = 0; i < 5; i++) {
+        set_env(saved_names[i], saved[i]);
+        free(saved[i]);
+    }
+}
+
 static void test_table_golden(void **state)
 {
     (void)state;
@@ -589,6 +725,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_junit_golden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_schema_refuses, setup, teardown),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_summary_style),
         cmocka_unit_test(test_table_golden),
         cmocka_unit_test(test_table_long_cells),
     };
