@@ -22,6 +22,22 @@ if command -v shellcheck >/dev/null 2>&1; then
     check "shellcheck finds nothing in the entrypoint" shellcheck -s sh "$ENTRY"
 fi
 
+# the image's runtime stage installs every library the binary links against (the
+# Debian package that holds each NEEDED soname here; libc6 is in every Debian image,
+# and the sanitizers' runtimes are not the image's business)
+if command -v readelf >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+    runtime=$(awk '/^FROM /{n++} n==2' "$K8S/Dockerfile")
+    missing=""
+    for so in $(readelf -d "$(readlink -f "$FLEETSIM")" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+        pkg=$(dpkg -S "*/$so" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
+        [ "$pkg" = libc6 ] && continue
+        case $so in lib*san.so*) continue ;; esac   # a sanitizer build's runtime
+        if [ -z "$pkg" ] || ! grep -qw -- "$pkg" <<<"$runtime"; then missing="$missing $so(${pkg:-no package})"; fi
+    done
+    if [ -z "$missing" ]; then ok "the image's runtime stage has every library fleetsim links against"
+    else nok "the image's runtime stage has every library fleetsim links against" "missing:$missing"; fi
+fi
+
 # the checker refuses what would break the deployment: each mutant exits 1 naming it
 mutant() { # NAME FILE PYTHON-EXPRESSION-ON-s EXPECTED-TEXT
     rm -rf "$TMP/m"; cp -r "$K8S" "$TMP/m"
