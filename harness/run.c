@@ -1193,8 +1193,6 @@ int run_scenario(const struct run_opts *o)
     printf("\n");
     report_print_table(&rep, stdout);
     run_print_figures(&r->sc, r->snap, &rep, stdout);
-    printf("\n");
-    report_print_summary(&rep, stdout, report_summary_style(stdout, o->no_color));
     if (o->report_dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);
@@ -1205,6 +1203,9 @@ int run_scenario(const struct run_opts *o)
             fprintf(stderr, "fleetsim: %s\n", err);
         printf("reports: %s/report.json, %s/junit.xml\n", o->report_dir, o->report_dir);
     }
+    /* last, where a reader's eye and a CI log's tail are */
+    printf("\n");
+    report_print_summary(&rep, stdout, report_summary_style(stdout, o->no_color));
     rc = run_exit_status(report_overall(&rep));
     report_free(&rep);
 out:

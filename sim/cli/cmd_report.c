@@ -118,10 +118,6 @@ static int merge(int argc, char **argv)
         report_print_table(&rep, stdout);
     }
     run_print_figures(&sc, sum, &rep, quiet ? NULL : stdout);
-    if (!quiet) {
-        printf("\n");
-        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
-    }
     rc = run_exit_status(report_overall(&rep));
     if (out && report_write_json(&rep, out, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim report merge: %s\n", err);
@@ -133,6 +129,10 @@ static int merge(int argc, char **argv)
     }
     if (!quiet && (out || junit))
         printf("reports:%s%s%s%s\n", out ? " " : "", out ? out : "", junit ? " " : "", junit ? junit : "");
+    if (!quiet) {
+        printf("\n");
+        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
+    }
     report_free(&rep);
 done:
     scenario_free(&sc);

@@ -70,7 +70,10 @@ DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+# where the Job controller itself takes it from: the pod's annotation, or (with
+# the PodIndexLabel feature, Kubernetes 1.28+) its label of the same name
+INDEX_FIELDS = ("metadata.annotations['batch.kubernetes.io/job-completion-index']",
+                "metadata.labels['batch.kubernetes.io/job-completion-index']")
 
 problems = []
 
@@ -265,8 +268,8 @@ def main():
         idx = env.get("JOB_COMPLETION_INDEX")
         if idx is not None:   # Kubernetes sets it; when said, it must be the index
             ref = ((idx.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-            if ref != INDEX_FIELD:
-                bad(w + ": JOB_COMPLETION_INDEX", "must come from %s" % INDEX_FIELD)
+            if ref not in INDEX_FIELDS:
+                bad(w + ": JOB_COMPLETION_INDEX", "must come from %s" % " or ".join(INDEX_FIELDS))
     if merge:
         w, (spec, c, env, mounts, volumes, doc) = merge
         if spec.get("completionMode", "NonIndexed") != "NonIndexed" or spec.get("completions", 1) != 1:

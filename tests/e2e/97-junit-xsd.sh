@@ -35,7 +35,8 @@ contains "... a cross, the observed value and the verdict for the failure" \
     "  ✗ X-GW-001    gateway.registrations <= 0 (observed: 3) FAIL" "$TMP/run.out"
 contains "... the inconclusive case" "  ? X-LAT-001   report.latency.p99 below 1.00s (observed: no samples) INCONCLUSIVE" "$TMP/run.out"
 contains "... and the totals" "checks: 1 of 3 passed (33.3%)  ✗ 1 failed  ! 0 error  ? 1 inconclusive" "$TMP/run.out"
-check "... after the figures" awk '/^figures:/{f=1} /^checks: /{if (f) ok=1} END{exit !ok}' "$TMP/run.out"
+check "... after the figures and the reports line, last" \
+    awk '/^figures:/{f=1} /^reports: /{if (f) r=1} /^checks: /{if (r) ok=1; last=NR} END{exit !(ok && last == NR)}' "$TMP/run.out"
 check "no colours into a pipe" bash -c "! grep -q \$'\\033' '$TMP/run.out'"
 valid "its junit.xml validates against the JUnit schema" "$TMP/r/junit.xml"
 
