@@ -25,13 +25,20 @@ fi
 # the image's runtime stage installs every library the binary links against (the
 # Debian package that holds each NEEDED soname here; libc6 is in every Debian image,
 # and the sanitizers' runtimes are not the image's business)
-if command -v readelf >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+if command -v readelf >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
     runtime=$(awk '/^FROM /{n++} n==2' "$K8S/Dockerfile")
+    bin=$(readlink -f "$FLEETSIM")
     missing=""
-    for so in $(readelf -d "$(readlink -f "$FLEETSIM")" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-        pkg=$(dpkg -S "*/$so" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
-        [ "$pkg" = libc6 ] && continue
+    for so in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         case $so in lib*san.so*) continue ;; esac   # a sanitizer build's runtime
+        # the file the loader takes (ldd), by the name dpkg knows it (/lib is /usr/lib)
+        path=$(ldd "$bin" | awk -v so="$so" '$1 == so && $2 == "=>" {print $3}')
+        pkg=""
+        for p in "$path" "$(readlink -f "$path")" "${path#/usr}" "/usr$path"; do
+            pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1)
+            [ -n "$pkg" ] && break
+        done
+        [ "$pkg" = libc6 ] && continue
         if [ -z "$pkg" ] || ! grep -qw -- "$pkg" <<<"$runtime"; then missing="$missing $so(${pkg:-no package})"; fi
     done
     if [ -z "$missing" ]; then ok "the image's runtime stage has every library fleetsim links against"
