@@ -29,6 +29,9 @@ SAN_O := build-san
 # Debian packages this tree needs to build and test (libcoap3-bin: coap-server, an
 # independent CoAP peer for the replay dialect's end-to-end test).
 DEB_PKGS := build-essential pkg-config libev-dev libcjson-dev libsqlite3-dev libcmocka-dev libjpeg-dev libcoap3-bin sqlite3 libmicrohttpd-dev tshark man-db libssl-dev openssl zlib1g-dev
+# xmllint: the tests validate junit.xml against the JUnit schema (tests/data/junit.xsd);
+# PyYAML: tests/data/check_k8s.py reads the Kubernetes manifests of deploy/k8s/.
+DEB_PKGS += libxml2-utils python3-yaml
 
 PKG_MODS := libcjson sqlite3 libmicrohttpd openssl zlib
 # Third-party verification: the gateway's HTTP client (libcurl), and curl as an

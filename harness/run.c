@@ -1229,6 +1229,9 @@ int run_scenario(const struct run_opts *o)
         printf("reports: %s/report.json, %s/junit.xml, %s/report.html\n", o->report_dir, o->report_dir,
                o->report_dir);
     }
+    /* last, where a reader's eye and a CI log's tail are */
+    printf("\n");
+    report_print_summary(&rep, stdout, report_summary_style(stdout, o->no_color));
     rc = run_exit_status(report_overall(&rep));
     report_free(&rep);
 out:

@@ -49,6 +49,7 @@ struct run_opts {
     const char *trace_ids;     /* --trace ID,...: the frames of these terminals */
     const char *pcap;          /* --pcap FILE: their traffic (all terminals without --trace) */
     uint64_t pcap_limit;       /* --pcap-limit: bytes (0: the default) */
+    int no_color;              /* --no-color: the closing summary without ANSI colours */
 };
 
 /* The exit status (enum run_exit): a usage or input error (the scenario, a path of

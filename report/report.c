@@ -128,6 +128,9 @@ struct case_result *report_add_case(struct run_report *r, const struct case_resu
     TEXT_REPAIR(dst->desc);
     TEXT_REPAIR(dst->expected);
     TEXT_REPAIR(dst->observed);
+    TEXT_REPAIR(dst->ref);
+    TEXT_REPAIR(dst->level);
+    TEXT_REPAIR(dst->suite);
     r->n_cases++;
     return dst;
 }

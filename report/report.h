@@ -62,4 +62,20 @@ int report_write_html(const struct run_report *r, const char *path, char *err, s
 /* Aligned table: ID | VERDICT | EXPECTED | OBSERVED, then the ledger line and a total. */
 void report_print_table(const struct run_report *r, FILE *out);
 
+/* How the summary is drawn: marks in UTF-8 (a check and a cross) or ASCII
+ * ('+', 'x', '?', '!'), with or without ANSI colours. */
+struct summary_style {
+    int utf8;
+    int color;
+};
+/* The style for out: UTF-8 when the locale says so (LC_ALL, else LC_CTYPE, else
+ * LANG names a UTF-8 charset); colours when out is a terminal, NO_COLOR is unset
+ * or empty, TERM is not "dumb" and no_color (--no-color) is 0. */
+struct summary_style report_summary_style(FILE *out, int no_color);
+/* The compact summary, a line per case as k6 prints its checks:
+ *   "  + AUTH-001  all 100 terminals authenticated within 10s (100 of 100; slowest 1.2s)"
+ * with the observed figure ("(observed: ...) FAIL" for a case that did not pass),
+ * then "checks: P of N passed (x%)" and the failed, error and inconclusive counts. */
+void report_print_summary(const struct run_report *r, FILE *out, struct summary_style st);
+
 #endif

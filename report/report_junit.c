@@ -108,12 +108,16 @@ static struct counts count_cases(const struct run_report *r)
     return k;
 }
 
-static void put_counts(FILE *f, const struct run_report *r, const struct counts *k)
+/* The JUnit schema Jenkins and GitLab read (tests/data/junit.xsd) has "skipped"
+ * on <testsuite> but not on <testsuites>. */
+static void put_counts(FILE *f, const struct run_report *r, const struct counts *k, int with_skipped)
 {
     fputs(" name=\"", f);
     xml_put(f, r->scenario, sizeof r->scenario, XML_ATTR);
-    fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\"",
-            k->tests, k->failures, k->errors, k->skipped, seconds(r->duration_s));
+    fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\"", k->tests, k->failures, k->errors);
+    if (with_skipped)
+        fprintf(f, " skipped=\"%d\"", k->skipped);
+    fprintf(f, " time=\"%.3f\"", seconds(r->duration_s));
 }
 
 static void put_property(FILE *f, const char *name, const char *value, size_t cap)
@@ -121,6 +125,22 @@ static void put_property(FILE *f, const char *name, const char *value, size_t ca
     fprintf(f, "      <property name=\"%s\" value=\"", name);
     xml_put(f, value, cap, XML_ATTR);
     fputs("\"/>\n", f);
+}
+
+/* expected, observed and the wire log, a line each (the log as it is). */
+static void put_evidence(FILE *f, const struct case_result *c)
+{
+    fputs("expected: ", f);
+    xml_put(f, c->expected, sizeof c->expected, XML_TEXT);
+    fputs("\nobserved: ", f);
+    xml_put(f, c->observed, sizeof c->observed, XML_TEXT);
+    fputc('\n', f);
+    if (c->wire_log) {
+        fputs("wire log:\n", f);
+        xml_put(f, c->wire_log, SIZE_MAX, XML_TEXT);
+        if (c->wire_log[0] && c->wire_log[strlen(c->wire_log) - 1] != '\n')
+            fputc('\n', f);
+    }
 }
 
 /* <failure>, <error> or <skipped>, with the detail in the body where CI shows it. */
@@ -133,18 +153,41 @@ static void put_outcome(FILE *f, const struct case_result *c, const char *tag)
     fputc('"', f);
     if (strcmp(tag, "skipped") != 0)
         fprintf(f, " type=\"%s\"", verdict_name(c->verdict));
-    fputs(">expected: ", f);
-    xml_put(f, c->expected, sizeof c->expected, XML_TEXT);
-    fputs("\nobserved: ", f);
-    xml_put(f, c->observed, sizeof c->observed, XML_TEXT);
-    fputc('\n', f);
-    if (c->wire_log) {
-        fputs("wire log:\n", f);
-        xml_put(f, c->wire_log, SIZE_MAX, XML_TEXT);
-        if (c->wire_log[0] && c->wire_log[strlen(c->wire_log) - 1] != '\n')
-            fputc('\n', f);
-    }
+    fputc('>', f);
+    put_evidence(f, c);
     fprintf(f, "</%s>\n", tag);
+}
+
+/* What the case says of itself beyond what the testcase's attributes can hold
+ * (the schema allows name, classname and time only): its spec reference,
+ * requirement level and suite; and for a case that passed, which has no
+ * outcome element, the evidence too.  Nothing when there is nothing to say. */
+static void put_case_out(FILE *f, const struct case_result *c, int passed)
+{
+    const struct {
+        const char *label, *value;
+        size_t cap;
+    } lines[] = {
+        {"ref", c->ref, sizeof c->ref},
+        {"level", c->level, sizeof c->level},
+        {"suite", c->suite, sizeof c->suite},
+    };
+    int any = passed;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        any |= lines[i].value[0] != '\0';
+    if (!any)
+        return;
+    fputs("      <system-out>", f);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (!lines[i].value[0])
+            continue;
+        fprintf(f, "%s: ", lines[i].label);
+        xml_put(f, lines[i].value, lines[i].cap, XML_TEXT);
+        fputc('\n', f);
+    }
+    if (passed)
+        put_evidence(f, c);
+    fputs("</system-out>\n", f);
 }
 
 static void put_case(FILE *f, const struct run_report *r, const struct case_result *c)
@@ -168,12 +211,15 @@ static void put_case(FILE *f, const struct run_report *r, const struct case_resu
     case VERDICT_INCONCLUSIVE: tag = "skipped"; break;
     case VERDICT_PASS: break;
     }
-    if (!tag) {
+    if (!tag && !c->ref[0] && !c->level[0] && !c->suite[0] && !c->expected[0] && !c->observed[0] &&
+        !c->wire_log) {
         fputs("/>\n", f);
         return;
     }
     fputs(">\n", f);
-    put_outcome(f, c, tag);
+    if (tag)
+        put_outcome(f, c, tag);
+    put_case_out(f, c, !tag);
     fputs("    </testcase>\n", f);
 }
 
@@ -183,9 +229,9 @@ static void put_report(FILE *f, const struct run_report *r)
     char num[64];
 
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
-    put_counts(f, r, &k);
+    put_counts(f, r, &k, 0);
     fputs(">\n  <testsuite", f);
-    put_counts(f, r, &k);
+    put_counts(f, r, &k, 1);
     if (r->started[0]) {
         fputs(" timestamp=\"", f);
         xml_put(f, r->started, sizeof r->started, XML_ATTR);

@@ -44,7 +44,8 @@ static void usage(const char *name)
            "      --html FILE         also write the HTML page to FILE\n"
            "      --scenario FILE     the scenario (default: the path the runs recorded); its\n"
            "                          bytes must be those the runs had\n"
-           "  -q, --quiet             no verdict table or figures, only the exit status\n"
+           "  -q, --quiet             no verdict table, figures or summary, only the exit status\n"
+           "      --no-color          no ANSI colours in the closing summary (also: NO_COLOR set)\n"
            "  -h, --help              this text\n"
            "\n"
            "exit status: the worst verdict of the merged cases, as for fleetsim run:\n"
@@ -118,12 +119,13 @@ static int merge(const char *name, int argc, char **argv)
         {"format", required_argument, 0, 'f'},
         {"scenario", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},
+        {"no-color", no_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *out = NULL, *junit = NULL, *html = NULL, *scenario = NULL;
     enum out_format fmt = FMT_NONE;
-    int quiet = 0, c;
+    int quiet = 0, no_color = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -138,6 +140,7 @@ static int merge(const char *name, int argc, char **argv)
             break;
         case 's': scenario = optarg; break;
         case 'q': quiet = 1; break;
+        case 'N': no_color = 1; break;
         case 'h': usage(name); return 0;
         default: return cmd_bad_option(name, opts, c, argv);
         }
@@ -218,6 +221,10 @@ static int merge(const char *name, int argc, char **argv)
     }
     if (wrote)
         printf("\n");
+    if (!quiet) {
+        printf("\n");
+        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
+    }
     report_free(&rep);
 done:
     scenario_free(&sc);

@@ -76,6 +76,8 @@ static void usage(void)
             "                          its cases, start nothing\n"
             "  -q, --quiet             no status lines\n"
             "  -v, --verbose           the gateway logs every rejected frame\n"
+            "      --no-color          no ANSI colours in the closing summary (also: NO_COLOR set;\n"
+            "                          its marks are ASCII unless the locale is UTF-8)\n"
             "      --shard K/N         run only shard K of N of every fleet: the terminals\n"
             "                          i with i %% N == K-1 (fleetsim report merge joins them)\n"
             "      --stats PATH        serve the live snapshot on a unix socket: a JSON line\n"
@@ -120,6 +122,7 @@ int cmd_run(int argc, char **argv)
         {"trace", required_argument, 0, 'A'},
         {"pcap", required_argument, 0, 'W'},
         {"pcap-limit", required_argument, 0, 'L'},
+        {"no-color", no_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -188,6 +191,7 @@ int cmd_run(int argc, char **argv)
             ADD_SET("%s", optarg);
             break;
         case 'q': o.quiet = 1; break;
+        case 'N': o.no_color = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage(); return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -305,14 +306,18 @@ static void test_write_errors(void **state)
 
 static const char junit_golden[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<testsuites name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\">\n"
+    "<testsuites name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" time=\"12.500\">\n"
     "  <testsuite name=\"smoke\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"12.500\" timestamp=\"2024-05-01T10:00:00Z\">\n"
     "    <properties>\n"
     "      <property name=\"scenario_path\" value=\"scenarios/smoke.json\"/>\n"
     "      <property name=\"virtual_s\" value=\"3600.000\"/>\n"
     "      <property name=\"verdict\" value=\"ERROR\"/>\n"
     "    </properties>\n"
-    "    <testcase classname=\"jt808.auth\" name=\"AUTH-001 terminals register\" time=\"1.250\"/>\n"
+    "    <testcase classname=\"jt808.auth\" name=\"AUTH-001 terminals register\" time=\"1.250\">\n"
+    "      <system-out>expected: 10 registered\n"
+    "observed: 10 registered\n"
+    "</system-out>\n"
+    "    </testcase>\n"
     "    <testcase classname=\"jt808.auth\" name=\"AUTH-002 bad token refused\" time=\"0.500\">\n"
     "      <failure message=\"expected refused / observed accepted\" type=\"FAIL\">expected: refused\n"
     "observed: accepted\n"
@@ -320,6 +325,10 @@ static const char junit_golden[] =
     "7e 01 00 7e\n"
     "7e 81 00 7e\n"
     "</failure>\n"
+    "      <system-out>ref: JT/T 808-2019 8.2\n"
+    "level: MUST\n"
+    "suite: jt808\n"
+    "</system-out>\n"
     "    </testcase>\n"
     "    <testcase classname=\"jt808.loc\" name=\"LOC-001\" time=\"0.000\">\n"
     "      <skipped message=\"expected a fix / observed no GPS\">expected: a fix\n"
@@ -335,13 +344,56 @@ static const char junit_golden[] =
     "  </testsuite>\n"
     "</testsuites>\n";
 
+/* The JUnit schema Jenkins and GitLab read, in the tree (the tests run from its top). */
+#define JUNIT_XSD "tests/data/junit.xsd"
+
+/* 0 when xmllint finds path well-formed and valid against the JUnit schema. */
+static int xmllint_schema(const char *path)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "xmllint --noout --schema '%s' '%s' >/dev/null 2>&1", JUNIT_XSD, path);
+    return system(cmd);
+}
+
 static void xmllint_ok(const char *path)
 {
-    if (system("command -v xmllint >/dev/null 2>&1") != 0)
-        return;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(access(JUNIT_XSD, R_OK), 0);
+    assert_int_equal(system("command -v xmllint >/dev/null 2>&1"), 0); /* libxml2-utils, in DEB_PKGS */
+    assert_int_equal(xmllint_schema(path), 0);
+}
+
+/* The schema is no rubber stamp: what it does not allow is refused. */
+static void test_junit_schema_refuses(void **state)
+{
+    struct fixture *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/bad.xml", fx->dir);
+    static const char *const bad[] = {
+        /* "skipped" is a <testsuite> attribute, not a <testsuites> one */
+        "<testsuites skipped=\"1\"><testsuite name=\"s\" tests=\"0\" failures=\"0\" errors=\"0\"/></testsuites>",
+        /* a testsuite needs its counts */
+        "<testsuites><testsuite name=\"s\" tests=\"1\"/></testsuites>",
+        /* a testcase has no attributes beyond name, classname, time, group */
+        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\">"
+        "<testcase name=\"a\" ref=\"8.2\"/></testsuite></testsuites>",
+        /* nor properties of its own */
+        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\">"
+        "<testcase name=\"a\"><properties/></testcase></testsuite></testsuites>",
+        /* a time is a number */
+        "<testsuites><testsuite name=\"s\" tests=\"0\" failures=\"0\" errors=\"0\" time=\"-1\"/></testsuites>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(fx->path, "w");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_not_equal(xmllint_schema(fx->path), 0);
+    }
+    FILE *f = fopen(fx->path, "w");
+    assert_non_null(f);
+    fputs("<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" time=\"1,234.5\">"
+          "<testcase name=\"a\"><system-out>x</system-out></testcase></testsuite></testsuites>", f);
+    fclose(f);
+    assert_int_equal(xmllint_schema(fx->path), 0);
 }
 
 static void test_junit_golden(void **state)
@@ -350,6 +402,9 @@ static void test_junit_golden(void **state)
     snprintf(fx->path, sizeof fx->path, "%s/junit.xml", fx->dir);
     struct run_report r;
     sample_report(&r);
+    snprintf(r.cases[1].ref, sizeof r.cases[1].ref, "JT/T 808-2019 8.2");
+    snprintf(r.cases[1].level, sizeof r.cases[1].level, "MUST");
+    snprintf(r.cases[1].suite, sizeof r.cases[1].suite, "jt808");
     char err[256] = "";
     assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
     char *text = slurp(fx->path, NULL);
@@ -368,10 +423,18 @@ static void test_junit_escaping(void **state)
     report_init(&r, "s&<\"'>", "p");
     char wire[] = "]]> <x/> \x02\r\n" NASTY;
     struct case_result c = mk_case("N-1", "x<y", NASTY, VERDICT_FAIL, NASTY, "\xE4\xB8\xAD\xFF", 1, wire);
+    snprintf(c.ref, sizeof c.ref, "x\xFFy");
+    snprintf(c.suite, sizeof c.suite, "\xC3");
     assert_non_null(report_add_case(&r, &c));
+    /* as the other text, repaired when added: report.json carries them too */
+    assert_string_equal(r.cases[0].ref, "x?y");
+    assert_string_equal(r.cases[0].suite, "?");
+    r.cases[0].suite[0] = '\0';
     /* set past report_add_case, so the writer alone must keep the XML well-formed */
     snprintf(r.ledger_text, sizeof r.ledger_text, "bad \x1b[0m \xC0\xAF \xEF\xBF\xBF end");
     r.ledger_balanced = 0;
+    snprintf(r.cases[0].ref, sizeof r.cases[0].ref, "8.2 <&> \x01\xFF\xC0\xAF end");
+    snprintf(r.cases[0].level, sizeof r.cases[0].level, "M\x1bST");
     char err[256];
     assert_int_equal(report_write_junit(&r, fx->path, err, sizeof err), 0);
     size_t len;
@@ -384,12 +447,14 @@ static void test_junit_escaping(void **state)
     }
 #define ESC_ATTR "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;&#9;z&#10;q"
 #define ESC_TEXT "a&lt;b &amp; &quot;c&quot; &apos;d&apos; \xEF\xBF\xBD \xE4\xB8\xAD\xE6\x96\x87 &gt;\tz\nq"
-    assert_non_null(strstr(text, "<testsuites name=\"s&amp;&lt;&quot;&apos;&gt;\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+    assert_non_null(strstr(text, "<testsuites name=\"s&amp;&lt;&quot;&apos;&gt;\" tests=\"1\" failures=\"1\" errors=\"0\" time=\""));
     assert_non_null(strstr(text, "<testcase classname=\"x&lt;y\" name=\"N-1 " ESC_ATTR "\" time=\"1.000\">"));
     /* 0xFF was repaired to '?' when the case was added */
     assert_non_null(strstr(text, "<failure message=\"expected " ESC_ATTR " / observed \xE4\xB8\xAD?\""));
     assert_non_null(strstr(text, ">expected: " ESC_TEXT "\nobserved: \xE4\xB8\xAD?\n"));
     assert_non_null(strstr(text, "wire log:\n]]&gt; &lt;x/&gt; \xEF\xBF\xBD&#13;\n" ESC_TEXT "\n</failure>"));
+    assert_non_null(strstr(text, "</failure>\n      <system-out>ref: 8.2 &lt;&amp;&gt; \xEF\xBF\xBD\xEF\xBF\xBD"
+                                 "\xEF\xBF\xBD\xEF\xBF\xBD end\nlevel: M\xEF\xBF\xBDST\n</system-out>"));
     assert_non_null(strstr(text, "<system-out>ledger: NOT balanced (bad \xEF\xBF\xBD[0m \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD end)</system-out>"));
     free(text);
     xmllint_ok(fx->path);
@@ -419,6 +484,141 @@ __attribute__((noinline)) static char *table_of(const struct run_report *r)
     report_print_table(r, f);
     fclose(f);
     return buf;
+}
+
+/* noinline: as table_of */
+__attribute__((noinline)) static char *summary_of(const struct run_report *r, struct summary_style st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    report_print_summary(r, f, st);
+    fclose(f);
+    return buf;
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    struct run_report r;
+    sample_report(&r);
+    char *text = summary_of(&r, (struct summary_style){.utf8 = 1});
+    assert_string_equal(text,
+                        "  \xE2\x9C\x93 AUTH-001  10 registered (10 registered)\n"
+                        "  \xE2\x9C\x97 AUTH-002  refused (observed: accepted) FAIL\n"
+                        "  ? LOC-001   a fix (observed: no GPS) INCONCLUSIVE\n"
+                        "  ! HARN-1    socket (observed: EMFILE) ERROR\n"
+                        "checks: 1 of 4 passed (25.0%)  \xE2\x9C\x97 1 failed  ! 1 error  ? 1 inconclusive\n");
+    free(text);
+    /* colours: the mark of each case, and the totals that are not zero */
+    text = summary_of(&r, (struct summary_style){.utf8 = 1, .color = 1});
+    assert_non_null(strstr(text, "  \033[32m\xE2\x9C\x93\033[0m AUTH-001  10 registered"));
+    assert_non_null(strstr(text, "  \033[31m\xE2\x9C\x97\033[0m AUTH-002  refused"));
+    assert_non_null(strstr(text, "  \033[33m?\033[0m LOC-001 "));
+    assert_non_null(strstr(text, "  \033[1;31m!\033[0m HARN-1 "));
+    assert_non_null(strstr(text, "(25.0%)  \033[31m\xE2\x9C\x97 1 failed\033[0m  \033[1;31m! 1 error\033[0m"));
+    free(text);
+
+    /* plain ASCII: no byte past 0x7F, control characters as spaces */
+    struct case_result c = mk_case("\xE4\xB8\xAD-1", "a", "d", VERDICT_PASS, "a\tb \xE4\xB8\xAD\xE6\x96\x87 c",
+                                   "\x1b[0m ok", 0, NULL);
+    assert_non_null(report_add_case(&r, &c));
+    text = summary_of(&r, (struct summary_style){0});
+    assert_string_equal(text,
+                        "  + AUTH-001  10 registered (10 registered)\n"
+                        "  x AUTH-002  refused (observed: accepted) FAIL\n"
+                        "  ? LOC-001   a fix (observed: no GPS) INCONCLUSIVE\n"
+                        "  ! HARN-1    socket (observed: EMFILE) ERROR\n"
+                        "  + ?-1       a b ?? c ( [0m ok)\n"
+                        "checks: 2 of 5 passed (40.0%)  x 1 failed  ! 1 error  ? 1 inconclusive\n");
+    free(text);
+    report_free(&r);
+
+    /* nothing to judge */
+    report_init(&r, "empty", "p");
+    text = summary_of(&r, (struct summary_style){0});
+    assert_string_equal(text, "checks: 0 of 0 passed (100.0%)  x 0 failed  ! 0 error  ? 0 inconclusive\n");
+    free(text);
+    report_free(&r);
+}
+
+static void set_env(const char *name, const char *value)
+{
+    if (value)
+        assert_int_equal(setenv(name, value, 1), 0);
+    else
+        assert_int_equal(unsetenv(name), 0);
+}
+
+/* UTF-8 from the locale variables, in the C library's order; colours only on a
+ * terminal (a pseudo-terminal here) and not with NO_COLOR, TERM=dumb or --no-color. */
+static void test_summary_style(void **state)
+{
+    (void)state;
+    static const char *const saved_names[] = {"LC_ALL", "LC_CTYPE", "LANG", "NO_COLOR", "TERM"};
+    char *saved[5];
+    for (int i = 0; i < 5; i++) {
+        const char *v = getenv(saved_names[i]);
+        saved[i] = v ? strdup(v) : NULL;
+    }
+    static const struct {
+        const char *lc_all, *lc_ctype, *lang;
+        int utf8;
+    } loc[] = {
+        {NULL, NULL, NULL, 0},
+        {NULL, NULL, "C.UTF-8", 1},
+        {NULL, NULL, "en_US.utf8", 1},
+        {NULL, NULL, "de_DE.UTF-8@euro", 1},
+        {NULL, NULL, "en_US.ISO-8859-1", 0},
+        {NULL, NULL, "C", 0},
+        {NULL, NULL, "POSIX", 0},
+        {"C", NULL, "C.UTF-8", 0},          /* LC_ALL wins */
+        {"", NULL, "C.UTF-8", 1},           /* an empty one does not count */
+        {NULL, "zh_CN.GB18030", "C.UTF-8", 0},
+        {NULL, "zh_CN.UTF-8", "C", 1},
+    };
+    for (size_t i = 0; i < sizeof loc / sizeof loc[0]; i++) {
+        set_env("LC_ALL", loc[i].lc_all);
+        set_env("LC_CTYPE", loc[i].lc_ctype);
+        set_env("LANG", loc[i].lang);
+        struct summary_style st = report_summary_style(stdout, 0);
+        assert_int_equal(st.utf8, loc[i].utf8);
+    }
+    /* a file is no terminal: no colours even when nothing forbids them */
+    char path[] = "/tmp/test_report_style.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "w");
+    assert_non_null(file);
+    set_env("NO_COLOR", NULL);
+    set_env("TERM", "xterm");
+    assert_int_equal(report_summary_style(file, 0).color, 0);
+    fclose(file);
+    unlink(path);
+
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0) {
+        int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+        assert_true(slave >= 0);
+        FILE *tty = fdopen(slave, "w");
+        assert_non_null(tty);
+        assert_int_equal(report_summary_style(tty, 0).color, 1);
+        assert_int_equal(report_summary_style(tty, 1).color, 0);     /* --no-color */
+        set_env("NO_COLOR", "1");
+        assert_int_equal(report_summary_style(tty, 0).color, 0);
+        set_env("NO_COLOR", "");                                     /* empty: as unset */
+        assert_int_equal(report_summary_style(tty, 0).color, 1);
+        set_env("TERM", "dumb");
+        assert_int_equal(report_summary_style(tty, 0).color, 0);
+        fclose(tty);
+    }
+    if (master >= 0)
+        close(master);
+    for (int i = 0; i < 5; i++) {
+        set_env(saved_names[i], saved[i]);
+        free(saved[i]);
+    }
 }
 
 static void test_table_golden(void **state)
@@ -524,6 +724,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_golden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_schema_refuses, setup, teardown),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_summary_style),
         cmocka_unit_test(test_table_golden),
         cmocka_unit_test(test_table_long_cells),
     };
