@@ -768,7 +768,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct core *k = t->data;
-    double t0 = lag_begin();
+    struct lag_mark t0 = lag_begin();
     store_flush_now(k);
     lag_end("store-flush", t0);
     k->st->rss_kb = stats_rss_kb();
