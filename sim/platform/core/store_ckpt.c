@@ -72,11 +72,12 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int n)
 static void *ckpt_main(void *arg)
 {
     struct store_ckpt *c = arg;
-    /* storage comes after answering devices: lower than the loop it serves */
+    pthread_setname_np(pthread_self(), "fs-checkpoint"); /* apart from its loop in top and perf */
+    /* Linux: a thread's nice is its own */
     pid_t tid = gettid();
     errno = 0;
     int prio = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (errno == 0)
+    if (c->nice && errno == 0)
         setpriority(PRIO_PROCESS, (id_t)tid, prio + c->nice);
     pthread_mutex_lock(&c->mu);
     for (;;) {
