@@ -109,13 +109,13 @@ lag_summary() { # name lag-dir
         [ -s "$f" ] || continue
         awk -v name="$1" -v who="$(basename "$f" .txt | sed 's/^lag-//; s/-[0-9]*$//')" '
             # time iters N busy B% cpu C% ivcsw K worst W ms cpu C ms ivcsw I vcsw V at T
-            # over1ms N over5ms N section S W ms cpu C ms ivcsw I vcsw V at T
-            { secs++; cpu += $7 + 0
+            # over1ms N over5ms N section S W ms cpu C ms ivcsw I vcsw V at T steal S%
+            { secs++; cpu += $7 + 0; if ($40 + 0 > steal) steal = $40 + 0
               if ($11 + 0 > w) { w = $11; wc = $14; wi = $17; wv = $19 }
               if ($28 + 0 > s) { s = $28; sc = $31; si = $34; sv = $36; sw = $27 }
               if ($31 + 0 > scmax) { scmax = $31; scw = $27 } }
-            END { if (secs) printf "bench: %s: loop %s: cpu %.1f%%; longest iteration %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); longest section %s %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); most cpu in a section: %s %.2f ms\n",
-                                  name, who, cpu / secs, w, wc, wi, wv, sw, s, sc, si, sv, scw, scmax }' "$f"
+            END { if (secs) printf "bench: %s: loop %s: cpu %.1f%%; longest iteration %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); longest section %s %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); most cpu in a section: %s %.2f ms; hypervisor steal up to %.1f%% in a second\n",
+                                  name, who, cpu / secs, w, wc, wi, wv, sw, s, sc, si, sv, scw, scmax, steal }' "$f"
     done
 }
 

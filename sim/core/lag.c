@@ -1,6 +1,7 @@
 /* Loop-lag probe (see lag.h). */
 #include "sim/core/lag.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -27,6 +28,7 @@ static struct {
     struct lag_span worst, sect;
     const char *sect_what;
     unsigned long iters, over1, over5;
+    unsigned long long stolen, total; /* the machine's CPU ticks so far: stolen by the hypervisor, all */
 } P;
 
 static double mono(void)
@@ -57,6 +59,27 @@ static struct lag_mark mark(void)
         m.vcsw = ru.ru_nvcsw;
     }
     return m;
+}
+
+/* The machine's CPU ticks (all CPUs) from /proc/stat: stolen by the hypervisor
+ * (a virtual CPU not running while its tasks count as running) and all; false
+ * when unreadable. */
+static bool cpu_ticks(unsigned long long *stolen, unsigned long long *total)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return false;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &v[6], &v[7]);
+    fclose(f);
+    if (n < 8)
+        return false;
+    *stolen = v[7];
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    return true;
 }
 
 static struct lag_span span(struct lag_mark a, struct lag_mark b)
@@ -95,14 +118,20 @@ static void report_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop, (void)w, (void)revents;
     struct lag_mark now = mark();
     struct lag_span sec = span(P.second, now);
+    unsigned long long stolen = 0, total = 0;
+    double steal = -1;
+    if (cpu_ticks(&stolen, &total) && total > P.total)
+        steal = (double)(stolen - P.stolen) * 100 / (double)(total - P.total);
+    P.stolen = stolen;
+    P.total = total;
     fprintf(P.out,
             "%.3f iters %lu busy %.1f%% cpu %.1f%% ivcsw %ld"
             " worst %.2f ms cpu %.2f ms ivcsw %ld vcsw %ld at %.3f over1ms %lu over5ms %lu"
-            " section %s %.2f ms cpu %.2f ms ivcsw %ld vcsw %ld at %.3f\n",
+            " section %s %.2f ms cpu %.2f ms ivcsw %ld vcsw %ld at %.3f steal %.1f%%\n",
             wall(), P.iters, P.busy * 100 / (sec.wall > 0 ? sec.wall : 1), sec.cpu * 100 / (sec.wall > 0 ? sec.wall : 1),
             sec.ivcsw, P.worst.wall * 1e3, P.worst.cpu * 1e3, P.worst.ivcsw, P.worst.vcsw, P.worst.at, P.over1,
             P.over5, P.sect_what ? P.sect_what : "-", P.sect.wall * 1e3, P.sect.cpu * 1e3, P.sect.ivcsw,
-            P.sect.vcsw, P.sect.at);
+            P.sect.vcsw, P.sect.at, steal);
     fflush(P.out);
     P.iters = P.over1 = P.over5 = 0;
     P.busy = 0;
@@ -125,6 +154,7 @@ void lag_start(struct ev_loop *loop, const char *who, int id)
     }
     P.loop = loop;
     P.second = mark();
+    cpu_ticks(&P.stolen, &P.total);
     ev_prepare_init(&P.prep, prep_cb);
     ev_set_priority(&P.prep, EV_MINPRI); /* after the other prepare watchers */
     ev_prepare_start(loop, &P.prep);

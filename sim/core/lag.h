@@ -8,7 +8,9 @@
  * times it was descheduled while runnable (involuntary context switches, "ivcsw") and
  * how many times it blocked in a system call (voluntary ones, "vcsw"): a long one
  * with little CPU and involuntary switches is the machine's other work, with
- * voluntary ones a wait (an fsync, a lock), and with its length in CPU, ours. */
+ * voluntary ones a wait (an fsync, a lock), and with its length in CPU, ours, or
+ * the hypervisor's: each line ends with the share of the machine's CPU time stolen
+ * by the hypervisor in that second (/proc/stat), which counts as the thread's CPU. */
 #ifndef FLEETSIM_LAG_H
 #define FLEETSIM_LAG_H
 
