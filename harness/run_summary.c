@@ -139,6 +139,13 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
         say(out, "  platform core: %" PRIu64 " registrations in %" PRIu64 " transactions, %" PRIu64
                  " values stored from %" PRIu64 " bus messages, %" PRIu64 " commands in %" PRIu64 " tasks%s\n",
             k->registrations + k->reg_refused, k->transactions, k->reports, k->msgs_in, k->commands, k->tasks, rss);
+    if (s->platform.gateways && k->checkpoints) {
+        char cmax[32];
+        units_format_us(k->checkpoint_max_us, cmax, sizeof cmax);
+        say(out, "  platform store: %" PRIu64 " flush transactions; WAL at most %" PRIu64 " kB, started over %" PRIu64
+                 " times, %" PRIu64 " checkpoints off the loop (%" PRIu64 " incomplete, longest %s)\n",
+            k->flushes, k->wal_max_kb, k->wal_restarts, k->checkpoints, k->checkpoints_incomplete, cmax);
+    }
     }
     cJSON *cmdw = s->n_windows ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < s->n_windows; i++) {

@@ -169,7 +169,9 @@ void snapshot_take(struct run_snapshot *s, const struct stats_shm *shm, int n_wo
             .transactions = k->transactions, .registrations = k->registrations, .reg_refused = k->reg_refused,
             .auths = k->auths, .auth_refused = k->auth_refused, .reports = k->reports, .tasks = k->tasks,
             .commands = k->commands, .results = k->results, .msgs_in = k->msgs_in, .records_in = k->records_in,
-            .bus_errors = k->bus_errors, .rss_kb = k->rss_kb,
+            .bus_errors = k->bus_errors, .rss_kb = k->rss_kb, .flushes = k->flushes, .wal_max_kb = k->wal_max_kb,
+            .wal_restarts = k->wal_restarts, .checkpoints = k->checkpoints,
+            .checkpoints_incomplete = k->checkpoints_incomplete, .checkpoint_max_us = k->checkpoint_max_us,
         };
     }
     for (int i = 0; i < s->n_expect; i++) {

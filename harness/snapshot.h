@@ -47,6 +47,11 @@ struct snapshot_core {
     uint64_t msgs_in, records_in;           /* bus messages from the front-ends, records in them */
     uint64_t bus_errors;
     uint64_t rss_kb;
+    uint64_t flushes;                       /* transactions of reported values (flush slices) */
+    uint64_t wal_max_kb;                    /* the most the store's WAL held after a commit */
+    uint64_t wal_restarts;                  /* times the WAL started over from its beginning */
+    uint64_t checkpoints, checkpoints_incomplete; /* WAL checkpoints off the loop; of which left frames */
+    uint64_t checkpoint_max_us;             /* the longest of them */
 };
 
 /* The platform front-end's totals over its gateway processes. */

@@ -33,9 +33,10 @@ _Static_assert(N_OF(snapshot_fleet_counters) + 2 * TS__COUNT + STATS_DIALECT_COU
                "every counter of struct fleet_stats has its place in the snapshot");
 
 #define KC(f) {#f, offsetof(struct snapshot_core, f)}
-const struct snapshot_named snapshot_core_counters[13] = {
+const struct snapshot_named snapshot_core_counters[19] = {
     KC(transactions), KC(registrations), KC(reg_refused), KC(auths), KC(auth_refused), KC(reports), KC(tasks),
-    KC(commands), KC(results), KC(msgs_in), KC(records_in), KC(bus_errors), KC(rss_kb),
+    KC(commands), KC(results), KC(msgs_in), KC(records_in), KC(bus_errors), KC(rss_kb), KC(flushes),
+    KC(wal_max_kb), KC(wal_restarts), KC(checkpoints), KC(checkpoints_incomplete), KC(checkpoint_max_us),
 };
 #undef KC
 _Static_assert(N_OF(snapshot_core_counters) * sizeof(uint64_t) == sizeof(struct snapshot_core),

@@ -20,7 +20,7 @@ extern const struct snapshot_named snapshot_fleet_counters[18];
 /* The scalar counters of struct snapshot_platform. */
 extern const struct snapshot_named snapshot_platform_counters[7];
 /* The counters of struct snapshot_core ("platform": {"core": {...}}). */
-extern const struct snapshot_named snapshot_core_counters[13];
+extern const struct snapshot_named snapshot_core_counters[19];
 extern const char *const snapshot_why_keys[LEDGER_WHY_COUNT];
 extern const char *const snapshot_phase_names[5];
 extern const char *const snapshot_cmd_keys[7];

@@ -80,8 +80,9 @@ load_case() { # name terminals every duration gateways target-p99-ms
   {"id": "BENCH-ACKED-001", "ledger": "acked"}]}
 JSON
     echo "bench: $name: $n terminals reporting every $every for $d, $g gateway process(es)"
-    local before=$rc
-    run_case "$name" "$dir/$name.json" --csv "$dir/$name.csv" --status-interval 1s >"$dir/$name.log" 2>&1
+    local before=$rc lagdir=${FLEETSIM_LOOP_LAG:-}
+    if [ -n "${BENCH_LAG:-}" ]; then lagdir=$dir/lag-$name; mkdir -p "$lagdir"; fi
+    FLEETSIM_LOOP_LAG=$lagdir run_case "$name" "$dir/$name.json" --csv "$dir/$name.csv" --status-interval 1s >"$dir/$name.log" 2>&1
     sed -n '/^figures:/,/^reports:/p' "$dir/$name.log" | sed '1d;$d'
     # csv: time_s,elapsed_s,terminals,online,reports_per_s,p50_us,p99_us,max_us,...
     awk -F, -v name="$name" -v target="$target" 'NR > 1 && $4 == $3 && $3 > 0 {
@@ -91,8 +92,31 @@ JSON
             if (!secs) { printf "bench: %s: never all online\n", name; exit }
             printf "bench: %s: %.0f reports/s over %d s with all online; worst second p99 %.1f ms (at %.0f s); target p99 < %s ms: %s\n",
                    name, rate / secs, secs, worst / 1000, at, target, worst / 1000 < target ? "met" : "MISSED" }' "$dir/$name.csv"
+    [ -z "${BENCH_LAG:-}" ] || lag_summary "$name" "$lagdir"
     grep "^bench: $name wall time" "$dir/$name.log"
     [ "$rc" = "$before" ] || tail -20 "$dir/$name.log" >&2
+}
+
+# BENCH_LAG=1: the loop-lag probe (sim/core/lag.h) in every process of a load case; per
+# process, its longest loop iteration and its longest named section over the run, each
+# with the CPU the loop's thread spent in it, how often it was descheduled while
+# runnable and how often it blocked in a system call (a long stall with little CPU is
+# the machine's other work or a wait, not our work), its CPU share, and the section
+# that took the most CPU at once.
+lag_summary() { # name lag-dir
+    local f
+    for f in "$2"/lag-*.txt; do
+        [ -s "$f" ] || continue
+        awk -v name="$1" -v who="$(basename "$f" .txt | sed 's/^lag-//; s/-[0-9]*$//')" '
+            # time iters N busy B% cpu C% ivcsw K worst W ms cpu C ms ivcsw I vcsw V at T
+            # over1ms N over5ms N section S W ms cpu C ms ivcsw I vcsw V at T steal S%
+            { secs++; cpu += $7 + 0; if ($40 + 0 > steal) steal = $40 + 0
+              if ($11 + 0 > w) { w = $11; wc = $14; wi = $17; wv = $19 }
+              if ($28 + 0 > s) { s = $28; sc = $31; si = $34; sv = $36; sw = $27 }
+              if ($31 + 0 > scmax) { scmax = $31; scw = $27 } }
+            END { if (secs) printf "bench: %s: loop %s: cpu %.1f%%; longest iteration %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); longest section %s %.2f ms (cpu %.2f ms, descheduled %d, blocked %d); most cpu in a section: %s %.2f ms; hypervisor steal up to %.1f%% in a second\n",
+                                  name, who, cpu / secs, w, wc, wi, wv, sw, s, sc, si, sv, scw, scmax, steal }' "$f"
+    done
 }
 
 echo "bench: cases: $CASES; $(nproc) cores"

@@ -122,7 +122,11 @@ struct core_slot {
     uint64_t msgs_out, records_out;
     uint64_t transactions;           /* write transactions (each holds a batch) */
     uint64_t registrations, reg_refused, auths, auth_refused;
-    uint64_t reports, flushes;
+    uint64_t reports, flushes;       /* flushes: transactions of reported values (slices) */
+    uint64_t wal_max_kb;             /* the most the WAL held after a commit */
+    uint64_t wal_restarts;           /* times the WAL started over from its beginning */
+    uint64_t checkpoints, checkpoints_incomplete; /* by the checkpointing thread; frames left behind */
+    uint64_t checkpoint_max_us;      /* the longest checkpoint (off the loop), wall clock */
     uint64_t online;                 /* devices online (gauge) */
     uint64_t tasks, commands, results;
     uint64_t bus_errors;             /* malformed bus messages (the error says the first) */

@@ -609,7 +609,7 @@ void worker_poll(struct worker *w)
 
 static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 {
-    double t0 = lag_begin();
+    struct lag_mark t0 = lag_begin();
     worker_poll(tm->data);
     lag_end("wheel", t0);
     (void)loop;

@@ -2,7 +2,7 @@
  * store_v1.c), prepared statements, batches, and the small look-ups
  * (auth, unregister, name, count).  Registration and provisioning live in
  * store_register.c, status and reported data in store_data.c, tasks and commands
- * in store_cmd.c. */
+ * in store_cmd.c, the checkpointing thread in store_ckpt.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,9 +385,10 @@ void store_close(struct store *s)
             store__exec(s, SS_ROLLBACK);
         s->batch = false;
     }
+    store__ckpt_stop(s);
     /* values not yet flushed would otherwise be lost silently (a handle that failed
-     * to open never holds any) */
-    if (s->vals.n_dirty) {
+     * to open never holds any); what flush slices left is written here too */
+    if (store_pending(s)) {
         char err[256];
         if (store_flush(s, err, sizeof err) != 0)
             fprintf(stderr, "store: flush at close: %s\n", err);

@@ -110,6 +110,45 @@ int store_report(struct store *s, const char *protocol, const char *device_id, c
                  const char *data, int64_t at_ms);
 /* Write what changed since the last flush, in one transaction.  0, or -1 with err. */
 int store_flush(struct store *s, char *err, size_t errcap);
+/* The same a slice at a time, so that an event loop serves its other events between
+ * slices: one transaction holding as many values as fit in budget_s seconds of work
+ * (at least one), resuming where the last slice stopped.  Values are written in the
+ * order they first changed since they were last written; a value changed again after
+ * its slice is written again later, so every change is written.  store_flush (and
+ * store_close) write whatever the slices left.  Inside a batch, the same as store_flush.
+ * STORE_FLUSH_DONE (nothing left), STORE_FLUSH_MORE (call again), STORE_FLUSH_WAIT
+ * (nothing written: a checkpoint is catching up with the WAL, see
+ * store_checkpointer_start; call again in a while), or -1 with err (what the slice
+ * held stays to be written). */
+enum { STORE_FLUSH_DONE = 0, STORE_FLUSH_MORE = 1, STORE_FLUSH_WAIT = 2 };
+int store_flush_slice(struct store *s, double budget_s, char *err, size_t errcap);
+/* Values changed and not yet written. */
+size_t store_pending(const struct store *s);
+
+/* Checkpoint the WAL on a thread of its own, with its own connection, instead of on
+ * the commit that crosses SQLite's auto-checkpoint threshold (which copies the WAL
+ * into the database and syncs both on the writer's thread: tens of ms on the loop).
+ * After a commit leaves frames or more pages in the WAL, the thread runs a passive
+ * checkpoint (it never blocks the writer); while it runs, store_flush_slice waits
+ * (STORE_FLUSH_WAIT, at most STORE_CKPT_WAIT_S), so that the checkpoint copies the
+ * whole WAL and the next write starts the WAL file over from its beginning: its size
+ * stays bounded.  nice is added to the thread's scheduling priority.  No-op for a
+ * memory database.  0, or -1 with err (the store then checkpoints as before). */
+#define STORE_CKPT_WAIT_S 0.5
+int store_checkpointer_start(struct store *s, unsigned frames, int nice, char *err, size_t errcap);
+
+/* The WAL as the writer saw it, and the checkpointer's work. */
+struct store_wal_stats {
+    uint64_t frames_max;        /* the most pages the WAL held after a commit */
+    uint64_t frames_written;    /* pages committed into the WAL in all */
+    uint64_t restarts;          /* times a commit found the WAL started over */
+    uint64_t checkpoints;       /* checkpoints the thread ran */
+    uint64_t incomplete;        /* of which left frames behind (a write came in meanwhile, or a reader) */
+    double ckpt_longest_s;      /* the longest checkpoint, wall clock */
+    uint64_t flush_waits;       /* flush slices that waited for a checkpoint */
+    uint32_t page_size;         /* bytes a frame holds */
+};
+void store_wal_stats(struct store *s, struct store_wal_stats *out);
 /* Read back a flushed value: false when none. */
 bool store_last_report(struct store *s, const char *protocol, const char *device_id, const char *service,
                        char *data, size_t cap, int64_t *at_ms);

@@ -3,10 +3,13 @@
  * by (protocol, device id, service), the status of a device under service "".
  * After a key's first value an update is a hash, a short probe and a copy.  What
  * changed goes on a dirty list, so store_flush visits only that, however large
- * the table, and writes it in one unit of work. */
+ * the table, and writes it in one unit of work; store_flush_slice writes it a
+ * slice at a time from the front of the list (dirty[head..]), what changes
+ * meanwhile joining at its end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/platform/core/store_internal.h"
 
@@ -84,11 +87,18 @@ static int grow(struct store_vals *t)
     return 0;
 }
 
-/* Room for one more entry on the dirty list, so marking one never fails. */
+/* Room for one more entry on the dirty list, so marking one never fails.  Slices
+ * leave written entries at the front: those make the room first. */
 static int dirty_reserve(struct store_vals *t)
 {
     if (t->n_dirty < t->dirty_cap)
         return 0;
+    if (t->head > 0) {
+        memmove(t->dirty, t->dirty + t->head, (t->n_dirty - t->head) * sizeof *t->dirty);
+        t->n_dirty -= t->head;
+        t->head = 0;
+        return 0;
+    }
     size_t ncap = t->dirty_cap ? t->dirty_cap * 2 : DIRTY_INITIAL_CAP;
     struct store_val **nd = realloc(t->dirty, ncap * sizeof *nd);
     if (!nd)
@@ -216,6 +226,17 @@ static int put_one(struct store *s, const struct store_val *v)
     return rc;
 }
 
+/* Write v; on failure say which value in err, undo the unit of work, true. */
+static bool put_fail(struct store *s, const struct store_val *v, char *err, size_t errcap)
+{
+    if (put_one(s, v) == SQLITE_DONE)
+        return false;
+    store__err(err, errcap, "flush: %s/%s%s%s: database: %s", v->key, val_id(v), v->svc_len ? "/" : "",
+               v->svc_len ? val_service(v) : " status", sqlite3_errmsg(s->db));
+    store__work_end(s, false, NULL, 0);
+    return true;
+}
+
 /* 0, or -1 with err; on error nothing is written and every entry stays dirty for
  * the next flush.  Inside a batch the entries stay listed until the batch
  * commits, so a batch that fails to commit loses none of them. */
@@ -227,35 +248,80 @@ int store_flush(struct store *s, char *err, size_t errcap)
         return -1;
     }
     struct store_vals *t = &s->vals;
-    if (t->n_dirty == 0)
+    if (t->n_dirty == t->head)
         return 0;
     if (store__work_begin(s, why, sizeof why) != 0) {
         store__err(err, errcap, "flush: %s", why);
         return -1;
     }
-    for (size_t i = 0; i < t->n_dirty; i++) {
-        const struct store_val *v = t->dirty[i];
-        if (put_one(s, v) != SQLITE_DONE) {
-            store__err(err, errcap, "flush: %s/%s%s%s: database: %s", v->key, val_id(v), v->svc_len ? "/" : "",
-                       v->svc_len ? val_service(v) : " status", sqlite3_errmsg(s->db));
-            store__work_end(s, false, NULL, 0);
+    for (size_t i = t->head; i < t->n_dirty; i++) {
+        if (put_fail(s, t->dirty[i], err, errcap))
             return -1;
-        }
     }
     if (store__work_end(s, true, why, sizeof why) != 0) {
         store__err(err, errcap, "flush: %s", why);
         return -1;
     }
     if (s->batch) {
-        for (size_t i = 0; i < t->n_dirty; i++)
+        for (size_t i = t->head; i < t->n_dirty; i++)
             t->dirty[i]->flushed_gen = t->dirty[i]->gen;
         t->batch_flushed = true;
         return 0;
     }
-    for (size_t i = 0; i < t->n_dirty; i++)
+    for (size_t i = t->head; i < t->n_dirty; i++)
         t->dirty[i]->dirty = false;
-    t->n_dirty = 0;
+    t->n_dirty = t->head = 0;
     return 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int store_flush_slice(struct store *s, double budget_s, char *err, size_t errcap)
+{
+    char why[200];
+    if (!s) {
+        store__err(err, errcap, "store_flush_slice: store is NULL");
+        return -1;
+    }
+    if (s->batch)
+        return store_flush(s, err, errcap) == 0 ? STORE_FLUSH_DONE : -1;
+    struct store_vals *t = &s->vals;
+    if (t->n_dirty == t->head)
+        return STORE_FLUSH_DONE;
+    if (store__ckpt_busy(s))
+        return STORE_FLUSH_WAIT;
+    double until = mono_s() + budget_s;
+    if (store__work_begin(s, why, sizeof why) != 0) {
+        store__err(err, errcap, "flush: %s", why);
+        return -1;
+    }
+    size_t end = t->head;
+    do {
+        if (put_fail(s, t->dirty[end], err, errcap))
+            return -1;
+        end++;
+    } while (end < t->n_dirty && mono_s() < until);
+    if (store__work_end(s, true, why, sizeof why) != 0) {
+        store__err(err, errcap, "flush: %s", why);
+        return -1;
+    }
+    for (size_t i = t->head; i < end; i++)
+        t->dirty[i]->dirty = false;
+    t->head = end;
+    if (t->head < t->n_dirty)
+        return STORE_FLUSH_MORE;
+    t->n_dirty = t->head = 0;
+    return STORE_FLUSH_DONE;
+}
+
+size_t store_pending(const struct store *s)
+{
+    return s ? s->vals.n_dirty - s->vals.head : 0;
 }
 
 /* Entries unchanged since the batch's flush are clean; those changed after it stay. */
@@ -264,7 +330,7 @@ void store__vals_committed(struct store_vals *t)
     if (!t->batch_flushed)
         return;
     size_t keep = 0;
-    for (size_t i = 0; i < t->n_dirty; i++) {
+    for (size_t i = t->head; i < t->n_dirty; i++) {
         struct store_val *v = t->dirty[i];
         if (v->gen == v->flushed_gen)
             v->dirty = false;
@@ -272,6 +338,7 @@ void store__vals_committed(struct store_vals *t)
             t->dirty[keep++] = v;
     }
     t->n_dirty = keep;
+    t->head = 0;
     t->batch_flushed = false;
 }
 

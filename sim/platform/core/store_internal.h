@@ -71,16 +71,20 @@ struct store_vals {
     size_t cap;                 /* power of two, 0 until the first value */
     size_t used;
     struct store_val **dirty;   /* what changed since the last flush: all a flush visits */
+    size_t head;                /* dirty[0..head) are written by slices already, dirty[head..n_dirty) wait */
     size_t n_dirty;
     size_t dirty_cap;
     bool batch_flushed;         /* a flush ran inside the open batch */
 };
+
+struct store_ckpt;              /* the checkpointing thread (store_ckpt.c) */
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[SS__COUNT];
     bool batch;                 /* between store_begin and store_commit */
     struct store_vals vals;
+    struct store_ckpt *ckpt;    /* NULL: SQLite checkpoints on commit, as by default */
 };
 
 /* printf into err (if any) */
@@ -109,6 +113,13 @@ int store__work_end(struct store *s, bool ok, char *err, size_t cap);
 /* The batch committed: values a flush wrote inside it are clean now. */
 void store__vals_committed(struct store_vals *t);
 void store__vals_free(struct store_vals *t);
+
+/* The checkpointer runs a checkpoint now: the writer's flush slices wait for it (for
+ * at most STORE_CKPT_WAIT_S), so it catches up with the WAL and the next write starts
+ * the WAL over.  false without a checkpointer. */
+bool store__ckpt_busy(struct store *s);
+/* Stop the thread and close its connection (nothing when none). */
+void store__ckpt_stop(struct store *s);
 
 /* SQL turning a version 1 file into version 2 (store_v1.c). */
 extern const char store__migrate_1_sql[];

@@ -495,7 +495,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
     uint64_t now = clock_now_us();
-    double t0 = lag_begin();
+    struct lag_mark t0 = lag_begin();
     wheel_advance(&g->wheel, now);
     lag_end("wheel", t0);
     if (g->draining == 1 && ((g->inflight == 0 && !g->jobs && !g->wait_n) || now >= g->drain_deadline_us)) {
@@ -514,7 +514,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
-    double t0 = lag_begin();
+    struct lag_mark t0 = lag_begin();
     g->st->rss_kb = stats_rss_kb();
     resume_accept(g);
     /* only when some terminal sent subpackages: walking 10,000 connections held the
