@@ -13,6 +13,7 @@ static const struct {
 } cmds[] = {
     {"run", cmd_run, "run a scenario and print the verdict table"},
     {"serve", cmd_serve, "run the reference platform alone"},
+    {"conform", cmd_conform, "run conformance suites against a platform"},
     {"report", cmd_report, "merge the reports of a run's shards and judge the whole"},
     {"vectors", cmd_vectors, "check golden vector files both ways"},
     {"decode", cmd_decode, "decode one frame (jt808 | pcp) to JSON"},
