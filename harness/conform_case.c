@@ -488,7 +488,7 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
         if (c->steps == NULL)
             return scenario_json_fail(j, path, "out of memory");
         SJ_TRY(rc, parse_steps(&r, steps, p, c));
-        if (c->n_steps == 0 && rc == SJ_OK)
+        if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
             SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
     }
     return rc;
@@ -597,7 +597,7 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
 static void load_cases(struct conform_suite *s, const cJSON *fixtures, const char *name, const char *text,
                        struct errsink *sink)
 {
-    char err[4096] = "";
+    char err[8192] = "";
     struct scenario_json j = {name, err, sizeof err};
     struct scenario_json_errors errs;
     cJSON *root = NULL;
