@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# fleetsim conform: the JT/T 808 suite against the embedded platform passes; the
+# listings (--dryrun, --list) show every case and the counts; --cases and
+# --exclude filter; --jobs 2 gives the same verdicts; junit.xml parses; a
+# platform that answers wrong fails exactly the cases it breaks; and the exit
+# status tells a failure, a harness error, an input error and an inconclusive
+# case apart.
+. "$(dirname "$0")/lib.sh"
+SUITE=scenarios/conformance/jt808
+# every case id of the suite's files, and the MUST ones
+python3 - "$SUITE" >"$TMP/ids" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+for f in sorted(os.listdir(d)):
+    if not f.endswith(".json") or f == "suite.json":
+        continue
+    j = json.load(open(os.path.join(d, f)))
+    for c in j.get("cases", [j]):
+        print(c["id"], c["level"])
+PY
+n_all=$(wc -l <"$TMP/ids")
+n_must=$(grep -c " MUST$" "$TMP/ids")
+
+"$FLEETSIM" conform "$SUITE" -q --report "$TMP/r1" >"$TMP/out" 2>&1; rc=$?
+cp "$TMP/out" "$TMP/run1"
+if [ $rc -eq 0 ] && grep -q "^$n_must cases: $n_must pass" "$TMP/out"; then
+    ok "the JT/T 808 suite passes against the embedded platform ($n_must MUST cases)"
+else
+    nok "the JT/T 808 suite passes against the embedded platform" "exit $rc" "$(grep -E "FAIL|ERROR|cases:" "$TMP/out")"
+fi
+if [ "$n_all" -gt "$n_must" ]; then
+    contains "SHOULD cases are listed as not run without --strict" "(SHOULD; --strict runs it)" "$TMP/out"
+fi
+expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict
+contains "... all $n_all of them" "$n_all cases: $n_all pass" "$TMP/out"
+
+# the reports: junit.xml through an XML parser, report.json with each case's evidence
+python3 - "$TMP/r1" "$n_must" >"$TMP/py" 2>&1 <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+d, n = sys.argv[1], int(sys.argv[2])
+root = ET.parse(d + "/junit.xml").getroot()
+tcs = root.findall(".//testcase")
+assert len(tcs) == n, (len(tcs), n)
+for t in tcs:
+    assert t.get("classname", "").startswith("jt808"), t.get("classname")
+    assert t.get("time") is not None
+    assert t.find("failure") is None and t.find("error") is None
+r = json.load(open(d + "/report.json"))
+assert r["verdict"] == "PASS"
+assert len(r["cases"]) == n
+for c in r["cases"]:
+    assert c["level"] == "MUST" and c["suite"] == "jt808" and c["ref"].startswith("JT/T 808"), c
+    assert " c0 > 7E" in c["wire_log"] and " c0 < 7E" in c["wire_log"], c["id"]
+print("fine")
+PY
+contains "junit.xml parses, a testcase per case with its spec area; report.json holds each wire log" "fine" "$TMP/py"
+contains "the escaped serial is seen on the raw wire" "7D027D01" "$TMP/r1/report.json"
+
+# --jobs 2: the same verdicts
+"$FLEETSIM" conform "$SUITE" -q --jobs 2 --report "$TMP/r2" >"$TMP/out" 2>&1; rc=$?
+v() { python3 -c 'import json,sys; print("\n".join(c["id"]+" "+c["verdict"] for c in json.load(open(sys.argv[1]))["cases"]))' "$1"; }
+if [ $rc -eq 0 ] && [ "$(v "$TMP/r1/report.json")" = "$(v "$TMP/r2/report.json")" ]; then
+    ok "--jobs 2 gives the same verdicts, in the same order"
+else
+    nok "--jobs 2 gives the same verdicts, in the same order" "exit $rc" "$(diff <(v "$TMP/r1/report.json") <(v "$TMP/r2/report.json"))"
+fi
+
+# listings
+"$FLEETSIM" conform scenarios/conformance --dryrun >"$TMP/dry" 2>&1; rc=$?
+missing=$(while read -r id _; do grep -q "^$id " "$TMP/dry" || echo "$id"; done <"$TMP/ids")
+if [ $rc -eq 0 ] && [ -z "$missing" ]; then
+    ok "--dryrun over scenarios/conformance lists every case id"
+else
+    nok "--dryrun over scenarios/conformance lists every case id" "exit $rc" "missing: $missing"
+fi
+contains "... with its level and reference" "JT808-HB-001           MUST   " "$TMP/dry"
+"$FLEETSIM" conform --list >"$TMP/list" 2>&1
+if grep -qE "^jt808 +jt808 +$n_all +scenarios/conformance/jt808$" "$TMP/list"; then
+    ok "--list prints the suite with its case count ($n_all)"
+else
+    nok "--list prints the suite with its case count ($n_all)" "$(cat "$TMP/list")"
+fi
+
+# filters
+"$FLEETSIM" conform "$SUITE" -q --cases 'JT808-AUTH-*,JT808-HB-*' --exclude JT808-AUTH-003 >"$TMP/out" 2>&1; rc=$?
+got=$(grep -oE "^JT808-[A-Z0-9-]+" "$TMP/out" | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$got" = "JT808-AUTH-001 JT808-AUTH-002 JT808-HB-001 " ]; then
+    ok "--cases and --exclude choose the cases by id"
+else
+    nok "--cases and --exclude choose the cases by id" "exit $rc" "got: $got"
+fi
+expect_exit "a filter that leaves nothing is an input error" 2 "$FLEETSIM" conform "$SUITE" --cases 'NOPE-*'
+
+# a platform that answers wrong: a suite of its own whose case wants what the
+# standard does not say (a heartbeat answered result 1) fails, with the evidence
+mkdir -p "$TMP/s"
+cp "$SUITE/suite.json" "$TMP/s/"
+cat >"$TMP/s/c.json" <<'JSON'
+{"cases": [
+ {"id": "X-HB-001", "ref": "JT/T 808-2013 8.3", "objective": "heartbeat answered result 1 (wrong on purpose)",
+  "level": "MUST", "steps": [{"use": "register_auth"}, {"send": {"msg_id": "0x0002"}},
+  {"expect": {"msg_id": "0x8001", "match": {"body.ack_id": "0x0002", "body.result": 1}}, "within": "1s"}]},
+ {"id": "X-NB-001", "ref": "r", "objective": "needs what the embedded platform lacks", "level": "MUST",
+  "needs": ["northbound-api"], "steps": [{"connect": true}]}
+]}
+JSON
+"$FLEETSIM" conform "$TMP/s" -q --cases 'X-HB-*' --report "$TMP/r3" >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 1 ] && grep -q "X-HB-001 *FAIL" "$TMP/out" && grep -q "body.result 1, got 0" "$TMP/out"; then
+    ok "a wrong answer fails with expected and observed (exit 1)"
+else
+    nok "a wrong answer fails with expected and observed (exit 1)" "exit $rc" "$(tail -8 "$TMP/out")"
+fi
+python3 - "$TMP/r3/junit.xml" >"$TMP/py" 2>&1 <<'PY'
+import sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1]).getroot().find(".//testcase")
+f = t.find("failure")
+assert f is not None and "7E8001" in (f.text or "") + (t.findtext("system-out") or ""), ET.tostring(t)[:400]
+print("fine")
+PY
+contains "... and junit.xml has the <failure> with the frames in hex" "fine" "$TMP/py"
+expect_exit "a need the target lacks is inconclusive (exit 4)" 4 "$FLEETSIM" conform "$TMP/s" -q --cases 'X-NB-*'
+contains "... with the reason" "the target lacks northbound-api" "$TMP/out"
+expect_exit "a target that is not there is a harness error (exit 3)" 3 \
+    "$FLEETSIM" conform "$SUITE" -q --cases JT808-HB-001 --target "tcp://127.0.0.1:$(free_port)"
+expect_exit "a target off loopback is refused (exit 2)" 2 "$FLEETSIM" conform "$SUITE" --target tcp://10.1.2.3:7999
+echo '{"id": "X-1", "ref": "r", "objective": "o", "level": "MUSTY", "steps": [{"sendd": {}}]}' >"$TMP/s/d.json"
+expect_exit "a case file with errors is an input error (exit 2)" 2 "$FLEETSIM" conform "$TMP/s" --dryrun
+contains "... naming the file and the path" "$TMP/s/d.json: level: unknown value \"MUSTY\"" "$TMP/out"
+contains "... every error at once" "$TMP/s/d.json: steps[0].sendd: unknown field (did you mean \"send\"?)" "$TMP/out"
+
+# a third-party target: fleetsim serve on its own port
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/p.db" -q >"$TMP/serve.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+expect_exit "the suite passes against fleetsim serve as a tcp:// target" 0 \
+    "$FLEETSIM" conform "$SUITE" -q --target "tcp://127.0.0.1:$port"
+kill -TERM $spid; wait $spid
