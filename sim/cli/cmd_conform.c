@@ -50,7 +50,7 @@ static const char *default_root(char *buf, size_t cap)
     struct stat st;
     if (stat(CONFORM_ROOT, &st) == 0 && S_ISDIR(st.st_mode))
         return CONFORM_ROOT;
-    if (cmd_share_path("conformance", buf, cap) == 0 && stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+    if (cmd_share_path("scenarios/conformance", buf, cap) == 0 && stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
         return buf;
     return CONFORM_ROOT;
 }
