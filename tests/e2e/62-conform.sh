@@ -136,3 +136,30 @@ for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; 
 expect_exit "the suite passes against fleetsim serve as a tcp:// target" 0 \
     "$FLEETSIM" conform "$SUITE" -q --target "tcp://127.0.0.1:$port"
 kill -TERM $spid; wait $spid
+
+# a deliberately broken platform (tests/data/jt808_broken_proxy.py in front of
+# fleetsim serve): exactly the cases of the rule it breaks fail
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/b.db" -q >"$TMP/serve2.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+broken() { # MODE EXPECTED-FAILING-IDS
+    local pport ppid got
+    pport=$(free_port)
+    python3 tests/data/jt808_broken_proxy.py "$pport" "$port" "$1" >"$TMP/proxy.out" 2>&1 &
+    ppid=$!
+    for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+    "$FLEETSIM" conform "$SUITE" -q --jobs 2 --target "tcp://127.0.0.1:$pport" --report "$TMP/rb" >"$TMP/out" 2>&1; rc=$?
+    kill $ppid; wait $ppid 2>/dev/null
+    got=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["verdict"] == "FAIL"))' "$TMP/rb/report.json")
+    if [ $rc -eq 1 ] && [ "$got" = "$2" ]; then
+        ok "a platform that breaks $1 fails exactly: $2"
+    else
+        nok "a platform that breaks $1 fails exactly: $2" "exit $rc" "failed: $got" "$(grep -E "FAIL|ERROR" "$TMP/out" | head -5)"
+    fi
+}
+broken skip-hb-ack "JT808-HB-001 JT808-CHECK-001 JT808-ESC-002 JT808-HDR-2013-001 JT808-HDR-2019-001"
+contains "... and says what it waited for" "no frame" "$TMP/out"
+broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
+contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
+kill -TERM $spid; wait $spid
