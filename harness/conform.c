@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness/run.h"
+#include "harness/textfile.h"
 
 #define MAX_SUITES 64
 #define MAX_JOBS 64
@@ -29,11 +30,6 @@
 #define SERVE_STOP_MS 5000       /* ... and is gone after SIGTERM by then (else SIGKILL) */
 
 static const char *const embedded_caps[] = {"embedded", "commands"};
-
-struct pick {
-    const struct conform_suite *s;
-    const struct conform_case *c;
-};
 
 static uint64_t mono_ms(void)
 {
@@ -136,8 +132,11 @@ static int list_suites(const struct conform_opts *o)
     printf("%-16s %-8s %6s  %s\n", "SUITE", "PROTOCOL", "CASES", "FOLDER");
     int total = 0;
     for (int i = 0; i < n; i++) {
-        printf("%-16s %-8s %6d  %s\n", suites[i].name, suites[i].protocol, suites[i].n_cases, suites[i].dir);
-        total += suites[i].n_cases;
+        int cases = 0; /* a scenario case is a case per expectation */
+        for (int k = 0; k < suites[i].n_cases; k++)
+            cases += suites[i].cases[k].kind == CONFORM_SCENARIO ? suites[i].cases[k].n_sub : 1;
+        printf("%-16s %-8s %6d  %s\n", suites[i].name, suites[i].protocol, cases, suites[i].dir);
+        total += cases;
         conform_suite_free(&suites[i]);
     }
     printf("%d suite%s, %d cases\n", n, n == 1 ? "" : "s", total);
@@ -273,12 +272,191 @@ static int embedded_start(const char *self, struct embedded *e)
 
 /* --- running ---------------------------------------------------------------------------- */
 
-static void run_one(const struct pick *p, const struct conform_target *t, struct case_result *out)
+/* What every case run needs besides its case. */
+struct runctx {
+    const struct conform_target *t;
+    const char *self;               /* the fleetsim binary */
+    const char *target_url;         /* NULL: embedded */
+};
+
+static void rm_tree(const char *dir)
 {
-    conform_case_result_init(p->s, p->c, out);
-    if (conform_case_unmet(p->c, t, out))
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+        char p[1200];
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_tree(p);
+        else
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static enum verdict verdict_of(const char *name)
+{
+    static const char *const names[] = {"PASS", "INCONCLUSIVE", "FAIL", "ERROR"};
+    for (int i = 0; i < 4; i++)
+        if (name && strcmp(name, names[i]) == 0)
+            return (enum verdict)i;
+    return VERDICT_ERROR;
+}
+
+static void all_error(struct case_result *out, int n, const char *expected, const char *observed)
+{
+    for (int i = 0; i < n; i++) {
+        out[i].verdict = VERDICT_ERROR;
+        snprintf(out[i].expected, sizeof out[i].expected, "%s", expected);
+        snprintf(out[i].observed, sizeof out[i].observed, "%s", observed);
+    }
+}
+
+/* A scenario case: `fleetsim run` of its scenario (its own embedded platform, or the
+ * target), its report read back; out[k] is the result of expectation subs[k]. */
+static void run_scenario_case(const struct runctx *rc, const struct conform_case *c, const int *subs, int n,
+                              struct case_result *out)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[600], rep[600], log[600];
+    snprintf(dir, sizeof dir, "%s/fleetsim-conform-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        all_error(out, n, "a folder for the run", strerror(errno));
         return;
-    conform_exchange_run(p->s, p->c, t, out);
+    }
+    snprintf(rep, sizeof rep, "%s/report", dir);
+    snprintf(log, sizeof log, "%s/run.log", dir);
+    snprintf(path, sizeof path, "%s", c->scenario_path);
+    if (!c->scenario_path[0]) {
+        snprintf(path, sizeof path, "%s/scenario.json", dir);
+        FILE *f = fopen(path, "w");
+        if (f == NULL || fputs(c->scenario_text, f) < 0 || fclose(f) != 0) {
+            all_error(out, n, "the inline scenario in a file", strerror(errno));
+            rm_tree(dir);
+            return;
+        }
+    }
+    uint64_t t0 = mono_ms();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        if (rc->target_url)
+            execl(rc->self, rc->self, "run", path, "--quiet", "--report", rep, "--target", rc->target_url,
+                  (char *)NULL);
+        else
+            execl(rc->self, rc->self, "run", path, "--quiet", "--report", rep, (char *)NULL);
+        _exit(RUN_EXIT_HARNESS);
+    }
+    int st = 0;
+    bool timed_out = false;
+    /* the run drains and judges after its duration: a minute more is plenty */
+    uint64_t until = t0 + c->scenario_wall_ms + 60000;
+    while (pid > 0 && waitpid(pid, &st, WNOHANG) == 0) {
+        if (mono_ms() > until) {
+            kill(pid, SIGTERM);
+            usleep(500000);
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            timed_out = true;
+            break;
+        }
+        usleep(50000);
+    }
+    double took = (double)(mono_ms() - t0) / 1000.0;
+    char *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/report.json", rep);
+    cJSON *root = textfile_read(path, 64u << 20, &text, &len) == 0 ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
+    char tail[200] = "";
+    if (cases == NULL) {
+        FILE *f = fopen(log, "r");
+        char buf[4096];
+        size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        buf[got] = '\0';
+        if (f)
+            fclose(f);
+        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
+            buf[--got] = '\0';
+        const char *last = strrchr(buf, '\n');
+        snprintf(tail, sizeof tail, "%s", last ? last + 1 : buf);
+    }
+    for (int k = 0; k < n; k++) {
+        const char *id = c->sub[subs[k]].id;
+        const cJSON *hit = NULL;
+        for (const cJSON *e = cases ? cases->child : NULL; e && !hit; e = e->next) {
+            const cJSON *i = cJSON_GetObjectItemCaseSensitive(e, "id");
+            if (cJSON_IsString(i) && strcmp(i->valuestring, id) == 0)
+                hit = e;
+        }
+        if (hit == NULL) {
+            out[k].verdict = VERDICT_ERROR;
+            snprintf(out[k].expected, sizeof out[k].expected, "expectation %s judged by `fleetsim run`", id);
+            if (timed_out)
+                snprintf(out[k].observed, sizeof out[k].observed, "the run took over %.0fs and was stopped", took);
+            else
+                snprintf(out[k].observed, sizeof out[k].observed, "no verdict (run exit %d)%s%s",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : -1, tail[0] ? ": " : "", tail);
+            continue;
+        }
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(hit, "verdict");
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(hit, "expected");
+        const cJSON *ob = cJSON_GetObjectItemCaseSensitive(hit, "observed");
+        const cJSON *du = cJSON_GetObjectItemCaseSensitive(hit, "duration_s");
+        const cJSON *wl = cJSON_GetObjectItemCaseSensitive(hit, "wire_log");
+        out[k].verdict = verdict_of(cJSON_IsString(v) ? v->valuestring : NULL);
+        snprintf(out[k].expected, sizeof out[k].expected, "%s", cJSON_IsString(ex) ? ex->valuestring : "");
+        snprintf(out[k].observed, sizeof out[k].observed, "%s", cJSON_IsString(ob) ? ob->valuestring : "");
+        out[k].duration_s = cJSON_IsNumber(du) ? du->valuedouble : took;
+        out[k].wire_log = cJSON_IsString(wl) ? strdup(wl->valuestring) : NULL;
+    }
+    cJSON_Delete(root);
+    rm_tree(dir);
+}
+
+/* One chosen case: an exchange case, or the chosen expectations of a scenario case. */
+struct pick {
+    const struct conform_suite *s;
+    const struct conform_case *c;
+    int slot;                       /* its first result */
+    int n_slots;                    /* 1, or the scenario expectations chosen */
+    int subs[CONFORM_MAX_SUBS];     /* those expectations */
+};
+
+/* The results of p into out[0 .. p->n_slots). */
+static void run_pick(const struct runctx *rc, const struct pick *p, struct case_result *out)
+{
+    for (int k = 0; k < p->n_slots; k++) {
+        conform_case_result_init(p->s, p->c, &out[k]);
+        if (p->c->kind == CONFORM_SCENARIO) {
+            const struct conform_sub *sub = &p->c->sub[p->subs[k]];
+            snprintf(out[k].id, sizeof out[k].id, "%s", sub->id);
+            if (sub->desc[0])
+                snprintf(out[k].desc, sizeof out[k].desc, "%s", sub->desc);
+        }
+    }
+    if (conform_case_unmet(p->c, rc->t, &out[0])) {
+        for (int k = 1; k < p->n_slots; k++) {
+            out[k].verdict = out[0].verdict;
+            snprintf(out[k].expected, sizeof out[k].expected, "%s", out[0].expected);
+            snprintf(out[k].observed, sizeof out[k].observed, "%s", out[0].observed);
+        }
+        return;
+    }
+    if (p->c->kind == CONFORM_SCENARIO)
+        run_scenario_case(rc, p->c, p->subs, p->n_slots, out);
+    else
+        conform_exchange_run(p->s, p->c, rc->t, &out[0]);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -296,20 +474,22 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-/* One job's results on its pipe: index, the result, the wire log's length and bytes. */
-static void job_main(const struct pick *picks, int n, int job, int jobs, const struct conform_target *t, int fd)
+/* One job's results on its pipe: slot, the result, the wire log's length and bytes. */
+static void job_main(const struct runctx *rc, const struct pick *picks, int n, int job, int jobs, int fd)
 {
     for (int i = job; i < n; i += jobs) {
-        struct case_result r;
-        run_one(&picks[i], t, &r);
-        uint32_t len = r.wire_log ? (uint32_t)strlen(r.wire_log) : 0;
-        char *log = r.wire_log;
-        r.wire_log = NULL;
-        int32_t idx = i;
-        if (write_all(fd, &idx, sizeof idx) < 0 || write_all(fd, &r, sizeof r) < 0 ||
-            write_all(fd, &len, sizeof len) < 0 || (len && write_all(fd, log, len) < 0))
-            _exit(RUN_EXIT_HARNESS);
-        free(log);
+        struct case_result r[CONFORM_MAX_SUBS];
+        run_pick(rc, &picks[i], r);
+        for (int k = 0; k < picks[i].n_slots; k++) {
+            uint32_t len = r[k].wire_log ? (uint32_t)strlen(r[k].wire_log) : 0;
+            char *log = r[k].wire_log;
+            r[k].wire_log = NULL;
+            int32_t idx = picks[i].slot + k;
+            if (write_all(fd, &idx, sizeof idx) < 0 || write_all(fd, &r[k], sizeof r[k]) < 0 ||
+                write_all(fd, &len, sizeof len) < 0 || (len && write_all(fd, log, len) < 0))
+                _exit(RUN_EXIT_HARNESS);
+            free(log);
+        }
     }
 }
 
@@ -350,29 +530,31 @@ static void take_records(struct reader *rd, struct case_result *results, bool *h
     rd->n -= off;
 }
 
-static int run_jobs(const struct pick *picks, int n, int jobs, const struct conform_target *t,
-                    struct case_result *results, bool *have)
+static int run_jobs(const struct runctx *rc, const struct pick *picks, int n, int jobs, struct case_result *results,
+                    bool *have, int n_slots)
 {
     struct reader rd[MAX_JOBS];
     int live = 0;
     memset(rd, 0, sizeof rd);
+    for (int j = 0; j < MAX_JOBS; j++)
+        rd[j].fd = -1;
     fflush(NULL);
     for (int j = 0; j < jobs; j++) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
-            return -1;
+            break;
         pid_t pid = fork();
         if (pid < 0) {
             close(p[0]);
             close(p[1]);
-            return -1;
+            break;
         }
         if (pid == 0) {
             close(p[0]);
             for (int k = 0; k < j; k++)
                 if (rd[k].fd >= 0)
                     close(rd[k].fd);
-            job_main(picks, n, j, jobs, t, p[1]);
+            job_main(rc, picks, n, j, jobs, p[1]);
             close(p[1]);
             _exit(0);
         }
@@ -399,7 +581,7 @@ static int run_jobs(const struct pick *picks, int n, int jobs, const struct conf
                 size_t cap = r->cap ? r->cap * 2 : 1 << 20;
                 uint8_t *b = realloc(r->buf, cap);
                 if (b == NULL)
-                    return -1;
+                    break;
                 r->buf = b;
                 r->cap = cap;
             }
@@ -413,12 +595,14 @@ static int run_jobs(const struct pick *picks, int n, int jobs, const struct conf
                 continue;
             }
             r->n += (size_t)got;
-            take_records(r, results, have, n);
+            take_records(r, results, have, n_slots);
         }
     }
     int bad = 0;
     for (int j = 0; j < jobs; j++) {
         int st;
+        if (rd[j].fd >= 0)
+            close(rd[j].fd);
         if (rd[j].pid > 0 && waitpid(rd[j].pid, &st, 0) == rd[j].pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
             bad = 1;
         free(rd[j].buf);
@@ -476,6 +660,39 @@ static int parse_target(const char *s, struct conform_target *t)
     return 0;
 }
 
+/* Choose c's cases: none (false), or p filled with the results it will give. */
+static bool choose(const struct conform_opts *o, const struct conform_suite *s, const struct conform_case *c,
+                   struct pick *p)
+{
+    memset(p, 0, sizeof *p);
+    p->s = s;
+    p->c = c;
+    if (c->kind == CONFORM_EXCHANGE) {
+        p->n_slots = 1;
+        return !(o->cases_glob && !glob_any(o->cases_glob, c->id)) &&
+               !(o->exclude_glob && glob_any(o->exclude_glob, c->id));
+    }
+    /* a scenario case: its expectations chosen by their ids or by the case's */
+    bool whole = o->cases_glob == NULL || glob_any(o->cases_glob, c->id);
+    if (o->exclude_glob && glob_any(o->exclude_glob, c->id))
+        return false;
+    for (int k = 0; k < c->n_sub && p->n_slots < CONFORM_MAX_SUBS; k++)
+        if ((whole || glob_any(o->cases_glob, c->sub[k].id)) &&
+            !(o->exclude_glob && glob_any(o->exclude_glob, c->sub[k].id)))
+            p->subs[p->n_slots++] = k;
+    return p->n_slots > 0;
+}
+
+static void dry_line(const struct pick *p, const char *tail)
+{
+    for (int k = 0; k < p->n_slots; k++) {
+        bool sc = p->c->kind == CONFORM_SCENARIO;
+        const char *id = sc ? p->c->sub[p->subs[k]].id : p->c->id;
+        const char *obj = sc && p->c->sub[p->subs[k]].desc[0] ? p->c->sub[p->subs[k]].desc : p->c->objective;
+        printf("%-22s %-6s %-44s %s%s\n", id, p->c->level, obj, p->c->ref, tail);
+    }
+}
+
 int conform_main(const struct conform_opts *o)
 {
     if (o->list)
@@ -485,6 +702,10 @@ int conform_main(const struct conform_opts *o)
         return RUN_EXIT_USAGE;
     static struct conform_suite suites[MAX_SUITES];
     int n_suites = 0, rc = RUN_EXIT_PASS;
+    struct pick *picks = NULL, *skipped = NULL;
+    struct case_result *results = NULL;
+    bool *have = NULL;
+    struct embedded emb = {0};
     if (load_all(o, suites, &n_suites) < 0) {
         rc = RUN_EXIT_USAGE;
         goto out;
@@ -492,81 +713,76 @@ int conform_main(const struct conform_opts *o)
     int total = 0;
     for (int i = 0; i < n_suites; i++)
         total += suites[i].n_cases;
-    struct pick *picks = calloc((size_t)total + 1, sizeof *picks);
-    struct pick *skipped = calloc((size_t)total + 1, sizeof *skipped);
-    int n = 0, n_skipped = 0;
+    picks = calloc((size_t)total + 1, sizeof *picks);
+    skipped = calloc((size_t)total + 1, sizeof *skipped);
+    int n = 0, n_skipped = 0, n_slots = 0, n_skipped_slots = 0;
     if (!picks || !skipped) {
-        free(picks);
-        free(skipped);
         rc = RUN_EXIT_HARNESS;
         goto out;
     }
     for (int i = 0; i < n_suites; i++)
         for (int k = 0; k < suites[i].n_cases; k++) {
             const struct conform_case *c = &suites[i].cases[k];
-            if ((o->cases_glob && !glob_any(o->cases_glob, c->id)) ||
-                (o->exclude_glob && glob_any(o->exclude_glob, c->id)))
+            struct pick p;
+            if (!choose(o, &suites[i], c, &p))
                 continue;
-            struct pick p = {&suites[i], c};
-            if (strcmp(c->level, "MUST") != 0 && !o->strict)
+            if (strcmp(c->level, "MUST") != 0 && !o->strict) {
+                n_skipped_slots += p.n_slots;
                 skipped[n_skipped++] = p;
-            else
+            } else {
+                p.slot = n_slots;
+                n_slots += p.n_slots;
                 picks[n++] = p;
+            }
         }
     if (o->dryrun) {
         printf("%-22s %-6s %-44s %s\n", "ID", "LEVEL", "OBJECTIVE", "REF");
         for (int i = 0; i < n; i++)
-            printf("%-22s %-6s %-44s %s\n", picks[i].c->id, picks[i].c->level, picks[i].c->objective, picks[i].c->ref);
+            dry_line(&picks[i], "");
         for (int i = 0; i < n_skipped; i++)
-            printf("%-22s %-6s %-44s %s (not run without --strict)\n", skipped[i].c->id, skipped[i].c->level,
-                   skipped[i].c->objective, skipped[i].c->ref);
-        printf("%d cases to run, %d not run (SHOULD or MAY, without --strict)\n", n, n_skipped);
-        free(picks);
-        free(skipped);
+            dry_line(&skipped[i], " (not run without --strict)");
+        printf("%d cases to run, %d not run (SHOULD or MAY, without --strict)\n", n_slots, n_skipped_slots);
         goto out;
     }
     if (n == 0) {
         fprintf(stderr, "fleetsim conform: no case left to run (--cases, --exclude%s)\n",
                 n_skipped ? ", or --strict for SHOULD and MAY cases" : "");
-        free(picks);
-        free(skipped);
         rc = RUN_EXIT_USAGE;
         goto out;
     }
     if (o->report_dir && mkdir_p(o->report_dir) < 0) {
         fprintf(stderr, "fleetsim conform: --report %s: %s\n", o->report_dir, strerror(errno));
-        free(picks);
-        free(skipped);
         rc = RUN_EXIT_USAGE;
         goto out;
     }
-    struct embedded emb = {0};
     if (t.embedded) {
         if (embedded_start(o->self, &emb) < 0) {
             embedded_stop(&emb);
-            free(picks);
-            free(skipped);
             rc = RUN_EXIT_HARNESS;
             goto out;
         }
         t.port = emb.port;
     }
+    struct runctx ctx = {.t = &t, .self = o->self, .target_url = t.embedded ? NULL : o->target};
     uint64_t t0 = mono_ms();
-    struct case_result *results = calloc((size_t)n, sizeof *results);
-    bool *have = calloc((size_t)n, sizeof *have);
+    results = calloc((size_t)n_slots, sizeof *results);
+    have = calloc((size_t)n_slots, sizeof *have);
     int jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
     if (jobs > n)
         jobs = n;
     int harness_bad = results == NULL || have == NULL;
     if (!harness_bad && jobs == 1) {
         for (int i = 0; i < n; i++) {
-            run_one(&picks[i], &t, &results[i]);
-            have[i] = true;
-            if (!o->quiet)
-                fprintf(stderr, "%-22s %s\n", results[i].id, verdict_name(results[i].verdict));
+            run_pick(&ctx, &picks[i], &results[picks[i].slot]);
+            for (int k = 0; k < picks[i].n_slots; k++) {
+                have[picks[i].slot + k] = true;
+                if (!o->quiet)
+                    fprintf(stderr, "%-22s %s\n", results[picks[i].slot + k].id,
+                            verdict_name(results[picks[i].slot + k].verdict));
+            }
         }
     } else if (!harness_bad) {
-        harness_bad = run_jobs(picks, n, jobs, &t, results, have) < 0;
+        harness_bad = run_jobs(&ctx, picks, n, jobs, results, have, n_slots) < 0;
     }
     if (t.embedded)
         embedded_stop(&emb);
@@ -577,29 +793,39 @@ int conform_main(const struct conform_opts *o)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "", suites[i].name);
     report_init(&r, "conform", names);
     r.duration_s = (double)(mono_ms() - t0) / 1000.0;
-    for (int i = 0; results && i < n; i++) {
-        if (!have[i]) {
-            /* a job that died took this case with it */
-            conform_case_result_init(picks[i].s, picks[i].c, &results[i]);
-            results[i].verdict = VERDICT_ERROR;
-            snprintf(results[i].expected, sizeof results[i].expected, "the case run by its job");
-            snprintf(results[i].observed, sizeof results[i].observed, "its job process ended before it reported");
+    for (int i = 0; results && i < n; i++)
+        for (int k = 0; k < picks[i].n_slots; k++) {
+            struct case_result *res = &results[picks[i].slot + k];
+            if (!have[picks[i].slot + k]) {
+                /* a job that died took this case with it */
+                conform_case_result_init(picks[i].s, picks[i].c, res);
+                if (picks[i].c->kind == CONFORM_SCENARIO)
+                    snprintf(res->id, sizeof res->id, "%s", picks[i].c->sub[picks[i].subs[k]].id);
+                res->verdict = VERDICT_ERROR;
+                snprintf(res->expected, sizeof res->expected, "the case run by its job");
+                snprintf(res->observed, sizeof res->observed, "its job process ended before it reported");
+            }
+            report_add_case(&r, res);
+            free(res->wire_log);
         }
-        report_add_case(&r, &results[i]);
-        free(results[i].wire_log);
-    }
     snprintf(r.ledger_text, sizeof r.ledger_text, "%d cases run against %s, %d not run (SHOULD or MAY without "
-             "--strict)", n, t.embedded ? "the embedded platform" : o->target, n_skipped);
+             "--strict)", n_slots, t.embedded ? "the embedded platform" : o->target, n_skipped_slots);
     if (r.metrics) {
         cJSON_AddStringToObject(r.metrics, "target", t.embedded ? "embedded" : o->target);
         cJSON *nr = cJSON_AddArrayToObject(r.metrics, "not_run");
         for (int i = 0; nr && i < n_skipped; i++)
-            cJSON_AddItemToArray(nr, cJSON_CreateString(skipped[i].c->id));
+            for (int k = 0; k < skipped[i].n_slots; k++)
+                cJSON_AddItemToArray(nr, cJSON_CreateString(skipped[i].c->kind == CONFORM_SCENARIO
+                                                                ? skipped[i].c->sub[skipped[i].subs[k]].id
+                                                                : skipped[i].c->id));
         cJSON_AddNumberToObject(r.metrics, "jobs", jobs);
     }
     report_print_table(&r, stdout);
     for (int i = 0; i < n_skipped; i++)
-        printf("not run: %s (%s; --strict runs it)\n", skipped[i].c->id, skipped[i].c->level);
+        for (int k = 0; k < skipped[i].n_slots; k++)
+            printf("not run: %s (%s; --strict runs it)\n",
+                   skipped[i].c->kind == CONFORM_SCENARIO ? skipped[i].c->sub[skipped[i].subs[k]].id : skipped[i].c->id,
+                   skipped[i].c->level);
     if (o->report_dir) {
         char path[1200], err[256];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);
@@ -615,11 +841,11 @@ int conform_main(const struct conform_opts *o)
     }
     rc = run_exit_status(harness_bad ? VERDICT_ERROR : report_overall(&r));
     report_free(&r);
+out:
     free(results);
     free(have);
     free(picks);
     free(skipped);
-out:
     for (int i = 0; i < n_suites; i++)
         conform_suite_free(&suites[i]);
     return rc;

@@ -17,6 +17,7 @@
 #define CONFORM_MAX_ANY 8         /* alternatives of one expect */
 #define CONFORM_MAX_BINDS 32      /* names bound in one case */
 #define CONFORM_MAX_NEEDS 8
+#define CONFORM_MAX_SUBS 128      /* expectations of a scenario case (a scenario's most) */
 #define CONFORM_NAME_MAX 32       /* a bound name: [A-Za-z_][A-Za-z0-9_]* */
 #define CONFORM_PATH_MAX 96       /* a JSON path into a decoded message: body.items[0].id */
 #define CONFORM_FILE_MAX (1u << 20) /* bytes of one suite or case file */
@@ -65,6 +66,12 @@ struct conform_step {
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
 
+/* An expectation of a scenario case: a case of its own in the report. */
+struct conform_sub {
+    char id[48];
+    char desc[160];
+};
+
 struct conform_case {
     char id[48];
     char ref[128];
@@ -78,6 +85,12 @@ struct conform_case {
     int index;                      /* its place in the suite (for its phone) */
     int n_steps;
     struct conform_step *steps;     /* owned */
+    /* kind scenario: `fleetsim run` runs it, its expectations are the cases */
+    char scenario_path[512];        /* the scenario file (resolved), or "" for an inline one */
+    char *scenario_text;            /* owned: an inline scenario as JSON text */
+    uint64_t scenario_wall_ms;      /* its duration over its time scale: what the run should take */
+    int n_sub;
+    struct conform_sub *sub;        /* owned */
 };
 
 struct conform_suite {
@@ -136,7 +149,7 @@ struct conform_opts {
     const char *report_dir;         /* NULL: no files */
     int dryrun, strict, list, quiet;
     int jobs;                       /* 1..; cases spread over this many processes */
-    const char *self;               /* the fleetsim binary, to start `serve` for the embedded target */
+    const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
 };
 /* The exit status (enum run_exit). */
 int conform_main(const struct conform_opts *o);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/scenario.h"
 #include "harness/scenario_json.h"
 #include "harness/textfile.h"
 #include "sim/proto/hex.h"
@@ -425,6 +426,110 @@ static int parse_steps(struct reader *r, const cJSON *arr, const char *path, str
     return rc;
 }
 
+/* The errors of the case file being read: the scenario parser collects its own
+ * (one collection at a time per thread), so this one is put back after it. */
+static _Thread_local struct scenario_json_errors *file_errs;
+
+static int sc_parse_aside(const struct scenario_json *j, const char *text, const char *label, struct scenario *sc,
+                          char *err, size_t cap)
+{
+    struct scenario_json_errors saved;
+    if (file_errs)
+        saved = *file_errs;
+    int rc = scenario_parse(text, label, sc, err, cap);
+    if (file_errs) {
+        scenario_json_collect(j, file_errs);
+        *file_errs = saved;
+    }
+    return rc;
+}
+
+/* A scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases. */
+static int parse_scenario(const struct scenario_json *j, const cJSON *o, const char *path, struct conform_case *c)
+{
+    char p[SCENARIO_JSON_PATH_MAX], label[700];
+    const cJSON *sv = scenario_json_get(o, "scenario");
+    scenario_json_path(p, sizeof p, path, "scenario");
+    if (sv == NULL)
+        return scenario_json_fail(j, p, "required (a scenario file, relative to this one, or the scenario itself)");
+    char *text = NULL;
+    size_t len = 0;
+    if (cJSON_IsString(sv) && sv->valuestring[0]) {
+        const char *slash = strrchr(j->file, '/');
+        if (sv->valuestring[0] == '/' || slash == NULL)
+            snprintf(c->scenario_path, sizeof c->scenario_path, "%s", sv->valuestring);
+        else
+            snprintf(c->scenario_path, sizeof c->scenario_path, "%.*s/%s", (int)(slash - j->file), j->file,
+                     sv->valuestring);
+        int e = textfile_read(c->scenario_path, CONFORM_FILE_MAX, &text, &len);
+        if (e)
+            return scenario_json_fail(j, p, "%s: cannot read it: %s", c->scenario_path, strerror(e));
+        snprintf(label, sizeof label, "%s", c->scenario_path);
+    } else if (cJSON_IsObject(sv)) {
+        text = cJSON_PrintUnformatted(sv);
+        if (text == NULL)
+            return scenario_json_fail(j, p, "out of memory");
+        snprintf(label, sizeof label, "%s: %s", j->file, p);
+    } else {
+        return scenario_json_fail(j, p, "expected a scenario file's path or a scenario object");
+    }
+    struct scenario *sc = calloc(1, sizeof *sc);
+    char *err = malloc(8192);
+    int rc = SJ_OK;
+    if (sc == NULL || err == NULL) {
+        rc = scenario_json_fail(j, p, "out of memory");
+    } else if (sc_parse_aside(j, text, label, sc, err, 8192) != 0) {
+        /* its lines, each without the label the scenario parser puts first (for an inline one, this path) */
+        char joined[2048];
+        size_t used = 0, ll = strlen(label);
+        joined[0] = '\0';
+        for (char *line = err; line && *line && used + 4 < sizeof joined;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            const char *t = line;
+            if (!c->scenario_path[0] && strncmp(t, label, ll) == 0 && t[ll] == ':')
+                t += ll + (t[ll + 1] == ' ' ? 2 : 1);
+            int w = snprintf(joined + used, sizeof joined - used, "%s%s", used ? "; " : "", t);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+            line = nl ? nl + 1 : NULL;
+        }
+        rc = scenario_json_fail(j, p, "the scenario does not read: %s", joined);
+    } else {
+        if (sc->n_expect == 0)
+            rc = scenario_json_fail(j, p, "the scenario has no expectations: nothing to judge");
+        c->sub = calloc((size_t)(sc->n_expect ? sc->n_expect : 1), sizeof *c->sub);
+        for (int i = 0; c->sub && i < sc->n_expect; i++) {
+            snprintf(c->sub[i].id, sizeof c->sub[i].id, "%s", sc->expect[i].id);
+            snprintf(c->sub[i].desc, sizeof c->sub[i].desc, "%s", sc->expect[i].desc);
+        }
+        c->n_sub = c->sub ? sc->n_expect : 0;
+        double scale = sc->time_scale > 0 ? sc->time_scale : 1;
+        c->scenario_wall_ms = (uint64_t)((double)sc->duration_ms / scale);
+        if (!c->scenario_path[0])
+            c->scenario_text = text, text = NULL;
+        scenario_free(sc);
+    }
+    free(sc);
+    free(err);
+    free(text);
+    return rc;
+}
+
+/* Whether c is, or holds (a scenario case's expectations), a case of this id. */
+static const char *case_id_clash(const struct conform_case *a, const struct conform_case *b)
+{
+    for (int i = -1; i < a->n_sub; i++) {
+        const char *x = i < 0 ? a->id : a->sub[i].id;
+        for (int k = -1; x[0] && k < b->n_sub; k++)
+            if (strcmp(x, k < 0 ? b->id : b->sub[k].id) == 0)
+                return x;
+    }
+    return NULL;
+}
+
 static const char *const case_fields[] = {"id", "ref", "objective", "preconditions", "level", "needs",
                                           "kind", "steps", "scenario"};
 
@@ -475,9 +580,9 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
     const cJSON *steps = scenario_json_get(o, "steps");
     scenario_json_path(p, sizeof p, path, "steps");
     if (c->kind == CONFORM_SCENARIO) {
-        /* a scenario's expectations are cases of their own: `fleetsim run` judges them */
-        SJ_TRY(rc, scenario_json_fail(j, path, "kind \"scenario\": not run by `fleetsim conform` yet; "
-                                      "run the scenario with `fleetsim run`"));
+        if (steps != NULL)
+            SJ_TRY(rc, scenario_json_fail(j, p, "belongs to an exchange case (a scenario case is its scenario)"));
+        SJ_TRY(rc, parse_scenario(j, o, path, c));
     } else if (scenario_json_get(o, "scenario") != NULL) {
         scenario_json_path(p, sizeof p, path, "scenario");
         SJ_TRY(rc, scenario_json_fail(j, p, "belongs to a case of kind \"scenario\""));
@@ -512,6 +617,10 @@ static void case_free(struct conform_case *c)
         step_free(&c->steps[i]);
     free(c->steps);
     c->steps = NULL;
+    free(c->scenario_text);
+    c->scenario_text = NULL;
+    free(c->sub);
+    c->sub = NULL;
 }
 
 void conform_suite_free(struct conform_suite *s)
@@ -606,6 +715,7 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
         return;
     }
     scenario_json_collect(&j, &errs);
+    file_errs = &errs;
     const cJSON *list = scenario_json_get(root, "cases");
     int n = 1;
     if (list != NULL) {
@@ -640,11 +750,14 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
         snprintf(c->file, sizeof c->file, "%s", name);
         c->index = s->n_cases - 1;
         parse_case(&j, fixtures, o, p, c);
-        for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++)
-            if (strcmp(s->cases[k].id, c->id) == 0)
-                scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", c->id,
+        for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
+            const char *same = case_id_clash(c, &s->cases[k]);
+            if (same)
+                scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", same,
                                    s->cases[k].file);
+        }
     }
+    file_errs = NULL;
     scenario_json_finish(&j);
     scenario_json_collect(NULL, NULL);
     if (errs.n)

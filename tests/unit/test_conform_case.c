@@ -145,12 +145,38 @@ static void test_suite_errors(void **state)
                                          " \"steps\": [{\"verify\": \"${late} == 1\"}, {\"bind\": {\"late\": \"body\"}}]}",
                                          &s, err, sizeof err), -1);
     has(err, "c.json: steps[0].verify: ${late}: not a built-in");
-    /* the scenario kind is refused with what to do instead */
+    /* a scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases */
     assert_int_equal(conform_suite_parse(suite_json, "c.json",
                                          "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
-                                         " \"kind\": \"scenario\", \"scenario\": \"a.json\"}",
+                                         " \"kind\": \"scenario\", \"steps\": [],"
+                                         " \"scenario\": {\"name\": \"s\", \"duration\": \"5s\", \"fleets\": [{\"id\": \"a\","
+                                         " \"protocol\": \"jt808\", \"cout\": 1}], \"expect\": []}}",
                                          &s, err, sizeof err), -1);
-    has(err, "kind \"scenario\": not run by `fleetsim conform` yet");
+    has(err, "c.json: steps: belongs to an exchange case");
+    has(err, "c.json: scenario: the scenario does not read: fleets[0].cout: unknown field");
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"cases\": [{\"id\": \"Y-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"close\": true}]},"
+                                         " {\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"kind\": \"scenario\", \"scenario\": {\"name\": \"s\", \"duration\": \"5s\","
+                                         " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                                         " \"expect\": [{\"id\": \"Y-1\", \"ledger\": \"balanced\"}]}}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: cases[1]: id Y-1 is also the id of a case in c.json");
+    if (conform_suite_parse(suite_json, "c.json",
+                            "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                            " \"kind\": \"scenario\", \"scenario\": {\"name\": \"s\", \"duration\": \"5s\", \"time_scale\": 5,"
+                            " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                            " \"expect\": [{\"id\": \"X-1\", \"ledger\": \"balanced\"},"
+                            "            {\"id\": \"X-2\", \"state\": \"authenticated\"}]}}",
+                            &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].kind, CONFORM_SCENARIO);
+    assert_int_equal(s.cases[0].n_sub, 2);
+    assert_string_equal(s.cases[0].sub[1].id, "X-2");
+    assert_non_null(s.cases[0].scenario_text);
+    assert_int_equal(s.cases[0].scenario_wall_ms, 1000);
+    conform_suite_free(&s);
 }
 
 static void test_load_dir(void **state)
@@ -164,7 +190,7 @@ static void test_load_dir(void **state)
     assert_true(s.n_cases >= 10);
     for (int i = 0; i < s.n_cases; i++) {
         assert_int_equal(s.cases[i].index, i);
-        assert_true(s.cases[i].n_steps > 0);
+        assert_true(s.cases[i].kind == CONFORM_SCENARIO ? s.cases[i].n_sub > 0 : s.cases[i].n_steps > 0);
     }
     conform_suite_free(&s);
     assert_int_equal(conform_suite_load("scenarios/no-such-suite", &s, err, sizeof err), -1);
