@@ -186,6 +186,7 @@ broken() { # MODE EXPECTED-FAILING-IDS
 }
 broken skip-hb-ack "JT808-HB-001 JT808-CHECK-001 JT808-ESC-002 JT808-HDR-2013-001 JT808-HDR-2019-001"
 contains "... and says what it waited for" "no frame" "$TMP/out"
-broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
+# every MUST case registers first but JT808-ESC-003 (a frame of a terminal that has not)
+broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-\|^JT808-ESC-003 " | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
 contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
 kill -TERM $spid; wait $spid
