@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -225,6 +226,7 @@ static int embedded_start(const char *self, struct embedded *e)
             return -1;
         }
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM); /* a runner that dies takes its platform with it */
             FILE *f = freopen(log, "w", stderr);
             (void)f;
             int null = open("/dev/null", 0);
@@ -344,6 +346,7 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
@@ -356,11 +359,16 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
             execl(rc->self, rc->self, "run", path, "--quiet", "--report", rep, (char *)NULL);
         _exit(RUN_EXIT_HARNESS);
     }
+    if (pid < 0) {
+        all_error(out, n, "`fleetsim run` of the scenario", strerror(errno));
+        rm_tree(dir);
+        return;
+    }
     int st = 0;
     bool timed_out = false;
     /* the run drains and judges after its duration: a minute more is plenty */
     uint64_t until = t0 + c->scenario_wall_ms + 60000;
-    while (pid > 0 && waitpid(pid, &st, WNOHANG) == 0) {
+    while (waitpid(pid, &st, WNOHANG) == 0) {
         if (mono_ms() > until) {
             kill(pid, SIGTERM);
             usleep(500000);
@@ -448,8 +456,8 @@ static void run_pick(const struct runctx *rc, const struct pick *p, struct case_
     if (conform_case_unmet(p->c, rc->t, &out[0])) {
         for (int k = 1; k < p->n_slots; k++) {
             out[k].verdict = out[0].verdict;
-            snprintf(out[k].expected, sizeof out[k].expected, "%s", out[0].expected);
-            snprintf(out[k].observed, sizeof out[k].observed, "%s", out[0].observed);
+            memcpy(out[k].expected, out[0].expected, sizeof out[k].expected);
+            memcpy(out[k].observed, out[0].observed, sizeof out[k].observed);
         }
         return;
     }
