@@ -1,6 +1,7 @@
 /* libFuzzer target: any text as a conformance case file (beside a fixed
  * suite.json with a fixture): an error naming the file, or cases, never a
  * crash, and everything freed. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < s.n_cases; i++) {
             char phone[24];
             conform_case_phone(&s, &s.cases[i], phone, sizeof phone);
-            if (strlen(phone) != 12 || s.cases[i].n_steps < 1 || s.cases[i].n_steps > CONFORM_MAX_STEPS)
+            const struct conform_case *c = &s.cases[i];
+            bool steps_ok = c->kind == CONFORM_SCENARIO ? c->n_sub >= 1 && c->n_sub <= CONFORM_MAX_SUBS
+                                                        : c->n_steps >= 1 && c->n_steps <= CONFORM_MAX_STEPS;
+            if (strlen(phone) != 12 || !steps_ok)
                 abort();
         }
         conform_suite_free(&s);
