@@ -633,28 +633,31 @@ static int mkdir_p(const char *path)
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int parse_target(const char *s, struct conform_target *t)
+static const char *const tls_caps[] = {"tls"};
+
+static int parse_target(const struct conform_opts *o, struct conform_target *t)
 {
+    const char *s = o->target;
     memset(t, 0, sizeof t[0]);
     if (s == NULL || strcmp(s, "embedded") == 0) {
+        if (o->tls_ca || o->tls_cert || o->tls_key) {
+            fprintf(stderr, "fleetsim conform: --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
+            return -1;
+        }
         t->embedded = true;
         t->caps = embedded_caps;
         t->n_caps = sizeof embedded_caps / sizeof embedded_caps[0];
         snprintf(t->host, sizeof t->host, "127.0.0.1");
         return 0;
     }
-    if (strncmp(s, "tls://", 6) == 0) {
-        fprintf(stderr, "fleetsim conform: --target %s: tls:// targets are not run yet (exchange cases speak "
-                        "plain TCP); use tcp://HOST:PORT\n", s);
-        return -1;
-    }
-    const char *hp = strncmp(s, "tcp://", 6) == 0 ? s + 6 : NULL;
+    bool tls = strncmp(s, "tls://", 6) == 0;
+    const char *hp = tls || strncmp(s, "tcp://", 6) == 0 ? s + 6 : NULL;
     const char *colon = hp ? strrchr(hp, ':') : NULL;
     char *end = NULL;
     unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
     if (!hp || !colon || (size_t)(colon - hp) >= sizeof t->host || colon == hp || !end || *end || port < 1 ||
         port > 65535) {
-        fprintf(stderr, "fleetsim conform: --target '%s': expected embedded or tcp://HOST:PORT\n", s);
+        fprintf(stderr, "fleetsim conform: --target '%s': expected embedded, tcp://HOST:PORT or tls://HOST:PORT\n", s);
         return -1;
     }
     memcpy(t->host, hp, (size_t)(colon - hp));
@@ -665,6 +668,20 @@ static int parse_target(const char *s, struct conform_target *t)
         return -1;
     }
     t->port = (uint16_t)port;
+    if (!tls && (o->tls_ca || o->tls_cert || o->tls_key)) {
+        fprintf(stderr, "fleetsim conform: --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
+        return -1;
+    }
+    if (tls) {
+        char err[700];
+        t->tls = conform_tls_new(o->tls_ca, o->tls_cert, o->tls_key, err, sizeof err);
+        if (t->tls == NULL) {
+            fprintf(stderr, "fleetsim conform: %s\n", err);
+            return -1;
+        }
+        t->caps = tls_caps;
+        t->n_caps = 1;
+    }
     return 0;
 }
 
@@ -706,7 +723,8 @@ int conform_main(const struct conform_opts *o)
     if (o->list)
         return list_suites(o);
     struct conform_target t;
-    if (!o->dryrun && parse_target(o->target, &t) < 0)
+    memset(&t, 0, sizeof t);
+    if (!o->dryrun && parse_target(o, &t) < 0)
         return RUN_EXIT_USAGE;
     static struct conform_suite suites[MAX_SUITES];
     int n_suites = 0, rc = RUN_EXIT_PASS;
@@ -850,6 +868,8 @@ int conform_main(const struct conform_opts *o)
     rc = run_exit_status(harness_bad ? VERDICT_ERROR : report_overall(&r));
     report_free(&r);
 out:
+    if (t.tls)
+        conform_tls_free(t.tls);
     free(results);
     free(have);
     free(picks);

@@ -125,8 +125,15 @@ struct conform_target {
     uint16_t port;
     const char *const *caps;        /* capabilities it has */
     size_t n_caps;
-    bool embedded;                  /* the platform the runner started: a connect failure is the harness's */
+    bool embedded;                  /* the platform the runner started */
+    void *tls;                      /* tls://: the client's SSL_CTX (CA, device certificate); NULL plain TCP */
 };
+
+/* A TLS client context for tls:// targets: the server verified against ca (its
+ * certificate must name host), cert/key the device's (both or neither); NULL
+ * with what is wrong in err.  conform_tls_free releases it. */
+void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap);
+void conform_tls_free(void *ctx);
 
 /* Run one exchange case: the verdict, expected/observed and the wire log into out
  * (which the caller zeroes; id, area, desc, ref, level and suite are filled). */
@@ -143,7 +150,8 @@ void conform_case_result_init(const struct conform_suite *s, const struct confor
 struct conform_opts {
     const char *const *suites;      /* folders */
     int n_suites;
-    const char *target;             /* "embedded" (NULL) or tcp://host:port */
+    const char *target;             /* "embedded" (NULL), tcp://host:port or tls://host:port */
+    const char *tls_ca, *tls_cert, *tls_key;  /* tls://: the server's CA; the device's certificate and key */
     const char *cases_glob;         /* --cases */
     const char *exclude_glob;       /* --exclude */
     const char *report_dir;         /* NULL: no files */

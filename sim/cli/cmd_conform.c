@@ -24,7 +24,11 @@ static void usage(void)
             "\n"
             "  -t, --target T        embedded (default: the reference platform, started on a\n"
             "                        free loopback port for the run and stopped after it) or\n"
-            "                        tcp://HOST:PORT (loopback)\n"
+            "                        tcp://HOST:PORT or tls://HOST:PORT (loopback)\n"
+            "      --tls-ca FILE     tls://: the CA that issued the server's certificate (PEM);\n"
+            "                        the certificate must name HOST\n"
+            "      --tls-cert FILE   tls://: a device certificate to present (PEM) ...\n"
+            "      --tls-key FILE    ... and its private key\n"
             "  -c, --cases GLOB      only the cases whose id matches (GLOB,GLOB,... any of them)\n"
             "  -x, --exclude GLOB    not the cases whose id matches\n"
             "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
@@ -62,7 +66,8 @@ int cmd_conform(int argc, char **argv)
         {"exclude", required_argument, 0, 'x'}, {"strict", no_argument, 0, 's'},
         {"jobs", required_argument, 0, 'j'}, {"report", required_argument, 0, 'r'},
         {"dryrun", no_argument, 0, 'n'}, {"dry-run", no_argument, 0, 'n'},
-        {"list", no_argument, 0, 'l'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"list", no_argument, 0, 'l'}, {"tls-ca", required_argument, 0, 'A'},
+        {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -82,6 +87,9 @@ int cmd_conform(int argc, char **argv)
         case 'n': o.dryrun = 1; break;
         case 'l': o.list = 1; break;
         case 'q': o.quiet = 1; break;
+        case 'A': o.tls_ca = optarg; break;
+        case 'C': o.tls_cert = optarg; break;
+        case 'K': o.tls_key = optarg; break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

@@ -190,3 +190,28 @@ contains "... and says what it waited for" "no frame" "$TMP/out"
 broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-\|^JT808-ESC-003 " | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
 contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
 kill -TERM $spid; wait $spid
+
+# a tls:// target: fleetsim serve with a server certificate and device verification
+if command -v openssl >/dev/null && tests/tls-certs.sh "$TMP/certs" 1 >"$TMP/certs.out" 2>&1; then
+    C=$TMP/certs
+    port=$(free_port)
+    "$FLEETSIM" serve --port "$port" --db "$TMP/t.db" -q --tls-cert "$C/server.crt" --tls-key "$C/server.key" \
+        --device-ca "$C/device-ca.crt" >"$TMP/serve3.log" 2>&1 &
+    spid=$!
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+    "$FLEETSIM" conform "$SUITE" -q --exclude 'JT808-FLEET-*' --target "tls://127.0.0.1:$port" --tls-ca "$C/server-ca.crt" \
+        --tls-cert "$C/dev-0.crt" --tls-key "$C/dev-0.key" --report "$TMP/r5" >"$TMP/out" 2>&1; rc=$?
+    if [ $rc -eq 0 ] && grep -q "^$n_other cases: $n_other pass" "$TMP/out"; then
+        ok "the suite passes over TLS with a device certificate (tls:// target)"
+    else
+        nok "the suite passes over TLS with a device certificate (tls:// target)" "exit $rc" "$(tail -5 "$TMP/out")"
+    fi
+    contains "... the wire log says the TLS version" " c0 TLS TLSv1." "$TMP/r5/report.json"
+    expect_exit "a server certificate the given CA did not issue is a harness error (exit 3)" 3 \
+        "$FLEETSIM" conform "$SUITE" -q --cases JT808-HB-001 --target "tls://127.0.0.1:$port" --tls-ca "$C/device-ca.crt"
+    contains "... saying why" "TLS handshake: the server's certificate" "$TMP/out"
+    kill -TERM $spid; wait $spid
+    expect_exit "a tls:// target needs --tls-ca (exit 2)" 2 "$FLEETSIM" conform "$SUITE" --target "tls://127.0.0.1:$port"
+else
+    nok "certificates for the TLS cases" "$(tail -3 "$TMP/certs.out")"
+fi
