@@ -23,6 +23,7 @@
 #define CONFORM_FILE_MAX (1u << 20) /* bytes of one suite or case file */
 #define CONFORM_WITHIN_DEFAULT_MS 3000
 #define CONFORM_WAIT_MAX_MS 60000 /* every deadline of a case is at most this */
+#define CONFORM_CASE_MAX_MS 300000 /* ... and all of them together */
 
 enum conform_step_kind {
     CSTEP_CONNECT = 0,      /* open the connection (each opens by itself on first use) */

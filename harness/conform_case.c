@@ -260,7 +260,8 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         if (scenario_json_get(o, "conn") || scenario_json_get(o, "within"))
             return scenario_json_fail(j, path, "\"use\" takes no conn or within (the fixture's steps say theirs)");
         char fp[SCENARIO_JSON_PATH_MAX];
-        snprintf(fp, sizeof fp, "suite.json: fixtures.%s", v->valuestring);
+        /* where the case uses it, and where the step is written */
+        snprintf(fp, sizeof fp, "%s > suite.json fixtures.%s", path, v->valuestring);
         r->depth++;
         rc = parse_steps(r, fx, fp, c);
         r->depth--;
@@ -595,6 +596,13 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
         SJ_TRY(rc, parse_steps(&r, steps, p, c));
         if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
             SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
+        /* a case is a few frames: its deadlines and waits together stay within a bound */
+        uint64_t ms = 0;
+        for (int i = 0; i < c->n_steps; i++)
+            ms += c->steps[i].ms;
+        if (ms > CONFORM_CASE_MAX_MS)
+            SJ_TRY(rc, scenario_json_fail(j, p, "the deadlines and waits add up to %llus, more than %us",
+                                          (unsigned long long)(ms / 1000), CONFORM_CASE_MAX_MS / 1000));
     }
     return rc;
 }
@@ -767,6 +775,19 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
 
 static int finish(struct conform_suite *s, struct errsink *sink)
 {
+    /* each case its own phone: the pattern's '#'s must number them all */
+    size_t hashes = 0, n = strlen(s->phone);
+    while (hashes < n && s->phone[n - 1 - hashes] == '#')
+        hashes++;
+    unsigned long long room = 1;
+    for (size_t i = 0; i < hashes && room < 100000000ull; i++)
+        room *= 10;
+    if (sink->n == 0 && hashes && (unsigned long long)s->n_cases > room) {
+        char line[256];
+        snprintf(line, sizeof line, "suite.json: defaults.phone: %zu '#' number %llu cases, the suite has %d",
+                 hashes, room, s->n_cases);
+        sink_add(sink, line);
+    }
     if (sink->n == 0)
         return 0;
     if (sink->n > 1 && sink->err && sink->used + 40 < sink->cap)

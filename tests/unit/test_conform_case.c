@@ -139,6 +139,21 @@ static void test_suite_errors(void **state)
     has(err, "c.json:1:12: JSON syntax error at end of input");
     assert_int_equal(conform_suite_parse(suite_json, "c.json", "[1]", &s, err, sizeof err), -1);
     has(err, "c.json: expected a JSON object at the top level, got an array");
+    /* the deadlines of a case are bounded, one and all together */
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"wait\": \"61s\"}, {\"wait\": \"60s\"}, {\"wait\": \"60s\"},"
+                                         " {\"wait\": \"60s\"}, {\"wait\": \"60s\"}, {\"expect_silence\": \"60s\"}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0].wait: more than 60s");
+    has(err, "c.json: steps: the deadlines and waits add up to 361s, more than 300s");
+    /* a fixture's step that is wrong is named where the case uses it and where it is written */
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\","
+                                         " \"fixtures\": {\"f\": [{\"wait\": \"1\"}]}}", "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"close\": true}, {\"use\": \"f\"}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[1] > suite.json fixtures.f[0].wait:");
     /* a binding is known only after the step that binds it */
     assert_int_equal(conform_suite_parse(suite_json, "c.json",
                                          "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
@@ -179,6 +194,33 @@ static void test_suite_errors(void **state)
     conform_suite_free(&s);
 }
 
+/* Each case its own phone: a pattern with 3 '#'s numbers 1000 cases, not 1001. */
+static void test_phone_room(void **state)
+{
+    (void)state;
+    size_t cap = 1100 * 128, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, cap - n, "{\"cases\": [");
+    for (int i = 0; i < 1001; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{\"id\": \"P-%d\", \"ref\": \"r\", \"objective\": \"o\","
+                              " \"level\": \"MUST\", \"steps\": [{\"close\": true}]}", i ? "," : "", i);
+    snprintf(text + n, cap - n, "]}");
+    struct conform_suite s;
+    char err[1024];
+    const char *suite3 = "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"phone\": \"013900000###\"}}";
+    assert_int_equal(conform_suite_parse(suite3, "c.json", text, &s, err, sizeof err), -1);
+    has(err, "suite.json: defaults.phone: 3 '#' number 1000 cases, the suite has 1001");
+    const char *suite4 = "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"phone\": \"01390000####\"}}";
+    if (conform_suite_parse(suite4, "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char phone[24];
+    conform_case_phone(&s, &s.cases[1000], phone, sizeof phone);
+    assert_string_equal(phone, "013900001000");
+    conform_suite_free(&s);
+    free(text);
+}
+
 static void test_load_dir(void **state)
 {
     (void)state;
@@ -203,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_errors_all_at_once),
         cmocka_unit_test(test_suite_errors),
+        cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
