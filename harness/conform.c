@@ -32,6 +32,26 @@
 
 static const char *const embedded_caps[] = {"embedded", "commands"};
 
+volatile int conform_interrupted;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    conform_interrupted = 1;
+}
+
+/* SIGINT and SIGTERM end the run with what it has (no SA_RESTART: a poll returns);
+ * the platform and the jobs, in the same process group, get them from a terminal. */
+static void catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static uint64_t mono_ms(void)
 {
     struct timespec ts;
@@ -365,10 +385,15 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
         return;
     }
     int st = 0;
-    bool timed_out = false;
+    bool timed_out = false, stopped = false;
     /* the run drains and judges after its duration: a minute more is plenty */
     uint64_t until = t0 + c->scenario_wall_ms + 60000;
     while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (conform_interrupted && !stopped) {
+            kill(pid, SIGINT); /* it writes its report of what it saw, then exits */
+            until = mono_ms() + 5000;
+            stopped = true;
+        }
         if (mono_ms() > until) {
             kill(pid, SIGTERM);
             usleep(500000);
@@ -410,7 +435,9 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
         if (hit == NULL) {
             out[k].verdict = VERDICT_ERROR;
             snprintf(out[k].expected, sizeof out[k].expected, "expectation %s judged by `fleetsim run`", id);
-            if (timed_out)
+            if (stopped)
+                snprintf(out[k].observed, sizeof out[k].observed, "interrupted (SIGINT or SIGTERM)");
+            else if (timed_out)
                 snprintf(out[k].observed, sizeof out[k].observed, "the run took over %.0fs and was stopped", took);
             else
                 snprintf(out[k].observed, sizeof out[k].observed, "no verdict (run exit %d)%s%s",
@@ -485,7 +512,7 @@ static int write_all(int fd, const void *p, size_t n)
 /* One job's results on its pipe: slot, the result, the wire log's length and bytes. */
 static void job_main(const struct runctx *rc, const struct pick *picks, int n, int job, int jobs, int fd)
 {
-    for (int i = job; i < n; i += jobs) {
+    for (int i = job; i < n && !conform_interrupted; i += jobs) {
         struct case_result r[CONFORM_MAX_SUBS];
         run_pick(rc, &picks[i], r);
         for (int k = 0; k < picks[i].n_slots; k++) {
@@ -571,7 +598,15 @@ static int run_jobs(const struct runctx *rc, const struct pick *picks, int n, in
         rd[j].pid = pid;
         live++;
     }
+    bool forwarded = false;
     while (live > 0) {
+        if (conform_interrupted && !forwarded) {
+            /* a signal to this process alone: the jobs stop too */
+            for (int j = 0; j < jobs; j++)
+                if (rd[j].pid > 0)
+                    kill(rd[j].pid, SIGTERM);
+            forwarded = true;
+        }
         struct pollfd pf[MAX_JOBS];
         int map[MAX_JOBS], np = 0;
         for (int j = 0; j < jobs; j++)
@@ -781,6 +816,7 @@ int conform_main(const struct conform_opts *o)
         rc = RUN_EXIT_USAGE;
         goto out;
     }
+    catch_stop();
     if (t.embedded) {
         if (embedded_start(o->self, &emb) < 0) {
             embedded_stop(&emb);
@@ -798,7 +834,7 @@ int conform_main(const struct conform_opts *o)
         jobs = n;
     int harness_bad = results == NULL || have == NULL;
     if (!harness_bad && jobs == 1) {
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && !conform_interrupted; i++) {
             run_pick(&ctx, &picks[i], &results[picks[i].slot]);
             for (int k = 0; k < picks[i].n_slots; k++) {
                 have[picks[i].slot + k] = true;
@@ -823,13 +859,14 @@ int conform_main(const struct conform_opts *o)
         for (int k = 0; k < picks[i].n_slots; k++) {
             struct case_result *res = &results[picks[i].slot + k];
             if (!have[picks[i].slot + k]) {
-                /* a job that died took this case with it */
+                /* interrupted before it ran, or a job that died took it with it */
                 conform_case_result_init(picks[i].s, picks[i].c, res);
                 if (picks[i].c->kind == CONFORM_SCENARIO)
                     snprintf(res->id, sizeof res->id, "%s", picks[i].c->sub[picks[i].subs[k]].id);
                 res->verdict = VERDICT_ERROR;
-                snprintf(res->expected, sizeof res->expected, "the case run by its job");
-                snprintf(res->observed, sizeof res->observed, "its job process ended before it reported");
+                snprintf(res->expected, sizeof res->expected, "the case run");
+                snprintf(res->observed, sizeof res->observed, "%s", conform_interrupted
+                         ? "not run: interrupted (SIGINT or SIGTERM)" : "its job process ended before it reported");
             }
             report_add_case(&r, res);
             free(res->wire_log);

@@ -136,6 +136,10 @@ struct conform_target {
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap);
 void conform_tls_free(void *ctx);
 
+/* Set by SIGINT or SIGTERM while `fleetsim conform` runs (conform.c): a case
+ * being run ends as ERROR ("interrupted"), and no other starts. */
+extern volatile int conform_interrupted;
+
 /* Run one exchange case: the verdict, expected/observed and the wire log into out
  * (which the caller zeroes; id, area, desc, ref, level and suite are filled). */
 void conform_exchange_run(const struct conform_suite *s, const struct conform_case *c,

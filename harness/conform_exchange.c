@@ -500,6 +500,10 @@ static int next_frame(struct exch *x, const struct conform_step *st, int ci, uin
             struct pollfd p = {.fd = k->fd, .events = POLLIN};
             int ms = (int)((deadline - now + 999) / 1000);
             int r = poll(&p, 1, ms);
+            if (conform_interrupted) {
+                worsen(x, VERDICT_ERROR, st, "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+                return -2;
+            }
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
@@ -864,9 +868,11 @@ static bool run_step(struct exch *x, const struct conform_step *st)
         return true;
     case CSTEP_WAIT: {
         struct timespec ts = {(time_t)(st->ms / 1000), (long)(st->ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !conform_interrupted)
             ;
-        return true;
+        return conform_interrupted ? worsen(x, VERDICT_ERROR, st, "the case run to its end",
+                                            "interrupted (SIGINT or SIGTERM)")
+                                   : true;
     }
     case CSTEP_BIND:
         return step_bind(x, st);
@@ -940,6 +946,10 @@ void conform_exchange_run(const struct conform_suite *s, const struct conform_ca
     for (int i = 0; i < c->n_steps; i++)
         if (!run_step(x, &c->steps[i]))
             break;
+        else if (conform_interrupted && i + 1 < c->n_steps) {
+            worsen(x, VERDICT_ERROR, &c->steps[i + 1], "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+            break;
+        }
     for (int i = 0; i < CONFORM_MAX_CONNS; i++) {
         conn_close(&x->conns[i]);
         cJSON_Delete(x->conns[i].last);

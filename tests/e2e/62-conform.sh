@@ -141,6 +141,38 @@ else
 fi
 expect_exit "--cases picks one expectation of a scenario case" 0 "$FLEETSIM" conform "$TMP/s" -q --cases X-SC-001
 contains "... and only that one" "1 cases: 1 pass" "$TMP/out"
+# SIGINT ends the run: the case being run is an error, none after it starts, the
+# platform is stopped and its files removed (exit 3, a harness error)
+cat >"$TMP/s/long.json" <<'JSON'
+{"cases": [{"id": "X-LONG-001", "ref": "r", "objective": "a long silence", "level": "MUST",
+            "steps": [{"connect": true}, {"expect_silence": "30s"}]},
+           {"id": "X-LONG-002", "ref": "r", "objective": "never started", "level": "MUST",
+            "steps": [{"connect": true}]}]}
+JSON
+mkdir -p "$TMP/td"
+TMPDIR="$TMP/td" "$FLEETSIM" conform "$TMP/s" -q --cases 'X-LONG-*' >"$TMP/out" 2>&1 &
+cpid=$!
+for _ in $(seq 50); do [ -n "$(ls "$TMP/td")" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $cpid; t0=$(date +%s); wait $cpid; rc=$?; took=$(( $(date +%s) - t0 ))
+if [ $rc -eq 3 ] && [ $took -le 5 ] && grep -q "X-LONG-001 *ERROR" "$TMP/out" && grep -q "interrupted" "$TMP/out" \
+   && grep -q "X-LONG-002 *ERROR" "$TMP/out"; then
+    ok "SIGINT ends the run at once: the case running and those after it are errors (exit 3)"
+else
+    nok "SIGINT ends the run at once: the case running and those after it are errors (exit 3)" "exit $rc after ${took}s" "$(tail -5 "$TMP/out")"
+fi
+if [ -z "$(ls "$TMP/td")" ]; then ok "... and the embedded platform's files are gone"
+else nok "... and the embedded platform's files are gone" "$(ls -R "$TMP/td" | head -5)"; fi
+TMPDIR="$TMP/td" "$FLEETSIM" conform "$TMP/s" -q --jobs 2 --cases 'X-LONG-*' >"$TMP/out" 2>&1 &
+cpid=$!
+sleep 1.5
+kill -TERM $cpid; t0=$(date +%s); wait $cpid; rc=$?; took=$(( $(date +%s) - t0 ))
+if [ $rc -eq 3 ] && [ $took -le 5 ] && grep -q "X-LONG-001 *ERROR" "$TMP/out"; then
+    ok "... with --jobs 2 as well: SIGTERM stops the jobs"
+else
+    nok "... with --jobs 2 as well: SIGTERM stops the jobs" "exit $rc after ${took}s" "$(tail -5 "$TMP/out")"
+fi
+rm -f "$TMP/s/long.json"
 expect_exit "a need the target lacks is inconclusive (exit 4)" 4 "$FLEETSIM" conform "$TMP/s" -q --cases 'X-NB-*'
 contains "... with the reason" "the target lacks northbound-api" "$TMP/out"
 expect_exit "a target that is not there is a harness error (exit 3)" 3 \
