@@ -23,6 +23,9 @@ int cmd_serve(int argc, char **argv);
 /* `fleetsim report merge REPORT.json... [-o FILE]`: join shard reports (cmd_report.c) */
 int cmd_report(int argc, char **argv);
 
+/* `fleetsim conform SUITE... [options]`: conformance suites (cmd_conform.c) */
+int cmd_conform(int argc, char **argv);
+
 /* `fleetsim verifier [options]`: a third-party verification endpoint (cmd_verifier.c) */
 int cmd_verifier(int argc, char **argv);
 

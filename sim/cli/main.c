@@ -13,6 +13,7 @@ static const struct {
 } cmds[] = {
     {"run", cmd_run, "run a scenario and print the verdict table"},
     {"serve", cmd_serve, "run the reference platform alone"},
+    {"conform", cmd_conform, "run conformance suites against a platform"},
     {"report", cmd_report, "render a report again (html, junit, json); merge the shards of a run"},
     {"vectors", cmd_vectors, "check golden vector files both ways"},
     {"decode", cmd_decode, "decode one frame (jt808 | pcp) to JSON"},

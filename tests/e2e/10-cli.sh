@@ -4,7 +4,7 @@
 
 expect_exit "fleetsim --help exits 0" 0 "$FLEETSIM" --help
 expect_exit "unknown command exits 2" 2 "$FLEETSIM" frobnicate
-for c in run serve vectors decode encode report; do
+for c in run serve vectors decode encode report conform; do
     expect_exit "fleetsim $c --help exits 0" 0 "$FLEETSIM" "$c" --help
 done
 expect_exit "run without a scenario exits 2" 2 "$FLEETSIM" run

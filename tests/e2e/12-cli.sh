@@ -132,7 +132,7 @@ sed 's/"below": "1s"}/"below": "1s"}, {"id": "I-GW-001", "counter": "gateway.reg
     "$TMP/inconclusive.json" >"$TMP/failing.json"
 expect_exit "a failed check outranks an inconclusive one: exit 1" 1 "$FLEETSIM" run "$TMP/failing.json" -q
 contains "... the failed case is there" "1 pass, 1 fail, 0 error, 1 inconclusive" "$TMP/out"
-for c in run serve report vectors decode encode; do
+for c in run serve report vectors decode encode conform; do
     "$FLEETSIM" "$c" --help >"$TMP/h.out" 2>&1
     contains "fleetsim $c --help says its exit status" "exit status" "$TMP/h.out"
 done
@@ -163,6 +163,8 @@ usage_error "report merge: no reports" "report merge" report merge
 usage_error "report: no subcommand" "report" report
 usage_error "decode: an unknown option" "decode" decode -z jt808 7E7E
 usage_error "vectors: an unknown option" "vectors" vectors --frobnicate
+usage_error "conform: an unknown option" "conform" conform --frobnicate scenarios/conformance/jt808
+usage_error "conform: no suite" "conform" conform
 expect_exit "run with a missing scenario file says it with the prefix" 2 "$FLEETSIM" run "$TMP/nope.json"
 if grep -q "^fleetsim run: .*nope.json" "$TMP/out"; then ok "... fleetsim run: FILE: ..."; else nok "... fleetsim run: FILE: ..." "$(cat "$TMP/out")"; fi
 expect_exit "a scenario error has the prefix too" 2 "$FLEETSIM" run tests/data/scenarios/typo.json
@@ -172,7 +174,7 @@ expect_exit "an unknown command exits 2" 2 "$FLEETSIM" frobnicate
 if [ "$(lines "$TMP/out")" = 2 ] && grep -q "^see 'fleetsim --help'" "$TMP/out"; then ok "... in two lines, not the whole help"
 else nok "... in two lines, not the whole help" "$(cat "$TMP/out")"; fi
 
-for c in run serve report vectors decode encode; do
+for c in run serve report vectors decode encode conform; do
     "$FLEETSIM" help "$c" >"$TMP/h1.out" 2>&1; rc=$?
     "$FLEETSIM" "$c" --help >"$TMP/h2.out" 2>&1
     if [ "$rc" = 0 ] && [ -s "$TMP/h1.out" ] && cmp -s "$TMP/h1.out" "$TMP/h2.out"; then ok "fleetsim help $c is fleetsim $c --help"

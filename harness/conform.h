@@ -1,0 +1,170 @@
+/* Conformance suites: the case files (conform_case.c), the exchange interpreter
+ * (conform_exchange.c) and the runner of `fleetsim conform` (conform.c).  The
+ * design is docs/conformance.md; the file format scenarios/SCHEMA.md,
+ * "Conformance cases". */
+#ifndef FLEETSIM_CONFORM_H
+#define FLEETSIM_CONFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "report/report.h"
+
+#define CONFORM_MAX_CONNS 8       /* connections of one exchange case */
+#define CONFORM_MAX_STEPS 128     /* steps of one case, fixtures spliced in */
+#define CONFORM_MAX_ANY 8         /* alternatives of one expect */
+#define CONFORM_MAX_BINDS 32      /* names bound in one case */
+#define CONFORM_MAX_NEEDS 8
+#define CONFORM_MAX_SUBS 128      /* expectations of a scenario case (a scenario's most) */
+#define CONFORM_NAME_MAX 32       /* a bound name: [A-Za-z_][A-Za-z0-9_]* */
+#define CONFORM_PATH_MAX 96       /* a JSON path into a decoded message: body.items[0].id */
+#define CONFORM_FILE_MAX (1u << 20) /* bytes of one suite or case file */
+#define CONFORM_WITHIN_DEFAULT_MS 3000
+#define CONFORM_WAIT_MAX_MS 60000 /* every deadline of a case is at most this */
+#define CONFORM_CASE_MAX_MS 300000 /* ... and all of them together */
+
+enum conform_step_kind {
+    CSTEP_CONNECT = 0,      /* open the connection (each opens by itself on first use) */
+    CSTEP_SEND,             /* a message (JSON as `fleetsim encode jt808` takes it) or raw hex */
+    CSTEP_EXPECT,           /* a frame whose msg_id and fields match, within a deadline */
+    CSTEP_BIND,             /* names for values of the last expected message */
+    CSTEP_VERIFY,           /* "${a} == ${b}" / "!=" */
+    CSTEP_WAIT,             /* sleep */
+    CSTEP_CLOSE,            /* close the connection */
+    CSTEP_EXPECT_CLOSE,     /* the target closes the connection within a deadline */
+    CSTEP_EXPECT_SILENCE,   /* no frame arrives within a time */
+};
+
+/* One alternative of an expect: msg_id and the fields that must match. */
+struct conform_match {
+    uint16_t msg_id;
+    cJSON *fields;          /* owned: {"body.result": 0, ...}; an array value is "one of" */
+    char *wire_contains;    /* owned, may be NULL: hex the raw wire frame must hold */
+};
+
+struct conform_step {
+    enum conform_step_kind kind;
+    int conn;                       /* 0..CONFORM_MAX_CONNS-1 */
+    uint64_t ms;                    /* expect/expect_close/expect_silence deadline, wait time */
+    char path[CONFORM_PATH_MAX];    /* JSON path in the case file, for messages */
+    /* send */
+    cJSON *msg;                     /* owned, a template (${name} in strings) */
+    char *hex;                      /* owned, a template; the frame as it goes on the wire */
+    bool bad_check;                 /* "mutate": "bad-check": the check byte is wrong */
+    /* expect */
+    int n_any;
+    struct conform_match any[CONFORM_MAX_ANY];
+    /* bind */
+    int n_binds;
+    char bind_name[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
+    char bind_path[CONFORM_MAX_BINDS][CONFORM_PATH_MAX];
+    /* verify */
+    char *left, *right;             /* owned templates */
+    bool not_equal;
+};
+
+enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
+
+/* An expectation of a scenario case: a case of its own in the report. */
+struct conform_sub {
+    char id[48];
+    char desc[160];
+};
+
+struct conform_case {
+    char id[48];
+    char ref[128];
+    char objective[160];
+    char preconditions[256];
+    char level[8];                  /* MUST / SHOULD / MAY */
+    int n_needs;
+    char needs[CONFORM_MAX_NEEDS][24];
+    enum conform_kind kind;
+    char file[512];                 /* the file it is in */
+    int index;                      /* its place in the suite (for its phone) */
+    int n_steps;
+    struct conform_step *steps;     /* owned */
+    /* kind scenario: `fleetsim run` runs it, its expectations are the cases */
+    char scenario_path[512];        /* the scenario file (resolved), or "" for an inline one */
+    char *scenario_text;            /* owned: an inline scenario as JSON text */
+    uint64_t scenario_wall_ms;      /* its duration over its time scale: what the run should take */
+    int n_sub;
+    struct conform_sub *sub;        /* owned */
+};
+
+struct conform_suite {
+    char name[48];
+    char protocol[16];              /* "jt808" */
+    char description[256];
+    char dir[512];
+    int edition;                    /* defaults.edition: 2013 or 2019 */
+    char phone[24];                 /* defaults.phone: digits, the trailing '#'s take the case index */
+    int n_cases;
+    struct conform_case *cases;     /* owned, in file name order, then file order */
+};
+
+/* Capabilities a case may need (`needs`), and which a target has. */
+extern const char *const conform_capabilities[];
+extern const size_t conform_n_capabilities;
+
+/* Read the suite in dir (suite.json and every other *.json in name order).  Every
+ * error found is written, one line each ("file: path: what"); 0 or -1. */
+int conform_suite_load(const char *dir, struct conform_suite *s, char *err, size_t errcap);
+/* The same from memory (the fuzz target, the unit tests): suite_json the suite.json,
+ * case_json one case file named name. */
+int conform_suite_parse(const char *suite_json, const char *name, const char *case_json,
+                        struct conform_suite *s, char *err, size_t errcap);
+void conform_suite_free(struct conform_suite *s);
+/* The phone of case c of s: the pattern's '#'s replaced by its index. */
+void conform_case_phone(const struct conform_suite *s, const struct conform_case *c, char *out, size_t cap);
+
+/* Where and what an exchange case runs against. */
+struct conform_target {
+    char host[64];
+    uint16_t port;
+    const char *const *caps;        /* capabilities it has */
+    size_t n_caps;
+    bool embedded;                  /* the platform the runner started */
+    void *tls;                      /* tls://: the client's SSL_CTX (CA, device certificate); NULL plain TCP */
+};
+
+/* A TLS client context for tls:// targets: the server verified against ca (its
+ * certificate must name host), cert/key the device's (both or neither); NULL
+ * with what is wrong in err.  conform_tls_free releases it. */
+void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap);
+void conform_tls_free(void *ctx);
+
+/* Set by SIGINT or SIGTERM while `fleetsim conform` runs (conform.c): a case
+ * being run ends as ERROR ("interrupted"), and no other starts. */
+extern volatile int conform_interrupted;
+
+/* Run one exchange case: the verdict, expected/observed and the wire log into out
+ * (which the caller zeroes; id, area, desc, ref, level and suite are filled). */
+void conform_exchange_run(const struct conform_suite *s, const struct conform_case *c,
+                          const struct conform_target *t, struct case_result *out);
+
+/* The case's result without running it: the first need the target lacks makes
+ * it INCONCLUSIVE (true, with the reason); false when it can run. */
+bool conform_case_unmet(const struct conform_case *c, const struct conform_target *t, struct case_result *out);
+/* The fields of a result that come from the case. */
+void conform_case_result_init(const struct conform_suite *s, const struct conform_case *c, struct case_result *out);
+
+/* `fleetsim conform` (conform.c). */
+struct conform_opts {
+    const char *const *suites;      /* folders */
+    int n_suites;
+    const char *target;             /* "embedded" (NULL), tcp://host:port or tls://host:port */
+    const char *tls_ca, *tls_cert, *tls_key;  /* tls://: the server's CA; the device's certificate and key */
+    const char *cases_glob;         /* --cases */
+    const char *exclude_glob;       /* --exclude */
+    const char *report_dir;         /* NULL: no files */
+    int dryrun, strict, list, quiet;
+    int jobs;                       /* 1..; cases spread over this many processes */
+    const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
+};
+/* The exit status (enum run_exit). */
+int conform_main(const struct conform_opts *o);
+
+#endif

@@ -1,0 +1,910 @@
+/* Reading conformance suites: suite.json and the case files beside it.  Strict
+ * like the scenario parser: an unknown field, a wrong type, a name used before
+ * it is bound are refused with the file and the JSON path, every error of a file
+ * in one pass. */
+#include "harness/conform.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/scenario.h"
+#include "harness/scenario_json.h"
+#include "harness/textfile.h"
+#include "sim/proto/hex.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_FILES 512             /* case files of one suite */
+#define MAX_CASES 2048            /* cases of one suite */
+
+const char *const conform_capabilities[] = {"embedded", "commands", "northbound-api", "tls"};
+const size_t conform_n_capabilities = N_OF(conform_capabilities);
+
+static const char *const builtins[] = {"phone", "serial", "case_index", "device_id"};
+static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
+static const char *const kinds[] = {"exchange", "scenario"};
+static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
+                                           "wait", "close", "expect_close", "expect_silence", "use"};
+static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
+                                          "expect_close", "expect_silence", "use", "conn", "within",
+                                          "mutate", "note"};
+
+/* What the reader knows while it reads one case. */
+struct reader {
+    const struct scenario_json *j;
+    const cJSON *fixtures;          /* suite.json's, may be NULL */
+    int n_names;
+    char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
+    int depth;                      /* fixture nesting */
+};
+
+/* Errors of several files, one buffer. */
+struct errsink {
+    char *err;
+    size_t cap, used;
+    int n;
+};
+
+static void sink_add(struct errsink *e, const char *text)
+{
+    if (e->err == NULL || e->cap == 0 || text[0] == '\0')
+        return;
+    e->n++;
+    size_t len = strlen(text);
+    if (e->used + len + 2 > e->cap)
+        return;
+    if (e->used)
+        e->err[e->used++] = '\n';
+    memcpy(e->err + e->used, text, len + 1);
+    e->used += len;
+}
+
+static int syntax_error(const struct scenario_json *j, const char *text, const char *at)
+{
+    size_t line = 1, col = 1;
+    if (at == NULL || at < text)
+        at = text;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    snprintf(j->err, j->errcap, "%s:%zu:%zu: JSON syntax error%s", j->file, line, col,
+             *at ? "" : " at end of input");
+    return SJ_ERR;
+}
+
+static bool name_ok(const char *s)
+{
+    if (!(isalpha((unsigned char)s[0]) || s[0] == '_') || strlen(s) >= CONFORM_NAME_MAX)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_'))
+            return false;
+    return true;
+}
+
+/* body.items[0].id: names and [N] indexes. */
+static bool path_ok(const char *s)
+{
+    if (s[0] == '\0' || strlen(s) >= CONFORM_PATH_MAX)
+        return false;
+    const char *p = s;
+    while (*p) {
+        if (*p == '[') {
+            p++;
+            if (!isdigit((unsigned char)*p))
+                return false;
+            while (isdigit((unsigned char)*p))
+                p++;
+            if (*p++ != ']')
+                return false;
+        } else {
+            if (!(isalnum((unsigned char)*p) || *p == '_'))
+                return false;
+            while (isalnum((unsigned char)*p) || *p == '_')
+                p++;
+        }
+        if (*p == '.') {
+            p++;
+            if (!(isalnum((unsigned char)*p) || *p == '_'))
+                return false;
+        } else if (*p && *p != '[') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool name_known(const struct reader *r, const char *name, size_t n)
+{
+    for (size_t i = 0; i < N_OF(builtins); i++)
+        if (strlen(builtins[i]) == n && strncmp(builtins[i], name, n) == 0)
+            return true;
+    for (int i = 0; i < r->n_names; i++)
+        if (strlen(r->names[i]) == n && strncmp(r->names[i], name, n) == 0)
+            return true;
+    return false;
+}
+
+/* Every ${name} of s is a built-in or bound by an earlier step. */
+static int check_refs(struct reader *r, const char *s, const char *path)
+{
+    int rc = SJ_OK;
+    for (const char *p = strstr(s, "${"); p; p = strstr(p + 2, "${")) {
+        const char *e = strchr(p + 2, '}');
+        if (e == NULL)
+            return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
+        size_t n = (size_t)(e - p - 2);
+        if (!name_known(r, p + 2, n))
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, case_index, device_id) "
+                                    "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
+    }
+    return rc;
+}
+
+static int check_refs_tree(struct reader *r, const cJSON *v, const char *path)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc = SJ_OK;
+    if (cJSON_IsString(v))
+        return check_refs(r, v->valuestring, path);
+    if (cJSON_IsObject(v)) {
+        for (const cJSON *c = v->child; c; c = c->next) {
+            scenario_json_path(p, sizeof p, path, c->string ? c->string : "");
+            SJ_TRY(rc, check_refs_tree(r, c, p));
+        }
+    } else if (cJSON_IsArray(v)) {
+        int i = 0;
+        for (const cJSON *c = v->child; c; c = c->next, i++) {
+            scenario_json_index(p, sizeof p, path, i);
+            SJ_TRY(rc, check_refs_tree(r, c, p));
+        }
+    }
+    return rc;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int parse_match(struct reader *r, const cJSON *o, const char *path, struct conform_match *m)
+{
+    static const char *const fields[] = {"msg_id", "match", "wire_contains"};
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc = SJ_OK;
+    if (scenario_json_want_object(r->j, o, path) != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(r->j, o, path, fields, N_OF(fields)));
+    SJ_TRY(rc, scenario_json_msg_id(r->j, o, path, "msg_id", SJ_REQUIRED, &m->msg_id));
+    const cJSON *f = scenario_json_get(o, "match");
+    scenario_json_path(p, sizeof p, path, "match");
+    if (f != NULL) {
+        if (scenario_json_want_object(r->j, f, p) != SJ_OK) {
+            rc = SJ_ERR;
+        } else {
+            for (const cJSON *c = f->child; c; c = c->next) {
+                char q[SCENARIO_JSON_PATH_MAX];
+                scenario_json_path(q, sizeof q, p, c->string ? c->string : "");
+                if (!path_ok(c->string ? c->string : ""))
+                    rc = scenario_json_fail(r->j, q, "not a path into the message (like body.result or "
+                                            "body.items[0].id)");
+                if (cJSON_IsObject(c))
+                    rc = scenario_json_fail(r->j, q, "expected a value or an array of values (one of), got an object");
+                SJ_TRY(rc, check_refs_tree(r, c, q));
+            }
+            m->fields = cJSON_Duplicate(f, 1);
+        }
+    }
+    const cJSON *w = scenario_json_get(o, "wire_contains");
+    scenario_json_path(p, sizeof p, path, "wire_contains");
+    if (w != NULL) {
+        if (!cJSON_IsString(w) || w->valuestring[0] == '\0') {
+            rc = scenario_json_fail(r->j, p, "expected hex digits");
+        } else {
+            size_t pos = 0;
+            /* ${name} inside is substituted before the check; only literal text is checked here */
+            if (strstr(w->valuestring, "${") == NULL &&
+                hex_decode(w->valuestring, strlen(w->valuestring), HEX_SPACES, NULL, 0, NULL, &pos) != HEX_OK)
+                rc = scenario_json_fail(r->j, p, "not hex (at position %zu)", pos + 1);
+            SJ_TRY(rc, check_refs(r, w->valuestring, p));
+            m->wire_contains = dup_str(w->valuestring);
+        }
+    }
+    return rc;
+}
+
+static int parse_steps(struct reader *r, const cJSON *arr, const char *path, struct conform_case *c);
+
+static int parse_step(struct reader *r, const cJSON *o, const char *path, struct conform_case *c)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc = SJ_OK;
+    const struct scenario_json *j = r->j;
+    if (scenario_json_want_object(j, o, path) != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, o, path, step_fields, N_OF(step_fields)));
+    const char *action = NULL;
+    int n_actions = 0;
+    for (size_t i = 0; i < N_OF(step_actions); i++)
+        if (scenario_json_get(o, step_actions[i]) != NULL) {
+            action = action ? action : step_actions[i];
+            n_actions++;
+        }
+    if (n_actions != 1) {
+        char all[200];
+        scenario_json_join(step_actions, N_OF(step_actions), all, sizeof all);
+        return scenario_json_fail(j, path, "%s (one of %s)", n_actions ? "more than one action" : "no action", all);
+    }
+    const cJSON *v = scenario_json_get(o, action);
+    scenario_json_path(p, sizeof p, path, action);
+    if (strcmp(action, "use") == 0) {
+        const cJSON *fx = r->fixtures ? scenario_json_get(r->fixtures, cJSON_IsString(v) ? v->valuestring : "") : NULL;
+        if (!cJSON_IsString(v))
+            return scenario_json_fail(j, p, "expected the name of a fixture of suite.json");
+        if (fx == NULL)
+            return scenario_json_fail(j, p, "\"%s\": no such fixture in suite.json", v->valuestring);
+        if (r->depth >= 4)
+            return scenario_json_fail(j, p, "fixtures nested more than 4 deep");
+        if (scenario_json_get(o, "conn") || scenario_json_get(o, "within"))
+            return scenario_json_fail(j, path, "\"use\" takes no conn or within (the fixture's steps say theirs)");
+        char fp[SCENARIO_JSON_PATH_MAX];
+        /* where the case uses it, and where the step is written */
+        snprintf(fp, sizeof fp, "%s > suite.json fixtures.%s", path, v->valuestring);
+        r->depth++;
+        rc = parse_steps(r, fx, fp, c);
+        r->depth--;
+        return rc;
+    }
+    if (c->n_steps >= CONFORM_MAX_STEPS)
+        return scenario_json_fail(j, path, "more than %d steps in one case", CONFORM_MAX_STEPS);
+    struct conform_step *s = &c->steps[c->n_steps++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    long long conn = 0;
+    SJ_TRY(rc, scenario_json_int(j, o, path, "conn", SJ_OPTIONAL, 0, CONFORM_MAX_CONNS - 1, &conn));
+    s->conn = (int)conn;
+    bool timed = strcmp(action, "expect") == 0;
+    if (!timed && scenario_json_get(o, "within"))
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect step (expect_close and "
+                                      "expect_silence take their time as their value)"));
+    if (strcmp(action, "send") != 0 && scenario_json_get(o, "mutate"))
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"mutate\" belongs to a send step"));
+    if (scenario_json_get(o, "note") && !cJSON_IsString(scenario_json_get(o, "note")))
+        SJ_TRY(rc, scenario_json_fail(j, path, "note: expected text"));
+
+    if (strcmp(action, "connect") == 0 || strcmp(action, "close") == 0) {
+        s->kind = action[0] == 'c' && action[1] == 'o' ? CSTEP_CONNECT : CSTEP_CLOSE;
+        if (!cJSON_IsTrue(v))
+            SJ_TRY(rc, scenario_json_fail(j, p, "expected true"));
+    } else if (strcmp(action, "send") == 0) {
+        s->kind = CSTEP_SEND;
+        if (scenario_json_want_object(j, v, p) != SJ_OK)
+            return SJ_ERR;
+        const cJSON *hx = scenario_json_get(v, "hex");
+        if (hx != NULL) {
+            char hp[SCENARIO_JSON_PATH_MAX];
+            scenario_json_path(hp, sizeof hp, p, "hex");
+            if (v->child->next != NULL)
+                SJ_TRY(rc, scenario_json_fail(j, p, "a hex frame is alone: {\"hex\": \"7E...7E\"}"));
+            if (!cJSON_IsString(hx) || hx->valuestring[0] == '\0')
+                return scenario_json_fail(j, hp, "expected the frame in hex, 7E to 7E");
+            size_t pos = 0;
+            if (strstr(hx->valuestring, "${") == NULL &&
+                hex_decode(hx->valuestring, strlen(hx->valuestring), HEX_SPACES, NULL, 0, NULL, &pos) != HEX_OK)
+                SJ_TRY(rc, scenario_json_fail(j, hp, "not hex (at position %zu)", pos + 1));
+            SJ_TRY(rc, check_refs(r, hx->valuestring, hp));
+            s->hex = dup_str(hx->valuestring);
+        } else {
+            if (scenario_json_get(v, "msg_id") == NULL)
+                SJ_TRY(rc, scenario_json_fail(j, p, "msg_id: required (a message as `fleetsim encode jt808` "
+                                              "takes it, or {\"hex\": ...})"));
+            SJ_TRY(rc, check_refs_tree(r, v, p));
+            s->msg = cJSON_Duplicate(v, 1);
+        }
+        const cJSON *mu = scenario_json_get(o, "mutate");
+        if (mu != NULL) {
+            char mp[SCENARIO_JSON_PATH_MAX];
+            scenario_json_path(mp, sizeof mp, path, "mutate");
+            if (!cJSON_IsString(mu) || strcmp(mu->valuestring, "bad-check") != 0)
+                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\""));
+            else if (hx != NULL)
+                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write its check byte wrong"));
+            s->bad_check = true;
+        }
+    } else if (strcmp(action, "expect") == 0) {
+        s->kind = CSTEP_EXPECT;
+        s->ms = CONFORM_WITHIN_DEFAULT_MS;
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, "within", SJ_OPTIONAL, 1000, &s->ms));
+        if (s->ms > CONFORM_WAIT_MAX_MS)
+            SJ_TRY(rc, scenario_json_fail(j, path, "within: more than %ds", CONFORM_WAIT_MAX_MS / 1000));
+        if (scenario_json_want_object(j, v, p) != SJ_OK)
+            return SJ_ERR;
+        const cJSON *any = scenario_json_get(v, "any_of");
+        if (any != NULL) {
+            char ap[SCENARIO_JSON_PATH_MAX];
+            scenario_json_path(ap, sizeof ap, p, "any_of");
+            if (v->child->next != NULL)
+                SJ_TRY(rc, scenario_json_fail(j, p, "any_of is alone: {\"any_of\": [{\"msg_id\": ...}, ...]}"));
+            if (scenario_json_want_array(j, any, ap) != SJ_OK)
+                return SJ_ERR;
+            int n = cJSON_GetArraySize(any);
+            if (n < 1 || n > CONFORM_MAX_ANY)
+                return scenario_json_fail(j, ap, "expected 1 to %d alternatives, got %d", CONFORM_MAX_ANY, n);
+            int i = 0;
+            for (const cJSON *a = any->child; a; a = a->next, i++) {
+                char ip[SCENARIO_JSON_PATH_MAX];
+                scenario_json_index(ip, sizeof ip, ap, i);
+                SJ_TRY(rc, parse_match(r, a, ip, &s->any[s->n_any++]));
+            }
+        } else {
+            SJ_TRY(rc, parse_match(r, v, p, &s->any[s->n_any++]));
+        }
+    } else if (strcmp(action, "bind") == 0) {
+        s->kind = CSTEP_BIND;
+        if (scenario_json_want_object(j, v, p) != SJ_OK)
+            return SJ_ERR;
+        for (const cJSON *b = v->child; b; b = b->next) {
+            char bp[SCENARIO_JSON_PATH_MAX];
+            const char *name = b->string ? b->string : "";
+            scenario_json_path(bp, sizeof bp, p, name);
+            if (!name_ok(name)) {
+                SJ_TRY(rc, scenario_json_fail(j, bp, "a name is a letter or _ then letters, digits, _ (at most %d)",
+                                              CONFORM_NAME_MAX - 1));
+                continue;
+            }
+            if (name_known(r, name, strlen(name)) && (r->n_names == 0 || true)) {
+                bool builtin = false;
+                for (size_t i = 0; i < N_OF(builtins); i++)
+                    builtin |= strcmp(builtins[i], name) == 0;
+                if (builtin)
+                    SJ_TRY(rc, scenario_json_fail(j, bp, "a built-in name cannot be bound"));
+            }
+            if (!cJSON_IsString(b) || !path_ok(b->valuestring)) {
+                SJ_TRY(rc, scenario_json_fail(j, bp, "expected a path into the last expected message (like "
+                                              "body.auth_code)"));
+                continue;
+            }
+            if (s->n_binds >= CONFORM_MAX_BINDS || r->n_names >= CONFORM_MAX_BINDS) {
+                SJ_TRY(rc, scenario_json_fail(j, bp, "more than %d names in one case", CONFORM_MAX_BINDS));
+                break;
+            }
+            snprintf(s->bind_name[s->n_binds], CONFORM_NAME_MAX, "%s", name);
+            snprintf(s->bind_path[s->n_binds++], CONFORM_PATH_MAX, "%s", b->valuestring);
+            if (!name_known(r, name, strlen(name)))
+                snprintf(r->names[r->n_names++], CONFORM_NAME_MAX, "%s", name);
+        }
+        if (s->n_binds == 0 && rc == SJ_OK)
+            SJ_TRY(rc, scenario_json_fail(j, p, "binds no name"));
+    } else if (strcmp(action, "verify") == 0) {
+        s->kind = CSTEP_VERIFY;
+        const char *e = cJSON_IsString(v) ? v->valuestring : NULL;
+        const char *op = e ? strstr(e, " == ") : NULL;
+        if (op == NULL && e)
+            op = strstr(e, " != ");
+        if (op == NULL)
+            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\" or \"LEFT != RIGHT\" (with ${name}s)");
+        s->not_equal = op[1] == '!';
+        s->left = malloc((size_t)(op - e) + 1);
+        if (s->left) {
+            memcpy(s->left, e, (size_t)(op - e));
+            s->left[op - e] = '\0';
+        }
+        s->right = dup_str(op + 4);
+        SJ_TRY(rc, check_refs(r, e, p));
+    } else {
+        /* wait, expect_close, expect_silence: a duration */
+        s->kind = strcmp(action, "wait") == 0 ? CSTEP_WAIT
+                  : strcmp(action, "expect_close") == 0 ? CSTEP_EXPECT_CLOSE : CSTEP_EXPECT_SILENCE;
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, action, SJ_REQUIRED, 1000, &s->ms));
+        if (s->ms > CONFORM_WAIT_MAX_MS)
+            SJ_TRY(rc, scenario_json_fail(j, p, "more than %ds", CONFORM_WAIT_MAX_MS / 1000));
+    }
+    return rc;
+}
+
+static int parse_steps(struct reader *r, const cJSON *arr, const char *path, struct conform_case *c)
+{
+    int rc = SJ_OK, i = 0;
+    if (scenario_json_want_array(r->j, arr, path) != SJ_OK)
+        return SJ_ERR;
+    for (const cJSON *st = arr->child; st; st = st->next, i++) {
+        char p[SCENARIO_JSON_PATH_MAX];
+        scenario_json_index(p, sizeof p, path, i);
+        SJ_TRY(rc, parse_step(r, st, p, c));
+    }
+    return rc;
+}
+
+/* The errors of the case file being read: the scenario parser collects its own
+ * (one collection at a time per thread), so this one is put back after it. */
+static _Thread_local struct scenario_json_errors *file_errs;
+
+static int sc_parse_aside(const struct scenario_json *j, const char *text, const char *label, struct scenario *sc,
+                          char *err, size_t cap)
+{
+    struct scenario_json_errors saved;
+    if (file_errs)
+        saved = *file_errs;
+    int rc = scenario_parse(text, label, sc, err, cap);
+    if (file_errs) {
+        scenario_json_collect(j, file_errs);
+        *file_errs = saved;
+    }
+    return rc;
+}
+
+/* A scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases. */
+static int parse_scenario(const struct scenario_json *j, const cJSON *o, const char *path, struct conform_case *c)
+{
+    char p[SCENARIO_JSON_PATH_MAX], label[700];
+    const cJSON *sv = scenario_json_get(o, "scenario");
+    scenario_json_path(p, sizeof p, path, "scenario");
+    if (sv == NULL)
+        return scenario_json_fail(j, p, "required (a scenario file, relative to this one, or the scenario itself)");
+    char *text = NULL;
+    size_t len = 0;
+    if (cJSON_IsString(sv) && sv->valuestring[0]) {
+        const char *slash = strrchr(j->file, '/');
+        if (sv->valuestring[0] == '/' || slash == NULL)
+            snprintf(c->scenario_path, sizeof c->scenario_path, "%s", sv->valuestring);
+        else
+            snprintf(c->scenario_path, sizeof c->scenario_path, "%.*s/%s", (int)(slash - j->file), j->file,
+                     sv->valuestring);
+        int e = textfile_read(c->scenario_path, CONFORM_FILE_MAX, &text, &len);
+        if (e)
+            return scenario_json_fail(j, p, "%s: cannot read it: %s", c->scenario_path, strerror(e));
+        snprintf(label, sizeof label, "%s", c->scenario_path);
+    } else if (cJSON_IsObject(sv)) {
+        text = cJSON_PrintUnformatted(sv);
+        if (text == NULL)
+            return scenario_json_fail(j, p, "out of memory");
+        snprintf(label, sizeof label, "%s: %s", j->file, p);
+    } else {
+        return scenario_json_fail(j, p, "expected a scenario file's path or a scenario object");
+    }
+    struct scenario *sc = calloc(1, sizeof *sc);
+    char *err = malloc(8192);
+    int rc = SJ_OK;
+    if (sc == NULL || err == NULL) {
+        rc = scenario_json_fail(j, p, "out of memory");
+    } else if (sc_parse_aside(j, text, label, sc, err, 8192) != 0) {
+        /* its lines, each without the label the scenario parser puts first (for an inline one, this path) */
+        char joined[2048];
+        size_t used = 0, ll = strlen(label);
+        joined[0] = '\0';
+        for (char *line = err; line && *line && used + 4 < sizeof joined;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            const char *t = line;
+            if (!c->scenario_path[0] && strncmp(t, label, ll) == 0 && t[ll] == ':')
+                t += ll + (t[ll + 1] == ' ' ? 2 : 1);
+            int w = snprintf(joined + used, sizeof joined - used, "%s%s", used ? "; " : "", t);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+            line = nl ? nl + 1 : NULL;
+        }
+        rc = scenario_json_fail(j, p, "the scenario does not read: %s", joined);
+    } else {
+        if (sc->n_expect == 0)
+            rc = scenario_json_fail(j, p, "the scenario has no expectations: nothing to judge");
+        c->sub = calloc((size_t)(sc->n_expect ? sc->n_expect : 1), sizeof *c->sub);
+        for (int i = 0; c->sub && i < sc->n_expect; i++) {
+            snprintf(c->sub[i].id, sizeof c->sub[i].id, "%s", sc->expect[i].id);
+            snprintf(c->sub[i].desc, sizeof c->sub[i].desc, "%s", sc->expect[i].desc);
+        }
+        c->n_sub = c->sub ? sc->n_expect : 0;
+        double scale = sc->time_scale > 0 ? sc->time_scale : 1;
+        c->scenario_wall_ms = (uint64_t)((double)sc->duration_ms / scale);
+        if (!c->scenario_path[0])
+            c->scenario_text = text, text = NULL;
+        scenario_free(sc);
+    }
+    free(sc);
+    free(err);
+    free(text);
+    return rc;
+}
+
+/* Whether c is, or holds (a scenario case's expectations), a case of this id. */
+static const char *case_id_clash(const struct conform_case *a, const struct conform_case *b)
+{
+    for (int i = -1; i < a->n_sub; i++) {
+        const char *x = i < 0 ? a->id : a->sub[i].id;
+        for (int k = -1; x[0] && k < b->n_sub; k++)
+            if (strcmp(x, k < 0 ? b->id : b->sub[k].id) == 0)
+                return x;
+    }
+    return NULL;
+}
+
+static const char *const case_fields[] = {"id", "ref", "objective", "preconditions", "level", "needs",
+                                          "kind", "steps", "scenario"};
+
+static int parse_case(const struct scenario_json *j, const cJSON *fixtures, const cJSON *o, const char *path,
+                      struct conform_case *c)
+{
+    char p[SCENARIO_JSON_PATH_MAX], kind[16] = "exchange";
+    int rc = SJ_OK;
+    struct reader r = {.j = j, .fixtures = fixtures};
+    if (scenario_json_want_object(j, o, path) != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, o, path, case_fields, N_OF(case_fields)));
+    SJ_TRY(rc, scenario_json_string(j, o, path, "id", SJ_REQUIRED, true, c->id, sizeof c->id));
+    for (const char *q = c->id; *q; q++)
+        if (!(isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.')) {
+            scenario_json_path(p, sizeof p, path, "id");
+            SJ_TRY(rc, scenario_json_fail(j, p, "an id is letters, digits, '-', '_' and '.' (like JT808-REG-001)"));
+            break;
+        }
+    SJ_TRY(rc, scenario_json_string(j, o, path, "ref", SJ_REQUIRED, true, c->ref, sizeof c->ref));
+    SJ_TRY(rc, scenario_json_string(j, o, path, "objective", SJ_REQUIRED, true, c->objective, sizeof c->objective));
+    SJ_TRY(rc, scenario_json_string(j, o, path, "preconditions", SJ_OPTIONAL, false, c->preconditions,
+                                    sizeof c->preconditions));
+    SJ_TRY(rc, scenario_json_enum(j, o, path, "level", SJ_REQUIRED, levels, N_OF(levels), c->level, sizeof c->level));
+    SJ_TRY(rc, scenario_json_enum(j, o, path, "kind", SJ_OPTIONAL, kinds, N_OF(kinds), kind, sizeof kind));
+    c->kind = strcmp(kind, "scenario") == 0 ? CONFORM_SCENARIO : CONFORM_EXCHANGE;
+    const cJSON *needs = scenario_json_get(o, "needs");
+    scenario_json_path(p, sizeof p, path, "needs");
+    if (needs != NULL && scenario_json_want_array(j, needs, p) == SJ_OK) {
+        int i = 0;
+        for (const cJSON *n = needs->child; n; n = n->next, i++) {
+            char np[SCENARIO_JSON_PATH_MAX];
+            scenario_json_index(np, sizeof np, p, i);
+            bool known = false;
+            for (size_t k = 0; cJSON_IsString(n) && k < conform_n_capabilities; k++)
+                known |= strcmp(n->valuestring, conform_capabilities[k]) == 0;
+            if (!known) {
+                char all[128];
+                scenario_json_join(conform_capabilities, conform_n_capabilities, all, sizeof all);
+                SJ_TRY(rc, scenario_json_fail(j, np, "not a capability (one of %s)", all));
+            } else if (c->n_needs < CONFORM_MAX_NEEDS) {
+                snprintf(c->needs[c->n_needs++], sizeof c->needs[0], "%s", n->valuestring);
+            }
+        }
+    } else if (needs != NULL) {
+        rc = SJ_ERR;
+    }
+    const cJSON *steps = scenario_json_get(o, "steps");
+    scenario_json_path(p, sizeof p, path, "steps");
+    if (c->kind == CONFORM_SCENARIO) {
+        if (steps != NULL)
+            SJ_TRY(rc, scenario_json_fail(j, p, "belongs to an exchange case (a scenario case is its scenario)"));
+        SJ_TRY(rc, parse_scenario(j, o, path, c));
+    } else if (scenario_json_get(o, "scenario") != NULL) {
+        scenario_json_path(p, sizeof p, path, "scenario");
+        SJ_TRY(rc, scenario_json_fail(j, p, "belongs to a case of kind \"scenario\""));
+    } else if (steps == NULL) {
+        SJ_TRY(rc, scenario_json_fail(j, p, "required (an exchange case is its steps)"));
+    } else {
+        c->steps = calloc(CONFORM_MAX_STEPS, sizeof *c->steps);
+        if (c->steps == NULL)
+            return scenario_json_fail(j, path, "out of memory");
+        SJ_TRY(rc, parse_steps(&r, steps, p, c));
+        if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
+            SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
+        /* a case is a few frames: its deadlines and waits together stay within a bound */
+        uint64_t ms = 0;
+        for (int i = 0; i < c->n_steps; i++)
+            ms += c->steps[i].ms;
+        if (ms > CONFORM_CASE_MAX_MS)
+            SJ_TRY(rc, scenario_json_fail(j, p, "the deadlines and waits add up to %llus, more than %us",
+                                          (unsigned long long)(ms / 1000), CONFORM_CASE_MAX_MS / 1000));
+    }
+    return rc;
+}
+
+static void step_free(struct conform_step *s)
+{
+    cJSON_Delete(s->msg);
+    free(s->hex);
+    free(s->left);
+    free(s->right);
+    for (int i = 0; i < s->n_any; i++) {
+        cJSON_Delete(s->any[i].fields);
+        free(s->any[i].wire_contains);
+    }
+}
+
+static void case_free(struct conform_case *c)
+{
+    for (int i = 0; c->steps && i < c->n_steps; i++)
+        step_free(&c->steps[i]);
+    free(c->steps);
+    c->steps = NULL;
+    free(c->scenario_text);
+    c->scenario_text = NULL;
+    free(c->sub);
+    c->sub = NULL;
+}
+
+void conform_suite_free(struct conform_suite *s)
+{
+    for (int i = 0; i < s->n_cases; i++)
+        case_free(&s->cases[i]);
+    free(s->cases);
+    memset(s, 0, sizeof *s);
+}
+
+/* Parse text as a JSON object into *root; SJ_ERR with the message otherwise. */
+static int parse_root(const struct scenario_json *j, const char *text, cJSON **root)
+{
+    const char *end = NULL;
+    *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (*root == NULL)
+        return syntax_error(j, text, end);
+    if (!cJSON_IsObject(*root)) {
+        char got[64];
+        scenario_json_got(*root, got, sizeof got);
+        cJSON_Delete(*root);
+        *root = NULL;
+        return scenario_json_fail(j, "", "expected a JSON object at the top level, got %s", got);
+    }
+    return SJ_OK;
+}
+
+static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
+{
+    static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures"};
+    static const char *const dfields[] = {"edition", "phone"};
+    static const char *const protocols[] = {"jt808"};
+    int rc = SJ_OK;
+    SJ_TRY(rc, scenario_json_fields(j, root, "", fields, N_OF(fields)));
+    SJ_TRY(rc, scenario_json_string(j, root, "", "name", SJ_REQUIRED, true, s->name, sizeof s->name));
+    SJ_TRY(rc, scenario_json_enum(j, root, "", "protocol", SJ_REQUIRED, protocols, N_OF(protocols), s->protocol,
+                                  sizeof s->protocol));
+    SJ_TRY(rc, scenario_json_string(j, root, "", "description", SJ_OPTIONAL, false, s->description,
+                                    sizeof s->description));
+    s->edition = 2013;
+    snprintf(s->phone, sizeof s->phone, "0139000#####");
+    const cJSON *d = scenario_json_get(root, "defaults");
+    if (d != NULL) {
+        if (scenario_json_want_object(j, d, "defaults") != SJ_OK)
+            return SJ_ERR;
+        long long ed = 2013;
+        SJ_TRY(rc, scenario_json_fields(j, d, "defaults", dfields, N_OF(dfields)));
+        SJ_TRY(rc, scenario_json_int(j, d, "defaults", "edition", SJ_OPTIONAL, 2011, 2019, &ed));
+        if (ed != 2013 && ed != 2019)
+            SJ_TRY(rc, scenario_json_fail(j, "defaults.edition", "expected 2013 or 2019"));
+        s->edition = (int)ed;
+        if (scenario_json_string(j, d, "defaults", "phone", SJ_OPTIONAL, true, s->phone, sizeof s->phone) == SJ_ERR) {
+            rc = SJ_ERR;
+        } else {
+            size_t n = strlen(s->phone), hashes = 0;
+            bool digits = true;
+            for (size_t i = 0; i < n; i++) {
+                if (s->phone[i] == '#')
+                    hashes++;
+                else if (!isdigit((unsigned char)s->phone[i]) || hashes)
+                    digits = false;
+            }
+            if (!digits || n > 20 || hashes < 3)
+                SJ_TRY(rc, scenario_json_fail(j, "defaults.phone", "expected digits then at least 3 '#' for the "
+                                              "case index, 20 in all at most (like 0139000#####)"));
+        }
+    }
+    const cJSON *fx = scenario_json_get(root, "fixtures");
+    if (fx != NULL && scenario_json_want_object(j, fx, "fixtures") == SJ_OK) {
+        for (const cJSON *f = fx->child; f; f = f->next) {
+            char p[SCENARIO_JSON_PATH_MAX];
+            scenario_json_path(p, sizeof p, "fixtures", f->string ? f->string : "");
+            if (!cJSON_IsArray(f))
+                SJ_TRY(rc, scenario_json_fail(j, p, "expected an array of steps"));
+        }
+    } else if (fx != NULL) {
+        rc = SJ_ERR;
+    }
+    return rc;
+}
+
+/* The cases of one file into s; errors into sink. */
+static void load_cases(struct conform_suite *s, const cJSON *fixtures, const char *name, const char *text,
+                       struct errsink *sink)
+{
+    char err[8192] = "";
+    struct scenario_json j = {name, err, sizeof err};
+    struct scenario_json_errors errs;
+    cJSON *root = NULL;
+    if (parse_root(&j, text, &root) != SJ_OK) {
+        sink_add(sink, err);
+        return;
+    }
+    scenario_json_collect(&j, &errs);
+    file_errs = &errs;
+    const cJSON *list = scenario_json_get(root, "cases");
+    int n = 1;
+    if (list != NULL) {
+        static const char *const fields[] = {"cases"};
+        scenario_json_fields(&j, root, "", fields, N_OF(fields));
+        if (scenario_json_want_array(&j, list, "cases") != SJ_OK)
+            n = 0;
+        else
+            n = cJSON_GetArraySize(list);
+        if (n == 0 && scenario_json_errors(&j) == 0)
+            scenario_json_fail(&j, "cases", "no cases");
+    }
+    if (n > 0 && s->n_cases + n <= MAX_CASES) {
+        struct conform_case *nc = realloc(s->cases, (size_t)(s->n_cases + n) * sizeof *nc);
+        if (nc == NULL) {
+            scenario_json_fail(&j, "", "out of memory");
+            n = 0;
+        } else {
+            s->cases = nc;
+        }
+    } else if (n > 0) {
+        scenario_json_fail(&j, "", "more than %d cases in the suite", MAX_CASES);
+        n = 0;
+    }
+    const cJSON *o = list ? list->child : root;
+    for (int i = 0; i < n && o; i++, o = o->next) {
+        char p[SCENARIO_JSON_PATH_MAX] = "";
+        if (list)
+            scenario_json_index(p, sizeof p, "cases", i);
+        struct conform_case *c = &s->cases[s->n_cases++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->file, sizeof c->file, "%s", name);
+        c->index = s->n_cases - 1;
+        parse_case(&j, fixtures, o, p, c);
+        for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
+            const char *same = case_id_clash(c, &s->cases[k]);
+            if (same)
+                scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", same,
+                                   s->cases[k].file);
+        }
+    }
+    file_errs = NULL;
+    scenario_json_finish(&j);
+    scenario_json_collect(NULL, NULL);
+    if (errs.n)
+        sink_add(sink, err);
+    cJSON_Delete(root);
+}
+
+static int finish(struct conform_suite *s, struct errsink *sink)
+{
+    /* each case its own phone: the pattern's '#'s must number them all */
+    size_t hashes = 0, n = strlen(s->phone);
+    while (hashes < n && s->phone[n - 1 - hashes] == '#')
+        hashes++;
+    unsigned long long room = 1;
+    for (size_t i = 0; i < hashes && room < 100000000ull; i++)
+        room *= 10;
+    if (sink->n == 0 && hashes && (unsigned long long)s->n_cases > room) {
+        char line[256];
+        snprintf(line, sizeof line, "suite.json: defaults.phone: %zu '#' number %llu cases, the suite has %d",
+                 hashes, room, s->n_cases);
+        sink_add(sink, line);
+    }
+    if (sink->n == 0)
+        return 0;
+    if (sink->n > 1 && sink->err && sink->used + 40 < sink->cap)
+        snprintf(sink->err + sink->used, sink->cap - sink->used, "\n%d files with errors", sink->n);
+    conform_suite_free(s);
+    return -1;
+}
+
+static int read_head(const char *file, const char *text, struct conform_suite *s, cJSON **root, struct errsink *sink)
+{
+    char err[2048] = "";
+    struct scenario_json j = {file, err, sizeof err};
+    struct scenario_json_errors errs;
+    if (parse_root(&j, text, root) != SJ_OK) {
+        sink_add(sink, err);
+        return -1;
+    }
+    scenario_json_collect(&j, &errs);
+    suite_head(&j, *root, s);
+    scenario_json_finish(&j);
+    scenario_json_collect(NULL, NULL);
+    if (errs.n)
+        sink_add(sink, err);
+    return errs.n ? -1 : 0;
+}
+
+int conform_suite_parse(const char *suite_json, const char *name, const char *case_json, struct conform_suite *s,
+                        char *err, size_t errcap)
+{
+    struct errsink sink = {err, errcap, 0, 0};
+    cJSON *root = NULL;
+    memset(s, 0, sizeof *s);
+    if (err && errcap)
+        err[0] = '\0';
+    if (read_head("suite.json", suite_json, s, &root, &sink) == 0)
+        load_cases(s, scenario_json_get(root, "fixtures"), name, case_json, &sink);
+    cJSON_Delete(root);
+    return finish(s, &sink);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int conform_suite_load(const char *dir, struct conform_suite *s, char *err, size_t errcap)
+{
+    struct errsink sink = {err, errcap, 0, 0};
+    char path[1024], line[1200];
+    char *text = NULL;
+    size_t len;
+    cJSON *root = NULL;
+    memset(s, 0, sizeof *s);
+    if (err && errcap)
+        err[0] = '\0';
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    snprintf(path, sizeof path, "%s/suite.json", dir);
+    int e = textfile_read(path, CONFORM_FILE_MAX, &text, &len);
+    if (e) {
+        snprintf(line, sizeof line, "%s: cannot read it: %s%s", path, strerror(e),
+                 e == ENOENT ? " (a suite is a folder with a suite.json)" : "");
+        sink_add(&sink, line);
+        return finish(s, &sink);
+    }
+    int bad = read_head(path, text, s, &root, &sink);
+    free(text);
+    if (bad) {
+        cJSON_Delete(root);
+        return finish(s, &sink);
+    }
+    DIR *d = opendir(dir);
+    char *names[MAX_FILES];
+    int n = 0;
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0 || strcmp(de->d_name, "suite.json") == 0)
+            continue;
+        if (n == MAX_FILES) {
+            snprintf(line, sizeof line, "%s: more than %d case files", dir, MAX_FILES);
+            sink_add(&sink, line);
+            break;
+        }
+        names[n] = dup_str(de->d_name);
+        if (names[n])
+            n++;
+    }
+    if (d)
+        closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], by_name);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        e = textfile_read(path, CONFORM_FILE_MAX, &text, &len);
+        if (e) {
+            snprintf(line, sizeof line, "%s: cannot read it: %s", path, strerror(e));
+            sink_add(&sink, line);
+        } else {
+            load_cases(s, scenario_json_get(root, "fixtures"), path, text, &sink);
+            free(text);
+        }
+        free(names[i]);
+    }
+    cJSON_Delete(root);
+    if (sink.n == 0 && s->n_cases == 0) {
+        snprintf(line, sizeof line, "%s: no case files beside suite.json", dir);
+        sink_add(&sink, line);
+    }
+    return finish(s, &sink);
+}
+
+void conform_case_phone(const struct conform_suite *s, const struct conform_case *c, char *out, size_t cap)
+{
+    char digits[24];
+    size_t n = strlen(s->phone), hashes = 0;
+    while (hashes < n && s->phone[n - 1 - hashes] == '#')
+        hashes++;
+    snprintf(digits, sizeof digits, "%0*d", (int)hashes, c->index);
+    /* an index wider than the '#'s keeps its low digits */
+    size_t dl = strlen(digits);
+    snprintf(out, cap, "%.*s%s", (int)(n - hashes), s->phone, digits + (dl - hashes));
+}

@@ -1,0 +1,964 @@
+/* The exchange interpreter: one case's steps, in order, over blocking loopback
+ * sockets with poll() deadlines.  A case is a few frames; a script that blocks
+ * reads as the rule it checks.  The verdict only gets worse: "fail" is the
+ * target's (a wrong answer, none in time, a frame that does not decode, a
+ * connection dropped), "error" the harness's (it cannot connect to the platform
+ * it started, a template that does not make a message). */
+#include "harness/conform.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "sim/proto/hex.h"
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_json.h"
+
+#define RX_CAP (2 * JT808_MAX_FRAME)   /* bytes buffered per connection: a frame and the next's start */
+#define LOG_MAX (256 * 1024)           /* wire log bytes of one case */
+#define VALUE_MAX 256                  /* a bound value's text */
+#define CONNECT_MS 3000
+
+struct conn {
+    int fd;                            /* -1 closed */
+    SSL *ssl;                          /* tls:// targets, else NULL */
+    bool used;                         /* opened once */
+    uint8_t rx[RX_CAP];
+    size_t n;
+    uint16_t serial;                   /* the next serial a message without one takes */
+    uint16_t last_serial;              /* the serial of the last message sent: ${serial} */
+    cJSON *last;                       /* the last expected message, decoded: bind reads it */
+};
+
+struct exch {
+    const struct conform_suite *s;
+    const struct conform_case *c;
+    const struct conform_target *t;
+    struct case_result *out;
+    struct conn conns[CONFORM_MAX_CONNS];
+    uint64_t t0_us;
+    char phone[24];
+    int cur;                           /* the connection of the step being run */
+    int n_vals;
+    char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
+    char vals[CONFORM_MAX_BINDS][VALUE_MAX];
+    char *log;                         /* the wire log, grows to LOG_MAX */
+    size_t log_n, log_cap;
+    bool log_full;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void log_line(struct exch *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(struct exch *x, const char *fmt, ...)
+{
+    char line[4096 + 2 * JT808_MAX_FRAME];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0 || x->log_full)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if (x->log_n + len + 2 > LOG_MAX) {
+        x->log_full = true;
+        len = 0;
+        snprintf(line, sizeof line, "(wire log cut at %d bytes)", LOG_MAX);
+        len = strlen(line);
+    }
+    if (x->log_n + len + 2 > x->log_cap) {
+        size_t cap = x->log_cap ? x->log_cap * 2 : 4096;
+        while (cap < x->log_n + len + 2)
+            cap *= 2;
+        char *p = realloc(x->log, cap);
+        if (p == NULL) {
+            x->log_full = true;
+            return;
+        }
+        x->log = p;
+        x->log_cap = cap;
+    }
+    memcpy(x->log + x->log_n, line, len);
+    x->log_n += len;
+    x->log[x->log_n++] = '\n';
+    x->log[x->log_n] = '\0';
+}
+
+static double since(const struct exch *x)
+{
+    return (double)(now_us() - x->t0_us) / 1e6;
+}
+
+/* The verdict gets worse (never better); the first expected/observed of the worst stays. */
+static bool worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static bool worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
+                   const char *fmt, ...)
+{
+    char obs[sizeof x->out->observed];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(obs, sizeof obs, fmt, ap);
+    va_end(ap);
+    log_line(x, "+%.3f %s at %s: expected %s; observed %s", since(x), verdict_name(v), st ? st->path : "case",
+             expected, obs);
+    if (v > x->out->verdict || (v == x->out->verdict && x->out->observed[0] == '\0')) {
+        snprintf(x->out->expected, sizeof x->out->expected, "%s%s%s", st ? st->path : "", st ? ": " : "", expected);
+        snprintf(x->out->observed, sizeof x->out->observed, "%s", obs);
+    }
+    x->out->verdict = verdict_worse(x->out->verdict, v);
+    return false;
+}
+
+/* --- substitution --------------------------------------------------------------------- */
+
+static const char *value_of(struct exch *x, const char *name, size_t n, char *tmp, size_t cap)
+{
+#define IS(s) (strlen(s) == n && strncmp(name, s, n) == 0)
+    if (IS("phone"))
+        return x->phone;
+    if (IS("serial")) {
+        snprintf(tmp, cap, "%u", x->conns[x->cur].last_serial);
+        return tmp;
+    }
+    if (IS("case_index")) {
+        snprintf(tmp, cap, "%d", x->c->index);
+        return tmp;
+    }
+    if (IS("device_id")) {
+        /* "T" and the phone's last 6 digits: 7 characters, what the 2013 layout's BYTE[7] holds */
+        size_t l = strlen(x->phone);
+        snprintf(tmp, cap, "T%s", x->phone + (l > 6 ? l - 6 : 0));
+        return tmp;
+    }
+    for (int i = 0; i < x->n_vals; i++)
+        if (IS(x->names[i]))
+            return x->vals[i];
+#undef IS
+    return NULL;
+}
+
+/* tpl with every ${name} replaced; -1 when a name has no value (yet) or out overflows. */
+static int subst(struct exch *x, const char *tpl, char *out, size_t cap, char *why, size_t whycap)
+{
+    size_t o = 0;
+    for (const char *p = tpl; *p;) {
+        const char *e;
+        if (p[0] == '$' && p[1] == '{' && (e = strchr(p + 2, '}')) != NULL) {
+            char tmp[32];
+            const char *v = value_of(x, p + 2, (size_t)(e - p - 2), tmp, sizeof tmp);
+            if (v == NULL) {
+                snprintf(why, whycap, "${%.*s} has no value", (int)(e - p - 2), p + 2);
+                return -1;
+            }
+            size_t l = strlen(v);
+            if (o + l >= cap) {
+                snprintf(why, whycap, "the text with its ${...} filled in is longer than %zu bytes", cap - 1);
+                return -1;
+            }
+            memcpy(out + o, v, l);
+            o += l;
+            p = e + 1;
+        } else {
+            if (o + 1 >= cap) {
+                snprintf(why, whycap, "the text is longer than %zu bytes", cap - 1);
+                return -1;
+            }
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static bool whole_number(const char *s)
+{
+    if (*s == '\0' || strlen(s) > 15)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
+/* Every string of the tree substituted in place.  With numbers (a message to
+ * send), a string that is exactly one ${name} whose value is a whole number
+ * without a leading zero becomes that number (a serial, a result), except a
+ * phone, which is digits as text; a match compares values as text anyway. */
+static int subst_tree(struct exch *x, cJSON *v, bool numbers, char *why, size_t whycap)
+{
+    if (cJSON_IsString(v)) {
+        char buf[2048];
+        const char *t = v->valuestring;
+        if (strstr(t, "${") == NULL)
+            return 0;
+        if (subst(x, t, buf, sizeof buf, why, whycap) < 0)
+            return -1;
+        bool single = t[0] == '$' && strchr(t, '}') == t + strlen(t) - 1;
+        bool phone = v->string && strcmp(v->string, "phone") == 0;
+        if (numbers && single && !phone && whole_number(buf) && (buf[0] != '0' || buf[1] == '\0')) {
+            /* turn the node into a number */
+            free(v->valuestring);
+            v->valuestring = NULL;
+            v->type = cJSON_Number;
+            cJSON_SetNumberValue(v, strtod(buf, NULL));
+            return 0;
+        }
+        return cJSON_SetValuestring(v, buf) ? 0 : -1;
+    }
+    for (cJSON *c = v->child; c; c = c->next)
+        if (subst_tree(x, c, numbers, why, whycap) < 0)
+            return -1;
+    return 0;
+}
+
+/* --- paths and values -------------------------------------------------------------- */
+
+static const cJSON *at_path(const cJSON *root, const char *path)
+{
+    const cJSON *v = root;
+    const char *p = path;
+    while (v && *p) {
+        if (*p == '[') {
+            int i = (int)strtol(p + 1, (char **)&p, 10);
+            if (*p != ']' || !cJSON_IsArray(v))
+                return NULL;
+            p++;
+            v = cJSON_GetArrayItem(v, i);
+        } else {
+            char key[CONFORM_PATH_MAX];
+            size_t n = strcspn(p, ".[");
+            if (n >= sizeof key || !cJSON_IsObject(v))
+                return NULL;
+            memcpy(key, p, n);
+            key[n] = '\0';
+            v = cJSON_GetObjectItemCaseSensitive(v, key);
+            p += n;
+        }
+        if (*p == '.')
+            p++;
+    }
+    return v;
+}
+
+/* A value as text: strings as they are, numbers whole when whole, the rest as JSON. */
+static void value_text(const cJSON *v, char *out, size_t cap)
+{
+    if (v == NULL) {
+        snprintf(out, cap, "(absent)");
+    } else if (cJSON_IsString(v)) {
+        snprintf(out, cap, "%s", v->valuestring);
+    } else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble) {
+        snprintf(out, cap, "%lld", (long long)v->valuedouble);
+    } else {
+        char *s = cJSON_PrintUnformatted(v);
+        snprintf(out, cap, "%s", s ? s : "?");
+        free(s);
+    }
+}
+
+/* want (substituted) equals got: numbers by value, a string against a number by its text. */
+static bool same(const cJSON *want, const cJSON *got)
+{
+    char a[VALUE_MAX], b[VALUE_MAX];
+    if (got == NULL)
+        return false;
+    if (cJSON_IsNumber(want) && cJSON_IsNumber(got))
+        return want->valuedouble == got->valuedouble;
+    if (cJSON_IsString(want) || cJSON_IsNumber(want)) {
+        if (!(cJSON_IsString(got) || cJSON_IsNumber(got)))
+            return false;
+        value_text(want, a, sizeof a);
+        value_text(got, b, sizeof b);
+        return strcmp(a, b) == 0;
+    }
+    return cJSON_Compare(want, got, 1);
+}
+
+/* --- sockets ---------------------------------------------------------------------------- */
+
+static void conn_close(struct conn *k)
+{
+    if (k->ssl) {
+        SSL_shutdown(k->ssl); /* the close_notify, best effort: the socket does not block */
+        SSL_free(k->ssl);
+        k->ssl = NULL;
+    }
+    if (k->fd >= 0)
+        close(k->fd);
+    k->fd = -1;
+    k->n = 0;
+}
+
+static const char *ssl_why(char *buf, size_t cap)
+{
+    unsigned long e = ERR_get_error();
+    if (e == 0)
+        snprintf(buf, cap, "%s", errno ? strerror(errno) : "no reason given");
+    else
+        ERR_error_string_n(e, buf, cap);
+    ERR_clear_error();
+    return buf;
+}
+
+void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap)
+{
+    char why[256];
+    if (ca == NULL || !ca[0]) {
+        snprintf(err, errcap, "a tls:// target needs --tls-ca FILE (the CA that issued its certificate)");
+        return NULL;
+    }
+    if (!cert != !key) {
+        snprintf(err, errcap, "--tls-cert and --tls-key go together");
+        return NULL;
+    }
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        snprintf(err, errcap, "cannot make a TLS context: %s", ssl_why(why, sizeof why));
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+        snprintf(err, errcap, "--tls-ca %s: not a readable PEM CA certificate (%s)", ca, ssl_why(why, sizeof why));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (cert && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+                 SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)) {
+        snprintf(err, errcap, "--tls-cert %s / --tls-key %s: not a PEM certificate and its key (%s)", cert, key,
+                 ssl_why(why, sizeof why));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+void conform_tls_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+/* The TLS handshake on k's connected socket, then the socket non-blocking. */
+static bool tls_open(struct exch *x, const struct conform_step *st, struct conn *k, const char *where)
+{
+    char why[256];
+    k->ssl = SSL_new((SSL_CTX *)x->t->tls);
+    if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
+        return worsen(x, VERDICT_ERROR, st, where, "TLS: %s", ssl_why(why, sizeof why));
+    /* the server's certificate must name the address connected to */
+    X509_VERIFY_PARAM *vp = SSL_get0_param(k->ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(vp, x->t->host) != 1)
+        X509_VERIFY_PARAM_set1_host(vp, x->t->host, 0);
+    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
+    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    errno = 0;
+    if (SSL_connect(k->ssl) != 1) {
+        long vr = SSL_get_verify_result(k->ssl);
+        if (vr != X509_V_OK)
+            snprintf(why, sizeof why, "the server's certificate: %s", X509_verify_cert_error_string(vr));
+        else
+            ssl_why(why, sizeof why);
+        /* the handshake is the transport the cases run on, not a rule of theirs */
+        return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s", why);
+    }
+    tv.tv_sec = 0;
+    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
+    log_line(x, "+%.3f c%d TLS %s, %s", since(x), (int)(k - x->conns), SSL_get_version(k->ssl),
+             SSL_get_cipher_name(k->ssl));
+    return true;
+}
+
+static bool conn_open(struct exch *x, const struct conform_step *st, int i)
+{
+    struct conn *k = &x->conns[i];
+    if (k->fd >= 0)
+        return true;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(x->t->port)};
+    char where[96];
+    snprintf(where, sizeof where, "a connection to %s:%u", x->t->host, x->t->port);
+    if (inet_pton(AF_INET, x->t->host, &a.sin_addr) != 1)
+        return worsen(x, VERDICT_ERROR, st, where, "'%s' is not an IPv4 address", x->t->host);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return worsen(x, VERDICT_ERROR, st, where, "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        close(fd);
+        /* the platform the runner started, or a target that is not there: not a rule broken */
+        return worsen(x, VERDICT_ERROR, st, where, "connect: %s", strerror(e));
+    }
+    k->fd = fd;
+    k->n = 0;
+    if (!k->used)
+        k->serial = 1;
+    k->used = true;
+    log_line(x, "+%.3f c%d connected to %s:%u", since(x), i, x->t->host, x->t->port);
+    if (x->t->tls && !tls_open(x, st, k, where)) {
+        conn_close(k);
+        return false;
+    }
+    return true;
+}
+
+static void log_frame(struct exch *x, int conn, const char *dir, const uint8_t *f, size_t n, const cJSON *j,
+                      const char *note)
+{
+    char hex[2 * JT808_MAX_FRAME + 1];
+    hex_encode(f, n, hex, sizeof hex);
+    char *js = j ? cJSON_PrintUnformatted(j) : NULL;
+    log_line(x, "+%.3f c%d %s %s %s%s", since(x), conn, dir, hex, js ? js : "", note ? note : "");
+    free(js);
+}
+
+static bool send_bytes(struct exch *x, const struct conform_step *st, const uint8_t *f, size_t n)
+{
+    struct conn *k = &x->conns[st->conn];
+    size_t off = 0;
+    while (k->ssl && off < n) {
+        int w = SSL_write(k->ssl, f + off, (int)(n - off));
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        int e = SSL_get_error(k->ssl, w);
+        struct pollfd p = {.fd = k->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+        if ((e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) && poll(&p, 1, CONNECT_MS) > 0)
+            continue;
+        char why[256];
+        return worsen(x, VERDICT_FAIL, st, "the connection open to send on", "TLS write: %s (the target closed it)",
+                      ssl_why(why, sizeof why));
+    }
+    while (!k->ssl && off < n) {
+        ssize_t w = send(k->fd, f + off, n - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return worsen(x, VERDICT_FAIL, st, "the connection open to send on", "send: %s (the target closed it)",
+                          w < 0 ? strerror(errno) : "nothing written");
+        off += (size_t)w;
+    }
+    return true;
+}
+
+/* The next frame of the connection into f, waiting until deadline (monotonic us):
+ * 1 a frame, 0 the deadline passed, -1 the peer closed, -2 failed (verdict set). */
+static int next_frame(struct exch *x, const struct conform_step *st, int ci, uint64_t deadline, uint8_t *f,
+                      size_t *flen)
+{
+    struct conn *k = &x->conns[ci];
+    for (;;) {
+        size_t start = 0, len = 0, skipped = 0;
+        size_t used = jt808_frame_find(k->rx, k->n, &start, &len, &skipped);
+        if (used > 0) {
+            if (start > 0) {
+                char hex[64];
+                hex_encode(k->rx, start < 24 ? start : 24, hex, sizeof hex);
+                log_line(x, "+%.3f c%d < garbage %zu bytes before a frame: %s", since(x), ci, start, hex);
+                worsen(x, VERDICT_FAIL, st, "frames between 0x7E flags (JT/T 808 4.4)",
+                       "%zu bytes outside any frame", start);
+                return -2;
+            }
+            memcpy(f, k->rx + start, len);
+            *flen = len;
+            memmove(k->rx, k->rx + used, k->n - used);
+            k->n -= used;
+            return 1;
+        }
+        if (k->n == sizeof k->rx) {
+            worsen(x, VERDICT_FAIL, st, "a frame of at most 2200 bytes (JT/T 808 4.4)",
+                   "%zu bytes without a complete frame", k->n);
+            return -2;
+        }
+        uint64_t now = now_us();
+        if (now >= deadline)
+            return 0;
+        if (!(k->ssl && SSL_pending(k->ssl) > 0)) {
+            struct pollfd p = {.fd = k->fd, .events = POLLIN};
+            int ms = (int)((deadline - now + 999) / 1000);
+            int r = poll(&p, 1, ms);
+            if (conform_interrupted) {
+                worsen(x, VERDICT_ERROR, st, "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+                return -2;
+            }
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                worsen(x, VERDICT_ERROR, st, "poll", "%s", strerror(errno));
+                return -2;
+            }
+            if (r == 0)
+                continue;
+        }
+        ssize_t got;
+        if (k->ssl) {
+            errno = 0;
+            int g = SSL_read(k->ssl, k->rx + k->n, (int)(sizeof k->rx - k->n));
+            int e = g > 0 ? SSL_ERROR_NONE : SSL_get_error(k->ssl, g);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                continue; /* a record not whole yet, or a post-handshake message */
+            ERR_clear_error();
+            /* a close_notify, an alert or the socket closed: the target ended it */
+            got = g > 0 ? g : e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SSL ? 0 : -1;
+            if (got < 0 && errno == 0)
+                got = 0;
+        } else {
+            got = recv(k->fd, k->rx + k->n, sizeof k->rx - k->n, 0);
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE))) {
+            if (k->n > 0) {
+                char hex[64];
+                hex_encode(k->rx, k->n < 24 ? k->n : 24, hex, sizeof hex);
+                log_line(x, "+%.3f c%d < %zu bytes of an incomplete frame: %s", since(x), ci, k->n, hex);
+            }
+            log_line(x, "+%.3f c%d closed by the target%s", since(x), ci, got < 0 ? " (reset)" : "");
+            conn_close(k);
+            return -1;
+        }
+        if (got < 0) {
+            worsen(x, VERDICT_ERROR, st, "recv", "%s", strerror(errno));
+            return -2;
+        }
+        k->n += (size_t)got;
+    }
+}
+
+/* Decode a received frame, logged; NULL (verdict FAIL) when it does not decode. */
+static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci, const uint8_t *f, size_t n)
+{
+    static uint8_t scratch[JT808_MAX_FRAME];
+    struct jt808_msg m;
+    struct jt808_err e;
+    memset(&m, 0, sizeof m);
+    memset(&e, 0, sizeof e);
+    enum jt808_rc rc = jt808_decode_strict(f, n, scratch, sizeof scratch, &m, &e);
+    cJSON *j = rc == JT808_OK ? jt808_to_json(&m) : NULL;
+    jt808_msg_free(&m);
+    if (rc != JT808_OK) {
+        char note[160];
+        snprintf(note, sizeof note, "(does not decode: %s at byte %zu, %s)", jt808_rc_text(rc), e.offset,
+                 e.field ? e.field : "");
+        log_frame(x, ci, "<", f, n, NULL, note);
+        worsen(x, VERDICT_FAIL, st, "a frame laid out as JT/T 808 says", "%s at byte %zu (%s)", jt808_rc_text(rc),
+               e.offset, e.field ? e.field : "");
+        return NULL;
+    }
+    if (j == NULL)
+        worsen(x, VERDICT_ERROR, st, "the frame as JSON", "out of memory");
+    else
+        log_frame(x, ci, "<", f, n, j, NULL);
+    return j;
+}
+
+/* --- steps ------------------------------------------------------------------------------ */
+
+static bool step_send(struct exch *x, const struct conform_step *st)
+{
+    struct conn *k = &x->conns[st->conn];
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t n = 0;
+    char why[256];
+    if (st->hex) {
+        char text[2 * JT808_MAX_FRAME + 512];
+        if (subst(x, st->hex, text, sizeof text, why, sizeof why) < 0)
+            return worsen(x, VERDICT_ERROR, st, "a frame to send", "%s", why);
+        size_t pos = 0;
+        if (hex_decode(text, strlen(text), HEX_SPACES, frame, sizeof frame, &n, &pos) != HEX_OK)
+            return worsen(x, VERDICT_ERROR, st, "a frame to send", "not hex at position %zu once filled in",
+                          pos + 1);
+        if (!send_bytes(x, st, frame, n))
+            return false;
+        log_frame(x, st->conn, ">", frame, n, NULL, "(as written)");
+        return true;
+    }
+    cJSON *m = cJSON_Duplicate(st->msg, 1);
+    if (m == NULL || subst_tree(x, m, true, why, sizeof why) < 0) {
+        cJSON_Delete(m);
+        return worsen(x, VERDICT_ERROR, st, "a message to send", "%s", m ? why : "out of memory");
+    }
+    /* the case's defaults: its phone, the suite's edition, the connection's next serial */
+    if (!cJSON_GetObjectItemCaseSensitive(m, "phone"))
+        cJSON_AddStringToObject(m, "phone", x->phone);
+    if (!cJSON_GetObjectItemCaseSensitive(m, "version"))
+        cJSON_AddStringToObject(m, "version", x->s->edition == 2019 ? "2019" : "2013");
+    if (!cJSON_GetObjectItemCaseSensitive(m, "serial"))
+        cJSON_AddNumberToObject(m, "serial", k->serial);
+    if (!cJSON_GetObjectItemCaseSensitive(m, "body") && !cJSON_GetObjectItemCaseSensitive(m, "body_hex"))
+        cJSON_AddObjectToObject(m, "body");
+    static uint8_t store[JT808_MAX_LONG_BODY];
+    struct jt808_msg msg;
+    struct jt808_err e;
+    memset(&msg, 0, sizeof msg);
+    char jerr[256];
+    enum jt808_rc rc = jt808_from_json(m, &msg, store, sizeof store, jerr, sizeof jerr);
+    if (rc == JT808_OK)
+        rc = jt808_encode(&msg, frame, sizeof frame, &n, &e);
+    else
+        e.field = NULL;
+    uint16_t serial = msg.h.serial;
+    jt808_msg_free(&msg);
+    if (rc != JT808_OK) {
+        cJSON_Delete(m);
+        return worsen(x, VERDICT_ERROR, st, "a message to send", "%s",
+                      jerr[0] ? jerr : jt808_rc_text(rc));
+    }
+    if (st->bad_check) {
+        /* the check byte is the last before the closing flag, maybe escaped: rebuild the frame with it flipped */
+        uint8_t raw[JT808_MAX_FRAME];
+        size_t rl = 0, wl = 0;
+        struct jt808_err ue;
+        if (jt808_unescape(frame + 1, n - 2, raw, sizeof raw, &rl, &ue) != JT808_OK || rl < 1 ||
+            jt808_escape(raw, rl - 1, frame + 1, sizeof frame - 3, &wl) != JT808_OK) {
+            cJSON_Delete(m);
+            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong check byte", "cannot rebuild the frame");
+        }
+        uint8_t bad = (uint8_t)(raw[rl - 1] ^ 0x5A), esc[2];
+        size_t el = 0;
+        jt808_escape(&bad, 1, esc, sizeof esc, &el);
+        memcpy(frame + 1 + wl, esc, el);
+        n = 1 + wl + el;
+        frame[n++] = 0x7E;
+    }
+    k->last_serial = serial;
+    k->serial = (uint16_t)(serial + 1);
+    bool ok = send_bytes(x, st, frame, n);
+    if (ok)
+        log_frame(x, st->conn, ">", frame, n, m, st->bad_check ? " (check byte made wrong)" : NULL);
+    cJSON_Delete(m);
+    return ok;
+}
+
+/* Whether frame j matches alternative a; when not, the first field that differs. */
+static bool matches(struct exch *x, const struct conform_step *st, const struct conform_match *a, const cJSON *j,
+                    const uint8_t *f, size_t n, char *diff, size_t cap, bool *harness)
+{
+    char why[256];
+    *harness = false;
+    for (const cJSON *fld = a->fields ? a->fields->child : NULL; fld; fld = fld->next) {
+        cJSON *want = cJSON_Duplicate(fld, 1);
+        if (want == NULL || subst_tree(x, want, false, why, sizeof why) < 0) {
+            snprintf(diff, cap, "%s: %s", fld->string, want ? why : "out of memory");
+            cJSON_Delete(want);
+            *harness = true;
+            return false;
+        }
+        const cJSON *got = at_path(j, fld->string);
+        bool ok = false;
+        if (cJSON_IsArray(want)) {
+            for (const cJSON *w = want->child; w && !ok; w = w->next)
+                ok = same(w, got);
+        } else {
+            ok = same(want, got);
+        }
+        if (!ok) {
+            char wt[VALUE_MAX], gt[VALUE_MAX];
+            value_text(want, wt, sizeof wt);
+            value_text(got, gt, sizeof gt);
+            snprintf(diff, cap, "%s %s%s, got %s", fld->string, cJSON_IsArray(want) ? "one of " : "", wt, gt);
+            cJSON_Delete(want);
+            return false;
+        }
+        cJSON_Delete(want);
+    }
+    if (a->wire_contains) {
+        char hexw[512], hexf[2 * JT808_MAX_FRAME + 1], pat[512];
+        size_t o = 0;
+        if (subst(x, a->wire_contains, hexw, sizeof hexw, why, sizeof why) < 0) {
+            snprintf(diff, cap, "wire_contains: %s", why);
+            *harness = true;
+            return false;
+        }
+        for (const char *p = hexw; *p && o + 1 < sizeof pat; p++)
+            if (*p != ' ')
+                pat[o++] = (char)((*p >= 'a' && *p <= 'f') ? *p - 32 : *p);
+        pat[o] = '\0';
+        hex_encode(f, n, hexf, sizeof hexf);
+        /* at a byte boundary */
+        bool found = false;
+        for (const char *p = strstr(hexf, pat); p && !found; p = strstr(p + 1, pat))
+            found = ((p - hexf) % 2) == 0;
+        if (!found) {
+            snprintf(diff, cap, "the wire frame holding %s, got %s", pat, hexf);
+            return false;
+        }
+    }
+    (void)st;
+    return true;
+}
+
+static void describe_expect(const struct conform_step *st, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (int i = 0; i < st->n_any && o < cap; i++) {
+        char *f = st->any[i].fields ? cJSON_PrintUnformatted(st->any[i].fields) : NULL;
+        int w = snprintf(out + o, cap - o, "%s0x%04X%s%s%s%s", i ? " or " : "", st->any[i].msg_id, f ? " " : "",
+                         f ? f : "", st->any[i].wire_contains ? " wire holding " : "",
+                         st->any[i].wire_contains ? st->any[i].wire_contains : "");
+        free(f);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+    if (o >= cap && cap > 4)
+        memcpy(out + cap - 4, "...", 4);
+}
+
+static bool step_expect(struct exch *x, const struct conform_step *st)
+{
+    struct conn *k = &x->conns[st->conn];
+    char want[200], seen[200] = "";
+    describe_expect(st, want, sizeof want);
+    snprintf(want + strlen(want), sizeof want - strlen(want), " within %llums", (unsigned long long)st->ms);
+    uint64_t deadline = now_us() + st->ms * 1000u;
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n = 0;
+    size_t seen_n = 0;
+    for (;;) {
+        int r = next_frame(x, st, st->conn, deadline, f, &n);
+        if (r == -2)
+            return false;
+        if (r == 0)
+            return worsen(x, VERDICT_FAIL, st, want, "%s", seen[0] ? seen : "no frame");
+        if (r == -1)
+            return worsen(x, VERDICT_FAIL, st, want, "the target closed the connection%s%s",
+                          seen[0] ? " after " : "", seen);
+        cJSON *j = decode_frame(x, st, st->conn, f, n);
+        if (j == NULL)
+            return false;
+        const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "msg_id");
+        unsigned id = cJSON_IsString(idj) ? (unsigned)strtoul(idj->valuestring, NULL, 16) : 0x10000u;
+        bool same_id = false;
+        char diff[512] = "";
+        for (int i = 0; i < st->n_any; i++) {
+            if (st->any[i].msg_id != id)
+                continue;
+            same_id = true;
+            bool harness = false;
+            char d[512];
+            if (matches(x, st, &st->any[i], j, f, n, d, sizeof d, &harness)) {
+                cJSON_Delete(k->last);
+                k->last = j;
+                return true;
+            }
+            if (harness) {
+                cJSON_Delete(j);
+                return worsen(x, VERDICT_ERROR, st, want, "%s", d);
+            }
+            if (!diff[0])
+                snprintf(diff, sizeof diff, "0x%04X with %s", id, d);
+        }
+        cJSON_Delete(j);
+        if (same_id)
+            return worsen(x, VERDICT_FAIL, st, want, "%s", diff);
+        /* another message (a request of the platform's own): noted, and the wait goes on */
+        if (seen_n++ < 4)
+            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s0x%04X", seen[0] ? ", " : "only ", id);
+    }
+}
+
+static bool step_bind(struct exch *x, const struct conform_step *st)
+{
+    const cJSON *last = x->conns[st->conn].last;
+    if (last == NULL)
+        return worsen(x, VERDICT_ERROR, st, "a message expected before this bind", "none on connection %d",
+                      st->conn);
+    for (int i = 0; i < st->n_binds; i++) {
+        const cJSON *v = at_path(last, st->bind_path[i]);
+        if (v == NULL)
+            return worsen(x, VERDICT_FAIL, st, st->bind_path[i], "absent from the message");
+        int slot = -1;
+        for (int k = 0; k < x->n_vals; k++)
+            if (strcmp(x->names[k], st->bind_name[i]) == 0)
+                slot = k;
+        if (slot < 0) {
+            if (x->n_vals == CONFORM_MAX_BINDS)
+                return worsen(x, VERDICT_ERROR, st, "room for a name", "more than %d", CONFORM_MAX_BINDS);
+            slot = x->n_vals++;
+            snprintf(x->names[slot], CONFORM_NAME_MAX, "%s", st->bind_name[i]);
+        }
+        value_text(v, x->vals[slot], VALUE_MAX);
+        log_line(x, "+%.3f bind %s = %s (%s)", since(x), st->bind_name[i], x->vals[slot], st->bind_path[i]);
+    }
+    return true;
+}
+
+static bool step_verify(struct exch *x, const struct conform_step *st)
+{
+    char l[VALUE_MAX * 2], r[VALUE_MAX * 2], why[256], want[VALUE_MAX * 4 + 8];
+    if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0 || subst(x, st->right, r, sizeof r, why, sizeof why) < 0)
+        return worsen(x, VERDICT_ERROR, st, "values to compare", "%s", why);
+    bool eq = strcmp(l, r) == 0;
+    snprintf(want, sizeof want, "%s %s %s", st->left, st->not_equal ? "!=" : "==", st->right);
+    log_line(x, "+%.3f verify \"%s\" %s \"%s\": %s", since(x), l, st->not_equal ? "!=" : "==", r,
+             eq != st->not_equal ? "yes" : "no");
+    if (eq == st->not_equal)
+        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" and \"%s\"", l, r);
+    return true;
+}
+
+static bool step_wait_close(struct exch *x, const struct conform_step *st)
+{
+    uint64_t deadline = now_us() + st->ms * 1000u;
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n;
+    char want[96];
+    snprintf(want, sizeof want, "%s within %llums",
+             st->kind == CSTEP_EXPECT_CLOSE ? "the target closes the connection" : "no frame",
+             (unsigned long long)st->ms);
+    for (;;) {
+        int r = next_frame(x, st, st->conn, deadline, f, &n);
+        if (r == -2)
+            return false;
+        if (r == 0)
+            return st->kind == CSTEP_EXPECT_CLOSE ? worsen(x, VERDICT_FAIL, st, want, "the connection still open")
+                                                  : true;
+        if (r == -1)
+            return st->kind == CSTEP_EXPECT_CLOSE ? true : worsen(x, VERDICT_FAIL, st, want, "the target closed it");
+        cJSON *j = decode_frame(x, st, st->conn, f, n);
+        if (j == NULL)
+            return false;
+        if (st->kind == CSTEP_EXPECT_SILENCE) {
+            const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "msg_id");
+            bool fail = worsen(x, VERDICT_FAIL, st, want, "%s", cJSON_IsString(idj) ? idj->valuestring : "a frame");
+            cJSON_Delete(j);
+            return fail;
+        }
+        cJSON_Delete(j); /* frames before the close are logged, not judged */
+    }
+}
+
+static bool run_step(struct exch *x, const struct conform_step *st)
+{
+    x->cur = st->conn;
+    struct conn *k = &x->conns[st->conn];
+    switch (st->kind) {
+    case CSTEP_CONNECT:
+        if (k->fd >= 0)
+            return worsen(x, VERDICT_ERROR, st, "a closed connection to open", "connection %d is open", st->conn);
+        return conn_open(x, st, st->conn);
+    case CSTEP_CLOSE:
+        if (k->fd >= 0)
+            log_line(x, "+%.3f c%d closed", since(x), st->conn);
+        conn_close(k);
+        return true;
+    case CSTEP_WAIT: {
+        struct timespec ts = {(time_t)(st->ms / 1000), (long)(st->ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !conform_interrupted)
+            ;
+        return conform_interrupted ? worsen(x, VERDICT_ERROR, st, "the case run to its end",
+                                            "interrupted (SIGINT or SIGTERM)")
+                                   : true;
+    }
+    case CSTEP_BIND:
+        return step_bind(x, st);
+    case CSTEP_VERIFY:
+        return step_verify(x, st);
+    default:
+        break;
+    }
+    if (k->fd < 0 && !conn_open(x, st, st->conn))
+        return false;
+    switch (st->kind) {
+    case CSTEP_SEND:
+        return step_send(x, st);
+    case CSTEP_EXPECT:
+        return step_expect(x, st);
+    default:
+        return step_wait_close(x, st);
+    }
+}
+
+void conform_case_result_init(const struct conform_suite *s, const struct conform_case *c, struct case_result *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", c->id);
+    /* the JUnit classname: suite and the clause of the reference ("JT/T 808-2019 8.2" -> jt808.8.2) */
+    const char *clause = strrchr(c->ref, ' ');
+    clause = clause ? clause + 1 : "";
+    bool numeric = clause[0] >= '0' && clause[0] <= '9';
+    snprintf(out->area, sizeof out->area, "%s%s%s", s->name, numeric ? "." : "", numeric ? clause : "");
+    snprintf(out->desc, sizeof out->desc, "%s", c->objective);
+    snprintf(out->ref, sizeof out->ref, "%s", c->ref);
+    snprintf(out->level, sizeof out->level, "%s", c->level);
+    snprintf(out->suite, sizeof out->suite, "%s", s->name);
+    out->verdict = VERDICT_PASS;
+}
+
+bool conform_case_unmet(const struct conform_case *c, const struct conform_target *t, struct case_result *out)
+{
+    for (int i = 0; i < c->n_needs; i++) {
+        bool has = false;
+        for (size_t k = 0; k < t->n_caps; k++)
+            has |= strcmp(t->caps[k], c->needs[i]) == 0;
+        if (!has) {
+            out->verdict = VERDICT_INCONCLUSIVE;
+            snprintf(out->expected, sizeof out->expected, "a target with %s", c->needs[i]);
+            snprintf(out->observed, sizeof out->observed, "not run: the target lacks %s", c->needs[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+void conform_exchange_run(const struct conform_suite *s, const struct conform_case *c, const struct conform_target *t,
+                          struct case_result *out)
+{
+    struct exch *x = calloc(1, sizeof *x);
+    if (x == NULL) {
+        out->verdict = VERDICT_ERROR;
+        snprintf(out->observed, sizeof out->observed, "out of memory");
+        return;
+    }
+    x->s = s;
+    x->c = c;
+    x->t = t;
+    x->out = out;
+    x->t0_us = now_us();
+    for (int i = 0; i < CONFORM_MAX_CONNS; i++)
+        x->conns[i].fd = -1;
+    conform_case_phone(s, c, x->phone, sizeof x->phone);
+    log_line(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
+    for (int i = 0; i < c->n_steps; i++)
+        if (!run_step(x, &c->steps[i]))
+            break;
+        else if (conform_interrupted && i + 1 < c->n_steps) {
+            worsen(x, VERDICT_ERROR, &c->steps[i + 1], "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+            break;
+        }
+    for (int i = 0; i < CONFORM_MAX_CONNS; i++) {
+        conn_close(&x->conns[i]);
+        cJSON_Delete(x->conns[i].last);
+    }
+    if (out->verdict == VERDICT_PASS) {
+        snprintf(out->expected, sizeof out->expected, "%d steps as written", c->n_steps);
+        snprintf(out->observed, sizeof out->observed, "all %d as expected", c->n_steps);
+    }
+    out->duration_s = (double)(now_us() - x->t0_us) / 1e6;
+    out->wire_log = x->log;
+    free(x);
+}

@@ -1,0 +1,123 @@
+/* fleetsim conform SUITE... [options] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/conform.h"
+#include "sim/cli/cmd.h"
+
+#define CONFORM_ROOT "scenarios/conformance"
+
+static void usage(void)
+{
+    printf(
+            "usage: fleetsim conform SUITE... [options]\n"
+            "       fleetsim conform --list [DIR]\n"
+            "\n"
+            "Run conformance suites against a platform: each case one rule of the standard,\n"
+            "its verdict with what was expected, what arrived and the frames (hex and\n"
+            "decoded).  SUITE is a suite's folder (with a suite.json) or a folder of suites\n"
+            "(" CONFORM_ROOT " runs them all).\n"
+            "\n"
+            "  -t, --target T        embedded (default: the reference platform, started on a\n"
+            "                        free loopback port for the run and stopped after it) or\n"
+            "                        tcp://HOST:PORT or tls://HOST:PORT (loopback)\n"
+            "      --tls-ca FILE     tls://: the CA that issued the server's certificate (PEM);\n"
+            "                        the certificate must name HOST\n"
+            "      --tls-cert FILE   tls://: a device certificate to present (PEM) ...\n"
+            "      --tls-key FILE    ... and its private key\n"
+            "  -c, --cases GLOB      only the cases whose id matches (GLOB,GLOB,... any of them)\n"
+            "  -x, --exclude GLOB    not the cases whose id matches\n"
+            "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
+            "  -j, --jobs N          run the cases in N processes (default 1, at most 64); each\n"
+            "                        case has its own phone number, so none share a device\n"
+            "  -r, --report DIR      write DIR/report.json and DIR/junit.xml\n"
+            "  -n, --dryrun          list the cases (id, level, objective, reference), run nothing\n"
+            "  -l, --list            every suite (of DIR, default " CONFORM_ROOT ") and its case count\n"
+            "  -q, --quiet           no line per case while running\n"
+            "  -h, --help            this text\n"
+            "\n"
+            "exit status:\n"
+            "  0  every case run passed      1  a case failed (the target is wrong)\n"
+            "  2  usage or case file error   3  harness error (a case or the platform could not run)\n"
+            "  4  nothing failed, a case was inconclusive (the target lacks what it needs)\n"
+            "\n"
+            "example: fleetsim conform " CONFORM_ROOT "/jt808 --report out/conform\n");
+}
+
+/* The suites folder: the tree's, else the installed one. */
+static const char *default_root(char *buf, size_t cap)
+{
+    struct stat st;
+    if (stat(CONFORM_ROOT, &st) == 0 && S_ISDIR(st.st_mode))
+        return CONFORM_ROOT;
+    if (cmd_share_path("scenarios/conformance", buf, cap) == 0 && stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+        return buf;
+    return CONFORM_ROOT;
+}
+
+int cmd_conform(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"target", required_argument, 0, 't'}, {"cases", required_argument, 0, 'c'},
+        {"exclude", required_argument, 0, 'x'}, {"strict", no_argument, 0, 's'},
+        {"jobs", required_argument, 0, 'j'}, {"report", required_argument, 0, 'r'},
+        {"dryrun", no_argument, 0, 'n'}, {"dry-run", no_argument, 0, 'n'},
+        {"list", no_argument, 0, 'l'}, {"tls-ca", required_argument, 0, 'A'},
+        {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    struct conform_opts o = {.jobs = 1};
+    char self[4096], root[4096];
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:c:x:sj:r:nlqh", opts, NULL)) != -1) {
+        char *end;
+        long v;
+        switch (c) {
+        case 't': o.target = optarg; break;
+        case 'c': o.cases_glob = optarg; break;
+        case 'x': o.exclude_glob = optarg; break;
+        case 's': o.strict = 1; break;
+        case 'r': o.report_dir = optarg; break;
+        case 'n': o.dryrun = 1; break;
+        case 'l': o.list = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'A': o.tls_ca = optarg; break;
+        case 'C': o.tls_cert = optarg; break;
+        case 'K': o.tls_key = optarg; break;
+        case 'j':
+            v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64)
+                return cmd_usage_error("conform", "--jobs: '%s' is not 1-64", optarg);
+            o.jobs = (int)v;
+            break;
+        case 'h': usage(); return RUN_EXIT_PASS;
+        default: return cmd_bad_option("conform", opts, c, argv);
+        }
+    }
+    const char *one[1];
+    if (optind == argc) {
+        if (!o.list)
+            return cmd_usage_error("conform", "a SUITE is needed (a folder like %s/jt808, or %s for all)",
+                                   CONFORM_ROOT, CONFORM_ROOT);
+        one[0] = default_root(root, sizeof root);
+        o.suites = one;
+        o.n_suites = 1;
+    } else {
+        o.suites = (const char *const *)(argv + optind);
+        o.n_suites = argc - optind;
+    }
+    if (o.list && (o.dryrun || o.cases_glob || o.exclude_glob || o.report_dir || o.target))
+        return cmd_usage_error("conform", "--list takes no other option");
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return cmd_usage_error("conform", "cannot find the fleetsim binary (/proc/self/exe)");
+    self[n] = '\0';
+    o.self = self;
+    return conform_main(&o);
+}

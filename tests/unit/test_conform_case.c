@@ -1,0 +1,252 @@
+/* Conformance case files: what a valid suite reads as, and the refusals of bad
+ * ones, each with the file and the JSON path, every error of a file at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness/conform.h"
+
+static const char *suite_json =
+    "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"edition\": 2019, \"phone\": \"0139####\"},"
+    " \"fixtures\": {\"hello\": [{\"send\": {\"msg_id\": \"0x0002\"}},"
+    "                          {\"expect\": {\"msg_id\": \"0x8001\"}},"
+    "                          {\"bind\": {\"code\": \"body.result\"}}]}}";
+
+static void test_valid(void **state)
+{
+    (void)state;
+    const char *cases =
+        "{\"cases\": ["
+        " {\"id\": \"T-1\", \"ref\": \"JT/T 808-2019 8.3\", \"objective\": \"o1\", \"level\": \"MUST\","
+        "  \"preconditions\": \"p\", \"needs\": [\"commands\"],"
+        "  \"steps\": [{\"use\": \"hello\"}, {\"verify\": \"${code} == 0\"},"
+        "             {\"conn\": 1, \"send\": {\"hex\": \"7E00020000${phone}00017E\"}},"
+        "             {\"conn\": 1, \"expect\": {\"any_of\": [{\"msg_id\": \"0x8001\", \"match\": {\"body.result\": [0, 2]}},"
+        "                                                {\"msg_id\": \"0x8100\", \"wire_contains\": \"7D02\"}]},"
+        "              \"within\": \"500ms\"},"
+        "             {\"wait\": \"10ms\"}, {\"expect_silence\": \"20ms\"}, {\"close\": true},"
+        "             {\"expect_close\": \"1s\", \"conn\": 1},"
+        "             {\"send\": {\"msg_id\": \"0x0002\"}, \"mutate\": \"bad-check\"}]},"
+        " {\"id\": \"T-2\", \"ref\": \"r\", \"objective\": \"o2\", \"level\": \"SHOULD\", \"steps\": [{\"connect\": true}]}"
+        "]}";
+    struct conform_suite s;
+    char err[2048];
+    int rc = conform_suite_parse(suite_json, "c.json", cases, &s, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_string_equal(s.name, "t");
+    assert_int_equal(s.edition, 2019);
+    assert_int_equal(s.n_cases, 2);
+    const struct conform_case *c = &s.cases[0];
+    assert_string_equal(c->id, "T-1");
+    assert_string_equal(c->level, "MUST");
+    assert_int_equal(c->n_needs, 1);
+    assert_string_equal(c->needs[0], "commands");
+    /* the fixture's 3 steps, then 8 */
+    assert_int_equal(c->n_steps, 11);
+    assert_int_equal(c->steps[0].kind, CSTEP_SEND);
+    assert_int_equal(c->steps[2].kind, CSTEP_BIND);
+    assert_string_equal(c->steps[2].bind_name[0], "code");
+    assert_int_equal(c->steps[3].kind, CSTEP_VERIFY);
+    assert_false(c->steps[3].not_equal);
+    assert_string_equal(c->steps[3].left, "${code}");
+    assert_string_equal(c->steps[3].right, "0");
+    assert_int_equal(c->steps[4].conn, 1);
+    assert_non_null(c->steps[4].hex);
+    assert_int_equal(c->steps[5].kind, CSTEP_EXPECT);
+    assert_int_equal(c->steps[5].n_any, 2);
+    assert_int_equal(c->steps[5].any[1].msg_id, 0x8100);
+    assert_int_equal(c->steps[5].ms, 500);
+    assert_int_equal(c->steps[7].kind, CSTEP_EXPECT_SILENCE);
+    assert_int_equal(c->steps[7].ms, 20);
+    assert_int_equal(c->steps[9].kind, CSTEP_EXPECT_CLOSE);
+    assert_true(c->steps[10].bad_check);
+    assert_int_equal(s.cases[1].index, 1);
+    char phone[24];
+    conform_case_phone(&s, &s.cases[1], phone, sizeof phone);
+    assert_string_equal(phone, "01390001");
+    conform_suite_free(&s);
+}
+
+/* err holds want (a line of it). */
+static void has(const char *err, const char *want)
+{
+    if (strstr(err, want) == NULL)
+        fail_msg("missing \"%s\" in:\n%s", want, err);
+}
+
+static void test_errors_all_at_once(void **state)
+{
+    (void)state;
+    const char *cases =
+        "{\"cases\": ["
+        " {\"id\": \"T-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUSTY\", \"stepz\": [],"
+        "  \"steps\": [{\"send\": {\"msg_id\": \"0x0002\", \"serial\": \"${nope}\"}},"
+        "             {\"expect\": {\"msg_id\": 12}},"
+        "             {\"wait\": 5},"
+        "             {\"send\": {\"msg_id\": \"0x0002\"}, \"expect\": {\"msg_id\": \"0x8001\"}},"
+        "             {\"bind\": {\"1x\": \"body\"}},"
+        "             {\"verify\": \"${a} <> 1\"},"
+        "             {\"use\": \"nosuch\"},"
+        "             {\"expect_close\": \"1s\", \"within\": \"2s\"}]},"
+        " {\"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"needs\": [\"teleport\"], \"steps\": []},"
+        " {\"id\": \"T-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MAY\", \"steps\": [{\"close\": true}]}"
+        "]}";
+    struct conform_suite s;
+    char err[8192];
+    assert_int_equal(conform_suite_parse(suite_json, "bad.json", cases, &s, err, sizeof err), -1);
+    has(err, "bad.json: cases[0].level:");
+    has(err, "bad.json: cases[0].stepz: unknown field (did you mean \"steps\"?)");
+    has(err, "bad.json: cases[0].steps[0].send.serial: ${nope}: not a built-in");
+    has(err, "bad.json: cases[0].steps[1].expect.msg_id:");
+    has(err, "bad.json: cases[0].steps[2].wait:");
+    has(err, "bad.json: cases[0].steps[3]: more than one action");
+    has(err, "bad.json: cases[0].steps[4].bind.1x: a name is");
+    has(err, "bad.json: cases[0].steps[5].verify: expected \"LEFT == RIGHT\"");
+    has(err, "bad.json: cases[0].steps[6].use: \"nosuch\": no such fixture");
+    has(err, "bad.json: cases[0].steps[7]: \"within\" belongs to an expect step");
+    has(err, "bad.json: cases[1].id: required");
+    has(err, "bad.json: cases[1].needs[0]: not a capability");
+    has(err, "bad.json: cases[1].steps: no steps");
+    has(err, "bad.json: cases[2]: id T-1 is also the id of a case in bad.json");
+    /* one line per error */
+    int lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    assert_true(lines >= 14);
+    assert_int_equal(s.n_cases, 0);
+    assert_null(s.cases);
+}
+
+static void test_suite_errors(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[2048];
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"pcp\", \"defaults\": {\"phone\": \"12\"}, "
+                                         "\"extra\": 1}",
+                                         "c.json", "{}", &s, err, sizeof err), -1);
+    has(err, "suite.json: protocol:");
+    has(err, "suite.json: defaults.phone: expected digits then at least 3 '#'");
+    has(err, "suite.json: extra: unknown field");
+    assert_int_equal(conform_suite_parse(suite_json, "c.json", "{\"id\": \"X\",", &s, err, sizeof err), -1);
+    has(err, "c.json:1:12: JSON syntax error at end of input");
+    assert_int_equal(conform_suite_parse(suite_json, "c.json", "[1]", &s, err, sizeof err), -1);
+    has(err, "c.json: expected a JSON object at the top level, got an array");
+    /* the deadlines of a case are bounded, one and all together */
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"wait\": \"61s\"}, {\"wait\": \"60s\"}, {\"wait\": \"60s\"},"
+                                         " {\"wait\": \"60s\"}, {\"wait\": \"60s\"}, {\"expect_silence\": \"60s\"}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0].wait: more than 60s");
+    has(err, "c.json: steps: the deadlines and waits add up to 361s, more than 300s");
+    /* a fixture's step that is wrong is named where the case uses it and where it is written */
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\","
+                                         " \"fixtures\": {\"f\": [{\"wait\": \"1\"}]}}", "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"close\": true}, {\"use\": \"f\"}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[1] > suite.json fixtures.f[0].wait:");
+    /* a binding is known only after the step that binds it */
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"verify\": \"${late} == 1\"}, {\"bind\": {\"late\": \"body\"}}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0].verify: ${late}: not a built-in");
+    /* a scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases */
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"kind\": \"scenario\", \"steps\": [],"
+                                         " \"scenario\": {\"name\": \"s\", \"duration\": \"5s\", \"fleets\": [{\"id\": \"a\","
+                                         " \"protocol\": \"jt808\", \"cout\": 1}], \"expect\": []}}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps: belongs to an exchange case");
+    has(err, "c.json: scenario: the scenario does not read: fleets[0].cout: unknown field");
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"cases\": [{\"id\": \"Y-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"close\": true}]},"
+                                         " {\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"kind\": \"scenario\", \"scenario\": {\"name\": \"s\", \"duration\": \"5s\","
+                                         " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                                         " \"expect\": [{\"id\": \"Y-1\", \"ledger\": \"balanced\"}]}}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: cases[1]: id Y-1 is also the id of a case in c.json");
+    if (conform_suite_parse(suite_json, "c.json",
+                            "{\"id\": \"X\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                            " \"kind\": \"scenario\", \"scenario\": {\"name\": \"s\", \"duration\": \"5s\", \"time_scale\": 5,"
+                            " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                            " \"expect\": [{\"id\": \"X-1\", \"ledger\": \"balanced\"},"
+                            "            {\"id\": \"X-2\", \"state\": \"authenticated\"}]}}",
+                            &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].kind, CONFORM_SCENARIO);
+    assert_int_equal(s.cases[0].n_sub, 2);
+    assert_string_equal(s.cases[0].sub[1].id, "X-2");
+    assert_non_null(s.cases[0].scenario_text);
+    assert_int_equal(s.cases[0].scenario_wall_ms, 1000);
+    conform_suite_free(&s);
+}
+
+/* Each case its own phone: a pattern with 3 '#'s numbers 1000 cases, not 1001. */
+static void test_phone_room(void **state)
+{
+    (void)state;
+    size_t cap = 1100 * 128, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, cap - n, "{\"cases\": [");
+    for (int i = 0; i < 1001; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{\"id\": \"P-%d\", \"ref\": \"r\", \"objective\": \"o\","
+                              " \"level\": \"MUST\", \"steps\": [{\"close\": true}]}", i ? "," : "", i);
+    snprintf(text + n, cap - n, "]}");
+    struct conform_suite s;
+    char err[1024];
+    const char *suite3 = "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"phone\": \"013900000###\"}}";
+    assert_int_equal(conform_suite_parse(suite3, "c.json", text, &s, err, sizeof err), -1);
+    has(err, "suite.json: defaults.phone: 3 '#' number 1000 cases, the suite has 1001");
+    const char *suite4 = "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"phone\": \"01390000####\"}}";
+    if (conform_suite_parse(suite4, "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    char phone[24];
+    conform_case_phone(&s, &s.cases[1000], phone, sizeof phone);
+    assert_string_equal(phone, "013900001000");
+    conform_suite_free(&s);
+    free(text);
+}
+
+static void test_load_dir(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    if (conform_suite_load("scenarios/conformance/jt808", &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(s.name, "jt808");
+    assert_true(s.n_cases >= 10);
+    for (int i = 0; i < s.n_cases; i++) {
+        assert_int_equal(s.cases[i].index, i);
+        assert_true(s.cases[i].kind == CONFORM_SCENARIO ? s.cases[i].n_sub > 0 : s.cases[i].n_steps > 0);
+    }
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_load("scenarios/no-such-suite", &s, err, sizeof err), -1);
+    has(err, "scenarios/no-such-suite/suite.json: cannot read it");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_errors_all_at_once),
+        cmocka_unit_test(test_suite_errors),
+        cmocka_unit_test(test_phone_room),
+        cmocka_unit_test(test_load_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,359 @@
+/* The exchange interpreter against a scripted peer on loopback (a forked
+ * process): a right answer passes; a wrong answer, none, a dropped connection
+ * or a frame that does not decode FAIL with expected, observed and the frames;
+ * a harness fault is ERROR; a need the target lacks is INCONCLUSIVE. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/conform.h"
+#include "sim/proto/jt808.h"
+
+enum peer_mode {
+    PEER_RIGHT,          /* answers as the standard says */
+    PEER_WRONG_RESULT,   /* registration result 2, heartbeats result 1 */
+    PEER_SILENT_HB,      /* no answer to a heartbeat */
+    PEER_CLOSE,          /* closes after the first frame */
+    PEER_GARBLED,        /* answers with a frame whose check byte is wrong */
+};
+
+#define AUTH "abc123"
+
+static void peer_send(int fd, uint16_t id, const struct jt808_msg *req, uint8_t result)
+{
+    struct jt808_msg m;
+    memset(&m, 0, sizeof m);
+    m.h = req->h;
+    m.h.msg_id = id;
+    m.h.serial = 77;
+    m.h.subpackage = false;
+    if (id == 0x8100) {
+        m.b.reg_resp.ack_serial = req->h.serial;
+        m.b.reg_resp.result = result;
+        if (result == 0)
+            snprintf(m.b.reg_resp.auth_code, sizeof m.b.reg_resp.auth_code, AUTH);
+    } else {
+        m.b.gen_resp.ack_serial = req->h.serial;
+        m.b.gen_resp.ack_id = req->h.msg_id;
+        m.b.gen_resp.result = result;
+    }
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n = 0;
+    struct jt808_err e;
+    if (jt808_encode(&m, f, sizeof f, &n, &e) != JT808_OK)
+        _exit(9);
+    if (n > 3 && result == 99) {
+        f[n - 2] ^= 0x01; /* the check byte (never 0x7D/0x7E here: the frame is not escaped there) */
+        f[n - 2] = f[n - 2] == 0x7E || f[n - 2] == 0x7D ? 0x11 : f[n - 2];
+    }
+    if (write(fd, f, n) != (ssize_t)n)
+        _exit(8);
+}
+
+static void peer_main(int lfd, enum peer_mode mode)
+{
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        _exit(7);
+    uint8_t buf[8192], scratch[JT808_MAX_FRAME];
+    size_t n = 0;
+    int frames = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + n, sizeof buf - n);
+        if (got <= 0)
+            _exit(0);
+        n += (size_t)got;
+        size_t start, len, skipped, used;
+        while ((used = jt808_frame_find(buf, n, &start, &len, &skipped)) > 0) {
+            struct jt808_msg m;
+            struct jt808_err e;
+            memset(&m, 0, sizeof m);
+            enum jt808_rc rc = jt808_decode(buf + start, len, scratch, sizeof scratch, &m, &e);
+            frames++;
+            if (mode == PEER_CLOSE)
+                _exit(0);
+            if (rc != JT808_OK) {
+                peer_send(fd, 0x8001, &m, 2);
+            } else if (m.h.msg_id == 0x0100) {
+                peer_send(fd, 0x8100, &m, mode == PEER_WRONG_RESULT ? 2 : 0);
+            } else if (m.h.msg_id == 0x0102) {
+                peer_send(fd, 0x8001, &m, strcmp(m.b.auth.auth_code, AUTH) == 0 ? 0 : 1);
+            } else if (m.h.msg_id == 0x0002) {
+                if (mode == PEER_SILENT_HB)
+                    ;
+                else if (mode == PEER_GARBLED)
+                    peer_send(fd, 0x8001, &m, 99);
+                else
+                    peer_send(fd, 0x8001, &m, mode == PEER_WRONG_RESULT ? 1 : 0);
+            } else {
+                peer_send(fd, 0x8001, &m, 0);
+            }
+            jt808_msg_free(&m);
+            memmove(buf, buf + used, n - used);
+            n -= used;
+        }
+    }
+}
+
+struct peer {
+    pid_t pid;
+    uint16_t port;
+};
+
+static struct peer peer_start(enum peer_mode mode)
+{
+    struct peer p = {0};
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &l), 0);
+    p.port = ntohs(a.sin_port);
+    p.pid = fork();
+    assert_true(p.pid >= 0);
+    if (p.pid == 0) {
+        alarm(20); /* a peer nobody talks to does not outlive the test */
+        peer_main(lfd, mode);
+        _exit(0);
+    }
+    close(lfd);
+    return p;
+}
+
+static void peer_stop(struct peer *p)
+{
+    kill(p->pid, SIGTERM);
+    waitpid(p->pid, NULL, 0);
+}
+
+static const char *suite_json = "{\"name\": \"t\", \"protocol\": \"jt808\", \"defaults\": {\"phone\": \"0139555#####\"}}";
+
+/* The script every peer mode is judged by: register, bind, authenticate, heartbeat. */
+static const char *case_json =
+    "{\"id\": \"T-1\", \"ref\": \"JT/T 808-2013 8.3\", \"objective\": \"heartbeat acknowledged\", \"level\": \"MUST\","
+    " \"steps\": ["
+    "  {\"send\": {\"msg_id\": \"0x0100\", \"body\": {\"layout\": \"2013\", \"province\": 1, \"city\": 2,"
+    "            \"manufacturer\": \"FLTSM\", \"model\": \"M1\", \"terminal_id\": \"${device_id}\", \"plate_color\": 0,"
+    "            \"plate\": \"\"}}},"
+    "  {\"expect\": {\"msg_id\": \"0x8100\", \"match\": {\"body.ack_serial\": \"${serial}\", \"body.result\": 0}}},"
+    "  {\"bind\": {\"code\": \"body.auth_code\"}},"
+    "  {\"verify\": \"${code} == " AUTH "\"},"
+    "  {\"send\": {\"msg_id\": \"0x0102\", \"body\": {\"auth_code\": \"${code}\"}}},"
+    "  {\"expect\": {\"msg_id\": \"0x8001\", \"match\": {\"body.ack_id\": \"0x0102\", \"body.result\": 0}}},"
+    "  {\"send\": {\"msg_id\": \"0x0002\"}},"
+    "  {\"expect\": {\"msg_id\": \"0x8001\", \"match\": {\"body.ack_serial\": \"${serial}\", \"body.ack_id\": \"0x0002\","
+    "              \"body.result\": 0}}, \"within\": \"400ms\"}"
+    "]}";
+
+static void run_case(const char *cj, enum peer_mode mode, struct case_result *r, bool no_peer)
+{
+    struct conform_suite s;
+    char err[2048];
+    if (conform_suite_parse(suite_json, "c.json", cj, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    struct peer p = {0};
+    struct conform_target t = {.host = "127.0.0.1"};
+    if (!no_peer) {
+        p = peer_start(mode);
+        t.port = p.port;
+    } else {
+        t.port = 1; /* nothing listens there */
+    }
+    conform_case_result_init(&s, &s.cases[0], r);
+    conform_exchange_run(&s, &s.cases[0], &t, r);
+    if (!no_peer)
+        peer_stop(&p);
+    conform_suite_free(&s);
+}
+
+static void has(const char *text, const char *want)
+{
+    if (text == NULL || strstr(text, want) == NULL)
+        fail_msg("missing \"%s\" in:\n%s", want, text ? text : "(null)");
+}
+
+static void test_right_answers_pass(void **state)
+{
+    (void)state;
+    struct case_result r;
+    run_case(case_json, PEER_RIGHT, &r, false);
+    if (r.verdict != VERDICT_PASS)
+        fail_msg("%s: expected %s; observed %s\n%s", verdict_name(r.verdict), r.expected, r.observed, r.wire_log);
+    assert_string_equal(r.area, "t.8.3");
+    /* every frame in the log: direction, hex and decoding */
+    has(r.wire_log, "c0 > 7E0100");
+    has(r.wire_log, "c0 < 7E8100");
+    has(r.wire_log, "\"auth_code\":\"" AUTH "\"");
+    has(r.wire_log, "bind code = " AUTH);
+    has(r.wire_log, "c0 > 7E00020000013955500000");
+    assert_true(r.duration_s > 0);
+    free(r.wire_log);
+}
+
+static void test_wrong_result_fails(void **state)
+{
+    (void)state;
+    struct case_result r;
+    run_case(case_json, PEER_WRONG_RESULT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.expected, "steps[1]: 0x8100");
+    has(r.observed, "0x8100 with body.result 0, got 2");
+    has(r.wire_log, "c0 < 7E8100");
+    has(r.wire_log, "\"result\":2");
+    free(r.wire_log);
+}
+
+static void test_no_answer_fails(void **state)
+{
+    (void)state;
+    struct case_result r;
+    run_case(case_json, PEER_SILENT_HB, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.expected, "steps[7]: 0x8001");
+    has(r.expected, "within 400ms");
+    assert_string_equal(r.observed, "no frame");
+    free(r.wire_log);
+}
+
+static void test_dropped_connection_fails(void **state)
+{
+    (void)state;
+    struct case_result r;
+    run_case(case_json, PEER_CLOSE, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.observed, "the target closed the connection");
+    has(r.wire_log, "closed by the target");
+    free(r.wire_log);
+}
+
+static void test_undecodable_frame_fails(void **state)
+{
+    (void)state;
+    struct case_result r;
+    run_case(case_json, PEER_GARBLED, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.observed, "check");
+    has(r.wire_log, "does not decode");
+    free(r.wire_log);
+}
+
+static void test_harness_faults_are_errors(void **state)
+{
+    (void)state;
+    struct case_result r;
+    /* nothing to connect to: not the target's fault */
+    run_case(case_json, PEER_RIGHT, &r, true);
+    assert_int_equal(r.verdict, VERDICT_ERROR);
+    has(r.observed, "connect:");
+    free(r.wire_log);
+    /* a message the template cannot make (a body field of no 0x0002) */
+    run_case("{\"id\": \"T-2\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0200\", \"body\": {\"speeed\": 1}}}]}",
+             PEER_RIGHT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_ERROR);
+    has(r.expected, "a message to send");
+    free(r.wire_log);
+}
+
+static void test_verify_and_silence(void **state)
+{
+    (void)state;
+    struct case_result r;
+    /* the peer answers the heartbeat: silence is broken, and the verdict stays FAIL after */
+    run_case("{\"id\": \"T-3\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect_silence\": \"300ms\"}]}",
+             PEER_RIGHT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.observed, "0x8001");
+    free(r.wire_log);
+    run_case("{\"id\": \"T-4\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect_silence\": \"200ms\"}]}",
+             PEER_SILENT_HB, &r, false);
+    assert_int_equal(r.verdict, VERDICT_PASS);
+    free(r.wire_log);
+    /* verify compares what was bound */
+    run_case("{\"id\": \"T-5\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\", \"serial\": 9}},"
+             "            {\"expect\": {\"msg_id\": \"0x8001\"}}, {\"bind\": {\"s\": \"body.ack_serial\"}},"
+             "            {\"verify\": \"${s} != 9\"}]}",
+             PEER_RIGHT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.expected, "${s} != 9");
+    has(r.observed, "\"9\" and \"9\"");
+    free(r.wire_log);
+    /* expect_close: the peer closes after the first frame */
+    run_case("{\"id\": \"T-6\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect_close\": \"2s\"}]}",
+             PEER_CLOSE, &r, false);
+    assert_int_equal(r.verdict, VERDICT_PASS);
+    free(r.wire_log);
+    /* a wire check: the 0x8001 to serial 0x7E7D holds the escaped serial */
+    run_case("{\"id\": \"T-7\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\", \"serial\": 32381}},"
+             "            {\"expect\": {\"msg_id\": \"0x8001\", \"wire_contains\": \"7D027D01\"}}]}",
+             PEER_RIGHT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_PASS);
+    has(r.wire_log, "c0 > 7E000200000139555000007D027D01");
+    free(r.wire_log);
+    run_case("{\"id\": \"T-8\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+             " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\", \"serial\": 5}},"
+             "            {\"expect\": {\"msg_id\": \"0x8001\", \"wire_contains\": \"7D02\"}}]}",
+             PEER_RIGHT, &r, false);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.observed, "the wire frame holding 7D02");
+    free(r.wire_log);
+}
+
+static void test_unmet_need_is_inconclusive(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[1024];
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"T-9\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"needs\": [\"northbound-api\"], \"steps\": [{\"connect\": true}]}",
+                                         &s, err, sizeof err), 0);
+    static const char *const caps[] = {"embedded", "commands"};
+    struct conform_target t = {.host = "127.0.0.1", .port = 1, .caps = caps, .n_caps = 2};
+    struct case_result r;
+    conform_case_result_init(&s, &s.cases[0], &r);
+    assert_true(conform_case_unmet(&s.cases[0], &t, &r));
+    assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
+    has(r.observed, "the target lacks northbound-api");
+    static const char *const more[] = {"northbound-api"};
+    t.caps = more;
+    t.n_caps = 1;
+    conform_case_result_init(&s, &s.cases[0], &r);
+    assert_false(conform_case_unmet(&s.cases[0], &t, &r));
+    assert_int_equal(r.verdict, VERDICT_PASS);
+    conform_suite_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_right_answers_pass),
+        cmocka_unit_test(test_wrong_result_fails),
+        cmocka_unit_test(test_no_answer_fails),
+        cmocka_unit_test(test_dropped_connection_fails),
+        cmocka_unit_test(test_undecodable_frame_fails),
+        cmocka_unit_test(test_harness_faults_are_errors),
+        cmocka_unit_test(test_verify_and_silence),
+        cmocka_unit_test(test_unmet_need_is_inconclusive),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
