@@ -8,7 +8,18 @@
 # the second after a 0x8104 to all of them; and fails when not every report was
 # acknowledged, a command went unanswered or a connection was lost.
 set -eu
+case ${1:-} in
+-h|--help)
+    echo "usage: tests/bench.sh [FLEETSIM]   (default ./fleetsim)"
+    echo "  BENCH_CASES='jt808 held-100k rate-40k rate-20k tls-10k replay' picks the cases,"
+    echo "  BENCH_DIR=DIR runs in a new folder under DIR (default /tmp), BENCH_LAG=1 adds the loop-lag probe"
+    exit 0;;
+esac
 FLEETSIM=${1:-./fleetsim}
+if [ ! -x "$FLEETSIM" ] || [ -d "$FLEETSIM" ]; then
+    echo "bench: $FLEETSIM is not an executable fleetsim binary (usage: tests/bench.sh [FLEETSIM])" >&2
+    exit 2
+fi
 N=${BENCH_TERMINALS:-10000}
 DUR=${BENCH_DURATION:-40s}
 EVERY=${BENCH_REPORT_EVERY:-2s}
