@@ -102,8 +102,10 @@ static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
  * intended_us when it is a scheduled one (0: from now). */
 bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
 {
-    if (request && !term_can_request(t))
+    if (request && !term_can_request(t)) {
+        term_count(t, JT808_C_SEND_HELD, 1);
         return false; /* TERM_MAX_PEND in flight: the caller refuses or waits */
+    }
     size_t len = 0;
     struct jt808_err err;
     const struct jt808_fleet_cfg *f = cfg(t);
@@ -817,6 +819,9 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted platform bodies decrypted with the terminal's key"),
     C(JT808_C_RSA_ERRORS, "rsa_errors",
       "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
+    C(JT808_C_SEND_HELD, "send_held",
+      "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
+      "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 _Static_assert(JT808_C__COUNT <= STATS_DIALECT_COUNTERS, "fleet_stats.dc has a slot for every JT/T 808 counter");

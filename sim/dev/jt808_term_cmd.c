@@ -132,7 +132,7 @@ uint64_t jt808_term_cmd_tick(struct term *t, uint64_t now)
             track_stop(x); /* the validity is over */
             return 0;
         }
-        if (t->state == TS_AUTHENTICATED && term_can_request(t)) {
+        if (t->state == TS_AUTHENTICATED) { /* a full ledger: jt_send_at counts it held */
             const struct jt808_tstate *s = ts(t);
             static struct jt808_loc_item items[TERM_ITEMS];
             jt_header(t, 0x0200);

@@ -1095,6 +1095,35 @@ static void test_flood_of_shots(void **state)
     finish(h);
 }
 
+/* A tracking report due while TERM_MAX_PEND requests are in flight is not sent, and
+ * counted (terminal.send_held): nothing is dropped unaccounted. */
+static void test_tracking_held(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    struct sent s = {0};
+    dh_run_to(h, 1 * S);
+    for (int i = 0; i < TERM_MAX_PEND; i++) { /* each 0x0702 a request left unanswered */
+        send_body(t, 0x8702, NULL, 0);
+        sent_take(&s, t);
+        want(&s, 0x0702);
+    }
+    assert_int_equal(t->npend, TERM_MAX_PEND);
+    const struct jt808_lay_kv kv[] = {{.path = "interval", .u = 1}, {.path = "duration", .u = 3}};
+    send_lay(t, 0x8202, kv, 2);
+    sent_take(&s, t);
+    want(&s, 0x0001);
+    dh_run_to(h, 2 * S + 500 * MS);
+    sent_take(&s, t);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_TRACKING_REPORTS], 0);
+    assert_true(st->dc[JT808_C_SEND_HELD] >= 1);
+    sent_free(&s);
+    finish(h);
+}
+
 /* Regression (fuzz_jt808_term): each 0x8702's 0x0702 is a request of the terminal's
  * own; a platform sending 0x8702 faster than it answers the 0x0702s overran the
  * TERM_MAX_PEND entries of the requests in flight (a heap overflow).  Now the ones
@@ -1544,6 +1573,7 @@ int main(void)
         cmocka_unit_test(test_terminal_asks_many),
         cmocka_unit_test(test_no_state_without_requests),
         cmocka_unit_test(test_time_query),
+        cmocka_unit_test(test_tracking_held),
         cmocka_unit_test(test_longest_report_interval),
         cmocka_unit_test(test_flood_of_shots),
         cmocka_unit_test(test_flood_of_driver_queries),
