@@ -677,6 +677,38 @@ static void test_rsa_off(void **state)
     EVP_PKEY_free(plat);
 }
 
+/* Body attribute bits 10-12 other than 0 (plain) or bit 10 alone (RSA) name an
+ * encryption the standard reserves: the body cannot be read, so the message is
+ * "bad message" (result 2, counted bad_frame), never taken as a plain one, whole or
+ * reassembled. */
+static void test_reserved_encryption(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "on", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    uint64_t bad = f->slot->c[GWC_BAD_FRAME];
+    uint16_t s = tx_location(c);
+    tx.h.encryption = 2; /* bit 11 */
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 2);
+    assert_int_equal(f->slot->c[GWC_BAD_FRAME], bad + 1);
+    s = tx_location(c);
+    tx.h.encryption = 5; /* bits 10 and 12 */
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 2);
+    assert_int_equal(f->slot->c[GWC_BAD_FRAME], bad + 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 0);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
+    /* a plain one after them is taken */
+    s = tx_location(c);
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -704,6 +736,7 @@ int main(int argc, char **argv)
         T(test_packages_reply),
         T(test_rsa_exchange),
         T(test_rsa_off),
+        T(test_reserved_encryption),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jt808_msg_free(&lt);

@@ -532,6 +532,19 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             off += used;
             continue;
         }
+        if (in_msg.h.encryption != 0 && in_msg.h.encryption != JT808_ENC_RSA) {
+            /* body attribute bits 10-12: bit 10 alone is RSA, the rest is reserved; a
+             * body encrypted in a way the gateway does not know cannot be read */
+            g->st->c[GWC_BAD_FRAME]++;
+            g->st->rejected++;
+            if (g->cfg->verbose)
+                fprintf(stderr, "gateway %d: %s: 0x%04X serial %u refused: encryption %u in body attribute "
+                        "bits 10-12 (only 1, RSA, is defined)\n", g->id, c->phone[0] ? c->phone : "?",
+                        in_msg.h.msg_id, in_msg.h.serial, in_msg.h.encryption);
+            general_resp(c, &in_msg.h, 2);
+            off += used;
+            continue;
+        }
         char why[200];
         if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
             !gw_rsa_open(c, &in_msg, in_msg.body, in_msg.body_bytes, why, sizeof why)) {
