@@ -795,7 +795,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_TIME_OFF, "time_off",
       "0x8004 whose time is no valid date, or lies outside the query's send and answer times"),
     C(JT808_C_REQ_REFUSED, "requests_refused",
-      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full"),
+      "0x8801/0x8803/0x8805 refused (result 1) because the terminal's queue of shots and uploads was full, "
+      "0x8702 because its requests in flight were"),
     C(JT808_C_AREA_SETS, "area_sets", "area and route sets applied (0x8600, 0x8602, 0x8604, 0x8606)"),
     C(JT808_C_AREA_DELETES, "area_deletes", "area and route deletes applied (0x8601, 0x8603, 0x8605, 0x8607)"),
     C(JT808_C_AREA_REFUSED, "area_refused",

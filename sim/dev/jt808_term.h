@@ -93,7 +93,8 @@ enum jt808_term_counter {
     JT808_C_TIME_QUERIES,       /* 0x0004 sent (fleet option time_query) */
     JT808_C_TIME_ANSWERS,       /* 0x8004 answering one */
     JT808_C_TIME_OFF,           /* ... whose time is no date, or not between the query and its answer */
-    JT808_C_REQ_REFUSED,        /* platform requests refused: the terminal's queue of shots and uploads full */
+    JT808_C_REQ_REFUSED,        /* platform requests refused: the queue of shots and uploads full, or
+                                   (0x8702) the requests in flight */
     JT808_C_AREA_SETS,          /* 0x8600/0x8602/0x8604/0x8606 applied */
     JT808_C_AREA_DELETES,       /* 0x8601/0x8603/0x8605/0x8607 applied */
     JT808_C_AREA_REFUSED,       /* sets refused: over the store's caps, or a bad item */

@@ -314,7 +314,13 @@ static void tachograph(struct term *t, const struct jt808_msg *m)
 
 static void driver_identity(struct term *t, const struct jt808_msg *m)
 {
-    (void)m;
+    if (!term_can_request(t)) {
+        /* 0x0702 waits for its 0x8001: with the table of requests in flight full, a
+         * flood of 0x8702 is refused rather than tracked past its end */
+        term_count(t, JT808_C_REQ_REFUSED, 1);
+        jt_general_reply(t, &m->h, 1);
+        return;
+    }
     struct jt808_lay_body *b = jt_lay_start(t, 0x0702);
     if (!b)
         return;

@@ -1486,6 +1486,38 @@ static void test_rsa_bad_key(void **state)
     finish(h);
 }
 
+/* 0x8702 flooded with its 0x0702s unanswered: each 0x0702 is a request in flight, so
+ * once the terminal's table of them is full a further 0x8702 is refused (0x0001
+ * result 1, counted requests_refused), never one entry past the table. */
+static void test_flood_of_identity_requests(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    struct sent s = {0};
+    int answered = 0, refused = 0;
+    for (int i = 0; i < 3 * TERM_MAX_PEND; i++) {
+        uint16_t q = send_body(t, 0x8702, NULL, 0);
+        assert_true(t->npend <= TERM_MAX_PEND);
+        sent_take(&s, t);
+        const struct jt808_msg *m = sent_next(&s);
+        assert_non_null(m);
+        if (m->h.msg_id == 0x0702) {
+            answered++;
+        } else {
+            check_general(m, q, 0x8702, 1);
+            refused++;
+        }
+        want_none(&s);
+    }
+    assert_true(answered >= 1 && answered <= TERM_MAX_PEND);
+    assert_int_equal(answered + refused, 3 * TERM_MAX_PEND);
+    assert_int_equal(st->dc[JT808_C_REQ_REFUSED], (uint64_t)refused);
+    sent_free(&s);
+    finish(h);
+}
+
 /* Body attribute bits 10-12 other than 0 or bit 10 alone (RSA) are reserved: the body
  * cannot be read, so the request is "bad message" (0x0001 result 2), counted as a
  * decode error, and not taken as a plain one. */
@@ -1547,6 +1579,7 @@ int main(void)
         cmocka_unit_test(test_rsa_off),
         cmocka_unit_test(test_rsa_bad_key),
         cmocka_unit_test(test_reserved_encryption),
+        cmocka_unit_test(test_flood_of_identity_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
