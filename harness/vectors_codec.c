@@ -55,11 +55,12 @@ static bool vectors_pcp_rc_known(const char *name)
     return false;
 }
 
-static int vectors_jt808_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
-                                struct vectors_error *e)
+/* A frame as JSON, its body decrypted with k when it is RSA-encrypted and k is given
+ * (k NULL: jt808_decode alone). */
+static int jt808_decode_json(const uint8_t *buf, size_t n, EVP_PKEY *k, cJSON **out, struct vectors_error *e)
 {
     struct jt808_msg *m = calloc(1, sizeof(*m));
-    uint8_t *scratch = malloc(n + 1);
+    uint8_t *scratch = malloc(2 * n + 1);
     struct jt808_err je = {0};
     int ret = -1;
 
@@ -68,10 +69,9 @@ static int vectors_jt808_decode(const uint8_t *buf, size_t n, bool from_device, 
         *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
         goto done;
     }
-    enum jt808_rc rc = jt808_decode(buf, n, scratch, n + 1, m, &je);
+    enum jt808_rc rc = jt808_rsa_decode(buf, n, scratch, 2 * n + 1, k, m, &je);
     if (rc != JT808_OK) {
-        *e = (struct vectors_error){jt808_rc_name(rc), je.offset, je.field ? je.field : "",
-                                    jt808_rc_text(rc)};
+        *e = (struct vectors_error){jt808_rc_name(rc), je.offset, je.field ? je.field : "", jt808_rc_text(rc)};
         goto done;
     }
     *out = jt808_to_json(m);
@@ -88,8 +88,17 @@ done:
     return ret;
 }
 
-static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, size_t *out_len,
-                                char *err, size_t errcap)
+static int vectors_jt808_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
+                                struct vectors_error *e)
+{
+    (void)from_device;
+    return jt808_decode_json(buf, n, NULL, out, e);
+}
+
+/* A frame from its JSON; a plaintext body (rsa_plain) is encrypted with k, which it
+ * needs (k NULL: refused); any other frame is written as it is. */
+static int jt808_encode_json(const cJSON *fields, EVP_PKEY *k, uint8_t *out, size_t cap, size_t *out_len,
+                             char *err, size_t errcap)
 {
     struct jt808_msg *m = calloc(1, sizeof(*m));
     uint8_t *store = malloc(VECTORS_MAX_FRAME);
@@ -102,14 +111,15 @@ static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, s
     }
     if (jt808_from_json(fields, m, store, VECTORS_MAX_FRAME, err, errcap) != JT808_OK)
         goto done;
-    if (m->rsa_plain) {
+    if (m->rsa_plain && !k) {
         snprintf(err, errcap, "decrypted: the body is plaintext of an RSA body: a key is needed to encrypt it");
         goto done;
     }
-    enum jt808_rc rc = jt808_encode(m, out, cap, out_len, &je);
+    enum jt808_rc rc = m->rsa_plain ? jt808_rsa_encode(k, m, out, cap, out_len, &je)
+                                    : jt808_encode(m, out, cap, out_len, &je);
     if (rc != JT808_OK) {
-        snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)",
-                 jt808_rc_text(rc), jt808_rc_name(rc), je.offset);
+        snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)", jt808_rc_text(rc),
+                 jt808_rc_name(rc), je.offset);
         goto done;
     }
     ret = 0;
@@ -119,6 +129,12 @@ done:
         jt808_msg_free(m);
     free(m);
     return ret;
+}
+
+static int vectors_jt808_encode(const cJSON *fields, uint8_t *out, size_t cap, size_t *out_len,
+                                char *err, size_t errcap)
+{
+    return jt808_encode_json(fields, NULL, out, cap, out_len, err, errcap);
 }
 
 static bool vectors_jt808_rc_known(const char *name)
@@ -205,38 +221,14 @@ static int vectors_jt808_decode_key(const uint8_t *buf, size_t n, const char *pe
                                     struct vectors_error *e)
 {
     static char key_err[256];
-    struct jt808_msg *m = calloc(1, sizeof(*m));
-    uint8_t *scratch = malloc(2 * n + 1);
     EVP_PKEY *k = vectors_jt808_key(pem, key_err, sizeof key_err);
-    struct jt808_err je = {0};
-    int ret = -1;
-
     *out = NULL;
     if (!k) {
         *e = (struct vectors_error){"key", 0, "key", key_err};
-        goto done;
+        return -1;
     }
-    if (!m || !scratch) {
-        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
-        goto done;
-    }
-    enum jt808_rc rc = jt808_rsa_decode(buf, n, scratch, 2 * n + 1, k, m, &je);
-    if (rc != JT808_OK) {
-        *e = (struct vectors_error){jt808_rc_name(rc), je.offset, je.field ? je.field : "", jt808_rc_text(rc)};
-        goto done;
-    }
-    *out = jt808_to_json(m);
-    if (!*out) {
-        *e = (struct vectors_error){"nomem", 0, "", "out of memory"};
-        goto done;
-    }
-    ret = 0;
-done:
+    int ret = jt808_decode_json(buf, n, k, out, e);
     EVP_PKEY_free(k);
-    free(scratch);
-    if (m)
-        jt808_msg_free(m);
-    free(m);
     return ret;
 }
 
@@ -244,37 +236,13 @@ static int vectors_jt808_encode_key(const cJSON *fields, const char *pem, uint8_
                                     size_t *out_len, char *err, size_t errcap)
 {
     char kerr[256];
-    struct jt808_msg *m = calloc(1, sizeof(*m));
-    uint8_t *store = malloc(VECTORS_MAX_FRAME);
     EVP_PKEY *k = vectors_jt808_key(pem, kerr, sizeof kerr);
-    struct jt808_err je = {0};
-    int ret = -1;
-
     if (!k) {
         snprintf(err, errcap, "key: %s", kerr);
-        goto done;
+        return -1;
     }
-    if (!m || !store) {
-        snprintf(err, errcap, "(encode): out of memory");
-        goto done;
-    }
-    if (jt808_from_json(fields, m, store, VECTORS_MAX_FRAME, err, errcap) != JT808_OK)
-        goto done;
-    /* a plaintext body is encrypted; any other frame is written as it is */
-    enum jt808_rc rc = m->rsa_plain ? jt808_rsa_encode(k, m, out, cap, out_len, &je)
-                                    : jt808_encode(m, out, cap, out_len, &je);
-    if (rc != JT808_OK) {
-        snprintf(err, errcap, "%s: %s (%s at byte %zu)", je.field ? je.field : "(encode)", jt808_rc_text(rc),
-                 jt808_rc_name(rc), je.offset);
-        goto done;
-    }
-    ret = 0;
-done:
+    int ret = jt808_encode_json(fields, k, out, cap, out_len, err, errcap);
     EVP_PKEY_free(k);
-    free(store);
-    if (m)
-        jt808_msg_free(m);
-    free(m);
     return ret;
 }
 

@@ -597,6 +597,11 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
         static uint8_t plain[JT808_MAX_BODY];
         if (jt808_decode(buf + off + start, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
             t->fleet->st->decode_errors++;
+        } else if (in_msg.h.encryption != 0 && in_msg.h.encryption != JT808_ENC_RSA) {
+            /* body attribute bits 10-12 other than RSA (bit 10 alone) are reserved: a body
+             * encrypted some unknown way cannot be read */
+            t->fleet->st->decode_errors++;
+            jt_general_reply(t, &in_msg.h, 2);
         } else if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
                    !jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain, sizeof plain)) {
             /* not for this terminal's key, or damaged: "bad message", so the platform knows */

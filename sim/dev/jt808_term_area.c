@@ -375,6 +375,21 @@ size_t jt808_areas_count(const struct jt808_areas *s, size_t *bytes)
     return s ? s->n : 0;
 }
 
+_Static_assert(sizeof(struct area) <= 96 && sizeof(struct jt808_areas) <= 64, "JT808_AREA_HELD_MAX");
+
+size_t jt808_areas_held(const struct jt808_areas *s)
+{
+    if (!s)
+        return 0;
+    size_t n = sizeof *s + (size_t)s->cap * sizeof *s->a;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const struct area *a = &s->a[i];
+        /* one block: points, route widths, wire bytes (parse_item) */
+        n += (size_t)a->n_pts * sizeof *a->pts + (a->width ? a->n_pts : 0) + a->wire_len;
+    }
+    return n;
+}
+
 /* An empty store holding no alarm is given back. */
 static void tidy(struct jt808_areas **sp)
 {

@@ -22,6 +22,9 @@ struct jt808_more;
  * JT808_MAX_LONG_BODY. */
 #define JT808_AREA_MAX_ITEMS 1024
 #define JT808_AREA_MAX_BYTES (60u * 1024u)
+/* The most heap a store holds at its caps (jt808_areas_held): a slot of at most 96
+ * bytes per item, each item's bytes, and its points (never more than its bytes). */
+#define JT808_AREA_HELD_MAX (JT808_AREA_MAX_ITEMS * 96u + 2u * JT808_AREA_MAX_BYTES + 64u)
 #define JT808_AREA_REPORT_ITEMS 8 /* 0x12 items in one report; further crossings wait for the next */
 
 /* The kinds as 0x8608 and item 0x12 number them. */
@@ -85,6 +88,8 @@ size_t jt808_areas_query(const struct jt808_areas *s, const struct jt808_lay_bod
 int jt808_areas_cross(struct jt808_areas *s, struct jt808_pt p, int64_t unix_s, struct jt808_loc_item *items,
                       int cap, uint32_t *alarm);
 size_t jt808_areas_count(const struct jt808_areas *s, size_t *bytes);
+/* The heap bytes s holds (0 for NULL), at most JT808_AREA_HELD_MAX. */
+size_t jt808_areas_held(const struct jt808_areas *s);
 void jt808_areas_free(struct jt808_areas *s);
 
 /* --- the terminal's side (jt808_term_more.c, jt808_term.c) ------------------------- */

@@ -9,6 +9,7 @@
 
 #include "sim/dev/fleet.h"
 #include "sim/dev/jt808_term.h"
+#include "sim/dev/jt808_term_area.h"
 #include "sim/proto/jt808.h"
 
 static inline struct jt808_tstate *ts(const struct term *t) { return term_dstate(t); }
@@ -23,9 +24,9 @@ static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return t
 /* Bytes a terminal may buffer of subpackaged platform messages (jt808_reasm). */
 #define JT808_TERM_REASM_MEM (256 * 1024)
 /* What a terminal holds beyond its fixed block, whatever the platform sends: the
- * reassembly's limit, plus the multimedia state with one upload's frames (under
- * 80 kB), the blind-area buffer and the rest (a few kB). */
-#define JT808_TERM_HELD_MAX (JT808_TERM_REASM_MEM + 128 * 1024)
+ * reassembly's limit, the area store at its caps, plus the multimedia state with one
+ * upload's frames (under 80 kB), the blind-area buffer and the rest (a few kB). */
+#define JT808_TERM_HELD_MAX (JT808_TERM_REASM_MEM + JT808_AREA_HELD_MAX + 128 * 1024)
 /* The bytes terminal t holds now beyond its block (heap it owns), for the bound above. */
 size_t jt808_term_held(struct term *t);
 size_t jt808_term_more_held(struct term *t);

@@ -82,7 +82,7 @@ size_t jt808_term_more_held(struct term *t)
     struct jt808_more *x = jt_more(t, false);
     if (!x)
         return 0;
-    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x);
+    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x) + jt808_areas_held(x->areas);
 }
 
 struct jt808_lay_body *jt_lay_start(struct term *t, uint16_t msg_id)

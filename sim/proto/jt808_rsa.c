@@ -183,63 +183,37 @@ static EVP_PKEY_CTX *pkcs1_ctx(EVP_PKEY *k, bool decrypt)
     return ctx;
 }
 
-enum jt808_rc jt808_rsa_encrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
-                                size_t *out_len, struct jt808_err *err)
+/* in[0..n) through k block by block into out: encrypting, blocks of 117 bytes to 128;
+ * decrypting, blocks of 128 to at most 117. */
+static enum jt808_rc crypt_blocks(EVP_PKEY *k, bool decrypt, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                  size_t *out_len, struct jt808_err *err)
 {
     *out_len = 0;
     if (n == 0)
         return JT808_OK;
-    EVP_PKEY_CTX *ctx = pkcs1_ctx(k, false);
+    if (decrypt && !jt808_rsa_has_private(k))
+        return jt808_fail(err, JT808_E_VALUE, 0, "rsa_key");
+    EVP_PKEY_CTX *ctx = pkcs1_ctx(k, decrypt);
     if (!ctx) {
         ERR_clear_error();
         return jt808_fail(err, JT808_E_VALUE, 0, "rsa_key");
     }
+    const size_t step = decrypt ? JT808_RSA_N_BYTES : JT808_RSA_PLAIN_BLOCK;
     enum jt808_rc rc = JT808_OK;
     size_t o = 0;
-    for (size_t i = 0; i < n; i += JT808_RSA_PLAIN_BLOCK) {
-        size_t len = n - i < JT808_RSA_PLAIN_BLOCK ? n - i : JT808_RSA_PLAIN_BLOCK;
+    for (size_t i = 0; i < n; i += step) {
+        size_t len = n - i < step ? n - i : step;
         uint8_t block[JT808_RSA_N_BYTES];
         size_t bl = sizeof block;
-        if (cap - o < JT808_RSA_N_BYTES) {
-            rc = jt808_fail(err, JT808_E_NOSPACE, i, "body.rsa_block");
-            break;
-        }
-        if (EVP_PKEY_encrypt(ctx, block, &bl, in + i, len) <= 0 || bl != JT808_RSA_N_BYTES) {
+        if (decrypt) {
+            /* a body ending inside a block (cut short) cannot be decrypted */
+            if (len < JT808_RSA_N_BYTES || EVP_PKEY_decrypt(ctx, block, &bl, in + i, len) <= 0 ||
+                bl > JT808_RSA_PLAIN_BLOCK) {
+                rc = jt808_fail(err, JT808_E_DECRYPT, i, "body.rsa_block");
+                break;
+            }
+        } else if (EVP_PKEY_encrypt(ctx, block, &bl, in + i, len) <= 0 || bl != JT808_RSA_N_BYTES) {
             rc = jt808_fail(err, JT808_E_VALUE, i, "rsa_key");
-            break;
-        }
-        memcpy(out + o, block, bl);
-        o += bl;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    ERR_clear_error();
-    if (rc == JT808_OK)
-        *out_len = o;
-    return rc;
-}
-
-enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
-                                size_t *out_len, struct jt808_err *err)
-{
-    *out_len = 0;
-    if (n == 0)
-        return JT808_OK;
-    if (!jt808_rsa_has_private(k))
-        return jt808_fail(err, JT808_E_VALUE, 0, "rsa_key");
-    EVP_PKEY_CTX *ctx = pkcs1_ctx(k, true);
-    if (!ctx) {
-        ERR_clear_error();
-        return jt808_fail(err, JT808_E_VALUE, 0, "rsa_key");
-    }
-    enum jt808_rc rc = JT808_OK;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += JT808_RSA_N_BYTES) {
-        uint8_t block[JT808_RSA_N_BYTES];
-        size_t bl = sizeof block;
-        /* a body ending inside a block (cut short) cannot be decrypted */
-        if (n - i < JT808_RSA_N_BYTES ||
-            EVP_PKEY_decrypt(ctx, block, &bl, in + i, JT808_RSA_N_BYTES) <= 0 || bl > JT808_RSA_PLAIN_BLOCK) {
-            rc = jt808_fail(err, JT808_E_DECRYPT, i, "body.rsa_block");
             break;
         }
         if (cap - o < bl) {
@@ -254,6 +228,18 @@ enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_
     if (rc == JT808_OK)
         *out_len = o;
     return rc;
+}
+
+enum jt808_rc jt808_rsa_encrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                size_t *out_len, struct jt808_err *err)
+{
+    return crypt_blocks(k, false, in, n, out, cap, out_len, err);
+}
+
+enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                size_t *out_len, struct jt808_err *err)
+{
+    return crypt_blocks(k, true, in, n, out, cap, out_len, err);
 }
 
 /* --- frames ------------------------------------------------------------------- */

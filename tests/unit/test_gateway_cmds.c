@@ -677,6 +677,74 @@ static void test_rsa_off(void **state)
     EVP_PKEY_free(plat);
 }
 
+/* An encrypted answer that decrypts but whose plaintext is off its layout is a bad
+ * body, as the same answer in the clear: the request it answers is refused at once
+ * (reply_bad_body), the frame answered result 2 and counted bad_frame. */
+static void test_rsa_reply_bad_body(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "on", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    assert_non_null(plat);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    online(c);
+    uint64_t bad = f->slot->c[GWC_BAD_FRAME];
+    command(f, c, 0x8107, NULL);
+    /* the 2019 widths under a 2013 header: off the layout (test_reply_0107_widths) */
+    struct jt808_header h19 = {.msg_id = 0x0107, .version = JT808_V2019, .proto_version = 1};
+    snprintf(h19.phone, sizeof h19.phone, "%s", c->phone);
+    struct jt808_err e;
+    assert_int_equal(jt808_lay_build(&lt, &h19, props, N_PROPS, &e), JT808_OK);
+    static uint8_t body[512];
+    size_t n = 0;
+    assert_int_equal(jt808_body_encode(&lt, body, sizeof body, &n, &e), JT808_OK);
+    uint16_t s = tx_begin(c, 0x0107);
+    tx.body = body;
+    tx.body_bytes = n;
+    tx_send_rsa(c, plat);
+    expect_gen_to(c, 0x0107, s, 2);
+    assert_int_equal(f->slot->c[GWC_RSA_DECRYPTED], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 0);
+    assert_int_equal(f->slot->c[GWC_BAD_FRAME], bad + 1);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8107)->refused, 1), 1);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_BODY], 1);
+    EVP_PKEY_free(plat);
+}
+
+/* Body attribute bits 10-12 other than 0 (plain) or bit 10 alone (RSA) name an
+ * encryption the standard reserves: the body cannot be read, so the message is
+ * "bad message" (result 2, counted bad_frame), never taken as a plain one, whole or
+ * reassembled. */
+static void test_reserved_encryption(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "on", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    uint64_t bad = f->slot->c[GWC_BAD_FRAME];
+    uint16_t s = tx_location(c);
+    tx.h.encryption = 2; /* bit 11 */
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 2);
+    assert_int_equal(f->slot->c[GWC_BAD_FRAME], bad + 1);
+    s = tx_location(c);
+    tx.h.encryption = 5; /* bits 10 and 12 */
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 2);
+    assert_int_equal(f->slot->c[GWC_BAD_FRAME], bad + 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 0);
+    assert_int_equal(f->slot->c[GWC_POSITIONS], 0);
+    /* a plain one after them is taken */
+    s = tx_location(c);
+    tx_send(c);
+    expect_gen(c, 0x0200, s, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -704,6 +772,8 @@ int main(int argc, char **argv)
         T(test_packages_reply),
         T(test_rsa_exchange),
         T(test_rsa_off),
+        T(test_reserved_encryption),
+        T(test_rsa_reply_bad_body),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jt808_msg_free(&lt);

@@ -736,6 +736,7 @@ static void test_caps(void **state)
     struct fleet_stats *st = dh_stats(h, 0);
     static struct circle c[255];
     uint32_t id = 1;
+    size_t held0 = jt808_term_held(t);
     /* 51 circles of 18 bytes a message: 20 messages */
     for (int round = 0; round < 20; round++) {
         for (int i = 0; i < 51; i++)
@@ -743,6 +744,9 @@ static void test_caps(void **state)
         assert_int_equal(set_circles(t, round ? 1 : 0, c, 51), 0);
     }
     assert_int_equal(jt808_term_area_count(t, NULL), 1020);
+    /* what the terminal holds counts the store: at least each item's bytes and centre */
+    assert_true(jt808_term_held(t) >= held0 + 1020 * (18 + sizeof(struct jt808_pt)));
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
     for (int i = 0; i < 5; i++)
         c[i] = (struct circle){id++, 0, 22500000, 114000000, 100};
     assert_int_equal(set_circles(t, 1, c, 5), 1); /* 1025 */
@@ -768,6 +772,8 @@ static void test_caps(void **state)
     assert_int_equal(set_polygon(t, 62, 0, 22500000, 114000000, 124), 0);
     assert_int_equal(jt808_term_area_count(t, &bytes), 62);
     assert_int_equal(bytes, 60000 + 408 + 1000);
+    assert_true(jt808_term_held(t) >= held0 + bytes + (61 * 124 + 50) * sizeof(struct jt808_pt));
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
 
     const struct jt808_msg *q = query(t, 3, NULL, 0);
     assert_int_equal(u32(q->lay, "count"), 62);

@@ -1552,6 +1552,38 @@ static void test_rsa_bad_key(void **state)
     finish(h);
 }
 
+/* Body attribute bits 10-12 other than 0 or bit 10 alone (RSA) are reserved: the body
+ * cannot be read, so the request is "bad message" (0x0001 result 2), counted as a
+ * decode error, and not taken as a plain one. */
+static void test_reserved_encryption(void **state)
+{
+    (void)state;
+    struct dh *h = online(2019, "\"rsa\": \"after-exchange\"");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    uint64_t errors = st->decode_errors;
+    struct sent s = {0};
+    for (unsigned enc = 2; enc <= 7; enc++) {
+        struct jt808_header hd = platform_header(t, 0x8300);
+        hd.encryption = (uint8_t)enc;
+        tx.h = hd;
+        tx.body = NULL;
+        tx.lay = NULL;
+        memset(&tx.b.text, 0, sizeof tx.b.text);
+        tx.b.text.flag = 1;
+        tx.b.text.text_type = 1;
+        snprintf(tx.b.text.text, sizeof tx.b.text.text, "hello");
+        platform_frame(t);
+        sent_take(&s, t);
+        check_general(want(&s, 0x0001), hd.serial, 0x8300, 2);
+        want_none(&s);
+    }
+    assert_int_equal(st->decode_errors, errors + 6);
+    assert_int_equal(st->dc[JT808_C_RSA_ERRORS], 0);
+    sent_free(&s);
+    finish(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1582,6 +1614,7 @@ int main(void)
         cmocka_unit_test(test_rsa_after_exchange),
         cmocka_unit_test(test_rsa_off),
         cmocka_unit_test(test_rsa_bad_key),
+        cmocka_unit_test(test_reserved_encryption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

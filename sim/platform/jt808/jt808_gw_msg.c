@@ -493,6 +493,8 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     full.rsa_plain = false;
     char why[200];
     if (full.h.encryption == JT808_ENC_RSA && !gw_rsa_open(c, &full, whole, whole_len, why, sizeof why)) {
+        if (full.rsa_plain)
+            g->st->c[GWC_BAD_FRAME]++; /* decrypted, off its layout: as a plain one below */
         g->st->rejected++;
         if (g->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s\n", g->id, c->phone, full.h.msg_id, why);
@@ -532,6 +534,19 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             off += used;
             continue;
         }
+        if (in_msg.h.encryption != 0 && in_msg.h.encryption != JT808_ENC_RSA) {
+            /* body attribute bits 10-12: bit 10 alone is RSA, the rest is reserved; a
+             * body encrypted in a way the gateway does not know cannot be read */
+            g->st->c[GWC_BAD_FRAME]++;
+            g->st->rejected++;
+            if (g->cfg->verbose)
+                fprintf(stderr, "gateway %d: %s: 0x%04X serial %u refused: encryption %u in body attribute "
+                        "bits 10-12 (only 1, RSA, is defined)\n", g->id, c->phone[0] ? c->phone : "?",
+                        in_msg.h.msg_id, in_msg.h.serial, in_msg.h.encryption);
+            general_resp(c, &in_msg.h, 2);
+            off += used;
+            continue;
+        }
         char why[200];
         if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
             !gw_rsa_open(c, &in_msg, in_msg.body, in_msg.body_bytes, why, sizeof why)) {
@@ -540,6 +555,13 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             if (g->cfg->verbose)
                 fprintf(stderr, "gateway %d: %s: 0x%04X refused: %s\n", g->id, c->phone[0] ? c->phone : "?",
                         in_msg.h.msg_id, why);
+            if (in_msg.rsa_plain) {
+                /* decrypted, its plaintext off the layout: a malformed frame, as in the
+                 * clear, and an answer with it refuses its request (reject) */
+                g->st->c[GWC_BAD_FRAME]++;
+                if (c->authed)
+                    gw_reply_rejected(c, in_msg.h.msg_id, in_msg.body, in_msg.body_bytes, why);
+            }
             general_resp(c, &in_msg.h, 2);
             off += used;
             continue;
