@@ -824,6 +824,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted platform bodies decrypted with the terminal's key"),
     C(JT808_C_RSA_ERRORS, "rsa_errors",
       "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
+    C(JT808_C_RSA_CLEAR, "rsa_clear",
+      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted"),
     C(JT808_C_SEND_HELD, "send_held",
       "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),

@@ -108,8 +108,10 @@ bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len
         return false; /* heartbeats, unregistration, time query: no body to encrypt */
     struct jt808_err err;
     enum jt808_rc rc = jt808_rsa_encode(x->rsa_platform, &jt_out, out, cap, len, &err);
-    if (rc == JT808_E_LENGTH)
+    if (rc == JT808_E_LENGTH) {
+        term_count(t, JT808_C_RSA_CLEAR, 1);
         return false; /* a body over JT808_RSA_MAX_PLAIN bytes: its blocks would not fit a frame */
+    }
     if (rc != JT808_OK) {
         term_count(t, JT808_C_RSA_ERRORS, 1);
         return false;

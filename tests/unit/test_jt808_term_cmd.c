@@ -1509,6 +1509,22 @@ static void rsa_exchange(bool after)
     check_general(&plain, hd.serial, 0x8300, 2);
     assert_int_equal(st->dc[JT808_C_RSA_ERRORS], 1);
 
+    /* a body over 819 bytes would not fit a frame encrypted: it goes in the clear, counted */
+    if (after) {
+        static uint8_t data[900];
+        memset(data, 0xA5, sizeof data);
+        struct jt808_lay_body *lb = jt_lay_start(t, 0x0900);
+        assert_non_null(lb);
+        assert_true(jt808_lay_set_u32(lb, &jt_out, "type", 0xF0));
+        assert_true(jt808_lay_set_bytes(lb, &jt_out, "data", data, sizeof data));
+        size_t flen = 0;
+        uint64_t encrypted = st->dc[JT808_C_RSA_ENCRYPTED];
+        assert_false(jt808_term_rsa_encode(t, frame, sizeof frame, &flen));
+        assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 1);
+        assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], encrypted);
+    }
+    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], after ? 1 : 0);
+
     /* a reconnect forgets the platform's key: what follows goes in the clear again */
     jt808_term_rsa_forget(t);
     send_body(t, 0x8104, NULL, 0);

@@ -76,6 +76,7 @@ enum jt808_gw_counter {
     GWC_RSA_ENCRYPTED,        /* bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt) */
     GWC_RSA_DECRYPTED,        /* RSA-encrypted terminal bodies decrypted with the gateway's key */
     GWC_RSA_ERRORS,           /* bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused */
+    GWC_RSA_CLEAR,            /* bodies sent in the clear to a terminal whose key is known: subpackaged, or too long */
     GWC__COUNT
 };
 

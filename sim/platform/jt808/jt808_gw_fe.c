@@ -160,6 +160,9 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted terminal bodies decrypted with the gateway's key"),
     C(GWC_RSA_ERRORS, "rsa_errors",
       "RSA failures: bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused"),
+    C(GWC_RSA_CLEAR, "rsa_clear",
+      "bodies sent in the clear to a terminal whose key is known (platform.rsa encrypt): subpackaged, or over "
+      "819 bytes, too long for one frame encrypted"),
     C(GWC_MEDIA_RECEIVED, "media_received", "0x0801 multimedia data received whole (answered 0x8800)"),
     C(GWC_MEDIA_RETRY, "media_retry", "0x8800 sent listing the missing packages of an incomplete 0x0801"),
     C(GWC_RESEND_REQUESTS, "resend_requests", "0x8003 sent listing the missing packages of an incomplete message"),

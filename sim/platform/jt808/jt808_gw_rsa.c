@@ -125,6 +125,9 @@ enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_
                             size_t *out_len, struct jt808_err *err)
 {
     struct gw *g = c->gw;
+    if (g->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && m->h.subpackage &&
+        !(m->body && m->body_bytes == 0))
+        g->st->c[GWC_RSA_CLEAR]++; /* a package of a long message: sent as it is */
     if (g->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && !m->h.subpackage &&
         !(m->body && m->body_bytes == 0)) {
         enum jt808_rc rc = jt808_rsa_encode(c->rsa_peer, m, out, cap, out_len, err);
@@ -134,6 +137,8 @@ enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_
         }
         if (rc != JT808_E_LENGTH)
             g->st->c[GWC_RSA_ERRORS]++;
+        else
+            g->st->c[GWC_RSA_CLEAR]++;
         /* too long to encrypt into one frame (over 819 bytes): sent as it is */
     }
     return jt808_encode(m, out, cap, out_len, err);
