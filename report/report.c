@@ -1,4 +1,5 @@
 #include "report/report.h"
+#include "report/report_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,36 +31,40 @@ enum verdict verdict_worse(enum verdict a, enum verdict b)
     return a > b ? a : b;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t report_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    if (s[0] < 0x80)
+    if (s[0] < 0x80) {
+        *cp = s[0];
         return 1;
+    }
     size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3;
-        if (s[0] == 0xE0)
-            lo = 0xA0;          /* overlong */
-        if (s[0] == 0xED)
-            hi = 0x9F;          /* surrogates */
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4;
-        if (s[0] == 0xF0)
-            lo = 0x90;
-        if (s[0] == 0xF4)
-            hi = 0x8F;          /* above U+10FFFF */
+    uint32_t min;
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, *cp = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, *cp = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, *cp = s[0] & 0x07;
     } else {
         return 0;
     }
-    if (n < len || s[1] < lo || s[1] > hi)
+    if (n < len)
         return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
             return 0;
+        *cp = (*cp << 6) | (s[i] & 0x3F);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+        return 0;
     return len;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    return report_utf8_decode(s, n, &cp);
 }
 
 /* Reports are read by JSON and XML parsers that reject malformed UTF-8 (device

@@ -1,4 +1,5 @@
 #include "report/report.h"
+#include "report/report_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,39 +10,6 @@
 /* Attribute values lose raw tabs and newlines to whitespace normalisation in
  * every XML parser, so there they are written as character references. */
 enum xml_ctx { XML_TEXT, XML_ATTR };
-
-static const char replacement[] = "\xEF\xBF\xBD";   /* U+FFFD */
-
-/* Decodes one UTF-8 sequence at s (n bytes available) into *cp; returns its
- * length, or 0 when malformed (overlong, surrogate, truncated, > U+10FFFF). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t len;
-    uint32_t min;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, *cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, *cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, *cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (s[i] & 0x3F);
-    }
-    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 /* The Char production of XML 1.0: anything else makes the file unreadable. */
 static int xml_char_ok(uint32_t cp)
@@ -58,9 +26,9 @@ static void xml_put(FILE *f, const char *str, size_t cap, enum xml_ctx ctx)
     size_t n = strnlen(str, cap);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
+        size_t len = report_utf8_decode(s + i, n - i, &cp);
         if (len == 0 || !xml_char_ok(cp)) {
-            fputs(replacement, f);
+            fputs(REPORT_REPLACEMENT, f);
             i += len ? len : 1;
             continue;
         }
