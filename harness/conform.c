@@ -820,8 +820,13 @@ int conform_main(const struct conform_opts *o)
         goto out;
     }
     if (n == 0) {
-        fprintf(stderr, "fleetsim conform: no case left to run (--cases, --exclude%s)\n",
-                n_skipped ? ", or --strict for SHOULD and MAY cases" : "");
+        int other = 0;
+        for (int i = 0; i < n_skipped; i++)
+            other += skipped[i].c->terminal != (o->terminal != 0);
+        fprintf(stderr, "fleetsim conform: no case left to run (--cases, --exclude%s%s)\n",
+                n_skipped > other ? ", or --strict for SHOULD and MAY cases" : "",
+                !other ? "" : o->terminal ? "; the platform cases run without --terminal"
+                                          : "; the terminal cases (\"side\": \"terminal\") run with --terminal");
         rc = RUN_EXIT_USAGE;
         goto out;
     }
