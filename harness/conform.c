@@ -674,6 +674,17 @@ static int parse_target(const struct conform_opts *o, struct conform_target *t)
 {
     const char *s = o->target;
     memset(t, 0, sizeof t[0]);
+    t->listen_fd = -1;
+    if (o->terminal || o->listen) {
+        /* the runner is the platform: conform_main listens once the cases are chosen */
+        if (!o->terminal || s || o->tls_ca || o->tls_cert || o->tls_key) {
+            fprintf(stderr, "fleetsim conform: %s\n", !o->terminal ? "--listen is for --terminal (the address "
+                    "devices connect to)" : "--terminal runs the platform side: no --target or --tls-* with it");
+            return -1;
+        }
+        snprintf(t->host, sizeof t->host, "127.0.0.1");
+        return 0;
+    }
     if (s == NULL || strcmp(s, "embedded") == 0) {
         if (o->tls_ca || o->tls_cert || o->tls_key) {
             fprintf(stderr, "fleetsim conform: --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
@@ -787,7 +798,7 @@ int conform_main(const struct conform_opts *o)
             struct pick p;
             if (!choose(o, &suites[i], c, &p))
                 continue;
-            if (strcmp(c->level, "MUST") != 0 && !o->strict) {
+            if (c->terminal != (o->terminal != 0) || (strcmp(c->level, "MUST") != 0 && !o->strict)) {
                 n_skipped_slots += p.n_slots;
                 skipped[n_skipped++] = p;
             } else {
@@ -801,13 +812,21 @@ int conform_main(const struct conform_opts *o)
         for (int i = 0; i < n; i++)
             dry_line(&picks[i], "");
         for (int i = 0; i < n_skipped; i++)
-            dry_line(&skipped[i], " (not run without --strict)");
-        printf("%d cases to run, %d not run (SHOULD or MAY, without --strict)\n", n_slots, n_skipped_slots);
+            dry_line(&skipped[i], skipped[i].c->terminal != (o->terminal != 0)
+                                      ? (o->terminal ? " (not run: a platform case)" : " (not run: --terminal runs it)")
+                                      : " (not run without --strict)");
+        printf("%d cases to run, %d not run (SHOULD or MAY without --strict, or of the other side)\n", n_slots,
+               n_skipped_slots);
         goto out;
     }
     if (n == 0) {
-        fprintf(stderr, "fleetsim conform: no case left to run (--cases, --exclude%s)\n",
-                n_skipped ? ", or --strict for SHOULD and MAY cases" : "");
+        int other = 0;
+        for (int i = 0; i < n_skipped; i++)
+            other += skipped[i].c->terminal != (o->terminal != 0);
+        fprintf(stderr, "fleetsim conform: no case left to run (--cases, --exclude%s%s)\n",
+                n_skipped > other ? ", or --strict for SHOULD and MAY cases" : "",
+                !other ? "" : o->terminal ? "; the platform cases run without --terminal"
+                                          : "; the terminal cases (\"side\": \"terminal\") run with --terminal");
         rc = RUN_EXIT_USAGE;
         goto out;
     }
@@ -817,6 +836,16 @@ int conform_main(const struct conform_opts *o)
         goto out;
     }
     catch_stop();
+    if (o->terminal) {
+        char err[256];
+        if (conform_terminal_listen(o->listen, &t, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim conform: %s\n", err);
+            rc = RUN_EXIT_USAGE;
+            goto out;
+        }
+        fprintf(stderr, "fleetsim conform: listening on %s:%u for the devices (each case waits %ds for one)\n",
+                t.host, t.port, CONFORM_ACCEPT_MS / 1000);
+    }
     if (t.embedded) {
         if (embedded_start(o->self, &emb) < 0) {
             embedded_stop(&emb);
@@ -830,6 +859,8 @@ int conform_main(const struct conform_opts *o)
     results = calloc((size_t)n_slots, sizeof *results);
     have = calloc((size_t)n_slots, sizeof *have);
     int jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
+    if (o->terminal)
+        jobs = 1; /* one listening socket: the cases take the devices in turn */
     if (jobs > n)
         jobs = n;
     int harness_bad = results == NULL || have == NULL;
@@ -872,9 +903,12 @@ int conform_main(const struct conform_opts *o)
             free(res->wire_log);
         }
     snprintf(r.ledger_text, sizeof r.ledger_text, "%d cases run against %s, %d not run (SHOULD or MAY without "
-             "--strict)", n_slots, t.embedded ? "the embedded platform" : o->target, n_skipped_slots);
+             "--strict, or of the other side)", n_slots, t.embedded ? "the embedded platform" : o->terminal ? "a device"
+             : o->target, n_skipped_slots);
     if (r.metrics) {
-        cJSON_AddStringToObject(r.metrics, "target", t.embedded ? "embedded" : o->target);
+        char where[96];
+        snprintf(where, sizeof where, "terminal:%s:%u", t.host, t.port);
+        cJSON_AddStringToObject(r.metrics, "target", t.embedded ? "embedded" : o->terminal ? where : o->target);
         cJSON *nr = cJSON_AddArrayToObject(r.metrics, "not_run");
         for (int i = 0; nr && i < n_skipped; i++)
             for (int k = 0; k < skipped[i].n_slots; k++)
@@ -886,9 +920,11 @@ int conform_main(const struct conform_opts *o)
     report_print_table(&r, stdout);
     for (int i = 0; i < n_skipped; i++)
         for (int k = 0; k < skipped[i].n_slots; k++)
-            printf("not run: %s (%s; --strict runs it)\n",
+            printf("not run: %s (%s)\n",
                    skipped[i].c->kind == CONFORM_SCENARIO ? skipped[i].c->sub[skipped[i].subs[k]].id : skipped[i].c->id,
-                   skipped[i].c->level);
+                   skipped[i].c->terminal != (o->terminal != 0)
+                       ? (o->terminal ? "a platform case; run without --terminal" : "a terminal case; --terminal runs it")
+                       : strcmp(skipped[i].c->level, "SHOULD") == 0 ? "SHOULD; --strict runs it" : "MAY; --strict runs it");
     if (o->report_dir) {
         char path[1200], err[256];
         snprintf(path, sizeof path, "%s/report.json", o->report_dir);
@@ -912,6 +948,8 @@ int conform_main(const struct conform_opts *o)
 out:
     if (t.tls)
         conform_tls_free(t.tls);
+    if (t.terminal && t.listen_fd >= 0)
+        close(t.listen_fd);
     free(results);
     free(have);
     free(picks);

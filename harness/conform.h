@@ -24,6 +24,7 @@
 #define CONFORM_WITHIN_DEFAULT_MS 3000
 #define CONFORM_WAIT_MAX_MS 60000 /* every deadline of a case is at most this */
 #define CONFORM_CASE_MAX_MS 300000 /* ... and all of them together */
+#define CONFORM_ACCEPT_MS 30000   /* --terminal: a case waits this long for its device to connect */
 
 enum conform_step_kind {
     CSTEP_CONNECT = 0,      /* open the connection (each opens by itself on first use) */
@@ -63,6 +64,9 @@ struct conform_step {
     /* verify */
     char *left, *right;             /* owned templates */
     bool not_equal;
+    /* "if": "LEFT == RIGHT" beside the action: the step runs only when it holds */
+    char *if_left, *if_right;       /* owned templates, NULL: always */
+    bool if_not_equal;
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
@@ -82,6 +86,7 @@ struct conform_case {
     int n_needs;
     char needs[CONFORM_MAX_NEEDS][24];
     enum conform_kind kind;
+    bool terminal;                  /* "side": "terminal": the runner is the platform, the target a device */
     char file[512];                 /* the file it is in */
     int index;                      /* its place in the suite (for its phone) */
     int n_steps;
@@ -128,7 +133,18 @@ struct conform_target {
     size_t n_caps;
     bool embedded;                  /* the platform the runner started */
     void *tls;                      /* tls://: the client's SSL_CTX (CA, device certificate); NULL plain TCP */
+    bool terminal;                  /* --terminal: the runner is the platform; each connection is accepted */
+    int listen_fd;                  /* ... on this socket (with terminal) */
 };
+
+/* --terminal (conform_terminal.c): listen on spec ("HOST:PORT", loopback, NULL for
+ * 127.0.0.1:0) into t; the address is written back into t->host and t->port.  0 or
+ * -1 with what is wrong in err. */
+int conform_terminal_listen(const char *spec, struct conform_target *t, char *err, size_t errcap);
+/* The next device's connection, waiting until deadline_ms (CLOCK_MONOTONIC ms): the
+ * socket, or -1 (errno ETIMEDOUT when none came, EINTR when interrupted); its peer's
+ * address into peer. */
+int conform_terminal_accept(const struct conform_target *t, uint64_t deadline_ms, char *peer, size_t cap);
 
 /* A TLS client context for tls:// targets: the server verified against ca (its
  * certificate must name host), cert/key the device's (both or neither); NULL
@@ -162,6 +178,8 @@ struct conform_opts {
     const char *report_dir;         /* NULL: no files */
     int dryrun, strict, list, quiet;
     int jobs;                       /* 1..; cases spread over this many processes */
+    int terminal;                   /* --terminal: the runner is the platform; devices connect to it */
+    const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
 };
 /* The exit status (enum run_exit). */

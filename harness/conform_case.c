@@ -23,14 +23,15 @@
 const char *const conform_capabilities[] = {"embedded", "commands", "northbound-api", "tls"};
 const size_t conform_n_capabilities = N_OF(conform_capabilities);
 
-static const char *const builtins[] = {"phone", "serial", "case_index", "device_id"};
+static const char *const builtins[] = {"phone", "serial", "rx_serial", "case_index", "device_id"};
+static const char *const sides[] = {"platform", "terminal"};
 static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
 static const char *const kinds[] = {"exchange", "scenario"};
 static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
                                            "wait", "close", "expect_close", "expect_silence", "use"};
 static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
                                           "expect_close", "expect_silence", "use", "conn", "within",
-                                          "mutate", "note"};
+                                          "mutate", "note", "if"};
 
 /* What the reader knows while it reads one case. */
 struct reader {
@@ -143,7 +144,7 @@ static int check_refs(struct reader *r, const char *s, const char *path)
             return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
         size_t n = (size_t)(e - p - 2);
         if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, case_index, device_id) "
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id) "
                                     "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
     }
     return rc;
@@ -283,6 +284,27 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         SJ_TRY(rc, scenario_json_fail(j, path, "\"mutate\" belongs to a send step"));
     if (scenario_json_get(o, "note") && !cJSON_IsString(scenario_json_get(o, "note")))
         SJ_TRY(rc, scenario_json_fail(j, path, "note: expected text"));
+    const cJSON *cond = scenario_json_get(o, "if");
+    if (cond != NULL) {
+        char ip[SCENARIO_JSON_PATH_MAX];
+        scenario_json_path(ip, sizeof ip, path, "if");
+        const char *e = cJSON_IsString(cond) ? cond->valuestring : NULL;
+        const char *op = e ? strstr(e, " == ") : NULL;
+        if (op == NULL && e)
+            op = strstr(e, " != ");
+        if (op == NULL) {
+            SJ_TRY(rc, scenario_json_fail(j, ip, "expected \"LEFT == RIGHT\" or \"LEFT != RIGHT\" (with ${name}s)"));
+        } else {
+            s->if_not_equal = op[1] == '!';
+            s->if_left = malloc((size_t)(op - e) + 1);
+            if (s->if_left) {
+                memcpy(s->if_left, e, (size_t)(op - e));
+                s->if_left[op - e] = '\0';
+            }
+            s->if_right = dup_str(op + 4);
+            SJ_TRY(rc, check_refs(r, e, ip));
+        }
+    }
 
     if (strcmp(action, "connect") == 0 || strcmp(action, "close") == 0) {
         s->kind = action[0] == 'c' && action[1] == 'o' ? CSTEP_CONNECT : CSTEP_CLOSE;
@@ -532,7 +554,7 @@ static const char *case_id_clash(const struct conform_case *a, const struct conf
 }
 
 static const char *const case_fields[] = {"id", "ref", "objective", "preconditions", "level", "needs",
-                                          "kind", "steps", "scenario"};
+                                          "kind", "steps", "scenario", "side"};
 
 static int parse_case(const struct scenario_json *j, const cJSON *fixtures, const cJSON *o, const char *path,
                       struct conform_case *c)
@@ -557,6 +579,13 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
     SJ_TRY(rc, scenario_json_enum(j, o, path, "level", SJ_REQUIRED, levels, N_OF(levels), c->level, sizeof c->level));
     SJ_TRY(rc, scenario_json_enum(j, o, path, "kind", SJ_OPTIONAL, kinds, N_OF(kinds), kind, sizeof kind));
     c->kind = strcmp(kind, "scenario") == 0 ? CONFORM_SCENARIO : CONFORM_EXCHANGE;
+    char side[16] = "platform";
+    SJ_TRY(rc, scenario_json_enum(j, o, path, "side", SJ_OPTIONAL, sides, N_OF(sides), side, sizeof side));
+    c->terminal = strcmp(side, "terminal") == 0;
+    if (c->terminal && c->kind == CONFORM_SCENARIO) {
+        scenario_json_path(p, sizeof p, path, "side");
+        SJ_TRY(rc, scenario_json_fail(j, p, "a terminal case is an exchange (the platform's half of it)"));
+    }
     const cJSON *needs = scenario_json_get(o, "needs");
     scenario_json_path(p, sizeof p, path, "needs");
     if (needs != NULL && scenario_json_want_array(j, needs, p) == SJ_OK) {
@@ -613,6 +642,8 @@ static void step_free(struct conform_step *s)
     free(s->hex);
     free(s->left);
     free(s->right);
+    free(s->if_left);
+    free(s->if_right);
     for (int i = 0; i < s->n_any; i++) {
         cJSON_Delete(s->any[i].fields);
         free(s->any[i].wire_contains);

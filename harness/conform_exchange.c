@@ -40,6 +40,7 @@ struct conn {
     size_t n;
     uint16_t serial;                   /* the next serial a message without one takes */
     uint16_t last_serial;              /* the serial of the last message sent: ${serial} */
+    uint16_t rx_serial;                /* the serial of the last expected message: ${rx_serial} */
     cJSON *last;                       /* the last expected message, decoded: bind reads it */
 };
 
@@ -51,6 +52,8 @@ struct exch {
     struct conn conns[CONFORM_MAX_CONNS];
     uint64_t t0_us;
     char phone[24];
+    char version[8];                   /* --terminal: the device's header edition, from its first frame */
+    bool learned;                      /* --terminal: phone and version are the device's */
     int cur;                           /* the connection of the step being run */
     int n_vals;
     char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
@@ -137,6 +140,10 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
         return x->phone;
     if (IS("serial")) {
         snprintf(tmp, cap, "%u", x->conns[x->cur].last_serial);
+        return tmp;
+    }
+    if (IS("rx_serial")) {
+        snprintf(tmp, cap, "%u", x->conns[x->cur].rx_serial);
         return tmp;
     }
     if (IS("case_index")) {
@@ -388,11 +395,43 @@ static bool tls_open(struct exch *x, const struct conform_step *st, struct conn 
     return true;
 }
 
+/* --terminal: the connection is the next device that connects to the runner. */
+static bool conn_accept(struct exch *x, const struct conform_step *st, int i)
+{
+    struct conn *k = &x->conns[i];
+    char peer[64], where[128];
+    snprintf(where, sizeof where, "a device connecting to %s:%u within %ds", x->t->host, x->t->port,
+             CONFORM_ACCEPT_MS / 1000);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + CONFORM_ACCEPT_MS;
+    int fd = conform_terminal_accept(x->t, deadline, peer, sizeof peer);
+    if (fd < 0) {
+        if (errno == EINTR)
+            return worsen(x, VERDICT_ERROR, st, "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+        if (errno == ETIMEDOUT)
+            return worsen(x, VERDICT_FAIL, st, where, "no device connected");
+        return worsen(x, VERDICT_ERROR, st, where, "accept: %s", strerror(errno));
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    k->fd = fd;
+    k->n = 0;
+    if (!k->used)
+        k->serial = 1;
+    k->used = true;
+    log_line(x, "+%.3f c%d device connected from %s", since(x), i, peer);
+    return true;
+}
+
 static bool conn_open(struct exch *x, const struct conform_step *st, int i)
 {
     struct conn *k = &x->conns[i];
     if (k->fd >= 0)
         return true;
+    if (x->t->terminal)
+        return conn_accept(x, st, i);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(x->t->port)};
     char where[96];
     snprintf(where, sizeof where, "a connection to %s:%u", x->t->host, x->t->port);
@@ -568,10 +607,22 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
                e.offset, e.field ? e.field : "");
         return NULL;
     }
-    if (j == NULL)
+    if (j == NULL) {
         worsen(x, VERDICT_ERROR, st, "the frame as JSON", "out of memory");
-    else
+    } else {
         log_frame(x, ci, "<", f, n, j, NULL);
+        if (x->t->terminal && !x->learned) {
+            /* the platform answers the device as it names itself: its phone, its edition */
+            const cJSON *ph = cJSON_GetObjectItemCaseSensitive(j, "phone");
+            const cJSON *ve = cJSON_GetObjectItemCaseSensitive(j, "version");
+            if (cJSON_IsString(ph))
+                snprintf(x->phone, sizeof x->phone, "%s", ph->valuestring);
+            if (cJSON_IsString(ve))
+                snprintf(x->version, sizeof x->version, "%s", ve->valuestring);
+            x->learned = true;
+            log_line(x, "+%.3f the device: phone %s, edition %s", since(x), x->phone, x->version);
+        }
+    }
     return j;
 }
 
@@ -605,7 +656,7 @@ static bool step_send(struct exch *x, const struct conform_step *st)
     if (!cJSON_GetObjectItemCaseSensitive(m, "phone"))
         cJSON_AddStringToObject(m, "phone", x->phone);
     if (!cJSON_GetObjectItemCaseSensitive(m, "version"))
-        cJSON_AddStringToObject(m, "version", x->s->edition == 2019 ? "2019" : "2013");
+        cJSON_AddStringToObject(m, "version", x->version[0] ? x->version : x->s->edition == 2019 ? "2019" : "2013");
     if (!cJSON_GetObjectItemCaseSensitive(m, "serial"))
         cJSON_AddNumberToObject(m, "serial", k->serial);
     if (!cJSON_GetObjectItemCaseSensitive(m, "body") && !cJSON_GetObjectItemCaseSensitive(m, "body_hex"))
@@ -761,6 +812,8 @@ static bool step_expect(struct exch *x, const struct conform_step *st)
             bool harness = false;
             char d[512];
             if (matches(x, st, &st->any[i], j, f, n, d, sizeof d, &harness)) {
+                const cJSON *sj = cJSON_GetObjectItemCaseSensitive(j, "serial");
+                k->rx_serial = cJSON_IsNumber(sj) ? (uint16_t)sj->valuedouble : 0;
                 cJSON_Delete(k->last);
                 k->last = j;
                 return true;
@@ -852,10 +905,34 @@ static bool step_wait_close(struct exch *x, const struct conform_step *st)
     }
 }
 
+/* A step's "if": true when it holds (or there is none); false with skip set
+ * when it does not, false with the verdict set when it cannot be filled in. */
+static bool step_if(struct exch *x, const struct conform_step *st, bool *skip)
+{
+    char l[VALUE_MAX * 2], r[VALUE_MAX * 2], why[256];
+    *skip = false;
+    if (st->if_left == NULL)
+        return true;
+    if (subst(x, st->if_left, l, sizeof l, why, sizeof why) < 0 ||
+        subst(x, st->if_right, r, sizeof r, why, sizeof why) < 0)
+        return worsen(x, VERDICT_ERROR, st, "values to compare (if)", "%s", why);
+    bool eq = strcmp(l, r) == 0;
+    if (eq == st->if_not_equal) {
+        log_line(x, "+%.3f %s skipped: \"%s\" %s \"%s\" does not hold", since(x), st->path, l,
+                 st->if_not_equal ? "!=" : "==", r);
+        *skip = true;
+        return false;
+    }
+    return true;
+}
+
 static bool run_step(struct exch *x, const struct conform_step *st)
 {
     x->cur = st->conn;
     struct conn *k = &x->conns[st->conn];
+    bool skip;
+    if (!step_if(x, st, &skip))
+        return skip;
     switch (st->kind) {
     case CSTEP_CONNECT:
         if (k->fd >= 0)
@@ -942,7 +1019,10 @@ void conform_exchange_run(const struct conform_suite *s, const struct conform_ca
     for (int i = 0; i < CONFORM_MAX_CONNS; i++)
         x->conns[i].fd = -1;
     conform_case_phone(s, c, x->phone, sizeof x->phone);
-    log_line(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
+    if (t->terminal)
+        log_line(x, "case %s: the platform side, devices connecting to %s:%u", c->id, t->host, t->port);
+    else
+        log_line(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
     for (int i = 0; i < c->n_steps; i++)
         if (!run_step(x, &c->steps[i]))
             break;

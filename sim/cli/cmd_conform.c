@@ -29,6 +29,12 @@ static void usage(void)
             "                        the certificate must name HOST\n"
             "      --tls-cert FILE   tls://: a device certificate to present (PEM) ...\n"
             "      --tls-key FILE    ... and its private key\n"
+            "      --terminal        check a device instead: the runner is the platform; it\n"
+            "                        listens, and each case (\"side\": \"terminal\") takes the\n"
+            "                        next device that connects (waiting 30s for it); the\n"
+            "                        platform cases are not run (nor terminal cases without it)\n"
+            "      --listen HOST:PORT  --terminal: where to listen (loopback; default\n"
+            "                        127.0.0.1 and a free port, printed at the start)\n"
             "  -c, --cases GLOB      only the cases whose id matches (GLOB,GLOB,... any of them)\n"
             "  -x, --exclude GLOB    not the cases whose id matches\n"
             "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
@@ -45,7 +51,8 @@ static void usage(void)
             "  2  usage or case file error   3  harness error (a case or the platform could not run)\n"
             "  4  nothing failed, a case was inconclusive (the target lacks what it needs)\n"
             "\n"
-            "example: fleetsim conform " CONFORM_ROOT "/jt808 --report out/conform\n");
+            "example: fleetsim conform " CONFORM_ROOT "/jt808 --report out/conform\n"
+            "         fleetsim conform --terminal --listen 127.0.0.1:7808 " CONFORM_ROOT "/jt808-terminal\n");
 }
 
 /* The suites folder: the tree's, else the installed one. */
@@ -68,6 +75,7 @@ int cmd_conform(int argc, char **argv)
         {"dryrun", no_argument, 0, 'n'}, {"dry-run", no_argument, 0, 'n'},
         {"list", no_argument, 0, 'l'}, {"tls-ca", required_argument, 0, 'A'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"terminal", no_argument, 0, 'T'}, {"listen", required_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -90,6 +98,8 @@ int cmd_conform(int argc, char **argv)
         case 'A': o.tls_ca = optarg; break;
         case 'C': o.tls_cert = optarg; break;
         case 'K': o.tls_key = optarg; break;
+        case 'T': o.terminal = 1; break;
+        case 'L': o.listen = optarg; break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

@@ -124,6 +124,42 @@ static void test_errors_all_at_once(void **state)
     assert_null(s.cases);
 }
 
+static void test_side_and_if(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    const char *ok =
+        "{\"cases\": ["
+        " {\"id\": \"T-1\", \"side\": \"terminal\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"expect\": {\"msg_id\": \"0x0100\"}}, {\"bind\": {\"f\": \"msg_id\"}},"
+        "             {\"if\": \"${f} != 0x0100\", \"send\": {\"msg_id\": \"0x8001\", \"body\": {\"ack_serial\": \"${rx_serial}\","
+        "              \"ack_id\": \"0x0102\", \"result\": 1}}}]},"
+        " {\"id\": \"T-2\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": [{\"close\": true}]}"
+        "]}";
+    if (conform_suite_parse(suite_json, "ok.json", ok, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.n_cases, 2);
+    assert_true(s.cases[0].terminal);
+    assert_false(s.cases[1].terminal);
+    assert_null(s.cases[0].steps[0].if_left);
+    assert_string_equal(s.cases[0].steps[2].if_left, "${f}");
+    assert_string_equal(s.cases[0].steps[2].if_right, "0x0100");
+    assert_true(s.cases[0].steps[2].if_not_equal);
+    conform_suite_free(&s);
+    const char *bad =
+        "{\"cases\": ["
+        " {\"id\": \"T-1\", \"side\": \"device\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"if\": \"${f} ~ 1\", \"close\": true}, {\"if\": \"${nope} == 1\", \"close\": true},"
+        "             {\"if\": 3, \"close\": true}]}"
+        "]}";
+    assert_int_equal(conform_suite_parse(suite_json, "bad.json", bad, &s, err, sizeof err), -1);
+    has(err, "bad.json: cases[0].side:");
+    has(err, "bad.json: cases[0].steps[0].if: expected \"LEFT == RIGHT\"");
+    has(err, "bad.json: cases[0].steps[1].if: ${nope}: not a built-in");
+    has(err, "bad.json: cases[0].steps[2].if: expected");
+}
+
 static void test_suite_errors(void **state)
 {
     (void)state;
@@ -245,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_errors_all_at_once),
         cmocka_unit_test(test_suite_errors),
+        cmocka_unit_test(test_side_and_if),
         cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
     };

@@ -20,6 +20,7 @@
 
 #include "harness/conform.h"
 #include "sim/proto/jt808.h"
+#include "sim/proto/jt808_json.h"
 
 enum peer_mode {
     PEER_RIGHT,          /* answers as the standard says */
@@ -343,6 +344,165 @@ static void test_unmet_need_is_inconclusive(void **state)
     conform_suite_free(&s);
 }
 
+/* --- --terminal: the interpreter is the platform, a forked device connects ------------- */
+
+/* Send the message JSON j (a template with %u for the serial) from the device. */
+static void dev_send(int fd, const char *j)
+{
+    cJSON *o = cJSON_Parse(j);
+    static uint8_t store[4096];
+    struct jt808_msg m;
+    struct jt808_err e;
+    char err[128];
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n = 0;
+    memset(&m, 0, sizeof m);
+    if (o == NULL || jt808_from_json(o, &m, store, sizeof store, err, sizeof err) != JT808_OK ||
+        jt808_encode(&m, f, sizeof f, &n, &e) != JT808_OK)
+        _exit(10);
+    jt808_msg_free(&m);
+    cJSON_Delete(o);
+    if (write(fd, f, n) != (ssize_t)n)
+        _exit(11);
+}
+
+/* The next frame from the platform, decoded; exits the child when there is none. */
+static void dev_recv(int fd, struct jt808_msg *m, uint8_t *buf, size_t *n)
+{
+    static uint8_t scratch[JT808_MAX_FRAME];
+    for (;;) {
+        size_t start, len, skipped, used = jt808_frame_find(buf, *n, &start, &len, &skipped);
+        if (used > 0) {
+            struct jt808_err e;
+            memset(m, 0, sizeof *m);
+            if (jt808_decode(buf + start, len, scratch, sizeof scratch, m, &e) != JT808_OK)
+                _exit(12);
+            memmove(buf, buf + used, *n - used);
+            *n -= used;
+            return;
+        }
+        ssize_t got = read(fd, buf + *n, 8192 - *n);
+        if (got <= 0)
+            _exit(0);
+        *n += (size_t)got;
+    }
+}
+
+/* A 2019 device: registers (serial 40), authenticates with the code it was given,
+ * or with "WRONG" when wrong; exits 20 when the runner's answer is not addressed to
+ * it (its phone, its edition, its serial). */
+static void device_main(uint16_t port, bool wrong)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        _exit(13);
+    uint8_t buf[8192];
+    size_t n = 0;
+    struct jt808_msg m;
+    dev_send(fd, "{\"msg_id\": \"0x0100\", \"version\": \"2019\", \"phone\": \"00000000013900000063\", \"serial\": 40,"
+                 " \"body\": {\"layout\": \"2019\", \"province\": 1, \"city\": 2, \"manufacturer\": \"FLTSMDEV001\","
+                 " \"model\": \"M\", \"terminal_id\": \"T63\", \"plate_color\": 0, \"plate\": \"\"}}");
+    dev_recv(fd, &m, buf, &n);
+    if (m.h.msg_id != 0x8100 || m.h.version != JT808_V2019 || strcmp(m.h.phone, "00000000013900000063") != 0 ||
+        m.b.reg_resp.ack_serial != 40)
+        _exit(20);
+    char j[512];
+    snprintf(j, sizeof j, "{\"msg_id\": \"0x0102\", \"version\": \"2019\", \"phone\": \"00000000013900000063\","
+             " \"serial\": 41, \"body\": {\"auth_code\": \"%s\", \"imei\": \"861234567890063\", \"sw_version\": \"1\"}}",
+             wrong ? "WRONG" : m.b.reg_resp.auth_code);
+    jt808_msg_free(&m);
+    dev_send(fd, j);
+    dev_recv(fd, &m, buf, &n);
+    if (m.h.msg_id != 0x8001 || m.b.gen_resp.ack_serial != 41)
+        _exit(20);
+    jt808_msg_free(&m);
+    _exit(0);
+}
+
+static const char *terminal_case =
+    "{\"id\": \"TT-1\", \"side\": \"terminal\", \"ref\": \"JT/T 808-2013 8.5\", \"objective\": \"o\","
+    " \"level\": \"MUST\", \"steps\": ["
+    "  {\"expect\": {\"any_of\": [{\"msg_id\": \"0x0100\"}, {\"msg_id\": \"0x0102\"}]}},"
+    "  {\"bind\": {\"first\": \"msg_id\"}},"
+    "  {\"if\": \"${first} == 0x0102\", \"send\": {\"msg_id\": \"0x8001\", \"body\": {\"ack_serial\": \"${rx_serial}\","
+    "   \"ack_id\": \"0x0102\", \"result\": 1}}},"
+    "  {\"send\": {\"msg_id\": \"0x8100\", \"body\": {\"ack_serial\": \"${rx_serial}\", \"result\": 0, \"auth_code\": \"K${case_index}\"}}},"
+    "  {\"expect\": {\"msg_id\": \"0x0102\", \"match\": {\"body.auth_code\": \"K0\"}}},"
+    "  {\"send\": {\"msg_id\": \"0x8001\", \"body\": {\"ack_serial\": \"${rx_serial}\", \"ack_id\": \"0x0102\", \"result\": 0}}}"
+    "]}";
+
+static void run_terminal(bool wrong, struct case_result *r, int *dev_status)
+{
+    struct conform_suite s;
+    char err[2048];
+    if (conform_suite_parse(suite_json, "t.json", terminal_case, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(s.cases[0].terminal);
+    struct conform_target t;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(conform_terminal_listen(NULL, &t, err, sizeof err), 0);
+    assert_true(t.terminal && t.port > 0);
+    assert_string_equal(t.host, "127.0.0.1");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        close(t.listen_fd);
+        device_main(t.port, wrong);
+    }
+    conform_case_result_init(&s, &s.cases[0], r);
+    conform_exchange_run(&s, &s.cases[0], &t, r);
+    close(t.listen_fd);
+    waitpid(pid, dev_status, 0);
+    conform_suite_free(&s);
+}
+
+static void test_terminal_device_passes(void **state)
+{
+    (void)state;
+    struct case_result r;
+    int st = -1;
+    run_terminal(false, &r, &st);
+    if (r.verdict != VERDICT_PASS)
+        fail_msg("%s / %s\n%s", r.expected, r.observed, r.wire_log ? r.wire_log : "");
+    /* the runner's answers went to the device's phone and edition, acknowledging its serials */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    has(r.wire_log, "device connected from 127.0.0.1:");
+    has(r.wire_log, "the device: phone 00000000013900000063, edition 2019");
+    has(r.wire_log, "skipped: \"0x0100\" == \"0x0102\" does not hold");
+    free(r.wire_log);
+}
+
+static void test_terminal_wrong_device_fails(void **state)
+{
+    (void)state;
+    struct case_result r;
+    int st = -1;
+    run_terminal(true, &r, &st);
+    assert_int_equal(r.verdict, VERDICT_FAIL);
+    has(r.expected, "steps[4]");
+    has(r.observed, "body.auth_code K0, got WRONG");
+    free(r.wire_log);
+}
+
+static void test_terminal_listen_errors(void **state)
+{
+    (void)state;
+    struct conform_target t;
+    char err[256];
+    memset(&t, 0, sizeof t);
+    assert_int_equal(conform_terminal_listen("10.1.2.3:7808", &t, err, sizeof err), -1);
+    has(err, "loopback (127.0.0.0/8)");
+    assert_int_equal(conform_terminal_listen("127.0.0.1:80", &t, err, sizeof err), -1);
+    has(err, "PORT must be 0");
+    assert_int_equal(conform_terminal_listen("127.0.0.1", &t, err, sizeof err), -1);
+    has(err, "expected HOST:PORT");
+    assert_int_equal(conform_terminal_listen("127.0.0.1:7x", &t, err, sizeof err), -1);
+    assert_false(t.terminal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +514,9 @@ int main(void)
         cmocka_unit_test(test_harness_faults_are_errors),
         cmocka_unit_test(test_verify_and_silence),
         cmocka_unit_test(test_unmet_need_is_inconclusive),
+        cmocka_unit_test(test_terminal_device_passes),
+        cmocka_unit_test(test_terminal_wrong_device_fails),
+        cmocka_unit_test(test_terminal_listen_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
