@@ -53,6 +53,8 @@ struct conform_step {
     cJSON *msg;                     /* owned, a template (${name} in strings) */
     char *hex;                      /* owned, a template; the frame as it goes on the wire */
     bool bad_check;                 /* "mutate": "bad-check": the check byte is wrong */
+    bool bad_length;                /* "mutate": "bad-length": the header's body length is one more than
+                                     * the body (one less at 1023), the check byte right for that header */
     /* expect */
     int n_any;
     struct conform_match any[CONFORM_MAX_ANY];

@@ -317,11 +317,14 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         if (mu != NULL) {
             char mp[SCENARIO_JSON_PATH_MAX];
             scenario_json_path(mp, sizeof mp, path, "mutate");
-            if (!cJSON_IsString(mu) || strcmp(mu->valuestring, "bad-check") != 0)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\""));
+            bool check = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-check") == 0;
+            bool length = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-length") == 0;
+            if (!check && !length)
+                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\" or \"bad-length\""));
             else if (hx != NULL)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write its check byte wrong"));
-            s->bad_check = true;
+                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write it wrong"));
+            s->bad_check = check;
+            s->bad_length = length;
         }
     } else if (strcmp(action, "expect") == 0) {
         s->kind = CSTEP_EXPECT;

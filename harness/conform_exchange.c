@@ -644,11 +644,38 @@ static bool step_send(struct exch *x, const struct conform_step *st)
         n = 1 + wl + el;
         frame[n++] = 0x7E;
     }
+    if (st->bad_length) {
+        /* the body length (the low 10 bits of the properties) off by one, the check byte computed again */
+        uint8_t raw[JT808_MAX_FRAME];
+        size_t rl = 0, wl = 0;
+        struct jt808_err ue;
+        if (jt808_unescape(frame + 1, n - 2, raw, sizeof raw, &rl, &ue) != JT808_OK || rl < 5) {
+            cJSON_Delete(m);
+            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+        }
+        unsigned props = (unsigned)raw[2] << 8 | raw[3], len = props & 0x3FFu;
+        len = len == 0x3FFu ? len - 1 : len + 1;
+        props = (props & ~0x3FFu) | len;
+        raw[2] = (uint8_t)(props >> 8);
+        raw[3] = (uint8_t)props;
+        uint8_t c = 0;
+        for (size_t i = 0; i + 1 < rl; i++)
+            c ^= raw[i];
+        raw[rl - 1] = c;
+        if (jt808_escape(raw, rl, frame + 1, sizeof frame - 2, &wl) != JT808_OK) {
+            cJSON_Delete(m);
+            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+        }
+        n = 1 + wl;
+        frame[n++] = 0x7E;
+    }
     k->last_serial = serial;
     k->serial = (uint16_t)(serial + 1);
     bool ok = send_bytes(x, st, frame, n);
     if (ok)
-        log_frame(x, st->conn, ">", frame, n, m, st->bad_check ? " (check byte made wrong)" : NULL);
+        log_frame(x, st->conn, ">", frame, n, m, st->bad_check    ? " (check byte made wrong)"
+                                                   : st->bad_length ? " (body length made wrong)"
+                                                                    : NULL);
     cJSON_Delete(m);
     return ok;
 }

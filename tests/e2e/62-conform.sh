@@ -36,9 +36,15 @@ if [ "$n_all" -gt "$n_must" ]; then
     contains "SHOULD cases are listed as not run without --strict" "(SHOULD; --strict runs it)" "$TMP/out"
 fi
 n_fleet=$(grep -c "^JT808-FLEET-" "$TMP/ids")
-n_strict=$((n_all - n_fleet))
-expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude 'JT808-FLEET-*'
+# the embedded platform's known deviations: SHOULD cases that fail against it,
+# reported (README, docs/conformance.md) and checked to fail here until fixed
+DEVIANT="JT808-AUTH-005"
+n_strict=$((n_all - n_fleet - $(echo $DEVIANT | wc -w)))
+expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude "JT808-FLEET-*,${DEVIANT// /,}"
 contains "... all $n_strict of them" "$n_strict cases: $n_strict pass" "$TMP/out"
+for d in $DEVIANT; do
+    expect_exit "the known deviation $d still fails against the embedded platform" 1 "$FLEETSIM" conform "$SUITE" -q --strict --cases "$d"
+done
 
 # the reports: junit.xml through an XML parser, report.json with each case's evidence
 python3 - "$TMP/r1" "$n_must" >"$TMP/py" 2>&1 <<'PY'
@@ -223,7 +229,7 @@ broken() { # MODE EXPECTED-FAILING-IDS
         nok "a platform that breaks $1 fails exactly: $2" "exit $rc" "failed: $got" "$(grep -E "FAIL|ERROR" "$TMP/out" | head -5)"
     fi
 }
-broken skip-hb-ack "JT808-HB-001 JT808-CHECK-001 JT808-ESC-002 JT808-HDR-2013-001 JT808-HDR-2019-001"
+broken skip-hb-ack "JT808-HB-001 JT808-CHECK-001 JT808-ESC-002 JT808-LEN-001 JT808-HDR-2013-001 JT808-HDR-2019-001"
 contains "... and says what it waited for" "no frame" "$TMP/out"
 # every MUST case registers first but JT808-ESC-003 (a frame of a terminal that has not)
 broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-\|^JT808-ESC-003 " | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
