@@ -105,6 +105,12 @@ struct conform_suite {
     char phone[24];                 /* defaults.phone: digits, the trailing '#'s take the case index */
     int n_cases;
     struct conform_case *cases;     /* owned, in file name order, then file order */
+    /* "platform": how the embedded platform of this suite is served (a suite with
+     * one gets a platform of its own; the others share the default one) */
+    bool platform_set;
+    char auth[16];                  /* "open" (default) or "one-party" */
+    char triples[512];              /* one-party: the triples CSV, relative to the suite's folder */
+    uint64_t idle_timeout_ms;       /* 0: serve's default */
 };
 
 /* Capabilities a case may need (`needs`), and which a target has. */

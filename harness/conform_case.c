@@ -661,7 +661,9 @@ static int parse_root(const struct scenario_json *j, const char *text, cJSON **r
 
 static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
 {
-    static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures"};
+    static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures", "platform"};
+    static const char *const pfields[] = {"auth", "triples", "idle_timeout"};
+    static const char *const auths[] = {"open", "one-party"};
     static const char *const dfields[] = {"edition", "phone"};
     static const char *const protocols[] = {"jt808"};
     int rc = SJ_OK;
@@ -698,6 +700,23 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
                 SJ_TRY(rc, scenario_json_fail(j, "defaults.phone", "expected digits then at least 3 '#' for the "
                                               "case index, 20 in all at most (like 0139000#####)"));
         }
+    }
+    snprintf(s->auth, sizeof s->auth, "open");
+    const cJSON *pl = scenario_json_get(root, "platform");
+    if (pl != NULL) {
+        if (scenario_json_want_object(j, pl, "platform") != SJ_OK)
+            return SJ_ERR;
+        s->platform_set = true;
+        SJ_TRY(rc, scenario_json_fields(j, pl, "platform", pfields, N_OF(pfields)));
+        SJ_TRY(rc, scenario_json_enum(j, pl, "platform", "auth", SJ_OPTIONAL, auths, N_OF(auths), s->auth,
+                                      sizeof s->auth));
+        SJ_TRY(rc, scenario_json_string(j, pl, "platform", "triples", SJ_OPTIONAL, true, s->triples,
+                                        sizeof s->triples));
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000,
+                                                 &s->idle_timeout_ms));
+        if (rc == SJ_OK && (strcmp(s->auth, "one-party") == 0) != (s->triples[0] != '\0'))
+            SJ_TRY(rc, scenario_json_fail(j, "platform", "a triples file goes with auth \"one-party\", and only "
+                                          "with it"));
     }
     const cJSON *fx = scenario_json_get(root, "fixtures");
     if (fx != NULL && scenario_json_want_object(j, fx, "fixtures") == SJ_OK) {

@@ -236,6 +236,55 @@ broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-\|^JT808
 contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
 kill -TERM $spid; wait $spid
 
+# a suite with platform settings of its own (suite.json "platform"): jt808-one-party
+# gets an embedded platform with provisioned terminals (--auth one-party --triples)
+# and a 2s idle timeout, beside the default one the jt808 suite shares
+OP=scenarios/conformance/jt808-one-party
+n_op=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["cases"]))' "$OP/10-registration.json")
+"$FLEETSIM" conform "$OP" "$SUITE" -q --jobs 2 --cases 'JT808-OP-*,JT808-IDLE-*,JT808-HB-001' --report "$TMP/r6" >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "^$((n_op + 1)) cases: $((n_op + 1)) pass" "$TMP/out"; then
+    ok "the one-party suite passes against its own embedded platform, the jt808 suite's beside it ($n_op cases and 1)"
+else
+    nok "the one-party suite passes against its own embedded platform" "exit $rc" "$(grep -E "FAIL|ERROR|cases:" "$TMP/out")"
+fi
+# against a platform without those settings (open registration, idle timeout 180s):
+# the rules that need them fail, results 1 and 3 hold in open mode too
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/o.db" -q >"$TMP/serve4.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+"$FLEETSIM" conform "$OP" -q --jobs 3 --target "tcp://127.0.0.1:$port" --report "$TMP/r7" >"$TMP/out" 2>&1; rc=$?
+kill -TERM $spid; wait $spid
+got=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["verdict"] == "FAIL"))' "$TMP/r7/report.json")
+want="JT808-OP-REG-002 JT808-OP-REG-004 JT808-IDLE-001"
+if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then
+    ok "against an open platform with the default idle timeout exactly $want fail"
+else
+    nok "against an open platform with the default idle timeout exactly $want fail" "exit $rc" "failed: $got"
+fi
+contains "... and the runner says the target must be served as the suite's platform" "suite jt808-one-party: its platform settings (auth one-party, triples triples.csv, idle timeout 2000ms)" "$TMP/out"
+# served as the suite says, behind the proxy whose 0x8100 always says result 2:
+# every case but the one that wants result 2 fails
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/o2.db" -q --auth one-party --triples "$OP/triples.csv" --idle-timeout 2s \
+    >"$TMP/serve5.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+pport=$(free_port)
+python3 tests/data/jt808_broken_proxy.py "$pport" "$port" reg-result-2 >"$TMP/proxy.out" 2>&1 &
+ppid=$!
+for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+"$FLEETSIM" conform "$OP" -q --jobs 2 --target "tcp://127.0.0.1:$pport" --report "$TMP/r8" >"$TMP/out" 2>&1; rc=$?
+kill $ppid; wait $ppid 2>/dev/null
+kill -TERM $spid; wait $spid
+got=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["verdict"] != "PASS"))' "$TMP/r8/report.json")
+want=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["id"] != "JT808-OP-REG-002"))' "$OP/10-registration.json")
+if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then
+    ok "a one-party platform whose 0x8100 always says 2 fails every one-party case but JT808-OP-REG-002"
+else
+    nok "a one-party platform whose 0x8100 always says 2 fails every one-party case but JT808-OP-REG-002" "exit $rc" "not passed: $got"
+fi
+
 # a tls:// target: fleetsim serve with a server certificate and device verification
 if command -v openssl >/dev/null && tests/tls-certs.sh "$TMP/certs" 1 >"$TMP/certs.out" 2>&1; then
     C=$TMP/certs
