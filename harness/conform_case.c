@@ -712,7 +712,7 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
                                       sizeof s->auth));
         SJ_TRY(rc, scenario_json_string(j, pl, "platform", "triples", SJ_OPTIONAL, true, s->triples,
                                         sizeof s->triples));
-        SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000,
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000000,
                                                  &s->idle_timeout_ms));
         if (rc == SJ_OK && (strcmp(s->auth, "one-party") == 0) != (s->triples[0] != '\0'))
             SJ_TRY(rc, scenario_json_fail(j, "platform", "a triples file goes with auth \"one-party\", and only "
