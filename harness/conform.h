@@ -65,6 +65,8 @@ struct conform_step {
     /* verify */
     char *left, *right;             /* owned templates */
     bool not_equal;
+    int near_now_s;                 /* "LEFT is now within Ns": LEFT a BCD[6] YYMMDDhhmmss UTC time at most
+                                     * this many seconds from the runner's clock (right is NULL) */
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };

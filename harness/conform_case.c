@@ -394,10 +394,26 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         s->kind = CSTEP_VERIFY;
         const char *e = cJSON_IsString(v) ? v->valuestring : NULL;
         const char *op = e ? strstr(e, " == ") : NULL;
+        const char *near = e ? strstr(e, " is now within ") : NULL;
+        if (near) {
+            char *end = NULL;
+            long secs = strtol(near + 15, &end, 10);
+            if (end == near + 15 || strcmp(end, "s") != 0 || secs < 1 || secs > 3600)
+                return scenario_json_fail(j, p, "expected \"LEFT is now within Ns\" with N seconds, 1-3600");
+            s->near_now_s = (int)secs;
+            s->left = malloc((size_t)(near - e) + 1);
+            if (s->left) {
+                memcpy(s->left, e, (size_t)(near - e));
+                s->left[near - e] = '\0';
+            }
+            SJ_TRY(rc, check_refs(r, e, p));
+            return rc;
+        }
         if (op == NULL && e)
             op = strstr(e, " != ");
         if (op == NULL)
-            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\" or \"LEFT != RIGHT\" (with ${name}s)");
+            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\", \"LEFT != RIGHT\" or \"LEFT is now "
+                                      "within Ns\" (with ${name}s)");
         s->not_equal = op[1] == '!';
         s->left = malloc((size_t)(op - e) + 1);
         if (s->left) {

@@ -237,6 +237,20 @@ broken reg-result-2 "$(grep " MUST$" "$TMP/ids" | grep -v "^JT808-FLEET-\|^JT808
 contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
 # ... and those are the cases a platform that accepts every registration fails
 broken reg-accept-all "JT808-FIELD-001 JT808-FIELD-002 JT808-FIELD-003 JT808-FIELD-004 JT808-FIELD-005"
+# a server time far from now (0x8004 of 2000-01-01) fails the time case, saying by how much
+pport=$(free_port)
+python3 tests/data/jt808_broken_proxy.py "$pport" "$port" clock-off >"$TMP/proxy.out" 2>&1 &
+ppid=$!
+for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+expect_exit "a platform whose clock is off fails JT808-TIME-001 (exit 1)" 1 \
+    "$FLEETSIM" conform "$SUITE" -q --cases 'JT808-TIME-*,JT808-HDR-2019-001' --target "tcp://127.0.0.1:$pport" --report "$TMP/rt"
+kill $ppid; wait $ppid 2>/dev/null
+got=$(python3 -c 'import json,sys; print(" | ".join(c["id"]+" "+c["verdict"]+" "+c["observed"] for c in json.load(open(sys.argv[1]))["cases"]))' "$TMP/rt/report.json")
+if echo "$got" | grep -qE '^JT808-HDR-2019-001 PASS .* \| JT808-TIME-001 FAIL "000101000000" is -[0-9]+s from now$'; then
+    ok "... saying how far from now, and only that case"
+else
+    nok "... saying how far from now, and only that case" "$got"
+fi
 kill -TERM $spid; wait $spid
 
 # a suite with platform settings of its own (suite.json "platform"): jt808-one-party

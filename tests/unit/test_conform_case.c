@@ -284,6 +284,21 @@ static void test_platform(void **state)
                                          &s, err, sizeof err), -1);
     has(err, "c.json: steps[0].mutate: expected \"bad-check\" or \"bad-length\"");
     conform_suite_free(&s);
+    /* verify: a time near the runner's clock */
+    if (conform_suite_parse(suite_json, "c.json",
+                            "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+                            "{\"use\": \"hello\"}, {\"verify\": \"${code} is now within 5s\"}]}", &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].steps[3].near_now_s, 5);
+    assert_string_equal(s.cases[0].steps[3].left, "${code}");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"use\": \"hello\"}, {\"verify\": \"${code} is now within 0s\"},"
+                                         " {\"verify\": \"${code} is now within 5m\"}]}", &s, err, sizeof err), -1);
+    has(err, "c.json: steps[1].verify: expected \"LEFT is now within Ns\" with N seconds, 1-3600");
+    has(err, "c.json: steps[2].verify: expected \"LEFT is now within Ns\"");
+    conform_suite_free(&s);
     /* the one-party suite of the repository */
     if (conform_suite_load("scenarios/conformance/jt808-one-party", &s, err, sizeof err) != 0)
         fail_msg("%s", err);
