@@ -223,9 +223,18 @@ static void embedded_stop(struct embedded *e)
     }
 }
 
-/* `fleetsim serve` on a free loopback port with a database of its own; 0 or -1 (said). */
-static int embedded_start(const char *self, struct embedded *e)
+/* `fleetsim serve` on a free loopback port with a database of its own, as suite s's
+ * "platform" says (NULL: the defaults); 0 or -1 (said). */
+static int embedded_start(const char *self, const struct conform_suite *s, struct embedded *e)
 {
+    char idle[32] = "", triples[1100] = "";
+    const char *av[20];
+    int ac = 0;
+    if (s && s->idle_timeout_ms)
+        snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
+    if (s && s->triples[0])
+        snprintf(triples, sizeof triples, "%s%s%s", s->triples[0] == '/' ? "" : s->dir,
+                 s->triples[0] == '/' ? "" : "/", s->triples);
     const char *tmp = getenv("TMPDIR");
     snprintf(e->dir, sizeof e->dir, "%s/fleetsim-conform-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (mkdtemp(e->dir) == NULL) {
@@ -254,7 +263,24 @@ static int embedded_start(const char *self, struct embedded *e)
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
             }
-            execl(self, self, "serve", "--port", port, "--bind", "127.0.0.1", "--db", db, "--quiet", (char *)NULL);
+            const char *base[] = {self, "serve", "--port", port, "--bind", "127.0.0.1", "--db", db, "--quiet"};
+            ac = 0;
+            for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+                av[ac++] = base[i];
+            if (s && strcmp(s->auth, "open") != 0) {
+                av[ac++] = "--auth";
+                av[ac++] = s->auth;
+            }
+            if (triples[0]) {
+                av[ac++] = "--triples";
+                av[ac++] = triples;
+            }
+            if (idle[0]) {
+                av[ac++] = "--idle-timeout";
+                av[ac++] = idle;
+            }
+            av[ac] = NULL;
+            execv(self, (char *const *)av);
             fprintf(stderr, "exec %s: %s\n", self, strerror(errno));
             _exit(RUN_EXIT_HARNESS);
         }
@@ -462,6 +488,7 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
 /* One chosen case: an exchange case, or the chosen expectations of a scenario case. */
 struct pick {
     const struct conform_suite *s;
+    const struct conform_target *t;  /* where it runs (its suite's embedded platform), NULL: the runner's */
     const struct conform_case *c;
     int slot;                       /* its first result */
     int n_slots;                    /* 1, or the scenario expectations chosen */
@@ -480,7 +507,8 @@ static void run_pick(const struct runctx *rc, const struct pick *p, struct case_
                 snprintf(out[k].desc, sizeof out[k].desc, "%s", sub->desc);
         }
     }
-    if (conform_case_unmet(p->c, rc->t, &out[0])) {
+    const struct conform_target *t = p->t ? p->t : rc->t;
+    if (conform_case_unmet(p->c, t, &out[0])) {
         for (int k = 1; k < p->n_slots; k++) {
             out[k].verdict = out[0].verdict;
             memcpy(out[k].expected, out[0].expected, sizeof out[k].expected);
@@ -491,7 +519,7 @@ static void run_pick(const struct runctx *rc, const struct pick *p, struct case_
     if (p->c->kind == CONFORM_SCENARIO)
         run_scenario_case(rc, p->c, p->subs, p->n_slots, out);
     else
-        conform_exchange_run(p->s, p->c, rc->t, &out[0]);
+        conform_exchange_run(p->s, p->c, t, &out[0]);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -778,6 +806,9 @@ int conform_main(const struct conform_opts *o)
     struct case_result *results = NULL;
     bool *have = NULL;
     struct embedded emb = {0};
+    static struct embedded own_emb[MAX_SUITES];      /* suites with a "platform" of their own */
+    static struct conform_target own_t[MAX_SUITES];
+    memset(own_emb, 0, sizeof own_emb);
     if (load_all(o, suites, &n_suites) < 0) {
         rc = RUN_EXIT_USAGE;
         goto out;
@@ -847,12 +878,42 @@ int conform_main(const struct conform_opts *o)
                 t.host, t.port, CONFORM_ACCEPT_MS / 1000);
     }
     if (t.embedded) {
-        if (embedded_start(o->self, &emb) < 0) {
+        bool shared = false, bad = false;
+        for (int i = 0; i < n; i++)
+            shared |= !picks[i].s->platform_set;
+        if (shared && embedded_start(o->self, NULL, &emb) < 0)
+            bad = true;
+        t.port = emb.port;
+        for (int si = 0; si < n_suites && !bad; si++) {
+            bool used = false;
+            for (int i = 0; i < n; i++)
+                used |= picks[i].s == &suites[si];
+            if (!used || !suites[si].platform_set)
+                continue;
+            if (embedded_start(o->self, &suites[si], &own_emb[si]) < 0) {
+                bad = true;
+                break;
+            }
+            own_t[si] = t;
+            own_t[si].port = own_emb[si].port;
+            for (int i = 0; i < n; i++)
+                if (picks[i].s == &suites[si])
+                    picks[i].t = &own_t[si];
+        }
+        if (bad) {
             embedded_stop(&emb);
+            for (int si = 0; si < n_suites; si++)
+                embedded_stop(&own_emb[si]);
             rc = RUN_EXIT_HARNESS;
             goto out;
         }
-        t.port = emb.port;
+    } else {
+        for (int si = 0; si < n_suites; si++)
+            if (suites[si].platform_set)
+                fprintf(stderr, "fleetsim conform: suite %s: its platform settings (auth %s%s%s, idle timeout "
+                        "%llums) are the embedded platform's; %s must be served that way\n", suites[si].name,
+                        suites[si].auth, suites[si].triples[0] ? ", triples " : "", suites[si].triples,
+                        (unsigned long long)suites[si].idle_timeout_ms, o->target);
     }
     struct runctx ctx = {.t = &t, .self = o->self, .target_url = t.embedded ? NULL : o->target};
     uint64_t t0 = mono_ms();
@@ -877,8 +938,11 @@ int conform_main(const struct conform_opts *o)
     } else if (!harness_bad) {
         harness_bad = run_jobs(&ctx, picks, n, jobs, results, have, n_slots) < 0;
     }
-    if (t.embedded)
+    if (t.embedded) {
         embedded_stop(&emb);
+        for (int si = 0; si < n_suites; si++)
+            embedded_stop(&own_emb[si]);
+    }
 
     struct run_report r;
     char names[512] = "";

@@ -54,6 +54,8 @@ struct conform_step {
     cJSON *msg;                     /* owned, a template (${name} in strings) */
     char *hex;                      /* owned, a template; the frame as it goes on the wire */
     bool bad_check;                 /* "mutate": "bad-check": the check byte is wrong */
+    bool bad_length;                /* "mutate": "bad-length": the header's body length is one more than
+                                     * the body (one less at 1023), the check byte right for that header */
     /* expect */
     int n_any;
     struct conform_match any[CONFORM_MAX_ANY];
@@ -67,6 +69,8 @@ struct conform_step {
     /* "if": "LEFT == RIGHT" beside the action: the step runs only when it holds */
     char *if_left, *if_right;       /* owned templates, NULL: always */
     bool if_not_equal;
+    int near_now_s;                 /* "LEFT is now within Ns": LEFT a BCD[6] YYMMDDhhmmss UTC time at most
+                                     * this many seconds from the runner's clock (right is NULL) */
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
@@ -108,6 +112,12 @@ struct conform_suite {
     char phone[24];                 /* defaults.phone: digits, the trailing '#'s take the case index */
     int n_cases;
     struct conform_case *cases;     /* owned, in file name order, then file order */
+    /* "platform": how the embedded platform of this suite is served (a suite with
+     * one gets a platform of its own; the others share the default one) */
+    bool platform_set;
+    char auth[16];                  /* "open" (default) or "one-party" */
+    char triples[512];              /* one-party: the triples CSV, relative to the suite's folder */
+    uint64_t idle_timeout_ms;       /* 0: serve's default */
 };
 
 /* Capabilities a case may need (`needs`), and which a target has. */

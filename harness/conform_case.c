@@ -339,11 +339,14 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         if (mu != NULL) {
             char mp[SCENARIO_JSON_PATH_MAX];
             scenario_json_path(mp, sizeof mp, path, "mutate");
-            if (!cJSON_IsString(mu) || strcmp(mu->valuestring, "bad-check") != 0)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\""));
+            bool check = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-check") == 0;
+            bool length = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-length") == 0;
+            if (!check && !length)
+                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\" or \"bad-length\""));
             else if (hx != NULL)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write its check byte wrong"));
-            s->bad_check = true;
+                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write it wrong"));
+            s->bad_check = check;
+            s->bad_length = length;
         }
     } else if (strcmp(action, "expect") == 0) {
         s->kind = CSTEP_EXPECT;
@@ -413,10 +416,26 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         s->kind = CSTEP_VERIFY;
         const char *e = cJSON_IsString(v) ? v->valuestring : NULL;
         const char *op = e ? strstr(e, " == ") : NULL;
+        const char *near = e ? strstr(e, " is now within ") : NULL;
+        if (near) {
+            char *end = NULL;
+            long secs = strtol(near + 15, &end, 10);
+            if (end == near + 15 || strcmp(end, "s") != 0 || secs < 1 || secs > 3600)
+                return scenario_json_fail(j, p, "expected \"LEFT is now within Ns\" with N seconds, 1-3600");
+            s->near_now_s = (int)secs;
+            s->left = malloc((size_t)(near - e) + 1);
+            if (s->left) {
+                memcpy(s->left, e, (size_t)(near - e));
+                s->left[near - e] = '\0';
+            }
+            SJ_TRY(rc, check_refs(r, e, p));
+            return rc;
+        }
         if (op == NULL && e)
             op = strstr(e, " != ");
         if (op == NULL)
-            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\" or \"LEFT != RIGHT\" (with ${name}s)");
+            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\", \"LEFT != RIGHT\" or \"LEFT is now "
+                                      "within Ns\" (with ${name}s)");
         s->not_equal = op[1] == '!';
         s->left = malloc((size_t)(op - e) + 1);
         if (s->left) {
@@ -689,7 +708,9 @@ static int parse_root(const struct scenario_json *j, const char *text, cJSON **r
 
 static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
 {
-    static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures"};
+    static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures", "platform"};
+    static const char *const pfields[] = {"auth", "triples", "idle_timeout"};
+    static const char *const auths[] = {"open", "one-party"};
     static const char *const dfields[] = {"edition", "phone"};
     static const char *const protocols[] = {"jt808"};
     int rc = SJ_OK;
@@ -726,6 +747,23 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
                 SJ_TRY(rc, scenario_json_fail(j, "defaults.phone", "expected digits then at least 3 '#' for the "
                                               "case index, 20 in all at most (like 0139000#####)"));
         }
+    }
+    snprintf(s->auth, sizeof s->auth, "open");
+    const cJSON *pl = scenario_json_get(root, "platform");
+    if (pl != NULL) {
+        if (scenario_json_want_object(j, pl, "platform") != SJ_OK)
+            return SJ_ERR;
+        s->platform_set = true;
+        SJ_TRY(rc, scenario_json_fields(j, pl, "platform", pfields, N_OF(pfields)));
+        SJ_TRY(rc, scenario_json_enum(j, pl, "platform", "auth", SJ_OPTIONAL, auths, N_OF(auths), s->auth,
+                                      sizeof s->auth));
+        SJ_TRY(rc, scenario_json_string(j, pl, "platform", "triples", SJ_OPTIONAL, true, s->triples,
+                                        sizeof s->triples));
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000000,
+                                                 &s->idle_timeout_ms));
+        if (rc == SJ_OK && (strcmp(s->auth, "one-party") == 0) != (s->triples[0] != '\0'))
+            SJ_TRY(rc, scenario_json_fail(j, "platform", "a triples file goes with auth \"one-party\", and only "
+                                          "with it"));
     }
     const cJSON *fx = scenario_json_get(root, "fixtures");
     if (fx != NULL && scenario_json_want_object(j, fx, "fixtures") == SJ_OK) {

@@ -7,6 +7,7 @@
 #include "harness/conform.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -695,11 +696,38 @@ static bool step_send(struct exch *x, const struct conform_step *st)
         n = 1 + wl + el;
         frame[n++] = 0x7E;
     }
+    if (st->bad_length) {
+        /* the body length (the low 10 bits of the properties) off by one, the check byte computed again */
+        uint8_t raw[JT808_MAX_FRAME];
+        size_t rl = 0, wl = 0;
+        struct jt808_err ue;
+        if (jt808_unescape(frame + 1, n - 2, raw, sizeof raw, &rl, &ue) != JT808_OK || rl < 5) {
+            cJSON_Delete(m);
+            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+        }
+        unsigned props = (unsigned)raw[2] << 8 | raw[3], len = props & 0x3FFu;
+        len = len == 0x3FFu ? len - 1 : len + 1;
+        props = (props & ~0x3FFu) | len;
+        raw[2] = (uint8_t)(props >> 8);
+        raw[3] = (uint8_t)props;
+        uint8_t c = 0;
+        for (size_t i = 0; i + 1 < rl; i++)
+            c ^= raw[i];
+        raw[rl - 1] = c;
+        if (jt808_escape(raw, rl, frame + 1, sizeof frame - 2, &wl) != JT808_OK) {
+            cJSON_Delete(m);
+            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+        }
+        n = 1 + wl;
+        frame[n++] = 0x7E;
+    }
     k->last_serial = serial;
     k->serial = (uint16_t)(serial + 1);
     bool ok = send_bytes(x, st, frame, n);
     if (ok)
-        log_frame(x, st->conn, ">", frame, n, m, st->bad_check ? " (check byte made wrong)" : NULL);
+        log_frame(x, st->conn, ">", frame, n, m, st->bad_check    ? " (check byte made wrong)"
+                                                   : st->bad_length ? " (body length made wrong)"
+                                                                    : NULL);
     cJSON_Delete(m);
     return ok;
 }
@@ -860,9 +888,42 @@ static bool step_bind(struct exch *x, const struct conform_step *st)
     return true;
 }
 
+/* LEFT, a BCD[6] time YYMMDDhhmmss (UTC, 20YY), within st->near_now_s of the clock. */
+static bool step_verify_now(struct exch *x, const struct conform_step *st)
+{
+    char l[VALUE_MAX * 2], why[256], want[VALUE_MAX * 2 + 32];
+    if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0)
+        return worsen(x, VERDICT_ERROR, st, "a time to compare", "%s", why);
+    snprintf(want, sizeof want, "%s within %ds of now (UTC)", st->left, st->near_now_s);
+    time_t now = time(NULL);
+    int d[6];
+    bool ok = strlen(l) == 12;
+    for (int i = 0; ok && i < 6; i++) {
+        if (!isdigit((unsigned char)l[2 * i]) || !isdigit((unsigned char)l[2 * i + 1]))
+            ok = false;
+        else
+            d[i] = (l[2 * i] - '0') * 10 + (l[2 * i + 1] - '0');
+    }
+    if (!ok)
+        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
+    struct tm tm = {.tm_year = 100 + d[0], .tm_mon = d[1] - 1, .tm_mday = d[2], .tm_hour = d[3],
+                    .tm_min = d[4], .tm_sec = d[5]};
+    time_t t = timegm(&tm);
+    long long off = (long long)t - (long long)now;
+    log_line(x, "+%.3f verify \"%s\" within %ds of now: %+llds, %s", since(x), l, st->near_now_s, off,
+             llabs(off) <= st->near_now_s ? "yes" : "no");
+    if (d[1] < 1 || d[1] > 12 || d[2] < 1 || d[2] > 31 || d[3] > 23 || d[4] > 59 || d[5] > 60)
+        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
+    if (llabs(off) > st->near_now_s)
+        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is %+llds from now", l, off);
+    return true;
+}
+
 static bool step_verify(struct exch *x, const struct conform_step *st)
 {
     char l[VALUE_MAX * 2], r[VALUE_MAX * 2], why[256], want[VALUE_MAX * 4 + 8];
+    if (st->near_now_s)
+        return step_verify_now(x, st);
     if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0 || subst(x, st->right, r, sizeof r, why, sizeof why) < 0)
         return worsen(x, VERDICT_ERROR, st, "values to compare", "%s", why);
     bool eq = strcmp(l, r) == 0;

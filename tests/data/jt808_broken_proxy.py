@@ -8,6 +8,9 @@ the 2019 version flag, bit 14 of the properties), independently of fleetsim.
   jt808_broken_proxy.py LISTEN_PORT TARGET_PORT MODE
   MODE skip-hb-ack:  0x8001 answers to heartbeats (ack id 0x0002) are dropped
   MODE reg-result-2: every 0x8100 says result 2 (vehicle not in the database), no auth code
+  MODE clock-off: every 0x8004 says the server time is 2000-01-01 00:00:00
+  MODE reg-accept-all: every registration is accepted: a 0x8100 refusal and a 0x8001
+       to a 0x0100 become 0x8100 result 0 with the auth code "ACCEPTED"
 Prints "up" once listening; serves until killed (at most 120 s)."""
 import socket, sys, threading
 
@@ -41,6 +44,13 @@ def rewrite(f, mode):
         body = body[0:2] + b"\x02"
         props = (props & ~0x3FF) | len(body)
         return frame(f[0:2] + props.to_bytes(2, "big") + f[4:hlen] + body)
+    if mode == "reg-accept-all" and ((msg_id == 0x8100 and body[2] != 0) or
+                                     (msg_id == 0x8001 and body[2:4] == b"\x01\x00")):
+        body = body[0:2] + b"\x00" + b"ACCEPTED"
+        props = (props & ~0x3FF) | len(body)
+        return frame(b"\x81\x00" + props.to_bytes(2, "big") + f[4:hlen] + body)
+    if mode == "clock-off" and msg_id == 0x8004:
+        return frame(f[0:hlen] + bytes.fromhex("000101000000"))
     return frame(f[:-1])
 
 def pump(src, dst, mode):

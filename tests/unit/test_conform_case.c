@@ -275,6 +275,74 @@ static void test_load_dir(void **state)
     has(err, "scenarios/no-such-suite/suite.json: cannot read it");
 }
 
+/* "platform": the embedded platform's settings, checked; "mutate": bad-length. */
+static void test_platform(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    const char *one = "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                      " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}, \"mutate\": \"bad-length\"}]}";
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"auth\": \"one-party\","
+                            " \"triples\": \"t.csv\", \"idle_timeout\": \"2s\"}}", "c.json", one, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(s.platform_set);
+    assert_string_equal(s.auth, "one-party");
+    assert_string_equal(s.triples, "t.csv");
+    assert_int_equal(s.idle_timeout_ms, 2000);
+    assert_true(s.cases[0].steps[0].bad_length);
+    assert_false(s.cases[0].steps[0].bad_check);
+    conform_suite_free(&s);
+    /* without one: the defaults, no platform of its own */
+    if (conform_suite_parse(suite_json, "c.json", one, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_false(s.platform_set);
+    assert_string_equal(s.auth, "open");
+    assert_int_equal(s.idle_timeout_ms, 0);
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"auth\": \"two-party\","
+                                         " \"idle_timeout\": \"0.5s\", \"port\": 1}}", "c.json", one, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform.auth: unknown value \"two-party\"");
+    has(err, "suite.json: platform.port: unknown field");
+    has(err, "suite.json: platform.idle_timeout");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"triples\": \"t.csv\"}}",
+                                         "c.json", one, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform: a triples file goes with auth \"one-party\", and only with it");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"auth\": \"one-party\"}}",
+                                         "c.json", one, &s, err, sizeof err), -1);
+    has(err, "a triples file goes with auth \"one-party\"");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}, \"mutate\": \"bad-len\"}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0].mutate: expected \"bad-check\" or \"bad-length\"");
+    conform_suite_free(&s);
+    /* verify: a time near the runner's clock */
+    if (conform_suite_parse(suite_json, "c.json",
+                            "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+                            "{\"use\": \"hello\"}, {\"verify\": \"${code} is now within 5s\"}]}", &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].steps[3].near_now_s, 5);
+    assert_string_equal(s.cases[0].steps[3].left, "${code}");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"use\": \"hello\"}, {\"verify\": \"${code} is now within 0s\"},"
+                                         " {\"verify\": \"${code} is now within 5m\"}]}", &s, err, sizeof err), -1);
+    has(err, "c.json: steps[1].verify: expected \"LEFT is now within Ns\" with N seconds, 1-3600");
+    has(err, "c.json: steps[2].verify: expected \"LEFT is now within Ns\"");
+    conform_suite_free(&s);
+    /* the one-party suite of the repository */
+    if (conform_suite_load("scenarios/conformance/jt808-one-party", &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(s.platform_set);
+    assert_string_equal(s.triples, "triples.csv");
+    conform_suite_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_side_and_if),
         cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
+        cmocka_unit_test(test_platform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
