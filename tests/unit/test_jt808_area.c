@@ -2,30 +2,13 @@
  * each shape against distances worked out by hand, the store's set attributes and
  * deletes, 0x0608 decoded back with the codec's layouts into the items sent, the
  * caps, and the alarms a report raises when a terminal crosses an area.  Terminals
- * are driven as in test_jt808_term_cmd.c: one terminal on the memory transport, a
- * frozen clock, positions set between reports. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+ * are driven with tests/unit/jt808_term_fixture.h: one terminal on the memory
+ * transport, a frozen clock, positions set between reports. */
 #include <stdio.h>
 
-/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
-#include "tests/unit/dialect_harness.h"
-#include "sim/dev/jt808_term.h"
+#include "tests/unit/jt808_term_fixture.h"
 #include "sim/dev/jt808_term_area.h"
-#include "sim/dev/jt808_term_int.h"
-#include "sim/proto/jt808.h"
-#include "sim/proto/jt808_layout.h"
 
-#include <cmocka.h>
-
-static struct jt808_msg rx, tx, dec;
-static uint8_t scratch[JT808_MAX_FRAME];
-static uint16_t pserial = 100;
-
-#define S 1000000ull
-#define JT(t) ((struct jt808_tstate *)term_dstate(t))
 #define PT(la, lo) ((struct jt808_pt){(int32_t)(la), (int32_t)(lo)})
 
 /* 1e-3 degree of latitude on a sphere of 6371 km: 111.195 m */
@@ -161,96 +144,6 @@ static const char *one_fleet(int version)
     return json;
 }
 
-struct sent {
-    uint8_t *buf;
-    size_t n, off;
-};
-
-static void sent_take(struct sent *s, struct term *t)
-{
-    free(s->buf);
-    s->buf = dh_take(t, &s->n);
-    s->off = 0;
-}
-
-static const struct jt808_msg *sent_next(struct sent *s)
-{
-    size_t start, len, skipped;
-    if (!s->buf || s->off >= s->n)
-        return NULL;
-    size_t used = jt808_frame_find(s->buf + s->off, s->n - s->off, &start, &len, &skipped);
-    if (!used)
-        return NULL;
-    struct jt808_err e;
-    if (jt808_decode(s->buf + s->off + start, len, scratch, sizeof scratch, &rx, &e) != JT808_OK)
-        fail_msg("a frame from the terminal does not decode: %s at %zu (%s)", jt808_rc_name(e.rc), e.offset,
-                 e.field ? e.field : "");
-    s->off += used;
-    return &rx;
-}
-
-static void sent_free(struct sent *s)
-{
-    free(s->buf);
-    memset(s, 0, sizeof *s);
-}
-
-static const struct jt808_msg *want(struct sent *s, uint16_t msg_id)
-{
-    const struct jt808_msg *m = sent_next(s);
-    if (!m)
-        fail_msg("nothing more sent (wanted 0x%04X)", msg_id);
-    if (m->h.msg_id != msg_id)
-        fail_msg("sent 0x%04X, wanted 0x%04X", m->h.msg_id, msg_id);
-    return m;
-}
-
-static void want_none(struct sent *s)
-{
-    if (sent_next(s))
-        fail_msg("sent 0x%04X, wanted nothing more", rx.h.msg_id);
-}
-
-static void platform_frame(struct term *t)
-{
-    uint8_t frame[JT808_MAX_FRAME];
-    size_t len = 0;
-    struct jt808_err e;
-    if (jt808_encode(&tx, frame, sizeof frame, &len, &e) != JT808_OK)
-        fail_msg("cannot encode 0x%04X: %s (%s)", tx.h.msg_id, jt808_rc_name(e.rc), e.field ? e.field : "");
-    term_input(t, frame, len);
-}
-
-static struct jt808_header platform_header(struct term *t, uint16_t msg_id)
-{
-    struct jt808_header h = {.msg_id = msg_id, .serial = pserial++};
-    h.version = ((const struct jt808_fleet_cfg *)term_cfg(t))->version == 2019 ? JT808_V2019 : JT808_V2013;
-    h.proto_version = h.version == JT808_V2019 ? 1 : 0;
-    snprintf(h.phone, sizeof h.phone, "%s", h.version == JT808_V2019 ? "00000000013800000000" : "013800000000");
-    return h;
-}
-
-static uint16_t send_lay(struct term *t, uint16_t msg_id, const struct jt808_lay_kv *kv, size_t n)
-{
-    struct jt808_header h = platform_header(t, msg_id);
-    struct jt808_err e;
-    if (jt808_lay_build(&tx, &h, kv, n, &e) != JT808_OK)
-        fail_msg("cannot build 0x%04X: %s", msg_id, e.field ? e.field : "");
-    platform_frame(t);
-    return h.serial;
-}
-
-static void ack(struct term *t, uint16_t serial, uint16_t id)
-{
-    tx.h = platform_header(t, 0x8001);
-    tx.body = NULL;
-    tx.lay = NULL;
-    tx.b.gen_resp.ack_serial = serial;
-    tx.b.gen_resp.ack_id = id;
-    tx.b.gen_resp.result = 0;
-    platform_frame(t);
-}
-
 /* The one 0x0001 the terminal sent for request (serial, id): its result. */
 static int answer(struct term *t, uint16_t serial, uint16_t id)
 {
@@ -267,36 +160,7 @@ static int answer(struct term *t, uint16_t serial, uint16_t id)
 
 static struct dh *online(int version)
 {
-    char err[512];
-    struct dh *h = dh_start(one_fleet(version), err, sizeof err);
-    if (!h)
-        fail_msg("%s", err);
-    worker_poll(h->w);
-    struct term *t = dh_term(h, 0, 0);
-    struct sent s = {0};
-    sent_take(&s, t);
-    const struct jt808_msg *m = want(&s, 0x0100);
-    tx.h = platform_header(t, 0x8100);
-    tx.body = NULL;
-    tx.lay = NULL;
-    memset(&tx.b.reg_resp, 0, sizeof tx.b.reg_resp);
-    tx.b.reg_resp.ack_serial = m->h.serial;
-    snprintf(tx.b.reg_resp.auth_code, sizeof tx.b.reg_resp.auth_code, "AUTH-1");
-    platform_frame(t);
-    sent_take(&s, t);
-    m = want(&s, 0x0102);
-    ack(t, m->h.serial, 0x0102);
-    sent_free(&s);
-    assert_int_equal(t->state, TS_AUTHENTICATED);
-    return h;
-}
-
-static void finish(struct dh *h)
-{
-    jt808_msg_free(&rx);
-    jt808_msg_free(&tx);
-    jt808_msg_free(&dec);
-    dh_free(h);
+    return online_from(one_fleet(version));
 }
 
 /* kv lists built at run time: paths kept in a pool */

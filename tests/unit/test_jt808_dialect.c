@@ -1,25 +1,10 @@
 /* The JT/T 808 terminal's state machine stepped on a frozen clock and a memory
- * transport (tests/unit/dialect_harness.h): bytes in, bytes out, virtual time
+ * transport (tests/unit/jt808_term_fixture.h): bytes in, bytes out, virtual time
  * moved by hand, so every timing is asserted exactly and nothing sleeps.  The
  * socket-level behaviour stays covered by test_jt808_term.c. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
-/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
-#include "tests/unit/dialect_harness.h"
-#include "sim/dev/jt808_term.h"
-#include "sim/proto/jt808.h"
-
-#include <cmocka.h>
-
-static struct jt808_msg rx, tx;
-static uint8_t scratch[JT808_MAX_FRAME];
-
-#define S 1000000ull
-#define MS 1000ull
+#include "tests/unit/jt808_term_fixture.h"
 
 /* One terminal of `version`; fleet: more fields of the fleet; top: more
  * top-level members (both may be ""). */
@@ -34,85 +19,22 @@ static const char *one_fleet(int version, const char *fleet, const char *top)
     return json;
 }
 
-/* The frames terminal t sent since the last look, decoded one by one. */
-struct sent {
-    uint8_t *buf;
-    size_t n, off;
-};
-
-static void sent_take(struct sent *s, struct term *t)
-{
-    free(s->buf);
-    s->buf = dh_take(t, &s->n);
-    s->off = 0;
-}
-
-/* The next frame, decoded into rx; false when none is left.  *rc gets the
- * decoder's result (a corrupt frame still counts as a frame). */
-static bool sent_next(struct sent *s, enum jt808_rc *rc)
-{
-    size_t start, len, skipped;
-    if (s->off >= s->n)
-        return false;
-    size_t used = jt808_frame_find(s->buf + s->off, s->n - s->off, &start, &len, &skipped);
-    if (!used)
-        return false;
-    struct jt808_err e;
-    *rc = jt808_decode(s->buf + s->off + start, len, scratch, sizeof scratch, &rx, &e);
-    s->off += used;
-    return true;
-}
-
 /* The one frame t sent since the last look must be msg_id; returns its serial. */
 static uint16_t expect_one(struct term *t, uint16_t msg_id)
 {
     struct sent s = {0};
     enum jt808_rc rc = JT808_OK;
     sent_take(&s, t);
-    if (!sent_next(&s, &rc))
+    if (!sent_decode(&s, &rc, NULL))
         fail_msg("nothing sent at %llu us (wanted 0x%04X)", (unsigned long long)clock_now_us(), msg_id);
     assert_int_equal(rc, JT808_OK);
     if (rx.h.msg_id != msg_id)
         fail_msg("sent 0x%04X, wanted 0x%04X", rx.h.msg_id, msg_id);
     uint16_t serial = rx.h.serial;
     enum jt808_rc rc2;
-    assert_false(sent_next(&s, &rc2));
+    assert_false(sent_decode(&s, &rc2, NULL));
     free(s.buf);
     return serial;
-}
-
-static void platform_send(struct term *t, enum jt808_version v)
-{
-    uint8_t frame[JT808_MAX_FRAME];
-    size_t len = 0;
-    struct jt808_err e;
-    tx.h.version = v;
-    tx.h.proto_version = v == JT808_V2019 ? 1 : 0;
-    snprintf(tx.h.phone, sizeof tx.h.phone, "%s", v == JT808_V2019 ? "00000000013800000000" : "013800000000");
-    assert_int_equal(jt808_encode(&tx, frame, sizeof frame, &len, &e), JT808_OK);
-    term_input(t, frame, len);
-}
-
-static void ack(struct term *t, uint16_t serial, uint16_t id, uint8_t result)
-{
-    memset(&tx, 0, sizeof tx);
-    tx.h.msg_id = 0x8001;
-    tx.h.serial = 7;
-    tx.b.gen_resp.ack_serial = serial;
-    tx.b.gen_resp.ack_id = id;
-    tx.b.gen_resp.result = result;
-    platform_send(t, JT808_V2013);
-}
-
-static void register_ok(struct term *t, uint16_t serial, const char *code)
-{
-    memset(&tx, 0, sizeof tx);
-    tx.h.msg_id = 0x8100;
-    tx.h.serial = 8;
-    tx.b.reg_resp.ack_serial = serial;
-    tx.b.reg_resp.result = 0;
-    snprintf(tx.b.reg_resp.auth_code, sizeof tx.b.reg_resp.auth_code, "%s", code);
-    platform_send(t, JT808_V2013);
 }
 
 /* Start, register and authenticate at virtual time 0. */
@@ -127,7 +49,7 @@ static struct dh *online(const char *fleet, const char *top)
     assert_int_equal(t->state, TS_REGISTERING);
     register_ok(t, expect_one(t, 0x0100), "AUTH-1");
     assert_int_equal(t->state, TS_AUTHENTICATING);
-    ack(t, expect_one(t, 0x0102), 0x0102, 0);
+    ack(t, expect_one(t, 0x0102), 0x0102);
     assert_int_equal(t->state, TS_AUTHENTICATED);
     return h;
 }
@@ -147,9 +69,9 @@ static void test_reports_on_schedule(void **state)
         uint8_t *b = dh_take(t, &n);
         if (!b)
             continue;
-        struct sent s = {b, n, 0};
+        struct sent s = {.buf = b, .n = n};
         enum jt808_rc rc;
-        assert_true(sent_next(&s, &rc));
+        assert_true(sent_decode(&s, &rc, NULL));
         assert_int_equal(rx.h.msg_id, 0x0200);
         if (!first)
             first = now;
@@ -159,7 +81,7 @@ static void test_reports_on_schedule(void **state)
         uint16_t serial = rx.h.serial;
         free(b);
         dh_run_to(h, now + 3 * MS);
-        ack(t, serial, 0x0200, 0);
+        ack(t, serial, 0x0200);
         now += 3 * MS;
     }
     assert_true(first <= 5 * S + 3 * MS);
@@ -223,7 +145,7 @@ static void test_cut_and_return(void **state)
     assert_int_equal(t->state, TS_DISCONNECTED); /* stays away for `down` */
     dh_run_to(h, 1 * S + 510 * MS);
     assert_int_equal(t->state, TS_AUTHENTICATING); /* back with its auth code: no registration */
-    ack(t, expect_one(t, 0x0102), 0x0102, 0);
+    ack(t, expect_one(t, 0x0102), 0x0102);
     assert_int_equal(t->state, TS_AUTHENTICATED);
     assert_int_equal(st->connects, 2);
     drain(h);
@@ -247,7 +169,7 @@ static void test_corrupt_next_request(void **state)
     struct sent s = {0};
     enum jt808_rc rc = JT808_OK;
     sent_take(&s, t);
-    assert_true(sent_next(&s, &rc));
+    assert_true(sent_decode(&s, &rc, NULL));
     assert_int_equal(rc, JT808_E_CHECK);
     free(s.buf);
     dh_run_to(h, 2 * S + 5 * MS);

@@ -1,35 +1,16 @@
 /* The JT/T 808 terminal's answers to the platform requests beyond the foundation's
  * (jt808_term_cmd.c, jt808_term_media.c): a one-terminal fleet on the memory
- * transport and a frozen clock (tests/unit/dialect_harness.h).  Each request is
+ * transport and a frozen clock (tests/unit/jt808_term_fixture.h).  Each request is
  * built with the codec's layout engine, each answer decoded and checked field by
  * field against it; timings are exact in virtual time.  The JPEG of a shot is
  * reassembled from its 0x0801 packages and handed to libjpeg, a decoder we did
  * not write. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
-/* before cmocka.h, whose expect_value() macro would rename harness/expect.h's function */
-#include "tests/unit/dialect_harness.h"
-#include "sim/dev/jt808_term.h"
-#include "sim/dev/jt808_term_int.h"
-#include "sim/proto/jt808.h"
-#include "sim/proto/jt808_layout.h"
+#include <jpeglib.h> /* before cmocka.h, which the fixture includes */
+#include "tests/unit/jt808_term_fixture.h"
 #include "sim/proto/jt808_rsa.h"
-
-#include <jpeglib.h>
-#include <cmocka.h>
-
-static struct jt808_msg rx, tx;
-static uint8_t scratch[JT808_MAX_FRAME];
-static uint16_t pserial = 100;
-
-#define S 1000000ull
-#define MS 1000ull
-#define JT(t) ((struct jt808_tstate *)term_dstate(t))
 
 static const char *one_fleet(int version, const char *fleet)
 {
@@ -43,72 +24,7 @@ static const char *one_fleet(int version, const char *fleet)
     return json;
 }
 
-/* --- what the terminal sent ---------------------------------------------------------- */
-
-struct sent {
-    uint8_t *buf;
-    size_t n, off;
-    const uint8_t *frame; /* the last frame taken, as on the wire */
-    size_t frame_len;
-};
-
-static void sent_take(struct sent *s, struct term *t)
-{
-    free(s->buf);
-    s->buf = dh_take(t, &s->n);
-    s->off = 0;
-}
-
-/* The next frame into rx (it must decode); NULL when none is left. */
-static const struct jt808_msg *sent_next(struct sent *s)
-{
-    size_t start, len, skipped;
-    if (!s->buf || s->off >= s->n)
-        return NULL;
-    size_t used = jt808_frame_find(s->buf + s->off, s->n - s->off, &start, &len, &skipped);
-    if (!used)
-        return NULL;
-    struct jt808_err e;
-    s->frame = s->buf + s->off + start;
-    s->frame_len = len;
-    if (jt808_decode(s->frame, len, scratch, sizeof scratch, &rx, &e) != JT808_OK)
-        fail_msg("a frame from the terminal does not decode: %s at %zu (%s)", jt808_rc_name(e.rc), e.offset,
-                 e.field ? e.field : "");
-    s->off += used;
-    return &rx;
-}
-
-static void sent_free(struct sent *s)
-{
-    free(s->buf);
-    memset(s, 0, sizeof *s);
-}
-
-/* The next frame of s must be msg_id. */
-static const struct jt808_msg *want(struct sent *s, uint16_t msg_id)
-{
-    const struct jt808_msg *m = sent_next(s);
-    if (!m)
-        fail_msg("nothing more sent at %llu us (wanted 0x%04X)", (unsigned long long)clock_now_us(), msg_id);
-    if (m->h.msg_id != msg_id)
-        fail_msg("sent 0x%04X, wanted 0x%04X", m->h.msg_id, msg_id);
-    return m;
-}
-
-static void want_none(struct sent *s)
-{
-    const struct jt808_msg *m = sent_next(s);
-    if (m)
-        fail_msg("sent 0x%04X (serial %u), wanted nothing more", m->h.msg_id, m->h.serial);
-}
-
-static void nothing_sent(struct term *t)
-{
-    struct sent s = {0};
-    sent_take(&s, t);
-    want_none(&s);
-    sent_free(&s);
-}
+/* --- what the terminal sent (more in tests/unit/jt808_term_fixture.h) --- */
 
 static uint32_t u32(const struct jt808_msg *m, const char *path)
 {
@@ -134,105 +50,10 @@ static size_t list_len(const struct jt808_msg *m, const char *path)
     return n;
 }
 
-/* --- what the platform sends ----------------------------------------------------------- */
-
-static void platform_frame(struct term *t)
-{
-    uint8_t frame[JT808_MAX_FRAME];
-    size_t len = 0;
-    struct jt808_err e;
-    if (jt808_encode(&tx, frame, sizeof frame, &len, &e) != JT808_OK)
-        fail_msg("cannot encode 0x%04X: %s (%s)", tx.h.msg_id, jt808_rc_name(e.rc), e.field ? e.field : "");
-    term_input(t, frame, len);
-}
-
-static struct jt808_header platform_header(struct term *t, uint16_t msg_id)
-{
-    struct jt808_header h = {.msg_id = msg_id, .serial = pserial++};
-    h.version = ((const struct jt808_fleet_cfg *)term_cfg(t))->version == 2019 ? JT808_V2019 : JT808_V2013;
-    h.proto_version = h.version == JT808_V2019 ? 1 : 0;
-    snprintf(h.phone, sizeof h.phone, "%s", h.version == JT808_V2019 ? "00000000013800000000" : "013800000000");
-    return h;
-}
-
-/* A layout message from kv; returns its serial. */
-static uint16_t send_lay(struct term *t, uint16_t msg_id, const struct jt808_lay_kv *kv, size_t n)
-{
-    struct jt808_header h = platform_header(t, msg_id);
-    struct jt808_err e;
-    if (jt808_lay_build(&tx, &h, kv, n, &e) != JT808_OK)
-        fail_msg("cannot build 0x%04X: %s", msg_id, e.field ? e.field : "");
-    platform_frame(t);
-    return h.serial;
-}
-
-/* A message with this body as it is (empty bodies, typed ones set in tx.b by the caller
- * when body is NULL). */
-static uint16_t send_body(struct term *t, uint16_t msg_id, const uint8_t *body, size_t n)
-{
-    struct jt808_header h = platform_header(t, msg_id);
-    tx.h = h;
-    tx.lay = NULL;
-    static const uint8_t none[1];
-    tx.body = body ? body : none;
-    tx.body_bytes = n;
-    platform_frame(t);
-    tx.body = NULL;
-    tx.body_bytes = 0;
-    return h.serial;
-}
-
-static void ack(struct term *t, uint16_t serial, uint16_t id)
-{
-    struct jt808_header h = platform_header(t, 0x8001);
-    tx.h = h;
-    tx.body = NULL;
-    tx.b.gen_resp.ack_serial = serial;
-    tx.b.gen_resp.ack_id = id;
-    tx.b.gen_resp.result = 0;
-    platform_frame(t);
-}
-
-static void check_general(const struct jt808_msg *m, uint16_t serial, uint16_t id, uint8_t result)
-{
-    assert_int_equal(m->h.msg_id, 0x0001);
-    assert_int_equal(m->b.gen_resp.ack_serial, serial);
-    assert_int_equal(m->b.gen_resp.ack_id, id);
-    assert_int_equal(m->b.gen_resp.result, result);
-}
-
 /* Start, register and authenticate at virtual time 0. */
 static struct dh *online(int version, const char *fleet)
 {
-    char err[512];
-    struct dh *h = dh_start(one_fleet(version, fleet), err, sizeof err);
-    if (!h)
-        fail_msg("%s", err);
-    worker_poll(h->w);
-    struct term *t = dh_term(h, 0, 0);
-    struct sent s = {0};
-    sent_take(&s, t);
-    const struct jt808_msg *m = want(&s, 0x0100);
-    struct jt808_header hd = platform_header(t, 0x8100);
-    tx.h = hd;
-    tx.body = NULL;
-    memset(&tx.b.reg_resp, 0, sizeof tx.b.reg_resp);
-    tx.b.reg_resp.ack_serial = m->h.serial;
-    snprintf(tx.b.reg_resp.auth_code, sizeof tx.b.reg_resp.auth_code, "AUTH-1");
-    platform_frame(t);
-    sent_take(&s, t);
-    m = want(&s, 0x0102);
-    ack(t, m->h.serial, 0x0102);
-    sent_free(&s);
-    assert_int_equal(t->state, TS_AUTHENTICATED);
-    return h;
-}
-
-static void finish(struct dh *h)
-{
-    jt808_msg_free(&rx);
-    jt808_msg_free(&tx);
-    dh_free(h);
+    return online_from(one_fleet(version, fleet));
 }
 
 /* ---- jt808_term_cmd.c ------------------------------------------------------------------ */
