@@ -807,18 +807,10 @@ static const struct stats_counter jt_counters[] = {
       "area and route sets refused: over the store's caps (result 1) or a bad item (result 2)"),
     C(JT808_C_AREA_ALARMS, "area_alarms",
       "area and route crossings reported to the platform (alarm bit 20/21 with item 0x12)"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
-      "frames sent with an additional item of the wrong length (fleet option deviate)"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
-      "frames sent with a parameter of the wrong length"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_COUNT_OVERRUN, "dev_count_overrun",
-      "frames sent with a count larger than the body holds"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_TRAILING_BYTES, "dev_trailing_bytes",
-      "frames sent with bytes after the last field"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_UNESCAPED_CHECK, "dev_unescaped_check",
-      "frames sent with a check byte 0x7D left unescaped"),
-    C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
-      "frames sent with an item running past the body"),
+#define DEV(id, counter, name, text, sent, accepted) \
+    C(JT808_C_DEV_FIRST + JT808_DEV_##id, "dev_" #counter, "frames sent with " sent),
+    JT808_DEV_KINDS(DEV)
+#undef DEV
     C(JT808_C_RSA_ENCRYPTED, "rsa_encrypted",
       "bodies sent RSA-encrypted for the platform's 0x8A00 key (fleet option rsa after-exchange)"),
     C(JT808_C_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted platform bodies decrypted with the terminal's key"),
@@ -831,6 +823,7 @@ static const struct stats_counter jt_counters[] = {
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
+/* all 32 slots are taken: a new counter or deviation kind needs STATS_DIALECT_COUNTERS raised */
 _Static_assert(JT808_C__COUNT <= STATS_DIALECT_COUNTERS, "fleet_stats.dc has a slot for every JT/T 808 counter");
 #undef C
 

@@ -54,13 +54,34 @@ const char *jt808_rc_text(enum jt808_rc rc);
  * sent, keeps what it cannot type as raw, and records each such case here (like
  * Wireshark's expert info) instead of failing.  Strictness is the caller's verdict
  * (`fleetsim decode --strict`, an expectation of zero deviations). */
+/* Every deviation kind, one row each, in the enum's order (the order of the counters
+ * too; append, never reorder):
+ *   X(ID, counter, name, text, sent, accepted)
+ * ID: JT808_DEV_<ID>; counter: the token of its counters terminal.dev_<counter> and
+ * gateway.dev_<counter>; name: its stable name (vectors, JSON, scenario "deviate");
+ * text: what jt808_dev_text says; sent: what the terminal's counter counts ("frames
+ * sent with ..."); accepted: what the gateway's counts ("deviations accepted: ...").
+ * A new kind is a row here (and, to send it, its case in sim/dev/jt808_deviate.c). */
+#define JT808_DEV_KINDS(X)                                                                                         \
+    X(ITEM_LENGTH, item_length, "item-length", "additional item length disagrees with its id; kept raw",        \
+      "an additional item of the wrong length (fleet option deviate)",                                           \
+      "an additional item whose length disagrees with its id (kept raw)")                                        \
+    X(PARAM_LENGTH, param_length, "param-length", "parameter length disagrees with its type; kept raw",         \
+      "a parameter of the wrong length", "a parameter whose length disagrees with its type (kept raw)")          \
+    X(COUNT_OVERRUN, count_overrun, "count-overrun",                                                             \
+      "count larger than the body holds; stopped at the end of the body", "a count larger than the body holds", \
+      "a count larger than the body holds")                                                                      \
+    X(TRAILING_BYTES, trailing_bytes, "trailing-bytes", "bytes after the last field; kept raw",                 \
+      "bytes after the last field", "bytes after the last field (kept raw)")                                     \
+    X(UNESCAPED_CHECK, unescaped_check, "unescaped-check", "lone 0x7D before the closing 0x7E read as the check byte", \
+      "a check byte 0x7D left unescaped", "a lone 0x7D before the closing 0x7E read as the check byte")          \
+    X(ITEM_TRUNCATED, item_truncated, "item-truncated", "item length runs past the body; the bytes present kept raw", \
+      "an item running past the body", "an item whose length runs past the body")
+
 enum jt808_dev_kind {
-    JT808_DEV_ITEM_LENGTH = 0,  /* an additional item whose length disagrees with its id: kept raw */
-    JT808_DEV_PARAM_LENGTH,     /* a parameter whose length disagrees with its type: kept raw */
-    JT808_DEV_COUNT_OVERRUN,    /* a count larger than the body holds: decoding stopped at the end */
-    JT808_DEV_TRAILING_BYTES,   /* bytes after the last field or item: kept raw */
-    JT808_DEV_UNESCAPED_CHECK,  /* a lone 0x7D just before the closing 0x7E, read as the check byte */
-    JT808_DEV_ITEM_TRUNCATED,   /* an item whose declared length runs past the body: the bytes present kept raw */
+#define JT808_DEV_ENUM(id, counter, name, text, sent, accepted) JT808_DEV_##id,
+    JT808_DEV_KINDS(JT808_DEV_ENUM)
+#undef JT808_DEV_ENUM
     JT808_DEV__COUNT
 };
 

@@ -6,12 +6,9 @@
 static const struct {
     const char *name, *text;
 } kinds[JT808_DEV__COUNT] = {
-    [JT808_DEV_ITEM_LENGTH] = {"item-length", "additional item length disagrees with its id; kept raw"},
-    [JT808_DEV_PARAM_LENGTH] = {"param-length", "parameter length disagrees with its type; kept raw"},
-    [JT808_DEV_COUNT_OVERRUN] = {"count-overrun", "count larger than the body holds; stopped at the end of the body"},
-    [JT808_DEV_TRAILING_BYTES] = {"trailing-bytes", "bytes after the last field; kept raw"},
-    [JT808_DEV_UNESCAPED_CHECK] = {"unescaped-check", "lone 0x7D before the closing 0x7E read as the check byte"},
-    [JT808_DEV_ITEM_TRUNCATED] = {"item-truncated", "item length runs past the body; the bytes present kept raw"},
+#define ROW(id, counter, name, text, sent, accepted) [JT808_DEV_##id] = {name, text},
+    JT808_DEV_KINDS(ROW)
+#undef ROW
 };
 
 const char *jt808_dev_name(enum jt808_dev_kind k)

@@ -118,18 +118,10 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_VERIFY_HTTP_ERROR, "verify_http_error", "third-party answers with an HTTP status other than 200 (refused)"),
     C(GWC_VERIFY_UNREACHABLE, "verify_unreachable", "third-party verifications not asked or not reached (refused)"),
     C(GWC_TLS_HANDSHAKES + TLS_EV_FAILED, "tls_handshake_failed", "TLS handshakes failed otherwise (not TLS, a protocol error)"),
-    C(GWC_DEV_FIRST + JT808_DEV_ITEM_LENGTH, "dev_item_length",
-      "deviations accepted: an additional item whose length disagrees with its id (kept raw)"),
-    C(GWC_DEV_FIRST + JT808_DEV_PARAM_LENGTH, "dev_param_length",
-      "deviations accepted: a parameter whose length disagrees with its type (kept raw)"),
-    C(GWC_DEV_FIRST + JT808_DEV_COUNT_OVERRUN, "dev_count_overrun",
-      "deviations accepted: a count larger than the body holds"),
-    C(GWC_DEV_FIRST + JT808_DEV_TRAILING_BYTES, "dev_trailing_bytes",
-      "deviations accepted: bytes after the last field (kept raw)"),
-    C(GWC_DEV_FIRST + JT808_DEV_UNESCAPED_CHECK, "dev_unescaped_check",
-      "deviations accepted: a lone 0x7D before the closing 0x7E read as the check byte"),
-    C(GWC_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
-      "deviations accepted: an item whose length runs past the body"),
+#define DEV(id, counter, name, text, sent, accepted) \
+    C(GWC_DEV_FIRST + JT808_DEV_##id, "dev_" #counter, "deviations accepted: " accepted),
+    JT808_DEV_KINDS(DEV)
+#undef DEV
     C(GWC_REPLY_WRONG_ID, "reply_wrong_id",
       "answers to platform requests refused as invalid: another message than the request's reply"),
     C(GWC_REPLY_BAD_BODY, "reply_bad_body",
@@ -170,6 +162,7 @@ static const struct stats_counter fe_counters[] = {
       "incomplete subpackaged messages dropped after the last request for their missing packages"),
 };
 _Static_assert(TLS_EV__COUNT == 8, "a counter per TLS event");
+_Static_assert(sizeof fe_counters / sizeof fe_counters[0] == GWC__COUNT, "a row of fe_counters per gateway counter");
 _Static_assert(GWC__COUNT <= STATS_FE_COUNTERS, "gateway counters");
 #undef C
 
