@@ -1,5 +1,7 @@
 /* Internals shared by the files of `fleetsim run`: run.c (processes, timeline,
- * drain), run_snapshot.c (the run's snapshot), run_stats.c (--stats) and
+ * drain), run_setup.c (targets, the embedded platform's configuration, the checks
+ * before anything starts), run_snapshot.c (the run's snapshot), run_stats.c
+ * (--stats), run_evidence.c (--csv, --trace, --pcap, --prometheus) and
  * run_summary.c (verdicts, figures, the plan of a dry run). */
 #ifndef FLEETSIM_RUN_INTERNAL_H
 #define FLEETSIM_RUN_INTERNAL_H
@@ -100,6 +102,30 @@ struct run {
     int tty;
     char tmpdir[256];
 };
+
+/* A platform request unanswered this long times out (virtual ms); the gateways drain at least as long. */
+#define RUN_CMD_TIMEOUT_MS 10000
+
+/* An error of the set-up on stderr, each of its lines prefixed "fleetsim run: ". */
+void run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The descriptors a process may open (the soft limit raised to the hard one, which
+ * the children inherit), less a reserve of its own. */
+uint64_t run_setup_fd_budget(void);
+/* Where each fleet goes: its own target, the one the command line or scenario
+ * names, or the embedded platform's front-end for its dialect (r->fe).  0, or -1
+ * with err. */
+int run_setup_target(struct run *r, char *err, size_t errcap);
+/* Every path and port the options and the scenario name, checked before any
+ * process starts (and in a dry run), and the gateway processes planned; 0, or -1
+ * after run_error. */
+int run_setup_preflight(struct run *r, uint64_t per_proc);
+/* The embedded platform's configuration, its database and the core's bus socket
+ * (a failure is the harness's: the input was checked).  0, or -1 with err. */
+int run_setup_frontend(struct run *r, char *err, size_t errcap);
+/* Remove the temporary directory of the database run_setup_frontend made, if any. */
+void run_setup_rm_tmpdir(struct run *r);
+/* mkdir -p: 0, or -1 with errno. */
+int run_setup_mkdir_p(const char *path);
 
 /* Record the first harness failure (later ones are dropped: the first is the cause). */
 void run_harness_fail(struct run *r, const char *fmt, const char *detail);
