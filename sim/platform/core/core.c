@@ -1,5 +1,11 @@
-/* The platform core process: the bus to the front-ends, the store, command fan-out. */
+/* The platform core process: the bus addresses, the connections of the
+ * front-ends and the records they send (registrations, authentications, status,
+ * reports, command results) in transactions, the store's flush in slices, the
+ * control channel and core_main.  The table of the devices online is
+ * core_online.c's, the fan-out of commands core_cmd.c's; the state they share is
+ * in core_internal.h. */
 #include "sim/platform/core/core.h"
+#include "sim/platform/core/core_internal.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -18,10 +24,6 @@
 #include "sim/core/lag.h"
 #include "sim/platform/core/bus.h"
 
-#define CORE_MAX_PROTOS 8
-#define CORE_BATCH 64               /* devices per front-end per tick: 10,000 in about 160 ms; measured
-                                       against 256 (40 ms): the report latency of the second after
-                                       a 0x8104 to 10,000, max 10-18 ms instead of 14-21 ms */
 #define CORE_TICK_S 0.001
 #define CORE_FLUSH_S 0.05            /* 20,000 values/s: 1,000 a transaction; at 0.2 s the 4,000 of
                                        one took the core 22-72 ms of CPU at once */
@@ -114,70 +116,7 @@ int core_connect(const char *addr, char *err, size_t errcap)
     return fd;
 }
 
-/* --- state ------------------------------------------------------------------------------ */
-
-struct peer {
-    int fd;                         /* -1: free */
-    ev_io io;
-    struct bus_out out;
-    struct core *core;
-    int proto;                      /* index in core->protos, -1 before HELLO */
-    uint32_t index;
-};
-
-/* A device online through a front-end connection. */
-struct online {
-    char id[STORE_ID_MAX + 1];      /* "" = empty slot */
-    uint32_t hash;
-    uint32_t handle;
-    uint16_t peer;
-    uint8_t proto;
-};
-
-struct target {
-    uint32_t handle;
-    char id[STORE_ID_MAX + 1];
-};
-
-struct job_peer {
-    struct target *t;
-    size_t n, at, cap;
-    bool begun;
-};
-
-/* A command on its way to the devices of a step, a batch per front-end per tick. */
-struct job {
-    struct job *next;
-    int64_t task;
-    struct ctl_msg m;
-    int proto;
-    struct job_peer p[CORE_MAX_PEERS];
-};
-
-struct core {
-    const struct core_config *cfg;
-    struct core_slot *st;
-    struct store *store;
-    struct ev_loop *loop;
-    int lfd, ctl_fd;
-    ev_io accept_io, ctl_io;
-    ev_timer tick, flush;
-    ev_check flush_more;            /* a flush slice on every loop pass while some are left */
-    ev_idle flush_idle;             /* meanwhile the loop polls without waiting */
-    ev_signal sigint, sigterm;
-    struct peer peers[CORE_MAX_PEERS];
-    char protos[CORE_MAX_PROTOS][STORE_PROTOCOL_MAX + 1];
-    int n_protos;
-    struct online *on;
-    size_t on_cap, on_used;
-    struct job *jobs;
-    bool in_batch;                  /* a write transaction is open */
-    int draining;                   /* 1: told to drain; 2: drained */
-    uint8_t rbuf[BUS_MAX_MSG];
-};
-
-static void core_error(struct core *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void core_error(struct core *k, const char *fmt, ...)
+void core_error(struct core *k, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -190,7 +129,7 @@ static void core_error(struct core *k, const char *fmt, ...)
         fprintf(stderr, "platform core: %s\n", buf);
 }
 
-static int64_t wall_ms(void)
+int64_t core_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -208,97 +147,10 @@ static int proto_index(struct core *k, const char *name)
     return k->n_protos++;
 }
 
-/* --- devices online: open addressing, linear probing, backward-shift deletion --------- */
-
-static uint32_t hash_id(int proto, const char *id)
-{
-    uint32_t h = 2166136261u ^ (uint32_t)proto;
-    for (; *id; id++) {
-        h ^= (unsigned char)*id;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static struct online *on_find(struct online *t, size_t cap, int proto, const char *id, uint32_t h)
-{
-    size_t mask = cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct online *e = &t[i];
-        if (!e->id[0] || (e->hash == h && e->proto == proto && strcmp(e->id, id) == 0))
-            return e;
-    }
-}
-
-static int on_grow(struct core *k)
-{
-    size_t ncap = k->on_cap ? k->on_cap * 2 : 1024;
-    struct online *nt = calloc(ncap, sizeof *nt);
-    if (!nt)
-        return -1;
-    for (size_t i = 0; i < k->on_cap; i++)
-        if (k->on[i].id[0])
-            *on_find(nt, ncap, k->on[i].proto, k->on[i].id, k->on[i].hash) = k->on[i];
-    free(k->on);
-    k->on = nt;
-    k->on_cap = ncap;
-    return 0;
-}
-
-static void on_put(struct core *k, int proto, const char *id, int peer, uint32_t handle)
-{
-    if ((k->on_used + 1) * 4 > k->on_cap * 3 && on_grow(k) < 0) {
-        core_error(k, "out of memory for the devices online");
-        return;
-    }
-    uint32_t h = hash_id(proto, id);
-    struct online *e = on_find(k->on, k->on_cap, proto, id, h);
-    if (!e->id[0]) {
-        snprintf(e->id, sizeof e->id, "%s", id);
-        e->hash = h;
-        e->proto = (uint8_t)proto;
-        k->on_used++;
-    }
-    e->peer = (uint16_t)peer;
-    e->handle = handle;
-    k->st->online = k->on_used;
-}
-
-static void on_remove_slot(struct core *k, size_t i)
-{
-    size_t mask = k->on_cap - 1;
-    k->on[i].id[0] = '\0';
-    k->on_used--;
-    /* move later members of the run back so no probe stops short */
-    for (size_t j = (i + 1) & mask; k->on[j].id[0]; j = (j + 1) & mask) {
-        size_t home = k->on[j].hash & mask;
-        bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (between)
-            continue;
-        k->on[i] = k->on[j];
-        k->on[j].id[0] = '\0';
-        i = j;
-    }
-    k->st->online = k->on_used;
-}
-
-/* Offline, if this connection is still the one it is online through. */
-static bool on_remove(struct core *k, int proto, const char *id, int peer, uint32_t handle, bool any_handle)
-{
-    if (!k->on_cap)
-        return false;
-    uint32_t h = hash_id(proto, id);
-    struct online *e = on_find(k->on, k->on_cap, proto, id, h);
-    if (!e->id[0] || (!any_handle && (e->peer != peer || e->handle != handle)))
-        return false;
-    on_remove_slot(k, (size_t)(e - k->on));
-    return true;
-}
-
 /* --- transactions ------------------------------------------------------------------------ */
 
 /* Replies wait until what they answer is committed. */
-static void batch_begin(struct core *k)
+void core_batch_begin(struct core *k)
 {
     if (k->in_batch)
         return;
@@ -339,7 +191,7 @@ static void flush_peers(struct core *k)
     }
 }
 
-static void batch_end(struct core *k)
+void core_batch_end(struct core *k)
 {
     if (k->in_batch) {
         char err[256];
@@ -364,7 +216,7 @@ static void on_register(struct core *k, struct peer *p, const struct bus_rec *r)
         !bus_str_copy(r->s[4], attrs, sizeof attrs)) {
         snprintf(why, sizeof why, "registration: a field is too long or holds a NUL byte");
     } else {
-        batch_begin(k);
+        core_batch_begin(k);
         struct store_device d = {.protocol = k->protos[p->proto], .device_id = id, .name = name,
                                  .binding = binding, .product = product, .attrs = attrs[0] ? attrs : NULL};
         res = store_register(k->store, &d, (r->u8 & BUS_REG_PROVISIONED) != 0, secret, sizeof secret, why,
@@ -384,8 +236,8 @@ static void on_auth(struct core *k, struct peer *p, const struct bus_rec *r)
               store_auth(k->store, k->protos[p->proto], id, secret);
     if (ok) {
         k->st->auths++;
-        on_put(k, p->proto, id, (int)(p - k->peers), r->handle);
-        store_status(k->store, k->protos[p->proto], id, true, wall_ms());
+        core_online_put(k, p->proto, id, (int)(p - k->peers), r->handle);
+        store_status(k->store, k->protos[p->proto], id, true, core_wall_ms());
     } else {
         k->st->auth_refused++;
     }
@@ -419,15 +271,15 @@ static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
         return;
     case BUS_OFFLINE:
         if (bus_str_copy(r->s[0], id, sizeof id) &&
-            on_remove(k, p->proto, id, (int)(p - k->peers), r->handle, false))
-            store_status(k->store, k->protos[p->proto], id, false, wall_ms());
+            core_online_remove(k, p->proto, id, (int)(p - k->peers), r->handle, false))
+            store_status(k->store, k->protos[p->proto], id, false, core_wall_ms());
         return;
     case BUS_UNREGISTER:
         if (!bus_str_copy(r->s[0], id, sizeof id))
             break;
-        batch_begin(k);
+        core_batch_begin(k);
         store_unregister(k->store, k->protos[p->proto], id);
-        on_remove(k, p->proto, id, 0, 0, true);
+        core_online_remove(k, p->proto, id, 0, 0, true);
         return;
     case BUS_REPORT: {
         char service[STORE_SERVICE_MAX + 2];
@@ -444,9 +296,9 @@ static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
     case BUS_CMD_RESULT:
         if (!bus_str_copy(r->s[0], id, sizeof id) || r->u8 >= STORE_CMD__COUNT)
             break;
-        batch_begin(k);
+        core_batch_begin(k);
         k->st->results++;
-        store_command_state(k->store, r->token, k->protos[p->proto], id, (enum store_cmd_state)r->u8, wall_ms());
+        store_command_state(k->store, r->token, k->protos[p->proto], id, (enum store_cmd_state)r->u8, core_wall_ms());
         return;
     case BUS_SYNC:
         bus_sync_reply(&p->out, r->token);
@@ -492,8 +344,8 @@ static void peer_close(struct core *k, struct peer *p)
     for (size_t i = 0; i < k->on_cap;) {
         struct online *e = &k->on[i];
         if (e->id[0] && e->peer == pi) {
-            store_status(k->store, k->protos[e->proto], e->id, false, wall_ms());
-            on_remove_slot(k, i); /* a later entry may have moved here: look again */
+            store_status(k->store, k->protos[e->proto], e->id, false, core_wall_ms());
+            core_online_remove_slot(k, i); /* a later entry may have moved here: look again */
             continue;
         }
         i++;
@@ -538,7 +390,7 @@ static void peer_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct core *k = p->core;
     if (revents & EV_READ)
         peer_read(k, p, CORE_READ_BURST);
-    batch_end(k);
+    core_batch_end(k);
     (void)loop;
 }
 
@@ -576,160 +428,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
 }
 
-/* --- commands ---------------------------------------------------------------------------- */
-
-/* A fleet's devices are its id pattern: a prefix and a decimal number from ident on,
- * count of them ("13800000000" + 0..count-1; "dev-0001" + ...).  The index of id
- * in the fleet, or -1. */
-static int64_t fleet_index(const char *ident, uint32_t count, const char *id)
-{
-    size_t n = strlen(ident), d = n;
-    while (d > 0 && ident[d - 1] >= '0' && ident[d - 1] <= '9')
-        d--;
-    if (d == n || n - d > 19 || strncmp(id, ident, d) != 0)
-        return -1;
-    unsigned long long first = 0, v = 0;
-    for (size_t i = d; i < n; i++)
-        first = first * 10 + (unsigned)(ident[i] - '0');
-    const char *s = id + d;
-    size_t len = strlen(s);
-    if (!len)
-        return -1;
-    /* leading zeros do not count (a 2019 JT/T 808 phone is 20 BCD digits) */
-    while (len > 1 && *s == '0') {
-        s++;
-        len--;
-    }
-    if (len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v < first || v - first >= count)
-        return -1;
-    return (int64_t)(v - first);
-}
-
-static void job_free(struct job *j)
-{
-    for (int i = 0; i < CORE_MAX_PEERS; i++)
-        free(j->p[i].t);
-    free(j);
-}
-
-static int job_add(struct job_peer *jp, uint32_t handle, const char *id)
-{
-    if (jp->n == jp->cap) {
-        size_t nc = jp->cap ? jp->cap * 2 : 256;
-        struct target *nt = realloc(jp->t, nc * sizeof *nt);
-        if (!nt)
-            return -1;
-        jp->t = nt;
-        jp->cap = nc;
-    }
-    jp->t[jp->n].handle = handle;
-    snprintf(jp->t[jp->n].id, sizeof jp->t[0].id, "%s", id);
-    jp->n++;
-    return 0;
-}
-
-static void command_new(struct core *k, const struct ctl_msg *m, const char *body)
-{
-    if (k->draining) {
-        core_error(k, "step %u: a command while draining", m->step);
-        return;
-    }
-    struct job *j = calloc(1, sizeof *j);
-    char err[256];
-    if (!j) {
-        core_error(k, "step %u: out of memory", m->step);
-        return;
-    }
-    j->m = *m;
-    j->proto = -1;
-    for (int i = 0; i < k->n_protos; i++)
-        if (strcmp(k->protos[i], m->protocol) == 0)
-            j->proto = i;
-    /* the addressed devices that are online now; the others are not the step's */
-    for (size_t i = 0; i < k->on_cap && j->proto >= 0; i++) {
-        const struct online *e = &k->on[i];
-        if (!e->id[0] || e->proto != j->proto)
-            continue;
-        int64_t idx = fleet_index(m->ident, m->count, e->id);
-        if (idx < 0 || !ctl_picked((uint64_t)idx, m->count, m->fraction))
-            continue;
-        if (job_add(&j->p[e->peer], e->handle, e->id) < 0) {
-            core_error(k, "step %u: out of memory", m->step);
-            job_free(j);
-            return;
-        }
-    }
-    j->task = store_task_new(k->store, m->what, body, wall_ms(), err, sizeof err);
-    if (j->task < 0) {
-        core_error(k, "step %u: %s", m->step, err);
-        job_free(j);
-        return;
-    }
-    k->st->tasks++;
-    for (int i = 0; i < CORE_MAX_PEERS; i++) {
-        if (!j->p[i].n || k->peers[i].fd < 0)
-            continue;
-        bus_cmd_begin(&k->peers[i].out, (uint32_t)j->task, m->kind, m->fleet, m->step, m->settle_us, body);
-        j->p[i].begun = true;
-    }
-    struct job **tail = &k->jobs;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = j;
-    if (!ev_is_active(&k->tick))
-        ev_timer_start(k->loop, &k->tick);
-}
-
-/* One tick of fan-out: a batch per front-end, the oldest command first. */
-static void fan_out(struct core *k)
-{
-    int batch = k->cfg->cmd_batch > 0 ? k->cfg->cmd_batch : CORE_BATCH;
-    int64_t now = wall_ms();
-    int budget[CORE_MAX_PEERS];
-    for (int i = 0; i < CORE_MAX_PEERS; i++)
-        budget[i] = batch;
-    while (k->jobs) {
-        struct job *j = k->jobs;
-        bool left = false;
-        for (int i = 0; i < CORE_MAX_PEERS; i++) {
-            struct job_peer *jp = &j->p[i];
-            struct peer *p = &k->peers[i];
-            while (jp->at < jp->n && budget[i] > 0 && p->fd >= 0) {
-                uint32_t h[BUS_MAX_TARGETS];
-                const char *ids[BUS_MAX_TARGETS];
-                uint32_t n = 0;
-                batch_begin(k);
-                while (jp->at < jp->n && budget[i] > 0 && n < BUS_MAX_TARGETS) {
-                    const struct target *t = &jp->t[jp->at++];
-                    ids[n] = t->id;
-                    h[n++] = t->handle;
-                    budget[i]--;
-                    store_command_put(k->store, j->task, k->protos[j->proto], t->id, STORE_CMD_SENT, now);
-                    k->st->commands++;
-                }
-                bus_cmd_to(&p->out, (uint32_t)j->task, h, ids, n);
-            }
-            if (jp->at < jp->n && p->fd >= 0)
-                left = true;
-        }
-        if (left)
-            break;
-        for (int i = 0; i < CORE_MAX_PEERS; i++)
-            if (j->p[i].begun && k->peers[i].fd >= 0)
-                bus_cmd_end(&k->peers[i].out, (uint32_t)j->task);
-        k->jobs = j->next;
-        job_free(j);
-    }
-    batch_end(k);
-}
-
 /* --- the process ---------------------------------------------------------------------- */
 
 static void read_all(struct core *k)
@@ -741,7 +439,7 @@ static void read_all(struct core *k)
                 if (!peer_read(k, &k->peers[i], CORE_READ_BURST) || k->st->msgs_in == before)
                     break;
             }
-    batch_end(k);
+    core_batch_end(k);
 }
 
 static void store_flush_now(struct core *k)
@@ -767,7 +465,7 @@ static void maybe_drained(struct core *k)
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct core *k = t->data;
-    fan_out(k);
+    core_cmd_fan_out(k);
     if (!k->jobs)
         ev_timer_stop(loop, t);
     maybe_drained(k);
@@ -844,8 +542,8 @@ static void ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
     switch (m.type) {
     case CTL_COMMAND:
-        command_new(k, &m, m.payload_len ? payload : NULL);
-        fan_out(k); /* the first batch now */
+        core_cmd_new(k, &m, m.payload_len ? payload : NULL);
+        core_cmd_fan_out(k); /* the first batch now */
         break;
     case CTL_DRAIN:
         if (!k->draining) {
@@ -963,11 +661,7 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     ev_run(k->loop, 0);
     /* what the front-ends sent before they went is still stored */
     read_all(k);
-    while (k->jobs) {
-        struct job *j = k->jobs;
-        k->jobs = j->next;
-        job_free(j);
-    }
+    core_cmd_free_all(k);
     for (int i = 0; i < CORE_MAX_PEERS; i++)
         peer_close(k, &k->peers[i]);
     store_flush_now(k);
