@@ -174,6 +174,14 @@ enum jt808_rc jt808_params_write(struct jt808_wr *w, const struct jt808_params *
 enum jt808_rc jt808_ctl_read(struct jt808_rd *r, struct jt808_control *b);
 enum jt808_rc jt808_ctl_write(struct jt808_wr *w, const struct jt808_control *b);
 
+/* Whether m's body is one of the typed ones (to and from JSON as "body", not
+ * "body_hex"): a known id, whole, in the clear or an RSA body decrypted with its
+ * key (which reads as a plain one). */
+static inline bool jt808_body_is_typed(const struct jt808_msg *m)
+{
+    return jt808_msg_known(m->h.msg_id) && !m->h.subpackage && (m->h.encryption == 0 || m->rsa_plain);
+}
+
 /* jt808_body_decode without clearing msg->devs (jt808_decode records frame-layer
  * deviations first). */
 enum jt808_rc jt808_body_read(const uint8_t *body, size_t n, struct jt808_msg *msg,
