@@ -15,12 +15,13 @@ d = sys.argv[1]
 print(sum(len(json.load(open(os.path.join(d, f))).get("cases", [0])) for f in os.listdir(d)
           if f.endswith(".json") and f != "suite.json"))' "$SUITE")
 
-# device SCENARIO-FILE PORT VERSION: a one-terminal scenario aimed at the runner
+# device SCENARIO-FILE PORT VERSION: a one-terminal scenario aimed at the runner;
+# it comes back 20 ms after each case closes its connection (the next case waits for it)
 device() {
     cat >"$1" <<JSON
 {"name": "conform-device", "duration": "240s", "target": "tcp://127.0.0.1:$2",
  "fleets": [{"id": "dev", "protocol": "jt808", "count": 1, "version": $3,
-             "reconnect": {"min": "200ms", "max": "1s"}, "heartbeat": "30s", "report": {"every": "5s"}}]}
+             "reconnect": {"min": "20ms", "max": "200ms"}, "heartbeat": "30s", "report": {"every": "5s"}}]}
 JSON
 }
 # conform_with NAME PORT DEVICE-COMMAND... -- CONFORM-ARGS...: the runner on PORT,
