@@ -5,17 +5,26 @@
 # "not ok - name" per check.  A binary that crashes or exits non-zero without
 # reporting a failure counts as one failure.  Each line ends with the wall time it
 # took, to find the slow ones.
+#
+# TEST_JOBS (default 2) of them run at once: most of a script's time is waiting
+# (for virtual time, timeouts, processes), not CPU, and every script has its own
+# temporary directory and free ports.  The lines still come in the suite's order,
+# each once its test is done.  TEST_JOBS=1 runs one at a time.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 pass=0; fail=0; failed_names=()
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+jobs_max=${TEST_JOBS:-2}
+case "$jobs_max" in ''|*[!0-9]*|0) echo "tests/run.sh: TEST_JOBS must be a number from 1" >&2; exit 2 ;; esac
+work=$(mktemp -d) || exit 2
+trap 'rm -rf "$work"' EXIT
 
 now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
 
-count() { # $1 label, $2 log file, $3 exit status, $4 start (now_ms)
-    local p f ms
+count() { # $1 label, $2 log file, $3 exit status, $4 wall time in ms
+    local p f
     p=$(grep -cE '^ok [0-9]* ?-? ?' "$2" || true)
     f=$(grep -cE '^not ok ' "$2" || true)
     if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
@@ -24,24 +33,51 @@ count() { # $1 label, $2 log file, $3 exit status, $4 start (now_ms)
         failed_names+=("$1")
         echo "---- $1 (exit $3) ----"; grep -E '^not ok|ERROR|error|Assert|Sanitizer|runtime error' "$2" | head -40
     fi
-    ms=$(($(now_ms) - $4))
-    printf '%-48s %4d passed, %d failed %7d.%01d s\n' "$1" "$p" "$f" $((ms / 1000)) $((ms % 1000 / 100))
+    printf '%-48s %4d passed, %d failed %7d.%01d s\n' "$1" "$p" "$f" $(($4 / 1000)) $(($4 % 1000 / 100))
 }
 
+# Test i's files in $work: i.log (its output), i.rc, i.ms, and i.done once all are there.
+labels=(); started=0; shown=0
+show_done() { # count the finished tests, in order, up to the first still running
+    while [ "$shown" -lt "$started" ] && [ -f "$work/$shown.done" ]; do
+        count "${labels[$shown]}" "$work/$shown.log" "$(cat "$work/$shown.rc")" "$(cat "$work/$shown.ms")"
+        rm -f "$work/$shown".*
+        shown=$((shown + 1))
+    done
+}
+start() { # LABEL COMMAND...: run it in the background once fewer than TEST_JOBS run
+    local label=$1 i=$started; shift
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+        wait -n 2>/dev/null
+        show_done
+    done
+    labels[i]=$label
+    (
+        t0=$(now_ms)
+        "$@" >"$work/$i.log" 2>&1
+        echo $? >"$work/$i.rc"
+        echo $(($(now_ms) - t0)) >"$work/$i.ms"
+        : >"$work/$i.done"
+    ) &
+    started=$((started + 1))
+    show_done
+}
+
+t_suite=$(now_ms)
 for dir in "$@"; do
     for t in "$dir"/tests/test_*; do
         [ -x "$t" ] || continue
-        log=$(mktemp); t0=$(now_ms)
-        timeout 300 "$t" >"$log" 2>&1; rc=$?
-        count "$t" "$log" "$rc" "$t0"; rm -f "$log"
+        start "$t" timeout 300 "$t"
     done
     for s in tests/e2e/[0-9]*.sh; do
         [ -f "$s" ] || continue
-        log=$(mktemp); t0=$(now_ms)
-        FLEETSIM="$PWD/$dir/fleetsim" BUILD="$dir" timeout 600 bash "$s" >"$log" 2>&1; rc=$?
-        count "$dir:$s" "$log" "$rc" "$t0"; rm -f "$log"
+        start "$dir:$s" env FLEETSIM="$PWD/$dir/fleetsim" BUILD="$dir" timeout 600 bash "$s"
     done
 done
+wait
+show_done
 if [ "${#failed_names[@]}" -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
+ms=$(($(now_ms) - t_suite))
+echo "wall time $((ms / 1000)) s, $jobs_max at a time"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
