@@ -191,7 +191,18 @@ struct conform_opts {
     int terminal;                   /* --terminal: the runner is the platform; devices connect to it */
     const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
+    uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
 };
+#define CONFORM_MAX_SHARDS 65536
+
+/* --shard K/N: whether the chosen case at position pos (0-based, in the order the
+ * suites give them: suite folders by name, their files by name, the cases of a file
+ * in order; after --cases, --exclude, --strict and the side) is shard k's (1-based)
+ * of n: pos % n == k - 1.  Every case falls to exactly one shard, whatever --jobs
+ * is, and the slices differ by one case at most.  A scenario case counts as one
+ * position with all its chosen expectations: one `fleetsim run` and its devices. */
+bool conform_in_shard(int pos, uint32_t k, uint32_t n);
+
 /* The exit status (enum run_exit). */
 int conform_main(const struct conform_opts *o);
 
