@@ -115,12 +115,30 @@ static int load_all(const struct conform_opts *o, struct conform_suite *suites, 
                 fprintf(stderr, "%s\n", err);
                 bad = 1;
             } else {
-                for (int q = 0; q < *n_suites; q++)
-                    if (strcmp(suites[q].name, suites[*n_suites].name) == 0) {
+                const struct conform_suite *s = &suites[*n_suites];
+                for (int q = 0; q < *n_suites; q++) {
+                    if (strcmp(suites[q].name, s->name) == 0) {
                         fprintf(stderr, "fleetsim conform: %s: suite name \"%s\" is also %s's\n", dirs[k],
                                 suites[q].name, suites[q].dir);
                         bad = 1;
                     }
+                    /* a report names its cases by id: one id, one case, over all the suites of a run */
+                    int clashes = 0;
+                    for (int a = 0; a < s->n_cases; a++)
+                        for (int b = 0; b < suites[q].n_cases; b++) {
+                            const char *same = conform_case_id_clash(&s->cases[a], &suites[q].cases[b]);
+                            if (same && clashes++ == 0)
+                                fprintf(stderr, "fleetsim conform: %s: case id %s is also the id of a case in %s",
+                                        s->cases[a].file, same, suites[q].cases[b].file);
+                        }
+                    if (clashes > 1)
+                        fprintf(stderr, " (and %d more of suite %s are suite %s's)", clashes - 1, s->name,
+                                suites[q].name);
+                    if (clashes) {
+                        fprintf(stderr, "\n");
+                        bad = 1;
+                    }
+                }
                 (*n_suites)++;
             }
             free(dirs[k]);

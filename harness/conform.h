@@ -132,6 +132,8 @@ int conform_suite_load(const char *dir, struct conform_suite *s, char *err, size
 int conform_suite_parse(const char *suite_json, const char *name, const char *case_json,
                         struct conform_suite *s, char *err, size_t errcap);
 void conform_suite_free(struct conform_suite *s);
+/* The id a and b both have (a scenario case has its expectations' ids), or NULL. */
+const char *conform_case_id_clash(const struct conform_case *a, const struct conform_case *b);
 /* The phone of case c of s: the pattern's '#'s replaced by its index. */
 void conform_case_phone(const struct conform_suite *s, const struct conform_case *c, char *out, size_t cap);
 
