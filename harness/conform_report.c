@@ -121,7 +121,7 @@ static int check_group(const struct scenario_json *j, const cJSON *g, const char
     const cJSON *of = scenario_json_get(g, "of");
     scenario_json_path(p, sizeof p, path, "of");
     if (!of) {
-        rc = scenario_json_fail(j, p, "missing");
+        rc = scenario_json_fail(j, p, "required field missing");
     } else if (scenario_json_want_array(j, of, p) != SJ_OK) {
         rc = SJ_ERR;
     } else if (!of->child) {
@@ -148,7 +148,7 @@ static int check_group(const struct scenario_json *j, const cJSON *g, const char
     const cJSON *cases = scenario_json_get(g, "cases");
     scenario_json_path(p, sizeof p, path, "cases");
     if (!cases)
-        return scenario_json_fail(j, p, "missing");
+        return scenario_json_fail(j, p, "required field missing");
     const char **ids;
     int n = id_array(j, cases, p, &ids);
     if (n < 0)
@@ -173,14 +173,14 @@ static int check(const struct scenario_json *j, const struct run_report *r)
         return scenario_json_fail(j, "snapshot", "a conformance report has none (a load run's report has)");
     const cJSON *m = r->metrics;
     if (!m)
-        return scenario_json_fail(j, "metrics", "missing");
+        return scenario_json_fail(j, "metrics", "required field missing");
     SJ_TRY(rc, scenario_json_fields(j, m, "metrics", metric_keys, N_OF(metric_keys)));
     SJ_TRY(rc, scenario_json_string(j, m, "metrics", "target", SJ_REQUIRED, true, buf, sizeof buf));
     long long jobs;
     SJ_TRY(rc, scenario_json_int(j, m, "metrics", "jobs", SJ_REQUIRED, 1, 64, &jobs));
     const cJSON *nr = scenario_json_get(m, "not_run");
     if (!nr) {
-        rc = scenario_json_fail(j, "metrics.not_run", "missing");
+        rc = scenario_json_fail(j, "metrics.not_run", "required field missing");
     } else {
         const char **ids;
         int n = id_array(j, nr, "metrics.not_run", &ids);

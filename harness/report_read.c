@@ -186,14 +186,14 @@ static int read_top(const struct scenario_json *j, const cJSON *root, struct run
 
     const cJSON *ledger = scenario_json_get(root, "ledger");
     if (!ledger) {
-        rc = scenario_json_fail(j, "ledger", "missing");
+        rc = scenario_json_fail(j, "ledger", "required field missing");
     } else if (scenario_json_want_object(j, ledger, "ledger") != SJ_OK) {
         rc = SJ_ERR;
     } else {
         SJ_TRY(rc, scenario_json_fields(j, ledger, "ledger", ledger_keys, N_OF(ledger_keys)));
         const cJSON *b = scenario_json_get(ledger, "balanced");
         if (!b)
-            rc = scenario_json_fail(j, "ledger.balanced", "missing");
+            rc = scenario_json_fail(j, "ledger.balanced", "required field missing");
         else if (!cJSON_IsBool(b))
             rc = scenario_json_fail(j, "ledger.balanced", "expected true or false");
         else
@@ -208,7 +208,7 @@ static int read_top(const struct scenario_json *j, const cJSON *root, struct run
         const cJSON *o = scenario_json_get(root, objs[i]);
         if (!o) {
             if (i < 2)
-                rc = scenario_json_fail(j, objs[i], "missing");
+                rc = scenario_json_fail(j, objs[i], "required field missing");
             continue;
         }
         if (scenario_json_want_object(j, o, objs[i]) != SJ_OK) {
@@ -235,7 +235,7 @@ static int read_top(const struct scenario_json *j, const cJSON *root, struct run
 
     const cJSON *cases = scenario_json_get(root, "cases");
     if (!cases)
-        return scenario_json_fail(j, "cases", "missing");
+        return scenario_json_fail(j, "cases", "required field missing");
     if (scenario_json_want_array(j, cases, "cases") != SJ_OK)
         return SJ_ERR;
     int n = cJSON_GetArraySize(cases);
