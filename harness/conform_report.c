@@ -200,21 +200,29 @@ static int check(const struct scenario_json *j, const struct run_report *r)
     const cJSON *sh = scenario_json_get(m, "shards");
     if (sh && scenario_json_want_array(j, sh, "metrics.shards") != SJ_OK) {
         rc = SJ_ERR;
+    } else if (sh && cJSON_GetArraySize(sh) > CONFORM_REPORT_MAX_RUNS) {
+        rc = scenario_json_fail(j, "metrics.shards", "%d runs, at most %d", cJSON_GetArraySize(sh),
+                                CONFORM_REPORT_MAX_RUNS);
     } else if (sh) {
         int k = 0, bad = 0, total = 0;
         for (const cJSON *g = sh->child; g; g = g->next, k++) {
             scenario_json_index(p, sizeof p, "metrics.shards", k);
-            if (check_group(j, g, p) != SJ_OK) {
+            if (check_group(j, g, p) != SJ_OK)
                 bad = 1;
-                continue;
-            }
-            total += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "cases"));
+            else
+                total += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "cases"));
+        }
+        /* every entry a run of its own (compared once all are known to be well-formed) */
+        k = 0;
+        for (const cJSON *g = sh->child; g && !bad; g = g->next, k++) {
             int q = 0;
             for (const cJSON *h = sh->child; h != g; h = h->next, q++)
                 if (same_run(g, h)) {
+                    scenario_json_index(p, sizeof p, "metrics.shards", k);
                     rc = scenario_json_fail(j, p, "the same run as metrics.shards[%d] (count and cases): one "
                                             "entry with the shards of both", q);
                     bad = 1;
+                    break;
                 }
         }
         if (!bad && total > 0) {
@@ -479,6 +487,11 @@ int conform_report_merge(const struct run_report *in, const char *const *files, 
             while (q < ng && !same_run(groups[q].g, g))
                 q++;
             if (q == ng) {
+                if (ng == CONFORM_REPORT_MAX_RUNS) {
+                    snprintf(err, errcap, "%s: the reports are of more than %d runs (metrics.shards), more than "
+                             "one report holds", files[i], CONFORM_REPORT_MAX_RUNS);
+                    goto done;
+                }
                 groups[ng].g = g;
                 groups[ng].count = (uint32_t)cJSON_GetObjectItemCaseSensitive(g, "count")->valuedouble;
                 groups[ng].have = calloc((size_t)groups[ng].count + 1, 1);

@@ -19,6 +19,8 @@
 
 #include "report/report.h"
 
+#define CONFORM_REPORT_MAX_RUNS 256 /* entries of metrics.shards: the runs one report holds */
+
 /* Whether r (as report_from_json reads it) is a conformance report: scenario
  * "conform", no snapshot, and metrics as the runner and this merge write them
  * (target, not_run, jobs, shards, attempts).  0, or -1 with the errors

@@ -246,6 +246,26 @@ static void test_refusals(void **state)
             "r.json: metrics.attempts.JT808-XXX-001: not a case of the report");
     refused(t, "\"jobs\":\t2", "\"jobs\":\t2, \"attempts\": {\"JT808-REG-001\": [\"PASS\"]}",
             "r.json: metrics.attempts.JT808-REG-001: 1 attempt");
+    /* one run in two entries of metrics.shards, and a malformed entry beside one */
+    struct run_report y;
+    char py[600];
+    path_of(py, sizeof py, "two.json");
+    conform_report(&y, ids6, 6, 1, 1, NULL);
+    cJSON *sh = cJSON_GetObjectItemCaseSensitive(y.metrics, "shards");
+    cJSON_AddItemToArray(sh, cJSON_Duplicate(cJSON_GetArrayItem(sh, 0), 1));
+    assert_int_equal(report_write_json(&y, py, err, sizeof err), 0);
+    report_free(&y);
+    assert_int_equal(conform_report_load(py, &y, err, sizeof err), -1);
+    has(err, ": metrics.shards[1]: the same run as metrics.shards[0]");
+    report_free(&y);
+    conform_report(&y, ids6, 6, 1, 1, NULL);
+    sh = cJSON_GetObjectItemCaseSensitive(y.metrics, "shards");
+    cJSON_InsertItemInArray(sh, 0, cJSON_CreateObject());
+    assert_int_equal(report_write_json(&y, py, err, sizeof err), 0);
+    report_free(&y);
+    assert_int_equal(conform_report_load(py, &y, err, sizeof err), -1);
+    has(err, ": metrics.shards[0].count: required field missing");
+    report_free(&y);
     /* not JSON */
     struct run_report x;
     assert_int_equal(conform_report_parse("{\"scenario\": \n  x}", 17, "bad.json", &x, err, sizeof err), -1);
