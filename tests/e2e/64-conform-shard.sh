@@ -167,6 +167,15 @@ print("matrix row %s, %d cells" % (rows, len(cells)))
 PY
 if [ $? -eq 0 ]; then ok "the HTML of the merge has the matrix: $(cat "$TMP/py")"; else nok "the HTML of the merge has the matrix" "$(tail -3 "$TMP/py")"; fi
 
+# one conformance report rendered again: the same cases, JUnit that validates
+expect_exit "one conformance report rendered again as JUnit (exit 0)" 0 "$FLEETSIM" report "$TMP/whole" -o "$TMP/again.xml"
+if xmllint --noout --schema "$XSD" "$TMP/again.xml" >"$TMP/lint" 2>&1 &&
+    [ "$(grep -c "<testcase" "$TMP/again.xml")" = "$(grep -c "<testcase" "$TMP/whole/junit.xml")" ]; then
+    ok "... valid, with a testcase per case as the run's own junit.xml"
+else
+    nok "... valid, with a testcase per case" "$(head -3 "$TMP/lint")"
+fi
+
 # --- what the merge refuses, and the repeated runs it takes
 expect_exit "a shard missing is an input error (exit 2)" 2 "$FLEETSIM" report "$TMP/n3-1" "$TMP/n3-3" -o "$TMP/x.json"
 contains "... naming the shard and a case of it" "shard 2 of 3 of a run of $n_run cases not given (only 1, 3)" "$TMP/out"
