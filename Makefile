@@ -139,7 +139,7 @@ fuzz: $(DEPS_STAMP)
 	    clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $$(pkg-config --cflags $(PKG_MODS)) \
 	        -o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FUZZ_O)/libfleetsim.a $(LDLIBS_ALL) || exit 1; \
 	    mkdir -p $(FUZZ_O)/corpus-$$t; \
-	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; fuzz_conform_case) seeds="scenarios/conformance/jt808";; *) seeds="";; esac; \
+	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; fuzz_conform_case) seeds="scenarios/conformance/jt808";; fuzz_report_json) seeds="tests/data/reports";; *) seeds="";; esac; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	    (cd $(FUZZ_O) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
 	        $$(for d in $$seeds; do echo ../$$d; done)) 2>&1 | grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)|ERROR|SUMMARY" ; \

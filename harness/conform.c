@@ -115,12 +115,30 @@ static int load_all(const struct conform_opts *o, struct conform_suite *suites, 
                 fprintf(stderr, "%s\n", err);
                 bad = 1;
             } else {
-                for (int q = 0; q < *n_suites; q++)
-                    if (strcmp(suites[q].name, suites[*n_suites].name) == 0) {
+                const struct conform_suite *s = &suites[*n_suites];
+                for (int q = 0; q < *n_suites; q++) {
+                    if (strcmp(suites[q].name, s->name) == 0) {
                         fprintf(stderr, "fleetsim conform: %s: suite name \"%s\" is also %s's\n", dirs[k],
                                 suites[q].name, suites[q].dir);
                         bad = 1;
                     }
+                    /* a report names its cases by id: one id, one case, over all the suites of a run */
+                    int clashes = 0;
+                    for (int a = 0; a < s->n_cases; a++)
+                        for (int b = 0; b < suites[q].n_cases; b++) {
+                            const char *same = conform_case_id_clash(&s->cases[a], &suites[q].cases[b]);
+                            if (same && clashes++ == 0)
+                                fprintf(stderr, "fleetsim conform: %s: case id %s is also the id of a case in %s",
+                                        s->cases[a].file, same, suites[q].cases[b].file);
+                        }
+                    if (clashes > 1)
+                        fprintf(stderr, " (and %d more of suite %s are suite %s's)", clashes - 1, s->name,
+                                suites[q].name);
+                    if (clashes) {
+                        fprintf(stderr, "\n");
+                        bad = 1;
+                    }
+                }
                 (*n_suites)++;
             }
             free(dirs[k]);
@@ -782,11 +800,24 @@ static bool choose(const struct conform_opts *o, const struct conform_suite *s, 
     return p->n_slots > 0;
 }
 
+bool conform_in_shard(int pos, uint32_t k, uint32_t n)
+{
+    if (n <= 1)
+        return true;
+    return pos >= 0 && k >= 1 && k <= n && (uint32_t)pos % n == k - 1;
+}
+
+/* The id of p's k-th result. */
+static const char *pick_id(const struct pick *p, int k)
+{
+    return p->c->kind == CONFORM_SCENARIO ? p->c->sub[p->subs[k]].id : p->c->id;
+}
+
 static void dry_line(const struct pick *p, const char *tail)
 {
     for (int k = 0; k < p->n_slots; k++) {
         bool sc = p->c->kind == CONFORM_SCENARIO;
-        const char *id = sc ? p->c->sub[p->subs[k]].id : p->c->id;
+        const char *id = pick_id(p, k);
         const char *obj = sc && p->c->sub[p->subs[k]].desc[0] ? p->c->sub[p->subs[k]].desc : p->c->objective;
         printf("%-22s %-6s %-44s %s%s\n", id, p->c->level, obj, p->c->ref, tail);
     }
@@ -805,6 +836,7 @@ int conform_main(const struct conform_opts *o)
     struct pick *picks = NULL, *skipped = NULL;
     struct case_result *results = NULL;
     bool *have = NULL;
+    cJSON *chosen = NULL;
     struct embedded emb = {0};
     static struct embedded own_emb[MAX_SUITES];      /* suites with a "platform" of their own */
     static struct conform_target own_t[MAX_SUITES];
@@ -838,6 +870,36 @@ int conform_main(const struct conform_opts *o)
                 picks[n++] = p;
             }
         }
+    /* --shard K/N: every case chosen, in order, is the whole run's (report.json
+     * keeps the list, so the merge of the shards can tell it has them all); this
+     * process keeps the picks at positions i % N == K-1 */
+    uint32_t shard = o->shards > 1 ? o->shard : 1, shards = o->shards > 1 ? o->shards : 1;
+    int n_chosen = n, n_chosen_slots = n_slots;
+    chosen = cJSON_CreateArray();
+    for (int i = 0; chosen && i < n; i++)
+        for (int k = 0; k < picks[i].n_slots; k++)
+            if (!cJSON_AddItemToArray(chosen, cJSON_CreateString(pick_id(&picks[i], k)))) {
+                cJSON_Delete(chosen);
+                chosen = NULL;
+                break;
+            }
+    if (chosen == NULL) {
+        fprintf(stderr, "fleetsim conform: out of memory\n");
+        rc = RUN_EXIT_HARNESS;
+        goto out;
+    }
+    if (shards > 1) {
+        int m = 0;
+        n_slots = 0;
+        for (int i = 0; i < n; i++)
+            if (conform_in_shard(i, shard, shards)) {
+                picks[m] = picks[i];
+                picks[m].slot = n_slots;
+                n_slots += picks[m].n_slots;
+                m++;
+            }
+        n = m;
+    }
     if (o->dryrun) {
         printf("%-22s %-6s %-44s %s\n", "ID", "LEVEL", "OBJECTIVE", "REF");
         for (int i = 0; i < n; i++)
@@ -846,11 +908,15 @@ int conform_main(const struct conform_opts *o)
             dry_line(&skipped[i], skipped[i].c->terminal != (o->terminal != 0)
                                       ? (o->terminal ? " (not run: a platform case)" : " (not run: --terminal runs it)")
                                       : " (not run without --strict)");
-        printf("%d cases to run, %d not run (SHOULD or MAY without --strict, or of the other side)\n", n_slots,
-               n_skipped_slots);
+        if (shards > 1)
+            printf("shard %u/%u: %d of the %d cases chosen to run, %d not run (SHOULD or MAY without --strict, or of "
+                   "the other side)\n", shard, shards, n_slots, n_chosen_slots, n_skipped_slots);
+        else
+            printf("%d cases to run, %d not run (SHOULD or MAY without --strict, or of the other side)\n", n_slots,
+                   n_skipped_slots);
         goto out;
     }
-    if (n == 0) {
+    if (n_chosen == 0) {
         int other = 0;
         for (int i = 0; i < n_skipped; i++)
             other += skipped[i].c->terminal != (o->terminal != 0);
@@ -866,8 +932,11 @@ int conform_main(const struct conform_opts *o)
         rc = RUN_EXIT_USAGE;
         goto out;
     }
+    if (n == 0)
+        fprintf(stderr, "fleetsim conform: shard %u/%u: none of the %d cases chosen falls to this shard (case i of "
+                "the run is shard i %% %u + 1); its report holds no case\n", shard, shards, n_chosen_slots, shards);
     catch_stop();
-    if (o->terminal) {
+    if (o->terminal && n > 0) {
         char err[256];
         if (conform_terminal_listen(o->listen, &t, err, sizeof err) < 0) {
             fprintf(stderr, "fleetsim conform: %s\n", err);
@@ -923,7 +992,7 @@ int conform_main(const struct conform_opts *o)
     if (o->terminal)
         jobs = 1; /* one listening socket: the cases take the devices in turn */
     if (jobs > n)
-        jobs = n;
+        jobs = n > 0 ? n : 1;
     int harness_bad = results == NULL || have == NULL;
     if (!harness_bad && jobs == 1) {
         for (int i = 0; i < n && !conform_interrupted; i++) {
@@ -966,9 +1035,12 @@ int conform_main(const struct conform_opts *o)
             report_add_case(&r, res);
             free(res->wire_log);
         }
-    snprintf(r.ledger_text, sizeof r.ledger_text, "%d cases run against %s, %d not run (SHOULD or MAY without "
-             "--strict, or of the other side)", n_slots, t.embedded ? "the embedded platform" : o->terminal ? "a device"
-             : o->target, n_skipped_slots);
+    char of_shard[96] = "";
+    if (shards > 1)
+        snprintf(of_shard, sizeof of_shard, " (shard %u/%u of %d cases)", shard, shards, n_chosen_slots);
+    snprintf(r.ledger_text, sizeof r.ledger_text, "%d cases run%s against %s, %d not run (SHOULD or MAY without "
+             "--strict, or of the other side)", n_slots, of_shard, t.embedded ? "the embedded platform"
+             : o->terminal ? "a device" : o->target, n_skipped_slots);
     if (r.metrics) {
         char where[96];
         snprintf(where, sizeof where, "terminal:%s:%u", t.host, t.port);
@@ -980,6 +1052,17 @@ int conform_main(const struct conform_opts *o)
                                                                 ? skipped[i].c->sub[skipped[i].subs[k]].id
                                                                 : skipped[i].c->id));
         cJSON_AddNumberToObject(r.metrics, "jobs", jobs);
+        /* which slice of which run: [{"count": N, "of": [K], "cases": [every case chosen]}] */
+        cJSON *sh = cJSON_AddArrayToObject(r.metrics, "shards"), *g = cJSON_CreateObject(), *of = NULL;
+        if (sh && g && cJSON_AddItemToArray(sh, g)) {
+            cJSON_AddNumberToObject(g, "count", shards);
+            of = cJSON_AddArrayToObject(g, "of");
+            cJSON_AddItemToArray(of, cJSON_CreateNumber(shard));
+            cJSON_AddItemToObject(g, "cases", chosen);
+            chosen = NULL;
+        } else if (!sh) {
+            cJSON_Delete(g);
+        }
     }
     report_print_table(&r, stdout);
     for (int i = 0; i < n_skipped; i++)
@@ -1010,6 +1093,7 @@ int conform_main(const struct conform_opts *o)
     rc = run_exit_status(harness_bad ? VERDICT_ERROR : report_overall(&r));
     report_free(&r);
 out:
+    cJSON_Delete(chosen);
     if (t.tls)
         conform_tls_free(t.tls);
     if (t.terminal && t.listen_fd >= 0)

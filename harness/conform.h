@@ -132,6 +132,8 @@ int conform_suite_load(const char *dir, struct conform_suite *s, char *err, size
 int conform_suite_parse(const char *suite_json, const char *name, const char *case_json,
                         struct conform_suite *s, char *err, size_t errcap);
 void conform_suite_free(struct conform_suite *s);
+/* The id a and b both have (a scenario case has its expectations' ids), or NULL. */
+const char *conform_case_id_clash(const struct conform_case *a, const struct conform_case *b);
 /* The phone of case c of s: the pattern's '#'s replaced by its index. */
 void conform_case_phone(const struct conform_suite *s, const struct conform_case *c, char *out, size_t cap);
 
@@ -191,7 +193,18 @@ struct conform_opts {
     int terminal;                   /* --terminal: the runner is the platform; devices connect to it */
     const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
+    uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
 };
+#define CONFORM_MAX_SHARDS 65536
+
+/* --shard K/N: whether the chosen case at position pos (0-based, in the order the
+ * suites give them: suite folders by name, their files by name, the cases of a file
+ * in order; after --cases, --exclude, --strict and the side) is shard k's (1-based)
+ * of n: pos % n == k - 1.  Every case falls to exactly one shard, whatever --jobs
+ * is, and the slices differ by one case at most.  A scenario case counts as one
+ * position with all its chosen expectations: one `fleetsim run` and its devices. */
+bool conform_in_shard(int pos, uint32_t k, uint32_t n);
+
 /* The exit status (enum run_exit). */
 int conform_main(const struct conform_opts *o);
 

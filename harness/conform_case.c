@@ -561,7 +561,7 @@ static int parse_scenario(const struct scenario_json *j, const cJSON *o, const c
 }
 
 /* Whether c is, or holds (a scenario case's expectations), a case of this id. */
-static const char *case_id_clash(const struct conform_case *a, const struct conform_case *b)
+const char *conform_case_id_clash(const struct conform_case *a, const struct conform_case *b)
 {
     for (int i = -1; i < a->n_sub; i++) {
         const char *x = i < 0 ? a->id : a->sub[i].id;
@@ -828,7 +828,7 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
         c->index = s->n_cases - 1;
         parse_case(&j, fixtures, o, p, c);
         for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
-            const char *same = case_id_clash(c, &s->cases[k]);
+            const char *same = conform_case_id_clash(c, &s->cases[k]);
             if (same)
                 scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", same,
                                    s->cases[k].file);

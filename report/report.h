@@ -50,6 +50,8 @@ struct case_result *report_add_case(struct run_report *r, const struct case_resu
 void report_free(struct run_report *r);
 enum verdict report_overall(const struct run_report *r);   /* worst verdict; PASS when empty */
 
+/* report.json's text (cJSON_free it), NULL when out of memory. */
+char *report_json_text(const struct run_report *r);
 /* Each returns 0 or -1 with a message in err. */
 int report_write_json(const struct run_report *r, const char *path, char *err, size_t errcap);
 int report_write_junit(const struct run_report *r, const char *path, char *err, size_t errcap);

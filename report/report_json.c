@@ -123,11 +123,17 @@ static int write_text(const char *path, const char *text)
     return e;
 }
 
-int report_write_json(const struct run_report *r, const char *path, char *err, size_t errcap)
+char *report_json_text(const struct run_report *r)
 {
     cJSON *root = build(r);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
+    return text;
+}
+
+int report_write_json(const struct run_report *r, const char *path, char *err, size_t errcap)
+{
+    char *text = report_json_text(r);
     if (!text) {
         snprintf(err, errcap, "json report '%s': out of memory", path);
         return -1;

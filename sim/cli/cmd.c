@@ -1,8 +1,10 @@
 /* What every subcommand says the same way: usage errors. */
 #include "sim/cli/cmd.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,5 +60,23 @@ int cmd_share_path(const char *rel, char *out, size_t cap)
         return -1;
     *slash = '\0';
     snprintf(out, cap, "%s/../share/fleetsim/%s", exe, rel);
+    return 0;
+}
+
+int cmd_parse_shard(const char *text, uint32_t max, uint32_t *k, uint32_t *n)
+{
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(text, &end, 10);
+    if (end == text || *end != '/' || text[0] == '-' || text[0] == '+' || errno)
+        return -1;
+    const char *p = end + 1;
+    unsigned long b = strtoul(p, &end, 10);
+    if (end == p || *end || p[0] == '-' || p[0] == '+' || errno)
+        return -1;
+    if (a < 1 || b < a || b > max)
+        return -1;
+    *k = (uint32_t)a;
+    *n = (uint32_t)b;
     return 0;
 }

@@ -6,6 +6,7 @@
 #define FLEETSIM_CMD_H
 
 #include <getopt.h>
+#include <stdint.h>
 
 #include "harness/run.h"
 
@@ -39,5 +40,7 @@ int cmd_bad_option(const char *name, const struct option *opts, int c, char **ar
 /* The installed share directory beside the binary (<bin>/../share/fleetsim), joined
  * with rel; 0, or -1 when the binary's path is unknown. */
 int cmd_share_path(const char *rel, char *out, size_t cap);
+/* --shard K/N: "K/N" with 1 <= K <= N <= max (digits only); 0, or -1. */
+int cmd_parse_shard(const char *text, uint32_t max, uint32_t *k, uint32_t *n);
 
 #endif

@@ -40,7 +40,12 @@ static void usage(void)
             "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
             "  -j, --jobs N          run the cases in N processes (default 1, at most 64); each\n"
             "                        case has its own phone number, so none share a device\n"
-            "  -r, --report DIR      write DIR/report.json and DIR/junit.xml\n"
+            "      --shard K/N       run the K-th of N slices of the chosen cases (case i of the\n"
+            "                        run, in suite and file order, is shard i %% N + 1): N runs\n"
+            "                        with the same suites and options cover each case once, and\n"
+            "                        as each case has its own phone, never share a device;\n"
+            "                        fleetsim report DIR... merges their reports\n"
+            "  -r, --report DIR      write DIR/report.json, DIR/junit.xml and DIR/report.html\n"
             "  -n, --dryrun          list the cases (id, level, objective, reference), run nothing\n"
             "  -l, --list            every suite (of DIR, default " CONFORM_ROOT ") and its case count\n"
             "  -q, --quiet           no line per case while running\n"
@@ -52,6 +57,7 @@ static void usage(void)
             "  4  nothing failed, a case was inconclusive (the target lacks what it needs)\n"
             "\n"
             "example: fleetsim conform " CONFORM_ROOT "/jt808 --report out/conform\n"
+            "         fleetsim conform " CONFORM_ROOT "/jt808 --shard 2/3 --report out/shard-2\n"
             "         fleetsim conform --terminal --listen 127.0.0.1:7808 " CONFORM_ROOT "/jt808-terminal\n");
 }
 
@@ -76,6 +82,7 @@ int cmd_conform(int argc, char **argv)
         {"list", no_argument, 0, 'l'}, {"tls-ca", required_argument, 0, 'A'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {"terminal", no_argument, 0, 'T'}, {"listen", required_argument, 0, 'L'},
+        {"shard", required_argument, 0, 'S'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -100,6 +107,11 @@ int cmd_conform(int argc, char **argv)
         case 'K': o.tls_key = optarg; break;
         case 'T': o.terminal = 1; break;
         case 'L': o.listen = optarg; break;
+        case 'S':
+            if (cmd_parse_shard(optarg, CONFORM_MAX_SHARDS, &o.shard, &o.shards) < 0)
+                return cmd_usage_error("conform", "--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+                                       CONFORM_MAX_SHARDS);
+            break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)
@@ -122,7 +134,7 @@ int cmd_conform(int argc, char **argv)
         o.suites = (const char *const *)(argv + optind);
         o.n_suites = argc - optind;
     }
-    if (o.list && (o.dryrun || o.cases_glob || o.exclude_glob || o.report_dir || o.target))
+    if (o.list && (o.dryrun || o.cases_glob || o.exclude_glob || o.report_dir || o.target || o.shards))
         return cmd_usage_error("conform", "--list takes no other option");
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)

@@ -1,17 +1,22 @@
 /* fleetsim report merge A.json B.json [...] -o C.json [--junit C.xml] [--html C.html]
  * fleetsim report DIR... -o OUT [--format html|junit|json]: the same, rendered in
  * the format asked for. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "harness/conform_report.h"
+#include "harness/report_read.h"
 #include "harness/run_summary.h"
 #include "harness/scenario.h"
 #include "harness/snapshot.h"
 #include "report/report.h"
+#include "harness/textfile.h"
 #include "sim/cli/cmd.h"
 
 static void usage(const char *name)
@@ -23,7 +28,13 @@ static void usage(const char *name)
                "report.json, a directory holding one (fleetsim run --report DIR) or a bare\n"
                "snapshot.  As with fleetsim report merge, the snapshots are added and every\n"
                "expectation of the scenario is judged on the sum, then OUT is written in the\n"
-               "format asked for.\n");
+               "format asked for.\n"
+               "\n"
+               "Conformance reports (fleetsim conform --report DIR) merge too, by case: the\n"
+               "union of the cases of the shards (--shard K/N) or of repeated runs; a case in\n"
+               "several reports keeps its worst verdict (every attempt's is in the JSON's\n"
+               "metrics.attempts), and a sharded run must have all its shards given.  Load runs\n"
+               "and conformance reports do not merge with each other.\n");
     else
         printf("usage: fleetsim report merge REPORT... [options]\n"
                "\n"
@@ -43,7 +54,9 @@ static void usage(const char *name)
            "      --junit FILE        also write the JUnit XML to FILE\n"
            "      --html FILE         also write the HTML page to FILE\n"
            "      --scenario FILE     the scenario (default: the path the runs recorded); its\n"
-           "                          bytes must be those the runs had\n"
+           "                          bytes must be those the runs had (load runs)\n"
+           "      --partial           conformance reports: merge although shards of a sharded\n"
+           "                          run are missing (said on stderr; else an input error)\n"
            "  -q, --quiet             no verdict table, figures or summary, only the exit status\n"
            "      --no-color          no ANSI colours in the closing summary (also: NO_COLOR set)\n"
            "  -h, --help              this text\n"
@@ -52,11 +65,14 @@ static void usage(const char *name)
            "  0  every expectation passed\n"
            "  1  an expectation failed\n"
            "  2  usage or input error: an unreadable or damaged report, different\n"
-           "     scenarios, a shard twice; or a merged report that cannot be written\n"
+           "     scenarios, a shard twice, a conformance report given twice or a shard of\n"
+           "     one missing, a load run with a conformance report; or a merged report that\n"
+           "     cannot be written\n"
            "  3  a shard's run had a harness error (its HARNESS case is merged)\n"
            "  4  none failed, but one or more were inconclusive\n");
     if (strcmp(name, "report") == 0)
-        printf("example: fleetsim report out/1 out/2 -o out/report.html\n");
+        printf("example: fleetsim report out/1 out/2 -o out/report.html\n"
+               "         fleetsim report out/shard-1 out/shard-2 out/shard-3 -o out/junit.xml\n");
     else
         printf("example: fleetsim report merge out/1/report.json out/2/report.json -o out/report.json\n");
 }
@@ -109,6 +125,98 @@ static const char *report_path(const char *arg, char *buf, size_t cap)
     return arg;
 }
 
+enum report_kind { KIND_BAD = 0, KIND_RUN, KIND_CONFORM };
+
+/* What path holds: a load run's report or a bare snapshot (KIND_RUN), or a
+ * conformance report (KIND_CONFORM, read into *r); KIND_BAD with the reason said. */
+static enum report_kind classify(const char *name, const char *path, struct run_report *r)
+{
+    static char err[16384];
+    char *text = NULL;
+    size_t len = 0;
+    memset(r, 0, sizeof *r);
+    int e = textfile_read(path, 256u << 20, &text, &len);
+    if (e) {
+        fprintf(stderr, "fleetsim %s: %s: %s\n", name, path, e == EFBIG ? "larger than 256 MiB" : strerror(e));
+        return KIND_BAD;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        report_json_syntax_error(path, text, end, err, sizeof err);
+        fprintf(stderr, "fleetsim %s: %s\n", name, err);
+        free(text);
+        return KIND_BAD;
+    }
+    free(text);
+    enum report_kind k = KIND_BAD;
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "scenario");
+    if (cJSON_IsObject(root) && (cJSON_GetObjectItemCaseSensitive(root, "snapshot") ||
+                                 cJSON_GetObjectItemCaseSensitive(root, "format")))
+        k = KIND_RUN;
+    else if (!cJSON_IsObject(root) || !cJSON_IsString(sc) || strcmp(sc->valuestring, "conform") != 0)
+        fprintf(stderr, "fleetsim %s: %s: neither a load run's report (a report.json with a \"snapshot\", or a bare "
+                "snapshot: fleetsim run --report) nor a conformance report (\"scenario\": \"conform\": fleetsim "
+                "conform --report)\n", name, path);
+    else if (report_from_json(root, path, r, err, sizeof err) < 0 || conform_report_check(r, path, err, sizeof err) < 0)
+        fprintf(stderr, "fleetsim %s: %s\n", name, err);
+    else
+        k = KIND_CONFORM;
+    cJSON_Delete(root);
+    if (k != KIND_CONFORM)
+        report_free(r);
+    return k;
+}
+
+/* The conformance reports in[0..n) merged, printed and written. */
+static int merge_conform(const char *name, struct run_report *in, const char *const *files, int n, bool partial,
+                         int quiet, int no_color, const char *out, enum out_format fmt, const char *junit,
+                         const char *html)
+{
+    static char err[4096], note[8192];
+    struct run_report rep;
+    if (conform_report_merge(in, files, n, partial, &rep, note, sizeof note, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim %s: %s\n", name, err);
+        return RUN_EXIT_USAGE;
+    }
+    if (note[0]) {
+        /* a line each, after the command's name */
+        for (char *line = note, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            fprintf(stderr, "fleetsim %s: %.*s\n", name, nl ? (int)(nl - line) : (int)strlen(line), line);
+        }
+    }
+    if (!quiet) {
+        printf("merged %d conformance report(s): %s\n\n", n, rep.ledger_text);
+        report_print_table(&rep, stdout);
+    }
+    int rc = run_exit_status(report_overall(&rep));
+    const struct {
+        const char *path;
+        enum out_format fmt;
+    } outs[] = {{out, fmt}, {junit, FMT_JUNIT}, {html, FMT_HTML}};
+    int wrote = 0;
+    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+        if (!outs[k].path)
+            continue;
+        if (write_format(&rep, outs[k].fmt, outs[k].path, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim %s: %s\n", name, err);
+            rc = RUN_EXIT_USAGE;
+            continue;
+        }
+        if (!quiet)
+            printf("%s %s", wrote++ ? "" : "reports:", outs[k].path);
+    }
+    if (wrote)
+        printf("\n");
+    if (!quiet) {
+        printf("\n");
+        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
+    }
+    report_free(&rep);
+    return rc;
+}
+
 /* name: "report merge" or "report" (the same work, said in that command's name). */
 static int merge(const char *name, int argc, char **argv)
 {
@@ -120,12 +228,13 @@ static int merge(const char *name, int argc, char **argv)
         {"scenario", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},
         {"no-color", no_argument, 0, 'N'},
+        {"partial", no_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *out = NULL, *junit = NULL, *html = NULL, *scenario = NULL;
     enum out_format fmt = FMT_NONE;
-    int quiet = 0, no_color = 0, c;
+    int quiet = 0, no_color = 0, partial = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -141,6 +250,7 @@ static int merge(const char *name, int argc, char **argv)
         case 's': scenario = optarg; break;
         case 'q': quiet = 1; break;
         case 'N': no_color = 1; break;
+        case 'P': partial = 1; break;
         case 'h': usage(name); return 0;
         default: return cmd_bad_option(name, opts, c, argv);
         }
@@ -151,6 +261,68 @@ static int merge(const char *name, int argc, char **argv)
         return cmd_usage_error(name, "--format needs -o FILE");
     if (out && fmt == FMT_NONE)
         fmt = format_of_path(out);
+
+    /* conformance reports merge by case; load runs through their snapshots */
+    {
+        int n = argc - optind, n_conform = 0, first_run = -1, first_conform = -1;
+        struct run_report *in = calloc((size_t)n, sizeof *in);
+        char (*files)[4096] = calloc((size_t)n, sizeof *files);
+        const char **names = calloc((size_t)n, sizeof *names);
+        struct stat *ids = calloc((size_t)n, sizeof *ids);
+        int crc = -1;
+        if (!in || !files || !names || !ids) {
+            fprintf(stderr, "fleetsim %s: out of memory\n", name);
+            crc = RUN_EXIT_USAGE;
+        }
+        for (int i = 0; crc < 0 && i < n; i++) {
+            names[i] = report_path(argv[optind + i], files[i], sizeof files[i]);
+            if (names[i] != files[i])
+                snprintf(files[i], sizeof files[i], "%s", names[i]);
+            names[i] = files[i];
+            enum report_kind k = classify(name, files[i], &in[n_conform]);
+            if (k == KIND_BAD) {
+                crc = RUN_EXIT_USAGE;
+                break;
+            }
+            if (k == KIND_RUN) {
+                if (first_run < 0)
+                    first_run = i;
+                continue;
+            }
+            if (first_conform < 0)
+                first_conform = i;
+            stat(files[i], &ids[n_conform]);
+            for (int q = 0; q < n_conform; q++)
+                if (ids[q].st_dev == ids[n_conform].st_dev && ids[q].st_ino == ids[n_conform].st_ino) {
+                    fprintf(stderr, "fleetsim %s: %s is given twice (also as %s)\n", name, files[i], names[q]);
+                    crc = RUN_EXIT_USAGE;
+                }
+            names[n_conform] = files[i];
+            n_conform++;
+        }
+        if (crc < 0 && first_run >= 0 && first_conform >= 0) {
+            fprintf(stderr, "fleetsim %s: %s is a load run's report (fleetsim run), %s a conformance report "
+                    "(fleetsim conform): they do not merge; render each on its own\n", name, argv[optind + first_run],
+                    argv[optind + first_conform]);
+            crc = RUN_EXIT_USAGE;
+        }
+        if (crc < 0 && n_conform > 0 && scenario) {
+            crc = cmd_usage_error(name, "--scenario is for load runs; these are conformance reports");
+        }
+        if (crc < 0 && n_conform == 0 && partial)
+            crc = cmd_usage_error(name, "--partial is for conformance reports (load runs merge whatever shards are "
+                                  "given)");
+        if (crc < 0 && n_conform > 0)
+            crc = merge_conform(name, in, names, n_conform, partial, quiet, no_color, out, fmt, junit, html);
+        for (int i = 0; in && i < n_conform; i++)
+            report_free(&in[i]);
+        free(in);
+        free(files);
+        free(names);
+        free(ids);
+        if (crc >= 0)
+            return crc;
+    }
     static char err[SCENARIO_ERR_BYTES]; /* a scenario's every error */
     int rc = 2;
     static struct scenario sc;

@@ -13,25 +13,6 @@
 
 #define RUN_MAX_SETS 64
 
-/* "K/N" with 1 <= K <= N; 0 or -1. */
-static int parse_shard(const char *text, uint32_t *k, uint32_t *n)
-{
-    char *end;
-    errno = 0;
-    unsigned long a = strtoul(text, &end, 10);
-    if (end == text || *end != '/' || text[0] == '-' || text[0] == '+' || errno)
-        return -1;
-    const char *p = end + 1;
-    unsigned long b = strtoul(p, &end, 10);
-    if (end == p || *end || p[0] == '-' || p[0] == '+' || errno)
-        return -1;
-    if (a < 1 || b < a || b > SNAPSHOT_MAX_SHARDS)
-        return -1;
-    *k = (uint32_t)a;
-    *n = (uint32_t)b;
-    return 0;
-}
-
 static void usage(void)
 {
     printf(
@@ -197,7 +178,7 @@ int cmd_run(int argc, char **argv)
         case 'h': usage(); return 0;
         case 'T': o.stats_addr = optarg; break;
         case 'S':
-            if (parse_shard(optarg, &o.shard, &o.shards) < 0)
+            if (cmd_parse_shard(optarg, SNAPSHOT_MAX_SHARDS, &o.shard, &o.shards) < 0)
                 return cmd_usage_error("run", "--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
                                        SNAPSHOT_MAX_SHARDS);
             break;
