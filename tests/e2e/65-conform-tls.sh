@@ -153,6 +153,15 @@ expect_exit "without --tls-ca (the system's trust store) the same certificate is
     "$FLEETSIM" conform "$J" -q --cases 'JT808-TLS-001' --target "tls://127.0.0.1:$port"
 contains "... telling to name the CA" "checked against the system's trust store: --tls-ca names the CA that issued it" "$TMP/out"
 kill -TERM $spid; wait $spid
+# an expired certificate (tests/tls-certs.sh's expired device, naming 127.0.0.1) with its CA given
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/s3.db" -q --tls-cert "$C/expired.crt" --tls-key "$C/expired.key" >"$TMP/serve3.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+expect_exit "a tls:// target whose certificate has expired fails (exit 1)" 1 \
+    "$FLEETSIM" conform "$J" -q --cases 'JT808-TLS-001' --target "tls://127.0.0.1:$port" --tls-ca "$C/device-ca.crt"
+contains "... certificate has expired" "certificate has expired" "$TMP/out"
+kill -TERM $spid; wait $spid
 # the host name: the same certificate served on 127.0.0.2 does not name that address
 port=$(free_port)
 "$FLEETSIM" serve --port "$port" --bind 127.0.0.2 --db "$TMP/s2.db" -q --tls-cert "$C/server.crt" --tls-key "$C/server.key" >"$TMP/serve2.log" 2>&1 &
