@@ -241,12 +241,21 @@ static void embedded_stop(struct embedded *e)
     }
 }
 
+/* --tls: the files of the run's TLS (made for it, or the platform's given). */
+struct tls_files {
+    char dir[600];                  /* where the run's certificates are */
+    bool tmp;                       /* a folder of the run's own, removed at the end */
+    char ca[1100], cert[1100], key[1100];    /* the platform's certificate and its CA */
+    char device_ca[700], device_cert[700], device_key[700], foreign_cert[700], foreign_key[700];
+};
+
 /* `fleetsim serve` on a free loopback port with a database of its own, as suite s's
- * "platform" says (NULL: the defaults); 0 or -1 (said). */
-static int embedded_start(const char *self, const struct conform_suite *s, struct embedded *e)
+ * "platform" says (NULL: the defaults), with TLS when tf is given; 0 or -1 (said). */
+static int embedded_start(const char *self, const struct conform_suite *s, const struct tls_files *tf,
+                          struct embedded *e)
 {
     char idle[32] = "", triples[1100] = "";
-    const char *av[20];
+    const char *av[28];
     int ac = 0;
     if (s && s->idle_timeout_ms)
         snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
@@ -296,6 +305,16 @@ static int embedded_start(const char *self, const struct conform_suite *s, struc
             if (idle[0]) {
                 av[ac++] = "--idle-timeout";
                 av[ac++] = idle;
+            }
+            if (tf) {
+                av[ac++] = "--tls-cert";
+                av[ac++] = tf->cert;
+                av[ac++] = "--tls-key";
+                av[ac++] = tf->key;
+                if (s && s->device_verification) {
+                    av[ac++] = "--device-ca";
+                    av[ac++] = tf->device_ca;
+                }
             }
             av[ac] = NULL;
             execv(self, (char *const *)av);
@@ -715,30 +734,57 @@ static int mkdir_p(const char *path)
 }
 
 static const char *const tls_caps[] = {"tls"};
+static const char *const embedded_tls_caps[] = {"embedded", "commands", "tls"};
 
 static int parse_target(const struct conform_opts *o, struct conform_target *t)
 {
     const char *s = o->target;
     memset(t, 0, sizeof t[0]);
     t->listen_fd = -1;
+    bool embedded = !o->terminal && (s == NULL || strcmp(s, "embedded") == 0);
+    if ((o->platform_cert || o->platform_key) && !(embedded && o->tls)) {
+        fprintf(stderr, "fleetsim conform: --platform-cert and --platform-key are the embedded platform's (with --tls)\n");
+        return -1;
+    }
+    if (o->client_ca && !(o->terminal && o->tls)) {
+        fprintf(stderr, "fleetsim conform: --client-ca is for --terminal --tls (the CA device certificates are "
+                "checked against)\n");
+        return -1;
+    }
     if (o->terminal || o->listen) {
         /* the runner is the platform: conform_main listens once the cases are chosen */
-        if (!o->terminal || s || o->tls_ca || o->tls_cert || o->tls_key) {
+        if (!o->terminal || s || o->tls_ca) {
             fprintf(stderr, "fleetsim conform: %s\n", !o->terminal ? "--listen is for --terminal (the address "
-                    "devices connect to)" : "--terminal runs the platform side: no --target or --tls-* with it");
+                    "devices connect to)" : "--terminal runs the platform side: no --target or --tls-ca with it");
+            return -1;
+        }
+        if ((o->tls_cert || o->tls_key) && !o->tls) {
+            fprintf(stderr, "fleetsim conform: --terminal: --tls-cert and --tls-key go with --tls\n");
+            return -1;
+        }
+        if (!o->tls_cert != !o->tls_key) {
+            fprintf(stderr, "fleetsim conform: --tls-cert and --tls-key go together\n");
             return -1;
         }
         snprintf(t->host, sizeof t->host, "127.0.0.1");
         return 0;
     }
-    if (s == NULL || strcmp(s, "embedded") == 0) {
-        if (o->tls_ca || o->tls_cert || o->tls_key) {
-            fprintf(stderr, "fleetsim conform: --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
+    if (embedded) {
+        if (o->tls_cert || o->tls_key || (o->tls_ca && !o->tls)) {
+            fprintf(stderr, "fleetsim conform: %s\n", o->tls ? "--tls-cert and --tls-key are for a tls:// target "
+                    "(the embedded platform's device certificates are made for the run)"
+                    : "--tls-ca, --tls-cert and --tls-key are for a tls:// target (or --tls)");
+            return -1;
+        }
+        if (o->tls && (!o->platform_cert != !o->platform_key || !o->platform_cert != !o->tls_ca)) {
+            fprintf(stderr, "fleetsim conform: --tls: --platform-cert, --platform-key and --tls-ca (the CA that "
+                    "issued the certificate) go together\n");
             return -1;
         }
         t->embedded = true;
-        t->caps = embedded_caps;
-        t->n_caps = sizeof embedded_caps / sizeof embedded_caps[0];
+        t->caps = o->tls ? embedded_tls_caps : embedded_caps;
+        t->n_caps = o->tls ? sizeof embedded_tls_caps / sizeof embedded_tls_caps[0]
+                           : sizeof embedded_caps / sizeof embedded_caps[0];
         snprintf(t->host, sizeof t->host, "127.0.0.1");
         return 0;
     }
@@ -760,8 +806,8 @@ static int parse_target(const struct conform_opts *o, struct conform_target *t)
         return -1;
     }
     t->port = (uint16_t)port;
-    if (!tls && (o->tls_ca || o->tls_cert || o->tls_key)) {
-        fprintf(stderr, "fleetsim conform: --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
+    if (!tls && (o->tls_ca || o->tls_cert || o->tls_key || o->tls)) {
+        fprintf(stderr, "fleetsim conform: --tls, --tls-ca, --tls-cert and --tls-key are for a tls:// target\n");
         return -1;
     }
     if (tls) {
@@ -771,9 +817,38 @@ static int parse_target(const struct conform_opts *o, struct conform_target *t)
             fprintf(stderr, "fleetsim conform: %s\n", err);
             return -1;
         }
+        t->tls_judged = o->tls_ca != NULL;
+        t->tls_alt[0] = o->tls_cert ? conform_tls_new(o->tls_ca, NULL, NULL, err, sizeof err) : t->tls;
         t->caps = tls_caps;
         t->n_caps = 1;
     }
+    return 0;
+}
+
+/* --tls: the run's certificates, in REPORT/tls or a folder of the run's own. */
+static int tls_setup(const struct conform_opts *o, struct tls_files *tf)
+{
+    char err[1200];
+    if (o->report_dir) {
+        snprintf(tf->dir, sizeof tf->dir, "%s/tls", o->report_dir);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(tf->dir, sizeof tf->dir, "%s/fleetsim-conform-tls-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (mkdtemp(tf->dir) == NULL) {
+            fprintf(stderr, "fleetsim conform: cannot make a folder for the run's certificates: %s\n", strerror(errno));
+            return -1;
+        }
+        tf->tmp = true;
+    }
+    if (conform_tls_make(tf->dir, err, sizeof err) < 0) {
+        fprintf(stderr, "fleetsim conform: the run's certificates: %s\n", err);
+        return -1;
+    }
+    snprintf(tf->device_ca, sizeof tf->device_ca, "%s/device-ca.crt", tf->dir);
+    snprintf(tf->device_cert, sizeof tf->device_cert, "%s/device.crt", tf->dir);
+    snprintf(tf->device_key, sizeof tf->device_key, "%s/device.key", tf->dir);
+    snprintf(tf->foreign_cert, sizeof tf->foreign_cert, "%s/foreign.crt", tf->dir);
+    snprintf(tf->foreign_key, sizeof tf->foreign_key, "%s/foreign.key", tf->dir);
     return 0;
 }
 
@@ -838,6 +913,10 @@ int conform_main(const struct conform_opts *o)
     bool *have = NULL;
     cJSON *chosen = NULL;
     struct embedded emb = {0};
+    struct tls_files tf;
+    const struct tls_files *tfp = NULL;  /* --tls with the embedded platform */
+    void *dev_tls = NULL;                /* ... its client context with the run's device certificate */
+    memset(&tf, 0, sizeof tf);
     static struct embedded own_emb[MAX_SUITES];      /* suites with a "platform" of their own */
     static struct conform_target own_t[MAX_SUITES];
     memset(own_emb, 0, sizeof own_emb);
@@ -936,21 +1015,61 @@ int conform_main(const struct conform_opts *o)
         fprintf(stderr, "fleetsim conform: shard %u/%u: none of the %d cases chosen falls to this shard (case i of "
                 "the run is shard i %% %u + 1); its report holds no case\n", shard, shards, n_chosen_slots, shards);
     catch_stop();
+    if (o->tls && (t.embedded || !o->tls_cert) && tls_setup(o, &tf) < 0) {
+        rc = RUN_EXIT_HARNESS;
+        goto out;
+    }
+    if (o->tls && t.embedded) {
+        char err[700];
+        bool given = o->platform_cert != NULL;
+        snprintf(tf.ca, sizeof tf.ca, "%s%s%s", given ? o->tls_ca : tf.dir, given ? "" : "/", given ? "" : "server-ca.crt");
+        snprintf(tf.cert, sizeof tf.cert, "%s%s%s", given ? o->platform_cert : tf.dir, given ? "" : "/",
+                 given ? "" : "server.crt");
+        snprintf(tf.key, sizeof tf.key, "%s%s%s", given ? o->platform_key : tf.dir, given ? "" : "/",
+                 given ? "" : "server.key");
+        if ((t.tls = conform_tls_new(tf.ca, NULL, NULL, err, sizeof err)) == NULL ||
+            (t.tls_alt[1] = conform_tls_new(tf.ca, tf.foreign_cert, tf.foreign_key, err, sizeof err)) == NULL ||
+            (dev_tls = conform_tls_new(tf.ca, tf.device_cert, tf.device_key, err, sizeof err)) == NULL) {
+            fprintf(stderr, "fleetsim conform: %s\n", err);
+            rc = given ? RUN_EXIT_USAGE : RUN_EXIT_HARNESS;
+            goto out;
+        }
+        t.tls_alt[0] = t.tls;
+        tfp = &tf;
+    }
     if (o->terminal && n > 0) {
-        char err[256];
+        char err[700];
+        if (o->tls) {
+            char cert[1100], key[1100];
+            snprintf(cert, sizeof cert, "%s%s%s", o->tls_cert ? o->tls_cert : tf.dir, o->tls_cert ? "" : "/",
+                     o->tls_cert ? "" : "server.crt");
+            snprintf(key, sizeof key, "%s%s%s", o->tls_key ? o->tls_key : tf.dir, o->tls_key ? "" : "/",
+                     o->tls_key ? "" : "server.key");
+            if ((t.tls = conform_tls_server_new(cert, key, o->client_ca, err, sizeof err)) == NULL) {
+                fprintf(stderr, "fleetsim conform: %s\n", err);
+                rc = RUN_EXIT_USAGE;
+                goto out;
+            }
+            t.client_ca = o->client_ca != NULL;
+        }
         if (conform_terminal_listen(o->listen, &t, err, sizeof err) < 0) {
             fprintf(stderr, "fleetsim conform: %s\n", err);
             rc = RUN_EXIT_USAGE;
             goto out;
         }
-        fprintf(stderr, "fleetsim conform: listening on %s:%u for the devices (each case waits %ds for one)\n",
-                t.host, t.port, CONFORM_ACCEPT_MS / 1000);
+        char how[1200] = "";
+        if (o->tls)
+            snprintf(how, sizeof how, " over TLS (%s%s%s%s)", o->tls_cert ? "certificate " : "the certificate's CA: ",
+                     o->tls_cert ? o->tls_cert : tf.dir, o->tls_cert ? "" : "/server-ca.crt",
+                     o->client_ca ? "; device certificates checked against --client-ca" : "");
+        fprintf(stderr, "fleetsim conform: listening on %s:%u for the devices%s (each case waits %ds for one)\n",
+                t.host, t.port, how, CONFORM_ACCEPT_MS / 1000);
     }
     if (t.embedded) {
         bool shared = false, bad = false;
         for (int i = 0; i < n; i++)
             shared |= !picks[i].s->platform_set;
-        if (shared && embedded_start(o->self, NULL, &emb) < 0)
+        if (shared && embedded_start(o->self, NULL, tfp, &emb) < 0)
             bad = true;
         t.port = emb.port;
         for (int si = 0; si < n_suites && !bad; si++) {
@@ -959,12 +1078,14 @@ int conform_main(const struct conform_opts *o)
                 used |= picks[i].s == &suites[si];
             if (!used || !suites[si].platform_set)
                 continue;
-            if (embedded_start(o->self, &suites[si], &own_emb[si]) < 0) {
+            if (embedded_start(o->self, &suites[si], tfp, &own_emb[si]) < 0) {
                 bad = true;
                 break;
             }
             own_t[si] = t;
             own_t[si].port = own_emb[si].port;
+            if (tfp && suites[si].device_verification)
+                own_t[si].tls = dev_tls; /* the platform asks for a device certificate: the run's device */
             for (int i = 0; i < n; i++)
                 if (picks[i].s == &suites[si])
                     picks[i].t = &own_t[si];
@@ -1039,8 +1160,8 @@ int conform_main(const struct conform_opts *o)
     if (shards > 1)
         snprintf(of_shard, sizeof of_shard, " (shard %u/%u of %d cases)", shard, shards, n_chosen_slots);
     snprintf(r.ledger_text, sizeof r.ledger_text, "%d cases run%s against %s, %d not run (SHOULD or MAY without "
-             "--strict, or of the other side)", n_slots, of_shard, t.embedded ? "the embedded platform"
-             : o->terminal ? "a device" : o->target, n_skipped_slots);
+             "--strict, or of the other side)", n_slots, of_shard, t.embedded ? (o->tls ? "the embedded platform over TLS" : "the embedded platform")
+             : o->terminal ? (o->tls ? "a device over TLS" : "a device") : o->target, n_skipped_slots);
     if (r.metrics) {
         char where[96];
         snprintf(where, sizeof where, "terminal:%s:%u", t.host, t.port);
@@ -1063,6 +1184,7 @@ int conform_main(const struct conform_opts *o)
         } else if (!sh) {
             cJSON_Delete(g);
         }
+        cJSON_AddBoolToObject(r.metrics, "tls", t.tls != NULL);
     }
     report_print_table(&r, stdout);
     for (int i = 0; i < n_skipped; i++)
@@ -1096,6 +1218,14 @@ out:
     cJSON_Delete(chosen);
     if (t.tls)
         conform_tls_free(t.tls);
+    if (t.tls_alt[0] && t.tls_alt[0] != t.tls)
+        conform_tls_free(t.tls_alt[0]);
+    if (t.tls_alt[1])
+        conform_tls_free(t.tls_alt[1]);
+    if (dev_tls)
+        conform_tls_free(dev_tls);
+    if (tf.tmp)
+        rm_tree(tf.dir);
     if (t.terminal && t.listen_fd >= 0)
         close(t.listen_fd);
     free(results);

@@ -53,6 +53,8 @@ struct conform_step {
     /* send */
     cJSON *msg;                     /* owned, a template (${name} in strings) */
     char *hex;                      /* owned, a template; the frame as it goes on the wire */
+    int cert;                       /* connect "certificate": 0 the target's TLS context, 1 "none" (no device
+                                     * certificate), 2 "foreign" (one a CA the platform does not trust issued) */
     bool bad_check;                 /* "mutate": "bad-check": the check byte is wrong */
     bool bad_length;                /* "mutate": "bad-length": the header's body length is one more than
                                      * the body (one less at 1023), the check byte right for that header */
@@ -118,6 +120,7 @@ struct conform_suite {
     char auth[16];                  /* "open" (default) or "one-party" */
     char triples[512];              /* one-party: the triples CSV, relative to the suite's folder */
     uint64_t idle_timeout_ms;       /* 0: serve's default */
+    bool device_verification;       /* with --tls: devices must present a certificate (serve --device-ca) */
 };
 
 /* Capabilities a case may need (`needs`), and which a target has. */
@@ -144,7 +147,13 @@ struct conform_target {
     const char *const *caps;        /* capabilities it has */
     size_t n_caps;
     bool embedded;                  /* the platform the runner started */
-    void *tls;                      /* tls://: the client's SSL_CTX (CA, device certificate); NULL plain TCP */
+    void *tls;                      /* the client's SSL_CTX (CA, device certificate), with terminal the
+                                     * runner's server SSL_CTX; NULL plain TCP */
+    void *tls_alt[2];               /* client SSL_CTXs a connect step may ask for ("certificate"): without a
+                                     * device certificate, with one of another CA (NULL: none at hand) */
+    bool tls_judged;                /* a server certificate that does not verify fails the case (the user
+                                     * named the CA of a tls:// target), else it is the harness's ERROR */
+    bool client_ca;                 /* terminal: devices must present a certificate (--client-ca) */
     bool terminal;                  /* --terminal: the runner is the platform; each connection is accepted */
     int listen_fd;                  /* ... on this socket (with terminal) */
 };
@@ -158,11 +167,20 @@ int conform_terminal_listen(const char *spec, struct conform_target *t, char *er
  * address into peer. */
 int conform_terminal_accept(const struct conform_target *t, uint64_t deadline_ms, char *peer, size_t cap);
 
-/* A TLS client context for tls:// targets: the server verified against ca (its
- * certificate must name host), cert/key the device's (both or neither); NULL
- * with what is wrong in err.  conform_tls_free releases it. */
+/* A TLS client context: the server verified against ca (NULL: the system's
+ * trust store; its certificate must name the host, checked per connection),
+ * cert/key the device's (both or neither); NULL with what is wrong in err.
+ * conform_tls_free releases it (a server context too). */
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap);
 void conform_tls_free(void *ctx);
+/* conform_tls.c: the certificates of a run into dir (made 0700 if absent): server-ca,
+ * server (CN and SAN 127.0.0.1, SAN localhost; signed by server-ca), device-ca,
+ * device (signed by device-ca), foreign-ca and foreign (a device of another CA);
+ * each NAME.crt and NAME.key, PEM.  0 or -1 with what failed in err. */
+int conform_tls_make(const char *dir, char *err, size_t errcap);
+/* The runner's server context (--terminal --tls): cert/key its certificate;
+ * client_ca (NULL: none asked) the CA device certificates must be signed by. */
+void *conform_tls_server_new(const char *cert, const char *key, const char *client_ca, char *err, size_t errcap);
 
 /* Set by SIGINT or SIGTERM while `fleetsim conform` runs (conform.c): a case
  * being run ends as ERROR ("interrupted"), and no other starts. */
@@ -184,7 +202,11 @@ struct conform_opts {
     const char *const *suites;      /* folders */
     int n_suites;
     const char *target;             /* "embedded" (NULL), tcp://host:port or tls://host:port */
-    const char *tls_ca, *tls_cert, *tls_key;  /* tls://: the server's CA; the device's certificate and key */
+    const char *tls_ca, *tls_cert, *tls_key;  /* tls://: the server's CA; the device's certificate and key;
+                                               * --terminal --tls: tls_cert/key the runner's server certificate */
+    int tls;                        /* --tls: the embedded platform, or --terminal's listener, speaks TLS */
+    const char *platform_cert, *platform_key; /* --tls embedded: its certificate (tls_ca the CA that issued it) */
+    const char *client_ca;          /* --terminal --tls: devices must present a certificate this CA issued */
     const char *cases_glob;         /* --cases */
     const char *exclude_glob;       /* --exclude */
     const char *report_dir;         /* NULL: no files */

@@ -31,7 +31,8 @@ static const char *const step_actions[] = {"connect", "send", "expect", "bind", 
                                            "wait", "close", "expect_close", "expect_silence", "use"};
 static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
                                           "expect_close", "expect_silence", "use", "conn", "within",
-                                          "mutate", "note", "if"};
+                                          "mutate", "note", "if", "certificate"};
+static const char *const certificates[] = {"device", "none", "foreign"};
 
 /* What the reader knows while it reads one case. */
 struct reader {
@@ -280,6 +281,8 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
     if (!timed && scenario_json_get(o, "within"))
         SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect step (expect_close and "
                                       "expect_silence take their time as their value)"));
+    if (strcmp(action, "connect") != 0 && scenario_json_get(o, "certificate"))
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"certificate\" belongs to a connect step"));
     if (strcmp(action, "send") != 0 && scenario_json_get(o, "mutate"))
         SJ_TRY(rc, scenario_json_fail(j, path, "\"mutate\" belongs to a send step"));
     if (scenario_json_get(o, "note") && !cJSON_IsString(scenario_json_get(o, "note")))
@@ -310,6 +313,12 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         s->kind = action[0] == 'c' && action[1] == 'o' ? CSTEP_CONNECT : CSTEP_CLOSE;
         if (!cJSON_IsTrue(v))
             SJ_TRY(rc, scenario_json_fail(j, p, "expected true"));
+        char cert[16] = "device";
+        SJ_TRY(rc, scenario_json_enum(j, o, path, "certificate", SJ_OPTIONAL, certificates, N_OF(certificates), cert,
+                                      sizeof cert));
+        for (size_t i = 0; i < N_OF(certificates); i++)
+            if (strcmp(cert, certificates[i]) == 0)
+                s->cert = (int)i;
     } else if (strcmp(action, "send") == 0) {
         s->kind = CSTEP_SEND;
         if (scenario_json_want_object(j, v, p) != SJ_OK)
@@ -709,7 +718,7 @@ static int parse_root(const struct scenario_json *j, const char *text, cJSON **r
 static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
 {
     static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures", "platform"};
-    static const char *const pfields[] = {"auth", "triples", "idle_timeout"};
+    static const char *const pfields[] = {"auth", "triples", "idle_timeout", "device_verification"};
     static const char *const auths[] = {"open", "one-party"};
     static const char *const dfields[] = {"edition", "phone"};
     static const char *const protocols[] = {"jt808"};
@@ -761,6 +770,10 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
                                         sizeof s->triples));
         SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000000,
                                                  &s->idle_timeout_ms));
+        const cJSON *dv = scenario_json_get(pl, "device_verification");
+        if (dv != NULL && !cJSON_IsBool(dv))
+            SJ_TRY(rc, scenario_json_fail(j, "platform.device_verification", "expected true or false"));
+        s->device_verification = cJSON_IsTrue(dv);
         if (rc == SJ_OK && (strcmp(s->auth, "one-party") == 0) != (s->triples[0] != '\0'))
             SJ_TRY(rc, scenario_json_fail(j, "platform", "a triples file goes with auth \"one-party\", and only "
                                           "with it"));

@@ -37,6 +37,8 @@ struct conn {
     int fd;                            /* -1 closed */
     SSL *ssl;                          /* tls:// targets, else NULL */
     bool used;                         /* opened once */
+    bool refused;                      /* its TLS handshake refused by the target (connect "certificate"):
+                                        * an expect_close that follows holds */
     uint8_t rx[RX_CAP];
     size_t n;
     uint16_t serial;                   /* the next serial a message without one takes */
@@ -330,10 +332,6 @@ static const char *ssl_why(char *buf, size_t cap)
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap)
 {
     char why[256];
-    if (ca == NULL || !ca[0]) {
-        snprintf(err, errcap, "a tls:// target needs --tls-ca FILE (the CA that issued its certificate)");
-        return NULL;
-    }
     if (!cert != !key) {
         snprintf(err, errcap, "--tls-cert and --tls-key go together");
         return NULL;
@@ -345,7 +343,12 @@ void *conform_tls_new(const char *ca, const char *cert, const char *key, char *e
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+    if (ca == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        snprintf(err, errcap, "cannot read the system's trust store (%s)", ssl_why(why, sizeof why));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
         snprintf(err, errcap, "--tls-ca %s: not a readable PEM CA certificate (%s)", ca, ssl_why(why, sizeof why));
         SSL_CTX_free(ctx);
         return NULL;
@@ -369,7 +372,13 @@ void conform_tls_free(void *ctx)
 static bool tls_open(struct exch *x, const struct conform_step *st, struct conn *k, const char *where)
 {
     char why[256];
-    k->ssl = SSL_new((SSL_CTX *)x->t->tls);
+    static const char *const certs[] = {"the device's", "none", "one of another CA"};
+    int cert = st->kind == CSTEP_CONNECT ? st->cert : 0;
+    SSL_CTX *ctx = cert ? x->t->tls_alt[cert - 1] : x->t->tls;
+    if (ctx == NULL)
+        return worsen(x, VERDICT_INCONCLUSIVE, st, "a device certificate of another CA to present",
+                      "not run: only the runs of the embedded platform (--tls) make one");
+    k->ssl = SSL_new(ctx);
     if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
         return worsen(x, VERDICT_ERROR, st, where, "TLS: %s", ssl_why(why, sizeof why));
     /* the server's certificate must name the address connected to */
@@ -381,18 +390,71 @@ static bool tls_open(struct exch *x, const struct conform_step *st, struct conn 
     errno = 0;
     if (SSL_connect(k->ssl) != 1) {
         long vr = SSL_get_verify_result(k->ssl);
-        if (vr != X509_V_OK)
+        if (cert && vr == X509_V_OK) {
+            /* a handshake with no or a foreign device certificate, ended by the target: what the case asks */
+            log_line(x, "+%.3f c%d TLS handshake (device certificate: %s) refused by the target: %s", since(x),
+                     (int)(k - x->conns), certs[cert], ssl_why(why, sizeof why));
+            k->refused = true;
+            return false;
+        }
+        if (vr != X509_V_OK) {
+            /* the user named the CA of the target: a certificate it did not issue, or one that does not
+             * name the address, is the target's; else the harness was not told whom to trust */
             snprintf(why, sizeof why, "the server's certificate: %s", X509_verify_cert_error_string(vr));
-        else
-            ssl_why(why, sizeof why);
+            if (x->t->tls_judged)
+                return worsen(x, VERDICT_FAIL, st, "a server certificate issued by the --tls-ca CA naming the "
+                              "address", "TLS handshake: %s", why);
+            return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s%s", why,
+                          x->t->embedded ? "" : " (checked against the system's trust store: --tls-ca names the "
+                          "CA that issued it)");
+        }
+        ssl_why(why, sizeof why);
         /* the handshake is the transport the cases run on, not a rule of theirs */
         return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s", why);
     }
     tv.tv_sec = 0;
     setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
-    log_line(x, "+%.3f c%d TLS %s, %s", since(x), (int)(k - x->conns), SSL_get_version(k->ssl),
-             SSL_get_cipher_name(k->ssl));
+    log_line(x, "+%.3f c%d TLS %s, %s, device certificate: %s", since(x), (int)(k - x->conns),
+             SSL_get_version(k->ssl), SSL_get_cipher_name(k->ssl),
+             cert || SSL_get_certificate(k->ssl) ? certs[cert] : "none");
+    return true;
+}
+
+/* --terminal --tls: the server's half of the handshake on k's accepted socket.  A
+ * device that fails it (no certificate where --client-ca asks for one, one that
+ * CA did not issue, not TLS at all) fails the case: the device is the target. */
+static bool tls_accept(struct exch *x, const struct conform_step *st, struct conn *k, const char *peer)
+{
+    char why[256], want[160];
+    snprintf(want, sizeof want, "a TLS handshake from the device%s",
+             x->t->client_ca ? " with a certificate the --client-ca CA issued" : "");
+    k->ssl = SSL_new((SSL_CTX *)x->t->tls);
+    if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
+        return worsen(x, VERDICT_ERROR, st, want, "TLS: %s", ssl_why(why, sizeof why));
+    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
+    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    errno = 0;
+    if (SSL_accept(k->ssl) != 1) {
+        long vr = SSL_get_verify_result(k->ssl);
+        if (x->t->client_ca && SSL_get0_peer_certificate(k->ssl) == NULL && vr == X509_V_OK)
+            snprintf(why, sizeof why, "the device sent no certificate");
+        else if (vr != X509_V_OK)
+            snprintf(why, sizeof why, "the device's certificate: %s", X509_verify_cert_error_string(vr));
+        else
+            ssl_why(why, sizeof why);
+        log_line(x, "+%.3f c%d TLS handshake with %s refused: %s", since(x), (int)(k - x->conns), peer, why);
+        return worsen(x, VERDICT_FAIL, st, want, "TLS handshake refused: %s", why);
+    }
+    tv.tv_sec = 0;
+    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
+    X509 *pc = SSL_get0_peer_certificate(k->ssl);
+    char subject[160] = "none";
+    if (pc)
+        X509_NAME_oneline(X509_get_subject_name(pc), subject, sizeof subject);
+    log_line(x, "+%.3f c%d TLS %s, %s, device certificate %s", since(x), (int)(k - x->conns),
+             SSL_get_version(k->ssl), SSL_get_cipher_name(k->ssl), subject);
     return true;
 }
 
@@ -423,6 +485,10 @@ static bool conn_accept(struct exch *x, const struct conform_step *st, int i)
         k->serial = 1;
     k->used = true;
     log_line(x, "+%.3f c%d device connected from %s", since(x), i, peer);
+    if (x->t->tls && !tls_accept(x, st, k, peer)) {
+        conn_close(k);
+        return false;
+    }
     return true;
 }
 
@@ -457,9 +523,10 @@ static bool conn_open(struct exch *x, const struct conform_step *st, int i)
         k->serial = 1;
     k->used = true;
     log_line(x, "+%.3f c%d connected to %s:%u", since(x), i, x->t->host, x->t->port);
+    k->refused = false;
     if (x->t->tls && !tls_open(x, st, k, where)) {
         conn_close(k);
-        return false;
+        return k->refused; /* a refused handshake is an outcome the next step judges */
     }
     return true;
 }
@@ -560,6 +627,10 @@ static int next_frame(struct exch *x, const struct conform_step *st, int ci, uin
             int e = g > 0 ? SSL_ERROR_NONE : SSL_get_error(k->ssl, g);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                 continue; /* a record not whole yet, or a post-handshake message */
+            if (e == SSL_ERROR_SSL) {
+                char why[256];
+                log_line(x, "+%.3f c%d TLS: %s", since(x), ci, ssl_why(why, sizeof why));
+            }
             ERR_clear_error();
             /* a close_notify, an alert or the socket closed: the target ended it */
             got = g > 0 ? g : e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SSL ? 0 : -1;
@@ -1018,6 +1089,11 @@ static bool run_step(struct exch *x, const struct conform_step *st)
         return step_verify(x, st);
     default:
         break;
+    }
+    if (st->kind == CSTEP_EXPECT_CLOSE && k->fd < 0 && k->refused) {
+        k->refused = false;
+        log_line(x, "+%.3f c%d closed by the target at the TLS handshake", since(x), st->conn);
+        return true;
     }
     if (k->fd < 0 && !conn_open(x, st, st->conn))
         return false;

@@ -25,10 +25,21 @@ static void usage(void)
             "  -t, --target T        embedded (default: the reference platform, started on a\n"
             "                        free loopback port for the run and stopped after it) or\n"
             "                        tcp://HOST:PORT or tls://HOST:PORT (loopback)\n"
-            "      --tls-ca FILE     tls://: the CA that issued the server's certificate (PEM);\n"
-            "                        the certificate must name HOST\n"
+            "      --tls             the embedded platform serves TLS (a server certificate,\n"
+            "                        device CA and devices made for the run, in REPORT/tls)\n"
+            "                        and every case connects over TLS; with --terminal the\n"
+            "                        runner listens with TLS\n"
+            "      --tls-ca FILE     tls://: the CA that issued the server's certificate (PEM;\n"
+            "                        default the system's trust store); the certificate must\n"
+            "                        name HOST.  Given, a certificate that does not verify\n"
+            "                        fails the cases; not given, it is a harness error\n"
             "      --tls-cert FILE   tls://: a device certificate to present (PEM) ...\n"
-            "      --tls-key FILE    ... and its private key\n"
+            "      --tls-key FILE    ... and its private key; --terminal --tls: the runner's\n"
+            "                        server certificate and key (default: made for the run)\n"
+            "      --platform-cert FILE  --tls: the embedded platform's certificate instead of\n"
+            "      --platform-key FILE   one made for the run, and its key (--tls-ca its CA)\n"
+            "      --client-ca FILE  --terminal --tls: devices must present a certificate this\n"
+            "                        CA issued; one without, or with another, fails the case\n"
             "      --terminal        check a device instead: the runner is the platform; it\n"
             "                        listens, and each case (\"side\": \"terminal\") takes the\n"
             "                        next device that connects (waiting 30s for it); the\n"
@@ -58,7 +69,8 @@ static void usage(void)
             "\n"
             "example: fleetsim conform " CONFORM_ROOT "/jt808 --report out/conform\n"
             "         fleetsim conform " CONFORM_ROOT "/jt808 --shard 2/3 --report out/shard-2\n"
-            "         fleetsim conform --terminal --listen 127.0.0.1:7808 " CONFORM_ROOT "/jt808-terminal\n");
+            "         fleetsim conform --terminal --listen 127.0.0.1:7808 " CONFORM_ROOT "/jt808-terminal\n"
+            "         fleetsim conform --tls " CONFORM_ROOT "/jt808 --report out/conform-tls\n");
 }
 
 /* The suites folder: the tree's, else the installed one. */
@@ -83,6 +95,8 @@ int cmd_conform(int argc, char **argv)
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {"terminal", no_argument, 0, 'T'}, {"listen", required_argument, 0, 'L'},
         {"shard", required_argument, 0, 'S'},
+        {"tls", no_argument, 0, 'W'}, {"platform-cert", required_argument, 0, 'P'},
+        {"platform-key", required_argument, 0, 'Q'}, {"client-ca", required_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -112,6 +126,10 @@ int cmd_conform(int argc, char **argv)
                 return cmd_usage_error("conform", "--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
                                        CONFORM_MAX_SHARDS);
             break;
+        case 'W': o.tls = 1; break;
+        case 'P': o.platform_cert = optarg; break;
+        case 'Q': o.platform_key = optarg; break;
+        case 'V': o.client_ca = optarg; break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

@@ -343,6 +343,42 @@ static void test_platform(void **state)
     conform_suite_free(&s);
 }
 
+/* TLS: a connect step's "certificate", a suite's platform.device_verification */
+static void test_tls_fields(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    const char *ok = "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                     " \"needs\": [\"tls\"], \"steps\": [{\"connect\": true}, {\"connect\": true, \"conn\": 1,"
+                     " \"certificate\": \"none\"}, {\"connect\": true, \"conn\": 2, \"certificate\": \"foreign\"},"
+                     " {\"connect\": true, \"conn\": 3, \"certificate\": \"device\"}]}";
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"device_verification\": true}}",
+                            "c.json", ok, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(s.platform_set);
+    assert_true(s.device_verification);
+    assert_int_equal(s.cases[0].steps[0].cert, 0);
+    assert_int_equal(s.cases[0].steps[1].cert, 1);
+    assert_int_equal(s.cases[0].steps[2].cert, 2);
+    assert_int_equal(s.cases[0].steps[3].cert, 0);
+    assert_string_equal(s.cases[0].needs[0], "tls");
+    conform_suite_free(&s);
+    if (conform_suite_parse(suite_json, "c.json", ok, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_false(s.device_verification);
+    conform_suite_free(&s);
+    const char *bad = "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                      " \"steps\": [{\"connect\": true, \"certificate\": \"expired\"},"
+                      " {\"send\": {\"msg_id\": \"0x0002\"}, \"certificate\": \"none\"}]}";
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": "
+                                         "{\"device_verification\": \"yes\"}}", "c.json", bad, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform.device_verification: expected true or false");
+    assert_int_equal(conform_suite_parse(suite_json, "c.json", bad, &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0].certificate: expected one of device, none, foreign, got \"expired\"");
+    has(err, "c.json: steps[1]: \"certificate\" belongs to a connect step");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_platform),
+        cmocka_unit_test(test_tls_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
