@@ -36,15 +36,25 @@ if [ "$n_all" -gt "$n_must" ]; then
     contains "SHOULD cases are listed as not run without --strict" "(SHOULD; --strict runs it)" "$TMP/out"
 fi
 n_fleet=$(grep -c "^JT808-FLEET-" "$TMP/ids")
-# the embedded platform's known deviations: SHOULD cases that fail against it,
-# reported (README, docs/conformance.md) and checked to fail here until fixed
-DEVIANT="JT808-AUTH-005"
-n_strict=$((n_all - n_fleet - $(echo $DEVIANT | wc -w)))
-expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude "JT808-FLEET-*,${DEVIANT// /,}"
+# every SHOULD case passes too (the embedded platform has no known deviation left)
+n_strict=$((n_all - n_fleet))
+expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude "JT808-FLEET-*"
 contains "... all $n_strict of them" "$n_strict cases: $n_strict pass" "$TMP/out"
-for d in $DEVIANT; do
-    expect_exit "the known deviation $d still fails against the embedded platform" 1 "$FLEETSIM" conform "$SUITE" -q --strict --cases "$d"
-done
+# a second registration issues a new code and the first is refused (it was the
+# same code again, and this case failed)
+expect_exit "JT808-AUTH-005 passes: the code of the first registration is stale after a second" 0 \
+    "$FLEETSIM" conform "$SUITE" -q --strict --cases JT808-AUTH-005 --report "$TMP/ra5"
+python3 - "$TMP/ra5/report.json" >"$TMP/py" 2>&1 <<'PY'
+import json, re, sys
+c = json.load(open(sys.argv[1]))["cases"][0]
+codes = re.findall(r'"auth_code":"([^"]*)"', c["wire_log"])
+assert c["id"] == "JT808-AUTH-005" and c["verdict"] == "PASS", c
+# two 0x8100 issued two codes; the first refused (result 1), the second accepted
+assert len(set(codes[:2])) == 2 and all(codes[:2]), codes
+assert re.search(r'c0 > 7E0102[^\n]*\n.*c0 < 7E8001[^\n]*"result":1', c["wire_log"]), c["wire_log"]
+print("fine")
+PY
+contains "... with two codes on the wire and the first refused (0x8001 result 1)" "fine" "$TMP/py"
 
 # the reports: junit.xml through an XML parser, report.json with each case's evidence
 python3 - "$TMP/r1" "$n_must" >"$TMP/py" 2>&1 <<'PY'
