@@ -486,8 +486,37 @@ static int sc_parse_aside(const struct scenario_json *j, const char *text, const
     return rc;
 }
 
+/* In a suite with platform settings, a scenario case runs on them (`fleetsim run
+ * --set platform.*`, conform.c): a scenario that sets one of them itself is refused,
+ * rather than run on settings other than its file says. */
+static int scenario_platform_clash(const struct scenario_json *j, const struct conform_suite *s, const char *text,
+                                   const char *p, const struct conform_case *c)
+{
+    static const char *const owned[] = {"auth", "triples", "idle_timeout"};
+    if (!s->platform_set)
+        return SJ_OK;
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *pl = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "platform") : NULL;
+    int rc = SJ_OK;
+    for (size_t i = 0; cJSON_IsObject(pl) && i < N_OF(owned); i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(pl, owned[i]))
+            continue;
+        static const char why[] = "the suite's platform settings (suite.json \"platform\") are this case's; "
+                                  "leave it out of the scenario";
+        char q[SCENARIO_JSON_PATH_MAX];
+        snprintf(q, sizeof q, "%s.platform.%s", p, owned[i]);
+        if (c->scenario_path[0]) /* in the file the case names */
+            SJ_TRY(rc, scenario_json_fail(j, p, "%s: platform.%s: %s", c->scenario_path, owned[i], why));
+        else
+            SJ_TRY(rc, scenario_json_fail(j, q, "%s", why));
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* A scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases. */
-static int parse_scenario(const struct scenario_json *j, const cJSON *o, const char *path, struct conform_case *c)
+static int parse_scenario(const struct scenario_json *j, const struct conform_suite *s, const cJSON *o,
+                          const char *path, struct conform_case *c)
 {
     char p[SCENARIO_JSON_PATH_MAX], label[700];
     const cJSON *sv = scenario_json_get(o, "scenario");
@@ -548,6 +577,7 @@ static int parse_scenario(const struct scenario_json *j, const cJSON *o, const c
             snprintf(c->sub[i].desc, sizeof c->sub[i].desc, "%s", sc->expect[i].desc);
         }
         c->n_sub = c->sub ? sc->n_expect : 0;
+        SJ_TRY(rc, scenario_platform_clash(j, s, text, p, c));
         double scale = sc->time_scale > 0 ? sc->time_scale : 1;
         c->scenario_wall_ms = (uint64_t)((double)sc->duration_ms / scale);
         if (!c->scenario_path[0])
@@ -575,8 +605,8 @@ static const char *case_id_clash(const struct conform_case *a, const struct conf
 static const char *const case_fields[] = {"id", "ref", "objective", "preconditions", "level", "needs",
                                           "kind", "steps", "scenario", "side"};
 
-static int parse_case(const struct scenario_json *j, const cJSON *fixtures, const cJSON *o, const char *path,
-                      struct conform_case *c)
+static int parse_case(const struct scenario_json *j, const struct conform_suite *s, const cJSON *fixtures,
+                      const cJSON *o, const char *path, struct conform_case *c)
 {
     char p[SCENARIO_JSON_PATH_MAX], kind[16] = "exchange";
     int rc = SJ_OK;
@@ -631,7 +661,7 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
     if (c->kind == CONFORM_SCENARIO) {
         if (steps != NULL)
             SJ_TRY(rc, scenario_json_fail(j, p, "belongs to an exchange case (a scenario case is its scenario)"));
-        SJ_TRY(rc, parse_scenario(j, o, path, c));
+        SJ_TRY(rc, parse_scenario(j, s, o, path, c));
     } else if (scenario_json_get(o, "scenario") != NULL) {
         scenario_json_path(p, sizeof p, path, "scenario");
         SJ_TRY(rc, scenario_json_fail(j, p, "belongs to a case of kind \"scenario\""));
@@ -826,7 +856,7 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
         memset(c, 0, sizeof *c);
         snprintf(c->file, sizeof c->file, "%s", name);
         c->index = s->n_cases - 1;
-        parse_case(&j, fixtures, o, p, c);
+        parse_case(&j, s, fixtures, o, p, c);
         for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
             const char *same = case_id_clash(c, &s->cases[k]);
             if (same)

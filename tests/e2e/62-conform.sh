@@ -274,6 +274,35 @@ if [ $rc -eq 0 ] && grep -q "^$((n_op + 1)) cases: $((n_op + 1)) pass" "$TMP/out
 else
     nok "the one-party suite passes against its own embedded platform" "exit $rc" "$(grep -E "FAIL|ERROR|cases:" "$TMP/out")"
 fi
+# a scenario case in a suite with platform settings runs on them: terminals silent
+# for 4 s are closed by a 2 s idle timeout (the suite's), not by the default 180 s;
+# the same case in a suite without them fails; a scenario setting them itself is refused
+mkdir -p "$TMP/ps" "$TMP/pn"
+echo '{"name": "ps", "protocol": "jt808", "defaults": {"phone": "0139870#####"}, "platform": {"idle_timeout": "2s"}}' >"$TMP/ps/suite.json"
+echo '{"name": "pn", "protocol": "jt808", "defaults": {"phone": "0139871#####"}}' >"$TMP/pn/suite.json"
+cat >"$TMP/ps/sc.json" <<'JSON'
+{"id": "X-PS", "ref": "JT/T 808-2013 8.3", "objective": "silent terminals are closed", "level": "MUST", "kind": "scenario",
+ "scenario": {"name": "ps", "duration": "5s",
+   "fleets": [{"id": "a", "protocol": "jt808", "count": 2, "heartbeat": "60s", "report": {"every": "60s"},
+               "reconnect": {"min": "30s", "max": "30s"}}],
+   "expect": [{"id": "X-PS-001", "counter": "gateway.closed_idle", "min": 2}]}}
+JSON
+cp "$TMP/ps/sc.json" "$TMP/pn/"
+"$FLEETSIM" conform "$TMP/ps" "$TMP/pn" -q --jobs 2 --report "$TMP/rps" >"$TMP/out" 2>&1; rc=$?
+got=$(python3 -c 'import json,sys; print(" ".join(c["suite"]+":"+c["verdict"] for c in json.load(open(sys.argv[1]))["cases"]))' "$TMP/rps/report.json" 2>&1)
+if [ $rc -eq 1 ] && [ "$got" = "ps:PASS pn:FAIL" ]; then
+    ok "a scenario case runs on its suite's platform settings (idle timeout 2s: closed; without them: not)"
+else
+    nok "a scenario case runs on its suite's platform settings" "exit $rc" "$got" "$(tail -4 "$TMP/out")"
+fi
+python3 - "$TMP/ps/sc.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["scenario"]["platform"] = {"idle_timeout": "5s"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+expect_exit "... and a scenario that sets them itself is refused (exit 2)" 2 "$FLEETSIM" conform "$TMP/ps" --dryrun
+contains "... naming the field" "$TMP/ps/sc.json: scenario.platform.idle_timeout: the suite's platform settings (suite.json \"platform\") are this case's" "$TMP/out"
 # against a platform without those settings (open registration, idle timeout 180s):
 # the rules that need them fail, results 1 and 3 hold in open mode too
 port=$(free_port)

@@ -335,6 +335,31 @@ static void test_platform(void **state)
     has(err, "c.json: steps[1].verify: expected \"LEFT is now within Ns\" with N seconds, 1-3600");
     has(err, "c.json: steps[2].verify: expected \"LEFT is now within Ns\"");
     conform_suite_free(&s);
+    /* a scenario case of a suite with platform settings runs on them: one whose
+     * scenario sets them itself is refused, naming each */
+    const char *sc = "{\"id\": \"X-SC\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"kind\": \"scenario\","
+                     " \"scenario\": {\"name\": \"x\", \"duration\": \"2s\", %s"
+                     " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                     " \"expect\": [{\"id\": \"X-SC-001\", \"state\": \"authenticated\"}]}}";
+    char text[1024];
+    snprintf(text, sizeof text, sc, "\"platform\": {\"idle_timeout\": \"5s\", \"auth\": \"open\", \"procs\": 1},");
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"idle_timeout\": \"2s\"}}",
+                                         "c.json", text, &s, err, sizeof err), -1);
+    has(err, "c.json: scenario.platform.auth: the suite's platform settings (suite.json \"platform\") are this case's;"
+             " leave it out of the scenario");
+    has(err, "c.json: scenario.platform.idle_timeout: the suite's platform settings");
+    assert_null(strstr(err, "platform.procs"));
+    conform_suite_free(&s);
+    /* ... the same scenario is fine in a suite without them, and without them in this one */
+    if (conform_suite_parse(suite_json, "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    conform_suite_free(&s);
+    snprintf(text, sizeof text, sc, "\"platform\": {\"procs\": 1},");
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"idle_timeout\": \"2s\"}}",
+                            "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].n_sub, 1);
+    conform_suite_free(&s);
     /* the one-party suite of the repository */
     if (conform_suite_load("scenarios/conformance/jt808-one-party", &s, err, sizeof err) != 0)
         fail_msg("%s", err);
