@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -402,9 +403,12 @@ static void all_error(struct case_result *out, int n, const char *expected, cons
 }
 
 /* A scenario case: `fleetsim run` of its scenario (its own embedded platform, or the
- * target), its report read back; out[k] is the result of expectation subs[k]. */
-static void run_scenario_case(const struct runctx *rc, const struct conform_case *c, const int *subs, int n,
-                              struct case_result *out)
+ * target), its report read back; out[k] is the result of expectation subs[k].  The
+ * embedded platform of a suite with platform settings is served as they say: the
+ * run gets them as --set platform.* (the scenario may not set them itself,
+ * conform_case.c). */
+static void run_scenario_case(const struct runctx *rc, const struct conform_suite *s, const struct conform_case *c,
+                              const int *subs, int n, struct case_result *out)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[256], path[600], rep[600], log[600];
@@ -425,6 +429,45 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
             return;
         }
     }
+    const char *av[16];
+    int ac = 0;
+    char set_auth[64] = "", set_triples[1200] = "", set_idle[64] = "";
+    av[ac++] = rc->self;
+    av[ac++] = "run";
+    av[ac++] = path;
+    av[ac++] = "--quiet";
+    av[ac++] = "--report";
+    av[ac++] = rep;
+    if (rc->target_url) {
+        av[ac++] = "--target";
+        av[ac++] = rc->target_url;
+    } else if (s->platform_set) {
+        snprintf(set_auth, sizeof set_auth, "platform.auth=%s", s->auth);
+        av[ac++] = "--set";
+        av[ac++] = set_auth;
+        if (s->triples[0]) {
+            /* relative to the suite's folder; the run would take it relative to the scenario's */
+            char rel[1100], full[PATH_MAX];
+            snprintf(rel, sizeof rel, "%s%s%s", s->triples[0] == '/' ? "" : s->dir, s->triples[0] == '/' ? "" : "/",
+                     s->triples);
+            if (realpath(rel, full) == NULL) {
+                char why[700];
+                snprintf(why, sizeof why, "%s: %s", rel, strerror(errno));
+                all_error(out, n, "the suite's platform.triples", why);
+                rm_tree(dir);
+                return;
+            }
+            snprintf(set_triples, sizeof set_triples, "platform.triples=%s", full);
+            av[ac++] = "--set";
+            av[ac++] = set_triples;
+        }
+        if (s->idle_timeout_ms) {
+            snprintf(set_idle, sizeof set_idle, "platform.idle_timeout=%llums", (unsigned long long)s->idle_timeout_ms);
+            av[ac++] = "--set";
+            av[ac++] = set_idle;
+        }
+    }
+    av[ac] = NULL;
     uint64_t t0 = mono_ms();
     fflush(NULL);
     pid_t pid = fork();
@@ -435,11 +478,7 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_case
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
         }
-        if (rc->target_url)
-            execl(rc->self, rc->self, "run", path, "--quiet", "--report", rep, "--target", rc->target_url,
-                  (char *)NULL);
-        else
-            execl(rc->self, rc->self, "run", path, "--quiet", "--report", rep, (char *)NULL);
+        execv(rc->self, (char *const *)av);
         _exit(RUN_EXIT_HARNESS);
     }
     if (pid < 0) {
@@ -554,7 +593,7 @@ static void run_pick(const struct runctx *rc, const struct pick *p, struct case_
         return;
     }
     if (p->c->kind == CONFORM_SCENARIO)
-        run_scenario_case(rc, p->c, p->subs, p->n_slots, out);
+        run_scenario_case(rc, p->s, p->c, p->subs, p->n_slots, out);
     else
         conform_exchange_run(p->s, p->c, t, &out[0]);
 }

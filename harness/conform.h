@@ -93,6 +93,8 @@ struct conform_case {
     char needs[CONFORM_MAX_NEEDS][24];
     enum conform_kind kind;
     bool terminal;                  /* "side": "terminal": the runner is the platform, the target a device */
+    int edition;                    /* one variant of a case with "editions": 2013 or 2019 (its id ends
+                                     * -2013 or -2019); 0: a case without */
     char file[512];                 /* the file it is in */
     int index;                      /* its place in the suite (for its phone) */
     int n_steps;

@@ -23,7 +23,7 @@
 const char *const conform_capabilities[] = {"embedded", "commands", "northbound-api", "tls"};
 const size_t conform_n_capabilities = N_OF(conform_capabilities);
 
-static const char *const builtins[] = {"phone", "serial", "rx_serial", "case_index", "device_id"};
+static const char *const builtins[] = {"phone", "serial", "rx_serial", "case_index", "device_id", "edition"};
 static const char *const sides[] = {"platform", "terminal"};
 static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
 static const char *const kinds[] = {"exchange", "scenario"};
@@ -145,7 +145,7 @@ static int check_refs(struct reader *r, const char *s, const char *path)
             return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
         size_t n = (size_t)(e - p - 2);
         if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id) "
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition) "
                                     "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
     }
     return rc;
@@ -495,8 +495,37 @@ static int sc_parse_aside(const struct scenario_json *j, const char *text, const
     return rc;
 }
 
+/* In a suite with platform settings, a scenario case runs on them (`fleetsim run
+ * --set platform.*`, conform.c): a scenario that sets one of them itself is refused,
+ * rather than run on settings other than its file says. */
+static int scenario_platform_clash(const struct scenario_json *j, const struct conform_suite *s, const char *text,
+                                   const char *p, const struct conform_case *c)
+{
+    static const char *const owned[] = {"auth", "triples", "idle_timeout"};
+    if (!s->platform_set)
+        return SJ_OK;
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *pl = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "platform") : NULL;
+    int rc = SJ_OK;
+    for (size_t i = 0; cJSON_IsObject(pl) && i < N_OF(owned); i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(pl, owned[i]))
+            continue;
+        static const char why[] = "the suite's platform settings (suite.json \"platform\") are this case's; "
+                                  "leave it out of the scenario";
+        char q[SCENARIO_JSON_PATH_MAX];
+        snprintf(q, sizeof q, "%s.platform.%s", p, owned[i]);
+        if (c->scenario_path[0]) /* in the file the case names */
+            SJ_TRY(rc, scenario_json_fail(j, p, "%s: platform.%s: %s", c->scenario_path, owned[i], why));
+        else
+            SJ_TRY(rc, scenario_json_fail(j, q, "%s", why));
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* A scenario case: the scenario read as `fleetsim run` reads it, its expectations the cases. */
-static int parse_scenario(const struct scenario_json *j, const cJSON *o, const char *path, struct conform_case *c)
+static int parse_scenario(const struct scenario_json *j, const struct conform_suite *s, const cJSON *o,
+                          const char *path, struct conform_case *c)
 {
     char p[SCENARIO_JSON_PATH_MAX], label[700];
     const cJSON *sv = scenario_json_get(o, "scenario");
@@ -557,6 +586,7 @@ static int parse_scenario(const struct scenario_json *j, const cJSON *o, const c
             snprintf(c->sub[i].desc, sizeof c->sub[i].desc, "%s", sc->expect[i].desc);
         }
         c->n_sub = c->sub ? sc->n_expect : 0;
+        SJ_TRY(rc, scenario_platform_clash(j, s, text, p, c));
         double scale = sc->time_scale > 0 ? sc->time_scale : 1;
         c->scenario_wall_ms = (uint64_t)((double)sc->duration_ms / scale);
         if (!c->scenario_path[0])
@@ -582,10 +612,62 @@ const char *conform_case_id_clash(const struct conform_case *a, const struct con
 }
 
 static const char *const case_fields[] = {"id", "ref", "objective", "preconditions", "level", "needs",
-                                          "kind", "steps", "scenario", "side"};
+                                          "kind", "steps", "scenario", "side", "editions"};
 
-static int parse_case(const struct scenario_json *j, const cJSON *fixtures, const cJSON *o, const char *path,
-                      struct conform_case *c)
+/* The editions a case's "editions" names, in its order (at most 2; 2013 and 2019),
+ * without judging it: parse_case does. */
+static int case_editions(const cJSON *o, int out[2])
+{
+    const cJSON *e = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "editions") : NULL;
+    int n = 0;
+    for (const cJSON *v = cJSON_IsArray(e) ? e->child : NULL; v && n < 2; v = v->next)
+        if (cJSON_IsNumber(v) && (v->valuedouble == 2013 || v->valuedouble == 2019) &&
+            (n == 0 || out[0] != (int)v->valuedouble))
+            out[n++] = (int)v->valuedouble;
+    return n;
+}
+
+/* "editions": [2013, 2019], or one of them: checked; the id of variant c->edition suffixed. */
+static int parse_editions(const struct scenario_json *j, const cJSON *o, const char *path, struct conform_case *c)
+{
+    const cJSON *e = scenario_json_get(o, "editions");
+    char p[SCENARIO_JSON_PATH_MAX];
+    scenario_json_path(p, sizeof p, path, "editions");
+    if (e == NULL)
+        return SJ_OK;
+    if (scenario_json_want_array(j, e, p) != SJ_OK)
+        return SJ_ERR;
+    int rc = SJ_OK, i = 0, seen[2] = {0, 0};
+    for (const cJSON *v = e->child; v; v = v->next, i++) {
+        char ip[SCENARIO_JSON_PATH_MAX];
+        scenario_json_index(ip, sizeof ip, p, i);
+        if (!cJSON_IsNumber(v) || (v->valuedouble != 2013 && v->valuedouble != 2019)) {
+            char got[64];
+            scenario_json_got(v, got, sizeof got);
+            SJ_TRY(rc, scenario_json_fail(j, ip, "expected 2013 or 2019, got %s", got));
+        } else if (seen[v->valuedouble == 2019]++) {
+            SJ_TRY(rc, scenario_json_fail(j, ip, "%d is named twice", (int)v->valuedouble));
+        }
+    }
+    if (i == 0)
+        SJ_TRY(rc, scenario_json_fail(j, p, "no edition (leave it out for a case of no edition in particular)"));
+    if (c->kind == CONFORM_SCENARIO)
+        SJ_TRY(rc, scenario_json_fail(j, p, "belongs to an exchange case (a scenario's fleets name their editions)"));
+    if (rc == SJ_OK && c->edition) {
+        size_t l = strlen(c->id);
+        if (l + 5 >= sizeof c->id) {
+            scenario_json_path(p, sizeof p, path, "id");
+            SJ_TRY(rc, scenario_json_fail(j, p, "too long for its edition's suffix (-%d): %zu characters at most",
+                                          c->edition, sizeof c->id - 6));
+        } else {
+            snprintf(c->id + l, sizeof c->id - l, "-%d", c->edition);
+        }
+    }
+    return rc;
+}
+
+static int parse_case(const struct scenario_json *j, const struct conform_suite *s, const cJSON *fixtures,
+                      const cJSON *o, const char *path, struct conform_case *c)
 {
     char p[SCENARIO_JSON_PATH_MAX], kind[16] = "exchange";
     int rc = SJ_OK;
@@ -614,6 +696,7 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
         scenario_json_path(p, sizeof p, path, "side");
         SJ_TRY(rc, scenario_json_fail(j, p, "a terminal case is an exchange (the platform's half of it)"));
     }
+    SJ_TRY(rc, parse_editions(j, o, path, c));
     const cJSON *needs = scenario_json_get(o, "needs");
     scenario_json_path(p, sizeof p, path, "needs");
     if (needs != NULL && scenario_json_want_array(j, needs, p) == SJ_OK) {
@@ -640,7 +723,7 @@ static int parse_case(const struct scenario_json *j, const cJSON *fixtures, cons
     if (c->kind == CONFORM_SCENARIO) {
         if (steps != NULL)
             SJ_TRY(rc, scenario_json_fail(j, p, "belongs to an exchange case (a scenario case is its scenario)"));
-        SJ_TRY(rc, parse_scenario(j, o, path, c));
+        SJ_TRY(rc, parse_scenario(j, s, o, path, c));
     } else if (scenario_json_get(o, "scenario") != NULL) {
         scenario_json_path(p, sizeof p, path, "scenario");
         SJ_TRY(rc, scenario_json_fail(j, p, "belongs to a case of kind \"scenario\""));
@@ -835,16 +918,34 @@ static void load_cases(struct conform_suite *s, const cJSON *fixtures, const cha
         char p[SCENARIO_JSON_PATH_MAX] = "";
         if (list)
             scenario_json_index(p, sizeof p, "cases", i);
-        struct conform_case *c = &s->cases[s->n_cases++];
-        memset(c, 0, sizeof *c);
-        snprintf(c->file, sizeof c->file, "%s", name);
-        c->index = s->n_cases - 1;
-        parse_case(&j, fixtures, o, p, c);
-        for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
-            const char *same = conform_case_id_clash(c, &s->cases[k]);
-            if (same)
-                scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", same,
-                                   s->cases[k].file);
+        /* a case with "editions" is a case per edition, each its own place (and phone) */
+        int eds[2] = {0, 0}, n_var = case_editions(o, eds);
+        if (n_var > 1) {
+            struct conform_case *nc = s->n_cases + n - i + n_var - 1 <= MAX_CASES
+                                          ? realloc(s->cases, (size_t)(s->n_cases + n - i + n_var - 1) * sizeof *nc)
+                                          : NULL;
+            if (nc == NULL) {
+                scenario_json_fail(&j, p, "more than %d cases in the suite, or out of memory", MAX_CASES);
+                break;
+            }
+            s->cases = nc;
+        }
+        for (int v = 0; v < (n_var ? n_var : 1); v++) {
+            int errs_before = scenario_json_errors(&j);
+            struct conform_case *c = &s->cases[s->n_cases++];
+            memset(c, 0, sizeof *c);
+            snprintf(c->file, sizeof c->file, "%s", name);
+            c->index = s->n_cases - 1;
+            c->edition = eds[v];
+            parse_case(&j, s, fixtures, o, p, c);
+            for (int k = 0; k < s->n_cases - 1 && c->id[0]; k++) {
+                const char *same = conform_case_id_clash(c, &s->cases[k]);
+                if (same)
+                    scenario_json_fail(&j, p[0] ? p : "id", "id %s is also the id of a case in %s", same,
+                                       s->cases[k].file);
+            }
+            if (scenario_json_errors(&j) != errs_before)
+                break; /* the other edition's variant would say the same again */
         }
     }
     file_errs = NULL;

@@ -136,6 +136,18 @@ static bool worsen(struct exch *x, enum verdict v, const struct conform_step *st
 
 /* --- substitution --------------------------------------------------------------------- */
 
+/* The edition the case's messages go out in, and ${edition}: the variant's (a case
+ * with "editions"), else the device's (--terminal, from its first frame), else the
+ * suite's default. */
+static const char *edition_of(const struct exch *x)
+{
+    if (x->c->edition)
+        return x->c->edition == 2019 ? "2019" : "2013";
+    if (x->version[0])
+        return x->version;
+    return x->s->edition == 2019 ? "2019" : "2013";
+}
+
 static const char *value_of(struct exch *x, const char *name, size_t n, char *tmp, size_t cap)
 {
 #define IS(s) (strlen(s) == n && strncmp(name, s, n) == 0)
@@ -151,6 +163,10 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
     }
     if (IS("case_index")) {
         snprintf(tmp, cap, "%d", x->c->index);
+        return tmp;
+    }
+    if (IS("edition")) {
+        snprintf(tmp, cap, "%s", edition_of(x));
         return tmp;
     }
     if (IS("device_id")) {
@@ -693,6 +709,15 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
                 snprintf(x->version, sizeof x->version, "%s", ve->valuestring);
             x->learned = true;
             log_line(x, "+%.3f the device: phone %s, edition %s", since(x), x->phone, x->version);
+            if (x->c->edition && strcmp(x->version, edition_of(x)) != 0) {
+                /* the variant of another edition than the device speaks: not a rule it broke */
+                char want[64];
+                snprintf(want, sizeof want, "a device of edition %d (the case's %d variant)", x->c->edition,
+                         x->c->edition);
+                worsen(x, VERDICT_INCONCLUSIVE, st, want, "the device speaks %s", x->version);
+                cJSON_Delete(j);
+                return NULL;
+            }
         }
     }
     return j;
@@ -728,7 +753,7 @@ static bool step_send(struct exch *x, const struct conform_step *st)
     if (!cJSON_GetObjectItemCaseSensitive(m, "phone"))
         cJSON_AddStringToObject(m, "phone", x->phone);
     if (!cJSON_GetObjectItemCaseSensitive(m, "version"))
-        cJSON_AddStringToObject(m, "version", x->version[0] ? x->version : x->s->edition == 2019 ? "2019" : "2013");
+        cJSON_AddStringToObject(m, "version", edition_of(x));
     if (!cJSON_GetObjectItemCaseSensitive(m, "serial"))
         cJSON_AddNumberToObject(m, "serial", k->serial);
     if (!cJSON_GetObjectItemCaseSensitive(m, "body") && !cJSON_GetObjectItemCaseSensitive(m, "body_hex"))

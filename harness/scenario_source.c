@@ -97,10 +97,11 @@ static char *quick_scenario(const char *protocol, char *err, size_t cap)
 
 /* --- PATH=VALUE ------------------------------------------------------------------------ */
 
-/* A value as JSON when it reads as JSON (1000, true, "x", {..}), else as a string (30s). */
+/* A value as JSON when it reads as JSON (1000, true, "x", {..}), else as a string (30s):
+ * the whole of it, so that 30s is not the number 30 with "s" after it. */
 static cJSON *set_value(const char *v)
 {
-    cJSON *x = cJSON_Parse(v);
+    cJSON *x = cJSON_ParseWithOpts(v, NULL, 1);
     if (x && (cJSON_IsNumber(x) || cJSON_IsBool(x) || cJSON_IsNull(x) || cJSON_IsString(x) || cJSON_IsObject(x) ||
               cJSON_IsArray(x)))
         return x;

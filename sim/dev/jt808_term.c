@@ -413,6 +413,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
         uint8_t type = m->b.upgrade.type;
         /* the whole package arrived, or the upgrade fails */
         uint8_t result = m->b.upgrade.pkg_bytes == m->b.upgrade.pkg_len ? 0 : 1;
+        term_count(t, result == 0 ? JT808_C_UPGRADES : JT808_C_UPGRADES_FAILED, 1);
         jt_general_reply(t, &m->h, 0);
         if (conn_open(&t->conn) && term_can_request(t)) {
             jt_header(t, 0x0108);
@@ -821,6 +822,10 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_SEND_HELD, "send_held",
       "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
+    C(JT808_C_UPGRADES, "upgrades",
+      "0x8108 upgrade packages received whole (in one frame or reassembled from subpackages): 0x0108 result 0"),
+    C(JT808_C_UPGRADES_FAILED, "upgrades_failed",
+      "0x8108 whose package holds fewer bytes than its length field says: 0x0108 result 1"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 /* all 32 slots are taken: a new counter or deviation kind needs STATS_DIALECT_COUNTERS raised */

@@ -21,6 +21,13 @@ contains "... that lists the known ones" "is not one of jt808" "$TMP/out"
 expect_exit "--set past the end of a list is an input error" 2 "$FLEETSIM" run scenarios/quickstart.json \
     --set 'fleets[5].count=1' -n
 contains "... naming the list" "'fleets' has 2 items" "$TMP/out"
+"$FLEETSIM" run scenarios/quickstart.json --set 'fleets[0].heartbeat=7s' --set 'platform.idle_timeout=2500ms' -n \
+    >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "heartbeat 7.00s" "$TMP/out"; then
+    ok "--set takes a value with a unit as the string it is (7s, 2500ms: not the number before the unit)"
+else
+    nok "--set takes a value with a unit as the string it is" "exit $rc" "$(head -4 "$TMP/out")"
+fi
 "$FLEETSIM" run scenarios/quickstart.json --set 'fleets[*].count=3' --set 'fleets[0].version=2019' -n >"$TMP/set.out" 2>&1
 if grep -q "6 terminals" "$TMP/set.out" || grep -q "terminals: 6" "$TMP/set.out"; then
     ok "--set on every fleet and on one (the plan has 6 terminals)"

@@ -40,15 +40,25 @@ if [ "$n_all" -gt "$n_must" ]; then
     contains "SHOULD cases are listed as not run without --strict" "(SHOULD; --strict runs it)" "$TMP/out"
 fi
 n_fleet=$(grep -c "^JT808-FLEET-" "$TMP/ids")
-# the embedded platform's known deviations: SHOULD cases that fail against it,
-# reported (README, docs/conformance.md) and checked to fail here until fixed
-DEVIANT="JT808-AUTH-005"
-n_strict=$((n_all - n_fleet - n_tls - $(echo $DEVIANT | wc -w)))
-expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude "JT808-FLEET-*,JT808-TLS-*,${DEVIANT// /,}"
+# every SHOULD case passes too (the embedded platform has no known deviation left)
+n_strict=$((n_all - n_fleet - n_tls))
+expect_exit "--strict runs the SHOULD cases too, and they pass" 0 "$FLEETSIM" conform "$SUITE" -q --strict --exclude "JT808-FLEET-*,JT808-TLS-*"
 contains "... all $n_strict of them" "$n_strict cases: $n_strict pass" "$TMP/out"
-for d in $DEVIANT; do
-    expect_exit "the known deviation $d still fails against the embedded platform" 1 "$FLEETSIM" conform "$SUITE" -q --strict --cases "$d"
-done
+# a second registration issues a new code and the first is refused (it was the
+# same code again, and this case failed)
+expect_exit "JT808-AUTH-005 passes: the code of the first registration is stale after a second" 0 \
+    "$FLEETSIM" conform "$SUITE" -q --strict --cases JT808-AUTH-005 --report "$TMP/ra5"
+python3 - "$TMP/ra5/report.json" >"$TMP/py" 2>&1 <<'PY'
+import json, re, sys
+c = json.load(open(sys.argv[1]))["cases"][0]
+codes = re.findall(r'"auth_code":"([^"]*)"', c["wire_log"])
+assert c["id"] == "JT808-AUTH-005" and c["verdict"] == "PASS", c
+# two 0x8100 issued two codes; the first refused (result 1), the second accepted
+assert len(set(codes[:2])) == 2 and all(codes[:2]), codes
+assert re.search(r'c0 > 7E0102[^\n]*\n.*c0 < 7E8001[^\n]*"result":1', c["wire_log"]), c["wire_log"]
+print("fine")
+PY
+contains "... with two codes on the wire and the first refused (0x8001 result 1)" "fine" "$TMP/py"
 
 # the reports: junit.xml through an XML parser, report.json with each case's evidence
 python3 - "$TMP/r1" "$n_plain" >"$TMP/py" 2>&1 <<'PY'
@@ -270,6 +280,35 @@ if [ $rc -eq 0 ] && grep -q "^$((n_op + 1)) cases: $((n_op + 1)) pass" "$TMP/out
 else
     nok "the one-party suite passes against its own embedded platform" "exit $rc" "$(grep -E "FAIL|ERROR|cases:" "$TMP/out")"
 fi
+# a scenario case in a suite with platform settings runs on them: terminals silent
+# for 4 s are closed by a 2 s idle timeout (the suite's), not by the default 180 s;
+# the same case in a suite without them fails; a scenario setting them itself is refused
+mkdir -p "$TMP/ps" "$TMP/pn"
+echo '{"name": "ps", "protocol": "jt808", "defaults": {"phone": "0139870#####"}, "platform": {"idle_timeout": "2s"}}' >"$TMP/ps/suite.json"
+echo '{"name": "pn", "protocol": "jt808", "defaults": {"phone": "0139871#####"}}' >"$TMP/pn/suite.json"
+cat >"$TMP/ps/sc.json" <<'JSON'
+{"id": "X-PS", "ref": "JT/T 808-2013 8.3", "objective": "silent terminals are closed", "level": "MUST", "kind": "scenario",
+ "scenario": {"name": "ps", "duration": "5s",
+   "fleets": [{"id": "a", "protocol": "jt808", "count": 2, "heartbeat": "60s", "report": {"every": "60s"},
+               "reconnect": {"min": "30s", "max": "30s"}}],
+   "expect": [{"id": "X-PS-001", "counter": "gateway.closed_idle", "min": 2}]}}
+JSON
+cp "$TMP/ps/sc.json" "$TMP/pn/"
+"$FLEETSIM" conform "$TMP/ps" "$TMP/pn" -q --jobs 2 --report "$TMP/rps" >"$TMP/out" 2>&1; rc=$?
+got=$(python3 -c 'import json,sys; print(" ".join(c["suite"]+":"+c["verdict"] for c in json.load(open(sys.argv[1]))["cases"]))' "$TMP/rps/report.json" 2>&1)
+if [ $rc -eq 1 ] && [ "$got" = "ps:PASS pn:FAIL" ]; then
+    ok "a scenario case runs on its suite's platform settings (idle timeout 2s: closed; without them: not)"
+else
+    nok "a scenario case runs on its suite's platform settings" "exit $rc" "$got" "$(tail -4 "$TMP/out")"
+fi
+python3 - "$TMP/ps/sc.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["scenario"]["platform"] = {"idle_timeout": "5s"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+expect_exit "... and a scenario that sets them itself is refused (exit 2)" 2 "$FLEETSIM" conform "$TMP/ps" --dryrun
+contains "... naming the field" "$TMP/ps/sc.json: scenario.platform.idle_timeout: the suite's platform settings (suite.json \"platform\") are this case's" "$TMP/out"
 # against a platform without those settings (open registration, idle timeout 180s):
 # the rules that need them fail, results 1 and 3 hold in open mode too
 port=$(free_port)

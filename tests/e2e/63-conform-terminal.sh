@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # fleetsim conform --terminal: the runner is the platform and checks the devices
 # that connect to it.  fleetsim's own terminals (a `fleetsim run` whose target is
-# the runner) pass the whole jt808-terminal suite as 2019 terminals and its
-# edition-neutral cases as 2013 ones; a deliberately wrong device (a small Python
+# the runner) pass the jt808-terminal suite as 2019 terminals and as 2013 ones
+# (each the cases of no edition in particular and the variants of its edition; a
+# variant of the other edition is inconclusive); a deliberately wrong device (a small Python
 # terminal that answers 0x8107 with the 2013 width of a 2019 field and never
 # answers 0x8801) fails exactly those two cases; a platform-side run skips the
 # terminal cases and a --terminal run the platform cases; bad --listen values
 # are usage errors.  Every run is bounded (timeout).
 . "$(dirname "$0")/lib.sh"
 SUITE=scenarios/conformance/jt808-terminal
-n_cases=$(python3 -c '
+# the cases a device of each edition runs: those of no edition in particular, and
+# the variants ("editions") of its own
+read -r n13 n19 <<<"$(python3 -c '
 import json, os, sys
 d = sys.argv[1]
-print(sum(len(json.load(open(os.path.join(d, f))).get("cases", [0])) for f in os.listdir(d)
-          if f.endswith(".json") and f != "suite.json"))' "$SUITE")
+n = {2013: 0, 2019: 0}
+for f in os.listdir(d):
+    if f.endswith(".json") and f != "suite.json":
+        j = json.load(open(os.path.join(d, f)))
+        for c in j.get("cases", [j]):
+            for e in n:
+                n[e] += e in c.get("editions", [e])
+print(n[2013], n[2019])' "$SUITE")"
 
 # device SCENARIO-FILE PORT VERSION: a one-terminal scenario aimed at the runner;
 # it comes back 20 ms after each case closes its connection (the next case waits for it)
@@ -44,12 +53,13 @@ conform_with() {
 }
 verdicts() { python3 -c 'import json,sys; print("\n".join(c["id"]+" "+c["verdict"] for c in json.load(open(sys.argv[1]))["cases"]))' "$1"; }
 
-# 1. fleetsim's own 2019 terminal: every case passes
+# 1. fleetsim's own 2019 terminal: every case of its edition passes
 port=$(free_port)
 device "$TMP/d2019.json" "$port" 2019
-conform_with t2019 "$port" "$FLEETSIM" run "$TMP/d2019.json" --quiet -- "$SUITE" --report "$TMP/r2019"
+conform_with t2019 "$port" "$FLEETSIM" run "$TMP/d2019.json" --quiet -- "$SUITE" --exclude '*-2013' --report "$TMP/r2019"
+n_cases=$n19
 if [ "$(cat "$TMP/t2019.rc")" = 0 ] && grep -q "^$n_cases cases: $n_cases pass" "$TMP/t2019.out"; then
-    ok "fleetsim's own 2019 terminal passes the jt808-terminal suite ($n_cases cases)"
+    ok "fleetsim's own 2019 terminal passes the jt808-terminal suite's 2019 cases ($n_cases)"
 else
     nok "fleetsim's own 2019 terminal passes the jt808-terminal suite" "exit $(cat "$TMP/t2019.rc")" \
         "$(grep -E "FAIL|ERROR|cases:" "$TMP/t2019.out")"
@@ -79,27 +89,47 @@ else
     nok "a device that reconnects with its old auth code is refused and registers again"
 fi
 
-# 2. a 2013 terminal: the cases whose bodies are the same in both editions
+if log 'c0 > 7E81086' JT808T-UPG-001-2019 "$TMP/r2019/report.json" &&
+    log '(c0 < 7E0001[^\n]*"ack_id":"0x8108","result":0[\s\S]*?){3}c0 < 7E0108[^\n]*"result":0' JT808T-UPG-001-2019 "$TMP/r2019/report.json" &&
+    log 'c0 < 7E0108[^\n]*"result":1' JT808T-UPG-002-2019 "$TMP/r2019/report.json"; then
+    ok "an upgrade package in 3 subpackages: 0x0001 to each, then 0x0108 result 0; a short one: 0x0108 result 1"
+else
+    nok "an upgrade package in 3 subpackages: 0x0001 to each, then 0x0108 result 0; a short one: 0x0108 result 1"
+fi
+
+# 2. a 2013 terminal: the cases of no edition in particular and the 2013 variants
 port=$(free_port)
 device "$TMP/d2013.json" "$port" 2013
-conform_with t2013 "$port" "$FLEETSIM" run "$TMP/d2013.json" --quiet -- "$SUITE" \
-    --exclude 'JT808T-TEXT-*,JT808T-CTRL-*,JT808T-AREA-*' --report "$TMP/r2013"
-if [ "$(cat "$TMP/t2013.rc")" = 0 ] && grep -q "^$((n_cases - 3)) cases: $((n_cases - 3)) pass" "$TMP/t2013.out" &&
-    log 'c0 < 7E0107.*"msg_id":"0x0107".*"version":"2013"' JT808T-PROP-001 "$TMP/r2013/report.json"; then
-    ok "fleetsim's own 2013 terminal passes the edition-neutral cases (0x0107 with the 2013 widths)"
+conform_with t2013 "$port" "$FLEETSIM" run "$TMP/d2013.json" --quiet -- "$SUITE" --exclude '*-2019' --report "$TMP/r2013"
+if [ "$(cat "$TMP/t2013.rc")" = 0 ] && grep -q "^$n13 cases: $n13 pass" "$TMP/t2013.out" &&
+    log 'c0 < 7E0107.*"msg_id":"0x0107".*"version":"2013"' JT808T-PROP-001-2013 "$TMP/r2013/report.json" &&
+    log 'c0 < 7E0100.*"layout":"2013"' JT808T-REG-001-2013 "$TMP/r2013/report.json"; then
+    ok "fleetsim's own 2013 terminal passes the suite's 2013 cases ($n13; 0x0100 and 0x0107 with the 2013 widths)"
 else
-    nok "fleetsim's own 2013 terminal passes the edition-neutral cases" "exit $(cat "$TMP/t2013.rc")" \
+    nok "fleetsim's own 2013 terminal passes the suite's 2013 cases" "exit $(cat "$TMP/t2013.rc")" \
         "$(grep -E "FAIL|ERROR|cases:" "$TMP/t2013.out")"
+fi
+# ... and the 2019 variant of a case is inconclusive with a 2013 device (not a rule it broke)
+port=$(free_port)
+device "$TMP/d2013.json" "$port" 2013
+conform_with t2013b "$port" "$FLEETSIM" run "$TMP/d2013.json" --quiet -- "$SUITE" --cases 'JT808T-PROP-001-*' \
+    --report "$TMP/r2013b"
+got=$(verdicts "$TMP/r2013b/report.json" 2>&1)
+if [ "$(cat "$TMP/t2013b.rc")" = 4 ] && [ "$got" = "JT808T-PROP-001-2013 PASS
+JT808T-PROP-001-2019 INCONCLUSIVE" ] && grep -q "the device speaks 2013" "$TMP/r2013b/report.json"; then
+    ok "a 2013 device: the 2019 variant is inconclusive, saying the device speaks 2013 (exit 4)"
+else
+    nok "a 2013 device: the 2019 variant is inconclusive" "exit $(cat "$TMP/t2013b.rc")" "$got"
 fi
 
 # 3. a wrong device fails exactly the cases it breaks, with the evidence
 port=$(free_port)
 conform_with wrong "$port" python3 tests/data/jt808_wrong_device.py "$port" 120 -- "$SUITE" \
-    --cases 'JT808T-REG-001,JT808T-LOCQ-001,JT808T-TEXT-001,JT808T-PROP-001,JT808T-CAM-001' --report "$TMP/rw"
-want="JT808T-REG-001 PASS
-JT808T-PROP-001 FAIL
+    --cases 'JT808T-REG-001-2019,JT808T-LOCQ-001,JT808T-TEXT-001-2019,JT808T-PROP-001-2019,JT808T-CAM-001' --report "$TMP/rw"
+want="JT808T-REG-001-2019 PASS
+JT808T-PROP-001-2019 FAIL
 JT808T-LOCQ-001 PASS
-JT808T-TEXT-001 PASS
+JT808T-TEXT-001-2019 PASS
 JT808T-CAM-001 FAIL"
 got=$(verdicts "$TMP/rw/report.json" 2>&1)
 if [ "$(cat "$TMP/wrong.rc")" = 1 ] && [ "$got" = "$want" ]; then
@@ -110,7 +140,7 @@ fi
 python3 - "$TMP/rw/report.json" >"$TMP/py" 2>&1 <<'PY'
 import json, sys
 c = {c["id"]: c for c in json.load(open(sys.argv[1]))["cases"]}
-p, m = c["JT808T-PROP-001"], c["JT808T-CAM-001"]
+p, m = c["JT808T-PROP-001-2019"], c["JT808T-CAM-001"]
 assert "laid out as JT/T 808" in p["expected"] and "body." in p["observed"], p
 assert "does not decode" in p["wire_log"] and " c0 < 7E0107" in p["wire_log"], p["wire_log"]
 assert "0x0805" in m["expected"] and m["observed"] == "no frame", m

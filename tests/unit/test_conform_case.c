@@ -335,6 +335,31 @@ static void test_platform(void **state)
     has(err, "c.json: steps[1].verify: expected \"LEFT is now within Ns\" with N seconds, 1-3600");
     has(err, "c.json: steps[2].verify: expected \"LEFT is now within Ns\"");
     conform_suite_free(&s);
+    /* a scenario case of a suite with platform settings runs on them: one whose
+     * scenario sets them itself is refused, naming each */
+    const char *sc = "{\"id\": \"X-SC\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"kind\": \"scenario\","
+                     " \"scenario\": {\"name\": \"x\", \"duration\": \"2s\", %s"
+                     " \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+                     " \"expect\": [{\"id\": \"X-SC-001\", \"state\": \"authenticated\"}]}}";
+    char text[1024];
+    snprintf(text, sizeof text, sc, "\"platform\": {\"idle_timeout\": \"5s\", \"auth\": \"open\", \"procs\": 1},");
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"idle_timeout\": \"2s\"}}",
+                                         "c.json", text, &s, err, sizeof err), -1);
+    has(err, "c.json: scenario.platform.auth: the suite's platform settings (suite.json \"platform\") are this case's;"
+             " leave it out of the scenario");
+    has(err, "c.json: scenario.platform.idle_timeout: the suite's platform settings");
+    assert_null(strstr(err, "platform.procs"));
+    conform_suite_free(&s);
+    /* ... the same scenario is fine in a suite without them, and without them in this one */
+    if (conform_suite_parse(suite_json, "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    conform_suite_free(&s);
+    snprintf(text, sizeof text, sc, "\"platform\": {\"procs\": 1},");
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"idle_timeout\": \"2s\"}}",
+                            "c.json", text, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.cases[0].n_sub, 1);
+    conform_suite_free(&s);
     /* the one-party suite of the repository */
     if (conform_suite_load("scenarios/conformance/jt808-one-party", &s, err, sizeof err) != 0)
         fail_msg("%s", err);
@@ -379,6 +404,68 @@ static void test_tls_fields(void **state)
     has(err, "c.json: steps[1]: \"certificate\" belongs to a connect step");
 }
 
+/* "editions": a case per edition, ids suffixed, each its own place; ${edition} known;
+ * a wrong list refused naming the entry. */
+static void test_editions(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    const char *cases =
+        "{\"cases\": ["
+        " {\"id\": \"E-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": [2013, 2019],"
+        "  \"steps\": [{\"if\": \"${edition} == 2013\", \"send\": {\"msg_id\": \"0x0002\"}}]},"
+        " {\"id\": \"E-2\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": [2019],"
+        "  \"steps\": [{\"send\": {\"msg_id\": \"0x0002\", \"version\": \"${edition}\"}}]},"
+        " {\"id\": \"E-3\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}}]}]}";
+    if (conform_suite_parse(suite_json, "c.json", cases, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(s.n_cases, 4);
+    const char *ids[] = {"E-1-2013", "E-1-2019", "E-2-2019", "E-3"};
+    const int eds[] = {2013, 2019, 2019, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(s.cases[i].id, ids[i]);
+        assert_int_equal(s.cases[i].edition, eds[i]);
+        assert_int_equal(s.cases[i].index, i);
+        assert_int_equal(s.cases[i].n_steps, 1);
+    }
+    assert_string_equal(s.cases[1].steps[0].if_left, "${edition}");
+    conform_suite_free(&s);
+    /* wrong lists; a variant's id that clashes with another case's */
+    const char *bad =
+        "{\"cases\": ["
+        " {\"id\": \"E-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": [2013, 2015, 2013],"
+        "  \"steps\": [{\"connect\": true}]},"
+        " {\"id\": \"E-2\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": [],"
+        "  \"steps\": [{\"connect\": true}]},"
+        " {\"id\": \"E-3\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": 2019,"
+        "  \"steps\": [{\"connect\": true}]},"
+        " {\"id\": \"E-4-2019\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"connect\": true}]},"
+        " {\"id\": \"E-4\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"editions\": [2019],"
+        "  \"steps\": [{\"connect\": true}]},"
+        " {\"id\": \"E-5\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"kind\": \"scenario\","
+        "  \"editions\": [2013], \"scenario\": {\"name\": \"x\", \"duration\": \"2s\","
+        "  \"fleets\": [{\"id\": \"a\", \"protocol\": \"jt808\", \"count\": 1}],"
+        "  \"expect\": [{\"id\": \"E-5-001\", \"state\": \"authenticated\"}]}}]}";
+    assert_int_equal(conform_suite_parse(suite_json, "c.json", bad, &s, err, sizeof err), -1);
+    has(err, "c.json: cases[0].editions[1]: expected 2013 or 2019, got 2015");
+    has(err, "c.json: cases[0].editions[2]: 2013 is named twice");
+    has(err, "c.json: cases[1].editions: no edition");
+    has(err, "c.json: cases[2].editions: expected an array");
+    has(err, "c.json: cases[4]: id E-4-2019 is also the id of a case in c.json");
+    has(err, "c.json: cases[5].editions: belongs to an exchange case");
+    conform_suite_free(&s);
+    /* ${edition} is a built-in: not bound */
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"use\": \"hello\"}, {\"bind\": {\"edition\": \"version\"}}]}",
+                                         &s, err, sizeof err), -1);
+    has(err, "c.json: steps[1].bind.edition: a built-in name cannot be bound");
+    conform_suite_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_platform),
         cmocka_unit_test(test_tls_fields),
+        cmocka_unit_test(test_editions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

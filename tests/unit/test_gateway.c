@@ -288,14 +288,54 @@ static void test_register_conflicts(void **state)
     assert_int_equal(do_register(c, "T000002", NULL), 1);
     /* same plate under another colour is another vehicle */
     assert_int_equal(do_register_as(c, "MF001", "MODEL-A1", "T000002", 2, PLATE, NULL), 0);
-    /* the same terminal from its own phone again: the same code */
+    /* the same terminal from its own phone again: accepted, with a new code */
     assert_int_equal(do_register(a, "T000001", again), 0);
-    assert_string_equal(again, code);
+    assert_string_not_equal(again, code);
     assert_int_equal(wait_u64(&f->slot->c[GWC_REG_RESULT_1 + 2], 1), 1);
     assert_int_equal(f->slot->c[GWC_REG_RESULT_1], 1);
     assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 3);
     /* the refused one cannot authenticate with the code it never got */
-    assert_int_equal(do_auth(b, code), 1);
+    assert_int_equal(do_auth(b, again), 1);
+}
+
+/* JT/T 808 8.7: a registration issues the auth code, so a second one from the same
+ * phone issues a new code and the first is stale: 0x0102 with it is refused
+ * (0x8001 result 1), on this connection and on a new one, and the new code works;
+ * after a restart (the codes are the core's, in its database) too. */
+static void test_reregister_stale_code(void **state)
+{
+    struct fixture *f = *state;
+    gw_start(f);
+    struct client *a = cl_open(f, 0, JT808_V2013, PHONE13);
+    char first[64], second[64], third[64];
+    assert_int_equal(do_register(a, "T000001", first), 0);
+    assert_int_equal(do_auth(a, first), 0);
+    assert_int_equal(do_register(a, "T000001", second), 0);
+    assert_true(first[0] != '\0' && second[0] != '\0');
+    assert_string_not_equal(first, second);
+    assert_int_equal(do_auth(a, first), 1);
+    struct client *b = cl_open(f, 1, JT808_V2013, PHONE13);
+    assert_int_equal(do_auth(b, first), 1);
+    assert_int_equal(do_auth(b, second), 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_AUTH_REFUSED], 2), 2);
+    assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 2);
+    close(a->fd);
+    a->fd = -1;
+    close(b->fd);
+    b->fd = -1;
+    assert_int_equal(gw_stop(f), 0);
+
+    gw_start(f);
+    struct client *c = cl_open(f, 0, JT808_V2013, PHONE13);
+    c->serial = 100;
+    assert_int_equal(do_auth(c, first), 1);
+    assert_int_equal(do_auth(c, second), 0);
+    /* a third registration makes the second stale as well */
+    assert_int_equal(do_register(c, "T000001", third), 0);
+    assert_string_not_equal(third, second);
+    assert_string_not_equal(third, first);
+    assert_int_equal(do_auth(c, second), 1);
+    assert_int_equal(do_auth(c, third), 0);
 }
 
 /* A field that fails validation: 0x8001 result 2, not 0x8100. */
@@ -438,10 +478,13 @@ static void test_persistence(void **state)
     assert_int_equal(do_auth(c, code), 0);
     assert_int_equal(wait_u64(&f->slot->c[GWC_AUTHENTICATIONS], 1), 1);
     assert_int_equal(f->slot->c[GWC_REGISTRATIONS], 0);
-    /* the same terminal from the same phone gets its old code back */
+    /* the same terminal from the same phone registers again: a new code, the old
+     * one (kept across the restart) stale */
     char again[64];
     assert_int_equal(do_register(c, "T000001", again), 0);
-    assert_string_equal(again, code);
+    assert_string_not_equal(again, code);
+    assert_int_equal(do_auth(c, code), 1);
+    assert_int_equal(do_auth(c, again), 0);
 }
 
 /* ---- 14: idle timeout ----------------------------------------------------------------------- */
@@ -1100,6 +1143,7 @@ int main(int argc, char **argv)
         T(test_two_frames_one_write),
         T(test_unknown_id),
         T(test_register_conflicts),
+        T(test_reregister_stale_code),
         T(test_register_invalid),
         T(test_register_one_party),
         T(test_wrong_auth_code),

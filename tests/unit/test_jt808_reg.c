@@ -316,9 +316,12 @@ static void test_trailing_spaces_trimmed(void **state)
     assert_int_equal(reg_code(s, false, "13800000001", "MF01   ", "MODEL-A1 ", "T000001     ", 1, "A12345  ", c1), 0);
     assert_true(store_device_name(s, JT808_REG_PROTOCOL, "13800000001", name, sizeof name));
     assert_string_equal(name, "MF01_MODEL-A1_T000001");
-    /* the same terminal and vehicle without the spaces */
+    /* the same terminal and vehicle without the spaces: registered again (a new
+     * code, the old one stale), not a second terminal */
     assert_int_equal(reg_code(s, false, "13800000001", "MF01", "MODEL-A1", "T000001", 1, "A12345", c2), 0);
-    assert_string_equal(c1, c2);
+    assert_string_not_equal(c1, c2);
+    assert_false(store_auth(s, JT808_REG_PROTOCOL, "13800000001", c1));
+    assert_true(store_auth(s, JT808_REG_PROTOCOL, "13800000001", c2));
     assert_int_equal(reg_code(s, false, "13800000002", "MF01", "MODEL-A1", "T000002", 1, "A12345", NULL), 1);
     assert_int_equal(store_count(s, JT808_REG_PROTOCOL), 1);
     store_close(s);
@@ -465,9 +468,11 @@ static void test_reregister_and_moves(void **state)
     struct store *s = open_ok();
     char c1[STORE_SECRET_MAX + 1], c2[STORE_SECRET_MAX + 1], name[80];
     assert_int_equal(reg_code(s, false, "13800000001", "MF01", "MODEL-A1", "T000001", 1, "A1", c1), 0);
-    /* the vehicle changed: the same code, and the new plate is now this terminal's */
+    /* the vehicle changed: a new code, and the new plate is now this terminal's */
     assert_int_equal(reg_code(s, false, "13800000001", "MF01", "MODEL-A1", "T000001", 1, "B2", c2), 0);
-    assert_string_equal(c1, c2);
+    assert_string_not_equal(c1, c2);
+    assert_false(store_auth(s, JT808_REG_PROTOCOL, "13800000001", c1));
+    memcpy(c1, c2, sizeof c1);
     assert_int_equal(reg_code(s, false, "13800000002", "MF01", "MODEL-A1", "T000002", 1, "B2", NULL), 1);
     assert_int_equal(reg_code(s, false, "13800000002", "MF01", "MODEL-A1", "T000002", 1, "A1", NULL), 0);
     /* the phone (SIM) moved into another terminal: a new code, the old terminal free */

@@ -1311,6 +1311,36 @@ static void upgrade_body(void)
     tx.b.upgrade.pkg_bytes = sizeof big_pkg;
 }
 
+/* An upgrade package shorter than its length field says (one frame, nothing more
+ * to come): acknowledged, then 0x0108 result 1 (the upgrade failed), counted. */
+static void test_upgrade_short_package(void **state)
+{
+    (void)state;
+    fx_start(2019, "\"heartbeat\": \"30s\", \"report\": null");
+    handshake(AUTH);
+    static const uint8_t pkg[] = {0xDE, 0xAD, 0xBE, 0xEF};
+    memset(&tx.b.upgrade, 0, sizeof tx.b.upgrade);
+    tx.b.upgrade.type = 0;
+    snprintf(tx.b.upgrade.manufacturer, sizeof tx.b.upgrade.manufacturer, "FLEETSIM001");
+    snprintf(tx.b.upgrade.version, sizeof tx.b.upgrade.version, "2.0");
+    tx.b.upgrade.pkg_len = 2 * sizeof pkg;
+    tx.b.upgrade.pkg = pkg;
+    tx.b.upgrade.pkg_bytes = sizeof pkg;
+    uint16_t s = send_msg(0x8108);
+    const struct jt808_msg *m = expect_msg(0x0001, 1000);
+    assert_int_equal(m->b.gen_resp.ack_serial, s);
+    assert_int_equal(m->b.gen_resp.ack_id, 0x8108);
+    assert_int_equal(m->b.gen_resp.result, 0);
+    m = expect_msg(0x0108, 1000);
+    assert_int_equal(m->b.upgrade_result.type, 0);
+    assert_int_equal(m->b.upgrade_result.result, 1);
+    ack(m->h.serial, 0x0108, 0);
+    pump(20);
+    assert_int_equal(ST->dc[JT808_C_UPGRADES], 0);
+    assert_int_equal(ST->dc[JT808_C_UPGRADES_FAILED], 1);
+    assert_int_equal(ST->decode_errors, 0);
+}
+
 static void test_subpackaged_upgrade(void **state)
 {
     fx_start(2013, "\"heartbeat\": \"30s\", \"report\": null");
@@ -1332,6 +1362,8 @@ static void test_subpackaged_upgrade(void **state)
     assert_int_equal(ST->commands, 1);
     assert_int_equal(ST->decode_errors, 0);
     assert_int_equal(ST->ledger.sent, ST->ledger.acked);
+    assert_int_equal(ST->dc[JT808_C_UPGRADES], 1);
+    assert_int_equal(ST->dc[JT808_C_UPGRADES_FAILED], 0);
 
     /* package 3 of 2 does not decode: counted, not answered (2013 header: id,
      * properties with the subpackage bit and a 4-byte body, phone, serial, total, index) */
@@ -1436,6 +1468,7 @@ int main(void)
         cmocka_unit_test_teardown(test_stray_answers_ignored, fx_teardown),
         cmocka_unit_test_teardown(test_fault_bad_check, fx_teardown),
         cmocka_unit_test_teardown(test_subpackaged_upgrade, fx_teardown),
+        cmocka_unit_test_teardown(test_upgrade_short_package, fx_teardown),
         cmocka_unit_test_teardown(test_interleaved_subpackages, fx_teardown),
         cmocka_unit_test_teardown(test_drain_settles_and_stops, fx_teardown),
     };

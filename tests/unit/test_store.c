@@ -480,14 +480,18 @@ static void test_reregister_idempotent(void **state)
     struct store *s = open_ok(":memory:");
     char c1[STORE_SECRET_MAX + 1], c2[STORE_SECRET_MAX + 1], c3[STORE_SECRET_MAX + 1];
     assert_int_equal(reg(s, "d1", "n1", "A1", c1), STORE_REG_OK);
+    /* registered again: one device still, with a new secret; the old one is stale */
     assert_int_equal(reg(s, "d1", "n1", "A1", c2), STORE_REG_OK);
-    assert_string_equal(c1, c2);
+    assert_string_not_equal(c1, c2);
     assert_int_equal(store_count(s, NULL), 1);
-    assert_true(store_auth(s, "p1", "d1", c1));
+    assert_false(store_auth(s, "p1", "d1", c1));
+    assert_true(store_auth(s, "p1", "d1", c2));
 
-    /* the binding changed: same secret, and the new binding is now this device's */
+    /* the binding changed: a new secret again, and the new binding is now this device's */
     assert_int_equal(reg(s, "d1", "n1", "B2", c3), STORE_REG_OK);
-    assert_string_equal(c1, c3);
+    assert_string_not_equal(c2, c3);
+    assert_false(store_auth(s, "p1", "d1", c2));
+    memcpy(c1, c3, sizeof c1);
     assert_int_equal(reg(s, "d2", "n2", "B2", NULL), STORE_REG_BINDING_TAKEN);
     assert_int_equal(reg(s, "d2", "n2", "A1", NULL), STORE_REG_OK);
     /* and back to a binding someone else holds: taken */
@@ -495,7 +499,8 @@ static void test_reregister_idempotent(void **state)
     assert_true(store_auth(s, "p1", "d1", c1));
     /* and to none: frees B2 */
     assert_int_equal(reg(s, "d1", "n1", "", c3), STORE_REG_OK);
-    assert_string_equal(c1, c3);
+    assert_string_not_equal(c1, c3);
+    assert_true(store_auth(s, "p1", "d1", c3));
     assert_int_equal(reg(s, "d3", "n3", "B2", NULL), STORE_REG_OK);
     store_close(s);
 }
@@ -1163,13 +1168,15 @@ static void test_migration_from_v1(void **state)
                               "\"direction\":359,\"alarm\":1,\"status\":12,\"time\":\"240102030405\"}");
     assert_int_equal(at, 1700000005000);
     assert_false(store_last_report(s, "jt808", "13800000002", "location", data, sizeof data, &at));
-    /* the vehicle is the binding: taken by another, and re-registering gives the old secret */
+    /* the vehicle is the binding: taken by another; re-registering issues a new secret */
     char secret[STORE_SECRET_MAX + 1];
     assert_int_equal(reg_full(s, "jt808", "13800000009", "MF009_MODEL-Z9_Z000001", "1:粤B12345", false, NULL),
                      STORE_REG_BINDING_TAKEN);
     assert_int_equal(reg_full(s, "jt808", "13800000001", "MF001_MODEL-A1_T000001", "1:粤B12345", true, secret),
                      STORE_REG_OK);
-    assert_string_equal(secret, "0123456789abcdef");
+    assert_string_not_equal(secret, "0123456789abcdef");
+    assert_false(store_auth(s, "jt808", "13800000001", "0123456789abcdef"));
+    assert_true(store_auth(s, "jt808", "13800000001", secret));
     assert_int_equal(reg_full(s, "jt808", "13800000009", "MF002_MODEL-B2_T000003", "", false, NULL),
                      STORE_REG_NAME_TAKEN);
     /* the triples are provisioned names with their vehicles, or none */
@@ -1277,9 +1284,11 @@ static void test_persistence(void **state)
     /* provisioning survived too */
     assert_int_equal(reg_prov(s, "d4", "n4", "1:D"), STORE_REG_OK);
     assert_int_equal(reg_prov(s, "d5", "n5", "1:E"), STORE_REG_NOT_PROVISIONED);
-    /* and the same secret comes back for a re-register */
+    /* a re-register after the reopen issues a new secret, and the stored one is stale */
     assert_int_equal(reg_full(s, "p1", "d1", "n1", "1:A", true, c3), STORE_REG_OK);
-    assert_string_equal(c1, c3);
+    assert_string_not_equal(c1, c3);
+    assert_false(store_auth(s, "p1", "d1", c1));
+    assert_true(store_auth(s, "p1", "d1", c3));
     assert_true(store_last_report(s, "p1", "d1", "location", data, sizeof data, &at));
     assert_string_equal(data, "{\"lat\":31230000}");
     assert_int_equal(at, 11);
@@ -1321,9 +1330,11 @@ static void test_two_handles(void **state)
     assert_int_equal(reg_prov(b, "d3", "n3", "C2"), STORE_REG_BINDING_MISMATCH);
     char again[STORE_SECRET_MAX + 1];
     assert_int_equal(reg(b, "d1", "n1", "A1", again), STORE_REG_OK);
-    assert_string_equal(secret, again);
-    assert_true(store_unregister(b, "p1", "d1"));
+    assert_string_not_equal(secret, again);
     assert_false(store_auth(a, "p1", "d1", secret));
+    assert_true(store_auth(a, "p1", "d1", again));
+    assert_true(store_unregister(b, "p1", "d1"));
+    assert_false(store_auth(a, "p1", "d1", again));
 
     /* reports: the newest arrival wins whichever handle flushes last */
     assert_int_equal(store_report(a, "p1", "d9", "location", "{\"older\":1}", 2), 0);

@@ -49,7 +49,7 @@ static const char *const STMT_SQL[SS__COUNT] = {
     [SS_PROV_GET] = "SELECT binding FROM provisioned WHERE protocol = ?1 AND name = ?2",
     [SS_PROV_PUT] = "INSERT INTO provisioned(protocol, name, binding) VALUES(?1, ?2, ?3)"
                     " ON CONFLICT(protocol, name) DO UPDATE SET binding = excluded.binding",
-    [SS_DEV_BY_NAME] = "SELECT device_id, secret FROM devices WHERE protocol = ?1 AND name = ?2",
+    [SS_DEV_BY_NAME] = "SELECT device_id FROM devices WHERE protocol = ?1 AND name = ?2",
     [SS_DEV_BY_ID] = "SELECT secret, name FROM devices WHERE protocol = ?1 AND device_id = ?2",
     /* "binding <> ''" lets the planner use the partial index devices_binding */
     [SS_BINDING_OWNER] = "SELECT device_id FROM devices WHERE protocol = ?1 AND binding = ?2"
@@ -60,8 +60,9 @@ static const char *const STMT_SQL[SS__COUNT] = {
                    " ON CONFLICT(protocol, device_id) DO UPDATE SET name = excluded.name,"
                    " binding = excluded.binding, product = excluded.product, attrs = excluded.attrs,"
                    " secret = excluded.secret, registered_at = excluded.registered_at",
-    [SS_DEV_UPDATE] = "UPDATE devices SET binding = ?3, product = ?4, attrs = ?5"
-                      " WHERE protocol = ?1 AND device_id = ?2",
+    /* the same device id and name again: a new secret, so the old one is stale */
+    [SS_DEV_UPDATE] = "UPDATE devices SET binding = ?3, product = ?4, attrs = ?5, secret = ?6,"
+                      " registered_at = ?7 WHERE protocol = ?1 AND device_id = ?2",
     [SS_DEV_DEL] = "DELETE FROM devices WHERE protocol = ?1 AND device_id = ?2",
     [SS_DEV_COUNT] = "SELECT COUNT(*) FROM devices",
     [SS_DEV_COUNT_PROTO] = "SELECT COUNT(*) FROM devices WHERE protocol = ?1",

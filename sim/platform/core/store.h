@@ -13,9 +13,10 @@
  *    (STORE_REG_BINDING_MISMATCH; a provisioned "" binding accepts any);
  *  - the name registered under another device id: STORE_REG_NAME_TAKEN;
  *  - the binding held by another device: STORE_REG_BINDING_TAKEN;
- *  - the same device id and name again: OK with the same secret (the binding
- *    follows the new one); a device id with a new name replaces its old
- *    registration and gets a new secret.
+ *  - the same device id and name again: OK with a new secret, and the old one
+ *    no longer authenticates (JT/T 808 8.7: a registration issues the auth code;
+ *    the binding follows the new one); a device id with a new name replaces its
+ *    old registration and gets a new secret too.
  * The checks run in that order (provisioning, name, binding).
  *
  * Reported data: the latest value per (protocol, device id, service), kept in

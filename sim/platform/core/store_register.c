@@ -1,8 +1,9 @@
 /* Registration by the rules in store.h, and provisioning.  The checks run in the
  * order of the facts they depend on: is the name provisioned (and with this
  * binding), is the name taken by another device id, is the binding taken by
- * another device.  A device id that registers a new name replaces its old
- * registration and gets a new secret.  One registration is one unit of work (a
+ * another device.  Every registration that is accepted issues a new secret: a
+ * device id that registers again (with its name or a new one) gets a new secret,
+ * and the one issued before no longer authenticates.  One registration is one unit of work (a
  * transaction, or a savepoint inside a batch), so a refused or failed one leaves
  * nothing behind. */
 #include <errno.h>
@@ -98,16 +99,7 @@ static int decide(struct store *s, const struct store_device *d, const char *bin
             store__done(st);
             return STORE_REG_NAME_TAKEN;
         }
-        int n = sqlite3_column_bytes(st, 1);
-        const unsigned char *stored = sqlite3_column_text(st, 1);
-        if (!stored || n <= 0 || n > STORE_SECRET_MAX) {
-            store__done(st);
-            store__err(why, whycap, "database: stored secret of %s/%s has %d chars, needs 1-%d", d->protocol,
-                       d->device_id, n, STORE_SECRET_MAX);
-            return -1;
-        }
-        memcpy(secret, stored, (size_t)n + 1);
-        registered = true;
+        registered = true; /* its secret is replaced below */
     } else if (rc != SQLITE_DONE) {
         goto db_error;
     }
@@ -127,8 +119,13 @@ static int decide(struct store *s, const struct store_device *d, const char *bin
             return STORE_REG_BINDING_TAKEN;
     }
 
+    if (new_secret(secret) != 0) {
+        store__err(why, whycap, "secret: getrandom: %s", strerror(errno));
+        return -1;
+    }
     if (registered) {
-        /* same device id, same name: the same secret again; the binding follows */
+        /* same device id, same name: a new secret (the old one no longer
+         * authenticates, JT/T 808 8.7); the binding follows */
         st = s->st[SS_DEV_UPDATE];
         sqlite3_bind_text(st, 1, d->protocol, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, d->device_id, -1, SQLITE_STATIC);
@@ -138,16 +135,14 @@ static int decide(struct store *s, const struct store_device *d, const char *bin
             sqlite3_bind_text(st, 5, d->attrs, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 5);
+        sqlite3_bind_text(st, 6, secret, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, store__now_ms());
         if ((rc = sqlite3_step(st)) != SQLITE_DONE)
             goto db_error;
         store__done(st);
         return STORE_REG_OK;
     }
 
-    if (new_secret(secret) != 0) {
-        store__err(why, whycap, "secret: getrandom: %s", strerror(errno));
-        return -1;
-    }
     st = s->st[SS_DEV_PUT];
     sqlite3_bind_text(st, 1, d->protocol, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->device_id, -1, SQLITE_STATIC);
