@@ -17,7 +17,7 @@
 #define STATS_MAX_GATEWAYS 16
 #define STATS_MAX_EXPECT 128
 #define STATS_CMD_KINDS 40     /* platform request kinds per fleet (a dialect's cmds[]) */
-#define STATS_DIALECT_COUNTERS 32 /* a dialect's own terminal counters */
+#define STATS_DIALECT_COUNTERS 40 /* a dialect's own terminal counters */
 #define STATS_FE_COUNTERS 96   /* a platform front-end's own counters */
 
 

@@ -558,15 +558,9 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
         jt808_term_more_reasm_pending(t, term_now() + JT808_RESEND_ASK_MS * 1000ull);
         return;
     }
+    /* its packages were decrypted as they came (each on its own: jt808_pkgs.h) */
     static struct jt808_msg full;
-    static uint8_t plain[JT808_MAX_LONG_BODY];
-    memset(&full.h, 0, sizeof full.h);
-    full.h = m->h;
-    full.h.subpackage = false;
-    full.rsa_plain = false;
-    bool rsa = full.h.encryption == JT808_ENC_RSA;
-    if (rsa ? !jt808_term_rsa_open(t, &full, whole, whole_len, plain, sizeof plain)
-            : jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+    if (jt808_reasm_decode(s->reasm, &m->h, whole, whole_len, &full, &err) != JT808_OK) {
         t->fleet->st->decode_errors++;
         jt_general_reply(t, &m->h, 2);
     } else {
@@ -602,8 +596,10 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
              * encrypted some unknown way cannot be read */
             t->fleet->st->decode_errors++;
             jt_general_reply(t, &in_msg.h, 2);
-        } else if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
-                   !jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain, sizeof plain)) {
+        } else if (in_msg.h.encryption == JT808_ENC_RSA &&
+                   !(in_msg.h.subpackage ? jt808_term_rsa_open_package(t, &in_msg, plain, sizeof plain)
+                                         : jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain,
+                                                               sizeof plain))) {
             /* not for this terminal's key, or damaged: "bad message", so the platform knows */
             t->fleet->st->decode_errors++;
             jt_general_reply(t, &in_msg.h, 2);
@@ -686,6 +682,7 @@ static void jt_on_disconnected(struct term *t)
     struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     jt808_term_rsa_forget(t); /* a key exchange holds for its connection */
+    jt808_term_area_forget(t); /* and the packages of its last 0x0608 */
     for (int i = 0; i < t->npend; i++) {
         if (t->pend[i].kind != 0x0200)
             continue;
@@ -819,16 +816,20 @@ static const struct stats_counter jt_counters[] = {
       "frames sent with a check byte 0x7D left unescaped"),
     C(JT808_C_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
       "frames sent with an item running past the body"),
+    C(JT808_C_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION, "dev_mixed_encryption",
+      "subpackaged messages sent with every other package in the clear after the key exchange"),
     C(JT808_C_RSA_ENCRYPTED, "rsa_encrypted",
       "bodies sent RSA-encrypted for the platform's 0x8A00 key (fleet option rsa after-exchange)"),
     C(JT808_C_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted platform bodies decrypted with the terminal's key"),
     C(JT808_C_RSA_ERRORS, "rsa_errors",
       "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
     C(JT808_C_RSA_CLEAR, "rsa_clear",
-      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted"),
+      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted "
+      "(a subpackaged 0x0801 or 0x0608 goes encrypted package by package)"),
     C(JT808_C_SEND_HELD, "send_held",
       "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
+    C(JT808_C_AREA_RESENT, "area_resent", "packages of a subpackaged 0x0608 sent again, as they were, on a 0x8003"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 _Static_assert(JT808_C__COUNT <= STATS_DIALECT_COUNTERS, "fleet_stats.dc has a slot for every JT/T 808 counter");

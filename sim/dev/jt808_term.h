@@ -104,6 +104,7 @@ enum jt808_term_counter {
     JT808_C_RSA_ERRORS,         /* bodies that did not decrypt, 0x8A00 keys refused, encryptions failed */
     JT808_C_RSA_CLEAR,          /* bodies sent in the clear after the exchange: too long to encrypt into one frame */
     JT808_C_SEND_HELD,          /* requests not sent: TERM_MAX_PEND of the terminal's in flight already */
+    JT808_C_AREA_RESENT,        /* 0x0608 packages sent again on a 0x8003 */
     JT808_C__COUNT
 };
 

@@ -12,6 +12,8 @@ static const struct {
     [JT808_DEV_TRAILING_BYTES] = {"trailing-bytes", "bytes after the last field; kept raw"},
     [JT808_DEV_UNESCAPED_CHECK] = {"unescaped-check", "lone 0x7D before the closing 0x7E read as the check byte"},
     [JT808_DEV_ITEM_TRUNCATED] = {"item-truncated", "item length runs past the body; the bytes present kept raw"},
+    [JT808_DEV_MIXED_ENCRYPTION] = {"mixed-encryption",
+                                    "packages of one subpackaged message disagree on encryption; each read as it says"},
 };
 
 const char *jt808_dev_name(enum jt808_dev_kind k)

@@ -130,6 +130,8 @@ static const struct stats_counter fe_counters[] = {
       "deviations accepted: a lone 0x7D before the closing 0x7E read as the check byte"),
     C(GWC_DEV_FIRST + JT808_DEV_ITEM_TRUNCATED, "dev_item_truncated",
       "deviations accepted: an item whose length runs past the body"),
+    C(GWC_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION, "dev_mixed_encryption",
+      "deviations accepted: a subpackaged message whose packages disagree on encryption (each read as it says)"),
     C(GWC_REPLY_WRONG_ID, "reply_wrong_id",
       "answers to platform requests refused as invalid: another message than the request's reply"),
     C(GWC_REPLY_BAD_BODY, "reply_bad_body",
