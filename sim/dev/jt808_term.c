@@ -566,6 +566,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     } else {
         handle(t, &full);
     }
+    full.body = NULL; /* it pointed into whole */
     free(whole);
     /* the reassembly state stays: another message may be half way in */
 }

@@ -499,6 +499,7 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     } else {
         on_message(c, &full, false);
     }
+    full.body = NULL; /* it pointed into whole */
     free(whole);
 }
 
