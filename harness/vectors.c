@@ -578,10 +578,15 @@ static int vectors_check_fragments(struct vectors_run *r, const char *label, con
         const uint8_t *frags[64];
         size_t lens[64], n = 0;
         int ret = 0;
+        const char *pem = NULL; /* the fragments' key (encrypted packages), the first one's */
         cJSON_ArrayForEach(f, all) {
             const cJSON *of = cJSON_GetObjectItemCaseSensitive(f, "fragment_of");
             if (!cJSON_IsString(of) || strcmp(of->valuestring, name) != 0 || n == 64)
                 continue;
+            const cJSON *key = cJSON_GetObjectItemCaseSensitive(f, "key");
+            if (!pem && cJSON_IsString(key))
+                pem = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "keys"),
+                                                       key->valuestring)->valuestring; /* validated already */
             frags[n] = vectors_hex_of(f, &lens[n]);
             if (!frags[n])
                 ret = -1;
@@ -595,7 +600,7 @@ static int vectors_check_fragments(struct vectors_run *r, const char *label, con
             if (!whole) {
                 ret = -1;
             } else {
-                int ok = codec->reassemble(frags, lens, n, whole, wl, detail, sizeof detail) == 0;
+                int ok = codec->reassemble(frags, lens, n, whole, wl, pem, detail, sizeof detail) == 0;
                 snprintf(row, sizeof row, "%s [reassembled from %zu fragments]", name, n);
                 if (vectors_row_add(r, label, row, ok ? VECTORS_OK : VECTORS_FAIL, VECTORS_NA, detail) < 0)
                     ret = -1;

@@ -12,7 +12,8 @@
  * the bytes).
  * Entries may also carry "fragment_of": the name of another entry in the same file
  * (a subpackage fragment points at the whole message it is cut from); the fragments,
- * in file order, must reassemble into that message (a row of its own).
+ * in file order, must reassemble into that message (a row of its own); fragments with
+ * a "key" are decrypted with it first (JT/T 808: each package encrypted on its own).
  * "fields" is exactly what the protocol's to_json gives for the frame; "from"
  * ("device"|"platform") is required for pcp and refused for jt808; "error.code" is
  * the codec's result name ("crc", "short", ...); names are unique in a file.
@@ -53,10 +54,12 @@ struct vectors_codec {
     /* Is name one of the codec's result names? */
     bool (*rc_known)(const char *name);
     /* Subpackaged protocols: do the fragment frames reassemble into exactly the
-     * whole frame's message?  0 yes, -1 with what differs in detail.  NULL when
-     * the protocol has no subpackages. */
+     * whole frame's message?  With pem (the fragments' private key, PEM text; NULL:
+     * none) an encrypted fragment is decrypted first (JT/T 808: each package on its
+     * own).  0 yes, -1 with what differs in detail.  NULL when the protocol has no
+     * subpackages. */
     int (*reassemble)(const uint8_t *const *frags, const size_t *lens, size_t n, const uint8_t *whole,
-                      size_t whole_len, char *detail, size_t cap);
+                      size_t whole_len, const char *pem, char *detail, size_t cap);
     /* Protocols with encrypted bodies (JT/T 808 RSA): decode with the private key in
      * PEM text pem (an encrypted body is decrypted and decoded), and encode fields whose
      * body is plaintext (encrypted for the key's public half).  The padding is random, so

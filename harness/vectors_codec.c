@@ -145,21 +145,31 @@ static bool vectors_jt808_rc_known(const char *name)
     return false;
 }
 
+static EVP_PKEY *vectors_jt808_key(const char *pem, char *err, size_t cap);
+
 static int vectors_jt808_reassemble(const uint8_t *const *frags, const size_t *lens, size_t n,
-                                    const uint8_t *whole, size_t whole_len, char *detail, size_t cap)
+                                    const uint8_t *whole, size_t whole_len, const char *pem, char *detail,
+                                    size_t cap)
 {
     struct jt808_msg *m = calloc(1, sizeof(*m)), *w = calloc(1, sizeof(*w));
-    uint8_t *scratch = malloc(VECTORS_MAX_FRAME), *wscratch = malloc(VECTORS_MAX_FRAME);
+    /* twice a frame: an encrypted package's plaintext goes after its bytes */
+    uint8_t *scratch = malloc(2 * VECTORS_MAX_FRAME), *wscratch = malloc(VECTORS_MAX_FRAME);
     struct jt808_reasm ra;
     struct jt808_err je = {0};
     uint8_t *body = NULL;
     size_t body_len = 0;
     bool done = false;
     int ret = -1;
+    char kerr[256];
+    EVP_PKEY *k = NULL;
 
     jt808_reasm_init(&ra, 256 * 1024, 0);
     if (!m || !w || !scratch || !wscratch) {
         snprintf(detail, cap, "out of memory");
+        goto out;
+    }
+    if (pem && !(k = vectors_jt808_key(pem, kerr, sizeof kerr))) {
+        snprintf(detail, cap, "key: %s", kerr);
         goto out;
     }
     if (jt808_decode(whole, whole_len, wscratch, VECTORS_MAX_FRAME, w, &je) != JT808_OK) {
@@ -167,7 +177,7 @@ static int vectors_jt808_reassemble(const uint8_t *const *frags, const size_t *l
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        if (jt808_decode(frags[i], lens[i], scratch, VECTORS_MAX_FRAME, m, &je) != JT808_OK ||
+        if (jt808_rsa_decode(frags[i], lens[i], scratch, 2 * VECTORS_MAX_FRAME, k, m, &je) != JT808_OK ||
             !m->h.subpackage) {
             snprintf(detail, cap, "fragment %zu is not a decodable subpackage", i + 1);
             goto out;
@@ -198,6 +208,7 @@ static int vectors_jt808_reassemble(const uint8_t *const *frags, const size_t *l
     }
     ret = 0;
 out:
+    EVP_PKEY_free(k);
     free(body);
     jt808_reasm_free(&ra);
     free(scratch);

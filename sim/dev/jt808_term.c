@@ -559,20 +559,15 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
         jt808_term_more_reasm_pending(t, term_now() + JT808_RESEND_ASK_MS * 1000ull);
         return;
     }
+    /* its packages were decrypted as they came (each on its own: jt808_pkgs.h) */
     static struct jt808_msg full;
-    static uint8_t plain[JT808_MAX_LONG_BODY];
-    memset(&full.h, 0, sizeof full.h);
-    full.h = m->h;
-    full.h.subpackage = false;
-    full.rsa_plain = false;
-    bool rsa = full.h.encryption == JT808_ENC_RSA;
-    if (rsa ? !jt808_term_rsa_open(t, &full, whole, whole_len, plain, sizeof plain)
-            : jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+    if (jt808_reasm_decode(s->reasm, &m->h, whole, whole_len, &full, &err) != JT808_OK) {
         t->fleet->st->decode_errors++;
         jt_general_reply(t, &m->h, 2);
     } else {
         handle(t, &full);
     }
+    full.body = NULL; /* it pointed into whole */
     free(whole);
     /* the reassembly state stays: another message may be half way in */
 }
@@ -603,8 +598,10 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
              * encrypted some unknown way cannot be read */
             t->fleet->st->decode_errors++;
             jt_general_reply(t, &in_msg.h, 2);
-        } else if (in_msg.h.encryption == JT808_ENC_RSA && !in_msg.h.subpackage &&
-                   !jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain, sizeof plain)) {
+        } else if (in_msg.h.encryption == JT808_ENC_RSA &&
+                   !(in_msg.h.subpackage ? jt808_term_rsa_open_package(t, &in_msg, plain, sizeof plain)
+                                         : jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain,
+                                                               sizeof plain))) {
             /* not for this terminal's key, or damaged: "bad message", so the platform knows */
             t->fleet->st->decode_errors++;
             jt_general_reply(t, &in_msg.h, 2);
@@ -687,6 +684,7 @@ static void jt_on_disconnected(struct term *t)
     struct jt808_tstate *s = ts(t);
     uint64_t now = term_now();
     jt808_term_rsa_forget(t); /* a key exchange holds for its connection */
+    jt808_term_area_forget(t); /* and the packages of its last 0x0608 */
     for (int i = 0; i < t->npend; i++) {
         if (t->pend[i].kind != 0x0200)
             continue;
@@ -818,7 +816,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_RSA_ERRORS, "rsa_errors",
       "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
     C(JT808_C_RSA_CLEAR, "rsa_clear",
-      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted"),
+      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted "
+      "(a subpackaged 0x0801 or 0x0608 goes encrypted package by package)"),
     C(JT808_C_SEND_HELD, "send_held",
       "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
@@ -826,6 +825,7 @@ static const struct stats_counter jt_counters[] = {
       "0x8108 upgrade packages received whole (in one frame or reassembled from subpackages): 0x0108 result 0"),
     C(JT808_C_UPGRADES_FAILED, "upgrades_failed",
       "0x8108 whose package holds fewer bytes than its length field says: 0x0108 result 1"),
+    C(JT808_C_AREA_RESENT, "area_resent", "packages of a subpackaged 0x0608 sent again, as they were, on a 0x8003"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 /* all 32 slots are taken: a new counter or deviation kind needs STATS_DIALECT_COUNTERS raised */

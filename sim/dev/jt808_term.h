@@ -106,6 +106,7 @@ enum jt808_term_counter {
     JT808_C_SEND_HELD,          /* requests not sent: TERM_MAX_PEND of the terminal's in flight already */
     JT808_C_UPGRADES,           /* 0x8108 packages received whole: 0x0108 result 0 */
     JT808_C_UPGRADES_FAILED,    /* 0x8108 whose package is shorter than it says: 0x0108 result 1 */
+    JT808_C_AREA_RESENT,        /* 0x0608 packages sent again on a 0x8003 */
     JT808_C__COUNT
 };
 

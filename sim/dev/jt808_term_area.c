@@ -14,8 +14,11 @@
  *          order asked, those not stored left out; none listed: all), the data being
  *          the items as the set bodies lay them out (0x8600/0x8602: one area item
  *          each; 0x8604/0x8606: one whole body each), in the terminal's edition;
- *          a body over 1023 bytes goes in subpackages.  An unknown type: 0x0001
- *          result 2.
+ *          a body over 1023 bytes (819 once encrypted: fleet option rsa) goes in
+ *          subpackages, each encrypted on its own after the key exchange, and the
+ *          last such 0x0608 is kept as sent (on its connection, up to
+ *          JT808_TERM_KEPT_MAX) so that 0x8003 gets the packages it lists again
+ *          byte for byte.  An unknown type: 0x0001 result 2.
  *
  * Alarms: each 0x0200 of the periodic reports tests the terminal's position against
  * every area active at the report's time (attribute bit 0: between start and end,
@@ -37,6 +40,8 @@
 #include "sim/core/clock.h"
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
+#include "sim/proto/jt808_rsa.h"
 
 /* --- geometry ------------------------------------------------------------------ */
 
@@ -635,6 +640,22 @@ void jt808_term_area_free(struct jt808_more *x)
 {
     jt808_areas_free(x->areas);
     x->areas = NULL;
+    jt808_pkgs_free(x->area_sent);
+    x->area_sent = NULL;
+}
+
+size_t jt808_term_area_held(const struct jt808_more *x)
+{
+    return jt808_pkgs_held(x->area_sent);
+}
+
+void jt808_term_area_forget(struct term *t)
+{
+    struct jt808_more *x = jt_more(t, false);
+    if (x) {
+        jt808_pkgs_free(x->area_sent);
+        x->area_sent = NULL;
+    }
 }
 
 size_t jt808_term_area_count(struct term *t, size_t *bytes)
@@ -643,19 +664,7 @@ size_t jt808_term_area_count(struct term *t, size_t *bytes)
     return jt808_areas_count(x ? x->areas : NULL, bytes);
 }
 
-struct split_ctx {
-    struct term *t;
-    bool ok;
-};
-
-static void send_frame(const uint8_t *frame, size_t len, void *arg)
-{
-    struct split_ctx *c = arg;
-    if (c->ok && !term_send(c->t, frame, len))
-        c->ok = false;
-}
-
-#define QUERY_CHUNK 1000 /* body bytes per 0x0608 package */
+#define QUERY_CHUNK 1000 /* body bytes per 0x0608 package (819 when encrypted) */
 
 static void query(struct term *t, const struct jt808_msg *m)
 {
@@ -667,7 +676,8 @@ static void query(struct term *t, const struct jt808_msg *m)
         return;
     }
     jt_header(t, 0x0608);
-    if (len <= JT808_MAX_BODY) {
+    /* one frame when it fits one, encrypted (819 bytes of plaintext) or not */
+    if (len <= (jt808_term_rsa_active(t) ? JT808_RSA_MAX_PLAIN : JT808_MAX_BODY)) {
         jt_out.body = body;
         jt_out.body_bytes = len;
         bool sent = jt_send(t, false);
@@ -677,16 +687,63 @@ static void query(struct term *t, const struct jt808_msg *m)
             jt_count_reply(t);
         return;
     }
-    /* subpackages with consecutive serials, from the one jt_header took */
-    size_t total = (len + QUERY_CHUNK - 1) / QUERY_CHUNK;
-    uint16_t first = jt_out.h.serial;
-    for (size_t i = 1; i < total; i++)
-        term_next_serial(t);
-    struct split_ctx c = {t, true};
-    if (jt808_split(&jt_out.h, first, body, len, QUERY_CHUNK, send_frame, &c) != JT808_OK || !c.ok)
+    /* subpackages, each package encrypted on its own after the key exchange, kept
+     * as sent so that 0x8003 gets them again byte for byte */
+    struct jt808_pkgs *p = jt808_term_pkgs(t, body, len, QUERY_CHUNK);
+    if (!p)
+        return;
+    static uint8_t frame[JT808_MAX_FRAME];
+    bool ok = true;
+    for (unsigned i = 1; ok && i <= p->total; i++) {
+        size_t flen = 0;
+        ok = jt808_pkgs_frame(p, i, frame, sizeof frame, &flen, NULL) == JT808_OK && term_send(t, frame, flen);
+    }
+    x = jt_more(t, true);
+    if (x && p->bytes <= JT808_TERM_KEPT_MAX) {
+        jt808_pkgs_free(x->area_sent);
+        x->area_sent = p;
+    } else {
+        jt808_pkgs_free(p); /* a 0x8003 for it is answered "no longer held" (0x0001 result 1) */
+    }
+    if (!ok)
         return;
     ts(t)->last_tx_us = term_now();
     jt_count_reply(t);
+}
+
+bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m)
+{
+    static uint8_t seen[(UINT16_MAX + 1) / 8];
+    static uint8_t frame[JT808_MAX_FRAME];
+    struct jt808_more *x = jt_more(t, false);
+    const struct jt808_pkgs *p = x ? x->area_sent : NULL;
+    uint32_t orig = 0;
+    if (!p || !jt808_lay_get_u32(m->lay, "orig_serial", &orig) || orig != p->first_serial)
+        return false;
+    /* the listed packages in the order listed, each once however often listed (a list
+     * of 65535 ids costs at most the message's own packages); ids of none left out */
+    size_t n = 0, named = 0;
+    jt808_lay_list_len(m->lay, "ids", &n);
+    memset(seen, 0, (size_t)p->total / 8 + 1);
+    char path[24];
+    for (size_t i = 0; i < n && conn_open(&t->conn); i++) {
+        uint32_t idx = 0;
+        snprintf(path, sizeof path, "ids[%zu].id", i);
+        if (!jt808_lay_get_u32(m->lay, path, &idx) || idx < 1 || idx > p->total)
+            continue;
+        named++;
+        if (seen[idx / 8] >> (idx % 8) & 1u)
+            continue;
+        seen[idx / 8] |= (uint8_t)(1u << (idx % 8));
+        size_t flen = 0;
+        if (jt808_pkgs_frame(p, idx, frame, sizeof frame, &flen, NULL) == JT808_OK && term_send(t, frame, flen)) {
+            term_count(t, JT808_C_AREA_RESENT, 1);
+            ts(t)->last_tx_us = term_now();
+        }
+    }
+    if (!named)
+        jt_general_reply(t, &m->h, 2); /* ids of none of its packages: a bad message */
+    return true;
 }
 
 bool jt808_term_area(struct term *t, const struct jt808_msg *m)

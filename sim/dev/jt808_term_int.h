@@ -23,10 +23,14 @@ static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return t
 
 /* Bytes a terminal may buffer of subpackaged platform messages (jt808_reasm). */
 #define JT808_TERM_REASM_MEM (256 * 1024)
+/* Package body bytes of the last subpackaged 0x0608 kept for 0x8003, as the gateway
+ * keeps its own for 0x0005: a 64 KiB body, its ciphertext when encrypted. */
+#define JT808_TERM_KEPT_MAX (72 * 1024)
 /* What a terminal holds beyond its fixed block, whatever the platform sends: the
- * reassembly's limit, the area store at its caps, plus the multimedia state with one
- * upload's frames (under 80 kB), the blind-area buffer and the rest (a few kB). */
-#define JT808_TERM_HELD_MAX (JT808_TERM_REASM_MEM + JT808_AREA_HELD_MAX + 128 * 1024)
+ * reassembly's limit, the area store at its caps and its last 0x0608's packages, plus
+ * the multimedia state with one upload's packages (under 80 kB), the blind-area
+ * buffer and the rest (a few kB). */
+#define JT808_TERM_HELD_MAX (JT808_TERM_REASM_MEM + JT808_AREA_HELD_MAX + JT808_TERM_KEPT_MAX + 1024 + 128 * 1024)
 /* The bytes terminal t holds now beyond its block (heap it owns), for the bound above. */
 size_t jt808_term_held(struct term *t);
 size_t jt808_term_more_held(struct term *t);
@@ -80,6 +84,7 @@ bool jt808_term_time_parse(const char *digits, int64_t *unix_s);
 
 struct jt808_track;   /* temporary tracking (jt808_term_cmd.c), only while tracking */
 struct jt808_media;   /* shots, uploads, recording (jt808_term_media.c) */
+struct jt808_pkgs;    /* a subpackaged message as sent (sim/proto/jt808_pkgs.h) */
 struct jt808_areas;   /* areas and routes set (jt808_term_area.c), from the first set */
 struct evp_pkey_st;   /* OpenSSL's EVP_PKEY */
 struct jt808_more {
@@ -88,6 +93,8 @@ struct jt808_more {
     struct jt808_areas *areas;
     struct evp_pkey_st *rsa_platform; /* the platform's public key from 0x8A00 on this connection
                                          (jt808_term_rsa.c; shared by the terminals given the same) */
+    struct jt808_pkgs *area_sent; /* the last subpackaged 0x0608 as sent, for 0x8003 (jt808_term_area.c);
+                                     NULL: none on this connection, or over JT808_TERM_KEPT_MAX */
     uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
     uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
     uint8_t menu[32];          /* 0x8303: information types on the menu, for 0x0303 */
@@ -114,7 +121,16 @@ bool jt808_term_media_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_media_free(struct jt808_more *x);
 size_t jt808_term_media_held(const struct jt808_more *x);
 
+/* 0x8003 naming the terminal's last subpackaged 0x0608: the listed packages again
+ * (true), or not about it (false: another file's). */
+bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m);
+/* The connection closed: the kept 0x0608 packages were its. */
+void jt808_term_area_forget(struct term *t);
+size_t jt808_term_area_held(const struct jt808_more *x);
+
 /* jt808_term_rsa.c: 0x8A00 -> 0x0A00; bodies in and out. */
+/* Does what t sends now go encrypted (fleet rsa after-exchange, the platform's key known)? */
+bool jt808_term_rsa_active(struct term *t);
 bool jt808_term_rsa(struct term *t, const struct jt808_msg *m);
 /* Encode jt_out into out: encrypted for the platform when the fleet's rsa is
  * after-exchange and its key is known (true), else false and nothing written. */
@@ -123,6 +139,15 @@ bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len
  * (into out, cap bytes); false when it does not (counted). */
 bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *body, size_t n, uint8_t *out,
                          size_t cap);
+/* A package from the platform that came RSA-encrypted: its body decrypted into out
+ * (cap bytes) in place of the ciphertext, not decoded; false when it does not (counted). */
+bool jt808_term_rsa_open_package(struct term *t, struct jt808_msg *m, uint8_t *out, size_t cap);
+/* jt_out's body[0..n) cut into packages of chunk bytes (serials from jt_out's, the
+ * further ones taken here), each package encrypted for the platform on its own when
+ * jt808_term_rsa_encode would encrypt a frame (chunk then at most 819), every other
+ * one left in the clear when the terminal deviates with mixed-encryption; counted.
+ * NULL when they cannot be made. */
+struct jt808_pkgs *jt808_term_pkgs(struct term *t, const uint8_t *body, size_t n, size_t chunk);
 /* The connection closed: the platform's key was its. */
 void jt808_term_rsa_forget(struct term *t);
 void jt808_term_rsa_free(struct jt808_more *x);

@@ -16,8 +16,8 @@
  *
  * Everything here is allocated on a terminal's first multimedia request: a
  * bounded store of what it took (no pixels: the bytes are made again from the
- * id when uploaded), a bounded queue of jobs, and the frames of the upload in
- * progress, kept until the platform says it has them all (0x8800 without ids) or
+ * id when uploaded), a bounded queue of jobs, and the packages of the upload in
+ * progress (each encrypted on its own after the key exchange, fleet option rsa), kept until the platform says it has them all (0x8800 without ids) or
  * the upload times out (the ledger's ack timeout for 0x0801). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@
 
 #include "sim/dev/jt808_term_int.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
 
 #define MEDIA_STORE 16        /* items kept; the oldest is dropped for a new one */
 #define MEDIA_JOBS 32         /* shots and uploads queued */
@@ -57,10 +58,8 @@ struct media_job {
 struct upload {
     uint32_t media_id;
     uint16_t first_serial, total, sent; /* packages sent so far (the first time) */
-    bool live, expected, del;           /* frames held; in the ledger; delete when done */
-    uint8_t *buf;                       /* the wire frames, one after the other */
-    uint32_t *off;                      /* total + 1 offsets into buf */
-    size_t cap;
+    bool live, expected, del;           /* packages held; in the ledger; delete when done */
+    struct jt808_pkgs *pk;              /* the packages as sent (encrypted ones too), for resends */
 };
 
 struct jt808_media {
@@ -93,8 +92,7 @@ static void wake_soon(struct term *t)
 
 static void up_free(struct upload *u)
 {
-    free(u->buf);
-    free(u->off);
+    jt808_pkgs_free(u->pk);
     memset(u, 0, sizeof *u);
 }
 
@@ -103,7 +101,7 @@ size_t jt808_term_media_held(const struct jt808_more *x)
     const struct jt808_media *md = x->media;
     if (!md)
         return 0;
-    return sizeof *md + md->up.cap + (md->up.off ? ((size_t)md->up.total + 1) * sizeof *md->up.off : 0);
+    return sizeof *md + jt808_pkgs_held(md->up.pk);
 }
 
 void jt808_term_media_free(struct jt808_more *x)
@@ -251,23 +249,6 @@ static void job_pop(struct jt808_media *md)
 
 /* --- uploads ------------------------------------------------------------------------- */
 
-static void keep_frame(const uint8_t *frame, size_t len, void *arg)
-{
-    struct upload *u = arg;
-    size_t at = u->off[u->sent];
-    if (at + len > u->cap) {
-        size_t cap = (at + len) * 2;
-        uint8_t *nb = realloc(u->buf, cap);
-        if (!nb)
-            return; /* the offsets stay short: caught below */
-        u->buf = nb;
-        u->cap = cap;
-    }
-    memcpy(u->buf + at, frame, len);
-    u->sent++;
-    u->off[u->sent] = (uint32_t)(at + len);
-}
-
 /* Build the 0x0801 of item it and split it into packages (held in md->up). */
 static bool upload_start(struct term *t, struct jt808_media *md, const struct media_item *it, bool del)
 {
@@ -288,21 +269,13 @@ static bool upload_start(struct term *t, struct jt808_media *md, const struct me
         return false;
     struct upload *u = &md->up;
     up_free(u);
-    size_t total = (n + MEDIA_CHUNK - 1) / MEDIA_CHUNK;
-    u->off = calloc(total + 1, sizeof *u->off);
-    if (!u->off)
+    /* consecutive serials from the one jt_lay_start took; encrypted after the key exchange */
+    u->pk = jt808_term_pkgs(t, body, n, MEDIA_CHUNK);
+    if (!u->pk)
         return false;
-    /* consecutive serials, from the one jt_lay_start took */
-    u->first_serial = jt_out.h.serial;
-    for (size_t i = 1; i < total; i++)
-        term_next_serial(t);
-    if (jt808_split(&jt_out.h, u->first_serial, body, n, MEDIA_CHUNK, keep_frame, u) != JT808_OK ||
-        u->sent != total) {
-        up_free(u);
-        return false;
-    }
+    u->first_serial = u->pk->first_serial;
     u->media_id = it->id;
-    u->total = (uint16_t)total;
+    u->total = u->pk->total;
     u->sent = 0;
     u->live = true;
     u->del = del;
@@ -311,9 +284,11 @@ static bool upload_start(struct term *t, struct jt808_media *md, const struct me
 
 static bool send_package(struct term *t, struct upload *u, uint16_t index)
 {
-    if (!index || index > u->total)
+    static uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    if (!u->pk || jt808_pkgs_frame(u->pk, index, frame, sizeof frame, &len, NULL) != JT808_OK)
         return false;
-    bool ok = term_send(t, u->buf + u->off[index - 1], u->off[index] - u->off[index - 1]);
+    bool ok = term_send(t, frame, len);
     if (ok)
         ts(t)->last_tx_us = term_now();
     return ok;

@@ -82,7 +82,8 @@ size_t jt808_term_more_held(struct term *t)
     struct jt808_more *x = jt_more(t, false);
     if (!x)
         return 0;
-    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x) + jt808_areas_held(x->areas);
+    return sizeof *x + jt808_term_cmd_held(x) + jt808_term_media_held(x) + jt808_areas_held(x->areas) +
+           jt808_term_area_held(x);
 }
 
 struct jt808_lay_body *jt_lay_start(struct term *t, uint16_t msg_id)
@@ -185,7 +186,11 @@ bool jt808_term_more(struct term *t, const struct jt808_msg *m)
     case 0x8303: case 0x8304: case 0x8400: case 0x8401: case 0x8500: case 0x8700: case 0x8701:
     case 0x8702: case 0x8900:
         return jt808_term_cmd(t, m);
-    case 0x8003: case 0x8800: case 0x8801: case 0x8802: case 0x8803: case 0x8804: case 0x8805:
+    case 0x8003:
+        if (jt808_term_area_resend(t, m))
+            return true; /* its last 0x0608's packages; else an upload's */
+        return jt808_term_media(t, m);
+    case 0x8800: case 0x8801: case 0x8802: case 0x8803: case 0x8804: case 0x8805:
         return jt808_term_media(t, m);
     case 0x8600: case 0x8601: case 0x8602: case 0x8603: case 0x8604: case 0x8605: case 0x8606:
     case 0x8607: case 0x8608:

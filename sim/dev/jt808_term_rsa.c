@@ -3,7 +3,9 @@
  *   0x8A00 (the platform's public key) -> 0x0A00 with the terminal's own public key
  *   a body from the platform with the RSA bit -> decrypted with the terminal's key
  *   fleet "rsa": "after-exchange" -> what the terminal sends once it has the platform's
- *                                    key (on that connection) goes encrypted for it
+ *                                    key (on that connection) goes encrypted for it; a
+ *                                    subpackaged message package by package (jt808_pkgs.h)
+ *   a package from the platform with the RSA bit -> decrypted as it comes, reassembled
  *
  * Keys: an RSA key takes milliseconds to make, so the terminals of a worker share a
  * pool of JT808_RSA_POOL keys, made on first use; a terminal's is pool[number % size].
@@ -13,7 +15,9 @@
 #include <string.h>
 
 #include "sim/dev/jt808_term_int.h"
+#include "sim/dev/jt808_deviate.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 
 #define JT808_RSA_POOL 4
@@ -133,6 +137,60 @@ bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *bod
     }
     term_count(t, JT808_C_RSA_DECRYPTED, 1);
     return rc == JT808_OK; /* decrypted, but perhaps not a body of its id */
+}
+
+bool jt808_term_rsa_open_package(struct term *t, struct jt808_msg *m, uint8_t *out, size_t cap)
+{
+    EVP_PKEY *own = jt_more(t, true) ? own_key(t) : NULL;
+    struct jt808_err err = {0};
+    if (!own || jt808_pkgs_open(own, m, out, cap, &err) != JT808_OK) {
+        term_count(t, JT808_C_RSA_ERRORS, 1);
+        return false;
+    }
+    term_count(t, JT808_C_RSA_DECRYPTED, 1);
+    return true;
+}
+
+bool jt808_term_rsa_active(struct term *t)
+{
+    struct jt808_more *x = cfg(t)->rsa == JT808_RSA_AFTER_EXCHANGE ? jt_more(t, false) : NULL;
+    return x && x->rsa_platform;
+}
+
+struct jt808_pkgs *jt808_term_pkgs(struct term *t, const uint8_t *body, size_t n, size_t chunk)
+{
+    const struct jt808_fleet_cfg *f = cfg(t);
+    struct jt808_more *x = f->rsa == JT808_RSA_AFTER_EXCHANGE ? jt_more(t, false) : NULL;
+    EVP_PKEY *key = x ? x->rsa_platform : NULL;
+    /* fleet option deviate mixed-encryption: every other package in the clear */
+    bool mixed = key && f->deviate_mask & (1u << JT808_DEV_MIXED_ENCRYPTION) &&
+                 jt808_deviate_chosen(t->index, f->deviate_share);
+    if (key && chunk > JT808_PKGS_RSA_CHUNK)
+        chunk = JT808_PKGS_RSA_CHUNK;
+    size_t total = jt808_pkgs_count(n, chunk);
+    if (total > 0xFFFF)
+        return NULL;
+    /* consecutive serials, from the one jt_out took */
+    uint16_t first = jt_out.h.serial;
+    for (size_t i = 1; i < total; i++)
+        term_next_serial(t);
+    struct jt808_err err;
+    struct jt808_pkgs *p = jt808_pkgs_make(key, mixed ? JT808_PKGS_MIXED : JT808_PKGS_ALL, &jt_out.h, first, body,
+                                           n, chunk, &err);
+    if (!p) {
+        if (key)
+            term_count(t, JT808_C_RSA_ERRORS, 1);
+        return NULL;
+    }
+    if (key) {
+        uint64_t enc = 0;
+        for (unsigned i = 0; i < p->total; i++)
+            enc += p->enc[i] != 0;
+        term_count(t, JT808_C_RSA_ENCRYPTED, enc);
+        if (mixed && enc < p->total)
+            term_count(t, JT808_C_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION, 1);
+    }
+    return p;
 }
 
 void jt808_term_rsa_forget(struct term *t)

@@ -76,7 +76,11 @@ const char *jt808_rc_text(enum jt808_rc rc);
     X(UNESCAPED_CHECK, unescaped_check, "unescaped-check", "lone 0x7D before the closing 0x7E read as the check byte", \
       "a check byte 0x7D left unescaped", "a lone 0x7D before the closing 0x7E read as the check byte")          \
     X(ITEM_TRUNCATED, item_truncated, "item-truncated", "item length runs past the body; the bytes present kept raw", \
-      "an item running past the body", "an item whose length runs past the body")
+      "an item running past the body", "an item whose length runs past the body")                                \
+    X(MIXED_ENCRYPTION, mixed_encryption, "mixed-encryption",                                                    \
+      "packages of one subpackaged message disagree on encryption; each read as it says",                      \
+      "every other package of a subpackaged message in the clear after the key exchange",                      \
+      "a subpackaged message whose packages disagree on encryption (each read as it says)")
 
 enum jt808_dev_kind {
 #define JT808_DEV_ENUM(id, counter, name, text, sent, accepted) JT808_DEV_##id,
@@ -458,17 +462,31 @@ struct jt808_reasm {
     size_t mem_limit;                /* max bytes buffered per terminal */
     uint64_t timeout_ms;             /* drop an incomplete message after this */
     uint64_t dropped;                /* messages dropped (timeout or memory) */
+    /* the message the last jt808_reasm_feed completed (for jt808_reasm_decode): */
+    uint8_t done_encryption;         /* package 1's body attribute bits 10-12 */
+    uint16_t done_mixed;             /* the first package whose bits differ from package 1's (0: all agree) */
+    size_t done_mixed_offset;        /* where its bytes start in the reassembled body */
 };
 
 void jt808_reasm_init(struct jt808_reasm *r, size_t mem_limit, uint64_t timeout_ms);
 void jt808_reasm_free(struct jt808_reasm *r);
-/* Feed one decoded fragment (h.subpackage set, body/body_bytes valid).  Returns
- * JT808_OK with *done = true and *out, *out_len (malloc'd, caller frees, msg_id in
- * *out_id) when the message is complete; *done = false while incomplete;
- * JT808_E_SUBPKG when index/total are invalid or the memory limit is hit. */
+/* Feed one decoded fragment (h.subpackage set, body/body_bytes valid: an encrypted
+ * package decrypted already, its h.encryption as it came).  Returns JT808_OK with
+ * *done = true and *out, *out_len (malloc'd, caller frees) when the message is
+ * complete (r->done_* then tell its packages' encryption); *done = false while
+ * incomplete; JT808_E_SUBPKG when index/total are invalid or the memory limit is hit. */
 enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header *h,
                                const uint8_t *body, size_t n, uint64_t now_ms,
                                bool *done, uint8_t **out, size_t *out_len, struct jt808_err *err);
+/* The message jt808_reasm_feed just completed (body[0..n), last: the header of the
+ * package that completed it) decoded into msg: its header that package's without the
+ * subpackage fields, its encryption package 1's (msg->rsa_plain when that is RSA:
+ * the packages were decrypted as they came), msg->body the caller's body.  When its packages disagree on
+ * encryption, msg->devs holds a mixed-encryption deviation at the body offset of the
+ * first one that differs from package 1 (field "header.encryption"), before the
+ * body's own.  Errors as jt808_body_decode's. */
+enum jt808_rc jt808_reasm_decode(const struct jt808_reasm *r, const struct jt808_header *last, const uint8_t *body,
+                                 size_t n, struct jt808_msg *msg, struct jt808_err *err);
 /* Drop incomplete messages older than the timeout; returns how many were dropped. */
 size_t jt808_reasm_expire(struct jt808_reasm *r, uint64_t now_ms);
 

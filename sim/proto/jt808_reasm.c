@@ -15,6 +15,7 @@ struct frag {
     uint8_t *data; /* NULL until received (a received empty fragment has len 0, have set) */
     uint16_t len;
     bool have;
+    uint8_t enc;   /* its header's encryption bits (the body is plaintext already) */
 };
 
 struct jt808_reasm_slot {
@@ -43,6 +44,9 @@ void jt808_reasm_init(struct jt808_reasm *r, size_t mem_limit, uint64_t timeout_
     r->mem_limit = mem_limit;
     r->timeout_ms = timeout_ms;
     r->dropped = 0;
+    r->done_encryption = 0;
+    r->done_mixed = 0;
+    r->done_mixed_offset = 0;
 }
 
 static void slot_free(struct jt808_reasm *r, struct jt808_reasm_slot **link)
@@ -170,7 +174,14 @@ static enum jt808_rc finish(struct jt808_reasm *r, struct jt808_reasm_slot **lin
     if (!buf)
         return jt808_fail(err, JT808_E_NOSPACE, 0, "reasm.body");
     size_t o = 0;
+    r->done_encryption = s->frags[0].enc;
+    r->done_mixed = 0;
+    r->done_mixed_offset = 0;
     for (unsigned i = 0; i < s->total; i++) {
+        if (!r->done_mixed && s->frags[i].enc != s->frags[0].enc) {
+            r->done_mixed = (uint16_t)(i + 1);
+            r->done_mixed_offset = o;
+        }
         if (s->frags[i].len)
             memcpy(buf + o, s->frags[i].data, s->frags[i].len);
         o += s->frags[i].len;
@@ -240,6 +251,7 @@ enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header 
     }
     f->len = (uint16_t)n;
     f->have = true;
+    f->enc = h->encryption;
     s->received++;
     s->body_len += n;
     s->mem += n;
@@ -250,6 +262,24 @@ enum jt808_rc jt808_reasm_feed(struct jt808_reasm *r, const struct jt808_header 
     JT808_TRY(finish(r, link, out, out_len, err));
     *done = true;
     return JT808_OK;
+}
+
+enum jt808_rc jt808_reasm_decode(const struct jt808_reasm *r, const struct jt808_header *last, const uint8_t *body,
+                                 size_t n, struct jt808_msg *msg, struct jt808_err *err)
+{
+    msg->h = *last;
+    msg->h.subpackage = false;
+    msg->h.pkg_total = msg->h.pkg_index = 0;
+    msg->h.body_len = (uint16_t)(n > 0xFFFF ? 0xFFFF : n);
+    msg->h.encryption = r->done_encryption;
+    msg->rsa_plain = r->done_encryption != 0;
+    msg->body = body;
+    msg->body_bytes = n;
+    msg->devs.n = 0;
+    msg->devs.total = 0;
+    if (r->done_mixed)
+        jt808_devs_add(&msg->devs, JT808_DEV_MIXED_ENCRYPTION, r->done_mixed_offset, "header.encryption");
+    return jt808_body_read(body, n, msg, err);
 }
 
 enum jt808_rc jt808_split(const struct jt808_header *h, uint16_t first_serial,

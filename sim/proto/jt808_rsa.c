@@ -268,14 +268,26 @@ enum jt808_rc jt808_rsa_decode(const uint8_t *wire, size_t len, uint8_t *scratch
     if (!err)
         err = &local;
     JT808_TRY(jt808_decode(wire, len, scratch, scratch_cap, msg, err));
-    if (!k || msg->h.encryption != JT808_ENC_RSA || msg->h.subpackage)
+    if (!k || msg->h.encryption != JT808_ENC_RSA)
         return JT808_OK;
     /* the unescaped frame ends with its check byte; the plaintext goes after it */
     size_t hlen = jt808_header_len(&msg->h), used = hlen + msg->body_bytes + 1;
     if (scratch_cap < used)
         return jt808_fail(err, JT808_E_NOSPACE, 0, "scratch");
-    enum jt808_rc rc = jt808_rsa_open(k, msg, scratch + hlen, msg->body_bytes, scratch + used,
-                                      scratch_cap - used, err);
+    enum jt808_rc rc;
+    if (msg->h.subpackage) {
+        /* a package's body is encrypted on its own (jt808_pkgs.h): its plaintext, a
+         * piece of the message's body, is not decoded until reassembled */
+        size_t pl = 0;
+        rc = jt808_rsa_decrypt(k, scratch + hlen, msg->body_bytes, scratch + used, scratch_cap - used, &pl, err);
+        if (rc == JT808_OK) {
+            msg->body = scratch + used;
+            msg->body_bytes = pl;
+            msg->rsa_plain = true;
+        }
+    } else {
+        rc = jt808_rsa_open(k, msg, scratch + hlen, msg->body_bytes, scratch + used, scratch_cap - used, err);
+    }
     if (rc == JT808_E_DECRYPT)
         err->offset = jt808_wire_offset(wire, len, hlen + err->offset);
     return rc;

@@ -59,10 +59,12 @@ enum jt808_rc jt808_rsa_decrypt(EVP_PKEY *k, const uint8_t *in, size_t n, uint8_
 
 /* --- frames ------------------------------------------------------------------- */
 
-/* jt808_decode, then, when the frame's body is RSA-encrypted (not a fragment: those are
- * decrypted once reassembled) and k is given, its plaintext decrypted into scratch
- * after the frame's bytes and decoded: msg->body points at it, msg->rsa_plain is set,
- * and offsets inside the body (errors, deviations) count from the plaintext's start.
+/* jt808_decode, then, when the frame's body is RSA-encrypted and k is given, its
+ * plaintext decrypted into scratch after the frame's bytes and decoded: msg->body
+ * points at it, msg->rsa_plain is set, and offsets inside the body (errors,
+ * deviations) count from the plaintext's start.  A package of a subpackaged message
+ * is decrypted alike (each package's body is encrypted on its own: jt808_pkgs.h) but
+ * not decoded: its plaintext is a piece of the message's body.
  * scratch needs 2 * len bytes.  k NULL, or a plain frame: jt808_decode alone.  A block
  * that does not decrypt is JT808_E_DECRYPT with err->offset the wire offset where
  * the block starts. */

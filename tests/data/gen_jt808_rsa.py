@@ -12,7 +12,9 @@ so that the file comes out the same on every run; n and e come from `openssl rsa
 pkeyutl -decrypt -pkeyopt rsa_padding_mode:pkcs1`, an independent implementation.
 The bodies are built from the standard's layouts (0x0200 location, 0x0900
 passthrough, 0x0A00 public key), the frame around them per §4.4 (header, XOR check,
-0x7E/0x7D escaping).  Nothing is taken from fleetsim.
+0x7E/0x7D escaping).  A subpackaged message is encrypted package by package, each
+package's piece of the body (at most 819 bytes) on its own.  Nothing is taken from
+fleetsim.
 
     python3 tests/data/gen_jt808_rsa.py > vectors/jt808-rsa.json
     python3 tests/data/gen_jt808_rsa.py --check     # every block through openssl
@@ -64,12 +66,18 @@ def bcd(digits, n):
     return bytes(int(digits[i:i + 2], 16) for i in range(0, 2 * n, 2))
 
 
-def frame(msg_id, body, ver, serial, enc=1, body_len=None):
-    """Wire hex and, per unescaped byte of header+body+check, its wire offset."""
+def frame(msg_id, body, ver, serial, enc=1, body_len=None, sub=None):
+    """Wire hex and, per unescaped byte of header+body+check, its wire offset.  sub:
+    (total, index) of a package of a subpackaged message (properties bit 13, then the
+    package fields, total WORD and index WORD, after the serial)."""
     props = (len(body) if body_len is None else body_len) | (enc << 10) | (0x4000 if ver == 2019 else 0)
+    if sub:
+        props |= 0x2000
     head = struct.pack(">HH", msg_id, props)
     head += (b"\x01" + bcd(PHONE19, 10)) if ver == 2019 else bcd(PHONE13, 6)
     head += struct.pack(">H", serial)
+    if sub:
+        head += struct.pack(">HH", *sub)
     raw = head + body
     chk = 0
     for x in raw:
@@ -161,6 +169,55 @@ VECTORS.append({"name": "0x0900 with an RSA body of 127 bytes: a block cut short
                 "source": SRC + "; a body that ends inside a 128-byte block cannot be decrypted",
                 "hex": hx, "key": "test",
                 "error": {"code": "decrypt", "offset": where[hlen], "field": "body.rsa_block"}})
+
+
+# A subpackaged message, each package's body encrypted on its own (fleetsim's layout:
+# README "RSA key exchange and encrypted bodies"): a 0x0900 passthrough of 1000 bytes
+# cut into pieces of at most 819 bytes (7 blocks of 117, whose 896 bytes of ciphertext
+# fit a package's 1023), each piece encrypted alone into the body of its package, whose
+# properties carry bit 10 (RSA) and bit 13 (subpackaged) with that package's length.
+# The packages reassemble (decrypted) into the whole message, given here in the clear.
+PIECE = 7 * BLOCK
+data1k = bytes((i * 29 + 3) & 0xFF for i in range(999))
+long_body = b"\x43" + data1k
+SRC_PKG = (SRC + "; JT/T 808-2019 §4.4.3 (bit 13: subpackaged; package total WORD, index WORD); "
+           "each package's body encrypted on its own, pieces of at most 819 bytes")
+whole_name = "0x0900 passthrough of 1000 bytes (2019) in the clear: the message its encrypted packages make"
+hx, _, _ = frame(0x0900, long_body, 2019, 1300, enc=0)
+wf = header_fields(0x0900, "data uplink passthrough", 2019, 1300, enc=0)
+wf["body"] = {"type": 0x43, "data": data1k.hex().upper()}
+VECTORS.append({"name": whole_name, "source": SRC_PKG + "; 0x0900 type BYTE, content", "hex": hx, "fields": wf})
+pieces = [long_body[i:i + PIECE] for i in range(0, len(long_body), PIECE)]
+assert [len(p) for p in pieces] == [819, 181]
+pkg_cipher = []
+for idx, piece in enumerate(pieces, 1):
+    c = encrypt(piece)
+    pkg_cipher.append(c)
+    for i in range(0, len(piece), BLOCK):
+        BLOCKS.append((piece[i:i + BLOCK], c[i // BLOCK * 128:i // BLOCK * 128 + 128]))
+    serial = 1300 + idx - 1
+    hx, where, hlen = frame(0x0900, c, 2019, serial, sub=(len(pieces), idx))
+    f = header_fields(0x0900, "data uplink passthrough", 2019, serial)
+    f["subpackage"] = {"total": len(pieces), "index": idx}
+    f["decrypted"] = True
+    f["body_hex"] = piece.hex().upper()
+    VECTORS.append({"name": "0x0900 package %d of 2, its %d bytes RSA-encrypted on their own (%d blocks), "
+                            "decrypted with the key" % (idx, len(piece), len(c) // 128),
+                    "source": SRC_PKG, "hex": hx, "key": "test", "fragment_of": whole_name, "fields": f})
+    if idx == 2:
+        raw = header_fields(0x0900, "data uplink passthrough", 2019, serial)
+        raw["subpackage"] = {"total": len(pieces), "index": idx}
+        raw["body_hex"] = c.hex().upper()
+        VECTORS.append({"name": "0x0900 package 2 of 2, RSA-encrypted, no key: the body stays raw",
+                        "source": SRC_PKG, "hex": hx, "fields": raw})
+# package 1 with its fourth block damaged: the error names the wire offset of that block
+bad = bytearray(pkg_cipher[0])
+bad[3 * 128 + 5] ^= 0x5A
+hx, where, hlen = frame(0x0900, bytes(bad), 2019, 1300, sub=(2, 1))
+VECTORS.append({"name": "0x0900 package 1 of 2 with its fourth RSA block damaged: decrypt error where the block starts",
+                "source": SRC_PKG + "; a package decrypts alone, so the error is its own",
+                "hex": hx, "key": "test",
+                "error": {"code": "decrypt", "offset": where[hlen + 3 * 128], "field": "body.rsa_block"}})
 
 
 def check():

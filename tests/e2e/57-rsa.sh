@@ -5,7 +5,8 @@
 # go encrypted and are decrypted, stored and acknowledged, and a 0x8201 goes to them
 # encrypted and is answered (encrypted).  A fleet given another key in its 0x8A00 body
 # sends bodies the gateway cannot read: counted, answered "bad message".  A fleet left
-# "off" answers 0x0A00 and never encrypts.
+# "off" answers 0x0A00 and never encrypts.  Long messages go encrypted package by
+# package, both ways, from fleetsim's terminals and from an independent one.
 . "$(dirname "$0")/lib.sh"
 KEY="$ROOT/tests/data/jt808-rsa-test-key.pem"
 
@@ -73,6 +74,90 @@ else
     nok "bodies encrypted for another key are counted as rsa_errors and none decrypts" "exit $rc" \
         "$(grep -E "FAIL|ERROR|cases:|error" "$TMP/out" | head -20)"
 fi
+
+# long messages both ways, encrypted package by package: the gateway's 0x8604 polygons
+# of 120 vertices (968 bytes, over the 819 of one encrypted frame) go in 2 encrypted
+# packages each and are applied; the terminals' 0x0608 answering 0x8608 (3 polygons,
+# 2909 bytes) in 4 and their 0x0801 pictures in packages of 819 bytes, each encrypted
+# on its own, are decrypted, reassembled and checked by the gateway; nothing goes in
+# the clear.  A fleet deviating with mixed-encryption sends every other package in the
+# clear: the gateway takes its messages and counts the deviation.
+python3 - "$KEY" >"$TMP/p.json" <<'PY'
+import json, sys
+def poly(i, v19):
+    p = {"id": i, "attr": 0, "vertices": [{"lat": 22500000 + i * 10000 + (k % 2) * 1000,
+                                           "lon": 114000000 + k * 100} for k in range(120)]}
+    if v19:
+        p["name"] = "poly%d" % i
+    return p
+steps = [{"at": "2s", "command": {"fleet": f, "msg": "0x8A00"}} for f in ("enc", "mix")]
+for f in ("enc", "mix"):
+    steps += [{"at": "%.1fs" % (3 + i * 0.3), "command": {"fleet": f, "msg": "0x8604", "body": poly(i, True)}}
+              for i in range(3)]
+    steps += [{"at": "5s", "command": {"fleet": f, "msg": "0x8608", "body": {"type": 3, "ids": []}}},
+              {"at": "6s", "command": {"fleet": f, "msg": "0x8801",
+                                       "body": {"channel": 1, "command": 1, "interval": 0, "save": 0,
+                                                "resolution": 2, "quality": 5, "brightness": 128,
+                                                "contrast": 64, "saturation": 64, "chroma": 128}}}]
+print(json.dumps({
+    "name": "rsa-packages", "duration": "12s",
+    "platform": {"rsa": "encrypt", "rsa_key": sys.argv[1]},
+    "fleets": [
+        {"id": "enc", "protocol": "jt808", "version": 2019, "count": 2, "phone": "13820000000+",
+         "rsa": "after-exchange", "report": None},
+        {"id": "mix", "protocol": "jt808", "version": 2019, "count": 2, "phone": "13830000000+",
+         "rsa": "after-exchange", "report": None,
+         "deviate": {"kinds": ["mixed-encryption"], "share": 1}}],
+    "steps": steps,
+    "expect": [
+        {"id": "RSA-PKG-SET-001", "fleet": "enc", "to": "0x8604", "reply": "0x0001", "within": "3s"},
+        {"id": "RSA-PKG-QUERY-001", "fleet": "enc", "to": "0x8608", "reply": "0x0608", "within": "3s"},
+        {"id": "RSA-PKG-QUERY-002", "fleet": "mix", "to": "0x8608", "reply": "0x0608", "within": "3s"},
+        {"id": "RSA-PKG-MEDIA-001", "fleet": "enc", "to": "0x8801", "reply": "0x0805", "within": "3s"},
+        {"id": "RSA-PKG-SETS-001", "counter": "terminal.area_sets", "min": 12, "max": 12},
+        {"id": "RSA-PKG-TDEC-001", "counter": "terminal.rsa_decrypted", "fleet": "enc", "min": 12},
+        {"id": "RSA-PKG-MEDIA-002", "counter": "gateway.media_received", "min": 4},
+        {"id": "RSA-PKG-REASM-001", "counter": "gateway.reassembled", "min": 8},
+        {"id": "RSA-PKG-MIXED-001", "counter": "gateway.dev_mixed_encryption", "min": 4},
+        {"id": "RSA-PKG-MIXED-002", "counter": "terminal.dev_mixed_encryption", "fleet": "mix", "min": 4},
+        {"id": "RSA-PKG-MIXED-003", "counter": "terminal.dev_mixed_encryption", "fleet": "enc", "max": 0},
+        {"id": "RSA-PKG-CLEAR-001", "counter": "terminal.rsa_clear", "max": 0},
+        {"id": "RSA-PKG-CLEAR-002", "counter": "gateway.rsa_clear", "max": 0},
+        {"id": "RSA-PKG-ERR-001", "counter": "gateway.rsa_errors", "max": 0},
+        {"id": "RSA-PKG-ERR-002", "counter": "terminal.rsa_errors", "max": 0},
+        {"id": "RSA-PKG-BAD-001", "counter": "gateway.bad_frame", "max": 0},
+        {"id": "RSA-PKG-BAD-002", "counter": "gateway.reply_mismatch", "max": 0},
+        {"id": "RSA-PKG-BAD-003", "counter": "gateway.reply_bad_body", "max": 0}]}))
+PY
+n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["expect"]))' "$TMP/p.json")
+"$FLEETSIM" run "$TMP/p.json" -q --report "$TMP/rep3" >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "$n cases: $n pass" "$TMP/out"; then
+    ok "long messages both ways go encrypted package by package and read back; a mixed one is counted ($n cases)"
+else
+    nok "long messages both ways go encrypted package by package and read back; a mixed one is counted" \
+        "exit $rc" "$(grep -E "FAIL|ERROR|cases:|error" "$TMP/out" | head -20)"
+fi
+
+# a long message from an independent terminal (tests/data/jt808_rsa_terminal.py, its
+# own framing and RSA): a 0x0704 of 40 locations in 2 packages, each encrypted on its
+# own for the gateway's key, is decrypted, reassembled and stored; read back with
+# sqlite3.  One with its second package in the clear is stored as well.
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --rsa on --rsa-key "$KEY" --db "$TMP/pk.db" >"$TMP/serve.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+check "an independent terminal's 0x0704 in 2 packages encrypted on their own: each answered result 0" \
+    python3 tests/data/jt808_rsa_terminal.py "$port" "$KEY" 13900000808 40
+check "... and one with its second package in the clear: answered result 0 too" \
+    python3 tests/data/jt808_rsa_terminal.py "$port" "$KEY" 13900000809 40 mixed
+kill -TERM $spid; wait $spid
+q() { sqlite3 -batch -noheader "$TMP/pk.db" "$1" 2>&1; }
+got=$(q "SELECT json_extract(data, '\$.speed') || ' ' || json_extract(data, '\$.lat') FROM reports
+         WHERE protocol = 'jt808' AND device_id LIKE '%13900000808' AND service = 'location'")
+if [ "$got" = "139 31230455" ]; then ok "sqlite3 reads its last location from the store, decrypted"
+else nok "sqlite3 reads its last location from the store, decrypted" "got '$got', wanted '139 31230455'" "$(tail -5 "$TMP/serve.log")"; fi
+got=$(q "SELECT json_extract(data, '\$.speed') FROM reports WHERE protocol = 'jt808' AND device_id LIKE '%13900000809'")
+if [ "$got" = 139 ]; then ok "... and the mixed one's"; else nok "... and the mixed one's" "got '$got'"; fi
 
 # scenario errors name the field
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["fleets"][0]["rsa"]="always"; print(json.dumps(s))' \

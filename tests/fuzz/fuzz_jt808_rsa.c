@@ -3,8 +3,11 @@
  * never writing more than 117 bytes a block; any bytes as a plaintext (up to what fits a
  * frame) encrypt to 128 bytes a started block and decrypt back the same; any bytes as a
  * frame decode with the key, and a decrypted message encrypts again to a frame that
- * decodes to the same body; the first 132 bytes as 0x0A00's e and n make a key or are
- * refused. */
+ * decodes to the same body; any bytes as a long body cut into packages encrypted each
+ * on its own (all, or every other one: the first byte says, and the piece size) decrypt
+ * package by package and reassemble into the same bytes, with a mixed-encryption
+ * deviation exactly when the packages disagree; the first 132 bytes as 0x0A00's e and n
+ * make a key or are refused. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -76,6 +80,50 @@ static void as_frame(const uint8_t *data, size_t size)
         abort();
 }
 
+static void as_packages(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return;
+    size_t n = size - 1 > 2048 ? 2048 : size - 1;
+    enum jt808_pkgs_enc how = data[0] & 1 ? JT808_PKGS_MIXED : JT808_PKGS_ALL;
+    size_t chunk = 64 + (size_t)(data[0] >> 1) * 6; /* 64 .. 826: over 819 is refused */
+    struct jt808_header h = {.msg_id = 0x0900, .version = JT808_V2019, .proto_version = 1};
+    memcpy(h.phone, "00000000013912345678", 21);
+    struct jt808_err err = {0};
+    struct jt808_pkgs *p = jt808_pkgs_make(pub, how, &h, 0xFFF0, data + 1, n, chunk, &err);
+    if (!p) {
+        if (chunk <= JT808_PKGS_RSA_CHUNK || err.rc != JT808_E_VALUE)
+            abort();
+        return;
+    }
+    struct jt808_reasm r;
+    jt808_reasm_init(&r, 256 * 1024, 0);
+    bool done = false, mixed = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0, len = 0;
+    for (unsigned i = 1; i <= p->total; i++) {
+        if (jt808_pkgs_frame(p, i, frame, sizeof frame, &len, &err) != JT808_OK ||
+            jt808_rsa_decode(frame, len, scratch, sizeof scratch, key, &m, &err) != JT808_OK ||
+            m.h.encryption != p->enc[i - 1] || m.h.pkg_index != i ||
+            jt808_reasm_feed(&r, &m.h, m.body, m.body_bytes, 0, &done, &whole, &whole_len, &err) != JT808_OK ||
+            done != (i == p->total))
+            abort();
+        mixed |= p->enc[i - 1] != p->enc[0];
+    }
+    if (whole_len != n || (n && memcmp(whole, data + 1, n) != 0))
+        abort();
+    jt808_reasm_decode(&r, &m.h, whole, whole_len, &m2, &err);
+    bool dev = false;
+    for (unsigned i = 0; i < m2.devs.n; i++)
+        dev |= m2.devs.d[i].kind == JT808_DEV_MIXED_ENCRYPTION;
+    if (dev != mixed || mixed != (how == JT808_PKGS_MIXED && p->total > 1))
+        abort();
+    m2.body = NULL;
+    free(whole);
+    jt808_reasm_free(&r);
+    jt808_pkgs_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!key)
@@ -83,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     as_cipher(data, size);
     as_plain(data, size);
     as_frame(data, size);
+    as_packages(data, size);
     if (size >= 4 + JT808_RSA_N_BYTES) {
         char err[256];
         uint32_t e = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];

@@ -6,6 +6,7 @@
 #include "tests/unit/gw_fixture.h"
 
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 #include "sim/platform/jt808/jt808_gw_rsa.h"
 
@@ -745,6 +746,204 @@ static void test_reserved_encryption(void **state)
     assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 1), 1);
 }
 
+/* --- subpackaged messages, encrypted package by package (jt808_pkgs.h) --------------------- */
+
+/* The gateway in platform.rsa encrypt with the test key, c online and keys exchanged:
+ * *plat the gateway's key, *mine the terminal's (the 0x0A00 it sent). */
+static struct client *rsa_online(struct fixture *f, enum jt808_version v, EVP_PKEY **plat, EVP_PKEY **mine)
+{
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "encrypt", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    *mine = jt808_rsa_generate(err, sizeof err);
+    assert_non_null(*plat);
+    assert_non_null(*mine);
+    struct client *c = cl_open(f, 0, v, v == JT808_V2019 ? PHONE19 : PHONE13);
+    online(c);
+    command(f, c, 0x8A00, NULL);
+    uint32_t e = 0;
+    uint8_t mn[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(*mine, &e, mn), 0);
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = e}, {.path = "n", .p = mn, .n = sizeof mn}};
+    lay_send(c, 0x0A00, kv, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8A00)->answered, 1), 1);
+    return c;
+}
+
+/* A body of msg_id from c in packages of chunk bytes, each encrypted for k as how
+ * says, sent; the gateway's 0x8001 to each (encrypted for mine) checked. */
+static void send_pkgs(struct client *c, EVP_PKEY *k, enum jt808_pkgs_enc how, uint16_t msg_id, const uint8_t *body,
+                      size_t n, size_t chunk, EVP_PKEY *mine, uint8_t result)
+{
+    struct jt808_header h = {.msg_id = msg_id, .version = c->v, .proto_version = c->v == JT808_V2019 ? 1 : 0};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    struct jt808_err e;
+    struct jt808_pkgs *p = jt808_pkgs_make(k, how, &h, c->serial, body, n, chunk, &e);
+    if (!p)
+        fail_msg("pkgs: %s (%s)", jt808_rc_name(e.rc), e.field ? e.field : "");
+    c->serial = (uint16_t)(c->serial + p->total);
+    for (unsigned i = 1; i <= p->total; i++) {
+        uint8_t frame[JT808_MAX_FRAME];
+        size_t len = 0;
+        assert_int_equal(jt808_pkgs_frame(p, i, frame, sizeof frame, &len, &e), JT808_OK);
+        send_all(c, frame, len);
+        rx_next(c);
+        rx_open(mine);
+        assert_int_equal(rx.h.msg_id, 0x8001);
+        assert_int_equal(rx.b.gen_resp.ack_serial, (uint16_t)(p->first_serial + i - 1));
+        assert_int_equal(rx.b.gen_resp.ack_id, msg_id);
+        assert_int_equal(rx.b.gen_resp.result, i == 1 || result == 0 ? 0 : result);
+    }
+    jt808_pkgs_free(p);
+}
+
+/* A 0x0704 batch of n locations (type 0), the i-th with speed 100 + i. */
+static size_t batch_body(uint8_t *b, size_t cap, unsigned n)
+{
+    size_t o = 0;
+    assert_true(3 + (size_t)n * 30 <= cap);
+    b[o++] = (uint8_t)(n >> 8);
+    b[o++] = (uint8_t)n;
+    b[o++] = 0;
+    for (unsigned i = 0; i < n; i++) {
+        static const uint8_t loc[28] = {0, 0, 0, 0, 0, 0, 0, 3, 0x01, 0xDC, 0x8A, 0xD0, 0x07, 0x3D, 0x8B, 0xA5,
+                                        0, 12, 0, 0, 0, 90, 0x26, 0x03, 0x15, 0x08, 0x30, 0x00};
+        b[o++] = 0;
+        b[o++] = 28;
+        memcpy(b + o, loc, 28);
+        b[o + 18] = (uint8_t)((100 + i) >> 8);
+        b[o + 19] = (uint8_t)(100 + i);
+        o += 28;
+    }
+    return o;
+}
+
+/* Terminal to gateway: a 0x0704 of 40 locations (1203 bytes) in packages each
+ * encrypted for the gateway's key is decrypted package by package, reassembled and
+ * stored (its last location); a 0x0801 whose every other package is in the clear is
+ * taken all the same and counted as a mixed-encryption deviation; a package
+ * encrypted for another key is answered "bad message" and counted. */
+static void test_rsa_packages_up(void **state)
+{
+    struct fixture *f = *state;
+    EVP_PKEY *plat = NULL, *mine = NULL;
+    struct client *c = rsa_online(f, JT808_V2019, &plat, &mine);
+    uint64_t dec0 = f->slot->c[GWC_RSA_DECRYPTED];
+    static uint8_t body[4096];
+    size_t n = batch_body(body, sizeof body, 40);
+    send_pkgs(c, plat, JT808_PKGS_ALL, 0x0704, body, n, JT808_PKGS_RSA_CHUNK, mine, 0);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_POSITIONS], 40), 40);
+    assert_int_equal(f->slot->c[GWC_RSA_DECRYPTED] - dec0, 2);
+    assert_int_equal(f->slot->c[GWC_REASSEMBLED], 1);
+    assert_int_equal(f->slot->c[GWC_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION], 0);
+
+    /* a 0x0801 of 3 packages, the second in the clear */
+    static uint8_t media[36 + 2000];
+    memset(media, 0, sizeof media);
+    media[3] = 78;
+    for (size_t i = 36; i < sizeof media; i++)
+        media[i] = (uint8_t)(i * 7);
+    send_pkgs(c, plat, JT808_PKGS_MIXED, 0x0801, media, sizeof media, 800, mine, 0);
+    rx_next(c);
+    assert_int_equal(rx.h.msg_id, 0x8800);
+    uint32_t v = 0;
+    assert_true(jt808_lay_get_u32(rx.lay, "media_id", &v));
+    assert_int_equal(v, 78);
+    assert_int_equal(f->slot->c[GWC_MEDIA_RECEIVED], 1);
+    assert_int_equal(f->slot->c[GWC_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION], 1);
+
+    /* packages encrypted for a key the gateway does not hold: the first is refused */
+    char err[256];
+    EVP_PKEY *other = jt808_rsa_generate(err, sizeof err);
+    uint64_t errs = f->slot->c[GWC_RSA_ERRORS];
+    struct jt808_header h = {.msg_id = 0x0704, .version = c->v, .proto_version = 1};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    struct jt808_err e;
+    struct jt808_pkgs *p = jt808_pkgs_make(other, JT808_PKGS_ALL, &h, c->serial, body, n, JT808_PKGS_RSA_CHUNK, &e);
+    assert_non_null(p);
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    assert_int_equal(jt808_pkgs_frame(p, 1, frame, sizeof frame, &len, &e), JT808_OK);
+    send_all(c, frame, len);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.b.gen_resp.ack_serial, c->serial);
+    assert_int_equal(rx.b.gen_resp.result, 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], errs + 1);
+    jt808_pkgs_free(p);
+    EVP_PKEY_free(other);
+    char data[512];
+    assert_int_equal(gw_stop(f), 0);
+    assert_true(stored_location(f, PHONE19, data, sizeof data));
+    assert_non_null(strstr(data, "\"speed\":139")); /* the 40th location, decrypted */
+    EVP_PKEY_free(plat);
+    EVP_PKEY_free(mine);
+}
+
+/* Gateway to terminal: a step's 0x8108 longer than one frame goes in packages each
+ * encrypted for the terminal's key (819 bytes of plaintext, 128 a block), which
+ * decrypt with it and reassemble into the request; 0x0005 gets the same ciphertext. */
+static void test_rsa_packages_down(void **state)
+{
+    struct fixture *f = *state;
+    EVP_PKEY *plat = NULL, *mine = NULL;
+    struct client *c = rsa_online(f, JT808_V2019, &plat, &mine);
+    uint64_t enc0 = f->slot->c[GWC_RSA_ENCRYPTED];
+    send_ctl_command(f, 0x8108, 1,
+                     "{\"type\":0,\"manufacturer\":\"MF001\",\"version\":\"1.0\",\"package_len\":3000}");
+    static uint8_t orig[8][JT808_MAX_FRAME];
+    size_t olen[8], total = 0;
+    uint16_t first = 0;
+    struct jt808_reasm r;
+    jt808_reasm_init(&r, 256 * 1024, 60000);
+    static uint8_t plain[JT808_MAX_BODY];
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    struct jt808_header last;
+    struct jt808_err e;
+    for (size_t i = 0; !done; i++) {
+        assert_true(i < 8);
+        olen[i] = rx_raw(c, orig[i], sizeof orig[i]);
+        assert_int_equal(rx.h.msg_id, 0x8108);
+        assert_true(rx.h.subpackage);
+        assert_int_equal(rx.h.encryption, JT808_ENC_RSA);
+        assert_int_equal(rx.h.pkg_index, i + 1);
+        if (i == 0)
+            first = rx.h.serial;
+        total = rx.h.pkg_total;
+        assert_int_equal(jt808_pkgs_open(mine, &rx, plain, sizeof plain, &e), JT808_OK);
+        assert_true(rx.body_bytes <= JT808_PKGS_RSA_CHUNK);
+        last = rx.h;
+        assert_int_equal(jt808_reasm_feed(&r, &rx.h, rx.body, rx.body_bytes, 0, &done, &whole, &whole_len, &e),
+                         JT808_OK);
+    }
+    static struct jt808_msg full;
+    assert_int_equal(jt808_reasm_decode(&r, &last, whole, whole_len, &full, &e), JT808_OK);
+    assert_int_equal(full.devs.total, 0);
+    assert_string_equal(full.b.upgrade.manufacturer, "MF001");
+    assert_int_equal(full.b.upgrade.pkg_len, 3000);
+    assert_int_equal(total, (whole_len + JT808_PKGS_RSA_CHUNK - 1) / JT808_PKGS_RSA_CHUNK);
+    assert_int_equal(f->slot->c[GWC_RSA_ENCRYPTED] - enc0, total);
+    assert_int_equal(f->slot->c[GWC_RSA_CLEAR], 0);
+    full.body = NULL;
+    jt808_msg_free(&full);
+    free(whole);
+    jt808_reasm_free(&r);
+
+    struct jt808_lay_kv kv[] = {{.path = "orig_serial", .u = first}, {.path = "ids[0].id", .u = 2}};
+    lay_send(c, 0x0005, kv, 2);
+    static uint8_t again[JT808_MAX_FRAME];
+    size_t n = rx_raw(c, again, sizeof again);
+    assert_int_equal(n, olen[1]);
+    assert_memory_equal(again, orig[1], n);
+    expect_silence(c, 50);
+    assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 1);
+    EVP_PKEY_free(plat);
+    EVP_PKEY_free(mine);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -774,6 +973,8 @@ int main(int argc, char **argv)
         T(test_rsa_off),
         T(test_reserved_encryption),
         T(test_rsa_reply_bad_body),
+        T(test_rsa_packages_up),
+        T(test_rsa_packages_down),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jt808_msg_free(&lt);

@@ -8,6 +8,11 @@
 
 #include "tests/unit/jt808_term_fixture.h"
 #include "sim/dev/jt808_term_area.h"
+#include "sim/dev/jt808_term_int.h"
+#include "sim/proto/jt808.h"
+#include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
+#include "sim/proto/jt808_rsa.h"
 
 #define PT(la, lo) ((struct jt808_pt){(int32_t)(la), (int32_t)(lo)})
 
@@ -132,15 +137,16 @@ static void test_route(void **state)
 
 /* --- a terminal ------------------------------------------------------------------------- */
 
-static const char *one_fleet(int version)
+/* extra: more fleet options ("" or starting with a comma) */
+static const char *one_fleet(int version, const char *extra)
 {
     static char json[1024];
     snprintf(json, sizeof json,
              "{\"name\": \"a\", \"duration\": \"1h\", \"fleets\": [{\"id\": \"f\", \"protocol\": \"jt808\", "
              "\"count\": 1, \"version\": %d, \"phone\": \"13800000000+\", \"ack_timeout\": \"10s\", "
              "\"heartbeat\": \"1h\", \"report\": {\"every\": \"10s\", \"location\": \"fixed\", \"lat\": 22.5, "
-             "\"lon\": 114.0}}]}",
-             version);
+             "\"lon\": 114.0}%s}]}",
+             version, extra);
     return json;
 }
 
@@ -158,9 +164,14 @@ static int answer(struct term *t, uint16_t serial, uint16_t id)
     return r;
 }
 
+static struct dh *online_x(int version, const char *extra)
+{
+    return online_from(one_fleet(version, extra));
+}
+
 static struct dh *online(int version)
 {
-    return online_from(one_fleet(version));
+    return online_x(version, "");
 }
 
 /* kv lists built at run time: paths kept in a pool */
@@ -922,6 +933,333 @@ static void test_no_state(void **state)
     finish(h);
 }
 
+/* --- subpackaged 0x0608: kept for 0x8003, encrypted package by package ---------------- */
+
+#define RSA_TEST_KEY "tests/data/jt808-rsa-test-key.pem"
+#define MAXPK 16
+
+/* The packages of one subpackaged 0x0608 as the terminal sent them. */
+struct pk_set {
+    uint8_t frame[MAXPK][JT808_MAX_FRAME];
+    size_t len[MAXPK];
+    uint8_t enc[MAXPK];
+    size_t n;
+    uint16_t first;
+};
+
+static struct pk_set got, again;
+
+/* 0x8608 of type 3 (polygons) and the packages it is answered with, each checked
+ * (consecutive serials, index, total, a body that fits a frame), decrypted with k when
+ * it says it is encrypted, reassembled and decoded into dec (jt808_reasm_decode: its
+ * deviations kept in dec.devs). */
+static void query_packages(struct term *t, EVP_PKEY *k, struct pk_set *ps)
+{
+    const struct jt808_lay_kv kv[] = {{.path = "type", .u = 3}};
+    send_lay(t, 0x8608, kv, 1);
+    struct sent s = {0};
+    sent_take(&s, t);
+    struct jt808_reasm r;
+    jt808_reasm_init(&r, 256 * 1024, 60000);
+    static uint8_t pscratch[2 * JT808_MAX_FRAME];
+    static struct jt808_msg pm;
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    struct jt808_header last = {0};
+    memset(ps, 0, sizeof *ps);
+    while (!done && sent_next(&s)) {
+        assert_int_equal(rx.h.msg_id, 0x0608);
+        assert_true(rx.h.subpackage);
+        assert_true(ps->n < MAXPK);
+        assert_int_equal(rx.h.pkg_index, ps->n + 1);
+        assert_true(rx.body_bytes <= JT808_MAX_BODY);
+        if (ps->n == 0)
+            ps->first = rx.h.serial;
+        assert_int_equal(rx.h.serial, (uint16_t)(ps->first + ps->n));
+        memcpy(ps->frame[ps->n], s.frame, s.frame_len);
+        ps->len[ps->n] = s.frame_len;
+        ps->enc[ps->n] = rx.h.encryption;
+        ps->n++;
+        struct jt808_err e;
+        memset(&pm.h, 0, sizeof pm.h);
+        assert_int_equal(jt808_rsa_decode(s.frame, s.frame_len, pscratch, sizeof pscratch, k, &pm, &e), JT808_OK);
+        assert_int_equal(pm.rsa_plain, pm.h.encryption == JT808_ENC_RSA);
+        if (pm.h.encryption == JT808_ENC_RSA) /* 128 bytes a started block of 117 */
+            assert_int_equal(rx.body_bytes, jt808_rsa_cipher_len(pm.body_bytes));
+        last = pm.h;
+        assert_int_equal(jt808_reasm_feed(&r, &pm.h, pm.body, pm.body_bytes, 0, &done, &whole, &whole_len, &e),
+                         JT808_OK);
+    }
+    want_none(&s);
+    sent_free(&s);
+    if (!done)
+        fail_msg("no whole 0x0608 (%zu packages)", ps->n);
+    assert_int_equal(ps->n, last.pkg_total);
+    jt808_msg_free(&dec);
+    memset(&dec, 0, sizeof dec);
+    struct jt808_err e;
+    if (jt808_reasm_decode(&r, &last, whole, whole_len, &dec, &e) != JT808_OK)
+        fail_msg("0x0608 does not decode: %s (%s)", jt808_rc_name(e.rc), e.field ? e.field : "");
+    dec.body = NULL; /* whole goes */
+    free(whole);
+    jt808_reasm_free(&r);
+    jt808_msg_free(&pm);
+}
+
+/* 0x8003 for the message of first naming ids: what the terminal sends back into ps. */
+static void resend_8003(struct term *t, uint16_t first, const uint32_t *ids, size_t n, struct pk_set *ps)
+{
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, first, "orig_serial");
+    for (size_t i = 0; i < n; i++)
+        kv_u(&k, ids[i], "ids[%zu].id", i);
+    send_lay(t, 0x8003, k.kv, k.n);
+    struct sent s = {0};
+    sent_take(&s, t);
+    memset(ps, 0, sizeof *ps);
+    while (sent_next(&s)) {
+        assert_true(ps->n < MAXPK);
+        memcpy(ps->frame[ps->n], s.frame, s.frame_len);
+        ps->len[ps->n] = s.frame_len;
+        ps->n++;
+    }
+    sent_free(&s);
+}
+
+/* The frame of ps must be package index of got, byte for byte. */
+static void same_package(const struct pk_set *ps, size_t i, unsigned index)
+{
+    assert_true(i < ps->n);
+    assert_true(index >= 1 && index <= got.n);
+    assert_int_equal(ps->len[i], got.len[index - 1]);
+    assert_memory_equal(ps->frame[i], got.frame[index - 1], got.len[index - 1]);
+}
+
+/* The one 0x0001 in ps answering (serial, 0x8003): its result. */
+static int resend_refused(const struct pk_set *ps, uint16_t serial)
+{
+    assert_int_equal(ps->n, 1);
+    struct jt808_msg m;
+    memset(&m, 0, sizeof m);
+    static uint8_t sc[JT808_MAX_FRAME];
+    struct jt808_err e;
+    assert_int_equal(jt808_decode(ps->frame[0], ps->len[0], sc, sizeof sc, &m, &e), JT808_OK);
+    assert_int_equal(m.h.msg_id, 0x0001);
+    assert_int_equal(m.b.gen_resp.ack_serial, serial);
+    assert_int_equal(m.b.gen_resp.ack_id, 0x8003);
+    int r = m.b.gen_resp.result;
+    jt808_msg_free(&m);
+    return r;
+}
+
+/* A subpackaged 0x0608 is kept as sent: 0x8003 naming its packages gets exactly those
+ * again, byte for byte, in the order listed, each once however often listed; ids of
+ * none of its packages are a bad message (result 2); another message's serial, or the
+ * same after the connection went, is no longer held (result 1). */
+static void test_query_resend_8003(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013);
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    for (uint32_t id = 1; id <= 3; id++) /* 3 x 968 bytes: 3 packages of 1000 */
+        assert_int_equal(set_polygon(t, id, 0, 22500000 + id * 10000, 114000000, 120), 0);
+    query_packages(t, NULL, &got);
+    assert_int_equal(got.n, 3);
+    assert_int_equal(u32(dec.lay, "count"), 3);
+    assert_int_equal(dec.devs.total, 0);
+    for (size_t i = 0; i < got.n; i++)
+        assert_int_equal(got.enc[i], 0);
+
+    const uint32_t ids[] = {3, 1, 3, 9};
+    resend_8003(t, got.first, ids, 4, &again);
+    assert_int_equal(again.n, 2);
+    same_package(&again, 0, 3);
+    same_package(&again, 1, 1);
+    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 2);
+    const uint32_t two[] = {2};
+    resend_8003(t, got.first, two, 1, &again);
+    assert_int_equal(again.n, 1);
+    same_package(&again, 0, 2);
+    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 3);
+
+    const uint32_t none[] = {4, 0};
+    uint16_t q = pserial;
+    resend_8003(t, got.first, none, 2, &again);
+    assert_int_equal(resend_refused(&again, q), 2);
+    q = pserial;
+    resend_8003(t, (uint16_t)(got.first + 40), two, 1, &again);
+    assert_int_equal(resend_refused(&again, q), 1);
+    assert_true(jt808_term_held(t) <= JT808_TERM_HELD_MAX);
+    jt808_term_area_forget(t); /* the connection went */
+    q = pserial;
+    resend_8003(t, got.first, two, 1, &again);
+    assert_int_equal(resend_refused(&again, q), 1);
+    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 3);
+    finish(h);
+}
+
+/* 0x8A00 with the test key's public half; the terminal's key from its 0x0A00. */
+static EVP_PKEY *exchange(struct term *t, EVP_PKEY *plat)
+{
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES];
+    char err[256];
+    assert_int_equal(jt808_rsa_public(plat, &e, n), 0);
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = e}, {.path = "n", .p = n, .n = sizeof n}};
+    send_lay(t, 0x8A00, kv, 2);
+    struct sent s = {0};
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0A00);
+    const uint8_t *tn = NULL;
+    size_t tl = 0;
+    uint32_t te = 0;
+    assert_true(jt808_lay_get_u32(m->lay, "e", &te) && jt808_lay_get_bytes(m->lay, "n", &tn, &tl));
+    assert_int_equal(tl, JT808_RSA_N_BYTES);
+    EVP_PKEY *k = jt808_rsa_from_public(te, tn, err, sizeof err);
+    assert_non_null(k);
+    want_none(&s);
+    sent_free(&s);
+    return k;
+}
+
+/* Fleet option rsa after-exchange: a 0x0608 over 819 bytes goes in packages each
+ * encrypted on its own (819 bytes of plaintext at most, 128 bytes a block), which
+ * decrypt with the platform's key and reassemble into the very 0x0608 sent in the
+ * clear before the exchange; 0x8003 gets the same ciphertext again.  The other way, a
+ * subpackaged 0x8604 encrypted package by package for the terminal is decrypted,
+ * reassembled and applied. */
+static void test_query_rsa(void **state)
+{
+    (void)state;
+    char err[256];
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    if (!plat)
+        fail_msg("%s", err);
+    struct dh *h = online_x(2019, ", \"rsa\": \"after-exchange\"");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    for (uint32_t id = 1; id <= 3; id++)
+        assert_int_equal(set_polygon(t, id, 0, 22500000 + id * 10000, 114000000, 120), 0);
+    query_packages(t, NULL, &got);
+    assert_int_equal(got.n, 3); /* in the clear: 1000 bytes a package */
+    const uint8_t *data = NULL;
+    size_t dn = 0;
+    assert_true(jt808_lay_get_bytes(dec.lay, "data", &data, &dn));
+    static uint8_t clear[4096];
+    assert_true(dn <= sizeof clear);
+    memcpy(clear, data, dn);
+    size_t clear_n = dn;
+
+    EVP_PKEY *term_pub = exchange(t, plat);
+    uint64_t enc0 = st->dc[JT808_C_RSA_ENCRYPTED];
+    query_packages(t, plat, &got);
+    size_t body_n = 5 + clear_n; /* type, count, then the polygons; 2019: as laid out */
+    assert_int_equal(got.n, (body_n + JT808_RSA_MAX_PLAIN - 1) / JT808_RSA_MAX_PLAIN);
+    for (size_t i = 0; i < got.n; i++)
+        assert_int_equal(got.enc[i], JT808_ENC_RSA);
+    assert_int_equal(dec.h.encryption, JT808_ENC_RSA);
+    assert_true(dec.rsa_plain);
+    assert_int_equal(dec.devs.total, 0);
+    assert_int_equal(u32(dec.lay, "count"), 3);
+    assert_true(jt808_lay_get_bytes(dec.lay, "data", &data, &dn));
+    assert_int_equal(dn, clear_n);
+    assert_memory_equal(data, clear, dn);
+    assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED] - enc0, got.n);
+    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 0);
+
+    const uint32_t ids[] = {got.n, 1};
+    resend_8003(t, got.first, ids, 2, &again);
+    assert_int_equal(again.n, 2);
+    same_package(&again, 0, (unsigned)got.n);
+    same_package(&again, 1, 1);
+
+    /* the platform's subpackaged 0x8604, encrypted for the terminal package by package */
+    static struct kvs k;
+    k.n = 0;
+    kv_u(&k, 9, "id");
+    kv_u(&k, 0, "attr");
+    for (int i = 0; i < 110; i++) {
+        kv_u(&k, 23000000u + (uint32_t)(i % 2) * 1000u, "vertices[%d].lat", i);
+        kv_u(&k, 114000000u + (uint32_t)i * 100u, "vertices[%d].lon", i);
+    }
+    struct jt808_header hd = platform_header(t, 0x8604);
+    struct jt808_err e;
+    assert_int_equal(jt808_lay_build(&tx, &hd, k.kv, k.n, &e), JT808_OK);
+    static uint8_t body[2048];
+    size_t n = 0;
+    assert_int_equal(jt808_body_encode(&tx, body, sizeof body, &n, &e), JT808_OK);
+    assert_true(n > JT808_RSA_MAX_PLAIN);
+    struct jt808_pkgs *pk = jt808_pkgs_make(term_pub, JT808_PKGS_ALL, &hd, hd.serial, body, n, JT808_PKGS_RSA_CHUNK, &e);
+    assert_non_null(pk);
+    assert_int_equal(pk->total, 2);
+    pserial = (uint16_t)(hd.serial + pk->total);
+    uint64_t dec0 = st->dc[JT808_C_RSA_DECRYPTED];
+    size_t items = jt808_term_area_count(t, NULL);
+    for (unsigned i = 1; i <= pk->total; i++) {
+        static uint8_t f[JT808_MAX_FRAME];
+        size_t fl = 0;
+        assert_int_equal(jt808_pkgs_frame(pk, i, f, sizeof f, &fl, &e), JT808_OK);
+        term_input(t, f, fl);
+    }
+    assert_int_equal(st->dc[JT808_C_RSA_DECRYPTED] - dec0, 2);
+    assert_int_equal(jt808_term_area_count(t, NULL), items + 1);
+    /* each package answered, encrypted for the platform: the last one's answer is the message's */
+    struct sent s = {0};
+    sent_take(&s, t);
+    static uint8_t pscratch[2 * JT808_MAX_FRAME];
+    static struct jt808_msg pm;
+    for (unsigned i = 0; i < pk->total; i++) {
+        want(&s, 0x0001);
+        assert_int_equal(rx.h.encryption, JT808_ENC_RSA);
+        assert_int_equal(jt808_rsa_decode(s.frame, s.frame_len, pscratch, sizeof pscratch, plat, &pm, &e), JT808_OK);
+        assert_int_equal(pm.b.gen_resp.ack_serial, (uint16_t)(hd.serial + i));
+        assert_int_equal(pm.b.gen_resp.result, 0);
+    }
+    want_none(&s);
+    sent_free(&s);
+    jt808_msg_free(&pm);
+    jt808_pkgs_free(pk);
+    EVP_PKEY_free(term_pub);
+    EVP_PKEY_free(plat);
+    finish(h);
+}
+
+/* Fleet option deviate mixed-encryption: every other package goes in the clear; the
+ * reassembled message reads so and carries one mixed-encryption deviation where the
+ * first clear package starts. */
+static void test_query_mixed(void **state)
+{
+    (void)state;
+    char err[256];
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    if (!plat)
+        fail_msg("%s", err);
+    struct dh *h = online_x(2013, ", \"rsa\": \"after-exchange\", "
+                                  "\"deviate\": {\"kinds\": [\"mixed-encryption\"], \"share\": 1}");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    for (uint32_t id = 1; id <= 3; id++)
+        assert_int_equal(set_polygon(t, id, 0, 22500000 + id * 10000, 114000000, 120), 0);
+    EVP_PKEY *term_pub = exchange(t, plat);
+    query_packages(t, plat, &got);
+    assert_int_equal(got.n, 4);
+    for (size_t i = 0; i < got.n; i++)
+        assert_int_equal(got.enc[i], i % 2 ? 0 : JT808_ENC_RSA);
+    assert_int_equal(u32(dec.lay, "count"), 3);
+    assert_int_equal(dec.devs.total, 1);
+    assert_int_equal(dec.devs.d[0].kind, JT808_DEV_MIXED_ENCRYPTION);
+    assert_int_equal(dec.devs.d[0].offset, JT808_RSA_MAX_PLAIN);
+    assert_string_equal(dec.devs.d[0].field, "header.encryption");
+    assert_int_equal(st->dc[JT808_C_DEV_FIRST + JT808_DEV_MIXED_ENCRYPTION], 1);
+    assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], 2);
+    EVP_PKEY_free(term_pub);
+    EVP_PKEY_free(plat);
+    finish(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -938,6 +1276,9 @@ int main(void)
         cmocka_unit_test(test_alarm_shapes),
         cmocka_unit_test(test_alarm_timed),
         cmocka_unit_test(test_no_state),
+        cmocka_unit_test(test_query_resend_8003),
+        cmocka_unit_test(test_query_rsa),
+        cmocka_unit_test(test_query_mixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

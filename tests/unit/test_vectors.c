@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "harness/vectors.h"
+#include "sim/proto/jt808_rsa.h"
 #include "sim/cli/cmd.h"
 
 #define NOTICE_HEX "FFFE011402F7001656312E3000000000000000000000000001F400011234"
@@ -313,6 +316,70 @@ static void test_shipped_pcp_vectors(void **state)
     vectors_run_free(&r);
 }
 
+/* The row of r named name (NULL: none). */
+static const struct vectors_row *row_named(const struct vectors_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (strcmp(r->rows[i].name, name) == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
+#define RSA_WHOLE "0x0900 passthrough of 1000 bytes (2019) in the clear: the message its encrypted packages make"
+
+/* vectors/jt808-rsa.json: its encrypted packages, decrypted with their key, reassemble
+ * into the whole message; given another key they do not (the row says why). */
+static void test_rsa_fragments_need_their_key(void **state)
+{
+    (void)state;
+    struct vectors_run r;
+    char err[256] = "";
+    vectors_run_init(&r);
+    if (vectors_run_file(&r, "vectors/jt808-rsa.json", err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(r.n_fail, 0);
+    const struct vectors_row *w = row_named(&r, RSA_WHOLE " [reassembled from 2 fragments]");
+    assert_non_null(w);
+    assert_int_equal(w->decode, VECTORS_OK);
+    vectors_run_free(&r);
+
+    /* the same file, its packages' key swapped for another one */
+    FILE *f = fopen("vectors/jt808-rsa.json", "rb");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    EVP_PKEY *k = jt808_rsa_generate(err, sizeof err);
+    assert_non_null(k);
+    char pem[4096];
+    assert_true(jt808_rsa_pem(k, pem, sizeof pem) > 0);
+    EVP_PKEY_free(k);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(root, "keys"), "other", pem);
+    const cJSON *v;
+    int swapped = 0;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(root, "vectors")) {
+        cJSON *key = cJSON_GetObjectItem(v, "key");
+        if (cJSON_GetObjectItem(v, "fragment_of") && key) {
+            cJSON_SetValuestring(key, "other");
+            swapped++;
+        }
+    }
+    assert_int_equal(swapped, 2);
+    char *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    vectors_run_init(&r);
+    assert_int_equal(run_text(&r, out, err, sizeof err), 0);
+    free(out);
+    w = row_named(&r, RSA_WHOLE " [reassembled from 2 fragments]");
+    assert_non_null(w);
+    assert_int_equal(w->decode, VECTORS_FAIL);
+    assert_non_null(strstr(w->detail, "fragment 1"));
+    vectors_run_free(&r);
+}
+
 /* --- subcommands ------------------------------------------------------------------ */
 
 struct captured {
@@ -547,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_malformed_files),
         cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_shipped_pcp_vectors),
+        cmocka_unit_test(test_rsa_fragments_need_their_key),
         cmocka_unit_test(test_cmd_decode),
         cmocka_unit_test(test_cmd_encode),
         cmocka_unit_test(test_cmd_vectors),

@@ -24,6 +24,7 @@
 #include "sim/proto/jt808.h"
 #include "sim/platform/core/core.h"
 #include "sim/platform/jt808/jt808_gw_internal.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/platform/jt808/jt808_reg.h"
 
 static void close_conn(struct gw_conn *c);
@@ -190,7 +191,7 @@ static void close_conn(struct gw_conn *c)
         free(c->reasm);
         g->reasm_n--;
     }
-    free(c->kept);
+    jt808_pkgs_free(c->kept);
     gw_rsa_conn_free(c);
     free(c);
 }

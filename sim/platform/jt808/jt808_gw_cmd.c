@@ -13,6 +13,7 @@
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/platform/core/store.h"
 
 _Static_assert(JT808_N_KINDS <= STATS_CMD_KINDS, "every JT/T 808 request has its command counters");
@@ -84,16 +85,6 @@ static int build_request(uint16_t msg_id, enum jt808_version v, const char *body
 
 #define GW_CHUNK 1000 /* body bytes per subpackage */
 
-struct split_ctx {
-    struct gw_conn *c;
-};
-
-static void emit_fragment(const uint8_t *frame, size_t len, void *arg)
-{
-    struct split_ctx *sx = arg;
-    gw_conn_send(sx->c, frame, len);
-}
-
 /* A scratch request for checking a scenario's command bodies before a run. */
 static struct jt808_msg check_tmpl;
 static uint8_t check_store[64 * 1024];
@@ -113,7 +104,7 @@ struct gw_cmd_job {
     bool built[2];
     struct jt808_msg tmpl[2];
     uint8_t store[2][64 * 1024];
-    uint8_t big_body[2][64 * 1024];
+    uint8_t big_body[2][64 * 1024];  /* the body, encoded (sent in packages when long) */
     size_t big_len[2];
 };
 
@@ -181,20 +172,34 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
     snprintf(req->h.phone, sizeof req->h.phone, "%s", c->phone);
     size_t len = 0;
     struct jt808_err e;
-    if (j->big_len[v]) {
-        /* longer than one frame's body: subpackages; the terminal's answer to
-         * the last one (which completes the message) is the answer */
-        size_t n = (j->big_len[v] + GW_CHUNK - 1) / GW_CHUNK;
-        /* fragments take serials first .. first + n - 1 */
-        c->serial = (uint16_t)(req->h.serial + n);
-        struct split_ctx sx = {c};
-        if (jt808_split(&req->h, req->h.serial, j->big_body[v], j->big_len[v], GW_CHUNK, emit_fragment, &sx) !=
-            JT808_OK) {
-            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X", j->step, j->msg_id);
+    /* longer than one frame's body, or than one encrypted frame's (819 bytes) when it
+     * goes encrypted: subpackages, each package's body encrypted on its own */
+    EVP_PKEY *key = gw_rsa_peer_for(c, j->msg_id);
+    bool split = j->big_len[v] > JT808_MAX_BODY || (key && j->big_len[v] > JT808_RSA_MAX_PLAIN);
+    if (split) {
+        /* the terminal's answer to the last package (which completes the message) is
+         * the answer; the packages are kept for its 0x0005 */
+        size_t chunk = key ? JT808_PKGS_RSA_CHUNK : GW_CHUNK;
+        struct jt808_pkgs *pk = jt808_pkgs_make(key, JT808_PKGS_ALL, &req->h, req->h.serial, j->big_body[v],
+                                                j->big_len[v], chunk, &e);
+        if (!pk) {
+            if (key)
+                g->st->c[GWC_RSA_ERRORS]++;
+            snprintf(g->st->error, sizeof g->st->error, "step %u: cannot split 0x%04X: %s (%s)", j->step,
+                     j->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
             return false;
         }
-        gw_keep_split(c, &req->h, req->h.serial, j->big_body[v], j->big_len[v], GW_CHUNK);
-        req->h.serial = (uint16_t)(req->h.serial + n - 1);
+        /* packages take serials first .. first + total - 1 */
+        c->serial = (uint16_t)(req->h.serial + pk->total);
+        for (unsigned i = 1; i <= pk->total; i++) {
+            if (jt808_pkgs_frame(pk, i, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK)
+                break; /* cannot be: every package fits a frame */
+            gw_conn_send(c, cmd_frame, len);
+        }
+        if (key)
+            g->st->c[GWC_RSA_ENCRYPTED] += pk->total;
+        req->h.serial = (uint16_t)(req->h.serial + pk->total - 1);
+        gw_keep(c, pk);
     } else if (gw_rsa_encode(c, req, cmd_frame, sizeof cmd_frame, &len, &e) != JT808_OK) {
         snprintf(g->st->error, sizeof g->st->error, "step %u: cannot encode 0x%04X: %s (%s)", j->step,
                  j->msg_id, jt808_rc_text(e.rc), e.field ? e.field : "");
@@ -214,7 +219,7 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
     g->inflight++;
     cs->sent++;
     ledger_sent(&g->st->ledger);
-    if (!j->big_len[v])
+    if (!split)
         gw_conn_send(c, cmd_frame, len);
     if (jt808_kind_reply(j->ci) == 0 && (!p->want || !p->want->n))
         gw_pend_settle(c, c->npend - 1, 0, 0, NULL); /* asks for no package: nothing is owed */
@@ -303,8 +308,6 @@ void gw_cmd_begin(struct gw *g, const struct bus_rec *r)
         }
         if (!j->want)
             j->want = gw_want_make(msg_id, ver, j->big_body[v], j->big_len[v]);
-        if (j->big_len[v] <= JT808_MAX_BODY)
-            j->big_len[v] = 0;
         j->built[v] = true;
     }
     g->body_len = 0;

@@ -62,15 +62,6 @@ struct gw_wait {
     char phone[21];
 };
 
-/* The last subpackaged message the gateway sent a terminal, kept for its 0x0005:
- * the header and body it was split from (the frames come out the same again). */
-struct gw_kept {
-    struct jt808_header h;
-    uint16_t first;           /* serial of package 1 */
-    size_t len, cap, chunk;
-    uint8_t body[];
-};
-
 struct gw;
 
 struct gw_conn {
@@ -91,7 +82,8 @@ struct gw_conn {
     struct gw_pend pend[GW_MAX_PEND];
     uint64_t last_rx_us;
     struct jt808_reasm *reasm;
-    struct gw_kept *kept;     /* NULL until a subpackaged request went to it */
+    struct jt808_pkgs *kept;  /* the last subpackaged request sent to it, as sent (for its 0x0005);
+                                 NULL until one went, or when it was over GW_KEEP_MAX */
     struct gw_vreq *vreq;     /* a third-party verification out for this connection */
     struct jt808_verify_dev vdev;  /* the device the verifier named at authentication */
     uint8_t vdev_set;
@@ -181,9 +173,9 @@ void gw_report_location(struct gw_conn *c, const struct jt808_location *loc);
 int gw_up_message(struct gw_conn *c, const struct jt808_msg *m);
 /* Ask for (or drop) c's incomplete subpackaged messages idle past the timeout. */
 void gw_reasm_expire(struct gw_conn *c, uint64_t now_ms);
-/* Keep a subpackaged message sent to c (serials from first, chunk body bytes each). */
-void gw_keep_split(struct gw_conn *c, const struct jt808_header *h, uint16_t first, const uint8_t *body,
-                   size_t n, size_t chunk);
+/* Keep the packages of a subpackaged message sent to c, as they went (its own now). */
+struct jt808_pkgs;
+void gw_keep(struct gw_conn *c, struct jt808_pkgs *p);
 
 /* jt808_gw.c: the bus to the core broke (the gateway stops, saying why). */
 void gw_bus_failed(struct gw *g);

@@ -485,20 +485,10 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     if (rc != JT808_OK || !done)
         return;
     g->st->c[GWC_REASSEMBLED]++;
+    /* its packages were decrypted as they came (each on its own: jt808_pkgs.h); a
+     * message whose packages disagree on it is read so, with a deviation */
     static struct jt808_msg full;
-    memset(&full.h, 0, sizeof full.h);
-    full.h = m->h;
-    full.h.subpackage = false;
-    full.h.body_len = (uint16_t)(whole_len > 0xFFFF ? 0xFFFF : whole_len);
-    full.rsa_plain = false;
-    char why[200];
-    if (full.h.encryption == JT808_ENC_RSA && !gw_rsa_open(c, &full, whole, whole_len, why, sizeof why)) {
-        if (full.rsa_plain)
-            g->st->c[GWC_BAD_FRAME]++; /* decrypted, off its layout: as a plain one below */
-        g->st->rejected++;
-        if (g->cfg->verbose)
-            fprintf(stderr, "gateway %d: %s: reassembled 0x%04X: %s\n", g->id, c->phone, full.h.msg_id, why);
-    } else if (full.h.encryption != JT808_ENC_RSA && jt808_body_decode(whole, whole_len, &full, &err) != JT808_OK) {
+    if (jt808_reasm_decode(c->reasm, &m->h, whole, whole_len, &full, &err) != JT808_OK) {
         g->st->c[GWC_BAD_FRAME]++;
         g->st->rejected++;
         if (g->cfg->verbose)
@@ -509,6 +499,7 @@ static void on_fragment(struct gw_conn *c, struct jt808_msg *m)
     } else {
         on_message(c, &full, false);
     }
+    full.body = NULL; /* it pointed into whole */
     free(whole);
 }
 
@@ -562,6 +553,17 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
                 if (c->authed)
                     gw_reply_rejected(c, in_msg.h.msg_id, in_msg.body, in_msg.body_bytes, why);
             }
+            general_resp(c, &in_msg.h, 2);
+            off += used;
+            continue;
+        }
+        if (in_msg.h.encryption == JT808_ENC_RSA && in_msg.h.subpackage &&
+            !gw_rsa_open_package(c, &in_msg, why, sizeof why)) {
+            /* a package the gateway cannot read: "bad message", and its message cannot complete */
+            g->st->rejected++;
+            if (g->cfg->verbose)
+                fprintf(stderr, "gateway %d: %s: 0x%04X serial %u refused: %s\n", g->id,
+                        c->phone[0] ? c->phone : "?", in_msg.h.msg_id, in_msg.h.serial, why);
             general_resp(c, &in_msg.h, 2);
             off += used;
             continue;

@@ -7,6 +7,7 @@
 #include "sim/platform/jt808/jt808_gw_internal.h"
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 
 int gw_rsa_configure(struct gw_config *cfg, const char *mode, const char *key_path, char *err, size_t errcap)
@@ -95,6 +96,27 @@ bool gw_rsa_open(struct gw_conn *c, struct jt808_msg *m, const uint8_t *body, si
     return true;
 }
 
+bool gw_rsa_open_package(struct gw_conn *c, struct jt808_msg *m, char *why, size_t cap)
+{
+    static uint8_t plain[JT808_MAX_BODY];
+    struct gw *g = c->gw;
+    struct jt808_err err = {0};
+    if (!g->rsa) {
+        g->st->c[GWC_RSA_ERRORS]++;
+        snprintf(why, cap, "an RSA-encrypted package, and the gateway has no key (platform.rsa off)");
+        return false;
+    }
+    enum jt808_rc rc = jt808_pkgs_open(g->rsa, m, plain, sizeof plain, &err);
+    if (rc != JT808_OK) {
+        g->st->c[GWC_RSA_ERRORS]++;
+        snprintf(why, cap, "package %u of %u: %s at body byte %zu (%s)", m->h.pkg_index, m->h.pkg_total,
+                 jt808_rc_text(rc), err.offset, err.field ? err.field : "");
+        return false;
+    }
+    g->st->c[GWC_RSA_DECRYPTED]++;
+    return true;
+}
+
 void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m)
 {
     uint32_t e = 0;
@@ -125,9 +147,6 @@ enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_
                             size_t *out_len, struct jt808_err *err)
 {
     struct gw *g = c->gw;
-    if (g->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && m->h.subpackage &&
-        !(m->body && m->body_bytes == 0))
-        g->st->c[GWC_RSA_CLEAR]++; /* a package of a long message: sent as it is */
     if (g->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && !m->h.subpackage &&
         !(m->body && m->body_bytes == 0)) {
         enum jt808_rc rc = jt808_rsa_encode(c->rsa_peer, m, out, cap, out_len, err);
@@ -139,7 +158,13 @@ enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_
             g->st->c[GWC_RSA_ERRORS]++;
         else
             g->st->c[GWC_RSA_CLEAR]++;
-        /* too long to encrypt into one frame (over 819 bytes): sent as it is */
+        /* too long to encrypt into one frame (over 819 bytes): sent as it is (a step's
+         * command that long goes in encrypted packages instead: gw_rsa_peer_for) */
     }
     return jt808_encode(m, out, cap, out_len, err);
+}
+
+EVP_PKEY *gw_rsa_peer_for(struct gw_conn *c, uint16_t msg_id)
+{
+    return c->gw->cfg->rsa == GW_RSA_ENCRYPT && msg_id != 0x8A00 ? c->rsa_peer : NULL;
 }

@@ -28,6 +28,14 @@ const char *gw_rsa_8a00_body(const struct gw *g, char *buf, size_t cap);
  * and decoded (the plaintext in a buffer of this file's, valid until the next call).
  * false when it cannot be (no key, another key, damaged): counted, why in why. */
 bool gw_rsa_open(struct gw_conn *c, struct jt808_msg *m, const uint8_t *body, size_t n, char *why, size_t cap);
+/* A package of a subpackaged message that came RSA-encrypted (each package on its
+ * own: jt808_pkgs.h): its body decrypted with the gateway's key in place of the
+ * ciphertext (a buffer of this file's, valid until the next call), not decoded.
+ * false when it cannot be (no key, another key, damaged): counted, why in why. */
+bool gw_rsa_open_package(struct gw_conn *c, struct jt808_msg *m, char *why, size_t cap);
+/* The key to encrypt message msg_id for c with (platform.rsa encrypt, its 0x0A00 key
+ * known, not 0x8A00 itself), NULL to send it in the clear. */
+struct evp_pkey_st *gw_rsa_peer_for(struct gw_conn *c, uint16_t msg_id);
 /* A 0x0A00 from the terminal: its key kept for the connection (a bad one counted). */
 void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m);
 void gw_rsa_conn_free(struct gw_conn *c);

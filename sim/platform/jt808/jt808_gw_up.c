@@ -14,9 +14,11 @@
 #include "sim/core/clock.h"
 #include "sim/platform/jt808/jt808_gw_internal.h"
 #include "sim/proto/jt808_layout.h"
+#include "sim/proto/jt808_pkgs.h"
 
 #define GW_REASM_ASKS 3          /* requests for the missing packages before a message is dropped */
-#define GW_KEEP_MAX (64 * 1024)  /* body bytes of the last subpackaged message kept for 0x0005 */
+#define GW_KEEP_MAX (72 * 1024)  /* package body bytes of the last subpackaged message kept for 0x0005
+                                    (a 64 KiB body, its ciphertext when encrypted) */
 #define GW_ASK_IDS_2013 255      /* 0x8003 / 0x8800 counts are a BYTE (0x8003 2019: a WORD) */
 #define GW_ASK_IDS_2019 500      /* ... what a 1023-byte body holds */
 
@@ -106,48 +108,19 @@ void gw_reasm_expire(struct gw_conn *c, uint64_t now_ms)
 
 /* --- the last subpackaged message, for 0x0005 --------------------------------------- */
 
-void gw_keep_split(struct gw_conn *c, const struct jt808_header *h, uint16_t first, const uint8_t *body,
-                   size_t n, size_t chunk)
+void gw_keep(struct gw_conn *c, struct jt808_pkgs *p)
 {
-    struct gw_kept *k = c->kept;
-    if (n > GW_KEEP_MAX) {
-        free(k);
+    jt808_pkgs_free(c->kept);
+    c->kept = p;
+    if (p && p->bytes > GW_KEEP_MAX) {
+        jt808_pkgs_free(p); /* too long to keep: a 0x0005 for it gets result 1 */
         c->kept = NULL;
-        return;
     }
-    if (!k || k->cap < n) {
-        free(k);
-        k = c->kept = malloc(sizeof *k + n);
-        if (!k)
-            return;
-        k->cap = n;
-    }
-    k->h = *h;
-    k->first = first;
-    k->len = n;
-    k->chunk = chunk;
-    memcpy(k->body, body, n);
 }
 
-struct resend_ctx {
-    struct gw_conn *c;
-    const uint8_t *want;   /* bit i: package i listed (NULL: none listed, the whole message) */
-    uint16_t index;
-    uint64_t sent;
-};
-
-static void resend_frame(const uint8_t *frame, size_t len, void *arg)
-{
-    struct resend_ctx *x = arg;
-    x->index++;
-    if (x->want && !(x->want[x->index / 8] >> (x->index % 8) & 1u))
-        return;
-    gw_conn_send(x->c, frame, len);
-    x->sent++;
-}
-
-/* 0x0005: the listed packages again, as they were (each once, in the message's
- * order); 0 when done, else the 0x8001 result. */
+/* 0x0005: the listed packages again, as they were sent (each once, in the message's
+ * order; an encrypted one with the same ciphertext); 0 when done, else the 0x8001
+ * result. */
 static int on_resend(struct gw_conn *c, const struct jt808_msg *m)
 {
     static uint32_t ids[UINT16_MAX];
@@ -155,10 +128,10 @@ static int on_resend(struct gw_conn *c, const struct jt808_msg *m)
     struct gw *g = c->gw;
     uint32_t orig = 0;
     size_t n = 0;
-    const struct gw_kept *k = c->kept;
+    const struct jt808_pkgs *k = c->kept;
     g->st->c[GWC_RESEND_ASKED]++;
     if (!jt808_lay_get_u32(m->lay, "orig_serial", &orig) ||
-        !jt808_lay_list_get_u32(m->lay, "ids", "id", ids, UINT16_MAX, &n) || !k || k->first != orig) {
+        !jt808_lay_list_get_u32(m->lay, "ids", "id", ids, UINT16_MAX, &n) || !k || k->first_serial != orig) {
         g->st->c[GWC_RESEND_UNKNOWN]++;
         return 1;
     }
@@ -168,9 +141,14 @@ static int on_resend(struct gw_conn *c, const struct jt808_msg *m)
     for (size_t i = 0; i < n; i++)
         if (ids[i] <= UINT16_MAX)
             want[ids[i] / 8] |= (uint8_t)(1u << (ids[i] % 8));
-    struct resend_ctx x = {.c = c, .want = n ? want : NULL};
-    jt808_split(&k->h, k->first, k->body, k->len, k->chunk, resend_frame, &x);
-    g->st->c[GWC_PACKAGES_RESENT] += x.sent;
+    for (unsigned i = 1; i <= k->total; i++) {
+        size_t len = 0;
+        if ((n && !(want[i / 8] >> (i % 8) & 1u)) ||
+            jt808_pkgs_frame(k, i, up_frame, sizeof up_frame, &len, NULL) != JT808_OK)
+            continue;
+        gw_conn_send(c, up_frame, len);
+        g->st->c[GWC_PACKAGES_RESENT]++;
+    }
     return 0;
 }
 
