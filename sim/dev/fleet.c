@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,23 @@ int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *b
     *base = x;
     *digits = (int)(end - start);
     return 0;
+}
+
+/* How a terminal's TLS handshake ended, counted in its fleet (terminal.tls_*). */
+static void tls_client_cb(void *arg, enum tls_client_event ev)
+{
+    static const size_t at[TLS_CEV__COUNT] = {
+        [TLS_CEV_HANDSHAKE] = offsetof(struct fleet_stats, tls_handshakes),
+        [TLS_CEV_NAME_MISMATCH] = offsetof(struct fleet_stats, tls_name_mismatch),
+        [TLS_CEV_UNTRUSTED] = offsetof(struct fleet_stats, tls_untrusted),
+        [TLS_CEV_STAPLE_MISSING] = offsetof(struct fleet_stats, tls_ocsp_missing),
+        [TLS_CEV_STAPLE_REVOKED] = offsetof(struct fleet_stats, tls_ocsp_revoked),
+        [TLS_CEV_STAPLE_BAD] = offsetof(struct fleet_stats, tls_ocsp_bad),
+        [TLS_CEV_FAILED] = offsetof(struct fleet_stats, tls_handshake_failed),
+    };
+    struct fleet_rt *fr = arg;
+    if ((unsigned)ev < TLS_CEV__COUNT)
+        (*(uint64_t *)((char *)fr->st + at[ev]))++;
 }
 
 /* A connect that failed, counted by why; the last reason is shown with the counts. */
@@ -745,6 +763,7 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
                 snprintf(err, errcap, "fleet %s: %s", spec->id, e);
                 return -1;
             }
+            tls_transport_on_client_event(fr->tp, tls_client_cb, fr);
         }
         if (!fr->tp && fr->d->io != DIALECT_IO_LIBRARY) {
             snprintf(err, errcap, "fleet %s: unknown transport '%s'", spec->id, spec->transport);
