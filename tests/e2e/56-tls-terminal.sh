@@ -11,6 +11,15 @@ C="$TMP/certs"
 if ! command -v openssl >/dev/null || ! tests/tls-certs.sh "$C" 1 >"$TMP/out" 2>&1; then
     nok "test certificates made with openssl" "$(tail -5 "$TMP/out")"; exit 0
 fi
+# wait_accept FILE PID: openssl s_server printed ACCEPT (it listens) in FILE
+wait_accept() {
+    for _ in $(seq 100); do
+        grep -q '^ACCEPT' "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
 # run_expect NAME FILE CASES: the run passes all its cases
 run_expect() {
     "$FLEETSIM" run "$2" >"$2.out" 2>&1; local rc=$?
@@ -41,11 +50,10 @@ run_expect "host name: a certificate for another name is refused and counted; se
 
 # 2. SNI: openssl s_server prints the host name the terminal sent
 P=$(free_port)
-(sleep 6 | timeout 10 openssl s_server -accept "$P" -cert "$C/server.crt" -key "$C/server.key" \
-    -servername localhost -cert2 "$C/server.crt" -key2 "$C/server.key" >"$TMP/sni.out" 2>&1) &
+(sleep 30 | timeout 40 openssl s_server -accept "$P" -cert "$C/server.crt" -key "$C/server.key" \
+    -servername localhost -cert2 "$C/server.crt" -key2 "$C/server.key" >"$TMP/sni.out" 2>&1) 2>/dev/null &
 SS=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && break; sleep 0.1; done
-sleep 0.2
+wait_accept "$TMP/sni.out" "$SS" || nok "openssl s_server starts" "$(tail -3 "$TMP/sni.out")"
 cat >"$TMP/sni.json" <<JSON
 {"name": "tls-sni", "duration": "2s", "target": "tls://127.0.0.1:$P",
  "fleets": [{"id": "t", "protocol": "jt808", "count": 1, "transport": "tls", "ack_timeout": "1s",
@@ -53,7 +61,7 @@ cat >"$TMP/sni.json" <<JSON
  "expect": [{"id": "TLS-SNI-001", "counter": "terminal.tls_handshakes", "min": 1, "max": 1}]}
 JSON
 run_expect "a terminal with server_name localhost verifies openssl s_server's certificate for it" "$TMP/sni.json" 1
-wait "$SS" 2>/dev/null
+pkill -P "$SS" 2>/dev/null; wait "$SS" 2>/dev/null
 contains "... and sends the name as SNI (s_server: Hostname in TLS extension)" 'Hostname in TLS extension: "localhost"' "$TMP/sni.out"
 
 # 3. stapling against fleetsim's gateway, which staples its status from openssl's responder
@@ -116,11 +124,10 @@ run_expect "a gateway that staples nothing: require refuses it (counted), reques
 done) >"$TMP/resp.out" 2>&1 || nok "OCSP responses made with openssl ocsp" "$(tail -3 "$TMP/resp.out")"
 s_server_staple() { # name cert staple want-counter
     local p; p=$(free_port)
-    (sleep 5 | timeout 10 openssl s_server -accept "$p" -cert "$C/$2.crt" -key "$C/$2.key" \
-        -status_file "$C/$3" >"$TMP/ss-$3.out" 2>&1) &
+    (sleep 30 | timeout 40 openssl s_server -accept "$p" -cert "$C/$2.crt" -key "$C/$2.key" \
+        -status_file "$C/$3" >"$TMP/ss-$3.out" 2>&1) 2>/dev/null &
     local ss=$!
-    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
-    sleep 0.2
+    wait_accept "$TMP/ss-$3.out" "$ss" || nok "openssl s_server starts" "$(tail -3 "$TMP/ss-$3.out")"
     cat >"$TMP/ss-$3.json" <<JSON
 {"name": "tls-s-server-staple", "duration": "2s", "target": "tls://127.0.0.1:$p",
  "fleets": [{"id": "t", "protocol": "jt808", "count": 1, "transport": "tls", "ack_timeout": "1s",
@@ -129,7 +136,7 @@ s_server_staple() { # name cert staple want-counter
             {"id": "TLS-STAPLE-030", "counter": "terminal.tls_handshake_failed", "max": 0}]}
 JSON
     run_expect "$1" "$TMP/ss-$3.json" 2
-    wait "$ss" 2>/dev/null
+    pkill -P "$ss" 2>/dev/null; wait "$ss" 2>/dev/null
 }
 s_server_staple "openssl s_server stapling a good status: the terminal checks it and goes on" \
     server server.ocsp tls_handshakes
