@@ -18,7 +18,7 @@
 static const char *const server_fields[] = {"cert", "key", "device_ca", "ocsp", "ocsp_responder",
                                             "server_ocsp_responder", "trusted_ca"};
 static const char *const ocsp_modes[] = {"disabled", "client", "server", "both"};
-static const char *const client_fields[] = {"ca", "cert", "key", "server_name", "ocsp_stapling"};
+static const char *const client_fields[] = {"ca", "cert", "key", "server_name", "ocsp_stapling", "max_handshakes"};
 static const char *const stapling_modes[] = {"off", "request", "require"};
 
 /* obj.key, resolved against the scenario's folder, into out; SJ_ABSENT when not there. */
@@ -97,6 +97,10 @@ int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const ch
             scenario_json_path(fp, sizeof fp, path, "server_name");
             rc = scenario_json_fail(j, fp, "'%s' is not a host name or an IP address", o->server_name);
         }
+        long long mh = 0;
+        r = scenario_json_int(j, obj, path, "max_handshakes", SJ_OPTIONAL, 1, 1000000, &mh);
+        SJ_TRY(rc, r);
+        o->max_handshakes = r == SJ_OK ? (unsigned)mh : 0;
         if (rc == SJ_OK && o->ocsp_stapling && !o->ca[0]) {
             scenario_json_path(fp, sizeof fp, path, "ocsp_stapling");
             rc = scenario_json_fail(j, fp, "needs \"ca\" (the staple's signer is checked against it)");

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/net/ocsp.h"
 
@@ -67,6 +69,21 @@ const char *tls_event_name(enum tls_event ev)
                                                      "bad_cert", "handshake_failed", "revoked",
                                                      "ocsp_failed"};
     return (unsigned)ev < TLS_EV__COUNT ? names[ev] : "?";
+}
+
+/* Handshakes that ended (either way) in this process since the last trim. */
+static uint64_t handshakes_ended;
+
+int tls_heap_trim(void)
+{
+    static time_t last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!handshakes_ended || now.tv_sec == last)
+        return 0;
+    last = now.tv_sec;
+    handshakes_ended = 0;
+    return malloc_trim(0);
 }
 
 const char *tls_client_event_name(enum tls_client_event ev)
@@ -357,6 +374,8 @@ static enum tp_rc handshake(struct tp_conn *c)
     t->cur = tc;
     int r = SSL_do_handshake(tc->ssl);
     t->cur = NULL;
+    if (r == 1 || (SSL_get_error(tc->ssl, r) != SSL_ERROR_WANT_READ && SSL_get_error(tc->ssl, r) != SSL_ERROR_WANT_WRITE))
+        handshakes_ended++;
     if (r == 1) {
         tc->done = 1;
         if (!t->server && t->on_client)

@@ -40,7 +40,13 @@ struct tls_opts {
     /* Client: ask for the gateway's stapled OCSP status (enum tls_staple);
      * needs ca, which verifies the response's signer. */
     int ocsp_stapling;
+    /* Client: at most this many terminals of the fleet in a handshake at once
+     * in each worker process (0: TLS_HANDSHAKES_DEFAULT); the others wait
+     * their turn.  A handshake holds ~35 kB while it runs, a held session ~20. */
+    unsigned max_handshakes;
 };
+
+#define TLS_HANDSHAKES_DEFAULT 256
 
 /* A terminal's OCSP stapling.  REQUEST: status_request sent; a staple that
  * came is checked (signature, thisUpdate/nextUpdate, the certificate's
@@ -101,6 +107,12 @@ typedef int (*tls_admit_fn)(void *arg, struct tp_conn *c, void *cert, void *issu
 void tls_transport_staple(const struct transport *tp, const uint8_t *der, size_t len);
 void tls_transport_on_admit(const struct transport *tp, tls_admit_fn fn, void *arg);
 void tls_conn_release(struct tp_conn *c);
+/* Give the kernel back the heap pages that the handshakes ended since the
+ * last call freed (glibc keeps freed memory below the heap's top: a burst of
+ * handshakes, each holding ~35 kB while it runs, would leave the process that
+ * much larger per connection).  Called once a second by the owner's timer; a
+ * no-op when no handshake ended.  1 when memory was released. */
+int tls_heap_trim(void);
 /* Is tp one of these?  Frees it; a no-op for any other transport. */
 void tls_transport_free(const struct transport *tp);
 /* The name of an event ("handshakes", "no_cert", ...). */

@@ -48,6 +48,20 @@ JSON
 run_expect "host name: a certificate for another name is refused and counted; server_name other.example is let in" \
     "$TMP/name.json" 6
 
+# handshakes held to max_handshakes per worker: the others wait their turn, and every one comes
+cat >"$TMP/cap.json" <<JSON
+{"name": "tls-cap", "duration": "4s",
+ "platform": {"tls": {"cert": "certs/server.crt", "key": "certs/server.key"}},
+ "fleets": [
+  {"id": "one", "protocol": "jt808", "count": 30, "transport": "tls",
+   "tls": {"ca": "certs/server-ca.crt", "max_handshakes": 1}}],
+ "expect": [
+  {"id": "TLS-CAP-001", "fleet": "one", "state": "authenticated", "within": "3s"},
+  {"id": "TLS-CAP-002", "counter": "terminal.tls_handshakes", "min": 30, "max": 30},
+  {"id": "TLS-CAP-003", "counter": "terminal.connect_failures", "max": 0}]}
+JSON
+run_expect "max_handshakes 1: 30 terminals handshake one at a time, every one in" "$TMP/cap.json" 3
+
 # 2. SNI: openssl s_server prints the host name the terminal sent
 P=$(free_port)
 (sleep 30 | timeout 40 openssl s_server -accept "$P" -cert "$C/server.crt" -key "$C/server.key" \

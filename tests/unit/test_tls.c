@@ -160,7 +160,7 @@ static void test_scenario_client_opts(void **state)
                    " 'fleets': [{'id': 'a', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
                    "  'tls': {'ca': 'server-ca.crt', 'server_name': 'other.example', 'ocsp_stapling': 'require'}},"
                    "  {'id': 'b', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
-                   "  'tls': {'ca': 'server-ca.crt', 'ocsp_stapling': 'request'}},"
+                   "  'tls': {'ca': 'server-ca.crt', 'ocsp_stapling': 'request', 'max_handshakes': 16}},"
                    "  {'id': 'c', 'protocol': 'jt808', 'count': 1, 'transport': 'tls', 'tls': {'ca': 'server-ca.crt'}}]}",
                    &sc, err, sizeof err);
     if (rc != 0)
@@ -170,6 +170,8 @@ static void test_scenario_client_opts(void **state)
     assert_int_equal(sc.fleets[1].tls.ocsp_stapling, TLS_STAPLE_REQUEST);
     assert_string_equal(sc.fleets[1].tls.server_name, ""); /* the run fills in the target's host */
     assert_int_equal(sc.fleets[2].tls.ocsp_stapling, TLS_STAPLE_OFF);
+    assert_int_equal(sc.fleets[1].tls.max_handshakes, 16);
+    assert_int_equal(sc.fleets[2].tls.max_handshakes, 0); /* the default, TLS_HANDSHAKES_DEFAULT */
     scenario_free(&sc);
 
     rc = parse("{'name': '%s', 'duration': '1s', 'target': 'tls://gw.example:7999',"
@@ -179,13 +181,14 @@ static void test_scenario_client_opts(void **state)
                "  {'id': 'c', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
                "   'tls': {'ca': 'server-ca.crt', 'server_name': 'gw example'}},"
                "  {'id': 'd', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
-               "   'tls': {'ca': 'server-ca.crt', 'server_name': 7}}]}",
+               "   'tls': {'ca': 'server-ca.crt', 'server_name': 7, 'max_handshakes': 0}}]}",
                &sc, err, sizeof err);
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(err, "fleets[0].tls.ocsp_stapling: expected one of off, request, require, got \"always\""));
     assert_non_null(strstr(err, "fleets[1].tls.ocsp_stapling: needs \"ca\""));
     assert_non_null(strstr(err, "fleets[2].tls.server_name: 'gw example' is not a host name or an IP address"));
     assert_non_null(strstr(err, "fleets[3].tls.server_name: "));
+    assert_non_null(strstr(err, "fleets[3].tls.max_handshakes: "));
     scenario_free(&sc);
     (void)state;
 }
