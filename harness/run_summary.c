@@ -102,12 +102,11 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
     snapshot_total(s, &tot);
     uint64_t terminals = snapshot_planned(s);
     char a[32], p50[32], p99[32], mx[32];
-    uint64_t base = 0, peak = 0, last = 0;
+    uint64_t base = 0, peak = 0;
     for (size_t i = 0; i < s->n_components; i++)
         if (s->components[i].kind == SNAPSHOT_WORKER) {
             base += s->components[i].rss_base_kb;
             peak += s->components[i].rss_peak_kb;
-            last += s->components[i].rss_kb;
         }
     double vs = rep->virtual_s > 0 ? rep->virtual_s : 1;
     units_format_us(hist_percentile(&tot.report_latency, 50), p50, sizeof p50);
@@ -129,11 +128,6 @@ void run_print_figures(const struct scenario *sc, const struct run_snapshot *s, 
         say(out, "  resident memory per terminal: %.0f B (workers: %" PRIu64 " kB over a %" PRIu64
                " kB base, peak %" PRIu64 " kB)\n",
                (double)(peak - base) * 1024.0 / (double)terminals, peak - base, base, peak);
-    /* the peak is the ramp's (a TLS handshake holds ~35 kB while it runs); what a
-     * held terminal costs is the last sample's */
-    if (terminals && last > base && last < peak)
-        say(out, "  resident memory per terminal held, at the end: %.0f B (workers: %" PRIu64 " kB over the base)\n",
-            (double)(last - base) * 1024.0 / (double)terminals, last - base);
     if (s->platform.gateways && s->platform.rss_kb) /* 0: the run ended before it was sampled */
         say(out, "  gateway resident memory: %" PRIu64 " kB in %u process(es)\n", s->platform.rss_kb,
                s->platform.gateways);

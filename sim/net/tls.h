@@ -46,7 +46,7 @@ struct tls_opts {
     unsigned max_handshakes;
 };
 
-#define TLS_HANDSHAKES_DEFAULT 256
+#define TLS_HANDSHAKES_DEFAULT 1024
 
 /* A terminal's OCSP stapling.  REQUEST: status_request sent; a staple that
  * came is checked (signature, thisUpdate/nextUpdate, the certificate's
