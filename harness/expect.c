@@ -35,7 +35,8 @@ static const struct counter_def counters[] = {
     FS(started), FS(connects), FS(connect_failures), FS(connect_refused), FS(connect_timeouts),
     FS(connect_unreachable), FS(disconnects), FS(faults), FS(frames_out),
     FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
-    FS(commands), FS(replies),
+    FS(commands), FS(replies), FS(tls_handshakes), FS(tls_name_mismatch), FS(tls_untrusted), FS(tls_ocsp_missing),
+    FS(tls_ocsp_revoked), FS(tls_ocsp_bad), FS(tls_handshake_failed),
     GS(accepted), GS(closed_idle), GS(closed_peer), GS(frames_in), GS(frames_out), GS(rejected),
 };
 #undef FS

@@ -61,8 +61,14 @@ int run_setup_target(struct run *r, char *err, size_t errcap)
     const char *t = r->o->target ? r->o->target : r->sc.target;
     r->embedded = !t[0] || strcmp(t, "embedded") == 0;
     for (int f = 0; f < r->sc.n_fleets; f++) {
-        const struct fleet_spec *fl = &r->sc.fleets[f];
+        struct fleet_spec *fl = &r->sc.fleets[f];
         const char *ft = fl->target[0] ? fl->target : r->embedded ? NULL : t;
+        /* a TLS terminal checks the gateway's certificate for the host it was
+         * told to reach, unless the fleet names another (the embedded
+         * platform listens on 127.0.0.1) */
+        if (strcmp(fl->transport, "tls") == 0 && !fl->tls.server_name[0] &&
+            transport_host(ft ? ft : "127.0.0.1:1", fl->tls.server_name, sizeof fl->tls.server_name) < 0)
+            fl->tls.server_name[0] = 0;
         if (!ft) {
             const struct sc_dialect *d = sc_dialect_of(fl);
             if (!d->frontend) {

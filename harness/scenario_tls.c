@@ -18,7 +18,8 @@
 static const char *const server_fields[] = {"cert", "key", "device_ca", "ocsp", "ocsp_responder",
                                             "server_ocsp_responder", "trusted_ca"};
 static const char *const ocsp_modes[] = {"disabled", "client", "server", "both"};
-static const char *const client_fields[] = {"ca", "cert", "key"};
+static const char *const client_fields[] = {"ca", "cert", "key", "server_name", "ocsp_stapling", "max_handshakes"};
+static const char *const stapling_modes[] = {"off", "request", "require"};
 
 /* obj.key, resolved against the scenario's folder, into out; SJ_ABSENT when not there. */
 static int path_field(const struct scenario_json *j, const cJSON *obj, const char *path, const char *key,
@@ -79,6 +80,31 @@ int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const ch
             snprintf(o->staple_url, sizeof o->staple_url, "%s", surl[0] ? surl : url);
         if (!srv)
             o->staple_ca[0] = 0;
+    }
+    if (!server) {
+        char smode[8] = "off";
+        int r = scenario_json_enum(j, obj, path, "ocsp_stapling", SJ_OPTIONAL, stapling_modes, N_OF(stapling_modes),
+                                   smode, sizeof smode);
+        SJ_TRY(rc, r);
+        o->ocsp_stapling = strcmp(smode, "require") == 0   ? TLS_STAPLE_REQUIRE
+                           : strcmp(smode, "request") == 0 ? TLS_STAPLE_REQUEST
+                                                          : TLS_STAPLE_OFF;
+        r = scenario_json_string(j, obj, path, "server_name", SJ_OPTIONAL, true, o->server_name, sizeof o->server_name);
+        SJ_TRY(rc, r);
+        char fp[SCENARIO_JSON_PATH_MAX];
+        if (r == SJ_OK && (strspn(o->server_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") !=
+                               strlen(o->server_name))) {
+            scenario_json_path(fp, sizeof fp, path, "server_name");
+            rc = scenario_json_fail(j, fp, "'%s' is not a host name or an IP address", o->server_name);
+        }
+        long long mh = 0;
+        r = scenario_json_int(j, obj, path, "max_handshakes", SJ_OPTIONAL, 1, 1000000, &mh);
+        SJ_TRY(rc, r);
+        o->max_handshakes = r == SJ_OK ? (unsigned)mh : 0;
+        if (rc == SJ_OK && o->ocsp_stapling && !o->ca[0]) {
+            scenario_json_path(fp, sizeof fp, path, "ocsp_stapling");
+            rc = scenario_json_fail(j, fp, "needs \"ca\" (the staple's signer is checked against it)");
+        }
     }
     if (rc != SJ_OK)
         return rc;

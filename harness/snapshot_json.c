@@ -21,11 +21,12 @@
 
 /* The scalar counters of struct fleet_stats (the arrays and the rest apart). */
 #define FC(f) {#f, offsetof(struct fleet_stats, f)}
-const struct snapshot_named snapshot_fleet_counters[18] = {
+const struct snapshot_named snapshot_fleet_counters[25] = {
     FC(terminals), FC(started), FC(connects), FC(connect_failures), FC(connect_refused), FC(connect_timeouts),
     FC(connect_unreachable), FC(disconnects), FC(faults),
     FC(frames_out), FC(frames_in), FC(bytes_out), FC(bytes_in), FC(decode_errors), FC(reports),
-    FC(reports_acked), FC(commands), FC(replies),
+    FC(reports_acked), FC(commands), FC(replies), FC(tls_handshakes), FC(tls_name_mismatch), FC(tls_untrusted),
+    FC(tls_ocsp_missing), FC(tls_ocsp_revoked), FC(tls_ocsp_bad), FC(tls_handshake_failed),
 };
 #undef FC
 _Static_assert(N_OF(snapshot_fleet_counters) + 2 * TS__COUNT + STATS_DIALECT_COUNTERS ==

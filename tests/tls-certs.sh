@@ -6,7 +6,9 @@
 # EC P-256 keys.  The device CA signs through `openssl ca`, so its index lists
 # every device an OCSP responder answers for: ca-device-ca/index.txt, signed by
 # ocsp.crt/ocsp.key (an OCSP signing certificate of the device CA); the server CA
-# likewise (ca-server-ca/index.txt, server-ocsp.crt), for stapling.
+# likewise (ca-server-ca/index.txt, server-ocsp.crt), for stapling; in it too a
+# revoked gateway certificate (server-revoked) and one for another name
+# (server-other: CN and SAN other.example, for the terminals' host name check).
 # usage: tests/tls-certs.sh DIR [N_DEVICES]
 set -eu
 dir=$1; n=${2:-1}
@@ -20,7 +22,7 @@ ca() { # name cn
 sign() { # name cn ca [days|expired]
     key "$1.key"
     openssl req -new -key "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$1.ext"
+    printf 'basicConstraints=CA:FALSE\nsubjectAltName=%s\n' "${SAN:-DNS:localhost,IP:127.0.0.1}" >"$1.ext"
     if [ "$3" = device-ca ] || [ "$3" = server-ca ]; then
         mkdir -p "ca-$3"; [ -f "ca-$3/index.txt" ] || : >"ca-$3/index.txt"
         printf '[ca]\ndefault_ca=d\n[d]\ndatabase=ca-%s/index.txt\nnew_certs_dir=ca-%s\nserial=ca-%s/serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' "$3" "$3" "$3" >"ca-$3.cnf"
@@ -40,6 +42,9 @@ sign() { # name cn ca [days|expired]
 ca server-ca "fleetsim test server CA"
 sign server localhost server-ca
 sign server-ocsp "server CA OCSP responder" server-ca ocsp
+SAN=DNS:other.example sign server-other other.example server-ca
+sign server-revoked localhost server-ca
+openssl ca -config ca-server-ca.cnf -cert server-ca.crt -keyfile server-ca.key -revoke server-revoked.crt 2>/dev/null
 ca device-ca "fleetsim test device root CA"
 ca foreign-ca "another CA"
 sign foreign "foreign device" foreign-ca

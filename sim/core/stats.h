@@ -48,6 +48,13 @@ struct fleet_stats {
     uint64_t reports_acked;      /* ... and acknowledged */
     uint64_t commands;           /* platform requests received */
     uint64_t replies;            /* answers sent to them */
+    uint64_t tls_handshakes;     /* TLS: handshakes completed, the gateway trusted */
+    uint64_t tls_name_mismatch;  /* ... refused: its certificate is not for the fleet's server_name */
+    uint64_t tls_untrusted;      /* ... refused: its certificate failed verification otherwise */
+    uint64_t tls_ocsp_missing;   /* ... refused: ocsp_stapling require, no status stapled */
+    uint64_t tls_ocsp_revoked;   /* ... refused: the stapled status is revoked */
+    uint64_t tls_ocsp_bad;       /* ... refused: a staple that does not verify or is out of date */
+    uint64_t tls_handshake_failed; /* ... failed otherwise (the gateway refused us, not TLS) */
     uint64_t dc[STATS_DIALECT_COUNTERS]; /* the dialect's own counters (its counters[] names them) */
     struct ledger ledger;        /* frames this fleet sent that expect an answer */
     struct hist report_latency;  /* report due -> its acknowledgement, µs */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,23 @@ int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *b
     return 0;
 }
 
+/* How a terminal's TLS handshake ended, counted in its fleet (terminal.tls_*). */
+static void tls_client_cb(void *arg, enum tls_client_event ev)
+{
+    static const size_t at[TLS_CEV__COUNT] = {
+        [TLS_CEV_HANDSHAKE] = offsetof(struct fleet_stats, tls_handshakes),
+        [TLS_CEV_NAME_MISMATCH] = offsetof(struct fleet_stats, tls_name_mismatch),
+        [TLS_CEV_UNTRUSTED] = offsetof(struct fleet_stats, tls_untrusted),
+        [TLS_CEV_STAPLE_MISSING] = offsetof(struct fleet_stats, tls_ocsp_missing),
+        [TLS_CEV_STAPLE_REVOKED] = offsetof(struct fleet_stats, tls_ocsp_revoked),
+        [TLS_CEV_STAPLE_BAD] = offsetof(struct fleet_stats, tls_ocsp_bad),
+        [TLS_CEV_FAILED] = offsetof(struct fleet_stats, tls_handshake_failed),
+    };
+    struct fleet_rt *fr = arg;
+    if ((unsigned)ev < TLS_CEV__COUNT)
+        (*(uint64_t *)((char *)fr->st + at[ev]))++;
+}
+
 /* A connect that failed, counted by why; the last reason is shown with the counts. */
 static void connect_failed(struct term *t, int err)
 {
@@ -103,11 +121,45 @@ static void connect_failed(struct term *t, int err)
     t->fleet->w->slot->connect_errno = err ? err : EIO;
 }
 
+/* A TLS fleet's terminals in a handshake are held to hs_max per worker: a
+ * burst of handshakes (a ramp "all at once", a reconnect storm) each holding
+ * OpenSSL's handshake buffers would make the worker as large as all of them.
+ * true: t waits its turn (its timer is woken when a slot frees). */
+static bool handshake_wait(struct term *t)
+{
+    struct fleet_rt *fr = t->fleet;
+    if (!fr->hs_wait || fr->st->in_state[TS_CONNECTING] < fr->hs_max || fr->hs_len >= fr->n)
+        return false;
+    fr->hs_wait[(fr->hs_head + fr->hs_len++) % fr->n] = (uint32_t)(t - fr->terms);
+    t->reconnect_at_us = UINT64_MAX; /* until woken */
+    reschedule(t);
+    return true;
+}
+
+/* A handshake slot freed: the first waiting terminal's turn. */
+static void handshake_next(struct fleet_rt *fr)
+{
+    struct term *t = NULL;
+    while (fr->hs_len && !t) {
+        t = &fr->terms[fr->hs_wait[fr->hs_head]];
+        fr->hs_head = (fr->hs_head + 1) % fr->n;
+        fr->hs_len--;
+        if (t->stay_away || (t->state != TS_IDLE && t->state != TS_DISCONNECTED))
+            t = NULL; /* gone another way meanwhile */
+    }
+    if (!t)
+        return;
+    t->reconnect_at_us = term_now();
+    wheel_schedule(&fr->w->wheel, &t->timer, t->reconnect_at_us);
+}
+
 void term_set_state(struct term *t, enum term_state s)
 {
     struct fleet_stats *st = t->fleet->st;
     if (t->state == s)
         return;
+    if (t->state == TS_CONNECTING)
+        handshake_next(t->fleet);
     st->in_state[t->state]--;
     st->in_state[s]++;
     t->state = (uint8_t)s;
@@ -473,7 +525,14 @@ static void term_fire(struct wheel_node *n, void *arg)
         t->started = 1;
         t->start_us = now;
         t->fleet->st->started++;
-        term_connect(t);
+        if (!handshake_wait(t))
+            term_connect(t);
+        return;
+    }
+    if (t->state == TS_IDLE) {
+        /* started, its handshake slot come */
+        if (!w->draining && !t->stay_away && now >= t->reconnect_at_us && !handshake_wait(t))
+            term_connect(t);
         return;
     }
     if (t->state == TS_DISCONNECTED) {
@@ -483,7 +542,8 @@ static void term_fire(struct wheel_node *n, void *arg)
             return;
         }
         if (now >= t->reconnect_at_us) {
-            term_connect(t);
+            if (!handshake_wait(t))
+                term_connect(t);
             return;
         }
         /* offline terminals keep their schedule (positions go to the blind-area buffer) */
@@ -619,6 +679,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 {
     struct worker *w = tm->data;
+    tls_heap_trim(); /* a burst of handshakes done: their memory back to the kernel */
     w->slot->rss_kb = stats_rss_kb();
     if (w->slot->rss_kb > w->slot->rss_peak_kb)
         w->slot->rss_peak_kb = w->slot->rss_kb;
@@ -745,6 +806,8 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
                 snprintf(err, errcap, "fleet %s: %s", spec->id, e);
                 return -1;
             }
+            tls_transport_on_client_event(fr->tp, tls_client_cb, fr);
+            fr->hs_max = spec->tls.max_handshakes ? spec->tls.max_handshakes : TLS_HANDSHAKES_DEFAULT;
         }
         if (!fr->tp && fr->d->io != DIALECT_IO_LIBRARY) {
             snprintf(err, errcap, "fleet %s: unknown transport '%s'", spec->id, spec->transport);
@@ -772,6 +835,11 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
         fr->dstate = n && fr->d->state_size ? calloc(n, fr->d->state_size) : NULL;
         fr->seq_progress = n && fr->n_seq ? calloc(n, (size_t)fr->n_seq) : NULL;
+        fr->hs_wait = n && fr->own_tp ? calloc(n, sizeof *fr->hs_wait) : NULL;
+        if (n && fr->own_tp && !fr->hs_wait) {
+            snprintf(err, errcap, "worker %d: out of memory for %u terminals", id, n);
+            return -1;
+        }
         bool tracing = w->trace.n_ids || w->trace.pcap_fd >= 0;
         fr->tc = n && tracing ? calloc(n, sizeof *fr->tc) : NULL;
         if (n && tracing && !fr->tc) {
@@ -837,6 +905,8 @@ void worker_free(struct worker *w)
         free(fr->terms);
         free(fr->dstate);
         free(fr->seq_progress);
+        free(fr->hs_wait);
+        fr->hs_wait = NULL;
         free(fr->tc);
         tls_transport_free(fr->own_tp);
         fr->own_tp = NULL;

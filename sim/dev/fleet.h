@@ -111,6 +111,10 @@ struct fleet_rt {
     int n_seq;
     const struct term_pred *seq[STATS_MAX_EXPECT];
     uint8_t *seq_progress;            /* n * n_seq: states of each sequence matched so far */
+    /* TLS: terminals waiting for one of the fleet's hs_max handshake slots in
+     * this worker (a FIFO of indices into terms; NULL for other transports) */
+    uint32_t *hs_wait;
+    uint32_t hs_head, hs_len, hs_max;
 };
 
 struct worker {

@@ -21,6 +21,22 @@ const struct transport *transport_by_name(const char *name)
     return NULL;
 }
 
+int transport_host(const char *url, char *out, size_t cap)
+{
+    const char *s = url;
+    if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "udp://", 6) == 0 || strncmp(s, "tls://", 6) == 0)
+        s += 6;
+    const char *end = s[0] == '[' ? strchr(s, ']') : strrchr(s, ':');
+    if (!end || end == s)
+        return -1;
+    size_t n = (size_t)(end - s) + (s[0] == '[');
+    if (n >= cap)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return 0;
+}
+
 int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap)
 {
     char buf[300];

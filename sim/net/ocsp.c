@@ -259,6 +259,32 @@ static void answer(struct query *q, const uint8_t *body, size_t blen)
     settle(q, st, expires, body, blen);
 }
 
+enum ocsp_status ocsp_staple_status(const uint8_t *der, size_t len, STACK_OF(X509) *chain, X509_STORE *store)
+{
+    if (!der || !len || len > OCSP_MAX_RESPONSE || !chain || sk_X509_num(chain) < 2 || !store)
+        return OCSP_ST_ERROR;
+    const unsigned char *p = der;
+    OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+    OCSP_BASICRESP *b = r && p == der + len && OCSP_response_status(r) == OCSP_RESPONSE_STATUS_SUCCESSFUL
+                            ? OCSP_response_get1_basic(r)
+                            : NULL;
+    OCSP_CERTID *id = b ? OCSP_cert_to_id(NULL, sk_X509_value(chain, 0), sk_X509_value(chain, 1)) : NULL;
+    enum ocsp_status st = OCSP_ST_ERROR;
+    int reason = 0, status = -1;
+    ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+    if (id && OCSP_basic_verify(b, chain, store, 0) == 1 &&
+        OCSP_resp_find_status(b, id, &status, &reason, &rev, &thisupd, &nextupd) == 1 &&
+        OCSP_check_validity(thisupd, nextupd, 300, -1) == 1)
+        st = status == V_OCSP_CERTSTATUS_GOOD      ? OCSP_ST_GOOD
+             : status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_ST_REVOKED
+                                                   : OCSP_ST_UNKNOWN;
+    ERR_clear_error();
+    OCSP_CERTID_free(id);
+    OCSP_BASICRESP_free(b);
+    OCSP_RESPONSE_free(r);
+    return st;
+}
+
 static void query_io(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct query *q = io->data;

@@ -45,6 +45,14 @@ enum ocsp_status ocsp_check(struct ocsp_client *o, X509 *cert, X509 *issuer, ocs
  * failure.  0, or -1 when it could not be asked (fn not called). */
 typedef void (*ocsp_fetch_fn)(void *arg, enum ocsp_status st, const uint8_t *der, size_t len, uint32_t ttl_s);
 int ocsp_fetch(struct ocsp_client *o, X509 *cert, X509 *issuer, ocsp_fetch_fn fn, void *arg);
+/* A stapled OCSP response (the DER a TLS server sent with its certificate):
+ * the status it gives the leaf of chain (chain[0], issued by chain[1], as the
+ * handshake verified it), once its signer checks out against store (the
+ * trusted CAs; the signer the issuer itself or a certificate of it for OCSP
+ * signing) and thisUpdate..nextUpdate holds now (5 min of clock skew).
+ * OCSP_ST_ERROR for anything that does not: not DER, not successful, a bad
+ * signature, out of date, no answer for this certificate.  No I/O. */
+enum ocsp_status ocsp_staple_status(const uint8_t *der, size_t len, STACK_OF(X509) *chain, X509_STORE *store);
 /* Queries sent and answers from the cache, all told. */
 uint64_t ocsp_queries(const struct ocsp_client *o);
 uint64_t ocsp_cache_hits(const struct ocsp_client *o);

@@ -1,15 +1,34 @@
 /* TLS transport on OpenSSL over the plain TCP one (tcp.c). */
 #include "sim/net/tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "sim/net/ocsp.h"
+
+/* A terminal's device certificate, key and chain, read from its files once
+ * (per worker) and handed to each of its sessions by reference: a reconnect
+ * does no file I/O, and while connected the session holds these very objects,
+ * no copy.  Terminals that never connect have no entry. */
+struct cert_entry {
+    uint32_t id;                /* the terminal's number; the slot is free when cert is NULL */
+    X509 *cert;
+    EVP_PKEY *key;
+    STACK_OF(X509) *chain;      /* the certificates after the first in the file; NULL: none */
+};
+
+struct tls_conn;
 
 /* The table first, so a `const struct transport *` of ours is one of these. */
 struct tls_tp {
@@ -24,6 +43,12 @@ struct tls_tp {
     void *admit_arg;
     unsigned char *staple;      /* the OCSP response for our certificate; NULL: none */
     size_t staple_len;
+    tls_client_event_fn on_client;
+    void *client_arg;
+    int sni;                    /* client: server_name is a DNS name, sent as SNI */
+    struct tls_conn *cur;       /* client: the session in SSL_do_handshake (the status callback's) */
+    struct cert_entry *certs;   /* client, per terminal: the cache, open addressing on id */
+    size_t certs_cap, certs_n;
 };
 
 /* Per connection: the session, and whether the TCP connect is still going. */
@@ -32,6 +57,7 @@ struct tls_conn {
     unsigned char connecting;
     unsigned char done;         /* handshake completed */
     unsigned char held;         /* the owner has not let it in yet (tls_admit_fn) */
+    unsigned char why;          /* client: enum tls_client_event the status check refused with (0: none) */
 };
 
 static struct tls_tp *tt_of(const struct tp_conn *c) { return (struct tls_tp *)(uintptr_t)c->tp; }
@@ -43,6 +69,29 @@ const char *tls_event_name(enum tls_event ev)
                                                      "bad_cert", "handshake_failed", "revoked",
                                                      "ocsp_failed"};
     return (unsigned)ev < TLS_EV__COUNT ? names[ev] : "?";
+}
+
+/* Handshakes that ended (either way) in this process since the last trim. */
+static uint64_t handshakes_ended;
+
+int tls_heap_trim(void)
+{
+    static time_t last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!handshakes_ended || now.tv_sec == last)
+        return 0;
+    last = now.tv_sec;
+    handshakes_ended = 0;
+    return malloc_trim(0);
+}
+
+const char *tls_client_event_name(enum tls_client_event ev)
+{
+    static const char *const names[TLS_CEV__COUNT] = {"handshakes", "name_mismatch", "untrusted",
+                                                      "ocsp_missing", "ocsp_revoked", "ocsp_bad",
+                                                      "handshake_failed"};
+    return (unsigned)ev < TLS_CEV__COUNT ? names[ev] : "?";
 }
 
 int tls_path_for(const char *pattern, unsigned n, char *out, size_t cap)
@@ -121,6 +170,40 @@ static int load_ca(SSL_CTX *ctx, const char *what, const char *ca, char *err, si
     return 0;
 }
 
+/* "[::1]" or "::1" or "127.0.0.1": an IP address (into ip, brackets gone), else 0. */
+static int ip_literal(const char *name, char *ip, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n >= 2 && name[0] == '[' && name[n - 1] == ']')
+        snprintf(ip, cap, "%.*s", (int)(n - 2), name + 1);
+    else
+        snprintf(ip, cap, "%s", name);
+    unsigned char b[16];
+    return inet_pton(AF_INET, ip, b) == 1 || inet_pton(AF_INET6, ip, b) == 1;
+}
+
+/* The gateway's certificate must be for name: set once on the context, each
+ * session inherits it. */
+static int set_peer_name(SSL_CTX *ctx, const char *name, char *err, size_t errcap)
+{
+    char ip[TLS_PATH_MAX];
+    X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+    int ok = 0;
+    if (ip_literal(name, ip, sizeof ip)) {
+        ok = X509_VERIFY_PARAM_set1_ip_asc(vp, ip);
+    } else if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == strlen(name) &&
+               name[0] != '.' && name[0] != '-') {
+        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        ok = X509_VERIFY_PARAM_set1_host(vp, name, 0);
+    }
+    ERR_clear_error();
+    if (ok != 1) {
+        snprintf(err, errcap, "tls: server_name '%s' is neither a host name nor an IP address", name);
+        return -1;
+    }
+    return 0;
+}
+
 static SSL_CTX *ctx_new(const struct tls_opts *o, int server, char *err, size_t errcap)
 {
     SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -153,7 +236,18 @@ static SSL_CTX *ctx_new(const struct tls_opts *o, int server, char *err, size_t 
             if (load_ca(ctx, "CA", o->ca, err, errcap) < 0)
                 goto bad;
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+            if (o->server_name[0] && set_peer_name(ctx, o->server_name, err, errcap) < 0)
+                goto bad;
         }
+        if (o->ocsp_stapling != TLS_STAPLE_OFF) {
+            if (!o->ca[0]) {
+                snprintf(err, errcap, "tls: OCSP stapling needs the CA (ca) that the staple's signer is checked against");
+                goto bad;
+            }
+            SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp);
+        }
+        /* a terminal resumes no session: none is kept */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         if (!o->cert[0] != !o->key[0]) {
             snprintf(err, errcap, "tls: a device certificate needs its key, and a key its certificate");
             goto bad;
@@ -237,13 +331,55 @@ static enum tls_event refusal(SSL *ssl)
     }
 }
 
+/* Why a client's handshake failed: the stapling check's reason, else the
+ * verification of the gateway's certificate (clears the error queue). */
+static enum tls_client_event client_refusal(const struct tls_conn *tc)
+{
+    ERR_clear_error();
+    if (tc->why)
+        return (enum tls_client_event)tc->why;
+    long v = SSL_get_verify_result(tc->ssl);
+    if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        return TLS_CEV_NAME_MISMATCH;
+    return v == X509_V_OK ? TLS_CEV_FAILED : TLS_CEV_UNTRUSTED;
+}
+
+/* Client: the gateway's stapled status (or its absence), during the
+ * handshake, once its certificate verified.  1 goes on; 0 ends the handshake
+ * (OpenSSL sends bad_certificate_status_response). */
+static int client_status_cb(SSL *ssl, void *arg)
+{
+    struct tls_tp *t = arg;
+    struct tls_conn *tc = t->cur;
+    const unsigned char *der = NULL;
+    long n = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+    enum tls_client_event why = 0;
+    if (n <= 0 || !der) {
+        if (t->o.ocsp_stapling == TLS_STAPLE_REQUIRE)
+            why = TLS_CEV_STAPLE_MISSING;
+    } else {
+        enum ocsp_status st = ocsp_staple_status(der, (size_t)n, SSL_get0_verified_chain(ssl),
+                                                 SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl)));
+        why = st == OCSP_ST_GOOD ? 0 : st == OCSP_ST_REVOKED ? TLS_CEV_STAPLE_REVOKED : TLS_CEV_STAPLE_BAD;
+    }
+    if (tc)
+        tc->why = (unsigned char)why;
+    return why ? 0 : 1;
+}
+
 static enum tp_rc handshake(struct tp_conn *c)
 {
     struct tls_conn *tc = tc_of(c);
     struct tls_tp *t = tt_of(c);
+    t->cur = tc;
     int r = SSL_do_handshake(tc->ssl);
+    t->cur = NULL;
+    if (r == 1 || (SSL_get_error(tc->ssl, r) != SSL_ERROR_WANT_READ && SSL_get_error(tc->ssl, r) != SSL_ERROR_WANT_WRITE))
+        handshakes_ended++;
     if (r == 1) {
         tc->done = 1;
+        if (!t->server && t->on_client)
+            t->on_client(t->client_arg, TLS_CEV_HANDSHAKE);
         if (t->server && t->admit && SSL_get0_peer_certificate(tc->ssl)) {
             STACK_OF(X509) *chain = SSL_get0_verified_chain(tc->ssl);
             X509 *issuer = chain && sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
@@ -262,6 +398,13 @@ static enum tp_rc handshake(struct tp_conn *c)
     enum tp_rc rc = ssl_rc(c, r);
     if (rc == TP_ERR && t->server && t->on_event)
         t->on_event(t->arg, refusal(tc->ssl));
+    if (rc == TP_ERR && !t->server) {
+        enum tls_client_event ev = client_refusal(tc);
+        if (ev != TLS_CEV_FAILED)
+            c->err = EACCES; /* we refused the gateway */
+        if (t->on_client)
+            t->on_client(t->client_arg, ev);
+    }
     ERR_clear_error();
     return rc;
 }
@@ -276,7 +419,90 @@ static void conn_free(struct tp_conn *c)
     c->state = NULL;
 }
 
-/* A session on c->fd; the client loads terminal c->id's certificate. */
+static void cert_entry_free(struct cert_entry *e)
+{
+    X509_free(e->cert);
+    EVP_PKEY_free(e->key);
+    sk_X509_pop_free(e->chain, X509_free);
+    memset(e, 0, sizeof *e);
+}
+
+static size_t cert_slot(const struct tls_tp *t, uint32_t id)
+{
+    size_t i = (id * 2654435761u) & (t->certs_cap - 1);
+    while (t->certs[i].cert && t->certs[i].id != id)
+        i = (i + 1) & (t->certs_cap - 1);
+    return i;
+}
+
+/* Room for one more entry: the table doubles at half full. */
+static int cert_room(struct tls_tp *t)
+{
+    if (t->certs_cap && (t->certs_n + 1) * 2 <= t->certs_cap)
+        return 0;
+    size_t cap = t->certs_cap ? t->certs_cap * 2 : 64;
+    struct cert_entry *old = t->certs, *n = calloc(cap, sizeof *n);
+    if (!n)
+        return -1;
+    size_t ocap = t->certs_cap;
+    t->certs = n;
+    t->certs_cap = cap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].cert)
+            t->certs[cert_slot(t, old[i].id)] = old[i];
+    free(old);
+    return 0;
+}
+
+/* The PEM files of terminal id into e: the first certificate, the rest as its
+ * chain, the key.  0, or -1 (missing, not PEM). */
+static int cert_load(const struct tls_tp *t, uint32_t id, struct cert_entry *e)
+{
+    char cert[TLS_PATH_MAX + 16], key[TLS_PATH_MAX + 16];
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    if (tls_path_for(t->o.cert, id, cert, sizeof cert) < 0 || tls_path_for(t->o.key, id, key, sizeof key) < 0)
+        return -1;
+    BIO *b = BIO_new_file(cert, "r");
+    e->cert = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+    for (X509 *x; e->cert && (x = PEM_read_bio_X509(b, NULL, NULL, NULL));)
+        if ((!e->chain && !(e->chain = sk_X509_new_null())) || !sk_X509_push(e->chain, x)) {
+            X509_free(x);
+            break;
+        }
+    BIO_free(b);
+    b = e->cert ? BIO_new_file(key, "r") : NULL;
+    e->key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error(); /* the end of the chain reads as "no start line" */
+    if (!e->cert || !e->key) {
+        cert_entry_free(e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Terminal id's device certificate into ssl, from the cache (read on its first
+ * connect).  0, or -1: its files are missing or bad, or do not match. */
+static int use_terminal_cert(struct tls_tp *t, SSL *ssl, uint32_t id)
+{
+    size_t i = t->certs_cap ? cert_slot(t, id) : 0;
+    if (!t->certs_cap || !t->certs[i].cert) {
+        struct cert_entry e;
+        if (cert_room(t) < 0 || cert_load(t, id, &e) < 0)
+            return -1;
+        i = cert_slot(t, id);
+        t->certs[i] = e;
+        t->certs_n++;
+    }
+    const struct cert_entry *e = &t->certs[i];
+    int ok = SSL_use_certificate(ssl, e->cert) == 1 && SSL_use_PrivateKey(ssl, e->key) == 1 &&
+             (!e->chain || SSL_set1_chain(ssl, e->chain) == 1);
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+/* A session on c->fd; the client takes terminal c->id's certificate. */
 static int conn_new(struct tp_conn *c, struct tls_tp *t)
 {
     struct tls_conn *tc = calloc(1, sizeof *tc);
@@ -292,13 +518,14 @@ static int conn_new(struct tp_conn *c, struct tls_tp *t)
         return 0;
     }
     SSL_set_connect_state(tc->ssl);
+    if (t->sni && SSL_set_tlsext_host_name(tc->ssl, t->o.server_name) != 1) {
+        ERR_clear_error();
+        conn_free(c);
+        c->err = ENOMEM;
+        return -1;
+    }
     if (t->per_terminal) {
-        char cert[TLS_PATH_MAX + 16], key[TLS_PATH_MAX + 16];
-        if (tls_path_for(t->o.cert, c->id, cert, sizeof cert) < 0 ||
-            tls_path_for(t->o.key, c->id, key, sizeof key) < 0 ||
-            SSL_use_certificate_chain_file(tc->ssl, cert) != 1 ||
-            SSL_use_PrivateKey_file(tc->ssl, key, SSL_FILETYPE_PEM) != 1) {
-            ERR_clear_error();
+        if (use_terminal_cert(t, tc->ssl, c->id) < 0) {
             conn_free(c);
             c->err = ENOENT; /* the terminal's certificate is missing or bad */
             return -1;
@@ -466,10 +693,10 @@ const struct transport *tls_transport_new(const struct tls_opts *o, int server, 
     }
     t->o = *o;
     t->server = server;
-    if (server) {
-        SSL_CTX_set_tlsext_status_cb(t->ctx, status_cb);
-        SSL_CTX_set_tlsext_status_arg(t->ctx, t);
-    }
+    SSL_CTX_set_tlsext_status_cb(t->ctx, (server ? status_cb : client_status_cb));
+    SSL_CTX_set_tlsext_status_arg(t->ctx, t);
+    char ip[TLS_PATH_MAX];
+    t->sni = !server && o->server_name[0] && !ip_literal(o->server_name, ip, sizeof ip);
     t->per_terminal = !server && strstr(o->cert, "{n}") != NULL;
     t->tp = (struct transport){
         .name = "tls",
@@ -494,6 +721,15 @@ void tls_transport_on_event(const struct transport *tp, tls_event_fn fn, void *a
     t->arg = arg;
 }
 
+void tls_transport_on_client_event(const struct transport *tp, tls_client_event_fn fn, void *arg)
+{
+    if (!tp || tp->connect != tls_connect)
+        return;
+    struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
+    t->on_client = fn;
+    t->client_arg = arg;
+}
+
 void tls_transport_on_admit(const struct transport *tp, tls_admit_fn fn, void *arg)
 {
     if (!tp || tp->connect != tls_connect)
@@ -515,6 +751,10 @@ void tls_transport_free(const struct transport *tp)
         return;
     struct tls_tp *t = (struct tls_tp *)(uintptr_t)tp;
     SSL_CTX_free(t->ctx);
+    for (size_t i = 0; i < t->certs_cap; i++)
+        if (t->certs[i].cert)
+            cert_entry_free(&t->certs[i]);
+    free(t->certs);
     free(t->staple);
     free(t);
 }

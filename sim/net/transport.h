@@ -75,6 +75,9 @@ socklen_t transport_addr_len(const struct sockaddr_storage *a);
 /* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port", "udp://host:port", "tls://host:port" -> address.
  * 0 ok, -1 with a message. */
 int transport_resolve(const char *hostport, struct sockaddr_storage *out, char *err, size_t errcap);
+/* The host of such a target ("tls://gw.example:7999" -> "gw.example", "[::1]:1"
+ * -> "[::1]") into out.  0, or -1 when there is none or it does not fit. */
+int transport_host(const char *url, char *out, size_t cap);
 /* Source address number k of a loopback spread: 127.(1 + k/65536 % 254).(k/256 % 256).(k % 256 | 1-based).
  * Spreading sources over 127.0.0.0/8 lets one target port take more connections
  * than the ephemeral port range allows from a single source address. */

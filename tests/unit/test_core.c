@@ -252,6 +252,16 @@ static void test_addresses(void **state)
     assert_int_equal(transport_resolve("127.0.0.1:0", &a, err, sizeof err), -1);
     assert_non_null(strstr(err, "not 1-65535"));
     assert_int_equal(transport_resolve("127.0.0.1:99999", &a, err, sizeof err), -1);
+    /* the host of a target: what a TLS terminal checks the certificate for by default */
+    assert_int_equal(transport_host("tls://gw.example:7999", buf, sizeof buf), 0);
+    assert_string_equal(buf, "gw.example");
+    assert_int_equal(transport_host("127.0.0.1:1", buf, sizeof buf), 0);
+    assert_string_equal(buf, "127.0.0.1");
+    assert_int_equal(transport_host("tls://[::1]:8000", buf, sizeof buf), 0);
+    assert_string_equal(buf, "[::1]");
+    assert_int_equal(transport_host("tls://:8000", buf, sizeof buf), -1);
+    assert_int_equal(transport_host("gw", buf, sizeof buf), -1);
+    assert_int_equal(transport_host("tls://a-rather-long-host-name.example:1", buf, 8), -1);
     /* the source spread stays in 127.0.0.0/8, never .0 or .255, and differs per key */
     struct sockaddr_storage s1, s2;
     for (uint32_t k = 0; k < 300000; k += 997) {

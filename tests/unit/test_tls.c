@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include "harness/scenario.h"
+#include "sim/net/ocsp.h"
 #include "sim/net/tls.h"
 #include "sim/net/transport.h"
 #include "scratch.h"
@@ -150,6 +151,48 @@ static void test_scenario_tls(void **state)
     (void)state;
 }
 
+/* The terminal's side of a fleet's "tls": server_name and ocsp_stapling. */
+static void test_scenario_client_opts(void **state)
+{
+    struct scenario sc;
+    char err[2048] = "";
+    int rc = parse("{'name': '%s', 'duration': '1s', 'target': 'tls://gw.example:7999',"
+                   " 'fleets': [{'id': 'a', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
+                   "  'tls': {'ca': 'server-ca.crt', 'server_name': 'other.example', 'ocsp_stapling': 'require'}},"
+                   "  {'id': 'b', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
+                   "  'tls': {'ca': 'server-ca.crt', 'ocsp_stapling': 'request', 'max_handshakes': 16}},"
+                   "  {'id': 'c', 'protocol': 'jt808', 'count': 1, 'transport': 'tls', 'tls': {'ca': 'server-ca.crt'}}]}",
+                   &sc, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_string_equal(sc.fleets[0].tls.server_name, "other.example");
+    assert_int_equal(sc.fleets[0].tls.ocsp_stapling, TLS_STAPLE_REQUIRE);
+    assert_int_equal(sc.fleets[1].tls.ocsp_stapling, TLS_STAPLE_REQUEST);
+    assert_string_equal(sc.fleets[1].tls.server_name, ""); /* the run fills in the target's host */
+    assert_int_equal(sc.fleets[2].tls.ocsp_stapling, TLS_STAPLE_OFF);
+    assert_int_equal(sc.fleets[1].tls.max_handshakes, 16);
+    assert_int_equal(sc.fleets[2].tls.max_handshakes, 0); /* the default, TLS_HANDSHAKES_DEFAULT */
+    scenario_free(&sc);
+
+    rc = parse("{'name': '%s', 'duration': '1s', 'target': 'tls://gw.example:7999',"
+               " 'fleets': [{'id': 'a', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
+               "  'tls': {'ca': 'server-ca.crt', 'ocsp_stapling': 'always'}},"
+               "  {'id': 'b', 'protocol': 'jt808', 'count': 1, 'transport': 'tls', 'tls': {'ocsp_stapling': 'request'}},"
+               "  {'id': 'c', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
+               "   'tls': {'ca': 'server-ca.crt', 'server_name': 'gw example'}},"
+               "  {'id': 'd', 'protocol': 'jt808', 'count': 1, 'transport': 'tls',"
+               "   'tls': {'ca': 'server-ca.crt', 'server_name': 7, 'max_handshakes': 0}}]}",
+               &sc, err, sizeof err);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(err, "fleets[0].tls.ocsp_stapling: expected one of off, request, require, got \"always\""));
+    assert_non_null(strstr(err, "fleets[1].tls.ocsp_stapling: needs \"ca\""));
+    assert_non_null(strstr(err, "fleets[2].tls.server_name: 'gw example' is not a host name or an IP address"));
+    assert_non_null(strstr(err, "fleets[3].tls.server_name: "));
+    assert_non_null(strstr(err, "fleets[3].tls.max_handshakes: "));
+    scenario_free(&sc);
+    (void)state;
+}
+
 static int events[TLS_EV__COUNT];
 static void on_event(void *arg, enum tls_event ev)
 {
@@ -261,6 +304,122 @@ static void test_round_trip(void **state)
     (void)state;
 }
 
+static int cevents[TLS_CEV__COUNT];
+static void on_client_event(void *arg, enum tls_client_event ev)
+{
+    cevents[ev]++;
+    (void)arg;
+}
+
+/* One handshake of a terminal (trusting the server CA, server_name and
+ * stapling as given) with a gateway of certificate name (and this staple):
+ * how the terminal's side ended. */
+static enum tls_client_event client_against(const char *name, const char *staple, const char *server_name,
+                                            int stapling)
+{
+    struct tls_opts so, co;
+    char err[512], cert[64], key[64];
+    uint8_t got[64], der[4096];
+    size_t n = 0;
+    int crc, src;
+    snprintf(cert, sizeof cert, "%s.crt", name);
+    snprintf(key, sizeof key, "%s.key", name);
+    opts(&so, NULL, cert, key);
+    const struct transport *srv = tls_transport_new(&so, 1, err, sizeof err);
+    if (!srv)
+        fail_msg("%s", err);
+    if (staple) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, staple);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(der, 1, sizeof der, f);
+        fclose(f);
+        tls_transport_staple(srv, der, n);
+    }
+    opts(&co, "server-ca.crt", NULL, NULL);
+    snprintf(co.server_name, sizeof co.server_name, "%s", server_name);
+    co.ocsp_stapling = stapling;
+    const struct transport *cli = tls_transport_new(&co, 0, err, sizeof err);
+    if (!cli)
+        fail_msg("%s", err);
+    tls_transport_on_client_event(cli, on_client_event, NULL);
+    memset(cevents, 0, sizeof cevents);
+    handshake_pair(srv, cli, &crc, &src, got, &n);
+    tls_transport_free(cli);
+    tls_transport_free(srv);
+    int which = -1, total = 0;
+    for (int i = 0; i < TLS_CEV__COUNT; i++)
+        if (cevents[i]) {
+            which = i;
+            total += cevents[i];
+        }
+    assert_int_equal(total, 1); /* every handshake is told once */
+    assert_int_equal(crc, which == TLS_CEV_HANDSHAKE ? TP_OK : TP_ERR);
+    return (enum tls_client_event)which;
+}
+
+static void test_client_name_check(void **state)
+{
+    /* the gateway's certificate is for localhost and 127.0.0.1 */
+    assert_int_equal(client_against("server", NULL, "127.0.0.1", TLS_STAPLE_OFF), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server", NULL, "localhost", TLS_STAPLE_OFF), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server", NULL, "127.0.0.2", TLS_STAPLE_OFF), TLS_CEV_NAME_MISMATCH);
+    assert_int_equal(client_against("server", NULL, "gw.example", TLS_STAPLE_OFF), TLS_CEV_NAME_MISMATCH);
+    /* one for other.example only */
+    assert_int_equal(client_against("server-other", NULL, "127.0.0.1", TLS_STAPLE_OFF), TLS_CEV_NAME_MISMATCH);
+    assert_int_equal(client_against("server-other", NULL, "other.example", TLS_STAPLE_OFF), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server-other", NULL, "x.other.example", TLS_STAPLE_OFF), TLS_CEV_NAME_MISMATCH);
+    /* no name: no check */
+    assert_int_equal(client_against("server-other", NULL, "", TLS_STAPLE_OFF), TLS_CEV_HANDSHAKE);
+    /* a certificate of a CA the terminal does not trust */
+    assert_int_equal(client_against("foreign", NULL, "", TLS_STAPLE_OFF), TLS_CEV_UNTRUSTED);
+    struct tls_opts co;
+    char err[300];
+    opts(&co, "server-ca.crt", NULL, NULL);
+    snprintf(co.server_name, sizeof co.server_name, "bad name!");
+    assert_int_equal(tls_opts_check(&co, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "server_name 'bad name!'"));
+    (void)state;
+}
+
+/* The stapled responses were made by openssl's responder (offline, from the
+ * server CA's index): server.ocsp says good for server.crt, server-revoked.ocsp
+ * revoked for server-revoked.crt. */
+static void test_client_stapling(void **state)
+{
+    assert_int_equal(client_against("server", "server.ocsp", "localhost", TLS_STAPLE_REQUIRE), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server", "server.ocsp", "localhost", TLS_STAPLE_REQUEST), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server", NULL, "localhost", TLS_STAPLE_REQUIRE), TLS_CEV_STAPLE_MISSING);
+    assert_int_equal(client_against("server", NULL, "localhost", TLS_STAPLE_REQUEST), TLS_CEV_HANDSHAKE);
+    assert_int_equal(client_against("server-revoked", "server-revoked.ocsp", "localhost", TLS_STAPLE_REQUEST),
+                     TLS_CEV_STAPLE_REVOKED);
+    assert_int_equal(client_against("server-revoked", "server-revoked.ocsp", "localhost", TLS_STAPLE_REQUIRE),
+                     TLS_CEV_STAPLE_REVOKED);
+    /* a staple for another certificate, and bytes that are no response */
+    assert_int_equal(client_against("server-revoked", "server.ocsp", "localhost", TLS_STAPLE_REQUIRE),
+                     TLS_CEV_STAPLE_BAD);
+    assert_int_equal(client_against("server", "junk.pem", "localhost", TLS_STAPLE_REQUEST), TLS_CEV_STAPLE_BAD);
+    /* stapling off: not asked, not checked */
+    assert_int_equal(client_against("server-revoked", "server-revoked.ocsp", "localhost", TLS_STAPLE_OFF),
+                     TLS_CEV_HANDSHAKE);
+    struct tls_opts co;
+    char err[300];
+    opts(&co, NULL, NULL, NULL);
+    co.ocsp_stapling = TLS_STAPLE_REQUEST;
+    assert_int_equal(tls_opts_check(&co, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "OCSP stapling needs the CA"));
+    (void)state;
+}
+
+static void test_staple_status_bad_input(void **state)
+{
+    uint8_t junk[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
+    assert_int_equal(ocsp_staple_status(NULL, 0, NULL, NULL), OCSP_ST_ERROR);
+    assert_int_equal(ocsp_staple_status(junk, sizeof junk, NULL, NULL), OCSP_ST_ERROR);
+    (void)state;
+}
+
 int main(int argc, char **argv)
 {
     char cmd[1200];
@@ -275,12 +434,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "test_tls: tests/tls-certs.sh failed (openssl installed?)\n");
         return 1;
     }
+    /* OCSP responses for stapling, from openssl's responder run offline on the server CA's index */
+    snprintf(cmd, sizeof cmd, "cd '%s' && for n in server server-revoked; do"
+             " openssl ocsp -issuer server-ca.crt -cert $n.crt -reqout $n.req -no_nonce >/dev/null 2>&1 &&"
+             " openssl ocsp -index ca-server-ca/index.txt -rsigner server-ocsp.crt -rkey server-ocsp.key"
+             " -CA server-ca.crt -reqin $n.req -respout $n.ocsp -ndays 1 >/dev/null 2>&1 || exit 1; done", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "test_tls: tests/tls-certs.sh failed (openssl installed?)\n");
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_for),
         cmocka_unit_test(test_check_server),
         cmocka_unit_test(test_check_client),
         cmocka_unit_test(test_scenario_tls),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_scenario_client_opts),
+        cmocka_unit_test(test_client_name_check),
+        cmocka_unit_test(test_client_stapling),
+        cmocka_unit_test(test_staple_status_bad_input),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -516,6 +516,8 @@ static void flush_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct gw *g = t->data;
     struct lag_mark t0 = lag_begin();
+    if (g->tp != &transport_tcp)
+        tls_heap_trim(); /* at most once a second */
     g->st->rss_kb = stats_rss_kb();
     resume_accept(g);
     /* only when some terminal sent subpackages: walking 10,000 connections held the
