@@ -124,8 +124,10 @@ check: unit-bins
 demo: all
 	./fleetsim run scenarios/quickstart.json --report $(O)/demo-report
 
+# each load case BENCH_REPEAT times (about 13 minutes with 3; tests/bench.sh --help)
+BENCH_REPEAT ?= 3
 bench: all
-	@tests/bench.sh ./fleetsim
+	@BENCH_REPEAT=$(BENCH_REPEAT) tests/bench.sh ./fleetsim
 
 # Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS each;
 # not part of `make test`.  Crashes land in build-fuzz/crash-*.

@@ -201,5 +201,17 @@ static inline uint64_t term_now(void) { return clock_now_us(); }
 static inline bool term_draining(const struct term *t) { return t->fleet->w->draining; }
 /* The timer wheel's resolution: lateness within it is not a stall. */
 static inline uint64_t term_tick_us(const struct term *t) { return t->fleet->w->wheel.width_us; }
+/* The next instant of a schedule every period_us that was due at due_us, once it has
+ * been served at now_us: one period on, or, after a stall longer than a period, the
+ * first instant of the same schedule after now (the missed ones are skipped, not sent
+ * in a burst).  Restarting the period from now instead would put every terminal a
+ * stall held up on one instant, and their traffic would come in clumps from then on. */
+static inline uint64_t term_next_due(uint64_t due_us, uint64_t period_us, uint64_t now_us)
+{
+    uint64_t next = due_us + period_us;
+    if (next <= now_us && period_us)
+        next = due_us + period_us * ((now_us - due_us) / period_us + 1);
+    return next;
+}
 
 #endif

@@ -644,10 +644,9 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
         /* lateness within one turn of the timer wheel is its resolution, not a stall */
         uint64_t slack = term_tick_us(t);
         report(t, now, now - due <= slack ? now : due);
-        /* keep the schedule: the next report is due one period after this one was */
-        s->next_report_us = due + s->report_ms * 1000ull;
-        if (s->next_report_us <= now)
-            s->next_report_us = now + s->report_ms * 1000ull; /* a long stall: skip, don't burst */
+        /* keep the schedule: one period after this one was due, on the terminal's
+         * own phase after a stall too */
+        s->next_report_us = term_next_due(due, s->report_ms * 1000ull, now);
     }
     if (t->state == TS_AUTHENTICATED && s->heartbeat_ms &&
         now >= s->last_tx_us + s->heartbeat_ms * 1000ull && term_can_request(t)) {

@@ -142,9 +142,7 @@ uint64_t jt808_term_cmd_tick(struct term *t, uint64_t now)
                 term_count(t, JT808_C_TRACKING_REPORTS, 1);
             }
         }
-        k->next_us += k->every_us;
-        if (k->next_us <= now)
-            k->next_us = now + k->every_us; /* a long stall: skip, don't burst */
+        k->next_us = term_next_due(k->next_us, k->every_us, now); /* a long stall: skip, don't burst */
         if (k->next_us > k->until_us) {
             track_stop(x);
             return 0;

@@ -174,9 +174,7 @@ static uint64_t rp_on_tick(struct term *t, uint64_t now)
                 if (send_msg(t, i, now - due <= slack ? now : due) && report)
                     t->fleet->st->reports++;
             }
-            s->next_due_us[i] = due + m->every_ms * 1000u;
-            if (s->next_due_us[i] <= now)
-                s->next_due_us[i] = now + m->every_ms * 1000u; /* a long stall: skip, don't burst */
+            s->next_due_us[i] = term_next_due(due, m->every_ms * 1000ull, now); /* a long stall: skip, don't burst */
         }
         if (!next || s->next_due_us[i] < next)
             next = s->next_due_us[i];

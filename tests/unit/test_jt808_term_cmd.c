@@ -1080,6 +1080,40 @@ static void test_longest_report_interval(void **state)
     finish(h);
 }
 
+/* A stall longer than the report interval (the worker's loop held up 3.4 s, 1 s
+ * reports): one report, not a burst of the missed ones, and the next on the
+ * terminal's own phase (due + 4 s), not a period from the moment the stall ended,
+ * which would put every terminal the stall held up on one instant. */
+static void test_report_after_stall(void **state)
+{
+    (void)state;
+    struct dh *h = online(2013, "\"report\": {\"every\": \"1s\"}");
+    struct term *t = dh_term(h, 0, 0);
+    uint64_t due = JT(t)->next_report_us;
+    assert_true(due > 0);
+    dh_run_to(h, due);
+    struct sent s = {0};
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0200);
+    ack(t, m->h.serial, 0x0200);
+    want_none(&s);
+    due += 1 * S;
+    assert_int_equal(JT(t)->next_report_us, due);
+    clock_advance(due + 3400 * MS - clock_now_us()); /* the stall: no poll meanwhile */
+    worker_poll(h->w);
+    sent_take(&s, t);
+    m = want(&s, 0x0200);
+    ack(t, m->h.serial, 0x0200);
+    want_none(&s);
+    assert_int_equal(JT(t)->next_report_us, due + 4 * S);
+    dh_run_to(h, due + 4 * S);
+    sent_take(&s, t);
+    want(&s, 0x0200);
+    want_none(&s);
+    sent_free(&s);
+    finish(h);
+}
+
 /* ---- jt808_term_time.c ------------------------------------------------------------------- */
 
 /* 0x8004 answering the terminal's 0x0004 with this time. */
@@ -1444,6 +1478,7 @@ int main(void)
         cmocka_unit_test(test_time_query),
         cmocka_unit_test(test_tracking_held),
         cmocka_unit_test(test_longest_report_interval),
+        cmocka_unit_test(test_report_after_stall),
         cmocka_unit_test(test_flood_of_shots),
         cmocka_unit_test(test_flood_of_driver_queries),
         cmocka_unit_test(test_resend_huge_list),

@@ -117,6 +117,40 @@ static void test_schedule_and_serial_replies(void **state)
     dh_free(h);
 }
 
+/* A stall longer than the period (the loop held up 3.4 s, a message every 1 s): one
+ * message, not a burst of the missed ones, and the next on the terminal's own
+ * schedule (4 s after the one the stall held up was due), not a period after the
+ * stall ended. */
+static void test_schedule_after_stall(void **state)
+{
+    (void)state;
+    struct dh *h = start(1, "\"transport\": \"tcp\", \"framing\": \"fixed:2\", "
+                            "\"messages\": [{\"template\": \"A5 {serial:1}\", \"every\": \"1s\"}]", "", &transport_mem);
+    struct term *t = dh_term(h, 0, 0);
+    worker_poll(h->w);
+    uint64_t first = 0;
+    for (uint64_t now = 0; now <= 1 * S + 5 * MS && !first; now += MS) {
+        dh_run_to(h, now);
+        take(t);
+        if (out.n)
+            first = now;
+    }
+    assert_true(first > 0);
+    uint64_t tick = h->w->wheel.width_us;
+    /* first + 1 s is due; the loop comes back 3.4 s after it */
+    clock_advance(first + 1 * S + 3400 * MS - clock_now_us());
+    worker_poll(h->w);
+    take(t);
+    assert_int_equal(out.n, 2); /* one message */
+    dh_run_to(h, first + 5 * S - tick - 1);
+    take(t);
+    assert_int_equal(out.n, 0);
+    dh_run_to(h, first + 5 * S + tick);
+    take(t);
+    assert_int_equal(out.n, 2); /* on its own schedule: first + 5 s */
+    dh_free(h);
+}
+
 /* A handshake is sent on every connection; its reply puts the terminal online,
  * and an unanswered one starts over on a new connection. */
 static void test_handshake(void **state)
@@ -248,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedule_and_serial_replies),
+        cmocka_unit_test(test_schedule_after_stall),
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_answers_over_datagrams),
         cmocka_unit_test(test_bad_length_drops),
