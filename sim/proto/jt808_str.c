@@ -63,14 +63,13 @@ enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n)
     for (size_t i = 0; i < len; i++)
         if (digits[i] < '0' || digits[i] > '9')
             return JT808_E_VALUE;
-    size_t pad = 2 * n - len;
-    for (size_t i = 0; i < 2 * n; i++) {
-        uint8_t d = i < pad ? 0 : (uint8_t)(digits[i - pad] - '0');
-        if (i & 1)
-            out[i / 2] |= d;
-        else
-            out[i / 2] = (uint8_t)(d << 4);
-    }
+    /* leading zeros, then two digits a byte (every header has a phone in BCD) */
+    size_t pad = 2 * n - len, i = 0;
+    memset(out, 0, n);
+    if (pad & 1)
+        out[pad / 2] = (uint8_t)(digits[i++] - '0');
+    for (size_t o = (pad + 1) / 2; i < len; i += 2, o++)
+        out[o] = (uint8_t)((digits[i] - '0') << 4 | (digits[i + 1] - '0'));
     return JT808_OK;
 }
 

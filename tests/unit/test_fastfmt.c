@@ -195,6 +195,54 @@ static void test_ident(void **state)
     assert_string_equal(got, "13900000042");
 }
 
+/* --- BCD of a phone ------------------------------------------------------------------ */
+
+/* The nibble at a time formulation jt808_bcd_encode had */
+static int ref_bcd(const char *digits, uint8_t *out, size_t n)
+{
+    size_t len = strlen(digits);
+    if (len > 2 * n)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if (digits[i] < '0' || digits[i] > '9')
+            return -1;
+    size_t pad = 2 * n - len;
+    for (size_t i = 0; i < 2 * n; i++) {
+        uint8_t d = i < pad ? 0 : (uint8_t)(digits[i - pad] - '0');
+        if (i & 1)
+            out[i / 2] |= d;
+        else
+            out[i / 2] = (uint8_t)(d << 4);
+    }
+    return 0;
+}
+
+static void test_bcd_encode(void **state)
+{
+    (void)state;
+    uint8_t got[12], want[12];
+    assert_int_equal(jt808_bcd_encode("13912345678", got, 6), JT808_OK);
+    assert_memory_equal(got, "\x01\x39\x12\x34\x56\x78", 6); /* odd length: a leading 0 */
+    assert_int_equal(jt808_bcd_encode("139123456789", got, 6), JT808_OK);
+    assert_memory_equal(got, "\x13\x91\x23\x45\x67\x89", 6);
+    char digits[24];
+    for (size_t n = 1; n <= 10; n++)
+        for (size_t len = 0; len <= 2 * n + 1; len++)
+            for (int r = 0; r < 20; r++) {
+                for (size_t k = 0; k < len; k++)
+                    digits[k] = (char)('0' + rnd32() % 10);
+                digits[len] = '\0';
+                if (r == 19 && len)
+                    digits[rnd32() % len] = (char)(len & 1 ? 'A' : '/'); /* refused, out untouched */
+                memset(got, 0xAA, sizeof got);
+                memset(want, 0xAA, sizeof want);
+                int wr = ref_bcd(digits, want, n);
+                enum jt808_rc gr = jt808_bcd_encode(digits, got, n);
+                assert_int_equal(gr == JT808_OK, wr == 0);
+                assert_memory_equal(got, want, sizeof got);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_time_text_known),
         cmocka_unit_test(test_time_text_sweep),
         cmocka_unit_test(test_ident),
+        cmocka_unit_test(test_bcd_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
