@@ -51,13 +51,36 @@ uint32_t term_rand(struct term *t)
 
 uint16_t term_next_serial(struct term *t) { return t->serial++; }
 
+/* What snprintf(out, cap, "%s%0*" PRIu64, prefix, digits, n) writes (the prefix
+ * alone when !numbered), without snprintf: every message a terminal sends has
+ * its identity in the header. */
+void fleet_ident_format(const char *prefix, bool numbered, int digits, uint64_t n, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    size_t o = 0, last = cap - 1;
+    for (const char *p = prefix; *p && o < last; p++)
+        out[o++] = *p;
+    if (numbered) {
+        char num[20];
+        int nd = 0;
+        do {
+            num[nd++] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n);
+        for (int z = digits - nd; z > 0 && o < last; z--)
+            out[o++] = '0';
+        while (nd && o < last)
+            out[o++] = num[--nd];
+    }
+    out[o] = '\0';
+}
+
 void term_ident(const struct term *t, char *out, size_t cap)
 {
     const struct fleet_rt *fr = t->fleet;
-    if (!fr->ident_numbered)
-        snprintf(out, cap, "%s", fr->ident_prefix);
-    else
-        snprintf(out, cap, "%s%0*" PRIu64, fr->ident_prefix, fr->ident_digits, fr->ident_base + t->index);
+    fleet_ident_format(fr->ident_prefix, fr->ident_numbered, fr->ident_digits, fr->ident_base + t->index, out,
+                       cap);
 }
 
 int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *base, int *digits,

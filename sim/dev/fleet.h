@@ -154,6 +154,9 @@ void worker_free(struct worker *w);
  * numbered part does not fit 64 bits. */
 int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *base, int *digits,
                       bool *numbered);
+/* A terminal's identity from a parsed pattern: the prefix, then (numbered) n
+ * zero-padded to digits; truncated to cap - 1 bytes like snprintf. */
+void fleet_ident_format(const char *prefix, bool numbered, int digits, uint64_t n, char *out, size_t cap);
 
 /* --- for dialects -------------------------------------------------------------- */
 

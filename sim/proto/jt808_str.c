@@ -3,6 +3,7 @@
  * never opens an iconv descriptor; only text with bytes >= 0x80 goes through iconv. */
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,13 +11,48 @@
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_internal.h"
 
-void jt808_time_text(int64_t unix_s, char out[13])
+static void time_text_slow(int64_t unix_s, char out[13])
 {
     time_t t = (time_t)(unix_s + 8 * 3600);
     struct tm tm;
     gmtime_r(&t, &tm);
     snprintf(out, 13, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* Every location a terminal sends has one: the date (YYMMDD) is kept per thread
+ * for the day it was last made for, and the time of day is arithmetic, so the
+ * common case costs no gmtime_r and no snprintf. */
+void jt808_time_text(int64_t unix_s, char out[13])
+{
+    static _Thread_local int64_t day_cached = -1;
+    static _Thread_local char date[6];
+    /* from 1970 (GMT+8) to the year 9999: six two-digit fields exactly, as
+     * time_text_slow makes them; anything else goes the slow way */
+    if (unix_s < -8 * 3600 || unix_s > INT64_C(253402300799)) {
+        time_text_slow(unix_s, out);
+        return;
+    }
+    int64_t t = unix_s + 8 * 3600;
+    int64_t day = t / 86400;
+    int sec = (int)(t - day * 86400);
+    if (day != day_cached) {
+        char full[13];
+        time_text_slow(day * 86400 - 8 * 3600, full);
+        memcpy(date, full, sizeof date);
+        day_cached = day;
+    }
+    memcpy(out, date, sizeof date);
+    two_digits(out + 6, sec / 3600);
+    two_digits(out + 8, sec / 60 % 60);
+    two_digits(out + 10, sec % 60);
+    out[12] = '\0';
 }
 
 enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n)
@@ -27,14 +63,13 @@ enum jt808_rc jt808_bcd_encode(const char *digits, uint8_t *out, size_t n)
     for (size_t i = 0; i < len; i++)
         if (digits[i] < '0' || digits[i] > '9')
             return JT808_E_VALUE;
-    size_t pad = 2 * n - len;
-    for (size_t i = 0; i < 2 * n; i++) {
-        uint8_t d = i < pad ? 0 : (uint8_t)(digits[i - pad] - '0');
-        if (i & 1)
-            out[i / 2] |= d;
-        else
-            out[i / 2] = (uint8_t)(d << 4);
-    }
+    /* leading zeros, then two digits a byte (every header has a phone in BCD) */
+    size_t pad = 2 * n - len, i = 0;
+    memset(out, 0, n);
+    if (pad & 1)
+        out[pad / 2] = (uint8_t)(digits[i++] - '0');
+    for (size_t o = (pad + 1) / 2; i < len; i += 2, o++)
+        out[o] = (uint8_t)((digits[i] - '0') << 4 | (digits[i + 1] - '0'));
     return JT808_OK;
 }
 

@@ -167,6 +167,10 @@ void gw_reply_rejected(struct gw_conn *c, uint16_t id, const uint8_t *body, size
 void gw_want_put(struct gw_want *w);
 /* jt808_gw_msg.c: a position to the core. */
 void gw_report_location(struct gw_conn *c, const struct jt808_location *loc);
+/* The JSON of a position as the core stores it (service "location", wire units;
+ * a time that is not BCD digits is left empty), NUL-terminated; its length. */
+#define GW_LOCATION_JSON_MAX 160
+size_t gw_location_json(const struct jt808_location *loc, char out[GW_LOCATION_JSON_MAX]);
 
 /* jt808_gw_up.c: terminal messages of their own accord: -2 not one of its ids,
  * -1 answered already (0x8004, 0x8800, resent packages), else the 0x8001 result. */
