@@ -16,7 +16,7 @@
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define ID_CAP 48 /* = sizeof case_result.id */
 
-static const char *const metric_keys[] = {"target", "not_run", "jobs", "shards", "attempts"};
+static const char *const metric_keys[] = {"target", "not_run", "jobs", "shards", "attempts", "tls"};
 static const char *const group_keys[] = {"count", "of", "cases"};
 static const char *const verdict_names[] = {"PASS", "INCONCLUSIVE", "FAIL", "ERROR"};
 
