@@ -97,7 +97,7 @@ conform_with() {
     kill -INT "$dpid" 2>/dev/null
     wait "$dpid" 2>/dev/null
 }
-TCASES='JT808T-REG-001,JT808T-LOCQ-001,JT808T-PARAM-002,JT808T-CHECK-001'
+TCASES='JT808T-REG-001-2019,JT808T-LOCQ-001,JT808T-PARAM-002,JT808T-CHECK-001'
 
 # 4. --terminal --tls, the runner's certificate made for the run: the device trusts its CA
 port=$(free_port)
@@ -117,7 +117,7 @@ for d in good:'{"ca": "certs/server-ca.crt", "cert": "certs/dev-{n}.crt", "key":
     name=${d%%:*}
     port=$(free_port)
     device "$TMP/d-$name.json" "$port" "${d#*:}"
-    conform_with "c-$name" "$port" "$TMP/d-$name.json" -- scenarios/conformance/jt808-terminal --cases JT808T-REG-001 \
+    conform_with "c-$name" "$port" "$TMP/d-$name.json" -- scenarios/conformance/jt808-terminal --cases JT808T-REG-001-2019 \
         --tls-cert "$C/server.crt" --tls-key "$C/server.key" --client-ca "$C/device-ca.crt" --report "$TMP/r5-$name"
 done
 if [ "$(cat "$TMP/c-good.rc")" = 0 ] && grep -q "device certificate /CN=device 0" "$TMP/r5-good/report.json"; then
