@@ -115,6 +115,37 @@ static int write_format(const struct run_report *rep, enum out_format fmt, const
 }
 
 /* A directory stands for the report.json in it. */
+/* The merged report in each format asked for (-o in its format, --junit, --html),
+ * then the closing summary; rc, or the usage exit when a file cannot be written. */
+static int write_outputs(const struct run_report *rep, const char *name, const char *out, enum out_format fmt,
+                         const char *junit, const char *html, int quiet, int no_color, int rc)
+{
+    char err[4096];
+    const struct {
+        const char *path;
+        enum out_format fmt;
+    } outs[] = {{out, fmt}, {junit, FMT_JUNIT}, {html, FMT_HTML}};
+    int wrote = 0;
+    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+        if (!outs[k].path)
+            continue;
+        if (write_format(rep, outs[k].fmt, outs[k].path, err, sizeof err) < 0) {
+            fprintf(stderr, "fleetsim %s: %s\n", name, err);
+            rc = RUN_EXIT_USAGE;
+            continue;
+        }
+        if (!quiet)
+            printf("%s %s", wrote++ ? "" : "reports:", outs[k].path);
+    }
+    if (wrote)
+        printf("\n");
+    if (!quiet) {
+        printf("\n");
+        report_print_summary(rep, stdout, report_summary_style(stdout, no_color));
+    }
+    return rc;
+}
+
 static const char *report_path(const char *arg, char *buf, size_t cap)
 {
     struct stat st;
@@ -191,28 +222,7 @@ static int merge_conform(const char *name, struct run_report *in, const char *co
         report_print_table(&rep, stdout);
     }
     int rc = run_exit_status(report_overall(&rep));
-    const struct {
-        const char *path;
-        enum out_format fmt;
-    } outs[] = {{out, fmt}, {junit, FMT_JUNIT}, {html, FMT_HTML}};
-    int wrote = 0;
-    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
-        if (!outs[k].path)
-            continue;
-        if (write_format(&rep, outs[k].fmt, outs[k].path, err, sizeof err) < 0) {
-            fprintf(stderr, "fleetsim %s: %s\n", name, err);
-            rc = RUN_EXIT_USAGE;
-            continue;
-        }
-        if (!quiet)
-            printf("%s %s", wrote++ ? "" : "reports:", outs[k].path);
-    }
-    if (wrote)
-        printf("\n");
-    if (!quiet) {
-        printf("\n");
-        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
-    }
+    rc = write_outputs(&rep, name, out, fmt, junit, html, quiet, no_color, rc);
     report_free(&rep);
     return rc;
 }
@@ -375,28 +385,7 @@ static int merge(const char *name, int argc, char **argv)
     }
     run_print_figures(&sc, sum, &rep, quiet ? NULL : stdout);
     rc = run_exit_status(report_overall(&rep));
-    const struct {
-        const char *path;
-        enum out_format fmt;
-    } outs[] = {{out, fmt}, {junit, FMT_JUNIT}, {html, FMT_HTML}};
-    int wrote = 0;
-    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
-        if (!outs[k].path)
-            continue;
-        if (write_format(&rep, outs[k].fmt, outs[k].path, err, sizeof err) < 0) {
-            fprintf(stderr, "fleetsim %s: %s\n", name, err);
-            rc = RUN_EXIT_USAGE;
-            continue;
-        }
-        if (!quiet)
-            printf("%s %s", wrote++ ? "" : "reports:", outs[k].path);
-    }
-    if (wrote)
-        printf("\n");
-    if (!quiet) {
-        printf("\n");
-        report_print_summary(&rep, stdout, report_summary_style(stdout, no_color));
-    }
+    rc = write_outputs(&rep, name, out, fmt, junit, html, quiet, no_color, rc);
     report_free(&rep);
 done:
     scenario_free(&sc);
