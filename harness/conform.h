@@ -173,6 +173,8 @@ int conform_terminal_accept(const struct conform_target *t, uint64_t deadline_ms
  * trust store; its certificate must name the host, checked per connection),
  * cert/key the device's (both or neither); NULL with what is wrong in err.
  * conform_tls_free releases it (a server context too). */
+/* OpenSSL's first queued error (or errno, or "no reason given") in buf, the queue cleared. */
+const char *conform_ssl_why(char *buf, size_t cap);
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap);
 void conform_tls_free(void *ctx);
 /* conform_tls.c: the certificates of a run into dir (made 0700 if absent): server-ca,

@@ -334,17 +334,6 @@ static void conn_close(struct conn *k)
     k->n = 0;
 }
 
-static const char *ssl_why(char *buf, size_t cap)
-{
-    unsigned long e = ERR_get_error();
-    if (e == 0)
-        snprintf(buf, cap, "%s", errno ? strerror(errno) : "no reason given");
-    else
-        ERR_error_string_n(e, buf, cap);
-    ERR_clear_error();
-    return buf;
-}
-
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap)
 {
     char why[256];
@@ -354,25 +343,25 @@ void *conform_tls_new(const char *ca, const char *cert, const char *key, char *e
     }
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL) {
-        snprintf(err, errcap, "cannot make a TLS context: %s", ssl_why(why, sizeof why));
+        snprintf(err, errcap, "cannot make a TLS context: %s", conform_ssl_why(why, sizeof why));
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (ca == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        snprintf(err, errcap, "cannot read the system's trust store (%s)", ssl_why(why, sizeof why));
+        snprintf(err, errcap, "cannot read the system's trust store (%s)", conform_ssl_why(why, sizeof why));
         SSL_CTX_free(ctx);
         return NULL;
     }
     if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-        snprintf(err, errcap, "--tls-ca %s: not a readable PEM CA certificate (%s)", ca, ssl_why(why, sizeof why));
+        snprintf(err, errcap, "--tls-ca %s: not a readable PEM CA certificate (%s)", ca, conform_ssl_why(why, sizeof why));
         SSL_CTX_free(ctx);
         return NULL;
     }
     if (cert && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
                  SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)) {
         snprintf(err, errcap, "--tls-cert %s / --tls-key %s: not a PEM certificate and its key (%s)", cert, key,
-                 ssl_why(why, sizeof why));
+                 conform_ssl_why(why, sizeof why));
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -396,7 +385,7 @@ static bool tls_open(struct exch *x, const struct conform_step *st, struct conn 
                       "not run: only the runs of the embedded platform (--tls) make one");
     k->ssl = SSL_new(ctx);
     if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
-        return worsen(x, VERDICT_ERROR, st, where, "TLS: %s", ssl_why(why, sizeof why));
+        return worsen(x, VERDICT_ERROR, st, where, "TLS: %s", conform_ssl_why(why, sizeof why));
     /* the server's certificate must name the address connected to */
     X509_VERIFY_PARAM *vp = SSL_get0_param(k->ssl);
     if (X509_VERIFY_PARAM_set1_ip_asc(vp, x->t->host) != 1)
@@ -409,7 +398,7 @@ static bool tls_open(struct exch *x, const struct conform_step *st, struct conn 
         if (cert && vr == X509_V_OK) {
             /* a handshake with no or a foreign device certificate, ended by the target: what the case asks */
             log_line(x, "+%.3f c%d TLS handshake (device certificate: %s) refused by the target: %s", since(x),
-                     (int)(k - x->conns), certs[cert], ssl_why(why, sizeof why));
+                     (int)(k - x->conns), certs[cert], conform_ssl_why(why, sizeof why));
             k->refused = true;
             return false;
         }
@@ -424,7 +413,7 @@ static bool tls_open(struct exch *x, const struct conform_step *st, struct conn 
                           x->t->embedded ? "" : " (checked against the system's trust store: --tls-ca names the "
                           "CA that issued it)");
         }
-        ssl_why(why, sizeof why);
+        conform_ssl_why(why, sizeof why);
         /* the handshake is the transport the cases run on, not a rule of theirs */
         return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s", why);
     }
@@ -447,7 +436,7 @@ static bool tls_accept(struct exch *x, const struct conform_step *st, struct con
              x->t->client_ca ? " with a certificate the --client-ca CA issued" : "");
     k->ssl = SSL_new((SSL_CTX *)x->t->tls);
     if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
-        return worsen(x, VERDICT_ERROR, st, want, "TLS: %s", ssl_why(why, sizeof why));
+        return worsen(x, VERDICT_ERROR, st, want, "TLS: %s", conform_ssl_why(why, sizeof why));
     struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
     setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     errno = 0;
@@ -458,7 +447,7 @@ static bool tls_accept(struct exch *x, const struct conform_step *st, struct con
         else if (vr != X509_V_OK)
             snprintf(why, sizeof why, "the device's certificate: %s", X509_verify_cert_error_string(vr));
         else
-            ssl_why(why, sizeof why);
+            conform_ssl_why(why, sizeof why);
         log_line(x, "+%.3f c%d TLS handshake with %s refused: %s", since(x), (int)(k - x->conns), peer, why);
         return worsen(x, VERDICT_FAIL, st, want, "TLS handshake refused: %s", why);
     }
@@ -573,7 +562,7 @@ static bool send_bytes(struct exch *x, const struct conform_step *st, const uint
             continue;
         char why[256];
         return worsen(x, VERDICT_FAIL, st, "the connection open to send on", "TLS write: %s (the target closed it)",
-                      ssl_why(why, sizeof why));
+                      conform_ssl_why(why, sizeof why));
     }
     while (!k->ssl && off < n) {
         ssize_t w = send(k->fd, f + off, n - off, MSG_NOSIGNAL);
@@ -645,7 +634,7 @@ static int next_frame(struct exch *x, const struct conform_step *st, int ci, uin
                 continue; /* a record not whole yet, or a post-handshake message */
             if (e == SSL_ERROR_SSL) {
                 char why[256];
-                log_line(x, "+%.3f c%d TLS: %s", since(x), ci, ssl_why(why, sizeof why));
+                log_line(x, "+%.3f c%d TLS: %s", since(x), ci, conform_ssl_why(why, sizeof why));
             }
             ERR_clear_error();
             /* a close_notify, an alert or the socket closed: the target ended it */

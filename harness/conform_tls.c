@@ -19,7 +19,7 @@
 
 #define CERT_DAYS 30
 
-static const char *why_ssl(char *buf, size_t cap)
+const char *conform_ssl_why(char *buf, size_t cap)
 {
     unsigned long e = ERR_get_error();
     if (e == 0)
@@ -87,7 +87,7 @@ static int write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY *ke
         fchmod(fileno(f), 0600);
     int ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
     if (fclose(f) != 0 || ok != 1) {
-        snprintf(err, errcap, "%s: cannot write it (%s)", path, why_ssl(why, sizeof why));
+        snprintf(err, errcap, "%s: cannot write it (%s)", path, conform_ssl_why(why, sizeof why));
         return -1;
     }
     return 0;
@@ -101,7 +101,7 @@ static int issue(const char *dir, const char *name, const char *cn, X509 *issuer
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     X509 *cert = key ? make_cert(key, cn, issuer, ikey, serial, ca) : NULL;
     if (cert == NULL) {
-        snprintf(err, errcap, "the certificate \"%s\": %s", cn, why_ssl(why, sizeof why));
+        snprintf(err, errcap, "the certificate \"%s\": %s", cn, conform_ssl_why(why, sizeof why));
         EVP_PKEY_free(key);
         return -1;
     }
@@ -156,14 +156,14 @@ void *conform_tls_server_new(const char *cert, const char *key, const char *clie
     }
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
-        snprintf(err, errcap, "cannot make a TLS context: %s", why_ssl(why, sizeof why));
+        snprintf(err, errcap, "cannot make a TLS context: %s", conform_ssl_why(why, sizeof why));
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         snprintf(err, errcap, "--tls-cert %s / --tls-key %s: not a PEM certificate and its key (%s)", cert, key,
-                 why_ssl(why, sizeof why));
+                 conform_ssl_why(why, sizeof why));
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -171,7 +171,7 @@ void *conform_tls_server_new(const char *cert, const char *key, const char *clie
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
         if (names == NULL || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
             snprintf(err, errcap, "--client-ca %s: not a readable PEM CA certificate (%s)", client_ca,
-                     why_ssl(why, sizeof why));
+                     conform_ssl_why(why, sizeof why));
             sk_X509_NAME_pop_free(names, X509_NAME_free);
             SSL_CTX_free(ctx);
             return NULL;
