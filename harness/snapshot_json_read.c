@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/report_read.h"
 #include "harness/scenario_json.h"
 #include "harness/snapshot.h"
 #include "harness/snapshot_json_internal.h"
@@ -612,24 +613,6 @@ int snapshot_from_json(struct run_snapshot *s, const cJSON *j, const char *file,
     return 0;
 }
 
-/* "file:line:col: JSON syntax error" at the place cJSON stopped. */
-static int syntax_error(const char *file, const char *text, const char *at, char *err, size_t errcap)
-{
-    size_t line = 1, col = 1;
-    if (!at || at < text || at > text + strlen(text))
-        at = text;
-    for (const char *p = text; p < at; p++) {
-        if (*p == '\n') {
-            line++;
-            col = 1;
-        } else if (((unsigned char)*p & 0xC0) != 0x80) {
-            col++;
-        }
-    }
-    snprintf(err, errcap, "%s:%zu:%zu: JSON syntax error%s", file, line, col, *at ? "" : " at end of input");
-    return -1;
-}
-
 int snapshot_load(struct run_snapshot *s, const char *path, char *err, size_t errcap)
 {
     char *text;
@@ -643,7 +626,7 @@ int snapshot_load(struct run_snapshot *s, const char *path, char *err, size_t er
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
-        syntax_error(path, text, end ? end : cJSON_GetErrorPtr(), err, errcap);
+        report_json_syntax_error(path, text, end ? end : cJSON_GetErrorPtr(), err, errcap);
         free(text);
         return -1;
     }
