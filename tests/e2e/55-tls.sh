@@ -84,25 +84,6 @@ fi
 # OCSP for device certificates against openssl's own responder on loopback: the
 # revoked device is refused and closed, the others let in; with the responder gone
 # the gateway fails closed.
-# start_responder INDEX SIGNER KEY CA OUT: openssl's OCSP responder on a free port,
-# RPORT and RPID set.  It binds without SO_REUSEADDR, so a port that a closed
-# connection still holds (TIME_WAIT) fails: then another port.  It is not probed
-# with a connection: it serves one at a time, and would wait on that one.
-start_responder() {
-    local i
-    for i in 1 2 3 4 5 6 7 8; do
-        RPORT=$(free_port)
-        openssl ocsp -index "$1" -port "$RPORT" -rsigner "$2" -rkey "$3" -CA "$4" -nmin 10 >"$5" 2>&1 &
-        RPID=$!
-        for _ in $(seq 50); do
-            grep -q "waiting for OCSP client connections" "$5" && return 0
-            kill -0 "$RPID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
-    done
-    return 1
-}
 start_responder "$C/ca-device-ca/index.txt" "$C/ocsp.crt" "$C/ocsp.key" "$C/device-ca.crt" "$TMP/ocsp.out" ||
     nok "openssl ocsp starts" "$(tail -3 "$TMP/ocsp.out")"
 OP=$RPORT OCSP=$RPID

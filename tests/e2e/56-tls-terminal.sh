@@ -79,21 +79,6 @@ pkill -P "$SS" 2>/dev/null; wait "$SS" 2>/dev/null
 contains "... and sends the name as SNI (s_server: Hostname in TLS extension)" 'Hostname in TLS extension: "localhost"' "$TMP/sni.out"
 
 # 3. stapling against fleetsim's gateway, which staples its status from openssl's responder
-start_responder() { # index signer key ca out: RPORT and RPID (as in 55-tls.sh)
-    local i
-    for i in 1 2 3 4 5 6 7 8; do
-        RPORT=$(free_port)
-        openssl ocsp -index "$1" -port "$RPORT" -rsigner "$2" -rkey "$3" -CA "$4" -nmin 10 >"$5" 2>&1 &
-        RPID=$!
-        for _ in $(seq 50); do
-            grep -q "waiting for OCSP client connections" "$5" && return 0
-            kill -0 "$RPID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
-    done
-    return 1
-}
 start_responder "$C/ca-server-ca/index.txt" "$C/server-ocsp.crt" "$C/server-ocsp.key" "$C/server-ca.crt" "$TMP/socsp.out" ||
     nok "openssl ocsp starts (server CA)" "$(tail -3 "$TMP/socsp.out")"
 cat >"$TMP/staple.json" <<JSON
