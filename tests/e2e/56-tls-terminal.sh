@@ -20,6 +20,21 @@ wait_accept() {
     done
     return 1
 }
+# start_s_server OUT ARGS...: openssl s_server on a free port with ARGS, SPORT and SS
+# set; a port it cannot bind (another test's, or one in TIME_WAIT) is tried again
+# with another, as start_responder does
+start_s_server() {
+    local out=$1 i
+    shift
+    for i in 1 2 3 4 5 6 7 8; do
+        SPORT=$(free_port)
+        (sleep 30 | timeout 40 openssl s_server -accept "$SPORT" "$@" >"$out" 2>&1) 2>/dev/null &
+        SS=$!
+        wait_accept "$out" "$SS" && return 0
+        pkill -P "$SS" 2>/dev/null; wait "$SS" 2>/dev/null
+    done
+    return 1
+}
 # run_expect NAME FILE CASES: the run passes all its cases
 run_expect() {
     "$FLEETSIM" run "$2" >"$2.out" 2>&1; local rc=$?
@@ -63,11 +78,9 @@ JSON
 run_expect "max_handshakes 1: 30 terminals handshake one at a time, every one in" "$TMP/cap.json" 3
 
 # 2. SNI: openssl s_server prints the host name the terminal sent
-P=$(free_port)
-(sleep 30 | timeout 40 openssl s_server -accept "$P" -cert "$C/server.crt" -key "$C/server.key" \
-    -servername localhost -cert2 "$C/server.crt" -key2 "$C/server.key" >"$TMP/sni.out" 2>&1) 2>/dev/null &
-SS=$!
-wait_accept "$TMP/sni.out" "$SS" || nok "openssl s_server starts" "$(tail -3 "$TMP/sni.out")"
+start_s_server "$TMP/sni.out" -cert "$C/server.crt" -key "$C/server.key" \
+    -servername localhost -cert2 "$C/server.crt" -key2 "$C/server.key" || nok "openssl s_server starts" "$(tail -3 "$TMP/sni.out")"
+P=$SPORT
 cat >"$TMP/sni.json" <<JSON
 {"name": "tls-sni", "duration": "2s", "target": "tls://127.0.0.1:$P",
  "fleets": [{"id": "t", "protocol": "jt808", "count": 1, "transport": "tls", "ack_timeout": "1s",
@@ -122,11 +135,9 @@ run_expect "a gateway that staples nothing: require refuses it (counted), reques
             -reqin $n.req -respout $n.ocsp -ndays 1 || exit 1
 done) >"$TMP/resp.out" 2>&1 || nok "OCSP responses made with openssl ocsp" "$(tail -3 "$TMP/resp.out")"
 s_server_staple() { # name cert staple want-counter
-    local p; p=$(free_port)
-    (sleep 30 | timeout 40 openssl s_server -accept "$p" -cert "$C/$2.crt" -key "$C/$2.key" \
-        -status_file "$C/$3" >"$TMP/ss-$3.out" 2>&1) 2>/dev/null &
-    local ss=$!
-    wait_accept "$TMP/ss-$3.out" "$ss" || nok "openssl s_server starts" "$(tail -3 "$TMP/ss-$3.out")"
+    start_s_server "$TMP/ss-$3.out" -cert "$C/$2.crt" -key "$C/$2.key" -status_file "$C/$3" ||
+        nok "openssl s_server starts" "$(tail -3 "$TMP/ss-$3.out")"
+    local p=$SPORT ss=$SS
     cat >"$TMP/ss-$3.json" <<JSON
 {"name": "tls-s-server-staple", "duration": "2s", "target": "tls://127.0.0.1:$p",
  "fleets": [{"id": "t", "protocol": "jt808", "count": 1, "transport": "tls", "ack_timeout": "1s",
