@@ -13,7 +13,7 @@ start() { # start MODE: a verifier in that mode; sets URL
     URL="http://$(sed -n 's/^listening on //p' "$TMP/v.out")/verify"
 }
 finish() { kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; }
-trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ "$BASHPID" = "$$" ] || exit; [ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 same() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "got:  $2" "want: $3"; fi; }
 scenario() { # scenario FILE EXPECT-JSON [STEPS-JSON]: three 2013 terminals against the verifier at URL
     cat >"$1" <<JSON

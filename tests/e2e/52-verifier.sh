@@ -15,7 +15,7 @@ start() { # start MODE: a verifier in that mode; sets URL
     URL="http://$(sed -n 's/^listening on //p' "$TMP/v.out")/verify"
 }
 finish() { kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; }
-trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ "$BASHPID" = "$$" ] || exit; [ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 post() { curl -sS -m 5 -o "$TMP/ans" -w '%{http_code}' -H 'Content-Type: application/json' -d "$1" "$URL"; }
 same() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "got:  $2" "want: $3"; fi; }
 

@@ -4,7 +4,10 @@ FLEETSIM=${FLEETSIM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/fleetsi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 2
 TMP=$(mktemp -d /tmp/fleetsim-e2e-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+# Only the script's own shell removes it: a background child that a signal reaches
+# before it has exec'd its command (kill -INT of a job just started) would run an
+# inherited EXIT trap and take TMP away from under the script.
+trap '[ "$BASHPID" = "$$" ] && rm -rf "$TMP"' EXIT
 ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1"; shift; for l in "$@"; do echo "    $l"; done; }
 # check NAME COMMAND...: passes when the command exits 0
