@@ -267,7 +267,7 @@ JSON
         fig "$name" "$k" "seconds other processes left alone" "$qsecs" "s"
         [ "$qworst" = - ] || fig "$name" "$k" "worst-second p99 of those" "$qworst" "ms"
     fi
-    p99=$(awk '/report -> acknowledgement latency/ { v = $8; m = 1
+    p99=$(awk '/report -> acknowledgement latency/ { v = $10; m = 1
             if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /us$/) { sub(/us$/, "", v); m = 0.001 } else if (v ~ /s$/) { sub(/s$/, "", v); m = 1000 }
             printf "%.3f", v * m; exit }' "$dir/$tag.log")
     [ -z "$p99" ] || fig "$name" "$k" "p99 over the run" "$p99" "ms"

@@ -231,10 +231,7 @@ spid=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 broken() { # MODE EXPECTED-FAILING-IDS
     local pport ppid got
-    pport=$(free_port)
-    python3 tests/data/jt808_broken_proxy.py "$pport" "$port" "$1" >"$TMP/proxy.out" 2>&1 &
-    ppid=$!
-    for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+    start_proxy "$port" "$1"
     # --jobs 16: the cases that fail wait out their 3 s timeouts side by side, not 2 by 2
     "$FLEETSIM" conform "$SUITE" -q --jobs 16 --exclude 'JT808-FLEET-*,JT808-TLS-*' --target "tcp://127.0.0.1:$pport" --report "$TMP/rb" >"$TMP/out" 2>&1; rc=$?
     kill $ppid; wait $ppid 2>/dev/null
@@ -254,10 +251,7 @@ contains "... with the result it got" "body.result 0, got 2" "$TMP/out"
 # ... and those are the cases a platform that accepts every registration fails
 broken reg-accept-all "JT808-FIELD-001 JT808-FIELD-002 JT808-FIELD-003 JT808-FIELD-004 JT808-FIELD-005"
 # a server time far from now (0x8004 of 2000-01-01) fails the time case, saying by how much
-pport=$(free_port)
-python3 tests/data/jt808_broken_proxy.py "$pport" "$port" clock-off >"$TMP/proxy.out" 2>&1 &
-ppid=$!
-for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+start_proxy "$port" clock-off
 expect_exit "a platform whose clock is off fails JT808-TIME-001 (exit 1)" 1 \
     "$FLEETSIM" conform "$SUITE" -q --cases 'JT808-TIME-*,JT808-HDR-2019-001' --target "tcp://127.0.0.1:$pport" --report "$TMP/rt"
 kill $ppid; wait $ppid 2>/dev/null
@@ -333,10 +327,7 @@ port=$(free_port)
     >"$TMP/serve5.log" 2>&1 &
 spid=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-pport=$(free_port)
-python3 tests/data/jt808_broken_proxy.py "$pport" "$port" reg-result-2 >"$TMP/proxy.out" 2>&1 &
-ppid=$!
-for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+start_proxy "$port" reg-result-2
 "$FLEETSIM" conform "$OP" -q --jobs 2 --target "tcp://127.0.0.1:$pport" --report "$TMP/r8" >"$TMP/out" 2>&1; rc=$?
 kill $ppid; wait $ppid 2>/dev/null
 got=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["verdict"] != "PASS"))' "$TMP/r8/report.json")
@@ -346,10 +337,7 @@ if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then
 else
     nok "a one-party platform whose 0x8100 always says 2 fails every one-party case but JT808-OP-REG-002" "exit $rc" "not passed: $got"
 fi
-pport=$(free_port)
-python3 tests/data/jt808_broken_proxy.py "$pport" "$port" reg-accept-all >"$TMP/proxy.out" 2>&1 &
-ppid=$!
-for _ in $(seq 50); do grep -q up "$TMP/proxy.out" && break; sleep 0.1; done
+start_proxy "$port" reg-accept-all
 "$FLEETSIM" conform "$OP" -q --jobs 2 --cases 'JT808-OP-REG-*' --target "tcp://127.0.0.1:$pport" --report "$TMP/r9" >"$TMP/out" 2>&1; rc=$?
 kill $ppid; wait $ppid 2>/dev/null
 got=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["cases"] if c["verdict"] != "PASS"))' "$TMP/r9/report.json")

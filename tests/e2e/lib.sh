@@ -36,6 +36,19 @@ free_port() {
     done
 }
 
+# start_proxy TARGET-PORT MODE: tests/data/jt808_broken_proxy.py in front of the
+# platform on TARGET-PORT, on a free port; pport and ppid set.  The output file is
+# emptied before the proxy starts: a stale "up" from the last one would be taken
+# for this one before it listens (a connection refused).
+start_proxy() {
+    pport=$(free_port)
+    rm -f "$TMP/proxy.out"
+    python3 tests/data/jt808_broken_proxy.py "$pport" "$1" "$2" >"$TMP/proxy.out" 2>&1 &
+    ppid=$!
+    for _ in $(seq 50); do grep -q up "$TMP/proxy.out" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+
 # start_responder INDEX SIGNER KEY CA OUT: openssl's OCSP responder on a free port,
 # RPORT and RPID set.  It binds without SO_REUSEADDR, so a port that a closed
 # connection still holds (TIME_WAIT) fails: then another port.  It is not probed
