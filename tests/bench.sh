@@ -18,10 +18,13 @@ The cases, in this order (BENCH_CASES picks some, space-separated):
              BENCH_REPORT_EVERY (2s) for BENCH_DURATION (40s), BENCH_GW_PROCS gateway
              process(es) (1), a 0x8104 to all at BENCH_COMMAND_AT (20s)
   held-100k  100,000 terminals held, reporting 10,000/s for 70 s, 8 gateways:
-             targets: all held, >= 99% of 10,000 reports/s, worst-second p99 < 20 ms
+             targets: all held, >= 99% of 10,000 reports/s, p99 < 20 ms in the worst
+             second and over the run
   rate-40k   10,000 terminals, 40,000 reports/s for 70 s, 2 gateways: targets: every
-             report acknowledged, >= 99% of 40,000/s over >= 60 s, worst-second p99 < 20 ms
-  rate-20k   10,000 terminals, 20,000 reports/s for 40 s, 1 gateway: worst-second p99 < 5 ms
+             report acknowledged, >= 99% of 40,000/s over >= 60 s, p99 < 20 ms in the
+             worst second and over the run
+  rate-20k   10,000 terminals, 20,000 reports/s for 40 s, 1 gateway: p99 < 5 ms in the
+             worst second and over the run
   tls-10k    BENCH_TLS_TERMINALS (10000) TLS terminals with device certificates at once:
              handshakes per second, memory per TLS terminal (no target in the issue)
   replay     BENCH_REPLAY_TERMINALS (10000) replay terminals for BENCH_REPLAY_DURATION
@@ -270,7 +273,7 @@ JSON
     p99=$(awk '/report -> acknowledgement latency/ { v = $10; m = 1
             if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /us$/) { sub(/us$/, "", v); m = 0.001 } else if (v ~ /s$/) { sub(/s$/, "", v); m = 1000 }
             printf "%.3f", v * m; exit }' "$dir/$tag.log")
-    [ -z "$p99" ] || fig "$name" "$k" "p99 over the run" "$p99" "ms"
+    [ -z "$p99" ] || fig "$name" "$k" "p99 over the run" "$p99" "ms" "<" "$target"
     held=$(grep -o '([0-9]* of [0-9]* are)' "$dir/$tag.log" | head -1 | tr -d '(' | cut -d' ' -f1)
     [ -z "$held" ] || fig "$name" "$k" "terminals held at the end" "$held" "" ">=" "$n"
     read -r s_ a_ f_ t_ < <(ledger_of "$dir/$tag.log") || true
