@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "report/report.h"
@@ -185,6 +186,14 @@ int conform_tls_make(const char *dir, char *err, size_t errcap);
 /* The runner's server context (--terminal --tls): cert/key its certificate;
  * client_ca (NULL: none asked) the CA device certificates must be signed by. */
 void *conform_tls_server_new(const char *cert, const char *key, const char *client_ca, char *err, size_t errcap);
+
+/* CLOCK_MONOTONIC in ms: the runner's deadlines. */
+static inline uint64_t conform_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* Set by SIGINT or SIGTERM while `fleetsim conform` runs (conform.c): a case
  * being run ends as ERROR ("interrupted"), and no other starts. */

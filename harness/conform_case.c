@@ -1,8 +1,8 @@
 /* Reading conformance suites: suite.json and the case files beside it.  Strict
  * like the scenario parser: an unknown field, a wrong type, a name used before
  * it is bound are refused with the file and the JSON path, every error of a file
- * in one pass. */
-#include "harness/conform.h"
+ * in one pass.  The steps of an exchange case are read by conform_steps.c. */
+#include "harness/conform_steps.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -16,32 +16,15 @@
 #include "harness/textfile.h"
 #include "sim/proto/hex.h"
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FILES 512             /* case files of one suite */
 #define MAX_CASES 2048            /* cases of one suite */
 
 const char *const conform_capabilities[] = {"embedded", "commands", "northbound-api", "tls"};
 const size_t conform_n_capabilities = N_OF(conform_capabilities);
 
-static const char *const builtins[] = {"phone", "serial", "rx_serial", "case_index", "device_id", "edition"};
 static const char *const sides[] = {"platform", "terminal"};
 static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
 static const char *const kinds[] = {"exchange", "scenario"};
-static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
-                                           "wait", "close", "expect_close", "expect_silence", "use"};
-static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
-                                          "expect_close", "expect_silence", "use", "conn", "within",
-                                          "mutate", "note", "if", "certificate"};
-static const char *const certificates[] = {"device", "none", "foreign"};
-
-/* What the reader knows while it reads one case. */
-struct reader {
-    const struct scenario_json *j;
-    const cJSON *fixtures;          /* suite.json's, may be NULL */
-    int n_names;
-    char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
-    int depth;                      /* fixture nesting */
-};
 
 /* Errors of several files, one buffer. */
 struct errsink {
@@ -80,401 +63,6 @@ static int syntax_error(const struct scenario_json *j, const char *text, const c
     snprintf(j->err, j->errcap, "%s:%zu:%zu: JSON syntax error%s", j->file, line, col,
              *at ? "" : " at end of input");
     return SJ_ERR;
-}
-
-static bool name_ok(const char *s)
-{
-    if (!(isalpha((unsigned char)s[0]) || s[0] == '_') || strlen(s) >= CONFORM_NAME_MAX)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!(isalnum((unsigned char)*p) || *p == '_'))
-            return false;
-    return true;
-}
-
-/* body.items[0].id: names and [N] indexes. */
-static bool path_ok(const char *s)
-{
-    if (s[0] == '\0' || strlen(s) >= CONFORM_PATH_MAX)
-        return false;
-    const char *p = s;
-    while (*p) {
-        if (*p == '[') {
-            p++;
-            if (!isdigit((unsigned char)*p))
-                return false;
-            while (isdigit((unsigned char)*p))
-                p++;
-            if (*p++ != ']')
-                return false;
-        } else {
-            if (!(isalnum((unsigned char)*p) || *p == '_'))
-                return false;
-            while (isalnum((unsigned char)*p) || *p == '_')
-                p++;
-        }
-        if (*p == '.') {
-            p++;
-            if (!(isalnum((unsigned char)*p) || *p == '_'))
-                return false;
-        } else if (*p && *p != '[') {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool name_known(const struct reader *r, const char *name, size_t n)
-{
-    for (size_t i = 0; i < N_OF(builtins); i++)
-        if (strlen(builtins[i]) == n && strncmp(builtins[i], name, n) == 0)
-            return true;
-    for (int i = 0; i < r->n_names; i++)
-        if (strlen(r->names[i]) == n && strncmp(r->names[i], name, n) == 0)
-            return true;
-    return false;
-}
-
-/* Every ${name} of s is a built-in or bound by an earlier step. */
-static int check_refs(struct reader *r, const char *s, const char *path)
-{
-    int rc = SJ_OK;
-    for (const char *p = strstr(s, "${"); p; p = strstr(p + 2, "${")) {
-        const char *e = strchr(p + 2, '}');
-        if (e == NULL)
-            return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
-        size_t n = (size_t)(e - p - 2);
-        if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition) "
-                                    "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
-    }
-    return rc;
-}
-
-static int check_refs_tree(struct reader *r, const cJSON *v, const char *path)
-{
-    char p[SCENARIO_JSON_PATH_MAX];
-    int rc = SJ_OK;
-    if (cJSON_IsString(v))
-        return check_refs(r, v->valuestring, path);
-    if (cJSON_IsObject(v)) {
-        for (const cJSON *c = v->child; c; c = c->next) {
-            scenario_json_path(p, sizeof p, path, c->string ? c->string : "");
-            SJ_TRY(rc, check_refs_tree(r, c, p));
-        }
-    } else if (cJSON_IsArray(v)) {
-        int i = 0;
-        for (const cJSON *c = v->child; c; c = c->next, i++) {
-            scenario_json_index(p, sizeof p, path, i);
-            SJ_TRY(rc, check_refs_tree(r, c, p));
-        }
-    }
-    return rc;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static int parse_match(struct reader *r, const cJSON *o, const char *path, struct conform_match *m)
-{
-    static const char *const fields[] = {"msg_id", "match", "wire_contains"};
-    char p[SCENARIO_JSON_PATH_MAX];
-    int rc = SJ_OK;
-    if (scenario_json_want_object(r->j, o, path) != SJ_OK)
-        return SJ_ERR;
-    SJ_TRY(rc, scenario_json_fields(r->j, o, path, fields, N_OF(fields)));
-    SJ_TRY(rc, scenario_json_msg_id(r->j, o, path, "msg_id", SJ_REQUIRED, &m->msg_id));
-    const cJSON *f = scenario_json_get(o, "match");
-    scenario_json_path(p, sizeof p, path, "match");
-    if (f != NULL) {
-        if (scenario_json_want_object(r->j, f, p) != SJ_OK) {
-            rc = SJ_ERR;
-        } else {
-            for (const cJSON *c = f->child; c; c = c->next) {
-                char q[SCENARIO_JSON_PATH_MAX];
-                scenario_json_path(q, sizeof q, p, c->string ? c->string : "");
-                if (!path_ok(c->string ? c->string : ""))
-                    rc = scenario_json_fail(r->j, q, "not a path into the message (like body.result or "
-                                            "body.items[0].id)");
-                if (cJSON_IsObject(c))
-                    rc = scenario_json_fail(r->j, q, "expected a value or an array of values (one of), got an object");
-                SJ_TRY(rc, check_refs_tree(r, c, q));
-            }
-            m->fields = cJSON_Duplicate(f, 1);
-        }
-    }
-    const cJSON *w = scenario_json_get(o, "wire_contains");
-    scenario_json_path(p, sizeof p, path, "wire_contains");
-    if (w != NULL) {
-        if (!cJSON_IsString(w) || w->valuestring[0] == '\0') {
-            rc = scenario_json_fail(r->j, p, "expected hex digits");
-        } else {
-            size_t pos = 0;
-            /* ${name} inside is substituted before the check; only literal text is checked here */
-            if (strstr(w->valuestring, "${") == NULL &&
-                hex_decode(w->valuestring, strlen(w->valuestring), HEX_SPACES, NULL, 0, NULL, &pos) != HEX_OK)
-                rc = scenario_json_fail(r->j, p, "not hex (at position %zu)", pos + 1);
-            SJ_TRY(rc, check_refs(r, w->valuestring, p));
-            m->wire_contains = dup_str(w->valuestring);
-        }
-    }
-    return rc;
-}
-
-static int parse_steps(struct reader *r, const cJSON *arr, const char *path, struct conform_case *c);
-
-static int parse_step(struct reader *r, const cJSON *o, const char *path, struct conform_case *c)
-{
-    char p[SCENARIO_JSON_PATH_MAX];
-    int rc = SJ_OK;
-    const struct scenario_json *j = r->j;
-    if (scenario_json_want_object(j, o, path) != SJ_OK)
-        return SJ_ERR;
-    SJ_TRY(rc, scenario_json_fields(j, o, path, step_fields, N_OF(step_fields)));
-    const char *action = NULL;
-    int n_actions = 0;
-    for (size_t i = 0; i < N_OF(step_actions); i++)
-        if (scenario_json_get(o, step_actions[i]) != NULL) {
-            action = action ? action : step_actions[i];
-            n_actions++;
-        }
-    if (n_actions != 1) {
-        char all[200];
-        scenario_json_join(step_actions, N_OF(step_actions), all, sizeof all);
-        return scenario_json_fail(j, path, "%s (one of %s)", n_actions ? "more than one action" : "no action", all);
-    }
-    const cJSON *v = scenario_json_get(o, action);
-    scenario_json_path(p, sizeof p, path, action);
-    if (strcmp(action, "use") == 0) {
-        const cJSON *fx = r->fixtures ? scenario_json_get(r->fixtures, cJSON_IsString(v) ? v->valuestring : "") : NULL;
-        if (!cJSON_IsString(v))
-            return scenario_json_fail(j, p, "expected the name of a fixture of suite.json");
-        if (fx == NULL)
-            return scenario_json_fail(j, p, "\"%s\": no such fixture in suite.json", v->valuestring);
-        if (r->depth >= 4)
-            return scenario_json_fail(j, p, "fixtures nested more than 4 deep");
-        if (scenario_json_get(o, "conn") || scenario_json_get(o, "within"))
-            return scenario_json_fail(j, path, "\"use\" takes no conn or within (the fixture's steps say theirs)");
-        char fp[SCENARIO_JSON_PATH_MAX];
-        /* where the case uses it, and where the step is written */
-        snprintf(fp, sizeof fp, "%s > suite.json fixtures.%s", path, v->valuestring);
-        r->depth++;
-        rc = parse_steps(r, fx, fp, c);
-        r->depth--;
-        return rc;
-    }
-    if (c->n_steps >= CONFORM_MAX_STEPS)
-        return scenario_json_fail(j, path, "more than %d steps in one case", CONFORM_MAX_STEPS);
-    struct conform_step *s = &c->steps[c->n_steps++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->path, sizeof s->path, "%s", path);
-    long long conn = 0;
-    SJ_TRY(rc, scenario_json_int(j, o, path, "conn", SJ_OPTIONAL, 0, CONFORM_MAX_CONNS - 1, &conn));
-    s->conn = (int)conn;
-    bool timed = strcmp(action, "expect") == 0;
-    if (!timed && scenario_json_get(o, "within"))
-        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect step (expect_close and "
-                                      "expect_silence take their time as their value)"));
-    if (strcmp(action, "connect") != 0 && scenario_json_get(o, "certificate"))
-        SJ_TRY(rc, scenario_json_fail(j, path, "\"certificate\" belongs to a connect step"));
-    if (strcmp(action, "send") != 0 && scenario_json_get(o, "mutate"))
-        SJ_TRY(rc, scenario_json_fail(j, path, "\"mutate\" belongs to a send step"));
-    if (scenario_json_get(o, "note") && !cJSON_IsString(scenario_json_get(o, "note")))
-        SJ_TRY(rc, scenario_json_fail(j, path, "note: expected text"));
-    const cJSON *cond = scenario_json_get(o, "if");
-    if (cond != NULL) {
-        char ip[SCENARIO_JSON_PATH_MAX];
-        scenario_json_path(ip, sizeof ip, path, "if");
-        const char *e = cJSON_IsString(cond) ? cond->valuestring : NULL;
-        const char *op = e ? strstr(e, " == ") : NULL;
-        if (op == NULL && e)
-            op = strstr(e, " != ");
-        if (op == NULL) {
-            SJ_TRY(rc, scenario_json_fail(j, ip, "expected \"LEFT == RIGHT\" or \"LEFT != RIGHT\" (with ${name}s)"));
-        } else {
-            s->if_not_equal = op[1] == '!';
-            s->if_left = malloc((size_t)(op - e) + 1);
-            if (s->if_left) {
-                memcpy(s->if_left, e, (size_t)(op - e));
-                s->if_left[op - e] = '\0';
-            }
-            s->if_right = dup_str(op + 4);
-            SJ_TRY(rc, check_refs(r, e, ip));
-        }
-    }
-
-    if (strcmp(action, "connect") == 0 || strcmp(action, "close") == 0) {
-        s->kind = action[0] == 'c' && action[1] == 'o' ? CSTEP_CONNECT : CSTEP_CLOSE;
-        if (!cJSON_IsTrue(v))
-            SJ_TRY(rc, scenario_json_fail(j, p, "expected true"));
-        char cert[16] = "device";
-        SJ_TRY(rc, scenario_json_enum(j, o, path, "certificate", SJ_OPTIONAL, certificates, N_OF(certificates), cert,
-                                      sizeof cert));
-        for (size_t i = 0; i < N_OF(certificates); i++)
-            if (strcmp(cert, certificates[i]) == 0)
-                s->cert = (int)i;
-    } else if (strcmp(action, "send") == 0) {
-        s->kind = CSTEP_SEND;
-        if (scenario_json_want_object(j, v, p) != SJ_OK)
-            return SJ_ERR;
-        const cJSON *hx = scenario_json_get(v, "hex");
-        if (hx != NULL) {
-            char hp[SCENARIO_JSON_PATH_MAX];
-            scenario_json_path(hp, sizeof hp, p, "hex");
-            if (v->child->next != NULL)
-                SJ_TRY(rc, scenario_json_fail(j, p, "a hex frame is alone: {\"hex\": \"7E...7E\"}"));
-            if (!cJSON_IsString(hx) || hx->valuestring[0] == '\0')
-                return scenario_json_fail(j, hp, "expected the frame in hex, 7E to 7E");
-            size_t pos = 0;
-            if (strstr(hx->valuestring, "${") == NULL &&
-                hex_decode(hx->valuestring, strlen(hx->valuestring), HEX_SPACES, NULL, 0, NULL, &pos) != HEX_OK)
-                SJ_TRY(rc, scenario_json_fail(j, hp, "not hex (at position %zu)", pos + 1));
-            SJ_TRY(rc, check_refs(r, hx->valuestring, hp));
-            s->hex = dup_str(hx->valuestring);
-        } else {
-            if (scenario_json_get(v, "msg_id") == NULL)
-                SJ_TRY(rc, scenario_json_fail(j, p, "msg_id: required (a message as `fleetsim encode jt808` "
-                                              "takes it, or {\"hex\": ...})"));
-            SJ_TRY(rc, check_refs_tree(r, v, p));
-            s->msg = cJSON_Duplicate(v, 1);
-        }
-        const cJSON *mu = scenario_json_get(o, "mutate");
-        if (mu != NULL) {
-            char mp[SCENARIO_JSON_PATH_MAX];
-            scenario_json_path(mp, sizeof mp, path, "mutate");
-            bool check = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-check") == 0;
-            bool length = cJSON_IsString(mu) && strcmp(mu->valuestring, "bad-length") == 0;
-            if (!check && !length)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "expected \"bad-check\" or \"bad-length\""));
-            else if (hx != NULL)
-                SJ_TRY(rc, scenario_json_fail(j, mp, "a hex frame is sent as written: write it wrong"));
-            s->bad_check = check;
-            s->bad_length = length;
-        }
-    } else if (strcmp(action, "expect") == 0) {
-        s->kind = CSTEP_EXPECT;
-        s->ms = CONFORM_WITHIN_DEFAULT_MS;
-        SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, "within", SJ_OPTIONAL, 1000, &s->ms));
-        if (s->ms > CONFORM_WAIT_MAX_MS)
-            SJ_TRY(rc, scenario_json_fail(j, path, "within: more than %ds", CONFORM_WAIT_MAX_MS / 1000));
-        if (scenario_json_want_object(j, v, p) != SJ_OK)
-            return SJ_ERR;
-        const cJSON *any = scenario_json_get(v, "any_of");
-        if (any != NULL) {
-            char ap[SCENARIO_JSON_PATH_MAX];
-            scenario_json_path(ap, sizeof ap, p, "any_of");
-            if (v->child->next != NULL)
-                SJ_TRY(rc, scenario_json_fail(j, p, "any_of is alone: {\"any_of\": [{\"msg_id\": ...}, ...]}"));
-            if (scenario_json_want_array(j, any, ap) != SJ_OK)
-                return SJ_ERR;
-            int n = cJSON_GetArraySize(any);
-            if (n < 1 || n > CONFORM_MAX_ANY)
-                return scenario_json_fail(j, ap, "expected 1 to %d alternatives, got %d", CONFORM_MAX_ANY, n);
-            int i = 0;
-            for (const cJSON *a = any->child; a; a = a->next, i++) {
-                char ip[SCENARIO_JSON_PATH_MAX];
-                scenario_json_index(ip, sizeof ip, ap, i);
-                SJ_TRY(rc, parse_match(r, a, ip, &s->any[s->n_any++]));
-            }
-        } else {
-            SJ_TRY(rc, parse_match(r, v, p, &s->any[s->n_any++]));
-        }
-    } else if (strcmp(action, "bind") == 0) {
-        s->kind = CSTEP_BIND;
-        if (scenario_json_want_object(j, v, p) != SJ_OK)
-            return SJ_ERR;
-        for (const cJSON *b = v->child; b; b = b->next) {
-            char bp[SCENARIO_JSON_PATH_MAX];
-            const char *name = b->string ? b->string : "";
-            scenario_json_path(bp, sizeof bp, p, name);
-            if (!name_ok(name)) {
-                SJ_TRY(rc, scenario_json_fail(j, bp, "a name is a letter or _ then letters, digits, _ (at most %d)",
-                                              CONFORM_NAME_MAX - 1));
-                continue;
-            }
-            if (name_known(r, name, strlen(name)) && (r->n_names == 0 || true)) {
-                bool builtin = false;
-                for (size_t i = 0; i < N_OF(builtins); i++)
-                    builtin |= strcmp(builtins[i], name) == 0;
-                if (builtin)
-                    SJ_TRY(rc, scenario_json_fail(j, bp, "a built-in name cannot be bound"));
-            }
-            if (!cJSON_IsString(b) || !path_ok(b->valuestring)) {
-                SJ_TRY(rc, scenario_json_fail(j, bp, "expected a path into the last expected message (like "
-                                              "body.auth_code)"));
-                continue;
-            }
-            if (s->n_binds >= CONFORM_MAX_BINDS || r->n_names >= CONFORM_MAX_BINDS) {
-                SJ_TRY(rc, scenario_json_fail(j, bp, "more than %d names in one case", CONFORM_MAX_BINDS));
-                break;
-            }
-            snprintf(s->bind_name[s->n_binds], CONFORM_NAME_MAX, "%s", name);
-            snprintf(s->bind_path[s->n_binds++], CONFORM_PATH_MAX, "%s", b->valuestring);
-            if (!name_known(r, name, strlen(name)))
-                snprintf(r->names[r->n_names++], CONFORM_NAME_MAX, "%s", name);
-        }
-        if (s->n_binds == 0 && rc == SJ_OK)
-            SJ_TRY(rc, scenario_json_fail(j, p, "binds no name"));
-    } else if (strcmp(action, "verify") == 0) {
-        s->kind = CSTEP_VERIFY;
-        const char *e = cJSON_IsString(v) ? v->valuestring : NULL;
-        const char *op = e ? strstr(e, " == ") : NULL;
-        const char *near = e ? strstr(e, " is now within ") : NULL;
-        if (near) {
-            char *end = NULL;
-            long secs = strtol(near + 15, &end, 10);
-            if (end == near + 15 || strcmp(end, "s") != 0 || secs < 1 || secs > 3600)
-                return scenario_json_fail(j, p, "expected \"LEFT is now within Ns\" with N seconds, 1-3600");
-            s->near_now_s = (int)secs;
-            s->left = malloc((size_t)(near - e) + 1);
-            if (s->left) {
-                memcpy(s->left, e, (size_t)(near - e));
-                s->left[near - e] = '\0';
-            }
-            SJ_TRY(rc, check_refs(r, e, p));
-            return rc;
-        }
-        if (op == NULL && e)
-            op = strstr(e, " != ");
-        if (op == NULL)
-            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\", \"LEFT != RIGHT\" or \"LEFT is now "
-                                      "within Ns\" (with ${name}s)");
-        s->not_equal = op[1] == '!';
-        s->left = malloc((size_t)(op - e) + 1);
-        if (s->left) {
-            memcpy(s->left, e, (size_t)(op - e));
-            s->left[op - e] = '\0';
-        }
-        s->right = dup_str(op + 4);
-        SJ_TRY(rc, check_refs(r, e, p));
-    } else {
-        /* wait, expect_close, expect_silence: a duration */
-        s->kind = strcmp(action, "wait") == 0 ? CSTEP_WAIT
-                  : strcmp(action, "expect_close") == 0 ? CSTEP_EXPECT_CLOSE : CSTEP_EXPECT_SILENCE;
-        SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, action, SJ_REQUIRED, 1000, &s->ms));
-        if (s->ms > CONFORM_WAIT_MAX_MS)
-            SJ_TRY(rc, scenario_json_fail(j, p, "more than %ds", CONFORM_WAIT_MAX_MS / 1000));
-    }
-    return rc;
-}
-
-static int parse_steps(struct reader *r, const cJSON *arr, const char *path, struct conform_case *c)
-{
-    int rc = SJ_OK, i = 0;
-    if (scenario_json_want_array(r->j, arr, path) != SJ_OK)
-        return SJ_ERR;
-    for (const cJSON *st = arr->child; st; st = st->next, i++) {
-        char p[SCENARIO_JSON_PATH_MAX];
-        scenario_json_index(p, sizeof p, path, i);
-        SJ_TRY(rc, parse_step(r, st, p, c));
-    }
-    return rc;
 }
 
 /* The errors of the case file being read: the scenario parser collects its own
@@ -733,7 +321,7 @@ static int parse_case(const struct scenario_json *j, const struct conform_suite 
         c->steps = calloc(CONFORM_MAX_STEPS, sizeof *c->steps);
         if (c->steps == NULL)
             return scenario_json_fail(j, path, "out of memory");
-        SJ_TRY(rc, parse_steps(&r, steps, p, c));
+        SJ_TRY(rc, conform_parse_steps(&r, steps, p, c));
         if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
             SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
         /* a case is a few frames: its deadlines and waits together stay within a bound */
@@ -1053,7 +641,7 @@ int conform_suite_load(const char *dir, struct conform_suite *s, char *err, size
             sink_add(&sink, line);
             break;
         }
-        names[n] = dup_str(de->d_name);
+        names[n] = conform_dup_str(de->d_name);
         if (names[n])
             n++;
     }

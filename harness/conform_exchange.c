@@ -3,8 +3,9 @@
  * reads as the rule it checks.  The verdict only gets worse: "fail" is the
  * target's (a wrong answer, none in time, a frame that does not decode, a
  * connection dropped), "error" the harness's (it cannot connect to the platform
- * it started, a template that does not make a message). */
-#include "harness/conform.h"
+ * it started, a template that does not make a message).  The connections and
+ * the frames on them are conform_wire.c's. */
+#include "harness/conform_exchange.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -28,53 +29,7 @@
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 
-#define RX_CAP (2 * JT808_MAX_FRAME)   /* bytes buffered per connection: a frame and the next's start */
-#define LOG_MAX (256 * 1024)           /* wire log bytes of one case */
-#define VALUE_MAX 256                  /* a bound value's text */
-#define CONNECT_MS 3000
-
-struct conn {
-    int fd;                            /* -1 closed */
-    SSL *ssl;                          /* tls:// targets, else NULL */
-    bool used;                         /* opened once */
-    bool refused;                      /* its TLS handshake refused by the target (connect "certificate"):
-                                        * an expect_close that follows holds */
-    uint8_t rx[RX_CAP];
-    size_t n;
-    uint16_t serial;                   /* the next serial a message without one takes */
-    uint16_t last_serial;              /* the serial of the last message sent: ${serial} */
-    uint16_t rx_serial;                /* the serial of the last expected message: ${rx_serial} */
-    cJSON *last;                       /* the last expected message, decoded: bind reads it */
-};
-
-struct exch {
-    const struct conform_suite *s;
-    const struct conform_case *c;
-    const struct conform_target *t;
-    struct case_result *out;
-    struct conn conns[CONFORM_MAX_CONNS];
-    uint64_t t0_us;
-    char phone[24];
-    char version[8];                   /* --terminal: the device's header edition, from its first frame */
-    bool learned;                      /* --terminal: phone and version are the device's */
-    int cur;                           /* the connection of the step being run */
-    int n_vals;
-    char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
-    char vals[CONFORM_MAX_BINDS][VALUE_MAX];
-    char *log;                         /* the wire log, grows to LOG_MAX */
-    size_t log_n, log_cap;
-    bool log_full;
-};
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void log_line(struct exch *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_line(struct exch *x, const char *fmt, ...)
+void exch_log(struct exch *x, const char *fmt, ...)
 {
     char line[4096 + 2 * JT808_MAX_FRAME];
     va_list ap;
@@ -108,23 +63,20 @@ static void log_line(struct exch *x, const char *fmt, ...)
     x->log[x->log_n] = '\0';
 }
 
-static double since(const struct exch *x)
+double exch_since(const struct exch *x)
 {
     return (double)(now_us() - x->t0_us) / 1e6;
 }
 
-/* The verdict gets worse (never better); the first expected/observed of the worst stays. */
-static bool worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static bool worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
-                   const char *fmt, ...)
+bool exch_worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
+                 const char *fmt, ...)
 {
     char obs[sizeof x->out->observed];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(obs, sizeof obs, fmt, ap);
     va_end(ap);
-    log_line(x, "+%.3f %s at %s: expected %s; observed %s", since(x), verdict_name(v), st ? st->path : "case",
+    exch_log(x, "+%.3f %s at %s: expected %s; observed %s", exch_since(x), verdict_name(v), st ? st->path : "case",
              expected, obs);
     if (v > x->out->verdict || (v == x->out->verdict && x->out->observed[0] == '\0')) {
         snprintf(x->out->expected, sizeof x->out->expected, "%s%s%s", st ? st->path : "", st ? ": " : "", expected);
@@ -319,351 +271,6 @@ static bool same(const cJSON *want, const cJSON *got)
     return cJSON_Compare(want, got, 1);
 }
 
-/* --- sockets ---------------------------------------------------------------------------- */
-
-static void conn_close(struct conn *k)
-{
-    if (k->ssl) {
-        SSL_shutdown(k->ssl); /* the close_notify, best effort: the socket does not block */
-        SSL_free(k->ssl);
-        k->ssl = NULL;
-    }
-    if (k->fd >= 0)
-        close(k->fd);
-    k->fd = -1;
-    k->n = 0;
-}
-
-void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap)
-{
-    char why[256];
-    if (!cert != !key) {
-        snprintf(err, errcap, "--tls-cert and --tls-key go together");
-        return NULL;
-    }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL) {
-        snprintf(err, errcap, "cannot make a TLS context: %s", conform_ssl_why(why, sizeof why));
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (ca == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        snprintf(err, errcap, "cannot read the system's trust store (%s)", conform_ssl_why(why, sizeof why));
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-        snprintf(err, errcap, "--tls-ca %s: not a readable PEM CA certificate (%s)", ca, conform_ssl_why(why, sizeof why));
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (cert && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-                 SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)) {
-        snprintf(err, errcap, "--tls-cert %s / --tls-key %s: not a PEM certificate and its key (%s)", cert, key,
-                 conform_ssl_why(why, sizeof why));
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
-}
-
-void conform_tls_free(void *ctx)
-{
-    SSL_CTX_free(ctx);
-}
-
-/* The TLS handshake on k's connected socket, then the socket non-blocking. */
-static bool tls_open(struct exch *x, const struct conform_step *st, struct conn *k, const char *where)
-{
-    char why[256];
-    static const char *const certs[] = {"the device's", "none", "one of another CA"};
-    int cert = st->kind == CSTEP_CONNECT ? st->cert : 0;
-    SSL_CTX *ctx = cert ? x->t->tls_alt[cert - 1] : x->t->tls;
-    if (ctx == NULL)
-        return worsen(x, VERDICT_INCONCLUSIVE, st, "a device certificate of another CA to present",
-                      "not run: only the runs of the embedded platform (--tls) make one");
-    k->ssl = SSL_new(ctx);
-    if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
-        return worsen(x, VERDICT_ERROR, st, where, "TLS: %s", conform_ssl_why(why, sizeof why));
-    /* the server's certificate must name the address connected to */
-    X509_VERIFY_PARAM *vp = SSL_get0_param(k->ssl);
-    if (X509_VERIFY_PARAM_set1_ip_asc(vp, x->t->host) != 1)
-        X509_VERIFY_PARAM_set1_host(vp, x->t->host, 0);
-    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
-    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    errno = 0;
-    if (SSL_connect(k->ssl) != 1) {
-        long vr = SSL_get_verify_result(k->ssl);
-        if (cert && vr == X509_V_OK) {
-            /* a handshake with no or a foreign device certificate, ended by the target: what the case asks */
-            log_line(x, "+%.3f c%d TLS handshake (device certificate: %s) refused by the target: %s", since(x),
-                     (int)(k - x->conns), certs[cert], conform_ssl_why(why, sizeof why));
-            k->refused = true;
-            return false;
-        }
-        if (vr != X509_V_OK) {
-            /* the user named the CA of the target: a certificate it did not issue, or one that does not
-             * name the address, is the target's; else the harness was not told whom to trust */
-            snprintf(why, sizeof why, "the server's certificate: %s", X509_verify_cert_error_string(vr));
-            if (x->t->tls_judged)
-                return worsen(x, VERDICT_FAIL, st, "a server certificate issued by the --tls-ca CA naming the "
-                              "address", "TLS handshake: %s", why);
-            return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s%s", why,
-                          x->t->embedded ? "" : " (checked against the system's trust store: --tls-ca names the "
-                          "CA that issued it)");
-        }
-        conform_ssl_why(why, sizeof why);
-        /* the handshake is the transport the cases run on, not a rule of theirs */
-        return worsen(x, VERDICT_ERROR, st, where, "TLS handshake: %s", why);
-    }
-    tv.tv_sec = 0;
-    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
-    log_line(x, "+%.3f c%d TLS %s, %s, device certificate: %s", since(x), (int)(k - x->conns),
-             SSL_get_version(k->ssl), SSL_get_cipher_name(k->ssl),
-             cert || SSL_get_certificate(k->ssl) ? certs[cert] : "none");
-    return true;
-}
-
-/* --terminal --tls: the server's half of the handshake on k's accepted socket.  A
- * device that fails it (no certificate where --client-ca asks for one, one that
- * CA did not issue, not TLS at all) fails the case: the device is the target. */
-static bool tls_accept(struct exch *x, const struct conform_step *st, struct conn *k, const char *peer)
-{
-    char why[256], want[160];
-    snprintf(want, sizeof want, "a TLS handshake from the device%s",
-             x->t->client_ca ? " with a certificate the --client-ca CA issued" : "");
-    k->ssl = SSL_new((SSL_CTX *)x->t->tls);
-    if (k->ssl == NULL || SSL_set_fd(k->ssl, k->fd) != 1)
-        return worsen(x, VERDICT_ERROR, st, want, "TLS: %s", conform_ssl_why(why, sizeof why));
-    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
-    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    errno = 0;
-    if (SSL_accept(k->ssl) != 1) {
-        long vr = SSL_get_verify_result(k->ssl);
-        if (x->t->client_ca && SSL_get0_peer_certificate(k->ssl) == NULL && vr == X509_V_OK)
-            snprintf(why, sizeof why, "the device sent no certificate");
-        else if (vr != X509_V_OK)
-            snprintf(why, sizeof why, "the device's certificate: %s", X509_verify_cert_error_string(vr));
-        else
-            conform_ssl_why(why, sizeof why);
-        log_line(x, "+%.3f c%d TLS handshake with %s refused: %s", since(x), (int)(k - x->conns), peer, why);
-        return worsen(x, VERDICT_FAIL, st, want, "TLS handshake refused: %s", why);
-    }
-    tv.tv_sec = 0;
-    setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) | O_NONBLOCK);
-    X509 *pc = SSL_get0_peer_certificate(k->ssl);
-    char subject[160] = "none";
-    if (pc)
-        X509_NAME_oneline(X509_get_subject_name(pc), subject, sizeof subject);
-    log_line(x, "+%.3f c%d TLS %s, %s, device certificate %s", since(x), (int)(k - x->conns),
-             SSL_get_version(k->ssl), SSL_get_cipher_name(k->ssl), subject);
-    return true;
-}
-
-/* --terminal: the connection is the next device that connects to the runner. */
-static bool conn_accept(struct exch *x, const struct conform_step *st, int i)
-{
-    struct conn *k = &x->conns[i];
-    char peer[64], where[128];
-    snprintf(where, sizeof where, "a device connecting to %s:%u within %ds", x->t->host, x->t->port,
-             CONFORM_ACCEPT_MS / 1000);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + CONFORM_ACCEPT_MS;
-    int fd = conform_terminal_accept(x->t, deadline, peer, sizeof peer);
-    if (fd < 0) {
-        if (errno == EINTR)
-            return worsen(x, VERDICT_ERROR, st, "the case run to its end", "interrupted (SIGINT or SIGTERM)");
-        if (errno == ETIMEDOUT)
-            return worsen(x, VERDICT_FAIL, st, where, "no device connected");
-        return worsen(x, VERDICT_ERROR, st, where, "accept: %s", strerror(errno));
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    k->fd = fd;
-    k->n = 0;
-    if (!k->used)
-        k->serial = 1;
-    k->used = true;
-    log_line(x, "+%.3f c%d device connected from %s", since(x), i, peer);
-    if (x->t->tls && !tls_accept(x, st, k, peer)) {
-        conn_close(k);
-        return false;
-    }
-    return true;
-}
-
-static bool conn_open(struct exch *x, const struct conform_step *st, int i)
-{
-    struct conn *k = &x->conns[i];
-    if (k->fd >= 0)
-        return true;
-    if (x->t->terminal)
-        return conn_accept(x, st, i);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(x->t->port)};
-    char where[96];
-    snprintf(where, sizeof where, "a connection to %s:%u", x->t->host, x->t->port);
-    if (inet_pton(AF_INET, x->t->host, &a.sin_addr) != 1)
-        return worsen(x, VERDICT_ERROR, st, where, "'%s' is not an IPv4 address", x->t->host);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return worsen(x, VERDICT_ERROR, st, where, "socket: %s", strerror(errno));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct timeval tv = {.tv_sec = CONNECT_MS / 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        int e = errno;
-        close(fd);
-        /* the platform the runner started, or a target that is not there: not a rule broken */
-        return worsen(x, VERDICT_ERROR, st, where, "connect: %s", strerror(e));
-    }
-    k->fd = fd;
-    k->n = 0;
-    if (!k->used)
-        k->serial = 1;
-    k->used = true;
-    log_line(x, "+%.3f c%d connected to %s:%u", since(x), i, x->t->host, x->t->port);
-    k->refused = false;
-    if (x->t->tls && !tls_open(x, st, k, where)) {
-        conn_close(k);
-        return k->refused; /* a refused handshake is an outcome the next step judges */
-    }
-    return true;
-}
-
-static void log_frame(struct exch *x, int conn, const char *dir, const uint8_t *f, size_t n, const cJSON *j,
-                      const char *note)
-{
-    char hex[2 * JT808_MAX_FRAME + 1];
-    hex_encode(f, n, hex, sizeof hex);
-    char *js = j ? cJSON_PrintUnformatted(j) : NULL;
-    log_line(x, "+%.3f c%d %s %s %s%s", since(x), conn, dir, hex, js ? js : "", note ? note : "");
-    free(js);
-}
-
-static bool send_bytes(struct exch *x, const struct conform_step *st, const uint8_t *f, size_t n)
-{
-    struct conn *k = &x->conns[st->conn];
-    size_t off = 0;
-    while (k->ssl && off < n) {
-        int w = SSL_write(k->ssl, f + off, (int)(n - off));
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
-        }
-        int e = SSL_get_error(k->ssl, w);
-        struct pollfd p = {.fd = k->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
-        if ((e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) && poll(&p, 1, CONNECT_MS) > 0)
-            continue;
-        char why[256];
-        return worsen(x, VERDICT_FAIL, st, "the connection open to send on", "TLS write: %s (the target closed it)",
-                      conform_ssl_why(why, sizeof why));
-    }
-    while (!k->ssl && off < n) {
-        ssize_t w = send(k->fd, f + off, n - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return worsen(x, VERDICT_FAIL, st, "the connection open to send on", "send: %s (the target closed it)",
-                          w < 0 ? strerror(errno) : "nothing written");
-        off += (size_t)w;
-    }
-    return true;
-}
-
-/* The next frame of the connection into f, waiting until deadline (monotonic us):
- * 1 a frame, 0 the deadline passed, -1 the peer closed, -2 failed (verdict set). */
-static int next_frame(struct exch *x, const struct conform_step *st, int ci, uint64_t deadline, uint8_t *f,
-                      size_t *flen)
-{
-    struct conn *k = &x->conns[ci];
-    for (;;) {
-        size_t start = 0, len = 0, skipped = 0;
-        size_t used = jt808_frame_find(k->rx, k->n, &start, &len, &skipped);
-        if (used > 0) {
-            if (start > 0) {
-                char hex[64];
-                hex_encode(k->rx, start < 24 ? start : 24, hex, sizeof hex);
-                log_line(x, "+%.3f c%d < garbage %zu bytes before a frame: %s", since(x), ci, start, hex);
-                worsen(x, VERDICT_FAIL, st, "frames between 0x7E flags (JT/T 808 4.4)",
-                       "%zu bytes outside any frame", start);
-                return -2;
-            }
-            memcpy(f, k->rx + start, len);
-            *flen = len;
-            memmove(k->rx, k->rx + used, k->n - used);
-            k->n -= used;
-            return 1;
-        }
-        if (k->n == sizeof k->rx) {
-            worsen(x, VERDICT_FAIL, st, "a frame of at most 2200 bytes (JT/T 808 4.4)",
-                   "%zu bytes without a complete frame", k->n);
-            return -2;
-        }
-        uint64_t now = now_us();
-        if (now >= deadline)
-            return 0;
-        if (!(k->ssl && SSL_pending(k->ssl) > 0)) {
-            struct pollfd p = {.fd = k->fd, .events = POLLIN};
-            int ms = (int)((deadline - now + 999) / 1000);
-            int r = poll(&p, 1, ms);
-            if (conform_interrupted) {
-                worsen(x, VERDICT_ERROR, st, "the case run to its end", "interrupted (SIGINT or SIGTERM)");
-                return -2;
-            }
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                worsen(x, VERDICT_ERROR, st, "poll", "%s", strerror(errno));
-                return -2;
-            }
-            if (r == 0)
-                continue;
-        }
-        ssize_t got;
-        if (k->ssl) {
-            errno = 0;
-            int g = SSL_read(k->ssl, k->rx + k->n, (int)(sizeof k->rx - k->n));
-            int e = g > 0 ? SSL_ERROR_NONE : SSL_get_error(k->ssl, g);
-            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-                continue; /* a record not whole yet, or a post-handshake message */
-            if (e == SSL_ERROR_SSL) {
-                char why[256];
-                log_line(x, "+%.3f c%d TLS: %s", since(x), ci, conform_ssl_why(why, sizeof why));
-            }
-            ERR_clear_error();
-            /* a close_notify, an alert or the socket closed: the target ended it */
-            got = g > 0 ? g : e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SSL ? 0 : -1;
-            if (got < 0 && errno == 0)
-                got = 0;
-        } else {
-            got = recv(k->fd, k->rx + k->n, sizeof k->rx - k->n, 0);
-        }
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE))) {
-            if (k->n > 0) {
-                char hex[64];
-                hex_encode(k->rx, k->n < 24 ? k->n : 24, hex, sizeof hex);
-                log_line(x, "+%.3f c%d < %zu bytes of an incomplete frame: %s", since(x), ci, k->n, hex);
-            }
-            log_line(x, "+%.3f c%d closed by the target%s", since(x), ci, got < 0 ? " (reset)" : "");
-            conn_close(k);
-            return -1;
-        }
-        if (got < 0) {
-            worsen(x, VERDICT_ERROR, st, "recv", "%s", strerror(errno));
-            return -2;
-        }
-        k->n += (size_t)got;
-    }
-}
-
 /* Decode a received frame, logged; NULL (verdict FAIL) when it does not decode. */
 static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci, const uint8_t *f, size_t n)
 {
@@ -679,15 +286,15 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
         char note[160];
         snprintf(note, sizeof note, "(does not decode: %s at byte %zu, %s)", jt808_rc_text(rc), e.offset,
                  e.field ? e.field : "");
-        log_frame(x, ci, "<", f, n, NULL, note);
-        worsen(x, VERDICT_FAIL, st, "a frame laid out as JT/T 808 says", "%s at byte %zu (%s)", jt808_rc_text(rc),
+        exch_log_frame(x, ci, "<", f, n, NULL, note);
+        exch_worsen(x, VERDICT_FAIL, st, "a frame laid out as JT/T 808 says", "%s at byte %zu (%s)", jt808_rc_text(rc),
                e.offset, e.field ? e.field : "");
         return NULL;
     }
     if (j == NULL) {
-        worsen(x, VERDICT_ERROR, st, "the frame as JSON", "out of memory");
+        exch_worsen(x, VERDICT_ERROR, st, "the frame as JSON", "out of memory");
     } else {
-        log_frame(x, ci, "<", f, n, j, NULL);
+        exch_log_frame(x, ci, "<", f, n, j, NULL);
         if (x->t->terminal && !x->learned) {
             /* the platform answers the device as it names itself: its phone, its edition */
             const cJSON *ph = cJSON_GetObjectItemCaseSensitive(j, "phone");
@@ -697,13 +304,13 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
             if (cJSON_IsString(ve))
                 snprintf(x->version, sizeof x->version, "%s", ve->valuestring);
             x->learned = true;
-            log_line(x, "+%.3f the device: phone %s, edition %s", since(x), x->phone, x->version);
+            exch_log(x, "+%.3f the device: phone %s, edition %s", exch_since(x), x->phone, x->version);
             if (x->c->edition && strcmp(x->version, edition_of(x)) != 0) {
                 /* the variant of another edition than the device speaks: not a rule it broke */
                 char want[64];
                 snprintf(want, sizeof want, "a device of edition %d (the case's %d variant)", x->c->edition,
                          x->c->edition);
-                worsen(x, VERDICT_INCONCLUSIVE, st, want, "the device speaks %s", x->version);
+                exch_worsen(x, VERDICT_INCONCLUSIVE, st, want, "the device speaks %s", x->version);
                 cJSON_Delete(j);
                 return NULL;
             }
@@ -723,20 +330,20 @@ static bool step_send(struct exch *x, const struct conform_step *st)
     if (st->hex) {
         char text[2 * JT808_MAX_FRAME + 512];
         if (subst(x, st->hex, text, sizeof text, why, sizeof why) < 0)
-            return worsen(x, VERDICT_ERROR, st, "a frame to send", "%s", why);
+            return exch_worsen(x, VERDICT_ERROR, st, "a frame to send", "%s", why);
         size_t pos = 0;
         if (hex_decode(text, strlen(text), HEX_SPACES, frame, sizeof frame, &n, &pos) != HEX_OK)
-            return worsen(x, VERDICT_ERROR, st, "a frame to send", "not hex at position %zu once filled in",
+            return exch_worsen(x, VERDICT_ERROR, st, "a frame to send", "not hex at position %zu once filled in",
                           pos + 1);
-        if (!send_bytes(x, st, frame, n))
+        if (!exch_send_bytes(x, st, frame, n))
             return false;
-        log_frame(x, st->conn, ">", frame, n, NULL, "(as written)");
+        exch_log_frame(x, st->conn, ">", frame, n, NULL, "(as written)");
         return true;
     }
     cJSON *m = cJSON_Duplicate(st->msg, 1);
     if (m == NULL || subst_tree(x, m, true, why, sizeof why) < 0) {
         cJSON_Delete(m);
-        return worsen(x, VERDICT_ERROR, st, "a message to send", "%s", m ? why : "out of memory");
+        return exch_worsen(x, VERDICT_ERROR, st, "a message to send", "%s", m ? why : "out of memory");
     }
     /* the case's defaults: its phone, the suite's edition, the connection's next serial */
     if (!cJSON_GetObjectItemCaseSensitive(m, "phone"))
@@ -761,7 +368,7 @@ static bool step_send(struct exch *x, const struct conform_step *st)
     jt808_msg_free(&msg);
     if (rc != JT808_OK) {
         cJSON_Delete(m);
-        return worsen(x, VERDICT_ERROR, st, "a message to send", "%s",
+        return exch_worsen(x, VERDICT_ERROR, st, "a message to send", "%s",
                       jerr[0] ? jerr : jt808_rc_text(rc));
     }
     if (st->bad_check) {
@@ -772,7 +379,7 @@ static bool step_send(struct exch *x, const struct conform_step *st)
         if (jt808_unescape(frame + 1, n - 2, raw, sizeof raw, &rl, &ue) != JT808_OK || rl < 1 ||
             jt808_escape(raw, rl - 1, frame + 1, sizeof frame - 3, &wl) != JT808_OK) {
             cJSON_Delete(m);
-            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong check byte", "cannot rebuild the frame");
+            return exch_worsen(x, VERDICT_ERROR, st, "a frame with a wrong check byte", "cannot rebuild the frame");
         }
         uint8_t bad = (uint8_t)(raw[rl - 1] ^ 0x5A), esc[2];
         size_t el = 0;
@@ -788,7 +395,7 @@ static bool step_send(struct exch *x, const struct conform_step *st)
         struct jt808_err ue;
         if (jt808_unescape(frame + 1, n - 2, raw, sizeof raw, &rl, &ue) != JT808_OK || rl < 5) {
             cJSON_Delete(m);
-            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+            return exch_worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
         }
         unsigned props = (unsigned)raw[2] << 8 | raw[3], len = props & 0x3FFu;
         len = len == 0x3FFu ? len - 1 : len + 1;
@@ -801,16 +408,16 @@ static bool step_send(struct exch *x, const struct conform_step *st)
         raw[rl - 1] = c;
         if (jt808_escape(raw, rl, frame + 1, sizeof frame - 2, &wl) != JT808_OK) {
             cJSON_Delete(m);
-            return worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
+            return exch_worsen(x, VERDICT_ERROR, st, "a frame with a wrong body length", "cannot rebuild the frame");
         }
         n = 1 + wl;
         frame[n++] = 0x7E;
     }
     k->last_serial = serial;
     k->serial = (uint16_t)(serial + 1);
-    bool ok = send_bytes(x, st, frame, n);
+    bool ok = exch_send_bytes(x, st, frame, n);
     if (ok)
-        log_frame(x, st->conn, ">", frame, n, m, st->bad_check    ? " (check byte made wrong)"
+        exch_log_frame(x, st->conn, ">", frame, n, m, st->bad_check    ? " (check byte made wrong)"
                                                    : st->bad_length ? " (body length made wrong)"
                                                                     : NULL);
     cJSON_Delete(m);
@@ -903,13 +510,13 @@ static bool step_expect(struct exch *x, const struct conform_step *st)
     size_t n = 0;
     size_t seen_n = 0;
     for (;;) {
-        int r = next_frame(x, st, st->conn, deadline, f, &n);
+        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
         if (r == -2)
             return false;
         if (r == 0)
-            return worsen(x, VERDICT_FAIL, st, want, "%s", seen[0] ? seen : "no frame");
+            return exch_worsen(x, VERDICT_FAIL, st, want, "%s", seen[0] ? seen : "no frame");
         if (r == -1)
-            return worsen(x, VERDICT_FAIL, st, want, "the target closed the connection%s%s",
+            return exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection%s%s",
                           seen[0] ? " after " : "", seen);
         cJSON *j = decode_frame(x, st, st->conn, f, n);
         if (j == NULL)
@@ -933,14 +540,14 @@ static bool step_expect(struct exch *x, const struct conform_step *st)
             }
             if (harness) {
                 cJSON_Delete(j);
-                return worsen(x, VERDICT_ERROR, st, want, "%s", d);
+                return exch_worsen(x, VERDICT_ERROR, st, want, "%s", d);
             }
             if (!diff[0])
                 snprintf(diff, sizeof diff, "0x%04X with %s", id, d);
         }
         cJSON_Delete(j);
         if (same_id)
-            return worsen(x, VERDICT_FAIL, st, want, "%s", diff);
+            return exch_worsen(x, VERDICT_FAIL, st, want, "%s", diff);
         /* another message (a request of the platform's own): noted, and the wait goes on */
         if (seen_n++ < 4)
             snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s0x%04X", seen[0] ? ", " : "only ", id);
@@ -951,24 +558,24 @@ static bool step_bind(struct exch *x, const struct conform_step *st)
 {
     const cJSON *last = x->conns[st->conn].last;
     if (last == NULL)
-        return worsen(x, VERDICT_ERROR, st, "a message expected before this bind", "none on connection %d",
+        return exch_worsen(x, VERDICT_ERROR, st, "a message expected before this bind", "none on connection %d",
                       st->conn);
     for (int i = 0; i < st->n_binds; i++) {
         const cJSON *v = at_path(last, st->bind_path[i]);
         if (v == NULL)
-            return worsen(x, VERDICT_FAIL, st, st->bind_path[i], "absent from the message");
+            return exch_worsen(x, VERDICT_FAIL, st, st->bind_path[i], "absent from the message");
         int slot = -1;
         for (int k = 0; k < x->n_vals; k++)
             if (strcmp(x->names[k], st->bind_name[i]) == 0)
                 slot = k;
         if (slot < 0) {
             if (x->n_vals == CONFORM_MAX_BINDS)
-                return worsen(x, VERDICT_ERROR, st, "room for a name", "more than %d", CONFORM_MAX_BINDS);
+                return exch_worsen(x, VERDICT_ERROR, st, "room for a name", "more than %d", CONFORM_MAX_BINDS);
             slot = x->n_vals++;
             snprintf(x->names[slot], CONFORM_NAME_MAX, "%s", st->bind_name[i]);
         }
         value_text(v, x->vals[slot], VALUE_MAX);
-        log_line(x, "+%.3f bind %s = %s (%s)", since(x), st->bind_name[i], x->vals[slot], st->bind_path[i]);
+        exch_log(x, "+%.3f bind %s = %s (%s)", exch_since(x), st->bind_name[i], x->vals[slot], st->bind_path[i]);
     }
     return true;
 }
@@ -978,7 +585,7 @@ static bool step_verify_now(struct exch *x, const struct conform_step *st)
 {
     char l[VALUE_MAX * 2], why[256], want[VALUE_MAX * 2 + 32];
     if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0)
-        return worsen(x, VERDICT_ERROR, st, "a time to compare", "%s", why);
+        return exch_worsen(x, VERDICT_ERROR, st, "a time to compare", "%s", why);
     snprintf(want, sizeof want, "%s within %ds of now (UTC)", st->left, st->near_now_s);
     time_t now = time(NULL);
     int d[6];
@@ -990,17 +597,17 @@ static bool step_verify_now(struct exch *x, const struct conform_step *st)
             d[i] = (l[2 * i] - '0') * 10 + (l[2 * i + 1] - '0');
     }
     if (!ok)
-        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
+        return exch_worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
     struct tm tm = {.tm_year = 100 + d[0], .tm_mon = d[1] - 1, .tm_mday = d[2], .tm_hour = d[3],
                     .tm_min = d[4], .tm_sec = d[5]};
     time_t t = timegm(&tm);
     long long off = (long long)t - (long long)now;
-    log_line(x, "+%.3f verify \"%s\" within %ds of now: %+llds, %s", since(x), l, st->near_now_s, off,
+    exch_log(x, "+%.3f verify \"%s\" within %ds of now: %+llds, %s", exch_since(x), l, st->near_now_s, off,
              llabs(off) <= st->near_now_s ? "yes" : "no");
     if (d[1] < 1 || d[1] > 12 || d[2] < 1 || d[2] > 31 || d[3] > 23 || d[4] > 59 || d[5] > 60)
-        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
+        return exch_worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a time YYMMDDhhmmss", l);
     if (llabs(off) > st->near_now_s)
-        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" is %+llds from now", l, off);
+        return exch_worsen(x, VERDICT_FAIL, st, want, "\"%s\" is %+llds from now", l, off);
     return true;
 }
 
@@ -1010,13 +617,13 @@ static bool step_verify(struct exch *x, const struct conform_step *st)
     if (st->near_now_s)
         return step_verify_now(x, st);
     if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0 || subst(x, st->right, r, sizeof r, why, sizeof why) < 0)
-        return worsen(x, VERDICT_ERROR, st, "values to compare", "%s", why);
+        return exch_worsen(x, VERDICT_ERROR, st, "values to compare", "%s", why);
     bool eq = strcmp(l, r) == 0;
     snprintf(want, sizeof want, "%s %s %s", st->left, st->not_equal ? "!=" : "==", st->right);
-    log_line(x, "+%.3f verify \"%s\" %s \"%s\": %s", since(x), l, st->not_equal ? "!=" : "==", r,
+    exch_log(x, "+%.3f verify \"%s\" %s \"%s\": %s", exch_since(x), l, st->not_equal ? "!=" : "==", r,
              eq != st->not_equal ? "yes" : "no");
     if (eq == st->not_equal)
-        return worsen(x, VERDICT_FAIL, st, want, "\"%s\" and \"%s\"", l, r);
+        return exch_worsen(x, VERDICT_FAIL, st, want, "\"%s\" and \"%s\"", l, r);
     return true;
 }
 
@@ -1030,20 +637,20 @@ static bool step_wait_close(struct exch *x, const struct conform_step *st)
              st->kind == CSTEP_EXPECT_CLOSE ? "the target closes the connection" : "no frame",
              (unsigned long long)st->ms);
     for (;;) {
-        int r = next_frame(x, st, st->conn, deadline, f, &n);
+        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
         if (r == -2)
             return false;
         if (r == 0)
-            return st->kind == CSTEP_EXPECT_CLOSE ? worsen(x, VERDICT_FAIL, st, want, "the connection still open")
+            return st->kind == CSTEP_EXPECT_CLOSE ? exch_worsen(x, VERDICT_FAIL, st, want, "the connection still open")
                                                   : true;
         if (r == -1)
-            return st->kind == CSTEP_EXPECT_CLOSE ? true : worsen(x, VERDICT_FAIL, st, want, "the target closed it");
+            return st->kind == CSTEP_EXPECT_CLOSE ? true : exch_worsen(x, VERDICT_FAIL, st, want, "the target closed it");
         cJSON *j = decode_frame(x, st, st->conn, f, n);
         if (j == NULL)
             return false;
         if (st->kind == CSTEP_EXPECT_SILENCE) {
             const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "msg_id");
-            bool fail = worsen(x, VERDICT_FAIL, st, want, "%s", cJSON_IsString(idj) ? idj->valuestring : "a frame");
+            bool fail = exch_worsen(x, VERDICT_FAIL, st, want, "%s", cJSON_IsString(idj) ? idj->valuestring : "a frame");
             cJSON_Delete(j);
             return fail;
         }
@@ -1061,10 +668,10 @@ static bool step_if(struct exch *x, const struct conform_step *st, bool *skip)
         return true;
     if (subst(x, st->if_left, l, sizeof l, why, sizeof why) < 0 ||
         subst(x, st->if_right, r, sizeof r, why, sizeof why) < 0)
-        return worsen(x, VERDICT_ERROR, st, "values to compare (if)", "%s", why);
+        return exch_worsen(x, VERDICT_ERROR, st, "values to compare (if)", "%s", why);
     bool eq = strcmp(l, r) == 0;
     if (eq == st->if_not_equal) {
-        log_line(x, "+%.3f %s skipped: \"%s\" %s \"%s\" does not hold", since(x), st->path, l,
+        exch_log(x, "+%.3f %s skipped: \"%s\" %s \"%s\" does not hold", exch_since(x), st->path, l,
                  st->if_not_equal ? "!=" : "==", r);
         *skip = true;
         return false;
@@ -1082,18 +689,18 @@ static bool run_step(struct exch *x, const struct conform_step *st)
     switch (st->kind) {
     case CSTEP_CONNECT:
         if (k->fd >= 0)
-            return worsen(x, VERDICT_ERROR, st, "a closed connection to open", "connection %d is open", st->conn);
-        return conn_open(x, st, st->conn);
+            return exch_worsen(x, VERDICT_ERROR, st, "a closed connection to open", "connection %d is open", st->conn);
+        return exch_conn_open(x, st, st->conn);
     case CSTEP_CLOSE:
         if (k->fd >= 0)
-            log_line(x, "+%.3f c%d closed", since(x), st->conn);
-        conn_close(k);
+            exch_log(x, "+%.3f c%d closed", exch_since(x), st->conn);
+        exch_conn_close(k);
         return true;
     case CSTEP_WAIT: {
         struct timespec ts = {(time_t)(st->ms / 1000), (long)(st->ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !conform_interrupted)
             ;
-        return conform_interrupted ? worsen(x, VERDICT_ERROR, st, "the case run to its end",
+        return conform_interrupted ? exch_worsen(x, VERDICT_ERROR, st, "the case run to its end",
                                             "interrupted (SIGINT or SIGTERM)")
                                    : true;
     }
@@ -1106,10 +713,10 @@ static bool run_step(struct exch *x, const struct conform_step *st)
     }
     if (st->kind == CSTEP_EXPECT_CLOSE && k->fd < 0 && k->refused) {
         k->refused = false;
-        log_line(x, "+%.3f c%d closed by the target at the TLS handshake", since(x), st->conn);
+        exch_log(x, "+%.3f c%d closed by the target at the TLS handshake", exch_since(x), st->conn);
         return true;
     }
-    if (k->fd < 0 && !conn_open(x, st, st->conn))
+    if (k->fd < 0 && !exch_conn_open(x, st, st->conn))
         return false;
     switch (st->kind) {
     case CSTEP_SEND:
@@ -1171,18 +778,18 @@ void conform_exchange_run(const struct conform_suite *s, const struct conform_ca
         x->conns[i].fd = -1;
     conform_case_phone(s, c, x->phone, sizeof x->phone);
     if (t->terminal)
-        log_line(x, "case %s: the platform side, devices connecting to %s:%u", c->id, t->host, t->port);
+        exch_log(x, "case %s: the platform side, devices connecting to %s:%u", c->id, t->host, t->port);
     else
-        log_line(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
+        exch_log(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
     for (int i = 0; i < c->n_steps; i++)
         if (!run_step(x, &c->steps[i]))
             break;
         else if (conform_interrupted && i + 1 < c->n_steps) {
-            worsen(x, VERDICT_ERROR, &c->steps[i + 1], "the case run to its end", "interrupted (SIGINT or SIGTERM)");
+            exch_worsen(x, VERDICT_ERROR, &c->steps[i + 1], "the case run to its end", "interrupted (SIGINT or SIGTERM)");
             break;
         }
     for (int i = 0; i < CONFORM_MAX_CONNS; i++) {
-        conn_close(&x->conns[i]);
+        exch_conn_close(&x->conns[i]);
         cJSON_Delete(x->conns[i].last);
     }
     if (out->verdict == VERDICT_PASS) {

@@ -18,13 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int conform_terminal_listen(const char *spec, struct conform_target *t, char *err, size_t errcap)
 {
     char host[64] = "127.0.0.1";
@@ -91,7 +84,7 @@ int conform_terminal_accept(const struct conform_target *t, uint64_t deadline_ms
             errno = EINTR;
             return -1;
         }
-        uint64_t now = mono_ms();
+        uint64_t now = conform_mono_ms();
         if (now >= deadline_ms) {
             errno = ETIMEDOUT;
             return -1;

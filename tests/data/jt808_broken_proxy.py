@@ -11,6 +11,10 @@ the 2019 version flag, bit 14 of the properties), independently of fleetsim.
   MODE clock-off: every 0x8004 says the server time is 2000-01-01 00:00:00
   MODE reg-accept-all: every registration is accepted: a 0x8100 refusal and a 0x8001
        to a 0x0100 become 0x8100 result 0 with the auth code "ACCEPTED"
+  MODE frame-per-read: on the way to the platform, of each TCP read only its first
+       whole frame is passed on: a second frame in the same read, and a frame begun
+       in one read and ended in another, are lost (4.4: a platform reads frames by
+       their 0x7E flags, not by reads)
 Prints "up" once listening; serves until killed (at most 120 s)."""
 import socket, sys, threading
 
@@ -89,6 +93,25 @@ def pump(src, dst, mode):
         except OSError:
             pass
 
+def first_frame_per_read(src, dst):
+    """The terminal's bytes: each read's first whole frame, nothing kept over."""
+    try:
+        while True:
+            d = src.recv(4096)
+            if not d:
+                break
+            s = d.find(b"\x7e")
+            e = d.find(b"\x7e", s + 1) if s >= 0 else -1
+            if e > s + 1:
+                dst.sendall(d[s:e + 1])
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
 def main():
     lport, tport, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     ls = socket.socket()
@@ -100,6 +123,10 @@ def main():
     while True:
         c, _ = ls.accept()
         u = socket.create_connection(("127.0.0.1", tport))
+        if mode == "frame-per-read":
+            threading.Thread(target=first_frame_per_read, args=(c, u), daemon=True).start()
+            threading.Thread(target=pump, args=(u, c, None), daemon=True).start()
+            continue
         threading.Thread(target=pump, args=(c, u, None), daemon=True).start()
         threading.Thread(target=pump, args=(u, c, mode), daemon=True).start()
 

@@ -28,12 +28,33 @@ children() {
         case "$(cat "/proc/$p/comm" 2>/dev/null)" in ${2:-*}) echo "$p" ;; esac
     done
 }
-# a free TCP port on loopback
+# a free TCP port on loopback: one a bind (without SO_REUSEADDR) can have now, so
+# neither a listener, nor the local end of a connection, nor one in TIME_WAIT holds
+# it (a connect probe sees only a listener: a runner then failed to bind a port a
+# connection held, EADDRINUSE); below the kernel's ephemeral range, so an outgoing
+# connection is not given it between now and the bind of whoever asked for it
 free_port() {
-    local p
-    for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do
-        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-    done
+    python3 -c '
+import random, socket
+low = 32768
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    pass
+lo, hi = 10000, max(low, 10002)
+start = random.randrange(lo, hi)
+for i in range(hi - lo):
+    p = lo + (start - lo + i) % (hi - lo)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+'
 }
 
 # start_proxy TARGET-PORT MODE: tests/data/jt808_broken_proxy.py in front of the
