@@ -122,7 +122,6 @@ print(json.dumps({
         {"id": "RSA-PKG-MIXED-002", "counter": "terminal.dev_mixed_encryption", "fleet": "mix", "min": 4},
         {"id": "RSA-PKG-MIXED-003", "counter": "terminal.dev_mixed_encryption", "fleet": "enc", "max": 0},
         {"id": "RSA-PKG-CLEAR-001", "counter": "terminal.rsa_clear", "max": 0},
-        {"id": "RSA-PKG-CLEAR-002", "counter": "gateway.rsa_clear", "max": 0},
         {"id": "RSA-PKG-ERR-001", "counter": "gateway.rsa_errors", "max": 0},
         {"id": "RSA-PKG-ERR-002", "counter": "terminal.rsa_errors", "max": 0},
         {"id": "RSA-PKG-BAD-001", "counter": "gateway.bad_frame", "max": 0},
