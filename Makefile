@@ -141,9 +141,11 @@ fuzz: $(DEPS_STAMP)
 	    clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $$(pkg-config --cflags $(PKG_MODS)) \
 	        -o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FUZZ_O)/libfleetsim.a $(LDLIBS_ALL) || exit 1; \
 	    mkdir -p $(FUZZ_O)/corpus-$$t; \
-	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; fuzz_conform_case) seeds="scenarios/conformance/jt808";; fuzz_report_json) seeds="tests/data/reports";; *) seeds="";; esac; \
+	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; fuzz_conform_case) seeds="scenarios/conformance/jt808";; fuzz_report_json) seeds="tests/data/reports";; \
+	        fuzz_ocsp_staple) tests/fuzz/ocsp-staple-seeds.sh $(FUZZ_O)/ocsp-staple || exit 1; seeds="$(FUZZ_O)/ocsp-staple/seeds";; \
+	        *) seeds="";; esac; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	    (cd $(FUZZ_O) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
+	    (cd $(FUZZ_O) && FLEETSIM_FUZZ_OCSP_DIR=$(CURDIR)/$(FUZZ_O)/ocsp-staple ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t \
 	        $$(for d in $$seeds; do echo ../$$d; done)) 2>&1 | grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)|ERROR|SUMMARY" ; \
 	    found=$$(ls $(FUZZ_O)/crash-* $(FUZZ_O)/leak-* $(FUZZ_O)/timeout-* 2>/dev/null); \
 	    if [ -n "$$found" ]; then echo "$$found"; exit 1; fi; \

@@ -36,6 +36,7 @@
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
 #include "sim/proto/jt808_kinds.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 
 
@@ -98,6 +99,26 @@ static size_t jt_corrupt(struct term *t, uint8_t *f, size_t len, size_t cap)
     return len;
 }
 
+/* A body too long for one encrypted frame, in packages each encrypted on its own
+ * (jt808_term_rsa_encode): sent one after the other and kept for a 0x8003.  The
+ * platform answers each package; a request is settled by the answer to its last,
+ * which completes the message. */
+static bool send_pkgs(struct term *t, struct jt808_pkgs *pk, bool request, uint64_t intended_us)
+{
+    static uint8_t frame[JT808_MAX_FRAME];
+    if (request)
+        term_expect_at(t, (uint16_t)(pk->first_serial + pk->total - 1), jt_out.h.msg_id, intended_us);
+    bool ok = true;
+    for (unsigned i = 1; ok && i <= pk->total; i++) {
+        size_t flen = 0;
+        ok = jt808_pkgs_frame(pk, i, frame, sizeof frame, &flen, NULL) == JT808_OK && term_send(t, frame, flen);
+    }
+    jt808_term_keep(t, pk);
+    if (ok)
+        ts(t)->last_tx_us = term_now();
+    return ok; /* a drop already failed the request */
+}
+
 /* Encode jt_out and send it; a request is entered in the ledger, timed from
  * intended_us when it is a scheduled one (0: from now). */
 bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
@@ -113,9 +134,10 @@ bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
     if (f->deviate_mask && jt808_deviate_chosen(t->index, f->deviate_share))
         dev = jt808_deviate_pick(jt_out.h.msg_id, f->deviate_mask, jt_out.h.serial);
     /* a frame that deviates goes in the clear: its bytes are the deviation */
+    struct jt808_pkgs *pk = NULL;
     enum jt808_rc rc = dev >= 0 ? jt808_deviate_encode(&jt_out, (enum jt808_dev_kind)dev, out_frame,
                                                        sizeof out_frame, &len, &err)
-                       : jt808_term_rsa_encode(t, out_frame, sizeof out_frame, &len)
+                       : jt808_term_rsa_encode(t, out_frame, sizeof out_frame, &len, &pk)
                            ? JT808_OK
                            : jt808_encode(&jt_out, out_frame, sizeof out_frame, &len, &err);
     if (rc != JT808_OK) {
@@ -123,13 +145,18 @@ bool jt_send_at(struct term *t, bool request, uint64_t intended_us)
                 jt808_rc_text(err.rc), err.field ? err.field : "");
         return false;
     }
+    if (pk)
+        return send_pkgs(t, pk, request, intended_us);
     uint16_t serial = jt_out.h.serial, id = jt_out.h.msg_id;
     if (request)
         term_expect_at(t, serial, id, intended_us);
     if (!term_send(t, out_frame, len))
         return false; /* the drop already failed the request */
-    if (dev >= 0)
+    if (dev >= 0) {
         term_count(t, JT808_C_DEV_FIRST + dev, 1);
+        if (jt808_term_rsa_active(t))
+            term_count(t, JT808_C_RSA_CLEAR, 1);
+    }
     ts(t)->last_tx_us = term_now();
     return true;
 }
@@ -815,8 +842,8 @@ static const struct stats_counter jt_counters[] = {
     C(JT808_C_RSA_ERRORS, "rsa_errors",
       "RSA failures: platform bodies that do not decrypt (answered 0x0001 result 2), 0x8A00 keys refused"),
     C(JT808_C_RSA_CLEAR, "rsa_clear",
-      "bodies sent in the clear after the key exchange: over 819 bytes, too long for one frame encrypted "
-      "(a subpackaged 0x0801 or 0x0608 goes encrypted package by package)"),
+      "frames sent in the clear after the key exchange because they deviate on purpose (fleet option "
+      "deviate: their bytes are the deviation); a body over 819 bytes goes encrypted package by package"),
     C(JT808_C_SEND_HELD, "send_held",
       "requests not sent because 8 of the terminal's were in flight already (an 0x0108, a tracking 0x0200, "
       "an 0x0004, an 0x0702 answer; the caller refuses or leaves it)"),
@@ -824,7 +851,9 @@ static const struct stats_counter jt_counters[] = {
       "0x8108 upgrade packages received whole (in one frame or reassembled from subpackages): 0x0108 result 0"),
     C(JT808_C_UPGRADES_FAILED, "upgrades_failed",
       "0x8108 whose package holds fewer bytes than its length field says: 0x0108 result 1"),
-    C(JT808_C_AREA_RESENT, "area_resent", "packages of a subpackaged 0x0608 sent again, as they were, on a 0x8003"),
+    C(JT808_C_PKGS_RESENT, "pkgs_resent",
+      "packages of the last subpackaged 0x0608, or of a body too long for one encrypted frame, sent again, as "
+      "they were, on a 0x8003"),
 };
 _Static_assert(sizeof jt_counters / sizeof jt_counters[0] == JT808_C__COUNT, "jt_counters");
 /* all 32 slots are taken: a new counter or deviation kind needs STATS_DIALECT_COUNTERS raised */

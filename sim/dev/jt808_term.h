@@ -102,11 +102,11 @@ enum jt808_term_counter {
     JT808_C_RSA_ENCRYPTED = JT808_C_DEV_FIRST + JT808_DEV__COUNT, /* bodies sent RSA-encrypted */
     JT808_C_RSA_DECRYPTED,      /* platform bodies decrypted with the terminal's key */
     JT808_C_RSA_ERRORS,         /* bodies that did not decrypt, 0x8A00 keys refused, encryptions failed */
-    JT808_C_RSA_CLEAR,          /* bodies sent in the clear after the exchange: too long to encrypt into one frame */
+    JT808_C_RSA_CLEAR,          /* frames sent in the clear after the exchange: they deviate on purpose */
     JT808_C_SEND_HELD,          /* requests not sent: TERM_MAX_PEND of the terminal's in flight already */
     JT808_C_UPGRADES,           /* 0x8108 packages received whole: 0x0108 result 0 */
     JT808_C_UPGRADES_FAILED,    /* 0x8108 whose package is shorter than it says: 0x0108 result 1 */
-    JT808_C_AREA_RESENT,        /* 0x0608 packages sent again on a 0x8003 */
+    JT808_C_PKGS_RESENT,        /* packages of a kept subpackaged message (0x0608, a long encrypted body) sent again on a 0x8003 */
     JT808_C__COUNT
 };
 

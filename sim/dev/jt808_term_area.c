@@ -640,21 +640,21 @@ void jt808_term_area_free(struct jt808_more *x)
 {
     jt808_areas_free(x->areas);
     x->areas = NULL;
-    jt808_pkgs_free(x->area_sent);
-    x->area_sent = NULL;
+    jt808_pkgs_free(x->kept);
+    x->kept = NULL;
 }
 
 size_t jt808_term_area_held(const struct jt808_more *x)
 {
-    return jt808_pkgs_held(x->area_sent);
+    return jt808_pkgs_held(x->kept);
 }
 
 void jt808_term_area_forget(struct term *t)
 {
     struct jt808_more *x = jt_more(t, false);
     if (x) {
-        jt808_pkgs_free(x->area_sent);
-        x->area_sent = NULL;
+        jt808_pkgs_free(x->kept);
+        x->kept = NULL;
     }
 }
 
@@ -698,17 +698,22 @@ static void query(struct term *t, const struct jt808_msg *m)
         size_t flen = 0;
         ok = jt808_pkgs_frame(p, i, frame, sizeof frame, &flen, NULL) == JT808_OK && term_send(t, frame, flen);
     }
-    x = jt_more(t, true);
-    if (x && p->bytes <= JT808_TERM_KEPT_MAX) {
-        jt808_pkgs_free(x->area_sent);
-        x->area_sent = p;
-    } else {
-        jt808_pkgs_free(p); /* a 0x8003 for it is answered "no longer held" (0x0001 result 1) */
-    }
+    jt808_term_keep(t, p);
     if (!ok)
         return;
     ts(t)->last_tx_us = term_now();
     jt_count_reply(t);
+}
+
+void jt808_term_keep(struct term *t, struct jt808_pkgs *p)
+{
+    struct jt808_more *x = jt_more(t, true);
+    if (x && p->bytes <= JT808_TERM_KEPT_MAX) {
+        jt808_pkgs_free(x->kept);
+        x->kept = p;
+    } else {
+        jt808_pkgs_free(p); /* a 0x8003 for it is answered "no longer held" (0x0001 result 1) */
+    }
 }
 
 bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m)
@@ -716,7 +721,7 @@ bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m)
     static uint8_t seen[(UINT16_MAX + 1) / 8];
     static uint8_t frame[JT808_MAX_FRAME];
     struct jt808_more *x = jt_more(t, false);
-    const struct jt808_pkgs *p = x ? x->area_sent : NULL;
+    const struct jt808_pkgs *p = x ? x->kept : NULL;
     uint32_t orig = 0;
     if (!p || !jt808_lay_get_u32(m->lay, "orig_serial", &orig) || orig != p->first_serial)
         return false;
@@ -737,7 +742,7 @@ bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m)
         seen[idx / 8] |= (uint8_t)(1u << (idx % 8));
         size_t flen = 0;
         if (jt808_pkgs_frame(p, idx, frame, sizeof frame, &flen, NULL) == JT808_OK && term_send(t, frame, flen)) {
-            term_count(t, JT808_C_AREA_RESENT, 1);
+            term_count(t, JT808_C_PKGS_RESENT, 1);
             ts(t)->last_tx_us = term_now();
         }
     }

@@ -23,7 +23,7 @@ static inline const struct jt808_fleet_cfg *cfg(const struct term *t) { return t
 
 /* Bytes a terminal may buffer of subpackaged platform messages (jt808_reasm). */
 #define JT808_TERM_REASM_MEM (256 * 1024)
-/* Package body bytes of the last subpackaged 0x0608 kept for 0x8003, as the gateway
+/* Package body bytes of the last subpackaged message kept for 0x8003, as the gateway
  * keeps its own for 0x0005: a 64 KiB body, its ciphertext when encrypted. */
 #define JT808_TERM_KEPT_MAX (72 * 1024)
 /* What a terminal holds beyond its fixed block, whatever the platform sends: the
@@ -93,7 +93,8 @@ struct jt808_more {
     struct jt808_areas *areas;
     struct evp_pkey_st *rsa_platform; /* the platform's public key from 0x8A00 on this connection
                                          (jt808_term_rsa.c; shared by the terminals given the same) */
-    struct jt808_pkgs *area_sent; /* the last subpackaged 0x0608 as sent, for 0x8003 (jt808_term_area.c);
+    struct jt808_pkgs *kept; /* the last subpackaged message as sent (a 0x0608, or a body too long for
+                                one encrypted frame), for 0x8003 (jt808_term_area.c);
                                      NULL: none on this connection, or over JT808_TERM_KEPT_MAX */
     uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
     uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
@@ -121,10 +122,14 @@ bool jt808_term_media_timeout(struct term *t, uint16_t msg_id);
 void jt808_term_media_free(struct jt808_more *x);
 size_t jt808_term_media_held(const struct jt808_more *x);
 
-/* 0x8003 naming the terminal's last subpackaged 0x0608: the listed packages again
- * (true), or not about it (false: another file's). */
+/* 0x8003 naming the terminal's last subpackaged message kept (a 0x0608, or a body
+ * too long for one encrypted frame): the listed packages again (true), or not about
+ * it (false: an upload's). */
 bool jt808_term_area_resend(struct term *t, const struct jt808_msg *m);
-/* The connection closed: the kept 0x0608 packages were its. */
+/* p, just sent, kept as the last subpackaged message for 0x8003 (the one before
+ * freed); freed instead when over JT808_TERM_KEPT_MAX or out of memory. */
+void jt808_term_keep(struct term *t, struct jt808_pkgs *p);
+/* The connection closed: the kept packages were its. */
 void jt808_term_area_forget(struct term *t);
 size_t jt808_term_area_held(const struct jt808_more *x);
 
@@ -132,9 +137,13 @@ size_t jt808_term_area_held(const struct jt808_more *x);
 /* Does what t sends now go encrypted (fleet rsa after-exchange, the platform's key known)? */
 bool jt808_term_rsa_active(struct term *t);
 bool jt808_term_rsa(struct term *t, const struct jt808_msg *m);
-/* Encode jt_out into out: encrypted for the platform when the fleet's rsa is
- * after-exchange and its key is known (true), else false and nothing written. */
-bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len);
+/* Encode jt_out encrypted for the platform when the fleet's rsa is after-exchange
+ * and its key is known (true): into out as one frame, or, a body over 819 bytes
+ * (too long for one frame encrypted), as packages each encrypted on its own in
+ * *pkgs (the caller's, serials from jt_out's: jt808_term_pkgs), nothing in out.
+ * False, nothing written and *pkgs NULL: it goes in the clear (not encrypting, or
+ * it cannot be: counted as an RSA error). */
+bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len, struct jt808_pkgs **pkgs);
 /* m arrived RSA-encrypted: its body decrypted with the terminal's key and decoded
  * (into out, cap bytes); false when it does not (counted). */
 bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *body, size_t n, uint8_t *out,

@@ -102,8 +102,10 @@ bool jt808_term_rsa(struct term *t, const struct jt808_msg *m)
     return true;
 }
 
-bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len)
+bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len, struct jt808_pkgs **pkgs)
 {
+    static uint8_t plain[JT808_MAX_BODY];
+    *pkgs = NULL;
     if (cfg(t)->rsa != JT808_RSA_AFTER_EXCHANGE)
         return false;
     struct jt808_more *x = jt_more(t, false);
@@ -112,16 +114,23 @@ bool jt808_term_rsa_encode(struct term *t, uint8_t *out, size_t cap, size_t *len
         return false; /* heartbeats, unregistration, time query: no body to encrypt */
     struct jt808_err err;
     enum jt808_rc rc = jt808_rsa_encode(x->rsa_platform, &jt_out, out, cap, len, &err);
+    if (rc == JT808_OK) {
+        term_count(t, JT808_C_RSA_ENCRYPTED, 1);
+        return true;
+    }
     if (rc == JT808_E_LENGTH) {
-        term_count(t, JT808_C_RSA_CLEAR, 1);
-        return false; /* a body over JT808_RSA_MAX_PLAIN bytes: its blocks would not fit a frame */
+        /* a body over JT808_RSA_MAX_PLAIN bytes: its blocks would not fit one frame,
+         * so it goes in packages of that many bytes, each encrypted on its own */
+        const uint8_t *body = jt_out.body;
+        size_t n = jt_out.body_bytes;
+        if (!body && jt808_body_encode(&jt_out, plain, sizeof plain, &n, &err) == JT808_OK)
+            body = plain;
+        *pkgs = body ? jt808_term_pkgs(t, body, n, JT808_PKGS_RSA_CHUNK) : NULL;
+        if (*pkgs)
+            return true; /* counted there, a package each */
     }
-    if (rc != JT808_OK) {
-        term_count(t, JT808_C_RSA_ERRORS, 1);
-        return false;
-    }
-    term_count(t, JT808_C_RSA_ENCRYPTED, 1);
-    return true;
+    term_count(t, JT808_C_RSA_ERRORS, 1);
+    return false;
 }
 
 bool jt808_term_rsa_open(struct term *t, struct jt808_msg *m, const uint8_t *body, size_t n, uint8_t *out,

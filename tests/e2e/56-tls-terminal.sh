@@ -5,7 +5,7 @@
 # with ocsp_stapling they ask for the gateway's OCSP status and check what is
 # stapled: against fleetsim's own gateway stapling its status from openssl's
 # responder, and against openssl s_server stapling a good or a revoked response
-# (made by openssl's responder).  Certificates made here (tests/tls-certs.sh).
+# (made by openssl's responder), over TLS 1.3 and over TLS 1.2.  Certificates made here (tests/tls-certs.sh).
 . "$(dirname "$0")/lib.sh"
 C="$TMP/certs"
 if ! command -v openssl >/dev/null || ! tests/tls-certs.sh "$C" 1 >"$TMP/out" 2>&1; then
@@ -134,9 +134,9 @@ run_expect "a gateway that staples nothing: require refuses it (counted), reques
         openssl ocsp -index ca-server-ca/index.txt -rsigner server-ocsp.crt -rkey server-ocsp.key -CA server-ca.crt \
             -reqin $n.req -respout $n.ocsp -ndays 1 || exit 1
 done) >"$TMP/resp.out" 2>&1 || nok "OCSP responses made with openssl ocsp" "$(tail -3 "$TMP/resp.out")"
-s_server_staple() { # name cert staple want-counter
-    start_s_server "$TMP/ss-$3.out" -cert "$C/$2.crt" -key "$C/$2.key" -status_file "$C/$3" ||
-        nok "openssl s_server starts" "$(tail -3 "$TMP/ss-$3.out")"
+s_server_staple() { # name cert staple want-counter [s_server option: -tls1_2]
+    start_s_server "$TMP/ss-$3${5:-}.out" -cert "$C/$2.crt" -key "$C/$2.key" -status_file "$C/$3" ${5:+"$5"} ||
+        nok "openssl s_server starts" "$(tail -3 "$TMP/ss-$3${5:-}.out")"
     local p=$SPORT ss=$SS
     cat >"$TMP/ss-$3.json" <<JSON
 {"name": "tls-s-server-staple", "duration": "2s", "target": "tls://127.0.0.1:$p",
@@ -148,12 +148,29 @@ JSON
     run_expect "$1" "$TMP/ss-$3.json" 2
     pkill -P "$ss" 2>/dev/null; wait "$ss" 2>/dev/null
 }
+# ... the same over TLS 1.2 (s_server -tls1_2 speaks nothing else), where the status
+# comes in a CertificateStatus message of its own, not in the Certificate message as
+# in TLS 1.3; s_server's log of the good one names the cipher suite the terminal got,
+# a TLS 1.2 one (ECDHE-..., where TLS 1.3's are TLS_...: the runs above log TLS_...)
+s_server_staple12() { # name cert staple want-counter
+    s_server_staple "$@" -tls1_2
+    [ "$4" = tls_handshakes ] || return 0
+    if grep -aq "^CIPHER is ECDHE-" "$TMP/ss-$3-tls1_2.out" && grep -aq "^CIPHER is TLS_" "$TMP/ss-$3.out"; then
+        ok "... over TLS 1.2 (s_server's log)"
+    else
+        nok "... over TLS 1.2 (s_server's log)" "$(grep -aE "Protocol|CIPHER|ERROR|error" "$TMP/ss-$3-tls1_2.out" | head -5)"
+    fi
+}
 s_server_staple "openssl s_server stapling a good status: the terminal checks it and goes on" \
     server server.ocsp tls_handshakes
 s_server_staple "openssl s_server stapling a revoked status: refused, counted" \
     server-revoked server-revoked.ocsp tls_ocsp_revoked
 cp "$C/server.ocsp" "$C/other.ocsp"
 s_server_staple "a staple for another certificate: refused as bad, counted" server-revoked other.ocsp tls_ocsp_bad 2>/dev/null
+s_server_staple12 "TLS 1.2: openssl s_server stapling a good status: the terminal checks it and goes on" \
+    server server.ocsp tls_handshakes
+s_server_staple12 "TLS 1.2: openssl s_server stapling a revoked status: refused, counted" \
+    server-revoked server-revoked.ocsp tls_ocsp_revoked
 
 # bad settings: exit 2, the field named
 sed 's|"ocsp_stapling": "require"|"ocsp_stapling": "sometimes"|' "$TMP/nostaple.json" >"$TMP/bad.json"

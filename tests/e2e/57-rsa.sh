@@ -6,7 +6,8 @@
 # encrypted and is answered (encrypted).  A fleet given another key in its 0x8A00 body
 # sends bodies the gateway cannot read: counted, answered "bad message".  A fleet left
 # "off" answers 0x0A00 and never encrypts.  Long messages go encrypted package by
-# package, both ways, from fleetsim's terminals and from an independent one.
+# package, both ways, from fleetsim's terminals and from an independent one, and so
+# does a single body too long for one frame encrypted, each way.
 . "$(dirname "$0")/lib.sh"
 KEY="$ROOT/tests/data/jt808-rsa-test-key.pem"
 
@@ -122,7 +123,6 @@ print(json.dumps({
         {"id": "RSA-PKG-MIXED-002", "counter": "terminal.dev_mixed_encryption", "fleet": "mix", "min": 4},
         {"id": "RSA-PKG-MIXED-003", "counter": "terminal.dev_mixed_encryption", "fleet": "enc", "max": 0},
         {"id": "RSA-PKG-CLEAR-001", "counter": "terminal.rsa_clear", "max": 0},
-        {"id": "RSA-PKG-CLEAR-002", "counter": "gateway.rsa_clear", "max": 0},
         {"id": "RSA-PKG-ERR-001", "counter": "gateway.rsa_errors", "max": 0},
         {"id": "RSA-PKG-ERR-002", "counter": "terminal.rsa_errors", "max": 0},
         {"id": "RSA-PKG-BAD-001", "counter": "gateway.bad_frame", "max": 0},
@@ -158,6 +158,51 @@ if [ "$got" = "139 31230455" ]; then ok "sqlite3 reads its last location from th
 else nok "sqlite3 reads its last location from the store, decrypted" "got '$got', wanted '139 31230455'" "$(tail -5 "$TMP/serve.log")"; fi
 got=$(q "SELECT json_extract(data, '\$.speed') FROM reports WHERE protocol = 'jt808' AND device_id LIKE '%13900000809'")
 if [ "$got" = 139 ]; then ok "... and the mixed one's"; else nok "... and the mixed one's" "got '$got'"; fi
+
+# a single body over 819 bytes, too long for one frame encrypted, goes in packages each
+# encrypted on its own, both ways.  The gateway's own 0x8003 to an independent 2019
+# terminal (tests/data/jt808_rsa_ask.py, with its own key in 0x0A00): asking for 500
+# missing packages, 1004 bytes in 2 encrypted packages that it decrypts and checks.
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --rsa encrypt --rsa-key "$KEY" --reasm-timeout 1s --db "$TMP/ask.db" \
+    >"$TMP/serve-ask.log" 2>&1 &
+spid=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+if timeout 30 python3 tests/data/jt808_rsa_ask.py "$port" "$KEY" 13900000810 >"$TMP/ask.out" 2>&1 &&
+    grep -q "^0x8003 500 ids, 1004 bytes in 2 packages, all encrypted$" "$TMP/ask.out"; then
+    ok "the gateway's 0x8003 of 1004 bytes goes in 2 packages encrypted for the terminal's key and decrypts to its 500 ids"
+else
+    nok "the gateway's 0x8003 of 1004 bytes goes in 2 packages encrypted for the terminal's key" \
+        "$(tail -3 "$TMP/ask.out")" "$(tail -3 "$TMP/serve-ask.log")"
+fi
+kill -TERM $spid; wait $spid
+# ... and the terminals' own: a fleetsim terminal's blind-area backfill after the key
+# exchange (0x0704 of 17 or 18 locations, over 819 bytes) to an independent platform
+# (tests/data/jt808_rsa_platform.py) that leaves its reports unanswered on its first
+# connection and sends 0x8A00 on its second: every package encrypted, decrypted by the
+# platform with its own RSA, every location read back.
+port=$(free_port)
+python3 tests/data/jt808_rsa_platform.py "$port" "$KEY" >"$TMP/plat.out" 2>&1 &
+ppid=$!
+for _ in $(seq 50); do grep -q up "$TMP/plat.out" 2>/dev/null && break; sleep 0.1; done
+cat >"$TMP/b.json" <<'JSON'
+{"name": "rsa-backfill", "duration": "8s",
+ "fleets": [{"id": "enc", "protocol": "jt808", "version": 2013, "count": 1, "phone": "13840000000+",
+             "rsa": "after-exchange", "reconnect": {"min": "1s", "max": "1s"},
+             "report": {"every": "100ms", "location": "fixed", "lat": 31.23, "lon": 121.47}}],
+ "expect": [{"id": "RSA-LONG-UP-001", "counter": "terminal.rsa_encrypted", "min": 2},
+            {"id": "RSA-LONG-UP-002", "counter": "terminal.rsa_clear", "max": 0},
+            {"id": "RSA-LONG-UP-003", "counter": "terminal.rsa_errors", "max": 0}]}
+JSON
+"$FLEETSIM" run "$TMP/b.json" --target "tcp://127.0.0.1:$port" -q >"$TMP/out" 2>&1; rc=$?
+kill $ppid; wait $ppid 2>/dev/null
+if [ $rc -eq 0 ] && grep -q "3 cases: 3 pass" "$TMP/out" && ! grep -q FAIL "$TMP/plat.out" &&
+    grep -qE "^0x0704 1[78] locations, [0-9]+ bytes in 2 packages, all encrypted$" "$TMP/plat.out"; then
+    ok "a terminal's 0x0704 over 819 bytes goes in 2 packages encrypted for the platform's key and reads back whole"
+else
+    nok "a terminal's 0x0704 over 819 bytes goes in 2 packages encrypted for the platform's key" "exit $rc" \
+        "$(cat "$TMP/plat.out")" "$(grep -E "FAIL|ERROR|cases:|error" "$TMP/out" | head -5)"
+fi
 
 # scenario errors name the field
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["fleets"][0]["rsa"]="always"; print(json.dumps(s))' \

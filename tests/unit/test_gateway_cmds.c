@@ -847,6 +847,8 @@ static void test_rsa_packages_up(void **state)
     send_pkgs(c, plat, JT808_PKGS_MIXED, 0x0801, media, sizeof media, 800, mine, 0);
     rx_next(c);
     assert_int_equal(rx.h.msg_id, 0x8800);
+    assert_int_equal(rx.h.encryption, JT808_ENC_RSA); /* the gateway's own answers go encrypted too */
+    rx_open(mine);
     uint32_t v = 0;
     assert_true(jt808_lay_get_u32(rx.lay, "media_id", &v));
     assert_int_equal(v, 78);
@@ -926,7 +928,7 @@ static void test_rsa_packages_down(void **state)
     assert_int_equal(full.b.upgrade.pkg_len, 3000);
     assert_int_equal(total, (whole_len + JT808_PKGS_RSA_CHUNK - 1) / JT808_PKGS_RSA_CHUNK);
     assert_int_equal(f->slot->c[GWC_RSA_ENCRYPTED] - enc0, total);
-    assert_int_equal(f->slot->c[GWC_RSA_CLEAR], 0);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 0);
     full.body = NULL;
     jt808_msg_free(&full);
     free(whole);
@@ -939,6 +941,98 @@ static void test_rsa_packages_down(void **state)
     assert_int_equal(n, olen[1]);
     assert_memory_equal(again, orig[1], n);
     expect_silence(c, 50);
+    assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 1);
+    EVP_PKEY_free(plat);
+    EVP_PKEY_free(mine);
+}
+
+/* Gateway to terminal, a body of its own over 819 bytes: a 2019 0x8003 asking for 500
+ * missing packages (1004 bytes) goes in 2 packages each encrypted for the terminal's
+ * key, which decrypt with it and reassemble into the request (orig_serial, ids 2 to
+ * 501); it is kept, so a 0x0005 gets its second package again, the same ciphertext. */
+static void test_rsa_long_own_body(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.reasm_timeout_ms = 600;
+    EVP_PKEY *plat = NULL, *mine = NULL;
+    struct client *c = rsa_online(f, JT808_V2019, &plat, &mine);
+    uint64_t enc0 = f->slot->c[GWC_RSA_ENCRYPTED], err0 = f->slot->c[GWC_RSA_ERRORS];
+    /* package 1 of a 0x0200 of 600 packages, the rest never sent */
+    static uint8_t body[600 * 10];
+    memset(body, 0, sizeof body);
+    struct jt808_header h = {.msg_id = 0x0200, .version = JT808_V2019, .proto_version = 1};
+    snprintf(h.phone, sizeof h.phone, "%s", c->phone);
+    struct jt808_err e;
+    struct jt808_pkgs *p = jt808_pkgs_make(NULL, JT808_PKGS_ALL, &h, 700, body, sizeof body, 10, &e);
+    assert_non_null(p);
+    assert_int_equal(p->total, 600);
+    uint8_t frame[JT808_MAX_FRAME];
+    size_t len = 0;
+    assert_int_equal(jt808_pkgs_frame(p, 1, frame, sizeof frame, &len, &e), JT808_OK);
+    jt808_pkgs_free(p);
+    send_all(c, frame, len);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.ack_serial, 700);
+    assert_int_equal(rx.h.encryption, JT808_ENC_RSA); /* a body of one frame: encrypted alone */
+    enc0 = f->slot->c[GWC_RSA_ENCRYPTED];
+
+    static uint8_t orig[2][JT808_MAX_FRAME];
+    size_t olen[2];
+    struct jt808_reasm r;
+    jt808_reasm_init(&r, 256 * 1024, 60000);
+    static uint8_t plain[JT808_MAX_BODY];
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t whole_len = 0;
+    struct jt808_header last;
+    uint16_t first = 0;
+    for (size_t i = 0; !done; i++) {
+        assert_true(i < 2);
+        olen[i] = rx_raw(c, orig[i], sizeof orig[i]);
+        assert_int_equal(rx.h.msg_id, 0x8003);
+        assert_true(rx.h.subpackage);
+        assert_int_equal(rx.h.encryption, JT808_ENC_RSA);
+        assert_int_equal(rx.h.pkg_total, 2);
+        assert_int_equal(rx.h.pkg_index, i + 1);
+        if (i == 0)
+            first = rx.h.serial;
+        assert_int_equal(rx.h.serial, (uint16_t)(first + i));
+        assert_int_equal(jt808_pkgs_open(mine, &rx, plain, sizeof plain, &e), JT808_OK);
+        assert_int_equal(rx.body_bytes, i == 0 ? JT808_PKGS_RSA_CHUNK : 1004 - JT808_PKGS_RSA_CHUNK);
+        last = rx.h;
+        assert_int_equal(jt808_reasm_feed(&r, &rx.h, rx.body, rx.body_bytes, 0, &done, &whole, &whole_len, &e),
+                         JT808_OK);
+    }
+    static struct jt808_msg full;
+    assert_int_equal(jt808_reasm_decode(&r, &last, whole, whole_len, &full, &e), JT808_OK);
+    assert_int_equal(whole_len, 1004);
+    uint32_t v = 0;
+    size_t n = 0;
+    assert_true(jt808_lay_get_u32(full.lay, "orig_serial", &v));
+    assert_int_equal(v, 700);
+    assert_true(jt808_lay_list_len(full.lay, "ids", &n));
+    assert_int_equal(n, 500);
+    static uint32_t ids[500];
+    assert_true(jt808_lay_list_get_u32(full.lay, "ids", "id", ids, 500, &n));
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ids[i], i + 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ENCRYPTED] - enc0, 2);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], err0);
+    assert_int_equal(f->slot->c[GWC_RESEND_REQUESTS], 1);
+    full.body = NULL;
+    jt808_msg_free(&full);
+    free(whole);
+    jt808_reasm_free(&r);
+
+    /* the terminal missed its second package: 0x0005 gets the same bytes */
+    struct jt808_lay_kv kv[] = {{.path = "orig_serial", .u = first}, {.path = "ids[0].id", .u = 2}};
+    lay_send(c, 0x0005, kv, 2);
+    static uint8_t again[JT808_MAX_FRAME];
+    size_t an = rx_raw(c, again, sizeof again); /* well before the next ask, 600 ms on */
+    assert_int_equal(an, olen[1]);
+    assert_memory_equal(again, orig[1], an);
     assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 1);
     EVP_PKEY_free(plat);
     EVP_PKEY_free(mine);
@@ -975,6 +1069,7 @@ int main(int argc, char **argv)
         T(test_rsa_reply_bad_body),
         T(test_rsa_packages_up),
         T(test_rsa_packages_down),
+        T(test_rsa_long_own_body),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jt808_msg_free(&lt);

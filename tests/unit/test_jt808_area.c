@@ -1078,12 +1078,12 @@ static void test_query_resend_8003(void **state)
     assert_int_equal(again.n, 2);
     same_package(&again, 0, 3);
     same_package(&again, 1, 1);
-    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 2);
+    assert_int_equal(st->dc[JT808_C_PKGS_RESENT], 2);
     const uint32_t two[] = {2};
     resend_8003(t, got.first, two, 1, &again);
     assert_int_equal(again.n, 1);
     same_package(&again, 0, 2);
-    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 3);
+    assert_int_equal(st->dc[JT808_C_PKGS_RESENT], 3);
 
     const uint32_t none[] = {4, 0};
     uint16_t q = pserial;
@@ -1097,7 +1097,7 @@ static void test_query_resend_8003(void **state)
     q = pserial;
     resend_8003(t, got.first, two, 1, &again);
     assert_int_equal(resend_refused(&again, q), 1);
-    assert_int_equal(st->dc[JT808_C_AREA_RESENT], 3);
+    assert_int_equal(st->dc[JT808_C_PKGS_RESENT], 3);
     finish(h);
 }
 

@@ -10,6 +10,7 @@
 
 #include <jpeglib.h> /* before cmocka.h, which the fixture includes */
 #include "tests/unit/jt808_term_fixture.h"
+#include "sim/proto/jt808_pkgs.h"
 #include "sim/proto/jt808_rsa.h"
 
 static const char *one_fleet(int version, const char *fleet)
@@ -1364,21 +1365,72 @@ static void rsa_exchange(bool after)
     check_general(&plain, hd.serial, 0x8300, 2);
     assert_int_equal(st->dc[JT808_C_RSA_ERRORS], 1);
 
-    /* a body over 819 bytes would not fit a frame encrypted: it goes in the clear, counted */
+    /* a body over 819 bytes would not fit a frame encrypted: it goes in 2 packages, each
+     * encrypted on its own, which decrypt with the platform's key and reassemble into
+     * the body sent; a 0x8003 gets the second again, the same bytes */
     if (after) {
         static uint8_t data[900];
-        memset(data, 0xA5, sizeof data);
+        for (size_t i = 0; i < sizeof data; i++)
+            data[i] = (uint8_t)(i * 13 + 1);
         struct jt808_lay_body *lb = jt_lay_start(t, 0x0900);
         assert_non_null(lb);
         assert_true(jt808_lay_set_u32(lb, &jt_out, "type", 0xF0));
         assert_true(jt808_lay_set_bytes(lb, &jt_out, "data", data, sizeof data));
-        size_t flen = 0;
+        uint16_t first = jt_out.h.serial;
         uint64_t encrypted = st->dc[JT808_C_RSA_ENCRYPTED];
-        assert_false(jt808_term_rsa_encode(t, frame, sizeof frame, &flen));
-        assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 1);
-        assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], encrypted);
+        assert_true(jt_send(t, false));
+        sent_take(&s, t);
+        struct jt808_reasm r;
+        jt808_reasm_init(&r, 64 * 1024, 60000);
+        static uint8_t pl[JT808_MAX_BODY], second[JT808_MAX_FRAME];
+        size_t second_len = 0;
+        bool done = false;
+        uint8_t *whole = NULL;
+        size_t whole_len = 0;
+        struct jt808_header last = {0};
+        for (unsigned i = 1; i <= 2; i++) {
+            want(&s, 0x0900);
+            assert_true(rx.h.subpackage);
+            assert_int_equal(rx.h.encryption, JT808_ENC_RSA);
+            assert_int_equal(rx.h.pkg_total, 2);
+            assert_int_equal(rx.h.pkg_index, i);
+            assert_int_equal(rx.h.serial, (uint16_t)(first + i - 1));
+            if (i == 2) {
+                memcpy(second, s.frame, s.frame_len);
+                second_len = s.frame_len;
+            }
+            assert_int_equal(jt808_pkgs_open(plat, &rx, pl, sizeof pl, &je), JT808_OK);
+            assert_int_equal(rx.body_bytes, i == 1 ? JT808_PKGS_RSA_CHUNK : 1 + sizeof data - JT808_PKGS_RSA_CHUNK);
+            last = rx.h;
+            assert_int_equal(jt808_reasm_feed(&r, &rx.h, rx.body, rx.body_bytes, 0, &done, &whole, &whole_len, &je),
+                             JT808_OK);
+            assert_int_equal(done, i == 2);
+        }
+        want_none(&s);
+        static struct jt808_msg full;
+        assert_int_equal(jt808_reasm_decode(&r, &last, whole, whole_len, &full, &je), JT808_OK);
+        assert_int_equal(u32(&full, "type"), 0xF0);
+        const uint8_t *got = NULL;
+        size_t gl = 0;
+        assert_true(jt808_lay_get_bytes(full.lay, "data", &got, &gl));
+        assert_int_equal(gl, sizeof data);
+        assert_memory_equal(got, data, gl);
+        full.body = NULL;
+        jt808_msg_free(&full);
+        free(whole);
+        jt808_reasm_free(&r);
+        assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], encrypted + 2);
+        assert_int_equal(st->dc[JT808_C_RSA_ERRORS], 1);
+        const struct jt808_lay_kv again[] = {{.path = "orig_serial", .u = first}, {.path = "ids[0].id", .u = 2}};
+        send_lay(t, 0x8003, again, 2);
+        sent_take(&s, t);
+        want(&s, 0x0900);
+        assert_int_equal(s.frame_len, second_len);
+        assert_memory_equal(s.frame, second, second_len);
+        want_none(&s);
+        assert_int_equal(st->dc[JT808_C_PKGS_RESENT], 1);
     }
-    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], after ? 1 : 0);
+    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 0);
 
     /* a reconnect forgets the platform's key: what follows goes in the clear again */
     jt808_term_rsa_forget(t);
@@ -1403,6 +1455,50 @@ static void test_rsa_off(void **state)
 {
     (void)state;
     rsa_exchange(false);
+}
+
+/* After the exchange a frame that deviates on purpose (fleet option deviate) goes in
+ * the clear, its bytes being the deviation: counted rsa_clear; one that does not
+ * deviate goes encrypted. */
+static void test_rsa_clear_deviation(void **state)
+{
+    (void)state;
+    char err[256];
+    EVP_PKEY *plat = jt808_rsa_load(RSA_TEST_KEY, err, sizeof err);
+    if (!plat)
+        fail_msg("%s", err);
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(plat, &e, n), 0);
+    struct dh *h = online(2019, "\"rsa\": \"after-exchange\", "
+                                "\"deviate\": {\"kinds\": [\"trailing-bytes\"], \"share\": 1}");
+    struct term *t = dh_term(h, 0, 0);
+    struct fleet_stats *st = dh_stats(h, 0);
+    send_body(t, 0x8104, NULL, 0); /* before the exchange: deviating, in the clear, not counted */
+    struct sent s = {0};
+    sent_take(&s, t);
+    assert_int_equal(want(&s, 0x0104)->h.encryption, 0);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 0);
+    const struct jt808_lay_kv kv[] = {{.path = "e", .u = e}, {.path = "n", .p = n, .n = sizeof n}};
+    send_lay(t, 0x8A00, kv, 2);
+    sent_take(&s, t);
+    want(&s, 0x0A00);
+    want_none(&s);
+    send_body(t, 0x8104, NULL, 0);
+    send_body(t, 0x8201, NULL, 0);
+    sent_take(&s, t);
+    const struct jt808_msg *m = want(&s, 0x0104);
+    assert_int_equal(m->h.encryption, 0);
+    assert_int_equal(m->devs.total, 1); /* its trailing bytes, read in the clear */
+    assert_int_equal(want(&s, 0x0201)->h.encryption, JT808_ENC_RSA);
+    want_none(&s);
+    assert_int_equal(st->dc[JT808_C_RSA_CLEAR], 1);
+    assert_int_equal(st->dc[JT808_C_DEV_FIRST + JT808_DEV_TRAILING_BYTES], 2);
+    assert_int_equal(st->dc[JT808_C_RSA_ENCRYPTED], 1);
+    sent_free(&s);
+    EVP_PKEY_free(plat);
+    finish(h);
 }
 
 /* A 0x8A00 whose n is not a 1024-bit key: refused (0x0001 result 2), counted. */
@@ -1485,6 +1581,7 @@ int main(void)
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_rsa_after_exchange),
         cmocka_unit_test(test_rsa_off),
+        cmocka_unit_test(test_rsa_clear_deviation),
         cmocka_unit_test(test_rsa_bad_key),
         cmocka_unit_test(test_reserved_encryption),
     };

@@ -75,8 +75,8 @@ enum jt808_gw_counter {
     GWC_REASM_EXPIRED,        /* incomplete messages dropped after the last request for their packages */
     GWC_RSA_ENCRYPTED,        /* bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt) */
     GWC_RSA_DECRYPTED,        /* RSA-encrypted terminal bodies decrypted with the gateway's key */
-    GWC_RSA_ERRORS,           /* bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused */
-    GWC_RSA_CLEAR,            /* bodies sent in the clear to a terminal whose key is known: subpackaged, or too long */
+    GWC_RSA_ERRORS,           /* bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused,
+                                 bodies that could not be encrypted for a terminal's key */
     GWC__COUNT
 };
 

@@ -148,13 +148,12 @@ static const struct stats_counter fe_counters[] = {
     C(GWC_INFLATED_BYTES, "inflated_bytes", "bytes the 0x0901 reports inflated to"),
     C(GWC_RSA_KEYS, "rsa_keys", "0x0A00 terminal RSA public keys of the terminal's own accord"),
     C(GWC_RSA_ENCRYPTED, "rsa_encrypted",
-      "bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt)"),
+      "bodies sent RSA-encrypted for a terminal's 0x0A00 key (platform.rsa encrypt), one per package of a "
+      "body over 819 bytes, too long for one frame encrypted"),
     C(GWC_RSA_DECRYPTED, "rsa_decrypted", "RSA-encrypted terminal bodies decrypted with the gateway's key"),
     C(GWC_RSA_ERRORS, "rsa_errors",
-      "RSA failures: bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused"),
-    C(GWC_RSA_CLEAR, "rsa_clear",
-      "bodies sent in the clear to a terminal whose key is known (platform.rsa encrypt): subpackaged, or over "
-      "819 bytes, too long for one frame encrypted"),
+      "RSA failures: bodies that do not decrypt (answered 0x8001 result 2), 0x0A00 keys refused, bodies that "
+      "could not be encrypted for a terminal's key (sent in the clear)"),
     C(GWC_MEDIA_RECEIVED, "media_received", "0x0801 multimedia data received whole (answered 0x8800)"),
     C(GWC_MEDIA_RETRY, "media_retry", "0x8800 sent listing the missing packages of an incomplete 0x0801"),
     C(GWC_RESEND_REQUESTS, "resend_requests", "0x8003 sent listing the missing packages of an incomplete message"),

@@ -16,7 +16,6 @@
 
 static struct jt808_msg in_msg, out_msg;
 static uint8_t in_scratch[JT808_MAX_FRAME];
-static uint8_t out_frame[JT808_MAX_FRAME];
 
 static int64_t wall_ms(void)
 {
@@ -43,13 +42,11 @@ static void out_header(struct gw_conn *c, uint16_t msg_id, const char *phone, en
 
 static int send_out(struct gw_conn *c)
 {
-    size_t len = 0;
     struct jt808_err err;
-    if (gw_rsa_encode(c, &out_msg, out_frame, sizeof out_frame, &len, &err) != JT808_OK) {
+    if (gw_rsa_send(c, &out_msg, &err) != JT808_OK) {
         fprintf(stderr, "gateway: cannot encode 0x%04X: %s\n", out_msg.h.msg_id, jt808_rc_text(err.rc));
         return -1;
     }
-    gw_conn_send(c, out_frame, len);
     return 0;
 }
 

@@ -143,25 +143,68 @@ void gw_rsa_conn_free(struct gw_conn *c)
     c->rsa_peer = NULL;
 }
 
+/* Is m to go encrypted for c (platform.rsa encrypt, its 0x0A00 key known, not 0x8A00
+ * itself, not a package already cut, a body to encrypt)? */
+static bool encrypts(const struct gw_conn *c, const struct jt808_msg *m)
+{
+    return c->gw->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && !m->h.subpackage &&
+           !(m->body && m->body_bytes == 0);
+}
+
 enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_t *out, size_t cap,
                             size_t *out_len, struct jt808_err *err)
 {
     struct gw *g = c->gw;
-    if (g->cfg->rsa == GW_RSA_ENCRYPT && c->rsa_peer && m->h.msg_id != 0x8A00 && !m->h.subpackage &&
-        !(m->body && m->body_bytes == 0)) {
+    if (encrypts(c, m)) {
         enum jt808_rc rc = jt808_rsa_encode(c->rsa_peer, m, out, cap, out_len, err);
         if (rc == JT808_OK) {
             g->st->c[GWC_RSA_ENCRYPTED]++;
             return rc;
         }
-        if (rc != JT808_E_LENGTH)
-            g->st->c[GWC_RSA_ERRORS]++;
-        else
-            g->st->c[GWC_RSA_CLEAR]++;
-        /* too long to encrypt into one frame (over 819 bytes): sent as it is (a step's
-         * command that long goes in encrypted packages instead: gw_rsa_peer_for) */
+        /* a body too long for one encrypted frame is the caller's to cut (gw_rsa_send,
+         * gw_rsa_peer_for): here it cannot be encrypted, as a key that fails */
+        g->st->c[GWC_RSA_ERRORS]++;
     }
     return jt808_encode(m, out, cap, out_len, err);
+}
+
+enum jt808_rc gw_rsa_send(struct gw_conn *c, const struct jt808_msg *m, struct jt808_err *err)
+{
+    static uint8_t frame[JT808_MAX_FRAME], plain[JT808_MAX_LONG_BODY];
+    struct gw *g = c->gw;
+    size_t len = 0;
+    if (encrypts(c, m)) {
+        enum jt808_rc rc = jt808_rsa_encode(c->rsa_peer, m, frame, sizeof frame, &len, err);
+        if (rc == JT808_OK) {
+            g->st->c[GWC_RSA_ENCRYPTED]++;
+            gw_conn_send(c, frame, len);
+            return rc;
+        }
+        const uint8_t *body = m->body;
+        size_t n = m->body_bytes;
+        if (rc == JT808_E_LENGTH && !body && jt808_body_encode(m, plain, sizeof plain, &n, err) == JT808_OK)
+            body = plain;
+        struct jt808_pkgs *pk = rc == JT808_E_LENGTH && body
+                                    ? jt808_pkgs_make(c->rsa_peer, JT808_PKGS_ALL, &m->h, m->h.serial, body, n,
+                                                      JT808_PKGS_RSA_CHUNK, err)
+                                    : NULL;
+        if (pk) {
+            /* over 819 bytes: packages of 819 bytes of plaintext, each encrypted on its
+             * own, serials from the message's on; kept for the terminal's 0x0005 */
+            c->serial = (uint16_t)(m->h.serial + pk->total);
+            for (unsigned i = 1; i <= pk->total; i++)
+                if (jt808_pkgs_frame(pk, i, frame, sizeof frame, &len, NULL) == JT808_OK)
+                    gw_conn_send(c, frame, len);
+            g->st->c[GWC_RSA_ENCRYPTED] += pk->total;
+            gw_keep(c, pk);
+            return JT808_OK;
+        }
+        g->st->c[GWC_RSA_ERRORS]++; /* a key that fails, out of memory: in the clear */
+    }
+    enum jt808_rc rc = jt808_encode(m, frame, sizeof frame, &len, err);
+    if (rc == JT808_OK)
+        gw_conn_send(c, frame, len);
+    return rc;
 }
 
 EVP_PKEY *gw_rsa_peer_for(struct gw_conn *c, uint16_t msg_id)

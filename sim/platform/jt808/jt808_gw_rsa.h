@@ -40,8 +40,17 @@ struct evp_pkey_st *gw_rsa_peer_for(struct gw_conn *c, uint16_t msg_id);
 void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m);
 void gw_rsa_conn_free(struct gw_conn *c);
 /* jt808_encode for c: the body encrypted for the terminal when platform.rsa is
- * encrypt, its 0x0A00 key known and the body fits (not 0x8A00 itself, not empty). */
+ * encrypt and its 0x0A00 key known (not 0x8A00 itself, not empty); the caller cuts
+ * a body over 819 bytes into packages itself (a command step's: gw_rsa_peer_for),
+ * here such a body is an RSA error and goes in the clear. */
 enum jt808_rc gw_rsa_encode(struct gw_conn *c, const struct jt808_msg *m, uint8_t *out, size_t cap,
                             size_t *out_len, struct jt808_err *err);
+/* m (its serial taken from c) encoded and sent to c: encrypted as gw_rsa_encode
+ * does, and a body over 819 bytes, too long for one encrypted frame, in packages of
+ * 819 bytes of plaintext each encrypted on its own (jt808_pkgs.h), serials from m's
+ * on (c->serial moved past them), kept for the terminal's 0x0005.  In the clear
+ * when it does not go encrypted (or cannot be: counted an RSA error).  JT808_OK, or
+ * jt808_encode's error with err (nothing sent). */
+enum jt808_rc gw_rsa_send(struct gw_conn *c, const struct jt808_msg *m, struct jt808_err *err);
 
 #endif
