@@ -180,6 +180,11 @@ static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const ch
                     strerror(errno));
 }
 
+void run_to_workers(struct run *r, const struct ctl_msg *m)
+{
+    broadcast(r->workers, r->n_workers, m, NULL);
+}
+
 static void schedule_step(struct run *r);
 static void start_drain(struct run *r);
 

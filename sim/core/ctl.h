@@ -19,6 +19,9 @@ enum ctl_type {
     CTL_DRAINED,      /* child -> parent: in-flight traffic settled, stats final */
     CTL_READY,        /* child -> parent: listening / set up */
     CTL_FAILED,       /* child -> parent: cannot go on; the slot's error says why */
+    CTL_PAUSE,        /* parent -> worker: the fleet's new traffic stops (heartbeats and
+                         answers to the platform go on) */
+    CTL_RESUME,       /* parent -> worker: the fleet's new traffic starts again */
 };
 
 /* Faults the engine injects into terminals, whatever their protocol. */

@@ -768,6 +768,11 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
                     fr->d->drain(&fr->terms[k]);
         }
         break;
+    case CTL_PAUSE:
+    case CTL_RESUME:
+        if (m->fleet < (uint32_t)w->n_fleets)
+            w->fleets[m->fleet].paused = m->type == CTL_PAUSE;
+        break;
     case CTL_STOP:
         ev_break(w->loop, EVBREAK_ALL);
         break;

@@ -115,6 +115,7 @@ struct fleet_rt {
      * this worker (a FIFO of indices into terms; NULL for other transports) */
     uint32_t *hs_wait;
     uint32_t hs_head, hs_len, hs_max;
+    bool paused;                      /* CTL_PAUSE: no new traffic (reports, periodic messages) */
 };
 
 struct worker {
@@ -202,6 +203,10 @@ uint32_t term_rand(struct term *t);
 static inline uint64_t term_now(void) { return clock_now_us(); }
 /* Is the worker draining (no new traffic)? */
 static inline bool term_draining(const struct term *t) { return t->fleet->w->draining; }
+/* Is the terminal's fleet paused (CTL_PAUSE)?  Its terminals send no new traffic
+ * of their own (reports, periodic messages) but keep their connections up with
+ * heartbeats and answer the platform. */
+static inline bool term_paused(const struct term *t) { return t->fleet->paused; }
 /* The timer wheel's resolution: lateness within it is not a stall. */
 static inline uint64_t term_tick_us(const struct term *t) { return t->fleet->w->wheel.width_us; }
 /* The next instant of a schedule every period_us that was due at due_us, once it has
