@@ -165,6 +165,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         fflush(stdout);
     }
     r->prev = tot;
+    run_live_tick(r);
     run_stats_publish(r);
     (void)loop;
     (void)revents;
@@ -285,6 +286,10 @@ static void on_component(void *ctx, struct super *s, int id, enum super_event ev
         if (super_comp(s, id)->kind == SUPER_CORE)
             r->harness_error = 0;
         run_harness_fail(r, "%s", super_comp(s, id)->reason);
+    }
+    if (ev == SUPER_EV_MESSAGE && m && m->type == CTL_INSPECTED) {
+        run_live_answer(r, m, payload);
+        return;
     }
     advance(r);
     (void)m;
@@ -792,6 +797,7 @@ out:
     r->prom = NULL;
     run_csv_close(r);
     run_stats_close(r); /* its watchers live on the loop */
+    run_live_free(r);
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop) {
         /* libev ties a signal to one loop until its watcher stops: the next run of a

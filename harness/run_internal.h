@@ -102,6 +102,7 @@ struct run {
     int tty;
     char tmpdir[256];
     bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
+    struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */
 };
 
 /* A platform request unanswered this long times out (virtual ms); the gateways drain at least as long. */
@@ -154,6 +155,11 @@ void run_to_workers(struct run *r, const struct ctl_msg *m);
  * parse it, do it, answer with run_stats_reply (at once, or later for one a
  * worker answers). */
 void run_live_request(struct run *r, const char *line, size_t len, int client, uint32_t gen);
+/* A worker's answer to an inspect (CTL_INSPECTED), and the expiry of those
+ * no worker answered (each status tick). */
+void run_live_answer(struct run *r, const struct ctl_msg *m, const char *payload);
+void run_live_tick(struct run *r);
+void run_live_free(struct run *r);
 /* Queue the reply line for the client, if it is still the one that asked
  * (takes the object). */
 void run_stats_reply(struct run *r, int client, uint32_t gen, cJSON *reply);
