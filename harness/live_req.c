@@ -197,6 +197,22 @@ out:
     return rc;
 }
 
+void live_resize_plan(uint32_t cur, int64_t delta, uint32_t max, uint32_t shard, uint32_t shards,
+                      struct live_resize *out)
+{
+    int64_t want = (int64_t)cur + delta;
+    out->clamped[0] = 0;
+    if (want > (int64_t)max) {
+        want = max;
+        snprintf(out->clamped, sizeof out->clamped, "at the fleet's max %u", max);
+    } else if (want < 0) {
+        want = 0;
+        snprintf(out->clamped, sizeof out->clamped, "at 0");
+    }
+    out->active = (uint32_t)want;
+    out->here = fleet_shard_size(out->active, shards > 1 ? shard : 0, shards > 1 ? shards : 1);
+}
+
 cJSON *live_reply_new(const char *id, bool ok)
 {
     cJSON *o = cJSON_CreateObject();

@@ -49,6 +49,17 @@ const char *live_op_list(void);
  * read either way, so the error reply can echo it. */
 int live_req_parse(const char *line, size_t len, struct live_req *req, char *err, size_t errcap);
 
+/* A resize of a fleet: its active terminals (cur, of the whole fleet, at most
+ * max) moved by delta, clamped to 0..max; here is how many of them the shard
+ * (0-based) of shards runs (those of index i % shards == shard). */
+struct live_resize {
+    uint32_t active;
+    uint32_t here;
+    char clamped[80];          /* "" or why the delta was cut: "at the fleet's max 1100" */
+};
+void live_resize_plan(uint32_t cur, int64_t delta, uint32_t max, uint32_t shard, uint32_t shards,
+                      struct live_resize *out);
+
 /* A reply object {"reply": id, "ok": ok}, for the caller to add members to. */
 cJSON *live_reply_new(const char *id, bool ok);
 /* {"reply": id, "ok": false, "error": err} */

@@ -193,6 +193,8 @@ static void begin(struct run *r)
 {
     r->phase = 1;
     r->start_us = clock_now_us();
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        r->active[f] = r->sc.fleets[f].count;
     r->prev_mono_us = clock_mono_us();
     r->end_us = r->start_us + r->sc.duration_ms * 1000u;
     struct ctl_msg m = {.type = CTL_START};
@@ -592,7 +594,7 @@ int run_scenario(const struct run_opts *o)
     uint64_t per_proc = run_setup_fd_budget();
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
-        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+        total += fleet_shard_size(fleet_capacity(&r->sc.fleets[f]), r->shard - 1, r->shards);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int want = o->procs > 0 ? o->procs : (int)(cores > 0 ? cores : 1);
     if ((uint64_t)want > total)

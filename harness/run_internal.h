@@ -102,6 +102,7 @@ struct run {
     int tty;
     char tmpdir[256];
     bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
+    uint32_t active[SC_MAX_FLEETS]; /* each fleet's active terminals (live "resize"; at first its count) */
     struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */
 };
 

@@ -82,7 +82,7 @@ static void disconnect(struct run *r, const struct live_req *q, int client, uint
     cJSON_AddNumberToObject(o, "fraction", q->fraction);
     /* the terminals picked (this shard's share); those not connected are left alone */
     cJSON_AddNumberToObject(o, "terminals",
-                            (double)ctl_pick_count_shard(fl->count, q->fraction, r->shard - 1, r->shards));
+                            (double)ctl_pick_count_shard(r->active[f], q->fraction, r->shard - 1, r->shards));
     run_stats_reply(r, client, gen, o);
 }
 
@@ -112,7 +112,7 @@ static int find_terminal(const struct run *r, const char *ident, int *fleet, uin
         } else if (ident[pl]) {
             continue;
         }
-        if (n >= fl->count)
+        if (n >= fleet_capacity(fl))
             continue;
         fleet_ident_format(prefix, numbered, digits, base + n, again, sizeof again);
         if (strcmp(again, ident) != 0)
@@ -122,6 +122,30 @@ static int find_terminal(const struct run *r, const char *ident, int *fleet, uin
         return 0;
     }
     return -1;
+}
+
+static void resize(struct run *r, const struct live_req *q, int client, uint32_t gen)
+{
+    int f = fleet_of(r, q, client, gen);
+    if (f < 0)
+        return;
+    const struct fleet_spec *fl = &r->sc.fleets[f];
+    struct live_resize z;
+    uint32_t was = r->active[f];
+    live_resize_plan(was, q->delta, fleet_capacity(fl), r->shard - 1, r->shards, &z);
+    r->active[f] = z.active;
+    struct ctl_msg m = {.type = CTL_RESIZE, .fleet = (uint32_t)f, .count = z.active};
+    run_to_workers(r, &m);
+    cJSON *o = live_reply_new(q->id, true);
+    cJSON_AddStringToObject(o, "fleet", fl->id);
+    cJSON_AddNumberToObject(o, "was", was);
+    cJSON_AddNumberToObject(o, "active", z.active);
+    cJSON_AddNumberToObject(o, "max", fleet_capacity(fl));
+    cJSON_AddNumberToObject(o, "here", z.here);
+    cJSON_AddNumberToObject(o, "ramp_per_s", fl->ramp_per_s);
+    if (z.clamped[0])
+        cJSON_AddStringToObject(o, "clamped", z.clamped);
+    run_stats_reply(r, client, gen, o);
 }
 
 static void inspect(struct run *r, const struct live_req *q, int client, uint32_t gen)
@@ -145,9 +169,9 @@ static void inspect(struct run *r, const struct live_req *q, int client, uint32_
         return;
     }
     const struct fleet_spec *fl = &r->sc.fleets[f];
-    if (index >= fl->count) {
+    if (index >= fleet_capacity(fl)) {
         snprintf(err, sizeof err, "op \"inspect\": member \"index\": %llu is past fleet %s's %u terminals (0 to %u)",
-                 (unsigned long long)index, fl->id, fl->count, fl->count - 1);
+                 (unsigned long long)index, fl->id, fleet_capacity(fl), fleet_capacity(fl) - 1);
         run_stats_reply(r, client, gen, live_reply_error(q->id, err));
         return;
     }
@@ -254,6 +278,9 @@ void run_live_request(struct run *r, const char *line, size_t len, int client, u
         break;
     case LIVE_OP_INSPECT:
         inspect(r, &q, client, gen);
+        break;
+    case LIVE_OP_RESIZE:
+        resize(r, &q, client, gen);
         break;
     default:
         snprintf(err, sizeof err, "op \"%s\": not supported by this run", live_op_name(q.op));

@@ -24,6 +24,9 @@ enum ctl_type {
     CTL_RESUME,       /* parent -> worker: the fleet's new traffic starts again */
     CTL_INSPECT,      /* parent -> worker: terminal index kind of fleet, asked as step */
     CTL_INSPECTED,    /* worker -> parent: the answer to step (JSON payload) */
+    CTL_RESIZE,       /* parent -> worker: the fleet's active terminals are now those of
+                         index < count (new ones start at the fleet's ramp rate, those
+                         past it stop) */
 };
 
 /* Faults the engine injects into terminals, whatever their protocol. */

@@ -80,6 +80,8 @@ struct term {
     uint8_t request_armed : 1;        /* the next term_send carries the request just expected */
     uint8_t traced : 1;               /* --trace names it */
     uint8_t watched : 1;              /* inspected: its frames go to a watch ring (fleet_watch.c) */
+    uint8_t stopping : 1;             /* resized out: closes once its requests are settled */
+    uint8_t resized_out : 1;          /* resized out and closed: idle until resized in again */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
@@ -117,6 +119,7 @@ struct fleet_rt {
     uint32_t *hs_wait;
     uint32_t hs_head, hs_len, hs_max;
     bool paused;                      /* CTL_PAUSE: no new traffic (reports, periodic messages) */
+    uint32_t active;                  /* terminals of index < active run (CTL_RESIZE); the rest idle */
 };
 
 /* Frames of an inspected terminal: the last WATCH_FRAMES both ways, each cut
@@ -235,7 +238,7 @@ static inline bool term_draining(const struct term *t) { return t->fleet->w->dra
 /* Is the terminal's fleet paused (CTL_PAUSE)?  Its terminals send no new traffic
  * of their own (reports, periodic messages) but keep their connections up with
  * heartbeats and answer the platform. */
-static inline bool term_paused(const struct term *t) { return t->fleet->paused; }
+static inline bool term_paused(const struct term *t) { return t->fleet->paused || t->stopping; }
 /* The timer wheel's resolution: lateness within it is not a stall. */
 static inline uint64_t term_tick_us(const struct term *t) { return t->fleet->w->wheel.width_us; }
 /* The next instant of a schedule every period_us that was due at due_us, once it has
