@@ -32,7 +32,7 @@ struct counter_def {
 #define FS(f) {"terminal." #f, 0, offsetof(struct fleet_stats, f)}
 #define GS(f) {"gateway." #f, 1, offsetof(struct snapshot_platform, f)}
 static const struct counter_def counters[] = {
-    FS(started), FS(connects), FS(connect_failures), FS(connect_refused), FS(connect_timeouts),
+    FS(started), FS(stops), FS(connects), FS(connect_failures), FS(connect_refused), FS(connect_timeouts),
     FS(connect_unreachable), FS(disconnects), FS(faults), FS(frames_out),
     FS(frames_in), FS(bytes_out), FS(bytes_in), FS(decode_errors), FS(reports), FS(reports_acked),
     FS(commands), FS(replies), FS(tls_handshakes), FS(tls_name_mismatch), FS(tls_untrusted), FS(tls_ocsp_missing),

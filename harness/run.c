@@ -165,6 +165,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         fflush(stdout);
     }
     r->prev = tot;
+    run_live_tick(r);
     run_stats_publish(r);
     (void)loop;
     (void)revents;
@@ -180,6 +181,11 @@ static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const ch
                     strerror(errno));
 }
 
+void run_to_workers(struct run *r, const struct ctl_msg *m)
+{
+    broadcast(r->workers, r->n_workers, m, NULL);
+}
+
 static void schedule_step(struct run *r);
 static void start_drain(struct run *r);
 
@@ -187,6 +193,8 @@ static void begin(struct run *r)
 {
     r->phase = 1;
     r->start_us = clock_now_us();
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        r->active[f] = r->sc.fleets[f].count;
     r->prev_mono_us = clock_mono_us();
     r->end_us = r->start_us + r->sc.duration_ms * 1000u;
     struct ctl_msg m = {.type = CTL_START};
@@ -280,6 +288,10 @@ static void on_component(void *ctx, struct super *s, int id, enum super_event ev
         if (super_comp(s, id)->kind == SUPER_CORE)
             r->harness_error = 0;
         run_harness_fail(r, "%s", super_comp(s, id)->reason);
+    }
+    if (ev == SUPER_EV_MESSAGE && m && m->type == CTL_INSPECTED) {
+        run_live_answer(r, m, payload);
+        return;
     }
     advance(r);
     (void)m;
@@ -582,7 +594,7 @@ int run_scenario(const struct run_opts *o)
     uint64_t per_proc = run_setup_fd_budget();
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
-        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+        total += fleet_shard_size(fleet_capacity(&r->sc.fleets[f]), r->shard - 1, r->shards);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int want = o->procs > 0 ? o->procs : (int)(cores > 0 ? cores : 1);
     if ((uint64_t)want > total)
@@ -787,6 +799,7 @@ out:
     r->prom = NULL;
     run_csv_close(r);
     run_stats_close(r); /* its watchers live on the loop */
+    run_live_free(r);
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop) {
         /* libev ties a signal to one loop until its watcher stops: the next run of a

@@ -111,7 +111,7 @@ static int plan_gateways(struct run *r, uint64_t per_proc, char *err, size_t err
 {
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
-        total += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+        total += fleet_shard_size(fleet_capacity(&r->sc.fleets[f]), r->shard - 1, r->shards);
     int want = r->sc.platform.procs > 0 ? r->sc.platform.procs : 1;
     r->n_gw = run_procs_needed(total, per_proc, want, STATS_MAX_GATEWAYS);
     if (r->n_gw < 0) {

@@ -11,7 +11,7 @@
 #include "sim/core/units.h"
 
 static const char *const fleet_fields[] = {
-    "id", "protocol", "count", "ramp", "transport", "tls", "target", "reconnect", "ack_timeout",
+    "id", "protocol", "count", "max", "ramp", "transport", "tls", "target", "reconnect", "ack_timeout",
 };
 static const char *const reconnect_fields[] = {"min", "max"};
 static const char *const transports[] = {"tcp", "udp", "tls"};
@@ -85,6 +85,18 @@ static int fleet_count(const struct scenario_json *j, const cJSON *obj, const ch
         return scenario_json_fail(j, p, "too large: at most 4294967295, got %s", got);
     }
     f->count = (uint32_t)n;
+    f->max = f->count;
+    if (!scenario_json_get(obj, "max"))
+        return SJ_OK;
+    if (scenario_json_count(j, obj, path, "max", SJ_OPTIONAL, true, &n) != SJ_OK)
+        return SJ_ERR;
+    scenario_json_path(p, sizeof p, path, "max");
+    scenario_json_got(scenario_json_get(obj, "max"), got, sizeof got);
+    if (n > UINT32_MAX)
+        return scenario_json_fail(j, p, "too large: at most 4294967295, got %s", got);
+    if (n < f->count)
+        return scenario_json_fail(j, p, "at least the fleet's count (%u), got %s", f->count, got);
+    f->max = (uint32_t)n;
     return SJ_OK;
 }
 
@@ -180,7 +192,7 @@ static int fleet_parse(const struct scenario_json *j, const cJSON *obj, const ch
     int rc = SJ_OK;
     fleet_defaults(f);
     for (int i = 0; i < index; i++)
-        f->first += sc->fleets[i].count;
+        f->first += fleet_capacity(&sc->fleets[i]);
     if (scenario_json_want_object(j, obj, path) != SJ_OK) {
         sc->parse_failed |= SC_PARSE_FLEET_IDS;
         return SJ_ERR;

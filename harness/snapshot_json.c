@@ -21,8 +21,8 @@
 
 /* The scalar counters of struct fleet_stats (the arrays and the rest apart). */
 #define FC(f) {#f, offsetof(struct fleet_stats, f)}
-const struct snapshot_named snapshot_fleet_counters[25] = {
-    FC(terminals), FC(started), FC(connects), FC(connect_failures), FC(connect_refused), FC(connect_timeouts),
+const struct snapshot_named snapshot_fleet_counters[26] = {
+    FC(terminals), FC(stops), FC(started), FC(connects), FC(connect_failures), FC(connect_refused), FC(connect_timeouts),
     FC(connect_unreachable), FC(disconnects), FC(faults),
     FC(frames_out), FC(frames_in), FC(bytes_out), FC(bytes_in), FC(decode_errors), FC(reports),
     FC(reports_acked), FC(commands), FC(replies), FC(tls_handshakes), FC(tls_name_mismatch), FC(tls_untrusted),

@@ -16,7 +16,7 @@ struct snapshot_named {
 };
 
 /* The scalar counters of struct fleet_stats (the arrays and the rest apart). */
-extern const struct snapshot_named snapshot_fleet_counters[25];
+extern const struct snapshot_named snapshot_fleet_counters[26];
 /* The scalar counters of struct snapshot_platform. */
 extern const struct snapshot_named snapshot_platform_counters[7];
 /* The counters of struct snapshot_core ("platform": {"core": {...}}). */

@@ -30,7 +30,8 @@ struct stats_counter {
 
 /* One fleet's share in one worker. */
 struct fleet_stats {
-    uint64_t terminals;          /* terminals of this fleet in this worker */
+    uint64_t terminals;          /* active terminals of this fleet in this worker */
+    uint64_t stops;              /* terminals stopped by a live "resize" (not a fault) */
     uint64_t started;            /* started so far (ramp) */
     uint64_t in_state[TS__COUNT];/* gauge: terminals in each state now */
     uint64_t reached[TS__COUNT]; /* terminals that reached each state at least once */

@@ -259,6 +259,8 @@ bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, 
             ledger_failed(&st->ledger, why);
         }
         pend_remove(t, i);
+        if (t->stopping && !t->npend)
+            term_wake_at(t, term_now()); /* resized out: it may go now */
         if (sent_us)
             *sent_us = sent;
         if (kind)
@@ -332,6 +334,70 @@ static void drop(struct term *t, uint64_t down_us, bool stay_away, bool abort)
 
 void term_drop(struct term *t, uint64_t down_us, bool stay_away) { drop(t, down_us, stay_away, false); }
 
+/* A terminal resized out: a plain close, counted as a stop (not a disconnect),
+ * and idle until a resize makes it active again. */
+static void term_stop(struct term *t)
+{
+    struct fleet_stats *st = t->fleet->st;
+    struct worker *w = t->fleet->w;
+    t->stopping = 0;
+    t->resized_out = 1;
+    st->stops++;
+    t->wake_proto_us = 0;
+    if (t->state != TS_IDLE && t->fleet->d->on_disconnected)
+        t->fleet->d->on_disconnected(t);
+    while (t->npend) {
+        ledger_failed(&st->ledger, LEDGER_CONN_LOST);
+        pend_remove(t, t->npend - 1);
+    }
+    term_close(t, false);
+    t->stay_away = 1;
+    term_set_state(t, TS_IDLE);
+    wheel_cancel(&w->wheel, &t->timer);
+}
+
+/* CTL_RESIZE: the fleet's active terminals become those of index < n. */
+static void fleet_resize(struct fleet_rt *fr, uint32_t n)
+{
+    struct worker *w = fr->w;
+    uint32_t old = fr->active;
+    uint64_t now = term_now();
+    fr->active = n;
+    for (uint32_t k = 0; k < fr->n; k++) {
+        struct term *t = &fr->terms[k];
+        bool was = t->index < old, is = t->index < n;
+        if (was && !is) {
+            fr->st->terminals--;
+            w->slot->terminals--;
+            if (!t->started) {
+                wheel_cancel(&w->wheel, &t->timer); /* its ramp turn had not come */
+            } else if (!t->resized_out && !t->stopping) {
+                /* no new traffic from it; it closes once what is in flight settles */
+                t->stopping = 1;
+                term_wake_at(t, now);
+            }
+        } else if (!was && is) {
+            fr->st->terminals++;
+            w->slot->terminals++;
+            /* at the fleet's ramp rate, from now, in index order */
+            uint64_t at = now;
+            if (fr->spec->ramp_per_s > 0)
+                at += (uint64_t)((double)(t->index - old) * 1e6 / fr->spec->ramp_per_s);
+            if (t->stopping) {
+                t->stopping = 0; /* still connected: it just goes on */
+                continue;
+            }
+            if (t->resized_out) {
+                t->resized_out = 0;
+                t->stay_away = 0;
+                t->attempt = 0;
+                t->reconnect_at_us = at;
+            }
+            wheel_schedule(&w->wheel, &t->timer, at);
+        }
+    }
+}
+
 static void io_update(struct term *t)
 {
     struct worker *w = t->fleet->w;
@@ -366,6 +432,8 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
     }
     st->frames_out++;
     st->bytes_out += n;
+    if (t->watched)
+        watch_record(t, true, buf, n);
     struct trace_conn *tc = traced(t);
     if (tc)
         trace_data(&w->trace, t, tc, true, buf, n);
@@ -482,11 +550,14 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         size_t got = 0;
         struct trace_conn *tc = traced(t);
         enum conn_rc rc;
-        if (tc) {
+        if (tc || t->watched) {
             /* the bytes into the trace before the dialect acts on them */
             rc = conn_recv(&t->conn, w->rscratch, sizeof w->rscratch, &got);
             if (rc == CONN_OK) {
-                trace_data(&w->trace, t, tc, false, w->rscratch, got);
+                if (tc)
+                    trace_data(&w->trace, t, tc, false, w->rscratch, got);
+                if (t->watched)
+                    watch_record(t, false, w->rscratch, got);
                 rc = conn_input(&t->conn, w->rscratch, got, term_deliver, t);
             }
         } else {
@@ -550,6 +621,15 @@ static void term_fire(struct wheel_node *n, void *arg)
         t->fleet->st->started++;
         if (!handshake_wait(t))
             term_connect(t);
+        return;
+    }
+    if (t->stopping) {
+        /* resized out: gone once what it asked is answered (or timed out) */
+        if (!t->npend || w->draining) {
+            term_stop(t);
+            return;
+        }
+    } else if (t->resized_out) {
         return;
     }
     if (t->state == TS_IDLE) {
@@ -627,6 +707,11 @@ static void evaluate(struct worker *w)
                 const struct term *t = &fr->terms[k];
                 bool ok = false;
                 uint64_t when = 0;
+                /* a terminal resized out (or never resized in) is not judged on
+                 * where it is at the end, nor at all if it never started */
+                bool out = t->resized_out || t->stopping || t->index >= fr->active;
+                if (out && (p->kind == TERM_PRED_AT_END || !t->started))
+                    continue;
                 ep->total++;
                 if (p->kind == TERM_PRED_SEQUENCE) {
                     ok = sq >= 0 && fr->seq_progress[(size_t)k * (size_t)fr->n_seq + (size_t)sq] >= p->n_seq;
@@ -713,12 +798,15 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 void worker_start(struct worker *w)
 {
     uint64_t now = term_now();
+    w->start_us = now;
 
     for (int f = 0; f < w->n_fleets; f++) {
         struct fleet_rt *fr = &w->fleets[f];
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
             uint64_t at = now;
+            if (t->index >= fr->active)
+                continue;
             if (fr->spec->ramp_per_s > 0)
                 at += (uint64_t)((double)t->index * 1e6 / fr->spec->ramp_per_s);
             wheel_schedule(&w->wheel, &t->timer, at);
@@ -740,7 +828,8 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
         bool library = fr->d->io == DIALECT_IO_LIBRARY;
         for (uint32_t k = 0; k < fr->n; k++) {
             struct term *t = &fr->terms[k];
-            if (!ctl_picked(t->index, fr->spec->count, m->fraction) || (t->conn.tp.fd < 0 && !library))
+            if (t->index >= fr->active || !ctl_picked(t->index, fr->active, m->fraction) ||
+                (t->conn.tp.fd < 0 && !library))
                 continue;
             if (m->type == CTL_FAULT) {
                 fr->st->faults++;
@@ -767,6 +856,18 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
                 if (fr->terms[k].started && fr->d->drain)
                     fr->d->drain(&fr->terms[k]);
         }
+        break;
+    case CTL_PAUSE:
+    case CTL_RESUME:
+        if (m->fleet < (uint32_t)w->n_fleets)
+            w->fleets[m->fleet].paused = m->type == CTL_PAUSE;
+        break;
+    case CTL_INSPECT:
+        worker_inspect(w, m);
+        break;
+    case CTL_RESIZE:
+        if (m->fleet < (uint32_t)w->n_fleets && !w->draining)
+            fleet_resize(&w->fleets[m->fleet], m->count);
         break;
     case CTL_STOP:
         ev_break(w->loop, EVBREAK_ALL);
@@ -852,7 +953,7 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
         /* this run's slice of the fleet (every shards-th terminal), then this worker's
          * share of the slice (every n_workers-th of it); indices stay the fleet's */
         uint32_t shards = plan->shards > 1 ? plan->shards : 1;
-        uint32_t slice = fleet_shard_size(spec->count, plan->shard, shards);
+        uint32_t slice = fleet_shard_size(fleet_capacity(spec), plan->shard, shards);
         uint32_t n = slice / (uint32_t)n_workers + ((uint32_t)id < slice % (uint32_t)n_workers);
         fr->n = n;
         fr->terms = n ? calloc(n, sizeof *fr->terms) : NULL;
@@ -885,9 +986,14 @@ int worker_setup(struct worker *w, const struct worker_plan *plan, int id, int n
                 t->traced = trace_wants(&w->trace, ident);
             }
         }
-        fr->st->terminals = n;
+        /* those past the fleet's count are idle until a resize makes them active */
+        fr->active = spec->count;
+        uint32_t act = 0;
+        for (uint32_t k = 0; k < n; k++)
+            act += fr->terms[k].index < fr->active;
+        fr->st->terminals = act;
         fr->st->in_state[TS_IDLE] = n;
-        slot->terminals += n;
+        slot->terminals += act;
     }
     wheel_init(&w->wheel, (uint64_t)(TICK_REAL_S * 1e6 * clock_scale()) + 1, term_now(), term_fire, w);
     ev_timer_init(&w->tick, tick_cb, TICK_REAL_S, TICK_REAL_S);
@@ -939,6 +1045,7 @@ void worker_free(struct worker *w)
         fr->seq_progress = NULL;
     }
     trace_close_all(&w->trace);
+    watch_forget(w);
     if (w->loop)
         ev_loop_destroy(w->loop);
     w->loop = NULL;

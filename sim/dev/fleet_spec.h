@@ -21,7 +21,9 @@ struct fleet_spec {
     const struct dialect *dialect;  /* its terminal behaviour */
     const void *sc_dialect;         /* its scenario half (harness), opaque here */
     void *cfg;                      /* the dialect's own settings (owned; freed by the scenario) */
-    uint32_t count;                 /* terminals in the fleet (>= 1) */
+    uint32_t count;                 /* terminals in the fleet (>= 1), active at the start */
+    uint32_t max;                   /* terminals made, for growing the active ones by a live
+                                       request "resize" (>= count; 0: count) */
     uint32_t first;                 /* terminals of the fleets before it: numbers a
                                        terminal across the scenario (source addresses, ids) */
     double ramp_per_s;              /* connect rate; 0 = all at once */
@@ -45,6 +47,12 @@ static inline uint32_t fleet_shard_size(uint32_t count, uint32_t k, uint32_t n)
     if (n <= 1)
         return count;
     return count / n + (k < count % n);
+}
+
+/* The terminals made for a fleet: its max, or its count. */
+static inline uint32_t fleet_capacity(const struct fleet_spec *f)
+{
+    return f->max > f->count ? f->max : f->count;
 }
 
 #endif
