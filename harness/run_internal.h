@@ -101,6 +101,9 @@ struct run {
     uint64_t prev_gw_positions;
     int tty;
     char tmpdir[256];
+    struct dash_tty *dash;        /* --dash: up while the run goes, NULL when none */
+    char dash_dir[64];            /* its private stats socket's directory ("" none) */
+    char dash_sock[108];          /* the stats socket it reads */
 };
 
 /* A platform request unanswered this long times out (virtual ms); the gateways drain at least as long. */
