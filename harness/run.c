@@ -166,6 +166,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         fflush(stdout);
     }
     r->prev = tot;
+    run_live_tick(r);
     run_stats_publish(r);
     (void)loop;
     (void)revents;
@@ -179,6 +180,11 @@ static void broadcast(struct child *cs, int n, const struct ctl_msg *m, const ch
         if (super_send(cs[i].run->sup, cs[i].id, m, payload) < 0)
             fprintf(stderr, "fleetsim: cannot reach %s: %s\n", super_comp(cs[i].run->sup, cs[i].id)->name,
                     strerror(errno));
+}
+
+void run_to_workers(struct run *r, const struct ctl_msg *m)
+{
+    broadcast(r->workers, r->n_workers, m, NULL);
 }
 
 static void schedule_step(struct run *r);
@@ -281,6 +287,10 @@ static void on_component(void *ctx, struct super *s, int id, enum super_event ev
         if (super_comp(s, id)->kind == SUPER_CORE)
             r->harness_error = 0;
         run_harness_fail(r, "%s", super_comp(s, id)->reason);
+    }
+    if (ev == SUPER_EV_MESSAGE && m && m->type == CTL_INSPECTED) {
+        run_live_answer(r, m, payload);
+        return;
     }
     advance(r);
     (void)m;
@@ -849,6 +859,7 @@ out:
     run_stats_close(r); /* its watchers live on the loop */
     if (r->dash_dir[0])
         rmdir(r->dash_dir); /* the socket itself went with run_stats_close */
+    run_live_free(r);
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop) {
         /* libev ties a signal to one loop until its watcher stops: the next run of a

@@ -104,6 +104,8 @@ struct run {
     struct dash_tty *dash;        /* --dash: up while the run goes, NULL when none */
     char dash_dir[64];            /* its private stats socket's directory ("" none) */
     char dash_sock[108];          /* the stats socket it reads */
+    bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
+    struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */
 };
 
 /* A platform request unanswered this long times out (virtual ms); the gateways drain at least as long. */
@@ -148,6 +150,22 @@ void run_stats_start(struct run *r);
 void run_stats_publish(struct run *r);
 /* Close the clients and the socket and remove its path. */
 void run_stats_close(struct run *r);
+
+/* Send m to every worker. */
+void run_to_workers(struct run *r, const struct ctl_msg *m);
+
+/* A request line from client `client` (generation gen) of the --stats socket:
+ * parse it, do it, answer with run_stats_reply (at once, or later for one a
+ * worker answers). */
+void run_live_request(struct run *r, const char *line, size_t len, int client, uint32_t gen);
+/* A worker's answer to an inspect (CTL_INSPECTED), and the expiry of those
+ * no worker answered (each status tick). */
+void run_live_answer(struct run *r, const struct ctl_msg *m, const char *payload);
+void run_live_tick(struct run *r);
+void run_live_free(struct run *r);
+/* Queue the reply line for the client, if it is still the one that asked
+ * (takes the object). */
+void run_stats_reply(struct run *r, int client, uint32_t gen, cJSON *reply);
 
 /* --csv FILE: create it and write the header (0, or -1 with err); a row per tick. */
 int run_csv_open(struct run *r, const char *path, char *err, size_t errcap);

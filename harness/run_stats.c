@@ -3,7 +3,12 @@
  * (the document, then "\n"), and another one every status interval after that,
  * until it closes the connection or the run ends.  A client that wants one reads
  * one line and closes.  A client that reads slower than the documents come skips
- * documents rather than making the parent queue them. */
+ * documents rather than making the parent queue them.
+ *
+ * A client may also write requests, a JSON object per line (docs/live.md); each
+ * gets a reply line, queued after whatever line is being sent, so a document is
+ * never split.  A client that does not read its replies is not read from either
+ * once STATS_MAX_PENDING bytes wait for it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +18,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "harness/live_req.h"
 #include "harness/run_internal.h"
 
 #define STATS_MAX_CLIENTS 16
+#define STATS_MAX_PENDING (1024 * 1024) /* bytes of replies waiting for a client */
 
 struct stats_client {
     int fd;                       /* -1: free */
@@ -23,6 +30,10 @@ struct stats_client {
     char *out;                    /* the document being sent (owned) */
     size_t len, off;
     struct run_stats *srv;
+    uint32_t gen;                 /* bumped on every accept: a late reply finds its asker gone */
+    char in[LIVE_REQ_MAX + 1];    /* the request line being read */
+    size_t in_len;
+    bool skipping;                /* the line was too long: the rest of it is dropped */
 };
 
 struct run_stats {
@@ -69,7 +80,7 @@ static char *document(struct run *r, size_t *len)
 static void client_want(struct stats_client *c)
 {
     struct ev_loop *loop = c->srv->run->loop;
-    int ev = EV_READ | (c->off < c->len ? EV_WRITE : 0);
+    int ev = (c->len - c->off < STATS_MAX_PENDING ? EV_READ : 0) | (c->off < c->len ? EV_WRITE : 0);
     if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == ev)
         return;
     ev_io_stop(loop, &c->io);
@@ -113,22 +124,94 @@ static void client_give(struct stats_client *c, const char *doc, size_t len)
     client_flush(c);
 }
 
+static void client_line(struct stats_client *c)
+{
+    size_t n = c->in_len;
+    if (n && c->in[n - 1] == '\r')
+        n--;
+    size_t sp = 0;
+    while (sp < n && (c->in[sp] == ' ' || c->in[sp] == '\t'))
+        sp++;
+    if (sp < n) /* a blank line asks nothing */
+        run_live_request(c->srv->run, c->in, n, (int)(c - c->srv->clients), c->gen);
+}
+
+static void client_read(struct stats_client *c)
+{
+    char buf[4096];
+    for (int round = 0; round < 16 && c->fd >= 0 && c->len - c->off < STATS_MAX_PENDING; round++) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            client_close(c); /* end of file is its goodbye */
+            return;
+        }
+        const char *p = buf, *end = buf + n;
+        while (p < end && c->fd >= 0) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t seg = (size_t)((nl ? nl : end) - p);
+            if (!c->skipping && c->in_len + seg > LIVE_REQ_MAX) {
+                char err[160];
+                snprintf(err, sizeof err, "request: longer than %d bytes; the rest of the line is skipped",
+                         LIVE_REQ_MAX);
+                c->skipping = true;
+                c->in_len = 0;
+                run_stats_reply(c->srv->run, (int)(c - c->srv->clients), c->gen, live_reply_error(NULL, err));
+            }
+            if (!c->skipping) {
+                memcpy(c->in + c->in_len, p, seg);
+                c->in_len += seg;
+            }
+            if (!nl)
+                break;
+            if (!c->skipping)
+                client_line(c);
+            c->skipping = false;
+            c->in_len = 0;
+            p = nl + 1;
+        }
+    }
+    if (c->fd >= 0)
+        client_want(c);
+}
+
 static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct stats_client *c = io->data;
-    if (revents & EV_READ) {
-        /* nothing is asked of a client: what it sends is read and dropped; end of
-         * file is its goodbye */
-        char buf[256];
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            client_close(c);
-            return;
-        }
-    }
-    if (revents & EV_WRITE)
+    if (revents & EV_READ)
+        client_read(c);
+    if (c->fd >= 0 && (revents & EV_WRITE))
         client_flush(c);
     (void)loop;
+}
+
+void run_stats_reply(struct run *r, int client, uint32_t gen, cJSON *reply)
+{
+    struct run_stats *s = r->stats;
+    if (!s || client < 0 || client >= STATS_MAX_CLIENTS || s->clients[client].fd < 0 ||
+        s->clients[client].gen != gen) {
+        cJSON_Delete(reply);
+        return;
+    }
+    struct stats_client *c = &s->clients[client];
+    size_t n;
+    char *line = live_reply_line(reply, &n);
+    if (!line)
+        return;
+    /* after what is queued: a document being sent is not split */
+    char *out = realloc(c->out, c->len + n);
+    if (!out) {
+        free(line);
+        return;
+    }
+    memcpy(out + c->len, line, n);
+    free(line);
+    c->out = out;
+    c->len += n;
+    client_flush(c);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -147,6 +230,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             continue;
         }
         c->fd = fd;
+        c->gen++;
+        c->in_len = 0;
+        c->skipping = false;
         ev_io_init(&c->io, client_cb, fd, EV_READ);
         c->io.data = c;
         ev_io_start(loop, &c->io);

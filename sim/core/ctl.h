@@ -19,6 +19,11 @@ enum ctl_type {
     CTL_DRAINED,      /* child -> parent: in-flight traffic settled, stats final */
     CTL_READY,        /* child -> parent: listening / set up */
     CTL_FAILED,       /* child -> parent: cannot go on; the slot's error says why */
+    CTL_PAUSE,        /* parent -> worker: the fleet's new traffic stops (heartbeats and
+                         answers to the platform go on) */
+    CTL_RESUME,       /* parent -> worker: the fleet's new traffic starts again */
+    CTL_INSPECT,      /* parent -> worker: terminal index kind of fleet, asked as step */
+    CTL_INSPECTED,    /* worker -> parent: the answer to step (JSON payload) */
 };
 
 /* Faults the engine injects into terminals, whatever their protocol. */

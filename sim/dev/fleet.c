@@ -366,6 +366,8 @@ bool term_send(struct term *t, const uint8_t *buf, size_t n)
     }
     st->frames_out++;
     st->bytes_out += n;
+    if (t->watched)
+        watch_record(t, true, buf, n);
     struct trace_conn *tc = traced(t);
     if (tc)
         trace_data(&w->trace, t, tc, true, buf, n);
@@ -482,11 +484,14 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         size_t got = 0;
         struct trace_conn *tc = traced(t);
         enum conn_rc rc;
-        if (tc) {
+        if (tc || t->watched) {
             /* the bytes into the trace before the dialect acts on them */
             rc = conn_recv(&t->conn, w->rscratch, sizeof w->rscratch, &got);
             if (rc == CONN_OK) {
-                trace_data(&w->trace, t, tc, false, w->rscratch, got);
+                if (tc)
+                    trace_data(&w->trace, t, tc, false, w->rscratch, got);
+                if (t->watched)
+                    watch_record(t, false, w->rscratch, got);
                 rc = conn_input(&t->conn, w->rscratch, got, term_deliver, t);
             }
         } else {
@@ -713,6 +718,7 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 void worker_start(struct worker *w)
 {
     uint64_t now = term_now();
+    w->start_us = now;
 
     for (int f = 0; f < w->n_fleets; f++) {
         struct fleet_rt *fr = &w->fleets[f];
@@ -767,6 +773,14 @@ void worker_control(struct worker *w, const struct ctl_msg *m)
                 if (fr->terms[k].started && fr->d->drain)
                     fr->d->drain(&fr->terms[k]);
         }
+        break;
+    case CTL_PAUSE:
+    case CTL_RESUME:
+        if (m->fleet < (uint32_t)w->n_fleets)
+            w->fleets[m->fleet].paused = m->type == CTL_PAUSE;
+        break;
+    case CTL_INSPECT:
+        worker_inspect(w, m);
         break;
     case CTL_STOP:
         ev_break(w->loop, EVBREAK_ALL);
@@ -939,6 +953,7 @@ void worker_free(struct worker *w)
         fr->seq_progress = NULL;
     }
     trace_close_all(&w->trace);
+    watch_forget(w);
     if (w->loop)
         ev_loop_destroy(w->loop);
     w->loop = NULL;

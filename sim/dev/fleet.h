@@ -79,6 +79,7 @@ struct term {
     uint8_t corrupt_next : 1;         /* fault: the next request goes through the dialect's corrupt() */
     uint8_t request_armed : 1;        /* the next term_send carries the request just expected */
     uint8_t traced : 1;               /* --trace names it */
+    uint8_t watched : 1;              /* inspected: its frames go to a watch ring (fleet_watch.c) */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
@@ -115,6 +116,26 @@ struct fleet_rt {
      * this worker (a FIFO of indices into terms; NULL for other transports) */
     uint32_t *hs_wait;
     uint32_t hs_head, hs_len, hs_max;
+    bool paused;                      /* CTL_PAUSE: no new traffic (reports, periodic messages) */
+};
+
+/* Frames of an inspected terminal: the last WATCH_FRAMES both ways, each cut
+ * at WATCH_BYTES.  A worker watches at most WATCH_MAX terminals; the one watched
+ * longest makes room for a new one. */
+#define WATCH_MAX 8
+#define WATCH_FRAMES 20
+#define WATCH_BYTES 512
+struct watch_frame {
+    uint64_t at_us;                   /* virtual time it went or came */
+    uint32_t len;                     /* its full length (more than WATCH_BYTES: cut) */
+    bool out;                         /* terminal -> platform */
+    uint8_t b[WATCH_BYTES];
+};
+struct watch {
+    struct term *t;                   /* NULL: free */
+    uint64_t since_us;
+    uint32_t head, n;                 /* ring: n frames, the oldest at head */
+    struct watch_frame f[WATCH_FRAMES];
 };
 
 struct worker {
@@ -134,6 +155,8 @@ struct worker {
     int n_fleets;
     struct fleet_rt fleets[STATS_MAX_FLEETS];
     struct trace trace;
+    uint64_t start_us;                /* virtual time of CTL_START */
+    struct watch *watch[WATCH_MAX];   /* allocated on the first inspect */
     uint8_t rscratch[65536];
     uint8_t wscratch[65536];          /* a request being corrupted */
 };
@@ -150,6 +173,13 @@ void worker_start(struct worker *w);
 void worker_poll(struct worker *w);
 void worker_control(struct worker *w, const struct ctl_msg *m);
 void worker_free(struct worker *w);
+/* CTL_INSPECT: what the worker knows of the terminal (m->fleet, index m->kind),
+ * and its frames since it is watched (it is watched from now on), as a JSON
+ * object sent back in a CTL_INSPECTED (fleet_watch.c). */
+void worker_inspect(struct worker *w, const struct ctl_msg *m);
+/* A frame of a watched terminal, into its ring. */
+void watch_record(struct term *t, bool out, const uint8_t *buf, size_t n);
+void watch_forget(struct worker *w);
 /* Parse a device-id pattern ("13800000000+", "dev-0001+", "X"): 0, or -1 when the
  * numbered part does not fit 64 bits. */
 int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *base, int *digits,
@@ -202,6 +232,10 @@ uint32_t term_rand(struct term *t);
 static inline uint64_t term_now(void) { return clock_now_us(); }
 /* Is the worker draining (no new traffic)? */
 static inline bool term_draining(const struct term *t) { return t->fleet->w->draining; }
+/* Is the terminal's fleet paused (CTL_PAUSE)?  Its terminals send no new traffic
+ * of their own (reports, periodic messages) but keep their connections up with
+ * heartbeats and answer the platform. */
+static inline bool term_paused(const struct term *t) { return t->fleet->paused; }
 /* The timer wheel's resolution: lateness within it is not a stall. */
 static inline uint64_t term_tick_us(const struct term *t) { return t->fleet->w->wheel.width_us; }
 /* The next instant of a schedule every period_us that was due at due_us, once it has

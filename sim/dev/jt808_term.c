@@ -639,7 +639,11 @@ static uint64_t jt_on_tick(struct term *t, uint64_t now)
     struct jt808_tstate *s = ts(t);
     if (term_draining(t))
         return 0;
-    if (s->report_ms && s->next_report_us && now >= s->next_report_us) {
+    if (s->report_ms && s->next_report_us && now >= s->next_report_us && term_paused(t)) {
+        /* paused: the positions that fall due are not sent, and the schedule keeps
+         * its phase, so nothing is late when the fleet resumes */
+        s->next_report_us = term_next_due(s->next_report_us, s->report_ms * 1000ull, now);
+    } else if (s->report_ms && s->next_report_us && now >= s->next_report_us) {
         uint64_t due = s->next_report_us;
         /* lateness within one turn of the timer wheel is its resolution, not a stall */
         uint64_t slack = term_tick_us(t);

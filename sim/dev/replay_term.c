@@ -166,7 +166,10 @@ static uint64_t rp_on_tick(struct term *t, uint64_t now)
             continue;
         if (now >= s->next_due_us[i]) {
             uint64_t due = s->next_due_us[i];
-            if (t->state != TS_AUTHENTICATED || !conn_open(&t->conn) || (m->reply && !term_can_request(t))) {
+            if (term_paused(t) && strcmp(m->name, "heartbeat") != 0) {
+                /* paused: only a message named "heartbeat" goes on, keeping the
+                 * connection up; the others keep their phase */
+            } else if (t->state != TS_AUTHENTICATED || !conn_open(&t->conn) || (m->reply && !term_can_request(t))) {
                 term_count(t, REPLAY_C_SKIPPED, 1);
             } else {
                 bool report = m->reply != NULL;
