@@ -118,12 +118,13 @@ struct dash_frame {
 /* The last inspect reply. */
 struct dash_inspect {
     int have;
+    char asked[40];                  /* the id it was asked by (as typed) */
     char terminal[32];
     char fleet[FLEET_ID_LEN];
     int index;
     char state[24];
     char counters[400];              /* "name value, ..." */
-    char since[80];
+    char since[240];                 /* watching since; started, connect, first reached */
     int n_frames;
     struct dash_frame frames[DASH_MAX_FRAMES];
 };
@@ -166,6 +167,8 @@ int dash_model_merge(struct dash_model *m, double now, int force);
 void dash_model_gone(struct dash_model *m, int i, const char *why);
 /* An inspect reply into m->inspect; 0 or -1 with err. */
 int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size_t errcap);
+/* What a reply to pause or resume says (its "paused" fleets). */
+void dash_model_reply(struct dash_model *m, const cJSON *reply);
 /* Any source still running (not gone, the run not over)? */
 int dash_model_running(const struct dash_model *m);
 

@@ -166,7 +166,11 @@ static int event_cmp(const void *a, const void *b)
 static void live_take(struct dash_model *m)
 {
     static struct dash_event all[DASH_MAX_EVENTS * DASH_MAX_SOURCES];
-    int n = 0;
+    int n = 0, any = 0;
+    for (int i = 0; i < m->n_src; i++)
+        any |= m->src[i].live != NULL;
+    if (!any)
+        return; /* what replies said (paused) stays */
     m->n_verdicts = 0;
     for (int f = 0; f < m->n_fleets; f++) {
         m->fleets[f].active = m->fleets[f].max = -1;
@@ -374,9 +378,10 @@ int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size
             break;
         used += (size_t)n;
     }
-    member_text(reply, "watching since", in->since, sizeof in->since);
-    if (!in->since[0])
-        member_text(reply, "since", in->since, sizeof in->since);
+    char since[200];
+    member_text(reply, "since", since, sizeof since);
+    snprintf(in->since, sizeof in->since, "%.2fs (run time)%s%s", member_num(reply, "watching_since", 0),
+             since[0] ? "; since " : "", since);
     in->n_frames = 0;
     const cJSON *frames = cJSON_GetObjectItemCaseSensitive(reply, "frames");
     int total = cJSON_GetArraySize(frames), k = 0;
@@ -390,4 +395,23 @@ int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size
     in->have = 1;
     m->generation++;
     return 0;
+}
+
+void dash_model_reply(struct dash_model *m, const cJSON *reply)
+{
+    /* pause and resume say which fleets are paused now: the next document would
+     * too, this is sooner (and the only word from a run without "live") */
+    const cJSON *paused = cJSON_GetObjectItemCaseSensitive(reply, "paused");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) || !cJSON_IsArray(paused))
+        return;
+    for (int f = 0; f < m->n_fleets; f++)
+        m->fleets[f].paused = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, paused)
+    {
+        int k = cJSON_IsString(e) ? fleet_slot(m, e->valuestring) : -1;
+        if (k >= 0)
+            m->fleets[k].paused = 1;
+    }
+    m->generation++;
 }

@@ -242,6 +242,7 @@ static void on_reply(struct dash_tty *t, int i, cJSON *reply)
         }
         return;
     }
+    dash_model_reply(&t->m, reply);
     dash_reply_text(reply, text, sizeof text, &bad);
     if (t->m.n_src > 1)
         say(t, bad, "%s: %s", t->m.src[i].addr, text);
@@ -317,6 +318,10 @@ static void send_request(struct dash_tty *t, struct dash_request *req)
         return;
     }
     if (!strcmp(req->op, "inspect")) {
+        if (strcmp(t->m.inspect.asked, t->u.watching) != 0) {
+            t->m.inspect.have = 0; /* another terminal: the last one's frames go */
+            snprintf(t->m.inspect.asked, sizeof t->m.inspect.asked, "%s", t->u.watching);
+        }
         t->inspect_id = t->u.next_id;
         t->pending_inspect = up;
         t->last_inspect = now_s();

@@ -473,7 +473,7 @@ static void draw_terminal(struct dash_canvas *c, const struct dash_model *m, con
         dash_canvas_put(c, row, 1, DA_DIM, "press / and type a terminal's id (e.g. its phone number), then Enter");
         return;
     }
-    if (!in->have || strcmp(in->terminal, u->watching) != 0) {
+    if (!in->have || strcmp(in->asked, u->watching) != 0) {
         dash_canvas_printf(c, row, 1, DA_DIM, "terminal %s: asking the run...", u->watching);
         return;
     }
