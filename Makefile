@@ -41,6 +41,9 @@ PKG_MODS += libcurl
 # Headless Chromium renders report.html in its end-to-end test (screenshot, DOM, console).
 DEB_PKGS += chromium
 TEST_MODS := cmocka libjpeg
+# The live dashboard (fleetsim top, run --dash) draws with ncurses; its
+# end-to-end test drives it under tmux.
+DEB_PKGS += libncurses-dev tmux
 
 MISSING := $(shell for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
 
@@ -62,7 +65,7 @@ endif
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) -g
 OPT ?= -O2
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKG_MODS) 2>/dev/null)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKG_MODS) 2>/dev/null) -lev -lm
+LDLIBS_ALL = $(shell pkg-config --libs $(PKG_MODS) 2>/dev/null) $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lev -lm
 
 LIB_SRCS := $(sort $(wildcard sim/proto/*.c sim/core/*.c sim/net/*.c sim/dev/*.c sim/platform/*.c sim/platform/core/*.c sim/platform/jt808/*.c harness/*.c report/*.c) \
             $(filter-out sim/cli/main.c,$(wildcard sim/cli/*.c)))

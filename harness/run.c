@@ -18,6 +18,7 @@
 
 #include "harness/expect.h"
 #include "harness/scenario.h"
+#include "report/dash_tty.h"
 #include "report/report.h"
 #include "sim/core/clock.h"
 #include "sim/core/ctl.h"
@@ -123,7 +124,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
         run_csv_row(r, &smp, &win, &tot, bad);
     if (r->prom)
         run_prom_publish(r);
-    if (!r->o->quiet) {
+    if (!r->o->quiet && !r->dash) {
         char p50[32], p99[32], mx[32];
         units_format_us(hist_percentile(&win, 50), p50, sizeof p50);
         units_format_us(hist_percentile(&win, 99), p99, sizeof p99);
@@ -527,6 +528,55 @@ static void end_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
 }
 
+static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents);
+
+/* --dash: the dashboard is a client of the run's own stats server, in the
+ * parent's loop.  It reads the same documents any `fleetsim top` reads and asks
+ * through the same requests, so there is one way in; the documents are built
+ * from the snapshot the parent takes anyway, so the workers do nothing more.
+ * Without --stats the server listens on a private socket in a directory of its
+ * own (mode 0700). */
+static int dash_prepare(struct run *r, char *err, size_t errcap)
+{
+    if (!r->o->dash)
+        return 0;
+    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+        fprintf(stderr, "fleetsim run: --dash needs a terminal (stdin and stdout); status lines instead\n");
+        return 0;
+    }
+    if (r->o->stats_addr) {
+        snprintf(r->dash_sock, sizeof r->dash_sock, "%s", r->o->stats_addr);
+        return 0;
+    }
+    snprintf(r->dash_dir, sizeof r->dash_dir, "/tmp/fleetsim-dash-XXXXXX");
+    if (!mkdtemp(r->dash_dir)) {
+        snprintf(err, errcap, "--dash: cannot make a directory for its socket: %s", strerror(errno));
+        r->dash_dir[0] = 0;
+        return -1;
+    }
+    snprintf(r->dash_sock, sizeof r->dash_sock, "%s/stats.sock", r->dash_dir);
+    return 0;
+}
+
+static void dash_quit(void *ctx)
+{
+    struct run *r = ctx;
+    /* the dashboard is down already; the run stops as on Ctrl-C */
+    sig_cb(r->loop, &r->sigint, 0);
+}
+
+static void dash_start(struct run *r)
+{
+    if (!r->dash_sock[0])
+        return;
+    const char *addrs[1] = {r->dash_sock};
+    struct dash_tty_opts o = {.addrs = addrs, .n_addrs = 1, .on_quit = dash_quit, .ctx = r};
+    char err[512];
+    r->dash = dash_tty_start(r->loop, &o, err, sizeof err);
+    if (!r->dash)
+        fprintf(stderr, "fleetsim run: --dash: %s; status lines instead\n", err);
+}
+
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     struct run *r = s->data;
@@ -635,7 +685,12 @@ int run_scenario(const struct run_opts *o)
         run_error("--report %s: cannot create the directory: %s", o->report_dir, strerror(errno));
         goto out;
     }
-    if (o->stats_addr && run_stats_open(r, o->stats_addr, err, sizeof err) < 0) {
+    if (dash_prepare(r, err, sizeof err) < 0) {
+        run_error("%s", err);
+        goto out;
+    }
+    if ((o->stats_addr || r->dash_dir[0]) && run_stats_open(r, r->dash_sock[0] ? r->dash_sock : o->stats_addr, err,
+                                                           sizeof err) < 0) {
         run_error("%s", err);
         goto out;
     }
@@ -744,12 +799,15 @@ int run_scenario(const struct run_opts *o)
     r->sigterm.data = r;
     ev_signal_start(r->loop, &r->sigterm);
     run_stats_start(r);
+    dash_start(r);
     /* after the last fork: the endpoint's thread must not be in any child */
     if (o->prometheus && !(r->prom = prom_http_start(o->prometheus, err, sizeof err))) {
         run_error("--prometheus %s", err);
         goto out;
     }
     ev_run(r->loop, 0);
+    dash_tty_free(r->dash); /* the terminal back before the verdicts are printed */
+    r->dash = NULL;
     if (r->tty && !o->quiet)
         printf("\n");
     /* reap everybody (stop_all sent CTL_STOP; SIGTERM, then SIGKILL, for any that
@@ -798,7 +856,11 @@ out:
     prom_http_stop(r->prom);
     r->prom = NULL;
     run_csv_close(r);
+    dash_tty_free(r->dash);
+    r->dash = NULL;
     run_stats_close(r); /* its watchers live on the loop */
+    if (r->dash_dir[0])
+        rmdir(r->dash_dir); /* the socket itself went with run_stats_close */
     run_live_free(r);
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop) {

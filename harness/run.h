@@ -50,6 +50,7 @@ struct run_opts {
     const char *pcap;          /* --pcap FILE: their traffic (all terminals without --trace) */
     uint64_t pcap_limit;       /* --pcap-limit: bytes (0: the default) */
     int no_color;              /* --no-color: the closing summary without ANSI colours */
+    int dash;                  /* --dash: the live dashboard on this terminal (report/dash_tty.c) */
 };
 
 /* The exit status (enum run_exit): a usage or input error (the scenario, a path of

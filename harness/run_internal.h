@@ -101,6 +101,9 @@ struct run {
     uint64_t prev_gw_positions;
     int tty;
     char tmpdir[256];
+    struct dash_tty *dash;        /* --dash: up while the run goes, NULL when none */
+    char dash_dir[64];            /* its private stats socket's directory ("" none) */
+    char dash_sock[108];          /* the stats socket it reads */
     bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
     uint32_t active[SC_MAX_FLEETS]; /* each fleet's active terminals (live "resize"; at first its count) */
     struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */

@@ -27,6 +27,9 @@ int cmd_report(int argc, char **argv);
 /* `fleetsim conform SUITE... [options]`: conformance suites (cmd_conform.c) */
 int cmd_conform(int argc, char **argv);
 
+/* `fleetsim top [options] ADDR...`: the live dashboard of running runs (cmd_top.c) */
+int cmd_top(int argc, char **argv);
+
 /* `fleetsim verifier [options]`: a third-party verification endpoint (cmd_verifier.c) */
 int cmd_verifier(int argc, char **argv);
 

@@ -63,6 +63,9 @@ static void usage(void)
             "                          i with i %% N == K-1 (fleetsim report merge joins them)\n"
             "      --stats PATH        serve the live snapshot on a unix socket: a JSON line\n"
             "                          on connect, then one every status interval\n"
+            "      --dash              the live dashboard in this terminal while the run goes\n"
+            "                          (fleetsim top's; q asks, then stops the run as Ctrl-C does);\n"
+            "                          without a terminal, the status lines as usual\n"
             "  -h, --help              this text\n"
             "\n"
             "exit status: the worst verdict of the cases (error > fail > inconclusive > pass)\n"
@@ -104,6 +107,7 @@ int cmd_run(int argc, char **argv)
         {"pcap", required_argument, 0, 'W'},
         {"pcap-limit", required_argument, 0, 'L'},
         {"no-color", no_argument, 0, 'N'},
+        {"dash", no_argument, 0, 0x200},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -173,6 +177,7 @@ int cmd_run(int argc, char **argv)
             break;
         case 'q': o.quiet = 1; break;
         case 'N': o.no_color = 1; break;
+        case 0x200: o.dash = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage(); return 0;

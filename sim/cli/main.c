@@ -18,6 +18,7 @@ static const struct {
     {"vectors", cmd_vectors, "check golden vector files both ways"},
     {"decode", cmd_decode, "decode one frame (jt808 | pcp) to JSON"},
     {"encode", cmd_encode, "encode one frame (jt808 | pcp) from JSON"},
+    {"top", cmd_top, "the live dashboard of running runs (their --stats sockets)"},
     {"verifier", cmd_verifier, "a third-party verification endpoint for gateway tests"},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])
