@@ -231,7 +231,7 @@ cJSON *live_reply_error(const char *id, const char *err)
     return o;
 }
 
-char *live_reply_line(cJSON *reply, size_t *len)
+char *live_json_line(cJSON *reply, size_t *len)
 {
     char *text = reply ? cJSON_PrintUnformatted(reply) : NULL;
     cJSON_Delete(reply);

@@ -65,6 +65,6 @@ cJSON *live_reply_new(const char *id, bool ok);
 /* {"reply": id, "ok": false, "error": err} */
 cJSON *live_reply_error(const char *id, const char *err);
 /* The object as one line ("...\n", malloc'd, *len bytes), deleting it; NULL when out of memory. */
-char *live_reply_line(cJSON *reply, size_t *len);
+char *live_json_line(cJSON *reply, size_t *len);
 
 #endif

@@ -60,21 +60,7 @@ static void client_close(struct stats_client *c)
 /* The snapshot as one line; NULL when out of memory. */
 static char *document(struct run *r, size_t *len)
 {
-    cJSON *j = snapshot_to_json(r->snap);
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *line = malloc(n + 2);
-    if (line) {
-        memcpy(line, text, n);
-        line[n] = '\n';
-        line[n + 1] = 0;
-        *len = n + 1;
-    }
-    cJSON_free(text);
-    return line;
+    return live_json_line(snapshot_to_json(r->snap), len);
 }
 
 static void client_want(struct stats_client *c)
@@ -198,7 +184,7 @@ void run_stats_reply(struct run *r, int client, uint32_t gen, cJSON *reply)
     }
     struct stats_client *c = &s->clients[client];
     size_t n;
-    char *line = live_reply_line(reply, &n);
+    char *line = live_json_line(reply, &n);
     if (!line)
         return;
     /* after what is queued: a document being sent is not split */
