@@ -158,8 +158,10 @@ int live_req_parse(const char *line, size_t len, struct live_req *req, char *err
             fail(err, errcap, "op \"resize\": member \"%s\": missing%s", !req->has_fleet ? "fleet" : "delta", "");
             goto out;
         }
-        if (!cJSON_IsNumber(d) || d->valuedouble != floor(d->valuedouble) || fabs(d->valuedouble) > LIVE_DELTA_MAX) {
-            snprintf(err, errcap, "op \"resize\": member \"delta\": a signed integer of at most %d either way",
+        /* 0 would move nothing: a request that does nothing is a mistake of its sender */
+        if (!cJSON_IsNumber(d) || d->valuedouble != floor(d->valuedouble) || d->valuedouble == 0 ||
+            fabs(d->valuedouble) > LIVE_DELTA_MAX) {
+            snprintf(err, errcap, "op \"resize\": member \"delta\": a signed integer, not 0, of at most %d either way",
                      LIVE_DELTA_MAX);
             goto out;
         }
