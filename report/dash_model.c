@@ -111,6 +111,7 @@ static int fleet_slot(struct dash_model *m, const char *id)
     struct dash_fleet *f = &m->fleets[m->n_fleets];
     memset(f, 0, sizeof *f);
     snprintf(f->id, sizeof f->id, "%s", id);
+    f->active = f->max = -1; /* unknown until a "live" member says */
     hist_reset(&f->last);
     return m->n_fleets++;
 }
