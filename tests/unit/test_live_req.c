@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness/live_req.h"
+#include "harness/report_read.h"
 
 #include <cmocka.h>
 
@@ -186,6 +187,25 @@ static void test_bad_requests(void **state)
     snprintf(line, sizeof line, "{\"id\": 9, \"op\": \"%s\"}", s);
     bad(line, "9", "unknown", "ooo...\"", NULL);
     assert_true(strlen(err) < 200);
+
+    /* a long name is cut at a character, never inside one: the reply stays UTF-8 */
+    char u8[256] = "a";
+    for (int i = 0; i < 30; i++)
+        strcat(u8, "\xc3\xa9");
+    snprintf(line, sizeof line, "{\"id\": 9, \"op\": \"%s\"}", u8);
+    bad(line, "9", "unknown", "...\"", NULL);
+    assert_true(report_json_utf8(err, strlen(err)));
+    assert_non_null(strstr(err, "op \"a\xc3\xa9\xc3\xa9"));
+    snprintf(line, sizeof line, "{\"id\": 9, \"op\": \"pause\", \"%s\": 1}", u8);
+    bad(line, "9", "unknown", "...\"", NULL);
+    assert_true(report_json_utf8(err, strlen(err)));
+    strcpy(u8, "ab");
+    for (int i = 0; i < 30; i++)
+        strcat(u8, "\xe2\x82\xac"); /* 3 bytes each */
+    snprintf(line, sizeof line, "{\"id\": 9, \"op\": \"%s\"}", u8);
+    bad(line, "9", "unknown", NULL, NULL);
+    assert_true(report_json_utf8(err, strlen(err)));
+    assert_non_null(strstr(err, "\xe2\x82\xac...\": unknown"));
 
     /* unknown members, named with what the op takes */
     bad("{\"id\": 9, \"op\": \"pause\", \"fraction\": 0.5}", "9", "op \"pause\": member \"fraction\": unknown",
