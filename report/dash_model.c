@@ -220,7 +220,9 @@ static void live_take(struct dash_model *m)
         for (int w = 0; w < 2; w++) {
             cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(live, keys[w]))
             {
-                if (!cJSON_IsNumber(e) || !e->string)
+                /* a fleet's terminals are counted in 32 bits: anything else is not a count
+                 * (and would not convert to an integer: undefined) */
+                if (!cJSON_IsNumber(e) || !e->string || !(e->valuedouble >= 0 && e->valuedouble <= UINT32_MAX))
                     continue;
                 int k = fleet_slot(m, e->string);
                 if (k < 0)
@@ -364,7 +366,8 @@ int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size
     if (term[0])
         snprintf(in->terminal, sizeof in->terminal, "%s", term);
     member_text(reply, "fleet", in->fleet, sizeof in->fleet);
-    in->index = (int)member_num(reply, "index", -1);
+    double ix = member_num(reply, "index", -1);
+    in->index = ix >= 0 && ix <= INT32_MAX ? (int)ix : -1; /* out of range would not convert */
     member_text(reply, "state", in->state, sizeof in->state);
     in->counters[0] = 0;
     const cJSON *c;
