@@ -418,6 +418,18 @@ static void test_live(void **state)
     assert_int_equal(dfleet(&m, "a")->active, -1);
     assert_int_equal(dfleet(&m, "b")->active, 4);
     assert_int_equal(dfleet(&m, "b")->max, -1);
+    /* counts that are not a fleet's: out of 0..2^32-1, ignored (they would not even convert) */
+    feed(&m, 0, &(struct doc){.wall = 5, .k = 1, .n = 2,
+                              .live = "{\"active\": {\"a\": 1e300, \"b\": -3, \"c\": 4294967296, \"d\": 4294967295},"
+                                      " \"max\": {\"a\": -1e300, \"b\": 0.5}}"});
+    feed(&m, 1, &(struct doc){.wall = 5, .k = 2, .n = 2, .live = "{\"active\": {\"d\": 4294967295}}"});
+    assert_int_equal(dash_model_merge(&m, 14, 0), 1);
+    assert_int_equal(dfleet(&m, "a")->active, -1);
+    assert_int_equal(dfleet(&m, "a")->max, -1);
+    assert_int_equal(dfleet(&m, "b")->active, -1);
+    assert_int_equal(dfleet(&m, "b")->max, 0);
+    assert_int_equal(dfleet(&m, "d")->active, 2 * (int64_t)UINT32_MAX);
+    assert_int_equal(dfleet(&m, "c")->active, -1);
     dash_model_free(&m);
 
     /* pause and resume replies mark the fleets before any document says */
@@ -513,6 +525,21 @@ static void test_inspect(void **state)
     assert_string_equal(in->counters, "");
     assert_string_equal(in->since, "0.00s (run time)");
     assert_int_equal(in->index, -1);
+    /* an index that is not one: -1, not whatever the conversion makes of it */
+    const char *odd[] = {"1e300", "-5", "4294967296", "-1e300"};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        char t[128];
+        snprintf(t, sizeof t, "{\"reply\": 9, \"ok\": true, \"terminal\": \"t9\", \"index\": %s}", odd[i]);
+        o = cJSON_Parse(t);
+        assert_int_equal(dash_model_inspect(&m, o, err, sizeof err), 0);
+        cJSON_Delete(o);
+        assert_int_equal(in->index, -1);
+    }
+    o = cJSON_Parse("{\"reply\": 9, \"ok\": true, \"index\": 2147483647}");
+    assert_int_equal(dash_model_inspect(&m, o, err, sizeof err), 0);
+    cJSON_Delete(o);
+    assert_int_equal(in->index, 2147483647);
+    assert_string_equal(in->terminal, "t9"); /* a reply without one keeps the last */
     dash_model_free(&m);
 }
 
