@@ -262,6 +262,13 @@ static uint64_t cpu_ticks(const struct run_snapshot *s)
     return sum;
 }
 
+/* A counter's increase per second; 0 when it went back (a process counting from
+ * 0 again), which the unsigned difference would make about 2^64. */
+static double rate(uint64_t cur, uint64_t prev, double dt)
+{
+    return cur >= prev ? (double)(cur - prev) / dt : 0;
+}
+
 int dash_model_merge(struct dash_model *m, double now, int force)
 {
     int any = 0, all = 1;
@@ -322,9 +329,9 @@ int dash_model_merge(struct dash_model *m, double now, int force)
         struct dash_fleet *d = &m->fleets[k];
         const struct snapshot_fleet *p = m->have_prev ? snapshot_fleet(m->prev, c->id) : NULL;
         if (p && dt > 0) {
-            d->in_per_s = (double)(c->st.frames_in - p->st.frames_in) / dt;
-            d->out_per_s = (double)(c->st.frames_out - p->st.frames_out) / dt;
-            d->reports_per_s = (double)(c->st.reports_acked - p->st.reports_acked) / dt;
+            d->in_per_s = rate(c->st.frames_in, p->st.frames_in, dt);
+            d->out_per_s = rate(c->st.frames_out, p->st.frames_out, dt);
+            d->reports_per_s = rate(c->st.reports_acked, p->st.reports_acked, dt);
             if (c->st.report_latency.n >= p->st.report_latency.n)
                 hist_window(&d->last, &c->st.report_latency, &p->st.report_latency);
             else
