@@ -171,6 +171,14 @@ static void test_rates(void **state)
     assert_true(a->out_per_s == 0);
     assert_int_equal(a->last.n, 0);
 
+    /* a counter that went back (a source's process counting from 0 again): no rate of 10^19 a second */
+    feed(&m, 0, &(struct doc){.wall = 3.5, .in = 30, .out = 45, .acked = 2});
+    assert_int_equal(dash_model_merge(&m, 107, 0), 1);
+    a = dfleet(&m, "a");
+    assert_true(a->in_per_s == 0);
+    assert_true(a->out_per_s == 8); /* (45 - 41) / 0.5: the others as they are */
+    assert_true(a->reports_per_s == 0);
+
     /* 60 s of history, oldest first */
     for (int i = 0; i < DASH_SPARK + 5; i++) {
         feed(&m, 0, &(struct doc){.wall = 4 + i, .in = 100 + 2 * (uint64_t)i * (i + 1) / 2, .out = 41});
