@@ -310,9 +310,13 @@ int dash_model_merge(struct dash_model *m, double now, int force)
         m->cur = u;
         return 0;
     }
+    /* an interval of at least 1 ms to divide by: documents closer than that in the
+     * run's time (or not moving, or NaN) give rates over the local interval, or none */
     double dt = m->have_prev ? m->cur->wall_s - m->prev->wall_s : 0;
-    if (m->have_prev && dt <= 0)
+    if (m->have_prev && !(dt >= 1e-3))
         dt = now - m->merged_at;
+    if (!(dt >= 1e-3))
+        dt = 0;
     uint64_t ticks = cpu_ticks(m->cur);
     long hz = sysconf(_SC_CLK_TCK);
     double wall = now - m->merged_at;
