@@ -179,6 +179,21 @@ static void test_rates(void **state)
     assert_true(a->out_per_s == 8); /* (45 - 41) / 0.5: the others as they are */
     assert_true(a->reports_per_s == 0);
 
+    /* documents 1e-300 s apart: not an interval to divide by (the rate was infinite, the
+     * sparkline's scale NaN); the local clock's interval, or no rate when that is none */
+    feed(&m, 0, &(struct doc){.wall = 1e-300, .in = 100});
+    assert_int_equal(dash_model_merge(&m, 107, 0), 1);
+    feed(&m, 0, &(struct doc){.wall = 2e-300, .in = 1100});
+    assert_int_equal(dash_model_merge(&m, 109, 0), 1);
+    a = dfleet(&m, "a");
+    assert_true(a->in_per_s == 500);
+    int sparks = a->n_spark;
+    feed(&m, 0, &(struct doc){.wall = 3e-300, .in = 2100});
+    assert_int_equal(dash_model_merge(&m, 109, 0), 1);
+    a = dfleet(&m, "a");
+    assert_true(a->in_per_s == -1);
+    assert_int_equal(a->n_spark, sparks);
+
     /* 60 s of history, oldest first */
     for (int i = 0; i < DASH_SPARK + 5; i++) {
         feed(&m, 0, &(struct doc){.wall = 4 + i, .in = 100 + 2 * (uint64_t)i * (i + 1) / 2, .out = 41});
