@@ -1076,6 +1076,10 @@ static void test_keys(void **state)
     assert_int_equal(u.sel, 0);
     m.fleets[0].active = 1000;
     assert_string_equal(key(&u, &m, '-').line, "{\"id\":9,\"op\":\"resize\",\"fleet\":\"a\",\"delta\":-100}");
+    /* a fleet so large that a tenth is more than a resize may move: the most it may */
+    m.fleets[0].active = 4000000000;
+    assert_string_equal(key(&u, &m, '+').line, "{\"id\":10,\"op\":\"resize\",\"fleet\":\"a\",\"delta\":100000000}");
+    assert_int_equal(key(&u, &m, '-').delta, -LIVE_DELTA_MAX);
     m.fleets[0].active = 40;
 
     /* / + an id + Enter: an inspect of it, and the Terminal view */
@@ -1088,7 +1092,7 @@ static void test_keys(void **state)
     keys(&u, &m, "00000001");
     assert_int_equal(u.view, DV_OVERVIEW);
     r = key(&u, &m, DK_ENTER);
-    assert_string_equal(r.line, "{\"id\":10,\"op\":\"inspect\",\"terminal\":\"013800000001\"}");
+    assert_string_equal(r.line, "{\"id\":12,\"op\":\"inspect\",\"terminal\":\"013800000001\"}");
     assert_string_equal(r.op, "inspect");
     assert_int_equal(u.prompt, DP_NONE);
     assert_int_equal(u.view, DV_TERMINAL);
@@ -1097,7 +1101,7 @@ static void test_keys(void **state)
     key(&u, &m, '/');
     keys(&u, &m, "a\"b\\c");
     r = key(&u, &m, DK_ENTER);
-    assert_string_equal(r.line, "{\"id\":11,\"op\":\"inspect\",\"terminal\":\"a\\\"b\\\\c\"}");
+    assert_string_equal(r.line, "{\"id\":13,\"op\":\"inspect\",\"terminal\":\"a\\\"b\\\\c\"}");
     assert_string_equal(u.watching, "a\"b\\c");
     /* Enter on nothing typed: nothing asked */
     key(&u, &m, '/');
