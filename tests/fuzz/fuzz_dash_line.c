@@ -4,7 +4,8 @@
  * low bit; replies go where dash_tty sends them (inspect, pause/resume, the
  * message line); the model is merged after each line; every view, the prompts
  * and the overview text are drawn at a small and a large size, and nothing is
- * drawn outside the canvas or outside printable ASCII. */
+ * drawn outside the canvas or outside printable ASCII; the keys make only
+ * requests the run's parser takes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/live_req.h"
+#include "harness/report_read.h"
 #include "report/dash.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -102,17 +105,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *t = dash_overview_text(&m, 120, now);
     free(t);
-    /* the keys that make requests, on whatever the model holds */
-    static const int keys[] = {'p', '+', '-', 'f', DK_DOWN, '+', 'f', '/', '1', DK_ENTER, 'q', 'y'};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    /* keys: a few that make requests, then the input's last bytes as keys (1-5 the
+     * arrows, Esc, Backspace, Enter); every request a line the run's parser takes */
+    static const int keys[] = {'p', '+', '-', 'f', 4, '+', 'f', '/', '1', 5, '?', 'x'};
+    u.prompt = DP_NONE;
+    u.sel = 0;
+    size_t tail = size > 48 ? size - 48 : 0;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys + (size - tail); i++) {
+        int key = i < sizeof keys / sizeof *keys ? keys[i] : data[tail + i - sizeof keys / sizeof *keys];
+        if (key >= 1 && key <= 5)
+            key = DK_UP + key - 1;
         struct dash_request req;
-        dash_key(&u, &m, keys[i], &req);
-        if (req.n) {
-            cJSON *j = cJSON_Parse(req.line);
-            if (!j)
-                abort(); /* the line is JSON */
-            cJSON_Delete(j);
-        }
+        dash_key(&u, &m, key, &req);
+        if (!req.n)
+            continue;
+        struct live_req q;
+        char err[256];
+        size_t n = strlen(req.line);
+        if (report_json_utf8(req.line, n) && live_req_parse(req.line, n, &q, err, sizeof err) != 0)
+            abort(); /* the dashboard asks what the run cannot read */
     }
     dash_model_free(&m);
     return 0;
