@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness/live_req.h"
 #include "harness/snapshot.h"
@@ -52,6 +54,7 @@ struct doc {
     int fleet_b;                    /* a second fleet "b", a copy of a */
     int slow;                       /* report latencies of 5 ms recorded on top */
     uint64_t planned;               /* fleet a's planned terminals (0: the file's) */
+    int pid;                        /* the first component's pid (0: nobody's) */
     const char *live;               /* the "live" member's JSON text, or NULL */
 };
 
@@ -81,7 +84,7 @@ static char *doc_line(const struct doc *d)
     }
     /* no /proc of another process read: the pids are nobody's */
     for (size_t i = 0; i < work->n_components; i++)
-        work->components[i].pid = 0;
+        work->components[i].pid = i ? 0 : d->pid;
     if (d->fleet_b) {
         work->fleets[1] = work->fleets[0];
         snprintf(work->fleets[1].id, sizeof work->fleets[1].id, "b");
@@ -204,6 +207,89 @@ static void test_rates(void **state)
     assert_true(a->spark_in[DASH_SPARK - 1] == 2 * (DASH_SPARK + 4)); /* the latest interval's rate */
     for (int i = 1; i < DASH_SPARK; i++)
         assert_true(a->spark_in[i] == a->spark_in[i - 1] + 2);
+    dash_model_free(&m);
+}
+
+static int find_row(const struct dash_canvas *c, const char *s);
+#define HAS(c, s)                                                                                                  \
+    do {                                                                                                           \
+        if (find_row(c, s) < 0) {                                                                                  \
+            char *t_ = dash_canvas_text(c);                                                                        \
+            fail_msg("no \"%s\" in %dx%d:\n%s", s, (c)->cols, (c)->rows, t_);                                      \
+        }                                                                                                          \
+    } while (0)
+#define HASNT(c, s)                                                                                                \
+    do {                                                                                                           \
+        if (find_row(c, s) >= 0) {                                                                                 \
+            char *t_ = dash_canvas_text(c);                                                                        \
+            fail_msg("\"%s\" in %dx%d:\n%s", s, (c)->cols, (c)->rows, t_);                                         \
+        }                                                                                                          \
+    } while (0)
+
+/* This process's utime + stime, in clock ticks. */
+static uint64_t self_ticks(void)
+{
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    unsigned long long ut = 0, st = 0;
+    const char *p = strrchr(buf, ')');
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st), 2);
+    return ut + st;
+}
+
+/* Spin until this process has used at least want ticks (at most 10 s of wall time). */
+static void burn_until(uint64_t want)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    volatile uint64_t x = 0;
+    while (self_ticks() < want) {
+        for (int i = 0; i < 1000000; i++)
+            x += (uint64_t)i * i;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 10)
+            fail_msg("no %llu ticks of CPU in 10 s", (unsigned long long)want);
+    }
+}
+
+static void test_cpu(void **state)
+{
+    /* the run's processes' CPU from /proc: here one component is this test itself */
+    struct dash_model m;
+    assert_int_equal(dash_model_init(&m), 0);
+    dash_model_add_source(&m, "/run/a.sock");
+    burn_until(1);
+    feed(&m, 0, &(struct doc){.wall = 1, .pid = (int)getpid()});
+    assert_int_equal(dash_model_merge(&m, 10, 0), 1);
+    assert_true(m.cpu_pct == -1); /* one reading: no share yet */
+    uint64_t t0 = self_ticks();
+    burn_until(t0 + 20);
+    feed(&m, 0, &(struct doc){.wall = 3, .pid = (int)getpid()});
+    assert_int_equal(dash_model_merge(&m, 12, 0), 1); /* 2 s of the dashboard's clock */
+    long hz = sysconf(_SC_CLK_TCK);
+    double used = (double)(self_ticks() - t0) / (double)hz;
+    /* about used / 2 s, the ticks read before and after it */
+    if (!(m.cpu_pct > 0 && m.cpu_pct >= (used - 0.05) * 50 - 5 && m.cpu_pct <= used * 50 + 5))
+        fail_msg("cpu %.1f%%, %.2f s of CPU over 2 s", m.cpu_pct, used);
+    struct dash_canvas c = {0};
+    struct dash_ui u = {0};
+    assert_int_equal(dash_canvas_init(&c, 24, 80), 0);
+    dash_draw(&c, &m, &u, 12);
+    char want[64];
+    snprintf(want, sizeof want, "  cpu %.0f%%", m.cpu_pct);
+    HAS(&c, want);
+    /* within 50 ms of the last: no share (the ticks are too coarse) */
+    feed(&m, 0, &(struct doc){.wall = 4, .pid = (int)getpid()});
+    assert_int_equal(dash_model_merge(&m, 12.01, 0), 1);
+    assert_true(m.cpu_pct == -1);
+    dash_draw(&c, &m, &u, 12);
+    HASNT(&c, "cpu");
+    dash_canvas_free(&c);
     dash_model_free(&m);
 }
 
@@ -628,21 +714,6 @@ static int find_row(const struct dash_canvas *c, const char *s)
     }
     return -1;
 }
-
-#define HAS(c, s)                                                                                                  \
-    do {                                                                                                           \
-        if (find_row(c, s) < 0) {                                                                                  \
-            char *t_ = dash_canvas_text(c);                                                                        \
-            fail_msg("no \"%s\" in %dx%d:\n%s", s, (c)->cols, (c)->rows, t_);                                      \
-        }                                                                                                          \
-    } while (0)
-#define HASNT(c, s)                                                                                                \
-    do {                                                                                                           \
-        if (find_row(c, s) >= 0) {                                                                                 \
-            char *t_ = dash_canvas_text(c);                                                                        \
-            fail_msg("\"%s\" in %dx%d:\n%s", s, (c)->cols, (c)->rows, t_);                                         \
-        }                                                                                                          \
-    } while (0)
 
 static const char *const key_help = " q quit  p pause  +/- resize  f disconnect  tab view  / search  ? help";
 
@@ -1236,10 +1307,18 @@ static void test_reply_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rates),      cmocka_unit_test(test_sources_summed), cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_live),       cmocka_unit_test(test_inspect),        cmocka_unit_test(test_views),
-        cmocka_unit_test(test_views_empty), cmocka_unit_test(test_prompts),       cmocka_unit_test(test_canvas),
-        cmocka_unit_test(test_keys),       cmocka_unit_test(test_reply_text),
+        cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_cpu),
+        cmocka_unit_test(test_sources_summed),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_live),
+        cmocka_unit_test(test_inspect),
+        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_views_empty),
+        cmocka_unit_test(test_prompts),
+        cmocka_unit_test(test_canvas),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_reply_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
