@@ -55,6 +55,10 @@ struct doc {
     int slow;                       /* report latencies of 5 ms recorded on top */
     uint64_t planned;               /* fleet a's planned terminals (0: the file's) */
     int pid;                        /* the first component's pid (0: nobody's) */
+    double virt;                    /* virtual_s (0: the file's) */
+    const char *harness_error;      /* NULL: the file's ("") */
+    const char *comp_error;         /* the first component's error, NULL: none */
+    uint64_t rss_kb;                /* the first component's (0: the file's) */
     const char *live;               /* the "live" member's JSON text, or NULL */
 };
 
@@ -74,6 +78,14 @@ static char *doc_line(const struct doc *d)
         a->st.reports_acked = d->acked;
     if (d->planned)
         a->planned = d->planned;
+    if (d->virt)
+        work->virtual_s = d->virt;
+    if (d->harness_error)
+        snprintf(work->harness_error, sizeof work->harness_error, "%s", d->harness_error);
+    if (d->comp_error)
+        snprintf(work->components[0].error, sizeof work->components[0].error, "%s", d->comp_error);
+    if (d->rss_kb)
+        work->components[0].rss_kb = d->rss_kb;
     for (int i = 0; i < d->slow; i++)
         hist_record(&a->st.report_latency, 5000);
     if (d->n) {
@@ -947,6 +959,62 @@ static void test_views_empty(void **state)
     dash_model_free(&m);
 }
 
+static void test_views_plain(void **state)
+{
+    /* a run without "live": the snapshot's own partials, its errors, large figures */
+    struct dash_model m;
+    struct dash_ui u = {0};
+    assert_int_equal(dash_model_init(&m), 0);
+    dash_model_add_source(&m, "/run/p.sock");
+    feed(&m, 0, &(struct doc){.wall = 150, .virt = 7300, .in = 1000});
+    assert_int_equal(dash_model_merge(&m, 1, 0), 1);
+    feed(&m, 0, &(struct doc){.wall = 151, .virt = 7302, .in = 1000 + 2500000, .rss_kb = 20u << 20,
+                              .harness_error = "worker 1 died (signal 9)", .comp_error = "killed by signal 9"});
+    assert_int_equal(dash_model_merge(&m, 2, 0), 1);
+    struct dash_canvas c = {0};
+    assert_int_equal(dash_canvas_init(&c, 24, 100), 0);
+    char buf[256], w[24][40];
+    u.view = DV_OVERVIEW;
+    dash_draw(&c, &m, &u, 2);
+    row_of(&c, 0, buf, sizeof buf);
+    assert_int_equal(strncmp(buf, " fleetsim tiny  elapsed 2m31s  virtual 2h01m", 44), 0);
+    HAS(&c, " workers 2 done, gateways 1 done  mem 20.01GB");
+    HAS(&c, " harness: worker 1 died (signal 9)");
+    HAS(&c, " worker 0  shard 1  done     pid 0  rss 20.00GB  terminals 2  killed by signal 9");
+    int hr = find_row(&c, "FLEET");
+    HASNT(&c, "ACT/MAX"); /* no "live": no such column, whatever the width */
+    words(&c, hr + 1, w, 24);
+    assert_string_equal(w[0], "a");
+    assert_string_equal(w[6], "2500.0k"); /* in/s */
+    /* verdicts: the per-terminal partials, judged at the end */
+    u.view = DV_VERDICTS;
+    dash_draw(&c, &m, &u, 2);
+    HAS(&c, " EXPECTATION         TERMINALS OK / OF   (per-terminal partials)");
+    HAS(&c, " T-1                 3 / 3");
+    HAS(&c, " T-2                 0 / 0");
+    HAS(&c, " verdicts are judged at the end (the source sends no live verdicts)");
+    u.view = DV_EVENTS;
+    dash_draw(&c, &m, &u, 2);
+    HAS(&c, " no events: the source sends no \"live\" member");
+    /* a "live" member without events: said so */
+    feed(&m, 0, &(struct doc){.wall = 152, .live = "{\"events\": []}"});
+    assert_int_equal(dash_model_merge(&m, 3, 0), 1);
+    dash_draw(&c, &m, &u, 2);
+    HAS(&c, " no errors, deviations or failed expectations so far");
+    /* sources that cannot be summed: said in the header of every view */
+    dash_model_add_source(&m, "/run/q.sock");
+    feed(&m, 0, &(struct doc){.wall = 153, .k = 1, .n = 2});
+    feed(&m, 1, &(struct doc){.wall = 153, .k = 1, .n = 2});
+    assert_int_equal(dash_model_merge(&m, 4, 0), 1);
+    for (int v = 0; v < DV__COUNT; v++) {
+        u.view = (enum dash_view_id)v;
+        dash_draw(&c, &m, &u, 4);
+        assert_int_equal(find_row(&c, " /run/q.sock not summed: shard 1/2 twice"), 3);
+    }
+    dash_canvas_free(&c);
+    dash_model_free(&m);
+}
+
 static void test_prompts(void **state)
 {
     struct dash_model m;
@@ -1315,6 +1383,7 @@ int main(void)
         cmocka_unit_test(test_inspect),
         cmocka_unit_test(test_views),
         cmocka_unit_test(test_views_empty),
+        cmocka_unit_test(test_views_plain),
         cmocka_unit_test(test_prompts),
         cmocka_unit_test(test_canvas),
         cmocka_unit_test(test_keys),
