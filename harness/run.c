@@ -139,8 +139,10 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
             /* a log line: where the run is and how long it still takes (wall clock) */
             snprintf(part[np++], sizeof part[0], "[%6.1fs/%.0fs ETA %.0fs]", now_s, total_s,
                      now_s < total_s ? (total_s - now_s) / clock_scale() : 0.0);
-        snprintf(part[np++], sizeof part[0], "online %" PRIu64 "/%" PRIu64, tot.in_state[TS_AUTHENTICATED],
-                 r->total_terminals);
+        uint64_t active = 0; /* of this shard, as live resizes left the fleets */
+        for (int f = 0; f < r->sc.n_fleets; f++)
+            active += fleet_shard_size(r->active[f], r->shard - 1, r->shards);
+        snprintf(part[np++], sizeof part[0], "online %" PRIu64 "/%" PRIu64, tot.in_state[TS_AUTHENTICATED], active);
         snprintf(part[np++], sizeof part[0], "reports %.0f/s", rate);
         snprintf(part[np++], sizeof part[0], "p99 %s", p99);
         if (tot.connect_failures)
@@ -457,7 +459,7 @@ static void run_step(struct run *r, int i)
     }
     m.type = CTL_COMMAND;
     m.kind = (uint32_t)s->cmd_kind;
-    m.count = fl->count;
+    m.count = r->active[f]; /* the fleet as a live resize left it */
     snprintf(m.protocol, sizeof m.protocol, "%s", fl->protocol);
     snprintf(m.what, sizeof m.what, "%s", s->msg);
     size_t pl = strcspn(fl->ident, "+");
@@ -475,7 +477,7 @@ static void run_step(struct run *r, int i)
     broadcast(&r->core, 1, &m, body);
     free(body);
     if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
-        r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(fl->count, m.fraction, r->shard - 1, r->shards);
+        r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(r->active[f], m.fraction, r->shard - 1, r->shards);
     open_cmd_window(r, i);
 }
 
