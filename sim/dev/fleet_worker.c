@@ -19,70 +19,119 @@
 
 /* --- predicates evaluated per terminal ------------------------------------------ */
 
-static void evaluate(struct worker *w)
+/* Terminal t of fleet f against every predicate that applies to its fleet, into
+ * acc (indexed by the predicates' slots); stop: the instant deadlines are judged at. */
+static void judge(struct worker *w, int f, struct term *t, uint64_t stop, struct expect_partial *acc)
 {
-    uint64_t stop = w->stopped_us ? w->stopped_us : term_now();
-    /* odd while rewritten: the parent reading it meanwhile reads again */
+    struct fleet_rt *fr = &w->fleets[f];
+    /* a terminal resized out (or never resized in) is not judged on where it is at
+     * the end, nor at all if it never started */
+    bool out = t->resized_out || t->stopping || t->index >= fr->active;
+    for (int i = 0; i < w->plan.n_preds; i++) {
+        const struct term_pred *p = &w->plan.preds[i];
+        if (!(p->fleets & (1u << f)) || (out && (p->kind == TERM_PRED_AT_END || !t->started)))
+            continue;
+        struct expect_partial *ep = &acc[p->slot];
+        bool ok = false;
+        uint64_t when = 0;
+        ep->total++;
+        if (p->kind == TERM_PRED_SEQUENCE) {
+            int sq = -1;
+            for (int k = 0; k < fr->n_seq && sq < 0; k++)
+                if (fr->seq[k] == p)
+                    sq = k;
+            size_t k = (size_t)(t - fr->terms);
+            ok = sq >= 0 && fr->seq_progress[k * (size_t)fr->n_seq + (size_t)sq] >= p->n_seq;
+        } else {
+            uint32_t fr_ms = t->first_reach_ms[p->state];
+            when = fr_ms ? (uint64_t)(fr_ms - 1) * 1000u : 0;
+            if (p->kind == TERM_PRED_REACHED)
+                ok = fr_ms && (!p->within_us || when <= p->within_us);
+            else
+                ok = t->state == p->state;
+        }
+        if (ok) {
+            ep->ok++;
+            if (when > ep->worst_us)
+                ep->worst_us = when;
+        } else if (p->kind == TERM_PRED_REACHED && p->within_us && !t->first_reach_ms[p->state] &&
+                   (!t->start_us || stop < t->start_us + p->within_us)) {
+            ep->undecided++; /* its deadline was still to come */
+        } else if (p->kind == TERM_PRED_REACHED && !t->expect_told) {
+            t->expect_told = 1; /* once a terminal: the verdict counts the rest */
+            char within[40];
+            snprintf(within, sizeof within, "within %.3g s of its start", (double)p->within_us / 1e6);
+            if (!t->first_reach_ms[p->state])
+                term_event(t, LEV_EXPECTATION, NULL, 0, "%s: did not reach %s %s (it is %s)",
+                           p->id ? p->id : "expectation", term_state_name((enum term_state)p->state), within,
+                           term_state_name((enum term_state)t->state));
+            else
+                term_event(t, LEV_EXPECTATION, NULL, 0, "%s: reached %s after %.3f s, not %s",
+                           p->id ? p->id : "expectation", term_state_name((enum term_state)p->state),
+                           (double)when / 1e6, within);
+        }
+    }
+}
+
+/* The partials into the shared slot; odd while rewritten: the parent reading it
+ * meanwhile reads again. */
+static void publish(struct worker *w, const struct expect_partial *acc)
+{
     __atomic_store_n(&w->slot->expect_gen, w->slot->expect_gen + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (int i = 0; i < w->plan.n_preds; i++) {
-        const struct term_pred *p = &w->plan.preds[i];
-        struct expect_partial *ep = &w->slot->expect[p->slot];
-        memset(ep, 0, sizeof *ep);
-        for (int f = 0; f < w->n_fleets; f++) {
-            struct fleet_rt *fr = &w->fleets[f];
-            if (!(p->fleets & (1u << f)))
-                continue;
-            int sq = -1;
-            for (int k = 0; k < fr->n_seq; k++)
-                if (fr->seq[k] == p)
-                    sq = k;
-            for (uint32_t k = 0; k < fr->n; k++) {
-                struct term *t = &fr->terms[k];
-                bool ok = false;
-                uint64_t when = 0;
-                /* a terminal resized out (or never resized in) is not judged on
-                 * where it is at the end, nor at all if it never started */
-                bool out = t->resized_out || t->stopping || t->index >= fr->active;
-                if (out && (p->kind == TERM_PRED_AT_END || !t->started))
-                    continue;
-                ep->total++;
-                if (p->kind == TERM_PRED_SEQUENCE) {
-                    ok = sq >= 0 && fr->seq_progress[(size_t)k * (size_t)fr->n_seq + (size_t)sq] >= p->n_seq;
-                } else {
-                    uint32_t fr_ms = t->first_reach_ms[p->state];
-                    when = fr_ms ? (uint64_t)(fr_ms - 1) * 1000u : 0;
-                    if (p->kind == TERM_PRED_REACHED)
-                        ok = fr_ms && (!p->within_us || when <= p->within_us);
-                    else
-                        ok = t->state == p->state;
-                }
-                if (ok) {
-                    ep->ok++;
-                    if (when > ep->worst_us)
-                        ep->worst_us = when;
-                } else if (p->kind == TERM_PRED_REACHED && p->within_us && !t->first_reach_ms[p->state] &&
-                           (!t->start_us || stop < t->start_us + p->within_us)) {
-                    ep->undecided++; /* its deadline was still to come */
-                } else if (p->kind == TERM_PRED_REACHED && !t->expect_told && (p->within_us || w->stopped_us)) {
-                    t->expect_told = 1; /* once a terminal: the verdict counts the rest */
-                    char within[40] = "by the end";
-                    if (p->within_us)
-                        snprintf(within, sizeof within, "within %.3g s of its start", (double)p->within_us / 1e6);
-                    if (!t->first_reach_ms[p->state])
-                        term_event(t, LEV_EXPECTATION, NULL, 0, "%s: did not reach %s %s (it is %s)",
-                                   p->id ? p->id : "expectation", term_state_name((enum term_state)p->state),
-                                   within, term_state_name((enum term_state)t->state));
-                    else
-                        term_event(t, LEV_EXPECTATION, NULL, 0, "%s: reached %s after %.3f s, not %s",
-                                   p->id ? p->id : "expectation", term_state_name((enum term_state)p->state),
-                                   (double)when / 1e6, within);
-                }
-            }
-        }
+        int k = w->plan.preds[i].slot;
+        w->slot->expect[k] = acc[k];
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&w->slot->expect_gen, w->slot->expect_gen + 1, __ATOMIC_RELEASE);
+}
+
+/* Every terminal at once: the drain's final word. */
+static void evaluate(struct worker *w)
+{
+    uint64_t stop = w->stopped_us ? w->stopped_us : term_now();
+    static struct expect_partial acc[STATS_MAX_EXPECT];
+    memset(acc, 0, sizeof acc);
+    for (int f = 0; f < w->n_fleets; f++)
+        for (uint32_t k = 0; k < w->fleets[f].n; k++)
+            judge(w, f, &w->fleets[f].terms[k], stop, acc);
+    publish(w, acc);
+    w->live_eval.running = false;
+}
+
+/* Watched live, the verdicts as the run goes: a pass over the terminals every
+ * second, LIVE_EVAL_CHUNK of them per turn of the wheel, so that no turn waits on
+ * all of them (100,000 terminals at once would hold the loop a few ms). */
+#define LIVE_EVAL_CHUNK 1024
+static void live_evaluate(struct worker *w)
+{
+    struct live_eval *e = &w->live_eval;
+    uint64_t mono = clock_mono_us();
+    if (!e->running) {
+        if (mono < e->next_mono_us)
+            return;
+        e->running = true;
+        e->f = 0;
+        e->k = 0;
+        e->stop_us = term_now();
+        memset(e->acc, 0, sizeof e->acc);
+    }
+    for (int n = 0; n < LIVE_EVAL_CHUNK && e->f < w->n_fleets;) {
+        struct fleet_rt *fr = &w->fleets[e->f];
+        if (e->k >= fr->n) {
+            e->f++;
+            e->k = 0;
+            continue;
+        }
+        judge(w, e->f, &fr->terms[e->k++], e->stop_us, e->acc);
+        n++;
+    }
+    if (e->f < w->n_fleets)
+        return;
+    publish(w, e->acc);
+    e->running = false;
+    e->next_mono_us = mono + 1000000u;
 }
 
 /* --- worker ------------------------------------------------------------------- */
@@ -120,6 +169,8 @@ void worker_poll(struct worker *w)
 {
     uint64_t now = term_now();
     wheel_advance(&w->wheel, now);
+    if (w->plan.live && !w->draining && w->slot->phase == WP_RUNNING)
+        live_evaluate(w);
     if (w->draining && (w->inflight == 0 || now >= w->drain_deadline_us))
         finish_drain(w);
 }
@@ -140,9 +191,6 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     w->slot->rss_kb = stats_rss_kb();
     if (w->slot->rss_kb > w->slot->rss_peak_kb)
         w->slot->rss_peak_kb = w->slot->rss_kb;
-    /* watched live: the verdicts as the run goes (the final evaluation is the drain's) */
-    if (w->plan.live && !w->draining && w->slot->phase == WP_RUNNING)
-        evaluate(w);
     (void)loop;
     (void)revents;
 }
