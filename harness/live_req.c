@@ -54,7 +54,8 @@ static int str_member(const cJSON *root, const char *op, const char *key, const 
     if (!v)
         return 0;
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= cap) {
-        snprintf(err, errcap, "op \"%s\": member \"%s\": %s of 1 to %zu bytes", op, key, what, cap - 1);
+        snprintf(err, errcap, "op \"%s\": member \"%s\": %s%s of 1 to %zu bytes", op, key,
+                 cJSON_IsString(v) ? "" : "a string: ", what, cap - 1);
         return -1;
     }
     memcpy(out, v->valuestring, strlen(v->valuestring) + 1);

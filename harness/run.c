@@ -547,6 +547,13 @@ static int dash_prepare(struct run *r, char *err, size_t errcap)
         fprintf(stderr, "fleetsim run: --dash needs a terminal (stdin and stdout); status lines instead\n");
         return 0;
     }
+    /* in the background (`&`, `timeout` without --foreground) the terminal is
+     * another group's: drawing on it would stop the run (SIGTTOU) for good */
+    if (tcgetpgrp(STDIN_FILENO) != getpgrp()) {
+        fprintf(stderr, "fleetsim run: --dash needs the terminal's foreground (this run is in the background: "
+                        "under timeout, give it --foreground); status lines instead\n");
+        return 0;
+    }
     if (r->o->stats_addr) {
         snprintf(r->dash_sock, sizeof r->dash_sock, "%s", r->o->stats_addr);
         return 0;
@@ -771,9 +778,15 @@ int run_scenario(const struct run_opts *o)
     char shard[48] = "";
     if (r->shards > 1)
         snprintf(shard, sizeof shard, " (shard %u/%u)", r->shard, r->shards);
+    uint64_t active = 0; /* the count: the rest of max is room for a live resize */
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        active += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+    char room[64] = "";
+    if (active < total)
+        snprintf(room, sizeof room, " (room for %" PRIu64 ")", total);
     if (!o->quiet)
-        printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s)%s, %d worker(s), target %s%s, time scale %g\n",
-               r->sc.name, total, r->sc.n_fleets, shard, r->n_workers, r->fe ? "embedded gateway " : "",
+        printf("fleetsim: %s: %" PRIu64 " terminals%s in %d fleet(s)%s, %d worker(s), target %s%s, time scale %g\n",
+               r->sc.name, active, room, r->sc.n_fleets, shard, r->n_workers, r->fe ? "embedded gateway " : "",
                r->target_text, scale);
     /* not the default loop: libev would reap every child there with waitpid(-1) */
     r->loop = ev_loop_new(EVFLAG_AUTO);

@@ -227,7 +227,7 @@ static void test_bad_requests(void **state)
         "signed integer", NULL);
     bad("{\"id\": 9, \"op\": \"resize\", \"fleet\": [\"f\"], \"delta\": 1}", "9", "member \"fleet\"", "fleet id", NULL);
     bad("{\"id\": 9, \"op\": \"inspect\", \"terminal\": 13800000001}", "9", "op \"inspect\": member \"terminal\"",
-        "a device id of 1 to 47 bytes", NULL);
+        "a string: a device id of 1 to 47 bytes", NULL);
     bad("{\"id\": 9, \"op\": \"inspect\", \"fleet\": \"f\", \"index\": \"3\"}", "9", "op \"inspect\": member \"index\"",
         "an integer from 0", NULL);
     bad("{\"id\": 9, \"op\": \"inspect\", \"fleet\": \"f\", \"index\": -1}", "9", "member \"index\"", "from 0", NULL);
