@@ -351,56 +351,57 @@ int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, c
 
 /* --- encoding ------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 5))) static int refuse(char *err, size_t cap, const char *name, const char *fmt,
-                                                         ...)
+__attribute__((format(printf, 5, 6))) static int refuse_at(char *err, size_t cap, const char *prefix,
+                                                            const char *name, const char *fmt, ...)
 {
     char msg[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(err, cap, "data.%s: %s", name, msg);
+    snprintf(err, cap, "%s%s%s: %s", prefix, prefix[0] ? "." : "", name, msg);
     return -1;
 }
+#define refuse(err, cap, ...) refuse_at(err, cap, "data", __VA_ARGS__)
 
-/* The value of model field p, checked against it; *num or *str set. */
-static int model_value(const struct pc_prop *p, const cJSON *v, double *num, const char **str, char *err, size_t cap)
+int pc_prop_value(const struct pc_prop *p, const cJSON *v, const char *prefix, double *num, const char **str, char *err,
+                  size_t cap)
 {
     if (p->type == PD_BOOL) {
         if (!cJSON_IsBool(v))
-            return refuse(err, cap, p->name, "expected true or false (a bool)");
+            return refuse_at(err, cap, prefix, p->name, "expected true or false (a bool)");
         *num = cJSON_IsTrue(v);
         return 0;
     }
     if (p->type == PD_STRING || p->type == PD_DATETIME) {
         if (!cJSON_IsString(v))
-            return refuse(err, cap, p->name, "expected a string");
+            return refuse_at(err, cap, prefix, p->name, "expected a string");
         *str = v->valuestring;
         if (p->max_len && strlen(*str) > p->max_len)
-            return refuse(err, cap, p->name, "%zu bytes, its maxLength is %u", strlen(*str), p->max_len);
+            return refuse_at(err, cap, prefix, p->name, "%zu bytes, its maxLength is %u", strlen(*str), p->max_len);
         if (p->n_enum && p->senums) {
             int in = 0;
             for (int i = 0; i < p->n_enum && !in; i++)
                 in = strcmp(p->senums[i], *str) == 0;
             if (!in)
-                return refuse(err, cap, p->name, "\"%s\" is not in its enumList", *str);
+                return refuse_at(err, cap, prefix, p->name, "\"%s\" is not in its enumList", *str);
         }
         return 0;
     }
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return refuse(err, cap, p->name, "expected a number (%s)", p->type == PD_INT ? "an int" : "a decimal");
+        return refuse_at(err, cap, prefix, p->name, "expected a number (%s)", p->type == PD_INT ? "an int" : "a decimal");
     *num = v->valuedouble;
     if (p->type == PD_INT && *num != floor(*num))
-        return refuse(err, cap, p->name, "%.17g is not an integer", *num);
+        return refuse_at(err, cap, prefix, p->name, "%.17g is not an integer", *num);
     if ((p->has_min && *num < p->min) || (p->has_max && *num > p->max))
-        return refuse(err, cap, p->name, "%.17g is outside its range %g..%g", *num, p->has_min ? p->min : -INFINITY,
+        return refuse_at(err, cap, prefix, p->name, "%.17g is outside its range %g..%g", *num, p->has_min ? p->min : -INFINITY,
                       p->has_max ? p->max : INFINITY);
     if (p->n_enum && p->enums) {
         int in = 0;
         for (int i = 0; i < p->n_enum && !in; i++)
             in = p->enums[i] == *num;
         if (!in)
-            return refuse(err, cap, p->name, "%.17g is not in its enumList", *num);
+            return refuse_at(err, cap, prefix, p->name, "%.17g is not in its enumList", *num);
     }
     return 0;
 }
@@ -446,7 +447,7 @@ int pc_encode(const struct pc_product *p, int mi, const cJSON *values, uint64_t 
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(values, f->prop->name);
             if (!v)
                 return refuse(err, errcap, f->prop->name, "missing");
-            if (model_value(f->prop, v, &num, &str, err, errcap) < 0)
+            if (pc_prop_value(f->prop, v, "data", &num, &str, err, errcap) < 0)
                 return -1;
             if (str && (f->type == PF_HEX || f->type == PF_VARHEX)) {
                 size_t epos = 0;
@@ -459,7 +460,7 @@ int pc_encode(const struct pc_product *p, int mi, const cJSON *values, uint64_t 
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(values, t->prop->name);
             if (!v)
                 return refuse(err, errcap, t->prop->name, "missing");
-            if (model_value(t->prop, v, &num, &str, err, errcap) < 0)
+            if (pc_prop_value(t->prop, v, "data", &num, &str, err, errcap) < 0)
                 return -1;
             size_t l = strlen(str);
             if (t->type == PF_VARHEX)

@@ -137,4 +137,10 @@ int pc_encode(const struct pc_product *p, int mi, const cJSON *values, uint64_t 
 
 const char *pc_kind_name(enum pc_kind k);
 
+/* A JSON value for model field p, checked against it (type, range, enum,
+ * maxLength): *num (numbers, bools) or *str (strings) set; 0, or -1 with err
+ * "PREFIX.NAME: what" ("data.period: 5 is outside its range 60..86400"). */
+int pc_prop_value(const struct pc_prop *p, const cJSON *v, const char *prefix, double *num, const char **str, char *err,
+                  size_t cap);
+
 #endif
