@@ -365,7 +365,7 @@ static int vectors_validate_entry(const cJSON *v, int i, const struct vectors_co
 static int vectors_validate(const cJSON *root, const char *label,
                             const struct vectors_codec **codec, char *err, size_t errcap)
 {
-    static const char *const keys[] = {"protocol", "source", "note", "keys", "vectors", NULL};
+    static const char *const keys[] = {"protocol", "source", "note", "keys", "vectors", "profile", NULL};
 
     if (!cJSON_IsObject(root))
         return vectors_err(err, errcap, "%s: (top): expected an object", label);
@@ -373,9 +373,26 @@ static int vectors_validate(const cJSON *root, const char *label,
         return -1;
     const cJSON *proto = cJSON_GetObjectItemCaseSensitive(root, "protocol");
     if (!proto)
-        return vectors_err(err, errcap, "%s: protocol: missing (\"jt808\" or \"pcp\")", label);
+        return vectors_err(err, errcap, "%s: protocol: missing (\"jt808\", \"pcp\" or \"pcodec\")", label);
     if (!cJSON_IsString(proto) || !(*codec = vectors_codec_find(proto->valuestring)))
-        return vectors_err(err, errcap, "%s: protocol: expected \"jt808\" or \"pcp\"", label);
+        return vectors_err(err, errcap, "%s: protocol: expected \"jt808\", \"pcp\" or \"pcodec\"", label);
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(root, "profile");
+    if (profile && !(*codec)->load)
+        return vectors_err(err, errcap, "%s: profile: %s frames need no product file", label, (*codec)->protocol);
+    if ((*codec)->load) {
+        if (!cJSON_IsString(profile))
+            return vectors_err(err, errcap, "%s: profile: %s (the product file whose codec the vectors are of)",
+                               label, profile ? "expected a path" : "missing");
+        char dir[1024], lerr[800];
+        snprintf(dir, sizeof dir, "%s", label);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+        if ((*codec)->load(profile->valuestring, dir, lerr, sizeof lerr) < 0)
+            return vectors_err(err, errcap, "%s: %s", label, lerr);
+    }
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
     if (!src)
         return vectors_err(err, errcap, "%s: source: missing", label);

@@ -1,7 +1,7 @@
 /* Golden vector files: check every entry both ways and report a verdict table.
  *
  * File format (the .json files in vectors/):
- *   {"protocol":"jt808"|"pcp", "source":"...", ["note":"...",]
+ *   {"protocol":"jt808"|"pcp"|"pcodec", "source":"...", ["note":"...",] ["profile":"FILE",]
  *    "vectors":[
  *      {"name","source","hex","fields":{...}[,"from"][,"note"]},
  *      {"name","source","hex","error":{"code","offset"[,"field"]}[,"from"][,"note"]}]}
@@ -15,7 +15,8 @@
  * in file order, must reassemble into that message (a row of its own); fragments with
  * a "key" are decrypted with it first (JT/T 808: each package encrypted on its own).
  * "fields" is exactly what the protocol's to_json gives for the frame; "from"
- * ("device"|"platform") is required for pcp and refused for jt808; "error.code" is
+ * ("device"|"platform") is required for pcp and pcodec and refused for jt808; a
+ * pcodec file names its product file ("profile", profiles/); "error.code" is
  * the codec's result name ("crc", "short", ...); names are unique in a file.
  *
  * A fields entry passes when decode(hex) equals fields as JSON and
@@ -69,6 +70,12 @@ struct vectors_codec {
     int (*decode_key)(const uint8_t *buf, size_t n, const char *pem, cJSON **out, struct vectors_error *e);
     int (*encode_key)(const cJSON *fields, const char *pem, uint8_t *out, size_t cap, size_t *out_len,
                       char *err, size_t errcap);
+    /* Codecs that need a definition before any frame (a product's codec): read it
+     * from the file's top-level "profile" (a product file's path, from the current
+     * directory or the vector file's parent folder: dir is the file's folder, NULL
+     * for text); 0, or -1 with "profile: what" in err.  NULL: the codec needs none
+     * (and a file of it has no "profile"). */
+    int (*load)(const char *profile, const char *dir, char *err, size_t errcap);
 };
 
 /* NULL when the protocol is unknown. */

@@ -9,6 +9,8 @@
 #include "sim/proto/jt808_rsa.h"
 #include "sim/proto/pcp.h"
 #include "sim/proto/pcp_json.h"
+#include "sim/proto/pcodec.h"
+#include "harness/textfile.h"
 
 static int vectors_pcp_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
                               struct vectors_error *e)
@@ -257,10 +259,88 @@ static int vectors_jt808_encode_key(const cJSON *fields, const char *pem, uint8_
     return ret;
 }
 
+/* --- a product's codec (sim/proto/pcodec.h): the file's "profile" says which ------ */
+
+static struct pc_product *pcodec_product; /* the last file's (kept: the checker runs one file at a time) */
+
+static int vectors_pcodec_load(const char *profile, const char *dir, char *err, size_t errcap)
+{
+    char *text = NULL, perr[600], alt[1200];
+    size_t len = 0;
+    int rc = textfile_read(profile, 4u << 20, &text, &len);
+    const char *used = profile;
+    if (rc != 0 && dir && profile[0] != '/') {
+        snprintf(alt, sizeof alt, "%s/../%s", dir, profile);
+        used = alt;
+        rc = textfile_read(alt, 4u << 20, &text, &len);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "profile: %s: cannot read it (from here or the vector file's parent folder)", profile);
+        return -1;
+    }
+    struct pc_product *p = NULL;
+    rc = pc_product_parse_text(text, len, used, &p, perr, sizeof perr);
+    free(text);
+    if (rc != 0) {
+        snprintf(err, errcap, "profile: %s", perr);
+        return -1;
+    }
+    pc_product_free(pcodec_product);
+    pcodec_product = p;
+    return 0;
+}
+
+static int vectors_pcodec_decode(const uint8_t *buf, size_t n, bool from_device, cJSON **out,
+                                 struct vectors_error *e)
+{
+    static char text[700];
+    struct pc_err pe;
+    *out = NULL;
+    if (!pcodec_product) {
+        *e = (struct vectors_error){"no-message", 0, "", "no product loaded"};
+        return -1;
+    }
+    if (pc_decode(pcodec_product, from_device, buf, n, out, text, sizeof text, &pe) != 0) {
+        *e = (struct vectors_error){pe.code, pe.offset, pe.field, text};
+        return -1;
+    }
+    return 0;
+}
+
+static int vectors_pcodec_encode(const cJSON *fields, uint8_t *out, size_t cap, size_t *out_len, char *err,
+                                 size_t errcap)
+{
+    const struct pc_product *p = pcodec_product;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(fields, "message");
+    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(fields, "mid");
+    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(fields, "errcode");
+    int mi = -1;
+    for (int i = 0; p && cJSON_IsString(name) && i < p->n_messages; i++)
+        if (strcmp(p->messages[i].name, name->valuestring) == 0)
+            mi = i;
+    if (mi < 0) {
+        snprintf(err, errcap, "message: not a message of the product's codec");
+        return -1;
+    }
+    return pc_encode(p, mi, cJSON_GetObjectItemCaseSensitive(fields, "data"), mid ? (uint64_t)mid->valuedouble : 0,
+                     ec ? (uint64_t)ec->valuedouble : 0, out, cap, out_len, err, errcap);
+}
+
+static bool vectors_pcodec_rc_known(const char *name)
+{
+    static const char *const codes[] = {"short", "length", "unknown-message", "no-message", "nomem"};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (strcmp(name, codes[i]) == 0)
+            return true;
+    return false;
+}
+
 static const struct vectors_codec vectors_codecs[] = {
     {"jt808", false, vectors_jt808_decode, vectors_jt808_encode, vectors_jt808_rc_known,
-     vectors_jt808_reassemble, vectors_jt808_decode_key, vectors_jt808_encode_key},
-    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL, NULL, NULL},
+     vectors_jt808_reassemble, vectors_jt808_decode_key, vectors_jt808_encode_key, NULL},
+    {"pcp", true, vectors_pcp_decode, vectors_pcp_encode, vectors_pcp_rc_known, NULL, NULL, NULL, NULL},
+    {"pcodec", true, vectors_pcodec_decode, vectors_pcodec_encode, vectors_pcodec_rc_known, NULL, NULL, NULL,
+     vectors_pcodec_load},
 };
 
 const struct vectors_codec *vectors_codec_find(const char *protocol)

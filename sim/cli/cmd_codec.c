@@ -14,6 +14,7 @@
 #include "harness/vectors.h"
 #include "harness/textfile.h"
 #include "sim/cli/cmd.h"
+#include "sim/cli/cmd_product.h"
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_rsa.h"
@@ -45,6 +46,7 @@ static const char cmd_vectors_usage[] =
 static const char cmd_decode_usage[] =
     "usage: fleetsim decode [options] jt808|pcp HEX...\n"
     "       fleetsim decode [options] jt808|pcp -\n"
+    "       fleetsim decode --profile FILE [options] product HEX...\n"
     "\n"
     "Decode one frame and print it as JSON.  HEX is the whole frame (jt808: 7E to\n"
     "7E, escaped as on the wire), in either case; several arguments are joined;\n"
@@ -62,7 +64,10 @@ static const char cmd_decode_usage[] =
     "options:\n"
     "  -p, --pretty     print the JSON indented, one field a line (the default)\n"
     "  -c, --compact    print the JSON on one line\n"
-    "  -f, --from WHO   pcp only: who sent the frame, device or platform; this\n"
+    "  -P, --profile FILE  product: the product file (profiles/, docs/profiles.md)\n"
+    "                   whose codec reads the message (default --from device:\n"
+    "                   a report or a response; platform: a command)\n"
+    "  -f, --from WHO   pcp, product: who sent the frame, device or platform; this\n"
     "                   decides request or response.  Default, read from the data:\n"
     "                     0x13, 0x17  with data: device's reply; none: platform's request\n"
     "                     0x14        1 byte: device's reply; else platform's request\n"
@@ -104,6 +109,7 @@ static const char cmd_encode_usage[] =
     "usage: fleetsim encode [options] jt808|pcp JSON\n"
     "       fleetsim encode [options] jt808|pcp @FILE\n"
     "       fleetsim encode [options] jt808|pcp -\n"
+    "       fleetsim encode --profile FILE product JSON|@FILE|-\n"
     "\n"
     "Encode one frame from JSON shaped as `fleetsim decode` prints it (a literal, a\n"
     "file, or standard input) and print the frame in hex, uppercase, no spaces.\n"
@@ -113,12 +119,16 @@ static const char cmd_encode_usage[] =
     "(when given, check and length are not copied: the frame gets computed ones).\n"
     "jt808 needs \"msg_id\" and \"phone\"; \"version\" (the JT/T 808 edition of the\n"
     "header, \"2013\" or \"2019\") defaults to \"" CMD_JT808_EDITION "\", as in scenarios.\n"
+    "product needs --profile FILE and {\"message\": NAME, \"data\": {...}} with \"mid\"\n"
+    "(commands, responses) and \"errcode\" (responses): the values are checked\n"
+    "against the product model.\n"
     "\n"
     "jt808 JSON with \"encryption\": 1 and \"decrypted\": true gives the body as its\n"
     "plaintext (\"body\" or \"body_hex\"): --key encrypts it (117-byte blocks, PKCS#1\n"
     "v1.5, random padding: each run writes other bytes).\n"
     "\n"
     "options:\n"
+    "  -P, --profile FILE  product: the product file whose codec lays the message out\n"
     "  -k, --key FILE   jt808: the RSA key (PEM, a private key: its public half is\n"
     "                   used) to encrypt a \"decrypted\" body for its holder\n"
     "  -h, --help       show this help\n"
@@ -166,7 +176,7 @@ static const struct vectors_codec *cmd_codec_arg(const char *name, const char *p
 {
     const struct vectors_codec *codec = vectors_codec_find(proto);
     if (!codec) {
-        *rc = cmd_usage_error(name, "unknown protocol '%s' (jt808 or pcp)", proto);
+        *rc = cmd_usage_error(name, "unknown protocol '%s' (jt808, pcp or product)", proto);
     }
     return codec;
 }
@@ -419,20 +429,24 @@ int cmd_decode(int argc, char **argv)
         {"pretty", no_argument, NULL, 'p'},
         {"strict", no_argument, NULL, 's'},
         {"key", required_argument, NULL, 'k'},
+        {"profile", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key_path = NULL;
+    const char *key_path = NULL, *profile = NULL;
     int from = -1;  /* -1: read from the data, 0 platform, 1 device */
     bool compact = false, strict = false;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:k:cpsh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:k:P:cpsh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             compact = true;
+            break;
+        case 'P':
+            profile = optarg;
             break;
         case 'k':
             key_path = optarg;
@@ -459,15 +473,20 @@ int cmd_decode(int argc, char **argv)
         }
     }
     if (argc - optind < 1)
-        return cmd_usage_error("decode", "missing protocol (jt808 or pcp)");
-    const struct vectors_codec *codec = cmd_codec_arg("decode", argv[optind], &rc);
-    if (!codec)
+        return cmd_usage_error("decode", "missing protocol (jt808, pcp or product)");
+    bool product = strcmp(argv[optind], "product") == 0;
+    if (product != (profile != NULL))
+        return cmd_usage_error("decode", product ? "product needs --profile FILE" : "--profile applies to product only");
+    const struct vectors_codec *codec = product ? NULL : cmd_codec_arg("decode", argv[optind], &rc);
+    if (!codec && !product)
         return rc;
+    if (product && (key_path || strict))
+        return cmd_usage_error("decode", "%s applies to jt808 only", key_path ? "--key" : "--strict");
     if (argc - optind < 2)
         return cmd_usage_error("decode", "missing the frame (HEX or -)");
-    if (from >= 0 && !codec->has_from)
-        return cmd_usage_error("decode", "--from applies to pcp only");
-    if (key_path && !codec->decode_key)
+    if (from >= 0 && !product && !codec->has_from)
+        return cmd_usage_error("decode", "--from applies to pcp and product only");
+    if (key_path && !product && !codec->decode_key)
         return cmd_usage_error("decode", "--key applies to jt808 only");
     char *pem = NULL;
     if (key_path && !(pem = cmd_key_pem("decode", key_path)))
@@ -502,6 +521,10 @@ int cmd_decode(int argc, char **argv)
         goto done;
     }
 
+    if (product) {
+        rc = cmd_decode_product(profile, from != 0, compact, frame, n);
+        goto done;
+    }
     struct vectors_error e = {0};
     bool from_device = from >= 0 ? from == 1 : cmd_pcp_from_device(frame, n);
     int bad = pem ? codec->decode_key(frame, n, pem, &json, &e) : codec->decode(frame, n, from_device, &json, &e);
@@ -587,18 +610,23 @@ int cmd_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},
+        {"profile", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key_path = NULL;
+    const char *key_path = NULL, *profile = NULL;
     int c, rc = 2;
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":k:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:P:h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(cmd_encode_usage, stdout);
             return 0;
+        }
+        if (c == 'P') {
+            profile = optarg;
+            continue;
         }
         if (c == 'k') {
             key_path = optarg;
@@ -607,15 +635,20 @@ int cmd_encode(int argc, char **argv)
         return cmd_bad_option("encode", opts, c, argv);
     }
     if (argc - optind < 1)
-        return cmd_usage_error("encode", "missing protocol (jt808 or pcp)");
-    const struct vectors_codec *codec = cmd_codec_arg("encode", argv[optind], &rc);
-    if (!codec)
+        return cmd_usage_error("encode", "missing protocol (jt808, pcp or product)");
+    bool product = strcmp(argv[optind], "product") == 0;
+    if (product != (profile != NULL))
+        return cmd_usage_error("encode", product ? "product needs --profile FILE" : "--profile applies to product only");
+    const struct vectors_codec *codec = product ? NULL : cmd_codec_arg("encode", argv[optind], &rc);
+    if (!codec && !product)
         return rc;
+    if (product && key_path)
+        return cmd_usage_error("encode", "--key applies to jt808 only");
     if (argc - optind < 2)
         return cmd_usage_error("encode", "missing the JSON (literal, @FILE or -)");
     if (argc - optind > 2)
         return cmd_usage_error("encode", "one JSON argument expected (quote it)");
-    if (key_path && !codec->encode_key)
+    if (key_path && !product && !codec->encode_key)
         return cmd_usage_error("encode", "--key applies to jt808 only");
     char *pem = NULL;
     if (key_path && !(pem = cmd_key_pem("encode", key_path)))
@@ -634,6 +667,10 @@ int cmd_encode(int argc, char **argv)
     json = vectors_parse_json(label, text, len, err, sizeof(err));
     if (!json) {
         fprintf(stderr, "error: %s\n", err);
+        goto done;
+    }
+    if (product) {
+        rc = cmd_encode_product(profile, json);
         goto done;
     }
 

@@ -25,9 +25,13 @@ static const char *ftype_name(const struct pc_field *f)
     return "?";
 }
 
-__attribute__((format(printf, 5, 6))) static int bad(char *err, size_t cap, const struct pc_field *f, size_t off,
-                                                      const char *fmt, ...)
+static struct pc_err *cur_err; /* pc_decode's, for bad() */
+
+__attribute__((format(printf, 6, 7))) static int bad(char *err, size_t cap, const char *code,
+                                                      const struct pc_field *f, size_t off, const char *fmt, ...)
 {
+    if (cur_err)
+        *cur_err = (struct pc_err){code, off, f ? f->name : ""};
     char msg[300];
     va_list ap;
     va_start(ap, fmt);
@@ -185,11 +189,11 @@ static const struct pc_message *identify(const struct pc_product *p, bool up, co
         idf = &m->fields[0];
     }
     if (!idf) {
-        snprintf(err, errcap, "the product's codec has no message %s the device", up ? "from" : "to");
+        bad(err, errcap, "no-message", NULL, 0, "the product's codec has no message %s the device", up ? "from" : "to");
         return NULL;
     }
     if (n < idf->len) {
-        bad(err, errcap, idf, 0, "needs %u byte%s, %zu there", idf->len, idf->len > 1 ? "s" : "", n);
+        bad(err, errcap, "short", idf, 0, "needs %u byte%s, %zu there", idf->len, idf->len > 1 ? "s" : "", n);
         return NULL;
     }
     uint64_t id = get_uint(b, idf->len, idf->little);
@@ -203,13 +207,28 @@ static const struct pc_message *identify(const struct pc_product *p, bool up, co
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%llu %s", known[0] ? ", " : "",
                  (unsigned long long)m->id, m->name);
     }
-    bad(err, errcap, idf, 0, "%llu is no message %s the device (%s)", (unsigned long long)id, up ? "from" : "to",
-        known);
+    bad(err, errcap, "unknown-message", idf, 0, "%llu is no message %s the device (%s)", (unsigned long long)id,
+        up ? "from" : "to", known);
     return NULL;
 }
 
+static int decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, cJSON **out, char *err,
+                  size_t errcap);
+
 int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, cJSON **out, char *err,
-              size_t errcap)
+              size_t errcap, struct pc_err *e)
+{
+    struct pc_err mine = {"", 0, ""};
+    cur_err = &mine;
+    int rc = decode(p, up, b, n, out, err, errcap);
+    cur_err = NULL;
+    if (e)
+        *e = mine;
+    return rc;
+}
+
+static int decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, cJSON **out, char *err,
+                  size_t errcap)
 {
     *out = NULL;
     const struct pc_message *m = identify(p, up, b, n, err, errcap);
@@ -220,8 +239,7 @@ int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, c
     if (!o || !data) {
         cJSON_Delete(o);
         cJSON_Delete(data);
-        snprintf(err, errcap, "out of memory");
-        return -1;
+        return bad(err, errcap, "nomem", NULL, 0, "out of memory");
     }
     const struct pc_service *s = &p->services[m->service];
     cJSON_AddStringToObject(o, "message", m->name);
@@ -239,7 +257,7 @@ int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, c
                 cJSON_Delete(o);
                 cJSON_Delete(data);
                 cJSON_Delete(devs);
-                return bad(err, errcap, f, off, "its length field %s says %llu bytes, %zu left",
+                return bad(err, errcap, "length", f, off, "its length field %s says %llu bytes, %zu left",
                            m->fields[f->length_from].name, (unsigned long long)want, n - off);
             }
             len = (uint32_t)want;
@@ -247,7 +265,7 @@ int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, c
             cJSON_Delete(o);
             cJSON_Delete(data);
             cJSON_Delete(devs);
-            return bad(err, errcap, f, off, "needs %u byte%s, %zu left", len, len > 1 ? "s" : "", n - off);
+            return bad(err, errcap, "short", f, off, "needs %u byte%s, %zu left", len, len > 1 ? "s" : "", n - off);
         }
         const uint8_t *at = b + off;
         cJSON *v = NULL;
@@ -332,8 +350,7 @@ int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, c
                 cJSON_Delete(o);
                 cJSON_Delete(data);
                 cJSON_Delete(devs);
-                snprintf(err, errcap, "out of memory");
-                return -1;
+                return bad(err, errcap, "nomem", f, off, "out of memory");
             }
             cJSON_AddItemToObject(data, f->prop->name, v);
         }

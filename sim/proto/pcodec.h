@@ -125,9 +125,15 @@ int pc_message_for(const struct pc_product *p, enum pc_kind kind, int si, int ci
  *    ["deviations": [{"kind": ..., "field": ..., "offset": n, "text": ...}]]}
  * (report data are the service's properties; a command's, its paras; a
  * response's, its responses) and 0 is returned; -1 with err "field NAME (TYPE) at
- * offset N: what" when the bytes cannot be read. */
+ * offset N: what" when the bytes cannot be read (and *e, when not NULL, with its
+ * code, offset and field). */
+struct pc_err {
+    const char *code;         /* "short", "length", "unknown-message", "no-message", "nomem" */
+    size_t offset;            /* the byte the error is at */
+    const char *field;        /* the field's name ("" none); points into the product */
+};
 int pc_decode(const struct pc_product *p, bool up, const uint8_t *b, size_t n, cJSON **out, char *err,
-              size_t errcap);
+              size_t errcap, struct pc_err *e);
 /* Encode message mi from values (an object of the message's data fields, by
  * their model names) with mid (commands, responses) and errcode (responses).
  * The values are checked against the model (type, range, enum, length): an error

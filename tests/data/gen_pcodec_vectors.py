@@ -18,12 +18,12 @@ def report(mid, service, name, data, devs=None):
     return d
 
 V = []
-def vec(name, source, up, raw, fields=None, error=None, encode=True):
-    v = {"name": name, "source": source, "direction": "up" if up else "down", "hex": raw.hex().upper()}
+def vec(name, source, up, raw, fields=None, error=None):
+    """An entry of `fleetsim vectors`' format (harness/vectors.h): from the device (up)
+    or the platform; fields as the decode gives them, or the error (code, offset, field)."""
+    v = {"name": name, "source": source, "from": "device" if up else "platform", "hex": raw.hex().upper()}
     if fields is not None:
         v["fields"] = fields
-        if encode and "deviations" not in fields:
-            v["encode"] = True   # encoding fields.data (with mid, errcode) gives these bytes back
     if error is not None:
         v["error"] = error
     V.append(v)
@@ -86,19 +86,19 @@ vec("alarm-report-odd-values", "alarmReport with alarmType 7 (not in its enumLis
             {"kind": "bool-value", "field": "lowBattery", "offset": 2, "text": "2 for a bool (0 or 1)"}]))
 # errors: the bytes cannot be read
 vec("unknown-message", "message id 9: no message from the device has it", True, u8(9) + u8(0),
-    error={"offset": 0, "text": "field messageId (uint8) at offset 0: 9 is no message from the device"})
+    error={"code": "unknown-message", "offset": 0, "field": "messageId"})
 vec("command-id-upstream", "message id 16 is a command: from the device it is unknown", True,
     u8(16) + u16(7) + u16(60),
-    error={"offset": 0, "text": "field messageId (uint8) at offset 0: 16 is no message from the device"})
+    error={"code": "unknown-message", "offset": 0, "field": "messageId"})
 vec("battery-short", "batteryReport cut after the first byte of batteryVoltage", True, u8(3) + u8(50) + u8(1),
-    error={"offset": 2, "text": "field batteryVoltage (uint16) at offset 2: needs 2 bytes, 1 left"})
+    error={"code": "short", "offset": 2, "field": "batteryVoltage"})
 vec("meter-id-length-past-end", "basicReport whose meterIdLength says 6 bytes where 1 is left", True,
     u8(1) + u32(1) + u32(2) + i16(200) + u16(300) + u8(6) + b"W",
-    error={"offset": 14, "text": "field meterId (varstring) at offset 14: its length field meterIdLength says "
-           "6 bytes, 1 left"})
+    error={"code": "length", "offset": 14, "field": "meterId"})
 vec("empty", "no bytes at all", True, b"",
-    error={"offset": 0, "text": "field messageId (uint8) at offset 0: needs 1 byte, 0 there"})
+    error={"code": "short", "offset": 0, "field": "messageId"})
 
+# every entry without "deviations" must also encode back to its bytes (fleetsim vectors checks it)
 print(json.dumps({"protocol": "pcodec", "profile": "profiles/watermeter.json",
                   "source": "profiles/watermeter.json: the water meter of 004 §3 with this project's codec "
                             "layout; bytes built by tests/data/gen_pcodec_vectors.py from the field tables",

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int up = 0; up < 2; up++) {
         cJSON *out = NULL;
         char err[600];
-        if (pc_decode(p, up, data, size, &out, err, sizeof err) != 0) {
+        if (pc_decode(p, up, data, size, &out, err, sizeof err, NULL) != 0) {
             const char *at = strstr(err, "offset ");
             if (out || !at || strtoull(at + 7, NULL, 10) > size)
                 abort();

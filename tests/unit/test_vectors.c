@@ -172,9 +172,9 @@ static void test_malformed_files(void **state)
          "t.json:2:16: JSON syntax error near '}]}'"},
         {"{\"protocol\":\"pcp\",\"source\":\"t\",\"vectors\":[]", "t.json:1:44: JSON syntax error at end of file"},
         {"[]", "t.json: (top): expected an object"},
-        {"{\"source\":\"t\",\"vectors\":[]}", "t.json: protocol: missing (\"jt808\" or \"pcp\")"},
+        {"{\"source\":\"t\",\"vectors\":[]}", "t.json: protocol: missing (\"jt808\", \"pcp\" or \"pcodec\")"},
         {"{\"protocol\":\"mqtt\",\"source\":\"t\",\"vectors\":[]}",
-         "t.json: protocol: expected \"jt808\" or \"pcp\""},
+         "t.json: protocol: expected \"jt808\", \"pcp\" or \"pcodec\""},
         {"{\"protocol\":\"pcp\",\"vectors\":[]}", "t.json: source: missing"},
         {"{\"protocol\":\"pcp\",\"source\":\"t\",\"vectors\":[],\"extra\":1}", "t.json: extra: unknown field"},
         {"{\"protocol\":\"pcp\",\"source\":\"t\",\"vectors\":{}}", "t.json: vectors: expected an array"},
@@ -486,7 +486,7 @@ static void test_cmd_decode(void **state)
     char *u3[] = {"decode", "ip", "00", NULL};
     run_cmd(cmd_decode, 3, u3, NULL, &c);
     assert_int_equal(c.rc, 2);
-    assert_non_null(strstr(c.err, "unknown protocol 'ip' (jt808 or pcp)"));
+    assert_non_null(strstr(c.err, "unknown protocol 'ip' (jt808, pcp or product)"));
     char *u4[] = {"decode", "--from", "cloud", "pcp", "00", NULL};
     run_cmd(cmd_decode, 5, u4, NULL, &c);
     assert_int_equal(c.rc, 2);
@@ -494,7 +494,7 @@ static void test_cmd_decode(void **state)
     char *u5[] = {"decode", "--from", "device", "jt808", "7E7E", NULL};
     run_cmd(cmd_decode, 5, u5, NULL, &c);
     assert_int_equal(c.rc, 2);
-    assert_non_null(strstr(c.err, "--from applies to pcp only"));
+    assert_non_null(strstr(c.err, "--from applies to pcp and product only"));
     char *u6[] = {"decode", "--nope", NULL};
     run_cmd(cmd_decode, 2, u6, NULL, &c);
     assert_int_equal(c.rc, 2);
@@ -511,7 +511,7 @@ static void test_cmd_decode(void **state)
     run_cmd(cmd_decode, 2, h, NULL, &c);
     assert_int_equal(c.rc, 0);
     assert_non_null(strstr(c.out, "usage: fleetsim decode [options] jt808|pcp HEX...\n"));
-    assert_non_null(strstr(c.out, "  -f, --from WHO   pcp only"));
+    assert_non_null(strstr(c.out, "  -f, --from WHO   pcp, product"));
 }
 
 static void test_cmd_encode(void **state)
