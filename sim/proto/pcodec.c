@@ -110,14 +110,14 @@ static void check_number(cJSON **devs, const struct pc_field *f, size_t off, dou
 {
     const struct pc_prop *p = f->prop;
     if ((p->has_min && v < p->min) || (p->has_max && v > p->max))
-        deviation(devs, "out-of-range", f, off, "%.17g is outside %s's range %g..%g", v, p->name,
+        deviation(devs, "out-of-range", f, off, "%.15g is outside %s's range %g..%g", v, p->name,
                   p->has_min ? p->min : -INFINITY, p->has_max ? p->max : INFINITY);
     if (p->n_enum && p->enums) {
         int in = 0;
         for (int i = 0; i < p->n_enum && !in; i++)
             in = p->enums[i] == v;
         if (!in)
-            deviation(devs, "not-in-enum", f, off, "%.17g is not in %s's enumList", v, p->name);
+            deviation(devs, "not-in-enum", f, off, "%.15g is not in %s's enumList", v, p->name);
     }
 }
 
@@ -409,16 +409,16 @@ int pc_prop_value(const struct pc_prop *p, const cJSON *v, const char *prefix, d
         return refuse_at(err, cap, prefix, p->name, "expected a number (%s)", p->type == PD_INT ? "an int" : "a decimal");
     *num = v->valuedouble;
     if (p->type == PD_INT && *num != floor(*num))
-        return refuse_at(err, cap, prefix, p->name, "%.17g is not an integer", *num);
+        return refuse_at(err, cap, prefix, p->name, "%.15g is not an integer", *num);
     if ((p->has_min && *num < p->min) || (p->has_max && *num > p->max))
-        return refuse_at(err, cap, prefix, p->name, "%.17g is outside its range %g..%g", *num, p->has_min ? p->min : -INFINITY,
+        return refuse_at(err, cap, prefix, p->name, "%.15g is outside its range %g..%g", *num, p->has_min ? p->min : -INFINITY,
                       p->has_max ? p->max : INFINITY);
     if (p->n_enum && p->enums) {
         int in = 0;
         for (int i = 0; i < p->n_enum && !in; i++)
             in = p->enums[i] == *num;
         if (!in)
-            return refuse_at(err, cap, prefix, p->name, "%.17g is not in its enumList", *num);
+            return refuse_at(err, cap, prefix, p->name, "%.15g is not in its enumList", *num);
     }
     return 0;
 }
@@ -512,10 +512,10 @@ int pc_encode(const struct pc_product *p, int mi, const cJSON *values, uint64_t 
                 double raw = unscaled(num, f);
                 double r = nearbyint(raw);
                 if (fabs(raw - r) > 1e-6 * (fabs(raw) > 1 ? fabs(raw) : 1))
-                    return refuse(err, errcap, f->prop->name, "%.17g is not a step of the scale %g%s", num, f->scale,
+                    return refuse(err, errcap, f->prop->name, "%.15g is not a step of the scale %g%s", num, f->scale,
                                   f->add ? " from its add" : "");
                 if (!fits(f, r))
-                    return refuse(err, errcap, f->prop->name, "%.17g (raw %.17g) does not fit %s", num, r,
+                    return refuse(err, errcap, f->prop->name, "%.15g (raw %.15g) does not fit %s", num, r,
                                   ftype_name(f));
                 u = f->type == PF_INT ? (uint64_t)(int64_t)r : (uint64_t)r;
             }
@@ -526,7 +526,7 @@ int pc_encode(const struct pc_product *p, int mi, const cJSON *values, uint64_t 
             double raw = unscaled(num, f);
             if (f->len == 4) {
                 if (fabs(raw) > 3.4028234663852886e38)
-                    return refuse(err, errcap, f->prop->name, "%.17g does not fit float32", num);
+                    return refuse(err, errcap, f->prop->name, "%.15g does not fit float32", num);
                 float fl = (float)raw;
                 uint32_t w;
                 memcpy(&w, &fl, 4);
