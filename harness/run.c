@@ -19,6 +19,7 @@
 #include "harness/expect.h"
 #include "harness/scenario.h"
 #include "report/dash_tty.h"
+#include "sim/core/super_ev.h"
 #include "report/report.h"
 #include "sim/core/clock.h"
 #include "sim/core/ctl.h"
@@ -299,31 +300,6 @@ static void on_component(void *ctx, struct super *s, int id, enum super_event ev
     advance(r);
     (void)m;
     (void)payload;
-}
-
-static void super_arm(struct run *r, int ms)
-{
-    ev_timer_stop(r->loop, &r->sup_timer);
-    if (ms < 0)
-        return;
-    ev_timer_set(&r->sup_timer, ms / 1000.0, 0);
-    ev_timer_start(r->loop, &r->sup_timer);
-}
-
-static void super_io_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct run *r = io->data;
-    super_arm(r, super_poll(r->sup, 0));
-    (void)loop;
-    (void)revents;
-}
-
-static void super_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct run *r = t->data;
-    super_arm(r, super_poll(r->sup, 0));
-    (void)loop;
-    (void)revents;
 }
 
 static int core_child(void *arg, int ctl_fd)
@@ -794,12 +770,7 @@ int run_scenario(const struct run_opts *o)
         run_error("cannot create an event loop");
         goto out;
     }
-    ev_io_init(&r->sup_io, super_io_cb, super_fd(r->sup), EV_READ);
-    r->sup_io.data = r;
-    ev_io_start(r->loop, &r->sup_io);
-    ev_timer_init(&r->sup_timer, super_timer_cb, 0, 0);
-    r->sup_timer.data = r;
-    ev_timer_start(r->loop, &r->sup_timer);
+    super_ev_start(&r->sup_ev, r->loop, r->sup);
     ev_timer_init(&r->status, status_cb, iv, iv);
     r->status.data = r;
     ev_timer_start(r->loop, &r->status);

@@ -20,6 +20,7 @@
 #include "report/report.h"
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
+#include "sim/core/super_ev.h"
 #include "sim/dev/fleet.h"
 #include "sim/dev/trace.h"
 #include "sim/net/transport.h"
@@ -78,8 +79,7 @@ struct run {
     uint64_t stopped_us;          /* virtual instant the traffic stopped (the drain began) */
     ev_signal sigint, sigterm;
     struct super *sup;            /* the workers and gateways */
-    ev_io sup_io;                 /* on super_fd */
-    ev_timer sup_timer;           /* the supervisor's next deadline */
+    struct super_ev sup_ev;       /* the supervisor on r->loop */
     int next_step;
     int phase;                    /* 0 waiting ready, 1 running, 2 draining workers, 3 draining gateways, 4 done */
     int interrupted;

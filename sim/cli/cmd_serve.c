@@ -23,6 +23,7 @@
 #include "sim/core/clock.h"
 #include "sim/core/stats.h"
 #include "sim/core/super.h"
+#include "sim/core/super_ev.h"
 #include "sim/core/units.h"
 #include "sim/net/transport.h"
 #include "sim/platform/core/core.h"
@@ -216,8 +217,8 @@ static int check_port(const struct gw_config *cfg, int join)
 struct serve_loop {
     struct ev_loop *loop;
     struct super *sup;
-    ev_io sup_io;
-    ev_timer sup_timer, tick;
+    struct super_ev sup_ev;
+    ev_timer tick;
     struct stats_shm *shm;
     const struct gw_config *cfg;
     struct serve_watch *watch;
@@ -228,31 +229,6 @@ struct serve_loop {
     uint64_t started;
     int quiet, tty;
 };
-
-static void serve_super_arm(struct serve_loop *L, int ms)
-{
-    ev_timer_stop(L->loop, &L->sup_timer);
-    if (ms < 0)
-        return;
-    ev_timer_set(&L->sup_timer, ms / 1000.0, 0);
-    ev_timer_start(L->loop, &L->sup_timer);
-}
-
-static void serve_super_io(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct serve_loop *L = io->data;
-    serve_super_arm(L, super_poll(L->sup, 0));
-    (void)loop;
-    (void)revents;
-}
-
-static void serve_super_timer(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct serve_loop *L = t->data;
-    serve_super_arm(L, super_poll(L->sup, 0));
-    (void)loop;
-    (void)revents;
-}
 
 static void serve_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -601,12 +577,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: cannot make an event loop\n");
         goto stop;
     }
-    ev_io_init(&L.sup_io, serve_super_io, super_fd(sup), EV_READ);
-    L.sup_io.data = &L;
-    ev_io_start(L.loop, &L.sup_io);
-    ev_timer_init(&L.sup_timer, serve_super_timer, 0, 0);
-    L.sup_timer.data = &L;
-    ev_timer_start(L.loop, &L.sup_timer);
+    super_ev_start(&L.sup_ev, L.loop, sup);
     ev_timer_init(&L.tick, serve_tick, interval_ms / 1000.0, interval_ms / 1000.0);
     L.tick.data = &L;
     ev_timer_start(L.loop, &L.tick);
@@ -623,8 +594,10 @@ int cmd_serve(int argc, char **argv)
         cause_of(sup, &watch);
 stop:
     stats_srv_close(stats); /* before the loop its watchers are on */
-    if (L.loop)
+    if (L.loop) {
+        super_ev_stop(&L.sup_ev);
         ev_loop_destroy(L.loop);
+    }
     prom_http_stop(prom);
     prom_buf_free(&text);
     snapshot_free(snap);
