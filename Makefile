@@ -67,7 +67,7 @@ OPT ?= -O2
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKG_MODS) 2>/dev/null)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKG_MODS) 2>/dev/null) $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lev -lm
 
-LIB_SRCS := $(sort $(wildcard sim/proto/*.c sim/core/*.c sim/net/*.c sim/dev/*.c sim/platform/*.c sim/platform/core/*.c sim/platform/jt808/*.c harness/*.c report/*.c) \
+LIB_SRCS := $(sort $(wildcard sim/proto/*.c sim/core/*.c sim/net/*.c sim/dev/*.c sim/platform/*.c sim/platform/core/*.c sim/platform/north/*.c sim/platform/jt808/*.c harness/*.c report/*.c) \
             $(filter-out sim/cli/main.c,$(wildcard sim/cli/*.c)))
 LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
