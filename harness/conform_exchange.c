@@ -347,7 +347,8 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
     memset(&e, 0, sizeof e);
     enum jt808_rc rc = jt808_decode_strict(f, n, scratch, sizeof scratch, &m, &e);
     cJSON *j = rc == JT808_OK ? jt808_to_json(&m) : NULL;
-    if (j && m.h.subpackage && !reassemble(x, st, ci, &m, j)) {
+    /* an encrypted package is not the runner's to read: its message is judged package by package */
+    if (j && m.h.subpackage && m.h.encryption == 0 && !reassemble(x, st, ci, &m, j)) {
         exch_log_frame(x, ci, "<", f, n, j, NULL);
         cJSON_Delete(j);
         jt808_msg_free(&m);
