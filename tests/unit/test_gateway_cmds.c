@@ -654,6 +654,52 @@ static void test_rsa_exchange(void **state)
     EVP_PKEY_free(other);
 }
 
+/* A 0x0A00 key the gateway cannot use (a modulus without its top bit: not 1024 bits)
+ * is not taken, and not answered as done: 0x8001 result 2, counted rsa_errors; the
+ * 0x8A00 it answers is refused (reply_bad_body).  A good one is taken: result 0, and
+ * answers go encrypted for it from then on. */
+static void test_rsa_bad_peer_key(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "encrypt", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    EVP_PKEY *mine = jt808_rsa_generate(err, sizeof err);
+    assert_non_null(mine);
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES], bad[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(mine, &e, n), 0);
+    memcpy(bad, n, sizeof bad);
+    bad[0] &= 0x7F;
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    const struct jt808_lay_kv kb[] = {{.path = "e", .u = e}, {.path = "n", .p = bad, .n = sizeof bad}};
+    uint16_t s = lay_send(c, 0x0A00, kb, 2);
+    expect_gen_to(c, 0x0A00, s, 2);
+    assert_int_equal(rx.h.encryption, 0); /* no key taken: in the clear */
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_KEYS], 0);
+    /* answering an 0x8A00: that request is refused */
+    command(f, c, 0x8A00, NULL);
+    s = lay_send(c, 0x0A00, kb, 2);
+    expect_gen_to(c, 0x0A00, s, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8A00)->refused, 1), 1);
+    assert_int_equal(cs_of(f, 0x8A00)->answered, 0);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_BODY], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 2);
+    /* a good key, of its own accord: taken and answered result 0, encrypted for it */
+    const struct jt808_lay_kv kg[] = {{.path = "e", .u = e}, {.path = "n", .p = n, .n = sizeof n}};
+    s = lay_send(c, 0x0A00, kg, 2);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.ack_serial, s);
+    assert_int_equal(rx.b.gen_resp.result, 0);
+    assert_int_equal(f->slot->c[GWC_RSA_KEYS], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 2);
+    EVP_PKEY_free(mine);
+}
+
 /* platform.rsa off: an encrypted body is refused (result 2, counted), answers stay plain. */
 static void test_rsa_off(void **state)
 {
@@ -1065,6 +1111,7 @@ int main(int argc, char **argv)
         T(test_packages_reply),
         T(test_rsa_exchange),
         T(test_rsa_off),
+        T(test_rsa_bad_peer_key),
         T(test_reserved_encryption),
         T(test_rsa_reply_bad_body),
         T(test_rsa_packages_up),
