@@ -1079,7 +1079,8 @@ static void test_rsa_long_own_body(void **state)
     size_t an = rx_raw(c, again, sizeof again); /* well before the next ask, 600 ms on */
     assert_int_equal(an, olen[1]);
     assert_memory_equal(again, orig[1], an);
-    assert_int_equal(f->slot->c[GWC_PACKAGES_RESENT], 1);
+    /* counted after the send: waited for, not raced */
+    assert_int_equal(wait_u64(&f->slot->c[GWC_PACKAGES_RESENT], 1), 1);
     EVP_PKEY_free(plat);
     EVP_PKEY_free(mine);
 }
