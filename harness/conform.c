@@ -435,6 +435,8 @@ int conform_main(const struct conform_opts *o)
                 if (suites[si].reasm_timeout_ms)
                     snprintf(reasm, sizeof reasm, ", reassembly timeout %llums",
                              (unsigned long long)suites[si].reasm_timeout_ms);
+                if (suites[si].rsa[0])
+                    snprintf(reasm + strlen(reasm), sizeof reasm - strlen(reasm), ", rsa %s", suites[si].rsa);
                 fprintf(stderr, "fleetsim conform: suite %s: its platform settings (auth %s%s%s, idle timeout "
                         "%llums%s) are the embedded platform's; %s must be served that way\n", suites[si].name,
                         suites[si].auth, suites[si].triples[0] ? ", triples " : "", suites[si].triples,

@@ -127,6 +127,7 @@ struct conform_suite {
      * one gets a platform of its own; the others share the default one) */
     bool platform_set;
     char auth[16];                  /* "open" (default) or "one-party" */
+    char rsa[8];                    /* platform.rsa: "on", "encrypt", "off" (serve --rsa); "": serve's default */
     char triples[512];              /* one-party: the triples CSV, relative to the suite's folder */
     uint64_t idle_timeout_ms;       /* 0: serve's default */
     uint64_t reasm_timeout_ms;      /* platform.reasm_timeout: a subpackaged message missing packages this long

@@ -134,6 +134,10 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                 av[ac++] = "--reasm-timeout";
                 av[ac++] = reasm;
             }
+            if (s && s->rsa[0]) {
+                av[ac++] = "--rsa";
+                av[ac++] = s->rsa;
+            }
             if (tf) {
                 av[ac++] = "--tls-cert";
                 av[ac++] = tf->cert;

@@ -291,6 +291,7 @@ static void test_platform(void **state)
     assert_string_equal(s.triples, "t.csv");
     assert_int_equal(s.idle_timeout_ms, 2000);
     assert_int_equal(s.reasm_timeout_ms, 0);
+    assert_string_equal(s.rsa, "");
     assert_true(s.cases[0].steps[0].bad_length);
     assert_false(s.cases[0].steps[0].bad_check);
     conform_suite_free(&s);
@@ -322,16 +323,21 @@ static void test_platform(void **state)
     has(err, "c.json: steps[0].mutate: expected \"bad-check\" or \"bad-length\"");
     conform_suite_free(&s);
     /* the reassembly timeout: serve --reasm-timeout, at least 100 ms */
-    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"reasm_timeout\": \"1s\"}}",
-                            "c.json", one, &s, err, sizeof err) != 0)
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"reasm_timeout\": \"1s\","
+                            " \"rsa\": \"encrypt\"}}", "c.json", one, &s, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_true(s.platform_set);
     assert_int_equal(s.reasm_timeout_ms, 1000);
+    assert_string_equal(s.rsa, "encrypt");
     assert_int_equal(s.idle_timeout_ms, 0);
     conform_suite_free(&s);
     assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"reasm_timeout\": \"50ms\"}}",
                                          "c.json", one, &s, err, sizeof err), -1);
     has(err, "suite.json: platform.reasm_timeout");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"rsa\": \"sometimes\"}}",
+                                         "c.json", one, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform.rsa: expected one of on, encrypt, off, got \"sometimes\"");
     conform_suite_free(&s);
     /* expect_none, drain, skip_unmatched, has bit / lacks bit */
     if (conform_suite_parse(suite_json, "c.json",
