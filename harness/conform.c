@@ -430,11 +430,18 @@ int conform_main(const struct conform_opts *o)
         }
     } else {
         for (int si = 0; si < n_suites; si++)
-            if (suites[si].platform_set)
+            if (suites[si].platform_set) {
+                char reasm[64] = "";
+                if (suites[si].reasm_timeout_ms)
+                    snprintf(reasm, sizeof reasm, ", reassembly timeout %llums",
+                             (unsigned long long)suites[si].reasm_timeout_ms);
+                if (suites[si].rsa[0])
+                    snprintf(reasm + strlen(reasm), sizeof reasm - strlen(reasm), ", rsa %s", suites[si].rsa);
                 fprintf(stderr, "fleetsim conform: suite %s: its platform settings (auth %s%s%s, idle timeout "
-                        "%llums) are the embedded platform's; %s must be served that way\n", suites[si].name,
+                        "%llums%s) are the embedded platform's; %s must be served that way\n", suites[si].name,
                         suites[si].auth, suites[si].triples[0] ? ", triples " : "", suites[si].triples,
-                        (unsigned long long)suites[si].idle_timeout_ms, o->target);
+                        (unsigned long long)suites[si].idle_timeout_ms, reasm, o->target);
+            }
     }
     struct runctx ctx = {.t = &t, .self = o->self, .target_url = t.embedded ? NULL : o->target};
     uint64_t t0 = conform_mono_ms();

@@ -37,6 +37,8 @@ enum conform_step_kind {
     CSTEP_CLOSE,            /* close the connection */
     CSTEP_EXPECT_CLOSE,     /* the target closes the connection within a deadline */
     CSTEP_EXPECT_SILENCE,   /* no frame arrives within a time */
+    CSTEP_EXPECT_NONE,      /* no frame of an id (and fields) arrives within a time; others are skipped */
+    CSTEP_DRAIN,            /* frames within a time are read and logged, none judged */
 };
 
 /* One alternative of an expect: msg_id and the fields that must match. */
@@ -62,6 +64,8 @@ struct conform_step {
     /* expect */
     int n_any;
     struct conform_match any[CONFORM_MAX_ANY];
+    bool skip_unmatched;            /* "skip_unmatched": frames of the id whose fields differ are logged and
+                                     * skipped, not failed (the last of several packages) */
     /* bind */
     int n_binds;
     char bind_name[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
@@ -72,6 +76,8 @@ struct conform_step {
     /* "if": "LEFT == RIGHT" beside the action: the step runs only when it holds */
     char *if_left, *if_right;       /* owned templates, NULL: always */
     bool if_not_equal;
+    int bit;                        /* "LEFT has bit N" / "LEFT lacks bit N" (0-63): N, else -1 */
+    bool bit_clear;                 /* ... "lacks" */
     int near_now_s;                 /* "LEFT is now within Ns": LEFT a BCD[6] YYMMDDhhmmss UTC time at most
                                      * this many seconds from the runner's clock (right is NULL) */
 };
@@ -121,8 +127,11 @@ struct conform_suite {
      * one gets a platform of its own; the others share the default one) */
     bool platform_set;
     char auth[16];                  /* "open" (default) or "one-party" */
+    char rsa[8];                    /* platform.rsa: "on", "encrypt", "off" (serve --rsa); "": serve's default */
     char triples[512];              /* one-party: the triples CSV, relative to the suite's folder */
     uint64_t idle_timeout_ms;       /* 0: serve's default */
+    uint64_t reasm_timeout_ms;      /* platform.reasm_timeout: a subpackaged message missing packages this long
+                                     * is asked for them (serve --reasm-timeout); 0: serve's default */
     bool device_verification;       /* with --tls: devices must present a certificate (serve --device-ca) */
 };
 

@@ -89,7 +89,7 @@ static int sc_parse_aside(const struct scenario_json *j, const char *text, const
 static int scenario_platform_clash(const struct scenario_json *j, const struct conform_suite *s, const char *text,
                                    const char *p, const struct conform_case *c)
 {
-    static const char *const owned[] = {"auth", "triples", "idle_timeout"};
+    static const char *const owned[] = {"auth", "triples", "idle_timeout", "reasm_timeout", "rsa"};
     if (!s->platform_set)
         return SJ_OK;
     cJSON *root = cJSON_Parse(text);
@@ -389,7 +389,9 @@ static int parse_root(const struct scenario_json *j, const char *text, cJSON **r
 static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
 {
     static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures", "platform"};
-    static const char *const pfields[] = {"auth", "triples", "idle_timeout", "device_verification"};
+    static const char *const pfields[] = {"auth",          "triples", "idle_timeout",
+                                          "reasm_timeout", "rsa",     "device_verification"};
+    static const char *const rsas[] = {"on", "encrypt", "off"};
     static const char *const auths[] = {"open", "one-party"};
     static const char *const dfields[] = {"edition", "phone"};
     static const char *const protocols[] = {"jt808"};
@@ -441,6 +443,9 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
                                         sizeof s->triples));
         SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "idle_timeout", SJ_OPTIONAL, 1000000,
                                                  &s->idle_timeout_ms));
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, pl, "platform", "reasm_timeout", SJ_OPTIONAL, 100000,
+                                                 &s->reasm_timeout_ms));
+        SJ_TRY(rc, scenario_json_enum(j, pl, "platform", "rsa", SJ_OPTIONAL, rsas, N_OF(rsas), s->rsa, sizeof s->rsa));
         const cJSON *dv = scenario_json_get(pl, "device_verification");
         if (dv != NULL && !cJSON_IsBool(dv))
             SJ_TRY(rc, scenario_json_fail(j, "platform.device_verification", "expected true or false"));

@@ -76,11 +76,13 @@ void conform_embedded_stop(struct embedded *e)
 int conform_embedded_start(const char *self, const struct conform_suite *s, const struct tls_files *tf,
                            struct embedded *e)
 {
-    char idle[32] = "", triples[1100] = "";
+    char idle[32] = "", reasm[32] = "", triples[1100] = "";
     const char *av[28];
     int ac = 0;
     if (s && s->idle_timeout_ms)
         snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
+    if (s && s->reasm_timeout_ms)
+        snprintf(reasm, sizeof reasm, "%llums", (unsigned long long)s->reasm_timeout_ms);
     if (s && s->triples[0])
         snprintf(triples, sizeof triples, "%s%s%s", s->triples[0] == '/' ? "" : s->dir,
                  s->triples[0] == '/' ? "" : "/", s->triples);
@@ -127,6 +129,14 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
             if (idle[0]) {
                 av[ac++] = "--idle-timeout";
                 av[ac++] = idle;
+            }
+            if (reasm[0]) {
+                av[ac++] = "--reasm-timeout";
+                av[ac++] = reasm;
+            }
+            if (s && s->rsa[0]) {
+                av[ac++] = "--rsa";
+                av[ac++] = s->rsa;
             }
             if (tf) {
                 av[ac++] = "--tls-cert";

@@ -121,6 +121,15 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
         snprintf(tmp, cap, "%s", edition_of(x));
         return tmp;
     }
+    if (IS("now")) {
+        /* the runner's clock, UTC, as the BCD[6] time of 0x8004 (YYMMDDhhmmss) */
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(tmp, cap, "%02d%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        return tmp;
+    }
     if (IS("device_id")) {
         /* "T" and the phone's last 6 digits: 7 characters, what the 2013 layout's BYTE[7] holds */
         size_t l = strlen(x->phone);
@@ -192,7 +201,9 @@ static int subst_tree(struct exch *x, cJSON *v, bool numbers, char *why, size_t 
             return -1;
         bool single = t[0] == '$' && strchr(t, '}') == t + strlen(t) - 1;
         bool phone = v->string && strcmp(v->string, "phone") == 0;
-        if (numbers && single && !phone && whole_number(buf) && (buf[0] != '0' || buf[1] == '\0')) {
+        /* no field of a message is wider than a DWORD: more digits are a BCD time or such, text */
+        bool dword = whole_number(buf) && strtoull(buf, NULL, 10) <= UINT32_MAX;
+        if (numbers && single && !phone && dword && (buf[0] != '0' || buf[1] == '\0')) {
             /* turn the node into a number */
             free(v->valuestring);
             v->valuestring = NULL;
@@ -271,6 +282,61 @@ static bool same(const cJSON *want, const cJSON *got)
     return cJSON_Compare(want, got, 1);
 }
 
+#define REASM_MEM (1024 * 1024)   /* bytes of a connection's subpackaged messages held */
+#define REASM_TIMEOUT_MS 300000u  /* a case's whole time: nothing is dropped within one */
+
+/* A package of a subpackaged message, fed to the connection's reassembly; when it
+ * completes the message, the whole decoded (strictly: a deviation is a layout
+ * error) as "whole" in j.  false (verdict FAIL) when the whole does not decode. */
+static bool reassemble(struct exch *x, const struct conform_step *st, int ci, const struct jt808_msg *m, cJSON *j)
+{
+    struct conn *k = &x->conns[ci];
+    if (!k->reasm) {
+        if (!(k->reasm = calloc(1, sizeof *k->reasm)))
+            return true; /* out of memory: the packages are judged one by one, as without */
+        jt808_reasm_init(k->reasm, REASM_MEM, REASM_TIMEOUT_MS);
+    }
+    bool done = false;
+    uint8_t *whole = NULL;
+    size_t len = 0;
+    struct jt808_err e;
+    memset(&e, 0, sizeof e);
+    if (jt808_reasm_feed(k->reasm, &m->h, m->body, m->body_bytes, now_us() / 1000u, &done, &whole, &len, &e) !=
+        JT808_OK) {
+        exch_log(x, "+%.3f c%d (a package that cannot be put with the others: %s)", exch_since(x), ci,
+                 jt808_rc_text(e.rc));
+        return true;
+    }
+    if (!done)
+        return true;
+    struct jt808_msg *full = calloc(1, sizeof *full);
+    if (!full) {
+        free(whole);
+        return true;
+    }
+    enum jt808_rc rc = jt808_reasm_decode(k->reasm, &m->h, whole, len, full, &e);
+    bool ok = rc == JT808_OK && full->devs.total == 0;
+    cJSON *w = ok ? jt808_to_json(full) : NULL;
+    if (!ok) {
+        const char *why = rc != JT808_OK ? jt808_rc_text(rc) : jt808_dev_name(full->devs.d[0].kind);
+        size_t at = rc != JT808_OK ? e.offset : full->devs.d[0].offset;
+        const char *fld = rc != JT808_OK ? e.field : full->devs.d[0].field;
+        exch_log(x, "+%.3f c%d the 0x%04X of %u packages does not decode: %s at body byte %zu (%s)", exch_since(x), ci,
+                 m->h.msg_id, m->h.pkg_total, why, at, fld ? fld : "");
+        exch_worsen(x, VERDICT_FAIL, st, "a subpackaged message laid out as JT/T 808 once whole", "%s at body byte %zu (%s)",
+                    why, at, fld ? fld : "");
+    } else if (w) {
+        exch_log(x, "+%.3f c%d the 0x%04X of %u packages put together: %zu bytes", exch_since(x), ci, m->h.msg_id,
+                 m->h.pkg_total, len);
+        cJSON_AddItemToObject(j, "whole", w);
+    }
+    full->body = NULL; /* it pointed into whole */
+    jt808_msg_free(full);
+    free(full);
+    free(whole);
+    return ok;
+}
+
 /* Decode a received frame, logged; NULL (verdict FAIL) when it does not decode. */
 static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci, const uint8_t *f, size_t n)
 {
@@ -281,6 +347,13 @@ static cJSON *decode_frame(struct exch *x, const struct conform_step *st, int ci
     memset(&e, 0, sizeof e);
     enum jt808_rc rc = jt808_decode_strict(f, n, scratch, sizeof scratch, &m, &e);
     cJSON *j = rc == JT808_OK ? jt808_to_json(&m) : NULL;
+    /* an encrypted package is not the runner's to read: its message is judged package by package */
+    if (j && m.h.subpackage && m.h.encryption == 0 && !reassemble(x, st, ci, &m, j)) {
+        exch_log_frame(x, ci, "<", f, n, j, NULL);
+        cJSON_Delete(j);
+        jt808_msg_free(&m);
+        return NULL;
+    }
     jt808_msg_free(&m);
     if (rc != JT808_OK) {
         char note[160];
@@ -546,11 +619,76 @@ static bool step_expect(struct exch *x, const struct conform_step *st)
                 snprintf(diff, sizeof diff, "0x%04X with %s", id, d);
         }
         cJSON_Delete(j);
-        if (same_id)
+        if (same_id && !st->skip_unmatched)
             return exch_worsen(x, VERDICT_FAIL, st, want, "%s", diff);
+        if (same_id) {
+            exch_log(x, "+%.3f skipped (skip_unmatched): %s", exch_since(x), diff);
+            continue;
+        }
         /* another message (a request of the platform's own): noted, and the wait goes on */
         if (seen_n++ < 4)
             snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s0x%04X", seen[0] ? ", " : "only ", id);
+    }
+}
+
+/* No frame of the id (with the fields, when the step names some) within the time;
+ * frames of other ids, or of the id with other fields, are logged and skipped. */
+static bool step_expect_none(struct exch *x, const struct conform_step *st)
+{
+    const struct conform_match *a = &st->any[0];
+    char want[240];
+    describe_expect(st, want, sizeof want - 40);
+    snprintf(want + strlen(want), sizeof want - strlen(want), " none within %llums", (unsigned long long)st->ms);
+    uint64_t deadline = now_us() + st->ms * 1000u;
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n = 0;
+    for (;;) {
+        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
+        if (r == -2)
+            return false;
+        if (r == 0)
+            return true;
+        if (r == -1)
+            return exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection");
+        cJSON *j = decode_frame(x, st, st->conn, f, n);
+        if (j == NULL)
+            return false;
+        const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "msg_id");
+        unsigned id = cJSON_IsString(idj) ? (unsigned)strtoul(idj->valuestring, NULL, 16) : 0x10000u;
+        bool harness = false;
+        char d[512] = "";
+        bool hit = id == a->msg_id && matches(x, st, a, j, f, n, d, sizeof d, &harness);
+        const cJSON *sj = cJSON_GetObjectItemCaseSensitive(j, "serial");
+        int serial = cJSON_IsNumber(sj) ? (int)sj->valuedouble : -1;
+        cJSON_Delete(j);
+        if (harness)
+            return exch_worsen(x, VERDICT_ERROR, st, want, "%s", d);
+        if (hit)
+            return exch_worsen(x, VERDICT_FAIL, st, want, "0x%04X serial %d", id, serial);
+    }
+}
+
+/* Frames within the time are read, decoded and logged, none judged: what a device
+ * may still send (the last report of a validity) before a rule is checked. */
+static bool step_drain(struct exch *x, const struct conform_step *st)
+{
+    uint64_t deadline = now_us() + st->ms * 1000u;
+    uint8_t f[JT808_MAX_FRAME];
+    size_t n = 0;
+    char want[64];
+    snprintf(want, sizeof want, "the connection open for %llums", (unsigned long long)st->ms);
+    for (;;) {
+        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
+        if (r == -2)
+            return false;
+        if (r == 0)
+            return true;
+        if (r == -1)
+            return exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection");
+        cJSON *j = decode_frame(x, st, st->conn, f, n);
+        if (j == NULL)
+            return false;
+        cJSON_Delete(j);
     }
 }
 
@@ -611,11 +749,32 @@ static bool step_verify_now(struct exch *x, const struct conform_step *st)
     return true;
 }
 
+/* "LEFT has bit N" / "LEFT lacks bit N": LEFT a whole number (a status or alarm word). */
+static bool step_verify_bit(struct exch *x, const struct conform_step *st)
+{
+    char l[VALUE_MAX * 2], why[256], want[VALUE_MAX * 2 + 32];
+    if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0)
+        return exch_worsen(x, VERDICT_ERROR, st, "a number to test", "%s", why);
+    snprintf(want, sizeof want, "%s %s bit %d", st->left, st->bit_clear ? "lacks" : "has", st->bit);
+    char *end = NULL;
+    unsigned long long v = strtoull(l, &end, 10);
+    if (!whole_number(l) || *end != '\0')
+        return exch_worsen(x, VERDICT_FAIL, st, want, "\"%s\" is not a whole number", l);
+    bool set = (v >> st->bit) & 1u;
+    exch_log(x, "+%.3f verify %s (0x%llX) %s bit %d: %s", exch_since(x), l, v, st->bit_clear ? "lacks" : "has",
+             st->bit, set != st->bit_clear ? "yes" : "no");
+    if (set == st->bit_clear)
+        return exch_worsen(x, VERDICT_FAIL, st, want, "%s (0x%llX), bit %d %s", l, v, st->bit, set ? "set" : "clear");
+    return true;
+}
+
 static bool step_verify(struct exch *x, const struct conform_step *st)
 {
     char l[VALUE_MAX * 2], r[VALUE_MAX * 2], why[256], want[VALUE_MAX * 4 + 8];
     if (st->near_now_s)
         return step_verify_now(x, st);
+    if (st->bit >= 0)
+        return step_verify_bit(x, st);
     if (subst(x, st->left, l, sizeof l, why, sizeof why) < 0 || subst(x, st->right, r, sizeof r, why, sizeof why) < 0)
         return exch_worsen(x, VERDICT_ERROR, st, "values to compare", "%s", why);
     bool eq = strcmp(l, r) == 0;
@@ -723,6 +882,10 @@ static bool run_step(struct exch *x, const struct conform_step *st)
         return step_send(x, st);
     case CSTEP_EXPECT:
         return step_expect(x, st);
+    case CSTEP_EXPECT_NONE:
+        return step_expect_none(x, st);
+    case CSTEP_DRAIN:
+        return step_drain(x, st);
     default:
         return step_wait_close(x, st);
     }

@@ -29,6 +29,8 @@ struct conn {
     uint16_t last_serial;              /* the serial of the last message sent: ${serial} */
     uint16_t rx_serial;                /* the serial of the last expected message: ${rx_serial} */
     cJSON *last;                       /* the last expected message, decoded: bind reads it */
+    struct jt808_reasm *reasm;         /* the target's subpackaged messages being put together (NULL: none
+                                        * yet); the frame that completes one carries it decoded as "whole" */
 };
 
 struct exch {

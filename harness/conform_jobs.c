@@ -85,9 +85,9 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_suit
             return;
         }
     }
-    const char *av[16];
+    const char *av[24];
     int ac = 0;
-    char set_auth[64] = "", set_triples[1200] = "", set_idle[64] = "";
+    char set_auth[64] = "", set_triples[1200] = "", set_idle[64] = "", set_reasm[64] = "", set_rsa[32] = "";
     av[ac++] = rc->self;
     av[ac++] = "run";
     av[ac++] = path;
@@ -121,6 +121,17 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_suit
             snprintf(set_idle, sizeof set_idle, "platform.idle_timeout=%llums", (unsigned long long)s->idle_timeout_ms);
             av[ac++] = "--set";
             av[ac++] = set_idle;
+        }
+        if (s->reasm_timeout_ms) {
+            snprintf(set_reasm, sizeof set_reasm, "platform.reasm_timeout=%llums",
+                     (unsigned long long)s->reasm_timeout_ms);
+            av[ac++] = "--set";
+            av[ac++] = set_reasm;
+        }
+        if (s->rsa[0]) {
+            snprintf(set_rsa, sizeof set_rsa, "platform.rsa=%s", s->rsa);
+            av[ac++] = "--set";
+            av[ac++] = set_rsa;
         }
     }
     av[ac] = NULL;

@@ -10,12 +10,13 @@
 #include "harness/scenario.h"
 #include "sim/proto/hex.h"
 
-static const char *const builtins[] = {"phone", "serial", "rx_serial", "case_index", "device_id", "edition"};
+static const char *const builtins[] = {"phone",     "serial",  "rx_serial", "case_index",
+                                       "device_id", "edition", "now"};
 static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
-                                           "wait", "close", "expect_close", "expect_silence", "use"};
+                                           "wait", "close", "expect_close", "expect_silence", "expect_none", "drain", "use"};
 static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
-                                          "expect_close", "expect_silence", "use", "conn", "within",
-                                          "mutate", "note", "if", "certificate"};
+                                          "expect_close", "expect_silence", "expect_none", "drain", "use", "conn",
+                                          "within", "mutate", "note", "if", "certificate", "skip_unmatched"};
 static const char *const certificates[] = {"device", "none", "foreign"};
 
 static bool name_ok(const char *s)
@@ -81,7 +82,7 @@ static int check_refs(struct reader *r, const char *s, const char *path)
             return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
         size_t n = (size_t)(e - p - 2);
         if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition) "
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition, now) "
                                     "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
     }
     return rc;
@@ -198,14 +199,20 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         return scenario_json_fail(j, path, "more than %d steps in one case", CONFORM_MAX_STEPS);
     struct conform_step *s = &c->steps[c->n_steps++];
     memset(s, 0, sizeof *s);
+    s->bit = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
     long long conn = 0;
     SJ_TRY(rc, scenario_json_int(j, o, path, "conn", SJ_OPTIONAL, 0, CONFORM_MAX_CONNS - 1, &conn));
     s->conn = (int)conn;
-    bool timed = strcmp(action, "expect") == 0;
+    bool timed = strcmp(action, "expect") == 0 || strcmp(action, "expect_none") == 0;
     if (!timed && scenario_json_get(o, "within"))
-        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect step (expect_close and "
-                                      "expect_silence take their time as their value)"));
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect or expect_none step (expect_close, "
+                                      "expect_silence and drain take their time as their value)"));
+    const cJSON *skip = scenario_json_get(o, "skip_unmatched");
+    if (skip != NULL && strcmp(action, "expect") != 0)
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"skip_unmatched\" belongs to an expect step"));
+    else if (skip != NULL && !cJSON_IsBool(skip))
+        SJ_TRY(rc, scenario_json_fail(j, path, "skip_unmatched: expected true or false"));
     if (strcmp(action, "connect") != 0 && scenario_json_get(o, "certificate"))
         SJ_TRY(rc, scenario_json_fail(j, path, "\"certificate\" belongs to a connect step"));
     if (strcmp(action, "send") != 0 && scenario_json_get(o, "mutate"))
@@ -282,8 +289,16 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
             s->bad_check = check;
             s->bad_length = length;
         }
+    } else if (strcmp(action, "expect_none") == 0) {
+        s->kind = CSTEP_EXPECT_NONE;
+        s->ms = CONFORM_WITHIN_DEFAULT_MS;
+        SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, "within", SJ_OPTIONAL, 1000, &s->ms));
+        if (s->ms > CONFORM_WAIT_MAX_MS)
+            SJ_TRY(rc, scenario_json_fail(j, path, "within: more than %ds", CONFORM_WAIT_MAX_MS / 1000));
+        SJ_TRY(rc, parse_match(r, v, p, &s->any[s->n_any++]));
     } else if (strcmp(action, "expect") == 0) {
         s->kind = CSTEP_EXPECT;
+        s->skip_unmatched = cJSON_IsTrue(skip);
         s->ms = CONFORM_WITHIN_DEFAULT_MS;
         SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, "within", SJ_OPTIONAL, 1000, &s->ms));
         if (s->ms > CONFORM_WAIT_MAX_MS)
@@ -351,6 +366,23 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         const char *e = cJSON_IsString(v) ? v->valuestring : NULL;
         const char *op = e ? strstr(e, " == ") : NULL;
         const char *near = e ? strstr(e, " is now within ") : NULL;
+        const char *has = e ? strstr(e, " has bit ") : NULL, *lacks = e ? strstr(e, " lacks bit ") : NULL;
+        if (has || lacks) {
+            const char *at = has ? has : lacks, *num = at + (has ? 9 : 11);
+            char *end = NULL;
+            long b = strtol(num, &end, 10);
+            if (end == num || *end != '\0' || b < 0 || b > 63)
+                return scenario_json_fail(j, p, "expected \"LEFT has bit N\" or \"LEFT lacks bit N\" with N 0-63");
+            s->bit = (int)b;
+            s->bit_clear = lacks != NULL && !has;
+            s->left = malloc((size_t)(at - e) + 1);
+            if (s->left) {
+                memcpy(s->left, e, (size_t)(at - e));
+                s->left[at - e] = '\0';
+            }
+            SJ_TRY(rc, check_refs(r, e, p));
+            return rc;
+        }
         if (near) {
             char *end = NULL;
             long secs = strtol(near + 15, &end, 10);
@@ -368,8 +400,8 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         if (op == NULL && e)
             op = strstr(e, " != ");
         if (op == NULL)
-            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\", \"LEFT != RIGHT\" or \"LEFT is now "
-                                      "within Ns\" (with ${name}s)");
+            return scenario_json_fail(j, p, "expected \"LEFT == RIGHT\", \"LEFT != RIGHT\", \"LEFT is now "
+                                      "within Ns\" or \"LEFT has bit N\" / \"lacks bit N\" (with ${name}s)");
         s->not_equal = op[1] == '!';
         s->left = malloc((size_t)(op - e) + 1);
         if (s->left) {
@@ -379,9 +411,11 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         s->right = conform_dup_str(op + 4);
         SJ_TRY(rc, check_refs(r, e, p));
     } else {
-        /* wait, expect_close, expect_silence: a duration */
-        s->kind = strcmp(action, "wait") == 0 ? CSTEP_WAIT
-                  : strcmp(action, "expect_close") == 0 ? CSTEP_EXPECT_CLOSE : CSTEP_EXPECT_SILENCE;
+        /* wait, expect_close, expect_silence, drain: a duration */
+        s->kind = strcmp(action, "wait") == 0           ? CSTEP_WAIT
+                  : strcmp(action, "expect_close") == 0 ? CSTEP_EXPECT_CLOSE
+                  : strcmp(action, "drain") == 0        ? CSTEP_DRAIN
+                                                        : CSTEP_EXPECT_SILENCE;
         SJ_TRY(rc, scenario_json_duration_min_ms(j, o, path, action, SJ_REQUIRED, 1000, &s->ms));
         if (s->ms > CONFORM_WAIT_MAX_MS)
             SJ_TRY(rc, scenario_json_fail(j, p, "more than %ds", CONFORM_WAIT_MAX_MS / 1000));

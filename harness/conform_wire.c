@@ -32,6 +32,11 @@ void exch_conn_close(struct conn *k)
         close(k->fd);
     k->fd = -1;
     k->n = 0;
+    if (k->reasm) {
+        jt808_reasm_free(k->reasm);
+        free(k->reasm);
+        k->reasm = NULL;
+    }
 }
 
 void *conform_tls_new(const char *ca, const char *cert, const char *key, char *err, size_t errcap)

@@ -4,8 +4,11 @@
  *   0x8106 -> 0x0104 with the asked ids it knows     0x8107 -> 0x0107 properties
  *   0x8202 -> 0x0001, then 0x0200 every interval for the validity (virtual clock)
  *   0x8203 -> 0x0001, the confirmed bits cleared from the alarm word
- *   0x8204, 0x8301, 0x8303, 0x8304, 0x8400, 0x8401, 0x8701, 0x8900 -> 0x0001
+ *   0x8204, 0x8304, 0x8400, 0x8401, 0x8701, 0x8900 -> 0x0001
+ *   0x8301 -> 0x0001, then (update, append, modify) 0x0301 reporting the first event set
  *   0x8302 -> 0x0001, then 0x0302 with the first answer
+ *   0x8303 -> 0x0001, then (update, append, modify) 0x0303 ordering the first item set
+ *   (the driver of a simulated terminal acts at once: picks the first of what it is offered)
  *   0x8500 -> 0x0500, door bit (status bit 12) as the control says
  *   0x8700 -> 0x0700 with a GB/T 19056 data block  0x8702 -> 0x0702 driver identity
  */
@@ -200,6 +203,23 @@ static void question(struct term *t, const struct jt808_msg *m)
         send_reply(t);
 }
 
+/* The driver reports the first event 0x8301 set (0x0301), or orders the first
+ * menu item 0x8303 set (0x0303, flag 1): only for the set types that leave it
+ * there (1 update, 2 append, 3 modify), not for deletes (0, 4). */
+static void driver_picks(struct term *t, const struct jt808_msg *m)
+{
+    bool events = m->h.msg_id == 0x8301;
+    uint32_t type = 0, id = 0;
+    jt808_lay_get_u32(m->lay, "type", &type);
+    if (type < 1 || type > 3 || !jt808_lay_get_u32(m->lay, events ? "events[0].id" : "items[0].type", &id))
+        return;
+    struct jt808_lay_body *b = jt_lay_start(t, events ? 0x0301 : 0x0303);
+    bool ok = b && (events ? jt808_lay_set_u32(b, &jt_out, "event_id", id)
+                           : jt808_lay_set_u32(b, &jt_out, "type", id) && jt808_lay_set_u32(b, &jt_out, "flag", 1));
+    if (ok)
+        jt_send(t, false); /* a report of the driver's, not an answer: the platform's 0x8001 settles nothing */
+}
+
 /* --- 0x8500 vehicle control ------------------------------------------------------------ */
 
 static void vehicle_control(struct term *t, const struct jt808_msg *m)
@@ -368,6 +388,7 @@ bool jt808_term_cmd(struct term *t, const struct jt808_msg *m)
         else
             set_ids(x->menu, m->lay, "items", "type");
         jt_general_reply(t, &m->h, 0);
+        driver_picks(t, m);
         return true;
     case 0x8302: question(t, m); return true;
     case 0x8500: vehicle_control(t, m); return true;

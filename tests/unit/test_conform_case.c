@@ -110,7 +110,7 @@ static void test_errors_all_at_once(void **state)
     has(err, "bad.json: cases[0].steps[4].bind.1x: a name is");
     has(err, "bad.json: cases[0].steps[5].verify: expected \"LEFT == RIGHT\"");
     has(err, "bad.json: cases[0].steps[6].use: \"nosuch\": no such fixture");
-    has(err, "bad.json: cases[0].steps[7]: \"within\" belongs to an expect step");
+    has(err, "bad.json: cases[0].steps[7]: \"within\" belongs to an expect or expect_none step");
     has(err, "bad.json: cases[1].id: required");
     has(err, "bad.json: cases[1].needs[0]: not a capability");
     has(err, "bad.json: cases[1].steps: no steps");
@@ -290,6 +290,8 @@ static void test_platform(void **state)
     assert_string_equal(s.auth, "one-party");
     assert_string_equal(s.triples, "t.csv");
     assert_int_equal(s.idle_timeout_ms, 2000);
+    assert_int_equal(s.reasm_timeout_ms, 0);
+    assert_string_equal(s.rsa, "");
     assert_true(s.cases[0].steps[0].bad_length);
     assert_false(s.cases[0].steps[0].bad_check);
     conform_suite_free(&s);
@@ -319,6 +321,64 @@ static void test_platform(void **state)
                                          " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}, \"mutate\": \"bad-len\"}]}",
                                          &s, err, sizeof err), -1);
     has(err, "c.json: steps[0].mutate: expected \"bad-check\" or \"bad-length\"");
+    conform_suite_free(&s);
+    /* the reassembly timeout: serve --reasm-timeout, at least 100 ms */
+    if (conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"reasm_timeout\": \"1s\","
+                            " \"rsa\": \"encrypt\"}}", "c.json", one, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_true(s.platform_set);
+    assert_int_equal(s.reasm_timeout_ms, 1000);
+    assert_string_equal(s.rsa, "encrypt");
+    assert_int_equal(s.idle_timeout_ms, 0);
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"reasm_timeout\": \"50ms\"}}",
+                                         "c.json", one, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform.reasm_timeout");
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse("{\"name\": \"t\", \"protocol\": \"jt808\", \"platform\": {\"rsa\": \"sometimes\"}}",
+                                         "c.json", one, &s, err, sizeof err), -1);
+    has(err, "suite.json: platform.rsa: expected one of on, encrypt, off, got \"sometimes\"");
+    conform_suite_free(&s);
+    /* expect_none, drain, skip_unmatched, has bit / lacks bit */
+    if (conform_suite_parse(suite_json, "c.json",
+                            "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+                            "{\"expect_none\": {\"msg_id\": \"0x0200\", \"match\": {\"body.alarm\": 1}}, \"within\": \"2s\"},"
+                            "{\"expect_none\": {\"msg_id\": \"0x0002\"}},"
+                            "{\"drain\": \"1500ms\"},"
+                            "{\"expect\": {\"msg_id\": \"0x0200\"}, \"skip_unmatched\": true},"
+                            "{\"bind\": {\"st\": \"body.status\"}},"
+                            "{\"verify\": \"${st} has bit 12\"}, {\"verify\": \"${st} lacks bit 63\"},"
+                            "{\"verify\": \"${now} != \"}]}", &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct conform_step *sp = s.cases[0].steps;
+    assert_int_equal(sp[0].kind, CSTEP_EXPECT_NONE);
+    assert_int_equal(sp[0].ms, 2000);
+    assert_int_equal(sp[0].any[0].msg_id, 0x0200);
+    assert_non_null(sp[0].any[0].fields);
+    assert_int_equal(sp[1].ms, 3000); /* the default, as expect's */
+    assert_int_equal(sp[2].kind, CSTEP_DRAIN);
+    assert_int_equal(sp[2].ms, 1500);
+    assert_true(sp[3].skip_unmatched);
+    assert_int_equal(sp[0].bit, -1);
+    assert_int_equal(sp[5].bit, 12);
+    assert_false(sp[5].bit_clear);
+    assert_string_equal(sp[5].left, "${st}");
+    assert_int_equal(sp[6].bit, 63);
+    assert_true(sp[6].bit_clear);
+    assert_int_equal(sp[7].bit, -1);
+    conform_suite_free(&s);
+    assert_int_equal(conform_suite_parse(suite_json, "c.json",
+                                         "{\"id\": \"X-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+                                         " \"steps\": [{\"send\": {\"msg_id\": \"0x0002\"}, \"skip_unmatched\": true},"
+                                         " {\"drain\": \"1s\", \"within\": \"1s\"}, {\"expect_none\": {\"match\": {}}},"
+                                         " {\"expect\": {\"msg_id\": \"0x0200\"}, \"skip_unmatched\": 1},"
+                                         " {\"verify\": \"1 has bit 64\"}, {\"verify\": \"1 lacks bit x\"}]}", &s, err, sizeof err), -1);
+    has(err, "c.json: steps[0]: \"skip_unmatched\" belongs to an expect step");
+    has(err, "c.json: steps[1]: \"within\" belongs to an expect or expect_none step");
+    has(err, "c.json: steps[2].expect_none.msg_id");
+    has(err, "c.json: steps[3]: skip_unmatched: expected true or false");
+    has(err, "c.json: steps[4].verify: expected \"LEFT has bit N\" or \"LEFT lacks bit N\" with N 0-63");
+    has(err, "c.json: steps[5].verify: expected \"LEFT has bit N\"");
     conform_suite_free(&s);
     /* verify: a time near the runner's clock */
     if (conform_suite_parse(suite_json, "c.json",

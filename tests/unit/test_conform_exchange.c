@@ -63,6 +63,27 @@ static void peer_send(int fd, uint16_t id, const struct jt808_msg *req, uint8_t 
         _exit(8);
 }
 
+static void peer_emit(const uint8_t *frame, size_t len, void *arg)
+{
+    if (write(*(int *)arg, frame, len) != (ssize_t)len)
+        _exit(8);
+}
+
+/* A multimedia upload 0x0801 of its own, in 2 packages: media id 4242 and 1500
+ * bytes of data when good, else a body of 10 bytes that no 0x0801 is. */
+static void peer_packages(int fd, const struct jt808_msg *req, bool good)
+{
+    static uint8_t body[1600];
+    size_t n = good ? 36 + 1500 : 10;
+    memset(body, 0, sizeof body);
+    body[2] = 0x10, body[3] = 0x92, body[7] = 1; /* media id 4242, image, JPEG, event 0, channel 1 */
+    memset(body + 36, 0x5A, 1500);
+    struct jt808_header h = req->h;
+    h.msg_id = 0x0801;
+    if (jt808_split(&h, 300, body, n, good ? 1000 : 6, peer_emit, &fd) != JT808_OK)
+        _exit(9);
+}
+
 static void peer_main(int lfd, enum peer_mode mode)
 {
     int fd = accept(lfd, NULL, NULL);
@@ -98,6 +119,8 @@ static void peer_main(int lfd, enum peer_mode mode)
                     peer_send(fd, 0x8001, &m, 99);
                 else
                     peer_send(fd, 0x8001, &m, mode == PEER_WRONG_RESULT ? 1 : 0);
+            } else if (m.h.msg_id == 0x0801 || m.h.msg_id == 0x0900) {
+                peer_packages(fd, &m, m.h.msg_id == 0x0801);
             } else {
                 peer_send(fd, 0x8001, &m, 0);
             }
@@ -319,6 +342,88 @@ static void test_verify_and_silence(void **state)
     free(r.wire_log);
 }
 
+#define CASE_HEAD "{\"id\": \"T-N\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+
+static void run_expect(const char *steps, enum peer_mode mode, enum verdict want, const char *observed)
+{
+    char cj[2048];
+    struct case_result r;
+    snprintf(cj, sizeof cj, "%s%s]}", CASE_HEAD, steps);
+    run_case(cj, mode, &r, false);
+    if (r.verdict != want)
+        fail_msg("%s: got %s; expected %s; observed %s\n%s", steps, verdict_name(r.verdict), r.expected, r.observed,
+                 r.wire_log);
+    if (observed)
+        has(r.observed, observed);
+    free(r.wire_log);
+}
+
+/* expect_none, drain, skip_unmatched, has bit / lacks bit, ${now}. */
+static void test_none_drain_skip_bits(void **state)
+{
+    (void)state;
+    /* the heartbeat's answer is an 0x8001: expect_none of 0x8001 fails, naming it */
+    run_expect("{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect_none\": {\"msg_id\": \"0x8001\"}, \"within\": \"300ms\"}",
+               PEER_RIGHT, VERDICT_FAIL, "0x8001 serial 77");
+    /* ... of other fields, or none at all, it holds */
+    run_expect("{\"send\": {\"msg_id\": \"0x0002\"}},"
+               " {\"expect_none\": {\"msg_id\": \"0x8001\", \"match\": {\"body.ack_id\": \"0x0200\"}}, \"within\": \"300ms\"}",
+               PEER_RIGHT, VERDICT_PASS, NULL);
+    run_expect("{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect_none\": {\"msg_id\": \"0x8001\"}, \"within\": \"300ms\"}",
+               PEER_SILENT_HB, VERDICT_PASS, NULL);
+    /* drain reads what comes without judging it: the silence after holds */
+    run_expect("{\"send\": {\"msg_id\": \"0x0002\"}}, {\"drain\": \"300ms\"}, {\"expect_silence\": \"200ms\"}",
+               PEER_RIGHT, VERDICT_PASS, NULL);
+    /* two answers: the second awaited past the first only with skip_unmatched */
+    const char *two = "{\"send\": {\"msg_id\": \"0x0002\", \"serial\": 5}}, {\"send\": {\"msg_id\": \"0x0002\", \"serial\": 6}},"
+                      " {\"expect\": {\"msg_id\": \"0x8001\", \"match\": {\"body.ack_serial\": 6}}, \"within\": \"500ms\"%s}";
+    char steps[512];
+    snprintf(steps, sizeof steps, two, "");
+    run_expect(steps, PEER_RIGHT, VERDICT_FAIL, "0x8001 with body.ack_serial 6, got 5");
+    snprintf(steps, sizeof steps, two, ", \"skip_unmatched\": true");
+    run_expect(steps, PEER_RIGHT, VERDICT_PASS, NULL);
+    /* bits of a bound number: 9 is 0b1001 */
+    const char *bits = "{\"send\": {\"msg_id\": \"0x0002\", \"serial\": 9}}, {\"expect\": {\"msg_id\": \"0x8001\"}},"
+                       " {\"bind\": {\"s\": \"body.ack_serial\"}}, {\"verify\": \"${s} has bit 0\"},"
+                       " {\"verify\": \"${s} has bit 3\"}, {\"verify\": \"${s} lacks bit 1\"}%s";
+    snprintf(steps, sizeof steps, bits, "");
+    run_expect(steps, PEER_RIGHT, VERDICT_PASS, NULL);
+    snprintf(steps, sizeof steps, bits, ", {\"verify\": \"${s} has bit 2\"}");
+    run_expect(steps, PEER_RIGHT, VERDICT_FAIL, "9 (0x9), bit 2 clear");
+    snprintf(steps, sizeof steps, bits, ", {\"verify\": \"${s} lacks bit 3\"}");
+    run_expect(steps, PEER_RIGHT, VERDICT_FAIL, "bit 3 set");
+    run_expect("{\"send\": {\"msg_id\": \"0x0002\"}}, {\"expect\": {\"msg_id\": \"0x8001\"}},"
+               " {\"bind\": {\"id\": \"body.ack_id\"}}, {\"verify\": \"${id} has bit 1\"}",
+               PEER_RIGHT, VERDICT_FAIL, "\"0x0002\" is not a whole number");
+    /* ${now}: the runner's UTC time as BCD[6] digits, sent as text (more than a DWORD holds) */
+    run_expect("{\"verify\": \"${now} is now within 2s\"}, {\"send\": {\"msg_id\": \"0x8004\", \"body\": {\"time\": \"${now}\"}}},"
+               " {\"expect\": {\"msg_id\": \"0x8001\", \"match\": {\"body.ack_id\": \"0x8004\"}}}",
+               PEER_RIGHT, VERDICT_PASS, NULL);
+}
+
+/* The target's subpackaged message put together: the package that completes it
+ * carries it as "whole"; a whole that does not decode fails. */
+static void test_reassembled(void **state)
+{
+    (void)state;
+    run_expect("{\"send\": {\"msg_id\": \"0x0801\", \"body_hex\": \"00000001000000010000000000000000"
+               "00000000000000000000000000000000000000000000FFD8\"}},"
+               " {\"expect\": {\"msg_id\": \"0x0801\", \"match\": {\"subpackage.index\": 1}}}, {\"bind\": {\"t\": \"subpackage.total\"}},"
+               " {\"expect\": {\"msg_id\": \"0x0801\", \"match\": {\"subpackage.index\": \"${t}\"}}},"
+               " {\"bind\": {\"m\": \"whole.body.media_id\", \"c\": \"whole.body.channel\"}},"
+               " {\"verify\": \"${m} == 4242\"}, {\"verify\": \"${c} == 1\"}, {\"verify\": \"${t} == 2\"}",
+               PEER_RIGHT, VERDICT_PASS, NULL);
+    /* package 1 alone has no whole */
+    run_expect("{\"send\": {\"msg_id\": \"0x0801\", \"body_hex\": \"00000001000000010000000000000000"
+               "00000000000000000000000000000000000000000000FFD8\"}},"
+               " {\"expect\": {\"msg_id\": \"0x0801\", \"match\": {\"subpackage.index\": 1}}},"
+               " {\"bind\": {\"m\": \"whole.body.media_id\"}}",
+               PEER_RIGHT, VERDICT_FAIL, "absent from the message");
+    run_expect("{\"send\": {\"msg_id\": \"0x0900\", \"body\": {\"type\": 65, \"data\": \"AA\"}}},"
+               " {\"expect\": {\"msg_id\": \"0x0801\", \"match\": {\"subpackage.index\": 2}}, \"skip_unmatched\": true}",
+               PEER_RIGHT, VERDICT_FAIL, "at body byte");
+}
+
 static void test_unmet_need_is_inconclusive(void **state)
 {
     (void)state;
@@ -513,6 +618,8 @@ int main(void)
         cmocka_unit_test(test_undecodable_frame_fails),
         cmocka_unit_test(test_harness_faults_are_errors),
         cmocka_unit_test(test_verify_and_silence),
+        cmocka_unit_test(test_none_drain_skip_bits),
+        cmocka_unit_test(test_reassembled),
         cmocka_unit_test(test_unmet_need_is_inconclusive),
         cmocka_unit_test(test_terminal_device_passes),
         cmocka_unit_test(test_terminal_wrong_device_fails),

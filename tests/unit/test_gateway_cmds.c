@@ -53,15 +53,6 @@ static size_t rx_raw(struct client *c, uint8_t *out, size_t cap)
     }
 }
 
-/* The gateway (another process) counts what it sent after sending it: a counter is
- * waited for (3 s at most), not read at once. */
-static uint64_t counter_at(struct fixture *f, int i, uint64_t want)
-{
-    for (int k = 0; k < 3000 && f->slot->c[i] != want; k++)
-        usleep(1000);
-    return f->slot->c[i];
-}
-
 /* The command msg_id to the one terminal c; returns the serial it came with. */
 static uint16_t command(struct fixture *f, struct client *c, uint16_t msg_id, const char *body)
 {
@@ -663,6 +654,52 @@ static void test_rsa_exchange(void **state)
     EVP_PKEY_free(other);
 }
 
+/* A 0x0A00 key the gateway cannot use (a modulus without its top bit: not 1024 bits)
+ * is not taken, and not answered as done: 0x8001 result 2, counted rsa_errors; the
+ * 0x8A00 it answers is refused (reply_bad_body).  A good one is taken: result 0, and
+ * answers go encrypted for it from then on. */
+static void test_rsa_bad_peer_key(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    assert_int_equal(gw_rsa_configure(&f->cfg, "encrypt", RSA_TEST_KEY, err, sizeof err), 0);
+    gw_start(f);
+    EVP_PKEY *mine = jt808_rsa_generate(err, sizeof err);
+    assert_non_null(mine);
+    uint32_t e = 0;
+    uint8_t n[JT808_RSA_N_BYTES], bad[JT808_RSA_N_BYTES];
+    assert_int_equal(jt808_rsa_public(mine, &e, n), 0);
+    memcpy(bad, n, sizeof bad);
+    bad[0] &= 0x7F;
+    struct client *c = cl_open(f, 0, JT808_V2019, PHONE19);
+    online(c);
+    const struct jt808_lay_kv kb[] = {{.path = "e", .u = e}, {.path = "n", .p = bad, .n = sizeof bad}};
+    uint16_t s = lay_send(c, 0x0A00, kb, 2);
+    expect_gen_to(c, 0x0A00, s, 2);
+    assert_int_equal(rx.h.encryption, 0); /* no key taken: in the clear */
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_KEYS], 0);
+    /* answering an 0x8A00: that request is refused */
+    command(f, c, 0x8A00, NULL);
+    s = lay_send(c, 0x0A00, kb, 2);
+    expect_gen_to(c, 0x0A00, s, 2);
+    assert_int_equal(wait_u64(&cs_of(f, 0x8A00)->refused, 1), 1);
+    assert_int_equal(cs_of(f, 0x8A00)->answered, 0);
+    assert_int_equal(f->slot->c[GWC_REPLY_BAD_BODY], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 2);
+    /* a good key, of its own accord: taken and answered result 0, encrypted for it */
+    const struct jt808_lay_kv kg[] = {{.path = "e", .u = e}, {.path = "n", .p = n, .n = sizeof n}};
+    s = lay_send(c, 0x0A00, kg, 2);
+    rx_next(c);
+    rx_open(mine);
+    assert_int_equal(rx.h.msg_id, 0x8001);
+    assert_int_equal(rx.b.gen_resp.ack_serial, s);
+    assert_int_equal(rx.b.gen_resp.result, 0);
+    assert_int_equal(f->slot->c[GWC_RSA_KEYS], 1);
+    assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 2);
+    EVP_PKEY_free(mine);
+}
+
 /* platform.rsa off: an encrypted body is refused (result 2, counted), answers stay plain. */
 static void test_rsa_off(void **state)
 {
@@ -936,7 +973,7 @@ static void test_rsa_packages_down(void **state)
     assert_string_equal(full.b.upgrade.manufacturer, "MF001");
     assert_int_equal(full.b.upgrade.pkg_len, 3000);
     assert_int_equal(total, (whole_len + JT808_PKGS_RSA_CHUNK - 1) / JT808_PKGS_RSA_CHUNK);
-    assert_int_equal(counter_at(f, GWC_RSA_ENCRYPTED, enc0 + total) - enc0, total);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_RSA_ENCRYPTED], enc0 + total) - enc0, total);
     assert_int_equal(f->slot->c[GWC_RSA_ERRORS], 0);
     full.body = NULL;
     jt808_msg_free(&full);
@@ -1027,9 +1064,9 @@ static void test_rsa_long_own_body(void **state)
     assert_true(jt808_lay_list_get_u32(full.lay, "ids", "id", ids, 500, &n));
     for (size_t i = 0; i < n; i++)
         assert_int_equal(ids[i], i + 2);
-    assert_int_equal(counter_at(f, GWC_RSA_ENCRYPTED, enc0 + 2) - enc0, 2);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_RSA_ENCRYPTED], enc0 + 2) - enc0, 2);
     assert_int_equal(f->slot->c[GWC_RSA_ERRORS], err0);
-    assert_int_equal(counter_at(f, GWC_RESEND_REQUESTS, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_RESEND_REQUESTS], 1), 1);
     full.body = NULL;
     jt808_msg_free(&full);
     free(whole);
@@ -1045,13 +1082,13 @@ static void test_rsa_long_own_body(void **state)
     size_t an = 0;
     for (int k = 0; k < 6; k++) {
         an = rx_raw(c, again, sizeof again);
-        if (an == olen[1] && memcmp(again, orig[1], an) == 0 && counter_at(f, GWC_PACKAGES_RESENT, 1) == 1)
+        if (an == olen[1] && memcmp(again, orig[1], an) == 0 && wait_u64(&f->slot->c[GWC_PACKAGES_RESENT], 1) == 1)
             break;
         assert_int_equal(rx.h.msg_id, 0x8003); /* only a re-ask may come between */
     }
     assert_int_equal(an, olen[1]);
     assert_memory_equal(again, orig[1], an);
-    assert_int_equal(counter_at(f, GWC_PACKAGES_RESENT, 1), 1);
+    assert_int_equal(wait_u64(&f->slot->c[GWC_PACKAGES_RESENT], 1), 1);
     EVP_PKEY_free(plat);
     EVP_PKEY_free(mine);
 }
@@ -1083,6 +1120,7 @@ int main(int argc, char **argv)
         T(test_packages_reply),
         T(test_rsa_exchange),
         T(test_rsa_off),
+        T(test_rsa_bad_peer_key),
         T(test_reserved_encryption),
         T(test_rsa_reply_bad_body),
         T(test_rsa_packages_up),

@@ -188,7 +188,9 @@ static void test_alarm_confirm(void **state)
     finish(h);
 }
 
-/* Requests answered by 0x0001 alone; 0x8301 events and 0x8303 menu items are kept. */
+/* Requests answered by 0x0001 alone; 0x8301 events and 0x8303 menu items are kept,
+ * and the driver reports the first event set (0x0301) or orders the first item
+ * (0x0303 flag 1), but not after a delete. */
 static void test_general_answers(void **state)
 {
     (void)state;
@@ -205,6 +207,10 @@ static void test_general_answers(void **state)
     q = send_lay(t, 0x8301, ev, 5);
     sent_take(&s, t);
     check_general(want(&s, 0x0001), q, 0x8301, 0);
+    const struct jt808_msg *r = want(&s, 0x0301);
+    assert_int_equal(r->h.body_len, 1);
+    assert_int_equal(u32(r, "event_id"), 3);
+    want_none(&s);
     assert_int_equal(jt_more(t, false)->events[0], 1u << 3);
     assert_int_equal(jt_more(t, false)->events[1], 1u << 1);
     const struct jt808_lay_kv ev2[] = {{.path = "type", .u = 4}, {.path = "events[0].id", .u = 3},
@@ -212,6 +218,7 @@ static void test_general_answers(void **state)
     send_lay(t, 0x8301, ev2, 3);
     sent_take(&s, t);
     want(&s, 0x0001);
+    want_none(&s); /* a delete: nothing to report */
     assert_int_equal(jt_more(t, false)->events[0], 0);
     assert_int_equal(jt_more(t, false)->events[1], 1u << 1);
 
@@ -220,6 +227,21 @@ static void test_general_answers(void **state)
     q = send_lay(t, 0x8303, menu, 3);
     sent_take(&s, t);
     check_general(want(&s, 0x0001), q, 0x8303, 0);
+    r = want(&s, 0x0303);
+    assert_int_equal(r->h.body_len, 2);
+    assert_int_equal(u32(r, "type"), 7);
+    assert_int_equal(u32(r, "flag"), 1);
+    want_none(&s);
+    const struct jt808_lay_kv menu0[] = {{.path = "type", .u = 0}, {.path = "count", .u = 0}};
+    send_lay(t, 0x8303, menu0, 2);
+    sent_take(&s, t);
+    want(&s, 0x0001);
+    want_none(&s); /* delete all: nothing to order */
+    assert_int_equal(jt_more(t, false)->menu[0], 0);
+    send_lay(t, 0x8303, menu, 3);
+    sent_take(&s, t);
+    want(&s, 0x0001);
+    want(&s, 0x0303);
     assert_int_equal(jt_more(t, false)->menu[0], 1u << 7);
 
     const struct { uint16_t id; struct jt808_lay_kv kv[2]; } more[] = {
@@ -235,8 +257,8 @@ static void test_general_answers(void **state)
         check_general(want(&s, 0x0001), q, more[i].id, 0);
         want_none(&s);
     }
-    assert_int_equal(dh_stats(h, 0)->replies, 9);
-    assert_int_equal(dh_stats(h, 0)->commands, 9);
+    assert_int_equal(dh_stats(h, 0)->replies, 11);
+    assert_int_equal(dh_stats(h, 0)->commands, 11);
     sent_free(&s);
     finish(h);
 }

@@ -443,8 +443,14 @@ static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
         result = 1;
         goto answer;
     }
-    if (id == 0x0A00)
-        gw_rsa_peer_key(c, m); /* kept for the connection, answering 0x8A00 or not */
+    if (id == 0x0A00 && !gw_rsa_peer_key(c, m)) {
+        /* a key it cannot use (not a 1024-bit modulus, a bad exponent) is not taken: not
+         * "done", but a bad message, as a body off its layout; the 0x8A00 it answers, if
+         * any, is refused (reply_bad_body) */
+        gw_reply_rejected(c, id, m->body, m->body_bytes, "0x0A00: a key the gateway cannot use");
+        result = 2;
+        goto answer;
+    }
     if (gw_reply(c, m))
         return; /* answers are not answered */
     switch (id) {

@@ -117,7 +117,7 @@ bool gw_rsa_open_package(struct gw_conn *c, struct jt808_msg *m, char *why, size
     return true;
 }
 
-void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m)
+bool gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m)
 {
     uint32_t e = 0;
     const uint8_t *n = NULL;
@@ -131,10 +131,11 @@ void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m)
         c->gw->st->c[GWC_RSA_ERRORS]++;
         if (c->gw->cfg->verbose)
             fprintf(stderr, "gateway %d: %s: 0x0A00 key refused: %s\n", c->gw->id, c->phone, err);
-        return; /* the last good one, if any, stays */
+        return false; /* the last good one, if any, stays */
     }
     EVP_PKEY_free(c->rsa_peer);
     c->rsa_peer = k;
+    return true;
 }
 
 void gw_rsa_conn_free(struct gw_conn *c)

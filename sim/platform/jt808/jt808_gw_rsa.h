@@ -36,8 +36,9 @@ bool gw_rsa_open_package(struct gw_conn *c, struct jt808_msg *m, char *why, size
 /* The key to encrypt message msg_id for c with (platform.rsa encrypt, its 0x0A00 key
  * known, not 0x8A00 itself), NULL to send it in the clear. */
 struct evp_pkey_st *gw_rsa_peer_for(struct gw_conn *c, uint16_t msg_id);
-/* A 0x0A00 from the terminal: its key kept for the connection (a bad one counted). */
-void gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m);
+/* A 0x0A00 from the terminal: its key kept for the connection; false for a key it
+ * cannot use (counted rsa_errors; the last good one, if any, stays). */
+bool gw_rsa_peer_key(struct gw_conn *c, const struct jt808_msg *m);
 void gw_rsa_conn_free(struct gw_conn *c);
 /* jt808_encode for c: the body encrypted for the terminal when platform.rsa is
  * encrypt and its 0x0A00 key known (not 0x8A00 itself, not empty); the caller cuts
