@@ -5,6 +5,8 @@
 #   fleetsim-k8s shard   one shard of an Indexed Job: fleetsim run SCENARIO
 #                        --shard $((JOB_COMPLETION_INDEX+1))/$FLEETSIM_SHARDS
 #                        --report $FLEETSIM_REPORTS/$FLEETSIM_RUN/shard-K
+#                        (with FLEETSIM_CONFORM: fleetsim conform SUITE... with
+#                        the same --shard and --report: a slice of the cases)
 #   fleetsim-k8s merge   the follow-up Job: fleetsim report merge of shard-1..N
 #                        into $FLEETSIM_REPORTS/$FLEETSIM_RUN/{report.json,junit.xml}
 #
@@ -14,8 +16,11 @@
 #   FLEETSIM_SCENARIO     scenario file or installed name (default: quickstart)
 #   FLEETSIM_REPORTS      the shared volume (default: /reports)
 #   FLEETSIM_RUN          a folder per run on it (default: run)
-#   FLEETSIM_RUN_ARGS     more options for fleetsim run, split on blanks
-#                         (e.g. "--target tcp://platform:7999 --procs 4")
+#   FLEETSIM_CONFORM      conformance suites instead of a scenario, split on
+#                         blanks (e.g. "jt808 jt808-terminal": installed names or
+#                         folders); the shards split the cases
+#   FLEETSIM_RUN_ARGS     more options for fleetsim run (or conform), split on
+#                         blanks (e.g. "--target tcp://platform:7999 --procs 4")
 #   FLEETSIM              the fleetsim binary (default: fleetsim on PATH)
 #
 # Exit status.  shard: 0 when the shard ran to its verdicts, whatever they were
@@ -61,10 +66,17 @@ cmd_shard() {
     k=$((i + 1))
     dir="$REPORTS/$RUN/shard-$k"
     mkdir -p "$dir" || die 3 "cannot make $dir"
-    echo "fleetsim-k8s: shard $k/$n of $SCENARIO into $dir"
-    # shellcheck disable=SC2086 # FLEETSIM_RUN_ARGS is a list of options
-    "$FLEETSIM" run "$SCENARIO" --shard "$k/$n" --report "$dir" ${FLEETSIM_RUN_ARGS:-}
-    rc=$?
+    if [ -n "${FLEETSIM_CONFORM:-}" ]; then
+        echo "fleetsim-k8s: shard $k/$n of the conformance cases of $FLEETSIM_CONFORM into $dir"
+        # shellcheck disable=SC2086 # lists of suites and of options
+        "$FLEETSIM" conform $FLEETSIM_CONFORM --shard "$k/$n" --report "$dir" ${FLEETSIM_RUN_ARGS:-}
+        rc=$?
+    else
+        echo "fleetsim-k8s: shard $k/$n of $SCENARIO into $dir"
+        # shellcheck disable=SC2086 # FLEETSIM_RUN_ARGS is a list of options
+        "$FLEETSIM" run "$SCENARIO" --shard "$k/$n" --report "$dir" ${FLEETSIM_RUN_ARGS:-}
+        rc=$?
+    fi
     echo "$rc" >"$dir/exit-status"
     case $rc in
     0 | 1 | 4) exit 0 ;;   # judged: the merge decides

@@ -153,3 +153,29 @@ expect_exit "a shard whose run cannot start fails its pod with the run's status"
     env JOB_COMPLETION_INDEX=0 FLEETSIM_SCENARIO="$TMP/missing.json" FLEETSIM_RUN=run-2 sh "$ENTRY" shard
 check "... kept beside it" grep -qx 2 "$TMP/pvc/run-2/shard-1/exit-status"
 expect_exit "an unknown mode is refused" 2 sh "$ENTRY" serve
+
+# --- conformance cases split over the pods (FLEETSIM_CONFORM): 2 emulated pods and
+# the merge give the cases, and verdicts, of one whole conform run
+SUITE="$ROOT/scenarios/conformance/jt808"
+CASES='JT808-ESC-*'
+"$FLEETSIM" conform "$SUITE" --cases "$CASES" --report "$TMP/cwhole" >"$TMP/cwhole.out" 2>&1
+pids=()
+for i in 0 1; do
+    JOB_COMPLETION_INDEX=$i FLEETSIM_SHARDS=2 FLEETSIM_RUN=conf-1 FLEETSIM_CONFORM="$SUITE" \
+        FLEETSIM_RUN_ARGS="--cases $CASES" sh "$ENTRY" shard >"$TMP/cpod-$i.out" 2>&1 &
+    pids+=($!)
+done
+rcs=""
+for p in "${pids[@]}"; do wait "$p"; rcs="$rcs $?"; done
+if [ "$rcs" = " 0 0" ]; then ok "2 conformance shard pods complete (exit 0)"; else nok "2 conformance shard pods complete" "exits:$rcs" "$(tail -5 "$TMP/cpod-0.out")"; fi
+contains "pod 1 runs a slice of the suite's cases" "shard 2/2 of the conformance cases of $SUITE into $TMP/pvc/conf-1/shard-2" "$TMP/cpod-1.out"
+expect_exit "their merge passes" 0 env FLEETSIM_SHARDS=2 FLEETSIM_RUN=conf-1 sh "$ENTRY" merge
+if python3 -c 'import json,sys
+w=[(c["id"],c["verdict"]) for c in json.load(open(sys.argv[1]))["cases"]]
+m=[(c["id"],c["verdict"]) for c in json.load(open(sys.argv[2]))["cases"]]
+s=[json.load(open(p))["cases"] for p in sys.argv[3:5]]
+sys.exit(0 if w == m and len(w) >= 3 and all(len(x) < len(w) for x in s) else 1)' \
+    "$TMP/cwhole/report.json" "$TMP/pvc/conf-1/report.json" "$TMP/pvc/conf-1/shard-1/report.json" \
+    "$TMP/pvc/conf-1/shard-2/report.json"; then
+    ok "the merged conformance report has the whole run's cases and verdicts, each pod a part of them"
+else nok "the merged conformance report has the whole run's cases and verdicts" "$(head -c 400 "$TMP/pvc/conf-1/report.json")"; fi
