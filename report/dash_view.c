@@ -385,6 +385,15 @@ static void draw_overview(struct dash_canvas *c, const struct dash_model *m, con
 
 /* --- transitions ---------------------------------------------------------------------------- */
 
+/* The states' names cut to one width read alike ("authentic" twice): short
+ * labels of their own, narrow enough for the eight to fit 80 columns. */
+#define TR_COL 8
+static const char *const tr_label[TS__COUNT] = {
+    [TS_IDLE] = "idle",      [TS_CONNECTING] = "connect", [TS_CONNECTED] = "conn-ok", [TS_REGISTERING] = "reg",
+    [TS_REGISTERED] = "reg-ok", [TS_AUTHENTICATING] = "auth", [TS_AUTHENTICATED] = "online",
+    [TS_DISCONNECTED] = "lost",  [TS_UNREGISTERED] = "unreg",
+};
+
 static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, int row, int last_row)
 {
     if (!m->have_cur)
@@ -392,18 +401,14 @@ static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, 
     const struct run_snapshot *s = m->cur;
     row++;
     dash_canvas_put(c, row++, 1, DA_BOLD, "terminals that reached each state");
-    int col = 1 + 12;
-    for (int t = TS_CONNECTING; t < TS__COUNT; t++) {
-        char h[16];
-        snprintf(h, sizeof h, "%.9s", term_state_name((enum term_state)t));
-        dash_canvas_put(c, row, col, DA_BOLD, h);
-        col += 10;
-    }
+    int col = 13;
+    for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += TR_COL)
+        dash_canvas_put(c, row, col, DA_BOLD, tr_label[t]);
     dash_canvas_put(c, row++, 1, DA_BOLD, "FLEET");
     for (int f = 0; f < s->n_fleets && row <= last_row; f++, row++) {
         dash_canvas_printf(c, row, 1, 0, "%.11s", s->fleets[f].id);
         col = 13;
-        for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += 10) {
+        for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += TR_COL) {
             char n[16];
             fmt_n((double)s->fleets[f].st.reached[t], n, sizeof n);
             dash_canvas_put(c, row, col, 0, n);
@@ -411,7 +416,7 @@ static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, 
     }
     row++;
     if (row <= last_row)
-        dash_canvas_put(c, row++, 1, DA_BOLD, "commands by kind     SENT  ANSWERED  REFUSED  TIMED-OUT  OFFLINE");
+        dash_canvas_put(c, row++, 1, DA_BOLD, "commands by kind       SENT  ANSWERED  REFUSED  TIMED-OUT  OFFLINE");
     int any = 0;
     for (int f = 0; f < s->n_fleets; f++)
         for (int k = 0; k < STATS_CMD_KINDS && row <= last_row; k++) {

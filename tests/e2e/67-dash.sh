@@ -145,6 +145,19 @@ else
         "$(cat "$TMP/scr")"
 fi
 
+# 2: the Transitions view, a column per state, each named apart
+TM send-keys -t m 2
+transitions() {
+    shows m '\[2 Transitions\]' &&
+        grep -Eq '^ FLEET +connect +conn-ok +reg +reg-ok +auth +online +lost +unreg$' "$TMP/scr" &&
+        grep -Eq '^ f( +40){6} +0 +0$' "$TMP/scr"
+}
+if until_ok 5 transitions; then
+    ok "2: the Transitions view, every state its own column (40 reached each of the six on the way online)"
+else
+    nok "2: the Transitions view, every state its own column" "$(cat "$TMP/scr")"
+fi
+
 # p: paused, no traffic; p again: traffic again
 TM send-keys -t m 1
 paused_quiet() { shows m '^ f \(p\) ' && [ "$(col IN/S)" = 0 ]; }
