@@ -520,8 +520,12 @@ static void draw_verdicts(struct dash_canvas *c, const struct dash_model *m, int
     dash_canvas_put(c, row++, 1, DA_BOLD, "EXPECTATION         TERMINALS OK / OF   (per-terminal partials)");
     for (int i = 0; i < m->cur->n_expect && row <= last_row; i++) {
         const struct snapshot_expect *e = &m->cur->expect[i];
-        dash_canvas_printf(c, row++, 1, e->p.ok == e->p.total ? DA_GOOD : DA_WARN, "%-19.19s %" PRIu64 " / %" PRIu64,
-                           e->id, e->p.ok, e->p.total);
+        /* none counted yet (or an expectation not judged per terminal): not a pass */
+        if (!e->p.total)
+            dash_canvas_printf(c, row++, 1, DA_DIM, "%-19.19s -", e->id);
+        else
+            dash_canvas_printf(c, row++, 1, e->p.ok == e->p.total ? DA_GOOD : DA_WARN,
+                               "%-19.19s %" PRIu64 " / %" PRIu64, e->id, e->p.ok, e->p.total);
     }
     if (row <= last_row)
         dash_canvas_put(c, row, 1, DA_DIM, "verdicts are judged at the end (the source sends no live verdicts)");
