@@ -614,6 +614,7 @@ int expect_compile(const struct scenario *sc, struct term_pred *out, int cap)
         struct term_pred *p = &out[n];
         memset(p, 0, sizeof *p);
         p->slot = i;
+        p->id = e->id;
         for (int f = 0; f < sc->n_fleets; f++)
             if (!e->fleet[0] || strcmp(e->fleet, sc->fleets[f].id) == 0)
                 p->fleets |= 1u << f;

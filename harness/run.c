@@ -362,6 +362,7 @@ static int worker_child(void *arg, int ctl_fd)
         .shard = r->shard - 1,
         .shards = r->shards,
         .trace = r->trace,
+        .live = r->stats != NULL,
     };
     if (!w || worker_setup(w, &plan, c->idx, r->n_workers, slot, ctl_fd, err, sizeof err) < 0) {
         snprintf(slot->error, sizeof slot->error, "%s", w ? err : "out of memory");

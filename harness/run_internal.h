@@ -97,7 +97,7 @@ struct run {
     uint32_t shard, shards;       /* --shard K/N: K (1-based) of N; 1 of 1 is the whole fleet */
     struct run_snapshot *snap;    /* the run's state: refreshed every status tick and at the end */
     uint32_t tick;                /* status ticks since the start (the timeline's key) */
-    struct run_stats *stats;      /* --stats endpoint, NULL when none */
+    struct stats_srv *stats;      /* --stats endpoint (harness/stats_srv.h), NULL when none */
     uint64_t prev_gw_positions;
     int tty;
     char tmpdir[256];

@@ -1,329 +1,85 @@
-/* `fleetsim run --stats PATH`: the run's snapshot, live, on a unix stream socket.
- * A client that connects gets the current snapshot at once, as one line of JSON
- * (the document, then "\n"), and another one every status interval after that,
- * until it closes the connection or the run ends.  A client that wants one reads
- * one line and closes.  A client that reads slower than the documents come skips
- * documents rather than making the parent queue them.
- *
- * A client may also write requests, a JSON object per line (docs/live.md); each
- * gets a reply line, queued after whatever line is being sent, so a document is
- * never split.  A client that does not read its replies is not read from either
- * once STATS_MAX_PENDING bytes wait for it. */
-#include <errno.h>
+/* `fleetsim run --stats PATH`: the run's snapshot, live, on a unix stream socket
+ * (harness/stats_srv.c serves it; docs/live.md): each status interval a document,
+ * the snapshot with a "live" member (events, verdicts as of now, what live
+ * requests changed), and the requests of its clients (run_live.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "harness/live_doc.h"
 #include "harness/live_req.h"
 #include "harness/run_internal.h"
+#include "harness/stats_srv.h"
 
-#define STATS_MAX_CLIENTS 16
-#define STATS_MAX_PENDING (1024 * 1024) /* bytes of replies waiting for a client */
-
-struct stats_client {
-    int fd;                       /* -1: free */
-    ev_io io;
-    char *out;                    /* the document being sent (owned) */
-    size_t len, off;
-    struct run_stats *srv;
-    uint32_t gen;                 /* bumped on every accept: a late reply finds its asker gone */
-    char in[LIVE_REQ_MAX + 1];    /* the request line being read */
-    size_t in_len;
-    bool skipping;                /* the line was too long: the rest of it is dropped */
-};
-
-struct run_stats {
-    int fd;
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    ev_io accept_io;
-    struct run *run;
-    struct stats_client clients[STATS_MAX_CLIENTS];
-};
-
-static void client_close(struct stats_client *c)
+/* What the run adds to its snapshot for a watcher (docs/live.md): events,
+ * verdicts as of now, and what live requests changed.  A sharded run's counts
+ * are its shard's, so that the documents of all shards add up. */
+static cJSON *live_member(struct run *r)
 {
-    struct ev_loop *loop = c->srv->run->loop;
-    if (c->fd < 0)
-        return;
-    ev_io_stop(loop, &c->io);
-    close(c->fd);
-    c->fd = -1;
-    free(c->out);
-    c->out = NULL;
-    c->len = c->off = 0;
-}
-
-/* The snapshot as one line; NULL when out of memory. */
-static char *document(struct run *r, size_t *len)
-{
-    return live_json_line(snapshot_to_json(r->snap), len);
-}
-
-static void client_want(struct stats_client *c)
-{
-    struct ev_loop *loop = c->srv->run->loop;
-    int ev = (c->len - c->off < STATS_MAX_PENDING ? EV_READ : 0) | (c->off < c->len ? EV_WRITE : 0);
-    if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == ev)
-        return;
-    ev_io_stop(loop, &c->io);
-    ev_io_set(&c->io, c->fd, ev);
-    ev_io_start(loop, &c->io);
-}
-
-static void client_flush(struct stats_client *c)
-{
-    while (c->off < c->len) {
-        ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            client_close(c);
-            return;
-        }
-        c->off += (size_t)n;
+    cJSON *live = cJSON_CreateObject();
+    if (!live)
+        return NULL;
+    struct live_doc_src src = {.shm = r->shm, .n_workers = r->n_workers, .n_gw = r->n_gw, .start_us = r->start_us,
+                               .sc = &r->sc, .fe = r->fe};
+    cJSON_AddItemToObject(live, "events", live_doc_events(&src));
+    cJSON_AddItemToObject(live, "verdicts", live_doc_verdicts(&r->sc, r->snap));
+    cJSON *paused = cJSON_AddArrayToObject(live, "paused");
+    cJSON *active = cJSON_AddObjectToObject(live, "active");
+    cJSON *max = cJSON_AddObjectToObject(live, "max");
+    for (int f = 0; f < r->sc.n_fleets; f++) {
+        const struct fleet_spec *fl = &r->sc.fleets[f];
+        uint32_t cap = fleet_capacity(fl);
+        struct live_resize now, all;
+        live_resize_plan(r->active[f], 0, cap, r->shard - 1, r->shards, &now);
+        live_resize_plan(cap, 0, cap, r->shard - 1, r->shards, &all);
+        if (r->paused[f])
+            cJSON_AddItemToArray(paused, cJSON_CreateString(fl->id));
+        cJSON_AddNumberToObject(active, fl->id, now.here);
+        cJSON_AddNumberToObject(max, fl->id, all.here);
     }
-    if (c->off >= c->len) {
-        free(c->out);
-        c->out = NULL;
-        c->len = c->off = 0;
-    }
-    client_want(c);
+    return live;
 }
 
-/* Hand a copy of the document to a client that has finished the last one. */
-static void client_give(struct stats_client *c, const char *doc, size_t len)
+/* The snapshot and its "live" member as one line; NULL when out of memory. */
+static char *document(void *ctx, int fresh, size_t *len)
 {
-    if (c->fd < 0 || c->out)
-        return;
-    c->out = malloc(len);
-    if (!c->out)
-        return;
-    memcpy(c->out, doc, len);
-    c->len = len;
-    c->off = 0;
-    client_flush(c);
+    struct run *r = ctx;
+    if (fresh)
+        run_snapshot_take(r); /* a new client sees now, not the last tick */
+    cJSON *j = snapshot_to_json(r->snap);
+    if (j)
+        cJSON_AddItemToObject(j, "live", live_member(r));
+    return live_json_line(j, len);
 }
 
-static void client_line(struct stats_client *c)
+static void request(void *ctx, const char *line, size_t len, int client, uint32_t gen)
 {
-    size_t n = c->in_len;
-    if (n && c->in[n - 1] == '\r')
-        n--;
-    size_t sp = 0;
-    while (sp < n && (c->in[sp] == ' ' || c->in[sp] == '\t'))
-        sp++;
-    if (sp < n) /* a blank line asks nothing */
-        run_live_request(c->srv->run, c->in, n, (int)(c - c->srv->clients), c->gen);
+    run_live_request(ctx, line, len, client, gen);
 }
 
-static void client_read(struct stats_client *c)
-{
-    char buf[4096];
-    for (int round = 0; round < 16 && c->fd >= 0 && c->len - c->off < STATS_MAX_PENDING; round++) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) {
-            client_close(c); /* end of file is its goodbye */
-            return;
-        }
-        const char *p = buf, *end = buf + n;
-        while (p < end && c->fd >= 0) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t seg = (size_t)((nl ? nl : end) - p);
-            if (!c->skipping && c->in_len + seg > LIVE_REQ_MAX) {
-                char err[160];
-                snprintf(err, sizeof err, "request: longer than %d bytes; the rest of the line is skipped",
-                         LIVE_REQ_MAX);
-                c->skipping = true;
-                c->in_len = 0;
-                run_stats_reply(c->srv->run, (int)(c - c->srv->clients), c->gen, live_reply_error(NULL, err));
-            }
-            if (!c->skipping) {
-                memcpy(c->in + c->in_len, p, seg);
-                c->in_len += seg;
-            }
-            if (!nl)
-                break;
-            if (!c->skipping)
-                client_line(c);
-            c->skipping = false;
-            c->in_len = 0;
-            p = nl + 1;
-        }
-    }
-    if (c->fd >= 0)
-        client_want(c);
-}
-
-static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct stats_client *c = io->data;
-    if (revents & EV_READ)
-        client_read(c);
-    if (c->fd >= 0 && (revents & EV_WRITE))
-        client_flush(c);
-    (void)loop;
-}
+static const struct stats_srv_ops run_ops = {.document = document, .request = request};
 
 void run_stats_reply(struct run *r, int client, uint32_t gen, cJSON *reply)
 {
-    struct run_stats *s = r->stats;
-    if (!s || client < 0 || client >= STATS_MAX_CLIENTS || s->clients[client].fd < 0 ||
-        s->clients[client].gen != gen) {
+    if (!r->stats) {
         cJSON_Delete(reply);
         return;
     }
-    struct stats_client *c = &s->clients[client];
-    size_t n;
-    char *line = live_json_line(reply, &n);
-    if (!line)
-        return;
-    /* after what is queued: a document being sent is not split */
-    char *out = realloc(c->out, c->len + n);
-    if (!out) {
-        free(line);
-        return;
-    }
-    memcpy(out + c->len, line, n);
-    free(line);
-    c->out = out;
-    c->len += n;
-    client_flush(c);
-}
-
-static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct run_stats *s = io->data;
-    for (;;) {
-        int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
-        struct stats_client *c = NULL;
-        for (int i = 0; i < STATS_MAX_CLIENTS && !c; i++)
-            if (s->clients[i].fd < 0)
-                c = &s->clients[i];
-        if (!c) {
-            close(fd); /* full: come back later */
-            continue;
-        }
-        c->fd = fd;
-        c->gen++;
-        c->in_len = 0;
-        c->skipping = false;
-        ev_io_init(&c->io, client_cb, fd, EV_READ);
-        c->io.data = c;
-        ev_io_start(loop, &c->io);
-        run_snapshot_take(s->run);
-        size_t len;
-        char *doc = document(s->run, &len);
-        if (doc) {
-            c->out = doc;
-            c->len = len;
-            c->off = 0;
-            client_flush(c);
-        } else {
-            client_close(c);
-        }
-    }
-    (void)revents;
+    stats_srv_reply(r->stats, client, gen, reply);
 }
 
 int run_stats_open(struct run *r, const char *path, char *err, size_t errcap)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (!path[0] || strlen(path) >= sizeof sa.sun_path) {
-        snprintf(err, errcap, "--stats %s: a unix socket path of 1 to %zu bytes", path, sizeof sa.sun_path - 1);
-        return -1;
-    }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        /* a socket nobody listens on is what a run that ended left behind */
-        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
-        int refused = !alive && errno == ECONNREFUSED;
-        if (probe >= 0)
-            close(probe);
-        if (!S_ISSOCK(st.st_mode) || alive || !refused) {
-            snprintf(err, errcap, "--stats %s: %s", path,
-                     !S_ISSOCK(st.st_mode) ? "exists and is not a socket" : "another run is serving it");
-            return -1;
-        }
-        unlink(path);
-    }
-    struct run_stats *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errcap, "--stats: out of memory");
-        return -1;
-    }
-    s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s->fd, 16) < 0) {
-        snprintf(err, errcap, "--stats %s: %s", path, strerror(errno));
-        if (s->fd >= 0)
-            close(s->fd);
-        free(s);
-        return -1;
-    }
-    memcpy(s->path, path, strlen(path) + 1);
-    s->run = r;
-    for (int i = 0; i < STATS_MAX_CLIENTS; i++) {
-        s->clients[i].fd = -1;
-        s->clients[i].srv = s;
-    }
-    r->stats = s;
-    return 0;
+    r->stats = stats_srv_open(path, err, errcap);
+    return r->stats ? 0 : -1;
 }
 
-void run_stats_start(struct run *r)
-{
-    struct run_stats *s = r->stats;
-    if (!s)
-        return;
-    ev_io_init(&s->accept_io, accept_cb, s->fd, EV_READ);
-    s->accept_io.data = s;
-    ev_io_start(r->loop, &s->accept_io);
-}
+void run_stats_start(struct run *r) { stats_srv_start(r->stats, r->loop, &run_ops, r); }
 
-void run_stats_publish(struct run *r)
-{
-    struct run_stats *s = r->stats;
-    if (!s)
-        return;
-    int want = 0;
-    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
-        want |= s->clients[i].fd >= 0 && !s->clients[i].out;
-    if (!want)
-        return; /* nobody to give it to: no document built */
-    size_t len;
-    char *doc = document(r, &len);
-    if (!doc)
-        return;
-    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
-        client_give(&s->clients[i], doc, len);
-    free(doc);
-}
+void run_stats_publish(struct run *r) { stats_srv_publish(r->stats); }
 
 void run_stats_close(struct run *r)
 {
-    struct run_stats *s = r->stats;
-    if (!s)
-        return;
-    for (int i = 0; i < STATS_MAX_CLIENTS; i++)
-        if (s->clients[i].fd >= 0)
-            client_close(&s->clients[i]);
-    if (r->loop && ev_is_active(&s->accept_io))
-        ev_io_stop(r->loop, &s->accept_io);
-    close(s->fd);
-    unlink(s->path);
-    free(s);
+    stats_srv_close(r->stats);
     r->stats = NULL;
 }

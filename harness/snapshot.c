@@ -174,16 +174,27 @@ void snapshot_take(struct run_snapshot *s, const struct stats_shm *shm, int n_wo
             .checkpoints_incomplete = k->checkpoints_incomplete, .checkpoint_max_us = k->checkpoint_max_us,
         };
     }
-    for (int i = 0; i < s->n_expect; i++) {
-        struct expect_partial *e = &s->expect[i].p;
-        memset(e, 0, sizeof *e);
-        for (int w = 0; w < n_workers; w++) {
-            const struct expect_partial *q = &shm->workers[w].expect[i];
-            e->ok += q->ok;
-            e->total += q->total;
-            e->undecided += q->undecided;
-            if (q->worst_us > e->worst_us)
-                e->worst_us = q->worst_us;
+    for (int i = 0; i < s->n_expect; i++)
+        memset(&s->expect[i].p, 0, sizeof s->expect[i].p);
+    for (int w = 0; w < n_workers; w++) {
+        /* a worker rewrites its partials every second while the run is watched live:
+         * a copy taken while it wrote is taken again (it takes microseconds) */
+        const struct worker_slot *ws = &shm->workers[w];
+        struct expect_partial q[STATS_MAX_EXPECT];
+        for (int tries = 0; tries < 1000; tries++) {
+            uint32_t g = __atomic_load_n(&ws->expect_gen, __ATOMIC_ACQUIRE);
+            memcpy(q, ws->expect, (size_t)s->n_expect * sizeof *q);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (!(g & 1) && __atomic_load_n(&ws->expect_gen, __ATOMIC_RELAXED) == g)
+                break;
+        }
+        for (int i = 0; i < s->n_expect; i++) {
+            struct expect_partial *e = &s->expect[i].p;
+            e->ok += q[i].ok;
+            e->total += q[i].total;
+            e->undecided += q[i].undecided;
+            if (q[i].worst_us > e->worst_us)
+                e->worst_us = q[i].worst_us;
         }
     }
     s->n_components = 0;

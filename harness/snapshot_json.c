@@ -54,7 +54,8 @@ _Static_assert(offsetof(struct gw_slot, c) - offsetof(struct gw_slot, connection
                offsetof(struct gw_slot, cmd) == offsetof(struct gw_slot, ledger) + sizeof(struct ledger) &&
                offsetof(struct gw_slot, cmd_latency) ==
                    offsetof(struct gw_slot, cmd) + sizeof(((struct gw_slot *)0)->cmd) &&
-               sizeof(struct gw_slot) == offsetof(struct gw_slot, cmd_latency) + sizeof(struct hist),
+               offsetof(struct gw_slot, events) == offsetof(struct gw_slot, cmd_latency) + sizeof(struct hist) &&
+               sizeof(struct gw_slot) == offsetof(struct gw_slot, events) + sizeof(struct live_ring),
                "every counter of struct gw_slot has its place in the snapshot");
 
 const char *const snapshot_why_keys[LEDGER_WHY_COUNT] = {

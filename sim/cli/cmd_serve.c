@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ev.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -13,7 +14,11 @@
 
 #include "harness/prom.h"
 #include "harness/prom_http.h"
+#include "harness/live_doc.h"
+#include "harness/live_req.h"
+#include "harness/scenario.h"
 #include "harness/snapshot.h"
+#include "harness/stats_srv.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/clock.h"
 #include "sim/core/stats.h"
@@ -77,6 +82,10 @@ static void usage(void)
             "  -q, --quiet             no counters lines\n"
             "      --prometheus ADDR   serve the platform's metrics at http://ADDR/metrics\n"
             "                          (PORT, :PORT or HOST:PORT; loopback unless HOST says otherwise)\n"
+            "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
+            "                          JSON line each status interval, with the latest frames\n"
+            "                          the gateways rejected or read with a deviation\n"
+            "                          (docs/live.md); `fleetsim top PATH` shows it\n"
             "  -v, --verbose           log every rejected frame\n"
             "  -h, --help              this text\n"
             "\n"
@@ -202,6 +211,133 @@ static int check_port(const struct gw_config *cfg, int join)
     }
 }
 
+/* The parent's loop: the supervisor, the counters line each status interval,
+ * the --prometheus and --stats endpoints. */
+struct serve_loop {
+    struct ev_loop *loop;
+    struct super *sup;
+    ev_io sup_io;
+    ev_timer sup_timer, tick;
+    struct stats_shm *shm;
+    const struct gw_config *cfg;
+    struct serve_watch *watch;
+    struct prom_http *prom;
+    struct run_snapshot *snap;   /* refreshed each tick when an endpoint shows it */
+    struct prom_buf *text;
+    struct stats_srv *stats;
+    uint64_t started;
+    int quiet, tty;
+};
+
+static void serve_super_arm(struct serve_loop *L, int ms)
+{
+    ev_timer_stop(L->loop, &L->sup_timer);
+    if (ms < 0)
+        return;
+    ev_timer_set(&L->sup_timer, ms / 1000.0, 0);
+    ev_timer_start(L->loop, &L->sup_timer);
+}
+
+static void serve_super_io(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct serve_loop *L = io->data;
+    serve_super_arm(L, super_poll(L->sup, 0));
+    (void)loop;
+    (void)revents;
+}
+
+static void serve_super_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct serve_loop *L = t->data;
+    serve_super_arm(L, super_poll(L->sup, 0));
+    (void)loop;
+    (void)revents;
+}
+
+static void serve_tick(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct serve_loop *L = t->data;
+    struct stats_shm *shm = L->shm;
+    uint64_t now = clock_mono_us();
+    uint64_t conns = 0, frames = 0, bad = 0, regs = 0, auths = 0, pos = 0;
+    for (int i = 0; i < L->cfg->procs; i++) {
+        struct gw_slot *g = &shm->gateways[i];
+        conns += g->connections;
+        frames += g->frames_in;
+        bad += g->rejected;
+        regs += g->c[GWC_REGISTRATIONS];
+        auths += g->c[GWC_AUTHENTICATIONS];
+        pos += g->c[GWC_POSITIONS];
+        if (g->error[0]) {
+            fprintf(stderr, "fleetsim serve: %s\n", g->error);
+            g->error[0] = 0;
+        }
+    }
+    if (shm->core.error[0]) {
+        fprintf(stderr, "fleetsim serve: %s\n", shm->core.error);
+        shm->core.error[0] = 0;
+    }
+    if (L->snap) {
+        snapshot_take(L->snap, shm, 0, L->cfg->procs);
+        L->snap->embedded = 1;
+        L->snap->wall_s = (double)(now - L->started) / 1e6;
+        L->snap->virtual_s = (double)clock_now_us() / 1e6;
+    }
+    if (L->prom && prom_render(L->text, L->snap, NULL, &jt808_frontend, (double)(now - L->started) / 1e6) == 0)
+        prom_http_publish(L->prom, L->text->p, L->text->len);
+    stats_srv_publish(L->stats);
+    if (!L->quiet) {
+        printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
+               "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
+               L->tty ? "\r" : "", conns, frames, bad, regs, auths, pos, L->tty ? "   " : "\n");
+        fflush(stdout);
+    }
+    (void)loop;
+    (void)revents;
+}
+
+/* --stats: the platform's snapshot with its "live" member (docs/live.md). */
+static char *serve_document(void *ctx, int fresh, size_t *len)
+{
+    struct serve_loop *L = ctx;
+    if (fresh) {
+        snapshot_take(L->snap, L->shm, 0, L->cfg->procs);
+        L->snap->embedded = 1;
+        L->snap->wall_s = (double)(clock_mono_us() - L->started) / 1e6;
+        L->snap->virtual_s = (double)clock_now_us() / 1e6;
+    }
+    cJSON *j = snapshot_to_json(L->snap);
+    cJSON *live = j ? cJSON_AddObjectToObject(j, "live") : NULL;
+    if (live) {
+        struct live_doc_src src = {.shm = L->shm, .n_workers = 0, .n_gw = L->cfg->procs,
+                                   .start_us = 0, .fe = &jt808_frontend};
+        cJSON_AddItemToObject(live, "events", live_doc_events(&src));
+        cJSON_AddArrayToObject(live, "verdicts");
+        cJSON_AddArrayToObject(live, "paused");
+        cJSON_AddObjectToObject(live, "active");
+        cJSON_AddObjectToObject(live, "max");
+    }
+    return live_json_line(j, len);
+}
+
+/* A request is parsed as a run parses it (so a bad one gets the same error),
+ * but every op acts on fleets, and serve runs none. */
+static void serve_request(void *ctx, const char *line, size_t len, int client, uint32_t gen)
+{
+    struct serve_loop *L = ctx;
+    struct live_req q;
+    char err[300];
+    if (live_req_parse(line, len, &q, err, sizeof err) < 0) {
+        stats_srv_reply(L->stats, client, gen, live_reply_error(q.id, err));
+        return;
+    }
+    snprintf(err, sizeof err, "serve runs no fleets: op \"%s\" is for a run's socket (fleetsim run --stats)",
+             live_op_name(q.op));
+    stats_srv_reply(L->stats, client, gen, live_reply_error(q.id, err));
+}
+
+static const struct stats_srv_ops serve_stats_ops = {.document = serve_document, .request = serve_request};
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -218,7 +354,7 @@ int cmd_serve(int argc, char **argv)
         {"verify-url", required_argument, 0, 'U'}, {"verify-timeout", required_argument, 0, 'W'},
         {"verify-events", required_argument, 0, 'E'},
         {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
-        {"reasm-timeout", required_argument, 0, 'G'},
+        {"reasm-timeout", required_argument, 0, 'G'}, {"stats", required_argument, 0, 'X'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -228,7 +364,9 @@ int cmd_serve(int argc, char **argv)
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
     int join = 0, quiet = 0;
-    const char *prometheus = NULL;
+    const char *prometheus = NULL, *stats_path = NULL;
+    struct stats_srv *stats = NULL;  /* --stats: the live statistics socket */
+    struct serve_loop L = {0};
     struct prom_http *prom = NULL;   /* --prometheus: the endpoint, the snapshot it renders */
     struct run_snapshot *snap = NULL;
     struct prom_buf text = {0};
@@ -255,6 +393,7 @@ int cmd_serve(int argc, char **argv)
         case 'j': join = 1; break;
         case 'q': quiet = 1; break;
         case 'M': prometheus = optarg; break;
+        case 'X': stats_path = optarg; break;
         case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;
         case 'A': snprintf(cfg.tls.ca, sizeof cfg.tls.ca, "%s", optarg); break;
@@ -355,6 +494,10 @@ int cmd_serve(int argc, char **argv)
     int refused = check_port(&cfg, join);
     if (refused)
         return refused;
+    if (stats_path && !(stats = stats_srv_open(stats_path, why, sizeof why))) {
+        fprintf(stderr, "fleetsim serve: %s\n", why);
+        return RUN_EXIT_USAGE;
+    }
     clock_init(scale);
     struct stats_shm *shm = stats_map();
     int lfds[STATS_MAX_GATEWAYS];
@@ -362,6 +505,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "fleetsim serve: %s\n", shm ? err : "cannot map statistics");
         if (shm)
             stats_unmap(shm);
+        stats_srv_close(stats);
         return RUN_EXIT_HARNESS;
     }
     int core_lfd = core_listen(cfg.core, sizeof cfg.core, err, sizeof err);
@@ -370,6 +514,7 @@ int cmd_serve(int argc, char **argv)
         for (int i = 0; i < cfg.procs; i++)
             close(lfds[i]);
         stats_unmap(shm);
+        stats_srv_close(stats);
         return RUN_EXIT_HARNESS;
     }
     struct serve_watch watch = {.first = -1};
@@ -381,6 +526,7 @@ int cmd_serve(int argc, char **argv)
             close(lfds[i]);
         close(core_lfd);
         stats_unmap(shm);
+        stats_srv_close(stats);
         return RUN_EXIT_HARNESS;
     }
     struct serve_gw gws[STATS_MAX_GATEWAYS];
@@ -421,65 +567,64 @@ int cmd_serve(int argc, char **argv)
            join ? ", joining the server already on the port" : "");
     fflush(stdout);
     /* after the last fork: the endpoint's thread must be in no child */
-    uint64_t started = clock_mono_us();
+    L = (struct serve_loop){.sup = sup, .shm = shm, .cfg = &cfg, .watch = &watch, .quiet = quiet,
+                            .tty = isatty(STDOUT_FILENO), .started = clock_mono_us(), .stats = stats};
     if (prometheus) {
         prom = prom_http_start(prometheus, err, sizeof err);
-        snap = snapshot_new();
-        if (!prom || !snap) {
-            fprintf(stderr, "fleetsim serve: --prometheus %s\n", prom ? "out of memory" : err);
+        if (!prom) {
+            fprintf(stderr, "fleetsim serve: --prometheus %s\n", err);
             rc = RUN_EXIT_USAGE;
             goto stop;
         }
-        snap->embedded = 1;
-        snap->time_scale = scale;
-        snprintf(snap->scenario, sizeof snap->scenario, "serve");
         printf("fleetsim serve: metrics at http://%s/metrics\n", prometheus);
         fflush(stdout);
     }
-    int tty = isatty(STDOUT_FILENO);
-    uint64_t next = clock_mono_us() + interval_ms * 1000u;
-    while (!stop && !watch.failed) {
-        uint64_t now = clock_mono_us();
-        if (now < next) {
-            super_poll(sup, (int)((next - now + 999) / 1000)); /* a signal cuts it short */
-            continue;
+    if (prom || stats) {
+        snap = snapshot_new();
+        if (!snap) {
+            fprintf(stderr, "fleetsim serve: out of memory\n");
+            goto stop;
         }
-        next = now + interval_ms * 1000u;
-        uint64_t conns = 0, frames = 0, bad = 0, regs = 0, auths = 0, pos = 0;
-        for (int i = 0; i < cfg.procs; i++) {
-            struct gw_slot *g = &shm->gateways[i];
-            conns += g->connections;
-            frames += g->frames_in;
-            bad += g->rejected;
-            regs += g->c[GWC_REGISTRATIONS];
-            auths += g->c[GWC_AUTHENTICATIONS];
-            pos += g->c[GWC_POSITIONS];
-            if (g->error[0]) {
-                fprintf(stderr, "fleetsim serve: %s\n", g->error);
-                g->error[0] = 0;
-            }
-        }
-        if (shm->core.error[0]) {
-            fprintf(stderr, "fleetsim serve: %s\n", shm->core.error);
-            shm->core.error[0] = 0;
-        }
-        if (prom) {
-            snapshot_take(snap, shm, 0, cfg.procs);
-            snap->embedded = 1;
-            if (prom_render(&text, snap, NULL, &jt808_frontend, (double)(now - started) / 1e6) == 0)
-                prom_http_publish(prom, text.p, text.len);
-        }
-        if (quiet)
-            continue;
-        printf("%sconnections %" PRIu64 "  frames %" PRIu64 "  bad %" PRIu64 "  registered %" PRIu64
-               "  authenticated %" PRIu64 "  positions %" PRIu64 "%s",
-               tty ? "\r" : "", conns, frames, bad, regs, auths, pos, tty ? "   " : "\n");
+        static struct scenario none; /* the platform alone: no fleets, no expectations */
+        snprintf(none.name, sizeof none.name, "serve");
+        snapshot_begin(snap, &none, "", 1, 1);
+        snap->embedded = 1;
+        snap->time_scale = scale;
+        snap->interval_ms = (uint32_t)interval_ms;
+        snprintf(snap->frontend, sizeof snap->frontend, "%s", jt808_frontend.name);
+    }
+    L.prom = prom;
+    L.snap = snap;
+    L.text = &text;
+    L.loop = ev_loop_new(EVFLAG_AUTO);
+    if (!L.loop) {
+        fprintf(stderr, "fleetsim serve: cannot make an event loop\n");
+        goto stop;
+    }
+    ev_io_init(&L.sup_io, serve_super_io, super_fd(sup), EV_READ);
+    L.sup_io.data = &L;
+    ev_io_start(L.loop, &L.sup_io);
+    ev_timer_init(&L.sup_timer, serve_super_timer, 0, 0);
+    L.sup_timer.data = &L;
+    ev_timer_start(L.loop, &L.sup_timer);
+    ev_timer_init(&L.tick, serve_tick, interval_ms / 1000.0, interval_ms / 1000.0);
+    L.tick.data = &L;
+    ev_timer_start(L.loop, &L.tick);
+    if (stats) {
+        stats_srv_start(stats, L.loop, &serve_stats_ops, &L);
+        printf("fleetsim serve: live statistics on %s\n", stats_path);
         fflush(stdout);
     }
+    /* a signal cuts the wait short (its handler sets stop); the tick bounds it anyway */
+    while (!stop && !watch.failed)
+        ev_run(L.loop, EVRUN_ONCE);
     rc = RUN_EXIT_PASS;
     if (watch.failed)
         cause_of(sup, &watch);
 stop:
+    stats_srv_close(stats); /* before the loop its watchers are on */
+    if (L.loop)
+        ev_loop_destroy(L.loop);
     prom_http_stop(prom);
     prom_buf_free(&text);
     snapshot_free(snap);

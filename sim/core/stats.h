@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sim/core/ledger.h"
+#include "sim/core/live_events.h"
 #include "sim/core/metrics.h"
 #include "sim/dev/term_state.h"
 
@@ -88,7 +89,9 @@ struct worker_slot {
     int32_t connect_errno;           /* the last connect failure's errno (0: none yet) */
     char error[256];                 /* why it failed, when it did */
     struct fleet_stats fleets[STATS_MAX_FLEETS];
+    volatile uint32_t expect_gen;    /* odd while expect[] is being rewritten (a live evaluation) */
     struct expect_partial expect[STATS_MAX_EXPECT];
+    struct live_ring events;         /* its latest events (live_events.h) */
 };
 
 /* Commands a front-end sent to one fleet, by command kind. */
@@ -117,6 +120,7 @@ struct gw_slot {
     struct ledger ledger;            /* commands the front-end sent */
     struct cmd_stats cmd[STATS_MAX_FLEETS][STATS_CMD_KINDS];
     struct hist cmd_latency;         /* command sent -> reply, µs */
+    struct live_ring events;         /* its latest events (live_events.h) */
 };
 
 /* The platform core (sim/platform/core): the store's writer. */
@@ -142,6 +146,8 @@ struct core_slot {
 
 struct stats_shm {
     uint32_t n_workers, n_gateways;
+    uint32_t live;                   /* set before the fork when the run has a live statistics socket:
+                                        the workers evaluate their expectations every second */
     struct core_slot core;
     struct worker_slot workers[STATS_MAX_WORKERS];
     struct gw_slot gateways[STATS_MAX_GATEWAYS];

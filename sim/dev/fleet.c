@@ -5,6 +5,7 @@
 #include "sim/net/tls.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -113,6 +114,20 @@ int fleet_ident_parse(const char *pattern, char *prefix, size_t cap, uint64_t *b
     return 0;
 }
 
+void term_event(struct term *t, enum live_ev_kind kind, const uint8_t *frame, size_t n, const char *fmt, ...)
+{
+    struct live_ring *r = &t->fleet->w->slot->events;
+    uint64_t now = term_now();
+    if (!live_ev_admit(r, now))
+        return;
+    char id[LIVE_EV_TERM];
+    term_ident(t, id, sizeof id);
+    va_list ap;
+    va_start(ap, fmt);
+    live_ev_vput(r, now, t->fleet->index, kind, id, frame, n, fmt, ap);
+    va_end(ap);
+}
+
 /* How a terminal's TLS handshake ended, counted in its fleet (terminal.tls_*). */
 static void tls_client_cb(void *arg, enum tls_client_event ev)
 {
@@ -128,12 +143,27 @@ static void tls_client_cb(void *arg, enum tls_client_event ev)
     struct fleet_rt *fr = arg;
     if ((unsigned)ev < TLS_CEV__COUNT)
         (*(uint64_t *)((char *)fr->st + at[ev]))++;
+    fr->tls_last = ev; /* the connect failure that follows says why */
 }
 
 /* A connect that failed, counted by why; the last reason is shown with the counts. */
 static void connect_failed(struct term *t, int err)
 {
     struct fleet_stats *st = t->fleet->st;
+    static const char *const tls_why[TLS_CEV__COUNT] = {
+        [TLS_CEV_NAME_MISMATCH] = "the server's certificate is not for the fleet's server_name",
+        [TLS_CEV_UNTRUSTED] = "the server's certificate failed verification",
+        [TLS_CEV_STAPLE_MISSING] = "no OCSP status stapled (ocsp_stapling require)",
+        [TLS_CEV_STAPLE_REVOKED] = "the stapled OCSP status says revoked",
+        [TLS_CEV_STAPLE_BAD] = "the stapled OCSP response does not verify or is out of date",
+        [TLS_CEV_FAILED] = "the handshake failed (the server refused it)",
+    };
+    enum tls_client_event tev = (enum tls_client_event)t->fleet->tls_last;
+    t->fleet->tls_last = TLS_CEV_HANDSHAKE;
+    if (tev != TLS_CEV_HANDSHAKE && (unsigned)tev < TLS_CEV__COUNT && tls_why[tev])
+        term_event(t, LEV_TLS, NULL, 0, "TLS: %s", tls_why[tev]);
+    else
+        term_event(t, LEV_CONNECT_FAILED, NULL, 0, "connect: %s", strerror(err ? err : EIO));
     st->connect_failures++;
     if (err == ECONNREFUSED || err == ECONNRESET)
         st->connect_refused++;
@@ -567,6 +597,13 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (rc == CONN_AGAIN)
             break;
         if (rc != CONN_OK) {
+            const char *why = rc == CONN_CLOSED && !t->conn.tp.err ? "the platform closed the connection"
+                              : rc == CONN_CLOSED                  ? strerror(t->conn.tp.err)
+                              : rc == CONN_FULL                    ? "a partial frame over the input limit"
+                              : rc == CONN_NOMEM                   ? "out of memory"
+                                                                   : "the terminal gave up on what it received";
+            term_event(t, LEV_DISCONNECT, NULL, 0, "%s (in state %s)", why,
+                       term_state_name((enum term_state)t->state));
             term_drop(t, 0, false);
             return;
         }
@@ -667,6 +704,8 @@ static void term_fire(struct wheel_node *n, void *arg)
     }
     while (t->npend && now >= t->pend[0].sent_us + f->ack_timeout_ms * 1000u) {
         uint16_t id = t->pend[0].kind;
+        term_event(t, LEV_TIMEOUT, NULL, 0, "request 0x%04X serial %u unanswered after %" PRIu64 " ms", id,
+                   t->pend[0].serial, (uint64_t)f->ack_timeout_ms);
         ledger_timeout(&t->fleet->st->ledger);
         pend_remove(t, 0);
         if (t->fleet->d->on_timeout)
@@ -691,6 +730,9 @@ static void term_fire(struct wheel_node *n, void *arg)
 static void evaluate(struct worker *w)
 {
     uint64_t stop = w->stopped_us ? w->stopped_us : term_now();
+    /* odd while rewritten: the parent reading it meanwhile reads again */
+    __atomic_store_n(&w->slot->expect_gen, w->slot->expect_gen + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     for (int i = 0; i < w->plan.n_preds; i++) {
         const struct term_pred *p = &w->plan.preds[i];
         struct expect_partial *ep = &w->slot->expect[p->slot];
@@ -704,7 +746,7 @@ static void evaluate(struct worker *w)
                 if (fr->seq[k] == p)
                     sq = k;
             for (uint32_t k = 0; k < fr->n; k++) {
-                const struct term *t = &fr->terms[k];
+                struct term *t = &fr->terms[k];
                 bool ok = false;
                 uint64_t when = 0;
                 /* a terminal resized out (or never resized in) is not judged on
@@ -730,10 +772,25 @@ static void evaluate(struct worker *w)
                 } else if (p->kind == TERM_PRED_REACHED && p->within_us && !t->first_reach_ms[p->state] &&
                            (!t->start_us || stop < t->start_us + p->within_us)) {
                     ep->undecided++; /* its deadline was still to come */
+                } else if (p->kind == TERM_PRED_REACHED && !t->expect_told && (p->within_us || w->stopped_us)) {
+                    t->expect_told = 1; /* once a terminal: the verdict counts the rest */
+                    char within[40] = "by the end";
+                    if (p->within_us)
+                        snprintf(within, sizeof within, "within %.3g s of its start", (double)p->within_us / 1e6);
+                    if (!t->first_reach_ms[p->state])
+                        term_event(t, LEV_EXPECTATION, NULL, 0, "%s: did not reach %s %s (it is %s)",
+                                   p->id ? p->id : "expectation", term_state_name((enum term_state)p->state),
+                                   within, term_state_name((enum term_state)t->state));
+                    else
+                        term_event(t, LEV_EXPECTATION, NULL, 0, "%s: reached %s after %.3f s, not %s",
+                                   p->id ? p->id : "expectation", term_state_name((enum term_state)p->state),
+                                   (double)when / 1e6, within);
                 }
             }
         }
     }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&w->slot->expect_gen, w->slot->expect_gen + 1, __ATOMIC_RELEASE);
 }
 
 /* --- worker ------------------------------------------------------------------- */
@@ -791,6 +848,9 @@ static void rss_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     w->slot->rss_kb = stats_rss_kb();
     if (w->slot->rss_kb > w->slot->rss_peak_kb)
         w->slot->rss_peak_kb = w->slot->rss_kb;
+    /* watched live: the verdicts as the run goes (the final evaluation is the drain's) */
+    if (w->plan.live && !w->draining && w->slot->phase == WP_RUNNING)
+        evaluate(w);
     (void)loop;
     (void)revents;
 }

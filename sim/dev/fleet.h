@@ -39,6 +39,7 @@ enum term_pred_kind {
 struct term_pred {
     enum term_pred_kind kind;
     int slot;                  /* index in worker_slot.expect[] */
+    const char *id;            /* the expectation's id, for its events (NULL: none) */
     uint32_t fleets;           /* bit f set: applies to fleet f */
     uint8_t state;             /* REACHED, AT_END */
     uint64_t within_us;        /* REACHED: 0 = by the end */
@@ -58,6 +59,7 @@ struct worker_plan {
     uint32_t shard, shards;    /* --shard K/N: this run has shard K-1 of N of every fleet
                                   (fleet_shard_size); shards 0 or 1: the whole fleet */
     struct trace_opts trace;   /* --trace / --pcap (all NULL: none) */
+    bool live;                 /* the run is watched live: expectations evaluated every second */
 };
 
 struct term_pend {
@@ -82,6 +84,7 @@ struct term {
     uint8_t watched : 1;              /* inspected: its frames go to a watch ring (fleet_watch.c) */
     uint8_t stopping : 1;             /* resized out: closes once its requests are settled */
     uint8_t resized_out : 1;          /* resized out and closed: idle until resized in again */
+    uint8_t expect_told : 1;          /* a live evaluation recorded its failed expectation (an event) */
     uint16_t serial;                  /* next frame serial */
     uint32_t first_reach_ms[TS__COUNT]; /* virtual ms after start (+1; 0 = never) */
     uint64_t start_us;                /* when it started (ramp) */
@@ -118,6 +121,7 @@ struct fleet_rt {
      * this worker (a FIFO of indices into terms; NULL for other transports) */
     uint32_t *hs_wait;
     uint32_t hs_head, hs_len, hs_max;
+    int tls_last;                     /* enum tls_client_event: how its last handshake ended */
     bool paused;                      /* CTL_PAUSE: no new traffic (reports, periodic messages) */
     uint32_t active;                  /* terminals of index < active run (CTL_RESIZE); the rest idle */
 };
@@ -224,6 +228,11 @@ bool term_settle(struct term *t, uint32_t serial, bool ok, enum ledger_why why, 
 /* Drop the connection and come back after the reconnect backoff (or after
  * down_us when > 0).  stay_away: do not come back at all. */
 void term_drop(struct term *t, uint64_t down_us, bool stay_away);
+/* An event of t for the live statistics (sim/core/live_events.h): the frame
+ * involved (may be NULL) and what happened; at most LIVE_EV_PER_SEC a second per
+ * worker, the rest only counted. */
+void term_event(struct term *t, enum live_ev_kind kind, const uint8_t *frame, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Ask for on_tick at (or before) at_us. */
 void term_wake_at(struct term *t, uint64_t at_us);
 uint16_t term_next_serial(struct term *t);

@@ -557,6 +557,18 @@ static void handle(struct term *t, const struct jt808_msg *m)
     }
 }
 
+/* A frame from the platform this terminal cannot take: counted, and an event
+ * for the live statistics with the frame and why. */
+static void bad_frame(struct term *t, const uint8_t *frame, size_t len, const struct jt808_err *e, const char *what)
+{
+    t->fleet->st->decode_errors++;
+    if (e)
+        term_event(t, LEV_DECODE_ERROR, frame, len, "%s: %s at byte %zu (%s)", what, jt808_rc_text(e->rc),
+                   e->offset, e->field ? e->field : "");
+    else
+        term_event(t, LEV_DECODE_ERROR, frame, len, "%s", what);
+}
+
 /* A subpackage from the platform (a long 0x8108): each one is acknowledged,
  * except the one that completes the message, whose answer is the message's. */
 static void on_fragment(struct term *t, const struct jt808_msg *m)
@@ -576,7 +588,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     struct jt808_err err;
     if (jt808_reasm_feed(s->reasm, &m->h, m->body, m->body_bytes, term_now() / 1000u, &done, &whole,
                          &whole_len, &err) != JT808_OK) {
-            t->fleet->st->decode_errors++;
+        bad_frame(t, m->body, m->body_bytes, &err, "a subpackage (body) that does not fit its message");
         jt_general_reply(t, &m->h, 2);
         return;
     }
@@ -589,7 +601,7 @@ static void on_fragment(struct term *t, const struct jt808_msg *m)
     /* its packages were decrypted as they came (each on its own: jt808_pkgs.h) */
     static struct jt808_msg full;
     if (jt808_reasm_decode(s->reasm, &m->h, whole, whole_len, &full, &err) != JT808_OK) {
-        t->fleet->st->decode_errors++;
+        bad_frame(t, whole, whole_len, &err, "a reassembled message (body)");
         jt_general_reply(t, &m->h, 2);
     } else {
         handle(t, &full);
@@ -609,7 +621,7 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
         if (junk) {
             /* not JT/T 808 (an HTTP server, say): a bad frame, not a silence */
             t->fleet->st->dc[JT808_C_GARBAGE_BYTES] += junk;
-            t->fleet->st->decode_errors++;
+            bad_frame(t, buf + off, junk, NULL, "bytes outside any 0x7e frame (not JT/T 808)");
         }
         if (!used) {
             off += skipped;
@@ -618,19 +630,20 @@ static long jt_on_data(struct term *t, const uint8_t *buf, size_t n)
         struct jt808_err err;
         t->fleet->st->frames_in++;
         static uint8_t plain[JT808_MAX_BODY];
-        if (jt808_decode(buf + off + start, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
-            t->fleet->st->decode_errors++;
+        const uint8_t *frame = buf + off + start;
+        if (jt808_decode(frame, len, in_scratch, sizeof in_scratch, &in_msg, &err) != JT808_OK) {
+            bad_frame(t, frame, len, &err, "a frame");
         } else if (in_msg.h.encryption != 0 && in_msg.h.encryption != JT808_ENC_RSA) {
             /* body attribute bits 10-12 other than RSA (bit 10 alone) are reserved: a body
              * encrypted some unknown way cannot be read */
-            t->fleet->st->decode_errors++;
+            bad_frame(t, frame, len, NULL, "a body encrypted in a reserved way (body attribute bits 10-12)");
             jt_general_reply(t, &in_msg.h, 2);
         } else if (in_msg.h.encryption == JT808_ENC_RSA &&
                    !(in_msg.h.subpackage ? jt808_term_rsa_open_package(t, &in_msg, plain, sizeof plain)
                                          : jt808_term_rsa_open(t, &in_msg, in_msg.body, in_msg.body_bytes, plain,
                                                                sizeof plain))) {
             /* not for this terminal's key, or damaged: "bad message", so the platform knows */
-            t->fleet->st->decode_errors++;
+            bad_frame(t, frame, len, NULL, "an RSA body this terminal cannot decrypt (not for its key, or damaged)");
             jt_general_reply(t, &in_msg.h, 2);
         } else if (in_msg.h.subpackage) {
             on_fragment(t, &in_msg);

@@ -199,9 +199,11 @@ static void on_frame(struct term *t, const uint8_t *f, size_t n)
     t->fleet->st->frames_in++;
     if (replay_framing_stuffs(&c->framing)) {
         /* patterns describe the frame's own bytes, not the escaped wire */
+        size_t wire = n;
         n = replay_framing_unstuff(&c->framing, f, n, in_frame, sizeof in_frame, &err);
         if (!n) {
             t->fleet->st->decode_errors++; /* a bad escape: the delimiters resynchronise */
+            term_event(t, LEV_DECODE_ERROR, f, wire, "a frame's escaping: %s", err.msg);
             return;
         }
         f = in_frame;
@@ -262,6 +264,8 @@ static long rp_on_data(struct term *t, const uint8_t *buf, size_t n)
         long used = replay_framing_next(&c->framing, buf + off, n - off, &start, &len, &skipped, &err);
         if (used < 0) {
             t->fleet->st->decode_errors++;
+            term_event(t, LEV_DECODE_ERROR, buf + off, n - off, "framing: %s; the connection is dropped",
+                       err.msg);
             return -1; /* the stream cannot be trusted past a bad length */
         }
         if (used == 0)

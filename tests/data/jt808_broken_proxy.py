@@ -11,6 +11,8 @@ the 2019 version flag, bit 14 of the properties), independently of fleetsim.
   MODE clock-off: every 0x8004 says the server time is 2000-01-01 00:00:00
   MODE reg-accept-all: every registration is accepted: a 0x8100 refusal and a 0x8001
        to a 0x0100 become 0x8100 result 0 with the auth code "ACCEPTED"
+  MODE bad-check-report-ack: every 0x8001 that answers a location report (ack id 0x0200)
+       goes with a wrong check byte: the terminal must reject it (and its report times out)
   MODE frame-per-read: on the way to the platform, of each TCP read only its first
        whole frame is passed on: a second frame in the same read, and a frame begun
        in one read and ended in another, are lost (4.4: a platform reads frames by
@@ -53,6 +55,11 @@ def rewrite(f, mode):
         body = body[0:2] + b"\x00" + b"ACCEPTED"
         props = (props & ~0x3FF) | len(body)
         return frame(b"\x81\x00" + props.to_bytes(2, "big") + f[4:hlen] + body)
+    if mode == "bad-check-report-ack" and msg_id == 0x8001 and body[2:4] == b"\x02\x00":
+        check = 0
+        for x in f[:-1]:
+            check ^= x
+        return b"\x7e" + escape(f[:-1] + bytes([check ^ 0x55])) + b"\x7e"
     if mode == "clock-off" and msg_id == 0x8004:
         return frame(f[0:hlen] + bytes.fromhex("000101000000"))
     return frame(f[:-1])

@@ -20,13 +20,6 @@ usage_error() {
         nok "$n" "exit $rc" "$(cat "$TMP/u.err")"
     fi
 }
-# wait_port PORT: something accepts connections on it within 5 s
-wait_port() {
-    local _
-    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
-
 cat >"$TMP/short.json" <<'JSON'
 {"name": "short", "duration": "3s",
  "fleets": [{"id": "a", "protocol": "jt808", "count": 5, "report": {"every": "1s"}}],

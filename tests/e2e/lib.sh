@@ -57,6 +57,13 @@ for i in range(hi - lo):
 '
 }
 
+# wait_port PORT: something accepts connections on it within 5 s
+wait_port() {
+    local _
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+
 # start_proxy TARGET-PORT MODE: tests/data/jt808_broken_proxy.py in front of the
 # platform on TARGET-PORT, on a free port; pport and ppid set.  The output file is
 # emptied before the proxy starts: a stale "up" from the last one would be taken

@@ -2,6 +2,7 @@
  * authentication through the platform core, positions, answers to platform
  * requests, subpackages reassembled), the answers it sends, the requests parked
  * at the core until it answers. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,22 @@ void gw_reg_resp(struct gw_conn *c, const struct jt808_header *req, uint8_t resu
     send_out(c);
 }
 
+/* An event for the live statistics (sim/core/live_events.h), of the terminal on c. */
+static void gw_event(struct gw_conn *c, enum live_ev_kind kind, const uint8_t *frame, size_t len, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
+static void gw_event(struct gw_conn *c, enum live_ev_kind kind, const uint8_t *frame, size_t len, const char *fmt,
+                     ...)
+{
+    struct live_ring *r = &c->gw->st->events;
+    uint64_t now = clock_now_us();
+    if (!live_ev_admit(r, now))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    live_ev_vput(r, now, -1, kind, c->phone, frame, len, fmt, ap);
+    va_end(ap);
+}
+
 /* A frame the codec rejected: answer "bad message" for the id and serial it claims,
  * read leniently from whatever could be unescaped. */
 static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const struct jt808_err *e)
@@ -85,6 +102,8 @@ static void reject(struct gw_conn *c, const uint8_t *frame, size_t len, const st
         st->c[GWC_BAD_ESCAPE]++;
     else
         st->c[GWC_BAD_FRAME]++;
+    gw_event(c, LEV_REJECTED, frame, len, "gateway %d: %s at byte %zu (%s)", c->gw->id, jt808_rc_text(e->rc),
+             e->offset, e->field ? e->field : "");
     if (c->gw->cfg->verbose)
         fprintf(stderr, "gateway %d: %s: rejected frame: %s at byte %zu (%s)\n", c->gw->id,
                 c->phone[0] ? c->phone : "?", jt808_rc_text(e->rc), e->offset, e->field ? e->field : "");
@@ -567,6 +586,8 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
              * body encrypted in a way the gateway does not know cannot be read */
             g->st->c[GWC_BAD_FRAME]++;
             g->st->rejected++;
+            gw_event(c, LEV_REJECTED, frame, len, "gateway %d: 0x%04X encryption %u in body attribute bits 10-12 "
+                     "(only 1, RSA, is defined)", g->id, in_msg.h.msg_id, in_msg.h.encryption);
             if (g->cfg->verbose)
                 fprintf(stderr, "gateway %d: %s: 0x%04X serial %u refused: encryption %u in body attribute "
                         "bits 10-12 (only 1, RSA, is defined)\n", g->id, c->phone[0] ? c->phone : "?",
@@ -580,6 +601,7 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             !gw_rsa_open(c, &in_msg, in_msg.body, in_msg.body_bytes, why, sizeof why)) {
             /* a body the gateway cannot read: "bad message", as a frame that does not decode */
             g->st->rejected++;
+            gw_event(c, LEV_REJECTED, frame, len, "gateway %d: 0x%04X: %s", g->id, in_msg.h.msg_id, why);
             if (g->cfg->verbose)
                 fprintf(stderr, "gateway %d: %s: 0x%04X refused: %s\n", g->id, c->phone[0] ? c->phone : "?",
                         in_msg.h.msg_id, why);
@@ -598,6 +620,7 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             !gw_rsa_open_package(c, &in_msg, why, sizeof why)) {
             /* a package the gateway cannot read: "bad message", and its message cannot complete */
             g->st->rejected++;
+            gw_event(c, LEV_REJECTED, frame, len, "gateway %d: 0x%04X package: %s", g->id, in_msg.h.msg_id, why);
             if (g->cfg->verbose)
                 fprintf(stderr, "gateway %d: %s: 0x%04X serial %u refused: %s\n", g->id,
                         c->phone[0] ? c->phone : "?", in_msg.h.msg_id, in_msg.h.serial, why);
@@ -606,6 +629,12 @@ long gw_on_bytes(struct gw_conn *c, const uint8_t *buf, size_t n)
             continue;
         }
         count_devs(g, c, &in_msg);
+        if (in_msg.devs.n) {
+            const struct jt808_deviation *d = &in_msg.devs.d[0];
+            gw_event(c, LEV_DEVIATION, frame, len, "gateway %d: 0x%04X deviates: %s at byte %zu (%s)%s", g->id,
+                     in_msg.h.msg_id, jt808_dev_name(d->kind), d->offset, d->field ? d->field : "",
+                     in_msg.devs.total > 1 ? ", and more" : "");
+        }
         if (in_msg.h.subpackage)
             on_fragment(c, &in_msg);
         else
