@@ -458,10 +458,24 @@ static void draw_events(struct dash_canvas *c, const struct dash_model *m, int r
     }
     /* newest last: as many of the newest as fit, three lines each */
     int fit = (last_row - row + 1) / 3, from = m->n_events > fit ? m->n_events - fit : 0;
+    /* the columns as wide as the longest shown: a JT/T 808 2019 terminal id has 20
+     * digits, a 2013 one 12, a platform's event no fleet; no column for what none has */
+    int wf = 0, wt = 0, wk = 0;
+    for (int i = from; i < m->n_events; i++) {
+        const struct dash_event *e = &m->events[i];
+        int lf = (int)strlen(e->fleet), lt = (int)strlen(e->terminal), lk = (int)strlen(e->kind);
+        wf = lf > wf ? lf : wf;
+        wt = lt > wt ? lt : wt;
+        wk = lk > wk ? lk : wk;
+    }
     for (int i = from; i < m->n_events && row <= last_row; i++) {
         const struct dash_event *e = &m->events[i];
-        dash_canvas_printf(c, row++, 1, DA_BAD, "%8.2fs %-10s %-14s %-10s %s", e->t, e->fleet, e->terminal, e->kind,
-                           e->text);
+        int col = dash_canvas_printf(c, row, 1, DA_BAD, "%8.2fs ", e->t) + 1;
+        if (wf)
+            col += dash_canvas_printf(c, row, col, DA_BAD, "%-*s ", wf, e->fleet);
+        if (wt)
+            col += dash_canvas_printf(c, row, col, DA_BAD, "%-*s ", wt, e->terminal);
+        dash_canvas_printf(c, row++, col, DA_BAD, "%-*s %s", wk, e->kind, e->text);
         dash_canvas_printf(c, row++, 3, DA_DIM, "hex %s", e->hex[0] ? e->hex : "-");
         dash_canvas_printf(c, row++, 3, DA_DIM, "decoded %s", e->decoded[0] ? e->decoded : "-");
     }
