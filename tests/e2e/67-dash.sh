@@ -158,6 +158,28 @@ else
     nok "2: the Transitions view, every state its own column" "$(cat "$TMP/scr")"
 fi
 
+# 3: the Events view, fed by the documents' "live" member: the gateway's deviations
+# (fleet option deviate: terminals 9, 19, 29 and 39), each with its frame in hex and decoded
+TM send-keys -t m 3
+events() {
+    shows m '\[3 Events\]' &&
+        awk '/^ +[0-9.]+s +0*138000000[0-9]9 +deviation +gateway 0: 0x0200 deviates: / { getline h; getline d
+                if (h ~ /^   hex 7e0200[0-9a-f]+/ && d ~ /^   decoded \{"msg_id":"0x0200"/) found = 1 }
+             END { exit !found }' "$TMP/scr"
+}
+if until_ok 10 events; then
+    ok "3: the Events view shows the gateway's deviations, each frame in hex (7e0200...) and decoded"
+else
+    nok "3: the Events view shows the gateway's deviations, each frame in hex and decoded" "$(cat "$TMP/scr")"
+fi
+# 5: the Verdicts view judges the expectations as the run goes
+TM send-keys -t m 5
+if until_ok 5 shows m '^ ONLINE +PASS +all 40 terminals' && grep -Eq '^ LEDGER +PASS ' "$TMP/scr"; then
+    ok "5: the Verdicts view: ONLINE and LEDGER pass while the run goes"
+else
+    nok "5: the Verdicts view: ONLINE and LEDGER pass while the run goes" "$(cat "$TMP/scr")"
+fi
+
 # p: paused, no traffic; p again: traffic again
 TM send-keys -t m 1
 paused_quiet() { shows m '^ f \(p\) ' && [ "$(col IN/S)" = 0 ]; }
@@ -265,7 +287,8 @@ restored m
 cat >"$TMP/c.json" <<'JSON'
 {"name": "dash-c", "target": "embedded", "duration": "60s",
  "fleets": [{"id": "f", "protocol": "jt808", "version": 2019, "count": 10, "ramp": "50/s",
-             "phone": "13700000000+", "report": {"every": "1s"}}]}
+             "phone": "13700000000+", "report": {"every": "1s"}}],
+ "expect": [{"id": "ONLINE", "state": "authenticated", "within": "10s"}]}
 JSON
 session c 80x24 "\"$F\" run c.json --dash"
 session k 80x24 "\"$F\" run c.json --dash"
