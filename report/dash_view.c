@@ -596,13 +596,16 @@ static void draw_latency(struct dash_canvas *c, const struct dash_model *m, int 
         amax = a[o] > amax ? a[o] : amax;
         lmax = l[o] > lmax ? l[o] : lmax;
     }
+    char bar[256];
     int half = (c->cols - 14) / 2 - 9;
     if (half < 4)
         half = 4;
+    if (half > (int)sizeof bar - 1)
+        half = (int)sizeof bar - 1; /* a terminal of 544 columns and more: the bars stop there */
     dash_canvas_printf(c, row, 1, DA_BOLD, "%-10s %-*s %s", "UP TO", half + 9, "LAST INTERVAL", "OVERALL");
     row++;
     for (int o = lo; o <= hi && row <= last_row; o++, row++) {
-        char lab[16], bar[256];
+        char lab[16];
         fmt_us(1ull << o, lab, sizeof lab);
         dash_canvas_printf(c, row, 1, 0, "%-10s", lab);
         int w = lmax ? (int)((double)l[o] / (double)lmax * half + 0.5) : 0;
