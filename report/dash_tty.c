@@ -381,6 +381,13 @@ static int keys(struct dash_tty *t)
             t->ui_dirty = 1;
             continue;
         }
+        if (ch == 12) {
+            /* Ctrl-L: what others wrote on the terminal (a process's log lines on its
+             * stderr) stays until the cells under it change; repaint it all, as top does */
+            clearok(curscr, TRUE);
+            t->ui_dirty = 1;
+            continue;
+        }
         int k = map_key(ch);
         if (k < 0)
             continue;

@@ -631,6 +631,7 @@ static const char *const help_lines[] = {
     "  /          search a terminal by id (Terminal view)",
     "  q          quit (asks while the run goes)",
     "  Esc        close a prompt",
+    "  Ctrl-L     redraw the screen",
     "  ?          this help",
 };
 

@@ -256,6 +256,21 @@ for size in 160x48 80x24; do
     fi
 done
 
+# what another process writes on the terminal stays until the cells under it change
+# (a blank row of the overview never does); Ctrl-L repaints the screen
+printf '\033[14;30HSTRAY-TEXT' >"$(TM display -p -t m '#{pane_tty}')"
+snap m "$TMP/ra"
+if until_ok 5 later && grep -q 'STRAY-TEXT' "$TMP/rb"; then
+    TM send-keys -t m C-l
+    if until_ok 5 eval '! shows m STRAY && grep -q "^ fleetsim dash  elapsed" "$TMP/scr"'; then
+        ok "Ctrl-L: the screen repainted, what another process wrote on it gone"
+    else
+        nok "Ctrl-L: the screen repainted, what another process wrote on it gone" "$(cat "$TMP/scr")"
+    fi
+else
+    nok "text written on the dashboard's terminal shows (to be repainted)" "$(cat "$TMP/rb")"
+fi
+
 # q asks; n keeps the run going; q y ends it: exit 3 (interrupted), the verdicts printed
 TM send-keys -t m q
 if until_ok 5 shows m '^ the run is going: quit and stop it\? \(y/n\)'; then
