@@ -189,6 +189,7 @@ struct dash_ui {
     int quit;                        /* set: leave */
     int color;
     uint64_t next_id;                /* request ids */
+    int watch_only;                  /* fleetsim top: quitting leaves the run going */
 };
 
 const char *dash_view_name(enum dash_view_id v);

@@ -453,6 +453,7 @@ struct dash_tty *dash_tty_start(struct ev_loop *loop, const struct dash_tty_opts
     }
     t->loop = loop;
     t->o = *o;
+    t->u.watch_only = o->watch_only;
     for (int i = 0; i < DASH_MAX_SOURCES; i++)
         t->conns[i].fd = -1;
     for (int i = 0; i < o->n_addrs; i++) {

@@ -661,7 +661,9 @@ void dash_draw(struct dash_canvas *c, const struct dash_model *m, const struct d
     if (u->prompt == DP_SEARCH)
         dash_canvas_printf(c, pr, 0, DA_BOLD, " search terminal: %s_   (Enter to inspect, Esc to cancel)", u->input);
     else if (u->prompt == DP_QUIT)
-        dash_canvas_put(c, pr, 0, DA_BOLD | DA_WARN, " the run is going: quit and stop it? (y/n)");
+        dash_canvas_put(c, pr, 0, DA_BOLD | DA_WARN,
+                        u->watch_only ? " the run is going: leave it? it goes on without the dashboard (y/n)"
+                                      : " the run is going: quit and stop it? (y/n)");
     if (u->message[0])
         dash_canvas_printf(c, msg, 0, u->msg_bad ? DA_BAD : 0, " %s", u->message);
     else

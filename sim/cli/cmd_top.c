@@ -32,7 +32,8 @@ static int usage(FILE *to)
             "\n"
             "Keys: tab or 1-6 views (overview, transitions, events, terminal, verdicts,\n"
             "latency); up/down select a fleet; p pause/resume; + / - grow/shrink the selected\n"
-            "fleet by 10%%; f disconnect 10%% of it; / search a terminal; ? help; q quit.\n"
+            "fleet by 10%%; f disconnect 10%% of it; / search a terminal; ? help; Ctrl-L redraw;\n"
+            "q leave (the run goes on).\n"
             "NO_COLOR set in the environment: no colours.  docs/dash.md has the views.\n"
             "Exit: 0; 2 usage error or an ADDR that cannot be reached; 3 a source that sent\n"
             "no document or a broken one (--once).\n"
@@ -180,7 +181,7 @@ int cmd_top(int argc, char **argv)
         return RUN_EXIT_HARNESS;
     }
     char err[512];
-    struct dash_tty_opts o = {.addrs = addrs, .n_addrs = n, .on_quit = quit_cb, .ctx = loop};
+    struct dash_tty_opts o = {.addrs = addrs, .n_addrs = n, .on_quit = quit_cb, .ctx = loop, .watch_only = 1};
     struct dash_tty *t = dash_tty_start(loop, &o, err, sizeof err);
     if (!t) {
         ev_loop_destroy(loop);

@@ -361,9 +361,17 @@ else
     nok "top SOCKET in a terminal: the run's fleet, 20 online" "$(cat "$TMP/scr")"
 fi
 TM send-keys -t t q
-until_ok 5 shows t 'quit and stop it'
+if until_ok 5 shows t '^ the run is going: leave it\? it goes on without the dashboard \(y/n\)'; then
+    ok "top: q asks to leave the run going"
+else
+    nok "top: q asks to leave the run going" "$(tail -3 "$TMP/scr")"
+fi
 TM send-keys -t t y
-if until_ok 10 test -s "$TMP/t.rc" && [ "$(rc_of t)" = 0 ]; then ok "top: q y leaves (exit 0)"; else nok "top: q y leaves (exit 0)" "$(cat "$TMP/t.rc" 2>/dev/null)"; fi
+if until_ok 10 test -s "$TMP/t.rc" && [ "$(rc_of t)" = 0 ] && once_shows 20 "$TMP/a.sock"; then
+    ok "top: q y leaves (exit 0), the run goes on"
+else
+    nok "top: q y leaves (exit 0), the run goes on" "$(cat "$TMP/t.rc" 2>/dev/null)" "$(cat "$TMP/once")"
+fi
 restored t
 session u 80x24 "\"$F\" top a.sock b.sock"
 if until_ok 15 shows u '^ f  .* 40 +0 ' && grep -q 'sources 2 up' "$TMP/scr"; then

@@ -2,7 +2,8 @@
  * and its "live" member) into canvases of every size: the latency bars of a very
  * wide terminal stay in their buffer, the Transitions view names every state
  * apart within 80 columns, the Events view keeps its columns whatever the id's
- * length, the Verdicts view does not show "0 / 0" as a pass; every view, prompt
+ * length, the Verdicts view does not show "0 / 0" as a pass, the quit prompt
+ * says whether q y stops the run; every view, prompt
  * and overlay at sizes from 1x1 to 1000 columns (run under the sanitizers). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +247,25 @@ static void test_verdicts(void **state)
     free(t);
 }
 
+/* The quit prompt says what q y does: run --dash stops the run, top leaves it going. */
+static void test_quit_prompt(void **state)
+{
+    (void)state;
+    model(1);
+    struct dash_canvas c = {0};
+    assert_int_equal(dash_canvas_init(&c, 24, 80), 0);
+    struct dash_ui u = {.view = DV_OVERVIEW, .prompt = DP_QUIT};
+    char l[128];
+    dash_draw(&c, &m, &u, 11);
+    dash_canvas_row(&c, 22, l, sizeof l);
+    assert_string_equal(l, " the run is going: quit and stop it? (y/n)");
+    u.watch_only = 1;
+    dash_draw(&c, &m, &u, 11);
+    dash_canvas_row(&c, 22, l, sizeof l);
+    assert_string_equal(l, " the run is going: leave it? it goes on without the dashboard (y/n)");
+    dash_canvas_free(&c);
+}
+
 /* Every view with every prompt at every size: nothing written outside the
  * canvas (the sanitizers watch), nothing drawn past its width. */
 static void test_every_size(void **state)
@@ -278,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_transitions_labels),
         cmocka_unit_test(test_events_columns),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_quit_prompt),
         cmocka_unit_test(test_every_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
