@@ -397,3 +397,9 @@ else
     nok "run --dash without a terminal: says it needs one and keeps its status lines" "exit $rc" \
         "$(cat "$TMP/notty.err")" "$(head -5 "$TMP/notty.out")"
 fi
+"$F" top "$TMP/a.sock" </dev/null >"$TMP/top-notty.out" 2>&1; rc=$?
+if [ $rc = 2 ] && grep -q 'the dashboard needs a terminal (stdin and stdout); --once prints the overview' "$TMP/top-notty.out"; then
+    ok "top without a terminal: a usage error (exit 2) pointing at --once"
+else
+    nok "top without a terminal: a usage error (exit 2) pointing at --once" "exit $rc" "$(cat "$TMP/top-notty.out")"
+fi
