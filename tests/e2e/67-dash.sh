@@ -72,11 +72,13 @@ session() {
     TM send-keys -t "$n" "bash -c 'ulimit -c 0; stty -g >$n.before; $3; echo rc=\$? >$n.rc; stty -g >$n.after'" Enter
 }
 rc_of() { sed -n 's/^rc=//p' "$TMP/$1.rc" 2>/dev/null; }
+alt_off() { [ "$(TM display -p -t "$1" '#{alternate_on}')" = 0 ]; }
 # restored NAME: the run's terminal settings are back and the alternate screen left
 restored() {
     local what="$1: the terminal is restored (stty -g the same) and the alternate screen left"
-    if [ -s "$TMP/$1.before" ] && cmp -s "$TMP/$1.before" "$TMP/$1.after" &&
-        [ "$(TM display -p -t "$1" '#{alternate_on}')" = 0 ] && until_ok 5 shows "$1" '^shell>'; then
+    # the settings after are saved once the exit status is (a moment later)
+    if [ -s "$TMP/$1.before" ] && until_ok 5 test -s "$TMP/$1.after" && cmp -s "$TMP/$1.before" "$TMP/$1.after" &&
+        until_ok 5 alt_off "$1" && until_ok 5 shows "$1" '^shell>'; then
         ok "$what"
     else
         nok "$what" "before: $(cat "$TMP/$1.before" 2>/dev/null)" "after:  $(cat "$TMP/$1.after" 2>/dev/null)" \
