@@ -184,6 +184,7 @@ struct dash_ui {
     enum dash_prompt prompt;
     char input[40];                  /* the search being typed */
     char watching[40];               /* the terminal the Terminal view shows */
+    char watch_error[200];           /* why the run could not show it (its last answer), "" */
     char message[200];               /* the message line */
     int msg_bad;
     int quit;                        /* set: leave */

@@ -235,9 +235,12 @@ static void on_reply(struct dash_tty *t, int i, cJSON *reply)
         t->pending_inspect--;
         if (dash_model_inspect(&t->m, reply, err, sizeof err) == 0) {
             t->inspect_id = 0;
+            t->u.watch_error[0] = 0;
             t->ui_dirty = 1;
         } else if (t->pending_inspect <= 0) {
+            /* the Terminal view says it too: it would wait for an answer that came */
             say(t, 1, "%s%s", err, "");
+            snprintf(t->u.watch_error, sizeof t->u.watch_error, "%s", err);
             t->inspect_id = 0;
         }
         return;
@@ -320,6 +323,7 @@ static void send_request(struct dash_tty *t, struct dash_request *req)
     if (!strcmp(req->op, "inspect")) {
         if (strcmp(t->m.inspect.asked, t->u.watching) != 0) {
             t->m.inspect.have = 0; /* another terminal: the last one's frames go */
+            t->u.watch_error[0] = 0;
             snprintf(t->m.inspect.asked, sizeof t->m.inspect.asked, "%s", t->u.watching);
         }
         t->inspect_id = t->u.next_id;

@@ -493,11 +493,16 @@ static void draw_terminal(struct dash_canvas *c, const struct dash_model *m, con
         return;
     }
     if (!in->have || strcmp(in->asked, u->watching) != 0) {
-        dash_canvas_printf(c, row, 1, DA_DIM, "terminal %s: asking the run...", u->watching);
+        if (u->watch_error[0])
+            dash_canvas_printf(c, row, 1, DA_BAD, "terminal %s: %s", u->watching, u->watch_error);
+        else
+            dash_canvas_printf(c, row, 1, DA_DIM, "terminal %s: asking the run...", u->watching);
         return;
     }
     dash_canvas_printf(c, row++, 1, DA_BOLD, "terminal %s  fleet %s  index %d  state %s", in->terminal, in->fleet,
                        in->index, in->state);
+    if (u->watch_error[0]) /* shown before, not now (resized out, the run draining): what it last was */
+        dash_canvas_printf(c, row++, 1, DA_BAD, "now: %s", u->watch_error);
     if (in->since[0])
         dash_canvas_printf(c, row++, 1, 0, "watching since %s", in->since);
     dash_canvas_printf(c, row++, 1, 0, "counters: %s", in->counters[0] ? in->counters : "-");

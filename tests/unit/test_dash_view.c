@@ -247,6 +247,26 @@ static void test_verdicts(void **state)
     free(t);
 }
 
+/* The run's answer when it cannot show the terminal searched, in the view that waits for it. */
+static void test_terminal_error(void **state)
+{
+    (void)state;
+    model(1);
+    struct dash_canvas c = {0};
+    assert_int_equal(dash_canvas_init(&c, 24, 80), 0);
+    struct dash_ui u = {.view = DV_TERMINAL};
+    snprintf(u.watching, sizeof u.watching, "99999");
+    char l[128];
+    dash_draw(&c, &m, &u, 11);
+    dash_canvas_row(&c, 4, l, sizeof l);
+    assert_string_equal(l, " terminal 99999: asking the run...");
+    snprintf(u.watch_error, sizeof u.watch_error, "inspect: no fleet has a terminal \"99999\"");
+    dash_draw(&c, &m, &u, 11);
+    dash_canvas_row(&c, 4, l, sizeof l);
+    assert_string_equal(l, " terminal 99999: inspect: no fleet has a terminal \"99999\"");
+    dash_canvas_free(&c);
+}
+
 /* The quit prompt says what q y does: run --dash stops the run, top leaves it going. */
 static void test_quit_prompt(void **state)
 {
@@ -299,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_events_columns),
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_quit_prompt),
+        cmocka_unit_test(test_terminal_error),
         cmocka_unit_test(test_every_size),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
