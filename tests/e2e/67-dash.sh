@@ -128,6 +128,18 @@ else
 fi
 run_pid m >"$TMP/m.pid"
 
+# / and an id no terminal has: the Terminal view says what the run answered
+TM send-keys -t m /
+until_ok 5 shows m '^ search terminal: _'
+TM send-keys -t m -l 99999
+TM send-keys -t m Enter
+if until_ok 10 shows m '^ terminal 99999: inspect: .*no fleet has a' &&
+    grep -q '^ inspect: .*no fleet has a terminal "99999"' "$TMP/scr"; then
+    ok "/ 99999 Enter: the Terminal view says no fleet has that terminal"
+else
+    nok "/ 99999 Enter: the Terminal view says no fleet has that terminal" "$(cat "$TMP/scr")"
+fi
+
 # / and a terminal's id: the Terminal view, its state, its frames in hex and decoded
 TM send-keys -t m /
 until_ok 5 shows m '^ search terminal: _' || nok "/ opens the search prompt" "$(tail -3 "$TMP/scr")"
@@ -234,8 +246,12 @@ until_ok 15 shows m "^ f  .* $before +0 " >/dev/null
 
 # resize to 160x48 and back: a fresh draw at each size, nothing left of the other
 elapsed() { sed -n '1s/^ fleetsim dash  elapsed \([0-9.]*s\) .*/\1/p' "$1"; }
-# numbers, units, sparklines and runs of blanks are what may change from one second to the next
-norm() { sed -E 's/[0-9]+(\.[0-9]+)?(us|ms|s|kB|MB|GB|%|k|M)?/N/g; s/[-_.=+*#@]+/S/g; s/ +/ /g' "$1"; }
+# numbers, units, sparklines and runs of blanks are what may change from one second to the
+# next; a line that reaches the right edge is cut there, its last word by how long the numbers are
+norm() { # FILE WIDTH
+    awk -v w="$2" 'length($0) >= w - 1 { sub(/ *[^ ]*$/, "") } { print }' "$1" |
+        sed -E 's/[0-9]+(\.[0-9]+)?(us|ms|s|kB|MB|GB|%|k|M)?/N/g; s/[-_.=+*#@]+/S/g; s/ +/ /g'
+}
 drawn_at() { # W H: the screen is drawn for W columns (the header's right end) and H rows
     snap m "$TMP/ra" && [ "$(wc -l <"$TMP/ra")" = "$2" ] &&
         [ "$(head -1 "$TMP/ra" | awk '{ print length($0) }')" = $(($1 - 1)) ]
@@ -247,7 +263,7 @@ for size in 160x48 80x24; do
     if until_ok 10 drawn_at "$w" "$h" && until_ok 5 later; then
         long=$(awk -v w="$w" 'length($0) > w' "$TMP/ra" | wc -l)
         heads=$(grep -c '^ fleetsim dash  elapsed' "$TMP/ra")
-        if [ "$long" = 0 ] && [ "$heads" = 1 ] && diff <(norm "$TMP/ra") <(norm "$TMP/rb") >"$TMP/rdiff"; then
+        if [ "$long" = 0 ] && [ "$heads" = 1 ] && diff <(norm "$TMP/ra" "$w") <(norm "$TMP/rb" "$w") >"$TMP/rdiff"; then
             ok "resize to $size: drawn afresh, no leftovers (the same screen a second later but for the numbers)"
         else
             nok "resize to $size: drawn afresh, no leftovers" "lines longer than $w: $long, headers: $heads" \
