@@ -19,6 +19,7 @@
 
 #include "harness/run.h"
 #include "harness/textfile.h"
+#include "sim/core/fdio.h"
 
 void conform_rm_tree(const char *dir)
 {
@@ -243,21 +244,6 @@ void conform_run_pick(const struct runctx *rc, const struct pick *p, struct case
         conform_exchange_run(p->s, p->c, t, &out[0]);
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* One job's results on its pipe: slot, the result, the wire log's length and bytes. */
 static void job_main(const struct runctx *rc, const struct pick *picks, int n, int job, int jobs, int fd)
 {
@@ -269,8 +255,8 @@ static void job_main(const struct runctx *rc, const struct pick *picks, int n, i
             char *log = r[k].wire_log;
             r[k].wire_log = NULL;
             int32_t idx = picks[i].slot + k;
-            if (write_all(fd, &idx, sizeof idx) < 0 || write_all(fd, &r[k], sizeof r[k]) < 0 ||
-                write_all(fd, &len, sizeof len) < 0 || (len && write_all(fd, log, len) < 0))
+            if (fd_write_all(fd, &idx, sizeof idx) < 0 || fd_write_all(fd, &r[k], sizeof r[k]) < 0 ||
+                fd_write_all(fd, &len, sizeof len) < 0 || (len && fd_write_all(fd, log, len) < 0))
                 _exit(RUN_EXIT_HARNESS);
             free(log);
         }

@@ -35,6 +35,17 @@ static int fail(char *err, size_t errcap, const char *fmt, const char *a, const 
     return -1;
 }
 
+/* A name from the request for a message: its first 40 bytes or so, cut before a
+ * character rather than inside one (the reply is JSON, UTF-8 throughout), "..."
+ * when cut. */
+static void shown_name(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s), k = n > 40 ? 40 : n;
+    while (k < n && k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    snprintf(out, cap, "%.*s%s", (int)k, s, k < n ? "..." : "");
+}
+
 /* A string member of at most cap - 1 bytes: 1 present, 0 absent, -1 error. */
 static int str_member(const cJSON *root, const char *op, const char *key, const char *what, char *out,
                       size_t cap, char *err, size_t errcap)
@@ -43,7 +54,8 @@ static int str_member(const cJSON *root, const char *op, const char *key, const 
     if (!v)
         return 0;
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= cap) {
-        snprintf(err, errcap, "op \"%s\": member \"%s\": %s of 1 to %zu bytes", op, key, what, cap - 1);
+        snprintf(err, errcap, "op \"%s\": member \"%s\": %s%s of 1 to %zu bytes", op, key,
+                 cJSON_IsString(v) ? "" : "a string: ", what, cap - 1);
         return -1;
     }
     memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
@@ -110,7 +122,7 @@ int live_req_parse(const char *line, size_t len, struct live_req *req, char *err
         k++;
     if (k == LIVE_OP__COUNT) {
         char shown[64];
-        snprintf(shown, sizeof shown, "%.40s%s", op->valuestring, strlen(op->valuestring) > 40 ? "..." : "");
+        shown_name(op->valuestring, shown, sizeof shown);
         fail(err, errcap, "op \"%s\": unknown; ops: %s", shown, live_op_list());
         goto out;
     }
@@ -124,7 +136,7 @@ int live_req_parse(const char *line, size_t len, struct live_req *req, char *err
             known |= strcmp(op_members[k][i], m->string) == 0;
         if (!known) {
             char shown[64];
-            snprintf(shown, sizeof shown, "%.40s%s", m->string, strlen(m->string) > 40 ? "..." : "");
+            shown_name(m->string, shown, sizeof shown);
             snprintf(err, errcap, "op \"%s\": member \"%s\": unknown (it takes: %s%s%s%s%s)", name, shown,
                      op_members[k][0], op_members[k][1] ? ", " : "", op_members[k][1] ? op_members[k][1] : "",
                      op_members[k][2] ? ", " : "", op_members[k][2] ? op_members[k][2] : "");
@@ -158,8 +170,10 @@ int live_req_parse(const char *line, size_t len, struct live_req *req, char *err
             fail(err, errcap, "op \"resize\": member \"%s\": missing%s", !req->has_fleet ? "fleet" : "delta", "");
             goto out;
         }
-        if (!cJSON_IsNumber(d) || d->valuedouble != floor(d->valuedouble) || fabs(d->valuedouble) > LIVE_DELTA_MAX) {
-            snprintf(err, errcap, "op \"resize\": member \"delta\": a signed integer of at most %d either way",
+        /* 0 would move nothing: a request that does nothing is a mistake of its sender */
+        if (!cJSON_IsNumber(d) || d->valuedouble != floor(d->valuedouble) || d->valuedouble == 0 ||
+            fabs(d->valuedouble) > LIVE_DELTA_MAX) {
+            snprintf(err, errcap, "op \"resize\": member \"delta\": a signed integer, not 0, of at most %d either way",
                      LIVE_DELTA_MAX);
             goto out;
         }

@@ -139,8 +139,10 @@ static void status_cb(struct ev_loop *loop, ev_timer *t, int revents)
             /* a log line: where the run is and how long it still takes (wall clock) */
             snprintf(part[np++], sizeof part[0], "[%6.1fs/%.0fs ETA %.0fs]", now_s, total_s,
                      now_s < total_s ? (total_s - now_s) / clock_scale() : 0.0);
-        snprintf(part[np++], sizeof part[0], "online %" PRIu64 "/%" PRIu64, tot.in_state[TS_AUTHENTICATED],
-                 r->total_terminals);
+        uint64_t active = 0; /* of this shard, as live resizes left the fleets */
+        for (int f = 0; f < r->sc.n_fleets; f++)
+            active += fleet_shard_size(r->active[f], r->shard - 1, r->shards);
+        snprintf(part[np++], sizeof part[0], "online %" PRIu64 "/%" PRIu64, tot.in_state[TS_AUTHENTICATED], active);
         snprintf(part[np++], sizeof part[0], "reports %.0f/s", rate);
         snprintf(part[np++], sizeof part[0], "p99 %s", p99);
         if (tot.connect_failures)
@@ -457,7 +459,7 @@ static void run_step(struct run *r, int i)
     }
     m.type = CTL_COMMAND;
     m.kind = (uint32_t)s->cmd_kind;
-    m.count = fl->count;
+    m.count = r->active[f]; /* the fleet as a live resize left it */
     snprintf(m.protocol, sizeof m.protocol, "%s", fl->protocol);
     snprintf(m.what, sizeof m.what, "%s", s->msg);
     size_t pl = strcspn(fl->ident, "+");
@@ -475,7 +477,7 @@ static void run_step(struct run *r, int i)
     broadcast(&r->core, 1, &m, body);
     free(body);
     if (s->cmd_kind >= 0 && s->cmd_kind < STATS_CMD_KINDS)
-        r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(fl->count, m.fraction, r->shard - 1, r->shards);
+        r->addressed[f][s->cmd_kind] += ctl_pick_count_shard(r->active[f], m.fraction, r->shard - 1, r->shards);
     open_cmd_window(r, i);
 }
 
@@ -543,6 +545,13 @@ static int dash_prepare(struct run *r, char *err, size_t errcap)
         return 0;
     if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
         fprintf(stderr, "fleetsim run: --dash needs a terminal (stdin and stdout); status lines instead\n");
+        return 0;
+    }
+    /* in the background (`&`, `timeout` without --foreground) the terminal is
+     * another group's: drawing on it would stop the run (SIGTTOU) for good */
+    if (tcgetpgrp(STDIN_FILENO) != getpgrp()) {
+        fprintf(stderr, "fleetsim run: --dash needs the terminal's foreground (this run is in the background: "
+                        "under timeout, give it --foreground); status lines instead\n");
         return 0;
     }
     if (r->o->stats_addr) {
@@ -769,9 +778,15 @@ int run_scenario(const struct run_opts *o)
     char shard[48] = "";
     if (r->shards > 1)
         snprintf(shard, sizeof shard, " (shard %u/%u)", r->shard, r->shards);
+    uint64_t active = 0; /* the count: the rest of max is room for a live resize */
+    for (int f = 0; f < r->sc.n_fleets; f++)
+        active += fleet_shard_size(r->sc.fleets[f].count, r->shard - 1, r->shards);
+    char room[64] = "";
+    if (active < total)
+        snprintf(room, sizeof room, " (room for %" PRIu64 ")", total);
     if (!o->quiet)
-        printf("fleetsim: %s: %" PRIu64 " terminals in %d fleet(s)%s, %d worker(s), target %s%s, time scale %g\n",
-               r->sc.name, total, r->sc.n_fleets, shard, r->n_workers, r->fe ? "embedded gateway " : "",
+        printf("fleetsim: %s: %" PRIu64 " terminals%s in %d fleet(s)%s, %d worker(s), target %s%s, time scale %g\n",
+               r->sc.name, active, room, r->sc.n_fleets, shard, r->n_workers, r->fe ? "embedded gateway " : "",
                r->target_text, scale);
     /* not the default loop: libev would reap every child there with waitpid(-1) */
     r->loop = ev_loop_new(EVFLAG_AUTO);

@@ -20,6 +20,12 @@ void run_snapshot_begin(struct run *r, const char *hash, double scale, uint32_t 
     s->interval_ms = interval_ms;
     s->embedded = r->embedded;
     snprintf(s->frontend, sizeof s->frontend, "%s", r->fe ? r->fe->name : "");
+    const char *t = r->o->target ? r->o->target : r->sc.target;
+    for (int f = 0; f < r->sc.n_fleets && f < s->n_fleets; f++) {
+        const struct fleet_spec *fl = &r->sc.fleets[f];
+        snprintf(s->fleets[f].target, sizeof s->fleets[f].target, "%s",
+                 fl->target[0] ? fl->target : r->embedded ? "embedded" : t);
+    }
 }
 
 void run_snapshot_take(struct run *r)

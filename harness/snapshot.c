@@ -103,6 +103,7 @@ void snapshot_begin(struct run_snapshot *s, const struct scenario *sc, const cha
     for (int f = 0; f < sc->n_fleets; f++) {
         struct snapshot_fleet *fl = &s->fleets[f];
         snprintf(fl->id, sizeof fl->id, "%s", sc->fleets[f].id);
+        snprintf(fl->protocol, sizeof fl->protocol, "%s", sc->fleets[f].protocol);
         fl->planned = fleet_shard_size(sc->fleets[f].count, k - 1, n);
         hist_reset(&fl->st.report_latency);
         hist_reset(&fl->st.ack_latency);
@@ -559,6 +560,10 @@ int snapshot_merge(struct run_snapshot *d, const struct run_snapshot *s, char *e
             continue;
         }
         struct snapshot_fleet *df = &d->fleets[k];
+        if (!df->protocol[0])
+            memcpy(df->protocol, sf->protocol, sizeof df->protocol);
+        if (!df->target[0])
+            memcpy(df->target, sf->target, sizeof df->target);
         df->planned += sf->planned;
         stats_fleet_add(&df->st, &sf->st);
         for (int c = 0; c < STATS_CMD_KINDS; c++) {

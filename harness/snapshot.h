@@ -31,6 +31,8 @@ struct scenario;
 /* One fleet, matched across snapshots by id. */
 struct snapshot_fleet {
     char id[FLEET_ID_LEN];
+    char protocol[16];                      /* its dialect ("jt808"); "" unknown (an older snapshot) */
+    char target[96];                        /* where it connects: "embedded" or the URL; "" unknown */
     uint64_t planned;                       /* terminals of the fleet this snapshot covers (its shard's slice) */
     struct fleet_stats st;                  /* the workers' statistics, merged */
     struct cmd_stats cmd[STATS_CMD_KINDS];  /* the platform's commands to it, by the dialect's kind */

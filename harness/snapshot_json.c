@@ -176,6 +176,10 @@ static void w_fleet(struct wr *w, cJSON *a, const struct snapshot_fleet *f)
     if (!o)
         return;
     w_str(w, o, "id", f->id);
+    if (f->protocol[0])
+        w_str(w, o, "protocol", f->protocol);
+    if (f->target[0])
+        w_str(w, o, "target", f->target);
     w_u64(w, o, "planned", f->planned);
     cJSON *c = w_obj(w, o, "counters");
     for (size_t i = 0; c && i < N_OF(snapshot_fleet_counters); i++)

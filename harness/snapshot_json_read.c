@@ -293,7 +293,7 @@ static int r_fleet(const struct scenario_json *j, const cJSON *e, const char *q,
 {
     static const char *const known[] = {"id",    "planned", "counters",       "in_state",    "reached",
                                         "dc",    "ledger",  "report_latency", "ack_latency", "online_latency",
-                                        "commands"};
+                                        "commands", "protocol", "target"};
     const char *cnames[N_OF(snapshot_fleet_counters)];
     char p[PATH_CAP];
     for (size_t i = 0; i < N_OF(snapshot_fleet_counters); i++)
@@ -303,6 +303,8 @@ static int r_fleet(const struct scenario_json *j, const cJSON *e, const char *q,
     struct snapshot_fleet *f = &s->fleets[s->n_fleets];
     memset(f, 0, sizeof *f);
     if (r_object(j, e, q, known, N_OF(known)) != SJ_OK || r_str(j, e, q, "id", 1, f->id, sizeof f->id) != SJ_OK ||
+        r_str(j, e, q, "protocol", 0, f->protocol, sizeof f->protocol) == SJ_ERR ||
+        r_str(j, e, q, "target", 0, f->target, sizeof f->target) == SJ_ERR ||
         r_u64(j, e, q, "planned", 0, UINT64_MAX, &f->planned) == SJ_ERR)
         return SJ_ERR;
     if (!f->id[0])

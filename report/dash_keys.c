@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/live_req.h"
 #include "report/dash.h"
 
 void dash_request_line(struct dash_ui *u, struct dash_request *req, const char *op, const char *extra)
@@ -71,6 +72,8 @@ static void fleet_request(struct dash_ui *u, const struct dash_model *m, int key
     int64_t delta = (base + 9) / 10;
     if (delta < 1)
         delta = 1;
+    if (delta > LIVE_DELTA_MAX)
+        delta = LIVE_DELTA_MAX; /* the most one resize may move: the run refuses more */
     if (key == '-')
         delta = -delta;
     snprintf(extra, sizeof extra, "\"fleet\":\"%s\",\"delta\":%lld", fid, (long long)delta);

@@ -111,6 +111,7 @@ static int fleet_slot(struct dash_model *m, const char *id)
     struct dash_fleet *f = &m->fleets[m->n_fleets];
     memset(f, 0, sizeof *f);
     snprintf(f->id, sizeof f->id, "%s", id);
+    f->active = f->max = -1; /* unknown until a "live" member says */
     hist_reset(&f->last);
     return m->n_fleets++;
 }
@@ -219,7 +220,9 @@ static void live_take(struct dash_model *m)
         for (int w = 0; w < 2; w++) {
             cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(live, keys[w]))
             {
-                if (!cJSON_IsNumber(e) || !e->string)
+                /* a fleet's terminals are counted in 32 bits: anything else is not a count
+                 * (and would not convert to an integer: undefined) */
+                if (!cJSON_IsNumber(e) || !e->string || !(e->valuedouble >= 0 && e->valuedouble <= UINT32_MAX))
                     continue;
                 int k = fleet_slot(m, e->string);
                 if (k < 0)
@@ -257,6 +260,13 @@ static uint64_t cpu_ticks(const struct run_snapshot *s)
             sum += ut + st;
     }
     return sum;
+}
+
+/* A counter's increase per second; 0 when it went back (a process counting from
+ * 0 again), which the unsigned difference would make about 2^64. */
+static double rate(uint64_t cur, uint64_t prev, double dt)
+{
+    return cur >= prev ? (double)(cur - prev) / dt : 0;
 }
 
 int dash_model_merge(struct dash_model *m, double now, int force)
@@ -300,9 +310,13 @@ int dash_model_merge(struct dash_model *m, double now, int force)
         m->cur = u;
         return 0;
     }
+    /* an interval of at least 1 ms to divide by: documents closer than that in the
+     * run's time (or not moving, or NaN) give rates over the local interval, or none */
     double dt = m->have_prev ? m->cur->wall_s - m->prev->wall_s : 0;
-    if (m->have_prev && dt <= 0)
+    if (m->have_prev && !(dt >= 1e-3))
         dt = now - m->merged_at;
+    if (!(dt >= 1e-3))
+        dt = 0;
     uint64_t ticks = cpu_ticks(m->cur);
     long hz = sysconf(_SC_CLK_TCK);
     double wall = now - m->merged_at;
@@ -319,9 +333,9 @@ int dash_model_merge(struct dash_model *m, double now, int force)
         struct dash_fleet *d = &m->fleets[k];
         const struct snapshot_fleet *p = m->have_prev ? snapshot_fleet(m->prev, c->id) : NULL;
         if (p && dt > 0) {
-            d->in_per_s = (double)(c->st.frames_in - p->st.frames_in) / dt;
-            d->out_per_s = (double)(c->st.frames_out - p->st.frames_out) / dt;
-            d->reports_per_s = (double)(c->st.reports_acked - p->st.reports_acked) / dt;
+            d->in_per_s = rate(c->st.frames_in, p->st.frames_in, dt);
+            d->out_per_s = rate(c->st.frames_out, p->st.frames_out, dt);
+            d->reports_per_s = rate(c->st.reports_acked, p->st.reports_acked, dt);
             if (c->st.report_latency.n >= p->st.report_latency.n)
                 hist_window(&d->last, &c->st.report_latency, &p->st.report_latency);
             else
@@ -363,7 +377,8 @@ int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size
     if (term[0])
         snprintf(in->terminal, sizeof in->terminal, "%s", term);
     member_text(reply, "fleet", in->fleet, sizeof in->fleet);
-    in->index = (int)member_num(reply, "index", -1);
+    double ix = member_num(reply, "index", -1);
+    in->index = ix >= 0 && ix <= INT32_MAX ? (int)ix : -1; /* out of range would not convert */
     member_text(reply, "state", in->state, sizeof in->state);
     in->counters[0] = 0;
     const cJSON *c;

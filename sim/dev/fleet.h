@@ -164,6 +164,14 @@ struct worker {
     struct trace trace;
     uint64_t start_us;                /* virtual time of CTL_START */
     struct watch *watch[WATCH_MAX];   /* allocated on the first inspect */
+    struct live_eval {                /* plan.live: the predicates' pass in progress */
+        bool running;
+        int f;                        /* where it is: fleet, terminal */
+        uint32_t k;
+        uint64_t stop_us;             /* the instant its deadlines are judged at */
+        uint64_t next_mono_us;        /* the next pass (real time) */
+        struct expect_partial acc[STATS_MAX_EXPECT];
+    } live_eval;
     uint8_t rscratch[65536];
     uint8_t wscratch[65536];          /* a request being corrupted */
 };

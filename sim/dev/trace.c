@@ -15,6 +15,7 @@
 #include "sim/dev/dialect.h"
 #include "sim/dev/fleet.h"
 #include "sim/proto/hex.h"
+#include "sim/core/fdio.h"
 
 #define PCAP_MAGIC 0xa1b2c3d4u      /* microsecond timestamps */
 #define LINKTYPE_RAW 101            /* packets begin with the IPv4 header */
@@ -22,21 +23,6 @@
 #define TEXT_MAX (256 * 1024)       /* one trace line */
 
 /* --- files --------------------------------------------------------------------------- */
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int trace_ids_check(const char *ids, char *err, size_t errcap)
 {
@@ -97,7 +83,7 @@ int trace_create(const struct trace_opts *o, char *err, size_t errcap)
         h[6] = 4;
         put32le(h + 16, 65535);        /* snaplen */
         put32le(h + 20, LINKTYPE_RAW);
-        int rc = write_all(fd, h, sizeof h);
+        int rc = fd_write_all(fd, h, sizeof h);
         int e = errno;
         close(fd);
         if (rc < 0) {
@@ -206,7 +192,7 @@ static void text_line(struct trace *tr, struct term *t, const char *what, const 
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
-    write_all(tr->text_fd, line, len); /* one write: lines from all workers stay whole */
+    fd_write_all(tr->text_fd, line, len); /* one write: lines from all workers stay whole */
 }
 
 /* --- the pcap ------------------------------------------------------------------------ */
@@ -257,7 +243,7 @@ static void packet(struct trace *tr, struct trace_conn *c, bool out, uint8_t fla
         if (!tr->pcap_full_said) {
             tr->pcap_full_said = true;
             static const char msg[] = "fleetsim: --pcap: the size limit is reached; no more packets\n";
-            write_all(STDERR_FILENO, msg, sizeof msg - 1);
+            fd_write_all(STDERR_FILENO, msg, sizeof msg - 1);
         }
         return;
     }
@@ -308,7 +294,7 @@ static void packet(struct trace *tr, struct trace_conn *c, bool out, uint8_t fla
     ck = trace_l4_checksum(src, dst, ip[9], h, l4 + n);
     h[c->udp ? 6 : 16] = (uint8_t)(ck >> 8);
     h[c->udp ? 7 : 17] = (uint8_t)ck;
-    if (write_all(tr->pcap_fd, rec, 16 + total) == 0)
+    if (fd_write_all(tr->pcap_fd, rec, 16 + total) == 0)
         tr->pcap_budget -= 16 + total;
 }
 

@@ -213,6 +213,7 @@ static void test_round_trip(void **state)
     snapshot_take(s, shm, 4, 2);
     settings(s);
     s->fleets[1].addressed[1] = 15;
+    snprintf(s->fleets[0].target, sizeof s->fleets[0].target, "tcp://127.0.0.1:7999");
     s->fleets[0].st.bytes_out = (1ull << 60) + 1; /* beyond a JSON number's exact range */
     s->platform.c[3] = UINT64_MAX;
     snprintf(s->harness_error, sizeof s->harness_error, "worker 1 (pid 9) died of signal 9 \"quoted\"");
@@ -238,6 +239,10 @@ static void test_round_trip(void **state)
     assert_string_equal(r->components[3].error, "worker 3: something went wrong");
     assert_string_equal(r->harness_error, s->harness_error);
     assert_int_equal(r->fleets[0].st.bytes_out, (1ull << 60) + 1);
+    assert_string_equal(r->fleets[0].protocol, "jt808"); /* from the scenario */
+    assert_string_equal(r->fleets[0].target, "tcp://127.0.0.1:7999");
+    assert_string_equal(r->fleets[1].target, "");        /* unknown: not written, not made up */
+    assert_null(strstr(a, "\"target\":\"\""));
     /* only non-zero buckets are written */
     assert_null(strstr(a, ",0]"));
     cJSON_free(a);
