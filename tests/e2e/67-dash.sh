@@ -188,7 +188,8 @@ else
 fi
 # 5: the Verdicts view judges the expectations as the run goes
 TM send-keys -t m 5
-if until_ok 5 shows m '^ ONLINE +PASS +all 40 terminals' && grep -Eq '^ LEDGER +PASS ' "$TMP/scr"; then
+verdicts() { shows m '^ ONLINE +PASS +all 40 terminals' && grep -Eq '^ LEDGER +PASS ' "$TMP/scr"; }
+if until_ok 5 verdicts; then
     ok "5: the Verdicts view: ONLINE and LEDGER pass while the run goes"
 else
     nok "5: the Verdicts view: ONLINE and LEDGER pass while the run goes" "$(cat "$TMP/scr")"
