@@ -81,6 +81,10 @@ int dash_connect(const char *path, char *err, size_t errcap)
 
 /* The one dashboard that holds the terminal, for the crash handler. */
 static struct dash_tty *holder;
+/* The signals that end a process without its cleanup: the terminal is given back
+ * first.  SIGQUIT among them: Ctrl-\ sends it from the keyboard (cbreak keeps the
+ * terminal's signal keys). */
+static const int crash_sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGQUIT};
 
 static void crash(int sig)
 {
@@ -496,10 +500,8 @@ struct dash_tty *dash_tty_start(struct ev_loop *loop, const struct dash_tty_opts
     }
     t->up = 1;
     holder = t;
-    signal(SIGSEGV, crash);
-    signal(SIGABRT, crash);
-    signal(SIGBUS, crash);
-    signal(SIGFPE, crash);
+    for (size_t i = 0; i < sizeof crash_sigs / sizeof *crash_sigs; i++)
+        signal(crash_sigs[i], crash);
     cbreak(); /* Ctrl-C stays a signal: the run (or top) handles it and gives the terminal back */
     noecho();
     nodelay(stdscr, TRUE);
@@ -533,10 +535,8 @@ void dash_tty_stop(struct dash_tty *t)
     }
     if (holder == t) {
         holder = NULL;
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGABRT, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        signal(SIGFPE, SIG_DFL);
+        for (size_t i = 0; i < sizeof crash_sigs / sizeof *crash_sigs; i++)
+            signal(crash_sigs[i], SIG_DFL);
     }
     for (int i = 0; i < DASH_MAX_SOURCES; i++) {
         struct dash_conn *c = &t->conns[i];
