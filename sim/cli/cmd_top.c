@@ -187,14 +187,19 @@ int cmd_top(int argc, char **argv)
         ev_loop_destroy(loop);
         return cmd_usage_error("top", "%s", err);
     }
-    ev_signal sint, sterm;
+    /* SIGHUP too (the terminal closed, or kill -HUP): leave as on Ctrl-C, the terminal
+     * given back rather than left in the dashboard's modes */
+    ev_signal sint, sterm, shup;
     ev_signal_init(&sint, sig_cb, SIGINT);
     ev_signal_init(&sterm, sig_cb, SIGTERM);
+    ev_signal_init(&shup, sig_cb, SIGHUP);
     ev_signal_start(loop, &sint);
     ev_signal_start(loop, &sterm);
+    ev_signal_start(loop, &shup);
     ev_run(loop, 0);
     ev_signal_stop(loop, &sint);
     ev_signal_stop(loop, &sterm);
+    ev_signal_stop(loop, &shup);
     dash_tty_free(t);
     ev_loop_destroy(loop);
     return RUN_EXIT_PASS;
