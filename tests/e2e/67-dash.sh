@@ -326,7 +326,8 @@ cat >"$TMP/c.json" <<'JSON'
 JSON
 session c 80x24 "\"$F\" run c.json --dash"
 session k 80x24 "\"$F\" run c.json --dash"
-for s in c k; do
+session q 80x24 "\"$F\" run c.json --dash"
+for s in c k q; do
     until_ok 30 shows "$s" '^ f  .* 10 +0 ' || nok "$s: the run's 10 terminals online" "$(cat "$TMP/scr")"
     run_pid "$s" >"$TMP/$s.pid"
 done
@@ -353,6 +354,14 @@ if [ -n "$kids" ] && until_ok 10 gone; then
 else
     nok "... and the run's processes go with it" "left: $(for p in $kids; do kill -0 "$p" 2>/dev/null && cat "/proc/$p/comm"; done)"
 fi
+# Ctrl-\ (SIGQUIT, from the keyboard: the dashboard keeps the terminal's signal keys)
+TM send-keys -t q 'C-\'
+if until_ok 10 test -s "$TMP/q.rc" && [ "$(rc_of q)" = $((128 + 3)) ]; then
+    ok "Ctrl-\\ (SIGQUIT): the run dies of it (exit 131)"
+else
+    nok "Ctrl-\\ (SIGQUIT): the run dies of it (exit 131)" "$(cat "$TMP/q.rc" 2>/dev/null)"
+fi
+restored q
 
 # --- top on a run's socket, and on two shards' (summed) -------------------------------------
 cat >"$TMP/t.json" <<'JSON'
@@ -406,6 +415,13 @@ fi
 TM send-keys -t u C-c
 if until_ok 10 test -s "$TMP/u.rc" && [ "$(rc_of u)" = 0 ]; then ok "top: Ctrl-C leaves (exit 0)"; else nok "top: Ctrl-C leaves (exit 0)" "$(cat "$TMP/u.rc" 2>/dev/null)"; fi
 restored u
+# SIGHUP (the terminal closed, kill -HUP): top leaves as on Ctrl-C
+session h 80x24 "\"$F\" top a.sock"
+until_ok 15 shows h '^ f  .* 20 +0 ' >/dev/null
+run_pid h >"$TMP/h.pid"
+kill -HUP "$(cat "$TMP/h.pid")"
+if until_ok 10 test -s "$TMP/h.rc" && [ "$(rc_of h)" = 0 ]; then ok "top: SIGHUP leaves (exit 0)"; else nok "top: SIGHUP leaves (exit 0)" "$(cat "$TMP/h.rc" 2>/dev/null)"; fi
+restored h
 
 # --- the run without a terminal ----------------------------------------------------------
 wait "$notty"; rc=$?
