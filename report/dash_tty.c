@@ -334,30 +334,12 @@ static void send_request(struct dash_tty *t, struct dash_request *req)
         t->pending_inspect = up;
         t->last_inspect = now_s();
     }
-    if (strcmp(req->op, "resize") != 0 || up == 1) {
-        for (int i = 0; i < t->m.n_src; i++)
-            send_line(t, i, req->line);
-        if (strcmp(req->op, "inspect") != 0)
-            say(t, 0, "asked: %s%s", req->line, "");
-        return;
-    }
-    /* shards: each grows or shrinks its own share of the fleet */
-    long each = req->delta / up, rest = req->delta % up;
-    int k = 0;
-    for (int i = 0; i < t->m.n_src; i++) {
-        if (t->conns[i].fd < 0)
-            continue;
-        long d = each + (k++ < labs(rest) ? (rest < 0 ? -1 : 1) : 0);
-        if (!d)
-            continue;
-        char fid[2 * FLEET_ID_LEN], extra[160];
-        snprintf(fid, sizeof fid, "%s", req->fleet);
-        snprintf(extra, sizeof extra, "\"fleet\":\"%s\",\"delta\":%ld", fid, d);
-        struct dash_request one;
-        dash_request_line(&t->u, &one, "resize", extra);
-        send_line(t, i, one.line);
-    }
-    say(t, 0, "asked every shard to resize %s%s", req->fleet, "");
+    /* every source the same request: on shards a resize's delta is the whole
+     * fleet's, each shard taking its share of it (docs/live.md, shards) */
+    for (int i = 0; i < t->m.n_src; i++)
+        send_line(t, i, req->line);
+    if (strcmp(req->op, "inspect") != 0)
+        say(t, 0, "asked: %s%s", req->line, "");
 }
 
 static int map_key(int ch)
