@@ -366,7 +366,7 @@ restored q
 # --- top on a run's socket, and on two shards' (summed) -------------------------------------
 cat >"$TMP/t.json" <<'JSON'
 {"name": "dash-top", "target": "embedded", "duration": "40s",
- "fleets": [{"id": "f", "protocol": "jt808", "version": 2019, "count": 40, "ramp": "200/s",
+ "fleets": [{"id": "f", "protocol": "jt808", "version": 2019, "count": 40, "max": 60, "ramp": "200/s",
              "phone": "13600000000+", "report": {"every": "1s"}}]}
 JSON
 "$F" run "$TMP/t.json" -q --shard 1/2 --stats "$TMP/a.sock" >"$TMP/a.out" 2>&1 &
@@ -411,6 +411,14 @@ if once_shows 40 "$TMP/a.sock" "$TMP/b.sock"; then
     ok "top --once A B: 40 online"
 else
     nok "top --once A B: 40 online" "$(cat "$TMP/once")"
+fi
+# + on two shards: the fleet grows by 10% of the whole (40 -> 44: each shard its 22)
+TM send-keys -t u +
+if until_ok 15 shows u '^ f  .* 44 +0 ' && grep -Eq 'ok, fleet f, was 40, active 44, max 60, here 22' "$TMP/scr" &&
+    once_shows 44 "$TMP/a.sock" "$TMP/b.sock"; then
+    ok "top A B, +: the fleet grows by 10% of the whole (40 -> 44, 22 on each shard)"
+else
+    nok "top A B, +: the fleet grows by 10% of the whole (40 -> 44, 22 on each shard)" "$(cat "$TMP/scr")" "$(cat "$TMP/once")"
 fi
 TM send-keys -t u C-c
 if until_ok 10 test -s "$TMP/u.rc" && [ "$(rc_of u)" = 0 ]; then ok "top: Ctrl-C leaves (exit 0)"; else nok "top: Ctrl-C leaves (exit 0)" "$(cat "$TMP/u.rc" 2>/dev/null)"; fi
