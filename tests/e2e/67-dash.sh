@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The dashboard on a real terminal (tmux, on a server of its own): `run --dash` at
 # 80x24 shows the fleet coming online during the ramp; / finds a terminal and the
-# Terminal view shows its frames both ways in hex and decoded; p pauses and resumes
-# (the rate drops to 0 and comes back); + grows the fleet by 10%, f disconnects 10%;
-# a resize to 160x48 and back leaves nothing behind; q asks, n keeps the run, q y
-# ends it as an interrupted run (exit 3, verdicts printed, the terminal restored and
-# the alternate screen left); the same for Ctrl-C and for a crash signal (SEGV);
-# `top` on a run's socket and on two shards' sockets (summed); without a terminal
-# `run --dash` says so and keeps its status lines.  Every wait is a bounded poll.
+# Terminal view shows its frames both ways in hex and decoded (and says so when the
+# run has no such terminal); the Transitions, Events (the gateway's deviations, with
+# their frames) and Verdicts views; p pauses and resumes (the rate drops to 0 and
+# comes back); + grows the fleet by 10%, f disconnects 10%; a resize to 160x48 and
+# back leaves nothing behind; Ctrl-L repaints what another process wrote; q asks, n
+# keeps the run, q y ends it as an interrupted run (exit 3, verdicts printed, the
+# terminal restored and the alternate screen left); the same for Ctrl-C, SIGSEGV,
+# Ctrl-\ and a run that ends by itself; `top` on a run's socket (q leaves it going)
+# and on two shards' sockets (summed, + grows the whole fleet by 10%), SIGHUP; without
+# a terminal `run --dash` says so and keeps its status lines, `top` is a usage error.
+# Every wait is a bounded poll.
 . "$(dirname "$0")/lib.sh"
 if ! command -v tmux >/dev/null; then
     nok "tmux is installed (the dashboard's end-to-end test needs it)"
@@ -324,6 +328,8 @@ cat >"$TMP/c.json" <<'JSON'
              "phone": "13700000000+", "report": {"every": "1s"}}],
  "expect": [{"id": "ONLINE", "state": "authenticated", "within": "10s"}]}
 JSON
+sed 's/"duration": "60s"/"duration": "6s"/' "$TMP/c.json" >"$TMP/e.json"
+session e 80x24 "\"$F\" run e.json --dash"
 session c 80x24 "\"$F\" run c.json --dash"
 session k 80x24 "\"$F\" run c.json --dash"
 session q 80x24 "\"$F\" run c.json --dash"
@@ -362,6 +368,15 @@ else
     nok "Ctrl-\\ (SIGQUIT): the run dies of it (exit 131)" "$(cat "$TMP/q.rc" 2>/dev/null)"
 fi
 restored q
+
+# a run that ends by itself: the dashboard goes, the verdicts are printed, exit 0
+if until_ok 30 test -s "$TMP/e.rc" && [ "$(rc_of e)" = 0 ] && until_ok 5 shows e '^checks: 1 of 1 passed' &&
+    grep -q 'ONLINE .*all 10 terminals' "$TMP/scr"; then
+    ok "a run --dash that ends by itself: its verdicts printed, exit 0"
+else
+    nok "a run --dash that ends by itself: its verdicts printed, exit 0" "$(cat "$TMP/e.rc" 2>/dev/null)" "$(tail -8 "$TMP/scr")"
+fi
+restored e
 
 # --- top on a run's socket, and on two shards' (summed) -------------------------------------
 cat >"$TMP/t.json" <<'JSON'
