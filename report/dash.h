@@ -184,11 +184,13 @@ struct dash_ui {
     enum dash_prompt prompt;
     char input[40];                  /* the search being typed */
     char watching[40];               /* the terminal the Terminal view shows */
+    char watch_error[200];           /* why the run could not show it (its last answer), "" */
     char message[200];               /* the message line */
     int msg_bad;
     int quit;                        /* set: leave */
     int color;
     uint64_t next_id;                /* request ids */
+    int watch_only;                  /* fleetsim top: quitting leaves the run going */
 };
 
 const char *dash_view_name(enum dash_view_id v);

@@ -81,6 +81,10 @@ int dash_connect(const char *path, char *err, size_t errcap)
 
 /* The one dashboard that holds the terminal, for the crash handler. */
 static struct dash_tty *holder;
+/* The signals that end a process without its cleanup: the terminal is given back
+ * first.  SIGQUIT among them: Ctrl-\ sends it from the keyboard (cbreak keeps the
+ * terminal's signal keys). */
+static const int crash_sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGQUIT};
 
 static void crash(int sig)
 {
@@ -235,9 +239,12 @@ static void on_reply(struct dash_tty *t, int i, cJSON *reply)
         t->pending_inspect--;
         if (dash_model_inspect(&t->m, reply, err, sizeof err) == 0) {
             t->inspect_id = 0;
+            t->u.watch_error[0] = 0;
             t->ui_dirty = 1;
         } else if (t->pending_inspect <= 0) {
+            /* the Terminal view says it too: it would wait for an answer that came */
             say(t, 1, "%s%s", err, "");
+            snprintf(t->u.watch_error, sizeof t->u.watch_error, "%s", err);
             t->inspect_id = 0;
         }
         return;
@@ -320,36 +327,19 @@ static void send_request(struct dash_tty *t, struct dash_request *req)
     if (!strcmp(req->op, "inspect")) {
         if (strcmp(t->m.inspect.asked, t->u.watching) != 0) {
             t->m.inspect.have = 0; /* another terminal: the last one's frames go */
+            t->u.watch_error[0] = 0;
             snprintf(t->m.inspect.asked, sizeof t->m.inspect.asked, "%s", t->u.watching);
         }
         t->inspect_id = t->u.next_id;
         t->pending_inspect = up;
         t->last_inspect = now_s();
     }
-    if (strcmp(req->op, "resize") != 0 || up == 1) {
-        for (int i = 0; i < t->m.n_src; i++)
-            send_line(t, i, req->line);
-        if (strcmp(req->op, "inspect") != 0)
-            say(t, 0, "asked: %s%s", req->line, "");
-        return;
-    }
-    /* shards: each grows or shrinks its own share of the fleet */
-    long each = req->delta / up, rest = req->delta % up;
-    int k = 0;
-    for (int i = 0; i < t->m.n_src; i++) {
-        if (t->conns[i].fd < 0)
-            continue;
-        long d = each + (k++ < labs(rest) ? (rest < 0 ? -1 : 1) : 0);
-        if (!d)
-            continue;
-        char fid[2 * FLEET_ID_LEN], extra[160];
-        snprintf(fid, sizeof fid, "%s", req->fleet);
-        snprintf(extra, sizeof extra, "\"fleet\":\"%s\",\"delta\":%ld", fid, d);
-        struct dash_request one;
-        dash_request_line(&t->u, &one, "resize", extra);
-        send_line(t, i, one.line);
-    }
-    say(t, 0, "asked every shard to resize %s%s", req->fleet, "");
+    /* every source the same request: on shards a resize's delta is the whole
+     * fleet's, each shard taking its share of it (docs/live.md, shards) */
+    for (int i = 0; i < t->m.n_src; i++)
+        send_line(t, i, req->line);
+    if (strcmp(req->op, "inspect") != 0)
+        say(t, 0, "asked: %s%s", req->line, "");
 }
 
 static int map_key(int ch)
@@ -378,6 +368,13 @@ static int keys(struct dash_tty *t)
         if (ch == ERR)
             break;
         if (ch == KEY_RESIZE) {
+            t->ui_dirty = 1;
+            continue;
+        }
+        if (ch == 12) {
+            /* Ctrl-L: what others wrote on the terminal (a process's log lines on its
+             * stderr) stays until the cells under it change; repaint it all, as top does */
+            clearok(curscr, TRUE);
             t->ui_dirty = 1;
             continue;
         }
@@ -446,6 +443,7 @@ struct dash_tty *dash_tty_start(struct ev_loop *loop, const struct dash_tty_opts
     }
     t->loop = loop;
     t->o = *o;
+    t->u.watch_only = o->watch_only;
     for (int i = 0; i < DASH_MAX_SOURCES; i++)
         t->conns[i].fd = -1;
     for (int i = 0; i < o->n_addrs; i++) {
@@ -484,10 +482,8 @@ struct dash_tty *dash_tty_start(struct ev_loop *loop, const struct dash_tty_opts
     }
     t->up = 1;
     holder = t;
-    signal(SIGSEGV, crash);
-    signal(SIGABRT, crash);
-    signal(SIGBUS, crash);
-    signal(SIGFPE, crash);
+    for (size_t i = 0; i < sizeof crash_sigs / sizeof *crash_sigs; i++)
+        signal(crash_sigs[i], crash);
     cbreak(); /* Ctrl-C stays a signal: the run (or top) handles it and gives the terminal back */
     noecho();
     nodelay(stdscr, TRUE);
@@ -521,10 +517,8 @@ void dash_tty_stop(struct dash_tty *t)
     }
     if (holder == t) {
         holder = NULL;
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGABRT, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        signal(SIGFPE, SIG_DFL);
+        for (size_t i = 0; i < sizeof crash_sigs / sizeof *crash_sigs; i++)
+            signal(crash_sigs[i], SIG_DFL);
     }
     for (int i = 0; i < DASH_MAX_SOURCES; i++) {
         struct dash_conn *c = &t->conns[i];

@@ -14,6 +14,7 @@ struct dash_tty_opts {
     int n_addrs;
     void (*on_quit)(void *ctx);      /* the user quit (q, y): the dashboard is already down */
     void *ctx;
+    int watch_only;                  /* fleetsim top: q leaves the run going (the quit prompt says so) */
 };
 
 /* Connect to every address (each must accept: else -1 with "ADDR: why" in err),

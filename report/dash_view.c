@@ -385,6 +385,15 @@ static void draw_overview(struct dash_canvas *c, const struct dash_model *m, con
 
 /* --- transitions ---------------------------------------------------------------------------- */
 
+/* The states' names cut to one width read alike ("authentic" twice): short
+ * labels of their own, narrow enough for the eight to fit 80 columns. */
+#define TR_COL 8
+static const char *const tr_label[TS__COUNT] = {
+    [TS_IDLE] = "idle",      [TS_CONNECTING] = "connect", [TS_CONNECTED] = "conn-ok", [TS_REGISTERING] = "reg",
+    [TS_REGISTERED] = "reg-ok", [TS_AUTHENTICATING] = "auth", [TS_AUTHENTICATED] = "online",
+    [TS_DISCONNECTED] = "lost",  [TS_UNREGISTERED] = "unreg",
+};
+
 static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, int row, int last_row)
 {
     if (!m->have_cur)
@@ -392,18 +401,14 @@ static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, 
     const struct run_snapshot *s = m->cur;
     row++;
     dash_canvas_put(c, row++, 1, DA_BOLD, "terminals that reached each state");
-    int col = 1 + 12;
-    for (int t = TS_CONNECTING; t < TS__COUNT; t++) {
-        char h[16];
-        snprintf(h, sizeof h, "%.9s", term_state_name((enum term_state)t));
-        dash_canvas_put(c, row, col, DA_BOLD, h);
-        col += 10;
-    }
+    int col = 13;
+    for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += TR_COL)
+        dash_canvas_put(c, row, col, DA_BOLD, tr_label[t]);
     dash_canvas_put(c, row++, 1, DA_BOLD, "FLEET");
     for (int f = 0; f < s->n_fleets && row <= last_row; f++, row++) {
         dash_canvas_printf(c, row, 1, 0, "%.11s", s->fleets[f].id);
         col = 13;
-        for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += 10) {
+        for (int t = TS_CONNECTING; t < TS__COUNT; t++, col += TR_COL) {
             char n[16];
             fmt_n((double)s->fleets[f].st.reached[t], n, sizeof n);
             dash_canvas_put(c, row, col, 0, n);
@@ -411,7 +416,7 @@ static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, 
     }
     row++;
     if (row <= last_row)
-        dash_canvas_put(c, row++, 1, DA_BOLD, "commands by kind     SENT  ANSWERED  REFUSED  TIMED-OUT  OFFLINE");
+        dash_canvas_put(c, row++, 1, DA_BOLD, "commands by kind       SENT  ANSWERED  REFUSED  TIMED-OUT  OFFLINE");
     int any = 0;
     for (int f = 0; f < s->n_fleets; f++)
         for (int k = 0; k < STATS_CMD_KINDS && row <= last_row; k++) {
@@ -453,10 +458,24 @@ static void draw_events(struct dash_canvas *c, const struct dash_model *m, int r
     }
     /* newest last: as many of the newest as fit, three lines each */
     int fit = (last_row - row + 1) / 3, from = m->n_events > fit ? m->n_events - fit : 0;
+    /* the columns as wide as the longest shown: a JT/T 808 2019 terminal id has 20
+     * digits, a 2013 one 12, a platform's event no fleet; no column for what none has */
+    int wf = 0, wt = 0, wk = 0;
+    for (int i = from; i < m->n_events; i++) {
+        const struct dash_event *e = &m->events[i];
+        int lf = (int)strlen(e->fleet), lt = (int)strlen(e->terminal), lk = (int)strlen(e->kind);
+        wf = lf > wf ? lf : wf;
+        wt = lt > wt ? lt : wt;
+        wk = lk > wk ? lk : wk;
+    }
     for (int i = from; i < m->n_events && row <= last_row; i++) {
         const struct dash_event *e = &m->events[i];
-        dash_canvas_printf(c, row++, 1, DA_BAD, "%8.2fs %-10s %-14s %-10s %s", e->t, e->fleet, e->terminal, e->kind,
-                           e->text);
+        int col = dash_canvas_printf(c, row, 1, DA_BAD, "%8.2fs ", e->t) + 1;
+        if (wf)
+            col += dash_canvas_printf(c, row, col, DA_BAD, "%-*s ", wf, e->fleet);
+        if (wt)
+            col += dash_canvas_printf(c, row, col, DA_BAD, "%-*s ", wt, e->terminal);
+        dash_canvas_printf(c, row++, col, DA_BAD, "%-*s %s", wk, e->kind, e->text);
         dash_canvas_printf(c, row++, 3, DA_DIM, "hex %s", e->hex[0] ? e->hex : "-");
         dash_canvas_printf(c, row++, 3, DA_DIM, "decoded %s", e->decoded[0] ? e->decoded : "-");
     }
@@ -474,11 +493,16 @@ static void draw_terminal(struct dash_canvas *c, const struct dash_model *m, con
         return;
     }
     if (!in->have || strcmp(in->asked, u->watching) != 0) {
-        dash_canvas_printf(c, row, 1, DA_DIM, "terminal %s: asking the run...", u->watching);
+        if (u->watch_error[0])
+            dash_canvas_printf(c, row, 1, DA_BAD, "terminal %s: %s", u->watching, u->watch_error);
+        else
+            dash_canvas_printf(c, row, 1, DA_DIM, "terminal %s: asking the run...", u->watching);
         return;
     }
     dash_canvas_printf(c, row++, 1, DA_BOLD, "terminal %s  fleet %s  index %d  state %s", in->terminal, in->fleet,
                        in->index, in->state);
+    if (u->watch_error[0]) /* shown before, not now (resized out, the run draining): what it last was */
+        dash_canvas_printf(c, row++, 1, DA_BAD, "now: %s", u->watch_error);
     if (in->since[0])
         dash_canvas_printf(c, row++, 1, 0, "watching since %s", in->since);
     dash_canvas_printf(c, row++, 1, 0, "counters: %s", in->counters[0] ? in->counters : "-");
@@ -515,8 +539,12 @@ static void draw_verdicts(struct dash_canvas *c, const struct dash_model *m, int
     dash_canvas_put(c, row++, 1, DA_BOLD, "EXPECTATION         TERMINALS OK / OF   (per-terminal partials)");
     for (int i = 0; i < m->cur->n_expect && row <= last_row; i++) {
         const struct snapshot_expect *e = &m->cur->expect[i];
-        dash_canvas_printf(c, row++, 1, e->p.ok == e->p.total ? DA_GOOD : DA_WARN, "%-19.19s %" PRIu64 " / %" PRIu64,
-                           e->id, e->p.ok, e->p.total);
+        /* none counted yet (or an expectation not judged per terminal): not a pass */
+        if (!e->p.total)
+            dash_canvas_printf(c, row++, 1, DA_DIM, "%-19.19s -", e->id);
+        else
+            dash_canvas_printf(c, row++, 1, e->p.ok == e->p.total ? DA_GOOD : DA_WARN,
+                               "%-19.19s %" PRIu64 " / %" PRIu64, e->id, e->p.ok, e->p.total);
     }
     if (row <= last_row)
         dash_canvas_put(c, row, 1, DA_DIM, "verdicts are judged at the end (the source sends no live verdicts)");
@@ -573,13 +601,16 @@ static void draw_latency(struct dash_canvas *c, const struct dash_model *m, int 
         amax = a[o] > amax ? a[o] : amax;
         lmax = l[o] > lmax ? l[o] : lmax;
     }
+    char bar[256];
     int half = (c->cols - 14) / 2 - 9;
     if (half < 4)
         half = 4;
+    if (half > (int)sizeof bar - 1)
+        half = (int)sizeof bar - 1; /* a terminal of 544 columns and more: the bars stop there */
     dash_canvas_printf(c, row, 1, DA_BOLD, "%-10s %-*s %s", "UP TO", half + 9, "LAST INTERVAL", "OVERALL");
     row++;
     for (int o = lo; o <= hi && row <= last_row; o++, row++) {
-        char lab[16], bar[256];
+        char lab[16];
         fmt_us(1ull << o, lab, sizeof lab);
         dash_canvas_printf(c, row, 1, 0, "%-10s", lab);
         int w = lmax ? (int)((double)l[o] / (double)lmax * half + 0.5) : 0;
@@ -605,6 +636,7 @@ static const char *const help_lines[] = {
     "  /          search a terminal by id (Terminal view)",
     "  q          quit (asks while the run goes)",
     "  Esc        close a prompt",
+    "  Ctrl-L     redraw the screen",
     "  ?          this help",
 };
 
@@ -634,7 +666,9 @@ void dash_draw(struct dash_canvas *c, const struct dash_model *m, const struct d
     if (u->prompt == DP_SEARCH)
         dash_canvas_printf(c, pr, 0, DA_BOLD, " search terminal: %s_   (Enter to inspect, Esc to cancel)", u->input);
     else if (u->prompt == DP_QUIT)
-        dash_canvas_put(c, pr, 0, DA_BOLD | DA_WARN, " the run is going: quit and stop it? (y/n)");
+        dash_canvas_put(c, pr, 0, DA_BOLD | DA_WARN,
+                        u->watch_only ? " the run is going: leave it? it goes on without the dashboard (y/n)"
+                                      : " the run is going: quit and stop it? (y/n)");
     if (u->message[0])
         dash_canvas_printf(c, msg, 0, u->msg_bad ? DA_BAD : 0, " %s", u->message);
     else

@@ -32,7 +32,8 @@ static int usage(FILE *to)
             "\n"
             "Keys: tab or 1-6 views (overview, transitions, events, terminal, verdicts,\n"
             "latency); up/down select a fleet; p pause/resume; + / - grow/shrink the selected\n"
-            "fleet by 10%%; f disconnect 10%% of it; / search a terminal; ? help; q quit.\n"
+            "fleet by 10%%; f disconnect 10%% of it; / search a terminal; ? help; Ctrl-L redraw;\n"
+            "q leave (the run goes on).\n"
             "NO_COLOR set in the environment: no colours.  docs/dash.md has the views.\n"
             "Exit: 0; 2 usage error or an ADDR that cannot be reached; 3 a source that sent\n"
             "no document or a broken one (--once).\n"
@@ -180,20 +181,25 @@ int cmd_top(int argc, char **argv)
         return RUN_EXIT_HARNESS;
     }
     char err[512];
-    struct dash_tty_opts o = {.addrs = addrs, .n_addrs = n, .on_quit = quit_cb, .ctx = loop};
+    struct dash_tty_opts o = {.addrs = addrs, .n_addrs = n, .on_quit = quit_cb, .ctx = loop, .watch_only = 1};
     struct dash_tty *t = dash_tty_start(loop, &o, err, sizeof err);
     if (!t) {
         ev_loop_destroy(loop);
         return cmd_usage_error("top", "%s", err);
     }
-    ev_signal sint, sterm;
+    /* SIGHUP too (the terminal closed, or kill -HUP): leave as on Ctrl-C, the terminal
+     * given back rather than left in the dashboard's modes */
+    ev_signal sint, sterm, shup;
     ev_signal_init(&sint, sig_cb, SIGINT);
     ev_signal_init(&sterm, sig_cb, SIGTERM);
+    ev_signal_init(&shup, sig_cb, SIGHUP);
     ev_signal_start(loop, &sint);
     ev_signal_start(loop, &sterm);
+    ev_signal_start(loop, &shup);
     ev_run(loop, 0);
     ev_signal_stop(loop, &sint);
     ev_signal_stop(loop, &sterm);
+    ev_signal_stop(loop, &shup);
     dash_tty_free(t);
     ev_loop_destroy(loop);
     return RUN_EXIT_PASS;
