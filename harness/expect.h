@@ -6,6 +6,7 @@
 #define FLEETSIM_EXPECT_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "harness/scenario.h"
@@ -19,6 +20,8 @@ struct expect_ctx {
     const struct scenario *sc;
     const struct run_snapshot *snap; /* fleets are matched to the scenario's by id */
     const struct frontend *fe;    /* the embedded front-end that ran (its counters), NULL when none */
+    bool live;                    /* judged while the run goes (the live statistics): no warning
+                                     again, and what is still in flight is not yet a failure */
 };
 
 void expect_evaluate(const struct expect_ctx *c, struct run_report *rep);

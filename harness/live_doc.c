@@ -105,7 +105,7 @@ cJSON *live_doc_verdicts(const struct scenario *sc, const struct run_snapshot *s
         return arr;
     struct run_report rep;
     report_init(&rep, "", "");
-    struct expect_ctx ec = {.sc = sc, .snap = s, .fe = run_frontend_of(sc, s)};
+    struct expect_ctx ec = {.sc = sc, .snap = s, .fe = run_frontend_of(sc, s), .live = true};
     expect_evaluate(&ec, &rep);
     for (int i = 0; i < rep.n_cases; i++) {
         const struct case_result *c = &rep.cases[i];

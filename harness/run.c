@@ -19,6 +19,7 @@
 #include "harness/expect.h"
 #include "harness/scenario.h"
 #include "report/dash_tty.h"
+#include "sim/core/fdio.h"
 #include "sim/core/super_ev.h"
 #include "report/report.h"
 #include "sim/core/clock.h"
@@ -306,6 +307,8 @@ static int core_child(void *arg, int ctl_fd)
 {
     struct child *c = arg;
     struct run *r = c->run;
+    if (r->dash_log[0])
+        dup2(r->dash_log_fd, STDERR_FILENO); /* the dashboard's screen is not theirs */
     for (int i = 0; i < r->n_gw; i++)
         close(r->gws[i].lfd);
     return core_main(&r->core_cfg, c->lfd, ctl_fd, &r->shm->core);
@@ -315,6 +318,8 @@ static int gateway_child(void *arg, int ctl_fd)
 {
     struct child *c = arg;
     struct run *r = c->run;
+    if (r->dash_log[0])
+        dup2(r->dash_log_fd, STDERR_FILENO); /* the dashboard's screen is not theirs */
     close(r->core_lfd);
     for (int i = 0; i < r->n_gw; i++)
         if (i != c->idx)
@@ -326,6 +331,8 @@ static int worker_child(void *arg, int ctl_fd)
 {
     struct child *c = arg;
     struct run *r = c->run;
+    if (r->dash_log[0])
+        dup2(r->dash_log_fd, STDERR_FILENO); /* the dashboard's screen is not theirs */
     struct worker *w = calloc(1, sizeof *w);
     char err[256];
     struct worker_slot *slot = &r->shm->workers[c->idx];
@@ -530,6 +537,16 @@ static int dash_prepare(struct run *r, char *err, size_t errcap)
                         "under timeout, give it --foreground); status lines instead\n");
         return 0;
     }
+    /* what the processes write to stderr while the dashboard is up would wreck its
+     * screen: it goes to a file, written out on the terminal once it is given back */
+    snprintf(r->dash_log, sizeof r->dash_log, "/tmp/fleetsim-dash-log-XXXXXX");
+    r->dash_log_fd = mkstemp(r->dash_log);
+    if (r->dash_log_fd < 0) {
+        snprintf(err, errcap, "--dash: cannot make a file for the processes' messages: %s", strerror(errno));
+        r->dash_log[0] = 0;
+        return -1;
+    }
+    unlink(r->dash_log); /* open, nameless: nothing is left behind, whatever ends the run */
     if (r->o->stats_addr) {
         snprintf(r->dash_sock, sizeof r->dash_sock, "%s", r->o->stats_addr);
         return 0;
@@ -559,8 +576,39 @@ static void dash_start(struct run *r)
     struct dash_tty_opts o = {.addrs = addrs, .n_addrs = 1, .on_quit = dash_quit, .ctx = r};
     char err[512];
     r->dash = dash_tty_start(r->loop, &o, err, sizeof err);
-    if (!r->dash)
+    if (!r->dash) {
         fprintf(stderr, "fleetsim run: --dash: %s; status lines instead\n", err);
+        return;
+    }
+    if (r->dash_log[0]) {
+        fflush(stderr);
+        r->dash_saved_stderr = dup(STDERR_FILENO);
+        if (r->dash_saved_stderr >= 0)
+            dup2(r->dash_log_fd, STDERR_FILENO);
+    }
+}
+
+/* The dashboard down: the terminal back, and what the processes said meanwhile
+ * written on it, so that nothing they reported is lost. */
+static void dash_stop(struct run *r)
+{
+    dash_tty_free(r->dash);
+    r->dash = NULL;
+    if (r->dash_saved_stderr >= 0) {
+        fflush(stderr);
+        dup2(r->dash_saved_stderr, STDERR_FILENO);
+        close(r->dash_saved_stderr);
+        r->dash_saved_stderr = -1;
+    }
+    if (!r->dash_log[0])
+        return;
+    char buf[4096];
+    ssize_t n;
+    if (lseek(r->dash_log_fd, 0, SEEK_SET) == 0)
+        while ((n = read(r->dash_log_fd, buf, sizeof buf)) > 0)
+            fd_write_all(STDERR_FILENO, buf, (size_t)n);
+    close(r->dash_log_fd);
+    r->dash_log[0] = 0;
 }
 
 static void sig_cb(struct ev_loop *loop, ev_signal *s, int revents)
@@ -595,6 +643,7 @@ int run_scenario(const struct run_opts *o)
     memset(r, 0, sizeof *r);
     r->o = o;
     r->core_lfd = -1;
+    r->dash_log_fd = r->dash_saved_stderr = -1;
     r->wall_start_us = clock_mono_us();
     /* a file, standard input or the command line, with the overrides laid over it */
     r->scen_name = !o->scenario ? "<command line>" : strcmp(o->scenario, "-") == 0 ? "<stdin>" : o->scenario;
@@ -793,8 +842,7 @@ int run_scenario(const struct run_opts *o)
         goto out;
     }
     ev_run(r->loop, 0);
-    dash_tty_free(r->dash); /* the terminal back before the verdicts are printed */
-    r->dash = NULL;
+    dash_stop(r); /* the terminal back before the verdicts are printed */
     if (r->tty && !o->quiet)
         printf("\n");
     /* reap everybody (stop_all sent CTL_STOP; SIGTERM, then SIGKILL, for any that
@@ -843,8 +891,7 @@ out:
     prom_http_stop(r->prom);
     r->prom = NULL;
     run_csv_close(r);
-    dash_tty_free(r->dash);
-    r->dash = NULL;
+    dash_stop(r);
     run_stats_close(r); /* its watchers live on the loop */
     if (r->dash_dir[0])
         rmdir(r->dash_dir); /* the socket itself went with run_stats_close */

@@ -104,6 +104,9 @@ struct run {
     struct dash_tty *dash;        /* --dash: up while the run goes, NULL when none */
     char dash_dir[64];            /* its private stats socket's directory ("" none) */
     char dash_sock[108];          /* the stats socket it reads */
+    char dash_log[64];            /* --dash: what the processes write to stderr meanwhile ("" none) */
+    int dash_log_fd;              /* ... open on it (valid when dash_log is set) */
+    int dash_saved_stderr;        /* the parent's stderr while the dashboard is up (-1 none) */
     bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
     uint32_t active[SC_MAX_FLEETS]; /* each fleet's active terminals (live "resize"; at first its count) */
     struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */

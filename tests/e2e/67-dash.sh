@@ -344,6 +344,13 @@ else
     nok "Ctrl-C: the run ends as interrupted (exit 3), its verdicts printed" "$(cat "$TMP/c.rc" 2>/dev/null)" \
         "$(tail -8 "$TMP/scr")"
 fi
+# what the run wrote to stderr while the dashboard was up went to a file, written
+# out once the terminal was given back: on the shell's screen, not lost
+if TM capture-pane -p -S -300 -t c >"$TMP/hist" 2>/dev/null && grep -q 'fleetsim: interrupted; draining' "$TMP/hist"; then
+    ok "Ctrl-C: the run's own message while the dashboard was up is on the terminal after it"
+else
+    nok "Ctrl-C: the run's own message while the dashboard was up is on the terminal after it" "$(head -12 "$TMP/hist")"
+fi
 restored c
 kpid=$(cat "$TMP/k.pid")
 kids=$(children "$kpid")
