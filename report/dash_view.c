@@ -222,7 +222,7 @@ static int draw_header(struct dash_canvas *c, const struct dash_model *m, const 
 
 /* --- overview ------------------------------------------------------------------------------- */
 
-enum col_id { C_FLEET, C_CONN, C_REG, C_ONLINE, C_SLEEP, C_FAIL, C_ACTIVE, C_IN, C_OUT, C_SPARK, C_P50L, C_P99L,
+enum col_id { C_FLEET, C_PROTO, C_TARGET, C_CONN, C_REG, C_ONLINE, C_SLEEP, C_FAIL, C_ACTIVE, C_IN, C_OUT, C_SPARK, C_P50L, C_P99L,
               C_MAXL, C_P50, C_P99, C_MAX, C_ERR, C__COUNT };
 
 static const struct {
@@ -230,10 +230,11 @@ static const struct {
     int width;
     int prio;                        /* 0 always shown; higher dropped first */
 } cols_def[C__COUNT] = {
-    [C_FLEET] = {"FLEET", 11, 0},    [C_CONN] = {"CONN", 6, 1},      [C_REG] = {"REG", 6, 1},
+    [C_FLEET] = {"FLEET", 11, 0},    [C_PROTO] = {"PROTO", 6, 2},    [C_TARGET] = {"TARGET", 22, 4},
+    [C_CONN] = {"CONN", 6, 1},       [C_REG] = {"REG", 6, 1},
     [C_ONLINE] = {"ONLINE", 6, 0},   [C_SLEEP] = {"SLEEP", 6, 2},    [C_FAIL] = {"FAIL", 6, 0},
     [C_ACTIVE] = {"ACT/MAX", 11, 2}, [C_IN] = {"IN/S", 7, 0},        [C_OUT] = {"OUT/S", 7, 1},
-    [C_SPARK] = {"IN/S 60s", 30, 3}, [C_P50L] = {"P50/1s", 7, 2},    [C_P99L] = {"P99/1s", 7, 0},
+    [C_SPARK] = {"IN/S 60s", 29, 3}, [C_P50L] = {"P50/1s", 7, 2},    [C_P99L] = {"P99/1s", 7, 0},
     [C_MAXL] = {"MAX/1s", 7, 2},     [C_P50] = {"P50", 7, 4},        [C_P99] = {"P99", 7, 3},
     [C_MAX] = {"MAX", 7, 4},         [C_ERR] = {"ERRORS", 14, 0},
 };
@@ -256,6 +257,7 @@ static void pick_cols(int cols, int live, int shown[C__COUNT])
 
 struct row_vals {
     const char *id;
+    const char *proto, *target;      /* "" unknown (an older snapshot, the total row) */
     const struct fleet_stats *st;
     const struct dash_fleet *d;      /* NULL: the total row */
     double in, out;
@@ -275,6 +277,8 @@ static void draw_fleet_row(struct dash_canvas *c, int row, const int shown[C__CO
         int w = cols_def[i].width;
         switch ((enum col_id)i) {
         case C_FLEET: snprintf(t, sizeof t, "%s%s", v->id, v->d && v->d->paused ? " (p)" : ""); break;
+        case C_PROTO: snprintf(t, sizeof t, "%s", v->proto[0] ? v->proto : "-"); break;
+        case C_TARGET: snprintf(t, sizeof t, "%s", v->target[0] ? v->target : "-"); break;
         case C_CONN: fmt_n((double)b.conn, t, sizeof t); a |= b.conn ? DA_WARN : 0; break;
         case C_REG: fmt_n((double)b.reg, t, sizeof t); break;
         case C_ONLINE: fmt_n((double)b.online, t, sizeof t); a |= DA_GOOD; break;
@@ -335,8 +339,8 @@ static int draw_fleets(struct dash_canvas *c, const struct dash_model *m, const 
         for (int k = 0; k < m->n_fleets; k++)
             if (strcmp(m->fleets[k].id, sf->id) == 0)
                 d = &m->fleets[k];
-        struct row_vals v = {sf->id, &sf->st, d, d ? d->in_per_s : -1, d ? d->out_per_s : -1,
-                             d ? &d->last : &sf->st.report_latency};
+        struct row_vals v = {sf->id, sf->protocol, sf->target, &sf->st, d, d ? d->in_per_s : -1,
+                             d ? d->out_per_s : -1, d ? &d->last : &sf->st.report_latency};
         draw_fleet_row(c, row, shown, &v, u && u->sel == f ? DA_REVERSE : 0, cols_def[C_SPARK].width);
         stats_fleet_add(&tot, &sf->st);
         hist_merge(&last_all, v.last);
@@ -345,7 +349,7 @@ static int draw_fleets(struct dash_canvas *c, const struct dash_model *m, const 
         row++;
     }
     if (s->n_fleets > 1 && row <= last_row) {
-        struct row_vals v = {"all", &tot, NULL, in_all, out_all, &last_all};
+        struct row_vals v = {"all", "", "", &tot, NULL, in_all, out_all, &last_all};
         draw_fleet_row(c, row++, shown, &v, DA_BOLD, 0);
     }
     return row;

@@ -27,10 +27,10 @@ else
     nok "an inspected frame decodes the same with fleetsim decode" "$hex" "$decoded" "$(head -c 600 "$TMP/dec.out")"
 fi
 "$FLEETSIM" top --once -w 100 "$TMP/s.sock" >"$TMP/top.out" 2>&1; rc=$?
-if [ $rc = 0 ] && grep -Eq '^ *f +[0-9]+ +[0-9]+ +40 ' "$TMP/top.out"; then
-    ok "top --once shows the fleet's row, 40 online"
+if [ $rc = 0 ] && grep -Eq '^ *f +jt808 +[0-9]+ +[0-9]+ +40 ' "$TMP/top.out"; then
+    ok "top --once shows the fleet's row, its protocol, 40 online"
 else
-    nok "top --once shows the fleet's row, 40 online" "exit $rc" "$(cat "$TMP/top.out")"
+    nok "top --once shows the fleet's row, its protocol, 40 online" "exit $rc" "$(cat "$TMP/top.out")"
 fi
 expect_exit "top on a socket that is not there is a usage error (exit 2)" 2 "$FLEETSIM" top --once "$TMP/none.sock"
 kill -INT $rpid 2>/dev/null; wait $rpid; rc=$?

@@ -397,7 +397,7 @@ bg_pids+=($!)
 bg_pids+=($!)
 once_shows() { # N SOCKET...: top --once shows fleet f with N online
     local n=$1; shift
-    "$F" top --once -w 100 "$@" >"$TMP/once" 2>&1 && grep -Eq "^ f +[0-9]+ +[0-9]+ +$n " "$TMP/once"
+    "$F" top --once -w 100 "$@" >"$TMP/once" 2>&1 && grep -Eq "^ f +jt808 +[0-9]+ +[0-9]+ +$n " "$TMP/once"
 }
 if until_ok 30 once_shows 20 "$TMP/a.sock" && until_ok 10 once_shows 20 "$TMP/b.sock"; then
     ok "top --once on each shard's socket: 20 online each"

@@ -70,6 +70,7 @@ static char *doc_line(const struct doc *d)
         fail_msg("%s", err);
     work->wall_s = d->wall;
     struct snapshot_fleet *a = &work->fleets[0];
+    snprintf(a->protocol, sizeof a->protocol, "jt808"); /* the file is older than the member */
     if (d->in)
         a->st.frames_in = d->in;
     if (d->out)
@@ -813,28 +814,32 @@ static void test_views(void **state)
     assert_string_equal(w[5], "40"); /* 20 each */
     HAS(&small, " worker 0  shard 1  done     pid 0  rss 3396kB  terminals 2");
     HAS(&small, " platform: 0 connections, frames in 21 out 21, rejected 0");
-    /* 160 columns add SLEEP, ACT/MAX, P50/1s, MAX/1s, the 60 s sparkline, P99; P50 and MAX still do not fit */
+    /* 160 columns add PROTO, SLEEP, ACT/MAX, P50/1s, MAX/1s, the 60 s sparkline, P99; TARGET, P50 and
+     * MAX still do not fit */
     dash_draw(&big, &m, &u, 102);
     hr = find_row(&big, "FLEET");
     n = words(&big, hr, w, 24);
-    const char *want160[] = {"FLEET", "CONN",   "REG",    "ONLINE", "SLEEP",  "FAIL", "ACT/MAX", "IN/S",
-                             "OUT/S", "IN/S",   "60s",    "P50/1s", "P99/1s", "MAX/1s", "P99",   "ERRORS"};
-    assert_int_equal(n, 16);
-    for (int i = 0; i < 16; i++)
+    const char *want160[] = {"FLEET", "PROTO", "CONN",   "REG",    "ONLINE", "SLEEP", "FAIL", "ACT/MAX", "IN/S",
+                             "OUT/S", "IN/S",  "60s",    "P50/1s", "P99/1s", "MAX/1s", "P99", "ERRORS"};
+    assert_int_equal(n, 17);
+    for (int i = 0; i < 17; i++)
         assert_string_equal(w[i], want160[i]);
     row_of(&big, hr, buf, sizeof buf);
     assert_null(strstr(buf, " P50 "));
     assert_null(strstr(buf, " MAX "));
     HASNT(&small, "ACT/MAX");
     HASNT(&small, "SLEEP");
+    HASNT(&small, "PROTO");
     HASNT(&small, "IN/S 60s");
+    HASNT(&big, "TARGET");
     n = words(&big, hr + 1, w, 24);
     assert_string_equal(w[0], "a");
-    assert_string_equal(w[6], "40/60");
-    assert_string_equal(w[7], "20");
-    assert_string_equal(w[9], "@"); /* one interval in the sparkline: at its maximum */
+    assert_string_equal(w[1], "jt808");
+    assert_string_equal(w[7], "40/60");
+    assert_string_equal(w[8], "20");
+    assert_string_equal(w[10], "@"); /* one interval in the sparkline: at its maximum */
     n = words(&big, hr + 2, w, 24);
-    assert_string_equal(w[6], "3/3");
+    assert_string_equal(w[7], "3/3");
 
     /* transitions: what each fleet reached, every state its own label, all within 80 columns */
     u.view = DV_TRANSITIONS;
@@ -986,7 +991,8 @@ static void test_views_plain(void **state)
     HASNT(&c, "ACT/MAX"); /* no "live": no such column, whatever the width */
     words(&c, hr + 1, w, 24);
     assert_string_equal(w[0], "a");
-    assert_string_equal(w[6], "2500.0k"); /* in/s */
+    assert_string_equal(w[1], "jt808");   /* 100 columns: PROTO and SLEEP beside the 80's */
+    assert_string_equal(w[7], "2500.0k"); /* in/s */
     /* verdicts: the per-terminal partials, judged at the end */
     u.view = DV_VERDICTS;
     dash_draw(&c, &m, &u, 2);
