@@ -19,6 +19,7 @@
 #include "harness/scenario.h"
 #include "harness/snapshot.h"
 #include "harness/stats_srv.h"
+#include "sim/platform/north/north.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/clock.h"
 #include "sim/core/stats.h"
@@ -83,6 +84,11 @@ static void usage(void)
             "  -q, --quiet             no counters lines\n"
             "      --prometheus ADDR   serve the platform's metrics at http://ADDR/metrics\n"
             "                          (PORT, :PORT or HOST:PORT; loopback unless HOST says otherwise)\n"
+            "      --api ADDR          the northbound API (docs/api.md) at http://ADDR (PORT,\n"
+            "                          :PORT or HOST:PORT): login, then the calls of the\n"
+            "                          platform's services (a device: GET\n"
+            "                          /iocm/app/dm/v1.4.0/devices/ID)\n"
+            "      --app ID:SECRET     an application that may log in to the API (repeat it)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"
@@ -331,12 +337,15 @@ int cmd_serve(int argc, char **argv)
         {"verify-events", required_argument, 0, 'E'},
         {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
         {"reasm-timeout", required_argument, 0, 'G'}, {"stats", required_argument, 0, 'X'},
+        {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
                             .verify_timeout_ms = 2000, .verify_events = JT808_VERIFY_ALL};
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
-    struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg};
+    static struct north_auth api_apps; /* --app: in memory the core inherits */
+    memset(&api_apps, 0, sizeof api_apps);
+    struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg, .api_apps = &api_apps};
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
     int join = 0, quiet = 0;
@@ -370,6 +379,18 @@ int cmd_serve(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'M': prometheus = optarg; break;
         case 'X': stats_path = optarg; break;
+        case 'N': {
+            char host[64];
+            uint16_t p;
+            if (north_addr(optarg, host, sizeof host, &p, err, sizeof err) < 0)
+                return cmd_usage_error("serve", "--api: %s", err);
+            snprintf(kcfg.api, sizeof kcfg.api, "%s", optarg);
+            break;
+        }
+        case 'Y':
+            if (north_auth_add_spec(&api_apps, optarg, err, sizeof err) < 0)
+                return cmd_usage_error("serve", "--app: %s", err);
+            break;
         case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;
         case 'A': snprintf(cfg.tls.ca, sizeof cfg.tls.ca, "%s", optarg); break;
@@ -440,6 +461,10 @@ int cmd_serve(int argc, char **argv)
         return cmd_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     if (cfg.one_party && !cfg.triples[0])
         return cmd_usage_error("serve", "--auth one-party needs --triples FILE");
+    if (kcfg.api[0] && !api_apps.n)
+        return cmd_usage_error("serve", "--api needs an application to log in: --app ID:SECRET");
+    if (!kcfg.api[0] && api_apps.n)
+        return cmd_usage_error("serve", "--app is for --api ADDR");
     if (cfg.third_party != !!cfg.verify_url[0])
         return cmd_usage_error("serve", "--auth third-party and --verify-url URL go together");
     /* everything the processes will need, before any starts */
@@ -470,6 +495,23 @@ int cmd_serve(int argc, char **argv)
     int refused = check_port(&cfg, join);
     if (refused)
         return refused;
+    if (kcfg.api[0]) {
+        /* the core listens once it runs: a port taken is said now, before anything starts */
+        char host[64];
+        uint16_t p = 0;
+        north_addr(kcfg.api, host, sizeof host, &p, why, sizeof why);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+        inet_pton(AF_INET, host, &a.sin_addr);
+        int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int taken = probe >= 0 && bind(probe, (struct sockaddr *)&a, sizeof a) < 0;
+        int e = errno;
+        if (probe >= 0)
+            close(probe);
+        if (taken) {
+            fprintf(stderr, "fleetsim serve: --api %s: cannot listen there: %s\n", kcfg.api, strerror(e));
+            return RUN_EXIT_USAGE;
+        }
+    }
     if (stats_path && !(stats = stats_srv_open(stats_path, why, sizeof why))) {
         fprintf(stderr, "fleetsim serve: %s\n", why);
         return RUN_EXIT_USAGE;
@@ -581,6 +623,11 @@ int cmd_serve(int argc, char **argv)
     ev_timer_init(&L.tick, serve_tick, interval_ms / 1000.0, interval_ms / 1000.0);
     L.tick.data = &L;
     ev_timer_start(L.loop, &L.tick);
+    if (kcfg.api[0]) {
+        printf("fleetsim serve: northbound API at http://%s (%d application%s)\n", kcfg.api, api_apps.n,
+               api_apps.n > 1 ? "s" : "");
+        fflush(stdout);
+    }
     if (stats) {
         stats_srv_start(stats, L.loop, &serve_stats_ops, &L);
         printf("fleetsim serve: live statistics on %s\n", stats_path);

@@ -643,6 +643,13 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     ev_idle_init(&k->flush_idle, flush_idle_cb);
     k->flush_idle.data = k;
     lag_start(k->loop, "core", 0);
+    if (core_api_start(k, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "platform core: the northbound API: %s", err);
+        slot->phase = WP_FAILED;
+        store_close(k->store);
+        ev_loop_destroy(k->loop);
+        return 1;
+    }
     if (ctl_fd >= 0) {
         ev_io_init(&k->ctl_io, ctl_cb, ctl_fd, EV_READ);
         k->ctl_io.data = k;
@@ -659,6 +666,7 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
         ctl_send(ctl_fd, &m, NULL);
     }
     ev_run(k->loop, 0);
+    core_api_stop(k);
     /* what the front-ends sent before they went is still stored */
     read_all(k);
     core_cmd_free_all(k);

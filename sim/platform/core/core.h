@@ -20,6 +20,7 @@
 
 #include "sim/core/stats.h"
 #include "sim/platform/core/store.h"
+#include "sim/platform/north/north_auth.h"
 
 #define CORE_MAX_PEERS 64           /* front-end processes */
 
@@ -31,6 +32,8 @@ struct core_config {
     int (*provision)(const void *arg, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
                      char *err, size_t errcap);
     const void *provision_arg;
+    char api[64];                   /* the northbound API's HOST:PORT ("" none): docs/api.md */
+    struct north_auth *api_apps;    /* ... its applications */
 };
 
 /* A listening bus socket at a fresh abstract unix address (written to addr,

@@ -62,6 +62,7 @@ struct core {
     struct core_slot *st;
     struct store *store;
     struct ev_loop *loop;
+    struct north *api;              /* the northbound API (core_api.c), NULL when none */
     int lfd, ctl_fd;
     ev_io accept_io, ctl_io;
     ev_timer tick, flush;
@@ -81,6 +82,10 @@ struct core {
 
 /* core.c: the first error into core_slot.error (and stderr when verbose). */
 void core_error(struct core *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* core_api.c: the northbound API on k's loop, when cfg->api says so; 0, or -1 with err. */
+int core_api_start(struct core *k, char *err, size_t errcap);
+void core_api_stop(struct core *k);
+
 /* core.c: the wall clock in ms (the store's timestamps). */
 int64_t core_wall_ms(void);
 /* core.c: open the write transaction, if none is, and hold the replies until it commits. */

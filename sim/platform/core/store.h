@@ -24,6 +24,7 @@
 #ifndef FLEETSIM_STORE_H
 #define FLEETSIM_STORE_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -156,6 +157,13 @@ bool store_last_report(struct store *s, const char *protocol, const char *device
 /* A flushed status: false when none. */
 bool store_last_status(struct store *s, const char *protocol, const char *device_id, bool *online,
                        int64_t *at_ms);
+
+/* A registered device as the northbound API shows it: deviceId, protocolType, name,
+ * binding, productId, attributes, createTime, status (ONLINE, OFFLINE, INACTIVE:
+ * never connected) and statusTime, services [{serviceId, data, eventTime}] of what
+ * was flushed.  0 with *out (the caller deletes it), 1 when no device has that id,
+ * -1 with err. */
+int store_device_json(struct store *s, const char *device_id, cJSON **out, char *err, size_t errcap);
 
 /* Commands.  A task is one request to many devices (a scenario's command step, a
  * batch task of the API); a command is the task for one device. */

@@ -349,6 +349,34 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
 }
 
+int north_addr(const char *text, char *host, size_t hostcap, uint16_t *port, char *err, size_t errcap)
+{
+    const char *colon = strrchr(text, ':');
+    const char *p = colon ? colon + 1 : text;
+    size_t hl = colon ? (size_t)(colon - text) : 0;
+    if (hl >= hostcap) {
+        snprintf(err, errcap, "'%s': the host is too long", text);
+        return -1;
+    }
+    memcpy(host, text, hl);
+    host[hl] = 0;
+    if (!host[0])
+        snprintf(host, hostcap, "127.0.0.1");
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) != 1) {
+        snprintf(err, errcap, "'%s': '%s' is not an IPv4 address", text, host);
+        return -1;
+    }
+    char *end;
+    unsigned long v = strtoul(p, &end, 10);
+    if (!*p || *end || v < 1 || v > 65535) {
+        snprintf(err, errcap, "'%s': the port is not 1..65535", text);
+        return -1;
+    }
+    *port = (uint16_t)v;
+    return 0;
+}
+
 struct north *north_start(struct ev_loop *loop, const struct north_opts *o, char *err, size_t errcap)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};

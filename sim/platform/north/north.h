@@ -71,6 +71,10 @@ struct north_opts {
 
 struct north;
 
+/* "PORT", ":PORT" or "HOST:PORT" (an IPv4 address; default 127.0.0.1), port
+ * 1..65535; 0, or -1 with err. */
+int north_addr(const char *text, char *host, size_t hostcap, uint16_t *port, char *err, size_t errcap);
+
 /* Listen and serve on loop; NULL with err. */
 struct north *north_start(struct ev_loop *loop, const struct north_opts *o, char *err, size_t errcap);
 uint16_t north_port(const struct north *n);

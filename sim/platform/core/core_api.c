@@ -1,0 +1,55 @@
+/* The northbound API in the platform core (docs/api.md): the front door
+ * (sim/platform/north) on the core's loop, with the calls the core's services
+ * answer.  The store is the core's: a call reads what was flushed (at most a flush
+ * interval old, 200 ms). */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/core/clock.h"
+#include "sim/platform/core/core_internal.h"
+#include "sim/platform/north/north.h"
+
+static int64_t virtual_ms(void) { return (int64_t)(clock_now_us() / 1000u); }
+
+/* GET /iocm/app/dm/v1.4.0/devices/{deviceId}: the device, its status and its latest data. */
+static void device_get(void *ctx, const struct north_req *rq, struct north_resp *rs)
+{
+    struct core *k = ctx;
+    cJSON *o = NULL;
+    char err[256];
+    int rc = store_device_json(k->store, rq->params[0], &o, err, sizeof err);
+    if (rc == 1) {
+        north_error(rs, 404, NE_NOT_FOUND, "no device %s is registered", rq->params[0]);
+        return;
+    }
+    if (rc < 0) {
+        north_error(rs, 500, NE_INTERNAL, "the store: %s", err);
+        return;
+    }
+    rs->status = 200;
+    rs->body = o;
+}
+
+static const struct north_route routes[] = {
+    {"GET", "/iocm/app/dm/v1.4.0/devices/{deviceId}", device_get},
+};
+
+int core_api_start(struct core *k, char *err, size_t errcap)
+{
+    if (!k->cfg->api[0])
+        return 0;
+    char host[64];
+    uint16_t port;
+    if (north_addr(k->cfg->api, host, sizeof host, &port, err, errcap) < 0)
+        return -1;
+    struct north_opts o = {.bind = host, .port = port, .auth = k->cfg->api_apps, .routes = routes,
+                           .n_routes = (int)(sizeof routes / sizeof *routes), .ctx = k, .now_ms = virtual_ms};
+    k->api = north_start(k->loop, &o, err, errcap);
+    return k->api ? 0 : -1;
+}
+
+void core_api_stop(struct core *k)
+{
+    north_stop(k->api);
+    k->api = NULL;
+}
