@@ -1,5 +1,6 @@
 /* The Prometheus endpoint on libmicrohttpd. */
 #include "harness/prom_http.h"
+#include "sim/net/transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,31 +21,7 @@ struct prom_http {
 
 int prom_http_addr(const char *text, char *host, size_t hostcap, uint16_t *port, char *err, size_t errcap)
 {
-    const char *colon = strrchr(text, ':');
-    const char *p = colon ? colon + 1 : text;
-    size_t hl = colon ? (size_t)(colon - text) : 0;
-    if (hl >= hostcap) {
-        snprintf(err, errcap, "'%s': host too long", text);
-        return -1;
-    }
-    memcpy(host, text, hl);
-    host[hl] = '\0';
-    if (!host[0])
-        snprintf(host, hostcap, "127.0.0.1");
-    struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) != 1) {
-        snprintf(err, errcap, "'%s': '%s' is not an IPv4 address", text, host);
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(p, &end, 10);
-    if (!*p || *end || errno || v > 65535) {
-        snprintf(err, errcap, "'%s': the port must be 0-65535 (0: any free one)", text);
-        return -1;
-    }
-    *port = (uint16_t)v;
-    return 0;
+    return transport_listen_addr(text, true, host, hostcap, port, err, errcap);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,

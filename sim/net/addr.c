@@ -2,6 +2,7 @@
 #include "sim/net/transport.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,4 +131,35 @@ const char *transport_scheme(const char *url)
     if (strncmp(url, "tls://", 6) == 0)
         return "tls";
     return "tcp";
+}
+
+int transport_listen_addr(const char *text, bool any_port, char *host, size_t hostcap, uint16_t *port, char *err,
+                          size_t errcap)
+{
+    const char *colon = strrchr(text, ':');
+    const char *p = colon ? colon + 1 : text;
+    size_t hl = colon ? (size_t)(colon - text) : 0;
+    if (hl >= hostcap) {
+        snprintf(err, errcap, "'%s': the host is too long", text);
+        return -1;
+    }
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    if (!host[0])
+        snprintf(host, hostcap, "127.0.0.1");
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) != 1) {
+        snprintf(err, errcap, "'%s': '%s' is not an IPv4 address", text, host);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(p, &end, 10);
+    if (!*p || *end || errno || v > 65535 || (!any_port && v == 0)) {
+        snprintf(err, errcap, any_port ? "'%s': the port must be 0-65535 (0: any free one)"
+                                       : "'%s': the port is not 1..65535", text);
+        return -1;
+    }
+    *port = (uint16_t)v;
+    return 0;
 }

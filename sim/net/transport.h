@@ -8,6 +8,7 @@
 #define FLEETSIM_TRANSPORT_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -71,6 +72,11 @@ const struct transport *transport_by_name(const char *name);
 /* The scheme of a target: "udp" for "udp://...", "tls" for "tls://...", else "tcp". */
 const char *transport_scheme(const char *url);
 socklen_t transport_addr_len(const struct sockaddr_storage *a);
+/* A listening address as an option gives it: "PORT", ":PORT" or "HOST:PORT" (an
+ * IPv4 address, default 127.0.0.1); port 1..65535, or 0 too when any_port (any free
+ * one).  0, or -1 with err. */
+int transport_listen_addr(const char *text, bool any_port, char *host, size_t hostcap, uint16_t *port, char *err,
+                          size_t errcap);
 
 /* "127.0.0.1:7999", "[::1]:7999", "localhost:7999", "tcp://host:port", "udp://host:port", "tls://host:port" -> address.
  * 0 ok, -1 with a message. */

@@ -67,4 +67,4 @@ hold=$!
 sleep 0.5
 expect_exit "--api on a port in use is refused before anything starts" 2 "$FLEETSIM" serve --port "$port" --db "$TMP/r.db" --api "127.0.0.1:$api" --app a:b
 contains "... saying so" "cannot listen there" "$TMP/out"
-kill $hold 2>/dev/null; wait $hold 2>/dev/null
+kill $hold 2>/dev/null; wait $hold 2>/dev/null || true # its end is ours, not a failure

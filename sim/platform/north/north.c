@@ -1,5 +1,6 @@
 /* The northbound HTTP API's front door on libmicrohttpd; see north.h. */
 #include "sim/platform/north/north.h"
+#include "sim/net/transport.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -351,30 +352,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 int north_addr(const char *text, char *host, size_t hostcap, uint16_t *port, char *err, size_t errcap)
 {
-    const char *colon = strrchr(text, ':');
-    const char *p = colon ? colon + 1 : text;
-    size_t hl = colon ? (size_t)(colon - text) : 0;
-    if (hl >= hostcap) {
-        snprintf(err, errcap, "'%s': the host is too long", text);
-        return -1;
-    }
-    memcpy(host, text, hl);
-    host[hl] = 0;
-    if (!host[0])
-        snprintf(host, hostcap, "127.0.0.1");
-    struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) != 1) {
-        snprintf(err, errcap, "'%s': '%s' is not an IPv4 address", text, host);
-        return -1;
-    }
-    char *end;
-    unsigned long v = strtoul(p, &end, 10);
-    if (!*p || *end || v < 1 || v > 65535) {
-        snprintf(err, errcap, "'%s': the port is not 1..65535", text);
-        return -1;
-    }
-    *port = (uint16_t)v;
-    return 0;
+    return transport_listen_addr(text, false, host, hostcap, port, err, errcap);
 }
 
 struct north *north_start(struct ev_loop *loop, const struct north_opts *o, char *err, size_t errcap)
