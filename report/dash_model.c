@@ -393,10 +393,23 @@ int dash_model_inspect(struct dash_model *m, const cJSON *reply, char *err, size
             break;
         used += (size_t)n;
     }
-    char since[200];
-    member_text(reply, "since", since, sizeof since);
+    /* the terminal's times, run time in seconds: "started 0.30s, connect 0.30s, authenticated 0.35s" */
+    char since[200] = "";
+    size_t sl = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(reply, "since"))
+    {
+        const cJSON *e = cJSON_IsObject(t) ? t->child : t; /* first_reached: each state's */
+        for (; e; e = cJSON_IsObject(t) ? e->next : NULL) {
+            if (!cJSON_IsNumber(e) || !e->string || sl >= sizeof since)
+                continue;
+            int n = snprintf(since + sl, sizeof since - sl, "%s%s %.2fs", sl ? ", " : "", e->string, e->valuedouble);
+            if (n > 0)
+                sl += (size_t)n;
+        }
+    }
     snprintf(in->since, sizeof in->since, "%.2fs (run time)%s%s", member_num(reply, "watching_since", 0),
-             since[0] ? "; since " : "", since);
+             since[0] ? "; " : "", since);
     in->n_frames = 0;
     const cJSON *frames = cJSON_GetObjectItemCaseSensitive(reply, "frames");
     int total = cJSON_GetArraySize(frames), k = 0;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "report/dash.h"
+#include "harness/scenario_dialect.h"
+#include "sim/dev/dialect.h"
 #include "sim/dev/term_state.h"
 
 static const char *const view_names[DV__COUNT] = {"Overview", "Transitions", "Events", "Terminal", "Verdicts",
@@ -428,9 +430,16 @@ static void draw_transitions(struct dash_canvas *c, const struct dash_model *m, 
             if (!cs->sent && !cs->offline && !s->fleets[f].addressed[k])
                 continue;
             any = 1;
+            /* the request by its dialect's name ("0x8103"), when the snapshot says the protocol */
+            const struct sc_dialect *d = s->fleets[f].protocol[0] ? sc_dialect_find(s->fleets[f].protocol) : NULL;
+            char kind[16];
+            if (d && d->dev && k < d->dev->n_cmds && d->dev->cmds[k].request)
+                snprintf(kind, sizeof kind, "%s", d->dev->cmds[k].request);
+            else
+                snprintf(kind, sizeof kind, "kind %d", k);
             dash_canvas_printf(c, row++, 1, cs->timed_out || cs->refused ? DA_WARN : 0,
-                               "%-11.11s kind %-3d %6" PRIu64 " %9" PRIu64 " %8" PRIu64 " %10" PRIu64 " %8" PRIu64,
-                               s->fleets[f].id, k, cs->sent, cs->answered, cs->refused, cs->timed_out, cs->offline);
+                               "%-11.11s %-8.8s %6" PRIu64 " %9" PRIu64 " %8" PRIu64 " %10" PRIu64 " %8" PRIu64,
+                               s->fleets[f].id, kind, cs->sent, cs->answered, cs->refused, cs->timed_out, cs->offline);
         }
     if (!any && row <= last_row)
         dash_canvas_put(c, row++, 1, DA_DIM, "no commands yet");
