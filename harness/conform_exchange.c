@@ -633,6 +633,23 @@ static bool step_expect(struct exch *x, const struct conform_step *st)
 
 /* No frame of the id (with the fields, when the step names some) within the time;
  * frames of other ids, or of the id with other fields, are logged and skipped. */
+/* The next frame on the step's connection before deadline, decoded: 1 with *j (the
+ * caller deletes it), 0 when the deadline came first, -1 when the step is over (the
+ * harness failed, or the target closed the connection: judged against want). */
+static int next_decoded(struct exch *x, const struct conform_step *st, uint64_t deadline, const char *want,
+                        uint8_t *f, size_t *n, cJSON **j)
+{
+    int r = exch_next_frame(x, st, st->conn, deadline, f, n);
+    if (r == 0)
+        return 0;
+    if (r == -1)
+        exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection");
+    if (r < 0)
+        return -1;
+    *j = decode_frame(x, st, st->conn, f, *n);
+    return *j ? 1 : -1;
+}
+
 static bool step_expect_none(struct exch *x, const struct conform_step *st)
 {
     const struct conform_match *a = &st->any[0];
@@ -643,16 +660,10 @@ static bool step_expect_none(struct exch *x, const struct conform_step *st)
     uint8_t f[JT808_MAX_FRAME];
     size_t n = 0;
     for (;;) {
-        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
-        if (r == -2)
-            return false;
-        if (r == 0)
-            return true;
-        if (r == -1)
-            return exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection");
-        cJSON *j = decode_frame(x, st, st->conn, f, n);
-        if (j == NULL)
-            return false;
+        cJSON *j = NULL;
+        int r = next_decoded(x, st, deadline, want, f, &n, &j);
+        if (r <= 0)
+            return r == 0;
         const cJSON *idj = cJSON_GetObjectItemCaseSensitive(j, "msg_id");
         unsigned id = cJSON_IsString(idj) ? (unsigned)strtoul(idj->valuestring, NULL, 16) : 0x10000u;
         bool harness = false;
@@ -678,16 +689,10 @@ static bool step_drain(struct exch *x, const struct conform_step *st)
     char want[64];
     snprintf(want, sizeof want, "the connection open for %llums", (unsigned long long)st->ms);
     for (;;) {
-        int r = exch_next_frame(x, st, st->conn, deadline, f, &n);
-        if (r == -2)
-            return false;
-        if (r == 0)
-            return true;
-        if (r == -1)
-            return exch_worsen(x, VERDICT_FAIL, st, want, "the target closed the connection");
-        cJSON *j = decode_frame(x, st, st->conn, f, n);
-        if (j == NULL)
-            return false;
+        cJSON *j = NULL;
+        int r = next_decoded(x, st, deadline, want, f, &n, &j);
+        if (r <= 0)
+            return r == 0;
         cJSON_Delete(j);
     }
 }

@@ -146,6 +146,17 @@ void run_snapshot_begin(struct run *r, const char *hash, double scale, uint32_t 
 /* Refresh r->snap from the shared region and the parent's own state. */
 void run_snapshot_take(struct run *r);
 
+/* Interrupt the run as Ctrl-C does (a second time: stop now). */
+void run_interrupt(struct run *r);
+
+/* --dash (run_dash.c): check the terminal and make the dashboard's socket and log
+ * before anything starts (0, or -1 with err; without a terminal in the foreground
+ * it says so and the run keeps its status lines); put it up on the loop; take it
+ * down, the terminal given back with what the processes wrote meanwhile. */
+int run_dash_prepare(struct run *r, char *err, size_t errcap);
+void run_dash_start(struct run *r);
+void run_dash_stop(struct run *r);
+
 /* --stats PATH: bind and listen (before any process starts); 0 or -1 with err. */
 int run_stats_open(struct run *r, const char *path, char *err, size_t errcap);
 /* Accept clients on r->loop. */
