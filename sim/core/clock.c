@@ -58,6 +58,11 @@ int64_t clock_unix_at(uint64_t virtual_us)
     return (int64_t)wall_at_epoch + (int64_t)(virtual_us / 1000000u);
 }
 
+int64_t clock_unix_ms_at(uint64_t virtual_us)
+{
+    return (int64_t)wall_at_epoch * 1000 + (int64_t)(virtual_us / 1000u);
+}
+
 uint64_t clock_wall_since_us(uint64_t then_virtual_us)
 {
     uint64_t now = clock_now_us();

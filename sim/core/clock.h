@@ -32,5 +32,7 @@ uint64_t clock_wall_since_us(uint64_t then_virtual_us);
 /* Unix time (seconds) of a virtual instant (µs since the epoch): the wall clock at
  * the epoch plus that much virtual time.  Protocols put it on the wire their way. */
 int64_t clock_unix_at(uint64_t virtual_us);
+/* The same in unix ms. */
+int64_t clock_unix_ms_at(uint64_t virtual_us);
 
 #endif

@@ -23,6 +23,7 @@
 #include "sim/core/ctl.h"
 #include "sim/core/lag.h"
 #include "sim/platform/core/bus.h"
+#include "sim/platform/core/svc.h"
 
 #define CORE_TICK_S 0.001
 #define CORE_FLUSH_S 0.05            /* 20,000 values/s: 1,000 a transaction; at 0.2 s the 4,000 of
@@ -222,9 +223,10 @@ static void on_register(struct core *k, struct peer *p, const struct bus_rec *r)
         res = store_register(k->store, &d, (r->u8 & BUS_REG_PROVISIONED) != 0, secret, sizeof secret, why,
                              sizeof why);
     }
-    if (res == STORE_REG_OK)
+    if (res == STORE_REG_OK) {
         k->st->registrations++;
-    else
+        svc_on_registered(k, p->proto, id);
+    } else
         k->st->reg_refused++;
     bus_reg_reply(&p->out, r->token, (uint8_t)res, secret, why);
 }
@@ -238,6 +240,7 @@ static void on_auth(struct core *k, struct peer *p, const struct bus_rec *r)
         k->st->auths++;
         core_online_put(k, p->proto, id, (int)(p - k->peers), r->handle);
         store_status(k->store, k->protos[p->proto], id, true, core_wall_ms());
+        svc_on_online(k, p->proto, id);
     } else {
         k->st->auth_refused++;
     }
@@ -271,15 +274,19 @@ static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
         return;
     case BUS_OFFLINE:
         if (bus_str_copy(r->s[0], id, sizeof id) &&
-            core_online_remove(k, p->proto, id, (int)(p - k->peers), r->handle, false))
+            core_online_remove(k, p->proto, id, (int)(p - k->peers), r->handle, false)) {
             store_status(k->store, k->protos[p->proto], id, false, core_wall_ms());
+            svc_on_offline(k, p->proto, id);
+        }
         return;
     case BUS_UNREGISTER:
         if (!bus_str_copy(r->s[0], id, sizeof id))
             break;
         core_batch_begin(k);
         store_unregister(k->store, k->protos[p->proto], id);
-        core_online_remove(k, p->proto, id, 0, 0, true);
+        if (core_online_remove(k, p->proto, id, 0, 0, true))
+            svc_on_offline(k, p->proto, id);
+        svc_on_deleted(k, p->proto, id);
         return;
     case BUS_REPORT: {
         char service[STORE_SERVICE_MAX + 2];
@@ -291,6 +298,7 @@ static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
             k->st->reports++;
         else
             break;
+        svc_on_report(k, p->proto, id, service, data, (int64_t)r->u64);
         return;
     }
     case BUS_CMD_RESULT:
@@ -298,7 +306,8 @@ static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)
             break;
         core_batch_begin(k);
         k->st->results++;
-        store_command_state(k->store, r->token, k->protos[p->proto], id, (enum store_cmd_state)r->u8, core_wall_ms());
+        if (!svc_cmd_result(k, r->token, p->proto, id, r->u8))
+            store_command_state(k->store, r->token, k->protos[p->proto], id, (enum store_cmd_state)r->u8, core_wall_ms());
         return;
     case BUS_SYNC:
         bus_sync_reply(&p->out, r->token);
@@ -643,7 +652,15 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     ev_idle_init(&k->flush_idle, flush_idle_cb);
     k->flush_idle.data = k;
     lag_start(k->loop, "core", 0);
+    if (svc_start_all(k, err, sizeof err) < 0) {
+        snprintf(slot->error, sizeof slot->error, "platform core: %s", err);
+        slot->phase = WP_FAILED;
+        store_close(k->store);
+        ev_loop_destroy(k->loop);
+        return 1;
+    }
     if (core_api_start(k, err, sizeof err) < 0) {
+        svc_stop_all(k);
         snprintf(slot->error, sizeof slot->error, "platform core: the northbound API: %s", err);
         slot->phase = WP_FAILED;
         store_close(k->store);
@@ -669,6 +686,8 @@ int core_main(const struct core_config *cfg, int lfd, int ctl_fd, struct core_sl
     core_api_stop(k);
     /* what the front-ends sent before they went is still stored */
     read_all(k);
+    svc_stop_all(k);
+    core_batch_end(k);
     core_cmd_free_all(k);
     for (int i = 0; i < CORE_MAX_PEERS; i++)
         peer_close(k, &k->peers[i]);

@@ -34,6 +34,8 @@ struct core_config {
     const void *provision_arg;
     char api[64];                   /* the northbound API's HOST:PORT ("" none): docs/api.md */
     struct north_auth *api_apps;    /* ... its applications */
+    char short_conn[64];            /* protocols whose devices are short-connection ones besides
+                                       lwm2m and coap, comma-separated (svc_short_conn) */
 };
 
 /* A listening bus socket at a fresh abstract unix address (written to addr,

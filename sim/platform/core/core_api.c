@@ -7,6 +7,7 @@
 
 #include "sim/core/clock.h"
 #include "sim/platform/core/core_internal.h"
+#include "sim/platform/core/svc.h"
 #include "sim/platform/north/north.h"
 
 static int64_t virtual_ms(void) { return (int64_t)(clock_now_us() / 1000u); }
@@ -33,6 +34,7 @@ static void device_get(void *ctx, const struct north_req *rq, struct north_resp 
 static const struct north_route routes[] = {
     {"GET", "/iocm/app/dm/v1.4.0/devices/{deviceId}", device_get},
 };
+#define N_OWN (sizeof routes / sizeof *routes)
 
 int core_api_start(struct core *k, char *err, size_t errcap)
 {
@@ -42,8 +44,19 @@ int core_api_start(struct core *k, char *err, size_t errcap)
     uint16_t port;
     if (north_addr(k->cfg->api, host, sizeof host, &port, err, errcap) < 0)
         return -1;
-    struct north_opts o = {.bind = host, .port = port, .auth = k->cfg->api_apps, .routes = routes,
-                           .n_routes = (int)(sizeof routes / sizeof *routes), .ctx = k, .now_ms = virtual_ms};
+    /* the core's own calls, then the services' (svc.h) */
+    size_t n_svc = 0;
+    const struct north_route *svc = svc_routes(&n_svc);
+    static struct north_route all[N_OWN + 128];
+    if (n_svc > 128) {
+        snprintf(err, errcap, "the services have %zu routes, more than the %d the API holds", n_svc, 128);
+        return -1;
+    }
+    memcpy(all, routes, sizeof routes);
+    for (size_t i = 0; i < n_svc; i++)
+        all[N_OWN + i] = svc[i];
+    struct north_opts o = {.bind = host, .port = port, .auth = k->cfg->api_apps, .routes = all,
+                           .n_routes = (int)(N_OWN + n_svc), .ctx = k, .now_ms = virtual_ms};
     k->api = north_start(k->loop, &o, err, errcap);
     return k->api ? 0 : -1;
 }

@@ -75,6 +75,12 @@ struct core {
     struct online *on;
     size_t on_cap, on_used;
     struct job *jobs;
+    /* the application services (svc.h), each its file's own state */
+    struct svc_cmd *svc_cmd;
+    struct svc_push *svc_push;
+    struct svc_shadow *svc_shadow;
+    struct svc_dev *svc_dev;
+    struct svc_group *svc_group;
     bool in_batch;                  /* a write transaction is open */
     int draining;                   /* 1: told to drain; 2: drained */
     uint8_t rbuf[BUS_MAX_MSG];
@@ -98,6 +104,8 @@ void core_online_put(struct core *k, int proto, const char *id, int peer, uint32
 /* core_online.c: offline, if this connection (peer, handle) is still the one it is
  * online through (any_handle: whichever it is); whether it was. */
 bool core_online_remove(struct core *k, int proto, const char *id, int peer, uint32_t handle, bool any_handle);
+/* core_online.c: the entry of (proto, id) when it is online, else NULL. */
+const struct online *core_online_get(struct core *k, int proto, const char *id);
 /* core_online.c: empty slot i of the table (a later entry may move into it). */
 void core_online_remove_slot(struct core *k, size_t i);
 

@@ -82,6 +82,14 @@ void core_online_remove_slot(struct core *k, size_t i)
     k->st->online = k->on_used;
 }
 
+const struct online *core_online_get(struct core *k, int proto, const char *id)
+{
+    if (!k->on_cap)
+        return NULL;
+    const struct online *e = on_find(k->on, k->on_cap, proto, id, hash_id(proto, id));
+    return e->id[0] ? e : NULL;
+}
+
 /* Offline, if this connection is still the one it is online through. */
 bool core_online_remove(struct core *k, int proto, const char *id, int peer, uint32_t handle, bool any_handle)
 {

@@ -165,6 +165,15 @@ bool store_last_status(struct store *s, const char *protocol, const char *device
  * -1 with err. */
 int store_device_json(struct store *s, const char *device_id, cJSON **out, char *err, size_t errcap);
 
+/* The protocol of the registered device with this id (the API names devices by id
+ * alone; the first protocol in name order when several have it): false when none. */
+bool store_device_protocol(struct store *s, const char *device_id, char *protocol, size_t cap);
+
+/* The store's SQLite connection, for the core's services and their own tables
+ * (svc.h): they write inside the core's batch, and prepare their own statements. */
+struct sqlite3;
+struct sqlite3 *store_sqlite(struct store *s);
+
 /* Commands.  A task is one request to many devices (a scenario's command step, a
  * batch task of the API); a command is the task for one device. */
 int64_t store_task_new(struct store *s, const char *kind, const char *body, int64_t at_ms, char *err,

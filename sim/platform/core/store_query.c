@@ -90,3 +90,25 @@ out:
     sqlite3_finalize(r);
     return rc;
 }
+
+bool store_device_protocol(struct store *s, const char *device_id, char *protocol, size_t cap)
+{
+    if (!s || !store__len_ok(device_id, 1, STORE_ID_MAX) || !cap)
+        return false;
+    sqlite3_stmt *d = NULL;
+    char err[128];
+    if (prepared(s, "SELECT protocol FROM devices WHERE device_id = ?1 ORDER BY protocol LIMIT 1", &d, err,
+                 sizeof err) < 0)
+        return false;
+    sqlite3_bind_text(d, 1, device_id, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(d) == SQLITE_ROW;
+    if (found)
+        snprintf(protocol, cap, "%s", col_text(d, 0));
+    sqlite3_finalize(d);
+    return found;
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+    return s ? s->db : NULL;
+}
