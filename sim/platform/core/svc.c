@@ -105,6 +105,16 @@ void svc_on_deleted(struct core *k, int proto, const char *id)
     svc_group_deleted(k, proto, id);
 }
 
+void svc_on_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id, int state)
+{
+    if (!origin)
+        return;
+    if (strcmp(origin, "shadow") == 0 || strcmp(origin, "config") == 0)
+        svc_shadow_cmd_done(k, origin, device_id, command_id, state);
+    else if (strncmp(origin, "batch:", 6) == 0)
+        svc_group_cmd_done(k, origin, device_id, command_id, state);
+}
+
 int64_t svc_now_ms(void) { return (int64_t)(clock_now_us() / 1000u); }
 
 int64_t svc_unix_ms(int64_t virtual_ms)

@@ -120,6 +120,16 @@ int svc_cmd_submit(struct core *k, const struct svc_cmd_req *rq, char *command_i
 /* Cancel every PENDING command of a device: the count. */
 size_t svc_cmd_cancel_device(struct core *k, const char *device_id);
 
+/* A command with an origin other than "api" reached a final state (SUCCESSFUL,
+ * FAIL, TIMEOUT, EXPIRED, CANCELED): the commands service calls this, svc.c hands
+ * it to its origin's service ("shadow", "config": the shadow's; "batch:<taskId>":
+ * the groups'). */
+void svc_on_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id, int state);
+void svc_shadow_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id,
+                         int state);
+void svc_group_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id,
+                        int state);
+
 /* Push notification types (the subscription's notifyType). */
 #define SVC_NOTIFY_DEVICE_ADDED "deviceAdded"
 #define SVC_NOTIFY_DEVICE_INFO "deviceInfoChanged"       /* status changes too */
@@ -132,6 +142,8 @@ size_t svc_cmd_cancel_device(struct core *k, const char *device_id);
 /* Push body (owned by the push service from here on) to every subscription of
  * type; nothing when none subscribed. */
 void svc_push_notify(struct core *k, const char *type, cJSON *body);
+/* Has anyone subscribed to type?  Cheap: called on every report before a body is built. */
+bool svc_push_wanted(struct core *k, const char *type);
 /* Push body to one URL (a command's callbackUrl), by the same rules. */
 void svc_push_to_url(struct core *k, const char *url, cJSON *body);
 

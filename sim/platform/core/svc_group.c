@@ -19,3 +19,8 @@ char **svc_group_members(struct core *k, const char *group_id, size_t *n)
     *n = 0;
     return NULL;
 }
+
+void svc_group_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id, int state)
+{
+    (void)k, (void)origin, (void)device_id, (void)command_id, (void)state;
+}

@@ -8,3 +8,4 @@ int svc_push_start(struct core *k, char *err, size_t errcap) { (void)k, (void)er
 void svc_push_stop(struct core *k) { (void)k; }
 void svc_push_notify(struct core *k, const char *type, cJSON *body) { (void)k, (void)type; cJSON_Delete(body); }
 void svc_push_to_url(struct core *k, const char *url, cJSON *body) { (void)k, (void)url; cJSON_Delete(body); }
+bool svc_push_wanted(struct core *k, const char *type) { (void)k, (void)type; return false; }

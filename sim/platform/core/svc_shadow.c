@@ -13,3 +13,8 @@ void svc_shadow_report(struct core *k, int proto, const char *id, const char *se
     (void)k, (void)proto, (void)id, (void)service, (void)data, (void)at_ms;
 }
 void svc_shadow_deleted(struct core *k, int proto, const char *id) { (void)k, (void)proto, (void)id; }
+
+void svc_shadow_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id, int state)
+{
+    (void)k, (void)origin, (void)device_id, (void)command_id, (void)state;
+}
