@@ -91,11 +91,13 @@ void svc_on_report(struct core *k, int proto, const char *id, const char *servic
     svc_group_report(k, proto, id, service, data, at_ms);
     svc_shadow_report(k, proto, id, service, data, at_ms);
     svc_cmd_report(k, proto, id);
+    svc_push_report(k, proto, id, service, data, at_ms);
 }
 
 void svc_on_registered(struct core *k, int proto, const char *id)
 {
     svc_dev_registered(k, proto, id);
+    svc_push_registered(k, proto, id);
 }
 
 void svc_on_deleted(struct core *k, int proto, const char *id)

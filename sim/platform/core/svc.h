@@ -87,9 +87,12 @@ void svc_shadow_report(struct core *k, int proto, const char *id, const char *se
 void svc_dev_report(struct core *k, int proto, const char *id, int64_t at_ms);
 void svc_group_report(struct core *k, int proto, const char *id, const char *service, const char *data,
                       int64_t at_ms);
+void svc_push_report(struct core *k, int proto, const char *id, const char *service, const char *data,
+                     int64_t at_ms);     /* deviceDataChanged */
 /* It registered over the air (a new device, or a known one again). */
 void svc_on_registered(struct core *k, int proto, const char *id);
 void svc_dev_registered(struct core *k, int proto, const char *id);
+void svc_push_registered(struct core *k, int proto, const char *id);   /* deviceAdded */
 /* Its registration is gone (the front-end's unregister, or the API's delete). */
 void svc_on_deleted(struct core *k, int proto, const char *id);
 void svc_cmd_deleted(struct core *k, int proto, const char *id);
