@@ -20,6 +20,7 @@ static const struct {
     {"encode", cmd_encode, "encode one frame (jt808 | pcp) from JSON"},
     {"top", cmd_top, "the live dashboard of running runs (their --stats sockets)"},
     {"verifier", cmd_verifier, "a third-party verification endpoint for gateway tests"},
+    {"apiload", cmd_apiload, "load a platform's northbound API and measure it"},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])
 
