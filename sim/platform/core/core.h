@@ -38,6 +38,11 @@ struct core_config {
                                        lwm2m and coap, comma-separated (svc_short_conn) */
 };
 
+/* Every call of the northbound API the core serves (its own and its services'), for
+ * docs/openapi.json's test; the front door's login and refreshToken are not in it. */
+struct north_route;
+const struct north_route *core_api_routes(size_t *n);
+
 /* A listening bus socket at a fresh abstract unix address (written to addr,
  * "@fleetsim-core-<pid>-<n>"), made before the core and the front-ends are
  * forked so that they can connect at once.  The fd, or -1 with err. */
