@@ -9,6 +9,7 @@
 
 #include "sim/core/clock.h"
 #include "sim/platform/core/cmd_fsm.h"
+#include "sim/platform/core/svc_cmd.h"
 #include "sim/platform/jt808/jt808_gw.h"
 #include "sim/proto/jt808_kinds.h"
 
@@ -808,6 +809,51 @@ static void test_restart_sent_times_out(void **state)
     expect_cmd(JT, id, "TIMEOUT", "SENT -> TIMEOUT");
 }
 
+static void test_deleted_device(void **state)
+{
+    (void)state;
+    cf_start(&f);
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "lwm2m", 0);
+    cf_fe_online(&e, NB, 3);
+    cf_login(&f);
+    cJSON *o;
+    char a[64], b[64];
+    assert_int_equal(create_nb("{\"n\":1}", 3600, &o, a, sizeof a), 201);
+    cJSON_Delete(o);
+    assert_int_equal(create_nb("{\"n\":2}", 3600, &o, b, sizeof b), 201);
+    cJSON_Delete(o);
+    struct sent s;
+    expect_sent(&e, &s);
+    expect_cmd(NB, a, "SENT", "PENDING -> SENT");
+    assert_int_equal(bus_unregister(&e.out, NB), 0);
+    cf_fe_send(&e);
+    sync_keep(&e);
+    expect_cmd(NB, a, "FAIL", "PENDING -> SENT -> FAIL");
+    expect_cmd(NB, b, "CANCELED", "PENDING -> CANCELED");
+    cJSON *c = get_cmd(NB, b);
+    assert_string_equal(cf_str(c, "result.resultDetail"), "the device was deleted");
+    cJSON_Delete(c);
+    expect_nothing_sent(&e, 100);
+    cf_fe_close(&e);
+}
+
+static void test_parse_time(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_true(scmd_parse_time("20200430T235959Z", &ms));
+    assert_true(ms == 1588291199000ll);
+    assert_true(scmd_parse_time("19700101T000000Z", &ms));
+    assert_true(ms == 0);
+    const char *bad[] = {"20200431T000000Z", "20201301T000000Z", "20200101T000060Z", "20200101T240000Z",
+                         "20200101 000000Z", "20200101T000000", "2020-01-01", "", "20200101T00000aZ",
+                         "19691231T235959Z", "20200101T000000Z0"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (scmd_parse_time(bad[i], &ms))
+            fail_msg("'%s' taken as a time", bad[i]);
+}
+
 static void test_jt808_mapping(void **state)
 {
     (void)state;
@@ -842,6 +888,7 @@ int main(int argc, char **argv)
     argv0 = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jt808_mapping),
+        cmocka_unit_test(test_parse_time),
         cmocka_unit_test_setup_teardown(test_immediate_sent_successful, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivered_then_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_fails, setup, teardown),
@@ -854,6 +901,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_query_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_sent_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_device, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

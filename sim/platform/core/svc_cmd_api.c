@@ -54,7 +54,10 @@ bool scmd_parse_time(const char *t, int64_t *unix_ms)
     struct tm tm = {.tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2], .tm_hour = v[3], .tm_min = v[4],
                     .tm_sec = v[5]};
     time_t s = timegm(&tm);
-    if (s == (time_t)-1)
+    struct tm back;
+    /* a day past its month's end, a 60th second: not a time of its own */
+    if (s == (time_t)-1 || !gmtime_r(&s, &back) || back.tm_mday != v[2] || back.tm_mon != v[1] - 1 ||
+        back.tm_sec != v[5])
         return false;
     *unix_ms = (int64_t)s * 1000;
     return true;
