@@ -35,6 +35,11 @@ struct frontend_opts {
     char rsa_key[512];          /* ... the platform's private key, PEM ("": made at start) */
 };
 
+/* CMD_BEGIN's step of a command of the northbound API (not a scenario's step): the
+ * front-end reports DELIVERED where its protocol acknowledges a request before it
+ * answers it (JT/T 808: 0x8108 acknowledged by 0x0001, answered by 0x0108). */
+#define FRONTEND_STEP_API 0xFFFFFFFFu
+
 struct frontend {
     const char *name;           /* "jt808" */
     size_t cfg_size;            /* bytes of its own configuration */

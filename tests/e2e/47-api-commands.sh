@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The commands of the northbound API (docs/api-commands.md) on `fleetsim serve`
 # with JT/T 808 terminals of `fleetsim run`: a 0x8104 to an online terminal ends
-# SUCCESSFUL with its transitions; an unknown device is 404; an offline one FAIL;
+# SUCCESSFUL with its transitions, an 0x8108 DELIVERED first; an unknown device is
+# 404; an offline one FAIL;
 # a cached command to a long-connection terminal is refused; with
 # --short-connection jt808 a cached one stays PENDING across a restart of serve and
 # goes out when the terminal comes online.
@@ -66,6 +67,15 @@ else nok "POST deviceCommands 0x8104 to an online terminal: 201 SENT" "HTTP $cod
 if wait_cmd "$id" SUCCESSFUL && [ "$(path_of)" = "SENT -> SUCCESSFUL" ]; then
     ok "... its terminal answers 0x0104: SUCCESSFUL, transitions SENT -> SUCCESSFUL"
 else nok "... SUCCESSFUL with its transitions" "$(cat "$TMP/cmd")"; fi
+# 0x8108: acknowledged by 0x0001 (DELIVERED), answered by 0x0108 (SUCCESSFUL)
+code=$(call POST /iocm/app/cmd/v1.4.0/deviceCommands \
+    "{\"deviceId\":\"$dev\",\"command\":{\"serviceId\":\"Firmware\",\"method\":\"UPGRADE\",\"paras\":{\"type\":0,
+      \"manufacturer\":\"FSIM1\",\"version\":\"2.0\",\"package_len\":600}},\"expireTime\":0}")
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("commandId",""))' "$TMP/body")
+if [ "$code" = 201 ] && wait_cmd "$id" SUCCESSFUL && [ "$(path_of)" = "SENT -> DELIVERED -> SUCCESSFUL" ] &&
+   grep -q '"deliveredTime": "2' "$TMP/cmd"; then
+    ok "UPGRADE (0x8108): SENT -> DELIVERED (its 0x0001) -> SUCCESSFUL (its 0x0108)"
+else nok "UPGRADE (0x8108): SENT -> DELIVERED -> SUCCESSFUL" "HTTP $code" "$(cat "$TMP/cmd")"; fi
 code=$(call POST /iocm/app/cmd/v1.4.0/deviceCommands \
     '{"deviceId":"019999999999","command":{"serviceId":"P","method":"QUERY_PARAMS"},"expireTime":0}')
 if [ "$code" = 404 ] && grep -q '"error_code":"100006"' "$TMP/body"; then ok "an unknown device: 404 (100006)"

@@ -24,6 +24,7 @@
 
 #include "sim/platform/core/core_internal.h"
 #include "sim/platform/core/svc.h"
+#include "sim/platform/frontend.h"
 
 int64_t svc_cmd_now_ms(void) { return svc_now_ms(); }
 
@@ -373,7 +374,8 @@ static bool send_cmd(struct svc_cmd *s, struct scmd *c)
     task_index(s, c);
     uint32_t handle = e->handle;
     const char *ids[1] = {c->device};
-    if (bus_cmd_begin(&p->out, c->task, c->kind, 0, 0, (uint64_t)CMD_ACK_TIMEOUT_MS * 1000u, c->body) < 0 ||
+    if (bus_cmd_begin(&p->out, c->task, c->kind, 0, FRONTEND_STEP_API, (uint64_t)CMD_ACK_TIMEOUT_MS * 1000u,
+                      c->body) < 0 ||
         bus_cmd_to(&p->out, c->task, &handle, ids, 1) < 0 || bus_cmd_end(&p->out, c->task) < 0)
         core_error(k, "commands: to front-end %u: %s", p->index, p->out.err);
     k->st->commands++;
