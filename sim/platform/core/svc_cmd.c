@@ -687,6 +687,19 @@ static int refuse(int *http, int status, char *err, size_t errcap, const char *f
     return -1;
 }
 
+/* The protocol of a device online now, without the store: the devices table is
+ * keyed by (protocol, device id), and a look-up by the id alone reads all of it
+ * (store_device_protocol), which 10,000 creates cannot afford. */
+static bool online_protocol(struct core *k, const char *device_id, char *protocol, size_t cap)
+{
+    for (int i = 0; i < k->n_protos; i++)
+        if (svc_online(k, i, device_id)) {
+            snprintf(protocol, cap, "%s", svc_proto_name(k, i));
+            return true;
+        }
+    return false;
+}
+
 static bool text_ok(const char *t, size_t max)
 {
     return t && t[0] && strlen(t) <= max;
@@ -717,7 +730,8 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
                       SCMD_URL_MAX);
     const char *origin = rq->origin && rq->origin[0] ? rq->origin : "api";
     char protocol[STORE_PROTOCOL_MAX + 1];
-    if (!svc_device_protocol(k, rq->device_id, protocol, sizeof protocol))
+    if (!online_protocol(k, rq->device_id, protocol, sizeof protocol) &&
+        !svc_device_protocol(k, rq->device_id, protocol, sizeof protocol))
         return refuse(http, 404, err, errcap, "deviceId: no device %s is registered", rq->device_id);
     core_map_command_fn map = mapper(k, protocol);
     if (!map)
