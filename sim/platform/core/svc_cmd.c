@@ -387,40 +387,26 @@ static bool send_cmd(struct svc_cmd *s, struct scmd *c)
 static void dispatch(struct svc_cmd *s, const char *device)
 {
     struct sdev *d = dev_get(s, device, false);
-    if (!d || !d->head)
+    /* offline: nothing to look at (a device with many PENDING ones expiring) */
+    if (!d || !d->head || !svc_online(s->k, svc_proto_index(s->k, d->head->protocol), device))
         return;
-    const struct cmd_fsm *few[32], **all = few;
-    struct scmd *byi[32], **cs = byi;
-    int n = 0, cap = 32;
-    for (struct scmd *c = d->head; c; c = c->dev_next) {
-        if (n == cap) {
-            int nc = cap * 4;
-            const struct cmd_fsm **na = malloc((size_t)nc * sizeof *na);
-            struct scmd **nb = malloc((size_t)nc * sizeof *nb);
-            if (!na || !nb) {
-                free(na);
-                free(nb);
-                break;
-            }
-            memcpy(na, all, (size_t)n * sizeof *na);
-            memcpy(nb, cs, (size_t)n * sizeof *nb);
-            if (all != few) {
-                free(all);
-                free(cs);
-            }
-            all = na;
-            cs = nb;
-            cap = nc;
-        }
-        all[n] = &c->f;
-        cs[n++] = c;
-    }
-    int i = cmd_fsm_due(all, n);
-    struct scmd *c = i >= 0 ? cs[i] : NULL;
-    if (all != few) {
+    int n = 0;
+    for (struct scmd *c = d->head; c; c = c->dev_next)
+        n++;
+    const struct cmd_fsm *few[32], **all = n <= 32 ? few : malloc((size_t)n * sizeof *all);
+    if (!all)
+        return;
+    int i = 0;
+    for (struct scmd *c = d->head; c; c = c->dev_next)
+        all[i++] = &c->f;
+    int due = cmd_fsm_due(all, n);
+    if (all != few)
         free(all);
-        free(cs);
-    }
+    struct scmd *c = d->head;
+    for (i = 0; c && i < due; i++)
+        c = c->dev_next;
+    if (due < 0)
+        c = NULL;
     if (c && send_cmd(s, c))
         progress(s, c);
 }
