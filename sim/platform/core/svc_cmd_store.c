@@ -38,24 +38,24 @@ enum {
 };
 
 static const char *const SQL[SQ__COUNT] = {
-    [SQ_INSERT] = "INSERT INTO svc_commands (command_id, app_id, device_id, protocol, service_id, method, paras,"
-                  " callback_url, origin, kind, body, expire_s, max_retransmit, cached, state, sendings,"
-                  " created_ms, expire_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                  " ?14, ?15, 0, ?16, ?17)",
-    [SQ_UPDATE] = "UPDATE svc_commands SET state = ?2, sendings = ?3, detail = ?4, ack_deadline_ms = ?5,"
-                  " issued_ms = COALESCE(issued_ms, ?6), delivered_ms = COALESCE(delivered_ms, ?7),"
-                  " executed_ms = COALESCE(executed_ms, ?8), task = ?9 WHERE id = ?1",
-    [SQ_STEP] = "INSERT OR REPLACE INTO svc_command_steps (command, seq, state, at_ms) VALUES (?1, ?2, ?3, ?4)",
-    [SQ_BY_ID] = "SELECT id, state FROM svc_commands WHERE command_id = ?1",
-    [SQ_ROW] = "SELECT " COLS " FROM svc_commands WHERE id = ?1",
-    [SQ_STEPS] = "SELECT state, at_ms FROM svc_command_steps WHERE command = ?1 ORDER BY seq",
-    [SQ_LIVE] = "SELECT " COLS " FROM svc_commands WHERE state IN ('PENDING', 'SENT', 'DELIVERED') ORDER BY id",
-    [SQ_LIVE_STEPS] = "SELECT state, at_ms FROM svc_command_steps WHERE command = ?1 ORDER BY seq",
-    [SQ_CTASK_PUT] = "INSERT INTO svc_cancel_tasks (task_id, app_id, device_id, status, total, created_ms)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [SQ_CTASK_CMD] = "INSERT INTO svc_cancel_task_cmds (task_id, seq, command) VALUES (?1, ?2, ?3)",
-    [SQ_CTASK_GET] = "SELECT task_id, device_id, status, total FROM svc_cancel_tasks WHERE task_id = ?1",
-    [SQ_CTASK_CMDS] = "SELECT command FROM svc_cancel_task_cmds WHERE task_id = ?1 ORDER BY seq",
+    [SQ_INSERT] = ("INSERT INTO svc_commands (command_id, app_id, device_id, protocol, service_id, method, paras,"
+                   " callback_url, origin, kind, body, expire_s, max_retransmit, cached, state, sendings,"
+                   " created_ms, expire_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                   " ?14, ?15, 0, ?16, ?17)"),
+    [SQ_UPDATE] = ("UPDATE svc_commands SET state = ?2, sendings = ?3, detail = ?4, ack_deadline_ms = ?5,"
+                   " issued_ms = COALESCE(issued_ms, ?6), delivered_ms = COALESCE(delivered_ms, ?7),"
+                   " executed_ms = COALESCE(executed_ms, ?8), task = ?9 WHERE id = ?1"),
+    [SQ_STEP] = ("INSERT OR REPLACE INTO svc_command_steps (command, seq, state, at_ms) VALUES (?1, ?2, ?3, ?4)"),
+    [SQ_BY_ID] = ("SELECT id, state FROM svc_commands WHERE command_id = ?1"),
+    [SQ_ROW] = ("SELECT " COLS " FROM svc_commands WHERE id = ?1"),
+    [SQ_STEPS] = ("SELECT state, at_ms FROM svc_command_steps WHERE command = ?1 ORDER BY seq"),
+    [SQ_LIVE] = ("SELECT " COLS " FROM svc_commands WHERE state IN ('PENDING', 'SENT', 'DELIVERED') ORDER BY id"),
+    [SQ_LIVE_STEPS] = ("SELECT state, at_ms FROM svc_command_steps WHERE command = ?1 ORDER BY seq"),
+    [SQ_CTASK_PUT] = ("INSERT INTO svc_cancel_tasks (task_id, app_id, device_id, status, total, created_ms)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    [SQ_CTASK_CMD] = ("INSERT INTO svc_cancel_task_cmds (task_id, seq, command) VALUES (?1, ?2, ?3)"),
+    [SQ_CTASK_GET] = ("SELECT task_id, device_id, status, total FROM svc_cancel_tasks WHERE task_id = ?1"),
+    [SQ_CTASK_CMDS] = ("SELECT command FROM svc_cancel_task_cmds WHERE task_id = ?1 ORDER BY seq"),
 };
 
 int scmd_store_open(struct svc_cmd *s, char *err, size_t errcap)
