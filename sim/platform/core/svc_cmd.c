@@ -28,267 +28,9 @@
 
 int64_t svc_cmd_now_ms(void) { return svc_now_ms(); }
 
-/* --- the indexes ------------------------------------------------------------------------ */
-
-static uint32_t hash_str(const char *p)
-{
-    uint32_t h = 2166136261u;
-    for (; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static uint32_t hash_u32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    return x;
-}
-
-/* Grow a chained table of nb buckets to twice (next: the chain's link's offset). */
-static int rehash(void ***b, size_t *nb, size_t next_off, uint32_t (*hash)(const void *))
-{
-    size_t n2 = *nb ? *nb * 2 : 1024;
-    void **nbk = calloc(n2, sizeof *nbk);
-    if (!nbk)
-        return -1;
-    for (size_t i = 0; i < *nb; i++)
-        for (void *e = (*b)[i]; e;) {
-            void **link = (void **)((char *)e + next_off);
-            void *nx = *link;
-            size_t j = hash(e) & (n2 - 1);
-            *link = nbk[j];
-            nbk[j] = e;
-            e = nx;
-        }
-    free(*b);
-    *b = nbk;
-    *nb = n2;
-    return 0;
-}
-
-static uint32_t dev_hash(const void *e) { return hash_str(((const struct sdev *)e)->id); }
-static uint32_t id_hash(const void *e) { return hash_str(((const struct scmd *)e)->id); }
-static uint32_t task_hash(const void *e) { return hash_u32(((const struct scmd *)e)->task); }
-
-static struct sdev *dev_get(struct svc_cmd *s, const char *id, bool make)
-{
-    if (s->dev_nb)
-        for (struct sdev *d = s->dev_b[hash_str(id) & (s->dev_nb - 1)]; d; d = d->next)
-            if (strcmp(d->id, id) == 0)
-                return d;
-    if (!make)
-        return NULL;
-    if ((s->dev_n + 1) * 4 > s->dev_nb * 3 &&
-        rehash((void ***)&s->dev_b, &s->dev_nb, offsetof(struct sdev, next), dev_hash) < 0)
-        return NULL;
-    struct sdev *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    snprintf(d->id, sizeof d->id, "%s", id);
-    size_t j = hash_str(id) & (s->dev_nb - 1);
-    d->next = s->dev_b[j];
-    s->dev_b[j] = d;
-    s->dev_n++;
-    return d;
-}
-
-struct scmd *scmd_find(struct svc_cmd *s, const char *command_id)
-{
-    if (!s->id_nb)
-        return NULL;
-    for (struct scmd *c = s->id_b[hash_str(command_id) & (s->id_nb - 1)]; c; c = c->id_next)
-        if (strcmp(c->id, command_id) == 0)
-            return c;
-    return NULL;
-}
-
-static struct scmd *task_find(struct svc_cmd *s, uint32_t task)
-{
-    if (!s->task_nb || !task)
-        return NULL;
-    for (struct scmd *c = s->task_b[hash_u32(task) & (s->task_nb - 1)]; c; c = c->task_next)
-        if (c->task == task)
-            return c;
-    return NULL;
-}
-
-static void task_unindex(struct svc_cmd *s, struct scmd *c)
-{
-    if (!c->task || !s->task_nb)
-        return;
-    for (struct scmd **pp = &s->task_b[hash_u32(c->task) & (s->task_nb - 1)]; *pp; pp = &(*pp)->task_next)
-        if (*pp == c) {
-            *pp = c->task_next;
-            c->task_next = NULL;
-            return;
-        }
-}
-
-static int task_index(struct svc_cmd *s, struct scmd *c)
-{
-    if (!c->task)
-        return 0;
-    if (s->n_live * 4 > s->task_nb * 3 &&
-        rehash((void ***)&s->task_b, &s->task_nb, offsetof(struct scmd, task_next), task_hash) < 0)
-        return -1;
-    size_t j = hash_u32(c->task) & (s->task_nb - 1);
-    c->task_next = s->task_b[j];
-    s->task_b[j] = c;
-    return 0;
-}
-
-/* --- the heap of instants ------------------------------------------------------------------ */
-
-static void heap_swap(struct svc_cmd *s, size_t i, size_t j)
-{
-    struct scmd *t = s->heap[i];
-    s->heap[i] = s->heap[j];
-    s->heap[j] = t;
-    s->heap[i]->heap_at = i;
-    s->heap[j]->heap_at = j;
-}
-
-static void heap_fix(struct svc_cmd *s, size_t i)
-{
-    while (i > 0 && s->heap[(i - 1) / 2]->heap_ms > s->heap[i]->heap_ms) {
-        heap_swap(s, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->heap_n && s->heap[l]->heap_ms < s->heap[m]->heap_ms)
-            m = l;
-        if (r < s->heap_n && s->heap[r]->heap_ms < s->heap[m]->heap_ms)
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(s, i, m);
-        i = m;
-    }
-}
-
-static void heap_remove(struct svc_cmd *s, struct scmd *c)
-{
-    size_t i = c->heap_at;
-    if (i == SIZE_MAX)
-        return;
-    c->heap_at = SIZE_MAX;
-    if (i != --s->heap_n) {
-        s->heap[i] = s->heap[s->heap_n];
-        s->heap[i]->heap_at = i;
-        heap_fix(s, i);
-    }
-}
-
-/* Put c in the heap at the instant cmd_fsm_tick could change it (or take it out). */
-static void heap_update(struct svc_cmd *s, struct scmd *c)
-{
-    int64_t at = cmd_fsm_next_ms(&c->f);
-    if (at == INT64_MAX) {
-        heap_remove(s, c);
-        return;
-    }
-    if (c->heap_at != SIZE_MAX) {
-        if (c->heap_ms != at) {
-            c->heap_ms = at;
-            heap_fix(s, c->heap_at);
-        }
-        return;
-    }
-    if (s->heap_n == s->heap_cap) {
-        size_t nc = s->heap_cap ? s->heap_cap * 2 : 1024;
-        struct scmd **nh = realloc(s->heap, nc * sizeof *nh);
-        if (!nh) {
-            core_error(s->k, "commands: out of memory for the timers");
-            return;
-        }
-        s->heap = nh;
-        s->heap_cap = nc;
-    }
-    c->heap_ms = at;
-    c->heap_at = s->heap_n;
-    s->heap[s->heap_n++] = c;
-    heap_fix(s, c->heap_at);
-}
-
-static void arm(struct svc_cmd *s)
-{
-    if (!s->heap_n) {
-        ev_timer_stop(s->k->loop, &s->timer);
-        return;
-    }
-    svc_timer_at(s->k, &s->timer, s->heap[0]->heap_ms);
-}
-
-/* --- a command's life ------------------------------------------------------------------- */
-
-static void scmd_free(struct scmd *c)
-{
-    free(c->origin);
-    free(c->callback_url);
-    free(c->body);
-    free(c);
-}
-
-/* Index a live command (created, or read back at start): its device's list, by id,
- * by task, in the heap. */
-static int add_live(struct svc_cmd *s, struct scmd *c)
-{
-    struct sdev *d = dev_get(s, c->device, true);
-    if (!d)
-        return -1;
-    if ((s->n_live + 1) * 4 > s->id_nb * 3 &&
-        rehash((void ***)&s->id_b, &s->id_nb, offsetof(struct scmd, id_next), id_hash) < 0)
-        return -1;
-    size_t j = hash_str(c->id) & (s->id_nb - 1);
-    c->id_next = s->id_b[j];
-    s->id_b[j] = c;
-    s->n_live++;
-    c->dev_next = NULL;
-    if (d->tail)
-        d->tail->dev_next = c;
-    else
-        d->head = c;
-    d->tail = c;
-    c->heap_at = SIZE_MAX;
-    task_index(s, c);
-    heap_update(s, c);
-    return 0;
-}
-
-static void drop_live(struct svc_cmd *s, struct scmd *c)
-{
-    struct sdev *d = dev_get(s, c->device, false);
-    if (d) {
-        struct scmd *prev = NULL;
-        for (struct scmd *e = d->head; e; prev = e, e = e->dev_next)
-            if (e == c) {
-                if (prev)
-                    prev->dev_next = c->dev_next;
-                else
-                    d->head = c->dev_next;
-                if (d->tail == c)
-                    d->tail = prev;
-                break;
-            }
-    }
-    for (struct scmd **pp = &s->id_b[hash_str(c->id) & (s->id_nb - 1)]; *pp; pp = &(*pp)->id_next)
-        if (*pp == c) {
-            *pp = c->id_next;
-            break;
-        }
-    task_unindex(s, c);
-    heap_remove(s, c);
-    s->n_live--;
-}
-
 static void load_one(struct svc_cmd *s, struct scmd *c)
 {
-    if (add_live(s, c) < 0) {
+    if (scmd_add_live(s, c) < 0) {
         core_error(s->k, "commands: out of memory reading back %s", c->id);
         scmd_free(c);
     }
@@ -334,12 +76,12 @@ static void progress(struct svc_cmd *s, struct scmd *c)
     for (int i = from; i < c->f.n_path; i++)
         push_state(s, c, c->f.path[i].state);
     if (!cmd_state_final(c->f.state)) {
-        heap_update(s, c);
+        scmd_heap_update(s, c);
         if (c->f.state == STORE_CMD_DELIVERED && from < c->f.n_path)
             dispatch(s, c->device); /* a DELIVERED one no longer holds the next (cmd_fsm_due) */
         return;
     }
-    drop_live(s, c);
+    scmd_drop_live(s, c);
     char device[STORE_ID_MAX + 1];
     snprintf(device, sizeof device, "%s", c->device);
     if (c->origin && strcmp(c->origin, "api") != 0)
@@ -369,9 +111,9 @@ static bool send_cmd(struct svc_cmd *s, struct scmd *c)
         core_error(k, "commands: %s: %s", c->id, err);
         return false;
     }
-    task_unindex(s, c);
+    scmd_task_unindex(s, c);
     c->task = (uint32_t)task;
-    task_index(s, c);
+    scmd_task_index(s, c);
     uint32_t handle = e->handle;
     const char *ids[1] = {c->device};
     if (bus_cmd_begin(&p->out, c->task, c->kind, 0, FRONTEND_STEP_API, (uint64_t)CMD_ACK_TIMEOUT_MS * 1000u,
@@ -386,7 +128,7 @@ static bool send_cmd(struct svc_cmd *s, struct scmd *c)
  * flight (cmd_fsm_due). */
 static void dispatch(struct svc_cmd *s, const char *device)
 {
-    struct sdev *d = dev_get(s, device, false);
+    struct sdev *d = scmd_dev_get(s, device, false);
     /* offline: nothing to look at (a device with many PENDING ones expiring) */
     if (!d || !d->head || !svc_online(s->k, svc_proto_index(s->k, d->head->protocol), device))
         return;
@@ -421,7 +163,7 @@ int scmd_cancel(struct svc_cmd *s, struct scmd *c, char *why, size_t cap)
 
 struct scmd *scmd_device_first(struct svc_cmd *s, const char *device_id)
 {
-    struct sdev *d = dev_get(s, device_id, false);
+    struct sdev *d = scmd_dev_get(s, device_id, false);
     return d ? d->head : NULL;
 }
 
@@ -438,13 +180,13 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         if (act == CMD_SEND && !send_cmd(s, c))
             cmd_fsm_lost(&c->f, now, "offline when a retransmission was due", why, sizeof why);
         else if (act == CMD_NONE && cmd_fsm_next_ms(&c->f) <= now) {
-            heap_remove(s, c); /* cannot be: nothing would ever change it */
+            scmd_heap_remove(s, c); /* cannot be: nothing would ever change it */
             continue;
         }
         progress(s, c);
     }
     core_batch_end(s->k);
-    arm(s);
+    scmd_arm(s);
     (void)loop, (void)revents;
 }
 
@@ -460,7 +202,7 @@ static void kick_cb(struct ev_loop *loop, ev_timer *t, int revents)
         dispatch(s, ids[i]);
     free(ids);
     core_batch_end(s->k);
-    arm(s);
+    scmd_arm(s);
     (void)loop, (void)revents;
 }
 
@@ -489,7 +231,7 @@ int svc_cmd_start(struct core *k, char *err, size_t errcap)
         svc_cmd_stop(k);
         return -1;
     }
-    arm(s);
+    scmd_arm(s);
     return 0;
 }
 
@@ -527,7 +269,7 @@ void svc_cmd_stop(struct core *k)
 void svc_cmd_online(struct core *k, int proto, const char *id)
 {
     struct svc_cmd *s = k->svc_cmd;
-    struct sdev *d = s ? dev_get(s, id, false) : NULL;
+    struct sdev *d = s ? scmd_dev_get(s, id, false) : NULL;
     (void)proto;
     if (!d || !d->head)
         return;
@@ -552,11 +294,11 @@ void svc_cmd_report(struct core *k, int proto, const char *id)
     (void)proto;
     if (!s || !s->dev_nb)
         return;
-    struct sdev *d = dev_get(s, id, false);
+    struct sdev *d = scmd_dev_get(s, id, false);
     if (!d || !d->head)
         return;
     dispatch(s, id);
-    arm(s);
+    scmd_arm(s);
 }
 
 /* Immediate commands in flight fail with their device's connection (the front-end
@@ -565,7 +307,7 @@ void svc_cmd_report(struct core *k, int proto, const char *id)
 void svc_cmd_offline(struct core *k, int proto, const char *id)
 {
     struct svc_cmd *s = k->svc_cmd;
-    struct sdev *d = s ? dev_get(s, id, false) : NULL;
+    struct sdev *d = s ? scmd_dev_get(s, id, false) : NULL;
     (void)proto;
     if (!d)
         return;
@@ -577,13 +319,13 @@ void svc_cmd_offline(struct core *k, int proto, const char *id)
         if (cmd_fsm_lost(&c->f, svc_now_ms(), "the device went offline", why, sizeof why) == 0) {
             nx = NULL; /* progress may send the next and change the list: look again */
             progress(s, c);
-            d = dev_get(s, id, false);
+            d = scmd_dev_get(s, id, false);
             nx = d ? d->head : NULL;
             while (nx && (nx->f.cached || (nx->f.state != STORE_CMD_SENT && nx->f.state != STORE_CMD_DELIVERED)))
                 nx = nx->dev_next;
         }
     }
-    arm(s);
+    scmd_arm(s);
 }
 
 void svc_cmd_deleted(struct core *k, int proto, const char *id)
@@ -604,13 +346,13 @@ void svc_cmd_deleted(struct core *k, int proto, const char *id)
         snprintf(c->f.why, sizeof c->f.why, "the device was deleted");
         progress(s, c);
     }
-    arm(s);
+    scmd_arm(s);
 }
 
 bool svc_cmd_result(struct core *k, uint32_t task, int proto, const char *id, int state)
 {
     struct svc_cmd *s = k->svc_cmd;
-    struct scmd *c = s ? task_find(s, task) : NULL;
+    struct scmd *c = s ? scmd_task_find(s, task) : NULL;
     (void)proto;
     if (!c)
         return false;
@@ -647,7 +389,7 @@ bool svc_cmd_result(struct core *k, uint32_t task, int proto, const char *id, in
     }
     if (rc == 0)
         progress(s, c);
-    arm(s);
+    scmd_arm(s);
     return true;
 }
 
@@ -782,7 +524,7 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
         scmd_free(c);
         return 0;
     }
-    if (add_live(s, c) < 0) {
+    if (scmd_add_live(s, c) < 0) {
         scmd_store_note(s, c);
         scmd_free(c);
         return refuse(http, 500, err, errcap, "out of memory");
@@ -798,7 +540,7 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
         dispatch(s, device); /* a short-connection device connected now takes it at once */
     struct scmd *live = scmd_find(s, command_id);
     *state = live ? (int)live->f.state : final_state;
-    arm(s);
+    scmd_arm(s);
     return 0;
 }
 
@@ -832,7 +574,7 @@ size_t scmd_cancel_device(struct svc_cmd *s, const char *device_id, int64_t *row
             rows[n] = row;
         n++;
     }
-    arm(s);
+    scmd_arm(s);
     return n;
 }
 

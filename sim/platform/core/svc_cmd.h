@@ -1,5 +1,6 @@
 /* The commands service's own parts (svc_cmd.c: the commands' life in memory and on
- * the bus; svc_cmd_store.c: its tables; svc_cmd_api.c: the northbound calls).  Not
+ * the bus; svc_cmd_index.c: the indexes of the live ones; svc_cmd_store.c: its
+ * tables; svc_cmd_api.c: the northbound calls).  Not
  * for other services: they use svc.h's svc_cmd_submit and svc_cmd_cancel_device.
  *
  * In memory: the live commands only (PENDING, SENT, DELIVERED), each in its
@@ -125,6 +126,22 @@ int scmd_store_ctask_put(struct svc_cmd *s, const char *task_id, const char *app
 cJSON *scmd_store_ctask_json(struct svc_cmd *s, const char *task_id);
 int scmd_store_ctask_list(struct svc_cmd *s, const char *task_id, const char *device, int64_t page_no,
                           int64_t page_size, cJSON *out, int64_t *total, char *err, size_t errcap);
+
+/* svc_cmd_index.c: the indexes.  A device's entry (made when make; NULL when none);
+ * a command by the task of its current sending; (un)index a command's task; put a
+ * command in the heap at its next instant (or out); the timer at the heap's first;
+ * a live command in every index (a new one, or read back at start: 0, or -1 out of
+ * memory), and out of them; free one. */
+struct sdev *scmd_dev_get(struct svc_cmd *s, const char *id, bool make);
+struct scmd *scmd_task_find(struct svc_cmd *s, uint32_t task);
+void scmd_task_unindex(struct svc_cmd *s, struct scmd *c);
+int scmd_task_index(struct svc_cmd *s, struct scmd *c);
+void scmd_heap_remove(struct svc_cmd *s, struct scmd *c);
+void scmd_heap_update(struct svc_cmd *s, struct scmd *c);
+void scmd_arm(struct svc_cmd *s);
+int scmd_add_live(struct svc_cmd *s, struct scmd *c);
+void scmd_drop_live(struct svc_cmd *s, struct scmd *c);
+void scmd_free(struct scmd *c);
 
 /* svc_cmd.c: virtual ms now (svc_now_ms). */
 int64_t svc_cmd_now_ms(void);
