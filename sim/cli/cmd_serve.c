@@ -91,7 +91,7 @@ static void usage(void)
             "      --app ID:SECRET     an application that may log in to the API (repeat it)\n"
             "      --short-connection PROTO  devices of PROTO (jt808) are short-connection ones:\n"
             "                          they take cached commands (expireTime > 0), sent when\n"
-            "                          they come online or report (docs/api-commands.md)\n"
+            "                          they come online or report (docs/api.md, Commands)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"

@@ -22,6 +22,8 @@ static const char SCHEMA_SQL[] =
     /* backstop for STORE_REG_BINDING_TAKEN should a check ever be raced past */
     "CREATE UNIQUE INDEX IF NOT EXISTS devices_binding"
     " ON devices(protocol, binding) WHERE binding <> '';"
+    /* the northbound API names a device by its id alone (store_device_protocol) */
+    "CREATE INDEX IF NOT EXISTS devices_by_id ON devices(device_id);"
     "CREATE TABLE IF NOT EXISTS provisioned("
     " protocol TEXT NOT NULL, name TEXT NOT NULL, binding TEXT NOT NULL DEFAULT '',"
     " PRIMARY KEY(protocol, name));"

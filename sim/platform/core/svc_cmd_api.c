@@ -1,4 +1,4 @@
-/* The commands' calls of the northbound API (docs/api-commands.md): create a
+/* The commands' calls of the northbound API (docs/api.md, Commands): create a
  * command, query commands, cancel one, cancel every PENDING one of a device (a
  * cancel task) and query the cancel tasks.  Every field of a body or a query is
  * checked here and named when it is wrong (400 NE_BAD_REQUEST); what is written is

@@ -1,6 +1,6 @@
 /* The northbound API's commands as JT/T 808 platform requests (frontend.h:
  * map_command): command.method is a request of jt808_kinds.c, by its message id
- * ("0x8104") or by a name (the table below, docs/api-commands.md); command.paras
+ * ("0x8104") or by a name (the table below, docs/api.md, Commands); command.paras
  * is its body exactly as a scenario's command step takes it (absent: the kind's
  * default body), checked by building it for a 2013 and a 2019 terminal: at least
  * one must take it.  command.serviceId is free text for JT/T 808 (kept and shown). */
@@ -58,7 +58,7 @@ int jt808_gw_map_command(const char *service_id, const char *method, const cJSON
     /* 0x8003 and 0x8800 ask for packages of a message the terminal sent: plumbing, not commands */
     if (ki < 0 || msg == 0x8003 || msg == 0x8800) {
         snprintf(err, errcap, "command.method: '%s' is not a JT/T 808 request the platform sends (a message id "
-                              "such as 0x8104, or a name such as QUERY_PARAMS: docs/api-commands.md)",
+                              "such as 0x8104, or a name such as QUERY_PARAMS: docs/api.md, Commands)",
                  method ? method : "");
         return -1;
     }
