@@ -110,6 +110,8 @@ $(O)/tests/%: tests/unit/%.c $(O)/libfleetsim.a
 	    $(shell pkg-config --libs $(TEST_MODS)) $(LDLIBS_ALL)
 
 -include $(LIB_OBJS:.o=.d) $(O)/sim/cli/main.d
+# the default product models are assembled into the binary (svc_shadow_model.c)
+$(O)/sim/platform/core/svc_shadow_model.o: profiles/jt808-terminal.json
 
 # Unit and end-to-end tests for one build directory; tests/run.sh prints the totals.
 unit-bins: $(O)/fleetsim $(TEST_BINS)
