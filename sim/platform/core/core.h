@@ -22,6 +22,8 @@
 #include "sim/platform/core/store.h"
 #include "sim/platform/north/north_auth.h"
 
+struct pc_product;
+
 #define CORE_MAX_PEERS 64           /* front-end processes */
 
 struct core_config {
@@ -36,6 +38,8 @@ struct core_config {
     struct north_auth *api_apps;    /* ... its applications */
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */
+    const struct pc_product *const *products; /* product models the platform knows (serve --profile) */
+    int n_products;
 };
 
 /* A listening bus socket at a fresh abstract unix address (written to addr,
