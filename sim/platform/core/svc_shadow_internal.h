@@ -90,6 +90,10 @@ void sd_tasks_done(struct core *k, struct sd *d, const char *cmd, bool ok);
 /* A sync of (d, si) could not be sent: its PENDING tasks failed an attempt. */
 void sd_tasks_unsent(struct core *k, struct sd *d, int si);
 void sd_tasks_deleted(struct core *k, const char *device_id);
+/* The body of a POST .../configTasks for a device of product: t filled (but its ids,
+ * state and times; t->config owned by t even on failure), 0; or -1 with err naming
+ * the member ("config.maxSpeed: ..."). */
+int sd_task_parse(const cJSON *body, const struct pc_product *product, struct sd_task *t, char *err, size_t cap);
 /* POST .../configTasks, GET .../configTasks, GET .../configTasks/{taskId} */
 void sd_task_post(void *ctx, const struct north_req *rq, struct north_resp *rs);
 void sd_task_list(void *ctx, const struct north_req *rq, struct north_resp *rs);

@@ -352,8 +352,7 @@ static int int_member(const cJSON *body, const char *key, int lo, int hi, int df
     return 0;
 }
 
-/* The body of a POST: t filled (but its ids), 0; or -1 with err naming the member. */
-static int task_parse(const cJSON *body, const struct sd *d, struct sd_task *t, char *err, size_t cap)
+int sd_task_parse(const cJSON *body, const struct pc_product *product, struct sd_task *t, char *err, size_t cap)
 {
     static const char *const known[] = {"serviceId", "config", "executeType", "executeTime", "retryTimes",
                                         "retryInterval"};
@@ -379,7 +378,7 @@ static int task_parse(const cJSON *body, const struct sd *d, struct sd_task *t, 
     }
     /* the configuration is checked as a desired section is, on a shadow of its own */
     struct shadow scratch;
-    if (shadow_init(&scratch, d->sh.product, 0) < 0) {
+    if (shadow_init(&scratch, product, 0) < 0) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
@@ -403,7 +402,7 @@ static int task_parse(const cJSON *body, const struct sd *d, struct sd_task *t, 
         snprintf(err, cap, "%s", p);
         return -1;
     }
-    t->si = pc_service_index(d->sh.product, sid->valuestring);
+    t->si = pc_service_index(product, sid->valuestring);
     if (!(t->config = cJSON_Duplicate(cfg, 1))) {
         snprintf(err, cap, "out of memory");
         return -1;
@@ -448,7 +447,7 @@ void sd_task_post(void *ctx, const struct north_req *rq, struct north_resp *rs)
         north_error(rs, 500, NE_INTERNAL, "out of memory");
         return;
     }
-    if (task_parse(rq->body, d, t, err, sizeof err) < 0) {
+    if (sd_task_parse(rq->body, d->sh.product, t, err, sizeof err) < 0) {
         cJSON_Delete(t->config);
         free(t);
         north_error(rs, 400, NE_BAD_REQUEST, "%s", err);
