@@ -28,6 +28,7 @@ struct sd {
     bool no_model;                           /* registered, but no model the platform knows */
     struct shadow sh;                        /* sh.product NULL when no_model */
     struct sd_flight *fl;                    /* one per service */
+    int tasks_live;                          /* its config tasks not SUCCESSFUL or FAILED */
 };
 
 enum sd_task_type { ST_NOW = 0, ST_ONLINE, ST_CUSTOM };

@@ -105,22 +105,27 @@ static void tasks_arm(struct core *k)
     svc_timer_at(k, &S->timer, at > 0 ? at : 0);
 }
 
-static void set_state(struct sd_task *t, enum sd_task_state st)
+static bool final(enum sd_task_state st) { return st == TS_SUCCESSFUL || st == TS_FAILED; }
+
+/* t (a task of d) to state st; d counts the tasks it has that are not done. */
+static void set_state(struct sd_task *t, struct sd *d, enum sd_task_state st)
 {
+    if (!final(t->state) && final(st) && d->tasks_live > 0)
+        d->tasks_live--;
     t->state = st;
     t->modified_ms = sd_unix_now();
 }
 
 /* An attempt of t failed: a retry after its interval (in state, WAITING when it was
  * not executed, PENDING when it was), or FAILED when none is left. */
-static void attempt_failed(struct core *k, struct sd_task *t, enum sd_task_state retry_state)
+static void attempt_failed(struct core *k, struct sd_task *t, struct sd *d, enum sd_task_state retry_state)
 {
     t->attempts++;
     if (t->attempts <= t->retries) {
-        set_state(t, retry_state);
+        set_state(t, d, retry_state);
         t->next_ms = sd_unix_now() + (int64_t)t->interval_s * 1000;
     } else {
-        set_state(t, TS_FAILED);
+        set_state(t, d, TS_FAILED);
         t->next_ms = 0;
     }
     (void)k;
@@ -136,7 +141,7 @@ static bool device_online(struct core *k, const struct sd *d)
 static void task_execute(struct core *k, struct sd_task *t, struct sd *d)
 {
     if (t->type != ST_ONLINE && !device_online(k, d)) {
-        attempt_failed(k, t, TS_WAITING);
+        attempt_failed(k, t, d, TS_WAITING);
         task_save(k, t, d);
         return;
     }
@@ -151,11 +156,11 @@ static void task_execute(struct core *k, struct sd_task *t, struct sd *d)
     cJSON_Delete(body);
     t->next_ms = 0;
     if (rc < 0) { /* checked when it was created: only a model changed since refuses it */
-        set_state(t, TS_FAILED);
+        set_state(t, d, TS_FAILED);
         task_save(k, t, d);
         return;
     }
-    set_state(t, TS_PENDING);
+    set_state(t, d, TS_PENDING);
     task_save(k, t, d);
     if (d->sh.svc[t->si].version != before) {
         sd_save(k, d);
@@ -190,7 +195,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
                 task_save(k, t, d);
                 sd_sync(k, d);
             } else if (t->type != ST_ONLINE) {
-                attempt_failed(k, t, TS_PENDING);
+                attempt_failed(k, t, d, TS_PENDING);
                 task_save(k, t, d);
             } else {
                 task_save(k, t, d); /* a DEVICE_ONLINE task waits for the device */
@@ -212,6 +217,8 @@ static bool due_pending(const struct sd_task *t, const struct sd *d, int si)
 
 bool sd_tasks_pending(struct core *k, const struct sd *d, int si)
 {
+    if (!d->tasks_live)
+        return false; /* on every report: no scan of the tasks for none */
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
         if (due_pending(t, d, si))
             return true;
@@ -220,9 +227,11 @@ bool sd_tasks_pending(struct core *k, const struct sd *d, int si)
 
 void sd_tasks_sent(struct core *k, struct sd *d, int si, const char *cmd)
 {
+    if (!d->tasks_live)
+        return; /* on every report: no scan of the tasks for none */
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
         if (due_pending(t, d, si)) {
-            set_state(t, TS_SENT);
+            set_state(t, d, TS_SENT);
             snprintf(t->cmd, sizeof t->cmd, "%s", cmd);
             task_save(k, t, d);
         }
@@ -230,10 +239,12 @@ void sd_tasks_sent(struct core *k, struct sd *d, int si, const char *cmd)
 
 void sd_tasks_unsent(struct core *k, struct sd *d, int si)
 {
+    if (!d->tasks_live)
+        return; /* on every report: no scan of the tasks for none */
     bool any = false;
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
         if (due_pending(t, d, si)) {
-            attempt_failed(k, t, TS_PENDING);
+            attempt_failed(k, t, d, TS_PENDING);
             task_save(k, t, d);
             any = true;
         }
@@ -243,22 +254,26 @@ void sd_tasks_unsent(struct core *k, struct sd *d, int si)
 
 void sd_tasks_nothing_to_send(struct core *k, struct sd *d, int si)
 {
+    if (!d->tasks_live)
+        return; /* on every report: no scan of the tasks for none */
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
         if (due_pending(t, d, si)) {
-            set_state(t, TS_SUCCESSFUL);
+            set_state(t, d, TS_SUCCESSFUL);
             task_save(k, t, d);
         }
 }
 
 void sd_tasks_done(struct core *k, struct sd *d, const char *cmd, bool ok)
 {
+    if (!d->tasks_live)
+        return; /* on every report: no scan of the tasks for none */
     bool any = false;
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
         if (t->state == TS_SENT && strcmp(t->dev, d->id) == 0 && strcmp(t->cmd, cmd) == 0) {
             if (ok)
-                set_state(t, TS_SUCCESSFUL);
+                set_state(t, d, TS_SUCCESSFUL);
             else
-                attempt_failed(k, t, TS_PENDING);
+                attempt_failed(k, t, d, TS_PENDING);
             task_save(k, t, d);
             any = true;
         }
@@ -459,6 +474,7 @@ void sd_task_post(void *ctx, const struct north_req *rq, struct north_resp *rs)
     t->created_ms = t->modified_ms = now;
     *S->tasks_tail = t;
     S->tasks_tail = &t->next;
+    d->tasks_live++;
     core_batch_begin(k);
     if (t->type == ST_CUSTOM && t->exec_ms > now) {
         t->state = TS_WAITING;
@@ -552,6 +568,8 @@ int sd_tasks_start(struct core *k, char *err, size_t errcap)
         t->created_ms = sqlite3_column_int64(q, 11);
         t->modified_ms = sqlite3_column_int64(q, 12);
         snprintf(t->cmd, sizeof t->cmd, "%s", (const char *)sqlite3_column_text(q, 13));
+        if (!final(t->state))
+            d->tasks_live++;
         *S->tasks_tail = t;
         S->tasks_tail = &t->next;
     }
