@@ -159,6 +159,13 @@ static void sd_reported(struct sd *d, int si, const char *data, int64_t at_ms)
     cJSON_Delete(j);
 }
 
+/* A count or a time of a stored row, read without trusting it: 0..2^53. */
+static uint64_t row_u64(const cJSON *v)
+{
+    double x = v->valuedouble;
+    return x >= 0 && x <= 9007199254740992.0 ? (uint64_t)x : 0;
+}
+
 /* Its row: per service the desired section, its version, the version synced and
  * the sync on its way. */
 static void sd_load_body(struct sd *d, const char *body)
@@ -181,17 +188,17 @@ static void sd_load_body(struct sd *d, const char *body)
         }
         const cJSON *v;
         if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "version")))
-            ss->version = (uint64_t)v->valuedouble;
+            ss->version = row_u64(v);
         if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "synced")))
-            ss->synced = (uint64_t)v->valuedouble;
+            ss->synced = row_u64(v);
         if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "desiredTime")))
-            ss->desired_ms = (int64_t)v->valuedouble;
+            ss->desired_ms = (int64_t)row_u64(v);
         const cJSON *fl = cJSON_GetObjectItemCaseSensitive(e, "flight");
         const cJSON *fc = cJSON_GetObjectItemCaseSensitive(fl, "commandId");
         const cJSON *fv = cJSON_GetObjectItemCaseSensitive(fl, "version");
         if (cJSON_IsString(fc) && cJSON_IsNumber(fv)) {
             d->fl[si].on = true;
-            d->fl[si].v = (uint64_t)fv->valuedouble;
+            d->fl[si].v = row_u64(fv);
             snprintf(d->fl[si].cmd, sizeof d->fl[si].cmd, "%s", fc->valuestring);
         }
     }

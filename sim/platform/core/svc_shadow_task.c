@@ -358,8 +358,9 @@ static int int_member(const cJSON *body, const char *key, int lo, int hi, int df
     *out = dflt;
     if (!v)
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < lo ||
-        v->valuedouble > hi) {
+    /* the range first: a double far out of it has no integer to convert to */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != (double)(int)v->valuedouble) {
         snprintf(err, cap, "%s: expected an integer %d..%d", key, lo, hi);
         return -1;
     }
