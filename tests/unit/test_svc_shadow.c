@@ -3,8 +3,9 @@
  * reports becoming reported (by the model's names), the delta, the product model
  * of a registration, the sync (at once when online, else when it comes online or
  * reports; changes made meanwhile merged into one command; a failure retried at
- * the next report), configuration update tasks, and a SIGKILLed core that still
- * sends a desired change when the device comes online.
+ * the next report), configuration update tasks, a SIGKILLed core that still
+ * sends a desired change when the device comes online, and a deleted device's
+ * shadow gone with it.
  *
  * The commands service is replaced by a recorder (svc_shadow_submit): it keeps
  * every command the shadow submits in memory shared with the test, and ends one
@@ -676,6 +677,48 @@ static void test_config_task_survives_kill(void **state)
     cf_fe_close(&e);
 }
 
+static void test_deleted_device_loses_its_shadow(void **state)
+{
+    (void)state;
+    cf_start(&f);
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    cf_fe_online(&e, "13800000011", 7);
+    offline(&e, "13800000011", 7);
+    cf_login(&f);
+    assert_int_equal(put("13800000011", "{\"serviceDesireds\":[{\"serviceId\":\"Parameters\",\"desired\":"
+                                        "{\"maxSpeed\":70}}]}", NULL),
+                     200);
+    cJSON *o = NULL;
+    assert_int_equal(cf_call(&f, "POST", TASKS("13800000011"),
+                             "{\"serviceId\":\"Parameters\",\"config\":{\"cornerAngle\":5},\"executeType\":\"DEVICE_ONLINE\"}",
+                             &o),
+                     201);
+    cJSON_Delete(o);
+    assert_int_equal(bus_unregister(&e.out, "13800000011"), 0);
+    cf_fe_sync(&e);
+    assert_int_equal(cf_call(&f, "GET", SHADOW "13800000011", NULL, &o), 404);
+    cJSON_Delete(o);
+    /* registered again: a new shadow, nothing of the old one, in memory or in the file */
+    cf_fe_online(&e, "13800000011", 8);
+    assert_int_equal(R->n, 0);
+    o = get("13800000011");
+    const cJSON *p = service(o, "Parameters");
+    assert_null(cJSON_GetObjectItemCaseSensitive(p, "desiredProps")->child);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(p, "version")->valuedouble, 0);
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "GET", TASKS("13800000011"), NULL, &o), 200);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(o, "totalCount")->valuedouble, 0);
+    cJSON_Delete(o);
+    cf_fe_close(&e);
+    cf_kill(&f);
+    cf_start(&f);
+    cf_login(&f);
+    o = get("13800000011");
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(service(o, "Parameters"), "version")->valuedouble, 0);
+    cJSON_Delete(o);
+}
+
 /* The built-in model: the JT/T 808 terminal, parsed as any profile is. */
 static void test_builtin_model(void **state)
 {
@@ -729,6 +772,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_config_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_task_retries_and_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_task_survives_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_device_loses_its_shadow, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pc_product_free(water);
