@@ -1,6 +1,6 @@
 /* The shadow service's state, shared by its files: svc_shadow.c (the shadows in
- * memory, their rows, the sync to the devices, the API's PUT and GET) and
- * svc_shadow_task.c (configuration update tasks, 004 §8). */
+ * memory, their rows, the sync to the devices), svc_shadow_api.c (PUT and GET, the
+ * routes) and svc_shadow_task.c (configuration update tasks, 004 §8). */
 #ifndef FLEETSIM_SVC_SHADOW_INTERNAL_H
 #define FLEETSIM_SVC_SHADOW_INTERNAL_H
 
@@ -76,6 +76,10 @@ void sd_save(struct core *k, struct sd *d);
 void sd_sync(struct core *k, struct sd *d);
 /* A push of a shadow change (SVC_NOTIFY_SHADOW) of service si with status. */
 void sd_notify(struct core *k, struct sd *d, int si, const char *status, const char *command_id);
+
+/* svc_shadow_api.c: the shadow of an API call's device, or NULL with the answer
+ * (404: not registered, or no model the platform knows). */
+struct sd *sd_api_device(struct core *k, const char *id, struct north_resp *rs);
 
 /* svc_shadow_task.c */
 int sd_tasks_start(struct core *k, char *err, size_t errcap);

@@ -340,17 +340,6 @@ static cJSON *task_json(const struct sd_task *t, const struct sd *d)
     return o;
 }
 
-static struct sd *api_device(struct core *k, const char *id, struct north_resp *rs)
-{
-    struct sd *d = sd_get(k, id);
-    if (!d)
-        north_error(rs, 404, NE_NOT_FOUND, "no device %s is registered", id);
-    else if (d->no_model)
-        north_error(rs, 404, NE_NOT_FOUND, "device %s has no shadow: its product is not a model the platform knows",
-                    id);
-    return d && !d->no_model ? d : NULL;
-}
-
 /* An integer member lo..hi (dflt when absent): 0, or -1 with err. */
 static int int_member(const cJSON *body, const char *key, int lo, int hi, int dflt, int *out, char *err, size_t cap)
 {
@@ -454,7 +443,7 @@ void sd_task_post(void *ctx, const struct north_req *rq, struct north_resp *rs)
 {
     struct core *k = ctx;
     struct svc_shadow *S = k->svc_shadow;
-    struct sd *d = api_device(k, rq->params[0], rs);
+    struct sd *d = sd_api_device(k, rq->params[0], rs);
     if (!d)
         return;
     struct sd_task *t = calloc(1, sizeof *t);
@@ -494,7 +483,7 @@ void sd_task_post(void *ctx, const struct north_req *rq, struct north_resp *rs)
 void sd_task_list(void *ctx, const struct north_req *rq, struct north_resp *rs)
 {
     struct core *k = ctx;
-    struct sd *d = api_device(k, rq->params[0], rs);
+    struct sd *d = sd_api_device(k, rq->params[0], rs);
     if (!d)
         return;
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "tasks");
@@ -513,7 +502,7 @@ void sd_task_list(void *ctx, const struct north_req *rq, struct north_resp *rs)
 void sd_task_get(void *ctx, const struct north_req *rq, struct north_resp *rs)
 {
     struct core *k = ctx;
-    struct sd *d = api_device(k, rq->params[0], rs);
+    struct sd *d = sd_api_device(k, rq->params[0], rs);
     if (!d)
         return;
     for (struct sd_task *t = k->svc_shadow->tasks; t; t = t->next)
