@@ -110,6 +110,8 @@ $(O)/tests/%: tests/unit/%.c $(O)/libfleetsim.a
 	    $(shell pkg-config --libs $(TEST_MODS)) $(LDLIBS_ALL)
 
 -include $(LIB_OBJS:.o=.d) $(O)/sim/cli/main.d
+# the default product models are assembled into the binary (svc_shadow_model.c)
+$(O)/sim/platform/core/svc_shadow_model.o: profiles/jt808-terminal.json
 
 # Unit and end-to-end tests for one build directory; tests/run.sh prints the totals.
 unit-bins: $(O)/fleetsim $(TEST_BINS)
@@ -147,7 +149,7 @@ fuzz: $(DEPS_STAMP)
 	    case $$t in fuzz_scenario) seeds="scenarios tests/data/scenarios";; fuzz_snapshot|fuzz_report_html) seeds="tests/data/snapshots";; fuzz_triples) seeds="tests/data";; fuzz_jt808_term) seeds="tests/data/fuzz_jt808_term";; fuzz_conform_case) seeds="scenarios/conformance/jt808";; fuzz_report_json) seeds="tests/data/reports";; \
 	        fuzz_live_req) seeds="tests/data/fuzz_live_req";; fuzz_dash_line) seeds="tests/data/fuzz_dash_line";; \
 	        fuzz_pcodec) seeds="tests/data/fuzz_pcodec";; fuzz_pcodec_profile) seeds="profiles";; \
-	        fuzz_north) seeds="";; \
+	        fuzz_north) seeds="";; fuzz_shadow_body) seeds="tests/data/fuzz_shadow_body";; \
 	        fuzz_ocsp_staple) tests/fuzz/ocsp-staple-seeds.sh $(FUZZ_O)/ocsp-staple || exit 1; seeds="$(FUZZ_O)/ocsp-staple/seeds";; \
 	        *) seeds="";; esac; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \

@@ -19,6 +19,7 @@
 #include "harness/scenario.h"
 #include "harness/snapshot.h"
 #include "harness/stats_srv.h"
+#include "harness/textfile.h"
 #include "sim/platform/north/north.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/clock.h"
@@ -32,6 +33,7 @@
 #include "sim/platform/jt808/jt808_gw.h"
 #include "sim/platform/jt808/jt808_gw_rsa.h"
 #include "sim/platform/jt808/jt808_verify.h"
+#include "sim/proto/pcodec.h"
 
 #define STOP_GRACE_MS 2000 /* a gateway closes its connections; the core then flushes the store */
 
@@ -92,6 +94,10 @@ static void usage(void)
             "      --short-connection PROTO  devices of PROTO (jt808) are short-connection ones:\n"
             "                          they take cached commands (expireTime > 0), sent when\n"
             "                          they come online or report (docs/api.md, Commands)\n"
+            "      --profile FILE      a product model the platform knows (docs/profiles.md;\n"
+            "                          repeat it): a device registered with its productId\n"
+            "                          has a shadow of it (JT/T 808 terminals without one:\n"
+            "                          the built-in profiles/jt808-terminal.json)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"
@@ -323,6 +329,39 @@ static void serve_request(void *ctx, const char *line, size_t len, int client, u
 
 static const struct stats_srv_ops serve_stats_ops = {.document = serve_document, .request = serve_request};
 
+/* --profile FILE: a product model into kcfg (the core inherits them); 0, or -1 said. */
+#define SERVE_MAX_PROFILES 64
+static int add_profile(struct core_config *kcfg, const char *path)
+{
+    static const struct pc_product *models[SERVE_MAX_PROFILES];
+    char *text = NULL, err[700];
+    size_t len = 0;
+    if (kcfg->n_products >= SERVE_MAX_PROFILES) {
+        fprintf(stderr, "fleetsim serve: --profile %s: more than %d profiles\n", path, SERVE_MAX_PROFILES);
+        return -1;
+    }
+    if (textfile_read(path, 4u << 20, &text, &len) != 0) {
+        fprintf(stderr, "fleetsim serve: --profile %s: cannot read it\n", path);
+        return -1;
+    }
+    struct pc_product *p = NULL;
+    int rc = pc_product_parse_text(text, len, path, &p, err, sizeof err);
+    free(text);
+    if (rc != 0) {
+        fprintf(stderr, "fleetsim serve: --profile %s\n", err);
+        return -1;
+    }
+    for (int i = 0; i < kcfg->n_products; i++)
+        if (strcmp(models[i]->id, p->id) == 0) {
+            fprintf(stderr, "fleetsim serve: --profile %s: product %s is given twice\n", path, p->id);
+            pc_product_free(p);
+            return -1;
+        }
+    models[kcfg->n_products++] = p; /* the process's: the core forked from it holds them */
+    kcfg->products = models;
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -342,6 +381,7 @@ int cmd_serve(int argc, char **argv)
         {"reasm-timeout", required_argument, 0, 'G'}, {"stats", required_argument, 0, 'X'},
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
         {"short-connection", required_argument, 0, 'Z'},
+        {"profile", required_argument, 0, 'F'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -400,6 +440,10 @@ int cmd_serve(int argc, char **argv)
             if (strcmp(optarg, jt808_frontend.name) != 0)
                 return cmd_usage_error("serve", "--short-connection: '%s' is not a protocol serve speaks (jt808)", optarg);
             snprintf(kcfg.short_conn, sizeof kcfg.short_conn, "%s", optarg);
+            break;
+        case 'F':
+            if (add_profile(&kcfg, optarg) < 0)
+                return RUN_EXIT_USAGE;
             break;
         case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;

@@ -359,7 +359,7 @@ static void backfill(struct term *t)
 
 void jt_fill_params(struct term *t, struct jt808_params *p)
 {
-    static struct jt808_param list[4];
+    static struct jt808_param list[4 + JT808_TERM_KEPT_PARAMS];
     p->params = list;
     const struct jt808_tstate *s = ts(t);
     struct { uint32_t id; uint32_t v; } nums[] = {
@@ -370,6 +370,11 @@ void jt_fill_params(struct term *t, struct jt808_params *p)
     p->count = 0;
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         struct jt808_param *q = &p->params[p->count++];
+        const struct jt808_param *k = jt808_term_param_kept(t, nums[i].id);
+        if (k) { /* a value 0x8103 set wins over the fleet's */
+            *q = *k;
+            continue;
+        }
         memset(q, 0, offsetof(struct jt808_param, str));
         q->id = nums[i].id;
         q->len = 4;
@@ -379,12 +384,23 @@ void jt_fill_params(struct term *t, struct jt808_params *p)
             q->raw[b] = (uint8_t)(nums[i].v >> (24 - 8 * b));
     }
     struct jt808_param *q = &p->params[p->count++];
-    memset(q, 0, sizeof *q);
-    q->id = 0x0083;
-    q->type = JT808_PT_STRING;
-    snprintf(q->str, sizeof q->str, "%s%05llu", cfg(t)->plate_prefix, term_number(t));
-    q->len = (uint8_t)strlen(q->str);
-    memcpy(q->raw, q->str, q->len);
+    const struct jt808_param *plate = jt808_term_param_kept(t, 0x0083);
+    if (plate) {
+        *q = *plate;
+    } else {
+        memset(q, 0, sizeof *q);
+        q->id = 0x0083;
+        q->type = JT808_PT_STRING;
+        snprintf(q->str, sizeof q->str, "%s%05llu", cfg(t)->plate_prefix, term_number(t));
+        q->len = (uint8_t)strlen(q->str);
+        memcpy(q->raw, q->str, q->len);
+    }
+    /* the rest of what 0x8103 set, as it was set */
+    int n = 0;
+    const struct jt808_param *kept = jt808_term_params_kept(t, &n);
+    for (int i = 0; i < n && p->count < 4 + JT808_TERM_KEPT_PARAMS; i++)
+        if (kept[i].id != 0x0002 && kept[i].id != 0x0083)
+            p->params[p->count++] = kept[i];
     p->n_params = p->count;
 }
 
@@ -422,6 +438,7 @@ static void on_request(struct term *t, const struct jt808_msg *m)
         break;
     case 0x8103:
         apply_params(t, &m->b.params);
+        jt808_term_params_keep(t, &m->b.params);
         jt_general_reply(t, &m->h, 0);
         break;
     case 0x8201:

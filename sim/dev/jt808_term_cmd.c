@@ -162,6 +162,52 @@ size_t jt808_term_cmd_held(const struct jt808_more *x)
 void jt808_term_cmd_free(struct jt808_more *x)
 {
     track_stop(x);
+    free(x->params);
+    x->params = NULL;
+    x->n_params = 0;
+}
+
+/* --- parameters 0x8103 set ------------------------------------------------------------- */
+
+void jt808_term_params_keep(struct term *t, const struct jt808_params *p)
+{
+    struct jt808_more *x = NULL;
+    for (int i = 0; i < p->n_params; i++) {
+        const struct jt808_param *q = &p->params[i];
+        if (q->id == 0x0001 || q->id == 0x0029)
+            continue; /* the state's own (jt808_term.c) */
+        if (!x && !(x = jt_more(t, true)))
+            return;
+        int k = 0;
+        while (k < x->n_params && x->params[k].id != q->id)
+            k++;
+        if (k == x->n_params) {
+            if (x->n_params >= JT808_TERM_KEPT_PARAMS)
+                continue;
+            struct jt808_param *np = realloc(x->params, (size_t)(x->n_params + 1) * sizeof *np);
+            if (!np)
+                return;
+            x->params = np;
+            x->n_params++;
+        }
+        x->params[k] = *q;
+    }
+}
+
+const struct jt808_param *jt808_term_param_kept(struct term *t, uint32_t id)
+{
+    struct jt808_more *x = jt_more(t, false);
+    for (int k = 0; x && k < x->n_params; k++)
+        if (x->params[k].id == id)
+            return &x->params[k];
+    return NULL;
+}
+
+const struct jt808_param *jt808_term_params_kept(struct term *t, int *n)
+{
+    struct jt808_more *x = jt_more(t, false);
+    *n = x ? x->n_params : 0;
+    return x ? x->params : NULL;
 }
 
 /* --- settings kept for later messages ------------------------------------------------ */

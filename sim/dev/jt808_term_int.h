@@ -99,7 +99,18 @@ struct jt808_more {
     uint64_t reasm_check_us;   /* when to look for missing platform packages (0: none) */
     uint8_t events[32];        /* 0x8301: event ids set (bit per id), for 0x0301 */
     uint8_t menu[32];          /* 0x8303: information types on the menu, for 0x0303 */
+    struct jt808_param *params; /* parameters 0x8103 set that the terminal's state does not hold
+                                   (all but the heartbeat and report intervals), for 0x0104 */
+    int n_params;
 };
+/* Keep the parameters of a 0x8103 that the state does not hold (a later value of an
+ * id replaces the earlier one; at most JT808_TERM_KEPT_PARAMS ids). */
+#define JT808_TERM_KEPT_PARAMS 250 /* with the 4 of the state, a 0x0104's count (a BYTE) holds them */
+void jt808_term_params_keep(struct term *t, const struct jt808_params *p);
+/* The kept value of id, NULL when none. */
+const struct jt808_param *jt808_term_param_kept(struct term *t, uint32_t id);
+/* The kept parameters, *n of them (NULL: none). */
+const struct jt808_param *jt808_term_params_kept(struct term *t, int *n);
 /* The terminal's, made when create (NULL: none, or out of memory). */
 struct jt808_more *jt_more(struct term *t, bool create);
 

@@ -43,6 +43,8 @@ struct pc_prop {
     char **senums;            /* string enumList (owned) */
     char unit[32];
     unsigned access;          /* PA_* bits */
+    char device_key[PC_NAME_MAX]; /* a property's name on the device's side ("0x0001": a JT/T 808
+                                     parameter id): "" = its name */
 };
 #define PA_R 1u
 #define PA_W 2u

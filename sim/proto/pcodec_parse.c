@@ -120,7 +120,7 @@ static const char *const dtype_names[] = {"int", "decimal", "string", "bool", "D
 static int prop_parse(struct pp *c, const cJSON *o, const char *path, bool with_access, struct pc_prop *p)
 {
     static const char *const known[] = {"name", "dataType", "min",  "max",    "maxLength",  "step",
-                                        "enumList", "unit", "access", "required", "description"};
+                                        "enumList", "unit", "access", "required", "description", "deviceKey"};
     if (members(c, o, path, known, sizeof known / sizeof *known) < 0 || name_at(c, o, path, "name", true, p->name) < 0)
         return -1;
     char pt[300];
@@ -208,6 +208,13 @@ static int prop_parse(struct pp *c, const cJSON *o, const char *path, bool with_
                 return fail(c, pt, "\"%s\": each of R, W, E at most once, nothing else", ac->valuestring);
             p->access |= bit;
         }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(o, "deviceKey")) {
+        sub(pt, sizeof pt, path, "deviceKey");
+        if (!with_access)
+            return fail(c, pt, "only a service's property has a device key");
+        if (name_at(c, o, path, "deviceKey", true, p->device_key) < 0)
+            return -1;
     }
     const cJSON *rq = cJSON_GetObjectItemCaseSensitive(o, "required");
     if (rq && !cJSON_IsBool(rq)) {

@@ -240,11 +240,14 @@ static void on_auth(struct core *k, struct peer *p, const struct bus_rec *r)
         k->st->auths++;
         core_online_put(k, p->proto, id, (int)(p - k->peers), r->handle);
         store_status(k->store, k->protos[p->proto], id, true, core_wall_ms());
-        svc_on_online(k, p->proto, id);
     } else {
         k->st->auth_refused++;
     }
     bus_auth_reply(&p->out, r->token, ok);
+    /* after the reply: what the services send the device now (a cached command, a
+     * shadow's sync) must reach the front-end after it knows the device is in */
+    if (ok)
+        svc_on_online(k, p->proto, id);
 }
 
 static void on_record(struct core *k, struct peer *p, const struct bus_rec *r)

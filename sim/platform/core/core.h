@@ -23,6 +23,8 @@
 #include "sim/platform/core/store.h"
 #include "sim/platform/north/north_auth.h"
 
+struct pc_product;
+
 #define CORE_MAX_PEERS 64           /* front-end processes */
 #define CORE_MAX_MAPS 8             /* protocols whose commands the API maps */
 
@@ -49,6 +51,8 @@ struct core_config {
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */
     struct core_map maps[CORE_MAX_MAPS]; /* the commands of the API, by protocol (svc_cmd.c) */
+    const struct pc_product *const *products; /* product models the platform knows (serve --profile) */
+    int n_products;
 };
 
 /* Every call of the northbound API the core serves (its own and its services'), for

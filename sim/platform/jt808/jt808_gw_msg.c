@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "sim/core/clock.h"
 #include "sim/platform/core/core.h"
 #include "sim/platform/jt808/jt808_gw_internal.h"
@@ -407,6 +409,55 @@ void gw_report_location(struct gw_conn *c, const struct jt808_location *loc)
     g->st->c[GWC_POSITIONS]++;
 }
 
+/* Where a 0x0104 parameter answer goes: the core, as the service "Parameters", each
+ * value under its id ("0x0001": 30; strings as text, byte arrays and unknown ids as
+ * hex), so that a device's shadow shows what the terminal holds.  Cut into reports
+ * of at most GW_PARAMS_REPORT_MAX bytes (the core keeps a report's value up to
+ * STORE_DATA_MAX): a full 0x8104 answer with long strings is more. */
+#define GW_PARAMS_REPORT_MAX 3800
+static void gw_report_params(struct gw_conn *c, const struct jt808_params *ps)
+{
+    struct gw *g = c->gw;
+    char data[GW_PARAMS_REPORT_MAX + 1100];
+    size_t n = 0;
+    for (unsigned i = 0; i <= ps->n_params; i++) {
+        char one[1100] = "";
+        size_t m = 0;
+        if (i < ps->n_params) {
+            const struct jt808_param *p = &ps->params[i];
+            m = (size_t)snprintf(one, sizeof one, "\"0x%04X\":", (unsigned)p->id);
+            if (p->type == JT808_PT_BYTE || p->type == JT808_PT_WORD || p->type == JT808_PT_DWORD) {
+                m += (size_t)snprintf(one + m, sizeof one - m, "%u", (unsigned)p->num);
+            } else if (p->type == JT808_PT_STRING) {
+                cJSON *str = cJSON_CreateString(p->str);
+                char *q = str ? cJSON_PrintUnformatted(str) : NULL;
+                m += (size_t)snprintf(one + m, sizeof one - m, "%s", q ? q : "\"\"");
+                cJSON_free(q);
+                cJSON_Delete(str);
+            } else {
+                one[m++] = '"';
+                for (unsigned b = 0; b < p->len && m + 3 < sizeof one; b++)
+                    m += (size_t)snprintf(one + m, sizeof one - m, "%02x", p->raw[b]);
+                one[m++] = '"';
+                one[m] = '\0';
+            }
+        }
+        if (n && (i == ps->n_params || n + 1 + m + 1 > GW_PARAMS_REPORT_MAX)) {
+            data[n++] = '}';
+            data[n] = '\0';
+            if (bus_report(&g->bus, (uint64_t)wall_ms(), c->phone, "Parameters", data) < 0)
+                gw_bus_failed(g);
+            n = 0;
+        }
+        if (i == ps->n_params)
+            break;
+        data[n] = n ? ',' : '{';
+        n++;
+        memcpy(data + n, one, m);
+        n += m;
+    }
+}
+
 /* Act on one whole message.  answer = false for a message reassembled from
  * subpackages: each fragment has been answered already. */
 static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
@@ -451,6 +502,8 @@ static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
         result = 2;
         goto answer;
     }
+    if (id == 0x0104)
+        gw_report_params(c, &m->b.params_resp.p);
     if (gw_reply(c, m))
         return; /* answers are not answered */
     switch (id) {
