@@ -210,6 +210,9 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
             printf("  at %-8s fault %s on %g of %s\n", at,
                    st->fault == SC_FAULT_CORRUPT ? "corrupt" : st->fault == SC_FAULT_CUT ? "cut" : "disconnect",
                    st->fraction, st->fleet);
+        else if (st->kind == SC_STEP_API)
+            printf("  at %-8s api %s %s%s%s\n", at, st->api->method, st->api->path, st->api->id[0] ? " as " : "",
+                   st->api->id);
         else
             printf("  at %-8s terminals of %s unregister (%g)\n", at, st->fleet, st->fraction);
     }
