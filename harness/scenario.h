@@ -150,6 +150,7 @@ bool scenario_state_known(const char *state);
  * first one, -1 when none: a run without an API to call (platform.api or
  * --target-api) refuses the file, naming it. */
 int scenario_api_first(const struct scenario *sc);
+void scenario_api_free(struct sc_api *a);
 /* The device id the platform gives terminal n of the fleet (what ${device:FLEET:N}
  * stands for); -1 when no such fleet or terminal. */
 int scenario_device_id(const struct scenario *sc, const char *fleet, uint64_t n, char *out, size_t cap);

@@ -28,7 +28,6 @@ int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenari
 /* An "api" step at path (scenario_api.c): st->api made (freed by scenario_free,
  * even after an error); index is its place in the file's steps[]. */
 int scenario_api_parse(const struct scenario_json *j, cJSON *obj, const char *path, struct sc_step *st, int index);
-void scenario_api_free(struct sc_api *a);
 /* After every section: the api steps' ${name}s (in the order the steps run) and ids. */
 int scenario_api_check(const struct scenario_json *j, struct scenario *sc);
 /* v: the "expect" value (NULL when absent). */

@@ -3,7 +3,9 @@
 # API at the steps' times (GET a device by ${device:FLEET:N}, a value captured and
 # used by a later call), a mismatching expect_status fails the run with the answer
 # in the evidence, a step without an id is recorded but judges nothing, the same
-# steps against `fleetsim serve --api` with --target-api, and the input errors.
+# steps against `fleetsim serve --api` with --target-api, and the input errors; the
+# conformance api step (scenarios/conformance/northbound) on the embedded platform,
+# against serve with --target-api, and inconclusive without an API.
 . "$(dirname "$0")/lib.sh"
 dev=/iocm/app/dm/v1.4.0/devices
 cat >"$TMP/ok.json" <<JSON
@@ -51,6 +53,17 @@ assert "< HTTP 404" in c["wire_log"] and "no device 019999999999 is registered" 
 else nok "... the request and the answer in its evidence" "$(cat "$TMP/py.err")"; fi
 grep -q "019999999999" "$TMP/bad/junit.xml" && ok "... and in junit.xml" || nok "... and in junit.xml"
 
+# the conformance api step: the northbound suite on the embedded platform (served with its API)
+NB=scenarios/conformance/northbound
+expect_exit "conform: the northbound suite passes on the embedded platform" 0 timeout 120 "$FLEETSIM" conform "$NB" \
+    --report "$TMP/c1" --quiet
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c={c["id"]: c for c in d["cases"]}
+w = c["NB-DEV-001"]["wire_log"]
+assert c["NB-DEV-001"]["verdict"] == "PASS" and c["NB-DEV-002"]["verdict"] == "PASS", c
+assert "api > GET http://127.0.0.1:" in w and "bind st = ONLINE (api status)" in w, w' "$TMP/c1/report.json" 2>"$TMP/py.err"
+then ok "... its calls and captures in the wire log"
+else nok "... its calls and captures in the wire log" "$(cat "$TMP/py.err")"; fi
+
 # the same steps against a third-party platform: fleetsim serve --api, the run's target and --target-api
 port=$(free_port); api=$(free_port)
 "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" --quiet --api "127.0.0.1:$api" --app tp:pw >"$TMP/serve.out" 2>&1 &
@@ -67,6 +80,11 @@ assert c["verdict"] == "PASS" and "st=ONLINE" in c["observed"] and sys.argv[2] i
     expect_exit "a wrong --api-app secret is the harness's error" 3 timeout 60 "$FLEETSIM" run "$TMP/tp.json" \
         --quiet --target "tcp://127.0.0.1:$port" --target-api "http://127.0.0.1:$api" --api-app tp:nope --report "$TMP/tp2"
     contains "... saying the login was refused" "login refused: HTTP 401" "$TMP/out"
+    expect_exit "conform: a target without --target-api leaves the API cases inconclusive" 4 timeout 120 \
+        "$FLEETSIM" conform "$NB" --target "tcp://127.0.0.1:$port" --quiet
+    contains "... saying why" "not run: the target lacks northbound-api" "$TMP/out"
+    expect_exit "conform --target-api against fleetsim serve --api passes" 0 timeout 120 "$FLEETSIM" conform "$NB" \
+        --target "tcp://127.0.0.1:$port" --target-api "http://127.0.0.1:$api" --api-app tp:pw --quiet
 else
     nok "serve starts with its API" "$(cat "$TMP/serve.out")"
 fi
