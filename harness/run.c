@@ -264,7 +264,7 @@ static void advance(struct run *r)
             drain_gateways(r);
         break;
     case 3:
-        if (super_pending(r->sup, SUPER_GATEWAY) || run_api_busy(r))
+        if (super_pending(r->sup, SUPER_GATEWAY) || run_api_busy(r) || run_api_final(r))
             return; /* an api call out still needs the platform */
         /* the core last: it stores what the front-ends sent while they drained */
         if (!r->core_draining) {

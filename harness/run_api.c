@@ -4,6 +4,7 @@
 #include "harness/run_api.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -47,6 +48,19 @@ struct run_api {
     int n_values;
     char names[MAX_VALUES][SC_API_NAME_MAX];
     char *vals[MAX_VALUES];
+    int val_step[MAX_VALUES];      /* the step that captured it */
+    bool final_started;
+    struct path_check *paths;      /* one per command_path expectation */
+};
+
+/* A command_path expectation's query and verdict. */
+struct path_check {
+    struct run_api *ra;
+    bool out;
+    enum verdict verdict;
+    char observed[256];
+    char query[600];
+    char *answer;
 };
 
 static struct north_auth run_apps; /* platform.api: the run's application, in memory the core inherits */
@@ -211,7 +225,7 @@ static int fill_tree(struct run_api *ra, cJSON *v, char *why, size_t whycap)
     return 0;
 }
 
-static void keep_value(struct run_api *ra, const char *name, const char *val)
+static void keep_value(struct run_api *ra, const char *name, const char *val, int step)
 {
     for (int i = 0; i < ra->n_values; i++)
         if (strcmp(ra->names[i], name) == 0) {
@@ -219,6 +233,7 @@ static void keep_value(struct run_api *ra, const char *name, const char *val)
             if (d) {
                 free(ra->vals[i]);
                 ra->vals[i] = d; /* a later capture of the same name wins */
+                ra->val_step[i] = step;
             }
             return;
         }
@@ -228,6 +243,7 @@ static void keep_value(struct run_api *ra, const char *name, const char *val)
     if (!d)
         return;
     snprintf(ra->names[ra->n_values], SC_API_NAME_MAX, "%s", name);
+    ra->val_step[ra->n_values] = step;
     ra->vals[ra->n_values++] = d;
 }
 
@@ -267,7 +283,7 @@ static void call_done(void *arg, const struct api_answer *a)
                          v ? " (over 1 KiB)" : "", body);
                 break;
             }
-            keep_value(ra, s->capture_name[k], text);
+            keep_value(ra, s->capture_name[k], text, c->step);
             size_t l = strlen(c->observed);
             snprintf(c->observed + l, sizeof c->observed - l, ", %s=%s", s->capture_name[k], text);
         }
@@ -365,6 +381,98 @@ void run_api_step(struct run *r, int i)
     pump(ra);
 }
 
+/* --- command_path: the commands' transitions at the end ------------------------------- */
+
+static void path_done(void *arg, const struct api_answer *a)
+{
+    struct path_check *pc = arg;
+    struct run_api *ra = pc->ra;
+    int i = (int)(pc - ra->paths);
+    const struct sc_cmd_path *e = &ra->r->sc.cmd_paths[i];
+    pc->out = false;
+    pc->answer = strndup(a->body, ANSWER_KEEP);
+    const char *cid = NULL;
+    for (int k = 0; k < ra->n_values; k++)
+        if (strcmp(ra->names[k], e->capture) == 0)
+            cid = ra->vals[k];
+    if (a->outcome == API_OK && a->status == 200) {
+        pc->verdict = (enum verdict)scenario_cmd_path_judge(e, cid ? cid : "", a->json, pc->observed,
+                                                            sizeof pc->observed);
+    } else if (a->outcome == API_OK) {
+        pc->verdict = VERDICT_FAIL;
+        snprintf(pc->observed, sizeof pc->observed, "GET deviceCommands answered HTTP %ld: %s", a->status, a->body);
+    } else {
+        pc->verdict = a->outcome == API_TIMEOUT ? VERDICT_FAIL : VERDICT_ERROR;
+        snprintf(pc->observed, sizeof pc->observed, "GET deviceCommands: %s", a->err);
+    }
+    if (a->outcome != API_CANCELLED && !run_api_final(ra->r))
+        run_api_settled(ra->r);
+}
+
+/* The device a captured command is for: deviceId in the answer that captured it, else in its body. */
+static bool command_device(struct run_api *ra, int step, char *out, size_t cap)
+{
+    const struct call *c = &ra->calls[step];
+    const char *texts[] = {c->answer, c->body};
+    for (size_t t = 0; t < 2; t++) {
+        cJSON *j = texts[t] ? cJSON_Parse(texts[t]) : NULL;
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "deviceId");
+        bool ok = cJSON_IsString(d) && d->valuestring[0] && strlen(d->valuestring) < cap;
+        if (ok)
+            snprintf(out, cap, "%s", d->valuestring);
+        cJSON_Delete(j);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+bool run_api_final(struct run *r)
+{
+    struct run_api *ra = r->api;
+    if (!ra || !ra->client || r->sc.n_cmd_paths == 0)
+        return false;
+    if (!ra->final_started) {
+        ra->final_started = true;
+        ra->paths = calloc((size_t)r->sc.n_cmd_paths, sizeof *ra->paths);
+        for (int i = 0; ra->paths && i < r->sc.n_cmd_paths; i++) {
+            struct path_check *pc = &ra->paths[i];
+            const struct sc_cmd_path *e = &r->sc.cmd_paths[i];
+            pc->ra = ra;
+            pc->verdict = VERDICT_INCONCLUSIVE;
+            int k = 0;
+            while (k < ra->n_values && strcmp(ra->names[k], e->capture) != 0)
+                k++;
+            char dev[256], why[200];
+            if (k == ra->n_values) {
+                snprintf(pc->observed, sizeof pc->observed, "not judged: ${%s} was not captured (its call failed)",
+                         e->capture);
+                continue;
+            }
+            if (!command_device(ra, ra->val_step[k], dev, sizeof dev)) {
+                snprintf(pc->observed, sizeof pc->observed, "not judged: no deviceId in the call that captured ${%s}",
+                         e->capture);
+                continue;
+            }
+            /* the id as a query value: what is not unreserved, %XX */
+            size_t o = (size_t)snprintf(pc->query, sizeof pc->query, "/iocm/app/cmd/v1.4.0/deviceCommands?deviceId=");
+            for (const unsigned char *p = (const unsigned char *)dev; *p && o + 4 < sizeof pc->query; p++)
+                o += (size_t)(isalnum(*p) || strchr("-._~", *p) ? snprintf(pc->query + o, sizeof pc->query - o, "%c", *p)
+                                                                : snprintf(pc->query + o, sizeof pc->query - o, "%%%02X", *p));
+            pc->out = true;
+            if (api_client_call(ra->client, "GET", pc->query, NULL, path_done, pc, why, sizeof why) < 0) {
+                pc->out = false;
+                pc->verdict = VERDICT_ERROR;
+                snprintf(pc->observed, sizeof pc->observed, "not judged: %s", why);
+            }
+        }
+    }
+    for (int i = 0; ra->paths && i < r->sc.n_cmd_paths; i++)
+        if (ra->paths[i].out)
+            return true;
+    return false;
+}
+
 bool run_api_busy(const struct run *r)
 {
     const struct run_api *ra = r->api;
@@ -440,6 +548,29 @@ void run_api_report(struct run *r, struct run_report *rep)
         report_add_case(rep, &cr);
         free(cr.wire_log);
     }
+    for (int i = 0; i < r->sc.n_cmd_paths; i++) {
+        const struct sc_cmd_path *e = &r->sc.cmd_paths[i];
+        const struct path_check *pc = ra->paths ? &ra->paths[i] : NULL;
+        struct case_result cr = {0};
+        snprintf(cr.id, sizeof cr.id, "%s", e->id);
+        snprintf(cr.area, sizeof cr.area, "%s", e->area);
+        snprintf(cr.desc, sizeof cr.desc, "%s", e->desc);
+        size_t l = 0;
+        for (int k = 0; k < e->n_states; k++)
+            l += (size_t)snprintf(cr.expected + l, l < sizeof cr.expected ? sizeof cr.expected - l : 0, "%s%s",
+                                  k ? " -> " : "", e->states[k]);
+        cr.verdict = pc ? pc->verdict : VERDICT_INCONCLUSIVE;
+        snprintf(cr.observed, sizeof cr.observed, "%s", pc && pc->observed[0] ? pc->observed
+                                                        : "not judged: the run stopped before its end");
+        if (pc && pc->query[0]) {
+            size_t cap = strlen(pc->query) + strlen(ra->base) + (pc->answer ? strlen(pc->answer) : 0) + 64;
+            cr.wire_log = malloc(cap);
+            if (cr.wire_log)
+                snprintf(cr.wire_log, cap, "> GET %s%s\n< %s\n", ra->base, pc->query, pc->answer ? pc->answer : "");
+        }
+        report_add_case(rep, &cr);
+        free(cr.wire_log);
+    }
     cJSON_AddItemToObject(rep->metrics, "api_calls", arr);
 }
 
@@ -455,6 +586,9 @@ void run_api_free(struct run *r)
         free(ra->calls[i].answer);
     }
     free(ra->calls);
+    for (int i = 0; ra->paths && i < r->sc.n_cmd_paths; i++)
+        free(ra->paths[i].answer);
+    free(ra->paths);
     for (int i = 0; i < ra->n_values; i++)
         free(ra->vals[i]);
     free(ra);

@@ -28,8 +28,12 @@ int run_api_start(struct run *r, char *err, size_t errcap);
 void run_api_step(struct run *r, int i);
 /* Calls out or waiting: the core is not drained before they end. */
 bool run_api_busy(const struct run *r);
+/* The end of the run, the platform still up: the command_path expectations' queries
+ * (GET deviceCommands?deviceId=...) made once; true while they are out. */
+bool run_api_final(struct run *r);
 /* The client stopped (a call still out ends as the harness's ERROR), the calls
- * into rep: a case each for the steps with an id, metrics.api_calls for all. */
+ * into rep: a case each for the steps with an id and for each command_path
+ * expectation, metrics.api_calls for all. */
 void run_api_report(struct run *r, struct run_report *rep);
 /* Everything freed (after run_api_report, or instead of it). */
 void run_api_free(struct run *r);

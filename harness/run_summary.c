@@ -219,7 +219,7 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
     int n_api = 0;
     for (int i = 0; i < sc->n_steps; i++)
         n_api += sc->steps[i].api && sc->steps[i].api->id[0];
-    printf("%d case(s):\n", sc->n_expect + n_api);
+    printf("%d case(s):\n", sc->n_expect + n_api + sc->n_cmd_paths);
     for (int i = 0; i < sc->n_expect; i++)
         printf("  %-24s %-20s %s\n", sc->expect[i].id, sc->expect[i].area, sc->expect[i].desc);
     for (int i = 0; i < sc->n_steps; i++)
@@ -230,5 +230,7 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
                 snprintf(st, sizeof st, "%d", a->expect_status);
             printf("  %-24s %-20s %s %s answers HTTP %s\n", a->id, "api", a->method, a->path, st);
         }
+    for (int i = 0; i < sc->n_cmd_paths; i++)
+        printf("  %-24s %-20s %s\n", sc->cmd_paths[i].id, sc->cmd_paths[i].area, sc->cmd_paths[i].desc);
 }
 

@@ -41,6 +41,9 @@ void scenario_free(struct scenario *sc)
     }
     free(sc->steps);
     free(sc->expect);
+    free(sc->cmd_paths);
+    sc->cmd_paths = NULL;
+    sc->n_cmd_paths = 0;
     for (int i = 0; i < sc->n_fleets; i++) {
         const struct sc_dialect *d = sc_dialect_of(&sc->fleets[i]);
         if (d && d->free && sc->fleets[i].cfg)
@@ -300,7 +303,7 @@ static void scenario_warnings(struct scenario *sc)
 {
     const char *file = sc->path[0] ? sc->path : "<scenario>";
     sc->warning[0] = '\0';
-    if (sc->n_expect == 0)
+    if (sc->n_expect == 0 && sc->n_cmd_paths == 0)
         snprintf(sc->warning, sizeof sc->warning,
                  "%s: warning: no expectations: the run checks nothing and passes whatever happens",
                  file);

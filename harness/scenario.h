@@ -44,6 +44,20 @@ struct sc_api {
     char capture_path[SC_API_MAX_CAPTURE][SC_API_PATH_MAX];
 };
 
+/* {"id", "command_path": {"capture": NAME, "states": [...]}}: the command whose
+ * commandId an api step captured as NAME went through these states in order, as
+ * the platform's GET deviceCommands?deviceId=... shows its "transitions" at the
+ * end of the run (harness/scenario_api.c parses it, harness/run_api.c judges it). */
+struct sc_cmd_path {
+    char id[SC_ID_LEN];
+    char area[SC_ID_LEN];
+    char desc[160];
+    char capture[SC_API_NAME_MAX];
+    int n_states;
+    char states[8][16];            /* PENDING EXPIRED CANCELED SENT TIMEOUT DELIVERED SUCCESSFUL FAIL */
+    int index;                     /* expect[index] in the file */
+};
+
 struct sc_step {
     uint64_t at_ms;                /* from scenario start, virtual time */
     enum sc_step_kind kind;
@@ -128,6 +142,8 @@ struct scenario {
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
     struct sc_expect *expect;
+    int n_cmd_paths;
+    struct sc_cmd_path *cmd_paths; /* the command_path expectations, apart from expect[] */
     /* A valid file that probably does not do what was meant, as lines of
      * "path: warning: ..." ("" when none): no expectations. */
     char warning[640];
@@ -151,6 +167,13 @@ bool scenario_state_known(const char *state);
  * --target-api) refuses the file, naming it. */
 int scenario_api_first(const struct scenario *sc);
 void scenario_api_free(struct sc_api *a);
+/* A command_path expectation judged on the platform's answer to GET
+ * deviceCommands?deviceId=... (its "data" array, or the answer itself when it is
+ * one): the command command_id's "transitions" [{status, time}] hold e's states in
+ * order.  PASS, FAIL (not listed, another path), or INCONCLUSIVE (no transitions
+ * shown); what was seen into observed. */
+int scenario_cmd_path_judge(const struct sc_cmd_path *e, const char *command_id, const cJSON *answer,
+                            char *observed, size_t cap);
 /* The device id the platform gives terminal n of the fleet (what ${device:FLEET:N}
  * stands for); -1 when no such fleet or terminal. */
 int scenario_device_id(const struct scenario *sc, const char *fleet, uint64_t n, char *out, size_t cap);

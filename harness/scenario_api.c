@@ -10,6 +10,7 @@
 #include "harness/api_client.h"
 #include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
+#include "report/report.h"
 #include "sim/dev/fleet.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -319,14 +320,45 @@ static int refs_tree(const struct scenario_json *j, const struct scenario *sc, c
     return rc;
 }
 
+/* command_path expectations: their ids unique, their captures made by an api step. */
+static int cmd_paths_check(const struct scenario_json *j, const struct scenario *sc)
+{
+    char p[SCENARIO_JSON_PATH_MAX], base[32];
+    int rc = SJ_OK;
+    for (int i = 0; i < sc->n_cmd_paths; i++) {
+        const struct sc_cmd_path *e = &sc->cmd_paths[i];
+        snprintf(base, sizeof base, "expect[%d]", e->index);
+        scenario_json_path(p, sizeof p, base, "id");
+        for (int k = 0; k < sc->n_expect; k++)
+            if (e->id[0] && strcmp(sc->expect[k].id, e->id) == 0)
+                rc = scenario_json_fail(j, p, "duplicate expectation id \"%s\"", e->id);
+        for (int k = 0; k < i; k++)
+            if (e->id[0] && strcmp(sc->cmd_paths[k].id, e->id) == 0)
+                rc = scenario_json_fail(j, p, "duplicate expectation id \"%s\" (also expect[%d])", e->id,
+                                        sc->cmd_paths[k].index);
+        for (int s = 0; s < sc->n_steps; s++)
+            if (sc->steps[s].api && strcmp(sc->steps[s].api->id, e->id) == 0)
+                rc = scenario_json_fail(j, p, "\"%s\" is an api step's id too (steps[%d].api)", e->id,
+                                        sc->steps[s].api->index);
+        if (e->capture[0] && !(sc->parse_failed & SC_PARSE_STEPS) && captured_by(sc, e->capture, strlen(e->capture)) < 0) {
+            snprintf(base, sizeof base, "expect[%d].command_path", e->index);
+            scenario_json_path(p, sizeof p, base, "capture");
+            rc = scenario_json_fail(j, p, "no api step captures \"%s\" (the commandId of the call that creates it)",
+                                    e->capture);
+        }
+    }
+    return rc;
+}
+
 int scenario_api_check(const struct scenario_json *j, struct scenario *sc)
 {
     static struct known kn;
     char p[SCENARIO_JSON_PATH_MAX];
     int rc = SJ_OK;
     kn.n = 0;
+    SJ_TRY(rc, cmd_paths_check(j, sc));
     if (sc->parse_failed & SC_PARSE_STEPS)
-        return SJ_OK; /* the order is not known: the steps' own errors say enough */
+        return rc; /* the order is not known: the steps' own errors say enough */
     /* in the order they run (time, then the file's): a name is known from the call that captures it on */
     for (int i = 0; i < sc->n_steps; i++) {
         const struct sc_api *a = sc->steps[i].api;
@@ -357,4 +389,150 @@ int scenario_api_check(const struct scenario_json *j, struct scenario *sc)
         }
     }
     return rc;
+}
+
+/* --- command_path expectations ------------------------------------------------------ */
+
+static const char *const cmd_states[] = {"PENDING", "EXPIRED", "CANCELED", "SENT",
+                                         "TIMEOUT", "DELIVERED", "SUCCESSFUL", "FAIL"};
+static const char *const cmd_path_fields[] = {"id", "area", "description", "command_path"};
+static const char *const cmd_path_inner[] = {"capture", "states"};
+
+int scenario_api_expect_parse(const struct scenario_json *j, const cJSON *obj, const char *path, struct scenario *sc,
+                              int index)
+{
+    char p[SCENARIO_JSON_PATH_MAX], got[64];
+    int rc = SJ_OK;
+    if (!sc->cmd_paths) {
+        sc->cmd_paths = calloc(SC_MAX_EXPECT, sizeof *sc->cmd_paths);
+        if (!sc->cmd_paths)
+            return scenario_json_fail(j, path, "out of memory");
+    }
+    if (sc->n_cmd_paths >= SC_MAX_EXPECT)
+        return scenario_json_fail(j, path, "at most %d command_path expectations", SC_MAX_EXPECT);
+    struct sc_cmd_path *e = &sc->cmd_paths[sc->n_cmd_paths++];
+    memset(e, 0, sizeof *e);
+    e->index = index;
+    SJ_TRY(rc, scenario_json_fields(j, obj, path, cmd_path_fields, N_OF(cmd_path_fields)));
+    int r = scenario_json_string(j, obj, path, "id", SJ_REQUIRED, true, e->id, sizeof e->id);
+    SJ_TRY(rc, r);
+    for (const char *c = r == SJ_OK ? e->id : ""; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-')) {
+            scenario_json_path(p, sizeof p, path, "id");
+            rc = scenario_json_fail(j, p, "an id is upper-case letters, digits, '.' and '-', got \"%s\"", e->id);
+            break;
+        }
+    SJ_TRY(rc, scenario_json_string(j, obj, path, "area", SJ_OPTIONAL, true, e->area, sizeof e->area));
+    if (!e->area[0])
+        snprintf(e->area, sizeof e->area, "api.commands");
+    const cJSON *cp = scenario_json_get(obj, "command_path");
+    scenario_json_path(p, sizeof p, path, "command_path");
+    if (scenario_json_want_object(j, cp, p) != SJ_OK)
+        return SJ_ERR;
+    SJ_TRY(rc, scenario_json_fields(j, cp, p, cmd_path_inner, N_OF(cmd_path_inner)));
+    r = scenario_json_string(j, cp, p, "capture", SJ_REQUIRED, true, e->capture, sizeof e->capture);
+    SJ_TRY(rc, r);
+    if (r == SJ_OK && !name_ok(e->capture)) {
+        char q[SCENARIO_JSON_PATH_MAX];
+        scenario_json_path(q, sizeof q, p, "capture");
+        rc = scenario_json_fail(j, q, "expected the name an api step captures the commandId as");
+    }
+    const cJSON *st = scenario_json_get(cp, "states");
+    char sp[SCENARIO_JSON_PATH_MAX];
+    scenario_json_path(sp, sizeof sp, p, "states");
+    if (!st) {
+        rc = scenario_json_fail(j, sp, "required: the states in order (like [\"SENT\", \"SUCCESSFUL\"])");
+    } else if (scenario_json_want_array(j, st, sp) != SJ_OK) {
+        rc = SJ_ERR;
+    } else {
+        int n = cJSON_GetArraySize(st), i = 0;
+        if (n < 1 || n > (int)N_OF(e->states))
+            rc = scenario_json_fail(j, sp, "expected 1 to %zu states, got %d", N_OF(e->states), n);
+        for (const cJSON *s = st->child; s && i < (int)N_OF(e->states); s = s->next, i++) {
+            char ip[SCENARIO_JSON_PATH_MAX];
+            bool known = false;
+            for (size_t k = 0; cJSON_IsString(s) && k < N_OF(cmd_states); k++)
+                known |= strcmp(s->valuestring, cmd_states[k]) == 0;
+            if (!known) {
+                char all[160];
+                scenario_json_index(ip, sizeof ip, sp, i);
+                scenario_json_got(s, got, sizeof got);
+                scenario_json_join(cmd_states, N_OF(cmd_states), all, sizeof all);
+                rc = scenario_json_fail(j, ip, "expected a command state (%s), got %s", all, got);
+                continue;
+            }
+            snprintf(e->states[e->n_states++], sizeof e->states[0], "%s", s->valuestring);
+        }
+    }
+    if (rc == SJ_OK) {
+        char list[160] = "";
+        for (int i = 0; i < e->n_states; i++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s%s", i ? " -> " : "", e->states[i]);
+        }
+        snprintf(e->desc, sizeof e->desc, "command ${%s} goes %s", e->capture, list);
+    }
+    SJ_TRY(rc, scenario_json_string(j, obj, path, "description", SJ_OPTIONAL, true, e->desc, sizeof e->desc));
+    return rc;
+}
+
+/* The commands of an answer: its "data" array (the API's page), or the answer itself. */
+static const cJSON *commands_of(const cJSON *answer)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(answer, "data");
+    if (cJSON_IsArray(d))
+        return d;
+    return cJSON_IsArray(answer) ? answer : NULL;
+}
+
+int scenario_cmd_path_judge(const struct sc_cmd_path *e, const char *command_id, const cJSON *answer,
+                            char *observed, size_t cap)
+{
+    const cJSON *list = commands_of(answer), *cmd = NULL, *c;
+    cJSON_ArrayForEach(c, list)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "commandId");
+        if (cJSON_IsString(id) && strcmp(id->valuestring, command_id) == 0) {
+            cmd = c;
+            break;
+        }
+    }
+    if (!list) {
+        snprintf(observed, cap, "the answer lists no commands (no \"data\" array)");
+        return VERDICT_FAIL;
+    }
+    if (!cmd) {
+        snprintf(observed, cap, "command %s is not among the device's %d", command_id, cJSON_GetArraySize(list));
+        return VERDICT_FAIL;
+    }
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(cmd, "transitions");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(cmd, "status");
+    if (!cJSON_IsArray(tr)) {
+        snprintf(observed, cap, "command %s shows no transitions (status %s)", command_id,
+                 cJSON_IsString(status) ? status->valuestring : "?");
+        return VERDICT_INCONCLUSIVE;
+    }
+    /* the path as the platform shows it, and the states wanted as a subsequence of it */
+    size_t o = 0;
+    int want = 0;
+    observed[0] = '\0';
+    cJSON_ArrayForEach(c, tr)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(c, "status");
+        const char *name = cJSON_IsString(s) ? s->valuestring : "?";
+        if (want < e->n_states && strcmp(name, e->states[want]) == 0)
+            want++;
+        if (o < cap) {
+            int w = snprintf(observed + o, cap - o, "%s%s", o ? " -> " : "", name);
+            o += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (!observed[0])
+        snprintf(observed, cap, "no transitions");
+    if (want == e->n_states)
+        return VERDICT_PASS;
+    size_t l = strlen(observed);
+    if (l + 1 < cap)
+        snprintf(observed + l, cap - l, " (no %s after that)", e->states[want]);
+    return VERDICT_FAIL;
 }

@@ -90,6 +90,35 @@ else
 fi
 kill -INT $spid 2>/dev/null; wait $spid
 
+# a command's path (command_path), judged at the end by GET deviceCommands?deviceId=... of a
+# third-party API that shows transitions (tests/data/fake_north_api.py); the fleet on the embedded platform
+fport=$(free_port)
+python3 tests/data/fake_north_api.py "$fport" >"$TMP/fake.out" 2>&1 &
+fpid=$!
+for _ in $(seq 50); do grep -q up "$TMP/fake.out" 2>/dev/null && break; sleep 0.1; done
+cat >"$TMP/cp.json" <<'JSON'
+{"name": "cmd-path", "duration": "4s",
+ "fleets": [{"id": "vans", "protocol": "jt808", "version": 2013, "count": 1, "ramp": "100/s",
+             "phone": "13500000000+", "heartbeat": "20s"}],
+ "steps": [{"at": "1s", "api": {"method": "POST", "path": "/iocm/app/cmd/v1.4.0/deviceCommands",
+                                "body": {"deviceId": "${device:vans:0}", "command": {"serviceId": "S", "method": "M"}},
+                                "expect_status": 201, "capture": {"cmd1": "commandId"}, "id": "API-CMD-1"}}],
+ "expect": [{"id": "CMD-PATH-1", "command_path": {"capture": "cmd1", "states": ["SENT", "SUCCESSFUL"]}},
+            {"id": "CMD-PATH-2", "command_path": {"capture": "cmd1", "states": ["SENT", "FAIL"]}},
+            {"id": "ONLINE", "state": "authenticated", "within": "3s"}]}
+JSON
+expect_exit "command_path: a path the command did not take fails the run" 1 timeout 60 "$FLEETSIM" run "$TMP/cp.json" \
+    --quiet --target-api "http://127.0.0.1:$fport" --api-app fake:pw --report "$TMP/cp"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c={c["id"]: c for c in d["cases"]}
+assert c["API-CMD-1"]["verdict"] == "PASS", c["API-CMD-1"]
+p1, p2 = c["CMD-PATH-1"], c["CMD-PATH-2"]
+assert p1["verdict"] == "PASS" and p1["observed"] == "PENDING -> SENT -> DELIVERED -> SUCCESSFUL", p1
+assert "deviceCommands?deviceId=013500000000" in p1["wire_log"], p1
+assert p2["verdict"] == "FAIL" and p2["observed"].endswith("(no FAIL after that)"), p2' "$TMP/cp/report.json" 2>"$TMP/py.err"
+then ok "... and the path it took passes (its token renewed on the way)"
+else nok "... and the path it took passes" "$(cat "$TMP/py.err")"; fi
+kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
+
 # input errors, before anything starts
 sed -e 's/"platform": {"api": true},//' "$TMP/ok.json" >"$TMP/noapi.json"
 expect_exit "api steps without an API are an input error" 2 "$FLEETSIM" run "$TMP/noapi.json" --dry-run

@@ -747,6 +747,20 @@ static const struct err_case error_cases[] = {
     {STEP("{'at':'1s','api':{'method':'GET','path':'/x','id':'A-1'}},{'at':'2s','api':{'method':'GET','path':'/y','id':'A-1'}}"),
      "x.json: steps[1].api.id: duplicate id \"A-1\" (also steps[0].api)"},
     {DOC(",'platform':{'api':'yes'}"), "x.json: platform.api: expected true or false, got \"yes\""},
+    /* command_path expectations */
+    {DOC(",'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT']}}]"),
+     "x.json: expect[0].command_path.capture: no api step captures \"cmd1\" (the commandId of the call that creates it)"},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'L','ledger':'balanced'},{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT','DONE']}}]"),
+     "x.json: expect[1].command_path.states[1]: expected a command state (PENDING, EXPIRED, CANCELED, SENT, TIMEOUT, "
+     "DELIVERED, SUCCESSFUL, FAIL), got \"DONE\""},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':[],'within':'1s'}}]"),
+     "x.json: expect[0].command_path.within: unknown field\n"
+     "x.json: expect[0].command_path.states: expected 1 to 8 states, got 0"},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'L','ledger':'balanced'},{'id':'L','command_path':{'capture':'cmd1','states':['SENT']}}]"),
+     "x.json: expect[1].id: duplicate expectation id \"L\""},
     {STEP("{'at':'1s','terminal':{'fleet':'vans','action':'reboot'}}"),
      "x.json: steps[0].terminal.action: expected one of unregister, got \"reboot\""},
     {EXPECT("{'id':'A-1','state':'authenticated','fleet':'vanz'}"),
@@ -1513,6 +1527,45 @@ static void test_api_step(void **state)
     scenario_free(&sc);
 }
 
+/* A command's path judged on what GET deviceCommands answers. */
+static void test_command_path(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[2048], obs[256];
+    int rc = parse_q(DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+                         "'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT','SUCCESSFUL']}},"
+                         "{'id':'L','ledger':'balanced'}]"), &sc, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.n_expect, 1); /* apart from the others */
+    assert_int_equal(sc.n_cmd_paths, 1);
+    const struct sc_cmd_path *e = &sc.cmd_paths[0];
+    assert_string_equal(e->id, "P-1");
+    assert_string_equal(e->area, "api.commands");
+    assert_int_equal(e->index, 0);
+    assert_string_equal(e->desc, "command ${cmd1} goes SENT -> SUCCESSFUL");
+    cJSON *a = cJSON_Parse("{\"data\":[{\"commandId\":\"x\"},{\"commandId\":\"c1\",\"status\":\"SUCCESSFUL\","
+                           "\"transitions\":[{\"status\":\"PENDING\"},{\"status\":\"SENT\"},{\"status\":\"DELIVERED\"},"
+                           "{\"status\":\"SUCCESSFUL\"}]},{\"commandId\":\"c2\",\"status\":\"SENT\"},"
+                           "{\"commandId\":\"c3\",\"transitions\":[{\"status\":\"SUCCESSFUL\"},{\"status\":\"SENT\"}]}]}");
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", a, obs, sizeof obs), VERDICT_PASS);
+    assert_string_equal(obs, "PENDING -> SENT -> DELIVERED -> SUCCESSFUL");
+    /* out of order is not the path */
+    assert_int_equal(scenario_cmd_path_judge(e, "c3", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_string_equal(obs, "SUCCESSFUL -> SENT (no SUCCESSFUL after that)");
+    assert_int_equal(scenario_cmd_path_judge(e, "c2", a, obs, sizeof obs), VERDICT_INCONCLUSIVE);
+    assert_string_equal(obs, "command c2 shows no transitions (status SENT)");
+    assert_int_equal(scenario_cmd_path_judge(e, "c9", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_string_equal(obs, "command c9 is not among the device's 4");
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"error_code\":\"1\"}");
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", NULL, obs, sizeof obs), VERDICT_FAIL);
+    cJSON_Delete(a);
+    scenario_free(&sc);
+}
+
 static void test_state_known(void **state)
 {
     assert_true(scenario_state_known("idle"));
@@ -1556,6 +1609,7 @@ int main(void)
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_state_known),
         cmocka_unit_test(test_api_step),
+        cmocka_unit_test(test_command_path),
         cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_names_agree_with_evaluation),
     };
