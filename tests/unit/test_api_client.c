@@ -3,8 +3,8 @@
  * token kept for the next call, an expired token renewed once (refreshToken) and
  * the call made again, a call still 401 after one renewal given back as it is, one
  * login for calls made together, a refused login, a body sent and echoed, a slow
- * server cut off at the timeout, a refused connection, bad methods and paths, and
- * the JSON paths of captures. */
+ * server cut off at the timeout, a refused connection, bad methods and paths, HTTPS
+ * with the CA given (and refused without it), and the JSON paths of captures. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,8 @@
 #include <cmocka.h>
 
 #include "harness/api_client.h"
+#include "harness/conform.h"
+#include "harness/textfile.h"
 #include "sim/platform/north/north.h"
 
 static _Atomic int64_t fake_now = 1000;
@@ -333,6 +335,77 @@ static void test_bad_input(void **state)
     assert_int_equal(s.outcome, API_CANCELLED);
 }
 
+/* HTTPS: the server's certificate checked against the CA given (conform_tls_make's
+ * server, for 127.0.0.1); without that CA the call cannot reach the API. */
+static struct {
+    struct ev_loop *loop;
+    struct north *n;
+    ev_async stop;
+    pthread_t th;
+} tls_srv;
+
+static void *serve_tls(void *arg)
+{
+    (void)arg;
+    ev_run(tls_srv.loop, 0);
+    return NULL;
+}
+
+static void test_https_with_ca(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fleetsim-api-client-XXXXXX", err[700], path[300], ca[300];
+    assert_non_null(mkdtemp(dir));
+    if (conform_tls_make(dir, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    char *cert = NULL, *key = NULL;
+    size_t n;
+    snprintf(path, sizeof path, "%s/server.crt", dir);
+    assert_int_equal(textfile_read(path, 1 << 20, &cert, &n), 0);
+    snprintf(path, sizeof path, "%s/server.key", dir);
+    assert_int_equal(textfile_read(path, 1 << 20, &key, &n), 0);
+    snprintf(ca, sizeof ca, "%s/server-ca.crt", dir);
+    tls_srv.loop = ev_loop_new(EVFLAG_AUTO);
+    struct north_opts o = {.auth = &srv.auth, .routes = routes, .n_routes = sizeof routes / sizeof *routes,
+                           .now_ms = now_ms, .tls_cert = cert, .tls_key = key};
+    tls_srv.n = north_start(tls_srv.loop, &o, err, sizeof err);
+    if (!tls_srv.n)
+        fail_msg("%s", err);
+    ev_async_init(&tls_srv.stop, stop_cb);
+    ev_async_start(tls_srv.loop, &tls_srv.stop);
+    assert_int_equal(pthread_create(&tls_srv.th, NULL, serve_tls, NULL), 0);
+    char base[64];
+    snprintf(base, sizeof base, "https://127.0.0.1:%u", north_port(tls_srv.n));
+    struct api_client_opts co = {.base = base, .app_id = "app1", .secret = "s3cret", .ca_file = ca};
+    struct api_client *c = api_client_new(NULL, &co, err, sizeof err);
+    assert_non_null(c);
+    struct seen s;
+    call(c, "GET", "/iocm/app/dm/v1.4.0/devices/tls-1", NULL, &s);
+    assert_int_equal(s.outcome, API_OK);
+    assert_int_equal(s.status, 200);
+    assert_non_null(strstr(s.body, "tls-1"));
+    api_client_free(c);
+    co.ca_file = NULL; /* the system's trust store does not know the run's CA */
+    c = api_client_new(NULL, &co, err, sizeof err);
+    call(c, "GET", "/iocm/app/dm/v1.4.0/devices/tls-1", NULL, &s);
+    assert_int_equal(s.outcome, API_ERROR);
+    api_client_free(c);
+    ev_async_send(tls_srv.loop, &tls_srv.stop);
+    pthread_join(tls_srv.th, NULL);
+    north_stop(tls_srv.n);
+    ev_loop_destroy(tls_srv.loop);
+    free(cert);
+    free(key);
+    static const char *const files[] = {"server-ca", "server", "device-ca", "device", "foreign-ca", "foreign"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s.crt", dir, files[i]);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/%s.key", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static void test_json_paths(void **state)
 {
     (void)state;
@@ -373,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_refused_connection),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_https_with_ca),
         cmocka_unit_test(test_json_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
