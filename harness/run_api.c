@@ -98,6 +98,11 @@ int run_api_check(struct run *r, char *err, size_t errcap)
         }
         return 0;
     }
+    if (r->sc.platform.api && r->embedded && !r->fe) {
+        snprintf(err, errcap, "%s: platform.api: no fleet runs on the embedded platform (each has a target of its "
+                 "own): give --target-api URL --api-app ID:SECRET for their platform's API", r->scen_name);
+        return -1;
+    }
     if (r->sc.platform.api && !r->embedded) {
         snprintf(err, errcap, "%s: platform.api: the embedded platform's API, and the target is %s: give "
                  "--target-api URL --api-app ID:SECRET for its API", r->scen_name, r->target_text[0] ? r->target_text
