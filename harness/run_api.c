@@ -382,6 +382,13 @@ void run_api_step(struct run *r, int i)
     struct call *c = &ra->calls[i];
     c->ra = ra;
     c->step = i;
+    if (r->shards > 1 && r->shard != 1) {
+        /* a call is the application's, not a terminal's: one shard makes it, not each */
+        c->state = CALL_DONE;
+        c->verdict = VERDICT_INCONCLUSIVE;
+        snprintf(c->observed, sizeof c->observed, "not made: shard 1 of %u makes the api calls", r->shards);
+        return;
+    }
     c->state = CALL_DUE;
     pump(ra);
 }
