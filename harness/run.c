@@ -656,10 +656,6 @@ int run_scenario(const struct run_opts *o)
         run_error("%s", err);
         goto out;
     }
-    if (run_api_prepare(r, err, sizeof err) < 0) {
-        run_error("%s", err);
-        goto out;
-    }
     r->snap = snapshot_new();
     if (!r->snap) {
         run_error("out of memory");
@@ -683,6 +679,13 @@ int run_scenario(const struct run_opts *o)
     if (r->fe) {
         if (r->fe->listen(r->fe_cfg, lfds, r->n_gw, &r->fe_port, err, sizeof err) < 0) {
             run_error("%s", err);
+            goto out;
+        }
+        /* after the gateways' ports are taken: the API's free port cannot be one of them */
+        if (run_api_prepare(r, err, sizeof err) < 0) {
+            run_error("%s", err);
+            for (int g = 0; g < r->n_gw; g++)
+                close(lfds[g]);
             goto out;
         }
         char fe_addr[64];
