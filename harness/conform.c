@@ -235,7 +235,7 @@ int conform_main(const struct conform_opts *o)
         return conform_list_suites(o);
     struct conform_target t;
     memset(&t, 0, sizeof t);
-    if (!o->dryrun && parse_target(o, &t) < 0)
+    if (!o->dryrun && (parse_target(o, &t) < 0 || conform_api_target(o, &t) < 0))
         return RUN_EXIT_USAGE;
     static struct conform_suite suites[MAX_SUITES];
     int n_suites = 0, rc = RUN_EXIT_PASS;
@@ -400,21 +400,25 @@ int conform_main(const struct conform_opts *o)
         bool shared = false, bad = false;
         for (int i = 0; i < n; i++)
             shared |= !picks[i].s->platform_set;
+        emb.api = conform_api_wanted(picks, n);
         if (shared && conform_embedded_start(o->self, NULL, tfp, &emb) < 0)
             bad = true;
         t.port = emb.port;
+        conform_api_embedded(&emb, &t);
         for (int si = 0; si < n_suites && !bad; si++) {
             bool used = false;
             for (int i = 0; i < n; i++)
                 used |= picks[i].s == &suites[si];
             if (!used || !suites[si].platform_set)
                 continue;
+            own_emb[si].api = emb.api;
             if (conform_embedded_start(o->self, &suites[si], tfp, &own_emb[si]) < 0) {
                 bad = true;
                 break;
             }
             own_t[si] = t;
             own_t[si].port = own_emb[si].port;
+            conform_api_embedded(&own_emb[si], &own_t[si]);
             if (tfp && suites[si].device_verification)
                 own_t[si].tls = dev_tls; /* the platform asks for a device certificate: the run's device */
             for (int i = 0; i < n; i++)
@@ -443,7 +447,8 @@ int conform_main(const struct conform_opts *o)
                         (unsigned long long)suites[si].idle_timeout_ms, reasm, o->target);
             }
     }
-    struct runctx ctx = {.t = &t, .self = o->self, .target_url = t.embedded ? NULL : o->target};
+    struct runctx ctx = {.t = &t, .self = o->self, .target_url = t.embedded ? NULL : o->target,
+                         .target_api = t.embedded ? NULL : o->target_api, .api_app = o->api_app, .api_ca = o->api_ca};
     uint64_t t0 = conform_mono_ms();
     results = calloc((size_t)n_slots, sizeof *results);
     have = calloc((size_t)n_slots, sizeof *have);

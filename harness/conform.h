@@ -39,7 +39,10 @@ enum conform_step_kind {
     CSTEP_EXPECT_SILENCE,   /* no frame arrives within a time */
     CSTEP_EXPECT_NONE,      /* no frame of an id (and fields) arrives within a time; others are skipped */
     CSTEP_DRAIN,            /* frames within a time are read and logged, none judged */
+    CSTEP_API,              /* a call of the target's northbound API (harness/conform_api.c) */
 };
+
+struct sc_api;
 
 /* One alternative of an expect: msg_id and the fields that must match. */
 struct conform_match {
@@ -80,6 +83,8 @@ struct conform_step {
     bool bit_clear;                 /* ... "lacks" */
     int near_now_s;                 /* "LEFT is now within Ns": LEFT a BCD[6] YYMMDDhhmmss UTC time at most
                                      * this many seconds from the runner's clock (right is NULL) */
+    /* api */
+    struct sc_api *api;             /* owned: the call, as a scenario's api step has it (harness/scenario.h) */
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
@@ -168,6 +173,10 @@ struct conform_target {
     bool client_ca;                 /* terminal: devices must present a certificate (--client-ca) */
     bool terminal;                  /* --terminal: the runner is the platform; each connection is accepted */
     int listen_fd;                  /* ... on this socket (with terminal) */
+    /* its northbound API (the capability northbound-api): "" none */
+    char api_base[600];             /* http://HOST:PORT or https://... */
+    char api_app[64], api_secret[128]; /* the application the api steps log in as */
+    const char *api_ca;             /* https: the CA of its certificate (NULL: the system's) */
 };
 
 /* --terminal (conform_terminal.c): listen on spec ("HOST:PORT", loopback, NULL for
@@ -238,6 +247,9 @@ struct conform_opts {
     const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
     uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
+    const char *target_api;         /* --target-api URL: the target's northbound API (api steps) */
+    const char *api_app;            /* --api-app ID:SECRET: ... logged in as */
+    const char *api_ca;             /* --api-ca FILE: ... an https:// one's CA */
 };
 #define CONFORM_MAX_SHARDS 65536
 

@@ -324,6 +324,17 @@ static int parse_case(const struct scenario_json *j, const struct conform_suite 
         SJ_TRY(rc, conform_parse_steps(&r, steps, p, c));
         if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
             SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
+        /* an api step calls the target's API: a target without one makes the case inconclusive, not an error */
+        bool api_needed = false;
+        for (int i = 0; i < c->n_needs; i++)
+            api_needed |= strcmp(c->needs[i], "northbound-api") == 0;
+        for (int i = 0; i < c->n_steps && !api_needed; i++)
+            if (c->steps[i].kind == CSTEP_API) {
+                scenario_json_path(p, sizeof p, path, "needs");
+                SJ_TRY(rc, scenario_json_fail(j, p, "the case calls the API (%s): list \"northbound-api\"",
+                                              c->steps[i].path));
+                break;
+            }
         /* a case is a few frames: its deadlines and waits together stay within a bound */
         uint64_t ms = 0;
         for (int i = 0; i < c->n_steps; i++)
@@ -347,6 +358,7 @@ static void step_free(struct conform_step *s)
         cJSON_Delete(s->any[i].fields);
         free(s->any[i].wire_contains);
     }
+    scenario_api_free(s->api);
 }
 
 static void case_free(struct conform_case *c)

@@ -77,7 +77,7 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                            struct embedded *e)
 {
     char idle[32] = "", reasm[32] = "", triples[1100] = "";
-    const char *av[28];
+    const char *av[32];
     int ac = 0;
     if (s && s->idle_timeout_ms)
         snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
@@ -93,9 +93,24 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
         e->dir[0] = '\0';
         return -1;
     }
+    if (e->api) {
+        /* an application of the run's own for the api steps (conform_api.c) */
+        FILE *r = fopen("/dev/urandom", "rb");
+        unsigned char b[12] = {0};
+        if (!r || fread(b, 1, sizeof b, r) != sizeof b)
+            for (size_t i = 0; i < sizeof b; i++)
+                b[i] = (unsigned char)(rand() ^ getpid());
+        if (r)
+            fclose(r);
+        for (size_t i = 0; i < sizeof b; i++)
+            snprintf(e->api_secret + 2 * i, sizeof e->api_secret - 2 * i, "%02x", b[i]);
+    }
     for (int attempt = 0; attempt < 3; attempt++) {
         e->port = free_port();
-        char port[8], db[300], log[300];
+        e->api_port = e->api ? free_port() : 0;
+        char port[8], db[300], log[300], api[32], app[64];
+        snprintf(api, sizeof api, "127.0.0.1:%u", e->api_port);
+        snprintf(app, sizeof app, "conform:%s", e->api_secret);
         snprintf(port, sizeof port, "%u", e->port);
         snprintf(db, sizeof db, "%s/platform.db", e->dir);
         snprintf(log, sizeof log, "%s/serve.log", e->dir);
@@ -148,6 +163,12 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                     av[ac++] = tf->device_ca;
                 }
             }
+            if (e->api) {
+                av[ac++] = "--api";
+                av[ac++] = api;
+                av[ac++] = "--app";
+                av[ac++] = app;
+            }
             av[ac] = NULL;
             execv(self, (char *const *)av);
             fprintf(stderr, "exec %s: %s\n", self, strerror(errno));
@@ -162,7 +183,7 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                 gone = true;
                 break;
             }
-            if (accepts(e->port))
+            if (accepts(e->port) && (!e->api || accepts(e->api_port)))
                 return 0;
             usleep(20000);
         }

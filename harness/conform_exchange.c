@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "harness/api_client.h"
 #include "sim/proto/hex.h"
 #include "sim/proto/jt808.h"
 #include "sim/proto/jt808_json.h"
@@ -141,6 +142,28 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
             return x->vals[i];
 #undef IS
     return NULL;
+}
+
+static int subst(struct exch *x, const char *tpl, char *out, size_t cap, char *why, size_t whycap);
+int exch_subst(struct exch *x, const char *tpl, char *out, size_t cap, char *why, size_t whycap)
+{
+    return subst(x, tpl, out, cap, why, whycap);
+}
+
+bool exch_bind(struct exch *x, const struct conform_step *st, const char *name, const char *val)
+{
+    int slot = -1;
+    for (int k = 0; k < x->n_vals; k++)
+        if (strcmp(x->names[k], name) == 0)
+            slot = k;
+    if (slot < 0) {
+        if (x->n_vals == CONFORM_MAX_BINDS)
+            return exch_worsen(x, VERDICT_ERROR, st, "room for a name", "more than %d", CONFORM_MAX_BINDS);
+        slot = x->n_vals++;
+        snprintf(x->names[slot], CONFORM_NAME_MAX, "%s", name);
+    }
+    snprintf(x->vals[slot], VALUE_MAX, "%s", val);
+    return true;
 }
 
 /* tpl with every ${name} replaced; -1 when a name has no value (yet) or out overflows. */
@@ -872,6 +895,8 @@ static bool run_step(struct exch *x, const struct conform_step *st)
         return step_bind(x, st);
     case CSTEP_VERIFY:
         return step_verify(x, st);
+    case CSTEP_API:
+        return conform_api_step(x, st);
     default:
         break;
     }
@@ -960,6 +985,7 @@ void conform_exchange_run(const struct conform_suite *s, const struct conform_ca
         exch_conn_close(&x->conns[i]);
         cJSON_Delete(x->conns[i].last);
     }
+    api_client_free(x->api);
     if (out->verdict == VERDICT_PASS) {
         snprintf(out->expected, sizeof out->expected, "%d steps as written", c->n_steps);
         snprintf(out->observed, sizeof out->observed, "all %d as expected", c->n_steps);

@@ -47,6 +47,7 @@ struct exch {
     int n_vals;
     char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
     char vals[CONFORM_MAX_BINDS][VALUE_MAX];
+    struct api_client *api;            /* the case's API client (its token), made by its first api step */
     char *log;                         /* the wire log, grows to LOG_MAX */
     size_t log_n, log_cap;
     bool log_full;
@@ -67,6 +68,14 @@ double exch_since(const struct exch *x);
 /* The verdict gets worse (never better); the first expected/observed of the worst stays.  false. */
 bool exch_worsen(struct exch *x, enum verdict v, const struct conform_step *st, const char *expected,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* tpl with every ${name} filled; -1 with why when a name has no value (yet) or out overflows. */
+int exch_subst(struct exch *x, const char *tpl, char *out, size_t cap, char *why, size_t whycap);
+/* Name bound to val (a new name, or a new value for it); false with the verdict set. */
+bool exch_bind(struct exch *x, const struct conform_step *st, const char *name, const char *val);
+
+/* conform_api.c: an api step (CSTEP_API); false with the verdict set. */
+bool conform_api_step(struct exch *x, const struct conform_step *st);
 
 /* conform_wire.c */
 /* Closed (its TLS too), ready to be opened again. */

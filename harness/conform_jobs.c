@@ -85,7 +85,7 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_suit
             return;
         }
     }
-    const char *av[24];
+    const char *av[32];
     int ac = 0;
     char set_auth[64] = "", set_triples[1200] = "", set_idle[64] = "", set_reasm[64] = "", set_rsa[32] = "";
     av[ac++] = rc->self;
@@ -97,6 +97,17 @@ static void run_scenario_case(const struct runctx *rc, const struct conform_suit
     if (rc->target_url) {
         av[ac++] = "--target";
         av[ac++] = rc->target_url;
+        if (rc->target_api) {
+            /* the scenario's api steps call the target's API */
+            av[ac++] = "--target-api";
+            av[ac++] = rc->target_api;
+            av[ac++] = "--api-app";
+            av[ac++] = rc->api_app;
+            if (rc->api_ca) {
+                av[ac++] = "--api-ca";
+                av[ac++] = rc->api_ca;
+            }
+        }
     } else if (s->platform_set) {
         snprintf(set_auth, sizeof set_auth, "platform.auth=%s", s->auth);
         av[ac++] = "--set";

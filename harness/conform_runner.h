@@ -29,7 +29,21 @@ struct embedded {
     pid_t pid;
     char dir[256];
     uint16_t port;
+    bool api;                       /* set before the start: serve the northbound API too (conform_api.c) */
+    uint16_t api_port;              /* ... on this port, */
+    char api_secret[40];            /* ... for the application "conform" with this secret */
 };
+
+/* conform_api.c: the northbound API of the run's targets. */
+/* --target-api, --api-app, --api-ca checked against the target, into t (with the
+ * capability northbound-api); 0, or -1 (said). */
+int conform_api_target(const struct conform_opts *o, struct conform_target *t);
+/* Does any chosen case need northbound-api?  (Then every embedded platform of the
+ * run serves its API.) */
+struct pick;
+bool conform_api_wanted(const struct pick *picks, int n);
+/* The embedded platform e serves its API: t gets it (and the capability). */
+void conform_api_embedded(const struct embedded *e, struct conform_target *t);
 
 
 /* --tls: the files of the run's TLS (made for it, or the platform's given). */
@@ -53,6 +67,7 @@ struct runctx {
     const struct conform_target *t;
     const char *self;               /* the fleetsim binary */
     const char *target_url;         /* NULL: embedded */
+    const char *target_api, *api_app, *api_ca; /* the target's API for scenario cases' api steps (NULL: none) */
 };
 
 

@@ -8,14 +8,16 @@
 #include <stdio.h>
 
 #include "harness/scenario.h"
+#include "harness/scenario_internal.h"
 #include "sim/proto/hex.h"
 
 static const char *const builtins[] = {"phone",     "serial",  "rx_serial", "case_index",
                                        "device_id", "edition", "now"};
 static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
-                                           "wait", "close", "expect_close", "expect_silence", "expect_none", "drain", "use"};
+                                           "wait", "close", "expect_close", "expect_silence", "expect_none", "drain", "use",
+                                           "api"};
 static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
-                                          "expect_close", "expect_silence", "expect_none", "drain", "use", "conn",
+                                          "expect_close", "expect_silence", "expect_none", "drain", "use", "api", "conn",
                                           "within", "mutate", "note", "if", "certificate", "skip_unmatched"};
 static const char *const certificates[] = {"device", "none", "foreign"};
 
@@ -151,6 +153,53 @@ static int parse_match(struct reader *r, const cJSON *o, const char *path, struc
             SJ_TRY(rc, check_refs(r, w->valuestring, p));
             m->wire_contains = conform_dup_str(w->valuestring);
         }
+    }
+    return rc;
+}
+
+/* {"api": {method, path, body, expect_status, capture, id}}: read as a scenario's api
+ * step is; its ${name}s known here, its captures bound for the steps after it. */
+static int parse_api(struct reader *r, const cJSON *v, const char *path, struct conform_step *s)
+{
+    char p[SCENARIO_JSON_PATH_MAX];
+    int rc = SJ_OK;
+    s->kind = CSTEP_API;
+    cJSON *dup = cJSON_Duplicate(v, 1);
+    struct sc_step st;
+    memset(&st, 0, sizeof st);
+    if (!dup)
+        return scenario_json_fail(r->j, path, "out of memory");
+    rc = scenario_api_parse(r->j, dup, path, &st, 0);
+    cJSON_Delete(dup);
+    s->api = st.api;
+    if (rc != SJ_OK || !s->api)
+        return SJ_ERR;
+    if (s->api->id[0]) {
+        scenario_json_path(p, sizeof p, path, "id");
+        SJ_TRY(rc, scenario_json_fail(r->j, p, "a case is one verdict: its steps have no ids of their own"));
+    }
+    if (s->api->path && strstr(s->api->path, "${device:")) {
+        scenario_json_path(p, sizeof p, path, "path");
+        SJ_TRY(rc, scenario_json_fail(r->j, p, "${device:FLEET:N} is a scenario's; a case's device is ${phone}"));
+    }
+    scenario_json_path(p, sizeof p, path, "path");
+    if (s->api->path)
+        SJ_TRY(rc, check_refs(r, s->api->path, p));
+    scenario_json_path(p, sizeof p, path, "body");
+    if (s->api->body)
+        SJ_TRY(rc, check_refs_tree(r, s->api->body, p));
+    for (int k = 0; k < s->api->n_capture; k++) {
+        const char *name = s->api->capture_name[k];
+        scenario_json_path(p, sizeof p, path, "capture");
+        for (size_t i = 0; i < N_OF(builtins); i++)
+            if (strcmp(builtins[i], name) == 0)
+                SJ_TRY(rc, scenario_json_fail(r->j, p, "%s: a built-in name cannot be bound", name));
+        if (strlen(name) >= CONFORM_NAME_MAX || r->n_names >= CONFORM_MAX_BINDS) {
+            SJ_TRY(rc, scenario_json_fail(r->j, p, "more than %d names in one case", CONFORM_MAX_BINDS));
+            break;
+        }
+        if (!name_known(r, name, strlen(name)))
+            snprintf(r->names[r->n_names++], CONFORM_NAME_MAX, "%s", name);
     }
     return rc;
 }
@@ -361,6 +410,8 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         }
         if (s->n_binds == 0 && rc == SJ_OK)
             SJ_TRY(rc, scenario_json_fail(j, p, "binds no name"));
+    } else if (strcmp(action, "api") == 0) {
+        SJ_TRY(rc, parse_api(r, v, p, s));
     } else if (strcmp(action, "verify") == 0) {
         s->kind = CSTEP_VERIFY;
         const char *e = cJSON_IsString(v) ? v->valuestring : NULL;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness/expect.h"
+#include "harness/run_api.h"
 #include "harness/scenario.h"
 #include "sim/core/super_ev.h"
 #include "report/report.h"
@@ -263,8 +264,8 @@ static void advance(struct run *r)
             drain_gateways(r);
         break;
     case 3:
-        if (super_pending(r->sup, SUPER_GATEWAY))
-            return;
+        if (super_pending(r->sup, SUPER_GATEWAY) || run_api_busy(r) || run_api_final(r))
+            return; /* an api call out still needs the platform */
         /* the core last: it stores what the front-ends sent while they drained */
         if (!r->core_draining) {
             r->core_draining = 1;
@@ -410,9 +411,15 @@ static void open_cmd_window(struct run *r, int i)
     ev_timer_start(r->loop, &cw->done);
 }
 
+void run_api_settled(struct run *r) { advance(r); }
+
 static void run_step(struct run *r, int i)
 {
     const struct sc_step *s = &r->sc.steps[i];
+    if (s->kind == SC_STEP_API) {
+        run_api_step(r, i);
+        return;
+    }
     int f = -1;
     for (int k = 0; k < r->sc.n_fleets; k++)
         if (strcmp(r->sc.fleets[k].id, s->fleet) == 0)
@@ -582,6 +589,10 @@ int run_scenario(const struct run_opts *o)
         run_error("--time-scale must be 1 against a third-party target (its clock is real)");
         goto out;
     }
+    if (run_api_check(r, err, sizeof err) < 0) {
+        run_error("%s", err);
+        goto out;
+    }
     uint64_t per_proc = run_setup_fd_budget();
     uint64_t total = 0;
     for (int f = 0; f < r->sc.n_fleets; f++)
@@ -670,6 +681,13 @@ int run_scenario(const struct run_opts *o)
             run_error("%s", err);
             goto out;
         }
+        /* after the gateways' ports are taken: the API's free port cannot be one of them */
+        if (run_api_prepare(r, err, sizeof err) < 0) {
+            run_error("%s", err);
+            for (int g = 0; g < r->n_gw; g++)
+                close(lfds[g]);
+            goto out;
+        }
         char fe_addr[64];
         snprintf(fe_addr, sizeof fe_addr, "127.0.0.1:%u", r->fe_port);
         for (int f = 0; f < r->sc.n_fleets; f++)
@@ -740,6 +758,10 @@ int run_scenario(const struct run_opts *o)
     ev_signal_init(&r->sigterm, sig_cb, SIGTERM);
     r->sigterm.data = r;
     ev_signal_start(r->loop, &r->sigterm);
+    if (run_api_start(r, err, sizeof err) < 0) {
+        run_error("%s", err);
+        goto out;
+    }
     run_stats_start(r);
     run_dash_start(r);
     /* after the last fork: the endpoint's thread must not be in any child */
@@ -771,6 +793,7 @@ int run_scenario(const struct run_opts *o)
     struct run_report rep;
     report_init(&rep, r->sc.name, r->scen_name);
     run_build_report(&r->sc, r->snap, &rep);
+    run_api_report(r, &rep);
     printf("\n");
     report_print_table(&rep, stdout);
     run_print_figures(&r->sc, r->snap, &rep, stdout);
@@ -802,6 +825,7 @@ out:
     if (r->dash_dir[0])
         rmdir(r->dash_dir); /* the socket itself went with run_stats_close */
     run_live_free(r);
+    run_api_free(r); /* its client's watchers are on the loop */
     super_free(r->sup); /* after a failed start: stops and reaps what did start */
     if (r->loop) {
         /* libev ties a signal to one loop until its watcher stops: the next run of a

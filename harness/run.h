@@ -51,6 +51,9 @@ struct run_opts {
     uint64_t pcap_limit;       /* --pcap-limit: bytes (0: the default) */
     int no_color;              /* --no-color: the closing summary without ANSI colours */
     int dash;                  /* --dash: the live dashboard on this terminal (report/dash_tty.c) */
+    const char *target_api;    /* --target-api URL: the api steps call this platform's API (harness/run_api.h) */
+    const char *api_app;       /* --api-app ID:SECRET: ... logged in as this application */
+    const char *api_ca;        /* --api-ca FILE: ... an https:// one's CA */
 };
 
 /* The exit status (enum run_exit): a usage or input error (the scenario, a path of

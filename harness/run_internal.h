@@ -110,6 +110,7 @@ struct run {
     bool paused[SC_MAX_FLEETS];   /* live request "pause" (run_live.c) */
     uint32_t active[SC_MAX_FLEETS]; /* each fleet's active terminals (live "resize"; at first its count) */
     struct live_wait *live_waits; /* inspects a worker has not answered yet (run_live.c) */
+    struct run_api *api;          /* the api steps' calls (run_api.c), NULL when none */
 };
 
 /* A platform request unanswered this long times out (virtual ms); the gateways drain at least as long. */

@@ -210,11 +210,27 @@ void run_print_plan(const struct run *r, uint64_t total, double scale)
             printf("  at %-8s fault %s on %g of %s\n", at,
                    st->fault == SC_FAULT_CORRUPT ? "corrupt" : st->fault == SC_FAULT_CUT ? "cut" : "disconnect",
                    st->fraction, st->fleet);
+        else if (st->kind == SC_STEP_API)
+            printf("  at %-8s api %s %s%s%s\n", at, st->api->method, st->api->path, st->api->id[0] ? " as " : "",
+                   st->api->id);
         else
             printf("  at %-8s terminals of %s unregister (%g)\n", at, st->fleet, st->fraction);
     }
-    printf("%d case(s):\n", sc->n_expect);
+    int n_api = 0;
+    for (int i = 0; i < sc->n_steps; i++)
+        n_api += sc->steps[i].api && sc->steps[i].api->id[0];
+    printf("%d case(s):\n", sc->n_expect + n_api + sc->n_cmd_paths);
     for (int i = 0; i < sc->n_expect; i++)
         printf("  %-24s %-20s %s\n", sc->expect[i].id, sc->expect[i].area, sc->expect[i].desc);
+    for (int i = 0; i < sc->n_steps; i++)
+        if (sc->steps[i].api && sc->steps[i].api->id[0]) {
+            const struct sc_api *a = sc->steps[i].api;
+            char st[16] = "2xx";
+            if (a->expect_status)
+                snprintf(st, sizeof st, "%d", a->expect_status);
+            printf("  %-24s %-20s %s %s answers HTTP %s\n", a->id, "api", a->method, a->path, st);
+        }
+    for (int i = 0; i < sc->n_cmd_paths; i++)
+        printf("  %-24s %-20s %s\n", sc->cmd_paths[i].id, sc->cmd_paths[i].area, sc->cmd_paths[i].desc);
 }
 

@@ -26,7 +26,7 @@ static const char *const top_fields[] = {
     "fleets", "steps", "expect",
 };
 static const char *const platform_fields[] = {"auth", "triples", "port", "idle_timeout", "procs", "tls", "verify",
-                                              "rsa", "rsa_key", "reasm_timeout"};
+                                              "rsa", "rsa_key", "reasm_timeout", "api"};
 static const char *const rsa_modes[] = {"on", "encrypt", "off"};
 static const char *const auth_modes[] = {"open", "one-party", "third-party"};
 static const char *const verify_fields[] = {"url", "timeout", "events"};
@@ -35,10 +35,15 @@ void scenario_free(struct scenario *sc)
 {
     if (sc == NULL)
         return;
-    for (int i = 0; i < sc->n_steps && sc->steps != NULL; i++)
+    for (int i = 0; i < sc->n_steps && sc->steps != NULL; i++) {
         cJSON_Delete(sc->steps[i].body);
+        scenario_api_free(sc->steps[i].api);
+    }
     free(sc->steps);
     free(sc->expect);
+    free(sc->cmd_paths);
+    sc->cmd_paths = NULL;
+    sc->n_cmd_paths = 0;
     for (int i = 0; i < sc->n_fleets; i++) {
         const struct sc_dialect *d = sc_dialect_of(&sc->fleets[i]);
         if (d && d->free && sc->fleets[i].cfg)
@@ -219,6 +224,12 @@ static int scenario_platform(const struct scenario_json *j, const cJSON *root, s
         if (strcmp(pf->rsa, "off") == 0)
             rc = scenario_json_fail(j, "platform.rsa_key", "a key with rsa \"off\": leave one of them out");
     }
+    const cJSON *api = scenario_json_get(v, "api");
+    if (api && !cJSON_IsBool(api)) {
+        scenario_json_got(api, got, sizeof got);
+        rc = scenario_json_fail(j, "platform.api", "expected true or false, got %s", got);
+    }
+    pf->api = cJSON_IsTrue(api);
     const cJSON *tls = scenario_json_get(v, "tls");
     if (tls)
         SJ_TRY(rc, scenario_tls_parse(j, tls, "platform.tls", 1, sc->path, &pf->tls));
@@ -292,7 +303,7 @@ static void scenario_warnings(struct scenario *sc)
 {
     const char *file = sc->path[0] ? sc->path : "<scenario>";
     sc->warning[0] = '\0';
-    if (sc->n_expect == 0)
+    if (sc->n_expect == 0 && sc->n_cmd_paths == 0)
         snprintf(sc->warning, sizeof sc->warning,
                  "%s: warning: no expectations: the run checks nothing and passes whatever happens",
                  file);
@@ -379,6 +390,7 @@ int scenario_parse(const char *text, const char *path, struct scenario *sc, char
     SJ_TRY(rc, scenario_fleets_parse(&j, root, sc));
     SJ_TRY(rc, scenario_steps_parse(&j, cJSON_GetObjectItemCaseSensitive(root, "steps"), sc));
     SJ_TRY(rc, scenario_expect_parse(&j, scenario_json_get(root, "expect"), sc));
+    SJ_TRY(rc, scenario_api_check(&j, sc));
     if (rc != SJ_OK && scenario_json_errors(&j) == 0)
         scenario_json_fail(&j, "", "not a valid scenario");
     if (scenario_json_errors(&j) > 0)

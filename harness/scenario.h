@@ -19,7 +19,7 @@
 #define SCENARIO_ERRORS_MAX 20     /* errors of one file shown; the rest are counted */
 #define SCENARIO_ERR_BYTES 8192    /* an error buffer that holds SCENARIO_ERRORS_MAX lines */
 
-enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL };
+enum sc_step_kind { SC_STEP_COMMAND = 0, SC_STEP_FAULT, SC_STEP_TERMINAL, SC_STEP_API };
 /* terminal: {"fleet", "action": "unregister", "fraction"}: terminals act on their own */
 enum sc_terminal_action { SC_ACT_UNREGISTER = 0 };
 /* disconnect: close the connection; cut: break it without a goodbye (TCP reset);
@@ -27,6 +27,36 @@ enum sc_terminal_action { SC_ACT_UNREGISTER = 0 };
  * the dialect damages one, and the platform must refuse it.  Same values as
  * enum ctl_fault. */
 enum sc_fault_kind { SC_FAULT_DISCONNECT = 0, SC_FAULT_CUT, SC_FAULT_CORRUPT };
+
+/* api: a call of the northbound API (harness/scenario_api.c, docs/api.md) */
+#define SC_API_MAX_CAPTURE 16      /* values one call captures */
+#define SC_API_NAME_MAX 32         /* a captured name: [A-Za-z_][A-Za-z0-9_]*, with its NUL */
+#define SC_API_PATH_MAX 96         /* a path into the answer: commandId, services[0].data.lat */
+struct sc_api {
+    char method[8];                /* GET POST PUT DELETE */
+    char *path;                    /* owned: from "/", ${name}s in it */
+    cJSON *body;                   /* owned, NULL none: JSON, ${name}s in its strings */
+    int expect_status;             /* 100..599; 0: any 2xx */
+    char id[SC_ID_LEN];            /* the verdict's id, "" none (the call is still recorded) */
+    int index;                     /* its place in the file's steps[], for messages */
+    int n_capture;
+    char capture_name[SC_API_MAX_CAPTURE][SC_API_NAME_MAX];
+    char capture_path[SC_API_MAX_CAPTURE][SC_API_PATH_MAX];
+};
+
+/* {"id", "command_path": {"capture": NAME, "states": [...]}}: the command whose
+ * commandId an api step captured as NAME went through these states in order, as
+ * the platform's GET deviceCommands?deviceId=... shows its "transitions" at the
+ * end of the run (harness/scenario_api.c parses it, harness/run_api.c judges it). */
+struct sc_cmd_path {
+    char id[SC_ID_LEN];
+    char area[SC_ID_LEN];
+    char desc[160];
+    char capture[SC_API_NAME_MAX];
+    int n_states;
+    char states[8][16];            /* PENDING EXPIRED CANCELED SENT TIMEOUT DELIVERED SUCCESSFUL FAIL */
+    int index;                     /* expect[index] in the file */
+};
 
 struct sc_step {
     uint64_t at_ms;                /* from scenario start, virtual time */
@@ -41,6 +71,7 @@ struct sc_step {
     enum sc_fault_kind fault;
     enum sc_terminal_action action;
     uint64_t down_ms;              /* fault: how long terminals stay away before reconnecting (default 0: backoff only) */
+    struct sc_api *api;            /* api: the call (owned); NULL for the other kinds */
 };
 
 enum sc_expect_kind {
@@ -93,6 +124,7 @@ struct sc_platform {
     struct tls_opts tls;           /* "tls": server certificate and key, device root CA (no cert: TCP) */
     char rsa[16];                  /* "rsa": "on" (default) | "encrypt" | "off" */
     char rsa_key[512];             /* "rsa_key": the gateway's RSA private key, PEM (relative to the scenario file) */
+    bool api;                      /* "api": true: the core serves the northbound API for the run's api steps */
 };
 
 struct scenario {
@@ -110,6 +142,8 @@ struct scenario {
     struct sc_step *steps;         /* sorted by at_ms */
     int n_expect;
     struct sc_expect *expect;
+    int n_cmd_paths;
+    struct sc_cmd_path *cmd_paths; /* the command_path expectations, apart from expect[] */
     /* A valid file that probably does not do what was meant, as lines of
      * "path: warning: ..." ("" when none): no expectations. */
     char warning[640];
@@ -127,6 +161,26 @@ const struct fleet_spec *scenario_fleet(const struct scenario *sc, const char *i
 int scenario_fleet_index(const struct scenario *sc, const char *id); /* -1 when none */
 /* Terminal states a STATE or TRANSITIONS expectation may name. */
 bool scenario_state_known(const char *state);
+
+/* The api steps (harness/scenario_api.c).  The index in the file's steps[] of the
+ * first one, -1 when none: a run without an API to call (platform.api or
+ * --target-api) refuses the file, naming it. */
+int scenario_api_first(const struct scenario *sc);
+void scenario_api_free(struct sc_api *a);
+/* A command_path expectation judged on the platform's answer to GET
+ * deviceCommands?deviceId=... (its "data" array, or the answer itself when it is
+ * one): the command command_id's "transitions" [{status, time}] hold e's states in
+ * order.  PASS, FAIL (not listed, another path), or INCONCLUSIVE (no transitions
+ * shown); what was seen into observed. */
+int scenario_cmd_path_judge(const struct sc_cmd_path *e, const char *command_id, const cJSON *answer,
+                            char *observed, size_t cap);
+/* The device id the platform gives terminal n of the fleet (what ${device:FLEET:N}
+ * stands for); -1 when no such fleet or terminal. */
+int scenario_device_id(const struct scenario *sc, const char *fleet, uint64_t n, char *out, size_t cap);
+/* A call's template with every ${name} filled: a value captured (names[i] ->
+ * vals[i]) or ${device:FLEET:N}.  0, or -1 with why (a name without a value). */
+int scenario_api_subst(const struct scenario *sc, const char *tpl, const char (*names)[SC_API_NAME_MAX],
+                       const char *const *vals, int n, char *out, size_t cap, char *why, size_t whycap);
 
 /* A scenario file's text (malloc'd): the parser's limits and messages; NULL with err. */
 char *scenario_read_text(const char *path, char *err, size_t errcap);

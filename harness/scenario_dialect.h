@@ -28,6 +28,9 @@ struct sc_dialect {
                          size_t errcap);
     /* Optional: a few words on fleet f for the plan of a dry run ("  2013  heartbeat 30s"). */
     void (*describe)(const struct fleet_spec *f, char *out, size_t cap);
+    /* Optional: the device id the platform knows terminal ident of fleet f by (NULL:
+     * ident itself); JT/T 808: its phone as the header's BCD digits. */
+    void (*device_id)(const struct fleet_spec *f, const char *ident, char *out, size_t cap);
     /* The embedded platform's front-end that serves its terminals, or NULL: its
      * fleets need a target of their own. */
     const struct frontend *frontend;

@@ -591,8 +591,14 @@ int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct 
     sc->expect = calloc((size_t)n, sizeof *sc->expect);
     if (sc->expect == NULL)
         return scenario_json_fail(j, "expect", "out of memory");
-    for (const cJSON *e = v->child; e != NULL; e = e->next) {
-        scenario_json_index(p, sizeof p, "expect", sc->n_expect);
+    int i = 0;
+    for (const cJSON *e = v->child; e != NULL; e = e->next, i++) {
+        scenario_json_index(p, sizeof p, "expect", i);
+        if (cJSON_IsObject(e) && scenario_json_get(e, "command_path")) {
+            /* judged on the platform's API at the end of the run (scenario_api.c) */
+            SJ_TRY(rc, scenario_api_expect_parse(j, e, p, sc, i));
+            continue;
+        }
         SJ_TRY(rc, expect_parse(j, e, p, sc, sc->n_expect));
         sc->n_expect++; /* also after an error: the paths of the next ones count it */
     }

@@ -25,6 +25,14 @@ int scenario_tls_parse(const struct scenario_json *j, const cJSON *obj, const ch
 int scenario_fleets_parse(const struct scenario_json *j, const cJSON *root, struct scenario *sc);
 /* v: the "steps" value (NULL when absent); bodies are detached from the tree. */
 int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenario *sc);
+/* An "api" step at path (scenario_api.c): st->api made (freed by scenario_free,
+ * even after an error); index is its place in the file's steps[]. */
+int scenario_api_parse(const struct scenario_json *j, cJSON *obj, const char *path, struct sc_step *st, int index);
+/* expect[i] with "command_path" (scenario_api.c). */
+int scenario_api_expect_parse(const struct scenario_json *j, const cJSON *obj, const char *path, struct scenario *sc,
+                              int index);
+/* After every section: the api steps' ${name}s (in the order the steps run) and ids. */
+int scenario_api_check(const struct scenario_json *j, struct scenario *sc);
 /* v: the "expect" value (NULL when absent). */
 int scenario_expect_parse(const struct scenario_json *j, const cJSON *v, struct scenario *sc);
 

@@ -415,7 +415,16 @@ static void jt_describe(const struct fleet_spec *fs, char *out, size_t cap)
              f->time_query ? "  time query" : "");
 }
 
+/* The gateway names a device by the header's phone: BCD[6] (12 digits) before 2019, BCD[10] (20) in it. */
+static void jt_device_id(const struct fleet_spec *fs, const char *ident, char *out, size_t cap)
+{
+    const struct jt808_fleet_cfg *f = fs->cfg;
+    size_t want = f->version == 2019 ? 20 : 12, n = strlen(ident);
+    snprintf(out, cap, "%.*s%s", (int)(n < want ? want - n : 0), "00000000000000000000", ident);
+}
+
 const struct sc_dialect scenario_jt808 = {
+    .device_id = jt_device_id,
     .describe = jt_describe,
     .name = "jt808",
     .dev = &jt808_dialect,

@@ -13,7 +13,7 @@
 /* Far beyond any hand-written or generated timeline; bounds the work a bad file costs. */
 #define STEPS_MAX 100000
 
-static const char *const step_fields[] = {"at", "command", "fault", "terminal"};
+static const char *const step_fields[] = {"at", "command", "fault", "terminal", "api"};
 static const char *const terminal_fields[] = {"fleet", "action", "fraction"};
 static const char *const terminal_actions[] = {"unregister"};
 static const char *const command_fields[] = {"fleet", "msg", "body", "fraction"};
@@ -169,7 +169,7 @@ static int step_terminal(const struct scenario_json *j, const cJSON *obj, const 
 }
 
 static int step_parse(const struct scenario_json *j, cJSON *obj, const char *path,
-                      const struct scenario *sc, struct sc_step *st)
+                      const struct scenario *sc, struct sc_step *st, int index)
 {
     char p[SCENARIO_JSON_PATH_MAX], at[24], end[24];
     cJSON *cmd, *fault;
@@ -190,10 +190,14 @@ static int step_parse(const struct scenario_json *j, cJSON *obj, const char *pat
     cmd = cJSON_GetObjectItemCaseSensitive(obj, "command");
     fault = cJSON_GetObjectItemCaseSensitive(obj, "fault");
     cJSON *term = cJSON_GetObjectItemCaseSensitive(obj, "terminal");
-    if ((cmd != NULL) + (fault != NULL) + (term != NULL) > 1)
-        return scenario_json_fail(j, path, "has more than one of \"command\", \"fault\" and \"terminal\"; "
+    cJSON *api = cJSON_GetObjectItemCaseSensitive(obj, "api");
+    if ((cmd != NULL) + (fault != NULL) + (term != NULL) + (api != NULL) > 1)
+        return scenario_json_fail(j, path, "has more than one of \"command\", \"fault\", \"terminal\" and \"api\"; "
                                            "a step does one thing");
-    if (term != NULL) {
+    if (api != NULL) {
+        scenario_json_path(p, sizeof p, path, "api");
+        SJ_TRY(rc, scenario_api_parse(j, api, p, st, index));
+    } else if (term != NULL) {
         scenario_json_path(p, sizeof p, path, "terminal");
         SJ_TRY(rc, step_terminal(j, term, p, sc, st));
     } else if (cmd != NULL) {
@@ -203,10 +207,10 @@ static int step_parse(const struct scenario_json *j, cJSON *obj, const char *pat
         scenario_json_path(p, sizeof p, path, "fault");
         SJ_TRY(rc, step_fault(j, fault, p, sc, st));
     } else if (scenario_json_hinted(j, obj, "command") || scenario_json_hinted(j, obj, "fault") ||
-               scenario_json_hinted(j, obj, "terminal")) {
+               scenario_json_hinted(j, obj, "terminal") || scenario_json_hinted(j, obj, "api")) {
         rc = SJ_ERR; /* misspelt, and reported so */
     } else {
-        rc = scenario_json_fail(j, path, "needs \"command\", \"fault\" or \"terminal\"");
+        rc = scenario_json_fail(j, path, "needs \"command\", \"fault\", \"terminal\" or \"api\"");
     }
     return rc;
 }
@@ -273,7 +277,7 @@ int scenario_steps_parse(const struct scenario_json *j, cJSON *v, struct scenari
         scenario_json_index(p, sizeof p, "steps", sc->n_steps);
         /* counted first so a body detached before a later error is still freed */
         sc->n_steps++;
-        SJ_TRY(rc, step_parse(j, e, p, sc, &sc->steps[sc->n_steps - 1]));
+        SJ_TRY(rc, step_parse(j, e, p, sc, &sc->steps[sc->n_steps - 1], sc->n_steps - 1));
     }
     if (rc != SJ_OK)
         return rc;

@@ -25,6 +25,11 @@ static void usage(void)
             "  -t, --target T        embedded (default: the reference platform, started on a\n"
             "                        free loopback port for the run and stopped after it) or\n"
             "                        tcp://HOST:PORT or tls://HOST:PORT (loopback)\n"
+            "      --target-api URL  the target's northbound API (http:// or https://), for the\n"
+            "                        cases that need northbound-api (the embedded platform\n"
+            "                        serves its own when a chosen case needs it)\n"
+            "      --api-app ID:SECRET  the application the api steps log in as\n"
+            "      --api-ca FILE     the CA of an https:// --target-api's certificate\n"
             "      --tls             the embedded platform serves TLS (a server certificate,\n"
             "                        device CA and devices made for the run, in REPORT/tls)\n"
             "                        and every case connects over TLS; with --terminal the\n"
@@ -97,6 +102,8 @@ int cmd_conform(int argc, char **argv)
         {"shard", required_argument, 0, 'S'},
         {"tls", no_argument, 0, 'W'}, {"platform-cert", required_argument, 0, 'P'},
         {"platform-key", required_argument, 0, 'Q'}, {"client-ca", required_argument, 0, 'V'},
+        {"target-api", required_argument, 0, 0x201}, {"api-app", required_argument, 0, 0x202},
+        {"api-ca", required_argument, 0, 0x203},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -130,6 +137,9 @@ int cmd_conform(int argc, char **argv)
         case 'P': o.platform_cert = optarg; break;
         case 'Q': o.platform_key = optarg; break;
         case 'V': o.client_ca = optarg; break;
+        case 0x201: o.target_api = optarg; break;
+        case 0x202: o.api_app = optarg; break;
+        case 0x203: o.api_ca = optarg; break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

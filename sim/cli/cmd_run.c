@@ -48,6 +48,10 @@ static void usage(void)
             "\n"
             "  -r, --report DIR        write DIR/report.json, DIR/junit.xml and DIR/report.html\n"
             "  -t, --target URL        tcp://HOST:PORT of a third-party platform\n"
+            "      --target-api URL    the api steps call this platform's northbound API\n"
+            "                          (http://HOST:PORT or https://...; else platform.api)\n"
+            "      --api-app ID:SECRET the application they log in as (with --target-api)\n"
+            "      --api-ca FILE       the CA of an https:// --target-api's certificate\n"
             "  -p, --procs N           worker processes (default: number of cores; raised\n"
             "                          when the open-file limit needs more)\n"
             "  -s, --time-scale X      run virtual time X times faster (embedded target only)\n"
@@ -108,6 +112,9 @@ int cmd_run(int argc, char **argv)
         {"pcap-limit", required_argument, 0, 'L'},
         {"no-color", no_argument, 0, 'N'},
         {"dash", no_argument, 0, 0x200},
+        {"target-api", required_argument, 0, 0x201},
+        {"api-app", required_argument, 0, 0x202},
+        {"api-ca", required_argument, 0, 0x203},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -178,6 +185,9 @@ int cmd_run(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'N': o.no_color = 1; break;
         case 0x200: o.dash = 1; break;
+        case 0x201: o.target_api = optarg; break;
+        case 0x202: o.api_app = optarg; break;
+        case 0x203: o.api_ca = optarg; break;
         case 'n': o.dry_run = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': usage(); return 0;

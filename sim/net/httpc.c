@@ -222,8 +222,16 @@ unsigned httpc_running(const struct httpc *h) { return h ? h->running : 0; }
 int httpc_post_json(struct httpc *h, const char *url, const char *body, uint64_t timeout_ms, httpc_done_fn done,
                     void *arg, char *err, size_t errcap)
 {
+    struct httpc_opts o = {.method = "POST", .url = url, .body = body ? body : "", .timeout_ms = timeout_ms};
+    return httpc_request(h, &o, done, arg, err, errcap);
+}
+
+int httpc_request(struct httpc *h, const struct httpc_opts *o, httpc_done_fn done, void *arg, char *err,
+                  size_t errcap)
+{
+    const char *method = o->method ? o->method : "POST";
     struct httpc_req *q = calloc(1, sizeof *q);
-    if (!q || !(q->send = strdup(body ? body : "")) || !(q->easy = curl_easy_init())) {
+    if (!q || (o->body && !(q->send = strdup(o->body))) || !(q->easy = curl_easy_init())) {
         if (q)
             free(q->send);
         free(q);
@@ -234,17 +242,35 @@ int httpc_post_json(struct httpc *h, const char *url, const char *body, uint64_t
     q->done = done;
     q->arg = arg;
     q->t0_us = now_us();
-    q->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (q->send) {
+        char ct[200];
+        snprintf(ct, sizeof ct, "Content-Type: %s", o->content_type ? o->content_type : "application/json");
+        q->headers = curl_slist_append(NULL, ct);
+    }
+    for (const char *const *hl = o->headers; hl && *hl; hl++)
+        q->headers = curl_slist_append(q->headers, *hl);
     CURL *e = q->easy;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->send);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(q->send));
+    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    if (q->send) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->send);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(q->send));
+    } else if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    else if (strcmp(method, "POST") == 0 && !q->send) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    if (o->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_fn);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, q);
     curl_easy_setopt(e, CURLOPT_PRIVATE, q);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms ? o->timeout_ms : 1));
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {

@@ -39,6 +39,19 @@ void httpc_free(struct httpc *h);
  * from the loop, never from inside this call.  0, or -1 with err. */
 int httpc_post_json(struct httpc *h, const char *url, const char *body, uint64_t timeout_ms, httpc_done_fn done,
                     void *arg, char *err, size_t errcap);
+/* Any request: method and URL, header lines, a body, a CA for https.  Same
+ * contract as httpc_post_json. */
+struct httpc_opts {
+    const char *method;           /* "GET", "POST", "PUT", "DELETE" (NULL: POST) */
+    const char *url;
+    const char *const *headers;   /* "Name: value" lines, NULL-terminated (NULL: none) */
+    const char *body;             /* sent as is (NULL: no body) */
+    const char *content_type;     /* of the body (NULL: application/json) */
+    const char *ca_file;          /* https: the CA the server's certificate must chain to (NULL: the system's) */
+    uint64_t timeout_ms;          /* the whole request */
+};
+int httpc_request(struct httpc *h, const struct httpc_opts *o, httpc_done_fn done, void *arg, char *err,
+                  size_t errcap);
 /* Requests running. */
 unsigned httpc_running(const struct httpc *h);
 

@@ -135,7 +135,7 @@ cat >"$TMP/s/c.json" <<'JSON'
   "level": "MUST", "steps": [{"use": "register_auth"}, {"send": {"msg_id": "0x0002"}},
   {"expect": {"msg_id": "0x8001", "match": {"body.ack_id": "0x0002", "body.result": 1}}, "within": "1s"}]},
  {"id": "X-NB-001", "ref": "r", "objective": "needs what the embedded platform lacks", "level": "MUST",
-  "needs": ["northbound-api"], "steps": [{"connect": true}]}
+  "needs": ["tls"], "steps": [{"connect": true}]}
 ]}
 JSON
 "$FLEETSIM" conform "$TMP/s" -q --cases 'X-HB-*' --report "$TMP/r3" >"$TMP/out" 2>&1; rc=$?
@@ -201,7 +201,7 @@ else
 fi
 rm -f "$TMP/s/long.json"
 expect_exit "a need the target lacks is inconclusive (exit 4)" 4 "$FLEETSIM" conform "$TMP/s" -q --cases 'X-NB-*'
-contains "... with the reason" "the target lacks northbound-api" "$TMP/out"
+contains "... with the reason" "the target lacks tls" "$TMP/out"
 expect_exit "a target that is not there is a harness error (exit 3)" 3 \
     "$FLEETSIM" conform "$SUITE" -q --cases JT808-HB-001 --target "tcp://127.0.0.1:$(free_port)"
 expect_exit "a target off loopback is refused (exit 2)" 2 "$FLEETSIM" conform "$SUITE" --target tcp://10.1.2.3:7999

@@ -124,6 +124,44 @@ static void test_errors_all_at_once(void **state)
     assert_null(s.cases);
 }
 
+/* An api step: read as a scenario's is; its captures bound for later steps; the case needs northbound-api. */
+static void test_api_step(void **state)
+{
+    (void)state;
+    const char *cases =
+        "{\"cases\": ["
+        " {\"id\": \"A-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"needs\": [\"northbound-api\"],"
+        "  \"steps\": [{\"api\": {\"method\": \"POST\", \"path\": \"/c?d=${phone}\", \"body\": {\"deviceId\": \"${phone}\"},"
+        "                        \"expect_status\": 201, \"capture\": {\"cmd\": \"commandId\"}}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/c/${cmd}\"}}, {\"verify\": \"${cmd} != x\"}]}"
+        "]}";
+    struct conform_suite s;
+    char err[4096];
+    if (conform_suite_parse(suite_json, "c.json", cases, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct conform_case *c = &s.cases[0];
+    assert_int_equal(c->n_steps, 3);
+    assert_int_equal(c->steps[0].kind, CSTEP_API);
+    assert_non_null(c->steps[0].api);
+    assert_int_equal(c->steps[1].kind, CSTEP_API);
+    conform_suite_free(&s);
+    const char *bad =
+        "{\"cases\": ["
+        " {\"id\": \"A-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"api\": {\"method\": \"GET\", \"path\": \"/c/${cmd}\", \"id\": \"X\"}},"
+        "             {\"api\": {\"method\": \"FETCH\", \"path\": \"c\"}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/d/${device:f:0}\", \"capture\": {\"phone\": \"x\"}}}]}"
+        "]}";
+    assert_int_equal(conform_suite_parse(suite_json, "bad.json", bad, &s, err, sizeof err), -1);
+    has(err, "bad.json: cases[0].steps[0].api.path: ${cmd}: not a built-in");
+    has(err, "bad.json: cases[0].steps[0].api.id: a case is one verdict: its steps have no ids of their own");
+    has(err, "bad.json: cases[0].steps[1].api.method: expected one of GET, POST, PUT, DELETE, got \"FETCH\"");
+    has(err, "bad.json: cases[0].steps[1].api.path: expected a path starting with \"/\", got \"c\"");
+    has(err, "bad.json: cases[0].steps[2].api.path: ${device:FLEET:N} is a scenario's; a case's device is ${phone}");
+    has(err, "bad.json: cases[0].steps[2].api.capture: phone: a built-in name cannot be bound");
+    has(err, "bad.json: cases[0].needs: the case calls the API (cases[0].steps[0]): list \"northbound-api\"");
+}
+
 static void test_side_and_if(void **state)
 {
     (void)state;
@@ -533,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_errors_all_at_once),
         cmocka_unit_test(test_suite_errors),
         cmocka_unit_test(test_side_and_if),
+        cmocka_unit_test(test_api_step),
         cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_platform),

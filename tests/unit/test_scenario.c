@@ -699,8 +699,68 @@ static const struct err_case error_cases[] = {
      "0x8606, 0x8607, 0x8608, 0x8700, 0x8701, 0x8702, 0x8800, 0x8801, 0x8802, 0x8803, 0x8804, 0x8805, 0x8900, "
      "0x8A00)"},
     {STEP("{'at':'1s','command':{'fleet':'vans','msg':'0x8104'},'fault':{'kind':'disconnect'}}"),
-     "x.json: steps[0]: has more than one of \"command\", \"fault\" and \"terminal\"; a step does one thing"},
-    {STEP("{'at':'1s'}"), "x.json: steps[0]: needs \"command\", \"fault\" or \"terminal\""},
+     "x.json: steps[0]: has more than one of \"command\", \"fault\", \"terminal\" and \"api\"; a step does one thing"},
+    {STEP("{'at':'1s'}"), "x.json: steps[0]: needs \"command\", \"fault\", \"terminal\" or \"api\""},
+    /* api steps: each member checked, the ${name}s in the order the steps run */
+    {STEP(CMD84 ",{'at':'1s','api':{'method':'PATCH','path':'/x'}}"),
+     "x.json: steps[1].api.method: expected one of GET, POST, PUT, DELETE, got \"PATCH\""},
+    {STEP("{'at':'1s','api':{'method':'GET'}}"),
+     "x.json: steps[0].api.path: required (like \"/iocm/app/dm/v1.4.0/devices/${device:FLEET:0}\")"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'iocm/x'}}"),
+     "x.json: steps[0].api.path: expected a path starting with \"/\", got \"iocm/x\""},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/a b'}}"),
+     "x.json: steps[0].api.path: a space, control character or '#' at byte 2 (write it %XX)"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','body':{'a':1}}}"),
+     "x.json: steps[0].api.body: a GET call has no body"},
+    {STEP("{'at':'1s','api':{'method':'POST','path':'/x','body':'text'}}"),
+     "x.json: steps[0].api.body: expected a JSON object or array, got \"text\""},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','expect_status':99}}"),
+     "x.json: steps[0].api.expect_status: must be between 100 and 599, got 99"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','capture':{'1x':'a'}}}"),
+     "x.json: steps[0].api.capture.1x: a name is a letter or _ then letters, digits, _ (at most 31)"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','capture':{'c':'a..b'}}}"),
+     "x.json: steps[0].api.capture.c: expected a path into the answer's JSON (like \"commandId\" or "
+     "\"services[0].data.lat\", at most 95 bytes)"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','capture':{}}}"),
+     "x.json: steps[0].api.capture: captures nothing (leave it out, or name a value: {\"cmd1\": \"commandId\"})"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','idd':'A'}}"),
+     "x.json: steps[0].api.idd: unknown field (did you mean \"id\"?)"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','id':'A B'}}"),
+     "x.json: steps[0].api.id: an id is letters, digits, '-', '_' and '.', got \"A B\""},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x/${cmd1}'}}"),
+     "x.json: steps[0].api.path: ${cmd1}: not captured by an earlier api step (nor ${device:FLEET:N})"},
+    /* captured, but by a step that runs later (the file's order is not the time order) */
+    {STEP("{'at':'5s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}},"
+          "{'at':'1s','api':{'method':'POST','path':'/d','body':{'x':['${cmd1}']}}}"),
+     "x.json: steps[1].api.body.x[0]: ${cmd1}: captured by steps[0], which does not run before this one"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/d/${device:cars:0}'}}"),
+     "x.json: steps[0].api.path: ${device:cars:0}: no fleet \"cars\""},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/d/${device:vans:10}'}}"),
+     "x.json: steps[0].api.path: ${device:vans:10}: fleet vans has terminals 0 to 9"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/d/${device:vans}'}}"),
+     "x.json: steps[0].api.path: ${device:vans}: expected ${device:FLEET:N} (a fleet's id and a terminal's number from 0)"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/d/${x'}}"),
+     "x.json: steps[0].api.path: \"${\" without its \"}\""},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'GET','path':'/x','id':'A-1'}}],"
+         "'expect':[{'id':'A-1','ledger':'balanced'}]"),
+     "x.json: steps[0].api.id: \"A-1\" is an expectation's id too (expect[0])"},
+    {STEP("{'at':'1s','api':{'method':'GET','path':'/x','id':'A-1'}},{'at':'2s','api':{'method':'GET','path':'/y','id':'A-1'}}"),
+     "x.json: steps[1].api.id: duplicate id \"A-1\" (also steps[0].api)"},
+    {DOC(",'platform':{'api':'yes'}"), "x.json: platform.api: expected true or false, got \"yes\""},
+    /* command_path expectations */
+    {DOC(",'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT']}}]"),
+     "x.json: expect[0].command_path.capture: no api step captures \"cmd1\" (the commandId of the call that creates it)"},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'L','ledger':'balanced'},{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT','DONE']}}]"),
+     "x.json: expect[1].command_path.states[1]: expected a command state (PENDING, EXPIRED, CANCELED, SENT, TIMEOUT, "
+     "DELIVERED, SUCCESSFUL, FAIL), got \"DONE\""},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':[],'within':'1s'}}]"),
+     "x.json: expect[0].command_path.within: unknown field\n"
+     "x.json: expect[0].command_path.states: expected 1 to 8 states, got 0"},
+    {DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+         "'expect':[{'id':'L','ledger':'balanced'},{'id':'L','command_path':{'capture':'cmd1','states':['SENT']}}]"),
+     "x.json: expect[1].id: duplicate expectation id \"L\""},
     {STEP("{'at':'1s','terminal':{'fleet':'vans','action':'reboot'}}"),
      "x.json: steps[0].terminal.action: expected one of unregister, got \"reboot\""},
     {EXPECT("{'id':'A-1','state':'authenticated','fleet':'vanz'}"),
@@ -1408,6 +1468,104 @@ static void test_names_agree_with_evaluation(void **state)
     scenario_free(&sc);
 }
 
+/* An api step: its members, the templates filled with captured values and device ids. */
+static void test_api_step(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[2048] = "", out[256], why[128];
+    int rc = parse_q("{" HEAD ",'platform':{'api':true},'fleets':[" TRUCKS ",{'id':'vans','protocol':'jt808',"
+                     "'version':2013,'count':10,'phone':'13500000000+'}],'steps':[" CMD84 ","
+                     "{'at':'2s','api':{'method':'POST','path':'/iocm/app/cmd/v1.4.0/deviceCommands',"
+                     "'body':{'deviceId':'${device:vans:1}','command':{'method':'X'}},'expect_status':201,"
+                     "'capture':{'cmd1':'commandId','st':'services[0].data'},'id':'API-CMD-1'}},"
+                     "{'at':'3s','api':{'method':'GET','path':'/iocm/app/cmd/v1.4.0/deviceCommands?id=${cmd1}'}}],"
+                     "'expect':[{'id':'L','ledger':'balanced'}]}", &sc, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_true(sc.platform.api);
+    assert_int_equal(scenario_api_first(&sc), 1);
+    /* in time order: the command at 5s comes last */
+    const struct sc_api *a = sc.steps[0].api, *b = sc.steps[1].api;
+    assert_int_equal(sc.steps[0].kind, SC_STEP_API);
+    assert_null(sc.steps[2].api);
+    assert_string_equal(a->method, "POST");
+    assert_int_equal(a->expect_status, 201);
+    assert_string_equal(a->id, "API-CMD-1");
+    assert_int_equal(a->index, 1);
+    assert_int_equal(a->n_capture, 2);
+    assert_string_equal(a->capture_name[1], "st");
+    assert_string_equal(a->capture_path[1], "services[0].data");
+    assert_int_equal(b->expect_status, 0);
+    assert_null(b->body);
+    /* the platform's id of a JT/T 808 terminal: its phone in the header's BCD digits */
+    assert_int_equal(scenario_device_id(&sc, "vans", 1, out, sizeof out), 0);
+    assert_string_equal(out, "013500000001");
+    assert_int_equal(scenario_device_id(&sc, "vans", 10, out, sizeof out), -1);
+    assert_int_equal(scenario_device_id(&sc, "nope", 0, out, sizeof out), -1);
+    assert_int_equal(scenario_device_id(&sc, "trucks", 3, out, sizeof out), 0);
+    assert_int_equal(strlen(out), 20); /* 2019: BCD[10] */
+    const char names[1][SC_API_NAME_MAX] = {"cmd1"};
+    const char *vals[1] = {"c0ffee"};
+    assert_int_equal(scenario_api_subst(&sc, b->path, names, vals, 1, out, sizeof out, why, sizeof why), 0);
+    assert_string_equal(out, "/iocm/app/cmd/v1.4.0/deviceCommands?id=c0ffee");
+    assert_int_equal(scenario_api_subst(&sc, "/d/${device:vans:0}/${cmd1}", names, vals, 1, out, sizeof out, why,
+                                        sizeof why), 0);
+    assert_string_equal(out, "/d/013500000000/c0ffee");
+    assert_int_equal(scenario_api_subst(&sc, b->path, names, vals, 0, out, sizeof out, why, sizeof why), -1);
+    assert_string_equal(why, "${cmd1} has no value");
+    assert_int_equal(scenario_api_subst(&sc, b->path, names, vals, 1, out, 10, why, sizeof why), -1);
+    scenario_free(&sc);
+    /* without platform.api the file is still valid: --target-api may give the API */
+    rc = parse_q(STEP("{'at':'1s','api':{'method':'GET','path':'/x'}}"), &sc, err, sizeof err);
+    assert_int_equal(rc, 0);
+    assert_false(sc.platform.api);
+    assert_int_equal(scenario_api_first(&sc), 0);
+    scenario_free(&sc);
+    rc = parse_q(STEP(CMD84), &sc, err, sizeof err);
+    assert_int_equal(scenario_api_first(&sc), -1);
+    scenario_free(&sc);
+}
+
+/* A command's path judged on what GET deviceCommands answers. */
+static void test_command_path(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[2048], obs[256];
+    int rc = parse_q(DOC(",'steps':[{'at':'1s','api':{'method':'POST','path':'/c','capture':{'cmd1':'commandId'}}}],"
+                         "'expect':[{'id':'P-1','command_path':{'capture':'cmd1','states':['SENT','SUCCESSFUL']}},"
+                         "{'id':'L','ledger':'balanced'}]"), &sc, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.n_expect, 1); /* apart from the others */
+    assert_int_equal(sc.n_cmd_paths, 1);
+    const struct sc_cmd_path *e = &sc.cmd_paths[0];
+    assert_string_equal(e->id, "P-1");
+    assert_string_equal(e->area, "api.commands");
+    assert_int_equal(e->index, 0);
+    assert_string_equal(e->desc, "command ${cmd1} goes SENT -> SUCCESSFUL");
+    cJSON *a = cJSON_Parse("{\"data\":[{\"commandId\":\"x\"},{\"commandId\":\"c1\",\"status\":\"SUCCESSFUL\","
+                           "\"transitions\":[{\"status\":\"PENDING\"},{\"status\":\"SENT\"},{\"status\":\"DELIVERED\"},"
+                           "{\"status\":\"SUCCESSFUL\"}]},{\"commandId\":\"c2\",\"status\":\"SENT\"},"
+                           "{\"commandId\":\"c3\",\"transitions\":[{\"status\":\"SUCCESSFUL\"},{\"status\":\"SENT\"}]}]}");
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", a, obs, sizeof obs), VERDICT_PASS);
+    assert_string_equal(obs, "PENDING -> SENT -> DELIVERED -> SUCCESSFUL");
+    /* out of order is not the path */
+    assert_int_equal(scenario_cmd_path_judge(e, "c3", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_string_equal(obs, "SUCCESSFUL -> SENT (no SUCCESSFUL after that)");
+    assert_int_equal(scenario_cmd_path_judge(e, "c2", a, obs, sizeof obs), VERDICT_INCONCLUSIVE);
+    assert_string_equal(obs, "command c2 shows no transitions (status SENT)");
+    assert_int_equal(scenario_cmd_path_judge(e, "c9", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_string_equal(obs, "command c9 is not among the device's 4");
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"error_code\":\"1\"}");
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", a, obs, sizeof obs), VERDICT_FAIL);
+    assert_int_equal(scenario_cmd_path_judge(e, "c1", NULL, obs, sizeof obs), VERDICT_FAIL);
+    cJSON_Delete(a);
+    scenario_free(&sc);
+}
+
 static void test_state_known(void **state)
 {
     assert_true(scenario_state_known("idle"));
@@ -1450,6 +1608,8 @@ int main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_state_known),
+        cmocka_unit_test(test_api_step),
+        cmocka_unit_test(test_command_path),
         cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_names_agree_with_evaluation),
     };
