@@ -39,6 +39,10 @@ enum conform_step_kind {
     CSTEP_EXPECT_SILENCE,   /* no frame arrives within a time */
     CSTEP_EXPECT_NONE,      /* no frame of an id (and fields) arrives within a time; others are skipped */
     CSTEP_DRAIN,            /* frames within a time are read and logged, none judged */
+    /* the case's callback receiver (conform_push.c) */
+    CSTEP_EXPECT_PUSH,      /* a push whose JSON body matches arrives within a deadline; others are skipped */
+    CSTEP_EXPECT_NO_PUSH,   /* no push that matches arrives within a time; others are skipped */
+    CSTEP_RECEIVER_PLAN,    /* the receiver's answers from now on (cb_recv.h's plan) */
 };
 
 /* One alternative of an expect: msg_id and the fields that must match. */
@@ -80,6 +84,9 @@ struct conform_step {
     bool bit_clear;                 /* ... "lacks" */
     int near_now_s;                 /* "LEFT is now within Ns": LEFT a BCD[6] YYMMDDhhmmss UTC time at most
                                      * this many seconds from the runner's clock (right is NULL) */
+    /* expect_push, expect_no_push: any[0].fields the paths of the push's body to match ("notifyType"
+     * among them when the step names one); receiver_plan: */
+    char *plan;                     /* owned: the plan */
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
@@ -104,6 +111,8 @@ struct conform_case {
                                      * -2013 or -2019); 0: a case without */
     char file[512];                 /* the file it is in */
     int index;                      /* its place in the suite (for its phone) */
+    bool receiver;                  /* it uses a callback receiver (a push step, ${receiver_url}): the
+                                     * runner starts one for it */
     int n_steps;
     struct conform_step *steps;     /* owned */
     /* kind scenario: `fleetsim run` runs it, its expectations are the cases */
@@ -168,6 +177,8 @@ struct conform_target {
     bool client_ca;                 /* terminal: devices must present a certificate (--client-ca) */
     bool terminal;                  /* --terminal: the runner is the platform; each connection is accepted */
     int listen_fd;                  /* ... on this socket (with terminal) */
+    const char *receiver_bind;      /* where a case's callback receiver listens (NULL: 127.0.0.1) */
+    uint16_t receiver_port;         /* ... on this port (0: a free one per case) */
 };
 
 /* --terminal (conform_terminal.c): listen on spec ("HOST:PORT", loopback, NULL for
