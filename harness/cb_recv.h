@@ -5,7 +5,8 @@
  * each by a plan: a status and a delay per request, in turn ("503x3,200": three 503s,
  * then 200 from then on; "200@20s": 200 after 20 s, past the platform's 15 s
  * timeout), so that the delivery rules can be checked.  `fleetsim receiver` is its
- * command line; the conformance runner and `fleetsim run` start one in-process.
+ * command line; the conformance runner starts one in-process for each case that uses
+ * one (harness/conform_push.c).
  *
  * Thread-safe: the owner reads what arrived (cb_recv_count, cb_recv_get, cb_recv_wait)
  * while the server's thread records it. */

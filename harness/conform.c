@@ -235,6 +235,7 @@ int conform_main(const struct conform_opts *o)
         return conform_list_suites(o);
     struct conform_target t;
     memset(&t, 0, sizeof t);
+    t.receiver_bind = o->receiver;
     if (!o->dryrun && parse_target(o, &t) < 0)
         return RUN_EXIT_USAGE;
     static struct conform_suite suites[MAX_SUITES];

@@ -1,4 +1,5 @@
 /* fleetsim conform SUITE... [options] */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ static void usage(void)
             "                        platform cases are not run (nor terminal cases without it)\n"
             "      --listen HOST:PORT  --terminal: where to listen (loopback; default\n"
             "                        127.0.0.1 and a free port, printed at the start)\n"
+            "      --receiver ADDR   where the callback receiver of a case with push steps listens\n"
+            "                        (an IPv4 or IPv6 address the target can reach; default\n"
+            "                        127.0.0.1), a free port each case: ${receiver_url}\n"
             "  -c, --cases GLOB      only the cases whose id matches (GLOB,GLOB,... any of them)\n"
             "  -x, --exclude GLOB    not the cases whose id matches\n"
             "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
@@ -97,6 +101,7 @@ int cmd_conform(int argc, char **argv)
         {"shard", required_argument, 0, 'S'},
         {"tls", no_argument, 0, 'W'}, {"platform-cert", required_argument, 0, 'P'},
         {"platform-key", required_argument, 0, 'Q'}, {"client-ca", required_argument, 0, 'V'},
+        {"receiver", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -130,6 +135,13 @@ int cmd_conform(int argc, char **argv)
         case 'P': o.platform_cert = optarg; break;
         case 'Q': o.platform_key = optarg; break;
         case 'V': o.client_ca = optarg; break;
+        case 'R': {
+            unsigned char a[16];
+            if (inet_pton(AF_INET, optarg, a) != 1 && inet_pton(AF_INET6, optarg, a) != 1)
+                return cmd_usage_error("conform", "--receiver: '%s' is not an IPv4 or IPv6 address", optarg);
+            o.receiver = optarg;
+            break;
+        }
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

@@ -90,3 +90,7 @@ contains "... said" "'localhost': not an IPv4 or IPv6 address" "$TMP/out"
 expect_exit "--help: exit 0" 0 "$FLEETSIM" receiver --help
 contains "--help shows the plan's form" "STATUS[@DELAY][xCOUNT]" "$TMP/out"
 expect_exit "fleetsim help receiver" 0 "$FLEETSIM" help receiver
+
+# the conformance runner's receivers: --receiver is an address
+expect_exit "conform --receiver that is not an address: exit 2" 2 "$FLEETSIM" conform --receiver nope scenarios/conformance/jt808
+contains "... said" "fleetsim conform: --receiver: 'nope' is not an IPv4 or IPv6 address" "$TMP/out"
