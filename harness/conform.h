@@ -247,8 +247,9 @@ struct conform_opts {
     int jobs;                       /* 1..; cases spread over this many processes */
     int terminal;                   /* --terminal: the runner is the platform; devices connect to it */
     const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
-    const char *receiver;           /* --receiver ADDR: where the cases' callback receivers listen (an IPv4 or
-                                     * IPv6 address the target can reach; NULL 127.0.0.1), a free port each */
+    const char *receiver;           /* --receiver ADDR[:PORT]: where the cases' callback receivers listen (an IPv4
+                                     * or IPv6 address the target can reach; NULL 127.0.0.1) ... */
+    uint16_t receiver_port;         /* ... on this port, the cases one at a time (0: a free one each) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
     uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
 };

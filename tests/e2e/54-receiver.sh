@@ -94,3 +94,50 @@ expect_exit "fleetsim help receiver" 0 "$FLEETSIM" help receiver
 # the conformance runner's receivers: --receiver is an address
 expect_exit "conform --receiver that is not an address: exit 2" 2 "$FLEETSIM" conform --receiver nope scenarios/conformance/jt808
 contains "... said" "fleetsim conform: --receiver: 'nope' is not an IPv4 or IPv6 address" "$TMP/out"
+
+# a conformance case's receiver, pushed to by curl on the port --receiver fixes:
+# the push that matches passes the case, the others are its evidence; a push that
+# never comes fails the next case
+SUITE="$TMP/push-suite"
+mkdir -p "$SUITE"
+echo '{"name": "push-e2e", "protocol": "jt808"}' >"$SUITE/suite.json"
+cat >"$SUITE/10-push.json" <<'JSON'
+{"cases": [
+ {"id": "PUSH-E2E-001", "ref": "004 5", "objective": "a push that matches arrives", "level": "MUST", "steps": [
+   {"receiver_plan": "503x1,200"},
+   {"expect_push": {"notifyType": "deviceDataChanged", "match": {"deviceId": "d1"}}, "within": "30s"},
+   {"bind": {"dev": "deviceId"}}, {"verify": "${dev} == d1"}]},
+ {"id": "PUSH-E2E-002", "ref": "004 5", "objective": "a push that never comes", "level": "MUST", "steps": [
+   {"expect_push": {"notifyType": "deviceDeleted"}, "within": "2s"}]}]}
+JSON
+RP=$(free_port)
+(
+    for _ in $(seq 600); do
+        code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -d '{"notifyType":"deviceAdded","deviceId":"d0"}' \
+            "http://127.0.0.1:$RP/push" 2>/dev/null)
+        case "$code" in 2*|5*) break ;; esac
+        sleep 0.1
+    done
+    curl -s -m 2 -o /dev/null -d '{"notifyType":"deviceDataChanged","deviceId":"d1"}' "http://127.0.0.1:$RP/push"
+) &
+PUSHER=$!
+"$FLEETSIM" conform "$SUITE" --receiver "127.0.0.1:$RP" --jobs 2 --report "$TMP/rep" >"$TMP/c.out" 2>&1; rc=$?
+wait "$PUSHER"
+same "conform: a push case passes, the one whose push never comes fails (exit 1)" "$rc" 1
+python3 - "$TMP/rep/report.json" >"$TMP/rep.txt" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for c in r["cases"]:
+    print(c["id"], c["verdict"], "|", c["observed"])
+    print(c["wire_log"])
+PY
+contains "... PUSH-E2E-001 passes" "PUSH-E2E-001 PASS" "$TMP/rep.txt"
+contains "... PUSH-E2E-002 fails: no push" "PUSH-E2E-002 FAIL | no push" "$TMP/rep.txt"
+contains "... the wire log has the receiver's URL" "receiver at http://127.0.0.1:$RP" "$TMP/rep.txt"
+contains "... and the pushes skipped" "skipped: notifyType deviceDataChanged, got deviceAdded" "$TMP/rep.txt"
+if grep -qE '^\+[0-9.]+ push 2 < POST /push answered (200|503): \{"notifyType":"deviceDataChanged","deviceId":"d1"\}$' "$TMP/rep.txt"; then
+    ok "... and the one that matched"
+else
+    nok "... and the one that matched" "$(cat "$TMP/rep.txt")"
+fi
+contains "... and the receiver's summary" "receiver: " "$TMP/rep.txt"
