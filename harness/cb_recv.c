@@ -224,6 +224,8 @@ static char *line_of(const struct cb_recv_item *it, bool too_big)
     cJSON_AddNumberToObject(o, "t_ms", (double)it->at_ms);
     cJSON_AddStringToObject(o, "method", it->method);
     cJSON_AddStringToObject(o, "path", it->path);
+    if (it->content_type[0])
+        cJSON_AddStringToObject(o, "content_type", it->content_type);
     cJSON_AddNumberToObject(o, "bytes", (double)it->raw_len);
     if (it->body)
         cJSON_AddItemToObject(o, "body", cJSON_Duplicate(it->body, 1));
@@ -269,6 +271,8 @@ static void record(struct cb_recv *r, struct MHD_Connection *c, const char *url,
     snprintf(it.path, sizeof it.path, "%s", url);
     struct qbuf q = {it.path, sizeof it.path};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    snprintf(it.content_type, sizeof it.content_type, "%s", ct ? ct : "");
     it.raw_len = rq->too_big ? rq->total : rq->len;
     it.raw = rq->too_big ? strdup("") : rq->body ? rq->body : strdup("");
     if (!rq->too_big)

@@ -42,7 +42,8 @@ struct cb_recv_item {
     uint64_t seq;                /* 1, 2, ... in arrival order */
     int64_t at_ms;               /* wall clock, unix ms */
     char method[8];
-    char path[256];
+    char path[256];              /* with the query, "?k=v&..." (decoded) */
+    char content_type[64];       /* its Content-Type header ("" without) */
     cJSON *body;                 /* parsed JSON (NULL when the body is not JSON) */
     char *raw;                   /* the body as sent, NUL-terminated ("" when over CB_RECV_BODY_MAX) */
     size_t raw_len;              /* its bytes (the length sent when over CB_RECV_BODY_MAX) */

@@ -25,7 +25,7 @@ same "503x3,200: three 503s, then 200 from then on" "$codes" " 503 503 503 200 2
 same "a request not JSON is answered too" "$(post 'plain text' /other)" 200
 same "the log has a line per request" "$(wc -l <"$TMP/log.jsonl")" 6
 contains "the log line has the path, the parsed body and the status" \
-    '"method":"POST","path":"/push","bytes":7,"body":{"n":1},"status":503' "$TMP/log.jsonl"
+    '"method":"POST","path":"/push","content_type":"application/json","bytes":7,"body":{"n":1},"status":503' "$TMP/log.jsonl"
 contains "a body that is not JSON is logged as text" '"body_text":"plain text","status":200' "$TMP/log.jsonl"
 finish
 same "SIGTERM: exit 0" "$RC" 0

@@ -247,6 +247,7 @@ static void test_bodies(void **state)
     assert_true(cb_recv_get(r, 0, &it));
     assert_string_equal(it.method, "POST");
     assert_string_equal(it.path, "/push/data?app=a1&x=2");
+    assert_string_equal(it.content_type, "application/json");
     assert_non_null(it.body);
     assert_string_equal(cJSON_GetObjectItem(it.body, "notifyType")->valuestring, "deviceDataChanged");
     assert_true(it.at_ms > 1700000000000LL);
@@ -287,6 +288,7 @@ static void test_log_file(void **state)
     assert_int_equal(cJSON_GetObjectItem(j, "seq")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(j, "status")->valueint, 503);
     assert_string_equal(cJSON_GetObjectItem(j, "path")->valuestring, "/l");
+    assert_string_equal(cJSON_GetObjectItem(j, "content_type")->valuestring, "application/json");
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "body"), "a")->valueint, 1);
     cJSON_Delete(j);
     assert_int_equal(post(url, "plain").status, 200);
