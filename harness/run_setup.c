@@ -167,6 +167,7 @@ int run_setup_frontend(struct run *r, char *err, size_t errcap)
         return -1;
     r->core_cfg.provision = r->fe->provision;
     r->core_cfg.provision_arg = r->fe_cfg;
+    r->core_cfg.maps[0] = (struct core_map){r->fe->name, r->fe->map_command};
     return 0;
 }
 

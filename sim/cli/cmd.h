@@ -36,6 +36,9 @@ int cmd_verifier(int argc, char **argv);
 /* `fleetsim receiver [options]`: a push endpoint that answers by a plan (cmd_receiver.c) */
 int cmd_receiver(int argc, char **argv);
 
+/* `fleetsim apiload [options]`: load a northbound API and measure it (cmd_apiload.c) */
+int cmd_apiload(int argc, char **argv);
+
 /* A usage error, said the same way by every subcommand (cmd.c): one line
  * "fleetsim NAME: WHAT" and a pointer to the help, "see 'fleetsim NAME --help'",
  * on stderr; returns RUN_EXIT_USAGE.  NAME is "run", "report merge", ... */

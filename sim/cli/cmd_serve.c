@@ -89,6 +89,9 @@ static void usage(void)
             "                          platform's services (a device: GET\n"
             "                          /iocm/app/dm/v1.4.0/devices/ID)\n"
             "      --app ID:SECRET     an application that may log in to the API (repeat it)\n"
+            "      --short-connection PROTO  devices of PROTO (jt808) are short-connection ones:\n"
+            "                          they take cached commands (expireTime > 0), sent when\n"
+            "                          they come online or report (docs/api-commands.md)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"
@@ -338,6 +341,7 @@ int cmd_serve(int argc, char **argv)
         {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
         {"reasm-timeout", required_argument, 0, 'G'}, {"stats", required_argument, 0, 'X'},
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
+        {"short-connection", required_argument, 0, 'Z'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -345,7 +349,8 @@ int cmd_serve(int argc, char **argv)
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
     static struct north_auth api_apps; /* --app: in memory the core inherits */
     memset(&api_apps, 0, sizeof api_apps);
-    struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg, .api_apps = &api_apps};
+    struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg, .api_apps = &api_apps,
+                               .maps = {{jt808_frontend.name, jt808_frontend.map_command}}};
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
     double scale = 1.0;
     int join = 0, quiet = 0;
@@ -390,6 +395,11 @@ int cmd_serve(int argc, char **argv)
         case 'Y':
             if (north_auth_add_spec(&api_apps, optarg, err, sizeof err) < 0)
                 return cmd_usage_error("serve", "--app: %s", err);
+            break;
+        case 'Z':
+            if (strcmp(optarg, jt808_frontend.name) != 0)
+                return cmd_usage_error("serve", "--short-connection: '%s' is not a protocol serve speaks (jt808)", optarg);
+            snprintf(kcfg.short_conn, sizeof kcfg.short_conn, "%s", optarg);
             break;
         case 'C': snprintf(cfg.tls.cert, sizeof cfg.tls.cert, "%s", optarg); break;
         case 'K': snprintf(cfg.tls.key, sizeof cfg.tls.key, "%s", optarg); break;

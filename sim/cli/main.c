@@ -21,6 +21,7 @@ static const struct {
     {"top", cmd_top, "the live dashboard of running runs (their --stats sockets)"},
     {"verifier", cmd_verifier, "a third-party verification endpoint for gateway tests"},
     {"receiver", cmd_receiver, "a push endpoint (callback receiver) that answers by a plan"},
+    {"apiload", cmd_apiload, "load a platform's northbound API and measure it"},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])
 

@@ -450,6 +450,11 @@ static void child_prepare(struct super *s)
     }
     close(s->ep);
     close(s->wake);
+    /* a process group of its own: a signal to the parent's whole group (timeout(1)
+     * sends its SIGTERM to the group, a shell's kill -- -PGID) reaches the parent
+     * alone, which then drains and stops its components in order; the parent's end
+     * still takes them down (PR_SET_PDEATHSIG below) */
+    setpgid(0, 0);
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);

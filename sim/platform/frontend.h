@@ -5,6 +5,7 @@
 #ifndef FLEETSIM_FRONTEND_H
 #define FLEETSIM_FRONTEND_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,11 @@ struct frontend_opts {
     char rsa_key[512];          /* ... the platform's private key, PEM ("": made at start) */
 };
 
+/* CMD_BEGIN's step of a command of the northbound API (not a scenario's step): the
+ * front-end reports DELIVERED where its protocol acknowledges a request before it
+ * answers it (JT/T 808: 0x8108 acknowledged by 0x0001, answered by 0x0108). */
+#define FRONTEND_STEP_API 0xFFFFFFFFu
+
 struct frontend {
     const char *name;           /* "jt808" */
     size_t cfg_size;            /* bytes of its own configuration */
@@ -52,6 +58,12 @@ struct frontend {
      * emit.  Rows, or -1 with err.  NULL: nothing to provision. */
     int (*provision)(const void *cfg, int (*emit)(void *ctx, const struct store_provision *p), void *ctx,
                      char *err, size_t errcap);
+    /* A northbound command (004 §7: serviceId, method, paras) as one of its command
+     * kinds and that kind's JSON body, run in the core process: 0 with *kind and
+     * *body (malloc'ed, or NULL for the kind's default body), or -1 with
+     * "command.field: what is wrong" in err.  NULL: the API sends it no commands. */
+    int (*map_command)(const char *service_id, const char *method, const cJSON *paras, uint32_t *kind,
+                       char **body, char *err, size_t errcap);
     /* Its own counters, in gw_slot.c[] (names like "gateway.bad_check"). */
     const struct stats_counter *counters;
     int n_counters;

@@ -70,3 +70,20 @@ for d in /proc/[0-9]*; do
     if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$TMP/long.json"; then left="$left ${d#/proc/}"; fi
 done
 if [ -z "$left" ]; then ok "no process is left behind"; else nok "no process is left behind" "$left"; fi
+
+# timeout(1) sends its SIGTERM to the whole process group: the run's components are in
+# groups of their own, so the run alone gets it, drains and stops them in order
+timeout -s TERM 2.5 "$FLEETSIM" run "$TMP/long.json" >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 124 ] && grep -q "HARNESS *ERROR .*interrupted" "$TMP/out" && ! grep -q "died of signal" "$TMP/out" \
+    && grep -q "L-LEDGER-001 *PASS" "$TMP/out"; then
+    ok "a group-wide SIGTERM (timeout) drains like an interrupt: no component 'died of signal 15'"
+else
+    nok "a group-wide SIGTERM (timeout) drains like an interrupt: no component 'died of signal 15'" "exit $rc" \
+        "$(grep -E 'HARNESS|LEDGER|signal' "$TMP/out")"
+fi
+sleep 0.5
+left=""
+for d in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$TMP/long.json"; then left="$left ${d#/proc/}"; fi
+done
+if [ -z "$left" ]; then ok "... and no process is left behind"; else nok "... and no process is left behind" "$left"; fi

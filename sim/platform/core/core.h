@@ -15,6 +15,7 @@
 #ifndef FLEETSIM_CORE_H
 #define FLEETSIM_CORE_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,17 @@
 #include "sim/platform/north/north_auth.h"
 
 #define CORE_MAX_PEERS 64           /* front-end processes */
+#define CORE_MAX_MAPS 8             /* protocols whose commands the API maps */
+
+/* A northbound command (serviceId, method, paras) as a front-end's command kind and
+ * body (frontend.h: map_command): 0 with *kind and *body (malloc'ed JSON, NULL for
+ * the kind's default body), or -1 with "command.field: what is wrong" in err. */
+typedef int (*core_map_command_fn)(const char *service_id, const char *method, const cJSON *paras, uint32_t *kind,
+                                   char **body, char *err, size_t errcap);
+struct core_map {
+    const char *protocol;           /* the front-end's name ("jt808"): a static string */
+    core_map_command_fn map;
+};
 
 struct core_config {
     char db[512];                   /* the SQLite file */
@@ -36,7 +48,13 @@ struct core_config {
     struct north_auth *api_apps;    /* ... its applications */
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */
+    struct core_map maps[CORE_MAX_MAPS]; /* the commands of the API, by protocol (svc_cmd.c) */
 };
+
+/* Every call of the northbound API the core serves (its own and its services'), for
+ * docs/openapi.json's test; the front door's login and refreshToken are not in it. */
+struct north_route;
+const struct north_route *core_api_routes(size_t *n);
 
 /* A listening bus socket at a fresh abstract unix address (written to addr,
  * "@fleetsim-core-<pid>-<n>"), made before the core and the front-ends are

@@ -128,7 +128,8 @@ static void conn_fire(struct wheel_node *n, void *arg)
         }
         g->st->cmd[p->fleet][p->cmd].timed_out++;
         ledger_timeout(&g->st->ledger);
-        gw_cmd_result(g, c, p, STORE_CMD_TIMEOUT);
+        /* a delivered one (DELIVERED) cannot time out: no answer after it is a failure */
+        gw_cmd_result(g, c, p, p->delivered ? STORE_CMD_FAIL : STORE_CMD_TIMEOUT);
         gw_pend_remove(c, i);
     }
     if (now >= c->last_rx_us + g->cfg->idle_timeout_ms * 1000u) {

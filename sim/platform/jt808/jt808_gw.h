@@ -117,6 +117,10 @@ int gw_listen(struct gw_config *cfg, int *fds, int n, char *err, size_t errcap);
  * from body_json (NULL: no body)?  0, or -1 with "body.field: what" in err.  A
  * scenario's command steps are checked with this before a run starts. */
 int gw_check_command(uint16_t msg_id, int version, const char *body_json, char *err, size_t errcap);
+/* A northbound command (serviceId, method, paras) as a request kind and body
+ * (frontend.h: map_command; jt808_gw_map.c). */
+int jt808_gw_map_command(const char *service_id, const char *method, const cJSON *paras, uint32_t *kind,
+                         char **body, char *err, size_t errcap);
 /* Run one gateway process on listening socket lfd until CTL_STOP (ctl_fd >= 0) or
  * SIGINT/SIGTERM (ctl_fd < 0).  Returns the process exit status. */
 int gw_main(const struct gw_config *cfg, int id, int lfd, int ctl_fd, struct gw_slot *slot);

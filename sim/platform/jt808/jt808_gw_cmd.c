@@ -213,6 +213,8 @@ static bool send_one(struct gw *g, struct gw_cmd_job *j, struct gw_conn *c)
     p->fleet = (uint8_t)j->fleet;
     p->cmd = (uint8_t)j->ci;
     p->task = j->task;
+    p->two_phase = j->msg_id == 0x8108 && j->step == FRONTEND_STEP_API;
+    p->delivered = 0;
     p->want = j->want;
     if (p->want)
         p->want->refs++;

@@ -173,6 +173,7 @@ const struct frontend jt808_frontend = {
     .listen = fe_listen,
     .main = fe_main,
     .provision = fe_provision,
+    .map_command = jt808_gw_map_command,
     .counters = fe_counters,
     .n_counters = (int)(sizeof fe_counters / sizeof fe_counters[0]),
 };

@@ -50,6 +50,8 @@ struct gw_pend {
     uint32_t task;            /* the core's command (bus CMD_BEGIN) */
     uint16_t serial, msg_id;
     uint8_t fleet, cmd;
+    uint8_t two_phase;        /* an API command acknowledged before answered (0x8108: FRONTEND_STEP_API) */
+    uint8_t delivered;        /* ... its 0x0001 came (DELIVERED): waiting for 0x0108 */
 };
 
 /* A terminal request waiting for the platform core's answer (registration,
@@ -159,6 +161,9 @@ void gw_cmd_free_all(struct gw *g);
 bool gw_reply(struct gw_conn *c, struct jt808_msg *m);
 void gw_reply_fragment(struct gw_conn *c, const struct jt808_header *h);
 void gw_pend_settle(struct gw_conn *c, int i, int verdict, int reason, const char *why);
+/* A 0x0108 upgrade result: the answer of an API 0x8108 that its 0x0001 delivered
+ * (result 0 SUCCESSFUL, else FAIL); nothing for any other. */
+void gw_reply_upgrade_result(struct gw_conn *c, uint8_t result);
 void gw_pend_remove(struct gw_conn *c, int i);
 struct gw_want *gw_want_make(uint16_t msg_id, enum jt808_version ver, const uint8_t *body, size_t len);
 /* A frame whose body did not decode: the request it answers (by its serial or

@@ -457,7 +457,9 @@ static void on_message(struct gw_conn *c, struct jt808_msg *m, bool answer)
     case 0x0002:
         break;
     case 0x0108:
-        /* kept by result: the only trace of an upgrade's outcome outside the terminal */
+        /* kept by result: the only trace of an upgrade's outcome outside the terminal;
+         * the answer of an API 0x8108 its 0x0001 delivered */
+        gw_reply_upgrade_result(c, m->b.upgrade_result.result);
         if (m->b.upgrade_result.result == 0)
             g->st->c[GWC_UPGRADE_OK]++;
         else if (m->b.upgrade_result.result == 2)

@@ -243,7 +243,14 @@ bool gw_reply(struct gw_conn *c, struct jt808_msg *m)
             gw_pend_settle(c, i, V_UNSUPPORTED, 0, NULL);
         else if (r != 0)
             gw_pend_settle(c, i, V_REFUSED, 0, NULL);
-        else if (want == 0x0001)
+        else if (want == 0x0001 && p->two_phase) {
+            /* acknowledged: the answer is the 0x0108 to come (gw_reply_upgrade_result);
+             * the same 0x0001 again changes nothing */
+            if (!p->delivered) {
+                c->pend[i].delivered = 1;
+                gw_cmd_result(c->gw, c, p, STORE_CMD_DELIVERED);
+            }
+        } else if (want == 0x0001)
             gw_pend_settle(c, i, V_OK, 0, NULL);
         else if (want != 0) { /* a request answered by its packages: 0x0001 alone settles nothing */
             snprintf(why, sizeof why, "0x0001, not 0x%04X", want);
@@ -259,6 +266,15 @@ bool gw_reply(struct gw_conn *c, struct jt808_msg *m)
     int v = check_body(c, p, m, &reason, why, sizeof why);
     gw_pend_settle(c, i, v, reason, why);
     return true;
+}
+
+void gw_reply_upgrade_result(struct gw_conn *c, uint8_t result)
+{
+    for (int i = 0; i < c->npend; i++)
+        if (c->pend[i].msg_id == 0x8108 && c->pend[i].delivered) {
+            gw_pend_settle(c, i, result == 0 ? V_OK : V_REFUSED, 0, NULL);
+            return;
+        }
 }
 
 void gw_reply_rejected(struct gw_conn *c, uint16_t id, const uint8_t *body, size_t n, const char *why)
