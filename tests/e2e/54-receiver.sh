@@ -45,6 +45,12 @@ wait "$RPID"; RC=$?; RPID=
 same "--duration: ends by itself, exit 0" "$RC" 0
 same "the summary names the drop" "$(tail -1 "$TMP/r.out")" "summary: 3 requests: 200 x1, 204 x1, dropped x1"
 
+start --plan 202
+same "SIGINT: answered before" "$(post '{}' /i)" 202
+kill -INT "$RPID"; wait "$RPID"; RC=$?; RPID=
+same "SIGINT: exit 0" "$RC" 0
+same "SIGINT: the summary" "$(tail -1 "$TMP/r.out")" "summary: 1 request: 202 x1"
+
 big="$TMP/big.json"
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' >"$big"
 start
@@ -85,6 +91,8 @@ usage_err "an unknown option" "unknown option '--bogus'" --bogus
 usage_err "a missing argument" "option '--plan' needs an argument" --plan
 usage_err "--tls-cert without --tls-key" "--tls-cert and --tls-key go together" --tls-cert "$TMP/c.pem"
 usage_err "an extra argument" "unexpected argument 'x'" x
+expect_exit "a log file that cannot be opened: exit 2" 2 "$FLEETSIM" receiver --log "$TMP/no/such/dir/log"
+contains "... said" "$TMP/no/such/dir/log: No such file or directory" "$TMP/out"
 expect_exit "a host that is not an address: exit 2" 2 "$FLEETSIM" receiver --listen localhost:0
 contains "... said" "'localhost': not an IPv4 or IPv6 address" "$TMP/out"
 expect_exit "--help: exit 0" 0 "$FLEETSIM" receiver --help
