@@ -237,6 +237,8 @@ int conform_main(const struct conform_opts *o)
     memset(&t, 0, sizeof t);
     if (!o->dryrun && (parse_target(o, &t) < 0 || conform_api_target(o, &t) < 0))
         return RUN_EXIT_USAGE;
+    t.receiver_bind = o->receiver;
+    t.receiver_port = o->receiver_port;
     static struct conform_suite suites[MAX_SUITES];
     int n_suites = 0, rc = RUN_EXIT_PASS;
     struct pick *picks = NULL, *skipped = NULL;
@@ -453,8 +455,8 @@ int conform_main(const struct conform_opts *o)
     results = calloc((size_t)n_slots, sizeof *results);
     have = calloc((size_t)n_slots, sizeof *have);
     int jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
-    if (o->terminal)
-        jobs = 1; /* one listening socket: the cases take the devices in turn */
+    if (o->terminal || o->receiver_port)
+        jobs = 1; /* one listening socket (the devices', the receivers'): the cases take it in turn */
     if (jobs > n)
         jobs = n > 0 ? n : 1;
     int harness_bad = results == NULL || have == NULL;

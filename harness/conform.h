@@ -40,6 +40,10 @@ enum conform_step_kind {
     CSTEP_EXPECT_NONE,      /* no frame of an id (and fields) arrives within a time; others are skipped */
     CSTEP_DRAIN,            /* frames within a time are read and logged, none judged */
     CSTEP_API,              /* a call of the target's northbound API (harness/conform_api.c) */
+    /* the case's callback receiver (conform_push.c) */
+    CSTEP_EXPECT_PUSH,      /* a push whose JSON body matches arrives within a deadline; others are skipped */
+    CSTEP_EXPECT_NO_PUSH,   /* no push that matches arrives within a time; others are skipped */
+    CSTEP_RECEIVER_PLAN,    /* the receiver's answers from now on (cb_recv.h's plan) */
 };
 
 struct sc_api;
@@ -85,6 +89,9 @@ struct conform_step {
                                      * this many seconds from the runner's clock (right is NULL) */
     /* api */
     struct sc_api *api;             /* owned: the call, as a scenario's api step has it (harness/scenario.h) */
+    /* expect_push, expect_no_push: any[0].fields the paths of the push's body to match ("notifyType"
+     * among them when the step names one); receiver_plan: */
+    char *plan;                     /* owned: the plan */
 };
 
 enum conform_kind { CONFORM_EXCHANGE = 0, CONFORM_SCENARIO };
@@ -109,6 +116,8 @@ struct conform_case {
                                      * -2013 or -2019); 0: a case without */
     char file[512];                 /* the file it is in */
     int index;                      /* its place in the suite (for its phone) */
+    bool receiver;                  /* it uses a callback receiver (a push step, ${receiver_url}): the
+                                     * runner starts one for it */
     int n_steps;
     struct conform_step *steps;     /* owned */
     /* kind scenario: `fleetsim run` runs it, its expectations are the cases */
@@ -177,6 +186,8 @@ struct conform_target {
     char api_base[600];             /* http://HOST:PORT or https://... */
     char api_app[64], api_secret[128]; /* the application the api steps log in as */
     const char *api_ca;             /* https: the CA of its certificate (NULL: the system's) */
+    const char *receiver_bind;      /* where a case's callback receiver listens (NULL: 127.0.0.1) */
+    uint16_t receiver_port;         /* ... on this port (0: a free one per case) */
 };
 
 /* --terminal (conform_terminal.c): listen on spec ("HOST:PORT", loopback, NULL for
@@ -245,6 +256,9 @@ struct conform_opts {
     int jobs;                       /* 1..; cases spread over this many processes */
     int terminal;                   /* --terminal: the runner is the platform; devices connect to it */
     const char *listen;             /* --listen HOST:PORT (loopback; NULL 127.0.0.1:0) */
+    const char *receiver;           /* --receiver ADDR[:PORT]: where the cases' callback receivers listen (an IPv4
+                                     * or IPv6 address the target can reach; NULL 127.0.0.1) ... */
+    uint16_t receiver_port;         /* ... on this port, the cases one at a time (0: a free one each) */
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
     uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
     const char *target_api;         /* --target-api URL: the target's northbound API (api steps) */

@@ -322,6 +322,7 @@ static int parse_case(const struct scenario_json *j, const struct conform_suite 
         if (c->steps == NULL)
             return scenario_json_fail(j, path, "out of memory");
         SJ_TRY(rc, conform_parse_steps(&r, steps, p, c));
+        c->receiver = r.receiver;
         if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) == 0)
             SJ_TRY(rc, scenario_json_fail(j, p, "no steps"));
         /* an api step calls the target's API: a target without one makes the case inconclusive, not an error */
@@ -354,6 +355,7 @@ static void step_free(struct conform_step *s)
     free(s->right);
     free(s->if_left);
     free(s->if_right);
+    free(s->plan);
     for (int i = 0; i < s->n_any; i++) {
         cJSON_Delete(s->any[i].fields);
         free(s->any[i].wire_contains);

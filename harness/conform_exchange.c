@@ -137,6 +137,8 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
         snprintf(tmp, cap, "T%s", x->phone + (l > 6 ? l - 6 : 0));
         return tmp;
     }
+    if (IS("receiver_url") && x->recv)
+        return cb_recv_url(x->recv);
     for (int i = 0; i < x->n_vals; i++)
         if (IS(x->names[i]))
             return x->vals[i];
@@ -520,13 +522,11 @@ static bool step_send(struct exch *x, const struct conform_step *st)
     return ok;
 }
 
-/* Whether frame j matches alternative a; when not, the first field that differs. */
-static bool matches(struct exch *x, const struct conform_step *st, const struct conform_match *a, const cJSON *j,
-                    const uint8_t *f, size_t n, char *diff, size_t cap, bool *harness)
+bool exch_fields_match(struct exch *x, const cJSON *fields, const cJSON *j, char *diff, size_t cap, bool *harness)
 {
     char why[256];
     *harness = false;
-    for (const cJSON *fld = a->fields ? a->fields->child : NULL; fld; fld = fld->next) {
+    for (const cJSON *fld = fields ? fields->child : NULL; fld; fld = fld->next) {
         cJSON *want = cJSON_Duplicate(fld, 1);
         if (want == NULL || subst_tree(x, want, false, why, sizeof why) < 0) {
             snprintf(diff, cap, "%s: %s", fld->string, want ? why : "out of memory");
@@ -552,6 +552,16 @@ static bool matches(struct exch *x, const struct conform_step *st, const struct 
         }
         cJSON_Delete(want);
     }
+    return true;
+}
+
+/* Whether frame j matches alternative a; when not, the first field that differs. */
+static bool matches(struct exch *x, const struct conform_step *st, const struct conform_match *a, const cJSON *j,
+                    const uint8_t *f, size_t n, char *diff, size_t cap, bool *harness)
+{
+    char why[256];
+    if (!exch_fields_match(x, a->fields, j, diff, cap, harness))
+        return false;
     if (a->wire_contains) {
         char hexw[512], hexf[2 * JT808_MAX_FRAME + 1], pat[512];
         size_t o = 0;
@@ -897,6 +907,10 @@ static bool run_step(struct exch *x, const struct conform_step *st)
         return step_verify(x, st);
     case CSTEP_API:
         return conform_api_step(x, st);
+    case CSTEP_EXPECT_PUSH:
+    case CSTEP_EXPECT_NO_PUSH:
+    case CSTEP_RECEIVER_PLAN:
+        return exch_push_step(x, st);
     default:
         break;
     }
@@ -974,13 +988,15 @@ void conform_exchange_run(const struct conform_suite *s, const struct conform_ca
         exch_log(x, "case %s: the platform side, devices connecting to %s:%u", c->id, t->host, t->port);
     else
         exch_log(x, "case %s: phone %s, target %s:%u", c->id, x->phone, t->host, t->port);
-    for (int i = 0; i < c->n_steps; i++)
+    bool ready = !c->receiver || exch_push_start(x, &c->steps[0]);
+    for (int i = 0; ready && i < c->n_steps; i++)
         if (!run_step(x, &c->steps[i]))
             break;
         else if (conform_interrupted && i + 1 < c->n_steps) {
             exch_worsen(x, VERDICT_ERROR, &c->steps[i + 1], "the case run to its end", "interrupted (SIGINT or SIGTERM)");
             break;
         }
+    exch_push_end(x);
     for (int i = 0; i < CONFORM_MAX_CONNS; i++) {
         exch_conn_close(&x->conns[i]);
         cJSON_Delete(x->conns[i].last);

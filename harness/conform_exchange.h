@@ -9,6 +9,7 @@
 #include <time.h>
 #include <openssl/ssl.h>
 
+#include "harness/cb_recv.h"
 #include "harness/conform.h"
 #include "sim/proto/jt808.h"
 
@@ -51,6 +52,8 @@ struct exch {
     char *log;                         /* the wire log, grows to LOG_MAX */
     size_t log_n, log_cap;
     bool log_full;
+    struct cb_recv *recv;              /* the case's callback receiver (NULL: it has none) */
+    size_t pushes_seen;                /* the pushes it received that a step has looked at */
 };
 
 static inline uint64_t now_us(void)
@@ -76,6 +79,19 @@ bool exch_bind(struct exch *x, const struct conform_step *st, const char *name, 
 
 /* conform_api.c: an api step (CSTEP_API); false with the verdict set. */
 bool conform_api_step(struct exch *x, const struct conform_step *st);
+/* Whether the JSON j holds every field of fields ({PATH: VALUE}, an array value "one
+ * of"; values substituted and compared as text); when not, the first that differs in
+ * diff, and *harness when a value could not be made (a ${name} without a value). */
+bool exch_fields_match(struct exch *x, const cJSON *fields, const cJSON *j, char *diff, size_t cap, bool *harness);
+
+/* conform_push.c: the case's callback receiver. */
+/* Started when the case has none yet (once per case; st names the step in an error):
+ * false with the verdict ERROR when it cannot listen. */
+bool exch_push_start(struct exch *x, const struct conform_step *st);
+/* expect_push, expect_no_push, receiver_plan. */
+bool exch_push_step(struct exch *x, const struct conform_step *st);
+/* The pushes no step looked at logged, the receiver stopped (nothing without one). */
+void exch_push_end(struct exch *x);
 
 /* conform_wire.c */
 /* Closed (its TLS too), ready to be opened again. */

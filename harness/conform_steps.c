@@ -12,13 +12,14 @@
 #include "sim/proto/hex.h"
 
 static const char *const builtins[] = {"phone",     "serial",  "rx_serial", "case_index",
-                                       "device_id", "edition", "now"};
+                                       "device_id", "edition", "now",       "receiver_url"};
 static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
                                            "wait", "close", "expect_close", "expect_silence", "expect_none", "drain", "use",
-                                           "api"};
+                                           "api", "expect_push", "expect_no_push", "receiver_plan"};
 static const char *const step_fields[] = {"connect", "send", "expect", "bind", "verify", "wait", "close",
                                           "expect_close", "expect_silence", "expect_none", "drain", "use", "api", "conn",
-                                          "within", "mutate", "note", "if", "certificate", "skip_unmatched"};
+                                          "within", "mutate", "note", "if", "certificate", "skip_unmatched",
+                                          "expect_push", "expect_no_push", "receiver_plan"};
 static const char *const certificates[] = {"device", "none", "foreign"};
 
 static bool name_ok(const char *s)
@@ -83,8 +84,10 @@ static int check_refs(struct reader *r, const char *s, const char *path)
         if (e == NULL)
             return scenario_json_fail(r->j, path, "\"${\" without its \"}\"");
         size_t n = (size_t)(e - p - 2);
+        if (n == 12 && strncmp(p + 2, "receiver_url", 12) == 0)
+            r->receiver = true;
         if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition, now) "
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition, now, receiver_url) "
                                     "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
     }
     return rc;
@@ -111,6 +114,25 @@ static int check_refs_tree(struct reader *r, const cJSON *v, const char *path)
     return rc;
 }
 
+int conform_parse_match_fields(struct reader *r, const cJSON *f, const char *p, cJSON **out)
+{
+    int rc = SJ_OK;
+    if (scenario_json_want_object(r->j, f, p) != SJ_OK)
+        return SJ_ERR;
+    for (const cJSON *c = f->child; c; c = c->next) {
+        char q[SCENARIO_JSON_PATH_MAX];
+        scenario_json_path(q, sizeof q, p, c->string ? c->string : "");
+        if (!path_ok(c->string ? c->string : ""))
+            rc = scenario_json_fail(r->j, q, "not a path into the message (like body.result or "
+                                    "body.items[0].id)");
+        if (cJSON_IsObject(c))
+            rc = scenario_json_fail(r->j, q, "expected a value or an array of values (one of), got an object");
+        SJ_TRY(rc, check_refs_tree(r, c, q));
+    }
+    *out = cJSON_Duplicate(f, 1);
+    return rc;
+}
+
 static int parse_match(struct reader *r, const cJSON *o, const char *path, struct conform_match *m)
 {
     static const char *const fields[] = {"msg_id", "match", "wire_contains"};
@@ -122,23 +144,8 @@ static int parse_match(struct reader *r, const cJSON *o, const char *path, struc
     SJ_TRY(rc, scenario_json_msg_id(r->j, o, path, "msg_id", SJ_REQUIRED, &m->msg_id));
     const cJSON *f = scenario_json_get(o, "match");
     scenario_json_path(p, sizeof p, path, "match");
-    if (f != NULL) {
-        if (scenario_json_want_object(r->j, f, p) != SJ_OK) {
-            rc = SJ_ERR;
-        } else {
-            for (const cJSON *c = f->child; c; c = c->next) {
-                char q[SCENARIO_JSON_PATH_MAX];
-                scenario_json_path(q, sizeof q, p, c->string ? c->string : "");
-                if (!path_ok(c->string ? c->string : ""))
-                    rc = scenario_json_fail(r->j, q, "not a path into the message (like body.result or "
-                                            "body.items[0].id)");
-                if (cJSON_IsObject(c))
-                    rc = scenario_json_fail(r->j, q, "expected a value or an array of values (one of), got an object");
-                SJ_TRY(rc, check_refs_tree(r, c, q));
-            }
-            m->fields = cJSON_Duplicate(f, 1);
-        }
-    }
+    if (f != NULL)
+        SJ_TRY(rc, conform_parse_match_fields(r, f, p, &m->fields));
     const cJSON *w = scenario_json_get(o, "wire_contains");
     scenario_json_path(p, sizeof p, path, "wire_contains");
     if (w != NULL) {
@@ -253,10 +260,12 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
     long long conn = 0;
     SJ_TRY(rc, scenario_json_int(j, o, path, "conn", SJ_OPTIONAL, 0, CONFORM_MAX_CONNS - 1, &conn));
     s->conn = (int)conn;
-    bool timed = strcmp(action, "expect") == 0 || strcmp(action, "expect_none") == 0;
+    bool timed = strcmp(action, "expect") == 0 || strcmp(action, "expect_none") == 0 ||
+                 strcmp(action, "expect_push") == 0 || strcmp(action, "expect_no_push") == 0;
     if (!timed && scenario_json_get(o, "within"))
-        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect or expect_none step (expect_close, "
-                                      "expect_silence and drain take their time as their value)"));
+        SJ_TRY(rc, scenario_json_fail(j, path, "\"within\" belongs to an expect or expect_none step, or expect_push "
+                                      "or expect_no_push (expect_close, expect_silence and drain take their time "
+                                      "as their value)"));
     const cJSON *skip = scenario_json_get(o, "skip_unmatched");
     if (skip != NULL && strcmp(action, "expect") != 0)
         SJ_TRY(rc, scenario_json_fail(j, path, "\"skip_unmatched\" belongs to an expect step"));
@@ -290,7 +299,10 @@ static int parse_step(struct reader *r, const cJSON *o, const char *path, struct
         }
     }
 
-    if (strcmp(action, "connect") == 0 || strcmp(action, "close") == 0) {
+    if (strcmp(action, "expect_push") == 0 || strcmp(action, "expect_no_push") == 0 ||
+        strcmp(action, "receiver_plan") == 0) {
+        SJ_TRY(rc, conform_parse_push_step(r, o, path, action, s));
+    } else if (strcmp(action, "connect") == 0 || strcmp(action, "close") == 0) {
         s->kind = action[0] == 'c' && action[1] == 'o' ? CSTEP_CONNECT : CSTEP_CLOSE;
         if (!cJSON_IsTrue(v))
             SJ_TRY(rc, scenario_json_fail(j, p, "expected true"));

@@ -20,11 +20,21 @@ struct reader {
     int n_names;
     char names[CONFORM_MAX_BINDS][CONFORM_NAME_MAX];
     int depth;                      /* fixture nesting */
+    bool receiver;                  /* a step uses the case's callback receiver */
 };
 
 /* The steps of the array at path into c (fixtures spliced in by "use"), every
  * error written; SJ_OK or SJ_ERR. */
 int conform_parse_steps(struct reader *r, const cJSON *arr, const char *path, struct conform_case *c);
+
+/* A "match" object at path: each key a path (body.result), each value a value or an
+ * array of them (one of), ${name}s bound; its copy into *out.  SJ_OK or SJ_ERR. */
+int conform_parse_match_fields(struct reader *r, const cJSON *f, const char *path, cJSON **out);
+
+/* conform_push.c: the steps of the case's callback receiver (expect_push,
+ * expect_no_push, receiver_plan) into s; SJ_OK or SJ_ERR. */
+int conform_parse_push_step(struct reader *r, const cJSON *o, const char *path, const char *action,
+                            struct conform_step *s);
 
 /* A copy of s (malloc), NULL when out of memory. */
 static inline char *conform_dup_str(const char *s)

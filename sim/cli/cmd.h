@@ -33,6 +33,9 @@ int cmd_top(int argc, char **argv);
 /* `fleetsim verifier [options]`: a third-party verification endpoint (cmd_verifier.c) */
 int cmd_verifier(int argc, char **argv);
 
+/* `fleetsim receiver [options]`: a push endpoint that answers by a plan (cmd_receiver.c) */
+int cmd_receiver(int argc, char **argv);
+
 /* `fleetsim apiload [options]`: load a northbound API and measure it (cmd_apiload.c) */
 int cmd_apiload(int argc, char **argv);
 

@@ -1,4 +1,5 @@
 /* fleetsim conform SUITE... [options] */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,11 @@ static void usage(void)
             "                        platform cases are not run (nor terminal cases without it)\n"
             "      --listen HOST:PORT  --terminal: where to listen (loopback; default\n"
             "                        127.0.0.1 and a free port, printed at the start)\n"
+            "      --receiver ADDR[:PORT]  where the callback receiver of a case with push steps\n"
+            "                        listens (an IPv4 or IPv6 address the target can reach,\n"
+            "                        IPv6 with a port in brackets; default 127.0.0.1), a free\n"
+            "                        port each case unless PORT (then one case at a time):\n"
+            "                        the cases' ${receiver_url}\n"
             "  -c, --cases GLOB      only the cases whose id matches (GLOB,GLOB,... any of them)\n"
             "  -x, --exclude GLOB    not the cases whose id matches\n"
             "  -s, --strict          also the SHOULD and MAY cases (else listed as not run)\n"
@@ -89,6 +95,40 @@ static const char *default_root(char *buf, size_t cap)
     return CONFORM_ROOT;
 }
 
+/* --receiver: ADDR, ADDR:PORT, [IPV6]:PORT or IPV6; 0 or -1. */
+static int parse_receiver(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    unsigned char a[16];
+    const char *h = s, *p = NULL;
+    size_t hl = strlen(s);
+    if (s[0] == '[') {
+        const char *e = strchr(s, ']');
+        if (!e || e[1] != ':')
+            return -1;
+        h = s + 1;
+        hl = (size_t)(e - h);
+        p = e + 2;
+    } else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+        hl = (size_t)(strchr(s, ':') - s);
+        p = s + hl + 1;
+    }
+    if (hl == 0 || hl >= cap)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+        return -1;
+    *port = 0;
+    if (p) {
+        char *end = NULL;
+        long v = strtol(p, &end, 10);
+        if (end == p || *end || v < 1 || v > 65535)
+            return -1;
+        *port = (uint16_t)v;
+    }
+    return 0;
+}
+
 int cmd_conform(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -104,9 +144,11 @@ int cmd_conform(int argc, char **argv)
         {"platform-key", required_argument, 0, 'Q'}, {"client-ca", required_argument, 0, 'V'},
         {"target-api", required_argument, 0, 0x201}, {"api-app", required_argument, 0, 0x202},
         {"api-ca", required_argument, 0, 0x203},
+        {"receiver", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
+    static char recv_host[64];
     char self[4096], root[4096];
     int c;
     optind = 1;
@@ -140,6 +182,12 @@ int cmd_conform(int argc, char **argv)
         case 0x201: o.target_api = optarg; break;
         case 0x202: o.api_app = optarg; break;
         case 0x203: o.api_ca = optarg; break;
+        case 'R':
+            if (parse_receiver(optarg, recv_host, sizeof recv_host, &o.receiver_port) < 0)
+                return cmd_usage_error("conform", "--receiver: '%s' is not an IPv4 or IPv6 address, with a port "
+                                       "or without (1.2.3.4, 1.2.3.4:8090, ::1, [::1]:8090)", optarg);
+            o.receiver = recv_host;
+            break;
         case 'j':
             v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)

@@ -20,6 +20,7 @@ static const struct {
     {"encode", cmd_encode, "encode one frame (jt808 | pcp) from JSON"},
     {"top", cmd_top, "the live dashboard of running runs (their --stats sockets)"},
     {"verifier", cmd_verifier, "a third-party verification endpoint for gateway tests"},
+    {"receiver", cmd_receiver, "a push endpoint (callback receiver) that answers by a plan"},
     {"apiload", cmd_apiload, "load a platform's northbound API and measure it"},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])

@@ -564,6 +564,73 @@ static void test_editions(void **state)
     conform_suite_free(&s);
 }
 
+/* The callback receiver's steps: expect_push and expect_no_push (notifyType, match,
+ * within), receiver_plan; a case with one, or with ${receiver_url}, gets a receiver. */
+static void test_push_steps(void **state)
+{
+    (void)state;
+    struct conform_suite s;
+    char err[4096];
+    const char *ok =
+        "{\"cases\": [{\"id\": \"P-1\", \"ref\": \"004 5\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+        " {\"receiver_plan\": \"503x3,200\"},"
+        " {\"expect_push\": {\"notifyType\": \"deviceDataChanged\", \"match\": {\"deviceId\": \"${phone}\","
+        "   \"service.data.v\": [1, 2]}}, \"within\": \"20s\"},"
+        " {\"bind\": {\"dev\": \"deviceId\"}},"
+        " {\"expect_no_push\": {\"notifyType\": [\"deviceDeleted\", \"deviceAdded\"]}, \"within\": \"2s\"},"
+        " {\"expect_push\": {}}]},"
+        " {\"id\": \"P-2\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\","
+        "  \"steps\": [{\"verify\": \"${receiver_url} != \"}]},"
+        " {\"id\": \"P-3\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": [{\"wait\": \"1s\"}]}]}";
+    if (conform_suite_parse(suite_json, "p.json", ok, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct conform_step *sp = s.cases[0].steps;
+    assert_true(s.cases[0].receiver);
+    assert_true(s.cases[1].receiver);
+    assert_false(s.cases[2].receiver);
+    assert_int_equal(sp[0].kind, CSTEP_RECEIVER_PLAN);
+    assert_string_equal(sp[0].plan, "503x3,200");
+    assert_int_equal(sp[1].kind, CSTEP_EXPECT_PUSH);
+    assert_int_equal(sp[1].ms, 20000);
+    char *f = cJSON_PrintUnformatted(sp[1].any[0].fields);
+    assert_string_equal(f, "{\"notifyType\":\"deviceDataChanged\",\"deviceId\":\"${phone}\",\"service.data.v\":[1,2]}");
+    free(f);
+    assert_int_equal(sp[3].kind, CSTEP_EXPECT_NO_PUSH);
+    assert_int_equal(sp[3].ms, 2000);
+    assert_int_equal(sp[4].ms, CONFORM_WITHIN_DEFAULT_MS);
+    assert_null(sp[4].any[0].fields->child);
+    conform_suite_free(&s);
+
+    const char *bad =
+        "{\"id\": \"P-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"steps\": ["
+        " {\"expect_push\": {\"notifyTyp\": \"deviceAdded\"}},"
+        " {\"expect_push\": {\"notifyType\": \"deviceAdded\"}, \"within\": \"20\"},"
+        " {\"expect_no_push\": {}, \"within\": \"61s\"},"
+        " {\"receiver_plan\": \"503x3,5O3\"},"
+        " {\"receiver_plan\": 503},"
+        " {\"expect_push\": {\"notifyType\": \"device added\"}},"
+        " {\"expect_push\": {\"match\": {\"a..b\": 1, \"c\": {\"d\": 1}, \"e\": \"${nope}\"}}},"
+        " {\"expect_push\": {\"notifyType\": \"deviceAdded\", \"match\": {\"notifyType\": \"x\"}}},"
+        " {\"expect_push\": \"deviceAdded\"},"
+        " {\"receiver_plan\": \"200\", \"within\": \"1s\"},"
+        " {\"expect_no_push\": {\"notifyType\": []}}]}";
+    assert_int_equal(conform_suite_parse(suite_json, "p.json", bad, &s, err, sizeof err), -1);
+    has(err, "p.json: steps[0].expect_push.notifyTyp: unknown field (did you mean \"notifyType\"?)");
+    has(err, "p.json: steps[1].within: '20': units required");
+    has(err, "p.json: steps[2]: within: more than 60s");
+    has(err, "p.json: steps[3].receiver_plan: plan entry 2 '5O3': not a status (100-599, or drop)");
+    has(err, "p.json: steps[4].receiver_plan: expected a plan, like \"503x3,200\"");
+    has(err, "p.json: steps[5].expect_push.notifyType: expected a notifyType (like deviceDataChanged)");
+    has(err, "p.json: steps[6].expect_push.match.a..b: not a path");
+    has(err, "p.json: steps[6].expect_push.match.c: expected a value or an array of values (one of), got an object");
+    has(err, "p.json: steps[6].expect_push.match.e: ${nope}: not a built-in");
+    has(err, "p.json: steps[7].expect_push.match.notifyType: given twice");
+    has(err, "p.json: steps[8].expect_push: expected");
+    has(err, "p.json: steps[9]: \"within\" belongs to an expect or expect_none step, or expect_push or expect_no_push");
+    has(err, "p.json: steps[10].expect_no_push.notifyType: expected a notifyType");
+    conform_suite_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_platform),
         cmocka_unit_test(test_tls_fields),
         cmocka_unit_test(test_editions),
+        cmocka_unit_test(test_push_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
