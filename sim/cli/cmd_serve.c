@@ -89,6 +89,8 @@ static void usage(void)
             "                          platform's services (a device: GET\n"
             "                          /iocm/app/dm/v1.4.0/devices/ID)\n"
             "      --app ID:SECRET     an application that may log in to the API (repeat it)\n"
+            "      --push-ca FILE      the CA certificates (PEM) HTTPS push callbacks are verified\n"
+            "                          with (default: the system's; never unverified)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"
@@ -338,6 +340,7 @@ int cmd_serve(int argc, char **argv)
         {"rsa", required_argument, 0, 'r'}, {"rsa-key", required_argument, 0, 'k'},
         {"reasm-timeout", required_argument, 0, 'G'}, {"stats", required_argument, 0, 'X'},
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
+        {"push-ca", required_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -387,6 +390,13 @@ int cmd_serve(int argc, char **argv)
             snprintf(kcfg.api, sizeof kcfg.api, "%s", optarg);
             break;
         }
+        case 'H':
+            if (access(optarg, R_OK) < 0)
+                return cmd_usage_error("serve", "--push-ca: cannot read '%s': %s", optarg, strerror(errno));
+            if (strlen(optarg) >= sizeof kcfg.push_ca)
+                return cmd_usage_error("serve", "--push-ca: the path is over %zu bytes", sizeof kcfg.push_ca - 1);
+            snprintf(kcfg.push_ca, sizeof kcfg.push_ca, "%s", optarg);
+            break;
         case 'Y':
             if (north_auth_add_spec(&api_apps, optarg, err, sizeof err) < 0)
                 return cmd_usage_error("serve", "--app: %s", err);

@@ -36,6 +36,7 @@ struct core_config {
     struct north_auth *api_apps;    /* ... its applications */
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */
+    char push_ca[512];              /* the CA file HTTPS callbacks are verified with ("" the system's) */
 };
 
 /* A listening bus socket at a fresh abstract unix address (written to addr,
