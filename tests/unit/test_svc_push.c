@@ -20,27 +20,42 @@ static struct cf f;
 
 /* --- the receiver ------------------------------------------------------------------- */
 
+/* A process of its own (forked before any thread exists, so that the cores forked
+ * later never inherit a lock held by one of its threads); what it saw is in shared
+ * memory under a process-shared mutex. */
 #define RCV_MAX 512
+#define RCV_BODY 1024
 
 struct rcv {
-    struct MHD_Daemon *d;
-    uint16_t port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    uint16_t port;
     int mode;                       /* the status to answer; 0: none (hold the request) */
-    bool release;
+    bool release, stop;
     int n;                          /* requests received */
-    char *bodies[RCV_MAX];
+    char bodies[RCV_MAX][RCV_BODY];
     char paths[RCV_MAX][64];
     uint64_t at_us[RCV_MAX];        /* when (monotonic) */
 };
-static struct rcv R;
+static struct rcv *rv;
+static pid_t rcv_pid;
 
 static uint64_t mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void deadline(struct timespec *until, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, until);
+    until->tv_sec += ms / 1000;
+    until->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until->tv_nsec >= 1000000000L) {
+        until->tv_sec++;
+        until->tv_nsec -= 1000000000L;
+    }
 }
 
 static enum MHD_Result rcv_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -60,7 +75,7 @@ static enum MHD_Result rcv_handler(void *cls, struct MHD_Connection *c, const ch
     }
     pthread_mutex_lock(&r->mu);
     if (r->n < RCV_MAX) {
-        r->bodies[r->n] = strdup(b->s ? b->s : "");
+        snprintf(r->bodies[r->n], RCV_BODY, "%s", b->s ? b->s : "");
         snprintf(r->paths[r->n], sizeof r->paths[0], "%s", url);
         r->at_us[r->n] = mono_us();
     }
@@ -68,8 +83,7 @@ static enum MHD_Result rcv_handler(void *cls, struct MHD_Connection *c, const ch
     pthread_cond_broadcast(&r->cv);
     /* no answer: held until the test answers again (or 20 s, a bound) */
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
+    deadline(&until, 20000);
     while (r->mode == 0 && !r->release)
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0)
             break;
@@ -92,35 +106,73 @@ static void rcv_done(void *cls, struct MHD_Connection *c, void **ptr, enum MHD_R
     }
 }
 
+static void rcv_serve(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                                            NULL, rcv_handler, rv, MHD_OPTION_SOCK_ADDR, &a,
+                                            MHD_OPTION_NOTIFY_COMPLETED, rcv_done, rv, MHD_OPTION_END);
+    const union MHD_DaemonInfo *i = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    pthread_mutex_lock(&rv->mu);
+    rv->port = i ? i->port : 1; /* 1: it failed */
+    pthread_cond_broadcast(&rv->cv);
+    for (int waited = 0; !rv->stop && waited < 300; waited++) { /* 5 minutes at most */
+        struct timespec until;
+        deadline(&until, 1000);
+        pthread_cond_timedwait(&rv->cv, &rv->mu, &until);
+    }
+    pthread_mutex_unlock(&rv->mu);
+    if (d)
+        MHD_stop_daemon(d);
+    _exit(0);
+}
+
 static void rcv_start(int mode)
 {
-    memset(&R, 0, sizeof R);
-    pthread_mutex_init(&R.mu, NULL);
-    pthread_cond_init(&R.cv, NULL);
-    R.mode = mode;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    R.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                           rcv_handler, &R, MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_NOTIFY_COMPLETED, rcv_done, &R,
-                           MHD_OPTION_END);
-    assert_non_null(R.d);
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(R.d, MHD_DAEMON_INFO_BIND_PORT);
-    assert_non_null(i);
-    R.port = i->port;
+    if (!rv) {
+        rv = mmap(NULL, sizeof *rv, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        assert_true(rv != MAP_FAILED);
+    }
+    memset(rv, 0, sizeof *rv);
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&rv->mu, &ma);
+    pthread_cond_init(&rv->cv, &ca);
+    rv->mode = mode;
+    fflush(stdout);
+    fflush(stderr);
+    rcv_pid = fork();
+    assert_true(rcv_pid >= 0);
+    if (rcv_pid == 0)
+        rcv_serve();
+    struct timespec until;
+    deadline(&until, 5000);
+    pthread_mutex_lock(&rv->mu);
+    while (!rv->port)
+        if (pthread_cond_timedwait(&rv->cv, &rv->mu, &until) != 0)
+            break;
+    uint16_t port = rv->port;
+    pthread_mutex_unlock(&rv->mu);
+    assert_true(port > 1);
 }
 
 static void rcv_mode(int mode)
 {
-    pthread_mutex_lock(&R.mu);
-    R.mode = mode;
-    pthread_cond_broadcast(&R.cv);
-    pthread_mutex_unlock(&R.mu);
+    pthread_mutex_lock(&rv->mu);
+    rv->mode = mode;
+    pthread_cond_broadcast(&rv->cv);
+    pthread_mutex_unlock(&rv->mu);
 }
 
 static int rcv_count(void)
 {
-    pthread_mutex_lock(&R.mu);
-    int n = R.n;
-    pthread_mutex_unlock(&R.mu);
+    pthread_mutex_lock(&rv->mu);
+    int n = rv->n;
+    pthread_mutex_unlock(&rv->mu);
     return n;
 }
 
@@ -128,42 +180,35 @@ static int rcv_count(void)
 static bool rcv_wait(int n, int ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&R.mu);
-    while (R.n < n)
-        if (pthread_cond_timedwait(&R.cv, &R.mu, &until) != 0)
+    deadline(&until, ms);
+    pthread_mutex_lock(&rv->mu);
+    while (rv->n < n)
+        if (pthread_cond_timedwait(&rv->cv, &rv->mu, &until) != 0)
             break;
-    bool ok = R.n >= n;
-    pthread_mutex_unlock(&R.mu);
+    bool ok = rv->n >= n;
+    pthread_mutex_unlock(&rv->mu);
     return ok;
 }
 
 static cJSON *rcv_json(int i)
 {
-    pthread_mutex_lock(&R.mu);
-    cJSON *o = i < R.n && i < RCV_MAX ? cJSON_Parse(R.bodies[i]) : NULL;
-    pthread_mutex_unlock(&R.mu);
+    pthread_mutex_lock(&rv->mu);
+    cJSON *o = i < rv->n && i < RCV_MAX ? cJSON_Parse(rv->bodies[i]) : NULL;
+    pthread_mutex_unlock(&rv->mu);
     return o;
 }
 
 static void rcv_stop(void)
 {
-    if (!R.d)
+    if (rcv_pid <= 0)
         return;
-    pthread_mutex_lock(&R.mu);
-    R.release = true;
-    pthread_cond_broadcast(&R.cv);
-    pthread_mutex_unlock(&R.mu);
-    MHD_stop_daemon(R.d);
-    R.d = NULL;
-    for (int i = 0; i < R.n && i < RCV_MAX; i++)
-        free(R.bodies[i]);
+    pthread_mutex_lock(&rv->mu);
+    rv->release = rv->stop = true;
+    pthread_cond_broadcast(&rv->cv);
+    pthread_mutex_unlock(&rv->mu);
+    int st;
+    waitpid(rcv_pid, &st, 0);
+    rcv_pid = 0;
 }
 
 /* --- helpers ---------------------------------------------------------------------------- */
@@ -197,7 +242,7 @@ static const char *subscribe(const char *type, const char *path)
     static char id[64];
     cJSON *o = NULL;
     long st = cf_callf(&f, "POST", "/iocm/app/sub/v1.2.0/subscriptions", &o,
-                       "{\"notifyType\":\"%s\",\"callbackUrl\":\"http://127.0.0.1:%u%s\"}", type, R.port, path);
+                       "{\"notifyType\":\"%s\",\"callbackUrl\":\"http://127.0.0.1:%u%s\"}", type, rv->port, path);
     assert_int_equal(st, 201);
     assert_non_null(cf_str(o, "subscriptionId"));
     snprintf(id, sizeof id, "%s", cf_str(o, "subscriptionId"));
@@ -428,7 +473,7 @@ static void test_data_changed_and_added_delivered(void **state)
     cf_fe_online(&e, "13800000001", 7);
     assert_true(rcv_wait(1, 5000));
     cJSON *a = rcv_json(0);
-    assert_string_equal(R.paths[0], "/added");
+    assert_string_equal(rv->paths[0], "/added");
     assert_string_equal(cf_str(a, "notifyType"), SVC_NOTIFY_DEVICE_ADDED);
     assert_string_equal(cf_str(a, "deviceId"), "13800000001");
     assert_string_equal(cf_str(a, "gatewayId"), "13800000001");
@@ -439,7 +484,7 @@ static void test_data_changed_and_added_delivered(void **state)
     report(&e, "13800000001", 21);
     assert_true(rcv_wait(2, 5000));
     cJSON *d = rcv_json(1);
-    assert_string_equal(R.paths[1], "/data");
+    assert_string_equal(rv->paths[1], "/data");
     assert_string_equal(cf_str(d, "notifyType"), SVC_NOTIFY_DATA);
     assert_string_equal(cf_str(d, "deviceId"), "13800000001");
     assert_string_equal(cf_str(d, "service.serviceId"), "Sensor");
@@ -478,7 +523,7 @@ static void test_503_kept_and_retried(void **state)
     report(&e, "13800000002", 5);
     assert_true(rcv_wait(2, 5000));
     /* a retry, 30 s (virtual) after the failure: 300 ms at 100x */
-    uint64_t gap = R.at_us[1] - R.at_us[0];
+    uint64_t gap = rv->at_us[1] - rv->at_us[0];
     assert_true(gap >= 250000);
     assert_true(counter("failed") >= 2);
     assert_int_equal((int)counter("delivered"), 0);
@@ -524,7 +569,7 @@ static void test_invalid_probed_recovers(void **state)
     cf_fe_sync(&e);
     /* the probe: 60 s (600 ms) after, one message */
     assert_true(rcv_wait(12, 3000));
-    assert_true(R.at_us[11] - R.at_us[10] >= 500000);
+    assert_true(rv->at_us[11] - rv->at_us[10] >= 500000);
     usleep(100000);
     assert_int_equal(rcv_count(), 12);
     rcv_mode(200);
