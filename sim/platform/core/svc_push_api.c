@@ -104,6 +104,7 @@ static void sub_create(void *ctx, const struct north_req *rq, struct north_resp 
     s->owner = q.owner;
     s->created_ms = svc_unix_ms(svc_now_ms());
     if (push_store_sub_put(P, s) < 0) {
+        svc_commit(P->k); /* what else the batch holds */
         north_error(rs, 500, NE_INTERNAL, "the store refused the subscription");
         return;
     }
@@ -184,6 +185,7 @@ static void sub_delete(void *ctx, const struct north_req *rq, struct north_resp 
         return;
     }
     if (remove_at(P, (size_t)(s - P->subs)) < 0) {
+        svc_commit(P->k);
         north_error(rs, 500, NE_INTERNAL, "the store refused the deletion");
         return;
     }
