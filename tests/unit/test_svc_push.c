@@ -5,8 +5,9 @@
  * §5's rules on the virtual clock (100 times faster: 15 s are 150 ms): 503 kept and
  * retried, 10 failed retries make the URL invalid, probes until it recovers, expiry
  * 10 minutes after the first failure, no answer in 15 s; a SIGKILLed core's kept
- * messages delivered by the next one (and one past its window expired); the queue's
- * bound. */
+ * messages delivered by the next one (and one past its window expired); a URL that
+ * does not answer holding 8 requests at most while the others' messages go; the
+ * queue's bound. */
 #include "tests/unit/core_fixture.h"
 
 #include <microhttpd.h>
@@ -84,7 +85,8 @@ static enum MHD_Result rcv_handler(void *cls, struct MHD_Connection *c, const ch
     /* no answer: held until the test answers again (or 20 s, a bound) */
     struct timespec until;
     deadline(&until, 20000);
-    while (r->mode == 0 && !r->release)
+    bool slow = strncmp(url, "/slow", 5) == 0; /* held whatever the mode */
+    while ((r->mode == 0 || slow) && !r->release)
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0)
             break;
     int status = r->mode ? r->mode : 200;
@@ -694,6 +696,48 @@ static void test_sigkill_in_flight(void **state)
     assert_int_equal(cf_stop(&f), 0);
 }
 
+/* A URL that does not answer holds at most PUSH_URL_INFLIGHT_MAX requests, and the
+ * other URLs' messages go meanwhile. */
+static void test_slow_url_does_not_hold_others(void **state)
+{
+    (void)state;
+    rcv_start(200);
+    start_logged_in();
+    subscribe(SVC_NOTIFY_DATA, "/slow");
+    subscribe(SVC_NOTIFY_DATA, "/fast");
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    cf_fe_online(&e, "13800000010", 7);
+    for (int i = 0; i < 20; i++)
+        report(&e, "13800000010", i);
+    assert_true(counter_reaches("delivered", 20, 5000));
+    usleep(200000);
+    int slow = 0, fast = 0;
+    pthread_mutex_lock(&rv->mu);
+    for (int i = 0; i < rv->n && i < RCV_MAX; i++)
+        strcmp(rv->paths[i], "/slow") == 0 ? slow++ : fast++;
+    pthread_mutex_unlock(&rv->mu);
+    assert_int_equal(fast, 20);
+    assert_int_equal(slow, 8);
+    cJSON *o = NULL;
+    assert_int_equal(cf_call(&f, "GET", "/iocm/app/sub/v1.2.0/pushStatus", NULL, &o), 200);
+    const cJSON *u;
+    bool seen = false;
+    cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(o, "urls"))
+    {
+        if (!strstr(cf_str(u, "callbackUrl"), "/slow"))
+            continue;
+        seen = true;
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(u, "inFlight")->valueint, 8);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(u, "queued")->valueint, 12);
+    }
+    assert_true(seen);
+    cJSON_Delete(o);
+    assert_int_equal((int)counter("pending"), 20);
+    cf_fe_close(&e);
+    assert_int_equal(cf_stop(&f), 0);
+}
+
 /* The queue holds 100,000 messages: more are dropped and counted. */
 static void test_queue_bound(void **state)
 {
@@ -741,6 +785,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_timeout, setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_kept_delivered_by_next_core, setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_url_does_not_hold_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
