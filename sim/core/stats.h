@@ -147,7 +147,7 @@ struct core_slot {
     uint64_t push_queued;            /* messages queued (read back from the store at start too) */
     uint64_t push_sent;              /* requests made (first tries, retries, probes) */
     uint64_t push_retried;           /* of which retries and probes of a kept message */
-    uint64_t push_failed;            /* answers that failed: none in 15 s, 501-504, no connection */
+    uint64_t push_failed;            /* tries not answered 200: none in 15 s, no connection, 501-504, rejected */
     uint64_t push_delivered, push_expired, push_rejected;
     uint64_t push_dropped;           /* not queued: the queue was full (PUSH_QUEUE_MAX) or the store failed */
     uint64_t push_pending;           /* queued and not final now (gauge) */
