@@ -7,13 +7,14 @@
  * 10 minutes after the first failure, no answer in 15 s; a SIGKILLed core's kept
  * messages delivered by the next one (and one past its window expired); a URL that
  * does not answer holding 8 requests at most while the others' messages go; the
- * queue's bound. */
+ * queue's bound; and in this process, a command's callback (svc_push_to_url). */
 #include "tests/unit/core_fixture.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
 
 #include "sim/core/clock.h"
+#include "sim/platform/core/core_internal.h"
 #include "sim/platform/core/svc.h"
 
 static const char *argv0 = "";
@@ -738,6 +739,63 @@ static void test_slow_url_does_not_hold_others(void **state)
     assert_int_equal(cf_stop(&f), 0);
 }
 
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents) { (void)loop, (void)t, (void)revents; }
+
+/* In this process, without the API: a command's callback (svc_push_to_url) goes as
+ * it is given, without notifyType; a URL that is not http(s) is dropped, counted;
+ * svc_push_notify of a type nobody subscribed sends nothing. */
+static void test_to_url_in_process(void **state)
+{
+    (void)state;
+    rcv_start(200);
+    struct core_config cfg;
+    struct core_slot slot;
+    struct core k;
+    memset(&cfg, 0, sizeof cfg);
+    memset(&slot, 0, sizeof slot);
+    memset(&k, 0, sizeof k);
+    k.cfg = &cfg;
+    k.st = &slot;
+    for (int i = 0; i < CORE_MAX_PEERS; i++)
+        k.peers[i].fd = -1;
+    char err[256];
+    if (store_open(&k.store, f.db, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    k.loop = ev_loop_new(EVFLAG_AUTO);
+    assert_non_null(k.loop);
+    if (svc_push_start(&k, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/cmd", rv->port);
+    svc_push_to_url(&k, url,
+                    cJSON_Parse("{\"deviceId\":\"d1\",\"commandId\":\"c1\",\"result\":{\"resultCode\":\"DELIVERED\"}}"));
+    svc_push_to_url(&k, "ftp://127.0.0.1/x", cJSON_Parse("{}"));
+    assert_false(svc_push_wanted(&k, SVC_NOTIFY_COMMAND));
+    svc_push_notify(&k, SVC_NOTIFY_COMMAND, cJSON_Parse("{\"deviceId\":\"d1\"}"));
+    assert_int_equal(slot.push_dropped, 1);
+    assert_int_equal(slot.push_queued, 1);
+    ev_timer tick;
+    ev_timer_init(&tick, tick_cb, 0.02, 0.02);
+    ev_timer_start(k.loop, &tick);
+    uint64_t until = mono_us() + 5000000;
+    while (slot.push_delivered < 1 && mono_us() < until)
+        ev_run(k.loop, EVRUN_ONCE);
+    assert_int_equal(slot.push_delivered, 1);
+    assert_int_equal(slot.push_pending, 0);
+    assert_int_equal(rcv_count(), 1);
+    cJSON *b = rcv_json(0);
+    assert_string_equal(rv->paths[0], "/cmd");
+    assert_string_equal(cf_str(b, "commandId"), "c1");
+    assert_string_equal(cf_str(b, "result.resultCode"), "DELIVERED");
+    assert_null(cJSON_GetObjectItemCaseSensitive(b, "notifyType"));
+    cJSON_Delete(b);
+    ev_timer_stop(k.loop, &tick);
+    svc_push_stop(&k);
+    assert_null(k.svc_push);
+    store_close(k.store);
+    ev_loop_destroy(k.loop);
+}
+
 /* The queue holds 100,000 messages: more are dropped and counted. */
 static void test_queue_bound(void **state)
 {
@@ -786,6 +844,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_sigkill_kept_delivered_by_next_core, setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_url_does_not_hold_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_to_url_in_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
