@@ -119,11 +119,11 @@ static void rcv_serve(void)
     pthread_mutex_lock(&rv->mu);
     rv->port = i ? i->port : 1; /* 1: it failed */
     pthread_cond_broadcast(&rv->cv);
-    for (int waited = 0; !rv->stop && waited < 300; waited++) { /* 5 minutes at most */
-        struct timespec until;
-        deadline(&until, 1000);
-        pthread_cond_timedwait(&rv->cv, &rv->mu, &until);
-    }
+    struct timespec until;
+    deadline(&until, 300000); /* 5 minutes at most */
+    while (!rv->stop)
+        if (pthread_cond_timedwait(&rv->cv, &rv->mu, &until) == ETIMEDOUT)
+            break;
     pthread_mutex_unlock(&rv->mu);
     if (d)
         MHD_stop_daemon(d);
