@@ -207,7 +207,7 @@ static struct pmsg *new_msg(struct svc_push *P, int u, char *body, size_t len)
 static void drop(struct svc_push *P, const char *why)
 {
     P->k->st->push_dropped++;
-    if (!P->dropped_logged) {
+    if (!P->dropped_logged) { /* the first only: the counter says how many */
         P->dropped_logged = true;
         fprintf(stderr, "platform core: push: a message dropped: %s (push_dropped counts them)\n", why);
     }
@@ -217,7 +217,9 @@ bool push_enqueue(struct svc_push *P, int u, char *body, size_t len)
 {
     if (P->n_msgs >= PUSH_QUEUE_MAX) {
         free(body);
-        drop(P, "the queue holds " "100,000 messages");
+        char why[64];
+        snprintf(why, sizeof why, "the queue holds %d messages", PUSH_QUEUE_MAX);
+        drop(P, why);
         return false;
     }
     int64_t row = push_store_msg_put(P, P->urls[u].url, body, len);
