@@ -98,6 +98,8 @@ static void usage(void)
             "                          repeat it): a device registered with its productId\n"
             "                          has a shadow of it (JT/T 808 terminals without one:\n"
             "                          the built-in profiles/jt808-terminal.json)\n"
+            "      --push-ca FILE      the CA certificates (PEM) HTTPS push callbacks are verified\n"
+            "                          with (default: the system's; never unverified)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
             "                          JSON line each status interval, with the latest frames\n"
             "                          the gateways rejected or read with a deviation\n"
@@ -382,6 +384,7 @@ int cmd_serve(int argc, char **argv)
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
         {"short-connection", required_argument, 0, 'Z'},
         {"profile", required_argument, 0, 'F'},
+        {"push-ca", required_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -432,6 +435,13 @@ int cmd_serve(int argc, char **argv)
             snprintf(kcfg.api, sizeof kcfg.api, "%s", optarg);
             break;
         }
+        case 'H':
+            if (access(optarg, R_OK) < 0)
+                return cmd_usage_error("serve", "--push-ca: cannot read '%s': %s", optarg, strerror(errno));
+            if (strlen(optarg) >= sizeof kcfg.push_ca)
+                return cmd_usage_error("serve", "--push-ca: the path is over %zu bytes", sizeof kcfg.push_ca - 1);
+            snprintf(kcfg.push_ca, sizeof kcfg.push_ca, "%s", optarg);
+            break;
         case 'Y':
             if (north_auth_add_spec(&api_apps, optarg, err, sizeof err) < 0)
                 return cmd_usage_error("serve", "--app: %s", err);

@@ -142,6 +142,15 @@ struct core_slot {
     uint64_t online;                 /* devices online (gauge) */
     uint64_t tasks, commands, results;
     uint64_t bus_errors;             /* malformed bus messages (the error says the first) */
+    /* push notifications (svc_push.h): every message queued ends delivered, expired or
+       rejected, or is still pending; a dropped one was never queued */
+    uint64_t push_queued;            /* messages queued (read back from the store at start too) */
+    uint64_t push_sent;              /* requests made (first tries, retries, probes) */
+    uint64_t push_retried;           /* of which retries and probes of a kept message */
+    uint64_t push_failed;            /* tries not answered 200: none in 15 s, no connection, 501-504, rejected */
+    uint64_t push_delivered, push_expired, push_rejected;
+    uint64_t push_dropped;           /* not queued: the queue was full (PUSH_QUEUE_MAX) or the store failed */
+    uint64_t push_pending;           /* queued and not final now (gauge) */
 };
 
 struct stats_shm {

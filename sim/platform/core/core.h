@@ -53,6 +53,7 @@ struct core_config {
     struct core_map maps[CORE_MAX_MAPS]; /* the commands of the API, by protocol (svc_cmd.c) */
     const struct pc_product *const *products; /* product models the platform knows (serve --profile) */
     int n_products;
+    char push_ca[512];              /* the CA file HTTPS callbacks are verified with ("" the system's) */
 };
 
 /* Every call of the northbound API the core serves (its own and its services'), for
