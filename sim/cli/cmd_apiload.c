@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
+#include "harness/cb_recv.h"
 #include "harness/run.h"
 #include "sim/cli/cmd.h"
 #include "sim/core/metrics.h"
@@ -37,6 +40,28 @@ struct slot {
     char *body;
     uint64_t t0_us;
     bool busy;
+    char answer[4096];            /* --until: the start of the answer (its commandId) */
+    size_t answer_len;
+};
+
+/* --until: each command created, by its commandId, with the time its request
+ * started and the time the first push of a wanted end came; either may be known
+ * first (a push can overtake the 201 that names its command). */
+struct cmd_ent {
+    char id[48];                  /* "" empty */
+    uint64_t t0_us, end_us;
+    int8_t outcome;               /* 0 none yet, 1 a wanted state, 2 another final state */
+};
+
+struct until {
+    char states[8][16];
+    int n_states;
+    double settle_s;
+    struct cb_recv *recv;
+    pthread_mutex_t mu;
+    struct cmd_ent *t;
+    size_t cap, used, created, reached, other, pushes;
+    struct hist lat;
 };
 
 struct load {
@@ -51,6 +76,7 @@ struct load {
     unsigned long long by_status[N_STATUS], errors, unexpected, relogins;
     struct hist lat;
     char first_error[256];
+    struct until *u;              /* --until, NULL without */
 };
 
 static volatile sig_atomic_t stop;
@@ -61,6 +87,109 @@ static uint64_t mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* --- --until: commands followed to their end by their pushes --------------------------------- */
+
+static const char *const FINAL[] = {"SUCCESSFUL", "FAIL", "TIMEOUT", "EXPIRED", "CANCELED"};
+
+static struct cmd_ent *ent_find(struct until *u, const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (size_t i = h & (u->cap - 1);; i = (i + 1) & (u->cap - 1))
+        if (!u->t[i].id[0] || strcmp(u->t[i].id, id) == 0)
+            return &u->t[i];
+}
+
+/* The entry of id, made when new (NULL: the table is full or the id too long). */
+static struct cmd_ent *ent_get(struct until *u, const char *id)
+{
+    if (strlen(id) >= sizeof u->t[0].id)
+        return NULL;
+    struct cmd_ent *e = ent_find(u, id);
+    if (!e->id[0]) {
+        if ((u->used + 1) * 4 > u->cap * 3)
+            return NULL;
+        snprintf(e->id, sizeof e->id, "%s", id);
+        u->used++;
+    }
+    return e;
+}
+
+static void ent_done(struct until *u, struct cmd_ent *e)
+{
+    if (e->t0_us && e->end_us && e->outcome == 1) {
+        hist_record(&u->lat, e->end_us > e->t0_us ? e->end_us - e->t0_us : 0);
+        u->reached++;
+    } else if (e->t0_us && e->outcome == 2) {
+        u->other++;
+    }
+}
+
+/* A push (on the receiver's thread): its command's end, when it is one. */
+static void on_push(void *arg, const char *line)
+{
+    struct until *u = arg;
+    uint64_t now = mono_us();
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "body");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "commandId");
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "result"), "resultCode");
+    pthread_mutex_lock(&u->mu);
+    u->pushes++;
+    if (cJSON_IsString(id) && cJSON_IsString(rc)) {
+        int outcome = 0;
+        for (int i = 0; i < u->n_states; i++)
+            if (strcmp(u->states[i], rc->valuestring) == 0)
+                outcome = 1;
+        for (size_t i = 0; !outcome && i < sizeof FINAL / sizeof *FINAL; i++)
+            if (strcmp(FINAL[i], rc->valuestring) == 0)
+                outcome = 2;
+        struct cmd_ent *e = outcome ? ent_get(u, id->valuestring) : NULL;
+        if (e && !e->outcome) {
+            e->outcome = (int8_t)outcome;
+            e->end_us = now;
+            ent_done(u, e);
+        }
+    }
+    pthread_mutex_unlock(&u->mu);
+    cJSON_Delete(o);
+}
+
+/* A 2xx answer of a create: its commandId, started at t0. */
+static void on_created(struct until *u, const char *answer, uint64_t t0)
+{
+    cJSON *o = cJSON_Parse(answer);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "commandId");
+    if (cJSON_IsString(id)) {
+        pthread_mutex_lock(&u->mu);
+        struct cmd_ent *e = ent_get(u, id->valuestring);
+        if (e && !e->t0_us) {
+            e->t0_us = t0;
+            u->created++;
+            ent_done(u, e);
+        }
+        pthread_mutex_unlock(&u->mu);
+    }
+    cJSON_Delete(o);
+}
+
+static int until_parse(const char *s, struct until *u)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    u->n_states = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        bool known = strcmp(tok, "DELIVERED") == 0;
+        for (size_t i = 0; i < sizeof FINAL / sizeof *FINAL; i++)
+            known |= strcmp(tok, FINAL[i]) == 0;
+        if (!known || u->n_states >= 8)
+            return -1;
+        snprintf(u->states[u->n_states++], sizeof u->states[0], "%s", tok);
+    }
+    return u->n_states ? 0 : -1;
 }
 
 static int usage(FILE *to)
@@ -82,10 +211,16 @@ static int usage(FILE *to)
             "  -n, --requests N        requests in all, 1-%llu (default 10000)\n"
             "  -t, --duration D        stop after D at most (default 60s, at most 1h)\n"
             "  -e, --expect STATUS     the answer counted as expected (default: any 2xx)\n"
+            "  -u, --until STATES      commands: follow each command created (its answer's commandId) to\n"
+            "                          one of STATES (SUCCESSFUL,DELIVERED,...) by the pushes to a\n"
+            "                          receiver of this process, whose URL {callback} gives (the body's\n"
+            "                          callbackUrl); the latency from the create's start to that push\n"
+            "      --settle D          with --until: wait at most D for the last ends (default 30s)\n"
             "  -h, --help              this text\n"
             "\n"
             "Prints one JSON object: requests, expected, by_status, errors (no answer), elapsed_s,\n"
-            "rate_per_s (answered requests per second), latency_ms {p50, p90, p99, max}.\n"
+            "rate_per_s (answered requests per second), latency_ms {p50, p90, p99, max}; with --until,\n"
+            "until {states, created, reached, other_end, missing, pushes, latency_ms}.\n"
             "Exit: 0 every answer expected, 1 some were not, 2 usage error or the login failed.\n"
             "example: fleetsim apiload --api http://127.0.0.1:8743 --app bench:s3cret \\\n"
             "             --path /iocm/app/shadow/v1.5.0/devices/{id} --ids 013800000000:10000 -c 32\n",
@@ -134,6 +269,8 @@ static char *expand(const struct load *L, const char *t, unsigned long long i)
         size_t skip = 1;
         if (strncmp(p, "{id}", 4) == 0)
             rep = id, skip = 4;
+        else if (strncmp(p, "{callback}", 10) == 0 && L->u)
+            rep = cb_recv_url(L->u->recv), skip = 10;
         else if (strncmp(p, "{i}", 3) == 0)
             rep = num, skip = 3;
         size_t add = rep ? strlen(rep) : 1;
@@ -161,6 +298,16 @@ static size_t discard(char *p, size_t sz, size_t nm, void *arg)
 {
     (void)p, (void)arg;
     return sz * nm;
+}
+
+static size_t keep_answer(char *p, size_t sz, size_t nm, void *arg)
+{
+    struct slot *s = arg;
+    size_t k = sz * nm, room = sizeof s->answer - 1 - s->answer_len, c = k < room ? k : room;
+    memcpy(s->answer + s->answer_len, p, c);
+    s->answer_len += c;
+    s->answer[s->answer_len] = '\0';
+    return k;
 }
 
 struct buf {
@@ -250,7 +397,11 @@ static int start_one(struct load *L, CURLM *m, struct slot *s)
     curl_easy_setopt(s->h, CURLOPT_URL, url);
     curl_easy_setopt(s->h, CURLOPT_CUSTOMREQUEST, L->method);
     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hs);
-    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, discard);
+    s->answer_len = 0;
+    s->answer[0] = '\0';
+    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, L->u ? keep_answer : discard);
+    if (L->u)
+        curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, 15000L);
     curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
     if (s->body) {
@@ -289,6 +440,25 @@ static void print_result(const struct load *L, double elapsed)
     cJSON_AddNumberToObject(lat, "max", (double)hist_percentile(&L->lat, 100) / 1000.0);
     if (L->first_error[0])
         cJSON_AddStringToObject(o, "first_error", L->first_error);
+    if (L->u) {
+        struct until *u = L->u;
+        pthread_mutex_lock(&u->mu);
+        cJSON *x = cJSON_AddObjectToObject(o, "until");
+        cJSON *st = cJSON_AddArrayToObject(x, "states");
+        for (int i = 0; i < u->n_states; i++)
+            cJSON_AddItemToArray(st, cJSON_CreateString(u->states[i]));
+        cJSON_AddNumberToObject(x, "created", (double)u->created);
+        cJSON_AddNumberToObject(x, "reached", (double)u->reached);
+        cJSON_AddNumberToObject(x, "other_end", (double)u->other);
+        cJSON_AddNumberToObject(x, "missing", (double)(u->created - u->reached - u->other));
+        cJSON_AddNumberToObject(x, "pushes", (double)u->pushes);
+        cJSON *ul = cJSON_AddObjectToObject(x, "latency_ms");
+        cJSON_AddNumberToObject(ul, "p50", (double)hist_percentile(&u->lat, 50) / 1000.0);
+        cJSON_AddNumberToObject(ul, "p90", (double)hist_percentile(&u->lat, 90) / 1000.0);
+        cJSON_AddNumberToObject(ul, "p99", (double)hist_percentile(&u->lat, 99) / 1000.0);
+        cJSON_AddNumberToObject(ul, "max", (double)hist_percentile(&u->lat, 100) / 1000.0);
+        pthread_mutex_unlock(&u->mu);
+    }
     char *s = cJSON_PrintUnformatted(o);
     if (s)
         printf("%s\n", s);
@@ -354,6 +524,8 @@ static int run_load(struct load *L)
                 }
                 if (status == 401)
                     relogin = true;
+                if (L->u && status >= 200 && status < 300)
+                    on_created(L->u, s->answer, s->t0_us);
             }
             curl_multi_remove_handle(m, msg->easy_handle);
             s->busy = false;
@@ -367,11 +539,30 @@ static int run_load(struct load *L)
                     if (!slots[i].busy)
                         slot_headers(L, &slots[i]);
         }
-        if (!running && !(!stop && L->sent < L->requests && mono_us() < deadline))
+        bool more_to_send = !stop && L->sent < L->requests && mono_us() < deadline;
+        if (!running && !more_to_send)
             break;
-        curl_multi_poll(m, NULL, 0, 50, NULL);
+        bool free_slot = false;
+        for (int i = 0; i < L->conc && !free_slot; i++)
+            free_slot = !slots[i].busy;
+        /* a slot free and requests left: start them now, no wait */
+        if (!(free_slot && more_to_send))
+            curl_multi_poll(m, NULL, 0, 50, NULL);
     }
     double elapsed = (double)(mono_us() - t0) / 1e6;
+    if (L->u) {
+        /* the last commands' ends, for --settle at most */
+        uint64_t until = mono_us() + (uint64_t)(L->u->settle_s * 1e6);
+        for (;;) {
+            pthread_mutex_lock(&L->u->mu);
+            bool all = L->u->reached + L->u->other >= L->u->created;
+            pthread_mutex_unlock(&L->u->mu);
+            if (all || stop || mono_us() >= until)
+                break;
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
     print_result(L, elapsed);
     for (int i = 0; i < L->conc; i++) {
         curl_slist_free_all(slots[i].hs);
@@ -382,6 +573,8 @@ static int run_load(struct load *L)
     curl_multi_cleanup(m);
     if (rc)
         return rc;
+    if (L->u && L->u->reached < L->u->created)
+        return RUN_EXIT_FAIL;
     return L->errors || L->unexpected ? RUN_EXIT_FAIL : RUN_EXIT_PASS;
 }
 
@@ -393,10 +586,15 @@ int cmd_apiload(int argc, char **argv)
         {"body", required_argument, 0, 'd'},     {"ids", required_argument, 0, 'i'},
         {"concurrency", required_argument, 0, 'c'}, {"requests", required_argument, 0, 'n'},
         {"duration", required_argument, 0, 't'}, {"expect", required_argument, 0, 'e'},
+        {"until", required_argument, 0, 'u'},    {"settle", required_argument, 0, 0x101},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     static struct load L;
+    static struct until U;
     memset(&L, 0, sizeof L);
+    memset(&U, 0, sizeof U);
+    U.settle_s = 30;
+    bool until = false;
     L.method = "GET";
     L.conc = 16;
     L.requests = 10000;
@@ -405,7 +603,7 @@ int cmd_apiload(int argc, char **argv)
     optind = 1;
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, ":a:A:X:p:d:i:c:n:t:e:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":a:A:X:p:d:i:c:n:t:e:u:h", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
             if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
@@ -466,6 +664,20 @@ int cmd_apiload(int argc, char **argv)
             if (*end || L.expect < 100 || L.expect > 599)
                 return cmd_usage_error("apiload", "--expect: '%s' is not an HTTP status", optarg);
             break;
+        case 'u':
+            if (until_parse(optarg, &U) < 0)
+                return cmd_usage_error("apiload", "--until: '%s' is not a list of command states (SUCCESSFUL, "
+                                       "DELIVERED, FAIL, TIMEOUT, EXPIRED, CANCELED)", optarg);
+            until = true;
+            break;
+        case 0x101: {
+            uint64_t us;
+            char why[160];
+            if (units_duration_us(optarg, &us, why, sizeof why) < 0 || (double)us / 1e6 > 600)
+                return cmd_usage_error("apiload", "--settle: '%s' is not a duration up to 10min", optarg);
+            U.settle_s = (double)us / 1e6;
+            break;
+        }
         case 'h':
             return usage(stdout);
         default:
@@ -485,16 +697,43 @@ int cmd_apiload(int argc, char **argv)
     if (n && api[n - 1] == '/')
         api[n - 1] = '\0';
     L.api = api;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (until && L.requests > 1000000)
+        return cmd_usage_error("apiload", "--until follows at most 1000000 commands (--requests)");
+    if (until && !(L.body && strstr(L.body, "{callback}")))
+        return cmd_usage_error("apiload", "--until needs {callback} in the body (its callbackUrl)");
     char err[400];
+    if (until) {
+        U.cap = 1;
+        while (U.cap < L.requests * 2 + 16)
+            U.cap <<= 1;
+        U.t = calloc(U.cap, sizeof *U.t);
+        pthread_mutex_init(&U.mu, NULL);
+        struct cb_recv_opts ro = {.bind = "127.0.0.1", .on_line = on_push, .arg = &U};
+        if (!U.t || !(U.recv = cb_recv_start(&ro, err, sizeof err))) {
+            fprintf(stderr, "fleetsim apiload: the receiver of --until: %s\n", U.t ? err : "out of memory");
+            free(U.t);
+            return RUN_EXIT_HARNESS;
+        }
+        L.u = &U;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (login(&L, err, sizeof err) < 0) {
         fprintf(stderr, "fleetsim apiload: %s\n", err);
         curl_global_cleanup();
+        if (L.u) {
+            cb_recv_stop(U.recv);
+            free(U.t);
+        }
         return RUN_EXIT_USAGE;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = run_load(&L);
     curl_global_cleanup();
+    if (L.u) {
+        cb_recv_stop(U.recv);
+        free(U.t);
+        pthread_mutex_destroy(&U.mu);
+    }
     return rc;
 }
