@@ -55,6 +55,19 @@ static int str_field(const cJSON *body, const char *field, size_t min, char *out
     return 1;
 }
 
+/* An unknown member, named when its name can be (else the body is). */
+static int unknown(const char *key, const char *what, char *err, size_t errcap)
+{
+    size_t n = strlen(key);
+    bool plain = n > 0 && n <= 64;
+    for (const char *p = key; plain && *p; p++)
+        if (!isgraph((unsigned char)*p) || *p == ':' || *p == '"')
+            plain = false;
+    if (plain)
+        return fail(err, errcap, "%s: %s", key, what);
+    return fail(err, errcap, "%s: %s", "body", "a member with an empty or unprintable name");
+}
+
 static bool all_hex(const char *s)
 {
     for (; *s; s++)
@@ -94,7 +107,7 @@ int svc_dev_reg_parse(const cJSON *body, struct svc_dev_reg *o, char *err, size_
         while (i < sizeof known / sizeof *known && strcmp(m->string, known[i]) != 0)
             i++;
         if (i == sizeof known / sizeof *known)
-            return fail(err, errcap, "%s: %s", m->string, "not a field of a registration");
+            return unknown(m->string, "not a field of a registration", err, errcap);
     }
     int rc = str_field(body, "nodeId", 1, o->node_id, sizeof o->node_id, err, errcap);
     if (rc < 0)
@@ -131,10 +144,12 @@ int svc_dev_reg_parse(const cJSON *body, struct svc_dev_reg *o, char *err, size_
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "timeout");
     o->timeout_s = SVC_DEV_TIMEOUT_S;
     if (t && !cJSON_IsNull(t)) {
-        if (!cJSON_IsNumber(t) || t->valuedouble != (double)(int64_t)t->valuedouble)
+        if (!cJSON_IsNumber(t))
             return fail(err, errcap, "%s: %s", "timeout", "not a whole number of seconds");
-        if (t->valuedouble < 0 || t->valuedouble > INT32_MAX)
+        if (!(t->valuedouble >= 0 && t->valuedouble <= INT32_MAX))
             return fail(err, errcap, "%s: %s", "timeout", "out of 0..2147483647 s");
+        if (t->valuedouble != (double)(int64_t)t->valuedouble)
+            return fail(err, errcap, "%s: %s", "timeout", "not a whole number of seconds");
         o->timeout_s = (int64_t)t->valuedouble;
     }
     /* a secret given: NB-IoT devices (DTLS PSK) take hex only (004 §4) */
@@ -168,7 +183,7 @@ int svc_dev_mod_parse(const cJSON *body, struct svc_dev_mod *o, char *err, size_
     const cJSON *m;
     cJSON_ArrayForEach(m, body) {
         if (strcmp(m->string, "name") != 0 && strcmp(m->string, "endUser") != 0)
-            return fail(err, errcap, "%s: %s", m->string, "not a field this call changes (name, endUser)");
+            return unknown(m->string, "not a field this call changes (name, endUser)", err, errcap);
     }
     int rc = str_field(body, "name", 1, o->name, sizeof o->name, err, errcap);
     if (rc < 0)
