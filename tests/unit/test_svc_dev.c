@@ -480,6 +480,64 @@ static void test_restart_judges_by_the_same_rules(void **state)
     assert_int_equal(cf_stop(&f), 0);
 }
 
+/* Many devices, one timer: 20,000 registered before the core starts, 1,000 of them
+ * online then dropped one after another (keys all over the heap); each OFFLINE
+ * after its own minute, none before. */
+static void test_many_devices_one_heap(void **state)
+{
+    (void)state;
+    struct store *s;
+    char err[256], secret[STORE_SECRET_MAX + 1], id[32], name[48];
+    assert_int_equal(store_open(&s, f.db, err, sizeof err), 0);
+    assert_int_equal(store_begin(s, err, sizeof err), 0);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "0137%08d", i);
+        snprintf(name, sizeof name, "N_%s", id);
+        struct store_device d = {.protocol = "jt808", .device_id = id, .name = name};
+        assert_int_equal(store_register(s, &d, false, secret, sizeof secret, err, sizeof err), STORE_REG_OK);
+    }
+    assert_int_equal(store_commit(s, err, sizeof err), 0);
+    store_close(s);
+    start(100); /* 1 min = 600 ms real */
+    char ids[64];
+    assert_int_equal(list("?status=INACTIVE&pageSize=1", ids, sizeof ids), 20000);
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof id, "0137%08d", i * 7);
+        cf_fe_online(&e, id, (uint32_t)i + 1);
+    }
+    cf_fe_sync(&e);
+    assert_int_equal(list("?status=ONLINE&pageSize=1", ids, sizeof ids), 1000);
+    /* dropped in reverse order, in 4 waves 100 ms (10 s virtual) apart */
+    for (int w = 0; w < 4; w++) {
+        for (int i = 999 - w; i >= 0; i -= 4) {
+            snprintf(id, sizeof id, "0137%08d", i * 7);
+            assert_int_equal(bus_offline(&e.out, (uint32_t)i + 1, id), 0);
+        }
+        cf_fe_send(&e);
+        cf_fe_sync(&e);
+        usleep(100000);
+    }
+    /* the last wave's minute is not over yet */
+    long off = list("?status=OFFLINE&pageSize=1", ids, sizeof ids);
+    assert_true(off <= 750);
+    bool done = false;
+    for (int i = 0; i < 300 && !done; i++) {
+        done = list("?status=OFFLINE&pageSize=1", ids, sizeof ids) == 1000;
+        if (!done)
+            usleep(10000);
+    }
+    assert_true(done);
+    assert_int_equal(list("?status=ONLINE&pageSize=1", ids, sizeof ids), 0);
+    assert_int_equal(list("?status=INACTIVE&pageSize=1", ids, sizeof ids), 19000);
+    char h[128];
+    assert_int_equal(history("013700000007", "", h, sizeof h, NULL), 200);
+    assert_string_equal(h, "ONLINE OFFLINE");
+    cf_fe_close(&e);
+    assert_int_equal(cf_stop(&f), 0);
+}
+
 /* The parsers alone (svc_dev_req.c). */
 static void test_parsers(void **state)
 {
@@ -520,6 +578,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_list_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modify_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_judges_by_the_same_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_devices_one_heap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -637,6 +637,10 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, s
 
 static int64_t col64(sqlite3_stmt *st, int i) { return sqlite3_column_int64(st, i); }
 
+/* A time read back that lies ahead of now: the last process ran its clock faster
+ * (--time-scale) than this one's has run since; what happened cannot be later than now. */
+static int64_t past(int64_t t, int64_t now) { return t > now ? now : t; }
+
 /* Every registered device, with its times read back (virtual ms of this process). */
 static int load(struct core *k, char *err, size_t errcap)
 {
@@ -659,12 +663,12 @@ static int load(struct core *k, char *err, size_t errcap)
             continue;
         if (sqlite3_column_int(st, 2)) {
             e->t.ever = sqlite3_column_int(st, 3) != 0;
-            e->t.last_seen_ms = col64(st, 5) - d->base;
-            e->t.dropped_ms = col64(st, 6) - d->base;
+            e->t.last_seen_ms = past(col64(st, 5) - d->base, now);
+            e->t.dropped_ms = past(col64(st, 6) - d->base, now);
             e->deadline = col64(st, 7) ? col64(st, 7) - d->base : 0;
             int s = svc_dev_status_parse((const char *)sqlite3_column_text(st, 8));
             e->status = (uint8_t)(s < 0 ? DS_INACTIVE : s);
-            e->status_at = col64(st, 9) - d->base;
+            e->status_at = past(col64(st, 9) - d->base, now);
             e->saved_seen = e->t.last_seen_ms;
             if (sqlite3_column_int(st, 4)) {
                 /* connected when the last core went: it lost sight of it then, or now at the latest */
