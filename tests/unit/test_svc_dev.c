@@ -432,6 +432,23 @@ static void test_modify_and_delete(void **state)
     char ids[256];
     assert_int_equal(list("", ids, sizeof ids), 1);
     assert_string_equal(ids, "m2");
+    /* a terminal's own unregistration (0x0003) forgets it here too: its history, its nodeId */
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    cf_fe_online(&e, "013500000008", 1);
+    cf_fe_sync(&e);
+    char h[128];
+    assert_int_equal(history("013500000008", "", h, sizeof h, NULL), 200);
+    assert_string_equal(h, "ONLINE");
+    assert_int_equal(bus_unregister(&e.out, "013500000008"), 0);
+    cf_fe_send(&e);
+    cf_fe_sync(&e);
+    assert_string_equal(status_of("013500000008"), "");
+    assert_int_equal(history("013500000008", "", h, sizeof h, NULL), 404);
+    assert_int_equal(reg(NULL, "{\"nodeId\":\"013500000008\",\"timeout\":0}"), 200);
+    assert_int_equal(history("013500000008", "", h, sizeof h, NULL), 200);
+    assert_string_equal(h, "INACTIVE");
+    cf_fe_close(&e);
     assert_int_equal(cf_stop(&f), 0);
     struct store *s;
     char err[256], name[64];
