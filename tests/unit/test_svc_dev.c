@@ -497,6 +497,28 @@ static void test_restart_judges_by_the_same_rules(void **state)
     assert_int_equal(cf_stop(&f), 0);
 }
 
+/* A device registered through the API connects, and the core is killed before its
+ * next flush: the connection ended the timeout all the same. */
+static void test_connected_then_killed_is_kept(void **state)
+{
+    (void)state;
+    start(100);
+    assert_int_equal(reg(NULL, "{\"nodeId\":\"013500000012\",\"timeout\":100}"), 200); /* 1 s real */
+    uint64_t t0 = clock_now_us();
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    cf_fe_online(&e, "013500000012", 1);
+    cf_fe_sync(&e);
+    cf_kill(&f);
+    cf_fe_close(&e);
+    cf_start(&f);
+    cf_login(&f);
+    while (clock_now_us() - t0 < 150u * 1000000u)
+        usleep(20000);
+    assert_string_equal(status_of("013500000012"), "OFFLINE");
+    assert_int_equal(cf_stop(&f), 0);
+}
+
 /* Many devices, one timer: 20,000 registered before the core starts, 1,000 of them
  * online then dropped one after another (keys all over the heap); each OFFLINE
  * after its own minute, none before. */
@@ -595,6 +617,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_list_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modify_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_judges_by_the_same_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connected_then_killed_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_devices_one_heap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

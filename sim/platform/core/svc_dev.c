@@ -317,6 +317,23 @@ static void look(struct core *k, struct dev *e, int64_t now, bool late)
         heap_at(k, e, next);
 }
 
+static void put_row(struct core *k, struct dev *e);
+
+/* The first contact of a device registered through the API: its timeout is over,
+ * written at once (in the batch the event is in), so a core killed before the next
+ * flush does not delete it after its restart. */
+static void contact(struct core *k, struct dev *e, int64_t now)
+{
+    bool timed = e->deadline != 0;
+    e->deadline = 0;
+    mark(k, e);
+    look(k, e, now, false);
+    if (timed) {
+        core_batch_begin(k);
+        put_row(k, e);
+    }
+}
+
 /* The device of an event; add: a device authenticated or registered is one the
  * store knows (a report or a drop of a device deleted meanwhile is not). */
 static struct dev *get(struct core *k, int proto, const char *id, bool add)
@@ -337,9 +354,7 @@ void svc_dev_online(struct core *k, int proto, const char *id)
     e->t.ever = true;
     e->t.connected = true;
     e->t.last_seen_ms = now;
-    e->deadline = 0;
-    mark(k, e);
-    look(k, e, now, false);
+    contact(k, e, now);
 }
 
 void svc_dev_offline(struct core *k, int proto, const char *id)
@@ -371,10 +386,8 @@ void svc_dev_report(struct core *k, int proto, const char *id, int64_t at_ms)
         if (!e->t.ever) {
             e->t.ever = true;
             e->t.dropped_ms = now;
-            e->deadline = 0;
         }
-        mark(k, e);
-        look(k, e, now, false);
+        contact(k, e, now);
     }
 }
 
@@ -389,9 +402,7 @@ void svc_dev_registered(struct core *k, int proto, const char *id)
     e->t.last_seen_ms = now;
     if (!e->t.connected)
         e->t.dropped_ms = now;
-    e->deadline = 0;
-    mark(k, e);
-    look(k, e, now, false);
+    contact(k, e, now);
 }
 
 static void free_dev(struct svc_dev *d, struct dev *e)
@@ -534,6 +545,25 @@ int svc_dev__set_end_user(struct core *k, const char *proto, const char *id, con
 
 /* --- timers and writes ----------------------------------------------------------------- */
 
+static void put_row(struct core *k, struct dev *e)
+{
+    sqlite3_stmt *st = S(k)->put;
+    sqlite3_bind_text(st, 1, e->proto, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, e->t.ever);
+    sqlite3_bind_int(st, 4, e->t.connected);
+    sqlite3_bind_int64(st, 5, svc_dev__unix(k, e->t.last_seen_ms));
+    sqlite3_bind_int64(st, 6, svc_dev__unix(k, e->t.dropped_ms));
+    sqlite3_bind_int64(st, 7, e->deadline ? svc_dev__unix(k, e->deadline) : 0);
+    sqlite3_bind_text(st, 8, dev_status_name((enum dev_status)e->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, svc_dev__unix(k, e->status_at));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        core_error(k, "devices: write %s/%s: %s", e->proto, e->id, sqlite3_errmsg(store_sqlite(k->store)));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    e->saved_seen = e->t.last_seen_ms;
+}
+
 void svc_dev__write(struct core *k)
 {
     struct svc_dev *d = S(k);
@@ -541,23 +571,8 @@ void svc_dev__write(struct core *k)
         return;
     sqlite3 *db = store_sqlite(k->store);
     for (size_t i = 0; i < d->n_dirty; i++) {
-        struct dev *e = d->dirty[i];
-        sqlite3_stmt *st = d->put;
-        sqlite3_bind_text(st, 1, e->proto, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, e->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, e->t.ever);
-        sqlite3_bind_int(st, 4, e->t.connected);
-        sqlite3_bind_int64(st, 5, svc_dev__unix(k, e->t.last_seen_ms));
-        sqlite3_bind_int64(st, 6, svc_dev__unix(k, e->t.dropped_ms));
-        sqlite3_bind_int64(st, 7, e->deadline ? svc_dev__unix(k, e->deadline) : 0);
-        sqlite3_bind_text(st, 8, dev_status_name((enum dev_status)e->status), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 9, svc_dev__unix(k, e->status_at));
-        if (sqlite3_step(st) != SQLITE_DONE)
-            core_error(k, "devices: write %s/%s: %s", e->proto, e->id, sqlite3_errmsg(db));
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        e->saved_seen = e->t.last_seen_ms;
-        e->dirty = -1;
+        put_row(k, d->dirty[i]);
+        d->dirty[i]->dirty = -1;
     }
     d->n_dirty = 0;
     for (size_t i = 0; i < d->n_hist; i++) {
