@@ -10,10 +10,11 @@
  * change: the heap looks again then and sets the later key); an online or offline
  * event moves a key earlier at most (O(log n), rare beside reports).  The rows
  * are written every SVC_DEV_FLUSH_S in one transaction, each changed device once;
- * a short-connection device's last contact only when it moved SVC_DEV_SEEN_SLACK_MS
- * since it was written, so reports at 40,000/s write little.  After a restart the
- * times read back give the rules' answer again; a device still connected when the
- * core went away is taken as dropped when the new core starts. */
+ * a short-connection device's last contact only when it moved the slack (1 min, or
+ * 5 s of real time on a fast clock) since it was written, so reports at 40,000/s
+ * write little.  After a restart the times read back give the rules' answer again;
+ * a device still connected when the core went away is taken as dropped when the
+ * new core starts. */
 #include "sim/platform/core/svc.h"
 #include "sim/platform/core/svc_dev.h"
 #include "sim/platform/core/svc_dev_internal.h"
@@ -22,10 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/core/clock.h"
 #include "sim/platform/core/core_internal.h"
 
 #define SVC_DEV_FLUSH_S 0.2
 #define SVC_DEV_SEEN_SLACK_MS (60ll * 1000) /* a restart may judge a short-connection device 1 min early at most */
+#define SVC_DEV_SEEN_SLACK_REAL_S 5.0       /* ... on a fast clock, 5 s of real time: each device written at most so often */
 
 static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS dev_mgmt("
@@ -379,7 +382,7 @@ void svc_dev_report(struct core *k, int proto, const char *id, int64_t at_ms)
         return;
     int64_t now = svc_now_ms();
     e->t.last_seen_ms = now;
-    if (e->t.short_conn && now - e->saved_seen >= SVC_DEV_SEEN_SLACK_MS)
+    if (e->t.short_conn && now - e->saved_seen >= S(k)->seen_slack)
         mark(k, e);
     if (!e->t.ever || e->status != DS_ONLINE) {
         /* rare: a device back from OFFLINE or ABNORMAL, or one never seen */
@@ -717,6 +720,8 @@ int svc_dev_start(struct core *k, char *err, size_t errcap)
     }
     k->svc_dev = d;
     d->base = svc_unix_ms(0);
+    double real = SVC_DEV_SEEN_SLACK_REAL_S * 1000 * clock_scale();
+    d->seen_slack = real > SVC_DEV_SEEN_SLACK_MS ? (int64_t)real : SVC_DEV_SEEN_SLACK_MS;
     ev_timer_init(&d->timer, timer_cb, 0, 0);
     d->timer.data = k;
     ev_timer_init(&d->flush, flush_cb, SVC_DEV_FLUSH_S, SVC_DEV_FLUSH_S);

@@ -45,6 +45,7 @@ struct svc_dev {
     size_t n_hist, hist_cap;
     ev_timer timer, flush;
     int64_t base;                   /* unix ms of virtual instant 0 */
+    int64_t seen_slack;             /* a last contact moved this much is written (virtual ms) */
     sqlite3_stmt *put, *del, *hist_put, *hist_del, *reg_put, *node_get, *end_user_set;
 };
 
