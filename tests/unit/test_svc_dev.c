@@ -277,7 +277,14 @@ static void test_long_connection_status(void **state)
     assert_int_equal(reg(NULL, "{\"nodeId\":\"013500000003\",\"timeout\":0}"), 200);
     usleep(100000);
     assert_string_equal(status_of("013500000003"), "INACTIVE");
+    /* the front-end goes away: its devices' connections with it, by the same rule */
     cf_fe_close(&e);
+    t0 = clock_now_us();
+    assert_string_equal(status_of("013500000002"), "ONLINE");
+    assert_true(wait_status("013500000002", "OFFLINE", 3000));
+    assert_true(clock_now_us() - t0 >= 59u * 1000000u);
+    assert_int_equal(history("013500000002", "", h, sizeof h, NULL), 200);
+    assert_string_equal(h, "ONLINE OFFLINE ONLINE OFFLINE");
     assert_int_equal(cf_stop(&f), 0);
 }
 
