@@ -314,9 +314,11 @@ static void hist(void *ctx, const struct north_req *rq, struct north_resp *rs)
     int no, size;
     if (!device_of(k, rq, rs, proto, sizeof proto) || !page_of(rq, rs, &no, &size))
         return;
-    core_batch_begin(k);
-    svc_dev__write(k);
-    svc_commit(k);
+    if (k->svc_dev->n_hist) { /* what changed up to now is in the answer */
+        core_batch_begin(k);
+        svc_dev__write(k);
+        svc_commit(k);
+    }
     sqlite3 *db = store_sqlite(k->store);
     sqlite3_stmt *c, *st;
     if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM dev_status_history WHERE protocol = ?1 AND device_id = ?2", -1, &c,
