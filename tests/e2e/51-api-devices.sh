@@ -4,7 +4,7 @@
 # device, JT/T 808 terminals pre-registered by phone that register over the air as
 # the same devices, ONLINE while connected, OFFLINE 1 min (virtual, 1 s at
 # --time-scale 60) after the run ends, the status history, the list's filters,
-# a change and a deletion.
+# a change and a deletion; short-connection terminals by the 25 h and 169 h rules.
 . "$(dirname "$0")/lib.sh"
 port=$(free_port); api=$(free_port)
 "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" --quiet --api "127.0.0.1:$api" --app demo:s3cret \
@@ -116,3 +116,30 @@ got=$(sqlite3 -batch -noheader "$TMP/p.db" "SELECT group_concat(status, ' ') FRO
       WHERE device_id = '013600000000' ORDER BY seq)" 2>&1)
 if [ "$got" = "INACTIVE ONLINE OFFLINE" ]; then ok "the history is in the store (sqlite3)"
 else nok "the history is in the store (sqlite3)" "$got"; fi
+
+# short-connection terminals (serve --short-connection jt808): ONLINE while they report,
+# OFFLINE from 25 h after the last report, ABNORMAL from 169 h (0.9 s and 6.1 s real at
+# --time-scale 100000); read from the store, where every change is kept
+port=$(free_port)
+"$FLEETSIM" serve --port "$port" --db "$TMP/q.db" --quiet --time-scale 100000 --short-connection jt808 \
+    --idle-timeout 100000h >"$TMP/serve2.out" 2>&1 &
+spid=$!
+wait_port "$port" || nok "serve --short-connection jt808 starts" "$(cat "$TMP/serve2.out")"
+cat >"$TMP/s2.json" <<JSON
+{"name": "short", "target": "tcp://127.0.0.1:$port", "duration": "2s",
+ "fleets": [{"id": "f", "protocol": "jt808", "version": 2013, "count": 1, "ramp": "100/s",
+             "phone": "13700000000+", "heartbeat": "20s", "report": {"every": "300ms"}}]}
+JSON
+timeout 60 "$FLEETSIM" run "$TMP/s2.json" --quiet >"$TMP/run2.out" 2>&1
+hist() { sqlite3 -batch -noheader "$TMP/q.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM
+         dev_status_history WHERE device_id = '013700000000' ORDER BY seq)" 2>/dev/null; }
+ended=$(date +%s.%N)
+during=$(hist)
+for _ in $(seq 150); do [ "$(hist)" = "ONLINE OFFLINE ABNORMAL" ] && break; sleep 0.05; done
+took=$(python3 -c "import time; print(round(time.time() - $ended, 2))")
+case $during in "ONLINE"|"ONLINE OFFLINE") ;; *) during="($during)";; esac
+if [ "$(hist)" = "ONLINE OFFLINE ABNORMAL" ] && [ "${during:0:1}" != "(" ] \
+   && python3 -c "import sys; sys.exit(0 if $took >= 4 else 1)"; then
+    ok "a short-connection terminal: ONLINE while it reports, OFFLINE from 25 h, ABNORMAL from 169 h (${took} s real)"
+else nok "a short-connection terminal: ONLINE, OFFLINE, ABNORMAL" "at the run's end: $during" "then: $(hist) after $took s"; fi
+kill -INT $spid 2>/dev/null; wait $spid
