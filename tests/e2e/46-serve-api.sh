@@ -52,7 +52,7 @@ refused "no app_key" 401 100210 -H "Authorization: Bearer $tok" "$dev"
 refused "another application's token" 401 100212 -H 'app_key: other' -H "Authorization: Bearer $tok" "$dev"
 refused "a wrong secret" 401 100208 -d 'appId=demo&secret=nope' "$U/iocm/app/sec/v1.1.0/login"
 refused "a call that does not exist" 404 100004 -H 'app_key: demo' -H "Authorization: Bearer $tok" "$U/iocm/app/nothing"
-refused "a method the path does not take" 405 100005 -X DELETE -H 'app_key: demo' -H "Authorization: Bearer $tok" "$dev"
+refused "a method the path does not take" 405 100005 -X PATCH -H 'app_key: demo' -H "Authorization: Bearer $tok" "$dev"
 refused "a login body that is not JSON" 400 100002 -H 'Content-Type: application/json' -d '{"appId":' "$U/iocm/app/sec/v1.1.0/login"
 kill -INT $rpid 2>/dev/null; wait $rpid
 kill -INT $spid 2>/dev/null; wait $spid; rc=$?

@@ -370,13 +370,44 @@ static void peer_close(struct core *k, struct peer *p)
     k->st->peers--;
 }
 
+/* A front-end gone while the core runs (it hung up, or cannot be written to): its
+ * devices' connections went with it, and the services hear of each as offline, as
+ * from the front-end itself (at the end of the process the services are stopped
+ * first, and peer_close alone runs). */
+static void peer_lost(struct core *k, struct peer *p)
+{
+    struct gone {
+        int proto;
+        char id[STORE_ID_MAX + 1];
+    } *gone = NULL;
+    size_t n = 0, cap = 0;
+    int pi = (int)(p - k->peers);
+    for (size_t i = 0; i < k->on_cap; i++) {
+        const struct online *e = &k->on[i];
+        if (!e->id[0] || e->peer != pi)
+            continue;
+        if (n == cap) {
+            struct gone *g = realloc(gone, (cap = cap ? cap * 2 : 64) * sizeof *gone);
+            if (!g)
+                break;
+            gone = g;
+        }
+        gone[n].proto = e->proto;
+        memcpy(gone[n++].id, e->id, sizeof e->id);
+    }
+    peer_close(k, p);
+    for (size_t i = 0; i < n; i++)
+        svc_on_offline(k, gone[i].proto, gone[i].id);
+    free(gone);
+}
+
 /* Read what a front-end sent; false when it hung up. */
 static bool peer_read(struct core *k, struct peer *p, int burst)
 {
     for (int i = 0; i < burst; i++) {
         long n = bus_recv(p->fd, k->rbuf, sizeof k->rbuf);
         if (n == 0) {
-            peer_close(k, p);
+            peer_lost(k, p);
             return false;
         }
         if (n < 0) {
@@ -388,7 +419,7 @@ static bool peer_read(struct core *k, struct peer *p, int burst)
                 continue;
             }
             core_error(k, "front-end %u: recv: %s", p->index, strerror(errno));
-            peer_close(k, p);
+            peer_lost(k, p);
             return false;
         }
         on_message(k, p, k->rbuf, (size_t)n);

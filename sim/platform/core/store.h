@@ -97,6 +97,13 @@ enum store_reg_result store_register(struct store *s, const struct store_device 
 int store_provision(struct store *s, const struct store_provision *p, char *err, size_t errcap);
 /* True when the device is registered with this secret. */
 bool store_auth(struct store *s, const char *protocol, const char *device_id, const char *secret);
+/* The northbound API's changes to a registration: a new name (1 when another
+ * device of the protocol has it), a secret chosen by the application (a PSK).
+ * 0, or -1 with why. */
+int store_rename(struct store *s, const char *protocol, const char *device_id, const char *name, char *why,
+                 size_t whycap);
+int store_set_secret(struct store *s, const char *protocol, const char *device_id, const char *secret, char *why,
+                     size_t whycap);
 /* Forget a device's registration; false when it had none. */
 bool store_unregister(struct store *s, const char *protocol, const char *device_id);
 /* The registered device's name ("" and false when none). */

@@ -225,3 +225,59 @@ int store_provision(struct store *s, const struct store_provision *p, char *err,
     store__done(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
+
+/* The API's changes to a registration (docs/api.md, Devices).  Inside a batch, the
+ * caller's transaction; outside, one of their own. */
+static int set_column(struct store *s, const char *sql, const char *protocol, const char *device_id,
+                      const char *value, char *why, size_t whycap)
+{
+    if (!s || !store__len_ok(protocol, 1, STORE_PROTOCOL_MAX) || !store__len_ok(device_id, 1, STORE_ID_MAX)) {
+        store__err(why, whycap, "no such device");
+        return -1;
+    }
+    if (store__batch_lost(s)) {
+        store__err(why, whycap, "database: the batch was rolled back by an earlier failure");
+        return -1;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store__err(why, whycap, "database: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), res = 0;
+    if (rc == SQLITE_CONSTRAINT) {
+        res = 1;
+    } else if (rc != SQLITE_DONE) {
+        store__err(why, whycap, "database: %s", sqlite3_errmsg(s->db));
+        res = -1;
+    } else if (sqlite3_changes(s->db) == 0) {
+        store__err(why, whycap, "no such device");
+        res = -1;
+    }
+    sqlite3_finalize(st);
+    return res;
+}
+
+int store_rename(struct store *s, const char *protocol, const char *device_id, const char *name, char *why,
+                 size_t whycap)
+{
+    if (store__check_len("name", name, 1, STORE_NAME_MAX, why, whycap))
+        return -1;
+    int rc = set_column(s, "UPDATE devices SET name = ?3 WHERE protocol = ?1 AND device_id = ?2", protocol,
+                        device_id, name, why, whycap);
+    if (rc == 1)
+        store__err(why, whycap, "name: %s is another device's", name);
+    return rc;
+}
+
+int store_set_secret(struct store *s, const char *protocol, const char *device_id, const char *secret, char *why,
+                     size_t whycap)
+{
+    if (store__check_len("secret", secret, 1, STORE_SECRET_MAX, why, whycap))
+        return -1;
+    return set_column(s, "UPDATE devices SET secret = ?3 WHERE protocol = ?1 AND device_id = ?2", protocol,
+                      device_id, secret, why, whycap) == 0 ? 0 : -1;
+}

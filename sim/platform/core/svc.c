@@ -9,6 +9,7 @@
 
 #include "sim/core/clock.h"
 #include "sim/platform/core/core_internal.h"
+#include "sim/platform/core/svc_dev.h"
 
 struct svc_life {
     const char *name;
@@ -105,6 +106,7 @@ void svc_on_deleted(struct core *k, int proto, const char *id)
     svc_cmd_deleted(k, proto, id);
     svc_shadow_deleted(k, proto, id);
     svc_group_deleted(k, proto, id);
+    svc_dev_deleted(k, proto, id);
 }
 
 void svc_on_cmd_done(struct core *k, const char *origin, const char *device_id, const char *command_id, int state)
