@@ -29,6 +29,7 @@
 #include "sim/core/units.h"
 #include "sim/net/transport.h"
 #include "sim/platform/core/core.h"
+#include "sim/platform/core/svc.h"
 #include "sim/net/tls.h"
 #include "sim/platform/jt808/jt808_gw.h"
 #include "sim/platform/jt808/jt808_gw_rsa.h"
@@ -98,6 +99,8 @@ static void usage(void)
             "                          repeat it): a device registered with its productId\n"
             "                          has a shadow of it (JT/T 808 terminals without one:\n"
             "                          the built-in profiles/jt808-terminal.json)\n"
+            "      --mutant RULE       break RULE on purpose, to show a conformance suite catches it\n"
+            "                          (docs/conformance.md, Mutants; --mutant list names them)\n"
             "      --push-ca FILE      the CA certificates (PEM) HTTPS push callbacks are verified\n"
             "                          with (default: the system's; never unverified)\n"
             "      --stats PATH        the platform's snapshot, live, on a unix socket at PATH: a\n"
@@ -384,7 +387,7 @@ int cmd_serve(int argc, char **argv)
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
         {"short-connection", required_argument, 0, 'Z'},
         {"profile", required_argument, 0, 'F'},
-        {"push-ca", required_argument, 0, 'H'},
+        {"push-ca", required_argument, 0, 'H'},  {"mutant", required_argument, 0, 0x301},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -433,6 +436,18 @@ int cmd_serve(int argc, char **argv)
             if (north_addr(optarg, host, sizeof host, &p, err, sizeof err) < 0)
                 return cmd_usage_error("serve", "--api: %s", err);
             snprintf(kcfg.api, sizeof kcfg.api, "%s", optarg);
+            break;
+        }
+        case 0x301: {
+            if (strcmp(optarg, "list") == 0) {
+                for (const struct svc_mutant_info *m = svc_mutants; m->name; m++)
+                    printf("%-24s %s\n", m->name, m->rule);
+                return RUN_EXIT_PASS;
+            }
+            if (!svc_mutant_find(optarg))
+                return cmd_usage_error("serve", "--mutant: '%s' is not a rule the platform can break "
+                                       "(fleetsim serve --mutant list)", optarg);
+            snprintf(kcfg.mutant, sizeof kcfg.mutant, "%s", optarg);
             break;
         }
         case 'H':
@@ -692,6 +707,9 @@ int cmd_serve(int argc, char **argv)
                api_apps.n > 1 ? "s" : "");
         fflush(stdout);
     }
+    if (kcfg.mutant[0])
+        fprintf(stderr, "fleetsim serve: mutant: breaking on purpose: %s (%s)\n", kcfg.mutant,
+                svc_mutant_find(kcfg.mutant)->rule);
     if (stats) {
         stats_srv_start(stats, L.loop, &serve_stats_ops, &L);
         printf("fleetsim serve: live statistics on %s\n", stats_path);

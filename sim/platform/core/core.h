@@ -48,6 +48,7 @@ struct core_config {
     const void *provision_arg;
     char api[64];                   /* the northbound API's HOST:PORT ("" none): docs/api.md */
     struct north_auth *api_apps;    /* ... its applications */
+    char mutant[32];                /* a rule broken on purpose (svc_mutant.c; serve --mutant): "" none */
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */
     struct core_map maps[CORE_MAX_MAPS]; /* the commands of the API, by protocol (svc_cmd.c) */

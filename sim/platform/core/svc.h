@@ -174,6 +174,15 @@ bool svc_device_protocol(struct core *k, const char *device_id, char *protocol, 
  * "lwm2m" and "coap" are; any other that core_config.short_conn lists too
  * (JT/T 808 terminals that sleep between reports). */
 bool svc_short_conn(struct core *k, const char *protocol);
+/* Mutants (svc_mutant.c): a rule the platform breaks on purpose, so that a suite
+ * shows it catches it.  Is rule `name` the one broken (core_config.mutant)? */
+bool svc_mutant(struct core *k, const char *name);
+struct svc_mutant_info {
+    const char *name;                /* "cmd-offline-sent" */
+    const char *rule;                /* what breaks, and the seed's section */
+};
+extern const struct svc_mutant_info svc_mutants[];   /* every name a site asks for; {NULL} ends it */
+const struct svc_mutant_info *svc_mutant_find(const char *name);
 /* Commit what an API call wrote (core_batch_end), then answer. */
 void svc_commit(struct core *k);
 

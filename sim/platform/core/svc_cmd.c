@@ -490,14 +490,16 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
     c->heap_at = SIZE_MAX;
     int proto = svc_proto_index(k, protocol);
     bool online = proto >= 0 && svc_online(k, proto, rq->device_id);
+    /* mutant: the offline device's immediate command is SENT (to nobody), not FAIL */
+    bool fake_online = !online && svc_mutant(k, "cmd-offline-sent");
     enum cmd_conn conn = svc_short_conn(k, protocol) ? CMD_SHORT : CMD_LONG;
     enum cmd_action act;
     /* expireTime absent: 48 h for a short-connection device; a long-connection one
      * takes immediate commands only, so absent is 0 for it */
     int64_t expire_s = rq->expire_s >= 0 ? rq->expire_s : conn == CMD_LONG ? 0 : CMD_DEFAULT_EXPIRE_MS / 1000;
     int64_t expire_ms = expire_s * 1000;
-    if (!c->origin || cmd_fsm_create(&c->f, svc_now_ms(), expire_ms, rq->max_retransmit, conn, online, &act, why,
-                                     sizeof why) < 0) {
+    if (!c->origin || cmd_fsm_create(&c->f, svc_now_ms(), expire_ms, rq->max_retransmit, conn, online || fake_online,
+                                     &act, why, sizeof why) < 0) {
         free(paras_text);
         scmd_free(c);
         if (!why[0])
@@ -529,7 +531,9 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
         scmd_free(c);
         return refuse(http, 500, err, errcap, "out of memory");
     }
-    if (act == CMD_SEND && !send_cmd(s, c))
+    if (act == CMD_SEND && fake_online)
+        cmd_fsm_sent(&c->f, svc_now_ms(), why, sizeof why);
+    else if (act == CMD_SEND && !send_cmd(s, c))
         cmd_fsm_lost(&c->f, svc_now_ms(), "the device is offline (an immediate command)", why, sizeof why);
     bool cached = c->f.state == STORE_CMD_PENDING;
     int final_state = c->f.state;
