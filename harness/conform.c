@@ -403,6 +403,7 @@ int conform_main(const struct conform_opts *o)
         for (int i = 0; i < n; i++)
             shared |= !picks[i].s->platform_set;
         emb.api = conform_api_wanted(picks, n);
+        emb.mutant = o->platform_mutant;
         if (shared && conform_embedded_start(o->self, NULL, tfp, &emb) < 0)
             bad = true;
         t.port = emb.port;
@@ -414,6 +415,7 @@ int conform_main(const struct conform_opts *o)
             if (!used || !suites[si].platform_set)
                 continue;
             own_emb[si].api = emb.api;
+            own_emb[si].mutant = o->platform_mutant;
             if (conform_embedded_start(o->self, &suites[si], tfp, &own_emb[si]) < 0) {
                 bad = true;
                 break;

@@ -147,6 +147,8 @@ struct conform_suite {
     uint64_t reasm_timeout_ms;      /* platform.reasm_timeout: a subpackaged message missing packages this long
                                      * is asked for them (serve --reasm-timeout); 0: serve's default */
     bool device_verification;       /* with --tls: devices must present a certificate (serve --device-ca) */
+    double time_scale;              /* platform.time_scale: its virtual clock's speed (serve --time-scale); 0: 1 */
+    char short_conn[16];            /* platform.short_connection: "jt808" (serve --short-connection); "": none */
 };
 
 /* Capabilities a case may need (`needs`), and which a target has. */
@@ -262,6 +264,7 @@ struct conform_opts {
     const char *self;               /* the fleetsim binary: `serve` for the embedded target, `run` for scenario cases */
     uint32_t shard, shards;         /* --shard K/N: run the K-th of N slices of the chosen cases; 0/0 all */
     const char *target_api;         /* --target-api URL: the target's northbound API (api steps) */
+    const char *platform_mutant;    /* --platform-mutant RULE: every embedded platform breaks it (serve --mutant) */
     const char *api_app;            /* --api-app ID:SECRET: ... logged in as */
     const char *api_ca;             /* --api-ca FILE: ... an https:// one's CA */
 };

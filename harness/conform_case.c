@@ -403,8 +403,9 @@ static int parse_root(const struct scenario_json *j, const char *text, cJSON **r
 static int suite_head(const struct scenario_json *j, const cJSON *root, struct conform_suite *s)
 {
     static const char *const fields[] = {"name", "protocol", "description", "defaults", "fixtures", "platform"};
-    static const char *const pfields[] = {"auth",          "triples", "idle_timeout",
-                                          "reasm_timeout", "rsa",     "device_verification"};
+    static const char *const pfields[] = {"auth", "triples", "idle_timeout", "reasm_timeout", "rsa",
+                                          "device_verification", "time_scale", "short_connection"};
+    static const char *const shorts[] = {"jt808"};
     static const char *const rsas[] = {"on", "encrypt", "off"};
     static const char *const auths[] = {"open", "one-party"};
     static const char *const dfields[] = {"edition", "phone"};
@@ -464,6 +465,15 @@ static int suite_head(const struct scenario_json *j, const cJSON *root, struct c
         if (dv != NULL && !cJSON_IsBool(dv))
             SJ_TRY(rc, scenario_json_fail(j, "platform.device_verification", "expected true or false"));
         s->device_verification = cJSON_IsTrue(dv);
+        if (scenario_json_get(pl, "time_scale")) {
+            double ts = 0;
+            SJ_TRY(rc, scenario_json_number(j, pl, "platform", "time_scale", SJ_REQUIRED, &ts));
+            if (rc == SJ_OK && !(ts > 0 && ts <= 100000))
+                SJ_TRY(rc, scenario_json_fail(j, "platform.time_scale", "expected a number in (0, 100000]"));
+            s->time_scale = ts;
+        }
+        SJ_TRY(rc, scenario_json_enum(j, pl, "platform", "short_connection", SJ_OPTIONAL, shorts, N_OF(shorts),
+                                      s->short_conn, sizeof s->short_conn));
         if (rc == SJ_OK && (strcmp(s->auth, "one-party") == 0) != (s->triples[0] != '\0'))
             SJ_TRY(rc, scenario_json_fail(j, "platform", "a triples file goes with auth \"one-party\", and only "
                                           "with it"));

@@ -76,13 +76,15 @@ void conform_embedded_stop(struct embedded *e)
 int conform_embedded_start(const char *self, const struct conform_suite *s, const struct tls_files *tf,
                            struct embedded *e)
 {
-    char idle[32] = "", reasm[32] = "", triples[1100] = "";
-    const char *av[32];
+    char idle[32] = "", reasm[32] = "", triples[1100] = "", scale[32] = "";
+    const char *av[40];
     int ac = 0;
     if (s && s->idle_timeout_ms)
         snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
     if (s && s->reasm_timeout_ms)
         snprintf(reasm, sizeof reasm, "%llums", (unsigned long long)s->reasm_timeout_ms);
+    if (s && s->time_scale > 0)
+        snprintf(scale, sizeof scale, "%g", s->time_scale);
     if (s && s->triples[0])
         snprintf(triples, sizeof triples, "%s%s%s", s->triples[0] == '/' ? "" : s->dir,
                  s->triples[0] == '/' ? "" : "/", s->triples);
@@ -152,6 +154,18 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
             if (s && s->rsa[0]) {
                 av[ac++] = "--rsa";
                 av[ac++] = s->rsa;
+            }
+            if (scale[0]) {
+                av[ac++] = "--time-scale";
+                av[ac++] = scale;
+            }
+            if (s && s->short_conn[0]) {
+                av[ac++] = "--short-connection";
+                av[ac++] = s->short_conn;
+            }
+            if (e->mutant) {
+                av[ac++] = "--mutant";
+                av[ac++] = e->mutant;
             }
             if (tf) {
                 av[ac++] = "--tls-cert";

@@ -32,6 +32,7 @@ struct embedded {
     bool api;                       /* set before the start: serve the northbound API too (conform_api.c) */
     uint16_t api_port;              /* ... on this port, */
     char api_secret[40];            /* ... for the application "conform" with this secret */
+    const char *mutant;             /* set before the start: the rule it breaks (serve --mutant), NULL none */
 };
 
 /* conform_api.c: the northbound API of the run's targets. */

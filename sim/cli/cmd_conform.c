@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness/conform.h"
+#include "sim/platform/core/svc.h"
 #include "sim/cli/cmd.h"
 
 #define CONFORM_ROOT "scenarios/conformance"
@@ -52,6 +53,8 @@ static void usage(void)
             "                        platform cases are not run (nor terminal cases without it)\n"
             "      --listen HOST:PORT  --terminal: where to listen (loopback; default\n"
             "                        127.0.0.1 and a free port, printed at the start)\n"
+            "      --platform-mutant RULE  the embedded platform breaks RULE on purpose (fleetsim serve\n"
+            "                          --mutant list): the suite's case of that rule must fail\n"
             "      --receiver ADDR[:PORT]  where the callback receiver of a case with push steps\n"
             "                        listens (an IPv4 or IPv6 address the target can reach,\n"
             "                        IPv6 with a port in brackets; default 127.0.0.1), a free\n"
@@ -145,6 +148,7 @@ int cmd_conform(int argc, char **argv)
         {"target-api", required_argument, 0, 0x201}, {"api-app", required_argument, 0, 0x202},
         {"api-ca", required_argument, 0, 0x203},
         {"receiver", required_argument, 0, 'R'},
+        {"platform-mutant", required_argument, 0, 0x204},
         {0, 0, 0, 0},
     };
     struct conform_opts o = {.jobs = 1};
@@ -182,6 +186,12 @@ int cmd_conform(int argc, char **argv)
         case 0x201: o.target_api = optarg; break;
         case 0x202: o.api_app = optarg; break;
         case 0x203: o.api_ca = optarg; break;
+        case 0x204:
+            if (!svc_mutant_find(optarg))
+                return cmd_usage_error("conform", "--platform-mutant: '%s' is not a rule the platform can break "
+                                       "(fleetsim serve --mutant list)", optarg);
+            o.platform_mutant = optarg;
+            break;
         case 'R':
             if (parse_receiver(optarg, recv_host, sizeof recv_host, &o.receiver_port) < 0)
                 return cmd_usage_error("conform", "--receiver: '%s' is not an IPv4 or IPv6 address, with a port "
