@@ -27,6 +27,10 @@ The cases, in this order (BENCH_CASES picks some, space-separated):
              worst second and over the run
   tls-10k    BENCH_TLS_TERMINALS (10000) TLS terminals with device certificates at once:
              handshakes per second, memory per TLS terminal (no target in the issue)
+  api        BENCH_API_TERMINALS (10000) JT/T 808 terminals against fleetsim serve --api:
+             shadow GETs per second from 32 connections (target >= 5,000/s), then a
+             command to each through the API: created per second and the p99 from a
+             create to its SUCCESSFUL push (fleetsim apiload --until)
   replay     BENCH_REPLAY_TERMINALS (10000) replay terminals for BENCH_REPLAY_DURATION
              (20s) over TCP against fleetsim serve, then over UDP against libcoap's
              coap-server at 1,000 GETs/s (its capacity here: about 1,600/s with 10,000
@@ -204,7 +208,7 @@ cpu_per() {
 # the figures of a run's log: the ledger's terminal side, "sent acked failed timed-out"
 ledger_of() { grep -Eo 'terminals:? sent [0-9]* = acked [0-9]* \+ failed [0-9]* \+ timed out [0-9]*' "$1" | head -1 | awk '{ print $3, $6, $9, $13 }'; }
 # BENCH_CASES picks the cases (all by default); BENCH_REPLAY=0 leaves the replay ones out.
-CASES=${BENCH_CASES:-jt808 held-100k rate-40k rate-20k tls-10k replay}
+CASES=${BENCH_CASES:-jt808 held-100k rate-40k rate-20k tls-10k api replay}
 [ "${BENCH_REPLAY:-1}" = 0 ] && CASES=${CASES//replay/}
 want() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -389,6 +393,95 @@ JSON
     # mostly the handshakes: per terminal, not per report
     cpu_per tls-10k 1 "$TN" "TLS terminal (handshake, registration, authentication, its reports)"
     [ "$rc" = "$before" ] || tail -20 "$dir/tls-10k.log" >&2
+fi
+# The northbound API of the embedded platform (fleetsim serve --api) with AN (10,000)
+# JT/T 808 terminals online (fleetsim run --target): shadow GETs per second from 32
+# connections (target >= 5,000/s), then one command (0x8104) to each terminal created
+# through the API from 32 connections, followed by fleetsim apiload --until to
+# SUCCESSFUL by the commandRsp pushes to its callbackUrl: commands created per second
+# and the p99 from a create's start to its SUCCESSFUL push (wall clock).
+if want api; then
+    AN=${BENCH_API_TERMINALS:-10000}
+    aport() { local p; for p in $(seq $((20000 + RANDOM % 20000)) 1 60999); do
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi; done; }
+    gport=$(aport); apiport=$(aport)
+    [ "$apiport" != "$gport" ] || apiport=$((gport + 1))
+    "$FLEETSIM" serve --port "$gport" --db "$dir/api.db" --procs 2 --idle-timeout 1h --quiet \
+        --api "127.0.0.1:$apiport" --app bench:s3cret >"$dir/api-serve.log" 2>&1 &
+    aspid=$!
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$apiport) 2>/dev/null && break; sleep 0.1; done
+    cat >"$dir/api.json" <<JSON
+{"name": "bench-api-$AN", "target": "tcp://127.0.0.1:$gport", "duration": "90s",
+ "fleets": [{"id": "t", "protocol": "jt808", "version": 2013, "count": $AN, "ramp": "5000/s",
+             "phone": "13900000000+", "heartbeat": "120s", "report": {"every": "10s"}, "ack_timeout": "10s"}],
+ "expect": [{"id": "BENCH-API-ONLINE-001", "state": "authenticated", "within": "20s"}]}
+JSON
+    echo "bench: api: $AN JT/T 808 terminals against fleetsim serve --api"
+    "$FLEETSIM" run "$dir/api.json" --quiet >"$dir/api-run.log" 2>&1 &
+    arpid=$!
+    sleep 8   # ramp 5,000/s: all online after 2 s; registration and authentication stored
+    U="http://127.0.0.1:$apiport"
+    "$FLEETSIM" apiload --api "$U" --app bench:s3cret --path '/iocm/app/shadow/v1.5.0/devices/{id}' \
+        --ids 013900000000:"$AN" -n 100000 -c 32 --duration 30s >"$dir/api-shadow.json" 2>"$dir/api-shadow.err" || rc=1
+    "$FLEETSIM" apiload --api "$U" --app bench:s3cret -X POST --path /iocm/app/cmd/v1.4.0/deviceCommands \
+        --ids 013900000000:"$AN" -n "$AN" -c 32 --duration 60s --until SUCCESSFUL --settle 30s \
+        --body '{"deviceId":"{id}","command":{"serviceId":"Parameters","method":"QUERY_PARAMS"},"callbackUrl":"{callback}"}' \
+        >"$dir/api-cmd.json" 2>"$dir/api-cmd.err" || rc=1
+    # the platform's own record of each command: SENT -> SUCCESSFUL from its transitions
+    python3 - "$U" "$AN" >"$dir/api-platform.json" 2>"$dir/api-platform.err" <<'PY' || rc=1
+import json, sys, urllib.request
+base, n = sys.argv[1], int(sys.argv[2])
+req = urllib.request.Request(base + "/iocm/app/sec/v1.1.0/login", data=b"appId=bench&secret=s3cret")
+tok = json.load(urllib.request.urlopen(req, timeout=10))["accessToken"]
+lat = []
+for page in range(0, (n + 999) // 1000):
+    r = urllib.request.Request(base + "/iocm/app/cmd/v1.4.0/deviceCommands?pageSize=1000&pageNo=%d" % page,
+                               headers={"app_key": "bench", "Authorization": "Bearer " + tok})
+    for c in json.load(urllib.request.urlopen(r, timeout=30))["data"]:
+        t = {x["status"]: x["timeMs"] for x in c["transitions"]}
+        if "SENT" in t and "SUCCESSFUL" in t:
+            lat.append(t["SUCCESSFUL"] - t["SENT"])
+lat.sort()
+q = lambda p: lat[min(len(lat) - 1, int(len(lat) * p / 100))] if lat else -1
+print(json.dumps({"n": len(lat), "p50": q(50), "p99": q(99), "max": lat[-1] if lat else -1}))
+PY
+    kill -INT "$arpid" 2>/dev/null; wait "$arpid" 2>/dev/null || true
+    kill -TERM "$aspid"; wait "$aspid" 2>/dev/null || true
+    python3 - "$dir/api-shadow.json" "$dir/api-cmd.json" "$AN" "$dir/api-platform.json" >"$dir/api.figs" <<'PY' || rc=1
+import json, sys
+sh = json.load(open(sys.argv[1])); cm = json.load(open(sys.argv[2])); n = int(sys.argv[3])
+try:
+    pf = json.load(open(sys.argv[4]))
+except Exception:
+    pf = {"n": 0, "p50": -1, "p99": -1, "max": -1}
+u = cm.get("until", {})
+r = sh["rate_per_s"]
+print("bench: api: shadow GET: %d requests from %d connections, %.0f/s (target >= 5000/s: %s), p99 %.2f ms, %d not 200"
+      % (sh["requests"], sh["concurrency"], r, "met" if r >= 5000 else "MISSED", sh["latency_ms"]["p99"],
+         sh["requests"] - sh["expected"]))
+print("bench: api: commands: %d created (of %d) at %.0f/s from %d connections; %d SUCCESSFUL, %d ended otherwise,"
+      " %d never ended; create -> SUCCESSFUL push p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+      % (u.get("created", 0), n, cm["rate_per_s"], cm["concurrency"], u.get("reached", 0), u.get("other_end", 0),
+         u.get("missing", 0), u["latency_ms"]["p50"], u["latency_ms"]["p99"], u["latency_ms"]["max"]))
+print("bench: api: commands as the platform records them (their transitions, virtual ms at scale 1): %d SENT -> SUCCESSFUL,"
+      " p50 %d ms, p99 %d ms, max %d ms" % (pf["n"], pf["p50"], pf["p99"], pf["max"]))
+print("=%.0f %.3f %.0f %.3f %d %d %d" % (r, sh["latency_ms"]["p99"], cm["rate_per_s"], u["latency_ms"]["p99"],
+                                        u.get("reached", 0), n, pf["p99"]))
+sys.exit(0 if sh["expected"] == sh["requests"] and u.get("reached", 0) == n else 1)
+PY
+    grep -v '^=' "$dir/api.figs"
+    read -r sr sp cr cp ok all pp < <(sed -n 's/^=//p' "$dir/api.figs") || true
+    if [ -n "${sr:-}" ]; then
+        fig api 1 "shadow GETs/s" "$sr" "/s" ">=" 5000
+        fig api 1 "shadow GET p99" "$sp" "ms"
+        fig api 1 "commands created/s" "$cr" "/s"
+        fig api 1 "create -> SUCCESSFUL p99" "$cp" "ms"
+        fig api 1 "commands SUCCESSFUL" "$ok" "" ">=" "$all"
+        fig api 1 "SENT -> SUCCESSFUL p99, the platform's record" "$pp" "ms"
+    else
+        echo "bench: api: no figures (see $dir/api-*.err)" >&2
+        cat "$dir"/api-*.err >&2
+    fi
 fi
 want replay || finish
 
