@@ -42,8 +42,8 @@ static const char *const GSQL[G__COUNT] = {
     [G_UPDATE] = "UPDATE dev_groups SET name = ?2, description = ?3, max_dev = ?4 WHERE id = ?1",
     [G_DELETE] = "DELETE FROM dev_groups WHERE id = ?1",
     [G_COUNT] = "SELECT count(*) FROM dev_groups WHERE app_id = ?1 AND (?2 IS NULL OR name = ?2)",
-    [G_LIST] = "SELECT id, name, description, max_dev FROM dev_groups WHERE app_id = ?1 AND (?2 IS NULL OR name = ?2)"
-               " ORDER BY created_ms, rowid LIMIT ?3 OFFSET ?4",
+    [G_LIST] = ("SELECT id, name, description, max_dev FROM dev_groups WHERE app_id = ?1 AND (?2 IS NULL OR name = ?2)"
+               " ORDER BY created_ms, rowid LIMIT ?3 OFFSET ?4"),
     [G_MEMBERS_DEL] = "DELETE FROM dev_group_members WHERE group_id = ?1",
     [G_MEMBER_PUT] = "INSERT OR REPLACE INTO dev_group_members(app_id, device_id, group_id, added_ms) VALUES (?1, ?2, ?3, ?4)",
     [G_MEMBER_OF] = "SELECT group_id FROM dev_group_members WHERE app_id = ?1 AND device_id = ?2",

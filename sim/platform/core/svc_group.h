@@ -32,7 +32,8 @@
 #define SVC_GROUP_TASK_SLICE 200        /* commands submitted per loop turn */
 #define SVC_GROUP_HIST_KEEP 1000        /* values kept per device and service: the oldest goes */
 #define SVC_GROUP_HIST_FLUSH_S 0.2      /* the history is written this often */
-#define SVC_GROUP_HIST_SLICE 2000       /* values per write transaction */
+#define SVC_GROUP_HIST_SLICE_S 0.001    /* a write transaction's budget (at least one value): the
+                                           loop serves its other events between slices */
 #define SVC_GROUP_HIST_BUF_MAX 400000   /* values waiting in memory; past it the oldest are dropped */
 
 /* The service's state (core.svc_group): each part's own. */

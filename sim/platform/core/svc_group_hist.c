@@ -1,6 +1,6 @@
 /* Data history (004 §12): every report kept with its time per device and service.
  * A report costs the loop a hash lookup and a copy into a buffer; a timer writes the
- * buffer a slice (SVC_GROUP_HIST_SLICE values) per transaction, the next slice on
+ * buffer a slice (SVC_GROUP_HIST_SLICE_S of work) per transaction, the next slice on
  * the next loop turn while some are left.  Each device and service keeps its last
  * svc_group_hist_keep values in a ring of slots (seq % keep, INSERT OR REPLACE), so
  * the file stops growing once every ring is full.  A query writes the device's
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/platform/core/core_internal.h"
 #include "sim/platform/core/shadow.h"
@@ -19,16 +20,16 @@ int svc_group_hist_keep = SVC_GROUP_HIST_KEEP;
 enum hstmt { H_PUT, H_MAX_SEQ, H_COUNT, H_PAGE, H_FORGET, H__COUNT };
 
 static const char *const HSQL[H__COUNT] = {
-    [H_PUT] = "INSERT OR REPLACE INTO data_history(device_id, service, protocol, slot, seq, at_ms, data)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [H_PUT] = ("INSERT OR REPLACE INTO data_history(device_id, service, protocol, slot, seq, at_ms, data)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
     [H_MAX_SEQ] = "SELECT max(seq) FROM data_history WHERE device_id = ?1 AND service = ?2 AND protocol = ?3",
-    [H_COUNT] = "SELECT count(*) FROM data_history WHERE device_id = ?1 AND (?2 IS NULL OR service = ?2)"
+    [H_COUNT] = ("SELECT count(*) FROM data_history WHERE device_id = ?1 AND (?2 IS NULL OR service = ?2)"
                 " AND at_ms >= ?3 AND at_ms < ?4"
-                " AND (?5 IS NULL OR (CASE WHEN json_valid(data) THEN json_type(data, ?5) END) IS NOT NULL)",
-    [H_PAGE] = "SELECT service, data, at_ms FROM data_history WHERE device_id = ?1 AND (?2 IS NULL OR service = ?2)"
+                " AND (?5 IS NULL OR (CASE WHEN json_valid(data) THEN json_type(data, ?5) END) IS NOT NULL)"),
+    [H_PAGE] = ("SELECT service, data, at_ms FROM data_history WHERE device_id = ?1 AND (?2 IS NULL OR service = ?2)"
                " AND at_ms >= ?3 AND at_ms < ?4"
                " AND (?5 IS NULL OR (CASE WHEN json_valid(data) THEN json_type(data, ?5) END) IS NOT NULL)"
-               " ORDER BY at_ms DESC, seq DESC LIMIT ?6 OFFSET ?7",
+               " ORDER BY at_ms DESC, seq DESC LIMIT ?6 OFFSET ?7"),
     [H_FORGET] = "DELETE FROM data_history WHERE device_id = ?1",
 };
 
@@ -236,14 +237,23 @@ static int write_one(struct svc_group_hist *h, struct core *k, struct hent *e)
     return 0;
 }
 
-/* Write up to max values from the front; whether some are left. */
-static bool write_slice(struct svc_group_hist *h, struct core *k, size_t max)
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Write values from the front for budget_s seconds (at least one; budget_s < 0:
+ * all); whether some are left. */
+static bool write_slice(struct svc_group_hist *h, struct core *k, double budget_s)
 {
     if (h->head == h->n_ents)
         return false;
     core_batch_begin(k);
+    double until = budget_s >= 0 ? mono_s() + budget_s : 0;
     size_t done = 0;
-    while (h->head < h->n_ents && done < max) {
+    while (h->head < h->n_ents) {
         struct hent *e = &h->ents[h->head];
         if (e->key != DEAD) {
             if (write_one(h, k, e) < 0)
@@ -251,6 +261,8 @@ static bool write_slice(struct svc_group_hist *h, struct core *k, size_t max)
             done++;
         }
         h->head++;
+        if (budget_s >= 0 && done > 0 && done % 16 == 0 && mono_s() >= until)
+            break;
     }
     svc_commit(k);
     h->counts.slices++;
@@ -261,7 +273,7 @@ static bool write_slice(struct svc_group_hist *h, struct core *k, size_t max)
 static void more_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
     struct svc_group_hist *h = w->data;
-    if (!write_slice(h, h->k, SVC_GROUP_HIST_SLICE)) {
+    if (!write_slice(h, h->k, SVC_GROUP_HIST_SLICE_S)) {
         ev_check_stop(loop, w);
         ev_idle_stop(loop, &h->poll);
     }
@@ -274,7 +286,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct svc_group_hist *h = t->data;
     ev_timer_stop(loop, t);
-    if (!ev_is_active(&h->more) && write_slice(h, h->k, SVC_GROUP_HIST_SLICE)) {
+    if (!ev_is_active(&h->more) && write_slice(h, h->k, SVC_GROUP_HIST_SLICE_S)) {
         ev_check_start(loop, &h->more);
         ev_idle_start(loop, &h->poll);
     }
@@ -284,7 +296,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 void svc_group_hist_flush_all(struct core *k)
 {
     struct svc_group_hist *h = H(k);
-    while (h && write_slice(h, k, SIZE_MAX))
+    while (h && write_slice(h, k, -1))
         ;
 }
 

@@ -45,32 +45,32 @@ enum tstmt {
 };
 
 static const char *const TSQL[T__COUNT] = {
-    [T_INSERT] = "INSERT INTO batch_tasks(id, app_id, name, type, timeout_s, param, status, created_ms, deadline_ms)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'WAITING', ?7, ?8)",
-    [T_GET] = "SELECT name, type, timeout_s, param, status, created_ms, ended_ms FROM batch_tasks"
-              " WHERE id = ?1 AND app_id = ?2",
+    [T_INSERT] = ("INSERT INTO batch_tasks(id, app_id, name, type, timeout_s, param, status, created_ms, deadline_ms)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'WAITING', ?7, ?8)"),
+    [T_GET] = ("SELECT name, type, timeout_s, param, status, created_ms, ended_ms FROM batch_tasks"
+              " WHERE id = ?1 AND app_id = ?2"),
     [T_STATUS] = "UPDATE batch_tasks SET status = ?2, ended_ms = ?3 WHERE id = ?1",
-    [T_OPEN] = "SELECT id, app_id, param, deadline_ms, status FROM batch_tasks WHERE status IN ('WAITING','RUNNING')"
-               " ORDER BY created_ms",
+    [T_OPEN] = ("SELECT id, app_id, param, deadline_ms, status FROM batch_tasks WHERE status IN ('WAITING','RUNNING')"
+               " ORDER BY created_ms"),
     [T_DEV_EXISTS] = "SELECT 1 FROM devices WHERE device_id = ?1 LIMIT 1",
     [T_ALL_DEVICES] = "SELECT DISTINCT device_id FROM devices ORDER BY device_id",
     [T_ROW_PUT] = "INSERT OR IGNORE INTO batch_task_cmds(task_id, device_id, state, at_ms) VALUES (?1, ?2, 'WAITING', ?3)",
-    [T_WAITING] = "SELECT device_id FROM batch_task_cmds WHERE task_id = ?1 AND state = 'WAITING'"
-                  " ORDER BY device_id LIMIT ?2",
-    [T_SUBMITTED] = "UPDATE batch_task_cmds SET command_id = ?3, error = ?5, at_ms = ?6,"
+    [T_WAITING] = ("SELECT device_id FROM batch_task_cmds WHERE task_id = ?1 AND state = 'WAITING'"
+                  " ORDER BY device_id LIMIT ?2"),
+    [T_SUBMITTED] = ("UPDATE batch_task_cmds SET command_id = ?3, error = ?5, at_ms = ?6,"
                     " state = CASE WHEN state IN " FINAL_STATES " THEN state ELSE ?4 END"
-                    " WHERE task_id = ?1 AND device_id = ?2",
-    [T_DONE] = "UPDATE batch_task_cmds SET state = ?4, at_ms = ?5, command_id = coalesce(command_id, ?3)"
+                    " WHERE task_id = ?1 AND device_id = ?2"),
+    [T_DONE] = ("UPDATE batch_task_cmds SET state = ?4, at_ms = ?5, command_id = coalesce(command_id, ?3)"
                " WHERE task_id = ?1 AND device_id = ?2 AND state NOT IN " FINAL_STATES
-               " AND (command_id IS NULL OR command_id = ?3)",
-    [T_OPEN_COUNT] = "SELECT count(*) FROM batch_task_cmds WHERE task_id = ?1 AND state IN " OPEN_STATES,
-    [T_EXPIRE_WAITING] = "UPDATE batch_task_cmds SET state = 'TIMEOUT', at_ms = ?2,"
+               " AND (command_id IS NULL OR command_id = ?3)"),
+    [T_OPEN_COUNT] = ("SELECT count(*) FROM batch_task_cmds WHERE task_id = ?1 AND state IN " OPEN_STATES),
+    [T_EXPIRE_WAITING] = ("UPDATE batch_task_cmds SET state = 'TIMEOUT', at_ms = ?2,"
                          " error = 'the task timed out before the command was sent'"
-                         " WHERE task_id = ?1 AND state = 'WAITING'",
+                         " WHERE task_id = ?1 AND state = 'WAITING'"),
     [T_COUNTS] = "SELECT state, count(*) FROM batch_task_cmds WHERE task_id = ?1 GROUP BY state",
     [T_DETAIL_COUNT] = "SELECT count(*) FROM batch_task_cmds WHERE task_id = ?1 AND (?2 IS NULL OR state = ?2)",
-    [T_DETAILS] = "SELECT device_id, command_id, state, error FROM batch_task_cmds WHERE task_id = ?1"
-                  " AND (?2 IS NULL OR state = ?2) ORDER BY device_id LIMIT ?3 OFFSET ?4",
+    [T_DETAILS] = ("SELECT device_id, command_id, state, error FROM batch_task_cmds WHERE task_id = ?1"
+                  " AND (?2 IS NULL OR state = ?2) ORDER BY device_id LIMIT ?3 OFFSET ?4"),
 };
 
 static const char SCHEMA[] =

@@ -1,0 +1,30 @@
+/* libFuzzer target: any bytes as 004's time text of a history query's startTime or
+ * endTime (svc_group_parse_time, sim/platform/core/svc_group.c): never a crash; a
+ * text it takes is a real instant, and writing that instant back gives the text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/platform/core/shadow.h"
+#include "sim/platform/core/svc_group.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *t = malloc(size + 1);
+    if (!t)
+        abort();
+    memcpy(t, data, size);
+    t[size] = 0;
+    int64_t ms = -1;
+    if (svc_group_parse_time(t, &ms) == 0) {
+        char back[17];
+        if (ms < 0 || ms % 1000 != 0)
+            abort();
+        shadow_time_text(ms, back);
+        if (strcmp(back, t) != 0)
+            abort();
+    }
+    free(t);
+    return 0;
+}
