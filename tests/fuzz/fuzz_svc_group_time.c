@@ -1,6 +1,8 @@
-/* libFuzzer target: any bytes as 004's time text of a history query's startTime or
- * endTime (svc_group_parse_time, sim/platform/core/svc_group.c): never a crash; a
- * text it takes is a real instant, and writing that instant back gives the text. */
+/* libFuzzer target for the data history's parsers (sim/platform/core/svc_group*.c):
+ * any bytes as 004's time text of a query's startTime or endTime
+ * (svc_group_parse_time): never a crash, a text it takes is a real instant and
+ * writing that instant back gives the text; and as a row's packed values
+ * (svc_group_hist_next): every value it gives lies inside the bytes, in order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,5 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     free(t);
+    size_t off = 0, last = 0;
+    int64_t at;
+    const char *d;
+    uint32_t n;
+    while (svc_group_hist_next(data, size, &off, &at, &d, &n)) {
+        if (off <= last || off > size || (const uint8_t *)d < data || (const uint8_t *)d + n != data + off)
+            abort();
+        last = off;
+    }
     return 0;
 }

@@ -112,6 +112,7 @@ static int setup(void **state)
     memset(rec, 0, sizeof *rec);
     svc_group_submit = recorder;
     svc_group_hist_keep = SVC_GROUP_HIST_KEEP;
+    svc_group_hist_block_s = SVC_GROUP_HIST_BLOCK_S;
     clock_init(1);
     return 0;
 }
@@ -337,6 +338,7 @@ static void test_history(void **state)
 {
     (void)state;
     svc_group_hist_keep = 8;
+    svc_group_hist_block_s = 0.3; /* a block not full is written 0.3 s after its first value */
     cf_start(&f);
     struct cf_fe e;
     cf_fe_open(&f, &e, "jt808", 0);
@@ -413,14 +415,14 @@ static void test_history(void **state)
     assert_string_equal(cf_str(l->child, "timestamp"), "20251204T001100Z");
     assert_string_equal(cf_str(cJSON_GetArrayItem(l, 7), "timestamp"), "20251204T000400Z");
     cJSON_Delete(o);
-    /* the timer writes the rest without a query; a SIGKILL after keeps it */
+    /* the timer writes a block without a query once it is old enough; a SIGKILL after keeps it */
     report(&e, "013800000012", "location", T0, "{\"lat\":7}");
     cf_fe_sync(&e);
     struct store *s;
     char err[256];
     assert_int_equal(store_open(&s, f.db, err, sizeof err), 0);
     int64_t rows = 0;
-    for (int i = 0; i < 100 && rows == 0; i++) { /* 0.2 s of flush interval, 5 s at most */
+    for (int i = 0; i < 100 && rows == 0; i++) { /* 0.3 s of block and 0.2 s of timer, 5 s at most */
         sqlite3_stmt *q = NULL;
         sqlite3_prepare_v2(store_sqlite(s), "SELECT count(*) FROM data_history WHERE device_id = '013800000012'", -1,
                            &q, NULL);
@@ -453,10 +455,27 @@ static void test_history(void **state)
     assert_int_equal(bus_unregister(&e.out, "013800000012"), 0);
     cf_fe_sync(&e);
     refused("GET", HIST "?deviceId=013800000012", NULL, 404, NE_NOT_FOUND, "no device");
+    /* 100 more: rows wholly older than the last 8 values leave the file */
+    for (int i = 13; i < 113; i++)
+        report(&e, "013800000011", "location", T0 + i * 60000, "{\"lat\":3}");
+    cf_fe_sync(&e);
+    assert_int_equal(cf_call(&f, "GET", HIST "?deviceId=013800000011&serviceId=location", NULL, &o), 200);
+    assert_int_equal(num(o, "totalCount"), 8);
+    assert_string_equal(cf_str(arr(o, "deviceDataHistoryDOs")->child, "timestamp"), "20251204T015200Z");
+    cJSON_Delete(o);
     cf_fe_close(&e);
     assert_int_equal(cf_stop(&f), 0);
     assert_int_equal(store_open(&s, f.db, err, sizeof err), 0);
     sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(store_sqlite(s), "SELECT sum(n) FROM data_history WHERE device_id = '013800000011'"
+                       " AND service = 'location'", -1, &q, NULL);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t kept = sqlite3_column_int64(q, 0);
+    if (kept < 8 || kept >= 8 + 2 * SVC_GROUP_HIST_BLOCK)
+        fail_msg("the file holds %lld values of the device's location, not 8..%d", (long long)kept,
+                 8 + 2 * SVC_GROUP_HIST_BLOCK - 1);
+    sqlite3_finalize(q);
+    q = NULL;
     sqlite3_prepare_v2(store_sqlite(s), "SELECT count(*) FROM data_history WHERE device_id = '013800000012'", -1, &q,
                        NULL);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
@@ -773,7 +792,8 @@ static void test_history_cost(void **state)
             if (ahead > 0)
                 usleep((useconds_t)ahead);
         }
-        usleep(500000);
+        /* the blocks still open are written once SVC_GROUP_HIST_BLOCK_S old: wait for them */
+        usleep((useconds_t)((SVC_GROUP_HIST_BLOCK_S + 1) * 1e6));
         cost[run] = core_cpu_ms(f.pid) - before;
         cf_fe_close(&e);
         assert_int_equal(cf_stop(&f), 0);

@@ -13,7 +13,8 @@
  * "batch:<taskId>") a slice per loop turn; the task counts its commands' ends.
  *
  * History: every report kept with its time per device and service, the last
- * SVC_GROUP_HIST_KEEP of each, buffered in memory and written in slices on a timer. */
+ * SVC_GROUP_HIST_KEEP of each, gathered in memory into blocks (a row each) that a
+ * timer writes in slices. */
 #ifndef FLEETSIM_SVC_GROUP_H
 #define FLEETSIM_SVC_GROUP_H
 
@@ -31,10 +32,13 @@
 #define SVC_GROUP_TASK_DEV_MAX 100000   /* devices of one task */
 #define SVC_GROUP_TASK_SLICE 200        /* commands submitted per loop turn */
 #define SVC_GROUP_HIST_KEEP 1000        /* values kept per device and service: the oldest goes */
-#define SVC_GROUP_HIST_FLUSH_S 0.2      /* the history is written this often */
+#define SVC_GROUP_HIST_BLOCK 16         /* values of a device and service in one row (3 rows of 53-byte
+                                           locations fill a page of the file) */
+#define SVC_GROUP_HIST_BLOCK_S 10.0     /* a block is written once full or this old (s) */
+#define SVC_GROUP_HIST_FLUSH_S 0.2      /* the timer that closes and writes blocks */
 #define SVC_GROUP_HIST_SLICE_S 0.001    /* a write transaction's budget (at least one value): the
                                            loop serves its other events between slices */
-#define SVC_GROUP_HIST_BUF_MAX 400000   /* values waiting in memory; past it the oldest are dropped */
+#define SVC_GROUP_HIST_BUF_MAX 2000000  /* values waiting in memory; past it new ones are dropped */
 
 /* The service's state (core.svc_group): each part's own. */
 struct svc_group_groups;
@@ -46,8 +50,15 @@ struct svc_group {
     struct svc_group_tasks *tasks;      /* svc_group_task.c */
 };
 
-/* Values kept per device and service (SVC_GROUP_HIST_KEEP; 0: no history is kept). */
+/* Values kept per device and service (SVC_GROUP_HIST_KEEP; 0: no history is kept),
+ * and how long a block gathers values (SVC_GROUP_HIST_BLOCK_S). */
 extern int svc_group_hist_keep;
+extern double svc_group_hist_block_s;
+
+/* The next value of a row's packed values from *off (moved past it): false at the
+ * end, or when what is left is not a whole value. */
+bool svc_group_hist_next(const uint8_t *b, size_t len, size_t *off, int64_t *at_ms, const char **data,
+                         uint32_t *dlen);
 
 /* The submit of a device's command: svc_cmd_submit, or a test's recorder. */
 typedef int (*svc_group_submit_fn)(struct core *k, const struct svc_cmd_req *rq, char *command_id, size_t cap,
