@@ -2,7 +2,7 @@
  * API (core_fixture.h): groups' calls and each refusal, members, a deleted device
  * leaving its group, the history of reports sent on the bus (paging, filters, the
  * bound per device and service), the batch tasks with the submit replaced by a
- * recorder (the slices, the ends of the commands, the deadline), and what a
+ * recorder (the slices, the ends of the commands, the deadline), tags, and what a
  * SIGKILLed core finds again. */
 #include <sqlite3.h>
 
@@ -609,7 +609,7 @@ static void test_task_list_and_groups(void **state)
     refused("POST", TASKS, "{\"taskName\":\"x\",\"taskType\":\"DeviceCmd\",\"timeout\":600}", 400, NE_BAD_REQUEST,
             "param: missing");
     refused("POST", TASKS, "{\"taskName\":\"x\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{\"type\":\"Some\"}}",
-            400, NE_BAD_REQUEST, "param.type: not DeviceList, GroupList or All");
+            400, NE_BAD_REQUEST, "param.type: not DeviceList, GroupList, TagList or All");
     refused("POST", TASKS, "{\"taskName\":\"x\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{" CMD "}}", 400,
             NE_BAD_REQUEST, "param.type: missing");
     refused("POST", TASKS,
@@ -730,6 +730,101 @@ static void test_task_timeout(void **state)
     clock_init(1);
 }
 
+/* --- tags --------------------------------------------------------------------------------- */
+
+#define TAGS "/iocm/app/devgroup/v1.3.0/tags"
+
+static void test_tags(void **state)
+{
+    (void)state;
+    rec->mode = 1;
+    cf_start(&f);
+    struct cf_fe e;
+    cf_fe_open(&f, &e, "jt808", 0);
+    register_many(&e, 13700000001, 4);
+    cf_login(&f);
+    cJSON *o = NULL;
+    char water[64], north[64], path[200];
+    assert_int_equal(cf_call(&f, "POST", TAGS, "{\"name\":\"water\",\"description\":\"meters\"}", &o), 200);
+    snprintf(water, sizeof water, "%s", cf_str(o, "id"));
+    assert_string_equal(cf_str(o, "name"), "water");
+    assert_int_equal(num(o, "devNum"), 0);
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "POST", TAGS, "{\"name\":\"north\"}", &o), 200);
+    snprintf(north, sizeof north, "%s", cf_str(o, "id"));
+    cJSON_Delete(o);
+    refused("POST", TAGS, "{\"name\":\"water\"}", 409, NE_CONFLICT, "name: the application has a tag named water");
+    refused("POST", TAGS, "{}", 400, NE_BAD_REQUEST, "name: missing");
+    /* a device carries any number of tags, unlike groups */
+    snprintf(path, sizeof path, TAGS "/%s/addDevices", water);
+    assert_int_equal(cf_call(&f, "POST", path, "{\"deviceIds\":[\"013700000001\",\"013700000002\",\"013700000003\"]}", &o),
+                     200);
+    assert_int_equal(num(o, "devNum"), 3);
+    cJSON_Delete(o);
+    refused("POST", path, "{\"deviceIds\":[\"013799999999\"]}", 400, NE_BAD_REQUEST, "deviceIds[0]: no device 013799999999");
+    snprintf(path, sizeof path, TAGS "/%s/addDevices", north);
+    assert_int_equal(cf_call(&f, "POST", path, "{\"deviceIds\":[\"013700000002\",\"013700000004\"]}", &o), 200);
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "GET", "/iocm/app/devgroup/v1.3.0/deviceTags/013700000002", NULL, &o), 200);
+    assert_int_equal(cJSON_GetArraySize(arr(o, "tags")), 2);
+    assert_string_equal(cf_str(arr(o, "tags")->child, "name"), "north");
+    cJSON_Delete(o);
+    refused("GET", "/iocm/app/devgroup/v1.3.0/deviceTags/013799999999", NULL, 404, NE_NOT_FOUND, "no device");
+    /* the devices of a tag, paged */
+    snprintf(path, sizeof path, TAGS "/%s/devices?pageSize=2&pageNo=1", water);
+    assert_int_equal(cf_call(&f, "GET", path, NULL, &o), 200);
+    assert_int_equal(num(o, "totalCount"), 3);
+    assert_int_equal(cJSON_GetArraySize(arr(o, "deviceIds")), 1);
+    assert_string_equal(arr(o, "deviceIds")->child->valuestring, "013700000003");
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "GET", TAGS "?name=water", NULL, &o), 200);
+    assert_int_equal(num(o, "totalCount"), 1);
+    assert_int_equal(num(arr(o, "list")->child, "devNum"), 3);
+    cJSON_Delete(o);
+    /* a batch task over tags: each device once, though it carries both */
+    char body[512], id[64];
+    snprintf(body, sizeof body,
+             "{\"taskName\":\"t\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{\"tagList\":[\"%s\",\"%s\"]," CMD
+             "}}", water, north);
+    task_new(body, id, sizeof id);
+    o = task_until(id, "COMPLETE");
+    assert_int_equal(num(o, "totalCnt"), 4);
+    assert_int_equal(num(o, "successCnt"), 3); /* ...03 ends FAIL */
+    cJSON_Delete(o);
+    refused("POST", TASKS,
+            "{\"taskName\":\"t\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{\"tagList\":[\"notag\"]," CMD "}}",
+            400, NE_BAD_REQUEST, "param.tagList[0]: the application has no tag notag");
+    /* untag, a deleted device carries none, a deleted tag is on no device */
+    snprintf(path, sizeof path, TAGS "/%s/deleteDevices", water);
+    refused("POST", path, "{\"deviceIds\":[\"013700000004\"]}", 400, NE_BAD_REQUEST,
+            "deviceIds[0]: 013700000004 does not carry the tag");
+    assert_int_equal(cf_call(&f, "POST", path, "{\"deviceIds\":[\"013700000001\"]}", &o), 200);
+    assert_int_equal(num(o, "devNum"), 2);
+    cJSON_Delete(o);
+    assert_int_equal(bus_unregister(&e.out, "013700000002"), 0);
+    cf_fe_sync(&e);
+    snprintf(path, sizeof path, TAGS "/%s/devices", north);
+    assert_int_equal(cf_call(&f, "GET", path, NULL, &o), 200);
+    assert_int_equal(num(o, "totalCount"), 1);
+    cJSON_Delete(o);
+    snprintf(path, sizeof path, TAGS "/%s", water);
+    assert_int_equal(cf_call(&f, "DELETE", path, NULL, &o), 204);
+    cJSON_Delete(o);
+    refused("DELETE", path, NULL, 404, NE_NOT_FOUND, "tagId: the application has no tag");
+    assert_int_equal(cf_call(&f, "GET", "/iocm/app/devgroup/v1.3.0/deviceTags/013700000003", NULL, &o), 200);
+    assert_int_equal(cJSON_GetArraySize(arr(o, "tags")), 0);
+    cJSON_Delete(o);
+    cf_fe_close(&e);
+    cf_kill(&f); /* committed before answered */
+    cf_start(&f);
+    cf_login(&f);
+    assert_int_equal(cf_call(&f, "GET", TAGS, NULL, &o), 200);
+    assert_int_equal(num(o, "totalCount"), 1);
+    assert_int_equal(num(arr(o, "list")->child, "devNum"), 1);
+    cJSON_Delete(o);
+    assert_int_equal(cf_stop(&f), 0);
+}
+
 /* The history's CPU cost: FLEETSIM_HIST_BENCH=SECONDS sends 10,000 devices' reports
  * each second (FLEETSIM_HIST_BENCH_RATE times a second) for that long, with the history kept and without, and prints the
  * core's CPU time of each (docs/api-groups.md quotes it).  Skipped otherwise. */
@@ -819,6 +914,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_task_list_and_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_slices_and_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_cost, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

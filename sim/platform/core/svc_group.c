@@ -201,7 +201,7 @@ int svc_group_parse_time(const char *t, int64_t *unix_ms)
 
 /* A string member of a body: NULL when absent; false with the 400 answered when it
  * is not a string of min..max bytes without control characters. */
-static bool str_field(const cJSON *body, const char *name, size_t min, size_t max, const char **out,
+bool svc_group_str_field(const cJSON *body, const char *name, size_t min, size_t max, const char **out,
                       struct north_resp *rs)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
@@ -245,7 +245,7 @@ static bool int_field(const cJSON *body, const char *name, long min, long max, l
     return true;
 }
 
-static bool body_object(const struct north_req *rq, struct north_resp *rs)
+bool svc_group_body_object(const struct north_req *rq, struct north_resp *rs)
 {
     if (!cJSON_IsObject(rq->body)) {
         north_error(rs, 400, NE_BAD_REQUEST, "the body: not a JSON object");
@@ -256,7 +256,7 @@ static bool body_object(const struct north_req *rq, struct north_resp *rs)
 
 /* deviceIds of a body: an array of 1..SVC_GROUP_IDS_MAX registered devices, none
  * twice.  NULL with the 400 answered. */
-static const cJSON *device_ids(struct core *k, const cJSON *body, bool required, bool *absent, struct north_resp *rs)
+const cJSON *svc_group_device_ids(struct core *k, const cJSON *body, bool required, bool *absent, struct north_resp *rs)
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "deviceIds");
     *absent = !a || cJSON_IsNull(a);
@@ -327,8 +327,9 @@ static bool may_join(struct core *k, const char *app, const char *group_id, long
         char g[80];
         if (member_of(k, app, e->valuestring, g, sizeof g)) {
             if (strcmp(g, group_id) != 0) {
-                north_error(rs, 409, NE_CONFLICT, "deviceIds[%d]: %.64s is in group %s already (a device is in one group)",
-                            i, e->valuestring, g);
+                north_error(rs, 409, NE_CONFLICT,
+                            "deviceIds[%d]: %.64s is in group %s already (a device is in one group)", i,
+                            e->valuestring, g);
                 return false;
             }
         } else {
@@ -432,15 +433,15 @@ static void group_create(void *ctx, const struct north_req *rq, struct north_res
     const char *app = svc_group_app(rq), *name, *desc;
     long max_dev = 0;
     bool has_max, no_ids;
-    if (!body_object(rq, rs) || !str_field(rq->body, "name", 1, SVC_GROUP_NAME_MAX, &name, rs) ||
-        !str_field(rq->body, "description", 0, SVC_GROUP_DESC_MAX, &desc, rs) ||
+    if (!svc_group_body_object(rq, rs) || !svc_group_str_field(rq->body, "name", 1, SVC_GROUP_NAME_MAX, &name, rs) ||
+        !svc_group_str_field(rq->body, "description", 0, SVC_GROUP_DESC_MAX, &desc, rs) ||
         !int_field(rq->body, "maxDevNum", 0, SVC_GROUP_MAX_DEV, &max_dev, &has_max, rs))
         return;
     if (!name) {
         north_error(rs, 400, NE_BAD_REQUEST, "name: missing");
         return;
     }
-    const cJSON *ids = device_ids(k, rq->body, false, &no_ids, rs);
+    const cJSON *ids = svc_group_device_ids(k, rq->body, false, &no_ids, rs);
     if (!ids && !no_ids)
         return;
     char id[37], hex[33];
@@ -546,8 +547,8 @@ static void group_modify(void *ctx, const struct north_req *rq, struct north_res
     struct group_row g;
     long max_dev;
     bool has_max;
-    if (!body_object(rq, rs) || !str_field(rq->body, "name", 1, SVC_GROUP_NAME_MAX, &name, rs) ||
-        !str_field(rq->body, "description", 0, SVC_GROUP_DESC_MAX, &desc, rs) ||
+    if (!svc_group_body_object(rq, rs) || !svc_group_str_field(rq->body, "name", 1, SVC_GROUP_NAME_MAX, &name, rs) ||
+        !svc_group_str_field(rq->body, "description", 0, SVC_GROUP_DESC_MAX, &desc, rs) ||
         !int_field(rq->body, "maxDevNum", 0, SVC_GROUP_MAX_DEV, &max_dev, &has_max, rs) ||
         !group_found(k, rq, &g, rs))
         return;
@@ -619,8 +620,8 @@ static void group_add(void *ctx, const struct north_req *rq, struct north_resp *
     struct group_row g;
     bool absent;
     const cJSON *ids;
-    if (!body_object(rq, rs) || !group_found(k, rq, &g, rs) || !(ids = device_ids(k, rq->body, true, &absent, rs)) ||
-        !may_join(k, app, id, g.max_dev, ids, rs))
+    if (!svc_group_body_object(rq, rs) || !group_found(k, rq, &g, rs) ||
+        !(ids = svc_group_device_ids(k, rq->body, true, &absent, rs)) || !may_join(k, app, id, g.max_dev, ids, rs))
         return;
     core_batch_begin(k);
     if (join(k, app, id, ids) < 0) {
@@ -639,7 +640,8 @@ static void group_remove(void *ctx, const struct north_req *rq, struct north_res
     struct group_row g;
     bool absent;
     const cJSON *ids;
-    if (!body_object(rq, rs) || !group_found(k, rq, &g, rs) || !(ids = device_ids(k, rq->body, true, &absent, rs)))
+    if (!svc_group_body_object(rq, rs) || !group_found(k, rq, &g, rs) ||
+        !(ids = svc_group_device_ids(k, rq->body, true, &absent, rs)))
         return;
     int i = 0;
     for (const cJSON *e = ids->child; e; e = e->next, i++) {
@@ -691,6 +693,7 @@ static void group_members(void *ctx, const struct north_req *rq, struct north_re
 }
 
 #define GROUPS "/iocm/app/devgroup/v1.3.0/devGroups"
+#define TAGS "/iocm/app/devgroup/v1.3.0/tags"
 #define TASKS "/iocm/app/batchtask/v1.1.0"
 const struct north_route svc_group_routes[] = {
     {"POST", GROUPS, group_create},
@@ -701,6 +704,13 @@ const struct north_route svc_group_routes[] = {
     {"POST", GROUPS "/{devGroupId}/addDevices", group_add},
     {"POST", GROUPS "/{devGroupId}/deleteDevices", group_remove},
     {"GET", GROUPS "/{devGroupId}/members", group_members},
+    {"POST", TAGS, svc_group_tag_create},
+    {"GET", TAGS, svc_group_tag_list},
+    {"DELETE", TAGS "/{tagId}", svc_group_tag_delete},
+    {"POST", TAGS "/{tagId}/addDevices", svc_group_tag_add},
+    {"POST", TAGS "/{tagId}/deleteDevices", svc_group_tag_remove},
+    {"GET", TAGS "/{tagId}/devices", svc_group_tag_devices},
+    {"GET", "/iocm/app/devgroup/v1.3.0/deviceTags/{deviceId}", svc_group_device_tags},
     {"POST", TASKS "/tasks", svc_group_task_create},
     {"GET", TASKS "/tasks/{taskId}", svc_group_task_get},
     {"GET", TASKS "/taskDetails", svc_group_task_details},
@@ -740,13 +750,9 @@ int svc_group_start(struct core *k, char *err, size_t errcap)
         }
     sg->groups = g;
     k->svc_group = sg;
-    if (svc_group_hist_start(k, err, errcap) < 0) {
-        svc_group_stop(k);
-        return -1;
-    }
-    if (svc_group_task_start(k, err, errcap) < 0) {
-        svc_group_hist_stop(k);
-        svc_group_stop(k);
+    if (svc_group_tag_start(k, err, errcap) < 0 || svc_group_hist_start(k, err, errcap) < 0 ||
+        svc_group_task_start(k, err, errcap) < 0) {
+        svc_group_stop(k); /* each part's stop leaves what did not start */
         return -1;
     }
     return 0;
@@ -759,6 +765,7 @@ void svc_group_stop(struct core *k)
         return;
     svc_group_task_stop(k);
     svc_group_hist_stop(k);
+    svc_group_tag_stop(k);
     for (int i = 0; i < G__COUNT; i++)
         sqlite3_finalize(sg->groups->st[i]);
     free(sg->groups);
@@ -776,6 +783,7 @@ void svc_group_deleted(struct core *k, int proto, const char *id)
     text(st, 1, id);
     if (run(st) < 0)
         core_error(k, "groups: a deleted device leaving its group: %s", sqlite3_errmsg(k->svc_group->groups->db));
+    svc_group_tag_deleted(k, id);
     svc_group_hist_forget(k, id);
 }
 

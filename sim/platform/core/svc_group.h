@@ -1,12 +1,14 @@
 /* Groups, batch tasks and data history (004 §7, §11, §12): the service's own
- * interface between its files (svc_group.c: the life, the groups; svc_group_task.c:
+ * interface between its files (svc_group.c: the life, the groups; svc_group_tag.c:
+ * the tags; svc_group_task.c:
  * the batch command tasks; svc_group_hist.c: the data history) and the seam its
  * unit test replaces.
  *
  * Groups: a named set of an application's registered devices (the name unique in
  * the application, at most maxDevNum members when it is not 0); a device is in one
  * group of an application at most (004 §11: "一个设备只能绑定一个群组"); a deleted
- * device leaves its group.
+ * device leaves its group.  Tags (svc_group_tag.c): named by the application, put
+ * on any number of devices, a device carrying any number of them.
  *
  * Batch tasks: one command to many devices (a list, the members of groups, or every
  * registered device), each device's command made with svc_cmd_submit (origin
@@ -44,8 +46,10 @@
 struct svc_group_groups;
 struct svc_group_hist;
 struct svc_group_tasks;
+struct svc_group_tags;
 struct svc_group {
     struct svc_group_groups *groups;    /* svc_group.c */
+    struct svc_group_tags *tags;        /* svc_group_tag.c */
     struct svc_group_hist *hist;        /* svc_group_hist.c */
     struct svc_group_tasks *tasks;      /* svc_group_task.c */
 };
@@ -70,14 +74,29 @@ void svc_group_hist_route(void *ctx, const struct north_req *rq, struct north_re
 void svc_group_task_create(void *ctx, const struct north_req *rq, struct north_resp *rs);
 void svc_group_task_get(void *ctx, const struct north_req *rq, struct north_resp *rs);
 void svc_group_task_details(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_create(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_list(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_delete(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_add(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_remove(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_tag_devices(void *ctx, const struct north_req *rq, struct north_resp *rs);
+void svc_group_device_tags(void *ctx, const struct north_req *rq, struct north_resp *rs);
 
 /* Each part's life: tables, statements, what the store holds read back; 0 or -1 with err. */
 int svc_group_task_start(struct core *k, char *err, size_t errcap);
 void svc_group_task_stop(struct core *k);
+int svc_group_tag_start(struct core *k, char *err, size_t errcap);
+void svc_group_tag_stop(struct core *k);
 int svc_group_hist_start(struct core *k, char *err, size_t errcap);
 void svc_group_hist_stop(struct core *k);
 /* Write every value buffered (before a query, a device's deletion, the end). */
 void svc_group_hist_flush_all(struct core *k);
+/* A deleted device carries no tag any more. */
+void svc_group_tag_deleted(struct core *k, const char *device_id);
+/* Has the application a tag of this id?  The devices that carry it: a malloc'ed
+ * array of *n ids, each malloc'ed (NULL with *n 0 when out of memory). */
+bool svc_group_tag_exists(struct core *k, const char *app, const char *tag_id);
+char **svc_group_tagged(struct core *k, const char *tag_id, size_t *n);
 /* Forget a device's history (it was deleted). */
 void svc_group_hist_forget(struct core *k, const char *device_id);
 
@@ -100,6 +119,17 @@ int svc_group_parse_time(const char *text, int64_t *unix_ms);
 void svc_group_random_hex(char *out, size_t nbytes);
 /* Has the application a group of this id? */
 bool svc_group_exists(struct core *k, const char *app, const char *group_id);
+/* A string member of a body: *out NULL when absent; false with the 400 answered
+ * when it is not a string of min..max bytes without control characters. */
+bool svc_group_str_field(const cJSON *body, const char *name, size_t min, size_t max, const char **out,
+                         struct north_resp *rs);
+/* Is the body an object?  False with the 400 answered. */
+bool svc_group_body_object(const struct north_req *rq, struct north_resp *rs);
+/* deviceIds of a body: an array of 1..SVC_GROUP_IDS_MAX registered devices, none
+ * twice; NULL with the 400 answered (or, when not required and absent, NULL with
+ * *absent true and nothing answered). */
+const cJSON *svc_group_device_ids(struct core *k, const cJSON *body, bool required, bool *absent,
+                                  struct north_resp *rs);
 /* The application calling (its id; "" on an open route). */
 const char *svc_group_app(const struct north_req *rq);
 

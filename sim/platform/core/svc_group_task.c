@@ -408,21 +408,22 @@ static bool check_list(struct core *k, const cJSON *list, struct north_resp *rs)
     return ok;
 }
 
-/* param.groupList: groups of the application. */
-static bool check_groups(struct core *k, const char *app, const cJSON *list, struct north_resp *rs)
+/* param.groupList (tags false) or param.tagList: the application's. */
+static bool check_sets(struct core *k, const char *app, const cJSON *list, bool tags, struct north_resp *rs)
 {
     int n = cJSON_GetArraySize(list);
     if (!cJSON_IsArray(list) || n < 1 || n > 1000) {
-        north_error(rs, 400, NE_BAD_REQUEST, "param.groupList: not an array of 1..1000 group ids");
+        north_error(rs, 400, NE_BAD_REQUEST, "param.%s: not an array of 1..1000 %s ids", tags ? "tagList" : "groupList",
+                    tags ? "tag" : "group");
         return false;
     }
     int i = 0;
     for (const cJSON *e = list->child; e; e = e->next, i++) {
         if (!short_str(e, 64))
-            return bad(rs, "param.groupList[%s%d]: not a group id", "", i);
-        if (!svc_group_exists(k, app, e->valuestring)) {
-            north_error(rs, 400, NE_BAD_REQUEST, "param.groupList[%d]: the application has no group %.64s", i,
-                        e->valuestring);
+            return bad(rs, tags ? "param.tagList[%s%d]: not a tag id" : "param.groupList[%s%d]: not a group id", "", i);
+        if (!(tags ? svc_group_tag_exists(k, app, e->valuestring) : svc_group_exists(k, app, e->valuestring))) {
+            north_error(rs, 400, NE_BAD_REQUEST, "param.%s[%d]: the application has no %s %.64s",
+                        tags ? "tagList" : "groupList", i, tags ? "tag" : "group", e->valuestring);
             return false;
         }
     }
@@ -482,10 +483,12 @@ static int64_t add_rows(struct core *k, const char *id, const char *type, const 
         for (const cJSON *e = cJSON_GetObjectItemCaseSensitive(param, "deviceList")->child; e; e = e->next)
             if (add_row(k, id, e->valuestring, now, &n) < 0)
                 return -1;
-    } else if (strcmp(type, "GroupList") == 0) {
-        for (const cJSON *g = cJSON_GetObjectItemCaseSensitive(param, "groupList")->child; g; g = g->next) {
+    } else if (strcmp(type, "GroupList") == 0 || strcmp(type, "TagList") == 0) {
+        bool tags = strcmp(type, "TagList") == 0;
+        for (const cJSON *g = cJSON_GetObjectItemCaseSensitive(param, tags ? "tagList" : "groupList")->child; g;
+             g = g->next) {
             size_t m = 0;
-            char **ids = svc_group_members(k, g->valuestring, &m);
+            char **ids = tags ? svc_group_tagged(k, g->valuestring, &m) : svc_group_members(k, g->valuestring, &m);
             int rc = 0;
             for (size_t i = 0; i < m; i++) {
                 if (rc == 0 && n < SVC_GROUP_TASK_DEV_MAX)
@@ -560,27 +563,33 @@ void svc_group_task_create(void *ctx, const struct north_req *rq, struct north_r
     const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(param, "type");
     const cJSON *dl = cJSON_GetObjectItemCaseSensitive(param, "deviceList");
     const cJSON *gl = cJSON_GetObjectItemCaseSensitive(param, "groupList");
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(param, "tagList");
     const char *kind;
     if (!ptype || cJSON_IsNull(ptype)) {
-        if (dl && !gl)
+        if (dl && !gl && !tl)
             kind = "DeviceList";
-        else if (gl && !dl)
+        else if (gl && !dl && !tl)
             kind = "GroupList";
+        else if (tl && !dl && !gl)
+            kind = "TagList";
         else {
-            north_error(rs, 400, NE_BAD_REQUEST, "param.type: missing (DeviceList, GroupList or All)");
+            north_error(rs, 400, NE_BAD_REQUEST, "param.type: missing (DeviceList, GroupList, TagList or All)");
             return;
         }
     } else if (cJSON_IsString(ptype) && (strcmp(ptype->valuestring, "DeviceList") == 0 ||
                                          strcmp(ptype->valuestring, "GroupList") == 0 ||
+                                         strcmp(ptype->valuestring, "TagList") == 0 ||
                                          strcmp(ptype->valuestring, "All") == 0)) {
         kind = ptype->valuestring;
     } else {
-        north_error(rs, 400, NE_BAD_REQUEST, "param.type: not DeviceList, GroupList or All");
+        north_error(rs, 400, NE_BAD_REQUEST, "param.type: not DeviceList, GroupList, TagList or All");
         return;
     }
     if (strcmp(kind, "DeviceList") == 0 && !check_list(k, dl, rs))
         return;
-    if (strcmp(kind, "GroupList") == 0 && !check_groups(k, app, gl, rs))
+    if (strcmp(kind, "GroupList") == 0 && !check_sets(k, app, gl, false, rs))
+        return;
+    if (strcmp(kind, "TagList") == 0 && !check_sets(k, app, tl, true, rs))
         return;
     if (!check_command(param, rs))
         return;
@@ -590,6 +599,8 @@ void svc_group_task_create(void *ctx, const struct north_req *rq, struct north_r
     cJSON_AddStringToObject(kept, "type", kind);
     if (strcmp(kind, "GroupList") == 0)
         cJSON_AddItemToObject(kept, "groupList", cJSON_Duplicate(gl, 1));
+    if (strcmp(kind, "TagList") == 0)
+        cJSON_AddItemToObject(kept, "tagList", cJSON_Duplicate(tl, 1));
     cJSON_AddItemToObject(kept, "command", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(param, "command"), 1));
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(param, "expireTime");
     const cJSON *mr = cJSON_GetObjectItemCaseSensitive(param, "maxRetransmit");
@@ -605,9 +616,11 @@ void svc_group_task_create(void *ctx, const struct north_req *rq, struct north_r
     if (n == 0) {
         cJSON_free(text);
         cJSON_Delete(kept);
+        bool sets = strcmp(kind, "GroupList") == 0 || strcmp(kind, "TagList") == 0;
         north_error(rs, 400, NE_BAD_REQUEST, "param.%s: the task names no device (%s)",
-                    strcmp(kind, "GroupList") == 0 ? "groupList" : "type",
-                    strcmp(kind, "GroupList") == 0 ? "the groups have no members" : "no device is registered");
+                    !sets ? "type" : kind[0] == 'G' ? "groupList" : "tagList",
+                    !sets ? "no device is registered" : kind[0] == 'G' ? "the groups have no members"
+                                                                        : "no device carries the tags");
         return;
     }
     sqlite3_stmt *st = S(k, T_INSERT);
