@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Groups, batch tasks and data history through the northbound API (004 §7, §11, §12):
-# fleetsim serve --api with JT/T 808 terminals of a run against it; groups made,
-# changed and refused by curl; the history of the terminals' location reports, newest
-# first, paged and filtered by time; a batch task over a group; what the store holds.
+# Groups, tags, batch tasks and data history through the northbound API (004 §7,
+# §11, §12): fleetsim serve --api with JT/T 808 terminals of a run against it; groups
+# made, changed and refused by curl; tags; the history of the terminals' location
+# reports, newest first, paged and filtered by time; a batch task over a group; what
+# the store holds.
 . "$(dirname "$0")/lib.sh"
 port=$(free_port); api=$(free_port)
 "$FLEETSIM" serve --port "$port" --db "$TMP/p.db" --quiet --api "127.0.0.1:$api" --app demo:s3cret \
@@ -59,6 +60,17 @@ code=$(call PUT "$G/$gid" '{"description":"all three"}')
 expect "a group modified" 200 "$code" 'd["description"] == "all three" and d["name"] == "fleet-a"'
 code=$(call GET "$G?name=fleet-a")
 expect "groups listed by name" 200 "$code" 'd["totalCount"] == 1 and d["list"][0]["curDevNum"] == 3'
+# tags: a terminal carries several
+T=/iocm/app/devgroup/v1.3.0/tags
+code=$(call POST $T '{"name":"trucks"}'); t1=$(js 'd.get("id","")')
+code2=$(call POST $T '{"name":"night"}'); t2=$(js 'd.get("id","")')
+call POST "$T/$t1/addDevices" '{"deviceIds":["013500000000","013500000001"]}' >/dev/null
+code=$(call POST "$T/$t2/addDevices" '{"deviceIds":["013500000001"]}')
+expect "tags put on terminals" 200 "$code" 'd["devNum"] == 1'
+code=$(call GET /iocm/app/devgroup/v1.3.0/deviceTags/013500000001)
+expect "... a terminal carrying two" 200 "$code" 'sorted(t["name"] for t in d["tags"]) == ["night","trucks"]'
+code=$(call GET "$T/$t1/devices")
+expect "... the terminals of a tag" 200 "$code" 'd["deviceIds"] == ["013500000000","013500000001"]'
 # the history of the location reports (every 300 ms)
 H="/iocm/app/data/v1.1.0/deviceDataHistory?deviceId=013500000000&serviceId=location"
 for _ in $(seq 50); do
