@@ -631,11 +631,18 @@ static int collect(struct svc_group_hist *h, const char *dev, const char *servic
         int64_t seq = sqlite3_column_int64(r, 2);
         if (key < 0 || !blob)
             continue;
-        uint8_t *copy = malloc(len);
-        if (!copy || (q->n_blobs == q->cap_blobs &&
-                      !(q->blobs = realloc(q->blobs, (q->cap_blobs = q->cap_blobs ? q->cap_blobs * 2 : 16) *
-                                                         sizeof *q->blobs)))) {
-            free(copy);
+        if (q->n_blobs == q->cap_blobs) {
+            size_t c = q->cap_blobs ? q->cap_blobs * 2 : 16;
+            uint8_t **nb = realloc(q->blobs, c * sizeof *nb);
+            if (!nb) {
+                rc = -1;
+                break;
+            }
+            q->blobs = nb;
+            q->cap_blobs = c;
+        }
+        uint8_t *copy = malloc(len ? len : 1);
+        if (!copy) {
             rc = -1;
             break;
         }
