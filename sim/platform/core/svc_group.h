@@ -32,7 +32,8 @@
 #define SVC_GROUP_IDS_MAX 1000          /* deviceIds in one call */
 #define SVC_GROUP_TASK_NAME_MAX 64
 #define SVC_GROUP_TASK_DEV_MAX 100000   /* devices of one task */
-#define SVC_GROUP_TASK_SLICE 200        /* commands submitted per loop turn */
+#define SVC_GROUP_TASK_SLICE 200        /* commands submitted per loop turn, at most */
+#define SVC_GROUP_TASK_SLICE_S 0.002    /* ... and for at most this long (at least 8) */
 #define SVC_GROUP_HIST_KEEP 1000        /* values kept per device and service: the oldest goes */
 #define SVC_GROUP_HIST_BLOCK 16         /* values of a device and service in one row (3 rows of 53-byte
                                            locations fill a page of the file) */

@@ -1,7 +1,7 @@
 /* Batch command tasks (004 §7 "批量设备命令下发"): one command to a list of devices,
  * the members of groups, or every registered device.  The task's devices are rows
- * (WAITING) from its creation; a slice of SVC_GROUP_TASK_SLICE of them is submitted
- * per loop turn (an ev_idle), each with svc_group_submit (svc_cmd_submit, origin
+ * (WAITING) from its creation; a slice of them (SVC_GROUP_TASK_SLICE, or fewer when
+ * SVC_GROUP_TASK_SLICE_S ran out) is submitted per loop turn (an ev_check), each with svc_group_submit (svc_cmd_submit, origin
  * "batch:<taskId>"), in the same transaction as the commands service's own rows; the
  * end of each command comes back through svc_group_cmd_done.  The counts are the
  * rows' states, so after a SIGKILL they are what the commands said; a task that
@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "sim/platform/core/cmd_fsm.h"
 #include "sim/platform/core/core_internal.h"
 #include "sim/platform/core/shadow.h"
 #include "sim/platform/core/svc_group.h"
@@ -41,6 +43,7 @@ enum tstmt {
     T_COUNTS,        /* task -> state, count */
     T_DETAIL_COUNT,  /* task, state or NULL -> count */
     T_DETAILS,       /* task, state or NULL, limit, offset -> device, command_id, state, error */
+    T_TALLY,         /* task -> rows, rows ended */
     T__COUNT
 };
 
@@ -69,6 +72,8 @@ static const char *const TSQL[T__COUNT] = {
                          " WHERE task_id = ?1 AND state = 'WAITING'"),
     [T_COUNTS] = "SELECT state, count(*) FROM batch_task_cmds WHERE task_id = ?1 GROUP BY state",
     [T_DETAIL_COUNT] = "SELECT count(*) FROM batch_task_cmds WHERE task_id = ?1 AND (?2 IS NULL OR state = ?2)",
+    [T_TALLY] = ("SELECT count(*), coalesce(sum(state IN " FINAL_STATES "), 0) FROM batch_task_cmds"
+                 " WHERE task_id = ?1"),
     [T_DETAILS] = ("SELECT device_id, command_id, state, error FROM batch_task_cmds WHERE task_id = ?1"
                   " AND (?2 IS NULL OR state = ?2) ORDER BY device_id LIMIT ?3 OFFSET ?4"),
 };
@@ -89,6 +94,9 @@ struct btask {
     char origin[32];           /* "batch:<id>" */
     cJSON *param;              /* its param: command, expireTime, maxRetransmit */
     bool submitting;           /* some rows are WAITING */
+    int64_t rows, ended;       /* its devices; of which ended, at least (a command that ended as
+                                  it was made may count twice): the rows are counted only once
+                                  this reaches rows */
     ev_timer deadline;
 };
 
@@ -131,6 +139,14 @@ static int run(sqlite3_stmt *st)
 }
 
 static int64_t now_unix(void) { return svc_unix_ms(svc_now_ms()); }
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 
 static struct btask *find(struct core *k, const char *id)
 {
@@ -178,7 +194,7 @@ static int64_t open_rows(struct core *k, const char *id)
 /* Every command ended: COMPLETE. */
 static void maybe_complete(struct core *k, struct btask *t)
 {
-    if (t->submitting || open_rows(k, t->id) > 0)
+    if (t->submitting || t->ended < t->rows || open_rows(k, t->id) > 0)
         return;
     set_status(k, t->id, "COMPLETE", true);
     task_free(k, t);
@@ -213,6 +229,8 @@ static void submit_one(struct core *k, struct btask *t, const char *device_id)
     bool ok = svc_group_submit(k, &rq, command_id, sizeof command_id, &state, &http, err, sizeof err) == 0;
     if (!ok || state < 0 || state >= STORE_CMD__COUNT)
         state = STORE_CMD_FAIL;
+    if (cmd_state_final((enum store_cmd_state)state))
+        t->ended++;
     char why[300];
     if (!ok)
         snprintf(why, sizeof why, "%d: %s", http, err[0] ? err : "refused");
@@ -247,9 +265,14 @@ static bool slice(struct core *k)
     core_batch_begin(k);
     if (n > 0)
         set_status(k, t->id, "RUNNING", false);
-    for (int i = 0; i < n; i++)
-        submit_one(k, t, ids[i]);
-    if (n < SVC_GROUP_TASK_SLICE) {
+    double until = mono_s() + SVC_GROUP_TASK_SLICE_S;
+    int m = 0;
+    while (m < n) {
+        submit_one(k, t, ids[m++]);
+        if (m % 8 == 0 && mono_s() >= until)
+            break;
+    }
+    if (n < SVC_GROUP_TASK_SLICE && m == n) {
         t->submitting = false;
         maybe_complete(k, t); /* t may be gone */
     }
@@ -297,6 +320,13 @@ static struct btask *task_open(struct core *k, const char *id, const cJSON *para
     snprintf(t->origin, sizeof t->origin, "batch:%s", id);
     t->param = cJSON_Duplicate(param, 1);
     t->submitting = true;
+    sqlite3_stmt *c = S(k, T_TALLY);
+    bind_text(c, 1, id);
+    if (sqlite3_step(c) == SQLITE_ROW) {
+        t->rows = sqlite3_column_int64(c, 0);
+        t->ended = sqlite3_column_int64(c, 1);
+    }
+    done(c);
     ev_init(&t->deadline, deadline_cb);
     t->deadline.data = t;
     int64_t left = deadline_unix - now_unix();
@@ -327,11 +357,16 @@ void svc_group_cmd_done(struct core *k, const char *origin, const char *device_i
     bind_text(st, 3, command_id);
     bind_text(st, 4, store_cmd_state_name((enum store_cmd_state)state));
     sqlite3_bind_int64(st, 5, now_unix());
-    if (run(st) < 0)
+    int rc = sqlite3_step(st);
+    bool changed = rc == SQLITE_DONE && sqlite3_changes(ts->db) > 0;
+    done(st);
+    if (rc != SQLITE_DONE)
         core_error(k, "batch task %s: %s", id, sqlite3_errmsg(ts->db));
     struct btask *t = find(k, id);
-    if (t)
+    if (t && changed) {
+        t->ended++;
         maybe_complete(k, t);
+    }
 }
 
 /* --- creating a task ------------------------------------------------------------------------- */
