@@ -95,6 +95,19 @@ code=$(call GET "/iocm/app/batchtask/v1.1.0/tasks/$tid")
 expect "... with a command for each of its three" 200 "$code" 'd["totalCnt"] == 3 and d["taskName"] == "locate" and d["status"] in ("WAITING","RUNNING","COMPLETE")'
 code=$(call GET "/iocm/app/batchtask/v1.1.0/taskDetails?taskId=$tid")
 expect "... each device in its details" 200 "$code" 'sorted(r["param"]["deviceId"] for r in d["taskDetails"]) == ["013500000000","013500000001","013500000002"]'
+for _ in $(seq 50); do
+    code=$(call GET "/iocm/app/batchtask/v1.1.0/tasks/$tid")
+    [ "$(js 'd["status"]')" = COMPLETE ] && break
+    sleep 0.2
+done
+expect "... COMPLETE once each terminal's command ended" 200 "$code" 'd["completeCnt"] == 3'
+call GET "/iocm/app/batchtask/v1.1.0/taskDetails?taskId=$tid" >/dev/null
+if grep -q '"error":"501: commands are not served' "$TMP/body"; then
+    ok "... (no commands service in this build: each command refused, FAIL) # skip the terminals' answers"
+else
+    code=$(call GET "/iocm/app/batchtask/v1.1.0/tasks/$tid")
+    expect "... each terminal answered its 0x8201: SUCCESSFUL" 200 "$code" 'd["successCnt"] == 3 and d["successRate"] == 1'
+fi
 code=$(call DELETE "$G/$gid")
 if [ "$code" = 204 ] && [ "$(call GET "$G/$gid")" = 404 ]; then ok "a group deleted"; else nok "a group deleted" "HTTP $code"; fi
 kill -INT $rpid 2>/dev/null; wait $rpid

@@ -472,12 +472,12 @@ static bool check_command(const cJSON *param, struct north_resp *rs)
         north_error(rs, 400, NE_BAD_REQUEST, "param.command: missing, or not an object");
         return false;
     }
-    if (!short_str(cJSON_GetObjectItemCaseSensitive(cmd, "serviceId"), STORE_SERVICE_MAX)) {
-        north_error(rs, 400, NE_BAD_REQUEST, "param.command.serviceId: not a string of 1..%d bytes", STORE_SERVICE_MAX);
+    if (!short_str(cJSON_GetObjectItemCaseSensitive(cmd, "serviceId"), 64)) {
+        north_error(rs, 400, NE_BAD_REQUEST, "param.command.serviceId: not a string of 1..64 bytes");
         return false;
     }
-    if (!short_str(cJSON_GetObjectItemCaseSensitive(cmd, "method"), 128)) {
-        north_error(rs, 400, NE_BAD_REQUEST, "param.command.method: not a string of 1..128 bytes");
+    if (!short_str(cJSON_GetObjectItemCaseSensitive(cmd, "method"), 64)) {
+        north_error(rs, 400, NE_BAD_REQUEST, "param.command.method: not a string of 1..64 bytes");
         return false;
     }
     const cJSON *paras = cJSON_GetObjectItemCaseSensitive(cmd, "paras");
