@@ -371,14 +371,6 @@ void svc_group_cmd_done(struct core *k, const char *origin, const char *device_i
 
 /* --- creating a task ------------------------------------------------------------------------- */
 
-static bool bad(struct north_resp *rs, const char *fmt, const char *a, int i)
-{
-    char field[160];
-    snprintf(field, sizeof field, fmt, a, i);
-    north_error(rs, 400, NE_BAD_REQUEST, "%s", field);
-    return false;
-}
-
 static bool whole(const cJSON *v, double min, double max)
 {
     return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble && v->valuedouble >= min &&
@@ -415,7 +407,9 @@ static bool check_list(struct core *k, const cJSON *list, struct north_resp *rs)
     sqlite3_stmt *st = S(k, T_DEV_EXISTS);
     for (const cJSON *e = list->child; e && ok; e = e->next, i++) {
         if (!short_str(e, STORE_ID_MAX)) {
-            ok = bad(rs, "param.deviceList[%s%d]: not a device id", "", i);
+            north_error(rs, 400, NE_BAD_REQUEST, "param.deviceList[%d]: not a device id (a string of 1..%d bytes)", i,
+                        STORE_ID_MAX);
+            ok = false;
             break;
         }
         bind_text(st, 1, e->valuestring);
@@ -454,8 +448,11 @@ static bool check_sets(struct core *k, const char *app, const cJSON *list, bool 
     }
     int i = 0;
     for (const cJSON *e = list->child; e; e = e->next, i++) {
-        if (!short_str(e, 64))
-            return bad(rs, tags ? "param.tagList[%s%d]: not a tag id" : "param.groupList[%s%d]: not a group id", "", i);
+        if (!short_str(e, 64)) {
+            north_error(rs, 400, NE_BAD_REQUEST, "param.%s[%d]: not a %s id", tags ? "tagList" : "groupList", i,
+                        tags ? "tag" : "group");
+            return false;
+        }
         if (!(tags ? svc_group_tag_exists(k, app, e->valuestring) : svc_group_exists(k, app, e->valuestring))) {
             north_error(rs, 400, NE_BAD_REQUEST, "param.%s[%d]: the application has no %s %.64s",
                         tags ? "tagList" : "groupList", i, tags ? "tag" : "group", e->valuestring);
