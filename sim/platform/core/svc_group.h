@@ -1,8 +1,7 @@
-/* Groups, batch tasks and data history (004 §7, §11, §12): the service's own
+/* Groups, tags, batch tasks and data history (004 §7, §11, §12): the service's own
  * interface between its files (svc_group.c: the life, the groups; svc_group_tag.c:
- * the tags; svc_group_task.c:
- * the batch command tasks; svc_group_hist.c: the data history) and the seam its
- * unit test replaces.
+ * the tags; svc_group_task.c: the batch command tasks; svc_group_hist.c: the data
+ * history) and the seam its unit test replaces.
  *
  * Groups: a named set of an application's registered devices (the name unique in
  * the application, at most maxDevNum members when it is not 0); a device is in one
@@ -10,9 +9,10 @@
  * device leaves its group.  Tags (svc_group_tag.c): named by the application, put
  * on any number of devices, a device carrying any number of them.
  *
- * Batch tasks: one command to many devices (a list, the members of groups, or every
- * registered device), each device's command made with svc_cmd_submit (origin
- * "batch:<taskId>") a slice per loop turn; the task counts its commands' ends.
+ * Batch tasks: one command to many devices (a list, the members of groups, the
+ * devices carrying tags, or every registered device), each device's command made
+ * with svc_cmd_submit (origin "batch:<taskId>") a slice per loop turn; the task
+ * counts its commands' ends.
  *
  * History: every report kept with its time per device and service, the last
  * SVC_GROUP_HIST_KEEP of each, gathered in memory into blocks (a row each) that a
@@ -34,7 +34,8 @@
 #define SVC_GROUP_TASK_DEV_MAX 100000   /* devices of one task */
 #define SVC_GROUP_TASK_SLICE 200        /* commands submitted per loop turn, at most */
 #define SVC_GROUP_TASK_SLICE_S 0.002    /* ... and for at most this long (at least 8) */
-#define SVC_GROUP_HIST_KEEP 1000        /* values kept per device and service: the oldest goes */
+#define SVC_GROUP_HIST_KEEP 1000        /* values a query shows per device and service (the file holds
+                                           up to 2 blocks more); the oldest goes */
 #define SVC_GROUP_HIST_BLOCK 16         /* values of a device and service in one row (3 rows of 53-byte
                                            locations fill a page of the file) */
 #define SVC_GROUP_HIST_BLOCK_S 10.0     /* a block is written once full or this old (s) */
