@@ -35,6 +35,9 @@ struct rec {
     int this_turn;
     char origin[64];
     char devices[REC_MAX][24];
+    char probe[64];             /* a group id: svc_group_members of it at the next submit */
+    int probe_n;                /* its members (-1: NULL, no such group) */
+    char probe_first[24];
 };
 static struct rec *rec;
 
@@ -70,6 +73,16 @@ static int recorder(struct core *k, const struct svc_cmd_req *rq, char *command_
     }
     if (++rec->this_turn > rec->max_per_turn)
         rec->max_per_turn = rec->this_turn;
+    if (rec->probe[0]) {
+        size_t m = 0;
+        char **ids = svc_group_members(k, rec->probe, &m);
+        rec->probe_n = ids ? (int)m : -1;
+        snprintf(rec->probe_first, sizeof rec->probe_first, "%s", ids && m ? ids[0] : "");
+        for (size_t i = 0; i < m; i++)
+            free(ids[i]);
+        free(ids);
+        rec->probe[0] = '\0';
+    }
     int n = rec->calls++;
     snprintf(rec->origin, sizeof rec->origin, "%s", rq->origin);
     if (n < REC_MAX)
@@ -587,18 +600,23 @@ static void test_task_list_and_groups(void **state)
     snprintf(body, sizeof body,
              "{\"taskName\":\"t2\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{\"type\":\"GroupList\","
              "\"groupList\":[\"%s\"]," CMD "}}", gid);
+    snprintf(rec->probe, sizeof rec->probe, "%s", gid); /* svc_group_members, in the core */
     task_new(body, id, sizeof id);
     o = task_until(id, "COMPLETE");
     assert_int_equal(num(o, "totalCnt"), 2);
     assert_int_equal(num(o, "successCnt"), 2);
     cJSON_Delete(o);
-    /* every registered device */
+    assert_int_equal(rec->probe_n, 2);
+    assert_string_equal(rec->probe_first, "013900000004");
+    snprintf(rec->probe, sizeof rec->probe, "nosuchgroup");
+    /* every registered device (and svc_group_members of no group is NULL) */
     task_new("{\"taskName\":\"t3\",\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{\"type\":\"All\"," CMD "}}",
              id, sizeof id);
     o = task_until(id, "COMPLETE");
     assert_int_equal(num(o, "totalCnt"), 9);
     assert_int_equal(num(o, "successCnt"), 7);
     cJSON_Delete(o);
+    assert_int_equal(rec->probe_n, -1);
     /* refusals */
     refused("POST", TASKS, "{\"taskType\":\"DeviceCmd\",\"timeout\":600,\"param\":{}}", 400, NE_BAD_REQUEST,
             "taskName: missing");

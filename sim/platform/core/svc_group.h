@@ -95,10 +95,8 @@ void svc_group_hist_stop(struct core *k);
 void svc_group_hist_flush_all(struct core *k);
 /* A deleted device carries no tag any more. */
 void svc_group_tag_deleted(struct core *k, const char *device_id);
-/* Has the application a tag of this id?  The devices that carry it: a malloc'ed
- * array of *n ids, each malloc'ed (NULL with *n 0 when out of memory). */
+/* Has the application a tag of this id? */
 bool svc_group_tag_exists(struct core *k, const char *app, const char *tag_id);
-char **svc_group_tagged(struct core *k, const char *tag_id, size_t *n);
 /* Forget a device's history (it was deleted). */
 void svc_group_hist_forget(struct core *k, const char *device_id);
 

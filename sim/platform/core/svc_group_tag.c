@@ -149,21 +149,6 @@ bool svc_group_tag_exists(struct core *k, const char *app, const char *tag_id)
     return found;
 }
 
-char **svc_group_tagged(struct core *k, const char *tag_id, size_t *n)
-{
-    *n = 0;
-    int64_t total = dev_count(k, tag_id);
-    char **ids = calloc((size_t)(total > 0 ? total : 1), sizeof *ids);
-    sqlite3_stmt *st = S(k, X_DEV_PAGE);
-    bind(st, 1, tag_id);
-    sqlite3_bind_int64(st, 2, total);
-    sqlite3_bind_int64(st, 3, 0);
-    while (ids && *n < (size_t)total && sqlite3_step(st) == SQLITE_ROW && (ids[*n] = strdup(col(st, 0))) != NULL)
-        (*n)++;
-    done(st);
-    return ids;
-}
-
 /* POST tags {name, description?} */
 void svc_group_tag_create(void *ctx, const struct north_req *rq, struct north_resp *rs)
 {

@@ -34,6 +34,8 @@ enum tstmt {
     T_OPEN,          /* -> id, app, param, deadline_ms, status */
     T_DEV_EXISTS,    /* device_id -> 1 */
     T_ALL_ROWS,      /* task, at_ms, limit: a row for every registered device */
+    T_GROUP_ROWS,    /* task, at_ms, group, limit: ... for every member */
+    T_TAG_ROWS,      /* task, at_ms, tag, limit: ... for every device carrying it */
     T_ROW_PUT,       /* task, device, at_ms */
     T_WAITING,       /* task, limit -> device_id */
     T_SUBMITTED,     /* task, device, command_id, state, error, at_ms */
@@ -58,6 +60,10 @@ static const char *const TSQL[T__COUNT] = {
     [T_DEV_EXISTS] = "SELECT 1 FROM devices WHERE device_id = ?1 LIMIT 1",
     [T_ALL_ROWS] = ("INSERT OR IGNORE INTO batch_task_cmds(task_id, device_id, state, at_ms)"
                     " SELECT ?1, device_id, 'WAITING', ?2 FROM devices GROUP BY device_id ORDER BY device_id LIMIT ?3"),
+    [T_GROUP_ROWS] = ("INSERT OR IGNORE INTO batch_task_cmds(task_id, device_id, state, at_ms)"
+                      " SELECT ?1, device_id, 'WAITING', ?2 FROM dev_group_members WHERE group_id = ?3 LIMIT ?4"),
+    [T_TAG_ROWS] = ("INSERT OR IGNORE INTO batch_task_cmds(task_id, device_id, state, at_ms)"
+                    " SELECT ?1, device_id, 'WAITING', ?2 FROM dev_tagged WHERE tag_id = ?3 LIMIT ?4"),
     [T_ROW_PUT] = "INSERT OR IGNORE INTO batch_task_cmds(task_id, device_id, state, at_ms) VALUES (?1, ?2, 'WAITING', ?3)",
     [T_WAITING] = ("SELECT device_id FROM batch_task_cmds WHERE task_id = ?1 AND state = 'WAITING'"
                   " ORDER BY device_id LIMIT ?2"),
@@ -520,17 +526,14 @@ static int64_t add_rows(struct core *k, const char *id, const char *type, const 
         bool tags = strcmp(type, "TagList") == 0;
         for (const cJSON *g = cJSON_GetObjectItemCaseSensitive(param, tags ? "tagList" : "groupList")->child; g;
              g = g->next) {
-            size_t m = 0;
-            char **ids = tags ? svc_group_tagged(k, g->valuestring, &m) : svc_group_members(k, g->valuestring, &m);
-            int rc = 0;
-            for (size_t i = 0; i < m; i++) {
-                if (rc == 0 && n < SVC_GROUP_TASK_DEV_MAX)
-                    rc = add_row(k, id, ids[i], now, &n);
-                free(ids[i]);
-            }
-            free(ids);
-            if (rc < 0)
+            sqlite3_stmt *st = S(k, tags ? T_TAG_ROWS : T_GROUP_ROWS);
+            bind_text(st, 1, id);
+            sqlite3_bind_int64(st, 2, now);
+            bind_text(st, 3, g->valuestring);
+            sqlite3_bind_int64(st, 4, SVC_GROUP_TASK_DEV_MAX - n);
+            if (run(st) < 0)
                 return -1;
+            n += sqlite3_changes(T(k)->db);
         }
     } else { /* All: one statement, not a row at a time (the call for 10,000 devices: 15-21 ms, not 35-40) */
         sqlite3_stmt *st = S(k, T_ALL_ROWS);
