@@ -5,6 +5,9 @@
 #include <ev.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +95,8 @@ static void usage(void)
             "                          platform's services (a device: GET\n"
             "                          /iocm/app/dm/v1.4.0/devices/ID)\n"
             "      --app ID:SECRET     an application that may log in to the API (repeat it)\n"
+            "      --api-cert FILE     the API over HTTPS: its certificate (PEM), with --api-key FILE\n"
+            "                          its private key\n"
             "      --short-connection PROTO  devices of PROTO (jt808) are short-connection ones:\n"
             "                          they take cached commands (expireTime > 0), sent when\n"
             "                          they come online or report (docs/api.md, Commands)\n"
@@ -367,6 +372,41 @@ static int add_profile(struct core_config *kcfg, const char *path)
     return 0;
 }
 
+/* --api-cert and --api-key: PEM texts read now, checked to be a certificate and its
+ * key (the core's TLS starts after the fork, where an error would come late). */
+static int api_pem_pair(const char *cert_file, const char *key_file, char **cert, char **key, char *why, size_t cap)
+{
+    size_t len;
+    if (textfile_read(cert_file, 1u << 20, cert, &len) != 0) {
+        snprintf(why, cap, "--api-cert %s: cannot read it", cert_file);
+        return -1;
+    }
+    if (textfile_read(key_file, 1u << 20, key, &len) != 0) {
+        snprintf(why, cap, "--api-key %s: cannot read it", key_file);
+        return -1;
+    }
+    BIO *cb = BIO_new_mem_buf(*cert, -1), *kb = BIO_new_mem_buf(*key, -1);
+    X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+    int rc = 0;
+    if (!x) {
+        snprintf(why, cap, "--api-cert %s: not a PEM certificate", cert_file);
+        rc = -1;
+    } else if (!k) {
+        snprintf(why, cap, "--api-key %s: not a PEM private key (without a passphrase)", key_file);
+        rc = -1;
+    } else if (X509_check_private_key(x, k) != 1) {
+        snprintf(why, cap, "--api-key %s: not the key of --api-cert %s", key_file, cert_file);
+        rc = -1;
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(cb);
+    BIO_free(kb);
+    ERR_clear_error();
+    return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -387,7 +427,8 @@ int cmd_serve(int argc, char **argv)
         {"api", required_argument, 0, 'N'}, {"app", required_argument, 0, 'Y'},
         {"short-connection", required_argument, 0, 'Z'},
         {"profile", required_argument, 0, 'F'},
-        {"push-ca", required_argument, 0, 'H'},  {"mutant", required_argument, 0, 0x301},
+        {"push-ca", required_argument, 0, 'H'},  {"api-cert", required_argument, 0, 0x302},
+        {"api-key", required_argument, 0, 0x303},  {"mutant", required_argument, 0, 0x301},
         {0, 0, 0, 0},
     };
     struct gw_config cfg = {.port = 7999, .idle_timeout_ms = 180000, .cmd_timeout_ms = 10000, .procs = 1,
@@ -395,6 +436,7 @@ int cmd_serve(int argc, char **argv)
     snprintf(cfg.bind, sizeof cfg.bind, "127.0.0.1");
     static struct north_auth api_apps; /* --app: in memory the core inherits */
     memset(&api_apps, 0, sizeof api_apps);
+    const char *api_cert_file = NULL, *api_key_file = NULL;
     struct core_config kcfg = {.provision = jt808_frontend.provision, .provision_arg = &cfg, .api_apps = &api_apps,
                                .maps = {{jt808_frontend.name, jt808_frontend.map_command}}};
     snprintf(kcfg.db, sizeof kcfg.db, "fleetsim-platform.db");
@@ -438,6 +480,8 @@ int cmd_serve(int argc, char **argv)
             snprintf(kcfg.api, sizeof kcfg.api, "%s", optarg);
             break;
         }
+        case 0x302: api_cert_file = optarg; break;
+        case 0x303: api_key_file = optarg; break;
         case 0x301: {
             if (strcmp(optarg, "list") == 0) {
                 for (const struct svc_mutant_info *m = svc_mutants; m->name; m++)
@@ -544,6 +588,20 @@ int cmd_serve(int argc, char **argv)
         return cmd_usage_error("serve", "--api needs an application to log in: --app ID:SECRET");
     if (!kcfg.api[0] && api_apps.n)
         return cmd_usage_error("serve", "--app is for --api ADDR");
+    if (!api_cert_file != !api_key_file)
+        return cmd_usage_error("serve", "--api-cert FILE and --api-key FILE go together");
+    if (api_cert_file && !kcfg.api[0])
+        return cmd_usage_error("serve", "--api-cert is for --api ADDR");
+    static char *api_cert, *api_key;
+    if (api_cert_file) {
+        char why_pem[300];
+        if (api_pem_pair(api_cert_file, api_key_file, &api_cert, &api_key, why_pem, sizeof why_pem) < 0) {
+            fprintf(stderr, "fleetsim serve: %s\n", why_pem);
+            return RUN_EXIT_USAGE;
+        }
+        kcfg.api_cert_pem = api_cert;
+        kcfg.api_key_pem = api_key;
+    }
     if (cfg.third_party != !!cfg.verify_url[0])
         return cmd_usage_error("serve", "--auth third-party and --verify-url URL go together");
     /* everything the processes will need, before any starts */
@@ -703,7 +761,8 @@ int cmd_serve(int argc, char **argv)
     L.tick.data = &L;
     ev_timer_start(L.loop, &L.tick);
     if (kcfg.api[0]) {
-        printf("fleetsim serve: northbound API at http://%s (%d application%s)\n", kcfg.api, api_apps.n,
+        printf("fleetsim serve: northbound API at %s://%s (%d application%s)\n", api_cert ? "https" : "http",
+               kcfg.api, api_apps.n,
                api_apps.n > 1 ? "s" : "");
         fflush(stdout);
     }

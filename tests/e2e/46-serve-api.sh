@@ -68,3 +68,27 @@ sleep 0.5
 expect_exit "--api on a port in use is refused before anything starts" 2 "$FLEETSIM" serve --port "$port" --db "$TMP/r.db" --api "127.0.0.1:$api" --app a:b
 contains "... saying so" "cannot listen there" "$TMP/out"
 kill $hold 2>/dev/null; wait $hold 2>/dev/null || true # its end is ours, not a failure
+
+# the API over HTTPS: --api-cert and --api-key, checked before anything starts
+bash "$(dirname "$0")/../tls-certs.sh" "$TMP/certs" 1 >/dev/null 2>&1
+hport=$(free_port); hapi=$(free_port)
+"$FLEETSIM" serve --port "$hport" --db "$TMP/h.db" --quiet --api "127.0.0.1:$hapi" --app demo:s3cret \
+    --api-cert "$TMP/certs/server.crt" --api-key "$TMP/certs/server.key" >"$TMP/hserve.out" 2>&1 &
+hpid=$!
+wait_port "$hapi" || nok "serve starts with its API over HTTPS" "$(cat "$TMP/hserve.out")"
+contains "serve says the API is https" "northbound API at https://127.0.0.1:$hapi" "$TMP/hserve.out"
+code=$(curl -s -m 5 -o "$TMP/hl.json" -w '%{http_code}' --cacert "$TMP/certs/server-ca.crt" \
+    -d 'appId=demo&secret=s3cret' "https://127.0.0.1:$hapi/iocm/app/sec/v1.1.0/login")
+if [ "$code" = 200 ] && grep -q '"accessToken"' "$TMP/hl.json"; then ok "login over HTTPS, the certificate verified by its CA"
+else nok "login over HTTPS, the certificate verified by its CA" "HTTP $code" "$(cat "$TMP/hl.json" "$TMP/hserve.out")"; fi
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -d 'appId=demo&secret=s3cret' "https://127.0.0.1:$hapi/iocm/app/sec/v1.1.0/login")
+if [ "$code" = 000 ]; then ok "... refused by a client that does not trust the CA"; else nok "... refused by a client that does not trust the CA" "HTTP $code"; fi
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -d 'appId=demo&secret=s3cret' "http://127.0.0.1:$hapi/iocm/app/sec/v1.1.0/login")
+if [ "$code" != 200 ]; then ok "... and plain HTTP to it gets no answer (HTTP $code)"; else nok "... and plain HTTP to it gets no answer" "HTTP $code"; fi
+kill -INT $hpid 2>/dev/null; wait $hpid
+expect_exit "--api-cert without --api-key is a usage error" 2 "$FLEETSIM" serve --api "127.0.0.1:$hapi" --app a:b \
+    --api-cert "$TMP/certs/server.crt"
+contains "... saying they go together" "--api-cert FILE and --api-key FILE go together" "$TMP/out"
+expect_exit "a key that is not the certificate's is refused before anything starts" 2 "$FLEETSIM" serve \
+    --api "127.0.0.1:$hapi" --app a:b --api-cert "$TMP/certs/server.crt" --api-key "$TMP/certs/dev-0.key" --db "$TMP/i.db"
+contains "... naming both" "not the key of --api-cert" "$TMP/out"

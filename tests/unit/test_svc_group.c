@@ -854,7 +854,7 @@ static void test_tags(void **state)
 
 /* The history's CPU cost: FLEETSIM_HIST_BENCH=SECONDS sends 10,000 devices' reports
  * each second (FLEETSIM_HIST_BENCH_RATE times a second) for that long, with the history kept and without, and prints the
- * core's CPU time of each (docs/api-groups.md quotes it).  Skipped otherwise. */
+ * core's CPU time of each (docs/api.md, Groups quotes it).  Skipped otherwise. */
 static long core_cpu_ms(pid_t pid)
 {
     char p[64], buf[1024];

@@ -48,6 +48,8 @@ struct core_config {
     const void *provision_arg;
     char api[64];                   /* the northbound API's HOST:PORT ("" none): docs/api.md */
     struct north_auth *api_apps;    /* ... its applications */
+    const char *api_cert_pem;       /* the API over HTTPS: its certificate (PEM text; NULL: HTTP) */
+    const char *api_key_pem;        /* ... and its private key */
     char mutant[32];                /* a rule broken on purpose (svc_mutant.c; serve --mutant): "" none */
     char short_conn[64];            /* protocols whose devices are short-connection ones besides
                                        lwm2m and coap, comma-separated (svc_short_conn) */

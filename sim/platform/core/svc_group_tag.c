@@ -1,7 +1,7 @@
 /* Tags (004 §11 标签管理): an application defines tags and puts them on its
  * devices, to find devices by tag.  Unlike a group, a device carries any number of
  * tags, and a tag has no bound.  004 gives the console's steps, not an API: the
- * calls are fleetsim's, in the groups' shape (docs/api-groups.md). */
+ * calls are fleetsim's, in the groups' shape (docs/api.md, Groups). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
