@@ -17,22 +17,10 @@
 #include <unistd.h>
 
 #include "harness/run.h"
+#include "sim/net/transport.h"
 
 #define SERVE_START_MS 15000     /* the embedded platform accepts connections by then */
 #define SERVE_STOP_MS 5000       /* ... and is gone after SIGTERM by then (else SIGKILL) */
-
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port >= 1024 ? port : 0;
-}
 
 static bool accepts(uint16_t port)
 {
@@ -108,8 +96,8 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
             snprintf(e->api_secret + 2 * i, sizeof e->api_secret - 2 * i, "%02x", b[i]);
     }
     for (int attempt = 0; attempt < 3; attempt++) {
-        e->port = free_port();
-        e->api_port = e->api ? free_port() : 0;
+        e->port = transport_free_port();
+        e->api_port = e->api ? transport_free_port() : 0;
         char port[8], db[300], log[300], api[32], app[64];
         snprintf(api, sizeof api, "127.0.0.1:%u", e->api_port);
         snprintf(app, sizeof app, "conform:%s", e->api_secret);

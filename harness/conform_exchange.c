@@ -6,6 +6,7 @@
  * it started, a template that does not make a message).  The connections and
  * the frames on them are conform_wire.c's. */
 #include "harness/conform_exchange.h"
+#include "harness/subst.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -168,37 +169,15 @@ bool exch_bind(struct exch *x, const struct conform_step *st, const char *name, 
     return true;
 }
 
+static const char *look(void *ctx, const char *name, size_t n, char *tmp, size_t cap)
+{
+    return value_of(ctx, name, n, tmp, cap);
+}
+
 /* tpl with every ${name} replaced; -1 when a name has no value (yet) or out overflows. */
 static int subst(struct exch *x, const char *tpl, char *out, size_t cap, char *why, size_t whycap)
 {
-    size_t o = 0;
-    for (const char *p = tpl; *p;) {
-        const char *e;
-        if (p[0] == '$' && p[1] == '{' && (e = strchr(p + 2, '}')) != NULL) {
-            char tmp[32];
-            const char *v = value_of(x, p + 2, (size_t)(e - p - 2), tmp, sizeof tmp);
-            if (v == NULL) {
-                snprintf(why, whycap, "${%.*s} has no value", (int)(e - p - 2), p + 2);
-                return -1;
-            }
-            size_t l = strlen(v);
-            if (o + l >= cap) {
-                snprintf(why, whycap, "the text with its ${...} filled in is longer than %zu bytes", cap - 1);
-                return -1;
-            }
-            memcpy(out + o, v, l);
-            o += l;
-            p = e + 1;
-        } else {
-            if (o + 1 >= cap) {
-                snprintf(why, whycap, "the text is longer than %zu bytes", cap - 1);
-                return -1;
-            }
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return 0;
+    return subst_text(tpl, look, x, out, cap, why, whycap);
 }
 
 static bool whole_number(const char *s)

@@ -17,6 +17,7 @@
 #include "harness/run_internal.h"
 #include "sim/core/clock.h"
 #include "sim/platform/north/north_auth.h"
+#include "sim/net/transport.h"
 
 #define ANSWER_KEEP 4096           /* bytes of an answer kept for the evidence */
 #define PATH_MAX_FILLED 2048
@@ -116,20 +117,6 @@ int run_api_check(struct run *r, char *err, size_t errcap)
     return 0;
 }
 
-/* A free loopback port (a race with another process taking it is the core's error to say). */
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static struct run_api *api_of(struct run *r)
 {
     if (!r->api) {
@@ -145,7 +132,7 @@ int run_api_prepare(struct run *r, char *err, size_t errcap)
     if (!r->sc.platform.api || r->o->target_api || !r->fe)
         return 0;
     struct run_api *ra = api_of(r);
-    uint16_t port = free_port();
+    uint16_t port = transport_free_port();
     if (!ra || !port) {
         snprintf(err, errcap, "platform.api: %s", ra ? "no free loopback port for the API" : "out of memory");
         return -1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/subst.h"
 #include "harness/api_client.h"
 #include "harness/scenario_dialect.h"
 #include "harness/scenario_internal.h"
@@ -196,47 +197,34 @@ static bool device_ref(const char *s, size_t n, char *fleet, size_t fcap, uint64
     return true;
 }
 
+struct api_names {
+    const struct scenario *sc;
+    const char (*names)[SC_API_NAME_MAX];
+    const char *const *vals;
+    int n;
+    char dev[FLEET_IDENT_LEN + 32];
+};
+
+/* ${device:FLEET:N}, or a captured name. */
+static const char *api_look(void *ctx, const char *name, size_t len, char *tmp, size_t cap)
+{
+    struct api_names *a = ctx;
+    char fleet[SC_ID_LEN];
+    uint64_t idx;
+    (void)tmp, (void)cap;
+    if (device_ref(name, len, fleet, sizeof fleet, &idx))
+        return scenario_device_id(a->sc, fleet, idx, a->dev, sizeof a->dev) == 0 ? a->dev : NULL;
+    for (int i = 0; i < a->n; i++)
+        if (strlen(a->names[i]) == len && strncmp(a->names[i], name, len) == 0)
+            return a->vals[i];
+    return NULL;
+}
+
 int scenario_api_subst(const struct scenario *sc, const char *tpl, const char (*names)[SC_API_NAME_MAX],
                        const char *const *vals, int n, char *out, size_t cap, char *why, size_t whycap)
 {
-    size_t o = 0;
-    for (const char *p = tpl; *p;) {
-        const char *e;
-        char dev[FLEET_IDENT_LEN + 32], fleet[SC_ID_LEN];
-        uint64_t idx;
-        if (p[0] == '$' && p[1] == '{' && (e = strchr(p + 2, '}')) != NULL) {
-            size_t len = (size_t)(e - p - 2);
-            const char *v = NULL;
-            if (device_ref(p + 2, len, fleet, sizeof fleet, &idx)) {
-                if (scenario_device_id(sc, fleet, idx, dev, sizeof dev) == 0)
-                    v = dev;
-            } else {
-                for (int i = 0; i < n && !v; i++)
-                    if (strlen(names[i]) == len && strncmp(names[i], p + 2, len) == 0)
-                        v = vals[i];
-            }
-            if (!v) {
-                snprintf(why, whycap, "${%.*s} has no value", (int)(len > 40 ? 40 : len), p + 2);
-                return -1;
-            }
-            size_t l = strlen(v);
-            if (o + l >= cap) {
-                snprintf(why, whycap, "longer than %zu bytes with its ${...} filled in", cap - 1);
-                return -1;
-            }
-            memcpy(out + o, v, l);
-            o += l;
-            p = e + 1;
-        } else {
-            if (o + 1 >= cap) {
-                snprintf(why, whycap, "longer than %zu bytes", cap - 1);
-                return -1;
-            }
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return 0;
+    struct api_names a = {.sc = sc, .names = names, .vals = vals, .n = n};
+    return subst_text(tpl, api_look, &a, out, cap, why, whycap);
 }
 
 /* --- checks across the steps -------------------------------------------------------- */

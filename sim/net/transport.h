@@ -75,6 +75,10 @@ socklen_t transport_addr_len(const struct sockaddr_storage *a);
 /* A listening address as an option gives it: "PORT", ":PORT" or "HOST:PORT" (an
  * IPv4 address, default 127.0.0.1); port 1..65535, or 0 too when any_port (any free
  * one).  0, or -1 with err. */
+/* A TCP port free on 127.0.0.1 now (bound and let go: a race with another
+ * process taking it meanwhile is the later bind's error to say), 1024 or above;
+ * 0 when none could be had. */
+uint16_t transport_free_port(void);
 int transport_listen_addr(const char *text, bool any_port, char *host, size_t hostcap, uint16_t *port, char *err,
                           size_t errcap);
 

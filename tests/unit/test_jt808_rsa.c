@@ -69,7 +69,7 @@ static void test_round_trip_boundaries(void **state)
         struct jt808_err e = {0};
         assert_int_equal(jt808_rsa_encrypt(pub, plain, n, cipher, sizeof cipher, &cl, &e), JT808_OK);
         assert_int_equal(cl, jt808_rsa_cipher_len(n));
-        if (n)
+        if (n >= 8) /* a byte or a few may match by chance (1 in 256 each): eight will not */
             assert_memory_not_equal(cipher, plain, n < cl ? n : cl);
         assert_int_equal(jt808_rsa_decrypt(k, cipher, cl, back, sizeof back, &pl, &e), JT808_OK);
         assert_int_equal(pl, n);

@@ -2,6 +2,7 @@
  * (004 §4), a device, the device list, a device's change and deletion, and its
  * status history (fleetsim's own).  Status is judged by the rules now
  * (svc_dev.c), not read from the last flush. */
+#include "sim/platform/core/svc_sql.h"
 #include "sim/platform/core/svc.h"
 #include "sim/platform/core/svc_dev.h"
 #include "sim/platform/core/svc_dev_internal.h"
@@ -14,12 +15,6 @@
 #include "sim/platform/core/shadow.h"
 
 #define DEV_PATH "/iocm/app/dm/v1.4.0/devices"
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
 
 static void set_str(cJSON *o, const char *key, const char *v)
 {
@@ -55,14 +50,14 @@ static int dev_json(struct core *k, const char *device_id, cJSON **out, char *er
     sqlite3_bind_text(st, 1, proto, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        set_str(o, "nodeId", col(st, 0));
-        if (*col(st, 1))
-            set_str(o, "verifyCode", col(st, 1));
+        set_str(o, "nodeId", svc_sql_col(st, 0));
+        if (*svc_sql_col(st, 1))
+            set_str(o, "verifyCode", svc_sql_col(st, 1));
         /* a JT/T 808 terminal's registration over the air carries no product: the API's stays */
-        if (*col(st, 2) && !cJSON_GetObjectItemCaseSensitive(o, "productId"))
-            set_str(o, "productId", col(st, 2));
-        if (*col(st, 3))
-            set_str(o, "endUser", col(st, 3));
+        if (*svc_sql_col(st, 2) && !cJSON_GetObjectItemCaseSensitive(o, "productId"))
+            set_str(o, "productId", svc_sql_col(st, 2));
+        if (*svc_sql_col(st, 3))
+            set_str(o, "endUser", svc_sql_col(st, 3));
     } else {
         set_str(o, "nodeId", device_id);
     }
@@ -284,12 +279,12 @@ static void list(void *ctx, const struct north_req *rq, struct north_resp *rs)
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (want >= 0) {
-            struct dev *e = svc_dev__find(k, col(st, 0), col(st, 1));
+            struct dev *e = svc_dev__find(k, svc_sql_col(st, 0), svc_sql_col(st, 1));
             if ((int)(e ? svc_dev__status(e) : DS_INACTIVE) != want)
                 continue;
         }
         if (total >= first && n < size)
-            snprintf(ids[n++], sizeof ids[0], "%s", col(st, 1));
+            snprintf(ids[n++], sizeof ids[0], "%s", svc_sql_col(st, 1));
         total++;
     }
     sqlite3_finalize(st);
@@ -347,8 +342,8 @@ static void hist(void *ctx, const struct north_req *rq, struct north_resp *rs)
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *h = cJSON_CreateObject();
         char t[17];
-        int s = svc_dev_status_parse(col(st, 0));
-        cJSON_AddStringToObject(h, "status", col(st, 0));
+        int s = svc_dev_status_parse(svc_sql_col(st, 0));
+        cJSON_AddStringToObject(h, "status", svc_sql_col(st, 0));
         cJSON_AddStringToObject(h, "statusDetail", svc_dev__detail(s < 0 ? DS_OFFLINE : (enum dev_status)s));
         shadow_time_text(sqlite3_column_int64(st, 1), t);
         cJSON_AddStringToObject(h, "time", t);

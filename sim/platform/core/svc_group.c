@@ -2,6 +2,7 @@
  * groups' here, the batch tasks' in svc_group_task.c, the history's in
  * svc_group_hist.c), a deleted device leaving its group, and the helpers the parts
  * share (paging, 004's time text, ids).  svc_group.h says the rules. */
+#include "sim/platform/core/svc_sql.h"
 #include "sim/platform/core/svc_group.h"
 
 #include <sqlite3.h>
@@ -71,29 +72,6 @@ struct svc_group_groups {
 /* --- helpers --------------------------------------------------------------------------------- */
 
 static sqlite3_stmt *stmt(struct core *k, enum gstmt i) { return k->svc_group->groups->st[i]; }
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Run a statement that writes; 0 or -1. */
-static int run(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
 
 /* The first column of the first row as an integer (-1: no row). */
 static int64_t one_int(sqlite3_stmt *st)
@@ -297,11 +275,11 @@ const cJSON *svc_group_device_ids(struct core *k, const cJSON *body, bool requir
 static bool member_of(struct core *k, const char *app, const char *device_id, char *group, size_t cap)
 {
     sqlite3_stmt *st = stmt(k, G_MEMBER_OF);
-    text(st, 1, app);
-    text(st, 2, device_id);
+    svc_sql_text(st, 1, app);
+    svc_sql_text(st, 2, device_id);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found)
-        snprintf(group, cap, "%s", col(st, 0));
+        snprintf(group, cap, "%s", svc_sql_col(st, 0));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return found;
@@ -310,7 +288,7 @@ static bool member_of(struct core *k, const char *app, const char *device_id, ch
 static int64_t member_count(struct core *k, const char *group_id)
 {
     sqlite3_stmt *st = stmt(k, G_MEMBER_COUNT);
-    text(st, 1, group_id);
+    svc_sql_text(st, 1, group_id);
     int64_t n = one_int(st);
     return n < 0 ? 0 : n;
 }
@@ -349,11 +327,11 @@ static int join(struct core *k, const char *app, const char *group_id, const cJS
     int64_t now = svc_unix_ms(svc_now_ms());
     for (const cJSON *e = ids->child; e; e = e->next) {
         sqlite3_stmt *st = stmt(k, G_MEMBER_PUT);
-        text(st, 1, app);
-        text(st, 2, e->valuestring);
-        text(st, 3, group_id);
+        svc_sql_text(st, 1, app);
+        svc_sql_text(st, 2, e->valuestring);
+        svc_sql_text(st, 3, group_id);
         sqlite3_bind_int64(st, 4, now);
-        if (run(st) < 0)
+        if (svc_sql_run(st) < 0)
             return -1;
     }
     return 0;
@@ -369,12 +347,12 @@ struct group_row {
 static bool group_get(struct core *k, const char *app, const char *id, struct group_row *g)
 {
     sqlite3_stmt *st = stmt(k, G_GET);
-    text(st, 1, id);
-    text(st, 2, app);
+    svc_sql_text(st, 1, id);
+    svc_sql_text(st, 2, app);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
-        snprintf(g->name, sizeof g->name, "%s", col(st, 0));
-        snprintf(g->description, sizeof g->description, "%s", col(st, 1));
+        snprintf(g->name, sizeof g->name, "%s", svc_sql_col(st, 0));
+        snprintf(g->description, sizeof g->description, "%s", svc_sql_col(st, 1));
         g->max_dev = (long)sqlite3_column_int64(st, 2);
     }
     sqlite3_reset(st);
@@ -404,12 +382,12 @@ static cJSON *group_json(struct core *k, const char *app, const char *id, const 
 static bool name_free(struct core *k, const char *app, const char *name, const char *self, struct north_resp *rs)
 {
     sqlite3_stmt *st = stmt(k, G_BY_NAME);
-    text(st, 1, app);
-    text(st, 2, name);
+    svc_sql_text(st, 1, app);
+    svc_sql_text(st, 2, name);
     bool taken = false;
     char other[80] = "";
     if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(other, sizeof other, "%s", col(st, 0));
+        snprintf(other, sizeof other, "%s", svc_sql_col(st, 0));
         taken = !self || strcmp(other, self) != 0;
     }
     sqlite3_reset(st);
@@ -451,13 +429,13 @@ static void group_create(void *ctx, const struct north_req *rq, struct north_res
         return;
     core_batch_begin(k);
     sqlite3_stmt *st = stmt(k, G_INSERT);
-    text(st, 1, id);
-    text(st, 2, app);
-    text(st, 3, name);
-    text(st, 4, desc ? desc : "");
+    svc_sql_text(st, 1, id);
+    svc_sql_text(st, 2, app);
+    svc_sql_text(st, 3, name);
+    svc_sql_text(st, 4, desc ? desc : "");
     sqlite3_bind_int64(st, 5, max_dev);
     sqlite3_bind_int64(st, 6, svc_unix_ms(svc_now_ms()));
-    if (run(st) < 0 || (ids && join(k, app, id, ids) < 0)) {
+    if (svc_sql_run(st) < 0 || (ids && join(k, app, id, ids) < 0)) {
         db_failed(k, rs);
         return;
     }
@@ -485,8 +463,8 @@ static void group_list(void *ctx, const struct north_req *rq, struct north_resp 
         return;
     }
     sqlite3_stmt *c = stmt(k, G_COUNT);
-    text(c, 1, app);
-    text(c, 2, name);
+    svc_sql_text(c, 1, app);
+    svc_sql_text(c, 2, name);
     int64_t total = one_int(c);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "totalCount", (double)(total < 0 ? 0 : total));
@@ -494,8 +472,8 @@ static void group_list(void *ctx, const struct north_req *rq, struct north_resp 
     cJSON_AddNumberToObject(o, "pageSize", size);
     cJSON *list = cJSON_AddArrayToObject(o, "list");
     sqlite3_stmt *st = stmt(k, G_LIST);
-    text(st, 1, app);
-    text(st, 2, name);
+    svc_sql_text(st, 1, app);
+    svc_sql_text(st, 2, name);
     sqlite3_bind_int64(st, 3, size);
     sqlite3_bind_int64(st, 4, (int64_t)no * size);
     struct {
@@ -504,9 +482,9 @@ static void group_list(void *ctx, const struct north_req *rq, struct north_resp 
     } *rows = calloc((size_t)size, sizeof *rows);
     int n = 0;
     while (rows && n < size && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(rows[n].id, sizeof rows[n].id, "%s", col(st, 0));
-        snprintf(rows[n].g.name, sizeof rows[n].g.name, "%s", col(st, 1));
-        snprintf(rows[n].g.description, sizeof rows[n].g.description, "%s", col(st, 2));
+        snprintf(rows[n].id, sizeof rows[n].id, "%s", svc_sql_col(st, 0));
+        snprintf(rows[n].g.name, sizeof rows[n].g.name, "%s", svc_sql_col(st, 1));
+        snprintf(rows[n].g.description, sizeof rows[n].g.description, "%s", svc_sql_col(st, 2));
         rows[n].g.max_dev = (long)sqlite3_column_int64(st, 3);
         n++;
     }
@@ -569,11 +547,11 @@ static void group_modify(void *ctx, const struct north_req *rq, struct north_res
         snprintf(g.description, sizeof g.description, "%s", desc);
     core_batch_begin(k);
     sqlite3_stmt *st = stmt(k, G_UPDATE);
-    text(st, 1, id);
-    text(st, 2, g.name);
-    text(st, 3, g.description);
+    svc_sql_text(st, 1, id);
+    svc_sql_text(st, 2, g.name);
+    svc_sql_text(st, 3, g.description);
     sqlite3_bind_int64(st, 4, g.max_dev);
-    if (run(st) < 0) {
+    if (svc_sql_run(st) < 0) {
         db_failed(k, rs);
         return;
     }
@@ -591,9 +569,9 @@ static void group_delete(void *ctx, const struct north_req *rq, struct north_res
         return;
     core_batch_begin(k);
     sqlite3_stmt *a = stmt(k, G_MEMBERS_DEL), *b = stmt(k, G_DELETE);
-    text(a, 1, rq->params[0]);
-    text(b, 1, rq->params[0]);
-    if (run(a) < 0 || run(b) < 0) {
+    svc_sql_text(a, 1, rq->params[0]);
+    svc_sql_text(b, 1, rq->params[0]);
+    if (svc_sql_run(a) < 0 || svc_sql_run(b) < 0) {
         db_failed(k, rs);
         return;
     }
@@ -655,9 +633,9 @@ static void group_remove(void *ctx, const struct north_req *rq, struct north_res
     core_batch_begin(k);
     for (const cJSON *e = ids->child; e; e = e->next) {
         sqlite3_stmt *st = stmt(k, G_MEMBER_DEL);
-        text(st, 1, app);
-        text(st, 2, e->valuestring);
-        if (run(st) < 0) {
+        svc_sql_text(st, 1, app);
+        svc_sql_text(st, 2, e->valuestring);
+        if (svc_sql_run(st) < 0) {
             db_failed(k, rs);
             return;
         }
@@ -681,11 +659,11 @@ static void group_members(void *ctx, const struct north_req *rq, struct north_re
     cJSON_AddNumberToObject(o, "pageSize", size);
     cJSON *list = cJSON_AddArrayToObject(o, "deviceIds");
     sqlite3_stmt *st = stmt(k, G_MEMBER_PAGE);
-    text(st, 1, id);
+    svc_sql_text(st, 1, id);
     sqlite3_bind_int64(st, 2, size);
     sqlite3_bind_int64(st, 3, (int64_t)no * size);
     while (sqlite3_step(st) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, cJSON_CreateString(col(st, 0)));
+        cJSON_AddItemToArray(list, cJSON_CreateString(svc_sql_col(st, 0)));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     rs->status = 200;
@@ -780,8 +758,8 @@ void svc_group_deleted(struct core *k, int proto, const char *id)
         return;
     core_batch_begin(k);
     sqlite3_stmt *st = stmt(k, G_DEVICE_LEAVES);
-    text(st, 1, id);
-    if (run(st) < 0)
+    svc_sql_text(st, 1, id);
+    if (svc_sql_run(st) < 0)
         core_error(k, "groups: a deleted device leaving its group: %s", sqlite3_errmsg(k->svc_group->groups->db));
     svc_group_tag_deleted(k, id);
     svc_group_hist_forget(k, id);
@@ -793,17 +771,17 @@ char **svc_group_members(struct core *k, const char *group_id, size_t *n)
     if (!k->svc_group || !group_id)
         return NULL;
     sqlite3_stmt *e = stmt(k, G_EXISTS);
-    text(e, 1, group_id);
+    svc_sql_text(e, 1, group_id);
     if (one_int(e) < 0)
         return NULL;
     int64_t total = member_count(k, group_id);
     sqlite3_stmt *st = stmt(k, G_MEMBER_PAGE);
-    text(st, 1, group_id);
+    svc_sql_text(st, 1, group_id);
     sqlite3_bind_int64(st, 2, total);
     sqlite3_bind_int64(st, 3, 0);
     char **ids = calloc((size_t)(total > 0 ? total : 1), sizeof *ids);
     while (ids && *n < (size_t)total && sqlite3_step(st) == SQLITE_ROW) {
-        ids[*n] = strdup(col(st, 0));
+        ids[*n] = strdup(svc_sql_col(st, 0));
         if (!ids[*n])
             break;
         (*n)++;

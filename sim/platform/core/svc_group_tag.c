@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/platform/core/svc_sql.h"
 #include "sim/platform/core/core_internal.h"
 #include "sim/platform/core/svc_group.h"
 
@@ -61,44 +62,17 @@ struct svc_group_tags {
 
 static sqlite3_stmt *S(struct core *k, enum xstmt i) { return k->svc_group->tags->st[i]; }
 
-static void bind(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-static int run(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    done(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int64_t one_int(sqlite3_stmt *st)
 {
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    done(st);
+    svc_sql_done(st);
     return v;
 }
 
 static int64_t dev_count(struct core *k, const char *tag_id)
 {
     sqlite3_stmt *st = S(k, X_DEV_COUNT);
-    bind(st, 1, tag_id);
+    svc_sql_text(st, 1, tag_id);
     int64_t n = one_int(st);
     return n < 0 ? 0 : n;
 }
@@ -124,14 +98,14 @@ static bool tag_found(struct core *k, const struct north_req *rq, char *name, si
                       struct north_resp *rs)
 {
     sqlite3_stmt *st = S(k, X_GET);
-    bind(st, 1, rq->params[0]);
-    bind(st, 2, svc_group_app(rq));
+    svc_sql_text(st, 1, rq->params[0]);
+    svc_sql_text(st, 2, svc_group_app(rq));
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
-        snprintf(name, ncap, "%s", col(st, 0));
-        snprintf(desc, dcap, "%s", col(st, 1));
+        snprintf(name, ncap, "%s", svc_sql_col(st, 0));
+        snprintf(desc, dcap, "%s", svc_sql_col(st, 1));
     }
-    done(st);
+    svc_sql_done(st);
     if (!found)
         north_error(rs, 404, NE_NOT_FOUND, "tagId: the application has no tag %.64s", rq->params[0]);
     return found;
@@ -142,10 +116,10 @@ bool svc_group_tag_exists(struct core *k, const char *app, const char *tag_id)
     if (!k->svc_group || !k->svc_group->tags)
         return false;
     sqlite3_stmt *st = S(k, X_GET);
-    bind(st, 1, tag_id);
-    bind(st, 2, app);
+    svc_sql_text(st, 1, tag_id);
+    svc_sql_text(st, 2, app);
     bool found = sqlite3_step(st) == SQLITE_ROW;
-    done(st);
+    svc_sql_done(st);
     return found;
 }
 
@@ -162,10 +136,10 @@ void svc_group_tag_create(void *ctx, const struct north_req *rq, struct north_re
         return;
     }
     sqlite3_stmt *q = S(k, X_BY_NAME);
-    bind(q, 1, app);
-    bind(q, 2, name);
+    svc_sql_text(q, 1, app);
+    svc_sql_text(q, 2, name);
     bool taken = sqlite3_step(q) == SQLITE_ROW;
-    done(q);
+    svc_sql_done(q);
     if (taken) {
         north_error(rs, 409, NE_CONFLICT, "name: the application has a tag named %.64s already", name);
         return;
@@ -174,12 +148,12 @@ void svc_group_tag_create(void *ctx, const struct north_req *rq, struct north_re
     svc_group_random_hex(id, 12);
     core_batch_begin(k);
     sqlite3_stmt *st = S(k, X_INSERT);
-    bind(st, 1, id);
-    bind(st, 2, app);
-    bind(st, 3, name);
-    bind(st, 4, desc ? desc : "");
+    svc_sql_text(st, 1, id);
+    svc_sql_text(st, 2, app);
+    svc_sql_text(st, 3, name);
+    svc_sql_text(st, 4, desc ? desc : "");
     sqlite3_bind_int64(st, 5, svc_unix_ms(svc_now_ms()));
-    if (run(st) < 0) {
+    if (svc_sql_run(st) < 0) {
         db_failed(k, rs);
         return;
     }
@@ -197,25 +171,25 @@ void svc_group_tag_list(void *ctx, const struct north_req *rq, struct north_resp
     if (!svc_group_page(rq, 1000, 10, &no, &size, rs))
         return;
     sqlite3_stmt *c = S(k, X_COUNT);
-    bind(c, 1, app);
-    bind(c, 2, name);
+    svc_sql_text(c, 1, app);
+    svc_sql_text(c, 2, name);
     int64_t total = one_int(c);
     struct row {
         char id[25], name[SVC_GROUP_NAME_MAX + 1], desc[SVC_GROUP_DESC_MAX + 1];
     } *rows = calloc((size_t)size, sizeof *rows);
     int n = 0;
     sqlite3_stmt *st = S(k, X_LIST);
-    bind(st, 1, app);
-    bind(st, 2, name);
+    svc_sql_text(st, 1, app);
+    svc_sql_text(st, 2, name);
     sqlite3_bind_int64(st, 3, size);
     sqlite3_bind_int64(st, 4, (int64_t)no * size);
     while (rows && n < size && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(rows[n].id, sizeof rows[n].id, "%s", col(st, 0));
-        snprintf(rows[n].name, sizeof rows[n].name, "%s", col(st, 1));
-        snprintf(rows[n].desc, sizeof rows[n].desc, "%s", col(st, 2));
+        snprintf(rows[n].id, sizeof rows[n].id, "%s", svc_sql_col(st, 0));
+        snprintf(rows[n].name, sizeof rows[n].name, "%s", svc_sql_col(st, 1));
+        snprintf(rows[n].desc, sizeof rows[n].desc, "%s", svc_sql_col(st, 2));
         n++;
     }
-    done(st);
+    svc_sql_done(st);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "totalCount", (double)(total < 0 ? 0 : total));
     cJSON_AddNumberToObject(o, "pageNo", no);
@@ -237,9 +211,9 @@ void svc_group_tag_delete(void *ctx, const struct north_req *rq, struct north_re
         return;
     core_batch_begin(k);
     sqlite3_stmt *a = S(k, X_UNTAG_ALL), *b = S(k, X_DELETE);
-    bind(a, 1, rq->params[0]);
-    bind(b, 1, rq->params[0]);
-    if (run(a) < 0 || run(b) < 0) {
+    svc_sql_text(a, 1, rq->params[0]);
+    svc_sql_text(b, 1, rq->params[0]);
+    if (svc_sql_run(a) < 0 || svc_sql_run(b) < 0) {
         db_failed(k, rs);
         return;
     }
@@ -262,8 +236,8 @@ static void tag_change(void *ctx, const struct north_req *rq, struct north_resp 
         int i = 0;
         for (const cJSON *e = ids->child; e; e = e->next, i++) {
             sqlite3_stmt *h = S(k, X_HAS);
-            bind(h, 1, id);
-            bind(h, 2, e->valuestring);
+            svc_sql_text(h, 1, id);
+            svc_sql_text(h, 2, e->valuestring);
             if (one_int(h) < 0) {
                 north_error(rs, 400, NE_BAD_REQUEST, "deviceIds[%d]: %.64s does not carry the tag", i, e->valuestring);
                 return;
@@ -274,11 +248,11 @@ static void tag_change(void *ctx, const struct north_req *rq, struct north_resp 
     int64_t now = svc_unix_ms(svc_now_ms());
     for (const cJSON *e = ids->child; e; e = e->next) {
         sqlite3_stmt *st = S(k, add ? X_TAG : X_UNTAG);
-        bind(st, 1, id);
-        bind(st, 2, e->valuestring);
+        svc_sql_text(st, 1, id);
+        svc_sql_text(st, 2, e->valuestring);
         if (add)
             sqlite3_bind_int64(st, 3, now);
-        if (run(st) < 0) {
+        if (svc_sql_run(st) < 0) {
             db_failed(k, rs);
             return;
         }
@@ -316,12 +290,12 @@ void svc_group_tag_devices(void *ctx, const struct north_req *rq, struct north_r
     cJSON_AddNumberToObject(o, "pageSize", size);
     cJSON *list = cJSON_AddArrayToObject(o, "deviceIds");
     sqlite3_stmt *st = S(k, X_DEV_PAGE);
-    bind(st, 1, id);
+    svc_sql_text(st, 1, id);
     sqlite3_bind_int64(st, 2, size);
     sqlite3_bind_int64(st, 3, (int64_t)no * size);
     while (sqlite3_step(st) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, cJSON_CreateString(col(st, 0)));
-    done(st);
+        cJSON_AddItemToArray(list, cJSON_CreateString(svc_sql_col(st, 0)));
+    svc_sql_done(st);
     rs->status = 200;
     rs->body = o;
 }
@@ -339,15 +313,15 @@ void svc_group_device_tags(void *ctx, const struct north_req *rq, struct north_r
     cJSON_AddStringToObject(o, "deviceId", rq->params[0]);
     cJSON *list = cJSON_AddArrayToObject(o, "tags");
     sqlite3_stmt *st = S(k, X_OF_DEVICE);
-    bind(st, 1, svc_group_app(rq));
-    bind(st, 2, rq->params[0]);
+    svc_sql_text(st, 1, svc_group_app(rq));
+    svc_sql_text(st, 2, rq->params[0]);
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "id", col(st, 0));
-        cJSON_AddStringToObject(t, "name", col(st, 1));
+        cJSON_AddStringToObject(t, "id", svc_sql_col(st, 0));
+        cJSON_AddStringToObject(t, "name", svc_sql_col(st, 1));
         cJSON_AddItemToArray(list, t);
     }
-    done(st);
+    svc_sql_done(st);
     rs->status = 200;
     rs->body = o;
 }
@@ -357,8 +331,8 @@ void svc_group_tag_deleted(struct core *k, const char *device_id)
     if (!k->svc_group || !k->svc_group->tags)
         return;
     sqlite3_stmt *st = S(k, X_DEVICE_GONE);
-    bind(st, 1, device_id);
-    if (run(st) < 0)
+    svc_sql_text(st, 1, device_id);
+    if (svc_sql_run(st) < 0)
         core_error(k, "tags: a deleted device's tags: %s", sqlite3_errmsg(k->svc_group->tags->db));
 }
 
