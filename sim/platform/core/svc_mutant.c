@@ -11,6 +11,23 @@
 
 const struct svc_mutant_info svc_mutants[] = {
     {"cmd-offline-sent", "an immediate command to an offline device is SENT, not FAIL (004 §7)"},
+    /* the commands suites (scenarios/conformance/commands*) */
+    {"cmd-refusal-success", "a command the device refuses (JT/T 808 0x0001 result 1) is SUCCESSFUL, not FAIL (004 §7)"},
+    {"cmd-cached-long-conn", "a long-connection device takes a cached command (expireTime > 0), not 400 (004 §7)"},
+    {"cmd-no-timeout", "a SENT command never answered stays SENT, never TIMEOUT after 180 s (spec.md §3)"},
+    {"cmd-no-retransmit", "maxRetransmit is ignored: a command is never sent again after 180 s (004 §7)"},
+    {"cmd-no-delivered", "a device's acknowledgement (UPGRADE's 0x0001) is ignored: no DELIVERED (004 §7)"},
+    {"cmd-no-callback", "a command's state changes are not posted to its callbackUrl (004 §7)"},
+    {"cmd-no-commandrsp", "a command's state changes are not pushed to the subscribers of commandRsp (004 §5)"},
+    {"cmd-query-status-ignored", "GET deviceCommands ignores its status filter (004 §7)"},
+    {"cmd-query-page-ignored", "GET deviceCommands ignores pageNo: always the first page (004 §7)"},
+    {"cmd-cached-not-on-online", "a device coming online is not sent its PENDING commands (004 §7)"},
+    {"cmd-cached-not-in-order", "a device's PENDING commands go newest first, not in creation order (004 §7)"},
+    {"cmd-cached-all-at-once", "a device's PENDING commands go out together, not one at a time (004 §7)"},
+    {"cmd-no-expire", "a PENDING command never EXPIRES at its expireTime (004 §7)"},
+    {"cmd-cancel-sent", "cancelling a command no longer PENDING is answered 200, not 409 (004 §7)"},
+    {"cmd-cancel-task-first", "a cancel task cancels only the first PENDING command of the device (004 §7)"},
+    {"cmd-default-expire-30d", "a cached command without expireTime lasts 30 days, not 48 h (004 §7)"},
     {NULL, NULL},
 };
 
