@@ -28,6 +28,19 @@ const struct svc_mutant_info svc_mutants[] = {
     {"cmd-cancel-sent", "cancelling a command no longer PENDING is answered 200, not 409 (004 §7)"},
     {"cmd-cancel-task-first", "a cancel task cancels only the first PENDING command of the device (004 §7)"},
     {"cmd-default-expire-30d", "a cached command without expireTime lasts 30 days, not 48 h (004 §7)"},
+    /* the api suite (scenarios/conformance/api): the front door (sim/platform/north) and devices */
+    {"api-any-secret", "a login with a wrong secret is given tokens, not 401 100208 (004 §4, docs/api.md Logging in)"},
+    {"api-refresh-reuse", "a refreshToken used once (or any) refreshes again, not 401 100209 (docs/api.md Logging in)"},
+    {"api-no-app-key", "a call without app_key is the first application's, not 401 100210 (docs/api.md Errors)"},
+    {"api-no-token", "a call with app_key and no Authorization header is taken, not 401 100211 (docs/api.md Errors)"},
+    {"api-any-token", "a call with a wrong accessToken is taken, not 401 100212 (docs/api.md Errors)"},
+    {"api-expired-token", "an accessToken past its 3600 s is taken, not 401 100213 (docs/api.md Logging in)"},
+    {"api-bad-json-empty", "a body that is not JSON is taken as {}, not 400 naming the byte (docs/api.md Errors)"},
+    {"api-405-as-404", "a known path with a wrong method is 404, not 405 (docs/api.md Errors)"},
+    {"dev-id-rule", "a registration's deviceId is the nodeId, not productId_nodeId (004 §4)"},
+    {"dev-repeat-nodeid", "a nodeId registered already registers again, not 409 (004 §4)"},
+    {"dev-no-reg-timeout", "a device that never connects stays past its registration timeout (004 §4)"},
+    {"dev-delete-noop", "DELETE devices/{deviceId} answers 204 and the device stays (004 §4)"},
     {NULL, NULL},
 };
 
