@@ -92,6 +92,7 @@ struct conform_step {
     /* api */
     struct sc_api *api;             /* owned: the call, as a scenario's api step has it (harness/scenario.h) */
     char *api_raw_body;             /* owned, NULL none: "raw_body", sent as written (a template) */
+    long api_raw_repeat;            /* "raw_body_repeat": the raw_body this many times (1: once) */
     bool api_own_headers;           /* "headers": sent instead of the application's app_key and token */
     int n_api_headers;
     char *api_headers[CONFORM_API_MAX_HEADERS];   /* owned templates "Name: value" */

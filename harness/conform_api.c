@@ -156,9 +156,12 @@ bool conform_api_step(struct exch *x, const struct conform_step *st)
             free(b);
             return exch_worsen(x, VERDICT_ERROR, st, "the raw_body's ${...} filled in", "%s", why);
         }
-        body = cJSON_malloc(strlen(b) + 1);
+        size_t bl = strlen(b), reps = st->api_raw_repeat > 1 ? (size_t)st->api_raw_repeat : 1;
+        body = cJSON_malloc(bl * reps + 1);
+        for (size_t i = 0; body && i < reps; i++)
+            memcpy(body + i * bl, b, bl);
         if (body)
-            memcpy(body, b, strlen(b) + 1);
+            body[bl * reps] = '\0';
         free(b);
         if (!body)
             return exch_worsen(x, VERDICT_ERROR, st, "memory", "out of memory");
@@ -179,8 +182,8 @@ bool conform_api_step(struct exch *x, const struct conform_step *st)
             return exch_worsen(x, VERDICT_ERROR, st, "an API client", "%s", why);
         }
     }
-    exch_log(x, "+%.3f api > %s %s%s%s%s", exch_since(x), a->method, t->api_base, path, body ? " " : "",
-             body ? body : "");
+    exch_log(x, "+%.3f api > %s %s%s%s%.*s%s", exch_since(x), a->method, t->api_base, path, body ? " " : "",
+             LOG_ANSWER, body ? body : "", body && strlen(body) > LOG_ANSWER ? " ..." : "");
     struct answer w = {0};
     char hbuf[CONFORM_API_MAX_HEADERS][1200];
     const char *hdrs[CONFORM_API_MAX_HEADERS + 1];

@@ -181,6 +181,7 @@ static int parse_api(struct reader *r, const cJSON *v, const char *path, struct 
      * application's app_key and token), taken out before the scenario's parser */
     cJSON *raw = cJSON_DetachItemFromObjectCaseSensitive(dup, "raw_body");
     cJSON *hdrs = cJSON_DetachItemFromObjectCaseSensitive(dup, "headers");
+    cJSON *rep = cJSON_DetachItemFromObjectCaseSensitive(dup, "raw_body_repeat");
     rc = scenario_api_parse(r->j, dup, path, &st, 0);
     cJSON_Delete(dup);
     s->api = st.api;
@@ -194,6 +195,19 @@ static int parse_api(struct reader *r, const cJSON *v, const char *path, struct 
             rc = scenario_json_fail(r->j, p, "out of memory");
         else
             SJ_TRY(rc, check_refs(r, s->api_raw_body, p));
+    }
+    s->api_raw_repeat = 1;
+    if (rep) {
+        scenario_json_path(p, sizeof p, path, "raw_body_repeat");
+        if (!cJSON_IsNumber(rep) || rep->valuedouble != (double)(long)rep->valuedouble || rep->valuedouble < 1 ||
+            rep->valuedouble > 4194304)
+            rc = scenario_json_fail(r->j, p, "expected a whole number from 1 to 4194304");
+        else if (!raw)
+            rc = scenario_json_fail(r->j, p, "repeats a raw_body: give one");
+        else if (strlen(s->api_raw_body ? s->api_raw_body : "") * (size_t)rep->valuedouble > 4194304)
+            rc = scenario_json_fail(r->j, p, "the body would be over 4 MiB");
+        else
+            s->api_raw_repeat = (long)rep->valuedouble;
     }
     if (hdrs) {
         scenario_json_path(p, sizeof p, path, "headers");
@@ -229,6 +243,7 @@ static int parse_api(struct reader *r, const cJSON *v, const char *path, struct 
     }
     cJSON_Delete(raw);
     cJSON_Delete(hdrs);
+    cJSON_Delete(rep);
     if (rc != SJ_OK || !s->api)
         return SJ_ERR;
     if (s->api->id[0]) {

@@ -27,6 +27,7 @@ api-any-token API-AUTH-003
 api-expired-token API-AUTH-004
 api-bad-json-empty API-ERR-001
 api-405-as-404 API-ERR-003
+api-body-limit-4m API-ERR-004
 dev-id-rule API-REG-001
 dev-repeat-nodeid API-REG-002
 dev-no-reg-timeout API-REG-003

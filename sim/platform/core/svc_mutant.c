@@ -37,6 +37,7 @@ const struct svc_mutant_info svc_mutants[] = {
     {"api-expired-token", "an accessToken past its 3600 s is taken, not 401 100213 (docs/api.md Logging in)"},
     {"api-bad-json-empty", "a body that is not JSON is taken as {}, not 400 naming the byte (docs/api.md Errors)"},
     {"api-405-as-404", "a known path with a wrong method is 404, not 405 (docs/api.md Errors)"},
+    {"api-body-limit-4m", "a body over 1 MiB (up to 4 MiB) is read, not 413 (docs/api.md Errors)"},
     {"dev-id-rule", "a registration's deviceId is the nodeId, not productId_nodeId (004 §4)"},
     {"dev-repeat-nodeid", "a nodeId registered already registers again, not 409 (004 §4)"},
     {"dev-no-reg-timeout", "a device that never connects stays past its registration timeout (004 §4)"},

@@ -219,7 +219,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (*upload_size) {
         if (!p->too_large) {
-            if (p->len + *upload_size > NORTH_BODY_MAX) {
+            /* mutant: the limit is 4 MiB, not 1 MiB */
+            size_t limit = north_mutant(n->o.mutant, "api-body-limit-4m") ? 4u * NORTH_BODY_MAX : NORTH_BODY_MAX;
+            if (p->len + *upload_size > limit) {
                 p->too_large = true;
             } else {
                 if (p->len + *upload_size + 1 > p->cap) {
