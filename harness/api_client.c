@@ -23,6 +23,7 @@ struct api_call {
     uint64_t t0_us, deadline_us;    /* monotonic */
     unsigned gen;                   /* the token generation it was sent with */
     bool retried;                   /* renewed once after a 401 already */
+    char **hdrs;                    /* the caller's headers instead of app_key and token (NULL-terminated) */
     int logins;
     struct api_call *prev, *next;   /* running calls */
     struct api_call *wnext;         /* waiting for a token */
@@ -157,6 +158,9 @@ static void call_end(struct api_call *q, enum api_outcome out, long status, cons
     cJSON_Delete(json);
     free(q->path);
     free(q->body);
+    for (char **h = q->hdrs; h && *h; h++)
+        free(*h);
+    free(q->hdrs);
     free(q);
 }
 
@@ -184,7 +188,7 @@ static void on_answer(void *arg, const struct httpc_result *r)
 {
     struct api_call *q = arg;
     struct api_client *c = q->c;
-    if (r->outcome == HTTPC_OK && r->status == 401 && !q->retried) {
+    if (r->outcome == HTTPC_OK && r->status == 401 && !q->retried && !q->hdrs) {
         q->retried = true;
         if (q->gen == c->gen)
             c->token[0] = '\0'; /* the token it had is no good: renew it */
@@ -215,7 +219,8 @@ static void send_call(struct api_call *q)
     snprintf(app, sizeof app, "app_key: %s", c->app);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
     const char *headers[] = {app, auth, "Accept: application/json", NULL};
-    struct httpc_opts o = {.method = q->method, .url = url, .headers = headers, .body = q->body,
+    struct httpc_opts o = {.method = q->method, .url = url,
+                           .headers = q->hdrs ? (const char *const *)q->hdrs : headers, .body = q->body,
                            .ca_file = c->ca, .timeout_ms = left};
     q->gen = c->gen;
     if (httpc_request(c->http, &o, on_answer, q, err, sizeof err) < 0)
@@ -385,6 +390,12 @@ static void call_later(struct ev_loop *loop, ev_timer *t, int revents);
 int api_client_call(struct api_client *c, const char *method, const char *path, const char *body,
                     api_done_fn done, void *arg, char *err, size_t errcap)
 {
+    return api_client_call_headers(c, method, path, body, NULL, done, arg, err, errcap);
+}
+
+int api_client_call_headers(struct api_client *c, const char *method, const char *path, const char *body,
+                            const char *const *headers, api_done_fn done, void *arg, char *err, size_t errcap)
+{
     static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
     bool known = false;
     for (size_t i = 0; method && i < sizeof methods / sizeof *methods; i++)
@@ -411,6 +422,27 @@ int api_client_call(struct api_client *c, const char *method, const char *path, 
         snprintf(err, errcap, "out of memory");
         return -1;
     }
+    if (headers) {
+        size_t n = 0;
+        while (headers[n])
+            n++;
+        q->hdrs = calloc(n + 2, sizeof *q->hdrs);
+        bool ok = q->hdrs != NULL;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (q->hdrs[i] = strdup(headers[i])) != NULL;
+        if (ok)
+            ok = (q->hdrs[n] = strdup("Accept: application/json")) != NULL;
+        if (!ok) {
+            for (char **h = q->hdrs; h && *h; h++)
+                free(*h);
+            free(q->hdrs);
+            free(q->path);
+            free(q->body);
+            free(q);
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+    }
     snprintf(q->method, sizeof q->method, "%s", method);
     q->c = c;
     q->done = done;
@@ -432,7 +464,7 @@ static void call_later(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop, (void)revents;
     struct api_call *q = (struct api_call *)((char *)t - offsetof(struct api_call, start));
-    if (!q->c->token[0])
+    if (!q->c->token[0] && !q->hdrs)
         wait_token(q);
     else
         send_call(q);

@@ -60,6 +60,11 @@ void api_client_free(struct api_client *c);
  * inside this call.  0, or -1 with err (a bad method or path, out of memory). */
 int api_client_call(struct api_client *c, const char *method, const char *path, const char *body,
                     api_done_fn done, void *arg, char *err, size_t errcap);
+/* The same with headers of the caller's ("Name: value", NULL-terminated; copied)
+ * instead of the application's app_key and token: no login before it, no renewal
+ * after a 401 (its answer is what came).  headers NULL: api_client_call. */
+int api_client_call_headers(struct api_client *c, const char *method, const char *path, const char *body,
+                            const char *const *headers, api_done_fn done, void *arg, char *err, size_t errcap);
 /* Calls not ended yet. */
 unsigned api_client_running(const struct api_client *c);
 /* Run the client's own loop until no call is running (a client made with loop NULL). */

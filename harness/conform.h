@@ -55,6 +55,8 @@ struct conform_match {
     char *wire_contains;    /* owned, may be NULL: hex the raw wire frame must hold */
 };
 
+#define CONFORM_API_MAX_HEADERS 8
+
 struct conform_step {
     enum conform_step_kind kind;
     int conn;                       /* 0..CONFORM_MAX_CONNS-1 */
@@ -89,6 +91,11 @@ struct conform_step {
                                      * this many seconds from the runner's clock (right is NULL) */
     /* api */
     struct sc_api *api;             /* owned: the call, as a scenario's api step has it (harness/scenario.h) */
+    char *api_raw_body;             /* owned, NULL none: "raw_body", sent as written (a template) */
+    long api_raw_repeat;            /* "raw_body_repeat": the raw_body this many times (1: once) */
+    bool api_own_headers;           /* "headers": sent instead of the application's app_key and token */
+    int n_api_headers;
+    char *api_headers[CONFORM_API_MAX_HEADERS];   /* owned templates "Name: value" */
     /* expect_push, expect_no_push: any[0].fields the paths of the push's body to match ("notifyType"
      * among them when the step names one); receiver_plan: */
     char *plan;                     /* owned: the plan */

@@ -147,7 +147,25 @@ bool conform_api_step(struct exch *x, const struct conform_step *st)
     if (exch_subst(x, a->path, path, sizeof path, why, sizeof why) < 0)
         return exch_worsen(x, VERDICT_ERROR, st, "the path's ${...} filled in", "%s", why);
     char *body = NULL;
-    if (a->body) {
+    if (st->api_raw_body) {
+        size_t cap = strlen(st->api_raw_body) + 4096;
+        char *b = malloc(cap);
+        if (!b)
+            return exch_worsen(x, VERDICT_ERROR, st, "memory", "out of memory");
+        if (exch_subst(x, st->api_raw_body, b, cap, why, sizeof why) < 0) {
+            free(b);
+            return exch_worsen(x, VERDICT_ERROR, st, "the raw_body's ${...} filled in", "%s", why);
+        }
+        size_t bl = strlen(b), reps = st->api_raw_repeat > 1 ? (size_t)st->api_raw_repeat : 1;
+        body = cJSON_malloc(bl * reps + 1);
+        for (size_t i = 0; body && i < reps; i++)
+            memcpy(body + i * bl, b, bl);
+        if (body)
+            body[bl * reps] = '\0';
+        free(b);
+        if (!body)
+            return exch_worsen(x, VERDICT_ERROR, st, "memory", "out of memory");
+    } else if (a->body) {
         cJSON *b = cJSON_Duplicate(a->body, 1);
         bool ok = b && fill_tree(x, st, b);
         body = ok ? cJSON_PrintUnformatted(b) : NULL;
@@ -164,10 +182,22 @@ bool conform_api_step(struct exch *x, const struct conform_step *st)
             return exch_worsen(x, VERDICT_ERROR, st, "an API client", "%s", why);
         }
     }
-    exch_log(x, "+%.3f api > %s %s%s%s%s", exch_since(x), a->method, t->api_base, path, body ? " " : "",
-             body ? body : "");
+    exch_log(x, "+%.3f api > %s %s%s%s%.*s%s", exch_since(x), a->method, t->api_base, path, body ? " " : "",
+             LOG_ANSWER, body ? body : "", body && strlen(body) > LOG_ANSWER ? " ..." : "");
     struct answer w = {0};
-    int rc = api_client_call(x->api, a->method, path, body, on_answer, &w, why, sizeof why);
+    char hbuf[CONFORM_API_MAX_HEADERS][1200];
+    const char *hdrs[CONFORM_API_MAX_HEADERS + 1];
+    for (int i = 0; i < st->n_api_headers; i++) {
+        if (exch_subst(x, st->api_headers[i], hbuf[i], sizeof hbuf[i], why, sizeof why) < 0) {
+            cJSON_free(body);
+            return exch_worsen(x, VERDICT_ERROR, st, "the headers' ${...} filled in", "%s", why);
+        }
+        hdrs[i] = hbuf[i];
+        exch_log(x, "+%.3f api > %s", exch_since(x), hbuf[i]);
+    }
+    hdrs[st->n_api_headers] = NULL;
+    int rc = api_client_call_headers(x->api, a->method, path, body, st->api_own_headers ? hdrs : NULL, on_answer, &w,
+                                     why, sizeof why);
     cJSON_free(body);
     if (rc < 0)
         return exch_worsen(x, VERDICT_ERROR, st, "a call made", "%s", why);

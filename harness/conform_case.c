@@ -361,6 +361,9 @@ static void step_free(struct conform_step *s)
         free(s->any[i].wire_contains);
     }
     scenario_api_free(s->api);
+    free(s->api_raw_body);
+    for (int i = 0; i < s->n_api_headers; i++)
+        free(s->api_headers[i]);
 }
 
 static void case_free(struct conform_case *c)

@@ -140,6 +140,10 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
     }
     if (IS("receiver_url") && x->recv)
         return cb_recv_url(x->recv);
+    if (IS("api_app") && x->t->api_base[0])
+        return x->t->api_app;
+    if (IS("api_secret") && x->t->api_base[0])
+        return x->t->api_secret;
     for (int i = 0; i < x->n_vals; i++)
         if (IS(x->names[i]))
             return x->vals[i];

@@ -12,7 +12,8 @@
 #include "sim/proto/hex.h"
 
 static const char *const builtins[] = {"phone",     "serial",  "rx_serial", "case_index",
-                                       "device_id", "edition", "now",       "receiver_url"};
+                                       "device_id", "edition", "now",       "receiver_url",
+                                       "api_app",   "api_secret"};
 static const char *const step_actions[] = {"connect", "send", "expect", "bind", "verify",
                                            "wait", "close", "expect_close", "expect_silence", "expect_none", "drain", "use",
                                            "api", "expect_push", "expect_no_push", "receiver_plan"};
@@ -87,7 +88,7 @@ static int check_refs(struct reader *r, const char *s, const char *path)
         if (n == 12 && strncmp(p + 2, "receiver_url", 12) == 0)
             r->receiver = true;
         if (!name_known(r, p + 2, n))
-            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition, now, receiver_url) "
+            rc = scenario_json_fail(r->j, path, "${%.*s}: not a built-in (phone, serial, rx_serial, case_index, device_id, edition, now, receiver_url, api_app, api_secret) "
                                     "nor bound by an earlier step", (int)(n > 40 ? 40 : n), p + 2);
     }
     return rc;
@@ -176,9 +177,73 @@ static int parse_api(struct reader *r, const cJSON *v, const char *path, struct 
     memset(&st, 0, sizeof st);
     if (!dup)
         return scenario_json_fail(r->j, path, "out of memory");
+    /* a case's own: "raw_body" (text sent as written) and "headers" (instead of the
+     * application's app_key and token), taken out before the scenario's parser */
+    cJSON *raw = cJSON_DetachItemFromObjectCaseSensitive(dup, "raw_body");
+    cJSON *hdrs = cJSON_DetachItemFromObjectCaseSensitive(dup, "headers");
+    cJSON *rep = cJSON_DetachItemFromObjectCaseSensitive(dup, "raw_body_repeat");
     rc = scenario_api_parse(r->j, dup, path, &st, 0);
     cJSON_Delete(dup);
     s->api = st.api;
+    if (raw) {
+        scenario_json_path(p, sizeof p, path, "raw_body");
+        if (!cJSON_IsString(raw) || strlen(raw->valuestring) > 65536)
+            rc = scenario_json_fail(r->j, p, "expected a text (at most 65536 bytes): the body as it is sent");
+        else if (s->api && s->api->body)
+            rc = scenario_json_fail(r->j, p, "a call has a body or a raw_body, not both");
+        else if (!(s->api_raw_body = strdup(raw->valuestring)))
+            rc = scenario_json_fail(r->j, p, "out of memory");
+        else
+            SJ_TRY(rc, check_refs(r, s->api_raw_body, p));
+    }
+    s->api_raw_repeat = 1;
+    if (rep) {
+        scenario_json_path(p, sizeof p, path, "raw_body_repeat");
+        if (!cJSON_IsNumber(rep) || rep->valuedouble != (double)(long)rep->valuedouble || rep->valuedouble < 1 ||
+            rep->valuedouble > 4194304)
+            rc = scenario_json_fail(r->j, p, "expected a whole number from 1 to 4194304");
+        else if (!raw)
+            rc = scenario_json_fail(r->j, p, "repeats a raw_body: give one");
+        else if (strlen(s->api_raw_body ? s->api_raw_body : "") * (size_t)rep->valuedouble > 4194304)
+            rc = scenario_json_fail(r->j, p, "the body would be over 4 MiB");
+        else
+            s->api_raw_repeat = (long)rep->valuedouble;
+    }
+    if (hdrs) {
+        scenario_json_path(p, sizeof p, path, "headers");
+        if (!cJSON_IsObject(hdrs))
+            rc = scenario_json_fail(r->j, p, "expected an object of header names and texts ({} for none)");
+        s->api_own_headers = true;
+        for (const cJSON *h = cJSON_IsObject(hdrs) ? hdrs->child : NULL; h; h = h->next) {
+            char hp[SCENARIO_JSON_PATH_MAX];
+            scenario_json_path(hp, sizeof hp, p, h->string);
+            bool name_ok = h->string[0] != '\0' && strlen(h->string) <= 64;
+            for (const char *c = h->string; *c && name_ok; c++)
+                name_ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                          *c == '-' || *c == '_';
+            if (!name_ok || !cJSON_IsString(h) || strlen(h->valuestring) > 1024 || strpbrk(h->valuestring, "\r\n")) {
+                rc = scenario_json_fail(r->j, hp, "a header is a name (letters, digits, - and _) and a text of one line "
+                                        "(at most 1024 bytes)");
+                continue;
+            }
+            if (s->n_api_headers >= CONFORM_API_MAX_HEADERS) {
+                rc = scenario_json_fail(r->j, hp, "more than %d headers", CONFORM_API_MAX_HEADERS);
+                break;
+            }
+            size_t n = strlen(h->string) + strlen(h->valuestring) + 3;
+            char *t = malloc(n);
+            if (!t) {
+                rc = scenario_json_fail(r->j, hp, "out of memory");
+                break;
+            }
+            snprintf(t, n, "%s: %s", h->string, h->valuestring);
+            s->api_headers[s->n_api_headers++] = t;
+            SJ_TRY(rc, check_refs(r, h->valuestring, hp));
+        }
+    }
+    cJSON_Delete(raw);
+    cJSON_Delete(hdrs);
+    cJSON_Delete(rep);
     if (rc != SJ_OK || !s->api)
         return SJ_ERR;
     if (s->api->id[0]) {

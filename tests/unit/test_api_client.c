@@ -228,6 +228,51 @@ static void test_expired_token_renewed_once(void **state)
     api_client_free(c);
 }
 
+/* A call with the caller's headers: no login before it, no renewal after its 401
+ * (the front door's answer as it came); with the application's token it is served. */
+static void test_own_headers(void **state)
+{
+    (void)state;
+    struct api_client *c = client("s3cret", 0);
+    struct seen s;
+    char err[200];
+    const char *none[] = {NULL};
+    memset(&s, 0, sizeof s);
+    assert_int_equal(api_client_call_headers(c, "GET", "/iocm/app/dm/v1.4.0/devices/a", NULL, none, done, &s, err,
+                                             sizeof err), 0);
+    api_client_wait(c);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.status, 401);
+    assert_int_equal(s.logins, 0);
+    assert_non_null(strstr(s.body, NE_APP_KEY));
+    const char *key_only[] = {"app_key: app1", NULL};
+    memset(&s, 0, sizeof s);
+    assert_int_equal(api_client_call_headers(c, "GET", "/iocm/app/dm/v1.4.0/devices/a", NULL, key_only, done, &s, err,
+                                             sizeof err), 0);
+    api_client_wait(c);
+    assert_int_equal(s.status, 401);
+    assert_int_equal(s.logins, 0);
+    assert_non_null(strstr(s.body, NE_NO_TOKEN));
+    /* a login of the caller's own: its token then works in a header */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(api_client_call_headers(c, "POST", API_LOGIN_PATH, "{\"appId\":\"app1\",\"secret\":\"s3cret\"}",
+                                             none, done, &s, err, sizeof err), 0);
+    api_client_wait(c);
+    assert_int_equal(s.status, 200);
+    const char *tok = strstr(s.body, "\"accessToken\":\"");
+    assert_non_null(tok);
+    char auth[200];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.32s", tok + 15);
+    const char *both[] = {"app_key: app1", auth, NULL};
+    memset(&s, 0, sizeof s);
+    assert_int_equal(api_client_call_headers(c, "GET", "/iocm/app/dm/v1.4.0/devices/a", NULL, both, done, &s, err,
+                                             sizeof err), 0);
+    api_client_wait(c);
+    assert_int_equal(s.status, 200);
+    assert_int_equal(s.logins, 0);
+    api_client_free(c);
+}
+
 static void test_still_401_given_back(void **state)
 {
     (void)state;
@@ -441,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_body_sent),
         cmocka_unit_test(test_expired_token_renewed_once),
         cmocka_unit_test(test_still_401_given_back),
+        cmocka_unit_test(test_own_headers),
         cmocka_unit_test(test_one_login_for_calls_together),
         cmocka_unit_test(test_login_refused),
         cmocka_unit_test(test_timeout),

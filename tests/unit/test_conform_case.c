@@ -162,6 +162,60 @@ static void test_api_step(void **state)
     has(err, "bad.json: cases[0].needs: the case calls the API (cases[0].steps[0]): list \"northbound-api\"");
 }
 
+/* A case's own api fields: raw_body (and raw_body_repeat), headers, ${api_app} and ${api_secret}. */
+static void test_api_own_fields(void **state)
+{
+    (void)state;
+    const char *cases =
+        "{\"cases\": ["
+        " {\"id\": \"A-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"needs\": [\"northbound-api\"],"
+        "  \"steps\": [{\"api\": {\"method\": \"POST\", \"path\": \"/l\", \"headers\": {},"
+        "                        \"body\": {\"appId\": \"${api_app}\", \"secret\": \"${api_secret}\"}, \"capture\": {\"tok\": \"t\"}}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/c\", \"headers\": {\"app_key\": \"${api_app}\","
+        "                        \"Authorization\": \"Bearer ${tok}\"}}},"
+        "             {\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"raw_body\": \"{\\\"a\\\": \", \"expect_status\": 400}},"
+        "             {\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"raw_body\": \"xy\", \"raw_body_repeat\": 3}}]}"
+        "]}";
+    struct conform_suite s;
+    char err[4096];
+    if (conform_suite_parse(suite_json, "c.json", cases, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const struct conform_case *c = &s.cases[0];
+    assert_int_equal(c->n_steps, 4);
+    assert_true(c->steps[0].api_own_headers);
+    assert_int_equal(c->steps[0].n_api_headers, 0);
+    assert_null(c->steps[0].api_raw_body);
+    assert_true(c->steps[1].api_own_headers);
+    assert_int_equal(c->steps[1].n_api_headers, 2);
+    assert_string_equal(c->steps[1].api_headers[0], "app_key: ${api_app}");
+    assert_string_equal(c->steps[1].api_headers[1], "Authorization: Bearer ${tok}");
+    assert_false(c->steps[2].api_own_headers);
+    assert_string_equal(c->steps[2].api_raw_body, "{\"a\": ");
+    assert_int_equal(c->steps[2].api_raw_repeat, 1);
+    assert_int_equal(c->steps[3].api_raw_repeat, 3);
+    conform_suite_free(&s);
+    const char *bad =
+        "{\"cases\": ["
+        " {\"id\": \"A-1\", \"ref\": \"r\", \"objective\": \"o\", \"level\": \"MUST\", \"needs\": [\"northbound-api\"],"
+        "  \"steps\": [{\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"body\": {}, \"raw_body\": \"x\"}},"
+        "             {\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"raw_body\": 5}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/c\", \"headers\": {\"a b\": \"x\", \"ok\": 3}}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/c\", \"headers\": []}},"
+        "             {\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"raw_body_repeat\": 2}},"
+        "             {\"api\": {\"method\": \"POST\", \"path\": \"/c\", \"raw_body\": \"x\", \"raw_body_repeat\": 0}},"
+        "             {\"api\": {\"method\": \"GET\", \"path\": \"/c\", \"headers\": {\"k\": \"${nobody}\"}}}]}"
+        "]}";
+    assert_int_equal(conform_suite_parse(suite_json, "bad.json", bad, &s, err, sizeof err), -1);
+    has(err, "bad.json: cases[0].steps[0].api.raw_body: a call has a body or a raw_body, not both");
+    has(err, "bad.json: cases[0].steps[1].api.raw_body: expected a text");
+    has(err, "bad.json: cases[0].steps[2].api.headers.a b: a header is a name");
+    has(err, "bad.json: cases[0].steps[2].api.headers.ok: a header is a name");
+    has(err, "bad.json: cases[0].steps[3].api.headers: expected an object of header names");
+    has(err, "bad.json: cases[0].steps[4].api.raw_body_repeat: repeats a raw_body: give one");
+    has(err, "bad.json: cases[0].steps[5].api.raw_body_repeat: expected a whole number from 1 to 4194304");
+    has(err, "bad.json: cases[0].steps[6].api.headers.k: ${nobody}: not a built-in");
+}
+
 static void test_side_and_if(void **state)
 {
     (void)state;
@@ -639,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_suite_errors),
         cmocka_unit_test(test_side_and_if),
         cmocka_unit_test(test_api_step),
+        cmocka_unit_test(test_api_own_fields),
         cmocka_unit_test(test_phone_room),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_platform),

@@ -89,12 +89,47 @@ static void test_bad_apps(void **state)
     assert_string_equal(err, "appId a: given twice");
 }
 
+/* Mutants: each breaks its one rule, and only with its name. */
+static void test_mutants(void **state)
+{
+    (void)state;
+    static struct north_auth a;
+    memset(&a, 0, sizeof a);
+    char err[200], bearer[80];
+    assert_int_equal(north_auth_add_spec(&a, "app1:s3cret", err, sizeof err), 0);
+    const struct north_app *p = NULL;
+    a.mutant = "api-any-token"; /* another rule's mutant changes nothing here */
+    assert_int_equal(north_login(&a, "app1", "wrong", 0, &p), ND_BAD_CREDENTIALS);
+    a.mutant = "api-any-secret";
+    assert_int_equal(north_login(&a, "app1", "wrong", 0, &p), ND_OK);
+    a.mutant = NULL;
+    assert_int_equal(north_login(&a, "app1", "s3cret", 0, &p), ND_OK);
+    snprintf(bearer, sizeof bearer, "Bearer %s", p->access);
+    assert_int_equal(north_check(&a, NULL, bearer, 10, &p), ND_NO_APP_KEY);
+    assert_int_equal(north_check(&a, "app1", NULL, 10, &p), ND_NO_TOKEN);
+    assert_int_equal(north_check(&a, "app1", "Bearer 00", 10, &p), ND_BAD_TOKEN);
+    assert_int_equal(north_check(&a, "app1", bearer, NORTH_TOKEN_TTL_MS + 1, &p), ND_EXPIRED);
+    a.mutant = "api-no-app-key";
+    assert_int_equal(north_check(&a, NULL, bearer, 10, &p), ND_OK);
+    a.mutant = "api-no-token";
+    assert_int_equal(north_check(&a, "app1", NULL, 10, &p), ND_OK);
+    a.mutant = "api-any-token";
+    assert_int_equal(north_check(&a, "app1", "Bearer 00", 10, &p), ND_OK);
+    a.mutant = "api-expired-token";
+    assert_int_equal(north_check(&a, "app1", bearer, NORTH_TOKEN_TTL_MS + 1, &p), ND_OK);
+    a.mutant = "api-refresh-reuse";
+    assert_int_equal(north_refresh(&a, "app1", "s3cret", "not-it", 10, &p), ND_OK);
+    a.mutant = "";
+    assert_int_equal(north_refresh(&a, "app1", "s3cret", "not-it", 10, &p), ND_BAD_REFRESH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_login_and_calls),
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_bad_apps),
+        cmocka_unit_test(test_mutants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,8 @@ int core_api_start(struct core *k, char *err, size_t errcap)
     const struct north_route *all = core_api_routes(&n_all);
     struct north_opts o = {.bind = host, .port = port, .auth = k->cfg->api_apps, .routes = all,
                            .n_routes = (int)n_all, .ctx = k, .now_ms = virtual_ms,
-                           .tls_cert = k->cfg->api_cert_pem, .tls_key = k->cfg->api_key_pem};
+                           .tls_cert = k->cfg->api_cert_pem, .tls_key = k->cfg->api_key_pem,
+                           .mutant = k->cfg->mutant};
     k->api = north_start(k->loop, &o, err, errcap);
     return k->api ? 0 : -1;
 }

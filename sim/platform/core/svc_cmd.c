@@ -45,6 +45,9 @@ static void push_state(struct svc_cmd *s, const struct scmd *c, enum store_cmd_s
     for (int n = 0; n < 2; n++) {
         if (n == 0 ? !c->callback_url : !sub)
             continue;
+        /* mutants: the callbackUrl, or the commandRsp subscribers, are not told */
+        if (svc_mutant(s->k, n == 0 ? "cmd-no-callback" : "cmd-no-commandrsp"))
+            continue;
         cJSON *o = cJSON_CreateObject();
         if (!o)
             return;
@@ -142,6 +145,13 @@ static void dispatch(struct svc_cmd *s, const char *device)
     for (struct scmd *c = d->head; c; c = c->dev_next)
         all[i++] = &c->f;
     int due = cmd_fsm_due(all, n);
+    /* mutant: the newest PENDING one goes first, not the oldest */
+    if (due >= 0 && svc_mutant(s->k, "cmd-cached-not-in-order"))
+        for (i = n - 1; i > due; i--)
+            if (all[i]->state == STORE_CMD_PENDING) {
+                due = i;
+                break;
+            }
     if (all != few)
         free(all);
     struct scmd *c = d->head;
@@ -149,8 +159,16 @@ static void dispatch(struct svc_cmd *s, const char *device)
         c = c->dev_next;
     if (due < 0)
         c = NULL;
-    if (c && send_cmd(s, c))
+    if (c && send_cmd(s, c)) {
         progress(s, c);
+        /* mutant: every PENDING one goes at once, not one at a time */
+        if (svc_mutant(s->k, "cmd-cached-all-at-once") && (d = scmd_dev_get(s, device, false)))
+            for (c = d->head; c; c = c->dev_next)
+                if (c->f.state == STORE_CMD_PENDING && send_cmd(s, c)) {
+                    progress(s, c);
+                    break;
+                }
+    }
 }
 
 int scmd_cancel(struct svc_cmd *s, struct scmd *c, char *why, size_t cap)
@@ -176,6 +194,12 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     while (s->heap_n && s->heap[0]->heap_ms <= now) {
         struct scmd *c = s->heap[0];
         enum cmd_action act;
+        /* mutants: a SENT one never times out, a PENDING one never expires */
+        if ((c->f.state == STORE_CMD_SENT && svc_mutant(s->k, "cmd-no-timeout")) ||
+            (c->f.state == STORE_CMD_PENDING && svc_mutant(s->k, "cmd-no-expire"))) {
+            scmd_heap_remove(s, c);
+            continue;
+        }
         cmd_fsm_tick(&c->f, now, &act);
         if (act == CMD_SEND && !send_cmd(s, c))
             cmd_fsm_lost(&c->f, now, "offline when a retransmission was due", why, sizeof why);
@@ -271,7 +295,8 @@ void svc_cmd_online(struct core *k, int proto, const char *id)
     struct svc_cmd *s = k->svc_cmd;
     struct sdev *d = s ? scmd_dev_get(s, id, false) : NULL;
     (void)proto;
-    if (!d || !d->head)
+    /* mutant: coming online does not send the cached commands (a report still does) */
+    if (!d || !d->head || svc_mutant(k, "cmd-cached-not-on-online"))
         return;
     if (s->kick_n == s->kick_cap) {
         size_t nc = s->kick_cap ? s->kick_cap * 2 : 64;
@@ -363,18 +388,24 @@ bool svc_cmd_result(struct core *k, uint32_t task, int proto, const char *id, in
     int rc = 0;
     switch (state) {
     case STORE_CMD_DELIVERED:
+        if (svc_mutant(k, "cmd-no-delivered"))
+            return true; /* mutant: the acknowledgement is not taken */
         rc = cmd_fsm_delivered(&c->f, now, why, sizeof why);
         break;
     case STORE_CMD_SUCCESSFUL:
         rc = cmd_fsm_result(&c->f, now, true, NULL, why, sizeof why);
         break;
     case STORE_CMD_FAIL:
+        if (svc_mutant(k, "cmd-refusal-success")) { /* mutant: a refusal taken for success */
+            rc = cmd_fsm_result(&c->f, now, true, NULL, why, sizeof why);
+            break;
+        }
         rc = cmd_fsm_result(&c->f, now, false, "the device refused it, or the front-end could not deliver it", why,
                             sizeof why);
         break;
     case STORE_CMD_TIMEOUT: {
         /* the front-end waited the ack timeout: the deadline is now, whatever the clocks say */
-        if (c->f.state != STORE_CMD_SENT)
+        if (c->f.state != STORE_CMD_SENT || svc_mutant(k, "cmd-no-timeout"))
             return true;
         if (c->f.ack_deadline_ms > now)
             c->f.ack_deadline_ms = now;
@@ -492,13 +523,17 @@ int scmd_create(struct svc_cmd *s, const struct svc_cmd_req *rq, const char *app
     bool online = proto >= 0 && svc_online(k, proto, rq->device_id);
     /* mutant: the offline device's immediate command is SENT (to nobody), not FAIL */
     bool fake_online = !online && svc_mutant(k, "cmd-offline-sent");
-    enum cmd_conn conn = svc_short_conn(k, protocol) ? CMD_SHORT : CMD_LONG;
+    /* mutant: a long-connection device takes cached commands too */
+    enum cmd_conn conn = svc_short_conn(k, protocol) || svc_mutant(k, "cmd-cached-long-conn") ? CMD_SHORT : CMD_LONG;
     enum cmd_action act;
     /* expireTime absent: 48 h for a short-connection device; a long-connection one
      * takes immediate commands only, so absent is 0 for it */
     int64_t expire_s = rq->expire_s >= 0 ? rq->expire_s : conn == CMD_LONG ? 0 : CMD_DEFAULT_EXPIRE_MS / 1000;
+    if (rq->expire_s < 0 && conn == CMD_SHORT && svc_mutant(k, "cmd-default-expire-30d"))
+        expire_s = SCMD_EXPIRE_MAX_S; /* mutant: the default expiry is 30 days, not 48 h */
     int64_t expire_ms = expire_s * 1000;
-    if (!c->origin || cmd_fsm_create(&c->f, svc_now_ms(), expire_ms, rq->max_retransmit, conn, online || fake_online,
+    int max_rt = svc_mutant(k, "cmd-no-retransmit") ? 0 : rq->max_retransmit; /* mutant: never sent again */
+    if (!c->origin || cmd_fsm_create(&c->f, svc_now_ms(), expire_ms, max_rt, conn, online || fake_online,
                                      &act, why, sizeof why) < 0) {
         free(paras_text);
         scmd_free(c);
@@ -577,6 +612,8 @@ size_t scmd_cancel_device(struct svc_cmd *s, const char *device_id, int64_t *row
         if (rows && n < cap)
             rows[n] = row;
         n++;
+        if (svc_mutant(s->k, "cmd-cancel-task-first"))
+            break; /* mutant: the task cancels the first PENDING one only */
     }
     scmd_arm(s);
     return n;

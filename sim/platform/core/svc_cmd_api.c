@@ -267,6 +267,10 @@ static void cmd_query(void *ctx, const struct north_req *rq, struct north_resp *
     }
     if (q.end_ms >= 0)
         q.end_ms += 999; /* the whole second */
+    if (svc_mutant(k, "cmd-query-status-ignored"))
+        q.state = -1; /* mutant: the status filter is not applied */
+    if (svc_mutant(k, "cmd-query-page-ignored"))
+        q.page_no = 0; /* mutant: always the first page */
     cJSON *data = cJSON_CreateArray();
     int64_t total = 0;
     char err[300];
@@ -300,7 +304,9 @@ static void cmd_modify(void *ctx, const struct north_req *rq, struct north_resp 
     }
     struct scmd *c = scmd_find(s, id);
     char why[160];
-    if (!c || scmd_cancel(s, c, why, sizeof why) < 0) {
+    /* mutant: a command no longer PENDING is answered 200 as if cancelled (it goes on) */
+    bool fake = c && c->f.state != STORE_CMD_PENDING && svc_mutant(k, "cmd-cancel-sent");
+    if (!fake && (!c || scmd_cancel(s, c, why, sizeof why) < 0)) {
         svc_commit(k);
         north_error(rs, 409, NE_CONFLICT, "command %s is %s: only a PENDING command can be cancelled", id,
                     c ? store_cmd_state_name(c->f.state)

@@ -629,7 +629,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     while (d->n_heap && d->heap[0]->key <= now) {
         struct dev *e = d->heap[0];
         heap_remove(d, e);
-        if (e->deadline > 0 && !e->t.ever && e->deadline <= now) {
+        /* mutant: a device that never connected is kept past its registration timeout */
+        if (e->deadline > 0 && !e->t.ever && e->deadline <= now && !svc_mutant(k, "dev-no-reg-timeout")) {
             expire(k, e);
             wrote = true;
             continue;

@@ -84,11 +84,14 @@ static void reg(void *ctx, const struct north_req *rq, struct north_resp *rs)
         north_error(rs, 400, NE_BAD_REQUEST, "%s", err);
         return;
     }
+    if (svc_mutant(k, "dev-id-rule")) /* mutant: the deviceId is the nodeId, whatever the product */
+        snprintf(r.device_id, sizeof r.device_id, "%s", r.node_id);
     if (store_device_protocol(k->store, r.device_id, other, sizeof other)) {
         north_error(rs, 409, NE_CONFLICT, "nodeId: deviceId %s is registered already (%s)", r.device_id, other);
         return;
     }
-    if (svc_dev_node_device(k, r.protocol, r.node_id, other, sizeof other)) {
+    /* mutant: a nodeId registered already is taken again (under another product) */
+    if (svc_dev_node_device(k, r.protocol, r.node_id, other, sizeof other) && !svc_mutant(k, "dev-repeat-nodeid")) {
         north_error(rs, 409, NE_CONFLICT, "nodeId: %s is registered already (deviceId %s)", r.node_id, other);
         return;
     }
@@ -188,6 +191,10 @@ static void del(void *ctx, const struct north_req *rq, struct north_resp *rs)
     if (!device_of(k, rq, rs, proto, sizeof proto))
         return;
     int pi = svc_dev__proto(k, proto);
+    if (svc_mutant(k, "dev-delete-noop")) { /* mutant: 204, and the device stays */
+        rs->status = 204;
+        return;
+    }
     core_batch_begin(k);
     store_unregister(k->store, proto, rq->params[0]);
     if (pi >= 0)

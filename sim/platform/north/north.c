@@ -219,7 +219,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (*upload_size) {
         if (!p->too_large) {
-            if (p->len + *upload_size > NORTH_BODY_MAX) {
+            /* mutant: the limit is 4 MiB, not 1 MiB */
+            size_t limit = north_mutant(n->o.mutant, "api-body-limit-4m") ? 4u * NORTH_BODY_MAX : NORTH_BODY_MAX;
+            if (p->len + *upload_size > limit) {
                 p->too_large = true;
             } else {
                 if (p->len + *upload_size + 1 > p->cap) {
@@ -265,6 +267,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 cJSON_Delete(body); /* a value and then more */
                 body = NULL;
             }
+            if (!body && north_mutant(n->o.mutant, "api-bad-json-empty"))
+                body = cJSON_CreateObject(); /* mutant: a body that is not JSON taken as {} */
             if (!body) {
                 size_t at = end && end >= p->body ? (size_t)(end - p->body) : 0;
                 north_error(&rs, 400, NE_BAD_REQUEST, "the body is not JSON (at byte %zu)", at);
@@ -285,7 +289,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             hit = &n->o.routes[i];
     }
     if (!hit) {
-        if (path_known)
+        if (path_known && !north_mutant(n->o.mutant, "api-405-as-404")) /* mutant: 404 for a wrong method */
             north_error(&rs, 405, NE_METHOD, "%s does not take %s", url, method);
         else
             north_error(&rs, 404, NE_NO_PATH, "no call %s %s", method, url);
@@ -374,6 +378,7 @@ struct north *north_start(struct ev_loop *loop, const struct north_opts *o, char
     }
     n->o = *o;
     n->loop = loop;
+    o->auth->mutant = o->mutant;
     unsigned flags = MHD_USE_EPOLL | (o->tls_cert ? MHD_USE_TLS : 0);
     if (o->tls_cert)
         n->d = MHD_start_daemon(flags, o->port, NULL, NULL, handle, n, MHD_OPTION_SOCK_ADDR, &sa,

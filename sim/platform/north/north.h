@@ -67,6 +67,7 @@ struct north_opts {
     int n_routes;
     void *ctx;                        /* the handlers' */
     int64_t (*now_ms)(void);          /* the virtual clock (tokens expire on it) */
+    const char *mutant;               /* a rule broken on purpose ("api-*", svc_mutant.c), NULL none */
 };
 
 struct north;

@@ -28,7 +28,10 @@ struct north_app {
 struct north_auth {
     int n;
     struct north_app apps[NORTH_MAX_APPS];
+    const char *mutant;     /* a rule broken on purpose (svc_mutant.c's "api-*"), NULL none */
 };
+/* Is rule name the one broken (mutant, NULL or "" none)? */
+bool north_mutant(const char *mutant, const char *name);
 
 /* Why a call is refused. */
 enum north_deny {
