@@ -11,6 +11,22 @@
 
 const struct svc_mutant_info svc_mutants[] = {
     {"cmd-offline-sent", "an immediate command to an offline device is SENT, not FAIL (004 §7)"},
+    /* shadow (004 §9, §8) */
+    {"shadow-no-sync-now", "a desired change to an online device is not sent at once, only at its next contact (004 §9)"},
+    {"shadow-no-sync-on-online", "a desired change made while the device was offline is not sent when it comes online or reports (004 §9)"},
+    {"shadow-no-merge", "a second desired change before the first reached the device replaces it instead of merging (004 §9)"},
+    {"shadow-no-reported", "the device's reports do not reach the shadow's reported section (004 §9)"},
+    {"shadow-no-push", "a desired change is not pushed as deviceDesiredPropertiesModifyStatusChanged PENDING (004 §9)"},
+    /* push (004 §5) */
+    {"push-no-retry", "a push failed by 501-504 or no answer is rejected, not kept and retried (004 §5)"},
+    {"push-no-timeout", "a push unanswered for 15 s is taken as delivered, not failed (004 §5)"},
+    {"push-retry-4xx", "a push answered 4xx is kept and retried as if 503 (004 §5)"},
+    {"push-never-invalid", "a URL whose retries failed 10 times in 10 min is never marked invalid (004 §5)"},
+    /* status (004 §9) */
+    {"status-no-grace", "a long-connection device is OFFLINE at once when its connection drops, not 1 min after (004 §9)"},
+    {"status-no-offline", "a short-connection device stays ONLINE from 25 h without a report (004 §9)"},
+    {"status-no-abnormal", "a short-connection device is OFFLINE, never ABNORMAL, from 169 h without a report (004 §9)"},
+    {"status-no-push", "a status change is not pushed as deviceInfoChanged (004 §5, §9)"},
     {NULL, NULL},
 };
 
