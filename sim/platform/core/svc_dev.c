@@ -257,12 +257,20 @@ static void unmark(struct svc_dev *d, struct dev *e)
 
 /* Mutants of 004 §9's status rules (svc_mutant.c), read once at start: the core is
  * one per process and the flag never changes while it runs. */
-static bool mut_no_offline, mut_no_abnormal;
+static bool mut_no_offline, mut_no_abnormal, mut_no_inactive, mut_long_by_report;
 
 /* dev_status_at, as a mutant breaks it (never without the flag). */
 static enum dev_status judged(const struct dev_times *t, int64_t now)
 {
     enum dev_status s = dev_status_at(t, now);
+    if (!t->short_conn && t->connected && mut_long_by_report) {
+        struct dev_times x = *t; /* judged as if it had dropped at its last contact */
+        x.connected = false;
+        x.dropped_ms = t->last_seen_ms;
+        s = dev_status_at(&x, now);
+    }
+    if (s == DS_INACTIVE && mut_no_inactive)
+        return DS_OFFLINE;
     if (t->short_conn && s == DS_OFFLINE && mut_no_offline)
         return DS_ONLINE;
     if (t->short_conn && s == DS_ABNORMAL && mut_no_abnormal)
@@ -289,6 +297,8 @@ static int64_t began(const struct dev *e, enum dev_status s, int64_t now)
 static void history(struct core *k, const struct dev *e, enum dev_status s, int64_t at)
 {
     struct svc_dev *d = S(k);
+    if (svc_mutant(k, "status-no-history"))
+        return;
     if (!grow((void **)&d->hist, &d->hist_cap, d->n_hist + 1, sizeof *d->hist)) {
         core_error(k, "devices: out of memory for the status history");
         return;
@@ -736,6 +746,8 @@ int svc_dev_start(struct core *k, char *err, size_t errcap)
     }
     mut_no_offline = svc_mutant(k, "status-no-offline");
     mut_no_abnormal = svc_mutant(k, "status-no-abnormal");
+    mut_no_inactive = svc_mutant(k, "status-no-inactive");
+    mut_long_by_report = svc_mutant(k, "status-long-by-report");
     k->svc_dev = d;
     d->base = svc_unix_ms(0);
     double real = SVC_DEV_SEEN_SLACK_REAL_S * 1000 * clock_scale();

@@ -23,10 +23,13 @@ const struct svc_mutant_info svc_mutants[] = {
     {"push-retry-4xx", "a push answered 4xx is kept and retried as if 503 (004 §5)"},
     {"push-never-invalid", "a URL whose retries failed 10 times in 10 min is never marked invalid (004 §5)"},
     /* status (004 §9) */
-    {"status-no-grace", "a long-connection device is OFFLINE at once when its connection drops, not 1 min after (004 §9)"},
-    {"status-no-offline", "a short-connection device stays ONLINE from 25 h without a report (004 §9)"},
-    {"status-no-abnormal", "a short-connection device is OFFLINE, never ABNORMAL, from 169 h without a report (004 §9)"},
-    {"status-no-push", "a status change is not pushed as deviceInfoChanged (004 §5, §9)"},
+    {"status-no-inactive", "a device that never connected is OFFLINE, not INACTIVE (004 §12)"},
+    {"status-long-by-report", "a connected long-connection device is OFFLINE 1 min after its last message (004 §12)"},
+    {"status-no-grace", "a long-connection device is OFFLINE at once when its connection drops, not 1 min after (004 §12)"},
+    {"status-no-offline", "a short-connection device stays ONLINE from 25 h without a report (004 §12)"},
+    {"status-no-abnormal", "a short-connection device is OFFLINE, never ABNORMAL, from 169 h without a report (004 §12)"},
+    {"status-no-push", "a status change is not pushed as deviceInfoChanged (004 §5, §12)"},
+    {"status-no-history", "a status change is not kept in the device's status history (spec.md §4)"},
     {NULL, NULL},
 };
 
