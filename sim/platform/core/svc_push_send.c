@@ -304,6 +304,8 @@ static void answered(struct svc_push *P, struct pmsg *m, int status, const char 
         status = 400; /* a failure that should be kept is rejected */
     if (status >= 400 && status < 500 && svc_mutant(P->k, "push-retry-4xx"))
         status = 503; /* a rejection is kept and retried */
+    if (m->pm.first_fail_ms && svc_mutant(P->k, "push-no-expiry"))
+        m->pm.first_fail_ms = now ? now : 1; /* every failure starts its 10 min again */
     push_answered(P->pu, &m->pm, status, now ? now : 1);
     if (svc_mutant(P->k, "push-never-invalid"))
         P->pu[u].invalid = false;
