@@ -22,6 +22,9 @@ const struct svc_mutant_info svc_mutants[] = {
     {"push-no-timeout", "a push unanswered for 15 s is taken as delivered, not failed (004 §5)"},
     {"push-retry-4xx", "a push answered 4xx is kept and retried as if 503 (004 §5)"},
     {"push-no-expiry", "a failed push's 10 min start again at each failure: it is never EXPIRED (004 §5)"},
+    {"push-no-device-added", "a registration is not pushed as deviceAdded (004 §5)"},
+    {"push-no-data-changed", "a device's report is not pushed as deviceDataChanged (004 §5)"},
+    {"push-no-device-deleted", "a deleted device is not pushed as deviceDeleted (004 §5)"},
     {"push-never-invalid", "a URL whose retries failed 10 times in 10 min is never marked invalid (004 §5)"},
     /* status (004 §9) */
     {"status-no-inactive", "a device that never connected is OFFLINE, not INACTIVE (004 §12)"},
