@@ -17,6 +17,9 @@ const struct svc_mutant_info svc_mutants[] = {
     {"shadow-no-merge", "a second desired change before the first reached the device replaces it instead of merging (004 §9)"},
     {"shadow-no-reported", "the device's reports do not reach the shadow's reported section (004 §9)"},
     {"shadow-no-push", "a desired change is not pushed as deviceDesiredPropertiesModifyStatusChanged PENDING (004 §9)"},
+    {"shadow-no-delta", "GET shows an empty delta, whatever the desired keys the device has not taken (004 §9)"},
+    {"shadow-no-check", "a desired value that is not writable or out of its range is answered 200, not 400 (004 §9)"},
+    {"task-no-retry", "a configuration task's failed attempt is not retried: FAILED at once (004 §8)"},
     /* push (004 §5) */
     {"push-no-retry", "a push failed by 501-504 or no answer is rejected, not kept and retried (004 §5)"},
     {"push-no-timeout", "a push unanswered for 15 s is taken as delivered, not failed (004 §5)"},
