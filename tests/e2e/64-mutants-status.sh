@@ -20,6 +20,5 @@ status status-no-push ST-PUSH-001
 status status-no-history ST-HIST-001
 status-short status-no-offline SS-OFFLINE-001
 status-short status-no-abnormal SS-ABNORMAL-001
-status-short status-no-push SS-OFFLINE-001
 LIST
 every_mutant_tried "status-"
