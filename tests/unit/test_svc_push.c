@@ -733,6 +733,22 @@ static void test_slow_url_does_not_hold_others(void **state)
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(u, "queued")->valueint, 12);
     }
     assert_true(seen);
+    /* ?callbackUrl= shows that URL alone; empty is refused naming it */
+    char path[1200], slow_url[1100] = "";
+    cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(o, "urls"))
+        if (strstr(cf_str(u, "callbackUrl"), "/slow"))
+            snprintf(slow_url, sizeof slow_url, "%s", cf_str(u, "callbackUrl"));
+    cJSON_Delete(o);
+    snprintf(path, sizeof path, "/iocm/app/sub/v1.2.0/pushStatus?callbackUrl=%s", slow_url);
+    assert_int_equal(cf_call(&f, "GET", path, NULL, &o), 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "urls")), 1);
+    assert_string_equal(cf_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "urls"), 0), "callbackUrl"), slow_url);
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "GET", "/iocm/app/sub/v1.2.0/pushStatus?callbackUrl=http://127.0.0.1:9/none", NULL, &o), 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "urls")), 0);
+    cJSON_Delete(o);
+    assert_int_equal(cf_call(&f, "GET", "/iocm/app/sub/v1.2.0/pushStatus?callbackUrl=", NULL, &o), 400);
+    assert_non_null(strstr(cf_str(o, "error_desc"), "callbackUrl: empty"));
     cJSON_Delete(o);
     assert_int_equal((int)counter("pending"), 20);
     cf_fe_close(&e);

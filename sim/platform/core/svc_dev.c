@@ -255,7 +255,30 @@ static void unmark(struct svc_dev *d, struct dev *e)
     e->dirty = -1;
 }
 
-enum dev_status svc_dev__status(const struct dev *e) { return dev_status_at(&e->t, svc_now_ms()); }
+/* Mutants of 004 §9's status rules (svc_mutant.c), read once at start: the core is
+ * one per process and the flag never changes while it runs. */
+static bool mut_no_offline, mut_no_abnormal, mut_no_inactive, mut_long_by_report;
+
+/* dev_status_at, as a mutant breaks it (never without the flag). */
+static enum dev_status judged(const struct dev_times *t, int64_t now)
+{
+    enum dev_status s = dev_status_at(t, now);
+    if (!t->short_conn && t->connected && mut_long_by_report) {
+        struct dev_times x = *t; /* judged as if it had dropped at its last contact */
+        x.connected = false;
+        x.dropped_ms = t->last_seen_ms;
+        s = dev_status_at(&x, now);
+    }
+    if (s == DS_INACTIVE && mut_no_inactive)
+        return DS_OFFLINE;
+    if (t->short_conn && s == DS_OFFLINE && mut_no_offline)
+        return DS_ONLINE;
+    if (t->short_conn && s == DS_ABNORMAL && mut_no_abnormal)
+        return mut_no_offline ? DS_ONLINE : DS_OFFLINE;
+    return s;
+}
+
+enum dev_status svc_dev__status(const struct dev *e) { return judged(&e->t, svc_now_ms()); }
 
 const char *svc_dev__detail(enum dev_status s) { return s == DS_INACTIVE ? "NOT_ACTIVE" : "NONE"; }
 
@@ -274,6 +297,8 @@ static int64_t began(const struct dev *e, enum dev_status s, int64_t now)
 static void history(struct core *k, const struct dev *e, enum dev_status s, int64_t at)
 {
     struct svc_dev *d = S(k);
+    if (svc_mutant(k, "status-no-history"))
+        return;
     if (!grow((void **)&d->hist, &d->hist_cap, d->n_hist + 1, sizeof *d->hist)) {
         core_error(k, "devices: out of memory for the status history");
         return;
@@ -291,7 +316,7 @@ static void tell(struct core *k, struct dev *e, enum dev_status s, int64_t at)
     e->status_at = at;
     history(k, e, s, at);
     mark(k, e);
-    if (!svc_push_wanted(k, SVC_NOTIFY_DEVICE_INFO))
+    if (!svc_push_wanted(k, SVC_NOTIFY_DEVICE_INFO) || svc_mutant(k, "status-no-push"))
         return;
     cJSON *b = cJSON_CreateObject(), *info;
     if (!b)
@@ -310,7 +335,7 @@ static void tell(struct core *k, struct dev *e, enum dev_status s, int64_t at)
  * and the heap looks again at its next change or its timeout. */
 static void look(struct core *k, struct dev *e, int64_t now, bool late)
 {
-    enum dev_status s = dev_status_at(&e->t, now);
+    enum dev_status s = judged(&e->t, now);
     if (s != e->status)
         tell(k, e, s, late ? began(e, s, now) : now);
     int64_t next = dev_status_next_ms(&e->t, now);
@@ -368,7 +393,8 @@ void svc_dev_offline(struct core *k, int proto, const char *id)
     int64_t now = svc_now_ms();
     e->t.ever = true;
     e->t.connected = false;
-    e->t.dropped_ms = now;
+    /* the mutant drops the 1 min: OFFLINE at once */
+    e->t.dropped_ms = now - (svc_mutant(k, "status-no-grace") ? DEV_LONG_GRACE_MS : 0);
     e->t.last_seen_ms = now;
     mark(k, e);
     look(k, e, now, false);
@@ -700,7 +726,7 @@ static int load(struct core *k, char *err, size_t errcap)
                 e->t.ever = true;
                 e->t.last_seen_ms = e->t.dropped_ms = col64(st, 11) - d->base;
             }
-            e->status = (uint8_t)dev_status_at(&e->t, now);
+            e->status = (uint8_t)judged(&e->t, now);
             e->status_at = now;
             mark(k, e);
         }
@@ -719,6 +745,10 @@ int svc_dev_start(struct core *k, char *err, size_t errcap)
         snprintf(err, errcap, "out of memory");
         return -1;
     }
+    mut_no_offline = svc_mutant(k, "status-no-offline");
+    mut_no_abnormal = svc_mutant(k, "status-no-abnormal");
+    mut_no_inactive = svc_mutant(k, "status-no-inactive");
+    mut_long_by_report = svc_mutant(k, "status-long-by-report");
     k->svc_dev = d;
     d->base = svc_unix_ms(0);
     double real = SVC_DEV_SEEN_SLACK_REAL_S * 1000 * clock_scale();

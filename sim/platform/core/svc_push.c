@@ -72,11 +72,23 @@ static void fan_out(struct svc_push *P, int t, const char *text)
     }
 }
 
+/* The mutants that lose one type of notification (svc_mutant.c). */
+static bool mutant_drops(struct core *k, const char *type)
+{
+    static const char *const drop[][2] = {{"push-no-device-added", SVC_NOTIFY_DEVICE_ADDED},
+                                          {"push-no-data-changed", SVC_NOTIFY_DATA},
+                                          {"push-no-device-deleted", SVC_NOTIFY_DELETED}};
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        if (strcmp(type, drop[i][1]) == 0 && svc_mutant(k, drop[i][0]))
+            return true;
+    return false;
+}
+
 void svc_push_notify(struct core *k, const char *type, cJSON *body)
 {
     struct svc_push *P = k->svc_push;
     int t = P ? push_type_index(type) : -1;
-    if (t < 0 || !P->wanted[t] || !body) {
+    if (t < 0 || !P->wanted[t] || !body || mutant_drops(k, type)) {
         cJSON_Delete(body);
         return;
     }

@@ -216,13 +216,18 @@ static void sub_delete_all(void *ctx, const struct north_req *rq, struct north_r
     rs->status = 204;
 }
 
-/* GET pushStatus (fleetsim's own): the counters and the state of every URL. */
+/* GET pushStatus (fleetsim's own): the counters and the state of every URL, or of the
+ * one ?callbackUrl= names. */
 static void push_status(void *ctx, const struct north_req *rq, struct north_resp *rs)
 {
     struct svc_push *P = push_of(ctx, rs);
-    (void)rq;
     if (!P)
         return;
+    const char *only = north_query(rq, "callbackUrl");
+    if (only && (!only[0] || strlen(only) > PUSH_URL_LEN_MAX)) {
+        north_error(rs, 400, NE_BAD_REQUEST, "callbackUrl: %s", only[0] ? "longer than 1024 bytes" : "empty");
+        return;
+    }
     const struct core_slot *st = P->k->st;
     cJSON *o = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(o, "counters");
     cJSON_AddNumberToObject(c, "queued", (double)st->push_queued);
@@ -238,6 +243,8 @@ static void push_status(void *ctx, const struct north_req *rq, struct north_resp
     for (int u = 0; u < P->n_urls; u++) {
         const struct purl *U = &P->urls[u];
         const struct push_url *pu = &P->pu[u];
+        if (only && strcmp(only, U->url) != 0)
+            continue;
         cJSON *x = cJSON_CreateObject();
         char t[17];
         cJSON_AddStringToObject(x, "callbackUrl", U->url);

@@ -300,7 +300,15 @@ static void answered(struct svc_push *P, struct pmsg *m, int status, const char 
     end_transfer(P, m);
     if (probe)
         P->urls[u].probing = false;
+    if (status != 200 && push_retryable(status) && svc_mutant(P->k, "push-no-retry"))
+        status = 400; /* a failure that should be kept is rejected */
+    if (status >= 400 && status < 500 && svc_mutant(P->k, "push-retry-4xx"))
+        status = 503; /* a rejection is kept and retried */
+    if (m->pm.first_fail_ms && svc_mutant(P->k, "push-no-expiry"))
+        m->pm.first_fail_ms = now ? now : 1; /* every failure starts its 10 min again */
     push_answered(P->pu, &m->pm, status, now ? now : 1);
+    if (svc_mutant(P->k, "push-never-invalid"))
+        P->pu[u].invalid = false;
     if (status != 200) {
         P->k->st->push_failed++;
         if (P->k->cfg->verbose)
@@ -421,7 +429,7 @@ static void pump(struct svc_push *P)
         core_batch_end(k);
     int64_t now = svc_now_ms();
     while (P->sent.head && P->sent.head->pm.sent_ms + PUSH_TIMEOUT_MS <= now)
-        answered(P, P->sent.head, 0, "no answer within 15 s");
+        answered(P, P->sent.head, svc_mutant(k, "push-no-timeout") ? 200 : 0, "no answer within 15 s");
     for (struct pmsg *m = P->exp_head, *nx; m && m->pm.first_fail_ms + PUSH_KEEP_MS <= now; m = nx) {
         nx = m->enext;
         if (m->pm.state == PS_KEPT) {

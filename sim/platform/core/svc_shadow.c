@@ -466,7 +466,7 @@ void svc_shadow_online(struct core *k, int proto, const char *id)
     if (!k->svc_shadow)
         return;
     struct sd *d = sd_get_proto(k, proto, id);
-    if (!d || d->no_model)
+    if (!d || d->no_model || svc_mutant(k, "shadow-no-sync-on-online"))
         return;
     sd_sync(k, d);
 }
@@ -480,9 +480,10 @@ void svc_shadow_report(struct core *k, int proto, const char *id, const char *se
     if (!d || d->no_model)
         return;
     int si = pc_service_index(d->sh.product, service);
-    if (si >= 0)
+    if (si >= 0 && !svc_mutant(k, "shadow-no-reported"))
         sd_reported(d, si, data, at_ms);
-    sd_sync(k, d);
+    if (!svc_mutant(k, "shadow-no-sync-on-online"))
+        sd_sync(k, d);
 }
 
 void svc_shadow_deleted(struct core *k, int proto, const char *id)

@@ -33,7 +33,17 @@ static void shadow_put(void *ctx, const struct north_req *rq, struct north_resp 
     for (int i = 0; i < n; i++)
         before[i] = d->sh.svc[i].version;
     char err[512];
+    if (svc_mutant(k, "shadow-no-merge"))
+        for (int i = 0; i < n; i++)
+            if (d->sh.svc[i].desired && d->sh.svc[i].version != d->sh.svc[i].synced) {
+                cJSON_Delete(d->sh.svc[i].desired); /* an unsynced change is replaced, not merged */
+                d->sh.svc[i].desired = cJSON_CreateObject();
+            }
     if (shadow_put_desired(&d->sh, rq->body, sd_unix_now(), err, sizeof err) < 0) {
+        if (svc_mutant(k, "shadow-no-check")) {
+            rs->status = 200; /* a refused value answered as taken */
+            return;
+        }
         north_error(rs, 400, NE_BAD_REQUEST, "%s", err);
         return;
     }
@@ -44,9 +54,10 @@ static void shadow_put(void *ctx, const struct north_req *rq, struct north_resp 
         core_batch_begin(k);
         sd_save(k, d);
         for (int i = 0; i < n; i++)
-            if (d->sh.svc[i].version != before[i])
+            if (d->sh.svc[i].version != before[i] && !svc_mutant(k, "shadow-no-push"))
                 sd_notify(k, d, i, "PENDING", NULL);
-        sd_sync(k, d);
+        if (!svc_mutant(k, "shadow-no-sync-now"))
+            sd_sync(k, d);
         svc_commit(k);
     }
     rs->status = 200; /* 004 §9: the answer has no body */
@@ -63,6 +74,11 @@ static void shadow_get(void *ctx, const struct north_req *rq, struct north_resp 
     if (!rs->body) {
         north_error(rs, 500, NE_INTERNAL, "out of memory");
         return;
+    }
+    if (svc_mutant(k, "shadow-no-delta")) {
+        const cJSON *sv;
+        cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(rs->body, "services"))
+            cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)sv, "delta", cJSON_CreateObject());
     }
     rs->status = 200;
 }

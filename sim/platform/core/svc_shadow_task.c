@@ -121,7 +121,7 @@ static void set_state(struct sd_task *t, struct sd *d, enum sd_task_state st)
 static void attempt_failed(struct core *k, struct sd_task *t, struct sd *d, enum sd_task_state retry_state)
 {
     t->attempts++;
-    if (t->attempts <= t->retries) {
+    if (t->attempts <= t->retries && !svc_mutant(k, "task-no-retry")) {
         set_state(t, d, retry_state);
         t->next_ms = sd_unix_now() + (int64_t)t->interval_s * 1000;
     } else {
