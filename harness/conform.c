@@ -404,6 +404,7 @@ int conform_main(const struct conform_opts *o)
             shared |= !picks[i].s->platform_set;
         emb.api = conform_api_wanted(picks, n);
         emb.mutant = o->platform_mutant;
+        emb.apps = o->jobs;
         if (shared && conform_embedded_start(o->self, NULL, tfp, &emb) < 0)
             bad = true;
         t.port = emb.port;
@@ -416,6 +417,7 @@ int conform_main(const struct conform_opts *o)
                 continue;
             own_emb[si].api = emb.api;
             own_emb[si].mutant = o->platform_mutant;
+            own_emb[si].apps = o->jobs;
             if (conform_embedded_start(o->self, &suites[si], tfp, &own_emb[si]) < 0) {
                 bad = true;
                 break;

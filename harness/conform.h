@@ -182,6 +182,7 @@ struct conform_target {
     const char *const *caps;        /* capabilities it has */
     size_t n_caps;
     bool embedded;                  /* the platform the runner started */
+    bool api_embedded;              /* its API is the embedded platform's: one application per job */
     void *tls;                      /* the client's SSL_CTX (CA, device certificate), with terminal the
                                      * runner's server SSL_CTX; NULL plain TCP */
     void *tls_alt[2];               /* client SSL_CTXs a connect step may ask for ("certificate"): without a

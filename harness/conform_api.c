@@ -85,12 +85,23 @@ bool conform_api_wanted(const struct pick *picks, int n)
     return false;
 }
 
+int conform_job_index;
+
+const char *conform_api_app(const struct conform_target *t, char *buf, size_t cap)
+{
+    if (!t->api_embedded || conform_job_index <= 0)
+        return t->api_app;
+    snprintf(buf, cap, "%s-%d", t->api_app, conform_job_index);
+    return buf;
+}
+
 void conform_api_embedded(const struct embedded *e, struct conform_target *t)
 {
     if (!e->api || !e->api_port)
         return;
     snprintf(t->api_base, sizeof t->api_base, "http://127.0.0.1:%u", e->api_port);
     snprintf(t->api_app, sizeof t->api_app, "conform");
+    t->api_embedded = true;
     snprintf(t->api_secret, sizeof t->api_secret, "%s", e->api_secret);
     t->api_ca = NULL;
     add_cap(t);
@@ -174,7 +185,9 @@ bool conform_api_step(struct exch *x, const struct conform_step *st)
             return b ? false : exch_worsen(x, VERDICT_ERROR, st, "memory", "out of memory");
     }
     if (!x->api) {
-        struct api_client_opts o = {.base = t->api_base, .app_id = t->api_app, .secret = t->api_secret,
+        char app[80];
+        struct api_client_opts o = {.base = t->api_base, .app_id = conform_api_app(t, app, sizeof app),
+                                    .secret = t->api_secret,
                                     .ca_file = t->api_ca};
         x->api = api_client_new(NULL, &o, why, sizeof why);
         if (!x->api) {

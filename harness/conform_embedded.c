@@ -65,7 +65,8 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                            struct embedded *e)
 {
     char idle[32] = "", reasm[32] = "", triples[1100] = "", scale[32] = "";
-    const char *av[40];
+    const char *av[48 + 2 * 64];
+    char apps[64][64];
     int ac = 0;
     if (s && s->idle_timeout_ms)
         snprintf(idle, sizeof idle, "%llums", (unsigned long long)s->idle_timeout_ms);
@@ -170,6 +171,11 @@ int conform_embedded_start(const char *self, const struct conform_suite *s, cons
                 av[ac++] = api;
                 av[ac++] = "--app";
                 av[ac++] = app;
+                for (int k = 1; k < e->apps && k < 64; k++) {
+                    snprintf(apps[k], sizeof apps[k], "conform-%d:%s", k, e->api_secret);
+                    av[ac++] = "--app";
+                    av[ac++] = apps[k];
+                }
             }
             av[ac] = NULL;
             execv(self, (char *const *)av);

@@ -6,6 +6,7 @@
  * it started, a template that does not make a message).  The connections and
  * the frames on them are conform_wire.c's. */
 #include "harness/conform_exchange.h"
+#include "harness/conform_runner.h"
 #include "harness/subst.h"
 
 #include <arpa/inet.h>
@@ -141,7 +142,7 @@ static const char *value_of(struct exch *x, const char *name, size_t n, char *tm
     if (IS("receiver_url") && x->recv)
         return cb_recv_url(x->recv);
     if (IS("api_app") && x->t->api_base[0])
-        return x->t->api_app;
+        return conform_api_app(x->t, tmp, cap);
     if (IS("api_secret") && x->t->api_base[0])
         return x->t->api_secret;
     for (int i = 0; i < x->n_vals; i++)

@@ -269,6 +269,7 @@ void conform_run_pick(const struct runctx *rc, const struct pick *p, struct case
 /* One job's results on its pipe: slot, the result, the wire log's length and bytes. */
 static void job_main(const struct runctx *rc, const struct pick *picks, int n, int job, int jobs, int fd)
 {
+    conform_job_index = job;
     for (int i = job; i < n && !conform_interrupted; i += jobs) {
         struct case_result r[CONFORM_MAX_SUBS];
         conform_run_pick(rc, &picks[i], r);

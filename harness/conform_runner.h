@@ -33,9 +33,15 @@ struct embedded {
     uint16_t api_port;              /* ... on this port, */
     char api_secret[40];            /* ... for the application "conform" with this secret */
     const char *mutant;             /* set before the start: the rule it breaks (serve --mutant), NULL none */
+    int apps;                       /* set before the start: applications "conform", "conform-1", ... (one per
+                                       job: a login replaces its application's tokens, so jobs must not share one) */
 };
 
 /* conform_api.c: the northbound API of the run's targets. */
+/* The job this process runs (conform_jobs.c: 0 in the runner and the first job). */
+extern int conform_job_index;
+/* The application t's api steps log in as: the embedded platform's of this job. */
+const char *conform_api_app(const struct conform_target *t, char *buf, size_t cap);
 /* --target-api, --api-app, --api-ca checked against the target, into t (with the
  * capability northbound-api); 0, or -1 (said). */
 int conform_api_target(const struct conform_opts *o, struct conform_target *t);

@@ -11,6 +11,13 @@ if [ $rc -eq 0 ] && grep -qE "^[0-9]+ cases: [0-9]+ pass, 0 fail, 0 error, 0 inc
 else
     nok "suite api passes without a mutant" "exit $rc" "$(grep -E "FAIL|ERROR|INCONCLUSIVE|cases:" "$TMP/out")"
 fi
+# two jobs: each logs in as an application of its own, so no login takes another's token
+"$FLEETSIM" conform "$S" --jobs 2 >"$TMP/out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -qE "^[0-9]+ cases: [0-9]+ pass, 0 fail, 0 error, 0 inconclusive" "$TMP/out"; then
+    ok "suite api passes with --jobs 2 too"
+else
+    nok "suite api passes with --jobs 2 too" "exit $rc" "$(grep -E "FAIL|ERROR|INCONCLUSIVE|cases:" "$TMP/out")"
+fi
 while read -r m case; do
     plain_build_only || continue
     "$FLEETSIM" conform "$S" --platform-mutant "$m" --cases "$case" >"$TMP/out" 2>&1; rc=$?
