@@ -16,7 +16,9 @@ pass=0; fail=0; failed_names=()
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-jobs_max=${TEST_JOBS:-2}
+# 3 at a time on 2 cores: most tests wait on timers and sockets (a clean run at 2 used
+# 5.5 min of user and 2.7 min of system CPU in 18.4 min of wall time)
+jobs_max=${TEST_JOBS:-3}
 case "$jobs_max" in ''|*[!0-9]*|0) echo "tests/run.sh: TEST_JOBS must be a number from 1" >&2; exit 2 ;; esac
 work=$(mktemp -d) || exit 2
 trap 'rm -rf "$work"' EXIT
