@@ -163,12 +163,47 @@ static void test_get_body(void **state)
     shadow_free(&sh);
 }
 
+static void report(struct shadow *sh, const char *data, int64_t now)
+{
+    cJSON *j = cJSON_Parse(data);
+    assert_non_null(j);
+    shadow_report(sh, ds, j, now);
+    cJSON_Delete(j);
+}
+
+static void reported_is(const struct shadow *sh, const char *want)
+{
+    char *t = cJSON_PrintUnformatted(sh->svc[ds].reported);
+    assert_string_equal(t, want);
+    cJSON_free(t);
+}
+
+/* Reports merge key by key, later values winning, each key once, in the order
+ * first seen, whatever order later reports send them in. */
+static void test_report_merge(void **state)
+{
+    (void)state;
+    struct shadow sh;
+    assert_int_equal(shadow_init(&sh, p, 0), 0);
+    report(&sh, "{\"a\":1,\"b\":\"x\",\"c\":[1]}", 1);
+    reported_is(&sh, "{\"a\":1,\"b\":\"x\",\"c\":[1]}");
+    report(&sh, "{\"a\":2,\"b\":\"x\",\"c\":[1,2]}", 2);
+    reported_is(&sh, "{\"a\":2,\"b\":\"x\",\"c\":[1,2]}");
+    report(&sh, "{\"c\":3,\"d\":{\"e\":1},\"a\":4}", 3);
+    reported_is(&sh, "{\"a\":4,\"b\":\"x\",\"c\":3,\"d\":{\"e\":1}}");
+    report(&sh, "{\"b\":\"y\",\"b\":\"z\",\"d\":null}", 4);
+    reported_is(&sh, "{\"a\":4,\"b\":\"z\",\"c\":3,\"d\":null}");
+    assert_int_equal(sh.svc[ds].reported_ms, 4);
+    shadow_free(&sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_desired_and_sync),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_get_body),
+        cmocka_unit_test(test_report_merge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
